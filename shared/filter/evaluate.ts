@@ -1,0 +1,154 @@
+/**
+ * Evaluates a parsed display filter against one frame's fields.
+ *
+ * Semantics follow Wireshark: a field may occur several times in a frame (or be an
+ * alias for several fields), `==` and the ordering operators are true when ANY
+ * occurrence matches, `!=` is true when the field is present and NO occurrence equals
+ * the value, and any comparison with an absent field is false.
+ */
+import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions } from './parse';
+
+export type FieldValue = number | boolean | string;
+
+/** Gives a field's value(s) in the current frame, or undefined when absent. */
+export type FieldSource = (name: string) => FieldValue | readonly FieldValue[] | undefined;
+
+/** Names that stand for either direction, as in Wireshark. */
+export const FIELD_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  'ip.addr': ['ip.src', 'ip.dst'],
+  'ipv6.addr': ['ipv6.src', 'ipv6.dst'],
+  'eth.addr': ['eth.src', 'eth.dst'],
+  'tcp.port': ['tcp.srcport', 'tcp.dstport'],
+  'udp.port': ['udp.srcport', 'udp.dstport'],
+};
+
+export function isAlias(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(FIELD_ALIASES, name);
+}
+
+function collect(source: FieldSource, field: string): FieldValue[] {
+  const names = isAlias(field) ? FIELD_ALIASES[field] : [field];
+  const values: FieldValue[] = [];
+  for (const name of names) {
+    const value = source(name);
+    if (value === undefined) continue;
+    if (Array.isArray(value)) values.push(...(value as readonly FieldValue[]));
+    else values.push(value as FieldValue);
+  }
+  return values;
+}
+
+/** Parses "a.b.c.d" or "a.b.c.d/n" into a 32-bit number and mask, or null. */
+function parseIPv4Prefix(text: string): { address: number; mask: number } | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(text);
+  if (!match) return null;
+  const octets = match.slice(1, 5).map(Number);
+  if (octets.some((o) => o > 255)) return null;
+  const bits = match[5] === undefined ? 32 : Number(match[5]);
+  if (bits > 32) return null;
+  const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { address, mask };
+}
+
+function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: RegExp | null): boolean {
+  if (op === 'contains') {
+    return typeof actual === 'string' && actual.includes(String(literal.value));
+  }
+  if (op === 'matches') {
+    return typeof actual === 'string' && pattern !== null && pattern.test(actual);
+  }
+  if (typeof actual === 'boolean') {
+    let expected: boolean | null = null;
+    if (literal.kind === 'boolean') expected = literal.value;
+    else if (literal.kind === 'number' && (literal.value === 0 || literal.value === 1)) expected = literal.value === 1;
+    if (expected === null) return false;
+    if (op === '==') return actual === expected;
+    return op === '!=' ? actual !== expected : false;
+  }
+  if (typeof actual === 'number') {
+    let expected: number;
+    if (literal.kind === 'number') expected = literal.value;
+    else if (literal.kind === 'boolean') expected = literal.value ? 1 : 0;
+    else return false;
+    return ordered(actual - expected, op);
+  }
+  // Text fields: addresses, names.
+  const prefix = literal.kind === 'string' ? null : parseIPv4Prefix(literal.text);
+  const actualAddress = prefix ? parseIPv4Prefix(actual) : null;
+  if (prefix && actualAddress) {
+    if (op === '==' || op === '!=') {
+      const inside = ((actualAddress.address & prefix.mask) >>> 0) === ((prefix.address & prefix.mask) >>> 0);
+      return op === '==' ? inside : !inside;
+    }
+    return ordered(actualAddress.address - prefix.address, op);
+  }
+  const expected = String(literal.value);
+  // Addresses print in lower case; compare them case-insensitively. Quoted strings are exact.
+  const left = literal.kind === 'string' ? actual : actual.toLowerCase();
+  const right = literal.kind === 'string' ? expected : expected.toLowerCase();
+  return ordered(left < right ? -1 : left > right ? 1 : 0, op);
+}
+
+function ordered(difference: number, op: CompareOp): boolean {
+  switch (op) {
+    case '==':
+      return difference === 0;
+    case '!=':
+      return difference !== 0;
+    case '>':
+      return difference > 0;
+    case '<':
+      return difference < 0;
+    case '>=':
+      return difference >= 0;
+    case '<=':
+      return difference <= 0;
+    default:
+      return false;
+  }
+}
+
+export function evaluateFilter(node: FilterNode | null, source: FieldSource): boolean {
+  if (!node) return true;
+  switch (node.kind) {
+    case 'or':
+      return evaluateFilter(node.left, source) || evaluateFilter(node.right, source);
+    case 'and':
+      return evaluateFilter(node.left, source) && evaluateFilter(node.right, source);
+    case 'not':
+      return !evaluateFilter(node.operand, source);
+    case 'exists':
+      return collect(source, node.field).length > 0;
+    case 'compare': {
+      const values = collect(source, node.field);
+      if (values.length === 0) return false;
+      if (node.op === '!=') {
+        return values.every((value) => compareOne(value, '!=', node.value, node.pattern));
+      }
+      return values.some((value) => compareOne(value, node.op, node.value, node.pattern));
+    }
+  }
+}
+
+export interface CompiledFilter {
+  text: string;
+  ast: FilterNode | null;
+  /** The underlying field names the filter reads (aliases expanded). */
+  fields: ReadonlySet<string>;
+  test(source: FieldSource): boolean;
+}
+
+export type CompileResult = { ok: true; filter: CompiledFilter } | { ok: false; error: FilterError };
+
+/** Parses and prepares a filter for repeated evaluation. */
+export function compileFilter(text: string, options: ParseOptions = {}): CompileResult {
+  const parsed = parseFilter(text, options);
+  if (!parsed.ok) return parsed;
+  const ast = parsed.ast;
+  const fields = new Set<string>();
+  for (const name of filterFields(ast)) {
+    for (const real of isAlias(name) ? FIELD_ALIASES[name] : [name]) fields.add(real);
+  }
+  return { ok: true, filter: { text, ast, fields, test: (source) => evaluateFilter(ast, source) } };
+}

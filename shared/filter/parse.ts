@@ -1,0 +1,281 @@
+/**
+ * A small Wireshark-style display-filter language over the field registry's names:
+ *
+ *   expr    := or
+ *   or      := and (('||' | 'or') and)*
+ *   and     := unary (('&&' | 'and') unary)*
+ *   unary   := ('!' | 'not') unary | primary
+ *   primary := '(' expr ')' | FIELD [OP VALUE]
+ *   OP      := == != > < >= <= eq ne gt lt ge le contains matches
+ *   VALUE   := "string" | number | address | true | false
+ *
+ * A bare FIELD tests that the field is present, as in Wireshark (so `tcp.flags.syn`
+ * alone matches every TCP frame; write `tcp.flags.syn == 1` for SYNs).
+ * Errors carry the character position and a reason.
+ */
+
+export type CompareOp = '==' | '!=' | '>' | '<' | '>=' | '<=' | 'contains' | 'matches';
+
+export type FilterLiteral =
+  | { kind: 'number'; value: number; text: string }
+  | { kind: 'string'; value: string; text: string }
+  | { kind: 'boolean'; value: boolean; text: string }
+  /** Addresses and other unquoted words: compared as text, IPv4 with an optional /prefix. */
+  | { kind: 'word'; value: string; text: string };
+
+export type FilterNode =
+  | { kind: 'or' | 'and'; left: FilterNode; right: FilterNode }
+  | { kind: 'not'; operand: FilterNode }
+  | { kind: 'exists'; field: string; position: number }
+  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: RegExp | null };
+
+export interface FilterError {
+  /** 0-based character offset where the problem starts. */
+  position: number;
+  /** Characters the problem spans (at least 1, except at the end of input). */
+  length: number;
+  message: string;
+}
+
+export type ParseResult = { ok: true; ast: FilterNode | null } | { ok: false; error: FilterError };
+
+export interface ParseOptions {
+  /** True when `name` is a field (or alias) the filter may use; omit to accept any name. */
+  isField?: (name: string) => boolean;
+}
+
+type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'end';
+interface Token {
+  kind: TokenKind;
+  text: string;
+  /** Decoded value for strings, the operator for ops. */
+  value: string;
+  position: number;
+  length: number;
+}
+
+class FilterSyntaxError extends Error {
+  constructor(readonly detail: FilterError) {
+    super(detail.message);
+  }
+}
+
+const WORD_CHAR = /[A-Za-z0-9_.:\-/]/;
+const SYMBOL_OPS = ['==', '!=', '>=', '<=', '>', '<'] as const;
+const WORD_OPS: Record<string, CompareOp> = {
+  eq: '==',
+  ne: '!=',
+  gt: '>',
+  lt: '<',
+  ge: '>=',
+  le: '<=',
+  contains: 'contains',
+  matches: 'matches',
+};
+
+function fail(position: number, length: number, message: string): never {
+  throw new FilterSyntaxError({ position, length, message });
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (ch === '(' || ch === ')') {
+      tokens.push({ kind: ch === '(' ? 'lparen' : 'rparen', text: ch, value: ch, position: i, length: 1 });
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= text.length) fail(start, text.length - start, 'unterminated string: a closing " is missing');
+        const c = text[i];
+        if (c === '"') break;
+        if (c === '\\') {
+          const next = text[i + 1];
+          if (next === undefined) fail(i, 1, 'a backslash at the end of the string escapes nothing');
+          value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+          i += 2;
+          continue;
+        }
+        value += c;
+        i++;
+      }
+      i++;
+      tokens.push({ kind: 'string', text: text.slice(start, i), value, position: start, length: i - start });
+      continue;
+    }
+    if (ch === '&' || ch === '|') {
+      if (text[i + 1] !== ch) fail(i, 1, `'${ch}' alone is not an operator; did you mean '${ch}${ch}'?`);
+      tokens.push({ kind: ch === '&' ? 'and' : 'or', text: ch + ch, value: ch + ch, position: i, length: 2 });
+      i += 2;
+      continue;
+    }
+    const symbol = SYMBOL_OPS.find((op) => text.startsWith(op, i));
+    if (symbol) {
+      tokens.push({ kind: 'op', text: symbol, value: symbol, position: i, length: symbol.length });
+      i += symbol.length;
+      continue;
+    }
+    if (ch === '!') {
+      tokens.push({ kind: 'not', text: '!', value: '!', position: i, length: 1 });
+      i++;
+      continue;
+    }
+    if (ch === '=') fail(i, 1, "'=' alone is not an operator; use '==' to compare");
+    if (WORD_CHAR.test(ch)) {
+      while (i < text.length && WORD_CHAR.test(text[i])) i++;
+      const word = text.slice(start, i);
+      const lower = word.toLowerCase();
+      const kind: TokenKind = lower === 'and' ? 'and' : lower === 'or' ? 'or' : lower === 'not' ? 'not' : 'word';
+      if (kind === 'word' && Object.prototype.hasOwnProperty.call(WORD_OPS, lower)) {
+        tokens.push({ kind: 'op', text: word, value: WORD_OPS[lower], position: start, length: word.length });
+      } else {
+        tokens.push({ kind, text: word, value: word, position: start, length: word.length });
+      }
+      continue;
+    }
+    fail(i, 1, `unexpected character '${ch}'`);
+  }
+  tokens.push({ kind: 'end', text: '', value: '', position: text.length, length: 0 });
+  return tokens;
+}
+
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
+
+function parseLiteral(token: Token): FilterLiteral {
+  if (token.kind === 'string') return { kind: 'string', value: token.value, text: token.text };
+  const text = token.value;
+  const lower = text.toLowerCase();
+  if (lower === 'true' || lower === 'false') return { kind: 'boolean', value: lower === 'true', text };
+  if (/^0x[0-9a-f]+$/i.test(text)) return { kind: 'number', value: parseInt(text.slice(2), 16), text };
+  if (/^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(text)) return { kind: 'number', value: Number(text), text };
+  return { kind: 'word', value: text, text };
+}
+
+class Parser {
+  private index = 0;
+  constructor(
+    private readonly tokens: Token[],
+    private readonly options: ParseOptions,
+  ) {}
+
+  private peek(): Token {
+    return this.tokens[this.index];
+  }
+  private take(): Token {
+    return this.tokens[this.index++];
+  }
+
+  parseAll(): FilterNode {
+    const node = this.parseOr();
+    const rest = this.peek();
+    if (rest.kind === 'rparen') fail(rest.position, 1, "unmatched ')': no '(' opens it");
+    if (rest.kind !== 'end') fail(rest.position, rest.length, `expected '&&', '||' or the end, found '${rest.text}'`);
+    return node;
+  }
+
+  private parseOr(): FilterNode {
+    let left = this.parseAnd();
+    while (this.peek().kind === 'or') {
+      this.take();
+      left = { kind: 'or', left, right: this.parseAnd() };
+    }
+    return left;
+  }
+
+  private parseAnd(): FilterNode {
+    let left = this.parseUnary();
+    while (this.peek().kind === 'and') {
+      this.take();
+      left = { kind: 'and', left, right: this.parseUnary() };
+    }
+    return left;
+  }
+
+  private parseUnary(): FilterNode {
+    if (this.peek().kind === 'not') {
+      this.take();
+      return { kind: 'not', operand: this.parseUnary() };
+    }
+    return this.parsePrimary();
+  }
+
+  private parsePrimary(): FilterNode {
+    const token = this.take();
+    if (token.kind === 'lparen') {
+      const inner = this.parseOr();
+      const close = this.take();
+      if (close.kind !== 'rparen') {
+        fail(token.position, 1, "unbalanced parenthesis: this '(' is never closed");
+      }
+      return inner;
+    }
+    if (token.kind === 'end') fail(token.position, 0, 'expected a field name, found the end of the filter');
+    if (token.kind !== 'word') fail(token.position, token.length, `expected a field name, found '${token.text}'`);
+    const field = token.value;
+    if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
+      fail(token.position, token.length, `'${field}' is not a known field name`);
+    }
+    if (this.peek().kind !== 'op') return { kind: 'exists', field, position: token.position };
+    const opToken = this.take();
+    const op = opToken.value as CompareOp;
+    const valueToken = this.take();
+    if (valueToken.kind !== 'word' && valueToken.kind !== 'string') {
+      const found = valueToken.kind === 'end' ? 'the end of the filter' : `'${valueToken.text}'`;
+      fail(valueToken.position, valueToken.length, `expected a value after '${opToken.text}', found ${found}`);
+    }
+    const value = parseLiteral(valueToken);
+    let pattern: RegExp | null = null;
+    if (op === 'matches') {
+      try {
+        pattern = new RegExp(value.value.toString(), 'i');
+      } catch (error) {
+        fail(valueToken.position, valueToken.length, `invalid regular expression: ${(error as Error).message}`);
+      }
+    }
+    if ((op === 'contains' || op === 'matches') && value.kind === 'number' && valueToken.kind !== 'string') {
+      // "contains 10" is meant as text; keep the original spelling.
+      return { kind: 'compare', field, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
+    }
+    return { kind: 'compare', field, op, value, position: token.position, pattern };
+  }
+}
+
+/** Parses a filter; an empty or blank text gives `ast: null` (every frame passes). */
+export function parseFilter(text: string, options: ParseOptions = {}): ParseResult {
+  try {
+    const tokens = tokenize(text);
+    if (tokens.length === 1) return { ok: true, ast: null };
+    return { ok: true, ast: new Parser(tokens, options).parseAll() };
+  } catch (error) {
+    if (error instanceof FilterSyntaxError) return { ok: false, error: error.detail };
+    throw error;
+  }
+}
+
+/** Every field name the expression reads (before alias expansion). */
+export function filterFields(node: FilterNode | null, into: Set<string> = new Set()): Set<string> {
+  if (!node) return into;
+  switch (node.kind) {
+    case 'or':
+    case 'and':
+      filterFields(node.left, into);
+      filterFields(node.right, into);
+      break;
+    case 'not':
+      filterFields(node.operand, into);
+      break;
+    default:
+      into.add(node.field);
+  }
+  return into;
+}
