@@ -1,0 +1,23 @@
+/**
+ * Capture files: streaming pcap/pcapng reader, pcap/pcapng writers, timestamps.
+ * Environment-neutral; the Node file adapter is electron/engine/capture-file.ts.
+ */
+export { CaptureReader, type CaptureReaderOptions } from './reader';
+export { PcapWriter, PcapngWriter } from './writer';
+export { formatEpoch, TimestampScale, toTimestampUnits } from './timestamp';
+export { decodeUtf8, encodeUtf8 } from './utf8';
+export {
+  CaptureFileError,
+  MAX_CAPTURED_LENGTH,
+  type CaptureDamageKind,
+  type CaptureFormat,
+  type CaptureFrame,
+  type CaptureHandlers,
+  type CaptureInterface,
+  type CaptureSection,
+  type ChunkSink,
+  type FrameToWrite,
+  type InterfaceStatistics,
+  type InterfaceToWrite,
+  type SectionToWrite,
+} from './types';

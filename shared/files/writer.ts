@@ -1,0 +1,208 @@
+/**
+ * pcap and pcapng writers. Each call hands the sink exactly one complete record or
+ * block, so a process that dies between calls leaves a file that is valid up to
+ * the last frame written. Output is little-endian.
+ */
+import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './reader';
+import { assertWritableTimestamp, toTimestampUnits } from './timestamp';
+import { MAX_CAPTURED_LENGTH, type ChunkSink, type FrameToWrite, type InterfaceToWrite, type SectionToWrite } from './types';
+import { encodeUtf8 } from './utf8';
+
+const pad4 = (length: number): number => (length + 3) & ~3;
+
+/** Capture-length rules shared by both writers; returns the original length to store. */
+function checkedOriginalLength(frame: FrameToWrite, snaplen: number): number {
+  const capturedLength = frame.data.length;
+  if (capturedLength > MAX_CAPTURED_LENGTH || (snaplen > 0 && capturedLength > snaplen)) {
+    throw new RangeError(`frame of ${capturedLength} bytes exceeds the snaplen ${snaplen || MAX_CAPTURED_LENGTH}`);
+  }
+  const originalLength = frame.originalLength ?? capturedLength;
+  if (!Number.isInteger(originalLength) || originalLength < capturedLength || originalLength > 0xffffffff) {
+    throw new RangeError(`original length ${originalLength} is below the captured length ${capturedLength} or not a 32-bit count`);
+  }
+  assertWritableTimestamp(frame.tsSeconds, frame.tsNanos);
+  return originalLength;
+}
+
+function checkedSnaplen(iface: InterfaceToWrite): number {
+  const snaplen = iface.snaplen ?? MAX_CAPTURED_LENGTH;
+  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff) throw new RangeError(`invalid snaplen ${snaplen}`);
+  return snaplen;
+}
+
+function checkedLinkType(linkType: number): number {
+  if (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffff) throw new RangeError(`invalid link type ${linkType}`);
+  return linkType;
+}
+
+export class PcapWriter {
+  readonly linkType: number;
+  readonly snaplen: number;
+  readonly resolution: 'us' | 'ns';
+  private readonly sink: ChunkSink;
+
+  /** Writes the file header at once, so even a capture with no frames is a valid file. */
+  constructor(sink: ChunkSink, iface: InterfaceToWrite) {
+    this.sink = sink;
+    this.linkType = checkedLinkType(iface.linkType);
+    this.snaplen = checkedSnaplen(iface);
+    this.resolution = iface.resolution ?? 'ns';
+    const header = new Uint8Array(24);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, this.resolution === 'ns' ? PCAP_MAGIC_NANOSECONDS : PCAP_MAGIC_MICROSECONDS, true);
+    view.setUint16(4, 2, true);
+    view.setUint16(6, 4, true);
+    view.setUint32(16, this.snaplen, true);
+    view.setUint32(20, this.linkType, true);
+    sink(header);
+  }
+
+  writeFrame(frame: FrameToWrite): void {
+    if (frame.linkType !== undefined && frame.linkType !== this.linkType) {
+      throw new RangeError(`a pcap file holds one link type (${this.linkType}); this frame has ${frame.linkType}`);
+    }
+    const originalLength = checkedOriginalLength(frame, this.snaplen);
+    const record = new Uint8Array(16 + frame.data.length);
+    const view = new DataView(record.buffer);
+    view.setUint32(0, frame.tsSeconds, true);
+    view.setUint32(4, this.resolution === 'ns' ? frame.tsNanos : Math.floor(frame.tsNanos / 1000), true);
+    view.setUint32(8, frame.data.length, true);
+    view.setUint32(12, originalLength, true);
+    record.set(frame.data, 16);
+    this.sink(record);
+  }
+}
+
+/** One option to write: its code and raw value bytes. */
+interface EncodedOption {
+  code: number;
+  value: Uint8Array;
+}
+
+function optionsLength(options: readonly EncodedOption[]): number {
+  if (options.length === 0) return 0;
+  let length = 4; // opt_endofopt
+  for (const option of options) length += 4 + pad4(option.value.length);
+  return length;
+}
+
+function writeOptions(block: Uint8Array, view: DataView, offset: number, options: readonly EncodedOption[]): void {
+  if (options.length === 0) return;
+  let position = offset;
+  for (const option of options) {
+    if (option.value.length > 0xffff) throw new RangeError(`option ${option.code} value of ${option.value.length} bytes exceeds 65535`);
+    view.setUint16(position, option.code, true);
+    view.setUint16(position + 2, option.value.length, true);
+    block.set(option.value, position + 4);
+    position += 4 + pad4(option.value.length);
+  }
+  // opt_endofopt: code 0, length 0 (the block is zero-filled already).
+}
+
+const textOption = (code: number, text: string | undefined): EncodedOption[] =>
+  text === undefined ? [] : [{ code, value: encodeUtf8(text) }];
+
+/** Allocates a block, fills the type and both length fields, and lets `fill` write the body. */
+function buildBlock(type: number, bodyLength: number, fill: (block: Uint8Array, view: DataView) => void): Uint8Array {
+  const totalLength = 12 + bodyLength;
+  const block = new Uint8Array(totalLength);
+  const view = new DataView(block.buffer);
+  view.setUint32(0, type, true);
+  view.setUint32(4, totalLength, true);
+  fill(block, view);
+  view.setUint32(totalLength - 4, totalLength, true);
+  return block;
+}
+
+interface WrittenInterface {
+  linkType: number;
+  snaplen: number;
+  nanoseconds: boolean;
+}
+
+export class PcapngWriter {
+  private readonly sink: ChunkSink;
+  private readonly interfaces: WrittenInterface[] = [];
+
+  /** Writes the section header at once. The section length is written as -1 (unknown), as streaming writers do. */
+  constructor(sink: ChunkSink, section: SectionToWrite = {}) {
+    this.sink = sink;
+    const options = [
+      ...textOption(PcapngOption.Comment, section.comment),
+      ...textOption(PcapngOption.ShbHardware, section.hardware),
+      ...textOption(PcapngOption.ShbOs, section.os),
+      ...textOption(PcapngOption.ShbUserApplication, section.userApplication ?? 'Handshake Workbench'),
+    ];
+    sink(
+      buildBlock(PcapngBlockType.SectionHeader, 16 + optionsLength(options), (block, view) => {
+        view.setUint32(8, PCAPNG_BYTE_ORDER_MAGIC, true);
+        view.setUint16(12, 1, true);
+        view.setUint16(14, 0, true);
+        view.setInt32(16, -1, true);
+        view.setInt32(20, -1, true);
+        writeOptions(block, view, 24, options);
+      }),
+    );
+  }
+
+  get interfaceCount(): number {
+    return this.interfaces.length;
+  }
+
+  /** Writes an IDB; returns the interface id frames refer to. */
+  addInterface(iface: InterfaceToWrite): number {
+    const linkType = checkedLinkType(iface.linkType);
+    const snaplen = checkedSnaplen(iface);
+    const nanoseconds = (iface.resolution ?? 'ns') === 'ns';
+    const filterValue = iface.filter === undefined ? undefined : encodeUtf8(iface.filter);
+    const options: EncodedOption[] = [
+      ...textOption(PcapngOption.IfName, iface.name),
+      ...textOption(PcapngOption.IfDescription, iface.description),
+      // Microseconds is the default (6); only nanoseconds needs the option.
+      ...(nanoseconds ? [{ code: PcapngOption.IfTsResolution, value: Uint8Array.of(9) }] : []),
+      // if_filter: a leading 0 byte says "libpcap filter string".
+      ...(filterValue === undefined ? [] : [{ code: PcapngOption.IfFilter, value: Uint8Array.of(0, ...filterValue) }]),
+      ...textOption(PcapngOption.IfOs, iface.os),
+    ];
+    this.sink(
+      buildBlock(PcapngBlockType.InterfaceDescription, 8 + optionsLength(options), (block, view) => {
+        view.setUint16(8, linkType, true);
+        view.setUint32(12, snaplen, true);
+        writeOptions(block, view, 16, options);
+      }),
+    );
+    this.interfaces.push({ linkType, snaplen, nanoseconds });
+    return this.interfaces.length - 1;
+  }
+
+  /** Writes one EPB (with opt_comment and epb_flags when given). */
+  writeFrame(frame: FrameToWrite): void {
+    const interfaceId = frame.interfaceId ?? 0;
+    const iface = this.interfaces[interfaceId];
+    if (iface === undefined) throw new RangeError(`interface ${interfaceId} was not added (${this.interfaces.length} so far)`);
+    if (frame.linkType !== undefined && frame.linkType !== iface.linkType) {
+      throw new RangeError(`interface ${interfaceId} has link type ${iface.linkType}; this frame has ${frame.linkType}`);
+    }
+    const originalLength = checkedOriginalLength(frame, iface.snaplen);
+    const comments = frame.comments ?? (frame.comment === undefined ? [] : [frame.comment]);
+    const options: EncodedOption[] = comments.map((comment) => ({ code: PcapngOption.Comment, value: encodeUtf8(comment) }));
+    if (frame.flags !== undefined) {
+      const flags = new Uint8Array(4);
+      new DataView(flags.buffer).setUint32(0, frame.flags >>> 0, true);
+      options.push({ code: PcapngOption.PacketFlags, value: flags });
+    }
+    const { high, low } = toTimestampUnits(frame.tsSeconds, frame.tsNanos, iface.nanoseconds);
+    const capturedLength = frame.data.length;
+    this.sink(
+      buildBlock(PcapngBlockType.EnhancedPacket, 20 + pad4(capturedLength) + optionsLength(options), (block, view) => {
+        view.setUint32(8, interfaceId, true);
+        view.setUint32(12, high, true);
+        view.setUint32(16, low, true);
+        view.setUint32(20, capturedLength, true);
+        view.setUint32(24, originalLength, true);
+        block.set(frame.data, 28);
+        writeOptions(block, view, 28 + pad4(capturedLength), options);
+      }),
+    );
+  }
+}
