@@ -1,0 +1,512 @@
+/**
+ * The capture helper: the only process that loads `cap` and the only one that needs
+ * capture privileges. It speaks the framed protocol of protocol.ts on stdin/stdout and
+ * holds at most one capture for its whole life; it is stopped by ending the process
+ * (closing its stdin, or a signal), never by close() and reopen, because cap cannot
+ * reopen, and aborts when a failed open is retried.
+ */
+import { Cap } from 'cap';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { formatIpv4, formatIpv6, parseMac } from '../../shared/wire/bytes';
+import {
+  BSD_AF_INET,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from '../../shared/wire/linktypes';
+import packageJson from '../../package.json';
+import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, listInterfaces } from './interfaces';
+import { buildArpRequest, neighbourMac, nextHop, parseArpReply } from './neighbours';
+import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
+import {
+  BatchBuilder,
+  encodeControl,
+  MessageReader,
+  MessageType,
+  PROTOCOL_VERSION,
+  validateRequest,
+  type HelloResult,
+  type HelperError,
+  type HelperErrorCode,
+  type HelperRequest,
+  type OpenResult,
+  type SendResult,
+  type StatsResult,
+  type ValidateFilterResult,
+} from './protocol';
+
+export const DEFAULT_BUFFER_SIZE = 128 * 1024 * 1024;
+const SNAPLEN = 65535;
+/** A batch goes out when it is this old, this full or this big, whichever comes first. */
+const BATCH_WINDOW_MS = 8;
+const BATCH_MAX_FRAMES = 4096;
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+/** Sends yield to the event loop this often so capture and requests keep flowing. */
+const SEND_CHUNK = 512;
+const ARP_ATTEMPTS = 3;
+const ARP_WAIT_MS = 400;
+const DEVICE_CHECK_MS = 250;
+export const TIMESTAMP_SOURCE =
+  'arrival time in the capture helper (performance.timeOrigin + performance.now()), not the kernel timestamp: ' +
+  'typically 0.1-1 ms after the frame reached the interface, later under load; resolution about 1 µs';
+/** Exit code when the capture device went away; the parent reports it as the reason. */
+export const EXIT_DEVICE_GONE = 5;
+
+// ---- Pinned state: cap corrupts the heap if its object or buffer is collected ----------
+
+let capture: Cap | null = null;
+let captureBuffer: Buffer | null = null;
+let openState: 'closed' | 'open' | 'failed' = 'closed';
+let opened: OpenResult | null = null;
+const pinned: unknown[] = [];
+
+const stats: StatsResult = { device: null, framesCaptured: 0, bytesCaptured: 0, batches: 0, framesSent: 0, truncated: 0 };
+const capturedBatch = new BatchBuilder(MessageType.captured, 2 * 1024 * 1024);
+const sentBatch = new BatchBuilder(MessageType.sent, 256 * 1024);
+let batchStartedMs = 0;
+let flushTimer: NodeJS.Timeout | null = null;
+
+/** IPv4 (as a number) → MAC, learnt from captured frames' sources and ARP replies. */
+const seenMacs = new Map<number, string>();
+const SEEN_MACS_LIMIT = 65536;
+const arpWaiters = new Map<number, (mac: string) => void>();
+
+// ---- Output -----------------------------------------------------------------------------
+
+// Writes to a pipe are synchronous on Linux and macOS, so whatever was written survives an abort.
+function writeMessage(bytes: Uint8Array): void {
+  process.stdout.write(bytes);
+}
+
+function reply(id: number | null, result: unknown): void {
+  writeMessage(encodeControl({ id, ok: true, result }));
+}
+
+function replyError(id: number | null, code: HelperErrorCode, message: string, advice?: string): void {
+  const error: HelperError = advice ? { code, message, advice } : { code, message };
+  writeMessage(encodeControl({ id, ok: false, error }));
+}
+
+function emitEvent(event: 'warning' | 'error', message: string): void {
+  writeMessage(encodeControl({ event, message }));
+}
+
+class RequestError extends Error {
+  constructor(
+    readonly code: HelperErrorCode,
+    message: string,
+    readonly advice?: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---- Capture ----------------------------------------------------------------------------
+
+function arrivalTimestamp(): [sec: number, nsec: number, ms: number] {
+  const ms = performance.timeOrigin + performance.now();
+  const sec = Math.floor(ms / 1000);
+  const nsec = Math.min(999_999_999, Math.floor((ms - sec * 1000) * 1e6));
+  return [sec, nsec, ms];
+}
+
+function flushCaptured(): void {
+  if (flushTimer) {
+    clearTimeout(flushTimer);
+    flushTimer = null;
+  }
+  const message = capturedBatch.take();
+  if (message) {
+    stats.batches++;
+    writeMessage(message);
+  }
+}
+
+function onPacket(nbytes: number, truncated: boolean): void {
+  const buffer = captureBuffer as Buffer;
+  const [sec, nsec, ms] = arrivalTimestamp();
+  // cap reports only the captured length; at the snap length, the IPv4 total length tells the truth.
+  let originalLength = nbytes;
+  if ((truncated || nbytes >= SNAPLEN) && opened?.linkType === LINKTYPE_ETHERNET && buffer[12] === 0x08 && buffer[13] === 0x00) {
+    originalLength = Math.max(nbytes, 14 + buffer.readUInt16BE(16));
+  }
+  if (truncated) stats.truncated++;
+  if (capturedBatch.count === 0) batchStartedMs = ms;
+  capturedBatch.add(sec, nsec, originalLength, buffer, nbytes);
+  stats.framesCaptured++;
+  stats.bytesCaptured += nbytes;
+  if (opened?.linkType === LINKTYPE_ETHERNET) learnMac(buffer, nbytes);
+  if (capturedBatch.count >= BATCH_MAX_FRAMES || capturedBatch.byteLength >= BATCH_MAX_BYTES || ms - batchStartedMs >= BATCH_WINDOW_MS) {
+    flushCaptured();
+  } else if (!flushTimer) {
+    flushTimer = setTimeout(flushCaptured, BATCH_WINDOW_MS);
+  }
+}
+
+function learnMac(frame: Buffer, length: number): void {
+  if (length < 34) return;
+  if (frame[12] === 0x08 && frame[13] === 0x00) {
+    const source = frame.readUInt32BE(26);
+    if (!seenMacs.has(source)) {
+      if (seenMacs.size >= SEEN_MACS_LIMIT) seenMacs.clear();
+      seenMacs.set(source, formatMacOf(frame, 6));
+    }
+  } else if (frame[12] === 0x08 && frame[13] === 0x06) {
+    const arp = parseArpReply(frame, length);
+    if (!arp) return;
+    seenMacs.set(arp.ip, arp.mac);
+    arpWaiters.get(arp.ip)?.(arp.mac);
+  }
+}
+
+function formatMacOf(frame: Buffer, offset: number): string {
+  return frame.toString('hex', offset, offset + 6).replace(/(..)(?!$)/g, '$1:');
+}
+
+function openCapture(request: Extract<HelperRequest, { cmd: 'open' }>): OpenResult {
+  if (openState === 'open') throw new RequestError('already-open', `this helper already captures on ${opened?.device}; start another helper for another capture`);
+  if (openState === 'failed') throw new RequestError('open-failed', 'a failed open cannot be retried in the same helper process (cap would abort); start a new helper');
+  const bufferSize = request.bufferSize ?? DEFAULT_BUFFER_SIZE;
+  capture = new Cap();
+  captureBuffer = Buffer.alloc(SNAPLEN);
+  pinned.push(capture, captureBuffer);
+  let linkTypeName: string;
+  try {
+    linkTypeName = capture.open(request.device, request.filter, bufferSize, captureBuffer);
+  } catch (error) {
+    openState = 'failed';
+    throw classifyOpenError(error, request.device, request.filter);
+  }
+  openState = 'open';
+  const linkType = linkTypeFromCapName(linkTypeName) ?? -1;
+  opened = { device: request.device, linkType, linkTypeName, bufferSize };
+  stats.device = request.device;
+  capture.on('packet', onPacket);
+  capture.setMinBytes?.(0);
+  watchDevice(request.device);
+  if (request.linkType !== undefined && request.linkType !== linkType) {
+    emitEvent('warning', `${request.device} captures as link type ${linkType} (${linkTypeName}), not ${request.linkType}; cap cannot change it`);
+  }
+  return opened;
+}
+
+function classifyOpenError(error: unknown, device: string, filter: string): RequestError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isPermissionMessage(message)) return new RequestError('permission', `no permission to capture on ${device}: ${message}`, permissionAdvice());
+  if (/no such device|doesn't exist/i.test(message)) return new RequestError('no-device', `no interface named "${device}": ${message}`);
+  if (filter.length > 0 && !isActivationMessage(message)) return new RequestError('bad-filter', `bad capture filter "${filter}": ${message}`);
+  return new RequestError('open-failed', `cannot open ${device}: ${message}`);
+}
+
+/** A device that disappears or goes down ends the capture with a reason, frames so far flushed. */
+function watchDevice(device: string): void {
+  if (process.platform !== 'linux' || device === 'any') return;
+  const timer = setInterval(() => {
+    const gone = !existsSync(`/sys/class/net/${device}`);
+    if (!gone && (listDeviceFlags(device) & 0x1) !== 0) return;
+    clearInterval(timer);
+    flushCaptured();
+    emitEvent('error', `interface ${device} ${gone ? 'disappeared' : 'went down'}; capture ended`);
+    process.exit(EXIT_DEVICE_GONE);
+  }, DEVICE_CHECK_MS);
+  timer.unref();
+}
+
+function listDeviceFlags(device: string): number {
+  try {
+    return Number.parseInt(readFileSync(`/sys/class/net/${device}/flags`, 'utf8'), 16);
+  } catch {
+    return 0;
+  }
+}
+
+// ---- Injection --------------------------------------------------------------------------
+
+function destinationOf(packet: Uint8Array): string {
+  const version = packet[0] >> 4;
+  if (version === 4 && packet.length >= 20) return formatIpv4(packet, 16);
+  if (version === 6 && packet.length >= 40) return formatIpv6(packet, 24);
+  throw new RequestError('bad-request', 'a frame to send with link "fill" must start with an IPv4 or IPv6 header');
+}
+
+function ipv4Number(text: string): number {
+  return text.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+}
+
+async function arpExchange(device: string, target: string): Promise<string | null> {
+  const mac = interfaceMac(device);
+  if (!mac || !capture) return null;
+  const senderIp = interfaceAddresses(device).find((address) => address.family === 'IPv4')?.address ?? '0.0.0.0';
+  const request = Buffer.from(buildArpRequest(parseMac(mac), senderIp, target));
+  const key = ipv4Number(target);
+  return new Promise((resolve) => {
+    let attempts = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const finish = (found: string | null) => {
+      if (timer) clearTimeout(timer);
+      arpWaiters.delete(key);
+      resolve(found);
+    };
+    arpWaiters.set(key, finish);
+    const attempt = () => {
+      if (attempts++ >= ARP_ATTEMPTS) return finish(null);
+      capture?.send(request);
+      timer = setTimeout(attempt, ARP_WAIT_MS);
+    };
+    attempt();
+  });
+}
+
+async function resolveDestinationMac(device: string, destination: string): Promise<[string, SendResult['resolvedBy']]> {
+  if (interfaceMac(device) === '00:00:00:00:00:00') return ['00:00:00:00:00:00', 'loopback'];
+  const hop = nextHop(destination, device);
+  const fromTable = neighbourMac(hop, device);
+  if (fromTable) return [fromTable, 'neighbour-table'];
+  if (!hop.includes(':')) {
+    const seen = seenMacs.get(ipv4Number(hop));
+    if (seen) return [seen, 'seen-frames'];
+    const fromArp = await arpExchange(device, hop);
+    if (fromArp) return [fromArp, 'arp'];
+    throw new RequestError('resolve-failed', `no ARP reply from ${hop} on ${device} (the capture filter must admit arp for the helper to see the reply); give --set eth.dst=MAC`);
+  }
+  throw new RequestError('resolve-failed', `${hop} is not in the neighbour table of ${device}; ping it first or give --set eth.dst=MAC`);
+}
+
+function bsdAfInet6(): number {
+  if (process.platform === 'darwin') return 30;
+  if (process.platform === 'freebsd') return 28;
+  return 24;
+}
+
+async function buildLinkFrames(request: Extract<HelperRequest, { cmd: 'send' }>, device: string, linkType: number) {
+  const packets = request.frames.map((frame) => Buffer.from(frame, 'base64'));
+  const meta: Pick<SendResult, 'ethSrc' | 'ethDst' | 'resolvedBy'> = { ethSrc: null, ethDst: null, resolvedBy: null };
+  if (request.link === 'as-is') return { frames: packets, meta };
+  const refusal = injectRefusal(device, linkType);
+  if (refusal) throw new RequestError('cannot-inject', refusal);
+  if (linkType === LINKTYPE_RAW) return { frames: packets, meta };
+  if (linkType === LINKTYPE_NULL) {
+    const frames = packets.map((packet) => {
+      const header = Buffer.alloc(4);
+      const family = packet[0] >> 4 === 6 ? bsdAfInet6() : BSD_AF_INET;
+      if (os.endianness() === 'LE') header.writeUInt32LE(family);
+      else header.writeUInt32BE(family);
+      return Buffer.concat([header, packet]);
+    });
+    return { frames, meta };
+  }
+  const source = request.ethSrc ?? interfaceMac(device);
+  if (!source) throw new RequestError('resolve-failed', `${device} has no MAC address; give --set eth.src=MAC`);
+  const macByDestination = new Map<string, string>();
+  const frames: Buffer[] = [];
+  for (const packet of packets) {
+    const destinationIp = destinationOf(packet);
+    let destinationMac = request.ethDst ?? macByDestination.get(destinationIp);
+    if (request.ethDst) meta.resolvedBy = 'explicit';
+    if (!destinationMac) {
+      const [mac, how] = await resolveDestinationMac(device, destinationIp);
+      destinationMac = mac;
+      meta.resolvedBy = how;
+      macByDestination.set(destinationIp, mac);
+    }
+    const header = Buffer.alloc(14);
+    header.set(parseMac(destinationMac), 0);
+    header.set(parseMac(source), 6);
+    header.writeUInt16BE(packet[0] >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, 12);
+    frames.push(Buffer.concat([header, packet]));
+    meta.ethDst = destinationMac;
+  }
+  meta.ethSrc = source;
+  return { frames, meta };
+}
+
+function flushSent(): void {
+  const message = sentBatch.take();
+  if (message) writeMessage(message);
+}
+
+async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Promise<SendResult> {
+  if (openState !== 'open' || !capture || !opened) throw new RequestError('not-open', 'open a device before sending (the helper sends on its capture device)');
+  if (opened.linkType === LINKTYPE_LINUX_SLL) throw new RequestError('cannot-inject', injectRefusal(opened.device, LINKTYPE_LINUX_SLL) as string);
+  const { frames, meta } = await buildLinkFrames(request, opened.device, opened.linkType);
+  const total = frames.length * (request.count ?? 1);
+  const gapMs = request.rate !== undefined ? 1000 / request.rate : (request.intervalMs ?? 0);
+  const device = capture;
+  const started = performance.now();
+  let sent = 0;
+  const sendOne = () => {
+    const frame = frames[sent % frames.length];
+    try {
+      device.send(frame, frame.length);
+    } catch (error) {
+      flushSent();
+      throw new RequestError('send-failed', `send failed after ${sent} of ${total} frames: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const [sec, nsec] = arrivalTimestamp();
+    sentBatch.add(sec, nsec, frame.length, frame, frame.length);
+    if (sentBatch.byteLength >= BATCH_MAX_BYTES) flushSent();
+    sent++;
+    stats.framesSent++;
+  };
+  while (sent < total) {
+    if (gapMs <= 0) {
+      const stop = Math.min(total, sent + SEND_CHUNK);
+      while (sent < stop) sendOne();
+    } else {
+      // Every frame whose scheduled time has come goes now, so a timer's lateness never lowers the rate.
+      const due = Math.min(total, Math.floor((performance.now() - started) / gapMs) + 1);
+      while (sent < due) sendOne();
+    }
+    flushSent();
+    if (sent >= total) break;
+    const waitMs = gapMs <= 0 ? 0 : Math.max(0, started + sent * gapMs - performance.now());
+    await new Promise((resolve) => (waitMs < 1 ? setImmediate(resolve) : setTimeout(resolve, waitMs)));
+  }
+  flushSent();
+  return { sent, elapsedMs: performance.now() - started, ...meta };
+}
+
+// ---- Filter validation ------------------------------------------------------------------
+
+/** cap can only compile a filter on an opened device, and a failed open poisons the process, so validation runs in a child. */
+async function validateFilter(request: Extract<HelperRequest, { cmd: 'validate-filter' }>): Promise<ValidateFilterResult> {
+  const wanted = request.linkType ?? LINKTYPE_ETHERNET;
+  let device = request.device;
+  if (!device) {
+    const candidates = listInterfaces().filter((entry) => entry.linkType === wanted && entry.up && (entry.name !== 'any' || wanted === LINKTYPE_LINUX_SLL));
+    device = (candidates.find((entry) => entry.loopback) ?? candidates[0])?.name;
+    if (!device) throw new RequestError('no-device', `no interface here captures as link type ${wanted}, so a filter for it cannot be compiled`);
+  }
+  const output = await runValidationChild(device, request.filter);
+  if (output.error) throw new RequestError(output.error.code, output.error.message, output.error.advice);
+  return { valid: output.valid ?? false, message: output.message ?? null, device, linkType: output.linkType ?? wanted };
+}
+
+interface ValidationOutput {
+  valid?: boolean;
+  message?: string | null;
+  linkType?: number;
+  error?: HelperError;
+}
+
+function runValidationChild(device: string, filter: string): Promise<ValidationOutput> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [process.argv[1], '--validate-filter', JSON.stringify({ device, filter })], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let text = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (text.length < 65536) text += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(text) as ValidationOutput);
+      } catch {
+        resolve({ error: { code: 'internal', message: `filter validation process ended (${signal ?? code}) without an answer` } });
+      }
+    });
+  });
+}
+
+function validationChildMain(argument: string): void {
+  const { device, filter } = JSON.parse(argument) as { device: string; filter: string };
+  const probe = new Cap();
+  const buffer = Buffer.alloc(SNAPLEN);
+  pinned.push(probe, buffer);
+  let result: ValidationOutput;
+  try {
+    const linkType = linkTypeFromCapName(probe.open(device, filter, 1024 * 1024, buffer)) ?? -1;
+    result = { valid: true, message: null, linkType };
+  } catch (error) {
+    const classified = classifyOpenError(error, device, filter);
+    result =
+      classified.code === 'bad-filter'
+        ? { valid: false, message: error instanceof Error ? error.message : String(error) }
+        : { error: { code: classified.code, message: classified.message, advice: classified.advice } };
+  }
+  process.stdout.write(JSON.stringify(result), () => process.exit(0));
+}
+
+// ---- Request loop -----------------------------------------------------------------------
+
+async function handle(request: HelperRequest): Promise<unknown> {
+  switch (request.cmd) {
+    case 'hello': {
+      const hello: HelloResult = {
+        protocol: PROTOCOL_VERSION,
+        version: packageJson.version,
+        pid: process.pid,
+        platform: process.platform,
+        timestampSource: TIMESTAMP_SOURCE,
+      };
+      return hello;
+    }
+    case 'interfaces':
+      return listInterfaces();
+    case 'open':
+      return openCapture(request);
+    case 'send':
+      return sendFrames(request);
+    case 'stats':
+      return { ...stats };
+    case 'validate-filter':
+      return validateFilter(request);
+  }
+}
+
+function onInput(chunk: Buffer): void {
+  for (const item of reader.push(chunk)) {
+    if (item.kind === 'error') {
+      replyError(null, 'bad-message', item.message);
+      continue;
+    }
+    if (item.kind === 'batch') {
+      replyError(null, 'bad-message', 'the helper accepts only control messages');
+      continue;
+    }
+    const checked = validateRequest(item.message);
+    if (!checked.ok) {
+      replyError(checked.id, checked.error.startsWith('unknown command') ? 'unknown-command' : 'bad-request', checked.error);
+      continue;
+    }
+    const { id } = checked.value;
+    handle(checked.value).then(
+      (result) => reply(id, result),
+      (error: unknown) => {
+        if (error instanceof RequestError) replyError(id, error.code, error.message, error.advice);
+        else replyError(id, 'internal', error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+}
+
+const reader = new MessageReader();
+
+function main(): void {
+  if (process.argv[2] === '--validate-filter') return validationChildMain(process.argv[3] ?? '{}');
+  process.stdout.on('error', () => process.exit(0)); // the parent is gone
+  process.stdin.on('data', onInput);
+  // The parent ends the helper by closing stdin: flush what was captured, then go.
+  process.stdin.on('end', () => {
+    flushCaptured();
+    process.exit(0);
+  });
+  process.on('SIGTERM', () => {
+    flushCaptured();
+    process.exit(0);
+  });
+  process.on('uncaughtException', (error) => {
+    emitEvent('error', `helper internal error: ${error.message}`);
+  });
+}
+
+main();

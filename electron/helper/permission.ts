@@ -1,0 +1,41 @@
+/** Recognising libpcap's permission errors, and telling the user how to fix them on their OS. */
+
+const PERMISSION_PATTERNS = [
+  /operation not permitted/i,
+  /permission denied/i,
+  /don't have permission/i,
+  /\/dev\/bpf/i,
+  /access is denied/i,
+  /npcap|wpcap|packet\.dll/i,
+];
+
+export function isPermissionMessage(message: string): boolean {
+  return PERMISSION_PATTERNS.some((pattern) => pattern.test(message));
+}
+
+/** One paragraph saying what to do on this OS. */
+export function permissionAdvice(platform: NodeJS.Platform = process.platform): string {
+  switch (platform) {
+    case 'linux':
+      return (
+        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN. Either run the helper through pkexec ' +
+        '(HANDSHAKE_HELPER_LAUNCHER=pkexec), or give a dedicated copy of node that only the helper uses the ' +
+        'capabilities: `sudo setcap cap_net_raw,cap_net_admin+eip /opt/handshake/helper-node` and point ' +
+        'HANDSHAKE_HELPER_NODE at it (restrict it to a `pcap` group with chgrp/chmod 750). Never setcap the Electron binary.'
+      );
+    case 'darwin':
+      return (
+        'Capture needs read/write access to the /dev/bpf* devices. Install the ChmodBPF launch daemon ' +
+        "(Wireshark ships one) and add your user to the 'access_bpf' group, then log in again."
+      );
+    case 'win32':
+      return 'Capture needs Npcap installed with "WinPcap API-compatible mode" ticked (https://npcap.com). No administrator rights are needed after that.';
+    default:
+      return 'Capture needs permission to open raw packet capture devices on this system.';
+  }
+}
+
+/** libpcap messages that come from activating the device, as opposed to compiling the filter. */
+export function isActivationMessage(message: string): boolean {
+  return /^(socket|bind|setsockopt|ioctl|SIOC|can't mmap|mmap|That device|No such device|.*doesn't exist)/i.test(message) || isPermissionMessage(message);
+}
