@@ -1,0 +1,285 @@
+/**
+ * A live capture: one helper process, every frame spooled to a pcapng file on disk the
+ * moment its batch arrives (one synchronous append per batch, so a crash of anything
+ * loses nothing already received), then handed to the live analysis and listeners.
+ * Memory stays bounded: frames live in the spool, never in an array here.
+ */
+import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
+import { CaptureReader } from '../../shared/files/reader';
+import { PcapngWriter, PcapWriter } from '../../shared/files/writer';
+import type { CaptureFormat } from '../../shared/files/types';
+import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type OpenResult, type SendLinkMode, type SendResult } from '../helper/protocol';
+import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
+
+export interface CaptureSessionOptions extends HelperLaunchOptions {
+  device: string;
+  /** BPF filter; empty or absent for none. */
+  filter?: string;
+  /** Kernel buffer in bytes; the helper's default is 128 MiB. */
+  bufferSize?: number;
+  /** Where the pcapng spool goes; the file is created (truncated) at start. */
+  spoolPath: string;
+}
+
+/** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
+export interface LiveFrame {
+  /** 1-based, as in the spool file. */
+  number: number;
+  tsSec: number;
+  tsNsec: number;
+  originalLength: number;
+  bytes: Uint8Array;
+  linkType: number;
+}
+
+export interface CaptureStatistics {
+  frames: number;
+  bytes: number;
+  /** Over the last completed second of wall time; 0 at first. */
+  framesPerSecond: number;
+  elapsedMs: number;
+  /** Batches received from the helper. */
+  batches: number;
+  /** Batches from the helper that were damaged (their intact frames were kept). */
+  damagedBatches: number;
+}
+
+export interface CaptureEnd {
+  frames: number;
+  /** Null when the capture was stopped on request; otherwise why it ended. */
+  reason: string | null;
+  spoolPath: string;
+}
+
+export class CaptureError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly advice?: string,
+  ) {
+    super(message);
+    this.name = 'CaptureError';
+  }
+}
+
+export class CaptureSession {
+  readonly spoolPath: string;
+  readonly device: string;
+  readonly filter: string;
+  private readonly helper: HelperClient;
+  private spoolFd: number | null;
+  private readonly spool: PcapngWriter;
+  private pendingChunks: Uint8Array[] = [];
+  private frameCount = 0;
+  private byteCount = 0;
+  private batchCount = 0;
+  private damagedBatchCount = 0;
+  private readonly startedAt = Date.now();
+  private rateWindowStart = Date.now();
+  private rateWindowFrames = 0;
+  private lastRate = 0;
+  private ended: CaptureEnd | null = null;
+  private readonly endWaiters: Array<(end: CaptureEnd) => void> = [];
+  private readonly frameListeners: Array<(frame: LiveFrame) => void> = [];
+  private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
+  private readonly warningListeners: Array<(message: string) => void> = [];
+  private opened: OpenResult | null = null;
+  helloInfo: HelloResult | null = null;
+
+  private constructor(options: CaptureSessionOptions, helper: HelperClient) {
+    this.spoolPath = options.spoolPath;
+    this.device = options.device;
+    this.filter = options.filter ?? '';
+    this.helper = helper;
+    this.spoolFd = openSync(options.spoolPath, 'w');
+    this.spool = new PcapngWriter((chunk) => this.pendingChunks.push(chunk), { userApplication: 'Handshake Workbench (live capture)' });
+    this.flushSpool();
+    helper.onBatch = (type, payload) => this.onBatch(type, payload);
+    helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
+    helper.onExit = (exit) => this.onHelperExit(exit);
+  }
+
+  /** Starts the helper and opens the device; throws CaptureError (code 'permission', 'no-device', 'bad-filter', …). */
+  static async start(options: CaptureSessionOptions): Promise<CaptureSession> {
+    const helper = new HelperClient(options);
+    let session: CaptureSession | null = null;
+    try {
+      session = new CaptureSession(options, helper);
+      session.helloInfo = await helper.hello();
+      const opened = await helper.open(options.device, options.filter ?? '', options.bufferSize);
+      session.opened = opened;
+      session.spool.addInterface({
+        linkType: opened.linkType,
+        snaplen: 65535,
+        name: options.device,
+        filter: options.filter || undefined,
+        description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
+        os: process.platform,
+      });
+      session.flushSpool();
+      return session;
+    } catch (error) {
+      await helper.stop(1000);
+      session?.closeSpool();
+      if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
+      throw error;
+    }
+  }
+
+  get linkType(): number {
+    return this.opened?.linkType ?? -1;
+  }
+
+  get openInfo(): OpenResult | null {
+    return this.opened;
+  }
+
+  get helperPid(): number | undefined {
+    return this.helper.pid;
+  }
+
+  get end(): CaptureEnd | null {
+    return this.ended;
+  }
+
+  onFrame(listener: (frame: LiveFrame) => void): void {
+    this.frameListeners.push(listener);
+  }
+
+  /** Frames the helper sent, reported back with their bytes. */
+  onSent(listener: (frame: LiveFrame) => void): void {
+    this.sentListeners.push(listener);
+  }
+
+  onWarning(listener: (message: string) => void): void {
+    this.warningListeners.push(listener);
+  }
+
+  statistics(): CaptureStatistics {
+    this.updateRate();
+    return {
+      frames: this.frameCount,
+      bytes: this.byteCount,
+      framesPerSecond: this.lastRate,
+      elapsedMs: Date.now() - this.startedAt,
+      batches: this.batchCount,
+      damagedBatches: this.damagedBatchCount,
+    };
+  }
+
+  /** Sends frames on the capture's device; the capture records them as they go out. */
+  send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string }): Promise<SendResult> {
+    return this.helper.send(options).catch((error: unknown) => {
+      if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
+      throw error;
+    });
+  }
+
+  /** Resolves when the capture ends, on request or not. */
+  waitForEnd(): Promise<CaptureEnd> {
+    if (this.ended) return Promise.resolve(this.ended);
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /** Ends the helper process (the only way a cap capture stops) and closes the spool. */
+  async stop(): Promise<CaptureEnd> {
+    if (!this.ended) await this.helper.stop();
+    return this.waitForEnd();
+  }
+
+  /** Kills the helper without a goodbye (tests use it to prove the spool survives). */
+  killHelper(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.helper.kill(signal);
+  }
+
+  /** Streams the spool into a new pcap or pcapng file; never holds more than one read chunk. */
+  async saveAs(path: string, format: CaptureFormat): Promise<{ frames: number }> {
+    const fd = openSync(path, 'w');
+    const sink = (chunk: Uint8Array) => writeSync(fd, chunk);
+    let written = 0;
+    let pcapWriter: PcapWriter | null = null;
+    let pcapngWriter: PcapngWriter | null = format === 'pcapng' ? new PcapngWriter(sink) : null;
+    const reader = new CaptureReader({
+      onInterface: (iface) => {
+        if (format === 'pcapng') pcapngWriter?.addInterface({ linkType: iface.linkType, snaplen: iface.snaplen, name: iface.name, description: iface.description, filter: iface.filter, os: iface.os });
+        else if (!pcapWriter) pcapWriter = new PcapWriter(sink, { linkType: iface.linkType, snaplen: iface.snaplen });
+      },
+      onFrame: (frame) => {
+        if (pcapngWriter) pcapngWriter.writeFrame(frame);
+        else pcapWriter?.writeFrame(frame);
+        written++;
+      },
+    });
+    try {
+      // Only the spool's complete blocks are read: a capture still running may be mid-append.
+      for await (const chunk of createReadStream(this.spoolPath, { highWaterMark: 1024 * 1024 })) reader.push(chunk as Buffer);
+      if (!pcapWriter && !pcapngWriter) pcapWriter = new PcapWriter(sink, { linkType: Math.max(0, this.linkType), snaplen: 65535 });
+    } finally {
+      pcapngWriter = null;
+      closeSync(fd);
+    }
+    return { frames: written };
+  }
+
+  private onBatch(type: BatchType, payload: Uint8Array): void {
+    const linkType = this.linkType;
+    if (type === MessageType.sent) {
+      forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
+        for (const listener of this.sentListeners) listener({ number: 0, tsSec, tsNsec, originalLength, bytes, linkType });
+      });
+      return;
+    }
+    this.batchCount++;
+    const firstNumber = this.frameCount + 1;
+    // Spool first: the whole batch goes to disk before anyone looks at it.
+    const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
+      this.spool.writeFrame({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
+      this.frameCount++;
+      this.byteCount += bytes.length;
+    });
+    this.flushSpool();
+    if (damage) {
+      this.damagedBatchCount++;
+      this.warningListeners.forEach((listener) => listener(`damaged batch from the helper: ${damage}; its intact frames were kept`));
+    }
+    this.rateWindowFrames += this.frameCount - firstNumber + 1;
+    this.updateRate();
+    if (this.frameListeners.length === 0) return;
+    let number = firstNumber;
+    forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
+      if (number > this.frameCount) return;
+      const frame: LiveFrame = { number: number++, tsSec, tsNsec, originalLength, bytes, linkType };
+      for (const listener of this.frameListeners) listener(frame);
+    });
+  }
+
+  private updateRate(): void {
+    const now = Date.now();
+    if (now - this.rateWindowStart >= 1000) {
+      this.lastRate = (this.rateWindowFrames * 1000) / (now - this.rateWindowStart);
+      this.rateWindowStart = now;
+      this.rateWindowFrames = 0;
+    }
+  }
+
+  private flushSpool(): void {
+    if (this.spoolFd === null || this.pendingChunks.length === 0) return;
+    const chunk = this.pendingChunks.length === 1 ? this.pendingChunks[0] : Buffer.concat(this.pendingChunks);
+    this.pendingChunks = [];
+    writeSync(this.spoolFd, chunk);
+  }
+
+  private closeSpool(): void {
+    if (this.spoolFd === null) return;
+    this.flushSpool();
+    fsyncSync(this.spoolFd);
+    closeSync(this.spoolFd);
+    this.spoolFd = null;
+  }
+
+  private onHelperExit(exit: HelperExit): void {
+    this.closeSpool();
+    this.ended = { frames: this.frameCount, reason: exit.reason, spoolPath: this.spoolPath };
+    for (const waiter of this.endWaiters.splice(0)) waiter(this.ended);
+  }
+}
