@@ -111,6 +111,7 @@ export type CaptureDamageKind =
   | 'caplen-too-large'
   | 'missing-interface'
   | 'bad-option'
+  | 'bad-compression'
   | 'truncated';
 
 /**

@@ -1,0 +1,310 @@
+/**
+ * Node adapter for shared/files: streams capture files from disk (plain or gzip),
+ * writes them block by block with synchronous appends, converts between formats,
+ * and re-reads single frames by byte offset.
+ */
+import { closeSync, createReadStream, fsyncSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import {
+  CaptureFileError,
+  CaptureReader,
+  PcapngWriter,
+  PcapWriter,
+  type CaptureFormat,
+  type CaptureFrame,
+  type CaptureHandlers,
+  type CaptureInterface,
+  type FrameToWrite,
+  type InterfaceToWrite,
+  type SectionToWrite,
+} from '../../shared/files';
+
+/** Bytes read from disk per step: bounds memory for any file size. */
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+
+export interface ReadCaptureFileOptions {
+  signal?: AbortSignal;
+  /** Bytes per read; default 1 MiB. */
+  chunkSize?: number;
+}
+
+export interface CaptureFileReadResult {
+  /** Undefined only when the file was too damaged to tell. */
+  format: CaptureFormat | undefined;
+  /** True for gzip input: offsets in frames then refer to the decompressed stream, not the file. */
+  compressed: boolean;
+  frames: number;
+  /** Bytes of the (decompressed) stream that formed complete records. */
+  bytesParsed: number;
+  /** Set when the file is damaged; everything before damage.offset was delivered. */
+  damage: CaptureFileError | undefined;
+}
+
+const isGzip = (bytes: Uint8Array, length: number): boolean => length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+/**
+ * Streams a pcap/pcapng file (optionally gzip-compressed) through the handlers.
+ * Resolves with the damage, if any, instead of rejecting: a partly damaged file is
+ * read up to the damage. Rejects for I/O errors, an aborted signal, or a handler that throws.
+ */
+export async function readCaptureFile(path: string, handlers: CaptureHandlers, options: ReadCaptureFileOptions = {}): Promise<CaptureFileReadResult> {
+  const { signal } = options;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  signal?.throwIfAborted();
+  const reader = new CaptureReader(handlers);
+  const result = (compressed: boolean, damage: CaptureFileError | undefined): CaptureFileReadResult => ({
+    format: reader.format,
+    compressed,
+    frames: reader.framesRead,
+    bytesParsed: reader.bytesParsed,
+    damage,
+  });
+
+  const handle = await open(path, 'r');
+  let compressed = false;
+  try {
+    // One buffer reused for every read: the reader copies only records that straddle reads.
+    const buffer = new Uint8Array(chunkSize);
+    const first = await handle.read(buffer, 0, chunkSize, null);
+    compressed = isGzip(buffer, first.bytesRead);
+    if (!compressed) {
+      let bytesRead = first.bytesRead;
+      while (bytesRead > 0) {
+        reader.push(buffer.subarray(0, bytesRead));
+        signal?.throwIfAborted();
+        bytesRead = (await handle.read(buffer, 0, chunkSize, null)).bytesRead;
+      }
+      reader.end();
+      return result(false, undefined);
+    }
+  } catch (error) {
+    if (error instanceof CaptureFileError) return result(compressed, error);
+    throw error;
+  } finally {
+    await handle.close();
+  }
+  return readGzipCaptureFile(path, reader, chunkSize, signal, result);
+}
+
+async function readGzipCaptureFile(
+  path: string,
+  reader: CaptureReader,
+  chunkSize: number,
+  signal: AbortSignal | undefined,
+  result: (compressed: boolean, damage: CaptureFileError | undefined) => CaptureFileReadResult,
+): Promise<CaptureFileReadResult> {
+  const source = createReadStream(path, { highWaterMark: chunkSize });
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  source.on('error', (error) => gunzip.destroy(error));
+  source.pipe(gunzip);
+  try {
+    try {
+      for await (const chunk of gunzip) {
+        reader.push(chunk as Buffer);
+        signal?.throwIfAborted();
+      }
+    } catch (error) {
+      if (error instanceof CaptureFileError) throw error;
+      // zlib reports a corrupt or cut-off stream with a Z_* / ERR_* code; I/O errors keep theirs.
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code.startsWith('Z_') || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+        throw new CaptureFileError('bad-compression', reader.bytesParsed, reader.framesRead + 1, `gzip stream is damaged: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+    reader.end();
+    return result(true, undefined);
+  } catch (error) {
+    if (error instanceof CaptureFileError) return result(true, error);
+    throw error;
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+export interface CaptureFileWriterOptions {
+  /** Interfaces to declare up front (pcap: the one link type; needed before the first frame). */
+  interfaces?: InterfaceToWrite[];
+  /** pcapng section header options. */
+  section?: SectionToWrite;
+  /** fsync after every block: survives power loss, not just a crash, at a large cost. Default false. */
+  fsyncEachBlock?: boolean;
+}
+
+export interface CaptureFileWriter {
+  readonly path: string;
+  readonly format: CaptureFormat;
+  /** pcapng: adds an IDB. pcap: the first call writes the header; later calls must repeat its link type. */
+  addInterface(iface: InterfaceToWrite): number;
+  /** Appends one frame synchronously: once this returns, the block is in the file. */
+  writeFrame(frame: FrameToWrite): void;
+  readonly framesWritten: number;
+  readonly bytesWritten: number;
+  close(): void;
+}
+
+/**
+ * Creates (truncates) a capture file and returns a writer that appends each block
+ * with writeSync, so a crash never leaves a partial block behind a complete one.
+ */
+export function createCaptureFileWriter(path: string, format: CaptureFormat, options: CaptureFileWriterOptions = {}): CaptureFileWriter {
+  const fd = openSync(path, 'w');
+  let closed = false;
+  let bytesWritten = 0;
+  let framesWritten = 0;
+  const sink = (chunk: Uint8Array): void => {
+    if (closed) throw new Error(`capture file ${path} is closed`);
+    let offset = 0;
+    while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+    if (options.fsyncEachBlock) fsyncSync(fd);
+    bytesWritten += chunk.length;
+  };
+
+  try {
+    let pcapWriter: PcapWriter | undefined;
+    const pcapngWriter = format === 'pcapng' ? new PcapngWriter(sink, options.section) : undefined;
+    const addInterface = (iface: InterfaceToWrite): number => {
+      if (pcapngWriter) return pcapngWriter.addInterface(iface);
+      if (pcapWriter === undefined) {
+        pcapWriter = new PcapWriter(sink, iface);
+      } else if (iface.linkType !== pcapWriter.linkType) {
+        throw new RangeError(`a pcap file holds one link type (${pcapWriter.linkType}); cannot add link type ${iface.linkType}`);
+      }
+      return 0;
+    };
+    for (const iface of options.interfaces ?? []) addInterface(iface);
+
+    return {
+      path,
+      format,
+      addInterface,
+      writeFrame(frame: FrameToWrite): void {
+        if (pcapngWriter) pcapngWriter.writeFrame(frame);
+        else if (pcapWriter) pcapWriter.writeFrame(frame);
+        else throw new Error('pcap writer needs an interface (link type) before the first frame');
+        framesWritten += 1;
+      },
+      get framesWritten() {
+        return framesWritten;
+      },
+      get bytesWritten() {
+        return bytesWritten;
+      },
+      close(): void {
+        if (closed) return;
+        closed = true;
+        closeSync(fd);
+      },
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+export interface ConvertCaptureFileOptions {
+  /** Output timestamp precision; default: µs if the first source interface is µs, else ns. */
+  resolution?: 'us' | 'ns';
+  section?: SectionToWrite;
+  signal?: AbortSignal;
+}
+
+export interface CaptureFileConvertResult extends CaptureFileReadResult {
+  framesWritten: number;
+}
+
+/**
+ * "Save as": streams `sourcePath` (any readable format, gzip too) into a new pcap or
+ * pcapng file. A damaged source is converted up to the damage, which is reported.
+ * pcapng sections are flattened into one; pcap output needs a single link type.
+ */
+export async function convertCaptureFile(
+  sourcePath: string,
+  targetPath: string,
+  format: CaptureFormat,
+  options: ConvertCaptureFileOptions = {},
+): Promise<CaptureFileConvertResult> {
+  if (sameFile(sourcePath, targetPath)) throw new Error(`cannot convert ${sourcePath} onto itself`);
+  const writer = createCaptureFileWriter(targetPath, format, { section: options.section });
+  // Source (section-local) interface id → output interface id.
+  let interfaceMap: number[] = [];
+  const outgoing: FrameToWrite = { interfaceId: 0, tsSeconds: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+  try {
+    const read = await readCaptureFile(
+      sourcePath,
+      {
+        onSection() {
+          interfaceMap = [];
+        },
+        onInterface(iface: CaptureInterface) {
+          const resolution = options.resolution ?? (iface.tsResolution === 6 ? 'us' : 'ns');
+          interfaceMap[iface.id] = writer.addInterface({
+            linkType: iface.linkType,
+            snaplen: iface.snaplen,
+            name: iface.name,
+            description: iface.description,
+            os: iface.os,
+            filter: iface.filter,
+            resolution,
+          });
+        },
+        onFrame(frame: CaptureFrame) {
+          outgoing.interfaceId = interfaceMap[frame.interfaceId];
+          outgoing.linkType = frame.linkType;
+          outgoing.tsSeconds = frame.tsSeconds;
+          outgoing.tsNanos = frame.tsNanos;
+          outgoing.data = frame.data;
+          outgoing.originalLength = frame.originalLength;
+          outgoing.comments = frame.comments;
+          outgoing.flags = frame.flags;
+          writer.writeFrame(outgoing);
+        },
+      },
+      { signal: options.signal },
+    );
+    return { ...read, framesWritten: writer.framesWritten };
+  } finally {
+    writer.close();
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+/**
+ * Random access for an indexed, uncompressed capture: reads `length` bytes at a
+ * frame's `dataOffset` synchronously. One open descriptor, reused.
+ */
+export class CaptureFileFrameReader {
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+  }
+
+  /** Fills `target` (or a new array) with the frame bytes; throws if the file is shorter. */
+  read(dataOffset: number, length: number, target: Uint8Array = new Uint8Array(length)): Uint8Array {
+    if (this.fd === undefined) throw new Error(`${this.path} is closed`);
+    if (target.length < length) throw new RangeError(`target holds ${target.length} bytes, ${length} requested`);
+    let done = 0;
+    while (done < length) {
+      const count = readSync(this.fd, target, done, length - done, dataOffset + done);
+      if (count === 0) throw new RangeError(`${this.path} ends before byte ${dataOffset + length}`);
+      done += count;
+    }
+    return target.subarray(0, length);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
