@@ -19,6 +19,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   bufferSize?: number;
   /** Where the pcapng spool goes; the file is created (truncated) at start. */
   spoolPath: string;
+  /** Stop after this many frames; frames past it in the last batch are not kept. */
+  maxFrames?: number;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -84,6 +86,7 @@ export class CaptureSession {
   private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
   private readonly warningListeners: Array<(message: string) => void> = [];
   private opened: OpenResult | null = null;
+  private readonly maxFrames: number;
   helloInfo: HelloResult | null = null;
 
   private constructor(options: CaptureSessionOptions, helper: HelperClient) {
@@ -91,6 +94,7 @@ export class CaptureSession {
     this.device = options.device;
     this.filter = options.filter ?? '';
     this.helper = helper;
+    this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
     this.spoolFd = openSync(options.spoolPath, 'w');
     this.spool = new PcapngWriter((chunk) => this.pendingChunks.push(chunk), { userApplication: 'Handshake Workbench (live capture)' });
     this.flushSpool();
@@ -233,6 +237,7 @@ export class CaptureSession {
     const firstNumber = this.frameCount + 1;
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
+      if (this.frameCount >= this.maxFrames) return;
       this.spool.writeFrame({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
       this.frameCount++;
       this.byteCount += bytes.length;
@@ -244,6 +249,7 @@ export class CaptureSession {
     }
     this.rateWindowFrames += this.frameCount - firstNumber + 1;
     this.updateRate();
+    if (this.frameCount >= this.maxFrames) void this.helper.stop();
     if (this.frameListeners.length === 0) return;
     let number = firstNumber;
     forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {

@@ -1,0 +1,85 @@
+/**
+ * `handshake capture -i IFACE [-f BPF] [-w FILE] [-c N] [-a duration:S] [--json | --events]`:
+ * captures through the helper, prints what `decode` prints (or connection events), and
+ * keeps every frame in a pcapng file (FILE with -w, otherwise a temporary spool).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CaptureSession, type LiveFrame } from '../../engine/capture-session';
+import { createLivePrinter } from './live-printer';
+import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
+
+const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
+
+function parseDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^duration:(.+)$/.exec(text);
+  if (!match) throw new UsageError(`-a takes duration:SECONDS, not "${text}"`);
+  const seconds = nonNegativeNumber(match[1], '-a duration') as number;
+  if (seconds <= 0) throw new UsageError('-a duration must be above 0 seconds');
+  return seconds;
+}
+
+export async function runCapture(argv: readonly string[]): Promise<number> {
+  let session: CaptureSession | null = null;
+  let temporaryDirectory: string | null = null;
+  const onSignal = () => void session?.stop();
+  try {
+    const options = parseOptions(
+      argv,
+      { '--interface': 'value', '--filter': 'value', '--write': 'value', '--count': 'value', '--autostop': 'value', '--buffer-size': 'value', '--json': 'flag', '--events': 'flag', '--help': 'flag' },
+      { '-i': '--interface', '-f': '--filter', '-w': '--write', '-c': '--count', '-a': '--autostop', '-h': '--help' },
+    );
+    if (options.flags.has('--help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const device = options.values.get('--interface');
+    if (!device) throw new UsageError('-i IFACE is required (see `handshake interfaces`)');
+    if (options.flags.has('--json') && options.flags.has('--events')) throw new UsageError('--json and --events cannot be combined');
+    if (options.positional.length > 0) throw new UsageError(`unexpected argument ${options.positional[0]}`);
+    const count = positiveInteger(options.values.get('--count'), '-c');
+    const durationSeconds = parseDuration(options.values.get('--autostop'));
+    const bufferMiB = positiveInteger(options.values.get('--buffer-size'), '--buffer-size');
+    const written = options.values.get('--write');
+    let spoolPath = written;
+    if (!spoolPath) {
+      temporaryDirectory = mkdtempSync(path.join(os.tmpdir(), 'handshake-capture-'));
+      spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
+    }
+
+    session = await CaptureSession.start({
+      device,
+      filter: options.values.get('--filter') ?? '',
+      spoolPath,
+      maxFrames: count,
+      bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
+    });
+    const mode = options.flags.has('--json') ? 'json' : options.flags.has('--events') ? 'events' : 'text';
+    const printer = createLivePrinter(mode, session.linkType);
+    session.onFrame((frame: LiveFrame) => printer.frame(frame));
+    session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
+    process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);
+    const end = await session.waitForEnd();
+    if (timer) clearTimeout(timer);
+    printer.finish();
+    const statistics = session.statistics();
+    process.stderr.write(`handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes${written ? `, written to ${written}` : ''}\n`);
+    if (end.reason) {
+      process.stderr.write(`handshake capture: ${end.reason}; the ${end.frames} frames received were kept${written ? ` in ${written}` : ''}\n`);
+      return EXIT_OTHER;
+    }
+    return 0;
+  } catch (error) {
+    return reportFailure('capture', error, USAGE);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (session && !session.end) await session.stop();
+    if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });
+  }
+}
