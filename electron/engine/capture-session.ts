@@ -1,13 +1,11 @@
 /**
  * A live capture: one helper process, every frame spooled to a pcapng file on disk the
- * moment its batch arrives (one synchronous append per batch, so a crash of anything
- * loses nothing already received), then handed to the live analysis and listeners.
+ * moment its batch arrives (synchronous block appends, so a crash of anything loses
+ * nothing already received), then handed to the live analysis and listeners.
  * Memory stays bounded: frames live in the spool, never in an array here.
  */
-import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
-import { CaptureReader } from '../../shared/files/reader';
-import { PcapngWriter, PcapWriter } from '../../shared/files/writer';
 import type { CaptureFormat } from '../../shared/files/types';
+import { convertCaptureFile, createCaptureFileWriter, type CaptureFileWriter } from './capture-file';
 import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type OpenResult, type SendLinkMode, type SendResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 
@@ -69,9 +67,8 @@ export class CaptureSession {
   readonly device: string;
   readonly filter: string;
   private readonly helper: HelperClient;
-  private spoolFd: number | null;
-  private readonly spool: PcapngWriter;
-  private pendingChunks: Uint8Array[] = [];
+  private readonly spool: CaptureFileWriter;
+  private spoolOpen = true;
   private frameCount = 0;
   private byteCount = 0;
   private batchCount = 0;
@@ -95,9 +92,7 @@ export class CaptureSession {
     this.filter = options.filter ?? '';
     this.helper = helper;
     this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
-    this.spoolFd = openSync(options.spoolPath, 'w');
-    this.spool = new PcapngWriter((chunk) => this.pendingChunks.push(chunk), { userApplication: 'Handshake Workbench (live capture)' });
-    this.flushSpool();
+    this.spool = createCaptureFileWriter(options.spoolPath, 'pcapng', { section: { userApplication: 'Handshake Workbench (live capture)' } });
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
     helper.onExit = (exit) => this.onHelperExit(exit);
@@ -120,7 +115,6 @@ export class CaptureSession {
         description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
         os: process.platform,
       });
-      session.flushSpool();
       return session;
     } catch (error) {
       await helper.stop(1000);
@@ -196,33 +190,10 @@ export class CaptureSession {
     this.helper.kill(signal);
   }
 
-  /** Streams the spool into a new pcap or pcapng file; never holds more than one read chunk. */
+  /** Streams the spool into a new pcap or pcapng file; only its complete blocks are read. */
   async saveAs(path: string, format: CaptureFormat): Promise<{ frames: number }> {
-    const fd = openSync(path, 'w');
-    const sink = (chunk: Uint8Array) => writeSync(fd, chunk);
-    let written = 0;
-    let pcapWriter: PcapWriter | null = null;
-    let pcapngWriter: PcapngWriter | null = format === 'pcapng' ? new PcapngWriter(sink) : null;
-    const reader = new CaptureReader({
-      onInterface: (iface) => {
-        if (format === 'pcapng') pcapngWriter?.addInterface({ linkType: iface.linkType, snaplen: iface.snaplen, name: iface.name, description: iface.description, filter: iface.filter, os: iface.os });
-        else if (!pcapWriter) pcapWriter = new PcapWriter(sink, { linkType: iface.linkType, snaplen: iface.snaplen });
-      },
-      onFrame: (frame) => {
-        if (pcapngWriter) pcapngWriter.writeFrame(frame);
-        else pcapWriter?.writeFrame(frame);
-        written++;
-      },
-    });
-    try {
-      // Only the spool's complete blocks are read: a capture still running may be mid-append.
-      for await (const chunk of createReadStream(this.spoolPath, { highWaterMark: 1024 * 1024 })) reader.push(chunk as Buffer);
-      if (!pcapWriter && !pcapngWriter) pcapWriter = new PcapWriter(sink, { linkType: Math.max(0, this.linkType), snaplen: 65535 });
-    } finally {
-      pcapngWriter = null;
-      closeSync(fd);
-    }
-    return { frames: written };
+    const result = await convertCaptureFile(this.spoolPath, path, format);
+    return { frames: result.framesWritten };
   }
 
   private onBatch(type: BatchType, payload: Uint8Array): void {
@@ -237,12 +208,11 @@ export class CaptureSession {
     const firstNumber = this.frameCount + 1;
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
-      if (this.frameCount >= this.maxFrames) return;
+      if (this.frameCount >= this.maxFrames || !this.spoolOpen) return;
       this.spool.writeFrame({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
       this.frameCount++;
       this.byteCount += bytes.length;
     });
-    this.flushSpool();
     if (damage) {
       this.damagedBatchCount++;
       this.warningListeners.forEach((listener) => listener(`damaged batch from the helper: ${damage}; its intact frames were kept`));
@@ -268,19 +238,10 @@ export class CaptureSession {
     }
   }
 
-  private flushSpool(): void {
-    if (this.spoolFd === null || this.pendingChunks.length === 0) return;
-    const chunk = this.pendingChunks.length === 1 ? this.pendingChunks[0] : Buffer.concat(this.pendingChunks);
-    this.pendingChunks = [];
-    writeSync(this.spoolFd, chunk);
-  }
-
   private closeSpool(): void {
-    if (this.spoolFd === null) return;
-    this.flushSpool();
-    fsyncSync(this.spoolFd);
-    closeSync(this.spoolFd);
-    this.spoolFd = null;
+    if (!this.spoolOpen) return;
+    this.spoolOpen = false;
+    this.spool.close();
   }
 
   private onHelperExit(exit: HelperExit): void {
