@@ -195,12 +195,10 @@ export class CaptureReader {
       // Re-measuring first reports a header problem in preference to "truncated".
       try {
         const needed = this.measure(this.carry, this.carryView, 0, this.carryLength);
-        this.fail(
-          this.detectedFormat === undefined ? 'bad-magic' : 'truncated',
-          this.detectedFormat === undefined
-            ? `file is too short (${this.carryLength} bytes) to be a capture file`
-            : `file ends inside a record: ${this.carryLength} of ${needed} bytes present`,
-        );
+        if (this.detectedFormat === undefined && this.carryLength < 4) {
+          this.fail('bad-magic', `file is too short (${this.carryLength} bytes) to be a capture file`);
+        }
+        this.fail('truncated', `file ends inside a record: ${this.carryLength} of ${needed} bytes present`);
       } catch (error) {
         if (error instanceof CaptureFileError) this.failure = error;
         throw error;

@@ -1,24 +1,13 @@
 // pcapng reading against files from mergecap, editcap, Scapy and a hand-packing Python
 // builder (pcapng_builder.py); tshark is the oracle for timestamps, lengths, names, comments.
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCAPY_PACKETS, SYSTEM_PYTHON, haveScapy, haveWiresharkTools, python, readAll, run, seededRandom, tsharkFrames, withTempDir } from './tools';
+import { SCAPY_PACKETS, buildPcapng, haveScapy, haveWiresharkTools, python, readAll, run, seededRandom, tsharkFrames, withTempDir } from './tools';
 
 const canRun = haveScapy && haveWiresharkTools;
-const BUILDER = path.join(import.meta.dirname, 'pcapng_builder.py');
 const temp = withTempDir('files-pcapng');
 
-interface BuiltFrame {
-  hex: string;
-  comments: string[] | null;
-  flags: number | null;
-}
-
-function build(scenario: string, name: string, endian: '<' | '>'): BuiltFrame[] {
-  const out = run(SYSTEM_PYTHON, [BUILDER, scenario, temp.file(name), endian]).stdout;
-  return out.trim().split('\n').map((line) => JSON.parse(line) as BuiltFrame);
-}
+const build = (scenario: string, name: string, endian: '<' | '>') => buildPcapng(scenario, temp.file(name), endian);
 
 afterAll(() => temp.cleanup());
 
@@ -42,6 +31,7 @@ describe.skipIf(!canRun)('pcapng reader: hand-packed blocks', () => {
       expect(outcome.frames.map((f) => f.hex)).toEqual(expected.map((e) => e.hex));
       expect(outcome.frames.map((f) => f.comments ?? null)).toEqual(expected.map((e) => e.comments));
       expect(outcome.frames.map((f) => f.flags ?? null)).toEqual(expected.map((e) => e.flags));
+      expect(outcome.frames.map((f) => f.recordOffset)).toEqual(expected.map((e) => e.offset));
 
       const oracle = tsharkFrames(file);
       expect(outcome.frames).toHaveLength(oracle.length);

@@ -1,6 +1,6 @@
 # Hand-packs pcapng blocks with struct, independently of the TypeScript reader and writer.
 # Usage: pcapng_builder.py SCENARIO OUT_FILE ENDIAN(< or >)
-# Prints one JSON line per frame it wrote: expected hex data, comments and flags.
+# Prints one JSON line per frame it wrote: expected hex data, comments, flags and block offset.
 import json, struct, sys
 
 scenario, out_path, E = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -32,7 +32,8 @@ def payload(n, seed):
     return bytes((seed * 31 + k) % 256 for k in range(n))
 
 def note(data, comments=None, flags=None):
-    expected.append({'hex': data.hex(), 'comments': comments, 'flags': flags})
+    # Called while the frame's block is being built, before it is appended: `out` ends where it starts.
+    expected.append({'hex': data.hex(), 'comments': comments, 'flags': flags, 'offset': sum(map(len, out))})
 
 def epb(ifid, units, data, orig=None, comments=(), flags=None):
     options = [opt(1, c) for c in comments]

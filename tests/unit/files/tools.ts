@@ -159,3 +159,18 @@ for i in range(12):
     p.time = EDecimal('1700000000.000000001') + EDecimal(i) * EDecimal('1.000123457')
     pkts.append(p)
 `;
+
+export interface BuiltFrame {
+  hex: string;
+  comments: string[] | null;
+  flags: number | null;
+  /** Byte offset of the frame's block in the file. */
+  offset: number;
+}
+
+/** Runs pcapng_builder.py (hand-packed blocks) and returns what it says it wrote. */
+export function buildPcapng(scenario: string, file: string, endian: '<' | '>'): BuiltFrame[] {
+  const builder = path.join(import.meta.dirname, 'pcapng_builder.py');
+  const out = run(SYSTEM_PYTHON, [builder, scenario, file, endian]).stdout;
+  return out.trim().split('\n').map((line) => JSON.parse(line) as BuiltFrame);
+}
