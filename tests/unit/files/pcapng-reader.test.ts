@@ -2,7 +2,7 @@
 // builder (pcapng_builder.py); tshark is the oracle for timestamps, lengths, names, comments.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCAPY_PACKETS, buildPcapng, haveScapy, haveWiresharkTools, python, readAll, run, seededRandom, tsharkFrames, withTempDir } from './tools';
+import { SCAPY_PACKETS, buildPcapng, haveScapy, haveWiresharkTools, python, readAll, run, seededRandom, tsharkFrames, withTempDir, type BuiltFrame } from './tools';
 
 const canRun = haveScapy && haveWiresharkTools;
 const temp = withTempDir('files-pcapng');
