@@ -1,0 +1,57 @@
+/**
+ * The Internet checksum (RFC 1071) and the verification statuses of cli.md.
+ * Sums are kept unfolded in a plain number (safe up to 2^53, i.e. any frame) and folded once.
+ */
+
+export type ChecksumStatus = 'good' | 'bad' | 'partial' | 'unverified';
+
+/** One's-complement sum of big-endian 16-bit words in [start, end); an odd last byte is padded with zero. */
+export function onesComplementSum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (bytes[i] << 8) | bytes[i + 1];
+  if (i < end) sum += bytes[i] << 8;
+  return sum;
+}
+
+/** Folds the carries back in until 16 bits remain. */
+export function foldSum(sum: number): number {
+  let folded = sum;
+  while (folded > 0xffff) folded = (folded & 0xffff) + Math.floor(folded / 0x10000);
+  return folded;
+}
+
+/** The value to store in a checksum field whose own bytes were summed as zero. */
+export function internetChecksum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
+  return ~foldSum(onesComplementSum(bytes, start, end, initial)) & 0xffff;
+}
+
+/**
+ * Sum of the TCP/UDP/ICMPv6 pseudo-header: both addresses (4 or 16 bytes each, read from the
+ * frame), the protocol number and the upper-layer length (RFC 793 §3.1, RFC 8200 §8.1).
+ */
+export function pseudoHeaderSum(bytes: Uint8Array, srcOffset: number, dstOffset: number, addressLength: number, protocol: number, upperLength: number): number {
+  let sum = onesComplementSum(bytes, srcOffset, srcOffset + addressLength);
+  sum = onesComplementSum(bytes, dstOffset, dstOffset + addressLength, sum);
+  return sum + protocol + Math.floor(upperLength / 0x10000) + (upperLength & 0xffff);
+}
+
+/**
+ * Status of a checksum over [start, end) that includes its own field (at `fieldOffset`):
+ * - `unverified` when the covered bytes are not all captured (`end` beyond `available`);
+ * - `good` when everything sums to 0xffff;
+ * - `partial` when the field holds just the folded pseudo-header sum (or its complement): the
+ *   sending host left the rest to its NIC (checksum offload), so the captured copy is not wrong;
+ * - `bad` otherwise.
+ */
+export function checksumStatus(bytes: Uint8Array, start: number, end: number, available: number, fieldOffset: number, pseudoSum = -1): ChecksumStatus {
+  if (end > available || end > bytes.length) return 'unverified';
+  const total = onesComplementSum(bytes, start, end, pseudoSum < 0 ? 0 : pseudoSum);
+  if (foldSum(total) === 0xffff) return 'good';
+  if (pseudoSum >= 0) {
+    const stored = (bytes[fieldOffset] << 8) | bytes[fieldOffset + 1];
+    const pseudo = foldSum(pseudoSum);
+    if (stored === pseudo || stored === (~pseudo & 0xffff)) return 'partial';
+  }
+  return 'bad';
+}

@@ -1,0 +1,786 @@
+/**
+ * The full decoder: a frame's bytes into layers of fields, each field carrying its value and
+ * where it sits in the frame (offset, length, bit mask) for the hex view. Header fields are
+ * read through the field registry; options, extension headers and derived values are added
+ * by the per-protocol code below.
+ *
+ * Never throws: a layer that cannot be decoded as its header claims is flagged with a reason
+ * (`layer.malformed`, and the first one on `frame.malformed`, i.e. `_ws.malformed`).
+ *
+ * Choices worth knowing:
+ * - An IPv4/IPv6 fragment (offset > 0, or more-fragments set, including the first fragment) is
+ *   never decoded as a transport header: its payload is `data`. Without reassembly the transport
+ *   checksum cannot be checked and a later fragment's bytes are not a header at all.
+ * - A frame cut short by the capture's snap length (`frameLength` > bytes) is not malformed when
+ *   a length field points past the captured bytes; the checksums become `unverified`.
+ * - An IPv4 total length of 0 (TSO on the capturing host) means "up to the end of the frame".
+ * - The quoted datagram inside ICMP errors is decoded best-effort into layers marked `quoted`;
+ *   its truncation is expected and never flags the frame.
+ */
+import type { Ipv6ExtHeaderSpec, LayerKind, TcpOptionSpec } from '../craft/spec';
+import { formatIpv4, formatIpv6, formatMac, readBits, readU16, readU32, readU32LE } from './bytes';
+import { checksumStatus, pseudoHeaderSum, type ChecksumStatus } from './checksum';
+import { LAYER_DEFS, headerFields, icmpQuotesDatagram, icmpVariant, icmpv6QuotesDatagram, icmpv6Variant, type FieldDef, type FieldVariant } from './fields';
+import {
+  BSD_AF_INET,
+  BSD_AF_INET6_VALUES,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_QINQ_LEGACY,
+  ETHERTYPE_VLAN,
+  IPPROTO_AH,
+  IPPROTO_DSTOPTS,
+  IPPROTO_FRAGMENT,
+  IPPROTO_HOPOPTS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_IPIP,
+  IPPROTO_IPV6,
+  IPPROTO_ROUTING,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from './linktypes';
+import { MALFORMED } from './malformed';
+
+export type FieldValue = number | boolean | string | Uint8Array;
+
+export interface DecodedField {
+  /** Registry (Wireshark display-filter) name. */
+  name: string;
+  value: FieldValue;
+  /** Bytes of the frame the field occupies; derived fields point at what they summarise. */
+  offset: number;
+  length: number;
+  /** For fields that are not whole bytes: which bits of those `length` bytes (big-endian) are the field. */
+  mask?: number;
+}
+
+export interface DecodedTcpOption {
+  kind: number;
+  offset: number;
+  length: number;
+  spec: TcpOptionSpec;
+}
+
+export interface DecodedExtHeader {
+  type: number;
+  offset: number;
+  length: number;
+  spec: Ipv6ExtHeaderSpec;
+}
+
+export interface DecodedLayer {
+  kind: LayerKind;
+  /** Wireshark protocol name (`eth`, `vlan`, `sll`, `ip`, …). */
+  protocol: string;
+  offset: number;
+  /** Header bytes of this layer including options/extension headers; the payload length for `data`. */
+  length: number;
+  fields: DecodedField[];
+  /** Part of the datagram quoted by an ICMP error, not the frame's own header. */
+  quoted: boolean;
+  malformed: string | null;
+  /** Which rest-of-header form an ICMP layer has. */
+  variant?: FieldVariant;
+  tcpOptions?: DecodedTcpOption[];
+  tcpPadding?: Uint8Array;
+  ipOptions?: Uint8Array;
+  extHeaders?: DecodedExtHeader[];
+  /** Payload bytes of a `data` layer. */
+  data?: Uint8Array;
+  /** Verification of this layer's checksum, when it has one. */
+  checksumStatus?: ChecksumStatus;
+}
+
+export interface DecodedFrame {
+  linkType: number;
+  /** The frame as given (not copied). */
+  bytes: Uint8Array;
+  /** Bytes captured. */
+  capturedLength: number;
+  /** Bytes on the wire (≥ captured when the capture used a snap length). */
+  frameLength: number;
+  layers: DecodedLayer[];
+  /** The first layer failure (`_ws.malformed`), or null. */
+  malformed: string | null;
+  /** Bytes after the end of the network-layer packet (Ethernet padding/trailer), or null. */
+  trailer: Uint8Array | null;
+  trailerOffset: number;
+}
+
+export interface DecodeOptions {
+  /** Original length on the wire; defaults to the captured length. */
+  frameLength?: number;
+}
+
+interface Decoding {
+  bytes: Uint8Array;
+  frame: DecodedFrame;
+}
+
+/** What a transport layer needs from its IP layer: pseudo-header addresses and where the packet ends. */
+interface NetworkContext {
+  srcOffset: number;
+  dstOffset: number;
+  addressLength: 4 | 16;
+  /** End of the captured bytes of this packet. */
+  end: number;
+  /** End as the IP length fields claim it (beyond `end` when the capture cut it short). */
+  claimedEnd: number;
+  quoted: boolean;
+}
+
+export function decodeFrame(bytes: Uint8Array, linkType: number, options: DecodeOptions = {}): DecodedFrame {
+  const frame: DecodedFrame = {
+    linkType,
+    bytes,
+    capturedLength: bytes.length,
+    frameLength: Math.max(options.frameLength ?? bytes.length, bytes.length),
+    layers: [],
+    malformed: null,
+    trailer: null,
+    trailerOffset: -1,
+  };
+  const decoding: Decoding = { bytes, frame };
+  try {
+    const networkEnd = decodeLink(decoding, linkType);
+    if (networkEnd < bytes.length && networkEnd >= 0) {
+      frame.trailer = bytes.slice(networkEnd);
+      frame.trailerOffset = networkEnd;
+      addEthernetTrailer(decoding, networkEnd);
+    }
+  } catch (error) {
+    // A decoder bug must not take the caller down; the frame is flagged instead.
+    frame.malformed ??= `${MALFORMED.decoderError}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return frame;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer bookkeeping and registry-driven field reading
+
+const DEF_BY_NAME: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
+  (Object.keys(LAYER_DEFS) as LayerKind[]).map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
+);
+
+function fieldDef(kind: LayerKind, name: string): FieldDef {
+  const def = DEF_BY_NAME.get(kind)?.get(name);
+  if (!def) throw new Error(`field ${name} is not registered for ${kind}`);
+  return def;
+}
+
+function openLayer(decoding: Decoding, kind: LayerKind, offset: number, length: number, quoted: boolean): DecodedLayer {
+  const layer: DecodedLayer = { kind, protocol: LAYER_DEFS[kind].protocol, offset, length, fields: [], quoted, malformed: null };
+  decoding.frame.layers.push(layer);
+  return layer;
+}
+
+/** Records a failure; quoted layers are best-effort by nature and never flag the frame. */
+function flag(decoding: Decoding, layer: DecodedLayer, reason: string): void {
+  if (layer.quoted) return;
+  layer.malformed ??= reason;
+  decoding.frame.malformed ??= reason;
+}
+
+/** Reads the field `def` at `base` (header or option start), if all of its bits lie before `limit`. */
+function readField(bytes: Uint8Array, def: FieldDef, base: number, limit: number, bitOffset = def.bitOffset): DecodedField | null {
+  const firstByte = base + (bitOffset >>> 3);
+  const bitInByte = bitOffset & 7;
+  const length = (bitInByte + def.bitWidth + 7) >>> 3;
+  if (firstByte + length > limit) return null;
+  let value: FieldValue;
+  switch (def.type) {
+    case 'mac':
+      value = formatMac(bytes, firstByte);
+      break;
+    case 'ipv4':
+      value = formatIpv4(bytes, firstByte);
+      break;
+    case 'ipv6':
+      value = formatIpv6(bytes, firstByte);
+      break;
+    case 'bytes':
+      value = bytes.slice(firstByte, firstByte + length);
+      break;
+    case 'bool':
+      value = readBits(bytes, firstByte, bitInByte, def.bitWidth) !== 0;
+      break;
+    default:
+      value = readBits(bytes, firstByte, bitInByte, def.bitWidth) * (def.scale ?? 1);
+  }
+  const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
+  if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
+    decoded.mask = (2 ** def.bitWidth - 1) * 2 ** (length * 8 - bitInByte - def.bitWidth);
+  }
+  return decoded;
+}
+
+/** The layer's fixed header fields that lie inside [offset, limit). */
+function readHeader(decoding: Decoding, layer: DecodedLayer, limit: number, variant?: FieldVariant): void {
+  for (const def of headerFields(layer.kind, variant)) {
+    const decoded = readField(decoding.bytes, def, layer.offset, limit);
+    if (decoded) layer.fields.push(decoded);
+  }
+}
+
+function addOptionField(decoding: Decoding, layer: DecodedLayer, name: string, optionOffset: number, limit: number, bitOffset?: number): void {
+  const decoded = readField(decoding.bytes, fieldDef(layer.kind, name), optionOffset, limit, bitOffset);
+  if (decoded) layer.fields.push(decoded);
+}
+
+function addDerived(layer: DecodedLayer, name: string, value: FieldValue, offset: number, length: number): void {
+  fieldDef(layer.kind, name); // derived names must be registered too
+  layer.fields.push({ name, value, offset, length });
+}
+
+function setChecksumStatus(layer: DecodedLayer, name: string, status: ChecksumStatus, fieldOffset: number): void {
+  layer.checksumStatus = status;
+  addDerived(layer, name, status, fieldOffset, 2);
+}
+
+function addData(decoding: Decoding, offset: number, end: number, quoted: boolean): DecodedLayer | null {
+  if (end <= offset) return null;
+  const layer = openLayer(decoding, 'data', offset, end - offset, quoted);
+  layer.data = decoding.bytes.slice(offset, end);
+  addDerived(layer, 'data.data', layer.data, offset, end - offset);
+  addDerived(layer, 'data.len', end - offset, offset, end - offset);
+  return layer;
+}
+
+/** A frame whose link layer cannot be followed: all of it is data, flagged with `reason`. */
+function undecodable(decoding: Decoding, reason: string): number {
+  const { bytes } = decoding;
+  const layer = addData(decoding, 0, bytes.length, false) ?? openLayer(decoding, 'data', 0, 0, false);
+  flag(decoding, layer, reason);
+  return bytes.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link layers. Each returns where the network-layer packet ends (the trailer starts there).
+
+function decodeLink(decoding: Decoding, linkType: number): number {
+  const { bytes } = decoding;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return decodeEthernet(decoding);
+    case LINKTYPE_LINUX_SLL:
+    case LINKTYPE_LINUX_SLL2:
+      return decodeSll(decoding, linkType === LINKTYPE_LINUX_SLL2 ? 'sll2' : 'sll');
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP:
+      return decodeNull(decoding, linkType === LINKTYPE_LOOP);
+    case LINKTYPE_RAW: {
+      const version = bytes.length > 0 ? bytes[0] >>> 4 : -1;
+      if (version === 4) return decodeIpv4(decoding, 0, bytes.length, false);
+      if (version === 6) return decodeIpv6(decoding, 0, bytes.length, false);
+      return undecodable(decoding, MALFORMED.rawVersion);
+    }
+    case LINKTYPE_IPV4:
+      return decodeIpv4(decoding, 0, bytes.length, false);
+    case LINKTYPE_IPV6:
+      return decodeIpv6(decoding, 0, bytes.length, false);
+    default:
+      return undecodable(decoding, MALFORMED.unknownLinkType);
+  }
+}
+
+function decodeEthernet(decoding: Decoding): number {
+  const { bytes } = decoding;
+  const layer = openLayer(decoding, 'eth', 0, 14, false);
+  readHeader(decoding, layer, bytes.length);
+  if (bytes.length < 14) {
+    flag(decoding, layer, MALFORMED.ethTruncated);
+    return bytes.length;
+  }
+  return decodeEtherTypePayload(decoding, readU16(bytes, 12), 14);
+}
+
+function decodeEtherTypePayload(decoding: Decoding, etherType: number, offset: number): number {
+  const { bytes } = decoding;
+  switch (etherType) {
+    case ETHERTYPE_VLAN:
+    case ETHERTYPE_QINQ:
+    case ETHERTYPE_QINQ_LEGACY: {
+      const layer = openLayer(decoding, 'vlan', offset, 4, false);
+      readHeader(decoding, layer, bytes.length);
+      if (bytes.length - offset < 4) {
+        flag(decoding, layer, MALFORMED.vlanTruncated);
+        return bytes.length;
+      }
+      return decodeEtherTypePayload(decoding, readU16(bytes, offset + 2), offset + 4);
+    }
+    case ETHERTYPE_IPV4:
+      return decodeIpv4(decoding, offset, bytes.length, false);
+    case ETHERTYPE_IPV6:
+      return decodeIpv6(decoding, offset, bytes.length, false);
+    default:
+      addData(decoding, offset, bytes.length, false);
+      return bytes.length;
+  }
+}
+
+function decodeSll(decoding: Decoding, kind: 'sll' | 'sll2'): number {
+  const { bytes } = decoding;
+  const headerLength = LAYER_DEFS[kind].headerLength;
+  const layer = openLayer(decoding, kind, 0, headerLength, false);
+  readHeader(decoding, layer, bytes.length);
+  if (bytes.length < headerLength) {
+    flag(decoding, layer, MALFORMED.sllTruncated);
+    return bytes.length;
+  }
+  return decodeEtherTypePayload(decoding, readU16(bytes, kind === 'sll' ? 14 : 0), headerLength);
+}
+
+/** The family is in the capturing host's byte order for NULL (so try both), big-endian for LOOP. */
+function nullFamily(bytes: Uint8Array, loop: boolean): { family: number; bigEndian: boolean } {
+  const bigEndianValue = readU32(bytes, 0);
+  if (loop) return { family: bigEndianValue, bigEndian: true };
+  const littleEndianValue = readU32LE(bytes, 0);
+  const known = (value: number): boolean => value === BSD_AF_INET || BSD_AF_INET6_VALUES.includes(value);
+  if (!known(littleEndianValue) && known(bigEndianValue)) return { family: bigEndianValue, bigEndian: true };
+  return { family: littleEndianValue, bigEndian: false };
+}
+
+function decodeNull(decoding: Decoding, loop: boolean): number {
+  const { bytes } = decoding;
+  const layer = openLayer(decoding, 'null', 0, 4, false);
+  if (bytes.length < 4) {
+    flag(decoding, layer, MALFORMED.nullTruncated);
+    return bytes.length;
+  }
+  const { family, bigEndian } = nullFamily(bytes, loop);
+  layer.fields.push({ name: 'null.family', value: family, offset: 0, length: 4 });
+  addDerived(layer, 'null.big_endian', bigEndian, 0, 4);
+  if (family === BSD_AF_INET) return decodeIpv4(decoding, 4, bytes.length, false);
+  if (BSD_AF_INET6_VALUES.includes(family)) return decodeIpv6(decoding, 4, bytes.length, false);
+  addData(decoding, 4, bytes.length, false);
+  return bytes.length;
+}
+
+/** Splits what follows an IP packet on Ethernet into padding (up to 60 bytes) and trailer, as Wireshark does. */
+function addEthernetTrailer(decoding: Decoding, networkEnd: number): void {
+  const eth = decoding.frame.layers[0];
+  if (!eth || eth.kind !== 'eth' || eth.malformed) return;
+  const { bytes } = decoding;
+  const paddingEnd = Math.min(Math.max(networkEnd, 60), bytes.length);
+  if (paddingEnd > networkEnd) addDerived(eth, 'eth.padding', bytes.slice(networkEnd, paddingEnd), networkEnd, paddingEnd - networkEnd);
+  if (bytes.length > paddingEnd) addDerived(eth, 'eth.trailer', bytes.slice(paddingEnd), paddingEnd, bytes.length - paddingEnd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network layers. `end` is the end of the bytes available to this packet.
+
+/** True when the capture's snap length, not the packet, explains a length pointing past the captured bytes. */
+function cutBySnapLength(decoding: Decoding, claimedEnd: number): boolean {
+  const { frame } = decoding;
+  return frame.frameLength > frame.capturedLength && claimedEnd <= frame.frameLength;
+}
+
+function decodeIpv4(decoding: Decoding, offset: number, end: number, quoted: boolean): number {
+  const { bytes } = decoding;
+  const layer = openLayer(decoding, 'ip', offset, 20, quoted);
+  readHeader(decoding, layer, end);
+  if (end - offset < 20) {
+    flag(decoding, layer, MALFORMED.ipTruncated);
+    return end;
+  }
+  if (bytes[offset] >>> 4 !== 4) {
+    flag(decoding, layer, MALFORMED.ipVersion);
+    return end;
+  }
+  const headerLength = (bytes[offset] & 0x0f) * 4;
+  layer.length = headerLength;
+  if (headerLength < 20) {
+    flag(decoding, layer, MALFORMED.ipHeaderLengthShort);
+    return end;
+  }
+  if (offset + headerLength > end) {
+    flag(decoding, layer, MALFORMED.ipTruncated);
+    return end;
+  }
+  const totalLength = readU16(bytes, offset + 2);
+  let claimedEnd = totalLength === 0 ? end : offset + totalLength; // 0: TSO on the capturing host
+  if (totalLength !== 0 && totalLength < headerLength) {
+    flag(decoding, layer, MALFORMED.ipTotalLengthShort);
+    claimedEnd = end;
+  } else if (claimedEnd > end && !quoted && !cutBySnapLength(decoding, claimedEnd)) {
+    flag(decoding, layer, MALFORMED.ipTotalLengthBeyond);
+  }
+  const packetEnd = Math.min(claimedEnd, end);
+
+  if (headerLength > 20) {
+    layer.ipOptions = bytes.slice(offset + 20, offset + headerLength);
+    addDerived(layer, 'ip.options', layer.ipOptions, offset + 20, headerLength - 20);
+    decodeIpv4Options(decoding, layer, offset + 20, offset + headerLength);
+  }
+  const status = checksumStatus(bytes, offset, offset + headerLength, end, offset + 10);
+  setChecksumStatus(layer, 'ip.checksum.status', status, offset + 10);
+
+  const flagsAndOffset = readU16(bytes, offset + 6);
+  const fragment = (flagsAndOffset & 0x2000) !== 0 || (flagsAndOffset & 0x1fff) !== 0;
+  const payloadOffset = offset + headerLength;
+  if (fragment) {
+    addData(decoding, payloadOffset, packetEnd, quoted);
+    return packetEnd;
+  }
+  const context: NetworkContext = { srcOffset: offset + 12, dstOffset: offset + 16, addressLength: 4, end: packetEnd, claimedEnd, quoted };
+  decodeIpPayload(decoding, bytes[offset + 9], payloadOffset, context);
+  return packetEnd;
+}
+
+/** Walks the options so that a lying length is caught; each option's type and length are shown. */
+function decodeIpv4Options(decoding: Decoding, layer: DecodedLayer, start: number, end: number): void {
+  const { bytes } = decoding;
+  for (let position = start; position < end; ) {
+    const type = bytes[position];
+    addOptionField(decoding, layer, 'ip.opt.type', position, end);
+    if (type === 0) return; // end of option list: the rest is padding
+    if (type === 1) {
+      position += 1;
+      continue;
+    }
+    if (position + 1 >= end || bytes[position + 1] < 2 || position + bytes[position + 1] > end) {
+      flag(decoding, layer, MALFORMED.ipOptionLength);
+      return;
+    }
+    addOptionField(decoding, layer, 'ip.opt.len', position, end);
+    position += bytes[position + 1];
+  }
+}
+
+const EXT_FIELD_PREFIX: Readonly<Record<number, string>> = {
+  [IPPROTO_HOPOPTS]: 'ipv6.hopopts',
+  [IPPROTO_ROUTING]: 'ipv6.routing',
+  [IPPROTO_FRAGMENT]: 'ipv6.fraghdr',
+  [IPPROTO_DSTOPTS]: 'ipv6.dstopts',
+  [IPPROTO_AH]: 'ah',
+};
+
+export function isIpv6ExtensionHeader(protocol: number): boolean {
+  return EXT_FIELD_PREFIX[protocol] !== undefined;
+}
+
+/** Byte length of an extension header from its length byte (RFC 8200 §4; AH in 4-byte units, RFC 4302). */
+export function ipv6ExtensionLength(type: number, lengthByte: number): number {
+  if (type === IPPROTO_FRAGMENT) return 8;
+  if (type === IPPROTO_AH) return (lengthByte + 2) * 4;
+  return (lengthByte + 1) * 8;
+}
+
+function decodeIpv6(decoding: Decoding, offset: number, end: number, quoted: boolean): number {
+  const { bytes } = decoding;
+  const layer = openLayer(decoding, 'ipv6', offset, 40, quoted);
+  readHeader(decoding, layer, end);
+  if (end - offset < 40) {
+    flag(decoding, layer, MALFORMED.ipv6Truncated);
+    return end;
+  }
+  if (bytes[offset] >>> 4 !== 6) {
+    flag(decoding, layer, MALFORMED.ipv6Version);
+    return end;
+  }
+  const payloadLength = readU16(bytes, offset + 4);
+  // 0 means a jumbogram or TSO on the capturing host: the payload runs to the end of the frame.
+  const claimedEnd = payloadLength === 0 ? end : offset + 40 + payloadLength;
+  if (claimedEnd > end && !quoted && !cutBySnapLength(decoding, claimedEnd)) {
+    flag(decoding, layer, MALFORMED.ipv6PayloadLengthBeyond);
+  }
+  const packetEnd = Math.min(claimedEnd, end);
+
+  let next = bytes[offset + 6];
+  let position = offset + 40;
+  let fragment = false;
+  layer.extHeaders = [];
+  while (isIpv6ExtensionHeader(next)) {
+    const minimum = next === IPPROTO_FRAGMENT ? 8 : 2;
+    const length = position + minimum <= packetEnd ? ipv6ExtensionLength(next, bytes[position + 1]) : Infinity;
+    if (position + length > packetEnd) {
+      flag(decoding, layer, MALFORMED.ipv6ExtensionLength);
+      addData(decoding, position, packetEnd, quoted);
+      return packetEnd;
+    }
+    const prefix = EXT_FIELD_PREFIX[next];
+    const extEnd = position + length;
+    const fieldNames =
+      next === IPPROTO_FRAGMENT
+        ? ['nxt', 'reserved_octet', 'offset', 'reserved_bits', 'more', 'ident']
+        : next === IPPROTO_ROUTING
+          ? ['nxt', 'len', 'type', 'segleft']
+          : next === IPPROTO_AH
+            ? ['next_header', 'length', 'spi', 'sequence']
+            : ['nxt', 'len'];
+    for (const suffix of fieldNames) addOptionField(decoding, layer, `${prefix}.${suffix}`, position, extEnd);
+    if (next === IPPROTO_FRAGMENT) {
+      const offsetAndFlags = readU16(bytes, position + 2);
+      if ((offsetAndFlags & 0xfff8) !== 0 || (offsetAndFlags & 1) !== 0) fragment = true;
+    }
+    layer.extHeaders.push({
+      type: next,
+      offset: position,
+      length,
+      spec: { type: next, nxt: bytes[position], len: bytes[position + 1], body: bytes.slice(position + 2, extEnd) },
+    });
+    next = bytes[position];
+    position = extEnd;
+  }
+  layer.length = position - offset;
+  if (fragment) {
+    addData(decoding, position, packetEnd, quoted);
+    return packetEnd;
+  }
+  const context: NetworkContext = { srcOffset: offset + 8, dstOffset: offset + 24, addressLength: 16, end: packetEnd, claimedEnd, quoted };
+  decodeIpPayload(decoding, next, position, context);
+  return packetEnd;
+}
+
+function decodeIpPayload(decoding: Decoding, protocol: number, offset: number, context: NetworkContext): void {
+  switch (protocol) {
+    case IPPROTO_TCP:
+      decodeTcp(decoding, offset, context);
+      return;
+    case IPPROTO_UDP:
+      decodeUdp(decoding, offset, context);
+      return;
+    case IPPROTO_ICMP:
+      if (context.addressLength === 4) decodeIcmp(decoding, 'icmp', offset, context);
+      else addData(decoding, offset, context.end, context.quoted);
+      return;
+    case IPPROTO_ICMPV6:
+      if (context.addressLength === 16) decodeIcmp(decoding, 'icmpv6', offset, context);
+      else addData(decoding, offset, context.end, context.quoted);
+      return;
+    case IPPROTO_IPIP:
+      decodeIpv4(decoding, offset, context.end, context.quoted);
+      return;
+    case IPPROTO_IPV6:
+      decodeIpv6(decoding, offset, context.end, context.quoted);
+      return;
+    default:
+      addData(decoding, offset, context.end, context.quoted);
+  }
+}
+
+function transportPseudoSum(bytes: Uint8Array, context: NetworkContext, protocol: number, upperLength: number): number {
+  return pseudoHeaderSum(bytes, context.srcOffset, context.dstOffset, context.addressLength, protocol, upperLength);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport layers
+
+const TCP_OPTION_EOL = 0;
+const TCP_OPTION_NOP = 1;
+const TCP_OPTION_MSS = 2;
+const TCP_OPTION_WSCALE = 3;
+const TCP_OPTION_SACK_PERM = 4;
+const TCP_OPTION_SACK = 5;
+const TCP_OPTION_TIMESTAMP = 8;
+const TCP_OPTION_TFO = 34;
+const TCP_OPTION_EXPERIMENTAL = 254;
+const TFO_EXPERIMENT_ID = 0xf989;
+
+function decodeTcp(decoding: Decoding, offset: number, context: NetworkContext): void {
+  const { bytes } = decoding;
+  const { end } = context;
+  const layer = openLayer(decoding, 'tcp', offset, 20, context.quoted);
+  readHeader(decoding, layer, end);
+  if (end - offset < 20) {
+    flag(decoding, layer, MALFORMED.tcpTruncated);
+    return;
+  }
+  const headerLength = (bytes[offset + 12] >>> 4) * 4;
+  layer.length = headerLength;
+  if (headerLength < 20) {
+    flag(decoding, layer, MALFORMED.tcpDataOffsetShort);
+    return;
+  }
+  if (offset + headerLength > end) {
+    flag(decoding, layer, MALFORMED.tcpDataOffsetBeyond);
+    return;
+  }
+  decodeTcpOptions(decoding, layer, offset + 20, offset + headerLength);
+  const segmentLength = context.claimedEnd - offset;
+  addDerived(layer, 'tcp.len', Math.max(segmentLength - headerLength, 0), offset + headerLength, end - offset - headerLength);
+  if (!context.quoted) {
+    const pseudo = transportPseudoSum(bytes, context, IPPROTO_TCP, segmentLength);
+    setChecksumStatus(layer, 'tcp.checksum.status', checksumStatus(bytes, offset, context.claimedEnd, end, offset + 16, pseudo), offset + 16);
+  }
+  addData(decoding, offset + headerLength, end, context.quoted);
+}
+
+/** Parses options in [start, end) into fields and `layer.tcpOptions`; bytes after an EOL are padding. */
+function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number, end: number): void {
+  const { bytes } = decoding;
+  const options: DecodedTcpOption[] = [];
+  layer.tcpOptions = options;
+  let position = start;
+  while (position < end) {
+    const kind = bytes[position];
+    addOptionField(decoding, layer, 'tcp.option_kind', position, end);
+    if (kind === TCP_OPTION_EOL || kind === TCP_OPTION_NOP) {
+      options.push({ kind, offset: position, length: 1, spec: { kind: kind === TCP_OPTION_EOL ? 'eol' : 'nop' } });
+      position += 1;
+      if (kind === TCP_OPTION_EOL) break;
+      continue;
+    }
+    const length = position + 1 < end ? bytes[position + 1] : 0;
+    if (length < 2 || position + length > end) {
+      flag(decoding, layer, MALFORMED.tcpOptionLength);
+      position = end;
+      break;
+    }
+    addOptionField(decoding, layer, 'tcp.option_len', position, end);
+    options.push({ kind, offset: position, length, spec: tcpOptionSpec(decoding, layer, position, length) });
+    position += length;
+  }
+  if (position < end) {
+    layer.tcpPadding = bytes.slice(position, end);
+    addDerived(layer, 'tcp.options.padding', layer.tcpPadding, position, end - position);
+  }
+}
+
+/** One option with a valid length byte: its fields, and its spec for re-encoding. Odd sizes stay raw. */
+function tcpOptionSpec(decoding: Decoding, layer: DecodedLayer, position: number, length: number): TcpOptionSpec {
+  const { bytes } = decoding;
+  const kind = bytes[position];
+  const end = position + length;
+  const raw = (): TcpOptionSpec => {
+    if (length > 2) addDerived(layer, 'tcp.options.unknown.payload', bytes.slice(position + 2, end), position + 2, length - 2);
+    return { kind: 'raw', type: kind, data: bytes.slice(position + 2, end) };
+  };
+  switch (kind) {
+    case TCP_OPTION_MSS:
+      if (length !== 4) return raw();
+      addOptionField(decoding, layer, 'tcp.options.mss_val', position, end);
+      return { kind: 'mss', value: readU16(bytes, position + 2) };
+    case TCP_OPTION_WSCALE: {
+      if (length !== 3) return raw();
+      const shift = bytes[position + 2];
+      addOptionField(decoding, layer, 'tcp.options.wscale.shift', position, end);
+      addDerived(layer, 'tcp.options.wscale.multiplier', 2 ** Math.min(shift, 14), position + 2, 1);
+      return { kind: 'wscale', shift };
+    }
+    case TCP_OPTION_SACK_PERM:
+      if (length !== 2) return raw();
+      addDerived(layer, 'tcp.options.sack_perm', true, position, 2);
+      return { kind: 'sack_perm' };
+    case TCP_OPTION_SACK: {
+      if ((length - 2) % 8 !== 0) return raw();
+      const blocks: Array<[number, number]> = [];
+      for (let edge = position + 2; edge < end; edge += 8) {
+        addOptionField(decoding, layer, 'tcp.options.sack_le', position, end, (edge - position) * 8);
+        addOptionField(decoding, layer, 'tcp.options.sack_re', position, end, (edge - position) * 8 + 32);
+        blocks.push([readU32(bytes, edge), readU32(bytes, edge + 4)]);
+      }
+      return { kind: 'sack', blocks };
+    }
+    case TCP_OPTION_TIMESTAMP:
+      if (length !== 10) return raw();
+      addOptionField(decoding, layer, 'tcp.options.timestamp.tsval', position, end);
+      addOptionField(decoding, layer, 'tcp.options.timestamp.tsecr', position, end);
+      return { kind: 'timestamp', tsval: readU32(bytes, position + 2), tsecr: readU32(bytes, position + 6) };
+    case TCP_OPTION_TFO:
+      return fastOpen(layer, bytes, position + 2, end, false);
+    case TCP_OPTION_EXPERIMENTAL:
+      if (length < 4 || readU16(bytes, position + 2) !== TFO_EXPERIMENT_ID) return raw();
+      addOptionField(decoding, layer, 'tcp.options.experimental.exid', position, end);
+      return fastOpen(layer, bytes, position + 4, end, true);
+    default:
+      return raw();
+  }
+}
+
+function fastOpen(layer: DecodedLayer, bytes: Uint8Array, cookieStart: number, end: number, experimental: boolean): TcpOptionSpec {
+  const cookie = bytes.slice(cookieStart, end);
+  if (cookie.length === 0) addDerived(layer, 'tcp.options.tfo.request', true, cookieStart - 2, 2);
+  else addDerived(layer, 'tcp.options.tfo.cookie', cookie, cookieStart, cookie.length);
+  return experimental ? { kind: 'tfo', cookie, experimental: true } : { kind: 'tfo', cookie };
+}
+
+function decodeUdp(decoding: Decoding, offset: number, context: NetworkContext): void {
+  const { bytes } = decoding;
+  const { end } = context;
+  const layer = openLayer(decoding, 'udp', offset, 8, context.quoted);
+  readHeader(decoding, layer, end);
+  if (end - offset < 8) {
+    flag(decoding, layer, MALFORMED.udpTruncated);
+    return;
+  }
+  const length = readU16(bytes, offset + 4);
+  let datagramEnd = offset + length;
+  if (length < 8 || datagramEnd > context.claimedEnd) {
+    flag(decoding, layer, MALFORMED.udpLength);
+    datagramEnd = context.claimedEnd;
+  }
+  if (!context.quoted) {
+    let status: ChecksumStatus;
+    if (context.addressLength === 4 && readU16(bytes, offset + 6) === 0) {
+      status = 'unverified'; // checksum not present (RFC 768): nothing to verify
+    } else {
+      const pseudo = transportPseudoSum(bytes, context, IPPROTO_UDP, datagramEnd - offset);
+      status = checksumStatus(bytes, offset, datagramEnd, end, offset + 6, pseudo);
+    }
+    setChecksumStatus(layer, 'udp.checksum.status', status, offset + 6);
+  }
+  addData(decoding, offset + 8, Math.min(datagramEnd, end), context.quoted);
+}
+
+function decodeIcmp(decoding: Decoding, kind: 'icmp' | 'icmpv6', offset: number, context: NetworkContext): void {
+  const { bytes } = decoding;
+  const { end } = context;
+  const type = end > offset ? bytes[offset] : -1;
+  const variant = kind === 'icmp' ? icmpVariant(type) : icmpv6Variant(type);
+  const layer = openLayer(decoding, kind, offset, 8, context.quoted);
+  layer.variant = variant;
+  readHeader(decoding, layer, end, variant);
+  if (end - offset < 8) {
+    flag(decoding, layer, kind === 'icmp' ? MALFORMED.icmpTruncated : MALFORMED.icmpv6Truncated);
+    return;
+  }
+  if (!context.quoted) {
+    const pseudo = kind === 'icmpv6' ? transportPseudoSum(bytes, context, IPPROTO_ICMPV6, context.claimedEnd - offset) : -1;
+    setChecksumStatus(layer, `${kind}.checksum.status`, checksumStatus(bytes, offset, context.claimedEnd, end, offset + 2, pseudo), offset + 2);
+  }
+  const quotes = kind === 'icmp' ? icmpQuotesDatagram(type) : icmpv6QuotesDatagram(type);
+  if (quotes && !context.quoted && end - offset > 8) {
+    const innerVersion = bytes[offset + 8] >>> 4;
+    if (kind === 'icmp' && innerVersion === 4) {
+      decodeIpv4(decoding, offset + 8, end, true);
+      return;
+    }
+    if (kind === 'icmpv6' && innerVersion === 6) {
+      decodeIpv6(decoding, offset + 8, end, true);
+      return;
+    }
+  }
+  addData(decoding, offset + 8, end, context.quoted);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups over a decoded frame
+
+/** The first non-quoted field called `name`, or undefined. */
+export function getField(frame: DecodedFrame, name: string): DecodedField | undefined {
+  for (const layer of frame.layers) {
+    if (layer.quoted) continue;
+    for (const decoded of layer.fields) if (decoded.name === name) return decoded;
+  }
+  return undefined;
+}
+
+export function getFieldValue(frame: DecodedFrame, name: string): FieldValue | undefined {
+  return getField(frame, name)?.value;
+}
+
+/** The first non-quoted layer of a kind. */
+export function getLayer(frame: DecodedFrame, kind: LayerKind): DecodedLayer | undefined {
+  return frame.layers.find((layer) => layer.kind === kind && !layer.quoted);
+}

@@ -1,0 +1,341 @@
+/**
+ * The field registry: every header field declared once, named with its Wireshark
+ * display-filter name. The decoder reads header fields through this table, the encoder
+ * writes them through it, and the JSON, detail tree, editor form and display filter
+ * iterate it (`LAYER_DEFS[kind].fields`, in wire order).
+ */
+import type { FieldInput, LayerKind } from '../craft/spec';
+
+export type FieldType = 'uint' | 'bool' | 'mac' | 'ipv4' | 'ipv6' | 'bytes' | 'string';
+export type FieldDisplay = 'dec' | 'hex' | 'bin' | 'text';
+
+/**
+ * What the encoder computes when the caller leaves the field undefined:
+ * - `length`: a length covering this header and everything after it in the packet;
+ * - `header-length`: this header's own length (IPv4 IHL);
+ * - `data-offset`: TCP data offset (header plus options);
+ * - `checksum`: the layer's Internet checksum;
+ * - `padding`: option padding up to the next 4-byte boundary;
+ * - `next-protocol`: the EtherType / protocol number / family of the next layer.
+ */
+export type AutoRule = 'length' | 'header-length' | 'data-offset' | 'checksum' | 'padding' | 'next-protocol';
+
+/**
+ * Where a field sits:
+ * - `header`: at a fixed bit position from the start of its layer's header;
+ * - `option`: at a fixed bit position from the start of its option or extension header;
+ * - `derived`: computed from the frame (lengths, checksum status, option lists); not written by the encoder.
+ */
+export type FieldScope = 'header' | 'option' | 'derived';
+
+/** How the flat JSON (cli.md) carries the field: as one value, as an array of all occurrences, or not at all. */
+export type JsonForm = 'value' | 'array' | 'omit';
+
+/** Which form of a layer's variable part the field belongs to (ICMP rest-of-header). */
+export type FieldVariant = 'echo' | 'rest';
+
+export interface FieldDef {
+  readonly name: string;
+  readonly label: string;
+  readonly layer: LayerKind;
+  readonly scope: FieldScope;
+  /** Bit position within the header (or option) and width; -1 / 0 for derived fields. */
+  readonly bitOffset: number;
+  readonly bitWidth: number;
+  readonly type: FieldType;
+  readonly display: FieldDisplay;
+  /** Valid range of the value as shown (after `scale`). */
+  readonly min?: number;
+  readonly max?: number;
+  /** Shown value = wire value × scale (IHL and data offset are in 32-bit words, shown in bytes). */
+  readonly scale?: number;
+  readonly auto?: AutoRule;
+  /** Value the encoder writes when the field is neither given nor automatic. */
+  readonly defaultValue?: FieldInput;
+  /** A bit-field that is part of a wider field (`tcp.flags.syn` of `tcp.flags`). */
+  readonly parent?: string;
+  readonly variant?: FieldVariant;
+  readonly json: JsonForm;
+  /** Key in the flat JSON when it differs from `name`. */
+  readonly jsonName?: string;
+}
+
+export interface LayerDef {
+  readonly kind: LayerKind;
+  /** Wireshark protocol name, shown in the Protocol column and the detail tree. */
+  readonly protocol: string;
+  readonly label: string;
+  /** Length of the fixed part of the header in bytes. */
+  readonly headerLength: number;
+  readonly fields: readonly FieldDef[];
+}
+
+type FieldOptions = Partial<Pick<FieldDef, 'min' | 'max' | 'scale' | 'auto' | 'defaultValue' | 'parent' | 'variant' | 'json' | 'jsonName'>> & {
+  display?: FieldDisplay;
+};
+
+function uintMax(bits: number, scale = 1): number {
+  return (2 ** bits - 1) * scale;
+}
+
+/** A field at a fixed bit position. Ranges follow from the width unless narrowed. */
+function header(layer: LayerKind, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions = {}): FieldDef {
+  return field(layer, 'header', name, label, bitOffset, bitWidth, type, options);
+}
+
+function option(layer: LayerKind, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions = {}): FieldDef {
+  return field(layer, 'option', name, label, bitOffset, bitWidth, type, options);
+}
+
+function derived(layer: LayerKind, name: string, label: string, type: FieldType, options: FieldOptions = {}): FieldDef {
+  return field(layer, 'derived', name, label, -1, 0, type, options);
+}
+
+function field(layer: LayerKind, scope: FieldScope, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions): FieldDef {
+  const numeric = type === 'uint';
+  return {
+    name,
+    label,
+    layer,
+    scope,
+    bitOffset,
+    bitWidth,
+    type,
+    display: options.display ?? (numeric ? 'dec' : 'text'),
+    min: options.min ?? (numeric ? 0 : undefined),
+    max: options.max ?? (numeric && bitWidth > 0 ? uintMax(bitWidth, options.scale ?? 1) : undefined),
+    scale: options.scale,
+    auto: options.auto,
+    defaultValue: options.defaultValue,
+    parent: options.parent,
+    variant: options.variant,
+    json: options.json ?? 'value',
+    jsonName: options.jsonName,
+  };
+}
+
+const HEX: FieldOptions = { display: 'hex' };
+
+const ETH_FIELDS: readonly FieldDef[] = [
+  header('eth', 'eth.dst', 'Destination', 0, 48, 'mac', { defaultValue: 'ff:ff:ff:ff:ff:ff' }),
+  header('eth', 'eth.src', 'Source', 48, 48, 'mac', { defaultValue: '00:00:00:00:00:00' }),
+  header('eth', 'eth.type', 'Type', 96, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
+  derived('eth', 'eth.padding', 'Padding (up to the 60-byte minimum)', 'bytes'),
+  derived('eth', 'eth.trailer', 'Trailer', 'bytes'),
+];
+
+const VLAN_FIELDS: readonly FieldDef[] = [
+  header('vlan', 'vlan.priority', 'Priority', 0, 3, 'uint', { defaultValue: 0 }),
+  header('vlan', 'vlan.dei', 'Drop eligible', 3, 1, 'bool', { defaultValue: false }),
+  header('vlan', 'vlan.id', 'ID', 4, 12, 'uint', { defaultValue: 1 }),
+  header('vlan', 'vlan.etype', 'Type', 16, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
+];
+
+const SLL_FIELDS: readonly FieldDef[] = [
+  header('sll', 'sll.pkttype', 'Packet type', 0, 16, 'uint', { defaultValue: 0 }),
+  header('sll', 'sll.hatype', 'Link-layer address type', 16, 16, 'uint', { defaultValue: 1 }),
+  header('sll', 'sll.halen', 'Link-layer address length', 32, 16, 'uint', { defaultValue: 6 }),
+  header('sll', 'sll.src.eth', 'Source', 48, 48, 'mac', { defaultValue: '00:00:00:00:00:00' }),
+  header('sll', 'sll.unused', 'Unused address bytes', 96, 16, 'bytes', { defaultValue: new Uint8Array(2), json: 'omit' }),
+  header('sll', 'sll.etype', 'Protocol', 112, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
+];
+
+const SLL2_FIELDS: readonly FieldDef[] = [
+  header('sll2', 'sll.etype', 'Protocol', 0, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
+  header('sll2', 'sll.reserved', 'Reserved', 16, 16, 'uint', { ...HEX, defaultValue: 0, json: 'omit' }),
+  header('sll2', 'sll.ifindex', 'Interface index', 32, 32, 'uint', { defaultValue: 0 }),
+  header('sll2', 'sll.hatype', 'Link-layer address type', 64, 16, 'uint', { defaultValue: 1 }),
+  header('sll2', 'sll.pkttype', 'Packet type', 80, 8, 'uint', { defaultValue: 0 }),
+  header('sll2', 'sll.halen', 'Link-layer address length', 88, 8, 'uint', { defaultValue: 6 }),
+  header('sll2', 'sll.src.eth', 'Source', 96, 48, 'mac', { defaultValue: '00:00:00:00:00:00' }),
+  header('sll2', 'sll.unused', 'Unused address bytes', 144, 16, 'bytes', { defaultValue: new Uint8Array(2), json: 'omit' }),
+];
+
+/** NULL writes the family in the capturing host's byte order; LOOP always big-endian. */
+const NULL_FIELDS: readonly FieldDef[] = [
+  header('null', 'null.family', 'Family', 0, 32, 'uint', { auto: 'next-protocol' }),
+  derived('null', 'null.big_endian', 'Family written big-endian', 'bool', { defaultValue: false, json: 'omit' }),
+];
+
+const IP_FIELDS: readonly FieldDef[] = [
+  header('ip', 'ip.version', 'Version', 0, 4, 'uint', { defaultValue: 4 }),
+  header('ip', 'ip.hdr_len', 'Header length', 4, 4, 'uint', { scale: 4, auto: 'header-length' }),
+  header('ip', 'ip.dsfield', 'Differentiated services field', 8, 8, 'uint', { ...HEX, defaultValue: 0 }),
+  header('ip', 'ip.dsfield.dscp', 'DSCP', 8, 6, 'uint', { parent: 'ip.dsfield' }),
+  header('ip', 'ip.dsfield.ecn', 'ECN', 14, 2, 'uint', { parent: 'ip.dsfield' }),
+  header('ip', 'ip.len', 'Total length', 16, 16, 'uint', { auto: 'length' }),
+  header('ip', 'ip.id', 'Identification', 32, 16, 'uint', { ...HEX, defaultValue: 0 }),
+  header('ip', 'ip.flags', 'Flags', 48, 3, 'uint', { ...HEX, defaultValue: 0 }),
+  header('ip', 'ip.flags.rb', 'Reserved bit', 48, 1, 'bool', { parent: 'ip.flags' }),
+  header('ip', 'ip.flags.df', "Don't fragment", 49, 1, 'bool', { parent: 'ip.flags' }),
+  header('ip', 'ip.flags.mf', 'More fragments', 50, 1, 'bool', { parent: 'ip.flags' }),
+  header('ip', 'ip.frag_offset', 'Fragment offset (8-byte units)', 51, 13, 'uint', { defaultValue: 0 }),
+  header('ip', 'ip.ttl', 'Time to live', 64, 8, 'uint', { defaultValue: 64 }),
+  header('ip', 'ip.proto', 'Protocol', 72, 8, 'uint', { auto: 'next-protocol' }),
+  header('ip', 'ip.checksum', 'Header checksum', 80, 16, 'uint', { ...HEX, auto: 'checksum' }),
+  header('ip', 'ip.src', 'Source address', 96, 32, 'ipv4', { defaultValue: '0.0.0.0' }),
+  header('ip', 'ip.dst', 'Destination address', 128, 32, 'ipv4', { defaultValue: '0.0.0.0' }),
+  derived('ip', 'ip.checksum.status', 'Header checksum status', 'string'),
+  option('ip', 'ip.opt.type', 'Option type', 0, 8, 'uint', { json: 'array' }),
+  option('ip', 'ip.opt.len', 'Option length', 8, 8, 'uint', { json: 'array' }),
+  derived('ip', 'ip.options', 'Options (raw)', 'bytes', { json: 'omit' }),
+];
+
+/** Extension headers are option-scoped: positions count from the start of each extension header. */
+const IPV6_FIELDS: readonly FieldDef[] = [
+  header('ipv6', 'ipv6.version', 'Version', 0, 4, 'uint', { defaultValue: 6 }),
+  header('ipv6', 'ipv6.tclass', 'Traffic class', 4, 8, 'uint', { ...HEX, defaultValue: 0 }),
+  header('ipv6', 'ipv6.tclass.dscp', 'DSCP', 4, 6, 'uint', { parent: 'ipv6.tclass' }),
+  header('ipv6', 'ipv6.tclass.ecn', 'ECN', 10, 2, 'uint', { parent: 'ipv6.tclass' }),
+  header('ipv6', 'ipv6.flow', 'Flow label', 12, 20, 'uint', { ...HEX, defaultValue: 0 }),
+  header('ipv6', 'ipv6.plen', 'Payload length', 32, 16, 'uint', { auto: 'length' }),
+  header('ipv6', 'ipv6.nxt', 'Next header', 48, 8, 'uint', { auto: 'next-protocol' }),
+  header('ipv6', 'ipv6.hlim', 'Hop limit', 56, 8, 'uint', { defaultValue: 64 }),
+  header('ipv6', 'ipv6.src', 'Source address', 64, 128, 'ipv6', { defaultValue: '::' }),
+  header('ipv6', 'ipv6.dst', 'Destination address', 192, 128, 'ipv6', { defaultValue: '::' }),
+  option('ipv6', 'ipv6.hopopts.nxt', 'Hop-by-hop: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
+  option('ipv6', 'ipv6.hopopts.len', 'Hop-by-hop: length (8-byte units after the first 8)', 8, 8, 'uint', { auto: 'length' }),
+  option('ipv6', 'ipv6.routing.nxt', 'Routing: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
+  option('ipv6', 'ipv6.routing.len', 'Routing: length (8-byte units after the first 8)', 8, 8, 'uint', { auto: 'length' }),
+  option('ipv6', 'ipv6.routing.type', 'Routing: type', 16, 8, 'uint'),
+  option('ipv6', 'ipv6.routing.segleft', 'Routing: segments left', 24, 8, 'uint'),
+  option('ipv6', 'ipv6.fraghdr.nxt', 'Fragment: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
+  option('ipv6', 'ipv6.fraghdr.reserved_octet', 'Fragment: reserved octet', 8, 8, 'uint', { ...HEX, json: 'omit' }),
+  option('ipv6', 'ipv6.fraghdr.offset', 'Fragment: offset (8-byte units)', 16, 13, 'uint'),
+  option('ipv6', 'ipv6.fraghdr.reserved_bits', 'Fragment: reserved bits', 29, 2, 'uint', { json: 'omit' }),
+  option('ipv6', 'ipv6.fraghdr.more', 'Fragment: more fragments', 31, 1, 'bool'),
+  option('ipv6', 'ipv6.fraghdr.ident', 'Fragment: identification', 32, 32, 'uint', HEX),
+  option('ipv6', 'ipv6.dstopts.nxt', 'Destination options: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
+  option('ipv6', 'ipv6.dstopts.len', 'Destination options: length (8-byte units after the first 8)', 8, 8, 'uint', { auto: 'length' }),
+  option('ipv6', 'ah.next_header', 'Authentication header: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
+  option('ipv6', 'ah.length', 'Authentication header: length (4-byte units minus 2)', 8, 8, 'uint', { auto: 'length' }),
+  option('ipv6', 'ah.spi', 'Authentication header: SPI', 32, 32, 'uint', HEX),
+  option('ipv6', 'ah.sequence', 'Authentication header: sequence', 64, 32, 'uint'),
+];
+
+const TCP_FLAG_BIT = 100;
+const flag = (name: string, label: string, bit: number): FieldDef =>
+  header('tcp', name, label, TCP_FLAG_BIT + bit, 1, 'bool', { parent: 'tcp.flags' });
+
+const TCP_FIELDS: readonly FieldDef[] = [
+  header('tcp', 'tcp.srcport', 'Source port', 0, 16, 'uint', { defaultValue: 20 }),
+  header('tcp', 'tcp.dstport', 'Destination port', 16, 16, 'uint', { defaultValue: 80 }),
+  header('tcp', 'tcp.seq_raw', 'Sequence number (raw)', 32, 32, 'uint', { defaultValue: 0 }),
+  header('tcp', 'tcp.ack_raw', 'Acknowledgment number (raw)', 64, 32, 'uint', { defaultValue: 0 }),
+  header('tcp', 'tcp.hdr_len', 'Header length (data offset)', 96, 4, 'uint', { scale: 4, auto: 'data-offset' }),
+  header('tcp', 'tcp.flags', 'Flags', TCP_FLAG_BIT, 12, 'uint', { ...HEX, defaultValue: 0x002 }),
+  header('tcp', 'tcp.flags.res', 'Reserved', TCP_FLAG_BIT, 3, 'uint', { parent: 'tcp.flags' }),
+  flag('tcp.flags.ae', 'Accurate ECN (AE)', 3),
+  flag('tcp.flags.cwr', 'Congestion window reduced (CWR)', 4),
+  flag('tcp.flags.ece', 'ECN-Echo (ECE)', 5),
+  flag('tcp.flags.urg', 'Urgent (URG)', 6),
+  flag('tcp.flags.ack', 'Acknowledgment (ACK)', 7),
+  flag('tcp.flags.push', 'Push (PSH)', 8),
+  flag('tcp.flags.reset', 'Reset (RST)', 9),
+  flag('tcp.flags.syn', 'Syn (SYN)', 10),
+  flag('tcp.flags.fin', 'Fin (FIN)', 11),
+  header('tcp', 'tcp.window_size_value', 'Window (unscaled)', 112, 16, 'uint', { defaultValue: 8192 }),
+  header('tcp', 'tcp.checksum', 'Checksum', 128, 16, 'uint', { ...HEX, auto: 'checksum' }),
+  header('tcp', 'tcp.urgent_pointer', 'Urgent pointer', 144, 16, 'uint', { defaultValue: 0 }),
+  derived('tcp', 'tcp.checksum.status', 'Checksum status', 'string'),
+  derived('tcp', 'tcp.len', 'Segment data length', 'uint'),
+  /** cli.md names the list of kinds `tcp.options.kinds`. */
+  option('tcp', 'tcp.option_kind', 'Option kind', 0, 8, 'uint', { json: 'array', jsonName: 'tcp.options.kinds' }),
+  option('tcp', 'tcp.option_len', 'Option length', 8, 8, 'uint', { json: 'omit' }),
+  option('tcp', 'tcp.options.mss_val', 'Maximum segment size', 16, 16, 'uint'),
+  option('tcp', 'tcp.options.wscale.shift', 'Window scale shift count', 16, 8, 'uint'),
+  derived('tcp', 'tcp.options.wscale.multiplier', 'Window scale multiplier', 'uint'),
+  derived('tcp', 'tcp.options.sack_perm', 'SACK permitted', 'bool'),
+  /** SACK edges repeat every 64 bits after the option's first 16. */
+  option('tcp', 'tcp.options.sack_le', 'SACK left edge', 16, 32, 'uint', { json: 'array' }),
+  option('tcp', 'tcp.options.sack_re', 'SACK right edge', 48, 32, 'uint', { json: 'array' }),
+  option('tcp', 'tcp.options.timestamp.tsval', 'Timestamp value', 16, 32, 'uint'),
+  option('tcp', 'tcp.options.timestamp.tsecr', 'Timestamp echo reply', 48, 32, 'uint'),
+  option('tcp', 'tcp.options.experimental.exid', 'Experiment identifier', 16, 16, 'uint', HEX),
+  derived('tcp', 'tcp.options.tfo.request', 'Fast Open cookie request', 'bool'),
+  derived('tcp', 'tcp.options.tfo.cookie', 'Fast Open cookie', 'bytes'),
+  derived('tcp', 'tcp.options.unknown.payload', 'Unknown option data', 'bytes', { json: 'array' }),
+  derived('tcp', 'tcp.options.padding', 'Padding after the options', 'bytes', { json: 'omit' }),
+];
+
+const UDP_FIELDS: readonly FieldDef[] = [
+  header('udp', 'udp.srcport', 'Source port', 0, 16, 'uint', { defaultValue: 53 }),
+  header('udp', 'udp.dstport', 'Destination port', 16, 16, 'uint', { defaultValue: 53 }),
+  header('udp', 'udp.length', 'Length', 32, 16, 'uint', { auto: 'length' }),
+  header('udp', 'udp.checksum', 'Checksum', 48, 16, 'uint', { ...HEX, auto: 'checksum' }),
+  derived('udp', 'udp.checksum.status', 'Checksum status', 'string'),
+];
+
+const ICMP_FIELDS: readonly FieldDef[] = [
+  header('icmp', 'icmp.type', 'Type', 0, 8, 'uint', { defaultValue: 8 }),
+  header('icmp', 'icmp.code', 'Code', 8, 8, 'uint', { defaultValue: 0 }),
+  header('icmp', 'icmp.checksum', 'Checksum', 16, 16, 'uint', { ...HEX, auto: 'checksum' }),
+  header('icmp', 'icmp.ident', 'Identifier', 32, 16, 'uint', { defaultValue: 0, variant: 'echo' }),
+  header('icmp', 'icmp.seq', 'Sequence number', 48, 16, 'uint', { defaultValue: 0, variant: 'echo' }),
+  header('icmp', 'icmp.unused', 'Rest of header', 32, 32, 'bytes', { defaultValue: new Uint8Array(4), variant: 'rest' }),
+  derived('icmp', 'icmp.checksum.status', 'Checksum status', 'string'),
+];
+
+const ICMPV6_FIELDS: readonly FieldDef[] = [
+  header('icmpv6', 'icmpv6.type', 'Type', 0, 8, 'uint', { defaultValue: 128 }),
+  header('icmpv6', 'icmpv6.code', 'Code', 8, 8, 'uint', { defaultValue: 0 }),
+  header('icmpv6', 'icmpv6.checksum', 'Checksum', 16, 16, 'uint', { ...HEX, auto: 'checksum' }),
+  header('icmpv6', 'icmpv6.echo.identifier', 'Identifier', 32, 16, 'uint', { ...HEX, defaultValue: 0, variant: 'echo' }),
+  header('icmpv6', 'icmpv6.echo.sequence_number', 'Sequence number', 48, 16, 'uint', { defaultValue: 0, variant: 'echo' }),
+  header('icmpv6', 'icmpv6.reserved', 'Rest of header', 32, 32, 'bytes', { defaultValue: new Uint8Array(4), variant: 'rest' }),
+  derived('icmpv6', 'icmpv6.checksum.status', 'Checksum status', 'string'),
+];
+
+const DATA_FIELDS: readonly FieldDef[] = [
+  derived('data', 'data.data', 'Data', 'bytes', { json: 'omit' }),
+  derived('data', 'data.len', 'Data length', 'uint'),
+];
+
+export const LAYER_DEFS: Readonly<Record<LayerKind, LayerDef>> = {
+  eth: { kind: 'eth', protocol: 'eth', label: 'Ethernet II', headerLength: 14, fields: ETH_FIELDS },
+  vlan: { kind: 'vlan', protocol: 'vlan', label: '802.1Q Virtual LAN', headerLength: 4, fields: VLAN_FIELDS },
+  sll: { kind: 'sll', protocol: 'sll', label: 'Linux cooked capture v1', headerLength: 16, fields: SLL_FIELDS },
+  sll2: { kind: 'sll2', protocol: 'sll', label: 'Linux cooked capture v2', headerLength: 20, fields: SLL2_FIELDS },
+  null: { kind: 'null', protocol: 'null', label: 'Null/Loopback', headerLength: 4, fields: NULL_FIELDS },
+  ip: { kind: 'ip', protocol: 'ip', label: 'Internet Protocol Version 4', headerLength: 20, fields: IP_FIELDS },
+  ipv6: { kind: 'ipv6', protocol: 'ipv6', label: 'Internet Protocol Version 6', headerLength: 40, fields: IPV6_FIELDS },
+  tcp: { kind: 'tcp', protocol: 'tcp', label: 'Transmission Control Protocol', headerLength: 20, fields: TCP_FIELDS },
+  udp: { kind: 'udp', protocol: 'udp', label: 'User Datagram Protocol', headerLength: 8, fields: UDP_FIELDS },
+  icmp: { kind: 'icmp', protocol: 'icmp', label: 'Internet Control Message Protocol', headerLength: 8, fields: ICMP_FIELDS },
+  icmpv6: { kind: 'icmpv6', protocol: 'icmpv6', label: 'Internet Control Message Protocol v6', headerLength: 8, fields: ICMPV6_FIELDS },
+  data: { kind: 'data', protocol: 'data', label: 'Data', headerLength: 0, fields: DATA_FIELDS },
+};
+
+/** Layers in a sensible order for menus (link, network, transport, payload). */
+export const LAYER_ORDER: readonly LayerKind[] = ['eth', 'vlan', 'sll', 'sll2', 'null', 'ip', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'data'];
+
+/** The field of `layer` called `name` (SLL v1 and v2 share names at different positions, so the layer is part of the key). */
+export function findField(layer: LayerKind, name: string): FieldDef | undefined {
+  return LAYER_DEFS[layer].fields.find((def) => def.name === name);
+}
+
+/** Every distinct field name, for the display filter's completion and validation. */
+export const FIELD_NAMES: ReadonlySet<string> = new Set(LAYER_ORDER.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => def.name)));
+
+/** Fields at fixed header positions that apply to this variant, in wire order; parents precede their bits. */
+export function headerFields(layer: LayerKind, variant?: FieldVariant): FieldDef[] {
+  return LAYER_DEFS[layer].fields.filter((def) => def.scope === 'header' && (def.variant === undefined || def.variant === variant));
+}
+
+/** ICMP echo request/reply (and ICMPv4 timestamp/info messages) carry identifier and sequence; others a rest-of-header word. */
+export function icmpVariant(type: number): FieldVariant {
+  return type === 0 || type === 8 || type === 13 || type === 14 || type === 15 || type === 16 ? 'echo' : 'rest';
+}
+
+export function icmpv6Variant(type: number): FieldVariant {
+  return type === 128 || type === 129 ? 'echo' : 'rest';
+}
+
+/** ICMP messages that quote the offending datagram (RFC 792 and RFC 4443). */
+export function icmpQuotesDatagram(type: number): boolean {
+  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+}
+
+export function icmpv6QuotesDatagram(type: number): boolean {
+  return type >= 1 && type <= 4;
+}

@@ -1,0 +1,228 @@
+/**
+ * The summary line's Source, Destination, Protocol and Info columns, worded the way Wireshark
+ * words them (`51234 → 443 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM WS=128`).
+ */
+import { getField, getLayer, type DecodedFrame, type DecodedLayer } from './decode';
+import { TCP_ACK, TCP_AE, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from './summary';
+
+export interface SummaryColumns {
+  source: string;
+  destination: string;
+  protocol: string;
+  info: string;
+}
+
+/** What connection tracking knows and the bare frame does not. */
+export interface InfoContext {
+  /** Sequence and acknowledgment numbers relative to each side's ISN; raw numbers are shown otherwise. */
+  relativeSeq?: number;
+  relativeAck?: number;
+  /** The window after scaling. */
+  window?: number;
+}
+
+/** Wireshark's flag names, in its order (lowest bit first). */
+const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [TCP_FIN, 'FIN'],
+  [TCP_SYN, 'SYN'],
+  [TCP_RST, 'RST'],
+  [TCP_PSH, 'PSH'],
+  [TCP_ACK, 'ACK'],
+  [TCP_URG, 'URG'],
+  [TCP_ECE, 'ECE'],
+  [TCP_CWR, 'CWR'],
+  [TCP_AE, 'AE'],
+];
+
+/** `SYN, ACK` for 0x012; `<None>` when no flag is set. */
+export function tcpFlagsText(flags: number): string {
+  const names = FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  return names.length > 0 ? names.join(', ') : '<None>';
+}
+
+const PROTOCOL_COLUMN: Readonly<Record<string, string>> = {
+  eth: 'Ethernet',
+  vlan: '802.1Q',
+  sll: 'SLL',
+  sll2: 'SLL',
+  null: 'NULL',
+  ip: 'IPv4',
+  ipv6: 'IPv6',
+  tcp: 'TCP',
+  udp: 'UDP',
+  icmp: 'ICMP',
+  icmpv6: 'ICMPv6',
+  data: 'DATA',
+};
+
+export const ICMP_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'Echo (ping) reply',
+  3: 'Destination unreachable',
+  4: 'Source quench (flow control)',
+  5: 'Redirect',
+  8: 'Echo (ping) request',
+  9: 'Router advertisement',
+  10: 'Router solicitation',
+  11: 'Time-to-live exceeded',
+  12: 'Parameter problem',
+  13: 'Timestamp request',
+  14: 'Timestamp reply',
+};
+
+export const ICMP_UNREACHABLE_CODES: Readonly<Record<number, string>> = {
+  0: 'Network unreachable',
+  1: 'Host unreachable',
+  2: 'Protocol unreachable',
+  3: 'Port unreachable',
+  4: 'Fragmentation needed',
+  5: 'Source route failed',
+  6: 'Destination network unknown',
+  7: 'Destination host unknown',
+  8: 'Source host isolated',
+  9: 'Network administratively prohibited',
+  10: 'Host administratively prohibited',
+  11: 'Network unreachable for TOS',
+  12: 'Host unreachable for TOS',
+  13: 'Communication administratively filtered',
+  14: 'Host precedence violation',
+  15: 'Precedence cutoff in effect',
+};
+
+const ICMP_TIME_EXCEEDED_CODES: Readonly<Record<number, string>> = {
+  0: 'Time to live exceeded in transit',
+  1: 'Fragment reassembly time exceeded',
+};
+
+export const ICMPV6_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'Destination Unreachable',
+  2: 'Packet Too Big',
+  3: 'Time Exceeded',
+  4: 'Parameter Problem',
+  128: 'Echo (ping) request',
+  129: 'Echo (ping) reply',
+  133: 'Router Solicitation',
+  134: 'Router Advertisement',
+  135: 'Neighbor Solicitation',
+  136: 'Neighbor Advertisement',
+  137: 'Redirect',
+};
+
+const ICMPV6_UNREACHABLE_CODES: Readonly<Record<number, string>> = {
+  0: 'no route to destination',
+  1: 'communication with destination administratively prohibited',
+  2: 'beyond scope of source address',
+  3: 'address unreachable',
+  4: 'port unreachable',
+  5: 'source address failed ingress/egress policy',
+  6: 'reject route to destination',
+};
+
+const ICMPV6_TIME_EXCEEDED_CODES: Readonly<Record<number, string>> = {
+  0: 'hop limit exceeded in transit',
+  1: 'fragment reassembly time exceeded',
+};
+
+function numberField(layer: DecodedLayer, name: string): number {
+  const value = layer.fields.find((field) => field.name === name)?.value;
+  return typeof value === 'number' ? value : 0;
+}
+
+function stringField(frame: DecodedFrame, name: string): string | undefined {
+  const value = getField(frame, name)?.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function hex4(value: number): string {
+  return `0x${value.toString(16).padStart(4, '0')}`;
+}
+
+function tcpInfo(tcp: DecodedLayer, context: InfoContext): string {
+  const flags = numberField(tcp, 'tcp.flags');
+  const parts = [`${numberField(tcp, 'tcp.srcport')} → ${numberField(tcp, 'tcp.dstport')} [${tcpFlagsText(flags)}]`];
+  parts.push(`Seq=${context.relativeSeq ?? numberField(tcp, 'tcp.seq_raw')}`);
+  if (flags & TCP_ACK) parts.push(`Ack=${context.relativeAck ?? numberField(tcp, 'tcp.ack_raw')}`);
+  parts.push(`Win=${context.window ?? numberField(tcp, 'tcp.window_size_value')}`);
+  if (flags & TCP_URG) parts.push(`Urg=${numberField(tcp, 'tcp.urgent_pointer')}`);
+  parts.push(`Len=${numberField(tcp, 'tcp.len')}`);
+  for (const option of tcp.tcpOptions ?? []) {
+    const spec = option.spec;
+    switch (spec.kind) {
+      case 'mss':
+        parts.push(`MSS=${spec.value}`);
+        break;
+      case 'sack_perm':
+        parts.push('SACK_PERM');
+        break;
+      case 'timestamp':
+        parts.push(`TSval=${spec.tsval}`, `TSecr=${spec.tsecr}`);
+        break;
+      case 'wscale':
+        parts.push(`WS=${2 ** Math.min(spec.shift, 14)}`);
+        break;
+      case 'sack':
+        for (const [left, right] of spec.blocks) parts.push(`SLE=${left}`, `SRE=${right}`);
+        break;
+      case 'tfo':
+        parts.push(spec.cookie.length === 0 ? 'TFO=R' : 'TFO=C');
+        break;
+      default:
+    }
+  }
+  return parts.join(' ');
+}
+
+function icmpInfo(frame: DecodedFrame, icmp: DecodedLayer): string {
+  const v6 = icmp.kind === 'icmpv6';
+  const type = numberField(icmp, `${icmp.kind}.type`);
+  const code = numberField(icmp, `${icmp.kind}.code`);
+  const names = v6 ? ICMPV6_TYPE_NAMES : ICMP_TYPE_NAMES;
+  let text = names[type] ?? `Unknown type ${type}`;
+  const codes = v6
+    ? type === 1
+      ? ICMPV6_UNREACHABLE_CODES
+      : type === 3
+        ? ICMPV6_TIME_EXCEEDED_CODES
+        : undefined
+    : type === 3
+      ? ICMP_UNREACHABLE_CODES
+      : type === 11
+        ? ICMP_TIME_EXCEEDED_CODES
+        : undefined;
+  if (codes) text += ` (${codes[code] ?? `code ${code}`})`;
+  if (icmp.variant === 'echo') {
+    const id = numberField(icmp, v6 ? 'icmpv6.echo.identifier' : 'icmp.ident');
+    const seq = numberField(icmp, v6 ? 'icmpv6.echo.sequence_number' : 'icmp.seq');
+    const swapped = ((seq & 0xff) << 8) | (seq >>> 8);
+    const hops = getField(frame, v6 ? 'ipv6.hlim' : 'ip.ttl')?.value;
+    text += ` id=${hex4(id)}, seq=${seq}${v6 ? '' : `/${swapped}`}, ${v6 ? 'hop limit' : 'ttl'}=${String(hops ?? '?')}`;
+  }
+  return text;
+}
+
+export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): SummaryColumns {
+  const source = stringField(frame, 'ip.src') ?? stringField(frame, 'ipv6.src') ?? stringField(frame, 'eth.src') ?? stringField(frame, 'sll.src.eth') ?? '';
+  const destination = stringField(frame, 'ip.dst') ?? stringField(frame, 'ipv6.dst') ?? stringField(frame, 'eth.dst') ?? '';
+  const own = frame.layers.filter((layer) => !layer.quoted);
+  const top = [...own].reverse().find((layer) => layer.kind !== 'data') ?? own[own.length - 1];
+  let protocol = top ? PROTOCOL_COLUMN[top.kind] : 'UNKNOWN';
+  let info = '';
+  const tcp = getLayer(frame, 'tcp');
+  const udp = getLayer(frame, 'udp');
+  const icmp = getLayer(frame, 'icmp') ?? getLayer(frame, 'icmpv6');
+  const ip = getLayer(frame, 'ip');
+  if (tcp) info = tcpInfo(tcp, context);
+  else if (udp) {
+    const length = numberField(udp, 'udp.length');
+    info = `${numberField(udp, 'udp.srcport')} → ${numberField(udp, 'udp.dstport')} Len=${Math.max(length - 8, 0)}`;
+  } else if (icmp) info = icmpInfo(frame, icmp);
+  else if (ip && (numberField(ip, 'ip.frag_offset') > 0 || getField(frame, 'ip.flags.mf')?.value === true)) {
+    info = `Fragmented IP protocol (proto=${numberField(ip, 'ip.proto')}, off=${numberField(ip, 'ip.frag_offset') * 8}, ID=${hex4(numberField(ip, 'ip.id'))})`;
+  } else if (top) {
+    info = top.kind === 'data' ? `${top.length} bytes` : protocol;
+  }
+  if (frame.malformed) {
+    info = info ? `${info} [Malformed Packet: ${frame.malformed}]` : `[Malformed Packet: ${frame.malformed}]`;
+    if (!top) protocol = 'UNKNOWN';
+  }
+  return { source, destination, protocol, info };
+}

@@ -1,0 +1,60 @@
+/**
+ * The flat key → value object of `handshake decode --json` (cli.md): Wireshark display-filter
+ * names as keys, only the fields present in the frame, values typed as cli.md lists them.
+ * Fields of the datagram quoted inside an ICMP error are left out so they are not confused with
+ * the frame's own headers.
+ */
+import type { LayerKind } from '../craft/spec';
+import { toHex } from './bytes';
+import type { DecodedFrame, FieldValue } from './decode';
+import { LAYER_DEFS, type FieldDef } from './fields';
+
+export type JsonScalar = number | boolean | string;
+export type JsonFieldValue = JsonScalar | JsonScalar[];
+
+export interface FrameMeta {
+  /** 1-based frame number. */
+  number: number;
+  /** Seconds since the epoch with 9 decimals, as cli.md specifies. */
+  timeEpoch: string;
+  /** Defaults to the decoded frame's wire and captured lengths. */
+  len?: number;
+  capLen?: number;
+}
+
+const DEFS: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
+  (Object.keys(LAYER_DEFS) as LayerKind[]).map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
+);
+
+/** Bytes as tshark prints them (`aa:bb:cc`); everything else as is. */
+export function jsonScalar(value: FieldValue): JsonScalar {
+  return value instanceof Uint8Array ? toHex(value, ':') : value;
+}
+
+export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<string, JsonFieldValue> {
+  const out: Record<string, JsonFieldValue> = {
+    'frame.number': meta.number,
+    'frame.time_epoch': meta.timeEpoch,
+    'frame.len': meta.len ?? decoded.frameLength,
+    'frame.cap_len': meta.capLen ?? decoded.capturedLength,
+  };
+  for (const layer of decoded.layers) {
+    if (layer.quoted) continue;
+    const defs = DEFS.get(layer.kind);
+    for (const field of layer.fields) {
+      const def = defs?.get(field.name);
+      if (!def || def.json === 'omit') continue;
+      const key = def.jsonName ?? def.name;
+      const value = jsonScalar(field.value);
+      if (def.json === 'array') {
+        const list = out[key];
+        if (Array.isArray(list)) list.push(value);
+        else out[key] = [value];
+      } else if (!(key in out)) {
+        out[key] = value; // outer header wins (outer VLAN tag, outer IP of a tunnel)
+      }
+    }
+  }
+  if (decoded.malformed) out['_ws.malformed'] = decoded.malformed;
+  return out;
+}

@@ -1,0 +1,387 @@
+/**
+ * The fast path: link/IP/transport headers into a reusable PacketSummary, with no allocation
+ * per frame (plain byte reads on the given array; no subarrays, objects or closures).
+ *
+ * It follows the full decoder's rules (decode.ts) step for step, so that the fields both produce
+ * agree and `out.malformed` is set exactly when decodeFrame sets `_ws.malformed`, with the same
+ * reason. Fragments are not parsed past IP; the quoted datagram of ICMP errors is not parsed.
+ */
+import {
+  BSD_AF_INET,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_QINQ_LEGACY,
+  ETHERTYPE_VLAN,
+  IPPROTO_AH,
+  IPPROTO_DSTOPTS,
+  IPPROTO_FRAGMENT,
+  IPPROTO_HOPOPTS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_IPIP,
+  IPPROTO_IPV6,
+  IPPROTO_ROUTING,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from './linktypes';
+import { MALFORMED } from './malformed';
+import type { PacketSummary } from './summary';
+
+/**
+ * Fills `out` from one frame. `frameLength` is the length on the wire when the capture cut the
+ * frame short (snap length); a length field pointing into the missing part is then not malformed.
+ */
+export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummary, frameLength: number = bytes.length): void {
+  reset(out, linkType);
+  const length = bytes.length;
+  const snapCut = frameLength > length ? frameLength : -1;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: {
+      if (length < 14) {
+        flag(out, MALFORMED.ethTruncated);
+        return;
+      }
+      etherTypePayload(bytes, (bytes[12] << 8) | bytes[13], 14, out, snapCut);
+      return;
+    }
+    case LINKTYPE_LINUX_SLL:
+      if (length < 16) {
+        flag(out, MALFORMED.sllTruncated);
+        return;
+      }
+      etherTypePayload(bytes, (bytes[14] << 8) | bytes[15], 16, out, snapCut);
+      return;
+    case LINKTYPE_LINUX_SLL2:
+      if (length < 20) {
+        flag(out, MALFORMED.sllTruncated);
+        return;
+      }
+      etherTypePayload(bytes, (bytes[0] << 8) | bytes[1], 20, out, snapCut);
+      return;
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      if (length < 4) {
+        flag(out, MALFORMED.nullTruncated);
+        return;
+      }
+      const bigEndian = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      const littleEndian = ((bytes[3] << 24) | (bytes[2] << 16) | (bytes[1] << 8) | bytes[0]) >>> 0;
+      const family = linkType === LINKTYPE_LOOP || (!knownFamily(littleEndian) && knownFamily(bigEndian)) ? bigEndian : littleEndian;
+      if (family === BSD_AF_INET) ipv4(bytes, 4, length, out, snapCut);
+      else if (family === 24 || family === 28 || family === 30) ipv6(bytes, 4, length, out, snapCut);
+      return;
+    }
+    case LINKTYPE_RAW: {
+      const version = length > 0 ? bytes[0] >>> 4 : -1;
+      if (version === 4) ipv4(bytes, 0, length, out, snapCut);
+      else if (version === 6) ipv6(bytes, 0, length, out, snapCut);
+      else flag(out, MALFORMED.rawVersion);
+      return;
+    }
+    case LINKTYPE_IPV4:
+      ipv4(bytes, 0, length, out, snapCut);
+      return;
+    case LINKTYPE_IPV6:
+      ipv6(bytes, 0, length, out, snapCut);
+      return;
+    default:
+      flag(out, MALFORMED.unknownLinkType);
+  }
+}
+
+function knownFamily(value: number): boolean {
+  return value === BSD_AF_INET || value === 24 || value === 28 || value === 30;
+}
+
+function reset(out: PacketSummary, linkType: number): void {
+  out.linkType = linkType;
+  out.networkOffset = -1;
+  out.ipVersion = 0;
+  out.srcWords.fill(0);
+  out.dstWords.fill(0);
+  out.protocol = -1;
+  out.fragment = false;
+  out.ttl = 0;
+  out.transportOffset = -1;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.seq = 0;
+  out.ack = 0;
+  out.tcpFlags = 0;
+  out.window = 0;
+  out.tcpHeaderLength = 0;
+  out.mss = -1;
+  out.windowScale = -1;
+  out.sackPermitted = false;
+  out.tsval = -1;
+  out.tsecr = -1;
+  out.sackCount = 0;
+  out.payloadOffset = -1;
+  out.payloadLength = 0;
+  out.icmpType = -1;
+  out.icmpCode = -1;
+  out.malformed = null;
+}
+
+function flag(out: PacketSummary, reason: string): void {
+  if (out.malformed === null) out.malformed = reason;
+}
+
+function readWord(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+}
+
+function etherTypePayload(bytes: Uint8Array, etherType: number, start: number, out: PacketSummary, snapCut: number): void {
+  const length = bytes.length;
+  let type = etherType;
+  let offset = start;
+  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_LEGACY) {
+    if (length - offset < 4) {
+      flag(out, MALFORMED.vlanTruncated);
+      return;
+    }
+    type = (bytes[offset + 2] << 8) | bytes[offset + 3];
+    offset += 4;
+  }
+  if (type === ETHERTYPE_IPV4) ipv4(bytes, offset, length, out, snapCut);
+  else if (type === ETHERTYPE_IPV6) ipv6(bytes, offset, length, out, snapCut);
+}
+
+/** A length pointing past the captured bytes is explained by the snap length when the wire length covers it. */
+function explainedBySnap(claimedEnd: number, snapCut: number): boolean {
+  return snapCut >= 0 && claimedEnd <= snapCut;
+}
+
+function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
+  out.networkOffset = offset;
+  out.ipVersion = 4;
+  if (end - offset < 20) {
+    flag(out, MALFORMED.ipTruncated);
+    return;
+  }
+  if (bytes[offset] >>> 4 !== 4) {
+    flag(out, MALFORMED.ipVersion);
+    return;
+  }
+  const headerLength = (bytes[offset] & 0x0f) << 2;
+  if (headerLength < 20) {
+    flag(out, MALFORMED.ipHeaderLengthShort);
+    return;
+  }
+  if (offset + headerLength > end) {
+    flag(out, MALFORMED.ipTruncated);
+    return;
+  }
+  out.ttl = bytes[offset + 8];
+  out.protocol = bytes[offset + 9];
+  out.srcWords[0] = readWord(bytes, offset + 12);
+  out.dstWords[0] = readWord(bytes, offset + 16);
+  const totalLength = (bytes[offset + 2] << 8) | bytes[offset + 3];
+  let claimedEnd = totalLength === 0 ? end : offset + totalLength;
+  if (totalLength !== 0 && totalLength < headerLength) {
+    flag(out, MALFORMED.ipTotalLengthShort);
+    claimedEnd = end;
+  } else if (claimedEnd > end && !explainedBySnap(claimedEnd, snapCut)) {
+    flag(out, MALFORMED.ipTotalLengthBeyond);
+  }
+  const packetEnd = claimedEnd < end ? claimedEnd : end;
+  if (headerLength > 20) ipv4Options(bytes, offset + 20, offset + headerLength, out);
+  const flagsAndOffset = (bytes[offset + 6] << 8) | bytes[offset + 7];
+  if ((flagsAndOffset & 0x3fff) !== 0) {
+    out.fragment = true;
+    return;
+  }
+  transport(bytes, out.protocol, offset + headerLength, packetEnd, claimedEnd, out, snapCut, 4);
+}
+
+function ipv4Options(bytes: Uint8Array, start: number, end: number, out: PacketSummary): void {
+  let position = start;
+  while (position < end) {
+    const type = bytes[position];
+    if (type === 0) return;
+    if (type === 1) {
+      position += 1;
+      continue;
+    }
+    if (position + 1 >= end || bytes[position + 1] < 2 || position + bytes[position + 1] > end) {
+      flag(out, MALFORMED.ipOptionLength);
+      return;
+    }
+    position += bytes[position + 1];
+  }
+}
+
+function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
+  out.networkOffset = offset;
+  out.ipVersion = 6;
+  if (end - offset < 40) {
+    flag(out, MALFORMED.ipv6Truncated);
+    return;
+  }
+  if (bytes[offset] >>> 4 !== 6) {
+    flag(out, MALFORMED.ipv6Version);
+    return;
+  }
+  out.ttl = bytes[offset + 7];
+  for (let word = 0; word < 4; word++) {
+    out.srcWords[word] = readWord(bytes, offset + 8 + word * 4);
+    out.dstWords[word] = readWord(bytes, offset + 24 + word * 4);
+  }
+  const payloadLength = (bytes[offset + 4] << 8) | bytes[offset + 5];
+  const claimedEnd = payloadLength === 0 ? end : offset + 40 + payloadLength;
+  if (claimedEnd > end && !explainedBySnap(claimedEnd, snapCut)) flag(out, MALFORMED.ipv6PayloadLengthBeyond);
+  const packetEnd = claimedEnd < end ? claimedEnd : end;
+  let next = bytes[offset + 6];
+  let position = offset + 40;
+  while (next === IPPROTO_HOPOPTS || next === IPPROTO_ROUTING || next === IPPROTO_FRAGMENT || next === IPPROTO_DSTOPTS || next === IPPROTO_AH) {
+    const minimum = next === IPPROTO_FRAGMENT ? 8 : 2;
+    if (position + minimum > packetEnd) {
+      out.protocol = next;
+      flag(out, MALFORMED.ipv6ExtensionLength);
+      return;
+    }
+    const length = next === IPPROTO_FRAGMENT ? 8 : next === IPPROTO_AH ? (bytes[position + 1] + 2) << 2 : (bytes[position + 1] + 1) << 3;
+    if (position + length > packetEnd) {
+      out.protocol = next;
+      flag(out, MALFORMED.ipv6ExtensionLength);
+      return;
+    }
+    if (next === IPPROTO_FRAGMENT && (((bytes[position + 2] << 8) | bytes[position + 3]) & 0xfff9) !== 0) out.fragment = true;
+    next = bytes[position];
+    position += length;
+  }
+  out.protocol = next;
+  if (out.fragment) return;
+  transport(bytes, next, position, packetEnd, claimedEnd, out, snapCut, 6);
+}
+
+function transport(bytes: Uint8Array, protocol: number, offset: number, end: number, claimedEnd: number, out: PacketSummary, snapCut: number, ipVersion: 4 | 6): void {
+  switch (protocol) {
+    case IPPROTO_TCP:
+      tcp(bytes, offset, end, claimedEnd, out);
+      return;
+    case IPPROTO_UDP: {
+      out.transportOffset = offset;
+      if (end - offset < 8) {
+        flag(out, MALFORMED.udpTruncated);
+        return;
+      }
+      out.srcPort = (bytes[offset] << 8) | bytes[offset + 1];
+      out.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
+      const length = (bytes[offset + 4] << 8) | bytes[offset + 5];
+      out.payloadOffset = offset + 8;
+      if (length < 8 || offset + length > claimedEnd) {
+        flag(out, MALFORMED.udpLength);
+        out.payloadLength = claimedEnd - offset - 8;
+      } else {
+        out.payloadLength = length - 8;
+      }
+      return;
+    }
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+      if ((protocol === IPPROTO_ICMP) !== (ipVersion === 4)) return;
+      out.transportOffset = offset;
+      if (end - offset < 8) {
+        flag(out, protocol === IPPROTO_ICMP ? MALFORMED.icmpTruncated : MALFORMED.icmpv6Truncated);
+        if (end > offset) out.icmpType = bytes[offset];
+        if (end > offset + 1) out.icmpCode = bytes[offset + 1];
+        return;
+      }
+      out.icmpType = bytes[offset];
+      out.icmpCode = bytes[offset + 1];
+      out.payloadOffset = offset + 8;
+      out.payloadLength = claimedEnd - offset - 8;
+      return;
+    case IPPROTO_IPIP:
+      ipv4(bytes, offset, end, out, snapCut);
+      return;
+    case IPPROTO_IPV6:
+      ipv6(bytes, offset, end, out, snapCut);
+      return;
+    default:
+  }
+}
+
+function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number, out: PacketSummary): void {
+  out.transportOffset = offset;
+  if (end - offset < 20) {
+    flag(out, MALFORMED.tcpTruncated);
+    return;
+  }
+  out.srcPort = (bytes[offset] << 8) | bytes[offset + 1];
+  out.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
+  out.seq = readWord(bytes, offset + 4);
+  out.ack = readWord(bytes, offset + 8);
+  out.tcpFlags = ((bytes[offset + 12] & 0x0f) << 8) | bytes[offset + 13];
+  out.window = (bytes[offset + 14] << 8) | bytes[offset + 15];
+  const headerLength = (bytes[offset + 12] >>> 4) << 2;
+  out.tcpHeaderLength = headerLength;
+  if (headerLength < 20) {
+    flag(out, MALFORMED.tcpDataOffsetShort);
+    return;
+  }
+  if (offset + headerLength > end) {
+    flag(out, MALFORMED.tcpDataOffsetBeyond);
+    return;
+  }
+  out.payloadOffset = offset + headerLength;
+  const payloadLength = claimedEnd - offset - headerLength;
+  out.payloadLength = payloadLength > 0 ? payloadLength : 0;
+  tcpOptions(bytes, offset + 20, offset + headerLength, out);
+}
+
+/** Same walk as decode.ts: known kinds with an unexpected size are kept raw, not read. */
+function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSummary): void {
+  let position = start;
+  while (position < end) {
+    const kind = bytes[position];
+    if (kind === 0) return;
+    if (kind === 1) {
+      position += 1;
+      continue;
+    }
+    const length = position + 1 < end ? bytes[position + 1] : 0;
+    if (length < 2 || position + length > end) {
+      flag(out, MALFORMED.tcpOptionLength);
+      return;
+    }
+    switch (kind) {
+      case 2:
+        if (length === 4) out.mss = (bytes[position + 2] << 8) | bytes[position + 3];
+        break;
+      case 3:
+        if (length === 3) out.windowScale = bytes[position + 2];
+        break;
+      case 4:
+        if (length === 2) out.sackPermitted = true;
+        break;
+      case 5:
+        if ((length - 2) % 8 === 0) {
+          for (let edge = position + 2; edge < position + length && out.sackCount < 4; edge += 8) {
+            out.sackLeft[out.sackCount] = readWord(bytes, edge);
+            out.sackRight[out.sackCount] = readWord(bytes, edge + 4);
+            out.sackCount++;
+          }
+        }
+        break;
+      case 8:
+        if (length === 10) {
+          out.tsval = readWord(bytes, position + 2);
+          out.tsecr = readWord(bytes, position + 6);
+        }
+        break;
+      default:
+    }
+    position += length;
+  }
+}
