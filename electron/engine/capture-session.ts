@@ -6,7 +6,7 @@
  */
 import type { CaptureFormat } from '../../shared/files/types';
 import { convertCaptureFile, createCaptureFileWriter, type CaptureFileWriter } from './capture-file';
-import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type OpenResult, type SendLinkMode, type SendResult } from '../helper/protocol';
+import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 
 export interface CaptureSessionOptions extends HelperLaunchOptions {
@@ -60,6 +60,13 @@ export class CaptureError extends Error {
     super(message);
     this.name = 'CaptureError';
   }
+}
+
+function asCaptureError<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((error: unknown) => {
+    if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
+    throw error;
+  });
 }
 
 export class CaptureSession {
@@ -167,10 +174,21 @@ export class CaptureSession {
 
   /** Sends frames on the capture's device; the capture records them as they go out. */
   send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string }): Promise<SendResult> {
-    return this.helper.send(options).catch((error: unknown) => {
-      if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
-      throw error;
-    });
+    return asCaptureError(this.helper.send(options));
+  }
+
+  /** The interfaces as the helper (in its network namespace) sees them. */
+  interfaces(): Promise<HelperInterface[]> {
+    return asCaptureError(this.helper.interfaces());
+  }
+
+  /** Opt-in remedy for the local-kernel RST trap; see electron/helper/firewall.ts. */
+  suppressKernelRst(tuple: { src: string; dst: string; sport: number; dport: number }): Promise<SuppressRstResult> {
+    return asCaptureError(this.helper.suppressKernelRst(tuple));
+  }
+
+  releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
+    return asCaptureError(this.helper.releaseKernelRst(ruleId));
   }
 
   /** Resolves when the capture ends, on request or not. */

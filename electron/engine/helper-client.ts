@@ -18,6 +18,7 @@ import {
   type SendLinkMode,
   type SendResult,
   type StatsResult,
+  type SuppressRstResult,
   type ValidateFilterResult,
 } from '../helper/protocol';
 import { permissionAdvice } from '../helper/permission';
@@ -146,6 +147,15 @@ export class HelperClient {
 
   validateFilter(filter: string, options: { device?: string; linkType?: number } = {}): Promise<ValidateFilterResult> {
     return this.request({ cmd: 'validate-filter', filter, ...options }) as Promise<ValidateFilterResult>;
+  }
+
+  /** Drops this host's outgoing RSTs for one 4-tuple until released (or the helper ends). */
+  suppressKernelRst(tuple: { src: string; dst: string; sport: number; dport: number }): Promise<SuppressRstResult> {
+    return this.request({ cmd: 'suppress-rst', ...tuple }) as Promise<SuppressRstResult>;
+  }
+
+  releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
+    return this.request({ cmd: 'release-rst', ruleId }) as Promise<{ removed: boolean }>;
   }
 
   request(body: Record<string, unknown>): Promise<unknown> {

@@ -22,6 +22,7 @@ import {
 } from '../../shared/wire/linktypes';
 import packageJson from '../../package.json';
 import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, listInterfaces } from './interfaces';
+import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, validateTuple } from './firewall';
 import { buildArpRequest, neighbourMac, nextHop, parseArpReply } from './neighbours';
 import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
 import {
@@ -460,6 +461,21 @@ async function handle(request: HelperRequest): Promise<unknown> {
       return { ...stats };
     case 'validate-filter':
       return validateFilter(request);
+    case 'suppress-rst': {
+      const problem = validateTuple(request);
+      if (problem) throw new RequestError('bad-request', problem);
+      try {
+        return addRstDropRule(request);
+      } catch (error) {
+        throw new RequestError('firewall-failed', error instanceof Error ? error.message : String(error));
+      }
+    }
+    case 'release-rst':
+      try {
+        return { removed: removeRstDropRule(request.ruleId) };
+      } catch (error) {
+        throw new RequestError('firewall-failed', error instanceof Error ? error.message : String(error));
+      }
   }
 }
 
@@ -496,14 +512,15 @@ function main(): void {
   process.stdout.on('error', () => process.exit(0)); // the parent is gone
   process.stdin.on('data', onInput);
   // The parent ends the helper by closing stdin: flush what was captured, then go.
-  process.stdin.on('end', () => {
+  const finish = () => {
     flushCaptured();
+    removeAllRstDropRules();
     process.exit(0);
-  });
-  process.on('SIGTERM', () => {
-    flushCaptured();
-    process.exit(0);
-  });
+  };
+  process.stdin.on('end', finish);
+  process.on('SIGTERM', finish);
+  process.on('SIGINT', finish);
+  process.on('SIGHUP', finish);
   process.on('uncaughtException', (error) => {
     emitEvent('error', `helper internal error: ${error.message}`);
   });

@@ -247,7 +247,10 @@ export type HelperRequest =
       ethDst?: string;
     }
   | { id: number; cmd: 'stats' }
-  | { id: number; cmd: 'validate-filter'; filter: string; device?: string; linkType?: number };
+  | { id: number; cmd: 'validate-filter'; filter: string; device?: string; linkType?: number }
+  /** Opt-in: drop this host's outgoing RSTs for one 4-tuple (the local-kernel RST trap). */
+  | { id: number; cmd: 'suppress-rst'; src: string; dst: string; sport: number; dport: number }
+  | { id: number; cmd: 'release-rst'; ruleId: number };
 
 export type HelperCommand = HelperRequest['cmd'];
 
@@ -264,6 +267,7 @@ export type HelperErrorCode =
   | 'resolve-failed'
   | 'send-failed'
   | 'open-failed'
+  | 'firewall-failed'
   | 'internal';
 
 export interface HelperError {
@@ -331,6 +335,12 @@ export interface StatsResult {
   batches: number;
   framesSent: number;
   truncated: number;
+}
+
+export interface SuppressRstResult {
+  ruleId: number;
+  /** The rule as added, for the user to see. */
+  rule: string;
 }
 
 export interface ValidateFilterResult {
@@ -450,6 +460,24 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
         },
         id,
       };
+    }
+    case 'suppress-rst': {
+      for (const key of ['src', 'dst'] as const) {
+        if (typeof message[key] !== 'string' || (message[key] as string).length > 64) return fail(`suppress-rst needs ${key} as an address string`);
+      }
+      for (const key of ['sport', 'dport'] as const) {
+        const port = message[key];
+        if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return fail(`suppress-rst needs ${key} in 0..65535`);
+      }
+      return {
+        ok: true,
+        value: { id, cmd, src: message.src as string, dst: message.dst as string, sport: message.sport as number, dport: message.dport as number },
+        id,
+      };
+    }
+    case 'release-rst': {
+      if (typeof message.ruleId !== 'number' || !Number.isInteger(message.ruleId)) return fail('release-rst needs a ruleId');
+      return { ok: true, value: { id, cmd, ruleId: message.ruleId }, id };
     }
     default:
       return { ok: false, error: `unknown command ${JSON.stringify(cmd).slice(0, 64)}`, id };

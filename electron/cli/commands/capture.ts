@@ -57,7 +57,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
     });
     const mode = options.flags.has('--json') ? 'json' : options.flags.has('--events') ? 'events' : 'text';
-    const printer = createLivePrinter(mode, session.linkType);
+    const printer = createLivePrinter(mode);
     session.onFrame((frame: LiveFrame) => printer.frame(frame));
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
     process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);

@@ -39,6 +39,62 @@ export function buildHelper(): string {
   return outfile;
 }
 
+/** Bundles the live commands (capture, send, interfaces) as the `handshake` command runs them. */
+export function buildLiveCli(): string {
+  const outDir = path.join(ROOT, 'out', 'test');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = path.join(outDir, `live-cli-${process.pid}-${randomBytes(3).toString('hex')}.cjs`);
+  buildSync({
+    stdin: {
+      contents: `
+        import { runCapture } from './electron/cli/commands/capture';
+        import { runSend } from './electron/cli/commands/send';
+        import { runInterfaces } from './electron/cli/commands/interfaces';
+        const commands = { capture: runCapture, send: runSend, interfaces: runInterfaces };
+        const [name, ...rest] = process.argv.slice(2);
+        commands[name](rest).then((code) => { process.exitCode = code; });
+      `,
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['cap'],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a live command with its helper inside `ns`. */
+export function runLiveCli(cli: string, helperPath: string, ns: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${ns}` },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function ndjson(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
