@@ -108,8 +108,8 @@ async function readGzipCaptureFile(
     } catch (error) {
       if (error instanceof CaptureFileError) throw error;
       // zlib reports a corrupt or cut-off stream with a Z_* / ERR_* code; I/O errors keep theirs.
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (code.startsWith('Z_') || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      const code: unknown = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && (code.startsWith('Z_') || code === 'ERR_STREAM_PREMATURE_CLOSE')) {
         throw new CaptureFileError('bad-compression', reader.bytesParsed, reader.framesRead + 1, `gzip stream is damaged: ${(error as Error).message}`);
       }
       throw error;

@@ -7,6 +7,7 @@
  * arrived, never with a length a header claims. Damage stops the reader with a
  * CaptureFileError after everything before it was emitted.
  */
+import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './format';
 import { TimestampScale } from './timestamp';
 import { decodeUtf8 } from './utf8';
 import {
@@ -20,47 +21,6 @@ import {
   type CaptureSection,
   type InterfaceStatistics,
 } from './types';
-
-export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
-export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
-export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-
-export const PcapngBlockType = {
-  SectionHeader: 0x0a0d0d0a,
-  InterfaceDescription: 0x00000001,
-  ObsoletePacket: 0x00000002,
-  SimplePacket: 0x00000003,
-  NameResolution: 0x00000004,
-  InterfaceStatistics: 0x00000005,
-  EnhancedPacket: 0x00000006,
-  DecryptionSecrets: 0x0000000a,
-} as const;
-
-export const PcapngOption = {
-  EndOfOptions: 0,
-  Comment: 1,
-  // SHB
-  ShbHardware: 2,
-  ShbOs: 3,
-  ShbUserApplication: 4,
-  // IDB
-  IfName: 2,
-  IfDescription: 3,
-  IfTsResolution: 9,
-  IfFilter: 11,
-  IfOs: 12,
-  IfFcsLength: 13,
-  IfTsOffset: 14,
-  IfHardware: 15,
-  // EPB / OPB
-  PacketFlags: 2,
-  // ISB
-  IsbIfReceived: 4,
-  IsbIfDropped: 5,
-  IsbFilterAccepted: 6,
-  IsbOsDropped: 7,
-  IsbUserDelivered: 8,
-} as const;
 
 const PCAP_FILE_HEADER_LENGTH = 24;
 const PCAP_RECORD_HEADER_LENGTH = 16;
@@ -476,8 +436,8 @@ export class CaptureReader {
   }
 
   private processPcapngBlock(bytes: Uint8Array, view: DataView, start: number, totalLength: number): void {
-    if (view.getUint32(start + totalLength - 4, this.blockLittleEndian(view, start)) !== totalLength) {
-      const trailing = view.getUint32(start + totalLength - 4, this.blockLittleEndian(view, start));
+    const trailing = view.getUint32(start + totalLength - 4, this.blockLittleEndian(view, start));
+    if (trailing !== totalLength) {
       this.fail('bad-block-length', `trailing block length ${trailing} does not match the leading length ${totalLength}`);
     }
     switch (view.getUint32(start, this.littleEndian)) {

@@ -64,15 +64,16 @@ export class TimestampScale {
       }
     } else {
       // Long division in 16-bit limbs keeps every intermediate below 2^53.
+      // (x - q·d rather than x % d: the double modulo is a slow library call.)
       let rest = high >>> 16;
       const q3 = Math.floor(rest / divisor);
-      rest = (rest % divisor) * 65536 + (high & 0xffff);
+      rest = (rest - q3 * divisor) * 65536 + (high & 0xffff);
       const q2 = Math.floor(rest / divisor);
-      rest = (rest % divisor) * 65536 + (low >>> 16);
+      rest = (rest - q2 * divisor) * 65536 + (low >>> 16);
       const q1 = Math.floor(rest / divisor);
-      rest = (rest % divisor) * 65536 + (low & 0xffff);
+      rest = (rest - q1 * divisor) * 65536 + (low & 0xffff);
       const q0 = Math.floor(rest / divisor);
-      remainder = rest % divisor;
+      remainder = rest - q0 * divisor;
       seconds = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0;
     }
     target.tsSeconds = seconds + this.tsOffset;

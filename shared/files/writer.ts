@@ -3,7 +3,7 @@
  * block, so a process that dies between calls leaves a file that is valid up to
  * the last frame written. Output is little-endian.
  */
-import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './reader';
+import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './format';
 import { assertWritableTimestamp, toTimestampUnits } from './timestamp';
 import { MAX_CAPTURED_LENGTH, type ChunkSink, type FrameToWrite, type InterfaceToWrite, type SectionToWrite } from './types';
 import { encodeUtf8 } from './utf8';

@@ -104,6 +104,9 @@ describe.skipIf(!canRun)('readCaptureFile', () => {
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThan(scapyHex.length);
+    const gzipController = new AbortController();
+    const gzipReading = readCaptureFile(temp.file('scapy.pcap.gz'), { onFrame: () => gzipController.abort() }, { signal: gzipController.signal });
+    await expect(gzipReading).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('gives offsets from which CaptureFileFrameReader re-reads each frame', async () => {
