@@ -260,6 +260,9 @@ export interface Ladder {
   /** State of each side before the first arrow. */
   initialClientState: string;
   initialServerState: string;
+  /** State of each side at the end of the capture (after timers such as 2×MSL). */
+  finalClientState: string;
+  finalServerState: string;
   arrows: LadderArrow[];
   /** True when the arrow list was cut at the limit. */
   truncated: boolean;
@@ -270,6 +273,8 @@ const ladder: Validator<Ladder> = obj({
   server: name,
   initialClientState: str({ max: 32 }),
   initialServerState: str({ max: 32 }),
+  finalClientState: str({ max: 32 }),
+  finalServerState: str({ max: 32 }),
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
 });

@@ -1,3 +1,4 @@
 export * from './contract';
 export * from './rpc';
 export { ValidationError, type Validator } from './validate';
+export { buildDetailTree, ANALYSIS_NOTES, type TcpTreeExtras, type FrameTreeMeta } from './detail-tree';

@@ -1,0 +1,52 @@
+/**
+ * `handshake ui [FILE] [--port N]`: starts the browser host. The first stdout line is
+ * the full URL with the token; it serves until killed.
+ */
+import { startHost } from '../../host/server';
+
+const USAGE = 'usage: handshake ui [FILE] [--port N]';
+
+export async function runUi(argv: readonly string[]): Promise<number> {
+  let port = 0;
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--port' || arg.startsWith('--port=')) {
+      const text = arg === '--port' ? argv[++i] : arg.slice('--port='.length);
+      if (text === undefined || !/^\d+$/.test(text) || Number(text) > 65535) {
+        process.stderr.write(`handshake ui: --port needs a number 0-65535\n${USAGE}\n`);
+        return 2;
+      }
+      port = Number(text);
+    } else if (arg === '-h' || arg === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    } else if (arg.startsWith('-')) {
+      process.stderr.write(`handshake ui: unknown option ${arg}\n${USAGE}\n`);
+      return 2;
+    } else if (file === undefined) {
+      file = arg;
+    } else {
+      process.stderr.write(`handshake ui: only one FILE may be given\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  let host;
+  try {
+    host = await startHost({ port, file });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(`handshake ui: ${message}\n`);
+    // A file that cannot be opened is exit 3; anything else (port in use …) is 1.
+    return file !== undefined && code !== 'EADDRINUSE' && code !== 'EACCES' ? 3 : 1;
+  }
+  process.stdout.write(`${host.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await host.close();
+  return 0;
+}

@@ -1,0 +1,486 @@
+/**
+ * Everything the session knows about a frame beyond its place in the file: the index
+ * columns filled from the fast-path summary and the tracker at ingest, and — by
+ * re-decoding the frame's bytes on demand — the row text, the detail tree and the
+ * display-filter fields. Connections and ladders come from the tracker's summaries.
+ */
+import {
+  buildDetailTree,
+  ROW_MARK,
+  type AlertInfo,
+  type ConnectionRow,
+  type DetailNode,
+  type ExpertNote,
+  type Ladder,
+  type LadderArrow,
+  type Phase,
+} from '../../shared/api';
+import { type CompiledFilter, type FieldValue } from '../../shared/filter';
+import { formatEpoch } from '../../shared/files';
+import { Analysis, ANALYSIS_KEYS } from '../../shared/track/flags';
+import { Tracker } from '../../shared/track/tracker';
+import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
+import { checksumStatus, pseudoHeaderSum } from '../../shared/wire/checksum';
+import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
+import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
+import { frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
+import { summarize } from '../../shared/wire/summarize';
+import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
+import type { FrameIndex } from './frame-index';
+
+export { isKnownField as isFilterField } from '../../shared/filter';
+
+const NO_PROTOCOL = 255;
+/** index.relAck value for a segment without the ACK flag. */
+const NO_ACK = 0xffffffff;
+/** index.direction values. */
+const FROM_CLIENT = 0;
+const FROM_SERVER = 1;
+const UNTRACKED = 2;
+
+const RETRANSMISSION_BITS = Analysis.RETRANSMISSION | Analysis.FAST_RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION;
+const WARNING_BITS =
+  Analysis.DUPLICATE_ACK |
+  Analysis.ZERO_WINDOW |
+  Analysis.WINDOW_FULL |
+  Analysis.OUT_OF_ORDER |
+  Analysis.LOST_SEGMENT |
+  Analysis.ACK_LOST_SEGMENT |
+  Analysis.KEEP_ALIVE |
+  Analysis.ZERO_WINDOW_PROBE |
+  Analysis.REUSED_PORTS;
+
+/** The Info-column prefixes Wireshark shows for analysis findings, most telling first. */
+const INFO_PREFIXES: ReadonlyArray<readonly [number, string]> = [
+  [Analysis.REUSED_PORTS, 'TCP Port numbers reused'],
+  [Analysis.LOST_SEGMENT, 'TCP Previous segment not captured'],
+  [Analysis.SPURIOUS_RETRANSMISSION, 'TCP Spurious Retransmission'],
+  [Analysis.FAST_RETRANSMISSION, 'TCP Fast Retransmission'],
+  [Analysis.RETRANSMISSION, 'TCP Retransmission'],
+  [Analysis.OUT_OF_ORDER, 'TCP Out-Of-Order'],
+  [Analysis.DUPLICATE_ACK, 'TCP Dup ACK'],
+  [Analysis.ZERO_WINDOW_PROBE, 'TCP ZeroWindowProbe'],
+  [Analysis.ZERO_WINDOW, 'TCP ZeroWindow'],
+  [Analysis.WINDOW_FULL, 'TCP Window Full'],
+  [Analysis.KEEP_ALIVE, 'TCP Keep-Alive'],
+  [Analysis.KEEP_ALIVE_ACK, 'TCP Keep-Alive ACK'],
+  [Analysis.WINDOW_UPDATE, 'TCP Window Update'],
+  [Analysis.ACK_LOST_SEGMENT, 'TCP ACKed unseen segment'],
+];
+
+/** Fields answered from the index columns alone, without re-reading the frame. */
+const INDEX_FIELDS = new Set([
+  'frame.number',
+  'frame.len',
+  'frame.cap_len',
+  'frame.time_relative',
+  'tcp',
+  'udp',
+  'tcp.stream',
+  'tcp.srcport',
+  'tcp.dstport',
+  'udp.srcport',
+  'udp.dstport',
+  'tcp.flags',
+  'tcp.flags.fin',
+  'tcp.flags.syn',
+  'tcp.flags.reset',
+  'tcp.flags.push',
+  'tcp.flags.ack',
+  'tcp.flags.urg',
+  'tcp.flags.ece',
+  'tcp.flags.cwr',
+  'tcp.flags.ae',
+  'tcp.seq',
+  'tcp.ack',
+  'tcp.len',
+  ...ANALYSIS_KEYS.map(([, key]) => key),
+]);
+const FLAG_BITS: Readonly<Record<string, number>> = {
+  'tcp.flags.fin': 0x001,
+  'tcp.flags.syn': 0x002,
+  'tcp.flags.reset': 0x004,
+  'tcp.flags.push': 0x008,
+  'tcp.flags.ack': 0x010,
+  'tcp.flags.urg': 0x020,
+  'tcp.flags.ece': 0x040,
+  'tcp.flags.cwr': 0x080,
+  'tcp.flags.ae': 0x100,
+};
+const ANALYSIS_BY_KEY = new Map(ANALYSIS_KEYS.map(([bit, key]) => [key, bit]));
+
+/**
+ * The TCP checksum verdict from the fast-path summary: true only for a checksum that is
+ * provably wrong (not for a truncated frame, nor for offload's pseudo-header-only value).
+ */
+export function tcpChecksumIsBad(bytes: Uint8Array, summary: PacketSummary, frameLength: number): boolean {
+  if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.networkOffset < 0 || frameLength > bytes.length) return false;
+  const v4 = summary.ipVersion === 4;
+  const src = summary.networkOffset + (v4 ? 12 : 8);
+  const dst = summary.networkOffset + (v4 ? 16 : 24);
+  const upperLength = summary.tcpHeaderLength + summary.payloadLength;
+  const end = summary.transportOffset + upperLength;
+  const pseudo = pseudoHeaderSum(bytes, src, dst, v4 ? 4 : 16, 6, upperLength);
+  return checksumStatus(bytes, summary.transportOffset, end, bytes.length, summary.transportOffset + 16, pseudo) === 'bad';
+}
+
+export interface RowText {
+  source: string;
+  destination: string;
+  protocol: string;
+  info: string;
+  /** Marks learned only from the full decode (IP/UDP checksums). */
+  extraMarks: number;
+}
+
+function copyTls(tls: FrameTls): FrameTls {
+  return {
+    handshakeTypes: [...tls.handshakeTypes],
+    serverName: tls.serverName,
+    alpn: [...tls.alpn],
+    supportedVersions: [...tls.supportedVersions],
+    cipherSuites: [...tls.cipherSuites],
+  };
+}
+
+function seconds(time: { sec: number; ns: number }, origin: { sec: number; ns: number }): number {
+  return time.sec - origin.sec + (time.ns - origin.ns) / 1e9;
+}
+
+export class FrameFacts {
+  readonly tracker = new Tracker();
+  private readonly summary = createPacketSummary();
+  /** TLS hello fields, on the few frames that completed a hello. */
+  private readonly tls = new Map<number, FrameTls>();
+  private readonly dupAckNumbers = new Map<number, number>();
+  private finished = false;
+
+  constructor(private readonly index: FrameIndex) {}
+
+  ingest(i: number, buffer: Uint8Array, offset: number, length: number, linkType: number): void {
+    const index = this.index;
+    const bytes = buffer.subarray(offset, offset + length);
+    const s = this.summary;
+    summarize(bytes, linkType, s, index.originalLength[i]);
+    index.protocol[i] = s.protocol < 0 || s.protocol > 254 ? NO_PROTOCOL : s.protocol;
+    index.stream[i] = -1;
+    index.direction[i] = UNTRACKED;
+    index.relAck[i] = NO_ACK;
+    let marks = s.malformed ? ROW_MARK.MALFORMED : 0;
+    if (s.transportOffset >= 0 && (s.protocol === 6 || s.protocol === 17)) {
+      index.srcPort[i] = s.srcPort;
+      index.dstPort[i] = s.dstPort;
+    }
+    if (s.protocol === 6 && s.transportOffset >= 0 && !s.fragment) {
+      index.tcpFlags[i] = s.tcpFlags;
+      index.relSeq[i] = s.seq >>> 0;
+      index.payloadLength[i] = Math.max(0, s.payloadLength);
+      index.window[i] = s.window;
+      if (s.tcpFlags & TCP_SYN) marks |= ROW_MARK.SYN;
+      if (s.tcpFlags & TCP_FIN) marks |= ROW_MARK.FIN;
+      if (s.tcpFlags & TCP_RST) marks |= ROW_MARK.RST;
+      const bad = tcpChecksumIsBad(bytes, s, index.originalLength[i]);
+      if (bad) marks |= ROW_MARK.BAD_CHECKSUM;
+      const analysis = this.tracker.track(i + 1, index.tsSeconds[i], index.tsNanos[i], s, bytes, bad);
+      if (analysis) {
+        index.stream[i] = analysis.stream;
+        index.direction[i] = analysis.fromClient ? FROM_CLIENT : FROM_SERVER;
+        index.relSeq[i] = analysis.relativeSeq >>> 0;
+        index.relAck[i] = analysis.relativeAck < 0 ? NO_ACK : analysis.relativeAck >>> 0;
+        index.window[i] = analysis.windowSize;
+        index.analysis[i] = analysis.analysis;
+        if (analysis.analysis & RETRANSMISSION_BITS) marks |= ROW_MARK.RETRANSMISSION;
+        if (analysis.analysis & WARNING_BITS) marks |= ROW_MARK.WARNING;
+        if (analysis.tls) this.tls.set(i, copyTls(analysis.tls));
+        if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
+      }
+    }
+    index.marks[i] = marks;
+  }
+
+  /** End of input: closes the tracker's timers and marks handshake/teardown frames. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.tracker.finish();
+    this.markPhases();
+  }
+
+  /** Colours the handshake and teardown frames of every connection (also during a live capture). */
+  markPhases(): void {
+    const count = this.index.count;
+    for (const connection of this.tracker.connections()) {
+      for (const frame of connection.handshake.frames) if (frame - 1 < count) this.index.marks[frame - 1] |= ROW_MARK.HANDSHAKE;
+      for (const frame of connection.teardown.frames) if (frame - 1 < count) this.index.marks[frame - 1] |= ROW_MARK.TEARDOWN;
+    }
+  }
+
+  // ------------------------------------------------------------ per-frame decode
+
+  decode(i: number, bytes: Uint8Array): DecodedFrame {
+    return decodeFrame(bytes, this.index.linkType[i], { frameLength: this.index.originalLength[i] });
+  }
+
+  private tracked(i: number): boolean {
+    return this.index.direction[i] !== UNTRACKED;
+  }
+
+  describe(i: number, bytes: Uint8Array): RowText {
+    const decoded = this.decode(i, bytes);
+    const index = this.index;
+    const context = this.tracked(i)
+      ? {
+          relativeSeq: index.relSeq[i],
+          relativeAck: index.relAck[i] === NO_ACK ? undefined : index.relAck[i],
+          window: index.window[i],
+        }
+      : {};
+    const columns = frameColumns(decoded, context);
+    const analysis = index.analysis[i];
+    const prefixes = INFO_PREFIXES.filter(([bit]) => analysis & bit).map(([bit, text]) =>
+      bit === Analysis.DUPLICATE_ACK && this.dupAckNumbers.has(i) ? `${text} #${this.dupAckNumbers.get(i)}` : text,
+    );
+    let extraMarks = 0;
+    for (const layer of decoded.layers) if (layer.checksumStatus === 'bad' && !layer.quoted) extraMarks |= ROW_MARK.BAD_CHECKSUM;
+    const tls = this.tls.get(i);
+    let protocol = columns.protocol;
+    let info = columns.info;
+    if (tls) {
+      protocol = 'TLS';
+      const names = tls.handshakeTypes.map((type) => (type === 1 ? 'Client Hello' : type === 2 ? 'Server Hello' : `Handshake ${type}`));
+      info = `${names.join(', ')}${tls.serverName ? ` (SNI=${tls.serverName})` : ''}`;
+    }
+    return {
+      source: columns.source,
+      destination: columns.destination,
+      protocol,
+      info: prefixes.length ? `[${prefixes.join('] [')}] ${info}` : info,
+      extraMarks,
+    };
+  }
+
+  detail(i: number, bytes: Uint8Array): { tree: DetailNode[]; expert: ExpertNote[] } {
+    const index = this.index;
+    const analysis = index.analysis[i];
+    const tcp = this.tracked(i)
+      ? {
+          stream: index.stream[i],
+          relativeSeq: index.relSeq[i],
+          relativeAck: index.relAck[i] === NO_ACK ? null : index.relAck[i],
+          nextSeq: (index.relSeq[i] + index.payloadLength[i] + (index.tcpFlags[i] & TCP_SYN ? 1 : 0) + (index.tcpFlags[i] & TCP_FIN ? 1 : 0)) >>> 0,
+          analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
+          windowSize: index.window[i],
+        }
+      : null;
+    return buildDetailTree(this.decode(i, bytes), {
+      number: i + 1,
+      timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
+      time: index.relativeTime(i),
+      tcp,
+    });
+  }
+
+  // ------------------------------------------------------------ display filter
+
+  needsBytes(filter: CompiledFilter): boolean {
+    for (const name of filter.fields) if (!INDEX_FIELDS.has(name)) return true;
+    return false;
+  }
+
+  private indexField(i: number, name: string): FieldValue | undefined {
+    const index = this.index;
+    const tcp = index.protocol[i] === 6;
+    const udp = index.protocol[i] === 17;
+    switch (name) {
+      case 'frame.number':
+        return i + 1;
+      case 'frame.len':
+        return index.originalLength[i];
+      case 'frame.cap_len':
+        return index.capturedLength[i];
+      case 'frame.time_relative':
+        return index.relativeTime(i);
+      case 'frame.time_epoch':
+        return formatEpoch(index.tsSeconds[i], index.tsNanos[i]);
+      case 'tcp':
+        return tcp ? true : undefined;
+      case 'udp':
+        return udp ? true : undefined;
+      case 'tcp.stream':
+        return index.stream[i] >= 0 ? index.stream[i] : undefined;
+      case 'tcp.srcport':
+        return tcp ? index.srcPort[i] : undefined;
+      case 'tcp.dstport':
+        return tcp ? index.dstPort[i] : undefined;
+      case 'udp.srcport':
+        return udp ? index.srcPort[i] : undefined;
+      case 'udp.dstport':
+        return udp ? index.dstPort[i] : undefined;
+      case 'tcp.flags':
+        return tcp ? index.tcpFlags[i] : undefined;
+      case 'tcp.seq':
+        return this.tracked(i) ? index.relSeq[i] : undefined;
+      case 'tcp.ack':
+        return this.tracked(i) && index.relAck[i] !== NO_ACK ? index.relAck[i] : undefined;
+      case 'tcp.len':
+        return tcp ? index.payloadLength[i] : undefined;
+      default:
+        break;
+    }
+    const flag = FLAG_BITS[name];
+    if (flag !== undefined) return tcp ? (index.tcpFlags[i] & flag) !== 0 : undefined;
+    const bit = ANALYSIS_BY_KEY.get(name);
+    if (bit !== undefined) return index.analysis[i] & bit ? true : undefined;
+    return undefined;
+  }
+
+  /** Every field of the frame by name: the decoder's (as `decode --json` prints them), the tracker's and TLS. */
+  private allFields(i: number, bytes: Uint8Array): Map<string, JsonFieldValue> {
+    const decoded = this.decode(i, bytes);
+    const fields = new Map<string, JsonFieldValue>(
+      Object.entries(frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) })),
+    );
+    for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
+    if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
+    const tls = this.tls.get(i);
+    if (tls) {
+      fields.set('tls', true);
+      fields.set('tls.handshake.type', tls.handshakeTypes);
+      if (tls.serverName !== null) fields.set('tls.handshake.extensions_server_name', tls.serverName);
+      if (tls.alpn.length) fields.set('tls.handshake.extensions_alpn_str', tls.alpn);
+      if (tls.supportedVersions.length) fields.set('tls.handshake.extensions.supported_version', tls.supportedVersions);
+      if (tls.cipherSuites.length) fields.set('tls.handshake.ciphersuite', tls.cipherSuites);
+    }
+    return fields;
+  }
+
+  test(filter: CompiledFilter, i: number, bytes: Uint8Array | null): boolean {
+    let decoded: Map<string, JsonFieldValue> | null = null;
+    return filter.test((name) => {
+      if (INDEX_FIELDS.has(name)) return this.indexField(i, name);
+      if (!bytes) return undefined;
+      decoded ??= this.allFields(i, bytes);
+      return decoded.get(name);
+    });
+  }
+
+  // ------------------------------------------------------------ connections and ladders
+
+  private origin(): { sec: number; ns: number } {
+    return this.index.count > 0 ? { sec: this.index.tsSeconds[0], ns: this.index.tsNanos[0] } : { sec: 0, ns: 0 };
+  }
+
+  connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
+    const origin = this.origin();
+    const endpoint = (e: { address: string; port: number }, v: number) => (v === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+    const connections = this.tracker.connections().map((c): ConnectionRow => {
+      const handshakeLast = c.handshake.complete ? c.handshake.frames[c.handshake.frames.length - 1] : undefined;
+      const teardownFirst = c.teardown.frames[0];
+      return {
+        stream: c.stream,
+        client: endpoint(c.client, c.ipVersion),
+        server: endpoint(c.server, c.ipVersion),
+        clientState: c.finalState.client,
+        serverState: c.finalState.server,
+        connState: c.connState,
+        history: c.history,
+        initialRtt: c.handshake.initialRtt,
+        sni: c.tls?.sni ?? null,
+        frames: c.frames,
+        bytes: c.bytes,
+        start: seconds(c.start, origin),
+        end: seconds(c.end, origin),
+        handshakeEnd: handshakeLast !== undefined && handshakeLast <= this.index.count ? this.index.relativeTime(handshakeLast - 1) : null,
+        teardownStart: teardownFirst !== undefined && teardownFirst <= this.index.count ? this.index.relativeTime(teardownFirst - 1) : null,
+        handshakeKind: c.handshake.kind,
+        teardownKind: c.teardown.kind,
+        firstFrame: Math.max(0, (c.handshake.frames[0] ?? this.firstFrameOf(c.stream) + 1) - 1),
+      };
+    });
+    const alerts = this.tracker.alerts().map(
+      (a): AlertInfo => ({
+        kind: a.kind,
+        target: a.target,
+        halfOpen: a.half_open,
+        sources: a.sources,
+        firstFrame: a.first_frame,
+        lastFrame: a.last_frame,
+        message: `${a.half_open} half-open connections to ${a.target} from ${a.sources} sources within ${a.window_seconds} s; ${a.completed} of ${a.attempts} handshakes completed (${Math.round(a.completion_ratio * 100)}%)`,
+      }),
+    );
+    return { connections, alerts };
+  }
+
+  private firstFrameOf(stream: number): number {
+    for (let i = 0; i < this.index.count; i++) if (this.index.stream[i] === stream) return i;
+    return 0;
+  }
+
+  ladder(stream: number, limit: number): Ladder | null {
+    const connection: ConnectionSummary | null = this.tracker.connection(stream);
+    if (!connection) return null;
+    const index = this.index;
+    const endpoint = (e: { address: string; port: number }) => (connection.ipVersion === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+    // State changes by frame number, in order; the 2×MSL expiry (frame null) comes after the last arrow.
+    const pending = (records: StateRecord[]) => records.map((r) => ({ state: r.state, frame: r.frame ?? Number.MAX_SAFE_INTEGER }));
+    const client = pending(connection.states.client);
+    const server = pending(connection.states.server);
+    const firstFrame = this.firstFrameOf(stream) + 1;
+    // Changes attributed to frames before the first arrow (an inferred LISTEN) set the starting state.
+    let clientState = 'CLOSED';
+    let serverState = 'CLOSED';
+    if (server[0] && server[0].state === 'LISTEN' && server[0].frame <= firstFrame) {
+      serverState = 'LISTEN';
+      server.shift();
+    }
+    const initialClientState = clientState;
+    const initialServerState = serverState;
+    const handshake = new Set(connection.handshake.frames);
+    const teardown = new Set(connection.teardown.frames);
+    const arrows: LadderArrow[] = [];
+    let truncated = false;
+    let seenTeardown = false;
+    for (let i = firstFrame - 1; i < index.count; i++) {
+      if (index.stream[i] !== stream) continue;
+      if (arrows.length >= limit) {
+        truncated = true;
+        break;
+      }
+      const number = i + 1;
+      while (client.length && client[0].frame <= number) clientState = client.shift()?.state ?? clientState;
+      while (server.length && server[0].frame <= number) serverState = server.shift()?.state ?? serverState;
+      if (teardown.has(number)) seenTeardown = true;
+      const phase: Phase = handshake.has(number) ? 'handshake' : teardown.has(number) ? 'teardown' : seenTeardown ? 'other' : 'data';
+      const analysis = index.analysis[i];
+      arrows.push({
+        frameIndex: i,
+        number,
+        time: index.relativeTime(i),
+        from: index.direction[i] === FROM_CLIENT ? 'client' : 'server',
+        flags: tcpFlagsText(index.tcpFlags[i]),
+        seq: index.relSeq[i],
+        ack: index.relAck[i] === NO_ACK ? 0 : index.relAck[i],
+        len: index.payloadLength[i],
+        window: index.window[i],
+        clientState,
+        serverState,
+        phase,
+        analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
+      });
+    }
+    // Timer-driven changes (TIME_WAIT → CLOSED after 2×MSL) belong after the last arrow.
+    const finalClient = client.length ? client[client.length - 1].state : clientState;
+    const finalServer = server.length ? server[server.length - 1].state : serverState;
+    return {
+      stream,
+      client: endpoint(connection.client),
+      server: endpoint(connection.server),
+      initialClientState,
+      initialServerState,
+      finalClientState: truncated ? clientState : finalClient,
+      finalServerState: truncated ? serverState : finalServer,
+      arrows,
+      truncated,
+    };
+  }
+}

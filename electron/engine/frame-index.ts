@@ -1,0 +1,132 @@
+/**
+ * The compact per-frame index of a session: parallel typed-array columns that grow by
+ * doubling, about 60 bytes per frame, and never one object per frame. A row, a filter
+ * or a detail request reads these columns and re-reads the frame's bytes by offset.
+ */
+
+function grow<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(column: T, capacity: number): T {
+  const Constructor = column.constructor as new (length: number) => T;
+  const next = new Constructor(capacity);
+  next.set(column);
+  return next;
+}
+
+export class FrameIndex {
+  count = 0;
+  private capacity: number;
+  /** Offset of the frame's first byte in the (decompressed) file. */
+  dataOffset: Float64Array;
+  /** Timestamp: whole seconds and nanoseconds apart, as the files keep them. */
+  tsSeconds: Float64Array;
+  tsNanos: Uint32Array;
+  capturedLength: Uint32Array;
+  originalLength: Uint32Array;
+  linkType: Uint16Array;
+  /** tcp.stream, or -1. */
+  stream: Int32Array;
+  /** ROW_MARK bits. */
+  marks: Uint16Array;
+  /** IP protocol number (6 TCP, 17 UDP …), 255 for none. */
+  protocol: Uint8Array;
+  tcpFlags: Uint16Array;
+  srcPort: Uint16Array;
+  dstPort: Uint16Array;
+  /** Sequence/ack numbers relative to each side's ISN (tracked frames), else raw. */
+  relSeq: Uint32Array;
+  relAck: Uint32Array;
+  payloadLength: Uint32Array;
+  /** TCP window: scaled when the tracker knows the scale, else as on the wire. */
+  window: Uint32Array;
+  /** 0 sent by the client, 1 by the server, 2 not part of a tracked connection. */
+  direction: Uint8Array;
+  /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
+  analysis: Uint32Array;
+
+  constructor(initialCapacity = 4096) {
+    this.capacity = initialCapacity;
+    this.dataOffset = new Float64Array(initialCapacity);
+    this.tsSeconds = new Float64Array(initialCapacity);
+    this.tsNanos = new Uint32Array(initialCapacity);
+    this.capturedLength = new Uint32Array(initialCapacity);
+    this.originalLength = new Uint32Array(initialCapacity);
+    this.linkType = new Uint16Array(initialCapacity);
+    this.stream = new Int32Array(initialCapacity);
+    this.marks = new Uint16Array(initialCapacity);
+    this.protocol = new Uint8Array(initialCapacity);
+    this.tcpFlags = new Uint16Array(initialCapacity);
+    this.srcPort = new Uint16Array(initialCapacity);
+    this.dstPort = new Uint16Array(initialCapacity);
+    this.relSeq = new Uint32Array(initialCapacity);
+    this.relAck = new Uint32Array(initialCapacity);
+    this.payloadLength = new Uint32Array(initialCapacity);
+    this.window = new Uint32Array(initialCapacity);
+    this.direction = new Uint8Array(initialCapacity);
+    this.analysis = new Uint32Array(initialCapacity);
+  }
+
+  /** Reserves the next slot and returns its index. */
+  append(): number {
+    if (this.count === this.capacity) {
+      const capacity = this.capacity * 2;
+      this.dataOffset = grow(this.dataOffset, capacity);
+      this.tsSeconds = grow(this.tsSeconds, capacity);
+      this.tsNanos = grow(this.tsNanos, capacity);
+      this.capturedLength = grow(this.capturedLength, capacity);
+      this.originalLength = grow(this.originalLength, capacity);
+      this.linkType = grow(this.linkType, capacity);
+      this.stream = grow(this.stream, capacity);
+      this.marks = grow(this.marks, capacity);
+      this.protocol = grow(this.protocol, capacity);
+      this.tcpFlags = grow(this.tcpFlags, capacity);
+      this.srcPort = grow(this.srcPort, capacity);
+      this.dstPort = grow(this.dstPort, capacity);
+      this.relSeq = grow(this.relSeq, capacity);
+      this.relAck = grow(this.relAck, capacity);
+      this.payloadLength = grow(this.payloadLength, capacity);
+      this.window = grow(this.window, capacity);
+      this.direction = grow(this.direction, capacity);
+      this.analysis = grow(this.analysis, capacity);
+      this.capacity = capacity;
+    }
+    return this.count++;
+  }
+
+  /** Seconds between frame `index` and the first frame. */
+  relativeTime(index: number): number {
+    if (this.count === 0) return 0;
+    return this.tsSeconds[index] - this.tsSeconds[0] + (this.tsNanos[index] - this.tsNanos[0]) / 1e9;
+  }
+}
+
+/** A growable list of frame indices (the frames passing one display filter). */
+export class IndexList {
+  length = 0;
+  private items = new Uint32Array(1024);
+
+  push(value: number): void {
+    if (this.length === this.items.length) {
+      const next = new Uint32Array(this.items.length * 2);
+      next.set(this.items);
+      this.items = next;
+    }
+    this.items[this.length++] = value;
+  }
+
+  at(position: number): number {
+    return this.items[position];
+  }
+
+  /** Position of `value` in this ascending list, or -1. */
+  positionOf(value: number): number {
+    let low = 0;
+    let high = this.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const item = this.items[middle];
+      if (item === value) return middle;
+      if (item < value) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+}

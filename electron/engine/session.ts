@@ -1,0 +1,382 @@
+/**
+ * A file session: streams a capture file into the compact index (progress events,
+ * cancel, first rows available while indexing continues) and answers the renderer's
+ * queries: row ranges under a display filter, one frame's detail, connections, ladders.
+ *
+ * Frame bytes are never kept: a row or detail request re-reads them by file offset.
+ * A gzip-compressed file is first inflated (streaming) into a temporary file, so the
+ * offsets point into something that can be read at random.
+ */
+import { createReadStream, createWriteStream, mkdtempSync, promises as fsp, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import {
+  ApiError,
+  type AlertInfo,
+  type CaptureFormat,
+  type ConnectionRow,
+  type FrameDetail,
+  type Ladder,
+  type PacketRow,
+  type RowsResult,
+  type SessionInfo,
+  type ApiEvent,
+} from '../../shared/api';
+import { compileFilter, type CompiledFilter } from '../../shared/filter';
+import { formatEpoch, type CaptureFrame } from '../../shared/files';
+import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
+import { toHex } from '../../shared/wire/bytes';
+import { FrameIndex, IndexList } from './frame-index';
+import { FrameFacts, isFilterField } from './frame-facts';
+
+/** open() returns once this many frames are indexed: the first screen of rows. */
+const FIRST_ROWS = 200;
+/** Frames closer together than this in the file are read back with one read. */
+const SPAN_READ_LIMIT = 4 << 20;
+const PROGRESS_INTERVAL_MS = 100;
+/** A filter scans at most this long per request; the rest continues in the background. */
+const FILTER_SLICE_MS = 40;
+const MAX_CACHED_FILTERS = 6;
+
+interface FilterView {
+  filter: CompiledFilter;
+  matches: IndexList;
+  /** Frames [0, scanned) have been tested. */
+  scanned: number;
+  scanning: boolean;
+}
+
+type Emit = (event: ApiEvent) => void;
+
+export class FileSession {
+  readonly index = new FrameIndex();
+  readonly facts = new FrameFacts(this.index);
+  private frameReader: CaptureFileFrameReader | null = null;
+  private readonly abort = new AbortController();
+  private onFirstFrames: () => void = () => undefined;
+  private lastProgress = 0;
+  /** The random-access file: the capture itself, or its inflated copy. */
+  private dataPath: string;
+  private tempDir: string | null = null;
+  private totalBytes = 0;
+  private bytesRead = 0;
+  private complete = false;
+  private closed = false;
+  private damage: string | null = null;
+  private firstLinkType = -1;
+  private readonly filters = new Map<string, FilterView>();
+  private indexing: Promise<void> | null = null;
+
+  constructor(
+    readonly sessionId: string,
+    readonly filePath: string,
+    private readonly emit: Emit,
+  ) {
+    this.dataPath = filePath;
+  }
+
+  info(): SessionInfo {
+    return {
+      sessionId: this.sessionId,
+      kind: 'file',
+      name: path.basename(this.filePath),
+      frames: this.index.count,
+      complete: this.complete,
+      linkType: this.firstLinkType,
+    };
+  }
+
+  /** Starts indexing; resolves once the first frames (or the whole small file) are in, or rejects for a file that is not a capture. */
+  async open(): Promise<void> {
+    let stat;
+    try {
+      stat = await fsp.stat(this.filePath);
+    } catch (error) {
+      throw new ApiError('not-found', `cannot open ${this.filePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    if (!stat.isFile()) throw new ApiError('invalid', `${this.filePath} is not a regular file`);
+    const head = Buffer.alloc(2);
+    const probe = await fsp.open(this.filePath, 'r');
+    try {
+      await probe.read(head, 0, 2, 0);
+    } finally {
+      await probe.close();
+    }
+    if (head[0] === 0x1f && head[1] === 0x8b) {
+      // Offsets must point into something readable at random: inflate once into a temporary file.
+      this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'handshake-gz-'));
+      this.dataPath = path.join(this.tempDir, 'inflated');
+      try {
+        await pipeline(createReadStream(this.filePath), createGunzip(), createWriteStream(this.dataPath));
+      } catch (error) {
+        throw new ApiError('invalid', `${path.basename(this.filePath)}: gzip data is damaged (${(error as Error).message})`);
+      }
+    }
+    this.totalBytes = (await fsp.stat(this.dataPath)).size;
+    this.frameReader = new CaptureFileFrameReader(this.dataPath);
+
+    let started: () => void = () => undefined;
+    const firstFrames = new Promise<void>((resolve) => (started = resolve));
+    this.onFirstFrames = started;
+    this.indexing = readCaptureFile(this.dataPath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal }).then(
+      (result) => {
+        if (result.damage) this.damage = result.damage.message;
+      },
+      (error: unknown) => {
+        this.damage = this.abort.signal.aborted ? `cancelled after ${this.index.count} frames` : error instanceof Error ? error.message : String(error);
+      },
+    ).finally(() => this.finish());
+    await Promise.race([firstFrames, this.indexing]);
+    if (this.complete && this.index.count === 0 && this.damage) {
+      throw new ApiError('invalid', `${path.basename(this.filePath)}: ${this.damage}`);
+    }
+  }
+
+  private ingest(frame: CaptureFrame): void {
+    const i = this.index.append();
+    const index = this.index;
+    index.dataOffset[i] = frame.dataOffset;
+    index.tsSeconds[i] = frame.tsSeconds;
+    index.tsNanos[i] = frame.tsNanos;
+    index.capturedLength[i] = frame.capturedLength;
+    index.originalLength[i] = frame.originalLength;
+    index.linkType[i] = frame.linkType;
+    if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
+    this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
+    this.bytesRead = frame.dataOffset + frame.capturedLength;
+    if (i === FIRST_ROWS - 1) this.onFirstFrames();
+    if ((i & 1023) === 0) {
+      const now = performance.now();
+      if (now - this.lastProgress > PROGRESS_INTERVAL_MS) {
+        this.lastProgress = now;
+        this.emitProgress();
+      }
+    }
+  }
+
+  private finish(): void {
+    this.bytesRead = this.damage ? this.bytesRead : this.totalBytes;
+    this.facts.finish();
+    this.complete = true;
+    this.emitProgress();
+  }
+
+  private emitProgress(): void {
+    if (this.closed) return;
+    this.emit({
+      type: 'progress',
+      sessionId: this.sessionId,
+      frames: this.index.count,
+      bytesRead: this.bytesRead,
+      totalBytes: this.totalBytes,
+      done: this.complete,
+      error: this.complete ? this.damage : null,
+    });
+  }
+
+  /** Resolves when indexing has finished (tests, save-as). */
+  async whenIndexed(): Promise<void> {
+    await this.indexing;
+  }
+
+  cancel(): void {
+    this.abort.abort();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    await this.indexing?.catch(() => undefined);
+    this.frameReader?.close();
+    this.frameReader = null;
+    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
+  }
+
+  // ------------------------------------------------------------ reading frames back
+
+  /** Reads the captured bytes of the given frames, with one read when they lie close together. */
+  private readFrames(indices: number[]): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    const reader = this.frameReader;
+    if (!reader || indices.length === 0) return out;
+    const index = this.index;
+    let start = Infinity;
+    let end = 0;
+    for (const i of indices) {
+      start = Math.min(start, index.dataOffset[i]);
+      end = Math.max(end, index.dataOffset[i] + index.capturedLength[i]);
+    }
+    if (end - start <= SPAN_READ_LIMIT) {
+      const block = reader.read(start, end - start);
+      for (const i of indices) {
+        const from = index.dataOffset[i] - start;
+        out.set(i, block.subarray(from, from + index.capturedLength[i]));
+      }
+      return out;
+    }
+    for (const i of indices) out.set(i, reader.read(index.dataOffset[i], index.capturedLength[i]));
+    return out;
+  }
+
+  async frameBytes(i: number): Promise<Uint8Array> {
+    this.checkIndex(i);
+    const bytes = this.readFrames([i]).get(i);
+    if (!bytes) throw new ApiError('unavailable', 'the session is closed');
+    return bytes;
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.index.count) {
+      throw new ApiError('not-found', `no frame ${i + 1}: the session has ${this.index.count} frames`);
+    }
+  }
+
+  // ------------------------------------------------------------ queries
+
+  private compile(text: string): CompiledFilter {
+    const compiled = compileFilter(text, { isField: isFilterField });
+    if (!compiled.ok) {
+      const { position, message } = compiled.error;
+      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})`);
+    }
+    return compiled.filter;
+  }
+
+  private filterView(text: string): FilterView {
+    const key = text.trim();
+    let view = this.filters.get(key);
+    if (view) {
+      // Most recently used last, so the oldest is evicted first.
+      this.filters.delete(key);
+      this.filters.set(key, view);
+      return view;
+    }
+    view = { filter: this.compile(key), matches: new IndexList(), scanned: 0, scanning: false };
+    this.filters.set(key, view);
+    while (this.filters.size > MAX_CACHED_FILTERS) {
+      const oldest = this.filters.keys().next().value;
+      if (oldest === undefined) break;
+      this.filters.delete(oldest);
+    }
+    return view;
+  }
+
+  /** Tests frames not yet scanned, for at most `budgetMs`. */
+  private async scan(view: FilterView, budgetMs: number): Promise<void> {
+    const started = performance.now();
+    const batch = 512;
+    while (view.scanned < this.index.count && performance.now() - started < budgetMs) {
+      const from = view.scanned;
+      const to = Math.min(this.index.count, from + batch);
+      const needsBytes = this.facts.needsBytes(view.filter);
+      const frames: number[] = [];
+      for (let i = from; i < to; i++) frames.push(i);
+      const bytes = needsBytes ? this.readFrames(frames) : null;
+      for (let i = from; i < to; i++) {
+        if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
+      }
+      view.scanned = to;
+    }
+  }
+
+  /** Keeps scanning a filter in the background and tells the renderer as rows appear. */
+  private continueScan(view: FilterView): void {
+    if (view.scanning || this.closed) return;
+    view.scanning = true;
+    const step = async () => {
+      await this.scan(view, FILTER_SLICE_MS);
+      const done = view.scanned >= this.index.count && this.complete;
+      if (!this.closed) this.emit({ type: 'rows', sessionId: this.sessionId, frames: this.index.count });
+      if (done || this.closed || !this.filters.has(view.filter.text.trim())) {
+        view.scanning = false;
+        return;
+      }
+      setTimeout(() => void step().catch(() => (view.scanning = false)), view.scanned < this.index.count ? 0 : 50);
+    };
+    setImmediate(() => void step().catch(() => (view.scanning = false)));
+  }
+
+  async rows(start: number, count: number, filterText: string): Promise<RowsResult> {
+    const frames = this.index.count;
+    let total = frames;
+    let complete = this.complete;
+    let selected: number[] = [];
+    if (filterText.trim() === '') {
+      for (let i = start; i < Math.min(frames, start + count); i++) selected.push(i);
+    } else {
+      const view = this.filterView(filterText);
+      await this.scan(view, FILTER_SLICE_MS);
+      total = view.matches.length;
+      complete = this.complete && view.scanned >= frames;
+      if (!complete) this.continueScan(view);
+      for (let p = start; p < Math.min(total, start + count); p++) selected.push(view.matches.at(p));
+    }
+    const bytes = this.readFrames(selected);
+    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0)));
+    selected = [];
+    return { total, frames, complete, start, rows };
+  }
+
+  private row(i: number, bytes: Uint8Array): PacketRow {
+    const described = this.facts.describe(i, bytes);
+    return {
+      index: i,
+      number: i + 1,
+      time: this.index.relativeTime(i),
+      source: described.source,
+      destination: described.destination,
+      protocol: described.protocol,
+      length: this.index.originalLength[i],
+      info: described.info,
+      marks: this.index.marks[i] | described.extraMarks,
+      stream: this.index.stream[i],
+    };
+  }
+
+  async findRow(filterText: string, i: number): Promise<number> {
+    if (i >= this.index.count) return -1;
+    if (filterText.trim() === '') return i;
+    const view = this.filterView(filterText);
+    while (view.scanned <= i) await this.scan(view, FILTER_SLICE_MS);
+    return view.matches.positionOf(i);
+  }
+
+  async frame(i: number): Promise<FrameDetail> {
+    const bytes = await this.frameBytes(i);
+    const { tree, expert } = this.facts.detail(i, bytes);
+    return {
+      index: i,
+      number: i + 1,
+      timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]),
+      time: this.index.relativeTime(i),
+      linkType: this.index.linkType[i],
+      bytesHex: toHex(bytes),
+      length: this.index.originalLength[i],
+      stream: this.index.stream[i],
+      tree,
+      expert,
+    };
+  }
+
+  connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
+    return this.facts.connections();
+  }
+
+  ladder(stream: number, limit: number): Ladder {
+    const ladder = this.facts.ladder(stream, limit);
+    if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    return ladder;
+  }
+
+  async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
+    await this.whenIndexed();
+    try {
+      const result = await convertCaptureFile(this.filePath, target, format);
+      return { path: target, frames: result.framesWritten };
+    } catch (error) {
+      throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { defineStore } from 'pinia';
+import { ref, shallowRef, triggerRef } from 'vue';
+import type { PacketRow } from '../../../shared/api';
+import { useApi } from '../api/instance';
+import { useSessionStore } from './session';
+import { useUiStore } from './ui';
+
+/** Rows are fetched in pages; only pages near the visible range are ever requested. */
+export const PAGE_SIZE = 100;
+const MAX_CACHED_ROWS = 6000;
+const REFRESH_MS = 200;
+
+/** The packet list: applied display filter, the row cache for the visible window, the selection. */
+export const usePacketsStore = defineStore('packets', () => {
+  const filter = ref('');
+  const total = ref(0);
+  const frames = ref(0);
+  const complete = ref(true);
+  /** position among filtered rows → row */
+  const rows = shallowRef(new Map<number, PacketRow>());
+  const selectedIndex = ref<number | null>(null);
+  const selectedPosition = ref<number | null>(null);
+  /** The range the list currently shows, so refreshes fetch just that. */
+  const visible = ref({ first: 0, count: 50 });
+  let generation = 0;
+  const inFlight = new Set<string>();
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function reset(): void {
+    generation++;
+    rows.value = new Map();
+    inFlight.clear();
+    total.value = 0;
+  }
+
+  async function fetchPage(page: number): Promise<void> {
+    const session = useSessionStore();
+    const sessionId = session.sessionId;
+    if (!sessionId) return;
+    const key = `${generation}:${page}`;
+    if (inFlight.has(key)) return;
+    inFlight.add(key);
+    const myGeneration = generation;
+    try {
+      const result = await useApi().getRows({ sessionId, start: page * PAGE_SIZE, count: PAGE_SIZE, filter: filter.value });
+      if (myGeneration !== generation) return;
+      total.value = result.total;
+      frames.value = result.frames;
+      complete.value = result.complete;
+      const map = rows.value.size > MAX_CACHED_ROWS ? new Map<number, PacketRow>() : rows.value;
+      result.rows.forEach((row, i) => map.set(result.start + i, row));
+      rows.value = map;
+      triggerRef(rows);
+    } catch (error) {
+      if (myGeneration === generation) useUiStore().fail(error);
+    } finally {
+      inFlight.delete(key);
+    }
+  }
+
+  /** Makes sure rows [first, first+count) are loaded or being loaded. */
+  async function ensureRange(first: number, count: number): Promise<void> {
+    visible.value = { first, count };
+    const pages: number[] = [];
+    const last = Math.max(first, first + count - 1);
+    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page++) {
+      if (!rows.value.has(page * PAGE_SIZE) || !rows.value.has(Math.min(page * PAGE_SIZE + PAGE_SIZE - 1, Math.max(0, total.value - 1)))) {
+        pages.push(page);
+      }
+    }
+    await Promise.all(pages.map(fetchPage));
+  }
+
+  /** Re-asks for the visible window (new frames indexed, filter scan progressed). */
+  function scheduleRefresh(): void {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      const { first, count } = visible.value;
+      const pageFirst = Math.floor(first / PAGE_SIZE);
+      const pageLast = Math.floor((first + count) / PAGE_SIZE);
+      for (let page = pageFirst; page <= pageLast; page++) void fetchPage(page);
+    }, REFRESH_MS);
+  }
+
+  async function load(): Promise<void> {
+    reset();
+    selectedIndex.value = null;
+    selectedPosition.value = null;
+    await fetchPage(0);
+  }
+
+  async function applyFilter(text: string): Promise<void> {
+    filter.value = text.trim();
+    const keep = selectedIndex.value;
+    reset();
+    await fetchPage(0);
+    const sessionId = useSessionStore().sessionId;
+    if (keep !== null && sessionId) {
+      const { position } = await useApi().findRow({ sessionId, filter: filter.value, index: keep });
+      selectedPosition.value = position >= 0 ? position : null;
+      if (position < 0) selectedIndex.value = null;
+    }
+  }
+
+  /** Selects the row at a list position, loading it first when needed. */
+  async function selectPosition(position: number): Promise<void> {
+    if (total.value === 0) return;
+    const clamped = Math.max(0, Math.min(total.value - 1, position));
+    if (!rows.value.has(clamped)) await fetchPage(Math.floor(clamped / PAGE_SIZE));
+    const row = rows.value.get(clamped);
+    if (!row) return;
+    selectedPosition.value = clamped;
+    selectedIndex.value = row.index;
+  }
+
+  /** Selects a frame by its capture index (ladder click, connection row). */
+  async function selectFrame(index: number): Promise<void> {
+    const sessionId = useSessionStore().sessionId;
+    if (!sessionId) return;
+    selectedIndex.value = index;
+    const { position } = await useApi().findRow({ sessionId, filter: filter.value, index });
+    selectedPosition.value = position >= 0 ? position : null;
+  }
+
+  return {
+    filter,
+    total,
+    frames,
+    complete,
+    rows,
+    selectedIndex,
+    selectedPosition,
+    visible,
+    load,
+    ensureRange,
+    scheduleRefresh,
+    applyFilter,
+    selectPosition,
+    selectFrame,
+  };
+});

@@ -1,0 +1,90 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ApiEvent, HostInfo, SessionInfo } from '../../../shared/api';
+import { useApi } from '../api/instance';
+import { useUiStore } from './ui';
+
+export interface Progress {
+  frames: number;
+  bytesRead: number;
+  totalBytes: number;
+  done: boolean;
+  error: string | null;
+}
+
+/** The open capture (file or live) and its indexing progress. */
+export const useSessionStore = defineStore('session', () => {
+  const host = ref<HostInfo | null>(null);
+  const current = ref<SessionInfo | null>(null);
+  const progress = ref<Progress | null>(null);
+  const opening = ref(false);
+  const recent = ref<string[]>([]);
+
+  const sessionId = computed(() => current.value?.sessionId ?? null);
+  const indexing = computed(() => progress.value !== null && !progress.value.done);
+  const fraction = computed(() => {
+    const p = progress.value;
+    if (!p || p.totalBytes === 0) return p?.done ? 1 : 0;
+    return Math.min(1, p.bytesRead / p.totalBytes);
+  });
+
+  function adopt(session: SessionInfo): void {
+    current.value = session;
+    progress.value = {
+      frames: session.frames,
+      bytesRead: 0,
+      totalBytes: 0,
+      done: session.complete,
+      error: null,
+    };
+  }
+
+  async function hello(): Promise<void> {
+    host.value = await useApi().hello(null);
+    const last = host.value.sessions[host.value.sessions.length - 1];
+    if (last) adopt(last);
+    recent.value = (await useApi().recentFiles(null)).paths;
+  }
+
+  async function openFile(path: string): Promise<void> {
+    const ui = useUiStore();
+    opening.value = true;
+    try {
+      const previous = current.value;
+      const session = await useApi().openFile({ path });
+      adopt(session);
+      if (previous && previous.sessionId !== session.sessionId) {
+        await useApi().closeSession({ sessionId: previous.sessionId }).catch(() => undefined);
+      }
+      ui.say(`opened ${session.name}`);
+    } catch (error) {
+      ui.fail(error);
+    } finally {
+      opening.value = false;
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (sessionId.value) await useApi().cancelOpen({ sessionId: sessionId.value });
+  }
+
+  function handleEvent(event: ApiEvent): void {
+    if (event.type === 'session-opened') {
+      if (!current.value || current.value.sessionId !== event.session.sessionId) adopt(event.session);
+    } else if (event.type === 'progress' && event.sessionId === sessionId.value) {
+      progress.value = {
+        frames: event.frames,
+        bytesRead: event.bytesRead,
+        totalBytes: event.totalBytes,
+        done: event.done,
+        error: event.error,
+      };
+      if (current.value) current.value = { ...current.value, frames: event.frames, complete: event.done };
+      if (event.done && event.error) useUiStore().say(event.error, true);
+    } else if (event.type === 'rows' && event.sessionId === sessionId.value && current.value) {
+      current.value = { ...current.value, frames: event.frames };
+    }
+  }
+
+  return { host, current, progress, opening, recent, sessionId, indexing, fraction, hello, openFile, cancel, handleEvent, adopt };
+});
