@@ -1,0 +1,53 @@
+/**
+ * The human `analyze` output: one block per connection with a small text ladder of its
+ * handshake and teardown, each endpoint's state after every step.
+ */
+import { formatEpoch } from '../files/timestamp';
+import { endpointText } from './json';
+import type { ConnectionSummary, StateRecord } from './types';
+
+const COLUMN = 14;
+const ARROW = 26;
+
+/** The state an endpoint was in after frame `frame` (its last change at or before it). */
+function stateAfter(records: StateRecord[], frame: number, fallback: string): string {
+  let state = fallback;
+  for (const r of records) {
+    if (r.frame !== null && r.frame <= frame) state = r.state;
+  }
+  return state;
+}
+
+function arrow(label: string, rightward: boolean): string {
+  const body = ` ${label} `;
+  const dashes = Math.max(2, ARROW - body.length - 1);
+  const left = Math.floor(dashes / 2);
+  const right = dashes - left;
+  return rightward ? '-'.repeat(left) + body + '-'.repeat(right) + '>' : '<' + '-'.repeat(left) + body + '-'.repeat(right);
+}
+
+export function renderConnection(c: ConnectionSummary): string {
+  const client = endpointText(c.client, c.ipVersion);
+  const server = endpointText(c.server, c.ipVersion);
+  const lines: string[] = [];
+  lines.push(`tcp.stream ${c.stream}: ${client} -> ${server}${c.directionGuessed ? '  (direction guessed)' : ''}`);
+  const rtt = c.handshake.initialRtt === null ? '' : `, initial RTT ${(c.handshake.initialRtt * 1000).toFixed(3)} ms`;
+  lines.push(`  ${formatEpoch(c.start.sec, c.start.ns)} .. ${formatEpoch(c.end.sec, c.end.ns)}, ${c.frames} frames, ${c.bytes} bytes${rtt}`);
+  lines.push(`  conn_state ${c.connState}  history ${c.history}  completeness ${c.completeness}`);
+  const open = c.handshake.kind === null ? 'no handshake seen' : `${c.handshake.kind} handshake ${c.handshake.complete ? 'complete' : 'incomplete'}`;
+  const close = c.teardown.kind === null ? (c.teardown.initiator ? `half-closed by ${c.teardown.initiator}` : 'not closed') : `${c.teardown.kind} close by ${c.teardown.initiator ?? '?'}`;
+  lines.push(`  ${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`);
+  if (c.tls) {
+    lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${c.tls.alpn_selected ?? c.tls.alpn_offered.join(',') ?? '-'}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);
+  }
+  lines.push(`  ${'client'.padEnd(COLUMN)}${' '.repeat(ARROW + 7)}server`);
+  for (const step of c.ladder) {
+    const clientState = stateAfter(c.states.client, step.frame, '');
+    const serverState = stateAfter(c.states.server, step.frame, '');
+    lines.push(`  ${clientState.padEnd(COLUMN)} ${arrow(step.label, step.fromClient)} ${String(step.frame).padStart(5)}  ${serverState}`);
+  }
+  const problems = Object.entries(c.counts).filter(([, n]) => n > 0);
+  if (problems.length > 0) lines.push(`  ${problems.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+  lines.push(`  final: client ${c.finalState.client}, server ${c.finalState.server}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,325 @@
+/**
+ * Per-connection storage as struct-of-arrays: one row per connection slot in typed
+ * arrays, so a million connections cost a few hundred bytes each and the per-frame path
+ * never allocates. Side-indexed columns hold two rows per slot: `slot * 2 + side`, with
+ * side 0 the client (Zeek's originator) and side 1 the server.
+ */
+
+type Column = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
+
+function grown<T extends Column>(column: T, length: number): T {
+  const bigger = new (column.constructor as new (length: number) => T)(length);
+  bigger.set(column);
+  return bigger;
+}
+
+/** Transitions kept per endpoint; a normal life needs at most 6 (e.g. LISTEN … CLOSED). */
+export const TRANSITIONS_PER_SIDE = 8;
+/** Key frames kept per connection for the ladder (SYN, SYN+ACK, ACK, FINs and their ACKs, RST). */
+export const KEY_FRAMES = 10;
+/** Order of the counts columns, as cli.md lists them. */
+export const COUNT_NAMES = [
+  'retransmissions',
+  'fast_retransmissions',
+  'dup_acks',
+  'out_of_order',
+  'keepalives',
+  'zero_windows',
+  'window_updates',
+  'lost_segments',
+  'bad_checksums',
+] as const;
+export type CountName = (typeof COUNT_NAMES)[number];
+export const Count = {
+  RETRANSMISSIONS: 0,
+  FAST_RETRANSMISSIONS: 1,
+  DUP_ACKS: 2,
+  OUT_OF_ORDER: 3,
+  KEEPALIVES: 4,
+  ZERO_WINDOWS: 5,
+  WINDOW_UPDATES: 6,
+  LOST_SEGMENTS: 7,
+  BAD_CHECKSUMS: 8,
+} as const;
+const COUNT_COLUMNS = COUNT_NAMES.length;
+
+/** Scaled (logarithmic) Zeek history letters, per side. */
+export const Scaled = { C: 0, T: 1, W: 2, G: 3 } as const;
+
+export class ConnectionStore {
+  capacity: number;
+
+  // Per connection
+  stream: Float64Array;
+  ipVersion: Uint8Array;
+  hash: Int32Array;
+  connFlags: Uint32Array;
+  /** Client address words 0..3, then server address words 4..7. */
+  address: Uint32Array;
+  /** Client port, server port. */
+  port: Uint16Array;
+  startSec: Float64Array;
+  startNs: Uint32Array;
+  endSec: Float64Array;
+  endNs: Uint32Array;
+  frames: Uint32Array;
+  bytes: Float64Array;
+  completeness: Uint8Array;
+  synFrame: Uint32Array;
+  synAckFrame: Uint32Array;
+  finalAckFrame: Uint32Array;
+  /** Offsets from the connection start, in ns; -1 when not seen. */
+  firstSynNs: Float64Array;
+  lastSynNs: Float64Array;
+  lastSynAckNs: Float64Array;
+  synToSynAckNs: Float64Array;
+  synAckToAckNs: Float64Array;
+  initialRttNs: Float64Array;
+  synRetransmissions: Uint32Array;
+  synAckRetransmissions: Uint32Array;
+  firstFinSide: Int8Array;
+  rstSide: Int8Array;
+  teardownKind: Uint8Array;
+  halfCloseBytes: Float64Array;
+  counts: Uint32Array;
+  keyFrameCount: Uint8Array;
+  keyFrame: Uint32Array;
+  keyFrameInfo: Uint8Array;
+  lruPrev: Int32Array;
+  lruNext: Int32Array;
+  history: string[];
+
+  // Per side
+  sideFlags: Uint32Array;
+  state: Uint8Array;
+  zeekState: Uint8Array;
+  zeekPrevState: Uint8Array;
+  base: Uint32Array;
+  isn: Uint32Array;
+  nextSeq: Uint32Array;
+  nextSeqNs: Float64Array;
+  maxSeqToBeAcked: Uint32Array;
+  lastAck: Uint32Array;
+  lastAckNs: Float64Array;
+  window: Uint32Array;
+  windowScaleOffer: Int8Array;
+  /** -1 unknown (no SYN seen), -2 no scaling (a SYN without the option), else the shift. */
+  windowScale: Int8Array;
+  dupAckCount: Uint32Array;
+  lastNonDupAckFrame: Uint32Array;
+  lastSegmentFlags: Uint32Array;
+  finEnd: Uint32Array;
+  payloadBytes: Float64Array;
+  zeekLastSeq: Uint32Array;
+  zeekHoleStart: Uint32Array;
+  historyLastSyn: Uint32Array;
+  historyLastFin: Uint32Array;
+  historyLastRst: Uint32Array;
+  scaledCounts: Uint32Array;
+  pendingSynFrame: Uint32Array;
+  pendingSynNs: Float64Array;
+  timeWaitNs: Float64Array;
+  transitionCount: Uint8Array;
+  transitionState: Uint8Array;
+  transitionFrame: Uint32Array;
+  transitionNs: Float64Array;
+
+  constructor(initialCapacity: number) {
+    const n = initialCapacity;
+    this.capacity = n;
+    this.stream = new Float64Array(n);
+    this.ipVersion = new Uint8Array(n);
+    this.hash = new Int32Array(n);
+    this.connFlags = new Uint32Array(n);
+    this.address = new Uint32Array(n * 8);
+    this.port = new Uint16Array(n * 2);
+    this.startSec = new Float64Array(n);
+    this.startNs = new Uint32Array(n);
+    this.endSec = new Float64Array(n);
+    this.endNs = new Uint32Array(n);
+    this.frames = new Uint32Array(n);
+    this.bytes = new Float64Array(n);
+    this.completeness = new Uint8Array(n);
+    this.synFrame = new Uint32Array(n);
+    this.synAckFrame = new Uint32Array(n);
+    this.finalAckFrame = new Uint32Array(n);
+    this.firstSynNs = new Float64Array(n);
+    this.lastSynNs = new Float64Array(n);
+    this.lastSynAckNs = new Float64Array(n);
+    this.synToSynAckNs = new Float64Array(n);
+    this.synAckToAckNs = new Float64Array(n);
+    this.initialRttNs = new Float64Array(n);
+    this.synRetransmissions = new Uint32Array(n);
+    this.synAckRetransmissions = new Uint32Array(n);
+    this.firstFinSide = new Int8Array(n);
+    this.rstSide = new Int8Array(n);
+    this.teardownKind = new Uint8Array(n);
+    this.halfCloseBytes = new Float64Array(n);
+    this.counts = new Uint32Array(n * COUNT_COLUMNS);
+    this.keyFrameCount = new Uint8Array(n);
+    this.keyFrame = new Uint32Array(n * KEY_FRAMES);
+    this.keyFrameInfo = new Uint8Array(n * KEY_FRAMES);
+    this.lruPrev = new Int32Array(n);
+    this.lruNext = new Int32Array(n);
+    this.history = new Array<string>(n).fill('');
+
+    const s = n * 2;
+    this.sideFlags = new Uint32Array(s);
+    this.state = new Uint8Array(s);
+    this.zeekState = new Uint8Array(s);
+    this.zeekPrevState = new Uint8Array(s);
+    this.base = new Uint32Array(s);
+    this.isn = new Uint32Array(s);
+    this.nextSeq = new Uint32Array(s);
+    this.nextSeqNs = new Float64Array(s);
+    this.maxSeqToBeAcked = new Uint32Array(s);
+    this.lastAck = new Uint32Array(s);
+    this.lastAckNs = new Float64Array(s);
+    this.window = new Uint32Array(s);
+    this.windowScaleOffer = new Int8Array(s);
+    this.windowScale = new Int8Array(s);
+    this.dupAckCount = new Uint32Array(s);
+    this.lastNonDupAckFrame = new Uint32Array(s);
+    this.lastSegmentFlags = new Uint32Array(s);
+    this.finEnd = new Uint32Array(s);
+    this.payloadBytes = new Float64Array(s);
+    this.zeekLastSeq = new Uint32Array(s);
+    this.zeekHoleStart = new Uint32Array(s);
+    this.historyLastSyn = new Uint32Array(s);
+    this.historyLastFin = new Uint32Array(s);
+    this.historyLastRst = new Uint32Array(s);
+    this.scaledCounts = new Uint32Array(s * 4);
+    this.pendingSynFrame = new Uint32Array(s);
+    this.pendingSynNs = new Float64Array(s);
+    this.timeWaitNs = new Float64Array(s);
+    this.transitionCount = new Uint8Array(s);
+    this.transitionState = new Uint8Array(s * TRANSITIONS_PER_SIDE);
+    this.transitionFrame = new Uint32Array(s * TRANSITIONS_PER_SIDE);
+    this.transitionNs = new Float64Array(s * TRANSITIONS_PER_SIDE);
+  }
+
+  /** Doubles every column up to `limit` rows. */
+  grow(limit: number): void {
+    const n = Math.min(limit, this.capacity * 2);
+    const s = n * 2;
+    const t = s * TRANSITIONS_PER_SIDE;
+    this.stream = grown(this.stream, n);
+    this.ipVersion = grown(this.ipVersion, n);
+    this.hash = grown(this.hash, n);
+    this.connFlags = grown(this.connFlags, n);
+    this.address = grown(this.address, n * 8);
+    this.port = grown(this.port, n * 2);
+    this.startSec = grown(this.startSec, n);
+    this.startNs = grown(this.startNs, n);
+    this.endSec = grown(this.endSec, n);
+    this.endNs = grown(this.endNs, n);
+    this.frames = grown(this.frames, n);
+    this.bytes = grown(this.bytes, n);
+    this.completeness = grown(this.completeness, n);
+    this.synFrame = grown(this.synFrame, n);
+    this.synAckFrame = grown(this.synAckFrame, n);
+    this.finalAckFrame = grown(this.finalAckFrame, n);
+    this.firstSynNs = grown(this.firstSynNs, n);
+    this.lastSynNs = grown(this.lastSynNs, n);
+    this.lastSynAckNs = grown(this.lastSynAckNs, n);
+    this.synToSynAckNs = grown(this.synToSynAckNs, n);
+    this.synAckToAckNs = grown(this.synAckToAckNs, n);
+    this.initialRttNs = grown(this.initialRttNs, n);
+    this.synRetransmissions = grown(this.synRetransmissions, n);
+    this.synAckRetransmissions = grown(this.synAckRetransmissions, n);
+    this.firstFinSide = grown(this.firstFinSide, n);
+    this.rstSide = grown(this.rstSide, n);
+    this.teardownKind = grown(this.teardownKind, n);
+    this.halfCloseBytes = grown(this.halfCloseBytes, n);
+    this.counts = grown(this.counts, n * COUNT_COLUMNS);
+    this.keyFrameCount = grown(this.keyFrameCount, n);
+    this.keyFrame = grown(this.keyFrame, n * KEY_FRAMES);
+    this.keyFrameInfo = grown(this.keyFrameInfo, n * KEY_FRAMES);
+    this.lruPrev = grown(this.lruPrev, n);
+    this.lruNext = grown(this.lruNext, n);
+    for (let i = this.capacity; i < n; i++) this.history.push('');
+
+    this.sideFlags = grown(this.sideFlags, s);
+    this.state = grown(this.state, s);
+    this.zeekState = grown(this.zeekState, s);
+    this.zeekPrevState = grown(this.zeekPrevState, s);
+    this.base = grown(this.base, s);
+    this.isn = grown(this.isn, s);
+    this.nextSeq = grown(this.nextSeq, s);
+    this.nextSeqNs = grown(this.nextSeqNs, s);
+    this.maxSeqToBeAcked = grown(this.maxSeqToBeAcked, s);
+    this.lastAck = grown(this.lastAck, s);
+    this.lastAckNs = grown(this.lastAckNs, s);
+    this.window = grown(this.window, s);
+    this.windowScaleOffer = grown(this.windowScaleOffer, s);
+    this.windowScale = grown(this.windowScale, s);
+    this.dupAckCount = grown(this.dupAckCount, s);
+    this.lastNonDupAckFrame = grown(this.lastNonDupAckFrame, s);
+    this.lastSegmentFlags = grown(this.lastSegmentFlags, s);
+    this.finEnd = grown(this.finEnd, s);
+    this.payloadBytes = grown(this.payloadBytes, s);
+    this.zeekLastSeq = grown(this.zeekLastSeq, s);
+    this.zeekHoleStart = grown(this.zeekHoleStart, s);
+    this.historyLastSyn = grown(this.historyLastSyn, s);
+    this.historyLastFin = grown(this.historyLastFin, s);
+    this.historyLastRst = grown(this.historyLastRst, s);
+    this.scaledCounts = grown(this.scaledCounts, s * 4);
+    this.pendingSynFrame = grown(this.pendingSynFrame, s);
+    this.pendingSynNs = grown(this.pendingSynNs, s);
+    this.timeWaitNs = grown(this.timeWaitNs, s);
+    this.transitionCount = grown(this.transitionCount, s);
+    this.transitionState = grown(this.transitionState, t);
+    this.transitionFrame = grown(this.transitionFrame, t);
+    this.transitionNs = grown(this.transitionNs, t);
+    this.capacity = n;
+  }
+
+  /** Clears a slot's row before reuse (only the columns whose zero is not a valid start). */
+  reset(slot: number): void {
+    this.connFlags[slot] = 0;
+    this.frames[slot] = 0;
+    this.bytes[slot] = 0;
+    this.completeness[slot] = 0;
+    this.synFrame[slot] = 0;
+    this.synAckFrame[slot] = 0;
+    this.finalAckFrame[slot] = 0;
+    this.firstSynNs[slot] = -1;
+    this.lastSynNs[slot] = -1;
+    this.lastSynAckNs[slot] = -1;
+    this.synToSynAckNs[slot] = -1;
+    this.synAckToAckNs[slot] = -1;
+    this.initialRttNs[slot] = -1;
+    this.synRetransmissions[slot] = 0;
+    this.synAckRetransmissions[slot] = 0;
+    this.firstFinSide[slot] = -1;
+    this.rstSide[slot] = -1;
+    this.teardownKind[slot] = 0;
+    this.halfCloseBytes[slot] = 0;
+    this.counts.fill(0, slot * COUNT_COLUMNS, slot * COUNT_COLUMNS + COUNT_COLUMNS);
+    this.keyFrameCount[slot] = 0;
+    this.history[slot] = '';
+    for (let side = slot * 2; side < slot * 2 + 2; side++) {
+      this.sideFlags[side] = 0;
+      this.state[side] = 0;
+      this.zeekState[side] = 0;
+      this.zeekPrevState[side] = 0;
+      this.window[side] = 0;
+      this.windowScaleOffer[side] = -1;
+      this.windowScale[side] = -1;
+      this.dupAckCount[side] = 0;
+      this.lastNonDupAckFrame[side] = 0;
+      this.lastSegmentFlags[side] = 0;
+      this.payloadBytes[side] = 0;
+      this.scaledCounts.fill(0, side * 4, side * 4 + 4);
+      this.transitionCount[side] = 0;
+    }
+  }
+
+  count(slot: number, which: number): number {
+    return this.counts[slot * COUNT_COLUMNS + which];
+  }
+
+  addCount(slot: number, which: number): void {
+    this.counts[slot * COUNT_COLUMNS + which]++;
+  }
+}

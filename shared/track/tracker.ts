@@ -1,0 +1,1218 @@
+/**
+ * Connection tracking: the flow table, both endpoints' RFC 9293 states, Wireshark's TCP
+ * analysis, Zeek's summary, handshake/teardown classification, TLS hellos and SYN floods.
+ *
+ * Feed it frames in capture order with `track()`; call `finish()` at the end of the
+ * capture; read `connections()` and `alerts()`.
+ */
+import { formatIpv4, formatIpv6 } from '../wire/bytes';
+import type { PacketSummary } from '../wire/summary';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/summary';
+import { Analysis, Completeness } from './flags';
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from './seq';
+import { TCP_STATE_NAMES, TcpEvent, TcpState, nextState } from './states';
+import { COUNT_NAMES, Count, ConnectionStore, KEY_FRAMES, Scaled, TRANSITIONS_PER_SIDE } from './store';
+import { SynFloodDetector, type SynFloodAlert } from './synflood';
+import { TlsStreamCollector, tlsCipherName, tlsVersionName, type TlsHello } from './tls';
+import type {
+  ConnectionCounts,
+  ConnectionSummary,
+  ConnectionTls,
+  FrameAnalysis,
+  LadderStep,
+  StateChange,
+  StateRecord,
+  TeardownKind,
+  Timestamp,
+  TrackerOptions,
+  TrackerStats,
+} from './types';
+import { ZeekEndpoint, historyLetter, isScaledHistoryStep, zeekConnState } from './zeek';
+
+const CLIENT = 0;
+const SERVER = 1;
+const NS_PER_S = 1e9;
+/** Wireshark's out-of-order threshold before the initial RTT is known: 3 ms. */
+const DEFAULT_OOO_THRESHOLD_NS = 3e6;
+/** Wireshark: a fast retransmission follows the duplicate ACKs within 20 ms. */
+const FAST_RETRANSMISSION_WINDOW_NS = 20e6;
+/** Zeek ignores SYN/RST sequence jumps larger than this (TOO_LARGE_SEQ_DELTA). */
+const ZEEK_TOO_LARGE_SEQ_DELTA = 1048576;
+const MAX_WINDOW_SHIFT = 14;
+
+// Connection flags
+const C_GUESSED = 1 << 0;
+const C_SIMULTANEOUS = 1 << 1;
+const C_SYNACK_ISN_OK = 1 << 2;
+const C_SYNACK_ISN_CHECKED = 1 << 3;
+const C_FINAL_ACK_SEEN = 1 << 4;
+const C_FINAL_ACK_ISN_OK = 1 << 5;
+const C_DATA_ON_FINAL_ACK = 1 << 6;
+const C_SYN_WITH_DATA = 1 << 7;
+const C_REJECTED = 1 << 8;
+const C_PARTIAL = 1 << 9;
+const C_FINS_ACKED_BEFORE_RST = 1 << 10;
+
+// Side flags
+const S_BASE = 1 << 0;
+const S_NEXTSEQ = 1 << 1;
+const S_LASTACK = 1 << 2;
+const S_MAXSEQ = 1 << 3;
+const S_SYN = 1 << 4;
+const S_SYNACK = 1 << 5;
+const S_FIN = 1 << 6;
+const S_RST = 1 << 7;
+const S_WINDOW = 1 << 8;
+const S_PENDING_SYN = 1 << 9;
+const S_PASSIVE = 1 << 10;
+const S_ACKED_PEER_FIN = 1 << 11;
+const S_ACKED_PEER_FIN_ALONE = 1 << 12;
+const S_FIN_ACKED = 1 << 13;
+const S_ZEEK_LAST = 1 << 14;
+const S_ZEEK_HOLE = 1 << 15;
+const S_TRANSITIONS_OVERFLOW = 1 << 16;
+// Zeek history "seen" bits (Connection::CheckHistory masks, per side)
+const H_SYN = 1 << 17;
+const H_FIN = 1 << 18;
+const H_RST = 1 << 19;
+const H_ACK = 1 << 20;
+const H_DATA = 1 << 21;
+const H_FIN_RST = 1 << 22;
+const H_MULTI = 1 << 23;
+
+// Key-frame info bits (for the ladder and the handshake/teardown frame lists)
+const K_SERVER = 1;
+const K_SYN = 2;
+const K_ACK = 4;
+const K_FIN = 8;
+const K_RST = 16;
+const K_DATA = 32;
+const K_TEARDOWN = 64;
+
+const TEARDOWN_NAMES: readonly TeardownKind[] = [null, 'four-way', 'three-way', 'simultaneous'];
+const T_FOUR_WAY = 1;
+const T_THREE_WAY = 2;
+const T_SIMULTANEOUS = 3;
+
+const EMPTY_TABLE_BITS = 10;
+const INITIAL_CAPACITY = 1024;
+
+function hashWords(words: Uint32Array, count: number, port: number): number {
+  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
+  for (let i = 0; i < count; i++) {
+    h = Math.imul(h ^ words[i], 0xcc9e2d51);
+    h = (h << 13) | (h >>> 19);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+interface ConnectionTlsState {
+  collectors: [TlsStreamCollector | null, TlsStreamCollector | null];
+  client: TlsHello | null;
+  server: TlsHello | null;
+}
+
+export class Tracker {
+  private readonly msl2Ns: number;
+  private readonly maxConnections: number;
+  private readonly onEvict: ((summary: ConnectionSummary) => void) | null;
+  private readonly idleTimeoutSeconds: number;
+  private readonly closedTimeoutSeconds: number;
+  private readonly tlsBytes: number;
+  private readonly store: ConnectionStore;
+  private readonly synFlood: SynFloodDetector;
+
+  private table: Int32Array;
+  private tableMask: number;
+  private readonly freeSlots: number[] = [];
+  private nextUnusedSlot = 0;
+  private active = 0;
+  private lruHead = -1;
+  private lruTail = -1;
+  private matchSide = 0;
+  private nextStream = 0;
+  private readonly retained: ConnectionSummary[] = [];
+  private readonly tls = new Map<number, ConnectionTlsState>();
+  private readonly stats_: TrackerStats = { frames: 0, connections: 0, active: 0, evicted: 0, capEvictions: 0 };
+  private latestSec = 0;
+  private latestNs = 0;
+  private nextSweepSec = 0;
+  private finished = false;
+  private readonly result: FrameAnalysis;
+  private readonly changePool: StateChange[] = [];
+
+  constructor(options: TrackerOptions = {}) {
+    this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NS_PER_S;
+    this.maxConnections = Math.max(1, options.maxConnections ?? 4_000_000);
+    this.onEvict = options.onEvict ?? null;
+    this.idleTimeoutSeconds = options.idleTimeoutSeconds ?? 3600;
+    this.closedTimeoutSeconds = options.closedTimeoutSeconds ?? 10;
+    this.tlsBytes = options.tlsBytes ?? 16384;
+    this.store = new ConnectionStore(Math.min(INITIAL_CAPACITY, this.maxConnections));
+    this.table = new Int32Array(1 << EMPTY_TABLE_BITS << 1);
+    this.tableMask = this.table.length - 1;
+    this.synFlood = new SynFloodDetector(options.synFlood);
+    this.result = {
+      stream: -1,
+      fromClient: true,
+      relativeSeq: 0,
+      relativeAck: -1,
+      nextSeq: 0,
+      windowSize: 0,
+      windowScale: -1,
+      analysis: 0,
+      duplicateAckNumber: 0,
+      duplicateAckFrame: 0,
+      initialRtt: -1,
+      tls: null,
+      stateChanges: [],
+      stateChangeCount: 0,
+    };
+  }
+
+  /**
+   * Tracks one frame. Returns the reused per-frame record, or null when the frame is not
+   * a trackable TCP segment (not TCP, a fragment, or a header too damaged to read).
+   * `checksumBad`: the caller found the TCP checksum wrong; like a receiving stack, the
+   * receiver's state ignores such a segment (the sender did send it).
+   */
+  track(
+    frameNumber: number,
+    tsSeconds: number,
+    tsNanos: number,
+    summary: PacketSummary,
+    frameBytes: Uint8Array,
+    checksumBad: boolean,
+  ): FrameAnalysis | null {
+    if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.fragment || summary.tcpHeaderLength < 20) return null;
+    if (summary.ipVersion !== 4 && summary.ipVersion !== 6) return null;
+    this.stats_.frames++;
+    if (tsSeconds > this.latestSec || (tsSeconds === this.latestSec && tsNanos > this.latestNs)) {
+      this.latestSec = tsSeconds;
+      this.latestNs = tsNanos;
+    }
+    if (this.onEvict && tsSeconds >= this.nextSweepSec) {
+      this.nextSweepSec = tsSeconds + 1;
+      this.sweep();
+    }
+
+    const st = this.store;
+    const flags = summary.tcpFlags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const seq = summary.seq >>> 0;
+    const ackNo = summary.ack >>> 0;
+    const seglen = summary.payloadLength > 0 ? summary.payloadLength : 0;
+
+    const fa = this.result;
+    fa.analysis = 0;
+    fa.duplicateAckNumber = 0;
+    fa.duplicateAckFrame = 0;
+    fa.tls = null;
+    fa.stateChangeCount = 0;
+
+    let slot = this.lookup(summary);
+    let side = this.matchSide;
+    let reused = false;
+    if (slot >= 0 && syn && !ack && this.startsNewConnection(slot, side, seq)) {
+      this.retire(slot, false);
+      slot = -1;
+      reused = true;
+    }
+    if (slot < 0) {
+      slot = this.create(summary, frameNumber, tsSeconds, tsNanos);
+      side = this.matchSide;
+      if (reused) fa.analysis |= Analysis.REUSED_PORTS;
+    }
+    this.touch(slot);
+
+    const t = (tsSeconds - st.startSec[slot]) * NS_PER_S + (tsNanos - st.startNs[slot]);
+    this.expireTimeWait(slot, t);
+    const fwd = slot * 2 + side;
+    const rev = fwd ^ 1;
+
+    st.frames[slot]++;
+    st.bytes[slot] += frameBytes.length;
+    st.endSec[slot] = tsSeconds;
+    st.endNs[slot] = tsNanos;
+
+    // Window scaling (RFC 7323): in effect only when both SYNs carried the option.
+    if (syn) this.noteWindowScale(fwd, rev, summary.windowScale);
+    const shift = st.windowScale[fwd];
+    const windowSize = !syn && shift >= 0 ? summary.window * (1 << shift) : summary.window;
+
+    const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, windowSize);
+    st.payloadBytes[fwd] += newBytes;
+    fa.stream = st.stream[slot];
+    fa.fromClient = side === CLIENT;
+    fa.relativeSeq = seqRelative(seq, st.base[fwd]);
+    fa.relativeAck = ack ? seqRelative(ackNo, st.base[rev]) : 0; // tshark shows 0 without the ACK flag
+    fa.nextSeq = seqRelative(seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0), st.base[fwd]);
+    fa.windowSize = windowSize;
+    fa.windowScale = shift;
+    this.countAnalysis(slot, fa.analysis);
+
+    // Completeness (Wireshark's tcp.completeness bits)
+    if (syn) st.completeness[slot] |= ack ? Completeness.SYN_ACK : Completeness.SYN;
+    else if (ack && st.completeness[slot] & Completeness.SYN_ACK) st.completeness[slot] |= Completeness.ACK;
+    if (seglen > 0) st.completeness[slot] |= Completeness.DATA;
+    if (fin) st.completeness[slot] |= Completeness.FIN;
+    if (rst) st.completeness[slot] |= Completeness.RST;
+
+    if (checksumBad) {
+      st.addCount(slot, Count.BAD_CHECKSUMS);
+      this.scaledHistory(slot, side, Scaled.C, 'C');
+    } else {
+      this.zeekUpdate(slot, side, flags, seq, ackNo, seglen, windowSize);
+    }
+    this.handshakeAndTeardown(frameNumber, t, slot, side, flags, seq, ackNo, seglen, newBytes);
+    this.endpointEvents(frameNumber, t, slot, side, flags, seq, ackNo, checksumBad);
+    fa.initialRtt = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] / NS_PER_S : -1;
+
+    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, seq, summary, frameBytes);
+    return fa;
+  }
+
+  /** Applies end-of-capture timeouts (TIME_WAIT → CLOSED when 2×MSL of capture time has passed). */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
+  }
+
+  /** Every connection seen, evicted or live, in order of first frame (tcp.stream). */
+  connections(): ConnectionSummary[] {
+    const all: ConnectionSummary[] = this.retained.slice();
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) all.push(this.summarize(slot));
+    all.sort((a, b) => a.stream - b.stream);
+    return all;
+  }
+
+  /** The live connection currently using tcp.stream `stream`, if still in the table. */
+  connection(stream: number): ConnectionSummary | null {
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) {
+      if (this.store.stream[slot] === stream) return this.summarize(slot);
+    }
+    return this.retained.find((c) => c.stream === stream) ?? null;
+  }
+
+  alerts(): readonly SynFloodAlert[] {
+    return this.synFlood.alerts();
+  }
+
+  stats(): TrackerStats {
+    this.stats_.active = this.active;
+    return { ...this.stats_ };
+  }
+
+  // ---------------------------------------------------------------- flow table
+
+  private lookup(s: PacketSummary): number {
+    const st = this.store;
+    const words = s.ipVersion === 4 ? 1 : 4;
+    const h = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) | 0;
+    for (let i = h & this.tableMask; ; i = (i + 1) & this.tableMask) {
+      const entry = this.table[i];
+      if (entry === 0) return -1;
+      const slot = entry - 1;
+      if (st.hash[slot] !== h || st.ipVersion[slot] !== s.ipVersion) continue;
+      const p = slot * 2;
+      if (st.port[p] === s.srcPort && st.port[p + 1] === s.dstPort && this.addressIs(slot, 0, s.srcWords, words) && this.addressIs(slot, 4, s.dstWords, words)) {
+        this.matchSide = CLIENT;
+        return slot;
+      }
+      if (st.port[p] === s.dstPort && st.port[p + 1] === s.srcPort && this.addressIs(slot, 0, s.dstWords, words) && this.addressIs(slot, 4, s.srcWords, words)) {
+        this.matchSide = SERVER;
+        return slot;
+      }
+    }
+  }
+
+  private addressIs(slot: number, at: number, words: Uint32Array, count: number): boolean {
+    const a = this.store.address;
+    const o = slot * 8 + at;
+    for (let i = 0; i < count; i++) if (a[o + i] !== words[i]) return false;
+    return true;
+  }
+
+  private create(s: PacketSummary, frameNumber: number, tsSeconds: number, tsNanos: number): number {
+    if (this.active >= this.maxConnections && this.lruHead >= 0) {
+      this.stats_.capEvictions++;
+      this.retire(this.lruHead, true);
+    }
+    let slot: number;
+    if (this.freeSlots.length > 0) slot = this.freeSlots.pop() as number;
+    else {
+      slot = this.nextUnusedSlot++;
+      if (slot >= this.store.capacity) this.store.grow(this.maxConnections);
+    }
+    if ((this.active + 1) * 2 > this.table.length >> 1) this.rehash(this.table.length * 2);
+    const st = this.store;
+    st.reset(slot);
+    const flags = s.tcpFlags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    // Who is the client: the sender of a SYN; the receiver of a SYN+ACK; else the higher port (a guess).
+    let sourceIsClient: boolean;
+    if (syn) sourceIsClient = !ack;
+    else sourceIsClient = s.srcPort >= s.dstPort;
+    if (!syn || ack) st.connFlags[slot] |= C_GUESSED;
+    const words = s.ipVersion === 4 ? 1 : 4;
+    const a = st.address;
+    const clientWords = sourceIsClient ? s.srcWords : s.dstWords;
+    const serverWords = sourceIsClient ? s.dstWords : s.srcWords;
+    for (let i = 0; i < 4; i++) {
+      a[slot * 8 + i] = i < words ? clientWords[i] : 0;
+      a[slot * 8 + 4 + i] = i < words ? serverWords[i] : 0;
+    }
+    st.port[slot * 2] = sourceIsClient ? s.srcPort : s.dstPort;
+    st.port[slot * 2 + 1] = sourceIsClient ? s.dstPort : s.srcPort;
+    st.ipVersion[slot] = s.ipVersion;
+    st.hash[slot] = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) | 0;
+    st.stream[slot] = this.nextStream++;
+    st.startSec[slot] = tsSeconds;
+    st.startNs[slot] = tsNanos;
+    st.endSec[slot] = tsSeconds;
+    st.endNs[slot] = tsNanos;
+    if (st.connFlags[slot] & C_GUESSED) st.history[slot] = '^';
+    this.insert(slot);
+    this.lruAppend(slot);
+    this.active++;
+    this.stats_.connections++;
+    this.matchSide = sourceIsClient ? CLIENT : SERVER;
+    // A capture that starts mid-connection: both endpoints are evidently synchronized.
+    if (!syn && !(flags & TCP_RST)) {
+      this.record(slot, slot * 2 + CLIENT, TcpState.ESTABLISHED, frameNumber, 0);
+      this.record(slot, slot * 2 + SERVER, TcpState.ESTABLISHED, frameNumber, 0);
+    }
+    return slot;
+  }
+
+  private insert(slot: number): void {
+    for (let i = this.store.hash[slot] & this.tableMask; ; i = (i + 1) & this.tableMask) {
+      if (this.table[i] === 0) {
+        this.table[i] = slot + 1;
+        return;
+      }
+    }
+  }
+
+  /** Linear-probing delete with backward shift, so lookups never meet a tombstone. */
+  private remove(slot: number): void {
+    const mask = this.tableMask;
+    let i = this.store.hash[slot] & mask;
+    while (this.table[i] !== slot + 1) {
+      if (this.table[i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    let hole = i;
+    for (let j = (i + 1) & mask; this.table[j] !== 0; j = (j + 1) & mask) {
+      const home = this.store.hash[this.table[j] - 1] & mask;
+      // Move j into the hole when its home position is not cyclically within (hole, j].
+      if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+        this.table[hole] = this.table[j];
+        hole = j;
+      }
+    }
+    this.table[hole] = 0;
+  }
+
+  private rehash(size: number): void {
+    this.table = new Int32Array(size);
+    this.tableMask = size - 1;
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) this.insert(slot);
+  }
+
+  private lruAppend(slot: number): void {
+    const st = this.store;
+    st.lruPrev[slot] = this.lruTail;
+    st.lruNext[slot] = -1;
+    if (this.lruTail >= 0) st.lruNext[this.lruTail] = slot;
+    else this.lruHead = slot;
+    this.lruTail = slot;
+  }
+
+  private lruUnlink(slot: number): void {
+    const st = this.store;
+    const prev = st.lruPrev[slot];
+    const next = st.lruNext[slot];
+    if (prev >= 0) st.lruNext[prev] = next;
+    else this.lruHead = next;
+    if (next >= 0) st.lruPrev[next] = prev;
+    else this.lruTail = prev;
+  }
+
+  private touch(slot: number): void {
+    if (this.lruTail === slot) return;
+    this.lruUnlink(slot);
+    this.lruAppend(slot);
+  }
+
+  /** Takes a connection out of the table, keeping or handing over its summary. */
+  private retire(slot: number, byCap: boolean): void {
+    if (byCap) {
+      this.store.connFlags[slot] |= C_PARTIAL;
+    }
+    this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
+    const summary = this.summarize(slot);
+    if (this.onEvict) this.onEvict(summary);
+    else this.retained.push(summary);
+    this.remove(slot);
+    this.lruUnlink(slot);
+    this.tls.delete(slot);
+    this.freeSlots.push(slot);
+    this.active--;
+  }
+
+  /** Idle and closed connections leave the table (only with onEvict; see TrackerOptions). */
+  private sweep(): void {
+    const st = this.store;
+    for (let slot = this.lruHead; slot >= 0; ) {
+      const next = st.lruNext[slot];
+      const idle = this.latestSec - st.endSec[slot];
+      if (idle < this.closedTimeoutSeconds) break; // the list is in activity order
+      this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
+      const closed = st.state[slot * 2] === TcpState.CLOSED && st.state[slot * 2 + 1] === TcpState.CLOSED;
+      if (closed || idle >= this.idleTimeoutSeconds) {
+        this.stats_.evicted++;
+        this.retire(slot, false);
+      }
+      slot = next;
+    }
+  }
+
+  /** A SYN on a known tuple: the same connection (retransmission, simultaneous open) or a new one? */
+  private startsNewConnection(slot: number, side: number, seq: number): boolean {
+    const st = this.store;
+    const fwd = slot * 2 + side;
+    const client = st.state[slot * 2];
+    const server = st.state[slot * 2 + 1];
+    const over =
+      (st.sideFlags[slot * 2] | st.sideFlags[slot * 2 + 1]) & S_RST ||
+      client === TcpState.TIME_WAIT ||
+      server === TcpState.TIME_WAIT ||
+      (st.sideFlags[slot * 2] & S_FIN && st.sideFlags[slot * 2 + 1] & S_FIN);
+    if (over) return true;
+    if (st.sideFlags[fwd] & S_SYN) return st.isn[fwd] !== seq; // same ISN: a retransmitted SYN
+    // The server's own SYN while the client's is unanswered: simultaneous open.
+    if (side === SERVER && st.sideFlags[slot * 2] & S_SYN && !(st.sideFlags[fwd] & S_SYNACK)) return false;
+    return st.frames[slot] > 0;
+  }
+
+  // ---------------------------------------------------------------- Wireshark analysis
+
+  private noteWindowScale(fwd: number, rev: number, offered: number): void {
+    const st = this.store;
+    st.windowScaleOffer[fwd] = offered < 0 ? -1 : Math.min(offered, MAX_WINDOW_SHIFT);
+    if (offered < 0) {
+      st.windowScale[fwd] = -2;
+      st.windowScale[rev] = -2;
+    } else if (st.sideFlags[rev] & S_SYN && st.windowScaleOffer[rev] >= 0) {
+      st.windowScale[fwd] = st.windowScaleOffer[fwd];
+      st.windowScale[rev] = st.windowScaleOffer[rev];
+    }
+  }
+
+  /**
+   * packet-tcp.c's sequence analysis, definition for definition (tcp_analyze_sequence_number).
+   * Returns the payload bytes this segment added beyond what the sender had sent before.
+   */
+  private analyze(frame: number, t: number, slot: number, fwd: number, rev: number, flags: number, seq: number, ackNo: number, seglen: number, window: number): number {
+    const st = this.store;
+    const fa = this.result;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const control = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0;
+    let sf = st.sideFlags[fwd];
+    if (!(sf & S_BASE)) {
+      st.base[fwd] = syn ? seq : (seq - 1) >>> 0;
+      sf |= S_BASE;
+    }
+    if (!(st.sideFlags[rev] & S_BASE) && ack) {
+      st.base[rev] = (ackNo - 1) >>> 0;
+      st.sideFlags[rev] |= S_BASE;
+    }
+    const nextValid = (sf & S_NEXTSEQ) !== 0;
+    const next = st.nextSeq[fwd];
+    const lastAckValid = (sf & S_LASTACK) !== 0;
+    let a = fa.analysis;
+    let finished = false;
+
+    // Zero-window probe: exactly one byte at the next expected sequence while the peer's window is 0.
+    if (seglen === 1 && nextValid && seq === next && st.sideFlags[rev] & S_WINDOW && st.window[rev] === 0) {
+      a |= Analysis.ZERO_WINDOW_PROBE;
+      finished = true;
+    }
+    if (!finished) {
+      if (window === 0 && !control) a |= Analysis.ZERO_WINDOW;
+      if (nextValid && seqGt(seq, next) && !(flags & TCP_RST)) a |= Analysis.LOST_SEGMENT;
+      // Keep-alive: 0 or 1 byte starting one before the next expected sequence.
+      if (seglen <= 1 && nextValid && seq === ((next - 1) >>> 0) && !control) a |= Analysis.KEEP_ALIVE;
+      const sameSeqAck = seglen === 0 && nextValid && seq === next && lastAckValid && ackNo === st.lastAck[fwd] && !control;
+      if (sameSeqAck && window !== 0 && sf & S_WINDOW && window !== st.window[fwd]) a |= Analysis.WINDOW_UPDATE;
+      if (
+        seglen > 0 &&
+        st.windowScale[rev] !== -1 &&
+        st.sideFlags[rev] & S_LASTACK &&
+        st.sideFlags[rev] & S_WINDOW &&
+        ((seq + seglen) >>> 0) === ((st.lastAck[rev] + st.window[rev]) >>> 0) &&
+        !control
+      ) {
+        a |= Analysis.WINDOW_FULL;
+      }
+      if (sameSeqAck && window !== 0 && window === st.window[fwd] && st.lastSegmentFlags[rev] & Analysis.KEEP_ALIVE) {
+        a |= Analysis.KEEP_ALIVE_ACK;
+      } else if (sameSeqAck && window === 0 && st.window[fwd] === 0 && st.lastSegmentFlags[rev] & Analysis.ZERO_WINDOW_PROBE) {
+        a |= Analysis.ZERO_WINDOW_PROBE_ACK;
+      } else if (sameSeqAck && window !== 0 && sf & S_WINDOW && window === st.window[fwd]) {
+        st.dupAckCount[fwd]++;
+        a |= Analysis.DUPLICATE_ACK;
+        fa.duplicateAckNumber = st.dupAckCount[fwd];
+        fa.duplicateAckFrame = st.lastNonDupAckFrame[fwd];
+      }
+    }
+    if (!lastAckValid || ackNo !== st.lastAck[fwd]) {
+      st.lastNonDupAckFrame[fwd] = frame;
+      st.dupAckCount[fwd] = 0;
+    }
+    // ACKed unseen segment: the ACK covers bytes the other direction never showed.
+    if (st.sideFlags[rev] & S_MAXSEQ && ack && seqGt(ackNo, st.maxSeqToBeAcked[rev])) {
+      a |= Analysis.ACK_LOST_SEGMENT;
+      st.maxSeqToBeAcked[rev] = st.nextSeq[rev];
+    }
+    // Retransmission family: data (or SYN/FIN) that does not advance the sequence.
+    if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE)) {
+      const threshold = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
+      if (st.dupAckCount[rev] >= 2 && st.lastAck[rev] === seq && t - st.lastAckNs[rev] < FAST_RETRANSMISSION_WINDOW_NS) {
+        a |= Analysis.FAST_RETRANSMISSION;
+      } else if (t - st.nextSeqNs[fwd] < threshold && next !== ((seq + seglen) >>> 0)) {
+        a |= Analysis.OUT_OF_ORDER;
+      } else if (seglen > 0 && st.sideFlags[rev] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.lastAck[rev])) {
+        a |= Analysis.SPURIOUS_RETRANSMISSION;
+      } else {
+        a |= Analysis.RETRANSMISSION;
+      }
+    }
+
+    let newBytes = seglen;
+    if (nextValid && seglen > 0) newBytes = Math.max(0, Math.min(seglen, seqDiff((seq + seglen) >>> 0, next)));
+    const segmentEnd = (seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
+    if ((!nextValid || seqGt(segmentEnd, next)) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
+      st.nextSeq[fwd] = segmentEnd;
+      st.nextSeqNs[fwd] = t;
+      sf |= S_NEXTSEQ;
+    }
+    if ((!(sf & S_MAXSEQ) || seq === st.maxSeqToBeAcked[fwd]) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
+      st.maxSeqToBeAcked[fwd] = st.nextSeq[fwd];
+      sf |= S_MAXSEQ;
+    }
+    st.window[fwd] = window;
+    sf |= S_WINDOW;
+    if (ack) {
+      st.lastAck[fwd] = ackNo;
+      st.lastAckNs[fwd] = t;
+      sf |= S_LASTACK;
+    }
+    st.lastSegmentFlags[fwd] = a;
+    st.sideFlags[fwd] = sf;
+    fa.analysis = a;
+    return newBytes;
+  }
+
+  private countAnalysis(slot: number, a: number): void {
+    if (a === 0) return;
+    const st = this.store;
+    if (a & (Analysis.RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION)) st.addCount(slot, Count.RETRANSMISSIONS);
+    if (a & Analysis.FAST_RETRANSMISSION) st.addCount(slot, Count.FAST_RETRANSMISSIONS);
+    if (a & Analysis.DUPLICATE_ACK) st.addCount(slot, Count.DUP_ACKS);
+    if (a & Analysis.OUT_OF_ORDER) st.addCount(slot, Count.OUT_OF_ORDER);
+    if (a & Analysis.KEEP_ALIVE) st.addCount(slot, Count.KEEPALIVES);
+    if (a & Analysis.ZERO_WINDOW) st.addCount(slot, Count.ZERO_WINDOWS);
+    if (a & Analysis.WINDOW_UPDATE) st.addCount(slot, Count.WINDOW_UPDATES);
+    if (a & Analysis.LOST_SEGMENT) st.addCount(slot, Count.LOST_SEGMENTS);
+  }
+
+  // ---------------------------------------------------------------- Zeek
+
+  private addHistory(slot: number, letter: string): void {
+    this.store.history[slot] += letter;
+  }
+
+  private checkHistory(slot: number, sideIndex: number, bit: number, letter: string): boolean {
+    const st = this.store;
+    if (st.sideFlags[sideIndex] & bit) return true;
+    st.sideFlags[sideIndex] |= bit;
+    this.addHistory(slot, historyLetter(letter, (sideIndex & 1) === CLIENT));
+    return false;
+  }
+
+  private scaledHistory(slot: number, side: number, which: number, letter: string): void {
+    const st = this.store;
+    const i = (slot * 2 + side) * 4 + which;
+    st.scaledCounts[i]++;
+    if (isScaledHistoryStep(st.scaledCounts[i])) this.addHistory(slot, historyLetter(letter, side === CLIENT));
+  }
+
+  private setZeekState(sideIndex: number, state: ZeekEndpoint): void {
+    const st = this.store;
+    st.zeekPrevState[sideIndex] = st.zeekState[sideIndex];
+    st.zeekState[sideIndex] = state;
+  }
+
+  /** Zeek's TCP analyzer for one segment: history letters, then the endpoint state machine. */
+  private zeekUpdate(slot: number, side: number, flags: number, seq: number, ackNo: number, len: number, window: number): void {
+    const st = this.store;
+    const e = slot * 2 + side;
+    const p = e ^ 1;
+    const isOrig = side === CLIENT;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const Z = ZeekEndpoint;
+
+    // update_history
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) this.checkHistory(slot, e, H_FIN_RST, 'I');
+      else this.checkHistory(slot, e, H_MULTI, 'Q');
+    } else if (bits === 1) {
+      if (syn) {
+        const letter = ack ? 'H' : 'S';
+        if (this.checkHistory(slot, e, H_SYN, letter) && seq !== st.historyLastSyn[e]) this.addHistory(slot, historyLetter(letter, isOrig));
+        st.historyLastSyn[e] = seq;
+      }
+      if (fin) {
+        const end = (seq + len) >>> 0;
+        if (this.checkHistory(slot, e, H_FIN, 'F') && end !== st.historyLastFin[e]) this.addHistory(slot, historyLetter('F', isOrig));
+        st.historyLastFin[e] = end;
+      }
+      if (rst) {
+        if (this.checkHistory(slot, e, H_RST, 'R') && seq !== st.historyLastRst[e]) this.addHistory(slot, historyLetter('R', isOrig));
+        st.historyLastRst[e] = seq;
+      }
+    } else if (len > 0) this.checkHistory(slot, e, H_DATA, 'D');
+    else if (ack) this.checkHistory(slot, e, H_ACK, 'A');
+
+    // update_window: zero windows are interesting unless they come with/after a RST or after the peer's FIN.
+    if (window === 0 && !rst && st.zeekState[p] !== Z.CLOSED && st.zeekState[e] !== Z.RESET) this.scaledHistory(slot, side, Scaled.W, 'W');
+
+    // update_last_seq: data that does not advance the sequence is a retransmission ('T').
+    const zlen = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
+    const end = (seq + zlen) >>> 0;
+    if (!(st.sideFlags[e] & S_ZEEK_LAST)) {
+      st.zeekLastSeq[e] = syn ? seq : (seq - 1) >>> 0;
+      st.sideFlags[e] |= S_ZEEK_LAST;
+    }
+    const delta = seqDiff(end, st.zeekLastSeq[e]);
+    if (len > 0 && st.sideFlags[e] & S_ZEEK_HOLE && seqLe(seq, st.zeekHoleStart[e]) && seqGt(end, st.zeekHoleStart[e])) st.sideFlags[e] &= ~S_ZEEK_HOLE;
+    if ((syn || rst) && (delta > ZEEK_TOO_LARGE_SEQ_DELTA || delta < -ZEEK_TOO_LARGE_SEQ_DELTA)) {
+      // not trusted
+    } else if (st.zeekState[e] === Z.RESET) {
+      // nothing after a RST is trusted
+    } else if (delta > 0) {
+      if (len > 0 && seqGt(seq, st.zeekLastSeq[e]) && !(st.sideFlags[e] & S_ZEEK_HOLE)) {
+        st.zeekHoleStart[e] = st.zeekLastSeq[e];
+        st.sideFlags[e] |= S_ZEEK_HOLE;
+      }
+      st.zeekLastSeq[e] = end;
+    } else if (len > 0) this.scaledHistory(slot, side, Scaled.T, 'T');
+
+    // UpdateStateMachine
+    switch (st.zeekState[e]) {
+      case Z.INACTIVE:
+        if (syn) {
+          if (isOrig) this.setZeekState(e, ack ? Z.SYN_ACK_SENT : Z.SYN_SENT);
+          else {
+            if (st.zeekState[p] === Z.SYN_SENT) this.setZeekState(p, Z.ESTABLISHED);
+            this.setZeekState(e, Z.ESTABLISHED);
+          }
+        }
+        if (fin) this.setZeekState(e, Z.CLOSED);
+        if (rst) this.setZeekState(e, Z.RESET);
+        if (st.zeekState[e] === Z.INACTIVE) {
+          if (!isOrig && len === 0 && st.zeekState[slot * 2] === Z.SYN_SENT) {
+            // an early ACK of the SYN before the SYN+ACK: not a partial connection
+          } else if (ack && st.zeekState[p] === Z.ESTABLISHED) this.setZeekState(e, Z.ESTABLISHED);
+          else this.setZeekState(e, Z.PARTIAL);
+        }
+        break;
+      case Z.SYN_SENT:
+      case Z.SYN_ACK_SENT:
+        if (fin) this.setZeekState(e, Z.CLOSED);
+        if (rst) this.setZeekState(e, Z.RESET);
+        break;
+      case Z.ESTABLISHED:
+      case Z.PARTIAL:
+        if (syn && st.zeekState[e] === Z.PARTIAL && st.zeekState[p] === Z.INACTIVE && !ack) this.setZeekState(e, Z.SYN_SENT);
+        if (fin && !rst) {
+          this.setZeekState(e, Z.CLOSED);
+          if (st.zeekState[p] === Z.RESET && st.zeekPrevState[p] === Z.CLOSED) this.setZeekState(p, Z.CLOSED);
+        }
+        if (rst) this.setZeekState(e, Z.RESET);
+        break;
+      case Z.CLOSED:
+        if (rst && st.zeekState[p] !== Z.CLOSED) this.setZeekState(e, Z.RESET);
+        break;
+      default:
+        break;
+    }
+
+    // AckReceived: an ACK beyond what the peer was seen sending reveals a content gap ('g'/'G' for the peer).
+    if (ack && !fin && !rst && st.sideFlags[p] & S_ZEEK_LAST) {
+      const beyond = seqGt(ackNo, st.zeekLastSeq[p]);
+      const overHole = st.sideFlags[p] & S_ZEEK_HOLE && seqGt(ackNo, st.zeekHoleStart[p]);
+      if (beyond || overHole) {
+        this.scaledHistory(slot, side ^ 1, Scaled.G, 'G');
+        st.sideFlags[p] &= ~S_ZEEK_HOLE;
+        if (beyond) st.zeekLastSeq[p] = ackNo;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- handshake, teardown
+
+  private addKeyFrame(slot: number, frame: number, side: number, info: number): void {
+    const st = this.store;
+    const n = st.keyFrameCount[slot];
+    if (n >= KEY_FRAMES) return;
+    st.keyFrame[slot * KEY_FRAMES + n] = frame;
+    st.keyFrameInfo[slot * KEY_FRAMES + n] = info | (side === SERVER ? K_SERVER : 0);
+    st.keyFrameCount[slot] = n + 1;
+  }
+
+  private endpointLabel(slot: number, at: number): string {
+    const st = this.store;
+    const port = st.port[slot * 2 + (at === 0 ? 0 : 1)];
+    return formatEndpoint(st.ipVersion[slot], st.address, slot * 8 + at, port);
+  }
+
+  private handshakeAndTeardown(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, seglen: number, newBytes: number): void {
+    const st = this.store;
+    const fwd = slot * 2 + side;
+    const rev = fwd ^ 1;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const data = seglen > 0 ? K_DATA : 0;
+
+    if (syn && !ack && !rst) {
+      if (!(st.sideFlags[fwd] & S_SYN)) {
+        st.sideFlags[fwd] |= S_SYN;
+        st.isn[fwd] = seq;
+        if (side === SERVER) st.connFlags[slot] |= C_SIMULTANEOUS;
+        else {
+          st.synFrame[slot] = frame;
+          st.firstSynNs[slot] = t;
+          this.synFlood.attempt(this.endpointLabel(slot, 4), this.latestTime());
+        }
+        if (seglen > 0) st.connFlags[slot] |= C_SYN_WITH_DATA;
+        this.addKeyFrame(slot, frame, side, K_SYN | data);
+      } else if (seq === st.isn[fwd] && side === CLIENT) st.synRetransmissions[slot]++;
+      if (side === CLIENT) st.lastSynNs[slot] = t;
+    } else if (syn && ack && !rst) {
+      if (!(st.sideFlags[fwd] & S_SYNACK)) {
+        st.sideFlags[fwd] |= S_SYNACK;
+        if (!(st.sideFlags[fwd] & S_SYN)) {
+          st.sideFlags[fwd] |= S_SYN;
+          st.isn[fwd] = seq;
+        }
+        if (side === SERVER) {
+          st.synAckFrame[slot] = frame;
+          if (st.sideFlags[rev] & S_SYN) {
+            st.connFlags[slot] |= C_SYNACK_ISN_CHECKED;
+            if (ackNo === ((st.isn[rev] + 1) >>> 0)) st.connFlags[slot] |= C_SYNACK_ISN_OK;
+            if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
+            if (!(st.connFlags[slot] & C_SIMULTANEOUS)) {
+              this.synFlood.synAckSent(this.endpointLabel(slot, 4), st.stream[slot], formatAddress(st.ipVersion[slot], st.address, slot * 8), st.synFrame[slot], frame, this.latestTime());
+            }
+          }
+        }
+        this.addKeyFrame(slot, frame, side, K_SYN | K_ACK | data);
+      } else if (seq === st.isn[fwd] && side === SERVER) st.synAckRetransmissions[slot]++;
+      if (side === SERVER) st.lastSynAckNs[slot] = t;
+    } else if (ack && !syn && side === CLIENT && st.sideFlags[rev] & S_SYNACK && !(st.connFlags[slot] & C_FINAL_ACK_SEEN) && !rst) {
+      // The third segment of the handshake.
+      st.connFlags[slot] |= C_FINAL_ACK_SEEN;
+      st.finalAckFrame[slot] = frame;
+      if (ackNo === ((st.isn[rev] + 1) >>> 0)) st.connFlags[slot] |= C_FINAL_ACK_ISN_OK;
+      if (seglen > 0) st.connFlags[slot] |= C_DATA_ON_FINAL_ACK;
+      if (st.lastSynAckNs[slot] >= 0) st.synAckToAckNs[slot] = t - st.lastSynAckNs[slot];
+      if (st.lastSynNs[slot] >= 0) st.initialRttNs[slot] = t - st.lastSynNs[slot];
+      if (!(fin && !(st.connFlags[slot] & C_SIMULTANEOUS))) this.addKeyFrame(slot, frame, side, K_ACK | data);
+      this.synFlood.resolved(this.endpointLabel(slot, 4), st.stream[slot], (st.connFlags[slot] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
+    }
+
+    // Teardown
+    if (rst) {
+      if (!(st.sideFlags[fwd] & S_RST)) {
+        st.sideFlags[fwd] |= S_RST;
+        if (st.rstSide[slot] < 0) {
+          st.rstSide[slot] = side;
+          if (st.sideFlags[slot * 2] & S_FIN_ACKED && st.sideFlags[slot * 2 + 1] & S_FIN_ACKED) st.connFlags[slot] |= C_FINS_ACKED_BEFORE_RST;
+          // An RST answering a SYN before any SYN+ACK: the attempt was refused.
+          if (side === SERVER && st.sideFlags[rev] & S_SYN && !(st.sideFlags[fwd] & S_SYNACK)) st.connFlags[slot] |= C_REJECTED;
+          this.addKeyFrame(slot, frame, side, K_RST | (ack ? K_ACK : 0) | K_TEARDOWN);
+          this.synFlood.resolved(this.endpointLabel(slot, 4), st.stream[slot], false, this.latestTime());
+        }
+      }
+      return;
+    }
+    const firstFin = st.firstFinSide[slot];
+    // Half-close: bytes the other side still sends after the first FIN.
+    if (firstFin >= 0 && side !== firstFin && !(st.sideFlags[fwd] & S_FIN)) st.halfCloseBytes[slot] += newBytes;
+    // ACK of the peer's FIN
+    const acksPeerFin = ack && st.sideFlags[rev] & S_FIN && seqGe(ackNo, st.finEnd[rev]);
+    if (acksPeerFin && !(st.sideFlags[rev] & S_FIN_ACKED)) st.sideFlags[rev] |= S_FIN_ACKED;
+    if (acksPeerFin && !(st.sideFlags[fwd] & S_ACKED_PEER_FIN)) {
+      st.sideFlags[fwd] |= S_ACKED_PEER_FIN;
+      if (!fin) {
+        st.sideFlags[fwd] |= S_ACKED_PEER_FIN_ALONE;
+        this.addKeyFrame(slot, frame, side, K_ACK | data | K_TEARDOWN);
+      }
+    }
+    if (fin && !(st.sideFlags[fwd] & S_FIN)) {
+      st.sideFlags[fwd] |= S_FIN;
+      st.finEnd[fwd] = (seq + seglen + 1 + (syn ? 1 : 0)) >>> 0;
+      this.addKeyFrame(slot, frame, side, K_FIN | (ack ? K_ACK : 0) | data | K_TEARDOWN);
+      if (firstFin < 0) st.firstFinSide[slot] = side;
+      else if (!acksPeerFin) st.teardownKind[slot] = T_SIMULTANEOUS;
+      else st.teardownKind[slot] = st.sideFlags[fwd] & S_ACKED_PEER_FIN_ALONE ? T_FOUR_WAY : T_THREE_WAY;
+    }
+  }
+
+  // ---------------------------------------------------------------- RFC 9293 endpoint states
+
+  private latestTime(): number {
+    return this.latestSec + this.latestNs / NS_PER_S;
+  }
+
+  /** Appends a state to an endpoint's history; `t` is ns after the connection start, -1 frame for timers. */
+  private record(slot: number, sideIndex: number, state: TcpState, frame: number, t: number): void {
+    const st = this.store;
+    st.state[sideIndex] = state;
+    let n = st.transitionCount[sideIndex];
+    if (n >= TRANSITIONS_PER_SIDE) {
+      st.sideFlags[sideIndex] |= S_TRANSITIONS_OVERFLOW;
+      n = TRANSITIONS_PER_SIDE - 1; // keep the latest state correct
+    } else st.transitionCount[sideIndex] = n + 1;
+    const i = sideIndex * TRANSITIONS_PER_SIDE + n;
+    st.transitionState[i] = state;
+    st.transitionFrame[i] = frame;
+    st.transitionNs[i] = t;
+    if (state === TcpState.TIME_WAIT) st.timeWaitNs[sideIndex] = t;
+    if (frame > 0) this.noteChange(sideIndex & 1, state, frame);
+  }
+
+  private noteChange(side: number, state: TcpState, frame: number): void {
+    const fa = this.result;
+    let change = this.changePool[fa.stateChangeCount];
+    if (!change) {
+      change = { side: 'client', state, frame };
+      this.changePool.push(change);
+    }
+    change.side = side === CLIENT ? 'client' : 'server';
+    change.state = state;
+    change.frame = frame;
+    fa.stateChanges[fa.stateChangeCount++] = change;
+    fa.stateChanges.length = fa.stateChangeCount;
+  }
+
+  private fire(slot: number, sideIndex: number, event: TcpEvent, frame: number, t: number): boolean {
+    const to = nextState(this.store.state[sideIndex] as TcpState, event);
+    if (to === -1) return false;
+    this.record(slot, sideIndex, to, frame, t);
+    return true;
+  }
+
+  private expireTimeWait(slot: number, t: number): void {
+    for (let sideIndex = slot * 2; sideIndex < slot * 2 + 2; sideIndex++) {
+      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.timeWaitNs[sideIndex] >= this.msl2Ns) {
+        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.timeWaitNs[sideIndex] + this.msl2Ns);
+      }
+    }
+  }
+
+  private expireTimeWaitAt(slot: number, sec: number, ns: number): void {
+    const st = this.store;
+    this.expireTimeWait(slot, (sec - st.startSec[slot]) * NS_PER_S + (ns - st.startNs[slot]));
+  }
+
+  /**
+   * The segment as an event for its sender, then for its receiver (ACK field first, then
+   * FIN, as RFC 9293 §3.10.7.4 orders the checks). A receiver ignores a segment whose
+   * checksum is bad, and an RST that is not acceptable.
+   */
+  private endpointEvents(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, checksumBad: boolean): void {
+    const st = this.store;
+    const snd = slot * 2 + side;
+    const rcv = snd ^ 1;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const E = TcpEvent;
+
+    // Sender
+    if (rst) this.fire(slot, snd, E.SEND_RST, frame, t);
+    else {
+      if (syn && !ack) {
+        this.fire(slot, snd, E.SEND_SYN, frame, t);
+        if (st.sideFlags[snd] & S_PENDING_SYN && st.state[snd] === TcpState.SYN_SENT) {
+          // The peer's SYN crossed ours: simultaneous open.
+          st.sideFlags[snd] &= ~S_PENDING_SYN;
+          this.fire(slot, snd, E.RECEIVE_SYN, frame, t);
+        }
+      } else if (syn && ack) {
+        const state = st.state[snd];
+        if (state === TcpState.CLOSED || state === TcpState.LISTEN) {
+          // Answering a SYN with SYN+ACK shows it was listening: LISTEN, then SYN_RECEIVED on that SYN.
+          const pending = (st.sideFlags[snd] & S_PENDING_SYN) !== 0;
+          const synFrame = pending ? st.pendingSynFrame[snd] : frame;
+          const synNs = pending ? st.pendingSynNs[snd] : t;
+          st.sideFlags[snd] = (st.sideFlags[snd] & ~S_PENDING_SYN) | S_PASSIVE;
+          this.fire(slot, snd, E.PASSIVE_OPEN, synFrame, synNs);
+          this.fire(slot, snd, E.RECEIVE_SYN, synFrame, synNs);
+        } else if (state === TcpState.SYN_SENT && st.sideFlags[snd] & S_PENDING_SYN) {
+          st.sideFlags[snd] &= ~S_PENDING_SYN;
+          this.fire(slot, snd, E.RECEIVE_SYN, frame, t);
+        }
+      }
+      if (fin && st.state[snd] !== TcpState.FIN_WAIT_1 && st.state[snd] !== TcpState.LAST_ACK) this.fire(slot, snd, E.SEND_FIN, frame, t);
+    }
+    if (checksumBad) return;
+
+    // Receiver
+    const state = st.state[rcv];
+    if (rst) {
+      st.sideFlags[rcv] &= ~S_PENDING_SYN;
+      if (this.rstAcceptable(snd, rcv, seq, ackNo, ack)) {
+        if (state === TcpState.SYN_RECEIVED && !(st.sideFlags[rcv] & S_PASSIVE)) this.record(slot, rcv, TcpState.CLOSED, frame, t);
+        else this.fire(slot, rcv, E.RECEIVE_RST, frame, t);
+      }
+      return;
+    }
+    if (syn && !ack) {
+      if (state === TcpState.SYN_SENT || state === TcpState.LISTEN) this.fire(slot, rcv, E.RECEIVE_SYN, frame, t);
+      else if (state === TcpState.CLOSED && !(st.sideFlags[rcv] & S_PENDING_SYN)) {
+        // Whether the receiver listens shows only in its answer (SYN+ACK or RST).
+        st.sideFlags[rcv] |= S_PENDING_SYN;
+        st.pendingSynFrame[rcv] = frame;
+        st.pendingSynNs[rcv] = t;
+      }
+      return;
+    }
+    const acksOurSyn = ack && st.sideFlags[rcv] & S_SYN && seqGe(ackNo, (st.isn[rcv] + 1) >>> 0) && seqLe(ackNo, st.nextSeq[rcv]);
+    if (syn && ack) {
+      if (acksOurSyn) this.fire(slot, rcv, E.RECEIVE_SYN_ACK, frame, t);
+      return;
+    }
+    if (acksOurSyn && state === TcpState.SYN_RECEIVED) this.fire(slot, rcv, E.RECEIVE_ACK_OF_SYN, frame, t);
+    if (ack && st.sideFlags[rcv] & S_FIN && seqGe(ackNo, st.finEnd[rcv])) this.fire(slot, rcv, E.RECEIVE_ACK_OF_FIN, frame, t);
+    if (fin) this.fire(slot, rcv, E.RECEIVE_FIN, frame, t);
+  }
+
+  /** RFC 9293 §3.10.7: in SYN_SENT an RST must ACK our SYN; elsewhere its sequence must be in the receive window. */
+  private rstAcceptable(snd: number, rcv: number, seq: number, ackNo: number, ack: boolean): boolean {
+    const st = this.store;
+    if (st.state[rcv] === TcpState.SYN_SENT) return ack && ackNo === ((st.isn[rcv] + 1) >>> 0);
+    if (!(st.sideFlags[rcv] & S_LASTACK)) return true; // the receiver's window is unknown
+    const rcvNext = st.lastAck[rcv];
+    const window = Math.max(st.window[rcv], 1);
+    return seqGe(seq, rcvNext) && seqLt(seq, (rcvNext + window) >>> 0);
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  private collectTls(slot: number, side: number, fwd: number, seq: number, s: PacketSummary, frameBytes: Uint8Array): void {
+    const st = this.store;
+    if (!(st.sideFlags[fwd] & S_SYN)) return; // without the ISN we don't know where the stream starts
+    let tls = this.tls.get(slot);
+    if (!tls) {
+      if (this.tlsBytes <= 0) return;
+      tls = { collectors: [null, null], client: null, server: null };
+      this.tls.set(slot, tls);
+    }
+    let collector = tls.collectors[side];
+    if (!collector) {
+      if ((side === CLIENT ? tls.client : tls.server) !== null) return;
+      collector = new TlsStreamCollector(this.tlsBytes);
+      tls.collectors[side] = collector;
+    }
+    const streamOffset = seqDiff(seq, (st.isn[fwd] + 1) >>> 0);
+    const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
+    const pushed = collector.push(streamOffset, frameBytes, s.payloadOffset, end);
+    if (pushed && (pushed.hello || pushed.handshakeTypes.length > 0)) {
+      const hello = pushed.hello;
+      this.result.tls = {
+        handshakeTypes: pushed.handshakeTypes,
+        serverName: hello?.serverName ?? null,
+        alpn: hello?.alpn ?? [],
+        supportedVersions: hello?.supportedVersions ?? [],
+        cipherSuites: hello?.cipherSuites ?? [],
+      };
+      if (hello && side === CLIENT && hello.type === 1) tls.client = hello;
+      if (hello && side === SERVER && hello.type === 2) tls.server = hello;
+    }
+    if (collector.finished) tls.collectors[side] = null; // free the buffers
+  }
+
+  // ---------------------------------------------------------------- summaries
+
+  private timestamp(slot: number, offsetNs: number): Timestamp {
+    const st = this.store;
+    const total = st.startNs[slot] + offsetNs;
+    const carry = Math.floor(total / NS_PER_S);
+    return { sec: st.startSec[slot] + carry, ns: total - carry * NS_PER_S };
+  }
+
+  private states(slot: number, sideIndex: number): StateRecord[] {
+    const st = this.store;
+    const out: StateRecord[] = [];
+    for (let i = 0; i < st.transitionCount[sideIndex]; i++) {
+      const at = sideIndex * TRANSITIONS_PER_SIDE + i;
+      const frame = st.transitionFrame[at];
+      out.push({ state: TCP_STATE_NAMES[st.transitionState[at]], frame: frame === 0 ? null : frame, time: this.timestamp(slot, st.transitionNs[at]) });
+    }
+    return out;
+  }
+
+  private summarize(slot: number): ConnectionSummary {
+    const st = this.store;
+    const c = st.connFlags[slot];
+    const cs = slot * 2;
+    const ss = cs + 1;
+    const ipVersion = st.ipVersion[slot] === 6 ? 6 : 4;
+
+    const counts = {} as ConnectionCounts;
+    COUNT_NAMES.forEach((name, i) => (counts[name] = st.count(slot, i)));
+
+    const handshakeFrames: number[] = [];
+    const teardownFrames: number[] = [];
+    const ladder: LadderStep[] = [];
+    for (let i = 0; i < st.keyFrameCount[slot]; i++) {
+      const frame = st.keyFrame[slot * KEY_FRAMES + i];
+      const info = st.keyFrameInfo[slot * KEY_FRAMES + i];
+      if (info & K_TEARDOWN) teardownFrames.push(frame);
+      else handshakeFrames.push(frame);
+      ladder.push({ frame, time: { sec: 0, ns: 0 }, fromClient: (info & K_SERVER) === 0, label: keyFrameLabel(info) });
+    }
+
+    const simultaneous = (c & C_SIMULTANEOUS) !== 0;
+    const clientSyn = (st.sideFlags[cs] & S_SYN) !== 0 && st.synFrame[slot] > 0;
+    const established = st.state[cs] !== TcpState.SYN_SENT && st.transitionCount[cs] > 0 && st.transitionCount[ss] > 0 && reachedEstablished(st, cs) && reachedEstablished(st, ss);
+    const threeWayComplete = (c & C_SYNACK_ISN_OK) !== 0 && (c & C_FINAL_ACK_ISN_OK) !== 0 && clientSyn;
+
+    let teardownKind: TeardownKind = TEARDOWN_NAMES[st.teardownKind[slot]];
+    let initiator: 'client' | 'server' | null = st.firstFinSide[slot] < 0 ? null : st.firstFinSide[slot] === CLIENT ? 'client' : 'server';
+    if (st.rstSide[slot] >= 0 && !(c & C_FINS_ACKED_BEFORE_RST)) {
+      teardownKind = 'reset';
+      initiator = st.rstSide[slot] === CLIENT ? 'client' : 'server';
+    }
+
+    const tlsState = this.tls.get(slot);
+    let tls: ConnectionTls | null = null;
+    if (tlsState && (tlsState.client || tlsState.server)) {
+      const ch = tlsState.client;
+      const sh = tlsState.server;
+      const selectedVersion = sh ? (sh.supportedVersions[0] ?? sh.legacyVersion) : null;
+      tls = {
+        sni: ch?.serverName ?? null,
+        alpn_offered: ch?.alpn ?? [],
+        alpn_selected: sh?.alpn[0] ?? null,
+        versions_offered: ch ? (ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.legacyVersion]).map(tlsVersionName) : [],
+        version_selected: selectedVersion === null ? null : tlsVersionName(selectedVersion),
+        cipher_selected: sh ? tlsCipherName(sh.cipherSuites[0]) : null,
+        ciphersOffered: ch?.cipherSuites ?? [],
+        cipherSelectedValue: sh?.cipherSuites[0] ?? null,
+      };
+    }
+
+    let history = st.history[slot];
+    if (c & C_PARTIAL) history += 'x';
+    const seconds = (ns: number): number | null => (ns >= 0 ? ns / NS_PER_S : null);
+    const summary: ConnectionSummary = {
+      stream: st.stream[slot],
+      ipVersion,
+      client: { address: formatAddress(ipVersion, st.address, slot * 8), port: st.port[slot * 2] },
+      server: { address: formatAddress(ipVersion, st.address, slot * 8 + 4), port: st.port[slot * 2 + 1] },
+      directionGuessed: (c & C_GUESSED) !== 0,
+      partial: (c & C_PARTIAL) !== 0,
+      start: { sec: st.startSec[slot], ns: st.startNs[slot] },
+      end: { sec: st.endSec[slot], ns: st.endNs[slot] },
+      frames: st.frames[slot],
+      bytes: st.bytes[slot],
+      connState: zeekConnState(st.zeekState[cs] as ZeekEndpoint, st.zeekState[ss] as ZeekEndpoint, st.payloadBytes[cs], st.payloadBytes[ss], history),
+      history,
+      completeness: st.completeness[slot],
+      handshake: {
+        kind: simultaneous ? 'simultaneous-open' : clientSyn ? 'three-way' : null,
+        complete: simultaneous ? established : threeWayComplete,
+        frames: handshakeFrames,
+        synRetransmissions: st.synRetransmissions[slot],
+        synAckRetransmissions: st.synAckRetransmissions[slot],
+        initialRtt: seconds(st.initialRttNs[slot]),
+        synToSynAck: seconds(st.synToSynAckNs[slot]),
+        synAckToAck: seconds(st.synAckToAckNs[slot]),
+        dataOnFinalAck: (c & C_DATA_ON_FINAL_ACK) !== 0,
+        synWithData: (c & C_SYN_WITH_DATA) !== 0,
+        rejected: (c & C_REJECTED) !== 0,
+        synAckAcksIsn: c & C_SYNACK_ISN_CHECKED ? (c & C_SYNACK_ISN_OK) !== 0 : null,
+        finalAckAcksIsn: c & C_FINAL_ACK_SEEN ? (c & C_FINAL_ACK_ISN_OK) !== 0 : null,
+      },
+      teardown: { kind: teardownKind, initiator, frames: teardownFrames, halfCloseBytes: st.halfCloseBytes[slot] },
+      states: { client: this.states(slot, cs), server: this.states(slot, ss) },
+      finalState: { client: TCP_STATE_NAMES[st.state[cs]], server: TCP_STATE_NAMES[st.state[ss]] },
+      counts,
+      tls,
+      ladder,
+    };
+    return summary;
+  }
+}
+
+function reachedEstablished(st: ConnectionStore, sideIndex: number): boolean {
+  for (let i = 0; i < st.transitionCount[sideIndex]; i++) {
+    if (st.transitionState[sideIndex * TRANSITIONS_PER_SIDE + i] === TcpState.ESTABLISHED) return true;
+  }
+  return false;
+}
+
+function keyFrameLabel(info: number): string {
+  const parts: string[] = [];
+  if (info & K_SYN) parts.push('SYN');
+  if (info & K_FIN) parts.push('FIN');
+  if (info & K_RST) parts.push('RST');
+  if (info & K_ACK) parts.push('ACK');
+  let label = parts.join('+');
+  if (info & K_DATA) label += ' +data';
+  return label;
+}
+
+const scratch = new Uint8Array(16);
+
+/** Dotted IPv4 or RFC 5952 IPv6 text of the address stored at `address[at..]`. */
+function formatAddress(ipVersion: number, address: Uint32Array, at: number): string {
+  const words = ipVersion === 6 ? 4 : 1;
+  for (let i = 0; i < words; i++) {
+    const w = address[at + i];
+    scratch[i * 4] = w >>> 24;
+    scratch[i * 4 + 1] = (w >>> 16) & 0xff;
+    scratch[i * 4 + 2] = (w >>> 8) & 0xff;
+    scratch[i * 4 + 3] = w & 0xff;
+  }
+  return ipVersion === 6 ? formatIpv6(scratch, 0) : formatIpv4(scratch, 0);
+}
+
+/** cli.md's endpoint form: "198.18.0.1:40000" or "[2001:db8::1]:443". */
+export function formatEndpoint(ipVersion: number, address: Uint32Array, at: number, port: number): string {
+  const text = formatAddress(ipVersion, address, at);
+  return ipVersion === 6 ? `[${text}]:${port}` : `${text}:${port}`;
+}
