@@ -1,0 +1,59 @@
+/**
+ * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
+ * per frame, in file order (cli.md).
+ */
+import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
+import { CaptureFileError } from '../../../shared/files';
+import { readCaptureFile } from '../../engine/capture-file';
+import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { LineOutput } from '../output';
+import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
+import { parseOptions } from './live-options';
+
+const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER]';
+
+export async function runDecode(argv: readonly string[]): Promise<number> {
+  try {
+    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--help': 'flag' }, { '-Y': '--display-filter', '-h': '--help' });
+    if (options.flags.has('--help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'FILE is required' : `unexpected argument ${options.positional[1]}`);
+    const [file] = options.positional;
+    const filter = compileDisplayFilter(options.values.get('--display-filter'));
+    const json = options.flags.has('--json');
+
+    const output = new LineOutput();
+    const pipeline = new FramePipeline();
+    const result = await readCaptureFile(file, {
+      onFrame(frame) {
+        if (!output.open) return;
+        const decoded = pipeline.process(frame);
+        if (filter && !filter.test((name) => decoded.fields[name])) return;
+        output.line(json ? JSON.stringify(decoded.fields) : decoded.line());
+      },
+    }).catch((error: unknown) => {
+      throw openFailure(file, error);
+    });
+    await output.flush();
+    if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+    return 0;
+  } catch (error) {
+    return reportCommandFailure('decode', error, USAGE);
+  }
+}
+
+export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {
+  if (text === undefined || text.trim() === '') return null;
+  const compiled = compileFilter(text, { isField: isKnownField });
+  if (compiled.ok) return compiled.filter;
+  const { position, message } = compiled.error;
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${text}\n  ${' '.repeat(position)}^`);
+}
+
+export function damageText(damage: CaptureFileError): string {
+  return `damaged from byte ${damage.offset} (frame ${damage.frameNumber} on): ${damage.reason}; frames before it were read`;
+}
+
+export { EXIT_BAD_INPUT };

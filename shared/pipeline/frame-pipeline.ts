@@ -1,0 +1,110 @@
+/**
+ * One frame through the whole core, the way every front end (decode, analyze, live capture,
+ * the engine) needs it: fast summary → checksum verdict → connection tracking → full decode,
+ * giving the cli.md JSON keys and the summary line. Frames must arrive in capture order.
+ */
+import { formatEpoch } from '../files/timestamp';
+import { Tracker } from '../track/tracker';
+import type { FrameAnalysis, TrackerOptions } from '../track/types';
+import { checksumStatus, pseudoHeaderSum } from '../wire/checksum';
+import { decodeFrame, type DecodedFrame } from '../wire/decode';
+import { frameColumns, type SummaryColumns } from '../wire/info';
+import { frameFieldsJson, type JsonFieldValue } from '../wire/json';
+import { createPacketSummary, type PacketSummary } from '../wire/summary';
+import { summarize } from '../wire/summarize';
+import { analysisInfoPrefix } from './analysis-info';
+import { frameAnalysisToKeys } from '../track/json';
+
+/** What the pipeline needs of a frame; a file reader's CaptureFrame satisfies it. */
+export interface PipelineFrame {
+  readonly frameNumber: number;
+  readonly linkType: number;
+  readonly tsSeconds: number;
+  readonly tsNanos: number;
+  readonly originalLength: number;
+  readonly data: Uint8Array;
+}
+
+export interface ProcessedFrame {
+  decoded: DecodedFrame;
+  /** The cli.md `decode --json` object, tracking keys included. */
+  fields: Record<string, JsonFieldValue>;
+  /** Tracking result; a reused record, valid until the next frame. */
+  analysis: FrameAnalysis | null;
+  columns: SummaryColumns;
+  /** Seconds since the first frame. */
+  relativeTime: number;
+  /** The tshark-style summary line. */
+  line(): string;
+}
+
+export class FramePipeline {
+  readonly tracker: Tracker;
+  private readonly summary: PacketSummary = createPacketSummary();
+  private firstSeconds = Number.NaN;
+  private firstNanos = 0;
+
+  constructor(trackerOptions: TrackerOptions = {}) {
+    this.tracker = new Tracker(trackerOptions);
+  }
+
+  /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
+  track(frame: PipelineFrame): FrameAnalysis | null {
+    const bytes = frame.data;
+    if (Number.isNaN(this.firstSeconds)) {
+      this.firstSeconds = frame.tsSeconds;
+      this.firstNanos = frame.tsNanos;
+    }
+    summarize(bytes, frame.linkType, this.summary, frame.originalLength);
+    if (this.summary.protocol !== 6 || this.summary.transportOffset < 0) return null;
+    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, tcpChecksumBad(bytes, this.summary));
+  }
+
+  process(frame: PipelineFrame): ProcessedFrame {
+    const bytes = frame.data;
+    const analysis = this.track(frame);
+    const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    const fields = frameFieldsJson(decoded, {
+      number: frame.frameNumber,
+      timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
+      len: frame.originalLength,
+      capLen: bytes.length,
+    });
+    if (analysis) frameAnalysisToKeys(analysis, fields);
+    const columns = frameColumns(
+      decoded,
+      analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
+    );
+    if (analysis) {
+      const prefix = analysisInfoPrefix(analysis);
+      if (prefix) columns.info = `${prefix} ${columns.info}`;
+    }
+    const relativeTime = frame.tsSeconds - this.firstSeconds + (frame.tsNanos - this.firstNanos) / 1e9;
+    const number = frame.frameNumber;
+    const length = frame.originalLength;
+    return {
+      decoded,
+      fields,
+      analysis,
+      columns,
+      relativeTime,
+      line: () =>
+        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}`,
+    };
+  }
+}
+
+/** Whether the summarized TCP segment's checksum is wrong (offloaded "partial" and unverifiable ones are not). */
+function tcpChecksumBad(bytes: Uint8Array, summary: PacketSummary): boolean {
+  const start = summary.transportOffset;
+  const end = summary.payloadOffset + summary.payloadLength;
+  if (start < 0 || summary.payloadOffset < 0 || summary.malformed !== null) return false;
+  const ip = summary.networkOffset;
+  // With IPv6 extension headers a routing header may change the pseudo-header's destination: leave those to the full decoder.
+  if (summary.ipVersion === 6 && start !== ip + 40) return false;
+  const pseudo =
+    summary.ipVersion === 4
+      ? pseudoHeaderSum(bytes, ip + 12, ip + 16, 4, 6, end - start)
+      : pseudoHeaderSum(bytes, ip + 8, ip + 24, 16, 6, end - start);
+  return checksumStatus(bytes, start, end, bytes.length, start + 16, pseudo) === 'bad';
+}
