@@ -35,6 +35,7 @@ const MAX_PACKET_BLOCK_OPTIONS = 65536;
 const MAX_OTHER_BLOCK_LENGTH = 16 * 1024 * 1024;
 const TWO_POW_32 = 4294967296;
 const INITIAL_CARRY_CAPACITY = 4096;
+const MAX_RETAINED_CARRY = 1024 * 1024;
 
 const pad4 = (length: number): number => (length + 3) & ~3;
 
@@ -48,6 +49,7 @@ class ReusedFrame implements CaptureFrame {
   linkType = 0;
   tsSeconds = 0;
   tsNanos = 0;
+  hasTimestamp = true;
   capturedLength = 0;
   originalLength = 0;
   buffer: Uint8Array = new Uint8Array(0);
@@ -70,6 +72,7 @@ class ReusedFrame implements CaptureFrame {
   reset(buffer: Uint8Array, bufferOffset: number): void {
     this.buffer = buffer;
     this.bufferOffset = bufferOffset;
+    this.hasTimestamp = true;
     this.dataView = undefined;
     this.comment = undefined;
     this.comments = undefined;
@@ -180,6 +183,8 @@ export class CaptureReader {
           this.processRecord(this.carry, this.carryView, 0, needed);
           this.consumed += needed;
           this.carryLength = 0;
+          // A large non-packet block should not pin its buffer for the rest of the file.
+          if (this.carry.length > MAX_RETAINED_CARRY) this.resizeCarry(INITIAL_CARRY_CAPACITY);
           break;
         }
         if (position === end) return;
@@ -205,14 +210,16 @@ export class CaptureReader {
 
   private appendCarry(source: Uint8Array, start: number, length: number): void {
     const required = this.carryLength + length;
-    if (required > this.carry.length) {
-      const grown = new Uint8Array(Math.max(required, this.carry.length * 2));
-      grown.set(this.carry.subarray(0, this.carryLength));
-      this.carry = grown;
-      this.carryView = new DataView(grown.buffer);
-    }
+    if (required > this.carry.length) this.resizeCarry(Math.max(required, this.carry.length * 2));
     this.carry.set(source.subarray(start, start + length), this.carryLength);
     this.carryLength = required;
+  }
+
+  private resizeCarry(capacity: number): void {
+    const resized = new Uint8Array(capacity);
+    resized.set(this.carry.subarray(0, this.carryLength));
+    this.carry = resized;
+    this.carryView = new DataView(resized.buffer);
   }
 
   private fail(kind: CaptureDamageKind, reason: string): never {
@@ -284,10 +291,10 @@ export class CaptureReader {
     }
     switch (type) {
       case PcapngBlockType.SectionHeader:
-        if (totalLength < 28) this.fail('bad-block-length', `section header block length ${totalLength} is below 28`);
+        this.checkOtherBlockLength(totalLength, 28, 'section header block');
         break;
       case PcapngBlockType.InterfaceDescription:
-        if (totalLength < 20) this.fail('bad-block-length', `interface description block length ${totalLength} is below 20`);
+        this.checkOtherBlockLength(totalLength, 20, 'interface description block');
         break;
       case PcapngBlockType.EnhancedPacket:
       case PcapngBlockType.ObsoletePacket: {
@@ -307,14 +314,20 @@ export class CaptureReader {
         break;
       }
       case PcapngBlockType.InterfaceStatistics:
-        if (totalLength < 24) this.fail('bad-block-length', `interface statistics block length ${totalLength} is below 24`);
+        this.checkOtherBlockLength(totalLength, 24, 'interface statistics block');
         break;
       default:
-        if (totalLength > MAX_OTHER_BLOCK_LENGTH) {
-          this.fail('bad-block-length', `block of type 0x${type.toString(16)} claims ${totalLength} bytes, above the ${MAX_OTHER_BLOCK_LENGTH}-byte limit`);
-        }
+        this.checkOtherBlockLength(totalLength, BLOCK_OVERHEAD, 'block');
     }
     return totalLength;
+  }
+
+  /** Blocks other than packets are gathered whole, so their length is bounded too. */
+  private checkOtherBlockLength(totalLength: number, minimumLength: number, label: string): void {
+    if (totalLength < minimumLength) this.fail('bad-block-length', `${label} length ${totalLength} is below ${minimumLength}`);
+    if (totalLength > MAX_OTHER_BLOCK_LENGTH) {
+      this.fail('bad-block-length', `${label} claims ${totalLength} bytes, above the ${MAX_OTHER_BLOCK_LENGTH}-byte limit`);
+    }
   }
 
   /** Bytes of a block needed to validate its length fields before buffering the rest. */
@@ -526,7 +539,8 @@ export class CaptureReader {
           if (valueLength >= 1) info.tsResolution = bytes[valueStart];
           break;
         case PcapngOption.IfFcsLength:
-          if (valueLength >= 1) info.fcsLength = bytes[valueStart];
+          // if_fcslen counts bits; the interface reports bytes, like the pcap header's field.
+          if (valueLength >= 1) info.fcsLength = bytes[valueStart] >> 3;
           break;
         case PcapngOption.IfTsOffset:
           if (valueLength >= 8) info.tsOffset = this.readInt64(view, valueStart);
@@ -583,7 +597,7 @@ export class CaptureReader {
     frame.reset(bytes, start + 12);
     frame.interfaceId = 0;
     frame.linkType = iface.info.linkType;
-    // An SPB has no timestamp.
+    frame.hasTimestamp = false;
     frame.tsSeconds = 0;
     frame.tsNanos = 0;
     frame.capturedLength = this.simplePacketCapturedLength(view, start, this.littleEndian, totalLength, iface.info.snaplen);

@@ -17,6 +17,8 @@ export interface CaptureFrame {
   readonly tsSeconds: number;
   /** 0 … 999,999,999. Kept apart from tsSeconds because a float of epoch nanoseconds loses precision. */
   readonly tsNanos: number;
+  /** False for a pcapng Simple Packet Block, which has no timestamp (tsSeconds/tsNanos are then 0). */
+  readonly hasTimestamp: boolean;
   readonly capturedLength: number;
   readonly originalLength: number;
   /**
@@ -59,7 +61,7 @@ export interface CaptureInterface {
   /** if_filter, when it is a libpcap filter string. */
   filter?: string;
   hardware?: string;
-  /** FCS bytes at the end of each frame, when the file says so (pcap linktype FCS bits, if_fcslen). */
+  /** FCS bytes at the end of each frame, when the file says so (pcap link-type FCS bits, pcapng if_fcslen). */
   fcsLength?: number;
   comment?: string;
   /** Offset of the pcap header / IDB in the stream. */

@@ -168,6 +168,18 @@ describe.skipIf(!haveScapy)('pcapng damage', () => {
     expectDamageAtFrame(last, pcapng.subarray(0, built[last].offset + 30), 'truncated', 'file ends inside a record');
   });
 
+  it('refuses to gather a metadata block that claims gigabytes', () => {
+    // An NRB-like block claiming ~2 GB, followed by plenty of real bytes: bounded, immediate failure.
+    const lying = new Uint8Array(16);
+    new DataView(lying.buffer).setUint32(0, 4, true);
+    new DataView(lying.buffer).setUint32(4, 0x7ffffff0, true);
+    const bytes = new Uint8Array(Buffer.concat([pcapng.subarray(0, built[0].offset), lying, new Uint8Array(1 << 20)]));
+    const outcome = readAll(bytes, () => 4096);
+    expect(outcome.frames).toEqual([]);
+    expect(outcome.damage).toMatchObject({ kind: 'bad-block-length', offset: built[0].offset, frameNumber: 1 });
+    expect(outcome.damage?.reason).toContain('above the');
+  });
+
   it('rejects a section header with a bad byte-order magic', () => {
     const outcome = readAll(mutated(pcapng, (view) => view.setUint32(8, 0x01020304, true)));
     expect(outcome.frames).toEqual([]);

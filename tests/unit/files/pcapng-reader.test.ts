@@ -36,7 +36,8 @@ describe.skipIf(!canRun)('pcapng reader: hand-packed blocks', () => {
       const oracle = tsharkFrames(file);
       expect(outcome.frames).toHaveLength(oracle.length);
       outcome.frames.forEach((frame, i) => {
-        // An SPB carries no timestamp: tshark prints nothing, the reader reports zero.
+        // An SPB carries no timestamp: tshark prints nothing, the reader says so and reports zero.
+        expect(frame.hasTimestamp).toBe(oracle[i].epoch !== '');
         expect(frame.epoch, `frame ${i + 1}`).toBe(oracle[i].epoch === '' ? '0.000000000' : oracle[i].epoch);
         expect([frame.originalLength, frame.capturedLength]).toEqual([oracle[i].len, oracle[i].capLen]);
         expect(frame.comments?.join('|') ?? '').toBe(oracle[i].comment);
@@ -77,6 +78,19 @@ describe.skipIf(!canRun)('pcapng reader: hand-packed blocks', () => {
         expect(readAll(bytes, () => 1 + Math.floor(random() * maxChunk)), `${name} seed ${seed}`).toEqual(whole);
       }
     }
+  });
+
+  it('switches byte order at a second section header', () => {
+    const little = readFileSync(temp.file('features-le.pcapng'));
+    const big = readFileSync(temp.file('features-be.pcapng'));
+    const file = temp.file('mixed-order.pcapng');
+    writeFileSync(file, Buffer.concat([little, big]));
+    const outcome = readAll(readFileSync(file), () => 333);
+    expect(outcome.damage).toBeUndefined();
+    expect(outcome.sections.map((s) => s.littleEndian)).toEqual([true, true, false, false]);
+    const expected = [...(built.get('features-le.pcapng') ?? []), ...(built.get('features-be.pcapng') ?? [])];
+    expect(outcome.frames.map((f) => f.hex)).toEqual(expected.map((e) => e.hex));
+    expect(outcome.frames.map((f) => [f.originalLength, f.capturedLength])).toEqual(tsharkFrames(file).map((t) => [t.len, t.capLen]));
   });
 
   it('reports data offsets from which each frame can be re-read', () => {

@@ -71,6 +71,7 @@ export interface ReadFrame {
   interfaceId: number;
   linkType: number;
   epoch: string;
+  hasTimestamp: boolean;
   capturedLength: number;
   originalLength: number;
   hex: string;
@@ -100,6 +101,7 @@ export function readAll(bytes: Uint8Array, nextChunkSize: () => number = () => b
         interfaceId: frame.interfaceId,
         linkType: frame.linkType,
         epoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
+        hasTimestamp: frame.hasTimestamp,
         capturedLength: frame.capturedLength,
         originalLength: frame.originalLength,
         hex: toHex(frame.data),
