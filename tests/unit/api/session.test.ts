@@ -1,0 +1,281 @@
+/**
+ * The engine's file session through the typed API, against independent oracles:
+ * a capture built by Scapy, tshark's columns, display filters (-Y), PDML field
+ * positions and RFC 9293's state sequences.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROW_MARK, type ApiEvent, type DetailNode, type SessionInfo } from '../../../shared/api';
+import { Backend } from '../../../electron/engine/backend';
+import { haveScapy, haveTshark, python, run, SYSTEM_PYTHON } from '../files/tools';
+
+const ready = haveScapy && haveTshark;
+const SCRIPT = path.resolve(__dirname, '../../fixtures/scripts/workbench_capture.py');
+
+let dir = '';
+let capture = '';
+let backend: Backend;
+
+/** Opens a file and waits until indexing has finished; returns the session and the final progress event. */
+async function openIndexed(target: Backend, file: string): Promise<{ session: SessionInfo; done: Extract<ApiEvent, { type: 'progress' }>; events: ApiEvent[] }> {
+  const events: ApiEvent[] = [];
+  let resolveDone: (event: Extract<ApiEvent, { type: 'progress' }>) => void = () => undefined;
+  const done = new Promise<Extract<ApiEvent, { type: 'progress' }>>((resolve) => (resolveDone = resolve));
+  let sessionId = '';
+  const unsubscribe = target.subscribe((event) => {
+    events.push(event);
+    if (event.type === 'progress' && event.done && (sessionId === '' || event.sessionId === sessionId)) resolveDone(event);
+  });
+  const session = await target.openFile(file);
+  sessionId = session.sessionId;
+  const finished = events.find((e) => e.type === 'progress' && e.done && e.sessionId === sessionId);
+  const last = finished && finished.type === 'progress' ? finished : await done;
+  unsubscribe();
+  return { session, done: last, events };
+}
+
+function tsharkLines(file: string, args: string[]): string[] {
+  return run('tshark', ['-r', file, ...args]).stdout.split('\n').filter((line) => line !== '');
+}
+
+function findField(nodes: readonly DetailNode[], field: string): DetailNode | null {
+  for (const node of nodes) {
+    if (node.field === field) return node;
+    const inner = findField(node.children, field);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+describe.skipIf(!ready)('engine file session (Scapy capture, tshark as the oracle)', () => {
+  let session: SessionInfo;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-session-test-'));
+    capture = path.join(dir, 'workbench.pcap');
+    run(SYSTEM_PYTHON, [SCRIPT, capture]);
+    backend = new Backend({ host: 'browser', version: 'test' });
+    session = (await openIndexed(backend, capture)).session;
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function rows(filter: string, start = 0, count = 1000) {
+    return backend.handlers.getRows({ sessionId: session.sessionId, start, count, filter });
+  }
+
+  it('lists every frame with tshark\'s Source, Destination, Length and relative time', async () => {
+    const expected = tsharkLines(capture, ['-T', 'fields', '-e', 'frame.number', '-e', '_ws.col.Source', '-e', '_ws.col.Destination', '-e', 'frame.len', '-e', 'frame.time_relative']);
+    const result = await rows('');
+    expect(result.complete).toBe(true);
+    expect(result.total).toBe(expected.length);
+    for (const [i, line] of expected.entries()) {
+      const [number, source, destination, length, time] = line.split('\t');
+      const row = result.rows[i];
+      expect({ number: row.number, source: row.source, destination: row.destination, length: row.length }).toEqual({
+        number: Number(number),
+        source,
+        destination,
+        length: Number(length),
+      });
+      expect(row.time).toBeCloseTo(Number(time), 6);
+    }
+  });
+
+  const FILTERS = [
+    'tcp.flags.syn == 1 && ip.addr == 198.18.0.2',
+    'tcp.port == 443',
+    'tcp.analysis.retransmission',
+    'tcp.len > 0',
+    'udp',
+    'not tcp and ip',
+    'ip.addr == 198.18.0.0/31',
+    'ipv6.addr == 2001:db8::2',
+    'tcp.flags.reset == 1 || udp.port == 53',
+    '!(tcp.srcport == 40000) && tcp',
+    'frame.len >= 74',
+    'tcp.window_size_value > 505',
+    'tcp.checksum == 0x1234',
+    'eth.src == 02:00:00:00:00:02',
+    'tcp.options.mss_val == 1400',
+    'tcp.stream == 1',
+    'tcp.flags == 0x012 or icmp',
+  ];
+  for (const expression of FILTERS) {
+    it(`display filter "${expression}" selects the frames tshark -Y selects`, async () => {
+      const expected = tsharkLines(capture, ['-Y', expression, '-T', 'fields', '-e', 'frame.number']).map(Number);
+      const result = await rows(expression);
+      expect(result.complete).toBe(true);
+      expect(result.rows.map((row) => row.number)).toEqual(expected);
+      expect(result.total).toBe(expected.length);
+    });
+  }
+
+  it('answers a range of the filtered rows, not the whole capture', async () => {
+    const all = await rows('tcp');
+    const page = await rows('tcp', 2, 3);
+    expect(page.start).toBe(2);
+    expect(page.rows.map((r) => r.number)).toEqual(all.rows.slice(2, 5).map((r) => r.number));
+    expect(page.total).toBe(all.total);
+  });
+
+  it('refuses a bad display filter with its position', async () => {
+    await expect(rows('tcp.port = 80')).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/character 10/) });
+  });
+
+  it('gives the frame\'s exact bytes and field positions that match tshark\'s PDML', async () => {
+    const detail = await backend.handlers.getFrame({ sessionId: session.sessionId, index: 1 });
+    const scapyHex = python(`from scapy.all import rdpcap; print(bytes(rdpcap(${JSON.stringify(capture)})[1]).hex())`).trim();
+    expect(detail.bytesHex).toBe(scapyHex);
+    const pdml = run('tshark', ['-r', capture, '-Y', 'frame.number == 2', '-T', 'pdml']).stdout;
+    const fields = ['ip.src', 'ip.ttl', 'ip.checksum', 'tcp.srcport', 'tcp.seq_raw', 'tcp.flags', 'tcp.window_size_value', 'tcp.checksum', 'tcp.options.mss_val', 'tcp.options.wscale.shift', 'eth.src'];
+    for (const name of fields) {
+      const match = new RegExp(`<field name="${name.replace(/\./g, '\\.')}"[^>]*size="(\\d+)" pos="(\\d+)"`).exec(pdml);
+      expect(match, `${name} in PDML`).not.toBeNull();
+      const node = findField(detail.tree, name);
+      expect(node, `${name} in our tree`).not.toBeNull();
+      expect({ name, offset: node?.offset, length: node?.length }).toEqual({ name, offset: Number(match?.[2]), length: Number(match?.[1]) });
+    }
+  });
+
+  it('marks the retransmission, the handshake, the teardown, the RST and the bad checksum for colouring', async () => {
+    const result = await rows('');
+    const marks = (number: number) => result.rows[number - 1].marks;
+    expect(marks(5) & ROW_MARK.RETRANSMISSION).not.toBe(0);
+    expect(result.rows[4].info).toMatch(/^\[TCP Retransmission\]/);
+    for (const n of [1, 2, 3]) expect(marks(n) & ROW_MARK.HANDSHAKE, `frame ${n}`).not.toBe(0);
+    for (const n of [9, 10, 11, 12]) expect(marks(n) & ROW_MARK.TEARDOWN, `frame ${n}`).not.toBe(0);
+    expect(marks(14) & ROW_MARK.RST).not.toBe(0);
+    expect(marks(17) & ROW_MARK.BAD_CHECKSUM).not.toBe(0);
+    expect(marks(15) & (ROW_MARK.BAD_CHECKSUM | ROW_MARK.RETRANSMISSION | ROW_MARK.RST)).toBe(0);
+    const bad = await backend.handlers.getFrame({ sessionId: session.sessionId, index: 16 });
+    expect(bad.expert.some((note) => note.severity === 'error' && /checksum/i.test(note.message))).toBe(true);
+  });
+
+  it('draws the ladder of a full handshake and four-way teardown with RFC 9293 states on both lanes', async () => {
+    const ladder = await backend.handlers.getLadder({ sessionId: session.sessionId, stream: 0, limit: 1000 });
+    expect(ladder.client).toBe('198.18.0.1:40000');
+    expect(ladder.server).toBe('198.18.0.2:443');
+    expect(ladder.arrows.map((a) => a.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const changes = (side: 'clientState' | 'serverState', initial: string) => {
+      const seen = [initial];
+      for (const arrow of ladder.arrows) if (arrow[side] !== seen[seen.length - 1]) seen.push(arrow[side]);
+      return seen;
+    };
+    // RFC 9293 §3.3.2: the active closer passes FIN_WAIT_1, FIN_WAIT_2 and TIME_WAIT; the passive one CLOSE_WAIT and LAST_ACK.
+    expect(changes('clientState', ladder.initialClientState)).toEqual(['CLOSED', 'SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
+    expect(changes('serverState', ladder.initialServerState)).toEqual(['LISTEN', 'SYN_RECEIVED', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
+    expect(ladder.arrows.slice(0, 3).map((a) => [a.from, a.flags, a.seq, a.ack])).toEqual([
+      ['client', 'SYN', 0, 0],
+      ['server', 'SYN, ACK', 0, 1],
+      ['client', 'ACK', 1, 1],
+    ]);
+    expect(ladder.arrows.map((a) => a.phase)).toEqual(['handshake', 'handshake', 'handshake', 'data', 'data', 'data', 'data', 'data', 'teardown', 'teardown', 'teardown', 'teardown']);
+    expect(ladder.arrows[4].analysis).toContain('retransmission');
+  });
+
+  it('lists connections with Zeek\'s conn_state (SF for the closed one, REJ for the refused one)', async () => {
+    const { connections } = await backend.handlers.getConnections({ sessionId: session.sessionId });
+    const byServer = new Map(connections.map((c) => [c.server, c]));
+    expect(byServer.get('198.18.0.2:443')?.connState).toBe('SF');
+    expect(byServer.get('198.18.0.2:80')?.connState).toBe('REJ');
+    expect(byServer.get('198.18.0.2:443')?.handshakeKind).toBe('three-way');
+    expect(byServer.get('198.18.0.2:443')?.teardownKind).toBe('four-way');
+    expect(byServer.get('[2001:db8::2]:22')?.clientState).toBe('SYN_SENT');
+  });
+
+  it('saves the capture as pcapng that tshark reads back frame for frame', async () => {
+    const target = path.join(dir, 'saved.pcapng');
+    const result = await backend.handlers.saveAs({ sessionId: session.sessionId, path: target, format: 'pcapng' });
+    expect(result.frames).toBe(18);
+    expect(tsharkLines(target, ['-T', 'fields', '-e', 'frame.len'])).toEqual(tsharkLines(capture, ['-T', 'fields', '-e', 'frame.len']));
+  });
+});
+
+describe.skipIf(!ready)('engine file session: hostile and unusual files', () => {
+  let local: Backend;
+  let dir = '';
+  let capture = '';
+  beforeAll(() => {
+    local = new Backend({ host: 'browser', version: 'test' });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-session-hostile-'));
+    capture = path.join(dir, 'workbench.pcap');
+    run(SYSTEM_PYTHON, [SCRIPT, capture]);
+  });
+  afterAll(async () => {
+    await local?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a file that is not a capture is refused with a reason, and no session stays open', async () => {
+    const junk = path.join(dir, 'junk.pcap');
+    writeFileSync(junk, Buffer.from('this is not a capture file, just text that goes on for a while'));
+    await expect(local.openFile(junk)).rejects.toMatchObject({ code: 'invalid' });
+    expect((await local.handlers.hello(null)).sessions).toEqual([]);
+    await expect(local.openFile(path.join(dir, 'missing.pcap'))).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('a truncated file keeps every complete frame and says where the damage starts', async () => {
+    const whole = readFileSync(capture);
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 10));
+    const { session, done } = await openIndexed(local, cut);
+    expect(done.frames).toBe(17);
+    expect(done.error).toMatch(/truncated|damaged/);
+    const result = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 100, filter: '' });
+    expect(result.rows.map((r) => r.number)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+  });
+
+  it('opens a gzip-compressed capture and reads frames back by offset', async () => {
+    const gz = path.join(dir, 'workbench.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(capture)));
+    const { session, done } = await openIndexed(local, gz);
+    expect(done.frames).toBe(18);
+    expect(done.error).toBeNull();
+    const frame = await local.handlers.getFrame({ sessionId: session.sessionId, index: 3 });
+    const scapyHex = python(`from scapy.all import rdpcap; print(bytes(rdpcap(${JSON.stringify(capture)})[3]).hex())`).trim();
+    expect(frame.bytesHex).toBe(scapyHex);
+  });
+
+  it('reports progress while indexing a large file, and cancel keeps what was indexed', async () => {
+    // 18 Scapy frames repeated 15,000 times: 270,000 frames behind one pcap header.
+    const whole = readFileSync(capture);
+    const big = path.join(dir, 'big.pcap');
+    const body = whole.subarray(24);
+    writeFileSync(big, Buffer.concat([whole.subarray(0, 24), ...Array.from({ length: 15_000 }, () => body)]));
+    const events: ApiEvent[] = [];
+    local.subscribe((event) => events.push(event));
+    const session = await local.openFile(big);
+    expect(session.frames).toBeGreaterThan(0);
+    expect(session.complete).toBe(false);
+    // The first rows can be read while indexing continues.
+    const first = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 5, filter: '' });
+    expect(first.rows.map((r) => r.number)).toEqual([1, 2, 3, 4, 5]);
+    await local.handlers.cancelOpen({ sessionId: session.sessionId });
+    const done = await new Promise<Extract<ApiEvent, { type: 'progress' }>>((resolve) => {
+      const check = () => {
+        const event = events.find((e) => e.type === 'progress' && e.done && e.sessionId === session.sessionId);
+        if (event && event.type === 'progress') resolve(event);
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    expect(done.error).toMatch(/cancelled/);
+    expect(done.frames).toBeLessThan(270_000);
+    const after = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 1, filter: '' });
+    expect(after.frames).toBe(done.frames);
+  });
+
+  it('frame requests outside the capture are refused, not crashed', async () => {
+    const copy = path.join(dir, 'copy.pcap');
+    copyFileSync(capture, copy);
+    const { session } = await openIndexed(local, copy);
+    await expect(local.handlers.getFrame({ sessionId: session.sessionId, index: 18 })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(local.handlers.getLadder({ sessionId: session.sessionId, stream: 99, limit: 10 })).rejects.toMatchObject({ code: 'not-found' });
+  });
+});
