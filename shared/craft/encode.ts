@@ -119,7 +119,8 @@ function writeFieldValue(frame: Uint8Array, base: number, def: FieldDef, value: 
     frame.set(value, base + (def.bitOffset >>> 3));
     return;
   }
-  const wire = typeof value === 'boolean' ? (value ? 1 : 0) : value / (def.scale ?? 1);
+  // A boolean over several bits (tcp.flags.res) sets or clears all of them.
+  const wire = typeof value === 'boolean' ? (value ? 2 ** def.bitWidth - 1 : 0) : value / (def.scale ?? 1);
   writeBits(frame, base, def.bitOffset, def.bitWidth, wire);
 }
 

@@ -27,7 +27,8 @@ export function specFromDecoded(decoded: DecodedFrame): FrameSpec {
 function layerSpec(layer: DecodedLayer): LayerSpec {
   if (layer.kind === 'data') return { layer: 'data', fields: {}, data: layer.data ?? new Uint8Array(0) };
   const fields: Record<string, FieldInput | undefined> = {};
-  const wanted = new Set(headerFields(layer.kind, layer.variant).map((def) => def.name));
+  // Bits inside a wider field (flags, DSCP/ECN) are carried by the wider field.
+  const wanted = new Set(headerFields(layer.kind, layer.variant).filter((def) => !def.parent).map((def) => def.name));
   if (layer.kind === 'null') wanted.add('null.family').add('null.big_endian');
   for (const decoded of layer.fields) {
     if (wanted.has(decoded.name) && !(decoded.name in fields)) fields[decoded.name] = decoded.value;

@@ -311,6 +311,7 @@ function decodeEtherTypePayload(decoding: Decoding, etherType: number, offset: n
     case ETHERTYPE_QINQ:
     case ETHERTYPE_QINQ_LEGACY: {
       const layer = openLayer(decoding, 'vlan', offset, 4, false);
+      if (etherType === ETHERTYPE_QINQ) layer.protocol = 'ieee8021ad';
       readHeader(decoding, layer, bytes.length);
       if (bytes.length - offset < 4) {
         flag(decoding, layer, MALFORMED.vlanTruncated);
@@ -628,7 +629,11 @@ function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number
     if (kind === TCP_OPTION_EOL || kind === TCP_OPTION_NOP) {
       options.push({ kind, offset: position, length: 1, spec: { kind: kind === TCP_OPTION_EOL ? 'eol' : 'nop' } });
       position += 1;
-      if (kind === TCP_OPTION_EOL) break;
+      if (kind === TCP_OPTION_EOL) {
+        // The rest is padding; Wireshark lists each zero byte of it as one more EOL kind.
+        for (let pad = position; pad < end && bytes[pad] === TCP_OPTION_EOL; pad++) addOptionField(decoding, layer, 'tcp.option_kind', pad, end);
+        break;
+      }
       continue;
     }
     const length = position + 1 < end ? bytes[position + 1] : 0;

@@ -131,6 +131,16 @@ const VLAN_FIELDS: readonly FieldDef[] = [
   header('vlan', 'vlan.etype', 'Type', 16, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
 ];
 
+/**
+ * Wireshark shows an 802.1ad service tag (TPID 0x88a8) as its own protocol: the same bits as a
+ * VLAN tag, under these names. The decoder marks such a tag with protocol `ieee8021ad`.
+ */
+export const SERVICE_TAG_NAMES: Readonly<Record<string, string>> = {
+  'vlan.priority': 'ieee8021ad.priority',
+  'vlan.dei': 'ieee8021ad.dei',
+  'vlan.id': 'ieee8021ad.id',
+};
+
 const SLL_FIELDS: readonly FieldDef[] = [
   header('sll', 'sll.pkttype', 'Packet type', 0, 16, 'uint', { defaultValue: 0 }),
   header('sll', 'sll.hatype', 'Link-layer address type', 16, 16, 'uint', { defaultValue: 1 }),
@@ -224,7 +234,8 @@ const TCP_FIELDS: readonly FieldDef[] = [
   header('tcp', 'tcp.ack_raw', 'Acknowledgment number (raw)', 64, 32, 'uint', { defaultValue: 0 }),
   header('tcp', 'tcp.hdr_len', 'Header length (data offset)', 96, 4, 'uint', { scale: 4, auto: 'data-offset' }),
   header('tcp', 'tcp.flags', 'Flags', TCP_FLAG_BIT, 12, 'uint', { ...HEX, defaultValue: 0x002 }),
-  header('tcp', 'tcp.flags.res', 'Reserved', TCP_FLAG_BIT, 3, 'uint', { parent: 'tcp.flags' }),
+  /** True when any of the three reserved bits is set (as Wireshark shows it); setting it sets all three. */
+  header('tcp', 'tcp.flags.res', 'Reserved', TCP_FLAG_BIT, 3, 'bool', { parent: 'tcp.flags' }),
   flag('tcp.flags.ae', 'Accurate ECN (AE)', 3),
   flag('tcp.flags.cwr', 'Congestion window reduced (CWR)', 4),
   flag('tcp.flags.ece', 'ECN-Echo (ECE)', 5),

@@ -7,7 +7,7 @@
 import type { LayerKind } from '../craft/spec';
 import { toHex } from './bytes';
 import type { DecodedFrame, FieldValue } from './decode';
-import { LAYER_DEFS, type FieldDef } from './fields';
+import { LAYER_DEFS, SERVICE_TAG_NAMES, type FieldDef } from './fields';
 
 export type JsonScalar = number | boolean | string;
 export type JsonFieldValue = JsonScalar | JsonScalar[];
@@ -44,7 +44,11 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
     for (const field of layer.fields) {
       const def = defs?.get(field.name);
       if (!def || def.json === 'omit') continue;
-      const key = def.jsonName ?? def.name;
+      let key = def.jsonName ?? def.name;
+      if (layer.protocol === 'ieee8021ad') {
+        if (!SERVICE_TAG_NAMES[key]) continue; // its type field has no Wireshark name
+        key = SERVICE_TAG_NAMES[key];
+      }
       const value = jsonScalar(field.value);
       if (def.json === 'array') {
         const list = out[key];

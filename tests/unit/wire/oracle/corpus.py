@@ -90,6 +90,18 @@ def tcp_option_expect(options, expect):
     expect["tcp.options.kinds"] = kinds
 
 
+def wireshark_option_kinds(options):
+    """Option kinds in the order Wireshark lists them: every byte after an EOL counts as one more EOL."""
+    kinds, i = [], 0
+    while i < len(options):
+        kinds.append(options[i])
+        if options[i] in (0, 1):
+            i += 1
+        else:
+            i += max(options[i + 1], 2) if i + 1 < len(options) else 1
+    return kinds
+
+
 EXT_TYPES = {IPv6ExtHdrHopByHop: 0, IPv6ExtHdrRouting: 43, IPv6ExtHdrFragment: 44, IPv6ExtHdrDestOpt: 60}
 EXT_PREFIX = {0: "ipv6.hopopts", 43: "ipv6.routing", 44: "ipv6.fraghdr", 60: "ipv6.dstopts"}
 
@@ -108,8 +120,11 @@ def walk(pkt, link_layers, expect, quoted):
         elif isinstance(layer, (Dot1Q, Dot1AD)):
             fields = {"vlan.priority": layer.prio, "vlan.dei": bool(layer.id), "vlan.id": layer.vlan}
             layers.append({"layer": "vlan", "fields": fields})
-            expect.setdefault("vlan.id", layer.vlan)
-            expect.setdefault("vlan.etype", layer.type)
+            if isinstance(layer, Dot1AD):  # a service tag: Wireshark names it ieee8021ad
+                expect.update({"ieee8021ad.id": layer.vlan, "ieee8021ad.priority": layer.prio})
+            else:
+                expect.setdefault("vlan.id", layer.vlan)
+                expect.setdefault("vlan.etype", layer.type)
         elif isinstance(layer, CookedLinuxV2):
             layers.append({"layer": "sll2", "fields": {"sll.pkttype": layer.pkttype, "sll.hatype": layer.lladdrtype, "sll.halen": layer.lladdrlen,
                                                       "sll.reserved": layer.reserved, "sll.ifindex": layer.ifindex,
@@ -189,6 +204,7 @@ def walk(pkt, link_layers, expect, quoted):
             spec = {"layer": "tcp", "fields": fields, "tcpOptions": [tcp_option_spec(n, v) for n, v in layer.options]}
             if layer.options:
                 tcp_option_expect(layer.options, expect)
+                expect["tcp.options.kinds"] = wireshark_option_kinds(raw(layer)[20: layer.dataofs * 4])
             layers.append(spec)
             expect["tcp.len"] = len(raw(layer.payload)) - (len(raw(layer.payload[Padding])) if Padding in layer.payload else 0)
         elif isinstance(layer, UDP) and not isinstance(layer, UDPerror):
