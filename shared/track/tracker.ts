@@ -707,7 +707,7 @@ export class Tracker {
     const zlen = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
     const end = (seq + zlen) >>> 0;
     if (!(st.sideFlags[e] & S_ZEEK_LAST)) {
-      st.zeekLastSeq[e] = syn ? seq : (seq - 1) >>> 0;
+      st.zeekLastSeq[e] = seq; // Zeek starts last_seq at the first segment's sequence, so it is not a retransmission
       st.sideFlags[e] |= S_ZEEK_LAST;
     }
     const delta = seqDiff(end, st.zeekLastSeq[e]);
@@ -838,7 +838,7 @@ export class Tracker {
         this.addKeyFrame(slot, frame, side, K_SYN | K_ACK | data);
       } else if (seq === st.isn[fwd] && side === SERVER) st.synAckRetransmissions[slot]++;
       if (side === SERVER) st.lastSynAckNs[slot] = t;
-    } else if (ack && !syn && side === CLIENT && st.sideFlags[rev] & S_SYNACK && !(st.connFlags[slot] & C_FINAL_ACK_SEEN) && !rst) {
+    } else if (ack && !syn && side === CLIENT && st.sideFlags[rev] & S_SYNACK && !(st.connFlags[slot] & (C_FINAL_ACK_SEEN | C_SIMULTANEOUS)) && !rst) {
       // The third segment of the handshake.
       st.connFlags[slot] |= C_FINAL_ACK_SEEN;
       st.finalAckFrame[slot] = frame;
@@ -909,6 +909,15 @@ export class Tracker {
     st.transitionNs[i] = t;
     if (state === TcpState.TIME_WAIT) st.timeWaitNs[sideIndex] = t;
     if (frame > 0) this.noteChange(sideIndex & 1, state, frame);
+  }
+
+  /** Drops an endpoint's latest transition (a state the wire later proved wrong). */
+  private unrecord(sideIndex: number): void {
+    const st = this.store;
+    const n = st.transitionCount[sideIndex];
+    if (n === 0) return;
+    st.transitionCount[sideIndex] = n - 1;
+    st.state[sideIndex] = n >= 2 ? st.transitionState[sideIndex * TRANSITIONS_PER_SIDE + n - 2] : TcpState.CLOSED;
   }
 
   private noteChange(side: number, state: TcpState, frame: number): void {
@@ -985,7 +994,13 @@ export class Tracker {
           this.fire(slot, snd, E.RECEIVE_SYN, frame, t);
         }
       }
-      if (fin && st.state[snd] !== TcpState.FIN_WAIT_1 && st.state[snd] !== TcpState.LAST_ACK) this.fire(slot, snd, E.SEND_FIN, frame, t);
+      if (fin && st.state[snd] === TcpState.CLOSE_WAIT && !(ack && seqGe(ackNo, st.finEnd[rcv]))) {
+        // This FIN does not ACK the peer's: it was sent before the peer's FIN arrived, so the
+        // FINs crossed (simultaneous close). Take back CLOSE_WAIT and replay in wire order.
+        this.unrecord(snd);
+        this.fire(slot, snd, E.SEND_FIN, frame, t);
+        this.fire(slot, snd, E.RECEIVE_FIN, frame, t);
+      } else if (fin && st.state[snd] !== TcpState.FIN_WAIT_1 && st.state[snd] !== TcpState.LAST_ACK) this.fire(slot, snd, E.SEND_FIN, frame, t);
     }
     if (checksumBad) return;
 
