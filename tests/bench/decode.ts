@@ -1,0 +1,131 @@
+/**
+ * bench:decode and bench:analyze. Generates (once, cached under tests/bench/data) a
+ * 1,000,000-frame mixed IPv4/IPv6 TCP capture, then streams it through the core and prints
+ * frames/s and peak RSS next to tshark on the same file, measured in the same run.
+ *
+ *   decode:  link/IP/TCP headers of every frame into the engine's typed-array index
+ *            (target ≥ 2,000,000 frames/s, ≥ 20× tshark, peak RSS < 250 MB);
+ *   analyze: the same plus connection tracking and TCP analysis of every frame
+ *            (target ≥ 1,000,000 frames/s, ≥ 40× tshark, peak RSS < 400 MB).
+ *
+ * usage: decode.ts decode|analyze [FRAMES=1000000]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { FrameIndex } from '../../electron/engine/frame-index';
+import { readCaptureFile } from '../../electron/engine/capture-file';
+import type { CaptureFrame } from '../../shared/files';
+import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
+import { createPacketSummary } from '../../shared/wire/summary';
+import { summarize } from '../../shared/wire/summarize';
+
+const mode = process.argv[2] === 'analyze' ? 'analyze' : 'decode';
+const frames = Number(process.argv[3] ?? 1_000_000);
+const root = path.resolve(__dirname, '../..');
+const dataDir = path.join(root, 'tests', 'bench', 'data');
+const file = path.join(dataDir, `bench-${frames}.pcapng`);
+
+let peakRss = 0;
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+
+function ensureCapture(): void {
+  if (existsSync(file)) return;
+  mkdirSync(dataDir, { recursive: true });
+  const generator = spawnSync(process.execPath, [path.join(root, 'build/scripts/run-ts.mjs'), path.join(root, 'tests/bench/generate-capture.ts'), file, String(frames)], {
+    stdio: 'inherit',
+  });
+  if (generator.status !== 0) throw new Error('capture generator failed');
+}
+
+/** Headers of every frame into the index columns, as the engine's indexer does. */
+async function decodeIntoIndex(): Promise<{ frames: number; extra: string }> {
+  const index = new FrameIndex(1 << 16);
+  const summary = createPacketSummary();
+  const onFrame = (frame: CaptureFrame) => {
+    summarize(frame.data, frame.linkType, summary, frame.originalLength);
+    const i = index.append();
+    index.dataOffset[i] = frame.dataOffset;
+    index.tsSeconds[i] = frame.tsSeconds;
+    index.tsNanos[i] = frame.tsNanos;
+    index.capturedLength[i] = frame.capturedLength;
+    index.originalLength[i] = frame.originalLength;
+    index.linkType[i] = frame.linkType;
+    index.protocol[i] = summary.protocol < 0 ? 255 : summary.protocol;
+    index.tcpFlags[i] = summary.tcpFlags;
+    index.srcPort[i] = summary.srcPort;
+    index.dstPort[i] = summary.dstPort;
+    index.relSeq[i] = summary.seq;
+    index.relAck[i] = summary.ack;
+    index.payloadLength[i] = summary.payloadLength;
+    index.window[i] = summary.window;
+  };
+  const result = await readCaptureFile(file, { onFrame });
+  if (result.damage) throw result.damage;
+  return { frames: index.count, extra: '' };
+}
+
+/** Decode and track every frame. */
+async function decodeAndTrack(): Promise<{ frames: number; extra: string }> {
+  const pipeline = new FramePipeline();
+  let tracked = 0;
+  const result = await readCaptureFile(file, {
+    onFrame: (frame) => {
+      if (pipeline.track(frame)) tracked++;
+    },
+  });
+  if (result.damage) throw result.damage;
+  pipeline.tracker.finish();
+  const stats = pipeline.tracker.stats();
+  return { frames: result.frames, extra: `, ${tracked} TCP frames tracked, ${stats.connections} connections` };
+}
+
+function tshark(): { seconds: number; frames: number } | null {
+  const fields = mode === 'decode'
+    ? ['-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tcp.seq_raw', '-e', 'tcp.ack_raw', '-e', 'tcp.flags', '-e', 'tcp.len']
+    : ['-e', 'tcp.stream', '-e', 'tcp.analysis.flags'];
+  const started = process.hrtime.bigint();
+  // Output goes to a pipe we count lines of, so tshark pays for formatting as it would for a user.
+  const run = spawnSync('tshark', ['-n', '-r', file, '-T', 'fields', ...fields], { maxBuffer: 1 << 30, encoding: 'buffer' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (run.error || run.status !== 0) return null;
+  let lines = 0;
+  for (const byte of run.stdout) if (byte === 10) lines++;
+  return { seconds, frames: lines };
+}
+
+async function main(): Promise<void> {
+  ensureCapture();
+  const megabytes = statSync(file).size / 1e6;
+  console.log(`bench:${mode} on ${file} (${megabytes.toFixed(0)} MB)`);
+  global.gc?.();
+  const timer = setInterval(sampleRss, 25);
+  const started = process.hrtime.bigint();
+  const result = mode === 'decode' ? await decodeIntoIndex() : await decodeAndTrack();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(timer);
+  sampleRss();
+  const ours = result.frames / seconds;
+  console.log(
+    `handshake: ${result.frames} frames in ${seconds.toFixed(2)} s = ${Math.round(ours).toLocaleString('en')} frames/s, ` +
+      `peak RSS ${(peakRss / 1e6).toFixed(0)} MB${result.extra}`,
+  );
+  const reference = tshark();
+  if (!reference) {
+    console.log('tshark:    not available (install tshark to compare)');
+    return;
+  }
+  const theirs = reference.frames / reference.seconds;
+  console.log(`tshark:    ${reference.frames} frames in ${reference.seconds.toFixed(2)} s = ${Math.round(theirs).toLocaleString('en')} frames/s`);
+  const target = mode === 'decode' ? { rate: 2_000_000, ratio: 20, rss: 250 } : { rate: 1_000_000, ratio: 40, rss: 400 };
+  console.log(
+    `ratio:     ${(ours / theirs).toFixed(1)}× tshark (targets: ≥ ${target.rate.toLocaleString('en')} frames/s, ≥ ${target.ratio}×, peak RSS < ${target.rss} MB)`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
