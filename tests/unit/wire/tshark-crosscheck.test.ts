@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../../shared/wire/decode';
-import { frameFieldsJson, type JsonFieldValue } from '../../../shared/wire/json';
+import { frameFieldsJson, type JsonFieldValue, type JsonScalar } from '../../../shared/wire/json';
 import { loadCorpus, runTshark, scapyAvailable, tempDir, tsharkAvailable, type CorpusEntry } from './oracle/oracle';
 
 const ready = scapyAvailable && tsharkAvailable;
@@ -52,7 +52,7 @@ function tsharkColumns(file: string, fields: string[], occurrence: 'f' | 'a'): s
 
 /** Brings tshark's text to our JSON's form so the two can be compared as values. */
 function normalise(mine: JsonFieldValue, text: string, key: string): JsonFieldValue {
-  const one = (item: string, like: JsonFieldValue): JsonFieldValue => {
+  const one = (item: string, like: JsonScalar): JsonScalar => {
     if (typeof like === 'number') return /^0x/i.test(item) ? parseInt(item, 16) : Number(item);
     if (typeof like === 'boolean') return item === '1' || item === 'True';
     if (key.endsWith('.status')) return STATUS_BY_NUMBER[item] ?? item;
