@@ -8,6 +8,7 @@ import type { CaptureFormat } from '../../shared/files/types';
 import { convertCaptureFile, createCaptureFileWriter, type CaptureFileWriter } from './capture-file';
 import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
+import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 
 export interface CaptureSessionOptions extends HelperLaunchOptions {
   device: string;
@@ -19,6 +20,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   spoolPath: string;
   /** Stop after this many frames; frames past it in the last batch are not kept. */
   maxFrames?: number;
+  /** Track connections with the shared core (default true). */
+  track?: boolean;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -32,7 +35,7 @@ export interface LiveFrame {
   linkType: number;
 }
 
-export interface CaptureStatistics {
+export interface CaptureStatistics extends TrackingStatistics {
   frames: number;
   bytes: number;
   /** Over the last completed second of wall time; 0 at first. */
@@ -91,6 +94,8 @@ export class CaptureSession {
   private readonly warningListeners: Array<(message: string) => void> = [];
   private opened: OpenResult | null = null;
   private readonly maxFrames: number;
+  private readonly tracking: LiveTracking | null;
+  private readonly connectionListeners: Array<(event: ConnectionEvent) => void> = [];
   helloInfo: HelloResult | null = null;
 
   private constructor(options: CaptureSessionOptions, helper: HelperClient) {
@@ -99,6 +104,7 @@ export class CaptureSession {
     this.filter = options.filter ?? '';
     this.helper = helper;
     this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
+    this.tracking = options.track === false ? null : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)));
     this.spool = createCaptureFileWriter(options.spoolPath, 'pcapng', { section: { userApplication: 'Handshake Workbench (live capture)' } });
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
@@ -160,9 +166,21 @@ export class CaptureSession {
     this.warningListeners.push(listener);
   }
 
+  /** Connection opened / endpoint state changed / connection closed, as the tracker sees them. */
+  onConnection(listener: (event: ConnectionEvent) => void): void {
+    this.connectionListeners.push(listener);
+  }
+
+  /** Connections still open or closing, with each side's next sequence number. */
+  liveConnections(): LiveConnection[] {
+    return this.tracking?.connections() ?? [];
+  }
+
   statistics(): CaptureStatistics {
     this.updateRate();
+    const tracking = this.tracking?.statistics() ?? { connectionsByState: { client: {}, server: {} }, connectionsSeen: 0, sequenceGaps: 0, sequenceGapsByConnection: {} };
     return {
+      ...tracking,
       frames: this.frameCount,
       bytes: this.byteCount,
       framesPerSecond: this.lastRate,
@@ -238,10 +256,11 @@ export class CaptureSession {
     this.rateWindowFrames += this.frameCount - firstNumber + 1;
     this.updateRate();
     if (this.frameCount >= this.maxFrames) void this.helper.stop();
-    if (this.frameListeners.length === 0) return;
+    if (this.frameListeners.length === 0 && !this.tracking) return;
     let number = firstNumber;
     forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
       if (number > this.frameCount) return;
+      this.tracking?.frame(number, tsSec, tsNsec, bytes, linkType, originalLength);
       const frame: LiveFrame = { number: number++, tsSec, tsNsec, originalLength, bytes, linkType };
       for (const listener of this.frameListeners) listener(frame);
     });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaptureSession, type LiveFrame } from '../../engine/capture-session';
-import { createLivePrinter } from './live-printer';
+import { connectionEventLine, createLivePrinter } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
@@ -59,6 +59,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const mode = options.flags.has('--json') ? 'json' : options.flags.has('--events') ? 'events' : 'text';
     const printer = createLivePrinter(mode);
     session.onFrame((frame: LiveFrame) => printer.frame(frame));
+    if (mode === 'events') session.onConnection((event) => process.stdout.write(`${connectionEventLine(event)}\n`));
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
     process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
     process.on('SIGINT', onSignal);
@@ -68,7 +69,10 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     if (timer) clearTimeout(timer);
     printer.finish();
     const statistics = session.statistics();
-    process.stderr.write(`handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes${written ? `, written to ${written}` : ''}\n`);
+    process.stderr.write(
+      `handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
+        `${statistics.sequenceGaps} sequence gaps (previous segment not captured)${written ? `, written to ${written}` : ''}\n`,
+    );
     if (end.reason) {
       process.stderr.write(`handshake capture: ${end.reason}; the ${end.frames} frames received were kept${written ? ` in ${written}` : ''}\n`);
       return EXIT_OTHER;

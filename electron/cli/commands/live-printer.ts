@@ -8,6 +8,7 @@ import { decodeFrame } from '../../../shared/wire/decode';
 import { frameColumns } from '../../../shared/wire/info';
 import { frameFieldsJson, type JsonFieldValue } from '../../../shared/wire/json';
 import type { LiveFrame } from '../../engine/capture-session';
+import type { ConnectionEvent } from '../../engine/live-tracking';
 
 export type LivePrintMode = 'text' | 'json' | 'events';
 
@@ -49,4 +50,16 @@ export function createLivePrinter(mode: LivePrintMode, write: (text: string) => 
     },
     finish() {},
   };
+}
+
+/** One line per connection event for `capture --events`. */
+export function connectionEventLine(event: ConnectionEvent): string {
+  switch (event.type) {
+    case 'opened':
+      return `opened  stream ${event.stream}  ${event.client} → ${event.server}  (frame ${event.frame})`;
+    case 'state':
+      return `state   stream ${event.stream}  ${event.side.padEnd(6)} ${event.state}  (frame ${event.frame})`;
+    case 'closed':
+      return `closed  stream ${event.stream}  ${event.client} → ${event.server}  ${event.connState} ${event.history}  (frame ${event.frame})`;
+  }
 }

@@ -3,7 +3,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureError, CaptureSession, type LiveFrame } from '../../../electron/engine/capture-session';
-import { canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, sleep, tcpServerScript, tsharkFields, buildHelper, type VethLab } from './support';
+import type { ConnectionEvent } from '../../../electron/engine/live-tracking';
+import {
+  buildHelper,
+  buildLiveCli,
+  canUseNamespaces,
+  createVethLab,
+  hasTshark,
+  nodeInNamespace,
+  runLiveCli,
+  sleep,
+  tcpServerScript,
+  tsharkFields,
+  type VethLab,
+} from './support';
 
 const PORT = 8443;
 
@@ -36,7 +49,9 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
     const server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, PORT));
     const session = await start('connection', `tcp port ${PORT}`);
     const live: LiveFrame[] = [];
+    const events: ConnectionEvent[] = [];
     session.onFrame((frame) => live.push({ ...frame, bytes: frame.bytes.slice() }));
+    session.onConnection((event) => events.push(event));
     try {
       await server.waitFor(/listening/);
       const client = nodeInNamespace(
@@ -69,11 +84,86 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
     const times = live.map((frame) => frame.tsSec + frame.tsNsec / 1e9);
     expect(times.every((time, index) => index === 0 || time >= times[index - 1])).toBe(true);
     expect(Math.abs(times[0] - Date.now() / 1000)).toBeLessThan(60);
+    // The tracker's view, held against RFC 9293 figure 5: the client closes actively, the server passively.
+    const statesOf = (side: 'client' | 'server') =>
+      events.filter((event): event is Extract<ConnectionEvent, { type: 'state' }> => event.type === 'state' && event.side === side).map((event) => event.state);
+    expect(events[0]).toMatchObject({ type: 'opened', stream: 0, server: `${lab.server.ip}:${PORT}` });
+    expect(statesOf('client')).toEqual(expect.arrayContaining(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'TIME_WAIT']));
+    expect(inOrder(statesOf('client'), ['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'TIME_WAIT'])).toBe(true);
+    expect(inOrder(statesOf('server'), ['SYN_RECEIVED', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED'])).toBe(true);
+    // Zeek's SF: normal establishment and termination.
+    expect(events.at(-1)).toMatchObject({ type: 'closed', stream: 0, connState: 'SF' });
+    const statistics = session.statistics();
+    expect(statistics).toMatchObject({ frames: end.frames, connectionsSeen: 1, sequenceGaps: 0 });
     // save-as writes both formats, frame for frame.
     for (const format of ['pcap', 'pcapng'] as const) {
       const target = path.join(directory, `saved.${format}`);
       expect(await session.saveAs(target, format)).toEqual({ frames: end.frames });
       expect(tsharkFields(target, ['tcp.flags.str']).length).toBe(end.frames);
+    }
+  });
+
+  it('makes a segment the capture missed visible as a sequence gap', async () => {
+    const server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, PORT + 1));
+    // The filter drops exactly the TCP segments carrying 10 bytes of payload: a loss we caused on purpose.
+    const payload10 = '(ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2)) = 10';
+    const session = await start('gap', `tcp port ${PORT + 1} and not ${payload10}`);
+    try {
+      await server.waitFor(/listening/);
+      const client = nodeInNamespace(
+        lab.client.ns,
+        `const s = require('net').connect(${PORT + 1}, '${lab.server.ip}', () => {
+           s.setNoDelay(true); s.write('a'.repeat(10));
+           setTimeout(() => { s.write('b'.repeat(20)); setTimeout(() => s.end(), 100); }, 100);
+         });
+         s.resume();
+         s.on('close', () => console.log('closed'));`,
+      );
+      await client.waitFor(/closed/);
+      await sleep(300);
+    } finally {
+      server.stop();
+    }
+    await session.stop();
+    const statistics = session.statistics();
+    expect(statistics.sequenceGaps).toBe(1);
+  });
+
+  it('`handshake capture --events` prints connections opening and closing; -w keeps the file', async () => {
+    const cli = buildLiveCli();
+    const server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, PORT + 2));
+    const file = path.join(directory, 'events.pcapng');
+    try {
+      await server.waitFor(/listening/);
+      const capture = runLiveCli(cli, helperPath, lab.client.ns, ['capture', '-i', lab.client.ifname, '-f', `tcp port ${PORT + 2}`, '--events', '-w', file, '-a', 'duration:3']);
+      await sleep(1200); // the helper is up
+      const client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(${PORT + 2}, '${lab.server.ip}', () => s.end('x')); s.resume(); s.on('close', () => console.log('closed'));`);
+      await client.waitFor(/closed/);
+      const result = await capture;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^opened  stream 0  ${lab.client.ip}:\\d+ → ${lab.server.ip}:${PORT + 2}`, 'm'));
+      expect(result.stdout).toMatch(/^state   stream 0  client SYN_SENT/m);
+      expect(result.stdout).toMatch(/^closed  stream 0  .* SF /m);
+      expect(result.stderr).toMatch(/arrival times in the helper/);
+      expect(tsharkFields(file, ['tcp.stream']).length).toBeGreaterThanOrEqual(7);
+    } finally {
+      server.stop();
+      rmSync(cli, { force: true });
+    }
+  });
+
+  it('`handshake capture -c N --json` stops after N frames and prints decode\'s keys', async () => {
+    const cli = buildLiveCli();
+    const sender = nodeInNamespace(lab.client.ns, `const s = require('dgram').createSocket('udp4'); setInterval(() => s.send('x', 9, '${lab.server.ip}'), 10);`);
+    try {
+      const result = await runLiveCli(cli, helperPath, lab.client.ns, ['capture', '-i', lab.client.ifname, '-f', 'udp port 9', '-c', '5', '--json']);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.map((line) => line['frame.number'])).toEqual([1, 2, 3, 4, 5]);
+      expect(lines[0]).toMatchObject({ 'ip.src': lab.client.ip, 'ip.dst': lab.server.ip, 'udp.dstport': 9, 'eth.src': lab.client.mac });
+    } finally {
+      sender.stop();
+      rmSync(cli, { force: true });
     }
   });
 
@@ -146,3 +236,10 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
     }
   });
 });
+
+/** True when `expected` appears in `actual` in this order (other entries may sit between). */
+function inOrder(actual: string[], expected: string[]): boolean {
+  let next = 0;
+  for (const entry of actual) if (entry === expected[next]) next++;
+  return next === expected.length;
+}

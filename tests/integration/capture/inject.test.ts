@@ -167,16 +167,12 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
        s.on('error', (e) => console.log('client error ' + e.code));`,
     );
     try {
-      const frames: LiveFrame[] = [];
-      session.onFrame((frame) => frames.push({ ...frame, bytes: frame.bytes.slice() }));
       await client.waitFor(/got pong:hold/);
       await sleep(200);
-      // The client's next sequence number: seq + payload length of its last segment (Ethernet/IPv4/TCP offsets).
-      const fromClient = frames.filter((frame) => Buffer.from(frame.bytes).readUInt16BE(34) === 41007);
-      const last = Buffer.from(fromClient.at(-1)!.bytes);
-      const ipLength = last.readUInt16BE(16);
-      const tcpHeaderLength = (last[46] >> 4) * 4;
-      const nextSeq = (last.readUInt32BE(38) + ipLength - 20 - tcpHeaderLength) >>> 0;
+      // The tracker knows where the client's sequence space stands.
+      const connection = session.liveConnections().find((entry) => entry.client === `${lab.client.ip}:41007`);
+      expect(connection).toMatchObject({ clientState: 'ESTABLISHED', serverState: 'ESTABLISHED' });
+      const nextSeq = connection!.clientNextSeq;
       const reset = server.waitFor(/error ECONNRESET/, 5000);
       const result = await send(['--template', 'rst', '--set', `ip.dst=${lab.server.ip}`, '--set', 'tcp.srcport=41007', '--set', `tcp.dstport=${OPEN_PORT}`, '--set', `tcp.seq_raw=${nextSeq}`, '--wait', '200']);
       expect(result.code).toBe(0);

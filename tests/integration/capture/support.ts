@@ -192,7 +192,9 @@ export function nodeInNamespace(ns: string, script: string): NodeInNamespace {
       }
     }
   });
-  child.stderr.resume();
+  // stderr lines are kept too (prefixed), so a failing script explains itself in a timeout message.
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => lines.push(...text.split('\n').filter(Boolean).map((line) => `stderr: ${line}`)));
   return {
     child,
     lines,
