@@ -109,6 +109,7 @@ export class CaptureReader {
   private frameCount = 0;
   private failure: CaptureFileError | undefined = undefined;
   private ended = false;
+  private handlerFailed = false;
 
   // Scratch for option parsing, reused across blocks.
   private optionCodes: Int32Array = new Int32Array(16);
@@ -142,10 +143,12 @@ export class CaptureReader {
   push(chunk: Uint8Array): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error('CaptureReader.push after end()');
+    if (this.handlerFailed) throw new Error('CaptureReader cannot continue after a handler threw: its position in the stream is lost');
     try {
       this.pushChunk(chunk);
     } catch (error) {
       if (error instanceof CaptureFileError) this.failure = error;
+      else this.handlerFailed = true;
       throw error;
     }
   }

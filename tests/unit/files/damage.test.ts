@@ -41,6 +41,24 @@ describe('damage independent of any tool', () => {
   });
 });
 
+describe('handler errors', () => {
+  it('propagates an exception from onFrame and refuses to resume at an unknown position', () => {
+    const pcap = new Uint8Array(24 + 2 * 17);
+    const view = new DataView(pcap.buffer);
+    view.setUint32(0, 0xa1b2c3d4, true);
+    view.setUint16(4, 2, true);
+    view.setUint16(6, 4, true);
+    view.setUint32(20, 1, true);
+    for (const at of [24, 41]) {
+      view.setUint32(at + 8, 1, true);
+      view.setUint32(at + 12, 1, true);
+    }
+    const reader = new CaptureReader({ onFrame: () => { throw new TypeError('consumer bug'); } });
+    expect(() => reader.push(pcap)).toThrow(TypeError);
+    expect(() => reader.push(new Uint8Array(4))).toThrow(/cannot continue/);
+  });
+});
+
 describe.skipIf(!haveScapy)('pcap damage', () => {
   let pcap: Uint8Array;
   let hex: string[];

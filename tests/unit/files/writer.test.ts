@@ -139,6 +139,21 @@ describe.skipIf(!haveTshark)('pcapng writer', () => {
     }
   });
 
+  it('lets interfaces be added after frames were written (a capture that grows)', () => {
+    const out = collect();
+    const writer = new PcapngWriter(out.sink);
+    writer.addInterface({ linkType: 1, name: 'first' });
+    writer.writeFrame({ ...frames[0], interfaceId: 0 });
+    const later = writer.addInterface({ linkType: 101, name: 'later' });
+    writer.writeFrame({ tsSeconds: 1700000002, tsNanos: 5, data: RAW_IPV4, interfaceId: later });
+    const file = temp.file('grown.pcapng');
+    writeFileSync(file, out.bytes());
+    expect(tsharkFrames(file).map((t) => [t.interfaceName, t.epoch])).toEqual([
+      ['first', nanoEpoch(frames[0])],
+      ['later', '1700000002.000000005'],
+    ]);
+  });
+
   it('refuses a frame for an interface that was never added', () => {
     const writer = new PcapngWriter(() => undefined);
     expect(() => writer.writeFrame({ tsSeconds: 1, tsNanos: 0, data: new Uint8Array(1) })).toThrow(/interface 0 was not added/);
