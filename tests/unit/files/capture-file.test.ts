@@ -65,6 +65,29 @@ describe.skipIf(!canRun)('readCaptureFile', () => {
     }
   });
 
+  it('keeps memory bounded while streaming a file far larger than its read buffer', async () => {
+    // 64 MB of 1,000-byte frames, written by Python so the file is not our writer's output.
+    const file = temp.file('large.pcap');
+    python(`
+import struct, sys
+record = struct.pack('<IIII', 1700000000, 0, 1000, 1000) + bytes(range(250)) * 4
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(record * 63000)
+`, file);
+    const baseline = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    let count = 0;
+    const result = await readCaptureFile(file, {
+      onFrame: () => {
+        if (++count % 5000 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline);
+      },
+    });
+    expect(result).toMatchObject({ frames: 63000, damage: undefined });
+    // One 1 MiB read buffer plus a small carry-over, not the 64 MB file.
+    expect(peak).toBeLessThan(8 * 1024 * 1024);
+  });
+
   it('detects gzip by its magic and decompresses while streaming', async () => {
     for (const name of ['features.pcapng', 'scapy.pcap']) {
       const gz = temp.file(`${name}.gz`);
