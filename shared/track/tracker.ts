@@ -590,11 +590,11 @@ export class Tracker {
     if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE)) {
       const threshold = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
       if (st.dupAckCount[rev] >= 2 && st.lastAck[rev] === seq && t - st.lastAckNs[rev] < FAST_RETRANSMISSION_WINDOW_NS) {
-        a |= Analysis.FAST_RETRANSMISSION;
+        a |= Analysis.FAST_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else if (t - st.nextSeqNs[fwd] < threshold && next !== ((seq + seglen) >>> 0)) {
         a |= Analysis.OUT_OF_ORDER;
       } else if (seglen > 0 && st.sideFlags[rev] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.lastAck[rev])) {
-        a |= Analysis.SPURIOUS_RETRANSMISSION;
+        a |= Analysis.SPURIOUS_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else {
         a |= Analysis.RETRANSMISSION;
       }
@@ -628,7 +628,7 @@ export class Tracker {
   private countAnalysis(slot: number, a: number): void {
     if (a === 0) return;
     const st = this.store;
-    if (a & (Analysis.RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION)) st.addCount(slot, Count.RETRANSMISSIONS);
+    if (a & Analysis.RETRANSMISSION) st.addCount(slot, Count.RETRANSMISSIONS);
     if (a & Analysis.FAST_RETRANSMISSION) st.addCount(slot, Count.FAST_RETRANSMISSIONS);
     if (a & Analysis.DUPLICATE_ACK) st.addCount(slot, Count.DUP_ACKS);
     if (a & Analysis.OUT_OF_ORDER) st.addCount(slot, Count.OUT_OF_ORDER);
