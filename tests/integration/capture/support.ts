@@ -153,6 +153,16 @@ export function scapyBytes(expression: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex.trim(), 'hex'));
 }
 
+/** Several Scapy expressions in one Python run (each start of Scapy costs most of a second). */
+export function scapyMany(expressions: readonly string[]): Uint8Array[] {
+  const script = `from scapy.all import *\nimport sys\nfor e in sys.stdin.read().split('\\n'):\n    if e: print(bytes(eval(e)).hex())`;
+  const output = execFileSync(SCAPY_PYTHON, ['-c', script], { encoding: 'utf8', input: expressions.join('\n') });
+  return output
+    .trim()
+    .split('\n')
+    .map((hex) => Uint8Array.from(Buffer.from(hex, 'hex')));
+}
+
 /** tshark's view of a capture file: one row per frame with the requested fields. */
 export function tsharkFields(file: string, fields: string[], filter?: string): string[][] {
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((field) => ['-e', field])];
