@@ -1,6 +1,14 @@
 /**
  * Capture files: streaming pcap/pcapng reader, pcap/pcapng writers, timestamps.
  * Environment-neutral; the Node file adapter is electron/engine/capture-file.ts.
+ *
+ *   const reader = new CaptureReader({ onFrame(frame) { … frame.buffer[frame.bufferOffset] … } });
+ *   reader.push(chunk);   // any number of times, chunks of any size
+ *   reader.end();         // throws CaptureFileError (offset, frameNumber, reason) on damage
+ *
+ *   const writer = new PcapngWriter((block) => append(block));
+ *   const id = writer.addInterface({ linkType: 1, name: 'eth0' });
+ *   writer.writeFrame({ interfaceId: id, tsSeconds, tsNanos, data });
  */
 export { CaptureReader, type CaptureReaderOptions } from './reader';
 export { PcapWriter, PcapngWriter } from './writer';

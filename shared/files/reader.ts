@@ -121,7 +121,7 @@ export class CaptureReader {
     this.maxCapturedLength = options.maxCapturedLength ?? MAX_CAPTURED_LENGTH;
   }
 
-  /** 'pcap' or 'pcapng' once the magic has been seen. */
+  /** 'pcap' or 'pcapng' once the file header (pcap header or first SHB) has been read. */
   get format(): CaptureFormat | undefined {
     return this.detectedFormat;
   }
