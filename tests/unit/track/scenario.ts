@@ -167,9 +167,10 @@ function stateName(state: number): string {
 }
 
 /** tshark -T fields over the file; one record per frame keyed by field name (values as strings, '' when absent). */
-export function tshark(file: string, fields: string[], twoPass = false): Array<Record<string, string>> {
+export function tshark(file: string, fields: string[], twoPass = false, preferences: string[] = []): Array<Record<string, string>> {
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,', '-o', 'tcp.relative_sequence_numbers:TRUE', '-o', 'tcp.analyze_sequence_numbers:TRUE'];
   if (twoPass) args.push('-2');
+  for (const p of preferences) args.push('-o', p);
   for (const f of fields) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8' });
   return out
