@@ -280,8 +280,8 @@ function protocolNumber(next: LayerSpec | undefined): number {
 function etherType(layers: readonly LayerSpec[], index: number): number {
   switch (layers[index + 1]?.layer) {
     case 'vlan':
-      // Two stacked tags: the outer one is a service tag (802.1ad), the inner a customer tag.
-      return layers[index + 2]?.layer === 'vlan' ? ETHERTYPE_QINQ : ETHERTYPE_VLAN;
+      // A link header followed by two tags: the outer is a service tag (802.1ad), the inner a customer tag.
+      return layers[index].layer !== 'vlan' && layers[index + 2]?.layer === 'vlan' ? ETHERTYPE_QINQ : ETHERTYPE_VLAN;
     case 'ip':
       return ETHERTYPE_IPV4;
     case 'ipv6':

@@ -340,7 +340,10 @@ function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number,
   tcpOptions(bytes, offset + 20, offset + headerLength, out);
 }
 
-/** Same walk as decode.ts: known kinds with an unexpected size are kept raw, not read. */
+/**
+ * Same walk as decode.ts: known kinds with an unexpected size are kept raw, not read; when a kind
+ * repeats, the first one counts (as the decoder's first field does).
+ */
 function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSummary): void {
   let position = start;
   while (position < end) {
@@ -357,10 +360,10 @@ function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSu
     }
     switch (kind) {
       case 2:
-        if (length === 4) out.mss = (bytes[position + 2] << 8) | bytes[position + 3];
+        if (length === 4 && out.mss < 0) out.mss = (bytes[position + 2] << 8) | bytes[position + 3];
         break;
       case 3:
-        if (length === 3) out.windowScale = bytes[position + 2];
+        if (length === 3 && out.windowScale < 0) out.windowScale = bytes[position + 2];
         break;
       case 4:
         if (length === 2) out.sackPermitted = true;
@@ -375,7 +378,7 @@ function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSu
         }
         break;
       case 8:
-        if (length === 10) {
+        if (length === 10 && out.tsval < 0) {
           out.tsval = readWord(bytes, position + 2);
           out.tsecr = readWord(bytes, position + 6);
         }

@@ -9,7 +9,9 @@ For every frame it prints one JSON line:
   status                         checksum statuses the frame was built to have
 
 Usage: /usr/bin/python3 corpus.py [pcap-directory]
+       /usr/bin/python3 corpus.py --random COUNT SEED
 With a directory, it also writes one pcap per link type there (for the tshark cross-check).
+With --random, it prints COUNT random well-formed frames instead (the property tests' input).
 """
 import json
 import struct
@@ -387,6 +389,76 @@ add("raw-ipv4", 101, IP(src=A4, dst=B4) / TCP(sport=1, dport=2, flags="S", optio
 add("raw-ipv6", 101, IPv6(src=A6, dst=B6) / TCP(sport=1, dport=2, flags="S", options=SYN_OPTS), good6)
 add("ipv4-linktype", 228, IP(src=A4, dst=B4) / ICMP(type=0, id=1, seq=2), {"icmp.checksum.status": "good"})
 add("ipv6-linktype", 229, IPv6(src=A6, dst=B6) / ICMPv6EchoReply(id=1, seq=2), {"icmpv6.checksum.status": "good"})
+
+
+
+def random_frames(count, seed):
+    """Random well-formed frames: random field values, random option sets, tags and extension headers."""
+    import random
+    rng = random.Random(seed)
+    options_pool = [("MSS", lambda: rng.randrange(65536)), ("WScale", lambda: rng.randrange(15)), ("SAckOK", lambda: b""),
+                    ("Timestamp", lambda: (rng.randrange(2**32), rng.randrange(2**32))), ("NOP", lambda: None),
+                    ("SAck", lambda: tuple(rng.randrange(2**32) for _ in range(2 * rng.randrange(1, 4)))),
+                    ("TFO", lambda: bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 8, 16]))))]
+    for index in range(count):
+        v6 = rng.random() < 0.4
+        if v6:
+            src = "2001:db8:%x::%x" % (rng.randrange(65536), rng.randrange(1, 65536))
+            dst = rng.choice(["2001:db8::%x" % rng.randrange(65536), "fe80::%x:%x" % (rng.randrange(65536), rng.randrange(65536)), "2001:db8:0:1:0:0:0:%x" % rng.randrange(65536)])
+            net = IPv6(src=src, dst=dst, tc=rng.randrange(256), fl=rng.randrange(2**20), hlim=rng.randrange(256))
+            for ext in rng.sample([IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting], rng.randrange(0, 3)):
+                net = net / ext()
+            if rng.random() < 0.2:
+                net = net / IPv6ExtHdrFragment(id=rng.randrange(2**32))
+        else:
+            net = IP(src="198.18.%d.%d" % (rng.randrange(2), rng.randrange(256)), dst="198.19.%d.%d" % (rng.randrange(256), rng.randrange(256)),
+                     tos=rng.randrange(256), id=rng.randrange(65536), ttl=rng.randrange(256), flags=rng.choice(["", "DF"]))
+            if rng.random() < 0.15:
+                net.options = [IPOption_NOP(), IPOption_Router_Alert()]
+        kind = rng.random()
+        payload = bytes(rng.randrange(256) for _ in range(rng.choice([0, 0, 1, 7, 100])))
+        if kind < 0.7:
+            opts = []
+            budget = 40
+            for name, make in rng.sample(options_pool, rng.randrange(0, 5)):
+                size = {"MSS": 4, "WScale": 3, "SAckOK": 2, "Timestamp": 10, "NOP": 1, "SAck": 26, "TFO": 18}[name]
+                if size <= budget:
+                    budget -= size
+                    opts.append((name, make()))
+            upper = TCP(sport=rng.randrange(65536), dport=rng.randrange(65536), seq=rng.randrange(2**32), ack=rng.randrange(2**32),
+                        flags=rng.randrange(512), window=rng.randrange(65536), urgptr=rng.randrange(65536), options=opts)
+        elif kind < 0.9:
+            upper = UDP(sport=rng.randrange(1024, 65536), dport=rng.randrange(1024, 65536))
+        else:
+            upper = ICMPv6EchoRequest(id=rng.randrange(65536), seq=rng.randrange(65536)) if v6 else ICMP(type=rng.choice([0, 8]), id=rng.randrange(65536), seq=rng.randrange(65536))
+        pkt = net / upper / Raw(payload) if payload else net / upper
+        link = rng.choice([1, 1, 1, 113, 276, 0, 101])
+        name = "random-%d" % index
+        if link == 1:
+            frame = Ether(src="02:00:00:%02x:%02x:%02x" % (rng.randrange(256), rng.randrange(256), rng.randrange(256)), dst="02:00:00:00:00:01")
+            tags = rng.choice([0, 0, 0, 1, 2])
+            for tag in range(tags):
+                # two tags: an 802.1ad service tag outside an 802.1Q customer tag
+                kind = Dot1AD if tags == 2 and tag == 0 else Dot1Q
+                frame = frame / kind(vlan=rng.randrange(4096), prio=rng.randrange(8), id=rng.randrange(2))
+            frame = frame / pkt
+            if rng.random() < 0.3:
+                frame = frame / Padding(b"\x00" * rng.randrange(1, 20))
+            add(name, 1, frame)
+        elif link == 113:
+            add(name, 113, CookedLinux(pkttype=rng.randrange(5), lladdrtype=1, lladdrlen=6, src=bytes(rng.randrange(256) for _ in range(6)) + b"\x00\x00") / pkt)
+        elif link == 276:
+            add(name, 276, CookedLinuxV2(pkttype=rng.randrange(5), lladdrtype=1, lladdrlen=6, ifindex=rng.randrange(2**31), src=bytes(rng.randrange(256) for _ in range(6)) + b"\x00\x00") / pkt)
+        elif link == 0:
+            add(name, 0, Loopback(type=30 if v6 else 2) / pkt)
+        else:
+            add(name, 101, pkt)
+
+
+if len(sys.argv) > 2 and sys.argv[1] == "--random":
+    entries.clear()
+    random_frames(int(sys.argv[2]), int(sys.argv[3]))
+    sys.argv = sys.argv[:1]
 
 for entry in entries:
     print(json.dumps(entry))

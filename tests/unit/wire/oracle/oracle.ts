@@ -98,7 +98,15 @@ export const CORPUS_SCRIPT = path.join(path.dirname(new URL(import.meta.url).pat
 
 /** The Scapy-built corpus (and, with `pcapDir`, one pcap per link type written there). */
 export function loadCorpus(pcapDir?: string): CorpusEntry[] {
-  const output = runPythonFile(CORPUS_SCRIPT, pcapDir ? [pcapDir] : []);
+  return parseCorpus(runPythonFile(CORPUS_SCRIPT, pcapDir ? [pcapDir] : []));
+}
+
+/** `count` random well-formed frames built by Scapy from a seeded generator. */
+export function loadRandomCorpus(count: number, seed: number): CorpusEntry[] {
+  return parseCorpus(runPythonFile(CORPUS_SCRIPT, ['--random', String(count), String(seed)]));
+}
+
+function parseCorpus(output: string): CorpusEntry[] {
   return output
     .trim()
     .split('\n')
