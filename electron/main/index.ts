@@ -242,7 +242,11 @@ app.on('web-contents-created', (_event, contents) => {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // Links to the RFC open in the user's browser; nothing opens inside the app.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://www.rfc-editor.org/')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 });
 
 void app.whenReady().then(() => {

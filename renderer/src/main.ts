@@ -5,8 +5,34 @@ import { connect } from './api/connect';
 import { setApi } from './api/instance';
 import { usePacketsStore } from './stores/packets';
 import { useSessionStore } from './stores/session';
-import { useUiStore } from './stores/ui';
+import { useUiStore, type View } from './stores/ui';
+import type { MenuCommand } from '../../shared/api';
 import './styles/base.css';
+
+/** Application-menu commands (Electron) arrive as events; each maps to a store action. */
+function handleMenu(command: MenuCommand, path: string | null): void {
+  const ui = useUiStore();
+  const session = useSessionStore();
+  const views: Partial<Record<MenuCommand, View>> = {
+    'view-packets': 'packets',
+    'view-connections': 'connections',
+    'view-ladder': 'ladder',
+    'view-editor': 'editor',
+    'capture-interfaces': 'packets',
+    'capture-start': 'packets',
+    'capture-stop': 'packets',
+    'capture-filter': 'packets',
+    'export-crafted': 'editor',
+  };
+  const view = views[command];
+  if (view) ui.view = view;
+  if (command === 'open') void session.openWithDialog();
+  else if (command === 'open-recent' && path) void session.openFile(path);
+  else if (command === 'save-as') void session.saveAs();
+  else if (command === 'toggle-theme') ui.toggleTheme();
+  else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
+  ui.menu = command;
+}
 
 async function start(): Promise<void> {
   const app = createApp(App);
@@ -21,6 +47,7 @@ async function start(): Promise<void> {
       session.handleEvent(event);
       if ((event.type === 'progress' || event.type === 'rows') && event.sessionId === session.sessionId) packets.scheduleRefresh();
       if (event.type === 'crashed') ui.crash = { process: event.process, message: event.message };
+      if (event.type === 'menu') handleMenu(event.command, event.path);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

@@ -19,6 +19,8 @@ export const useSessionStore = defineStore('session', () => {
   const progress = ref<Progress | null>(null);
   const opening = ref(false);
   const recent = ref<string[]>([]);
+  /** The path of the last file opened here, to reopen after an engine restart. */
+  const lastPath = ref<string | null>(null);
 
   const sessionId = computed(() => current.value?.sessionId ?? null);
   const indexing = computed(() => progress.value !== null && !progress.value.done);
@@ -52,6 +54,7 @@ export const useSessionStore = defineStore('session', () => {
     try {
       const previous = current.value;
       const session = await useApi().openFile({ path });
+      lastPath.value = path;
       adopt(session);
       if (previous && previous.sessionId !== session.sessionId) {
         await useApi().closeSession({ sessionId: previous.sessionId }).catch(() => undefined);
@@ -61,6 +64,29 @@ export const useSessionStore = defineStore('session', () => {
       ui.fail(error);
     } finally {
       opening.value = false;
+    }
+  }
+
+  /** File › Open…: the native dialog where there is one. */
+  async function openWithDialog(): Promise<boolean> {
+    if (!host.value?.nativeDialogs) return false;
+    const choice = await useApi().chooseOpenPath({ title: 'Open capture' });
+    if (choice.path) await openFile(choice.path);
+    return true;
+  }
+
+  /** File › Save As…: pcapng unless the name ends in .pcap. */
+  async function saveAs(path?: string): Promise<void> {
+    const ui = useUiStore();
+    if (!sessionId.value) return ui.say('nothing to save: no capture is open', true);
+    let target = path ?? null;
+    if (!target) target = (await useApi().chooseSavePath({ title: 'Save capture as', defaultName: `${current.value?.name ?? 'capture'}.pcapng` })).path;
+    if (!target) return;
+    try {
+      const result = await useApi().saveAs({ sessionId: sessionId.value, path: target, format: target.endsWith('.pcap') ? 'pcap' : 'pcapng' });
+      ui.say(`saved ${result.frames} frames to ${result.path}`);
+    } catch (error) {
+      ui.fail(error);
     }
   }
 
@@ -86,5 +112,5 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  return { host, current, progress, opening, recent, sessionId, indexing, fraction, hello, openFile, cancel, handleEvent, adopt };
+  return { host, current, progress, opening, recent, lastPath, sessionId, indexing, fraction, hello, openFile, openWithDialog, saveAs, cancel, handleEvent, adopt };
 });

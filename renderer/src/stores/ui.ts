@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
+import type { MenuCommand } from '../../../shared/api';
 
 export type View = 'packets' | 'connections' | 'ladder' | 'editor';
 export type Theme = 'light' | 'dark';
@@ -15,6 +16,8 @@ export const useUiStore = defineStore('ui', () => {
   /** Set when the engine or a helper died; the banner offers a restart. */
   const crash = ref<{ process: 'engine' | 'helper'; message: string } | null>(null);
   const disconnected = ref<string | null>(null);
+  /** The last application-menu command, for views that act on it (capture start/stop, export). */
+  const menu = ref<MenuCommand | null>(null);
 
   watch(
     theme,
@@ -37,5 +40,5 @@ export const useUiStore = defineStore('ui', () => {
     say(error instanceof Error ? error.message : String(error), true);
   }
 
-  return { view, theme, notice, crash, disconnected, toggleTheme, say, fail };
+  return { view, theme, notice, crash, disconnected, menu, toggleTheme, say, fail };
 });

@@ -1,0 +1,84 @@
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { AlertInfo, ConnectionRow } from '../../../shared/api';
+import { useApi } from '../api/instance';
+import { useSessionStore } from './session';
+import { useUiStore } from './ui';
+
+export type ConnectionSortKey = keyof Pick<
+  ConnectionRow,
+  'stream' | 'client' | 'server' | 'clientState' | 'serverState' | 'connState' | 'history' | 'initialRtt' | 'sni' | 'frames' | 'bytes' | 'start'
+>;
+
+/** The connections of the open capture: sortable, filterable, with SYN-flood alerts. */
+export const useConnectionsStore = defineStore('connections', () => {
+  const all = shallowRef<ConnectionRow[]>([]);
+  const alerts = shallowRef<AlertInfo[]>([]);
+  const sortKey = ref<ConnectionSortKey>('stream');
+  const descending = ref(false);
+  const filter = ref('');
+  const selectedStream = ref<number | null>(null);
+  const loading = ref(false);
+  let loadedFor: string | null = null;
+  let loadedFrames = -1;
+
+  const rows = computed(() => {
+    const needle = filter.value.trim().toLowerCase();
+    const list = needle
+      ? all.value.filter((c) =>
+          [c.client, c.server, c.clientState, c.serverState, c.connState, c.history, c.sni ?? '', String(c.stream)].some((text) =>
+            text.toLowerCase().includes(needle),
+          ),
+        )
+      : all.value.slice();
+    const key = sortKey.value;
+    const sign = descending.value ? -1 : 1;
+    list.sort((a, b) => {
+      const x = a[key];
+      const y = b[key];
+      if (x === y) return a.stream - b.stream;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return (x < y ? -1 : 1) * sign;
+    });
+    return list;
+  });
+
+  const selected = computed(() => all.value.find((c) => c.stream === selectedStream.value) ?? null);
+  const duration = computed(() => all.value.reduce((max, c) => Math.max(max, c.end), 0));
+
+  function sortBy(key: ConnectionSortKey): void {
+    if (sortKey.value === key) descending.value = !descending.value;
+    else {
+      sortKey.value = key;
+      descending.value = false;
+    }
+  }
+
+  /** Loads (or refreshes, when the capture grew) the list. */
+  async function load(force = false): Promise<void> {
+    const session = useSessionStore();
+    const sessionId = session.sessionId;
+    if (!sessionId) {
+      all.value = [];
+      alerts.value = [];
+      return;
+    }
+    const frames = session.current?.frames ?? 0;
+    if (!force && loadedFor === sessionId && loadedFrames === frames) return;
+    loading.value = true;
+    try {
+      const result = await useApi().getConnections({ sessionId });
+      all.value = result.connections;
+      alerts.value = result.alerts;
+      loadedFor = sessionId;
+      loadedFrames = frames;
+    } catch (error) {
+      useUiStore().fail(error);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  return { all, alerts, rows, sortKey, descending, filter, selectedStream, selected, duration, loading, sortBy, load };
+});
