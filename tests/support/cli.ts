@@ -1,0 +1,57 @@
+/**
+ * Runs the `handshake` command the way users do (the bundled CLI entry), built once per
+ * test file into its own output so concurrent test files never race on one bundle.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export function buildCli(): string {
+  const outDir = path.join(ROOT, 'out', 'test');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = path.join(outDir, `handshake-${process.pid}-${randomBytes(3).toString('hex')}.cjs`);
+  buildSync({
+    entryPoints: [path.join(ROOT, 'electron/cli/handshake.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['cap', 'electron'],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCliSync(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function ndjson(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
