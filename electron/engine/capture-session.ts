@@ -9,6 +9,7 @@ import { convertCaptureFile, createCaptureFileWriter, type CaptureFileWriter } f
 import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
+import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 
 export interface CaptureSessionOptions extends HelperLaunchOptions {
   device: string;
@@ -22,6 +23,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   maxFrames?: number;
   /** Track connections with the shared core (default true). */
   track?: boolean;
+  /** Also fully decode each frame for frame listeners (decode's line and JSON); implies tracking. */
+  decode?: boolean;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -89,7 +92,7 @@ export class CaptureSession {
   private lastRate = 0;
   private ended: CaptureEnd | null = null;
   private readonly endWaiters: Array<(end: CaptureEnd) => void> = [];
-  private readonly frameListeners: Array<(frame: LiveFrame) => void> = [];
+  private readonly frameListeners: Array<(frame: LiveFrame, processed: ProcessedFrame | null) => void> = [];
   private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
   private readonly warningListeners: Array<(message: string) => void> = [];
   private opened: OpenResult | null = null;
@@ -104,7 +107,10 @@ export class CaptureSession {
     this.filter = options.filter ?? '';
     this.helper = helper;
     this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
-    this.tracking = options.track === false ? null : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)));
+    this.tracking =
+      options.track === false && !options.decode
+        ? null
+        : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true);
     this.spool = createCaptureFileWriter(options.spoolPath, 'pcapng', { section: { userApplication: 'Handshake Workbench (live capture)' } });
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
@@ -153,7 +159,8 @@ export class CaptureSession {
     return this.ended;
   }
 
-  onFrame(listener: (frame: LiveFrame) => void): void {
+  /** Every captured frame, after it is in the spool; `processed` is set when the session decodes. */
+  onFrame(listener: (frame: LiveFrame, processed: ProcessedFrame | null) => void): void {
     this.frameListeners.push(listener);
   }
 
@@ -260,9 +267,10 @@ export class CaptureSession {
     let number = firstNumber;
     forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
       if (number > this.frameCount) return;
-      this.tracking?.frame(number, tsSec, tsNsec, bytes, linkType, originalLength);
+      const processed =
+        this.tracking?.frame({ frameNumber: number, linkType, tsSeconds: tsSec, tsNanos: tsNsec, originalLength, data: bytes }) ?? null;
       const frame: LiveFrame = { number: number++, tsSec, tsNsec, originalLength, bytes, linkType };
-      for (const listener of this.frameListeners) listener(frame);
+      for (const listener of this.frameListeners) listener(frame, processed);
     });
   }
 

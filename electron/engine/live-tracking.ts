@@ -1,17 +1,18 @@
 /**
- * The shared core applied to a live capture: every frame goes through summarize() and the
- * Tracker, and what changes comes out as connection events plus running statistics.
+ * The shared core applied to a live capture: every frame goes through the shared
+ * FramePipeline (summary, checksum verdict, tracking, and the full decode when someone
+ * prints frames), and what changes comes out as connection events plus running statistics.
  *
  * cap has no drop counter, so losses are shown as the tracker can prove them: sequence
  * gaps ("previous segment not captured", tcp.analysis.lost_segment), per connection and in
  * total. Memory stays bounded: closed and idle connections are evicted from the tracker
  * and from the per-connection tables here.
  */
+import { FramePipeline, type PipelineFrame, type ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 import { Analysis } from '../../shared/track/flags';
 import { seqAdd, seqGt } from '../../shared/track/seq';
 import { TCP_STATE_NAMES } from '../../shared/track/states';
-import { Tracker } from '../../shared/track/tracker';
-import type { ConnectionSummary, Endpoint } from '../../shared/track/types';
+import type { ConnectionSummary, Endpoint, FrameAnalysis } from '../../shared/track/types';
 import { summarize } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
 
@@ -51,13 +52,17 @@ function endpointText(endpoint: Endpoint): string {
 
 export class LiveTracking {
   private readonly summary = createPacketSummary();
-  private readonly tracker: Tracker;
+  private readonly pipeline: FramePipeline;
   private readonly live = new Map<number, LiveConnection>();
   private gaps = 0;
   private seen = 0;
 
-  constructor(private readonly emit: (event: ConnectionEvent) => void) {
-    this.tracker = new Tracker({
+  constructor(
+    private readonly emit: (event: ConnectionEvent) => void,
+    /** Decode every frame too (for printing); otherwise only the fast path runs. */
+    private readonly decode: boolean,
+  ) {
+    this.pipeline = new FramePipeline({
       // A live capture runs for as long as the user wants: hand finished connections back.
       onEvict: (connection) => this.forget(connection),
       closedTimeoutSeconds: 10,
@@ -65,10 +70,26 @@ export class LiveTracking {
     });
   }
 
-  frame(number: number, tsSec: number, tsNsec: number, bytes: Uint8Array, linkType: number, originalLength: number): void {
-    summarize(bytes, linkType, this.summary, originalLength);
-    const analysis = this.tracker.track(number, tsSec, tsNsec, this.summary, bytes, false);
-    if (!analysis) return;
+  /** Feeds one frame, in capture order; returns the decoded frame when decoding is on. */
+  frame(frame: PipelineFrame): ProcessedFrame | null {
+    let processed: ProcessedFrame | null = null;
+    let analysis: FrameAnalysis | null;
+    if (this.decode) {
+      processed = this.pipeline.process(frame);
+      analysis = processed.analysis;
+    } else {
+      analysis = this.pipeline.track(frame);
+    }
+    if (analysis) this.noteAnalysis(frame, analysis);
+    return processed;
+  }
+
+  private get tracker() {
+    return this.pipeline.tracker;
+  }
+
+  private noteAnalysis(frame: PipelineFrame, analysis: FrameAnalysis): void {
+    const number = frame.frameNumber;
     let connection = this.live.get(analysis.stream);
     if (!connection) {
       const summary = this.tracker.connection(analysis.stream);
@@ -87,6 +108,7 @@ export class LiveTracking {
       this.emit({ type: 'opened', stream: analysis.stream, frame: number, client: connection.client, server: connection.server });
     }
     // The tracker's nextSeq is relative to the sender's ISN; the frame's raw seq anchors it.
+    summarize(frame.data, frame.linkType, this.summary, frame.originalLength);
     const nextSeq = seqAdd(this.summary.seq, analysis.nextSeq - analysis.relativeSeq);
     if (analysis.fromClient) {
       if (connection.clientNextSeq < 0 || seqGt(nextSeq, connection.clientNextSeq)) connection.clientNextSeq = nextSeq;

@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CaptureSession, type LiveFrame } from '../../engine/capture-session';
-import { connectionEventLine, createLivePrinter } from './live-printer';
+import { CaptureSession } from '../../engine/capture-session';
+import { LineOutput } from '../output';
+import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
@@ -24,6 +25,8 @@ function parseDuration(text: string | undefined): number | undefined {
 export async function runCapture(argv: readonly string[]): Promise<number> {
   let session: CaptureSession | null = null;
   let temporaryDirectory: string | null = null;
+  const output = new LineOutput();
+  let flusher: NodeJS.Timeout | null = null;
   const onSignal = () => void session?.stop();
   try {
     const options = parseOptions(
@@ -43,6 +46,8 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const durationSeconds = parseDuration(options.values.get('--autostop'));
     const bufferMiB = positiveInteger(options.values.get('--buffer-size'), '--buffer-size');
     const written = options.values.get('--write');
+    const json = options.flags.has('--json');
+    const events = options.flags.has('--events');
     let spoolPath = written;
     if (!spoolPath) {
       temporaryDirectory = mkdtempSync(path.join(os.tmpdir(), 'handshake-capture-'));
@@ -55,11 +60,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       spoolPath,
       maxFrames: count,
       bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
+      decode: !events,
     });
-    const mode = options.flags.has('--json') ? 'json' : options.flags.has('--events') ? 'events' : 'text';
-    const printer = createLivePrinter(mode);
-    session.onFrame((frame: LiveFrame) => printer.frame(frame));
-    if (mode === 'events') session.onConnection((event) => process.stdout.write(`${connectionEventLine(event)}\n`));
+    if (events) session.onConnection((event) => output.line(connectionEventLine(event)));
+    else session.onFrame((_frame, processed) => processed && output.line(processedText(processed, json)));
+    // Live output should appear as frames arrive, not in 64 KiB chunks.
+    flusher = setInterval(() => void output.flush(), 100);
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
     process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
     process.on('SIGINT', onSignal);
@@ -67,7 +73,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);
     const end = await session.waitForEnd();
     if (timer) clearTimeout(timer);
-    printer.finish();
+    await output.flush();
     const statistics = session.statistics();
     process.stderr.write(
       `handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
@@ -81,6 +87,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return reportFailure('capture', error, USAGE);
   } finally {
+    if (flusher) clearInterval(flusher);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (session && !session.end) await session.stop();

@@ -1,55 +1,16 @@
 /**
- * What the live commands print per frame: the decode command's summary line (number,
- * relative time, source, destination, protocol, length, Info) or its NDJSON object, built
- * from the shared decoder and column formatter so live output matches `handshake decode`.
+ * What the live commands print: per frame, the decode command's summary line or NDJSON
+ * object (both come from the shared FramePipeline, so live output matches `handshake
+ * decode`), and per connection event, one line for `capture --events`.
  */
-import { formatEpoch } from '../../../shared/files/timestamp';
-import { decodeFrame } from '../../../shared/wire/decode';
-import { frameColumns } from '../../../shared/wire/info';
-import { frameFieldsJson, type JsonFieldValue } from '../../../shared/wire/json';
-import type { LiveFrame } from '../../engine/capture-session';
+import type { ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import type { ConnectionEvent } from '../../engine/live-tracking';
 
 export type LivePrintMode = 'text' | 'json' | 'events';
 
-/** One summary line in the spirit of tshark's default output. */
-export function frameLine(frame: LiveFrame, relativeSeconds: number): string {
-  const decoded = decodeFrame(frame.bytes, frame.linkType, { frameLength: frame.originalLength });
-  const columns = frameColumns(decoded);
-  return [
-    String(frame.number).padStart(6),
-    relativeSeconds.toFixed(6).padStart(11),
-    columns.source,
-    '→',
-    columns.destination,
-    columns.protocol,
-    String(frame.originalLength),
-    columns.info,
-  ].join(' ');
-}
-
-/** The `decode --json` object for one live frame. */
-export function frameJson(frame: LiveFrame): Record<string, JsonFieldValue> {
-  const decoded = decodeFrame(frame.bytes, frame.linkType, { frameLength: frame.originalLength });
-  return frameFieldsJson(decoded, { number: frame.number, timeEpoch: formatEpoch(frame.tsSec, frame.tsNsec), len: frame.originalLength, capLen: frame.bytes.length });
-}
-
-export interface LivePrinter {
-  frame(frame: LiveFrame): void;
-  finish(): void;
-}
-
-export function createLivePrinter(mode: LivePrintMode, write: (text: string) => void = (text) => process.stdout.write(text)): LivePrinter {
-  let first: number | null = null;
-  return {
-    frame(frame) {
-      const seconds = frame.tsSec + frame.tsNsec / 1e9;
-      first ??= seconds;
-      if (mode === 'json') write(`${JSON.stringify(frameJson(frame))}\n`);
-      else if (mode === 'text') write(`${frameLine(frame, seconds - first)}\n`);
-    },
-    finish() {},
-  };
+/** decode's line or JSON for a frame the session has processed. */
+export function processedText(processed: ProcessedFrame, json: boolean): string {
+  return json ? JSON.stringify(processed.fields) : processed.line();
 }
 
 /** One line per connection event for `capture --events`. */

@@ -14,9 +14,10 @@ import { isTemplateName, parseTcpFlags, tcpFrame, templateFrame, TEMPLATE_DEFAUL
 import { formatIpv4, formatIpv6, isIpv6Text } from '../../../shared/wire/bytes';
 import { findField } from '../../../shared/wire/fields';
 import { LINKTYPE_RAW } from '../../../shared/wire/linktypes';
+import type { JsonFieldValue } from '../../../shared/wire/json';
+import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { CaptureSession, type LiveFrame } from '../../engine/capture-session';
 import { KERNEL_RST_EXPLANATION, KERNEL_RST_REMEDIES, KernelRstWatch, probeOf, replyKind } from '../../engine/probe';
-import { frameJson, frameLine } from './live-printer';
 import { nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE =
@@ -25,6 +26,11 @@ const USAGE =
 const DEFAULT_WAIT_MS = 2000;
 /** After the first reply to a single probe, how long to keep looking for more (e.g. the kernel's RST). */
 const SETTLE_AFTER_REPLY_MS = 300;
+
+interface Described {
+  line: string;
+  fields: Record<string, JsonFieldValue>;
+}
 
 /** Fields that shape the frame as a whole (IP version, flags as letters, payload) rather than one header field. */
 interface Shape {
@@ -163,8 +169,8 @@ export async function runSend(argv: readonly string[]): Promise<number> {
       // Replies from the destination, ICMP errors about the probe, and ARP/NDP for resolving its MAC.
       filter: ipv6 ? `host ${destination} or icmp6` : `host ${destination} or icmp or arp`,
       spoolPath,
+      track: false,
     });
-    const linkType = session.linkType;
     const ownInterface = (await session.interfaces()).find((entry) => entry.name === device);
     const defaultSource = ownInterface?.addresses.find((address) => (address.family === 'IPv6') === ipv6 && !address.address.startsWith('fe80'))?.address;
     const packet = buildProbeFrame(template, shape, defaultSource);
@@ -174,21 +180,40 @@ export async function runSend(argv: readonly string[]): Promise<number> {
     const sentCopies = new Set<string>();
     const isOwnFrame = (bytes: Uint8Array) => sentCopies.has(Buffer.from(bytes).toString('hex'));
     const watch = KernelRstWatch.applies(probe) ? new KernelRstWatch(probe, isOwnFrame) : null;
-    const replies: LiveFrame[] = [];
-    let firstSentSeconds: number | null = null;
+    // Only the frames worth printing go through the core's pipeline, in capture order, so the
+    // exchange reads as decode would show it (relative sequence numbers and all).
+    const pipeline = new FramePipeline();
+    const describe = (frame: LiveFrame): Described => {
+      const processed = pipeline.process({ frameNumber: frame.number, linkType: frame.linkType, tsSeconds: frame.tsSec, tsNanos: frame.tsNsec, originalLength: frame.originalLength, data: frame.bytes });
+      return { line: processed.line(), fields: processed.fields };
+    };
+    let firstSent: LiveFrame | null = null;
+    let sentDescribed: Described | null = null;
+    const describeSent = (captured: LiveFrame | null) => {
+      if (sentDescribed) return;
+      const frame = captured ?? firstSent;
+      if (frame) sentDescribed = describe(frame);
+    };
+    const replies: Array<Described & { kind: string }> = [];
+    let kernelRst: Described | null = null;
     let firstReplyAt: number | null = null;
-    let kernelRstFrame: LiveFrame | null = null;
-    const relative = (frame: LiveFrame) => frame.tsSec + frame.tsNsec / 1e9 - (firstSentSeconds ?? frame.tsSec + frame.tsNsec / 1e9);
 
     session.onSent((frame) => {
       if (sentCopies.size < 16) sentCopies.add(Buffer.from(frame.bytes).toString('hex'));
-      firstSentSeconds ??= frame.tsSec + frame.tsNsec / 1e9;
+      firstSent ??= { ...frame, bytes: frame.bytes.slice() };
     });
     session.onFrame((frame) => {
-      if (watch?.observe(frame.bytes, frame.linkType)) kernelRstFrame = { ...frame, bytes: frame.bytes.slice() };
-      if (isOwnFrame(frame.bytes) || !replyKind(probe, frame.bytes, frame.linkType)) return;
-      replies.push({ ...frame, bytes: frame.bytes.slice() });
-      firstReplyAt ??= Date.now();
+      if (isOwnFrame(frame.bytes)) return describeSent(frame);
+      const trapped = watch?.observe(frame.bytes, frame.linkType) ?? false;
+      const kind = replyKind(probe, frame.bytes, frame.linkType);
+      if (!trapped && !kind) return;
+      describeSent(null);
+      const described = describe(frame);
+      if (trapped) kernelRst = described;
+      if (kind) {
+        replies.push({ ...described, kind });
+        firstReplyAt ??= Date.now();
+      }
     });
     session.onWarning((message) => process.stderr.write(`handshake send: ${message}\n`));
 
@@ -201,7 +226,6 @@ export async function runSend(argv: readonly string[]): Promise<number> {
     }
 
     const result = await session.send({ frames: [packet], link: 'fill', count, intervalMs, rate, ethSrc: shape.ethSrc, ethDst: shape.ethDst });
-    const sentFrame: LiveFrame = { number: 0, tsSec: 0, tsNsec: 0, originalLength: 0, bytes: new Uint8Array(0), linkType };
     await new Promise<void>((resolve) => {
       const started = Date.now();
       const timer = setInterval(() => {
@@ -212,29 +236,22 @@ export async function runSend(argv: readonly string[]): Promise<number> {
         }
       }, 20);
     });
-
-    // The frame as it went out, link layer included: rebuilt from what the helper reported.
-    const sentBytes = [...sentCopies][0];
-    if (sentBytes) {
-      sentFrame.bytes = Uint8Array.from(Buffer.from(sentBytes, 'hex'));
-      sentFrame.originalLength = sentFrame.bytes.length;
-      sentFrame.tsSec = Math.floor(firstSentSeconds ?? 0);
-      sentFrame.tsNsec = Math.round(((firstSentSeconds ?? 0) % 1) * 1e9) % 1e9;
-    }
-    const kernelRst = kernelRstFrame as LiveFrame | null;
+    describeSent(null);
+    const sent = sentDescribed as Described | null;
+    const trap = kernelRst as Described | null;
     if (json) {
-      write(`${JSON.stringify({ type: 'sent', count: result.sent, elapsed_ms: Number(result.elapsedMs.toFixed(3)), eth_dst_from: result.resolvedBy, frame: frameJson(sentFrame) })}\n`);
-      for (const reply of replies) write(`${JSON.stringify({ type: 'reply', kind: replyKind(probe, reply.bytes, reply.linkType), frame: frameJson(reply) })}\n`);
+      write(`${JSON.stringify({ type: 'sent', count: result.sent, elapsed_ms: Number(result.elapsedMs.toFixed(3)), eth_dst_from: result.resolvedBy, frame: sent?.fields ?? null })}\n`);
+      for (const reply of replies) write(`${JSON.stringify({ type: 'reply', kind: reply.kind, frame: reply.fields })}\n`);
       if (replies.length === 0) write(`${JSON.stringify({ type: 'no-reply', wait_ms: waitMs })}\n`);
-      if (kernelRst) write(`${JSON.stringify({ type: 'kernel-rst', explanation: KERNEL_RST_EXPLANATION, remedies: KERNEL_RST_REMEDIES, frame: frameJson(kernelRst) })}\n`);
+      if (trap) write(`${JSON.stringify({ type: 'kernel-rst', explanation: KERNEL_RST_EXPLANATION, remedies: KERNEL_RST_REMEDIES, frame: trap.fields })}\n`);
     } else {
       const rateText = result.elapsedMs > 0 ? `, ${Math.round((result.sent * 1000) / result.elapsedMs)} frames/s` : '';
       write(`sent ${result.sent} frame${result.sent === 1 ? '' : 's'} on ${device} in ${result.elapsedMs.toFixed(1)} ms${rateText}${result.resolvedBy ? ` (destination MAC from ${result.resolvedBy})` : ''}:\n`);
-      write(`> ${frameLine(sentFrame, 0)}\n`);
-      for (const reply of replies) write(`< ${frameLine(reply, relative(reply))}\n`);
+      if (sent) write(`> ${sent.line}\n`);
+      for (const reply of replies) write(`< ${reply.line}\n`);
       if (replies.length === 0) write(`no reply within ${waitMs} ms\n`);
-      if (kernelRst) {
-        write(`! ${frameLine(kernelRst, relative(kernelRst))}\n`);
+      if (trap) {
+        write(`! ${trap.line}\n`);
         write(`! ${KERNEL_RST_EXPLANATION}\n! Remedies:\n${KERNEL_RST_REMEDIES.map((remedy) => `!   - ${remedy}\n`).join('')}`);
       }
     }
