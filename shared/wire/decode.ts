@@ -736,6 +736,8 @@ function decodeUdp(decoding: Decoding, offset: number, context: NetworkContext):
     setChecksumStatus(layer, 'udp.checksum.status', status, offset + 6);
   }
   addData(decoding, offset + 8, Math.min(datagramEnd, end), context.quoted);
+  // Bytes after a datagram shorter than its IP packet are shown, not dropped.
+  if (datagramEnd < end) addData(decoding, datagramEnd, end, context.quoted);
 }
 
 function decodeIcmp(decoding: Decoding, kind: 'icmp' | 'icmpv6', offset: number, context: NetworkContext): void {

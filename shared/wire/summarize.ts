@@ -168,6 +168,11 @@ function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
     flag(out, MALFORMED.ipTruncated);
     return;
   }
+  // Read whenever the fixed header is there, as the decoder shows it even when it is inconsistent.
+  out.ttl = bytes[offset + 8];
+  out.protocol = bytes[offset + 9];
+  out.srcWords[0] = readWord(bytes, offset + 12);
+  out.dstWords[0] = readWord(bytes, offset + 16);
   if (bytes[offset] >>> 4 !== 4) {
     flag(out, MALFORMED.ipVersion);
     return;
@@ -181,10 +186,6 @@ function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
     flag(out, MALFORMED.ipTruncated);
     return;
   }
-  out.ttl = bytes[offset + 8];
-  out.protocol = bytes[offset + 9];
-  out.srcWords[0] = readWord(bytes, offset + 12);
-  out.dstWords[0] = readWord(bytes, offset + 16);
   const totalLength = (bytes[offset + 2] << 8) | bytes[offset + 3];
   let claimedEnd = totalLength === 0 ? end : offset + totalLength;
   if (totalLength !== 0 && totalLength < headerLength) {
@@ -227,14 +228,15 @@ function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
     flag(out, MALFORMED.ipv6Truncated);
     return;
   }
-  if (bytes[offset] >>> 4 !== 6) {
-    flag(out, MALFORMED.ipv6Version);
-    return;
-  }
   out.ttl = bytes[offset + 7];
+  out.protocol = bytes[offset + 6];
   for (let word = 0; word < 4; word++) {
     out.srcWords[word] = readWord(bytes, offset + 8 + word * 4);
     out.dstWords[word] = readWord(bytes, offset + 24 + word * 4);
+  }
+  if (bytes[offset] >>> 4 !== 6) {
+    flag(out, MALFORMED.ipv6Version);
+    return;
   }
   const payloadLength = (bytes[offset + 4] << 8) | bytes[offset + 5];
   const claimedEnd = payloadLength === 0 ? end : offset + 40 + payloadLength;

@@ -36,23 +36,23 @@ export function summaryDisagreements(bytes: Uint8Array, linkType: number, decode
   const own = decoded.layers.filter((layer) => !layer.quoted);
   const ips = own.filter((layer) => layer.kind === 'ip' || layer.kind === 'ipv6');
   const ip = ips[ips.length - 1];
-  if (ip && value(ip, ip.kind === 'ip' ? 'ip.dst' : 'ipv6.dst') !== undefined && !ip.malformed?.includes('version') && !ip.malformed?.includes('IHL')) {
+  if (ip && value(ip, ip.kind === 'ip' ? 'ip.dst' : 'ipv6.dst') !== undefined) {
     same('ipVersion', summary.ipVersion, ip.kind === 'ip' ? 4 : 6);
     if (ip.kind === 'ip') {
       same('src', formatIpv4(wordsToBytes(summary.srcWords, 1)), value(ip, 'ip.src'));
       same('dst', formatIpv4(wordsToBytes(summary.dstWords, 1)), value(ip, 'ip.dst'));
       same('ttl', summary.ttl, value(ip, 'ip.ttl'));
       same('protocol', summary.protocol, value(ip, 'ip.proto'));
-      same('fragment', summary.fragment, value(ip, 'ip.flags.mf') === true || (value(ip, 'ip.frag_offset') as number) > 0);
+      if (!ip.malformed) same('fragment', summary.fragment, value(ip, 'ip.flags.mf') === true || (value(ip, 'ip.frag_offset') as number) > 0);
     } else {
       same('src', formatIpv6(wordsToBytes(summary.srcWords, 4)), value(ip, 'ipv6.src'));
       same('dst', formatIpv6(wordsToBytes(summary.dstWords, 4)), value(ip, 'ipv6.dst'));
       same('ttl', summary.ttl, value(ip, 'ipv6.hlim'));
       const exts = ip.extHeaders ?? [];
       if (!ip.malformed) same('protocol', summary.protocol, exts.length > 0 ? exts[exts.length - 1].spec.nxt : value(ip, 'ipv6.nxt'));
-      const fragmentHeader = exts.find((ext) => ext.type === 44);
-      const fragmentOffset = value(ip, 'ipv6.fraghdr.offset');
-      if (!ip.malformed) same('fragment', summary.fragment, fragmentHeader !== undefined && ((fragmentOffset as number) > 0 || value(ip, 'ipv6.fraghdr.more') === true));
+      // Any fragment header with an offset or more-fragments makes the packet a fragment.
+      const fragmented = exts.some((ext) => ext.type === 44 && (((ext.spec.body[0] << 8) | ext.spec.body[1]) & 0xfff9) !== 0);
+      if (!ip.malformed) same('fragment', summary.fragment, fragmented);
     }
   } else {
     same('ipVersion (no complete IP header)', summary.ipVersion === 0 || summary.malformed !== null, true);
