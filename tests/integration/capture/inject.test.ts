@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureSession, type LiveFrame } from '../../../electron/engine/capture-session';
+import { createHelperCaptureProvider } from '../../../electron/engine/helper-capture-provider';
 import { probeOf, replyKind } from '../../../electron/engine/probe';
 import {
   buildHelper,
@@ -182,5 +183,17 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
       await session.stop();
       rmSync(session.spoolPath, { force: true });
     }
+  });
+
+  it.skipIf(!hasScapy)('the backend\'s capture provider lists, validates and sends through short-lived helpers', async () => {
+    const provider = createHelperCaptureProvider({ helperPath, launcher: ['ip', 'netns', 'exec', lab.client.ns] });
+    const interfaces = await provider.listInterfaces();
+    expect(interfaces.find((entry) => entry.name === lab.client.ifname)).toMatchObject({ mac: lab.client.mac, linkType: 1, addresses: expect.arrayContaining([lab.client.ip]) });
+    expect(await provider.validateBpf('tcp port 80', 1)).toEqual({ ok: true, message: null });
+    expect(await provider.validateBpf('tcp port eighty', 1)).toMatchObject({ ok: false, message: expect.stringContaining('eighty') });
+    const udp = scapyBytes(`Ether(src='${lab.client.mac}',dst='${lab.server.mac}')/IP(src='${lab.client.ip}',dst='${lab.server.ip}')/UDP(sport=5000,dport=9)/Raw(b'x')`);
+    const sent = await provider.send({ interface: lab.client.ifname, linkType: 1, framesHex: [Buffer.from(udp).toString('hex')], count: 3, intervalMs: 0 });
+    expect(sent).toBe(3);
+    await expect(provider.send({ interface: lab.client.ifname, linkType: 101, framesHex: ['00'], count: 1, intervalMs: 0 })).rejects.toThrow(/link type 1/);
   });
 });
