@@ -19,9 +19,9 @@ function works(command: string, args: string[]): boolean {
 export const scapyAvailable = works(PYTHON, ['-c', 'import scapy.all']);
 export const tsharkAvailable = works('tshark', ['--version']);
 
-/** Runs a Python script with Scapy imported; returns stdout or throws with stderr. */
-export function runPython(script: string, args: string[] = []): string {
-  const result = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+/** Runs a Python script (Scapy importable) with optional stdin; returns stdout or throws with stderr. */
+export function runPython(script: string, args: string[] = [], input?: string): string {
+  const result = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, input });
   if (result.status !== 0) throw new Error(`python failed: ${result.stderr}`);
   return result.stdout;
 }
