@@ -4,6 +4,8 @@
  * runs it in-process; Electron runs it inside the engine utilityProcess. Both feed it
  * requests through `dispatch`, which validates params first.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   ApiError,
@@ -12,6 +14,8 @@ import {
   type HostInfo,
   type SessionInfo,
 } from '../../shared/api';
+import { fromHex } from '../../shared/wire/bytes';
+import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
 import { FileSession } from './session';
 import type { CaptureProvider } from './capture-provider';
@@ -30,8 +34,20 @@ export interface BackendOptions {
 
 type Listener = (event: ApiEvent) => void;
 
+/** How often a running capture reports its counters. */
+const STATS_INTERVAL_MS = 500;
+
+interface RunningCapture {
+  capture: CaptureSession;
+  session: FileSession;
+  timer: ReturnType<typeof setInterval>;
+  stopRequested: boolean;
+}
+
 export class Backend {
   private readonly sessions = new Map<string, FileSession>();
+  private readonly captures = new Map<string, RunningCapture>();
+  private spoolDirectory: string | null = null;
   private readonly listeners = new Set<Listener>();
   private nextSession = 1;
   readonly handlers: ApiHandlers;
@@ -78,7 +94,72 @@ export class Backend {
     return session;
   }
 
+  /** Starts a live capture: a helper process, a pcapng spool, and a session that follows the spool. */
+  async startCapture(device: string, filter: string): Promise<SessionInfo> {
+    this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const spoolPath = path.join(this.spoolDirectory, `capture-${stamp}-${device.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
+    let capture: CaptureSession;
+    try {
+      capture = await CaptureSession.start({ device, filter, spoolPath, track: true });
+    } catch (error) {
+      if (error instanceof CaptureError) {
+        const code = error.code === 'permission' ? 'permission' : error.code === 'bad-filter' ? 'invalid' : 'failed';
+        throw new ApiError(code, error.advice ? `${error.message}. ${error.advice}` : error.message);
+      }
+      throw error;
+    }
+    const sessionId = `s${this.nextSession++}`;
+    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device);
+    this.sessions.set(sessionId, session);
+    await session.openLive();
+    capture.onFrame(() => session.poke());
+    capture.onWarning((message) => this.emit({ type: 'capture-error', sessionId, message }));
+    const running: RunningCapture = {
+      capture,
+      session,
+      stopRequested: false,
+      timer: setInterval(() => this.emitStats(sessionId, capture), STATS_INTERVAL_MS),
+    };
+    this.captures.set(sessionId, running);
+    void capture.waitForEnd().then((end) => {
+      clearInterval(running.timer);
+      this.emitStats(sessionId, capture);
+      this.captures.delete(sessionId);
+      session.endLive();
+      const reason = end.reason ?? 'stopped';
+      this.emit({ type: 'capture-stopped', sessionId, reason });
+      if (end.reason && !running.stopRequested) {
+        this.emit({ type: 'crashed', process: 'helper', message: `${end.reason}; the ${end.frames} frames captured so far are kept in ${end.spoolPath}` });
+      }
+    });
+    this.emit({ type: 'session-opened', session: session.info() });
+    return session.info();
+  }
+
+  private emitStats(sessionId: string, capture: CaptureSession): void {
+    const stats = capture.statistics();
+    // Counted per connection by the client side's state, which names the connection's phase.
+    const byState: Record<string, number> = {};
+    for (const [state, count] of Object.entries(stats.connectionsByState.client)) byState[state] = count;
+    this.emit({
+      type: 'stats',
+      sessionId,
+      frames: stats.frames,
+      bytes: stats.bytes,
+      framesPerSecond: stats.framesPerSecond,
+      connectionsByState: byState,
+      gaps: stats.sequenceGaps,
+    });
+  }
+
   async dispose(): Promise<void> {
+    for (const running of this.captures.values()) {
+      running.stopRequested = true;
+      clearInterval(running.timer);
+      await running.capture.stop().catch(() => undefined);
+    }
+    this.captures.clear();
     for (const session of this.sessions.values()) await session.close();
     this.sessions.clear();
     this.listeners.clear();
@@ -104,6 +185,11 @@ export class Backend {
       },
       closeSession: async ({ sessionId }) => {
         const session = this.session(sessionId);
+        const running = this.captures.get(sessionId);
+        if (running) {
+          running.stopRequested = true;
+          await running.capture.stop();
+        }
         this.sessions.delete(sessionId);
         await session.close();
         return null;
@@ -117,15 +203,26 @@ export class Backend {
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
       listInterfaces: async () => ({ interfaces: await capture().listInterfaces() }),
       validateBpf: async ({ filter, linkType }) => capture().validateBpf(filter, linkType),
-      startCapture: async () => {
-        capture();
-        throw new ApiError('unavailable', 'live capture sessions are not wired yet');
-      },
+      startCapture: async ({ interface: device, bpf }) => this.startCapture(device, bpf),
       stopCapture: async ({ sessionId }) => {
-        this.session(sessionId);
+        const running = this.captures.get(sessionId);
+        if (!running) throw new ApiError('not-found', `no running capture ${sessionId}`);
+        running.stopRequested = true;
+        await running.capture.stop();
         return null;
       },
       send: async (params) => {
+        // Through a running capture on that interface, the frames sent are recorded with the replies.
+        for (const [sessionId, running] of this.captures) {
+          if (running.capture.device !== params.interface) continue;
+          const result = await running.capture.send({
+            frames: params.framesHex.map((hex) => fromHex(hex)),
+            link: 'as-is',
+            count: params.count,
+            intervalMs: params.intervalMs > 0 ? params.intervalMs : undefined,
+          });
+          return { sent: result.sent, sessionId };
+        }
         const sent = await capture().send(params);
         return { sent, sessionId: null };
       },

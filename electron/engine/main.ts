@@ -5,6 +5,7 @@
  */
 import { dispatch, parseMessage, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from './backend';
+import { createHelperCaptureProvider } from './helper-capture-provider';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
@@ -18,7 +19,7 @@ function post(message: Message): void {
   else process.send?.(message);
 }
 
-const backend = new Backend({ host: 'electron', version: '0.1.0' });
+const backend = new Backend({ host: 'electron', version: '0.1.0', capture: createHelperCaptureProvider() });
 backend.subscribe((event) => post({ kind: 'event', event }));
 
 async function receive(raw: unknown): Promise<void> {

@@ -25,7 +25,7 @@ import {
   type ApiEvent,
 } from '../../shared/api';
 import { compileFilter, type CompiledFilter } from '../../shared/filter';
-import { formatEpoch, type CaptureFrame } from '../../shared/files';
+import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { FrameIndex, IndexList } from './frame-index';
@@ -39,6 +39,8 @@ const PROGRESS_INTERVAL_MS = 100;
 /** A filter scans at most this long per request; the rest continues in the background. */
 const FILTER_SLICE_MS = 40;
 const MAX_CACHED_FILTERS = 6;
+/** How often a live session looks for new frames in the spool when not poked. */
+const LIVE_POLL_MS = 50;
 
 interface FilterView {
   filter: CompiledFilter;
@@ -69,10 +71,17 @@ export class FileSession {
   private readonly filters = new Map<string, FilterView>();
   private indexing: Promise<void> | null = null;
 
+  /** Live mode: the file is a capture spool that grows until endLive(). */
+  private live = false;
+  private liveEnded = false;
+  private wake: (() => void) | null = null;
+
   constructor(
     readonly sessionId: string,
     readonly filePath: string,
     private readonly emit: Emit,
+    /** Shown instead of the file name (the interface of a live capture). */
+    private readonly displayName: string | null = null,
   ) {
     this.dataPath = filePath;
   }
@@ -80,8 +89,8 @@ export class FileSession {
   info(): SessionInfo {
     return {
       sessionId: this.sessionId,
-      kind: 'file',
-      name: path.basename(this.filePath),
+      kind: this.live ? 'capture' : 'file',
+      name: this.displayName ?? path.basename(this.filePath),
       frames: this.index.count,
       complete: this.complete,
       linkType: this.firstLinkType,
@@ -134,6 +143,65 @@ export class FileSession {
     }
   }
 
+  /**
+   * Live capture: follows the spool file as the capture appends to it, indexing each
+   * complete block as it lands; the rows event tells the renderer to refresh.
+   */
+  async openLive(): Promise<void> {
+    this.live = true;
+    this.frameReader = new CaptureFileFrameReader(this.dataPath);
+    this.indexing = this.follow().finally(() => this.finish());
+  }
+
+  /** New data may be in the spool: read it now instead of at the next poll. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** The capture ended: read what is left, then mark the session complete. */
+  endLive(): void {
+    this.liveEnded = true;
+    this.poke();
+  }
+
+  private async follow(): Promise<void> {
+    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame) });
+    const handle = await fsp.open(this.dataPath, 'r');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let offset = 0;
+    let announced = 0;
+    try {
+      while (!this.closed) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        if (bytesRead > 0) {
+          reader.push(buffer.subarray(0, bytesRead));
+          offset += bytesRead;
+          this.totalBytes = offset;
+          continue;
+        }
+        if (this.index.count !== announced) {
+          announced = this.index.count;
+          this.facts.markPhases();
+          this.emit({ type: 'rows', sessionId: this.sessionId, frames: announced });
+        }
+        if (this.liveEnded) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, LIVE_POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+    } catch (error) {
+      // A spool cut by a crash ends in a partial block: everything before it stays.
+      this.damage = error instanceof Error ? error.message : String(error);
+    } finally {
+      await handle.close();
+    }
+  }
+
   private ingest(frame: CaptureFrame): void {
     const i = this.index.append();
     const index = this.index;
@@ -147,7 +215,7 @@ export class FileSession {
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
     this.bytesRead = frame.dataOffset + frame.capturedLength;
     if (i === FIRST_ROWS - 1) this.onFirstFrames();
-    if ((i & 1023) === 0) {
+    if (!this.live && (i & 1023) === 0) {
       const now = performance.now();
       if (now - this.lastProgress > PROGRESS_INTERVAL_MS) {
         this.lastProgress = now;
@@ -371,7 +439,7 @@ export class FileSession {
   }
 
   async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
-    await this.whenIndexed();
+    if (!this.live) await this.whenIndexed();
     try {
       const result = await convertCaptureFile(this.filePath, target, format);
       return { path: target, frames: result.framesWritten };

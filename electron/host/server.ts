@@ -11,6 +11,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatch, parseMessage, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from '../engine/backend';
+import { createHelperCaptureProvider } from '../engine/helper-capture-provider';
 
 export interface HostOptions {
   /** 0 picks a free port. */
@@ -93,7 +94,7 @@ function securityHeaders(port: number): Record<string, string> {
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = options.rendererDir ?? defaultRendererDir();
-  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0' });
+  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0', capture: createHelperCaptureProvider() });
   const sockets = new Set<WebSocket>();
   let port = 0;
 

@@ -3,6 +3,7 @@ import { createApp } from 'vue';
 import App from './App.vue';
 import { connect } from './api/connect';
 import { setApi } from './api/instance';
+import { useCaptureStore } from './stores/capture';
 import { usePacketsStore } from './stores/packets';
 import { useSessionStore } from './stores/session';
 import { useUiStore, type View } from './stores/ui';
@@ -30,6 +31,9 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'open-recent' && path) void session.openFile(path);
   else if (command === 'save-as') void session.saveAs();
   else if (command === 'toggle-theme') ui.toggleTheme();
+  else if (command === 'capture-start') void useCaptureStore().start();
+  else if (command === 'capture-stop') void useCaptureStore().stop();
+  else if (command === 'capture-interfaces') void useCaptureStore().loadInterfaces();
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
   ui.menu = command;
 }
@@ -43,11 +47,13 @@ async function start(): Promise<void> {
     setApi(connection.api);
     const session = useSessionStore();
     const packets = usePacketsStore();
+    const capture = useCaptureStore();
     connection.api.onEvent((event) => {
       session.handleEvent(event);
       if ((event.type === 'progress' || event.type === 'rows') && event.sessionId === session.sessionId) packets.scheduleRefresh();
       if (event.type === 'crashed') ui.crash = { process: event.process, message: event.message };
       if (event.type === 'menu') handleMenu(event.command, event.path);
+      capture.handleEvent(event);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

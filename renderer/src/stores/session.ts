@@ -23,7 +23,8 @@ export const useSessionStore = defineStore('session', () => {
   const lastPath = ref<string | null>(null);
 
   const sessionId = computed(() => current.value?.sessionId ?? null);
-  const indexing = computed(() => progress.value !== null && !progress.value.done);
+  /** A file still being indexed (a live capture is never "indexing": it grows until stopped). */
+  const indexing = computed(() => current.value?.kind === 'file' && progress.value !== null && !progress.value.done);
   const fraction = computed(() => {
     const p = progress.value;
     if (!p || p.totalBytes === 0) return p?.done ? 1 : 0;
