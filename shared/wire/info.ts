@@ -34,11 +34,16 @@ const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [TCP_AE, 'AE'],
 ];
 
-/** `SYN, ACK` for 0x012; `<None>` when no flag is set. */
+const TCP_RESERVED_BITS = 0xe00;
+
+/** `SYN, ACK` for 0x012; `<None>` when no flag is set; `Reserved` last when a reserved bit is set. */
 export function tcpFlagsText(flags: number): string {
   const names = FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  if (flags & TCP_RESERVED_BITS) names.push('Reserved');
   return names.length > 0 ? names.join(', ') : '<None>';
 }
+
+const IP_PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 
 const PROTOCOL_COLUMN: Readonly<Record<string, string>> = {
   eth: 'Ethernet',
@@ -108,13 +113,13 @@ export const ICMPV6_TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 const ICMPV6_UNREACHABLE_CODES: Readonly<Record<number, string>> = {
-  0: 'no route to destination',
-  1: 'communication with destination administratively prohibited',
-  2: 'beyond scope of source address',
-  3: 'address unreachable',
-  4: 'port unreachable',
-  5: 'source address failed ingress/egress policy',
-  6: 'reject route to destination',
+  0: 'No route to destination',
+  1: 'Administratively prohibited',
+  2: 'Beyond scope of source address',
+  3: 'Address unreachable',
+  4: 'Port unreachable',
+  5: 'Source address failed ingress/egress policy',
+  6: 'Reject route to destination',
 };
 
 const ICMPV6_TIME_EXCEEDED_CODES: Readonly<Record<number, string>> = {
@@ -194,9 +199,21 @@ function icmpInfo(frame: DecodedFrame, icmp: DecodedLayer): string {
     const seq = numberField(icmp, v6 ? 'icmpv6.echo.sequence_number' : 'icmp.seq');
     const swapped = ((seq & 0xff) << 8) | (seq >>> 8);
     const hops = getField(frame, v6 ? 'ipv6.hlim' : 'ip.ttl')?.value;
-    text += ` id=${hex4(id)}, seq=${seq}${v6 ? '' : `/${swapped}`}, ${v6 ? 'hop limit' : 'ttl'}=${String(hops ?? '?')}`;
+    // Wireshark pads the ICMPv4 type name to 20 columns so the identifiers line up; ICMPv6 is not padded.
+    text = `${v6 ? text : text.padEnd(20)} id=${hex4(id)}, seq=${seq}${v6 ? '' : `/${swapped}`}, ${v6 ? 'hop limit' : 'ttl'}=${String(hops ?? '?')}`;
   }
   return text;
+}
+
+/** `IPv6 fragment (off=40 more=y ident=0x00000009 nxt=6)` for a non-first or non-last fragment. */
+function ipv6FragmentInfo(ipv6: DecodedLayer): string {
+  const fragment = ipv6.extHeaders?.find((ext) => ext.type === 44);
+  if (!fragment) return '';
+  const offset = numberField(ipv6, 'ipv6.fraghdr.offset');
+  const more = ipv6.fields.some((field) => field.name === 'ipv6.fraghdr.more' && field.value === true);
+  if (offset === 0 && !more) return '';
+  const ident = numberField(ipv6, 'ipv6.fraghdr.ident').toString(16).padStart(8, '0');
+  return `IPv6 fragment (off=${offset * 8} more=${more ? 'y' : 'n'} ident=0x${ident} nxt=${numberField(ipv6, 'ipv6.fraghdr.nxt')})`;
 }
 
 export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): SummaryColumns {
@@ -210,13 +227,18 @@ export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): Su
   const udp = getLayer(frame, 'udp');
   const icmp = getLayer(frame, 'icmp') ?? getLayer(frame, 'icmpv6');
   const ip = getLayer(frame, 'ip');
+  const ipv6 = getLayer(frame, 'ipv6');
   if (tcp) info = tcpInfo(tcp, context);
   else if (udp) {
     const length = numberField(udp, 'udp.length');
     info = `${numberField(udp, 'udp.srcport')} → ${numberField(udp, 'udp.dstport')} Len=${Math.max(length - 8, 0)}`;
   } else if (icmp) info = icmpInfo(frame, icmp);
   else if (ip && (numberField(ip, 'ip.frag_offset') > 0 || getField(frame, 'ip.flags.mf')?.value === true)) {
-    info = `Fragmented IP protocol (proto=${numberField(ip, 'ip.proto')}, off=${numberField(ip, 'ip.frag_offset') * 8}, ID=${hex4(numberField(ip, 'ip.id'))})`;
+    const proto = numberField(ip, 'ip.proto');
+    const name = IP_PROTOCOL_NAMES[proto];
+    info = `Fragmented IP protocol (proto=${name ? `${name} ` : ''}${proto}, off=${numberField(ip, 'ip.frag_offset') * 8}, ID=${numberField(ip, 'ip.id').toString(16).padStart(4, '0')})`;
+  } else if (ipv6 && ipv6FragmentInfo(ipv6)) {
+    info = ipv6FragmentInfo(ipv6);
   } else if (top) {
     info = top.kind === 'data' ? `${top.length} bytes` : protocol;
   }

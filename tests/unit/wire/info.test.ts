@@ -1,0 +1,62 @@
+/**
+ * The Protocol and Info columns against tshark's own (`_ws.col.Protocol`, `_ws.col.Info`) on the
+ * Scapy corpus, with raw sequence numbers and no TCP analysis (tracking adds those later).
+ * Frames whose payload tshark hands to an application dissector (HTTP, DNS, TLS…) have a
+ * different Info by design and are skipped by protocol; TCP reassembly notes are ignored.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../../shared/wire/decode';
+import { frameColumns, tcpFlagsText } from '../../../shared/wire/info';
+import { loadCorpus, runTshark, scapyAvailable, tempDir, tsharkAvailable } from './oracle/oracle';
+
+const ready = scapyAvailable && tsharkAvailable;
+const OUR_PROTOCOLS = new Set(['TCP', 'UDP', 'ICMP', 'ICMPv6', 'IPv4', 'IPv6']);
+
+describe('TCP flags text', () => {
+  it('names flags in Wireshark’s order', () => {
+    expect(tcpFlagsText(0x002)).toBe('SYN');
+    expect(tcpFlagsText(0x012)).toBe('SYN, ACK');
+    expect(tcpFlagsText(0x011)).toBe('FIN, ACK');
+    expect(tcpFlagsText(0x014)).toBe('RST, ACK');
+    expect(tcpFlagsText(0x018)).toBe('PSH, ACK');
+    expect(tcpFlagsText(0)).toBe('<None>');
+  });
+});
+
+describe.skipIf(!ready)('Info column agrees with tshark', () => {
+  it('for every corpus frame tshark leaves to TCP/UDP/ICMP/IP', () => {
+    const directory = tempDir('wire-info-');
+    const corpus = loadCorpus(directory);
+    let compared = 0;
+    for (const linkType of new Set(corpus.map((entry) => entry.linkType))) {
+      const entries = corpus.filter((entry) => entry.linkType === linkType);
+      const rows = runTshark([
+        '-r', path.join(directory, `linktype-${linkType}.pcap`),
+        '-T', 'fields', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info',
+        '-o', 'tcp.relative_sequence_numbers:FALSE', '-o', 'tcp.analyze_sequence_numbers:FALSE',
+      ])
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => line.split('\t'));
+      entries.forEach((entry, index) => {
+        const [protocol, info] = rows[index];
+        if (!OUR_PROTOCOLS.has(protocol)) return;
+        if ((protocol === 'TCP' || protocol === 'UDP') && !info.includes(' → ')) return; // payload summarised by an application dissector
+        const ours = frameColumns(decodeFrame(entry.bytes, entry.linkType));
+        expect(ours.protocol, entry.name).toBe(protocol);
+        expect(ours.info, entry.name).toBe(info.replace(/ \[TCP segment of a reassembled PDU\]$/, ''));
+        compared++;
+      });
+    }
+    expect(compared).toBeGreaterThan(30);
+  });
+
+  it('prints relative numbers when tracking supplies them, and flags malformed frames', () => {
+    const entry = loadCorpus().find((candidate) => candidate.name === 'eth-ipv4-synack');
+    if (!entry) throw new Error('corpus lacks the SYN-ACK');
+    const info = frameColumns(decodeFrame(entry.bytes, 1), { relativeSeq: 0, relativeAck: 1 }).info;
+    expect(info).toBe('443 → 51234 [SYN, ACK] Seq=0 Ack=1 Win=65160 Len=0 MSS=1460 SACK_PERM TSval=123456789 TSecr=0 WS=128');
+    expect(frameColumns(decodeFrame(entry.bytes.slice(0, 40), 1)).info).toContain('[Malformed Packet');
+  });
+});
