@@ -43,15 +43,24 @@ export interface SynFloodAlert {
   completed: number;
   completion_ratio: number;
   window_seconds: number;
-  /** Up to 10 of the sources and of the SYN frames that opened half-open connections. */
+  /** Up to 10 of the sources and of the SYN frames of half-open connections, from the alert on. */
   sample_sources: string[];
   sample_frames: number[];
+}
+
+/** Exact for IPv4 (address·65536 + port), a 52-bit hash for IPv6: keys never need formatting. */
+export type EndpointKey = number;
+
+/** Names the current connection's target and source, asked only when an alert needs text. */
+export interface SynFloodDescriber {
+  target(): string;
+  source(): string;
 }
 
 interface HalfOpen {
   time: number;
   synFrame: number;
-  source: string;
+  source: EndpointKey;
 }
 
 const SAMPLE_SIZE = 10;
@@ -63,10 +72,9 @@ class TargetWindow {
   completionHead = 0;
   /** Keyed by connection id; insertion order is time order. */
   readonly halfOpen = new Map<number, HalfOpen>();
-  readonly sources = new Map<string, number>();
+  readonly sources = new Map<EndpointKey, number>();
   alert: SynFloodAlert | null = null;
   lastTime = 0;
-  constructor(readonly label: string) {}
 }
 
 /** Drops queue entries older than `since`; compacts now and then so the arrays don't grow. */
@@ -81,7 +89,7 @@ function expireQueue(times: number[], head: number, since: number): number {
 
 export class SynFloodDetector {
   private readonly options: SynFloodOptions;
-  private readonly targets = new Map<string, TargetWindow>();
+  private readonly targets = new Map<EndpointKey, TargetWindow>();
   private readonly raised: SynFloodAlert[] = [];
 
   constructor(options: Partial<SynFloodOptions> = {}) {
@@ -89,24 +97,24 @@ export class SynFloodDetector {
   }
 
   /** A client's first SYN towards `target`. */
-  attempt(target: string, time: number): void {
+  attempt(target: EndpointKey, time: number): void {
     const window = this.target(target);
     window.attemptTimes.push(time);
     this.advance(window, time);
   }
 
   /** The server answered connection `id` with its first SYN+ACK: the connection is half-open. */
-  synAckSent(target: string, id: number, source: string, synFrame: number, frame: number, time: number): void {
+  synAckSent(target: EndpointKey, id: number, source: EndpointKey, synFrame: number, frame: number, time: number, describe: SynFloodDescriber): void {
     const window = this.target(target);
     if (window.halfOpen.has(id)) return;
     window.halfOpen.set(id, { time, synFrame, source });
     window.sources.set(source, (window.sources.get(source) ?? 0) + 1);
     this.advance(window, time);
-    this.evaluate(window, frame);
+    this.evaluate(window, frame, synFrame, describe);
   }
 
   /** Connection `id` left the half-open set: its final ACK came (`completed`) or it was reset. */
-  resolved(target: string, id: number, completed: boolean, time: number): void {
+  resolved(target: EndpointKey, id: number, completed: boolean, time: number): void {
     const window = this.targets.get(target);
     if (!window) return;
     const entry = window.halfOpen.get(id);
@@ -119,11 +127,11 @@ export class SynFloodDetector {
     return this.raised;
   }
 
-  private target(label: string): TargetWindow {
-    let window = this.targets.get(label);
+  private target(key: EndpointKey): TargetWindow {
+    let window = this.targets.get(key);
     if (!window) {
-      window = new TargetWindow(label);
-      this.targets.set(label, window);
+      window = new TargetWindow();
+      this.targets.set(key, window);
     }
     return window;
   }
@@ -162,7 +170,7 @@ export class SynFloodDetector {
     );
   }
 
-  private evaluate(window: TargetWindow, frame: number): void {
+  private evaluate(window: TargetWindow, frame: number, synFrame: number, describe: SynFloodDescriber): void {
     if (!this.flooding(window)) return;
     const { attempts, completed, ratio } = this.counts(window);
     let alert = window.alert;
@@ -171,7 +179,7 @@ export class SynFloodDetector {
       alert = {
         type: 'alert',
         kind: 'syn-flood',
-        target: window.label,
+        target: describe.target(),
         half_open: 0,
         sources: 0,
         first_frame: first.done ? frame : first.value.synFrame,
@@ -193,10 +201,11 @@ export class SynFloodDetector {
       alert.attempts = attempts;
       alert.completed = completed;
       alert.completion_ratio = Math.round(ratio * 1000) / 1000;
-      if (alert.sample_sources.length < SAMPLE_SIZE) {
-        alert.sample_sources = [...window.sources.keys()].slice(0, SAMPLE_SIZE);
-        alert.sample_frames = [...window.halfOpen.values()].slice(0, SAMPLE_SIZE).map((h) => h.synFrame);
-      }
+    }
+    if (alert.sample_frames.length < SAMPLE_SIZE) {
+      const source = describe.source();
+      if (!alert.sample_sources.includes(source)) alert.sample_sources.push(source);
+      alert.sample_frames.push(synFrame);
     }
   }
 }

@@ -138,12 +138,12 @@ export interface TlsPushResult {
  * handshake messages inside them, across record boundaries, until the hello is found.
  */
 export class TlsStreamCollector {
-  private readonly buffer: Uint8Array;
+  private buffer: Uint8Array;
   /** Received byte ranges [start, end) in stream offsets, sorted and merged. */
   private ranges: number[] = [];
   private contiguous = 0;
   private recordPos = 0;
-  private readonly handshake: Uint8Array;
+  private handshake: Uint8Array;
   private handshakeLength = 0;
   private handshakePos = 0;
   /** True once the hello is found or the stream is not TLS; later pushes are ignored. */
@@ -151,8 +151,19 @@ export class TlsStreamCollector {
   hello: TlsHello | null = null;
 
   constructor(private readonly limit: number) {
-    this.buffer = new Uint8Array(limit);
-    this.handshake = new Uint8Array(limit);
+    // Most hellos fit in 2 KiB; the buffers grow towards `limit` only when one does not.
+    this.buffer = new Uint8Array(Math.min(limit, 2048));
+    this.handshake = new Uint8Array(Math.min(limit, 2048));
+  }
+
+  /** A copy of `array` with room for `needed` bytes (doubling, capped at the limit). */
+  private roomFor(array: Uint8Array, needed: number): Uint8Array {
+    if (needed <= array.length) return array;
+    let size = array.length;
+    while (size < needed) size *= 2;
+    const bigger = new Uint8Array(Math.min(size, this.limit));
+    bigger.set(array);
+    return bigger;
   }
 
   /** Adds `bytes[from, to)` found at stream offset `streamOffset` (0 = first payload byte). */
@@ -164,6 +175,7 @@ export class TlsStreamCollector {
       if (streamOffset >= this.limit) this.finished = true;
       return null;
     }
+    this.buffer = this.roomFor(this.buffer, end);
     this.buffer.set(bytes.subarray(from + (start - streamOffset), from + (end - streamOffset)), start);
     this.addRange(start, end);
     const result = this.parse();
@@ -207,6 +219,7 @@ export class TlsStreamCollector {
       if (this.recordPos + RECORD_HEADER + length > this.contiguous) break;
       if (type === RECORD_HANDSHAKE) {
         const from = this.recordPos + RECORD_HEADER;
+        this.handshake = this.roomFor(this.handshake, this.handshakeLength + length);
         this.handshake.set(this.buffer.subarray(from, from + length), this.handshakeLength);
         this.handshakeLength += length;
       }

@@ -12,7 +12,7 @@ import { Analysis, Completeness } from './flags';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from './seq';
 import { TCP_STATE_NAMES, TcpEvent, TcpState, nextState } from './states';
 import { COUNT_NAMES, Count, ConnectionStore, KEY_FRAMES, Scaled, TRANSITIONS_PER_SIDE } from './store';
-import { SynFloodDetector, type SynFloodAlert } from './synflood';
+import { SynFloodDetector, type SynFloodAlert, type SynFloodDescriber } from './synflood';
 import { TlsStreamCollector, tlsCipherName, tlsVersionName, type TlsHello } from './tls';
 import type {
   ConnectionCounts,
@@ -71,6 +71,8 @@ const S_FIN_ACKED = 1 << 13;
 const S_ZEEK_LAST = 1 << 14;
 const S_ZEEK_HOLE = 1 << 15;
 const S_TRANSITIONS_OVERFLOW = 1 << 16;
+/** The stream's first bytes are not a TLS handshake record: no collector for this direction. */
+const S_NOT_TLS = 1 << 24;
 // Zeek history "seen" bits (Connection::CheckHistory masks, per side)
 const H_SYN = 1 << 17;
 const H_FIN = 1 << 18;
@@ -95,11 +97,11 @@ const T_THREE_WAY = 2;
 const T_SIMULTANEOUS = 3;
 
 const EMPTY_TABLE_BITS = 10;
-const INITIAL_CAPACITY = 1024;
+const INITIAL_CAPACITY = 16384;
 
-function hashWords(words: Uint32Array, count: number, port: number): number {
+function hashWords(words: Uint32Array, count: number, port: number, at = 0): number {
   let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
-  for (let i = 0; i < count; i++) {
+  for (let i = at; i < at + count; i++) {
     h = Math.imul(h ^ words[i], 0xcc9e2d51);
     h = (h << 13) | (h >>> 19);
   }
@@ -143,6 +145,15 @@ export class Tracker {
   private finished = false;
   private readonly result: FrameAnalysis;
   private readonly changePool: StateChange[] = [];
+  /** The connection the SYN-flood detector may ask to name (only while a call is under way). */
+  private describedSlot = 0;
+  private readonly describer: SynFloodDescriber = {
+    target: () => {
+      const st = this.store;
+      return formatEndpoint(st.ipVersion[this.describedSlot], st.address, this.describedSlot * 8 + 4, st.port[this.describedSlot * 2 + 1]);
+    },
+    source: () => formatAddress(this.store.ipVersion[this.describedSlot], this.store.address, this.describedSlot * 8),
+  };
 
   constructor(options: TrackerOptions = {}) {
     this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NS_PER_S;
@@ -214,7 +225,10 @@ export class Tracker {
     fa.duplicateAckNumber = 0;
     fa.duplicateAckFrame = 0;
     fa.tls = null;
-    fa.stateChangeCount = 0;
+    if (fa.stateChangeCount !== 0) {
+      fa.stateChanges.length = 0;
+      fa.stateChangeCount = 0;
+    }
 
     let slot = this.lookup(summary);
     let side = this.matchSide;
@@ -787,10 +801,19 @@ export class Tracker {
     st.keyFrameCount[slot] = n + 1;
   }
 
-  private endpointLabel(slot: number, at: number): string {
+  /** The server endpoint of a slot as a SYN-flood key (no string built). */
+  private serverKey(slot: number): number {
     const st = this.store;
-    const port = st.port[slot * 2 + (at === 0 ? 0 : 1)];
-    return formatEndpoint(st.ipVersion[slot], st.address, slot * 8 + at, port);
+    const at = slot * 8 + 4;
+    const port = st.port[slot * 2 + 1];
+    if (st.ipVersion[slot] === 4) return st.address[at] * 65536 + port;
+    return hashKey52(st.address, at, port);
+  }
+
+  private clientAddressKey(slot: number): number {
+    const st = this.store;
+    const at = slot * 8;
+    return st.ipVersion[slot] === 4 ? st.address[at] : hashKey52(st.address, at, 0);
   }
 
   private handshakeAndTeardown(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, seglen: number, newBytes: number): void {
@@ -811,7 +834,7 @@ export class Tracker {
         else {
           st.synFrame[slot] = frame;
           st.firstSynNs[slot] = t;
-          this.synFlood.attempt(this.endpointLabel(slot, 4), this.latestTime());
+          this.synFlood.attempt(this.serverKey(slot), this.latestTime());
         }
         if (seglen > 0) st.connFlags[slot] |= C_SYN_WITH_DATA;
         this.addKeyFrame(slot, frame, side, K_SYN | data);
@@ -831,7 +854,8 @@ export class Tracker {
             if (ackNo === ((st.isn[rev] + 1) >>> 0)) st.connFlags[slot] |= C_SYNACK_ISN_OK;
             if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
             if (!(st.connFlags[slot] & C_SIMULTANEOUS)) {
-              this.synFlood.synAckSent(this.endpointLabel(slot, 4), st.stream[slot], formatAddress(st.ipVersion[slot], st.address, slot * 8), st.synFrame[slot], frame, this.latestTime());
+              this.describedSlot = slot;
+              this.synFlood.synAckSent(this.serverKey(slot), st.stream[slot], this.clientAddressKey(slot), st.synFrame[slot], frame, this.latestTime(), this.describer);
             }
           }
         }
@@ -847,7 +871,7 @@ export class Tracker {
       if (st.lastSynAckNs[slot] >= 0) st.synAckToAckNs[slot] = t - st.lastSynAckNs[slot];
       if (st.lastSynNs[slot] >= 0) st.initialRttNs[slot] = t - st.lastSynNs[slot];
       if (!(fin && !(st.connFlags[slot] & C_SIMULTANEOUS))) this.addKeyFrame(slot, frame, side, K_ACK | data);
-      this.synFlood.resolved(this.endpointLabel(slot, 4), st.stream[slot], (st.connFlags[slot] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
+      this.synFlood.resolved(this.serverKey(slot), st.stream[slot], (st.connFlags[slot] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
     }
 
     // Teardown
@@ -860,7 +884,7 @@ export class Tracker {
           // An RST answering a SYN before any SYN+ACK: the attempt was refused.
           if (side === SERVER && st.sideFlags[rev] & S_SYN && !(st.sideFlags[fwd] & S_SYNACK)) st.connFlags[slot] |= C_REJECTED;
           this.addKeyFrame(slot, frame, side, K_RST | (ack ? K_ACK : 0) | K_TEARDOWN);
-          this.synFlood.resolved(this.endpointLabel(slot, 4), st.stream[slot], false, this.latestTime());
+          this.synFlood.resolved(this.serverKey(slot), st.stream[slot], false, this.latestTime());
         }
       }
       return;
@@ -930,8 +954,8 @@ export class Tracker {
     change.side = side === CLIENT ? 'client' : 'server';
     change.state = state;
     change.frame = frame;
-    fa.stateChanges[fa.stateChangeCount++] = change;
-    fa.stateChanges.length = fa.stateChangeCount;
+    fa.stateChanges.push(change);
+    fa.stateChangeCount++;
   }
 
   private fire(slot: number, sideIndex: number, event: TcpEvent, frame: number, t: number): boolean {
@@ -968,6 +992,12 @@ export class Tracker {
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
     const E = TcpEvent;
+    // Fast path: a plain ACK/data segment cannot move a sender, nor a receiver that is not
+    // waiting for the ACK of its SYN or FIN.
+    if (!syn && !fin && !rst) {
+      const r = st.state[rcv];
+      if (r !== TcpState.SYN_RECEIVED && r !== TcpState.FIN_WAIT_1 && r !== TcpState.CLOSING && r !== TcpState.LAST_ACK && r !== TcpState.SYN_SENT) return;
+    }
 
     // Sender
     if (rst) this.fire(slot, snd, E.SEND_RST, frame, t);
@@ -1048,8 +1078,16 @@ export class Tracker {
 
   private collectTls(slot: number, side: number, fwd: number, seq: number, s: PacketSummary, frameBytes: Uint8Array): void {
     const st = this.store;
-    if (!(st.sideFlags[fwd] & S_SYN)) return; // without the ISN we don't know where the stream starts
+    if (!(st.sideFlags[fwd] & S_SYN) || st.sideFlags[fwd] & S_NOT_TLS) return; // without the ISN the stream start is unknown
+    const streamOffset = seqDiff(seq, (st.isn[fwd] + 1) >>> 0);
+    const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
     let tls = this.tls.get(slot);
+    const collecting = tls !== undefined && tls.collectors[side] !== null;
+    // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.
+    if (!collecting && streamOffset === 0 && end - s.payloadOffset >= 2 && (frameBytes[s.payloadOffset] !== 0x16 || frameBytes[s.payloadOffset + 1] !== 0x03)) {
+      st.sideFlags[fwd] |= S_NOT_TLS;
+      return;
+    }
     if (!tls) {
       if (this.tlsBytes <= 0) return;
       tls = { collectors: [null, null], client: null, server: null };
@@ -1061,8 +1099,6 @@ export class Tracker {
       collector = new TlsStreamCollector(this.tlsBytes);
       tls.collectors[side] = collector;
     }
-    const streamOffset = seqDiff(seq, (st.isn[fwd] + 1) >>> 0);
-    const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
     const pushed = collector.push(streamOffset, frameBytes, s.payloadOffset, end);
     if (pushed && (pushed.hello || pushed.handshakeTypes.length > 0)) {
       const hello = pushed.hello;
@@ -1076,7 +1112,11 @@ export class Tracker {
       if (hello && side === CLIENT && hello.type === 1) tls.client = hello;
       if (hello && side === SERVER && hello.type === 2) tls.server = hello;
     }
-    if (collector.finished) tls.collectors[side] = null; // free the buffers
+    if (collector.finished) {
+      tls.collectors[side] = null; // free the buffers
+      if (!collector.hello) st.sideFlags[fwd] |= S_NOT_TLS;
+      if (!tls.client && !tls.server && !tls.collectors[0] && !tls.collectors[1]) this.tls.delete(slot);
+    }
   }
 
   // ---------------------------------------------------------------- summaries
@@ -1191,6 +1231,13 @@ export class Tracker {
     };
     return summary;
   }
+}
+
+/** A 52-bit key for an IPv6 address and port: exact enough to tell endpoints apart, and a number. */
+function hashKey52(address: Uint32Array, at: number, port: number): number {
+  const high = hashWords(address, 4, port, at) >>> 0;
+  const low = hashWords(address, 4, port ^ 0x5bd1e995, at) >>> 12;
+  return high * 1048576 + low;
 }
 
 function reachedEstablished(st: ConnectionStore, sideIndex: number): boolean {
