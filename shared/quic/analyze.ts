@@ -1,0 +1,202 @@
+/**
+ * One UDP datagram in, one record per QUIC packet out: header fields, and for Initial
+ * packets the decrypted frames and any TLS hello completed by this datagram's CRYPTO data.
+ * Hostile bytes never throw out of `analyzeQuicDatagram`: every problem becomes `error`.
+ */
+import { toHex } from '../wire/bytes';
+import type { TlsHello } from '../track/tls';
+import type { QuicCrypto } from './crypto';
+import { CryptoStreamAssembler } from './crypto-stream';
+import { parseHandshakeFrames, type QuicFrame } from './frames';
+import { parseDatagram, type QuicPacketHeader, type QuicPacketType } from './header';
+import { deriveInitialKeys, type InitialKeys } from './keys';
+import { openPacket, verifyRetryIntegrity } from './protection';
+import { quicVersionName } from './versions';
+
+/** A frame as reported: CRYPTO data is summarised by its range. */
+export type QuicFrameSummary = Exclude<QuicFrame, { type: 'crypto' }> | { type: 'crypto'; offset: number; length: number };
+
+export interface QuicCryptoFragment {
+  offset: number;
+  data: Uint8Array;
+}
+
+export interface QuicPacketInfo {
+  type: QuicPacketType;
+  /** Position of this packet in the datagram. */
+  offset: number;
+  length: number;
+  version: number;
+  versionName: string;
+  /** Connection IDs in lowercase hex ("" when empty or unknown). */
+  dcid: string;
+  scid: string;
+  /** Initial: the token; Retry: the Retry Token (hex). */
+  token: string;
+  packetNumber: number | null;
+  /** Version Negotiation only. */
+  supportedVersions: number[];
+  /** Retry only: whether the integrity tag verified against the original DCID, or null when it was not known. */
+  retryIntegrityValid: boolean | null;
+  /** Whose Initial keys opened the packet, or null when it stayed protected. */
+  openedWith: 'client' | 'server' | null;
+  frames: QuicFrameSummary[];
+  /** CRYPTO frame data in packet order, for reassembly across datagrams. */
+  crypto: QuicCryptoFragment[];
+  /** A ClientHello or ServerHello completed by the CRYPTO data of this datagram alone. */
+  hello: TlsHello | null;
+  /** Why the packet could not be fully read, or null. */
+  error: string | null;
+}
+
+export interface QuicAnalyzeContext {
+  /**
+   * Destination Connection IDs the client derived Initial keys from, as learnt from earlier
+   * packets of the same attempt (its first Initial's DCID; the Retry's SCID). Needed to open
+   * server Initials and the client's later Initials. The packet's own DCID is always tried.
+   */
+  initialDcids?: Uint8Array[];
+  /** The DCID of the client's first Initial, to check a Retry's integrity tag. */
+  originalDcid?: Uint8Array;
+  /** Largest Initial packet number already seen per side, for packet-number recovery. */
+  largestPacketNumber?: { client: number; server: number };
+  /** Shared across calls so keys are derived once per connection ID. */
+  keyCache?: InitialKeyCache;
+}
+
+const KEY_CACHE_LIMIT = 512;
+
+/** Derived Initial keys by (version, DCID); bounded so a flood of random IDs cannot grow it forever. */
+export class InitialKeyCache {
+  private readonly entries = new Map<string, Promise<InitialKeys | null>>();
+
+  get(crypto: QuicCrypto, version: number, dcid: Uint8Array): Promise<InitialKeys | null> {
+    const id = `${version}:${toHex(dcid)}`;
+    let keys = this.entries.get(id);
+    if (!keys) {
+      if (this.entries.size >= KEY_CACHE_LIMIT) this.entries.clear();
+      keys = deriveInitialKeys(crypto, version, dcid);
+      this.entries.set(id, keys);
+    }
+    return keys;
+  }
+}
+
+function describe(bytes: Uint8Array, packet: QuicPacketHeader): QuicPacketInfo {
+  return {
+    type: packet.type,
+    offset: packet.start,
+    length: packet.end - packet.start,
+    version: packet.version,
+    versionName: packet.version < 0 ? '' : quicVersionName(packet.version),
+    dcid: toHex(packet.dcid),
+    scid: toHex(packet.scid),
+    token: toHex(packet.token),
+    packetNumber: null,
+    supportedVersions: packet.supportedVersions,
+    retryIntegrityValid: null,
+    openedWith: null,
+    frames: [],
+    crypto: [],
+    hello: null,
+    error: null,
+  };
+}
+
+async function openInitial(
+  crypto: QuicCrypto,
+  bytes: Uint8Array,
+  packet: QuicPacketHeader,
+  info: QuicPacketInfo,
+  context: QuicAnalyzeContext,
+  cache: InitialKeyCache,
+): Promise<void> {
+  // A client's first Initials are keyed by their own DCID; everything else by a DCID learnt earlier.
+  const candidates: Array<{ dcid: Uint8Array; side: 'client' | 'server' }> = [{ dcid: packet.dcid, side: 'client' }];
+  for (const dcid of context.initialDcids ?? []) candidates.push({ dcid, side: 'client' }, { dcid, side: 'server' });
+  let lastReason = 'no Initial keys for this version';
+  for (const candidate of candidates) {
+    const keys = await cache.get(crypto, packet.version, candidate.dcid);
+    if (!keys) break;
+    const largest = context.largestPacketNumber?.[candidate.side] ?? -1;
+    const opened = await openPacket(crypto, bytes, packet, keys[candidate.side], largest);
+    if (typeof opened === 'string') {
+      lastReason = opened;
+      if (opened !== 'AEAD authentication failed') break; // the packet itself is too short: no key will help
+      continue;
+    }
+    info.openedWith = candidate.side;
+    info.packetNumber = opened.packetNumber;
+    const parsed = parseHandshakeFrames(opened.payload);
+    for (const frame of parsed.frames) {
+      if (frame.type === 'crypto') {
+        info.frames.push({ type: 'crypto', offset: frame.offset, length: frame.data.length });
+        info.crypto.push({ offset: frame.offset, data: frame.data });
+      } else {
+        info.frames.push(frame);
+      }
+    }
+    if (opened.reservedBits !== 0) info.error = 'reserved header bits are not zero';
+    if (parsed.error) info.error = parsed.error;
+    return;
+  }
+  info.error = `Initial not decrypted: ${lastReason}`;
+}
+
+/** Parses and, where the keys are derivable, decrypts every QUIC packet in one UDP payload. */
+export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypto, context: QuicAnalyzeContext = {}): Promise<QuicPacketInfo[]> {
+  const infos: QuicPacketInfo[] = [];
+  try {
+    const parsed = parseDatagram(payload);
+    const cache = context.keyCache ?? new InitialKeyCache();
+    for (const packet of parsed.packets) {
+      const info = describe(payload, packet);
+      infos.push(info);
+      if (packet.type === 'initial') {
+        await openInitial(crypto, payload, packet, info, context, cache);
+      } else if (packet.type === 'retry' && context.originalDcid) {
+        info.retryIntegrityValid = await verifyRetryIntegrity(crypto, payload, packet, context.originalDcid);
+        if (!info.retryIntegrityValid) info.error = 'Retry integrity tag does not verify';
+      }
+    }
+    if (parsed.error) {
+      if (infos.length > 0) infos[infos.length - 1].error ??= parsed.error;
+      else infos.push(unreadable(payload, parsed.error));
+    }
+    // Hellos whose CRYPTO data all arrived in this one datagram.
+    for (const side of ['client', 'server'] as const) {
+      const fragments = infos.filter((info) => info.openedWith === side).flatMap((info) => info.crypto);
+      if (fragments.length === 0) continue;
+      const assembler = new CryptoStreamAssembler();
+      let hello: TlsHello | null = null;
+      for (const fragment of fragments) hello = assembler.push(fragment.offset, fragment.data) ?? hello;
+      const carrier = infos.find((info) => info.openedWith === side && info.crypto.length > 0);
+      if (hello && carrier) carrier.hello = hello;
+    }
+  } catch (error) {
+    // A QuicCrypto implementation that throws (e.g. a missing WebCrypto algorithm) must not take the caller down.
+    infos.push(unreadable(payload, `QUIC analysis failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+  return infos;
+}
+
+function unreadable(payload: Uint8Array, reason: string): QuicPacketInfo {
+  return {
+    type: 'unknown-version',
+    offset: 0,
+    length: payload.length,
+    version: -1,
+    versionName: '',
+    dcid: '',
+    scid: '',
+    token: '',
+    packetNumber: null,
+    supportedVersions: [],
+    retryIntegrityValid: null,
+    openedWith: null,
+    frames: [],
+    crypto: [],
+    hello: null,
+    error: reason,
+  };
+}
