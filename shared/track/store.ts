@@ -1,17 +1,10 @@
 /**
  * Per-connection storage as struct-of-arrays: one row per connection slot in typed
  * arrays, so a million connections cost a few hundred bytes each and the per-frame path
- * never allocates. Side-indexed columns hold two rows per slot: `slot * 2 + side`, with
+ * never allocates. Columns are allocated once at the table's cap: the OS hands out zero
+ * pages lazily, so resident memory follows the slots in use. Side-indexed columns hold two rows per slot: `slot * 2 + side`, with
  * side 0 the client (Zeek's originator) and side 1 the server.
  */
-
-type Column = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
-
-function grown<T extends Column>(column: T, length: number): T {
-  const bigger = new (column.constructor as new (length: number) => T)(length);
-  bigger.set(column);
-  return bigger;
-}
 
 /** Transitions kept per endpoint; a normal life needs at most 6 (e.g. LISTEN … CLOSED). */
 export const TRANSITIONS_PER_SIDE = 8;
@@ -50,7 +43,7 @@ export class ConnectionStore {
   capacity: number;
 
   // Per connection
-  stream: Float64Array;
+  stream: Uint32Array;
   ipVersion: Uint8Array;
   hash: Int32Array;
   connFlags: Uint32Array;
@@ -69,7 +62,6 @@ export class ConnectionStore {
   synAckFrame: Uint32Array;
   finalAckFrame: Uint32Array;
   /** Offsets from the connection start, in ns; -1 when not seen. */
-  firstSynNs: Float64Array;
   lastSynNs: Float64Array;
   lastSynAckNs: Float64Array;
   synToSynAckNs: Float64Array;
@@ -81,12 +73,17 @@ export class ConnectionStore {
   rstSide: Int8Array;
   teardownKind: Uint8Array;
   halfCloseBytes: Float64Array;
-  counts: Uint32Array;
+  /**
+   * Problem counters, only for connections that have any (most have none): the nine cli.md
+   * counts, then Zeek's scaled c/t/w/g counters for the client and for the server.
+   */
+  private readonly problems = new Map<number, Uint32Array>();
   keyFrameCount: Uint8Array;
   keyFrame: Uint32Array;
   keyFrameInfo: Uint8Array;
   lruPrev: Int32Array;
   lruNext: Int32Array;
+  /** Zeek history per slot; a plain array, pushed as slots come into use. */
   history: string[];
 
   // Per side
@@ -115,10 +112,9 @@ export class ConnectionStore {
   historyLastSyn: Uint32Array;
   historyLastFin: Uint32Array;
   historyLastRst: Uint32Array;
-  scaledCounts: Uint32Array;
   pendingSynFrame: Uint32Array;
-  pendingSynNs: Float64Array;
-  timeWaitNs: Float64Array;
+  /** While a SYN awaits the receiver's answer: that SYN's time; in TIME_WAIT: when it began. */
+  markNs: Float64Array;
   transitionCount: Uint8Array;
   transitionState: Uint8Array;
   transitionFrame: Uint32Array;
@@ -127,7 +123,7 @@ export class ConnectionStore {
   constructor(initialCapacity: number) {
     const n = initialCapacity;
     this.capacity = n;
-    this.stream = new Float64Array(n);
+    this.stream = new Uint32Array(n);
     this.ipVersion = new Uint8Array(n);
     this.hash = new Int32Array(n);
     this.connFlags = new Uint32Array(n);
@@ -143,7 +139,6 @@ export class ConnectionStore {
     this.synFrame = new Uint32Array(n);
     this.synAckFrame = new Uint32Array(n);
     this.finalAckFrame = new Uint32Array(n);
-    this.firstSynNs = new Float64Array(n);
     this.lastSynNs = new Float64Array(n);
     this.lastSynAckNs = new Float64Array(n);
     this.synToSynAckNs = new Float64Array(n);
@@ -155,13 +150,12 @@ export class ConnectionStore {
     this.rstSide = new Int8Array(n);
     this.teardownKind = new Uint8Array(n);
     this.halfCloseBytes = new Float64Array(n);
-    this.counts = new Uint32Array(n * COUNT_COLUMNS);
     this.keyFrameCount = new Uint8Array(n);
     this.keyFrame = new Uint32Array(n * KEY_FRAMES);
     this.keyFrameInfo = new Uint8Array(n * KEY_FRAMES);
     this.lruPrev = new Int32Array(n);
     this.lruNext = new Int32Array(n);
-    this.history = new Array<string>(n).fill('');
+    this.history = []; // grows with the slots in use
 
     const s = n * 2;
     this.sideFlags = new Uint32Array(s);
@@ -188,90 +182,12 @@ export class ConnectionStore {
     this.historyLastSyn = new Uint32Array(s);
     this.historyLastFin = new Uint32Array(s);
     this.historyLastRst = new Uint32Array(s);
-    this.scaledCounts = new Uint32Array(s * 4);
     this.pendingSynFrame = new Uint32Array(s);
-    this.pendingSynNs = new Float64Array(s);
-    this.timeWaitNs = new Float64Array(s);
+    this.markNs = new Float64Array(s);
     this.transitionCount = new Uint8Array(s);
     this.transitionState = new Uint8Array(s * TRANSITIONS_PER_SIDE);
     this.transitionFrame = new Uint32Array(s * TRANSITIONS_PER_SIDE);
     this.transitionNs = new Float64Array(s * TRANSITIONS_PER_SIDE);
-  }
-
-  /** Doubles every column up to `limit` rows. */
-  grow(limit: number): void {
-    const n = Math.min(limit, this.capacity * 2);
-    const s = n * 2;
-    const t = s * TRANSITIONS_PER_SIDE;
-    this.stream = grown(this.stream, n);
-    this.ipVersion = grown(this.ipVersion, n);
-    this.hash = grown(this.hash, n);
-    this.connFlags = grown(this.connFlags, n);
-    this.address = grown(this.address, n * 8);
-    this.port = grown(this.port, n * 2);
-    this.startSec = grown(this.startSec, n);
-    this.startNs = grown(this.startNs, n);
-    this.endSec = grown(this.endSec, n);
-    this.endNs = grown(this.endNs, n);
-    this.frames = grown(this.frames, n);
-    this.bytes = grown(this.bytes, n);
-    this.completeness = grown(this.completeness, n);
-    this.synFrame = grown(this.synFrame, n);
-    this.synAckFrame = grown(this.synAckFrame, n);
-    this.finalAckFrame = grown(this.finalAckFrame, n);
-    this.firstSynNs = grown(this.firstSynNs, n);
-    this.lastSynNs = grown(this.lastSynNs, n);
-    this.lastSynAckNs = grown(this.lastSynAckNs, n);
-    this.synToSynAckNs = grown(this.synToSynAckNs, n);
-    this.synAckToAckNs = grown(this.synAckToAckNs, n);
-    this.initialRttNs = grown(this.initialRttNs, n);
-    this.synRetransmissions = grown(this.synRetransmissions, n);
-    this.synAckRetransmissions = grown(this.synAckRetransmissions, n);
-    this.firstFinSide = grown(this.firstFinSide, n);
-    this.rstSide = grown(this.rstSide, n);
-    this.teardownKind = grown(this.teardownKind, n);
-    this.halfCloseBytes = grown(this.halfCloseBytes, n);
-    this.counts = grown(this.counts, n * COUNT_COLUMNS);
-    this.keyFrameCount = grown(this.keyFrameCount, n);
-    this.keyFrame = grown(this.keyFrame, n * KEY_FRAMES);
-    this.keyFrameInfo = grown(this.keyFrameInfo, n * KEY_FRAMES);
-    this.lruPrev = grown(this.lruPrev, n);
-    this.lruNext = grown(this.lruNext, n);
-    for (let i = this.capacity; i < n; i++) this.history.push('');
-
-    this.sideFlags = grown(this.sideFlags, s);
-    this.state = grown(this.state, s);
-    this.zeekState = grown(this.zeekState, s);
-    this.zeekPrevState = grown(this.zeekPrevState, s);
-    this.base = grown(this.base, s);
-    this.isn = grown(this.isn, s);
-    this.nextSeq = grown(this.nextSeq, s);
-    this.nextSeqNs = grown(this.nextSeqNs, s);
-    this.maxSeqToBeAcked = grown(this.maxSeqToBeAcked, s);
-    this.lastAck = grown(this.lastAck, s);
-    this.lastAckNs = grown(this.lastAckNs, s);
-    this.window = grown(this.window, s);
-    this.windowScaleOffer = grown(this.windowScaleOffer, s);
-    this.windowScale = grown(this.windowScale, s);
-    this.dupAckCount = grown(this.dupAckCount, s);
-    this.lastNonDupAckFrame = grown(this.lastNonDupAckFrame, s);
-    this.lastSegmentFlags = grown(this.lastSegmentFlags, s);
-    this.finEnd = grown(this.finEnd, s);
-    this.payloadBytes = grown(this.payloadBytes, s);
-    this.zeekLastSeq = grown(this.zeekLastSeq, s);
-    this.zeekHoleStart = grown(this.zeekHoleStart, s);
-    this.historyLastSyn = grown(this.historyLastSyn, s);
-    this.historyLastFin = grown(this.historyLastFin, s);
-    this.historyLastRst = grown(this.historyLastRst, s);
-    this.scaledCounts = grown(this.scaledCounts, s * 4);
-    this.pendingSynFrame = grown(this.pendingSynFrame, s);
-    this.pendingSynNs = grown(this.pendingSynNs, s);
-    this.timeWaitNs = grown(this.timeWaitNs, s);
-    this.transitionCount = grown(this.transitionCount, s);
-    this.transitionState = grown(this.transitionState, t);
-    this.transitionFrame = grown(this.transitionFrame, t);
-    this.transitionNs = grown(this.transitionNs, t);
-    this.capacity = n;
   }
 
   /** Clears a slot's row before reuse (only the columns whose zero is not a valid start). */
@@ -283,7 +199,6 @@ export class ConnectionStore {
     this.synFrame[slot] = 0;
     this.synAckFrame[slot] = 0;
     this.finalAckFrame[slot] = 0;
-    this.firstSynNs[slot] = -1;
     this.lastSynNs[slot] = -1;
     this.lastSynAckNs[slot] = -1;
     this.synToSynAckNs[slot] = -1;
@@ -295,7 +210,7 @@ export class ConnectionStore {
     this.rstSide[slot] = -1;
     this.teardownKind[slot] = 0;
     this.halfCloseBytes[slot] = 0;
-    this.counts.fill(0, slot * COUNT_COLUMNS, slot * COUNT_COLUMNS + COUNT_COLUMNS);
+    this.problems.delete(slot);
     this.keyFrameCount[slot] = 0;
     this.history[slot] = '';
     for (let side = slot * 2; side < slot * 2 + 2; side++) {
@@ -310,16 +225,29 @@ export class ConnectionStore {
       this.lastNonDupAckFrame[side] = 0;
       this.lastSegmentFlags[side] = 0;
       this.payloadBytes[side] = 0;
-      this.scaledCounts.fill(0, side * 4, side * 4 + 4);
       this.transitionCount[side] = 0;
     }
   }
 
   count(slot: number, which: number): number {
-    return this.counts[slot * COUNT_COLUMNS + which];
+    return this.problems.get(slot)?.[which] ?? 0;
   }
 
   addCount(slot: number, which: number): void {
-    this.counts[slot * COUNT_COLUMNS + which]++;
+    this.problemRow(slot)[which]++;
+  }
+
+  /** Increments a Zeek scaled counter (Scaled.*) of one side and returns its new value. */
+  addScaled(slot: number, side: number, which: number): number {
+    return ++this.problemRow(slot)[COUNT_COLUMNS + side * 4 + which];
+  }
+
+  private problemRow(slot: number): Uint32Array {
+    let row = this.problems.get(slot);
+    if (!row) {
+      row = new Uint32Array(COUNT_COLUMNS + 8);
+      this.problems.set(slot, row);
+    }
+    return row;
   }
 }

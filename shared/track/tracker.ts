@@ -97,7 +97,6 @@ const T_THREE_WAY = 2;
 const T_SIMULTANEOUS = 3;
 
 const EMPTY_TABLE_BITS = 10;
-const INITIAL_CAPACITY = 16384;
 
 function hashWords(words: Uint32Array, count: number, port: number, at = 0): number {
   let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
@@ -157,12 +156,14 @@ export class Tracker {
 
   constructor(options: TrackerOptions = {}) {
     this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NS_PER_S;
-    this.maxConnections = Math.max(1, options.maxConnections ?? 4_000_000);
+    this.maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 2_000_000));
     this.onEvict = options.onEvict ?? null;
     this.idleTimeoutSeconds = options.idleTimeoutSeconds ?? 3600;
     this.closedTimeoutSeconds = options.closedTimeoutSeconds ?? 10;
     this.tlsBytes = options.tlsBytes ?? 16384;
-    this.store = new ConnectionStore(Math.min(INITIAL_CAPACITY, this.maxConnections));
+    // Every column is sized for the cap at once: typed arrays are zero pages until touched,
+    // so memory follows the connections actually seen, with no copy-on-grow peak.
+    this.store = new ConnectionStore(this.maxConnections);
     this.table = new Int32Array(1 << EMPTY_TABLE_BITS << 1);
     this.tableMask = this.table.length - 1;
     this.synFlood = new SynFloodDetector(options.synFlood);
@@ -363,7 +364,7 @@ export class Tracker {
     if (this.freeSlots.length > 0) slot = this.freeSlots.pop() as number;
     else {
       slot = this.nextUnusedSlot++;
-      if (slot >= this.store.capacity) this.store.grow(this.maxConnections);
+      if (slot >= this.store.history.length) this.store.history.push('');
     }
     if ((this.active + 1) * 2 > this.table.length >> 1) this.rehash(this.table.length * 2);
     const st = this.store;
@@ -667,10 +668,7 @@ export class Tracker {
   }
 
   private scaledHistory(slot: number, side: number, which: number, letter: string): void {
-    const st = this.store;
-    const i = (slot * 2 + side) * 4 + which;
-    st.scaledCounts[i]++;
-    if (isScaledHistoryStep(st.scaledCounts[i])) this.addHistory(slot, historyLetter(letter, side === CLIENT));
+    if (isScaledHistoryStep(this.store.addScaled(slot, side, which))) this.addHistory(slot, historyLetter(letter, side === CLIENT));
   }
 
   private setZeekState(sideIndex: number, state: ZeekEndpoint): void {
@@ -833,7 +831,6 @@ export class Tracker {
         if (side === SERVER) st.connFlags[slot] |= C_SIMULTANEOUS;
         else {
           st.synFrame[slot] = frame;
-          st.firstSynNs[slot] = t;
           this.synFlood.attempt(this.serverKey(slot), this.latestTime());
         }
         if (seglen > 0) st.connFlags[slot] |= C_SYN_WITH_DATA;
@@ -931,7 +928,7 @@ export class Tracker {
     st.transitionState[i] = state;
     st.transitionFrame[i] = frame;
     st.transitionNs[i] = t;
-    if (state === TcpState.TIME_WAIT) st.timeWaitNs[sideIndex] = t;
+    if (state === TcpState.TIME_WAIT) st.markNs[sideIndex] = t;
     if (frame > 0) this.noteChange(sideIndex & 1, state, frame);
   }
 
@@ -967,8 +964,8 @@ export class Tracker {
 
   private expireTimeWait(slot: number, t: number): void {
     for (let sideIndex = slot * 2; sideIndex < slot * 2 + 2; sideIndex++) {
-      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.timeWaitNs[sideIndex] >= this.msl2Ns) {
-        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.timeWaitNs[sideIndex] + this.msl2Ns);
+      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.markNs[sideIndex] >= this.msl2Ns) {
+        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.markNs[sideIndex] + this.msl2Ns);
       }
     }
   }
@@ -1015,7 +1012,7 @@ export class Tracker {
           // Answering a SYN with SYN+ACK shows it was listening: LISTEN, then SYN_RECEIVED on that SYN.
           const pending = (st.sideFlags[snd] & S_PENDING_SYN) !== 0;
           const synFrame = pending ? st.pendingSynFrame[snd] : frame;
-          const synNs = pending ? st.pendingSynNs[snd] : t;
+          const synNs = pending ? st.markNs[snd] : t;
           st.sideFlags[snd] = (st.sideFlags[snd] & ~S_PENDING_SYN) | S_PASSIVE;
           this.fire(slot, snd, E.PASSIVE_OPEN, synFrame, synNs);
           this.fire(slot, snd, E.RECEIVE_SYN, synFrame, synNs);
@@ -1050,7 +1047,7 @@ export class Tracker {
         // Whether the receiver listens shows only in its answer (SYN+ACK or RST).
         st.sideFlags[rcv] |= S_PENDING_SYN;
         st.pendingSynFrame[rcv] = frame;
-        st.pendingSynNs[rcv] = t;
+        st.markNs[rcv] = t;
       }
       return;
     }
