@@ -8,6 +8,7 @@
 import type { DecodedField, DecodedFrame, DecodedLayer } from '../wire/decode';
 import { LAYER_DEFS, type FieldDef } from '../wire/fields';
 import { toHex } from '../wire/bytes';
+import { tcpFlagsText } from '../wire/info';
 import { linkTypeName } from '../wire/linktypes';
 import type { DetailNode, ExpertNote, Severity } from './contract';
 
@@ -97,6 +98,7 @@ function formatValue(def: FieldDef | undefined, field: DecodedField): string {
   }
   if (def.name === 'ip.proto' || def.name === 'ipv6.nxt' || def.name.endsWith('.nxt')) return `${IP_PROTOCOLS[value] ?? 'Unknown'} (${value})`;
   if (def.scale) return `${value} bytes (${value / def.scale})`;
+  if (def.name === 'tcp.flags') return `0x${value.toString(16).padStart(3, '0')} (${tcpFlagsText(value)})`;
   if (def.display === 'hex') {
     const digits = Math.max(2, Math.ceil((def.bitWidth > 0 ? def.bitWidth : 16) / 4));
     return `0x${value.toString(16).padStart(digits, '0')}`;

@@ -21,6 +21,40 @@ function field(layer: DecodedLayer, name: string): number | boolean | string | U
 const py = (value: string) => JSON.stringify(value);
 const pyBytes = (bytes: Uint8Array) => `bytes.fromhex(${py(toHex(bytes))})`;
 
+/** Scapy's spelling of the TCP options, or null when one has no Scapy name or the padding is not zeros. */
+function scapyTcpOptions(layer: DecodedLayer): string[] | null {
+  if (layer.tcpPadding && layer.tcpPadding.some((byte) => byte !== 0)) return null;
+  const out: string[] = [];
+  for (const { spec } of layer.tcpOptions ?? []) {
+    switch (spec.kind) {
+      case 'mss':
+        out.push(`('MSS', ${spec.value})`);
+        break;
+      case 'wscale':
+        out.push(`('WScale', ${spec.shift})`);
+        break;
+      case 'sack_perm':
+        out.push(`('SAckOK', b'')`);
+        break;
+      case 'sack':
+        out.push(`('SAck', (${spec.blocks.flat().join(', ')}${spec.blocks.length ? ',' : ''}))`);
+        break;
+      case 'timestamp':
+        out.push(`('Timestamp', (${spec.tsval}, ${spec.tsecr}))`);
+        break;
+      case 'nop':
+        out.push(`('NOP', None)`);
+        break;
+      case 'eol':
+        out.push(`('EOL', None)`);
+        break;
+      default:
+        return null;
+    }
+  }
+  return out;
+}
+
 /**
  * A Scapy expression for the frame. Every field is written out, including checksums and
  * lengths, so Scapy reproduces the bytes exactly — a deliberately wrong checksum stays wrong.
@@ -49,13 +83,17 @@ export function scapyExpression(decoded: DecodedFrame): string {
         parts.push(`IPv6(tc=${n('ipv6.tclass')}, fl=${n('ipv6.flow')}, plen=${n('ipv6.plen')}, nh=${n('ipv6.nxt')}, hlim=${n('ipv6.hlim')}, src=${py(s('ipv6.src'))}, dst=${py(s('ipv6.dst'))})`);
         break;
       case 'tcp': {
-        // Options go in as raw bytes so that odd or lying options survive unchanged.
-        const start = layer.offset + 20;
-        const end = layer.offset + layer.length;
-        const optionBytes = decoded.bytes.slice(start, Math.min(end, decoded.bytes.length));
-        parts.push(
-          `TCP(sport=${n('tcp.srcport')}, dport=${n('tcp.dstport')}, seq=${n('tcp.seq_raw')}, ack=${n('tcp.ack_raw')}, dataofs=${n('tcp.hdr_len') / 4}, reserved=${n('tcp.flags.res')}, flags=0x${(n('tcp.flags') & 0x1ff).toString(16)}, window=${n('tcp.window_size_value')}, chksum=0x${n('tcp.checksum').toString(16).padStart(4, '0')}, urgptr=${n('tcp.urgent_pointer')}${optionBytes.length ? `, options=${pyBytes(optionBytes)}` : ''})`,
-        );
+        const listed = scapyTcpOptions(layer);
+        const head = `TCP(sport=${n('tcp.srcport')}, dport=${n('tcp.dstport')}, seq=${n('tcp.seq_raw')}, ack=${n('tcp.ack_raw')}, dataofs=${n('tcp.hdr_len') / 4}, reserved=${n('tcp.flags.res')}, flags=0x${(n('tcp.flags') & 0x1ff).toString(16)}, window=${n('tcp.window_size_value')}, chksum=0x${n('tcp.checksum').toString(16).padStart(4, '0')}, urgptr=${n('tcp.urgent_pointer')}`;
+        if (listed !== null) {
+          parts.push(`${head}${listed.length ? `, options=[${listed.join(', ')}]` : ''})`);
+        } else {
+          // Options Scapy cannot spell (raw kinds, odd padding) ride as bytes behind the fixed header;
+          // dataofs and chksum are explicit, so Scapy keeps them as they are.
+          const optionBytes = decoded.bytes.slice(layer.offset + 20, Math.min(layer.offset + layer.length, decoded.bytes.length));
+          parts.push(`${head})`);
+          if (optionBytes.length) parts.push(`Raw(load=${pyBytes(optionBytes)})`);
+        }
         break;
       }
       case 'udp':

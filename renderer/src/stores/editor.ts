@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, toRaw } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import { buildDetailTree, type DetailNode } from '../../../shared/api';
 import { coerceFieldValue, EncodeError, encodeFrame, specFromDecoded, templateFrame, type TemplateName } from '../../../shared/craft';
 import type { FieldInput, FrameSpec, LayerSpec, TcpOptionSpec } from '../../../shared/craft/spec';
@@ -17,19 +17,21 @@ export type Built =
   | { ok: true; bytes: Uint8Array; decoded: DecodedFrame; tree: DetailNode[] }
   | { ok: false; error: string };
 
-/** A deep copy without Vue proxies, so the encoder sees plain data. */
+/**
+ * A plain copy of the spec for the encoder. It reads through the reactive proxy on
+ * purpose: that is how the live build learns which fields it depends on.
+ */
 function plainSpec(spec: FrameSpec): FrameSpec {
-  const raw = toRaw(spec);
   return {
-    ...raw,
-    layers: raw.layers.map((layer) => {
-      const l = toRaw(layer);
-      return {
-        ...l,
-        fields: { ...toRaw(l.fields) },
-        tcpOptions: l.tcpOptions ? toRaw(l.tcpOptions).map((o) => ({ ...toRaw(o) }) as TcpOptionSpec) : undefined,
-      };
-    }),
+    ...spec,
+    layers: spec.layers.map((layer) => ({
+      ...layer,
+      fields: { ...layer.fields },
+      tcpOptions: layer.tcpOptions?.map((option) =>
+        option.kind === 'sack' ? { kind: 'sack', blocks: option.blocks.map(([left, right]) => [left, right] as [number, number]) } : { ...option },
+      ),
+      extHeaders: layer.extHeaders?.map((ext) => ({ ...ext })),
+    })),
   };
 }
 

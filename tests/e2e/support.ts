@@ -1,0 +1,99 @@
+/**
+ * End-to-end scaffolding: the browser host started exactly as users start it
+ * (`node out/node/host.cjs [FILE] --port 0`, first stdout line = URL with token),
+ * Scapy-built captures, and tshark as the oracle.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const haveScapy = spawnSync(SYSTEM_PYTHON, ['-c', 'import scapy.all']).status === 0;
+export const haveTshark = spawnSync('tshark', ['-v']).status === 0;
+
+export interface RunningHost {
+  url: string;
+  process: ChildProcessWithoutNullStreams;
+  stop(): Promise<void>;
+}
+
+/** Starts the browser host; resolves with the URL it prints first. */
+export function startHost(args: string[] = [], env: Record<string, string> = {}): Promise<RunningHost> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'out', 'node', 'host.cjs'), ...args, '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => (stderr += text));
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const onData = (text: string) => {
+      stdout += text;
+      const newline = stdout.indexOf('\n');
+      if (newline < 0) return;
+      child.stdout.off('data', onData);
+      const url = stdout.slice(0, newline).trim();
+      resolve({
+        url,
+        process: child,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL: ${stderr}`)));
+  });
+}
+
+export function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `hs-e2e-${tag}-`));
+}
+
+/** The workbench capture from tests/fixtures (Scapy-built), written into `dir`. */
+export function buildWorkbenchCapture(dir: string): string {
+  const file = path.join(dir, 'workbench.pcap');
+  run(SYSTEM_PYTHON, [path.join(ROOT, 'tests', 'fixtures', 'scripts', 'workbench_capture.py'), file]);
+  return file;
+}
+
+export function tsharkFrameNumbers(file: string, filter: string): number[] {
+  return run('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'])
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+}
+
+/** tshark's PDML position and size of the first occurrence of `field` in frame `number`. */
+export function pdmlField(file: string, number: number, field: string): { pos: number; size: number } {
+  const pdml = run('tshark', ['-r', file, '-Y', `frame.number == ${number}`, '-T', 'pdml']);
+  const match = new RegExp(`<field name="${field.replace(/\./g, '\\.')}"[^>]*size="(\\d+)" pos="(\\d+)"`).exec(pdml);
+  if (!match) throw new Error(`${field} not in tshark's PDML of frame ${number}`);
+  return { size: Number(match[1]), pos: Number(match[2]) };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Offsets of the hex bytes currently highlighted in the hex view inside `scope`. */
+export async function litOffsets(page: Page, scope: string): Promise<number[]> {
+  return page.locator(`${scope} [data-testid=hex-view] .byte.lit`).evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.offset)));
+}
