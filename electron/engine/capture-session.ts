@@ -4,8 +4,10 @@
  * nothing already received), then handed to the live analysis and listeners.
  * Memory stays bounded: frames live in the spool, never in an array here.
  */
-import type { CaptureFormat } from '../../shared/files/types';
-import { convertCaptureFile, createCaptureFileWriter, type CaptureFileWriter } from './capture-file';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { CaptureFormat, FrameToWrite, InterfaceToWrite } from '../../shared/files/types';
+import { PcapngWriter } from '../../shared/files/writer';
+import { convertCaptureFile } from './capture-file';
 import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
@@ -25,6 +27,11 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   track?: boolean;
   /** Also fully decode each frame for frame listeners (decode's line and JSON); implies tracking. */
   decode?: boolean;
+  /**
+   * Record frames this session sends, as the helper reports them, in the spool and tracking.
+   * Default on Linux, where the capture socket never sees its own injected frames.
+   */
+  recordSent?: boolean;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -68,6 +75,53 @@ export class CaptureError extends Error {
   }
 }
 
+/**
+ * The spool: the shared pcapng writer, with each helper batch appended by one synchronous
+ * write. A batch is on disk before anything else looks at it, and one write per batch
+ * (rather than per frame) keeps the spool off the critical path at high frame rates.
+ */
+class BatchedSpool {
+  private readonly fd: number;
+  private readonly writer: PcapngWriter;
+  private pending: Uint8Array[] = [];
+  private open = true;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+    this.writer = new PcapngWriter((chunk) => this.pending.push(chunk), { userApplication: 'Handshake Workbench (live capture)' });
+    this.commit();
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  addInterface(iface: InterfaceToWrite): void {
+    this.writer.addInterface(iface);
+    this.commit();
+  }
+
+  /** Buffers one frame's block; commit() puts the batch on disk. */
+  add(frame: FrameToWrite): void {
+    this.writer.writeFrame(frame);
+  }
+
+  commit(): void {
+    if (!this.open || this.pending.length === 0) return;
+    const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.commit();
+    this.open = false;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+}
+
 function asCaptureError<T>(promise: Promise<T>): Promise<T> {
   return promise.catch((error: unknown) => {
     if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
@@ -80,8 +134,7 @@ export class CaptureSession {
   readonly device: string;
   readonly filter: string;
   private readonly helper: HelperClient;
-  private readonly spool: CaptureFileWriter;
-  private spoolOpen = true;
+  private readonly spool: BatchedSpool;
   private frameCount = 0;
   private byteCount = 0;
   private batchCount = 0;
@@ -97,6 +150,7 @@ export class CaptureSession {
   private readonly warningListeners: Array<(message: string) => void> = [];
   private opened: OpenResult | null = null;
   private readonly maxFrames: number;
+  private readonly recordSent: boolean;
   private readonly tracking: LiveTracking | null;
   private readonly connectionListeners: Array<(event: ConnectionEvent) => void> = [];
   helloInfo: HelloResult | null = null;
@@ -107,11 +161,12 @@ export class CaptureSession {
     this.filter = options.filter ?? '';
     this.helper = helper;
     this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
+    this.recordSent = options.recordSent ?? process.platform === 'linux';
     this.tracking =
       options.track === false && !options.decode
         ? null
         : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true);
-    this.spool = createCaptureFileWriter(options.spoolPath, 'pcapng', { section: { userApplication: 'Handshake Workbench (live capture)' } });
+    this.spool = new BatchedSpool(options.spoolPath);
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
     helper.onExit = (exit) => this.onHelperExit(exit);
@@ -245,17 +300,20 @@ export class CaptureSession {
       forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
         for (const listener of this.sentListeners) listener({ number: 0, tsSec, tsNsec, originalLength, bytes, linkType });
       });
-      return;
+      // Linux never loops a packet socket's own injected frames back to it, so the capture
+      // would not contain what was sent: the helper's report of them goes into the record instead.
+      if (!this.recordSent) return;
     }
     this.batchCount++;
     const firstNumber = this.frameCount + 1;
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
-      if (this.frameCount >= this.maxFrames || !this.spoolOpen) return;
-      this.spool.writeFrame({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
+      if (this.frameCount >= this.maxFrames || !this.spool.isOpen) return;
+      this.spool.add({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
       this.frameCount++;
       this.byteCount += bytes.length;
     });
+    this.spool.commit();
     if (damage) {
       this.damagedBatchCount++;
       this.warningListeners.forEach((listener) => listener(`damaged batch from the helper: ${damage}; its intact frames were kept`));
@@ -284,8 +342,6 @@ export class CaptureSession {
   }
 
   private closeSpool(): void {
-    if (!this.spoolOpen) return;
-    this.spoolOpen = false;
     this.spool.close();
   }
 

@@ -44,6 +44,12 @@ export interface LiveConnection {
   gaps: number;
 }
 
+/** Per side, the raw value of relative sequence 0, learnt from the side's first frame. */
+interface SequenceAnchors {
+  client: number;
+  server: number;
+}
+
 const FINISHED_STATES = new Set(['CLOSED', 'TIME_WAIT']);
 
 function endpointText(endpoint: Endpoint): string {
@@ -54,6 +60,7 @@ export class LiveTracking {
   private readonly summary = createPacketSummary();
   private readonly pipeline: FramePipeline;
   private readonly live = new Map<number, LiveConnection>();
+  private readonly anchors = new Map<number, SequenceAnchors>();
   private gaps = 0;
   private seen = 0;
 
@@ -107,9 +114,15 @@ export class LiveTracking {
       this.seen++;
       this.emit({ type: 'opened', stream: analysis.stream, frame: number, client: connection.client, server: connection.server });
     }
-    // The tracker's nextSeq is relative to the sender's ISN; the frame's raw seq anchors it.
-    summarize(frame.data, frame.linkType, this.summary, frame.originalLength);
-    const nextSeq = seqAdd(this.summary.seq, analysis.nextSeq - analysis.relativeSeq);
+    // The tracker's numbers are relative to each side's ISN; one raw seq per side anchors them.
+    let anchors = this.anchors.get(analysis.stream);
+    if (!anchors) this.anchors.set(analysis.stream, (anchors = { client: -1, server: -1 }));
+    const side = analysis.fromClient ? 'client' : 'server';
+    if (anchors[side] < 0) {
+      summarize(frame.data, frame.linkType, this.summary, frame.originalLength);
+      anchors[side] = seqAdd(this.summary.seq, -analysis.relativeSeq);
+    }
+    const nextSeq = seqAdd(anchors[side], analysis.nextSeq);
     if (analysis.fromClient) {
       if (connection.clientNextSeq < 0 || seqGt(nextSeq, connection.clientNextSeq)) connection.clientNextSeq = nextSeq;
     } else if (connection.serverNextSeq < 0 || seqGt(nextSeq, connection.serverNextSeq)) {
@@ -138,6 +151,7 @@ export class LiveTracking {
         history: summary?.history ?? '',
       });
       this.live.delete(analysis.stream);
+      this.anchors.delete(analysis.stream);
     }
   }
 
@@ -165,5 +179,6 @@ export class LiveTracking {
 
   private forget(connection: ConnectionSummary): void {
     this.live.delete(connection.stream);
+    this.anchors.delete(connection.stream);
   }
 }

@@ -42,7 +42,12 @@ import {
   type ValidateFilterResult,
 } from './protocol';
 
-export const DEFAULT_BUFFER_SIZE = 128 * 1024 * 1024;
+/**
+ * cap's fixed 65535-byte snap length makes each kernel ring slot cost about 128 KiB, so
+ * 256 MiB holds only ~2000 frames: bursts beyond that drop silently. The top of the
+ * 64–256 MiB range is the default for that reason.
+ */
+export const DEFAULT_BUFFER_SIZE = 256 * 1024 * 1024;
 const SNAPLEN = 65535;
 /** A batch goes out when it is this old, this full or this big, whichever comes first. */
 const BATCH_WINDOW_MS = 8;
@@ -110,11 +115,15 @@ class RequestError extends Error {
 
 // ---- Capture ----------------------------------------------------------------------------
 
-function arrivalTimestamp(): [sec: number, nsec: number, ms: number] {
-  const ms = performance.timeOrigin + performance.now();
-  const sec = Math.floor(ms / 1000);
-  const nsec = Math.min(999_999_999, Math.floor((ms - sec * 1000) * 1e6));
-  return [sec, nsec, ms];
+// The arrival time of the latest frame, set by stampArrival() (no allocation per packet).
+let arrivalSec = 0;
+let arrivalNsec = 0;
+let arrivalMs = 0;
+
+function stampArrival(): void {
+  arrivalMs = performance.timeOrigin + performance.now();
+  arrivalSec = Math.floor(arrivalMs / 1000);
+  arrivalNsec = Math.min(999_999_999, Math.floor((arrivalMs - arrivalSec * 1000) * 1e6));
 }
 
 function flushCaptured(): void {
@@ -131,7 +140,8 @@ function flushCaptured(): void {
 
 function onPacket(nbytes: number, truncated: boolean): void {
   const buffer = captureBuffer as Buffer;
-  const [sec, nsec, ms] = arrivalTimestamp();
+  stampArrival();
+  const ms = arrivalMs;
   // cap reports only the captured length; at the snap length, the IPv4 total length tells the truth.
   let originalLength = nbytes;
   if ((truncated || nbytes >= SNAPLEN) && opened?.linkType === LINKTYPE_ETHERNET && buffer[12] === 0x08 && buffer[13] === 0x00) {
@@ -139,7 +149,7 @@ function onPacket(nbytes: number, truncated: boolean): void {
   }
   if (truncated) stats.truncated++;
   if (capturedBatch.count === 0) batchStartedMs = ms;
-  capturedBatch.add(sec, nsec, originalLength, buffer, nbytes);
+  capturedBatch.add(arrivalSec, arrivalNsec, originalLength, buffer, nbytes);
   stats.framesCaptured++;
   stats.bytesCaptured += nbytes;
   if (opened?.linkType === LINKTYPE_ETHERNET) learnMac(buffer, nbytes);
@@ -349,8 +359,8 @@ async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Pro
       flushSent();
       throw new RequestError('send-failed', `send failed after ${sent} of ${total} frames: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const [sec, nsec] = arrivalTimestamp();
-    sentBatch.add(sec, nsec, frame.length, frame, frame.length);
+    stampArrival();
+    sentBatch.add(arrivalSec, arrivalNsec, frame.length, frame, frame.length);
     if (sentBatch.byteLength >= BATCH_MAX_BYTES) flushSent();
     sent++;
     stats.framesSent++;

@@ -177,8 +177,9 @@ export async function runSend(argv: readonly string[]): Promise<number> {
     const probe = probeOf(packet, LINKTYPE_RAW);
     if (!probe) throw new UsageError('the frame built is not an IP packet');
 
-    const sentCopies = new Set<string>();
-    const isOwnFrame = (bytes: Uint8Array) => sentCopies.has(Buffer.from(bytes).toString('hex'));
+    // The distinct frames sent (one per --set combination, so few); length first keeps the check cheap.
+    const sentCopies: Buffer[] = [];
+    const isOwnFrame = (bytes: Uint8Array) => sentCopies.some((copy) => copy.length === bytes.length && copy.equals(bytes));
     const watch = KernelRstWatch.applies(probe) ? new KernelRstWatch(probe, isOwnFrame) : null;
     // Only the frames worth printing go through the core's pipeline, in capture order, so the
     // exchange reads as decode would show it (relative sequence numbers and all).
@@ -199,7 +200,7 @@ export async function runSend(argv: readonly string[]): Promise<number> {
     let firstReplyAt: number | null = null;
 
     session.onSent((frame) => {
-      if (sentCopies.size < 16) sentCopies.add(Buffer.from(frame.bytes).toString('hex'));
+      if (sentCopies.length < 16 && !isOwnFrame(frame.bytes)) sentCopies.push(Buffer.from(frame.bytes));
       firstSent ??= { ...frame, bytes: frame.bytes.slice() };
     });
     session.onFrame((frame) => {
