@@ -379,7 +379,7 @@ export function encodeFrame(spec: FrameSpec): Uint8Array {
   const frame = new Uint8Array(packetEnd + trailer.length);
   frame.set(trailer, packetEnd);
 
-  prepared.forEach((layer, index) => writeLayer(frame, layers, prepared, index, packetEnd, linkType));
+  for (let index = 0; index < prepared.length; index++) writeLayer(frame, layers, prepared, index, packetEnd, linkType);
   // Inner checksums first: an ICMP error's checksum covers the quoted headers after them.
   for (let index = prepared.length - 1; index >= 0; index--) fillChecksum(frame, prepared, index, packetEnd);
   return frame;

@@ -16,14 +16,17 @@
  * - An IPv4 total length of 0 (TSO on the capturing host) means "up to the end of the frame".
  * - The quoted datagram inside ICMP errors is decoded best-effort into layers marked `quoted`;
  *   its truncation is expected and never flags the frame.
+ * - A header cut short is malformed even when the snap length explains it: it cannot be shown.
+ * - A known TCP option with an unexpected size is kept raw (kind + bytes), not read as that option.
+ * - The TCP/UDP pseudo-header uses the IPv6 destination field even when a routing header names a
+ *   later final destination (RFC 8200 §8.1 would use that one): such frames may show `bad`.
  */
 import type { Ipv6ExtHeaderSpec, LayerKind, TcpOptionSpec } from '../craft/spec';
 import { formatIpv4, formatIpv6, formatMac, readBits, readU16, readU32, readU32LE } from './bytes';
 import { checksumStatus, pseudoHeaderSum, type ChecksumStatus } from './checksum';
-import { LAYER_DEFS, headerFields, icmpQuotesDatagram, icmpVariant, icmpv6QuotesDatagram, icmpv6Variant, type FieldDef, type FieldVariant } from './fields';
+import { LAYER_DEFS, findField, headerFields, icmpQuotesDatagram, icmpVariant, icmpv6QuotesDatagram, icmpv6Variant, type FieldDef, type FieldVariant } from './fields';
 import {
   BSD_AF_INET,
-  BSD_AF_INET6_VALUES,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_QINQ,
@@ -48,6 +51,8 @@ import {
   LINKTYPE_LOOP,
   LINKTYPE_NULL,
   LINKTYPE_RAW,
+  isBsdInet6Family,
+  isKnownBsdFamily,
 } from './linktypes';
 import { MALFORMED } from './malformed';
 
@@ -168,12 +173,8 @@ export function decodeFrame(bytes: Uint8Array, linkType: number, options: Decode
 // ---------------------------------------------------------------------------------------------
 // Layer bookkeeping and registry-driven field reading
 
-const DEF_BY_NAME: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
-  (Object.keys(LAYER_DEFS) as LayerKind[]).map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
-);
-
 function fieldDef(kind: LayerKind, name: string): FieldDef {
-  const def = DEF_BY_NAME.get(kind)?.get(name);
+  const def = findField(kind, name);
   if (!def) throw new Error(`field ${name} is not registered for ${kind}`);
   return def;
 }
@@ -346,8 +347,7 @@ function nullFamily(bytes: Uint8Array, loop: boolean): { family: number; bigEndi
   const bigEndianValue = readU32(bytes, 0);
   if (loop) return { family: bigEndianValue, bigEndian: true };
   const littleEndianValue = readU32LE(bytes, 0);
-  const known = (value: number): boolean => value === BSD_AF_INET || BSD_AF_INET6_VALUES.includes(value);
-  if (!known(littleEndianValue) && known(bigEndianValue)) return { family: bigEndianValue, bigEndian: true };
+  if (!isKnownBsdFamily(littleEndianValue) && isKnownBsdFamily(bigEndianValue)) return { family: bigEndianValue, bigEndian: true };
   return { family: littleEndianValue, bigEndian: false };
 }
 
@@ -362,7 +362,7 @@ function decodeNull(decoding: Decoding, loop: boolean): number {
   layer.fields.push({ name: 'null.family', value: family, offset: 0, length: 4 });
   addDerived(layer, 'null.big_endian', bigEndian, 0, 4);
   if (family === BSD_AF_INET) return decodeIpv4(decoding, 4, bytes.length, false);
-  if (BSD_AF_INET6_VALUES.includes(family)) return decodeIpv6(decoding, 4, bytes.length, false);
+  if (isBsdInet6Family(family)) return decodeIpv6(decoding, 4, bytes.length, false);
   addData(decoding, 4, bytes.length, false);
   return bytes.length;
 }

@@ -320,9 +320,13 @@ export const LAYER_DEFS: Readonly<Record<LayerKind, LayerDef>> = {
 /** Layers in a sensible order for menus (link, network, transport, payload). */
 export const LAYER_ORDER: readonly LayerKind[] = ['eth', 'vlan', 'sll', 'sll2', 'null', 'ip', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'data'];
 
+const FIELD_BY_LAYER_AND_NAME: ReadonlyMap<string, FieldDef> = new Map(
+  LAYER_ORDER.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => [`${kind} ${def.name}`, def] as const)),
+);
+
 /** The field of `layer` called `name` (SLL v1 and v2 share names at different positions, so the layer is part of the key). */
 export function findField(layer: LayerKind, name: string): FieldDef | undefined {
-  return LAYER_DEFS[layer].fields.find((def) => def.name === name);
+  return FIELD_BY_LAYER_AND_NAME.get(`${layer} ${name}`);
 }
 
 /** Every distinct field name, for the display filter's completion and validation. */

@@ -4,10 +4,9 @@
  * Fields of the datagram quoted inside an ICMP error are left out so they are not confused with
  * the frame's own headers.
  */
-import type { LayerKind } from '../craft/spec';
 import { toHex } from './bytes';
 import type { DecodedFrame, FieldValue } from './decode';
-import { LAYER_DEFS, SERVICE_TAG_NAMES, type FieldDef } from './fields';
+import { SERVICE_TAG_NAMES, findField } from './fields';
 
 export type JsonScalar = number | boolean | string;
 export type JsonFieldValue = JsonScalar | JsonScalar[];
@@ -21,10 +20,6 @@ export interface FrameMeta {
   len?: number;
   capLen?: number;
 }
-
-const DEFS: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
-  (Object.keys(LAYER_DEFS) as LayerKind[]).map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
-);
 
 /** Bytes as tshark prints them (`aa:bb:cc`); everything else as is. */
 export function jsonScalar(value: FieldValue): JsonScalar {
@@ -40,9 +35,8 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
   };
   for (const layer of decoded.layers) {
     if (layer.quoted) continue;
-    const defs = DEFS.get(layer.kind);
     for (const field of layer.fields) {
-      const def = defs?.get(field.name);
+      const def = findField(layer.kind, field.name);
       if (!def || def.json === 'omit') continue;
       let key = def.jsonName ?? def.name;
       if (layer.protocol === 'ieee8021ad') {

@@ -37,7 +37,15 @@ export const ETHERTYPE_QINQ_LEGACY = 0x9100;
 
 /** BSD address families seen in NULL/LOOP headers: IPv6 differs per OS (NetBSD/OpenBSD 24, FreeBSD 28, macOS 30). */
 export const BSD_AF_INET = 2;
-export const BSD_AF_INET6_VALUES: readonly number[] = [24, 28, 30];
+
+export function isBsdInet6Family(family: number): boolean {
+  return family === 24 || family === 28 || family === 30;
+}
+
+/** A family the NULL/LOOP decoders follow (used to guess the byte order NULL was written in). */
+export function isKnownBsdFamily(family: number): boolean {
+  return family === BSD_AF_INET || isBsdInet6Family(family);
+}
 
 /** IP protocol numbers the decoder follows. */
 export const IPPROTO_HOPOPTS = 0;

@@ -32,6 +32,8 @@ import {
   LINKTYPE_LOOP,
   LINKTYPE_NULL,
   LINKTYPE_RAW,
+  isBsdInet6Family,
+  isKnownBsdFamily,
 } from './linktypes';
 import { MALFORMED } from './malformed';
 import type { PacketSummary } from './summary';
@@ -75,9 +77,9 @@ export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummar
       }
       const bigEndian = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
       const littleEndian = ((bytes[3] << 24) | (bytes[2] << 16) | (bytes[1] << 8) | bytes[0]) >>> 0;
-      const family = linkType === LINKTYPE_LOOP || (!knownFamily(littleEndian) && knownFamily(bigEndian)) ? bigEndian : littleEndian;
+      const family = linkType === LINKTYPE_LOOP || (!isKnownBsdFamily(littleEndian) && isKnownBsdFamily(bigEndian)) ? bigEndian : littleEndian;
       if (family === BSD_AF_INET) ipv4(bytes, 4, length, out, snapCut);
-      else if (family === 24 || family === 28 || family === 30) ipv6(bytes, 4, length, out, snapCut);
+      else if (isBsdInet6Family(family)) ipv6(bytes, 4, length, out, snapCut);
       return;
     }
     case LINKTYPE_RAW: {
@@ -96,10 +98,6 @@ export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummar
     default:
       flag(out, MALFORMED.unknownLinkType);
   }
-}
-
-function knownFamily(value: number): boolean {
-  return value === BSD_AF_INET || value === 24 || value === 28 || value === 30;
 }
 
 function reset(out: PacketSummary, linkType: number): void {
