@@ -1,0 +1,280 @@
+/**
+ * QUIC connection attempts, shown beside the TCP connections: who started one (the sender
+ * of the first client Initial), to whom, in which version, with which connection IDs, what
+ * its ClientHello offered (SNI, ALPN, versions, suites) and how many packets of each type
+ * were seen. Packets are tied to an attempt by their connection IDs, falling back to the
+ * UDP 4-tuple because clients often choose an empty Source Connection ID.
+ *
+ * Feed datagrams in capture order and await each `observe` before the next: a server
+ * Initial can only be opened with keys learnt from the client's earlier Initial.
+ */
+import { formatEpoch } from '../files/timestamp';
+import { formatEndpoint } from '../track/tracker';
+import type { TlsHello } from '../track/tls';
+import { fromHex, toHex } from '../wire/bytes';
+import type { JsonObject } from '../track/json';
+import type { PacketSummary } from '../wire/summary';
+import { analyzeQuicDatagram, InitialKeyCache, type QuicPacketInfo } from './analyze';
+import type { QuicCrypto } from './crypto';
+import { CryptoStreamAssembler } from './crypto-stream';
+import { looksLikeQuic, type QuicPacketType } from './header';
+import { quicVersionName } from './versions';
+
+export interface QuicDatagramMeta {
+  frame: number;
+  /** frame.time_epoch form, e.g. "1700000000.123456789". */
+  time: string;
+  /** Endpoints in cli.md form: "198.18.0.1:40000" or "[2001:db8::1]:443". */
+  source: string;
+  destination: string;
+  srcPort: number;
+  dstPort: number;
+}
+
+export type QuicPacketCounts = Record<Exclude<QuicPacketType, 'unknown-version'> | 'other', number>;
+
+export interface QuicAttempt {
+  /** Numbered from 0 in order of first appearance. */
+  id: number;
+  client: string;
+  server: string;
+  /** True when the client side was inferred (no client Initial seen, e.g. the capture began mid-handshake). */
+  directionGuessed: boolean;
+  version: number;
+  /** The Destination Connection ID of the client's first Initial: the Initial keys' input. */
+  originalDcid: string;
+  clientScid: string;
+  serverScid: string | null;
+  firstFrame: number;
+  lastFrame: number;
+  start: string;
+  end: string;
+  packets: QuicPacketCounts;
+  clientHello: TlsHello | null;
+  /** The frame whose CRYPTO data completed the ClientHello (it may span several datagrams). */
+  clientHelloFrame: number | null;
+  serverHello: TlsHello | null;
+  /** The server asked for another version (Version Negotiation): the versions it offered. */
+  versionNegotiation: number[] | null;
+  retry: { token: string; integrityValid: boolean | null } | null;
+  /** The first CONNECTION_CLOSE seen in an Initial. */
+  close: { errorCode: number; reason: string; by: 'client' | 'server' } | null;
+  /** Problems met while reading this attempt's packets (first few). */
+  problems: string[];
+}
+
+export interface QuicTrackerOptions {
+  /** Attempts kept; later ones are counted in `droppedAttempts` (hostile floods). Default 10000. */
+  maxAttempts?: number;
+}
+
+interface AttemptState {
+  attempt: QuicAttempt;
+  clientEndpoint: string;
+  /** DCIDs the client derived Initial keys from (first Initial, then after a Retry). */
+  keyDcids: Uint8Array[];
+  crypto: { client: CryptoStreamAssembler; server: CryptoStreamAssembler };
+  largest: { client: number; server: number };
+}
+
+const MAX_PROBLEMS = 8;
+
+function emptyCounts(): QuicPacketCounts {
+  return { initial: 0, '0-rtt': 0, handshake: 0, retry: 0, 'version-negotiation': 0, short: 0, other: 0 };
+}
+
+export class QuicAttemptTracker {
+  private readonly states: AttemptState[] = [];
+  private readonly byConnectionId = new Map<string, AttemptState>();
+  private readonly byTuple = new Map<string, AttemptState>();
+  private readonly keyCache = new InitialKeyCache();
+  private readonly maxAttempts: number;
+  droppedAttempts = 0;
+
+  constructor(
+    private readonly crypto: QuicCrypto,
+    options: QuicTrackerOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 10_000;
+  }
+
+  /** Attempts in order of first appearance. */
+  attempts(): QuicAttempt[] {
+    return this.states.map((state) => state.attempt);
+  }
+
+  /**
+   * Convenience for the frame pipeline: takes the fast-path summary of a frame and looks at
+   * its UDP payload. Returns [] for anything that is not QUIC.
+   */
+  observeFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
+    if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return Promise.resolve([]);
+    const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    const meta: QuicDatagramMeta = {
+      frame,
+      time: formatEpoch(tsSeconds, tsNanos),
+      source: formatEndpoint(summary.ipVersion, summary.srcWords, 0, summary.srcPort),
+      destination: formatEndpoint(summary.ipVersion, summary.dstWords, 0, summary.dstPort),
+      srcPort: summary.srcPort,
+      dstPort: summary.dstPort,
+    };
+    return this.observe(meta, payload);
+  }
+
+  /** Analyzes one UDP payload and folds it into its attempt. Never throws. */
+  async observe(meta: QuicDatagramMeta, payload: Uint8Array): Promise<QuicPacketInfo[]> {
+    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort)) return [];
+    const tupleKey = [meta.source, meta.destination].sort().join(' ');
+    // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
+    const known = this.lookup(payload, tupleKey);
+    const infos = await analyzeQuicDatagram(payload, this.crypto, {
+      initialDcids: known?.keyDcids,
+      originalDcid: known ? fromHex(known.attempt.originalDcid) : undefined,
+      largestPacketNumber: known?.largest,
+      keyCache: this.keyCache,
+    });
+    let state = known;
+    for (const info of infos) {
+      if (!state || this.startsNewAttempt(state, info)) state = this.create(meta, info, tupleKey) ?? state;
+      if (!state) break;
+      this.record(state, meta, info);
+    }
+    return infos;
+  }
+
+  private lookup(payload: Uint8Array, tupleKey: string): AttemptState | undefined {
+    // DCID starts at byte 6 with its length in byte 5; the invariant header is already checked.
+    const dcid = toHex(payload.subarray(6, 6 + payload[5]));
+    return (dcid && this.byConnectionId.get(dcid)) || this.byTuple.get(tupleKey);
+  }
+
+  /** A client Initial opened with its own DCID's keys, under a DCID the attempt does not know, starts a new attempt. */
+  private startsNewAttempt(state: AttemptState, info: QuicPacketInfo): boolean {
+    if (info.type !== 'initial' || info.openedWith !== 'client' || !info.dcid) return false;
+    return !state.keyDcids.some((dcid) => toHex(dcid) === info.dcid) && this.byConnectionId.get(info.dcid) !== state;
+  }
+
+  private create(meta: QuicDatagramMeta, info: QuicPacketInfo, tupleKey: string): AttemptState | null {
+    if (this.states.length >= this.maxAttempts) {
+      this.droppedAttempts++;
+      return null;
+    }
+    // Only a client sends Initials that open under their own DCID, and 0-RTT packets; Retry and
+    // Version Negotiation come only from servers. Otherwise guess, as for TCP: the higher port is the client.
+    const clientOpened = info.type === 'initial' && info.openedWith === 'client';
+    const serverOnly = info.type === 'retry' || info.type === 'version-negotiation';
+    const certain = clientOpened || serverOnly || info.type === '0-rtt';
+    const sentByClient = clientOpened || info.type === '0-rtt' || (!serverOnly && meta.srcPort > meta.dstPort);
+    const client = sentByClient ? meta.source : meta.destination;
+    const server = sentByClient ? meta.destination : meta.source;
+    const attempt: QuicAttempt = {
+      id: this.states.length,
+      client,
+      server,
+      directionGuessed: !certain,
+      version: info.version,
+      originalDcid: sentByClient ? info.dcid : info.scid,
+      clientScid: sentByClient ? info.scid : info.dcid,
+      serverScid: null,
+      firstFrame: meta.frame,
+      lastFrame: meta.frame,
+      start: meta.time,
+      end: meta.time,
+      packets: emptyCounts(),
+      clientHello: null,
+      clientHelloFrame: null,
+      serverHello: null,
+      versionNegotiation: null,
+      retry: null,
+      close: null,
+      problems: [],
+    };
+    const state: AttemptState = {
+      attempt,
+      clientEndpoint: client,
+      keyDcids: attempt.originalDcid ? [fromHex(attempt.originalDcid)] : [],
+      crypto: { client: new CryptoStreamAssembler(), server: new CryptoStreamAssembler() },
+      largest: { client: -1, server: -1 },
+    };
+    this.states.push(state);
+    this.byTuple.set(tupleKey, state);
+    if (attempt.originalDcid) this.byConnectionId.set(attempt.originalDcid, state);
+    if (attempt.clientScid) this.byConnectionId.set(attempt.clientScid, state);
+    return state;
+  }
+
+  private record(state: AttemptState, meta: QuicDatagramMeta, info: QuicPacketInfo): void {
+    const attempt = state.attempt;
+    const fromClient = meta.source === state.clientEndpoint;
+    attempt.lastFrame = meta.frame;
+    attempt.end = meta.time;
+    attempt.packets[info.type === 'unknown-version' ? 'other' : info.type]++;
+    if (info.error && attempt.problems.length < MAX_PROBLEMS) attempt.problems.push(`frame ${meta.frame}: ${info.error}`);
+    if (!fromClient && info.scid && (info.type === 'initial' || info.type === 'handshake')) {
+      attempt.serverScid ??= info.scid;
+      this.byConnectionId.set(info.scid, state);
+    }
+    if (info.type === 'version-negotiation') attempt.versionNegotiation = info.supportedVersions;
+    if (info.type === 'retry') {
+      attempt.retry = { token: info.token, integrityValid: info.retryIntegrityValid };
+      // The client's next Initial is keyed by the Retry's Source Connection ID (RFC 9001 §5.2).
+      if (info.scid) {
+        state.keyDcids.push(fromHex(info.scid));
+        this.byConnectionId.set(info.scid, state);
+      }
+    }
+    if (info.openedWith && info.packetNumber !== null) {
+      const side = info.openedWith;
+      state.largest[side] = Math.max(state.largest[side], info.packetNumber);
+      for (const fragment of info.crypto) {
+        const hello = state.crypto[side].push(fragment.offset, fragment.data);
+        if (hello && side === 'client' && !attempt.clientHello) {
+          attempt.clientHello = hello;
+          attempt.clientHelloFrame = meta.frame;
+        }
+        if (hello && side === 'server') attempt.serverHello ??= hello;
+      }
+      const problem = state.crypto[side].problem;
+      if (problem && attempt.problems.length < MAX_PROBLEMS && !attempt.problems.some((p) => p.endsWith(problem))) attempt.problems.push(`${side} CRYPTO: ${problem}`);
+      for (const frame of info.frames) {
+        if (frame.type === 'connection-close' && !attempt.close) attempt.close = { errorCode: frame.errorCode, reason: frame.reason, by: side };
+      }
+    }
+  }
+}
+
+/** The `{"type":"quic", …}` object for `analyze --json`, printed beside the TCP connection objects. */
+export function quicAttemptToJson(attempt: QuicAttempt): JsonObject {
+  const hello = attempt.clientHello;
+  return {
+    type: 'quic',
+    'quic.attempt': attempt.id,
+    client: attempt.client,
+    server: attempt.server,
+    direction_guessed: attempt.directionGuessed,
+    version: quicVersionName(attempt.version),
+    dcid: attempt.originalDcid,
+    scid: attempt.clientScid,
+    server_scid: attempt.serverScid,
+    start: attempt.start,
+    end: attempt.end,
+    first_frame: attempt.firstFrame,
+    last_frame: attempt.lastFrame,
+    packets: attempt.packets,
+    tls: hello
+      ? {
+          client_hello_frame: attempt.clientHelloFrame,
+          sni: hello.serverName,
+          alpn_offered: hello.alpn,
+          versions_offered: hello.supportedVersions,
+          ciphers_offered: hello.cipherSuites,
+          version_selected: attempt.serverHello?.supportedVersions[0] ?? null,
+          cipher_selected: attempt.serverHello?.cipherSuites[0] ?? null,
+        }
+      : null,
+    version_negotiation: attempt.versionNegotiation,
+    retry: attempt.retry,
+    close: attempt.close,
+    problems: attempt.problems,
+  };
+}
