@@ -66,6 +66,14 @@ export function explainArrow(ladder: Ladder, index: number): Explanation[] {
     });
   }
 
+  const previous = index > 0 ? ladder.arrows[index - 1] : null;
+  if (rst && previous && has(previous, 'SYN') && has(previous, 'ACK') && previous.from !== sender) {
+    out.push({
+      title: 'RST right after a SYN+ACK: the local-kernel trap',
+      text: `If the SYN was crafted by hand on this host, this RST comes from the ${sender}'s own kernel: it has no socket for the connection, so it resets the peer's SYN+ACK and ends the experiment. Send from an address the kernel does not own (a test namespace), or let the helper add a temporary firewall rule that drops these outgoing RSTs (handshake send --suppress-kernel-rst).`,
+      section: '3.10.7.1',
+    });
+  }
   if (rst) {
     const refused = index > 0 && has(ladder.arrows[index - 1], 'SYN') && !has(ladder.arrows[index - 1], 'ACK');
     out.push({
