@@ -74,11 +74,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a live command with its helper inside `ns`. */
-export function runLiveCli(cli: string, helperPath: string, ns: string, args: string[]): Promise<CliResult> {
+/** Runs a live command with its helper inside `ns` (`launcherTail` is appended to the launcher, e.g. setpriv). */
+export function runLiveCli(cli: string, helperPath: string, ns: string, args: string[], launcherTail: string[] = []): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${ns}` },
+      env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: ['ip', 'netns', 'exec', ns, ...launcherTail].join(' ') },
     });
     let stdout = '';
     let stderr = '';
