@@ -320,21 +320,29 @@ export const LAYER_DEFS: Readonly<Record<LayerKind, LayerDef>> = {
 /** Layers in a sensible order for menus (link, network, transport, payload). */
 export const LAYER_ORDER: readonly LayerKind[] = ['eth', 'vlan', 'sll', 'sll2', 'null', 'ip', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'data'];
 
-const FIELD_BY_LAYER_AND_NAME: ReadonlyMap<string, FieldDef> = new Map(
-  LAYER_ORDER.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => [`${kind} ${def.name}`, def] as const)),
+const FIELDS_BY_LAYER: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
+  LAYER_ORDER.map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
 );
 
 /** The field of `layer` called `name` (SLL v1 and v2 share names at different positions, so the layer is part of the key). */
 export function findField(layer: LayerKind, name: string): FieldDef | undefined {
-  return FIELD_BY_LAYER_AND_NAME.get(`${layer} ${name}`);
+  return FIELDS_BY_LAYER.get(layer)?.get(name);
 }
 
 /** Every distinct field name, for the display filter's completion and validation. */
 export const FIELD_NAMES: ReadonlySet<string> = new Set(LAYER_ORDER.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => def.name)));
 
+const HEADER_FIELDS = new Map<string, readonly FieldDef[]>();
+
 /** Fields at fixed header positions that apply to this variant, in wire order; parents precede their bits. */
-export function headerFields(layer: LayerKind, variant?: FieldVariant): FieldDef[] {
-  return LAYER_DEFS[layer].fields.filter((def) => def.scope === 'header' && (def.variant === undefined || def.variant === variant));
+export function headerFields(layer: LayerKind, variant?: FieldVariant): readonly FieldDef[] {
+  const key = variant ? `${layer}/${variant}` : layer;
+  let fields = HEADER_FIELDS.get(key);
+  if (!fields) {
+    fields = LAYER_DEFS[layer].fields.filter((def) => def.scope === 'header' && (def.variant === undefined || def.variant === variant));
+    HEADER_FIELDS.set(key, fields);
+  }
+  return fields;
 }
 
 /** ICMP echo request/reply (and ICMPv4 timestamp/info messages) carry identifier and sequence; others a rest-of-header word. */
