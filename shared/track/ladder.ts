@@ -38,7 +38,8 @@ export function renderConnection(c: ConnectionSummary): string {
   const close = c.teardown.kind === null ? (c.teardown.initiator ? `half-closed by ${c.teardown.initiator}` : 'not closed') : `${c.teardown.kind} close by ${c.teardown.initiator ?? '?'}`;
   lines.push(`  ${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`);
   if (c.tls) {
-    lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${c.tls.alpn_selected ?? c.tls.alpn_offered.join(',') ?? '-'}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);
+    const alpn = c.tls.alpn_selected ?? (c.tls.alpn_offered.length > 0 ? `offered ${c.tls.alpn_offered.join(',')}` : '-');
+    lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${alpn}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);
   }
   lines.push(`  ${'client'.padEnd(COLUMN)}${' '.repeat(ARROW + 7)}server`);
   for (const step of c.ladder) {
