@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { formatIpv4, formatIpv6, parseMac } from '../../shared/wire/bytes';
+import { formatIpv4, formatIpv6, parseIpv6, parseMac } from '../../shared/wire/bytes';
 import {
   BSD_AF_INET,
   ETHERTYPE_IPV4,
@@ -23,7 +23,7 @@ import {
 import packageJson from '../../package.json';
 import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, listInterfaces } from './interfaces';
 import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, validateTuple } from './firewall';
-import { buildArpRequest, neighbourMac, nextHop, parseArpReply } from './neighbours';
+import { buildArpRequest, buildNeighbourSolicitation, neighbourMac, nextHop, parseArpReply, parseNeighbourAdvertisement } from './neighbours';
 import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
 import {
   BatchBuilder,
@@ -82,6 +82,8 @@ let flushTimer: NodeJS.Timeout | null = null;
 const seenMacs = new Map<number, string>();
 const SEEN_MACS_LIMIT = 65536;
 const arpWaiters = new Map<number, (mac: string) => void>();
+/** IPv6 text → waiter for a neighbour advertisement (only while an NDP exchange runs). */
+const ndpWaiters = new Map<string, (mac: string) => void>();
 
 // ---- Output -----------------------------------------------------------------------------
 
@@ -173,6 +175,9 @@ function learnMac(frame: Buffer, length: number): void {
     if (!arp) return;
     seenMacs.set(arp.ip, arp.mac);
     arpWaiters.get(arp.ip)?.(arp.mac);
+  } else if (ndpWaiters.size > 0 && frame[12] === 0x86 && frame[13] === 0xdd) {
+    const advertisement = parseNeighbourAdvertisement(frame, length);
+    if (advertisement) ndpWaiters.get(advertisement.ip)?.(advertisement.mac);
   }
 }
 
@@ -250,21 +255,17 @@ function ipv4Number(text: string): number {
   return text.split('.').reduce((value, part) => value * 256 + Number(part), 0);
 }
 
-async function arpExchange(device: string, target: string): Promise<string | null> {
-  const mac = interfaceMac(device);
-  if (!mac || !capture) return null;
-  const senderIp = interfaceAddresses(device).find((address) => address.family === 'IPv4')?.address ?? '0.0.0.0';
-  const request = Buffer.from(buildArpRequest(parseMac(mac), senderIp, target));
-  const key = ipv4Number(target);
+/** Sends `request` up to ARP_ATTEMPTS times until `waiters` hears about `key`; resolves with the MAC or null. */
+function solicit<K>(request: Buffer, waiters: Map<K, (mac: string) => void>, key: K): Promise<string | null> {
   return new Promise((resolve) => {
     let attempts = 0;
     let timer: NodeJS.Timeout | null = null;
     const finish = (found: string | null) => {
       if (timer) clearTimeout(timer);
-      arpWaiters.delete(key);
+      waiters.delete(key);
       resolve(found);
     };
-    arpWaiters.set(key, finish);
+    waiters.set(key, finish);
     const attempt = () => {
       if (attempts++ >= ARP_ATTEMPTS) return finish(null);
       capture?.send(request);
@@ -272,6 +273,22 @@ async function arpExchange(device: string, target: string): Promise<string | nul
     };
     attempt();
   });
+}
+
+async function arpExchange(device: string, target: string): Promise<string | null> {
+  const mac = interfaceMac(device);
+  if (!mac || !capture) return null;
+  const senderIp = interfaceAddresses(device).find((address) => address.family === 'IPv4')?.address ?? '0.0.0.0';
+  return solicit(Buffer.from(buildArpRequest(parseMac(mac), senderIp, target)), arpWaiters, ipv4Number(target));
+}
+
+async function ndpExchange(device: string, target: string): Promise<string | null> {
+  const mac = interfaceMac(device);
+  const addresses = interfaceAddresses(device).filter((address) => address.family === 'IPv6');
+  // A link-local source is always acceptable for neighbour discovery.
+  const senderIp = (addresses.find((address) => address.address.startsWith('fe80')) ?? addresses[0])?.address.split('%')[0];
+  if (!mac || !capture || !senderIp) return null;
+  return solicit(Buffer.from(buildNeighbourSolicitation(parseMac(mac), senderIp, target)), ndpWaiters, formatIpv6(parseIpv6(target)));
 }
 
 async function resolveDestinationMac(device: string, destination: string): Promise<[string, SendResult['resolvedBy']]> {
@@ -286,7 +303,9 @@ async function resolveDestinationMac(device: string, destination: string): Promi
     if (fromArp) return [fromArp, 'arp'];
     throw new RequestError('resolve-failed', `no ARP reply from ${hop} on ${device} (the capture filter must admit arp for the helper to see the reply); give --set eth.dst=MAC`);
   }
-  throw new RequestError('resolve-failed', `${hop} is not in the neighbour table of ${device}; ping it first or give --set eth.dst=MAC`);
+  const fromNdp = await ndpExchange(device, hop);
+  if (fromNdp) return [fromNdp, 'ndp'];
+  throw new RequestError('resolve-failed', `no neighbour advertisement from ${hop} on ${device} (the capture filter must admit icmp6); give --set eth.dst=MAC`);
 }
 
 function bsdAfInet6(): number {

@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { formatMac, parseIpv4, writeU16 } from '../../shared/wire/bytes';
+import { formatIpv6, formatMac, parseIpv4, parseIpv6, writeU16 } from '../../shared/wire/bytes';
+import { internetChecksum, pseudoHeaderSum } from '../../shared/wire/checksum';
 
 const COMMAND_TIMEOUT_MS = 2000;
 
@@ -66,4 +67,47 @@ export function parseArpReply(frame: Uint8Array, length: number): { ip: number; 
   if (frame[20] !== 0 || frame[21] !== 2) return null;
   const ip = ((frame[28] << 24) | (frame[29] << 16) | (frame[30] << 8) | frame[31]) >>> 0;
   return { ip, mac: formatMac(frame, 22) };
+}
+
+const NS_FRAME_LENGTH = 14 + 40 + 32;
+
+/**
+ * An Ethernet/IPv6 neighbour solicitation for `targetIp` (RFC 4861 §4.3), sent to the
+ * target's solicited-node multicast group with our link-layer address as an option.
+ */
+export function buildNeighbourSolicitation(senderMac: Uint8Array, senderIp: string, targetIp: string): Uint8Array {
+  const target = parseIpv6(targetIp);
+  const group = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, target[13], target[14], target[15]);
+  const frame = new Uint8Array(NS_FRAME_LENGTH);
+  frame.set([0x33, 0x33, 0xff, target[13], target[14], target[15]], 0);
+  frame.set(senderMac, 6);
+  writeU16(frame, 12, 0x86dd);
+  frame[14] = 0x60;
+  writeU16(frame, 18, 32); // payload length
+  frame[20] = 58; // ICMPv6
+  frame[21] = 255; // hop limit: RFC 4861 requires 255
+  frame.set(parseIpv6(senderIp), 22);
+  frame.set(group, 38);
+  const icmp = 54;
+  frame[icmp] = 135; // neighbour solicitation
+  frame.set(target, icmp + 8);
+  frame[icmp + 24] = 1; // source link-layer address option
+  frame[icmp + 25] = 1; // length in units of 8 bytes
+  frame.set(senderMac, icmp + 26);
+  writeU16(frame, icmp + 2, internetChecksum(frame, icmp, NS_FRAME_LENGTH, pseudoHeaderSum(frame, 22, 38, 16, 58, 32)));
+  return frame;
+}
+
+/** When `frame` is an Ethernet neighbour advertisement, its target address and the MAC it gives (or the sender's). */
+export function parseNeighbourAdvertisement(frame: Uint8Array, length: number): { ip: string; mac: string } | null {
+  if (length < 14 + 40 + 24 || frame[12] !== 0x86 || frame[13] !== 0xdd || frame[20] !== 58 || frame[54] !== 136) return null;
+  const ip = formatIpv6(frame, 54 + 8);
+  // The target link-layer address option (type 2) when present; else the frame's source MAC.
+  for (let at = 54 + 24; at + 8 <= length; ) {
+    const units = frame[at + 1];
+    if (units === 0) break;
+    if (frame[at] === 2) return { ip, mac: formatMac(frame, at + 2) };
+    at += units * 8;
+  }
+  return { ip, mac: formatMac(frame, 6) };
 }

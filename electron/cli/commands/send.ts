@@ -96,7 +96,8 @@ function applyField(spec: FrameSpec, name: string, value: string): void {
 export function buildProbeFrame(template: string | undefined, shape: Shape, defaultSource: string | undefined): Uint8Array {
   const options: Partial<TcpFrameOptions> = { ...shape.options, linkType: LINKTYPE_RAW };
   options.dst ??= TEMPLATE_DEFAULTS.dst;
-  options.src ??= defaultSource ?? TEMPLATE_DEFAULTS.src;
+  // Until the interface's own address is known (validation before the helper starts), a placeholder of the right family.
+  options.src ??= defaultSource ?? (isIpv6Text(options.dst) ? '::' : TEMPLATE_DEFAULTS.src);
   let spec: FrameSpec;
   if (template !== undefined) {
     if (!isTemplateName(template)) throw new UsageError(`unknown template "${template}" (${TEMPLATE_NAMES.join(', ')})`);
@@ -172,7 +173,9 @@ export async function runSend(argv: readonly string[]): Promise<number> {
       track: false,
     });
     const ownInterface = (await session.interfaces()).find((entry) => entry.name === device);
-    const defaultSource = ownInterface?.addresses.find((address) => (address.family === 'IPv6') === ipv6 && !address.address.startsWith('fe80'))?.address;
+    const sameFamily = ownInterface?.addresses.filter((address) => (address.family === 'IPv6') === ipv6) ?? [];
+    // A global address when there is one; a link-local one (without its %scope) otherwise.
+    const defaultSource = (sameFamily.find((address) => !address.address.startsWith('fe80')) ?? sameFamily[0])?.address.split('%')[0];
     const packet = buildProbeFrame(template, shape, defaultSource);
     const probe = probeOf(packet, LINKTYPE_RAW);
     if (!probe) throw new UsageError('the frame built is not an IP packet');

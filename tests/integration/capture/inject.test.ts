@@ -196,4 +196,17 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
     expect(sent).toBe(3);
     await expect(provider.send({ interface: lab.client.ifname, linkType: 101, framesHex: ['00'], count: 1, intervalMs: 0 })).rejects.toThrow(/link type 1/);
   });
+
+  it('over IPv6, resolves the peer by its own neighbour solicitation and gets the closed port\'s RST+ACK', async () => {
+    // Documentation-range IPv6 addresses, inside the test's own namespaces only.
+    lab.exec(lab.client.ns, 'ip', ['-6', 'addr', 'add', '2001:db8:18::1/64', 'dev', lab.client.ifname, 'nodad']);
+    lab.exec(lab.server.ns, 'ip', ['-6', 'addr', 'add', '2001:db8:18::2/64', 'dev', lab.server.ifname, 'nodad']);
+    const result = await send(['--set', 'ipv6.dst=2001:db8:18::2', '--set', `tcp.dstport=${CLOSED_PORT}`, '--set', 'tcp.srcport=41008', '--set', 'tcp.flags.syn=1', '--set', 'tcp.seq_raw=300', '--wait', '1500', '--json']);
+    expect(result.stderr).toBe('');
+    const records = ndjson(result.stdout);
+    expect(records[0]).toMatchObject({ type: 'sent', eth_dst_from: 'ndp' });
+    expect(frameOf(records[0])).toMatchObject({ 'ipv6.src': '2001:db8:18::1', 'eth.dst': lab.server.mac });
+    const replies = records.filter((record) => record.type === 'reply').map(frameOf);
+    expect(replies[0]).toMatchObject({ 'ipv6.src': '2001:db8:18::2', 'tcp.flags': RST | ACK, 'tcp.ack_raw': 301 });
+  });
 });
