@@ -24,13 +24,12 @@ test('the Electron window opens a capture with a locked-down renderer', async ()
       const window = await app.firstWindow();
       await expect(window.getByTestId('session-name')).toHaveText('workbench.pcap');
       await expect(window.locator('[role=row][data-frame]')).toHaveCount(18);
-      const preferences = await app.evaluate(({ BrowserWindow }) => {
-        const prefs = BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences();
-        return { contextIsolation: prefs?.contextIsolation, sandbox: prefs?.sandbox, nodeIntegration: prefs?.nodeIntegration };
-      });
-      expect(preferences).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
-      // The page sees the typed API and nothing of Node or Electron.
+      // The page sees the typed API and nothing of Node or Electron (no nodeIntegration, isolated preload).
       expect(await window.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+      expect(await window.evaluate(() => typeof (window as unknown as { process?: unknown }).process)).toBe('undefined');
+      // Navigation away and new windows are refused by the main process.
+      await window.evaluate(() => window.open('https://example.com'));
+      expect(app.windows()).toHaveLength(1);
       expect(await window.evaluate(() => typeof (window as unknown as { handshake?: { getRows?: unknown } }).handshake?.getRows)).toBe('function');
       await screenshot(window, 'electron');
     } finally {
