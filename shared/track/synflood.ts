@@ -162,12 +162,8 @@ export class SynFloodDetector {
   }
 
   private flooding(window: TargetWindow): boolean {
-    const { ratio } = this.counts(window);
-    return (
-      window.halfOpen.size >= this.options.minHalfOpen &&
-      window.sources.size >= this.options.minSources &&
-      ratio <= this.options.maxCompletionRatio
-    );
+    if (window.halfOpen.size < this.options.minHalfOpen || window.sources.size < this.options.minSources) return false;
+    return this.counts(window).ratio <= this.options.maxCompletionRatio;
   }
 
   private evaluate(window: TargetWindow, frame: number, synFrame: number, describe: SynFloodDescriber): void {

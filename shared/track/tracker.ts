@@ -20,7 +20,6 @@ import type {
   ConnectionTls,
   FrameAnalysis,
   LadderStep,
-  StateChange,
   StateRecord,
   TeardownKind,
   Timestamp,
@@ -143,7 +142,6 @@ export class Tracker {
   private nextSweepSec = 0;
   private finished = false;
   private readonly result: FrameAnalysis;
-  private readonly changePool: StateChange[] = [];
   /** The connection the SYN-flood detector may ask to name (only while a call is under way). */
   private describedSlot = 0;
   private readonly describer: SynFloodDescriber = {
@@ -226,10 +224,7 @@ export class Tracker {
     fa.duplicateAckNumber = 0;
     fa.duplicateAckFrame = 0;
     fa.tls = null;
-    if (fa.stateChangeCount !== 0) {
-      fa.stateChanges.length = 0;
-      fa.stateChangeCount = 0;
-    }
+    fa.stateChangeCount = 0;
 
     let slot = this.lookup(summary);
     let side = this.matchSide;
@@ -943,15 +938,15 @@ export class Tracker {
 
   private noteChange(side: number, state: TcpState, frame: number): void {
     const fa = this.result;
-    let change = this.changePool[fa.stateChangeCount];
+    // The array doubles as the pool: entries past stateChangeCount are stale and get reused.
+    let change = fa.stateChanges[fa.stateChangeCount];
     if (!change) {
       change = { side: 'client', state, frame };
-      this.changePool.push(change);
+      fa.stateChanges.push(change);
     }
     change.side = side === CLIENT ? 'client' : 'server';
     change.state = state;
     change.frame = frame;
-    fa.stateChanges.push(change);
     fa.stateChangeCount++;
   }
 

@@ -67,7 +67,7 @@ export interface FrameAnalysis {
   initialRtt: number;
   /** Set when this frame completed a TLS ClientHello or ServerHello. */
   tls: FrameTls | null;
-  /** Endpoint state changes this frame caused (length = stateChangeCount; entries reused). */
+  /** Endpoint state changes this frame caused: the first `stateChangeCount` entries (the rest are stale, reused). */
   stateChanges: StateChange[];
   stateChangeCount: number;
 }
