@@ -21,17 +21,17 @@ test('the Electron window opens a capture with a locked-down renderer', async ()
     const capture = buildWorkbenchCapture(dir);
     const app = await electron.launch({ executablePath: binary ?? undefined, args: [ROOT, capture] });
     try {
-      const window = await app.firstWindow();
-      await expect(window.getByTestId('session-name')).toHaveText('workbench.pcap');
-      await expect(window.locator('[role=row][data-frame]')).toHaveCount(18);
+      const page = await app.firstWindow();
+      await expect(page.getByTestId('session-name')).toHaveText('workbench.pcap');
+      await expect(page.locator('[role=row][data-frame]')).toHaveCount(18);
       // The page sees the typed API and nothing of Node or Electron (no nodeIntegration, isolated preload).
-      expect(await window.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-      expect(await window.evaluate(() => typeof (window as unknown as { process?: unknown }).process)).toBe('undefined');
+      expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+      expect(await page.evaluate(() => typeof (window as unknown as { process?: unknown }).process)).toBe('undefined');
       // Navigation away and new windows are refused by the main process.
-      await window.evaluate(() => window.open('https://example.com'));
+      await page.evaluate(() => window.open('https://example.com'));
       expect(app.windows()).toHaveLength(1);
-      expect(await window.evaluate(() => typeof (window as unknown as { handshake?: { getRows?: unknown } }).handshake?.getRows)).toBe('function');
-      await screenshot(window, 'electron');
+      expect(await page.evaluate(() => typeof (window as unknown as { handshake?: { getRows?: unknown } }).handshake?.getRows)).toBe('function');
+      await screenshot(page, 'electron');
     } finally {
       await app.close();
     }
