@@ -18,10 +18,11 @@ export function permissionAdvice(platform: NodeJS.Platform = process.platform): 
   switch (platform) {
     case 'linux':
       return (
-        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN. Either run the helper through pkexec ' +
-        '(HANDSHAKE_HELPER_LAUNCHER=pkexec), or give a dedicated copy of node that only the helper uses the ' +
-        'capabilities: `sudo setcap cap_net_raw,cap_net_admin+eip /opt/handshake/helper-node` and point ' +
-        'HANDSHAKE_HELPER_NODE at it (restrict it to a `pcap` group with chgrp/chmod 750). Never setcap the Electron binary.'
+        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the helper alone. Either give a dedicated copy of node ' +
+        'the capabilities for one group (`sudo sh electron/helper/setup-linux-capture.sh` does: install to ' +
+        '/opt/handshake/helper-node, chgrp pcap, chmod 750, setcap cap_net_raw,cap_net_admin+eip) and set ' +
+        'HANDSHAKE_HELPER_NODE=/opt/handshake/helper-node, or start the helper through polkit with ' +
+        'HANDSHAKE_HELPER_LAUNCHER=pkexec. Never setcap the Electron binary.'
       );
     case 'darwin':
       return (
