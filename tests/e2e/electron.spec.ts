@@ -28,7 +28,7 @@ test('the Electron window opens a capture with a locked-down renderer', async ()
       expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
       expect(await page.evaluate(() => typeof (window as unknown as { process?: unknown }).process)).toBe('undefined');
       // Navigation away and new windows are refused by the main process.
-      await page.evaluate(() => window.open('https://example.com'));
+      await page.evaluate(() => window.open('about:blank'));
       expect(app.windows()).toHaveLength(1);
       expect(await page.evaluate(() => typeof (window as unknown as { handshake?: { getRows?: unknown } }).handshake?.getRows)).toBe('function');
       await screenshot(page, 'electron');
