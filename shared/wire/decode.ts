@@ -367,14 +367,38 @@ function decodeNull(decoding: Decoding, loop: boolean): number {
   return bytes.length;
 }
 
-/** Splits what follows an IP packet on Ethernet into padding (up to 60 bytes) and trailer, as Wireshark does. */
+/**
+ * Splits what follows the packet on Ethernet the way Wireshark does:
+ * - padding: the zero bytes that bring a frame of at least 60 bytes up to 60 (not counting the trailer);
+ * - an assumed FCS: the last 4 bytes, when the frame is untagged, has 64 bytes or more and at
+ *   least 4 are left (behind a VLAN tag Wireshark assumes no FCS);
+ * - the trailer: whatever remains, shown under the last VLAN tag when the frame is tagged.
+ */
 function addEthernetTrailer(decoding: Decoding, networkEnd: number): void {
   const eth = decoding.frame.layers[0];
   if (!eth || eth.kind !== 'eth' || eth.malformed) return;
-  const { bytes } = decoding;
-  const paddingEnd = Math.min(Math.max(networkEnd, 60), bytes.length);
+  const { bytes, frame } = decoding;
+  let paddingEnd = networkEnd;
+  if (frame.frameLength >= 60 && networkEnd < 60) {
+    paddingEnd = Math.min(60, bytes.length);
+    for (let i = networkEnd; i < paddingEnd; i++) {
+      if (bytes[i] !== 0) {
+        paddingEnd = networkEnd; // only zeros count as padding
+        break;
+      }
+    }
+  }
   if (paddingEnd > networkEnd) addDerived(eth, 'eth.padding', bytes.slice(networkEnd, paddingEnd), networkEnd, paddingEnd - networkEnd);
-  if (bytes.length > paddingEnd) addDerived(eth, 'eth.trailer', bytes.slice(paddingEnd), paddingEnd, bytes.length - paddingEnd);
+  const tags = frame.layers.filter((layer) => layer.kind === 'vlan');
+  let trailerEnd = bytes.length;
+  if (tags.length === 0 && frame.frameLength >= 64 && bytes.length - paddingEnd >= 4) {
+    trailerEnd = bytes.length - 4;
+    addDerived(eth, 'eth.fcs', readU32(bytes, trailerEnd), trailerEnd, 4);
+  }
+  if (trailerEnd > paddingEnd) {
+    const owner = tags.length > 0 ? tags[tags.length - 1] : eth;
+    addDerived(owner, owner === eth ? 'eth.trailer' : 'vlan.trailer', bytes.slice(paddingEnd, trailerEnd), paddingEnd, trailerEnd - paddingEnd);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

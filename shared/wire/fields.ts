@@ -122,6 +122,7 @@ const ETH_FIELDS: readonly FieldDef[] = [
   header('eth', 'eth.type', 'Type', 96, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
   derived('eth', 'eth.padding', 'Padding (up to the 60-byte minimum)', 'bytes'),
   derived('eth', 'eth.trailer', 'Trailer', 'bytes'),
+  derived('eth', 'eth.fcs', 'Frame check sequence (assumed: the last 4 trailer bytes of a frame of 64 bytes or more)', 'uint', HEX),
 ];
 
 const VLAN_FIELDS: readonly FieldDef[] = [
@@ -129,6 +130,7 @@ const VLAN_FIELDS: readonly FieldDef[] = [
   header('vlan', 'vlan.dei', 'Drop eligible', 3, 1, 'bool', { defaultValue: false }),
   header('vlan', 'vlan.id', 'ID', 4, 12, 'uint', { defaultValue: 1 }),
   header('vlan', 'vlan.etype', 'Type', 16, 16, 'uint', { ...HEX, auto: 'next-protocol' }),
+  derived('vlan', 'vlan.trailer', 'Trailer', 'bytes'),
 ];
 
 /**

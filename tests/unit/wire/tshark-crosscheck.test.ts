@@ -12,11 +12,19 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../../shared/wire/decode';
 import { frameFieldsJson, type JsonFieldValue, type JsonScalar } from '../../../shared/wire/json';
-import { loadCorpus, runTshark, scapyAvailable, tempDir, tsharkAvailable, type CorpusEntry } from './oracle/oracle';
+import { loadCorpus, loadRandomCorpus, runTshark, scapyAvailable, tempDir, tsharkAvailable, type CorpusEntry } from './oracle/oracle';
 
 const ready = scapyAvailable && tsharkAvailable;
-const pcapDir = ready ? tempDir('wire-tshark-') : '';
-const corpus: CorpusEntry[] = ready ? loadCorpus(pcapDir) : [];
+const RANDOM_FRAMES = 300;
+const RANDOM_SEED = 777;
+const corpusDir = ready ? tempDir('wire-tshark-') : '';
+const randomDir = ready ? tempDir('wire-tshark-random-') : '';
+const corpora: Array<{ title: string; directory: string; entries: CorpusEntry[] }> = ready
+  ? [
+      { title: 'the corpus', directory: corpusDir, entries: loadCorpus(corpusDir) },
+      { title: `${RANDOM_FRAMES} random frames (seed ${RANDOM_SEED})`, directory: randomDir, entries: loadRandomCorpus(RANDOM_FRAMES, RANDOM_SEED, randomDir) },
+    ]
+  : [];
 
 const TSHARK_PREFERENCES = [
   '-o', 'tcp.relative_sequence_numbers:FALSE',
@@ -64,12 +72,15 @@ function normalise(mine: JsonFieldValue, text: string, key: string): JsonFieldVa
 }
 
 describe.skipIf(!ready)('decodeFrame agrees with tshark', () => {
-  const byLinkType = new Map<number, CorpusEntry[]>();
-  for (const entry of corpus) byLinkType.set(entry.linkType, [...(byLinkType.get(entry.linkType) ?? []), entry]);
+  const cases: Array<[string, number, string, CorpusEntry[]]> = [];
+  for (const { title, directory, entries } of corpora) {
+    for (const linkType of new Set(entries.map((entry) => entry.linkType))) {
+      cases.push([title, linkType, directory, entries.filter((entry) => entry.linkType === linkType)]);
+    }
+  }
 
-  it.each([...byLinkType.keys()].map((linkType) => [linkType]))('link type %i', (linkType) => {
-    const entries = byLinkType.get(linkType) ?? [];
-    const file = path.join(pcapDir, `linktype-${linkType}.pcap`);
+  it.each(cases)('%s, link type %i', (_title, linkType, directory, entries) => {
+    const file = path.join(directory, `linktype-${linkType}.pcap`);
     expect(readFileSync(file).length).toBeGreaterThan(24);
     const ours = entries.map((entry) => frameFieldsJson(decodeFrame(entry.bytes, entry.linkType), { number: 1, timeEpoch: '0' }));
     const keys = [...new Set(ours.flatMap((json) => Object.keys(json)))].filter(

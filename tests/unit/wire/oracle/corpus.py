@@ -9,7 +9,7 @@ For every frame it prints one JSON line:
   status                         checksum statuses the frame was built to have
 
 Usage: /usr/bin/python3 corpus.py [pcap-directory]
-       /usr/bin/python3 corpus.py --random COUNT SEED
+       /usr/bin/python3 corpus.py --random COUNT SEED [pcap-directory]
 With a directory, it also writes one pcap per link type there (for the tshark cross-check).
 With --random, it prints COUNT random well-formed frames instead (the property tests' input).
 """
@@ -457,8 +457,9 @@ def random_frames(count, seed):
 
 if len(sys.argv) > 2 and sys.argv[1] == "--random":
     entries.clear()
+    pcaps.clear()
     random_frames(int(sys.argv[2]), int(sys.argv[3]))
-    sys.argv = sys.argv[:1]
+    sys.argv = sys.argv[:1] + sys.argv[4:]
 
 for entry in entries:
     print(json.dumps(entry))

@@ -102,8 +102,8 @@ export function loadCorpus(pcapDir?: string): CorpusEntry[] {
 }
 
 /** `count` random well-formed frames built by Scapy from a seeded generator. */
-export function loadRandomCorpus(count: number, seed: number): CorpusEntry[] {
-  return parseCorpus(runPythonFile(CORPUS_SCRIPT, ['--random', String(count), String(seed)]));
+export function loadRandomCorpus(count: number, seed: number, pcapDir?: string): CorpusEntry[] {
+  return parseCorpus(runPythonFile(CORPUS_SCRIPT, ['--random', String(count), String(seed), ...(pcapDir ? [pcapDir] : [])]));
 }
 
 function parseCorpus(output: string): CorpusEntry[] {
