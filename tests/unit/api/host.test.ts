@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,5 +127,66 @@ describe('browser host: 127.0.0.1 only, token required', () => {
     for (const address of externalAddresses) {
       await expect(get(`http://${address.address}:${host.port}/?token=${host.token}`)).rejects.toThrow(/ECONNREFUSED/);
     }
+  });
+});
+
+describe('`handshake ui` command', () => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  let bundle = '';
+  let dir = '';
+  beforeAll(async () => {
+    const { buildSync } = await import('esbuild');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-ui-cli-'));
+    bundle = path.join(root, 'out', 'test', `ui-cli-${process.pid}.cjs`);
+    buildSync({
+      stdin: { contents: "import { runUi } from './electron/cli/commands/ui'; runUi(process.argv.slice(2)).then((code) => process.exit(code));", resolveDir: root, loader: 'ts' },
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['cap', 'electron'],
+      logLevel: 'error',
+    });
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(bundle, { force: true });
+  });
+
+  function runCli(args: string[]): Promise<{ code: number | null; firstLine: string; stderr: string; stop: () => void }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('\n')) resolve({ code: null, firstLine: stdout.split('\n')[0], stderr, stop: () => child.kill('SIGTERM') });
+      });
+      child.on('exit', (code) => resolve({ code, firstLine: stdout.split('\n')[0], stderr, stop: () => undefined }));
+    });
+  }
+
+  it('prints the full URL with the token first, on a free port, and serves until killed', async () => {
+    const started = await runCli(['--port', '0']);
+    try {
+      expect(started.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
+      const port = new URL(started.firstLine).port;
+      expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(403);
+    } finally {
+      started.stop();
+    }
+  });
+
+  it('usage errors exit 2; an unreadable capture exits 3 with a one-line reason', async () => {
+    expect((await runCli(['--port', 'eighty'])).code).toBe(2);
+    expect((await runCli(['--bogus'])).code).toBe(2);
+    const junk = path.join(dir, 'junk.pcap');
+    writeFileSync(junk, 'not a capture');
+    const bad = await runCli([junk, '--port', '0']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await runCli([path.join(dir, 'missing.pcap'), '--port', '0'])).code).toBe(3);
   });
 });
