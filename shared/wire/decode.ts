@@ -18,6 +18,9 @@
  *   its truncation is expected and never flags the frame.
  * - A header cut short is malformed even when the snap length explains it: it cannot be shown.
  * - A known TCP option with an unexpected size is kept raw (kind + bytes), not read as that option.
+ * - A UDP/IPv4 checksum of 0 means "not present" (RFC 768). Wireshark has a status for that; cli.md
+ *   does not, so it is `unverified`: nothing could be verified. Over IPv6 a zero checksum is `bad`.
+ * - Bytes after a UDP datagram that is shorter than its IP packet are kept as a `data` layer.
  * - The TCP/UDP pseudo-header uses the IPv6 destination field even when a routing header names a
  *   later final destination (RFC 8200 §8.1 would use that one): such frames may show `bad`.
  */
