@@ -96,6 +96,7 @@ const T_THREE_WAY = 2;
 const T_SIMULTANEOUS = 3;
 
 const EMPTY_TABLE_BITS = 10;
+const MAX_SHARED_HISTORIES = 4096;
 
 function hashWords(words: Uint32Array, count: number, port: number, at = 0): number {
   let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
@@ -136,6 +137,8 @@ export class Tracker {
   private nextStream = 0;
   private readonly retained: ConnectionSummary[] = [];
   private readonly tls = new Map<number, ConnectionTlsState>();
+  /** Distinct history strings seen, so a million "ShADadFf" are one string. */
+  private readonly histories = new Map<string, string>();
   private readonly stats_: TrackerStats = { frames: 0, connections: 0, active: 0, evicted: 0, capEvictions: 0 };
   private latestSec = 0;
   private latestNs = 0;
@@ -361,7 +364,7 @@ export class Tracker {
       slot = this.nextUnusedSlot++;
       if (slot >= this.store.history.length) this.store.history.push('');
     }
-    if ((this.active + 1) * 2 > this.table.length >> 1) this.rehash(this.table.length * 2);
+    if ((this.active + 1) * 2 > this.table.length) this.rehash(this.table.length * 2); // load ≤ 1/2
     const st = this.store;
     st.reset(slot);
     const flags = s.tcpFlags;
@@ -650,8 +653,15 @@ export class Tracker {
 
   // ---------------------------------------------------------------- Zeek
 
+  /** Appends a letter; the result is shared with every connection that has the same history. */
   private addHistory(slot: number, letter: string): void {
-    this.store.history[slot] += letter;
+    const history = this.store.history[slot] + letter;
+    let shared = this.histories.get(history);
+    if (shared === undefined) {
+      shared = history;
+      if (this.histories.size < MAX_SHARED_HISTORIES) this.histories.set(history, history);
+    }
+    this.store.history[slot] = shared;
   }
 
   private checkHistory(slot: number, sideIndex: number, bit: number, letter: string): boolean {
