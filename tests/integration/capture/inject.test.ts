@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import {
   type NodeInNamespace,
   type VethLab,
   scapyBytes,
+  tsharkFields,
 } from './support';
 
 const OPEN_PORT = 8443;
@@ -173,6 +175,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
       // The tracker knows where the client's sequence space stands.
       const connection = session.liveConnections().find((entry) => entry.client === `${lab.client.ip}:41007`);
       expect(connection).toMatchObject({ clientState: 'ESTABLISHED', serverState: 'ESTABLISHED' });
+      expect(session.statistics().connectionsByState).toMatchObject({ client: { ESTABLISHED: 1 }, server: { ESTABLISHED: 1 } });
       const nextSeq = connection!.clientNextSeq;
       const reset = server.waitFor(/error ECONNRESET/, 5000);
       const result = await send(['--template', 'rst', '--set', `ip.dst=${lab.server.ip}`, '--set', 'tcp.srcport=41007', '--set', `tcp.dstport=${OPEN_PORT}`, '--set', `tcp.seq_raw=${nextSeq}`, '--wait', '200']);
@@ -208,5 +211,32 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
     expect(frameOf(records[0])).toMatchObject({ 'ipv6.src': '2001:db8:18::1', 'eth.dst': lab.server.mac });
     const replies = records.filter((record) => record.type === 'reply').map(frameOf);
     expect(replies[0]).toMatchObject({ 'ipv6.src': '2001:db8:18::2', 'tcp.flags': RST | ACK, 'tcp.ack_raw': 301 });
+  });
+
+  it.each([
+    ['--interval', '100', 100],
+    ['--rate', '20', 50],
+  ])('paces frames with %s %s, as a capture on the receiving side shows', async (option, value, gapMs) => {
+    // tcpdump in the server's namespace is the independent clock here.
+    const file = path.join(os.tmpdir(), `hw-pace-${process.pid}-${option.slice(2)}.pcap`);
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '-U', '-w', file, 'udp or tcp dst port 9']);
+    let started = '';
+    tcpdump.stderr.on('data', (chunk: Buffer) => (started += chunk.toString()));
+    try {
+      for (let waited = 0; !/listening on/.test(started) && waited < 5000; waited += 50) await sleep(50);
+      const result = await send(['--template', 'syn', '--set', `ip.dst=${lab.server.ip}`, '--set', 'tcp.dstport=9', '--set', 'tcp.srcport=41009', '-c', '5', option, value, '--wait', '0']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^sent 5 frames/m);
+      await sleep(300);
+    } finally {
+      tcpdump.kill('SIGINT');
+      await new Promise((resolve) => tcpdump.on('close', resolve));
+    }
+    const times = tsharkFields(file, ['frame.time_epoch'], 'tcp.srcport == 41009').map(([time]) => Number(time));
+    rmSync(file, { force: true });
+    expect(times).toHaveLength(5);
+    const gaps = times.slice(1).map((time, index) => (time - times[index]) * 1000);
+    for (const gap of gaps) expect(gap).toBeGreaterThan(gapMs * 0.7);
+    expect(times[4] - times[0]).toBeLessThan((gapMs * 4 * 2) / 1000);
   });
 });
