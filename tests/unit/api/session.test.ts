@@ -271,6 +271,21 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(after.frames).toBe(done.frames);
   });
 
+  it('raises a SYN-flood alert for many half-open connections from scattered sources (defaults: 64 half-open, 16 sources)', async () => {
+    const flood = path.join(dir, 'flood.pcap');
+    run(SYSTEM_PYTHON, [path.resolve(__dirname, '../../fixtures/scripts/syn_flood.py'), flood]);
+    const { session } = await openIndexed(local, flood);
+    const { connections, alerts } = await local.handlers.getConnections({ sessionId: session.sessionId });
+    expect(connections).toHaveLength(201);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ kind: 'syn-flood', target: '198.18.2.20:80' });
+    expect(alerts[0].halfOpen).toBeGreaterThanOrEqual(64);
+    expect(alerts[0].sources).toBeGreaterThanOrEqual(16);
+    expect(connections.filter((c) => c.connState === 'SF')).toHaveLength(0);
+    // The completed handshake stays out of the half-open count: it ends ESTABLISHED on both sides.
+    expect(connections.find((c) => c.client === '198.18.0.1:40000')?.serverState).toBe('ESTABLISHED');
+  });
+
   it('frame requests outside the capture are refused, not crashed', async () => {
     const copy = path.join(dir, 'copy.pcap');
     copyFileSync(capture, copy);
