@@ -403,7 +403,12 @@ function writeLayer(frame: Uint8Array, layers: readonly LayerSpec[], prepared: r
     const explicit = given(spec, def.name);
     let value: number | boolean | Uint8Array;
     if (explicit !== undefined) value = coerceFieldValue(def, explicit);
-    else if (def.auto) value = automaticValue(def, layers, prepared, index, packetEnd, linkType);
+    else if (def.auto) {
+      value = automaticValue(def, layers, prepared, index, packetEnd, linkType);
+      if (value > (def.max ?? Number.MAX_SAFE_INTEGER)) {
+        throw new EncodeError(`${def.name}: the computed value ${value} does not fit (at most ${def.max}); shorten the options or payload, or give the field explicitly`);
+      }
+    }
     else if (fields.some((child) => child.parent === def.name && given(spec, child.name) !== undefined)) value = 0;
     else value = coerceFieldValue(def, def.defaultValue ?? 0);
     writeFieldValue(frame, layer.offset, def, value);

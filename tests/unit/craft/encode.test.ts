@@ -106,6 +106,13 @@ describe('values that do not fit are refused clearly', () => {
     expect(() => encodeFrame(base(fields, layer))).toThrow(message);
   });
 
+  it('refuses automatic values that cannot fit: 44 bytes of TCP options, a 70,000-byte IPv4 packet', () => {
+    const nops = Array.from({ length: 44 }, () => ({ kind: 'nop' as const }));
+    expect(() => encodeFrame({ layers: [{ layer: 'ip', fields: {} }, { layer: 'tcp', fields: {}, tcpOptions: nops }] })).toThrow(/tcp.hdr_len: the computed value 64/);
+    const huge = { layer: 'data' as const, fields: {}, data: new Uint8Array(70_000) };
+    expect(() => encodeFrame({ layers: [{ layer: 'ip', fields: {} }, { layer: 'udp', fields: {} }, huge] })).toThrow(EncodeError);
+  });
+
   it('accepts the text forms a command line gives', () => {
     const bytes = encodeFrame(base({ 'tcp.dstport': '8443', 'tcp.window_size_value': '0x1000', 'tcp.flags.syn': '1' }));
     const decoded = decodeFrame(bytes, 101);
