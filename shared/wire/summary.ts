@@ -42,7 +42,10 @@ export interface PacketSummary {
   sackCount: number;
   readonly sackLeft: Uint32Array;
   readonly sackRight: Uint32Array;
-  /** Offset and length of the transport payload (TCP segment data, UDP data). */
+  /**
+   * Offset and length of the transport payload (TCP segment data, UDP data). The length is what
+   * the headers claim (`tcp.len`), so it can exceed the captured bytes of a snap-length capture.
+   */
   payloadOffset: number;
   payloadLength: number;
   /** ICMP/ICMPv6 type and code, or -1. */
