@@ -69,7 +69,7 @@ export interface Ipv6ExtHeaderSpec {
 }
 
 export interface FrameSpec {
-  /** LINKTYPE_* of the frame; defaults to Ethernet (1). */
+  /** LINKTYPE_* of the frame; defaults to what the first layer implies (eth → 1, sll → 113, sll2 → 276, null → 0, ip/ipv6 → 101). */
   linkType?: number;
   layers: LayerSpec[];
   /** Bytes after the end of the network-layer packet (Ethernet padding or trailer). */
