@@ -147,7 +147,11 @@ export interface ConnectionSummary {
     frames: number[];
     synRetransmissions: number;
     synAckRetransmissions: number;
-    /** Seconds: SYN → ACK as Wireshark's tcp.analysis.initial_rtt, and its two parts. */
+    /**
+     * Seconds. initialRtt: the last SYN → the final ACK, as Wireshark's tcp.analysis.initial_rtt.
+     * synToSynAck: SYN → first SYN+ACK, the server side of the capture point. synAckToAck: the
+     * SYN+ACK the ACK answers → that ACK, the client side. They sum to initialRtt unless a copy was lost.
+     */
     initialRtt: number | null;
     synToSynAck: number | null;
     synAckToAck: number | null;

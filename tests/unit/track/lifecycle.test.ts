@@ -160,6 +160,27 @@ describe('opening and closing', () => {
     expectTsharkAgrees(file, t);
   });
 
+  it('a retransmitted SYN+ACK is counted; the initial RTT and its server-side and client-side parts', () => {
+    const c = new Conversation(CLIENT, SERVER)
+      .send('c', 'S', { dt: 0 })
+      .send('s', 'SA', { dt: 0.004 })
+      .send('s', 'SA', { seq: SERVER.isn, dt: 1 }) // the client's ACK was lost
+      .send('c', 'A', { dt: 0.002 })
+      .send('c', 'PA', { payload: 'x' });
+    const { file, t } = run(c, 'synack-retransmission');
+    expect(t.json[0].handshake).toMatchObject({ complete: true, frames: [1, 2, 4], syn_retransmissions: 0, synack_retransmissions: 1 });
+    expect(t.keys[2]?.['tcp.analysis.retransmission']).toBe(true);
+    const h = t.connections[0].handshake;
+    // initial_rtt spans the whole wait from the SYN to the ACK, as Wireshark measures it (1.006 s).
+    // Its parts: SYN → first SYN+ACK (the server side of the capture point, 4 ms) and the SYN+ACK
+    // copy the ACK answers → the ACK (the client side, 2 ms); a lost ACK sits between them.
+    expect(h.initialRtt).toBeCloseTo(1.006, 9);
+    expect(h.synToSynAck).toBeCloseTo(0.004, 9);
+    expect(h.synAckToAck).toBeCloseTo(0.002, 9);
+    if (HAS_TSHARK) expect(Number(tshark(file, ['tcp.analysis.initial_rtt'])[3]['tcp.analysis.initial_rtt'])).toBeCloseTo(1.006, 9);
+    expectTsharkAgrees(file, t);
+  });
+
   it('SYN with data (TCP Fast Open) is reported as such', () => {
     const c = new Conversation(CLIENT, SERVER)
       .send('c', 'S', { payload: 'tfo-data', options: [{ kind: 'mss', value: 1460 }, { kind: 'tfo', cookie: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) }] })

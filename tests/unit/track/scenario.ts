@@ -171,7 +171,8 @@ export function tshark(file: string, fields: string[], twoPass = false, preferen
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,', '-o', 'tcp.relative_sequence_numbers:TRUE', '-o', 'tcp.analyze_sequence_numbers:TRUE'];
   if (twoPass) args.push('-2');
   for (const p of preferences) args.push('-o', p);
-  for (const f of fields) args.push('-e', f);
+  // frame.number first, so a frame whose requested fields are all empty still gives a line.
+  for (const f of ['frame.number', ...fields]) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8' });
   return out
     .split('\n')
@@ -179,7 +180,7 @@ export function tshark(file: string, fields: string[], twoPass = false, preferen
     .map((line) => {
       const values = line.split('\t');
       const row: Record<string, string> = {};
-      fields.forEach((f, i) => (row[f] = values[i] ?? ''));
+      fields.forEach((f, i) => (row[f] = values[i + 1] ?? ''));
       return row;
     });
 }
