@@ -203,6 +203,18 @@ export class QuicAttemptTracker {
     return state;
   }
 
+  /** Only servers send Retry and Version Negotiation: settles (or corrects) a guessed direction. */
+  private confirmServer(state: AttemptState, server: string): void {
+    const attempt = state.attempt;
+    if (!attempt.directionGuessed) return;
+    if (attempt.client === server) {
+      attempt.client = attempt.server;
+      attempt.server = server;
+      state.clientEndpoint = attempt.client;
+    }
+    attempt.directionGuessed = false;
+  }
+
   private record(state: AttemptState, meta: QuicDatagramMeta, info: QuicPacketInfo): void {
     const attempt = state.attempt;
     const fromClient = meta.source === state.clientEndpoint;
@@ -214,6 +226,7 @@ export class QuicAttemptTracker {
       attempt.serverScid ??= info.scid;
       this.byConnectionId.set(info.scid, state);
     }
+    if (info.type === 'version-negotiation' || info.type === 'retry') this.confirmServer(state, meta.source);
     if (info.type === 'version-negotiation') attempt.versionNegotiation = info.supportedVersions;
     if (info.type === 'retry') {
       attempt.retry = { token: info.token, integrityValid: info.retryIntegrityValid };
