@@ -218,8 +218,15 @@ function readField(bytes: Uint8Array, def: FieldDef, base: number, limit: number
     case 'bool':
       value = readBits(bytes, firstByte, bitInByte, def.bitWidth) !== 0;
       break;
-    default:
-      value = readBits(bytes, firstByte, bitInByte, def.bitWidth) * (def.scale ?? 1);
+    default: {
+      // Whole bytes are read directly; the bit reader handles the rest.
+      let raw: number;
+      if (bitInByte === 0 && def.bitWidth === 16) raw = readU16(bytes, firstByte);
+      else if (bitInByte === 0 && def.bitWidth === 8) raw = bytes[firstByte];
+      else if (bitInByte === 0 && def.bitWidth === 32) raw = readU32(bytes, firstByte);
+      else raw = readBits(bytes, firstByte, bitInByte, def.bitWidth);
+      value = raw * (def.scale ?? 1);
+    }
   }
   const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
   if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
