@@ -20,6 +20,7 @@ import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { Tracker } from '../../shared/track/tracker';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
+import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { checksumStatus, pseudoHeaderSum } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
@@ -76,6 +77,12 @@ const INDEX_FIELDS = new Set([
   'frame.time_relative',
   'tcp',
   'udp',
+  'ip',
+  'ipv6',
+  'ip.src',
+  'ip.dst',
+  'ipv6.src',
+  'ipv6.dst',
   'tcp.stream',
   'tcp.srcport',
   'tcp.dstport',
@@ -163,6 +170,11 @@ export class FrameFacts {
     const s = this.summary;
     summarize(bytes, linkType, s, index.originalLength[i]);
     index.protocol[i] = s.protocol < 0 || s.protocol > 254 ? NO_PROTOCOL : s.protocol;
+    index.ipVersion[i] = s.ipVersion;
+    if (s.ipVersion !== 0 && s.networkOffset >= 0) {
+      index.srcAddress[i] = this.internAddress(bytes, s, true);
+      index.dstAddress[i] = this.internAddress(bytes, s, false);
+    }
     index.stream[i] = -1;
     index.direction[i] = UNTRACKED;
     index.relAck[i] = NO_ACK;
@@ -196,6 +208,30 @@ export class FrameFacts {
       }
     }
     index.marks[i] = marks;
+  }
+
+  private readonly ipv4Ids = new Map<number, number>();
+  private readonly ipv6Ids = new Map<string, number>();
+
+  /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
+  private internAddress(bytes: Uint8Array, s: PacketSummary, source: boolean): number {
+    const words = source ? s.srcWords : s.dstWords;
+    const addresses = this.index.addresses;
+    if (s.ipVersion === 4) {
+      let id = this.ipv4Ids.get(words[0]);
+      if (id === undefined) {
+        id = addresses.push(formatIpv4(bytes, s.networkOffset + (source ? 12 : 16))) - 1;
+        this.ipv4Ids.set(words[0], id);
+      }
+      return id;
+    }
+    const key = `${words[0]},${words[1]},${words[2]},${words[3]}`;
+    let id = this.ipv6Ids.get(key);
+    if (id === undefined) {
+      id = addresses.push(formatIpv6(bytes, s.networkOffset + (source ? 8 : 24))) - 1;
+      this.ipv6Ids.set(key, id);
+    }
+    return id;
   }
 
   /** End of input: closes the tracker's timers and marks handshake/teardown frames. */
@@ -304,6 +340,18 @@ export class FrameFacts {
         return formatEpoch(index.tsSeconds[i], index.tsNanos[i]);
       case 'tcp':
         return tcp ? true : undefined;
+      case 'ip':
+        return index.ipVersion[i] === 4 ? true : undefined;
+      case 'ipv6':
+        return index.ipVersion[i] === 6 ? true : undefined;
+      case 'ip.src':
+        return index.ipVersion[i] === 4 ? index.addresses[index.srcAddress[i]] : undefined;
+      case 'ip.dst':
+        return index.ipVersion[i] === 4 ? index.addresses[index.dstAddress[i]] : undefined;
+      case 'ipv6.src':
+        return index.ipVersion[i] === 6 ? index.addresses[index.srcAddress[i]] : undefined;
+      case 'ipv6.dst':
+        return index.ipVersion[i] === 6 ? index.addresses[index.dstAddress[i]] : undefined;
       case 'udp':
         return udp ? true : undefined;
       case 'tcp.stream':

@@ -39,6 +39,13 @@ export class FrameIndex {
   window: Uint32Array;
   /** 0 sent by the client, 1 by the server, 2 not part of a tracked connection. */
   direction: Uint8Array;
+  /** 4, 6, or 0 without an IP layer. */
+  ipVersion: Uint8Array;
+  /** Source and destination IP addresses as ids into `addresses` (interned text). */
+  srcAddress: Uint32Array;
+  dstAddress: Uint32Array;
+  /** Address texts by id; id 0 is "no address". */
+  readonly addresses: string[] = [''];
   /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
   analysis: Uint32Array;
 
@@ -61,6 +68,9 @@ export class FrameIndex {
     this.payloadLength = new Uint32Array(initialCapacity);
     this.window = new Uint32Array(initialCapacity);
     this.direction = new Uint8Array(initialCapacity);
+    this.ipVersion = new Uint8Array(initialCapacity);
+    this.srcAddress = new Uint32Array(initialCapacity);
+    this.dstAddress = new Uint32Array(initialCapacity);
     this.analysis = new Uint32Array(initialCapacity);
   }
 
@@ -85,6 +95,9 @@ export class FrameIndex {
       this.payloadLength = grow(this.payloadLength, capacity);
       this.window = grow(this.window, capacity);
       this.direction = grow(this.direction, capacity);
+      this.ipVersion = grow(this.ipVersion, capacity);
+      this.srcAddress = grow(this.srcAddress, capacity);
+      this.dstAddress = grow(this.dstAddress, capacity);
       this.analysis = grow(this.analysis, capacity);
       this.capacity = capacity;
     }

@@ -51,6 +51,18 @@ function parseIPv4Prefix(text: string): { address: number; mask: number } | null
   return { address, mask };
 }
 
+/** Parsed IPv4 (prefix) literals, computed once per filter rather than once per frame. */
+const prefixCache = new WeakMap<FilterLiteral, { address: number; mask: number } | null>();
+function literalPrefix(literal: FilterLiteral): { address: number; mask: number } | null {
+  if (literal.kind === 'string') return null;
+  let prefix = prefixCache.get(literal);
+  if (prefix === undefined) {
+    prefix = parseIPv4Prefix(literal.text);
+    prefixCache.set(literal, prefix);
+  }
+  return prefix;
+}
+
 function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: RegExp | null): boolean {
   if (op === 'contains') {
     return typeof actual === 'string' && actual.includes(String(literal.value));
@@ -74,7 +86,11 @@ function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, p
     return ordered(actual - expected, op);
   }
   // Text fields: addresses, names.
-  const prefix = literal.kind === 'string' ? null : parseIPv4Prefix(literal.text);
+  const prefix = literalPrefix(literal);
+  if (prefix && prefix.mask === 0xffffffff && (op === '==' || op === '!=')) {
+    // A plain address: text equality decides, no parsing per frame.
+    return (actual === literal.text) === (op === '==');
+  }
   const actualAddress = prefix ? parseIPv4Prefix(actual) : null;
   if (prefix && actualAddress) {
     if (op === '==' || op === '!=') {
