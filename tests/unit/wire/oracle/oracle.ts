@@ -3,9 +3,10 @@
  * Tests that need one use `it.skipIf(!scapyAvailable)` so a missing tool shows as skipped, never as passed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { fromHex } from '../../../../shared/wire/bytes';
 import type { FrameSpec, LayerSpec, TcpOptionSpec } from '../../../../shared/craft/spec';
 
@@ -38,8 +39,17 @@ export function runTshark(args: string[]): string {
   return result.stdout;
 }
 
+const createdDirectories: string[] = [];
+// Registered while the importing test file is collected, so it runs when that file is done.
+afterAll(() => {
+  for (const directory of createdDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const directory = mkdtempSync(path.join(tmpdir(), prefix));
+  createdDirectories.push(directory);
+  return directory;
 }
 
 type JsonValue = number | boolean | string | JsonValue[] | { [key: string]: JsonValue };
