@@ -83,3 +83,18 @@ describe('hostile QUIC datagrams', () => {
     expect(assembler.contiguousLength).toBe(6);
   });
 });
+
+describe('variable-length integers (RFC 9000 Appendix A.1 examples)', () => {
+  it('decodes the sample encodings', async () => {
+    const { readVarint } = await import('../../../shared/quic/varint');
+    const read = (hex: string) => readVarint(fromHex(hex), 0, hex.length / 2);
+    expect(read('9d7f3e7d')).toEqual({ value: 494878333, length: 4 });
+    expect(read('7bbd')).toEqual({ value: 15293, length: 2 });
+    expect(read('25')).toEqual({ value: 37, length: 1 });
+    expect(read('4025')).toEqual({ value: 37, length: 2 });
+    const large = read('c2197c5eff14e88c');
+    expect(large?.length).toBe(8);
+    expect(Math.abs(large!.value - 151288809941952652) / 151288809941952652).toBeLessThan(1e-15); // above 2^53: approximate
+    expect(read('9d7f3e')).toBeNull(); // truncated
+  });
+});
