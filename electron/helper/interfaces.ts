@@ -61,8 +61,17 @@ function isUp(name: string): boolean {
   return (Number.parseInt(readFileSync(flagsPath, 'utf8').trim(), 16) & 0x1) !== 0; // IFF_UP
 }
 
+function isLinuxLoopback(name: string): boolean {
+  if (process.platform !== 'linux') return false;
+  const typePath = `/sys/class/net/${name}/type`;
+  return existsSync(typePath) && readFileSync(typePath, 'utf8').trim() === '772';
+}
+
 /** Why frames cannot be injected on an interface with this link type, or null when they can. */
 export function injectRefusal(name: string, linkType: number | null): string | null {
+  // Linux hands frames written to lo through a packet socket to captures only, never to its own IP stack.
+  if (isLinuxLoopback(name))
+    return `Linux does not deliver frames injected on the loopback device "${name}" to its IP stack (captures see them, nothing answers); send over a real or veth interface instead`;
   if (linkType === LINKTYPE_LINUX_SLL)
     return `"${name}" captures Linux cooked (SLL) frames, which have no link layer to send; pick a real interface`;
   if (linkType === null) return `the link type of "${name}" is unknown, so no link layer can be built for it`;

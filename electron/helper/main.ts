@@ -292,7 +292,6 @@ async function ndpExchange(device: string, target: string): Promise<string | nul
 }
 
 async function resolveDestinationMac(device: string, destination: string): Promise<[string, SendResult['resolvedBy']]> {
-  if (interfaceMac(device) === '00:00:00:00:00:00') return ['00:00:00:00:00:00', 'loopback'];
   const hop = nextHop(destination, device);
   const fromTable = neighbourMac(hop, device);
   if (fromTable) return [fromTable, 'neighbour-table'];
@@ -318,8 +317,6 @@ async function buildLinkFrames(request: Extract<HelperRequest, { cmd: 'send' }>,
   const packets = request.frames.map((frame) => Buffer.from(frame, 'base64'));
   const meta: Pick<SendResult, 'ethSrc' | 'ethDst' | 'resolvedBy'> = { ethSrc: null, ethDst: null, resolvedBy: null };
   if (request.link === 'as-is') return { frames: packets, meta };
-  const refusal = injectRefusal(device, linkType);
-  if (refusal) throw new RequestError('cannot-inject', refusal);
   if (linkType === LINKTYPE_RAW) return { frames: packets, meta };
   if (linkType === LINKTYPE_NULL) {
     const frames = packets.map((packet) => {
@@ -363,7 +360,8 @@ function flushSent(): void {
 
 async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Promise<SendResult> {
   if (openState !== 'open' || !capture || !opened) throw new RequestError('not-open', 'open a device before sending (the helper sends on its capture device)');
-  if (opened.linkType === LINKTYPE_LINUX_SLL) throw new RequestError('cannot-inject', injectRefusal(opened.device, LINKTYPE_LINUX_SLL) as string);
+  const refusal = injectRefusal(opened.device, opened.linkType);
+  if (refusal) throw new RequestError('cannot-inject', refusal);
   const { frames, meta } = await buildLinkFrames(request, opened.device, opened.linkType);
   const total = frames.length * (request.count ?? 1);
   const gapMs = request.rate !== undefined ? 1000 / request.rate : (request.intervalMs ?? 0);

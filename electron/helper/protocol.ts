@@ -325,7 +325,7 @@ export interface SendResult {
   ethSrc: string | null;
   ethDst: string | null;
   /** Where the destination MAC came from. */
-  resolvedBy: 'explicit' | 'neighbour-table' | 'seen-frames' | 'arp' | 'ndp' | 'loopback' | null;
+  resolvedBy: 'explicit' | 'neighbour-table' | 'seen-frames' | 'arp' | 'ndp' | null;
 }
 
 export interface StatsResult {

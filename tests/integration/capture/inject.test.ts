@@ -219,7 +219,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
   ])('paces frames with %s %s, as a capture on the receiving side shows', async (option, value, gapMs) => {
     // tcpdump in the server's namespace is the independent clock here.
     const file = path.join(os.tmpdir(), `hw-pace-${process.pid}-${option.slice(2)}.pcap`);
-    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '-U', '-w', file, 'udp or tcp dst port 9']);
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-w', file, 'udp or tcp dst port 9']);
     let started = '';
     tcpdump.stderr.on('data', (chunk: Buffer) => (started += chunk.toString()));
     try {
@@ -238,5 +238,12 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
     const gaps = times.slice(1).map((time, index) => (time - times[index]) * 1000);
     for (const gap of gaps) expect(gap).toBeGreaterThan(gapMs * 0.7);
     expect(times[4] - times[0]).toBeLessThan((gapMs * 4 * 2) / 1000);
+  });
+
+  it('refuses to inject on the Linux loopback, whose stack never receives such frames, and says so', async () => {
+    // Scapy's sendp on lo shows the same kernel behaviour: the frame is captured, nothing answers.
+    const result = await runLiveCli(cli, helperPath, lab.client.ns, ['send', '-i', 'lo', '--set', 'ip.src=127.0.0.1', '--set', 'ip.dst=127.0.0.1', '--set', `tcp.dstport=${CLOSED_PORT}`, '--set', 'tcp.flags.syn=1', '--wait', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Linux does not deliver frames injected on the loopback device "lo"/);
   });
 });
