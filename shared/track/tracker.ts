@@ -272,7 +272,7 @@ export class Tracker {
 
     // Completeness (Wireshark's tcp.completeness bits)
     if (syn) st.completeness[slot] |= ack ? Completeness.SYN_ACK : Completeness.SYN;
-    else if (ack && st.completeness[slot] & Completeness.SYN_ACK) st.completeness[slot] |= Completeness.ACK;
+    else if (ack) st.completeness[slot] |= Completeness.ACK; // any ACK-flagged segment but a SYN+ACK, as tshark 4.0 counts it
     if (seglen > 0) st.completeness[slot] |= Completeness.DATA;
     if (fin) st.completeness[slot] |= Completeness.FIN;
     if (rst) st.completeness[slot] |= Completeness.RST;

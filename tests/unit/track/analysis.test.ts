@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isScaledHistoryStep } from '../../../shared/track/zeek';
-import { analysisFlags, compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, writeCapture, type TrackedCapture } from './scenario';
+import { analysisFlags, compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, tshark, writeCapture, type TrackedCapture } from './scenario';
 
 const CLIENT = { address: '198.18.1.1', port: 45000, isn: 3_000_000 };
 const SERVER = { address: '198.18.1.2', port: 8080, isn: 9_000_000 };
@@ -77,6 +77,11 @@ describe('loss and reordering', () => {
     if (HAS_TSHARK) {
       const { ours, theirs } = compareWithTshark(file, t);
       expect(ours).toEqual(theirs);
+      const dup = tshark(file, ['tcp.analysis.duplicate_ack_num', 'tcp.analysis.duplicate_ack_frame']);
+      for (const n of [7, 8, 9]) {
+        expect(t.keys[n - 1]?.['tcp.analysis.duplicate_ack_num']).toBe(Number(dup[n - 1]['tcp.analysis.duplicate_ack_num']));
+        expect(t.keys[n - 1]?.['tcp.analysis.duplicate_ack_frame']).toBe(Number(dup[n - 1]['tcp.analysis.duplicate_ack_frame']));
+      }
     }
   });
 });

@@ -25,11 +25,17 @@ function states(t: TrackedCapture, side: 'client' | 'server', index = 0): string
   return t.connections[index].states[side].map((s) => `${s.state}@${s.frame ?? 'timer'}`);
 }
 
-/** Our per-frame stream/seq/ack/nxtseq/window/flags must equal tshark's, frame by frame. */
+/**
+ * Our per-frame stream/seq/ack/nxtseq/window/flags must equal tshark's, frame by frame, and each
+ * connection's completeness must equal what tshark's second pass shows on its frames.
+ */
 function expectTsharkAgrees(file: string, t: TrackedCapture): void {
   if (!HAS_TSHARK) return;
   const { ours, theirs } = compareWithTshark(file, t);
   expect(ours).toEqual(theirs);
+  const final = new Map<string, string>();
+  for (const row of tshark(file, ['tcp.stream', 'tcp.completeness'], true)) final.set(row['tcp.stream'], row['tcp.completeness']);
+  expect(t.json.map((c) => c.completeness)).toEqual(t.json.map((c) => Number(final.get(String(c['tcp.stream'])))));
 }
 
 describe('opening and closing', () => {
