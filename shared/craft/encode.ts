@@ -9,6 +9,7 @@
  */
 import { fromHex, parseIpv4, parseIpv6, parseMac, writeBits, writeU16, writeU32 } from '../wire/bytes';
 import { internetChecksum, pseudoHeaderSum } from '../wire/checksum';
+import { pseudoHeaderDestinationOffset } from '../wire/ipv6';
 import { LAYER_DEFS, findField, headerFields, icmpVariant, icmpv6Variant, type FieldDef } from '../wire/fields';
 import {
   BSD_AF_INET,
@@ -460,7 +461,10 @@ function fillChecksum(frame: Uint8Array, prepared: readonly PreparedLayer[], ind
     const ip = enclosingIp(prepared, index);
     const protocol = kind === 'tcp' ? IPPROTO_TCP : kind === 'udp' ? IPPROTO_UDP : IPPROTO_ICMPV6;
     if (ip?.spec.layer === 'ip') pseudo = pseudoHeaderSum(frame, ip.offset + 12, ip.offset + 16, 4, protocol, packetEnd - layer.offset);
-    if (ip?.spec.layer === 'ipv6') pseudo = pseudoHeaderSum(frame, ip.offset + 8, ip.offset + 24, 16, protocol, packetEnd - layer.offset);
+    if (ip?.spec.layer === 'ipv6') {
+      const destination = pseudoHeaderDestinationOffset(frame, ip.offset, packetEnd);
+      pseudo = pseudoHeaderSum(frame, ip.offset + 8, destination, 16, protocol, packetEnd - layer.offset);
+    }
   }
   let checksum = internetChecksum(frame, layer.offset, packetEnd, pseudo);
   if (kind === 'udp' && checksum === 0) checksum = 0xffff; // 0 would mean "no checksum" (RFC 768)

@@ -21,8 +21,8 @@
  * - A UDP/IPv4 checksum of 0 means "not present" (RFC 768). Wireshark has a status for that; cli.md
  *   does not, so it is `unverified`: nothing could be verified. Over IPv6 a zero checksum is `bad`.
  * - Bytes after a UDP datagram that is shorter than its IP packet are kept as a `data` layer.
- * - The TCP/UDP pseudo-header uses the IPv6 destination field even when a routing header names a
- *   later final destination (RFC 8200 §8.1 would use that one): such frames may show `bad`.
+ * - The TCP/UDP/ICMPv6 pseudo-header uses the final destination when a routing header still has
+ *   segments left (RFC 8200 §8.1), as Wireshark and Scapy do.
  */
 import type { Ipv6ExtHeaderSpec, LayerKind, TcpOptionSpec } from '../craft/spec';
 import { formatIpv4, formatIpv6, formatMac, readBits, readU16, readU32, readU32LE } from './bytes';
@@ -58,6 +58,7 @@ import {
   isKnownBsdFamily,
 } from './linktypes';
 import { MALFORMED } from './malformed';
+import { ipv6ExtensionLength, isIpv6ExtensionHeader, pseudoHeaderDestinationOffset } from './ipv6';
 
 export type FieldValue = number | boolean | string | Uint8Array;
 
@@ -500,17 +501,6 @@ const EXT_FIELD_PREFIX: Readonly<Record<number, string>> = {
   [IPPROTO_AH]: 'ah',
 };
 
-export function isIpv6ExtensionHeader(protocol: number): boolean {
-  return EXT_FIELD_PREFIX[protocol] !== undefined;
-}
-
-/** Byte length of an extension header from its length byte (RFC 8200 §4; AH in 4-byte units, RFC 4302). */
-export function ipv6ExtensionLength(type: number, lengthByte: number): number {
-  if (type === IPPROTO_FRAGMENT) return 8;
-  if (type === IPPROTO_AH) return (lengthByte + 2) * 4;
-  return (lengthByte + 1) * 8;
-}
-
 function decodeIpv6(decoding: Decoding, offset: number, end: number, quoted: boolean): number {
   const { bytes } = decoding;
   const layer = openLayer(decoding, 'ipv6', offset, 40, quoted);
@@ -572,7 +562,8 @@ function decodeIpv6(decoding: Decoding, offset: number, end: number, quoted: boo
     addData(decoding, position, packetEnd, quoted);
     return packetEnd;
   }
-  const context: NetworkContext = { srcOffset: offset + 8, dstOffset: offset + 24, addressLength: 16, end: packetEnd, claimedEnd, quoted };
+  const dstOffset = pseudoHeaderDestinationOffset(bytes, offset, packetEnd);
+  const context: NetworkContext = { srcOffset: offset + 8, dstOffset, addressLength: 16, end: packetEnd, claimedEnd, quoted };
   decodeIpPayload(decoding, next, position, context);
   return packetEnd;
 }

@@ -3,6 +3,7 @@ export * from './bytes';
 export * from './linktypes';
 export * from './fields';
 export * from './checksum';
+export * from './ipv6';
 export * from './malformed';
 export * from './decode';
 export * from './summary';

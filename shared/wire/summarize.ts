@@ -13,15 +13,11 @@ import {
   ETHERTYPE_QINQ,
   ETHERTYPE_QINQ_LEGACY,
   ETHERTYPE_VLAN,
-  IPPROTO_AH,
-  IPPROTO_DSTOPTS,
   IPPROTO_FRAGMENT,
-  IPPROTO_HOPOPTS,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_IPIP,
   IPPROTO_IPV6,
-  IPPROTO_ROUTING,
   IPPROTO_TCP,
   IPPROTO_UDP,
   LINKTYPE_ETHERNET,
@@ -35,6 +31,7 @@ import {
   isBsdInet6Family,
   isKnownBsdFamily,
 } from './linktypes';
+import { ipv6ExtensionLength, isIpv6ExtensionHeader } from './ipv6';
 import { MALFORMED } from './malformed';
 import type { PacketSummary } from './summary';
 
@@ -242,14 +239,14 @@ function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
   const packetEnd = claimedEnd < end ? claimedEnd : end;
   let next = bytes[offset + 6];
   let position = offset + 40;
-  while (next === IPPROTO_HOPOPTS || next === IPPROTO_ROUTING || next === IPPROTO_FRAGMENT || next === IPPROTO_DSTOPTS || next === IPPROTO_AH) {
+  while (isIpv6ExtensionHeader(next)) {
     const minimum = next === IPPROTO_FRAGMENT ? 8 : 2;
     if (position + minimum > packetEnd) {
       out.protocol = next;
       flag(out, MALFORMED.ipv6ExtensionLength);
       return;
     }
-    const length = next === IPPROTO_FRAGMENT ? 8 : next === IPPROTO_AH ? (bytes[position + 1] + 2) << 2 : (bytes[position + 1] + 1) << 3;
+    const length = ipv6ExtensionLength(next, bytes[position + 1]);
     if (position + length > packetEnd) {
       out.protocol = next;
       flag(out, MALFORMED.ipv6ExtensionLength);

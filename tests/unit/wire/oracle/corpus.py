@@ -20,7 +20,7 @@ import sys
 from scapy.all import (
     ICMP, IP, IPerror, IPv6, IPerror6, Raw, TCP, TCPerror, UDP, UDPerror, Padding, Ether, Dot1Q, Dot1AD,
     ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig,
-    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrFragment, IPv6ExtHdrDestOpt, RouterAlert, PadN,
+    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrFragment, IPv6ExtHdrDestOpt, IPv6ExtHdrSegmentRouting, RouterAlert, PadN,
     IPOption_RR, IPOption_Router_Alert, IPOption_NOP, IPOption_EOL, PcapWriter, raw, checksum,
 )
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Loopback
@@ -104,7 +104,7 @@ def wireshark_option_kinds(options):
     return kinds
 
 
-EXT_TYPES = {IPv6ExtHdrHopByHop: 0, IPv6ExtHdrRouting: 43, IPv6ExtHdrFragment: 44, IPv6ExtHdrDestOpt: 60}
+EXT_TYPES = {IPv6ExtHdrHopByHop: 0, IPv6ExtHdrRouting: 43, IPv6ExtHdrSegmentRouting: 43, IPv6ExtHdrFragment: 44, IPv6ExtHdrDestOpt: 60}
 EXT_PREFIX = {0: "ipv6.hopopts", 43: "ipv6.routing", 44: "ipv6.fraghdr", 60: "ipv6.dstopts"}
 
 
@@ -355,6 +355,9 @@ add("eth-qinq-ipv6", 1, Ether(src=MAC_A, dst=MAC_B, type=0x88A8) / Dot1AD(vlan=3
 add("eth-ipv6-tcp", 1, eth(IPv6(src=A6, dst=B6, tc=0x2E, fl=0xABCDE, hlim=57), TCP(sport=443, dport=60000, flags="PA", seq=10, ack=20, options=[("NOP", None), ("NOP", None), ("Timestamp", (5, 6))]) / Raw(b"hello world")), good6)
 add("eth-ipv6-hopbyhop", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrHopByHop(options=[RouterAlert()]), TCP(sport=1, dport=2, flags="S")), good6)
 add("eth-ipv6-routing", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrRouting(addresses=["2001:db8::99"], segleft=0), UDP(sport=53, dport=5353) / Raw(b"q")), {})
+# With segments left, the pseudo-header uses the final destination (RFC 8200 §8.1): Scapy computes it so
+add("eth-ipv6-routing-type0-segments-left", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrRouting(addresses=["2001:db8::a", "2001:db8::b"], segleft=2), TCP(sport=1, dport=2, flags="S")), good6)
+add("eth-ipv6-segment-routing", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrSegmentRouting(addresses=["2001:db8::c", "2001:db8::d"], segleft=1), TCP(sport=1, dport=2, flags="S")), good6)
 add("eth-ipv6-dstopts", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00\x00\x00\x00")]), TCP(sport=1, dport=2, flags="S")), good6)
 add("eth-ipv6-atomic-fragment", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrFragment(offset=0, m=0, id=0x11223344), TCP(sport=1, dport=2, flags="S")), good6)
 add("eth-ipv6-fragment-later", 1, eth(IPv6(src=A6, dst=B6), IPv6ExtHdrFragment(offset=5, m=1, id=9, nh=6), Raw(b"f" * 16)), {})
