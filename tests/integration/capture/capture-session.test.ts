@@ -13,6 +13,7 @@ import {
   nodeInNamespace,
   runLiveCli,
   sleep,
+  startLiveCli,
   tcpServerScript,
   tsharkFields,
   type VethLab,
@@ -135,11 +136,11 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
     const file = path.join(directory, 'events.pcapng');
     try {
       await server.waitFor(/listening/);
-      const capture = runLiveCli(cli, helperPath, lab.client.ns, ['capture', '-i', lab.client.ifname, '-f', `tcp port ${PORT + 2}`, '--events', '-w', file, '-a', 'duration:3']);
-      await sleep(1200); // the helper is up
+      const capture = startLiveCli(cli, helperPath, lab.client.ns, ['capture', '-i', lab.client.ifname, '-f', `tcp port ${PORT + 2}`, '--events', '-w', file, '-a', 'duration:3']);
+      await capture.stderrMatches(/capturing on/);
       const client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(${PORT + 2}, '${lab.server.ip}', () => s.end('x')); s.resume(); s.on('close', () => console.log('closed'));`);
       await client.waitFor(/closed/);
-      const result = await capture;
+      const result = await capture.done;
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^opened  stream 0  ${lab.client.ip}:\\d+ → ${lab.server.ip}:${PORT + 2}`, 'm'));
       expect(result.stdout).toMatch(/^state   stream 0  client SYN_SENT/m);

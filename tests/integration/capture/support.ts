@@ -74,18 +74,35 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a live command with its helper inside `ns` (`launcherTail` is appended to the launcher, e.g. setpriv). */
-export function runLiveCli(cli: string, helperPath: string, ns: string, args: string[], launcherTail: string[] = []): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: ['ip', 'netns', 'exec', ns, ...launcherTail].join(' ') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+export interface LiveCliRun {
+  /** Resolves once stderr matches (e.g. the capture has started). */
+  stderrMatches(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<CliResult>;
+}
+
+/** Starts a live command with its helper inside `ns` (`launcherTail` is appended to the launcher, e.g. setpriv). */
+export function startLiveCli(cli: string, helperPath: string, ns: string, args: string[], launcherTail: string[] = []): LiveCliRun {
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: ['ip', 'netns', 'exec', ns, ...launcherTail].join(' ') },
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    done,
+    async stderrMatches(pattern, timeoutMs = 10_000) {
+      for (let waited = 0; !pattern.test(stderr); waited += 25) {
+        if (waited >= timeoutMs) throw new Error(`stderr never matched ${pattern}: ${stderr}`);
+        await sleep(25);
+      }
+    },
+  };
+}
+
+export function runLiveCli(cli: string, helperPath: string, ns: string, args: string[], launcherTail: string[] = []): Promise<CliResult> {
+  return startLiveCli(cli, helperPath, ns, args, launcherTail).done;
 }
 
 export function ndjson(text: string): Array<Record<string, unknown>> {
