@@ -82,7 +82,7 @@ export class InitialKeyCache {
   }
 }
 
-function describe(bytes: Uint8Array, packet: QuicPacketHeader): QuicPacketInfo {
+function describe(packet: QuicPacketHeader): QuicPacketInfo {
   return {
     type: packet.type,
     offset: packet.start,
@@ -150,7 +150,7 @@ export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypt
     const parsed = parseDatagram(payload);
     const cache = context.keyCache ?? new InitialKeyCache();
     for (const packet of parsed.packets) {
-      const info = describe(payload, packet);
+      const info = describe(packet);
       infos.push(info);
       if (packet.type === 'initial') {
         await openInitial(crypto, payload, packet, info, context, cache);

@@ -110,6 +110,7 @@ export class QuicAttemptTracker {
   observeFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
     if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return Promise.resolve([]);
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    if (!looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return Promise.resolve([]); // before formatting addresses: most UDP is not QUIC
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
