@@ -25,7 +25,7 @@ function wordsToBytes(words: Uint32Array, count: number): Uint8Array {
   return bytes;
 }
 
-/** Returns a list of disagreements (empty when the two agree); `label` names the frame in messages. */
+/** The fields where summarize and decodeFrame disagree on this frame, described; empty when they agree. */
 export function summaryDisagreements(bytes: Uint8Array, linkType: number, decoded: DecodedFrame = decodeFrame(bytes, linkType)): string[] {
   summarize(bytes, linkType, summary);
   const problems: string[] = [];
@@ -77,7 +77,7 @@ export function summaryDisagreements(bytes: Uint8Array, linkType: number, decode
     same('sackCount', summary.sackCount, Math.min(lefts.length, 4));
     for (let i = 0; i < summary.sackCount; i++) same(`sackLeft[${i}]`, summary.sackLeft[i], lefts[i]);
   } else {
-    same('no TCP header: srcPort', summary.tcpFlags, 0);
+    same('tcpFlags without a complete TCP header', summary.tcpFlags, 0);
   }
   const udp = own.find((layer) => layer.kind === 'udp');
   if (udp && value(udp, 'udp.checksum') !== undefined) {
