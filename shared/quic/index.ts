@@ -19,7 +19,7 @@ export { looksLikeQuic, parseDatagram, parseLongHeader, type QuicPacketHeader, t
 export { quicFieldsJson } from './json';
 export { deriveInitialKeys, expandPacketKeys, type InitialKeys, type PacketProtectionKeys } from './keys';
 export { decodePacketNumber, openPacket, removeHeaderProtection, verifyRetryIntegrity } from './protection';
-export { QuicAttemptTracker, quicAttemptToJson, type QuicAttempt, type QuicDatagramMeta, type QuicTrackerOptions } from './tracker';
+export { QuicAttemptTracker, quicAttemptText, quicAttemptToJson, type QuicAttempt, type QuicDatagramMeta, type QuicTrackerOptions } from './tracker';
 export { readVarint, encodeVarint } from './varint';
 export { isGreaseVersion, QUIC_V1, QUIC_V2, QUIC_VERSION_NEGOTIATION, quicVersionName, versionConstants } from './versions';
 export { createWebQuicCrypto, type SubtleCryptoLike } from './webcrypto';

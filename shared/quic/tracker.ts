@@ -292,3 +292,27 @@ export function quicAttemptToJson(attempt: QuicAttempt): JsonObject {
     problems: attempt.problems,
   };
 }
+
+/**
+ * One human-readable block for `analyze` without --json: a head line such as
+ * "QUIC 0  198.18.0.1:50000 → 198.18.0.2:443  QUIC v1  dcid 8394c8f03e515708", then details.
+ */
+export function quicAttemptText(attempt: QuicAttempt): string {
+  const arrow = attempt.directionGuessed ? '↔' : '→';
+  const lines = [`QUIC ${attempt.id}  ${attempt.client} ${arrow} ${attempt.server}  ${quicVersionName(attempt.version)}  dcid ${attempt.originalDcid || '(empty)'}`];
+  const counts = Object.entries(attempt.packets)
+    .filter(([, count]) => count > 0)
+    .map(([type, count]) => `${count} ${type}`)
+    .join(', ');
+  lines.push(`  frames ${attempt.firstFrame}–${attempt.lastFrame}: ${counts}`);
+  const hello = attempt.clientHello;
+  if (hello) {
+    lines.push(`  ClientHello (frame ${attempt.clientHelloFrame}): SNI ${hello.serverName ?? '(none)'}, ALPN ${hello.alpn.join(',') || '(none)'}`);
+  }
+  if (attempt.serverHello) lines.push(`  ServerHello: cipher 0x${(attempt.serverHello.cipherSuites[0] ?? 0).toString(16).padStart(4, '0')}`);
+  if (attempt.retry) lines.push(`  Retry: token ${attempt.retry.token.length / 2} bytes, integrity ${attempt.retry.integrityValid === null ? 'unchecked' : attempt.retry.integrityValid ? 'valid' : 'INVALID'}`);
+  if (attempt.versionNegotiation) lines.push(`  Version Negotiation: server offers ${attempt.versionNegotiation.map(quicVersionName).join(', ')}`);
+  if (attempt.close) lines.push(`  CONNECTION_CLOSE by ${attempt.close.by}: error 0x${attempt.close.errorCode.toString(16)} ${attempt.close.reason}`.trimEnd());
+  for (const problem of attempt.problems) lines.push(`  ! ${problem}`);
+  return lines.join('\n');
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuicPacketInfo } from '../../../shared/quic/analyze';
 import { quicFieldsJson } from '../../../shared/quic/json';
-import { quicAttemptToJson, type QuicAttempt } from '../../../shared/quic/tracker';
+import { quicAttemptText, quicAttemptToJson, type QuicAttempt } from '../../../shared/quic/tracker';
 import { QUIC_V1, QUIC_V2 } from '../../../shared/quic/versions';
 import { commandExists, trackCapture, tsharkFields } from './helpers';
 
@@ -88,6 +88,14 @@ describe.skipIf(!HAS_PYTHON_TOOLS)('QUIC attempts from an independently built ca
     expect(quicAttemptToJson(attempts[2]).version).toBe('GREASE 0x1a2a3a4a');
   });
 
+  it('summarises each attempt in words for analyze without --json', () => {
+    const text = quicAttemptText(attempts[0]);
+    expect(text.split('\n')[0]).toBe('QUIC 0  198.18.7.1:50001 → 198.18.7.2:443  QUIC v1  dcid 0011223344556677');
+    expect(text).toContain('ClientHello (frame 1): SNI retry.scenario.test, ALPN h3,h3-29');
+    expect(text).toContain('Retry: token 11 bytes, integrity valid');
+    expect(quicAttemptText(attempts[2])).toContain('Version Negotiation: server offers QUIC v1, QUIC v2');
+  });
+
   it.skipIf(!HAS_TSHARK)('agrees with tshark’s own decryption on every hello it could read', () => {
     const rows = tsharkFields(capture, ['frame.number', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.ciphersuite', 'quic.bad_retry']);
     const helloFrames = rows.filter((row) => row[1] || row[3]);
@@ -119,5 +127,13 @@ describe.skipIf(!HAS_PYTHON_TOOLS)('QUIC attempts from an independently built ca
       });
     }
     expect(compared).toBeGreaterThan(25);
+  });
+});
+
+describe('packet number recovery (RFC 9000 Appendix A.3 example)', () => {
+  it('expands a 16-bit truncated packet number next to the largest acknowledged', async () => {
+    const { decodePacketNumber } = await import('../../../shared/quic/protection');
+    expect(decodePacketNumber(0xa82f30ea, 0x9b32, 2)).toBe(0xa82f9b32);
+    expect(decodePacketNumber(-1, 2, 4)).toBe(2); // the first packet of a space
   });
 });
