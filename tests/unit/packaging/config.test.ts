@@ -3,8 +3,9 @@
  * loaded by its own loader, validated against its own schema, and every file it names present.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -152,5 +153,31 @@ describe('icons', () => {
     expect(types.sort()).toEqual(['ic07', 'ic08', 'ic09', 'ic10', 'ic11', 'ic12', 'ic13', 'ic14', 'icp4', 'icp5', 'icp6']);
     expect(listing.stdout).toMatch(/'ic10' 1024x1024 32-bit/);
     expect(listing.stdout).toMatch(/'ic09' 512x512 32-bit/);
+  });
+});
+
+describe.skipIf(!hasTool('makensis'))('the Windows installer pieces, compiled by NSIS', () => {
+  it('compiles the installer include and accepts the installer icon', async () => {
+    const config = await loadConfig();
+    const work = mkdtempSync(path.join(tmpdir(), 'hs-nsis-'));
+    try {
+      // The same shape electron-builder's template uses: the include at top level, customInstall inside the install section.
+      const script = [
+        'Unicode true',
+        `OutFile "${path.join(work, 'setup.exe')}"`,
+        'RequestExecutionLevel user',
+        `Icon "${path.join(root, config.nsis!.installerIcon!)}"`,
+        `!include "${path.join(root, config.nsis!.include!)}"`,
+        'Section',
+        '  !insertmacro customInstall',
+        'SectionEnd',
+      ].join('\n');
+      writeFileSync(path.join(work, 'setup.nsi'), script);
+      const compiled = spawnSync('makensis', ['-V2', path.join(work, 'setup.nsi')], { encoding: 'utf8' });
+      expect(compiled.status, compiled.stdout + compiled.stderr).toBe(0);
+      expect(existsSync(path.join(work, 'setup.exe'))).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
