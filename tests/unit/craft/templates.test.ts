@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EncodeError, encodeFrame } from '../../../shared/craft/encode';
-import { icmpErrorFrame, parseTcpFlags, TEMPLATE_NAMES, templateFrame, tcpFrame } from '../../../shared/craft/templates';
+import { icmpEchoFrame, icmpErrorFrame, parseTcpFlags, TEMPLATE_NAMES, templateFrame, tcpFrame, udpFrame } from '../../../shared/craft/templates';
 import { decodeFrame, getFieldValue } from '../../../shared/wire/decode';
 import { runTshark, tempDir, tsharkAvailable } from '../wire/oracle/oracle';
 
@@ -93,6 +93,18 @@ describe('builders', () => {
     const quotedTcp = decoded.layers.find((layer) => layer.quoted && layer.kind === 'tcp');
     expect(quotedTcp?.fields.find((field) => field.name === 'tcp.dstport')?.value).toBe(9);
     expect(getFieldValue(decoded, 'tcp.dstport')).toBeUndefined(); // not confused with the outer headers
+  });
+
+  it('build UDP and ICMP echo frames over IPv4 and IPv6 with valid checksums', () => {
+    for (const [src, dst] of [['198.18.0.1', '198.18.0.2'], ['2001:db8::1', '2001:db8::2']]) {
+      const udp = decodeFrame(encodeFrame(udpFrame({ src, dst, srcPort: 5353, dstPort: 53, payload: 'query' })), 1);
+      expect(getFieldValue(udp, 'udp.length')).toBe(13);
+      expect(getFieldValue(udp, 'udp.checksum.status')).toBe('good');
+      const echo = decodeFrame(encodeFrame(icmpEchoFrame({ src, dst, ident: 7, sequence: 3, payload: 'ping' })), 1);
+      const kind = src.includes(':') ? 'icmpv6' : 'icmp';
+      expect(getFieldValue(echo, `${kind}.type`)).toBe(kind === 'icmp' ? 8 : 128);
+      expect(getFieldValue(echo, `${kind}.checksum.status`)).toBe('good');
+    }
   });
 
   it('refuse mixed address families and link types that cannot carry the packet', () => {
