@@ -6,7 +6,9 @@
  *   // const crypto = createNodeQuicCrypto();                        // electron/engine/quic-crypto.ts
  *   const tracker = new QuicAttemptTracker(crypto);
  *   for (const frame of frames) await tracker.observeFrame(n, sec, ns, summary, bytes);   // in capture order
+ *   // or, from a synchronous onFrame callback: tracker.queueFrame(…same…); then await tracker.settled();
  *   tracker.attempts().map(quicAttemptToJson);   // {"type":"quic", …} beside the TCP connections
+ *   tracker.attempts().map(quicAttemptText);     // analyze without --json
  *
  *   const infos = await analyzeQuicDatagram(udpPayload, crypto);   // one datagram, no state
  *   quicFieldsJson(infos);                                          // decode --json keys

@@ -89,6 +89,8 @@ export class QuicAttemptTracker {
   private readonly byTuple = new Map<string, AttemptState>();
   private readonly keyCache = new InitialKeyCache();
   private readonly maxAttempts: number;
+  /** The chain `queueFrame` appends to, so queued datagrams are analyzed one by one in order. */
+  private queue: Promise<unknown> = Promise.resolve();
   droppedAttempts = 0;
 
   constructor(
@@ -120,6 +122,26 @@ export class QuicAttemptTracker {
       dstPort: summary.dstPort,
     };
     return this.observe(meta, payload);
+  }
+
+  /**
+   * For synchronous frame callbacks (a file reader's onFrame, whose bytes are only valid
+   * during the call): copies the datagram if it looks like QUIC and analyzes it after the ones
+   * queued before it. Await `settled()` before reading `attempts()`.
+   */
+  queueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): void {
+    if (summary.protocol !== 17 || summary.payloadOffset < 0) return;
+    const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    if (!looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
+    // The summary record is reused for the next frame: copy what the deferred analysis needs.
+    const copy = bytes.slice();
+    const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
+    this.queue = this.queue.then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy));
+  }
+
+  /** Resolves once every queued datagram has been analyzed. */
+  async settled(): Promise<void> {
+    await this.queue;
   }
 
   /** Analyzes one UDP payload and folds it into its attempt. Never throws. */

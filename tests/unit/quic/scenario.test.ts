@@ -13,6 +13,11 @@ import type { QuicPacketInfo } from '../../../shared/quic/analyze';
 import { quicFieldsJson } from '../../../shared/quic/json';
 import { quicAttemptText, quicAttemptToJson, type QuicAttempt } from '../../../shared/quic/tracker';
 import { QUIC_V1, QUIC_V2 } from '../../../shared/quic/versions';
+import { readCaptureFile } from '../../../electron/engine/capture-file';
+import { createNodeQuicCrypto } from '../../../electron/engine/quic-crypto';
+import { QuicAttemptTracker } from '../../../shared/quic/tracker';
+import { createPacketSummary } from '../../../shared/wire/summary';
+import { summarize } from '../../../shared/wire/summarize';
 import { commandExists, trackCapture, tsharkFields } from './helpers';
 
 const HAS_PYTHON_TOOLS =
@@ -86,6 +91,19 @@ describe.skipIf(!HAS_PYTHON_TOOLS)('QUIC attempts from an independently built ca
   it('records the versions a server offers in Version Negotiation', () => {
     expect(attempts[2]).toMatchObject({ versionNegotiation: [QUIC_V1, QUIC_V2], packets: { other: 1, 'version-negotiation': 1 }, clientHello: null });
     expect(quicAttemptToJson(attempts[2]).version).toBe('GREASE 0x1a2a3a4a');
+  });
+
+  it('gives the same attempts when frames are queued from a synchronous file callback', async () => {
+    const queued = new QuicAttemptTracker(createNodeQuicCrypto());
+    const summary = createPacketSummary();
+    await readCaptureFile(capture, {
+      onFrame(frame) {
+        summarize(frame.data, frame.linkType, summary, frame.originalLength);
+        queued.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, frame.data);
+      },
+    });
+    await queued.settled();
+    expect(queued.attempts().map(quicAttemptToJson)).toEqual(attempts.map(quicAttemptToJson));
   });
 
   it('summarises each attempt in words for analyze without --json', () => {
