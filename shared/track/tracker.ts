@@ -259,7 +259,7 @@ export class Tracker {
     const shift = st.windowScale[fwd];
     const windowSize = !syn && shift >= 0 ? summary.window * (1 << shift) : summary.window;
 
-    const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, windowSize);
+    const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, summary.window);
     st.payloadBytes[fwd] += newBytes;
     fa.stream = st.stream[slot];
     fa.fromClient = side === CLIENT;
@@ -536,6 +536,8 @@ export class Tracker {
    * Returns the payload bytes this segment added beyond what the sender had sent before.
    */
   private analyze(frame: number, t: number, slot: number, fwd: number, rev: number, flags: number, seq: number, ackNo: number, seglen: number, window: number): number {
+    // `window` is the raw field: tshark compares raw values (a SYN's window equals a later
+    // unscaled copy of it) and scales only for window-full.
     const st = this.store;
     const fa = this.result;
     const syn = (flags & TCP_SYN) !== 0;
@@ -574,7 +576,7 @@ export class Tracker {
         st.windowScale[rev] !== -1 &&
         st.sideFlags[rev] & S_LASTACK &&
         st.sideFlags[rev] & S_WINDOW &&
-        ((seq + seglen) >>> 0) === ((st.lastAck[rev] + st.window[rev]) >>> 0) &&
+        ((seq + seglen) >>> 0) === ((st.lastAck[rev] + this.scaledWindow(rev)) >>> 0) &&
         !control
       ) {
         a |= Analysis.WINDOW_FULL;
@@ -636,6 +638,12 @@ export class Tracker {
     st.sideFlags[fwd] = sf;
     fa.analysis = a;
     return newBytes;
+  }
+
+  /** The last window a side advertised, in bytes (shifted when its scale is known). */
+  private scaledWindow(sideIndex: number): number {
+    const shift = this.store.windowScale[sideIndex];
+    return shift > 0 ? this.store.window[sideIndex] * (1 << shift) : this.store.window[sideIndex];
   }
 
   private countAnalysis(slot: number, a: number): void {
@@ -1072,7 +1080,7 @@ export class Tracker {
     if (st.state[rcv] === TcpState.SYN_SENT) return ack && ackNo === ((st.isn[rcv] + 1) >>> 0);
     if (!(st.sideFlags[rcv] & S_LASTACK)) return true; // the receiver's window is unknown
     const rcvNext = st.lastAck[rcv];
-    const window = Math.max(st.window[rcv], 1);
+    const window = Math.max(this.scaledWindow(rcv), 1);
     return seqGe(seq, rcvNext) && seqLt(seq, (rcvNext + window) >>> 0);
   }
 
