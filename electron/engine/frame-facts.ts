@@ -418,7 +418,18 @@ export class FrameFacts {
     return this.index.count > 0 ? { sec: this.index.tsSeconds[0], ns: this.index.tsNanos[0] } : { sec: 0, ns: 0 };
   }
 
+  private connectionsCache: { frames: number; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } } | null = null;
+
+  /** Connection rows; computed once per state of the index (a finished file: once). */
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
+    const frames = this.index.count;
+    if (this.connectionsCache && this.connectionsCache.frames === frames && this.finished) return this.connectionsCache.result;
+    const result = this.buildConnections();
+    this.connectionsCache = { frames, result };
+    return result;
+  }
+
+  private buildConnections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
     const origin = this.origin();
     const endpoint = (e: { address: string; port: number }, v: number) => (v === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
     const connections = this.tracker.connections().map((c): ConnectionRow => {

@@ -31,6 +31,12 @@ import { toHex } from '../../shared/wire/bytes';
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts, isFilterField } from './frame-facts';
 
+/**
+ * Bytes per read while indexing. Small enough that the first screen of rows is indexed
+ * (and open() returns) after one short slice of work; large enough that the per-read
+ * overhead stays negligible over a whole file.
+ */
+const READ_CHUNK = 64 * 1024;
 /** open() returns once this many frames are indexed: the first screen of rows. */
 const FIRST_ROWS = 200;
 /** Frames closer together than this in the file are read back with one read. */
@@ -129,7 +135,7 @@ export class FileSession {
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.dataPath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal }).then(
+    this.indexing = readCaptureFile(this.dataPath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal, chunkSize: READ_CHUNK }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -227,6 +233,10 @@ export class FileSession {
   private finish(): void {
     this.bytesRead = this.damage ? this.bytesRead : this.totalBytes;
     this.facts.finish();
+    // Warm the connection list while the user is still looking at the packets.
+    setImmediate(() => {
+      if (!this.closed) this.facts.connections();
+    });
     this.complete = true;
     this.emitProgress();
   }

@@ -66,6 +66,12 @@ export const useConnectionsStore = defineStore('connections', () => {
     }
     const frames = session.current?.frames ?? 0;
     if (!force && loadedFor === sessionId && loadedFrames === frames) return;
+    if (loadedFor !== sessionId) {
+      // Another capture: never show the previous one's connections while loading.
+      all.value = [];
+      alerts.value = [];
+      selectedStream.value = null;
+    }
     loading.value = true;
     try {
       const result = await useApi().getConnections({ sessionId });

@@ -8,7 +8,8 @@ import { useUiStore } from './ui';
 /** Rows are fetched in pages; only pages near the visible range are ever requested. */
 export const PAGE_SIZE = 100;
 const MAX_CACHED_ROWS = 6000;
-const REFRESH_MS = 200;
+/** New frames refresh the visible rows at once, then at most this often while they keep coming. */
+const REFRESH_MS = 60;
 
 /** The packet list: applied display filter, the row cache for the visible window, the selection. */
 export const usePacketsStore = defineStore('packets', () => {
@@ -71,16 +72,30 @@ export const usePacketsStore = defineStore('packets', () => {
     await Promise.all(pages.map(fetchPage));
   }
 
-  /** Re-asks for the visible window (new frames indexed, filter scan progressed). */
+  let refreshPending = false;
+
+  function refreshVisible(): void {
+    const { first, count } = visible.value;
+    const pageFirst = Math.floor(first / PAGE_SIZE);
+    const pageLast = Math.floor((first + count) / PAGE_SIZE);
+    for (let page = pageFirst; page <= pageLast; page++) void fetchPage(page);
+  }
+
+  /** Re-asks for the visible window (new frames indexed, filter scan progressed): at once, then throttled. */
   function scheduleRefresh(): void {
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(() => {
+    if (refreshTimer) {
+      refreshPending = true;
+      return;
+    }
+    refreshVisible();
+    const cool = () => {
       refreshTimer = null;
-      const { first, count } = visible.value;
-      const pageFirst = Math.floor(first / PAGE_SIZE);
-      const pageLast = Math.floor((first + count) / PAGE_SIZE);
-      for (let page = pageFirst; page <= pageLast; page++) void fetchPage(page);
-    }, REFRESH_MS);
+      if (!refreshPending) return;
+      refreshPending = false;
+      refreshVisible();
+      refreshTimer = setTimeout(cool, REFRESH_MS);
+    };
+    refreshTimer = setTimeout(cool, REFRESH_MS);
   }
 
   async function load(): Promise<void> {
