@@ -6,7 +6,7 @@
 import { formatEpoch } from '../files/timestamp';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
-import { checksumStatus, pseudoHeaderSum } from '../wire/checksum';
+import { summaryTcpChecksumStatus } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
 import { frameFieldsJson, type JsonFieldValue } from '../wire/json';
@@ -57,7 +57,7 @@ export class FramePipeline {
     }
     summarize(bytes, frame.linkType, this.summary, frame.originalLength);
     if (this.summary.protocol !== 6 || this.summary.transportOffset < 0) return null;
-    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, tcpChecksumBad(bytes, this.summary));
+    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, summaryTcpChecksumStatus(bytes, this.summary) === 'bad');
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
@@ -92,19 +92,4 @@ export class FramePipeline {
         `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}`,
     };
   }
-}
-
-/** Whether the summarized TCP segment's checksum is wrong (offloaded "partial" and unverifiable ones are not). */
-function tcpChecksumBad(bytes: Uint8Array, summary: PacketSummary): boolean {
-  const start = summary.transportOffset;
-  const end = summary.payloadOffset + summary.payloadLength;
-  if (start < 0 || summary.payloadOffset < 0 || summary.malformed !== null) return false;
-  const ip = summary.networkOffset;
-  // With IPv6 extension headers a routing header may change the pseudo-header's destination: leave those to the full decoder.
-  if (summary.ipVersion === 6 && start !== ip + 40) return false;
-  const pseudo =
-    summary.ipVersion === 4
-      ? pseudoHeaderSum(bytes, ip + 12, ip + 16, 4, 6, end - start)
-      : pseudoHeaderSum(bytes, ip + 8, ip + 24, 16, 6, end - start);
-  return checksumStatus(bytes, start, end, bytes.length, start + 16, pseudo) === 'bad';
 }
