@@ -4,7 +4,7 @@
  * nothing already received), then handed to the live analysis and listeners.
  * Memory stays bounded: frames live in the spool, never in an array here.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { CaptureFormat, FrameToWrite, InterfaceToWrite } from '../../shared/files/types';
 import { PcapngWriter } from '../../shared/files/writer';
 import { convertCaptureFile } from './capture-file';
@@ -192,7 +192,11 @@ export class CaptureSession {
       return session;
     } catch (error) {
       await helper.stop(1000);
-      session?.closeSpool();
+      if (session) {
+        // Nothing was captured: leave no empty file behind.
+        session.closeSpool();
+        rmSync(options.spoolPath, { force: true });
+      }
       if (error instanceof HelperRequestError) throw new CaptureError(error.code, error.message, error.advice);
       throw error;
     }

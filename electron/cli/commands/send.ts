@@ -62,11 +62,6 @@ function shapeFromSets(sets: string[], payload: string | undefined): Shape {
       case 'eth.dst':
         shape.ethDst = value.toLowerCase();
         break;
-      case 'tcp.flags':
-        // Scapy-style letters ("SA") or a number.
-        shape.options.flags = /^[a-z]+$/i.test(value) ? parseTcpFlags(value) : value;
-        shape.fields.set(name, value);
-        break;
       case 'data':
       case 'data.data':
         shape.fields.set('data.data', value);
@@ -88,7 +83,7 @@ function applyField(spec: FrameSpec, name: string, value: string): void {
   }
   const layer = spec.layers.find((candidate: LayerSpec) => findField(candidate.layer, name));
   if (!layer) throw new UsageError(`${name} is not a field of this frame's layers (${spec.layers.map((candidate) => candidate.layer).join(', ')})`);
-  // Letters were already turned into the number; the encoder coerces numeric and boolean text itself.
+  // tcp.flags also takes Scapy-style letters ("SA"); the encoder coerces numeric and boolean text itself.
   layer.fields[name] = name === 'tcp.flags' && /^[a-z]+$/i.test(value) ? parseTcpFlags(value) : value;
 }
 
