@@ -3,7 +3,8 @@
  * (messages through process.parentPort) or as a plain Node child (process.send).
  * Every request is validated by `dispatch` before a handler runs.
  */
-import { dispatch, parseMessage, toErrorBody, type Message } from '../../shared/api';
+import { spawnSync } from 'node:child_process';
+import { dispatch, parseMessage, requestIdOf, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from './backend';
 import { createHelperCaptureProvider } from './helper-capture-provider';
 
@@ -13,6 +14,19 @@ interface ParentPort {
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
+/**
+ * Inside Electron, process.execPath is the Electron binary. The capture helper is a plain
+ * Node program whose native `cap` module is built for one Node ABI: prefer the system
+ * `node` (what `npm install` built cap for); otherwise run Electron's binary as Node.
+ */
+function chooseHelperNode(): void {
+  if (!process.versions.electron || process.env.HANDSHAKE_HELPER_NODE) return;
+  const systemNode = spawnSync('node', ['--version'], { stdio: 'ignore' });
+  if (systemNode.status === 0) process.env.HANDSHAKE_HELPER_NODE = 'node';
+  else process.env.ELECTRON_RUN_AS_NODE = '1';
+}
+chooseHelperNode();
 
 function post(message: Message): void {
   if (parentPort) parentPort.postMessage(message);
@@ -26,7 +40,9 @@ async function receive(raw: unknown): Promise<void> {
   let message: Message;
   try {
     message = parseMessage(raw);
-  } catch {
+  } catch (error) {
+    const id = requestIdOf(raw);
+    if (id !== null) post({ kind: 'response', id, ok: false, error: toErrorBody(error) });
     return;
   }
   if (message.kind !== 'request') return;

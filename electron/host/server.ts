@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatch, parseMessage, toErrorBody, type Message } from '../../shared/api';
+import { dispatch, parseMessage, requestIdOf, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from '../engine/backend';
 import { createHelperCaptureProvider } from '../engine/helper-capture-provider';
 
@@ -161,10 +161,15 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     ws.on('message', async (data, isBinary) => {
       if (isBinary) return;
       let message: Message;
+      let raw: unknown = null;
       try {
-        message = parseMessage(JSON.parse(data.toString()));
-      } catch {
-        return; // not a valid envelope: nothing to answer to
+        raw = JSON.parse(data.toString());
+        message = parseMessage(raw);
+      } catch (error) {
+        // A request with a usable id gets its refusal; anything else has nobody to answer.
+        const id = requestIdOf(raw);
+        if (id !== null) send(ws, { kind: 'response', id, ok: false, error: toErrorBody(error) });
+        return;
       }
       if (message.kind !== 'request') return;
       try {

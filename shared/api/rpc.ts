@@ -68,6 +68,13 @@ export function parseMessage(value: unknown): Message {
   }
 }
 
+/** The id of a request that failed validation, when it has a usable one, so the caller still gets an answer. */
+export function requestIdOf(raw: unknown): number | null {
+  if (!isPlainObject(raw) || raw.kind !== 'request') return null;
+  const id = raw.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
+}
+
 /** Turns any thrown value into the error body sent back to the caller. */
 export function toErrorBody(error: unknown): { code: ErrorCode; message: string } {
   if (error instanceof ApiError) return { code: error.code, message: error.message };
