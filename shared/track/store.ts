@@ -36,6 +36,35 @@ export const Count = {
 } as const;
 const COUNT_COLUMNS = COUNT_NAMES.length;
 
+/** Per-side 32-bit record: flags, then sequence state (unsigned 32-bit values). */
+export const SIDE32 = 16;
+export const O_FLAGS = 0;
+/** Wireshark's base for relative numbers. */
+export const O_BASE = 1;
+export const O_ISN = 2;
+export const O_NEXT_SEQ = 3;
+export const O_MAX_SEQ_TO_BE_ACKED = 4;
+export const O_LAST_ACK = 5;
+/** The last window field, raw (unscaled). */
+export const O_WINDOW = 6;
+export const O_DUP_ACK_COUNT = 7;
+export const O_LAST_NON_DUP_ACK_FRAME = 8;
+export const O_LAST_SEGMENT_FLAGS = 9;
+/** Sequence number just past our FIN: the ACK that acknowledges it. */
+export const O_FIN_END = 10;
+export const O_ZEEK_LAST_SEQ = 11;
+export const O_ZEEK_HOLE_START = 12;
+export const O_HISTORY_LAST_SYN = 13;
+export const O_HISTORY_LAST_FIN = 14;
+export const O_HISTORY_LAST_RST = 15;
+/** Per-side 64-bit record: times in ns after the connection start, byte counts. */
+export const SIDE64 = 4;
+export const O_NEXT_SEQ_NS = 0;
+export const O_LAST_ACK_NS = 1;
+export const O_PAYLOAD_BYTES = 2;
+/** While a SYN awaits the receiver's answer: that SYN's time; in TIME_WAIT: when it began. */
+export const O_MARK_NS = 3;
+
 /** Scaled (logarithmic) Zeek history letters, per side. */
 export const Scaled = { C: 0, T: 1, W: 2, G: 3 } as const;
 
@@ -86,35 +115,17 @@ export class ConnectionStore {
   /** Zeek history per slot; a plain array, pushed as slots come into use. */
   history: string[];
 
-  // Per side
-  sideFlags: Uint32Array;
+  // Per side. The fields every segment touches sit together in one record per side
+  // (side32/side64, offsets O_*), so a frame reads a few cache lines, not one per field.
+  side32: Uint32Array;
+  side64: Float64Array;
   state: Uint8Array;
   zeekState: Uint8Array;
   zeekPrevState: Uint8Array;
-  base: Uint32Array;
-  isn: Uint32Array;
-  nextSeq: Uint32Array;
-  nextSeqNs: Float64Array;
-  maxSeqToBeAcked: Uint32Array;
-  lastAck: Uint32Array;
-  lastAckNs: Float64Array;
-  window: Uint32Array;
   windowScaleOffer: Int8Array;
   /** -1 unknown (no SYN seen), -2 no scaling (a SYN without the option), else the shift. */
   windowScale: Int8Array;
-  dupAckCount: Uint32Array;
-  lastNonDupAckFrame: Uint32Array;
-  lastSegmentFlags: Uint32Array;
-  finEnd: Uint32Array;
-  payloadBytes: Float64Array;
-  zeekLastSeq: Uint32Array;
-  zeekHoleStart: Uint32Array;
-  historyLastSyn: Uint32Array;
-  historyLastFin: Uint32Array;
-  historyLastRst: Uint32Array;
   pendingSynFrame: Uint32Array;
-  /** While a SYN awaits the receiver's answer: that SYN's time; in TIME_WAIT: when it began. */
-  markNs: Float64Array;
   transitionCount: Uint8Array;
   transitionState: Uint8Array;
   transitionFrame: Uint32Array;
@@ -158,32 +169,14 @@ export class ConnectionStore {
     this.history = []; // grows with the slots in use
 
     const s = n * 2;
-    this.sideFlags = new Uint32Array(s);
+    this.side32 = new Uint32Array(s * SIDE32);
+    this.side64 = new Float64Array(s * SIDE64);
     this.state = new Uint8Array(s);
     this.zeekState = new Uint8Array(s);
     this.zeekPrevState = new Uint8Array(s);
-    this.base = new Uint32Array(s);
-    this.isn = new Uint32Array(s);
-    this.nextSeq = new Uint32Array(s);
-    this.nextSeqNs = new Float64Array(s);
-    this.maxSeqToBeAcked = new Uint32Array(s);
-    this.lastAck = new Uint32Array(s);
-    this.lastAckNs = new Float64Array(s);
-    this.window = new Uint32Array(s);
     this.windowScaleOffer = new Int8Array(s);
     this.windowScale = new Int8Array(s);
-    this.dupAckCount = new Uint32Array(s);
-    this.lastNonDupAckFrame = new Uint32Array(s);
-    this.lastSegmentFlags = new Uint32Array(s);
-    this.finEnd = new Uint32Array(s);
-    this.payloadBytes = new Float64Array(s);
-    this.zeekLastSeq = new Uint32Array(s);
-    this.zeekHoleStart = new Uint32Array(s);
-    this.historyLastSyn = new Uint32Array(s);
-    this.historyLastFin = new Uint32Array(s);
-    this.historyLastRst = new Uint32Array(s);
     this.pendingSynFrame = new Uint32Array(s);
-    this.markNs = new Float64Array(s);
     this.transitionCount = new Uint8Array(s);
     this.transitionState = new Uint8Array(s * TRANSITIONS_PER_SIDE);
     this.transitionFrame = new Uint32Array(s * TRANSITIONS_PER_SIDE);
@@ -214,17 +207,13 @@ export class ConnectionStore {
     this.keyFrameCount[slot] = 0;
     this.history[slot] = '';
     for (let side = slot * 2; side < slot * 2 + 2; side++) {
-      this.sideFlags[side] = 0;
+      this.side32.fill(0, side * SIDE32, side * SIDE32 + SIDE32);
+      this.side64.fill(0, side * SIDE64, side * SIDE64 + SIDE64);
       this.state[side] = 0;
       this.zeekState[side] = 0;
       this.zeekPrevState[side] = 0;
-      this.window[side] = 0;
       this.windowScaleOffer[side] = -1;
       this.windowScale[side] = -1;
-      this.dupAckCount[side] = 0;
-      this.lastNonDupAckFrame[side] = 0;
-      this.lastSegmentFlags[side] = 0;
-      this.payloadBytes[side] = 0;
       this.transitionCount[side] = 0;
     }
   }

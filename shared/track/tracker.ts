@@ -11,7 +11,36 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/summary';
 import { Analysis, Completeness } from './flags';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from './seq';
 import { TCP_STATE_NAMES, TcpEvent, TcpState, nextState } from './states';
-import { COUNT_NAMES, Count, ConnectionStore, KEY_FRAMES, Scaled, TRANSITIONS_PER_SIDE } from './store';
+import {
+  COUNT_NAMES,
+  Count,
+  ConnectionStore,
+  KEY_FRAMES,
+  O_BASE,
+  O_DUP_ACK_COUNT,
+  O_FIN_END,
+  O_FLAGS,
+  O_HISTORY_LAST_FIN,
+  O_HISTORY_LAST_RST,
+  O_HISTORY_LAST_SYN,
+  O_ISN,
+  O_LAST_ACK,
+  O_LAST_ACK_NS,
+  O_LAST_NON_DUP_ACK_FRAME,
+  O_LAST_SEGMENT_FLAGS,
+  O_MARK_NS,
+  O_MAX_SEQ_TO_BE_ACKED,
+  O_NEXT_SEQ,
+  O_NEXT_SEQ_NS,
+  O_PAYLOAD_BYTES,
+  O_WINDOW,
+  O_ZEEK_HOLE_START,
+  O_ZEEK_LAST_SEQ,
+  Scaled,
+  SIDE32,
+  SIDE64,
+  TRANSITIONS_PER_SIDE,
+} from './store';
 import { SynFloodDetector, type SynFloodAlert, type SynFloodDescriber } from './synflood';
 import { TlsStreamCollector, tlsCipherName, tlsVersionName, type TlsHello } from './tls';
 import type {
@@ -260,12 +289,12 @@ export class Tracker {
     const windowSize = !syn && shift >= 0 ? summary.window * (1 << shift) : summary.window;
 
     const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, summary.window);
-    st.payloadBytes[fwd] += newBytes;
+    st.side64[fwd * SIDE64 + O_PAYLOAD_BYTES] += newBytes;
     fa.stream = st.stream[slot];
     fa.fromClient = side === CLIENT;
-    fa.relativeSeq = seqRelative(seq, st.base[fwd]);
-    fa.relativeAck = ack ? seqRelative(ackNo, st.base[rev]) : 0; // tshark shows 0 without the ACK flag
-    fa.nextSeq = seqRelative(seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0), st.base[fwd]);
+    fa.relativeSeq = seqRelative(seq, st.side32[fwd * SIDE32 + O_BASE]);
+    fa.relativeAck = ack ? seqRelative(ackNo, st.side32[rev * SIDE32 + O_BASE]) : 0; // tshark shows 0 without the ACK flag
+    fa.nextSeq = seqRelative(seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0), st.side32[fwd * SIDE32 + O_BASE]);
     fa.windowSize = windowSize;
     fa.windowScale = shift;
     this.countAnalysis(slot, fa.analysis);
@@ -506,14 +535,14 @@ export class Tracker {
     const client = st.state[slot * 2];
     const server = st.state[slot * 2 + 1];
     const over =
-      (st.sideFlags[slot * 2] | st.sideFlags[slot * 2 + 1]) & S_RST ||
+      (st.side32[(slot * 2) * SIDE32 + O_FLAGS] | st.side32[(slot * 2 + 1) * SIDE32 + O_FLAGS]) & S_RST ||
       client === TcpState.TIME_WAIT ||
       server === TcpState.TIME_WAIT ||
-      (st.sideFlags[slot * 2] & S_FIN && st.sideFlags[slot * 2 + 1] & S_FIN);
+      (st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_FIN && st.side32[(slot * 2 + 1) * SIDE32 + O_FLAGS] & S_FIN);
     if (over) return true;
-    if (st.sideFlags[fwd] & S_SYN) return st.isn[fwd] !== seq; // same ISN: a retransmitted SYN
+    if (st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) return st.side32[fwd * SIDE32 + O_ISN] !== seq; // same ISN: a retransmitted SYN
     // The server's own SYN while the client's is unanswered: simultaneous open.
-    if (side === SERVER && st.sideFlags[slot * 2] & S_SYN && !(st.sideFlags[fwd] & S_SYNACK)) return false;
+    if (side === SERVER && st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) return false;
     return st.frames[slot] > 0;
   }
 
@@ -525,7 +554,7 @@ export class Tracker {
     if (offered < 0) {
       st.windowScale[fwd] = -2;
       st.windowScale[rev] = -2;
-    } else if (st.sideFlags[rev] & S_SYN && st.windowScaleOffer[rev] >= 0) {
+    } else if (st.side32[rev * SIDE32 + O_FLAGS] & S_SYN && st.windowScaleOffer[rev] >= 0) {
       st.windowScale[fwd] = st.windowScaleOffer[fwd];
       st.windowScale[rev] = st.windowScaleOffer[rev];
     }
@@ -544,23 +573,23 @@ export class Tracker {
     const ack = (flags & TCP_ACK) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     const control = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0;
-    let sf = st.sideFlags[fwd];
+    let sf = st.side32[fwd * SIDE32 + O_FLAGS];
     if (!(sf & S_BASE)) {
-      st.base[fwd] = syn ? seq : (seq - 1) >>> 0;
+      st.side32[fwd * SIDE32 + O_BASE] = syn ? seq : (seq - 1) >>> 0;
       sf |= S_BASE;
     }
-    if (!(st.sideFlags[rev] & S_BASE) && ack) {
-      st.base[rev] = (ackNo - 1) >>> 0;
-      st.sideFlags[rev] |= S_BASE;
+    if (!(st.side32[rev * SIDE32 + O_FLAGS] & S_BASE) && ack) {
+      st.side32[rev * SIDE32 + O_BASE] = (ackNo - 1) >>> 0;
+      st.side32[rev * SIDE32 + O_FLAGS] |= S_BASE;
     }
     const nextValid = (sf & S_NEXTSEQ) !== 0;
-    const next = st.nextSeq[fwd];
+    const next = st.side32[fwd * SIDE32 + O_NEXT_SEQ];
     const lastAckValid = (sf & S_LASTACK) !== 0;
     let a = fa.analysis;
     let finished = false;
 
     // Zero-window probe: exactly one byte at the next expected sequence while the peer's window is 0.
-    if (seglen === 1 && nextValid && seq === next && st.sideFlags[rev] & S_WINDOW && st.window[rev] === 0) {
+    if (seglen === 1 && nextValid && seq === next && st.side32[rev * SIDE32 + O_FLAGS] & S_WINDOW && st.side32[rev * SIDE32 + O_WINDOW] === 0) {
       a |= Analysis.ZERO_WINDOW_PROBE;
       finished = true;
     }
@@ -569,46 +598,46 @@ export class Tracker {
       if (nextValid && seqGt(seq, next) && !(flags & TCP_RST)) a |= Analysis.LOST_SEGMENT;
       // Keep-alive: 0 or 1 byte starting one before the next expected sequence.
       if (seglen <= 1 && nextValid && seq === ((next - 1) >>> 0) && !control) a |= Analysis.KEEP_ALIVE;
-      const sameSeqAck = seglen === 0 && nextValid && seq === next && lastAckValid && ackNo === st.lastAck[fwd] && !control;
-      if (sameSeqAck && window !== 0 && sf & S_WINDOW && window !== st.window[fwd]) a |= Analysis.WINDOW_UPDATE;
+      const sameSeqAck = seglen === 0 && nextValid && seq === next && lastAckValid && ackNo === st.side32[fwd * SIDE32 + O_LAST_ACK] && !control;
+      if (sameSeqAck && window !== 0 && sf & S_WINDOW && window !== st.side32[fwd * SIDE32 + O_WINDOW]) a |= Analysis.WINDOW_UPDATE;
       if (
         seglen > 0 &&
         st.windowScale[rev] !== -1 &&
-        st.sideFlags[rev] & S_LASTACK &&
-        st.sideFlags[rev] & S_WINDOW &&
-        ((seq + seglen) >>> 0) === ((st.lastAck[rev] + this.scaledWindow(rev)) >>> 0) &&
+        st.side32[rev * SIDE32 + O_FLAGS] & S_LASTACK &&
+        st.side32[rev * SIDE32 + O_FLAGS] & S_WINDOW &&
+        ((seq + seglen) >>> 0) === ((st.side32[rev * SIDE32 + O_LAST_ACK] + this.scaledWindow(rev)) >>> 0) &&
         !control
       ) {
         a |= Analysis.WINDOW_FULL;
       }
-      if (sameSeqAck && window !== 0 && window === st.window[fwd] && st.lastSegmentFlags[rev] & Analysis.KEEP_ALIVE) {
+      if (sameSeqAck && window !== 0 && window === st.side32[fwd * SIDE32 + O_WINDOW] && st.side32[rev * SIDE32 + O_LAST_SEGMENT_FLAGS] & Analysis.KEEP_ALIVE) {
         a |= Analysis.KEEP_ALIVE_ACK;
-      } else if (sameSeqAck && window === 0 && st.window[fwd] === 0 && st.lastSegmentFlags[rev] & Analysis.ZERO_WINDOW_PROBE) {
+      } else if (sameSeqAck && window === 0 && st.side32[fwd * SIDE32 + O_WINDOW] === 0 && st.side32[rev * SIDE32 + O_LAST_SEGMENT_FLAGS] & Analysis.ZERO_WINDOW_PROBE) {
         a |= Analysis.ZERO_WINDOW_PROBE_ACK;
-      } else if (sameSeqAck && window !== 0 && sf & S_WINDOW && window === st.window[fwd]) {
-        st.dupAckCount[fwd]++;
+      } else if (sameSeqAck && window !== 0 && sf & S_WINDOW && window === st.side32[fwd * SIDE32 + O_WINDOW]) {
+        st.side32[fwd * SIDE32 + O_DUP_ACK_COUNT]++;
         a |= Analysis.DUPLICATE_ACK;
-        fa.duplicateAckNumber = st.dupAckCount[fwd];
-        fa.duplicateAckFrame = st.lastNonDupAckFrame[fwd];
+        fa.duplicateAckNumber = st.side32[fwd * SIDE32 + O_DUP_ACK_COUNT];
+        fa.duplicateAckFrame = st.side32[fwd * SIDE32 + O_LAST_NON_DUP_ACK_FRAME];
       }
     }
-    if (!lastAckValid || ackNo !== st.lastAck[fwd]) {
-      st.lastNonDupAckFrame[fwd] = frame;
-      st.dupAckCount[fwd] = 0;
+    if (!lastAckValid || ackNo !== st.side32[fwd * SIDE32 + O_LAST_ACK]) {
+      st.side32[fwd * SIDE32 + O_LAST_NON_DUP_ACK_FRAME] = frame;
+      st.side32[fwd * SIDE32 + O_DUP_ACK_COUNT] = 0;
     }
     // ACKed unseen segment: the ACK covers bytes the other direction never showed.
-    if (st.sideFlags[rev] & S_MAXSEQ && ack && seqGt(ackNo, st.maxSeqToBeAcked[rev])) {
+    if (st.side32[rev * SIDE32 + O_FLAGS] & S_MAXSEQ && ack && seqGt(ackNo, st.side32[rev * SIDE32 + O_MAX_SEQ_TO_BE_ACKED])) {
       a |= Analysis.ACK_LOST_SEGMENT;
-      st.maxSeqToBeAcked[rev] = st.nextSeq[rev];
+      st.side32[rev * SIDE32 + O_MAX_SEQ_TO_BE_ACKED] = st.side32[rev * SIDE32 + O_NEXT_SEQ];
     }
     // Retransmission family: data (or SYN/FIN) that does not advance the sequence.
     if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE)) {
       const threshold = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
-      if (st.dupAckCount[rev] >= 2 && st.lastAck[rev] === seq && t - st.lastAckNs[rev] < FAST_RETRANSMISSION_WINDOW_NS) {
+      if (st.side32[rev * SIDE32 + O_DUP_ACK_COUNT] >= 2 && st.side32[rev * SIDE32 + O_LAST_ACK] === seq && t - st.side64[rev * SIDE64 + O_LAST_ACK_NS] < FAST_RETRANSMISSION_WINDOW_NS) {
         a |= Analysis.FAST_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
-      } else if (t - st.nextSeqNs[fwd] < threshold && next !== ((seq + seglen) >>> 0)) {
+      } else if (t - st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] < threshold && next !== ((seq + seglen) >>> 0)) {
         a |= Analysis.OUT_OF_ORDER;
-      } else if (seglen > 0 && st.sideFlags[rev] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.lastAck[rev])) {
+      } else if (seglen > 0 && st.side32[rev * SIDE32 + O_FLAGS] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.side32[rev * SIDE32 + O_LAST_ACK])) {
         a |= Analysis.SPURIOUS_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else {
         a |= Analysis.RETRANSMISSION;
@@ -619,23 +648,23 @@ export class Tracker {
     if (nextValid && seglen > 0) newBytes = Math.max(0, Math.min(seglen, seqDiff((seq + seglen) >>> 0, next)));
     const segmentEnd = (seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
     if ((!nextValid || seqGt(segmentEnd, next)) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
-      st.nextSeq[fwd] = segmentEnd;
-      st.nextSeqNs[fwd] = t;
+      st.side32[fwd * SIDE32 + O_NEXT_SEQ] = segmentEnd;
+      st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] = t;
       sf |= S_NEXTSEQ;
     }
-    if ((!(sf & S_MAXSEQ) || seq === st.maxSeqToBeAcked[fwd]) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
-      st.maxSeqToBeAcked[fwd] = st.nextSeq[fwd];
+    if ((!(sf & S_MAXSEQ) || seq === st.side32[fwd * SIDE32 + O_MAX_SEQ_TO_BE_ACKED]) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
+      st.side32[fwd * SIDE32 + O_MAX_SEQ_TO_BE_ACKED] = st.side32[fwd * SIDE32 + O_NEXT_SEQ];
       sf |= S_MAXSEQ;
     }
-    st.window[fwd] = window;
+    st.side32[fwd * SIDE32 + O_WINDOW] = window;
     sf |= S_WINDOW;
     if (ack) {
-      st.lastAck[fwd] = ackNo;
-      st.lastAckNs[fwd] = t;
+      st.side32[fwd * SIDE32 + O_LAST_ACK] = ackNo;
+      st.side64[fwd * SIDE64 + O_LAST_ACK_NS] = t;
       sf |= S_LASTACK;
     }
-    st.lastSegmentFlags[fwd] = a;
-    st.sideFlags[fwd] = sf;
+    st.side32[fwd * SIDE32 + O_LAST_SEGMENT_FLAGS] = a;
+    st.side32[fwd * SIDE32 + O_FLAGS] = sf;
     fa.analysis = a;
     return newBytes;
   }
@@ -643,7 +672,7 @@ export class Tracker {
   /** The last window a side advertised, in bytes (shifted when its scale is known). */
   private scaledWindow(sideIndex: number): number {
     const shift = this.store.windowScale[sideIndex];
-    return shift > 0 ? this.store.window[sideIndex] * (1 << shift) : this.store.window[sideIndex];
+    return shift > 0 ? this.store.side32[sideIndex * SIDE32 + O_WINDOW] * (1 << shift) : this.store.side32[sideIndex * SIDE32 + O_WINDOW];
   }
 
   private countAnalysis(slot: number, a: number): void {
@@ -674,8 +703,8 @@ export class Tracker {
 
   private checkHistory(slot: number, sideIndex: number, bit: number, letter: string): boolean {
     const st = this.store;
-    if (st.sideFlags[sideIndex] & bit) return true;
-    st.sideFlags[sideIndex] |= bit;
+    if (st.side32[sideIndex * SIDE32 + O_FLAGS] & bit) return true;
+    st.side32[sideIndex * SIDE32 + O_FLAGS] |= bit;
     this.addHistory(slot, historyLetter(letter, (sideIndex & 1) === CLIENT));
     return false;
   }
@@ -710,17 +739,17 @@ export class Tracker {
     } else if (bits === 1) {
       if (syn) {
         const letter = ack ? 'H' : 'S';
-        if (this.checkHistory(slot, e, H_SYN, letter) && seq !== st.historyLastSyn[e]) this.addHistory(slot, historyLetter(letter, isOrig));
-        st.historyLastSyn[e] = seq;
+        if (this.checkHistory(slot, e, H_SYN, letter) && seq !== st.side32[e * SIDE32 + O_HISTORY_LAST_SYN]) this.addHistory(slot, historyLetter(letter, isOrig));
+        st.side32[e * SIDE32 + O_HISTORY_LAST_SYN] = seq;
       }
       if (fin) {
         const end = (seq + len) >>> 0;
-        if (this.checkHistory(slot, e, H_FIN, 'F') && end !== st.historyLastFin[e]) this.addHistory(slot, historyLetter('F', isOrig));
-        st.historyLastFin[e] = end;
+        if (this.checkHistory(slot, e, H_FIN, 'F') && end !== st.side32[e * SIDE32 + O_HISTORY_LAST_FIN]) this.addHistory(slot, historyLetter('F', isOrig));
+        st.side32[e * SIDE32 + O_HISTORY_LAST_FIN] = end;
       }
       if (rst) {
-        if (this.checkHistory(slot, e, H_RST, 'R') && seq !== st.historyLastRst[e]) this.addHistory(slot, historyLetter('R', isOrig));
-        st.historyLastRst[e] = seq;
+        if (this.checkHistory(slot, e, H_RST, 'R') && seq !== st.side32[e * SIDE32 + O_HISTORY_LAST_RST]) this.addHistory(slot, historyLetter('R', isOrig));
+        st.side32[e * SIDE32 + O_HISTORY_LAST_RST] = seq;
       }
     } else if (len > 0) this.checkHistory(slot, e, H_DATA, 'D');
     else if (ack) this.checkHistory(slot, e, H_ACK, 'A');
@@ -731,22 +760,22 @@ export class Tracker {
     // update_last_seq: data that does not advance the sequence is a retransmission ('T').
     const zlen = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
     const end = (seq + zlen) >>> 0;
-    if (!(st.sideFlags[e] & S_ZEEK_LAST)) {
-      st.zeekLastSeq[e] = seq; // Zeek starts last_seq at the first segment's sequence, so it is not a retransmission
-      st.sideFlags[e] |= S_ZEEK_LAST;
+    if (!(st.side32[e * SIDE32 + O_FLAGS] & S_ZEEK_LAST)) {
+      st.side32[e * SIDE32 + O_ZEEK_LAST_SEQ] = seq; // Zeek starts last_seq at the first segment's sequence, so it is not a retransmission
+      st.side32[e * SIDE32 + O_FLAGS] |= S_ZEEK_LAST;
     }
-    const delta = seqDiff(end, st.zeekLastSeq[e]);
-    if (len > 0 && st.sideFlags[e] & S_ZEEK_HOLE && seqLe(seq, st.zeekHoleStart[e]) && seqGt(end, st.zeekHoleStart[e])) st.sideFlags[e] &= ~S_ZEEK_HOLE;
+    const delta = seqDiff(end, st.side32[e * SIDE32 + O_ZEEK_LAST_SEQ]);
+    if (len > 0 && st.side32[e * SIDE32 + O_FLAGS] & S_ZEEK_HOLE && seqLe(seq, st.side32[e * SIDE32 + O_ZEEK_HOLE_START]) && seqGt(end, st.side32[e * SIDE32 + O_ZEEK_HOLE_START])) st.side32[e * SIDE32 + O_FLAGS] &= ~S_ZEEK_HOLE;
     if ((syn || rst) && (delta > ZEEK_TOO_LARGE_SEQ_DELTA || delta < -ZEEK_TOO_LARGE_SEQ_DELTA)) {
       // not trusted
     } else if (st.zeekState[e] === Z.RESET) {
       // nothing after a RST is trusted
     } else if (delta > 0) {
-      if (len > 0 && seqGt(seq, st.zeekLastSeq[e]) && !(st.sideFlags[e] & S_ZEEK_HOLE)) {
-        st.zeekHoleStart[e] = st.zeekLastSeq[e];
-        st.sideFlags[e] |= S_ZEEK_HOLE;
+      if (len > 0 && seqGt(seq, st.side32[e * SIDE32 + O_ZEEK_LAST_SEQ]) && !(st.side32[e * SIDE32 + O_FLAGS] & S_ZEEK_HOLE)) {
+        st.side32[e * SIDE32 + O_ZEEK_HOLE_START] = st.side32[e * SIDE32 + O_ZEEK_LAST_SEQ];
+        st.side32[e * SIDE32 + O_FLAGS] |= S_ZEEK_HOLE;
       }
-      st.zeekLastSeq[e] = end;
+      st.side32[e * SIDE32 + O_ZEEK_LAST_SEQ] = end;
     } else if (len > 0) this.scaledHistory(slot, side, Scaled.T, 'T');
 
     // UpdateStateMachine
@@ -790,13 +819,13 @@ export class Tracker {
     }
 
     // AckReceived: an ACK beyond what the peer was seen sending reveals a content gap ('g'/'G' for the peer).
-    if (ack && !fin && !rst && st.sideFlags[p] & S_ZEEK_LAST) {
-      const beyond = seqGt(ackNo, st.zeekLastSeq[p]);
-      const overHole = st.sideFlags[p] & S_ZEEK_HOLE && seqGt(ackNo, st.zeekHoleStart[p]);
+    if (ack && !fin && !rst && st.side32[p * SIDE32 + O_FLAGS] & S_ZEEK_LAST) {
+      const beyond = seqGt(ackNo, st.side32[p * SIDE32 + O_ZEEK_LAST_SEQ]);
+      const overHole = st.side32[p * SIDE32 + O_FLAGS] & S_ZEEK_HOLE && seqGt(ackNo, st.side32[p * SIDE32 + O_ZEEK_HOLE_START]);
       if (beyond || overHole) {
         this.scaledHistory(slot, side ^ 1, Scaled.G, 'G');
-        st.sideFlags[p] &= ~S_ZEEK_HOLE;
-        if (beyond) st.zeekLastSeq[p] = ackNo;
+        st.side32[p * SIDE32 + O_FLAGS] &= ~S_ZEEK_HOLE;
+        if (beyond) st.side32[p * SIDE32 + O_ZEEK_LAST_SEQ] = ackNo;
       }
     }
   }
@@ -838,9 +867,9 @@ export class Tracker {
     const data = seglen > 0 ? K_DATA : 0;
 
     if (syn && !ack && !rst) {
-      if (!(st.sideFlags[fwd] & S_SYN)) {
-        st.sideFlags[fwd] |= S_SYN;
-        st.isn[fwd] = seq;
+      if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN)) {
+        st.side32[fwd * SIDE32 + O_FLAGS] |= S_SYN;
+        st.side32[fwd * SIDE32 + O_ISN] = seq;
         if (side === SERVER) st.connFlags[slot] |= C_SIMULTANEOUS;
         else {
           st.synFrame[slot] = frame;
@@ -848,20 +877,20 @@ export class Tracker {
         }
         if (seglen > 0) st.connFlags[slot] |= C_SYN_WITH_DATA;
         this.addKeyFrame(slot, frame, side, K_SYN | data);
-      } else if (seq === st.isn[fwd] && side === CLIENT) st.synRetransmissions[slot]++;
+      } else if (seq === st.side32[fwd * SIDE32 + O_ISN] && side === CLIENT) st.synRetransmissions[slot]++;
       if (side === CLIENT) st.lastSynNs[slot] = t;
     } else if (syn && ack && !rst) {
-      if (!(st.sideFlags[fwd] & S_SYNACK)) {
-        st.sideFlags[fwd] |= S_SYNACK;
-        if (!(st.sideFlags[fwd] & S_SYN)) {
-          st.sideFlags[fwd] |= S_SYN;
-          st.isn[fwd] = seq;
+      if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) {
+        st.side32[fwd * SIDE32 + O_FLAGS] |= S_SYNACK;
+        if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN)) {
+          st.side32[fwd * SIDE32 + O_FLAGS] |= S_SYN;
+          st.side32[fwd * SIDE32 + O_ISN] = seq;
         }
         if (side === SERVER) {
           st.synAckFrame[slot] = frame;
-          if (st.sideFlags[rev] & S_SYN) {
+          if (st.side32[rev * SIDE32 + O_FLAGS] & S_SYN) {
             st.connFlags[slot] |= C_SYNACK_ISN_CHECKED;
-            if (ackNo === ((st.isn[rev] + 1) >>> 0)) st.connFlags[slot] |= C_SYNACK_ISN_OK;
+            if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.connFlags[slot] |= C_SYNACK_ISN_OK;
             if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
             if (!(st.connFlags[slot] & C_SIMULTANEOUS)) {
               this.describedSlot = slot;
@@ -870,13 +899,13 @@ export class Tracker {
           }
         }
         this.addKeyFrame(slot, frame, side, K_SYN | K_ACK | data);
-      } else if (seq === st.isn[fwd] && side === SERVER) st.synAckRetransmissions[slot]++;
+      } else if (seq === st.side32[fwd * SIDE32 + O_ISN] && side === SERVER) st.synAckRetransmissions[slot]++;
       if (side === SERVER) st.lastSynAckNs[slot] = t;
-    } else if (ack && !syn && side === CLIENT && st.sideFlags[rev] & S_SYNACK && !(st.connFlags[slot] & (C_FINAL_ACK_SEEN | C_SIMULTANEOUS)) && !rst) {
+    } else if (ack && !syn && side === CLIENT && st.side32[rev * SIDE32 + O_FLAGS] & S_SYNACK && !(st.connFlags[slot] & (C_FINAL_ACK_SEEN | C_SIMULTANEOUS)) && !rst) {
       // The third segment of the handshake.
       st.connFlags[slot] |= C_FINAL_ACK_SEEN;
       st.finalAckFrame[slot] = frame;
-      if (ackNo === ((st.isn[rev] + 1) >>> 0)) st.connFlags[slot] |= C_FINAL_ACK_ISN_OK;
+      if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.connFlags[slot] |= C_FINAL_ACK_ISN_OK;
       if (seglen > 0) st.connFlags[slot] |= C_DATA_ON_FINAL_ACK;
       if (st.lastSynAckNs[slot] >= 0) st.synAckToAckNs[slot] = t - st.lastSynAckNs[slot];
       if (st.lastSynNs[slot] >= 0) st.initialRttNs[slot] = t - st.lastSynNs[slot];
@@ -886,13 +915,13 @@ export class Tracker {
 
     // Teardown
     if (rst) {
-      if (!(st.sideFlags[fwd] & S_RST)) {
-        st.sideFlags[fwd] |= S_RST;
+      if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_RST)) {
+        st.side32[fwd * SIDE32 + O_FLAGS] |= S_RST;
         if (st.rstSide[slot] < 0) {
           st.rstSide[slot] = side;
-          if (st.sideFlags[slot * 2] & S_FIN_ACKED && st.sideFlags[slot * 2 + 1] & S_FIN_ACKED) st.connFlags[slot] |= C_FINS_ACKED_BEFORE_RST;
+          if (st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_FIN_ACKED && st.side32[(slot * 2 + 1) * SIDE32 + O_FLAGS] & S_FIN_ACKED) st.connFlags[slot] |= C_FINS_ACKED_BEFORE_RST;
           // An RST answering a SYN before any SYN+ACK: the attempt was refused.
-          if (side === SERVER && st.sideFlags[rev] & S_SYN && !(st.sideFlags[fwd] & S_SYNACK)) st.connFlags[slot] |= C_REJECTED;
+          if (side === SERVER && st.side32[rev * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) st.connFlags[slot] |= C_REJECTED;
           this.addKeyFrame(slot, frame, side, K_RST | (ack ? K_ACK : 0) | K_TEARDOWN);
           this.synFlood.resolved(this.serverKey(slot), st.stream[slot], false, this.latestTime());
         }
@@ -901,24 +930,24 @@ export class Tracker {
     }
     const firstFin = st.firstFinSide[slot];
     // Half-close: bytes the other side still sends after the first FIN.
-    if (firstFin >= 0 && side !== firstFin && !(st.sideFlags[fwd] & S_FIN)) st.halfCloseBytes[slot] += newBytes;
+    if (firstFin >= 0 && side !== firstFin && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_FIN)) st.halfCloseBytes[slot] += newBytes;
     // ACK of the peer's FIN
-    const acksPeerFin = ack && st.sideFlags[rev] & S_FIN && seqGe(ackNo, st.finEnd[rev]);
-    if (acksPeerFin && !(st.sideFlags[rev] & S_FIN_ACKED)) st.sideFlags[rev] |= S_FIN_ACKED;
-    if (acksPeerFin && !(st.sideFlags[fwd] & S_ACKED_PEER_FIN)) {
-      st.sideFlags[fwd] |= S_ACKED_PEER_FIN;
+    const acksPeerFin = ack && st.side32[rev * SIDE32 + O_FLAGS] & S_FIN && seqGe(ackNo, st.side32[rev * SIDE32 + O_FIN_END]);
+    if (acksPeerFin && !(st.side32[rev * SIDE32 + O_FLAGS] & S_FIN_ACKED)) st.side32[rev * SIDE32 + O_FLAGS] |= S_FIN_ACKED;
+    if (acksPeerFin && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_ACKED_PEER_FIN)) {
+      st.side32[fwd * SIDE32 + O_FLAGS] |= S_ACKED_PEER_FIN;
       if (!fin) {
-        st.sideFlags[fwd] |= S_ACKED_PEER_FIN_ALONE;
+        st.side32[fwd * SIDE32 + O_FLAGS] |= S_ACKED_PEER_FIN_ALONE;
         this.addKeyFrame(slot, frame, side, K_ACK | data | K_TEARDOWN);
       }
     }
-    if (fin && !(st.sideFlags[fwd] & S_FIN)) {
-      st.sideFlags[fwd] |= S_FIN;
-      st.finEnd[fwd] = (seq + seglen + 1 + (syn ? 1 : 0)) >>> 0;
+    if (fin && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_FIN)) {
+      st.side32[fwd * SIDE32 + O_FLAGS] |= S_FIN;
+      st.side32[fwd * SIDE32 + O_FIN_END] = (seq + seglen + 1 + (syn ? 1 : 0)) >>> 0;
       this.addKeyFrame(slot, frame, side, K_FIN | (ack ? K_ACK : 0) | data | K_TEARDOWN);
       if (firstFin < 0) st.firstFinSide[slot] = side;
       else if (!acksPeerFin) st.teardownKind[slot] = T_SIMULTANEOUS;
-      else st.teardownKind[slot] = st.sideFlags[fwd] & S_ACKED_PEER_FIN_ALONE ? T_FOUR_WAY : T_THREE_WAY;
+      else st.teardownKind[slot] = st.side32[fwd * SIDE32 + O_FLAGS] & S_ACKED_PEER_FIN_ALONE ? T_FOUR_WAY : T_THREE_WAY;
     }
   }
 
@@ -934,14 +963,14 @@ export class Tracker {
     st.state[sideIndex] = state;
     let n = st.transitionCount[sideIndex];
     if (n >= TRANSITIONS_PER_SIDE) {
-      st.sideFlags[sideIndex] |= S_TRANSITIONS_OVERFLOW;
+      st.side32[sideIndex * SIDE32 + O_FLAGS] |= S_TRANSITIONS_OVERFLOW;
       n = TRANSITIONS_PER_SIDE - 1; // keep the latest state correct
     } else st.transitionCount[sideIndex] = n + 1;
     const i = sideIndex * TRANSITIONS_PER_SIDE + n;
     st.transitionState[i] = state;
     st.transitionFrame[i] = frame;
     st.transitionNs[i] = t;
-    if (state === TcpState.TIME_WAIT) st.markNs[sideIndex] = t;
+    if (state === TcpState.TIME_WAIT) st.side64[sideIndex * SIDE64 + O_MARK_NS] = t;
     if (frame > 0) this.noteChange(sideIndex & 1, state, frame);
   }
 
@@ -977,8 +1006,8 @@ export class Tracker {
 
   private expireTimeWait(slot: number, t: number): void {
     for (let sideIndex = slot * 2; sideIndex < slot * 2 + 2; sideIndex++) {
-      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.markNs[sideIndex] >= this.msl2Ns) {
-        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.markNs[sideIndex] + this.msl2Ns);
+      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.side64[sideIndex * SIDE64 + O_MARK_NS] >= this.msl2Ns) {
+        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.side64[sideIndex * SIDE64 + O_MARK_NS] + this.msl2Ns);
       }
     }
   }
@@ -1014,27 +1043,27 @@ export class Tracker {
     else {
       if (syn && !ack) {
         this.fire(slot, snd, E.SEND_SYN, frame, t);
-        if (st.sideFlags[snd] & S_PENDING_SYN && st.state[snd] === TcpState.SYN_SENT) {
+        if (st.side32[snd * SIDE32 + O_FLAGS] & S_PENDING_SYN && st.state[snd] === TcpState.SYN_SENT) {
           // The peer's SYN crossed ours: simultaneous open.
-          st.sideFlags[snd] &= ~S_PENDING_SYN;
+          st.side32[snd * SIDE32 + O_FLAGS] &= ~S_PENDING_SYN;
           this.fire(slot, snd, E.RECEIVE_SYN, frame, t);
         }
       } else if (syn && ack) {
         const state = st.state[snd];
         if (state === TcpState.CLOSED || state === TcpState.LISTEN) {
           // Answering a SYN with SYN+ACK shows it was listening: LISTEN, then SYN_RECEIVED on that SYN.
-          const pending = (st.sideFlags[snd] & S_PENDING_SYN) !== 0;
+          const pending = (st.side32[snd * SIDE32 + O_FLAGS] & S_PENDING_SYN) !== 0;
           const synFrame = pending ? st.pendingSynFrame[snd] : frame;
-          const synNs = pending ? st.markNs[snd] : t;
-          st.sideFlags[snd] = (st.sideFlags[snd] & ~S_PENDING_SYN) | S_PASSIVE;
+          const synNs = pending ? st.side64[snd * SIDE64 + O_MARK_NS] : t;
+          st.side32[snd * SIDE32 + O_FLAGS] = (st.side32[snd * SIDE32 + O_FLAGS] & ~S_PENDING_SYN) | S_PASSIVE;
           this.fire(slot, snd, E.PASSIVE_OPEN, synFrame, synNs);
           this.fire(slot, snd, E.RECEIVE_SYN, synFrame, synNs);
-        } else if (state === TcpState.SYN_SENT && st.sideFlags[snd] & S_PENDING_SYN) {
-          st.sideFlags[snd] &= ~S_PENDING_SYN;
+        } else if (state === TcpState.SYN_SENT && st.side32[snd * SIDE32 + O_FLAGS] & S_PENDING_SYN) {
+          st.side32[snd * SIDE32 + O_FLAGS] &= ~S_PENDING_SYN;
           this.fire(slot, snd, E.RECEIVE_SYN, frame, t);
         }
       }
-      if (fin && st.state[snd] === TcpState.CLOSE_WAIT && !(ack && seqGe(ackNo, st.finEnd[rcv]))) {
+      if (fin && st.state[snd] === TcpState.CLOSE_WAIT && !(ack && seqGe(ackNo, st.side32[rcv * SIDE32 + O_FIN_END]))) {
         // This FIN does not ACK the peer's: it was sent before the peer's FIN arrived, so the
         // FINs crossed (simultaneous close). Take back CLOSE_WAIT and replay in wire order.
         this.unrecord(snd);
@@ -1047,39 +1076,39 @@ export class Tracker {
     // Receiver
     const state = st.state[rcv];
     if (rst) {
-      st.sideFlags[rcv] &= ~S_PENDING_SYN;
+      st.side32[rcv * SIDE32 + O_FLAGS] &= ~S_PENDING_SYN;
       if (this.rstAcceptable(snd, rcv, seq, ackNo, ack)) {
-        if (state === TcpState.SYN_RECEIVED && !(st.sideFlags[rcv] & S_PASSIVE)) this.record(slot, rcv, TcpState.CLOSED, frame, t);
+        if (state === TcpState.SYN_RECEIVED && !(st.side32[rcv * SIDE32 + O_FLAGS] & S_PASSIVE)) this.record(slot, rcv, TcpState.CLOSED, frame, t);
         else this.fire(slot, rcv, E.RECEIVE_RST, frame, t);
       }
       return;
     }
     if (syn && !ack) {
       if (state === TcpState.SYN_SENT || state === TcpState.LISTEN) this.fire(slot, rcv, E.RECEIVE_SYN, frame, t);
-      else if (state === TcpState.CLOSED && !(st.sideFlags[rcv] & S_PENDING_SYN)) {
+      else if (state === TcpState.CLOSED && !(st.side32[rcv * SIDE32 + O_FLAGS] & S_PENDING_SYN)) {
         // Whether the receiver listens shows only in its answer (SYN+ACK or RST).
-        st.sideFlags[rcv] |= S_PENDING_SYN;
+        st.side32[rcv * SIDE32 + O_FLAGS] |= S_PENDING_SYN;
         st.pendingSynFrame[rcv] = frame;
-        st.markNs[rcv] = t;
+        st.side64[rcv * SIDE64 + O_MARK_NS] = t;
       }
       return;
     }
-    const acksOurSyn = ack && st.sideFlags[rcv] & S_SYN && seqGe(ackNo, (st.isn[rcv] + 1) >>> 0) && seqLe(ackNo, st.nextSeq[rcv]);
+    const acksOurSyn = ack && st.side32[rcv * SIDE32 + O_FLAGS] & S_SYN && seqGe(ackNo, (st.side32[rcv * SIDE32 + O_ISN] + 1) >>> 0) && seqLe(ackNo, st.side32[rcv * SIDE32 + O_NEXT_SEQ]);
     if (syn && ack) {
       if (acksOurSyn) this.fire(slot, rcv, E.RECEIVE_SYN_ACK, frame, t);
       return;
     }
     if (acksOurSyn && state === TcpState.SYN_RECEIVED) this.fire(slot, rcv, E.RECEIVE_ACK_OF_SYN, frame, t);
-    if (ack && st.sideFlags[rcv] & S_FIN && seqGe(ackNo, st.finEnd[rcv])) this.fire(slot, rcv, E.RECEIVE_ACK_OF_FIN, frame, t);
+    if (ack && st.side32[rcv * SIDE32 + O_FLAGS] & S_FIN && seqGe(ackNo, st.side32[rcv * SIDE32 + O_FIN_END])) this.fire(slot, rcv, E.RECEIVE_ACK_OF_FIN, frame, t);
     if (fin) this.fire(slot, rcv, E.RECEIVE_FIN, frame, t);
   }
 
   /** RFC 9293 §3.10.7: in SYN_SENT an RST must ACK our SYN; elsewhere its sequence must be in the receive window. */
   private rstAcceptable(snd: number, rcv: number, seq: number, ackNo: number, ack: boolean): boolean {
     const st = this.store;
-    if (st.state[rcv] === TcpState.SYN_SENT) return ack && ackNo === ((st.isn[rcv] + 1) >>> 0);
-    if (!(st.sideFlags[rcv] & S_LASTACK)) return true; // the receiver's window is unknown
-    const rcvNext = st.lastAck[rcv];
+    if (st.state[rcv] === TcpState.SYN_SENT) return ack && ackNo === ((st.side32[rcv * SIDE32 + O_ISN] + 1) >>> 0);
+    if (!(st.side32[rcv * SIDE32 + O_FLAGS] & S_LASTACK)) return true; // the receiver's window is unknown
+    const rcvNext = st.side32[rcv * SIDE32 + O_LAST_ACK];
     const window = Math.max(this.scaledWindow(rcv), 1);
     return seqGe(seq, rcvNext) && seqLt(seq, (rcvNext + window) >>> 0);
   }
@@ -1088,14 +1117,14 @@ export class Tracker {
 
   private collectTls(slot: number, side: number, fwd: number, seq: number, s: PacketSummary, frameBytes: Uint8Array): void {
     const st = this.store;
-    if (!(st.sideFlags[fwd] & S_SYN) || st.sideFlags[fwd] & S_NOT_TLS) return; // without the ISN the stream start is unknown
-    const streamOffset = seqDiff(seq, (st.isn[fwd] + 1) >>> 0);
+    if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) || st.side32[fwd * SIDE32 + O_FLAGS] & S_NOT_TLS) return; // without the ISN the stream start is unknown
+    const streamOffset = seqDiff(seq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);
     const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
     let tls = this.tls.get(slot);
     const collecting = tls !== undefined && tls.collectors[side] !== null;
     // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.
     if (!collecting && streamOffset === 0 && end - s.payloadOffset >= 2 && (frameBytes[s.payloadOffset] !== 0x16 || frameBytes[s.payloadOffset + 1] !== 0x03)) {
-      st.sideFlags[fwd] |= S_NOT_TLS;
+      st.side32[fwd * SIDE32 + O_FLAGS] |= S_NOT_TLS;
       return;
     }
     if (!tls) {
@@ -1124,7 +1153,7 @@ export class Tracker {
     }
     if (collector.finished) {
       tls.collectors[side] = null; // free the buffers
-      if (!collector.hello) st.sideFlags[fwd] |= S_NOT_TLS;
+      if (!collector.hello) st.side32[fwd * SIDE32 + O_FLAGS] |= S_NOT_TLS;
       if (!tls.client && !tls.server && !tls.collectors[0] && !tls.collectors[1]) this.tls.delete(slot);
     }
   }
@@ -1171,7 +1200,7 @@ export class Tracker {
     }
 
     const simultaneous = (c & C_SIMULTANEOUS) !== 0;
-    const clientSyn = (st.sideFlags[cs] & S_SYN) !== 0 && st.synFrame[slot] > 0;
+    const clientSyn = (st.side32[cs * SIDE32 + O_FLAGS] & S_SYN) !== 0 && st.synFrame[slot] > 0;
     const established = st.state[cs] !== TcpState.SYN_SENT && st.transitionCount[cs] > 0 && st.transitionCount[ss] > 0 && reachedEstablished(st, cs) && reachedEstablished(st, ss);
     const threeWayComplete = (c & C_SYNACK_ISN_OK) !== 0 && (c & C_FINAL_ACK_ISN_OK) !== 0 && clientSyn;
 
@@ -1214,7 +1243,7 @@ export class Tracker {
       end: { sec: st.endSec[slot], ns: st.endNs[slot] },
       frames: st.frames[slot],
       bytes: st.bytes[slot],
-      connState: zeekConnState(st.zeekState[cs] as ZeekEndpoint, st.zeekState[ss] as ZeekEndpoint, st.payloadBytes[cs], st.payloadBytes[ss], history),
+      connState: zeekConnState(st.zeekState[cs] as ZeekEndpoint, st.zeekState[ss] as ZeekEndpoint, st.side64[cs * SIDE64 + O_PAYLOAD_BYTES], st.side64[ss * SIDE64 + O_PAYLOAD_BYTES], history),
       history,
       completeness: st.completeness[slot],
       handshake: {
