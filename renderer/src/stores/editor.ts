@@ -243,7 +243,8 @@ export const useEditorStore = defineStore('editor', () => {
     const result = built.value;
     if (!result.ok) return null;
     const hex = toHex(result.bytes);
-    crafted.value = [...crafted.value, hex];
+    // The same frame downloaded, exported and sent is still one crafted frame.
+    if (crafted.value[crafted.value.length - 1] !== hex) crafted.value = [...crafted.value, hex];
     return hex;
   }
 
