@@ -245,13 +245,15 @@ export class QuicAttemptTracker {
     attempt.end = meta.time;
     attempt.packets[info.type === 'unknown-version' ? 'other' : info.type]++;
     if (info.error && attempt.problems.length < MAX_PROBLEMS) attempt.problems.push(`frame ${meta.frame}: ${info.error}`);
-    if (!fromClient && info.scid && (info.type === 'initial' || info.type === 'handshake')) {
-      attempt.serverScid ??= info.scid;
+    // First ID only: a peer that keeps inventing IDs must not grow the index.
+    if (!fromClient && info.scid && attempt.serverScid === null && (info.type === 'initial' || info.type === 'handshake')) {
+      attempt.serverScid = info.scid;
       this.byConnectionId.set(info.scid, state);
     }
     if (info.type === 'version-negotiation' || info.type === 'retry') this.confirmServer(state, meta.source);
     if (info.type === 'version-negotiation') attempt.versionNegotiation = info.supportedVersions;
-    if (info.type === 'retry') {
+    if (info.type === 'retry' && !attempt.retry) {
+      // A client accepts one Retry per connection (RFC 9000 §17.2.5.2); later ones are only counted.
       attempt.retry = { token: info.token, integrityValid: info.retryIntegrityValid };
       // The client's next Initial is keyed by the Retry's Source Connection ID (RFC 9001 §5.2).
       if (info.scid) {
