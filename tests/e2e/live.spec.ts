@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { canUseNamespaces, createVethLab, nodeInNamespace, tcpServerScript, type NodeInNamespace, type VethLab } from '../integration/capture/support';
 import { screenshot, startHost, type RunningHost } from './support';
 
@@ -82,4 +83,57 @@ test.describe('live capture through the browser host', () => {
     await page.getByTestId('capture-stop').click();
     await expect(page.getByTestId('capture-start')).toBeVisible();
   });
+
+  test('when the capture helper dies, the UI says so and keeps the frames already captured', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    await page.goto(host.url);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('bpf').fill('tcp port 8080');
+    await expect(page.getByTestId('bpf')).toHaveClass(/ok/);
+    await page.getByTestId('capture-start').click();
+    await expect(page.getByTestId('capture-stop')).toBeVisible();
+    const client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(8080, '${lab.server.ip}', () => s.end()); s.on('close', () => console.log('closed'));`);
+    await client.waitFor(/closed/);
+    client.stop();
+    const rows = page.locator(`${PACKETS} [role=row][data-frame]`);
+    await expect(rows.first()).toBeVisible();
+    const captured = await rows.count();
+    // The helper is the Node process among the host's descendants that runs helper.cjs (found by pid, not by name).
+    const helper = descendants(host.process.pid ?? -1).find((pid) => commandLine(pid).includes('helper.cjs'));
+    expect(helper, 'capture helper process').toBeDefined();
+    process.kill(helper as number, 'SIGKILL');
+    await expect(page.getByTestId('crash-banner')).toContainText('The helper stopped');
+    await expect(page.getByTestId('crash-banner')).toContainText('frames captured so far are kept');
+    await expect(page.getByTestId('capture-start')).toBeVisible();
+    expect(await rows.count()).toBe(captured);
+    await screenshot(page, 'helper-crash');
+  });
 });
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Every process below `pid`, from /proc's children lists. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift() as number;
+    let children: number[] = [];
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`)) {
+        children = children.concat(readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      }
+    } catch {
+      continue;
+    }
+    out.push(...children);
+    queue.push(...children);
+  }
+  return out;
+}
