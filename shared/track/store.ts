@@ -36,6 +36,29 @@ export const Count = {
 } as const;
 const COUNT_COLUMNS = COUNT_NAMES.length;
 
+/** Per-connection 32-bit record. */
+export const CONN32 = 20;
+export const O_C_HASH = 0;
+export const O_C_FLAGS = 1;
+/** Client port, then server port. */
+export const O_C_PORT = 2;
+/** Client address words 0..3, then server address words 4..7 (IPv4 uses the first of each). */
+export const O_C_ADDRESS = 4;
+export const O_C_FRAMES = 12;
+export const O_C_START_NS = 13;
+export const O_C_END_NS = 14;
+export const O_C_STREAM = 15;
+export const O_C_IP_VERSION = 16;
+export const O_C_COMPLETENESS = 17;
+/** Least-recently-active list links, signed (read through connLinks): -1 ends the list. */
+export const O_C_LRU_PREV = 18;
+export const O_C_LRU_NEXT = 19;
+/** Per-connection 64-bit record. */
+export const CONN64 = 3;
+export const O_C_START_SEC = 0;
+export const O_C_END_SEC = 1;
+export const O_C_BYTES = 2;
+
 /** Per-side 32-bit record: flags, then sequence state (unsigned 32-bit values). */
 export const SIDE32 = 16;
 export const O_FLAGS = 0;
@@ -71,22 +94,11 @@ export const Scaled = { C: 0, T: 1, W: 2, G: 3 } as const;
 export class ConnectionStore {
   capacity: number;
 
-  // Per connection
-  stream: Uint32Array;
-  ipVersion: Uint8Array;
-  hash: Int32Array;
-  connFlags: Uint32Array;
-  /** Client address words 0..3, then server address words 4..7. */
-  address: Uint32Array;
-  /** Client port, server port. */
-  port: Uint16Array;
-  startSec: Float64Array;
-  startNs: Uint32Array;
-  endSec: Float64Array;
-  endNs: Uint32Array;
-  frames: Uint32Array;
-  bytes: Float64Array;
-  completeness: Uint8Array;
+  // Per connection: what every frame reads or writes sits in one record (conn32, with
+  // connLinks as its signed view for the LRU links, and conn64), offsets O_C_*.
+  conn32: Uint32Array;
+  connLinks: Int32Array;
+  conn64: Float64Array;
   synFrame: Uint32Array;
   synAckFrame: Uint32Array;
   finalAckFrame: Uint32Array;
@@ -110,8 +122,6 @@ export class ConnectionStore {
   keyFrameCount: Uint8Array;
   keyFrame: Uint32Array;
   keyFrameInfo: Uint8Array;
-  lruPrev: Int32Array;
-  lruNext: Int32Array;
   /** Zeek history per slot; a plain array, pushed as slots come into use. */
   history: string[];
 
@@ -134,19 +144,9 @@ export class ConnectionStore {
   constructor(initialCapacity: number) {
     const n = initialCapacity;
     this.capacity = n;
-    this.stream = new Uint32Array(n);
-    this.ipVersion = new Uint8Array(n);
-    this.hash = new Int32Array(n);
-    this.connFlags = new Uint32Array(n);
-    this.address = new Uint32Array(n * 8);
-    this.port = new Uint16Array(n * 2);
-    this.startSec = new Float64Array(n);
-    this.startNs = new Uint32Array(n);
-    this.endSec = new Float64Array(n);
-    this.endNs = new Uint32Array(n);
-    this.frames = new Uint32Array(n);
-    this.bytes = new Float64Array(n);
-    this.completeness = new Uint8Array(n);
+    this.conn32 = new Uint32Array(n * CONN32);
+    this.connLinks = new Int32Array(this.conn32.buffer);
+    this.conn64 = new Float64Array(n * CONN64);
     this.synFrame = new Uint32Array(n);
     this.synAckFrame = new Uint32Array(n);
     this.finalAckFrame = new Uint32Array(n);
@@ -164,8 +164,6 @@ export class ConnectionStore {
     this.keyFrameCount = new Uint8Array(n);
     this.keyFrame = new Uint32Array(n * KEY_FRAMES);
     this.keyFrameInfo = new Uint8Array(n * KEY_FRAMES);
-    this.lruPrev = new Int32Array(n);
-    this.lruNext = new Int32Array(n);
     this.history = []; // grows with the slots in use
 
     const s = n * 2;
@@ -185,10 +183,8 @@ export class ConnectionStore {
 
   /** Clears a slot's row before reuse (only the columns whose zero is not a valid start). */
   reset(slot: number): void {
-    this.connFlags[slot] = 0;
-    this.frames[slot] = 0;
-    this.bytes[slot] = 0;
-    this.completeness[slot] = 0;
+    this.conn32.fill(0, slot * CONN32, slot * CONN32 + CONN32);
+    this.conn64.fill(0, slot * CONN64, slot * CONN64 + CONN64);
     this.synFrame[slot] = 0;
     this.synAckFrame[slot] = 0;
     this.finalAckFrame[slot] = 0;

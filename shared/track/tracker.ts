@@ -16,7 +16,24 @@ import {
   Count,
   ConnectionStore,
   KEY_FRAMES,
+  CONN32,
+  CONN64,
   O_BASE,
+  O_C_ADDRESS,
+  O_C_BYTES,
+  O_C_COMPLETENESS,
+  O_C_END_NS,
+  O_C_END_SEC,
+  O_C_FLAGS,
+  O_C_FRAMES,
+  O_C_HASH,
+  O_C_IP_VERSION,
+  O_C_LRU_NEXT,
+  O_C_LRU_PREV,
+  O_C_PORT,
+  O_C_START_NS,
+  O_C_START_SEC,
+  O_C_STREAM,
   O_DUP_ACK_COUNT,
   O_FIN_END,
   O_FLAGS,
@@ -179,9 +196,13 @@ export class Tracker {
   private readonly describer: SynFloodDescriber = {
     target: () => {
       const st = this.store;
-      return formatEndpoint(st.ipVersion[this.describedSlot], st.address, this.describedSlot * 8 + 4, st.port[this.describedSlot * 2 + 1]);
+      const at = this.describedSlot * CONN32;
+      return formatEndpoint(st.conn32[at + O_C_IP_VERSION], st.conn32, at + O_C_ADDRESS + 4, st.conn32[at + O_C_PORT + 1]);
     },
-    source: () => formatAddress(this.store.ipVersion[this.describedSlot], this.store.address, this.describedSlot * 8),
+    source: () => {
+      const at = this.describedSlot * CONN32;
+      return formatAddress(this.store.conn32[at + O_C_IP_VERSION], this.store.conn32, at + O_C_ADDRESS);
+    },
   };
 
   constructor(options: TrackerOptions = {}) {
@@ -273,15 +294,15 @@ export class Tracker {
     }
     this.touch(slot);
 
-    const t = (tsSeconds - st.startSec[slot]) * NS_PER_S + (tsNanos - st.startNs[slot]);
+    const t = (tsSeconds - st.conn64[slot * CONN64 + O_C_START_SEC]) * NS_PER_S + (tsNanos - st.conn32[slot * CONN32 + O_C_START_NS]);
     this.expireTimeWait(slot, t);
     const fwd = slot * 2 + side;
     const rev = fwd ^ 1;
 
-    st.frames[slot]++;
-    st.bytes[slot] += frameBytes.length;
-    st.endSec[slot] = tsSeconds;
-    st.endNs[slot] = tsNanos;
+    st.conn32[slot * CONN32 + O_C_FRAMES]++;
+    st.conn64[slot * CONN64 + O_C_BYTES] += frameBytes.length;
+    st.conn64[slot * CONN64 + O_C_END_SEC] = tsSeconds;
+    st.conn32[slot * CONN32 + O_C_END_NS] = tsNanos;
 
     // Window scaling (RFC 7323): in effect only when both SYNs carried the option.
     if (syn) this.noteWindowScale(fwd, rev, summary.windowScale);
@@ -290,7 +311,7 @@ export class Tracker {
 
     const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, summary.window);
     st.side64[fwd * SIDE64 + O_PAYLOAD_BYTES] += newBytes;
-    fa.stream = st.stream[slot];
+    fa.stream = st.conn32[slot * CONN32 + O_C_STREAM];
     fa.fromClient = side === CLIENT;
     fa.relativeSeq = seqRelative(seq, st.side32[fwd * SIDE32 + O_BASE]);
     fa.relativeAck = ack ? seqRelative(ackNo, st.side32[rev * SIDE32 + O_BASE]) : 0; // tshark shows 0 without the ACK flag
@@ -300,11 +321,11 @@ export class Tracker {
     this.countAnalysis(slot, fa.analysis);
 
     // Completeness (Wireshark's tcp.completeness bits)
-    if (syn) st.completeness[slot] |= ack ? Completeness.SYN_ACK : Completeness.SYN;
-    else if (ack) st.completeness[slot] |= Completeness.ACK; // any ACK-flagged segment but a SYN+ACK, as tshark 4.0 counts it
-    if (seglen > 0) st.completeness[slot] |= Completeness.DATA;
-    if (fin) st.completeness[slot] |= Completeness.FIN;
-    if (rst) st.completeness[slot] |= Completeness.RST;
+    if (syn) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= ack ? Completeness.SYN_ACK : Completeness.SYN;
+    else if (ack) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.ACK; // any ACK-flagged segment but a SYN+ACK, as tshark 4.0 counts it
+    if (seglen > 0) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.DATA;
+    if (fin) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.FIN;
+    if (rst) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.RST;
 
     if (checksumBad) {
       st.addCount(slot, Count.BAD_CHECKSUMS);
@@ -324,21 +345,21 @@ export class Tracker {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
   }
 
   /** Every connection seen, evicted or live, in order of first frame (tcp.stream). */
   connections(): ConnectionSummary[] {
     const all: ConnectionSummary[] = this.retained.slice();
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) all.push(this.summarize(slot));
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) all.push(this.summarize(slot));
     all.sort((a, b) => a.stream - b.stream);
     return all;
   }
 
   /** The live connection currently using tcp.stream `stream`, if still in the table. */
   connection(stream: number): ConnectionSummary | null {
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) {
-      if (this.store.stream[slot] === stream) return this.summarize(slot);
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) {
+      if (this.store.conn32[slot * CONN32 + O_C_STREAM] === stream) return this.summarize(slot);
     }
     return this.retained.find((c) => c.stream === stream) ?? null;
   }
@@ -357,18 +378,18 @@ export class Tracker {
   private lookup(s: PacketSummary): number {
     const st = this.store;
     const words = s.ipVersion === 4 ? 1 : 4;
-    const h = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) | 0;
+    const h = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
     for (let i = h & this.tableMask; ; i = (i + 1) & this.tableMask) {
       const entry = this.table[i];
       if (entry === 0) return -1;
       const slot = entry - 1;
-      if (st.hash[slot] !== h || st.ipVersion[slot] !== s.ipVersion) continue;
-      const p = slot * 2;
-      if (st.port[p] === s.srcPort && st.port[p + 1] === s.dstPort && this.addressIs(slot, 0, s.srcWords, words) && this.addressIs(slot, 4, s.dstWords, words)) {
+      if (st.conn32[slot * CONN32 + O_C_HASH] !== h || st.conn32[slot * CONN32 + O_C_IP_VERSION] !== s.ipVersion) continue;
+      const p = slot * CONN32 + O_C_PORT;
+      if (st.conn32[p] === s.srcPort && st.conn32[p + 1] === s.dstPort && this.addressIs(slot, 0, s.srcWords, words) && this.addressIs(slot, 4, s.dstWords, words)) {
         this.matchSide = CLIENT;
         return slot;
       }
-      if (st.port[p] === s.dstPort && st.port[p + 1] === s.srcPort && this.addressIs(slot, 0, s.dstWords, words) && this.addressIs(slot, 4, s.srcWords, words)) {
+      if (st.conn32[p] === s.dstPort && st.conn32[p + 1] === s.srcPort && this.addressIs(slot, 0, s.dstWords, words) && this.addressIs(slot, 4, s.srcWords, words)) {
         this.matchSide = SERVER;
         return slot;
       }
@@ -376,8 +397,8 @@ export class Tracker {
   }
 
   private addressIs(slot: number, at: number, words: Uint32Array, count: number): boolean {
-    const a = this.store.address;
-    const o = slot * 8 + at;
+    const a = this.store.conn32;
+    const o = slot * CONN32 + O_C_ADDRESS + at;
     for (let i = 0; i < count; i++) if (a[o + i] !== words[i]) return false;
     return true;
   }
@@ -403,25 +424,26 @@ export class Tracker {
     let sourceIsClient: boolean;
     if (syn) sourceIsClient = !ack;
     else sourceIsClient = s.srcPort >= s.dstPort;
-    if (!syn || ack) st.connFlags[slot] |= C_GUESSED;
+    if (!syn || ack) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_GUESSED;
     const words = s.ipVersion === 4 ? 1 : 4;
-    const a = st.address;
+    const a = st.conn32;
+    const base = slot * CONN32 + O_C_ADDRESS;
     const clientWords = sourceIsClient ? s.srcWords : s.dstWords;
     const serverWords = sourceIsClient ? s.dstWords : s.srcWords;
     for (let i = 0; i < 4; i++) {
-      a[slot * 8 + i] = i < words ? clientWords[i] : 0;
-      a[slot * 8 + 4 + i] = i < words ? serverWords[i] : 0;
+      a[base + i] = i < words ? clientWords[i] : 0;
+      a[base + 4 + i] = i < words ? serverWords[i] : 0;
     }
-    st.port[slot * 2] = sourceIsClient ? s.srcPort : s.dstPort;
-    st.port[slot * 2 + 1] = sourceIsClient ? s.dstPort : s.srcPort;
-    st.ipVersion[slot] = s.ipVersion;
-    st.hash[slot] = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) | 0;
-    st.stream[slot] = this.nextStream++;
-    st.startSec[slot] = tsSeconds;
-    st.startNs[slot] = tsNanos;
-    st.endSec[slot] = tsSeconds;
-    st.endNs[slot] = tsNanos;
-    if (st.connFlags[slot] & C_GUESSED) st.history[slot] = '^';
+    st.conn32[slot * CONN32 + O_C_PORT] = sourceIsClient ? s.srcPort : s.dstPort;
+    st.conn32[slot * CONN32 + O_C_PORT + 1] = sourceIsClient ? s.dstPort : s.srcPort;
+    st.conn32[slot * CONN32 + O_C_IP_VERSION] = s.ipVersion;
+    st.conn32[slot * CONN32 + O_C_HASH] = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
+    st.conn32[slot * CONN32 + O_C_STREAM] = this.nextStream++;
+    st.conn64[slot * CONN64 + O_C_START_SEC] = tsSeconds;
+    st.conn32[slot * CONN32 + O_C_START_NS] = tsNanos;
+    st.conn64[slot * CONN64 + O_C_END_SEC] = tsSeconds;
+    st.conn32[slot * CONN32 + O_C_END_NS] = tsNanos;
+    if (st.conn32[slot * CONN32 + O_C_FLAGS] & C_GUESSED) st.history[slot] = '^';
     this.insert(slot);
     this.lruAppend(slot);
     this.active++;
@@ -436,7 +458,7 @@ export class Tracker {
   }
 
   private insert(slot: number): void {
-    for (let i = this.store.hash[slot] & this.tableMask; ; i = (i + 1) & this.tableMask) {
+    for (let i = this.store.conn32[slot * CONN32 + O_C_HASH] & this.tableMask; ; i = (i + 1) & this.tableMask) {
       if (this.table[i] === 0) {
         this.table[i] = slot + 1;
         return;
@@ -447,14 +469,14 @@ export class Tracker {
   /** Linear-probing delete with backward shift, so lookups never meet a tombstone. */
   private remove(slot: number): void {
     const mask = this.tableMask;
-    let i = this.store.hash[slot] & mask;
+    let i = this.store.conn32[slot * CONN32 + O_C_HASH] & mask;
     while (this.table[i] !== slot + 1) {
       if (this.table[i] === 0) return;
       i = (i + 1) & mask;
     }
     let hole = i;
     for (let j = (i + 1) & mask; this.table[j] !== 0; j = (j + 1) & mask) {
-      const home = this.store.hash[this.table[j] - 1] & mask;
+      const home = this.store.conn32[(this.table[j] - 1) * CONN32 + O_C_HASH] & mask;
       // Move j into the hole when its home position is not cyclically within (hole, j].
       if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
         this.table[hole] = this.table[j];
@@ -467,25 +489,25 @@ export class Tracker {
   private rehash(size: number): void {
     this.table = new Int32Array(size);
     this.tableMask = size - 1;
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.lruNext[slot]) this.insert(slot);
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) this.insert(slot);
   }
 
   private lruAppend(slot: number): void {
     const st = this.store;
-    st.lruPrev[slot] = this.lruTail;
-    st.lruNext[slot] = -1;
-    if (this.lruTail >= 0) st.lruNext[this.lruTail] = slot;
+    st.connLinks[slot * CONN32 + O_C_LRU_PREV] = this.lruTail;
+    st.connLinks[slot * CONN32 + O_C_LRU_NEXT] = -1;
+    if (this.lruTail >= 0) st.connLinks[this.lruTail * CONN32 + O_C_LRU_NEXT] = slot;
     else this.lruHead = slot;
     this.lruTail = slot;
   }
 
   private lruUnlink(slot: number): void {
     const st = this.store;
-    const prev = st.lruPrev[slot];
-    const next = st.lruNext[slot];
-    if (prev >= 0) st.lruNext[prev] = next;
+    const prev = st.connLinks[slot * CONN32 + O_C_LRU_PREV];
+    const next = st.connLinks[slot * CONN32 + O_C_LRU_NEXT];
+    if (prev >= 0) st.connLinks[prev * CONN32 + O_C_LRU_NEXT] = next;
     else this.lruHead = next;
-    if (next >= 0) st.lruPrev[next] = prev;
+    if (next >= 0) st.connLinks[next * CONN32 + O_C_LRU_PREV] = prev;
     else this.lruTail = prev;
   }
 
@@ -498,7 +520,7 @@ export class Tracker {
   /** Takes a connection out of the table, keeping or handing over its summary. */
   private retire(slot: number, byCap: boolean): void {
     if (byCap) {
-      this.store.connFlags[slot] |= C_PARTIAL;
+      this.store.conn32[slot * CONN32 + O_C_FLAGS] |= C_PARTIAL;
     }
     this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
     const summary = this.summarize(slot);
@@ -515,8 +537,8 @@ export class Tracker {
   private sweep(): void {
     const st = this.store;
     for (let slot = this.lruHead; slot >= 0; ) {
-      const next = st.lruNext[slot];
-      const idle = this.latestSec - st.endSec[slot];
+      const next = st.connLinks[slot * CONN32 + O_C_LRU_NEXT];
+      const idle = this.latestSec - st.conn64[slot * CONN64 + O_C_END_SEC];
       if (idle < this.closedTimeoutSeconds) break; // the list is in activity order
       this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
       const closed = st.state[slot * 2] === TcpState.CLOSED && st.state[slot * 2 + 1] === TcpState.CLOSED;
@@ -543,7 +565,7 @@ export class Tracker {
     if (st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) return st.side32[fwd * SIDE32 + O_ISN] !== seq; // same ISN: a retransmitted SYN
     // The server's own SYN while the client's is unanswered: simultaneous open.
     if (side === SERVER && st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) return false;
-    return st.frames[slot] > 0;
+    return st.conn32[slot * CONN32 + O_C_FRAMES] > 0;
   }
 
   // ---------------------------------------------------------------- Wireshark analysis
@@ -844,16 +866,16 @@ export class Tracker {
   /** The server endpoint of a slot as a SYN-flood key (no string built). */
   private serverKey(slot: number): number {
     const st = this.store;
-    const at = slot * 8 + 4;
-    const port = st.port[slot * 2 + 1];
-    if (st.ipVersion[slot] === 4) return st.address[at] * 65536 + port;
-    return hashKey52(st.address, at, port);
+    const at = slot * CONN32 + O_C_ADDRESS + 4;
+    const port = st.conn32[slot * CONN32 + O_C_PORT + 1];
+    if (st.conn32[slot * CONN32 + O_C_IP_VERSION] === 4) return st.conn32[at] * 65536 + port;
+    return hashKey52(st.conn32, at, port);
   }
 
   private clientAddressKey(slot: number): number {
     const st = this.store;
-    const at = slot * 8;
-    return st.ipVersion[slot] === 4 ? st.address[at] : hashKey52(st.address, at, 0);
+    const at = slot * CONN32 + O_C_ADDRESS;
+    return st.conn32[slot * CONN32 + O_C_IP_VERSION] === 4 ? st.conn32[at] : hashKey52(st.conn32, at, 0);
   }
 
   private handshakeAndTeardown(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, seglen: number, newBytes: number): void {
@@ -870,12 +892,12 @@ export class Tracker {
       if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN)) {
         st.side32[fwd * SIDE32 + O_FLAGS] |= S_SYN;
         st.side32[fwd * SIDE32 + O_ISN] = seq;
-        if (side === SERVER) st.connFlags[slot] |= C_SIMULTANEOUS;
+        if (side === SERVER) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SIMULTANEOUS;
         else {
           st.synFrame[slot] = frame;
           this.synFlood.attempt(this.serverKey(slot), this.latestTime());
         }
-        if (seglen > 0) st.connFlags[slot] |= C_SYN_WITH_DATA;
+        if (seglen > 0) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYN_WITH_DATA;
         this.addKeyFrame(slot, frame, side, K_SYN | data);
       } else if (seq === st.side32[fwd * SIDE32 + O_ISN] && side === CLIENT) st.synRetransmissions[slot]++;
       if (side === CLIENT) st.lastSynNs[slot] = t;
@@ -889,28 +911,28 @@ export class Tracker {
         if (side === SERVER) {
           st.synAckFrame[slot] = frame;
           if (st.side32[rev * SIDE32 + O_FLAGS] & S_SYN) {
-            st.connFlags[slot] |= C_SYNACK_ISN_CHECKED;
-            if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.connFlags[slot] |= C_SYNACK_ISN_OK;
+            st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYNACK_ISN_CHECKED;
+            if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYNACK_ISN_OK;
             if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
-            if (!(st.connFlags[slot] & C_SIMULTANEOUS)) {
+            if (!(st.conn32[slot * CONN32 + O_C_FLAGS] & C_SIMULTANEOUS)) {
               this.describedSlot = slot;
-              this.synFlood.synAckSent(this.serverKey(slot), st.stream[slot], this.clientAddressKey(slot), st.synFrame[slot], frame, this.latestTime(), this.describer);
+              this.synFlood.synAckSent(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], this.clientAddressKey(slot), st.synFrame[slot], frame, this.latestTime(), this.describer);
             }
           }
         }
         this.addKeyFrame(slot, frame, side, K_SYN | K_ACK | data);
       } else if (seq === st.side32[fwd * SIDE32 + O_ISN] && side === SERVER) st.synAckRetransmissions[slot]++;
       if (side === SERVER) st.lastSynAckNs[slot] = t;
-    } else if (ack && !syn && side === CLIENT && st.side32[rev * SIDE32 + O_FLAGS] & S_SYNACK && !(st.connFlags[slot] & (C_FINAL_ACK_SEEN | C_SIMULTANEOUS)) && !rst) {
+    } else if (ack && !syn && side === CLIENT && st.side32[rev * SIDE32 + O_FLAGS] & S_SYNACK && !(st.conn32[slot * CONN32 + O_C_FLAGS] & (C_FINAL_ACK_SEEN | C_SIMULTANEOUS)) && !rst) {
       // The third segment of the handshake.
-      st.connFlags[slot] |= C_FINAL_ACK_SEEN;
+      st.conn32[slot * CONN32 + O_C_FLAGS] |= C_FINAL_ACK_SEEN;
       st.finalAckFrame[slot] = frame;
-      if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.connFlags[slot] |= C_FINAL_ACK_ISN_OK;
-      if (seglen > 0) st.connFlags[slot] |= C_DATA_ON_FINAL_ACK;
+      if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_FINAL_ACK_ISN_OK;
+      if (seglen > 0) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_DATA_ON_FINAL_ACK;
       if (st.lastSynAckNs[slot] >= 0) st.synAckToAckNs[slot] = t - st.lastSynAckNs[slot];
       if (st.lastSynNs[slot] >= 0) st.initialRttNs[slot] = t - st.lastSynNs[slot];
-      if (!(fin && !(st.connFlags[slot] & C_SIMULTANEOUS))) this.addKeyFrame(slot, frame, side, K_ACK | data);
-      this.synFlood.resolved(this.serverKey(slot), st.stream[slot], (st.connFlags[slot] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
+      if (!(fin && !(st.conn32[slot * CONN32 + O_C_FLAGS] & C_SIMULTANEOUS))) this.addKeyFrame(slot, frame, side, K_ACK | data);
+      this.synFlood.resolved(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], (st.conn32[slot * CONN32 + O_C_FLAGS] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
     }
 
     // Teardown
@@ -919,11 +941,11 @@ export class Tracker {
         st.side32[fwd * SIDE32 + O_FLAGS] |= S_RST;
         if (st.rstSide[slot] < 0) {
           st.rstSide[slot] = side;
-          if (st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_FIN_ACKED && st.side32[(slot * 2 + 1) * SIDE32 + O_FLAGS] & S_FIN_ACKED) st.connFlags[slot] |= C_FINS_ACKED_BEFORE_RST;
+          if (st.side32[(slot * 2) * SIDE32 + O_FLAGS] & S_FIN_ACKED && st.side32[(slot * 2 + 1) * SIDE32 + O_FLAGS] & S_FIN_ACKED) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_FINS_ACKED_BEFORE_RST;
           // An RST answering a SYN before any SYN+ACK: the attempt was refused.
-          if (side === SERVER && st.side32[rev * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) st.connFlags[slot] |= C_REJECTED;
+          if (side === SERVER && st.side32[rev * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_REJECTED;
           this.addKeyFrame(slot, frame, side, K_RST | (ack ? K_ACK : 0) | K_TEARDOWN);
-          this.synFlood.resolved(this.serverKey(slot), st.stream[slot], false, this.latestTime());
+          this.synFlood.resolved(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], false, this.latestTime());
         }
       }
       return;
@@ -1014,7 +1036,7 @@ export class Tracker {
 
   private expireTimeWaitAt(slot: number, sec: number, ns: number): void {
     const st = this.store;
-    this.expireTimeWait(slot, (sec - st.startSec[slot]) * NS_PER_S + (ns - st.startNs[slot]));
+    this.expireTimeWait(slot, (sec - st.conn64[slot * CONN64 + O_C_START_SEC]) * NS_PER_S + (ns - st.conn32[slot * CONN32 + O_C_START_NS]));
   }
 
   /**
@@ -1162,9 +1184,9 @@ export class Tracker {
 
   private timestamp(slot: number, offsetNs: number): Timestamp {
     const st = this.store;
-    const total = st.startNs[slot] + offsetNs;
+    const total = st.conn32[slot * CONN32 + O_C_START_NS] + offsetNs;
     const carry = Math.floor(total / NS_PER_S);
-    return { sec: st.startSec[slot] + carry, ns: total - carry * NS_PER_S };
+    return { sec: st.conn64[slot * CONN64 + O_C_START_SEC] + carry, ns: total - carry * NS_PER_S };
   }
 
   private states(slot: number, sideIndex: number): StateRecord[] {
@@ -1180,10 +1202,10 @@ export class Tracker {
 
   private summarize(slot: number): ConnectionSummary {
     const st = this.store;
-    const c = st.connFlags[slot];
+    const c = st.conn32[slot * CONN32 + O_C_FLAGS];
     const cs = slot * 2;
     const ss = cs + 1;
-    const ipVersion = st.ipVersion[slot] === 6 ? 6 : 4;
+    const ipVersion = st.conn32[slot * CONN32 + O_C_IP_VERSION] === 6 ? 6 : 4;
 
     const counts = {} as ConnectionCounts;
     COUNT_NAMES.forEach((name, i) => (counts[name] = st.count(slot, i)));
@@ -1233,19 +1255,19 @@ export class Tracker {
     if (c & C_PARTIAL) history += 'x';
     const seconds = (ns: number): number | null => (ns >= 0 ? ns / NS_PER_S : null);
     const summary: ConnectionSummary = {
-      stream: st.stream[slot],
+      stream: st.conn32[slot * CONN32 + O_C_STREAM],
       ipVersion,
-      client: { address: formatAddress(ipVersion, st.address, slot * 8), port: st.port[slot * 2] },
-      server: { address: formatAddress(ipVersion, st.address, slot * 8 + 4), port: st.port[slot * 2 + 1] },
+      client: { address: formatAddress(ipVersion, st.conn32, slot * CONN32 + O_C_ADDRESS), port: st.conn32[slot * CONN32 + O_C_PORT] },
+      server: { address: formatAddress(ipVersion, st.conn32, slot * CONN32 + O_C_ADDRESS + 4), port: st.conn32[slot * CONN32 + O_C_PORT + 1] },
       directionGuessed: (c & C_GUESSED) !== 0,
       partial: (c & C_PARTIAL) !== 0,
-      start: { sec: st.startSec[slot], ns: st.startNs[slot] },
-      end: { sec: st.endSec[slot], ns: st.endNs[slot] },
-      frames: st.frames[slot],
-      bytes: st.bytes[slot],
+      start: { sec: st.conn64[slot * CONN64 + O_C_START_SEC], ns: st.conn32[slot * CONN32 + O_C_START_NS] },
+      end: { sec: st.conn64[slot * CONN64 + O_C_END_SEC], ns: st.conn32[slot * CONN32 + O_C_END_NS] },
+      frames: st.conn32[slot * CONN32 + O_C_FRAMES],
+      bytes: st.conn64[slot * CONN64 + O_C_BYTES],
       connState: zeekConnState(st.zeekState[cs] as ZeekEndpoint, st.zeekState[ss] as ZeekEndpoint, st.side64[cs * SIDE64 + O_PAYLOAD_BYTES], st.side64[ss * SIDE64 + O_PAYLOAD_BYTES], history),
       history,
-      completeness: st.completeness[slot],
+      completeness: st.conn32[slot * CONN32 + O_C_COMPLETENESS],
       handshake: {
         kind: simultaneous ? 'simultaneous-open' : clientSyn ? 'three-way' : null,
         complete: simultaneous ? established : threeWayComplete,
