@@ -286,6 +286,22 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(connections.find((c) => c.client === '198.18.0.1:40000')?.serverState).toBe('ESTABLISHED');
   });
 
+  it('filters on the TLS server name of a ClientHello the way tshark does, and shows it on the connection', async () => {
+    const tls = path.join(dir, 'tls.pcap');
+    run(SYSTEM_PYTHON, [path.resolve(__dirname, '../../fixtures/scripts/tls_hello.py'), tls]);
+    const { session } = await openIndexed(local, tls);
+    for (const expression of ['tls.handshake.extensions_server_name contains "example"', 'tls.handshake.extensions_server_name == "api.other.test"', 'tls.handshake.type == 1']) {
+      const expected = tsharkLines(tls, ['-Y', expression, '-T', 'fields', '-e', 'frame.number']).map(Number);
+      expect(expected.length, `tshark finds ${expression}`).toBeGreaterThan(0);
+      const result = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 100, filter: expression });
+      expect(result.rows.map((r) => r.number), expression).toEqual(expected);
+    }
+    const { connections } = await local.handlers.getConnections({ sessionId: session.sessionId });
+    expect(connections.map((c) => c.sni)).toEqual(['www.example.com', 'api.other.test']);
+    const rows = await local.handlers.getRows({ sessionId: session.sessionId, start: 3, count: 1, filter: '' });
+    expect(rows.rows[0]).toMatchObject({ protocol: 'TLS', info: 'Client Hello (SNI=www.example.com)' });
+  });
+
   it('frame requests outside the capture are refused, not crashed', async () => {
     const copy = path.join(dir, 'copy.pcap');
     copyFileSync(capture, copy);
