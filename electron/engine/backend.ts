@@ -48,6 +48,8 @@ export class Backend {
   private readonly sessions = new Map<string, FileSession>();
   private readonly captures = new Map<string, RunningCapture>();
   private spoolDirectory: string | null = null;
+  /** Files opened in this run, newest first (the browser host's "recent files"). */
+  private readonly opened: string[] = [];
   private readonly listeners = new Set<Listener>();
   private nextSession = 1;
   readonly handlers: ApiHandlers;
@@ -83,7 +85,9 @@ export class Backend {
       await session.close();
       throw error;
     }
-    this.options.rememberFile?.(path.resolve(filePath));
+    const resolved = path.resolve(filePath);
+    this.options.rememberFile?.(resolved);
+    this.opened.splice(0, this.opened.length, resolved, ...this.opened.filter((p) => p !== resolved).slice(0, 9));
     this.emit({ type: 'session-opened', session: session.info() });
     return session.info();
   }
@@ -230,7 +234,7 @@ export class Backend {
       exportFrames: async (params) => exportFrames(params),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),
-      recentFiles: async () => ({ paths: this.options.recentFiles?.() ?? [] }),
+      recentFiles: async () => ({ paths: this.options.recentFiles?.() ?? [...this.opened] }),
       restartEngine: async () => null,
     };
   }

@@ -61,6 +61,7 @@ export const useSessionStore = defineStore('session', () => {
         await useApi().closeSession({ sessionId: previous.sessionId }).catch(() => undefined);
       }
       ui.say(`opened ${session.name}`);
+      recent.value = (await useApi().recentFiles(null)).paths;
     } catch (error) {
       ui.fail(error);
     } finally {
