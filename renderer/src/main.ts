@@ -34,6 +34,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'capture-start') void useCaptureStore().start();
   else if (command === 'capture-stop') void useCaptureStore().stop();
   else if (command === 'capture-interfaces') void useCaptureStore().loadInterfaces();
+  else if (command === 'capture-filter') document.querySelector<HTMLInputElement>('[data-testid=bpf]')?.focus();
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
   ui.menu = command;
 }
