@@ -302,6 +302,32 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(rows.rows[0]).toMatchObject({ protocol: 'TLS', info: 'Client Hello (SNI=www.example.com)' });
   });
 
+  it('malformed frames are listed, coloured and explained, never dropped or thrown on', async () => {
+    const bad = path.join(dir, 'malformed.pcap');
+    python(
+      `from scapy.all import *\nwrpcap(${JSON.stringify(bad)}, [` +
+        // A TCP header cut after 10 bytes, a data offset of 3 words, an IHL of 4, an IP length beyond the frame.
+        `Ether()/IP(src="198.18.0.1", dst="198.18.0.2", proto=6)/Raw(b"\\x9c\\x40\\x01\\xbb" + b"\\x00" * 6), ` +
+        `Ether()/IP(src="198.18.0.1", dst="198.18.0.2")/TCP(sport=1, dport=2, dataofs=3), ` +
+        `Ether()/IP(src="198.18.0.1", dst="198.18.0.2", ihl=4)/TCP(), ` +
+        `Ether()/IP(src="198.18.0.1", dst="198.18.0.2", len=1400)/TCP()])`,
+    );
+    const { session, done } = await openIndexed(local, bad);
+    expect(done.frames).toBe(4);
+    const result = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 10, filter: '' });
+    const tsharkMalformed = tsharkLines(bad, ['-Y', '_ws.malformed || _ws.expert.severity == error', '-T', 'fields', '-e', 'frame.number']).map(Number);
+    for (const row of result.rows) {
+      expect(row.marks & ROW_MARK.MALFORMED, `frame ${row.number}`).not.toBe(0);
+      expect(row.info).toMatch(/Malformed/);
+      const detail = await local.handlers.getFrame({ sessionId: session.sessionId, index: row.index });
+      expect(detail.expert.some((note) => note.severity === 'error'), `frame ${row.number} expert`).toBe(true);
+    }
+    // tshark flags these frames as errors too.
+    expect(tsharkMalformed).toEqual([1, 2, 3, 4]);
+    const filtered = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 10, filter: '_ws.malformed' });
+    expect(filtered.total).toBe(4);
+  });
+
   it('frame requests outside the capture are refused, not crashed', async () => {
     const copy = path.join(dir, 'copy.pcap');
     copyFileSync(capture, copy);
