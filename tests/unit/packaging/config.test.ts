@@ -26,6 +26,7 @@ interface BuilderConfig {
   executableName?: string;
   /** getConfig normalises `files` into file sets. */
   files?: Array<{ filter: string[] }>;
+  asar?: boolean;
   asarUnpack?: string[];
   npmRebuild?: boolean;
   electronFuses?: Record<string, boolean>;
@@ -110,6 +111,14 @@ describe('electron-builder configuration', () => {
       expect(existsSync(path.join(root, file!)), file).toBe(true);
     }
     expect(statSync(path.join(root, config.linux!.icon!)).isDirectory()).toBe(true);
+  });
+
+  it('names the executable the Linux capture launcher looks for next to itself', async () => {
+    const config = await loadConfig();
+    const source = readFileSync(path.join(root, 'build/linux/capture-launcher.c'), 'utf8');
+    expect(source.match(/#define APP_EXECUTABLE "([^"]+)"/)?.[1]).toBe(config.executableName);
+    expect(config.asar).toBe(true); // the launcher runs resources/app.asar/out/node/helper.cjs
+    expect(config.linux?.extraResources?.map((resource) => resource.to)).toContain('capture/handshake-capture');
   });
 
   it('depends on libpcap (for cap) and libcap2-bin (for setcap) in the deb', async () => {
