@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { quicAttemptToJson } from '../../../shared/quic/tracker';
+import { createWebQuicCrypto } from '../../../shared/quic/webcrypto';
 import { commandExists, trackCapture, tsharkFields } from './helpers';
 
 const HOST = 'h3-probe.test';
@@ -132,5 +134,9 @@ describe.skipIf(!isRoot || !tools)('QUIC Initials from a real Chromium', () => {
     // datagram than the attempt's first, that first datagram alone held no complete hello.
     const first = attempts[0];
     if (first.clientHelloFrame !== first.firstFrame) expect(perFrame.get(first.firstFrame)?.[0].hello).toBeNull();
+
+    // The renderer's WebCrypto path reads the same capture identically.
+    const viaWebCrypto = await trackCapture(capturePath, createWebQuicCrypto(globalThis.crypto.subtle));
+    expect(viaWebCrypto.tracker.attempts().map(quicAttemptToJson)).toEqual(attempts.map(quicAttemptToJson));
   }, 60_000);
 });

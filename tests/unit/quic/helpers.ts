@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readCaptureFile } from '../../../electron/engine/capture-file';
 import { createNodeQuicCrypto } from '../../../electron/engine/quic-crypto';
 import type { QuicPacketInfo } from '../../../shared/quic/analyze';
+import type { QuicCrypto } from '../../../shared/quic/crypto';
 import { QuicAttemptTracker } from '../../../shared/quic/tracker';
 import { createPacketSummary } from '../../../shared/wire/summary';
 import { summarize } from '../../../shared/wire/summarize';
@@ -29,8 +30,11 @@ export async function readFrames(path: string): Promise<StoredFrame[]> {
 }
 
 /** Every frame through the tracker in capture order; the per-frame packet records are kept. */
-export async function trackCapture(path: string): Promise<{ tracker: QuicAttemptTracker; perFrame: Map<number, QuicPacketInfo[]> }> {
-  const tracker = new QuicAttemptTracker(createNodeQuicCrypto());
+export async function trackCapture(
+  path: string,
+  crypto: QuicCrypto = createNodeQuicCrypto(),
+): Promise<{ tracker: QuicAttemptTracker; perFrame: Map<number, QuicPacketInfo[]> }> {
+  const tracker = new QuicAttemptTracker(crypto);
   const summary = createPacketSummary();
   const perFrame = new Map<number, QuicPacketInfo[]>();
   for (const frame of await readFrames(path)) {
