@@ -75,6 +75,8 @@ export class FileSession {
   private damage: string | null = null;
   private firstLinkType = -1;
   private readonly filters = new Map<string, FilterView>();
+  /** The filter the renderer asked for last: only it keeps scanning in the background. */
+  private activeFilter = '';
   private indexing: Promise<void> | null = null;
 
   /** Live mode: the file is a capture spool that grows until endLive(). */
@@ -367,7 +369,7 @@ export class FileSession {
       await this.scan(view, FILTER_SLICE_MS);
       const done = view.scanned >= this.index.count && this.complete;
       if (!this.closed) this.emit({ type: 'rows', sessionId: this.sessionId, frames: this.index.count });
-      if (done || this.closed || !this.filters.has(view.filter.text.trim())) {
+      if (done || this.closed || this.activeFilter !== view.filter.text.trim()) {
         view.scanning = false;
         return;
       }
@@ -385,6 +387,7 @@ export class FileSession {
       for (let i = start; i < Math.min(frames, start + count); i++) selected.push(i);
     } else {
       const view = this.filterView(filterText);
+      this.activeFilter = filterText.trim();
       await this.scan(view, FILTER_SLICE_MS);
       total = view.matches.length;
       complete = this.complete && view.scanned >= frames;

@@ -6,6 +6,7 @@
  * occurrence matches, `!=` is true when the field is present and NO occurrence equals
  * the value, and any comparison with an absent field is false.
  */
+import { formatIpv6, isIpv6Text, parseIpv6 } from '../wire/bytes';
 import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions } from './parse';
 
 export type FieldValue = number | boolean | string;
@@ -49,6 +50,28 @@ function parseIPv4Prefix(text: string): { address: number; mask: number } | null
   const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return { address, mask };
+}
+
+/**
+ * An unquoted literal in the form the decoder prints: IPv6 compressed per RFC 5952,
+ * MAC addresses lower case with colons; anything else lower case.
+ */
+const canonicalCache = new WeakMap<FilterLiteral, string>();
+function canonicalWord(literal: FilterLiteral): string {
+  let text = canonicalCache.get(literal);
+  if (text !== undefined) return text;
+  text = literal.text.toLowerCase();
+  if (/^[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}$/.test(text)) {
+    text = text.replace(/-/g, ':');
+  } else if (text.includes(':') && isIpv6Text(text)) {
+    try {
+      text = formatIpv6(parseIpv6(text));
+    } catch {
+      // not an address after all: compared as typed
+    }
+  }
+  canonicalCache.set(literal, text);
+  return text;
 }
 
 /** Parsed IPv4 (prefix) literals, computed once per filter rather than once per frame. */
@@ -99,10 +122,9 @@ function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, p
     }
     return ordered(actualAddress.address - prefix.address, op);
   }
-  const expected = String(literal.value);
-  // Addresses print in lower case; compare them case-insensitively. Quoted strings are exact.
+  // Addresses print in lower case and canonical form; compare them that way. Quoted strings are exact.
   const left = literal.kind === 'string' ? actual : actual.toLowerCase();
-  const right = literal.kind === 'string' ? expected : expected.toLowerCase();
+  const right = literal.kind === 'string' ? String(literal.value) : canonicalWord(literal);
   return ordered(left < right ? -1 : left > right ? 1 : 0, op);
 }
 

@@ -110,6 +110,14 @@ describe('display filter: the examples users type', () => {
     expect(matches('tls.handshake.type == 2', retransmittedData)).toBe(false);
   });
 
+  it('addresses are compared in canonical form: IPv6 per RFC 5952, MACs with colons in lower case', () => {
+    const v6 = frame({ 'ipv6.src': '2001:db8::1', 'eth.src': '02:00:00:0a:bb:01' });
+    expect(matches('ipv6.addr == 2001:DB8:0:0:0:0:0:1', v6)).toBe(true);
+    expect(matches('ipv6.addr == 2001:db8::0:1', v6)).toBe(true);
+    expect(matches('ipv6.addr == 2001:db8::2', v6)).toBe(false);
+    expect(matches('eth.addr == 02-00-00-0A-BB-01', v6)).toBe(true);
+  });
+
   it('a blank filter passes everything', () => {
     expect(matches('   ', udpDns)).toBe(true);
   });
