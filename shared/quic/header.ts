@@ -38,6 +38,7 @@ export interface ParsedDatagram {
 }
 
 const LONG_HEADER = 0x80;
+const FIXED_BIT = 0x40;
 const MAX_CID_V1 = 20;
 const RETRY_TAG_LENGTH = 16;
 const EMPTY = new Uint8Array(0);
@@ -126,6 +127,11 @@ export function parseDatagram(bytes: Uint8Array): ParsedDatagram {
   while (pos < bytes.length) {
     if ((bytes[pos] & LONG_HEADER) === 0) {
       if (packets.length === 0) return { packets, error: 'not a long-header packet' };
+      if ((bytes[pos] & FIXED_BIT) === 0) {
+        // Senders may pad a datagram with zeros after its packets; anything else is not QUIC.
+        if (bytes.subarray(pos).every((byte) => byte === 0)) break;
+        return { packets, error: `${bytes.length - pos} bytes after the last packet are not a QUIC packet` };
+      }
       packets.push({
         type: 'short',
         start: pos,
@@ -164,7 +170,7 @@ export function looksLikeQuic(payload: Uint8Array, srcPort: number, dstPort: num
   if (typeof header === 'string') return false;
   if (header.type !== 'unknown-version') {
     // The fixed bit is 1 in every v1/v2 packet we can read (RFC 9000 §17.2; RFC 9287 greasing needs a prior handshake).
-    return header.type === 'version-negotiation' || (payload[0] & 0x40) !== 0;
+    return header.type === 'version-negotiation' || (payload[0] & FIXED_BIT) !== 0;
   }
   return srcPort === HTTPS_PORT || dstPort === HTTPS_PORT;
 }

@@ -98,3 +98,22 @@ describe('variable-length integers (RFC 9000 Appendix A.1 examples)', () => {
     expect(read('9d7f3e')).toBeNull(); // truncated
   });
 });
+
+describe('what follows the last long-header packet of a datagram', () => {
+  it('ignores zero padding, counts a short-header packet, and flags anything else', async () => {
+    const withTail = (tail: number[]) => {
+      const datagram = new Uint8Array(clientInitial.length + tail.length);
+      datagram.set(clientInitial);
+      datagram.set(tail, clientInitial.length);
+      return analyzeQuicDatagram(datagram, crypto);
+    };
+    const padded = await withTail(new Array(40).fill(0));
+    expect(padded.map((info) => [info.type, info.error])).toEqual([['initial', null]]);
+    const coalesced = await withTail([0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(coalesced.map((info) => info.type)).toEqual(['initial', 'short']);
+    const junk = await withTail([0x01, 0x02, 0x03]);
+    expect(junk).toHaveLength(1);
+    expect(junk[0].error).toBe('3 bytes after the last packet are not a QUIC packet');
+    expect(junk[0].hello?.serverName).toBe('example.com'); // the packet before the junk is still read
+  });
+});
