@@ -117,6 +117,22 @@ const FLAG_BITS: Readonly<Record<string, number>> = {
 const ANALYSIS_BY_KEY = new Map(ANALYSIS_KEYS.map(([bit, key]) => [key, bit]));
 
 /**
+ * TCP fields the fast-path summary reads as the decoder does: a filter on them needs the
+ * frame's bytes but not a full decode. Malformed frames still take the full decode.
+ */
+const SUMMARY_FIELDS: ReadonlyMap<string, (s: PacketSummary) => FieldValue | undefined> = new Map<string, (s: PacketSummary) => FieldValue | undefined>([
+  ['tcp.seq_raw', (s) => s.seq >>> 0],
+  ['tcp.ack_raw', (s) => s.ack >>> 0],
+  ['tcp.window_size_value', (s) => s.window],
+  ['tcp.hdr_len', (s) => s.tcpHeaderLength],
+  ['tcp.options.mss_val', (s) => (s.mss >= 0 ? s.mss : undefined)],
+  ['tcp.options.wscale.shift', (s) => (s.windowScale >= 0 ? s.windowScale : undefined)],
+  ['tcp.options.sack_perm', (s) => (s.sackPermitted ? true : undefined)],
+  ['tcp.options.timestamp.tsval', (s) => (s.tsval >= 0 ? s.tsval : undefined)],
+  ['tcp.options.timestamp.tsecr', (s) => (s.tsecr >= 0 ? s.tsecr : undefined)],
+]);
+
+/**
  * The TCP checksum verdict from the fast-path summary: true only for a checksum that is
  * provably wrong (not for a truncated frame, nor for offload's pseudo-header-only value).
  */
@@ -402,11 +418,23 @@ export class FrameFacts {
     return fields;
   }
 
+  private readonly filterSummary = createPacketSummary();
+
   test(filter: CompiledFilter, i: number, bytes: Uint8Array | null): boolean {
     let decoded: Map<string, JsonFieldValue> | null = null;
+    let summarized = false;
     return filter.test((name) => {
       if (INDEX_FIELDS.has(name)) return this.indexField(i, name);
       if (!bytes) return undefined;
+      const fromSummary = SUMMARY_FIELDS.get(name);
+      if (fromSummary) {
+        const s = this.filterSummary;
+        if (!summarized) {
+          summarize(bytes, this.index.linkType[i], s, this.index.originalLength[i]);
+          summarized = true;
+        }
+        if (s.malformed === null && !s.fragment) return s.protocol === 6 && s.transportOffset >= 0 ? fromSummary(s) : undefined;
+      }
       decoded ??= this.allFields(i, bytes);
       return decoded.get(name);
     });
