@@ -252,9 +252,10 @@ app.on('web-contents-created', (_event, contents) => {
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
-  // No remote content: anything but our own files is blocked.
+  // No remote content: anything but our own files (and the page's own blob:/data: URLs, e.g. a crafted pcap download) is blocked.
+  const local = ['file://', 'devtools://', 'blob:', 'data:'];
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !details.url.startsWith('file://') && !details.url.startsWith('devtools://') });
+    callback({ cancel: !local.some((prefix) => details.url.startsWith(prefix)) });
   });
   startEngine();
   buildMenu();
