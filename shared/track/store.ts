@@ -108,6 +108,8 @@ export class ConnectionStore {
   synToSynAckNs: Float64Array;
   synAckToAckNs: Float64Array;
   initialRttNs: Float64Array;
+  /** Wireshark's tcp.analysis.initial_rtt: the latest SYN → the first ACK-flagged non-SYN segment. */
+  wiresharkRttNs: Float64Array;
   synRetransmissions: Uint32Array;
   synAckRetransmissions: Uint32Array;
   firstFinSide: Int8Array;
@@ -155,6 +157,7 @@ export class ConnectionStore {
     this.synToSynAckNs = new Float64Array(n);
     this.synAckToAckNs = new Float64Array(n);
     this.initialRttNs = new Float64Array(n);
+    this.wiresharkRttNs = new Float64Array(n);
     this.synRetransmissions = new Uint32Array(n);
     this.synAckRetransmissions = new Uint32Array(n);
     this.firstFinSide = new Int8Array(n);
@@ -193,6 +196,7 @@ export class ConnectionStore {
     this.synToSynAckNs[slot] = -1;
     this.synAckToAckNs[slot] = -1;
     this.initialRttNs[slot] = -1;
+    this.wiresharkRttNs[slot] = -1;
     this.synRetransmissions[slot] = 0;
     this.synAckRetransmissions[slot] = 0;
     this.firstFinSide[slot] = -1;

@@ -193,6 +193,8 @@ export class Tracker {
   private readonly result: FrameAnalysis;
   /** The connection the SYN-flood detector may ask to name (only while a call is under way). */
   private describedSlot = 0;
+  /** Set by analyze(): whether tshark would give this frame a SEQ/ACK analysis record. */
+  private frameHasSeqAckRecord = false;
   private readonly describer: SynFloodDescriber = {
     target: () => {
       const st = this.store;
@@ -309,6 +311,10 @@ export class Tracker {
     const shift = st.windowScale[fwd];
     const windowSize = !syn && shift >= 0 ? summary.window * (1 << shift) : summary.window;
 
+    // Wireshark's initial RTT: from the most recent SYN (either side) to the first ACK-flagged
+    // segment without SYN, whatever it is (for a refusal, the RST+ACK).
+    if (syn && !ack) st.lastSynNs[slot] = t;
+    else if (!syn && ack && st.wiresharkRttNs[slot] < 0 && st.lastSynNs[slot] >= 0) st.wiresharkRttNs[slot] = t - st.lastSynNs[slot];
     const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, summary.window);
     st.side64[fwd * SIDE64 + O_PAYLOAD_BYTES] += newBytes;
     fa.stream = st.conn32[slot * CONN32 + O_C_STREAM];
@@ -335,7 +341,7 @@ export class Tracker {
     }
     this.handshakeAndTeardown(frameNumber, t, slot, side, flags, seq, ackNo, seglen, newBytes);
     this.endpointEvents(frameNumber, t, slot, side, flags, seq, ackNo, checksumBad);
-    fa.initialRtt = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] / NS_PER_S : -1;
+    fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NS_PER_S : -1;
 
     if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, seq, summary, frameBytes);
     return fa;
@@ -654,7 +660,7 @@ export class Tracker {
     }
     // Retransmission family: data (or SYN/FIN) that does not advance the sequence.
     if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE)) {
-      const threshold = st.initialRttNs[slot] >= 0 ? st.initialRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
+      const threshold = st.wiresharkRttNs[slot] >= 0 ? st.wiresharkRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
       if (st.side32[rev * SIDE32 + O_DUP_ACK_COUNT] >= 2 && st.side32[rev * SIDE32 + O_LAST_ACK] === seq && t - st.side64[rev * SIDE64 + O_LAST_ACK_NS] < FAST_RETRANSMISSION_WINDOW_NS) {
         a |= Analysis.FAST_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else if (t - st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] < threshold && next !== ((seq + seglen) >>> 0)) {
@@ -680,6 +686,9 @@ export class Tracker {
     }
     st.side32[fwd * SIDE32 + O_WINDOW] = window;
     sf |= S_WINDOW;
+    // Wireshark keeps a per-frame SEQ/ACK record (which is where it shows the initial RTT) when
+    // the frame has a flag, carries data, or acknowledges something new.
+    this.frameHasSeqAckRecord = a !== 0 || seglen > 0 || (ack && (!lastAckValid || seqGt(ackNo, st.side32[fwd * SIDE32 + O_LAST_ACK])));
     if (ack) {
       st.side32[fwd * SIDE32 + O_LAST_ACK] = ackNo;
       st.side64[fwd * SIDE64 + O_LAST_ACK_NS] = t;
@@ -900,7 +909,6 @@ export class Tracker {
         if (seglen > 0) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYN_WITH_DATA;
         this.addKeyFrame(slot, frame, side, K_SYN | data);
       } else if (seq === st.side32[fwd * SIDE32 + O_ISN] && side === CLIENT) st.synRetransmissions[slot]++;
-      if (side === CLIENT) st.lastSynNs[slot] = t;
     } else if (syn && ack && !rst) {
       if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) {
         st.side32[fwd * SIDE32 + O_FLAGS] |= S_SYNACK;

@@ -63,7 +63,10 @@ export interface FrameAnalysis {
   /** `tcp.analysis.duplicate_ack_num` and `duplicate_ack_frame` when DUPLICATE_ACK is set. */
   duplicateAckNumber: number;
   duplicateAckFrame: number;
-  /** Seconds, or -1 until the handshake's initial RTT is known. */
+  /**
+   * Seconds, or -1: known once the handshake completed, and given (as tshark does) on frames
+   * that carry data, acknowledge something new or have an analysis flag.
+   */
   initialRtt: number;
   /** Set when this frame completed a TLS ClientHello or ServerHello. */
   tls: FrameTls | null;

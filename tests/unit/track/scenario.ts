@@ -220,14 +220,18 @@ export function tsharkFlags(file: string): string[][] {
 
 /** Our per-frame relative numbers, stream ids and flags next to tshark's, for whole-file comparison. */
 export function compareWithTshark(file: string, tracked: TrackedCapture): { ours: string[]; theirs: string[] } {
-  const fields = ['tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size'];
+  const fields = ['tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size', 'tcp.analysis.initial_rtt'];
   const rows = tshark(file, fields);
   const flags = tsharkFlags(file);
   const ours = tracked.keys.map((k) => {
     if (!k) return '-';
     const ack = k['tcp.ack'] ?? '';
-    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} [${analysisFlags(k).join(',')}]`;
+    const rtt = typeof k['tcp.analysis.initial_rtt'] === 'number' ? k['tcp.analysis.initial_rtt'].toFixed(9) : '';
+    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} irtt=${rtt} [${analysisFlags(k).join(',')}]`;
   });
-  const theirs = rows.map((r, i) => `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} [${flags[i].join(',')}]`);
+  const theirs = rows.map(
+    (r, i) =>
+      `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} irtt=${r['tcp.analysis.initial_rtt']} [${flags[i].join(',')}]`,
+  );
   return { ours, theirs };
 }
