@@ -141,7 +141,7 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
       const client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(${PORT + 2}, '${lab.server.ip}', () => s.end('x')); s.resume(); s.on('close', () => console.log('closed'));`);
       await client.waitFor(/closed/);
       const result = await capture.done;
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^opened  stream 0  ${lab.client.ip}:\\d+ → ${lab.server.ip}:${PORT + 2}`, 'm'));
       expect(result.stdout).toMatch(/^state   stream 0  client SYN_SENT/m);
       expect(result.stdout).toMatch(/^closed  stream 0  .* SF /m);
@@ -158,7 +158,7 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('live capture through the helpe
     const sender = nodeInNamespace(lab.client.ns, `const s = require('dgram').createSocket('udp4'); setInterval(() => s.send('x', 9, '${lab.server.ip}'), 10);`);
     try {
       const result = await runLiveCli(cli, helperPath, lab.client.ns, ['capture', '-i', lab.client.ifname, '-f', 'udp port 9', '-c', '5', '--json']);
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.map((line) => line['frame.number'])).toEqual([1, 2, 3, 4, 5]);
       expect(lines[0]).toMatchObject({ 'ip.src': lab.client.ip, 'ip.dst': lab.server.ip, 'udp.dstport': 9, 'eth.src': lab.client.mac });

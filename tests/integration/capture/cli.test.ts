@@ -23,7 +23,7 @@ describe.skipIf(!canUseNamespaces)('handshake capture / send / interfaces: error
 
   it('interfaces lists the namespace\'s veth with its MAC, address and link type', async () => {
     const result = await run(['interfaces', '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const entries = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.find((entry) => entry.name === lab.client.ifname)).toMatchObject({
       mac: lab.client.mac,

@@ -58,7 +58,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
   it('a crafted SYN to a listening port draws the server kernel\'s SYN+ACK, and the local kernel\'s RST is called out', async () => {
     const result = await send(['--template', 'syn', '--set', `ip.dst=${lab.server.ip}`, '--set', `tcp.dstport=${OPEN_PORT}`, '--set', 'tcp.srcport=41001', '--wait', '1500', '--json']);
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const records = ndjson(result.stdout);
     const sent = records.find((record) => record.type === 'sent') as Record<string, unknown>;
     expect(frameOf(sent)).toMatchObject({ 'ip.src': lab.client.ip, 'ip.dst': lab.server.ip, 'eth.dst': lab.server.mac, 'tcp.flags': SYN, 'tcp.seq_raw': 1000 });
@@ -74,7 +74,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
 
   it('prints the trap and its remedies in the text output too', async () => {
     const result = await send(['--template', 'syn', '--set', `ip.dst=${lab.server.ip}`, '--set', `tcp.dstport=${OPEN_PORT}`, '--set', 'tcp.srcport=41002', '--wait', '1500']);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^> .*41002 → 8443 \[SYN\]/m);
     expect(result.stdout).toMatch(/^< .*8443 → 41002 \[SYN, ACK\]/m);
     expect(result.stdout).toMatch(/your own kernel answered/);
@@ -83,7 +83,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
 
   it('a crafted SYN to a closed port draws RST+ACK', async () => {
     const result = await send(['--set', `ip.dst=${lab.server.ip}`, '--set', `tcp.dstport=${CLOSED_PORT}`, '--set', 'tcp.srcport=41003', '--set', 'tcp.flags.syn=1', '--set', 'tcp.seq_raw=7000', '--wait', '1500', '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const replies = ndjson(result.stdout).filter((record) => record.type === 'reply').map(frameOf);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({ 'tcp.flags': RST | ACK, 'tcp.ack_raw': 7001, 'tcp.srcport': CLOSED_PORT });
@@ -92,7 +92,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
 
   it.skipIf(!hasIptables)('--suppress-kernel-rst drops the local RST for that 4-tuple only while the command runs', async () => {
     const result = await send(['--template', 'syn', '--set', `ip.dst=${lab.server.ip}`, '--set', `tcp.dstport=${OPEN_PORT}`, '--set', 'tcp.srcport=41004', '--wait', '1200', '--suppress-kernel-rst', '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/dropping this host's outgoing RSTs/);
     const records = ndjson(result.stdout);
     expect(records.filter((record) => record.type === 'reply').map(frameOf)[0]).toMatchObject({ 'tcp.flags': SYN | ACK });
@@ -179,7 +179,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
       const nextSeq = connection!.clientNextSeq;
       const reset = server.waitFor(/error ECONNRESET/, 5000);
       const result = await send(['--template', 'rst', '--set', `ip.dst=${lab.server.ip}`, '--set', 'tcp.srcport=41007', '--set', `tcp.dstport=${OPEN_PORT}`, '--set', `tcp.seq_raw=${nextSeq}`, '--wait', '200']);
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       await expect(reset).resolves.toMatch(/ECONNRESET/);
     } finally {
       client.stop();
@@ -225,7 +225,7 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
     try {
       for (let waited = 0; !/listening on/.test(started) && waited < 5000; waited += 50) await sleep(50);
       const result = await send(['--template', 'syn', '--set', `ip.dst=${lab.server.ip}`, '--set', 'tcp.dstport=9', '--set', 'tcp.srcport=41009', '-c', '5', option, value, '--wait', '0']);
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/^sent 5 frames/m);
       await sleep(300);
     } finally {
