@@ -356,10 +356,27 @@ export class Tracker {
 
   /** Every connection seen, evicted or live, in order of first frame (tcp.stream). */
   connections(): ConnectionSummary[] {
-    const all: ConnectionSummary[] = this.retained.slice();
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) all.push(this.summarize(slot));
-    all.sort((a, b) => a.stream - b.stream);
-    return all;
+    return [...this.eachConnection()];
+  }
+
+  /**
+   * The same, one summary at a time: for a million connections this never holds more than
+   * one live summary at once (what `handshake analyze` wants).
+   */
+  *eachConnection(): IterableIterator<ConnectionSummary> {
+    const st = this.store;
+    const live = new Int32Array(this.active);
+    let n = 0;
+    for (let slot = this.lruHead; slot >= 0; slot = st.connLinks[slot * CONN32 + O_C_LRU_NEXT]) live[n++] = slot;
+    live.sort((a, b) => st.conn32[a * CONN32 + O_C_STREAM] - st.conn32[b * CONN32 + O_C_STREAM]);
+    this.retained.sort((a, b) => a.stream - b.stream);
+    let r = 0;
+    for (let i = 0; i < n; i++) {
+      const stream = st.conn32[live[i] * CONN32 + O_C_STREAM];
+      while (r < this.retained.length && this.retained[r].stream < stream) yield this.retained[r++];
+      yield this.summarize(live[i]);
+    }
+    while (r < this.retained.length) yield this.retained[r++];
   }
 
   /** The live connection currently using tcp.stream `stream`, if still in the table. */
