@@ -82,7 +82,8 @@ export class InitialKeyCache {
   }
 }
 
-function describe(packet: QuicPacketHeader): QuicPacketInfo {
+/** The record of a packet as far as its header tells, before any decryption. */
+export function describePacket(packet: QuicPacketHeader): QuicPacketInfo {
   return {
     type: packet.type,
     offset: packet.start,
@@ -150,7 +151,7 @@ export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypt
     const parsed = parseDatagram(payload);
     const cache = context.keyCache ?? new InitialKeyCache();
     for (const packet of parsed.packets) {
-      const info = describe(packet);
+      const info = describePacket(packet);
       infos.push(info);
       if (packet.type === 'initial') {
         await openInitial(crypto, payload, packet, info, context, cache);

@@ -132,20 +132,7 @@ export function parseDatagram(bytes: Uint8Array): ParsedDatagram {
         if (bytes.subarray(pos).every((byte) => byte === 0)) break;
         return { packets, error: `${bytes.length - pos} bytes after the last packet are not a QUIC packet` };
       }
-      packets.push({
-        type: 'short',
-        start: pos,
-        end: bytes.length,
-        firstByte: bytes[pos],
-        version: -1,
-        dcid: EMPTY, // its length is known only to the endpoints
-        scid: EMPTY,
-        token: EMPTY,
-        length: -1,
-        packetNumberOffset: -1,
-        supportedVersions: [],
-        retryIntegrityTag: null,
-      });
+      packets.push(shortHeader(bytes, pos, 0)); // the DCID length is known only to the endpoints
       break;
     }
     const header = parseLongHeader(bytes, pos, bytes.length);
@@ -155,6 +142,28 @@ export function parseDatagram(bytes: Uint8Array): ParsedDatagram {
     pos = header.end;
   }
   return { packets, error: null };
+}
+
+/**
+ * A short-header (1-RTT) packet from `start` to the end of the datagram (RFC 9000 §17.3).
+ * Its DCID has no length field: pass the length the connection uses, or 0 when unknown.
+ */
+export function shortHeader(bytes: Uint8Array, start: number, dcidLength: number): QuicPacketHeader {
+  const dcidEnd = Math.min(start + 1 + dcidLength, bytes.length);
+  return {
+    type: 'short',
+    start,
+    end: bytes.length,
+    firstByte: bytes[start],
+    version: -1,
+    dcid: bytes.subarray(start + 1, dcidEnd),
+    scid: EMPTY,
+    token: EMPTY,
+    length: -1,
+    packetNumberOffset: -1,
+    supportedVersions: [],
+    retryIntegrityTag: null,
+  };
 }
 
 const HTTPS_PORT = 443;

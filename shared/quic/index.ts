@@ -13,11 +13,11 @@
  *   const infos = await analyzeQuicDatagram(udpPayload, crypto);   // one datagram, no state
  *   quicFieldsJson(infos);                                          // decode --json keys
  */
-export { analyzeQuicDatagram, InitialKeyCache, type QuicAnalyzeContext, type QuicCryptoFragment, type QuicFrameSummary, type QuicPacketInfo } from './analyze';
+export { analyzeQuicDatagram, describePacket, InitialKeyCache, type QuicAnalyzeContext, type QuicCryptoFragment, type QuicFrameSummary, type QuicPacketInfo } from './analyze';
 export { hkdfExpand, hkdfExpandLabel, hkdfExtract, hkdfLabel, type QuicCrypto } from './crypto';
 export { CryptoStreamAssembler } from './crypto-stream';
 export { parseHandshakeFrames, type QuicFrame } from './frames';
-export { looksLikeQuic, parseDatagram, parseLongHeader, type QuicPacketHeader, type QuicPacketType } from './header';
+export { looksLikeQuic, parseDatagram, parseLongHeader, shortHeader, type QuicPacketHeader, type QuicPacketType } from './header';
 export { quicFieldsJson } from './json';
 export { deriveInitialKeys, expandPacketKeys, type InitialKeys, type PacketProtectionKeys } from './keys';
 export { decodePacketNumber, openPacket, removeHeaderProtection, verifyRetryIntegrity } from './protection';

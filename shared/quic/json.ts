@@ -20,6 +20,7 @@ export function quicFieldsJson(infos: QuicPacketInfo[]): JsonObject {
   for (const info of infos) {
     if (info.type === 'short') {
       push('quic.header_form', 0);
+      if (info.dcid) push('quic.dcid', info.dcid);
       continue;
     }
     push('quic.header_form', 1);

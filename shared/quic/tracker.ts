@@ -14,10 +14,10 @@ import type { TlsHello } from '../track/tls';
 import { fromHex, toHex } from '../wire/bytes';
 import type { JsonObject } from '../track/json';
 import type { PacketSummary } from '../wire/summary';
-import { analyzeQuicDatagram, InitialKeyCache, type QuicPacketInfo } from './analyze';
+import { analyzeQuicDatagram, describePacket, InitialKeyCache, type QuicPacketInfo } from './analyze';
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';
-import { looksLikeQuic, type QuicPacketType } from './header';
+import { looksLikeQuic, shortHeader, type QuicPacketType } from './header';
 import { quicVersionName } from './versions';
 
 export interface QuicDatagramMeta {
@@ -79,6 +79,9 @@ interface AttemptState {
 
 const MAX_PROBLEMS = 8;
 
+/** Header form 0 with the fixed bit: a short-header (1-RTT) packet, if it belongs to a known attempt. */
+const isShortHeader = (payload: Uint8Array) => payload.length > 0 && (payload[0] & 0xc0) === 0x40;
+
 function emptyCounts(): QuicPacketCounts {
   return { initial: 0, '0-rtt': 0, handshake: 0, retry: 0, 'version-negotiation': 0, short: 0, other: 0 };
 }
@@ -112,7 +115,9 @@ export class QuicAttemptTracker {
   observeFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
     if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return Promise.resolve([]);
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
-    if (!looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return Promise.resolve([]); // before formatting addresses: most UDP is not QUIC
+    // Checked before formatting addresses: most UDP is not QUIC.
+    const shortHeader = this.states.length > 0 && isShortHeader(payload);
+    if (!shortHeader && !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return Promise.resolve([]);
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
@@ -132,7 +137,7 @@ export class QuicAttemptTracker {
   queueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): void {
     if (summary.protocol !== 17 || summary.payloadOffset < 0) return;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
-    if (!looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
+    if (!isShortHeader(payload) && !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
     const copy = bytes.slice();
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
@@ -146,8 +151,19 @@ export class QuicAttemptTracker {
 
   /** Analyzes one UDP payload and folds it into its attempt. Never throws. */
   async observe(meta: QuicDatagramMeta, payload: Uint8Array): Promise<QuicPacketInfo[]> {
-    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort)) return [];
     const tupleKey = [meta.source, meta.destination].sort().join(' ');
+    if (isShortHeader(payload)) {
+      // 1-RTT packets carry no version or ID length: they belong to the attempt on the same
+      // 4-tuple, and their DCID is the ID the peer chose (the server's, towards the server).
+      const state = this.byTuple.get(tupleKey);
+      if (!state) return [];
+      const peerId = (meta.source === state.clientEndpoint ? state.attempt.serverScid : state.attempt.clientScid) ?? '';
+      const header = shortHeader(payload, 0, peerId.length / 2);
+      const info = describePacket(toHex(header.dcid) === peerId ? header : shortHeader(payload, 0, 0));
+      this.count(state, meta, 'short');
+      return [info];
+    }
+    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort)) return [];
     // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
     const known = this.lookup(payload, tupleKey);
     const infos = await analyzeQuicDatagram(payload, this.crypto, {
@@ -226,6 +242,12 @@ export class QuicAttemptTracker {
     return state;
   }
 
+  private count(state: AttemptState, meta: QuicDatagramMeta, type: keyof QuicPacketCounts): void {
+    state.attempt.packets[type]++;
+    state.attempt.lastFrame = meta.frame;
+    state.attempt.end = meta.time;
+  }
+
   /** Only servers send Retry and Version Negotiation: settles (or corrects) a guessed direction. */
   private confirmServer(state: AttemptState, server: string): void {
     const attempt = state.attempt;
@@ -241,9 +263,7 @@ export class QuicAttemptTracker {
   private record(state: AttemptState, meta: QuicDatagramMeta, info: QuicPacketInfo): void {
     const attempt = state.attempt;
     const fromClient = meta.source === state.clientEndpoint;
-    attempt.lastFrame = meta.frame;
-    attempt.end = meta.time;
-    attempt.packets[info.type === 'unknown-version' ? 'other' : info.type]++;
+    this.count(state, meta, info.type === 'unknown-version' ? 'other' : info.type);
     if (info.error && attempt.problems.length < MAX_PROBLEMS) attempt.problems.push(`frame ${meta.frame}: ${info.error}`);
     // First ID only: a peer that keeps inventing IDs must not grow the index.
     if (!fromClient && info.scid && attempt.serverScid === null && (info.type === 'initial' || info.type === 'handshake')) {

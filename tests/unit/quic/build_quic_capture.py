@@ -135,6 +135,11 @@ datagram(*C_CLIENT, *C_SERVER, unknown + b"\x00" * (1200 - len(unknown)))
 vn = bytes([0x80 | 0x2A]) + struct.pack("!I", 0) + bytes([2]) + unknown_scid + bytes([8]) + unknown_dcid + struct.pack("!II", V1, V2)
 datagram(*C_SERVER, *C_CLIENT, vn)
 
+# After the handshake: a short-header (1-RTT) packet on attempt 1's 4-tuple, addressed to the
+# server's connection ID, and an unrelated UDP datagram whose first byte also looks short.
+datagram(*A_CLIENT, *A_SERVER, bytes([0x41]) + server_scid + bytes(range(30)))
+datagram("198.18.7.9", 5353, "198.18.7.2", 53, bytes([0x45]) + bytes(20))
+
 for index, frame in enumerate(frames):
     frame.time = 1_700_000_000 + index / 100
 wrpcap(sys.argv[1], frames)

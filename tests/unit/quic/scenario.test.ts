@@ -58,12 +58,14 @@ describe.skipIf(!HAS_PYTHON_TOOLS)('QUIC attempts from an independently built ca
       clientScid: 'c1c1c1c1',
       serverScid: 'abcdef0102',
       retry: { token: hex('retry-token'), integrityValid: true },
-      packets: { initial: 3, retry: 1, handshake: 1, 'version-negotiation': 0 },
+      packets: { initial: 3, retry: 1, handshake: 1, short: 1, 'version-negotiation': 0 },
       firstFrame: 1,
-      lastFrame: 4,
+      lastFrame: 8, // the 1-RTT packet on the same 4-tuple
       problems: [],
     });
     expect(perFrame.get(3)?.[0]).toMatchObject({ type: 'initial', openedWith: 'client', token: hex('retry-token'), packetNumber: 1 });
+    expect(perFrame.get(8)?.map((info) => [info.type, info.dcid])).toEqual([['short', 'abcdef0102']]);
+    expect(perFrame.get(9)).toEqual([]); // short-looking UDP on an unknown 4-tuple is not QUIC to us
     // One datagram, two packets: the server Initial is opened, the Handshake packet stays sealed.
     expect(perFrame.get(4)?.map((info) => [info.type, info.openedWith])).toEqual([
       ['initial', 'server'],
