@@ -343,7 +343,8 @@ export class Tracker {
     this.endpointEvents(frameNumber, t, slot, side, flags, seq, ackNo, checksumBad);
     fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NS_PER_S : -1;
 
-    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, seq, summary, frameBytes);
+    // A SYN's own sequence number is the SYN; its data (TCP Fast Open) starts one later.
+    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) >>> 0 : seq, summary, frameBytes);
     return fa;
   }
 
@@ -1162,10 +1163,10 @@ export class Tracker {
 
   // ---------------------------------------------------------------- TLS
 
-  private collectTls(slot: number, side: number, fwd: number, seq: number, s: PacketSummary, frameBytes: Uint8Array): void {
+  private collectTls(slot: number, side: number, fwd: number, dataSeq: number, s: PacketSummary, frameBytes: Uint8Array): void {
     const st = this.store;
     if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) || st.side32[fwd * SIDE32 + O_FLAGS] & S_NOT_TLS) return; // without the ISN the stream start is unknown
-    const streamOffset = seqDiff(seq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);
+    const streamOffset = seqDiff(dataSeq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);
     const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
     let tls = this.tls.get(slot);
     const collecting = tls !== undefined && tls.collectors[side] !== null;

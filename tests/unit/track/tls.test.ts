@@ -91,6 +91,16 @@ describe.skipIf(!HAS_SCAPY)('TLS hellos', () => {
     }
   });
 
+  it('a ClientHello carried in a TCP Fast Open SYN: its data starts one after the ISN', () => {
+    const { client } = scapyHellos();
+    const c = new Conversation({ address: '198.18.3.5', port: 50200, isn: 0xfffffffe }, { address: '198.18.3.6', port: 443, isn: 9 });
+    c.send('c', 'S', { payload: record(22, client), options: [{ kind: 'tfo', cookie: new Uint8Array(8).fill(7) }] }).send('s', 'SA').send('c', 'A');
+    const t = trackFile(writeCapture(c.frames, tempFile('tfo-tls.pcapng')));
+    expect(t.connections[0].handshake.synWithData).toBe(true);
+    expect(t.keys[0]?.['tls.handshake.extensions_server_name']).toBe('www.example.test');
+    expect((t.json[0].tls as Record<string, unknown>).sni).toBe('www.example.test');
+  });
+
   it('hostile bytes never throw: mutated hellos and random streams', () => {
     const { client } = scapyHellos();
     let seed = 12345;
