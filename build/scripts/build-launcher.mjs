@@ -2,7 +2,7 @@
 // out/capture/handshake-capture, which electron-builder ships as resources/capture/.
 // `npm run dist:linux` runs this first; CC picks a cross compiler (e.g. aarch64-linux-gnu-gcc).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,8 @@ if (process.platform !== 'linux' && !process.env.CC) {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const output = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'out', 'capture', 'handshake-capture');
 const compiler = process.env.CC || 'cc';
+// Compiled beside the target and renamed into place, so a concurrent reader never sees half a binary.
+const partial = `${output}.${process.pid}.partial`;
 mkdirSync(path.dirname(output), { recursive: true });
 
 const args = [
@@ -29,12 +31,13 @@ const args = [
   '-pie',
   '-Wl,-z,relro,-z,now',
   '-o',
-  output,
+  partial,
   path.join(root, 'build', 'linux', 'capture-launcher.c'),
 ];
 const result = spawnSync(compiler, args, { stdio: 'inherit' });
-if (result.error) {
-  console.error(`build-launcher: cannot run ${compiler}: ${result.error.message}`);
-  process.exit(1);
+if (result.error || result.status !== 0) {
+  rmSync(partial, { force: true });
+  if (result.error) console.error(`build-launcher: cannot run ${compiler}: ${result.error.message}`);
+  process.exit(result.status || 1);
 }
-process.exit(result.status ?? 1);
+renameSync(partial, output);
