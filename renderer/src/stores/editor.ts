@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { buildDetailTree, type DetailNode } from '../../../shared/api';
-import { coerceFieldValue, EncodeError, encodeFrame, specFromDecoded, templateFrame, type TemplateName } from '../../../shared/craft';
+import { coerceFieldValue, EncodeError, encodeFrame, icmpEchoFrame, linuxSynOptions, specFromDecoded, tcpFrame, templateFrame, udpFrame, type TemplateName } from '../../../shared/craft';
 import type { FieldInput, FrameSpec, LayerSpec, TcpOptionSpec } from '../../../shared/craft/spec';
 import { fromHex, toHex, utf8Bytes } from '../../../shared/wire/bytes';
 import { decodeFrame, type DecodedFrame } from '../../../shared/wire/decode';
@@ -216,6 +216,21 @@ export const useEditorStore = defineStore('editor', () => {
     load(templateFrame(name), `template ${name.toUpperCase()}`);
   }
 
+  /** Starting points beyond the TCP lifecycle: UDP, ICMP echo, and a SYN over IPv6 (test ranges only). */
+  const OTHER_STARTS: Record<string, { label: string; build: () => FrameSpec }> = {
+    udp: { label: 'UDP', build: () => udpFrame({ src: '198.18.0.1', dst: '198.18.0.2', srcPort: 40000, dstPort: 53, payload: 'hello\n' }) },
+    icmp: { label: 'ICMP echo', build: () => icmpEchoFrame({ src: '198.18.0.1', dst: '198.18.0.2', ident: 1, sequence: 1, payload: 'ping' }) },
+    syn6: {
+      label: 'IPv6 SYN',
+      build: () => tcpFrame({ src: '2001:db8::1', dst: '2001:db8::2', srcPort: 40000, dstPort: 80, flags: 'S', seq: 1000, options: linuxSynOptions() }),
+    },
+  };
+
+  function loadOther(name: string): void {
+    const start = OTHER_STARTS[name];
+    if (start) load(start.build(), start.label);
+  }
+
   /** "Edit as new": a captured frame's values, with lengths and checksums automatic again. */
   function editAsNew(bytesHex: string, frameLinkType: number, number: number): void {
     const decoded = decodeFrame(fromHex(bytesHex), frameLinkType);
@@ -271,6 +286,8 @@ export const useEditorStore = defineStore('editor', () => {
     replaceOption,
     setPayload,
     loadTemplate,
+    loadOther,
+    OTHER_STARTS,
     editAsNew,
     reply,
     remember,

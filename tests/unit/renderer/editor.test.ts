@@ -98,6 +98,18 @@ describe('header editor: automatic fields and overrides', () => {
     expect(toHex(builtBytes().subarray(16, 18))).toBe('0028');
   });
 
+  it('other starting points build UDP, ICMP echo and IPv6 frames with their own automatic fields', async () => {
+    await wrapper.get('[data-testid="start-udp"]').trigger('click');
+    // UDP length = 8-byte header + 6 bytes of "hello\n" (RFC 768).
+    expect(input('udp.length').element.value).toBe('14');
+    await wrapper.get('[data-testid="start-icmp"]').trigger('click');
+    expect(input('icmp.type').element.value).toBe('8');
+    await wrapper.get('[data-testid="start-syn6"]').trigger('click');
+    // IPv6 payload length = the TCP header with Linux's SYN options: 20 + 20 bytes.
+    expect(input('ipv6.plen').element.value).toBe('40');
+    expect(wrapper.get('[data-testid="editor-tree"]').text()).toContain('Internet Protocol Version 6');
+  });
+
   it('flags are toggles over the 12-bit field', async () => {
     await wrapper.get('[data-testid="template-syn"]').trigger('click');
     await wrapper.get('[data-testid="flag-tcp.flags.ack"]').trigger('click');
