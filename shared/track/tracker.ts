@@ -242,7 +242,8 @@ export class Tracker {
    * Tracks one frame. Returns the reused per-frame record, or null when the frame is not
    * a trackable TCP segment (not TCP, a fragment, or a header too damaged to read).
    * `checksumBad`: the caller found the TCP checksum wrong; like a receiving stack, the
-   * receiver's state ignores such a segment (the sender did send it).
+   * receiver's state ignores such a segment (the sender did send it). `frameLength`: the length
+   * on the wire when the capture cut the frame short; a connection's `bytes` add these up.
    */
   track(
     frameNumber: number,
@@ -251,6 +252,7 @@ export class Tracker {
     summary: PacketSummary,
     frameBytes: Uint8Array,
     checksumBad: boolean,
+    frameLength: number = frameBytes.length,
   ): FrameAnalysis | null {
     if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.fragment || summary.tcpHeaderLength < 20) return null;
     if (summary.ipVersion !== 4 && summary.ipVersion !== 6) return null;
@@ -302,7 +304,7 @@ export class Tracker {
     const rev = fwd ^ 1;
 
     st.conn32[slot * CONN32 + O_C_FRAMES]++;
-    st.conn64[slot * CONN64 + O_C_BYTES] += frameBytes.length;
+    st.conn64[slot * CONN64 + O_C_BYTES] += frameLength;
     st.conn64[slot * CONN64 + O_C_END_SEC] = tsSeconds;
     st.conn32[slot * CONN32 + O_C_END_NS] = tsNanos;
 

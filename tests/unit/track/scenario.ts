@@ -150,7 +150,7 @@ export function trackFile(file: string, options: TrackerOptions = {}): TrackedCa
     summarize(frame.data, frame.linkType, summary, frame.originalLength);
     const decoded = decodeFrame(frame.data, frame.linkType, { frameLength: frame.originalLength });
     const fields = frameFieldsJson(decoded, { number, timeEpoch: '0.000000000' });
-    const fa = tracker.track(number, frame.tsSeconds, frame.tsNanos, summary, frame.data, fields['tcp.checksum.status'] === 'bad');
+    const fa = tracker.track(number, frame.tsSeconds, frame.tsNanos, summary, frame.data, fields['tcp.checksum.status'] === 'bad', frame.originalLength);
     keys.push(fa ? frameAnalysisToKeys(fa) : null);
     changes.push(fa ? fa.stateChanges.slice(0, fa.stateChangeCount).map((c) => `${c.side}:${stateName(c.state)}`) : []);
   };
