@@ -43,6 +43,17 @@ test.describe('ladder and connections', () => {
     await page.getByTestId('ladder-collapse').check();
     await expect(ladder.locator('[data-frame]')).toHaveCount(7);
     await screenshot(page, 'ladder');
+
+    // Craft reply: the client's next ACK continues where the capture ends. In the Scapy
+    // script the client's ISN is 1000 and it sent 33 bytes and a FIN (1000 + 1 + 33 + 1 = 1035);
+    // the server's ISN is 5000 and it sent 19 bytes and a FIN (5000 + 1 + 19 + 1 = 5021).
+    await page.getByTestId('view-editor').click();
+    await page.getByTestId('reply-ack').click();
+    await expect(page.getByTestId('input-tcp.seq_raw')).toHaveValue('1035');
+    await expect(page.getByTestId('input-tcp.ack_raw')).toHaveValue('5021');
+    await expect(page.getByTestId('input-ip.src')).toHaveValue('198.18.0.1');
+    await expect(page.getByTestId('input-tcp.dstport')).toHaveValue('443');
+    await expect(page.getByTestId('input-tcp.flags')).toHaveValue('0x010');
   });
 
   test('connections are listed with Zeek states, sortable and filterable, with the overview', async ({ page }) => {
