@@ -27,15 +27,20 @@ function states(t: TrackedCapture, side: 'client' | 'server', index = 0): string
 
 /**
  * Our per-frame stream/seq/ack/nxtseq/window/flags must equal tshark's, frame by frame, and each
- * connection's completeness must equal what tshark's second pass shows on its frames.
+ * connection's completeness and byte count must equal what tshark's second pass shows.
  */
 function expectTsharkAgrees(file: string, t: TrackedCapture): void {
   if (!HAS_TSHARK) return;
   const { ours, theirs } = compareWithTshark(file, t);
   expect(ours).toEqual(theirs);
   const final = new Map<string, string>();
-  for (const row of tshark(file, ['tcp.stream', 'tcp.completeness'], true)) final.set(row['tcp.stream'], row['tcp.completeness']);
+  const bytes = new Map<string, number>();
+  for (const row of tshark(file, ['tcp.stream', 'tcp.completeness', 'frame.len'], true)) {
+    final.set(row['tcp.stream'], row['tcp.completeness']);
+    bytes.set(row['tcp.stream'], (bytes.get(row['tcp.stream']) ?? 0) + Number(row['frame.len']));
+  }
   expect(t.json.map((c) => c.completeness)).toEqual(t.json.map((c) => Number(final.get(String(c['tcp.stream'])))));
+  expect(t.json.map((c) => c.bytes)).toEqual(t.json.map((c) => bytes.get(String(c['tcp.stream']))));
 }
 
 describe('opening and closing', () => {
