@@ -3,28 +3,12 @@
  * test file into its own output so concurrent test files never race on one bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { buildSync } from 'esbuild';
+import { bundleForTest, ROOT } from './bundle';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 
 export function buildCli(): string {
-  const outDir = path.join(ROOT, 'out', 'test');
-  mkdirSync(outDir, { recursive: true });
-  const outfile = path.join(outDir, `handshake-${process.pid}-${randomBytes(3).toString('hex')}.cjs`);
-  buildSync({
-    entryPoints: [path.join(ROOT, 'electron/cli/handshake.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['cap', 'electron'],
-    logLevel: 'error',
-  });
-  return outfile;
+  return bundleForTest('handshake', 'electron/cli/handshake.ts');
 }
 
 export interface CliRun {

@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } f
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
+import { bundleForTest } from '../../support/bundle';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SCAPY_PYTHON = '/usr/bin/python3';
@@ -23,49 +23,21 @@ export const canUseNamespaces = isRoot && hasIp && process.platform === 'linux';
 
 /** Bundles the helper once per test file into out/test, next to node_modules so `cap` resolves. */
 export function buildHelper(): string {
-  const outDir = path.join(ROOT, 'out', 'test');
-  mkdirSync(outDir, { recursive: true });
-  const outfile = path.join(outDir, `helper-${process.pid}-${randomBytes(3).toString('hex')}.cjs`);
-  buildSync({
-    entryPoints: [path.join(ROOT, 'electron/helper/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['cap'],
-    logLevel: 'error',
-  });
-  return outfile;
+  return bundleForTest('helper', 'electron/helper/main.ts');
 }
 
 /** Bundles the live commands (capture, send, interfaces) as the `handshake` command runs them. */
 export function buildLiveCli(): string {
-  const outDir = path.join(ROOT, 'out', 'test');
-  mkdirSync(outDir, { recursive: true });
-  const outfile = path.join(outDir, `live-cli-${process.pid}-${randomBytes(3).toString('hex')}.cjs`);
-  buildSync({
-    stdin: {
-      contents: `
-        import { runCapture } from './electron/cli/commands/capture';
-        import { runSend } from './electron/cli/commands/send';
-        import { runInterfaces } from './electron/cli/commands/interfaces';
-        const commands = { capture: runCapture, send: runSend, interfaces: runInterfaces };
-        const [name, ...rest] = process.argv.slice(2);
-        commands[name](rest).then((code) => { process.exitCode = code; });
-      `,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['cap'],
-    logLevel: 'error',
+  return bundleForTest('live-cli', {
+    source: `
+      import { runCapture } from './electron/cli/commands/capture';
+      import { runSend } from './electron/cli/commands/send';
+      import { runInterfaces } from './electron/cli/commands/interfaces';
+      const commands = { capture: runCapture, send: runSend, interfaces: runInterfaces };
+      const [name, ...rest] = process.argv.slice(2);
+      commands[name](rest).then((code) => { process.exitCode = code; });
+    `,
   });
-  return outfile;
 }
 
 export interface CliResult {
