@@ -48,6 +48,11 @@ export class FramePipeline {
     this.tracker = new Tracker(trackerOptions);
   }
 
+  /** The fast-path record of the frame processed last (valid until the next frame). */
+  get lastSummary(): PacketSummary {
+    return this.summary;
+  }
+
   /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
   track(frame: PipelineFrame): FrameAnalysis | null {
     const bytes = frame.data;

@@ -18,7 +18,7 @@ export { hkdfExpand, hkdfExpandLabel, hkdfExtract, hkdfLabel, type QuicCrypto } 
 export { CryptoStreamAssembler } from './crypto-stream';
 export { parseHandshakeFrames, type QuicFrame } from './frames';
 export { looksLikeQuic, parseDatagram, parseLongHeader, shortHeader, type QuicPacketHeader, type QuicPacketType } from './header';
-export { quicFieldsJson } from './json';
+export { quicFieldsJson, quicInfoText } from './json';
 export { deriveInitialKeys, expandPacketKeys, type InitialKeys, type PacketProtectionKeys } from './keys';
 export { decodePacketNumber, openPacket, removeHeaderProtection, verifyRetryIntegrity } from './protection';
 export { QuicAttemptTracker, quicAttemptText, quicAttemptToJson, type QuicAttempt, type QuicDatagramMeta, type QuicTrackerOptions } from './tracker';

@@ -45,3 +45,32 @@ export function quicFieldsJson(infos: QuicPacketInfo[]): JsonObject {
   }
   return fields;
 }
+
+const PACKET_NAMES: Record<QuicPacketType, string> = {
+  initial: 'Initial',
+  '0-rtt': '0-RTT',
+  handshake: 'Handshake',
+  retry: 'Retry',
+  'version-negotiation': 'Version Negotiation',
+  short: 'Protected Payload',
+  'unknown-version': 'Unknown version',
+};
+
+/** The Info column for a QUIC datagram, worded as Wireshark does (`Initial, DCID=…, PKN: 0, CRYPTO, PADDING`). */
+export function quicInfoText(infos: QuicPacketInfo[]): string {
+  return infos
+    .map((info) => {
+      const parts = [PACKET_NAMES[info.type]];
+      if (info.dcid) parts.push(`DCID=${info.dcid}`);
+      if (info.type !== 'short' && info.scid) parts.push(`SCID=${info.scid}`);
+      if (info.packetNumber !== null) parts.push(`PKN: ${info.packetNumber}`);
+      const frameNames: string[] = [];
+      for (const frame of info.frames) {
+        const name = frame.type.toUpperCase().replace(/-/g, '_');
+        // A run of PADDING bytes is one frame to Wireshark; every other frame is listed.
+        if (name !== 'PADDING' || frameNames[frameNames.length - 1] !== name) frameNames.push(name);
+      }
+      return [...parts, ...frameNames].join(', ');
+    })
+    .join('; ');
+}

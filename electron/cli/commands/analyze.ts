@@ -3,6 +3,8 @@
  * frame — how it opened and closed, who did what, each endpoint's states — then alerts.
  */
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
+import { createNodeQuicCrypto } from '../../engine/quic-crypto';
 import { connectionToJson, renderConnection } from '../../../shared/track';
 import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
@@ -24,14 +26,25 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const [file] = options.positional;
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds });
-    const result = await readCaptureFile(file, { onFrame: (frame) => void pipeline.track(frame) }).catch((error: unknown) => {
+    const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const result = await readCaptureFile(file, {
+      onFrame(frame) {
+        pipeline.track(frame);
+        quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
+      },
+    }).catch((error: unknown) => {
       throw openFailure(file, error);
     });
     pipeline.tracker.finish();
+    await quic.settled();
     const output = new LineOutput();
     const json = options.flags.has('--json');
-    for (const connection of pipeline.tracker.connections()) {
+    for (const connection of pipeline.tracker.eachConnection()) {
       output.line(json ? JSON.stringify(connectionToJson(connection)) : renderConnection(connection));
+    }
+    // QUIC connection attempts (HTTP/3), beside the TCP connections.
+    for (const attempt of quic.attempts()) {
+      output.line(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
     }
     for (const alert of pipeline.tracker.alerts()) {
       output.line(json ? JSON.stringify(alert) : alertText(alert));

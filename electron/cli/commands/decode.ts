@@ -5,7 +5,8 @@
 import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { FramePipeline, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
@@ -26,16 +27,20 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
 
     const output = new LineOutput();
     const pipeline = new FramePipeline();
+    const quic = new OrderedQuicOutput();
+    const emit = (processed: ProcessedFrame) => {
+      if (filter && !filter.test((name) => processed.fields[name])) return;
+      output.line(json ? JSON.stringify(processed.fields) : processed.line());
+    };
     const result = await readCaptureFile(file, {
       onFrame(frame) {
         if (!output.open) return;
-        const decoded = pipeline.process(frame);
-        if (filter && !filter.test((name) => decoded.fields[name])) return;
-        output.line(json ? JSON.stringify(decoded.fields) : decoded.line());
+        quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
       },
     }).catch((error: unknown) => {
       throw openFailure(file, error);
     });
+    await quic.settled();
     await output.flush();
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;

@@ -1,0 +1,55 @@
+/**
+ * QUIC beside TCP in the file commands: frames carrying QUIC long-header packets go through
+ * the QUIC attempt tracker (Initial keys derived from the client's DCID, RFC 9001 §5.2), whose
+ * work is asynchronous; output stays in file order by chaining frames behind pending QUIC ones.
+ */
+import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
+import { QuicAttemptTracker, quicFieldsJson, quicInfoText } from '../../shared/quic';
+import type { PacketSummary } from '../../shared/wire/summary';
+import { createNodeQuicCrypto } from '../engine/quic-crypto';
+
+const UDP = 17;
+
+export class OrderedQuicOutput {
+  readonly tracker = new QuicAttemptTracker(createNodeQuicCrypto());
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  /**
+   * Hands `emit` the frame once any QUIC analysis of it is done, in file order. `summary` is the
+   * pipeline's record of this frame (read synchronously here).
+   */
+  frame(processed: ProcessedFrame, summary: PacketSummary, bytes: Uint8Array, emit: (processed: ProcessedFrame) => void): void {
+    const number = processed.fields['frame.number'];
+    if (summary.protocol === UDP && summary.payloadOffset >= 0 && typeof number === 'number') {
+      const copy = bytes.slice();
+      const snapshot: PacketSummary = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice(), sackLeft: summary.sackLeft.slice(), sackRight: summary.sackRight.slice() };
+      const [seconds, nanos] = splitEpoch(processed.fields['frame.time_epoch']);
+      this.pending++;
+      this.chain = this.chain
+        .then(() => this.tracker.observeFrame(number, seconds, nanos, snapshot, copy))
+        .then((infos) => {
+          if (infos.length > 0) {
+            Object.assign(processed.fields, quicFieldsJson(infos));
+            processed.columns.protocol = 'QUIC';
+            processed.columns.info = quicInfoText(infos);
+          }
+          emit(processed);
+        })
+        .finally(() => this.pending--);
+      return;
+    }
+    if (this.pending === 0) emit(processed);
+    else this.chain = this.chain.then(() => emit(processed));
+  }
+
+  /** Resolves when every frame has been emitted. */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+}
+
+function splitEpoch(text: unknown): [number, number] {
+  const [seconds, fraction = '0'] = String(text).split('.');
+  return [Number(seconds), Number(fraction.padEnd(9, '0').slice(0, 9))];
+}
