@@ -295,8 +295,11 @@ export class Tracker {
       slot = this.create(summary, frameNumber, tsSeconds, tsNanos);
       side = this.matchSide;
       if (reused) fa.analysis |= Analysis.REUSED_PORTS;
+    } else if (st.conn64[slot * CONN64 + O_C_END_SEC] !== tsSeconds) {
+      // Activity order at one-second granularity: relinking on every frame would touch two
+      // neighbouring records per frame for no gain to the eviction policies.
+      this.touch(slot);
     }
-    this.touch(slot);
 
     const t = (tsSeconds - st.conn64[slot * CONN64 + O_C_START_SEC]) * NS_PER_S + (tsNanos - st.conn32[slot * CONN32 + O_C_START_NS]);
     this.expireTimeWait(slot, t);
