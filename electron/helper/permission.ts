@@ -18,11 +18,13 @@ export function permissionAdvice(platform: NodeJS.Platform = process.platform): 
   switch (platform) {
     case 'linux':
       return (
-        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the helper alone. Either give a dedicated copy of node ' +
-        'the capabilities for one group (`sudo sh electron/helper/setup-linux-capture.sh` does: install to ' +
-        '/opt/handshake/helper-node, chgrp pcap, chmod 750, setcap cap_net_raw,cap_net_admin+eip) and set ' +
-        'HANDSHAKE_HELPER_NODE=/opt/handshake/helper-node, or start the helper through polkit with ' +
-        'HANDSHAKE_HELPER_LAUNCHER=pkexec. Never setcap the Electron binary.'
+        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone. Installed from the .deb: ' +
+        'add yourself to the capture group (`sudo usermod -aG handshake-capture $USER`, then log in again); its ' +
+        'launcher holds the capabilities and runs nothing but the helper. From the AppImage: run its one-time ' +
+        '`setup-capture.sh` (see build/README.md). From source: start the helper through polkit with ' +
+        'HANDSHAKE_HELPER_LAUNCHER=pkexec, or `sudo sh electron/helper/setup-linux-capture.sh` and set ' +
+        'HANDSHAKE_HELPER_NODE as it says (that gives a dedicated node copy the capabilities for one group: ' +
+        'for a development machine only). Never setcap the Electron binary.'
       );
     case 'darwin':
       return (

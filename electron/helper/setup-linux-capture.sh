@@ -5,6 +5,9 @@
 # binary itself: it breaks its library loading (electron #4583).
 #
 # Anyone in the group can capture and inject on every interface: add only trusted users.
+# For running from source on a development machine: the copy is a general interpreter, so
+# group members could run any script with these capabilities. Installed packages use the
+# capture launcher instead (build/linux/capture-launcher.c), which runs only the helper.
 #
 # usage: sudo sh setup-linux-capture.sh [TARGET] [GROUP]
 #   TARGET  where the helper's node goes (default /opt/handshake/helper-node)
