@@ -62,7 +62,7 @@ export class FramePipeline {
     }
     summarize(bytes, frame.linkType, this.summary, frame.originalLength);
     if (this.summary.protocol !== 6 || this.summary.transportOffset < 0) return null;
-    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, summaryTcpChecksumStatus(bytes, this.summary) === 'bad');
+    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, summaryTcpChecksumStatus(bytes, this.summary) === 'bad', frame.originalLength);
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
