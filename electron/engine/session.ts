@@ -410,7 +410,8 @@ export class FileSession {
       destination: described.destination,
       protocol: described.protocol,
       length: this.index.originalLength[i],
-      info: described.info,
+      // The contract bounds every string; a hostile frame must not make a row unsendable.
+      info: described.info.length > 4000 ? `${described.info.slice(0, 3999)}…` : described.info,
       marks: this.index.marks[i] | described.extraMarks,
       stream: this.index.stream[i],
     };

@@ -67,8 +67,10 @@ const OPTION_NAMES: Readonly<Record<number, string>> = {
   34: 'TCP Fast Open Cookie',
 };
 
+const MAX_LABEL = 1000;
+
 function node(label: string, offset: number, length: number, field: string | null = null, severity: Severity | null = null, children: DetailNode[] = []): DetailNode {
-  return { label, field, offset, length, severity, children };
+  return { label: bounded(label), field, offset, length, severity, children };
 }
 
 /** `.... ..1.` style picture of the masked bits of a field. */
@@ -87,9 +89,16 @@ function bitPicture(bytes: Uint8Array, field: DecodedField): string {
   return `${text} = `;
 }
 
+/** Byte values longer than this are shown cut (the hex view has them all). */
+const MAX_SHOWN_BYTES = 48;
+
 function formatValue(def: FieldDef | undefined, field: DecodedField): string {
   const value = field.value;
-  if (value instanceof Uint8Array) return value.length === 0 ? '<empty>' : toHex(value, ':');
+  if (value instanceof Uint8Array) {
+    if (value.length === 0) return '<empty>';
+    if (value.length <= MAX_SHOWN_BYTES) return toHex(value, ':');
+    return `${toHex(value.subarray(0, MAX_SHOWN_BYTES), ':')}… (${value.length} bytes)`;
+  }
   if (typeof value === 'boolean') return def?.parent ? (value ? 'Set' : 'Not set') : value ? 'True' : 'False';
   if (typeof value === 'string') return value;
   if (!def) return String(value);
@@ -124,6 +133,11 @@ function fieldNode(bytes: Uint8Array, field: DecodedField): DetailNode {
   const label = def?.label ?? field.name;
   const text = `${bitPicture(bytes, field)}${label}: ${formatValue(def, field)}`;
   return node(def?.scope === 'derived' ? `[${text}]` : text, field.offset, field.length, field.name);
+}
+
+/** Any label within the contract's bound, whatever a hostile frame carries. */
+function bounded(label: string): string {
+  return label.length <= MAX_LABEL ? label : `${label.slice(0, MAX_LABEL - 1)}…`;
 }
 
 function layerTitle(layer: DecodedLayer, meta: FrameTreeMeta): string {

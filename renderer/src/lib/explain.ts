@@ -85,7 +85,15 @@ export function explainArrow(ladder: Ladder, index: number): Explanation[] {
     });
   }
 
-  const acked = ack && !syn ? ackedSegment(ladder, index) : null;
+  // Only an acknowledgment that moves forward says something new; a repeated ack number is not explained again.
+  let repeatsAck = false;
+  for (let k = index - 1; k >= 0; k--) {
+    const earlier = ladder.arrows[k];
+    if (earlier.from !== arrow.from) continue;
+    repeatsAck = has(earlier, 'ACK') && earlier.ack === arrow.ack;
+    break;
+  }
+  const acked = ack && !syn && !repeatsAck ? ackedSegment(ladder, index) : null;
   if (ack && !syn && !rst && index > 0) {
     const previous = ladder.arrows[index - 1];
     const completesHandshake = arrow.phase === 'handshake' && has(previous, 'SYN') && has(previous, 'ACK');
@@ -96,11 +104,11 @@ export function explainArrow(ladder: Ladder, index: number): Explanation[] {
         section: '3.5',
       });
     } else if (acked) {
-      const plusOne = has(acked, 'FIN') || has(acked, 'SYN');
+      const control = has(acked, 'FIN') ? 'FIN' : has(acked, 'SYN') ? 'SYN' : null;
       out.push({
-        title: plusOne ? 'ACK of a FIN' : 'ACK of data',
-        text: plusOne
-          ? `ack ${arrow.ack} = seq ${acked.seq} + ${acked.len} byte(s) + 1 of frame ${acked.number}: a FIN consumes one sequence number, like a SYN.`
+        title: control ? `ACK of a ${control}` : 'ACK of data',
+        text: control
+          ? `ack ${arrow.ack} = seq ${acked.seq} + ${acked.len} byte(s) + 1 of frame ${acked.number}: a ${control} consumes one sequence number${control === 'FIN' ? ', like a SYN' : ''}.`
           : `ack ${arrow.ack} = seq ${acked.seq} + len ${acked.len} of frame ${acked.number}. The acknowledgment number is the next byte expected: seq + payload length. It is "+1" only after a SYN or a FIN.`,
         section: '3.4',
       });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROW_MARK, type ApiEvent, type DetailNode, type SessionInfo } from '../../../shared/api';
+import { methodValidators, ROW_MARK, type ApiEvent, type DetailNode, type SessionInfo } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { haveScapy, haveTshark, python, run, SYSTEM_PYTHON } from '../files/tools';
 
@@ -330,6 +330,15 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(tsharkMalformed).toEqual([1, 2, 3, 4]);
     const filtered = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 10, filter: '_ws.malformed' });
     expect(filtered.total).toBe(4);
+  });
+
+  it('a frame with a large payload passes the contract the renderer checks (labels stay bounded)', async () => {
+    const large = path.join(dir, 'large.pcap');
+    python(`from scapy.all import *\nwrpcap(${JSON.stringify(large)}, [Ether()/IP(src="198.18.0.1", dst="198.18.0.2")/TCP(sport=1, dport=2, flags="PA")/Raw(b"x" * 9000)])`);
+    const { session } = await openIndexed(local, large);
+    const detail = await local.handlers.getFrame({ sessionId: session.sessionId, index: 0 });
+    expect(() => methodValidators.getFrame.result(JSON.parse(JSON.stringify(detail)))).not.toThrow();
+    expect(detail.bytesHex).toHaveLength(2 * (14 + 20 + 20 + 9000));
   });
 
   it('frame requests outside the capture are refused, not crashed', async () => {

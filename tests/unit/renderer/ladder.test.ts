@@ -100,6 +100,12 @@ describe('explain panel rules (RFC 9293, numbers filled in)', () => {
     expect(text(10)).toContain('there is no "LAST_WAIT" state');
   });
 
+  it('a data segment repeating the last ack number does not re-explain the acknowledgment', () => {
+    // Frame 4 carries ack 1 again (already sent on frame 3): only its data is explained.
+    expect(titles(3).join()).not.toMatch(/^ACK of/);
+    expect(text(3)).toContain('Bytes 1 to 100');
+  });
+
   it('ACK of a FIN adds one for the FIN', () => {
     expect(text(8)).toContain('ack 102 = seq 101 + 0 byte(s) + 1 of frame 8');
   });
