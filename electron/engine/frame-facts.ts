@@ -470,9 +470,10 @@ export class FrameFacts {
         clientState: c.finalState.client,
         serverState: c.finalState.server,
         connState: c.connState,
-        history: c.history,
+        history: c.history.length > 256 ? `${c.history.slice(0, 255)}…` : c.history,
         initialRtt: c.handshake.initialRtt,
-        sni: c.tls?.sni ?? null,
+        // A hostile hello may carry a 64 KiB name; the list must still cross the boundary.
+        sni: c.tls?.sni ? (c.tls.sni.length > 255 ? `${c.tls.sni.slice(0, 254)}…` : c.tls.sni) : null,
         frames: c.frames,
         bytes: c.bytes,
         start: seconds(c.start, origin),
