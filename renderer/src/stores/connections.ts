@@ -45,7 +45,17 @@ export const useConnectionsStore = defineStore('connections', () => {
   });
 
   const selected = computed(() => all.value.find((c) => c.stream === selectedStream.value) ?? null);
-  const duration = computed(() => all.value.reduce((max, c) => Math.max(max, c.end), 0));
+  /** The span the connections cover (seconds since the capture's first frame). */
+  const timeRange = computed(() => {
+    if (all.value.length === 0) return { from: 0, to: 0 };
+    let from = Infinity;
+    let to = 0;
+    for (const c of all.value) {
+      from = Math.min(from, c.start);
+      to = Math.max(to, c.end);
+    }
+    return { from, to };
+  });
 
   function sortBy(key: ConnectionSortKey): void {
     if (sortKey.value === key) descending.value = !descending.value;
@@ -86,5 +96,5 @@ export const useConnectionsStore = defineStore('connections', () => {
     }
   }
 
-  return { all, alerts, rows, sortKey, descending, filter, selectedStream, selected, duration, loading, sortBy, load };
+  return { all, alerts, rows, sortKey, descending, filter, selectedStream, selected, timeRange, loading, sortBy, load };
 });
