@@ -19,6 +19,7 @@ import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
 import { FileSession } from './session';
 import type { CaptureProvider } from './capture-provider';
+import { checkCapturePermission, collectSystemInfo } from './system-info';
 
 export interface BackendOptions {
   host: HostInfo['host'];
@@ -236,6 +237,8 @@ export class Backend {
       chooseSavePath: async () => ({ path: null }),
       recentFiles: async () => ({ paths: this.options.recentFiles?.() ?? [...this.opened] }),
       restartEngine: async () => null,
+      systemInfo: async () => collectSystemInfo(this.options.version, this.options.capture),
+      checkCapturePermission: async () => checkCapturePermission(this.options.capture),
     };
   }
 }

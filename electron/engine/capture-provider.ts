@@ -4,10 +4,15 @@
  * module implements it; the backend stays usable without it (files only).
  */
 import type { InterfaceInfo, SendParams } from '../../shared/api';
+import type { HelloResult, ProbePermissionResult } from '../helper/protocol';
 
 export interface CaptureProvider {
   listInterfaces(): Promise<InterfaceInfo[]>;
   validateBpf(filter: string, linkType: number): Promise<{ ok: boolean; message: string | null }>;
   /** Sends the frames; resolves with the number of frames that went out. */
   send(params: SendParams): Promise<number>;
+  /** The helper's hello: its platform, timestamp source, cap and libpcap versions. */
+  describe?(): Promise<HelloResult>;
+  /** Asks a fresh helper to open a capture that matches nothing; `platform` is the helper's OS. */
+  probePermission?(): Promise<ProbePermissionResult & { platform: string }>;
 }

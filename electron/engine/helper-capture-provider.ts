@@ -67,5 +67,14 @@ export function createHelperCaptureProvider(launch: HelperLaunchOptions = {}): C
         });
         return result.sent;
       }),
+
+    describe: () => withHelper(launch, (helper) => helper.hello()),
+
+    // A helper of its own: a capture open, even a failed one, is once per helper process.
+    probePermission: () =>
+      withHelper(launch, async (helper) => {
+        const { platform } = await helper.hello();
+        return { ...(await helper.probePermission()), platform };
+      }),
   };
 }

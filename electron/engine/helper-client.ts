@@ -15,6 +15,7 @@ import {
   type HelperErrorCode,
   type HelperInterface,
   type OpenResult,
+  type ProbePermissionResult,
   type SendLinkMode,
   type SendResult,
   type StatsResult,
@@ -147,6 +148,11 @@ export class HelperClient {
 
   validateFilter(filter: string, options: { device?: string; linkType?: number } = {}): Promise<ValidateFilterResult> {
     return this.request({ cmd: 'validate-filter', filter, ...options }) as Promise<ValidateFilterResult>;
+  }
+
+  /** Tries to open a capture that matches nothing (on loopback unless `device` is given). */
+  probePermission(device?: string): Promise<ProbePermissionResult> {
+    return this.request({ cmd: 'probe-permission', device }) as Promise<ProbePermissionResult>;
   }
 
   /** Drops this host's outgoing RSTs for one 4-tuple until released (or the helper ends). */

@@ -25,6 +25,7 @@ import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, l
 import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, validateTuple } from './firewall';
 import { buildArpRequest, buildNeighbourSolicitation, neighbourMac, nextHop, parseArpReply, parseNeighbourAdvertisement } from './neighbours';
 import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
+import { capVersion, libpcapVersion } from './library-versions';
 import {
   BatchBuilder,
   encodeControl,
@@ -37,6 +38,7 @@ import {
   type HelperErrorCode,
   type HelperRequest,
   type OpenResult,
+  type ProbePermissionResult,
   type SendResult,
   type StatsResult,
   type ValidateFilterResult,
@@ -464,6 +466,24 @@ function validationChildMain(argument: string): void {
   process.stdout.write(JSON.stringify(result), () => process.exit(0));
 }
 
+// ---- Permission probe -------------------------------------------------------------------
+
+/** A BPF program no frame passes: the probe only needs the open to succeed. */
+const MATCH_NOTHING = 'less 1';
+
+/** Opens a match-nothing capture in a child (a failed open would poison this process) on loopback or the first interface up. */
+async function probePermission(request: Extract<HelperRequest, { cmd: 'probe-permission' }>): Promise<ProbePermissionResult> {
+  let device = request.device;
+  if (!device) {
+    const candidates = listInterfaces().filter((entry) => entry.up && entry.name !== 'any');
+    device = (candidates.find((entry) => entry.loopback) ?? candidates[0])?.name ?? 'any';
+  }
+  const output = await runValidationChild(device, MATCH_NOTHING);
+  if (output.valid) return { ok: true, device, message: null, permission: false };
+  const message = output.error?.message ?? output.message ?? 'the capture could not be opened';
+  return { ok: false, device, message, permission: output.error?.code === 'permission' || isPermissionMessage(message) };
+}
+
 // ---- Request loop -----------------------------------------------------------------------
 
 async function handle(request: HelperRequest): Promise<unknown> {
@@ -475,6 +495,8 @@ async function handle(request: HelperRequest): Promise<unknown> {
         pid: process.pid,
         platform: process.platform,
         timestampSource: TIMESTAMP_SOURCE,
+        capVersion: capVersion(),
+        libpcapVersion: libpcapVersion(),
       };
       return hello;
     }
@@ -488,6 +510,8 @@ async function handle(request: HelperRequest): Promise<unknown> {
       return { ...stats };
     case 'validate-filter':
       return validateFilter(request);
+    case 'probe-permission':
+      return probePermission(request);
     case 'suppress-rst': {
       const problem = validateTuple(request);
       if (problem) throw new RequestError('bad-request', problem);

@@ -13,29 +13,54 @@ export function isPermissionMessage(message: string): boolean {
   return PERMISSION_PATTERNS.some((pattern) => pattern.test(message));
 }
 
-/** One paragraph saying what to do on this OS. */
-export function permissionAdvice(platform: NodeJS.Platform = process.platform): string {
+export interface PermissionGuide {
+  /** What capture needs on this OS, in one sentence. */
+  need: string;
+  /** Concrete things to do, one per step, most common installation first. */
+  steps: string[];
+}
+
+/** What capture needs on `platform` and the steps that grant it; permissionAdvice() is the same text as one paragraph. */
+export function permissionGuide(platform: NodeJS.Platform = process.platform): PermissionGuide {
   switch (platform) {
     case 'linux':
-      return (
-        'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone. Installed from the .deb: ' +
-        'add yourself to the capture group (`sudo usermod -aG handshake-capture $USER`, then log in again); its ' +
-        'launcher holds the capabilities and runs nothing but the helper. From the AppImage: run its one-time ' +
-        '`setup-capture.sh` (see build/README.md). From source: start the helper through polkit with ' +
-        'HANDSHAKE_HELPER_LAUNCHER=pkexec, or `sudo sh electron/helper/setup-linux-capture.sh` and set ' +
-        'HANDSHAKE_HELPER_NODE as it says (that gives a dedicated node copy the capabilities for one group: ' +
-        'for a development machine only). Never setcap the Electron binary.'
-      );
+      return {
+        need: 'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone.',
+        steps: [
+          'Installed from the .deb: add yourself to the capture group (`sudo usermod -aG handshake-capture $USER`, then log in again); ' +
+            'its launcher holds the capabilities and runs nothing but the helper.',
+          'From the AppImage: run its one-time `setup-capture.sh` (see build/README.md).',
+          'From source: start the helper through polkit with HANDSHAKE_HELPER_LAUNCHER=pkexec, or ' +
+            '`sudo sh electron/helper/setup-linux-capture.sh` and set HANDSHAKE_HELPER_NODE as it says ' +
+            '(that gives a dedicated node copy the capabilities for one group: for a development machine only).',
+          'Never setcap the Electron binary.',
+        ],
+      };
     case 'darwin':
-      return (
-        'Capture needs read/write access to the /dev/bpf* devices. Install the ChmodBPF launch daemon ' +
-        "(Wireshark ships one) and add your user to the 'access_bpf' group, then log in again."
-      );
+      return {
+        need: 'Capture needs read/write access to the /dev/bpf* devices.',
+        steps: [
+          'Install the ChmodBPF launch daemon (Wireshark ships one).',
+          "Add your user to the 'access_bpf' group, then log in again.",
+        ],
+      };
     case 'win32':
-      return 'Capture needs Npcap installed with "WinPcap API-compatible mode" ticked (https://npcap.com). No administrator rights are needed after that.';
+      return {
+        need: 'Capture needs Npcap.',
+        steps: [
+          'Install Npcap (https://npcap.com) with "WinPcap API-compatible mode" ticked.',
+          'No administrator rights are needed after that.',
+        ],
+      };
     default:
-      return 'Capture needs permission to open raw packet capture devices on this system.';
+      return { need: 'Capture needs permission to open raw packet capture devices on this system.', steps: [] };
   }
+}
+
+/** One paragraph saying what to do on this OS. */
+export function permissionAdvice(platform: NodeJS.Platform = process.platform): string {
+  const guide = permissionGuide(platform);
+  return [guide.need, ...guide.steps].join(' ');
 }
 
 /** libpcap messages that come from activating the device, as opposed to compiling the filter. */

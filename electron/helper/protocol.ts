@@ -248,6 +248,8 @@ export type HelperRequest =
     }
   | { id: number; cmd: 'stats' }
   | { id: number; cmd: 'validate-filter'; filter: string; device?: string; linkType?: number }
+  /** Opens a capture that matches nothing, to learn whether this helper may capture at all. */
+  | { id: number; cmd: 'probe-permission'; device?: string }
   /** Opt-in: drop this host's outgoing RSTs for one 4-tuple (the local-kernel RST trap). */
   | { id: number; cmd: 'suppress-rst'; src: string; dst: string; sport: number; dport: number }
   | { id: number; cmd: 'release-rst'; ruleId: number };
@@ -310,6 +312,19 @@ export interface HelloResult {
   platform: string;
   /** How frame timestamps are taken, for the UI and docs to state. */
   timestampSource: string;
+  /** The cap package the helper loaded, and the libpcap it mapped ("unknown" when it cannot tell). */
+  capVersion: string;
+  libpcapVersion: string;
+}
+
+export interface ProbePermissionResult {
+  /** True when a capture could be opened. */
+  ok: boolean;
+  device: string;
+  /** libpcap's words when the open failed, else null. */
+  message: string | null;
+  /** True when the failure is a missing privilege (as opposed to, say, a missing device). */
+  permission: boolean;
 }
 
 export interface OpenResult {
@@ -460,6 +475,11 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
         },
         id,
       };
+    }
+    case 'probe-permission': {
+      const problem = optionalString(message, 'device', 256);
+      if (problem) return fail(problem);
+      return { ok: true, value: { id, cmd, device: message.device as string | undefined }, id };
     }
     case 'suppress-rst': {
       for (const key of ['src', 'dst'] as const) {

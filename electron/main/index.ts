@@ -207,6 +207,9 @@ function buildMenu(): void {
       submenu: [
         { label: 'Handshake Workbench Help', click: () => menuCommand('help') },
         { label: 'RFC 9293 (TCP)', click: () => void shell.openExternal('https://www.rfc-editor.org/rfc/rfc9293') },
+        { type: 'separator' },
+        { label: 'Check Capture Permission…', click: () => menuCommand('check-permission') },
+        { label: 'About Handshake Workbench', click: () => menuCommand('about') },
       ],
     },
   ];

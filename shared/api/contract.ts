@@ -354,6 +354,51 @@ export interface PathChoice {
   path: string | null;
 }
 
+/** Versions for the About box. Null: not running there (electron outside Electron); "unknown": could not be told. */
+export interface SystemInfo {
+  app: string;
+  electron: string | null;
+  node: string;
+  /** Null in the browser host; the renderer then reads its own user agent. */
+  chrome: string | null;
+  cap: string;
+  libpcap: string;
+  /** The OS the capture helper runs on (process.platform names). */
+  platform: string;
+  /** How capture timestamps are taken and how precise they are. */
+  timestampSource: string;
+}
+const version = str({ max: 256 });
+const systemInfo: Validator<SystemInfo> = obj({
+  app: version,
+  electron: nullable(version),
+  node: version,
+  chrome: nullable(version),
+  cap: version,
+  libpcap: version,
+  platform: str({ max: 32 }),
+  timestampSource: str({ max: 1024 }),
+});
+
+/** The outcome of actually trying to open a capture, with the remedy when it failed. */
+export interface CapturePermission {
+  ok: boolean;
+  platform: string;
+  /** What happened, in one sentence (libpcap's words on failure). */
+  message: string;
+  /** What capture needs on this OS; empty when ok. */
+  advice: string;
+  /** Concrete steps for this OS; empty when ok or when the failure is not about permission. */
+  steps: string[];
+}
+const capturePermission: Validator<CapturePermission> = obj({
+  ok: bool,
+  platform: str({ max: 32 }),
+  message: str({ max: 4096 }),
+  advice: str({ max: 4096 }),
+  steps: arr(str({ max: 4096 }), 32),
+});
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -377,6 +422,8 @@ export interface ApiContract {
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
+  systemInfo: { params: null; result: SystemInfo };
+  checkCapturePermission: { params: null; result: CapturePermission };
 }
 
 export type Method = keyof ApiContract;
@@ -451,6 +498,8 @@ export const methodValidators: MethodValidators = {
   },
   recentFiles: { params: unit, result: obj({ paths: arr(filePath, 100) }) },
   restartEngine: { params: unit, result: unit },
+  systemInfo: { params: unit, result: systemInfo },
+  checkCapturePermission: { params: unit, result: capturePermission },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -473,7 +522,9 @@ export type MenuCommand =
   | 'view-ladder'
   | 'view-editor'
   | 'toggle-theme'
-  | 'help';
+  | 'help'
+  | 'about'
+  | 'check-permission';
 
 export type ApiEvent =
   | {
@@ -543,6 +594,8 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-editor',
       'toggle-theme',
       'help',
+      'about',
+      'check-permission',
     ),
     path: nullable(filePath),
   }),
