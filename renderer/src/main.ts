@@ -6,6 +6,7 @@ import { setApi } from './api/instance';
 import { useCaptureStore } from './stores/capture';
 import { usePacketsStore } from './stores/packets';
 import { useSessionStore } from './stores/session';
+import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
 import type { MenuCommand } from '../../shared/api';
 import './styles/base.css';
@@ -35,6 +36,8 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'capture-stop') void useCaptureStore().stop();
   else if (command === 'capture-interfaces') void useCaptureStore().loadInterfaces();
   else if (command === 'capture-filter') document.querySelector<HTMLInputElement>('[data-testid=bpf]')?.focus();
+  else if (command === 'about') useSystemStore().openAbout();
+  else if (command === 'check-permission') void useSystemStore().checkPermission(true);
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
   ui.menu = command;
 }
