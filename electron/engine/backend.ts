@@ -220,6 +220,7 @@ export class Backend {
         // Through a running capture on that interface, the frames sent are recorded with the replies.
         for (const [sessionId, running] of this.captures) {
           if (running.capture.device !== params.interface) continue;
+          running.session.expectCrafted(params.framesHex);
           const result = await running.capture.send({
             frames: params.framesHex.map((hex) => fromHex(hex)),
             link: 'as-is',

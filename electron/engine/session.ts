@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import {
   ApiError,
+  ROW_MARK,
   type AlertInfo,
   type CaptureFormat,
   type ConnectionRow,
@@ -45,6 +46,8 @@ const PROGRESS_INTERVAL_MS = 100;
 /** A filter scans at most this long per request; the rest continues in the background. */
 const FILTER_SLICE_MS = 40;
 const MAX_CACHED_FILTERS = 6;
+/** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
+const MAX_CRAFTED_REMEMBERED = 1000;
 /** How often a live session looks for new frames in the spool when not poked. */
 const LIVE_POLL_MS = 50;
 
@@ -78,6 +81,10 @@ export class FileSession {
   /** The filter the renderer asked for last: only it keeps scanning in the background. */
   private activeFilter = '';
   private indexing: Promise<void> | null = null;
+
+  /** Frames sent from the workbench (hex, by length), to mark them when the capture sees them go out. */
+  private readonly crafted = new Map<number, Set<string>>();
+  private craftedCount = 0;
 
   /** Live mode: the file is a capture spool that grows until endLive(). */
   private live = false;
@@ -161,6 +168,18 @@ export class FileSession {
     this.indexing = this.follow().finally(() => this.finish());
   }
 
+  /** Remembers frames about to be sent, so the capture marks them as crafted when they appear. */
+  expectCrafted(framesHex: readonly string[]): void {
+    for (const hex of framesHex) {
+      if (this.craftedCount >= MAX_CRAFTED_REMEMBERED) break;
+      const length = hex.length / 2;
+      const set = this.crafted.get(length) ?? new Set<string>();
+      if (!set.has(hex)) this.craftedCount++;
+      set.add(hex);
+      this.crafted.set(length, set);
+    }
+  }
+
   /** New data may be in the spool: read it now instead of at the next poll. */
   poke(): void {
     this.wake?.();
@@ -221,6 +240,12 @@ export class FileSession {
     index.linkType[i] = frame.linkType;
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
+    if (this.craftedCount > 0) {
+      const candidates = this.crafted.get(frame.capturedLength);
+      if (candidates && candidates.has(toHex(frame.buffer, '', frame.bufferOffset, frame.bufferOffset + frame.capturedLength))) {
+        index.marks[i] |= ROW_MARK.CRAFTED;
+      }
+    }
     this.bytesRead = frame.dataOffset + frame.capturedLength;
     if (i === FIRST_ROWS - 1) this.onFirstFrames();
     if (!this.live && (i & 1023) === 0) {

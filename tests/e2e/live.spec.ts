@@ -73,6 +73,8 @@ test.describe('live capture through the browser host', () => {
     await page.getByTestId('filter-input').press('Enter');
     const synAck = page.locator(`${PACKETS} [role=row]`, { hasText: '8080 → 45123 [SYN, ACK]' });
     await expect(synAck).toHaveCount(1, { timeout: 15_000 });
+    // The frame the editor sent is marked as crafted when the capture sees it go out.
+    await expect(page.locator(`${PACKETS} [role=row]`, { hasText: '45123 → 8080 [SYN]' }).first()).toHaveClass(/row-crafted/);
     await page.locator(`${PACKETS} [role=row]`, { hasText: '45123 → 8080 [SYN]' }).first().click();
     await page.getByTestId('view-ladder').click();
     const ladder = page.getByTestId('ladder');

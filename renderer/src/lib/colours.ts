@@ -17,9 +17,9 @@ export const COLOUR_RULES: readonly ColourRule[] = [
   { name: 'rst', label: 'RST', test: (m) => (m & ROW_MARK.RST) !== 0 },
   { name: 'retransmission', label: 'Retransmission', test: (m) => (m & ROW_MARK.RETRANSMISSION) !== 0 },
   { name: 'warning', label: 'Other analysis warning', test: (m) => (m & ROW_MARK.WARNING) !== 0 },
+  { name: 'crafted', label: 'Sent from the editor', test: (m) => (m & ROW_MARK.CRAFTED) !== 0 },
   { name: 'handshake', label: 'Handshake (SYN / SYN-ACK / ACK)', test: (m) => (m & (ROW_MARK.HANDSHAKE | ROW_MARK.SYN)) !== 0 },
   { name: 'teardown', label: 'Teardown (FIN and its ACKs)', test: (m) => (m & (ROW_MARK.TEARDOWN | ROW_MARK.FIN)) !== 0 },
-  { name: 'crafted', label: 'Crafted here', test: (m) => (m & ROW_MARK.CRAFTED) !== 0 },
 ];
 
 export function rowColour(marks: number): string {
