@@ -6,12 +6,12 @@
 import { formatEpoch } from '../files/timestamp';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
-import { summaryTcpChecksumStatus } from '../wire/checksum';
+import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
 import { frameFieldsJson, type JsonFieldValue } from '../wire/json';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
-import { summarize } from '../wire/summarize';
+import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
 import { frameAnalysisToKeys } from '../track/json';
 
@@ -23,6 +23,13 @@ export interface PipelineFrame {
   readonly tsNanos: number;
   readonly originalLength: number;
   readonly data: Uint8Array;
+  /**
+   * Where the bytes already sit, when the source has them inside a larger array (a file reader's
+   * chunk): the fast path then reads them there instead of asking for `data`, a new view per frame.
+   */
+  readonly buffer?: Uint8Array;
+  readonly bufferOffset?: number;
+  readonly capturedLength?: number;
 }
 
 export interface ProcessedFrame {
@@ -55,14 +62,23 @@ export class FramePipeline {
 
   /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
   track(frame: PipelineFrame): FrameAnalysis | null {
-    const bytes = frame.data;
     if (Number.isNaN(this.firstSeconds)) {
       this.firstSeconds = frame.tsSeconds;
       this.firstNanos = frame.tsNanos;
     }
-    summarize(bytes, frame.linkType, this.summary, frame.originalLength);
-    if (this.summary.protocol !== 6 || this.summary.transportOffset < 0) return null;
-    return this.tracker.track(frame.frameNumber, frame.tsSeconds, frame.tsNanos, this.summary, bytes, summaryTcpChecksumStatus(bytes, this.summary) === 'bad', frame.originalLength);
+    let buffer = frame.buffer;
+    let start = frame.bufferOffset ?? 0;
+    let length = frame.capturedLength ?? 0;
+    if (buffer === undefined) {
+      buffer = frame.data;
+      start = 0;
+      length = buffer.length;
+    }
+    const summary = this.summary;
+    summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
+    const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
+    return this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
   }
 
   process(frame: PipelineFrame): ProcessedFrame {

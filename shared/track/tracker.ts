@@ -254,6 +254,24 @@ export class Tracker {
     checksumBad: boolean,
     frameLength: number = frameBytes.length,
   ): FrameAnalysis | null {
+    return this.trackAt(frameNumber, tsSeconds, tsNanos, summary, frameBytes, 0, frameBytes.length, checksumBad, frameLength);
+  }
+
+  /**
+   * The same for a frame at `frameStart` inside a larger array (a file reader's chunk, with the
+   * summary from `summarizeAt`), so the hot path makes no subarray per frame.
+   */
+  trackAt(
+    frameNumber: number,
+    tsSeconds: number,
+    tsNanos: number,
+    summary: PacketSummary,
+    buffer: Uint8Array,
+    frameStart: number,
+    capturedLength: number,
+    checksumBad: boolean,
+    frameLength: number = capturedLength,
+  ): FrameAnalysis | null {
     if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.fragment || summary.tcpHeaderLength < 20) return null;
     if (summary.ipVersion !== 4 && summary.ipVersion !== 6) return null;
     this.stats_.frames++;
@@ -349,7 +367,7 @@ export class Tracker {
     fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NS_PER_S : -1;
 
     // A SYN's own sequence number is the SYN; its data (TCP Fast Open) starts one later.
-    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) >>> 0 : seq, summary, frameBytes);
+    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) >>> 0 : seq, summary, buffer, frameStart, capturedLength);
     return fa;
   }
 
@@ -1168,15 +1186,17 @@ export class Tracker {
 
   // ---------------------------------------------------------------- TLS
 
-  private collectTls(slot: number, side: number, fwd: number, dataSeq: number, s: PacketSummary, frameBytes: Uint8Array): void {
+  private collectTls(slot: number, side: number, fwd: number, dataSeq: number, s: PacketSummary, frameBytes: Uint8Array, frameStart: number, capturedLength: number): void {
     const st = this.store;
     if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) || st.side32[fwd * SIDE32 + O_FLAGS] & S_NOT_TLS) return; // without the ISN the stream start is unknown
     const streamOffset = seqDiff(dataSeq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);
-    const end = Math.min(s.payloadOffset + s.payloadLength, frameBytes.length);
+    // Positions in frameBytes (the frame starts at frameStart there).
+    const payload = frameStart + s.payloadOffset;
+    const end = frameStart + Math.min(s.payloadOffset + s.payloadLength, capturedLength);
     let tls = this.tls.get(slot);
     const collecting = tls !== undefined && tls.collectors[side] !== null;
     // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.
-    if (!collecting && streamOffset === 0 && end - s.payloadOffset >= 2 && (frameBytes[s.payloadOffset] !== 0x16 || frameBytes[s.payloadOffset + 1] !== 0x03)) {
+    if (!collecting && streamOffset === 0 && end - payload >= 2 && (frameBytes[payload] !== 0x16 || frameBytes[payload + 1] !== 0x03)) {
       st.side32[fwd * SIDE32 + O_FLAGS] |= S_NOT_TLS;
       return;
     }
@@ -1191,7 +1211,7 @@ export class Tracker {
       collector = new TlsStreamCollector(this.tlsBytes);
       tls.collectors[side] = collector;
     }
-    const pushed = collector.push(streamOffset, frameBytes, s.payloadOffset, end);
+    const pushed = collector.push(streamOffset, frameBytes, payload, end);
     if (pushed && (pushed.hello || pushed.handshakeTypes.length > 0)) {
       const hello = pushed.hello;
       this.result.tls = {

@@ -85,14 +85,20 @@ export function checksumStatus(bytes: Uint8Array, start: number, end: number, av
  * full decode: what the tracker needs to count bad checksums on every frame.
  */
 export function summaryTcpChecksumStatus(bytes: Uint8Array, summary: PacketSummary): ChecksumStatus {
+  return summaryTcpChecksumStatusAt(bytes, 0, bytes.length, summary);
+}
+
+/** The same for a frame at `frameStart` inside a larger array (see `summarizeAt`): no subarray per frame. */
+export function summaryTcpChecksumStatusAt(buffer: Uint8Array, frameStart: number, capturedLength: number, summary: PacketSummary): ChecksumStatus {
   if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.payloadOffset < 0 || summary.malformed !== null) return 'unverified';
-  const start = summary.transportOffset;
-  const end = summary.payloadOffset + summary.payloadLength;
-  if (end > bytes.length) return 'unverified';
-  const ip = summary.networkOffset;
+  const start = frameStart + summary.transportOffset;
+  const end = frameStart + summary.payloadOffset + summary.payloadLength;
+  const available = frameStart + capturedLength;
+  if (end > available) return 'unverified';
+  const ip = frameStart + summary.networkOffset;
   const pseudo =
     summary.ipVersion === 4
-      ? pseudoHeaderSum(bytes, ip + 12, ip + 16, 4, 6, end - start)
-      : pseudoHeaderSum(bytes, ip + 8, pseudoHeaderDestinationOffset(bytes, ip, end), 16, 6, end - start);
-  return checksumStatus(bytes, start, end, bytes.length, start + 16, pseudo);
+      ? pseudoHeaderSum(buffer, ip + 12, ip + 16, 4, 6, end - start)
+      : pseudoHeaderSum(buffer, ip + 8, pseudoHeaderDestinationOffset(buffer, ip, end), 16, 6, end - start);
+  return checksumStatus(buffer, start, end, available, start + 16, pseudo);
 }

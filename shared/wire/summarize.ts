@@ -40,16 +40,34 @@ import type { PacketSummary } from './summary';
  * frame short (snap length); a length field pointing into the missing part is then not malformed.
  */
 export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummary, frameLength: number = bytes.length): void {
+  summarizeAt(bytes, 0, bytes.length, linkType, out, frameLength);
+}
+
+/**
+ * Start of the frame being summarized within the array: positions are read absolute and stored
+ * relative to it. Module state rather than a parameter, so the walk keeps its short signatures.
+ */
+let base = 0;
+
+/**
+ * The same for a frame that sits at `start` inside a larger array (a file reader's chunk), so
+ * no subarray has to be made per frame. Offsets in `out` are relative to `start`, exactly as
+ * `summarize` gives them for the frame's own bytes.
+ */
+export function summarizeAt(buffer: Uint8Array, start: number, capturedLength: number, linkType: number, out: PacketSummary, frameLength: number = capturedLength): void {
   reset(out, linkType);
-  const length = bytes.length;
-  const snapCut = frameLength > length ? frameLength : -1;
+  base = start;
+  const bytes = buffer;
+  const length = capturedLength;
+  const end = start + capturedLength;
+  const snapCut = frameLength > length ? start + frameLength : -1;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (length < 14) {
         flag(out, MALFORMED.ethTruncated);
         return;
       }
-      etherTypePayload(bytes, (bytes[12] << 8) | bytes[13], 14, out, snapCut);
+      etherTypePayload(bytes, (bytes[start + 12] << 8) | bytes[start + 13], start + 14, end, out, snapCut);
       return;
     }
     case LINKTYPE_LINUX_SLL:
@@ -57,14 +75,14 @@ export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummar
         flag(out, MALFORMED.sllTruncated);
         return;
       }
-      etherTypePayload(bytes, (bytes[14] << 8) | bytes[15], 16, out, snapCut);
+      etherTypePayload(bytes, (bytes[start + 14] << 8) | bytes[start + 15], start + 16, end, out, snapCut);
       return;
     case LINKTYPE_LINUX_SLL2:
       if (length < 20) {
         flag(out, MALFORMED.sllTruncated);
         return;
       }
-      etherTypePayload(bytes, (bytes[0] << 8) | bytes[1], 20, out, snapCut);
+      etherTypePayload(bytes, (bytes[start] << 8) | bytes[start + 1], start + 20, end, out, snapCut);
       return;
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: {
@@ -72,25 +90,25 @@ export function summarize(bytes: Uint8Array, linkType: number, out: PacketSummar
         flag(out, MALFORMED.nullTruncated);
         return;
       }
-      const bigEndian = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-      const littleEndian = ((bytes[3] << 24) | (bytes[2] << 16) | (bytes[1] << 8) | bytes[0]) >>> 0;
+      const bigEndian = readWord(bytes, start);
+      const littleEndian = ((bytes[start + 3] << 24) | (bytes[start + 2] << 16) | (bytes[start + 1] << 8) | bytes[start]) >>> 0;
       const family = linkType === LINKTYPE_LOOP || (!isKnownBsdFamily(littleEndian) && isKnownBsdFamily(bigEndian)) ? bigEndian : littleEndian;
-      if (family === BSD_AF_INET) ipv4(bytes, 4, length, out, snapCut);
-      else if (isBsdInet6Family(family)) ipv6(bytes, 4, length, out, snapCut);
+      if (family === BSD_AF_INET) ipv4(bytes, start + 4, end, out, snapCut);
+      else if (isBsdInet6Family(family)) ipv6(bytes, start + 4, end, out, snapCut);
       return;
     }
     case LINKTYPE_RAW: {
-      const version = length > 0 ? bytes[0] >>> 4 : -1;
-      if (version === 4) ipv4(bytes, 0, length, out, snapCut);
-      else if (version === 6) ipv6(bytes, 0, length, out, snapCut);
+      const version = length > 0 ? bytes[start] >>> 4 : -1;
+      if (version === 4) ipv4(bytes, start, end, out, snapCut);
+      else if (version === 6) ipv6(bytes, start, end, out, snapCut);
       else flag(out, MALFORMED.rawVersion);
       return;
     }
     case LINKTYPE_IPV4:
-      ipv4(bytes, 0, length, out, snapCut);
+      ipv4(bytes, start, end, out, snapCut);
       return;
     case LINKTYPE_IPV6:
-      ipv6(bytes, 0, length, out, snapCut);
+      ipv6(bytes, start, end, out, snapCut);
       return;
     default:
       flag(out, MALFORMED.unknownLinkType);
@@ -101,8 +119,17 @@ function reset(out: PacketSummary, linkType: number): void {
   out.linkType = linkType;
   out.networkOffset = -1;
   out.ipVersion = 0;
-  out.srcWords.fill(0);
-  out.dstWords.fill(0);
+  // Element writes, not fill(): a builtin call per frame costs more than four stores.
+  const src = out.srcWords;
+  const dst = out.dstWords;
+  src[0] = 0;
+  src[1] = 0;
+  src[2] = 0;
+  src[3] = 0;
+  dst[0] = 0;
+  dst[1] = 0;
+  dst[2] = 0;
+  dst[3] = 0;
   out.protocol = -1;
   out.fragment = false;
   out.ttl = 0;
@@ -135,20 +162,19 @@ function readWord(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
 }
 
-function etherTypePayload(bytes: Uint8Array, etherType: number, start: number, out: PacketSummary, snapCut: number): void {
-  const length = bytes.length;
+function etherTypePayload(bytes: Uint8Array, etherType: number, start: number, end: number, out: PacketSummary, snapCut: number): void {
   let type = etherType;
   let offset = start;
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_LEGACY) {
-    if (length - offset < 4) {
+    if (end - offset < 4) {
       flag(out, MALFORMED.vlanTruncated);
       return;
     }
     type = (bytes[offset + 2] << 8) | bytes[offset + 3];
     offset += 4;
   }
-  if (type === ETHERTYPE_IPV4) ipv4(bytes, offset, length, out, snapCut);
-  else if (type === ETHERTYPE_IPV6) ipv6(bytes, offset, length, out, snapCut);
+  if (type === ETHERTYPE_IPV4) ipv4(bytes, offset, end, out, snapCut);
+  else if (type === ETHERTYPE_IPV6) ipv6(bytes, offset, end, out, snapCut);
 }
 
 /** A length pointing past the captured bytes is explained by the snap length when the wire length covers it. */
@@ -157,7 +183,7 @@ function explainedBySnap(claimedEnd: number, snapCut: number): boolean {
 }
 
 function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
-  out.networkOffset = offset;
+  out.networkOffset = offset - base;
   out.ipVersion = 4;
   if (end - offset < 20) {
     flag(out, MALFORMED.ipTruncated);
@@ -217,7 +243,7 @@ function ipv4Options(bytes: Uint8Array, start: number, end: number, out: PacketS
 }
 
 function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
-  out.networkOffset = offset;
+  out.networkOffset = offset - base;
   out.ipVersion = 6;
   if (end - offset < 40) {
     flag(out, MALFORMED.ipv6Truncated);
@@ -267,7 +293,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       tcp(bytes, offset, end, claimedEnd, out);
       return;
     case IPPROTO_UDP: {
-      out.transportOffset = offset;
+      out.transportOffset = offset - base;
       if (end - offset < 8) {
         flag(out, MALFORMED.udpTruncated);
         return;
@@ -275,7 +301,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       out.srcPort = (bytes[offset] << 8) | bytes[offset + 1];
       out.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
       const length = (bytes[offset + 4] << 8) | bytes[offset + 5];
-      out.payloadOffset = offset + 8;
+      out.payloadOffset = offset + 8 - base;
       if (length < 8 || offset + length > claimedEnd) {
         flag(out, MALFORMED.udpLength);
         out.payloadLength = claimedEnd - offset - 8;
@@ -287,7 +313,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
       if ((protocol === IPPROTO_ICMP) !== (ipVersion === 4)) return;
-      out.transportOffset = offset;
+      out.transportOffset = offset - base;
       if (end - offset < 8) {
         flag(out, protocol === IPPROTO_ICMP ? MALFORMED.icmpTruncated : MALFORMED.icmpv6Truncated);
         if (end > offset) out.icmpType = bytes[offset];
@@ -296,7 +322,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       }
       out.icmpType = bytes[offset];
       out.icmpCode = bytes[offset + 1];
-      out.payloadOffset = offset + 8;
+      out.payloadOffset = offset + 8 - base;
       out.payloadLength = claimedEnd - offset - 8;
       return;
     case IPPROTO_IPIP:
@@ -310,7 +336,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
 }
 
 function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number, out: PacketSummary): void {
-  out.transportOffset = offset;
+  out.transportOffset = offset - base;
   if (end - offset < 20) {
     flag(out, MALFORMED.tcpTruncated);
     return;
@@ -331,7 +357,7 @@ function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number,
     flag(out, MALFORMED.tcpDataOffsetBeyond);
     return;
   }
-  out.payloadOffset = offset + headerLength;
+  out.payloadOffset = offset + headerLength - base;
   const payloadLength = claimedEnd - offset - headerLength;
   out.payloadLength = payloadLength > 0 ? payloadLength : 0;
   tcpOptions(bytes, offset + 20, offset + headerLength, out);

@@ -18,7 +18,7 @@ import { readCaptureFile } from '../../electron/engine/capture-file';
 import type { CaptureFrame } from '../../shared/files';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
 import { createPacketSummary } from '../../shared/wire/summary';
-import { summarize } from '../../shared/wire/summarize';
+import { summarizeAt } from '../../shared/wire/summarize';
 
 const mode = process.argv[2] === 'analyze' ? 'analyze' : 'decode';
 const frames = Number(process.argv[3] ?? 1_000_000);
@@ -45,7 +45,8 @@ async function decodeIntoIndex(): Promise<{ frames: number; extra: string }> {
   const index = new FrameIndex(1 << 16);
   const summary = createPacketSummary();
   const onFrame = (frame: CaptureFrame) => {
-    summarize(frame.data, frame.linkType, summary, frame.originalLength);
+    // The bytes where the reader holds them (as the engine's indexer gets them): no view per frame.
+    summarizeAt(frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType, summary, frame.originalLength);
     const i = index.append();
     index.dataOffset[i] = frame.dataOffset;
     index.tsSeconds[i] = frame.tsSeconds;

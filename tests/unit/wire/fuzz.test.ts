@@ -14,7 +14,7 @@ import { templateFrame, TEMPLATE_NAMES } from '../../../shared/craft/templates';
 import { toHex } from '../../../shared/wire/bytes';
 import { decodeFrame } from '../../../shared/wire/decode';
 import { MALFORMED } from '../../../shared/wire/malformed';
-import { summaryDisagreements } from './support/agreement';
+import { embeddedSummaryDisagreements, summaryDisagreements } from './support/agreement';
 import { SeededRandom } from './support/random';
 import { randomSpec } from './support/random-spec';
 
@@ -109,6 +109,8 @@ describe(`fuzz: ${FRAMES} mutated frames (seed ${SEED})`, () => {
       }
       const disagreements = summaryDisagreements(bytes, linkType, decoded);
       if (disagreements.length > 0) expect(disagreements.join('; '), label).toBe('');
+      const embedded = embeddedSummaryDisagreements(bytes, linkType);
+      if (embedded.length > 0) expect(embedded.join('; '), `${label} inside a larger array`).toBe('');
     }
     // The mutations must exercise both outcomes and many failure kinds.
     expect(flagged).toBeGreaterThan(FRAMES * 0.1);

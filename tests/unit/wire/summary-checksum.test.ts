@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../../shared/craft/encode';
 import { tcpFrame } from '../../../shared/craft/templates';
-import { foldSum, pseudoHeaderSum, summaryTcpChecksumStatus } from '../../../shared/wire/checksum';
+import { foldSum, pseudoHeaderSum, summaryTcpChecksumStatus, summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { decodeFrame, getField } from '../../../shared/wire/decode';
 import { createPacketSummary } from '../../../shared/wire/summary';
-import { summarize } from '../../../shared/wire/summarize';
+import { summarize, summarizeAt } from '../../../shared/wire/summarize';
 
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -56,6 +56,11 @@ describe('summaryTcpChecksumStatus', () => {
       const fast = summaryTcpChecksumStatus(bytes, summary);
       const full = getField(decodeFrame(bytes, 1, { frameLength: frame.length }), 'tcp.checksum.status')?.value;
       expect(fast, `frame ${n} variant ${variant}`).toBe(full);
+      // The same frame inside a file reader's chunk, with bytes after it that must not count.
+      const chunk = new Uint8Array(7 + bytes.length + 40).fill(0x5a);
+      chunk.set(bytes, 7);
+      summarizeAt(chunk, 7, bytes.length, 1, summary, frame.length);
+      expect(summaryTcpChecksumStatusAt(chunk, 7, bytes.length, summary), `frame ${n} variant ${variant} in a chunk`).toBe(full);
       seen.set(fast, (seen.get(fast) ?? 0) + 1);
     }
     expect([...seen.keys()].sort()).toEqual(['bad', 'good', 'partial', 'unverified']);

@@ -5,10 +5,11 @@
 import { expect } from 'vitest';
 import { formatIpv4, formatIpv6 } from '../../../../shared/wire/bytes';
 import { decodeFrame, type DecodedFrame, type DecodedLayer } from '../../../../shared/wire/decode';
-import { summarize } from '../../../../shared/wire/summarize';
+import { summarize, summarizeAt } from '../../../../shared/wire/summarize';
 import { createPacketSummary, type PacketSummary } from '../../../../shared/wire/summary';
 
 const summary: PacketSummary = createPacketSummary();
+const embeddedSummary: PacketSummary = createPacketSummary();
 
 function value(layer: DecodedLayer | undefined, name: string): unknown {
   return layer?.fields.find((field) => field.name === name)?.value;
@@ -93,6 +94,28 @@ export function summaryDisagreements(bytes: Uint8Array, linkType: number, decode
   return problems;
 }
 
+/**
+ * summarizeAt on the frame placed inside a larger array (as a file reader's chunk holds it) must
+ * give the same record as summarize on the frame alone: offsets relative to the frame, and no
+ * byte read outside it (the surrounding bytes are 0xff, which would change any field read).
+ */
+export function embeddedSummaryDisagreements(bytes: Uint8Array, linkType: number): string[] {
+  const lead = 13;
+  const chunk = new Uint8Array(lead + bytes.length + 64).fill(0xff);
+  chunk.set(bytes, lead);
+  summarize(bytes, linkType, summary);
+  summarizeAt(chunk, lead, bytes.length, linkType, embeddedSummary);
+  const problems: string[] = [];
+  for (const key of Object.keys(summary) as (keyof PacketSummary)[]) {
+    const alone = summary[key];
+    const embedded = embeddedSummary[key];
+    const same = alone instanceof Uint32Array && embedded instanceof Uint32Array ? alone.every((word, i) => word === embedded[i]) : alone === embedded;
+    if (!same) problems.push(`${key}: alone ${String(alone)} vs embedded ${String(embedded)}`);
+  }
+  return problems;
+}
+
 export function expectSummaryAgrees(bytes: Uint8Array, linkType: number, label: string): void {
   expect(summaryDisagreements(bytes, linkType), label).toEqual([]);
+  expect(embeddedSummaryDisagreements(bytes, linkType), `${label} (inside a larger array)`).toEqual([]);
 }
