@@ -17,7 +17,7 @@ import {
 import { fromHex } from '../../shared/wire/bytes';
 import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
-import { FileSession } from './session';
+import { createSessionState, FileSession, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 
@@ -49,6 +49,9 @@ export class Backend {
   private readonly sessions = new Map<string, FileSession>();
   private readonly captures = new Map<string, RunningCapture>();
   private spoolDirectory: string | null = null;
+  /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
+  private spare: SessionState | null = null;
+  private spareTimer: ReturnType<typeof setTimeout> | null = null;
   /** Files opened in this run, newest first (the browser host's "recent files"). */
   private readonly opened: string[] = [];
   private readonly listeners = new Set<Listener>();
@@ -57,6 +60,23 @@ export class Backend {
 
   constructor(private readonly options: BackendOptions) {
     this.handlers = this.createHandlers();
+    this.prepareSpare();
+  }
+
+  private prepareSpare(): void {
+    if (this.spare || this.spareTimer) return;
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = null;
+      this.spare = createSessionState();
+    }, 0);
+    this.spareTimer.unref?.();
+  }
+
+  private takeState(): SessionState {
+    const state = this.spare ?? createSessionState();
+    this.spare = null;
+    this.prepareSpare();
+    return state;
   }
 
   subscribe(listener: Listener): () => void {
@@ -77,7 +97,7 @@ export class Backend {
   /** Opens a capture file and starts indexing it; resolves once the header was read. */
   async openFile(filePath: string): Promise<SessionInfo> {
     const sessionId = `s${this.nextSession++}`;
-    const session = new FileSession(sessionId, path.resolve(filePath), (event) => this.emit(event));
+    const session = new FileSession(sessionId, path.resolve(filePath), (event) => this.emit(event), null, this.takeState());
     this.sessions.set(sessionId, session);
     try {
       await session.open();
@@ -115,7 +135,7 @@ export class Backend {
       throw error;
     }
     const sessionId = `s${this.nextSession++}`;
-    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device);
+    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device, this.takeState());
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());
@@ -159,6 +179,9 @@ export class Backend {
   }
 
   async dispose(): Promise<void> {
+    if (this.spareTimer) clearTimeout(this.spareTimer);
+    this.spareTimer = null;
+    this.spare = null;
     for (const running of this.captures.values()) {
       running.stopRequested = true;
       clearInterval(running.timer);

@@ -61,9 +61,20 @@ interface FilterView {
 
 type Emit = (event: ApiEvent) => void;
 
+/** An empty index with its tracker: building a tracker costs tens of milliseconds, so one is kept ready. */
+export interface SessionState {
+  index: FrameIndex;
+  facts: FrameFacts;
+}
+
+export function createSessionState(): SessionState {
+  const index = new FrameIndex();
+  return { index, facts: new FrameFacts(index) };
+}
+
 export class FileSession {
-  readonly index = new FrameIndex();
-  readonly facts = new FrameFacts(this.index);
+  readonly index: FrameIndex;
+  readonly facts: FrameFacts;
   private frameReader: CaptureFileFrameReader | null = null;
   private readonly abort = new AbortController();
   private onFirstFrames: () => void = () => undefined;
@@ -97,8 +108,11 @@ export class FileSession {
     private readonly emit: Emit,
     /** Shown instead of the file name (the interface of a live capture). */
     private readonly displayName: string | null = null,
+    state: SessionState = createSessionState(),
   ) {
     this.dataPath = filePath;
+    this.index = state.index;
+    this.facts = state.facts;
   }
 
   info(): SessionInfo {
