@@ -48,7 +48,8 @@ export async function collectSystemInfo(app: string, provider: CaptureProvider |
 /** The API answer for one probe: on a permission failure, the remedy for the helper's OS. */
 export function permissionOutcome(probe: ProbePermissionResult, platform: string): CapturePermission {
   if (probe.ok) return { ok: true, platform, message: `Capture works: a test capture opened on ${probe.device}.`, advice: '', steps: [] };
-  const message = `Capture on ${probe.device} failed: ${probe.message ?? 'no reason given'}`;
+  // The helper's message already names the device.
+  const message = `Test capture failed: ${probe.message ?? `no reason given for ${probe.device}`}`;
   if (!probe.permission) return { ok: false, platform, message, advice: '', steps: [] };
   const guide = permissionGuide(asPlatform(platform));
   return { ok: false, platform, message, advice: guide.need, steps: guide.steps };

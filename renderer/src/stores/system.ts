@@ -6,10 +6,34 @@ import { useApi } from '../api/instance';
 /** Set once the first-run permission check has produced an answer (a failed call retries next start). */
 export const FIRST_RUN_KEY = 'handshake-capture-permission-checked';
 
-/** The Chromium version in a user agent ("… Chrome/140.0.7339.80 …", also HeadlessChrome), or null. */
+/**
+ * The Chromium version in a user agent ("… Chrome/140.0.7339.80 …", also HeadlessChrome), or
+ * null. Chromium's reduced user agent says "156.0.0.0": only the major version is real then.
+ */
 export function chromeFromUserAgent(userAgent: string): string | null {
   const match = /(?:Headless)?Chrome\/(\d+(?:\.\d+)*)/.exec(userAgent);
-  return match ? match[1] : null;
+  if (!match) return null;
+  const reduced = /^(\d+)\.0\.0\.0$/.exec(match[1]);
+  return reduced ? `${reduced[1]} (the user agent gives only the major version)` : match[1];
+}
+
+/** The User-Agent Client Hints API (Chromium only; not in TypeScript's DOM library yet). */
+interface UserAgentData {
+  getHighEntropyValues(hints: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[] }>;
+}
+
+/** This page's Chromium version: the full one from client hints, else what the user agent string tells. */
+async function pageChromeVersion(): Promise<string | null> {
+  if (typeof navigator === 'undefined') return null;
+  const hints = (navigator as Navigator & { userAgentData?: UserAgentData }).userAgentData;
+  try {
+    const brands = (await hints?.getHighEntropyValues(['fullVersionList']))?.fullVersionList ?? [];
+    const chromium = brands.find((entry) => entry.brand === 'Chromium');
+    if (chromium) return chromium.version;
+  } catch {
+    // client hints refused (insecure context): fall back to the user agent string
+  }
+  return chromeFromUserAgent(navigator.userAgent);
 }
 
 /** The About box's versions and the capture-permission check. */
@@ -31,7 +55,7 @@ export const useSystemStore = defineStore('system', () => {
     try {
       const answer = await useApi().systemInfo(null);
       // The browser host's engine is plain Node; the Chromium in question is the one showing this page.
-      const chrome = answer.chrome ?? (typeof navigator !== 'undefined' ? chromeFromUserAgent(navigator.userAgent) : null);
+      const chrome = answer.chrome ?? (await pageChromeVersion());
       info.value = { ...answer, chrome };
     } catch (error) {
       infoError.value = error instanceof Error ? error.message : String(error);

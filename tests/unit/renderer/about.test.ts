@@ -76,6 +76,10 @@ describe('About dialog', () => {
   it('reads Chromium versions from real user-agent shapes and nothing from others', () => {
     expect(chromeFromUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) handshake-workbench/0.1.0 Chrome/140.0.7339.249 Electron/38.8.6 Safari/537.36')).toBe('140.0.7339.249');
     expect(chromeFromUserAgent('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0')).toBeNull();
+    // Chromium's reduced user agent hides all but the major version; the dialog must not present 156.0.0.0 as a version.
+    expect(chromeFromUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36')).toBe(
+      '156 (the user agent gives only the major version)',
+    );
   });
 
   it('shows why when the versions cannot be fetched', async () => {
