@@ -99,7 +99,16 @@ test.describe('live capture through the browser host', () => {
     client.stop();
     const rows = page.locator(`${PACKETS} [role=row][data-frame]`);
     await expect(rows.first()).toBeVisible();
-    const captured = await rows.count();
+    // Let the connection's last segments arrive: the count must hold still for a moment.
+    let captured = -1;
+    await expect
+      .poll(async () => {
+        const now = await rows.count();
+        const stable = now === captured;
+        captured = now;
+        return stable;
+      }, { intervals: [500], timeout: 15_000 })
+      .toBe(true);
     // The helper is the Node process among the host's descendants that runs helper.cjs (found by pid, not by name).
     const helper = descendants(host.process.pid ?? -1).find((pid) => commandLine(pid).includes('helper.cjs'));
     expect(helper, 'capture helper process').toBeDefined();
