@@ -6,7 +6,9 @@ import { dispatch, methodValidators } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { createHelperCaptureProvider } from '../../../electron/engine/helper-capture-provider';
 import { checkCapturePermission, collectSystemInfo } from '../../../electron/engine/system-info';
+import { HelperClient } from '../../../electron/engine/helper-client';
 import { mappedLibpcapPath, versionFromLibpcapFileName } from '../../../electron/helper/library-versions';
+import { validateRequest } from '../../../electron/helper/protocol';
 import { buildHelper, isRoot, ROOT } from '../../integration/capture/support';
 
 const haveSetpriv = spawnSync('setpriv', ['--version']).status === 0;
@@ -105,6 +107,25 @@ describe('system info and the capture-permission check with the real helper', ()
       await backend.dispose();
     },
   );
+
+  it.skipIf(!isRoot)('a probe on a missing interface is a failure, but not a permission one (no setup steps)', async () => {
+    const helper = new HelperClient({ helperPath });
+    try {
+      const probe = await helper.probePermission('hs-none0');
+      expect(probe).toMatchObject({ ok: false, device: 'hs-none0', permission: false });
+      expect(probe.message).toMatch(/hs-none0/);
+      // The probe ran in a throwaway child: this helper can still open its one capture.
+      await expect(helper.open('lo', 'udp port 9 and host 127.0.0.9', 4 * 1024 * 1024)).resolves.toMatchObject({ device: 'lo' });
+    } finally {
+      await helper.stop();
+    }
+  });
+
+  it('the helper refuses a malformed probe request', () => {
+    expect(validateRequest({ id: 1, cmd: 'probe-permission', device: 42 })).toMatchObject({ ok: false, id: 1 });
+    expect(validateRequest({ id: 2, cmd: 'probe-permission', device: 'x'.repeat(300) })).toMatchObject({ ok: false });
+    expect(validateRequest({ id: 3, cmd: 'probe-permission' })).toMatchObject({ ok: true, value: { cmd: 'probe-permission' } });
+  });
 
   it('a launcher that cannot run gives a failed check with the setup steps, not a crash', async () => {
     const result = await checkCapturePermission(createHelperCaptureProvider({ helperPath, launcher: ['/nonexistent/launcher'] }));
