@@ -30,11 +30,14 @@ test.describe('About box and the first-run permission check (helper with privile
     await page.goto(host.url);
     await expect(page.getByTestId('permission-confirmation')).toContainText('Capture works');
     await expect(page.getByTestId('permission-check')).toHaveCount(0);
+    const checkedAt = await page.evaluate(() => localStorage.getItem('handshake-capture-permission-checked'));
+    expect(checkedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     await page.reload();
     await expect(page.getByTestId('session-name')).toBeVisible();
-    // Remembered: no second check, so no second confirmation.
+    // Remembered: no second check (which takes well under a second here), so no second confirmation and the same stamp.
     await page.waitForTimeout(1500);
     await expect(page.getByTestId('permission-confirmation')).toHaveCount(0);
+    expect(await page.evaluate(() => localStorage.getItem('handshake-capture-permission-checked'))).toBe(checkedAt);
   });
 
   test('the About dialog opens from the keyboard and shows the real versions', async ({ page }) => {
