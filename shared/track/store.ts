@@ -1,9 +1,9 @@
 /**
- * Per-connection storage as struct-of-arrays: one row per connection slot in typed
- * arrays, so a million connections cost a few hundred bytes each and the per-frame path
- * never allocates. Columns are allocated once at the table's cap: the OS hands out zero
- * pages lazily, so resident memory follows the slots in use. Side-indexed columns hold two rows per slot: `slot * 2 + side`, with
- * side 0 the client (Zeek's originator) and side 1 the server.
+ * Per-connection storage in typed arrays: a record per connection slot for what every frame
+ * touches, and columns for the rest, so a million connections cost a few hundred bytes each and
+ * the per-frame path never allocates. Everything is allocated once at the table's cap: the OS
+ * hands out zero pages lazily, so resident memory follows the slots in use. Side-indexed data has
+ * two rows per slot, `slot * 2 + side`, with side 0 the client (Zeek's originator) and side 1 the server.
  */
 
 /** Transitions kept per endpoint; a normal life needs at most 6 (e.g. LISTEN … CLOSED). */
@@ -36,52 +36,68 @@ export const Count = {
 } as const;
 const COUNT_COLUMNS = COUNT_NAMES.length;
 
-/** Per-connection 32-bit record. */
-export const CONN32 = 20;
-export const O_C_HASH = 0;
-export const O_C_FLAGS = 1;
-/** Client port, then server port. */
-export const O_C_PORT = 2;
-/** Client address words 0..3, then server address words 4..7 (IPv4 uses the first of each). */
-export const O_C_ADDRESS = 4;
-export const O_C_FRAMES = 12;
-export const O_C_START_NS = 13;
-export const O_C_END_NS = 14;
-export const O_C_STREAM = 15;
-export const O_C_IP_VERSION = 16;
-export const O_C_COMPLETENESS = 17;
-/** Least-recently-active list links, signed (read through connLinks): -1 ends the list. */
-export const O_C_LRU_PREV = 18;
-export const O_C_LRU_NEXT = 19;
-/** Per-connection 64-bit record. */
-export const CONN64 = 3;
-export const O_C_START_SEC = 0;
-export const O_C_END_SEC = 1;
-export const O_C_BYTES = 2;
+/*
+ * Every field a frame reads or writes lives in one 320-byte record per connection (five cache
+ * lines, side by side), seen through a 32-bit and a 64-bit view of the same memory: a frame then
+ * waits for one region of memory instead of four (conn32, conn64, side32, side64 rows apart).
+ * The record is two 160-byte halves, one per side, so `(slot * 2 + side) * SIDE32` finds a side's
+ * fields; the connection's own fields fill the space the sides leave free:
+ *
+ *   words  0..7   side 0, 64-bit fields (O_NEXT_SEQ_NS …)   words 40..47  side 1, 64-bit fields
+ *   words  8..23  side 0, 32-bit fields (O_FLAGS …)          words 48..63  side 1, 32-bit fields
+ *   words 24..29  connection 64-bit fields                   words 64..75  lookup key: hash, IP version, ports, addresses
+ *   words 30..39  connection 32-bit fields                   words 76..79  connection 32-bit fields
+ */
+/** Words (32-bit) per connection record; `slot * CONN32 + O_C_*` indexes conn32. */
+export const CONN32 = 80;
+/** Doubles per connection record; `slot * CONN64 + O_C_*` indexes conn64. */
+export const CONN64 = CONN32 / 2;
+/** Per-side halves of the record: `sideIndex * SIDE32 + O_*` (32-bit), `sideIndex * SIDE64 + O_*` (64-bit). */
+export const SIDE32 = CONN32 / 2;
+export const SIDE64 = CONN64 / 2;
 
-/** Per-side 32-bit record: flags, then sequence state (unsigned 32-bit values). */
-export const SIDE32 = 16;
-export const O_FLAGS = 0;
+// Connection, 64-bit (doubles 12..14 = words 24..29)
+export const O_C_START_SEC = 12;
+export const O_C_END_SEC = 13;
+export const O_C_BYTES = 14;
+// Connection, 32-bit. What lookup compares sits in one cache line (words 64..75).
+export const O_C_COMPLETENESS = 30;
+export const O_C_STREAM = 31;
+/** Least-recently-active list links, signed (read through connLinks): -1 ends the list. */
+export const O_C_LRU_PREV = 32;
+export const O_C_LRU_NEXT = 33;
+export const O_C_HASH = 64;
+export const O_C_IP_VERSION = 65;
+/** Client port, then server port. */
+export const O_C_PORT = 66;
+/** Client address words 0..3, then server address words 4..7 (IPv4 uses the first of each). */
+export const O_C_ADDRESS = 68;
+export const O_C_FRAMES = 76;
+export const O_C_START_NS = 77;
+export const O_C_END_NS = 78;
+export const O_C_FLAGS = 79;
+
+/** Per-side 32-bit fields: flags, then sequence state (unsigned 32-bit values). */
+export const O_FLAGS = 8;
 /** Wireshark's base for relative numbers. */
-export const O_BASE = 1;
-export const O_ISN = 2;
-export const O_NEXT_SEQ = 3;
-export const O_MAX_SEQ_TO_BE_ACKED = 4;
-export const O_LAST_ACK = 5;
+export const O_BASE = 9;
+export const O_ISN = 10;
+export const O_NEXT_SEQ = 11;
+export const O_MAX_SEQ_TO_BE_ACKED = 12;
+export const O_LAST_ACK = 13;
 /** The last window field, raw (unscaled). */
-export const O_WINDOW = 6;
-export const O_DUP_ACK_COUNT = 7;
-export const O_LAST_NON_DUP_ACK_FRAME = 8;
-export const O_LAST_SEGMENT_FLAGS = 9;
+export const O_WINDOW = 14;
+export const O_DUP_ACK_COUNT = 15;
+export const O_LAST_NON_DUP_ACK_FRAME = 16;
+export const O_LAST_SEGMENT_FLAGS = 17;
 /** Sequence number just past our FIN: the ACK that acknowledges it. */
-export const O_FIN_END = 10;
-export const O_ZEEK_LAST_SEQ = 11;
-export const O_ZEEK_HOLE_START = 12;
-export const O_HISTORY_LAST_SYN = 13;
-export const O_HISTORY_LAST_FIN = 14;
-export const O_HISTORY_LAST_RST = 15;
-/** Per-side 64-bit record: times in ns after the connection start, byte counts. */
-export const SIDE64 = 4;
+export const O_FIN_END = 18;
+export const O_ZEEK_LAST_SEQ = 19;
+export const O_ZEEK_HOLE_START = 20;
+export const O_HISTORY_LAST_SYN = 21;
+export const O_HISTORY_LAST_FIN = 22;
+export const O_HISTORY_LAST_RST = 23;
+/** Per-side 64-bit fields: times in ns after the connection start, byte counts. */
 export const O_NEXT_SEQ_NS = 0;
 export const O_LAST_ACK_NS = 1;
 export const O_PAYLOAD_BYTES = 2;
@@ -95,7 +111,7 @@ export class ConnectionStore {
   capacity: number;
 
   // Per connection: what every frame reads or writes sits in one record (conn32, with
-  // connLinks as its signed view for the LRU links, and conn64), offsets O_C_*.
+  // connLinks as its signed view for the LRU links, and conn64 over the same memory), offsets O_C_*.
   conn32: Uint32Array;
   connLinks: Int32Array;
   conn64: Float64Array;
@@ -127,8 +143,8 @@ export class ConnectionStore {
   /** Zeek history per slot; a plain array, pushed as slots come into use. */
   history: string[];
 
-  // Per side. The fields every segment touches sit together in one record per side
-  // (side32/side64, offsets O_*), so a frame reads a few cache lines, not one per field.
+  // Per side. The fields every segment touches are the sides' halves of the connection record
+  // (side32/side64: the same memory as conn32/conn64, offsets O_*).
   side32: Uint32Array;
   side64: Float64Array;
   state: Uint8Array;
@@ -146,9 +162,11 @@ export class ConnectionStore {
   constructor(initialCapacity: number) {
     const n = initialCapacity;
     this.capacity = n;
-    this.conn32 = new Uint32Array(n * CONN32);
-    this.connLinks = new Int32Array(this.conn32.buffer);
-    this.conn64 = new Float64Array(n * CONN64);
+    // One buffer, four views: see the record layout above.
+    const records = new ArrayBuffer(n * CONN32 * 4);
+    this.conn32 = new Uint32Array(records);
+    this.connLinks = new Int32Array(records);
+    this.conn64 = new Float64Array(records);
     this.synFrame = new Uint32Array(n);
     this.synAckFrame = new Uint32Array(n);
     this.finalAckFrame = new Uint32Array(n);
@@ -170,8 +188,8 @@ export class ConnectionStore {
     this.history = []; // grows with the slots in use
 
     const s = n * 2;
-    this.side32 = new Uint32Array(s * SIDE32);
-    this.side64 = new Float64Array(s * SIDE64);
+    this.side32 = this.conn32;
+    this.side64 = this.conn64;
     this.state = new Uint8Array(s);
     this.zeekState = new Uint8Array(s);
     this.zeekPrevState = new Uint8Array(s);
@@ -186,8 +204,8 @@ export class ConnectionStore {
 
   /** Clears a slot's row before reuse (only the columns whose zero is not a valid start). */
   reset(slot: number): void {
+    // The whole record, both sides' fields included.
     this.conn32.fill(0, slot * CONN32, slot * CONN32 + CONN32);
-    this.conn64.fill(0, slot * CONN64, slot * CONN64 + CONN64);
     this.synFrame[slot] = 0;
     this.synAckFrame[slot] = 0;
     this.finalAckFrame[slot] = 0;
@@ -207,8 +225,6 @@ export class ConnectionStore {
     this.keyFrameCount[slot] = 0;
     this.history[slot] = '';
     for (let side = slot * 2; side < slot * 2 + 2; side++) {
-      this.side32.fill(0, side * SIDE32, side * SIDE32 + SIDE32);
-      this.side64.fill(0, side * SIDE64, side * SIDE64 + SIDE64);
       this.state[side] = 0;
       this.zeekState[side] = 0;
       this.zeekPrevState[side] = 0;
