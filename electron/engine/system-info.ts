@@ -3,7 +3,7 @@
  * engine with the help of a short-lived capture helper (the only process that loads cap).
  */
 import type { CapturePermission, SystemInfo } from '../../shared/api';
-import { isPermissionMessage, permissionGuide } from '../helper/permission';
+import { isPermissionMessage, permissionGuide, type LinuxInstall } from '../helper/permission';
 import type { ProbePermissionResult } from '../helper/protocol';
 import type { CaptureProvider } from './capture-provider';
 import { HelperRequestError } from './helper-client';
@@ -17,6 +17,16 @@ function messageOf(error: unknown): string {
 /** Platforms the permission guide knows; anything else gets the generic text. */
 function asPlatform(name: string): NodeJS.Platform {
   return name as NodeJS.Platform;
+}
+
+/**
+ * How this copy runs on Linux. The AppImage runtime sets APPIMAGE; otherwise code inside
+ * app.asar is a packaged install, and the only other Linux package is the .deb.
+ */
+export function linuxInstall(env: NodeJS.ProcessEnv = process.env, moduleDirectory: string = __dirname): LinuxInstall {
+  if (env.APPIMAGE) return 'appimage';
+  if (/[\\/]app\.asar([\\/]|$)/.test(moduleDirectory)) return 'deb';
+  return 'source';
 }
 
 export async function collectSystemInfo(app: string, provider: CaptureProvider | undefined): Promise<SystemInfo> {
@@ -45,13 +55,16 @@ export async function collectSystemInfo(app: string, provider: CaptureProvider |
   }
 }
 
-/** The API answer for one probe: on a permission failure, the remedy for the helper's OS. */
-export function permissionOutcome(probe: ProbePermissionResult, platform: string): CapturePermission {
+/**
+ * The API answer for one probe: on a permission failure, the remedy for the helper's OS
+ * (on Linux, `install`'s step first).
+ */
+export function permissionOutcome(probe: ProbePermissionResult, platform: string, install?: LinuxInstall): CapturePermission {
   if (probe.ok) return { ok: true, platform, message: `Capture works: a test capture opened on ${probe.device}.`, advice: '', steps: [] };
   // The helper's message already names the device.
   const message = `Test capture failed: ${probe.message ?? `no reason given for ${probe.device}`}`;
   if (!probe.permission) return { ok: false, platform, message, advice: '', steps: [] };
-  const guide = permissionGuide(asPlatform(platform));
+  const guide = permissionGuide(asPlatform(platform), install);
   return { ok: false, platform, message, advice: guide.need, steps: guide.steps };
 }
 
@@ -62,13 +75,15 @@ export async function checkCapturePermission(provider: CaptureProvider | undefin
   }
   try {
     const probe = await provider.probePermission();
-    return permissionOutcome(probe, probe.platform);
+    // A helper on another host (over SSH) is installed its own way; only a local one is ours to describe.
+    const install = probe.platform === 'linux' && platform === 'linux' ? linuxInstall() : undefined;
+    return permissionOutcome(probe, probe.platform, install);
   } catch (error) {
     // A helper that cannot start at all is, in practice, a launcher refused (pkexec) or not set up.
     const message = `The capture helper could not run: ${messageOf(error)}`;
     const launcherProblem = error instanceof HelperRequestError && (error.code === 'helper-exited' || error.code === 'permission');
     if (!launcherProblem && !isPermissionMessage(message)) return { ok: false, platform, message, advice: '', steps: [] };
-    const guide = permissionGuide(platform);
+    const guide = permissionGuide(platform, platform === 'linux' ? linuxInstall() : undefined);
     return { ok: false, platform, message, advice: guide.need, steps: guide.steps };
   }
 }

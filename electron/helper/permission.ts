@@ -20,22 +20,34 @@ export interface PermissionGuide {
   steps: string[];
 }
 
-/** What capture needs on `platform` and the steps that grant it; permissionAdvice() is the same text as one paragraph. */
-export function permissionGuide(platform: NodeJS.Platform = process.platform): PermissionGuide {
+/** How this copy was installed on Linux; each grants capture differently. */
+export type LinuxInstall = 'deb' | 'appimage' | 'source';
+
+const LINUX_STEPS: Record<LinuxInstall, string> = {
+  deb:
+    'Installed from the .deb: add yourself to the capture group (`sudo usermod -aG handshake-capture $USER`, then log in again); ' +
+    'its launcher holds the capabilities and runs nothing but the helper.',
+  appimage: 'From the AppImage: run its one-time `setup-capture.sh` (see build/README.md).',
+  source:
+    'From source: start the helper through polkit with HANDSHAKE_HELPER_LAUNCHER=pkexec, or ' +
+    '`sudo sh electron/helper/setup-linux-capture.sh` and set HANDSHAKE_HELPER_NODE as it says ' +
+    '(that gives a dedicated node copy the capabilities for one group: for a development machine only).',
+};
+
+/**
+ * What capture needs on `platform` and the steps that grant it; permissionAdvice() is the
+ * same text as one paragraph. On Linux, `install` (when known) puts that installation's step first.
+ */
+export function permissionGuide(platform: NodeJS.Platform = process.platform, install?: LinuxInstall): PermissionGuide {
   switch (platform) {
-    case 'linux':
+    case 'linux': {
+      const order: LinuxInstall[] = ['deb', 'appimage', 'source'];
+      if (install) order.sort((a, b) => Number(b === install) - Number(a === install));
       return {
         need: 'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone.',
-        steps: [
-          'Installed from the .deb: add yourself to the capture group (`sudo usermod -aG handshake-capture $USER`, then log in again); ' +
-            'its launcher holds the capabilities and runs nothing but the helper.',
-          'From the AppImage: run its one-time `setup-capture.sh` (see build/README.md).',
-          'From source: start the helper through polkit with HANDSHAKE_HELPER_LAUNCHER=pkexec, or ' +
-            '`sudo sh electron/helper/setup-linux-capture.sh` and set HANDSHAKE_HELPER_NODE as it says ' +
-            '(that gives a dedicated node copy the capabilities for one group: for a development machine only).',
-          'Never setcap the Electron binary.',
-        ],
+        steps: [...order.map((kind) => LINUX_STEPS[kind]), 'Never setcap the Electron binary.'],
       };
+    }
     case 'darwin':
       return {
         need: 'Capture needs read/write access to the /dev/bpf* devices.',

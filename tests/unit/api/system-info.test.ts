@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch, methodValidators } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { createHelperCaptureProvider } from '../../../electron/engine/helper-capture-provider';
-import { checkCapturePermission, collectSystemInfo } from '../../../electron/engine/system-info';
+import { checkCapturePermission, collectSystemInfo, linuxInstall, permissionOutcome } from '../../../electron/engine/system-info';
 import { HelperClient } from '../../../electron/engine/helper-client';
 import { mappedLibpcapPath, versionFromLibpcapFileName } from '../../../electron/helper/library-versions';
 import { validateRequest } from '../../../electron/helper/protocol';
@@ -49,6 +49,29 @@ describe('libpcap version from the mapped library', () => {
     expect(mappedLibpcapPath('55d0c0a00000-55d0c0a21000 r--p 00000000 fe:00 12  /usr/bin/node\n')).toBeNull();
     // libpcap-something-else.so is not libpcap.
     expect(mappedLibpcapPath('7f00-7f01 r--p 0 fe:00 1  /usr/lib/libpcapng.so.1.2.3\n')).toBeNull();
+  });
+});
+
+describe('Linux permission steps for the way this copy was installed', () => {
+  const denied = { ok: false, device: 'lo', message: 'no permission to capture on lo: socket: Operation not permitted', permission: true };
+
+  it('tells the AppImage, the packaged .deb and a source checkout apart', () => {
+    expect(linuxInstall({ APPIMAGE: '/home/u/Handshake.AppImage' }, '/tmp/.mount_Hands/resources/app.asar/out/main')).toBe('appimage');
+    expect(linuxInstall({}, '/opt/Handshake Workbench/resources/app.asar/out/main')).toBe('deb');
+    expect(linuxInstall({}, path.join(ROOT, 'out', 'main'))).toBe('source');
+  });
+
+  it('puts the step for this installation first and keeps the others', () => {
+    const appImage = permissionOutcome(denied, 'linux', 'appimage').steps;
+    expect(appImage[0]).toMatch(/AppImage.*setup-capture\.sh/);
+    const fromSource = permissionOutcome(denied, 'linux', 'source').steps;
+    expect(fromSource[0]).toMatch(/pkexec/);
+    const deb = permissionOutcome(denied, 'linux', 'deb').steps;
+    expect(deb[0]).toMatch(/usermod -aG handshake-capture/);
+    for (const steps of [appImage, fromSource, deb]) {
+      expect(steps).toHaveLength(4);
+      expect(steps[3]).toMatch(/Never setcap the Electron binary/);
+    }
   });
 });
 
