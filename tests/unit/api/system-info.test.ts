@@ -7,7 +7,7 @@ import { Backend } from '../../../electron/engine/backend';
 import { createHelperCaptureProvider } from '../../../electron/engine/helper-capture-provider';
 import { checkCapturePermission, collectSystemInfo, linuxInstall, permissionOutcome } from '../../../electron/engine/system-info';
 import { HelperClient } from '../../../electron/engine/helper-client';
-import { mappedLibpcapPath, versionFromLibpcapFileName } from '../../../electron/helper/library-versions';
+import { mappedLibpcapPath, versionFromLibpcapFileName, versionFromLibraryBytes } from '../../../electron/helper/library-versions';
 import { validateRequest } from '../../../electron/helper/protocol';
 import { buildHelper, isRoot, ROOT } from '../../integration/capture/support';
 
@@ -49,6 +49,21 @@ describe('libpcap version from the mapped library', () => {
     expect(mappedLibpcapPath('55d0c0a00000-55d0c0a21000 r--p 00000000 fe:00 12  /usr/bin/node\n')).toBeNull();
     // libpcap-something-else.so is not libpcap.
     expect(mappedLibpcapPath('7f00-7f01 r--p 0 fe:00 1  /usr/lib/libpcapng.so.1.2.3\n')).toBeNull();
+  });
+});
+
+describe('libpcap version from the text compiled into the library', () => {
+  const systemLibpcap = '/usr/lib/x86_64-linux-gnu/libpcap.so.0.8';
+
+  it.skipIf(!existsSync(systemLibpcap) || debianLibpcap === null)('reads the installed libpcap as dpkg knows it', () => {
+    expect(versionFromLibraryBytes(readFileSync(systemLibpcap))).toBe(debianLibpcap);
+  });
+
+  it('reads Npcap\'s form and ignores a format string or a library without the text', () => {
+    const npcap = new TextEncoder().encode('\x00\x01MZ\x00Npcap version 1.79, based on libpcap version 1.10.4\x00rest');
+    expect(versionFromLibraryBytes(npcap)).toBe('Npcap 1.79 (libpcap 1.10.4)');
+    expect(versionFromLibraryBytes(new TextEncoder().encode('\x00libpcap version %s\x00'))).toBeNull();
+    expect(versionFromLibraryBytes(new Uint8Array(4096))).toBeNull();
   });
 });
 
