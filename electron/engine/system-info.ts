@@ -5,10 +5,9 @@
 import type { CapturePermission, SystemInfo } from '../../shared/api';
 import { isPermissionMessage, permissionGuide, type LinuxInstall } from '../helper/permission';
 import type { ProbePermissionResult } from '../helper/protocol';
+import { UNKNOWN_VERSION as UNKNOWN } from '../helper/library-versions';
 import type { CaptureProvider } from './capture-provider';
 import { HelperRequestError } from './helper-client';
-
-const UNKNOWN = 'unknown';
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
