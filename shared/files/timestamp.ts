@@ -31,6 +31,13 @@ export class TimestampScale {
   private readonly nanosPerUnit: number;
   private readonly tsResolution: number;
   private readonly tsOffset: number;
+  /**
+   * The last high word seen, as whole seconds plus leftover units: consecutive frames share it
+   * (at ns resolution it changes every 4.3 s), so most frames need one division, not four.
+   */
+  private cachedHigh = -1;
+  private cachedSeconds = 0;
+  private cachedUnits = 0;
 
   constructor(tsResolution: number, tsOffset = 0) {
     this.tsResolution = tsResolution;
@@ -63,21 +70,33 @@ export class TimestampScale {
         remainder += divisor;
       }
     } else {
-      // Long division in 16-bit limbs keeps every intermediate below 2^53.
-      // (x - q·d rather than x % d: the double modulo is a slow library call.)
-      let rest = high >>> 16;
-      const q3 = Math.floor(rest / divisor);
-      rest = (rest - q3 * divisor) * 65536 + (high & 0xffff);
-      const q2 = Math.floor(rest / divisor);
-      rest = (rest - q2 * divisor) * 65536 + (low >>> 16);
-      const q1 = Math.floor(rest / divisor);
-      rest = (rest - q1 * divisor) * 65536 + (low & 0xffff);
-      const q0 = Math.floor(rest / divisor);
-      remainder = rest - q0 * divisor;
-      seconds = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0;
+      if (high !== this.cachedHigh) this.splitHighWord(high);
+      // Leftover (< divisor) + low (< 2^32) stays far below 2^53: exact.
+      const units = this.cachedUnits + low;
+      const carry = Math.floor(units / divisor);
+      seconds = this.cachedSeconds + carry;
+      remainder = units - carry * divisor;
     }
     target.tsSeconds = seconds + this.tsOffset;
     target.tsNanos = remainder * this.nanosPerUnit;
+  }
+
+  /** high·2^32 units as whole seconds and leftover units (< divisor), for `convert` to cache. */
+  private splitHighWord(high: number): void {
+    const divisor = this.decimalDivisor;
+    // Long division in 16-bit limbs keeps every intermediate below 2^53.
+    // (x - q·d rather than x % d: the double modulo is a slow library call.)
+    let rest = high >>> 16;
+    const q3 = Math.floor(rest / divisor);
+    rest = (rest - q3 * divisor) * 65536 + (high & 0xffff);
+    const q2 = Math.floor(rest / divisor);
+    rest = (rest - q2 * divisor) * 65536;
+    const q1 = Math.floor(rest / divisor);
+    rest = (rest - q1 * divisor) * 65536;
+    const q0 = Math.floor(rest / divisor);
+    this.cachedUnits = rest - q0 * divisor;
+    this.cachedSeconds = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0;
+    this.cachedHigh = high;
   }
 
   /** Power-of-2 and finer-than-ns resolutions: rare, so BigInt is acceptable here. */

@@ -72,6 +72,11 @@ class TargetWindow {
   completionHead = 0;
   /** Keyed by connection id; insertion order is time order. */
   readonly halfOpen = new Map<number, HalfOpen>();
+  /**
+   * At most the time of the oldest half-open entry (removals only make the true oldest later):
+   * while it is inside the window, nothing can have expired and the map need not be walked.
+   */
+  halfOpenOldestBound = Number.POSITIVE_INFINITY;
   readonly sources = new Map<EndpointKey, number>();
   alert: SynFloodAlert | null = null;
   lastTime = 0;
@@ -108,6 +113,7 @@ export class SynFloodDetector {
     const window = this.target(target);
     if (window.halfOpen.has(id)) return;
     window.halfOpen.set(id, { time, synFrame, source });
+    if (time < window.halfOpenOldestBound) window.halfOpenOldestBound = time;
     window.sources.set(source, (window.sources.get(source) ?? 0) + 1);
     this.advance(window, time);
     this.evaluate(window, frame, synFrame, describe);
@@ -148,9 +154,16 @@ export class SynFloodDetector {
     const since = window.lastTime - this.options.windowSeconds;
     window.attemptHead = expireQueue(window.attemptTimes, window.attemptHead, since);
     window.completionHead = expireQueue(window.completionTimes, window.completionHead, since);
-    for (const [id, entry] of window.halfOpen) {
-      if (entry.time >= since) break;
-      this.removeHalfOpen(window, id, entry); // still unanswered, but outside the window
+    if (window.halfOpenOldestBound < since) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const [id, entry] of window.halfOpen) {
+        if (entry.time >= since) {
+          oldest = entry.time; // insertion order is time order
+          break;
+        }
+        this.removeHalfOpen(window, id, entry); // still unanswered, but outside the window
+      }
+      window.halfOpenOldestBound = oldest;
     }
     if (window.alert && !this.flooding(window)) window.alert = null; // episode over; a new one raises a new alert
   }

@@ -40,6 +40,25 @@ describe('timestamps', () => {
     }
   });
 
+  it('stays exact over runs of frames that share the high word, as consecutive frames of a capture do', () => {
+    const random = seededRandom(9);
+    const target = { tsSeconds: 0, tsNanos: 0 };
+    for (const tsResolution of [0, 3, 6, 9]) {
+      const scale = new TimestampScale(tsResolution, 0);
+      for (let run = 0; run < 200; run++) {
+        const high = (1 << 21) + Math.floor(random() * (2 ** 32 - (1 << 21)));
+        // The run's lows cover both ends of the word, where a carry into the seconds is likeliest to go wrong.
+        const lows = [0, 1, 0xffffffff, 0xfffffffe, ...Array.from({ length: 20 }, () => Math.floor(random() * 2 ** 32))];
+        for (const low of lows) {
+          const expected = exact(high, low, tsResolution, 0);
+          if (expected.tsSeconds > Number.MAX_SAFE_INTEGER) continue;
+          scale.convert(high, low, target);
+          expect(target, `resolution ${tsResolution} units ${high}:${low}`).toEqual(expected);
+        }
+      }
+    }
+  });
+
   it('turns seconds and nanoseconds back into the 64-bit unit counts', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 5000; i++) {
