@@ -9,10 +9,14 @@ import type { PacketSummary } from './summary';
 export type ChecksumStatus = 'good' | 'bad' | 'partial' | 'unverified';
 
 let cachedView: DataView | null = null;
+/** The array the view was last asked for: the same array object means the same buffer, with no `.buffer` read. */
+let cachedArray: Uint8Array | null = null;
 
 /** A DataView over `bytes`' buffer, reused while frames keep arriving in the same buffer. */
 function viewOf(bytes: Uint8Array): DataView {
   const view = cachedView;
+  if (view !== null && bytes === cachedArray) return view;
+  cachedArray = bytes;
   if (view !== null && view.buffer === bytes.buffer) return view;
   cachedView = new DataView(bytes.buffer);
   return cachedView;
