@@ -141,6 +141,13 @@ const T_FOUR_WAY = 1;
 const T_THREE_WAY = 2;
 const T_SIMULTANEOUS = 3;
 
+const COMPLETE_SYN = Completeness.SYN;
+const COMPLETE_SYN_ACK = Completeness.SYN_ACK;
+const COMPLETE_ACK = Completeness.ACK;
+const COMPLETE_DATA = Completeness.DATA;
+const COMPLETE_FIN = Completeness.FIN;
+const COMPLETE_RST = Completeness.RST;
+
 const EMPTY_TABLE_BITS = 10;
 const MAX_SHARED_HISTORIES = 4096;
 
@@ -350,11 +357,13 @@ export class Tracker {
     this.countAnalysis(slot, fa.analysis);
 
     // Completeness (Wireshark's tcp.completeness bits)
-    if (syn) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= ack ? Completeness.SYN_ACK : Completeness.SYN;
-    else if (ack) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.ACK; // any ACK-flagged segment but a SYN+ACK, as tshark 4.0 counts it
-    if (seglen > 0) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.DATA;
-    if (fin) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.FIN;
-    if (rst) st.conn32[slot * CONN32 + O_C_COMPLETENESS] |= Completeness.RST;
+    // One OR on every frame, of module constants: the first FIN or RST then meets no operation or
+    // property read the optimizer never saw run, which would send this function back to be recompiled.
+    st.conn32[slot * CONN32 + O_C_COMPLETENESS] |=
+      (syn ? (ack ? COMPLETE_SYN_ACK : COMPLETE_SYN) : ack ? COMPLETE_ACK : 0) | // any ACK-flagged segment but a SYN+ACK, as tshark 4.0 counts it
+      (seglen > 0 ? COMPLETE_DATA : 0) |
+      (fin ? COMPLETE_FIN : 0) |
+      (rst ? COMPLETE_RST : 0);
 
     if (checksumBad) {
       st.addCount(slot, Count.BAD_CHECKSUMS);
@@ -1076,9 +1085,15 @@ export class Tracker {
   }
 
   private expireTimeWait(slot: number, t: number): void {
+    // Read up front, not only once a side is in TIME_WAIT: runs every frame, and a read the
+    // optimizer never saw run would send the whole per-frame path back to be recompiled.
+    const st = this.store;
+    const side64 = st.side64;
+    const msl2Ns = this.msl2Ns;
     for (let sideIndex = slot * 2; sideIndex < slot * 2 + 2; sideIndex++) {
-      if (this.store.state[sideIndex] === TcpState.TIME_WAIT && t - this.store.side64[sideIndex * SIDE64 + O_MARK_NS] >= this.msl2Ns) {
-        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, this.store.side64[sideIndex * SIDE64 + O_MARK_NS] + this.msl2Ns);
+      const expired = t - side64[sideIndex * SIDE64 + O_MARK_NS] >= msl2Ns;
+      if (st.state[sideIndex] === TcpState.TIME_WAIT && expired) {
+        this.fire(slot, sideIndex, TcpEvent.TIMEOUT_2MSL, 0, side64[sideIndex * SIDE64 + O_MARK_NS] + msl2Ns);
       }
     }
   }
