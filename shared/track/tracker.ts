@@ -179,7 +179,12 @@ export class Tracker {
   private readonly store: ConnectionStore;
   private readonly synFlood: SynFloodDetector;
 
+  /**
+   * Open-addressing flow table, two words per entry: slot + 1 (0 = empty), then the key's hash,
+   * so probing past other connections compares hashes here without touching their records.
+   */
   private table: Int32Array;
+  /** Entries in the table minus one (a power of two minus one). */
   private tableMask: number;
   private readonly freeSlots: number[] = [];
   private nextUnusedSlot = 0;
@@ -224,8 +229,8 @@ export class Tracker {
     // Every column is sized for the cap at once: typed arrays are zero pages until touched,
     // so memory follows the connections actually seen, with no copy-on-grow peak.
     this.store = new ConnectionStore(this.maxConnections);
-    this.table = new Int32Array(1 << EMPTY_TABLE_BITS << 1);
-    this.tableMask = this.table.length - 1;
+    this.table = new Int32Array(2 << EMPTY_TABLE_BITS << 1);
+    this.tableMask = (1 << EMPTY_TABLE_BITS << 1) - 1;
     this.synFlood = new SynFloodDetector(options.synFlood);
     this.result = {
       stream: -1,
@@ -435,11 +440,14 @@ export class Tracker {
     const st = this.store;
     const words = s.ipVersion === 4 ? 1 : 4;
     const h = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
-    for (let i = h & this.tableMask; ; i = (i + 1) & this.tableMask) {
-      const entry = this.table[i];
+    const table = this.table;
+    const mask = this.tableMask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const entry = table[i * 2];
       if (entry === 0) return -1;
+      if (table[i * 2 + 1] !== (h | 0)) continue;
       const slot = entry - 1;
-      if (st.conn32[slot * CONN32 + O_C_HASH] !== h || st.conn32[slot * CONN32 + O_C_IP_VERSION] !== s.ipVersion) continue;
+      if (st.conn32[slot * CONN32 + O_C_IP_VERSION] !== s.ipVersion) continue;
       const p = slot * CONN32 + O_C_PORT;
       if (st.conn32[p] === s.srcPort && st.conn32[p + 1] === s.dstPort && this.addressIs(slot, 0, s.srcWords, words) && this.addressIs(slot, 4, s.dstWords, words)) {
         this.matchSide = CLIENT;
@@ -470,7 +478,7 @@ export class Tracker {
       slot = this.nextUnusedSlot++;
       if (slot >= this.store.history.length) this.store.history.push('');
     }
-    if ((this.active + 1) * 2 > this.table.length) this.rehash(this.table.length * 2); // load ≤ 1/2
+    if ((this.active + 1) * 2 > this.tableMask + 1) this.rehash((this.tableMask + 1) * 2); // load ≤ 1/2
     const st = this.store;
     st.reset(slot);
     const flags = s.tcpFlags;
@@ -514,9 +522,11 @@ export class Tracker {
   }
 
   private insert(slot: number): void {
-    for (let i = this.store.conn32[slot * CONN32 + O_C_HASH] & this.tableMask; ; i = (i + 1) & this.tableMask) {
-      if (this.table[i] === 0) {
-        this.table[i] = slot + 1;
+    const hash = this.store.conn32[slot * CONN32 + O_C_HASH];
+    for (let i = hash & this.tableMask; ; i = (i + 1) & this.tableMask) {
+      if (this.table[i * 2] === 0) {
+        this.table[i * 2] = slot + 1;
+        this.table[i * 2 + 1] = hash | 0;
         return;
       }
     }
@@ -525,25 +535,28 @@ export class Tracker {
   /** Linear-probing delete with backward shift, so lookups never meet a tombstone. */
   private remove(slot: number): void {
     const mask = this.tableMask;
+    const table = this.table;
     let i = this.store.conn32[slot * CONN32 + O_C_HASH] & mask;
-    while (this.table[i] !== slot + 1) {
-      if (this.table[i] === 0) return;
+    while (table[i * 2] !== slot + 1) {
+      if (table[i * 2] === 0) return;
       i = (i + 1) & mask;
     }
     let hole = i;
-    for (let j = (i + 1) & mask; this.table[j] !== 0; j = (j + 1) & mask) {
-      const home = this.store.conn32[(this.table[j] - 1) * CONN32 + O_C_HASH] & mask;
+    for (let j = (i + 1) & mask; table[j * 2] !== 0; j = (j + 1) & mask) {
+      const home = table[j * 2 + 1] & mask;
       // Move j into the hole when its home position is not cyclically within (hole, j].
       if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
-        this.table[hole] = this.table[j];
+        table[hole * 2] = table[j * 2];
+        table[hole * 2 + 1] = table[j * 2 + 1];
         hole = j;
       }
     }
-    this.table[hole] = 0;
+    table[hole * 2] = 0;
+    table[hole * 2 + 1] = 0;
   }
 
   private rehash(size: number): void {
-    this.table = new Int32Array(size);
+    this.table = new Int32Array(size * 2);
     this.tableMask = size - 1;
     for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) this.insert(slot);
   }
