@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { browserLabUnavailable, captureBrowserHttps, TEST_HOST, type BrowserHttpsCapture, type ServerEvent } from '../../fixtures/browser/https-capture';
-import { decryptedSelectedAlpn, tsharkStreams, type Side, type StreamFacts, type TeardownFacts } from '../../fixtures/browser/tshark-oracle';
+import { decryptedSelectedAlpn, expectedConnState, expectedFinalStates, expectedStateChecks, tsharkStreams, type Side, type StreamFacts } from '../../fixtures/browser/tshark-oracle';
 import { hasTshark } from '../capture/support';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 
@@ -33,37 +33,10 @@ const TLS13_CIPHER_NAMES: Record<string, string> = { '0x1301': 'TLS_AES_128_GCM_
 const isGrease = (code: string) => /^0x([0-9a-f])a\1a$/i.test(code);
 
 const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
-const other = (side: Side): Side => (side === 'client' ? 'server' : 'client');
 
 /** The state `side` was in right after `frame`, from the product's state-change list. */
 function stateAfter(connection: AnalyzedConnection, side: Side, frame: number): string | undefined {
   return connection.states[side].filter((change) => change.frame <= frame).at(-1)?.state;
-}
-
-/** Each side's state at the end, from the teardown on the wire (RFC 9293 figure 5; TIME_WAIT lasts 2×MSL = 120 s here). */
-function expectedFinalStates(teardown: TeardownFacts): Record<Side, string> {
-  if (teardown.kind === 'reset') return { client: 'CLOSED', server: 'CLOSED' };
-  if (!teardown.firstFin) return { client: 'ESTABLISHED', server: 'ESTABLISHED' };
-  const closer = teardown.firstFin.from;
-  const states = {} as Record<Side, string>;
-  if (!teardown.secondFin) {
-    states[closer] = teardown.firstFinAck === null ? 'FIN_WAIT_1' : 'FIN_WAIT_2';
-    states[other(closer)] = 'CLOSE_WAIT';
-  } else if (teardown.kind === 'simultaneous') {
-    states.client = states.server = 'TIME_WAIT';
-  } else {
-    states[closer] = 'TIME_WAIT';
-    states[other(closer)] = teardown.secondFinAck === null ? 'LAST_ACK' : 'CLOSED';
-  }
-  return states;
-}
-
-/** Zeek's conn_state for an established connection, by how it ended (Zeek base/protocols/conn/main.zeek). */
-function expectedConnState(teardown: TeardownFacts): string {
-  if (teardown.rst) return teardown.rst.from === 'client' ? 'RSTO' : 'RSTR';
-  if (teardown.firstFin && teardown.secondFin) return 'SF';
-  if (teardown.firstFin) return teardown.firstFin.from === 'client' ? 'S2' : 'S3';
-  return 'S1';
 }
 
 const unavailable = browserLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
@@ -180,30 +153,8 @@ describe.skipIf(unavailable !== null)(`Chromium's HTTPS connection setup to ${TE
   it("each side's state changes at the handshake and teardown frames, and its final state, follow RFC 9293", () => {
     for (const { connection, facts } of pairs) {
       const label = `${connection.client}: ${JSON.stringify(connection.states)}`;
-      const [syn, synAck, ack] = [facts.syns[0], facts.synAcks[0], facts.handshakeAck ?? NaN];
-      expect(stateAfter(connection, 'client', syn), label).toBe('SYN_SENT');
-      expect(stateAfter(connection, 'server', synAck), label).toBe('SYN_RECEIVED');
-      expect(stateAfter(connection, 'client', synAck), label).toBe('ESTABLISHED');
-      expect(stateAfter(connection, 'server', ack), label).toBe('ESTABLISHED');
-
-      const { firstFin, firstFinAck, secondFin, secondFinAck, rst, kind } = facts.teardown;
-      if (firstFin && kind !== 'simultaneous' && (!rst || rst.frame > firstFin.frame)) {
-        const closer = firstFin.from;
-        expect(stateAfter(connection, closer, firstFin.frame), label).toBe('FIN_WAIT_1');
-        expect(stateAfter(connection, other(closer), firstFin.frame), label).toBe('CLOSE_WAIT');
-        const ackedAlone = firstFinAck !== null && (secondFin === null || firstFinAck < secondFin.frame) && (rst === null || firstFinAck < rst.frame);
-        if (ackedAlone) expect(stateAfter(connection, closer, firstFinAck), label).toBe('FIN_WAIT_2');
-        if (secondFin && !rst) {
-          expect(stateAfter(connection, other(closer), secondFin.frame), label).toBe('LAST_ACK');
-          if (secondFinAck !== null) {
-            expect(stateAfter(connection, closer, secondFinAck), label).toBe('TIME_WAIT');
-            expect(stateAfter(connection, other(closer), secondFinAck), label).toBe('CLOSED');
-          }
-        }
-      }
-      if (rst) {
-        expect(stateAfter(connection, 'client', rst.frame), label).toBe('CLOSED');
-        expect(stateAfter(connection, 'server', rst.frame), label).toBe('CLOSED');
+      for (const check of expectedStateChecks(facts)) {
+        expect(stateAfter(connection, check.side, check.frame), `${check.side} after frame ${check.frame} (${check.why}); ${label}`).toBe(check.state);
       }
       expect(connection.final_state, label).toEqual(expectedFinalStates(facts.teardown));
     }
