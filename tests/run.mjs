@@ -16,6 +16,12 @@ function run(command, args, env = {}) {
   return result.status ?? 1;
 }
 
+// The built app first: packaging tests pack out/, and the browser host serves out/renderer.
+if (run('npx', ['electron-vite', 'build']) !== 0) {
+  console.log('\ntests: 0 passed, 1 failed, 0 skipped (electron-vite build failed)');
+  process.exit(1);
+}
+
 // Vitest
 const vitestJson = path.join(reportDir, 'vitest.json');
 const vitestStatus = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
