@@ -21,11 +21,11 @@ import { Analysis, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { Tracker } from '../../shared/track/tracker';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
-import { checksumStatus, pseudoHeaderSum } from '../../shared/wire/checksum';
+import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
-import { summarize } from '../../shared/wire/summarize';
+import { summarize, summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
 
@@ -132,21 +132,6 @@ const SUMMARY_FIELDS: ReadonlyMap<string, (s: PacketSummary) => FieldValue | und
   ['tcp.options.timestamp.tsecr', (s) => (s.tsecr >= 0 ? s.tsecr : undefined)],
 ]);
 
-/**
- * The TCP checksum verdict from the fast-path summary: true only for a checksum that is
- * provably wrong (not for a truncated frame, nor for offload's pseudo-header-only value).
- */
-export function tcpChecksumIsBad(bytes: Uint8Array, summary: PacketSummary, frameLength: number): boolean {
-  if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.networkOffset < 0 || frameLength > bytes.length) return false;
-  const v4 = summary.ipVersion === 4;
-  const src = summary.networkOffset + (v4 ? 12 : 8);
-  const dst = summary.networkOffset + (v4 ? 16 : 24);
-  const upperLength = summary.tcpHeaderLength + summary.payloadLength;
-  const end = summary.transportOffset + upperLength;
-  const pseudo = pseudoHeaderSum(bytes, src, dst, v4 ? 4 : 16, 6, upperLength);
-  return checksumStatus(bytes, summary.transportOffset, end, bytes.length, summary.transportOffset + 16, pseudo) === 'bad';
-}
-
 export interface RowText {
   source: string;
   destination: string;
@@ -182,14 +167,13 @@ export class FrameFacts {
 
   ingest(i: number, buffer: Uint8Array, offset: number, length: number, linkType: number): void {
     const index = this.index;
-    const bytes = buffer.subarray(offset, offset + length);
     const s = this.summary;
-    summarize(bytes, linkType, s, index.originalLength[i]);
+    summarizeAt(buffer, offset, length, linkType, s, index.originalLength[i]);
     index.protocol[i] = s.protocol < 0 || s.protocol > 254 ? NO_PROTOCOL : s.protocol;
     index.ipVersion[i] = s.ipVersion;
     if (s.ipVersion !== 0 && s.networkOffset >= 0) {
-      index.srcAddress[i] = this.internAddress(bytes, s, true);
-      index.dstAddress[i] = this.internAddress(bytes, s, false);
+      index.srcAddress[i] = this.internAddress(buffer, offset, s, true);
+      index.dstAddress[i] = this.internAddress(buffer, offset, s, false);
     }
     index.stream[i] = -1;
     index.direction[i] = UNTRACKED;
@@ -207,9 +191,10 @@ export class FrameFacts {
       if (s.tcpFlags & TCP_SYN) marks |= ROW_MARK.SYN;
       if (s.tcpFlags & TCP_FIN) marks |= ROW_MARK.FIN;
       if (s.tcpFlags & TCP_RST) marks |= ROW_MARK.RST;
-      const bad = tcpChecksumIsBad(bytes, s, index.originalLength[i]);
+      // 'partial' (offload) and 'unverified' (cut short) are not bad.
+      const bad = summaryTcpChecksumStatusAt(buffer, offset, length, s) === 'bad';
       if (bad) marks |= ROW_MARK.BAD_CHECKSUM;
-      const analysis = this.tracker.track(i + 1, index.tsSeconds[i], index.tsNanos[i], s, bytes, bad);
+      const analysis = this.tracker.trackAt(i + 1, index.tsSeconds[i], index.tsNanos[i], s, buffer, offset, length, bad, index.originalLength[i]);
       if (analysis) {
         index.stream[i] = analysis.stream;
         index.direction[i] = analysis.fromClient ? FROM_CLIENT : FROM_SERVER;
@@ -230,13 +215,13 @@ export class FrameFacts {
   private readonly ipv6Ids = new Map<string, number>();
 
   /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
-  private internAddress(bytes: Uint8Array, s: PacketSummary, source: boolean): number {
+  private internAddress(buffer: Uint8Array, frameStart: number, s: PacketSummary, source: boolean): number {
     const words = source ? s.srcWords : s.dstWords;
     const addresses = this.index.addresses;
     if (s.ipVersion === 4) {
       let id = this.ipv4Ids.get(words[0]);
       if (id === undefined) {
-        id = addresses.push(formatIpv4(bytes, s.networkOffset + (source ? 12 : 16))) - 1;
+        id = addresses.push(formatIpv4(buffer, frameStart + s.networkOffset + (source ? 12 : 16))) - 1;
         this.ipv4Ids.set(words[0], id);
       }
       return id;
@@ -244,7 +229,7 @@ export class FrameFacts {
     const key = `${words[0]},${words[1]},${words[2]},${words[3]}`;
     let id = this.ipv6Ids.get(key);
     if (id === undefined) {
-      id = addresses.push(formatIpv6(bytes, s.networkOffset + (source ? 8 : 24))) - 1;
+      id = addresses.push(formatIpv6(buffer, frameStart + s.networkOffset + (source ? 8 : 24))) - 1;
       this.ipv6Ids.set(key, id);
     }
     return id;
