@@ -229,6 +229,7 @@ export class Backend {
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
+      getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
       listInterfaces: async () => ({ interfaces: await capture().listInterfaces() }),
       validateBpf: async ({ filter, linkType }) => capture().validateBpf(filter, linkType),
       startCapture: async ({ interface: device, bpf }) => this.startCapture(device, bpf),

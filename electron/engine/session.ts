@@ -21,6 +21,7 @@ import {
   type FrameDetail,
   type Ladder,
   type PacketRow,
+  type QuicAttemptRow,
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
@@ -31,6 +32,7 @@ import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './c
 import { toHex } from '../../shared/wire/bytes';
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts, isFilterField } from './frame-facts';
+import { SessionQuicAttempts } from './quic-attempts';
 
 /**
  * Bytes per read while indexing. Small enough that the first screen of rows is indexed
@@ -75,6 +77,7 @@ export function createSessionState(): SessionState {
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
+  private readonly quic = new SessionQuicAttempts();
   private frameReader: CaptureFileFrameReader | null = null;
   private readonly abort = new AbortController();
   private onFirstFrames: () => void = () => undefined;
@@ -254,6 +257,7 @@ export class FileSession {
     index.linkType[i] = frame.linkType;
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
+    this.quic.ingest(i, frame, index);
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
       if (candidates && candidates.has(toHex(frame.buffer, '', frame.bufferOffset, frame.bufferOffset + frame.capturedLength))) {
@@ -483,6 +487,10 @@ export class FileSession {
 
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
     return this.facts.connections();
+  }
+
+  quicAttempts(): Promise<QuicAttemptRow[]> {
+    return this.quic.rows(this.index);
   }
 
   ladder(stream: number, limit: number): Ladder {

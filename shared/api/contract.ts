@@ -196,6 +196,54 @@ const connectionRow: Validator<ConnectionRow> = obj({
   firstFrame: count,
 });
 
+/** A QUIC connection attempt (long-header packets on UDP, RFC 9000 §17.2), listed beside the TCP connections. */
+export interface QuicAttemptRow {
+  /** Numbered from 0 in order of first appearance. */
+  id: number;
+  client: string;
+  server: string;
+  /** True when no client Initial was seen, so which side is the client is a guess. */
+  directionGuessed: boolean;
+  /** "QUIC v1", "QUIC v2", "GREASE 0x…" … */
+  version: string;
+  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2). */
+  dcid: string;
+  /** From the ClientHello decrypted out of the client's Initials. */
+  sni: string | null;
+  alpn: string[];
+  /** QUIC packets of every type, and Initial packets alone. */
+  packets: number;
+  initials: number;
+  /** The server sent anything: an Initial or Handshake packet, a Retry or a Version Negotiation. */
+  serverAnswered: boolean;
+  /** Seconds since the capture's first frame. */
+  start: number;
+  end: number;
+  /** Capture indexes (0-based) of the attempt's first and last frames. */
+  firstFrame: number;
+  lastFrame: number;
+  /** A display filter selecting the attempt's datagrams (its UDP conversation). */
+  filter: string;
+}
+const quicAttemptRow: Validator<QuicAttemptRow> = obj({
+  id: count,
+  client: name,
+  server: name,
+  directionGuessed: bool,
+  version: str({ max: 64 }),
+  dcid: str({ max: 40, pattern: /^(?:[0-9a-f]{2})*$/ }),
+  sni: nullable(name),
+  alpn: arr(str({ max: 255 }), 64),
+  packets: count,
+  initials: count,
+  serverAnswered: bool,
+  start: num(),
+  end: num(),
+  firstFrame: count,
+  lastFrame: count,
+  filter: str({ max: 4096 }),
+});
+
 export interface AlertInfo {
   kind: string;
   target: string;
@@ -411,6 +459,7 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
+  getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
   startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
@@ -461,6 +510,7 @@ export const methodValidators: MethodValidators = {
     result: obj({ connections: arr(connectionRow), alerts: arr(alertInfo, 100_000) }),
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
+  getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   validateBpf: {
     params: obj({ filter: str({ max: 8192 }), linkType: int(0, 0xffff) }),
