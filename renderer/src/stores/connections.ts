@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { AlertInfo, ConnectionRow } from '../../../shared/api';
+import type { AlertInfo, ConnectionRow, QuicAttemptRow } from '../../../shared/api';
 import { useApi } from '../api/instance';
 import { useSessionStore } from './session';
 import { useUiStore } from './ui';
@@ -10,10 +10,12 @@ export type ConnectionSortKey = keyof Pick<
   'stream' | 'client' | 'server' | 'clientState' | 'serverState' | 'connState' | 'history' | 'initialRtt' | 'sni' | 'frames' | 'bytes' | 'start'
 >;
 
-/** The connections of the open capture: sortable, filterable, with SYN-flood alerts. */
+/** The connections of the open capture: sortable, filterable, with SYN-flood alerts, and its QUIC connection attempts. */
 export const useConnectionsStore = defineStore('connections', () => {
   const all = shallowRef<ConnectionRow[]>([]);
   const alerts = shallowRef<AlertInfo[]>([]);
+  const quic = shallowRef<QuicAttemptRow[]>([]);
+  const selectedQuic = ref<number | null>(null);
   const sortKey = ref<ConnectionSortKey>('stream');
   const descending = ref(false);
   const filter = ref('');
@@ -44,6 +46,13 @@ export const useConnectionsStore = defineStore('connections', () => {
     return list;
   });
 
+  /** QUIC attempts passing the same filter text, in order of first appearance. */
+  const quicRows = computed(() => {
+    const needle = filter.value.trim().toLowerCase();
+    if (!needle) return quic.value;
+    return quic.value.filter((q) => [q.client, q.server, q.version, q.dcid, q.sni ?? '', ...q.alpn, 'quic'].some((text) => text.toLowerCase().includes(needle)));
+  });
+
   const selected = computed(() => all.value.find((c) => c.stream === selectedStream.value) ?? null);
   /** The span the connections cover (seconds since the capture's first frame). */
   const timeRange = computed(() => {
@@ -72,6 +81,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     if (!sessionId) {
       all.value = [];
       alerts.value = [];
+      quic.value = [];
       return;
     }
     const frames = session.current?.frames ?? 0;
@@ -80,13 +90,17 @@ export const useConnectionsStore = defineStore('connections', () => {
       // Another capture: never show the previous one's connections while loading.
       all.value = [];
       alerts.value = [];
+      quic.value = [];
       selectedStream.value = null;
+      selectedQuic.value = null;
     }
     loading.value = true;
     try {
-      const result = await useApi().getConnections({ sessionId });
+      const api = useApi();
+      const [result, attempts] = await Promise.all([api.getConnections({ sessionId }), api.getQuicAttempts({ sessionId })]);
       all.value = result.connections;
       alerts.value = result.alerts;
+      quic.value = attempts.attempts;
       loadedFor = sessionId;
       loadedFrames = frames;
     } catch (error) {
@@ -96,5 +110,5 @@ export const useConnectionsStore = defineStore('connections', () => {
     }
   }
 
-  return { all, alerts, rows, sortKey, descending, filter, selectedStream, selected, timeRange, loading, sortBy, load };
+  return { all, alerts, rows, quic, quicRows, selectedQuic, sortKey, descending, filter, selectedStream, selected, timeRange, loading, sortBy, load };
 });
