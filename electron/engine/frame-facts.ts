@@ -13,11 +13,13 @@ import {
   type ExpertNote,
   type Ladder,
   type LadderArrow,
+  type LadderTls,
   type Phase,
 } from '../../shared/api';
 import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_KEYS } from '../../shared/track/flags';
+import { tlsCipherName } from '../../shared/track/tls';
 import { Tracker } from '../../shared/track/tracker';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
@@ -539,6 +541,7 @@ export class FrameFacts {
         serverState,
         phase,
         analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
+        ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection),
       });
     }
     // Timer-driven changes (TIME_WAIT → CLOSED after 2×MSL) belong after the last arrow.
@@ -556,4 +559,42 @@ export class FrameFacts {
       truncated,
     };
   }
+}
+
+/** Longest text a ladder hello carries across the API (a hostile hello may hold 64 KiB names). */
+const HELLO_TEXT = 256;
+const clip = (text: string) => (text.length > HELLO_TEXT ? `${text.slice(0, HELLO_TEXT - 1)}…` : text);
+
+/**
+ * The hello a segment completed, in the connection summary's terms (the names `analyze`
+ * prints), so the ladder and the command agree. Only the segment that completed the
+ * client's ClientHello or the server's ServerHello carries one.
+ */
+function helloOn(frame: FrameTls | undefined, fromClient: boolean, connection: ConnectionSummary): { tls?: LadderTls } {
+  const tls = connection.tls;
+  if (!frame || !tls) return {};
+  if (fromClient && frame.handshakeTypes.includes(1) && tls.versions_offered.length > 0) {
+    return {
+      tls: {
+        hello: 'client',
+        sni: tls.sni === null ? null : clip(tls.sni),
+        alpn: tls.alpn_offered.slice(0, 64).map(clip),
+        versions: tls.versions_offered.slice(0, 64),
+        // The API bounds the list; real ClientHellos offer well under a hundred.
+        ciphers: tls.ciphersOffered.slice(0, 1024).map(tlsCipherName),
+      },
+    };
+  }
+  if (!fromClient && frame.handshakeTypes.includes(2) && tls.version_selected !== null) {
+    return {
+      tls: {
+        hello: 'server',
+        sni: null,
+        alpn: tls.alpn_selected === null ? [] : [clip(tls.alpn_selected)],
+        versions: [tls.version_selected],
+        ciphers: tls.cipher_selected === null ? [] : [tls.cipher_selected],
+      },
+    };
+  }
+  return {};
 }

@@ -12,6 +12,7 @@ import {
   nullable,
   num,
   obj,
+  opt,
   record,
   str,
   tagged,
@@ -284,7 +285,32 @@ export interface LadderArrow {
   phase: Phase;
   /** tcp.analysis.* names set on this frame, without the prefix ("retransmission"). */
   analysis: string[];
+  /** The TLS hello this segment completed, if any. */
+  tls?: LadderTls;
 }
+
+/**
+ * A TLS hello on the ladder, in the tracker's connection summary terms (the same names
+ * `analyze` prints): what the client offered, or what the server selected.
+ */
+export interface LadderTls {
+  hello: Side;
+  /** SNI host name (ClientHello only). */
+  sni: string | null;
+  /** ALPN protocols offered, or the one selected (TLS 1.3 servers send it encrypted, so often none). */
+  alpn: string[];
+  /** supported_versions offered, or the version selected ("TLS 1.3", unknown codes in hex). */
+  versions: string[];
+  /** Cipher suites offered, or the one selected (IANA names, unknown codes in hex). */
+  ciphers: string[];
+}
+const ladderTls: Validator<LadderTls> = obj({
+  hello: literal('client', 'server'),
+  sni: nullable(str({ max: 256 })),
+  alpn: arr(str({ max: 256 }), 64),
+  versions: arr(str({ max: 32 }), 64),
+  ciphers: arr(str({ max: 64 }), 1024),
+});
 const ladderArrow: Validator<LadderArrow> = obj({
   frameIndex: count,
   number: count,
@@ -299,6 +325,7 @@ const ladderArrow: Validator<LadderArrow> = obj({
   serverState: str({ max: 32 }),
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
+  tls: opt(ladderTls),
 });
 
 export interface Ladder {

@@ -4,12 +4,14 @@
  * the two lanes, its label, the states written where they change, and the bands
  * behind the handshake and the teardown.
  */
-import type { Ladder, LadderArrow, Phase } from '../../../shared/api';
+import type { Ladder, LadderArrow, LadderTls, Phase } from '../../../shared/api';
 
 export const LADDER_ROW = 34;
 export const LADDER_TOP = 56;
 /** How far down an arrow travels: segments take time to cross. */
 export const ARROW_DROP = 12;
+/** Extra height of a row with a line of text under its arrow (a TLS hello). */
+export const LADDER_LINE = 14;
 
 export interface LadderGeometry {
   width: number;
@@ -26,6 +28,8 @@ export interface ArrowRow {
   x1: number;
   x2: number;
   label: string;
+  /** The TLS hello this segment completed, as one line under the arrow, else null. */
+  hello: string | null;
   /** The state written beside each lane when this segment changed it, else null. */
   clientChange: string | null;
   serverChange: string | null;
@@ -58,7 +62,27 @@ export function arrowLabel(arrow: LadderArrow): string {
   return `${arrow.flags}  Seq=${arrow.seq}${acking ? ` Ack=${arrow.ack}` : ''} Len=${arrow.len}`;
 }
 
-/** Lays out the ladder; with `collapseData`, a run of 3 or more data-phase arrows becomes one row. */
+/**
+ * What a hello offered or selected, e.g. "Client Hello  SNI=example.com  ALPN=h2,http/1.1
+ * versions=TLS 1.3,TLS 1.2  17 cipher suites" and "Server Hello  TLS 1.3
+ * TLS_AES_128_GCM_SHA256  ALPN encrypted". The names are the tracker's (as `analyze` prints).
+ */
+export function helloLabel(tls: LadderTls): string {
+  if (tls.hello === 'client') {
+    const parts = ['Client Hello', `SNI=${tls.sni ?? '(none)'}`, `ALPN=${tls.alpn.length ? tls.alpn.join(',') : '(none)'}`, `versions=${tls.versions.join(',')}`];
+    parts.push(`${tls.ciphers.length} cipher suite${tls.ciphers.length === 1 ? '' : 's'}`);
+    return parts.join('  ');
+  }
+  const version = tls.versions[0] ?? '?';
+  // RFC 8446 §4.2: a TLS 1.3 server answers ALPN in EncryptedExtensions, not in the ServerHello.
+  const alpn = tls.alpn.length ? `ALPN=${tls.alpn.join(',')}` : version === 'TLS 1.3' ? 'ALPN encrypted' : 'no ALPN';
+  return ['Server Hello', version, tls.ciphers[0] ?? '?', alpn].join('  ');
+}
+
+/**
+ * Lays out the ladder; with `collapseData`, a run of 3 or more data-phase arrows becomes
+ * one row. A TLS hello is part of setting the connection up, so it is never folded away.
+ */
 export function layoutLadder(ladder: Ladder, geometry: LadderGeometry, collapseData: boolean): LadderLayout {
   const rows: (ArrowRow | FoldRow)[] = [];
   let y = LADDER_TOP;
@@ -66,10 +90,11 @@ export function layoutLadder(ladder: Ladder, geometry: LadderGeometry, collapseD
   let serverState = ladder.initialServerState;
   const arrows = ladder.arrows;
   let i = 0;
+  const foldable = (arrow: LadderArrow) => arrow.phase === 'data' && !arrow.tls;
   while (i < arrows.length) {
-    if (collapseData && arrows[i].phase === 'data') {
+    if (collapseData && foldable(arrows[i])) {
       let end = i;
-      while (end + 1 < arrows.length && arrows[end + 1].phase === 'data') end++;
+      while (end + 1 < arrows.length && foldable(arrows[end + 1])) end++;
       if (end - i + 1 >= 3) {
         let clientBytes = 0;
         let serverBytes = 0;
@@ -96,12 +121,13 @@ export function layoutLadder(ladder: Ladder, geometry: LadderGeometry, collapseD
       x1: fromClient ? geometry.clientX : geometry.serverX,
       x2: fromClient ? geometry.serverX : geometry.clientX,
       label: arrowLabel(arrow),
+      hello: arrow.tls ? helloLabel(arrow.tls) : null,
       clientChange: arrow.clientState !== clientState ? arrow.clientState : null,
       serverChange: arrow.serverState !== serverState ? arrow.serverState : null,
     });
     clientState = arrow.clientState;
     serverState = arrow.serverState;
-    y += LADDER_ROW;
+    y += LADDER_ROW + (arrow.tls ? LADDER_LINE : 0);
     i++;
   }
   const bands: Band[] = [];

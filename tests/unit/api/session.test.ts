@@ -306,6 +306,47 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(rows.rows[0]).toMatchObject({ protocol: 'TLS', info: 'Client Hello (SNI=www.example.com)' });
   });
 
+  it('the ladder puts each TLS hello on the segment tshark decodes it from, with what was offered and selected', async () => {
+    const file = path.join(dir, 'tls-both-hellos.pcap');
+    // A ClientHello (SNI, two ALPN names, TLS 1.3 and 1.2, three suites) and a TLS 1.3 ServerHello.
+    python(
+      [
+        'import sys',
+        'from scapy.all import Ether, IP, TCP, Raw, wrpcap, load_layer',
+        'load_layer("tls")',
+        'from scapy.layers.tls.extensions import ProtocolName, ServerName, TLS_Ext_ALPN, TLS_Ext_ServerName, TLS_Ext_SupportedVersion_CH, TLS_Ext_SupportedVersion_SH',
+        'from scapy.layers.tls.handshake import TLSClientHello, TLSServerHello',
+        'from scapy.layers.tls.record import TLS',
+        'ch = bytes(TLS(msg=[TLSClientHello(ciphers=[0x1301, 0x1302, 0xc02f], ext=[TLS_Ext_ServerName(servernames=[ServerName(servername=b"ladder.example")]), TLS_Ext_ALPN(protocols=[ProtocolName(protocol=b"h2"), ProtocolName(protocol=b"http/1.1")]), TLS_Ext_SupportedVersion_CH(versions=[0x0304, 0x0303])])]))',
+        'sh = bytes(TLS(msg=[TLSServerHello(version=0x0303, cipher=0x1302, ext=[TLS_Ext_SupportedVersion_SH(version=0x0304)])]))',
+        'c, s = "198.18.0.1", "198.18.0.2"',
+        'frames = []',
+        'for i, (flags, src, dst, sp, dp, seq, ack, load) in enumerate([("S", c, s, 40001, 443, 100, 0, b""), ("SA", s, c, 443, 40001, 900, 101, b""), ("A", c, s, 40001, 443, 101, 901, b""), ("PA", c, s, 40001, 443, 101, 901, ch), ("PA", s, c, 443, 40001, 901, 101 + len(ch), sh)]):',
+        '    p = Ether() / IP(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack) / Raw(load)',
+        '    p.time = 1700000000 + i / 100',
+        '    frames.append(p)',
+        'wrpcap(sys.argv[1], frames)',
+      ].join('\n'),
+      file,
+    );
+    const fields = ['frame.number', 'tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.ciphersuite'];
+    const hellos = tsharkLines(file, ['-Y', 'tls.handshake', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])]).map((line) => line.split('\t'));
+    expect(hellos.map(([, type]) => type)).toEqual(['1', '2']);
+    const [client, server] = hellos;
+    const list = (text: string) => (text ? text.split(',') : []);
+    // IANA names of the codes tshark prints (TLS versions; RFC 8446 B.4 and RFC 5289 suites).
+    const names: Record<string, string> = { '0x0304': 'TLS 1.3', '0x0303': 'TLS 1.2', '0x1301': 'TLS_AES_128_GCM_SHA256', '0x1302': 'TLS_AES_256_GCM_SHA384', '0xc02f': 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' };
+
+    const { session } = await openIndexed(local, file);
+    const ladder = await local.handlers.getLadder({ sessionId: session.sessionId, stream: 0, limit: 100 });
+    expect(ladder.arrows.filter((a) => a.tls).map((a) => a.number)).toEqual([Number(client[0]), Number(server[0])]);
+    const byNumber = (n: string) => ladder.arrows.find((a) => a.number === Number(n));
+    expect(byNumber(client[0])?.tls).toEqual({ hello: 'client', sni: client[2], alpn: list(client[3]), versions: list(client[4]).map((v) => names[v]), ciphers: list(client[5]).map((c) => names[c]) });
+    expect(byNumber(server[0])?.tls).toEqual({ hello: 'server', sni: null, alpn: list(server[3]), versions: list(server[4]).map((v) => names[v]), ciphers: list(server[5]).map((c) => names[c]) });
+    // The hellos survive the contract check at the process boundary.
+    expect(methodValidators.getLadder.result(JSON.parse(JSON.stringify(ladder))).arrows.filter((a) => a.tls)).toHaveLength(2);
+  });
+
   it('malformed frames are listed, coloured and explained, never dropped or thrown on', async () => {
     const bad = path.join(dir, 'malformed.pcap');
     python(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Ladder, LadderArrow } from '../../../shared/api';
+import type { Ladder, LadderArrow, LadderTls } from '../../../shared/api';
 import { explainArrow } from '../../../renderer/src/lib/explain';
-import { ARROW_DROP, layoutLadder, type ArrowRow, type FoldRow } from '../../../renderer/src/lib/ladder-layout';
+import { ARROW_DROP, helloLabel, LADDER_LINE, LADDER_ROW, layoutLadder, type ArrowRow, type FoldRow } from '../../../renderer/src/lib/ladder-layout';
 
 /**
  * A textbook connection written out by hand from RFC 9293 §3.5/§3.6: ISNs x = 0 and
@@ -71,6 +71,67 @@ describe('ladder layout', () => {
     expect(fold).toMatchObject({ kind: 'fold', first: 3, last: 6, clientBytes: 100, serverBytes: 40 });
     // States still change at the right arrows after the fold.
     expect((layout.rows[4] as ArrowRow).clientChange).toBe('FIN_WAIT_1');
+  });
+});
+
+/**
+ * An HTTPS connection as a browser makes it (written out by hand): the ClientHello and
+ * ServerHello are data segments between the handshake and more data.
+ */
+const clientHello: LadderTls = {
+  hello: 'client',
+  sni: 'shop.example',
+  alpn: ['h2', 'http/1.1'],
+  versions: ['0x2a2a', 'TLS 1.3', 'TLS 1.2'],
+  ciphers: ['0x9a9a', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'],
+};
+const serverHello: LadderTls = { hello: 'server', sni: null, alpn: [], versions: ['TLS 1.3'], ciphers: ['TLS_AES_256_GCM_SHA384'] };
+const https: Ladder = {
+  ...textbook,
+  arrows: textbook.arrows.map((a) => ({ ...a })),
+};
+https.arrows[3] = { ...https.arrows[3], len: 517, tls: clientHello };
+https.arrows[5] = { ...https.arrows[5], len: 1200, tls: serverHello };
+
+describe('TLS hellos on the ladder', () => {
+  it('a ClientHello says what the client offered: SNI, ALPN, versions and how many cipher suites', () => {
+    const label = helloLabel(clientHello);
+    expect(label).toMatch(/^Client Hello/);
+    expect(label).toContain('SNI=shop.example');
+    expect(label).toContain('ALPN=h2,http/1.1');
+    expect(label).toContain('versions=0x2a2a,TLS 1.3,TLS 1.2');
+    expect(label).toContain('4 cipher suites');
+    expect(helloLabel({ ...clientHello, sni: null, alpn: [] })).toContain('SNI=(none)  ALPN=(none)');
+  });
+
+  it('a ServerHello says what the server selected; a TLS 1.3 ALPN answer is encrypted, an older one is shown', () => {
+    expect(helloLabel(serverHello)).toBe('Server Hello  TLS 1.3  TLS_AES_256_GCM_SHA384  ALPN encrypted');
+    expect(helloLabel({ ...serverHello, versions: ['TLS 1.2'], alpn: ['h2'], ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'] })).toBe(
+      'Server Hello  TLS 1.2  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256  ALPN=h2',
+    );
+    expect(helloLabel({ ...serverHello, versions: ['TLS 1.2'] })).toContain('no ALPN');
+  });
+
+  it('only the segments that carried a hello get the line, with room for it before the next arrow', () => {
+    const rows = layoutLadder(https, geometry, false).rows as ArrowRow[];
+    expect(rows.map((r) => (r.hello ? r.arrow.number : null)).filter(Boolean)).toEqual([4, 6]);
+    expect(rows[3].hello).toBe(helloLabel(clientHello));
+    expect(rows[4].y - rows[3].y).toBe(LADDER_ROW + LADDER_LINE);
+    expect(rows[3].y - rows[2].y).toBe(LADDER_ROW);
+    // The line under the arrow (ARROW_DROP + about one text line) ends above the next row's label.
+    expect(rows[3].y + ARROW_DROP + LADDER_LINE).toBeLessThan(rows[4].y - 4);
+  });
+
+  it('folding the data phase never folds a hello away: it splits the run, and short runs stay unfolded', () => {
+    const rows = layoutLadder(https, geometry, true).rows;
+    // Data arrows 4..7: 4 and 6 are hellos, so no run of three plain data segments remains.
+    expect(rows.filter((r) => r.kind === 'fold')).toHaveLength(0);
+    expect(rows.filter((r): r is ArrowRow => r.kind === 'arrow' && r.hello !== null).map((r) => r.arrow.number)).toEqual([4, 6]);
+    const longer: Ladder = { ...https, arrows: [...https.arrows.slice(0, 7), ...[0, 1, 2].map((k) => ({ ...https.arrows[6], number: 8 + k, frameIndex: 7 + k })), ...https.arrows.slice(7)] };
+    const folded = layoutLadder(longer, geometry, true).rows;
+    const fold = folded.find((r): r is FoldRow => r.kind === 'fold');
+    expect(fold).toMatchObject({ first: 6, last: 9 });
+    expect(folded.filter((r): r is ArrowRow => r.kind === 'arrow' && r.hello !== null)).toHaveLength(2);
   });
 });
 
