@@ -89,14 +89,22 @@ test.describe(`Chromium's HTTPS connection setup to ${TEST_HOST}, through the UI
     await page.getByTestId('view-connections').click();
     const rows = page.locator('.connections-view .body [role=row]');
     await expect(rows).toHaveCount(streams.length);
+    // Cells are read by their column's header, so a new column elsewhere does not shift them.
+    const headers = (await page.locator('.connections-view .row.head [role=columnheader]').allTextContents()).map((text) => text.replace(/[▴▾]/g, '').trim());
+    const cell = (row: ReturnType<typeof rows.filter>, header: string) => {
+      expect(headers).toContain(header);
+      return row.locator(':scope > span').nth(headers.indexOf(header));
+    };
     for (const facts of streams) {
       const row = rows.filter({ hasText: `${lab.clientIp}:${facts.clientPort}` });
       await expect(row).toHaveCount(1);
-      await expect(row).toContainText(`${lab.serverIp}:443`);
-      if (facts.clientHello) await expect(row).toContainText(facts.clientHello.sni ?? '(no SNI)');
-      await expect(row).toContainText(expectedConnState(facts.teardown));
+      await expect(cell(row, 'Client')).toHaveText(`${lab.clientIp}:${facts.clientPort}`);
+      await expect(cell(row, 'Server')).toHaveText(`${lab.serverIp}:443`);
+      await expect(cell(row, 'TLS SNI')).toHaveText(facts.clientHello?.sni ?? '');
+      await expect(cell(row, 'conn_state')).toHaveText(expectedConnState(facts.teardown));
       const final = expectedFinalStates(facts.teardown);
-      await expect(row.locator('.state')).toHaveText([final.client, final.server]);
+      await expect(cell(row, 'Client state')).toHaveText(final.client);
+      await expect(cell(row, 'Server state')).toHaveText(final.server);
     }
     await screenshot(page, 'browser-https-connections');
   });
