@@ -94,6 +94,8 @@ export class QuicAttemptTracker {
   private readonly maxAttempts: number;
   /** The chain `queueFrame` appends to, so queued datagrams are analyzed one by one in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** A long-header datagram was queued: only then can a queued short-header one belong to an attempt. */
+  private queuedLongHeader = false;
   droppedAttempts = 0;
 
   constructor(
@@ -137,7 +139,10 @@ export class QuicAttemptTracker {
   queueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): void {
     if (summary.protocol !== 17 || summary.payloadOffset < 0) return;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
-    if (!isShortHeader(payload) && !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
+    // A quarter of all UDP payloads start like a short header: before any long header they are not copied.
+    const short = isShortHeader(payload);
+    if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
+    if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
     const copy = bytes.slice();
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
