@@ -48,4 +48,22 @@ describe('ladder view', () => {
     expect(packets.selectedIndex).toBe(13);
     wrapper.unmount();
   });
+
+  it('writes a TLS hello under its arrow, in the arrow\'s accessible name too, and only there', async () => {
+    setActivePinia(createPinia());
+    setApi({} as unknown as WorkbenchApi);
+    const hello = { hello: 'client' as const, sni: 'shop.example', alpn: ['h2'], versions: ['TLS 1.3'], ciphers: ['TLS_AES_128_GCM_SHA256'] };
+    useLadderStore().ladder = {
+      ...refused,
+      arrows: [refused.arrows[0], { ...refused.arrows[0], frameIndex: 13, number: 14, flags: 'PSH, ACK', seq: 1, ack: 1, len: 517, phase: 'data', tls: hello }],
+    };
+    const wrapper = mount(LadderView);
+    await nextTick();
+    expect(wrapper.findAll('[data-testid="hello"]')).toHaveLength(1);
+    const line = wrapper.find('[data-frame="14"] [data-testid="hello"]');
+    expect(line.text()).toContain('SNI=shop.example');
+    expect(line.classes()).toContain('client');
+    expect(wrapper.find('[data-frame="14"]').attributes('aria-label')).toContain('Client Hello');
+    wrapper.unmount();
+  });
 });
