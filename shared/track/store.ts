@@ -1,8 +1,9 @@
 /**
  * Per-connection storage in typed arrays: a record per connection slot for what every frame
  * touches, and columns for the rest, so a million connections cost a few hundred bytes each and
- * the per-frame path never allocates. Everything is allocated once at the table's cap: the OS
- * hands out zero pages lazily, so resident memory follows the slots in use. Side-indexed data has
+ * the per-frame path never allocates. Columns start at a modest capacity (zero pages until
+ * touched) and grow fourfold on demand up to the table's cap: a small capture does not pay for
+ * reserving millions of rows, and a large one copies at most a third of its rows. Side-indexed data has
  * two rows per slot, `slot * 2 + side`, with side 0 the client (Zeek's originator) and side 1 the server.
  */
 
@@ -162,7 +163,7 @@ export class ConnectionStore {
   constructor(initialCapacity: number) {
     const n = initialCapacity;
     this.capacity = n;
-    // One buffer, four views: see the record layout above.
+    // One buffer, three views: see the record layout above.
     const records = new ArrayBuffer(n * CONN32 * 4);
     this.conn32 = new Uint32Array(records);
     this.connLinks = new Int32Array(records);
@@ -200,6 +201,53 @@ export class ConnectionStore {
     this.transitionState = new Uint8Array(s * TRANSITIONS_PER_SIDE);
     this.transitionFrame = new Uint32Array(s * TRANSITIONS_PER_SIDE);
     this.transitionNs = new Float64Array(s * TRANSITIONS_PER_SIDE);
+  }
+
+  /**
+   * Room for `capacity` slots, keeping every row. Callers hold the store, never its arrays,
+   * across a call that may create a connection.
+   */
+  grow(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const n = capacity;
+    const records = new ArrayBuffer(n * CONN32 * 4);
+    const conn32 = new Uint32Array(records);
+    conn32.set(this.conn32);
+    this.conn32 = conn32;
+    this.connLinks = new Int32Array(records);
+    this.conn64 = new Float64Array(records);
+    this.side32 = conn32;
+    this.side64 = this.conn64;
+    this.synFrame = grown(this.synFrame, new Uint32Array(n));
+    this.synAckFrame = grown(this.synAckFrame, new Uint32Array(n));
+    this.finalAckFrame = grown(this.finalAckFrame, new Uint32Array(n));
+    this.lastSynNs = grown(this.lastSynNs, new Float64Array(n));
+    this.lastSynAckNs = grown(this.lastSynAckNs, new Float64Array(n));
+    this.synToSynAckNs = grown(this.synToSynAckNs, new Float64Array(n));
+    this.synAckToAckNs = grown(this.synAckToAckNs, new Float64Array(n));
+    this.initialRttNs = grown(this.initialRttNs, new Float64Array(n));
+    this.wiresharkRttNs = grown(this.wiresharkRttNs, new Float64Array(n));
+    this.synRetransmissions = grown(this.synRetransmissions, new Uint32Array(n));
+    this.synAckRetransmissions = grown(this.synAckRetransmissions, new Uint32Array(n));
+    this.firstFinSide = grown(this.firstFinSide, new Int8Array(n));
+    this.rstSide = grown(this.rstSide, new Int8Array(n));
+    this.teardownKind = grown(this.teardownKind, new Uint8Array(n));
+    this.halfCloseBytes = grown(this.halfCloseBytes, new Float64Array(n));
+    this.keyFrameCount = grown(this.keyFrameCount, new Uint8Array(n));
+    this.keyFrame = grown(this.keyFrame, new Uint32Array(n * KEY_FRAMES));
+    this.keyFrameInfo = grown(this.keyFrameInfo, new Uint8Array(n * KEY_FRAMES));
+    const s = n * 2;
+    this.state = grown(this.state, new Uint8Array(s));
+    this.zeekState = grown(this.zeekState, new Uint8Array(s));
+    this.zeekPrevState = grown(this.zeekPrevState, new Uint8Array(s));
+    this.windowScaleOffer = grown(this.windowScaleOffer, new Int8Array(s));
+    this.windowScale = grown(this.windowScale, new Int8Array(s));
+    this.pendingSynFrame = grown(this.pendingSynFrame, new Uint32Array(s));
+    this.transitionCount = grown(this.transitionCount, new Uint8Array(s));
+    this.transitionState = grown(this.transitionState, new Uint8Array(s * TRANSITIONS_PER_SIDE));
+    this.transitionFrame = grown(this.transitionFrame, new Uint32Array(s * TRANSITIONS_PER_SIDE));
+    this.transitionNs = grown(this.transitionNs, new Float64Array(s * TRANSITIONS_PER_SIDE));
+    this.capacity = n;
   }
 
   /** Clears a slot's row before reuse (only the columns whose zero is not a valid start). */
@@ -255,4 +303,10 @@ export class ConnectionStore {
     }
     return row;
   }
+}
+
+/** `larger` with `rows` copied into its start. */
+function grown<T extends Uint8Array | Int8Array | Uint32Array | Float64Array>(rows: T, larger: T): T {
+  larger.set(rows as ArrayLike<number>);
+  return larger;
 }

@@ -149,6 +149,9 @@ const COMPLETE_FIN = Completeness.FIN;
 const COMPLETE_RST = Completeness.RST;
 
 const EMPTY_TABLE_BITS = 10;
+/** Connection rows reserved up front (virtual until touched); the store then grows fourfold. */
+const INITIAL_STORE_CAPACITY = 65536;
+const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
 
 function hashWords(words: Uint32Array, count: number, port: number, at = 0): number {
@@ -207,6 +210,8 @@ export class Tracker {
   private describedSlot = 0;
   /** Set by analyze(): whether tshark would give this frame a SEQ/ACK analysis record. */
   private frameHasSeqAckRecord = false;
+  /** The current frame's time in ns after its connection's start (set by trackAt for its steps). */
+  private frameNs = Number.NaN;
   private readonly describer: SynFloodDescriber = {
     target: () => {
       const st = this.store;
@@ -226,9 +231,9 @@ export class Tracker {
     this.idleTimeoutSeconds = options.idleTimeoutSeconds ?? 3600;
     this.closedTimeoutSeconds = options.closedTimeoutSeconds ?? 10;
     this.tlsBytes = options.tlsBytes ?? 16384;
-    // Every column is sized for the cap at once: typed arrays are zero pages until touched,
-    // so memory follows the connections actually seen, with no copy-on-grow peak.
-    this.store = new ConnectionStore(this.maxConnections);
+    // Columns grow with the connections seen (see ConnectionStore): a small capture does not
+    // pay for reserving the whole cap.
+    this.store = new ConnectionStore(Math.min(this.maxConnections, INITIAL_STORE_CAPACITY));
     this.table = new Int32Array(2 << EMPTY_TABLE_BITS << 1);
     this.tableMask = (1 << EMPTY_TABLE_BITS << 1) - 1;
     this.synFlood = new SynFloodDetector(options.synFlood);
@@ -350,7 +355,13 @@ export class Tracker {
     // segment without SYN, whatever it is (for a refusal, the RST+ACK).
     if (syn && !ack) st.lastSynNs[slot] = t;
     else if (!syn && ack && st.wiresharkRttNs[slot] < 0 && st.lastSynNs[slot] >= 0) st.wiresharkRttNs[slot] = t - st.lastSynNs[slot];
-    const newBytes = this.analyze(frameNumber, t, slot, fwd, rev, flags, seq, ackNo, seglen, summary.window);
+    // The per-frame steps below are too large to inline: `t` reaches them through a field and the
+    // sequence numbers as int32 bits, since a double or a uint32 above 2^31 passed as an argument
+    // is boxed on the heap on every call (a few hundred MB of garbage per million frames).
+    this.frameNs = t;
+    const seqBits = seq | 0;
+    const ackBits = ackNo | 0;
+    const newBytes = this.analyze(frameNumber, slot, fwd, rev, flags, seqBits, ackBits, seglen, summary.window);
     st.side64[fwd * SIDE64 + O_PAYLOAD_BYTES] += newBytes;
     fa.stream = st.conn32[slot * CONN32 + O_C_STREAM];
     fa.fromClient = side === CLIENT;
@@ -374,14 +385,14 @@ export class Tracker {
       st.addCount(slot, Count.BAD_CHECKSUMS);
       this.scaledHistory(slot, side, Scaled.C, 'C');
     } else {
-      this.zeekUpdate(slot, side, flags, seq, ackNo, seglen, windowSize);
+      this.zeekUpdate(slot, side, flags, seqBits, ackBits, seglen, windowSize);
     }
-    this.handshakeAndTeardown(frameNumber, t, slot, side, flags, seq, ackNo, seglen, newBytes);
-    this.endpointEvents(frameNumber, t, slot, side, flags, seq, ackNo, checksumBad);
+    this.handshakeAndTeardown(frameNumber, slot, side, flags, seqBits, ackBits, seglen, newBytes);
+    this.endpointEvents(frameNumber, slot, side, flags, seqBits, ackBits, checksumBad);
     fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NS_PER_S : -1;
 
     // A SYN's own sequence number is the SYN; its data (TCP Fast Open) starts one later.
-    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) >>> 0 : seq, summary, buffer, frameStart, capturedLength);
+    if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) | 0 : seqBits, summary, buffer, frameStart, capturedLength);
     return fa;
   }
 
@@ -476,6 +487,7 @@ export class Tracker {
     if (this.freeSlots.length > 0) slot = this.freeSlots.pop() as number;
     else {
       slot = this.nextUnusedSlot++;
+      if (slot >= this.store.capacity) this.store.grow(Math.min(this.maxConnections, this.store.capacity * STORE_GROWTH));
       if (slot >= this.store.history.length) this.store.history.push('');
     }
     if ((this.active + 1) * 2 > this.tableMask + 1) this.rehash((this.tableMask + 1) * 2); // load ≤ 1/2
@@ -655,7 +667,10 @@ export class Tracker {
    * packet-tcp.c's sequence analysis, definition for definition (tcp_analyze_sequence_number).
    * Returns the payload bytes this segment added beyond what the sender had sent before.
    */
-  private analyze(frame: number, t: number, slot: number, fwd: number, rev: number, flags: number, seq: number, ackNo: number, seglen: number, window: number): number {
+  private analyze(frame: number, slot: number, fwd: number, rev: number, flags: number, seqBits: number, ackBits: number, seglen: number, window: number): number {
+    const t = this.frameNs;
+    const seq = seqBits >>> 0;
+    const ackNo = ackBits >>> 0;
     // `window` is the raw field: tshark compares raw values (a SYN's window equals a later
     // unscaled copy of it) and scales only for window-full.
     const st = this.store;
@@ -814,7 +829,9 @@ export class Tracker {
   }
 
   /** Zeek's TCP analyzer for one segment: history letters, then the endpoint state machine. */
-  private zeekUpdate(slot: number, side: number, flags: number, seq: number, ackNo: number, len: number, window: number): void {
+  private zeekUpdate(slot: number, side: number, flags: number, seqBits: number, ackBits: number, len: number, window: number): void {
+    const seq = seqBits >>> 0;
+    const ackNo = ackBits >>> 0;
     const st = this.store;
     const e = slot * 2 + side;
     const p = e ^ 1;
@@ -950,7 +967,10 @@ export class Tracker {
     return st.conn32[slot * CONN32 + O_C_IP_VERSION] === 4 ? st.conn32[at] : hashKey52(st.conn32, at, 0);
   }
 
-  private handshakeAndTeardown(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, seglen: number, newBytes: number): void {
+  private handshakeAndTeardown(frame: number, slot: number, side: number, flags: number, seqBits: number, ackBits: number, seglen: number, newBytes: number): void {
+    const t = this.frameNs;
+    const seq = seqBits >>> 0;
+    const ackNo = ackBits >>> 0;
     const st = this.store;
     const fwd = slot * 2 + side;
     const rev = fwd ^ 1;
@@ -1121,7 +1141,10 @@ export class Tracker {
    * FIN, as RFC 9293 §3.10.7.4 orders the checks). A receiver ignores a segment whose
    * checksum is bad, and an RST that is not acceptable.
    */
-  private endpointEvents(frame: number, t: number, slot: number, side: number, flags: number, seq: number, ackNo: number, checksumBad: boolean): void {
+  private endpointEvents(frame: number, slot: number, side: number, flags: number, seqBits: number, ackBits: number, checksumBad: boolean): void {
+    const t = this.frameNs;
+    const seq = seqBits >>> 0;
+    const ackNo = ackBits >>> 0;
     const st = this.store;
     const snd = slot * 2 + side;
     const rcv = snd ^ 1;
@@ -1214,7 +1237,9 @@ export class Tracker {
 
   // ---------------------------------------------------------------- TLS
 
-  private collectTls(slot: number, side: number, fwd: number, dataSeq: number, s: PacketSummary, frameBytes: Uint8Array, frameStart: number, capturedLength: number): void {
+  /** `dataSeqBits`: the sequence number of the first data byte, as int32 bits (see trackAt). */
+  private collectTls(slot: number, side: number, fwd: number, dataSeqBits: number, s: PacketSummary, frameBytes: Uint8Array, frameStart: number, capturedLength: number): void {
+    const dataSeq = dataSeqBits >>> 0;
     const st = this.store;
     if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) || st.side32[fwd * SIDE32 + O_FLAGS] & S_NOT_TLS) return; // without the ISN the stream start is unknown
     const streamOffset = seqDiff(dataSeq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);

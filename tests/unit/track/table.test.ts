@@ -32,13 +32,14 @@ const CLIENT = 0xc6120001; // 198.18.0.1
 const SERVER = 0xc6120002;
 
 /** A full short connection on client port `port`, starting at `t` seconds. */
-function connection(tracker: Tracker, s: PacketSummary, frame: number, port: number, t: number): number {
-  tracker.track(frame++, t, 0, segment(s, CLIENT, SERVER, port, 80, TCP_SYN, 100, 0), FRAME, false);
-  tracker.track(frame++, t, 1000, segment(s, SERVER, CLIENT, 80, port, TCP_SYN | TCP_ACK, 500, 101), FRAME, false);
-  tracker.track(frame++, t, 2000, segment(s, CLIENT, SERVER, port, 80, TCP_ACK, 101, 501), FRAME, false);
-  tracker.track(frame++, t, 3000, segment(s, CLIENT, SERVER, port, 80, TCP_FIN | TCP_ACK, 101, 501), FRAME, false);
-  tracker.track(frame++, t, 4000, segment(s, SERVER, CLIENT, 80, port, TCP_FIN | TCP_ACK, 501, 102), FRAME, false);
-  tracker.track(frame++, t, 5000, segment(s, CLIENT, SERVER, port, 80, TCP_ACK, 102, 502), FRAME, false);
+function connection(tracker: Tracker, s: PacketSummary, frame: number, port: number, t: number, serverPort = 80): number {
+  const sp = serverPort;
+  tracker.track(frame++, t, 0, segment(s, CLIENT, SERVER, port, sp, TCP_SYN, 100, 0), FRAME, false);
+  tracker.track(frame++, t, 1000, segment(s, SERVER, CLIENT, sp, port, TCP_SYN | TCP_ACK, 500, 101), FRAME, false);
+  tracker.track(frame++, t, 2000, segment(s, CLIENT, SERVER, port, sp, TCP_ACK, 101, 501), FRAME, false);
+  tracker.track(frame++, t, 3000, segment(s, CLIENT, SERVER, port, sp, TCP_FIN | TCP_ACK, 101, 501), FRAME, false);
+  tracker.track(frame++, t, 4000, segment(s, SERVER, CLIENT, sp, port, TCP_FIN | TCP_ACK, 501, 102), FRAME, false);
+  tracker.track(frame++, t, 5000, segment(s, CLIENT, SERVER, port, sp, TCP_ACK, 102, 502), FRAME, false);
   return frame;
 }
 
@@ -59,6 +60,37 @@ describe('flow table bounds', () => {
     // The evicted tuple coming back is a new stream: nothing is merged into the wrong connection.
     tracker.track(frame++, 106, 0, segment(s, SERVER, CLIENT, 80, 40000, TCP_SYN | TCP_ACK, 9, 2), FRAME, false);
     expect(tracker.stats().connections).toBe(6);
+  });
+
+  it('keeps every connection intact while its storage grows past the initial 65,536 rows (fourfold, on demand)', () => {
+    const tracker = new Tracker();
+    const s = createPacketSummary();
+    // One handshake left open across the growth, finished once 70,000 other connections exist.
+    tracker.track(1, 100, 0, segment(s, CLIENT, SERVER, 9999, 443, TCP_SYN, 7000, 0), FRAME, false);
+    tracker.track(2, 100, 1000, segment(s, SERVER, CLIENT, 443, 9999, TCP_SYN | TCP_ACK, 9000, 7001), FRAME, false);
+    let frame = 3;
+    for (let i = 0; i < 70000; i++) frame = connection(tracker, s, frame, 10000 + (i % 50000), 200 + (i >> 10), i < 50000 ? 80 : 8080);
+    tracker.track(frame, 300, 0, segment(s, CLIENT, SERVER, 9999, 443, TCP_ACK, 7001, 9001), FRAME, false);
+    tracker.finish();
+    expect(tracker.stats()).toMatchObject({ connections: 70001, active: 70001, capEvictions: 0 });
+    const all = tracker.connections();
+    expect(all[0]).toMatchObject({ stream: 0, history: 'ShA', handshake: expect.objectContaining({ complete: true, synAckAcksIsn: true, finalAckAcksIsn: true }) });
+    expect(all[0].finalState).toEqual({ client: 'ESTABLISHED', server: 'ESTABLISHED' });
+    expect(all[0].handshake.frames).toEqual([1, 2, frame]);
+    const reference = all[1];
+    // A sample, dense around the first growth (slot 65,535 is the last of the initial rows).
+    for (let i = 1; i < all.length; i += i > 65500 && i < 65600 ? 1 : 97) {
+      const c = all[i];
+      expect(c.stream).toBe(i);
+      expect(c.client.port).toBe(10000 + ((i - 1) % 50000));
+      expect(c.server.port).toBe(i - 1 < 50000 ? 80 : 8080);
+      expect(c.history).toBe(reference.history);
+      expect(c.finalState).toEqual(reference.finalState);
+      const shifted = (records: { state: string; frame: number | null }[]) => records.map((r) => `${r.state}@${r.frame === null ? '-' : r.frame + (i - 1) * 6}`);
+      expect(c.states.client.map((r) => `${r.state}@${r.frame ?? '-'}`)).toEqual(shifted(reference.states.client));
+      expect(c.states.server.map((r) => `${r.state}@${r.frame ?? '-'}`)).toEqual(shifted(reference.states.server));
+      expect(c.handshake.frames).toEqual(reference.handshake.frames.map((f) => f + (i - 1) * 6));
+    }
   });
 
   it('with onEvict, hands over closed connections after closedTimeoutSeconds and idle ones after idleTimeoutSeconds', () => {
