@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
-import { buildWorkbenchCapture, haveScapy, haveTshark, litOffsets, pdmlField, screenshot, startHost, tempDir, tsharkFrameNumbers, type RunningHost } from './support';
+import { buildWorkbenchCapture, haveScapy, haveTshark, litOffsets, openCapture, pdmlField, screenshot, startHost, tempDir, tsharkFrameNumbers, type RunningHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
@@ -22,8 +22,7 @@ test.describe('packets view through the browser host', () => {
 
   test('open a capture, filter, select a frame, and follow field ↔ byte highlighting', async ({ page }) => {
     await page.goto(host.url);
-    await page.getByTestId('open-path').fill(capture);
-    await page.getByTestId('open-button').click();
+    await openCapture(page, capture);
     await expect(page.getByTestId('session-name')).toHaveText('workbench.pcap');
     const rows = page.locator(`${PACKETS} [role=row][data-frame]`);
     await expect(rows).toHaveCount(18);
@@ -69,8 +68,7 @@ test.describe('packets view through the browser host', () => {
 
   test('analysis and checksum findings are coloured and explained', async ({ page }) => {
     await page.goto(host.url);
-    await page.getByTestId('open-path').fill(capture);
-    await page.getByTestId('open-button').click();
+    await openCapture(page, capture);
     await expect(page.locator(`${PACKETS} [data-frame="18"]`)).toBeVisible();
     await expect(page.locator(`${PACKETS} [data-frame="5"]`)).toHaveClass(/row-retransmission/);
     await expect(page.locator(`${PACKETS} [data-frame="17"]`)).toHaveClass(/row-bad-checksum/);

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
@@ -86,6 +86,17 @@ export function pdmlField(file: string, number: number, field: string): { pos: n
   const match = new RegExp(`<field name="${field.replace(/\./g, '\\.')}"[^>]*size="(\\d+)" pos="(\\d+)"`).exec(pdml);
   if (!match) throw new Error(`${field} not in tshark's PDML of frame ${number}`);
   return { size: Number(match[1]), pos: Number(match[2]) };
+}
+
+/**
+ * Opens a capture through the open bar and waits until the new session is adopted. The host
+ * outlives pages, so a new page first shows the last session an earlier test left open; rows
+ * seen before this returns may belong to it and vanish when the new session replaces it.
+ */
+export async function openCapture(page: Page, file: string): Promise<void> {
+  await page.getByTestId('open-path').fill(file);
+  await page.getByTestId('open-button').click();
+  await expect(page.locator('.notice[role=status]')).toHaveText(`opened ${path.basename(file)}`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
