@@ -6,7 +6,7 @@
  */
 import type { QuicAttemptRow } from '../../shared/api';
 import type { CaptureFrame } from '../../shared/files';
-import { QuicAttemptTracker, quicVersionName, type QuicAttempt } from '../../shared/quic';
+import { QuicAttemptTracker, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
 import { summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
@@ -16,6 +16,9 @@ const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
 const MAX_TEXT = 255;
 const MAX_ALPN = 64;
+
+/** Info texts kept for the packet list; past this many QUIC frames a row says QUIC without details. */
+const MAX_INFO_TEXTS = 250_000;
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
@@ -38,13 +41,46 @@ export function udpConversationFilter(a: string, b: string): string {
 export class SessionQuicAttempts {
   private readonly tracker = new QuicAttemptTracker(createNodeQuicCrypto());
   private readonly summary = createPacketSummary();
+  /** Frame index → the packet list's Info text, for frames that carry QUIC. */
+  private readonly infoTexts = new Map<number, string>();
+  /** One bit per frame index for QUIC frames past MAX_INFO_TEXTS: named QUIC, without details. */
+  private untold = new Uint8Array(0);
+  /** Frames queued for analysis and not analyzed yet. */
+  private readonly pending = new Set<number>();
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex): void {
     if (index.protocol[i] !== UDP) return;
     summarizeAt(frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType, this.summary, frame.originalLength);
     const bytes = frame.buffer.subarray(frame.bufferOffset, frame.bufferOffset + frame.capturedLength);
-    this.tracker.queueFrame(i + 1, frame.tsSeconds, frame.tsNanos, this.summary, bytes);
+    if (this.tracker.queueFrame(i + 1, frame.tsSeconds, frame.tsNanos, this.summary, bytes, (infos) => this.remember(i, infos))) this.pending.add(i);
+  }
+
+  private remember(i: number, infos: QuicPacketInfo[]): void {
+    this.pending.delete(i);
+    if (infos.length === 0) return;
+    if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
+    else {
+      if (i >> 3 >= this.untold.length) {
+        const grown = new Uint8Array(Math.max(1024, this.untold.length * 2, (i >> 3) + 1));
+        grown.set(this.untold);
+        this.untold = grown;
+      }
+      this.untold[i >> 3] |= 1 << (i & 7);
+    }
+  }
+
+  /**
+   * The packet list's Protocol and Info for frame i when it carries QUIC, else null. Waits
+   * for frames among `waitFor` whose analysis is still queued (decryption is asynchronous).
+   */
+  async columns(waitFor: readonly number[]): Promise<(i: number) => { protocol: string; info: string } | null> {
+    if (waitFor.some((i) => this.pending.has(i))) await this.tracker.settled();
+    return (i) => {
+      const info = this.infoTexts.get(i);
+      if (info !== undefined) return { protocol: 'QUIC', info };
+      return (this.untold[i >> 3] ?? 0) & (1 << (i & 7)) ? { protocol: 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
+    };
   }
 
   /** The attempts seen in the frames indexed so far, in order of first appearance. */

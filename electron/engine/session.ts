@@ -438,13 +438,15 @@ export class FileSession {
       for (let p = start; p < Math.min(total, start + count); p++) selected.push(view.matches.at(p));
     }
     const bytes = this.readFrames(selected);
-    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0)));
+    const quic = await this.quic.columns(selected);
+    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i)));
     selected = [];
     return { total, frames, complete, start, rows };
   }
 
-  private row(i: number, bytes: Uint8Array): PacketRow {
+  private row(i: number, bytes: Uint8Array, quic: { protocol: string; info: string } | null): PacketRow {
     const described = this.facts.describe(i, bytes);
+    if (quic) Object.assign(described, quic);
     return {
       index: i,
       number: i + 1,

@@ -134,19 +134,23 @@ export class QuicAttemptTracker {
   /**
    * For synchronous frame callbacks (a file reader's onFrame, whose bytes are only valid
    * during the call): copies the datagram if it looks like QUIC and analyzes it after the ones
-   * queued before it. Await `settled()` before reading `attempts()`.
+   * queued before it. Await `settled()` before reading `attempts()`. Returns whether the
+   * frame was queued; if it was, `onAnalyzed` later receives its QUIC packets ([] if none).
    */
-  queueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): void {
-    if (summary.protocol !== 17 || summary.payloadOffset < 0) return;
+  queueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array, onAnalyzed?: (infos: QuicPacketInfo[]) => void): boolean {
+    if (summary.protocol !== 17 || summary.payloadOffset < 0) return false;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     // A quarter of all UDP payloads start like a short header: before any long header they are not copied.
     const short = isShortHeader(payload);
-    if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return;
+    if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
     const copy = bytes.slice();
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
-    this.queue = this.queue.then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy));
+    this.queue = this.queue
+      .then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy))
+      .then((infos) => onAnalyzed?.(infos));
+    return true;
   }
 
   /** Resolves once every queued datagram has been analyzed. */

@@ -61,5 +61,9 @@ test.describe('QUIC connection attempts from a real Chromium', () => {
     expect(await packetRows.evaluateAll((nodes) => nodes.map((n) => Number((n as HTMLElement).dataset.frame)))).toEqual(first.frames);
     await expect(page.locator(`${PACKETS} [role=row][aria-selected=true]`)).toHaveAttribute('data-frame', String(first.frames[0]));
     await expect(page.getByTestId('filter-input')).toHaveValue(new RegExp(`udp\\.port == ${first.clientPort}`));
+    // The list names them QUIC, with the packet type and DCID as Wireshark's Info column does.
+    const firstRow = packetRows.first();
+    await expect(firstRow).toContainText('QUIC');
+    await expect(firstRow).toContainText(`Initial, DCID=${first.dcid}`);
   });
 });

@@ -69,4 +69,27 @@ describe.skipIf(!ready)('QUIC attempts in the engine (getQuicAttempts)', () => {
       expect(theirs[0]).toBe(attempt.firstFrame + 1);
     }
   });
+
+  it('the packet list names QUIC frames as tshark does (Protocol QUIC, its Info wording), and leaves other UDP alone', async () => {
+    const ours = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 100, filter: '' });
+    const theirs = execFileSync('tshark', ['-r', capture, '-T', 'fields', '-E', 'separator=\t', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t'));
+    expect(ours.rows).toHaveLength(theirs.length);
+    let quic = 0;
+    ours.rows.forEach((row, i) => {
+      const [protocol, info] = theirs[i];
+      if (protocol !== 'QUIC') {
+        expect(row.protocol, `frame ${row.number}`).not.toBe('QUIC');
+        return;
+      }
+      quic++;
+      expect(row.protocol, `frame ${row.number}`).toBe('QUIC');
+      // Coalesced packets: tshark's column names only the last packet, ours lists each ("; ").
+      const last = row.info.split('; ').pop() ?? '';
+      if (!info.startsWith('Protected Payload') && !info.includes('[Malformed Packet]')) expect(last === info || row.info.endsWith(info), `frame ${row.number}: ${row.info} vs ${info}`).toBe(true);
+    });
+    expect(quic).toBeGreaterThanOrEqual(7);
+  });
 });
