@@ -64,17 +64,29 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
 
   const handle = await open(path, 'r');
   let compressed = false;
+  // Two buffers, used in turn: the next read runs on libuv's thread pool while this chunk is
+  // parsed. The reader copies only records that straddle reads, so a pushed buffer is free again.
+  let ahead: Promise<number> | null = null;
   try {
-    // One buffer reused for every read: the reader copies only records that straddle reads.
-    const buffer = new Uint8Array(chunkSize);
-    const first = await handle.read(buffer, 0, chunkSize, null);
-    compressed = isGzip(buffer, first.bytesRead);
+    const buffers = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
+    let position = 0;
+    const readInto = (buffer: Uint8Array): Promise<number> => {
+      const at = position;
+      const pending = handle.read(buffer, 0, chunkSize, at).then(({ bytesRead }) => bytesRead);
+      position += chunkSize;
+      return pending;
+    };
+    let bytesRead = await readInto(buffers[0]);
+    compressed = isGzip(buffers[0], bytesRead);
     if (!compressed) {
-      let bytesRead = first.bytesRead;
-      while (bytesRead > 0) {
-        reader.push(buffer.subarray(0, bytesRead));
+      for (let turn = 0; bytesRead > 0; turn ^= 1) {
+        // A short read means the end of the file as it was: read on from where it stopped.
+        if (bytesRead < chunkSize) position -= chunkSize - bytesRead;
+        ahead = readInto(buffers[turn ^ 1]);
+        reader.push(buffers[turn].subarray(0, bytesRead));
         signal?.throwIfAborted();
-        bytesRead = (await handle.read(buffer, 0, chunkSize, null)).bytesRead;
+        bytesRead = await ahead;
+        ahead = null;
       }
       reader.end();
       return result(false, undefined);
@@ -83,6 +95,8 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     if (error instanceof CaptureFileError) return result(compressed, error);
     throw error;
   } finally {
+    // Never close the file under a read still in flight.
+    await ahead?.catch(() => 0);
     await handle.close();
   }
   return readGzipCaptureFile(path, reader, chunkSize, signal, result);

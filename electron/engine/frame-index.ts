@@ -77,7 +77,7 @@ export class FrameIndex {
   /** Reserves the next slot and returns its index. */
   append(): number {
     if (this.count === this.capacity) {
-      const capacity = this.capacity * 2;
+      const capacity = this.capacity * 4;
       this.dataOffset = grow(this.dataOffset, capacity);
       this.tsSeconds = grow(this.tsSeconds, capacity);
       this.tsNanos = grow(this.tsNanos, capacity);
