@@ -11,7 +11,9 @@ import {
   ApiError,
   type ApiEvent,
   type ApiHandlers,
+  type CapturePermission,
   type HostInfo,
+  type InterfaceInfo,
   type SessionInfo,
 } from '../../shared/api';
 import { fromHex } from '../../shared/wire/bytes';
@@ -20,6 +22,7 @@ import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
+import { warmUpEngine } from './warm-up';
 
 export interface BackendOptions {
   host: HostInfo['host'];
@@ -31,6 +34,21 @@ export interface BackendOptions {
   rememberFile?: (filePath: string) => void;
   /** Where spool files of live captures are written. */
   spoolDirectory?: string;
+  /**
+   * Ask the helper for the interfaces and the capture permission at once, before a window does:
+   * each answer costs a helper process, and a window asks for both as it opens.
+   */
+  prefetchCaptureProbes?: boolean;
+  /** Index and serve a small generated capture at start, so the first real file runs on compiled code. */
+  warmUp?: boolean;
+}
+
+/** A prefetched answer is handed out once, and only while this fresh. */
+const PREFETCH_FRESH_MS = 15_000;
+
+interface Prefetched<T> {
+  at: number;
+  answer: Promise<T>;
 }
 
 type Listener = (event: ApiEvent) => void;
@@ -45,6 +63,9 @@ interface RunningCapture {
   stopRequested: boolean;
 }
 
+/** How long after a session starts the next spare index and tracker are built. */
+const SPARE_DELAY_MS = 3000;
+
 export class Backend {
   private readonly sessions = new Map<string, FileSession>();
   private readonly captures = new Map<string, RunningCapture>();
@@ -58,24 +79,46 @@ export class Backend {
   private nextSession = 1;
   readonly handlers: ApiHandlers;
 
+  private prefetchedInterfaces: Prefetched<InterfaceInfo[]> | null = null;
+  private prefetchedPermission: Prefetched<CapturePermission> | null = null;
+
   constructor(private readonly options: BackendOptions) {
     this.handlers = this.createHandlers();
     this.prepareSpare();
+    const capture = options.capture;
+    if (options.prefetchCaptureProbes && capture) {
+      // One after the other: two helper processes starting together slow everything else down.
+      const interfaces = capture.listInterfaces();
+      this.prefetchedInterfaces = { at: Date.now(), answer: interfaces };
+      this.prefetchedPermission = {
+        at: Date.now(),
+        answer: interfaces.catch(() => undefined).then(() => checkCapturePermission(capture)),
+      };
+      // An unhandled rejection must not end the process when nobody asks.
+      interfaces.catch(() => undefined);
+    }
+    if (options.warmUp) setTimeout(() => void warmUpEngine(), 0).unref?.();
   }
 
-  private prepareSpare(): void {
+  /** The prefetched answer if it is still fresh (once), else a new one. */
+  private static takePrefetched<T>(prefetched: Prefetched<T> | null, fresh: () => Promise<T>): Promise<T> {
+    return prefetched && Date.now() - prefetched.at < PREFETCH_FRESH_MS ? prefetched.answer : fresh();
+  }
+
+  private prepareSpare(delayMs = 0): void {
     if (this.spare || this.spareTimer) return;
     this.spareTimer = setTimeout(() => {
       this.spareTimer = null;
       this.spare = createSessionState();
-    }, 0);
+    }, delayMs);
     this.spareTimer.unref?.();
   }
 
   private takeState(): SessionState {
     const state = this.spare ?? createSessionState();
     this.spare = null;
-    this.prepareSpare();
+    // Not at once: building one blocks for tens of milliseconds, just when the new session's first rows are asked for.
+    this.prepareSpare(SPARE_DELAY_MS);
     return state;
   }
 
@@ -230,7 +273,11 @@ export class Backend {
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
-      listInterfaces: async () => ({ interfaces: await capture().listInterfaces() }),
+      listInterfaces: async () => {
+        const prefetched = this.prefetchedInterfaces;
+        this.prefetchedInterfaces = null;
+        return { interfaces: await Backend.takePrefetched(prefetched, () => capture().listInterfaces()) };
+      },
       validateBpf: async ({ filter, linkType }) => capture().validateBpf(filter, linkType),
       startCapture: async ({ interface: device, bpf }) => this.startCapture(device, bpf),
       stopCapture: async ({ sessionId }) => {
@@ -263,7 +310,11 @@ export class Backend {
       recentFiles: async () => ({ paths: this.options.recentFiles?.() ?? [...this.opened] }),
       restartEngine: async () => null,
       systemInfo: async () => collectSystemInfo(this.options.version, this.options.capture),
-      checkCapturePermission: async () => checkCapturePermission(this.options.capture),
+      checkCapturePermission: async () => {
+        const prefetched = this.prefetchedPermission;
+        this.prefetchedPermission = null;
+        return Backend.takePrefetched(prefetched, () => checkCapturePermission(this.options.capture));
+      },
     };
   }
 }

@@ -33,7 +33,7 @@ function post(message: Message): void {
   else process.send?.(message);
 }
 
-const backend = new Backend({ host: 'electron', version: '0.1.0', capture: createHelperCaptureProvider() });
+const backend = new Backend({ host: 'electron', version: '0.1.0', capture: createHelperCaptureProvider(), prefetchCaptureProbes: true, warmUp: true });
 backend.subscribe((event) => post({ kind: 'event', event }));
 
 async function receive(raw: unknown): Promise<void> {

@@ -94,7 +94,7 @@ function securityHeaders(port: number): Record<string, string> {
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = options.rendererDir ?? defaultRendererDir();
-  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0', capture: createHelperCaptureProvider() });
+  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0', capture: createHelperCaptureProvider(), prefetchCaptureProbes: true, warmUp: true });
   const sockets = new Set<WebSocket>();
   let port = 0;
 
