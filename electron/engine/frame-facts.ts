@@ -27,6 +27,7 @@ import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
+import { hashWords } from '../../shared/wire/word-hash';
 import { summarize, summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
@@ -157,6 +158,47 @@ function seconds(time: { sec: number; ns: number }, origin: { sec: number; ns: n
   return time.sec - origin.sec + (time.ns - origin.ns) / 1e9;
 }
 
+/** IPv6 address (four words) → id, by open addressing over typed arrays: no string key per frame. */
+class Ipv6Ids {
+  private keys = new Uint32Array(4 * 256);
+  /** id + 1; 0 marks an empty slot. */
+  private ids = new Uint32Array(256);
+  private size = 0;
+
+  get(words: Uint32Array): number {
+    const mask = this.ids.length - 1;
+    for (let slot = hashWords(words, 4, 0) & mask; ; slot = (slot + 1) & mask) {
+      const id = this.ids[slot];
+      if (id === 0) return -1;
+      const k = slot * 4;
+      if (this.keys[k] === words[0] && this.keys[k + 1] === words[1] && this.keys[k + 2] === words[2] && this.keys[k + 3] === words[3]) return id - 1;
+    }
+  }
+
+  /** Adds an address that `get` did not find. */
+  set(words: Uint32Array, id: number): void {
+    if ((this.size + 1) * 2 > this.ids.length) this.rehash(this.ids.length * 2);
+    this.place(words, 0, id + 1);
+    this.size++;
+  }
+
+  private place(words: Uint32Array, at: number, storedId: number): void {
+    const mask = this.ids.length - 1;
+    let slot = hashWords(words, 4, 0, at) & mask;
+    while (this.ids[slot] !== 0) slot = (slot + 1) & mask;
+    this.ids[slot] = storedId;
+    this.keys.set(words.subarray(at, at + 4), slot * 4);
+  }
+
+  private rehash(capacity: number): void {
+    const keys = this.keys;
+    const ids = this.ids;
+    this.keys = new Uint32Array(capacity * 4);
+    this.ids = new Uint32Array(capacity);
+    for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) this.place(keys, slot * 4, ids[slot]);
+  }
+}
+
 export class FrameFacts {
   readonly tracker = new Tracker();
   private readonly summary = createPacketSummary();
@@ -199,6 +241,7 @@ export class FrameFacts {
       const analysis = this.tracker.trackAt(i + 1, index.tsSeconds[i], index.tsNanos[i], s, buffer, offset, length, bad, index.originalLength[i]);
       if (analysis) {
         index.stream[i] = analysis.stream;
+        this.noteStreamFrame(analysis.stream, i);
         index.direction[i] = analysis.fromClient ? FROM_CLIENT : FROM_SERVER;
         index.relSeq[i] = analysis.relativeSeq >>> 0;
         index.relAck[i] = analysis.relativeAck < 0 ? NO_ACK : analysis.relativeAck >>> 0;
@@ -206,6 +249,8 @@ export class FrameFacts {
         index.analysis[i] = analysis.analysis;
         if (analysis.analysis & RETRANSMISSION_BITS) marks |= ROW_MARK.RETRANSMISSION;
         if (analysis.analysis & WARNING_BITS) marks |= ROW_MARK.WARNING;
+        if (analysis.phase === 'handshake') marks |= ROW_MARK.HANDSHAKE;
+        else if (analysis.phase === 'teardown') marks |= ROW_MARK.TEARDOWN;
         if (analysis.tls) this.tls.set(i, copyTls(analysis.tls));
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
       }
@@ -214,7 +259,7 @@ export class FrameFacts {
   }
 
   private readonly ipv4Ids = new Map<number, number>();
-  private readonly ipv6Ids = new Map<string, number>();
+  private readonly ipv6Ids = new Ipv6Ids();
 
   /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
   private internAddress(buffer: Uint8Array, frameStart: number, s: PacketSummary, source: boolean): number {
@@ -228,30 +273,19 @@ export class FrameFacts {
       }
       return id;
     }
-    const key = `${words[0]},${words[1]},${words[2]},${words[3]}`;
-    let id = this.ipv6Ids.get(key);
-    if (id === undefined) {
+    let id = this.ipv6Ids.get(words);
+    if (id < 0) {
       id = addresses.push(formatIpv6(buffer, frameStart + s.networkOffset + (source ? 8 : 24))) - 1;
-      this.ipv6Ids.set(key, id);
+      this.ipv6Ids.set(words, id);
     }
     return id;
   }
 
-  /** End of input: closes the tracker's timers and marks handshake/teardown frames. */
+  /** End of input: closes the tracker's timers (TIME_WAIT expiry, the last SYN-flood window). */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.tracker.finish();
-    this.markPhases();
-  }
-
-  /** Colours the handshake and teardown frames of every connection (also during a live capture). */
-  markPhases(): void {
-    const count = this.index.count;
-    for (const connection of this.tracker.connections()) {
-      for (const frame of connection.handshake.frames) if (frame - 1 < count) this.index.marks[frame - 1] |= ROW_MARK.HANDSHAKE;
-      for (const frame of connection.teardown.frames) if (frame - 1 < count) this.index.marks[frame - 1] |= ROW_MARK.TEARDOWN;
-    }
   }
 
   // ------------------------------------------------------------ per-frame decode
@@ -444,35 +478,64 @@ export class FrameFacts {
     return result;
   }
 
+  /**
+   * Builds the connection list in slices of at most `sliceMs`, yielding to the event loop
+   * between them, and caches it: after a large file (tens of thousands of connections) this
+   * takes a second or more, which must not stall the packet list. Only for a finished input,
+   * which no longer changes under the walk.
+   */
+  async warmConnections(sliceMs: number, stillWanted: () => boolean): Promise<void> {
+    if (!this.finished || this.connectionsCache) return;
+    const frames = this.index.count;
+    const origin = this.origin();
+    const connections: ConnectionRow[] = [];
+    let sliceStart = performance.now();
+    for (const summary of this.tracker.eachConnection()) {
+      connections.push(this.connectionRow(summary, origin));
+      if (performance.now() - sliceStart > sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!stillWanted() || this.connectionsCache) return;
+        sliceStart = performance.now();
+      }
+    }
+    this.connectionsCache = { frames, result: { connections, alerts: this.alertRows() } };
+  }
+
   private buildConnections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
     const origin = this.origin();
+    const connections = this.tracker.connections().map((c) => this.connectionRow(c, origin));
+    return { connections, alerts: this.alertRows() };
+  }
+
+  private connectionRow(c: ConnectionSummary, origin: { sec: number; ns: number }): ConnectionRow {
     const endpoint = (e: { address: string; port: number }, v: number) => (v === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
-    const connections = this.tracker.connections().map((c): ConnectionRow => {
-      const handshakeLast = c.handshake.complete ? c.handshake.frames[c.handshake.frames.length - 1] : undefined;
-      const teardownFirst = c.teardown.frames[0];
-      return {
-        stream: c.stream,
-        client: endpoint(c.client, c.ipVersion),
-        server: endpoint(c.server, c.ipVersion),
-        clientState: c.finalState.client,
-        serverState: c.finalState.server,
-        connState: c.connState,
-        history: c.history.length > 256 ? `${c.history.slice(0, 255)}…` : c.history,
-        initialRtt: c.handshake.initialRtt,
-        // A hostile hello may carry a 64 KiB name; the list must still cross the boundary.
-        sni: c.tls?.sni ? (c.tls.sni.length > 255 ? `${c.tls.sni.slice(0, 254)}…` : c.tls.sni) : null,
-        frames: c.frames,
-        bytes: c.bytes,
-        start: seconds(c.start, origin),
-        end: seconds(c.end, origin),
-        handshakeEnd: handshakeLast !== undefined && handshakeLast <= this.index.count ? this.index.relativeTime(handshakeLast - 1) : null,
-        teardownStart: teardownFirst !== undefined && teardownFirst <= this.index.count ? this.index.relativeTime(teardownFirst - 1) : null,
-        handshakeKind: c.handshake.kind,
-        teardownKind: c.teardown.kind,
-        firstFrame: Math.max(0, (c.handshake.frames[0] ?? this.firstFrameOf(c.stream) + 1) - 1),
-      };
-    });
-    const alerts = this.tracker.alerts().map(
+    const handshakeLast = c.handshake.complete ? c.handshake.frames[c.handshake.frames.length - 1] : undefined;
+    const teardownFirst = c.teardown.frames[0];
+    return {
+      stream: c.stream,
+      client: endpoint(c.client, c.ipVersion),
+      server: endpoint(c.server, c.ipVersion),
+      clientState: c.finalState.client,
+      serverState: c.finalState.server,
+      connState: c.connState,
+      history: c.history.length > 256 ? `${c.history.slice(0, 255)}…` : c.history,
+      initialRtt: c.handshake.initialRtt,
+      // A hostile hello may carry a 64 KiB name; the list must still cross the boundary.
+      sni: c.tls?.sni ? (c.tls.sni.length > 255 ? `${c.tls.sni.slice(0, 254)}…` : c.tls.sni) : null,
+      frames: c.frames,
+      bytes: c.bytes,
+      start: seconds(c.start, origin),
+      end: seconds(c.end, origin),
+      handshakeEnd: handshakeLast !== undefined && handshakeLast <= this.index.count ? this.index.relativeTime(handshakeLast - 1) : null,
+      teardownStart: teardownFirst !== undefined && teardownFirst <= this.index.count ? this.index.relativeTime(teardownFirst - 1) : null,
+      handshakeKind: c.handshake.kind,
+      teardownKind: c.teardown.kind,
+      firstFrame: Math.max(0, (c.handshake.frames[0] ?? this.firstFrameOf(c.stream) + 1) - 1),
+    };
+  }
+
+  private alertRows(): AlertInfo[] {
+    return this.tracker.alerts().map(
       (a): AlertInfo => ({
         kind: a.kind,
         target: a.target,
@@ -483,12 +546,23 @@ export class FrameFacts {
         message: `${a.half_open} half-open connections to ${a.target} from ${a.sources} sources within ${a.window_seconds} s; ${a.completed} of ${a.attempts} handshakes completed (${Math.round(a.completion_ratio * 100)}%)`,
       }),
     );
-    return { connections, alerts };
+  }
+
+  /** Index + 1 of each tcp.stream's first frame (0: none yet); streams are numbered from 0 up. */
+  private streamFirstFrame = new Uint32Array(1024);
+
+  private noteStreamFrame(stream: number, i: number): void {
+    if (stream >= this.streamFirstFrame.length) {
+      const grown = new Uint32Array(Math.max(stream + 1, this.streamFirstFrame.length * 2));
+      grown.set(this.streamFirstFrame);
+      this.streamFirstFrame = grown;
+    }
+    if (this.streamFirstFrame[stream] === 0) this.streamFirstFrame[stream] = i + 1;
   }
 
   private firstFrameOf(stream: number): number {
-    for (let i = 0; i < this.index.count; i++) if (this.index.stream[i] === stream) return i;
-    return 0;
+    const first = stream >= 0 && stream < this.streamFirstFrame.length ? this.streamFirstFrame[stream] : 0;
+    return first > 0 ? first - 1 : 0;
   }
 
   ladder(stream: number, limit: number): Ladder | null {

@@ -48,6 +48,8 @@ const PROGRESS_INTERVAL_MS = 100;
 /** A filter scans at most this long per request; the rest continues in the background. */
 const FILTER_SLICE_MS = 40;
 const MAX_CACHED_FILTERS = 6;
+/** The connection list is built in the background in slices this long. */
+const CONNECTIONS_SLICE_MS = 12;
 /** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
 const MAX_CRAFTED_REMEMBERED = 1000;
 /** How often a live session looks for new frames in the spool when not poked. */
@@ -225,7 +227,6 @@ export class FileSession {
         }
         if (this.index.count !== announced) {
           announced = this.index.count;
-          this.facts.markPhases();
           this.emit({ type: 'rows', sessionId: this.sessionId, frames: announced });
         }
         if (this.liveEnded) break;
@@ -278,10 +279,8 @@ export class FileSession {
   private finish(): void {
     this.bytesRead = this.damage ? this.bytesRead : this.totalBytes;
     this.facts.finish();
-    // Warm the connection list while the user is still looking at the packets.
-    setImmediate(() => {
-      if (!this.closed) this.facts.connections();
-    });
+    // Warm the connection list while the user is still looking at the packets, a slice at a time.
+    void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
     this.complete = true;
     this.emitProgress();
   }

@@ -73,6 +73,7 @@ import type {
   TrackerStats,
 } from './types';
 import { ZeekEndpoint, historyLetter, isScaledHistoryStep, zeekConnState } from './zeek';
+import { hashWords } from '../wire/word-hash';
 
 const CLIENT = 0;
 const SERVER = 1;
@@ -153,18 +154,6 @@ const EMPTY_TABLE_BITS = 10;
 const INITIAL_STORE_CAPACITY = 65536;
 const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
-
-function hashWords(words: Uint32Array, count: number, port: number, at = 0): number {
-  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
-  for (let i = at; i < at + count; i++) {
-    h = Math.imul(h ^ words[i], 0xcc9e2d51);
-    h = (h << 13) | (h >>> 19);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h;
-}
 
 interface ConnectionTlsState {
   collectors: [TlsStreamCollector | null, TlsStreamCollector | null];
@@ -250,6 +239,7 @@ export class Tracker {
       duplicateAckFrame: 0,
       initialRtt: -1,
       tls: null,
+      phase: 'none',
       stateChanges: [],
       stateChangeCount: 0,
     };
@@ -316,6 +306,7 @@ export class Tracker {
     fa.duplicateAckNumber = 0;
     fa.duplicateAckFrame = 0;
     fa.tls = null;
+    fa.phase = 'none';
     fa.stateChangeCount = 0;
 
     let slot = this.lookup(summary);
@@ -950,6 +941,8 @@ export class Tracker {
     st.keyFrame[slot * KEY_FRAMES + n] = frame;
     st.keyFrameInfo[slot * KEY_FRAMES + n] = info | (side === SERVER ? K_SERVER : 0);
     st.keyFrameCount[slot] = n + 1;
+    // Key frames are always the frame being tracked.
+    this.result.phase = info & K_TEARDOWN ? 'teardown' : 'handshake';
   }
 
   /** The server endpoint of a slot as a SYN-flood key (no string built). */

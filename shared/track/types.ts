@@ -70,6 +70,8 @@ export interface FrameAnalysis {
   initialRtt: number;
   /** Set when this frame completed a TLS ClientHello or ServerHello. */
   tls: FrameTls | null;
+  /** The connection phase this frame is a key frame of (its summary's handshake or teardown frames), or 'none'. */
+  phase: 'none' | 'handshake' | 'teardown';
   /** Endpoint state changes this frame caused: the first `stateChangeCount` entries (the rest are stale, reused). */
   stateChanges: StateChange[];
   stateChangeCount: number;

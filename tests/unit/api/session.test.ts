@@ -290,6 +290,32 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     expect(connections.find((c) => c.client === '198.18.0.1:40000')?.serverState).toBe('ESTABLISHED');
   });
 
+  it('a connection caught mid-stream (no handshake) starts at its own first frame in the list, as tshark numbers it', async () => {
+    const file = path.join(dir, 'mid-stream.pcap');
+    python(
+      [
+        'import sys',
+        'from scapy.all import Ether, IP, TCP, UDP, Raw, wrpcap',
+        'e = lambda: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")',
+        'f = [e()/IP(src="198.18.0.9", dst="198.18.0.53")/UDP(sport=5353, dport=53)/Raw(b"q" * 12)] * 3',
+        'f += [e()/IP(src="198.18.0.1", dst="198.18.0.2")/TCP(sport=40001, dport=443, flags="PA", seq=7000 + 10 * k, ack=9000)/Raw(b"x" * 10) for k in range(4)]',
+        'f += [e()/IP(src="198.18.0.3", dst="198.18.0.2")/TCP(sport=40002, dport=443, flags="A", seq=100, ack=200)]',
+        'wrpcap(sys.argv[1], f)',
+      ].join('\n'),
+      file,
+    );
+    const { session } = await openIndexed(local, file);
+    const { connections } = await local.handlers.getConnections({ sessionId: session.sessionId });
+    const first = new Map(
+      tsharkLines(file, ['-T', 'fields', '-e', 'tcp.stream', '-e', 'frame.number', '-Y', 'tcp'])
+        .map((line) => line.split('\t').map(Number))
+        .reverse()
+        .map(([stream, number]) => [stream, number]),
+    );
+    expect(connections.map((c) => [c.stream, c.firstFrame + 1])).toEqual([...first.entries()].sort((a, b) => a[0] - b[0]));
+    expect(connections.map((c) => c.firstFrame)).toEqual([3, 7]);
+  });
+
   it('filters on the TLS server name of a ClientHello the way tshark does, and shows it on the connection', async () => {
     const tls = path.join(dir, 'tls.pcap');
     run(SYSTEM_PYTHON, [path.resolve(__dirname, '../../fixtures/scripts/tls_hello.py'), tls]);

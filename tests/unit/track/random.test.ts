@@ -97,3 +97,21 @@ describe.skipIf(!HAS_TSHARK)('random conversations against tshark', () => {
     });
   }
 });
+
+describe('per-frame phase', () => {
+  // The packet list colours handshake and teardown rows from the phase reported while each
+  // frame is tracked; it must name exactly the frames the connection summaries list.
+  for (const seed of [7, 8, 9]) {
+    it(`seed ${seed}: phase marks are exactly the summaries' handshake and teardown frames`, () => {
+      const file = writeCapture(randomCapture(seed), tempFile(`phase-${seed}.pcapng`));
+      const t = trackFile(file);
+      const framesIn = (phase: string) => t.phases.flatMap((p, i) => (p === phase ? [i + 1] : []));
+      const listed = (pick: (c: (typeof t.connections)[number]) => number[]) => t.connections.flatMap(pick).sort((a, b) => a - b);
+      expect(framesIn('handshake')).toEqual(listed((c) => c.handshake.frames));
+      expect(framesIn('teardown')).toEqual(listed((c) => c.teardown.frames));
+      expect(framesIn('handshake').length).toBeGreaterThanOrEqual(3 * 24);
+      expect(framesIn('teardown').length).toBeGreaterThan(0);
+    });
+  }
+});
+

@@ -132,6 +132,8 @@ export interface TrackedCapture {
   keys: Array<JsonObject | null>;
   /** Per frame: the endpoint state changes the frame caused, as "client:STATE" strings. */
   changes: string[][];
+  /** Per frame: the phase the tracker reported while tracking it ('none' when not tracked). */
+  phases: string[];
   connections: ConnectionSummary[];
   json: JsonObject[];
   alerts: readonly SynFloodAlert[];
@@ -144,6 +146,7 @@ export function trackFile(file: string, options: TrackerOptions = {}): TrackedCa
   const summary = createPacketSummary();
   const keys: Array<JsonObject | null> = [];
   const changes: string[][] = [];
+  const phases: string[] = [];
   let number = 0;
   const onFrame = (frame: CaptureFrame): void => {
     number++;
@@ -153,13 +156,14 @@ export function trackFile(file: string, options: TrackerOptions = {}): TrackedCa
     const fa = tracker.track(number, frame.tsSeconds, frame.tsNanos, summary, frame.data, fields['tcp.checksum.status'] === 'bad', frame.originalLength);
     keys.push(fa ? frameAnalysisToKeys(fa) : null);
     changes.push(fa ? fa.stateChanges.slice(0, fa.stateChangeCount).map((c) => `${c.side}:${stateName(c.state)}`) : []);
+    phases.push(fa ? fa.phase : 'none');
   };
   const reader = new CaptureReader({ onFrame });
   reader.push(readFileSync(file));
   reader.end();
   tracker.finish();
   const connections = tracker.connections();
-  return { keys, changes, connections, json: connections.map(connectionToJson), alerts: tracker.alerts(), tracker };
+  return { keys, changes, phases, connections, json: connections.map(connectionToJson), alerts: tracker.alerts(), tracker };
 }
 
 function stateName(state: number): string {
