@@ -458,13 +458,13 @@ export class CaptureReader {
     }
     switch (view.getUint32(start, this.littleEndian)) {
       case PcapngBlockType.EnhancedPacket:
-        this.processEnhancedPacket(bytes, view, start, totalLength);
+        this.processPacketBlock(bytes, view, start, totalLength, false);
         return;
       case PcapngBlockType.SimplePacket:
         this.processSimplePacket(bytes, view, start, totalLength);
         return;
       case PcapngBlockType.ObsoletePacket:
-        this.processObsoletePacket(bytes, view, start, totalLength);
+        this.processPacketBlock(bytes, view, start, totalLength, true);
         return;
       case PcapngBlockType.SectionHeader:
         this.processSectionHeader(bytes, view, start, totalLength);
@@ -558,10 +558,14 @@ export class CaptureReader {
     this.handlers.onInterface?.(info);
   }
 
-  private processEnhancedPacket(bytes: Uint8Array, view: DataView, start: number, totalLength: number): void {
+  /**
+   * An Enhanced Packet Block, or the obsolete Packet Block (a 16-bit interface id followed by a
+   * drops count where the EPB's id is 32 bits); the rest of their layout is the same.
+   */
+  private processPacketBlock(bytes: Uint8Array, view: DataView, start: number, totalLength: number, obsolete: boolean): void {
     const littleEndian = this.littleEndian;
     const frame = this.frame;
-    const interfaceId = view.getUint32(start + 8, littleEndian);
+    const interfaceId = obsolete ? view.getUint16(start + 8, littleEndian) : view.getUint32(start + 8, littleEndian);
     const iface = this.interfaces[interfaceId];
     frame.reset(bytes, start + 28);
     frame.interfaceId = interfaceId;
@@ -571,25 +575,7 @@ export class CaptureReader {
     frame.originalLength = view.getUint32(start + 24, littleEndian);
     frame.recordOffset = this.consumed;
     frame.dataOffset = this.consumed + 28;
-    const optionsStart = start + EPB_FIXED_LENGTH - 4 + pad4(frame.capturedLength);
-    if (optionsStart < start + totalLength - 4) this.readPacketOptions(bytes, view, optionsStart, start + totalLength - 4);
-    this.emitFrame();
-  }
-
-  private processObsoletePacket(bytes: Uint8Array, view: DataView, start: number, totalLength: number): void {
-    const littleEndian = this.littleEndian;
-    const frame = this.frame;
-    const interfaceId = view.getUint16(start + 8, littleEndian);
-    const iface = this.interfaces[interfaceId];
-    frame.reset(bytes, start + 28);
-    frame.interfaceId = interfaceId;
-    frame.linkType = iface.info.linkType;
-    iface.scale.convert(view.getUint32(start + 12, littleEndian), view.getUint32(start + 16, littleEndian), frame);
-    frame.capturedLength = view.getUint32(start + 20, littleEndian);
-    frame.originalLength = view.getUint32(start + 24, littleEndian);
-    frame.recordOffset = this.consumed;
-    frame.dataOffset = this.consumed + 28;
-    const optionsStart = start + OPB_FIXED_LENGTH - 4 + pad4(frame.capturedLength);
+    const optionsStart = start + (obsolete ? OPB_FIXED_LENGTH : EPB_FIXED_LENGTH) - 4 + pad4(frame.capturedLength);
     if (optionsStart < start + totalLength - 4) this.readPacketOptions(bytes, view, optionsStart, start + totalLength - 4);
     this.emitFrame();
   }
