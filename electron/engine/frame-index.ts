@@ -1,8 +1,9 @@
 /**
- * The compact per-frame index of a session: parallel typed-array columns that grow by
- * doubling, about 60 bytes per frame, and never one object per frame. A row, a filter
+ * The compact per-frame index of a session: parallel typed-array columns that grow
+ * fourfold (untouched capacity costs no memory), about 60 bytes per frame, and never one object per frame. A row, a filter
  * or a detail request reads these columns and re-reads the frame's bytes by offset.
  */
+import type { CaptureFrame } from '../../shared/files';
 
 function grow<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(column: T, capacity: number): T {
   const Constructor = column.constructor as new (length: number) => T;
@@ -102,6 +103,18 @@ export class FrameIndex {
       this.capacity = capacity;
     }
     return this.count++;
+  }
+
+  /** Appends a frame read from the file: where its bytes are, when it was captured, its lengths and link type. */
+  appendFrame(frame: CaptureFrame): number {
+    const i = this.append();
+    this.dataOffset[i] = frame.dataOffset;
+    this.tsSeconds[i] = frame.tsSeconds;
+    this.tsNanos[i] = frame.tsNanos;
+    this.capturedLength[i] = frame.capturedLength;
+    this.originalLength[i] = frame.originalLength;
+    this.linkType[i] = frame.linkType;
+    return i;
   }
 
   /** Seconds between frame `index` and the first frame. */

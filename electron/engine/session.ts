@@ -248,14 +248,8 @@ export class FileSession {
   }
 
   private ingest(frame: CaptureFrame): void {
-    const i = this.index.append();
     const index = this.index;
-    index.dataOffset[i] = frame.dataOffset;
-    index.tsSeconds[i] = frame.tsSeconds;
-    index.tsNanos[i] = frame.tsNanos;
-    index.capturedLength[i] = frame.capturedLength;
-    index.originalLength[i] = frame.originalLength;
-    index.linkType[i] = frame.linkType;
+    const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
     this.quic.ingest(i, frame, index);

@@ -47,13 +47,7 @@ async function decodeIntoIndex(): Promise<{ frames: number; extra: string }> {
   const onFrame = (frame: CaptureFrame) => {
     // The bytes where the reader holds them (as the engine's indexer gets them): no view per frame.
     summarizeAt(frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType, summary, frame.originalLength);
-    const i = index.append();
-    index.dataOffset[i] = frame.dataOffset;
-    index.tsSeconds[i] = frame.tsSeconds;
-    index.tsNanos[i] = frame.tsNanos;
-    index.capturedLength[i] = frame.capturedLength;
-    index.originalLength[i] = frame.originalLength;
-    index.linkType[i] = frame.linkType;
+    const i = index.appendFrame(frame);
     index.protocol[i] = summary.protocol < 0 ? 255 : summary.protocol;
     index.tcpFlags[i] = summary.tcpFlags;
     index.srcPort[i] = summary.srcPort;
