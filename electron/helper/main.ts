@@ -26,6 +26,7 @@ import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, validateTuple
 import { buildArpRequest, buildNeighbourSolicitation, neighbourMac, nextHop, parseArpReply, parseNeighbourAdvertisement } from './neighbours';
 import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
 import { capVersion, libpcapVersion } from './library-versions';
+import { createHelperOutput, MAX_BACKLOG, type HelperOutput } from './output';
 import {
   BatchBuilder,
   encodeControl,
@@ -74,7 +75,7 @@ let openState: 'closed' | 'open' | 'failed' = 'closed';
 let opened: OpenResult | null = null;
 const pinned: unknown[] = [];
 
-const stats: StatsResult = { device: null, framesCaptured: 0, bytesCaptured: 0, batches: 0, framesSent: 0, truncated: 0 };
+const stats: StatsResult = { device: null, framesCaptured: 0, bytesCaptured: 0, batches: 0, framesSent: 0, truncated: 0, framesDropped: 0 };
 const capturedBatch = new BatchBuilder(MessageType.captured, 2 * 1024 * 1024);
 const sentBatch = new BatchBuilder(MessageType.sent, 256 * 1024);
 let batchStartedMs = 0;
@@ -89,9 +90,25 @@ const ndpWaiters = new Map<string, (mac: string) => void>();
 
 // ---- Output -----------------------------------------------------------------------------
 
-// Writes to a pipe are synchronous on Linux and macOS, so whatever was written survives an abort.
+let output: HelperOutput | null = null;
+/** True while batches are being refused, so the warning is sent once per episode. */
+let dropping = false;
+/** How long an ending helper waits for its reader to take the backlog. */
+const EXIT_DRAIN_MS = 10_000;
+
+function out(): HelperOutput {
+  output ??= createHelperOutput(() => process.exit(0)); // the reader is gone
+  return output;
+}
+
 function writeMessage(bytes: Uint8Array): void {
-  process.stdout.write(bytes);
+  out().write(bytes);
+}
+
+/** Ends the helper once the reader has taken what was queued (bounded: a stuck reader gets EXIT_DRAIN_MS). */
+function exitAfterDrain(code: number): void {
+  setTimeout(() => process.exit(code), EXIT_DRAIN_MS).unref();
+  out().drain(() => process.exit(code));
 }
 
 function reply(id: number | null, result: unknown): void {
@@ -135,10 +152,18 @@ function flushCaptured(): void {
     clearTimeout(flushTimer);
     flushTimer = null;
   }
+  const frames = capturedBatch.count;
   const message = capturedBatch.take();
-  if (message) {
+  if (!message) return;
+  if (out().writeDroppable(message)) {
     stats.batches++;
-    writeMessage(message);
+    if (dropping && out().backlog < MAX_BACKLOG / 2) dropping = false;
+    return;
+  }
+  stats.framesDropped += frames;
+  if (!dropping) {
+    dropping = true;
+    emitEvent('warning', `the reader fell ${MAX_BACKLOG / (1024 * 1024)} MiB behind: captured frames are being dropped (${stats.framesDropped} so far, counted in stats.framesDropped)`);
   }
 }
 
@@ -231,7 +256,7 @@ function watchDevice(device: string): void {
     clearInterval(timer);
     flushCaptured();
     emitEvent('error', `interface ${device} ${gone ? 'disappeared' : 'went down'}; capture ended`);
-    process.exit(EXIT_DEVICE_GONE);
+    exitAfterDrain(EXIT_DEVICE_GONE);
   }, DEVICE_CHECK_MS);
   timer.unref();
 }
@@ -560,13 +585,16 @@ const reader = new MessageReader();
 
 function main(): void {
   if (process.argv[2] === '--validate-filter') return validationChildMain(process.argv[3] ?? '{}');
-  process.stdout.on('error', () => process.exit(0)); // the parent is gone
+  out();
   process.stdin.on('data', onInput);
-  // The parent ends the helper by closing stdin: flush what was captured, then go.
+  // The parent ends the helper by closing stdin: flush what was captured, hand it over, then go.
+  let finishing = false;
   const finish = () => {
+    if (finishing) return;
+    finishing = true;
     flushCaptured();
     removeAllRstDropRules();
-    process.exit(0);
+    exitAfterDrain(0);
   };
   process.stdin.on('end', finish);
   process.on('SIGTERM', finish);

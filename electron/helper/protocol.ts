@@ -350,6 +350,8 @@ export interface StatsResult {
   batches: number;
   framesSent: number;
   truncated: number;
+  /** Frames the helper dropped because its reader fell MAX_BACKLOG bytes behind (output.ts). */
+  framesDropped: number;
 }
 
 export interface SuppressRstResult {

@@ -1,6 +1,9 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import dgram from 'node:dgram';
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HelperClient, HelperRequestError } from '../../../electron/engine/helper-client';
+import { MessageType } from '../../../electron/helper/protocol';
 import { buildHelper, isRoot } from '../../integration/capture/support';
 
 // The real helper process, driven over its stdio protocol. No traffic is sent anywhere:
@@ -89,4 +92,35 @@ describe('the helper process', () => {
       await helper.stop();
     }
   });
+
+  it.skipIf(!isRoot)('keeps draining the kernel ring while its reader is busy: nothing is lost when the parent stops reading for a while', async () => {
+    const helper = new HelperClient({ helperPath });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    let captured = 0;
+    helper.onBatch = (type, payload) => {
+      if (type === MessageType.captured) captured += new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0);
+    };
+    const socket = dgram.createSocket('udp4');
+    try {
+      // 16 MiB of ring at cap's ~128 KiB per slot: room for about 128 frames, 25 ms of this traffic.
+      await helper.open('lo', `udp dst port ${port} and dst host 127.0.0.1`, 16 * 1024 * 1024);
+      const stdout = (helper as unknown as { child: ChildProcessWithoutNullStreams }).child.stdout;
+      stdout.pause(); // a parent busy elsewhere (a long GC, a big request) for half a second
+      const datagrams = 2500;
+      const payload = Buffer.alloc(64, 0x61);
+      for (let sent = 0; sent < datagrams; sent += 50) {
+        for (let k = 0; k < 50; k++) socket.send(payload, port, '127.0.0.1');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stdout.resume();
+      const stats = await helper.stats();
+      await vi.waitFor(() => expect(captured).toBe(datagrams), { timeout: 5000 });
+      expect(stats).toMatchObject({ framesCaptured: datagrams, framesDropped: 0 });
+    } finally {
+      socket.close();
+      await helper.stop();
+    }
+  });
 });
+
