@@ -56,6 +56,8 @@ const SNAPLEN = 65535;
 const BATCH_WINDOW_MS = 8;
 const BATCH_MAX_FRAMES = 4096;
 const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+/** The helper's nice value where it may raise its priority (the engine stays at 0). */
+const HELPER_NICE = -10;
 /** Sends yield to the event loop this often so capture and requests keep flowing. */
 const SEND_CHUNK = 512;
 const ARP_ATTEMPTS = 3;
@@ -583,9 +585,23 @@ function onInput(chunk: Buffer): void {
 
 const reader = new MessageReader();
 
+/**
+ * The ring holds ~2000 frames, so the helper must run as soon as frames arrive, ahead of the
+ * engine that analyses them. Where the helper may (root, CAP_SYS_NICE), it asks for a higher
+ * scheduling priority; elsewhere it stays as it is.
+ */
+function raisePriority(): void {
+  try {
+    os.setPriority(HELPER_NICE);
+  } catch {
+    // not permitted: the normal priority is still correct, only less robust under load
+  }
+}
+
 function main(): void {
   if (process.argv[2] === '--validate-filter') return validationChildMain(process.argv[3] ?? '{}');
   out();
+  raisePriority();
   process.stdin.on('data', onInput);
   // The parent ends the helper by closing stdin: flush what was captured, hand it over, then go.
   let finishing = false;

@@ -1,6 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import dgram from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HelperClient, HelperRequestError } from '../../../electron/engine/helper-client';
 import { MessageType } from '../../../electron/helper/protocol';
@@ -120,6 +120,25 @@ describe('the helper process', () => {
     } finally {
       socket.close();
       await helper.stop();
+    }
+  });
+
+  it.skipIf(!isRoot || process.platform !== 'linux')('runs ahead of the engine where it may: nice -10 as root, and still works where it may not', async () => {
+    const niceOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]);
+    const helper = new HelperClient({ helperPath });
+    try {
+      await helper.hello();
+      expect(niceOf(helper.pid as number)).toBe(-10);
+    } finally {
+      await helper.stop();
+    }
+    // Without CAP_SYS_NICE the request is refused; the helper carries on at the default priority.
+    const unprivileged = new HelperClient({ helperPath, launcher: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] });
+    try {
+      expect(await unprivileged.hello()).toMatchObject({ protocol: 1 });
+      expect(niceOf(unprivileged.pid as number)).toBe(0);
+    } finally {
+      await unprivileged.stop();
     }
   });
 });
