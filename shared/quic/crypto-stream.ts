@@ -4,7 +4,7 @@
  * (browsers deliberately shuffle and split their ClientHello). TLS handshake messages are
  * then framed (type, 24-bit length) and hellos handed to the shared TLS hello parser.
  */
-import { parseHello, TlsHandshakeType, type TlsHello } from '../track/tls';
+import { mergeRange, parseHello, TlsHandshakeType, type TlsHello } from '../track/tls';
 
 const HANDSHAKE_HEADER = 4;
 /** Enough for a post-quantum ClientHello with room to spare; bytes past it are ignored. */
@@ -50,26 +50,7 @@ export class CryptoStreamAssembler {
   }
 
   private addRange(start: number, end: number): void {
-    const merged: number[] = [];
-    let s = start;
-    let e = end;
-    let placed = false;
-    for (let i = 0; i < this.ranges.length; i += 2) {
-      const rangeStart = this.ranges[i];
-      const rangeEnd = this.ranges[i + 1];
-      if (rangeEnd < s) {
-        merged.push(rangeStart, rangeEnd);
-      } else if (rangeStart > e) {
-        if (!placed) merged.push(s, e);
-        placed = true;
-        merged.push(rangeStart, rangeEnd);
-      } else {
-        s = Math.min(s, rangeStart);
-        e = Math.max(e, rangeEnd);
-      }
-    }
-    if (!placed) merged.push(s, e);
-    this.ranges = merged;
+    this.ranges = mergeRange(this.ranges, start, end);
   }
 
   private readMessages(): TlsHello | null {

@@ -133,6 +133,31 @@ export interface TlsPushResult {
 }
 
 /**
+ * Adds [start, end) to a sorted list of disjoint byte ranges (flat: start, end, start, end …),
+ * merging what overlaps or touches; returns the new list. Stream reassembly, TCP's and QUIC's.
+ */
+export function mergeRange(ranges: readonly number[], start: number, end: number): number[] {
+  const merged: number[] = [];
+  let s = start;
+  let e = end;
+  let placed = false;
+  for (let i = 0; i < ranges.length; i += 2) {
+    const rangeStart = ranges[i];
+    const rangeEnd = ranges[i + 1];
+    if (rangeEnd < s) merged.push(rangeStart, rangeEnd);
+    else if (rangeStart > e) {
+      if (!placed) merged.push(s, e);
+      placed = true;
+      merged.push(rangeStart, rangeEnd);
+    } else {
+      s = Math.min(s, rangeStart);
+      e = Math.max(e, rangeEnd);
+    }
+  }
+  if (!placed) merged.push(s, e);
+  return merged;
+}
+/**
  * Rebuilds the first `limit` bytes of one direction of a TCP stream (in sequence order,
  * tolerant of retransmissions and out-of-order segments), then walks TLS records and the
  * handshake messages inside them, across record boundaries, until the hello is found.
@@ -184,23 +209,7 @@ export class TlsStreamCollector {
   }
 
   private addRange(start: number, end: number): void {
-    const merged: number[] = [];
-    let s = start;
-    let e = end;
-    let placed = false;
-    for (let i = 0; i < this.ranges.length; i += 2) {
-      const rs = this.ranges[i];
-      const re = this.ranges[i + 1];
-      if (re < s) merged.push(rs, re);
-      else if (rs > e) {
-        if (!placed) merged.push(s, e), (placed = true);
-        merged.push(rs, re);
-      } else {
-        s = Math.min(s, rs);
-        e = Math.max(e, re);
-      }
-    }
-    if (!placed) merged.push(s, e);
+    const merged = mergeRange(this.ranges, start, end);
     this.ranges = merged;
     this.contiguous = merged[0] === 0 ? merged[1] : 0;
   }

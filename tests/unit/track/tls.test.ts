@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseHello, TlsStreamCollector } from '../../../shared/track/tls';
+import { mergeRange, parseHello, TlsStreamCollector } from '../../../shared/track/tls';
 import { Conversation, HAS_TSHARK, tempFile, trackFile, tshark, writeCapture } from './scenario';
 
 const HAS_SCAPY = spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.tls.all'], { encoding: 'utf8' }).status === 0;
@@ -132,5 +132,34 @@ describe.skipIf(!HAS_SCAPY)('TLS hellos', () => {
     small.push(0, stream, 0, stream.length);
     expect(small.finished).toBe(true);
     expect(small.hello).toBeNull();
+  });
+});
+
+describe('byte-range bookkeeping of stream reassembly', () => {
+  it('mergeRange keeps exactly the bytes received, as sorted disjoint ranges (random arrival orders)', () => {
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const received = new Uint8Array(200);
+      let ranges: number[] = [];
+      for (let k = 0; k < 1 + random(12); k++) {
+        const start = random(190);
+        const end = start + 1 + random(200 - start);
+        ranges = mergeRange(ranges, start, end);
+        received.fill(1, start, end);
+      }
+      // The same set of bytes, from the ranges …
+      const covered = new Uint8Array(200);
+      for (let i = 0; i < ranges.length; i += 2) covered.fill(1, ranges[i], ranges[i + 1]);
+      expect(covered).toEqual(received);
+      // … as ranges that are sorted, non-empty, and neither overlap nor touch.
+      for (let i = 0; i < ranges.length; i += 2) {
+        expect(ranges[i]).toBeLessThan(ranges[i + 1]);
+        if (i > 0) expect(ranges[i]).toBeGreaterThan(ranges[i - 1]);
+      }
+    }
   });
 });
