@@ -156,6 +156,12 @@ test.describe(`Chromium's HTTPS connection setup to ${TEST_HOST}, through the UI
         expect(shown?.hello).toContain(`versions=${clientHello.versions.map(versionName).join(',')}`);
         expect(shown?.hello).toContain(`${clientHello.ciphers.length} cipher suites`);
         await expect(ladder.locator(`[data-frame="${clientHello.frame}"] [data-testid=hello]`)).toBeVisible();
+        // Clicking it explains the hello beside the TCP rules, with RFC 8446's section.
+        await ladder.locator(`[data-frame="${clientHello.frame}"] .hit`).click();
+        const explain = page.locator('.ladder-explain [data-testid=explain]');
+        await expect(explain).toContainText('TLS ClientHello');
+        await expect(explain).toContainText(`SNI ${clientHello.sni}`);
+        await expect(explain).toContainText('RFC 8446 §4.1.2');
       }
       const serverHello = facts.serverHello;
       if (serverHello) {

@@ -9,11 +9,17 @@ import type { Ladder, LadderArrow, Side } from '../../../shared/api';
 export interface Explanation {
   title: string;
   text: string;
-  /** RFC 9293 section, e.g. "3.5". */
+  /** Section of the RFC, e.g. "3.5". */
   section: string;
+  /** The RFC the section is in: 9293 (TCP) unless said otherwise. */
+  rfc?: number;
 }
 
-export const RFC_9293 = 'https://www.rfc-editor.org/rfc/rfc9293';
+/** The address of an RFC section on rfc-editor.org. */
+export const rfcSectionUrl = (rfc: number, section: string) => `https://www.rfc-editor.org/rfc/rfc${rfc}#section-${section}`;
+
+/** TLS 1.3 (RFC 8446): the ClientHello and ServerHello sections. */
+const TLS_RFC = 8446;
 
 const has = (arrow: LadderArrow, flag: string) => arrow.flags.split(', ').includes(flag);
 /** Sequence space a segment occupies: its bytes plus one for SYN and one for FIN. */
@@ -63,6 +69,30 @@ export function explainArrow(ladder: Ladder, index: number): Explanation[] {
       title: 'SYN+ACK: the second segment of the handshake',
       text: `ack ${arrow.ack} = peer seq ${(arrow.ack - 1) >>> 0} + 1: a SYN consumes one sequence number. In the same segment the ${sender} sends its own SYN with its own ISN (relative seq ${arrow.seq}).${moved(sender) ? ` The ${transition(sender)}.` : ''}`,
       section: '3.5',
+    });
+  }
+
+  const tls = arrow.tls;
+  if (tls?.hello === 'client') {
+    const offered = (items: string[], none: string) => (items.length ? items.join(', ') : none);
+    out.push({
+      title: 'TLS ClientHello: the first data of the connection',
+      text: `To TCP this is ordinary data: TLS can only start once the three-way handshake is done, so the ${sender}'s first bytes (from seq 1) are its ClientHello, completed in this segment (a hello larger than one segment is reassembled from several). It names the server in clear text (SNI ${tls.sni ?? 'none'}) so one address can serve many sites, and offers application protocols (ALPN ${offered(tls.alpn, 'none')}), TLS versions (${offered(tls.versions, 'none listed')}) and ${tls.ciphers.length} cipher suite${tls.ciphers.length === 1 ? '' : 's'}.`,
+      section: '4.1.2',
+      rfc: TLS_RFC,
+    });
+  } else if (tls?.hello === 'server') {
+    const version = tls.versions[0] ?? 'unknown';
+    const alpn = tls.alpn.length
+      ? `, and the application protocol ${tls.alpn.join(', ')}`
+      : version === 'TLS 1.3'
+        ? '. In TLS 1.3 everything after the ServerHello is encrypted, the ALPN choice included (EncryptedExtensions), so a capture cannot show it'
+        : '';
+    out.push({
+      title: "TLS ServerHello: the server's choices",
+      text: `The ${sender} picks one version (${version}) and one cipher suite (${tls.ciphers[0] ?? 'unknown'}) from what the client offered${alpn}. For TCP these are data bytes like any others, acknowledged by seq + length.`,
+      section: '4.1.3',
+      rfc: TLS_RFC,
     });
   }
 

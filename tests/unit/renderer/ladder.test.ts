@@ -171,3 +171,32 @@ describe('explain panel rules (RFC 9293, numbers filled in)', () => {
     expect(text(8)).toContain('ack 102 = seq 101 + 0 byte(s) + 1 of frame 8');
   });
 });
+
+describe('explain panel on TLS hellos (RFC 8446)', () => {
+  it("a ClientHello is explained as the connection's first data, with what it offered and RFC 8446 §4.1.2", () => {
+    const rules = explainArrow(https, 3);
+    const hello = rules.find((rule) => rule.rfc === 8446);
+    expect(hello).toMatchObject({ section: '4.1.2', title: expect.stringContaining('ClientHello') });
+    expect(hello?.text).toContain('SNI shop.example');
+    expect(hello?.text).toContain('ALPN h2, http/1.1');
+    expect(hello?.text).toContain('TLS versions (0x2a2a, TLS 1.3, TLS 1.2)');
+    expect(hello?.text).toContain('4 cipher suites');
+    // The TCP rules of the same segment stay, with their RFC 9293 sections.
+    expect(rules.filter((rule) => rule.rfc === undefined).length).toBeGreaterThan(0);
+  });
+
+  it('a TLS 1.3 ServerHello names the choices and why the ALPN answer cannot be seen; an older one shows it', () => {
+    const hello = explainArrow(https, 5).find((rule) => rule.rfc === 8446);
+    expect(hello).toMatchObject({ section: '4.1.3' });
+    expect(hello?.text).toContain('one version (TLS 1.3) and one cipher suite (TLS_AES_256_GCM_SHA384)');
+    expect(hello?.text).toContain('EncryptedExtensions');
+    const older: Ladder = { ...https, arrows: https.arrows.map((a, i) => (i === 5 ? { ...a, tls: { ...serverHello, versions: ['TLS 1.2'], alpn: ['h2'] } } : a)) };
+    const shown = explainArrow(older, 5).find((rule) => rule.rfc === 8446);
+    expect(shown?.text).toContain('the application protocol h2');
+    expect(shown?.text).not.toContain('EncryptedExtensions');
+  });
+
+  it('segments without a hello get no TLS rule', () => {
+    for (const index of [0, 1, 2, 4, 6]) expect(explainArrow(https, index).some((rule) => rule.rfc === 8446)).toBe(false);
+  });
+});
