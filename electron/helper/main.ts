@@ -588,9 +588,11 @@ const reader = new MessageReader();
 /**
  * The ring holds ~2000 frames, so the helper must run as soon as frames arrive, ahead of the
  * engine that analyses them. Where the helper may (root, CAP_SYS_NICE), it asks for a higher
- * scheduling priority; elsewhere it stays as it is.
+ * scheduling priority; elsewhere it stays as it is. Not on Windows, where any process may
+ * raise itself to a high priority class and nothing marks the helper as entitled to it.
  */
 function raisePriority(): void {
+  if (process.platform === 'win32') return;
   try {
     os.setPriority(HELPER_NICE);
   } catch {
