@@ -28,6 +28,8 @@ export interface ReadCaptureFileOptions {
   signal?: AbortSignal;
   /** Bytes per read; default 1 MiB. */
   chunkSize?: number;
+  /** gzip input only: each decompressed chunk, before its frames are delivered. */
+  onDecompressed?: (chunk: Uint8Array) => void;
 }
 
 export interface CaptureFileReadResult {
@@ -99,7 +101,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     await ahead?.catch(() => 0);
     await handle.close();
   }
-  return readGzipCaptureFile(path, reader, chunkSize, signal, result);
+  return readGzipCaptureFile(path, reader, chunkSize, signal, options.onDecompressed, result);
 }
 
 async function readGzipCaptureFile(
@@ -107,6 +109,7 @@ async function readGzipCaptureFile(
   reader: CaptureReader,
   chunkSize: number,
   signal: AbortSignal | undefined,
+  onDecompressed: ((chunk: Uint8Array) => void) | undefined,
   result: (compressed: boolean, damage: CaptureFileError | undefined) => CaptureFileReadResult,
 ): Promise<CaptureFileReadResult> {
   const source = createReadStream(path, { highWaterMark: chunkSize });
@@ -116,6 +119,7 @@ async function readGzipCaptureFile(
   try {
     try {
       for await (const chunk of gunzip) {
+        onDecompressed?.(chunk as Buffer);
         reader.push(chunk as Buffer);
         signal?.throwIfAborted();
       }

@@ -7,11 +7,9 @@
  * A gzip-compressed file is first inflated (streaming) into a temporary file, so the
  * offsets point into something that can be read at random.
  */
-import { createReadStream, createWriteStream, mkdtempSync, promises as fsp, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import {
   ApiError,
   ROW_MARK,
@@ -87,6 +85,8 @@ export class FileSession {
   /** The random-access file: the capture itself, or its inflated copy. */
   private dataPath: string;
   private tempDir: string | null = null;
+  /** gzip input: the inflated copy being written while the file is indexed. */
+  private inflatedFd: number | null = null;
   private totalBytes = 0;
   private bytesRead = 0;
   private complete = false;
@@ -147,23 +147,28 @@ export class FileSession {
     } finally {
       await probe.close();
     }
+    let onDecompressed: ((chunk: Uint8Array) => void) | undefined;
     if (head[0] === 0x1f && head[1] === 0x8b) {
-      // Offsets must point into something readable at random: inflate once into a temporary file.
+      // Offsets must point into something readable at random: the stream is inflated into a
+      // temporary file as it is indexed, each chunk written before its frames are indexed.
       this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'handshake-gz-'));
       this.dataPath = path.join(this.tempDir, 'inflated');
-      try {
-        await pipeline(createReadStream(this.filePath), createGunzip(), createWriteStream(this.dataPath));
-      } catch (error) {
-        throw new ApiError('invalid', `${path.basename(this.filePath)}: gzip data is damaged (${(error as Error).message})`);
-      }
+      const inflated = openSync(this.dataPath, 'w');
+      this.inflatedFd = inflated;
+      onDecompressed = (chunk) => {
+        let offset = 0;
+        while (offset < chunk.length) offset += writeSync(inflated, chunk, offset, chunk.length - offset);
+      };
+      this.totalBytes = await gzipInflatedSize(this.filePath, stat.size);
+    } else {
+      this.totalBytes = stat.size;
     }
-    this.totalBytes = (await fsp.stat(this.dataPath)).size;
     this.frameReader = new CaptureFileFrameReader(this.dataPath);
 
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.dataPath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal, chunkSize: READ_CHUNK }).then(
+    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -271,12 +276,19 @@ export class FileSession {
   }
 
   private finish(): void {
+    this.closeInflated();
     this.bytesRead = this.damage ? this.bytesRead : this.totalBytes;
     this.facts.finish();
     // Warm the connection list while the user is still looking at the packets, a slice at a time.
     void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
     this.complete = true;
     this.emitProgress();
+  }
+
+  private closeInflated(): void {
+    if (this.inflatedFd === null) return;
+    closeSync(this.inflatedFd);
+    this.inflatedFd = null;
   }
 
   private emitProgress(): void {
@@ -307,6 +319,7 @@ export class FileSession {
     await this.indexing?.catch(() => undefined);
     this.frameReader?.close();
     this.frameReader = null;
+    this.closeInflated();
     if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
   }
 
@@ -503,4 +516,20 @@ export class FileSession {
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/**
+ * The inflated size a gzip file announces in its trailer (ISIZE, RFC 1952: the size modulo
+ * 2^32, of the last member): an estimate for progress, never below the compressed size.
+ */
+async function gzipInflatedSize(file: string, compressedSize: number): Promise<number> {
+  if (compressedSize < 18) return compressedSize;
+  const trailer = Buffer.alloc(4);
+  const handle = await fsp.open(file, 'r');
+  try {
+    await handle.read(trailer, 0, 4, compressedSize - 4);
+  } finally {
+    await handle.close();
+  }
+  return Math.max(trailer.readUInt32LE(0), compressedSize);
 }

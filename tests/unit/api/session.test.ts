@@ -3,11 +3,11 @@
  * a capture built by Scapy, tshark's columns, display filters (-Y), PDML field
  * positions and RFC 9293's state sequences.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { methodValidators, ROW_MARK, type ApiEvent, type DetailNode, type SessionInfo } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { haveScapy, haveTshark, python, run, SYSTEM_PYTHON } from '../files/tools';
@@ -244,6 +244,65 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     const frame = await local.handlers.getFrame({ sessionId: session.sessionId, index: 3 });
     const scapyHex = python(`from scapy.all import rdpcap; print(bytes(rdpcap(${JSON.stringify(capture)})[3]).hex())`).trim();
     expect(frame.bytesHex).toBe(scapyHex);
+  });
+
+  it('a damaged gzip stream: refused with a reason when nothing can be read, cut at the damage otherwise', async () => {
+    const packed = gzipSync(readFileSync(capture));
+    const broken = path.join(dir, 'broken.pcap.gz');
+    const early = Buffer.from(packed);
+    early.fill(0xff, 10, 40); // inside the deflate stream, before the first frame
+    writeFileSync(broken, early);
+    const copies = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('handshake-gz-')).length;
+    const before = copies();
+    await expect(local.openFile(broken)).rejects.toThrow(/^broken\.pcap\.gz: damaged at byte 0 \(frame 1\): gzip stream is damaged: /);
+    expect(copies()).toBe(before); // the refused session's inflated copy is gone with it
+    const cut = path.join(dir, 'cut.pcap.gz');
+    writeFileSync(cut, packed.subarray(0, packed.length - 200)); // the stream ends early
+    const { session, done } = await openIndexed(local, cut);
+    expect(done.error).toMatch(/gzip stream is damaged/);
+    expect(done.frames).toBeGreaterThan(0);
+    expect(done.frames).toBeLessThan(18);
+    const last = await local.handlers.getFrame({ sessionId: session.sessionId, index: done.frames - 1 });
+    const scapyHex = python(`from scapy.all import rdpcap; print(bytes(rdpcap(${JSON.stringify(capture)})[${done.frames - 1}]).hex())`).trim();
+    expect(last.bytesHex).toBe(scapyHex);
+  });
+
+  it('a large gzip capture shows its first rows while it is still being inflated, and every frame reads back intact', async () => {
+    // 18 Scapy frames repeated 15,000 times (270,000 frames), gzip-compressed.
+    const whole = readFileSync(capture);
+    const body = whole.subarray(24);
+    const plain = Buffer.concat([whole.subarray(0, 24), ...Array.from({ length: 15_000 }, () => body)]);
+    const gz = path.join(dir, 'big.pcap.gz');
+    writeFileSync(gz, gzipSync(plain));
+    const events: ApiEvent[] = [];
+    const unsubscribe = local.subscribe((event) => events.push(event));
+    const inflatedCopies = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('handshake-gz-'));
+    const before = new Set(inflatedCopies());
+    const session = await local.openFile(gz);
+    // open() answered before the whole stream was inflated (into the session's temporary copy) and indexed.
+    expect(session.complete).toBe(false);
+    const copy = inflatedCopies().find((name) => !before.has(name));
+    expect(copy).toBeDefined();
+    expect(statSync(path.join(os.tmpdir(), copy as string, 'inflated')).size).toBeLessThan(plain.length / 4);
+    const first = await local.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 5, filter: '' });
+    expect(first.rows.map((r) => r.number)).toEqual([1, 2, 3, 4, 5]);
+    const progress = events.filter((e): e is Extract<ApiEvent, { type: 'progress' }> => e.type === 'progress' && e.sessionId === session.sessionId);
+    // Progress is measured against the trailer's inflated size, not the compressed one.
+    expect(progress.every((e) => e.totalBytes === plain.length)).toBe(true);
+    let done: Extract<ApiEvent, { type: 'progress' }> | undefined;
+    await vi.waitFor(() => {
+      done = events.find((e): e is Extract<ApiEvent, { type: 'progress' }> => e.type === 'progress' && e.done && e.sessionId === session.sessionId);
+      expect(done).toBeDefined();
+    }, { timeout: 30_000 });
+    unsubscribe();
+    expect(done).toMatchObject({ frames: 270_000, error: null, bytesRead: plain.length });
+    // Frames from the start, the middle and the end come back byte for byte.
+    for (const index of [3, 135_004, 269_999]) {
+      const frame = await local.handlers.getFrame({ sessionId: session.sessionId, index });
+      const copy = index % 18;
+      const scapyHex = python(`from scapy.all import rdpcap; print(bytes(rdpcap(${JSON.stringify(capture)})[${copy}]).hex())`).trim();
+      expect(frame.bytesHex, `frame ${index + 1}`).toBe(scapyHex);
+    }
   });
 
   it('reports progress while indexing a large file, and cancel keeps what was indexed', async () => {
