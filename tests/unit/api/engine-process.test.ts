@@ -4,13 +4,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessage, type Message } from '../../../shared/api';
+import { bundleForTest } from '../../support/bundle';
 
-const root = path.resolve(__dirname, '..', '..', '..');
-const bundle = path.join(root, 'out', 'test', `engine-${process.pid}.cjs`);
+let bundle = '';
 
 describe('engine process', () => {
   let engine: ChildProcess;
@@ -18,7 +16,7 @@ describe('engine process', () => {
   const waiting = new Map<number, (message: Message) => void>();
 
   beforeAll(() => {
-    buildSync({ entryPoints: [path.join(root, 'electron/engine/main.ts')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['cap', 'electron'], logLevel: 'error' });
+    bundle = bundleForTest('engine', 'electron/engine/main.ts');
     engine = fork(bundle, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     engine.on('message', (raw) => {
       const message = parseMessage(raw);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHost, type RunningHost } from '../../../electron/host/server';
+import { bundleForTest } from '../../support/bundle';
 
 /** Plain HTTP GET returning status, headers and body (no redirects, no cookies unless given). */
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -131,23 +132,11 @@ describe('browser host: 127.0.0.1 only, token required', () => {
 });
 
 describe('`handshake ui` command', () => {
-  const root = path.resolve(__dirname, '..', '..', '..');
   let bundle = '';
   let dir = '';
-  beforeAll(async () => {
-    const { buildSync } = await import('esbuild');
+  beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'hs-ui-cli-'));
-    bundle = path.join(root, 'out', 'test', `ui-cli-${process.pid}.cjs`);
-    buildSync({
-      stdin: { contents: "import { runUi } from './electron/cli/commands/ui'; runUi(process.argv.slice(2)).then((code) => process.exit(code));", resolveDir: root, loader: 'ts' },
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      external: ['cap', 'electron'],
-      logLevel: 'error',
-    });
+    bundle = bundleForTest('ui-cli', { source: "import { runUi } from './electron/cli/commands/ui'; runUi(process.argv.slice(2)).then((code) => process.exit(code));" });
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
