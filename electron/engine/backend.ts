@@ -92,10 +92,9 @@ export class Backend {
       this.prefetchedInterfaces = { at: Date.now(), answer: interfaces };
       this.prefetchedPermission = {
         at: Date.now(),
+        // The catch also keeps a failed listing from being an unhandled rejection when nobody asks.
         answer: interfaces.catch(() => undefined).then(() => checkCapturePermission(capture)),
       };
-      // An unhandled rejection must not end the process when nobody asks.
-      interfaces.catch(() => undefined);
     }
     if (options.warmUp) setTimeout(() => void warmUpEngine(), 0).unref?.();
   }

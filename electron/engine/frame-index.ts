@@ -1,7 +1,7 @@
 /**
- * The compact per-frame index of a session: parallel typed-array columns that grow
- * fourfold (untouched capacity costs no memory), about 60 bytes per frame, and never one object per frame. A row, a filter
- * or a detail request reads these columns and re-reads the frame's bytes by offset.
+ * The compact per-frame index of a session: parallel typed-array columns that grow fourfold
+ * (untouched capacity costs no memory), about 60 bytes per frame, never one object per frame.
+ * A row, a filter or a detail request reads these columns and re-reads the frame's bytes by offset.
  */
 import type { CaptureFrame } from '../../shared/files';
 

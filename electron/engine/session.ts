@@ -4,7 +4,7 @@
  * queries: row ranges under a display filter, one frame's detail, connections, ladders.
  *
  * Frame bytes are never kept: a row or detail request re-reads them by file offset.
- * A gzip-compressed file is first inflated (streaming) into a temporary file, so the
+ * A gzip-compressed file is inflated into a temporary file as it is indexed, so the
  * offsets point into something that can be read at random.
  */
 import { closeSync, mkdtempSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';

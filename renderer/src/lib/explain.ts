@@ -15,8 +15,11 @@ export interface Explanation {
   rfc?: number;
 }
 
-/** The address of an RFC section on rfc-editor.org. */
-export const rfcSectionUrl = (rfc: number, section: string) => `https://www.rfc-editor.org/rfc/rfc${rfc}#section-${section}`;
+/** Where a rule is written down: "RFC 9293 §3.5" and its address on rfc-editor.org (RFC 9293 unless the rule names another). */
+export function referenceOf(item: Explanation): { label: string; href: string } {
+  const rfc = item.rfc ?? 9293;
+  return { label: `RFC ${rfc} §${item.section}`, href: `https://www.rfc-editor.org/rfc/rfc${rfc}#section-${item.section}` };
+}
 
 /** TLS 1.3 (RFC 8446): the ClientHello and ServerHello sections. */
 const TLS_RFC = 8446;
