@@ -1,5 +1,5 @@
 /**
- * The helper's stdout. cap's kernel ring holds only about 2000 frames (see DEFAULT_BUFFER_SIZE),
+ * The helper's stdout. cap's kernel ring holds only about 4000 frames (see DEFAULT_BUFFER_SIZE),
  * so the helper must go back to draining it at once: a blocking write to a parent that is busy
  * for a few milliseconds would let the ring overflow, silently. Writes to a pipe therefore
  * queue in the helper (a backlog of at most MAX_BACKLOG bytes) instead of blocking. Past that,

@@ -57,6 +57,9 @@ export function encodeControl(message: object): Uint8Array {
  * Accumulates frames into one preallocated message so the capture loop copies each
  * packet once and allocates nothing per packet. `take()` returns the finished message.
  */
+/** Frames up to this many bytes are copied into a batch without a view of the source. */
+const SMALL_FRAME = 256;
+
 export class BatchBuilder {
   private buffer: Uint8Array;
   private view: DataView;
@@ -84,7 +87,13 @@ export class BatchBuilder {
     this.view.setUint32(at + 4, tsNsec);
     this.view.setUint32(at + 8, originalLength);
     this.view.setUint32(at + 12, capturedLength);
-    this.buffer.set(capturedLength === source.length ? source : source.subarray(0, capturedLength), at + BATCH_FRAME_HEADER_LENGTH);
+    const into = at + BATCH_FRAME_HEADER_LENGTH;
+    if (capturedLength <= SMALL_FRAME) {
+      // Most captured frames are small: a loop beats making a view of the source per frame.
+      for (let i = 0; i < capturedLength; i++) this.buffer[into + i] = source[i];
+    } else {
+      this.buffer.set(capturedLength === source.length ? source : source.subarray(0, capturedLength), into);
+    }
     this.length = needed;
     this.count++;
   }

@@ -129,6 +129,24 @@ describe('frame batches', () => {
     expect(seen).toEqual(frames.map((frame, index) => [1_700_000_000 + index, 999_999_999, frame.length + 10, Array.from(frame)]));
   });
 
+  it('copies only the captured bytes out of a larger capture buffer, small frames and large', () => {
+    // The helper adds frames from cap's one 65535-byte buffer, which holds stale bytes past each frame.
+    const captureBuffer = new Uint8Array(65535);
+    const builder = new BatchBuilder(MessageType.captured, 64);
+    const expected: number[][] = [];
+    for (const length of [0, 1, 60, 255, 256, 257, 1514, 9000]) {
+      captureBuffer.fill(0xee);
+      for (let i = 0; i < length; i++) captureBuffer[i] = (i * 7 + length) & 0xff;
+      builder.add(1, 2, length, captureBuffer, length);
+      expected.push(Array.from(captureBuffer.subarray(0, length)));
+    }
+    const [item] = new MessageReader().push(builder.take() as Uint8Array);
+    if (item.kind !== 'batch') throw new Error(`expected a batch, got ${item.kind}`);
+    const seen: number[][] = [];
+    expect(forEachBatchFrame(item.payload, (_s, _n, _o, bytes) => seen.push(Array.from(bytes)))).toBeNull();
+    expect(seen).toEqual(expected);
+  });
+
   it('keeps the frames before a damaged one and names the damage', () => {
     const good = Uint8Array.of(0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0xaa, 0xbb);
     const claimsTooMuch = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 9, 1);
