@@ -30,7 +30,8 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const result = await readCaptureFile(file, {
       onFrame(frame) {
         pipeline.track(frame);
-        quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
+        // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
+        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
       },
     }).catch((error: unknown) => {
       throw openFailure(file, error);

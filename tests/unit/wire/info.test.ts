@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../../shared/wire/info';
-import { loadCorpus, runTshark, scapyAvailable, tempDir, tsharkAvailable } from './oracle/oracle';
+import { loadCorpus, runPython, runTshark, scapyAvailable, tempDir, tsharkAvailable } from './oracle/oracle';
 
 const ready = scapyAvailable && tsharkAvailable;
 const OUR_PROTOCOLS = new Set(['TCP', 'UDP', 'ICMP', 'ICMPv6', 'IPv4', 'IPv6']);
@@ -50,6 +50,34 @@ describe.skipIf(!ready)('Info column agrees with tshark', () => {
       });
     }
     expect(compared).toBeGreaterThan(30);
+  });
+
+  it('names every ICMPv6 message type tshark names (MLD reports, ND, mobility, RPL …)', () => {
+    // A Linux host sends MLDv2 reports (type 143) on every interface it brings up: they are in most captures.
+    const file = path.join(tempDir('wire-icmpv6-'), 'icmpv6.pcap');
+    const types = [130, 131, 132, ...Array.from({ length: 24 }, (_, i) => 138 + i)];
+    runPython(
+      [
+        'import sys',
+        'from scapy.all import Ether, IPv6, ICMPv6Unknown, wrpcap',
+        `wrpcap(sys.argv[1], [Ether()/IPv6(src='fe80::1', dst='ff02::16', hlim=1)/ICMPv6Unknown(type=t, code=0, msgbody=bytes(20)) for t in ${JSON.stringify(types)}])`,
+      ].join('\n'),
+      [file],
+    );
+    const rows = runTshark(['-r', file, '-T', 'fields', '-e', 'icmpv6.type', '-e', '_ws.col.Info'])
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => line.split('\t'));
+    expect(rows.map(([type]) => Number(type))).toEqual(types);
+    const frames = runPython(['import sys', 'from scapy.all import rdpcap', 'print("\\n".join(bytes(p).hex() for p in rdpcap(sys.argv[1])))'].join('\n'), [file])
+      .trim()
+      .split('\n');
+    rows.forEach(([type, info], index) => {
+      // The name is ours to match; tshark's parenthesised detail (a command, subject or code
+      // from the body) and its verdict on these zero-filled bodies are not.
+      const name = info.replace(/\[Malformed Packet\]$/, '').replace(/ \(.*\)$/, '');
+      expect(frameColumns(decodeFrame(Buffer.from(frames[index], 'hex'), 1)).info, `type ${type}`).toBe(name);
+    });
   });
 
   it('prints relative numbers when tracking supplies them, and flags malformed frames', () => {
