@@ -47,7 +47,7 @@ const COUNT_COLUMNS = COUNT_NAMES.length;
  *   words  0..7   side 0, 64-bit fields (O_NEXT_SEQ_NS …)   words 40..47  side 1, 64-bit fields
  *   words  8..23  side 0, 32-bit fields (O_FLAGS …)          words 48..63  side 1, 32-bit fields
  *   words 24..29  connection 64-bit fields                   words 64..75  lookup key: hash, IP version, ports, addresses
- *   words 30..39  connection 32-bit fields                   words 76..79  connection 32-bit fields
+ *   words 30..39  connection 32-bit fields (34, 35 SYN-flood; 36 history; 37..39 free)                   words 76..79  connection 32-bit fields
  */
 /** Words (32-bit) per connection record; `slot * CONN32 + O_C_*` indexes conn32. */
 export const CONN32 = 80;
@@ -67,6 +67,12 @@ export const O_C_STREAM = 31;
 /** Least-recently-active list links, signed (read through connLinks): -1 ends the list. */
 export const O_C_LRU_PREV = 32;
 export const O_C_LRU_NEXT = 33;
+/** The SYN-flood detector's id of the server endpoint, plus 1 (0: not asked yet). */
+export const O_C_FLOOD_TARGET = 34;
+/** The connection's position in that detector's half-open queue, plus 1 (0: never half-open). */
+export const O_C_HALF_OPEN = 35;
+/** The tracker's id of the connection's Zeek history (see Tracker.addHistory). */
+export const O_C_HISTORY = 36;
 export const O_C_HASH = 64;
 export const O_C_IP_VERSION = 65;
 /** Client port, then server port. */

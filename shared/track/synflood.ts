@@ -57,29 +57,108 @@ export interface SynFloodDescriber {
   source(): string;
 }
 
-interface HalfOpen {
-  time: number;
-  synFrame: number;
-  source: EndpointKey;
-}
-
 const SAMPLE_SIZE = 10;
+/** Distinct-source counts this many entries large are pruned of their zero counts. */
+const SOURCE_PRUNE_SIZE = 4096;
 
+/**
+ * One target endpoint's window. Its half-open connections form a queue in time order (capture
+ * time only moves forward), addressed by a running position the tracker keeps with the
+ * connection: leaving the set clears an entry in place, and expiry pops from the front. A busy
+ * server opens and completes thousands of handshakes a second, so nothing here allocates per
+ * connection (a Map churned by insert/delete rebuilt its table every few connections).
+ */
 class TargetWindow {
   readonly attemptTimes: number[] = [];
   attemptHead = 0;
   readonly completionTimes: number[] = [];
   completionHead = 0;
-  /** Keyed by connection id; insertion order is time order. */
-  readonly halfOpen = new Map<number, HalfOpen>();
-  /**
-   * At most the time of the oldest half-open entry (removals only make the true oldest later):
-   * while it is inside the window, nothing can have expired and the map need not be walked.
-   */
-  halfOpenOldestBound = Number.POSITIVE_INFINITY;
-  readonly sources = new Map<EndpointKey, number>();
+  entryTime = new Float64Array(16);
+  entrySynFrame = new Float64Array(16);
+  entrySource = new Int32Array(16);
+  entryLive = new Uint8Array(16);
+  /** Running position of entry index 0; positions below it have left the queue. */
+  entryBase = 0;
+  /** Index of the oldest entry that may be live, and one past the newest. */
+  entryHead = 0;
+  entryEnd = 0;
+  halfOpen = 0;
+  /** Half-open connections per source address; zero counts are kept (pruned now and then), never deleted one by one. */
+  readonly sourceCounts = new Map<number, number>();
+  sources = 0;
   alert: SynFloodAlert | null = null;
   lastTime = 0;
+
+  push(time: number, synFrame: number, source: number): number {
+    if (this.entryEnd === this.entryTime.length) this.makeRoom();
+    const index = this.entryEnd++;
+    this.entryTime[index] = time;
+    this.entrySynFrame[index] = synFrame;
+    this.entrySource[index] = source;
+    this.entryLive[index] = 1;
+    this.halfOpen++;
+    const count = this.sourceCounts.get(source) ?? 0;
+    if (count === 0) this.sources++;
+    this.sourceCounts.set(source, count + 1);
+    return this.entryBase + index;
+  }
+
+  /** Takes the entry at `position` out of the half-open set, if it is still in it. */
+  clear(position: number): void {
+    const index = position - this.entryBase;
+    if (index < this.entryHead || index >= this.entryEnd || this.entryLive[index] === 0) return;
+    this.entryLive[index] = 0;
+    this.halfOpen--;
+    const source = this.entrySource[index];
+    const count = (this.sourceCounts.get(source) ?? 1) - 1;
+    this.sourceCounts.set(source, count);
+    if (count === 0) {
+      this.sources--;
+      if (this.sourceCounts.size >= SOURCE_PRUNE_SIZE && this.sources * 2 < this.sourceCounts.size) {
+        for (const [key, left] of this.sourceCounts) if (left === 0) this.sourceCounts.delete(key);
+      }
+    }
+  }
+
+  /** Pops entries older than `since` (still unanswered, but outside the window) and cleared ones. */
+  expire(since: number): void {
+    while (this.entryHead < this.entryEnd && (this.entryLive[this.entryHead] === 0 || this.entryTime[this.entryHead] < since)) {
+      this.clear(this.entryBase + this.entryHead);
+      this.entryHead++;
+    }
+  }
+
+  /** SYN frame of the oldest half-open connection, or -1. */
+  oldestSynFrame(): number {
+    for (let index = this.entryHead; index < this.entryEnd; index++) if (this.entryLive[index] !== 0) return this.entrySynFrame[index];
+    return -1;
+  }
+
+  private makeRoom(): void {
+    const head = this.entryHead;
+    const live = this.entryEnd - head;
+    if (head > 0 && live * 2 <= this.entryTime.length) {
+      // Slide the queue to the front: positions stay valid through entryBase.
+      this.entryTime.copyWithin(0, head, this.entryEnd);
+      this.entrySynFrame.copyWithin(0, head, this.entryEnd);
+      this.entrySource.copyWithin(0, head, this.entryEnd);
+      this.entryLive.copyWithin(0, head, this.entryEnd);
+    } else {
+      const size = this.entryTime.length * 2;
+      this.entryTime = moved(this.entryTime, new Float64Array(size), head, this.entryEnd);
+      this.entrySynFrame = moved(this.entrySynFrame, new Float64Array(size), head, this.entryEnd);
+      this.entrySource = moved(this.entrySource, new Int32Array(size), head, this.entryEnd);
+      this.entryLive = moved(this.entryLive, new Uint8Array(size), head, this.entryEnd);
+    }
+    this.entryBase += head;
+    this.entryHead = 0;
+    this.entryEnd = live;
+  }
+}
+
+function moved<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T, start: number, end: number): T {
+  to.set(from.subarray(start, end) as ArrayLike<number>);
+  return to;
 }
 
 /** Drops queue entries older than `since`; compacts now and then so the arrays don't grow. */
@@ -92,61 +171,71 @@ function expireQueue(times: number[], head: number, since: number): number {
   return head;
 }
 
+/**
+ * Targets are named by a small id (targetId), which the tracker keeps with each connection,
+ * so a connection's events cost an array index instead of a lookup by endpoint.
+ */
 export class SynFloodDetector {
   private readonly options: SynFloodOptions;
-  private readonly targets = new Map<EndpointKey, TargetWindow>();
+  private readonly targetIds = new Map<EndpointKey, number>();
+  private readonly windows: TargetWindow[] = [];
   private readonly raised: SynFloodAlert[] = [];
 
   constructor(options: Partial<SynFloodOptions> = {}) {
     this.options = { ...DEFAULT_SYN_FLOOD_OPTIONS, ...options };
   }
 
-  /** A client's first SYN towards `target`. */
-  attempt(target: EndpointKey, time: number): void {
-    const window = this.target(target);
+  /** The id of server endpoint `key`'s window (created on first use). */
+  targetId(key: EndpointKey): number {
+    let id = this.targetIds.get(key);
+    if (id === undefined) {
+      id = this.windows.length;
+      this.windows.push(new TargetWindow());
+      this.targetIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** A client's first SYN towards target `target`. */
+  attempt(target: number, time: number): void {
+    const window = this.windows[target];
     window.attemptTimes.push(time);
     this.advance(window, time);
   }
 
-  /** The server answered connection `id` with its first SYN+ACK: the connection is half-open. */
-  synAckSent(target: EndpointKey, id: number, source: EndpointKey, synFrame: number, frame: number, time: number, describe: SynFloodDescriber): void {
-    const window = this.target(target);
-    if (window.halfOpen.has(id)) return;
-    window.halfOpen.set(id, { time, synFrame, source });
-    if (time < window.halfOpenOldestBound) window.halfOpenOldestBound = time;
-    window.sources.set(source, (window.sources.get(source) ?? 0) + 1);
+  /**
+   * The server answered a connection with its first SYN+ACK: the connection is half-open.
+   * `source` is the client's address (IPv4) or a 32-bit hash of it (IPv6). Returns the entry's
+   * position, which `resolved` takes back.
+   */
+  synAckSent(target: number, source: number, synFrame: number, frame: number, time: number, describe: SynFloodDescriber): number {
+    const window = this.windows[target];
+    const position = window.push(time, synFrame, source);
     this.advance(window, time);
     this.evaluate(window, frame, synFrame, describe);
+    return position;
   }
 
-  /** Connection `id` left the half-open set: its final ACK came (`completed`) or it was reset. */
-  resolved(target: EndpointKey, id: number, completed: boolean, time: number): void {
-    const window = this.targets.get(target);
-    if (!window) return;
-    const entry = window.halfOpen.get(id);
-    if (entry) this.removeHalfOpen(window, id, entry);
+  /**
+   * A connection left the half-open set, or never entered it (`position` -1): its final ACK
+   * came (`completed`) or it was reset.
+   */
+  resolved(target: number, position: number, completed: boolean, time: number): void {
+    const window = this.windows[target];
+    if (position >= 0) window.clear(position);
     if (completed) window.completionTimes.push(time);
     this.advance(window, time);
   }
 
+  /** Target `target`'s window as it stands: half-open connections, their distinct sources, attempts and completions. */
+  windowCounts(target: number): { halfOpen: number; sources: number; attempts: number; completed: number } {
+    const window = this.windows[target];
+    const { attempts, completed } = this.counts(window);
+    return { halfOpen: window.halfOpen, sources: window.sources, attempts, completed };
+  }
+
   alerts(): readonly SynFloodAlert[] {
     return this.raised;
-  }
-
-  private target(key: EndpointKey): TargetWindow {
-    let window = this.targets.get(key);
-    if (!window) {
-      window = new TargetWindow();
-      this.targets.set(key, window);
-    }
-    return window;
-  }
-
-  private removeHalfOpen(window: TargetWindow, id: number, entry: HalfOpen): void {
-    window.halfOpen.delete(id);
-    const left = (window.sources.get(entry.source) ?? 1) - 1;
-    if (left <= 0) window.sources.delete(entry.source);
-    else window.sources.set(entry.source, left);
   }
 
   private advance(window: TargetWindow, time: number): void {
@@ -154,17 +243,7 @@ export class SynFloodDetector {
     const since = window.lastTime - this.options.windowSeconds;
     window.attemptHead = expireQueue(window.attemptTimes, window.attemptHead, since);
     window.completionHead = expireQueue(window.completionTimes, window.completionHead, since);
-    if (window.halfOpenOldestBound < since) {
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const [id, entry] of window.halfOpen) {
-        if (entry.time >= since) {
-          oldest = entry.time; // insertion order is time order
-          break;
-        }
-        this.removeHalfOpen(window, id, entry); // still unanswered, but outside the window
-      }
-      window.halfOpenOldestBound = oldest;
-    }
+    window.expire(since);
     if (window.alert && !this.flooding(window)) window.alert = null; // episode over; a new one raises a new alert
   }
 
@@ -175,7 +254,7 @@ export class SynFloodDetector {
   }
 
   private flooding(window: TargetWindow): boolean {
-    if (window.halfOpen.size < this.options.minHalfOpen || window.sources.size < this.options.minSources) return false;
+    if (window.halfOpen < this.options.minHalfOpen || window.sources < this.options.minSources) return false;
     return this.counts(window).ratio <= this.options.maxCompletionRatio;
   }
 
@@ -184,14 +263,14 @@ export class SynFloodDetector {
     const { attempts, completed, ratio } = this.counts(window);
     let alert = window.alert;
     if (!alert) {
-      const first = window.halfOpen.values().next();
+      const oldest = window.oldestSynFrame();
       alert = {
         type: 'alert',
         kind: 'syn-flood',
         target: describe.target(),
         half_open: 0,
         sources: 0,
-        first_frame: first.done ? frame : first.value.synFrame,
+        first_frame: oldest < 0 ? frame : oldest,
         last_frame: frame,
         attempts: 0,
         completed: 0,
@@ -204,9 +283,9 @@ export class SynFloodDetector {
       this.raised.push(alert);
     }
     alert.last_frame = frame;
-    if (window.halfOpen.size >= alert.half_open) {
-      alert.half_open = window.halfOpen.size;
-      alert.sources = window.sources.size;
+    if (window.halfOpen >= alert.half_open) {
+      alert.half_open = window.halfOpen;
+      alert.sources = window.sources;
       alert.attempts = attempts;
       alert.completed = completed;
       alert.completion_ratio = Math.round(ratio * 1000) / 1000;

@@ -29,6 +29,9 @@ import {
   O_C_HASH,
   O_C_IP_VERSION,
   O_C_LRU_NEXT,
+  O_C_FLOOD_TARGET,
+  O_C_HALF_OPEN,
+  O_C_HISTORY,
   O_C_LRU_PREV,
   O_C_PORT,
   O_C_START_NS,
@@ -154,6 +157,8 @@ const EMPTY_TABLE_BITS = 10;
 const INITIAL_STORE_CAPACITY = 65536;
 const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
+/** O_C_HISTORY of a connection whose history is past the shared ones: its string is its own. */
+const HISTORY_UNSHARED = 0xffffffff;
 
 interface ConnectionTlsState {
   collectors: [TlsStreamCollector | null, TlsStreamCollector | null];
@@ -187,8 +192,13 @@ export class Tracker {
   private nextStream = 0;
   private readonly retained: ConnectionSummary[] = [];
   private readonly tls = new Map<number, ConnectionTlsState>();
-  /** Distinct history strings seen, so a million "ShADadFf" are one string. */
-  private readonly histories = new Map<string, string>();
+  /**
+   * Zeek histories as a trie: each distinct history has an id (0 is the empty one), and a
+   * connection's next history is found by (id, letter) instead of building and hashing a string
+   * per letter. The connection keeps its id (O_C_HISTORY) and the string itself (store.history).
+   */
+  private readonly historyStrings: string[] = [''];
+  private readonly historyNext = new Map<number, number>();
   private readonly stats_: TrackerStats = { frames: 0, connections: 0, active: 0, evicted: 0, capEvictions: 0 };
   private latestSec = 0;
   private latestNs = 0;
@@ -510,7 +520,7 @@ export class Tracker {
     st.conn32[slot * CONN32 + O_C_START_NS] = tsNanos;
     st.conn64[slot * CONN64 + O_C_END_SEC] = tsSeconds;
     st.conn32[slot * CONN32 + O_C_END_NS] = tsNanos;
-    if (st.conn32[slot * CONN32 + O_C_FLAGS] & C_GUESSED) st.history[slot] = '^';
+    if (st.conn32[slot * CONN32 + O_C_FLAGS] & C_GUESSED) this.addHistory(slot, '^');
     this.insert(slot);
     this.lruAppend(slot);
     this.active++;
@@ -792,13 +802,28 @@ export class Tracker {
 
   /** Appends a letter; the result is shared with every connection that has the same history. */
   private addHistory(slot: number, letter: string): void {
-    const history = this.store.history[slot] + letter;
-    let shared = this.histories.get(history);
-    if (shared === undefined) {
-      shared = history;
-      if (this.histories.size < MAX_SHARED_HISTORIES) this.histories.set(history, history);
+    const st = this.store;
+    const id = st.conn32[slot * CONN32 + O_C_HISTORY];
+    if (id !== HISTORY_UNSHARED) {
+      const key = id * 128 + letter.charCodeAt(0);
+      const next = this.historyNext.get(key);
+      if (next !== undefined) {
+        st.conn32[slot * CONN32 + O_C_HISTORY] = next;
+        st.history[slot] = this.historyStrings[next];
+        return;
+      }
+      const history = st.history[slot] + letter;
+      st.history[slot] = history;
+      if (this.historyStrings.length < MAX_SHARED_HISTORIES) {
+        this.historyNext.set(key, this.historyStrings.length);
+        st.conn32[slot * CONN32 + O_C_HISTORY] = this.historyStrings.length;
+        this.historyStrings.push(history);
+      } else {
+        st.conn32[slot * CONN32 + O_C_HISTORY] = HISTORY_UNSHARED;
+      }
+      return;
     }
-    this.store.history[slot] = shared;
+    st.history[slot] += letter;
   }
 
   private checkHistory(slot: number, sideIndex: number, bit: number, letter: string): boolean {
@@ -954,10 +979,21 @@ export class Tracker {
     return hashKey52(st.conn32, at, port);
   }
 
+  /** The detector's id for the connection's server endpoint, asked once per connection. */
+  private floodTarget(slot: number): number {
+    const st = this.store;
+    const known = st.conn32[slot * CONN32 + O_C_FLOOD_TARGET];
+    if (known !== 0) return known - 1;
+    const id = this.synFlood.targetId(this.serverKey(slot));
+    st.conn32[slot * CONN32 + O_C_FLOOD_TARGET] = id + 1;
+    return id;
+  }
+
+  /** The client's address as a small integer: exact for IPv4, a 32-bit hash for IPv6. */
   private clientAddressKey(slot: number): number {
     const st = this.store;
     const at = slot * CONN32 + O_C_ADDRESS;
-    return st.conn32[slot * CONN32 + O_C_IP_VERSION] === 4 ? st.conn32[at] : hashKey52(st.conn32, at, 0);
+    return st.conn32[slot * CONN32 + O_C_IP_VERSION] === 4 ? st.conn32[at] | 0 : hashWords(st.conn32, 4, 0, at) | 0;
   }
 
   private handshakeAndTeardown(frame: number, slot: number, side: number, flags: number, seqBits: number, ackBits: number, seglen: number, newBytes: number): void {
@@ -980,7 +1016,7 @@ export class Tracker {
         if (side === SERVER) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SIMULTANEOUS;
         else {
           st.synFrame[slot] = frame;
-          this.synFlood.attempt(this.serverKey(slot), this.latestTime());
+          this.synFlood.attempt(this.floodTarget(slot), this.latestTime());
         }
         if (seglen > 0) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYN_WITH_DATA;
         this.addKeyFrame(slot, frame, side, K_SYN | data);
@@ -1000,7 +1036,8 @@ export class Tracker {
             if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
             if (!(st.conn32[slot * CONN32 + O_C_FLAGS] & C_SIMULTANEOUS)) {
               this.describedSlot = slot;
-              this.synFlood.synAckSent(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], this.clientAddressKey(slot), st.synFrame[slot], frame, this.latestTime(), this.describer);
+              const position = this.synFlood.synAckSent(this.floodTarget(slot), this.clientAddressKey(slot), st.synFrame[slot], frame, this.latestTime(), this.describer);
+              st.conn32[slot * CONN32 + O_C_HALF_OPEN] = position + 1;
             }
           }
         }
@@ -1016,7 +1053,7 @@ export class Tracker {
       if (st.lastSynAckNs[slot] >= 0) st.synAckToAckNs[slot] = t - st.lastSynAckNs[slot];
       if (st.lastSynNs[slot] >= 0) st.initialRttNs[slot] = t - st.lastSynNs[slot];
       if (!(fin && !(st.conn32[slot * CONN32 + O_C_FLAGS] & C_SIMULTANEOUS))) this.addKeyFrame(slot, frame, side, K_ACK | data);
-      this.synFlood.resolved(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], (st.conn32[slot * CONN32 + O_C_FLAGS] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
+      this.synFlood.resolved(this.floodTarget(slot), st.conn32[slot * CONN32 + O_C_HALF_OPEN] - 1, (st.conn32[slot * CONN32 + O_C_FLAGS] & C_FINAL_ACK_ISN_OK) !== 0, this.latestTime());
     }
 
     // Teardown
@@ -1029,7 +1066,7 @@ export class Tracker {
           // An RST answering a SYN before any SYN+ACK: the attempt was refused.
           if (side === SERVER && st.side32[rev * SIDE32 + O_FLAGS] & S_SYN && !(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYNACK)) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_REJECTED;
           this.addKeyFrame(slot, frame, side, K_RST | (ack ? K_ACK : 0) | K_TEARDOWN);
-          this.synFlood.resolved(this.serverKey(slot), st.conn32[slot * CONN32 + O_C_STREAM], false, this.latestTime());
+          this.synFlood.resolved(this.floodTarget(slot), st.conn32[slot * CONN32 + O_C_HALF_OPEN] - 1, false, this.latestTime());
         }
       }
       return;

@@ -3,7 +3,7 @@
  * scattered sources raise one alert with its evidence; a busy healthy server never does.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SYN_FLOOD_OPTIONS } from '../../../shared/track/synflood';
+import { DEFAULT_SYN_FLOOD_OPTIONS, SynFloodDetector } from '../../../shared/track/synflood';
 import { Conversation, tempFile, trackFile, writeCapture } from './scenario';
 
 type Frame = { bytes: Uint8Array; tsSeconds: number; tsNanos: number };
@@ -81,5 +81,39 @@ describe('SYN flood', () => {
     const strict = trackFile(file, { synFlood: { minHalfOpen: 10, minSources: 5 } });
     expect(strict.alerts).toHaveLength(1);
     expect(strict.alerts[0].half_open).toBe(20);
+  });
+
+  it('keeps exact half-open and source counts through a long random life (queue slides, growth, expiry, pruning)', () => {
+    const random = prng(23);
+    const windowSeconds = 10;
+    const detector = new SynFloodDetector({ windowSeconds });
+    const target = detector.targetId(1);
+    const describe = { target: () => 't', source: () => 's' };
+    // The model: every half-open entry ever made, with its time, source and whether it is still open.
+    const model: Array<{ time: number; source: number; open: boolean; position: number }> = [];
+    let time = 0;
+    for (let step = 0; step < 30_000; step++) {
+      time += random(1000) === 0 ? 15 : random(3) * 0.001; // now and then a gap longer than the window
+      const roll = random(10);
+      if (roll < 5) {
+        // Sources repeat (a few busy clients) and spread (many one-off ones), past the pruning size.
+        const source = random(2) === 0 ? random(50) : 1000 + random(20_000);
+        model.push({ time, source, open: true, position: detector.synAckSent(target, source, step, step, time, describe) });
+      } else if (roll < 9 && model.length > 0) {
+        // Resolve a recent entry, open or not (a second resolution must change nothing).
+        const entry = model[model.length - 1 - random(Math.min(model.length, 400))];
+        detector.resolved(target, entry.position, random(2) === 0, time);
+        entry.open = false;
+      } else {
+        detector.attempt(target, time);
+      }
+      const open = model.filter((entry) => entry.open && entry.time >= time - windowSeconds);
+      const counts = detector.windowCounts(target);
+      if (counts.halfOpen !== open.length || counts.sources !== new Set(open.map((entry) => entry.source)).size) {
+        throw new Error(`step ${step}: detector ${JSON.stringify(counts)}, model ${open.length} half-open from ${new Set(open.map((entry) => entry.source)).size} sources`);
+      }
+      // Entries outside the window are gone for good, as in the detector.
+      for (const entry of model) if (entry.time < time - windowSeconds) entry.open = false;
+    }
   });
 });
