@@ -88,7 +88,7 @@ class BatchedSpool {
 
   constructor(path: string) {
     this.fd = openSync(path, 'w');
-    this.writer = new PcapngWriter((chunk) => this.pending.push(chunk), { userApplication: 'Handshake Workbench (live capture)' });
+    this.writer = new PcapngWriter((chunk) => this.pending.push(chunk), { userApplication: 'Handshake Workbench (live capture)' }, { gather: true });
     this.commit();
   }
 
@@ -107,7 +107,9 @@ class BatchedSpool {
   }
 
   commit(): void {
-    if (!this.open || this.pending.length === 0) return;
+    if (!this.open) return;
+    this.writer.flush(); // the gathered frames' chunk is valid only until the next frame: written below, now
+    if (this.pending.length === 0) return;
     const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);

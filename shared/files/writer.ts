@@ -120,13 +120,29 @@ interface WrittenInterface {
   nanoseconds: boolean;
 }
 
+export interface PcapngWriterOptions {
+  /**
+   * Gather plain frames (no comment, no flags) into one chunk that `flush()` hands to the sink,
+   * valid only during that call: a live capture writes each batch with one system call and
+   * allocates nothing per frame. Other blocks flush what was gathered first, so order is kept.
+   */
+  gather?: boolean;
+}
+
+const NO_COMMENTS: readonly string[] = [];
+
 export class PcapngWriter {
   private readonly sink: ChunkSink;
   private readonly interfaces: WrittenInterface[] = [];
+  private gathered: Uint8Array | null;
+  private gatheredView: DataView | null;
+  private gatheredLength = 0;
 
   /** Writes the section header at once. The section length is written as -1 (unknown), as streaming writers do. */
-  constructor(sink: ChunkSink, section: SectionToWrite = {}) {
+  constructor(sink: ChunkSink, section: SectionToWrite = {}, writerOptions: PcapngWriterOptions = {}) {
     this.sink = sink;
+    this.gathered = writerOptions.gather ? new Uint8Array(64 * 1024) : null;
+    this.gatheredView = this.gathered ? new DataView(this.gathered.buffer) : null;
     const options = [
       ...textOption(PcapngOption.Comment, section.comment),
       ...textOption(PcapngOption.ShbHardware, section.hardware),
@@ -164,6 +180,7 @@ export class PcapngWriter {
       ...(filterValue === undefined ? [] : [{ code: PcapngOption.IfFilter, value: Uint8Array.of(0, ...filterValue) }]),
       ...textOption(PcapngOption.IfOs, iface.os),
     ];
+    this.flush();
     this.sink(
       buildBlock(PcapngBlockType.InterfaceDescription, 8 + optionsLength(options), (block, view) => {
         view.setUint16(8, linkType, true);
@@ -184,7 +201,12 @@ export class PcapngWriter {
       throw new RangeError(`interface ${interfaceId} has link type ${iface.linkType}; this frame has ${frame.linkType}`);
     }
     const originalLength = checkedOriginalLength(frame, iface.snaplen);
-    const comments = frame.comments ?? (frame.comment === undefined ? [] : [frame.comment]);
+    const comments = frame.comments ?? (frame.comment === undefined ? NO_COMMENTS : [frame.comment]);
+    if (this.gathered && comments.length === 0 && frame.flags === undefined) {
+      this.gatherFrame(frame, interfaceId, iface.nanoseconds, originalLength);
+      return;
+    }
+    this.flush();
     const options: EncodedOption[] = comments.map((comment) => ({ code: PcapngOption.Comment, value: encodeUtf8(comment) }));
     if (frame.flags !== undefined) {
       const flags = new Uint8Array(4);
@@ -204,5 +226,41 @@ export class PcapngWriter {
         writeOptions(block, view, 28 + pad4(capturedLength), options);
       }),
     );
+  }
+
+  /** Hands what was gathered to the sink as one chunk (see PcapngWriterOptions.gather). */
+  flush(): void {
+    if (!this.gathered || this.gatheredLength === 0) return;
+    const length = this.gatheredLength;
+    this.gatheredLength = 0;
+    this.sink(this.gathered.subarray(0, length));
+  }
+
+  /** An EPB without options, appended to the gathered chunk. */
+  private gatherFrame(frame: FrameToWrite, interfaceId: number, nanoseconds: boolean, originalLength: number): void {
+    const capturedLength = frame.data.length;
+    const totalLength = 32 + pad4(capturedLength);
+    if (this.gatheredLength + totalLength > (this.gathered as Uint8Array).length) {
+      const grown = new Uint8Array(Math.max((this.gathered as Uint8Array).length * 2, this.gatheredLength + totalLength));
+      grown.set((this.gathered as Uint8Array).subarray(0, this.gatheredLength));
+      this.gathered = grown;
+      this.gatheredView = new DataView(grown.buffer);
+    }
+    const block = this.gathered as Uint8Array;
+    const view = this.gatheredView as DataView;
+    const at = this.gatheredLength;
+    const { high, low } = toTimestampUnits(frame.tsSeconds, frame.tsNanos, nanoseconds);
+    view.setUint32(at, PcapngBlockType.EnhancedPacket, true);
+    view.setUint32(at + 4, totalLength, true);
+    view.setUint32(at + 8, interfaceId, true);
+    view.setUint32(at + 12, high, true);
+    view.setUint32(at + 16, low, true);
+    view.setUint32(at + 20, capturedLength, true);
+    view.setUint32(at + 24, originalLength, true);
+    block.set(frame.data, at + 28);
+    // Padding must be zero: the buffer is reused.
+    for (let i = at + 28 + capturedLength; i < at + totalLength - 4; i++) block[i] = 0;
+    view.setUint32(at + totalLength - 4, totalLength, true);
+    this.gatheredLength = at + totalLength;
   }
 }

@@ -139,6 +139,34 @@ describe.skipIf(!haveTshark)('pcapng writer', () => {
     }
   });
 
+  it('gathers plain frames into one chunk per flush, byte for byte what one block per call gives', () => {
+    // A live capture's spool: frames of a batch gathered, written with one call per batch.
+    const write = (writer: PcapngWriter, flushEvery: number) => {
+      const eth = writer.addInterface({ linkType: 1, name: 'veth-test0' });
+      for (let i = 0; i < 40; i++) {
+        // Odd lengths after long ones: the reused buffer's padding must come out zero.
+        const frame: FrameToWrite = { tsSeconds: 1700000000 + i, tsNanos: i * 7919, data: etherFrame(i % 2 === 0 ? 200 + i : 61 + (i % 4), 0xa0 + i), interfaceId: eth };
+        if (i % 9 === 4) frame.comment = `comment ${i}`; // blocks with options go out on their own, in order
+        if (i % 13 === 6) frame.flags = 1;
+        writer.writeFrame(frame);
+        if (i % flushEvery === flushEvery - 1) writer.flush();
+        if (i === 20) writer.addInterface({ linkType: 101, name: 'later' });
+      }
+      writer.flush();
+    };
+    const plain = collect();
+    write(new PcapngWriter(plain.sink), 1);
+    for (const flushEvery of [1, 3, 7, 100]) {
+      const chunks: Uint8Array[] = [];
+      write(new PcapngWriter((chunk) => chunks.push(chunk.slice()), {}, { gather: true }), flushEvery);
+      expect(hex(new Uint8Array(Buffer.concat(chunks))), `flush every ${flushEvery}`).toBe(hex(plain.bytes()));
+      if (flushEvery === 100) expect(chunks.length).toBeLessThan(20);
+    }
+    const file = temp.file('gathered.pcapng');
+    writeFileSync(file, plain.bytes());
+    expect(tsharkFrames(file)).toHaveLength(40);
+  });
+
   it('lets interfaces be added after frames were written (a capture that grows)', () => {
     const out = collect();
     const writer = new PcapngWriter(out.sink);
