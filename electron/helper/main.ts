@@ -183,10 +183,13 @@ const NAP_SKIP_BURST = 512;
 const napCell = new Int32Array(new SharedArrayBuffer(4));
 let burstFrames = 0;
 
+/** Sends in progress: a nap would stall their loop (replies to what is sent arrive in bursts). */
+let sending = 0;
+
 function napAfterBurst(): void {
   const burst = burstFrames;
   burstFrames = 0;
-  if (burst < NAP_SKIP_BURST) Atomics.wait(napCell, 0, 0, NAP_MS);
+  if (burst < NAP_SKIP_BURST && sending === 0) Atomics.wait(napCell, 0, 0, NAP_MS);
 }
 
 /*
@@ -447,6 +450,7 @@ async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Pro
   const device = capture;
   const started = performance.now();
   let sent = 0;
+  sending++;
   const sendOne = () => {
     const frame = frames[sent % frames.length];
     try {
@@ -461,19 +465,23 @@ async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Pro
     sent++;
     stats.framesSent++;
   };
-  while (sent < total) {
-    if (gapMs <= 0) {
-      const stop = Math.min(total, sent + SEND_CHUNK);
-      while (sent < stop) sendOne();
-    } else {
-      // Every frame whose scheduled time has come goes now, so a timer's lateness never lowers the rate.
-      const due = Math.min(total, Math.floor((performance.now() - started) / gapMs) + 1);
-      while (sent < due) sendOne();
+  try {
+    while (sent < total) {
+      if (gapMs <= 0) {
+        const stop = Math.min(total, sent + SEND_CHUNK);
+        while (sent < stop) sendOne();
+      } else {
+        // Every frame whose scheduled time has come goes now, so a timer's lateness never lowers the rate.
+        const due = Math.min(total, Math.floor((performance.now() - started) / gapMs) + 1);
+        while (sent < due) sendOne();
+      }
+      flushSent();
+      if (sent >= total) break;
+      const waitMs = gapMs <= 0 ? 0 : Math.max(0, started + sent * gapMs - performance.now());
+      await new Promise((resolve) => (waitMs < 1 ? setImmediate(resolve) : setTimeout(resolve, waitMs)));
     }
-    flushSent();
-    if (sent >= total) break;
-    const waitMs = gapMs <= 0 ? 0 : Math.max(0, started + sent * gapMs - performance.now());
-    await new Promise((resolve) => (waitMs < 1 ? setImmediate(resolve) : setTimeout(resolve, waitMs)));
+  } finally {
+    sending--;
   }
   flushSent();
   return { sent, elapsedMs: performance.now() - started, ...meta };
