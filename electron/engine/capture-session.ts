@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { CaptureFormat, FrameToWrite, InterfaceToWrite } from '../../shared/files/types';
 import { PcapngWriter } from '../../shared/files/writer';
 import { convertCaptureFile } from './capture-file';
-import { forEachBatchFrame, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
+import { forEachBatchFrame, forEachBatchFrameAt, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
@@ -328,13 +328,23 @@ export class CaptureSession {
     this.updateRate();
     if (this.frameCount >= this.maxFrames) void this.helper.stop();
     if (this.frameListeners.length === 0 && !this.tracking) return;
-    let number = firstNumber;
-    forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
-      if (number > this.frameCount) return;
-      const processed =
-        this.tracking?.frame({ frameNumber: number, linkType, tsSeconds: tsSec, tsNanos: tsNsec, originalLength, data: bytes }) ?? null;
-      const frame: LiveFrame = { number: number++, tsSec, tsNsec, originalLength, bytes, linkType };
-      for (const listener of this.frameListeners) listener(frame, processed);
+    // Tracking reads each frame where it lies in the batch; a view is made only for whoever asks.
+    const tracked = { frameNumber: firstNumber, linkType, tsSeconds: 0, tsNanos: 0, originalLength: 0, buffer: payload, bufferOffset: 0, capturedLength: 0, get data(): Uint8Array {
+      return payload.subarray(this.bufferOffset, this.bufferOffset + this.capturedLength);
+    } };
+    forEachBatchFrameAt(payload, (tsSec, tsNsec, originalLength, at, capturedLength) => {
+      if (tracked.frameNumber > this.frameCount) return;
+      tracked.tsSeconds = tsSec;
+      tracked.tsNanos = tsNsec;
+      tracked.originalLength = originalLength;
+      tracked.bufferOffset = at;
+      tracked.capturedLength = capturedLength;
+      const processed = this.tracking?.frame(tracked) ?? null;
+      if (this.frameListeners.length > 0) {
+        const frame: LiveFrame = { number: tracked.frameNumber, tsSec, tsNsec, originalLength, bytes: tracked.data, linkType };
+        for (const listener of this.frameListeners) listener(frame, processed);
+      }
+      tracked.frameNumber++;
     });
   }
 

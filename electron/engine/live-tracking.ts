@@ -44,10 +44,11 @@ export interface LiveConnection {
   gaps: number;
 }
 
-/** Per side, the raw value of relative sequence 0, learnt from the side's first frame. */
-interface SequenceAnchors {
-  client: number;
-  server: number;
+/** A live connection with, per side, the raw value of relative sequence 0 (learnt from the side's first frame, -1 before). */
+interface LiveEntry {
+  connection: LiveConnection;
+  clientAnchor: number;
+  serverAnchor: number;
 }
 
 const FINISHED_STATES = new Set(['CLOSED', 'TIME_WAIT']);
@@ -59,8 +60,7 @@ function endpointText(endpoint: Endpoint): string {
 export class LiveTracking {
   private readonly summary = createPacketSummary();
   private readonly pipeline: FramePipeline;
-  private readonly live = new Map<number, LiveConnection>();
-  private readonly anchors = new Map<number, SequenceAnchors>();
+  private readonly live = new Map<number, LiveEntry>();
   private gaps = 0;
   private seen = 0;
 
@@ -97,10 +97,10 @@ export class LiveTracking {
 
   private noteAnalysis(frame: PipelineFrame, analysis: FrameAnalysis): void {
     const number = frame.frameNumber;
-    let connection = this.live.get(analysis.stream);
-    if (!connection) {
+    let entry = this.live.get(analysis.stream);
+    if (!entry) {
       const summary = this.tracker.connection(analysis.stream);
-      connection = {
+      const fresh: LiveConnection = {
         stream: analysis.stream,
         clientNextSeq: -1,
         serverNextSeq: -1,
@@ -110,19 +110,21 @@ export class LiveTracking {
         serverState: 'CLOSED',
         gaps: 0,
       };
-      this.live.set(analysis.stream, connection);
+      entry = { connection: fresh, clientAnchor: -1, serverAnchor: -1 };
+      this.live.set(analysis.stream, entry);
       this.seen++;
-      this.emit({ type: 'opened', stream: analysis.stream, frame: number, client: connection.client, server: connection.server });
+      this.emit({ type: 'opened', stream: analysis.stream, frame: number, client: fresh.client, server: fresh.server });
     }
+    const connection = entry.connection;
     // The tracker's numbers are relative to each side's ISN; one raw seq per side anchors them.
-    let anchors = this.anchors.get(analysis.stream);
-    if (!anchors) this.anchors.set(analysis.stream, (anchors = { client: -1, server: -1 }));
-    const side = analysis.fromClient ? 'client' : 'server';
-    if (anchors[side] < 0) {
+    let anchor = analysis.fromClient ? entry.clientAnchor : entry.serverAnchor;
+    if (anchor < 0) {
       summarize(frame.data, frame.linkType, this.summary, frame.originalLength);
-      anchors[side] = seqAdd(this.summary.seq, -analysis.relativeSeq);
+      anchor = seqAdd(this.summary.seq, -analysis.relativeSeq);
+      if (analysis.fromClient) entry.clientAnchor = anchor;
+      else entry.serverAnchor = anchor;
     }
-    const nextSeq = seqAdd(anchors[side], analysis.nextSeq);
+    const nextSeq = seqAdd(anchor, analysis.nextSeq);
     if (analysis.fromClient) {
       if (connection.clientNextSeq < 0 || seqGt(nextSeq, connection.clientNextSeq)) connection.clientNextSeq = nextSeq;
     } else if (connection.serverNextSeq < 0 || seqGt(nextSeq, connection.serverNextSeq)) {
@@ -151,7 +153,6 @@ export class LiveTracking {
         history: summary?.history ?? '',
       });
       this.live.delete(analysis.stream);
-      this.anchors.delete(analysis.stream);
     }
   }
 
@@ -159,7 +160,7 @@ export class LiveTracking {
     const client: Record<string, number> = {};
     const server: Record<string, number> = {};
     const byConnection: Record<number, number> = {};
-    for (const [stream, connection] of this.live) {
+    for (const [stream, { connection }] of this.live) {
       client[connection.clientState] = (client[connection.clientState] ?? 0) + 1;
       server[connection.serverState] = (server[connection.serverState] ?? 0) + 1;
       if (connection.gaps > 0) byConnection[stream] = connection.gaps;
@@ -169,7 +170,7 @@ export class LiveTracking {
 
   /** Connections still open or closing, in order of tcp.stream. */
   connections(): LiveConnection[] {
-    return [...this.live.values()].map((connection) => ({ ...connection }));
+    return [...this.live.values()].map(({ connection }) => ({ ...connection }));
   }
 
   /** The tracker's full summary of a connection (history, handshake, states…). */
@@ -179,6 +180,5 @@ export class LiveTracking {
 
   private forget(connection: ConnectionSummary): void {
     this.live.delete(connection.stream);
-    this.anchors.delete(connection.stream);
   }
 }

@@ -132,6 +132,14 @@ export function forEachBatchFrame(
   payload: Uint8Array,
   visit: (tsSec: number, tsNsec: number, originalLength: number, bytes: Uint8Array) => void,
 ): string | null {
+  return forEachBatchFrameAt(payload, (tsSec, tsNsec, originalLength, at, capturedLength) => visit(tsSec, tsNsec, originalLength, payload.subarray(at, at + capturedLength)));
+}
+
+/** The same walk, giving each frame's place in `payload` instead of a view (nothing allocated per frame). */
+export function forEachBatchFrameAt(
+  payload: Uint8Array,
+  visit: (tsSec: number, tsNsec: number, originalLength: number, at: number, capturedLength: number) => void,
+): string | null {
   if (payload.length < 4) return 'batch shorter than its frame count';
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = view.getUint32(0);
@@ -146,7 +154,7 @@ export function forEachBatchFrame(
     if (capturedLength > originalLength) return `batch frame ${index} captured length ${capturedLength} exceeds original ${originalLength}`;
     at += BATCH_FRAME_HEADER_LENGTH;
     if (at + capturedLength > payload.length) return `batch frame ${index} bytes truncated`;
-    visit(tsSec, tsNsec, originalLength, payload.subarray(at, at + capturedLength));
+    visit(tsSec, tsNsec, originalLength, at, capturedLength);
     at += capturedLength;
   }
   if (at !== payload.length) return `batch has ${payload.length - at} trailing bytes`;
