@@ -329,9 +329,19 @@ export class CaptureSession {
     if (this.frameCount >= this.maxFrames) void this.helper.stop();
     if (this.frameListeners.length === 0 && !this.tracking) return;
     // Tracking reads each frame where it lies in the batch; a view is made only for whoever asks.
-    const tracked = { frameNumber: firstNumber, linkType, tsSeconds: 0, tsNanos: 0, originalLength: 0, buffer: payload, bufferOffset: 0, capturedLength: 0, get data(): Uint8Array {
-      return payload.subarray(this.bufferOffset, this.bufferOffset + this.capturedLength);
-    } };
+    const tracked = {
+      frameNumber: firstNumber,
+      linkType,
+      tsSeconds: 0,
+      tsNanos: 0,
+      originalLength: 0,
+      buffer: payload,
+      bufferOffset: 0,
+      capturedLength: 0,
+      get data(): Uint8Array {
+        return payload.subarray(this.bufferOffset, this.bufferOffset + this.capturedLength);
+      },
+    };
     forEachBatchFrameAt(payload, (tsSec, tsNsec, originalLength, at, capturedLength) => {
       if (tracked.frameNumber > this.frameCount) return;
       tracked.tsSeconds = tsSec;

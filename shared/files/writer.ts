@@ -107,11 +107,26 @@ function buildBlock(type: number, bodyLength: number, fill: (block: Uint8Array, 
   const totalLength = 12 + bodyLength;
   const block = new Uint8Array(totalLength);
   const view = new DataView(block.buffer);
-  view.setUint32(0, type, true);
-  view.setUint32(4, totalLength, true);
   fill(block, view);
-  view.setUint32(totalLength - 4, totalLength, true);
+  writeBlockFrame(view, 0, type, totalLength);
   return block;
+}
+
+/** A block's type and its leading and trailing total length, for a block at `at`. */
+function writeBlockFrame(view: DataView, at: number, type: number, totalLength: number): void {
+  view.setUint32(at, type, true);
+  view.setUint32(at + 4, totalLength, true);
+  view.setUint32(at + totalLength - 4, totalLength, true);
+}
+
+/** An EPB's fixed fields and packet bytes, for a block at `at` (options and padding follow them). */
+function writeEnhancedPacketBody(block: Uint8Array, view: DataView, at: number, interfaceId: number, timestamp: { high: number; low: number }, data: Uint8Array, originalLength: number): void {
+  view.setUint32(at + 8, interfaceId, true);
+  view.setUint32(at + 12, timestamp.high, true);
+  view.setUint32(at + 16, timestamp.low, true);
+  view.setUint32(at + 20, data.length, true);
+  view.setUint32(at + 24, originalLength, true);
+  block.set(data, at + 28);
 }
 
 interface WrittenInterface {
@@ -131,18 +146,27 @@ export interface PcapngWriterOptions {
 
 const NO_COMMENTS: readonly string[] = [];
 
+/** The chunk plain frames are gathered into, and how much of it is used. */
+interface Gathered {
+  bytes: Uint8Array;
+  view: DataView;
+  length: number;
+}
+
 export class PcapngWriter {
   private readonly sink: ChunkSink;
   private readonly interfaces: WrittenInterface[] = [];
-  private gathered: Uint8Array | null;
-  private gatheredView: DataView | null;
-  private gatheredLength = 0;
+  private readonly gathered: Gathered | null;
 
   /** Writes the section header at once. The section length is written as -1 (unknown), as streaming writers do. */
   constructor(sink: ChunkSink, section: SectionToWrite = {}, writerOptions: PcapngWriterOptions = {}) {
     this.sink = sink;
-    this.gathered = writerOptions.gather ? new Uint8Array(64 * 1024) : null;
-    this.gatheredView = this.gathered ? new DataView(this.gathered.buffer) : null;
+    if (writerOptions.gather) {
+      const bytes = new Uint8Array(64 * 1024);
+      this.gathered = { bytes, view: new DataView(bytes.buffer), length: 0 };
+    } else {
+      this.gathered = null;
+    }
     const options = [
       ...textOption(PcapngOption.Comment, section.comment),
       ...textOption(PcapngOption.ShbHardware, section.hardware),
@@ -203,7 +227,7 @@ export class PcapngWriter {
     const originalLength = checkedOriginalLength(frame, iface.snaplen);
     const comments = frame.comments ?? (frame.comment === undefined ? NO_COMMENTS : [frame.comment]);
     if (this.gathered && comments.length === 0 && frame.flags === undefined) {
-      this.gatherFrame(frame, interfaceId, iface.nanoseconds, originalLength);
+      this.gatherFrame(this.gathered, frame, interfaceId, iface.nanoseconds, originalLength);
       return;
     }
     this.flush();
@@ -213,16 +237,11 @@ export class PcapngWriter {
       new DataView(flags.buffer).setUint32(0, frame.flags >>> 0, true);
       options.push({ code: PcapngOption.PacketFlags, value: flags });
     }
-    const { high, low } = toTimestampUnits(frame.tsSeconds, frame.tsNanos, iface.nanoseconds);
+    const timestamp = toTimestampUnits(frame.tsSeconds, frame.tsNanos, iface.nanoseconds);
     const capturedLength = frame.data.length;
     this.sink(
       buildBlock(PcapngBlockType.EnhancedPacket, 20 + pad4(capturedLength) + optionsLength(options), (block, view) => {
-        view.setUint32(8, interfaceId, true);
-        view.setUint32(12, high, true);
-        view.setUint32(16, low, true);
-        view.setUint32(20, capturedLength, true);
-        view.setUint32(24, originalLength, true);
-        block.set(frame.data, 28);
+        writeEnhancedPacketBody(block, view, 0, interfaceId, timestamp, frame.data, originalLength);
         writeOptions(block, view, 28 + pad4(capturedLength), options);
       }),
     );
@@ -230,37 +249,28 @@ export class PcapngWriter {
 
   /** Hands what was gathered to the sink as one chunk (see PcapngWriterOptions.gather). */
   flush(): void {
-    if (!this.gathered || this.gatheredLength === 0) return;
-    const length = this.gatheredLength;
-    this.gatheredLength = 0;
-    this.sink(this.gathered.subarray(0, length));
+    const gathered = this.gathered;
+    if (!gathered || gathered.length === 0) return;
+    const length = gathered.length;
+    gathered.length = 0;
+    this.sink(gathered.bytes.subarray(0, length));
   }
 
   /** An EPB without options, appended to the gathered chunk. */
-  private gatherFrame(frame: FrameToWrite, interfaceId: number, nanoseconds: boolean, originalLength: number): void {
-    const capturedLength = frame.data.length;
-    const totalLength = 32 + pad4(capturedLength);
-    if (this.gatheredLength + totalLength > (this.gathered as Uint8Array).length) {
-      const grown = new Uint8Array(Math.max((this.gathered as Uint8Array).length * 2, this.gatheredLength + totalLength));
-      grown.set((this.gathered as Uint8Array).subarray(0, this.gatheredLength));
-      this.gathered = grown;
-      this.gatheredView = new DataView(grown.buffer);
+  private gatherFrame(gathered: Gathered, frame: FrameToWrite, interfaceId: number, nanoseconds: boolean, originalLength: number): void {
+    const totalLength = 32 + pad4(frame.data.length);
+    if (gathered.length + totalLength > gathered.bytes.length) {
+      const grown = new Uint8Array(Math.max(gathered.bytes.length * 2, gathered.length + totalLength));
+      grown.set(gathered.bytes.subarray(0, gathered.length));
+      gathered.bytes = grown;
+      gathered.view = new DataView(grown.buffer);
     }
-    const block = this.gathered as Uint8Array;
-    const view = this.gatheredView as DataView;
-    const at = this.gatheredLength;
-    const { high, low } = toTimestampUnits(frame.tsSeconds, frame.tsNanos, nanoseconds);
-    view.setUint32(at, PcapngBlockType.EnhancedPacket, true);
-    view.setUint32(at + 4, totalLength, true);
-    view.setUint32(at + 8, interfaceId, true);
-    view.setUint32(at + 12, high, true);
-    view.setUint32(at + 16, low, true);
-    view.setUint32(at + 20, capturedLength, true);
-    view.setUint32(at + 24, originalLength, true);
-    block.set(frame.data, at + 28);
+    const { bytes, view } = gathered;
+    const at = gathered.length;
+    writeEnhancedPacketBody(bytes, view, at, interfaceId, toTimestampUnits(frame.tsSeconds, frame.tsNanos, nanoseconds), frame.data, originalLength);
     // Padding must be zero: the buffer is reused.
-    for (let i = at + 28 + capturedLength; i < at + totalLength - 4; i++) block[i] = 0;
-    view.setUint32(at + totalLength - 4, totalLength, true);
-    this.gatheredLength = at + totalLength;
+    bytes.fill(0, at + 28 + frame.data.length, at + totalLength - 4);
+    writeBlockFrame(view, at, PcapngBlockType.EnhancedPacket, totalLength);
+    gathered.length = at + totalLength;
   }
 }

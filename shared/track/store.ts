@@ -312,7 +312,7 @@ export class ConnectionStore {
 }
 
 /** `larger` with `rows` copied into its start. */
-function grown<T extends Uint8Array | Int8Array | Uint32Array | Float64Array>(rows: T, larger: T): T {
+export function grown<T extends Uint8Array | Int8Array | Int32Array | Uint32Array | Float64Array>(rows: T, larger: T): T {
   larger.set(rows as ArrayLike<number>);
   return larger;
 }

@@ -7,6 +7,7 @@
  * complete. A busy but healthy server completes nearly every handshake within one RTT,
  * so its half-open count stays small and its completion ratio high.
  */
+import { grown } from './store';
 
 export interface SynFloodOptions {
   /** Sliding window, in seconds of capture time. */
@@ -145,20 +146,15 @@ class TargetWindow {
       this.entryLive.copyWithin(0, head, this.entryEnd);
     } else {
       const size = this.entryTime.length * 2;
-      this.entryTime = moved(this.entryTime, new Float64Array(size), head, this.entryEnd);
-      this.entrySynFrame = moved(this.entrySynFrame, new Float64Array(size), head, this.entryEnd);
-      this.entrySource = moved(this.entrySource, new Int32Array(size), head, this.entryEnd);
-      this.entryLive = moved(this.entryLive, new Uint8Array(size), head, this.entryEnd);
+      this.entryTime = grown(this.entryTime.subarray(head, this.entryEnd), new Float64Array(size));
+      this.entrySynFrame = grown(this.entrySynFrame.subarray(head, this.entryEnd), new Float64Array(size));
+      this.entrySource = grown(this.entrySource.subarray(head, this.entryEnd), new Int32Array(size));
+      this.entryLive = grown(this.entryLive.subarray(head, this.entryEnd), new Uint8Array(size));
     }
     this.entryBase += head;
     this.entryHead = 0;
     this.entryEnd = live;
   }
-}
-
-function moved<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T, start: number, end: number): T {
-  to.set(from.subarray(start, end) as ArrayLike<number>);
-  return to;
 }
 
 /** Drops queue entries older than `since`; compacts now and then so the arrays don't grow. */
