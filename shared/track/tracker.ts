@@ -157,6 +157,12 @@ const EMPTY_TABLE_BITS = 10;
 const INITIAL_STORE_CAPACITY = 65536;
 const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
+/** The flow table's hash of a TCP frame's connection: the same for both directions (the two endpoints' hashes added). */
+function connectionHash(s: PacketSummary): number {
+  const words = s.ipVersion === 4 ? 1 : 4;
+  return (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
+}
+
 /** O_C_HISTORY of a connection whose history is past the shared ones: its string is its own. */
 const HISTORY_UNSHARED = 0xffffffff;
 
@@ -451,7 +457,7 @@ export class Tracker {
   private lookup(s: PacketSummary): number {
     const st = this.store;
     const words = s.ipVersion === 4 ? 1 : 4;
-    const h = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
+    const h = connectionHash(s);
     const table = this.table;
     const mask = this.tableMask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -514,7 +520,7 @@ export class Tracker {
     st.conn32[slot * CONN32 + O_C_PORT] = sourceIsClient ? s.srcPort : s.dstPort;
     st.conn32[slot * CONN32 + O_C_PORT + 1] = sourceIsClient ? s.dstPort : s.srcPort;
     st.conn32[slot * CONN32 + O_C_IP_VERSION] = s.ipVersion;
-    st.conn32[slot * CONN32 + O_C_HASH] = (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
+    st.conn32[slot * CONN32 + O_C_HASH] = connectionHash(s);
     st.conn32[slot * CONN32 + O_C_STREAM] = this.nextStream++;
     st.conn64[slot * CONN64 + O_C_START_SEC] = tsSeconds;
     st.conn32[slot * CONN32 + O_C_START_NS] = tsNanos;

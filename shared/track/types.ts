@@ -8,7 +8,7 @@ export interface TrackerOptions {
   /**
    * Cap on connections held in the flow table. When full, the least recently active
    * connection is evicted to make room; its summary gets Zeek's partial marker and is
-   * counted in `stats().capEvictions`. Default 4,000,000.
+   * counted in `stats().capEvictions`. Default 2,000,000.
    */
   maxConnections?: number;
   /**
