@@ -157,12 +157,6 @@ const EMPTY_TABLE_BITS = 10;
 const INITIAL_STORE_CAPACITY = 65536;
 const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
-/** The flow table's hash of a TCP frame's connection: the same for both directions (the two endpoints' hashes added). */
-function connectionHash(s: PacketSummary): number {
-  const words = s.ipVersion === 4 ? 1 : 4;
-  return (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
-}
-
 /** O_C_HISTORY of a connection whose history is past the shared ones: its string is its own. */
 const HISTORY_UNSHARED = 0xffffffff;
 
@@ -170,6 +164,12 @@ interface ConnectionTlsState {
   collectors: [TlsStreamCollector | null, TlsStreamCollector | null];
   client: TlsHello | null;
   server: TlsHello | null;
+}
+
+/** The flow table's hash of a TCP frame's connection: the same for both directions (the two endpoints' hashes added). */
+function connectionHash(s: PacketSummary): number {
+  const words = s.ipVersion === 4 ? 1 : 4;
+  return (hashWords(s.srcWords, words, s.srcPort) + hashWords(s.dstWords, words, s.dstPort)) >>> 0;
 }
 
 export class Tracker {
