@@ -1282,6 +1282,7 @@ export class Tracker {
     // Positions in frameBytes (the frame starts at frameStart there).
     const payload = frameStart + s.payloadOffset;
     const end = frameStart + Math.min(s.payloadOffset + s.payloadLength, capturedLength);
+    if (end <= payload) return; // the snap length kept none of it
     let tls = this.tls.get(slot);
     const collecting = tls !== undefined && tls.collectors[side] !== null;
     // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.

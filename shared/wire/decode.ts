@@ -17,6 +17,8 @@
  * - The quoted datagram inside ICMP errors is decoded best-effort into layers marked `quoted`;
  *   its truncation is expected and never flags the frame.
  * - A header cut short is malformed even when the snap length explains it: it cannot be shown.
+ *   Except TCP's: a headers-only capture (tcpdump -s 64) often cuts its options. The captured
+ *   part is shown, `layer.cutShort` says so, and the segment keeps the length its IP header gives.
  * - A known TCP option with an unexpected size is kept raw (kind + bytes), not read as that option.
  * - A UDP/IPv4 checksum of 0 means "not present" (RFC 768). Wireshark has a status for that; cli.md
  *   does not, so it is `unverified`: nothing could be verified. Over IPv6 a zero checksum is `bad`.
@@ -108,6 +110,8 @@ export interface DecodedLayer {
   data?: Uint8Array;
   /** Verification of this layer's checksum, when it has one. */
   checksumStatus?: ChecksumStatus;
+  /** The capture's snap length cut this header: `length` covers only the captured part. */
+  cutShort?: boolean;
 }
 
 export interface DecodedFrame {
@@ -628,13 +632,21 @@ function decodeTcp(decoding: Decoding, offset: number, context: NetworkContext):
     flag(decoding, layer, MALFORMED.tcpDataOffsetShort);
     return;
   }
-  if (offset + headerLength > end) {
+  const headerEnd = offset + headerLength;
+  // Cut by the snap length (a headers-only capture): what was captured is shown, the length comes
+  // from the IP header, and the layer says where the capture stopped (tshark's "Packet size limited").
+  const cut = headerEnd > end && headerEnd <= context.claimedEnd && !context.quoted && cutBySnapLength(decoding, context.claimedEnd);
+  if (headerEnd > end && !cut) {
     flag(decoding, layer, MALFORMED.tcpDataOffsetBeyond);
     return;
   }
-  decodeTcpOptions(decoding, layer, offset + 20, offset + headerLength);
+  if (cut) {
+    layer.length = end - offset;
+    layer.cutShort = true;
+  }
+  decodeTcpOptions(decoding, layer, offset + 20, cut ? end : headerEnd, cut);
   const segmentLength = context.claimedEnd - offset;
-  addDerived(layer, 'tcp.len', Math.max(segmentLength - headerLength, 0), offset + headerLength, end - offset - headerLength);
+  addDerived(layer, 'tcp.len', Math.max(segmentLength - headerLength, 0), Math.min(headerEnd, end), Math.max(0, end - headerEnd));
   if (!context.quoted) {
     const pseudo = transportPseudoSum(bytes, context, IPPROTO_TCP, segmentLength);
     setChecksumStatus(layer, 'tcp.checksum.status', checksumStatus(bytes, offset, context.claimedEnd, end, offset + 16, pseudo), offset + 16);
@@ -643,7 +655,7 @@ function decodeTcp(decoding: Decoding, offset: number, context: NetworkContext):
 }
 
 /** Parses options in [start, end) into fields and `layer.tcpOptions`; bytes after an EOL are padding. */
-function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number, end: number): void {
+function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number, end: number, cut = false): void {
   const { bytes } = decoding;
   const options: DecodedTcpOption[] = [];
   layer.tcpOptions = options;
@@ -661,9 +673,14 @@ function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number
       }
       continue;
     }
+    // Where the capture cut the header, an option running past the captured bytes was whole on the wire.
+    if (cut && position + 1 >= end) {
+      position = end;
+      break;
+    }
     const length = position + 1 < end ? bytes[position + 1] : 0;
     if (length < 2 || position + length > end) {
-      flag(decoding, layer, MALFORMED.tcpOptionLength);
+      if (!cut || length < 2) flag(decoding, layer, MALFORMED.tcpOptionLength);
       position = end;
       break;
     }

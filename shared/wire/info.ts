@@ -273,6 +273,8 @@ export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): Su
   if (frame.malformed) {
     info = info ? `${info} [Malformed Packet: ${frame.malformed}]` : `[Malformed Packet: ${frame.malformed}]`;
     if (!top) protocol = 'UNKNOWN';
+  } else if (frame.layers.some((layer) => layer.cutShort)) {
+    info += '[Packet size limited during capture]'; // tshark's words, appended as it does
   }
   return { source, destination, protocol, info };
 }

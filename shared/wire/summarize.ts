@@ -290,7 +290,7 @@ function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
 function transport(bytes: Uint8Array, protocol: number, offset: number, end: number, claimedEnd: number, out: PacketSummary, snapCut: number, ipVersion: 4 | 6): void {
   switch (protocol) {
     case IPPROTO_TCP:
-      tcp(bytes, offset, end, claimedEnd, out);
+      tcp(bytes, offset, end, claimedEnd, out, snapCut);
       return;
     case IPPROTO_UDP: {
       out.transportOffset = offset - base;
@@ -335,7 +335,7 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
   }
 }
 
-function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number, out: PacketSummary): void {
+function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number, out: PacketSummary, snapCut: number): void {
   out.transportOffset = offset - base;
   if (end - offset < 20) {
     flag(out, MALFORMED.tcpTruncated);
@@ -353,21 +353,27 @@ function tcp(bytes: Uint8Array, offset: number, end: number, claimedEnd: number,
     flag(out, MALFORMED.tcpDataOffsetShort);
     return;
   }
-  if (offset + headerLength > end) {
+  const headerEnd = offset + headerLength;
+  // A header past the captured bytes but inside the segment the IP header declares was cut by
+  // the snap length (a headers-only capture, tcpdump -s 64): not malformed. The segment's length
+  // still comes from the IP header, so tracking sees its real Len; options are read as far as
+  // they were captured.
+  const cut = headerEnd > end && headerEnd <= claimedEnd && explainedBySnap(claimedEnd, snapCut);
+  if (headerEnd > end && !cut) {
     flag(out, MALFORMED.tcpDataOffsetBeyond);
     return;
   }
-  out.payloadOffset = offset + headerLength - base;
-  const payloadLength = claimedEnd - offset - headerLength;
+  out.payloadOffset = headerEnd - base;
+  const payloadLength = claimedEnd - headerEnd;
   out.payloadLength = payloadLength > 0 ? payloadLength : 0;
-  tcpOptions(bytes, offset + 20, offset + headerLength, out);
+  tcpOptions(bytes, offset + 20, cut ? end : headerEnd, out, cut);
 }
 
 /**
  * Same walk as decode.ts: known kinds with an unexpected size are kept raw, not read; when a kind
  * repeats, the first one counts (as the decoder's first field does).
  */
-function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSummary): void {
+function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSummary, cut: boolean): void {
   let position = start;
   while (position < end) {
     const kind = bytes[position];
@@ -376,9 +382,11 @@ function tcpOptions(bytes: Uint8Array, start: number, end: number, out: PacketSu
       position += 1;
       continue;
     }
+    // Where the capture cut the header, an option running past the captured bytes was whole on the wire.
+    if (cut && position + 1 >= end) return;
     const length = position + 1 < end ? bytes[position + 1] : 0;
     if (length < 2 || position + length > end) {
-      flag(out, MALFORMED.tcpOptionLength);
+      if (!cut || length < 2) flag(out, MALFORMED.tcpOptionLength);
       return;
     }
     switch (kind) {

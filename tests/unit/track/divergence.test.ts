@@ -1,6 +1,7 @@
 /**
  * Where tshark 4.0 and this tracker disagree, the RFC decides; each case is pinned here so
- * the divergence is deliberate and visible.
+ * the divergence is deliberate and visible. (Segments whose header a snap length cut, which
+ * tshark leaves unanalysed: snaplen.test.ts, beside the behaviour it pins.)
  */
 import { describe, expect, it } from 'vitest';
 import { analysisFlags, Conversation, HAS_TSHARK, tempFile, trackFile, tshark, tsharkFlags, writeCapture } from './scenario';

@@ -109,7 +109,8 @@ export function tempFile(name: string): string {
 }
 
 /** Writes frames (sorted by time) to a pcap or pcapng file on Ethernet. */
-export function writeCapture(frames: Frame[], file: string, format: 'pcap' | 'pcapng' = 'pcapng'): string {
+/** `snaplen`: keep only each frame's first bytes, as a capture with that snap length would (the wire length is kept). */
+export function writeCapture(frames: Frame[], file: string, format: 'pcap' | 'pcapng' = 'pcapng', snaplen = Infinity): string {
   const chunks: Uint8Array[] = [];
   const sink = (chunk: Uint8Array): void => {
     chunks.push(chunk.slice());
@@ -117,11 +118,11 @@ export function writeCapture(frames: Frame[], file: string, format: 'pcap' | 'pc
   const ordered = [...frames].sort((a, b) => a.tsSeconds - b.tsSeconds || a.tsNanos - b.tsNanos);
   if (format === 'pcap') {
     const writer = new PcapWriter(sink, { linkType: 1 });
-    for (const f of ordered) writer.writeFrame({ tsSeconds: f.tsSeconds, tsNanos: f.tsNanos, data: f.bytes });
+    for (const f of ordered) writer.writeFrame({ tsSeconds: f.tsSeconds, tsNanos: f.tsNanos, data: f.bytes.subarray(0, snaplen), originalLength: f.bytes.length });
   } else {
     const writer = new PcapngWriter(sink, {});
     writer.addInterface({ linkType: 1 });
-    for (const f of ordered) writer.writeFrame({ interfaceId: 0, tsSeconds: f.tsSeconds, tsNanos: f.tsNanos, data: f.bytes });
+    for (const f of ordered) writer.writeFrame({ interfaceId: 0, tsSeconds: f.tsSeconds, tsNanos: f.tsNanos, data: f.bytes.subarray(0, snaplen), originalLength: f.bytes.length });
   }
   writeFileSync(file, Buffer.concat(chunks));
   return file;
