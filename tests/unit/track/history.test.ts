@@ -7,17 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tracker } from '../../../shared/track';
 import { createPacketSummary, summarize } from '../../../shared/wire';
-import { Conversation, type Side } from './scenario';
-
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
+import { Conversation, seededRandom, type Side } from './scenario';
 
 interface TestFrame {
   bytes: Uint8Array;
@@ -109,7 +99,7 @@ const clientKey = (index: number): string => `198.18.${(index >> 8) & 0xff}.${in
 
 describe('Zeek histories beyond the shared ones', () => {
   it('reads the same among 6,000 varied connections as alone', () => {
-    const random = prng(0x5eed);
+    const random = seededRandom(0x5eed);
     const connections = Array.from({ length: 6000 }, (_, index) => randomConnection(index, random));
     const together = histories(connections);
     expect(together.size).toBe(connections.length);

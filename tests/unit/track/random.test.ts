@@ -5,22 +5,12 @@
  * analysis flags must equal tshark's.
  */
 import { describe, expect, it } from 'vitest';
-import { compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, writeCapture } from './scenario';
+import { compareWithTshark, Conversation, HAS_TSHARK, seededRandom, tempFile, trackFile, writeCapture } from './scenario';
 
 type Frame = { bytes: Uint8Array; tsSeconds: number; tsNanos: number };
 
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
-
 function randomCapture(seed: number): Frame[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const kept: Frame[] = [];
   for (let i = 0; i < 24; i++) {
     const v6 = random(2) === 0;

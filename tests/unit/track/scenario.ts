@@ -104,6 +104,17 @@ export class Conversation {
   }
 }
 
+/** Deterministic pseudo-random integers below n (xorshift32), so a failing case reproduces from its seed. */
+export function seededRandom(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+}
+
 export function tempFile(name: string): string {
   return path.join(mkdtempSync(path.join(tmpdir(), 'track-')), name);
 }

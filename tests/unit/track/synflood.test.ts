@@ -4,24 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYN_FLOOD_OPTIONS, SynFloodDetector } from '../../../shared/track/synflood';
-import { Conversation, tempFile, trackFile, writeCapture } from './scenario';
+import { Conversation, seededRandom, tempFile, trackFile, writeCapture } from './scenario';
 
 type Frame = { bytes: Uint8Array; tsSeconds: number; tsNanos: number };
-
-/** Deterministic pseudo-random numbers, so a failure reproduces. */
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s % n;
-  };
-}
 
 const TARGET = { address: '198.18.2.20', port: 80, isn: 0 };
 
 describe('SYN flood', () => {
   it('many half-open connections from random spoofed sources raise one syn-flood alert with evidence', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     const frames: Frame[] = [];
     // A few real clients first, completing their handshakes.
     for (let i = 0; i < 5; i++) {
@@ -56,7 +47,7 @@ describe('SYN flood', () => {
   });
 
   it('a busy normal server (thousands of complete handshakes, some SYN retransmissions) never alerts', () => {
-    const random = prng(11);
+    const random = seededRandom(11);
     const frames: Frame[] = [];
     for (let i = 0; i < 2000; i++) {
       const c = new Conversation({ address: `198.18.${4 + random(4)}.${1 + random(254)}`, port: 1024 + random(60000), isn: random(1 << 30) }, { ...TARGET, isn: random(1 << 30) }, frames, i * 2e6);
@@ -71,7 +62,7 @@ describe('SYN flood', () => {
   });
 
   it('thresholds are configurable: the same small burst alerts under a stricter setting', () => {
-    const random = prng(3);
+    const random = seededRandom(3);
     const frames: Frame[] = [];
     for (let i = 0; i < 20; i++) {
       new Conversation({ address: `198.18.${random(256)}.${1 + random(254)}`, port: 2000 + i, isn: i }, { ...TARGET, isn: 1000 + i }, frames, i * 1e7).send('c', 'S').send('s', 'SA');
@@ -84,7 +75,7 @@ describe('SYN flood', () => {
   });
 
   it('keeps exact half-open and source counts through a long random life (queue slides, growth, expiry, pruning)', () => {
-    const random = prng(23);
+    const random = seededRandom(23);
     const windowSeconds = 10;
     const detector = new SynFloodDetector({ windowSeconds });
     const target = detector.targetId(1);
