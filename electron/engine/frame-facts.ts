@@ -16,9 +16,9 @@ import {
   type LadderTls,
   type Phase,
 } from '../../shared/api';
-import { type CompiledFilter, type FieldValue } from '../../shared/filter';
+import { BYTE_FIELDS, type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
-import { Analysis, ANALYSIS_KEYS } from '../../shared/track/flags';
+import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
 import { Tracker } from '../../shared/track/tracker';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
@@ -26,7 +26,7 @@ import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
-import { frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
+import { frameBytesField, frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
 import { summarize, summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
@@ -105,6 +105,7 @@ const INDEX_FIELDS = new Set([
   'tcp.ack',
   'tcp.len',
   ...ANALYSIS_KEYS.map(([, key]) => key),
+  ANALYSIS_FLAGS_KEY,
 ]);
 const FLAG_BITS: Readonly<Record<string, number>> = {
   'tcp.flags.fin': 0x001,
@@ -414,6 +415,7 @@ export class FrameFacts {
     }
     const flag = FLAG_BITS[name];
     if (flag !== undefined) return tcp ? (index.tcpFlags[i] & flag) !== 0 : undefined;
+    if (name === ANALYSIS_FLAGS_KEY) return index.analysis[i] !== 0 ? true : undefined;
     const bit = ANALYSIS_BY_KEY.get(name);
     if (bit !== undefined) return index.analysis[i] & bit ? true : undefined;
     return undefined;
@@ -456,6 +458,7 @@ export class FrameFacts {
         }
         if (s.malformed === null && !s.fragment) return s.protocol === 6 && s.transportOffset >= 0 ? fromSummary(s) : undefined;
       }
+      if (BYTE_FIELDS.has(name)) return frameBytesField(this.decode(i, bytes), name);
       decoded ??= this.allFields(i, bytes);
       return decoded.get(name);
     });

@@ -6,8 +6,8 @@
  * occurrence matches, `!=` is true when the field is present and NO occurrence equals
  * the value, and any comparison with an absent field is false.
  */
-import { formatIpv6, isIpv6Text, parseIpv6 } from '../wire/bytes';
-import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions } from './parse';
+import { formatIpv6, isIpv6Text, parseIpv6, toHex, utf8Bytes } from '../wire/bytes';
+import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
 
 export type FieldValue = number | boolean | string;
 
@@ -22,6 +22,33 @@ export const FIELD_ALIASES: Readonly<Record<string, readonly string[]>> = {
   'tcp.port': ['tcp.srcport', 'tcp.dstport'],
   'udp.port': ['udp.srcport', 'udp.dstport'],
 };
+
+/**
+ * Fields whose values are bytes, given as tshark prints them (`47:45:54`). `contains` and `==`
+ * on them take a byte string (`47:45:54`, `47-45-54`) or a quoted text, compared as its UTF-8 bytes.
+ */
+export const BYTE_FIELDS: ReadonlySet<string> = new Set(['frame', 'tcp.payload', 'udp.payload', 'data.data']);
+
+/** A literal as the colon-separated lower-case hex its bytes print as. */
+const byteCache = new WeakMap<FilterLiteral, string>();
+function literalBytes(literal: FilterLiteral): string {
+  let hex = byteCache.get(literal);
+  if (hex !== undefined) return hex;
+  const text = String(literal.value);
+  hex = literal.kind !== 'string' && /^[0-9a-f]{2}(?:[:.-][0-9a-f]{2})*$/i.test(text) ? text.toLowerCase().replace(/[.-]/g, ':') : toHex(utf8Bytes(text), ':');
+  byteCache.set(literal, hex);
+  return hex;
+}
+
+function compareBytes(actual: FieldValue, op: CompareOp, literal: FilterLiteral): boolean {
+  if (typeof actual !== 'string') return false;
+  const wanted = literalBytes(literal);
+  // Both are "hh:hh:…", whose colons fall every third character: a match can only start on a byte.
+  if (op === 'contains') return actual.includes(wanted);
+  if (op === '==') return actual === wanted;
+  if (op === '!=') return actual !== wanted;
+  return false;
+}
 
 export function isAlias(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(FIELD_ALIASES, name);
@@ -156,17 +183,44 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
       return evaluateFilter(node.left, source) && evaluateFilter(node.right, source);
     case 'not':
       return !evaluateFilter(node.operand, source);
-    case 'exists':
-      return collect(source, node.field).length > 0;
-    case 'compare': {
+    case 'exists': {
       const values = collect(source, node.field);
+      if (node.mask === undefined) return values.length > 0;
+      return values.some((value) => masked(value, node.mask as number) !== 0);
+    }
+    case 'compare': {
+      let values = collect(source, node.field);
+      if (node.mask !== undefined) {
+        const mask = node.mask;
+        values = values.filter((value) => typeof value !== 'string').map((value) => masked(value, mask));
+      }
       if (values.length === 0) return false;
+      if (BYTE_FIELDS.has(node.field) && node.op !== 'matches') {
+        if (node.op === '!=') return values.every((value) => compareBytes(value, '!=', node.value));
+        return values.some((value) => compareBytes(value, node.op, node.value));
+      }
       if (node.op === '!=') {
         return values.every((value) => compareOne(value, '!=', node.value, node.pattern));
       }
       return values.some((value) => compareOne(value, node.op, node.value, node.pattern));
     }
+    case 'in':
+      return collect(source, node.field).some((value) => node.items.some((item) => inItem(value, item)));
   }
+}
+
+/** A number's (or a boolean's 0/1) bits under `mask`; text has none. */
+function masked(value: FieldValue, mask: number): number {
+  if (typeof value === 'string') return 0;
+  const number = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  // Field values fit in 53 bits; & would cut them to 32, so split the mask.
+  const high = Math.floor(number / 2 ** 32) & Math.floor(mask / 2 ** 32);
+  return (high >>> 0) * 2 ** 32 + ((number & mask) >>> 0);
+}
+
+function inItem(value: FieldValue, item: SetItem): boolean {
+  if (item.high === null) return compareOne(value, '==', item.low, null);
+  return compareOne(value, '>=', item.low, null) && compareOne(value, '<=', item.high, null);
 }
 
 export interface CompiledFilter {

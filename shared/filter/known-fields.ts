@@ -7,6 +7,9 @@ import { isAlias } from './evaluate';
 
 /** Fields that exist beyond the header registry: frame metadata, tracking and TLS. */
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
+  'frame',
+  'tcp.payload',
+  'udp.payload',
   'frame.number',
   'frame.len',
   'frame.cap_len',
@@ -18,6 +21,7 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'tcp.nxtseq',
   'tcp.len',
   'tcp.window_size',
+  'tcp.analysis.flags',
   'tcp.analysis.retransmission',
   'tcp.analysis.fast_retransmission',
   'tcp.analysis.spurious_retransmission',

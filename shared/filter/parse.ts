@@ -5,12 +5,15 @@
  *   or      := and (('||' | 'or') and)*
  *   and     := unary (('&&' | 'and') unary)*
  *   unary   := ('!' | 'not') unary | primary
- *   primary := '(' expr ')' | FIELD [OP VALUE]
+ *   primary := '(' expr ')' | FIELD ['&' NUMBER] [OP VALUE] | FIELD 'in' SET
  *   OP      := == != > < >= <= eq ne gt lt ge le contains matches
  *   VALUE   := "string" | number | address | true | false
+ *   SET     := '{' ITEM (','? ITEM)* '}'     ITEM := VALUE | VALUE '..' VALUE
  *
  * A bare FIELD tests that the field is present, as in Wireshark (so `tcp.flags.syn`
- * alone matches every TCP frame; write `tcp.flags.syn == 1` for SYNs).
+ * alone matches every TCP frame; write `tcp.flags.syn == 1` for SYNs). `FIELD & MASK` alone
+ * is true when the masked value is not zero (`tcp.flags & 0x12`); with an operator, the
+ * masked value is compared. Set items are separated by commas (Wireshark 4) or spaces (3.x).
  * Errors carry the character position and a reason.
  */
 
@@ -26,8 +29,15 @@ export type FilterLiteral =
 export type FilterNode =
   | { kind: 'or' | 'and'; left: FilterNode; right: FilterNode }
   | { kind: 'not'; operand: FilterNode }
-  | { kind: 'exists'; field: string; position: number }
-  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: RegExp | null };
+  | { kind: 'exists'; field: string; position: number; mask?: number }
+  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: RegExp | null; mask?: number }
+  | { kind: 'in'; field: string; items: SetItem[]; position: number };
+
+/** One member of a set: a value, or an inclusive range `low..high`. */
+export interface SetItem {
+  low: FilterLiteral;
+  high: FilterLiteral | null;
+}
 
 export interface FilterError {
   /** 0-based character offset where the problem starts. */
@@ -44,7 +54,7 @@ export interface ParseOptions {
   isField?: (name: string) => boolean;
 }
 
-type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'end';
+type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'comma' | 'bitand' | 'end';
 interface Token {
   kind: TokenKind;
   text: string;
@@ -92,6 +102,11 @@ function tokenize(text: string): Token[] {
       i++;
       continue;
     }
+    if (ch === '{' || ch === '}' || ch === ',') {
+      tokens.push({ kind: ch === '{' ? 'lbrace' : ch === '}' ? 'rbrace' : 'comma', text: ch, value: ch, position: i, length: 1 });
+      i++;
+      continue;
+    }
     if (ch === '"') {
       let value = '';
       i++;
@@ -111,6 +126,11 @@ function tokenize(text: string): Token[] {
       }
       i++;
       tokens.push({ kind: 'string', text: text.slice(start, i), value, position: start, length: i - start });
+      continue;
+    }
+    if (ch === '&' && text[i + 1] !== '&') {
+      tokens.push({ kind: 'bitand', text: ch, value: ch, position: i, length: 1 });
+      i++;
       continue;
     }
     if (ch === '&' || ch === '|') {
@@ -225,7 +245,22 @@ class Parser {
     if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
       fail(token.position, token.length, `'${field}' is not a known field name`);
     }
-    if (this.peek().kind !== 'op') return { kind: 'exists', field, position: token.position };
+    const next = this.peek();
+    if (next.kind === 'word' && next.value.toLowerCase() === 'in') {
+      this.take();
+      return { kind: 'in', field, items: this.parseSet(), position: token.position };
+    }
+    let mask: number | undefined;
+    if (next.kind === 'bitand') {
+      this.take();
+      const maskToken = this.take();
+      const literal = maskToken.kind === 'word' ? parseLiteral(maskToken) : null;
+      if (!literal || literal.kind !== 'number' || !Number.isInteger(literal.value) || literal.value < 0) {
+        fail(maskToken.position, maskToken.length, `expected a whole number (a bit mask) after '&', found ${maskToken.kind === 'end' ? 'the end of the filter' : `'${maskToken.text}'`}`);
+      }
+      mask = literal.value;
+    }
+    if (this.peek().kind !== 'op') return mask === undefined ? { kind: 'exists', field, position: token.position } : { kind: 'exists', field, position: token.position, mask };
     const opToken = this.take();
     const op = opToken.value as CompareOp;
     const valueToken = this.take();
@@ -246,7 +281,40 @@ class Parser {
       // "contains 10" is meant as text; keep the original spelling.
       return { kind: 'compare', field, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
     }
-    return { kind: 'compare', field, op, value, position: token.position, pattern };
+    return mask === undefined ? { kind: 'compare', field, op, value, position: token.position, pattern } : { kind: 'compare', field, op, value, position: token.position, pattern, mask };
+  }
+
+  /** `{ 80, 443, 8000..8999 }`, after the field and `in`. */
+  private parseSet(): SetItem[] {
+    const open = this.take();
+    if (open.kind !== 'lbrace') fail(open.position, open.length, `expected '{' after 'in', found ${open.kind === 'end' ? 'the end of the filter' : `'${open.text}'`}`);
+    const items: SetItem[] = [];
+    for (;;) {
+      const token = this.take();
+      if (token.kind === 'rbrace') break;
+      if (token.kind === 'comma' && items.length > 0) continue;
+      if (token.kind === 'end') fail(open.position, 1, "this '{' is never closed");
+      if (token.kind !== 'word' && token.kind !== 'string') fail(token.position, token.length, `expected a value in the set, found '${token.text}'`);
+      // A range is one word ("1024..2048", "10.0.0.1..10.0.0.9") or three ("1024 .. 2048").
+      const joined = token.kind === 'word' ? token.value.split('..') : [token.value];
+      if (joined.length === 2 && joined[0] !== '' && joined[1] !== '') {
+        items.push({ low: parseLiteral({ ...token, value: joined[0] }), high: parseLiteral({ ...token, value: joined[1] }) });
+        continue;
+      }
+      if (joined.length === 2 && joined[1] === '' && joined[0] !== '') fail(token.position, token.length, `a range needs a value after '..'`);
+      if (joined.length > 2 || (joined.length === 2 && joined[0] === '')) fail(token.position, token.length, `'${token.text}' is not a value or a range`);
+      const low = parseLiteral(token);
+      if (this.peek().kind === 'word' && this.peek().value === '..') {
+        this.take();
+        const highToken = this.take();
+        if (highToken.kind !== 'word' && highToken.kind !== 'string') fail(highToken.position, highToken.length, `a range needs a value after '..'`);
+        items.push({ low, high: parseLiteral(highToken) });
+      } else {
+        items.push({ low, high: null });
+      }
+    }
+    if (items.length === 0) fail(open.position, 1, 'an empty set matches nothing; list at least one value');
+    return items;
   }
 }
 

@@ -9,7 +9,8 @@ import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
-import { frameFieldsJson, type JsonFieldValue } from '../wire/json';
+import { frameBytesField, frameFieldsJson, type JsonFieldValue } from '../wire/json';
+import { BYTE_FIELDS, type FieldSource } from '../filter';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
@@ -43,6 +44,11 @@ export interface ProcessedFrame {
   relativeTime: number;
   /** The tshark-style summary line. */
   line(): string;
+}
+
+/** A display filter's view of a processed frame: its `decode --json` keys, and the byte fields when asked. */
+export function processedFieldSource(processed: ProcessedFrame): FieldSource {
+  return (name) => processed.fields[name] ?? (BYTE_FIELDS.has(name) ? frameBytesField(processed.decoded, name) : undefined);
 }
 
 export class FramePipeline {

@@ -39,6 +39,9 @@ export const ANALYSIS_KEYS: ReadonlyArray<readonly [bit: number, key: string]> =
   [Analysis.REUSED_PORTS, 'tcp.analysis.reused_ports'],
 ];
 
+/** Wireshark's pseudo-field present on every frame with any of the flags above (the usual "TCP problems" filter). */
+export const ANALYSIS_FLAGS_KEY = 'tcp.analysis.flags';
+
 /** Wireshark's tcp.completeness bits. */
 export const Completeness = {
   SYN: 1,

@@ -3,7 +3,7 @@ export { Tracker } from './tracker';
 export { connectionToJson, frameAnalysisToKeys, endpointText, type JsonObject, type JsonValue } from './json';
 export { renderConnection } from './ladder';
 export { alertToJson } from './report';
-export { Analysis, ANALYSIS_KEYS, Completeness } from './flags';
+export { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Completeness } from './flags';
 export { TcpState, TcpEvent, TCP_STATE_NAMES, TCP_EVENT_NAMES, TRANSITIONS, nextState } from './states';
 export { SynFloodDetector, DEFAULT_SYN_FLOOD_OPTIONS, type SynFloodAlert, type SynFloodOptions } from './synflood';
 export { TlsStreamCollector, parseHello, tlsVersionName, tlsCipherName, TlsHandshakeType, type TlsHello } from './tls';

@@ -4,7 +4,7 @@
  * `decode --json` adds to each frame.
  */
 import { formatEpoch } from '../files/timestamp';
-import { ANALYSIS_KEYS, Analysis } from './flags';
+import { ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Analysis } from './flags';
 import type { ConnectionSummary, Endpoint, FrameAnalysis, StateRecord } from './types';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -82,6 +82,7 @@ export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): Js
   out['tcp.nxtseq'] = fa.nextSeq;
   out['tcp.window_size'] = fa.windowSize;
   if (fa.analysis !== 0) {
+    out[ANALYSIS_FLAGS_KEY] = true;
     for (const [bit, key] of ANALYSIS_KEYS) if (fa.analysis & bit) out[key] = true;
     if (fa.analysis & Analysis.DUPLICATE_ACK) {
       out['tcp.analysis.duplicate_ack_num'] = fa.duplicateAckNumber;

@@ -56,3 +56,20 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
   if (decoded.malformed) out['_ws.malformed'] = decoded.malformed;
   return out;
 }
+
+/**
+ * The byte fields a display filter can search (shared/filter's BYTE_FIELDS), as tshark prints
+ * bytes: the whole captured frame, a TCP or UDP payload, undissected data. Built only when a
+ * filter asks, since the hex of every frame would be costly.
+ */
+export function frameBytesField(decoded: DecodedFrame, name: string): string | undefined {
+  if (name === 'frame') return toHex(decoded.bytes, ':', 0, decoded.capturedLength);
+  let data: DecodedFrame['layers'][number] | undefined;
+  if (name === 'tcp.payload' || name === 'udp.payload') {
+    const transport = decoded.layers.findIndex((layer) => layer.kind === (name === 'tcp.payload' ? 'tcp' : 'udp') && !layer.quoted);
+    data = transport >= 0 ? decoded.layers[transport + 1] : undefined;
+  } else if (name === 'data.data') {
+    data = decoded.layers.find((layer) => layer.kind === 'data' && !layer.quoted);
+  }
+  return data?.kind === 'data' && !data.quoted && data.data && data.data.length > 0 ? toHex(data.data, ':') : undefined;
+}

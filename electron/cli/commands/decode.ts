@@ -5,7 +5,7 @@
 import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { FramePipeline, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
@@ -29,7 +29,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const pipeline = new FramePipeline();
     const quic = new OrderedQuicOutput();
     const emit = (processed: ProcessedFrame) => {
-      if (filter && !filter.test((name) => processed.fields[name])) return;
+      if (filter && !filter.test(processedFieldSource(processed))) return;
       output.line(json ? JSON.stringify(processed.fields) : processed.line());
     };
     const result = await readCaptureFile(file, {

@@ -149,7 +149,7 @@ describe.skipIf(!ready)('decode/analyze on a real capture', () => {
   });
 
   it('-Y selects exactly the frames tshark selects', () => {
-    for (const filter of ['tcp.flags.syn == 1', 'tcp.len > 0 && tcp.dstport == 43210', 'ipv6.addr == 2001:db8:18::2', 'tcp.flags.fin == 1 || tcp.flags.reset == 1', '!(tcp.flags.ack == 1)']) {
+    for (const filter of ['tcp.flags.syn == 1', 'tcp.len > 0 && tcp.dstport == 43210', 'ipv6.addr == 2001:db8:18::2', 'tcp.flags.fin == 1 || tcp.flags.reset == 1', '!(tcp.flags.ack == 1)', 'tcp.port in {22, 43210}', 'tcp.flags & 0x12 == 0x12', 'tcp.payload']) {
       const ours = ndjson(runCliSync(cli, ['decode', pcap, '--json', '-Y', filter]).stdout).map((frame) => frame['frame.number']);
       const theirs = tsharkRows(pcap, ['frame.number'], filter).map(([number]) => Number(number));
       expect(ours, filter).toEqual(theirs);

@@ -108,6 +108,16 @@ describe.skipIf(!ready)('engine file session (Scapy capture, tshark as the oracl
     'tcp.options.sack_perm and tcp.options.timestamp.tsval > 150',
     'tcp.stream == 1',
     'tcp.flags == 0x012 or icmp',
+    // Wireshark's problems filter, sets and ranges, bit masks, and searches in the bytes.
+    'tcp.analysis.flags',
+    'tcp.port in {80, 443, 8080}',
+    'tcp.srcport in {1..1024} or udp.dstport in {53}',
+    'ip.dst in {198.18.0.1, 198.18.0.53}',
+    'tcp.flags & 0x12 == 0x12',
+    'tcp.flags & 0x05',
+    'frame contains "HTTP/1.1"',
+    'tcp.payload contains 47:45:54',
+    'udp.payload contains 12:34',
   ];
   for (const expression of FILTERS) {
     it(`display filter "${expression}" selects the frames tshark -Y selects`, async () => {

@@ -121,6 +121,51 @@ describe('display filter: the examples users type', () => {
   it('a blank filter passes everything', () => {
     expect(matches('   ', udpDns)).toBe(true);
   });
+
+  it('set membership: values, ranges, addresses and text, commas (Wireshark 4) or spaces (3.x) between them', () => {
+    expect(matches('tcp.port in {80, 443, 8443}', synToServer)).toBe(true);
+    expect(matches('tcp.port in {80 8080}', synToServer)).toBe(false);
+    expect(matches('tcp.srcport in {1..1023}', synAckFromServer)).toBe(true);
+    expect(matches('tcp.srcport in {1 .. 1023}', synToServer)).toBe(false);
+    expect(matches('tcp.dstport in {22, 400..500}', synToServer)).toBe(true);
+    expect(matches('ip.dst in {198.18.0.1..198.18.0.9}', synToServer)).toBe(true);
+    expect(matches('ip.dst in {198.18.0.3..198.18.0.9}', synToServer)).toBe(false);
+    expect(matches('tls.handshake.extensions_server_name in {"a.test", "www.example.com"}', retransmittedData)).toBe(true);
+    // Absent fields are in no set; `not` then holds.
+    expect(matches('tcp.port in {53}', udpDns)).toBe(false);
+    expect(matches('not tcp.port in {53}', udpDns)).toBe(true);
+  });
+
+  it('bit masks: FIELD & MASK alone tests for any bit, and compares the masked value with an operator', () => {
+    expect(matches('tcp.flags & 0x12', synToServer)).toBe(true);
+    expect(matches('tcp.flags & 0x10', synToServer)).toBe(false);
+    expect(matches('tcp.flags & 0x12 == 0x12', synAckFromServer)).toBe(true);
+    expect(matches('tcp.flags & 0x12 == 0x12', synToServer)).toBe(false);
+    expect(matches('tcp.flags & 0x10 != 0', synAckFromServer)).toBe(true);
+    expect(matches('tcp.flags & 0x12 && tcp.port == 443', synToServer)).toBe(true);
+    // Values past 32 bits keep their high bits.
+    expect(matches('frame.number & 0x100000000', frame({ 'frame.number': 2 ** 32 + 1 }))).toBe(true);
+    expect(matches('frame.number & 0x1 == 1', frame({ 'frame.number': 2 ** 32 + 1 }))).toBe(true);
+  });
+
+  it('tcp.analysis.flags: any analysis flag, the usual "TCP problems" filter', () => {
+    expect(matches('tcp.analysis.flags', frame({ 'tcp.analysis.flags': true, 'tcp.analysis.window_update': true }))).toBe(true);
+    expect(matches('tcp.analysis.flags && !tcp.analysis.window_update', frame({ 'tcp.analysis.flags': true, 'tcp.analysis.window_update': true }))).toBe(false);
+    expect(matches('tcp.analysis.flags', synToServer)).toBe(false);
+  });
+
+  it('byte fields: contains and == take a byte string or quoted text', () => {
+    const get = frame({ frame: '02:00:47:45:54:20:2f', 'tcp.payload': '47:45:54:20:2f' });
+    expect(matches('frame contains 47:45:54', get)).toBe(true);
+    expect(matches('frame contains 47-45-54', get)).toBe(true);
+    expect(matches('frame contains "GET /"', get)).toBe(true);
+    expect(matches('tcp.payload contains "get"', get)).toBe(false); // bytes, so case counts
+    expect(matches('tcp.payload == 47:45:54:20:2f', get)).toBe(true);
+    expect(matches('tcp.payload contains 2f', get)).toBe(true);
+    expect(matches('frame contains 00:47', get)).toBe(true);
+    expect(matches('frame contains 04:75', get)).toBe(false);
+    expect(matches('tcp.payload contains 47', udpDns)).toBe(false);
+  });
 });
 
 describe('display filter: errors say where and why', () => {
@@ -161,6 +206,15 @@ describe('display filter: errors say where and why', () => {
     expect(errorOf('http.host contains "abc').message).toMatch(/unterminated/);
     expect(errorOf('tcp.port == 1 & tcp.port == 2').message).toMatch(/'&&'/);
     expect(errorOf('dns.qry.name matches "("').message).toMatch(/regular expression/);
+  });
+
+  it('sets and masks say what is missing', () => {
+    expect(errorOf('tcp.port in 80').message).toMatch(/'\{'/);
+    expect(errorOf('tcp.port in {80, 443').message).toMatch(/never closed/);
+    expect(errorOf('tcp.port in {}').message).toMatch(/empty set/);
+    expect(errorOf('tcp.port in {80..}').message).toMatch(/after '\.\.'/);
+    expect(errorOf('tcp.flags & syn').message).toMatch(/bit mask/);
+    expect(errorOf('tcp.flags &').message).toMatch(/bit mask/);
   });
 
   it('two expressions without an operator between them', () => {
