@@ -11,7 +11,7 @@ import { encodeFrame, tcpFrame, type TcpOptionSpec } from '../../../shared/craft
 import { CaptureReader, PcapWriter, PcapngWriter } from '../../../shared/files';
 import type { CaptureFrame } from '../../../shared/files/types';
 import { createPacketSummary, decodeFrame, frameFieldsJson, summarize } from '../../../shared/wire';
-import { TCP_STATE_NAMES, Tracker, connectionToJson, frameAnalysisToKeys, type ConnectionSummary, type JsonObject, type SynFloodAlert, type TrackerOptions } from '../../../shared/track';
+import { ANALYSIS_FLAGS_KEY, TCP_STATE_NAMES, Tracker, connectionToJson, frameAnalysisToKeys, type ConnectionSummary, type JsonObject, type SynFloodAlert, type TrackerOptions } from '../../../shared/track';
 
 export const HAS_TSHARK = spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status === 0;
 
@@ -205,7 +205,8 @@ export function tshark(file: string, fields: string[], twoPass = false, preferen
 export function analysisFlags(keys: JsonObject | null): string[] {
   if (!keys) return [];
   return Object.keys(keys)
-    .filter((k) => k.startsWith('tcp.analysis.') && keys[k] === true)
+    // tcp.analysis.flags only says that one of the others is set (the filter tests check it against tshark).
+    .filter((k) => k.startsWith('tcp.analysis.') && k !== ANALYSIS_FLAGS_KEY && keys[k] === true)
     .map((k) => k.slice('tcp.analysis.'.length))
     .sort();
 }
