@@ -4,7 +4,8 @@
  * Semantics follow Wireshark: a field may occur several times in a frame (or be an
  * alias for several fields), `==` and the ordering operators are true when ANY
  * occurrence matches, `!=` is true when the field is present and NO occurrence equals
- * the value, and any comparison with an absent field is false.
+ * the value, `===` when ALL occurrences equal it, `!==` when ANY differs, and any
+ * comparison with an absent field is false.
  */
 import { formatIpv6, isIpv6Text, parseIpv6, toHex, utf8Bytes } from '../wire/bytes';
 import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
@@ -195,14 +196,18 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
         values = values.filter((value) => typeof value !== 'string').map((value) => masked(value, mask));
       }
       if (values.length === 0) return false;
-      if (BYTE_FIELDS.has(node.field) && node.op !== 'matches') {
-        if (node.op === '!=') return values.every((value) => compareBytes(value, '!=', node.value));
-        return values.some((value) => compareBytes(value, node.op, node.value));
+      const one = BYTE_FIELDS.has(node.field) && node.op !== 'matches'
+        ? (value: FieldValue, op: CompareOp) => compareBytes(value, op, node.value)
+        : (value: FieldValue, op: CompareOp) => compareOne(value, op, node.value, node.pattern);
+      switch (node.op) {
+        case '!=':
+        case '===':
+          return values.every((value) => one(value, node.op === '!=' ? '!=' : '=='));
+        case '!==':
+          return values.some((value) => one(value, '!='));
+        default:
+          return values.some((value) => one(value, node.op));
       }
-      if (node.op === '!=') {
-        return values.every((value) => compareOne(value, '!=', node.value, node.pattern));
-      }
-      return values.some((value) => compareOne(value, node.op, node.value, node.pattern));
     }
     case 'in':
       return collect(source, node.field).some((value) => node.items.some((item) => inItem(value, item)));

@@ -6,7 +6,7 @@
  *   and     := unary (('&&' | 'and') unary)*
  *   unary   := ('!' | 'not') unary | primary
  *   primary := '(' expr ')' | FIELD ['&' NUMBER] [OP VALUE] | FIELD 'in' SET
- *   OP      := == != > < >= <= eq ne gt lt ge le contains matches
+ *   OP      := == != === !== > < >= <= eq ne all_eq any_ne gt lt ge le contains matches ~
  *   VALUE   := "string" | number | address | true | false
  *   SET     := '{' ITEM (','? ITEM)* '}'     ITEM := VALUE | VALUE '..' VALUE
  *
@@ -17,7 +17,8 @@
  * Errors carry the character position and a reason.
  */
 
-export type CompareOp = '==' | '!=' | '>' | '<' | '>=' | '<=' | 'contains' | 'matches';
+/** `===` (all_eq): every occurrence equals; `!==` (any_ne): some occurrence differs (Wireshark 3.6+). */
+export type CompareOp = '==' | '!=' | '===' | '!==' | '>' | '<' | '>=' | '<=' | 'contains' | 'matches';
 
 export type FilterLiteral =
   | { kind: 'number'; value: number; text: string }
@@ -71,10 +72,13 @@ class FilterSyntaxError extends Error {
 }
 
 const WORD_CHAR = /[A-Za-z0-9_.:\-/]/;
-const SYMBOL_OPS = ['==', '!=', '>=', '<=', '>', '<'] as const;
+// Longest first, so '===' is not read as '==' then '='.
+const SYMBOL_OPS = ['===', '!==', '==', '!=', '>=', '<=', '>', '<', '~'] as const;
 const WORD_OPS: Record<string, CompareOp> = {
   eq: '==',
   ne: '!=',
+  all_eq: '===',
+  any_ne: '!==',
   gt: '>',
   lt: '<',
   ge: '>=',
@@ -141,7 +145,7 @@ function tokenize(text: string): Token[] {
     }
     const symbol = SYMBOL_OPS.find((op) => text.startsWith(op, i));
     if (symbol) {
-      tokens.push({ kind: 'op', text: symbol, value: symbol, position: i, length: symbol.length });
+      tokens.push({ kind: 'op', text: symbol, value: symbol === '~' ? 'matches' : symbol, position: i, length: symbol.length });
       i += symbol.length;
       continue;
     }

@@ -118,6 +118,7 @@ describe.skipIf(!ready)('engine file session (Scapy capture, tshark as the oracl
     'frame contains "HTTP/1.1"',
     'tcp.payload contains 47:45:54',
     'udp.payload contains 12:34',
+    'ip.addr === 198.18.0.1 or ip.addr !== 198.18.0.9',
   ];
   for (const expression of FILTERS) {
     it(`display filter "${expression}" selects the frames tshark -Y selects`, async () => {

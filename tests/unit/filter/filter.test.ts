@@ -122,6 +122,17 @@ describe('display filter: the examples users type', () => {
     expect(matches('   ', udpDns)).toBe(true);
   });
 
+  it('=== (all_eq) wants every occurrence equal, !== (any_ne) one that differs; ~ is matches', () => {
+    const toSelf = frame({ 'ip.src': '198.18.0.1', 'ip.dst': '198.18.0.1' });
+    expect(matches('ip.addr === 198.18.0.1', toSelf)).toBe(true);
+    expect(matches('ip.addr === 198.18.0.1', synToServer)).toBe(false);
+    expect(matches('ip.addr all_eq 198.18.0.1', toSelf)).toBe(true);
+    expect(matches('ip.addr !== 198.18.0.1', synToServer)).toBe(true);
+    expect(matches('ip.addr any_ne 198.18.0.1', toSelf)).toBe(false);
+    expect(matches('tcp.port !== 443', udpDns)).toBe(false); // absent: no comparison holds
+    expect(matches('tls.handshake.extensions_server_name ~ "^www\\."', retransmittedData)).toBe(true);
+  });
+
   it('set membership: values, ranges, addresses and text, commas (Wireshark 4) or spaces (3.x) between them', () => {
     expect(matches('tcp.port in {80, 443, 8443}', synToServer)).toBe(true);
     expect(matches('tcp.port in {80 8080}', synToServer)).toBe(false);
