@@ -16,6 +16,7 @@ import {
   type LadderTls,
   type Phase,
 } from '../../shared/api';
+import { grown } from '../../shared/track/store';
 import { BYTE_FIELDS, type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
@@ -78,6 +79,9 @@ const INDEX_FIELDS = new Set([
   'frame.len',
   'frame.cap_len',
   'frame.time_relative',
+  'frame.time_delta',
+  'tcp.time_relative',
+  'tcp.time_delta',
   'tcp',
   'udp',
   'ip',
@@ -374,6 +378,12 @@ export class FrameFacts {
         return index.capturedLength[i];
       case 'frame.time_relative':
         return index.relativeTime(i);
+      case 'frame.time_delta':
+        return i > 0 ? index.secondsBetween(i - 1, i) : 0;
+      case 'tcp.time_relative':
+        return this.tracked(i) ? index.secondsBetween(this.firstFrameOf(index.stream[i]), i) : undefined;
+      case 'tcp.time_delta':
+        return this.tracked(i) ? (index.streamPrevious[i] > 0 ? index.secondsBetween(index.streamPrevious[i] - 1, i) : 0) : undefined;
       case 'frame.time_epoch':
         return formatEpoch(index.tsSeconds[i], index.tsNanos[i]);
       case 'tcp':
@@ -552,15 +562,19 @@ export class FrameFacts {
   }
 
   /** Index + 1 of each tcp.stream's first frame (0: none yet); streams are numbered from 0 up. */
+  /** Per tcp.stream, its first and its latest frame, plus 1 (0: none yet). */
   private streamFirstFrame = new Uint32Array(1024);
+  private streamLastFrame = new Uint32Array(1024);
 
   private noteStreamFrame(stream: number, i: number): void {
     if (stream >= this.streamFirstFrame.length) {
-      const grown = new Uint32Array(Math.max(stream + 1, this.streamFirstFrame.length * 2));
-      grown.set(this.streamFirstFrame);
-      this.streamFirstFrame = grown;
+      const size = Math.max(stream + 1, this.streamFirstFrame.length * 2);
+      this.streamFirstFrame = grown(this.streamFirstFrame, new Uint32Array(size));
+      this.streamLastFrame = grown(this.streamLastFrame, new Uint32Array(size));
     }
     if (this.streamFirstFrame[stream] === 0) this.streamFirstFrame[stream] = i + 1;
+    this.index.streamPrevious[i] = this.streamLastFrame[stream];
+    this.streamLastFrame[stream] = i + 1;
   }
 
   private firstFrameOf(stream: number): number {

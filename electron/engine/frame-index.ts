@@ -3,6 +3,7 @@
  * (untouched capacity costs no memory), about 60 bytes per frame, never one object per frame.
  * A row, a filter or a detail request reads these columns and re-reads the frame's bytes by offset.
  */
+import { NANOS_PER_SECOND } from '../../shared/files/timestamp';
 import type { CaptureFrame } from '../../shared/files';
 
 function grow<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(column: T, capacity: number): T {
@@ -25,6 +26,8 @@ export class FrameIndex {
   linkType: Uint16Array;
   /** tcp.stream, or -1. */
   stream: Int32Array;
+  /** The previous frame of the same tcp.stream, plus 1 (0: the stream's first frame, or untracked). */
+  streamPrevious: Uint32Array;
   /** ROW_MARK bits. */
   marks: Uint16Array;
   /** IP protocol number (6 TCP, 17 UDP …), 255 for none. */
@@ -59,6 +62,7 @@ export class FrameIndex {
     this.originalLength = new Uint32Array(initialCapacity);
     this.linkType = new Uint16Array(initialCapacity);
     this.stream = new Int32Array(initialCapacity);
+    this.streamPrevious = new Uint32Array(initialCapacity);
     this.marks = new Uint16Array(initialCapacity);
     this.protocol = new Uint8Array(initialCapacity);
     this.tcpFlags = new Uint16Array(initialCapacity);
@@ -86,6 +90,7 @@ export class FrameIndex {
       this.originalLength = grow(this.originalLength, capacity);
       this.linkType = grow(this.linkType, capacity);
       this.stream = grow(this.stream, capacity);
+      this.streamPrevious = grow(this.streamPrevious, capacity);
       this.marks = grow(this.marks, capacity);
       this.protocol = grow(this.protocol, capacity);
       this.tcpFlags = grow(this.tcpFlags, capacity);
@@ -120,7 +125,13 @@ export class FrameIndex {
   /** Seconds between frame `index` and the first frame. */
   relativeTime(index: number): number {
     if (this.count === 0) return 0;
-    return this.tsSeconds[index] - this.tsSeconds[0] + (this.tsNanos[index] - this.tsNanos[0]) / 1e9;
+    return this.secondsBetween(0, index);
+  }
+
+  /** Seconds from frame `from` to frame `to`, exact to the nanosecond. */
+  secondsBetween(from: number, to: number): number {
+    const ns = (this.tsSeconds[to] - this.tsSeconds[from]) * NANOS_PER_SECOND + (this.tsNanos[to] - this.tsNanos[from]);
+    return ns / NANOS_PER_SECOND;
   }
 }
 

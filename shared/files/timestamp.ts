@@ -3,7 +3,7 @@
  * nanoseconds (~1.7e18) is beyond 2^53 and would lose the last digits.
  */
 
-const NANOS_PER_SECOND = 1_000_000_000;
+export const NANOS_PER_SECOND = 1_000_000_000;
 const TWO_POW_32 = 4294967296;
 /** Below this high word, hi·2^32 + lo is still an exact double. */
 const EXACT_HIGH_WORD_LIMIT = 1 << 21;

@@ -3,7 +3,7 @@
  * the engine) needs it: fast summary → checksum verdict → connection tracking → full decode,
  * giving the cli.md JSON keys and the summary line. Frames must arrive in capture order.
  */
-import { formatEpoch } from '../files/timestamp';
+import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
@@ -56,6 +56,9 @@ export class FramePipeline {
   private readonly summary: PacketSummary = createPacketSummary();
   private firstSeconds = Number.NaN;
   private firstNanos = 0;
+  /** The frame `process` saw last, for frame.time_delta. */
+  private previousSeconds = Number.NaN;
+  private previousNanos = 0;
 
   constructor(trackerOptions: TrackerOptions = {}) {
     this.tracker = new Tracker(trackerOptions);
@@ -91,11 +94,17 @@ export class FramePipeline {
     const bytes = frame.data;
     const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    const relativeTime = frame.tsSeconds - this.firstSeconds + (frame.tsNanos - this.firstNanos) / NANOS_PER_SECOND;
+    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : ((frame.tsSeconds - this.previousSeconds) * NANOS_PER_SECOND + frame.tsNanos - this.previousNanos) / NANOS_PER_SECOND;
+    this.previousSeconds = frame.tsSeconds;
+    this.previousNanos = frame.tsNanos;
     const fields = frameFieldsJson(decoded, {
       number: frame.frameNumber,
       timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
       len: frame.originalLength,
       capLen: bytes.length,
+      timeRelative: Math.round(relativeTime * NANOS_PER_SECOND) / NANOS_PER_SECOND,
+      timeDelta: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
     const columns = frameColumns(
@@ -106,7 +115,6 @@ export class FramePipeline {
       const prefix = analysisInfoPrefix(analysis);
       if (prefix) columns.info = `${prefix} ${columns.info}`;
     }
-    const relativeTime = frame.tsSeconds - this.firstSeconds + (frame.tsNanos - this.firstNanos) / 1e9;
     const number = frame.frameNumber;
     const length = frame.originalLength;
     return {

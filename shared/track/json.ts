@@ -3,7 +3,7 @@
  * `{"type":"connection", …}` object of `analyze --json`, and the tracking keys that
  * `decode --json` adds to each frame.
  */
-import { formatEpoch } from '../files/timestamp';
+import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
 import { ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Analysis } from './flags';
 import type { ConnectionSummary, Endpoint, FrameAnalysis, StateRecord } from './types';
 
@@ -90,6 +90,8 @@ export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): Js
     }
   }
   if (fa.initialRtt >= 0) out['tcp.analysis.initial_rtt'] = roundSeconds(fa.initialRtt);
+  out['tcp.time_relative'] = fa.timeRelativeNs / NANOS_PER_SECOND;
+  out['tcp.time_delta'] = fa.timeDeltaNs / NANOS_PER_SECOND;
   if (fa.tls) {
     out['tls.handshake.type'] = fa.tls.handshakeTypes.slice();
     if (fa.tls.serverName !== null) out['tls.handshake.extensions_server_name'] = fa.tls.serverName;

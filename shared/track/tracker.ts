@@ -61,6 +61,7 @@ import {
   SIDE64,
   TRANSITIONS_PER_SIDE,
 } from './store';
+import { NANOS_PER_SECOND } from '../files/timestamp';
 import { SynFloodDetector, type SynFloodAlert, type SynFloodDescriber } from './synflood';
 import { TlsStreamCollector, tlsCipherName, tlsVersionName, type TlsHello } from './tls';
 import type {
@@ -80,7 +81,6 @@ import { hashWords } from '../wire/word-hash';
 
 const CLIENT = 0;
 const SERVER = 1;
-const NS_PER_S = 1e9;
 /** Wireshark's out-of-order threshold before the initial RTT is known: 3 ms. */
 const DEFAULT_OOO_THRESHOLD_NS = 3e6;
 /** Wireshark: a fast retransmission follows the duplicate ACKs within 20 ms. */
@@ -230,7 +230,7 @@ export class Tracker {
   };
 
   constructor(options: TrackerOptions = {}) {
-    this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NS_PER_S;
+    this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NANOS_PER_SECOND;
     this.maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 2_000_000));
     this.onEvict = options.onEvict ?? null;
     this.idleTimeoutSeconds = options.idleTimeoutSeconds ?? 3600;
@@ -254,6 +254,8 @@ export class Tracker {
       duplicateAckNumber: 0,
       duplicateAckFrame: 0,
       initialRtt: -1,
+      timeRelativeNs: 0,
+      timeDeltaNs: 0,
       tls: null,
       phase: 'none',
       stateChanges: [],
@@ -343,7 +345,9 @@ export class Tracker {
       this.touch(slot);
     }
 
-    const t = (tsSeconds - st.conn64[slot * CONN64 + O_C_START_SEC]) * NS_PER_S + (tsNanos - st.conn32[slot * CONN32 + O_C_START_NS]);
+    const t = (tsSeconds - st.conn64[slot * CONN64 + O_C_START_SEC]) * NANOS_PER_SECOND + (tsNanos - st.conn32[slot * CONN32 + O_C_START_NS]);
+    fa.timeRelativeNs = t;
+    fa.timeDeltaNs = (tsSeconds - st.conn64[slot * CONN64 + O_C_END_SEC]) * NANOS_PER_SECOND + (tsNanos - st.conn32[slot * CONN32 + O_C_END_NS]);
     this.expireTimeWait(slot, t);
     const fwd = slot * 2 + side;
     const rev = fwd ^ 1;
@@ -396,7 +400,7 @@ export class Tracker {
     }
     this.handshakeAndTeardown(frameNumber, slot, side, flags, seqBits, ackBits, seglen, newBytes);
     this.endpointEvents(frameNumber, slot, side, flags, seqBits, ackBits, checksumBad);
-    fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NS_PER_S : -1;
+    fa.initialRtt = st.wiresharkRttNs[slot] >= 0 && this.frameHasSeqAckRecord ? st.wiresharkRttNs[slot] / NANOS_PER_SECOND : -1;
 
     // A SYN's own sequence number is the SYN; its data (TCP Fast Open) starts one later.
     if (seglen > 0 && !rst) this.collectTls(slot, side, fwd, syn ? (seq + 1) | 0 : seqBits, summary, buffer, frameStart, capturedLength);
@@ -1103,7 +1107,7 @@ export class Tracker {
   // ---------------------------------------------------------------- RFC 9293 endpoint states
 
   private latestTime(): number {
-    return this.latestSec + this.latestNs / NS_PER_S;
+    return this.latestSec + this.latestNs / NANOS_PER_SECOND;
   }
 
   /** Appends a state to an endpoint's history; `t` is ns after the connection start, -1 frame for timers. */
@@ -1169,7 +1173,7 @@ export class Tracker {
 
   private expireTimeWaitAt(slot: number, sec: number, ns: number): void {
     const st = this.store;
-    this.expireTimeWait(slot, (sec - st.conn64[slot * CONN64 + O_C_START_SEC]) * NS_PER_S + (ns - st.conn32[slot * CONN32 + O_C_START_NS]));
+    this.expireTimeWait(slot, (sec - st.conn64[slot * CONN64 + O_C_START_SEC]) * NANOS_PER_SECOND + (ns - st.conn32[slot * CONN32 + O_C_START_NS]));
   }
 
   /**
@@ -1326,8 +1330,8 @@ export class Tracker {
   private timestamp(slot: number, offsetNs: number): Timestamp {
     const st = this.store;
     const total = st.conn32[slot * CONN32 + O_C_START_NS] + offsetNs;
-    const carry = Math.floor(total / NS_PER_S);
-    return { sec: st.conn64[slot * CONN64 + O_C_START_SEC] + carry, ns: total - carry * NS_PER_S };
+    const carry = Math.floor(total / NANOS_PER_SECOND);
+    return { sec: st.conn64[slot * CONN64 + O_C_START_SEC] + carry, ns: total - carry * NANOS_PER_SECOND };
   }
 
   private states(slot: number, sideIndex: number): StateRecord[] {
@@ -1394,7 +1398,7 @@ export class Tracker {
 
     let history = st.history[slot];
     if (c & C_PARTIAL) history += 'x';
-    const seconds = (ns: number): number | null => (ns >= 0 ? ns / NS_PER_S : null);
+    const seconds = (ns: number): number | null => (ns >= 0 ? ns / NANOS_PER_SECOND : null);
     const summary: ConnectionSummary = {
       stream: st.conn32[slot * CONN32 + O_C_STREAM],
       ipVersion,

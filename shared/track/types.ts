@@ -68,6 +68,9 @@ export interface FrameAnalysis {
    * that carry data, acknowledge something new or have an analysis flag.
    */
   initialRtt: number;
+  /** `tcp.time_relative` and `tcp.time_delta` in ns: since the connection's first frame, and since its previous one (0 on the first). */
+  timeRelativeNs: number;
+  timeDeltaNs: number;
   /** Set when this frame completed a TLS ClientHello or ServerHello. */
   tls: FrameTls | null;
   /** The connection phase this frame is a key frame of (its summary's handshake or teardown frames), or 'none'. */

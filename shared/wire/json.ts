@@ -19,6 +19,9 @@ export interface FrameMeta {
   /** Defaults to the decoded frame's wire and captured lengths. */
   len?: number;
   capLen?: number;
+  /** Seconds since the first frame and since the previous one, when the caller follows a sequence of frames. */
+  timeRelative?: number;
+  timeDelta?: number;
 }
 
 /** Bytes as tshark prints them (`aa:bb:cc`); everything else as is. */
@@ -30,6 +33,8 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
   const out: Record<string, JsonFieldValue> = {
     'frame.number': meta.number,
     'frame.time_epoch': meta.timeEpoch,
+    ...(meta.timeRelative === undefined ? {} : { 'frame.time_relative': meta.timeRelative }),
+    ...(meta.timeDelta === undefined ? {} : { 'frame.time_delta': meta.timeDelta }),
     'frame.len': meta.len ?? decoded.frameLength,
     'frame.cap_len': meta.capLen ?? decoded.capturedLength,
   };

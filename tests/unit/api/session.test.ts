@@ -119,6 +119,9 @@ describe.skipIf(!ready)('engine file session (Scapy capture, tshark as the oracl
     'tcp.payload contains 47:45:54',
     'udp.payload contains 12:34',
     'ip.addr === 198.18.0.1 or ip.addr !== 198.18.0.9',
+    'frame.time_delta > 0.3',
+    'tcp.time_delta >= 0.4 and tcp.time_relative > 0.1',
+    'tcp.time_delta == 0 and tcp.stream == 1',
   ];
   for (const expression of FILTERS) {
     it(`display filter "${expression}" selects the frames tshark -Y selects`, async () => {

@@ -237,18 +237,19 @@ export function tsharkFlags(file: string): string[][] {
 
 /** Our per-frame relative numbers, stream ids and flags next to tshark's, for whole-file comparison. */
 export function compareWithTshark(file: string, tracked: TrackedCapture): { ours: string[]; theirs: string[] } {
-  const fields = ['tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size', 'tcp.analysis.initial_rtt'];
+  const fields = ['tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size', 'tcp.analysis.initial_rtt', 'tcp.time_relative', 'tcp.time_delta'];
   const rows = tshark(file, fields);
   const flags = tsharkFlags(file);
   const ours = tracked.keys.map((k) => {
     if (!k) return '-';
     const ack = k['tcp.ack'] ?? '';
     const rtt = typeof k['tcp.analysis.initial_rtt'] === 'number' ? k['tcp.analysis.initial_rtt'].toFixed(9) : '';
-    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} irtt=${rtt} [${analysisFlags(k).join(',')}]`;
+    const times = `t=${Number(k['tcp.time_relative']).toFixed(9)} dt=${Number(k['tcp.time_delta']).toFixed(9)}`;
+    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} ${times} irtt=${rtt} [${analysisFlags(k).join(',')}]`;
   });
   const theirs = rows.map(
     (r, i) =>
-      `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} irtt=${r['tcp.analysis.initial_rtt']} [${flags[i].join(',')}]`,
+      `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} t=${r['tcp.time_relative']} dt=${r['tcp.time_delta']} irtt=${r['tcp.analysis.initial_rtt']} [${flags[i].join(',')}]`,
   );
   return { ours, theirs };
 }
