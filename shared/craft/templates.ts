@@ -2,7 +2,8 @@
  * Convenient FrameSpec builders for tests, the capture helper and `handshake send --template`.
  * They only choose field values; lengths, protocols and checksums stay automatic.
  */
-import { isIpv6Text, utf8Bytes } from '../wire/bytes';
+import { isIpv6Text } from '../wire/bytes';
+import { encodeUtf8 } from '../files/utf8';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW } from '../wire/linktypes';
 import { TCP_ACK, TCP_AE, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/summary';
 import { EncodeError } from './encode';
@@ -71,7 +72,7 @@ export interface TcpFrameOptions extends IpOptions {
 
 function payloadBytes(payload: Uint8Array | string | undefined): Uint8Array {
   if (payload === undefined) return new Uint8Array(0);
-  return typeof payload === 'string' ? utf8Bytes(payload) : payload;
+  return typeof payload === 'string' ? encodeUtf8(payload) : payload;
 }
 
 /** Link layers for `linkType`, ending where the IP header starts. */

@@ -7,7 +7,8 @@
  * the value, `===` when ALL occurrences equal it, `!==` when ANY differs, and any
  * comparison with an absent field is false.
  */
-import { formatIpv6, isIpv6Text, parseIpv6, toHex, utf8Bytes } from '../wire/bytes';
+import { encodeUtf8 } from '../files/utf8';
+import { formatIpv6, isIpv6Text, parseIpv6, toHex } from '../wire/bytes';
 import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
 
 export type FieldValue = number | boolean | string;
@@ -36,7 +37,7 @@ function literalBytes(literal: FilterLiteral): string {
   let hex = byteCache.get(literal);
   if (hex !== undefined) return hex;
   const text = String(literal.value);
-  hex = literal.kind !== 'string' && /^[0-9a-f]{2}(?:[:.-][0-9a-f]{2})*$/i.test(text) ? text.toLowerCase().replace(/[.-]/g, ':') : toHex(utf8Bytes(text), ':');
+  hex = literal.kind !== 'string' && /^[0-9a-f]{2}(?:[:.-][0-9a-f]{2})*$/i.test(text) ? text.toLowerCase().replace(/[.-]/g, ':') : toHex(encodeUtf8(text), ':');
   byteCache.set(literal, hex);
   return hex;
 }

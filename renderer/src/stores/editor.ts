@@ -3,7 +3,8 @@ import { computed, ref, shallowRef } from 'vue';
 import { buildDetailTree, type DetailNode } from '../../../shared/api';
 import { coerceFieldValue, EncodeError, encodeFrame, icmpEchoFrame, linuxSynOptions, specFromDecoded, tcpFrame, templateFrame, udpFrame, type TemplateName } from '../../../shared/craft';
 import type { FieldInput, FrameSpec, LayerSpec, TcpOptionSpec } from '../../../shared/craft/spec';
-import { fromHex, toHex, utf8Bytes } from '../../../shared/wire/bytes';
+import { encodeUtf8 } from '../../../shared/files/utf8';
+import { fromHex, toHex } from '../../../shared/wire/bytes';
 import { decodeFrame, type DecodedFrame } from '../../../shared/wire/decode';
 import { findField, type FieldDef } from '../../../shared/wire/fields';
 import { useApi } from '../api/instance';
@@ -192,7 +193,7 @@ export const useEditorStore = defineStore('editor', () => {
   function setPayload(text: string, mode: PayloadMode): void {
     let bytes: Uint8Array;
     try {
-      bytes = mode === 'hex' ? fromHex(text) : utf8Bytes(text);
+      bytes = mode === 'hex' ? fromHex(text) : encodeUtf8(text);
     } catch {
       payloadError.value = 'not hex: use pairs of 0-9a-f, optionally separated by spaces or colons';
       return;
