@@ -163,44 +163,53 @@ function seconds(time: { sec: number; ns: number }, origin: { sec: number; ns: n
   return time.sec - origin.sec + (time.ns - origin.ns) / 1e9;
 }
 
-/** IPv6 address (four words) → id, by open addressing over typed arrays: no string key per frame. */
-class Ipv6Ids {
-  private keys = new Uint32Array(4 * 256);
+/**
+ * Address (one word for IPv4, four for IPv6) → id, by open addressing over typed arrays: no
+ * string key and no Map lookup per frame (a Map of tens of thousands of numbers cost ~150 ns a lookup).
+ */
+class AddressIds {
+  private keys: Uint32Array;
   /** id + 1; 0 marks an empty slot. */
   private ids = new Uint32Array(256);
   private size = 0;
 
-  get(words: Uint32Array): number {
+  constructor(private readonly words: 1 | 4) {
+    this.keys = new Uint32Array(words * 256);
+  }
+
+  get(address: Uint32Array): number {
     const mask = this.ids.length - 1;
-    for (let slot = hashWords(words, 4, 0) & mask; ; slot = (slot + 1) & mask) {
+    const n = this.words;
+    for (let slot = hashWords(address, n, 0) & mask; ; slot = (slot + 1) & mask) {
       const id = this.ids[slot];
       if (id === 0) return -1;
-      const k = slot * 4;
-      if (this.keys[k] === words[0] && this.keys[k + 1] === words[1] && this.keys[k + 2] === words[2] && this.keys[k + 3] === words[3]) return id - 1;
+      const k = slot * n;
+      if (this.keys[k] === address[0] && (n === 1 || (this.keys[k + 1] === address[1] && this.keys[k + 2] === address[2] && this.keys[k + 3] === address[3]))) return id - 1;
     }
   }
 
   /** Adds an address that `get` did not find. */
-  set(words: Uint32Array, id: number): void {
+  set(address: Uint32Array, id: number): void {
     if ((this.size + 1) * 2 > this.ids.length) this.rehash(this.ids.length * 2);
-    this.place(words, 0, id + 1);
+    this.place(address, 0, id + 1);
     this.size++;
   }
 
-  private place(words: Uint32Array, at: number, storedId: number): void {
+  private place(address: Uint32Array, at: number, storedId: number): void {
     const mask = this.ids.length - 1;
-    let slot = hashWords(words, 4, 0, at) & mask;
+    const n = this.words;
+    let slot = hashWords(address, n, 0, at) & mask;
     while (this.ids[slot] !== 0) slot = (slot + 1) & mask;
     this.ids[slot] = storedId;
-    this.keys.set(words.subarray(at, at + 4), slot * 4);
+    this.keys.set(address.subarray(at, at + n), slot * n);
   }
 
   private rehash(capacity: number): void {
     const keys = this.keys;
     const ids = this.ids;
-    this.keys = new Uint32Array(capacity * 4);
+    this.keys = new Uint32Array(capacity * this.words);
     this.ids = new Uint32Array(capacity);
-    for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) this.place(keys, slot * 4, ids[slot]);
+    for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) this.place(keys, slot * this.words, ids[slot]);
   }
 }
 
@@ -263,25 +272,19 @@ export class FrameFacts {
     index.marks[i] = marks;
   }
 
-  private readonly ipv4Ids = new Map<number, number>();
-  private readonly ipv6Ids = new Ipv6Ids();
+  private readonly ipv4Ids = new AddressIds(1);
+  private readonly ipv6Ids = new AddressIds(4);
 
   /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
   private internAddress(buffer: Uint8Array, frameStart: number, s: PacketSummary, source: boolean): number {
     const words = source ? s.srcWords : s.dstWords;
-    const addresses = this.index.addresses;
-    if (s.ipVersion === 4) {
-      let id = this.ipv4Ids.get(words[0]);
-      if (id === undefined) {
-        id = addresses.push(formatIpv4(buffer, frameStart + s.networkOffset + (source ? 12 : 16))) - 1;
-        this.ipv4Ids.set(words[0], id);
-      }
-      return id;
-    }
-    let id = this.ipv6Ids.get(words);
+    const v4 = s.ipVersion === 4;
+    const ids = v4 ? this.ipv4Ids : this.ipv6Ids;
+    let id = ids.get(words);
     if (id < 0) {
-      id = addresses.push(formatIpv6(buffer, frameStart + s.networkOffset + (source ? 8 : 24))) - 1;
-      this.ipv6Ids.set(words, id);
+      const at = frameStart + s.networkOffset + (v4 ? (source ? 12 : 16) : source ? 8 : 24);
+      id = this.index.addresses.push(v4 ? formatIpv4(buffer, at) : formatIpv6(buffer, at)) - 1;
+      ids.set(words, id);
     }
     return id;
   }
