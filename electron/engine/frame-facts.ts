@@ -351,6 +351,8 @@ export class FrameFacts {
           nextSeq: (index.relSeq[i] + index.payloadLength[i] + (index.tcpFlags[i] & TCP_SYN ? 1 : 0) + (index.tcpFlags[i] & TCP_FIN ? 1 : 0)) >>> 0,
           analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
           windowSize: index.window[i],
+          timeRelative: this.tcpTimeRelative(i),
+          timeDelta: this.tcpTimeDelta(i),
         }
       : null;
     return buildDetailTree(this.decode(i, bytes), {
@@ -384,9 +386,9 @@ export class FrameFacts {
       case 'frame.time_delta':
         return i > 0 ? index.secondsBetween(i - 1, i) : 0;
       case 'tcp.time_relative':
-        return this.tracked(i) ? index.secondsBetween(this.firstFrameOf(index.stream[i]), i) : undefined;
+        return this.tracked(i) ? this.tcpTimeRelative(i) : undefined;
       case 'tcp.time_delta':
-        return this.tracked(i) ? (index.streamPrevious[i] > 0 ? index.secondsBetween(index.streamPrevious[i] - 1, i) : 0) : undefined;
+        return this.tracked(i) ? this.tcpTimeDelta(i) : undefined;
       case 'frame.time_epoch':
         return formatEpoch(index.tsSeconds[i], index.tsNanos[i]);
       case 'tcp':
@@ -578,6 +580,17 @@ export class FrameFacts {
     if (this.streamFirstFrame[stream] === 0) this.streamFirstFrame[stream] = i + 1;
     this.index.streamPrevious[i] = this.streamLastFrame[stream];
     this.streamLastFrame[stream] = i + 1;
+  }
+
+  /** tcp.time_relative of a tracked frame: seconds since its stream's first frame. */
+  private tcpTimeRelative(i: number): number {
+    return this.index.secondsBetween(this.firstFrameOf(this.index.stream[i]), i);
+  }
+
+  /** tcp.time_delta of a tracked frame: seconds since its stream's previous frame (0 on the first). */
+  private tcpTimeDelta(i: number): number {
+    const previous = this.index.streamPrevious[i];
+    return previous > 0 ? this.index.secondsBetween(previous - 1, i) : 0;
   }
 
   private firstFrameOf(stream: number): number {

@@ -22,6 +22,9 @@ export interface TcpTreeExtras {
   analysis: readonly string[];
   /** The scaled window, when the scale factor is known. */
   windowSize: number | null;
+  /** Seconds since the stream's first frame (tcp.time_relative) and its previous one (tcp.time_delta). */
+  timeRelative: number;
+  timeDelta: number;
 }
 
 export interface FrameTreeMeta {
@@ -237,6 +240,17 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
       });
       children.push(node('[SEQ/ACK analysis]', -1, 0, 'tcp.analysis', notes.some((n) => n.severity === 'warn') ? 'warn' : 'note', notes));
     }
+    children.push(
+      node('[Timestamps]', -1, 0, null, null, [
+        node(`[Time since first frame in this TCP stream: ${tcp.timeRelative.toFixed(9)} seconds]`, -1, 0, 'tcp.time_relative'),
+        node(`[Time since previous frame in this TCP stream: ${tcp.timeDelta.toFixed(9)} seconds]`, -1, 0, 'tcp.time_delta'),
+      ]),
+    );
+  }
+  if (layer.cutShort) {
+    // Wireshark's wording; a note, not an error: the capture's snap length, not the packet, is short.
+    expert.push({ severity: 'note', message: 'Packet size limited during capture: TCP truncated', field: null });
+    children.push(node('[Packet size limited during capture: TCP truncated]', layer.offset, layer.length, null, 'note'));
   }
   if (layer.malformed) {
     expert.push({ severity: 'error', message: `Malformed ${LAYER_DEFS[layer.kind].label}: ${layer.malformed}`, field: '_ws.malformed' });

@@ -175,6 +175,17 @@ describe.skipIf(!ready)('engine file session (Scapy capture, tshark as the oracl
     expect(bad.expert.some((note) => note.severity === 'error' && /checksum/i.test(note.message))).toBe(true);
   });
 
+  it('the detail tree gives each TCP frame its stream timestamps, as tshark computes them', async () => {
+    const times = tsharkLines(capture, ['-Y', 'tcp.stream == 0', '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.time_relative', '-e', 'tcp.time_delta']);
+    expect(times.length).toBeGreaterThan(5);
+    for (const line of times) {
+      const [number, relative, delta] = line.split('\t');
+      const detail = await backend.handlers.getFrame({ sessionId: session.sessionId, index: Number(number) - 1 });
+      expect(findField(detail.tree, 'tcp.time_relative')?.label).toBe(`[Time since first frame in this TCP stream: ${relative} seconds]`);
+      expect(findField(detail.tree, 'tcp.time_delta')?.label).toBe(`[Time since previous frame in this TCP stream: ${delta} seconds]`);
+    }
+  });
+
   it('draws the ladder of a full handshake and four-way teardown with RFC 9293 states on both lanes', async () => {
     const ladder = await backend.handlers.getLadder({ sessionId: session.sessionId, stream: 0, limit: 1000 });
     expect(ladder.client).toBe('198.18.0.1:40000');

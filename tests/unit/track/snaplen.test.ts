@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TcpOptionSpec } from '../../../shared/craft';
+import { buildDetailTree } from '../../../shared/api';
 import { decodeFrame, frameFieldsJson } from '../../../shared/wire';
 import { frameColumns } from '../../../shared/wire/info';
 import { analysisFlags, compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, tshark, writeCapture } from './scenario';
@@ -65,6 +66,10 @@ describe('headers-only captures (snap length)', () => {
           const headerCut = snaplen < frame.bytes.length - wholeLength;
           expect(decoded.layers.some((layer) => layer.cutShort)).toBe(headerCut);
           expect(frameColumns(decoded).info.endsWith('[Packet size limited during capture]')).toBe(headerCut);
+          // The detail tree says so as a note, as Wireshark's does; never as an error.
+          const { expert } = buildDetailTree(decoded, { number: i + 1, timeEpoch: '0', time: 0, tcp: null });
+          expect(expert.some((note) => note.message === 'Packet size limited during capture: TCP truncated' && note.severity === 'note')).toBe(headerCut);
+          expect(expert.some((note) => note.severity === 'error')).toBe(false);
         });
         if (HAS_TSHARK) {
           const { ours, theirs } = compareWithTshark(file, cut);
