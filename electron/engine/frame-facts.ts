@@ -17,7 +17,7 @@ import {
   type Phase,
 } from '../../shared/api';
 import { grown } from '../../shared/track/store';
-import { BYTE_FIELDS, type CompiledFilter, type FieldValue } from '../../shared/filter';
+import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
@@ -27,7 +27,7 @@ import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
-import { frameBytesField, frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
+import { BYTE_FIELDS, frameBytesField, frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
 import { summarize, summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
@@ -566,8 +566,7 @@ export class FrameFacts {
     );
   }
 
-  /** Index + 1 of each tcp.stream's first frame (0: none yet); streams are numbered from 0 up. */
-  /** Per tcp.stream, its first and its latest frame, plus 1 (0: none yet). */
+  /** Per tcp.stream (numbered from 0 up), the index + 1 of its first and of its latest frame (0: none yet). */
   private streamFirstFrame = new Uint32Array(1024);
   private streamLastFrame = new Uint32Array(1024);
 

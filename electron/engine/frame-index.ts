@@ -3,7 +3,7 @@
  * (untouched capacity costs no memory), about 60 bytes per frame, never one object per frame.
  * A row, a filter or a detail request reads these columns and re-reads the frame's bytes by offset.
  */
-import { NANOS_PER_SECOND } from '../../shared/files/timestamp';
+import { elapsedSeconds } from '../../shared/files/timestamp';
 import type { CaptureFrame } from '../../shared/files';
 
 function grow<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(column: T, capacity: number): T {
@@ -130,8 +130,7 @@ export class FrameIndex {
 
   /** Seconds from frame `from` to frame `to`, exact to the nanosecond. */
   secondsBetween(from: number, to: number): number {
-    const ns = (this.tsSeconds[to] - this.tsSeconds[from]) * NANOS_PER_SECOND + (this.tsNanos[to] - this.tsNanos[from]);
-    return ns / NANOS_PER_SECOND;
+    return elapsedSeconds(this.tsSeconds[from], this.tsNanos[from], this.tsSeconds[to], this.tsNanos[to]);
   }
 }
 

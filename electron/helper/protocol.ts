@@ -53,13 +53,13 @@ export function encodeControl(message: object): Uint8Array {
   return out;
 }
 
+/** Frames up to this many bytes are copied into a batch without a view of the source. */
+const SMALL_FRAME = 256;
+
 /**
  * Accumulates frames into one preallocated message so the capture loop copies each
  * packet once and allocates nothing per packet. `take()` returns the finished message.
  */
-/** Frames up to this many bytes are copied into a batch without a view of the source. */
-const SMALL_FRAME = 256;
-
 export class BatchBuilder {
   private buffer: Uint8Array;
   private view: DataView;

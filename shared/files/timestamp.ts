@@ -8,6 +8,11 @@ const TWO_POW_32 = 4294967296;
 /** Below this high word, hi·2^32 + lo is still an exact double. */
 const EXACT_HIGH_WORD_LIMIT = 1 << 21;
 
+/** Seconds from one (seconds, nanoseconds) timestamp to another, exact to the nanosecond. */
+export function elapsedSeconds(fromSeconds: number, fromNanos: number, toSeconds: number, toNanos: number): number {
+  return ((toSeconds - fromSeconds) * NANOS_PER_SECOND + (toNanos - fromNanos)) / NANOS_PER_SECOND;
+}
+
 /** cli.md `frame.time_epoch`: seconds with exactly 9 decimals, e.g. "1700000000.000000123". */
 export function formatEpoch(tsSeconds: number, tsNanos: number): string {
   const nanos = String(tsNanos);

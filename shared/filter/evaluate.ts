@@ -9,6 +9,7 @@
  */
 import { encodeUtf8 } from '../files/utf8';
 import { formatIpv6, isIpv6Text, parseIpv6, toHex } from '../wire/bytes';
+import { BYTE_FIELDS } from '../wire/json';
 import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
 
 export type FieldValue = number | boolean | string;
@@ -25,12 +26,6 @@ export const FIELD_ALIASES: Readonly<Record<string, readonly string[]>> = {
   'udp.port': ['udp.srcport', 'udp.dstport'],
 };
 
-/**
- * Fields whose values are bytes, given as tshark prints them (`47:45:54`). `contains` and `==`
- * on them take a byte string (`47:45:54`, `47-45-54`) or a quoted text, compared as its UTF-8 bytes.
- */
-export const BYTE_FIELDS: ReadonlySet<string> = new Set(['frame', 'tcp.payload', 'udp.payload', 'data.data']);
-
 /** A literal as the colon-separated lower-case hex its bytes print as. */
 const byteCache = new WeakMap<FilterLiteral, string>();
 function literalBytes(literal: FilterLiteral): string {
@@ -42,6 +37,7 @@ function literalBytes(literal: FilterLiteral): string {
   return hex;
 }
 
+/** `contains` and `==` on a byte field (BYTE_FIELDS) take a byte string (`47:45:54`, `47-45-54`) or a quoted text, as its UTF-8 bytes. */
 function compareBytes(actual: FieldValue, op: CompareOp, literal: FilterLiteral): boolean {
   if (typeof actual !== 'string') return false;
   const wanted = literalBytes(literal);

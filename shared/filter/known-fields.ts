@@ -3,13 +3,12 @@
  * tracking and TLS fields the engine adds, protocol names, and the either-direction aliases.
  */
 import { FIELD_NAMES } from '../wire/fields';
+import { BYTE_FIELDS } from '../wire/json';
 import { isAlias } from './evaluate';
 
 /** Fields that exist beyond the header registry: frame metadata, tracking and TLS. */
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
-  'frame',
-  'tcp.payload',
-  'udp.payload',
+  ...BYTE_FIELDS,
   'frame.number',
   'frame.len',
   'frame.cap_len',

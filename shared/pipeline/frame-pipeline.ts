@@ -3,14 +3,14 @@
  * the engine) needs it: fast summary → checksum verdict → connection tracking → full decode,
  * giving the cli.md JSON keys and the summary line. Frames must arrive in capture order.
  */
-import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
+import { elapsedSeconds, formatEpoch } from '../files/timestamp';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
-import { frameBytesField, frameFieldsJson, type JsonFieldValue } from '../wire/json';
-import { BYTE_FIELDS, type FieldSource } from '../filter';
+import { BYTE_FIELDS, frameBytesField, frameFieldsJson, type JsonFieldValue } from '../wire/json';
+import type { FieldSource } from '../filter';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
@@ -94,8 +94,8 @@ export class FramePipeline {
     const bytes = frame.data;
     const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
-    const relativeTime = frame.tsSeconds - this.firstSeconds + (frame.tsNanos - this.firstNanos) / NANOS_PER_SECOND;
-    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : ((frame.tsSeconds - this.previousSeconds) * NANOS_PER_SECOND + frame.tsNanos - this.previousNanos) / NANOS_PER_SECOND;
+    const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
+    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
     this.previousSeconds = frame.tsSeconds;
     this.previousNanos = frame.tsNanos;
     const fields = frameFieldsJson(decoded, {
@@ -103,7 +103,7 @@ export class FramePipeline {
       timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
       len: frame.originalLength,
       capLen: bytes.length,
-      timeRelative: Math.round(relativeTime * NANOS_PER_SECOND) / NANOS_PER_SECOND,
+      timeRelative: relativeTime,
       timeDelta: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);

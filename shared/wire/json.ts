@@ -62,10 +62,12 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
   return out;
 }
 
+/** Fields whose values are bytes, given as tshark prints them (`47:45:54`); frameBytesField builds them. */
+export const BYTE_FIELDS: ReadonlySet<string> = new Set(['frame', 'tcp.payload', 'udp.payload', 'data.data']);
+
 /**
- * The byte fields a display filter can search (shared/filter's BYTE_FIELDS), as tshark prints
- * bytes: the whole captured frame, a TCP or UDP payload, undissected data. Built only when a
- * filter asks, since the hex of every frame would be costly.
+ * A byte field's value (BYTE_FIELDS): the whole captured frame, a TCP or UDP payload,
+ * undissected data. Built only when a filter asks, since the hex of every frame would be costly.
  */
 export function frameBytesField(decoded: DecodedFrame, name: string): string | undefined {
   if (name === 'frame') return toHex(decoded.bytes, ':', 0, decoded.capturedLength);
