@@ -228,6 +228,8 @@ export interface ConvertCaptureFileOptions {
   resolution?: 'us' | 'ns';
   section?: SectionToWrite;
   signal?: AbortSignal;
+  /** Writes only the frames (0-based positions in the source) this accepts; default all. */
+  select?: (frameIndex: number) => boolean;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -250,6 +252,8 @@ export async function convertCaptureFile(
   // Source (section-local) interface id → output interface id.
   let interfaceMap: number[] = [];
   const outgoing: FrameToWrite = { interfaceId: 0, tsSeconds: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+  const select = options.select;
+  let frameIndex = 0;
   try {
     const read = await readCaptureFile(
       sourcePath,
@@ -270,6 +274,7 @@ export async function convertCaptureFile(
           });
         },
         onFrame(frame: CaptureFrame) {
+          if (select && !select(frameIndex++)) return;
           outgoing.interfaceId = interfaceMap[frame.interfaceId];
           outgoing.linkType = frame.linkType;
           outgoing.tsSeconds = frame.tsSeconds;
