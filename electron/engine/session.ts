@@ -7,7 +7,7 @@
  * A gzip-compressed file is inflated into a temporary file as it is indexed, so the
  * offsets point into something that can be read at random.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -545,7 +545,6 @@ export class FileSession {
   /** Save / Export Specified Packets: streams the capture into `path`, keeping each frame's comments (pcapng). */
   async exportPackets(params: Omit<ExportPacketsParams, 'sessionId'>): Promise<{ path: string; frames: number }> {
     const target = params.path;
-    if (!params.overwrite && existsSync(target)) throw new ApiError('exists', `${target} exists; confirm to replace it`);
     if (!this.live) await this.whenIndexed();
     let select: ((i: number) => boolean) | undefined;
     if (params.range === 'displayed' && params.filter.trim() !== '') {
@@ -562,19 +561,21 @@ export class FileSession {
       select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
     }
     try {
-      const result = await convertCaptureFile(this.filePath, target, params.format, { select });
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, target: { overwrite: params.overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
+  async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format);
+      const result = await convertCaptureFile(this.filePath, target, format, { target: { overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

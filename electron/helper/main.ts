@@ -5,6 +5,8 @@
  * (closing its stdin, or a signal), never by close() and reopen, because cap cannot
  * reopen, and aborts when a failed open is retried.
  */
+// First: nothing may debug or instrument the helper (harden.ts says how).
+import './harden';
 import { Cap } from 'cap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
