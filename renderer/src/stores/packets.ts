@@ -141,6 +141,12 @@ export const usePacketsStore = defineStore('packets', () => {
     selectedPosition.value = position >= 0 ? position : null;
   }
 
+  /** A filter put in the display-filter box without applying it ("Prepare as Filter"). */
+  const prepared = ref<{ text: string; serial: number } | null>(null);
+  function prepareFilter(text: string): void {
+    prepared.value = { text, serial: (prepared.value?.serial ?? 0) + 1 };
+  }
+
   /** Edit › Mark/Unmark Packet: toggles the mark on the selected frame. */
   async function toggleMark(): Promise<void> {
     const sessionId = useSessionStore().sessionId;
@@ -161,6 +167,8 @@ export const usePacketsStore = defineStore('packets', () => {
   }
 
   return {
+    prepared,
+    prepareFilter,
     markedCount,
     toggleMark,
     filter,
