@@ -20,6 +20,7 @@ import {
   type InterfaceToWrite,
   type SectionToWrite,
 } from '../../shared/files';
+import { openWriteTarget, type TargetOptions } from './safe-target';
 
 /** Bytes read from disk per step: bounds memory for any file size. */
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -160,6 +161,8 @@ export interface CaptureFileWriterOptions {
   section?: SectionToWrite;
   /** fsync after every block: survives power loss, not just a crash, at a large cost. Default false. */
   fsyncEachBlock?: boolean;
+  /** A target named through the API: refuse existing files (unless overwrite) and symbolic links. */
+  target?: TargetOptions;
 }
 
 export interface CaptureFileWriter {
@@ -179,7 +182,7 @@ export interface CaptureFileWriter {
  * with writeSync, so a crash never leaves a partial block behind a complete one.
  */
 export function createCaptureFileWriter(path: string, format: CaptureFormat, options: CaptureFileWriterOptions = {}): CaptureFileWriter {
-  const fd = openSync(path, 'w');
+  const fd = options.target ? openWriteTarget(path, options.target) : openSync(path, 'w');
   let closed = false;
   let bytesWritten = 0;
   let framesWritten = 0;
@@ -238,6 +241,7 @@ export interface ConvertCaptureFileOptions {
   resolution?: 'us' | 'ns';
   section?: SectionToWrite;
   signal?: AbortSignal;
+  target?: TargetOptions;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -256,7 +260,7 @@ export async function convertCaptureFile(
   options: ConvertCaptureFileOptions = {},
 ): Promise<CaptureFileConvertResult> {
   if (sameFile(sourcePath, targetPath)) throw new Error(`cannot convert ${sourcePath} onto itself`);
-  const writer = createCaptureFileWriter(targetPath, format, { section: options.section });
+  const writer = createCaptureFileWriter(targetPath, format, { section: options.section, target: options.target });
   // Source (section-local) interface id → output interface id.
   let interfaceMap: number[] = [];
   const outgoing: FrameToWrite = { interfaceId: 0, tsSeconds: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
