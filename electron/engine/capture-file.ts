@@ -31,6 +31,11 @@ export interface ReadCaptureFileOptions {
   chunkSize?: number;
   /** gzip input only: each decompressed chunk, before its frames are delivered. */
   onDecompressed?: (chunk: Uint8Array) => void;
+  /**
+   * Asked after each chunk's frames were delivered: a promise pauses reading until it
+   * resolves (a consumer's backpressure, e.g. stdout to a slow reader); null goes on.
+   */
+  whenReady?: () => Promise<void> | null;
 }
 
 export interface CaptureFileReadResult {
@@ -88,6 +93,8 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
         ahead = readInto(buffers[turn ^ 1]);
         reader.push(buffers[turn].subarray(0, bytesRead));
         signal?.throwIfAborted();
+        const paused = options.whenReady?.();
+        if (paused) await paused;
         bytesRead = await ahead;
         ahead = null;
       }
@@ -102,7 +109,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     await ahead?.catch(() => 0);
     await handle.close();
   }
-  return readGzipCaptureFile(path, reader, chunkSize, signal, options.onDecompressed, result);
+  return readGzipCaptureFile(path, reader, chunkSize, signal, options, result);
 }
 
 async function readGzipCaptureFile(
@@ -110,7 +117,7 @@ async function readGzipCaptureFile(
   reader: CaptureReader,
   chunkSize: number,
   signal: AbortSignal | undefined,
-  onDecompressed: ((chunk: Uint8Array) => void) | undefined,
+  { onDecompressed, whenReady }: ReadCaptureFileOptions,
   result: (compressed: boolean, damage: CaptureFileError | undefined) => CaptureFileReadResult,
 ): Promise<CaptureFileReadResult> {
   const source = createReadStream(path, { highWaterMark: chunkSize });
@@ -123,6 +130,9 @@ async function readGzipCaptureFile(
         onDecompressed?.(chunk as Buffer);
         reader.push(chunk as Buffer);
         signal?.throwIfAborted();
+        // Not pulling the next chunk pauses the inflater and the file behind it.
+        const paused = whenReady?.();
+        if (paused) await paused;
       }
     } catch (error) {
       if (error instanceof CaptureFileError) throw error;
