@@ -507,12 +507,13 @@ export class FileSession {
     return ladder;
   }
 
-  async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
+  async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format);
+      const result = await convertCaptureFile(this.filePath, target, format, { target: { overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

@@ -32,12 +32,17 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
       if (filter && !filter.test(processedFieldSource(processed))) return;
       output.line(json ? JSON.stringify(processed.fields) : processed.line());
     };
-    const result = await readCaptureFile(file, {
-      onFrame(frame) {
-        if (!output.open) return;
-        quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+    const result = await readCaptureFile(
+      file,
+      {
+        onFrame(frame) {
+          if (!output.open) return;
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+        },
       },
-    }).catch((error: unknown) => {
+      // A slow reader pauses the file instead of piling lines up in memory.
+      { whenReady: () => (quic.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
+    ).catch((error: unknown) => {
       throw openFailure(file, error);
     });
     await quic.settled();
