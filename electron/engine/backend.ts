@@ -293,7 +293,7 @@ export class Backend {
         const result = await capture().send(params, (bytes) => running?.[1].session.expectCrafted([toHex(bytes)]));
         return { ...result, sessionId: running?.[0] ?? null };
       },
-      saveAs: async ({ sessionId, path: target, format }) => this.session(sessionId).saveAs(target, format),
+      saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
       exportFrames: async (params) => exportFrames(params),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),
