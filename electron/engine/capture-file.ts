@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import {
   CaptureFileError,
   CaptureReader,
+  type AboveSnaplen,
   PcapngWriter,
   PcapWriter,
   type CaptureFormat,
@@ -31,6 +32,11 @@ export interface ReadCaptureFileOptions {
   chunkSize?: number;
   /** gzip input only: each decompressed chunk, before its frames are delivered. */
   onDecompressed?: (chunk: Uint8Array) => void;
+  /**
+   * Asked after each chunk's frames were delivered: a promise pauses reading until it
+   * resolves (a consumer's backpressure, e.g. stdout to a slow reader); null goes on.
+   */
+  whenReady?: () => Promise<void> | null;
 }
 
 export interface CaptureFileReadResult {
@@ -43,6 +49,8 @@ export interface CaptureFileReadResult {
   bytesParsed: number;
   /** Set when the file is damaged; everything before damage.offset was delivered. */
   damage: CaptureFileError | undefined;
+  /** Records longer than their header's snaplen, read anyway. */
+  aboveSnaplen: AboveSnaplen;
 }
 
 const isGzip = (bytes: Uint8Array, length: number): boolean => length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -63,6 +71,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     frames: reader.framesRead,
     bytesParsed: reader.bytesParsed,
     damage,
+    aboveSnaplen: { ...reader.framesAboveSnaplen },
   });
 
   const handle = await open(path, 'r');
@@ -88,6 +97,8 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
         ahead = readInto(buffers[turn ^ 1]);
         reader.push(buffers[turn].subarray(0, bytesRead));
         signal?.throwIfAborted();
+        const paused = options.whenReady?.();
+        if (paused) await paused;
         bytesRead = await ahead;
         ahead = null;
       }
@@ -102,7 +113,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     await ahead?.catch(() => 0);
     await handle.close();
   }
-  return readGzipCaptureFile(path, reader, chunkSize, signal, options.onDecompressed, result);
+  return readGzipCaptureFile(path, reader, chunkSize, signal, options, result);
 }
 
 async function readGzipCaptureFile(
@@ -110,7 +121,7 @@ async function readGzipCaptureFile(
   reader: CaptureReader,
   chunkSize: number,
   signal: AbortSignal | undefined,
-  onDecompressed: ((chunk: Uint8Array) => void) | undefined,
+  { onDecompressed, whenReady }: ReadCaptureFileOptions,
   result: (compressed: boolean, damage: CaptureFileError | undefined) => CaptureFileReadResult,
 ): Promise<CaptureFileReadResult> {
   const source = createReadStream(path, { highWaterMark: chunkSize });
@@ -123,6 +134,9 @@ async function readGzipCaptureFile(
         onDecompressed?.(chunk as Buffer);
         reader.push(chunk as Buffer);
         signal?.throwIfAborted();
+        // Not pulling the next chunk pauses the inflater and the file behind it.
+        const paused = whenReady?.();
+        if (paused) await paused;
       }
     } catch (error) {
       if (error instanceof CaptureFileError) throw error;

@@ -15,6 +15,13 @@ import {
 } from './contract';
 import { bool, int, isPlainObject, literal, obj, str, ValidationError } from './validate';
 
+/**
+ * The browser host's WebSocket subprotocols: the page asks for API_PROTOCOL and offers its
+ * token as a second one, `TOKEN_PROTOCOL_PREFIX + token` (not a cookie, not a query string).
+ */
+export const API_PROTOCOL = 'handshake.v1';
+export const TOKEN_PROTOCOL_PREFIX = 'handshake.token.';
+
 /** 'exists': a save or export target exists and `overwrite` was not set (ask the user, then retry with it). */
 export type ErrorCode = 'invalid' | 'not-found' | 'unavailable' | 'cancelled' | 'permission' | 'failed' | 'exists';
 

@@ -9,7 +9,7 @@ const PACKETS = 'section[aria-label="Packets view"]';
 /** The visible table's cells by data-column, one record per row (numbers without thousands separators). */
 async function tableRows(page: Page, testId: string): Promise<Record<string, string>[]> {
   return page.getByTestId(testId).locator('tbody tr').evaluateAll((rows) =>
-    rows.map((row) => Object.fromEntries([...row.querySelectorAll('td')].map((td) => [(td as HTMLElement).dataset.column ?? '', (td.textContent ?? '').replace(/,/g, '').trim()]))),
+    rows.map((row) => Object.fromEntries(Array.from(row.querySelectorAll('td')).map((td) => [(td as HTMLElement).dataset.column ?? '', (td.textContent ?? '').replace(/,/g, '').trim()]))),
   );
 }
 

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHelper, buildLiveCli, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from './support';
+import { execFileSync } from 'node:child_process';
+import { runWithStalledReader, writePeakPreload } from '../../support/stalled-reader';
+import { buildHelper, buildLiveCli, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, runLiveCli, sleep, tsharkFields, type NodeInNamespace, type VethLab } from './support';
 
 const RUNS = 15;
 const COUNT = 200;
@@ -55,4 +57,47 @@ describe.skipIf(!canUseNamespaces || !hasTshark)('capture started on a busy inte
     }
     expect(failures).toEqual([]);
   }, 240_000);
+
+  // A reader that stalls must not stall the capture: the file gets every frame while stdout
+  // waits, and what cannot be printed is dropped (bounded) and counted, never buffered without end.
+  it('keeps capturing into the file while stdout is not read, with bounded memory', async () => {
+    const frames = 40_000;
+    const file = path.join(directory, 'stalled.pcapng');
+    // ~20,000 frames/s more for this test, so the printed JSON (~650 bytes a frame) far outgrows the 16 MiB bound.
+    const fast = nodeInNamespace(
+      lab.server.ns,
+      `const socket = require('dgram').createSocket('udp4');
+       const payload = Buffer.alloc(64, 9);
+       socket.bind(0, () => { console.log('blasting'); setInterval(() => { for (let i = 0; i < 100; i++) socket.send(payload, 9, '${lab.client.ip}'); }, 5); });`,
+    );
+    try {
+      await fast.waitFor(/blasting/);
+      const countInFile = () => {
+        try {
+          return Number(/Number of packets:\s*(\d+)/.exec(execFileSync('capinfos', ['-cM', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1] ?? 0);
+        } catch {
+          return 0;
+        }
+      };
+      // The reader resumes only once the file holds every frame (or after 60 s, failing below).
+      const fileComplete = (async () => {
+        for (let waited = 0; waited < 60_000 && countInFile() < frames; waited += 250) await sleep(250);
+      })();
+      const env = { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` };
+      const run = await runWithStalledReader(writePeakPreload(directory), [cli, 'capture', '-i', lab.client.ifname, '-w', file, '-c', String(frames), '-f', 'udp port 9', '--json'], fileComplete, env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(countInFile()).toBe(frames);
+      expect(tsharkFields(file, ['frame.number'])).toHaveLength(frames);
+      const printed = run.stdout.split('\n').filter((line) => line.length > 0);
+      const dropped = Number(/(\d+) frame lines were not printed because stdout was not being read/.exec(run.stderr)?.[1] ?? 0);
+      expect(dropped).toBeGreaterThan(0);
+      expect(printed.length + dropped).toBe(frames);
+      // Printed lines are whole NDJSON objects, in order.
+      const numbers = printed.map((line) => (JSON.parse(line) as Record<string, number>)['frame.number']);
+      expect(numbers.every((number, index) => index === 0 || number > numbers[index - 1])).toBe(true);
+      expect(run.peakKb).toBeLessThan(300 * 1024);
+    } finally {
+      fast.stop();
+    }
+  }, 180_000);
 });
