@@ -24,12 +24,12 @@ import {
   type SessionInfo,
   type ApiEvent,
 } from '../../shared/api';
-import { compileFilter, type CompiledFilter } from '../../shared/filter';
+import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { FrameIndex, IndexList } from './frame-index';
-import { FrameFacts, isFilterField } from './frame-facts';
+import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 
 /**
@@ -96,6 +96,8 @@ export class FileSession {
   private readonly filters = new Map<string, FilterView>();
   /** The filter the renderer asked for last: only it keeps scanning in the background. */
   private activeFilter = '';
+  /** Bumped by cancel(): a scan started before it stops at its next slice. */
+  private filterEpoch = 0;
   private indexing: Promise<void> | null = null;
 
   /** Frames sent from the workbench (hex, by length), to mark them when the capture sees them go out. */
@@ -309,8 +311,11 @@ export class FileSession {
     await this.indexing;
   }
 
+  /** Cancel: stops indexing, and any filter scan running for a request or in the background. */
   cancel(): void {
     this.abort.abort();
+    this.filterEpoch++;
+    this.activeFilter = '';
   }
 
   async close(): Promise<void> {
@@ -365,10 +370,10 @@ export class FileSession {
   // ------------------------------------------------------------ queries
 
   private compile(text: string): CompiledFilter {
-    const compiled = compileFilter(text, { isField: isFilterField });
+    const compiled = compileFilter(text, FILTER_OPTIONS);
     if (!compiled.ok) {
-      const { position, message } = compiled.error;
-      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})`);
+      const { position, message, hint } = compiled.error;
+      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})${hint ? `\n${hint}` : ''}`);
     }
     return compiled.filter;
   }
@@ -392,10 +397,10 @@ export class FileSession {
     return view;
   }
 
-  /** Tests frames not yet scanned, for at most `budgetMs`. */
+  /** Tests frames not yet scanned, for at most `budgetMs` (checked every few frames, so one slow frame cannot hold the engine long). */
   private async scan(view: FilterView, budgetMs: number): Promise<void> {
     const started = performance.now();
-    const batch = 512;
+    const batch = 64;
     while (view.scanned < this.index.count && performance.now() - started < budgetMs) {
       const from = view.scanned;
       const to = Math.min(this.index.count, from + batch);
@@ -472,7 +477,15 @@ export class FileSession {
     if (i >= this.index.count) return -1;
     if (filterText.trim() === '') return i;
     const view = this.filterView(filterText);
-    while (view.scanned <= i) await this.scan(view, FILTER_SLICE_MS);
+    const epoch = this.filterEpoch;
+    while (view.scanned <= i) {
+      await this.scan(view, FILTER_SLICE_MS);
+      if (view.scanned > i) break;
+      // Between slices, let other requests (Cancel among them) run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) throw new ApiError('cancelled', 'the session was closed');
+      if (this.filterEpoch !== epoch) throw new ApiError('cancelled', `display filter cancelled after ${view.scanned} of ${this.index.count} frames`);
+    }
     return view.matches.positionOf(i);
   }
 
