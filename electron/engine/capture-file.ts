@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import {
   CaptureFileError,
   CaptureReader,
+  type AboveSnaplen,
   PcapngWriter,
   PcapWriter,
   type CaptureFormat,
@@ -48,6 +49,8 @@ export interface CaptureFileReadResult {
   bytesParsed: number;
   /** Set when the file is damaged; everything before damage.offset was delivered. */
   damage: CaptureFileError | undefined;
+  /** Records longer than their header's snaplen, read anyway. */
+  aboveSnaplen: AboveSnaplen;
 }
 
 const isGzip = (bytes: Uint8Array, length: number): boolean => length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -68,6 +71,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     frames: reader.framesRead,
     bytesParsed: reader.bytesParsed,
     damage,
+    aboveSnaplen: { ...reader.framesAboveSnaplen },
   });
 
   const handle = await open(path, 'r');

@@ -260,6 +260,7 @@ export class FileSession {
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
     this.quic.ingest(i, frame, index);
+    if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
       if (candidates && candidates.has(toHex(frame.buffer, '', frame.bufferOffset, frame.bufferOffset + frame.capturedLength))) {

@@ -36,6 +36,8 @@ export const ROW_MARK = {
   WARNING: 1 << 8,
   /** Sent from this workbench (crafted). */
   CRAFTED: 1 << 9,
+  /** Captured length above the file's snaplen (read anyway, as libpcap does). */
+  ABOVE_SNAPLEN: 1 << 10,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -207,7 +209,7 @@ export interface QuicAttemptRow {
   directionGuessed: boolean;
   /** "QUIC v1", "QUIC v2", "GREASE 0x…" … */
   version: string;
-  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2). */
+  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2); up to 255 bytes for unknown versions. */
   dcid: string;
   /** From the ClientHello decrypted out of the client's Initials. */
   sni: string | null;
@@ -232,7 +234,9 @@ const quicAttemptRow: Validator<QuicAttemptRow> = obj({
   server: name,
   directionGuessed: bool,
   version: str({ max: 64 }),
-  dcid: str({ max: 40, pattern: /^(?:[0-9a-f]{2})*$/ }),
+  // 20 bytes in QUIC v1/v2, but up to 255 in a long header of another version (RFC 8999 §5.1):
+  // the field's whole range, so no packet on the wire can make the answer invalid.
+  dcid: str({ max: 510, pattern: /^(?:[0-9a-f]{2})*$/ }),
   sni: nullable(name),
   alpn: arr(str({ max: 255 }), 64),
   packets: count,

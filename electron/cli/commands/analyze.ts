@@ -10,7 +10,7 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
-import { damageText } from './decode';
+import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 
 const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS]';
@@ -57,6 +57,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       await print(json ? JSON.stringify(alert) : alertText(alert));
     }
     await output.flush();
+    noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {

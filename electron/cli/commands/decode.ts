@@ -3,7 +3,7 @@
  * per frame, in file order (cli.md).
  */
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../../shared/filter';
-import { CaptureFileError } from '../../../shared/files';
+import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
@@ -47,6 +47,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     });
     await quic.settled();
     await output.flush();
+    noteAboveSnaplen('decode', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
@@ -65,6 +66,14 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
   const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
   throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${shown}\n  ${caret}^${hint ? `\n  ${hint}` : ''}`);
+}
+
+/** One stderr note (not an error) for records longer than the file says it captured. */
+export function noteAboveSnaplen(command: string, above: AboveSnaplen): void {
+  if (above.frames === 0) return;
+  process.stderr.write(
+    `handshake ${command}: note: ${above.frames} frame${above.frames === 1 ? '' : 's'} (first: frame ${above.first}) captured more bytes than the file's snaplen ${above.snaplen}; read anyway, as libpcap does\n`,
+  );
 }
 
 export function damageText(damage: CaptureFileError): string {

@@ -10,90 +10,26 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HelperClient, HelperRequestError } from '../../../electron/engine/helper-client';
-
-const root = path.resolve(__dirname, '../../..');
-const builtHelper = path.join(root, 'out/node/helper.cjs');
-const NOBODY = 65534;
-const NOGROUP = 65534;
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-
-/** A root-owned base directory that no one else can write, as the launcher requires of every ancestor. */
-function trustedBase(): string | null {
-  for (const base of ['/run', '/var/lib']) {
-    const info = existsSync(base) ? statSync(base) : null;
-    if (info && info.uid === 0 && (info.mode & 0o022) === 0) return base;
-  }
-  return null;
-}
-
-/** Every ancestor of Node's real path must be trusted too, since it plays the Electron binary. */
-function nodeIsTrusted(): boolean {
-  let current = realpathSync(process.execPath);
-  for (;;) {
-    const info = statSync(current);
-    if (info.uid !== 0 || (info.mode & 0o022) !== 0) return false;
-    if (current === '/') return true;
-    current = path.dirname(current);
-  }
-}
-
-/** Inodes of the TCP sockets that `pid` has listening (from its own view of /proc/net/tcp{,6}). */
-export function listeningSockets(pid: number): string[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) inodes.add(match[1]);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const listening: string[] = [];
-  for (const table of ['tcp', 'tcp6']) {
-    const rows = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
-    for (const row of rows) {
-      const columns = row.trim().split(/\s+/);
-      // columns: sl local remote st … inode (10th)
-      if (columns[3] === '0A' && inodes.has(columns[9])) listening.push(`${table} ${columns[1]}`);
-    }
-  }
-  return listening;
-}
+import { AS_MEMBER, cannotSimulate, listeningSockets, makeInstalledTree, NOBODY, NOGROUP } from './installed-layout';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const skipReason = cannotSimulate();
+const runnable = skipReason === null;
 
-const base = trustedBase();
-const runnable =
-  process.getuid?.() === 0 && has('setpriv') && has('setcap') && has('cc') && base !== null && existsSync(builtHelper) && nodeIsTrusted() && existsSync(path.join(root, 'node_modules/cap'));
-
-describe.skipIf(!runnable)('the capture helper through the packaged launcher, as an unprivileged user', () => {
+describe.skipIf(!runnable)(`the capture helper through the packaged launcher, as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let layout = '';
   let launcher = '';
   let helperInAsar = '';
-  const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOGROUP}`, '--clear-groups', 'env'];
+  const asNobody = AS_MEMBER;
 
   beforeAll(() => {
-    layout = mkdtempSync(path.join(base!, 'hs-launcher-helper-'));
-    chmodSync(layout, 0o755);
-    const resources = path.join(layout, 'app/resources');
-    mkdirSync(path.join(resources, 'capture'), { recursive: true, mode: 0o755 });
-    mkdirSync(path.join(resources, 'app.asar/out/node'), { recursive: true, mode: 0o755 });
-    mkdirSync(path.join(resources, 'app.asar/node_modules'), { mode: 0o755 });
-    symlinkSync(realpathSync(process.execPath), path.join(layout, 'app/handshake-workbench'));
-    helperInAsar = path.join(resources, 'app.asar/out/node/helper.cjs');
-    copyFileSync(builtHelper, helperInAsar);
-    symlinkSync(path.join(root, 'node_modules/cap'), path.join(resources, 'app.asar/node_modules/cap'));
-    launcher = path.join(resources, 'capture/handshake-capture');
-    const build = spawnSync(process.execPath, [path.join(root, 'build/scripts/build-launcher.mjs'), launcher], { encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(build.stderr);
-    chownSync(launcher, 0, NOGROUP);
-    chmodSync(launcher, 0o750);
-    const setcap = spawnSync('setcap', ['cap_net_raw,cap_net_admin=eip', launcher], { encoding: 'utf8' });
-    if (setcap.status !== 0) throw new Error(setcap.stderr);
+    const tree = makeInstalledTree('hs-launcher-helper-');
+    ({ launcher, helperInAsar } = tree);
+    layout = tree.base;
   });
 
   afterAll(() => {
