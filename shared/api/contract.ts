@@ -36,6 +36,8 @@ export const ROW_MARK = {
   WARNING: 1 << 8,
   /** Sent from this workbench (crafted). */
   CRAFTED: 1 << 9,
+  /** Captured length above the file's snaplen (read anyway, as libpcap does). */
+  ABOVE_SNAPLEN: 1 << 10,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -207,7 +209,7 @@ export interface QuicAttemptRow {
   directionGuessed: boolean;
   /** "QUIC v1", "QUIC v2", "GREASE 0x…" … */
   version: string;
-  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2). */
+  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2); up to 255 bytes for unknown versions. */
   dcid: string;
   /** From the ClientHello decrypted out of the client's Initials. */
   sni: string | null;
@@ -232,7 +234,9 @@ const quicAttemptRow: Validator<QuicAttemptRow> = obj({
   server: name,
   directionGuessed: bool,
   version: str({ max: 64 }),
-  dcid: str({ max: 40, pattern: /^(?:[0-9a-f]{2})*$/ }),
+  // 20 bytes in QUIC v1/v2, but up to 255 in a long header of another version (RFC 8999 §5.1):
+  // the field's whole range, so no packet on the wire can make the answer invalid.
+  dcid: str({ max: 510, pattern: /^(?:[0-9a-f]{2})*$/ }),
   sni: nullable(name),
   alpn: arr(str({ max: 255 }), 64),
   packets: count,
@@ -423,6 +427,20 @@ export interface ExportParams {
   format: CaptureFormat;
   linkType: number;
   framesHex: string[];
+  /** See SaveParams.overwrite. */
+  overwrite?: boolean;
+}
+
+/**
+ * Save As of a session. Without `overwrite: true` an existing target is refused with the
+ * error code 'exists' (the UI sends `overwrite: true` only after the user confirmed
+ * replacing that file). A symbolic link as the target is refused either way.
+ */
+export interface SaveParams {
+  sessionId: string;
+  path: string;
+  format: CaptureFormat;
+  overwrite?: boolean;
 }
 
 export interface PathChoice {
@@ -492,7 +510,7 @@ export interface ApiContract {
   startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
   stopCapture: { params: { sessionId: string }; result: null };
   send: { params: SendParams; result: SendResult };
-  saveAs: { params: { sessionId: string; path: string; format: CaptureFormat }; result: { path: string; frames: number } };
+  saveAs: { params: SaveParams; result: { path: string; frames: number } };
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
   chooseOpenPath: { params: { title: string }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
@@ -556,7 +574,7 @@ export const methodValidators: MethodValidators = {
     result: obj({ sent: count, sessionId: nullable(sessionId) }),
   },
   saveAs: {
-    params: obj({ sessionId, path: filePath, format: captureFormat }),
+    params: obj({ sessionId, path: filePath, format: captureFormat, overwrite: opt(bool) }),
     result: obj({ path: filePath, frames: count }),
   },
   exportFrames: {
@@ -565,6 +583,7 @@ export const methodValidators: MethodValidators = {
       format: captureFormat,
       linkType: int(0, 0xffff),
       framesHex: arr(str({ min: 2, max: 2 * 65_535, pattern: /^(?:[0-9a-f]{2})+$/ }), 100_000),
+      overwrite: opt(bool),
     }),
     result: obj({ path: filePath, frames: count }),
   },

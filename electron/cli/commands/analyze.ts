@@ -10,7 +10,7 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
-import { damageText } from './decode';
+import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
@@ -43,25 +43,33 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     await quic.settled();
     const output = new LineOutput();
     const json = options.flags.has('--json');
+    // Each line waits for a slow reader, so the text of a million connections is never all in memory.
+    const print = async (text: string) => {
+      output.line(text);
+      await output.ready();
+    };
     for (const connection of pipeline.tracker.eachConnection()) {
+      if (!output.open) break;
       const tlsSummary = tls.dissector.summary(connection.stream);
       if (json) {
         const object = connectionToJson(connection);
         addTlsSummary(object, tlsSummary);
-        output.line(JSON.stringify(object));
+        await print(JSON.stringify(object));
       } else {
         const text = tlsSummaryText(tlsSummary);
-        output.line(text ? `${renderConnection(connection)}\n${text}` : renderConnection(connection));
+        await print(text ? `${renderConnection(connection)}
+${text}` : renderConnection(connection));
       }
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
-      output.line(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
+      await print(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
     }
     for (const alert of pipeline.tracker.alerts()) {
-      output.line(json ? JSON.stringify(alert) : alertText(alert));
+      await print(json ? JSON.stringify(alert) : alertText(alert));
     }
     await output.flush();
+    noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
