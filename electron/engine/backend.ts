@@ -16,7 +16,7 @@ import {
   type InterfaceInfo,
   type SessionInfo,
 } from '../../shared/api';
-import { fromHex } from '../../shared/wire/bytes';
+import { toHex } from '../../shared/wire/bytes';
 import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
@@ -289,20 +289,11 @@ export class Backend {
         return null;
       },
       send: async (params) => {
-        // Through a running capture on that interface, the frames sent are recorded with the replies.
-        for (const [sessionId, running] of this.captures) {
-          if (running.capture.device !== params.interface) continue;
-          running.session.expectCrafted(params.framesHex);
-          const result = await running.capture.send({
-            frames: params.framesHex.map((hex) => fromHex(hex)),
-            link: 'as-is',
-            count: params.count,
-            intervalMs: params.intervalMs > 0 ? params.intervalMs : undefined,
-          });
-          return { sent: result.sent, sessionId };
-        }
-        const sent = await capture().send(params);
-        return { sent, sessionId: null };
+        // A capture running on that interface records the exchange too; it marks what was sent as crafted.
+        const running = [...this.captures.entries()].find(([, candidate]) => candidate.capture.device === params.interface);
+        if (running && params.fillLink === false) running[1].session.expectCrafted(params.framesHex);
+        const result = await capture().send(params, (bytes) => running?.[1].session.expectCrafted([toHex(bytes)]));
+        return { ...result, sessionId: running?.[0] ?? null };
       },
       saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
       exportFrames: async (params) => exportFrames(params),
