@@ -415,11 +415,38 @@ export interface SendParams {
   framesHex: string[];
   count: number;
   intervalMs: number;
+  /**
+   * Replace the frame's link layer with the interface's source MAC and the destination's MAC
+   * (neighbour table, frames seen, ARP or neighbour solicitation), as `handshake send` does.
+   * Default true; false sends the frames exactly as given.
+   */
+  fillLink?: boolean;
+  /** How long to wait for the reply (default 2000 ms). */
+  waitMs?: number;
+  /** Drop this host's outgoing RSTs for the SYN's 4-tuple while the exchange lasts. */
+  suppressKernelRst?: boolean;
+}
+/** A frame of a send exchange, as decode shows it. */
+export interface ExchangeFrameInfo {
+  line: string;
+  bytesHex: string;
+  linkType: number;
 }
 export interface SendResult {
   sent: number;
   /** The capture session the sent frames were recorded into, when one is running. */
   sessionId: string | null;
+  /** Where the destination MAC came from when the link layer was filled in. */
+  resolvedBy: string | null;
+  /** The first frame as it went on the wire. */
+  frame: ExchangeFrameInfo | null;
+  /** Replies matched to it the way Scapy's sr1 matches (reversed tuple with the right ack, or an ICMP error quoting it). */
+  replies: Array<ExchangeFrameInfo & { kind: 'reply' | 'icmp-error' }>;
+  waitMs: number;
+  /** This host's own kernel reset the peer's SYN+ACK (Scapy #3215), with why. */
+  kernelRst: { frame: ExchangeFrameInfo; explanation: string } | null;
+  /** The firewall rule that suppressed the kernel's RSTs while waiting, when asked. */
+  suppressionRule: string | null;
 }
 
 export interface ExportParams {
@@ -527,6 +554,7 @@ export type ResultOf<M extends Method> = ApiContract[M]['result'];
 type MethodValidators = { [M in Method]: { params: Validator<ParamsOf<M>>; result: Validator<ResultOf<M>> } };
 
 const sessionOnly = obj({ sessionId });
+const exchangeFrame: Validator<ExchangeFrameInfo> = obj({ line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) });
 
 export const methodValidators: MethodValidators = {
   hello: {
@@ -570,8 +598,20 @@ export const methodValidators: MethodValidators = {
       framesHex: arr(str({ min: 2, max: 2 * 65_535, pattern: /^(?:[0-9a-f]{2})+$/ }), 10_000),
       count: int(1, 1_000_000),
       intervalMs: int(0, 3_600_000),
+      fillLink: opt(bool),
+      waitMs: opt(int(0, 60_000)),
+      suppressKernelRst: opt(bool),
     }),
-    result: obj({ sent: count, sessionId: nullable(sessionId) }),
+    result: obj({
+      sent: count,
+      sessionId: nullable(sessionId),
+      resolvedBy: nullable(str({ max: 64 })),
+      frame: nullable(exchangeFrame),
+      replies: arr(obj({ kind: literal('reply', 'icmp-error'), line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) }), 10_000),
+      waitMs: count,
+      kernelRst: nullable(obj({ frame: exchangeFrame, explanation: str({ max: 4096 }) })),
+      suppressionRule: nullable(str({ max: 4096 })),
+    }),
   },
   saveAs: {
     params: obj({ sessionId, path: filePath, format: captureFormat, overwrite: opt(bool) }),
