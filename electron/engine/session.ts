@@ -28,6 +28,7 @@ import { compileFilter, type CompiledFilter } from '../../shared/filter';
 import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
+import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts, isFilterField } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
@@ -74,6 +75,14 @@ export function createSessionState(): SessionState {
   return { index, facts: new FrameFacts(index) };
 }
 
+/** What one session may take from the machine (resource-limits.ts); tests pass small ones. */
+export interface SessionLimits {
+  /** Frames indexed at most; default from physical memory. */
+  maxFrames?: number;
+  /** Free space where gzip files are inflated; default statfs. */
+  space?: (directory: string) => SpaceInfo;
+}
+
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
@@ -106,6 +115,8 @@ export class FileSession {
   private live = false;
   private liveEnded = false;
   private wake: (() => void) | null = null;
+  private readonly maxFrames: number;
+  private readonly space: ((directory: string) => SpaceInfo) | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -114,8 +125,11 @@ export class FileSession {
     /** Shown instead of the file name (the interface of a live capture). */
     private readonly displayName: string | null = null,
     state: SessionState = createSessionState(),
+    limits: SessionLimits = {},
   ) {
     this.dataPath = filePath;
+    this.maxFrames = limits.maxFrames ?? defaultMaxIndexedFrames();
+    this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
   }
@@ -151,15 +165,24 @@ export class FileSession {
     if (head[0] === 0x1f && head[1] === 0x8b) {
       // Offsets must point into something readable at random: the stream is inflated into a
       // temporary file as it is indexed, each chunk written before its frames are indexed.
+      // A gzip bomb must not fill the disk (or, on tmpfs, the memory): see resource-limits.ts.
+      const name = path.basename(this.filePath);
+      const guard = new InflateGuard(os.tmpdir(), this.space);
+      this.totalBytes = await gzipInflatedSize(this.filePath, stat.size);
+      try {
+        guard.checkBefore(name, this.totalBytes);
+      } catch (error) {
+        throw new ApiError('failed', (error as Error).message);
+      }
       this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'handshake-gz-'));
       this.dataPath = path.join(this.tempDir, 'inflated');
       const inflated = openSync(this.dataPath, 'w');
       this.inflatedFd = inflated;
       onDecompressed = (chunk) => {
+        guard.willWrite(name, chunk.length);
         let offset = 0;
         while (offset < chunk.length) offset += writeSync(inflated, chunk, offset, chunk.length - offset);
       };
-      this.totalBytes = await gzipInflatedSize(this.filePath, stat.size);
     } else {
       this.totalBytes = stat.size;
     }
@@ -254,6 +277,7 @@ export class FileSession {
 
   private ingest(frame: CaptureFrame): void {
     const index = this.index;
+    if (index.count >= this.maxFrames) throw new Error(frameLimitMessage(this.maxFrames));
     const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
