@@ -5,10 +5,12 @@
 import { FIELD_NAMES } from '../wire/fields';
 import { BYTE_FIELDS } from '../wire/json';
 import { isAlias } from './evaluate';
+import { TLS_FIELD_NAMES } from '../tls/json';
 
 /** Fields that exist beyond the header registry: frame metadata, tracking and TLS. */
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...BYTE_FIELDS,
+  ...TLS_FIELD_NAMES,
   'frame.number',
   'frame.len',
   'frame.cap_len',

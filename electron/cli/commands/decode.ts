@@ -10,12 +10,13 @@ import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
+import { tlsForFile } from '../tls';
 
-const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER]';
+const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--help': 'flag' }, { '-Y': '--display-filter', '-h': '--help' });
+    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--tls-keylog': 'value', '--help': 'flag' }, { '-Y': '--display-filter', '-h': '--help' });
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -26,7 +27,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const json = options.flags.has('--json');
 
     const output = new LineOutput();
-    const pipeline = new FramePipeline();
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
+    const pipeline = new FramePipeline({}, tls.dissector);
     const quic = new OrderedQuicOutput();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
@@ -35,6 +37,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const result = await readCaptureFile(
       file,
       {
+        onSecrets: tls.onSecrets,
         onFrame(frame) {
           if (!output.open) return;
           quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
