@@ -68,7 +68,7 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   const to = Math.min(text.length, position + 60);
   const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
   const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
-  throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${shown}\n  ${caret}^${hint ? `\n  ${hint}` : ''}`);
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
 }
 
 /** One stderr note (not an error) for records longer than the file says it captured. */
