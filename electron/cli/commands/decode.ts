@@ -63,7 +63,7 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   const compiled = compileFilter(text, { isField: isKnownField });
   if (compiled.ok) return compiled.filter;
   const { position, message } = compiled.error;
-  throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${text}\n  ${' '.repeat(position)}^`);
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [text, `${' '.repeat(position)}^`], false);
 }
 
 /** One stderr note (not an error) for records longer than the file says it captured. */
