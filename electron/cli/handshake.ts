@@ -9,6 +9,7 @@ import { runInterfaces } from './commands/interfaces';
 import { runSend } from './commands/send';
 import { runRun } from './commands/run';
 import { runUi } from './commands/ui';
+import { writeError } from './errors';
 import { runCompare } from './commands/compare';
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -36,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`handshake: unknown command "${name}"\n${usage()}\n`);
+    writeError(null, `unknown command "${name}"`, ['run `handshake --help` for the list of commands']);
     return 2;
   }
   return command.run(rest);
@@ -47,7 +48,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`handshake: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A bug, not a user error: the stack follows the one-line reason.
+    writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
     process.exitCode = 1;
   },
 );

@@ -12,12 +12,13 @@ import { InputFileError, openFailure, reportCommandFailure, UsageError } from '.
 import { LineOutput } from '../output';
 import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
+import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
-const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS]';
+const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE]';
 
 export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--help': 'flag' }, { '-h': '--help' });
+    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--help': 'flag' }, { '-h': '--help' });
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -25,9 +26,11 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'FILE is required' : `unexpected argument ${options.positional[1]}`);
     const [file] = options.positional;
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
-    const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds });
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
+    const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
     const result = await readCaptureFile(file, {
+      onSecrets: tls.onSecrets,
       onFrame(frame) {
         pipeline.track(frame);
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
@@ -47,7 +50,16 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     };
     for (const connection of pipeline.tracker.eachConnection()) {
       if (!output.open) break;
-      await print(json ? JSON.stringify(connectionToJson(connection)) : renderConnection(connection));
+      const tlsSummary = tls.dissector.summary(connection.stream);
+      if (json) {
+        const object = connectionToJson(connection);
+        addTlsSummary(object, tlsSummary);
+        await print(JSON.stringify(object));
+      } else {
+        const text = tlsSummaryText(tlsSummary);
+        await print(text ? `${renderConnection(connection)}
+${text}` : renderConnection(connection));
+      }
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
