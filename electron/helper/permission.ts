@@ -45,7 +45,7 @@ export function permissionGuide(platform: NodeJS.Platform = process.platform, in
       if (install) order.sort((a, b) => Number(b === install) - Number(a === install));
       return {
         need: 'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone.',
-        steps: [...order.map((kind) => LINUX_STEPS[kind]), 'Never setcap the Electron binary.'],
+        steps: [...order.map((kind) => LINUX_STEPS[kind]), 'Never setcap the Electron binary or a node binary: any code they run would hold the capabilities.'],
       };
     }
     case 'darwin':

@@ -9,12 +9,15 @@ import path from 'node:path';
 import { CaptureSession } from '../../engine/capture-session';
 import { RemoteCaptureSource, targetText } from '../../engine/remote-capture';
 import { prepareRemoteCapture, remoteOptions, REMOTE_OPTIONS } from './remote-options';
+import { KeyLogFollower } from '../../engine/keylog-follower';
+import { createNodeTlsCrypto } from '../../engine/tls-crypto';
+import { KeyLog, TlsDissector } from '../../../shared/tls';
 import { LineOutput } from '../output';
 import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE =
-  'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]\n' +
+  'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]\n' +
   '       handshake capture --remote [USER@]HOST[:PORT] -i IFACE [-f BPF] [-w FILE] [--sudo] [--remote-tool tcpdump|dumpcap] [--ssh-config FILE] [--include-own-ssh] …';
 
 const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
@@ -35,7 +38,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
   // loses printed lines past this many unwritten bytes, counted on stderr; the file keeps all.
   const output = new LineOutput(process.stdout, { maxBuffered: PRINT_BUFFER_BYTES });
   let flusher: NodeJS.Timeout | null = null;
-  const onSignal = () => void session?.stop();
+  let follower: KeyLogFollower | null = null;
+  // The key log's last lines go into the file before it closes.
+  const onSignal = () => {
+    follower?.poll();
+    void session?.stop();
+  };
   try {
     const options = parseOptions(
       argv,
@@ -46,6 +54,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
         '--count': 'value',
         '--autostop': 'value',
         '--buffer-size': 'value',
+        '--tls-keylog': 'value',
         '--json': 'flag',
         '--events': 'flag',
         '--help': 'flag',
@@ -76,9 +85,13 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const remote = remoteOptions(options);
     if (remote) await prepareRemoteCapture(remote, device, options.values.get('--filter') ?? '');
     const source = remote ? new RemoteCaptureSource(remote) : undefined;
+    const keylogPath = options.values.get('--tls-keylog');
+    const keyLog = new KeyLog();
+    const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);
     session = await CaptureSession.start({
       source,
       interfaceName: remote ? `${remote.target.host}:${device}` : undefined,
+      tls,
       device,
       filter: options.values.get('--filter') ?? '',
       spoolPath,
@@ -86,6 +99,13 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
       decode: !events,
     });
+    if (keylogPath !== undefined) {
+      const started = session;
+      follower = new KeyLogFollower(keylogPath, keyLog, (lines) => started.addSecrets(lines), (message) => process.stderr.write(`handshake capture: ${message}\n`));
+      follower.start();
+      const following = follower;
+      session.onBeforeBatch(() => following.poll());
+    }
     if (events) session.onConnection((event) => output.line(connectionEventLine(event)));
     else session.onFrame((_frame, processed) => processed && output.line(processedText(processed, json)));
     // Live output should appear as frames arrive, not in 64 KiB chunks.
@@ -101,6 +121,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);
     const end = await session.waitForEnd();
+    follower?.stop();
     if (timer) clearTimeout(timer);
     await output.flush();
     const statistics = session.statistics();
@@ -123,6 +144,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     return reportFailure('capture', error, USAGE);
   } finally {
     if (flusher) clearInterval(flusher);
+    follower?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (session && !session.end) await session.stop();
