@@ -15,6 +15,7 @@ import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
 import { frameAnalysisToKeys } from '../track/json';
+import { frameCommunityId } from '../flowid';
 
 /** What the pipeline needs of a frame; a file reader's CaptureFrame satisfies it. */
 export interface PipelineFrame {
@@ -107,6 +108,8 @@ export class FramePipeline {
       timeDelta: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
+    const community = frameCommunityId(decoded);
+    if (community !== null) fields.communityid = community;
     const columns = frameColumns(
       decoded,
       analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
