@@ -8,6 +8,7 @@ import { runCapture } from './commands/capture';
 import { runInterfaces } from './commands/interfaces';
 import { runSend } from './commands/send';
 import { runUi } from './commands/ui';
+import { runCompare } from './commands/compare';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   capture: { run: runCapture, summary: 'capture -i IFACE [-f BPF] [-w FILE] [-c N] [-a duration:S] [--json|--events]' },
   send: { run: runSend, summary: 'send -i IFACE [--template T] [--set FIELD=VALUE]… [-c N] [--interval MS] [--wait MS]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
+  compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
 };
 

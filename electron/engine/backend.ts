@@ -302,7 +302,7 @@ export class Backend {
         const sent = await capture().send(params);
         return { sent, sessionId: null };
       },
-      saveAs: async ({ sessionId, path: target, format }) => this.session(sessionId).saveAs(target, format),
+      saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
       exportFrames: async (params) => exportFrames(params),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),

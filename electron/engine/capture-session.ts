@@ -155,6 +155,11 @@ export class CaptureSession {
   private readonly recordSent: boolean;
   private readonly tracking: LiveTracking | null;
   private readonly connectionListeners: Array<(event: ConnectionEvent) => void> = [];
+  /**
+   * Batches that arrived before the spool knew its interface (the helper's first batch can
+   * share a read with its open reply, or overtake it). Null once they have been delivered.
+   */
+  private early: Array<{ type: BatchType; payload: Uint8Array }> | null = [];
   helloInfo: HelloResult | null = null;
 
   private constructor(options: CaptureSessionOptions, helper: HelperClient) {
@@ -191,6 +196,9 @@ export class CaptureSession {
         description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
         os: process.platform,
       });
+      // Delivered on the next turn, after the caller has attached its listeners; batches
+      // arriving meanwhile queue behind them, so order is kept.
+      setImmediate(() => session?.deliverEarlyBatches());
       return session;
     } catch (error) {
       await helper.stop(1000);
@@ -301,6 +309,21 @@ export class CaptureSession {
   }
 
   private onBatch(type: BatchType, payload: Uint8Array): void {
+    if (this.early) {
+      this.early.push({ type, payload }); // the reader hands out copies, so keeping them is safe
+      return;
+    }
+    this.processBatch(type, payload);
+  }
+
+  private deliverEarlyBatches(): void {
+    const queued = this.early;
+    if (!queued || !this.opened) return;
+    this.early = null;
+    for (const { type, payload } of queued) this.processBatch(type, payload);
+  }
+
+  private processBatch(type: BatchType, payload: Uint8Array): void {
     const linkType = this.linkType;
     if (type === MessageType.sent) {
       forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
@@ -372,6 +395,9 @@ export class CaptureSession {
   }
 
   private onHelperExit(exit: HelperExit): void {
+    // A helper that ends right after its first batches still gets them on disk (if it never
+    // opened a device, there is nothing to record them against and nothing was captured).
+    this.deliverEarlyBatches();
     this.closeSpool();
     this.ended = { frames: this.frameCount, reason: exit.reason, spoolPath: this.spoolPath };
     for (const waiter of this.endWaiters.splice(0)) waiter(this.ended);

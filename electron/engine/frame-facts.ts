@@ -362,6 +362,7 @@ export class FrameFacts {
       timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
       time: index.relativeTime(i),
       tcp,
+      aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
     });
   }
 

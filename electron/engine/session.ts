@@ -258,6 +258,7 @@ export class FileSession {
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
     this.quic.ingest(i, frame, index);
+    if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
       if (candidates && candidates.has(toHex(frame.buffer, '', frame.bufferOffset, frame.bufferOffset + frame.capturedLength))) {
@@ -507,12 +508,13 @@ export class FileSession {
     return ladder;
   }
 
-  async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
+  async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format);
+      const result = await convertCaptureFile(this.filePath, target, format, { target: { overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

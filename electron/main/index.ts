@@ -19,6 +19,7 @@ import {
   type HostInfo,
   type MenuCommand,
 } from '../../shared/api';
+import { PathGrants } from './path-grants';
 
 const RENDERER_INDEX = path.join(__dirname, '../renderer/index.html');
 const PRELOAD = path.join(__dirname, '../preload/index.cjs');
@@ -41,6 +42,9 @@ function readRecent(): string[] {
     return [];
   }
 }
+
+/** Paths this process itself handed out (dialogs, recent list, command line): the only ones the engine gets. */
+const grants = new PathGrants(readRecent);
 
 function rememberFile(filePath: string): void {
   const list = [filePath, ...readRecent().filter((p) => p !== filePath)].slice(0, MAX_RECENT);
@@ -117,13 +121,17 @@ async function handleLocally(method: string, params: unknown): Promise<{ handled
           { name: 'All files', extensions: ['*'] },
         ],
       });
-      return { handled: true, result: { path: choice.canceled ? null : (choice.filePaths[0] ?? null) } };
+      const chosen = choice.canceled ? null : (choice.filePaths[0] ?? null);
+      if (chosen) grants.grant('open', chosen);
+      return { handled: true, result: { path: chosen } };
     }
     case 'chooseSavePath': {
       const { title, defaultName } = methodValidators.chooseSavePath.params(params);
       if (!mainWindow) return { handled: true, result: { path: null } };
       const choice = await dialog.showSaveDialog(mainWindow, { title, defaultPath: defaultName });
-      return { handled: true, result: { path: choice.canceled ? null : (choice.filePath ?? null) } };
+      const chosen = choice.canceled ? null : (choice.filePath ?? null);
+      if (chosen) grants.grant('save', chosen);
+      return { handled: true, result: { path: chosen } };
     }
     case 'recentFiles':
       return { handled: true, result: { paths: readRecent() } };
@@ -139,7 +147,12 @@ ipcMain.handle('handshake:call', async (event, method: unknown, params: unknown)
   if (!trustedSender(event)) return { ok: false, error: { code: 'permission', message: 'request from an untrusted frame' } };
   if (!isMethod(method)) return { ok: false, error: { code: 'invalid', message: 'unknown method' } };
   try {
-    const checked = methodValidators[method].params(params ?? null, 'params');
+    let checked = methodValidators[method].params(params ?? null, 'params');
+    try {
+      checked = grants.check(method, checked) as typeof checked;
+    } catch (error) {
+      return { ok: false, error: { code: 'permission', message: error instanceof Error ? error.message : String(error) } };
+    }
     const local = await handleLocally(method, checked);
     if (local.handled) return { ok: true, result: local.result };
     if (!enginePeer) throw new Error('the engine is not running; restart it from the banner');
@@ -264,7 +277,10 @@ void app.whenReady().then(() => {
   buildMenu();
   createWindow();
   const fileArgument = process.argv.slice(app.isPackaged ? 1 : 2).find((arg) => !arg.startsWith('-') && existsSync(arg));
-  if (fileArgument) void enginePeer?.call('openFile', { path: path.resolve(fileArgument) }).catch(() => undefined);
+  if (fileArgument) {
+    grants.grant('open', fileArgument);
+    void enginePeer?.call('openFile', { path: path.resolve(fileArgument) }).catch(() => undefined);
+  }
 });
 
 app.on('window-all-closed', () => {

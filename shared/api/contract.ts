@@ -36,6 +36,8 @@ export const ROW_MARK = {
   WARNING: 1 << 8,
   /** Sent from this workbench (crafted). */
   CRAFTED: 1 << 9,
+  /** Captured length above the file's snaplen (read anyway, as libpcap does). */
+  ABOVE_SNAPLEN: 1 << 10,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -429,6 +431,20 @@ export interface ExportParams {
   format: CaptureFormat;
   linkType: number;
   framesHex: string[];
+  /** See SaveParams.overwrite. */
+  overwrite?: boolean;
+}
+
+/**
+ * Save As of a session. Without `overwrite: true` an existing target is refused with the
+ * error code 'exists' (the UI sends `overwrite: true` only after the user confirmed
+ * replacing that file). A symbolic link as the target is refused either way.
+ */
+export interface SaveParams {
+  sessionId: string;
+  path: string;
+  format: CaptureFormat;
+  overwrite?: boolean;
 }
 
 export interface PathChoice {
@@ -498,7 +514,7 @@ export interface ApiContract {
   startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
   stopCapture: { params: { sessionId: string }; result: null };
   send: { params: SendParams; result: SendResult };
-  saveAs: { params: { sessionId: string; path: string; format: CaptureFormat }; result: { path: string; frames: number } };
+  saveAs: { params: SaveParams; result: { path: string; frames: number } };
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
   chooseOpenPath: { params: { title: string }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
@@ -562,7 +578,7 @@ export const methodValidators: MethodValidators = {
     result: obj({ sent: count, sessionId: nullable(sessionId) }),
   },
   saveAs: {
-    params: obj({ sessionId, path: filePath, format: captureFormat }),
+    params: obj({ sessionId, path: filePath, format: captureFormat, overwrite: opt(bool) }),
     result: obj({ path: filePath, frames: count }),
   },
   exportFrames: {
@@ -571,6 +587,7 @@ export const methodValidators: MethodValidators = {
       format: captureFormat,
       linkType: int(0, 0xffff),
       framesHex: arr(str({ min: 2, max: 2 * 65_535, pattern: /^(?:[0-9a-f]{2})+$/ }), 100_000),
+      overwrite: opt(bool),
     }),
     result: obj({ path: filePath, frames: count }),
   },

@@ -33,6 +33,8 @@ export interface FrameTreeMeta {
   /** Seconds since the first frame. */
   time: number;
   tcp?: TcpTreeExtras | null;
+  /** The record's captured length is above its file's snaplen (read anyway). */
+  aboveSnaplen?: boolean;
 }
 
 /** Wireshark's wording and severity for each tcp.analysis flag. */
@@ -279,6 +281,11 @@ export function buildDetailTree(decoded: DecodedFrame, meta: FrameTreeMeta): { t
     node(`Link type: ${linkTypeName(decoded.linkType)} (${decoded.linkType})`, -1, 0, null),
   ]);
   const tree = [frame];
+  if (meta.aboveSnaplen) {
+    const message = `Captured length ${decoded.capturedLength} is above the snap length in the file's header (read anyway, as libpcap does)`;
+    expert.push({ severity: 'warn', message, field: 'frame.cap_len' });
+    frame.children.push(node(`[${message}]`, -1, 0, 'frame.cap_len', 'warn'));
+  }
   for (const layer of decoded.layers) tree.push(layerNode(bytes, layer, meta, expert));
   if (decoded.trailer && decoded.trailer.length > 0) {
     tree.push(node(`Trailer / padding: ${toHex(decoded.trailer, ':')}`, decoded.trailerOffset, decoded.trailer.length, 'eth.trailer'));

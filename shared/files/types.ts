@@ -39,6 +39,11 @@ export interface CaptureFrame {
   readonly comments: readonly string[] | undefined;
   /** epb_flags / pack_flags word (direction, reception type, FCS length, errors), when present. */
   readonly flags: number | undefined;
+  /**
+   * The interface's snaplen when the captured length is above it (0 otherwise). libpcap and
+   * tshark read such records, and so does this reader, up to MAX_CAPTURED_LENGTH.
+   */
+  readonly exceededSnaplen: number;
 }
 
 /** An interface description: the pcap file header, or a pcapng IDB. */

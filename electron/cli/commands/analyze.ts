@@ -10,7 +10,7 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
-import { damageText } from './decode';
+import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 
 const USAGE = 'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS]';
@@ -57,17 +57,24 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const json = options.flags.has('--json');
+    // Each line waits for a slow reader, so the text of a million connections is never all in memory.
+    const print = async (text: string) => {
+      output.line(text);
+      await output.ready();
+    };
     for (const connection of pipeline.tracker.eachConnection()) {
-      output.line(json ? JSON.stringify(connectionToJson(connection)) : renderConnection(connection));
+      if (!output.open) break;
+      await print(json ? JSON.stringify(connectionToJson(connection)) : renderConnection(connection));
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
-      output.line(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
+      await print(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
     }
     for (const alert of pipeline.tracker.alerts()) {
-      output.line(json ? JSON.stringify(alert) : alertText(alert));
+      await print(json ? JSON.stringify(alert) : alertText(alert));
     }
     await output.flush();
+    noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {

@@ -13,6 +13,8 @@ import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFai
 
 const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
 
+const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
+
 function parseDuration(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const match = /^duration:(.+)$/.exec(text);
@@ -25,7 +27,9 @@ function parseDuration(text: string | undefined): number | undefined {
 export async function runCapture(argv: readonly string[]): Promise<number> {
   let session: CaptureSession | null = null;
   let temporaryDirectory: string | null = null;
-  const output = new LineOutput();
+  // The capture never waits for stdout (the kernel ring would overflow): a reader that stalls
+  // loses printed lines past this many unwritten bytes, counted on stderr; the file keeps all.
+  const output = new LineOutput(process.stdout, { maxBuffered: PRINT_BUFFER_BYTES });
   let flusher: NodeJS.Timeout | null = null;
   const onSignal = () => void session?.stop();
   try {
@@ -65,7 +69,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     if (events) session.onConnection((event) => output.line(connectionEventLine(event)));
     else session.onFrame((_frame, processed) => processed && output.line(processedText(processed, json)));
     // Live output should appear as frames arrive, not in 64 KiB chunks.
-    flusher = setInterval(() => void output.flush(), 100);
+    flusher = setInterval(() => output.flushSync(), 100);
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
     process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
     process.on('SIGINT', onSignal);
@@ -79,6 +83,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       `handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
         `${statistics.sequenceGaps} sequence gaps (previous segment not captured)${written ? `, written to ${written}` : ''}\n`,
     );
+    if (output.dropped > 0) {
+      process.stderr.write(
+        `handshake capture: ${output.dropped} ${events ? 'event' : 'frame'} lines were not printed because stdout was not being read fast enough (more than ${PRINT_BUFFER_BYTES / 1048576} MiB waiting)` +
+          `; every frame is in ${written ?? 'the spool (use -w FILE to keep it)'}\n`,
+      );
+    }
     if (end.reason) {
       process.stderr.write(`handshake capture: ${end.reason}; the ${end.frames} frames received were kept${written ? ` in ${written}` : ''}\n`);
       return EXIT_OTHER;

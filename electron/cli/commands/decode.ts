@@ -3,7 +3,7 @@
  * per frame, in file order (cli.md).
  */
 import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
-import { CaptureFileError } from '../../../shared/files';
+import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
@@ -32,16 +32,22 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
       if (filter && !filter.test(processedFieldSource(processed))) return;
       output.line(json ? JSON.stringify(processed.fields) : processed.line());
     };
-    const result = await readCaptureFile(file, {
-      onFrame(frame) {
-        if (!output.open) return;
-        quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+    const result = await readCaptureFile(
+      file,
+      {
+        onFrame(frame) {
+          if (!output.open) return;
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+        },
       },
-    }).catch((error: unknown) => {
+      // A slow reader pauses the file instead of piling lines up in memory.
+      { whenReady: () => (quic.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
+    ).catch((error: unknown) => {
       throw openFailure(file, error);
     });
     await quic.settled();
     await output.flush();
+    noteAboveSnaplen('decode', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
@@ -55,6 +61,14 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   if (compiled.ok) return compiled.filter;
   const { position, message } = compiled.error;
   throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${text}\n  ${' '.repeat(position)}^`);
+}
+
+/** One stderr note (not an error) for records longer than the file says it captured. */
+export function noteAboveSnaplen(command: string, above: AboveSnaplen): void {
+  if (above.frames === 0) return;
+  process.stderr.write(
+    `handshake ${command}: note: ${above.frames} frame${above.frames === 1 ? '' : 's'} (first: frame ${above.first}) captured more bytes than the file's snaplen ${above.snaplen}; read anyway, as libpcap does\n`,
+  );
 }
 
 export function damageText(damage: CaptureFileError): string {

@@ -82,10 +82,12 @@ export const useSessionStore = defineStore('session', () => {
     const ui = useUiStore();
     if (!sessionId.value) return ui.say('nothing to save: no capture is open', true);
     let target = path ?? null;
+    // The native save dialog has already asked before replacing a file.
+    const fromDialog = !target;
     if (!target) target = (await useApi().chooseSavePath({ title: 'Save capture as', defaultName: `${current.value?.name ?? 'capture'}.pcapng` })).path;
     if (!target) return;
     try {
-      const result = await useApi().saveAs({ sessionId: sessionId.value, path: target, format: target.endsWith('.pcap') ? 'pcap' : 'pcapng' });
+      const result = await useApi().saveAs({ sessionId: sessionId.value, path: target, format: target.endsWith('.pcap') ? 'pcap' : 'pcapng', overwrite: fromDialog });
       ui.say(`saved ${result.frames} frames to ${result.path}`);
     } catch (error) {
       ui.fail(error);
