@@ -182,6 +182,13 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
       children.push(statusNode(layer, field, expert));
       continue;
     }
+    if (field.name === 'ip.bogus_ip_length') {
+      // Wireshark's wording: the frame holds fewer bytes than ip.len claims (and was not cut by the snap length).
+      const message = `IPv4 total length exceeds packet length (${bytes.length - layer.offset} bytes)`;
+      expert.push({ severity: 'error', message, field: 'ip.bogus_ip_length' });
+      children.push(node(`[Expert: ${message}]`, field.offset, field.length, 'ip.bogus_ip_length', 'error'));
+      continue;
+    }
     const built = fieldNode(bytes, field);
     if (def?.parent && parents.has(def.parent)) {
       parents.get(def.parent)?.children.push(built);

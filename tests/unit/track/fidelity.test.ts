@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../../shared/files';
 import { decodeFrame, frameFieldsJson } from '../../../shared/wire';
+import { frameBytesField } from '../../../shared/wire/json';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { analysisFlags, compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, tshark, writeCapture } from './scenario';
 
@@ -126,5 +127,59 @@ describe.skipIf(!HAS_TSHARK)('SACK edges', () => {
     expect(rows[6]['tcp.options.sack_le_raw']).toEqual([(s + 400) >>> 0, (s + 200) >>> 0]);
     const raw = tshark(file, ['tcp.options.sack_le'], false, ['tcp.relative_sequence_numbers:FALSE'])[6];
     expect(rows[6]['tcp.options.sack_le_raw']).toEqual(raw['tcp.options.sack_le'].split(',').map(Number));
+  });
+});
+
+describe.skipIf(!HAS_TSHARK || !HAS_SCAPY)('an IPv4 total length beyond a frame the snap length did not cut', () => {
+  it('bounds the packet by the frame, verifies the checksum over what is there and notes ip.bogus_ip_length, as tshark does', () => {
+    const file = tempFile('long-ip-len.pcap');
+    // Checksums computed by Scapy over the real segment; then ip.len claims 200 bytes the 59-byte frame never had.
+    const script = `
+from scapy.all import *
+p = Ether(bytes(Ether()/IP(src='198.18.7.11', dst='198.18.7.12')/TCP(sport=1234, dport=80, flags='PA', seq=1000, ack=1)/b'hello'))
+p[IP].len = 200
+del p[IP].chksum
+bad = Ether(bytes(p)); bad[TCP].chksum ^= 0x0101
+wrpcap('${file}', [p, bad])`;
+    execFileSync('/usr/bin/python3', ['-c', script], { stdio: 'ignore' });
+    const ours = decodedKeys(file);
+    const theirs = tshark(file, ['ip.len', 'tcp.len', 'tcp.checksum.status', 'ip.bogus_ip_length'], false, ['tcp.check_checksum:TRUE']);
+    const status: Record<string, string> = { '0': 'bad', '1': 'good' };
+    expect(ours.map((k) => [k['ip.len'], k['tcp.len'], k['tcp.checksum.status'], k['ip.bogus_ip_length'], k['_ws.malformed']])).toEqual(
+      theirs.map((r) => [Number(r['ip.len']), Number(r['tcp.len']), status[r['tcp.checksum.status']], r['ip.bogus_ip_length'] !== '', undefined]),
+    );
+    expect(ours.map((k) => k['tcp.checksum.status'])).toEqual(['good', 'bad']);
+    // The tracker counts the 5 bytes that exist, as tshark's tcp.nxtseq does.
+    const t = trackFile(file);
+    expect(t.keys[0]?.['tcp.nxtseq']).toBe(Number(tshark(file, ['tcp.nxtseq'])[0]['tcp.nxtseq']));
+  });
+});
+
+describe.skipIf(!HAS_TSHARK)('data.data: a documented divergence', () => {
+  it('equals tshark where tshark leaves the payload undissected; on ports tshark dissects (HTTP on 80) it stays data here, while tcp.payload agrees everywhere', () => {
+    const all: Array<{ bytes: Uint8Array; tsSeconds: number; tsNanos: number }> = [];
+    const request = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    // Bytes no dissector or heuristic claims, on a port nothing is registered for.
+    const opaque = Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 5) & 0xff);
+    new Conversation({ address: '198.18.7.13', port: 45010, isn: 1 }, { address: '198.18.7.14', port: 12345, isn: 2 }, all).send('c', 'PA', { payload: opaque });
+    new Conversation({ address: '198.18.7.13', port: 45011, isn: 1 }, { address: '198.18.7.14', port: 80, isn: 2 }, all, 1e6).send('c', 'PA', { payload: request });
+    const file = writeCapture(all, tempFile('data-data.pcapng'));
+    const frames: Array<{ data?: string; payload?: string }> = [];
+    const reader = new CaptureReader({
+      onFrame: (frame) => {
+        const decoded = decodeFrame(frame.data, frame.linkType, { frameLength: frame.originalLength });
+        frames.push({ data: frameBytesField(decoded, 'data.data'), payload: frameBytesField(decoded, 'tcp.payload') });
+      },
+    });
+    reader.push(readFileSync(file));
+    reader.end();
+    const theirs = tshark(file, ['data.data', 'tcp.payload']);
+    const hex = (text: string) => text.replace(/:/g, '');
+    expect(frames.map((f) => hex(f.payload ?? ''))).toEqual(theirs.map((r) => r['tcp.payload']));
+    expect(hex(frames[0].data ?? '')).toBe(theirs[0]['data.data']);
+    // Divergence: tshark dissects port 80 as HTTP, so it has no data.data there; this decoder
+    // dissects no application protocol, so the bytes stay data.data (filter on tcp.payload to agree).
+    expect(theirs[1]['data.data']).toBe('');
+    expect(hex(frames[1].data ?? '')).toBe(theirs[1]['tcp.payload']);
   });
 });
