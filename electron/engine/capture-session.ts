@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { CaptureFormat, FrameToWrite, InterfaceToWrite } from '../../shared/files/types';
 import { PcapngWriter } from '../../shared/files/writer';
+import type { TlsDissector } from '../../shared/tls/dissector';
 import { convertCaptureFile } from './capture-file';
 import { forEachBatchFrame, forEachBatchFrameAt, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
@@ -32,6 +33,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
    * Default on Linux, where the capture socket never sees its own injected frames.
    */
   recordSent?: boolean;
+  /** Reads TLS on the tracked connections, decrypting with its key log (see addSecrets). */
+  tls?: TlsDissector;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -101,6 +104,13 @@ class BatchedSpool {
     this.commit();
   }
 
+  /** A Decryption Secrets Block (NSS key-log text), on disk at once. */
+  addSecrets(text: Uint8Array): void {
+    if (!this.open) return;
+    this.writer.writeSecrets(text);
+    this.commit();
+  }
+
   /** Buffers one frame's block; commit() puts the batch on disk. */
   add(frame: FrameToWrite): void {
     this.writer.writeFrame(frame);
@@ -150,6 +160,7 @@ export class CaptureSession {
   private readonly frameListeners: Array<(frame: LiveFrame, processed: ProcessedFrame | null) => void> = [];
   private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
   private readonly warningListeners: Array<(message: string) => void> = [];
+  private readonly beforeBatchListeners: Array<() => void> = [];
   private opened: OpenResult | null = null;
   private readonly maxFrames: number;
   private readonly recordSent: boolean;
@@ -172,7 +183,7 @@ export class CaptureSession {
     this.tracking =
       options.track === false && !options.decode
         ? null
-        : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true);
+        : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true, options.tls ?? null);
     this.spool = new BatchedSpool(options.spoolPath);
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
@@ -226,6 +237,20 @@ export class CaptureSession {
 
   get end(): CaptureEnd | null {
     return this.ended;
+  }
+
+  /**
+   * Embeds TLS secrets (NSS key-log lines) in the spool as a Decryption Secrets Block, so the
+   * file decrypts on its own (tshark, or `decode` without --tls-keylog); it may precede the
+   * frames it decrypts.
+   */
+  addSecrets(text: Uint8Array): void {
+    this.spool.addSecrets(text);
+  }
+
+  /** Called before each batch of frames is spooled (a key-log follower reads new secrets then). */
+  onBeforeBatch(listener: () => void): void {
+    this.beforeBatchListeners.push(listener);
   }
 
   /** Every captured frame, after it is in the spool; `processed` is set when the session decodes. */
@@ -334,6 +359,9 @@ export class CaptureSession {
       if (!this.recordSent) return;
     }
     this.batchCount++;
+    // Secrets logged before these frames were sent go into the file ahead of them (readers
+    // that make one pass, like tshark, apply a DSB only to the frames after it).
+    for (const listener of this.beforeBatchListeners) listener();
     const firstNumber = this.frameCount + 1;
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {

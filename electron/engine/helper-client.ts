@@ -125,6 +125,8 @@ export class HelperClient {
         this.finish({ code: null, signal: null, reason, stderr: '' }, resolve);
       });
       this.child.on('close', (code, signal) => {
+        // 126 is "found but cannot run": a launcher prefix (env, setpriv, ip netns exec) refused to exec it.
+        if (code === 126 && /permission denied|operation not permitted/i.test(this.stderrTail)) this.refusedToRun = true;
         this.finish({ code, signal, reason: this.describeExit(code, signal), stderr: this.stderrTail }, resolve);
       });
     });
@@ -254,6 +256,7 @@ export class HelperClient {
     // cap asserts when libpcap's descriptor reports an error, which is what a vanishing interface causes.
     if (signal === 'SIGABRT' && /cb_packets|status == 0/.test(this.stderrTail))
       return 'the capture device reported an error (the interface went down or was removed); capture ended';
+    if (this.refusedToRun) return `you may not run the capture launcher: ${this.stderrTail.trim().split('\n').pop()}`;
     if (/pkexec|authentication|not authorized/i.test(this.stderrTail) && code !== 0)
       return `the helper launcher was refused: ${this.stderrTail.trim().split('\n').pop()}. ${permissionAdvice()}`;
     if (signal) return `the capture helper was killed by ${signal}`;

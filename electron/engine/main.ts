@@ -4,6 +4,7 @@
  * Every request is validated by `dispatch` before a handler runs.
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { dispatch, parseMessage, requestIdOf, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from './backend';
 import { createHelperCaptureProvider } from './helper-capture-provider';
@@ -19,12 +20,17 @@ const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPor
 
 // Inside Electron, process.execPath is the Electron binary: the helper route (helper-route.ts)
 // says which runtime and launcher run the capture helper for this installation and OS.
+/** Electron's resources directory beside its binary, should a utility process lack process.resourcesPath. */
+function electronResources(): string {
+  return process.platform === 'darwin' ? path.join(path.dirname(process.execPath), '..', 'Resources') : path.join(path.dirname(process.execPath), 'resources');
+}
+
 if (process.versions.electron) {
   setDefaultHelperLaunch(
     helperRoute({
       platform: process.platform,
       execPath: process.execPath,
-      resourcesPath: (process as { resourcesPath?: string }).resourcesPath,
+      resourcesPath: (process as { resourcesPath?: string }).resourcesPath ?? electronResources(),
       env: process.env,
       systemNodeRuns: () => spawnSync('node', ['--version'], { stdio: 'ignore' }).status === 0,
     }),

@@ -9,8 +9,8 @@
  *   seccomp filter (build/linux/capture-launcher.c) closes the window before it.
  * - `process._debugProcess` (sends another process SIGUSR1, or on Windows starts its
  *   inspector) and the `inspector` module's `open` are replaced by functions that throw.
- * - A privileged helper refuses to run with the inspector already open or with debugging or
- *   code-loading options in its argv or NODE_OPTIONS (the launcher never passes any; this
+ * - A privileged helper refuses to run with the inspector already open, with debugging or
+ *   code-loading options in its argv or NODE_OPTIONS, or with NODE_PATH (the launcher never passes any; this
  *   catches a hand-made route such as a node copy given capabilities).
  */
 import inspector from 'node:inspector';
@@ -24,7 +24,7 @@ const CAP_NET_RAW = 13;
 
 /** Node options that open a debugger or load code chosen by whoever set them. */
 const DANGEROUS_OPTION =
-  /^(--inspect\b|--inspect-brk\b|--inspect-port\b|--inspect-wait\b|--inspect-publish-uid\b|--debug\b|--debug-brk\b|--debug-port\b|-r$|--require\b|--import\b|--loader\b|--experimental-loader\b|--experimental-policy\b|--env-file\b|--openssl-config\b|--experimental-vm-modules\b|--eval\b|-e$|--print\b|-p$)/;
+  /^(--inspect\b|--inspect-brk\b|--inspect-port\b|--inspect-wait\b|--inspect-publish-uid\b|--debug\b|--debug-brk\b|--debug-port\b|-r$|--require\b|--import\b|--loader\b|--experimental-loader\b|--experimental-policy\b|--env-file\b|--openssl-config\b|--snapshot-blob\b|--build-snapshot\b|--eval\b|-e$|--print\b|-p$)/;
 
 function refuseDebugging(): never {
   throw new Error('the capture helper cannot be debugged or instrumented');
@@ -66,6 +66,8 @@ function harden(): void {
   }
   if (!helperIsPrivileged()) return;
   const problems = dangerousStartOptions();
+  // `cap` is required after this runs: a NODE_PATH could otherwise offer a module of that name.
+  if (process.env.NODE_PATH) problems.push('NODE_PATH');
   if (inspector.url()) problems.push('an open inspector');
   if (problems.length > 0) {
     inspector.close();

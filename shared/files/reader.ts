@@ -499,10 +499,24 @@ export class CaptureReader {
       case PcapngBlockType.InterfaceStatistics:
         this.processInterfaceStatistics(bytes, view, start, totalLength);
         return;
+      case PcapngBlockType.DecryptionSecrets:
+        this.processDecryptionSecrets(bytes, view, start, totalLength);
+        return;
       default:
-        // NRB, DSB, custom and unknown blocks carry nothing a frame list needs.
+        // NRB, custom and unknown blocks carry nothing a frame list needs.
         return;
     }
+  }
+
+  /** DSB: secrets type (4), secrets length (4), secrets, padding, options. */
+  private processDecryptionSecrets(bytes: Uint8Array, view: DataView, start: number, totalLength: number): void {
+    if (!this.handlers.onSecrets || totalLength < 20) return;
+    const secretsType = view.getUint32(start + 8, this.littleEndian);
+    const length = view.getUint32(start + 12, this.littleEndian);
+    if (length > totalLength - 20) {
+      this.fail('bad-block-length', `decryption secrets length ${length} exceeds its block (${totalLength} bytes)`);
+    }
+    this.handlers.onSecrets(secretsType, bytes.subarray(start + 16, start + 16 + length));
   }
 
   /** An SHB declares its own byte order; every other block uses its section's. */

@@ -108,6 +108,11 @@ export interface CaptureHandlers {
   /** Called once per interface, before the first frame that uses it. */
   onInterface?(iface: CaptureInterface): void;
   onStatistics?(stats: InterfaceStatistics): void;
+  /**
+   * A Decryption Secrets Block (pcapng §4.7): its secrets type (0x544c534b 'TLSK' is NSS
+   * key-log text) and data, a view valid only during the call. It may come before the frames it decrypts.
+   */
+  onSecrets?(secretsType: number, data: Uint8Array): void;
 }
 
 export type CaptureDamageKind =

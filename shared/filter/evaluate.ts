@@ -10,7 +10,7 @@
 import { encodeUtf8 } from '../files/utf8';
 import { formatIpv6, isIpv6Text, parseIpv6, toHex } from '../wire/bytes';
 import { BYTE_FIELDS } from '../wire/json';
-import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
+import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem, type TextPattern } from './parse';
 
 export type FieldValue = number | boolean | string;
 
@@ -111,7 +111,14 @@ function literalPrefix(literal: FilterLiteral): { address: number; mask: number 
   return prefix;
 }
 
-function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: RegExp | null): boolean {
+/** A byte field's "hh:hh:…" as a string of one character per byte, for `matches` (Wireshark matches raw bytes). */
+function bytesAsText(hex: string): string {
+  let text = '';
+  for (let i = 0; i + 1 < hex.length; i += 3) text += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return text;
+}
+
+function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: TextPattern | null): boolean {
   if (op === 'contains') {
     return typeof actual === 'string' && actual.includes(String(literal.value));
   }
@@ -176,9 +183,9 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
   if (!node) return true;
   switch (node.kind) {
     case 'or':
-      return evaluateFilter(node.left, source) || evaluateFilter(node.right, source);
+      return node.operands.some((operand) => evaluateFilter(operand, source));
     case 'and':
-      return evaluateFilter(node.left, source) && evaluateFilter(node.right, source);
+      return node.operands.every((operand) => evaluateFilter(operand, source));
     case 'not':
       return !evaluateFilter(node.operand, source);
     case 'exists': {
@@ -193,9 +200,12 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
         values = values.filter((value) => typeof value !== 'string').map((value) => masked(value, mask));
       }
       if (values.length === 0) return false;
-      const one = BYTE_FIELDS.has(node.field) && node.op !== 'matches'
+      const bytes = BYTE_FIELDS.has(node.field);
+      const one = bytes && node.op !== 'matches'
         ? (value: FieldValue, op: CompareOp) => compareBytes(value, op, node.value)
-        : (value: FieldValue, op: CompareOp) => compareOne(value, op, node.value, node.pattern);
+        : bytes
+          ? (value: FieldValue, op: CompareOp) => typeof value === 'string' && compareOne(bytesAsText(value), op, node.value, node.pattern)
+          : (value: FieldValue, op: CompareOp) => compareOne(value, op, node.value, node.pattern);
       switch (node.op) {
         case '!=':
         case '===':

@@ -14,8 +14,16 @@
  * alone matches every TCP frame; write `tcp.flags.syn == 1` for SYNs). `FIELD & MASK` alone
  * is true when the masked value is not zero (`tcp.flags & 0x12`); with an operator, the
  * masked value is compared. Set items are separated by commas (Wireshark 4) or spaces (3.x).
- * Errors carry the character position and a reason.
+ * Errors carry the character position, a reason that stands on its own, and sometimes a hint.
+ *
+ * `matches` (`~`) uses RE2 (re2js): linear time in the text, whatever the pattern, so no
+ * filter can stall the engine (Wireshark bounds PCRE2 for the same reason). As in
+ * Wireshark, it is case-insensitive unless the pattern says `(?-i)`. Lookaround and
+ * backreferences, which RE2 does not have, are refused with the engine's reason.
+ * Nesting (parentheses, `not`) is limited to MAX_FILTER_DEPTH levels, so a hostile
+ * filter gets an error rather than a stack overflow (tshark's parser stops near 97).
  */
+import { RE2JS } from 're2js';
 
 /** `===` (all_eq): every occurrence equals; `!==` (any_ne): some occurrence differs (Wireshark 3.6+). */
 export type CompareOp = '==' | '!=' | '===' | '!==' | '>' | '<' | '>=' | '<=' | 'contains' | 'matches';
@@ -27,11 +35,17 @@ export type FilterLiteral =
   /** Addresses and other unquoted words: compared as text, IPv4 with an optional /prefix. */
   | { kind: 'word'; value: string; text: string };
 
+/** A compiled `matches` pattern. */
+export interface TextPattern {
+  test(text: string): boolean;
+}
+
 export type FilterNode =
-  | { kind: 'or' | 'and'; left: FilterNode; right: FilterNode }
+  /** n-ary, so a long `a || b || …` chain stays one level deep. */
+  | { kind: 'or' | 'and'; operands: FilterNode[] }
   | { kind: 'not'; operand: FilterNode }
   | { kind: 'exists'; field: string; position: number; mask?: number }
-  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: RegExp | null; mask?: number }
+  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: TextPattern | null; mask?: number }
   | { kind: 'in'; field: string; items: SetItem[]; position: number };
 
 /** One member of a set: a value, or an inclusive range `low..high`. */
@@ -45,14 +59,43 @@ export interface FilterError {
   position: number;
   /** Characters the problem spans (at least 1, except at the end of input). */
   length: number;
+  /** One line that stands on its own. */
   message: string;
+  /** A suggestion for a later line ("did you mean 'tcp.port'?"), when there is one. */
+  hint?: string;
 }
 
 export type ParseResult = { ok: true; ast: FilterNode | null } | { ok: false; error: FilterError };
 
+/** What a field holds, as far as operators care; undefined when not known. */
+export type FilterFieldKind = 'text' | 'bytes' | 'number' | 'boolean' | 'address' | 'protocol' | 'none';
+
 export interface ParseOptions {
   /** True when `name` is a field (or alias) the filter may use; omit to accept any name. */
   isField?: (name: string) => boolean;
+  /** Why a name that is not a field was refused (e.g. a Wireshark field not decoded here), with a hint. */
+  unknownField?: (name: string) => { message: string; hint?: string };
+  /** The kind of a field, so `matches` on a number or an address is refused as tshark does. */
+  fieldKind?: (name: string) => FilterFieldKind | undefined;
+}
+
+/** Deepest nesting of parentheses and `not` a filter may have. */
+export const MAX_FILTER_DEPTH = 256;
+
+const KIND_WORDS: Record<FilterFieldKind, string> = {
+  text: 'text',
+  bytes: 'bytes',
+  number: 'a number',
+  boolean: 'a boolean',
+  address: 'an address',
+  protocol: 'a protocol',
+  none: 'a flag without a value',
+};
+
+/** Compiles a `matches` pattern with RE2 semantics, case-insensitive by default as in Wireshark. */
+export function compilePattern(source: string): TextPattern {
+  const compiled = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  return { test: (text) => compiled.matcher(text).find() };
 }
 
 type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'comma' | 'bitand' | 'end';
@@ -69,6 +112,16 @@ class FilterSyntaxError extends Error {
   constructor(readonly detail: FilterError) {
     super(detail.message);
   }
+}
+
+/** Thrown when nesting exceeds MAX_FILTER_DEPTH. */
+function tooDeep(position: number): never {
+  throw new FilterSyntaxError({
+    position,
+    length: 1,
+    message: `the filter nests deeper than ${MAX_FILTER_DEPTH} levels of parentheses or 'not'`,
+    hint: 'remove redundant parentheses',
+  });
 }
 
 const WORD_CHAR = /[A-Za-z0-9_.:\-/]/;
@@ -187,6 +240,7 @@ function parseLiteral(token: Token): FilterLiteral {
 
 class Parser {
   private index = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly options: ParseOptions,
@@ -208,27 +262,34 @@ class Parser {
   }
 
   private parseOr(): FilterNode {
-    let left = this.parseAnd();
+    const first = this.parseAnd();
+    if (this.peek().kind !== 'or') return first;
+    const operands = [first];
     while (this.peek().kind === 'or') {
       this.take();
-      left = { kind: 'or', left, right: this.parseAnd() };
+      operands.push(this.parseAnd());
     }
-    return left;
+    return { kind: 'or', operands };
   }
 
   private parseAnd(): FilterNode {
-    let left = this.parseUnary();
+    const first = this.parseUnary();
+    if (this.peek().kind !== 'and') return first;
+    const operands = [first];
     while (this.peek().kind === 'and') {
       this.take();
-      left = { kind: 'and', left, right: this.parseUnary() };
+      operands.push(this.parseUnary());
     }
-    return left;
+    return { kind: 'and', operands };
   }
 
   private parseUnary(): FilterNode {
     if (this.peek().kind === 'not') {
-      this.take();
-      return { kind: 'not', operand: this.parseUnary() };
+      const token = this.take();
+      if (++this.depth > MAX_FILTER_DEPTH) tooDeep(token.position);
+      const operand = this.parseUnary();
+      this.depth--;
+      return { kind: 'not', operand };
     }
     return this.parsePrimary();
   }
@@ -236,7 +297,9 @@ class Parser {
   private parsePrimary(): FilterNode {
     const token = this.take();
     if (token.kind === 'lparen') {
+      if (++this.depth > MAX_FILTER_DEPTH) tooDeep(token.position);
       const inner = this.parseOr();
+      this.depth--;
       const close = this.take();
       if (close.kind !== 'rparen') {
         fail(token.position, 1, "unbalanced parenthesis: this '(' is never closed");
@@ -247,7 +310,8 @@ class Parser {
     if (token.kind !== 'word') fail(token.position, token.length, `expected a field name, found '${token.text}'`);
     const field = token.value;
     if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
-      fail(token.position, token.length, `'${field}' is not a known field name`);
+      const why = FIELD_NAME.test(field) ? this.options.unknownField?.(field) : undefined;
+      throw new FilterSyntaxError({ position: token.position, length: token.length, message: why?.message ?? `'${field}' is not a known field name`, hint: why?.hint });
     }
     const next = this.peek();
     if (next.kind === 'word' && next.value.toLowerCase() === 'in') {
@@ -273,12 +337,18 @@ class Parser {
       fail(valueToken.position, valueToken.length, `expected a value after '${opToken.text}', found ${found}`);
     }
     const value = parseLiteral(valueToken);
-    let pattern: RegExp | null = null;
+    let pattern: TextPattern | null = null;
     if (op === 'matches') {
+      const kind = this.options.fieldKind?.(field);
+      if (kind !== undefined && kind !== 'text' && kind !== 'bytes' && kind !== 'protocol') {
+        fail(token.position, token.length, `'${field}' is ${KIND_WORDS[kind]}, and 'matches' works on text and bytes only`);
+      }
       try {
-        pattern = new RegExp(value.value.toString(), 'i');
+        pattern = compilePattern(value.value.toString());
       } catch (error) {
-        fail(valueToken.position, valueToken.length, `invalid regular expression: ${(error as Error).message}`);
+        // re2js: "error parsing regexp: missing closing ): `(a`"
+        const reason = (error as Error).message.replace(/^error parsing regexp: /, '');
+        fail(valueToken.position, valueToken.length, `invalid regular expression: ${reason}`);
       }
     }
     if ((op === 'contains' || op === 'matches') && value.kind === 'number' && valueToken.kind !== 'string') {
@@ -340,8 +410,7 @@ export function filterFields(node: FilterNode | null, into: Set<string> = new Se
   switch (node.kind) {
     case 'or':
     case 'and':
-      filterFields(node.left, into);
-      filterFields(node.right, into);
+      for (const operand of node.operands) filterFields(operand, into);
       break;
     case 'not':
       filterFields(node.operand, into);

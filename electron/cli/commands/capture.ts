@@ -7,11 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaptureSession } from '../../engine/capture-session';
+import { KeyLogFollower } from '../../engine/keylog-follower';
+import { createNodeTlsCrypto } from '../../engine/tls-crypto';
+import { KeyLog, TlsDissector } from '../../../shared/tls';
 import { LineOutput } from '../output';
 import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
-const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
+const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]';
 
 const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -31,11 +34,16 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
   // loses printed lines past this many unwritten bytes, counted on stderr; the file keeps all.
   const output = new LineOutput(process.stdout, { maxBuffered: PRINT_BUFFER_BYTES });
   let flusher: NodeJS.Timeout | null = null;
-  const onSignal = () => void session?.stop();
+  let follower: KeyLogFollower | null = null;
+  // The key log's last lines go into the file before it closes.
+  const onSignal = () => {
+    follower?.poll();
+    void session?.stop();
+  };
   try {
     const options = parseOptions(
       argv,
-      { '--interface': 'value', '--filter': 'value', '--write': 'value', '--count': 'value', '--autostop': 'value', '--buffer-size': 'value', '--json': 'flag', '--events': 'flag', '--help': 'flag' },
+      { '--interface': 'value', '--filter': 'value', '--write': 'value', '--count': 'value', '--autostop': 'value', '--buffer-size': 'value', '--tls-keylog': 'value', '--json': 'flag', '--events': 'flag', '--help': 'flag' },
       { '-i': '--interface', '-f': '--filter', '-w': '--write', '-c': '--count', '-a': '--autostop', '-h': '--help' },
     );
     if (options.flags.has('--help')) {
@@ -58,7 +66,11 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
     }
 
+    const keylogPath = options.values.get('--tls-keylog');
+    const keyLog = new KeyLog();
+    const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);
     session = await CaptureSession.start({
+      tls,
       device,
       filter: options.values.get('--filter') ?? '',
       spoolPath,
@@ -66,6 +78,13 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
       decode: !events,
     });
+    if (keylogPath !== undefined) {
+      const started = session;
+      follower = new KeyLogFollower(keylogPath, keyLog, (lines) => started.addSecrets(lines), (message) => process.stderr.write(`handshake capture: ${message}\n`));
+      follower.start();
+      const following = follower;
+      session.onBeforeBatch(() => following.poll());
+    }
     if (events) session.onConnection((event) => output.line(connectionEventLine(event)));
     else session.onFrame((_frame, processed) => processed && output.line(processedText(processed, json)));
     // Live output should appear as frames arrive, not in 64 KiB chunks.
@@ -76,6 +95,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);
     const end = await session.waitForEnd();
+    follower?.stop();
     if (timer) clearTimeout(timer);
     await output.flush();
     const statistics = session.statistics();
@@ -98,6 +118,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     return reportFailure('capture', error, USAGE);
   } finally {
     if (flusher) clearInterval(flusher);
+    follower?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (session && !session.end) await session.stop();

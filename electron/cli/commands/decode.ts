@@ -2,7 +2,7 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
-import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
+import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
@@ -10,12 +10,17 @@ import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
+import { tlsForFile } from '../tls';
 
-const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]…';
+const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--field': 'list', '--help': 'flag' }, { '-Y': '--display-filter', '-e': '--field', '-h': '--help' });
+    const options = parseOptions(
+      argv,
+      { '--json': 'flag', '--display-filter': 'value', '--field': 'list', '--tls-keylog': 'value', '--help': 'flag' },
+      { '-Y': '--display-filter', '-e': '--field', '-h': '--help' },
+    );
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -29,7 +34,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const project = selected.length > 0 ? fieldProjection(selected, json) : null;
 
     const output = new LineOutput();
-    const pipeline = new FramePipeline();
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
+    const pipeline = new FramePipeline({}, tls.dissector);
     const quic = new OrderedQuicOutput();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
@@ -38,6 +44,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const result = await readCaptureFile(
       file,
       {
+        onSecrets: tls.onSecrets,
         onFrame(frame) {
           if (!output.open) return;
           quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
@@ -92,10 +99,15 @@ function fieldText(value: unknown): string {
 
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {
   if (text === undefined || text.trim() === '') return null;
-  const compiled = compileFilter(text, { isField: isKnownField });
+  const compiled = compileFilter(text, FILTER_OPTIONS);
   if (compiled.ok) return compiled.filter;
-  const { position, message } = compiled.error;
-  throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${text}\n  ${' '.repeat(position)}^`);
+  const { position, message, hint } = compiled.error;
+  // The filter echoed with a caret under the problem, cut to a window around it (a filter can be very long).
+  const from = Math.max(0, position - 60);
+  const to = Math.min(text.length, position + 60);
+  const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
+  const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
 }
 
 /** One stderr note (not an error) for records longer than the file says it captured. */

@@ -196,7 +196,9 @@ describe.skipIf(!runnable)(`the capture helper through the packaged launcher, as
       expect(run.status, run.stderr).toBe(126);
       expect(run.stderr).toMatch(/refusing to run with capture privileges/);
     }
-    const viaEnvironment = spawnSync(process.execPath, [helperInAsar], { encoding: 'utf8', input: '', timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '--require /dev/null' } });
-    expect(viaEnvironment.status, viaEnvironment.stderr).toBe(126);
+    for (const injected of [{ NODE_OPTIONS: '--require /dev/null' }, { NODE_PATH: '/tmp' }]) {
+      const viaEnvironment = spawnSync(process.execPath, [helperInAsar], { encoding: 'utf8', input: '', timeout: 20_000, env: { ...process.env, ...injected } });
+      expect(viaEnvironment.status, viaEnvironment.stderr).toBe(126);
+    }
   });
 });
