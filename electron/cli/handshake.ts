@@ -7,6 +7,7 @@ import { runAnalyze } from './commands/analyze';
 import { runCapture } from './commands/capture';
 import { runInterfaces } from './commands/interfaces';
 import { runSend } from './commands/send';
+import { runRun } from './commands/run';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
 import { runCompare } from './commands/compare';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   analyze: { run: runAnalyze, summary: 'analyze FILE [--json]                  every TCP connection: handshake, teardown, states' },
   capture: { run: runCapture, summary: 'capture -i IFACE [-f BPF] [-w FILE] [-c N] [-a duration:S] [--json|--events]' },
   send: { run: runSend, summary: 'send -i IFACE [--template T] [--set FIELD=VALUE]… [-c N] [--interval MS] [--wait MS]' },
+  run: { run: runRun, summary: 'run SCRIPT -i IFACE --local ADDR[:PORT] --remote ADDR:PORT [--tolerance MS] [--json] [-w FILE]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },

@@ -24,8 +24,14 @@ import {
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
+  type ConversationKind,
+  type ConversationRow,
+  type EndpointRow,
+  type ExpertGroup,
+  type ExportPacketsParams,
 } from '../../shared/api';
-import { compileFilter, type CompiledFilter } from '../../shared/filter';
+import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
@@ -33,7 +39,7 @@ import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './c
 import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
 import { FrameIndex, IndexList } from './frame-index';
-import { FrameFacts, isFilterField } from './frame-facts';
+import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 
 /**
@@ -108,6 +114,8 @@ export class FileSession {
   private readonly filters = new Map<string, FilterView>();
   /** The filter the renderer asked for last: only it keeps scanning in the background. */
   private activeFilter = '';
+  /** Bumped by cancel(): a scan started before it stops at its next slice. */
+  private filterEpoch = 0;
   private indexing: Promise<void> | null = null;
 
   /** Frames sent from the workbench (hex, by length), to mark them when the capture sees them go out. */
@@ -337,8 +345,11 @@ export class FileSession {
     await this.indexing;
   }
 
+  /** Cancel: stops indexing, and any filter scan running for a request or in the background. */
   cancel(): void {
     this.abort.abort();
+    this.filterEpoch++;
+    this.activeFilter = '';
   }
 
   async close(): Promise<void> {
@@ -393,10 +404,10 @@ export class FileSession {
   // ------------------------------------------------------------ queries
 
   private compile(text: string): CompiledFilter {
-    const compiled = compileFilter(text, { isField: isFilterField });
+    const compiled = compileFilter(text, FILTER_OPTIONS);
     if (!compiled.ok) {
-      const { position, message } = compiled.error;
-      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})`);
+      const { position, message, hint } = compiled.error;
+      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})${hint ? `\n${hint}` : ''}`);
     }
     return compiled.filter;
   }
@@ -420,10 +431,10 @@ export class FileSession {
     return view;
   }
 
-  /** Tests frames not yet scanned, for at most `budgetMs`. */
+  /** Tests frames not yet scanned, for at most `budgetMs` (checked every few frames, so one slow frame cannot hold the engine long). */
   private async scan(view: FilterView, budgetMs: number): Promise<void> {
     const started = performance.now();
-    const batch = 512;
+    const batch = 64;
     while (view.scanned < this.index.count && performance.now() - started < budgetMs) {
       const from = view.scanned;
       const to = Math.min(this.index.count, from + batch);
@@ -500,7 +511,15 @@ export class FileSession {
     if (i >= this.index.count) return -1;
     if (filterText.trim() === '') return i;
     const view = this.filterView(filterText);
-    while (view.scanned <= i) await this.scan(view, FILTER_SLICE_MS);
+    const epoch = this.filterEpoch;
+    while (view.scanned <= i) {
+      await this.scan(view, FILTER_SLICE_MS);
+      if (view.scanned > i) break;
+      // Between slices, let other requests (Cancel among them) run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) throw new ApiError('cancelled', 'the session was closed');
+      if (this.filterEpoch !== epoch) throw new ApiError('cancelled', `display filter cancelled after ${view.scanned} of ${this.index.count} frames`);
+    }
     return view.matches.positionOf(i);
   }
 
@@ -587,6 +606,62 @@ export class FileSession {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
     return ladder;
+  }
+
+  /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */
+  private async selection(filterText: string): Promise<FrameSelection> {
+    if (filterText.trim() === '') return { all: true };
+    const view = this.filterView(filterText);
+    while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
+    const frames: number[] = [];
+    for (let p = 0; p < view.matches.length; p++) frames.push(view.matches.at(p));
+    return { all: false, frames, length: frames.length };
+  }
+
+  async expertInfo(filterText: string): Promise<ExpertGroup[]> {
+    return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
+    return conversations(this.index, kind, await this.selection(filterText));
+  }
+
+  setMarked(indices: readonly number[], marked: boolean): number {
+    for (const i of indices) {
+      this.checkIndex(i);
+      if (marked) this.index.marks[i] |= ROW_MARK.MARKED;
+      else this.index.marks[i] &= ~ROW_MARK.MARKED;
+    }
+    let count = 0;
+    for (let i = 0; i < this.index.count; i++) if (this.index.marks[i] & ROW_MARK.MARKED) count++;
+    return count;
+  }
+
+  /** Save / Export Specified Packets: streams the capture into `path`, keeping each frame's comments (pcapng). */
+  async exportPackets(params: Omit<ExportPacketsParams, 'sessionId'>): Promise<{ path: string; frames: number }> {
+    const target = params.path;
+    if (!this.live) await this.whenIndexed();
+    let select: ((i: number) => boolean) | undefined;
+    if (params.range === 'displayed' && params.filter.trim() !== '') {
+      const selection = await this.selection(params.filter);
+      const wanted = new Uint8Array(this.index.count);
+      if (!selection.all) for (let p = 0; p < selection.length; p++) wanted[selection.frames[p]] = 1;
+      select = (i) => wanted[i] === 1;
+    } else if (params.range === 'selected') {
+      const wanted = new Set(params.indices);
+      select = (i) => wanted.has(i);
+    } else if (params.range === 'marked') {
+      const marks = this.index.marks;
+      const count = this.index.count;
+      select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
+    }
+    try {
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, target: { overwrite: params.overwrite } });
+      return { path: target, frames: result.framesWritten };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {

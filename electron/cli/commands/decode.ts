@@ -2,7 +2,7 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
-import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
+import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
@@ -60,10 +60,15 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
 
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {
   if (text === undefined || text.trim() === '') return null;
-  const compiled = compileFilter(text, { isField: isKnownField });
+  const compiled = compileFilter(text, FILTER_OPTIONS);
   if (compiled.ok) return compiled.filter;
-  const { position, message } = compiled.error;
-  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [text, `${' '.repeat(position)}^`], false);
+  const { position, message, hint } = compiled.error;
+  // The filter echoed with a caret under the problem, cut to a window around it (a filter can be very long).
+  const from = Math.max(0, position - 60);
+  const to = Math.min(text.length, position + 60);
+  const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
+  const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
 }
 
 /** One stderr note (not an error) for records longer than the file says it captured. */
