@@ -611,6 +611,42 @@ const capturePermission: Validator<CapturePermission> = obj({
   steps: arr(str({ max: 4096 }), 32),
 });
 
+/** What attaching a key log to a capture did: its secrets, and each TLS connection's status after. */
+export interface AttachKeyLogResult {
+  secrets: number;
+  clients: number;
+  badLines: number;
+  connections: {
+    stream: number;
+    client: string;
+    server: string;
+    sni: string | null;
+    decrypted: boolean;
+    /** Why not: the secret still missing, or a key log that does not fit. */
+    reason: string | null;
+    alpn: string | null;
+    certificate: string | null;
+  }[];
+}
+const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
+  secrets: count,
+  clients: count,
+  badLines: count,
+  connections: arr(
+    obj({
+      stream: count,
+      client: str({ max: 512 }),
+      server: str({ max: 512 }),
+      sni: nullable(str({ max: 4096 })),
+      decrypted: bool,
+      reason: nullable(str({ max: 4096 })),
+      alpn: nullable(str({ max: 4096 })),
+      certificate: nullable(str({ max: 65_536 })),
+    }),
+    1_000_000,
+  ),
+});
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -647,6 +683,8 @@ export interface ApiContract {
   restartEngine: { params: null; result: null };
   systemInfo: { params: null; result: SystemInfo };
   checkCapturePermission: { params: null; result: CapturePermission };
+  /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
+  attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
 }
 
 export type Method = keyof ApiContract;
@@ -756,6 +794,7 @@ export const methodValidators: MethodValidators = {
   restartEngine: { params: unit, result: unit },
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
+  attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
 };
 
 export function isMethod(value: unknown): value is Method {
