@@ -160,6 +160,8 @@ export interface ConnectionRow {
   stream: number;
   client: string;
   server: string;
+  /** Community ID v1 ("1:…"), the key Zeek, Suricata and Arkime log for the same connection. */
+  communityId: string;
   /** RFC 9293 state names (SYN_SENT …) at the end of what was seen. */
   clientState: string;
   serverState: string;
@@ -184,6 +186,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
   client: name,
   server: name,
+  communityId: str({ max: 32, pattern: /^1:[A-Za-z0-9+/]{27}=$/ }),
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
   connState: str({ max: 16 }),
@@ -344,6 +347,8 @@ export interface Ladder {
   /** State of each side at the end of the capture (after timers such as 2×MSL). */
   finalClientState: string;
   finalServerState: string;
+  /** The MSL the tracker used: TIME_WAIT lasts twice this (older hosts leave it out). */
+  mslSeconds?: number;
   arrows: LadderArrow[];
   /** True when the arrow list was cut at the limit. */
   truncated: boolean;
@@ -356,6 +361,7 @@ const ladder: Validator<Ladder> = obj({
   initialServerState: str({ max: 32 }),
   finalClientState: str({ max: 32 }),
   finalServerState: str({ max: 32 }),
+  mslSeconds: opt(num({ min: 0 })),
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
 });
@@ -605,6 +611,42 @@ const capturePermission: Validator<CapturePermission> = obj({
   steps: arr(str({ max: 4096 }), 32),
 });
 
+/** What attaching a key log to a capture did: its secrets, and each TLS connection's status after. */
+export interface AttachKeyLogResult {
+  secrets: number;
+  clients: number;
+  badLines: number;
+  connections: {
+    stream: number;
+    client: string;
+    server: string;
+    sni: string | null;
+    decrypted: boolean;
+    /** Why not: the secret still missing, or a key log that does not fit. */
+    reason: string | null;
+    alpn: string | null;
+    certificate: string | null;
+  }[];
+}
+const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
+  secrets: count,
+  clients: count,
+  badLines: count,
+  connections: arr(
+    obj({
+      stream: count,
+      client: str({ max: 512 }),
+      server: str({ max: 512 }),
+      sni: nullable(str({ max: 4096 })),
+      decrypted: bool,
+      reason: nullable(str({ max: 4096 })),
+      alpn: nullable(str({ max: 4096 })),
+      certificate: nullable(str({ max: 65_536 })),
+    }),
+    1_000_000,
+  ),
+});
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -649,6 +691,8 @@ export interface ApiContract {
   restartEngine: { params: null; result: null };
   systemInfo: { params: null; result: SystemInfo };
   checkCapturePermission: { params: null; result: CapturePermission };
+  /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
+  attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
 }
 
 export type Method = keyof ApiContract;
@@ -762,6 +806,7 @@ export const methodValidators: MethodValidators = {
   restartEngine: { params: unit, result: unit },
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
+  attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
 };
 
 export function isMethod(value: unknown): value is Method {
