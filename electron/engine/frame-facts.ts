@@ -22,6 +22,7 @@ import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
+import { connectionStory } from '../../shared/track/ladder';
 import { KeyLog } from '../../shared/tls/keylog';
 import { TlsDissector } from '../../shared/tls/dissector';
 import { tlsInfoText } from '../../shared/tls/info';
@@ -658,6 +659,7 @@ export class FrameFacts {
       handshakeKind: c.handshake.kind,
       teardownKind: c.teardown.kind,
       firstFrame: Math.max(0, (c.handshake.frames[0] ?? this.firstFrameOf(c.stream) + 1) - 1),
+      story: connectionStory(c),
     };
   }
 
@@ -773,6 +775,7 @@ export class FrameFacts {
       mslSeconds: this.tracker.mslSeconds,
       arrows,
       truncated,
+      story: connectionStory(connection),
     };
   }
 }
