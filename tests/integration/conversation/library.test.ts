@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasTshark, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
 import { buildRunCli, LIBRARY, parseRun, peerServersScript, runScript, UNOWNED_LOCAL } from './support';
 
 const PORTS = { silent: 9001, closed: 9002, halfClose: 9003, keepalive: 9004, hello: 9006, closeAtOnce: 9007 };
@@ -215,6 +215,19 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
     ]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/expected  > R\. 0:0\(0\) ack 1 win 0\n\s+actual    > S\. 0:0\(0\) ack 1 win \d+ <mss 1460>\n\s+why       flags S\. instead of R\./);
+  }, 60_000);
+
+  it.skipIf(!hasIptables)('from an address this kernel owns, its RSTs for the 4-tuple are dropped while the script runs, and the rule is gone afterwards', async () => {
+    const localPort = nextLocalPort++;
+    const result = await runScript(cli, helperPath, lab.client.ns, [
+      path.join(LIBRARY, 'handshake-data.pkt'), '-i', lab.client.ifname, '--local', `${lab.client.ip}:${localPort}`, '--remote', `${lab.server.ip}:${PORTS.silent}`, '--tolerance', '50', '--json',
+    ]);
+    const { summary } = parseRun(result.stdout);
+    // Had the client's kernel reset the SYN+ACK, the peer would answer our data with an RST instead of its ACK.
+    expect(summary.reason, result.stdout + result.stderr).toBeNull();
+    expect(result.code).toBe(0);
+    expect((summary as unknown as { kernel: string }).kernel).toBe('rst-suppressed');
+    expect(lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT'])).not.toContain(`--sport ${localPort}`);
   }, 60_000);
 
   function runLiveCliDenied(args: string[]) {
