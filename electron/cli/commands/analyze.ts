@@ -3,6 +3,7 @@
  * frame — how it opened and closed, who did what, each endpoint's states — then alerts.
  */
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversation/export';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto } from '../../engine/quic-crypto';
 import { connectionToJson, renderConnection } from '../../../shared/track';
@@ -14,17 +15,20 @@ import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
-const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE]';
+const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE]\n       handshake analyze FILE --script STREAM [--ours ADDR:PORT]   (the connection as a `handshake run` script)';
 
 export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--help': 'flag' }, { '-h': '--help' });
+    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--script': 'value', '--ours': 'value', '--help': 'flag' }, { '-h': '--help' });
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
     if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'FILE is required' : `unexpected argument ${options.positional[1]}`);
     const [file] = options.positional;
+    const scriptStream = options.values.get('--script');
+    if (scriptStream !== undefined) return await exportScript(file, scriptStream, options.values.get('--ours'));
+    if (options.values.has('--ours')) throw new UsageError('--ours goes with --script');
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
@@ -83,4 +87,32 @@ function alertText(alert: SynFloodAlert): string {
     `within ${alert.window_seconds} s (frames ${alert.first_frame}–${alert.last_frame}; ` +
     `${alert.completed} of ${alert.attempts} handshakes completed)`
   );
+}
+
+/** `--script STREAM`: the connection's segments as a conversation script (shared/conversation/export.ts). */
+async function exportScript(file: string, streamText: string, ours: string | undefined): Promise<number> {
+  if (!/^\d+$/.test(streamText)) throw new UsageError(`--script takes a tcp.stream number, not "${streamText}"`);
+  const stream = Number(streamText);
+  const pipeline = new FramePipeline();
+  const packets: CapturedPacket[] = [];
+  const result = await readCaptureFile(file, {
+    onFrame(frame) {
+      const processed = pipeline.process(frame);
+      if (processed.fields['tcp.stream'] !== stream) return;
+      const ip = processed.decoded.layers.find((layer) => (layer.kind === 'ip' || layer.kind === 'ipv6') && !layer.quoted);
+      if (ip) packets.push({ time: frame.tsSeconds + frame.tsNanos / 1e9, packet: frame.data.slice(ip.offset), frame: frame.frameNumber });
+    },
+  }).catch((error: unknown) => {
+    throw openFailure(file, error);
+  });
+  if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+  if (packets.length === 0) throw new UsageError(`${file} has no tcp.stream ${stream} (see handshake analyze ${file})`);
+  let exported;
+  try {
+    exported = scriptFromCapture(packets, { ours });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  process.stdout.write(exported.text);
+  return 0;
 }
