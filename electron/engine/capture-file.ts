@@ -246,6 +246,8 @@ export interface ConvertCaptureFileOptions {
   section?: SectionToWrite;
   signal?: AbortSignal;
   target?: TargetOptions;
+  /** Writes only the frames (0-based positions in the source) this accepts; default all. */
+  select?: (frameIndex: number) => boolean;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -268,6 +270,8 @@ export async function convertCaptureFile(
   // Source (section-local) interface id → output interface id.
   let interfaceMap: number[] = [];
   const outgoing: FrameToWrite = { interfaceId: 0, tsSeconds: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+  const select = options.select;
+  let frameIndex = 0;
   try {
     const read = await readCaptureFile(
       sourcePath,
@@ -288,6 +292,7 @@ export async function convertCaptureFile(
           });
         },
         onFrame(frame: CaptureFrame) {
+          if (select && !select(frameIndex++)) return;
           outgoing.interfaceId = interfaceMap[frame.interfaceId];
           outgoing.linkType = frame.linkType;
           outgoing.tsSeconds = frame.tsSeconds;

@@ -36,6 +36,7 @@ import type { FrameIndex } from './frame-index';
 export { isKnownField as isFilterField } from '../../shared/filter';
 
 const NO_PROTOCOL = 255;
+const LINKTYPE_ETHERNET = 1;
 /** index.relAck value for a segment without the ACK flag. */
 const NO_ACK = 0xffffffff;
 /** index.direction values. */
@@ -173,7 +174,7 @@ class AddressIds {
   private ids = new Uint32Array(256);
   private size = 0;
 
-  constructor(private readonly words: 1 | 4) {
+  constructor(private readonly words: 1 | 2 | 4) {
     this.keys = new Uint32Array(words * 256);
   }
 
@@ -184,7 +185,12 @@ class AddressIds {
       const id = this.ids[slot];
       if (id === 0) return -1;
       const k = slot * n;
-      if (this.keys[k] === address[0] && (n === 1 || (this.keys[k + 1] === address[1] && this.keys[k + 2] === address[2] && this.keys[k + 3] === address[3]))) return id - 1;
+      if (
+        this.keys[k] === address[0] &&
+        (n === 1 || (this.keys[k + 1] === address[1] && (n === 2 || (this.keys[k + 2] === address[2] && this.keys[k + 3] === address[3]))))
+      ) {
+        return id - 1;
+      }
     }
   }
 
@@ -233,6 +239,10 @@ export class FrameFacts {
       index.srcAddress[i] = this.internAddress(buffer, offset, s, true);
       index.dstAddress[i] = this.internAddress(buffer, offset, s, false);
     }
+    if (linkType === LINKTYPE_ETHERNET && length >= 14) {
+      index.dstMac[i] = this.internMac(buffer, offset);
+      index.srcMac[i] = this.internMac(buffer, offset + 6);
+    }
     index.stream[i] = -1;
     index.direction[i] = UNTRACKED;
     index.relAck[i] = NO_ACK;
@@ -274,6 +284,23 @@ export class FrameFacts {
 
   private readonly ipv4Ids = new AddressIds(1);
   private readonly ipv6Ids = new AddressIds(4);
+  private readonly macIds = new AddressIds(2);
+  private readonly macWords = new Uint32Array(2);
+
+  /** The id of the MAC address at `at` in index.macs (formatted once per address). */
+  private internMac(buffer: Uint8Array, at: number): number {
+    const words = this.macWords;
+    words[0] = ((buffer[at] << 24) | (buffer[at + 1] << 16) | (buffer[at + 2] << 8) | buffer[at + 3]) >>> 0;
+    words[1] = (buffer[at + 4] << 8) | buffer[at + 5];
+    let id = this.macIds.get(words);
+    if (id < 0) {
+      const parts: string[] = [];
+      for (let k = 0; k < 6; k++) parts.push(buffer[at + k].toString(16).padStart(2, '0'));
+      id = this.index.macs.push(parts.join(':')) - 1;
+      this.macIds.set(words, id);
+    }
+    return id;
+  }
 
   /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
   private internAddress(buffer: Uint8Array, frameStart: number, s: PacketSummary, source: boolean): number {

@@ -23,7 +23,13 @@ import {
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
+  type ConversationKind,
+  type ConversationRow,
+  type EndpointRow,
+  type ExpertGroup,
+  type ExportPacketsParams,
 } from '../../shared/api';
+import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
@@ -543,6 +549,62 @@ export class FileSession {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
     return ladder;
+  }
+
+  /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */
+  private async selection(filterText: string): Promise<FrameSelection> {
+    if (filterText.trim() === '') return { all: true };
+    const view = this.filterView(filterText);
+    while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
+    const frames: number[] = [];
+    for (let p = 0; p < view.matches.length; p++) frames.push(view.matches.at(p));
+    return { all: false, frames, length: frames.length };
+  }
+
+  async expertInfo(filterText: string): Promise<ExpertGroup[]> {
+    return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
+    return conversations(this.index, kind, await this.selection(filterText));
+  }
+
+  setMarked(indices: readonly number[], marked: boolean): number {
+    for (const i of indices) {
+      this.checkIndex(i);
+      if (marked) this.index.marks[i] |= ROW_MARK.MARKED;
+      else this.index.marks[i] &= ~ROW_MARK.MARKED;
+    }
+    let count = 0;
+    for (let i = 0; i < this.index.count; i++) if (this.index.marks[i] & ROW_MARK.MARKED) count++;
+    return count;
+  }
+
+  /** Save / Export Specified Packets: streams the capture into `path`, keeping each frame's comments (pcapng). */
+  async exportPackets(params: Omit<ExportPacketsParams, 'sessionId'>): Promise<{ path: string; frames: number }> {
+    const target = params.path;
+    if (!this.live) await this.whenIndexed();
+    let select: ((i: number) => boolean) | undefined;
+    if (params.range === 'displayed' && params.filter.trim() !== '') {
+      const selection = await this.selection(params.filter);
+      const wanted = new Uint8Array(this.index.count);
+      if (!selection.all) for (let p = 0; p < selection.length; p++) wanted[selection.frames[p]] = 1;
+      select = (i) => wanted[i] === 1;
+    } else if (params.range === 'selected') {
+      const wanted = new Set(params.indices);
+      select = (i) => wanted.has(i);
+    } else if (params.range === 'marked') {
+      const marks = this.index.marks;
+      const count = this.index.count;
+      select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
+    }
+    try {
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, target: { overwrite: params.overwrite } });
+      return { path: target, frames: result.framesWritten };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {

@@ -185,7 +185,9 @@ function buildMenu(): void {
             ? recent.map((file) => ({ label: file, click: () => menuCommand('open-recent', file) }))
             : [{ label: 'No recent files', enabled: false }],
         },
+        { label: 'Save', accelerator: 'CmdOrCtrl+S', click: () => menuCommand('save') },
         { label: 'Save As…', accelerator: 'CmdOrCtrl+Shift+S', click: () => menuCommand('save-as') },
+        { label: 'Export Specified Packets…', click: () => menuCommand('export-specified') },
         { label: 'Export Crafted Frames…', click: () => menuCommand('export-crafted') },
         { type: 'separator' },
         { role: 'quit' },

@@ -38,6 +38,8 @@ export const ROW_MARK = {
   CRAFTED: 1 << 9,
   /** Captured length above the file's snaplen (read anyway, as libpcap does). */
   ABOVE_SNAPLEN: 1 << 10,
+  /** Marked by the user (Edit › Mark Packet). */
+  MARKED: 1 << 11,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -358,6 +360,90 @@ const ladder: Validator<Ladder> = obj({
   truncated: bool,
 });
 
+/** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */
+export interface ExpertGroup {
+  severity: Severity;
+  kind: string;
+  group: string;
+  protocol: string;
+  summary: string;
+  count: number;
+  /** Capture indexes (0-based) of its frames, the first 10,000. */
+  frames: number[];
+}
+const expertGroup: Validator<ExpertGroup> = obj({
+  severity,
+  kind: str({ max: 64 }),
+  group: str({ max: 64 }),
+  protocol: str({ max: 64 }),
+  summary: str({ max: 1024 }),
+  count,
+  frames: arr(count, 10_000),
+});
+
+export type ConversationKind = 'eth' | 'ipv4' | 'ipv6' | 'tcp' | 'udp';
+const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
+
+/** A conversation as tshark -z conv counts it; A sent its first frame. Ports are -1 for eth/ipv4/ipv6. */
+export interface ConversationRow {
+  addressA: string;
+  portA: number;
+  addressB: string;
+  portB: number;
+  framesAB: number;
+  bytesAB: number;
+  framesBA: number;
+  bytesBA: number;
+  /** Seconds since the capture's first frame. */
+  start: number;
+  duration: number;
+}
+const conversationRow: Validator<ConversationRow> = obj({
+  addressA: name,
+  portA: int(-1, 0xffff),
+  addressB: name,
+  portB: int(-1, 0xffff),
+  framesAB: count,
+  bytesAB: count,
+  framesBA: count,
+  bytesBA: count,
+  start: num(),
+  duration: num({ min: 0 }),
+});
+
+export interface EndpointRow {
+  address: string;
+  port: number;
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+}
+const endpointRow: Validator<EndpointRow> = obj({
+  address: name,
+  port: int(-1, 0xffff),
+  txFrames: count,
+  txBytes: count,
+  rxFrames: count,
+  rxBytes: count,
+});
+
+/** Which frames Export Specified Packets writes. */
+export type ExportRange = 'all' | 'displayed' | 'selected' | 'marked';
+
+export interface ExportPacketsParams {
+  sessionId: string;
+  path: string;
+  format: CaptureFormat;
+  range: ExportRange;
+  /** The display filter for 'displayed'. */
+  filter: string;
+  /** Capture indexes for 'selected'. */
+  indices: number[];
+  /** Without it an existing target is refused with the error code 'exists' (ask the user, then retry). */
+  overwrite?: boolean;
+}
+
 export interface InterfaceInfo {
   name: string;
   description: string;
@@ -539,6 +625,16 @@ export interface ApiContract {
   send: { params: SendParams; result: SendResult };
   saveAs: { params: SaveParams; result: { path: string; frames: number } };
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
+  /** Save / Save As / Export Specified Packets: the session's frames (comments kept in pcapng), all or a subset. */
+  exportPackets: { params: ExportPacketsParams; result: { path: string; frames: number } };
+  /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
+  setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
+  /** Expert Information over all frames, or those passing `filter`. */
+  getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
+  getConversations: {
+    params: { sessionId: string; kind: ConversationKind; filter: string };
+    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+  };
   chooseOpenPath: { params: { title: string }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
@@ -627,6 +723,24 @@ export const methodValidators: MethodValidators = {
     }),
     result: obj({ path: filePath, frames: count }),
   },
+  exportPackets: {
+    params: obj({
+      sessionId,
+      path: filePath,
+      format: captureFormat,
+      range: literal('all', 'displayed', 'selected', 'marked'),
+      filter: str({ max: 4096 }),
+      indices: arr(count, 1_000_000),
+      overwrite: opt(bool),
+    }),
+    result: obj({ path: filePath, frames: count }),
+  },
+  setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
+  getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
+  getConversations: {
+    params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
+    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
+  },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
     params: obj({ title: str({ max: 256 }), defaultName: str({ max: 256 }) }),
@@ -647,7 +761,9 @@ export function isMethod(value: unknown): value is Method {
 export type MenuCommand =
   | 'open'
   | 'open-recent'
+  | 'save'
   | 'save-as'
+  | 'export-specified'
   | 'export-crafted'
   | 'capture-interfaces'
   | 'capture-start'
@@ -718,7 +834,9 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
     command: literal(
       'open',
       'open-recent',
+      'save',
       'save-as',
+      'export-specified',
       'export-crafted',
       'capture-interfaces',
       'capture-start',

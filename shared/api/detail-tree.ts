@@ -43,7 +43,7 @@ export const ANALYSIS_NOTES: Readonly<Record<string, { message: string; severity
   fast_retransmission: { message: 'This frame is a (suspected) fast retransmission', severity: 'note' },
   spurious_retransmission: { message: 'This frame is a (suspected) spurious retransmission', severity: 'note' },
   duplicate_ack: { message: 'Duplicate ACK', severity: 'note' },
-  keep_alive: { message: 'This is a TCP keep-alive segment', severity: 'note' },
+  keep_alive: { message: 'TCP keep-alive segment', severity: 'note' },
   keep_alive_ack: { message: 'ACK to a TCP keep-alive segment', severity: 'note' },
   zero_window: { message: 'TCP Zero Window segment', severity: 'warn' },
   zero_window_probe: { message: 'TCP Zero Window Probe', severity: 'note' },

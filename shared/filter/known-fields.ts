@@ -191,6 +191,21 @@ export function unknownFieldReason(name: string): { message: string; hint?: stri
   return { message: `'${name}' is not a known field name`, hint: suggestion ? `did you mean '${suggestion}'?` : undefined };
 }
 
+/** Wireshark's 4-byte counters among the fields beyond the registry. */
+const FOUR_BYTE_EXTRAS = new Set(['frame.number', 'frame.len', 'frame.cap_len', 'tcp.stream', 'tcp.len', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size']);
+
+/** A number field's width in bytes as Wireshark types it (FT_UINT8/16/32/64), for len(). */
+export function filterFieldWidth(name: string): number | undefined {
+  if (FOUR_BYTE_EXTRAS.has(name)) return 4;
+  for (const kind of LAYER_ORDER) {
+    const def = LAYER_DEFS[kind].fields.find((f) => f.name === name);
+    if (!def || def.type !== 'uint' || def.bitWidth <= 0) continue;
+    const bits = def.parent ? (LAYER_DEFS[kind].fields.find((f) => f.name === def.parent)?.bitWidth ?? def.bitWidth) : def.bitWidth;
+    return bits <= 8 ? 1 : bits <= 16 ? 2 : bits <= 32 ? 4 : 8;
+  }
+  return undefined;
+}
+
 /** The options every display-filter user passes (engine, CLI, filter box): one set of names and rules. */
-export const FILTER_OPTIONS: ParseOptions = { isField: isKnownField, unknownField: unknownFieldReason, fieldKind: filterFieldKind };
+export const FILTER_OPTIONS: ParseOptions = { isField: isKnownField, unknownField: unknownFieldReason, fieldKind: filterFieldKind, fieldWidth: filterFieldWidth };
 

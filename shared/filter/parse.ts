@@ -5,7 +5,9 @@
  *   or      := and (('||' | 'or') and)*
  *   and     := unary (('&&' | 'and') unary)*
  *   unary   := ('!' | 'not') unary | primary
- *   primary := '(' expr ')' | FIELD ['&' NUMBER] [OP VALUE] | FIELD 'in' SET
+ *   primary := '(' expr ')' | OPERAND ['&' NUMBER] [OP VALUE] | OPERAND 'in' SET
+ *   OPERAND := FIELD [SLICE] | FUNC '(' FIELD [SLICE] ')'      FUNC := len count upper lower
+ *   SLICE   := '[' i:n | i-j | i | :n | i: ']'   (bytes; negative offsets count from the end)
  *   OP      := == != === !== > < >= <= eq ne all_eq any_ne gt lt ge le contains matches ~
  *   VALUE   := "string" | number | address | true | false
  *   SET     := '{' ITEM (','? ITEM)* '}'     ITEM := VALUE | VALUE '..' VALUE
@@ -44,9 +46,31 @@ export type FilterNode =
   /** n-ary, so a long `a || b || …` chain stays one level deep. */
   | { kind: 'or' | 'and'; operands: FilterNode[] }
   | { kind: 'not'; operand: FilterNode }
-  | { kind: 'exists'; field: string; position: number; mask?: number }
-  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: TextPattern | null; mask?: number }
-  | { kind: 'in'; field: string; items: SetItem[]; position: number };
+  | ({ kind: 'exists'; position: number; mask?: number } & Operand)
+  | ({ kind: 'compare'; op: CompareOp; value: FilterLiteral; position: number; pattern: TextPattern | null; mask?: number } & Operand)
+  | ({ kind: 'in'; items: SetItem[]; position: number } & Operand);
+
+/** A byte range of a field, as Wireshark writes it: `[start:length]`, `[start-end]` (inclusive), `[start]`, `[start:]`. */
+export interface ByteSlice {
+  start: number;
+  /** Bytes taken; null with `end` null: to the end. */
+  length: number | null;
+  /** Inclusive end offset (may be negative); used when length is null. */
+  end: number | null;
+}
+
+export type FilterFunction = 'len' | 'count' | 'upper' | 'lower';
+
+/** What an operator compares: a field, maybe a byte slice of it, maybe through a function. */
+export interface Operand {
+  field: string;
+  slice?: ByteSlice;
+  fn?: FilterFunction;
+  /** What the field holds, when the parser was told (guides slicing and len()). */
+  fieldKind?: FilterFieldKind;
+  /** len() of a fixed-width number field: its width in bytes. */
+  width?: number;
+}
 
 /** One member of a set: a value, or an inclusive range `low..high`. */
 export interface SetItem {
@@ -77,7 +101,11 @@ export interface ParseOptions {
   unknownField?: (name: string) => { message: string; hint?: string };
   /** The kind of a field, so `matches` on a number or an address is refused as tshark does. */
   fieldKind?: (name: string) => FilterFieldKind | undefined;
+  /** A number field's width in bytes (for len()), when fixed. */
+  fieldWidth?: (name: string) => number | undefined;
 }
+
+const FUNCTIONS: ReadonlySet<string> = new Set(['len', 'count', 'upper', 'lower']);
 
 /** Deepest nesting of parentheses and `not` a filter may have. */
 export const MAX_FILTER_DEPTH = 256;
@@ -98,7 +126,7 @@ export function compilePattern(source: string): TextPattern {
   return { test: (text) => compiled.matcher(text).find() };
 }
 
-type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'comma' | 'bitand' | 'end';
+type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'lbracket' | 'rbracket' | 'comma' | 'bitand' | 'end';
 interface Token {
   kind: TokenKind;
   text: string;
@@ -124,6 +152,7 @@ function tooDeep(position: number): never {
   });
 }
 
+const C_ESCAPES: Readonly<Record<string, string>> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const WORD_CHAR = /[A-Za-z0-9_.:\-/]/;
 // Longest first, so '===' is not read as '==' then '='.
 const SYMBOL_OPS = ['===', '!==', '==', '!=', '>=', '<=', '>', '<', '~'] as const;
@@ -159,6 +188,11 @@ function tokenize(text: string): Token[] {
       i++;
       continue;
     }
+    if (ch === '[' || ch === ']') {
+      tokens.push({ kind: ch === '[' ? 'lbracket' : 'rbracket', text: ch, value: ch, position: i, length: 1 });
+      i++;
+      continue;
+    }
     if (ch === '{' || ch === '}' || ch === ',') {
       tokens.push({ kind: ch === '{' ? 'lbrace' : ch === '}' ? 'rbrace' : 'comma', text: ch, value: ch, position: i, length: 1 });
       i++;
@@ -174,8 +208,19 @@ function tokenize(text: string): Token[] {
         if (c === '\\') {
           const next = text[i + 1];
           if (next === undefined) fail(i, 1, 'a backslash at the end of the string escapes nothing');
-          value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
-          i += 2;
+          // Wireshark's escapes: \xhh, octal \ooo, and the C letters; any other character stands for itself.
+          const hex = next === 'x' ? /^[0-9a-fA-F]{1,2}/.exec(text.slice(i + 2, i + 4)) : null;
+          const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4));
+          if (hex) {
+            value += String.fromCharCode(parseInt(hex[0], 16));
+            i += 2 + hex[0].length;
+          } else if (octal) {
+            value += String.fromCharCode(parseInt(octal[0], 8) & 0xff);
+            i += 1 + octal[0].length;
+          } else {
+            value += C_ESCAPES[next] ?? next;
+            i += 2;
+          }
           continue;
         }
         value += c;
@@ -227,6 +272,19 @@ function tokenize(text: string): Token[] {
 }
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
+
+/** `i:n`, `i-j`, `i`, `:n`, `i:` (offsets may be negative). */
+function parseSlice(token: Token): ByteSlice {
+  const text = token.value;
+  const number = '(-?\\d+)';
+  let match: RegExpExecArray | null;
+  if ((match = new RegExp(`^${number}?:(\\d+)?$`).exec(text))) {
+    return { start: match[1] === undefined ? 0 : Number(match[1]), length: match[2] === undefined ? null : Number(match[2]), end: null };
+  }
+  if ((match = new RegExp(`^${number}-${number}$`).exec(text))) return { start: Number(match[1]), length: null, end: Number(match[2]) };
+  if ((match = new RegExp(`^${number}$`).exec(text))) return { start: Number(match[1]), length: 1, end: null };
+  return fail(token.position, token.length, `'${text}' is not a byte range: write start:length, start-end, start or start:`);
+}
 
 function parseLiteral(token: Token): FilterLiteral {
   if (token.kind === 'string') return { kind: 'string', value: token.value, text: token.text };
@@ -308,15 +366,27 @@ class Parser {
     }
     if (token.kind === 'end') fail(token.position, 0, 'expected a field name, found the end of the filter');
     if (token.kind !== 'word') fail(token.position, token.length, `expected a field name, found '${token.text}'`);
-    const field = token.value;
-    if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
-      const why = FIELD_NAME.test(field) ? this.options.unknownField?.(field) : undefined;
-      throw new FilterSyntaxError({ position: token.position, length: token.length, message: why?.message ?? `'${field}' is not a known field name`, hint: why?.hint });
+    let fn: FilterFunction | undefined;
+    let fieldToken = token;
+    if (FUNCTIONS.has(token.value.toLowerCase()) && this.peek().kind === 'lparen') {
+      fn = token.value.toLowerCase() as FilterFunction;
+      this.take();
+      fieldToken = this.take();
+      if (fieldToken.kind !== 'word') fail(fieldToken.position, fieldToken.length, `expected a field name in ${fn}(), found ${fieldToken.kind === 'end' ? 'the end of the filter' : `'${fieldToken.text}'`}`);
     }
+    const operand = this.parseOperand(fieldToken, fn);
+    if (fn) {
+      const close = this.take();
+      if (close.kind !== 'rparen') fail(token.position, token.length, `${fn}( is never closed: expected ')' after the field`);
+      if (this.peek().kind !== 'op' && !(this.peek().kind === 'word' && this.peek().value.toLowerCase() === 'in')) {
+        fail(token.position, token.length, `${fn}() gives a value: compare it (${fn}(${operand.field}) == …)`);
+      }
+    }
+    const field = operand.field;
     const next = this.peek();
     if (next.kind === 'word' && next.value.toLowerCase() === 'in') {
       this.take();
-      return { kind: 'in', field, items: this.parseSet(), position: token.position };
+      return { kind: 'in', ...operand, items: this.parseSet(), position: token.position };
     }
     let mask: number | undefined;
     if (next.kind === 'bitand') {
@@ -328,7 +398,7 @@ class Parser {
       }
       mask = literal.value;
     }
-    if (this.peek().kind !== 'op') return mask === undefined ? { kind: 'exists', field, position: token.position } : { kind: 'exists', field, position: token.position, mask };
+    if (this.peek().kind !== 'op') return mask === undefined ? { kind: 'exists', ...operand, position: token.position } : { kind: 'exists', ...operand, position: token.position, mask };
     const opToken = this.take();
     const op = opToken.value as CompareOp;
     const valueToken = this.take();
@@ -339,7 +409,7 @@ class Parser {
     const value = parseLiteral(valueToken);
     let pattern: TextPattern | null = null;
     if (op === 'matches') {
-      const kind = this.options.fieldKind?.(field);
+      const kind = operand.slice ? 'bytes' : operand.fn === 'len' || operand.fn === 'count' ? 'number' : operand.fn ? 'text' : this.options.fieldKind?.(field);
       if (kind !== undefined && kind !== 'text' && kind !== 'bytes' && kind !== 'protocol') {
         fail(token.position, token.length, `'${field}' is ${KIND_WORDS[kind]}, and 'matches' works on text and bytes only`);
       }
@@ -353,9 +423,42 @@ class Parser {
     }
     if ((op === 'contains' || op === 'matches') && value.kind === 'number' && valueToken.kind !== 'string') {
       // "contains 10" is meant as text; keep the original spelling.
-      return { kind: 'compare', field, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
+      return { kind: 'compare', ...operand, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
     }
-    return mask === undefined ? { kind: 'compare', field, op, value, position: token.position, pattern } : { kind: 'compare', field, op, value, position: token.position, pattern, mask };
+    return mask === undefined ? { kind: 'compare', ...operand, op, value, position: token.position, pattern } : { kind: 'compare', ...operand, op, value, position: token.position, pattern, mask };
+  }
+
+  /** A field name, checked, with an optional byte slice; `fn` is the function around it. */
+  private parseOperand(token: Token, fn: FilterFunction | undefined): Operand {
+    const field = token.value;
+    if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
+      const why = FIELD_NAME.test(field) ? this.options.unknownField?.(field) : undefined;
+      throw new FilterSyntaxError({ position: token.position, length: token.length, message: why?.message ?? `'${field}' is not a known field name`, hint: why?.hint });
+    }
+    const operand: Operand = { field };
+    const kind = this.options.fieldKind?.(field);
+    if (kind !== undefined) operand.fieldKind = kind;
+    if (this.peek().kind === 'lbracket') {
+      const open = this.take();
+      const range = this.take();
+      const close = this.take();
+      if (range.kind !== 'word' || close.kind !== 'rbracket') fail(open.position, 1, "a slice is written [start:length], [start-end], [start] or [start:] and closed with ']'");
+      operand.slice = parseSlice(range);
+      if (kind === 'number' || kind === 'boolean' || kind === 'none') fail(token.position, token.length, `'${field}' is ${KIND_WORDS[kind]} and cannot be sliced into bytes`);
+    }
+    if (fn) {
+      operand.fn = fn;
+      if ((fn === 'upper' || fn === 'lower') && kind !== undefined && kind !== 'text') {
+        fail(token.position, token.length, `${fn}() takes a text field; '${field}' is ${KIND_WORDS[kind]}`);
+      }
+      if (fn === 'len' && !operand.slice && (kind === 'number' || kind === 'boolean')) {
+        const width = this.options.fieldWidth?.(field);
+        if (width === undefined) fail(token.position, token.length, `len() of '${field}' is not known here: its width varies`);
+        operand.width = width;
+      }
+      if (fn === 'len' && kind === 'none') fail(token.position, token.length, `len() needs a field with a value; '${field}' is ${KIND_WORDS[kind]}`);
+    }
+    return operand;
   }
 
   /** `{ 80, 443, 8000..8999 }`, after the field and `in`. */

@@ -46,6 +46,7 @@ export function connectionToJson(c: ConnectionSummary): JsonObject {
       synack_retransmissions: c.handshake.synAckRetransmissions,
       initial_rtt: roundSeconds(c.handshake.initialRtt),
       data_on_final_ack: c.handshake.dataOnFinalAck,
+      refused: c.handshake.rejected,
     },
     teardown: {
       kind: c.teardown.kind,

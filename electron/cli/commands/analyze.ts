@@ -2,8 +2,10 @@
  * `handshake analyze FILE [--json]`: every TCP connection in the file, in order of first
  * frame — how it opened and closed, who did what, each endpoint's states — then alerts.
  */
+import { ExpertCollector, expertText, expertToJson } from '../../../shared/expert';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversation/export';
+import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto } from '../../engine/quic-crypto';
 import { connectionToJson, renderConnection } from '../../../shared/track';
@@ -15,11 +17,17 @@ import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
-const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE]\n       handshake analyze FILE --script STREAM [--ours ADDR:PORT]   (the connection as a `handshake run` script)';
+const USAGE =
+  'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
+  '       handshake analyze FILE --script STREAM [--ours ADDR:PORT]   (the connection as a `handshake run` script)';
 
 export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--script': 'value', '--ours': 'value', '--help': 'flag' }, { '-h': '--help' });
+    const options = parseOptions(
+      argv,
+      { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--expert': 'flag', '--script': 'value', '--ours': 'value', '--help': 'flag' },
+      { '-h': '--help' },
+    );
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -33,10 +41,20 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
+    const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
     const result = await readCaptureFile(file, {
       onSecrets: tls.onSecrets,
       onFrame(frame) {
-        pipeline.track(frame);
+        const tracked = pipeline.track(frame);
+        if (expert) {
+          const s = pipeline.lastSummary;
+          facts.tcpFlags = tracked ? s.tcpFlags : -1;
+          facts.analysis = tracked ? tracked.analysis : 0;
+          facts.malformed = Boolean(s.malformed);
+          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(frame.data, 0, frame.data.length, s) === 'bad';
+          expert.addFrame(frame.frameNumber - 1, facts);
+        }
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
         if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
       },
@@ -47,6 +65,18 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     await quic.settled();
     const output = new LineOutput();
     const json = options.flags.has('--json');
+    if (expert) {
+      // Expert Information only, as `tshark -q -z expert` prints it.
+      for (const connection of pipeline.tracker.eachConnection()) expert.addConnection(connection);
+      for (const alert of pipeline.tracker.alerts()) expert.addAlert(alert);
+      const groups = expert.groups();
+      if (json) for (const group of groups) output.line(JSON.stringify(expertToJson(group)));
+      else if (groups.length) output.line(expertText(groups));
+      await output.flush();
+      noteAboveSnaplen('analyze', result.aboveSnaplen);
+      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+      return 0;
+    }
     // Each line waits for a slow reader, so the text of a million connections is never all in memory.
     const print = async (text: string) => {
       output.line(text);

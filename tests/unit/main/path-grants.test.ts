@@ -37,6 +37,11 @@ describe('main process path grants', () => {
     expect(() => grants.check('exportFrames', { path: target, format: 'pcapng', linkType: 1, framesHex: ['00'] })).toThrow(/refusing to write/);
     grants.grant('save', target);
     expect(grants.check('saveAs', { sessionId: 's1', path: target, format: 'pcapng', overwrite: false })).toEqual({ sessionId: 's1', path: target, format: 'pcapng', overwrite: true });
+    // Export Specified Packets writes only where the save dialog pointed, once.
+    const exportParams = { sessionId: 's1', path: target, format: 'pcap', range: 'marked', filter: '', indices: [] };
+    expect(() => grants.check('exportPackets', exportParams)).toThrow(/refusing to write/);
+    grants.grant('save', target);
+    expect(grants.check('exportPackets', exportParams)).toMatchObject({ range: 'marked', overwrite: true });
   });
 
   it('refuses a write to an ungranted path, and lets other methods through untouched', () => {

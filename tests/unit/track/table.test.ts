@@ -119,7 +119,7 @@ describe('output shapes', () => {
     const t = trackFile(writeCapture(c.frames, tempFile('shape.pcap'), 'pcap'));
     const json = t.json[0];
     expect(Object.keys(json)).toEqual(['type', 'tcp.stream', 'client', 'server', 'start', 'end', 'frames', 'bytes', 'conn_state', 'history', 'completeness', 'handshake', 'teardown', 'states', 'final_state', 'counts']);
-    expect(Object.keys(json.handshake as object)).toEqual(['kind', 'complete', 'frames', 'syn_retransmissions', 'synack_retransmissions', 'initial_rtt', 'data_on_final_ack']);
+    expect(Object.keys(json.handshake as object)).toEqual(['kind', 'complete', 'frames', 'syn_retransmissions', 'synack_retransmissions', 'initial_rtt', 'data_on_final_ack', 'refused']);
     expect(Object.keys(json.teardown as object)).toEqual(['kind', 'initiator', 'frames', 'half_close_bytes']);
     expect(Object.keys(json.counts as object)).toEqual(['retransmissions', 'fast_retransmissions', 'dup_acks', 'out_of_order', 'keepalives', 'zero_windows', 'window_updates', 'lost_segments', 'bad_checksums']);
     expect(json.start).toMatch(/^\d+\.\d{9}$/);
