@@ -27,7 +27,7 @@ const binary = electronBinary();
 if (!binary || !existsSync(binary)) {
   process.stderr.write(
     "handshake: Electron's binary is not installed (npm install skipped or could not download it), so the desktop app cannot start\n" +
-      '  Use the same workbench in a browser: npx handshake ui [FILE]\n' +
+      '  Use the same workbench in a browser: npm run -s handshake -- ui [FILE]\n' +
       '  Or download Electron: node node_modules/electron/install.js\n',
   );
   process.exit(1);

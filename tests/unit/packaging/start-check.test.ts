@@ -17,7 +17,7 @@ describe('the Electron pre-check of npm start', () => {
     expect(run.status).not.toBe(0);
     const lines = run.stderr.trim().split('\n');
     expect(lines[0]).toBe("handshake: Electron's binary is not installed (npm install skipped or could not download it), so the desktop app cannot start");
-    expect(lines[1]).toMatch(/npx handshake ui/);
+    expect(lines[1]).toMatch(/npm run -s handshake -- ui/);
     expect(run.stdout + run.stderr).not.toMatch(/Electron uninstall|vite|building/i);
   });
 
