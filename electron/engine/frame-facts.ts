@@ -16,12 +16,14 @@ import {
   type LadderTls,
   type Phase,
 } from '../../shared/api';
+import { frameCommunityId } from '../../shared/flowid';
 import { grown } from '../../shared/track/store';
 import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
 import { Tracker } from '../../shared/track/tracker';
+import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
@@ -467,11 +469,13 @@ export class FrameFacts {
   /** Every field of the frame by name: the decoder's (as `decode --json` prints them), the tracker's and TLS. */
   private allFields(i: number, bytes: Uint8Array): Map<string, JsonFieldValue> {
     const decoded = this.decode(i, bytes);
-    const fields = new Map<string, JsonFieldValue>(
-      Object.entries(frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) })),
-    );
+    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) });
+    if (this.tracked(i) && this.index.relAck[i] !== NO_ACK) relativeSackEdges(json, this.index.relAck[i]);
+    const fields = new Map<string, JsonFieldValue>(Object.entries(json));
     for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
+    const community = frameCommunityId(decoded);
+    if (community !== null) fields.set('communityid', community);
     const tls = this.tls.get(i);
     if (tls) {
       fields.set('tls', true);
@@ -561,6 +565,7 @@ export class FrameFacts {
       stream: c.stream,
       client: endpoint(c.client, c.ipVersion),
       server: endpoint(c.server, c.ipVersion),
+      communityId: connectionCommunityId(c),
       clientState: c.finalState.client,
       serverState: c.finalState.server,
       connState: c.connState,
@@ -689,6 +694,7 @@ export class FrameFacts {
       initialServerState,
       finalClientState: truncated ? clientState : finalClient,
       finalServerState: truncated ? serverState : finalServer,
+      mslSeconds: this.tracker.mslSeconds,
       arrows,
       truncated,
     };

@@ -20,6 +20,7 @@ import {
   type MenuCommand,
 } from '../../shared/api';
 import { PathGrants } from './path-grants';
+import { launchFileFromArgv, LaunchFiles } from './launch-file';
 
 const RENDERER_INDEX = path.join(__dirname, '../renderer/index.html');
 const PRELOAD = path.join(__dirname, '../preload/index.cjs');
@@ -267,6 +268,25 @@ app.on('web-contents-created', (_event, contents) => {
   });
 });
 
+// Files the OS hands over (file associations, "Open with", the command line) count as the
+// command line for PathGrants: granted, then opened once the engine runs.
+const launchFiles = new LaunchFiles();
+// One app instance: a second launch (another double-clicked capture) opens its file in the first.
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', (_event, argv, workingDirectory) => {
+  const file = launchFileFromArgv(argv, app.isPackaged, workingDirectory, existsSync);
+  if (file) launchFiles.request(file);
+  if (mainWindow) {
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  }
+});
+// macOS delivers a double-clicked or dropped-on-the-Dock file here, possibly before ready.
+app.on('open-file', (event, file) => {
+  event.preventDefault();
+  launchFiles.request(path.resolve(file));
+});
+
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -278,11 +298,12 @@ void app.whenReady().then(() => {
   startEngine();
   buildMenu();
   createWindow();
-  const fileArgument = process.argv.slice(app.isPackaged ? 1 : 2).find((arg) => !arg.startsWith('-') && existsSync(arg));
-  if (fileArgument) {
-    grants.grant('open', fileArgument);
-    void enginePeer?.call('openFile', { path: path.resolve(fileArgument) }).catch(() => undefined);
-  }
+  const fileArgument = launchFileFromArgv(process.argv, app.isPackaged, process.cwd(), existsSync);
+  if (fileArgument) launchFiles.request(fileArgument);
+  launchFiles.ready((file) => {
+    grants.grant('open', file);
+    void enginePeer?.call('openFile', { path: file }).catch(() => undefined);
+  });
 });
 
 app.on('window-all-closed', () => {

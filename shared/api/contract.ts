@@ -160,6 +160,8 @@ export interface ConnectionRow {
   stream: number;
   client: string;
   server: string;
+  /** Community ID v1 ("1:…"), the key Zeek, Suricata and Arkime log for the same connection. */
+  communityId: string;
   /** RFC 9293 state names (SYN_SENT …) at the end of what was seen. */
   clientState: string;
   serverState: string;
@@ -184,6 +186,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
   client: name,
   server: name,
+  communityId: str({ max: 32, pattern: /^1:[A-Za-z0-9+/]{27}=$/ }),
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
   connState: str({ max: 16 }),
@@ -344,6 +347,8 @@ export interface Ladder {
   /** State of each side at the end of the capture (after timers such as 2×MSL). */
   finalClientState: string;
   finalServerState: string;
+  /** The MSL the tracker used: TIME_WAIT lasts twice this (older hosts leave it out). */
+  mslSeconds?: number;
   arrows: LadderArrow[];
   /** True when the arrow list was cut at the limit. */
   truncated: boolean;
@@ -356,6 +361,7 @@ const ladder: Validator<Ladder> = obj({
   initialServerState: str({ max: 32 }),
   finalClientState: str({ max: 32 }),
   finalServerState: str({ max: 32 }),
+  mslSeconds: opt(num({ min: 0 })),
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
 });

@@ -15,6 +15,7 @@ import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
 import { frameAnalysisToKeys } from '../track/json';
+import { frameCommunityId } from '../flowid';
 import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
@@ -134,6 +135,8 @@ export class FramePipeline {
       timeDelta: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
+    const community = frameCommunityId(decoded);
+    if (community !== null) fields.communityid = community;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);

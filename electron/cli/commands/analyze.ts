@@ -8,7 +8,7 @@ import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversa
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto } from '../../engine/quic-crypto';
-import { connectionToJson, renderConnection } from '../../../shared/track';
+import { connectionToJson, renderConnection, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
 import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
@@ -18,14 +18,29 @@ import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
 const USAGE =
-  'usage: handshake analyze FILE [--json] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
+  'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
   '       handshake analyze FILE --script STREAM [--ours ADDR:PORT]   (the connection as a `handshake run` script)';
+
+/** `--zeek=json` and `--zeek=tsv` as flags, so a bare `--zeek` never takes FILE as its value. */
+function zeekFlags(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '--zeek=json' ? '--zeek-json' : a === '--zeek=tsv' ? '--zeek' : a));
+}
 
 export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
     const options = parseOptions(
-      argv,
-      { '--json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--expert': 'flag', '--script': 'value', '--ours': 'value', '--help': 'flag' },
+      zeekFlags(argv),
+      {
+        '--json': 'flag',
+        '--zeek': 'flag',
+        '--zeek-json': 'flag',
+        '--msl': 'value',
+        '--tls-keylog': 'value',
+        '--expert': 'flag',
+        '--script': 'value',
+        '--ours': 'value',
+        '--help': 'flag',
+      },
       { '-h': '--help' },
     );
     if (options.flags.has('--help')) {
@@ -37,6 +52,9 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const scriptStream = options.values.get('--script');
     if (scriptStream !== undefined) return await exportScript(file, scriptStream, options.values.get('--ours'));
     if (options.values.has('--ours')) throw new UsageError('--ours goes with --script');
+    const zeek = options.flags.has('--zeek-json') ? 'json' : options.flags.has('--zeek') ? 'tsv' : null;
+    if (zeek && options.flags.has('--json')) throw new UsageError('--zeek and --json are different outputs: choose one');
+    const opened = new Date();
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
@@ -64,6 +82,20 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     pipeline.tracker.finish();
     await quic.settled();
     const output = new LineOutput();
+    if (zeek) {
+      // A Zeek conn.log of the TCP connections (Zeek logs QUIC and alerts elsewhere).
+      if (zeek === 'tsv') for (const line of zeekConnHeader(opened)) output.line(line);
+      for (const connection of pipeline.tracker.eachConnection()) {
+        if (!output.open) break;
+        output.line(zeek === 'tsv' ? zeekConnTsv(connection) : zeekConnJson(connection));
+        await output.ready(); // a slow reader is waited for, line by line
+      }
+      if (zeek === 'tsv') output.line(zeekConnFooter(new Date()));
+      await output.flush();
+      noteAboveSnaplen('analyze', result.aboveSnaplen);
+      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+      return 0;
+    }
     const json = options.flags.has('--json');
     if (expert) {
       // Expert Information only, as `tshark -q -z expert` prints it.

@@ -2,7 +2,7 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
-import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../../shared/filter';
+import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
@@ -12,11 +12,15 @@ import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, Usag
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
 
-const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [--tls-keylog FILE]';
+const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--tls-keylog': 'value', '--help': 'flag' }, { '-Y': '--display-filter', '-h': '--help' });
+    const options = parseOptions(
+      argv,
+      { '--json': 'flag', '--display-filter': 'value', '--field': 'list', '--tls-keylog': 'value', '--help': 'flag' },
+      { '-Y': '--display-filter', '-e': '--field', '-h': '--help' },
+    );
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -25,6 +29,9 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const [file] = options.positional;
     const filter = compileDisplayFilter(options.values.get('--display-filter'));
     const json = options.flags.has('--json');
+    const selected = options.lists.get('--field') ?? [];
+    for (const name of selected) if (!isKnownField(name)) throw new UsageError(`-e ${name}: not a field decode knows (names are Wireshark's, e.g. tcp.srcport)`);
+    const project = selected.length > 0 ? fieldProjection(selected, json) : null;
 
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
@@ -32,7 +39,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const quic = new OrderedQuicOutput();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
-      output.line(json ? JSON.stringify(processed.fields) : processed.line());
+      output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
     };
     const result = await readCaptureFile(
       file,
@@ -56,6 +63,38 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return reportCommandFailure('decode', error, USAGE);
   }
+}
+
+/**
+ * `-e` output, like tshark's -T fields: the chosen fields in order, tab-separated, several
+ * occurrences joined by commas, absent fields empty, booleans as 1/0; with --json, one object
+ * per frame holding only the chosen keys that are present (decode --json's values).
+ */
+function fieldProjection(names: readonly string[], json: boolean): (processed: ProcessedFrame) => string {
+  return (processed) => {
+    const source = processedFieldSource(processed);
+    if (json) {
+      const out: Record<string, unknown> = {};
+      for (const name of names) {
+        const value = source(name);
+        if (value !== undefined) out[name] = value;
+      }
+      return JSON.stringify(out);
+    }
+    let line = '';
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) line += '\t';
+      const value = source(names[i]);
+      if (value !== undefined) line += Array.isArray(value) ? value.map(fieldText).join(',') : fieldText(value);
+    }
+    return line;
+  };
+}
+
+function fieldText(value: unknown): string {
+  if (value === true) return '1';
+  if (value === false) return '0';
+  return String(value);
 }
 
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {

@@ -3,6 +3,7 @@
  * the full URL with the token; it serves until killed.
  */
 import { startHost } from '../../host/server';
+import { writeError } from '../errors';
 
 const USAGE = 'usage: handshake ui [FILE] [--port N]';
 
@@ -14,7 +15,7 @@ export async function runUi(argv: readonly string[]): Promise<number> {
     if (arg === '--port' || arg.startsWith('--port=')) {
       const text = arg === '--port' ? argv[++i] : arg.slice('--port='.length);
       if (text === undefined || !/^\d+$/.test(text) || Number(text) > 65535) {
-        process.stderr.write(`handshake ui: --port needs a number 0-65535\n${USAGE}\n`);
+        writeError('ui', `--port needs a number 0-65535`, [USAGE]);
         return 2;
       }
       port = Number(text);
@@ -22,12 +23,12 @@ export async function runUi(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     } else if (arg.startsWith('-')) {
-      process.stderr.write(`handshake ui: unknown option ${arg}\n${USAGE}\n`);
+      writeError('ui', `unknown option ${arg}`, [USAGE]);
       return 2;
     } else if (file === undefined) {
       file = arg;
     } else {
-      process.stderr.write(`handshake ui: only one FILE may be given\n${USAGE}\n`);
+      writeError('ui', `only one FILE may be given`, [USAGE]);
       return 2;
     }
   }

@@ -199,8 +199,10 @@ describe('opening and closing', () => {
       .send('c', 'A');
     const { t } = run(c, 'tfo');
     expect(t.connections[0].handshake.synWithData).toBe(true);
-    // The SYN+ACK acknowledges the SYN and its 8 bytes, not ISN+1: the "ACKed" check says so.
-    expect(t.connections[0].handshake.synAckAcksIsn).toBe(false);
+    // The SYN+ACK acknowledges the SYN and its 8 bytes (RFC 7413 §4.2: the server accepted the data),
+    // which acknowledges the ISN as well: a complete TFO handshake.
+    expect(t.connections[0].handshake.synAckAcksIsn).toBe(true);
+    expect(t.json[0].handshake).toMatchObject({ kind: 'tfo', complete: true });
   });
 
   it('a flag count alone is not a handshake: a final ACK that does not acknowledge ISN_s+1', () => {
