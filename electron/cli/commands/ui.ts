@@ -5,11 +5,12 @@
 import { startHost } from '../../host/server';
 import { writeError } from '../errors';
 
-const USAGE = 'usage: handshake ui [FILE] [--port N]';
+const USAGE = 'usage: handshake ui [FILE] [--port N] [--tls-keylog FILE]';
 
 export async function runUi(argv: readonly string[]): Promise<number> {
   let port = 0;
   let file: string | undefined;
+  let tlsKeylog: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--port' || arg.startsWith('--port=')) {
@@ -19,6 +20,12 @@ export async function runUi(argv: readonly string[]): Promise<number> {
         return 2;
       }
       port = Number(text);
+    } else if (arg === '--tls-keylog' || arg.startsWith('--tls-keylog=')) {
+      tlsKeylog = arg === '--tls-keylog' ? argv[++i] : arg.slice('--tls-keylog='.length);
+      if (!tlsKeylog) {
+        process.stderr.write(`handshake ui: --tls-keylog needs a key-log file\n${USAGE}\n`);
+        return 2;
+      }
     } else if (arg === '-h' || arg === '--help') {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -34,7 +41,11 @@ export async function runUi(argv: readonly string[]): Promise<number> {
   }
   let host;
   try {
-    host = await startHost({ port, file });
+    if (tlsKeylog !== undefined && file === undefined) {
+      process.stderr.write(`handshake ui: --tls-keylog needs a capture FILE to attach it to\n${USAGE}\n`);
+      return 2;
+    }
+    host = await startHost({ port, file, tlsKeylog });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as NodeJS.ErrnoException).code;
