@@ -14,6 +14,7 @@ import {
   type CapturePermission,
   type HostInfo,
   type InterfaceInfo,
+  type AttachKeyLogResult,
   type SessionInfo,
 } from '../../shared/api';
 import { toHex } from '../../shared/wire/bytes';
@@ -139,6 +140,11 @@ export class Backend {
   }
 
   /** Opens a capture file and starts indexing it; resolves once the header was read. */
+  /** Attaches a TLS key log to an open session (the `attachKeyLog` request, and `ui --tls-keylog`). */
+  attachKeyLog(sessionId: string, keylogPath: string): Promise<AttachKeyLogResult> {
+    return this.session(sessionId).attachKeyLog(keylogPath);
+  }
+
   async openFile(filePath: string): Promise<SessionInfo> {
     const sessionId = `s${this.nextSession++}`;
     const session = new FileSession(sessionId, path.resolve(filePath), (event) => this.emit(event), null, this.takeState(), this.options.limits);
@@ -296,8 +302,10 @@ export class Backend {
         return { ...result, sessionId: running?.[0] ?? null };
       },
       saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
+      attachKeyLog: async ({ sessionId, path: keylogPath }) => this.attachKeyLog(sessionId, keylogPath),
       exportFrames: async (params) => exportFrames(params),
       exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
+      findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),

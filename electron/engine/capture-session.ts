@@ -14,8 +14,21 @@ import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOpt
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 
+/**
+ * Where a session's frames come from: the capture helper (the default), or anything with its
+ * shape that delivers frames as helper batches (remote-capture.ts: tcpdump over SSH).
+ */
+export type CaptureSource = Pick<
+  HelperClient,
+  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst'
+>;
+
 export interface CaptureSessionOptions extends HelperLaunchOptions {
   device: string;
+  /** A source other than a local capture helper. */
+  source?: CaptureSource;
+  /** The name its Interface Description Block carries (default: the device; remote: host:iface). */
+  interfaceName?: string;
   /** BPF filter; empty or absent for none. */
   filter?: string;
   /** Kernel buffer in bytes; the helper's default is 128 MiB. */
@@ -145,7 +158,7 @@ export class CaptureSession {
   readonly spoolPath: string;
   readonly device: string;
   readonly filter: string;
-  private readonly helper: HelperClient;
+  private readonly helper: CaptureSource;
   private readonly spool: BatchedSpool;
   private frameCount = 0;
   private byteCount = 0;
@@ -173,7 +186,7 @@ export class CaptureSession {
   private early: Array<{ type: BatchType; payload: Uint8Array }> | null = [];
   helloInfo: HelloResult | null = null;
 
-  private constructor(options: CaptureSessionOptions, helper: HelperClient) {
+  private constructor(options: CaptureSessionOptions, helper: CaptureSource) {
     this.spoolPath = options.spoolPath;
     this.device = options.device;
     this.filter = options.filter ?? '';
@@ -192,7 +205,7 @@ export class CaptureSession {
 
   /** Starts the helper and opens the device; throws CaptureError (code 'permission', 'no-device', 'bad-filter', …). */
   static async start(options: CaptureSessionOptions): Promise<CaptureSession> {
-    const helper = new HelperClient(options);
+    const helper = options.source ?? new HelperClient(options);
     let session: CaptureSession | null = null;
     try {
       session = new CaptureSession(options, helper);
@@ -202,10 +215,10 @@ export class CaptureSession {
       session.spool.addInterface({
         linkType: opened.linkType,
         snaplen: 65535,
-        name: options.device,
+        name: options.interfaceName ?? options.device,
         filter: options.filter || undefined,
         description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
-        os: process.platform,
+        os: options.source ? undefined : process.platform,
       });
       // Delivered on the next turn, after the caller has attached its listeners; batches
       // arriving meanwhile queue behind them, so order is kept.

@@ -22,6 +22,13 @@ import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
+import { KeyLog } from '../../shared/tls/keylog';
+import { TlsDissector } from '../../shared/tls/dissector';
+import { tlsInfoText } from '../../shared/tls/info';
+import { tlsRecordsToFields } from '../../shared/tls/json';
+import { tlsDetailNode } from '../../shared/tls/detail';
+import type { TlsRecord } from '../../shared/tls/session';
+import { createNodeTlsCrypto } from './tls-crypto';
 import { Tracker } from '../../shared/track/tracker';
 import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
@@ -226,6 +233,14 @@ export class FrameFacts {
   private readonly summary = createPacketSummary();
   /** TLS hello fields, on the few frames that completed a hello. */
   private readonly tls = new Map<number, FrameTls>();
+  /** Secrets for TLS decryption: the file's Decryption Secrets Blocks and key logs attached. */
+  readonly keyLog = new KeyLog();
+  private tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
+  /**
+   * TLS records by frame (decrypted application data dropped, to bound memory); an empty list
+   * marks a frame that carries part of a record (tshark shows the TLS layer there too).
+   */
+  private tlsRecords = new Map<number, TlsRecord[]>();
   private readonly dupAckNumbers = new Map<number, number>();
   private finished = false;
 
@@ -278,6 +293,10 @@ export class FrameFacts {
         if (analysis.phase === 'handshake') marks |= ROW_MARK.HANDSHAKE;
         else if (analysis.phase === 'teardown') marks |= ROW_MARK.TEARDOWN;
         if (analysis.tls) this.tls.set(i, copyTls(analysis.tls));
+        if (s.payloadLength > 0 && s.payloadOffset >= 0) {
+          const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+          this.tlsSegment(i, analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(offset + s.payloadOffset, to));
+        }
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
       }
     }
@@ -318,6 +337,50 @@ export class FrameFacts {
     return id;
   }
 
+  private tlsSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array): void {
+    if (payload.length === 0) return;
+    const records = this.tlsDissector.segment(stream, fromClient, relativeSeq, payload);
+    if (records.length === 0 && !this.tlsDissector.lastInStream) return;
+    for (const record of records) record.appData = null;
+    this.tlsRecords.set(i, records);
+  }
+
+  /**
+   * Reads every connection's TLS again with the secrets known now (after a key log was
+   * attached): `frames` gives each TCP frame with payload, in capture order, with its bytes.
+   */
+  redissectTls(frames: Iterable<[number, Uint8Array]>): void {
+    this.tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
+    this.tlsRecords = new Map();
+    const s = this.summary;
+    const index = this.index;
+    for (const [i, bytes] of frames) {
+      if (index.stream[i] < 0) continue;
+      summarizeAt(bytes, 0, bytes.length, index.linkType[i], s, index.originalLength[i]);
+      if (s.payloadOffset < 0 || s.payloadLength <= 0) continue;
+      this.tlsSegment(i, index.stream[i], index.direction[i] === FROM_CLIENT, index.relSeq[i] | 0, bytes.subarray(s.payloadOffset, Math.min(s.payloadOffset + s.payloadLength, bytes.length)));
+    }
+  }
+
+  /** Frames that may carry TLS: TCP with payload, on a tracked connection. */
+  tlsCandidateFrames(): number[] {
+    const out: number[] = [];
+    const index = this.index;
+    for (let i = 0; i < index.count; i++) if (index.stream[i] >= 0 && index.payloadLength[i] > 0) out.push(i);
+    return out;
+  }
+
+  /** Each TLS connection's decryption status, ALPN and leaf certificate. */
+  tlsConnections(): { stream: number; decrypted: true | string | null; alpn: string | null; certificate: string | null }[] {
+    const out: { stream: number; decrypted: true | string | null; alpn: string | null; certificate: string | null }[] = [];
+    for (const stream of this.tlsDissector.streams()) {
+      const summary = this.tlsDissector.summary(stream);
+      if (!summary) continue;
+      out.push({ stream, decrypted: summary.decrypted, alpn: summary.alpnSelected, certificate: summary.certificates[0]?.subject ?? null });
+    }
+    return out.sort((a, b) => a.stream - b.stream);
+  }
+
   /** End of input: closes the tracker's timers (TIME_WAIT expiry, the last SYN-flood window). */
   finish(): void {
     if (this.finished) return;
@@ -355,7 +418,12 @@ export class FrameFacts {
     const tls = this.tls.get(i);
     let protocol = columns.protocol;
     let info = columns.info;
-    if (tls) {
+    const records = this.tlsRecords.get(i);
+    if (records && records.length > 0) {
+      const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
+      protocol = text.protocol;
+      info = text.info;
+    } else if (tls) {
       protocol = 'TLS';
       const names = tls.handshakeTypes.map((type) => (type === 1 ? 'Client Hello' : type === 2 ? 'Server Hello' : `Handshake ${type}`));
       info = `${names.join(', ')}${tls.serverName ? ` (SNI=${tls.serverName})` : ''}`;
@@ -384,13 +452,16 @@ export class FrameFacts {
           timeDelta: this.tcpTimeDelta(i),
         }
       : null;
-    return buildDetailTree(this.decode(i, bytes), {
+    const detail = buildDetailTree(this.decode(i, bytes), {
       number: i + 1,
       timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
       time: index.relativeTime(i),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
     });
+    const records = this.tlsRecords.get(i);
+    if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
+    return detail;
   }
 
   // ------------------------------------------------------------ display filter
@@ -477,7 +548,12 @@ export class FrameFacts {
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
     const tls = this.tls.get(i);
-    if (tls) {
+    const records = this.tlsRecords.get(i);
+    if (records) {
+      const out: Record<string, JsonFieldValue> = {};
+      tlsRecordsToFields(records, out, true);
+      for (const [key, value] of Object.entries(out)) fields.set(key, value);
+    } else if (tls) {
       fields.set('tls', true);
       fields.set('tls.handshake.type', tls.handshakeTypes);
       if (tls.serverName !== null) fields.set('tls.handshake.extensions_server_name', tls.serverName);

@@ -15,6 +15,7 @@ import {
   ROW_MARK,
   type AlertInfo,
   type CaptureFormat,
+  type AttachKeyLogResult,
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
@@ -31,7 +32,9 @@ import {
 } from '../../shared/api';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
-import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
+import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame } from '../../shared/files';
+import { decodeUtf8 } from '../../shared/files/utf8';
+import { KeyLog } from '../../shared/tls/keylog';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
@@ -199,7 +202,7 @@ export class FileSession {
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
+    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -247,7 +250,7 @@ export class FileSession {
   }
 
   private async follow(): Promise<void> {
-    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame) });
+    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) });
     const handle = await fsp.open(this.dataPath, 'r');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
@@ -541,6 +544,60 @@ export class FileSession {
     return this.facts.connections();
   }
 
+  /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
+  private onSecrets(type: number, data: Uint8Array): void {
+    if (type === SecretsType.TlsKeyLog) this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+  }
+
+  /**
+   * Attaches an NSS key log to the open capture: its secrets join the session's, every
+   * connection's TLS is read again with them, and each TLS connection's status comes back
+   * (decrypted, or the secret it still lacks).
+   */
+  async attachKeyLog(keylogPath: string): Promise<AttachKeyLogResult> {
+    let text: string;
+    try {
+      text = await fsp.readFile(keylogPath, 'latin1');
+    } catch (error) {
+      throw new ApiError('not-found', `cannot read key log ${keylogPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const added = KeyLog.parse(text);
+    this.facts.keyLog.merge(added);
+    await this.whenIndexed();
+    const candidates = this.facts.tlsCandidateFrames();
+    const reader = this;
+    function* frames(): Generator<[number, Uint8Array]> {
+      for (let at = 0; at < candidates.length; at += 512) {
+        const batch = candidates.slice(at, at + 512);
+        const bytes = reader.readFrames(batch);
+        for (const i of batch) {
+          const frame = bytes.get(i);
+          if (frame) yield [i, frame.slice()];
+        }
+      }
+    }
+    this.facts.redissectTls(frames());
+    // Rows and filter matches computed before now may show other TLS fields.
+    this.filters.clear();
+    const rows = this.facts.connections().connections;
+    const byStream = new Map(rows.map((row) => [row.stream, row]));
+    return {
+      secrets: added.counts.secrets,
+      clients: added.counts.clients,
+      badLines: added.counts.bad,
+      connections: this.facts.tlsConnections().map((c) => ({
+        stream: c.stream,
+        client: byStream.get(c.stream)?.client ?? '',
+        server: byStream.get(c.stream)?.server ?? '',
+        sni: byStream.get(c.stream)?.sni ?? null,
+        decrypted: c.decrypted === true,
+        reason: c.decrypted === true ? null : (c.decrypted ?? 'nothing encrypted seen'),
+        alpn: c.alpn,
+        certificate: c.certificate,
+      })),
+    };
+  }
+
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
   }
@@ -567,6 +624,35 @@ export class FileSession {
 
   async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
     return conversations(this.index, kind, await this.selection(filterText));
+  }
+
+  /** Scans a filter over every indexed frame and returns its view. */
+  private async scannedView(filterText: string): Promise<FilterView> {
+    const view = this.filterView(filterText);
+    while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
+    return view;
+  }
+
+  async findFrame(findText: string, displayText: string, from: number, backward: boolean): Promise<{ index: number; wrapped: boolean }> {
+    const found = await this.scannedView(findText);
+    const displayed = displayText.trim() === '' ? null : await this.scannedView(displayText);
+    const matches = found.matches;
+    const shown = (i: number) => displayed === null || displayed.matches.positionOf(i) >= 0;
+    // First match after `from` (or last before it), by binary search, then onwards until one is displayed.
+    let low = 0;
+    let high = matches.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (backward ? matches.at(middle) < from : matches.at(middle) <= from) low = middle + 1;
+      else high = middle;
+    }
+    const n = matches.length;
+    for (let step = 0; step < n; step++) {
+      const p = backward ? (low - 1 - step + 2 * n) % n : (low + step) % n;
+      const i = matches.at(p);
+      if (shown(i)) return { index: i, wrapped: backward ? i >= from : i <= from };
+    }
+    return { index: -1, wrapped: false };
   }
 
   setMarked(indices: readonly number[], marked: boolean): number {

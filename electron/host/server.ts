@@ -21,6 +21,8 @@ export interface HostOptions {
   port?: number;
   /** Capture file opened before the URL is printed. */
   file?: string;
+  /** NSS key log attached to that file (TLS decryption). */
+  tlsKeylog?: string;
   /** Directory of the built renderer (index.html + assets). */
   rendererDir?: string;
   /** Fixed token (tests); random otherwise. */
@@ -224,7 +226,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   });
   port = (server.address() as AddressInfo).port;
 
-  if (options.file) await backend.openFile(options.file);
+  if (options.file) {
+    const opened = await backend.openFile(options.file);
+    if (options.tlsKeylog) await backend.attachKeyLog(opened.sessionId, options.tlsKeylog);
+  }
 
   return {
     // In the fragment: browsers never send it to any server, and the page removes it from the address bar.

@@ -611,6 +611,42 @@ const capturePermission: Validator<CapturePermission> = obj({
   steps: arr(str({ max: 4096 }), 32),
 });
 
+/** What attaching a key log to a capture did: its secrets, and each TLS connection's status after. */
+export interface AttachKeyLogResult {
+  secrets: number;
+  clients: number;
+  badLines: number;
+  connections: {
+    stream: number;
+    client: string;
+    server: string;
+    sni: string | null;
+    decrypted: boolean;
+    /** Why not: the secret still missing, or a key log that does not fit. */
+    reason: string | null;
+    alpn: string | null;
+    certificate: string | null;
+  }[];
+}
+const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
+  secrets: count,
+  clients: count,
+  badLines: count,
+  connections: arr(
+    obj({
+      stream: count,
+      client: str({ max: 512 }),
+      server: str({ max: 512 }),
+      sni: nullable(str({ max: 4096 })),
+      decrypted: bool,
+      reason: nullable(str({ max: 4096 })),
+      alpn: nullable(str({ max: 4096 })),
+      certificate: nullable(str({ max: 65_536 })),
+    }),
+    1_000_000,
+  ),
+});
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -633,6 +669,14 @@ export interface ApiContract {
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
   /** Save / Save As / Export Specified Packets: the session's frames (comments kept in pcapng), all or a subset. */
   exportPackets: { params: ExportPacketsParams; result: { path: string; frames: number } };
+  /**
+   * Find: the next (or previous) frame after `from` that passes `filter` and is displayed under
+   * `displayFilter`, wrapping around the capture once; -1 when there is none.
+   */
+  findFrame: {
+    params: { sessionId: string; filter: string; displayFilter: string; from: number; backward: boolean };
+    result: { index: number; wrapped: boolean };
+  };
   /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
   setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
   /** Expert Information over all frames, or those passing `filter`. */
@@ -647,6 +691,8 @@ export interface ApiContract {
   restartEngine: { params: null; result: null };
   systemInfo: { params: null; result: SystemInfo };
   checkCapturePermission: { params: null; result: CapturePermission };
+  /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
+  attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
 }
 
 export type Method = keyof ApiContract;
@@ -741,6 +787,10 @@ export const methodValidators: MethodValidators = {
     }),
     result: obj({ path: filePath, frames: count }),
   },
+  findFrame: {
+    params: obj({ sessionId, filter: str({ min: 1, max: 4096 }), displayFilter: str({ max: 4096 }), from: int(-1), backward: bool }),
+    result: obj({ index: int(-1), wrapped: bool }),
+  },
   setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getConversations: {
@@ -756,6 +806,7 @@ export const methodValidators: MethodValidators = {
   restartEngine: { params: unit, result: unit },
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
+  attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
 };
 
 export function isMethod(value: unknown): value is Method {

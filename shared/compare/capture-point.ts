@@ -7,6 +7,7 @@ import { summaryTcpChecksumStatusAt, type ChecksumStatus } from '../wire/checksu
 import { createPacketSummary, TCP_ACK, TCP_SYN } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { formatEndpoint } from '../track/tracker';
+import { hashWords } from '../wire/word-hash';
 
 /** What a point needs of a frame; a capture reader's frame satisfies it. */
 export interface PointFrameInput {
@@ -32,6 +33,7 @@ export interface PointConnection {
   frames: Uint32Array;
 }
 
+const EMPTY = new Uint32Array(0);
 const CHECKSUM_CODES: readonly ChecksumStatus[] = ['good', 'bad', 'partial', 'unverified'];
 
 /** Columns of one point's TCP frames. Index i is the i-th TCP frame of the capture. */
@@ -67,9 +69,14 @@ export class CapturePoint {
   /** Frames that were not TCP over IP (or could not be read as such). */
   otherFrames = 0;
 
-  private readonly optionIds = new Map<string, number>();
-  private readonly byTuple = new Map<string, number>();
+  private readonly optionIds = new Map<number, number>();
+  private readonly byHash = new Map<number, number[]>();
+  /** Per connection: both endpoints' address words (4 each, in endpoint order) and ports. */
+  private endpointWords = new Uint32Array(8 * 1024);
+  private endpointPorts = new Uint16Array(2 * 1024);
   private readonly summary = createPacketSummary();
+  /** The direction `connectionOf` found, beside the index it returns (no pair allocated per frame). */
+  private lastDirection: 0 | 1 = 0;
 
   add(frame: PointFrameInput): void {
     const s = this.summary;
@@ -81,10 +88,9 @@ export class CapturePoint {
     const i = this.count;
     if (i === this.frameNumber.length) this.grow();
     const time = frame.tsSeconds + frame.tsNanos / 1e9;
-    const src = formatEndpoint(s.ipVersion, s.srcWords, 0, s.srcPort);
-    const dst = formatEndpoint(s.ipVersion, s.dstWords, 0, s.dstPort);
     const synOnly = (s.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    const [conn, direction] = this.connectionOf(src, dst, s.srcPort, s.dstPort, synOnly, s.tcpFlags, s.seq, time);
+    const conn = this.connectionOf(synOnly, time);
+    const direction = this.lastDirection;
     const ip = frame.bufferOffset + s.networkOffset;
     const bytes = frame.buffer;
     this.frameNumber[i] = frame.frameNumber;
@@ -123,41 +129,87 @@ export class CapturePoint {
     return CHECKSUM_CODES[this.checksum[i]];
   }
 
-  private connectionOf(src: string, dst: string, srcPort: number, dstPort: number, synOnly: boolean, flags: number, seq: number, time: number): [number, 0 | 1] {
-    const forward = src < dst;
-    const key = forward ? `${src}>${dst}` : `${dst}>${src}`;
-    let index = this.byTuple.get(key);
-    let connection = index === undefined ? undefined : this.connections[index];
+  /**
+   * The connection of the summarized frame, found by a hash of both endpoints (the same whichever
+   * way the frame goes) and checked word by word: no endpoint text per frame.
+   */
+  private connectionOf(synOnly: boolean, time: number): number {
+    const s = this.summary;
+    const words = s.ipVersion === 6 ? 4 : 1;
+    const hash = (hashWords(s.srcWords, words, s.srcPort) ^ hashWords(s.dstWords, words, s.dstPort)) >>> 0;
+    let candidates = this.byHash.get(hash);
+    let connection: PointConnection | undefined;
+    let direction: 0 | 1 = 0;
+    if (candidates !== undefined) {
+      for (let k = candidates.length - 1; k >= 0 && connection === undefined; k--) {
+        const c = this.connections[candidates[k]];
+        if (this.sameEndpoint(c, 0, s.srcWords, s.srcPort, words) && this.sameEndpoint(c, 1, s.dstWords, s.dstPort, words)) {
+          connection = c;
+          direction = 0;
+        } else if (this.sameEndpoint(c, 1, s.srcWords, s.srcPort, words) && this.sameEndpoint(c, 0, s.dstWords, s.dstPort, words)) {
+          connection = c;
+          direction = 1;
+        }
+      }
+    }
     // A new SYN with another ISN from the client reuses the ports for a new connection (Wireshark's rule).
-    if (connection !== undefined && synOnly && connection.endpoints[0] === src && connection.isn[0] !== -1 && connection.isn[0] !== seq) connection = undefined;
+    if (connection !== undefined && synOnly && direction === 0 && connection.isn[0] !== -1 && connection.isn[0] !== s.seq) connection = undefined;
     if (connection === undefined) {
       // The first SYN's sender is the client; a SYN+ACK's receiver is; otherwise the higher port.
-      const clientIsSource = synOnly || ((flags & TCP_SYN) === 0 && srcPort > dstPort) || ((flags & TCP_SYN) === 0 && srcPort === dstPort && forward);
+      const noSyn = (s.tcpFlags & TCP_SYN) === 0;
+      const clientIsSource = synOnly || (noSyn && s.srcPort >= s.dstPort);
+      const src = formatEndpoint(s.ipVersion, s.srcWords, 0, s.srcPort);
+      const dst = formatEndpoint(s.ipVersion, s.dstWords, 0, s.dstPort);
+      const index = this.connections.length;
+      if (index * 2 === this.endpointPorts.length) {
+        const words = new Uint32Array(this.endpointWords.length * 2);
+        words.set(this.endpointWords);
+        this.endpointWords = words;
+        const ports = new Uint16Array(this.endpointPorts.length * 2);
+        ports.set(this.endpointPorts);
+        this.endpointPorts = ports;
+      }
+      this.endpointWords.set(clientIsSource ? s.srcWords : s.dstWords, index * 8);
+      this.endpointWords.set(clientIsSource ? s.dstWords : s.srcWords, index * 8 + 4);
+      this.endpointPorts[index * 2] = clientIsSource ? s.srcPort : s.dstPort;
+      this.endpointPorts[index * 2 + 1] = clientIsSource ? s.dstPort : s.srcPort;
       connection = {
         index: this.connections.length,
         endpoints: clientIsSource ? [src, dst] : [dst, src],
         isn: [-1, -1],
         firstTime: time,
         lastTime: time,
-        frames: new Uint32Array(0),
+        frames: EMPTY,
       };
-      index = connection.index;
+      direction = clientIsSource ? 0 : 1;
       this.connections.push(connection);
-      this.byTuple.set(key, index);
+      if (candidates === undefined) {
+        candidates = [];
+        this.byHash.set(hash, candidates);
+      }
+      candidates.push(connection.index);
     }
     connection.lastTime = time;
-    const direction: 0 | 1 = connection.endpoints[0] === src ? 0 : 1;
-    if ((flags & TCP_SYN) !== 0 && connection.isn[direction] === -1) connection.isn[direction] = seq;
-    return [connection.index, direction];
+    if ((s.tcpFlags & TCP_SYN) !== 0 && connection.isn[direction] === -1) connection.isn[direction] = s.seq;
+    this.lastDirection = direction;
+    return connection.index;
   }
 
-  /** The TCP option kinds in header order ("2,4,8,1,3"), interned. */
+  private sameEndpoint(c: PointConnection, side: 0 | 1, words: Uint32Array, port: number, count: number): boolean {
+    if (this.endpointPorts[c.index * 2 + side] !== port) return false;
+    const at = c.index * 8 + side * 4;
+    for (let i = 0; i < count; i++) if (this.endpointWords[at + i] !== words[i]) return false;
+    return true;
+  }
+
+  /** The TCP option kinds in header order ("2,4,8,1,3"), interned by a hash of the kinds (text made once per list). */
   private optionListId(bytes: Uint8Array, tcp: number, headerLength: number, available: number): number {
     const end = Math.min(tcp + headerLength, available);
-    let kinds = '';
-    for (let at = tcp + 20; at < end; ) {
+    let signature = 0x811c9dc5;
+    let count = 0;
+    for (let at = tcp + 20; at < end; count++) {
       const kind = bytes[at];
-      kinds += kinds === '' ? `${kind}` : `,${kind}`;
+      signature = Math.imul(signature ^ kind, 0x01000193);
       if (kind === 0) break;
       if (kind === 1) {
         at++;
@@ -167,17 +219,32 @@ export class CapturePoint {
       if (size < 2) break;
       at += size;
     }
-    let id = this.optionIds.get(kinds);
+    signature = (signature ^ count) >>> 0;
+    let id = this.optionIds.get(signature);
     if (id === undefined) {
+      const kinds: number[] = [];
+      for (let at = tcp + 20; at < end; ) {
+        const kind = bytes[at];
+        kinds.push(kind);
+        if (kind === 0) break;
+        if (kind === 1) {
+          at++;
+          continue;
+        }
+        const size = at + 1 < end ? bytes[at + 1] : 0;
+        if (size < 2) break;
+        at += size;
+      }
       id = this.optionLists.length;
-      this.optionLists.push(kinds);
-      this.optionIds.set(kinds, id);
+      this.optionLists.push(kinds.join(','));
+      this.optionIds.set(signature, id);
     }
     return id;
   }
 
   private grow(): void {
-    const size = this.frameNumber.length * 2;
+    // ×1.5, not ×2: a million frames leave less unused and less copied at the last step.
+    const size = Math.ceil(this.frameNumber.length * 1.5);
     const grown = <T extends Uint8Array | Uint16Array | Uint32Array | Int8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);

@@ -85,8 +85,6 @@ export interface ConnectionComparison {
   /** Present when B saw other addresses or ports (NAT on the way). */
   translation?: { a: { client: string; server: string }; b: { client: string; server: string } };
   frames: { a: number; b: number; paired: number };
-  /** The segments in order, for the two-point ladder. */
-  steps: TwoPointStep[];
 }
 
 export interface ComparisonSummary {
@@ -103,8 +101,11 @@ export interface ComparisonSummary {
 }
 
 export interface ComparisonResult {
+  /** Empty when a visitor took them one by one. */
   connections: ConnectionComparison[];
   summary: ComparisonSummary;
+  /** The i-th connection's segments in order, for its two-point ladder (built on demand). */
+  steps(index: number): TwoPointStep[];
 }
 
 interface PairedConnection {
@@ -119,7 +120,7 @@ interface PairedConnection {
 const SIGNATURE_FLAGS = TCP_SYN | TCP_FIN | TCP_RST;
 /** Seconds a capture is taken to have run past its last frame. */
 const END_GRACE = 1;
-/** A connection is paired on up to this many of its segments. */
+/** Connections up to this many segments are paired on all of them; larger ones on a sample. */
 const CONNECTION_SAMPLE = 64;
 
 /** Pairing key of a segment without its direction: exact for 53-bit integers. */
@@ -131,11 +132,21 @@ function sameSegment(a: CapturePoint, i: number, b: CapturePoint, j: number): bo
   return a.seq[i] === b.seq[j] && a.ack[i] === b.ack[j] && a.length[i] === b.length[j] && (a.flags[i] & SIGNATURE_FLAGS) === (b.flags[j] & SIGNATURE_FLAGS);
 }
 
-export function compareCapturePoints(a: CapturePoint, b: CapturePoint, options: CompareOptions = {}): ComparisonResult {
+/**
+ * Compares two capture points. With `visit`, each connection is handed to it as it is made and
+ * `connections` stays empty; otherwise they are collected there.
+ */
+export function compareCapturePoints(
+  a: CapturePoint,
+  b: CapturePoint,
+  options: CompareOptions = {},
+  visit?: (comparison: ConnectionComparison, steps: () => TwoPointStep[]) => void,
+): ComparisonResult {
   const pairs = pairConnections(a, b);
   const pairOfA = new Int32Array(a.count).fill(-1);
   const pairOfB = new Int32Array(b.count).fill(-1);
-  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB);
+  const nextAtB = new Int32Array(b.count);
+  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB, nextAtB);
   decideSides(a, b, pairs, pairOfA);
 
   let offset: number | null = null;
@@ -154,13 +165,24 @@ export function compareCapturePoints(a: CapturePoint, b: CapturePoint, options: 
   }
 
   const base = a.count > 0 ? a.time[0] : b.count > 0 ? b.time[0] : 0;
-  const connections = pairs.map((pair) => compareConnection(a, b, pair, pairOfA, pairOfB, offset, uncertainty, base));
+  const connections: ConnectionComparison[] = [];
   const rewritten = new Set<string>();
-  for (const c of connections) for (const r of c.rewrites) rewritten.add(r.field);
+  let lost = 0;
+  let injected = 0;
+  for (const [index, pair] of pairs.entries()) {
+    const comparison = compareConnection(a, b, pair, pairOfA, pairOfB, offset, uncertainty);
+    for (const r of comparison.rewrites) rewritten.add(r.field);
+    lost += comparison.lost.length;
+    injected += comparison.injected.length;
+    // A visitor takes each connection as it is made: a million-frame pair is never held whole.
+    if (visit) visit(comparison, () => twoPointSteps(a, b, pair, pairOfA, pairOfB, offset ?? 0, base));
+    else connections.push(comparison);
+  }
   let pairedFrames = 0;
   for (let i = 0; i < a.count; i++) if (pairOfA[i] >= 0) pairedFrames++;
   return {
     connections,
+    steps: (index) => twoPointSteps(a, b, pairs[index], pairOfA, pairOfB, offset ?? 0, base),
     summary: {
       type: 'summary',
       connections: { paired: pairs.length, only_at_a: a.connections.length - pairs.length, only_at_b: b.connections.length - pairs.length },
@@ -168,27 +190,36 @@ export function compareCapturePoints(a: CapturePoint, b: CapturePoint, options: 
       clock_offset: offset,
       clock_offset_uncertainty: uncertainty,
       clock_offset_source: source,
-      lost: connections.reduce((n, c) => n + c.lost.length, 0),
-      injected: connections.reduce((n, c) => n + c.injected.length, 0),
+      lost,
+      injected,
       rewritten_fields: [...rewritten].sort(),
     },
   };
 }
 
+/**
+ * Whether a segment takes part in pairing connections: every segment of a small connection, and a
+ * fixed eighth of a large one's, chosen by content so both points choose the same segments.
+ */
+function sampled(point: CapturePoint, i: number, connectionSize: number): boolean {
+  return connectionSize <= CONNECTION_SAMPLE || Math.imul(point.seq[i] ^ point.ack[i], 0x9e3779b1) >>> 29 === 0;
+}
+
 /** Each connection at A paired with the connection at B that shares most of its sampled segments. */
 function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   const firstAtB = new Map<number, number>();
-  for (let j = 0; j < b.count; j++) {
-    const key = segmentKey(b, j);
-    if (!firstAtB.has(key)) firstAtB.set(key, j);
+  for (const connection of b.connections) {
+    for (const j of connection.frames) {
+      if (!sampled(b, j, connection.frames.length)) continue;
+      const key = segmentKey(b, j);
+      if (!firstAtB.has(key)) firstAtB.set(key, j);
+    }
   }
   const candidates: { a: number; b: number; votes: number; flipped: boolean }[] = [];
   for (const connection of a.connections) {
-    const frames = connection.frames;
-    const stride = Math.max(1, Math.floor(frames.length / CONNECTION_SAMPLE));
     const votes = new Map<number, { same: number; flipped: number }>();
-    for (let k = 0; k < frames.length; k += stride) {
-      const i = frames[k];
+    for (const i of connection.frames) {
+      if (!sampled(a, i, connection.frames.length) && connection.frames.length > CONNECTION_SAMPLE * 8) continue;
       const j = firstAtB.get(segmentKey(a, i));
       if (j === undefined || !sameSegment(a, i, b, j)) continue;
       const tally = votes.get(b.connection[j]) ?? { same: 0, flipped: 0 };
@@ -219,30 +250,32 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
  * with its own copy rather than with the lost original; a second pass pairs what is left in order
  * (a middlebox that rewrites TSval or IP ID).
  */
-function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array): void {
-  const atB = new Map<string, number[]>();
-  const keyOf = (point: CapturePoint, i: number, direction: number): string =>
-    `${direction}:${point.seq[i]}:${point.ack[i]}:${point.length[i]}:${point.flags[i] & SIGNATURE_FLAGS}`;
-  for (const j of pair.b.frames) {
-    const direction = pair.flipped ? 1 - b.direction[j] : b.direction[j];
-    const key = keyOf(b, j, direction);
-    const list = atB.get(key);
-    if (list === undefined) atB.set(key, [j]);
-    else list.push(j);
+function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, nextAtB: Int32Array): void {
+  // Candidates at B by key, as chains through nextAtB, earliest first (built back to front).
+  const heads = new Map<number, number>();
+  const frames = pair.b.frames;
+  for (let k = frames.length - 1; k >= 0; k--) {
+    const j = frames[k];
+    const key = segmentKey(b, j);
+    nextAtB[j] = heads.get(key) ?? -1;
+    heads.set(key, j);
   }
   const exact = (i: number, j: number): boolean =>
     (a.tsval[i] < 0 || b.tsval[j] < 0 || a.tsval[i] === b.tsval[j]) && (a.ipId[i] < 0 || b.ipId[j] < 0 || a.ipId[i] === b.ipId[j]);
   for (const exactOnly of [true, false]) {
     for (const i of pair.a.frames) {
       if (pairOfA[i] >= 0) continue;
-      const list = atB.get(keyOf(a, i, a.direction[i]));
-      if (list === undefined) continue;
-      let used = 0;
-      while (used < list.length && pairOfB[list[used]] >= 0) used++;
-      // Long runs of identical keys (duplicate ACKs) stay short to scan.
-      if (used > 0) list.splice(0, used);
-      for (const j of list) {
-        if (pairOfB[j] >= 0 || (exactOnly && !exact(i, j))) continue;
+      const key = segmentKey(a, i);
+      let head = heads.get(key);
+      if (head === undefined) continue;
+      // Used candidates at the front are dropped, so long runs of one key (duplicate ACKs) stay cheap.
+      while (head !== -1 && pairOfB[head] >= 0) head = nextAtB[head];
+      heads.set(key, head);
+      const direction = a.direction[i];
+      for (let j = head; j !== -1; j = nextAtB[j]) {
+        if (pairOfB[j] >= 0 || !sameSegment(a, i, b, j)) continue;
+        if ((pair.flipped ? 1 - b.direction[j] : b.direction[j]) !== direction) continue;
+        if (exactOnly && !exact(i, j)) continue;
         pairOfA[i] = j;
         pairOfB[j] = i;
         break;
@@ -375,7 +408,6 @@ function compareConnection(
   pairOfB: Int32Array,
   offset: number | null,
   uncertainty: number | null,
-  base: number,
 ): ConnectionComparison {
   const aSide = pair.aSide === -1 ? 0 : pair.aSide;
   const directionOf = (aDirection: number): Direction => (aDirection === aSide ? 'a_to_b' : 'b_to_a');
@@ -383,52 +415,17 @@ function compareConnection(
   const knownOffset = offset ?? 0;
   const delays: Record<Direction, number[]> = { a_to_b: [], b_to_a: [] };
   const rewrites = new RewriteCollector();
-  // Relative sequence numbers: from each sender's ISN, else its first sequence number seen at A.
-  const seqBase: [number, number] = [pair.a.isn[0], pair.a.isn[1]];
-  const relative = (raw: number, sender: number): number => {
-    if (seqBase[sender] === -1) return raw;
-    return (raw - seqBase[sender] + 4294967296) % 4294967296;
-  };
-  for (const i of pair.a.frames) if (seqBase[a.direction[i]] === -1) seqBase[a.direction[i]] = (a.seq[i] - 1 + 4294967296) % 4294967296;
-
-  const steps: TwoPointStep[] = [];
+  const seqBase = sequenceBases(a, pair);
+  const relative = (raw: number, sender: number): number => relativeSeq(raw, seqBase[sender]);
   let pairedCount = 0;
   for (const i of pair.a.frames) {
     const j = pairOfA[i];
+    if (j < 0) continue;
+    pairedCount++;
     const direction = directionOf(a.direction[i]);
-    const step: TwoPointStep = {
-      direction,
-      flags: flagText(a.flags[i]),
-      seq: relative(a.seq[i], a.direction[i]),
-      len: a.length[i],
-      a: { frame: a.frameNumber[i], time: a.time[i] - base },
-      b: null,
-      delay: null,
-    };
-    if (j >= 0) {
-      pairedCount++;
-      const delay = direction === 'a_to_b' ? b.time[j] - a.time[i] - knownOffset : a.time[i] - (b.time[j] - knownOffset);
-      delays[direction].push(delay);
-      step.b = { frame: b.frameNumber[j], time: b.time[j] - knownOffset - base };
-      step.delay = Math.round(delay * 1e9) / 1e9;
-      noteRewrites(a, i, b, j, rewrites);
-    }
-    steps.push(step);
+    delays[direction].push(direction === 'a_to_b' ? b.time[j] - a.time[i] - knownOffset : a.time[i] - (b.time[j] - knownOffset));
+    noteRewrites(a, i, b, j, rewrites);
   }
-  for (const j of pair.b.frames) {
-    if (pairOfB[j] >= 0) continue;
-    const aDirection = bToA(b.direction[j]);
-    steps.push({
-      direction: directionOf(aDirection),
-      flags: flagText(b.flags[j]),
-      seq: relative(b.seq[j], aDirection),
-      len: b.length[j],
-      a: null,
-      b: { frame: b.frameNumber[j], time: b.time[j] - knownOffset - base },
-      delay: null,
-    });
-  }
-  steps.sort((x, y) => stepTime(x) - stepTime(y));
 
   const p99 = (values: number[]): number => {
     const stats = delayStats(values);
@@ -483,7 +480,6 @@ function compareConnection(
     rewrites: rewrites.list(),
     injected,
     frames: { a: pair.a.frames.length, b: pair.b.frames.length, paired: pairedCount },
-    steps,
   };
   if (bClient !== result.client || bServer !== result.server) {
     result.translation = { a: { client: result.client, server: result.server }, b: { client: bClient, server: bServer } };
@@ -494,4 +490,57 @@ function compareConnection(
 function stepTime(step: TwoPointStep): number {
   if (step.a !== null && step.b !== null) return Math.min(step.a.time, step.b.time);
   return step.a?.time ?? step.b?.time ?? 0;
+}
+
+/** One connection's segments in time order, each with where it was seen and its flight time. */
+function twoPointSteps(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, offset: number, base: number): TwoPointStep[] {
+  const aSide = pair.aSide === -1 ? 0 : pair.aSide;
+  const directionOf = (aDirection: number): Direction => (aDirection === aSide ? 'a_to_b' : 'b_to_a');
+  const seqBase = sequenceBases(a, pair);
+  const steps: TwoPointStep[] = [];
+  for (const i of pair.a.frames) {
+    const j = pairOfA[i];
+    const direction = directionOf(a.direction[i]);
+    const step: TwoPointStep = {
+      direction,
+      flags: flagText(a.flags[i]),
+      seq: relativeSeq(a.seq[i], seqBase[a.direction[i]]),
+      len: a.length[i],
+      a: { frame: a.frameNumber[i], time: a.time[i] - base },
+      b: null,
+      delay: null,
+    };
+    if (j >= 0) {
+      const delay = direction === 'a_to_b' ? b.time[j] - a.time[i] - offset : a.time[i] - (b.time[j] - offset);
+      step.b = { frame: b.frameNumber[j], time: b.time[j] - offset - base };
+      step.delay = Math.round(delay * 1e9) / 1e9;
+    }
+    steps.push(step);
+  }
+  for (const j of pair.b.frames) {
+    if (pairOfB[j] >= 0) continue;
+    const aDirection = pair.flipped ? 1 - b.direction[j] : b.direction[j];
+    steps.push({
+      direction: directionOf(aDirection),
+      flags: flagText(b.flags[j]),
+      seq: relativeSeq(b.seq[j], seqBase[aDirection]),
+      len: b.length[j],
+      a: null,
+      b: { frame: b.frameNumber[j], time: b.time[j] - offset - base },
+      delay: null,
+    });
+  }
+  return steps.sort((x, y) => stepTime(x) - stepTime(y));
+}
+
+/** Each sender's sequence base at A: its ISN, else one below its first sequence number seen. */
+function sequenceBases(a: CapturePoint, pair: PairedConnection): [number, number] {
+  const bases: [number, number] = [pair.a.isn[0], pair.a.isn[1]];
+  for (const i of pair.a.frames) if (bases[a.direction[i]] === -1) bases[a.direction[i]] = (a.seq[i] - 1 + 4294967296) % 4294967296;
+  return bases;
+}
+
+/** Relative to the sender's base, as Wireshark shows sequence numbers. */
+function relativeSeq(raw: number, base: number): number {
+  return base === -1 ? raw : (raw - base + 4294967296) % 4294967296;
 }

@@ -45,7 +45,8 @@ function ladderLine(step: TwoPointStep): string {
   return `  ${aText} ${arrow} ${bText.padEnd(17)}${flight}`;
 }
 
-export function renderComparison(c: ConnectionComparison, options: { ladder?: boolean; maxSteps?: number } = {}): string {
+/** `steps` gives the connection's segments for its ladder; it is called only when a ladder is drawn. */
+export function renderComparison(c: ConnectionComparison, steps: () => TwoPointStep[], options: { ladder?: boolean; maxSteps?: number } = {}): string {
   const lines = [`${c.client} → ${c.server}   (A on the ${c.a_side}'s side; ${c.frames.a} segments at A, ${c.frames.b} at B, ${c.frames.paired} paired)`];
   if (c.translation) lines.push(`  translated on the way: at B ${c.translation.b.client} → ${c.translation.b.server}`);
   lines.push(delayLine('delay A→B', c.delay.a_to_b), delayLine('delay B→A', c.delay.b_to_a));
@@ -57,11 +58,12 @@ export function renderComparison(c: ConnectionComparison, options: { ladder?: bo
   }
   for (const rewrite of c.rewrites) lines.push(rewriteLine(rewrite));
   const interesting = c.lost.length > 0 || c.injected.length > 0 || c.rewrites.some((r) => r.field !== 'ip.ttl' && r.field !== 'ipv6.hlim');
-  if ((options.ladder ?? interesting) && c.steps.length > 0) {
+  const list = (options.ladder ?? interesting) ? steps() : [];
+  if (list.length > 0) {
     const max = options.maxSteps ?? 60;
     lines.push('', `  ${'A: frame, time'.padEnd(17)} ${''.padEnd(LANE)} ${'B: time, frame'.padEnd(17)}  flight`);
-    for (const step of c.steps.slice(0, max)) lines.push(ladderLine(step));
-    if (c.steps.length > max) lines.push(`  … ${c.steps.length - max} more segments`);
+    for (const step of list.slice(0, max)) lines.push(ladderLine(step));
+    if (list.length > max) lines.push(`  … ${list.length - max} more segments`);
   }
   return lines.join('\n');
 }

@@ -17,3 +17,4 @@ export { TLS_FIELD_NAMES, tlsRecordsToFields } from './json';
 export { describeCertificate, type CertificateInfo } from './x509';
 export { ALERT_DESCRIPTIONS, CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, alertDescriptionName, alertLevelName, handshakeName } from './names';
 export { tlsInfoText } from './info';
+export { tlsDetailNode } from './detail';

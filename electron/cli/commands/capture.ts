@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaptureSession } from '../../engine/capture-session';
+import { RemoteCaptureSource, targetText } from '../../engine/remote-capture';
+import { prepareRemoteCapture, remoteOptions, REMOTE_OPTIONS } from './remote-options';
 import { KeyLogFollower } from '../../engine/keylog-follower';
 import { createNodeTlsCrypto } from '../../engine/tls-crypto';
 import { KeyLog, TlsDissector } from '../../../shared/tls';
@@ -14,7 +16,9 @@ import { LineOutput } from '../output';
 import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
-const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]';
+const USAGE =
+  'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]\n' +
+  '       handshake capture --remote [USER@]HOST[:PORT] -i IFACE [-f BPF] [-w FILE] [--sudo] [--remote-tool tcpdump|dumpcap] [--ssh-config FILE] [--include-own-ssh] …';
 
 const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -43,7 +47,19 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
   try {
     const options = parseOptions(
       argv,
-      { '--interface': 'value', '--filter': 'value', '--write': 'value', '--count': 'value', '--autostop': 'value', '--buffer-size': 'value', '--tls-keylog': 'value', '--json': 'flag', '--events': 'flag', '--help': 'flag' },
+      {
+        '--interface': 'value',
+        '--filter': 'value',
+        '--write': 'value',
+        '--count': 'value',
+        '--autostop': 'value',
+        '--buffer-size': 'value',
+        '--tls-keylog': 'value',
+        '--json': 'flag',
+        '--events': 'flag',
+        '--help': 'flag',
+        ...REMOTE_OPTIONS,
+      },
       { '-i': '--interface', '-f': '--filter', '-w': '--write', '-c': '--count', '-a': '--autostop', '-h': '--help' },
     );
     if (options.flags.has('--help')) {
@@ -66,10 +82,15 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
     }
 
+    const remote = remoteOptions(options);
+    if (remote) await prepareRemoteCapture(remote, device, options.values.get('--filter') ?? '');
+    const source = remote ? new RemoteCaptureSource(remote) : undefined;
     const keylogPath = options.values.get('--tls-keylog');
     const keyLog = new KeyLog();
     const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);
     session = await CaptureSession.start({
+      source,
+      interfaceName: remote ? `${remote.target.host}:${device}` : undefined,
       tls,
       device,
       filter: options.values.get('--filter') ?? '',
@@ -90,7 +111,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     // Live output should appear as frames arrive, not in 64 KiB chunks.
     flusher = setInterval(() => output.flushSync(), 100);
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
-    process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    if (source) {
+      process.stderr.write(`handshake capture: capturing on ${targetText(remote!.target)}:${device} (${session.openInfo?.linkTypeName}) over ssh; kernel timestamps from the remote host's clock\n`);
+      process.stderr.write(`handshake capture: remote filter: ${source.appliedFilter ?? '(none)'}\n`);
+    } else {
+      process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    }
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);

@@ -34,18 +34,12 @@ export async function runCompare(argv: readonly string[]): Promise<number> {
     if (clockOffset !== undefined && (offsetText?.trim() === '' || !Number.isFinite(clockOffset))) throw new UsageError(`--clock-offset needs a number of seconds (B's clock minus A's), not "${offsetText}"`);
     const a = await readPoint(options.positional[0]);
     const b = await readPoint(options.positional[1]);
-    const result = compareCapturePoints(a.point, b.point, clockOffset === undefined ? {} : { clockOffset });
     const output = new LineOutput();
     const json = options.flags.has('--json');
     const ladder = options.flags.has('--ladder') ? true : undefined;
-    for (const connection of result.connections) {
-      if (json) {
-        const { steps: _steps, ...rest } = connection;
-        output.line(JSON.stringify(rest));
-      } else {
-        output.line(`${renderComparison(connection, { ladder })}\n`);
-      }
-    }
+    const result = compareCapturePoints(a.point, b.point, clockOffset === undefined ? {} : { clockOffset }, (connection, steps) => {
+      output.line(json ? JSON.stringify(connection) : `${renderComparison(connection, steps, { ladder })}\n`);
+    });
     output.line(json ? JSON.stringify({ ...result.summary, a: options.positional[0], b: options.positional[1] }) : renderSummary(result.summary));
     await output.flush();
     const damaged = [a.damage, b.damage].filter((text) => text !== null);

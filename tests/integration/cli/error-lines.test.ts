@@ -36,6 +36,7 @@ describe('error lines of the handshake command', () => {
     [['analyze', 'x.pcap', '--msl', 'soon'], /^handshake analyze: --msl needs a non-negative number, not "soon"$/],
     [['capture'], /^handshake capture: -i IFACE is required \(see `handshake interfaces`\)$/],
     [['send', '-i', 'lo', '--template', 'nope'], /^handshake send: unknown template "nope"/],
+    [['ui', '--port', 'x'], /^handshake ui: --port needs a number 0-65535$/],
   ])('usage error %j: exit 2, one line, then the usage as an indented hint', (args, firstLine) => {
     const result = runCliSync(cli, args);
     expect(result.code).toBe(2);
