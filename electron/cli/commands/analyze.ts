@@ -10,6 +10,7 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
+import { UnreadLinkTypes } from '../link-types';
 import { damageText } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 
@@ -27,8 +28,10 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds });
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const unread = new UnreadLinkTypes();
     const result = await readCaptureFile(file, {
       onFrame(frame) {
+        unread.see(frame.linkType);
         pipeline.track(frame);
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
         if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
@@ -50,7 +53,12 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     for (const alert of pipeline.tracker.alerts()) {
       output.line(json ? JSON.stringify(alert) : alertText(alert));
     }
+    // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
+    if (unread.frames > 0) {
+      output.line(json ? JSON.stringify(unread.toJson()) : `${unread.frames} frame${unread.frames === 1 ? '' : 's'} could not be read for TCP: ${unread.names()} is not decoded`);
+    }
     await output.flush();
+    unread.note('analyze', file);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {

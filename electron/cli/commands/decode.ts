@@ -8,6 +8,7 @@ import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
+import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
 
@@ -28,6 +29,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const pipeline = new FramePipeline();
     const quic = new OrderedQuicOutput();
+    const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
       output.line(json ? JSON.stringify(processed.fields) : processed.line());
@@ -35,6 +37,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const result = await readCaptureFile(file, {
       onFrame(frame) {
         if (!output.open) return;
+        unread.see(frame.linkType);
         quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
       },
     }).catch((error: unknown) => {
@@ -42,6 +45,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     });
     await quic.settled();
     await output.flush();
+    unread.note('decode', file);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
