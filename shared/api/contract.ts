@@ -36,6 +36,8 @@ export const ROW_MARK = {
   WARNING: 1 << 8,
   /** Sent from this workbench (crafted). */
   CRAFTED: 1 << 9,
+  /** Carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS): the columns show the inner packet. */
+  TUNNELLED: 1 << 10,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });

@@ -2,7 +2,7 @@
  * The names a display filter may use: the field registry's header fields, the frame,
  * tracking and TLS fields the engine adds, protocol names, and the either-direction aliases.
  */
-import { FIELD_NAMES } from '../wire/fields';
+import { FIELD_NAMES, LAYER_DEFS, SERVICE_TAG_NAMES } from '../wire/fields';
 import { BYTE_FIELDS } from '../wire/json';
 import { isAlias } from './evaluate';
 
@@ -58,7 +58,10 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'tls',
 ];
 
-const extra = new Set(EXTRA_FILTER_FIELDS);
+/** Protocol names (`vxlan`, `gre`, `mpls`, `pppoes`, …) match frames that carry the protocol. */
+const PROTOCOL_NAMES: readonly string[] = [...Object.values(LAYER_DEFS).map((layer) => layer.protocol), 'pppoed', 'ieee8021ad'];
+
+const extra = new Set([...EXTRA_FILTER_FIELDS, ...PROTOCOL_NAMES, ...Object.values(SERVICE_TAG_NAMES)]);
 
 export function isKnownField(name: string): boolean {
   return FIELD_NAMES.has(name) || extra.has(name) || isAlias(name);

@@ -252,6 +252,7 @@ function reset(out: PacketSummary, linkType: number): void {
   dst[3] = 0;
   out.protocol = -1;
   out.fragment = false;
+  out.encapsulated = false;
   out.ttl = 0;
   out.transportOffset = -1;
   out.srcPort = 0;
@@ -296,6 +297,7 @@ function etherTypePayload(bytes: Uint8Array, etherType: number, start: number, e
   if (type === ETHERTYPE_IPV4) ipv4(bytes, offset, end, out, snapCut);
   else if (type === ETHERTYPE_IPV6) ipv6(bytes, offset, end, out, snapCut);
   else if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) {
+    out.encapsulated = true;
     parseMpls(bytes, offset, end, step);
     followStep(bytes, offset, end, out, snapCut);
   } else if (type === ETHERTYPE_PPPOE_SESSION || type === ETHERTYPE_PPPOE_DISCOVERY) {
@@ -444,9 +446,11 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       const srcPort = out.srcPort;
       const dstPort = out.dstPort;
       if (dstPort === UDP_PORT_VXLAN || srcPort === UDP_PORT_VXLAN) {
+        out.encapsulated = true;
         parseVxlan(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, step);
         followStep(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, out, snapCut);
       } else if (dstPort === UDP_PORT_GENEVE || srcPort === UDP_PORT_GENEVE) {
+        out.encapsulated = true;
         parseGeneve(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, step);
         followStep(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, out, snapCut);
       }
@@ -468,12 +472,15 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       out.payloadLength = claimedEnd - offset - 8;
       return;
     case IPPROTO_IPIP:
+      out.encapsulated = true;
       ipv4(bytes, offset, end, out, snapCut);
       return;
     case IPPROTO_IPV6:
+      out.encapsulated = true;
       ipv6(bytes, offset, end, out, snapCut);
       return;
     case IPPROTO_GRE:
+      out.encapsulated = true;
       parseGre(bytes, offset, end, step);
       followStep(bytes, offset, end, out, snapCut);
       return;

@@ -10,10 +10,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { compileFilter } from '../../../shared/filter';
+import { isKnownField } from '../../../shared/filter/known-fields';
+import { FramePipeline, processedFieldSource } from '../../../shared/pipeline/frame-pipeline';
 import { decodeFrame } from '../../../shared/wire/decode';
 import { frameFieldsJson } from '../../../shared/wire/json';
-import { loadEncapCorpus, normalise, NOT_COMPARABLE, scapyAvailable, tempDir, TSHARK_NAME, tsharkColumns, tsharkFieldNames, tsharkAvailable, type EncapFrame } from './oracle/oracle';
+import { loadEncapCorpus, normalise, runTshark, NOT_COMPARABLE, scapyAvailable, tempDir, TSHARK_NAME, tsharkColumns, tsharkFieldNames, tsharkAvailable, type EncapFrame } from './oracle/oracle';
 
 const ready = scapyAvailable && tsharkAvailable;
 const directory = ready ? tempDir('wire-encap-') : '';
@@ -72,5 +74,45 @@ describe.skipIf(!ready)('link types and tunnels agree with tshark', () => {
       }
       expect.soft(processed.columns.info.trim(), `${entry.name}: Info`).toBe(info.trim());
     });
+  });
+});
+
+/** Display filters reaching inner and tunnel fields, against tshark -Y on the same captures. */
+const FILTERS: ReadonlyArray<readonly [string, string]> = [
+  ['vxlan', 'ip.addr == 198.18.1.1'],
+  ['vxlan', 'ip.addr == 198.18.0.2 && tcp.flags.syn == 1'],
+  ['vxlan', 'ip.src == 198.18.1.1 && ip.src == 198.18.0.2'],
+  ['vxlan', 'vxlan.vni == 200'],
+  ['vxlan', 'vxlan && ipv6'],
+  ['geneve', 'geneve.vni == 0x123456'],
+  ['geneve', 'geneve.option.class == 0xffff'],
+  ['gre', 'gre.key == 0xabcd'],
+  ['gre', 'gre && eth.src == 02:00:00:00:02:0a'],
+  ['erspan', 'erspan.spanid == 6'],
+  ['mpls', 'mpls.label == 1000'],
+  ['mpls', 'mpls.label == 16 && mpls.label == 1001'],
+  ['ipip', 'ip.addr == 198.18.1.2 && ipv6.addr == 2001:db8::2'],
+  ['qinq', 'vlan.id == 42 && ieee8021ad.id == 300'],
+  ['pppoe', 'pppoes && ip.dst == 198.18.0.2'],
+  ['wlan', 'wlan.fc.protected == 1'],
+  ['nflog', 'nflog.prefix == "lab" && ipv6'],
+];
+
+describe.skipIf(!ready)('display filters reach inner and tunnel fields as tshark -Y does', () => {
+  it.each(FILTERS)('%s: %s', (file, text) => {
+    const pcap = path.join(directory, `${file}.pcap`);
+    const expected = runTshark(['-r', pcap, '-Y', text, '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).map(Number);
+    const compiled = compileFilter(text, { isField: isKnownField });
+    if (!compiled.ok) throw new Error(`${text}: ${compiled.error.message}`);
+    const pipeline = new FramePipeline();
+    const matched: number[] = [];
+    frames
+      .filter((frame) => frame.file === file)
+      .forEach((entry, index) => {
+        const processed = pipeline.process({ frameNumber: index + 1, linkType: entry.linkType, tsSeconds: 1000 + index, tsNanos: 0, originalLength: entry.frameLength, data: entry.bytes });
+        if (compiled.filter.test(processedFieldSource(processed))) matched.push(index + 1);
+      });
+    expect(expected.length).toBeGreaterThan(0);
+    expect(matched).toEqual(expected);
   });
 });
