@@ -12,5 +12,7 @@ export default defineConfig({
     // Integration tests create network namespaces and spawn helpers; keep them from racing.
     fileParallelism: true,
     pool: 'forks',
+    // Lets tests/run.mjs find each skipped test's skip condition in the source.
+    includeTaskLocation: true,
   },
 });

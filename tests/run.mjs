@@ -4,11 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { playwrightSkipped, skippedLines, vitestSkipped } from './support/skipped.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const reportDir = path.join(root, 'tests', 'artifacts');
 mkdirSync(reportDir, { recursive: true });
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** Every skipped test with its reason, named in the closing summary. */
+const skipped = [];
 let crashed = false;
 
 function run(command, args, env = {}) {
@@ -30,6 +33,7 @@ if (existsSync(vitestJson)) {
   totals.passed += report.numPassedTests ?? 0;
   totals.failed += report.numFailedTests ?? 0;
   totals.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  skipped.push(...vitestSkipped(report, root));
   if (vitestStatus !== 0 && (report.numFailedTests ?? 0) === 0) crashed = true;
 } else if (vitestStatus !== 0) {
   crashed = true;
@@ -40,7 +44,9 @@ if (existsSync(path.join(root, 'playwright.config.ts'))) {
   const playwrightJson = path.join(reportDir, 'playwright.json');
   const status = run('npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson });
   if (existsSync(playwrightJson)) {
-    const stats = JSON.parse(readFileSync(playwrightJson, 'utf8')).stats ?? {};
+    const report = JSON.parse(readFileSync(playwrightJson, 'utf8'));
+    const stats = report.stats ?? {};
+    skipped.push(...playwrightSkipped(report));
     totals.passed += (stats.expected ?? 0) + (stats.flaky ?? 0);
     totals.failed += stats.unexpected ?? 0;
     totals.skipped += stats.skipped ?? 0;
@@ -51,5 +57,7 @@ if (existsSync(path.join(root, 'playwright.config.ts'))) {
 }
 
 if (crashed) totals.failed += 1; // a runner that died without reporting counts as a failure
+const skippedText = skippedLines(skipped);
+if (skippedText.length > 0) console.log(`\n${skippedText.join('\n')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed > 0 ? 1 : 0);

@@ -12,7 +12,16 @@
  *  - it refuses to run unless those files and every directory above them are owned by root
  *    and writable by no one else (a hard link or copy placed elsewhere proves nothing);
  *  - it replaces the environment (no NODE_OPTIONS, LD_*, ELECTRON_* from the caller);
- *  - it sets no_new_privs, so nothing it starts can gain more.
+ *  - it sets no_new_privs, so nothing it starts can gain more;
+ *  - it installs a seccomp filter that makes listen() fail with EPERM in the helper and
+ *    everything it starts. A member of the group runs as the same user as the helper and may
+ *    signal it; Node answers SIGUSR1 by opening its inspector on 127.0.0.1:9229, which runs
+ *    any code sent to it with the helper's capabilities. Node resets the signal mask and
+ *    dispositions at start (a blocked SIGUSR1 does not survive exec into Node 20), and the
+ *    helper's own SIGUSR1 handler is installed only after Node's bootstrap, so this filter is
+ *    what closes that window on every Node and Electron version: the inspector cannot listen
+ *    ("Starting inspector on 127.0.0.1:9229 failed: operation not permitted") and the helper
+ *    carries on. The helper never needs a listening socket.
  *
  * Why not setcap on Electron itself: file capabilities make the loader ignore RPATH/$ORIGIN
  * and LD_LIBRARY_PATH, which breaks Electron (electron/electron#4583), and would hand the
@@ -22,7 +31,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +117,36 @@ static int raise_ambient(void) {
   return 1;
 }
 
+#if defined(__x86_64__)
+#define LAUNCHER_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define LAUNCHER_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "capture-launcher: add this architecture's AUDIT_ARCH_* value"
+#endif
+/* x32 system calls share x86_64's arch value and carry this bit in their number. */
+#define X32_SYSCALL_BIT 0x40000000u
+
+/*
+ * listen() fails with EPERM; so does every system call of a foreign ABI (i386 int 0x80, x32),
+ * which could otherwise reach listen under another number. Everything else is allowed.
+ */
+static int forbid_listening(void) {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCHER_AUDIT_ARCH, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) == 0;
+}
+
 int main(void) {
   char self[PATH_MAX];
   if (realpath("/proc/self/exe", self) == NULL) return refuse("cannot resolve /proc/self/exe", NULL);
@@ -125,6 +168,7 @@ int main(void) {
   if (!raise_ambient())
     fprintf(stderr, "handshake-capture: capture capabilities are not set on this launcher; capture will fail (see the setup notes)\n");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return refuse("cannot set no_new_privs", NULL);
+  if (!forbid_listening()) return refuse("cannot install the seccomp filter", strerror(errno));
 
   char *const argv[] = {app, helper, NULL};
   char *const envp[] = {"ELECTRON_RUN_AS_NODE=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL};

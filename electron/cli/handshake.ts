@@ -7,7 +7,10 @@ import { runAnalyze } from './commands/analyze';
 import { runCapture } from './commands/capture';
 import { runInterfaces } from './commands/interfaces';
 import { runSend } from './commands/send';
+import { runRun } from './commands/run';
 import { runUi } from './commands/ui';
+import { writeError } from './errors';
+import { runCompare } from './commands/compare';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -16,7 +19,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   analyze: { run: runAnalyze, summary: 'analyze FILE [--json]                  every TCP connection: handshake, teardown, states' },
   capture: { run: runCapture, summary: 'capture -i IFACE [-f BPF] [-w FILE] [-c N] [-a duration:S] [--json|--events]' },
   send: { run: runSend, summary: 'send -i IFACE [--template T] [--set FIELD=VALUE]… [-c N] [--interval MS] [--wait MS]' },
+  run: { run: runRun, summary: 'run SCRIPT -i IFACE --local ADDR[:PORT] --remote ADDR:PORT [--tolerance MS] [--json] [-w FILE]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
+  compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
 };
 
@@ -32,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`handshake: unknown command "${name}"\n${usage()}\n`);
+    writeError(null, `unknown command "${name}"`, ['run `handshake --help` for the list of commands']);
     return 2;
   }
   return command.run(rest);
@@ -43,7 +48,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`handshake: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A bug, not a user error: the stack follows the one-line reason.
+    writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
     process.exitCode = 1;
   },
 );

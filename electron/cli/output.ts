@@ -1,14 +1,37 @@
 /**
- * Buffered stdout for commands that print a line per frame: one write per ~64 KiB instead
- * of one per line, and a reader that went away (`| head`) ends the command quietly.
- * (stdout to a pipe or file is synchronous on POSIX, so pending output stays bounded.)
+ * stdout for commands that print a line per frame or connection: one write per ~64 KiB
+ * instead of one per line, and backpressure. stdout to a pipe is asynchronous in Node, so a
+ * slow reader (jq, a pager) would otherwise make every line wait in memory. Producers ask
+ * `ready()` between steps and await it when the reader is behind. A reader that went away
+ * (`| head`) ends the command quietly.
+ *
+ * A live capture cannot wait for its reader (the kernel ring would overflow): with
+ * `maxBuffered` set, lines beyond that many unwritten bytes are dropped and counted
+ * instead, while the capture file keeps every frame.
  */
+import type { Writable } from 'node:stream';
+
+const BATCH_BYTES = 65536;
+/** Unwritten bytes above which a file command pauses: a few batches, so the pipe never runs dry. */
+const HIGH_WATER = 4 * BATCH_BYTES;
+
+export interface LineOutputOptions {
+  /** Drop (and count) lines while this many bytes wait to be written, instead of pausing. */
+  maxBuffered?: number;
+}
+
 export class LineOutput {
   private pending: string[] = [];
   private pendingLength = 0;
   private closed = false;
+  private droppedLines = 0;
+  private readonly maxBuffered: number | undefined;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+  constructor(
+    private readonly stream: Writable = process.stdout,
+    options: LineOutputOptions = {},
+  ) {
+    this.maxBuffered = options.maxBuffered;
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') this.closed = true;
       else throw error;
@@ -20,14 +43,38 @@ export class LineOutput {
     return !this.closed;
   }
 
-  line(text: string): void {
-    if (this.closed) return;
-    this.pending.push(text);
-    this.pendingLength += text.length + 1;
-    if (this.pendingLength >= 65536) this.flushSync();
+  /** Lines dropped because the reader was too far behind (only with `maxBuffered`). */
+  get dropped(): number {
+    return this.droppedLines;
   }
 
-  private flushSync(): void {
+  line(text: string): void {
+    if (this.closed) return;
+    if (this.maxBuffered !== undefined && this.stream.writableLength + this.pendingLength > this.maxBuffered) {
+      this.droppedLines++;
+      return;
+    }
+    this.pending.push(text);
+    this.pendingLength += text.length + 1;
+    if (this.pendingLength >= BATCH_BYTES) this.flushSync();
+  }
+
+  /** Null when the producer may go on; otherwise a promise that resolves once the reader has caught up. */
+  ready(): Promise<void> | null {
+    if (this.closed || this.stream.writableLength < HIGH_WATER) return null;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  /** Hands what is pending to the stream now, without waiting (live output, every 100 ms). */
+  flushSync(): void {
     if (this.pending.length === 0 || this.closed) return;
     const text = `${this.pending.join('\n')}\n`;
     this.pending = [];

@@ -43,6 +43,11 @@ export class OrderedQuicOutput {
     else this.chain = this.chain.then(() => emit(processed));
   }
 
+  /** True while frames wait behind QUIC analysis. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
   /** Resolves when every frame has been emitted. */
   async settled(): Promise<void> {
     await this.chain;

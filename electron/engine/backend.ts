@@ -14,12 +14,13 @@ import {
   type CapturePermission,
   type HostInfo,
   type InterfaceInfo,
+  type AttachKeyLogResult,
   type SessionInfo,
 } from '../../shared/api';
-import { fromHex } from '../../shared/wire/bytes';
+import { toHex } from '../../shared/wire/bytes';
 import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
-import { createSessionState, FileSession, type SessionState } from './session';
+import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 import { warmUpEngine } from './warm-up';
@@ -41,6 +42,8 @@ export interface BackendOptions {
   prefetchCaptureProbes?: boolean;
   /** Index and serve a small generated capture at start, so the first real file runs on compiled code. */
   warmUp?: boolean;
+  /** Per-session limits (frames indexed, free space for inflating gzip files); defaults in resource-limits.ts. */
+  limits?: SessionLimits;
 }
 
 /** A prefetched answer is handed out once, and only while this fresh. */
@@ -137,9 +140,14 @@ export class Backend {
   }
 
   /** Opens a capture file and starts indexing it; resolves once the header was read. */
+  /** Attaches a TLS key log to an open session (the `attachKeyLog` request, and `ui --tls-keylog`). */
+  attachKeyLog(sessionId: string, keylogPath: string): Promise<AttachKeyLogResult> {
+    return this.session(sessionId).attachKeyLog(keylogPath);
+  }
+
   async openFile(filePath: string): Promise<SessionInfo> {
     const sessionId = `s${this.nextSession++}`;
-    const session = new FileSession(sessionId, path.resolve(filePath), (event) => this.emit(event), null, this.takeState());
+    const session = new FileSession(sessionId, path.resolve(filePath), (event) => this.emit(event), null, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
     try {
       await session.open();
@@ -177,7 +185,7 @@ export class Backend {
       throw error;
     }
     const sessionId = `s${this.nextSession++}`;
-    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device, this.takeState());
+    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());
@@ -287,23 +295,19 @@ export class Backend {
         return null;
       },
       send: async (params) => {
-        // Through a running capture on that interface, the frames sent are recorded with the replies.
-        for (const [sessionId, running] of this.captures) {
-          if (running.capture.device !== params.interface) continue;
-          running.session.expectCrafted(params.framesHex);
-          const result = await running.capture.send({
-            frames: params.framesHex.map((hex) => fromHex(hex)),
-            link: 'as-is',
-            count: params.count,
-            intervalMs: params.intervalMs > 0 ? params.intervalMs : undefined,
-          });
-          return { sent: result.sent, sessionId };
-        }
-        const sent = await capture().send(params);
-        return { sent, sessionId: null };
+        // A capture running on that interface records the exchange too; it marks what was sent as crafted.
+        const running = [...this.captures.entries()].find(([, candidate]) => candidate.capture.device === params.interface);
+        if (running && params.fillLink === false) running[1].session.expectCrafted(params.framesHex);
+        const result = await capture().send(params, (bytes) => running?.[1].session.expectCrafted([toHex(bytes)]));
+        return { ...result, sessionId: running?.[0] ?? null };
       },
-      saveAs: async ({ sessionId, path: target, format }) => this.session(sessionId).saveAs(target, format),
+      saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
+      attachKeyLog: async ({ sessionId, path: keylogPath }) => this.attachKeyLog(sessionId, keylogPath),
       exportFrames: async (params) => exportFrames(params),
+      exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
+      setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
+      getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
+      getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),
       recentFiles: async () => ({ paths: this.options.recentFiles?.() ?? [...this.opened] }),

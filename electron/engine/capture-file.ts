@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import {
   CaptureFileError,
   CaptureReader,
+  type AboveSnaplen,
   PcapngWriter,
   PcapWriter,
   type CaptureFormat,
@@ -20,6 +21,7 @@ import {
   type InterfaceToWrite,
   type SectionToWrite,
 } from '../../shared/files';
+import { openWriteTarget, type TargetOptions } from './safe-target';
 
 /** Bytes read from disk per step: bounds memory for any file size. */
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -30,6 +32,11 @@ export interface ReadCaptureFileOptions {
   chunkSize?: number;
   /** gzip input only: each decompressed chunk, before its frames are delivered. */
   onDecompressed?: (chunk: Uint8Array) => void;
+  /**
+   * Asked after each chunk's frames were delivered: a promise pauses reading until it
+   * resolves (a consumer's backpressure, e.g. stdout to a slow reader); null goes on.
+   */
+  whenReady?: () => Promise<void> | null;
 }
 
 export interface CaptureFileReadResult {
@@ -42,6 +49,8 @@ export interface CaptureFileReadResult {
   bytesParsed: number;
   /** Set when the file is damaged; everything before damage.offset was delivered. */
   damage: CaptureFileError | undefined;
+  /** Records longer than their header's snaplen, read anyway. */
+  aboveSnaplen: AboveSnaplen;
 }
 
 const isGzip = (bytes: Uint8Array, length: number): boolean => length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -62,6 +71,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     frames: reader.framesRead,
     bytesParsed: reader.bytesParsed,
     damage,
+    aboveSnaplen: { ...reader.framesAboveSnaplen },
   });
 
   const handle = await open(path, 'r');
@@ -87,6 +97,8 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
         ahead = readInto(buffers[turn ^ 1]);
         reader.push(buffers[turn].subarray(0, bytesRead));
         signal?.throwIfAborted();
+        const paused = options.whenReady?.();
+        if (paused) await paused;
         bytesRead = await ahead;
         ahead = null;
       }
@@ -101,7 +113,7 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     await ahead?.catch(() => 0);
     await handle.close();
   }
-  return readGzipCaptureFile(path, reader, chunkSize, signal, options.onDecompressed, result);
+  return readGzipCaptureFile(path, reader, chunkSize, signal, options, result);
 }
 
 async function readGzipCaptureFile(
@@ -109,7 +121,7 @@ async function readGzipCaptureFile(
   reader: CaptureReader,
   chunkSize: number,
   signal: AbortSignal | undefined,
-  onDecompressed: ((chunk: Uint8Array) => void) | undefined,
+  { onDecompressed, whenReady }: ReadCaptureFileOptions,
   result: (compressed: boolean, damage: CaptureFileError | undefined) => CaptureFileReadResult,
 ): Promise<CaptureFileReadResult> {
   const source = createReadStream(path, { highWaterMark: chunkSize });
@@ -122,6 +134,9 @@ async function readGzipCaptureFile(
         onDecompressed?.(chunk as Buffer);
         reader.push(chunk as Buffer);
         signal?.throwIfAborted();
+        // Not pulling the next chunk pauses the inflater and the file behind it.
+        const paused = whenReady?.();
+        if (paused) await paused;
       }
     } catch (error) {
       if (error instanceof CaptureFileError) throw error;
@@ -150,6 +165,8 @@ export interface CaptureFileWriterOptions {
   section?: SectionToWrite;
   /** fsync after every block: survives power loss, not just a crash, at a large cost. Default false. */
   fsyncEachBlock?: boolean;
+  /** A target named through the API: refuse existing files (unless overwrite) and symbolic links. */
+  target?: TargetOptions;
 }
 
 export interface CaptureFileWriter {
@@ -169,7 +186,7 @@ export interface CaptureFileWriter {
  * with writeSync, so a crash never leaves a partial block behind a complete one.
  */
 export function createCaptureFileWriter(path: string, format: CaptureFormat, options: CaptureFileWriterOptions = {}): CaptureFileWriter {
-  const fd = openSync(path, 'w');
+  const fd = options.target ? openWriteTarget(path, options.target) : openSync(path, 'w');
   let closed = false;
   let bytesWritten = 0;
   let framesWritten = 0;
@@ -228,6 +245,9 @@ export interface ConvertCaptureFileOptions {
   resolution?: 'us' | 'ns';
   section?: SectionToWrite;
   signal?: AbortSignal;
+  target?: TargetOptions;
+  /** Writes only the frames (0-based positions in the source) this accepts; default all. */
+  select?: (frameIndex: number) => boolean;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -246,10 +266,12 @@ export async function convertCaptureFile(
   options: ConvertCaptureFileOptions = {},
 ): Promise<CaptureFileConvertResult> {
   if (sameFile(sourcePath, targetPath)) throw new Error(`cannot convert ${sourcePath} onto itself`);
-  const writer = createCaptureFileWriter(targetPath, format, { section: options.section });
+  const writer = createCaptureFileWriter(targetPath, format, { section: options.section, target: options.target });
   // Source (section-local) interface id → output interface id.
   let interfaceMap: number[] = [];
   const outgoing: FrameToWrite = { interfaceId: 0, tsSeconds: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+  const select = options.select;
+  let frameIndex = 0;
   try {
     const read = await readCaptureFile(
       sourcePath,
@@ -270,6 +292,7 @@ export async function convertCaptureFile(
           });
         },
         onFrame(frame: CaptureFrame) {
+          if (select && !select(frameIndex++)) return;
           outgoing.interfaceId = interfaceMap[frame.interfaceId];
           outgoing.linkType = frame.linkType;
           outgoing.tsSeconds = frame.tsSeconds;

@@ -7,14 +7,28 @@
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { CaptureFormat, FrameToWrite, InterfaceToWrite } from '../../shared/files/types';
 import { PcapngWriter } from '../../shared/files/writer';
+import type { TlsDissector } from '../../shared/tls/dissector';
 import { convertCaptureFile } from './capture-file';
 import { forEachBatchFrame, forEachBatchFrameAt, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult, type SendLinkMode, type SendResult, type SuppressRstResult } from '../helper/protocol';
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 
+/**
+ * Where a session's frames come from: the capture helper (the default), or anything with its
+ * shape that delivers frames as helper batches (remote-capture.ts: tcpdump over SSH).
+ */
+export type CaptureSource = Pick<
+  HelperClient,
+  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst'
+>;
+
 export interface CaptureSessionOptions extends HelperLaunchOptions {
   device: string;
+  /** A source other than a local capture helper. */
+  source?: CaptureSource;
+  /** The name its Interface Description Block carries (default: the device; remote: host:iface). */
+  interfaceName?: string;
   /** BPF filter; empty or absent for none. */
   filter?: string;
   /** Kernel buffer in bytes; the helper's default is 128 MiB. */
@@ -32,6 +46,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
    * Default on Linux, where the capture socket never sees its own injected frames.
    */
   recordSent?: boolean;
+  /** Reads TLS on the tracked connections, decrypting with its key log (see addSecrets). */
+  tls?: TlsDissector;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -101,6 +117,13 @@ class BatchedSpool {
     this.commit();
   }
 
+  /** A Decryption Secrets Block (NSS key-log text), on disk at once. */
+  addSecrets(text: Uint8Array): void {
+    if (!this.open) return;
+    this.writer.writeSecrets(text);
+    this.commit();
+  }
+
   /** Buffers one frame's block; commit() puts the batch on disk. */
   add(frame: FrameToWrite): void {
     this.writer.writeFrame(frame);
@@ -135,7 +158,7 @@ export class CaptureSession {
   readonly spoolPath: string;
   readonly device: string;
   readonly filter: string;
-  private readonly helper: HelperClient;
+  private readonly helper: CaptureSource;
   private readonly spool: BatchedSpool;
   private frameCount = 0;
   private byteCount = 0;
@@ -150,14 +173,20 @@ export class CaptureSession {
   private readonly frameListeners: Array<(frame: LiveFrame, processed: ProcessedFrame | null) => void> = [];
   private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
   private readonly warningListeners: Array<(message: string) => void> = [];
+  private readonly beforeBatchListeners: Array<() => void> = [];
   private opened: OpenResult | null = null;
   private readonly maxFrames: number;
   private readonly recordSent: boolean;
   private readonly tracking: LiveTracking | null;
   private readonly connectionListeners: Array<(event: ConnectionEvent) => void> = [];
+  /**
+   * Batches that arrived before the spool knew its interface (the helper's first batch can
+   * share a read with its open reply, or overtake it). Null once they have been delivered.
+   */
+  private early: Array<{ type: BatchType; payload: Uint8Array }> | null = [];
   helloInfo: HelloResult | null = null;
 
-  private constructor(options: CaptureSessionOptions, helper: HelperClient) {
+  private constructor(options: CaptureSessionOptions, helper: CaptureSource) {
     this.spoolPath = options.spoolPath;
     this.device = options.device;
     this.filter = options.filter ?? '';
@@ -167,7 +196,7 @@ export class CaptureSession {
     this.tracking =
       options.track === false && !options.decode
         ? null
-        : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true);
+        : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true, options.tls ?? null);
     this.spool = new BatchedSpool(options.spoolPath);
     helper.onBatch = (type, payload) => this.onBatch(type, payload);
     helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
@@ -176,7 +205,7 @@ export class CaptureSession {
 
   /** Starts the helper and opens the device; throws CaptureError (code 'permission', 'no-device', 'bad-filter', …). */
   static async start(options: CaptureSessionOptions): Promise<CaptureSession> {
-    const helper = new HelperClient(options);
+    const helper = options.source ?? new HelperClient(options);
     let session: CaptureSession | null = null;
     try {
       session = new CaptureSession(options, helper);
@@ -186,11 +215,14 @@ export class CaptureSession {
       session.spool.addInterface({
         linkType: opened.linkType,
         snaplen: 65535,
-        name: options.device,
+        name: options.interfaceName ?? options.device,
         filter: options.filter || undefined,
         description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
-        os: process.platform,
+        os: options.source ? undefined : process.platform,
       });
+      // Delivered on the next turn, after the caller has attached its listeners; batches
+      // arriving meanwhile queue behind them, so order is kept.
+      setImmediate(() => session?.deliverEarlyBatches());
       return session;
     } catch (error) {
       await helper.stop(1000);
@@ -218,6 +250,20 @@ export class CaptureSession {
 
   get end(): CaptureEnd | null {
     return this.ended;
+  }
+
+  /**
+   * Embeds TLS secrets (NSS key-log lines) in the spool as a Decryption Secrets Block, so the
+   * file decrypts on its own (tshark, or `decode` without --tls-keylog); it may precede the
+   * frames it decrypts.
+   */
+  addSecrets(text: Uint8Array): void {
+    this.spool.addSecrets(text);
+  }
+
+  /** Called before each batch of frames is spooled (a key-log follower reads new secrets then). */
+  onBeforeBatch(listener: () => void): void {
+    this.beforeBatchListeners.push(listener);
   }
 
   /** Every captured frame, after it is in the spool; `processed` is set when the session decodes. */
@@ -301,6 +347,21 @@ export class CaptureSession {
   }
 
   private onBatch(type: BatchType, payload: Uint8Array): void {
+    if (this.early) {
+      this.early.push({ type, payload }); // the reader hands out copies, so keeping them is safe
+      return;
+    }
+    this.processBatch(type, payload);
+  }
+
+  private deliverEarlyBatches(): void {
+    const queued = this.early;
+    if (!queued || !this.opened) return;
+    this.early = null;
+    for (const { type, payload } of queued) this.processBatch(type, payload);
+  }
+
+  private processBatch(type: BatchType, payload: Uint8Array): void {
     const linkType = this.linkType;
     if (type === MessageType.sent) {
       forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
@@ -311,6 +372,9 @@ export class CaptureSession {
       if (!this.recordSent) return;
     }
     this.batchCount++;
+    // Secrets logged before these frames were sent go into the file ahead of them (readers
+    // that make one pass, like tshark, apply a DSB only to the frames after it).
+    for (const listener of this.beforeBatchListeners) listener();
     const firstNumber = this.frameCount + 1;
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
@@ -372,6 +436,9 @@ export class CaptureSession {
   }
 
   private onHelperExit(exit: HelperExit): void {
+    // A helper that ends right after its first batches still gets them on disk (if it never
+    // opened a device, there is nothing to record them against and nothing was captured).
+    this.deliverEarlyBatches();
     this.closeSpool();
     this.ended = { frames: this.frameCount, reason: exit.reason, spoolPath: this.spoolPath };
     for (const waiter of this.endWaiters.splice(0)) waiter(this.ended);

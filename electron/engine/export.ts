@@ -11,8 +11,10 @@ export async function exportFrames(params: ExportParams): Promise<{ path: string
   try {
     writer = createCaptureFileWriter(params.path, params.format, {
       interfaces: [{ linkType: params.linkType, name: 'crafted', description: 'frames built in Handshake Workbench' }],
+      target: { overwrite: params.overwrite === true },
     });
   } catch (error) {
+    if (error instanceof ApiError) throw error;
     throw new ApiError('failed', `cannot write ${params.path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {

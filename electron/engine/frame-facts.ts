@@ -16,12 +16,21 @@ import {
   type LadderTls,
   type Phase,
 } from '../../shared/api';
+import { frameCommunityId } from '../../shared/flowid';
 import { grown } from '../../shared/track/store';
 import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
+import { KeyLog } from '../../shared/tls/keylog';
+import { TlsDissector } from '../../shared/tls/dissector';
+import { tlsInfoText } from '../../shared/tls/info';
+import { tlsRecordsToFields } from '../../shared/tls/json';
+import { tlsDetailNode } from '../../shared/tls/detail';
+import type { TlsRecord } from '../../shared/tls/session';
+import { createNodeTlsCrypto } from './tls-crypto';
 import { Tracker } from '../../shared/track/tracker';
+import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
@@ -36,6 +45,7 @@ import type { FrameIndex } from './frame-index';
 export { isKnownField as isFilterField } from '../../shared/filter';
 
 const NO_PROTOCOL = 255;
+const LINKTYPE_ETHERNET = 1;
 /** index.relAck value for a segment without the ACK flag. */
 const NO_ACK = 0xffffffff;
 /** index.direction values. */
@@ -173,7 +183,7 @@ class AddressIds {
   private ids = new Uint32Array(256);
   private size = 0;
 
-  constructor(private readonly words: 1 | 4) {
+  constructor(private readonly words: 1 | 2 | 4) {
     this.keys = new Uint32Array(words * 256);
   }
 
@@ -184,7 +194,12 @@ class AddressIds {
       const id = this.ids[slot];
       if (id === 0) return -1;
       const k = slot * n;
-      if (this.keys[k] === address[0] && (n === 1 || (this.keys[k + 1] === address[1] && this.keys[k + 2] === address[2] && this.keys[k + 3] === address[3]))) return id - 1;
+      if (
+        this.keys[k] === address[0] &&
+        (n === 1 || (this.keys[k + 1] === address[1] && (n === 2 || (this.keys[k + 2] === address[2] && this.keys[k + 3] === address[3]))))
+      ) {
+        return id - 1;
+      }
     }
   }
 
@@ -218,6 +233,14 @@ export class FrameFacts {
   private readonly summary = createPacketSummary();
   /** TLS hello fields, on the few frames that completed a hello. */
   private readonly tls = new Map<number, FrameTls>();
+  /** Secrets for TLS decryption: the file's Decryption Secrets Blocks and key logs attached. */
+  readonly keyLog = new KeyLog();
+  private tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
+  /**
+   * TLS records by frame (decrypted application data dropped, to bound memory); an empty list
+   * marks a frame that carries part of a record (tshark shows the TLS layer there too).
+   */
+  private tlsRecords = new Map<number, TlsRecord[]>();
   private readonly dupAckNumbers = new Map<number, number>();
   private finished = false;
 
@@ -232,6 +255,10 @@ export class FrameFacts {
     if (s.ipVersion !== 0 && s.networkOffset >= 0) {
       index.srcAddress[i] = this.internAddress(buffer, offset, s, true);
       index.dstAddress[i] = this.internAddress(buffer, offset, s, false);
+    }
+    if (linkType === LINKTYPE_ETHERNET && length >= 14) {
+      index.dstMac[i] = this.internMac(buffer, offset);
+      index.srcMac[i] = this.internMac(buffer, offset + 6);
     }
     index.stream[i] = -1;
     index.direction[i] = UNTRACKED;
@@ -270,6 +297,10 @@ export class FrameFacts {
         if (analysis.phase === 'handshake') marks |= ROW_MARK.HANDSHAKE;
         else if (analysis.phase === 'teardown') marks |= ROW_MARK.TEARDOWN;
         if (analysis.tls) this.tls.set(i, copyTls(analysis.tls));
+        if (s.payloadLength > 0 && s.payloadOffset >= 0) {
+          const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+          this.tlsSegment(i, analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(offset + s.payloadOffset, to));
+        }
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
       }
     }
@@ -278,6 +309,23 @@ export class FrameFacts {
 
   private readonly ipv4Ids = new AddressIds(1);
   private readonly ipv6Ids = new AddressIds(4);
+  private readonly macIds = new AddressIds(2);
+  private readonly macWords = new Uint32Array(2);
+
+  /** The id of the MAC address at `at` in index.macs (formatted once per address). */
+  private internMac(buffer: Uint8Array, at: number): number {
+    const words = this.macWords;
+    words[0] = ((buffer[at] << 24) | (buffer[at + 1] << 16) | (buffer[at + 2] << 8) | buffer[at + 3]) >>> 0;
+    words[1] = (buffer[at + 4] << 8) | buffer[at + 5];
+    let id = this.macIds.get(words);
+    if (id < 0) {
+      const parts: string[] = [];
+      for (let k = 0; k < 6; k++) parts.push(buffer[at + k].toString(16).padStart(2, '0'));
+      id = this.index.macs.push(parts.join(':')) - 1;
+      this.macIds.set(words, id);
+    }
+    return id;
+  }
 
   /** The id of a frame's source or destination address in index.addresses (formatted once per address). */
   private internAddress(buffer: Uint8Array, frameStart: number, s: PacketSummary, source: boolean): number {
@@ -291,6 +339,50 @@ export class FrameFacts {
       ids.set(words, id);
     }
     return id;
+  }
+
+  private tlsSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array): void {
+    if (payload.length === 0) return;
+    const records = this.tlsDissector.segment(stream, fromClient, relativeSeq, payload);
+    if (records.length === 0 && !this.tlsDissector.lastInStream) return;
+    for (const record of records) record.appData = null;
+    this.tlsRecords.set(i, records);
+  }
+
+  /**
+   * Reads every connection's TLS again with the secrets known now (after a key log was
+   * attached): `frames` gives each TCP frame with payload, in capture order, with its bytes.
+   */
+  redissectTls(frames: Iterable<[number, Uint8Array]>): void {
+    this.tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
+    this.tlsRecords = new Map();
+    const s = this.summary;
+    const index = this.index;
+    for (const [i, bytes] of frames) {
+      if (index.stream[i] < 0) continue;
+      summarizeAt(bytes, 0, bytes.length, index.linkType[i], s, index.originalLength[i]);
+      if (s.payloadOffset < 0 || s.payloadLength <= 0) continue;
+      this.tlsSegment(i, index.stream[i], index.direction[i] === FROM_CLIENT, index.relSeq[i] | 0, bytes.subarray(s.payloadOffset, Math.min(s.payloadOffset + s.payloadLength, bytes.length)));
+    }
+  }
+
+  /** Frames that may carry TLS: TCP with payload, on a tracked connection. */
+  tlsCandidateFrames(): number[] {
+    const out: number[] = [];
+    const index = this.index;
+    for (let i = 0; i < index.count; i++) if (index.stream[i] >= 0 && index.payloadLength[i] > 0) out.push(i);
+    return out;
+  }
+
+  /** Each TLS connection's decryption status, ALPN and leaf certificate. */
+  tlsConnections(): { stream: number; decrypted: true | string | null; alpn: string | null; certificate: string | null }[] {
+    const out: { stream: number; decrypted: true | string | null; alpn: string | null; certificate: string | null }[] = [];
+    for (const stream of this.tlsDissector.streams()) {
+      const summary = this.tlsDissector.summary(stream);
+      if (!summary) continue;
+      out.push({ stream, decrypted: summary.decrypted, alpn: summary.alpnSelected, certificate: summary.certificates[0]?.subject ?? null });
+    }
+    return out.sort((a, b) => a.stream - b.stream);
   }
 
   /** End of input: closes the tracker's timers (TIME_WAIT expiry, the last SYN-flood window). */
@@ -330,7 +422,12 @@ export class FrameFacts {
     const tls = this.tls.get(i);
     let protocol = columns.protocol;
     let info = columns.info;
-    if (tls) {
+    const records = this.tlsRecords.get(i);
+    if (records && records.length > 0) {
+      const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
+      protocol = text.protocol;
+      info = text.info;
+    } else if (tls) {
       protocol = 'TLS';
       const names = tls.handshakeTypes.map((type) => (type === 1 ? 'Client Hello' : type === 2 ? 'Server Hello' : `Handshake ${type}`));
       info = `${names.join(', ')}${tls.serverName ? ` (SNI=${tls.serverName})` : ''}`;
@@ -359,12 +456,16 @@ export class FrameFacts {
           timeDelta: this.tcpTimeDelta(i),
         }
       : null;
-    return buildDetailTree(this.decode(i, bytes), {
+    const detail = buildDetailTree(this.decode(i, bytes), {
       number: i + 1,
       timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
       time: index.relativeTime(i),
       tcp,
+      aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
     });
+    const records = this.tlsRecords.get(i);
+    if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
+    return detail;
   }
 
   // ------------------------------------------------------------ display filter
@@ -447,15 +548,22 @@ export class FrameFacts {
   /** Every field of the frame by name: the decoder's (as `decode --json` prints them), the tracker's and TLS. */
   private allFields(i: number, bytes: Uint8Array): Map<string, JsonFieldValue> {
     const decoded = this.decode(i, bytes);
-    const fields = new Map<string, JsonFieldValue>(
-      Object.entries(frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) })),
-    );
+    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) });
+    if (this.tracked(i) && this.index.relAck[i] !== NO_ACK) relativeSackEdges(json, this.index.relAck[i]);
+    const fields = new Map<string, JsonFieldValue>(Object.entries(json));
     for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
     // A tunnelled frame's inner and outer occurrences all count, as in Wireshark (`ip.addr` matches either layer).
     for (const [name, values] of repeatedFields(decoded)) fields.set(name, values);
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
+    const community = frameCommunityId(decoded);
+    if (community !== null) fields.set('communityid', community);
     const tls = this.tls.get(i);
-    if (tls) {
+    const records = this.tlsRecords.get(i);
+    if (records) {
+      const out: Record<string, JsonFieldValue> = {};
+      tlsRecordsToFields(records, out, true);
+      for (const [key, value] of Object.entries(out)) fields.set(key, value);
+    } else if (tls) {
       fields.set('tls', true);
       fields.set('tls.handshake.type', tls.handshakeTypes);
       if (tls.serverName !== null) fields.set('tls.handshake.extensions_server_name', tls.serverName);
@@ -544,6 +652,7 @@ export class FrameFacts {
       stream: c.stream,
       client: endpoint(c.client, c.ipVersion),
       server: endpoint(c.server, c.ipVersion),
+      communityId: connectionCommunityId(c),
       clientState: c.finalState.client,
       serverState: c.finalState.server,
       connState: c.connState,
@@ -672,6 +781,7 @@ export class FrameFacts {
       initialServerState,
       finalClientState: truncated ? clientState : finalClient,
       finalServerState: truncated ? serverState : finalServer,
+      mslSeconds: this.tracker.mslSeconds,
       arrows,
       truncated,
     };

@@ -50,6 +50,10 @@ export class FrameIndex {
   dstAddress: Uint32Array;
   /** Address texts by id; id 0 is "no address". */
   readonly addresses: string[] = [''];
+  /** Ethernet source and destination as ids into `macs` (0: not Ethernet). */
+  srcMac: Uint32Array;
+  dstMac: Uint32Array;
+  readonly macs: string[] = [''];
   /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
   analysis: Uint32Array;
 
@@ -77,6 +81,8 @@ export class FrameIndex {
     this.srcAddress = new Uint32Array(initialCapacity);
     this.dstAddress = new Uint32Array(initialCapacity);
     this.analysis = new Uint32Array(initialCapacity);
+    this.srcMac = new Uint32Array(initialCapacity);
+    this.dstMac = new Uint32Array(initialCapacity);
   }
 
   /** Reserves the next slot and returns its index. */
@@ -105,6 +111,8 @@ export class FrameIndex {
       this.srcAddress = grow(this.srcAddress, capacity);
       this.dstAddress = grow(this.dstAddress, capacity);
       this.analysis = grow(this.analysis, capacity);
+      this.srcMac = grow(this.srcMac, capacity);
+      this.dstMac = grow(this.dstMac, capacity);
       this.capacity = capacity;
     }
     return this.count++;

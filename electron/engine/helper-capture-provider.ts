@@ -3,14 +3,13 @@
  * call runs in a short-lived helper process, because a helper holds at most one capture
  * and a failed open poisons it.
  */
-import { fromHex } from '../../shared/wire/bytes';
+import { fromHex, toHex } from '../../shared/wire/bytes';
 import { linkTypeName } from '../../shared/wire/linktypes';
-import type { InterfaceInfo, SendParams } from '../../shared/api';
+import { ApiError, type InterfaceInfo, type SendParams } from '../../shared/api';
+import { CaptureError } from './capture-session';
+import { destinationOfPacket, exchange, ExchangeUsageError, ipPacketOf, type ExchangeFrame } from './exchange';
 import type { CaptureProvider } from './capture-provider';
 import { HelperClient, HelperRequestError, type HelperLaunchOptions } from './helper-client';
-
-/** A BPF program no frame passes: the send path opens the device only to inject. */
-const MATCH_NOTHING = 'less 1';
 
 async function withHelper<T>(launch: HelperLaunchOptions, use: (helper: HelperClient) => Promise<T>): Promise<T> {
   const helper = new HelperClient(launch);
@@ -53,20 +52,46 @@ export function createHelperCaptureProvider(launch: HelperLaunchOptions = {}): C
         }
       }),
 
-    send: (params: SendParams) =>
-      withHelper(launch, async (helper) => {
-        const opened = await helper.open(params.interface, MATCH_NOTHING, 4 * 1024 * 1024);
-        if (opened.linkType !== params.linkType) {
-          throw new Error(`${params.interface} takes link type ${opened.linkType} (${opened.linkTypeName}); these frames are link type ${params.linkType}`);
-        }
-        const result = await helper.send({
-          frames: params.framesHex.map((text) => fromHex(text)),
-          link: 'as-is',
+    send: async (params: SendParams, onSent) => {
+      const frames = params.framesHex.map((text) => fromHex(text));
+      if (frames.length !== 1) throw new ApiError('invalid', 'send takes one frame (repeated with count)');
+      const fillLink = params.fillLink ?? true;
+      const given = frames[0];
+      const packet = fillLink ? ipPacketOf(given, params.linkType) : given;
+      if (!packet) throw new ApiError('invalid', 'to fill in the link layer the frame must carry IPv4 or IPv6 (switch the link fill off to send it as it is)');
+      const inner = ipPacketOf(given, params.linkType);
+      const destination = inner ? destinationOfPacket(inner) : null;
+      if (fillLink && !destination) throw new ApiError('invalid', 'to fill in the link layer the frame must carry IPv4 or IPv6');
+      try {
+        const outcome = await exchange({
+          ...launch,
+          device: params.interface,
+          destination,
+          build: () => packet,
+          fillLink,
+          linkType: params.linkType,
           count: Math.max(1, params.count),
           intervalMs: params.intervalMs > 0 ? params.intervalMs : undefined,
+          waitMs: params.waitMs,
+          suppressKernelRst: params.suppressKernelRst,
+          onSent: (bytes) => onSent?.(bytes),
         });
-        return result.sent;
-      }),
+        const info = (frame: ExchangeFrame) => ({ line: frame.line, bytesHex: toHex(frame.bytes), linkType: frame.linkType });
+        return {
+          sent: outcome.sent,
+          resolvedBy: outcome.resolvedBy,
+          frame: outcome.sentFrame ? info(outcome.sentFrame) : null,
+          replies: outcome.replies.map((reply) => ({ kind: reply.kind, ...info(reply) })),
+          waitMs: outcome.waitMs,
+          kernelRst: outcome.kernelRst ? { frame: info(outcome.kernelRst), explanation: outcome.explanation } : null,
+          suppressionRule: outcome.suppressionRule,
+        };
+      } catch (error) {
+        if (error instanceof ExchangeUsageError) throw new ApiError('invalid', error.message);
+        if (error instanceof CaptureError) throw new ApiError(error.code === 'permission' ? 'permission' : 'failed', error.advice ? `${error.message}. ${error.advice}` : error.message);
+        throw error;
+      }
+    },
 
     describe: () => withHelper(launch, (helper) => helper.hello()),
 

@@ -46,6 +46,15 @@ export interface HelperLaunchOptions {
   nodePath?: string;
   /** Command prefix, e.g. ['pkexec'] or ['ip', 'netns', 'exec', 'ns1'] (HANDSHAKE_HELPER_LAUNCHER, space-separated). */
   launcher?: string[];
+  /** Added to the inherited environment (ELECTRON_RUN_AS_NODE=1 for Electron's binary). */
+  env?: Record<string, string>;
+}
+
+/** What a HelperClient uses for whatever its options and the environment leave open (the Electron engine sets it: helper-route.ts). */
+let defaultLaunch: HelperLaunchOptions = {};
+
+export function setDefaultHelperLaunch(launch: HelperLaunchOptions): void {
+  defaultLaunch = { ...launch };
 }
 
 export interface HelperExit {
@@ -82,17 +91,25 @@ export class HelperClient {
   private readonly exited: Promise<HelperExit>;
   /** The helper's own last word (a device-gone or internal-error event). */
   private lastHelperError: string | null = null;
+  /** The program spawned (the launcher, or the node binary). */
+  private readonly program: string;
+  /** The OS refused to run the program (EACCES/EPERM): a capture launcher outside its group. */
+  private refusedToRun = false;
 
   onBatch: (type: BatchType, payload: Uint8Array) => void = () => {};
   onWarning: (message: string) => void = () => {};
   onExit: (exit: HelperExit) => void = () => {};
 
   constructor(options: HelperLaunchOptions = {}) {
-    const helperPath = options.helperPath ?? defaultHelperPath();
-    const nodePath = options.nodePath ?? process.env.HANDSHAKE_HELPER_NODE ?? process.execPath;
-    const launcher = options.launcher ?? launcherFromEnvironment();
+    // Explicit options, then HANDSHAKE_HELPER_* (a developer's choice), then the installation's route.
+    const fromEnvironment = launcherFromEnvironment();
+    const helperPath = options.helperPath ?? process.env.HANDSHAKE_HELPER_PATH ?? defaultLaunch.helperPath ?? defaultHelperPath();
+    const nodePath = options.nodePath ?? process.env.HANDSHAKE_HELPER_NODE ?? defaultLaunch.nodePath ?? process.execPath;
+    const launcher = options.launcher ?? (fromEnvironment.length > 0 ? fromEnvironment : (defaultLaunch.launcher ?? []));
+    const env = options.env ?? defaultLaunch.env;
     const argv = [...launcher, nodePath, helperPath];
-    this.child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.program = argv[0];
+    this.child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (text: string) => {
@@ -100,10 +117,16 @@ export class HelperClient {
     });
     this.child.stdin.on('error', () => {}); // EPIPE when the helper died; the exit handler reports it
     this.exited = new Promise((resolve) => {
-      this.child.on('error', (error) => {
-        this.finish({ code: null, signal: null, reason: `cannot start the capture helper: ${error.message}`, stderr: '' }, resolve);
+      this.child.on('error', (error: NodeJS.ErrnoException) => {
+        this.refusedToRun = error.code === 'EACCES' || error.code === 'EPERM';
+        const reason = this.refusedToRun
+          ? `you may not run the capture launcher ${this.program} (${error.code}): capture is not permitted for this user`
+          : `cannot start the capture helper: ${error.message}`;
+        this.finish({ code: null, signal: null, reason, stderr: '' }, resolve);
       });
       this.child.on('close', (code, signal) => {
+        // 126 is "found but cannot run": a launcher prefix (env, setpriv, ip netns exec) refused to exec it.
+        if (code === 126 && /permission denied|operation not permitted/i.test(this.stderrTail)) this.refusedToRun = true;
         this.finish({ code, signal, reason: this.describeExit(code, signal), stderr: this.stderrTail }, resolve);
       });
     });
@@ -233,6 +256,7 @@ export class HelperClient {
     // cap asserts when libpcap's descriptor reports an error, which is what a vanishing interface causes.
     if (signal === 'SIGABRT' && /cb_packets|status == 0/.test(this.stderrTail))
       return 'the capture device reported an error (the interface went down or was removed); capture ended';
+    if (this.refusedToRun) return `you may not run the capture launcher: ${this.stderrTail.trim().split('\n').pop()}`;
     if (/pkexec|authentication|not authorized/i.test(this.stderrTail) && code !== 0)
       return `the helper launcher was refused: ${this.stderrTail.trim().split('\n').pop()}. ${permissionAdvice()}`;
     if (signal) return `the capture helper was killed by ${signal}`;
@@ -241,6 +265,7 @@ export class HelperClient {
   }
 
   private exitError(): HelperRequestError {
+    if (this.refusedToRun) return new HelperRequestError('permission', this.exitInfo?.reason ?? 'capture is not permitted', permissionAdvice());
     return new HelperRequestError('helper-exited', this.exitInfo?.reason ?? 'the capture helper has ended');
   }
 

@@ -10,6 +10,7 @@
  */
 import { FramePipeline, type PipelineFrame, type ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 import { Analysis } from '../../shared/track/flags';
+import type { TlsDissector } from '../../shared/tls/dissector';
 import { seqAdd, seqGt } from '../../shared/track/seq';
 import { TCP_STATE_NAMES } from '../../shared/track/states';
 import type { ConnectionSummary, Endpoint, FrameAnalysis } from '../../shared/track/types';
@@ -68,13 +69,15 @@ export class LiveTracking {
     private readonly emit: (event: ConnectionEvent) => void,
     /** Decode every frame too (for printing); otherwise only the fast path runs. */
     private readonly decode: boolean,
+    /** Reads (and with its key log decrypts) TLS on the live connections. */
+    tls: TlsDissector | null = null,
   ) {
     this.pipeline = new FramePipeline({
       // A live capture runs for as long as the user wants: hand finished connections back.
       onEvict: (connection) => this.forget(connection),
       closedTimeoutSeconds: 10,
       idleTimeoutSeconds: 3600,
-    });
+    }, tls);
   }
 
   /** Feeds one frame, in capture order; returns the decoded frame when decoding is on. */

@@ -4,9 +4,12 @@
  * Every request is validated by `dispatch` before a handler runs.
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { dispatch, parseMessage, requestIdOf, toErrorBody, type Message } from '../../shared/api';
 import { Backend } from './backend';
 import { createHelperCaptureProvider } from './helper-capture-provider';
+import { setDefaultHelperLaunch } from './helper-client';
+import { helperRoute } from './helper-route';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
@@ -15,18 +18,24 @@ interface ParentPort {
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 
-/**
- * Inside Electron, process.execPath is the Electron binary. The capture helper is a plain
- * Node program whose native `cap` module is built for one Node ABI: prefer the system
- * `node` (what `npm install` built cap for); otherwise run Electron's binary as Node.
- */
-function chooseHelperNode(): void {
-  if (!process.versions.electron || process.env.HANDSHAKE_HELPER_NODE) return;
-  const systemNode = spawnSync('node', ['--version'], { stdio: 'ignore' });
-  if (systemNode.status === 0) process.env.HANDSHAKE_HELPER_NODE = 'node';
-  else process.env.ELECTRON_RUN_AS_NODE = '1';
+// Inside Electron, process.execPath is the Electron binary: the helper route (helper-route.ts)
+// says which runtime and launcher run the capture helper for this installation and OS.
+/** Electron's resources directory beside its binary, should a utility process lack process.resourcesPath. */
+function electronResources(): string {
+  return process.platform === 'darwin' ? path.join(path.dirname(process.execPath), '..', 'Resources') : path.join(path.dirname(process.execPath), 'resources');
 }
-chooseHelperNode();
+
+if (process.versions.electron) {
+  setDefaultHelperLaunch(
+    helperRoute({
+      platform: process.platform,
+      execPath: process.execPath,
+      resourcesPath: (process as { resourcesPath?: string }).resourcesPath ?? electronResources(),
+      env: process.env,
+      systemNodeRuns: () => spawnSync('node', ['--version'], { stdio: 'ignore' }).status === 0,
+    }),
+  );
+}
 
 function post(message: Message): void {
   if (parentPort) parentPort.postMessage(message);

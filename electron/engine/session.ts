@@ -15,6 +15,7 @@ import {
   ROW_MARK,
   type AlertInfo,
   type CaptureFormat,
+  type AttachKeyLogResult,
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
@@ -23,13 +24,22 @@ import {
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
+  type ConversationKind,
+  type ConversationRow,
+  type EndpointRow,
+  type ExpertGroup,
+  type ExportPacketsParams,
 } from '../../shared/api';
-import { compileFilter, type CompiledFilter } from '../../shared/filter';
-import { CaptureReader, formatEpoch, type CaptureFrame } from '../../shared/files';
+import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
+import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame } from '../../shared/files';
+import { decodeUtf8 } from '../../shared/files/utf8';
+import { KeyLog } from '../../shared/tls/keylog';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
+import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
 import { FrameIndex, IndexList } from './frame-index';
-import { FrameFacts, isFilterField } from './frame-facts';
+import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 
 /**
@@ -74,6 +84,14 @@ export function createSessionState(): SessionState {
   return { index, facts: new FrameFacts(index) };
 }
 
+/** What one session may take from the machine (resource-limits.ts); tests pass small ones. */
+export interface SessionLimits {
+  /** Frames indexed at most; default from physical memory. */
+  maxFrames?: number;
+  /** Free space where gzip files are inflated; default statfs. */
+  space?: (directory: string) => SpaceInfo;
+}
+
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
@@ -96,6 +114,8 @@ export class FileSession {
   private readonly filters = new Map<string, FilterView>();
   /** The filter the renderer asked for last: only it keeps scanning in the background. */
   private activeFilter = '';
+  /** Bumped by cancel(): a scan started before it stops at its next slice. */
+  private filterEpoch = 0;
   private indexing: Promise<void> | null = null;
 
   /** Frames sent from the workbench (hex, by length), to mark them when the capture sees them go out. */
@@ -106,6 +126,8 @@ export class FileSession {
   private live = false;
   private liveEnded = false;
   private wake: (() => void) | null = null;
+  private readonly maxFrames: number;
+  private readonly space: ((directory: string) => SpaceInfo) | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -114,8 +136,11 @@ export class FileSession {
     /** Shown instead of the file name (the interface of a live capture). */
     private readonly displayName: string | null = null,
     state: SessionState = createSessionState(),
+    limits: SessionLimits = {},
   ) {
     this.dataPath = filePath;
+    this.maxFrames = limits.maxFrames ?? defaultMaxIndexedFrames();
+    this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
   }
@@ -151,15 +176,24 @@ export class FileSession {
     if (head[0] === 0x1f && head[1] === 0x8b) {
       // Offsets must point into something readable at random: the stream is inflated into a
       // temporary file as it is indexed, each chunk written before its frames are indexed.
+      // A gzip bomb must not fill the disk (or, on tmpfs, the memory): see resource-limits.ts.
+      const name = path.basename(this.filePath);
+      const guard = new InflateGuard(os.tmpdir(), this.space);
+      this.totalBytes = await gzipInflatedSize(this.filePath, stat.size);
+      try {
+        guard.checkBefore(name, this.totalBytes);
+      } catch (error) {
+        throw new ApiError('failed', (error as Error).message);
+      }
       this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'handshake-gz-'));
       this.dataPath = path.join(this.tempDir, 'inflated');
       const inflated = openSync(this.dataPath, 'w');
       this.inflatedFd = inflated;
       onDecompressed = (chunk) => {
+        guard.willWrite(name, chunk.length);
         let offset = 0;
         while (offset < chunk.length) offset += writeSync(inflated, chunk, offset, chunk.length - offset);
       };
-      this.totalBytes = await gzipInflatedSize(this.filePath, stat.size);
     } else {
       this.totalBytes = stat.size;
     }
@@ -168,7 +202,7 @@ export class FileSession {
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
+    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -216,7 +250,7 @@ export class FileSession {
   }
 
   private async follow(): Promise<void> {
-    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame) });
+    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) });
     const handle = await fsp.open(this.dataPath, 'r');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
@@ -254,10 +288,12 @@ export class FileSession {
 
   private ingest(frame: CaptureFrame): void {
     const index = this.index;
+    if (index.count >= this.maxFrames) throw new Error(frameLimitMessage(this.maxFrames));
     const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
     this.quic.ingest(i, frame, index);
+    if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
       if (candidates && candidates.has(toHex(frame.buffer, '', frame.bufferOffset, frame.bufferOffset + frame.capturedLength))) {
@@ -309,8 +345,11 @@ export class FileSession {
     await this.indexing;
   }
 
+  /** Cancel: stops indexing, and any filter scan running for a request or in the background. */
   cancel(): void {
     this.abort.abort();
+    this.filterEpoch++;
+    this.activeFilter = '';
   }
 
   async close(): Promise<void> {
@@ -365,10 +404,10 @@ export class FileSession {
   // ------------------------------------------------------------ queries
 
   private compile(text: string): CompiledFilter {
-    const compiled = compileFilter(text, { isField: isFilterField });
+    const compiled = compileFilter(text, FILTER_OPTIONS);
     if (!compiled.ok) {
-      const { position, message } = compiled.error;
-      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})`);
+      const { position, message, hint } = compiled.error;
+      throw new ApiError('invalid', `display filter: ${message} (at character ${position + 1})${hint ? `\n${hint}` : ''}`);
     }
     return compiled.filter;
   }
@@ -392,10 +431,10 @@ export class FileSession {
     return view;
   }
 
-  /** Tests frames not yet scanned, for at most `budgetMs`. */
+  /** Tests frames not yet scanned, for at most `budgetMs` (checked every few frames, so one slow frame cannot hold the engine long). */
   private async scan(view: FilterView, budgetMs: number): Promise<void> {
     const started = performance.now();
-    const batch = 512;
+    const batch = 64;
     while (view.scanned < this.index.count && performance.now() - started < budgetMs) {
       const from = view.scanned;
       const to = Math.min(this.index.count, from + batch);
@@ -472,7 +511,15 @@ export class FileSession {
     if (i >= this.index.count) return -1;
     if (filterText.trim() === '') return i;
     const view = this.filterView(filterText);
-    while (view.scanned <= i) await this.scan(view, FILTER_SLICE_MS);
+    const epoch = this.filterEpoch;
+    while (view.scanned <= i) {
+      await this.scan(view, FILTER_SLICE_MS);
+      if (view.scanned > i) break;
+      // Between slices, let other requests (Cancel among them) run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) throw new ApiError('cancelled', 'the session was closed');
+      if (this.filterEpoch !== epoch) throw new ApiError('cancelled', `display filter cancelled after ${view.scanned} of ${this.index.count} frames`);
+    }
     return view.matches.positionOf(i);
   }
 
@@ -497,6 +544,60 @@ export class FileSession {
     return this.facts.connections();
   }
 
+  /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
+  private onSecrets(type: number, data: Uint8Array): void {
+    if (type === SecretsType.TlsKeyLog) this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+  }
+
+  /**
+   * Attaches an NSS key log to the open capture: its secrets join the session's, every
+   * connection's TLS is read again with them, and each TLS connection's status comes back
+   * (decrypted, or the secret it still lacks).
+   */
+  async attachKeyLog(keylogPath: string): Promise<AttachKeyLogResult> {
+    let text: string;
+    try {
+      text = await fsp.readFile(keylogPath, 'latin1');
+    } catch (error) {
+      throw new ApiError('not-found', `cannot read key log ${keylogPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const added = KeyLog.parse(text);
+    this.facts.keyLog.merge(added);
+    await this.whenIndexed();
+    const candidates = this.facts.tlsCandidateFrames();
+    const reader = this;
+    function* frames(): Generator<[number, Uint8Array]> {
+      for (let at = 0; at < candidates.length; at += 512) {
+        const batch = candidates.slice(at, at + 512);
+        const bytes = reader.readFrames(batch);
+        for (const i of batch) {
+          const frame = bytes.get(i);
+          if (frame) yield [i, frame.slice()];
+        }
+      }
+    }
+    this.facts.redissectTls(frames());
+    // Rows and filter matches computed before now may show other TLS fields.
+    this.filters.clear();
+    const rows = this.facts.connections().connections;
+    const byStream = new Map(rows.map((row) => [row.stream, row]));
+    return {
+      secrets: added.counts.secrets,
+      clients: added.counts.clients,
+      badLines: added.counts.bad,
+      connections: this.facts.tlsConnections().map((c) => ({
+        stream: c.stream,
+        client: byStream.get(c.stream)?.client ?? '',
+        server: byStream.get(c.stream)?.server ?? '',
+        sni: byStream.get(c.stream)?.sni ?? null,
+        decrypted: c.decrypted === true,
+        reason: c.decrypted === true ? null : (c.decrypted ?? 'nothing encrypted seen'),
+        alpn: c.alpn,
+        certificate: c.certificate,
+      })),
+    };
+  }
+
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
   }
@@ -507,12 +608,69 @@ export class FileSession {
     return ladder;
   }
 
-  async saveAs(target: string, format: CaptureFormat): Promise<{ path: string; frames: number }> {
+  /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */
+  private async selection(filterText: string): Promise<FrameSelection> {
+    if (filterText.trim() === '') return { all: true };
+    const view = this.filterView(filterText);
+    while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
+    const frames: number[] = [];
+    for (let p = 0; p < view.matches.length; p++) frames.push(view.matches.at(p));
+    return { all: false, frames, length: frames.length };
+  }
+
+  async expertInfo(filterText: string): Promise<ExpertGroup[]> {
+    return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
+    return conversations(this.index, kind, await this.selection(filterText));
+  }
+
+  setMarked(indices: readonly number[], marked: boolean): number {
+    for (const i of indices) {
+      this.checkIndex(i);
+      if (marked) this.index.marks[i] |= ROW_MARK.MARKED;
+      else this.index.marks[i] &= ~ROW_MARK.MARKED;
+    }
+    let count = 0;
+    for (let i = 0; i < this.index.count; i++) if (this.index.marks[i] & ROW_MARK.MARKED) count++;
+    return count;
+  }
+
+  /** Save / Export Specified Packets: streams the capture into `path`, keeping each frame's comments (pcapng). */
+  async exportPackets(params: Omit<ExportPacketsParams, 'sessionId'>): Promise<{ path: string; frames: number }> {
+    const target = params.path;
     if (!this.live) await this.whenIndexed();
+    let select: ((i: number) => boolean) | undefined;
+    if (params.range === 'displayed' && params.filter.trim() !== '') {
+      const selection = await this.selection(params.filter);
+      const wanted = new Uint8Array(this.index.count);
+      if (!selection.all) for (let p = 0; p < selection.length; p++) wanted[selection.frames[p]] = 1;
+      select = (i) => wanted[i] === 1;
+    } else if (params.range === 'selected') {
+      const wanted = new Set(params.indices);
+      select = (i) => wanted.has(i);
+    } else if (params.range === 'marked') {
+      const marks = this.index.marks;
+      const count = this.index.count;
+      select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
+    }
     try {
-      const result = await convertCaptureFile(this.filePath, target, format);
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, target: { overwrite: params.overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
+    if (!this.live) await this.whenIndexed();
+    try {
+      const result = await convertCaptureFile(this.filePath, target, format, { target: { overwrite } });
+      return { path: target, frames: result.framesWritten };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError('failed', `save as ${target}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

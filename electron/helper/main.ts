@@ -5,6 +5,8 @@
  * (closing its stdin, or a signal), never by close() and reopen, because cap cannot
  * reopen, and aborts when a failed open is retried.
  */
+// First: nothing may debug or instrument the helper (harden.ts says how).
+import './harden';
 import { Cap } from 'cap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,7 +24,8 @@ import {
 } from '../../shared/wire/linktypes';
 import packageJson from '../../package.json';
 import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, listInterfaces } from './interfaces';
-import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, validateTuple } from './firewall';
+import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, RstRefusedError, startStaleRuleCleanup, validateTuple } from './firewall';
+import { helperIsPrivileged } from './harden';
 import { buildArpRequest, buildNeighbourSolicitation, neighbourMac, nextHop, parseArpReply, parseNeighbourAdvertisement } from './neighbours';
 import { isActivationMessage, isPermissionMessage, permissionAdvice } from './permission';
 import { capVersion, libpcapVersion } from './library-versions';
@@ -601,8 +604,9 @@ async function handle(request: HelperRequest): Promise<unknown> {
       const problem = validateTuple(request);
       if (problem) throw new RequestError('bad-request', problem);
       try {
-        return addRstDropRule(request);
+        return await addRstDropRule(request);
       } catch (error) {
+        if (error instanceof RstRefusedError) throw new RequestError('rst-refused', error.message);
         throw new RequestError('firewall-failed', error instanceof Error ? error.message : String(error));
       }
     }
@@ -662,6 +666,8 @@ function main(): void {
   if (process.argv[2] === '--validate-filter') return validationChildMain(process.argv[3] ?? '{}');
   out();
   raisePriority();
+  // RST rules of helpers killed without a chance to clean up (SIGKILL) go now.
+  if (process.platform === 'linux' && helperIsPrivileged()) startStaleRuleCleanup();
   process.stdin.on('data', onInput);
   // The parent ends the helper by closing stdin: flush what was captured, hand it over, then go.
   let finishing = false;

@@ -29,9 +29,9 @@ const LINUX_STEPS: Record<LinuxInstall, string> = {
     'its launcher holds the capabilities and runs nothing but the helper.',
   appimage: 'From the AppImage: run its one-time `setup-capture.sh` (see build/README.md).',
   source:
-    'From source: start the helper through polkit with HANDSHAKE_HELPER_LAUNCHER=pkexec, or ' +
-    '`sudo sh electron/helper/setup-linux-capture.sh` and set HANDSHAKE_HELPER_NODE as it says ' +
-    '(that gives a dedicated node copy the capabilities for one group: for a development machine only).',
+    'From source: `sudo sh electron/helper/setup-linux-capture.sh`, join the handshake-capture group and set ' +
+    'HANDSHAKE_HELPER_LAUNCHER as it says (a root-owned copy of the helper that only the capture launcher runs), ' +
+    'or start the helper through polkit with HANDSHAKE_HELPER_LAUNCHER=pkexec.',
 };
 
 /**
@@ -45,7 +45,7 @@ export function permissionGuide(platform: NodeJS.Platform = process.platform, in
       if (install) order.sort((a, b) => Number(b === install) - Number(a === install));
       return {
         need: 'Capture needs CAP_NET_RAW and CAP_NET_ADMIN, held by the capture helper alone.',
-        steps: [...order.map((kind) => LINUX_STEPS[kind]), 'Never setcap the Electron binary.'],
+        steps: [...order.map((kind) => LINUX_STEPS[kind]), 'Never setcap the Electron binary or a node binary: any code they run would hold the capabilities.'],
       };
     }
     case 'darwin':

@@ -287,6 +287,8 @@ export type HelperErrorCode =
   | 'send-failed'
   | 'open-failed'
   | 'firewall-failed'
+  /** suppress-rst refused: foreign source, another user's socket, or too many rules (firewall.ts). */
+  | 'rst-refused'
   | 'internal';
 
 export interface HelperError {

@@ -1,34 +1,66 @@
 #!/bin/sh
-# Gives capture permission on Linux without running anything as root at capture time:
-# a dedicated copy of node gets CAP_NET_RAW and CAP_NET_ADMIN, and only members of one
-# group may run it (the way Wireshark's dumpcap is set up). Never setcap the Electron
-# binary itself: it breaks its library loading (electron #4583).
+# Capture permission for a source checkout on Linux, as narrow as the installed app's: it lays
+# out a root-owned copy of the capture helper in the packaged app's shape and gives the capture
+# launcher (build/linux/capture-launcher.c) CAP_NET_RAW + CAP_NET_ADMIN, runnable only by the
+# group handshake-capture (build/linux/setup-capture.sh does that part, as for the deb).
 #
-# Anyone in the group can capture and inject on every interface: add only trusted users.
-# For running from source on a development machine: the copy is a general interpreter, so
-# group members could run any script with these capabilities. Installed packages use the
-# capture launcher instead (build/linux/capture-launcher.c), which runs only the helper.
+#   TARGET/handshake-workbench                         a copy of this machine's node, no capabilities
+#   TARGET/resources/app.asar/out/node/helper.cjs      the helper as built now (npm run build:node)
+#   TARGET/resources/app.asar/node_modules/cap/        cap, built by npm install for that node
+#   TARGET/resources/capture/handshake-capture         the launcher: 0750 root:handshake-capture, setcap
 #
-# usage: sudo sh setup-linux-capture.sh [TARGET] [GROUP]
-#   TARGET  where the helper's node goes (default /opt/handshake/helper-node)
-#   GROUP   who may use it (default pcap)
-# then:   export HANDSHAKE_HELPER_NODE=TARGET   (the app and `handshake` pick it up)
+# The launcher runs nothing but that helper under that node, with a clean environment, and
+# ignores its arguments; no file here lets a group member run code of their choosing with the
+# capabilities (an earlier version of this script gave a whole node copy capabilities, and any
+# member could `node -e` or dlopen() their own code into it). Run it again after rebuilding
+# the helper or upgrading node. The alternative without any setup: HANDSHAKE_HELPER_LAUNCHER=pkexec.
+#
+# usage: sudo sh electron/helper/setup-linux-capture.sh [TARGET]   (default /opt/handshake-workbench-dev)
+# then:  export HANDSHAKE_HELPER_LAUNCHER=TARGET/resources/capture/handshake-capture
+#        and add users: sudo usermod -aG handshake-capture USER (then log in again)
+# DESTDIR (tests) puts the tree below DESTDIR and the group into DESTDIR/etc/group.
 set -eu
 
-target=${1:-/opt/handshake/helper-node}
-group=${2:-pcap}
-node_binary=${HANDSHAKE_NODE_SOURCE:-$(command -v node)}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+target=${1:-/opt/handshake-workbench-dev}
+root=${DESTDIR:-}
+node_binary=${HANDSHAKE_NODE_SOURCE:-$(command -v node || true)}
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "setup-linux-capture: run as root (sudo)" >&2
+fail() {
+  echo "setup-linux-capture: $*" >&2
   exit 1
-fi
-command -v setcap >/dev/null || { echo "setup-linux-capture: setcap not found (install libcap2-bin)" >&2; exit 1; }
+}
 
-getent group "$group" >/dev/null || groupadd --system "$group"
-install -d -m 755 "$(dirname "$target")"
-install -m 750 -o root -g "$group" "$node_binary" "$target"
-setcap cap_net_raw,cap_net_admin+eip "$target"
+[ "$(id -u)" -eq 0 ] || fail "run as root (sudo)"
+case "$target" in
+  /*) ;;
+  *) fail "TARGET must be an absolute path" ;;
+esac
+case "$target" in
+  *[[:space:]]*) fail "TARGET must not contain spaces (HANDSHAKE_HELPER_LAUNCHER is split at spaces)" ;;
+esac
+if [ -z "$node_binary" ] || [ ! -x "$node_binary" ]; then fail "node not found (set HANDSHAKE_NODE_SOURCE)"; fi
+[ -f "$repo/out/node/helper.cjs" ] || fail "build the helper first: npm run build:node"
+[ -f "$repo/node_modules/cap/build/Release/cap.node" ] || fail "cap is not built: npm install"
+command -v setcap >/dev/null || fail "setcap not found (install libcap2-bin)"
+command -v "${CC:-cc}" >/dev/null || fail "a C compiler is needed for the launcher (install build-essential)"
 
-echo "capture helper node: $target (group $group, $(getcap "$target"))"
-echo "add users with: usermod -aG $group USER   then: export HANDSHAKE_HELPER_NODE=$target"
+tree="$root$target"
+resources="$tree/resources"
+umask 022
+rm -rf "$resources/app.asar"
+install -d -o root -g root -m 755 "$tree" "$resources" "$resources/capture" "$resources/app.asar/out/node" \
+  "$resources/app.asar/node_modules/cap/build/Release"
+install -o root -g root -m 755 "$node_binary" "$tree/handshake-workbench"
+install -o root -g root -m 644 "$repo/out/node/helper.cjs" "$resources/app.asar/out/node/helper.cjs"
+install -o root -g root -m 644 "$repo/node_modules/cap/package.json" "$resources/app.asar/node_modules/cap/package.json"
+cp -R "$repo/node_modules/cap/lib" "$resources/app.asar/node_modules/cap/lib"
+install -o root -g root -m 755 "$repo/node_modules/cap/build/Release/cap.node" "$resources/app.asar/node_modules/cap/build/Release/cap.node"
+chown -R root:root "$resources/app.asar"
+chmod -R go-w "$resources/app.asar"
+"$node_binary" "$repo/build/scripts/build-launcher.mjs" "$resources/capture/handshake-capture"
+
+# The group, 0750 root:handshake-capture and the capabilities: the same step as the deb's.
+sh "$repo/build/linux/setup-capture.sh" "$target"
+
+echo "setup-linux-capture: now  export HANDSHAKE_HELPER_LAUNCHER=$target/resources/capture/handshake-capture"

@@ -1,7 +1,10 @@
 /**
  * The browser host: serves the built renderer and the typed API over a WebSocket, on
- * 127.0.0.1 only, behind a random token. A request without the token (in the query
- * or in the cookie the first authorised page load sets) gets 403 and no data.
+ * 127.0.0.1 only. The static bundle holds no secrets and is served to anyone who names
+ * this host (Host header checked against DNS rebinding). The API socket needs the random
+ * token, which the printed URL carries in its fragment (never sent over HTTP); the page
+ * keeps it in sessionStorage and presents it as a WebSocket subprotocol. No cookie: a
+ * cookie for 127.0.0.1 would go to every other server on 127.0.0.1, whatever its port.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatch, parseMessage, requestIdOf, toErrorBody, type Message } from '../../shared/api';
+import { API_PROTOCOL, dispatch, parseMessage, requestIdOf, toErrorBody, TOKEN_PROTOCOL_PREFIX, type Message } from '../../shared/api';
 import { Backend } from '../engine/backend';
 import { createHelperCaptureProvider } from '../engine/helper-capture-provider';
 
@@ -18,6 +21,8 @@ export interface HostOptions {
   port?: number;
   /** Capture file opened before the URL is printed. */
   file?: string;
+  /** NSS key log attached to that file (TLS decryption). */
+  tlsKeylog?: string;
   /** Directory of the built renderer (index.html + assets). */
   rendererDir?: string;
   /** Fixed token (tests); random otherwise. */
@@ -33,8 +38,8 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-const COOKIE = 'handshake_token';
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -62,14 +67,18 @@ function tokensEqual(given: string | null | undefined, expected: string): boolea
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(header: string | undefined): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === COOKIE) return rest.join('=');
+/** The token offered as a subprotocol (`Sec-WebSocket-Protocol: handshake.v1, handshake.token.…`). */
+function protocolToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  for (const part of value.split(',')) {
+    const protocol = part.trim();
+    if (protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) return protocol.slice(TOKEN_PROTOCOL_PREFIX.length);
   }
   return null;
 }
+
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+const FORBIDDEN = 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 function securityHeaders(port: number): Record<string, string> {
   return {
@@ -98,26 +107,36 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const sockets = new Set<WebSocket>();
   let port = 0;
 
-  const authorised = (req: http.IncomingMessage, url: URL): boolean => {
-    // A foreign Host header means DNS rebinding or a proxy: refuse outright.
+  // A foreign Host header means DNS rebinding or a proxy: refuse outright.
+  const knownHost = (req: http.IncomingMessage): boolean => {
     const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return false;
-    return tokensEqual(url.searchParams.get('token'), token) || tokensEqual(cookieToken(req.headers.cookie), token);
+    return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  };
+  // Browsers always send Origin on a WebSocket; only a page served by this host may connect.
+  const knownOrigin = (req: http.IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    return origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
   };
 
-  const forbid = (res: http.ServerResponse) => {
-    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end('403 forbidden: open the URL with the token that `handshake ui` printed\n');
+  const plain = (res: http.ServerResponse, status: number, text: string) => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(text);
   };
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!authorised(req, url)) return forbid(res);
+    res.on('error', () => undefined);
+    if (!knownHost(req)) return plain(res, 403, '403 forbidden: unknown Host header\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' });
       return res.end();
     }
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let relative: string;
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    } catch {
+      return plain(res, 400, '400 bad request: malformed URL\n');
+    }
     const file = path.resolve(rendererDir, relative);
     if (!file.startsWith(path.resolve(rendererDir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       if (relative === 'index.html') {
@@ -131,21 +150,35 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       ...securityHeaders(port),
       'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
     };
-    if (url.searchParams.has('token')) {
-      // Assets the page loads carry no query string; the cookie authorises them.
-      headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    }
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // A client that breaks HTTP (bad bytes, reset) loses its own connection, nothing more.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end(BAD_REQUEST);
+    else socket.destroy();
+  });
+  server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    // Answer with the API protocol only; echoing the token protocol would put it in a response header.
+    handleProtocols: (protocols) => (protocols.has(API_PROTOCOL) ? API_PROTOCOL : false),
+  });
+  wss.on('error', () => undefined);
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const origin = req.headers.origin;
-    const sameOrigin = !origin || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
-    if (url.pathname !== '/api' || !sameOrigin || !authorised(req, url)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    } catch {
+      socket.end(BAD_REQUEST);
+      return;
+    }
+    if (pathname !== '/api' || !knownHost(req) || !knownOrigin(req) || !tokensEqual(protocolToken(req.headers['sec-websocket-protocol']), token)) {
+      socket.end(FORBIDDEN);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
@@ -158,6 +191,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const serveSocket = (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
+    // A malformed frame or an oversized message: ws closes that socket (1002/1009) and reports here.
+    ws.on('error', () => ws.terminate());
     ws.on('message', async (data, isBinary) => {
       if (isBinary) return;
       let message: Message;
@@ -191,10 +226,14 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   });
   port = (server.address() as AddressInfo).port;
 
-  if (options.file) await backend.openFile(options.file);
+  if (options.file) {
+    const opened = await backend.openFile(options.file);
+    if (options.tlsKeylog) await backend.attachKeyLog(opened.sessionId, options.tlsKeylog);
+  }
 
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    // In the fragment: browsers never send it to any server, and the page removes it from the address bar.
+    url: `http://127.0.0.1:${port}/#token=${token}`,
     port,
     token,
     backend,

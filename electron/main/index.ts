@@ -19,6 +19,8 @@ import {
   type HostInfo,
   type MenuCommand,
 } from '../../shared/api';
+import { PathGrants } from './path-grants';
+import { launchFileFromArgv, LaunchFiles } from './launch-file';
 
 const RENDERER_INDEX = path.join(__dirname, '../renderer/index.html');
 const PRELOAD = path.join(__dirname, '../preload/index.cjs');
@@ -41,6 +43,9 @@ function readRecent(): string[] {
     return [];
   }
 }
+
+/** Paths this process itself handed out (dialogs, recent list, command line): the only ones the engine gets. */
+const grants = new PathGrants(readRecent);
 
 function rememberFile(filePath: string): void {
   const list = [filePath, ...readRecent().filter((p) => p !== filePath)].slice(0, MAX_RECENT);
@@ -117,13 +122,17 @@ async function handleLocally(method: string, params: unknown): Promise<{ handled
           { name: 'All files', extensions: ['*'] },
         ],
       });
-      return { handled: true, result: { path: choice.canceled ? null : (choice.filePaths[0] ?? null) } };
+      const chosen = choice.canceled ? null : (choice.filePaths[0] ?? null);
+      if (chosen) grants.grant('open', chosen);
+      return { handled: true, result: { path: chosen } };
     }
     case 'chooseSavePath': {
       const { title, defaultName } = methodValidators.chooseSavePath.params(params);
       if (!mainWindow) return { handled: true, result: { path: null } };
       const choice = await dialog.showSaveDialog(mainWindow, { title, defaultPath: defaultName });
-      return { handled: true, result: { path: choice.canceled ? null : (choice.filePath ?? null) } };
+      const chosen = choice.canceled ? null : (choice.filePath ?? null);
+      if (chosen) grants.grant('save', chosen);
+      return { handled: true, result: { path: chosen } };
     }
     case 'recentFiles':
       return { handled: true, result: { paths: readRecent() } };
@@ -139,7 +148,12 @@ ipcMain.handle('handshake:call', async (event, method: unknown, params: unknown)
   if (!trustedSender(event)) return { ok: false, error: { code: 'permission', message: 'request from an untrusted frame' } };
   if (!isMethod(method)) return { ok: false, error: { code: 'invalid', message: 'unknown method' } };
   try {
-    const checked = methodValidators[method].params(params ?? null, 'params');
+    let checked = methodValidators[method].params(params ?? null, 'params');
+    try {
+      checked = grants.check(method, checked) as typeof checked;
+    } catch (error) {
+      return { ok: false, error: { code: 'permission', message: error instanceof Error ? error.message : String(error) } };
+    }
     const local = await handleLocally(method, checked);
     if (local.handled) return { ok: true, result: local.result };
     if (!enginePeer) throw new Error('the engine is not running; restart it from the banner');
@@ -172,7 +186,9 @@ function buildMenu(): void {
             ? recent.map((file) => ({ label: file, click: () => menuCommand('open-recent', file) }))
             : [{ label: 'No recent files', enabled: false }],
         },
+        { label: 'Save', accelerator: 'CmdOrCtrl+S', click: () => menuCommand('save') },
         { label: 'Save As…', accelerator: 'CmdOrCtrl+Shift+S', click: () => menuCommand('save-as') },
+        { label: 'Export Specified Packets…', click: () => menuCommand('export-specified') },
         { label: 'Export Crafted Frames…', click: () => menuCommand('export-crafted') },
         { type: 'separator' },
         { role: 'quit' },
@@ -252,6 +268,25 @@ app.on('web-contents-created', (_event, contents) => {
   });
 });
 
+// Files the OS hands over (file associations, "Open with", the command line) count as the
+// command line for PathGrants: granted, then opened once the engine runs.
+const launchFiles = new LaunchFiles();
+// One app instance: a second launch (another double-clicked capture) opens its file in the first.
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', (_event, argv, workingDirectory) => {
+  const file = launchFileFromArgv(argv, app.isPackaged, workingDirectory, existsSync);
+  if (file) launchFiles.request(file);
+  if (mainWindow) {
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  }
+});
+// macOS delivers a double-clicked or dropped-on-the-Dock file here, possibly before ready.
+app.on('open-file', (event, file) => {
+  event.preventDefault();
+  launchFiles.request(path.resolve(file));
+});
+
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -263,8 +298,12 @@ void app.whenReady().then(() => {
   startEngine();
   buildMenu();
   createWindow();
-  const fileArgument = process.argv.slice(app.isPackaged ? 1 : 2).find((arg) => !arg.startsWith('-') && existsSync(arg));
-  if (fileArgument) void enginePeer?.call('openFile', { path: path.resolve(fileArgument) }).catch(() => undefined);
+  const fileArgument = launchFileFromArgv(process.argv, app.isPackaged, process.cwd(), existsSync);
+  if (fileArgument) launchFiles.request(fileArgument);
+  launchFiles.ready((file) => {
+    grants.grant('open', file);
+    void enginePeer?.call('openFile', { path: file }).catch(() => undefined);
+  });
 });
 
 app.on('window-all-closed', () => {

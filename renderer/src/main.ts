@@ -5,6 +5,7 @@ import { connect } from './api/connect';
 import { setApi } from './api/instance';
 import { useCaptureStore } from './stores/capture';
 import { usePacketsStore } from './stores/packets';
+import { useSaveStore } from './stores/save';
 import { useSessionStore } from './stores/session';
 import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
@@ -30,7 +31,9 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   if (view) ui.view = view;
   if (command === 'open') void session.openWithDialog();
   else if (command === 'open-recent' && path) void session.openFile(path);
-  else if (command === 'save-as') void session.saveAs();
+  else if (command === 'save') useSaveStore().save();
+  else if (command === 'save-as') useSaveStore().show('save');
+  else if (command === 'export-specified') useSaveStore().show('export');
   else if (command === 'toggle-theme') ui.toggleTheme();
   else if (command === 'capture-start') void useCaptureStore().start();
   else if (command === 'capture-stop') void useCaptureStore().stop();

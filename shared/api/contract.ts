@@ -36,8 +36,12 @@ export const ROW_MARK = {
   WARNING: 1 << 8,
   /** Sent from this workbench (crafted). */
   CRAFTED: 1 << 9,
+  /** Captured length above the file's snaplen (read anyway, as libpcap does). */
+  ABOVE_SNAPLEN: 1 << 10,
+  /** Marked by the user (Edit › Mark Packet). */
+  MARKED: 1 << 11,
   /** Carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS): the columns show the inner packet. */
-  TUNNELLED: 1 << 10,
+  TUNNELLED: 1 << 12,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -158,6 +162,8 @@ export interface ConnectionRow {
   stream: number;
   client: string;
   server: string;
+  /** Community ID v1 ("1:…"), the key Zeek, Suricata and Arkime log for the same connection. */
+  communityId: string;
   /** RFC 9293 state names (SYN_SENT …) at the end of what was seen. */
   clientState: string;
   serverState: string;
@@ -182,6 +188,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
   client: name,
   server: name,
+  communityId: str({ max: 32, pattern: /^1:[A-Za-z0-9+/]{27}=$/ }),
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
   connState: str({ max: 16 }),
@@ -209,7 +216,7 @@ export interface QuicAttemptRow {
   directionGuessed: boolean;
   /** "QUIC v1", "QUIC v2", "GREASE 0x…" … */
   version: string;
-  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2). */
+  /** DCID of the client's first Initial (hex): the input of the Initial keys (RFC 9001 §5.2); up to 255 bytes for unknown versions. */
   dcid: string;
   /** From the ClientHello decrypted out of the client's Initials. */
   sni: string | null;
@@ -234,7 +241,9 @@ const quicAttemptRow: Validator<QuicAttemptRow> = obj({
   server: name,
   directionGuessed: bool,
   version: str({ max: 64 }),
-  dcid: str({ max: 40, pattern: /^(?:[0-9a-f]{2})*$/ }),
+  // 20 bytes in QUIC v1/v2, but up to 255 in a long header of another version (RFC 8999 §5.1):
+  // the field's whole range, so no packet on the wire can make the answer invalid.
+  dcid: str({ max: 510, pattern: /^(?:[0-9a-f]{2})*$/ }),
   sni: nullable(name),
   alpn: arr(str({ max: 255 }), 64),
   packets: count,
@@ -340,6 +349,8 @@ export interface Ladder {
   /** State of each side at the end of the capture (after timers such as 2×MSL). */
   finalClientState: string;
   finalServerState: string;
+  /** The MSL the tracker used: TIME_WAIT lasts twice this (older hosts leave it out). */
+  mslSeconds?: number;
   arrows: LadderArrow[];
   /** True when the arrow list was cut at the limit. */
   truncated: boolean;
@@ -352,9 +363,94 @@ const ladder: Validator<Ladder> = obj({
   initialServerState: str({ max: 32 }),
   finalClientState: str({ max: 32 }),
   finalServerState: str({ max: 32 }),
+  mslSeconds: opt(num({ min: 0 })),
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
 });
+
+/** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */
+export interface ExpertGroup {
+  severity: Severity;
+  kind: string;
+  group: string;
+  protocol: string;
+  summary: string;
+  count: number;
+  /** Capture indexes (0-based) of its frames, the first 10,000. */
+  frames: number[];
+}
+const expertGroup: Validator<ExpertGroup> = obj({
+  severity,
+  kind: str({ max: 64 }),
+  group: str({ max: 64 }),
+  protocol: str({ max: 64 }),
+  summary: str({ max: 1024 }),
+  count,
+  frames: arr(count, 10_000),
+});
+
+export type ConversationKind = 'eth' | 'ipv4' | 'ipv6' | 'tcp' | 'udp';
+const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
+
+/** A conversation as tshark -z conv counts it; A sent its first frame. Ports are -1 for eth/ipv4/ipv6. */
+export interface ConversationRow {
+  addressA: string;
+  portA: number;
+  addressB: string;
+  portB: number;
+  framesAB: number;
+  bytesAB: number;
+  framesBA: number;
+  bytesBA: number;
+  /** Seconds since the capture's first frame. */
+  start: number;
+  duration: number;
+}
+const conversationRow: Validator<ConversationRow> = obj({
+  addressA: name,
+  portA: int(-1, 0xffff),
+  addressB: name,
+  portB: int(-1, 0xffff),
+  framesAB: count,
+  bytesAB: count,
+  framesBA: count,
+  bytesBA: count,
+  start: num(),
+  duration: num({ min: 0 }),
+});
+
+export interface EndpointRow {
+  address: string;
+  port: number;
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+}
+const endpointRow: Validator<EndpointRow> = obj({
+  address: name,
+  port: int(-1, 0xffff),
+  txFrames: count,
+  txBytes: count,
+  rxFrames: count,
+  rxBytes: count,
+});
+
+/** Which frames Export Specified Packets writes. */
+export type ExportRange = 'all' | 'displayed' | 'selected' | 'marked';
+
+export interface ExportPacketsParams {
+  sessionId: string;
+  path: string;
+  format: CaptureFormat;
+  range: ExportRange;
+  /** The display filter for 'displayed'. */
+  filter: string;
+  /** Capture indexes for 'selected'. */
+  indices: number[];
+  /** Without it an existing target is refused with the error code 'exists' (ask the user, then retry). */
+  overwrite?: boolean;
+}
 
 export interface InterfaceInfo {
   name: string;
@@ -413,11 +509,38 @@ export interface SendParams {
   framesHex: string[];
   count: number;
   intervalMs: number;
+  /**
+   * Replace the frame's link layer with the interface's source MAC and the destination's MAC
+   * (neighbour table, frames seen, ARP or neighbour solicitation), as `handshake send` does.
+   * Default true; false sends the frames exactly as given.
+   */
+  fillLink?: boolean;
+  /** How long to wait for the reply (default 2000 ms). */
+  waitMs?: number;
+  /** Drop this host's outgoing RSTs for the SYN's 4-tuple while the exchange lasts. */
+  suppressKernelRst?: boolean;
+}
+/** A frame of a send exchange, as decode shows it. */
+export interface ExchangeFrameInfo {
+  line: string;
+  bytesHex: string;
+  linkType: number;
 }
 export interface SendResult {
   sent: number;
   /** The capture session the sent frames were recorded into, when one is running. */
   sessionId: string | null;
+  /** Where the destination MAC came from when the link layer was filled in. */
+  resolvedBy: string | null;
+  /** The first frame as it went on the wire. */
+  frame: ExchangeFrameInfo | null;
+  /** Replies matched to it the way Scapy's sr1 matches (reversed tuple with the right ack, or an ICMP error quoting it). */
+  replies: Array<ExchangeFrameInfo & { kind: 'reply' | 'icmp-error' }>;
+  waitMs: number;
+  /** This host's own kernel reset the peer's SYN+ACK (Scapy #3215), with why. */
+  kernelRst: { frame: ExchangeFrameInfo; explanation: string } | null;
+  /** The firewall rule that suppressed the kernel's RSTs while waiting, when asked. */
+  suppressionRule: string | null;
 }
 
 export interface ExportParams {
@@ -425,6 +548,20 @@ export interface ExportParams {
   format: CaptureFormat;
   linkType: number;
   framesHex: string[];
+  /** See SaveParams.overwrite. */
+  overwrite?: boolean;
+}
+
+/**
+ * Save As of a session. Without `overwrite: true` an existing target is refused with the
+ * error code 'exists' (the UI sends `overwrite: true` only after the user confirmed
+ * replacing that file). A symbolic link as the target is refused either way.
+ */
+export interface SaveParams {
+  sessionId: string;
+  path: string;
+  format: CaptureFormat;
+  overwrite?: boolean;
 }
 
 export interface PathChoice {
@@ -476,6 +613,42 @@ const capturePermission: Validator<CapturePermission> = obj({
   steps: arr(str({ max: 4096 }), 32),
 });
 
+/** What attaching a key log to a capture did: its secrets, and each TLS connection's status after. */
+export interface AttachKeyLogResult {
+  secrets: number;
+  clients: number;
+  badLines: number;
+  connections: {
+    stream: number;
+    client: string;
+    server: string;
+    sni: string | null;
+    decrypted: boolean;
+    /** Why not: the secret still missing, or a key log that does not fit. */
+    reason: string | null;
+    alpn: string | null;
+    certificate: string | null;
+  }[];
+}
+const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
+  secrets: count,
+  clients: count,
+  badLines: count,
+  connections: arr(
+    obj({
+      stream: count,
+      client: str({ max: 512 }),
+      server: str({ max: 512 }),
+      sni: nullable(str({ max: 4096 })),
+      decrypted: bool,
+      reason: nullable(str({ max: 4096 })),
+      alpn: nullable(str({ max: 4096 })),
+      certificate: nullable(str({ max: 65_536 })),
+    }),
+    1_000_000,
+  ),
+});
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -494,14 +667,26 @@ export interface ApiContract {
   startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
   stopCapture: { params: { sessionId: string }; result: null };
   send: { params: SendParams; result: SendResult };
-  saveAs: { params: { sessionId: string; path: string; format: CaptureFormat }; result: { path: string; frames: number } };
+  saveAs: { params: SaveParams; result: { path: string; frames: number } };
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
+  /** Save / Save As / Export Specified Packets: the session's frames (comments kept in pcapng), all or a subset. */
+  exportPackets: { params: ExportPacketsParams; result: { path: string; frames: number } };
+  /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
+  setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
+  /** Expert Information over all frames, or those passing `filter`. */
+  getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
+  getConversations: {
+    params: { sessionId: string; kind: ConversationKind; filter: string };
+    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+  };
   chooseOpenPath: { params: { title: string }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
   systemInfo: { params: null; result: SystemInfo };
   checkCapturePermission: { params: null; result: CapturePermission };
+  /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
+  attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
 }
 
 export type Method = keyof ApiContract;
@@ -511,6 +696,7 @@ export type ResultOf<M extends Method> = ApiContract[M]['result'];
 type MethodValidators = { [M in Method]: { params: Validator<ParamsOf<M>>; result: Validator<ResultOf<M>> } };
 
 const sessionOnly = obj({ sessionId });
+const exchangeFrame: Validator<ExchangeFrameInfo> = obj({ line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) });
 
 export const methodValidators: MethodValidators = {
   hello: {
@@ -554,11 +740,23 @@ export const methodValidators: MethodValidators = {
       framesHex: arr(str({ min: 2, max: 2 * 65_535, pattern: /^(?:[0-9a-f]{2})+$/ }), 10_000),
       count: int(1, 1_000_000),
       intervalMs: int(0, 3_600_000),
+      fillLink: opt(bool),
+      waitMs: opt(int(0, 60_000)),
+      suppressKernelRst: opt(bool),
     }),
-    result: obj({ sent: count, sessionId: nullable(sessionId) }),
+    result: obj({
+      sent: count,
+      sessionId: nullable(sessionId),
+      resolvedBy: nullable(str({ max: 64 })),
+      frame: nullable(exchangeFrame),
+      replies: arr(obj({ kind: literal('reply', 'icmp-error'), line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) }), 10_000),
+      waitMs: count,
+      kernelRst: nullable(obj({ frame: exchangeFrame, explanation: str({ max: 4096 }) })),
+      suppressionRule: nullable(str({ max: 4096 })),
+    }),
   },
   saveAs: {
-    params: obj({ sessionId, path: filePath, format: captureFormat }),
+    params: obj({ sessionId, path: filePath, format: captureFormat, overwrite: opt(bool) }),
     result: obj({ path: filePath, frames: count }),
   },
   exportFrames: {
@@ -567,8 +765,27 @@ export const methodValidators: MethodValidators = {
       format: captureFormat,
       linkType: int(0, 0xffff),
       framesHex: arr(str({ min: 2, max: 2 * 65_535, pattern: /^(?:[0-9a-f]{2})+$/ }), 100_000),
+      overwrite: opt(bool),
     }),
     result: obj({ path: filePath, frames: count }),
+  },
+  exportPackets: {
+    params: obj({
+      sessionId,
+      path: filePath,
+      format: captureFormat,
+      range: literal('all', 'displayed', 'selected', 'marked'),
+      filter: str({ max: 4096 }),
+      indices: arr(count, 1_000_000),
+      overwrite: opt(bool),
+    }),
+    result: obj({ path: filePath, frames: count }),
+  },
+  setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
+  getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
+  getConversations: {
+    params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
+    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
   },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
@@ -579,6 +796,7 @@ export const methodValidators: MethodValidators = {
   restartEngine: { params: unit, result: unit },
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
+  attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -590,7 +808,9 @@ export function isMethod(value: unknown): value is Method {
 export type MenuCommand =
   | 'open'
   | 'open-recent'
+  | 'save'
   | 'save-as'
+  | 'export-specified'
   | 'export-crafted'
   | 'capture-interfaces'
   | 'capture-start'
@@ -661,7 +881,9 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
     command: literal(
       'open',
       'open-recent',
+      'save',
       'save-as',
+      'export-specified',
       'export-crafted',
       'capture-interfaces',
       'capture-start',

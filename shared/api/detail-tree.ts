@@ -33,6 +33,8 @@ export interface FrameTreeMeta {
   /** Seconds since the first frame. */
   time: number;
   tcp?: TcpTreeExtras | null;
+  /** The record's captured length is above its file's snaplen (read anyway). */
+  aboveSnaplen?: boolean;
 }
 
 /** Wireshark's wording and severity for each tcp.analysis flag. */
@@ -41,7 +43,7 @@ export const ANALYSIS_NOTES: Readonly<Record<string, { message: string; severity
   fast_retransmission: { message: 'This frame is a (suspected) fast retransmission', severity: 'note' },
   spurious_retransmission: { message: 'This frame is a (suspected) spurious retransmission', severity: 'note' },
   duplicate_ack: { message: 'Duplicate ACK', severity: 'note' },
-  keep_alive: { message: 'This is a TCP keep-alive segment', severity: 'note' },
+  keep_alive: { message: 'TCP keep-alive segment', severity: 'note' },
   keep_alive_ack: { message: 'ACK to a TCP keep-alive segment', severity: 'note' },
   zero_window: { message: 'TCP Zero Window segment', severity: 'warn' },
   zero_window_probe: { message: 'TCP Zero Window Probe', severity: 'note' },
@@ -157,7 +159,7 @@ function layerTitle(layer: DecodedLayer, meta: FrameTreeMeta): string {
     case 'tcp': {
       const tcp = layer.quoted ? null : meta.tcp;
       const seq = tcp ? tcp.relativeSeq : Number(value('tcp.seq_raw'));
-      const ack = tcp && tcp.relativeAck !== null ? `, Ack: ${tcp.relativeAck}` : value('tcp.flags.ack') ? `, Ack: ${String(value('tcp.ack_raw'))}` : '';
+      const ack = !value('tcp.flags.ack') ? '' : tcp && tcp.relativeAck !== null ? `, Ack: ${tcp.relativeAck}` : `, Ack: ${String(value('tcp.ack_raw'))}`;
       return `${prefix}${base}, Src Port: ${String(value('tcp.srcport'))}, Dst Port: ${String(value('tcp.dstport'))}, Seq: ${seq}${ack}, Len: ${String(value('tcp.len') ?? 0)}`;
     }
     case 'udp':
@@ -178,6 +180,13 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
     const def = FIELD_DEFS.get(field.name);
     if (field.name.endsWith('.checksum.status')) {
       children.push(statusNode(layer, field, expert));
+      continue;
+    }
+    if (field.name === 'ip.bogus_ip_length') {
+      // Wireshark's wording: the frame holds fewer bytes than ip.len claims (and was not cut by the snap length).
+      const message = `IPv4 total length exceeds packet length (${bytes.length - layer.offset} bytes)`;
+      expert.push({ severity: 'error', message, field: 'ip.bogus_ip_length' });
+      children.push(node(`[Expert: ${message}]`, field.offset, field.length, 'ip.bogus_ip_length', 'error'));
       continue;
     }
     const built = fieldNode(bytes, field);
@@ -215,7 +224,12 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
       children.push(node(`Sequence number: ${tcp.relativeSeq}    (relative sequence number)`, field.offset, field.length, 'tcp.seq'));
       children.push(node(`[Next sequence number: ${tcp.nextSeq}    (relative sequence number)]`, field.offset, field.length, 'tcp.nxtseq'));
     }
-    if (tcp && field.name === 'tcp.ack_raw' && tcp.relativeAck !== null) {
+    if (field.name === 'tcp.ack_raw' && typeof field.value === 'number' && field.value !== 0 && layer.fields.some((f) => f.name === 'tcp.flags.ack' && f.value === false)) {
+      // Wireshark's note: the field is shown as it is, not relative, since no ACK makes it meaningful.
+      const message = 'The acknowledgment number field is nonzero while the ACK flag is not set';
+      expert.push({ severity: 'note', message, field: 'tcp.ack.nonzero' });
+      children.push(node(`Acknowledgment number: ${field.value}`, field.offset, field.length, 'tcp.ack', 'note', [node(`[Expert: ${message}]`, field.offset, field.length, 'tcp.ack.nonzero', 'note')]));
+    } else if (tcp && field.name === 'tcp.ack_raw' && tcp.relativeAck !== null) {
       children.push(node(`Acknowledgment number: ${tcp.relativeAck}    (relative ack number)`, field.offset, field.length, 'tcp.ack'));
     }
     if (tcp && field.name === 'tcp.window_size_value' && tcp.windowSize !== null) {
@@ -274,6 +288,11 @@ export function buildDetailTree(decoded: DecodedFrame, meta: FrameTreeMeta): { t
     node(`Link type: ${linkTypeName(decoded.linkType)} (${decoded.linkType})`, -1, 0, null),
   ]);
   const tree = [frame];
+  if (meta.aboveSnaplen) {
+    const message = `Captured length ${decoded.capturedLength} is above the snap length in the file's header (read anyway, as libpcap does)`;
+    expert.push({ severity: 'warn', message, field: 'frame.cap_len' });
+    frame.children.push(node(`[${message}]`, -1, 0, 'frame.cap_len', 'warn'));
+  }
   for (const layer of decoded.layers) tree.push(layerNode(bytes, layer, meta, expert));
   if (decoded.trailer && decoded.trailer.length > 0) {
     tree.push(node(`Trailer / padding: ${toHex(decoded.trailer, ':')}`, decoded.trailerOffset, decoded.trailer.length, 'eth.trailer'));

@@ -15,7 +15,15 @@ import {
 } from './contract';
 import { bool, int, isPlainObject, literal, obj, str, ValidationError } from './validate';
 
-export type ErrorCode = 'invalid' | 'not-found' | 'unavailable' | 'cancelled' | 'permission' | 'failed';
+/**
+ * The browser host's WebSocket subprotocols: the page asks for API_PROTOCOL and offers its
+ * token as a second one, `TOKEN_PROTOCOL_PREFIX + token` (not a cookie, not a query string).
+ */
+export const API_PROTOCOL = 'handshake.v1';
+export const TOKEN_PROTOCOL_PREFIX = 'handshake.token.';
+
+/** 'exists': a save or export target exists and `overwrite` was not set (ask the user, then retry with it). */
+export type ErrorCode = 'invalid' | 'not-found' | 'unavailable' | 'cancelled' | 'permission' | 'failed' | 'exists';
 
 /** An error the backend reports to the renderer with a one-line reason. */
 export class ApiError extends Error {
@@ -44,7 +52,7 @@ export type EventMessage = { kind: 'event'; event: ApiEvent };
 export type Message = RequestMessage | ResponseMessage | EventMessage;
 
 const messageId = int(0, Number.MAX_SAFE_INTEGER);
-const errorCode = literal('invalid', 'not-found', 'unavailable', 'cancelled', 'permission', 'failed');
+const errorCode = literal('invalid', 'not-found', 'unavailable', 'cancelled', 'permission', 'failed', 'exists');
 const errorBody = obj({ code: errorCode, message: str({ max: 8192 }) });
 
 /** Validates an envelope that arrived from another process (params/results are checked later, per method). */

@@ -255,7 +255,7 @@ export function templateFrame(name: TemplateName, overrides: Partial<TcpFrameOpt
       case 'fin':
         return { flags: 'FA', seq: 1001, ack: 5001, window: 502 };
       case 'data':
-        return { flags: 'PA', seq: 1001, ack: 5001, window: 502, payload: 'hello\n' };
+        return { flags: 'PA', seq: 1001, ack: 5001, window: 502, payload: 'hello\r\n' }; // text protocols (HTTP, SMTP) end lines with CRLF
       case 'keepalive':
         return { flags: 'A', seq: 1000, ack: 5001, window: 502 };
     }

@@ -15,6 +15,12 @@ export const PcapngBlockType = {
   DecryptionSecrets: 0x0000000a,
 } as const;
 
+/** Decryption Secrets Block secrets types (pcapng §4.7). */
+export const SecretsType = {
+  /** NSS key-log text ('TLSK'). */
+  TlsKeyLog: 0x544c534b,
+} as const;
+
 export const PcapngOption = {
   EndOfOptions: 0,
   Comment: 1,

@@ -10,9 +10,9 @@
  *   const id = writer.addInterface({ linkType: 1, name: 'eth0' });
  *   writer.writeFrame({ interfaceId: id, tsSeconds, tsNanos, data });
  */
-export { CaptureReader, type CaptureReaderOptions } from './reader';
+export { CaptureReader, type AboveSnaplen, type CaptureReaderOptions } from './reader';
 export { PcapWriter, PcapngWriter } from './writer';
-export { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './format';
+export { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption, SecretsType } from './format';
 export { formatEpoch, TimestampScale, toTimestampUnits } from './timestamp';
 export { decodeUtf8, encodeUtf8 } from './utf8';
 export {

@@ -59,6 +59,7 @@ class ReusedFrame implements CaptureFrame {
   comment: string | undefined = undefined;
   comments: string[] | undefined = undefined;
   flags: number | undefined = undefined;
+  exceededSnaplen = 0;
   private dataView: Uint8Array | undefined = undefined;
 
   get data(): Uint8Array {
@@ -83,6 +84,14 @@ class ReusedFrame implements CaptureFrame {
 interface InterfaceState {
   info: CaptureInterface;
   scale: TimestampScale;
+}
+
+/** Records longer than their header's snaplen that were read anyway (as libpcap does). */
+export interface AboveSnaplen {
+  frames: number;
+  /** Number of the first such frame (0: none), and the snaplen it exceeded. */
+  first: number;
+  snaplen: number;
 }
 
 export interface CaptureReaderOptions {
@@ -110,6 +119,7 @@ export class CaptureReader {
   private failure: CaptureFileError | undefined = undefined;
   private ended = false;
   private handlerFailed = false;
+  private readonly aboveSnaplen: AboveSnaplen = { frames: 0, first: 0, snaplen: 0 };
 
   // Scratch for option parsing, reused across blocks.
   private optionCodes: Int32Array = new Int32Array(16);
@@ -124,6 +134,11 @@ export class CaptureReader {
   /** 'pcap' or 'pcapng' once the file header (pcap header or first SHB) has been read. */
   get format(): CaptureFormat | undefined {
     return this.detectedFormat;
+  }
+
+  /** Frames read although their captured length is above their interface's snaplen. */
+  get framesAboveSnaplen(): Readonly<AboveSnaplen> {
+    return this.aboveSnaplen;
   }
 
   get framesRead(): number {
@@ -255,24 +270,23 @@ export class CaptureReader {
     if (magic === PCAP_MAGIC_MICROSECONDS || magic === PCAP_MAGIC_NANOSECONDS || swapped === PCAP_MAGIC_MICROSECONDS || swapped === PCAP_MAGIC_NANOSECONDS) {
       return PCAP_FILE_HEADER_LENGTH;
     }
-    const hex = magic.toString(16).padStart(8, '0');
-    return this.fail('bad-magic', `not a pcap or pcapng file (magic 0x${hex})`);
+    // The bytes themselves stay out of the message: through the API it would reveal any file's head.
+    return this.fail('bad-magic', 'not a pcap or pcapng file (unknown magic number)');
   }
 
   private measurePcapRecord(view: DataView, start: number, available: number): number {
     if (available < PCAP_RECORD_HEADER_LENGTH) return PCAP_RECORD_HEADER_LENGTH;
     const capturedLength = view.getUint32(start + 8, this.littleEndian);
-    this.checkCapturedLength(capturedLength, this.interfaces[0].info.snaplen);
+    this.checkCapturedLength(capturedLength);
     return PCAP_RECORD_HEADER_LENGTH + capturedLength;
   }
 
-  private checkCapturedLength(capturedLength: number, snaplen: number): void {
+  private checkCapturedLength(capturedLength: number): void {
     if (capturedLength > this.maxCapturedLength) {
       this.fail('caplen-too-large', `captured length ${capturedLength} exceeds the ${this.maxCapturedLength}-byte limit`);
     }
-    if (isSaneSnaplen(snaplen) && capturedLength > snaplen) {
-      this.fail('caplen-too-large', `captured length ${capturedLength} exceeds the snaplen ${snaplen}`);
-    }
+    // Above the header's snaplen but within the hard limit: libpcap and tshark read such
+    // records (other tools write them), so the frame is kept and flagged (emitFrame).
   }
 
   private measurePcapngBlock(view: DataView, start: number, available: number): number {
@@ -284,7 +298,7 @@ export class CaptureReader {
       const byteOrder = view.getUint32(start + 8, true);
       if (byteOrder === PCAPNG_BYTE_ORDER_MAGIC) littleEndian = true;
       else if (byteOrder === 0x4d3c2b1a) littleEndian = false;
-      else this.fail('bad-header', `section header has an invalid byte-order magic 0x${byteOrder.toString(16)}`);
+      else this.fail('bad-header', 'section header has an invalid byte-order magic');
     } else if (this.sectionCount === 0) {
       this.fail('bad-header', 'pcapng block before any section header');
     }
@@ -305,14 +319,14 @@ export class CaptureReader {
         const interfaceId = isEnhanced ? view.getUint32(start + 8, littleEndian) : view.getUint16(start + 8, littleEndian);
         const capturedLength = view.getUint32(start + 20, littleEndian);
         const iface = this.requireInterface(interfaceId);
-        this.checkCapturedLength(capturedLength, iface.info.snaplen);
+        this.checkCapturedLength(capturedLength);
         this.checkPacketBlockLength(totalLength, (isEnhanced ? EPB_FIXED_LENGTH : OPB_FIXED_LENGTH) + pad4(capturedLength), capturedLength);
         break;
       }
       case PcapngBlockType.SimplePacket: {
         const iface = this.requireInterface(0);
         const capturedLength = this.simplePacketCapturedLength(view, start, littleEndian, totalLength, iface.info.snaplen);
-        this.checkCapturedLength(capturedLength, 0);
+        this.checkCapturedLength(capturedLength);
         this.checkPacketBlockLength(totalLength, SPB_FIXED_LENGTH + pad4(capturedLength), capturedLength);
         break;
       }
@@ -447,7 +461,17 @@ export class CaptureReader {
 
   private emitFrame(): void {
     this.frameCount += 1;
-    this.frame.frameNumber = this.frameCount;
+    const frame = this.frame;
+    frame.frameNumber = this.frameCount;
+    const snaplen = this.interfaces[frame.interfaceId].info.snaplen;
+    frame.exceededSnaplen = isSaneSnaplen(snaplen) && frame.capturedLength > snaplen ? snaplen : 0;
+    if (frame.exceededSnaplen > 0) {
+      this.aboveSnaplen.frames++;
+      if (this.aboveSnaplen.first === 0) {
+        this.aboveSnaplen.first = frame.frameNumber;
+        this.aboveSnaplen.snaplen = snaplen;
+      }
+    }
     this.handlers.onFrame(this.frame);
   }
 
@@ -475,10 +499,24 @@ export class CaptureReader {
       case PcapngBlockType.InterfaceStatistics:
         this.processInterfaceStatistics(bytes, view, start, totalLength);
         return;
+      case PcapngBlockType.DecryptionSecrets:
+        this.processDecryptionSecrets(bytes, view, start, totalLength);
+        return;
       default:
-        // NRB, DSB, custom and unknown blocks carry nothing a frame list needs.
+        // NRB, custom and unknown blocks carry nothing a frame list needs.
         return;
     }
+  }
+
+  /** DSB: secrets type (4), secrets length (4), secrets, padding, options. */
+  private processDecryptionSecrets(bytes: Uint8Array, view: DataView, start: number, totalLength: number): void {
+    if (!this.handlers.onSecrets || totalLength < 20) return;
+    const secretsType = view.getUint32(start + 8, this.littleEndian);
+    const length = view.getUint32(start + 12, this.littleEndian);
+    if (length > totalLength - 20) {
+      this.fail('bad-block-length', `decryption secrets length ${length} exceeds its block (${totalLength} bytes)`);
+    }
+    this.handlers.onSecrets(secretsType, bytes.subarray(start + 16, start + 16 + length));
   }
 
   /** An SHB declares its own byte order; every other block uses its section's. */

@@ -39,6 +39,11 @@ export interface CaptureFrame {
   readonly comments: readonly string[] | undefined;
   /** epb_flags / pack_flags word (direction, reception type, FCS length, errors), when present. */
   readonly flags: number | undefined;
+  /**
+   * The interface's snaplen when the captured length is above it (0 otherwise). libpcap and
+   * tshark read such records, and so does this reader, up to MAX_CAPTURED_LENGTH.
+   */
+  readonly exceededSnaplen: number;
 }
 
 /** An interface description: the pcap file header, or a pcapng IDB. */
@@ -103,6 +108,11 @@ export interface CaptureHandlers {
   /** Called once per interface, before the first frame that uses it. */
   onInterface?(iface: CaptureInterface): void;
   onStatistics?(stats: InterfaceStatistics): void;
+  /**
+   * A Decryption Secrets Block (pcapng §4.7): its secrets type (0x544c534b 'TLSK' is NSS
+   * key-log text) and data, a view valid only during the call. It may come before the frames it decrypts.
+   */
+  onSecrets?(secretsType: number, data: Uint8Array): void;
 }
 
 export type CaptureDamageKind =

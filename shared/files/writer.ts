@@ -3,7 +3,7 @@
  * block, so a process that dies between calls leaves a file that is valid up to
  * the last frame written. Output is little-endian.
  */
-import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption } from './format';
+import { PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAPNG_BYTE_ORDER_MAGIC, PcapngBlockType, PcapngOption, SecretsType } from './format';
 import { assertWritableTimestamp, toTimestampUnits } from './timestamp';
 import { MAX_CAPTURED_LENGTH, type ChunkSink, type FrameToWrite, type InterfaceToWrite, type SectionToWrite } from './types';
 import { encodeUtf8 } from './utf8';
@@ -214,6 +214,22 @@ export class PcapngWriter {
     );
     this.interfaces.push({ linkType, snaplen, nanoseconds });
     return this.interfaces.length - 1;
+  }
+
+  /**
+   * Writes a Decryption Secrets Block (pcapng §4.7), by default of NSS key-log text ('TLSK'),
+   * as `editcap --inject-secrets tls,FILE` does. Readers apply it to the frames after it, and
+   * Wireshark to every frame of the file.
+   */
+  writeSecrets(data: Uint8Array, secretsType: number = SecretsType.TlsKeyLog): void {
+    this.flush();
+    this.sink(
+      buildBlock(PcapngBlockType.DecryptionSecrets, 8 + pad4(data.length), (block, view) => {
+        view.setUint32(8, secretsType >>> 0, true);
+        view.setUint32(12, data.length, true);
+        block.set(data, 16);
+      }),
+    );
   }
 
   /** Writes one EPB (with opt_comment and epb_flags when given). */

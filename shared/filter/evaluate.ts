@@ -10,7 +10,7 @@
 import { encodeUtf8 } from '../files/utf8';
 import { formatIpv6, isIpv6Text, parseIpv6, toHex } from '../wire/bytes';
 import { BYTE_FIELDS } from '../wire/json';
-import { filterFields, parseFilter, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type ParseOptions, type SetItem } from './parse';
+import { filterFields, parseFilter, type ByteSlice, type CompareOp, type FilterError, type FilterLiteral, type FilterNode, type Operand, type ParseOptions, type SetItem, type TextPattern } from './parse';
 
 export type FieldValue = number | boolean | string;
 
@@ -31,7 +31,8 @@ const byteCache = new WeakMap<FilterLiteral, string>();
 function literalBytes(literal: FilterLiteral): string {
   let hex = byteCache.get(literal);
   if (hex !== undefined) return hex;
-  const text = String(literal.value);
+  // The spelling, not the number: "02" is the byte 02, not the text "2".
+  const text = literal.kind === 'string' ? literal.value : literal.text;
   hex = literal.kind !== 'string' && /^[0-9a-f]{2}(?:[:.-][0-9a-f]{2})*$/i.test(text) ? text.toLowerCase().replace(/[.-]/g, ':') : toHex(encodeUtf8(text), ':');
   byteCache.set(literal, hex);
   return hex;
@@ -50,6 +51,63 @@ function compareBytes(actual: FieldValue, op: CompareOp, literal: FilterLiteral)
 
 export function isAlias(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(FIELD_ALIASES, name);
+}
+
+const HEX_BYTES = /^(?:[0-9a-f]{2}(?::[0-9a-f]{2})*)?$/;
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** A value's bytes: byte fields and MACs print as "hh:hh:…", IPv4/IPv6 as addresses, text as UTF-8. */
+function valueBytes(value: FieldValue, kind: Operand['fieldKind']): Uint8Array | null {
+  if (typeof value !== 'string') return null;
+  if (kind !== 'text') {
+    if (HEX_BYTES.test(value)) return value === '' ? new Uint8Array(0) : Uint8Array.from(value.split(':'), (h) => parseInt(h, 16));
+    if (IPV4.test(value)) return Uint8Array.from(value.split('.'), Number);
+    if (value.includes(':') && isIpv6Text(value)) return parseIpv6(value);
+  }
+  return encodeUtf8(value);
+}
+
+/** The bytes a slice selects, as "hh:hh:…", or null when the range falls outside the value (no match, as in Wireshark). */
+function sliceBytes(bytes: Uint8Array, slice: ByteSlice): string | null {
+  const n = bytes.length;
+  const start = slice.start < 0 ? n + slice.start : slice.start;
+  const end = slice.length !== null ? start + slice.length : slice.end !== null ? (slice.end < 0 ? n + slice.end : slice.end) + 1 : n;
+  if (start < 0 || end > n || start >= end) return null;
+  return toHex(bytes.subarray(start, end), ':');
+}
+
+/** The values an operand stands for in this frame: the field's, sliced, then through its function. */
+function operandValues(source: FieldSource, operand: Operand): FieldValue[] {
+  let values = collect(source, operand.field);
+  if (operand.slice) {
+    const sliced: FieldValue[] = [];
+    for (const value of values) {
+      const bytes = valueBytes(value, operand.fieldKind);
+      const part = bytes ? sliceBytes(bytes, operand.slice) : null;
+      if (part !== null) sliced.push(part);
+    }
+    values = sliced;
+  }
+  switch (operand.fn) {
+    case undefined:
+      return values;
+    case 'count':
+      return values.length > 0 ? [values.length] : [];
+    case 'upper':
+    case 'lower':
+      return values.filter((v): v is string => typeof v === 'string').map((v) => (operand.fn === 'upper' ? v.toUpperCase() : v.toLowerCase()));
+    case 'len':
+      return values.map((value) => {
+        if (operand.slice && typeof value === 'string') return value === '' ? 0 : (value.length + 1) / 3;
+        if (typeof value !== 'string') return operand.width ?? 0;
+        return valueBytes(value, operand.fieldKind)?.length ?? 0;
+      });
+  }
+}
+
+/** True when the operand's values are byte strings ("hh:hh"), compared as bytes. */
+function comparesBytes(operand: Operand): boolean {
+  return operand.fn === undefined && (operand.slice !== undefined || BYTE_FIELDS.has(operand.field));
 }
 
 function collect(source: FieldSource, field: string): FieldValue[] {
@@ -111,7 +169,14 @@ function literalPrefix(literal: FilterLiteral): { address: number; mask: number 
   return prefix;
 }
 
-function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: RegExp | null): boolean {
+/** A byte field's "hh:hh:…" as a string of one character per byte, for `matches` (Wireshark matches raw bytes). */
+function bytesAsText(hex: string): string {
+  let text = '';
+  for (let i = 0; i + 1 < hex.length; i += 3) text += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return text;
+}
+
+function compareOne(actual: FieldValue, op: CompareOp, literal: FilterLiteral, pattern: TextPattern | null): boolean {
   if (op === 'contains') {
     return typeof actual === 'string' && actual.includes(String(literal.value));
   }
@@ -176,26 +241,29 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
   if (!node) return true;
   switch (node.kind) {
     case 'or':
-      return evaluateFilter(node.left, source) || evaluateFilter(node.right, source);
+      return node.operands.some((operand) => evaluateFilter(operand, source));
     case 'and':
-      return evaluateFilter(node.left, source) && evaluateFilter(node.right, source);
+      return node.operands.every((operand) => evaluateFilter(operand, source));
     case 'not':
       return !evaluateFilter(node.operand, source);
     case 'exists': {
-      const values = collect(source, node.field);
+      const values = operandValues(source, node);
       if (node.mask === undefined) return values.length > 0;
       return values.some((value) => masked(value, node.mask as number) !== 0);
     }
     case 'compare': {
-      let values = collect(source, node.field);
+      let values = operandValues(source, node);
       if (node.mask !== undefined) {
         const mask = node.mask;
         values = values.filter((value) => typeof value !== 'string').map((value) => masked(value, mask));
       }
       if (values.length === 0) return false;
-      const one = BYTE_FIELDS.has(node.field) && node.op !== 'matches'
+      const bytes = comparesBytes(node);
+      const one = bytes && node.op !== 'matches'
         ? (value: FieldValue, op: CompareOp) => compareBytes(value, op, node.value)
-        : (value: FieldValue, op: CompareOp) => compareOne(value, op, node.value, node.pattern);
+        : bytes
+          ? (value: FieldValue, op: CompareOp) => typeof value === 'string' && compareOne(bytesAsText(value), op, node.value, node.pattern)
+          : (value: FieldValue, op: CompareOp) => compareOne(value, op, node.value, node.pattern);
       switch (node.op) {
         case '!=':
         case '===':
@@ -207,7 +275,7 @@ export function evaluateFilter(node: FilterNode | null, source: FieldSource): bo
       }
     }
     case 'in':
-      return collect(source, node.field).some((value) => node.items.some((item) => inItem(value, item)));
+      return operandValues(source, node).some((value) => node.items.some((item) => inItem(value, item)));
   }
 }
 

@@ -5,7 +5,9 @@
  *   or      := and (('||' | 'or') and)*
  *   and     := unary (('&&' | 'and') unary)*
  *   unary   := ('!' | 'not') unary | primary
- *   primary := '(' expr ')' | FIELD ['&' NUMBER] [OP VALUE] | FIELD 'in' SET
+ *   primary := '(' expr ')' | OPERAND ['&' NUMBER] [OP VALUE] | OPERAND 'in' SET
+ *   OPERAND := FIELD [SLICE] | FUNC '(' FIELD [SLICE] ')'      FUNC := len count upper lower
+ *   SLICE   := '[' i:n | i-j | i | :n | i: ']'   (bytes; negative offsets count from the end)
  *   OP      := == != === !== > < >= <= eq ne all_eq any_ne gt lt ge le contains matches ~
  *   VALUE   := "string" | number | address | true | false
  *   SET     := '{' ITEM (','? ITEM)* '}'     ITEM := VALUE | VALUE '..' VALUE
@@ -14,8 +16,16 @@
  * alone matches every TCP frame; write `tcp.flags.syn == 1` for SYNs). `FIELD & MASK` alone
  * is true when the masked value is not zero (`tcp.flags & 0x12`); with an operator, the
  * masked value is compared. Set items are separated by commas (Wireshark 4) or spaces (3.x).
- * Errors carry the character position and a reason.
+ * Errors carry the character position, a reason that stands on its own, and sometimes a hint.
+ *
+ * `matches` (`~`) uses RE2 (re2js): linear time in the text, whatever the pattern, so no
+ * filter can stall the engine (Wireshark bounds PCRE2 for the same reason). As in
+ * Wireshark, it is case-insensitive unless the pattern says `(?-i)`. Lookaround and
+ * backreferences, which RE2 does not have, are refused with the engine's reason.
+ * Nesting (parentheses, `not`) is limited to MAX_FILTER_DEPTH levels, so a hostile
+ * filter gets an error rather than a stack overflow (tshark's parser stops near 97).
  */
+import { RE2JS } from 're2js';
 
 /** `===` (all_eq): every occurrence equals; `!==` (any_ne): some occurrence differs (Wireshark 3.6+). */
 export type CompareOp = '==' | '!=' | '===' | '!==' | '>' | '<' | '>=' | '<=' | 'contains' | 'matches';
@@ -27,12 +37,40 @@ export type FilterLiteral =
   /** Addresses and other unquoted words: compared as text, IPv4 with an optional /prefix. */
   | { kind: 'word'; value: string; text: string };
 
+/** A compiled `matches` pattern. */
+export interface TextPattern {
+  test(text: string): boolean;
+}
+
 export type FilterNode =
-  | { kind: 'or' | 'and'; left: FilterNode; right: FilterNode }
+  /** n-ary, so a long `a || b || …` chain stays one level deep. */
+  | { kind: 'or' | 'and'; operands: FilterNode[] }
   | { kind: 'not'; operand: FilterNode }
-  | { kind: 'exists'; field: string; position: number; mask?: number }
-  | { kind: 'compare'; field: string; op: CompareOp; value: FilterLiteral; position: number; pattern: RegExp | null; mask?: number }
-  | { kind: 'in'; field: string; items: SetItem[]; position: number };
+  | ({ kind: 'exists'; position: number; mask?: number } & Operand)
+  | ({ kind: 'compare'; op: CompareOp; value: FilterLiteral; position: number; pattern: TextPattern | null; mask?: number } & Operand)
+  | ({ kind: 'in'; items: SetItem[]; position: number } & Operand);
+
+/** A byte range of a field, as Wireshark writes it: `[start:length]`, `[start-end]` (inclusive), `[start]`, `[start:]`. */
+export interface ByteSlice {
+  start: number;
+  /** Bytes taken; null with `end` null: to the end. */
+  length: number | null;
+  /** Inclusive end offset (may be negative); used when length is null. */
+  end: number | null;
+}
+
+export type FilterFunction = 'len' | 'count' | 'upper' | 'lower';
+
+/** What an operator compares: a field, maybe a byte slice of it, maybe through a function. */
+export interface Operand {
+  field: string;
+  slice?: ByteSlice;
+  fn?: FilterFunction;
+  /** What the field holds, when the parser was told (guides slicing and len()). */
+  fieldKind?: FilterFieldKind;
+  /** len() of a fixed-width number field: its width in bytes. */
+  width?: number;
+}
 
 /** One member of a set: a value, or an inclusive range `low..high`. */
 export interface SetItem {
@@ -45,17 +83,50 @@ export interface FilterError {
   position: number;
   /** Characters the problem spans (at least 1, except at the end of input). */
   length: number;
+  /** One line that stands on its own. */
   message: string;
+  /** A suggestion for a later line ("did you mean 'tcp.port'?"), when there is one. */
+  hint?: string;
 }
 
 export type ParseResult = { ok: true; ast: FilterNode | null } | { ok: false; error: FilterError };
 
+/** What a field holds, as far as operators care; undefined when not known. */
+export type FilterFieldKind = 'text' | 'bytes' | 'number' | 'boolean' | 'address' | 'protocol' | 'none';
+
 export interface ParseOptions {
   /** True when `name` is a field (or alias) the filter may use; omit to accept any name. */
   isField?: (name: string) => boolean;
+  /** Why a name that is not a field was refused (e.g. a Wireshark field not decoded here), with a hint. */
+  unknownField?: (name: string) => { message: string; hint?: string };
+  /** The kind of a field, so `matches` on a number or an address is refused as tshark does. */
+  fieldKind?: (name: string) => FilterFieldKind | undefined;
+  /** A number field's width in bytes (for len()), when fixed. */
+  fieldWidth?: (name: string) => number | undefined;
 }
 
-type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'comma' | 'bitand' | 'end';
+const FUNCTIONS: ReadonlySet<string> = new Set(['len', 'count', 'upper', 'lower']);
+
+/** Deepest nesting of parentheses and `not` a filter may have. */
+export const MAX_FILTER_DEPTH = 256;
+
+const KIND_WORDS: Record<FilterFieldKind, string> = {
+  text: 'text',
+  bytes: 'bytes',
+  number: 'a number',
+  boolean: 'a boolean',
+  address: 'an address',
+  protocol: 'a protocol',
+  none: 'a flag without a value',
+};
+
+/** Compiles a `matches` pattern with RE2 semantics, case-insensitive by default as in Wireshark. */
+export function compilePattern(source: string): TextPattern {
+  const compiled = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  return { test: (text) => compiled.matcher(text).find() };
+}
+
+type TokenKind = 'word' | 'string' | 'op' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'lbrace' | 'rbrace' | 'lbracket' | 'rbracket' | 'comma' | 'bitand' | 'end';
 interface Token {
   kind: TokenKind;
   text: string;
@@ -71,6 +142,17 @@ class FilterSyntaxError extends Error {
   }
 }
 
+/** Thrown when nesting exceeds MAX_FILTER_DEPTH. */
+function tooDeep(position: number): never {
+  throw new FilterSyntaxError({
+    position,
+    length: 1,
+    message: `the filter nests deeper than ${MAX_FILTER_DEPTH} levels of parentheses or 'not'`,
+    hint: 'remove redundant parentheses',
+  });
+}
+
+const C_ESCAPES: Readonly<Record<string, string>> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const WORD_CHAR = /[A-Za-z0-9_.:\-/]/;
 // Longest first, so '===' is not read as '==' then '='.
 const SYMBOL_OPS = ['===', '!==', '==', '!=', '>=', '<=', '>', '<', '~'] as const;
@@ -106,6 +188,11 @@ function tokenize(text: string): Token[] {
       i++;
       continue;
     }
+    if (ch === '[' || ch === ']') {
+      tokens.push({ kind: ch === '[' ? 'lbracket' : 'rbracket', text: ch, value: ch, position: i, length: 1 });
+      i++;
+      continue;
+    }
     if (ch === '{' || ch === '}' || ch === ',') {
       tokens.push({ kind: ch === '{' ? 'lbrace' : ch === '}' ? 'rbrace' : 'comma', text: ch, value: ch, position: i, length: 1 });
       i++;
@@ -121,8 +208,19 @@ function tokenize(text: string): Token[] {
         if (c === '\\') {
           const next = text[i + 1];
           if (next === undefined) fail(i, 1, 'a backslash at the end of the string escapes nothing');
-          value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
-          i += 2;
+          // Wireshark's escapes: \xhh, octal \ooo, and the C letters; any other character stands for itself.
+          const hex = next === 'x' ? /^[0-9a-fA-F]{1,2}/.exec(text.slice(i + 2, i + 4)) : null;
+          const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4));
+          if (hex) {
+            value += String.fromCharCode(parseInt(hex[0], 16));
+            i += 2 + hex[0].length;
+          } else if (octal) {
+            value += String.fromCharCode(parseInt(octal[0], 8) & 0xff);
+            i += 1 + octal[0].length;
+          } else {
+            value += C_ESCAPES[next] ?? next;
+            i += 2;
+          }
           continue;
         }
         value += c;
@@ -175,6 +273,19 @@ function tokenize(text: string): Token[] {
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
 
+/** `i:n`, `i-j`, `i`, `:n`, `i:` (offsets may be negative). */
+function parseSlice(token: Token): ByteSlice {
+  const text = token.value;
+  const number = '(-?\\d+)';
+  let match: RegExpExecArray | null;
+  if ((match = new RegExp(`^${number}?:(\\d+)?$`).exec(text))) {
+    return { start: match[1] === undefined ? 0 : Number(match[1]), length: match[2] === undefined ? null : Number(match[2]), end: null };
+  }
+  if ((match = new RegExp(`^${number}-${number}$`).exec(text))) return { start: Number(match[1]), length: null, end: Number(match[2]) };
+  if ((match = new RegExp(`^${number}$`).exec(text))) return { start: Number(match[1]), length: 1, end: null };
+  return fail(token.position, token.length, `'${text}' is not a byte range: write start:length, start-end, start or start:`);
+}
+
 function parseLiteral(token: Token): FilterLiteral {
   if (token.kind === 'string') return { kind: 'string', value: token.value, text: token.text };
   const text = token.value;
@@ -187,6 +298,7 @@ function parseLiteral(token: Token): FilterLiteral {
 
 class Parser {
   private index = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly options: ParseOptions,
@@ -208,27 +320,34 @@ class Parser {
   }
 
   private parseOr(): FilterNode {
-    let left = this.parseAnd();
+    const first = this.parseAnd();
+    if (this.peek().kind !== 'or') return first;
+    const operands = [first];
     while (this.peek().kind === 'or') {
       this.take();
-      left = { kind: 'or', left, right: this.parseAnd() };
+      operands.push(this.parseAnd());
     }
-    return left;
+    return { kind: 'or', operands };
   }
 
   private parseAnd(): FilterNode {
-    let left = this.parseUnary();
+    const first = this.parseUnary();
+    if (this.peek().kind !== 'and') return first;
+    const operands = [first];
     while (this.peek().kind === 'and') {
       this.take();
-      left = { kind: 'and', left, right: this.parseUnary() };
+      operands.push(this.parseUnary());
     }
-    return left;
+    return { kind: 'and', operands };
   }
 
   private parseUnary(): FilterNode {
     if (this.peek().kind === 'not') {
-      this.take();
-      return { kind: 'not', operand: this.parseUnary() };
+      const token = this.take();
+      if (++this.depth > MAX_FILTER_DEPTH) tooDeep(token.position);
+      const operand = this.parseUnary();
+      this.depth--;
+      return { kind: 'not', operand };
     }
     return this.parsePrimary();
   }
@@ -236,7 +355,9 @@ class Parser {
   private parsePrimary(): FilterNode {
     const token = this.take();
     if (token.kind === 'lparen') {
+      if (++this.depth > MAX_FILTER_DEPTH) tooDeep(token.position);
       const inner = this.parseOr();
+      this.depth--;
       const close = this.take();
       if (close.kind !== 'rparen') {
         fail(token.position, 1, "unbalanced parenthesis: this '(' is never closed");
@@ -245,14 +366,27 @@ class Parser {
     }
     if (token.kind === 'end') fail(token.position, 0, 'expected a field name, found the end of the filter');
     if (token.kind !== 'word') fail(token.position, token.length, `expected a field name, found '${token.text}'`);
-    const field = token.value;
-    if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
-      fail(token.position, token.length, `'${field}' is not a known field name`);
+    let fn: FilterFunction | undefined;
+    let fieldToken = token;
+    if (FUNCTIONS.has(token.value.toLowerCase()) && this.peek().kind === 'lparen') {
+      fn = token.value.toLowerCase() as FilterFunction;
+      this.take();
+      fieldToken = this.take();
+      if (fieldToken.kind !== 'word') fail(fieldToken.position, fieldToken.length, `expected a field name in ${fn}(), found ${fieldToken.kind === 'end' ? 'the end of the filter' : `'${fieldToken.text}'`}`);
     }
+    const operand = this.parseOperand(fieldToken, fn);
+    if (fn) {
+      const close = this.take();
+      if (close.kind !== 'rparen') fail(token.position, token.length, `${fn}( is never closed: expected ')' after the field`);
+      if (this.peek().kind !== 'op' && !(this.peek().kind === 'word' && this.peek().value.toLowerCase() === 'in')) {
+        fail(token.position, token.length, `${fn}() gives a value: compare it (${fn}(${operand.field}) == …)`);
+      }
+    }
+    const field = operand.field;
     const next = this.peek();
     if (next.kind === 'word' && next.value.toLowerCase() === 'in') {
       this.take();
-      return { kind: 'in', field, items: this.parseSet(), position: token.position };
+      return { kind: 'in', ...operand, items: this.parseSet(), position: token.position };
     }
     let mask: number | undefined;
     if (next.kind === 'bitand') {
@@ -264,7 +398,7 @@ class Parser {
       }
       mask = literal.value;
     }
-    if (this.peek().kind !== 'op') return mask === undefined ? { kind: 'exists', field, position: token.position } : { kind: 'exists', field, position: token.position, mask };
+    if (this.peek().kind !== 'op') return mask === undefined ? { kind: 'exists', ...operand, position: token.position } : { kind: 'exists', ...operand, position: token.position, mask };
     const opToken = this.take();
     const op = opToken.value as CompareOp;
     const valueToken = this.take();
@@ -273,19 +407,58 @@ class Parser {
       fail(valueToken.position, valueToken.length, `expected a value after '${opToken.text}', found ${found}`);
     }
     const value = parseLiteral(valueToken);
-    let pattern: RegExp | null = null;
+    let pattern: TextPattern | null = null;
     if (op === 'matches') {
+      const kind = operand.slice ? 'bytes' : operand.fn === 'len' || operand.fn === 'count' ? 'number' : operand.fn ? 'text' : this.options.fieldKind?.(field);
+      if (kind !== undefined && kind !== 'text' && kind !== 'bytes' && kind !== 'protocol') {
+        fail(token.position, token.length, `'${field}' is ${KIND_WORDS[kind]}, and 'matches' works on text and bytes only`);
+      }
       try {
-        pattern = new RegExp(value.value.toString(), 'i');
+        pattern = compilePattern(value.value.toString());
       } catch (error) {
-        fail(valueToken.position, valueToken.length, `invalid regular expression: ${(error as Error).message}`);
+        // re2js: "error parsing regexp: missing closing ): `(a`"
+        const reason = (error as Error).message.replace(/^error parsing regexp: /, '');
+        fail(valueToken.position, valueToken.length, `invalid regular expression: ${reason}`);
       }
     }
     if ((op === 'contains' || op === 'matches') && value.kind === 'number' && valueToken.kind !== 'string') {
       // "contains 10" is meant as text; keep the original spelling.
-      return { kind: 'compare', field, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
+      return { kind: 'compare', ...operand, op, value: { kind: 'word', value: value.text, text: value.text }, position: token.position, pattern };
     }
-    return mask === undefined ? { kind: 'compare', field, op, value, position: token.position, pattern } : { kind: 'compare', field, op, value, position: token.position, pattern, mask };
+    return mask === undefined ? { kind: 'compare', ...operand, op, value, position: token.position, pattern } : { kind: 'compare', ...operand, op, value, position: token.position, pattern, mask };
+  }
+
+  /** A field name, checked, with an optional byte slice; `fn` is the function around it. */
+  private parseOperand(token: Token, fn: FilterFunction | undefined): Operand {
+    const field = token.value;
+    if (!FIELD_NAME.test(field) || (this.options.isField && !this.options.isField(field))) {
+      const why = FIELD_NAME.test(field) ? this.options.unknownField?.(field) : undefined;
+      throw new FilterSyntaxError({ position: token.position, length: token.length, message: why?.message ?? `'${field}' is not a known field name`, hint: why?.hint });
+    }
+    const operand: Operand = { field };
+    const kind = this.options.fieldKind?.(field);
+    if (kind !== undefined) operand.fieldKind = kind;
+    if (this.peek().kind === 'lbracket') {
+      const open = this.take();
+      const range = this.take();
+      const close = this.take();
+      if (range.kind !== 'word' || close.kind !== 'rbracket') fail(open.position, 1, "a slice is written [start:length], [start-end], [start] or [start:] and closed with ']'");
+      operand.slice = parseSlice(range);
+      if (kind === 'number' || kind === 'boolean' || kind === 'none') fail(token.position, token.length, `'${field}' is ${KIND_WORDS[kind]} and cannot be sliced into bytes`);
+    }
+    if (fn) {
+      operand.fn = fn;
+      if ((fn === 'upper' || fn === 'lower') && kind !== undefined && kind !== 'text') {
+        fail(token.position, token.length, `${fn}() takes a text field; '${field}' is ${KIND_WORDS[kind]}`);
+      }
+      if (fn === 'len' && !operand.slice && (kind === 'number' || kind === 'boolean')) {
+        const width = this.options.fieldWidth?.(field);
+        if (width === undefined) fail(token.position, token.length, `len() of '${field}' is not known here: its width varies`);
+        operand.width = width;
+      }
+      if (fn === 'len' && kind === 'none') fail(token.position, token.length, `len() needs a field with a value; '${field}' is ${KIND_WORDS[kind]}`);
+    }
+    return operand;
   }
 
   /** `{ 80, 443, 8000..8999 }`, after the field and `in`. */
@@ -340,8 +513,7 @@ export function filterFields(node: FilterNode | null, into: Set<string> = new Se
   switch (node.kind) {
     case 'or':
     case 'and':
-      filterFields(node.left, into);
-      filterFields(node.right, into);
+      for (const operand of node.operands) filterFields(operand, into);
       break;
     case 'not':
       filterFields(node.operand, into);

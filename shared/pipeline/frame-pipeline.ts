@@ -15,6 +15,15 @@ import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
 import { frameAnalysisToKeys } from '../track/json';
+import { frameCommunityId } from '../flowid';
+import type { TlsDissector } from '../tls/dissector';
+import type { TlsRecord } from '../tls/session';
+import { tlsRecordsToFields } from '../tls/json';
+import { tlsInfoText } from '../tls/info';
+
+const NO_RECORDS: TlsRecord[] = [];
+/** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
+const TRACKER_TLS_KEYS = ['tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.ciphersuite'];
 
 /** What the pipeline needs of a frame; a file reader's CaptureFrame satisfies it. */
 export interface PipelineFrame {
@@ -70,7 +79,15 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
-  constructor(trackerOptions: TrackerOptions = {}) {
+  /** TLS records the last frame completed (with a TLS dissector), and whether it belonged to a TLS stream. */
+  tlsRecords: TlsRecord[] = NO_RECORDS;
+  tlsInStream = false;
+
+  constructor(
+    trackerOptions: TrackerOptions = {},
+    /** Reads TLS records (and decrypts them with its key log) on every TCP connection. */
+    readonly tls: TlsDissector | null = null,
+  ) {
     this.tracker = new Tracker(trackerOptions);
   }
 
@@ -97,7 +114,18 @@ export class FramePipeline {
     summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
     if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
-    return this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
+    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
+    this.tlsRecords = NO_RECORDS;
+    this.tlsInStream = false;
+    if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0) {
+      const from = start + summary.payloadOffset;
+      const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+      if (to > from) {
+        this.tlsRecords = this.tls.segment(analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(from, to));
+        this.tlsInStream = this.tls.lastInStream;
+      }
+    }
+    return analysis;
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
@@ -117,10 +145,21 @@ export class FramePipeline {
       timeDelta: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
+    const community = frameCommunityId(decoded);
+    if (community !== null) fields.communityid = community;
+    if (this.tls && analysis) {
+      for (const key of TRACKER_TLS_KEYS) delete fields[key];
+      tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
+    }
     const columns = frameColumns(
       decoded,
       analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
     );
+    if (this.tls && analysis && this.tlsRecords.length > 0) {
+      const text = tlsInfoText(this.tlsRecords, this.tls.versionOf(analysis.stream));
+      columns.protocol = text.protocol;
+      columns.info = text.info;
+    }
     if (analysis) {
       const prefix = analysisInfoPrefix(analysis);
       if (prefix) columns.info = `${prefix} ${columns.info}`;

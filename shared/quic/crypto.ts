@@ -17,6 +17,8 @@ export interface QuicCrypto {
   aes128GcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null>;
 }
 
+import { hkdfLabel as tlsHkdfLabel } from '../tls/crypto';
+
 const SHA256_LENGTH = 32;
 
 /** HKDF-Extract (RFC 5869 §2.2) with SHA-256: PRK = HMAC(salt, ikm). */
@@ -41,19 +43,9 @@ export async function hkdfExpand(crypto: QuicCrypto, pseudoRandomKey: Uint8Array
   return output;
 }
 
-/**
- * The HkdfLabel structure of TLS 1.3 (RFC 8446 §7.1): uint16 length, "tls13 " + label
- * as a one-byte-length vector, and an empty context (QUIC never uses one).
- */
+/** The HkdfLabel structure of TLS 1.3 (RFC 8446 §7.1) with an empty context (QUIC never uses one). */
 export function hkdfLabel(label: string, length: number): Uint8Array {
-  const fullLabel = `tls13 ${label}`;
-  const bytes = new Uint8Array(2 + 1 + fullLabel.length + 1);
-  bytes[0] = length >>> 8;
-  bytes[1] = length & 0xff;
-  bytes[2] = fullLabel.length;
-  for (let i = 0; i < fullLabel.length; i++) bytes[3 + i] = fullLabel.charCodeAt(i); // labels are ASCII
-  bytes[bytes.length - 1] = 0; // empty context
-  return bytes;
+  return tlsHkdfLabel(label, length);
 }
 
 /** HKDF-Expand-Label(secret, label, "", length). */

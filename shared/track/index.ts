@@ -1,6 +1,6 @@
 /** Connection tracking: public API for the engine, the CLI and the renderer. */
-export { Tracker } from './tracker';
-export { connectionToJson, frameAnalysisToKeys, endpointText, type JsonObject, type JsonValue } from './json';
+export { Tracker, DEFAULT_MSL_SECONDS } from './tracker';
+export { connectionToJson, connectionCommunityId, frameAnalysisToKeys, endpointText, type JsonObject, type JsonValue } from './json';
 export { renderConnection } from './ladder';
 export { alertToJson } from './report';
 export { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Completeness } from './flags';
@@ -10,3 +10,4 @@ export { TlsStreamCollector, parseHello, tlsVersionName, tlsCipherName, TlsHands
 export { zeekConnState, ZeekEndpoint, type ConnState } from './zeek';
 export { seqLt, seqLe, seqGt, seqGe, seqDiff, seqAdd, seqRelative } from './seq';
 export type * from './types';
+export { zeekConnHeader, zeekConnTsv, zeekConnFooter, zeekConnJson, zeekConnRecord, ZEEK_CONN_FIELDS, ZEEK_CONN_TYPES } from './zeek-log';

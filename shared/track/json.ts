@@ -4,6 +4,7 @@
  * `decode --json` adds to each frame.
  */
 import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
+import { communityIdOf } from '../flowid';
 import { ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Analysis } from './flags';
 import type { ConnectionSummary, Endpoint, FrameAnalysis, StateRecord } from './types';
 
@@ -24,6 +25,11 @@ function roundSeconds(value: number | null): number | null {
   return value === null ? null : Math.round(value * 1e9) / 1e9;
 }
 
+/** The connection's Community ID v1 (seed 0), the key Zeek, Suricata and Arkime log for it. */
+export function connectionCommunityId(c: ConnectionSummary): string {
+  return communityIdOf(6, c.client.address, c.client.port, c.server.address, c.server.port);
+}
+
 /** cli.md's connection object, keys in the documented order. */
 export function connectionToJson(c: ConnectionSummary): JsonObject {
   const json: JsonObject = {
@@ -31,6 +37,7 @@ export function connectionToJson(c: ConnectionSummary): JsonObject {
     'tcp.stream': c.stream,
     client: endpointText(c.client, c.ipVersion),
     server: endpointText(c.server, c.ipVersion),
+    community_id: connectionCommunityId(c),
     start: formatEpoch(c.start.sec, c.start.ns),
     end: formatEpoch(c.end.sec, c.end.ns),
     frames: c.frames,
@@ -46,6 +53,7 @@ export function connectionToJson(c: ConnectionSummary): JsonObject {
       synack_retransmissions: c.handshake.synAckRetransmissions,
       initial_rtt: roundSeconds(c.handshake.initialRtt),
       data_on_final_ack: c.handshake.dataOnFinalAck,
+      refused: c.handshake.rejected,
     },
     teardown: {
       kind: c.teardown.kind,
@@ -71,6 +79,23 @@ export function connectionToJson(c: ConnectionSummary): JsonObject {
 }
 
 /**
+ * SACK edges acknowledge the peer's sequence numbers, so Wireshark shows them relative to the
+ * peer's ISN, as `tcp.ack` is (the peer's base is ack_raw − relative ack). The raw edges stay
+ * beside them as `tcp.options.sack_le_raw`/`_re_raw` (named like `tcp.ack_raw`; tshark 4.0 has no raw field).
+ */
+export function relativeSackEdges(fields: { [key: string]: unknown }, relativeAck: number): void {
+  const ackRaw = fields['tcp.ack_raw'];
+  if (fields['tcp.flags.ack'] !== true || typeof ackRaw !== 'number') return;
+  const base = (ackRaw - relativeAck) >>> 0;
+  for (const edge of ['tcp.options.sack_le', 'tcp.options.sack_re']) {
+    const raw = fields[edge];
+    if (!Array.isArray(raw)) continue;
+    fields[`${edge}_raw`] = raw;
+    fields[edge] = raw.map((value) => (typeof value === 'number' ? (value - base) >>> 0 : value));
+  }
+}
+
+/**
  * Adds the tracking keys of `decode --json` for one frame to `out`: `tcp.stream`, relative
  * `tcp.seq`/`tcp.ack`/`tcp.nxtseq`, `tcp.window_size`, the `tcp.analysis.*` booleans (only
  * when true), `tcp.analysis.initial_rtt`, and the TLS hello keys. Returns `out`.
@@ -89,6 +114,7 @@ export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): Js
       out['tcp.analysis.duplicate_ack_frame'] = fa.duplicateAckFrame;
     }
   }
+  relativeSackEdges(out, fa.relativeAck);
   if (fa.initialRtt >= 0) out['tcp.analysis.initial_rtt'] = roundSeconds(fa.initialRtt);
   out['tcp.time_relative'] = fa.timeRelativeNs / NANOS_PER_SECOND;
   out['tcp.time_delta'] = fa.timeDeltaNs / NANOS_PER_SECOND;

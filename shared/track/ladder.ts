@@ -36,7 +36,9 @@ export function renderConnection(c: ConnectionSummary): string {
   lines.push(`  conn_state ${c.connState}  history ${c.history}  completeness ${c.completeness}`);
   const open = c.handshake.kind === null ? 'no handshake seen' : `${c.handshake.kind} handshake ${c.handshake.complete ? 'complete' : 'incomplete'}`;
   const close = c.teardown.kind === null ? (c.teardown.initiator ? `half-closed by ${c.teardown.initiator}` : 'not closed') : `${c.teardown.kind} close by ${c.teardown.initiator ?? '?'}`;
-  lines.push(`  ${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`);
+  // An RST answering the SYN is a refusal, not a teardown of an open connection.
+  if (c.handshake.rejected) lines.push(`  refused: the ${c.teardown.initiator ?? 'server'} answered the SYN with RST`);
+  else lines.push(`  ${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`);
   if (c.tls) {
     const alpn = c.tls.alpn_selected ?? (c.tls.alpn_offered.length > 0 ? `offered ${c.tls.alpn_offered.join(',')}` : '-');
     lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${alpn}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);

@@ -47,7 +47,7 @@ const COUNT_COLUMNS = COUNT_NAMES.length;
  *   words  0..7   side 0, 64-bit fields (O_NEXT_SEQ_NS …)   words 40..47  side 1, 64-bit fields
  *   words  8..23  side 0, 32-bit fields (O_FLAGS …)          words 48..63  side 1, 32-bit fields
  *   words 24..29  connection 64-bit fields                   words 64..75  lookup key: hash, IP version, ports, addresses
- *   words 30..39  connection 32-bit fields (34, 35 SYN-flood; 36 history; 37..39 free)                   words 76..79  connection 32-bit fields
+ *   words 30..39  connection 32-bit fields (34, 35 SYN-flood; 36 history; 37, 38 packets per side; 39 free)                   words 76..79  connection 32-bit fields
  */
 /** Words (32-bit) per connection record; `slot * CONN32 + O_C_*` indexes conn32. */
 export const CONN32 = 80;
@@ -73,6 +73,8 @@ export const O_C_FLOOD_TARGET = 34;
 export const O_C_HALF_OPEN = 35;
 /** The tracker's id of the connection's Zeek history (see Tracker.addHistory). */
 export const O_C_HISTORY = 36;
+/** Frames each side sent (Zeek's orig_pkts, resp_pkts): client at 37, server at 38. */
+export const O_C_PACKETS = 37;
 export const O_C_HASH = 64;
 export const O_C_IP_VERSION = 65;
 /** Client port, then server port. */
@@ -165,6 +167,10 @@ export class ConnectionStore {
   transitionState: Uint8Array;
   transitionFrame: Uint32Array;
   transitionNs: Float64Array;
+  /** IP bytes each side sent, as the IP headers give them (Zeek's orig_ip_bytes, resp_ip_bytes). */
+  ipBytes: Float64Array;
+  /** Bytes in sequence gaps each side left (segments never captured; Zeek's missed_bytes). */
+  missedBytes: Float64Array;
 
   constructor(initialCapacity: number) {
     const n = initialCapacity;
@@ -207,6 +213,8 @@ export class ConnectionStore {
     this.transitionState = new Uint8Array(s * TRANSITIONS_PER_SIDE);
     this.transitionFrame = new Uint32Array(s * TRANSITIONS_PER_SIDE);
     this.transitionNs = new Float64Array(s * TRANSITIONS_PER_SIDE);
+    this.ipBytes = new Float64Array(s);
+    this.missedBytes = new Float64Array(s);
   }
 
   /**
@@ -253,6 +261,8 @@ export class ConnectionStore {
     this.transitionState = grown(this.transitionState, new Uint8Array(s * TRANSITIONS_PER_SIDE));
     this.transitionFrame = grown(this.transitionFrame, new Uint32Array(s * TRANSITIONS_PER_SIDE));
     this.transitionNs = grown(this.transitionNs, new Float64Array(s * TRANSITIONS_PER_SIDE));
+    this.ipBytes = grown(this.ipBytes, new Float64Array(s));
+    this.missedBytes = grown(this.missedBytes, new Float64Array(s));
     this.capacity = n;
   }
 
@@ -285,6 +295,8 @@ export class ConnectionStore {
       this.windowScaleOffer[side] = -1;
       this.windowScale[side] = -1;
       this.transitionCount[side] = 0;
+      this.ipBytes[side] = 0;
+      this.missedBytes[side] = 0;
     }
   }
 

@@ -53,6 +53,7 @@ import {
   O_NEXT_SEQ,
   O_NEXT_SEQ_NS,
   O_PAYLOAD_BYTES,
+  O_C_PACKETS,
   O_WINDOW,
   O_ZEEK_HOLE_START,
   O_ZEEK_LAST_SEQ,
@@ -78,6 +79,14 @@ import type {
 } from './types';
 import { ZeekEndpoint, historyLetter, isScaledHistoryStep, zeekConnState } from './zeek';
 import { hashWords } from '../wire/word-hash';
+
+/**
+ * Default maximum segment lifetime: 30 s, so TIME_WAIT lasts 60 s as on Linux (TCP_TIMEWAIT_LEN,
+ * fixed), the stack at the ends of most captures and of every real exchange the tests record.
+ * RFC 9293 §3.4.2 suggests 2 minutes (TIME_WAIT 4 min), Windows holds TIME_WAIT 240 s by
+ * default and macOS/FreeBSD 30 s: `--msl` sets another.
+ */
+export const DEFAULT_MSL_SECONDS = 30;
 
 const CLIENT = 0;
 const SERVER = 1;
@@ -162,6 +171,8 @@ const HISTORY_UNSHARED = 0xffffffff;
 
 interface ConnectionTlsState {
   collectors: [TlsStreamCollector | null, TlsStreamCollector | null];
+  /** Sequence number of each direction's stream offset 0: its ISN + 1, or where a hello began when the handshake wasn't captured. */
+  starts: [number, number];
   client: TlsHello | null;
   server: TlsHello | null;
 }
@@ -173,6 +184,8 @@ function connectionHash(s: PacketSummary): number {
 }
 
 export class Tracker {
+  /** The MSL in use; TIME_WAIT lasts twice this. */
+  readonly mslSeconds: number;
   private readonly msl2Ns: number;
   private readonly maxConnections: number;
   private readonly onEvict: ((summary: ConnectionSummary) => void) | null;
@@ -230,7 +243,8 @@ export class Tracker {
   };
 
   constructor(options: TrackerOptions = {}) {
-    this.msl2Ns = 2 * (options.mslSeconds ?? 60) * NANOS_PER_SECOND;
+    this.mslSeconds = options.mslSeconds ?? DEFAULT_MSL_SECONDS;
+    this.msl2Ns = 2 * this.mslSeconds * NANOS_PER_SECOND;
     this.maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 2_000_000));
     this.onEvict = options.onEvict ?? null;
     this.idleTimeoutSeconds = options.idleTimeoutSeconds ?? 3600;
@@ -353,6 +367,8 @@ export class Tracker {
     const rev = fwd ^ 1;
 
     st.conn32[slot * CONN32 + O_C_FRAMES]++;
+    st.conn32[slot * CONN32 + O_C_PACKETS + side]++;
+    st.ipBytes[fwd] += summary.payloadOffset + summary.payloadLength - summary.networkOffset;
     st.conn64[slot * CONN64 + O_C_BYTES] += frameLength;
     st.conn64[slot * CONN64 + O_C_END_SEC] = tsSeconds;
     st.conn32[slot * CONN32 + O_C_END_NS] = tsNanos;
@@ -377,7 +393,7 @@ export class Tracker {
     fa.stream = st.conn32[slot * CONN32 + O_C_STREAM];
     fa.fromClient = side === CLIENT;
     fa.relativeSeq = seqRelative(seq, st.side32[fwd * SIDE32 + O_BASE]);
-    fa.relativeAck = ack ? seqRelative(ackNo, st.side32[rev * SIDE32 + O_BASE]) : 0; // tshark shows 0 without the ACK flag
+    fa.relativeAck = ack ? seqRelative(ackNo, st.side32[rev * SIDE32 + O_BASE]) : ackNo; // without the ACK flag tshark shows the field as it is (tcp.ack.nonzero notes it)
     fa.nextSeq = seqRelative(seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0), st.side32[fwd * SIDE32 + O_BASE]);
     fa.windowSize = windowSize;
     fa.windowScale = shift;
@@ -712,7 +728,10 @@ export class Tracker {
     }
     if (!finished) {
       if (window === 0 && !control) a |= Analysis.ZERO_WINDOW;
-      if (nextValid && seqGt(seq, next) && !(flags & TCP_RST)) a |= Analysis.LOST_SEGMENT;
+      if (nextValid && seqGt(seq, next) && !(flags & TCP_RST)) {
+        a |= Analysis.LOST_SEGMENT;
+        st.missedBytes[fwd] += seqDiff(seq, next);
+      }
       // Keep-alive: 0 or 1 byte starting one before the next expected sequence.
       if (seglen <= 1 && nextValid && seq === ((next - 1) >>> 0) && !control) a |= Analysis.KEEP_ALIVE;
       const sameSeqAck = seglen === 0 && nextValid && seq === next && lastAckValid && ackNo === st.side32[fwd * SIDE32 + O_LAST_ACK] && !control;
@@ -747,12 +766,15 @@ export class Tracker {
       a |= Analysis.ACK_LOST_SEGMENT;
       st.side32[rev * SIDE32 + O_MAX_SEQ_TO_BE_ACKED] = st.side32[rev * SIDE32 + O_NEXT_SEQ];
     }
-    // Retransmission family: data (or SYN/FIN) that does not advance the sequence.
-    if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE)) {
+    // Retransmission family: data (or SYN/FIN) that does not advance the sequence. Wireshark
+    // exempts a segment of more than one byte starting one below the next expected sequence
+    // (a zero-window probe's byte sent again with new data; RFC 9293 accepts the new bytes).
+    if ((seglen > 0 || syn || fin) && nextValid && seqLt(seq, next) && !(a & Analysis.KEEP_ALIVE) && !(seglen > 1 && seq === ((next - 1) >>> 0))) {
       const threshold = st.wiresharkRttNs[slot] >= 0 ? st.wiresharkRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
       if (st.side32[rev * SIDE32 + O_DUP_ACK_COUNT] >= 2 && st.side32[rev * SIDE32 + O_LAST_ACK] === seq && t - st.side64[rev * SIDE64 + O_LAST_ACK_NS] < FAST_RETRANSMISSION_WINDOW_NS) {
         a |= Analysis.FAST_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
-      } else if (t - st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] < threshold && next !== ((seq + seglen) >>> 0)) {
+      } else if (t - st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] < threshold && next !== ((seq + seglen + (syn || fin ? 1 : 0)) >>> 0)) {
+        // A SYN or FIN occupies one sequence number: its exact copy ends at `next` and is a retransmission.
         a |= Analysis.OUT_OF_ORDER;
       } else if (seglen > 0 && st.side32[rev * SIDE32 + O_FLAGS] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.side32[rev * SIDE32 + O_LAST_ACK])) {
         a |= Analysis.SPURIOUS_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
@@ -1042,7 +1064,10 @@ export class Tracker {
           st.synAckFrame[slot] = frame;
           if (st.side32[rev * SIDE32 + O_FLAGS] & S_SYN) {
             st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYNACK_ISN_CHECKED;
-            if (ackNo === ((st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0)) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYNACK_ISN_OK;
+            const isnPlusOne = (st.side32[rev * SIDE32 + O_ISN] + 1) >>> 0;
+            // TCP Fast Open (RFC 7413 §4.2): the SYN+ACK acknowledges the SYN's data too when the server accepted it.
+            const acksSynData = st.conn32[slot * CONN32 + O_C_FLAGS] & C_SYN_WITH_DATA && seqGt(ackNo, isnPlusOne) && seqLe(ackNo, st.side32[rev * SIDE32 + O_NEXT_SEQ]);
+            if (ackNo === isnPlusOne || acksSynData) st.conn32[slot * CONN32 + O_C_FLAGS] |= C_SYNACK_ISN_OK;
             if (st.lastSynNs[slot] >= 0) st.synToSynAckNs[slot] = t - st.lastSynNs[slot];
             if (!(st.conn32[slot * CONN32 + O_C_FLAGS] & C_SIMULTANEOUS)) {
               this.describedSlot = slot;
@@ -1281,29 +1306,42 @@ export class Tracker {
   private collectTls(slot: number, side: number, fwd: number, dataSeqBits: number, s: PacketSummary, frameBytes: Uint8Array, frameStart: number, capturedLength: number): void {
     const dataSeq = dataSeqBits >>> 0;
     const st = this.store;
-    if (!(st.side32[fwd * SIDE32 + O_FLAGS] & S_SYN) || st.side32[fwd * SIDE32 + O_FLAGS] & S_NOT_TLS) return; // without the ISN the stream start is unknown
-    const streamOffset = seqDiff(dataSeq, (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0);
+    const sideFlags = st.side32[fwd * SIDE32 + O_FLAGS];
+    if (sideFlags & S_NOT_TLS) return;
     // Positions in frameBytes (the frame starts at frameStart there).
     const payload = frameStart + s.payloadOffset;
     const end = frameStart + Math.min(s.payloadOffset + s.payloadLength, capturedLength);
     if (end <= payload) return; // the snap length kept none of it
     let tls = this.tls.get(slot);
-    const collecting = tls !== undefined && tls.collectors[side] !== null;
-    // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.
-    if (!collecting && streamOffset === 0 && end - payload >= 2 && (frameBytes[payload] !== 0x16 || frameBytes[payload + 1] !== 0x03)) {
-      st.side32[fwd * SIDE32 + O_FLAGS] |= S_NOT_TLS;
-      return;
+    let collector = tls ? tls.collectors[side] : null;
+    let start: number;
+    if (tls && collector) {
+      start = tls.starts[side];
+    } else if (sideFlags & S_SYN) {
+      start = (st.side32[fwd * SIDE32 + O_ISN] + 1) >>> 0;
+      // Cheap test before any allocation: a TLS stream starts with a handshake record, 0x16 0x03.
+      if (dataSeq === start && end - payload >= 2 && (frameBytes[payload] !== 0x16 || frameBytes[payload + 1] !== 0x03)) {
+        st.side32[fwd * SIDE32 + O_FLAGS] |= S_NOT_TLS;
+        return;
+      }
+    } else {
+      // Handshake not captured: the stream start is unknown, so a hello is recognised by its
+      // content, as tshark does: a segment beginning with a handshake record (0x16 0x03) whose
+      // first message is a ClientHello (1) or ServerHello (2).
+      if (end - payload < 6 || frameBytes[payload] !== 0x16 || frameBytes[payload + 1] !== 0x03 || (frameBytes[payload + 5] !== 1 && frameBytes[payload + 5] !== 2)) return;
+      start = dataSeq;
     }
+    const streamOffset = seqDiff(dataSeq, start);
     if (!tls) {
       if (this.tlsBytes <= 0) return;
-      tls = { collectors: [null, null], client: null, server: null };
+      tls = { collectors: [null, null], starts: [0, 0], client: null, server: null };
       this.tls.set(slot, tls);
     }
-    let collector = tls.collectors[side];
     if (!collector) {
       if ((side === CLIENT ? tls.client : tls.server) !== null) return;
       collector = new TlsStreamCollector(this.tlsBytes);
       tls.collectors[side] = collector;
+      tls.starts[side] = start;
     }
     const pushed = collector.push(streamOffset, frameBytes, payload, end);
     if (pushed && (pushed.hello || pushed.handshakeTypes.length > 0)) {
@@ -1414,7 +1452,7 @@ export class Tracker {
       history,
       completeness: st.conn32[slot * CONN32 + O_C_COMPLETENESS],
       handshake: {
-        kind: simultaneous ? 'simultaneous-open' : clientSyn ? 'three-way' : null,
+        kind: simultaneous ? 'simultaneous-open' : clientSyn ? (c & C_SYN_WITH_DATA ? 'tfo' : 'three-way') : null,
         complete: simultaneous ? established : threeWayComplete,
         frames: handshakeFrames,
         synRetransmissions: st.synRetransmissions[slot],
@@ -1432,6 +1470,15 @@ export class Tracker {
       states: { client: this.states(slot, cs), server: this.states(slot, ss) },
       finalState: { client: TCP_STATE_NAMES[st.state[cs]], server: TCP_STATE_NAMES[st.state[ss]] },
       counts,
+      volume: {
+        origBytes: st.side64[cs * SIDE64 + O_PAYLOAD_BYTES] + st.missedBytes[cs],
+        respBytes: st.side64[ss * SIDE64 + O_PAYLOAD_BYTES] + st.missedBytes[ss],
+        missedBytes: st.missedBytes[cs] + st.missedBytes[ss],
+        origPackets: st.conn32[slot * CONN32 + O_C_PACKETS + CLIENT],
+        origIpBytes: st.ipBytes[cs],
+        respPackets: st.conn32[slot * CONN32 + O_C_PACKETS + SERVER],
+        respIpBytes: st.ipBytes[ss],
+      },
       tls,
       ladder,
     };

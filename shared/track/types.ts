@@ -3,7 +3,7 @@ import type { TcpState } from './states';
 import type { ConnState } from './zeek';
 
 export interface TrackerOptions {
-  /** Maximum segment lifetime in seconds; TIME_WAIT lasts 2×MSL of capture time. Default 60 (Linux). */
+  /** Maximum segment lifetime in seconds; TIME_WAIT lasts 2×MSL of capture time. Default DEFAULT_MSL_SECONDS (30: Linux's 60 s TIME_WAIT). */
   mslSeconds?: number;
   /**
    * Cap on connections held in the flow table. When full, the least recently active
@@ -50,7 +50,7 @@ export interface FrameAnalysis {
   stream: number;
   /** True when the frame was sent by the client. */
   fromClient: boolean;
-  /** Relative to the sender's ISN (`tcp.seq`), the receiver's ISN (`tcp.ack`, 0 without the ACK flag, as tshark shows it), and the next expected. */
+  /** Relative to the sender's ISN (`tcp.seq`), the receiver's ISN (`tcp.ack`; without the ACK flag the raw field, as tshark shows it), and the next expected. */
   relativeSeq: number;
   relativeAck: number;
   nextSeq: number;
@@ -109,6 +109,18 @@ export interface ConnectionCounts {
   bad_checksums: number;
 }
 
+export interface ConnectionVolume {
+  /** Payload bytes the client (originator) and server sent, gaps included (Zeek's orig_bytes, resp_bytes). */
+  origBytes: number;
+  respBytes: number;
+  /** Bytes of sequence gaps: segments never captured (Zeek's missed_bytes). */
+  missedBytes: number;
+  origPackets: number;
+  origIpBytes: number;
+  respPackets: number;
+  respIpBytes: number;
+}
+
 export interface ConnectionTls {
   sni: string | null;
   alpn_offered: string[];
@@ -121,7 +133,8 @@ export interface ConnectionTls {
   cipherSelectedValue: number | null;
 }
 
-export type HandshakeKind = 'three-way' | 'simultaneous-open' | null;
+/** 'tfo': TCP Fast Open (RFC 7413), a three-way handshake whose SYN carried data. */
+export type HandshakeKind = 'three-way' | 'tfo' | 'simultaneous-open' | null;
 export type TeardownKind = 'four-way' | 'three-way' | 'simultaneous' | 'reset' | null;
 
 /** One segment of the ladder: a handshake or teardown frame and which way it went. */
@@ -181,6 +194,8 @@ export interface ConnectionSummary {
   states: { client: StateRecord[]; server: StateRecord[] };
   finalState: { client: string; server: string };
   counts: ConnectionCounts;
+  /** Zeek conn.log's volume fields: payload bytes by sequence span, gap bytes, packets and IP bytes, per side. */
+  volume: ConnectionVolume;
   tls: ConnectionTls | null;
   ladder: LadderStep[];
 }

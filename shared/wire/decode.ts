@@ -406,7 +406,10 @@ function decodeIpv4(decoding: Decoding, offset: number, end: number, quoted: boo
     flag(decoding, layer, MALFORMED.ipTotalLengthShort);
     claimedEnd = end;
   } else if (claimedEnd > end && !quoted && !cutBySnapLength(decoding, claimedEnd)) {
-    flag(decoding, layer, MALFORMED.ipTotalLengthBeyond);
+    // The frame was not cut, so the bytes past it never existed: as tshark does, the packet ends
+    // with the frame (its checksums are verified over what is there) and ip.bogus_ip_length says so.
+    addDerived(layer, 'ip.bogus_ip_length', true, offset + 2, 2);
+    claimedEnd = end;
   }
   const packetEnd = Math.min(claimedEnd, end);
 

@@ -83,6 +83,7 @@ const IP_FIELDS: readonly FieldDef[] = [
   header('ip', 'ip.src', 'Source address', 96, 32, 'ipv4', { defaultValue: '0.0.0.0' }),
   header('ip', 'ip.dst', 'Destination address', 128, 32, 'ipv4', { defaultValue: '0.0.0.0' }),
   derived('ip', 'ip.checksum.status', 'Header checksum status', 'string'),
+  derived('ip', 'ip.bogus_ip_length', 'Bogus IP length: the total length exceeds the frame', 'bool'),
   option('ip', 'ip.opt.type', 'Option type', 0, 8, 'uint', { json: 'array' }),
   option('ip', 'ip.opt.len', 'Option length', 8, 8, 'uint', { json: 'array' }),
   derived('ip', 'ip.options', 'Options (raw)', 'bytes', { json: 'omit' }),

@@ -58,6 +58,15 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
       }
     }
   }
+  for (const layer of decoded.layers) {
+    if (layer.quoted) continue;
+    // Wireshark puts ip.version on IPv6 headers too (hidden), so `ip.version == 6` matches them.
+    if (layer.kind === 'ipv6' && !('ip.version' in out)) out['ip.version'] = 6;
+    // Wireshark's expert field: an acknowledgment number without the ACK flag (RFC 9293 says it is ignored).
+    if (layer.kind === 'tcp' && !('tcp.ack.nonzero' in out) && out['tcp.flags.ack'] === false && typeof out['tcp.ack_raw'] === 'number' && out['tcp.ack_raw'] !== 0) {
+      out['tcp.ack.nonzero'] = true;
+    }
+  }
   if (decoded.malformed) out['_ws.malformed'] = decoded.malformed;
   return out;
 }

@@ -13,7 +13,6 @@ export const MALFORMED = {
   ipVersion: 'IPv4 version field is not 4',
   ipHeaderLengthShort: 'IPv4 header length below 20 bytes (IHL < 5)',
   ipTotalLengthShort: 'IPv4 total length below its header length',
-  ipTotalLengthBeyond: 'IPv4 total length beyond the frame',
   ipOptionLength: 'IPv4 option length invalid (below 2 or past the header)',
   ipv6Truncated: 'IPv6 header truncated',
   ipv6Version: 'IPv6 version field is not 6',

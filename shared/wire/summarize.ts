@@ -346,7 +346,7 @@ function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
     flag(out, MALFORMED.ipTotalLengthShort);
     claimedEnd = end;
   } else if (claimedEnd > end && !explainedBySnap(claimedEnd, snapCut)) {
-    flag(out, MALFORMED.ipTotalLengthBeyond);
+    claimedEnd = end; // bytes never captured nor sent: the packet ends with the frame (decode.ts)
   }
   const packetEnd = claimedEnd < end ? claimedEnd : end;
   if (headerLength > 20) ipv4Options(bytes, offset + 20, offset + headerLength, out);

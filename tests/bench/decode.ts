@@ -8,6 +8,12 @@
  *   analyze: the same plus connection tracking and TCP analysis of every frame
  *            (target ≥ 1,000,000 frames/s, ≥ 40× tshark, peak RSS < 400 MB).
  *
+ * Then the command-line path, each run by /usr/bin/time for wall time and peak RSS, output to /dev/null:
+ *   decode:  `handshake decode --json` against `tshark -T ek` and `-T json` (target ≥ 10× -T ek), and
+ *            `handshake decode -e` with 15 fields against `tshark -T fields` with the same 15 (target ≥ 20×);
+ *   analyze: `handshake analyze --json` against `tshark -T fields -e tcp.stream -e tcp.analysis.flags` (target ≥ 15×);
+ *   peak RSS of each of ours < 250 MB.
+ *
  * usage: decode.ts decode|analyze [FRAMES=1000000]
  */
 import { spawnSync } from 'node:child_process';
@@ -99,6 +105,50 @@ function tshark(): { seconds: number; cpuSeconds: number; frames: number } | nul
   return { seconds, cpuSeconds: user + system, frames: Number(lines[0]) };
 }
 
+const CLI_FIELDS = [
+  'frame.number', 'frame.time_epoch', 'frame.len', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport',
+  'tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.len', 'tcp.flags', 'tcp.window_size',
+];
+
+/** Wall seconds and peak RSS (MB) of a shell command, its output to /dev/null. */
+function timed(command: string): { seconds: number; rssMb: number } | null {
+  const run = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `${command} > /dev/null 2>/dev/null`], { encoding: 'utf8' });
+  const match = /([\d.]+) (\d+)\s*$/.exec(run.stderr ?? '');
+  if (run.status !== 0 || !match) return null;
+  return { seconds: Number(match[1]), rssMb: Number(match[2]) / 1024 };
+}
+
+/** The command users run: the bundled CLI (built here if missing). */
+function cliBundle(): string {
+  const bundle = path.join(root, 'out', 'node', 'handshake.cjs');
+  if (!existsSync(bundle)) spawnSync(process.execPath, [path.join(root, 'build/scripts/build-node.mjs')], { stdio: 'inherit' });
+  return bundle;
+}
+
+function cliComparison(frames: number): void {
+  const cli = `'${process.execPath}' '${cliBundle()}'`;
+  const line = (label: string, r: { seconds: number; rssMb: number } | null) =>
+    r ? `${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(frames / r.seconds).toLocaleString('en').padStart(10)} frames/s  peak RSS ${r.rssMb.toFixed(0)} MB` : `${label.padEnd(34)} failed or not available`;
+  const ratio = (ours: { seconds: number } | null, theirs: { seconds: number } | null) => (ours && theirs ? `${(theirs.seconds / ours.seconds).toFixed(1)}×` : 'n/a');
+  console.log(`command line (${frames} frames, output to /dev/null):`);
+  if (mode === 'decode') {
+    const json = timed(`${cli} decode '${file}' --json`);
+    const ek = timed(`tshark -n -r '${file}' -T ek`);
+    const tjson = timed(`tshark -n -r '${file}' -T json`);
+    const eArgs = CLI_FIELDS.map((f) => `-e ${f}`).join(' ');
+    const fields = timed(`${cli} decode '${file}' ${eArgs}`);
+    const tfields = timed(`tshark -n -r '${file}' -T fields ${eArgs}`);
+    for (const [label, r] of [['handshake decode --json', json], ['tshark -T ek', ek], ['tshark -T json', tjson], ['handshake decode -e (15 fields)', fields], ['tshark -T fields (same 15)', tfields]] as const) console.log(line(label, r));
+    console.log(`ratio:     decode --json ${ratio(json, ek)} tshark -T ek (target ≥ 10×), ${ratio(json, tjson)} -T json; decode -e ${ratio(fields, tfields)} tshark -T fields (target ≥ 20×); peak RSS target < 250 MB`);
+  } else {
+    const ours = timed(`${cli} analyze '${file}' --json`);
+    const theirs = timed(`tshark -n -r '${file}' -T fields -e tcp.stream -e tcp.analysis.flags`);
+    console.log(line('handshake analyze --json', ours));
+    console.log(line('tshark -T fields (stream, flags)', theirs));
+    console.log(`ratio:     analyze --json ${ratio(ours, theirs)} tshark (target ≥ 15×); peak RSS target < 250 MB`);
+  }
+}
+
 async function main(): Promise<void> {
   ensureCapture();
   const megabytes = statSync(file).size / 1e6;
@@ -134,6 +184,7 @@ async function main(): Promise<void> {
   console.log(
     `ratio:     ${(ours / theirs).toFixed(1)}× tshark by wall time, ${(oursCpu / theirsCpu).toFixed(1)}× by CPU time (targets: ≥ ${target.rate.toLocaleString('en')} frames/s, ≥ ${target.ratio}×, peak RSS < ${target.rss} MB)`,
   );
+  cliComparison(result.frames);
 }
 
 main().catch((error: unknown) => {

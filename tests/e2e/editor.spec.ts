@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { canUseNamespaces, createVethLab, nodeInNamespace, tcpServerScript, type NodeInNamespace, type VethLab } from '../integration/capture/support';
 import { haveScapy, haveTshark, run, screenshot, startHost, SYSTEM_PYTHON, tempDir, type RunningHost } from './support';
 
 /** tshark's reading of the one frame in `file`: checksum verified (1 good, 0 bad), port and flags. */
@@ -51,7 +52,12 @@ test.describe('header editor', () => {
     await page.getByTestId('input-tcp.dstport').fill('70000');
     await expect(page.locator('[data-field="tcp.dstport"] .hint').first()).toContainText('0..65535');
     await expect(checksum).toHaveValue(after);
+    // The frame still holds 8443, which is not what was typed: Send and Download refuse, and say why.
+    await expect(page.getByTestId('download-pcap')).toBeDisabled();
+    await expect(page.getByTestId('send')).toBeDisabled();
+    await expect(page.getByTestId('send-blocked')).toContainText('tcp.dstport = "70000"');
     await page.getByTestId('input-tcp.dstport').fill('8443');
+    await expect(page.getByTestId('send-blocked')).toHaveCount(0);
 
     // Override: the user's value is written as given, and marked.
     await page.getByTestId('auto-tcp.checksum').uncheck();
@@ -97,5 +103,56 @@ test.describe('header editor', () => {
     await page.getByRole('button', { name: 'Move Window scale up' }).click();
     const kinds = await page.locator('.option-list li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.option));
     expect(kinds).toEqual(['mss', 'sack_perm', 'wscale', 'nop']);
+  });
+});
+
+/** The editor's Send is sr1: with no capture running, the reply comes back and is shown. */
+test.describe('editor send waits for the reply', () => {
+  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
+  let lab: VethLab | null = null;
+  let host: RunningHost | null = null;
+  let server: NodeInNamespace | null = null;
+
+  test.beforeAll(async () => {
+    lab = createVethLab('ed');
+    server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, 8080));
+    await server.waitFor(/listening/);
+    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
+  });
+  test.afterAll(async () => {
+    server?.stop();
+    await host?.stop();
+    lab?.destroy();
+  });
+
+  test('a SYN from the template (placeholder MACs) gets the listener\'s SYN+ACK shown as its reply, and the kernel RST trap is offered its remedy', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-editor').click();
+    await page.getByTestId('template-syn').click();
+    // The MACs stay the template's placeholders: the link layer is filled in on the way out.
+    await expect(page.getByTestId('fill-link')).toBeChecked();
+    await page.getByTestId('input-ip.src').fill(lab.client.ip);
+    await page.getByTestId('input-ip.dst').fill(lab.server.ip);
+    await page.getByTestId('input-tcp.srcport').fill('45200');
+    await page.getByTestId('input-tcp.dstport').fill('8080');
+    await page.getByTestId('send').click();
+    await expect(page.getByTestId('exchange-sent')).toContainText('45200 → 8080 [SYN]', { timeout: 15_000 });
+    await expect(page.getByTestId('exchange-reply').first()).toContainText('8080 → 45200 [SYN, ACK]');
+    await expect(page.getByTestId('exchange-reply').first()).toContainText('Ack=1');
+    // The client namespace owns its address, so its kernel resets the handshake: said, with the checkbox offered.
+    await expect(page.getByTestId('exchange-kernel-rst')).toContainText('[RST]');
+    await expect(page.getByTestId('suppress-kernel-rst')).toBeVisible();
+    await screenshot(page, 'editor-send-reply');
+
+    // Ticked, the helper drops that RST while waiting: the reply comes, the trap does not.
+    await page.getByTestId('input-tcp.srcport').fill('45201');
+    await page.getByTestId('suppress-kernel-rst').check();
+    await page.getByTestId('send').click();
+    await expect(page.getByTestId('exchange-reply').first()).toContainText('8080 → 45201 [SYN, ACK]', { timeout: 15_000 });
+    await expect(page.getByTestId('exchange-suppressed')).toContainText('45201');
+    await expect(page.getByTestId('exchange-kernel-rst')).toHaveCount(0);
   });
 });

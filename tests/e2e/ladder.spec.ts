@@ -29,6 +29,8 @@ test.describe('ladder and connections', () => {
     const states = (side: string) => ladder.locator(`text[data-side="${side}"]`).allTextContents();
     expect((await states('client')).map((s) => s.trim())).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
     expect((await states('server')).map((s) => s.trim())).toEqual(['SYN_RECEIVED', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
+    // The TIME_WAIT label says how long it lasts with the default MSL (30 s: Linux's 60 s TIME_WAIT).
+    await expect(ladder.getByTestId('time-wait-msl')).toHaveText('2×MSL = 60 s (MSL 30 s)');
     await expect(ladder.locator('[data-frame="2"]')).toContainText('SYN, ACK  Seq=0 Ack=1 Len=0');
 
     // Clicking an arrow selects its frame and explains the rule at work.

@@ -2,37 +2,64 @@
  * `handshake analyze FILE [--json]`: every TCP connection in the file, in order of first
  * frame — how it opened and closed, who did what, each endpoint's states — then alerts.
  */
+import { ExpertCollector, expertText, expertToJson } from '../../../shared/expert';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto } from '../../engine/quic-crypto';
-import { connectionToJson, renderConnection } from '../../../shared/track';
+import { connectionToJson, renderConnection, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
 import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
-import { damageText } from './decode';
+import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
+import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
-const USAGE = 'usage: handshake analyze FILE [--json] [--msl SECONDS]';
+const USAGE = 'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]';
+
+/** `--zeek=json` and `--zeek=tsv` as flags, so a bare `--zeek` never takes FILE as its value. */
+function zeekFlags(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '--zeek=json' ? '--zeek-json' : a === '--zeek=tsv' ? '--zeek' : a));
+}
 
 export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--msl': 'value', '--help': 'flag' }, { '-h': '--help' });
+    const options = parseOptions(
+      zeekFlags(argv),
+      { '--json': 'flag', '--zeek': 'flag', '--zeek-json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--expert': 'flag', '--help': 'flag' },
+      { '-h': '--help' },
+    );
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
     if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'FILE is required' : `unexpected argument ${options.positional[1]}`);
     const [file] = options.positional;
+    const zeek = options.flags.has('--zeek-json') ? 'json' : options.flags.has('--zeek') ? 'tsv' : null;
+    if (zeek && options.flags.has('--json')) throw new UsageError('--zeek and --json are different outputs: choose one');
+    const opened = new Date();
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
-    const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds });
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
+    const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
     const unread = new UnreadLinkTypes();
+    const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
+    const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
     const result = await readCaptureFile(file, {
+      onSecrets: tls.onSecrets,
       onFrame(frame) {
         unread.see(frame.linkType);
-        pipeline.track(frame);
+        const tracked = pipeline.track(frame);
+        if (expert) {
+          const s = pipeline.lastSummary;
+          facts.tcpFlags = tracked ? s.tcpFlags : -1;
+          facts.analysis = tracked ? tracked.analysis : 0;
+          facts.malformed = Boolean(s.malformed);
+          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(frame.data, 0, frame.data.length, s) === 'bad';
+          expert.addFrame(frame.frameNumber - 1, facts);
+        }
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
         if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
       },
@@ -42,16 +69,57 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     pipeline.tracker.finish();
     await quic.settled();
     const output = new LineOutput();
+    if (zeek) {
+      // A Zeek conn.log of the TCP connections (Zeek logs QUIC and alerts elsewhere).
+      if (zeek === 'tsv') for (const line of zeekConnHeader(opened)) output.line(line);
+      for (const connection of pipeline.tracker.eachConnection()) {
+        if (!output.open) break;
+        output.line(zeek === 'tsv' ? zeekConnTsv(connection) : zeekConnJson(connection));
+        await output.ready(); // a slow reader is waited for, line by line
+      }
+      if (zeek === 'tsv') output.line(zeekConnFooter(new Date()));
+      await output.flush();
+      noteAboveSnaplen('analyze', result.aboveSnaplen);
+      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+      return 0;
+    }
     const json = options.flags.has('--json');
+    if (expert) {
+      // Expert Information only, as `tshark -q -z expert` prints it.
+      for (const connection of pipeline.tracker.eachConnection()) expert.addConnection(connection);
+      for (const alert of pipeline.tracker.alerts()) expert.addAlert(alert);
+      const groups = expert.groups();
+      if (json) for (const group of groups) output.line(JSON.stringify(expertToJson(group)));
+      else if (groups.length) output.line(expertText(groups));
+      await output.flush();
+      noteAboveSnaplen('analyze', result.aboveSnaplen);
+      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+      return 0;
+    }
+    // Each line waits for a slow reader, so the text of a million connections is never all in memory.
+    const print = async (text: string) => {
+      output.line(text);
+      await output.ready();
+    };
     for (const connection of pipeline.tracker.eachConnection()) {
-      output.line(json ? JSON.stringify(connectionToJson(connection)) : renderConnection(connection));
+      if (!output.open) break;
+      const tlsSummary = tls.dissector.summary(connection.stream);
+      if (json) {
+        const object = connectionToJson(connection);
+        addTlsSummary(object, tlsSummary);
+        await print(JSON.stringify(object));
+      } else {
+        const text = tlsSummaryText(tlsSummary);
+        await print(text ? `${renderConnection(connection)}
+${text}` : renderConnection(connection));
+      }
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
-      output.line(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
+      await print(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
     }
     for (const alert of pipeline.tracker.alerts()) {
-      output.line(json ? JSON.stringify(alert) : alertText(alert));
+      await print(json ? JSON.stringify(alert) : alertText(alert));
     }
     // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
     if (unread.frames > 0) {
@@ -59,6 +127,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     }
     await output.flush();
     unread.note('analyze', file);
+    noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {

@@ -7,11 +7,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaptureSession } from '../../engine/capture-session';
+import { RemoteCaptureSource, targetText } from '../../engine/remote-capture';
+import { prepareRemoteCapture, remoteOptions, REMOTE_OPTIONS } from './remote-options';
+import { KeyLogFollower } from '../../engine/keylog-follower';
+import { createNodeTlsCrypto } from '../../engine/tls-crypto';
+import { KeyLog, TlsDissector } from '../../../shared/tls';
 import { LineOutput } from '../output';
 import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
-const USAGE = 'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--json | --events]';
+const USAGE =
+  'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]\n' +
+  '       handshake capture --remote [USER@]HOST[:PORT] -i IFACE [-f BPF] [-w FILE] [--sudo] [--remote-tool tcpdump|dumpcap] [--ssh-config FILE] [--include-own-ssh] …';
+
+const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function parseDuration(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -25,13 +34,32 @@ function parseDuration(text: string | undefined): number | undefined {
 export async function runCapture(argv: readonly string[]): Promise<number> {
   let session: CaptureSession | null = null;
   let temporaryDirectory: string | null = null;
-  const output = new LineOutput();
+  // The capture never waits for stdout (the kernel ring would overflow): a reader that stalls
+  // loses printed lines past this many unwritten bytes, counted on stderr; the file keeps all.
+  const output = new LineOutput(process.stdout, { maxBuffered: PRINT_BUFFER_BYTES });
   let flusher: NodeJS.Timeout | null = null;
-  const onSignal = () => void session?.stop();
+  let follower: KeyLogFollower | null = null;
+  // The key log's last lines go into the file before it closes.
+  const onSignal = () => {
+    follower?.poll();
+    void session?.stop();
+  };
   try {
     const options = parseOptions(
       argv,
-      { '--interface': 'value', '--filter': 'value', '--write': 'value', '--count': 'value', '--autostop': 'value', '--buffer-size': 'value', '--json': 'flag', '--events': 'flag', '--help': 'flag' },
+      {
+        '--interface': 'value',
+        '--filter': 'value',
+        '--write': 'value',
+        '--count': 'value',
+        '--autostop': 'value',
+        '--buffer-size': 'value',
+        '--tls-keylog': 'value',
+        '--json': 'flag',
+        '--events': 'flag',
+        '--help': 'flag',
+        ...REMOTE_OPTIONS,
+      },
       { '-i': '--interface', '-f': '--filter', '-w': '--write', '-c': '--count', '-a': '--autostop', '-h': '--help' },
     );
     if (options.flags.has('--help')) {
@@ -54,7 +82,16 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
     }
 
+    const remote = remoteOptions(options);
+    if (remote) await prepareRemoteCapture(remote, device, options.values.get('--filter') ?? '');
+    const source = remote ? new RemoteCaptureSource(remote) : undefined;
+    const keylogPath = options.values.get('--tls-keylog');
+    const keyLog = new KeyLog();
+    const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);
     session = await CaptureSession.start({
+      source,
+      interfaceName: remote ? `${remote.target.host}:${device}` : undefined,
+      tls,
       device,
       filter: options.values.get('--filter') ?? '',
       spoolPath,
@@ -62,16 +99,29 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
       decode: !events,
     });
+    if (keylogPath !== undefined) {
+      const started = session;
+      follower = new KeyLogFollower(keylogPath, keyLog, (lines) => started.addSecrets(lines), (message) => process.stderr.write(`handshake capture: ${message}\n`));
+      follower.start();
+      const following = follower;
+      session.onBeforeBatch(() => following.poll());
+    }
     if (events) session.onConnection((event) => output.line(connectionEventLine(event)));
     else session.onFrame((_frame, processed) => processed && output.line(processedText(processed, json)));
     // Live output should appear as frames arrive, not in 64 KiB chunks.
-    flusher = setInterval(() => void output.flush(), 100);
+    flusher = setInterval(() => output.flushSync(), 100);
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
-    process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    if (source) {
+      process.stderr.write(`handshake capture: capturing on ${targetText(remote!.target)}:${device} (${session.openInfo?.linkTypeName}) over ssh; kernel timestamps from the remote host's clock\n`);
+      process.stderr.write(`handshake capture: remote filter: ${source.appliedFilter ?? '(none)'}\n`);
+    } else {
+      process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    }
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const timer = durationSeconds === undefined ? null : setTimeout(onSignal, durationSeconds * 1000);
     const end = await session.waitForEnd();
+    follower?.stop();
     if (timer) clearTimeout(timer);
     await output.flush();
     const statistics = session.statistics();
@@ -79,6 +129,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       `handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
         `${statistics.sequenceGaps} sequence gaps (previous segment not captured)${written ? `, written to ${written}` : ''}\n`,
     );
+    if (output.dropped > 0) {
+      process.stderr.write(
+        `handshake capture: ${output.dropped} ${events ? 'event' : 'frame'} lines were not printed because stdout was not being read fast enough (more than ${PRINT_BUFFER_BYTES / 1048576} MiB waiting)` +
+          `; every frame is in ${written ?? 'the spool (use -w FILE to keep it)'}\n`,
+      );
+    }
     if (end.reason) {
       process.stderr.write(`handshake capture: ${end.reason}; the ${end.frames} frames received were kept${written ? ` in ${written}` : ''}\n`);
       return EXIT_OTHER;
@@ -88,6 +144,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     return reportFailure('capture', error, USAGE);
   } finally {
     if (flusher) clearInterval(flusher);
+    follower?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (session && !session.end) await session.stop();

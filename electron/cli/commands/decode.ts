@@ -2,8 +2,8 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
-import { compileFilter, isKnownField, type CompiledFilter } from '../../../shared/filter';
-import { CaptureFileError } from '../../../shared/files';
+import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
+import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
@@ -11,12 +11,17 @@ import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
+import { tlsForFile } from '../tls';
 
-const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER]';
+const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--display-filter': 'value', '--help': 'flag' }, { '-Y': '--display-filter', '-h': '--help' });
+    const options = parseOptions(
+      argv,
+      { '--json': 'flag', '--display-filter': 'value', '--field': 'list', '--tls-keylog': 'value', '--help': 'flag' },
+      { '-Y': '--display-filter', '-e': '--field', '-h': '--help' },
+    );
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -25,27 +30,38 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const [file] = options.positional;
     const filter = compileDisplayFilter(options.values.get('--display-filter'));
     const json = options.flags.has('--json');
+    const selected = options.lists.get('--field') ?? [];
+    for (const name of selected) if (!isKnownField(name)) throw new UsageError(`-e ${name}: not a field decode knows (names are Wireshark's, e.g. tcp.srcport)`);
+    const project = selected.length > 0 ? fieldProjection(selected, json) : null;
 
     const output = new LineOutput();
-    const pipeline = new FramePipeline();
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
+    const pipeline = new FramePipeline({}, tls.dissector);
     const quic = new OrderedQuicOutput();
     const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
-      output.line(json ? JSON.stringify(processed.fields) : processed.line());
+      output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
     };
-    const result = await readCaptureFile(file, {
-      onFrame(frame) {
-        if (!output.open) return;
-        unread.see(frame.linkType);
-        quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+    const result = await readCaptureFile(
+      file,
+      {
+        onSecrets: tls.onSecrets,
+        onFrame(frame) {
+          if (!output.open) return;
+          unread.see(frame.linkType);
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+        },
       },
-    }).catch((error: unknown) => {
+      // A slow reader pauses the file instead of piling lines up in memory.
+      { whenReady: () => (quic.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
+    ).catch((error: unknown) => {
       throw openFailure(file, error);
     });
     await quic.settled();
     await output.flush();
     unread.note('decode', file);
+    noteAboveSnaplen('decode', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
@@ -53,12 +69,57 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * `-e` output, like tshark's -T fields: the chosen fields in order, tab-separated, several
+ * occurrences joined by commas, absent fields empty, booleans as 1/0; with --json, one object
+ * per frame holding only the chosen keys that are present (decode --json's values).
+ */
+function fieldProjection(names: readonly string[], json: boolean): (processed: ProcessedFrame) => string {
+  return (processed) => {
+    const source = processedFieldSource(processed);
+    if (json) {
+      const out: Record<string, unknown> = {};
+      for (const name of names) {
+        const value = source(name);
+        if (value !== undefined) out[name] = value;
+      }
+      return JSON.stringify(out);
+    }
+    let line = '';
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) line += '\t';
+      const value = source(names[i]);
+      if (value !== undefined) line += Array.isArray(value) ? value.map(fieldText).join(',') : fieldText(value);
+    }
+    return line;
+  };
+}
+
+function fieldText(value: unknown): string {
+  if (value === true) return '1';
+  if (value === false) return '0';
+  return String(value);
+}
+
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {
   if (text === undefined || text.trim() === '') return null;
-  const compiled = compileFilter(text, { isField: isKnownField });
+  const compiled = compileFilter(text, FILTER_OPTIONS);
   if (compiled.ok) return compiled.filter;
-  const { position, message } = compiled.error;
-  throw new UsageError(`bad display filter at character ${position + 1}: ${message}\n  ${text}\n  ${' '.repeat(position)}^`);
+  const { position, message, hint } = compiled.error;
+  // The filter echoed with a caret under the problem, cut to a window around it (a filter can be very long).
+  const from = Math.max(0, position - 60);
+  const to = Math.min(text.length, position + 60);
+  const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
+  const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
+  throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
+}
+
+/** One stderr note (not an error) for records longer than the file says it captured. */
+export function noteAboveSnaplen(command: string, above: AboveSnaplen): void {
+  if (above.frames === 0) return;
+  process.stderr.write(
+    `handshake ${command}: note: ${above.frames} frame${above.frames === 1 ? '' : 's'} (first: frame ${above.first}) captured more bytes than the file's snaplen ${above.snaplen}; read anyway, as libpcap does\n`,
+  );
 }
 
 export function damageText(damage: CaptureFileError): string {

@@ -1,20 +1,28 @@
 /** `handshake interfaces [--json]`: what the capture helper can capture on and send from. */
 import { linkTypeName } from '../../../shared/wire/linktypes';
 import { HelperClient } from '../../engine/helper-client';
+import { listRemoteInterfaces } from '../../engine/remote-capture';
 import { parseOptions, reportFailure } from './live-options';
+import { remoteOptions, REMOTE_OPTIONS } from './remote-options';
 
-const USAGE = 'usage: handshake interfaces [--json]';
+const USAGE = 'usage: handshake interfaces [--json] [--remote [USER@]HOST[:PORT] [--sudo] [--ssh-config FILE]]';
 
 export async function runInterfaces(argv: readonly string[]): Promise<number> {
   let helper: HelperClient | null = null;
   try {
-    const options = parseOptions(argv, { '--json': 'flag', '--help': 'flag' }, { '-h': '--help' });
+    const options = parseOptions(argv, { '--json': 'flag', '--help': 'flag', ...REMOTE_OPTIONS }, { '-h': '--help' });
     if (options.flags.has('--help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    helper = new HelperClient();
-    const interfaces = await helper.interfaces();
+    const remote = remoteOptions(options);
+    let interfaces;
+    if (remote) {
+      interfaces = await listRemoteInterfaces(remote);
+    } else {
+      helper = new HelperClient();
+      interfaces = await helper.interfaces();
+    }
     if (options.flags.has('--json')) {
       for (const entry of interfaces) process.stdout.write(`${JSON.stringify(entry)}\n`);
       return 0;

@@ -3,14 +3,9 @@
  * interfaces), so they agree on option syntax and exit codes (cli.md: 2 usage,
  * 4 missing capture permission, 1 anything else).
  */
-import { CaptureError } from '../../engine/capture-session';
-import { HelperRequestError } from '../../engine/helper-client';
+import { UsageError } from '../errors';
 
-export const EXIT_USAGE = 2;
-export const EXIT_PERMISSION = 4;
-export const EXIT_OTHER = 1;
-
-export class UsageError extends Error {}
+export { EXIT_OTHER, EXIT_PERMISSION, EXIT_USAGE, reportFailure, UsageError } from '../errors';
 
 export type OptionKind = 'flag' | 'value' | 'list';
 
@@ -59,21 +54,4 @@ export function nonNegativeNumber(text: string | undefined, option: string): num
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`${option} needs a non-negative number, not "${text}"`);
   return value;
-}
-
-/** Prints the one-line reason (plus advice for permission problems) and returns the exit code. */
-export function reportFailure(command: string, error: unknown, usage: string): number {
-  if (error instanceof UsageError) {
-    process.stderr.write(`handshake ${command}: ${error.message}\n${usage}\n`);
-    return EXIT_USAGE;
-  }
-  if (error instanceof CaptureError || error instanceof HelperRequestError) {
-    process.stderr.write(`handshake ${command}: ${error.message}\n`);
-    if (error.advice) process.stderr.write(`  how to fix: ${error.advice}\n`);
-    if (error.code === 'permission') return EXIT_PERMISSION;
-    if (error.code === 'bad-filter') return EXIT_USAGE;
-    return EXIT_OTHER;
-  }
-  process.stderr.write(`handshake ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
-  return EXIT_OTHER;
 }

@@ -5,32 +5,19 @@
  * link layer), and prints the frame sent and every reply seen within --wait, matched the way
  * Scapy's sr1 matches. It watches for the local kernel's RST after a crafted SYN and says so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { encodeFrame, EncodeError } from '../../../shared/craft/encode';
 import type { FrameSpec, LayerSpec } from '../../../shared/craft/spec';
 import { isTemplateName, parseTcpFlags, tcpFrame, templateFrame, TEMPLATE_DEFAULTS, TEMPLATE_NAMES, type TcpFrameOptions } from '../../../shared/craft/templates';
-import { formatIpv4, formatIpv6, isIpv6Text } from '../../../shared/wire/bytes';
+import { isIpv6Text } from '../../../shared/wire/bytes';
 import { findField } from '../../../shared/wire/fields';
 import { LINKTYPE_RAW } from '../../../shared/wire/linktypes';
-import type { JsonFieldValue } from '../../../shared/wire/json';
-import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
-import { CaptureSession, type LiveFrame } from '../../engine/capture-session';
-import { KERNEL_RST_EXPLANATION, KERNEL_RST_REMEDIES, KernelRstWatch, probeOf, replyKind } from '../../engine/probe';
+import { DEFAULT_WAIT_MS, exchange, ExchangeUsageError } from '../../engine/exchange';
+import { KERNEL_RST_EXPLANATION, KERNEL_RST_REMEDIES, KernelRstWatch, probeOf } from '../../engine/probe';
 import { nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE =
   `usage: handshake send -i IFACE [--template ${TEMPLATE_NAMES.join('|')}] [--set FIELD=VALUE]… [--payload TEXT]\n` +
   '         [-c COUNT] [--interval MS | --rate PPS] [--wait MS] [--suppress-kernel-rst] [-w FILE] [--json]';
-const DEFAULT_WAIT_MS = 2000;
-/** After the first reply to a single probe, how long to keep looking for more (e.g. the kernel's RST). */
-const SETTLE_AFTER_REPLY_MS = 300;
-
-interface Described {
-  line: string;
-  fields: Record<string, JsonFieldValue>;
-}
 
 /** Fields that shape the frame as a whole (IP version, flags as letters, payload) rather than one header field. */
 interface Shape {
@@ -111,9 +98,6 @@ export function buildProbeFrame(template: string | undefined, shape: Shape, defa
 }
 
 export async function runSend(argv: readonly string[]): Promise<number> {
-  let session: CaptureSession | null = null;
-  let temporaryDirectory: string | null = null;
-  let ruleId: number | null = null;
   const write = (text: string) => process.stdout.write(text);
   try {
     const options = parseOptions(
@@ -151,101 +135,35 @@ export async function runSend(argv: readonly string[]): Promise<number> {
     const shape = shapeFromSets(options.lists.get('--set') ?? [], options.values.get('--payload'));
     const template = options.values.get('--template');
     // Validate the frame before starting anything privileged.
-    buildProbeFrame(template, shape, undefined);
+    const draft = buildProbeFrame(template, shape, undefined);
+    const suppress = options.flags.has('--suppress-kernel-rst');
+    if (suppress && !KernelRstWatch.applies(probeOf(draft, LINKTYPE_RAW))) throw new UsageError('--suppress-kernel-rst applies to a crafted TCP SYN');
 
-    let spoolPath = options.values.get('--write');
-    if (!spoolPath) {
-      temporaryDirectory = mkdtempSync(path.join(os.tmpdir(), 'handshake-send-'));
-      spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
-    }
-    const destination = shape.options.dst ?? TEMPLATE_DEFAULTS.dst;
-    const ipv6 = isIpv6Text(destination);
-    session = await CaptureSession.start({
+    const outcome = await exchange({
       device,
-      // Replies from the destination, ICMP errors about the probe, and ARP/NDP for resolving its MAC.
-      filter: ipv6 ? `host ${destination} or icmp6` : `host ${destination} or icmp or arp`,
-      spoolPath,
-      track: false,
+      destination: shape.options.dst ?? TEMPLATE_DEFAULTS.dst,
+      build: (defaultSource) => buildProbeFrame(template, shape, defaultSource),
+      fillLink: true,
+      ethSrc: shape.ethSrc,
+      ethDst: shape.ethDst,
+      count,
+      intervalMs,
+      rate,
+      waitMs,
+      suppressKernelRst: suppress,
+      spoolPath: options.values.get('--write'),
+      onWarning: (message) => process.stderr.write(`handshake send: ${message}\n`),
+      onSuppressed: (rule) => process.stderr.write(`handshake send: dropping this host's outgoing RSTs for the 4-tuple while sending (${rule})\n`),
     });
-    const ownInterface = (await session.interfaces()).find((entry) => entry.name === device);
-    const sameFamily = ownInterface?.addresses.filter((address) => (address.family === 'IPv6') === ipv6) ?? [];
-    // A global address when there is one; a link-local one (without its %scope) otherwise.
-    const defaultSource = (sameFamily.find((address) => !address.address.startsWith('fe80')) ?? sameFamily[0])?.address.split('%')[0];
-    const packet = buildProbeFrame(template, shape, defaultSource);
-    const probe = probeOf(packet, LINKTYPE_RAW);
-    if (!probe) throw new UsageError('the frame built is not an IP packet');
-
-    // The distinct frames sent (one per --set combination, so few); length first keeps the check cheap.
-    const sentCopies: Buffer[] = [];
-    const isOwnFrame = (bytes: Uint8Array) => sentCopies.some((copy) => copy.length === bytes.length && copy.equals(bytes));
-    const watch = KernelRstWatch.applies(probe) ? new KernelRstWatch(probe, isOwnFrame) : null;
-    // Only the frames worth printing go through the core's pipeline, in capture order, so the
-    // exchange reads as decode would show it (relative sequence numbers and all).
-    const pipeline = new FramePipeline();
-    const describe = (frame: LiveFrame): Described => {
-      const processed = pipeline.process({ frameNumber: frame.number, linkType: frame.linkType, tsSeconds: frame.tsSec, tsNanos: frame.tsNsec, originalLength: frame.originalLength, data: frame.bytes });
-      return { line: processed.line(), fields: processed.fields };
-    };
-    let firstSent: LiveFrame | null = null;
-    let sentDescribed: Described | null = null;
-    const describeSent = (captured: LiveFrame | null) => {
-      if (sentDescribed) return;
-      const frame = captured ?? firstSent;
-      if (frame) sentDescribed = describe(frame);
-    };
-    const replies: Array<Described & { kind: string }> = [];
-    let kernelRst: Described | null = null;
-    let firstReplyAt: number | null = null;
-
-    session.onSent((frame) => {
-      if (sentCopies.length < 16 && !isOwnFrame(frame.bytes)) sentCopies.push(Buffer.from(frame.bytes));
-      firstSent ??= { ...frame, bytes: frame.bytes.slice() };
-    });
-    session.onFrame((frame) => {
-      if (isOwnFrame(frame.bytes)) return describeSent(frame);
-      const trapped = watch?.observe(frame.bytes, frame.linkType) ?? false;
-      const kind = replyKind(probe, frame.bytes, frame.linkType);
-      if (!trapped && !kind) return;
-      describeSent(null);
-      const described = describe(frame);
-      if (trapped) kernelRst = described;
-      if (kind) {
-        replies.push({ ...described, kind });
-        firstReplyAt ??= Date.now();
-      }
-    });
-    session.onWarning((message) => process.stderr.write(`handshake send: ${message}\n`));
-
-    if (options.flags.has('--suppress-kernel-rst')) {
-      if (!watch) throw new UsageError('--suppress-kernel-rst applies to a crafted TCP SYN');
-      const source = probe.ipVersion === 4 ? formatIpv4(packet, 12) : formatIpv6(packet, 8);
-      const rule = await session.suppressKernelRst({ src: source, dst: destination, sport: probe.srcPort, dport: probe.dstPort });
-      ruleId = rule.ruleId;
-      process.stderr.write(`handshake send: dropping this host's outgoing RSTs for the 4-tuple while sending (${rule.rule})\n`);
-    }
-
-    const result = await session.send({ frames: [packet], link: 'fill', count, intervalMs, rate, ethSrc: shape.ethSrc, ethDst: shape.ethDst });
-    await new Promise<void>((resolve) => {
-      const started = Date.now();
-      const timer = setInterval(() => {
-        const settled = count === 1 && firstReplyAt !== null && Date.now() - firstReplyAt >= SETTLE_AFTER_REPLY_MS;
-        if (settled || Date.now() - started >= waitMs || session?.end) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 20);
-    });
-    describeSent(null);
-    const sent = sentDescribed as Described | null;
-    const trap = kernelRst as Described | null;
+    const { sentFrame: sent, replies, kernelRst: trap } = outcome;
     if (json) {
-      write(`${JSON.stringify({ type: 'sent', count: result.sent, elapsed_ms: Number(result.elapsedMs.toFixed(3)), eth_dst_from: result.resolvedBy, frame: sent?.fields ?? null })}\n`);
+      write(`${JSON.stringify({ type: 'sent', count: outcome.sent, elapsed_ms: Number(outcome.elapsedMs.toFixed(3)), eth_dst_from: outcome.resolvedBy, frame: sent?.fields ?? null })}\n`);
       for (const reply of replies) write(`${JSON.stringify({ type: 'reply', kind: reply.kind, frame: reply.fields })}\n`);
       if (replies.length === 0) write(`${JSON.stringify({ type: 'no-reply', wait_ms: waitMs })}\n`);
       if (trap) write(`${JSON.stringify({ type: 'kernel-rst', explanation: KERNEL_RST_EXPLANATION, remedies: KERNEL_RST_REMEDIES, frame: trap.fields })}\n`);
     } else {
-      const rateText = result.elapsedMs > 0 ? `, ${Math.round((result.sent * 1000) / result.elapsedMs)} frames/s` : '';
-      write(`sent ${result.sent} frame${result.sent === 1 ? '' : 's'} on ${device} in ${result.elapsedMs.toFixed(1)} ms${rateText}${result.resolvedBy ? ` (destination MAC from ${result.resolvedBy})` : ''}:\n`);
+      const rateText = outcome.elapsedMs > 0 ? `, ${Math.round((outcome.sent * 1000) / outcome.elapsedMs)} frames/s` : '';
+      write(`sent ${outcome.sent} frame${outcome.sent === 1 ? '' : 's'} on ${device} in ${outcome.elapsedMs.toFixed(1)} ms${rateText}${outcome.resolvedBy ? ` (destination MAC from ${outcome.resolvedBy})` : ''}:\n`);
       if (sent) write(`> ${sent.line}\n`);
       for (const reply of replies) write(`< ${reply.line}\n`);
       if (replies.length === 0) write(`no reply within ${waitMs} ms\n`);
@@ -254,19 +172,13 @@ export async function runSend(argv: readonly string[]): Promise<number> {
         write(`! ${KERNEL_RST_EXPLANATION}\n! Remedies:\n${KERNEL_RST_REMEDIES.map((remedy) => `!   - ${remedy}\n`).join('')}`);
       }
     }
-    if (session.end?.reason) {
-      process.stderr.write(`handshake send: ${session.end.reason}\n`);
+    if (outcome.endReason) {
+      process.stderr.write(`handshake send: ${outcome.endReason}\n`);
       return 1;
     }
     return 0;
   } catch (error) {
+    if (error instanceof ExchangeUsageError) return reportFailure('send', new UsageError(error.message), USAGE);
     return reportFailure('send', error, USAGE);
-  } finally {
-    if (ruleId !== null && session && !session.end) {
-      await session.releaseKernelRst(ruleId).catch((error: unknown) => process.stderr.write(`handshake send: could not remove the RST rule: ${String(error)}\n`));
-    }
-    // Ending the helper also removes any rule it still holds.
-    if (session && !session.end) await session.stop();
-    if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });
   }
 }

@@ -3,37 +3,49 @@
  * the full URL with the token; it serves until killed.
  */
 import { startHost } from '../../host/server';
+import { writeError } from '../errors';
 
-const USAGE = 'usage: handshake ui [FILE] [--port N]';
+const USAGE = 'usage: handshake ui [FILE] [--port N] [--tls-keylog FILE]';
 
 export async function runUi(argv: readonly string[]): Promise<number> {
   let port = 0;
   let file: string | undefined;
+  let tlsKeylog: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--port' || arg.startsWith('--port=')) {
       const text = arg === '--port' ? argv[++i] : arg.slice('--port='.length);
       if (text === undefined || !/^\d+$/.test(text) || Number(text) > 65535) {
-        process.stderr.write(`handshake ui: --port needs a number 0-65535\n${USAGE}\n`);
+        writeError('ui', `--port needs a number 0-65535`, [USAGE]);
         return 2;
       }
       port = Number(text);
+    } else if (arg === '--tls-keylog' || arg.startsWith('--tls-keylog=')) {
+      tlsKeylog = arg === '--tls-keylog' ? argv[++i] : arg.slice('--tls-keylog='.length);
+      if (!tlsKeylog) {
+        process.stderr.write(`handshake ui: --tls-keylog needs a key-log file\n${USAGE}\n`);
+        return 2;
+      }
     } else if (arg === '-h' || arg === '--help') {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     } else if (arg.startsWith('-')) {
-      process.stderr.write(`handshake ui: unknown option ${arg}\n${USAGE}\n`);
+      writeError('ui', `unknown option ${arg}`, [USAGE]);
       return 2;
     } else if (file === undefined) {
       file = arg;
     } else {
-      process.stderr.write(`handshake ui: only one FILE may be given\n${USAGE}\n`);
+      writeError('ui', `only one FILE may be given`, [USAGE]);
       return 2;
     }
   }
   let host;
   try {
-    host = await startHost({ port, file });
+    if (tlsKeylog !== undefined && file === undefined) {
+      process.stderr.write(`handshake ui: --tls-keylog needs a capture FILE to attach it to\n${USAGE}\n`);
+      return 2;
+    }
+    host = await startHost({ port, file, tlsKeylog });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as NodeJS.ErrnoException).code;

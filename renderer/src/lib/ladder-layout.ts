@@ -57,6 +57,11 @@ export interface LadderLayout {
   height: number;
 }
 
+/** What the ladder writes under a TIME_WAIT label: how long it lasts, with the MSL used (null when the host did not say). */
+export function timeWaitNote(ladder: Pick<Ladder, 'mslSeconds'>): string | null {
+  return ladder.mslSeconds === undefined ? null : `2×MSL = ${2 * ladder.mslSeconds} s (MSL ${ladder.mslSeconds} s)`;
+}
+
 export function arrowLabel(arrow: LadderArrow): string {
   const acking = arrow.flags.split(', ').includes('ACK');
   return `${arrow.flags}  Seq=${arrow.seq}${acking ? ` Ack=${arrow.ack}` : ''} Len=${arrow.len}`;

@@ -7,7 +7,7 @@ import { useUiStore } from './ui';
 
 export type ConnectionSortKey = keyof Pick<
   ConnectionRow,
-  'stream' | 'client' | 'server' | 'clientState' | 'serverState' | 'connState' | 'history' | 'initialRtt' | 'sni' | 'frames' | 'bytes' | 'start'
+  'stream' | 'client' | 'server' | 'communityId' | 'clientState' | 'serverState' | 'connState' | 'history' | 'initialRtt' | 'sni' | 'frames' | 'bytes' | 'start'
 >;
 
 /** The connections of the open capture: sortable, filterable, with SYN-flood alerts, and its QUIC connection attempts. */

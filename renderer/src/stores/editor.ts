@@ -13,6 +13,38 @@ import { useSessionStore } from './session';
 import { useUiStore } from './ui';
 
 export type PayloadMode = 'text' | 'hex';
+/** What a line break typed in the text payload becomes on the wire. */
+export type LineBreak = 'crlf' | 'lf';
+
+/**
+ * Payload bytes as the text box shows them. A textarea's value always uses bare LF (the HTML
+ * standard normalises CR LF and lone CR), so with CRLF line breaks each CR LF is shown as one
+ * line break; `exact` is false when the bytes hold a CR the chosen line breaks cannot show
+ * (a lone CR, or a bare LF among CRLFs): typing in the text box would then change them.
+ */
+export function payloadAsText(bytes: Uint8Array, lineBreak: LineBreak): { text: string; exact: boolean } {
+  const raw = new TextDecoder().decode(bytes);
+  const text = lineBreak === 'crlf' ? raw.replace(/\r\n/g, '\n') : raw;
+  return { text, exact: !text.includes('\r') && textAsPayload(text, lineBreak).length === bytes.length && toHex(textAsPayload(text, lineBreak)) === toHex(bytes) };
+}
+
+/** The bytes a text box's value stands for: each line break becomes CR LF or LF, everything else UTF-8. */
+export function textAsPayload(text: string, lineBreak: LineBreak): Uint8Array {
+  const normalised = text.replace(/\r\n?/g, '\n');
+  return encodeUtf8(lineBreak === 'crlf' ? normalised.replace(/\n/g, '\r\n') : normalised);
+}
+
+/** The line breaks a payload already uses (CRLF when it has any CR LF pair, or none at all: text protocols such as HTTP want CRLF). */
+export function lineBreakOf(bytes: Uint8Array): LineBreak {
+  let crlf = 0;
+  let lf = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    if (i > 0 && bytes[i - 1] === 0x0d) crlf++;
+    else lf++;
+  }
+  return lf > crlf ? 'lf' : 'crlf';
+}
 
 export type Built =
   | { ok: true; bytes: Uint8Array; decoded: DecodedFrame; tree: DetailNode[] }
@@ -53,6 +85,9 @@ export const useEditorStore = defineStore('editor', () => {
   /** Refused inputs, by "layerIndex:field": the text typed and why it was refused. */
   const errors = ref<Record<string, { text: string; message: string }>>({});
   const payloadMode = ref<PayloadMode>('text');
+  const lineBreak = ref<LineBreak>('crlf');
+  /** Refused TCP option values, by option index. */
+  const optionErrors = ref<Record<number, string>>({});
   const origin = ref('template SYN');
   /** Frames exported or sent so far (hex), for "Export crafted frames". */
   const crafted = shallowRef<string[]>([]);
@@ -168,6 +203,7 @@ export const useEditorStore = defineStore('editor', () => {
     const layer = tcpLayer();
     if (!layer?.tcpOptions) return;
     layer.tcpOptions = layer.tcpOptions.filter((_, i) => i !== index);
+    optionErrors.value = {}; // their indexes moved; the list shows the values the frame holds again
   }
 
   function moveOption(index: number, delta: -1 | 1): void {
@@ -177,6 +213,7 @@ export const useEditorStore = defineStore('editor', () => {
     if (!layer || target < 0 || target >= list.length) return;
     [list[index], list[target]] = [list[target], list[index]];
     layer.tcpOptions = list;
+    optionErrors.value = {};
   }
 
   function replaceOption(index: number, option: TcpOptionSpec): void {
@@ -193,7 +230,7 @@ export const useEditorStore = defineStore('editor', () => {
   function setPayload(text: string, mode: PayloadMode): void {
     let bytes: Uint8Array;
     try {
-      bytes = mode === 'hex' ? fromHex(text) : encodeUtf8(text);
+      bytes = mode === 'hex' ? fromHex(text) : textAsPayload(text, lineBreak.value);
     } catch {
       payloadError.value = 'not hex: use pairs of 0-9a-f, optionally separated by spaces or colons';
       return;
@@ -209,7 +246,9 @@ export const useEditorStore = defineStore('editor', () => {
   function load(next: FrameSpec, description: string): void {
     spec.value = next;
     errors.value = {};
+    optionErrors.value = {};
     payloadError.value = null;
+    lineBreak.value = lineBreakOf(next.layers.find((l) => l.layer === 'data')?.data ?? new Uint8Array(0));
     origin.value = description;
   }
 
@@ -255,6 +294,23 @@ export const useEditorStore = defineStore('editor', () => {
     load(craftReply(kind, decodedTheirs, decodedMine), `${kind} from the ${side} of stream ${stream}`);
   }
 
+  /**
+   * Why the frame cannot be sent or downloaded: every value refused in a field, an option or
+   * the payload. The frame built keeps the last valid value, which is not what the user typed,
+   * so it must not leave.
+   */
+  const blockers = computed<string[]>(() => {
+    const reasons: string[] = [];
+    for (const [key, error] of Object.entries(errors.value)) {
+      const name = key.slice(key.indexOf(':') + 1);
+      reasons.push(`${name} = "${error.text}": ${error.message}`);
+    }
+    for (const message of Object.values(optionErrors.value)) reasons.push(`TCP option ${message}`);
+    if (payloadError.value) reasons.push(`payload: ${payloadError.value}`);
+    if (!built.value.ok) reasons.push(built.value.error);
+    return reasons;
+  });
+
   function remember(): string | null {
     const result = built.value;
     if (!result.ok) return null;
@@ -268,6 +324,9 @@ export const useEditorStore = defineStore('editor', () => {
     spec,
     errors,
     payloadMode,
+    lineBreak,
+    optionErrors,
+    blockers,
     origin,
     crafted,
     focusedField,

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef, triggerRef } from 'vue';
-import type { PacketRow } from '../../../shared/api';
+import { ROW_MARK, type PacketRow } from '../../../shared/api';
 import { useApi } from '../api/instance';
 import { useSessionStore } from './session';
 import { useUiStore } from './ui';
@@ -21,6 +21,8 @@ export const usePacketsStore = defineStore('packets', () => {
   const rows = shallowRef(new Map<number, PacketRow>());
   const selectedIndex = ref<number | null>(null);
   const selectedPosition = ref<number | null>(null);
+  /** Frames marked by the user (Ctrl+M), as the engine counts them. */
+  const markedCount = ref(0);
   /** The range the list currently shows, so refreshes fetch just that. */
   const visible = ref({ first: 0, count: 50 });
   let generation = 0;
@@ -100,6 +102,7 @@ export const usePacketsStore = defineStore('packets', () => {
 
   async function load(): Promise<void> {
     reset();
+    markedCount.value = 0;
     selectedIndex.value = null;
     selectedPosition.value = null;
     await fetchPage(0);
@@ -138,7 +141,36 @@ export const usePacketsStore = defineStore('packets', () => {
     selectedPosition.value = position >= 0 ? position : null;
   }
 
+  /** A filter put in the display-filter box without applying it ("Prepare as Filter"). */
+  const prepared = ref<{ text: string; serial: number } | null>(null);
+  function prepareFilter(text: string): void {
+    prepared.value = { text, serial: (prepared.value?.serial ?? 0) + 1 };
+  }
+
+  /** Edit › Mark/Unmark Packet: toggles the mark on the selected frame. */
+  async function toggleMark(): Promise<void> {
+    const sessionId = useSessionStore().sessionId;
+    const index = selectedIndex.value;
+    const position = selectedPosition.value;
+    if (!sessionId || index === null) return;
+    const row = position === null ? undefined : rows.value.get(position);
+    const marked = !(row && row.marks & ROW_MARK.MARKED);
+    try {
+      markedCount.value = (await useApi().setMarked({ sessionId, indices: [index], marked })).marked;
+      if (row && position !== null) {
+        rows.value.set(position, { ...row, marks: marked ? row.marks | ROW_MARK.MARKED : row.marks & ~ROW_MARK.MARKED });
+        triggerRef(rows);
+      }
+    } catch (error) {
+      useUiStore().fail(error);
+    }
+  }
+
   return {
+    prepared,
+    prepareFilter,
+    markedCount,
+    toggleMark,
     filter,
     total,
     frames,

@@ -77,21 +77,6 @@ export const useSessionStore = defineStore('session', () => {
     return true;
   }
 
-  /** File › Save As…: pcapng unless the name ends in .pcap. */
-  async function saveAs(path?: string): Promise<void> {
-    const ui = useUiStore();
-    if (!sessionId.value) return ui.say('nothing to save: no capture is open', true);
-    let target = path ?? null;
-    if (!target) target = (await useApi().chooseSavePath({ title: 'Save capture as', defaultName: `${current.value?.name ?? 'capture'}.pcapng` })).path;
-    if (!target) return;
-    try {
-      const result = await useApi().saveAs({ sessionId: sessionId.value, path: target, format: target.endsWith('.pcap') ? 'pcap' : 'pcapng' });
-      ui.say(`saved ${result.frames} frames to ${result.path}`);
-    } catch (error) {
-      ui.fail(error);
-    }
-  }
-
   async function cancel(): Promise<void> {
     if (sessionId.value) await useApi().cancelOpen({ sessionId: sessionId.value });
   }
@@ -114,5 +99,5 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  return { host, current, progress, opening, recent, lastPath, sessionId, indexing, fraction, hello, openFile, openWithDialog, saveAs, cancel, handleEvent, adopt };
+  return { host, current, progress, opening, recent, lastPath, sessionId, indexing, fraction, hello, openFile, openWithDialog, cancel, handleEvent, adopt };
 });

@@ -195,9 +195,9 @@ describe.skipIf(!canUseNamespaces)('injection through the helper (veth pair in t
     expect(await provider.validateBpf('tcp port 80', 1)).toEqual({ ok: true, message: null });
     expect(await provider.validateBpf('tcp port eighty', 1)).toMatchObject({ ok: false, message: expect.stringContaining('eighty') });
     const udp = scapyBytes(`Ether(src='${lab.client.mac}',dst='${lab.server.mac}')/IP(src='${lab.client.ip}',dst='${lab.server.ip}')/UDP(sport=5000,dport=9)/Raw(b'x')`);
-    const sent = await provider.send({ interface: lab.client.ifname, linkType: 1, framesHex: [Buffer.from(udp).toString('hex')], count: 3, intervalMs: 0 });
-    expect(sent).toBe(3);
-    await expect(provider.send({ interface: lab.client.ifname, linkType: 101, framesHex: ['00'], count: 1, intervalMs: 0 })).rejects.toThrow(/link type 1/);
+    const sent = await provider.send({ interface: lab.client.ifname, linkType: 1, framesHex: [Buffer.from(udp).toString('hex')], count: 3, intervalMs: 0, fillLink: false, waitMs: 0 });
+    expect(sent.sent).toBe(3);
+    await expect(provider.send({ interface: lab.client.ifname, linkType: 101, framesHex: ['00'], count: 1, intervalMs: 0, fillLink: false })).rejects.toThrow(/link type 1/);
   });
 
   it('over IPv6, resolves the peer by its own neighbour solicitation and gets the closed port\'s RST+ACK', async () => {

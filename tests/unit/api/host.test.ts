@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHost, type RunningHost } from '../../../electron/host/server';
+import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../../shared/api';
 import { bundleForTest } from '../../support/bundle';
 
 /** Plain HTTP GET returning status, headers and body (no redirects, no cookies unless given). */
@@ -22,23 +23,25 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 }
 
 /** Tries a WebSocket upgrade; resolves with the HTTP status of a refusal, or 101 when it opened. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; socket: WebSocket | null }> {
+function upgrade(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<{ status: number; socket: WebSocket | null }> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { headers });
+    const socket = new WebSocket(url, protocols, { headers });
     socket.on('open', () => resolve({ status: 101, socket }));
     socket.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, socket: null }));
     socket.on('error', () => resolve({ status: 0, socket: null }));
   });
 }
 
-describe('browser host: 127.0.0.1 only, token required', () => {
+describe('browser host: 127.0.0.1 only, token required for the API', () => {
   let host: RunningHost;
   let rendererDir: string;
-  const SECRET_PAGE = '<!doctype html><title>secret renderer page</title>';
+  const PAGE = '<!doctype html><title>renderer page</title>';
+  const api = () => `ws://127.0.0.1:${host.port}/api`;
+  const withToken = (token: string) => [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`];
 
   beforeAll(async () => {
     rendererDir = mkdtempSync(path.join(os.tmpdir(), 'hs-host-test-'));
-    writeFileSync(path.join(rendererDir, 'index.html'), SECRET_PAGE);
+    writeFileSync(path.join(rendererDir, 'index.html'), PAGE);
     host = await startHost({ port: 0, rendererDir });
   });
   afterAll(async () => {
@@ -46,65 +49,49 @@ describe('browser host: 127.0.0.1 only, token required', () => {
     rmSync(rendererDir, { recursive: true, force: true });
   });
 
-  it('prints a URL on 127.0.0.1 with a random token of at least 128 bits', () => {
-    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+$/);
+  it('prints a URL on 127.0.0.1 whose token (at least 128 bits) is in the fragment, never sent over HTTP', () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+$/);
+    expect(new URL(host.url).search).toBe('');
     expect(Buffer.from(host.token, 'base64url').length).toBeGreaterThanOrEqual(16);
   });
 
-  it('a missing token gets 403 and no data', async () => {
+  it('serves the static bundle (no secrets) without a token, with a strict CSP and no cookie', async () => {
     const response = await get(`http://127.0.0.1:${host.port}/`);
-    expect(response.status).toBe(403);
-    expect(response.body).not.toContain('secret renderer page');
-    const asset = await get(`http://127.0.0.1:${host.port}/index.html`);
-    expect(asset.status).toBe(403);
-  });
-
-  it('a wrong token (even of the right length) gets 403', async () => {
-    const wrong = host.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    const response = await get(`http://127.0.0.1:${host.port}/?token=${wrong}`);
-    expect(response.status).toBe(403);
-    expect(response.body).not.toContain('secret renderer page');
-    const cookie = await get(`http://127.0.0.1:${host.port}/`, { Cookie: `handshake_token=${wrong}` });
-    expect(cookie.status).toBe(403);
-  });
-
-  it('a foreign Host header (DNS rebinding) gets 403 even with the token', async () => {
-    const response = await get(host.url, { Host: `evil.example:${host.port}` });
-    expect(response.status).toBe(403);
-  });
-
-  it('the right token serves the page with a strict CSP and sets an HttpOnly cookie for the assets', async () => {
-    const response = await get(host.url);
     expect(response.status).toBe(200);
-    expect(response.body).toContain('secret renderer page');
+    expect(response.body).toContain('renderer page');
+    expect(response.headers['set-cookie']).toBeUndefined();
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
     expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['referrer-policy']).toBe('no-referrer');
-    const cookie = String(response.headers['set-cookie']);
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    // The cookie alone authorises later asset requests.
-    const again = await get(`http://127.0.0.1:${host.port}/index.html`, { Cookie: cookie.split(';')[0] });
-    expect(again.status).toBe(200);
+  });
+
+  it('a foreign Host header (DNS rebinding) gets 403, for pages and for the API even with the token', async () => {
+    expect((await get(`http://127.0.0.1:${host.port}/`, { Host: `evil.example:${host.port}` })).status).toBe(403);
+    expect((await upgrade(api(), { Host: `evil.example:${host.port}` }, withToken(host.token))).status).toBe(403);
   });
 
   it('path traversal outside the renderer directory is not served', async () => {
-    const response = await get(`http://127.0.0.1:${host.port}/..%2f..%2f..%2fetc%2fpasswd?token=${host.token}`);
+    const response = await get(`http://127.0.0.1:${host.port}/..%2f..%2f..%2fetc%2fpasswd`);
     expect(response.status).toBe(404);
     expect(response.body).not.toContain('root:');
   });
 
-  it('the API socket refuses a missing or wrong token with 403, and a cross-site origin', async () => {
-    expect((await upgrade(`ws://127.0.0.1:${host.port}/api`)).status).toBe(403);
-    expect((await upgrade(`ws://127.0.0.1:${host.port}/api?token=nope`)).status).toBe(403);
-    const crossSite = await upgrade(`ws://127.0.0.1:${host.port}/api?token=${host.token}`, { Origin: 'http://evil.example' });
-    expect(crossSite.status).toBe(403);
+  it('the API socket refuses a missing or wrong token, a token in the query or a cookie, and a foreign origin', async () => {
+    expect((await upgrade(api())).status).toBe(403);
+    expect((await upgrade(api(), {}, withToken('nope'))).status).toBe(403);
+    const wrong = host.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect((await upgrade(api(), {}, withToken(wrong))).status).toBe(403);
+    expect((await upgrade(`${api()}?token=${host.token}`)).status).toBe(403);
+    expect((await upgrade(api(), { Cookie: `handshake_token=${host.token}` })).status).toBe(403);
+    expect((await upgrade(api(), { Origin: 'http://evil.example' }, withToken(host.token))).status).toBe(403);
+    expect((await upgrade(api(), { Origin: 'http://127.0.0.1:1' }, withToken(host.token))).status).toBe(403);
   });
 
-  it('with the token, the socket answers API requests and validates them', async () => {
-    const { status, socket } = await upgrade(`ws://127.0.0.1:${host.port}/api?token=${host.token}`);
+  it('with the token as a subprotocol, the socket opens (answering only the API protocol) and validates requests', async () => {
+    const { status, socket } = await upgrade(api(), { Origin: `http://127.0.0.1:${host.port}` }, withToken(host.token));
     expect(status).toBe(101);
     if (!socket) throw new Error('no socket');
+    expect(socket.protocol).toBe(API_PROTOCOL);
     const replies: unknown[] = [];
     const two = new Promise<void>((resolve) =>
       socket.on('message', (data) => {
@@ -126,7 +113,7 @@ describe('browser host: 127.0.0.1 only, token required', () => {
     .filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !a.internal);
   it.skipIf(externalAddresses.length === 0)('listens on 127.0.0.1 only (not on this machine\'s other addresses)', async () => {
     for (const address of externalAddresses) {
-      await expect(get(`http://${address.address}:${host.port}/?token=${host.token}`)).rejects.toThrow(/ECONNREFUSED/);
+      await expect(get(`http://${address.address}:${host.port}/`)).rejects.toThrow(/ECONNREFUSED/);
     }
   });
 });
@@ -160,9 +147,9 @@ describe('`handshake ui` command', () => {
   it('prints the full URL with the token first, on a free port, and serves until killed', async () => {
     const started = await runCli(['--port', '0']);
     try {
-      expect(started.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
+      expect(started.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{20,}$/);
       const port = new URL(started.firstLine).port;
-      expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(403);
+      expect((await upgrade(`ws://127.0.0.1:${port}/api`)).status).toBe(403);
     } finally {
       started.stop();
     }

@@ -24,7 +24,7 @@ function countingProvider(): { provider: CaptureProvider; calls: string[] } {
       return [{ name: `veth${generation}`, description: '', addresses: [], mac: null, loopback: false, linkType: 1, linkTypeName: 'EN10MB' }];
     },
     validateBpf: async () => ({ ok: true, message: null }),
-    send: async () => 0,
+    send: async () => ({ sent: 0, resolvedBy: null, frame: null, replies: [], waitMs: 0, kernelRst: null, suppressionRule: null }),
     probePermission: async () => {
       calls.push('permission');
       return { ok: true, device: 'veth', message: null, permission: false, platform: process.platform };

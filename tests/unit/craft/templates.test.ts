@@ -64,7 +64,7 @@ describe.skipIf(!tsharkAvailable)('templates as tshark reads them', () => {
         expect(mss).toBe('1460');
         expect(shift).toBe('7');
       }
-      expect(length, name).toBe(name === 'data' ? '6' : '0');
+      expect(length, name).toBe(name === 'data' ? '7' : '0');
     });
   });
 });

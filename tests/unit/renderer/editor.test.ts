@@ -70,6 +70,61 @@ describe('header editor: automatic fields and overrides', () => {
     expect(hint('ip.ttl')).toMatch(/0\.\.255/);
   });
 
+  it('an invalid field blocks Send, Download and Export and says why; a valid value unblocks them', async () => {
+    const send = () => wrapper.get<HTMLButtonElement>('[data-testid="send"]');
+    const download = () => wrapper.get<HTMLButtonElement>('[data-testid="download-pcap"]');
+    const exportButton = () => wrapper.get<HTMLButtonElement>('[data-testid="export"]');
+    expect(download().element.disabled).toBe(false);
+    await type('tcp.dstport', '70000');
+    expect(download().element.disabled).toBe(true);
+    expect(send().element.disabled).toBe(true);
+    expect(exportButton().element.disabled).toBe(true);
+    const reason = wrapper.get('[data-testid="send-blocked"]').text();
+    expect(reason).toContain('tcp.dstport = "70000"');
+    expect(reason).toMatch(/0\.\.65535/);
+    expect(download().attributes('title')).toContain('tcp.dstport');
+    // A bad TCP option value and a bad hex payload block as well.
+    await type('tcp.dstport', '8080');
+    expect(download().element.disabled).toBe(false);
+    expect(wrapper.find('[data-testid="send-blocked"]').exists()).toBe(false);
+    const editor = useEditorStore();
+    editor.setPayload('zz', 'hex');
+    await nextTick();
+    expect(download().element.disabled).toBe(true);
+    expect(wrapper.get('[data-testid="send-blocked"]').text()).toContain('payload: not hex');
+    editor.setPayload('00ff', 'hex');
+    await nextTick();
+    expect(download().element.disabled).toBe(false);
+  });
+
+  it('a text payload keeps CRLF line breaks: typed, shown and re-typed, the bytes stay CR LF', async () => {
+    await wrapper.get('[data-testid="template-data"]').trigger('click');
+    const payload = wrapper.get<HTMLTextAreaElement>('[data-testid="payload"]');
+    // What a browser hands over for a typed HTTP request: LF only (the textarea normalises).
+    await payload.setValue('GET / HTTP/1.1\nHost: a\n\n');
+    await nextTick();
+    const expected = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const data = () => {
+      const bytes = builtBytes();
+      return Buffer.from(bytes.subarray(bytes.length - useEditorStore().payload.length));
+    };
+    expect(data().equals(expected)).toBe(true);
+    // Editing the shown text again (one more character) keeps every CR.
+    expect(payload.element.value).toBe('GET / HTTP/1.1\nHost: a\n\n');
+    await payload.setValue(`${payload.element.value}x`);
+    await nextTick();
+    expect(data().equals(Buffer.concat([expected, Buffer.from('x')]))).toBe(true);
+    // LF line breaks when chosen; a pasted CR LF is still one line break.
+    await wrapper.get('[data-testid="line-break"]').setValue('lf');
+    await payload.setValue('a\r\nb\n');
+    await nextTick();
+    expect(data().equals(Buffer.from('a\nb\n'))).toBe(true);
+    // Bytes the text view cannot show exactly (a lone CR) are flagged, not silently rewritten.
+    useEditorStore().setPayload('610d62', 'hex');
+    await nextTick();
+    expect(wrapper.find('[data-testid="payload-inexact"]').exists()).toBe(true);
+  });
+
   it.skipIf(!haveScapy)('an override is written as given and survives other edits; auto again recomputes', async () => {
     await wrapper.get('[data-testid="auto-tcp.checksum"]').setValue(false);
     expect(input('tcp.checksum').attributes('readonly')).toBeUndefined();

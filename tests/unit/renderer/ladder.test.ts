@@ -200,3 +200,14 @@ describe('explain panel on TLS hellos (RFC 8446)', () => {
     for (const index of [0, 1, 2, 4, 6]) expect(explainArrow(https, index).some((rule) => rule.rfc === 8446)).toBe(false);
   });
 });
+
+describe('TIME_WAIT note', () => {
+  it('names 2×MSL with the MSL the tracker used, and nothing when the host did not say', async () => {
+    const { timeWaitNote } = await import('../../../renderer/src/lib/ladder-layout');
+    const { DEFAULT_MSL_SECONDS } = await import('../../../shared/track');
+    expect(DEFAULT_MSL_SECONDS).toBe(30); // Linux holds TIME_WAIT 60 s (TCP_TIMEWAIT_LEN)
+    expect(timeWaitNote({ mslSeconds: DEFAULT_MSL_SECONDS })).toBe('2×MSL = 60 s (MSL 30 s)');
+    expect(timeWaitNote({ mslSeconds: 120 })).toBe('2×MSL = 240 s (MSL 120 s)');
+    expect(timeWaitNote({})).toBeNull();
+  });
+});

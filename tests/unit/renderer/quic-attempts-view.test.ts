@@ -19,6 +19,7 @@ const tcp: ConnectionRow = {
   serverState: 'CLOSED',
   connState: 'SF',
   history: 'ShADadFf',
+  communityId: '1:wCb3OG7yAFWelaUydu0D+125CLM=',
   initialRtt: 0.001,
   sni: 'tcp.example',
   frames: 10,

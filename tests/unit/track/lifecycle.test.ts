@@ -63,7 +63,7 @@ describe('opening and closing', () => {
     // order: S (orig SYN) h (resp SYN+ACK) A (orig pure ACK) D (orig data) a d F f.
     expect(conn.conn_state).toBe('SF');
     expect(conn.history).toBe('ShADadFf');
-    expect(conn.handshake).toEqual({ kind: 'three-way', complete: true, frames: [1, 2, 3], syn_retransmissions: 0, synack_retransmissions: 0, initial_rtt: 0.02, data_on_final_ack: false });
+    expect(conn.handshake).toEqual({ kind: 'three-way', complete: true, frames: [1, 2, 3], syn_retransmissions: 0, synack_retransmissions: 0, initial_rtt: 0.02, data_on_final_ack: false, refused: false });
     expect(conn.teardown).toEqual({ kind: 'four-way', initiator: 'client', frames: [8, 9, 10, 11], half_close_bytes: 0 });
     // RFC 9293 figure 5: active closer FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT; passive CLOSE_WAIT → LAST_ACK → CLOSED.
     expect(states(t, 'client')).toEqual(['SYN_SENT@1', 'ESTABLISHED@2', 'FIN_WAIT_1@8', 'FIN_WAIT_2@9', 'TIME_WAIT@10']);
@@ -199,8 +199,10 @@ describe('opening and closing', () => {
       .send('c', 'A');
     const { t } = run(c, 'tfo');
     expect(t.connections[0].handshake.synWithData).toBe(true);
-    // The SYN+ACK acknowledges the SYN and its 8 bytes, not ISN+1: the "ACKed" check says so.
-    expect(t.connections[0].handshake.synAckAcksIsn).toBe(false);
+    // The SYN+ACK acknowledges the SYN and its 8 bytes (RFC 7413 §4.2: the server accepted the data),
+    // which acknowledges the ISN as well: a complete TFO handshake.
+    expect(t.connections[0].handshake.synAckAcksIsn).toBe(true);
+    expect(t.json[0].handshake).toMatchObject({ kind: 'tfo', complete: true });
   });
 
   it('a flag count alone is not a handshake: a final ACK that does not acknowledge ISN_s+1', () => {

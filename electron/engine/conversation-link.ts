@@ -1,0 +1,260 @@
+/**
+ * The engine's ConversationLink (shared/conversation/runner.ts): the capture helper sends our
+ * segments and captures the peer's, filtered to the conversation's 4-tuple; the helper stays
+ * the only privileged process.
+ *
+ * Keeping the local kernel out of the way:
+ * - when it does not own the local address, the link answers ARP for that address itself
+ *   (as any host would), and the kernel never sees the conversation as its own;
+ * - when it does own it, the helper drops the kernel's RSTs for exactly this 4-tuple while
+ *   the conversation lives (electron/helper/firewall.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import { PcapngWriter } from '../../shared/files/writer';
+import type { ConversationLink, ReceivedPacket } from '../../shared/conversation/runner';
+import type { PacketStep } from '../../shared/conversation/script';
+import { parseIpv4 } from '../../shared/wire/bytes';
+import { LINKTYPE_ETHERNET } from '../../shared/wire/linktypes';
+import { CaptureSession, type LiveFrame } from './capture-session';
+import type { HelperLaunchOptions } from './helper-client';
+import type { Address } from '../../shared/conversation/runner';
+
+export interface ConversationLinkOptions extends HelperLaunchOptions {
+  device: string;
+  local: Address;
+  remote: Address;
+  spoolPath: string;
+  onWarning?: (message: string) => void;
+}
+
+interface KeptFrame {
+  tsSec: number;
+  tsNsec: number;
+  bytes: Uint8Array;
+  comment: string;
+}
+
+/** Frames kept for -w; a conversation this long is a flood, not a script. */
+const MAX_KEPT_FRAMES = 200_000;
+
+function sameWords(bytes: Uint8Array, offset: number, address: Uint8Array): boolean {
+  for (let i = 0; i < address.length; i++) if (bytes[offset + i] !== address[i]) return false;
+  return true;
+}
+
+function parseMac(text: string): Uint8Array {
+  return Uint8Array.from(text.split(':'), (part) => Number.parseInt(part, 16));
+}
+
+export class HelperConversationLink implements ConversationLink {
+  private readonly queue: Array<ReceivedPacket & { kept: number }> = [];
+  /** Index in `kept` of the peer frame last handed to the runner. */
+  private lastHandedOut = -1;
+  private waiter: (() => void) | null = null;
+  private readonly kept: KeptFrame[] = [];
+  private ethDst: string | null = null;
+  private ethSrc: string | null = null;
+  private lastSent: { tsSec: number; tsNsec: number } | null = null;
+  private ruleId: number | null = null;
+  /** Script line of the segment being sent, for the frame comments of -w. */
+  private sendingComment = '';
+  kernelOwnsLocal = false;
+  suppressionRule: string | null = null;
+  answeredArp = 0;
+
+  private constructor(
+    private readonly session: CaptureSession,
+    private readonly options: ConversationLinkOptions,
+  ) {}
+
+  static async open(options: ConversationLinkOptions): Promise<HelperConversationLink> {
+    const { local, remote } = options;
+    const ipv6 = remote.address.includes(':');
+    const filter = ipv6
+      ? `(tcp and host ${remote.address} and port ${remote.port}) or icmp6`
+      : `(tcp and host ${remote.address} and port ${remote.port}) or arp`;
+    const session = await CaptureSession.start({ ...options, filter, spoolPath: options.spoolPath, track: false });
+    const link = new HelperConversationLink(session, options);
+    try {
+      await link.prepare();
+    } catch (error) {
+      await link.close();
+      throw error;
+    }
+    return link;
+  }
+
+  private async prepare(): Promise<void> {
+    const { local, remote, device } = this.options;
+    const interfaces = await this.session.interfaces();
+    this.kernelOwnsLocal = interfaces.some((entry) => entry.addresses.some((address) => address.address.split('%')[0] === local.address));
+    this.ethSrc = interfaces.find((entry) => entry.name === device)?.mac ?? null;
+    if (this.kernelOwnsLocal) {
+      const rule = await this.session.suppressKernelRst({ src: local.address, dst: remote.address, sport: local.port, dport: remote.port });
+      this.ruleId = rule.ruleId;
+      this.suppressionRule = rule.rule;
+    }
+    const localBytes = local.address.includes(':') ? null : parseIpv4(local.address);
+    const remoteBytes = remote.address.includes(':') ? null : parseIpv4(remote.address);
+    this.session.onFrame((frame) => this.onFrame(frame, localBytes, remoteBytes));
+    this.session.onSent((frame) => {
+      // ARP of our own (introduction, answers) is not part of the conversation.
+      if (!this.sendingComment) return;
+      this.lastSent = { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
+      this.keep(frame, this.sendingComment);
+    });
+    this.session.onWarning((message) => this.options.onWarning?.(message));
+    if (!this.kernelOwnsLocal && localBytes && remoteBytes) await this.introduce(localBytes, remoteBytes);
+  }
+
+  /**
+   * Asks the peer for its MAC from our (unowned) address: the peer's kernel records us as a
+   * neighbour on the way, so its first answer is not held up by an ARP round of its own.
+   */
+  private async introduce(local: Uint8Array, remote: Uint8Array): Promise<void> {
+    if (!this.ethSrc) return;
+    const mac = parseMac(this.ethSrc);
+    const request = new Uint8Array(42);
+    request.fill(0xff, 0, 6);
+    request.set(mac, 6);
+    request.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01], 12);
+    request.set(mac, 22);
+    request.set(local, 28);
+    request.set(remote, 38);
+    for (let attempt = 0; attempt < 3 && !this.ethDst; attempt++) {
+      await this.session.send({ frames: [request], link: 'as-is' });
+      const until = this.now() + 1;
+      while (!this.ethDst && this.now() < until && !this.session.end) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (!this.ethDst) this.options.onWarning?.(`no ARP reply from ${this.options.remote.address}: is it on this link?`);
+  }
+
+  private keep(frame: LiveFrame, comment: string): void {
+    if (this.kept.length < MAX_KEPT_FRAMES) this.kept.push({ tsSec: frame.tsSec, tsNsec: frame.tsNsec, bytes: frame.bytes.slice(), comment });
+  }
+
+  private onFrame(frame: LiveFrame, local: Uint8Array | null, remote: Uint8Array | null): void {
+    const bytes = frame.bytes;
+    if (frame.linkType !== LINKTYPE_ETHERNET || bytes.length < 14) return;
+    const type = (bytes[12] << 8) | bytes[13];
+    if (type === 0x0806) {
+      // The peer's reply to our introduction gives its MAC.
+      if (bytes.length >= 42 && ((bytes[20] << 8) | bytes[21]) === 2 && remote && sameWords(bytes, 28, remote)) {
+        this.ethDst ??= Array.from(bytes.subarray(22, 28), (byte) => byte.toString(16).padStart(2, '0')).join(':');
+      }
+      this.answerArp(bytes, local);
+      return;
+    }
+    const ipOffset = 14;
+    const packet = bytes.subarray(ipOffset);
+    if (type === 0x0800) {
+      if (!local || !remote || packet.length < 20 || packet[9] !== 6) return;
+      if (!sameWords(packet, 12, remote) || !sameWords(packet, 16, local)) return;
+      const headerLength = (packet[0] & 0x0f) * 4;
+      const ports = headerLength;
+      if (packet.length < ports + 4) return;
+      if (((packet[ports] << 8) | packet[ports + 1]) !== this.options.remote.port || ((packet[ports + 2] << 8) | packet[ports + 3]) !== this.options.local.port) return;
+    } else if (type === 0x86dd) {
+      if (packet.length < 44 || packet[6] !== 6) return;
+      if (((packet[40] << 8) | packet[41]) !== this.options.remote.port || ((packet[42] << 8) | packet[43]) !== this.options.local.port) return;
+    } else {
+      return;
+    }
+    this.ethDst ??= Array.from(bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
+    this.keep(frame, 'from the peer (not in the script)');
+    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1 });
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  /** Answers "who has LOCAL?" when the kernel does not own LOCAL: our endpoint is a host of its own. */
+  private answerArp(frame: Uint8Array, local: Uint8Array | null): void {
+    if (this.kernelOwnsLocal || !local || !this.ethSrc || frame.length < 42) return;
+    if (((frame[20] << 8) | frame[21]) !== 1 || !sameWords(frame, 38, local)) return;
+    const mac = parseMac(this.ethSrc);
+    const reply = new Uint8Array(42);
+    reply.set(frame.subarray(6, 12), 0);
+    reply.set(mac, 6);
+    reply.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02], 12);
+    reply.set(mac, 22);
+    reply.set(local, 28);
+    reply.set(frame.subarray(22, 32), 32); // the asker's MAC and IP
+    this.answeredArp++;
+    void this.session.send({ frames: [reply], link: 'as-is' }).catch((error: unknown) => this.options.onWarning?.(`could not answer ARP for ${this.options.local.address}: ${String(error)}`));
+  }
+
+  now(): number {
+    return (performance.timeOrigin + performance.now()) / 1000;
+  }
+
+  sleepUntil(time: number): Promise<void> {
+    const delay = (time - this.now()) * 1000;
+    return delay <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  async send(packet: Uint8Array, step: PacketStep | null): Promise<number> {
+    this.sendingComment = step ? `script line ${step.line}: ${step.text}` : 'cleanup: RST at the end of the script';
+    this.lastSent = null;
+    let result;
+    try {
+      result = await this.session.send({ frames: [packet], link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
+    } finally {
+      this.sendingComment = '';
+    }
+    this.ethDst ??= result.ethDst;
+    const sent = this.lastSent as { tsSec: number; tsNsec: number } | null;
+    return sent ? sent.tsSec + sent.tsNsec / 1e9 : this.now();
+  }
+
+  async receive(deadline: number): Promise<ReceivedPacket | null> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        this.lastHandedOut = next.kept;
+        return { packet: next.packet, time: next.time };
+      }
+      const remaining = (deadline - this.now()) * 1000;
+      if (remaining <= 0 || this.session.end) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, remaining);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Why the helper ended early, when it did. */
+  get endReason(): string | null {
+    return this.session.end?.reason ?? null;
+  }
+
+  /** The exchange as pcapng, each frame's script line in its comment. */
+  writePcapng(path: string): number {
+    const chunks: Uint8Array[] = [];
+    const writer = new PcapngWriter((chunk) => chunks.push(chunk.slice()), { userApplication: 'Handshake Workbench (handshake run)' });
+    writer.addInterface({ linkType: LINKTYPE_ETHERNET, snaplen: 65535, name: this.options.device });
+    const ordered = [...this.kept].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    for (const frame of ordered) writer.writeFrame({ tsSeconds: frame.tsSec, tsNanos: frame.tsNsec, data: frame.bytes, comment: frame.comment });
+    writeFileSync(path, Buffer.concat(chunks));
+    return ordered.length;
+  }
+
+  /** Names the script line the peer frame last handed to the runner was held against (for -w). */
+  labelLastReceived(comment: string): void {
+    const frame = this.kept[this.lastHandedOut];
+    if (frame) frame.comment = comment;
+  }
+
+  async close(): Promise<void> {
+    if (this.ruleId !== null && !this.session.end) {
+      await this.session.releaseKernelRst(this.ruleId).catch((error: unknown) => this.options.onWarning?.(`could not remove the RST rule: ${String(error)}`));
+    }
+    if (!this.session.end) await this.session.stop();
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * Remote capture over SSH (as Wireshark's sshdump does): the system's `ssh` client runs
+ * `tcpdump -U -w -` (or `dumpcap -w -`) on the remote host, with sudo where asked, and the pcap
+ * stream that comes back is cut into the capture helper's frame batches, so a capture session
+ * spools, tracks and shows it exactly as a local one. No agent runs on the remote host.
+ *
+ * The user's ssh setup is used as is (~/.ssh/config, agents, ProxyJump, known_hosts); BatchMode
+ * keeps ssh from prompting. The capture's own SSH connection is left out of the filter, using
+ * the remote side's SSH_CONNECTION, and the filter actually applied is reported.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { CaptureReader } from '../../shared/files';
+import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName } from '../../shared/wire/linktypes';
+import { BatchBuilder, MESSAGE_HEADER_LENGTH, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult } from '../helper/protocol';
+import type { HelperExit } from './helper-client';
+import { CaptureError } from './capture-session';
+
+export interface RemoteTarget {
+  user?: string;
+  host: string;
+  port?: number;
+}
+
+export interface RemoteOptions {
+  target: RemoteTarget;
+  /** ssh -F FILE. */
+  sshConfig?: string;
+  /** Run the capture tool through `sudo -n`. */
+  sudo?: boolean;
+  tool?: 'tcpdump' | 'dumpcap';
+  /** Leave the capture's own SSH connection in the capture (excluded by default). */
+  includeOwnSsh?: boolean;
+  /** ssh's ConnectTimeout in seconds (default 10). */
+  connectTimeout?: number;
+}
+
+/** Parses [USER@]HOST[:PORT]; an IPv6 host is written in brackets: [2001:db8::1]:22. */
+export function parseRemoteTarget(text: string): RemoteTarget {
+  const at = text.lastIndexOf('@');
+  const user = at >= 0 ? text.slice(0, at) : undefined;
+  let rest = at >= 0 ? text.slice(at + 1) : text;
+  let port: number | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  if (bracketed) {
+    rest = bracketed[1];
+    port = bracketed[2] === undefined ? undefined : Number(bracketed[2]);
+  } else {
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0 && rest.indexOf(':') === colon) {
+      port = Number(rest.slice(colon + 1));
+      rest = rest.slice(0, colon);
+    }
+  }
+  // ssh would read a leading '-' as an option.
+  if (rest === '' || rest.startsWith('-') || /\s/.test(rest)) throw new CaptureError('usage', `"${text}" is not [USER@]HOST[:PORT]`);
+  if (user !== undefined && (user === '' || user.startsWith('-') || /\s/.test(user))) throw new CaptureError('usage', `"${text}" has no valid user before @`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new CaptureError('usage', `"${text}" has no valid port`);
+  return { user, host: rest, port };
+}
+
+export function targetText(target: RemoteTarget): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `${target.user ? `${target.user}@` : ''}${host}${target.port ? `:${target.port}` : ''}`;
+}
+
+const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+function sshArguments(options: RemoteOptions, script: string): string[] {
+  const args = ['-T', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${options.connectTimeout ?? 10}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
+  if (options.sshConfig) args.push('-F', options.sshConfig);
+  if (options.target.port) args.push('-p', String(options.target.port));
+  if (options.target.user) args.push('-l', options.target.user);
+  // ssh joins the remote arguments into one command line for the remote shell.
+  args.push('--', options.target.host, `/bin/sh -c ${quote(script)}`);
+  return args;
+}
+
+/** Lines our remote scripts print on stderr so failures can be told apart from the tools' own. */
+const MARK = 'handshake-remote:';
+
+/** The remote script's prelude: the tool's path (sbin included) and sudo, or a marked failure. */
+function toolPrelude(tool: string, sudo: boolean): string {
+  return [
+    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"',
+    `command -v ${tool} >/dev/null 2>&1 || { echo "${MARK} missing ${tool}" >&2; exit 127; }`,
+    sudo ? `command -v sudo >/dev/null 2>&1 || { echo "${MARK} missing sudo" >&2; exit 127; }` : '',
+    `run() { ${sudo ? 'sudo -n ' : ''}"$@"; }`,
+  ].join('\n');
+}
+
+/**
+ * One clear line (and the CaptureError code that sets the exit code) for what ssh and the remote
+ * tool printed when they failed.
+ */
+export function classifyRemoteFailure(target: RemoteTarget, stderr: string, exitCode: number | null, options: { tool: string; device?: string }): CaptureError {
+  const host = targetText(target);
+  const line = (pattern: RegExp): string | undefined => stderr.split('\n').find((text) => pattern.test(text))?.trim();
+  const marked = /handshake-remote: missing (\S+)/.exec(stderr);
+  if (marked) return new CaptureError('tool-missing', `${marked[1]} is not installed on ${host} (or not on its PATH)`, marked[1] === 'sudo' ? 'install sudo there, or capture without --sudo' : `install ${marked[1]} there, or choose --remote-tool`);
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9]+ host key is known/.test(stderr)) {
+    return new CaptureError('host-key', `${host}'s host key is not known to ssh (or has changed)`, `connect once with \`ssh ${host}\` to check the key and accept it`);
+  }
+  const unreachable = line(/Could not resolve hostname|Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out|Connection closed by|Connection reset/);
+  if (unreachable) return new CaptureError('unreachable', `${host} is unreachable: ${unreachable.replace(/^ssh: /, '')}`);
+  const denied = line(/Permission denied \(/);
+  if (denied) return new CaptureError('ssh-auth', `ssh could not log in to ${host}: ${denied}`, 'check that `ssh ' + host + '` logs in without a prompt (key or agent)');
+  if (/sudo: (a password is required|a terminal is required|.*password)/.test(stderr)) {
+    return new CaptureError('permission', `sudo on ${host} wants a password`, `allow ${options.tool} without one for this user (a NOPASSWD rule), or connect as a user who may capture`);
+  }
+  if (/is not in the sudoers file|not allowed to execute/.test(stderr)) return new CaptureError('permission', `sudo on ${host} refuses ${options.tool} for this user`);
+  const noPermission = line(/[Yy]ou don't have permission|Operation not permitted|permission denied/i);
+  if (noPermission) {
+    return new CaptureError('permission', `${host}: no permission to capture${options.device ? ` on ${options.device}` : ''} (${noPermission.replace(/^(tcpdump|dumpcap): /, '')})`, 'add --sudo, or give the remote user capture rights');
+  }
+  const noDevice = line(/No such device|doesn't exist|no such device|There is no device/);
+  if (noDevice) return new CaptureError('no-device', `${host}: ${noDevice.replace(/^(tcpdump|dumpcap): /, '')}`, `list them with \`handshake interfaces --remote ${host}\``);
+  const badFilter = line(/syntax error|can't parse filter|Invalid capture filter|expression rejects all packets/);
+  if (badFilter) return new CaptureError('bad-filter', `${host}: the capture filter was refused: ${badFilter.replace(/^(tcpdump|dumpcap): /, '')}`);
+  const last = stderr.trim().split('\n').filter((text) => !text.startsWith(MARK)).at(-1);
+  return new CaptureError('remote', `the remote capture on ${host} ended${exitCode === null ? '' : ` with code ${exitCode}`}${last ? `: ${last}` : ''}`);
+}
+
+/** Runs a short remote script; resolves with its stdout, or rejects with the classified failure. */
+function runRemote(options: RemoteOptions, script: string, tool: string, device?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', sshArguments(options, script), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => reject(new CaptureError('ssh-missing', `cannot run ssh: ${error.message}`, 'install an OpenSSH client')));
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(classifyRemoteFailure(options.target, stderr, code, { tool, device }))));
+  });
+}
+
+const DLT_LINK_TYPES: Readonly<Record<string, number>> = {
+  EN10MB: LINKTYPE_ETHERNET,
+  LINUX_SLL: LINKTYPE_LINUX_SLL,
+  LINUX_SLL2: LINKTYPE_LINUX_SLL2,
+  RAW: LINKTYPE_RAW,
+  NULL: LINKTYPE_NULL,
+  LOOP: LINKTYPE_LOOP,
+  IPV4: LINKTYPE_IPV4,
+  IPV6: LINKTYPE_IPV6,
+  IEEE802_11_RADIO: 127,
+  PPP: 9,
+};
+
+/**
+ * The link type a capture on the remote interface yields (`tcpdump -L`), or null when tcpdump
+ * names one we have no number for. Also proves, before anything starts, that the host is
+ * reachable, the tool is there and the user may capture on the interface.
+ */
+export async function remoteLinkType(options: RemoteOptions, device: string): Promise<number | null> {
+  const output = await runRemote(options, `${toolPrelude('tcpdump', options.sudo === true)}\nrun tcpdump -L -i ${quote(device)}`, 'tcpdump', device);
+  const first = /^\s+([A-Z0-9_]+)(?:\s|$)/m.exec(output);
+  return first ? (DLT_LINK_TYPES[first[1]] ?? null) : null;
+}
+
+/** `tcpdump -D` lines: "1.eth0 [Up, Running, Connected]" or "2.any (Pseudo-device …) [Up, Running]". */
+export function parseTcpdumpInterfaces(text: string): HelperInterface[] {
+  const interfaces: HelperInterface[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\d+\.(\S+)(?:\s+\(([^)]*)\))?(?:\s+\[([^\]]*)\])?/.exec(line.trim());
+    if (!match) continue;
+    const flags = (match[3] ?? '').split(',').map((flag) => flag.trim());
+    interfaces.push({
+      name: match[1],
+      description: match[2] ?? null,
+      mac: null,
+      addresses: [],
+      loopback: flags.includes('Loopback'),
+      up: flags.includes('Up'),
+      linkType: null,
+      injectRefusal: 'remote interfaces capture only',
+    });
+  }
+  return interfaces;
+}
+
+/** The remote host's capture interfaces, as its tcpdump lists them, with addresses from `ip` where it has it. */
+export async function listRemoteInterfaces(options: RemoteOptions): Promise<HelperInterface[]> {
+  const script = `${toolPrelude('tcpdump', options.sudo === true)}\nrun tcpdump -D || exit $?\necho ${MARK}addresses\nip -o addr show 2>/dev/null || true`;
+  const output = await runRemote(options, script, 'tcpdump');
+  const [listing, addressText = ''] = output.split(`${MARK}addresses\n`);
+  const interfaces = parseTcpdumpInterfaces(listing);
+  // `ip -o addr`: "2: eth0    inet 198.18.0.2/24 brd … scope global eth0\ …"
+  for (const line of addressText.split('\n')) {
+    const match = /^\d+:\s+(\S+)\s+(inet6?)\s+([^/\s]+)\/(\d+)/.exec(line);
+    const entry = match ? interfaces.find((candidate) => candidate.name === match[1]) : undefined;
+    if (entry && match) entry.addresses.push({ family: match[2] === 'inet' ? 'IPv4' : 'IPv6', address: match[3], netmask: `/${match[4]}` });
+  }
+  return interfaces;
+}
+
+/**
+ * A live capture source with the capture helper's shape (what CaptureSession uses), fed by a
+ * remote tcpdump's pcap stream: frames arrive in the helper's batch format, kernel-stamped by
+ * the remote host's clock.
+ */
+export class RemoteCaptureSource {
+  onBatch: (type: BatchType, payload: Uint8Array) => void = () => {};
+  onWarning: (message: string) => void = () => {};
+  onExit: (exit: HelperExit) => void = () => {};
+  /** The filter the remote tool applies (the user's, minus the capture's own SSH connection). */
+  appliedFilter: string | null = null;
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private stopping = false;
+  private exit: HelperExit | null = null;
+  private readonly tool: 'tcpdump' | 'dumpcap';
+
+  constructor(private readonly options: RemoteOptions) {
+    this.tool = options.tool ?? 'tcpdump';
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  hello(): Promise<HelloResult> {
+    return Promise.resolve({
+      protocol: 1,
+      version: 'ssh',
+      pid: 0,
+      platform: 'remote',
+      timestampSource: `kernel timestamps taken by ${this.tool} on ${targetText(this.options.target)} (the remote host's clock, µs)`,
+      capVersion: 'none (remote)',
+      libpcapVersion: 'remote',
+    });
+  }
+
+  interfaces(): Promise<HelperInterface[]> {
+    return listRemoteInterfaces(this.options);
+  }
+
+  /** Starts the remote tool; resolves once its capture file header has arrived (the link type is known). */
+  open(device: string, filter: string): Promise<OpenResult> {
+    const exclude = this.options.includeOwnSsh
+      ? ''
+      : 'set -- $SSH_CONNECTION\nown="not (host $1 and host $3 and tcp port $2 and tcp port $4)"\n';
+    const user = quote(filter);
+    const script = [
+      toolPrelude(this.tool, this.options.sudo === true),
+      exclude,
+      `f=${user}`,
+      this.options.includeOwnSsh ? '' : 'if [ -n "$f" ]; then f="($f) and $own"; else f="$own"; fi',
+      `echo "${MARK} filter: $f" >&2`,
+      this.tool === 'tcpdump'
+        ? `exec ${this.options.sudo ? 'sudo -n ' : ''}tcpdump -i ${quote(device)} -U --immediate-mode -s 0 -w - ${'"$f"'}`
+        : `exec ${this.options.sudo ? 'sudo -n ' : ''}dumpcap -q -i ${quote(device)} -s 0 -w - ${'${f:+-f "$f"}'}`,
+    ].join('\n');
+    return new Promise((resolve, reject) => {
+      const child = spawn('ssh', sshArguments(this.options, script), { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child = child;
+      let stderr = '';
+      let opened = false;
+      let linkType = -1;
+      const batch = new BatchBuilder(MessageType.captured, 256 * 1024);
+      const reader = new CaptureReader({
+        onInterface: (iface) => {
+          if (opened) return;
+          opened = true;
+          linkType = iface.linkType;
+          resolve({ device, linkType, linkTypeName: linkTypeName(linkType), bufferSize: 0 });
+        },
+        onFrame: (frame) => {
+          batch.add(frame.tsSeconds, frame.tsNanos, frame.originalLength, frame.data, frame.capturedLength);
+        },
+      });
+      child.stdout.on('data', (chunk: Buffer) => {
+        try {
+          reader.push(chunk);
+        } catch (error) {
+          this.onWarning(`the remote capture stream is damaged (${error instanceof Error ? error.message : String(error)}); stopping`);
+          child.kill('SIGTERM');
+          return;
+        }
+        const payload = batch.take();
+        if (payload) this.onBatch(MessageType.captured, payload.subarray(MESSAGE_HEADER_LENGTH));
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const applied = /handshake-remote: filter: (.*)\n/.exec(stderr);
+        if (applied && this.appliedFilter === null) this.appliedFilter = applied[1];
+        if (stderr.length > 65536) stderr = stderr.slice(-32768);
+      });
+      child.on('error', (error) => reject(new CaptureError('ssh-missing', `cannot run ssh: ${error.message}`, 'install an OpenSSH client')));
+      child.on('close', (code) => {
+        this.child = null;
+        const failure = classifyRemoteFailure(this.options.target, stderr, code, { tool: this.tool, device });
+        if (!opened) {
+          reject(failure);
+          return;
+        }
+        this.exit = { code, signal: null, reason: this.stopping ? null : failure.message, stderr };
+        this.onExit(this.exit);
+      });
+    });
+  }
+
+  /** Ends the remote capture: closing the SSH session ends the remote tool (SIGHUP). */
+  async stop(timeoutMs = 5000): Promise<HelperExit> {
+    const child = this.child;
+    if (child) {
+      this.stopping = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, timeoutMs);
+        child.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    }
+    return this.exit ?? { code: null, signal: null, reason: null, stderr: '' };
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
+  }
+
+  send(): Promise<never> {
+    return Promise.reject(new CaptureError('unsupported', 'sending is not available on a remote capture (it only records)'));
+  }
+
+  suppressKernelRst(): Promise<never> {
+    return this.send();
+  }
+
+  releaseKernelRst(): Promise<never> {
+    return this.send();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Which file paths the renderer may hand to the engine. A compromised renderer must not
+ * open or write files of its choosing: the main process accepts a path to open only when
+ * it came from its own open dialog, its recent-files list or the command line, and a path
+ * to write only when its own save dialog returned it (once per dialog). Kept free of
+ * Electron imports so it can be tested as a module.
+ */
+import path from 'node:path';
+
+export type GrantedUse = 'open' | 'save';
+
+export class PathGrants {
+  private readonly openable = new Set<string>();
+  private readonly writable = new Set<string>();
+
+  /** `recent` is consulted at each check, so the list on disk stays the one source. */
+  constructor(private readonly recent: () => readonly string[] = () => []) {}
+
+  grant(use: GrantedUse, filePath: string): void {
+    (use === 'open' ? this.openable : this.writable).add(path.resolve(filePath));
+  }
+
+  /**
+   * Checks one request's params. Returns the params to forward (a save through a granted
+   * path carries `overwrite: true`: the native dialog already asked before replacing), or
+   * throws an Error saying why the path is refused.
+   */
+  check(method: string, params: unknown): unknown {
+    if (method === 'openFile') {
+      const target = path.resolve(pathOf(params));
+      if (this.openable.has(target) || this.recent().some((p) => path.resolve(p) === target)) return params;
+      throw new Error(`refusing to open ${target}: choose it with File › Open`);
+    }
+    if (method === 'saveAs' || method === 'exportFrames' || method === 'exportPackets') {
+      const target = path.resolve(pathOf(params));
+      if (!this.writable.delete(target)) throw new Error(`refusing to write ${target}: choose it in the save dialog`);
+      return { ...(params as object), overwrite: true };
+    }
+    return params;
+  }
+}
+
+function pathOf(params: unknown): string {
+  const value = (params as { path?: unknown } | null)?.path;
+  if (typeof value !== 'string') throw new Error('params.path: expected a string');
+  return value;
+}

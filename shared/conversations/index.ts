@@ -1,0 +1,154 @@
+/**
+ * Conversations and Endpoints, as Wireshark's Statistics dialogs and `tshark -z conv,…`
+ * / `-z endpoints,…` count them: a conversation's A is the side that sent its first frame,
+ * bytes are frame lengths on the wire, start is relative to the capture's first frame.
+ */
+
+export type ConversationKind = 'eth' | 'ipv4' | 'ipv6' | 'tcp' | 'udp';
+export type ConversationDirection = 'both' | 'a-to-b' | 'b-to-a' | 'a-any';
+
+export interface ConversationStats {
+  addressA: string;
+  /** -1 for address-only kinds. */
+  portA: number;
+  addressB: string;
+  portB: number;
+  framesAB: number;
+  bytesAB: number;
+  framesBA: number;
+  bytesBA: number;
+  /** Seconds since the capture's first frame, and until the conversation's last frame. */
+  start: number;
+  duration: number;
+}
+
+export interface EndpointStats {
+  address: string;
+  port: number;
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+}
+
+interface Accumulator {
+  a: number;
+  portA: number;
+  b: number;
+  portB: number;
+  framesAB: number;
+  bytesAB: number;
+  framesBA: number;
+  bytesBA: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Sums frames into conversations keyed by the caller (an address pair, a tcp.stream …);
+ * endpoints are address ids the caller formats at the end.
+ */
+export class ConversationTable {
+  private readonly byKey = new Map<number | string, Accumulator>();
+  private readonly list: Accumulator[] = [];
+
+  add(key: number | string, source: number, sourcePort: number, destination: number, destinationPort: number, time: number, bytes: number): void {
+    let c = this.byKey.get(key);
+    if (c === undefined) {
+      c = { a: source, portA: sourcePort, b: destination, portB: destinationPort, framesAB: 0, bytesAB: 0, framesBA: 0, bytesBA: 0, first: time, last: time };
+      this.byKey.set(key, c);
+      this.list.push(c);
+    }
+    if (source === c.a && sourcePort === c.portA) {
+      c.framesAB++;
+      c.bytesAB += bytes;
+    } else {
+      c.framesBA++;
+      c.bytesBA += bytes;
+    }
+    if (time > c.last) c.last = time;
+    if (time < c.first) c.first = time;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  conversations(name: (id: number) => string): ConversationStats[] {
+    return this.list.map((c) => ({
+      addressA: name(c.a),
+      portA: c.portA,
+      addressB: name(c.b),
+      portB: c.portB,
+      framesAB: c.framesAB,
+      bytesAB: c.bytesAB,
+      framesBA: c.framesBA,
+      bytesBA: c.bytesBA,
+      start: c.first,
+      duration: c.last - c.first,
+    }));
+  }
+
+  /** Each conversation's sides as endpoints: A sends A→B and receives B→A. */
+  endpoints(name: (id: number) => string): EndpointStats[] {
+    const byEndpoint = new Map<string, EndpointStats>();
+    const side = (id: number, port: number): EndpointStats => {
+      const key = `${id}/${port}`;
+      let e = byEndpoint.get(key);
+      if (!e) {
+        e = { address: name(id), port, txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 };
+        byEndpoint.set(key, e);
+      }
+      return e;
+    };
+    for (const c of this.list) {
+      const a = side(c.a, c.portA);
+      const b = side(c.b, c.portB);
+      a.txFrames += c.framesAB;
+      a.txBytes += c.bytesAB;
+      a.rxFrames += c.framesBA;
+      a.rxBytes += c.bytesBA;
+      b.txFrames += c.framesBA;
+      b.txBytes += c.bytesBA;
+      b.rxFrames += c.framesAB;
+      b.rxBytes += c.bytesAB;
+    }
+    return [...byEndpoint.values()];
+  }
+}
+
+/** Bits per second of `bytes` over `duration`, or null when the duration is zero (Wireshark shows N/A). */
+export function bitsPerSecond(bytes: number, duration: number): number | null {
+  return duration > 0 ? (bytes * 8) / duration : null;
+}
+
+/** Field names per kind: address (either direction), source, destination; and the port fields. */
+const ADDRESS_FIELDS: Readonly<Record<ConversationKind, readonly [string, string, string]>> = {
+  eth: ['eth.addr', 'eth.src', 'eth.dst'],
+  ipv4: ['ip.addr', 'ip.src', 'ip.dst'],
+  ipv6: ['ipv6.addr', 'ipv6.src', 'ipv6.dst'],
+  tcp: ['ip.addr', 'ip.src', 'ip.dst'],
+  udp: ['ip.addr', 'ip.src', 'ip.dst'],
+};
+
+function addressFields(kind: ConversationKind, address: string): readonly [string, string, string] {
+  // A TCP/UDP conversation over IPv6 is filtered on the ipv6 fields.
+  return (kind === 'tcp' || kind === 'udp') && address.includes(':') ? ADDRESS_FIELDS.ipv6 : ADDRESS_FIELDS[kind];
+}
+
+/** The display filter Wireshark's "Apply as Filter" builds for a conversation and direction. */
+export function conversationFilter(kind: ConversationKind, c: Pick<ConversationStats, 'addressA' | 'portA' | 'addressB' | 'portB'>, direction: ConversationDirection): string {
+  const [any, src, dst] = addressFields(kind, c.addressA);
+  const ports = kind === 'tcp' || kind === 'udp';
+  const port = (which: 'port' | 'srcport' | 'dstport', value: number) => (ports ? ` && ${kind}.${which}==${value}` : '');
+  switch (direction) {
+    case 'a-to-b':
+      return `${src}==${c.addressA}${port('srcport', c.portA)} && ${dst}==${c.addressB}${port('dstport', c.portB)}`;
+    case 'b-to-a':
+      return `${src}==${c.addressB}${port('srcport', c.portB)} && ${dst}==${c.addressA}${port('dstport', c.portA)}`;
+    case 'a-any':
+      return `${any}==${c.addressA}${port('port', c.portA)}`;
+    default:
+      return `${any}==${c.addressA}${port('port', c.portA)} && ${any}==${c.addressB}${port('port', c.portB)}`;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Community ID v1 (Corelight's community-id-spec, as Zeek, Suricata, Arkime and Wireshark's
+ * `communityid` compute it): SHA-1 over seed, the two addresses and ports in a canonical order,
+ * the protocol and a pad byte, base64-encoded after the version prefix "1:". Both directions
+ * of a flow get the same ID.
+ */
+import { isIpv6Text, parseIpv4, parseIpv6 } from '../wire/bytes';
+import { sha1 } from './sha1';
+
+/** One endpoint: its address as 4 (IPv4) or 16 (IPv6) bytes and its port (ICMP: type or code). */
+export interface FlowEndpoint {
+  address: Uint8Array;
+  port: number;
+}
+
+const ICMP = 1;
+const ICMPV6 = 58;
+const PORTED = new Set([6, 17, 132, ICMP, ICMPV6]);
+
+// ICMP request ↔ reply types, so both directions of an exchange share one ID (spec §"ICMP").
+const ICMP_PAIRS: ReadonlyMap<number, number> = new Map([
+  [8, 0], [0, 8], [13, 14], [14, 13], [15, 16], [16, 15], [10, 9], [9, 10], [17, 18], [18, 17],
+]);
+const ICMPV6_PAIRS: ReadonlyMap<number, number> = new Map([
+  [128, 129], [129, 128], [133, 134], [134, 133], [135, 136], [136, 135], [130, 131], [131, 130], [139, 140], [140, 139], [144, 145], [145, 144],
+]);
+
+function compareEndpoints(a: FlowEndpoint, b: FlowEndpoint): number {
+  for (let i = 0; i < a.address.length; i++) if (a.address[i] !== b.address[i]) return a.address[i] - b.address[i];
+  return a.port - b.port;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 with padding (RFC 4648 §4). */
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += BASE64[(n >>> 18) & 63] + BASE64[(n >>> 12) & 63];
+    out += i + 1 < bytes.length ? BASE64[(n >>> 6) & 63] : '=';
+    out += i + 2 < bytes.length ? BASE64[n & 63] : '=';
+  }
+  return out;
+}
+
+/**
+ * The Community ID v1 string of a flow, e.g. "1:wCb3OG7yAFWelaUydu0D+125CLM=". `protocol` is the
+ * IP protocol number; for ICMP/ICMPv6 the ports are type (source) and code (destination).
+ */
+export function communityId(protocol: number, source: FlowEndpoint, destination: FlowEndpoint, seed = 0): string {
+  if (source.address.length !== destination.address.length) throw new RangeError('community ID: addresses of different families');
+  let src = source;
+  let dst = destination;
+  let oneWay = false;
+  if (protocol === ICMP || protocol === ICMPV6) {
+    // The type goes in the source port; its counterpart type (or the code, for one-way messages) in the destination port.
+    const pair = (protocol === ICMP ? ICMP_PAIRS : ICMPV6_PAIRS).get(source.port);
+    oneWay = pair === undefined;
+    dst = { address: destination.address, port: pair ?? destination.port };
+  }
+  // The smaller (address, port) goes first; a one-way ICMP message keeps its direction.
+  if (!oneWay && compareEndpoints(src, dst) > 0) [src, dst] = [dst, src];
+  const n = src.address.length;
+  const input = new Uint8Array(2 + 2 * n + 2 + (PORTED.has(protocol) ? 4 : 0));
+  input[0] = (seed >>> 8) & 0xff;
+  input[1] = seed & 0xff;
+  input.set(src.address, 2);
+  input.set(dst.address, 2 + n);
+  input[2 + 2 * n] = protocol;
+  input[3 + 2 * n] = 0;
+  if (PORTED.has(protocol)) {
+    const at = 4 + 2 * n;
+    input[at] = src.port >>> 8;
+    input[at + 1] = src.port & 0xff;
+    input[at + 2] = dst.port >>> 8;
+    input[at + 3] = dst.port & 0xff;
+  }
+  return `1:${base64(sha1(input))}`;
+}
+
+/** The same from address text (dotted IPv4 or IPv6), as connection summaries hold them. */
+export function communityIdOf(protocol: number, sourceAddress: string, sourcePort: number, destinationAddress: string, destinationPort: number, seed = 0): string {
+  const parse = (text: string): Uint8Array => (isIpv6Text(text) ? parseIpv6(text) : parseIpv4(text));
+  return communityId(protocol, { address: parse(sourceAddress), port: sourcePort }, { address: parse(destinationAddress), port: destinationPort }, seed);
+}

@@ -1,0 +1,3 @@
+export { communityId, communityIdOf, base64, type FlowEndpoint } from './community-id';
+export { sha1 } from './sha1';
+export { frameCommunityId } from './frame';

@@ -1,0 +1,145 @@
+/**
+ * NSS key-log files (SSLKEYLOGFILE; the format of NSS, OpenSSL, BoringSSL, Node's `keylog`
+ * event and pcapng Decryption Secrets Blocks): one `LABEL <client_random hex> <secret hex>`
+ * per line. Tolerant: comments, blank lines and malformed lines are counted, never fatal.
+ * Appending (a browser writes as it goes) is supported by feeding text incrementally.
+ */
+
+export const KEYLOG_LABELS = [
+  'CLIENT_RANDOM',
+  'CLIENT_EARLY_TRAFFIC_SECRET',
+  'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+  'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+  'CLIENT_TRAFFIC_SECRET_0',
+  'SERVER_TRAFFIC_SECRET_0',
+  'EXPORTER_SECRET',
+  'EARLY_EXPORTER_SECRET',
+] as const;
+export type KeyLogLabel = (typeof KEYLOG_LABELS)[number];
+
+const KNOWN = new Set<string>(KEYLOG_LABELS);
+const HEX_LINE = /^([0-9a-fA-F]{2})+$/;
+
+export interface KeyLogCounts {
+  /** Secret lines accepted (a repeated identical line counts once). */
+  secrets: number;
+  /** Distinct client randoms with at least one secret. */
+  clients: number;
+  comments: number;
+  blank: number;
+  /** Lines that are not `LABEL hex hex` with a 32-byte client random. */
+  bad: number;
+  /** Well-formed lines with a label we do not use (e.g. RSA, or a future one). */
+  unknownLabels: number;
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >>> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  return s;
+}
+
+/** Secrets by client random (lower-case hex) and label. */
+export class KeyLog {
+  private readonly byClient = new Map<string, Map<KeyLogLabel, Uint8Array>>();
+  private readonly seenLines = new Set<string>();
+  private partial = '';
+  readonly counts: KeyLogCounts = { secrets: 0, clients: 0, comments: 0, blank: 0, bad: 0, unknownLabels: 0 };
+  /** Bumped whenever a secret is added, so a consumer can retry what lacked keys. */
+  generation = 0;
+
+  /** Parses a whole file's text. */
+  static parse(text: string): KeyLog {
+    const log = new KeyLog();
+    log.append(text);
+    log.end();
+    return log;
+  }
+
+  /** Adds text; a last line without its newline waits for the next call (or `end`). */
+  append(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.addLine(line);
+  }
+
+  /** Takes a trailing line that has no newline. */
+  end(): void {
+    if (this.partial !== '') this.addLine(this.partial);
+    this.partial = '';
+  }
+
+  /** Merges another log's secrets (e.g. a pcapng DSB into a key-log file's). */
+  merge(other: KeyLog): void {
+    for (const [client, secrets] of other.byClient) for (const [label, secret] of secrets) this.add(client, label, secret, `${label} ${client}`);
+  }
+
+  get(clientRandomHex: string, label: KeyLogLabel): Uint8Array | undefined {
+    return this.byClient.get(clientRandomHex)?.get(label);
+  }
+
+  has(clientRandomHex: string): boolean {
+    return this.byClient.has(clientRandomHex);
+  }
+
+  get size(): number {
+    return this.counts.secrets;
+  }
+
+  /** The log again as NSS text (for a pcapng DSB), one line per secret. */
+  toText(): string {
+    let text = '';
+    for (const [client, secrets] of this.byClient) for (const [label, secret] of secrets) text += `${label} ${client} ${bytesToHex(secret)}\n`;
+    return text;
+  }
+
+  private addLine(raw: string): void {
+    const line = raw.trim();
+    if (line === '') {
+      this.counts.blank++;
+      return;
+    }
+    if (line.startsWith('#')) {
+      this.counts.comments++;
+      return;
+    }
+    const parts = line.split(/\s+/);
+    if (parts.length !== 3 || !HEX_LINE.test(parts[1]) || !HEX_LINE.test(parts[2])) {
+      this.counts.bad++;
+      return;
+    }
+    const [label, client, secret] = parts;
+    if (!KNOWN.has(label)) {
+      this.counts.unknownLabels++;
+      return;
+    }
+    const secretLength = secret.length / 2;
+    const okLength = label === 'CLIENT_RANDOM' ? secretLength === 48 : secretLength === 32 || secretLength === 48;
+    if (client.length !== 64 || !okLength) {
+      this.counts.bad++;
+      return;
+    }
+    this.add(client.toLowerCase(), label as KeyLogLabel, hexToBytes(secret), `${label} ${client.toLowerCase()}`);
+  }
+
+  private add(client: string, label: KeyLogLabel, secret: Uint8Array, identity: string): void {
+    const key = `${identity}|${bytesToHex(secret)}`;
+    if (this.seenLines.has(key)) return;
+    this.seenLines.add(key);
+    let secrets = this.byClient.get(client);
+    if (!secrets) {
+      secrets = new Map();
+      this.byClient.set(client, secrets);
+      this.counts.clients++;
+    }
+    secrets.set(label, secret);
+    this.counts.secrets++;
+    this.generation++;
+  }
+}

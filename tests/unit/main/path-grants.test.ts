@@ -1,0 +1,53 @@
+/**
+ * The Electron main process's path gate (issue 11): a renderer (even a compromised one)
+ * can open only paths from the main process's open dialog, its recent list or the command
+ * line, and write only a path its save dialog returned, once.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PathGrants } from '../../../electron/main/path-grants';
+
+describe('main process path grants', () => {
+  it('refuses to open a path the main process never handed out', () => {
+    const grants = new PathGrants();
+    expect(() => grants.check('openFile', { path: '/home/victim/.ssh/id_ed25519' })).toThrow(/refusing to open/);
+  });
+
+  it('accepts a path from the open dialog or the command line, compared after resolving', () => {
+    const grants = new PathGrants();
+    grants.grant('open', '/data/captures/a.pcap');
+    expect(grants.check('openFile', { path: '/data/captures/../captures/a.pcap' })).toEqual({ path: '/data/captures/../captures/a.pcap' });
+    // An open grant is not a write grant.
+    expect(() => grants.check('saveAs', { sessionId: 's1', path: '/data/captures/a.pcap', format: 'pcap' })).toThrow(/refusing to write/);
+  });
+
+  it('accepts the recent list as it is when the request arrives', () => {
+    let recent = ['/data/old.pcapng'];
+    const grants = new PathGrants(() => recent);
+    expect(grants.check('openFile', { path: '/data/old.pcapng' })).toEqual({ path: '/data/old.pcapng' });
+    recent = [];
+    expect(() => grants.check('openFile', { path: '/data/old.pcapng' })).toThrow(/refusing to open/);
+  });
+
+  it('a save-dialog path may be written once, and carries overwrite (the dialog asked)', () => {
+    const grants = new PathGrants();
+    const target = path.resolve('/tmp/out.pcapng');
+    grants.grant('save', target);
+    expect(grants.check('exportFrames', { path: target, format: 'pcapng', linkType: 1, framesHex: ['00'] })).toMatchObject({ overwrite: true });
+    expect(() => grants.check('exportFrames', { path: target, format: 'pcapng', linkType: 1, framesHex: ['00'] })).toThrow(/refusing to write/);
+    grants.grant('save', target);
+    expect(grants.check('saveAs', { sessionId: 's1', path: target, format: 'pcapng', overwrite: false })).toEqual({ sessionId: 's1', path: target, format: 'pcapng', overwrite: true });
+    // Export Specified Packets writes only where the save dialog pointed, once.
+    const exportParams = { sessionId: 's1', path: target, format: 'pcap', range: 'marked', filter: '', indices: [] };
+    expect(() => grants.check('exportPackets', exportParams)).toThrow(/refusing to write/);
+    grants.grant('save', target);
+    expect(grants.check('exportPackets', exportParams)).toMatchObject({ range: 'marked', overwrite: true });
+  });
+
+  it('refuses a write to an ungranted path, and lets other methods through untouched', () => {
+    const grants = new PathGrants(() => ['/data/a.pcap']);
+    expect(() => grants.check('saveAs', { sessionId: 's1', path: '/data/a.pcap', format: 'pcap' })).toThrow(/refusing to write/);
+    const params = { sessionId: 's1', start: 0, count: 10, filter: '' };
+    expect(grants.check('getRows', params)).toBe(params);
+  });
+});

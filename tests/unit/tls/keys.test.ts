@@ -1,0 +1,132 @@
+/**
+ * The TLS key schedule and record protection against published vectors: RFC 8448 §3 (a
+ * TLS 1.3 1-RTT handshake trace: traffic secrets, their keys and IVs, and complete records)
+ * and the TLS 1.2 P_SHA256 vector from the IETF TLS list (msg03416). Plus the key-log reader.
+ */
+import { describe, expect, it } from 'vitest';
+import { createNodeTlsCrypto } from '../../../electron/engine/tls-crypto';
+import { bytesToHex, hexToBytes, hkdfExpandLabel, KeyLog, tls12Prf, TlsConnection } from '../../../shared/tls';
+
+const crypto = createNodeTlsCrypto();
+
+// RFC 8448 §3 "Simple 1-RTT Handshake".
+const CLIENT_RANDOM = 'cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7';
+const SERVER_HS_SECRET = 'b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38';
+const CLIENT_HS_SECRET = 'b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21';
+const CLIENT_APP_SECRET = '9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5';
+const SERVER_APP_SECRET = 'a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643';
+const CLIENT_APP_RECORD =
+  '1703030043a23f7054b62c94d0affafe8228ba55cbefacea42f914aa66bcab3f2b9819a8a5b46b395bd54a9a20441e2b62974e1f5a6292a2977014bd1e3deae63aeebb21694915e4';
+const CLIENT_ALERT_RECORD = '1703030013c9872760655666b74d7ff1153efd6db6d0b0e3';
+const APP_PAYLOAD = Array.from({ length: 50 }, (_, i) => i);
+
+describe('RFC 8448 key schedule', () => {
+  it('expands the traffic secrets into the trace’s keys and IVs', () => {
+    const hex = (secret: string, label: string, length: number) => bytesToHex(hkdfExpandLabel(crypto, 'sha256', hexToBytes(secret), label, length));
+    expect(hex(SERVER_HS_SECRET, 'key', 16)).toBe('3fce516009c21727d0f2e4e86ee403bc');
+    expect(hex(SERVER_HS_SECRET, 'iv', 12)).toBe('5d313eb2671276ee13000b30');
+    expect(hex(CLIENT_HS_SECRET, 'iv', 12)).toBe('5bd3c71b836e0b76bb73265f');
+    expect(hex(CLIENT_APP_SECRET, 'key', 16)).toBe('17422dda596ed5d9acd890e3c63f5051');
+    expect(hex(CLIENT_APP_SECRET, 'iv', 12)).toBe('5b78923dee08579033e523d9');
+    expect(hex(SERVER_HS_SECRET, 'finished', 32)).toBe('008d3b66f816ea559f96b537e885c31fc068bf492c652f01f288a1d8cdc19fc8');
+  });
+
+  it('TLS 1.2 PRF (P_SHA256) gives the published output', () => {
+    const out = tls12Prf(crypto, 'sha256', hexToBytes('9bbe436ba940f017b17652849a71db35'), 'test label', hexToBytes('a0ba9f936cda311827a6f796ffd5198c'), 100);
+    expect(bytesToHex(out)).toBe(
+      'e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66',
+    );
+  });
+});
+
+/** A minimal ClientHello carrying `random`, and a TLS 1.3 ServerHello choosing TLS_AES_128_GCM_SHA256. */
+function hellos(random: string): { clientHello: Uint8Array; serverHello: Uint8Array } {
+  const record = (type: number, body: number[]) => Uint8Array.from([0x16, 3, 1, 0, body.length + 4, type, 0, (body.length >> 8) & 0xff, body.length & 0xff, ...body].map((v, i) => (i === 3 ? (body.length + 4) >> 8 : i === 4 ? (body.length + 4) & 0xff : v)));
+  const ch = [3, 3, ...hexToBytes(random), 0, 0, 2, 0x13, 0x01, 1, 0, 0, 7, 0, 43, 0, 3, 2, 3, 4];
+  const sh = [3, 3, ...new Array<number>(32).fill(7), 0, 0x13, 0x01, 0, 0, 6, 0, 43, 0, 2, 3, 4];
+  return { clientHello: record(1, ch), serverHello: record(2, sh) };
+}
+
+describe('TLS 1.3 records of the RFC 8448 trace', () => {
+  it('opens the client’s application data and close_notify with CLIENT_TRAFFIC_SECRET_0', () => {
+    const keys = KeyLog.parse(`CLIENT_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${CLIENT_APP_SECRET}\nSERVER_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${SERVER_APP_SECRET}\n`);
+    const tls = new TlsConnection(crypto, keys);
+    const { clientHello, serverHello } = hellos(CLIENT_RANDOM);
+    tls.push(true, 1, clientHello);
+    tls.push(false, 1, serverHello);
+    // Both records in one segment, split across two pushes at an odd place.
+    const stream = hexToBytes(CLIENT_APP_RECORD + CLIENT_ALERT_RECORD);
+    const first = tls.push(true, 1 + clientHello.length, stream.subarray(0, 30));
+    expect(first).toEqual([]);
+    const records = tls.push(true, 1 + clientHello.length + 30, stream.subarray(30));
+    expect(records.map((r) => [r.opaqueType, r.contentType, r.decrypted])).toEqual([
+      [23, 23, true],
+      [23, 21, true],
+    ]);
+    expect([...records[0].appData!]).toEqual(APP_PAYLOAD);
+    expect(records[1].alerts).toEqual([{ level: 1, description: 0 }]);
+    // The handshake secrets were not given: the records it would have needed were skipped, not guessed.
+    expect(tls.summary().decrypted).toBe(true);
+  });
+
+  it('names the missing secret when the key log lacks it, and a wrong secret as not decrypting', () => {
+    const { clientHello, serverHello } = hellos(CLIENT_RANDOM);
+    const missing = new TlsConnection(crypto, KeyLog.parse(`SERVER_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${SERVER_APP_SECRET}\n`));
+    missing.push(true, 1, clientHello);
+    missing.push(false, 1, serverHello);
+    const [record] = missing.push(true, 1 + clientHello.length, hexToBytes(CLIENT_APP_RECORD));
+    expect(record.decrypted).toBe(false);
+    expect(record.undecryptedReason).toBe(`missing CLIENT_HANDSHAKE_TRAFFIC_SECRET for client random ${CLIENT_RANDOM}`);
+
+    const wrong = new TlsConnection(crypto, KeyLog.parse(`CLIENT_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${SERVER_APP_SECRET}\n`));
+    wrong.push(true, 1, clientHello);
+    wrong.push(false, 1, serverHello);
+    const [bad] = wrong.push(true, 1 + clientHello.length, hexToBytes(CLIENT_APP_RECORD));
+    expect(bad.decrypted).toBe(false);
+    expect(wrong.summary().decrypted).toMatch(/missing CLIENT_HANDSHAKE_TRAFFIC_SECRET|does not decrypt/);
+  });
+
+  it('without a ClientHello says the client random is unknown', () => {
+    const tls = new TlsConnection(crypto, KeyLog.parse(''));
+    const [record] = tls.push(true, 1000, hexToBytes(CLIENT_APP_RECORD));
+    expect(record.undecryptedReason).toMatch(/no ClientHello seen/);
+  });
+});
+
+describe('KeyLog', () => {
+  it('reads every NSS label and counts comments, blanks and bad lines', () => {
+    const random = 'ab'.repeat(32);
+    const text = [
+      '# SSL/TLS secrets log file',
+      '',
+      `CLIENT_RANDOM ${random} ${'11'.repeat(48)}`,
+      `CLIENT_EARLY_TRAFFIC_SECRET ${random} ${'01'.repeat(32)}`,
+      `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${random} ${'02'.repeat(32)}`,
+      `SERVER_HANDSHAKE_TRAFFIC_SECRET ${random} ${'03'.repeat(48)}`,
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'04'.repeat(32)}`,
+      `SERVER_TRAFFIC_SECRET_0 ${random} ${'05'.repeat(32)}`,
+      `EXPORTER_SECRET ${random} ${'06'.repeat(32)}`,
+      `EARLY_EXPORTER_SECRET ${random} ${'07'.repeat(32)}`,
+      `CLIENT_RANDOM ${random.slice(2)} ${'11'.repeat(48)}`, // short random
+      'CLIENT_RANDOM nothex nothex',
+      `RSA ${'aa'.repeat(8)} ${'bb'.repeat(48)}`,
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'04'.repeat(32)}`, // repeated
+      `SERVER_TRAFFIC_SECRET_0 ${random.toUpperCase()} ${'05'.repeat(32)}\r`,
+    ].join('\n');
+    const log = KeyLog.parse(text);
+    expect(log.counts).toEqual({ secrets: 8, clients: 1, comments: 1, blank: 1, bad: 2, unknownLabels: 1 });
+    expect(bytesToHex(log.get(random, 'SERVER_HANDSHAKE_TRAFFIC_SECRET')!)).toBe('03'.repeat(48));
+    expect(log.get(random, 'EARLY_EXPORTER_SECRET')).toBeDefined();
+  });
+
+  it('takes appended text line by line, holding a cut line until it is complete', () => {
+    const random = 'cd'.repeat(32);
+    const log = new KeyLog();
+    const line = `CLIENT_RANDOM ${random} ${'22'.repeat(48)}\n`;
+    log.append(line.slice(0, 40));
+    expect(log.size).toBe(0);
+    log.append(line.slice(40));
+    expect(log.size).toBe(1);
+    expect(log.counts.bad).toBe(0);
+  });
+});
