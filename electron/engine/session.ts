@@ -626,6 +626,35 @@ export class FileSession {
     return conversations(this.index, kind, await this.selection(filterText));
   }
 
+  /** Scans a filter over every indexed frame and returns its view. */
+  private async scannedView(filterText: string): Promise<FilterView> {
+    const view = this.filterView(filterText);
+    while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
+    return view;
+  }
+
+  async findFrame(findText: string, displayText: string, from: number, backward: boolean): Promise<{ index: number; wrapped: boolean }> {
+    const found = await this.scannedView(findText);
+    const displayed = displayText.trim() === '' ? null : await this.scannedView(displayText);
+    const matches = found.matches;
+    const shown = (i: number) => displayed === null || displayed.matches.positionOf(i) >= 0;
+    // First match after `from` (or last before it), by binary search, then onwards until one is displayed.
+    let low = 0;
+    let high = matches.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (backward ? matches.at(middle) < from : matches.at(middle) <= from) low = middle + 1;
+      else high = middle;
+    }
+    const n = matches.length;
+    for (let step = 0; step < n; step++) {
+      const p = backward ? (low - 1 - step + 2 * n) % n : (low + step) % n;
+      const i = matches.at(p);
+      if (shown(i)) return { index: i, wrapped: backward ? i >= from : i <= from };
+    }
+    return { index: -1, wrapped: false };
+  }
+
   setMarked(indices: readonly number[], marked: boolean): number {
     for (const i of indices) {
       this.checkIndex(i);

@@ -671,6 +671,14 @@ export interface ApiContract {
   exportFrames: { params: ExportParams; result: { path: string; frames: number } };
   /** Save / Save As / Export Specified Packets: the session's frames (comments kept in pcapng), all or a subset. */
   exportPackets: { params: ExportPacketsParams; result: { path: string; frames: number } };
+  /**
+   * Find: the next (or previous) frame after `from` that passes `filter` and is displayed under
+   * `displayFilter`, wrapping around the capture once; -1 when there is none.
+   */
+  findFrame: {
+    params: { sessionId: string; filter: string; displayFilter: string; from: number; backward: boolean };
+    result: { index: number; wrapped: boolean };
+  };
   /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
   setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
   /** Expert Information over all frames, or those passing `filter`. */
@@ -780,6 +788,10 @@ export const methodValidators: MethodValidators = {
       overwrite: opt(bool),
     }),
     result: obj({ path: filePath, frames: count }),
+  },
+  findFrame: {
+    params: obj({ sessionId, filter: str({ min: 1, max: 4096 }), displayFilter: str({ max: 4096 }), from: int(-1), backward: bool }),
+    result: obj({ index: int(-1), wrapped: bool }),
   },
   setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { haveScapy, haveTshark, openCapture, pdmlField, ROOT, run, startHost, SYSTEM_PYTHON, tempDir, type RunningHost } from './support';
+import { haveScapy, haveTshark, openCapture, pdmlField, ROOT, run, startHost, SYSTEM_PYTHON, tempDir, tsharkFrameNumbers, type RunningHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
@@ -97,5 +97,52 @@ test.describe('keyboard and scrolling through the browser host', () => {
     const row = page.locator(`${PACKETS} [role=row][data-frame="${lastFrame}"]`);
     await expect(row).toHaveAttribute('aria-selected', 'true');
     await expect(row).toBeInViewport();
+  });
+
+  test('Ctrl+F finds by display filter, hex bytes and string, next and previous; Ctrl+G goes to a packet', async ({ page }) => {
+    await page.goto(host.url);
+    await openCapture(page, capture);
+    const selected = page.locator(`${PACKETS} [role=row][aria-selected=true]`);
+
+    await page.keyboard.press('Control+f');
+    await expect(page.getByTestId('find-text')).toBeFocused();
+    const dupAcks = tsharkFrameNumbers(capture, 'tcp.analysis.duplicate_ack');
+    expect(dupAcks.length).toBeGreaterThan(2);
+    await page.keyboard.type('tcp.analysis.duplicate_ack');
+    await page.keyboard.press('Enter');
+    await expect(selected).toHaveAttribute('data-frame', String(dupAcks[0]));
+    await page.keyboard.press('Enter');
+    await expect(selected).toHaveAttribute('data-frame', String(dupAcks[1]));
+    await page.keyboard.press('Shift+Enter');
+    await expect(selected).toHaveAttribute('data-frame', String(dupAcks[0]));
+    // Before the first: wraps around to the last.
+    await page.keyboard.press('Shift+Enter');
+    await expect(selected).toHaveAttribute('data-frame', String(dupAcks[dupAcks.length - 1]));
+    await expect(page.getByTestId('find-status')).toContainText('wrapped');
+
+    await page.getByTestId('find-mode').selectOption('hex');
+    await page.getByTestId('find-text').fill('76 76 76');
+    await page.getByTestId('find-next').click();
+    await expect(selected).toHaveAttribute('data-frame', String(tsharkFrameNumbers(capture, 'frame contains 76:76:76')[0]));
+
+    await page.getByTestId('find-mode').selectOption('string');
+    await page.getByTestId('find-text').fill('bad checksum');
+    await page.getByTestId('find-next').click();
+    await expect(selected).toHaveAttribute('data-frame', String(tsharkFrameNumbers(capture, 'frame contains "bad checksum"')[0]));
+    await page.getByTestId('find-text').fill('no such text anywhere');
+    await page.getByTestId('find-next').click();
+    await expect(page.getByTestId('find-status')).toHaveText('no packet matches');
+
+    // Go to packet: selected and scrolled into view; a number outside the capture is refused.
+    await page.keyboard.press('Control+g');
+    await expect(page.getByTestId('goto-number')).toBeFocused();
+    await page.keyboard.type('36');
+    await page.keyboard.press('Enter');
+    await expect(selected).toHaveAttribute('data-frame', '36');
+    await expect(selected).toBeInViewport();
+    await page.keyboard.press('Control+g');
+    await page.getByTestId('goto-number').fill('99');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('find-status')).toContainText('no frame 99');
   });
 });
