@@ -40,6 +40,8 @@ export const ROW_MARK = {
   ABOVE_SNAPLEN: 1 << 10,
   /** Marked by the user (Edit › Mark Packet). */
   MARKED: 1 << 11,
+  /** Carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS): the columns show the inner packet. */
+  TUNNELLED: 1 << 12,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });

@@ -190,6 +190,14 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
       continue;
     }
     const built = fieldNode(bytes, field);
+    if (tcp && tcp.relativeAck !== null && (field.name === 'tcp.options.sack_le' || field.name === 'tcp.options.sack_re') && typeof field.value === 'number') {
+      // SACK edges acknowledge the peer's sequence numbers: relative to its ISN as tcp.ack is, the raw edge beside it.
+      const ackRaw = layer.fields.find((f) => f.name === 'tcp.ack_raw')?.value;
+      if (typeof ackRaw === 'number' && layer.fields.some((f) => f.name === 'tcp.flags.ack' && f.value === true)) {
+        const relative = (field.value - ((ackRaw - tcp.relativeAck) >>> 0)) >>> 0;
+        built.label = bounded(`${def?.label ?? field.name}: ${relative}    (relative)    [raw: ${field.value}]`);
+      }
+    }
     if (def?.parent && parents.has(def.parent)) {
       parents.get(def.parent)?.children.push(built);
       continue;

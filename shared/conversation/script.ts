@@ -487,13 +487,13 @@ export interface SegmentView {
   payload: Uint8Array | null;
 }
 
-/** One segment in script syntax (`S. 0:0(0) ack 1 win 65535 <mss 1460>`), numbers as given. */
-export function formatSegment(segment: SegmentView): string {
+/** One segment in script syntax (`S. 0:0(0) ack 1 win 65535 <mss 1460>`), numbers as given; payloads longer than `payloadLimit` are left out. */
+export function formatSegment(segment: SegmentView, payloadLimit = 64): string {
   const parts = [formatFlags(segment.flags), `${segment.seqStart}:${(segment.seqStart + segment.length) >>> 0}(${segment.length})`];
   if (segment.ack !== null) parts.push(`ack ${segment.ack}`);
   if (segment.window !== null) parts.push(`win ${segment.window}`);
   if (segment.options === 'any') parts.push('<...>');
   else if (segment.options && segment.options.length > 0) parts.push(formatOptions(segment.options));
-  if (segment.payload && segment.payload.length > 0 && segment.payload.length <= 64) parts.push(formatPayload(segment.payload));
+  if (segment.payload && segment.payload.length > 0 && segment.payload.length <= payloadLimit) parts.push(formatPayload(segment.payload));
   return parts.join(' ');
 }

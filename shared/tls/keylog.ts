@@ -33,15 +33,20 @@ export interface KeyLogCounts {
   unknownLabels: number;
 }
 
+const nibble = (code: number): number => (code <= 57 ? code - 48 : (code | 0x20) - 87);
+
+/** Hex text (already checked to be hex) to bytes. */
 export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >>> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
   return out;
 }
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function bytesToHex(bytes: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  for (let i = 0; i < bytes.length; i++) s += HEX_BYTES[bytes[i]];
   return s;
 }
 
@@ -77,7 +82,7 @@ export class KeyLog {
 
   /** Merges another log's secrets (e.g. a pcapng DSB into a key-log file's). */
   merge(other: KeyLog): void {
-    for (const [client, secrets] of other.byClient) for (const [label, secret] of secrets) this.add(client, label, secret, `${label} ${client}`);
+    for (const [client, secrets] of other.byClient) for (const [label, secret] of secrets) this.add(client, label, secret, `${label} ${client} ${bytesToHex(secret)}`);
   }
 
   get(clientRandomHex: string, label: KeyLogLabel): Uint8Array | undefined {
@@ -125,13 +130,14 @@ export class KeyLog {
       this.counts.bad++;
       return;
     }
-    this.add(client.toLowerCase(), label as KeyLogLabel, hexToBytes(secret), `${label} ${client.toLowerCase()}`);
+    const lowerClient = client.toLowerCase();
+    this.add(lowerClient, label as KeyLogLabel, hexToBytes(secret), `${label} ${lowerClient} ${secret.toLowerCase()}`);
   }
 
+  /** `identity`: label, client random and secret, lower-case hex; a repeated line counts once. */
   private add(client: string, label: KeyLogLabel, secret: Uint8Array, identity: string): void {
-    const key = `${identity}|${bytesToHex(secret)}`;
-    if (this.seenLines.has(key)) return;
-    this.seenLines.add(key);
+    if (this.seenLines.has(identity)) return;
+    this.seenLines.add(identity);
     let secrets = this.byClient.get(client);
     if (!secrets) {
       secrets = new Map();

@@ -135,8 +135,9 @@ class Direction {
   /** Out-of-order segments by position. */
   pending = new Map<number, Uint8Array>();
   pendingBytes = 0;
-  /** Bytes of an unfinished record. */
-  partial: Uint8Array = new Uint8Array(0);
+  /** Bytes of an unfinished record, in the pieces they came in (joined once the record is whole). */
+  partial: Uint8Array[] = [];
+  partialLength = 0;
   /** False until the stream start is found (or when a gap lost the record boundaries). */
   synced = false;
   dead = false;
@@ -171,6 +172,8 @@ export class TlsConnection {
   private readonly client = new Direction('client');
   private readonly server = new Direction('server');
   private clientRandom: Uint8Array | null = null;
+  /** The client random in the key log's spelling (lower-case hex). */
+  private clientRandomHex = '';
   private serverRandom: Uint8Array | null = null;
   private version: number | null = null;
   private suite: number | null = null;
@@ -227,7 +230,7 @@ export class TlsConnection {
     for (const at of dir.pending.keys()) first = Math.min(first, at);
     if (first === Infinity) return;
     dir.next = first;
-    dir.partial = new Uint8Array(0);
+    clearPartial(dir);
     dir.handshakeBuffer = new Uint8Array(0);
     dir.synced = false;
     this.drainPending(dir, out);
@@ -254,13 +257,23 @@ export class TlsConnection {
   private consume(dir: Direction, bytes: Uint8Array, out: TlsRecord[]): void {
     dir.next! += bytes.length;
     if (dir.dead) return;
-    const carried = dir.partial.length;
-    const data = carried > 0 ? concatBytes(dir.partial, bytes) : bytes;
+    const carried = dir.partialLength;
+    if (carried >= RECORD_HEADER) {
+      // Still short of the record's end: keep the piece (a copy: the caller's view is reused) and wait.
+      const first = dir.partial[0].length >= RECORD_HEADER ? dir.partial[0] : concatBytes(...dir.partial);
+      const needed = RECORD_HEADER + ((first[3] << 8) | first[4]);
+      if (carried + bytes.length < needed) {
+        dir.partial.push(bytes.slice());
+        dir.partialLength += bytes.length;
+        return;
+      }
+    }
+    const data = carried > 0 ? concatBytes(...dir.partial, bytes) : bytes;
     if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
       if (!looksLikeRecordHeader(data, 0)) {
         if (dir.next! - bytes.length === 0 || this.clientRandom === null) this.markNotTls(dir);
-        dir.partial = new Uint8Array(0);
+        clearPartial(dir);
         return;
       }
       dir.synced = true;
@@ -278,13 +291,17 @@ export class TlsConnection {
       out.push(this.record(dir, data.subarray(at, at + RECORD_HEADER + length)));
       at += RECORD_HEADER + length;
     }
-    dir.partial = at === data.length ? new Uint8Array(0) : data.slice(at);
+    clearPartial(dir);
+    if (at < data.length) {
+      dir.partial.push(data.slice(at));
+      dir.partialLength = data.length - at;
+    }
   }
 
   private markNotTls(dir: Direction): void {
     dir.dead = true;
     dir.pending.clear();
-    dir.partial = new Uint8Array(0);
+    clearPartial(dir);
     if (this.clientRandom === null && this.decryptedRecords === 0) this.isTls = false;
   }
 
@@ -424,7 +441,7 @@ export class TlsConnection {
   private cipher13(dir: Direction, epoch: Epoch, params: SuiteParams, keyUpdates: number): Cipher | string {
     const label = EPOCH_LABELS[dir.name][epoch];
     if (!label) return 'the server sends no early data';
-    const random = bytesToHex(this.clientRandom!);
+    const random = this.clientRandomHex;
     const secret = this.keyLog!.get(random, label);
     if (!secret) return `missing ${label} for client random ${random}`;
     if (secret.length !== HASH_LENGTH[params.hash]) return `${label} has ${secret.length} bytes, the suite's hash needs ${HASH_LENGTH[params.hash]}`;
@@ -448,7 +465,7 @@ export class TlsConnection {
     const seq = dir.seq++;
     if (!dir.cipher) {
       if (dir.keyProblem) return dir.keyProblem;
-      const random = bytesToHex(this.clientRandom!);
+      const random = this.clientRandomHex;
       const master = this.keyLog!.get(random, 'CLIENT_RANDOM');
       if (!master) return `missing CLIENT_RANDOM for client random ${random}`;
       if (!this.serverRandom) return 'no ServerHello seen: the server random is unknown';
@@ -519,7 +536,10 @@ export class TlsConnection {
         if (body.length >= 34) {
           const random = body.slice(2, 34);
           if (type === HandshakeType.CLIENT_HELLO) {
-            this.clientRandom ??= random; // after a HelloRetryRequest the key log still names the first random
+            if (this.clientRandom === null) {
+              this.clientRandom = random; // after a HelloRetryRequest the key log still names the first random
+              this.clientRandomHex = bytesToHex(random);
+            }
           } else if (bytesToHex(random) !== HRR_RANDOM && hello) {
             this.serverRandom = random;
             this.version = hello.supportedVersions[0] ?? hello.legacyVersion;
@@ -606,10 +626,16 @@ export class TlsConnection {
       certificates: this.certificates.slice(),
       version: this.version,
       cipherSuite: this.suite,
-      clientRandom: this.clientRandom ? bytesToHex(this.clientRandom) : null,
+      clientRandom: this.clientRandom ? this.clientRandomHex : null,
       alerts: this.alerts.slice(),
     };
   }
+}
+
+function clearPartial(dir: Direction): void {
+  if (dir.partialLength === 0) return;
+  dir.partial = [];
+  dir.partialLength = 0;
 }
 
 function looksLikeRecordHeader(data: Uint8Array, at: number): boolean {

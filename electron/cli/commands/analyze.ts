@@ -4,6 +4,7 @@
  */
 import { ExpertCollector, expertText, expertToJson } from '../../../shared/expert';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversation/export';
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto } from '../../engine/quic-crypto';
@@ -12,11 +13,14 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
+import { UnreadLinkTypes } from '../link-types';
 import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 
-const USAGE = 'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]';
+const USAGE =
+  'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
+  '       handshake analyze FILE --script STREAM [--ours ADDR:PORT]   (the connection as a `handshake run` script)';
 
 /** `--zeek=json` and `--zeek=tsv` as flags, so a bare `--zeek` never takes FILE as its value. */
 function zeekFlags(argv: readonly string[]): string[] {
@@ -27,7 +31,17 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
   try {
     const options = parseOptions(
       zeekFlags(argv),
-      { '--json': 'flag', '--zeek': 'flag', '--zeek-json': 'flag', '--msl': 'value', '--tls-keylog': 'value', '--expert': 'flag', '--help': 'flag' },
+      {
+        '--json': 'flag',
+        '--zeek': 'flag',
+        '--zeek-json': 'flag',
+        '--msl': 'value',
+        '--tls-keylog': 'value',
+        '--expert': 'flag',
+        '--script': 'value',
+        '--ours': 'value',
+        '--help': 'flag',
+      },
       { '-h': '--help' },
     );
     if (options.flags.has('--help')) {
@@ -36,6 +50,9 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     }
     if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'FILE is required' : `unexpected argument ${options.positional[1]}`);
     const [file] = options.positional;
+    const scriptStream = options.values.get('--script');
+    if (scriptStream !== undefined) return await exportScript(file, scriptStream, options.values.get('--ours'));
+    if (options.values.has('--ours')) throw new UsageError('--ours goes with --script');
     const zeek = options.flags.has('--zeek-json') ? 'json' : options.flags.has('--zeek') ? 'tsv' : null;
     if (zeek && options.flags.has('--json')) throw new UsageError('--zeek and --json are different outputs: choose one');
     const opened = new Date();
@@ -43,11 +60,13 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
     const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
     const result = await readCaptureFile(file, {
       onSecrets: tls.onSecrets,
       onFrame(frame) {
+        unread.see(frame.linkType);
         const tracked = pipeline.track(frame);
         if (expert) {
           const s = pipeline.lastSummary;
@@ -118,7 +137,12 @@ ${text}` : renderConnection(connection));
     for (const alert of pipeline.tracker.alerts()) {
       await print(json ? JSON.stringify(alert) : alertText(alert));
     }
+    // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
+    if (unread.frames > 0) {
+      output.line(json ? JSON.stringify(unread.toJson()) : `${unread.frames} frame${unread.frames === 1 ? '' : 's'} could not be read for TCP: ${unread.names()} is not decoded`);
+    }
     await output.flush();
+    unread.note('analyze', file);
     noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
@@ -133,4 +157,32 @@ function alertText(alert: SynFloodAlert): string {
     `within ${alert.window_seconds} s (frames ${alert.first_frame}–${alert.last_frame}; ` +
     `${alert.completed} of ${alert.attempts} handshakes completed)`
   );
+}
+
+/** `--script STREAM`: the connection's segments as a conversation script (shared/conversation/export.ts). */
+async function exportScript(file: string, streamText: string, ours: string | undefined): Promise<number> {
+  if (!/^\d+$/.test(streamText)) throw new UsageError(`--script takes a tcp.stream number, not "${streamText}"`);
+  const stream = Number(streamText);
+  const pipeline = new FramePipeline();
+  const packets: CapturedPacket[] = [];
+  const result = await readCaptureFile(file, {
+    onFrame(frame) {
+      const processed = pipeline.process(frame);
+      if (processed.fields['tcp.stream'] !== stream) return;
+      const ip = processed.decoded.layers.find((layer) => (layer.kind === 'ip' || layer.kind === 'ipv6') && !layer.quoted);
+      if (ip) packets.push({ time: frame.tsSeconds + frame.tsNanos / 1e9, packet: frame.data.slice(ip.offset), frame: frame.frameNumber });
+    },
+  }).catch((error: unknown) => {
+    throw openFailure(file, error);
+  });
+  if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+  if (packets.length === 0) throw new UsageError(`${file} has no tcp.stream ${stream} (see handshake analyze ${file})`);
+  let exported;
+  try {
+    exported = scriptFromCapture(packets, { ours });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  process.stdout.write(exported.text);
+  return 0;
 }

@@ -8,10 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
-import { buildRunCli, LIBRARY, parseRun, peerServersScript, runScript, UNOWNED_LOCAL } from './support';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasTshark, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+import { spawn } from 'node:child_process';
+import { buildAnalyzeCli, buildRunCli, LIBRARY, parseRun, peerServersScript, runScript, UNOWNED_LOCAL } from './support';
 
-const PORTS = { silent: 9001, closed: 9002, halfClose: 9003, keepalive: 9004, hello: 9006, closeAtOnce: 9007 };
+const PORTS = { silent: 9001, closed: 9002, halfClose: 9003, keepalive: 9004, hello: 9006, closeAtOnce: 9007, echo: 9009 };
 
 interface Case {
   script: string;
@@ -35,24 +36,27 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
   let lab: VethLab;
   let helperPath: string;
   let cli: string;
+  let analyzeCli: string;
   let servers: NodeInNamespace;
   let dir: string;
 
   beforeAll(async () => {
     helperPath = buildHelper();
     cli = buildRunCli();
+    analyzeCli = buildAnalyzeCli();
     dir = mkdtempSync(path.join(os.tmpdir(), 'hs-run-'));
     lab = createVethLab('run');
     // Linux's default receive buffer limit (tcp_rmem max 6 MiB) gives window scale 7; this host's may differ.
     lab.exec(lab.server.ns, 'sysctl', ['-q', '-w', 'net.ipv4.tcp_rmem=4096 131072 6291456']);
     servers = nodeInNamespace(lab.server.ns, peerServersScript(lab.server.ip, PORTS));
-    for (const port of [PORTS.silent, PORTS.halfClose, PORTS.keepalive, PORTS.hello, PORTS.closeAtOnce]) await servers.waitFor(new RegExp(`listening ${port}`));
+    for (const port of [PORTS.silent, PORTS.halfClose, PORTS.keepalive, PORTS.hello, PORTS.closeAtOnce, PORTS.echo]) await servers.waitFor(new RegExp(`listening ${port}`));
   });
   afterAll(() => {
     servers?.stop();
     lab?.destroy();
     rmSync(helperPath, { force: true });
     rmSync(cli, { force: true });
+    rmSync(analyzeCli, { force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -215,6 +219,61 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
     ]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/expected  > R\. 0:0\(0\) ack 1 win 0\n\s+actual    > S\. 0:0\(0\) ack 1 win \d+ <mss 1460>\n\s+why       flags S\. instead of R\./);
+  }, 60_000);
+
+  it.skipIf(!hasIptables)('from an address this kernel owns, its RSTs for the 4-tuple are dropped while the script runs, and the rule is gone afterwards', async () => {
+    const localPort = nextLocalPort++;
+    const result = await runScript(cli, helperPath, lab.client.ns, [
+      path.join(LIBRARY, 'handshake-data.pkt'), '-i', lab.client.ifname, '--local', `${lab.client.ip}:${localPort}`, '--remote', `${lab.server.ip}:${PORTS.silent}`, '--tolerance', '50', '--json',
+    ]);
+    const { summary } = parseRun(result.stdout);
+    // Had the client's kernel reset the SYN+ACK, the peer would answer our data with an RST instead of its ACK.
+    expect(summary.reason, result.stdout + result.stderr).toBeNull();
+    expect(result.code).toBe(0);
+    expect((summary as unknown as { kernel: string }).kernel).toBe('rst-suppressed');
+    expect(lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT'])).not.toContain(`--sport ${localPort}`);
+  }, 60_000);
+
+  it.skipIf(!hasTshark)('a connection captured by tcpdump, exported with analyze --script, replays against the server and holds', async () => {
+    const capture = path.join(dir, 'echo.pcap');
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.client.ns, 'tcpdump', '-i', lab.client.ifname, '-U', '-w', capture, 'tcp port 9009'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let tcpdumpErr = '';
+    tcpdump.stderr.on('data', (chunk: Buffer) => (tcpdumpErr += chunk.toString()));
+    try {
+      for (let waited = 0; !/listening on/.test(tcpdumpErr); waited += 50) {
+        if (waited > 10_000) throw new Error(`tcpdump did not start: ${tcpdumpErr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const client = nodeInNamespace(
+        lab.client.ns,
+        `const s = require('net').connect(${PORTS.echo}, '${lab.server.ip}', () => s.write('ping\\r\\n'));
+         s.on('data', (d) => { console.log('got ' + d); setTimeout(() => s.end(), 50); }); s.on('error', (e) => console.log('error ' + e.code));
+         s.on('close', () => console.log('closed'));`,
+      );
+      await client.waitFor(/got pong:ping/);
+      await client.waitFor(/closed/);
+      client.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      tcpdump.kill('SIGINT');
+      await new Promise((resolve) => tcpdump.once('close', resolve));
+    }
+    const frames = tsharkFields(capture, ['ip.src', 'tcp.len']);
+    expect(frames.length, `tcpdump: ${tcpdumpErr}`).toBeGreaterThanOrEqual(8);
+    const exported = await runLiveCli(analyzeCli, helperPath, lab.client.ns, [capture, '--script', '0']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const scriptFile = path.join(dir, 'echo.pkt');
+    writeFileSync(scriptFile, exported.stdout);
+    // Independent count: one script line per TCP frame tshark sees in the capture, directions by source address.
+    const packetLines = exported.stdout.split('\n').filter((line) => /^\+\S+\s+[<>]/.test(line));
+    expect(packetLines).toHaveLength(frames.length);
+    packetLines.forEach((line, index) => expect(line.includes(' < '), line).toBe(frames[index][0] === lab.client.ip));
+    expect(exported.stdout).toContain('"ping\\r\\n"');
+    // Replayed from another address and port against the same server: the answers hold.
+    const replay = await run(scriptFile, PORTS.echo, [], 100);
+    const { summary } = parseRun(replay.stdout);
+    expect(summary.reason, exported.stdout + replay.stdout + replay.stderr).toBeNull();
+    expect(replay.code).toBe(0);
   }, 60_000);
 
   function runLiveCliDenied(args: string[]) {

@@ -10,6 +10,15 @@ export const LIBRARY = path.join(ROOT, 'shared', 'conversation', 'library');
 /** An address in the lab's subnet that the client namespace's kernel does not own: our endpoint answers ARP for it. */
 export const UNOWNED_LOCAL = '198.18.0.11';
 
+export function buildAnalyzeCli(): string {
+  return bundleForTest('analyze-cli', {
+    source: `
+      import { runAnalyze } from './electron/cli/commands/analyze';
+      runAnalyze(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+    `,
+  });
+}
+
 export function buildRunCli(): string {
   return bundleForTest('run-cli', {
     source: `
@@ -56,7 +65,7 @@ export function parseRun(stdout: string): { steps: StepRecord[]; summary: Summar
 }
 
 /** The peer's servers, one per port, each behaving as a shipped script's second comment line says. */
-export function peerServersScript(host: string, ports: Record<string, number>): string {
+export function peerServersScript(host: string, ports: Record<string, number> & { echo?: number }): string {
   return `
     const net = require('net');
     const listen = (port, options, onSocket) => {
@@ -71,5 +80,6 @@ export function peerServersScript(host: string, ports: Record<string, number>): 
     listen(${ports.keepalive}, {}, (socket) => { socket.setKeepAlive(true, 1000); socket.resume(); });
     listen(${ports.hello}, {}, (socket) => { socket.write('hello'); socket.resume(); });
     listen(${ports.closeAtOnce}, {}, (socket) => socket.end());
+    if (${ports.echo ?? 0}) listen(${ports.echo ?? 0}, {}, (socket) => socket.on('data', (data) => socket.write('pong:' + data)));
   `;
 }

@@ -26,9 +26,13 @@ describe.skipIf(unavailable !== null)('engine: attach a key log to an open captu
   let backend: Backend;
   let session: SessionInfo;
 
+  /** The frames passing `filter`, once the engine's background scan has covered them all. */
   const matches = async (filter: string) => {
-    const rows = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 10_000, filter });
-    return rows.rows.map((row) => row.index + 1);
+    for (let attempt = 0; ; attempt++) {
+      const rows = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 10_000, filter });
+      if (rows.complete || attempt > 200) return rows.rows.map((row) => row.index + 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   };
   const tshark = (filter: string, keylog: boolean) =>
     execFileSync('tshark', [...(keylog ? ['-o', `tls.keylog_file:${lab.keylogFile}`] : []), '-r', lab.file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })

@@ -8,6 +8,7 @@ import { CaptureReader } from '../../../shared/files';
 import { decodeFrame, frameFieldsJson } from '../../../shared/wire';
 import { frameBytesField } from '../../../shared/wire/json';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
+import { buildDetailTree } from '../../../shared/api/detail-tree';
 import { analysisFlags, compareWithTshark, Conversation, HAS_TSHARK, tempFile, trackFile, tshark, writeCapture } from './scenario';
 
 const HAS_SCAPY = spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.tls.all'], { encoding: 'utf8' }).status === 0;
@@ -127,6 +128,17 @@ describe.skipIf(!HAS_TSHARK)('SACK edges', () => {
     expect(rows[6]['tcp.options.sack_le_raw']).toEqual([(s + 400) >>> 0, (s + 200) >>> 0]);
     const raw = tshark(file, ['tcp.options.sack_le'], false, ['tcp.relative_sequence_numbers:FALSE'])[6];
     expect(rows[6]['tcp.options.sack_le_raw']).toEqual(raw['tcp.options.sack_le'].split(',').map(Number));
+    // The detail tree writes each edge relative, with the raw value beside it.
+    const last = c.frames[6].bytes;
+    const { tree } = buildDetailTree(decodeFrame(last, 1), {
+      number: 7,
+      timeEpoch: '0',
+      time: 0,
+      tcp: { stream: 0, relativeSeq: 1, relativeAck: Number(rows[6]['tcp.ack']), nextSeq: 1, analysis: [], windowSize: null, timeRelative: 0, timeDelta: 0 },
+    });
+    const labels = JSON.stringify(tree);
+    expect(labels).toContain(`SACK left edge: 401    (relative)    [raw: ${(s + 400) >>> 0}]`);
+    expect(labels).toContain(`SACK right edge: 301    (relative)    [raw: ${(s + 300) >>> 0}]`);
   });
 });
 

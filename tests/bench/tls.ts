@@ -1,0 +1,194 @@
+/**
+ * TLS decryption speed: generates a capture of CONNECTIONS TLS 1.3 connections
+ * (TLS_AES_128_GCM_SHA256; ClientHello, ServerHello, encrypted EncryptedExtensions and
+ * Finished under the handshake secrets, the client's Finished, then application data under
+ * the traffic secrets) carrying TOTAL_MB of application data, with its key log; then times
+ * `handshake analyze --tls-keylog` (every record decrypted) and tshark given the same key log
+ * (`-Y tls.record.content_type == 23`, which makes it dissect and decrypt every record), in the
+ * same run. Both must decrypt every record for the figures to count: this is checked.
+ *
+ * usage: tls.ts [CONNECTIONS=1000] [TOTAL_MB=10]   (run via `npm run bench:tls`)
+ */
+import { spawnSync } from 'node:child_process';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PcapWriter } from '../../shared/files';
+
+const connections = Number(process.argv[2] ?? 1000);
+const totalMegabytes = Number(process.argv[3] ?? 10);
+const root = path.resolve(__dirname, '../..');
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-tls-'));
+const file = path.join(dir, 'tls.pcap');
+const keylog = path.join(dir, 'keys.txt');
+
+function expandLabel(secret: Buffer, label: string, length: number): Buffer {
+  const full = Buffer.from(`tls13 ${label}`, 'ascii');
+  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
+  return createHmac('sha256', secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
+}
+
+class Protector {
+  private seq = 0;
+  private readonly key: Buffer;
+  private readonly iv: Buffer;
+  constructor(secret: Buffer) {
+    this.key = expandLabel(secret, 'key', 16);
+    this.iv = expandLabel(secret, 'iv', 12);
+  }
+  record(type: number, content: Buffer): Buffer {
+    const nonce = Buffer.from(this.iv);
+    const seq = this.seq++;
+    nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ seq) >>> 0, 8);
+    const inner = Buffer.concat([content, Buffer.from([type])]);
+    const header = Buffer.from([23, 3, 3, (inner.length + 16) >> 8, (inner.length + 16) & 0xff]);
+    const cipher = createCipheriv('aes-128-gcm', this.key, nonce);
+    cipher.setAAD(header);
+    return Buffer.concat([header, cipher.update(inner), cipher.final(), cipher.getAuthTag()]);
+  }
+}
+
+const handshake = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, 0, body.length >> 8, body.length & 0xff]), body]);
+const plainRecord = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, 3, 1, body.length >> 8, body.length & 0xff]), body]);
+
+function clientHello(random: Buffer): Buffer {
+  const versions = Buffer.from([0, 43, 0, 3, 2, 3, 4]);
+  const body = Buffer.concat([Buffer.from([3, 3]), random, Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0, 0, versions.length]), versions]);
+  return plainRecord(22, handshake(1, body));
+}
+function serverHello(): Buffer {
+  const versions = Buffer.from([0, 43, 0, 2, 3, 4]);
+  const body = Buffer.concat([Buffer.from([3, 3]), randomBytes(32), Buffer.from([0, 0x13, 0x01, 0, 0, versions.length]), versions]);
+  return plainRecord(22, handshake(2, body));
+}
+
+/** Ethernet + IPv4 + TCP (checksums left 0: neither reader is asked to verify them). */
+function frame(fromClient: boolean, port: number, seq: number, ack: number, flags: number, payload: Buffer): Buffer {
+  const out = Buffer.alloc(54 + payload.length);
+  out.writeUInt16BE(0x0800, 12);
+  out[14] = 0x45;
+  out.writeUInt16BE(40 + payload.length, 16);
+  out[22] = 64;
+  out[23] = 6;
+  const client = [198, 18, 0, 1];
+  const server = [198, 18, 0, 2];
+  out.set(fromClient ? client : server, 26);
+  out.set(fromClient ? server : client, 30);
+  out.writeUInt16BE(fromClient ? port : 443, 34);
+  out.writeUInt16BE(fromClient ? 443 : port, 36);
+  out.writeUInt32BE(seq >>> 0, 38);
+  out.writeUInt32BE(ack >>> 0, 42);
+  out[46] = 0x50;
+  out[47] = flags;
+  out.writeUInt16BE(65535, 48);
+  payload.copy(out, 54);
+  return out;
+}
+
+function generate(): { bytes: number; records: number } {
+  const chunks: Uint8Array[] = [];
+  const writer = new PcapWriter((chunk) => chunks.push(chunk.slice()), { linkType: 1, snaplen: 65535, resolution: 'us' });
+  let keys = '';
+  let t = 1_700_000_000;
+  let micros = 0;
+  const perConnection = Math.floor((totalMegabytes * 1e6) / connections);
+  let appBytes = 0;
+  let records = 0;
+  const write = (data: Buffer) => {
+    micros += 10;
+    if (micros >= 1e6) {
+      t++;
+      micros -= 1e6;
+    }
+    writer.writeFrame({ tsSeconds: t, tsNanos: micros * 1000, originalLength: data.length, data });
+  };
+  for (let c = 0; c < connections; c++) {
+    const port = 10000 + (c % 50000);
+    const random = randomBytes(32);
+    const secrets = { chs: randomBytes(32), shs: randomBytes(32), cts: randomBytes(32), sts: randomBytes(32) };
+    const hex = random.toString('hex');
+    keys += `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${hex} ${secrets.chs.toString('hex')}\nSERVER_HANDSHAKE_TRAFFIC_SECRET ${hex} ${secrets.shs.toString('hex')}\n`;
+    keys += `CLIENT_TRAFFIC_SECRET_0 ${hex} ${secrets.cts.toString('hex')}\nSERVER_TRAFFIC_SECRET_0 ${hex} ${secrets.sts.toString('hex')}\n`;
+    let cseq = 1000;
+    let sseq = 5000;
+    write(frame(true, port, cseq, 0, 0x02, Buffer.alloc(0)));
+    write(frame(false, port, sseq, cseq + 1, 0x12, Buffer.alloc(0)));
+    cseq++;
+    sseq++;
+    write(frame(true, port, cseq, sseq, 0x10, Buffer.alloc(0)));
+    const send = (fromClient: boolean, data: Buffer) => {
+      for (let at = 0; at < data.length; at += 1448) {
+        const piece = data.subarray(at, Math.min(at + 1448, data.length));
+        write(frame(fromClient, port, fromClient ? cseq : sseq, fromClient ? sseq : cseq, 0x18, piece));
+        if (fromClient) cseq += piece.length;
+        else sseq += piece.length;
+      }
+    };
+    send(true, clientHello(random));
+    const serverHs = new Protector(secrets.shs);
+    send(false, Buffer.concat([serverHello(), serverHs.record(22, Buffer.concat([handshake(8, Buffer.from([0, 0])), handshake(20, randomBytes(32))]))]));
+    send(true, new Protector(secrets.chs).record(22, handshake(20, randomBytes(32))));
+    records += 2;
+    const serverApp = new Protector(secrets.sts);
+    const request = new Protector(secrets.cts).record(23, Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+    send(true, request);
+    records++;
+    let remaining = perConnection;
+    const parts: Buffer[] = [];
+    while (remaining > 0) {
+      const size = Math.min(16384, remaining);
+      parts.push(serverApp.record(23, randomBytes(size)));
+      remaining -= size;
+      appBytes += size;
+      records++;
+    }
+    send(false, Buffer.concat(parts));
+  }
+  writeFileSync(file, Buffer.concat(chunks));
+  writeFileSync(keylog, keys);
+  return { bytes: appBytes, records };
+}
+
+const TIME = '/usr/bin/time';
+const hasTime = spawnSync(TIME, ['-f', '%U', 'true']).status === 0;
+
+/** Wall-clock seconds, and CPU seconds (user + system, from GNU time) which a machine shared with other work disturbs less. */
+function time(command: string, args: string[]): { seconds: number; cpu: number; stdout: string } {
+  const started = process.hrtime.bigint();
+  const result = hasTime
+    ? spawnSync(TIME, ['-f', 'CPU %U %S', command, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  const match = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(result.stderr);
+  return { seconds, cpu: match ? Number(match[1]) + Number(match[2]) : Number.NaN, stdout: result.stdout };
+}
+
+try {
+  const build = spawnSync(process.execPath, [path.join(root, 'build/scripts/build-node.mjs')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('build failed');
+  const { bytes, records } = generate();
+  console.log(`capture: ${connections} TLS 1.3 connections, ${(bytes / 1e6).toFixed(1)} MB of application data in ${records} protected records, ${(statSync(file).size / 1e6).toFixed(1)} MB file`);
+  const ours = time(process.execPath, [path.join(root, 'out/node/handshake.cjs'), 'analyze', file, '--json', '--tls-keylog', keylog]);
+  const decrypted = ours.stdout.split('\n').filter((line) => line.includes('"decrypted":true')).length;
+  if (decrypted !== connections) throw new Error(`handshake decrypted ${decrypted} of ${connections} connections`);
+  const report = (label: string, run: { seconds: number; cpu: number }) =>
+    console.log(
+      `${label.padEnd(34)} wall ${run.seconds.toFixed(2).padStart(6)} s, ${(bytes / 1e6 / run.seconds).toFixed(1).padStart(6)} MB/s, ${(connections / run.seconds).toFixed(0).padStart(6)} connections/s; ` +
+        `CPU ${run.cpu.toFixed(2)} s, ${(bytes / 1e6 / run.cpu).toFixed(1)} MB/s, ${(connections / run.cpu).toFixed(0)} connections/s`,
+    );
+  report('handshake analyze --tls-keylog', ours);
+  if (spawnSync('tshark', ['-v']).status === 0) {
+    const theirs = time('tshark', ['-r', file, '-o', `tls.keylog_file:${keylog}`, '-Y', 'tls.record.content_type == 23', '-T', 'fields', '-e', 'frame.number']);
+    const appRecords = theirs.stdout.split('\n').filter(Boolean).length;
+    if (appRecords < connections) throw new Error(`tshark decrypted application data in only ${appRecords} frames`);
+    report('tshark -o tls.keylog_file (-Y app)', theirs);
+    console.log(`speed-up: ${(theirs.seconds / ours.seconds).toFixed(1)}× wall, ${(theirs.cpu / ours.cpu).toFixed(1)}× CPU (target ≥ 5×)`);
+  } else {
+    console.log('tshark: skipped (not installed)');
+  }
+} finally {
+  if (!process.env.KEEP_BENCH) rmSync(dir, { recursive: true, force: true });
+  else console.log(dir);
+}
