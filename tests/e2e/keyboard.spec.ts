@@ -64,6 +64,15 @@ test.describe('keyboard and scrolling through the browser host', () => {
     await expect(selectedLine).toHaveAttribute('data-field', /^(data|tcp\.payload)/);
     await expect(selectedLine).toBeInViewport();
 
+    // The window's bytes select the window field tshark puts there, not the calculated window derived from it.
+    const window = pdmlField(capture, 4, 'tcp.window_size_value');
+    await page.locator(`${PACKETS} [data-testid=hex-view] .byte[data-offset="${window.pos + 1}"]`).click();
+    await expect(selectedLine).toHaveAttribute('data-field', 'tcp.window_size_value');
+    // The TTL byte: a field inside the IPv4 layer, as before.
+    const ttl = pdmlField(capture, 4, 'ip.ttl');
+    await page.locator(`${PACKETS} [data-testid=hex-view] .byte[data-offset="${ttl.pos}"]`).click();
+    await expect(selectedLine).toHaveAttribute('data-field', 'ip.ttl');
+
     await tree.locator('.line').first().click();
     const lineCount = await tree.locator('.line').count();
     await page.keyboard.press('End');

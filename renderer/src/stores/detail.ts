@@ -9,20 +9,31 @@ import { useUiStore } from './ui';
 /** A node's address in the tree: child positions from the root ("2.0.3"). */
 export type NodePath = string;
 
-/** The deepest, narrowest node whose bytes contain `offset`, with its path. */
+/**
+ * The narrowest node whose bytes contain `offset` (the deeper one on a tie), with its path. A
+ * generated line ("[Calculated window size]", shown over the bytes it derives from) is chosen
+ * only when no field covers the byte, as in Wireshark: the bytes are the wire field's.
+ */
 export function nodeAtByte(tree: readonly DetailNode[], offset: number): { node: DetailNode; path: NodePath } | null {
-  let best: { node: DetailNode; path: NodePath } | null = null;
-  const visit = (nodes: readonly DetailNode[], prefix: string) => {
+  // Held in an object: TypeScript does not follow assignments made inside the callback.
+  const found: { best: { node: DetailNode; path: NodePath; depth: number; generated: boolean } | null } = { best: null };
+  const visit = (nodes: readonly DetailNode[], prefix: string, depth: number) => {
     nodes.forEach((node, i) => {
       const path = prefix ? `${prefix}.${i}` : String(i);
       if (node.offset >= 0 && node.length > 0 && offset >= node.offset && offset < node.offset + node.length) {
-        if (!best || node.length <= best.node.length) best = { node, path };
-        visit(node.children, path);
+        const generated = node.label.startsWith('[');
+        const best = found.best;
+        const better =
+          !best ||
+          (best.generated && !generated) ||
+          (generated === best.generated && (node.length < best.node.length || (node.length === best.node.length && depth > best.depth)));
+        if (better) found.best = { node, path, depth, generated };
+        visit(node.children, path, depth + 1);
       }
     });
   };
-  visit(tree, '');
-  return best;
+  visit(tree, '', 0);
+  return found.best ? { node: found.best.node, path: found.best.path } : null;
 }
 
 export function nodeAtPath(tree: readonly DetailNode[], path: NodePath): DetailNode | null {
