@@ -22,6 +22,7 @@ import { type CompiledFilter, type FieldValue } from '../../shared/filter';
 import { formatEpoch } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
+import { connectionStory } from '../../shared/track/ladder';
 import { KeyLog } from '../../shared/tls/keylog';
 import { TlsDissector } from '../../shared/tls/dissector';
 import { tlsInfoText } from '../../shared/tls/info';
@@ -36,7 +37,7 @@ import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
-import { BYTE_FIELDS, frameBytesField, frameFieldsJson, type JsonFieldValue } from '../../shared/wire/json';
+import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
 import { summarize, summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary, TCP_FIN, TCP_RST, TCP_SYN, type PacketSummary } from '../../shared/wire/summary';
@@ -264,6 +265,10 @@ export class FrameFacts {
     index.direction[i] = UNTRACKED;
     index.relAck[i] = NO_ACK;
     let marks = s.malformed ? ROW_MARK.MALFORMED : 0;
+    if (s.encapsulated) {
+      marks |= ROW_MARK.TUNNELLED;
+      this.tunnelled = true;
+    }
     if (s.transportOffset >= 0 && (s.protocol === 6 || s.protocol === 17)) {
       index.srcPort[i] = s.srcPort;
       index.dstPort[i] = s.dstPort;
@@ -466,7 +471,11 @@ export class FrameFacts {
 
   // ------------------------------------------------------------ display filter
 
+  /** Set once a tunnelled frame is indexed: its outer headers are only in its bytes. */
+  private tunnelled = false;
+
   needsBytes(filter: CompiledFilter): boolean {
+    if (this.tunnelled) return true;
     for (const name of filter.fields) if (!INDEX_FIELDS.has(name)) return true;
     return false;
   }
@@ -544,6 +553,8 @@ export class FrameFacts {
     if (this.tracked(i) && this.index.relAck[i] !== NO_ACK) relativeSackEdges(json, this.index.relAck[i]);
     const fields = new Map<string, JsonFieldValue>(Object.entries(json));
     for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
+    // A tunnelled frame's inner and outer occurrences all count, as in Wireshark (`ip.addr` matches either layer).
+    for (const [name, values] of repeatedFields(decoded)) fields.set(name, values);
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
@@ -570,7 +581,8 @@ export class FrameFacts {
     let decoded: Map<string, JsonFieldValue> | null = null;
     let summarized = false;
     return filter.test((name) => {
-      if (INDEX_FIELDS.has(name)) return this.indexField(i, name);
+      // The index holds a tunnelled frame's inner packet; its outer headers count too (filters see every occurrence).
+      if (INDEX_FIELDS.has(name) && (!(this.index.marks[i] & ROW_MARK.TUNNELLED) || !bytes || name.startsWith('frame.') || name.startsWith('tcp'))) return this.indexField(i, name);
       if (!bytes) return undefined;
       const fromSummary = SUMMARY_FIELDS.get(name);
       if (fromSummary) {
@@ -658,6 +670,7 @@ export class FrameFacts {
       handshakeKind: c.handshake.kind,
       teardownKind: c.teardown.kind,
       firstFrame: Math.max(0, (c.handshake.frames[0] ?? this.firstFrameOf(c.stream) + 1) - 1),
+      story: connectionStory(c),
     };
   }
 
@@ -773,6 +786,7 @@ export class FrameFacts {
       mslSeconds: this.tracker.mslSeconds,
       arrows,
       truncated,
+      story: connectionStory(connection),
     };
   }
 }

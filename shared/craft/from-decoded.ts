@@ -3,8 +3,9 @@
  * explicitly, so that encoding it reproduces the frame byte for byte (for well-formed frames).
  */
 import type { DecodedFrame, DecodedLayer } from '../wire/decode';
-import { headerFields } from '../wire/fields';
-import type { FieldInput, FrameSpec, LayerSpec } from './spec';
+import { LAYER_DEFS, LAYER_ORDER, headerFields, type WireLayerKind } from '../wire/fields';
+import { EncodeError } from './encode';
+import type { FieldInput, FrameSpec, LayerKind, LayerSpec } from './spec';
 
 export function specFromDecoded(decoded: DecodedFrame): FrameSpec {
   const layers: LayerSpec[] = [];
@@ -25,6 +26,9 @@ export function specFromDecoded(decoded: DecodedFrame): FrameSpec {
 }
 
 function layerSpec(layer: DecodedLayer): LayerSpec {
+  if (!isCraftableLayer(layer.kind)) {
+    throw new EncodeError(`frames carried in ${LAYER_DEFS[layer.kind].label} cannot be edited yet; the editor builds Ethernet, SLL, loopback and raw IP frames`);
+  }
   if (layer.kind === 'data') return { layer: 'data', fields: {}, data: layer.data ?? new Uint8Array(0) };
   const fields: Record<string, FieldInput | undefined> = {};
   // Bits inside a wider field (flags, DSCP/ECN) are carried by the wider field.
@@ -41,4 +45,8 @@ function layerSpec(layer: DecodedLayer): LayerSpec {
     spec.tcpPadding = layer.tcpPadding ?? new Uint8Array(0);
   }
   return spec;
+}
+
+function isCraftableLayer(kind: WireLayerKind): kind is LayerKind {
+  return (LAYER_ORDER as readonly WireLayerKind[]).includes(kind);
 }

@@ -2,7 +2,7 @@
  * The names a display filter may use: the field registry's header fields, the frame,
  * tracking and TLS fields the engine adds, protocol names, and the either-direction aliases.
  */
-import { FIELD_NAMES, LAYER_DEFS, LAYER_ORDER, type FieldType } from '../wire/fields';
+import { FIELD_NAMES, LAYER_DEFS, LAYER_ORDER, SERVICE_TAG_NAMES, type FieldType } from '../wire/fields';
 import { BYTE_FIELDS } from '../wire/json';
 import { isAlias } from './evaluate';
 import type { FilterFieldKind, ParseOptions } from './parse';
@@ -66,7 +66,10 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'tls',
 ];
 
-const extra = new Set(EXTRA_FILTER_FIELDS);
+/** Protocol names (`vxlan`, `gre`, `mpls`, `pppoes`, …) match frames that carry the protocol. */
+const PROTOCOL_NAMES: readonly string[] = [...Object.values(LAYER_DEFS).map((layer) => layer.protocol), 'pppoed', 'ieee8021ad'];
+
+const extra = new Set([...EXTRA_FILTER_FIELDS, ...PROTOCOL_NAMES, ...Object.values(SERVICE_TAG_NAMES)]);
 
 export function isKnownField(name: string): boolean {
   return FIELD_NAMES.has(name) || extra.has(name) || isAlias(name);
@@ -119,7 +122,8 @@ let registryKinds: Map<string, FilterFieldKind> | null = null;
 export function filterFieldKind(name: string): FilterFieldKind | undefined {
   if (!registryKinds) {
     registryKinds = new Map();
-    for (const kind of LAYER_ORDER) for (const def of LAYER_DEFS[kind].fields) registryKinds.set(def.name, REGISTRY_KINDS[def.type]);
+    // Every layer's fields, link types and tunnels included (first definition wins).
+    for (const layer of Object.values(LAYER_DEFS)) for (const def of layer.fields) if (!registryKinds.has(def.name)) registryKinds.set(def.name, REGISTRY_KINDS[def.type]);
   }
   if (BYTE_FIELDS.has(name)) return 'bytes';
   const known = registryKinds.get(name) ?? EXTRA_KINDS[name];
@@ -201,10 +205,10 @@ const FOUR_BYTE_EXTRAS = new Set(['frame.number', 'frame.len', 'frame.cap_len', 
 /** A number field's width in bytes as Wireshark types it (FT_UINT8/16/32/64), for len(). */
 export function filterFieldWidth(name: string): number | undefined {
   if (FOUR_BYTE_EXTRAS.has(name)) return 4;
-  for (const kind of LAYER_ORDER) {
-    const def = LAYER_DEFS[kind].fields.find((f) => f.name === name);
+  for (const layer of [...LAYER_ORDER.map((kind) => LAYER_DEFS[kind]), ...Object.values(LAYER_DEFS)]) {
+    const def = layer.fields.find((f) => f.name === name);
     if (!def || def.type !== 'uint' || def.bitWidth <= 0) continue;
-    const bits = def.parent ? (LAYER_DEFS[kind].fields.find((f) => f.name === def.parent)?.bitWidth ?? def.bitWidth) : def.bitWidth;
+    const bits = def.parent ? (layer.fields.find((f) => f.name === def.parent)?.bitWidth ?? def.bitWidth) : def.bitWidth;
     return bits <= 8 ? 1 : bits <= 16 ? 2 : bits <= 32 ? 4 : 8;
   }
   return undefined;

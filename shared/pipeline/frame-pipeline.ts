@@ -9,7 +9,7 @@ import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
-import { BYTE_FIELDS, frameBytesField, frameFieldsJson, type JsonFieldValue } from '../wire/json';
+import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue, type JsonScalar } from '../wire/json';
 import type { FieldSource } from '../filter';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
@@ -57,7 +57,17 @@ export interface ProcessedFrame {
 
 /** A display filter's view of a processed frame: its `decode --json` keys, and the byte fields when asked. */
 export function processedFieldSource(processed: ProcessedFrame): FieldSource {
-  return (name) => processed.fields[name] ?? (BYTE_FIELDS.has(name) ? frameBytesField(processed.decoded, name) : undefined);
+  let repeated: Map<string, JsonScalar[]> | null = null;
+  return (name) => {
+    // Inner and outer occurrences (tunnels) all count, as in Wireshark.
+    repeated ??= repeatedFields(processed.decoded);
+    const all = repeated.get(name);
+    if (all) return all;
+    const value = processed.fields[name];
+    if (value !== undefined) return value;
+    if (BYTE_FIELDS.has(name)) return frameBytesField(processed.decoded, name);
+    return processed.decoded.layers.some((layer) => layer.protocol === name && !layer.quoted) ? true : undefined;
+  };
 }
 
 export class FramePipeline {

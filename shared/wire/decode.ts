@@ -26,20 +26,45 @@
  * - The TCP/UDP/ICMPv6 pseudo-header uses the final destination when a routing header still has
  *   segments left (RFC 8200 §8.1), as Wireshark and Scapy do.
  */
-import type { Ipv6ExtHeaderSpec, LayerKind, TcpOptionSpec } from '../craft/spec';
-import { formatIpv4, formatIpv6, formatMac, readBits, readU16, readU32, readU32LE } from './bytes';
+import type { LayerKind, TcpOptionSpec } from '../craft/spec';
+import { readU16, readU32, readU32LE } from './bytes';
 import { checksumStatus, pseudoHeaderSum, type ChecksumStatus } from './checksum';
-import { LAYER_DEFS, findField, headerFields, icmpQuotesDatagram, icmpVariant, icmpv6QuotesDatagram, icmpv6Variant, type FieldDef, type FieldVariant } from './fields';
+import { LAYER_DEFS, icmpQuotesDatagram, icmpVariant, icmpv6QuotesDatagram, icmpv6Variant } from './fields';
+import {
+  addData,
+  addDerived,
+  addOptionField,
+  flag,
+  openLayer,
+  readHeader,
+  setChecksumStatus,
+  type DecodeOptions,
+  type DecodedField,
+  type DecodedFrame,
+  type DecodedLayer,
+  type DecodedTcpOption,
+  type Decoding,
+  type FieldValue,
+  type NetworkContext,
+} from './decoding';
 import {
   BSD_AF_INET,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_QINQ,
+  ETHERTYPE_ERSPAN_II,
+  ETHERTYPE_ERSPAN_III,
+  ETHERTYPE_MPLS,
+  ETHERTYPE_MPLS_MULTICAST,
+  ETHERTYPE_PPPOE_DISCOVERY,
+  ETHERTYPE_PPPOE_SESSION,
   ETHERTYPE_QINQ_LEGACY,
+  ETHERTYPE_TEB,
   ETHERTYPE_VLAN,
   IPPROTO_AH,
   IPPROTO_DSTOPTS,
   IPPROTO_FRAGMENT,
+  IPPROTO_GRE,
   IPPROTO_HOPOPTS,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
@@ -48,109 +73,38 @@ import {
   IPPROTO_ROUTING,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  LINKTYPE_C_HDLC,
   LINKTYPE_ETHERNET,
+  LINKTYPE_IEEE802_11_RADIOTAP,
+  LINKTYPE_IPOIB,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_JUNIPER_ETHER,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
+  LINKTYPE_PKTAP,
+  LINKTYPE_PPP,
+  LINKTYPE_PPP_HDLC,
   LINKTYPE_RAW,
+  UDP_PORT_GENEVE,
+  UDP_PORT_VXLAN,
   isBsdInet6Family,
   isKnownBsdFamily,
 } from './linktypes';
 import { MALFORMED } from './malformed';
+import { decodeIpoib, decodeJuniper, decodeNflog, decodePktap } from './link/capture-headers';
+import { decodeChdlc, decodePpp, decodePppoe } from './link/ppp';
+import { decodeLlc, decodeRadiotap, decodeWlan, decodeWlanFcs } from './link/wlan';
+import { NEXT_DATA, NEXT_ETHERNET, NEXT_IP_BY_VERSION, NEXT_LLC, NEXT_NULL, NEXT_PPP, NEXT_WLAN, createStep, etherTypeByVersion, type HeaderStep } from './step';
+import { NEXT_ERSPAN_I, decodeErspan, decodeGre } from './tunnel/gre';
+import { decodeMpls } from './tunnel/mpls';
+import { decodeGeneve, decodeVxlan } from './tunnel/udp-tunnels';
+
+export type { DecodeOptions, DecodedExtHeader, DecodedField, DecodedFrame, DecodedLayer, DecodedTcpOption, FieldValue } from './decoding';
 import { ipv6ExtensionLength, isIpv6ExtensionHeader, pseudoHeaderDestinationOffset } from './ipv6';
-
-export type FieldValue = number | boolean | string | Uint8Array;
-
-export interface DecodedField {
-  /** Registry (Wireshark display-filter) name. */
-  name: string;
-  value: FieldValue;
-  /** Bytes of the frame the field occupies; derived fields point at what they summarise. */
-  offset: number;
-  length: number;
-  /** For fields that are not whole bytes: which bits of those `length` bytes (big-endian) are the field. */
-  mask?: number;
-}
-
-export interface DecodedTcpOption {
-  kind: number;
-  offset: number;
-  length: number;
-  spec: TcpOptionSpec;
-}
-
-export interface DecodedExtHeader {
-  type: number;
-  offset: number;
-  length: number;
-  spec: Ipv6ExtHeaderSpec;
-}
-
-export interface DecodedLayer {
-  kind: LayerKind;
-  /** Wireshark protocol name (`eth`, `vlan`, `sll`, `ip`, …). */
-  protocol: string;
-  offset: number;
-  /** Header bytes of this layer including options/extension headers; the payload length for `data`. */
-  length: number;
-  fields: DecodedField[];
-  /** Part of the datagram quoted by an ICMP error, not the frame's own header. */
-  quoted: boolean;
-  malformed: string | null;
-  /** Which rest-of-header form an ICMP layer has. */
-  variant?: FieldVariant;
-  tcpOptions?: DecodedTcpOption[];
-  tcpPadding?: Uint8Array;
-  ipOptions?: Uint8Array;
-  extHeaders?: DecodedExtHeader[];
-  /** Payload bytes of a `data` layer. */
-  data?: Uint8Array;
-  /** Verification of this layer's checksum, when it has one. */
-  checksumStatus?: ChecksumStatus;
-  /** The capture's snap length cut this header: `length` covers only the captured part. */
-  cutShort?: boolean;
-}
-
-export interface DecodedFrame {
-  linkType: number;
-  /** The frame as given (not copied). */
-  bytes: Uint8Array;
-  /** Bytes captured. */
-  capturedLength: number;
-  /** Bytes on the wire (≥ captured when the capture used a snap length). */
-  frameLength: number;
-  layers: DecodedLayer[];
-  /** The first layer failure (`_ws.malformed`), or null. */
-  malformed: string | null;
-  /** Bytes after the end of the network-layer packet (Ethernet padding/trailer), or null. */
-  trailer: Uint8Array | null;
-  trailerOffset: number;
-}
-
-export interface DecodeOptions {
-  /** Original length on the wire; defaults to the captured length. */
-  frameLength?: number;
-}
-
-interface Decoding {
-  bytes: Uint8Array;
-  frame: DecodedFrame;
-}
-
-/** What a transport layer needs from its IP layer: pseudo-header addresses and where the packet ends. */
-interface NetworkContext {
-  srcOffset: number;
-  dstOffset: number;
-  addressLength: 4 | 16;
-  /** End of the captured bytes of this packet. */
-  end: number;
-  /** End as the IP length fields claim it (beyond `end` when the capture cut it short). */
-  claimedEnd: number;
-  quoted: boolean;
-}
 
 export function decodeFrame(bytes: Uint8Array, linkType: number, options: DecodeOptions = {}): DecodedFrame {
   const frame: DecodedFrame = {
@@ -178,100 +132,6 @@ export function decodeFrame(bytes: Uint8Array, linkType: number, options: Decode
   return frame;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Layer bookkeeping and registry-driven field reading
-
-function fieldDef(kind: LayerKind, name: string): FieldDef {
-  const def = findField(kind, name);
-  if (!def) throw new Error(`field ${name} is not registered for ${kind}`);
-  return def;
-}
-
-function openLayer(decoding: Decoding, kind: LayerKind, offset: number, length: number, quoted: boolean): DecodedLayer {
-  const layer: DecodedLayer = { kind, protocol: LAYER_DEFS[kind].protocol, offset, length, fields: [], quoted, malformed: null };
-  decoding.frame.layers.push(layer);
-  return layer;
-}
-
-/** Records a failure; quoted layers are best-effort by nature and never flag the frame. */
-function flag(decoding: Decoding, layer: DecodedLayer, reason: string): void {
-  if (layer.quoted) return;
-  layer.malformed ??= reason;
-  decoding.frame.malformed ??= reason;
-}
-
-/** Reads the field `def` at `base` (header or option start), if all of its bits lie before `limit`. */
-function readField(bytes: Uint8Array, def: FieldDef, base: number, limit: number, bitOffset = def.bitOffset): DecodedField | null {
-  const firstByte = base + (bitOffset >>> 3);
-  const bitInByte = bitOffset & 7;
-  const length = (bitInByte + def.bitWidth + 7) >>> 3;
-  if (firstByte + length > limit) return null;
-  let value: FieldValue;
-  switch (def.type) {
-    case 'mac':
-      value = formatMac(bytes, firstByte);
-      break;
-    case 'ipv4':
-      value = formatIpv4(bytes, firstByte);
-      break;
-    case 'ipv6':
-      value = formatIpv6(bytes, firstByte);
-      break;
-    case 'bytes':
-      value = bytes.slice(firstByte, firstByte + length);
-      break;
-    case 'bool':
-      value = readBits(bytes, firstByte, bitInByte, def.bitWidth) !== 0;
-      break;
-    default: {
-      // Whole bytes are read directly; the bit reader handles the rest.
-      let raw: number;
-      if (bitInByte === 0 && def.bitWidth === 16) raw = readU16(bytes, firstByte);
-      else if (bitInByte === 0 && def.bitWidth === 8) raw = bytes[firstByte];
-      else if (bitInByte === 0 && def.bitWidth === 32) raw = readU32(bytes, firstByte);
-      else raw = readBits(bytes, firstByte, bitInByte, def.bitWidth);
-      value = raw * (def.scale ?? 1);
-    }
-  }
-  const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
-  if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
-    decoded.mask = (2 ** def.bitWidth - 1) * 2 ** (length * 8 - bitInByte - def.bitWidth);
-  }
-  return decoded;
-}
-
-/** The layer's fixed header fields that lie inside [offset, limit). */
-function readHeader(decoding: Decoding, layer: DecodedLayer, limit: number, variant?: FieldVariant): void {
-  for (const def of headerFields(layer.kind, variant)) {
-    const decoded = readField(decoding.bytes, def, layer.offset, limit);
-    if (decoded) layer.fields.push(decoded);
-  }
-}
-
-function addOptionField(decoding: Decoding, layer: DecodedLayer, name: string, optionOffset: number, limit: number, bitOffset?: number): void {
-  const decoded = readField(decoding.bytes, fieldDef(layer.kind, name), optionOffset, limit, bitOffset);
-  if (decoded) layer.fields.push(decoded);
-}
-
-function addDerived(layer: DecodedLayer, name: string, value: FieldValue, offset: number, length: number): void {
-  fieldDef(layer.kind, name); // derived names must be registered too
-  layer.fields.push({ name, value, offset, length });
-}
-
-function setChecksumStatus(layer: DecodedLayer, name: string, status: ChecksumStatus, fieldOffset: number): void {
-  layer.checksumStatus = status;
-  addDerived(layer, name, status, fieldOffset, 2);
-}
-
-function addData(decoding: Decoding, offset: number, end: number, quoted: boolean): DecodedLayer | null {
-  if (end <= offset) return null;
-  const layer = openLayer(decoding, 'data', offset, end - offset, quoted);
-  layer.data = decoding.bytes.slice(offset, end);
-  addDerived(layer, 'data.data', layer.data, offset, end - offset);
-  addDerived(layer, 'data.len', end - offset, offset, end - offset);
-  return layer;
-}
-
 /** A frame whose link layer cannot be followed: all of it is data, flagged with `reason`. */
 function undecodable(decoding: Decoding, reason: string): number {
   const { bytes } = decoding;
@@ -285,15 +145,16 @@ function undecodable(decoding: Decoding, reason: string): number {
 
 function decodeLink(decoding: Decoding, linkType: number): number {
   const { bytes } = decoding;
+  const end = bytes.length;
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      return decodeEthernet(decoding);
+      return decodeEthernet(decoding, 0, end);
     case LINKTYPE_LINUX_SLL:
     case LINKTYPE_LINUX_SLL2:
       return decodeSll(decoding, linkType === LINKTYPE_LINUX_SLL2 ? 'sll2' : 'sll');
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP:
-      return decodeNull(decoding, linkType === LINKTYPE_LOOP);
+      return decodeNull(decoding, linkType === LINKTYPE_LOOP, 0, end);
     case LINKTYPE_RAW: {
       const version = bytes.length > 0 ? bytes[0] >>> 4 : -1;
       if (version === 4) return decodeIpv4(decoding, 0, bytes.length, false);
@@ -304,23 +165,97 @@ function decodeLink(decoding: Decoding, linkType: number): number {
       return decodeIpv4(decoding, 0, bytes.length, false);
     case LINKTYPE_IPV6:
       return decodeIpv6(decoding, 0, bytes.length, false);
+    case LINKTYPE_IEEE802_11_RADIOTAP:
+      return decodeStep(decoding, decodeRadiotap, 0, end);
+    case LINKTYPE_PPP:
+      return decodePppStep(decoding, 0, end);
+    case LINKTYPE_PPP_HDLC:
+      // Cisco HDLC frames (address 0x0F or 0x8F) are found in this link type too.
+      return end > 0 && (bytes[0] === 0x0f || bytes[0] === 0x8f) ? decodeStep(decoding, decodeChdlc, 0, end) : decodePppStep(decoding, 0, end);
+    case LINKTYPE_C_HDLC:
+      return decodeStep(decoding, decodeChdlc, 0, end);
+    case LINKTYPE_NFLOG:
+      return decodeStep(decoding, decodeNflog, 0, end);
+    case LINKTYPE_PKTAP:
+      return decodeStep(decoding, decodePktap, 0, end);
+    case LINKTYPE_IPOIB:
+      return decodeStep(decoding, decodeIpoib, 0, end);
+    case LINKTYPE_JUNIPER_ETHER:
+      return decodeStep(decoding, decodeJuniper, 0, end);
     default:
       return undecodable(decoding, MALFORMED.unknownLinkType);
   }
 }
 
-function decodeEthernet(decoding: Decoding): number {
-  const { bytes } = decoding;
-  const layer = openLayer(decoding, 'eth', 0, 14, false);
-  readHeader(decoding, layer, bytes.length);
-  if (bytes.length < 14) {
-    flag(decoding, layer, MALFORMED.ethTruncated);
-    return bytes.length;
-  }
-  return decodeEtherTypePayload(decoding, readU16(bytes, 12), 14);
+type StepDecoder = (decoding: Decoding, offset: number, end: number, step: HeaderStep) => void;
+
+/** Decodes one link or tunnel header, then what its step says follows; returns where that ends. */
+function decodeStep(decoding: Decoding, decoder: StepDecoder, offset: number, end: number): number {
+  const step = createStep();
+  decoder(decoding, offset, end, step);
+  return followStep(decoding, step, offset, end);
 }
 
-function decodeEtherTypePayload(decoding: Decoding, etherType: number, offset: number): number {
+function followStep(decoding: Decoding, step: HeaderStep, offset: number, end: number): number {
+  if (step.malformed && step.next === NEXT_DATA) return end;
+  const payloadEnd = step.end;
+  if (payloadEnd < end && decoding.frame.layers.some((layer) => layer.kind === 'radiotap')) decodeWlanFcs(decoding, payloadEnd);
+  decodeNext(decoding, step.next, offset + step.length, payloadEnd);
+  return payloadEnd;
+}
+
+function decodePppStep(decoding: Decoding, offset: number, end: number): number {
+  const step = createStep();
+  decodePpp(decoding, offset, end, step);
+  if (step.malformed) return end;
+  decodeNext(decoding, step.next, offset + step.length, step.end);
+  return step.end;
+}
+
+/**
+ * Continues with what a header says follows: an EtherType or a NEXT_* code. Returns where the
+ * network-layer packet ends (an Ethernet trailer starts there).
+ */
+function decodeNext(decoding: Decoding, next: number, offset: number, end: number): number {
+  switch (next) {
+    case NEXT_WLAN:
+      return decodeStep(decoding, decodeWlan, offset, end);
+    case NEXT_LLC:
+      return decodeStep(decoding, decodeLlc, offset, end);
+    case NEXT_PPP:
+      return decodePppStep(decoding, offset, end);
+    case NEXT_NULL:
+      return decodeNull(decoding, false, offset, end);
+    case NEXT_ETHERNET:
+      return decodeEthernet(decoding, offset, end);
+    case NEXT_ERSPAN_I:
+      return decodeEthernet(decoding, offset, end);
+    case NEXT_IP_BY_VERSION: {
+      const type = etherTypeByVersion(decoding.bytes, offset, end);
+      if (type === NEXT_DATA) break;
+      return decodeEtherTypePayload(decoding, type, offset, end);
+    }
+    case NEXT_DATA:
+      break;
+    default:
+      return decodeEtherTypePayload(decoding, next, offset, end);
+  }
+  addData(decoding, offset, end, false);
+  return end;
+}
+
+function decodeEthernet(decoding: Decoding, offset: number, end: number): number {
+  const { bytes } = decoding;
+  const layer = openLayer(decoding, 'eth', offset, 14, false);
+  readHeader(decoding, layer, end);
+  if (end - offset < 14) {
+    flag(decoding, layer, MALFORMED.ethTruncated);
+    return end;
+  }
+  return decodeEtherTypePayload(decoding, readU16(bytes, offset + 12), offset + 14, end);
+}
+
+function decodeEtherTypePayload(decoding: Decoding, etherType: number, offset: number, end: number = decoding.bytes.length): number {
   const { bytes } = decoding;
   switch (etherType) {
     case ETHERTYPE_VLAN:
@@ -328,20 +263,38 @@ function decodeEtherTypePayload(decoding: Decoding, etherType: number, offset: n
     case ETHERTYPE_QINQ_LEGACY: {
       const layer = openLayer(decoding, 'vlan', offset, 4, false);
       if (etherType === ETHERTYPE_QINQ) layer.protocol = 'ieee8021ad';
-      readHeader(decoding, layer, bytes.length);
-      if (bytes.length - offset < 4) {
+      readHeader(decoding, layer, end);
+      if (end - offset < 4) {
         flag(decoding, layer, MALFORMED.vlanTruncated);
-        return bytes.length;
+        return end;
       }
-      return decodeEtherTypePayload(decoding, readU16(bytes, offset + 2), offset + 4);
+      return decodeEtherTypePayload(decoding, readU16(bytes, offset + 2), offset + 4, end);
     }
     case ETHERTYPE_IPV4:
-      return decodeIpv4(decoding, offset, bytes.length, false);
+      return decodeIpv4(decoding, offset, end, false);
     case ETHERTYPE_IPV6:
-      return decodeIpv6(decoding, offset, bytes.length, false);
+      return decodeIpv6(decoding, offset, end, false);
+    case ETHERTYPE_MPLS:
+    case ETHERTYPE_MPLS_MULTICAST:
+      return decodeStep(decoding, decodeMpls, offset, end);
+    case ETHERTYPE_PPPOE_DISCOVERY:
+    case ETHERTYPE_PPPOE_SESSION: {
+      const step = createStep();
+      decodePppoe(decoding, offset, end, etherType, step);
+      followStep(decoding, step, offset, end);
+      return step.end; // bytes after the PPPoE payload are the Ethernet trailer
+    }
+    case ETHERTYPE_TEB:
+      return decodeEthernet(decoding, offset, end);
+    case ETHERTYPE_ERSPAN_II:
+    case ETHERTYPE_ERSPAN_III: {
+      const step = createStep();
+      decodeErspan(decoding, offset, end, etherType, step);
+      return followStep(decoding, step, offset, end);
+    }
     default:
-      addData(decoding, offset, bytes.length, false);
-      return bytes.length;
+      addData(decoding, offset, end, false);
+      return end;
   }
 }
 
@@ -358,28 +311,28 @@ function decodeSll(decoding: Decoding, kind: 'sll' | 'sll2'): number {
 }
 
 /** The family is in the capturing host's byte order for NULL (so try both), big-endian for LOOP. */
-function nullFamily(bytes: Uint8Array, loop: boolean): { family: number; bigEndian: boolean } {
-  const bigEndianValue = readU32(bytes, 0);
+function nullFamily(bytes: Uint8Array, offset: number, loop: boolean): { family: number; bigEndian: boolean } {
+  const bigEndianValue = readU32(bytes, offset);
   if (loop) return { family: bigEndianValue, bigEndian: true };
-  const littleEndianValue = readU32LE(bytes, 0);
+  const littleEndianValue = readU32LE(bytes, offset);
   if (!isKnownBsdFamily(littleEndianValue) && isKnownBsdFamily(bigEndianValue)) return { family: bigEndianValue, bigEndian: true };
   return { family: littleEndianValue, bigEndian: false };
 }
 
-function decodeNull(decoding: Decoding, loop: boolean): number {
+function decodeNull(decoding: Decoding, loop: boolean, offset: number, end: number): number {
   const { bytes } = decoding;
-  const layer = openLayer(decoding, 'null', 0, 4, false);
-  if (bytes.length < 4) {
+  const layer = openLayer(decoding, 'null', offset, 4, false);
+  if (end - offset < 4) {
     flag(decoding, layer, MALFORMED.nullTruncated);
-    return bytes.length;
+    return end;
   }
-  const { family, bigEndian } = nullFamily(bytes, loop);
-  layer.fields.push({ name: 'null.family', value: family, offset: 0, length: 4 });
-  addDerived(layer, 'null.big_endian', bigEndian, 0, 4);
-  if (family === BSD_AF_INET) return decodeIpv4(decoding, 4, bytes.length, false);
-  if (isBsdInet6Family(family)) return decodeIpv6(decoding, 4, bytes.length, false);
-  addData(decoding, 4, bytes.length, false);
-  return bytes.length;
+  const { family, bigEndian } = nullFamily(bytes, offset, loop);
+  layer.fields.push({ name: 'null.family', value: family, offset, length: 4 });
+  addDerived(layer, 'null.big_endian', bigEndian, offset, 4);
+  if (family === BSD_AF_INET) return decodeIpv4(decoding, offset + 4, end, false);
+  if (isBsdInet6Family(family)) return decodeIpv6(decoding, offset + 4, end, false);
+  addData(decoding, offset + 4, end, false);
+  return end;
 }
 
 /**
@@ -597,6 +550,11 @@ function decodeIpPayload(decoding: Decoding, protocol: number, offset: number, c
     case IPPROTO_IPV6:
       decodeIpv6(decoding, offset, context.end, context.quoted);
       return;
+    case IPPROTO_GRE:
+      // A quoted datagram is someone else's packet, cut short: its tunnel is not followed.
+      if (context.quoted) addData(decoding, offset, context.end, true);
+      else decodeStep(decoding, decodeGre, offset, context.end);
+      return;
     default:
       addData(decoding, offset, context.end, context.quoted);
   }
@@ -780,7 +738,12 @@ function decodeUdp(decoding: Decoding, offset: number, context: NetworkContext):
     }
     setChecksumStatus(layer, 'udp.checksum.status', status, offset + 6);
   }
-  addData(decoding, offset + 8, Math.min(datagramEnd, end), context.quoted);
+  const payloadEnd = Math.min(datagramEnd, end);
+  const srcPort = readU16(bytes, offset);
+  const dstPort = readU16(bytes, offset + 2);
+  if (!context.quoted && (dstPort === UDP_PORT_VXLAN || srcPort === UDP_PORT_VXLAN)) decodeStep(decoding, decodeVxlan, offset + 8, payloadEnd);
+  else if (!context.quoted && (dstPort === UDP_PORT_GENEVE || srcPort === UDP_PORT_GENEVE)) decodeStep(decoding, decodeGeneve, offset + 8, payloadEnd);
+  else addData(decoding, offset + 8, payloadEnd, context.quoted);
   // Bytes after a datagram shorter than its IP packet are shown, not dropped.
   if (datagramEnd < end) addData(decoding, datagramEnd, end, context.quoted);
 }

@@ -4,117 +4,12 @@
  * writes them through it, and the JSON, detail tree, editor form and display filter
  * iterate it (`LAYER_DEFS[kind].fields`, in wire order).
  */
-import type { FieldInput, LayerKind } from '../craft/spec';
+import type { LayerKind } from '../craft/spec';
+import { HEX, derived, header, option, type FieldDef, type FieldVariant, type LayerDef, type WireLayerKind } from './field-def';
+import { LINK_LAYER_DEFS } from './link/fields';
+import { TUNNEL_LAYER_DEFS } from './tunnel/fields';
 
-export type FieldType = 'uint' | 'bool' | 'mac' | 'ipv4' | 'ipv6' | 'bytes' | 'string';
-export type FieldDisplay = 'dec' | 'hex' | 'bin' | 'text';
-
-/**
- * What the encoder computes when the caller leaves the field undefined:
- * - `length`: a length covering this header and everything after it in the packet;
- * - `header-length`: this header's own length (IPv4 IHL);
- * - `data-offset`: TCP data offset (header plus options);
- * - `checksum`: the layer's Internet checksum;
- * - `padding`: option padding up to the next 4-byte boundary;
- * - `next-protocol`: the EtherType / protocol number / family of the next layer.
- */
-export type AutoRule = 'length' | 'header-length' | 'data-offset' | 'checksum' | 'padding' | 'next-protocol';
-
-/**
- * Where a field sits:
- * - `header`: at a fixed bit position from the start of its layer's header;
- * - `option`: at a fixed bit position from the start of its option or extension header;
- * - `derived`: computed from the frame (lengths, checksum status, option lists); not written by the encoder.
- */
-export type FieldScope = 'header' | 'option' | 'derived';
-
-/** How the flat JSON (cli.md) carries the field: as one value, as an array of all occurrences, or not at all. */
-export type JsonForm = 'value' | 'array' | 'omit';
-
-/** Which form of a layer's variable part the field belongs to (ICMP rest-of-header). */
-export type FieldVariant = 'echo' | 'rest';
-
-export interface FieldDef {
-  readonly name: string;
-  readonly label: string;
-  readonly layer: LayerKind;
-  readonly scope: FieldScope;
-  /** Bit position within the header (or option) and width; -1 / 0 for derived fields. */
-  readonly bitOffset: number;
-  readonly bitWidth: number;
-  readonly type: FieldType;
-  readonly display: FieldDisplay;
-  /** Valid range of the value as shown (after `scale`). */
-  readonly min?: number;
-  readonly max?: number;
-  /** Shown value = wire value × scale (IHL and data offset are in 32-bit words, shown in bytes). */
-  readonly scale?: number;
-  readonly auto?: AutoRule;
-  /** Value the encoder writes when the field is neither given nor automatic. */
-  readonly defaultValue?: FieldInput;
-  /** A bit-field that is part of a wider field (`tcp.flags.syn` of `tcp.flags`). */
-  readonly parent?: string;
-  readonly variant?: FieldVariant;
-  readonly json: JsonForm;
-  /** Key in the flat JSON when it differs from `name`. */
-  readonly jsonName?: string;
-}
-
-export interface LayerDef {
-  readonly kind: LayerKind;
-  /** Wireshark protocol name, shown in the Protocol column and the detail tree. */
-  readonly protocol: string;
-  readonly label: string;
-  /** Length of the fixed part of the header in bytes. */
-  readonly headerLength: number;
-  readonly fields: readonly FieldDef[];
-}
-
-type FieldOptions = Partial<Pick<FieldDef, 'min' | 'max' | 'scale' | 'auto' | 'defaultValue' | 'parent' | 'variant' | 'json' | 'jsonName'>> & {
-  display?: FieldDisplay;
-};
-
-function uintMax(bits: number, scale = 1): number {
-  return (2 ** bits - 1) * scale;
-}
-
-/** A field at a fixed bit position. Ranges follow from the width unless narrowed. */
-function header(layer: LayerKind, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions = {}): FieldDef {
-  return field(layer, 'header', name, label, bitOffset, bitWidth, type, options);
-}
-
-function option(layer: LayerKind, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions = {}): FieldDef {
-  return field(layer, 'option', name, label, bitOffset, bitWidth, type, options);
-}
-
-function derived(layer: LayerKind, name: string, label: string, type: FieldType, options: FieldOptions = {}): FieldDef {
-  return field(layer, 'derived', name, label, -1, 0, type, options);
-}
-
-function field(layer: LayerKind, scope: FieldScope, name: string, label: string, bitOffset: number, bitWidth: number, type: FieldType, options: FieldOptions): FieldDef {
-  const numeric = type === 'uint';
-  return {
-    name,
-    label,
-    layer,
-    scope,
-    bitOffset,
-    bitWidth,
-    type,
-    display: options.display ?? (numeric ? 'dec' : 'text'),
-    min: options.min ?? (numeric ? 0 : undefined),
-    max: options.max ?? (numeric && bitWidth > 0 ? uintMax(bitWidth, options.scale ?? 1) : undefined),
-    scale: options.scale,
-    auto: options.auto,
-    defaultValue: options.defaultValue,
-    parent: options.parent,
-    variant: options.variant,
-    json: options.json ?? 'value',
-    jsonName: options.jsonName,
-  };
-}
-
-const HEX: FieldOptions = { display: 'hex' };
+export * from './field-def';
 
 const ETH_FIELDS: readonly FieldDef[] = [
   header('eth', 'eth.dst', 'Destination', 0, 48, 'mac', { defaultValue: 'ff:ff:ff:ff:ff:ff' }),
@@ -305,7 +200,9 @@ const DATA_FIELDS: readonly FieldDef[] = [
   derived('data', 'data.len', 'Data length', 'uint'),
 ];
 
-export const LAYER_DEFS: Readonly<Record<LayerKind, LayerDef>> = {
+export const LAYER_DEFS: Readonly<Record<WireLayerKind, LayerDef>> = {
+  ...LINK_LAYER_DEFS,
+  ...TUNNEL_LAYER_DEFS,
   eth: { kind: 'eth', protocol: 'eth', label: 'Ethernet II', headerLength: 14, fields: ETH_FIELDS },
   vlan: { kind: 'vlan', protocol: 'vlan', label: '802.1Q Virtual LAN', headerLength: 4, fields: VLAN_FIELDS },
   sll: { kind: 'sll', protocol: 'sll', label: 'Linux cooked capture v1', headerLength: 16, fields: SLL_FIELDS },
@@ -323,22 +220,25 @@ export const LAYER_DEFS: Readonly<Record<LayerKind, LayerDef>> = {
 /** Layers in a sensible order for menus (link, network, transport, payload). */
 export const LAYER_ORDER: readonly LayerKind[] = ['eth', 'vlan', 'sll', 'sll2', 'null', 'ip', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'data'];
 
-const FIELDS_BY_LAYER: ReadonlyMap<LayerKind, ReadonlyMap<string, FieldDef>> = new Map(
-  LAYER_ORDER.map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
+/** Every layer kind, the craftable ones first. */
+const ALL_LAYERS = [...LAYER_ORDER, ...(Object.keys(LINK_LAYER_DEFS) as WireLayerKind[]), ...(Object.keys(TUNNEL_LAYER_DEFS) as WireLayerKind[])];
+
+const FIELDS_BY_LAYER: ReadonlyMap<WireLayerKind, ReadonlyMap<string, FieldDef>> = new Map(
+  ALL_LAYERS.map((kind) => [kind, new Map(LAYER_DEFS[kind].fields.map((def) => [def.name, def]))]),
 );
 
 /** The field of `layer` called `name` (SLL v1 and v2 share names at different positions, so the layer is part of the key). */
-export function findField(layer: LayerKind, name: string): FieldDef | undefined {
+export function findField(layer: WireLayerKind, name: string): FieldDef | undefined {
   return FIELDS_BY_LAYER.get(layer)?.get(name);
 }
 
 /** Every distinct field name, for the display filter's completion and validation. */
-export const FIELD_NAMES: ReadonlySet<string> = new Set(LAYER_ORDER.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => def.name)));
+export const FIELD_NAMES: ReadonlySet<string> = new Set(ALL_LAYERS.flatMap((kind) => LAYER_DEFS[kind].fields.map((def) => def.name)));
 
 const HEADER_FIELDS = new Map<string, readonly FieldDef[]>();
 
 /** Fields at fixed header positions that apply to this variant, in wire order; parents precede their bits. */
-export function headerFields(layer: LayerKind, variant?: FieldVariant): readonly FieldDef[] {
+export function headerFields(layer: WireLayerKind, variant?: FieldVariant): readonly FieldDef[] {
   const key = variant ? `${layer}/${variant}` : layer;
   let fields = HEADER_FIELDS.get(key);
   if (!fields) {

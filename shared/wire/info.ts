@@ -3,6 +3,10 @@
  * words them (`51234 → 443 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM WS=128`).
  */
 import { getField, getLayer, type DecodedFrame, type DecodedLayer } from './decode';
+import { linkTypeRegistryName } from './linktypes';
+import { PPPOE_CODE_NAMES } from './link/ppp';
+import { wlanFlagsText, wlanTypeName } from './link/wlan';
+import { MALFORMED } from './malformed';
 import { TCP_ACK, TCP_AE, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from './summary';
 
 export interface SummaryColumns {
@@ -58,6 +62,21 @@ const PROTOCOL_COLUMN: Readonly<Record<string, string>> = {
   icmp: 'ICMP',
   icmpv6: 'ICMPv6',
   data: 'DATA',
+  radiotap: '802.11',
+  wlan: '802.11',
+  llc: 'LLC',
+  ppp: 'PPP',
+  pppoe: 'PPPoES',
+  nflog: 'NFLOG',
+  pktap: 'PKTAP',
+  chdlc: 'CHDLC',
+  ipoib: 'IPoIB',
+  juniper: 'Juniper',
+  vxlan: 'VXLAN',
+  geneve: 'Geneve',
+  gre: 'GRE',
+  erspan: 'ERSPAN',
+  mpls: 'MPLS',
 };
 
 export const ICMP_TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -244,31 +263,66 @@ function ipv6FragmentInfo(ipv6: DecodedLayer): string {
   return `IPv6 fragment (off=${offset * 8} more=${more ? 'y' : 'n'} ident=0x${ident} nxt=${numberField(ipv6, 'ipv6.fraghdr.nxt')})`;
 }
 
+/** The frame's innermost (non-quoted) value of a text field: a tunnelled frame's columns show its inner packet, as tshark's do. */
+function innermostString(frame: DecodedFrame, name: string): string | undefined {
+  for (let i = frame.layers.length - 1; i >= 0; i--) {
+    const layer = frame.layers[i];
+    if (layer.quoted) continue;
+    for (const field of layer.fields) if (field.name === name && typeof field.value === 'string') return field.value;
+  }
+  return undefined;
+}
+
+/** Info of a frame whose top layer is a link or tunnel header, in tshark's words. */
+function headerInfo(top: DecodedLayer, protocol: string): string {
+  switch (top.kind) {
+    case 'wlan': {
+      let text = `${wlanTypeName(numberField(top, 'wlan.fc.type_subtype'))}, SN=${numberField(top, 'wlan.seq')}, FN=${numberField(top, 'wlan.frag')}, Flags=${wlanFlagsText(numberField(top, 'wlan.flags'))}`;
+      const interval = top.fields.find((field) => field.name === 'wlan.fixed.beacon');
+      if (interval) text += `, BI=${String(interval.value)}`;
+      const ssid = top.fields.find((field) => field.name === 'wlan.ssid')?.value;
+      if (ssid instanceof Uint8Array) text += `, SSID="${String.fromCharCode(...ssid)}"`;
+      return text;
+    }
+    case 'pppoe':
+      return top.protocol === 'pppoed' ? PPPOE_CODE_NAMES[numberField(top, 'pppoe.code')] ?? `PPPoE discovery code 0x${numberField(top, 'pppoe.code').toString(16)}` : protocol;
+    case 'ipoib':
+      return 'IP over Infiniband';
+    default:
+      return protocol;
+  }
+}
+
 export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): SummaryColumns {
-  const source = stringField(frame, 'ip.src') ?? stringField(frame, 'ipv6.src') ?? stringField(frame, 'eth.src') ?? stringField(frame, 'sll.src.eth') ?? '';
-  const destination = stringField(frame, 'ip.dst') ?? stringField(frame, 'ipv6.dst') ?? stringField(frame, 'eth.dst') ?? '';
+  const source =
+    innermostString(frame, 'ip.src') ?? innermostString(frame, 'ipv6.src') ?? stringField(frame, 'eth.src') ?? stringField(frame, 'sll.src.eth') ?? stringField(frame, 'wlan.sa') ?? '';
+  const destination = innermostString(frame, 'ip.dst') ?? innermostString(frame, 'ipv6.dst') ?? stringField(frame, 'eth.dst') ?? stringField(frame, 'wlan.da') ?? '';
   const own = frame.layers.filter((layer) => !layer.quoted);
   const top = [...own].reverse().find((layer) => layer.kind !== 'data') ?? own[own.length - 1];
-  let protocol = top ? PROTOCOL_COLUMN[top.kind] : 'UNKNOWN';
+  let protocol = top ? (top.protocol === 'pppoed' ? 'PPPoED' : PROTOCOL_COLUMN[top.kind]) : 'UNKNOWN';
   let info = '';
   const tcp = getLayer(frame, 'tcp');
-  const udp = getLayer(frame, 'udp');
+  const udp = lastLayer(frame, 'udp');
   const icmp = getLayer(frame, 'icmp') ?? getLayer(frame, 'icmpv6');
-  const ip = getLayer(frame, 'ip');
-  const ipv6 = getLayer(frame, 'ipv6');
+  const ip = lastLayer(frame, 'ip');
+  const ipv6 = lastLayer(frame, 'ipv6');
+  if (frame.malformed === MALFORMED.unknownLinkType) {
+    // Not a broken frame: a link type the decoder does not follow, named so the user knows which.
+    return { source, destination, protocol: linkTypeRegistryName(frame.linkType).replace(/^LINKTYPE_/, ''), info: `Link type ${frame.linkType} (${linkTypeRegistryName(frame.linkType)}) is not decoded: ${frame.capturedLength} bytes` };
+  }
   if (tcp) info = tcpInfo(tcp, context);
-  else if (udp) {
+  else if (udp && udp === top) {
     const length = numberField(udp, 'udp.length');
     info = `${numberField(udp, 'udp.srcport')} → ${numberField(udp, 'udp.dstport')} Len=${Math.max(length - 8, 0)}`;
   } else if (icmp) info = icmpInfo(frame, icmp);
-  else if (ip && (numberField(ip, 'ip.frag_offset') > 0 || getField(frame, 'ip.flags.mf')?.value === true)) {
+  else if (ip && ip === top && (numberField(ip, 'ip.frag_offset') > 0 || ip.fields.some((field) => field.name === 'ip.flags.mf' && field.value === true))) {
     const proto = numberField(ip, 'ip.proto');
     const name = IP_PROTOCOL_NAMES[proto];
     info = `Fragmented IP protocol (proto=${name ? `${name} ` : ''}${proto}, off=${numberField(ip, 'ip.frag_offset') * 8}, ID=${numberField(ip, 'ip.id').toString(16).padStart(4, '0')})`;
-  } else if (ipv6 && ipv6FragmentInfo(ipv6)) {
+  } else if (ipv6 && ipv6 === top && ipv6FragmentInfo(ipv6)) {
     info = ipv6FragmentInfo(ipv6);
   } else if (top) {
-    info = top.kind === 'data' ? `${top.length} bytes` : protocol;
+    info = top.kind === 'data' ? `${top.length} bytes` : headerInfo(top, protocol);
   }
   if (frame.malformed) {
     info = info ? `${info} [Malformed Packet: ${frame.malformed}]` : `[Malformed Packet: ${frame.malformed}]`;
@@ -277,4 +331,9 @@ export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): Su
     info += '[Packet size limited during capture]'; // tshark's words, appended as it does
   }
   return { source, destination, protocol, info };
+}
+
+function lastLayer(frame: DecodedFrame, kind: DecodedLayer['kind']): DecodedLayer | undefined {
+  for (let i = frame.layers.length - 1; i >= 0; i--) if (frame.layers[i].kind === kind && !frame.layers[i].quoted) return frame.layers[i];
+  return undefined;
 }

@@ -89,3 +89,38 @@ export function frameBytesField(decoded: DecodedFrame, name: string): string | u
   }
   return data?.kind === 'data' && !data.quoted && data.data && data.data.length > 0 ? toHex(data.data, ':') : undefined;
 }
+
+/**
+ * Fields that occur in more than one of the frame's own layers (a tunnel's outer and inner IP
+ * header, an MPLS stack), with every value, outermost first. The flat JSON keeps the outer value
+ * (cli.md); a display filter sees them all, as Wireshark's does (`ip.addr` matches either layer).
+ */
+export function repeatedFields(decoded: DecodedFrame): Map<string, JsonScalar[]> {
+  const repeated = new Map<string, JsonScalar[]>();
+  const kinds = new Set<string>();
+  let again = false;
+  for (const layer of decoded.layers) {
+    if (layer.quoted) continue;
+    if (kinds.has(layer.kind)) again = true;
+    kinds.add(layer.kind);
+  }
+  if (!again) return repeated;
+  const all = new Map<string, JsonScalar[]>();
+  for (const layer of decoded.layers) {
+    if (layer.quoted) continue;
+    for (const field of layer.fields) {
+      const def = findField(layer.kind, field.name);
+      if (!def || def.json !== 'value') continue;
+      let name = field.name;
+      if (layer.protocol === 'ieee8021ad') {
+        if (!SERVICE_TAG_NAMES[name]) continue;
+        name = SERVICE_TAG_NAMES[name];
+      }
+      const values = all.get(name);
+      if (values) values.push(jsonScalar(field.value));
+      else all.set(name, [jsonScalar(field.value)]);
+    }
+  }
+  for (const [name, values] of all) if (values.length > 1) repeated.set(name, values);
+  return repeated;
+}

@@ -11,27 +11,52 @@ import {
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_QINQ,
+  ETHERTYPE_ERSPAN_II,
+  ETHERTYPE_ERSPAN_III,
+  ETHERTYPE_MPLS,
+  ETHERTYPE_MPLS_MULTICAST,
+  ETHERTYPE_PPPOE_DISCOVERY,
+  ETHERTYPE_PPPOE_SESSION,
   ETHERTYPE_QINQ_LEGACY,
+  ETHERTYPE_TEB,
   ETHERTYPE_VLAN,
   IPPROTO_FRAGMENT,
+  IPPROTO_GRE,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_IPIP,
   IPPROTO_IPV6,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  LINKTYPE_C_HDLC,
   LINKTYPE_ETHERNET,
+  LINKTYPE_IEEE802_11_RADIOTAP,
+  LINKTYPE_IPOIB,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_JUNIPER_ETHER,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
+  LINKTYPE_PKTAP,
+  LINKTYPE_PPP,
+  LINKTYPE_PPP_HDLC,
   LINKTYPE_RAW,
+  UDP_PORT_GENEVE,
+  UDP_PORT_VXLAN,
   isBsdInet6Family,
   isKnownBsdFamily,
 } from './linktypes';
 import { ipv6ExtensionLength, isIpv6ExtensionHeader } from './ipv6';
+import { parseIpoib, parseJuniper, parseNflog, parsePktap } from './link/capture-headers';
+import { parseChdlc, parsePpp, parsePppoe } from './link/ppp';
+import { parseLlc, parseRadiotap, parseWlan } from './link/wlan';
+import { NEXT_DATA, NEXT_ETHERNET, NEXT_IP_BY_VERSION, NEXT_LLC, NEXT_NULL, NEXT_PPP, NEXT_WLAN, createStep, etherTypeByVersion } from './step';
+import { NEXT_ERSPAN_I, parseErspan, parseGre } from './tunnel/gre';
+import { parseMpls } from './tunnel/mpls';
+import { parseGeneve, parseVxlan } from './tunnel/udp-tunnels';
 import { MALFORMED } from './malformed';
 import type { PacketSummary } from './summary';
 
@@ -85,18 +110,9 @@ export function summarizeAt(buffer: Uint8Array, start: number, capturedLength: n
       etherTypePayload(bytes, (bytes[start] << 8) | bytes[start + 1], start + 20, end, out, snapCut);
       return;
     case LINKTYPE_NULL:
-    case LINKTYPE_LOOP: {
-      if (length < 4) {
-        flag(out, MALFORMED.nullTruncated);
-        return;
-      }
-      const bigEndian = readWord(bytes, start);
-      const littleEndian = ((bytes[start + 3] << 24) | (bytes[start + 2] << 16) | (bytes[start + 1] << 8) | bytes[start]) >>> 0;
-      const family = linkType === LINKTYPE_LOOP || (!isKnownBsdFamily(littleEndian) && isKnownBsdFamily(bigEndian)) ? bigEndian : littleEndian;
-      if (family === BSD_AF_INET) ipv4(bytes, start + 4, end, out, snapCut);
-      else if (isBsdInet6Family(family)) ipv6(bytes, start + 4, end, out, snapCut);
+    case LINKTYPE_LOOP:
+      nullHeader(bytes, start, end, linkType === LINKTYPE_LOOP, out, snapCut);
       return;
-    }
     case LINKTYPE_RAW: {
       const version = length > 0 ? bytes[start] >>> 4 : -1;
       if (version === 4) ipv4(bytes, start, end, out, snapCut);
@@ -110,9 +126,113 @@ export function summarizeAt(buffer: Uint8Array, start: number, capturedLength: n
     case LINKTYPE_IPV6:
       ipv6(bytes, start, end, out, snapCut);
       return;
+    case LINKTYPE_IEEE802_11_RADIOTAP:
+      parseRadiotap(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
+    case LINKTYPE_PPP:
+      follow(bytes, NEXT_PPP, start, end, out, snapCut);
+      return;
+    case LINKTYPE_PPP_HDLC:
+      if (length > 0 && (bytes[start] === 0x0f || bytes[start] === 0x8f)) {
+        parseChdlc(bytes, start, end, step);
+        followStep(bytes, start, end, out, snapCut);
+      } else follow(bytes, NEXT_PPP, start, end, out, snapCut);
+      return;
+    case LINKTYPE_C_HDLC:
+      parseChdlc(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
+    case LINKTYPE_NFLOG:
+      parseNflog(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
+    case LINKTYPE_PKTAP:
+      parsePktap(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
+    case LINKTYPE_IPOIB:
+      parseIpoib(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
+    case LINKTYPE_JUNIPER_ETHER:
+      parseJuniper(bytes, start, end, step);
+      followStep(bytes, start, end, out, snapCut);
+      return;
     default:
       flag(out, MALFORMED.unknownLinkType);
   }
+}
+
+/** The link and tunnel parsers' shared record (one walk at a time; values are copied out before the next parse). */
+const step = createStep();
+
+/** Flags what the header just parsed into `step` found wrong, then follows what it says comes next. */
+function followStep(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
+  if (step.malformed !== null) {
+    flag(out, step.malformed);
+    if (step.next === NEXT_DATA) return;
+  }
+  const next = step.next;
+  follow(bytes, next, offset + step.length, step.end < end ? step.end : end, out, snapCut);
+}
+
+/** Same dispatch as decode.ts's decodeNext. */
+function follow(bytes: Uint8Array, next: number, offset: number, end: number, out: PacketSummary, snapCut: number): void {
+  switch (next) {
+    case NEXT_WLAN:
+      parseWlan(bytes, offset, end, step);
+      followStep(bytes, offset, end, out, snapCut);
+      return;
+    case NEXT_LLC:
+      parseLlc(bytes, offset, end, step);
+      followStep(bytes, offset, end, out, snapCut);
+      return;
+    case NEXT_PPP:
+      parsePpp(bytes, offset, end, step);
+      if (step.malformed !== null) {
+        flag(out, step.malformed);
+        return;
+      }
+      follow(bytes, step.next, offset + step.length, end, out, snapCut);
+      return;
+    case NEXT_NULL:
+      nullHeader(bytes, offset, end, false, out, snapCut);
+      return;
+    case NEXT_ETHERNET:
+    case NEXT_ERSPAN_I:
+      ethernet(bytes, offset, end, out, snapCut);
+      return;
+    case NEXT_IP_BY_VERSION: {
+      const type = etherTypeByVersion(bytes, offset, end);
+      if (type !== NEXT_DATA) etherTypePayload(bytes, type, offset, end, out, snapCut);
+      return;
+    }
+    case NEXT_DATA:
+      return;
+    default:
+      etherTypePayload(bytes, next, offset, end, out, snapCut);
+  }
+}
+
+function ethernet(bytes: Uint8Array, offset: number, end: number, out: PacketSummary, snapCut: number): void {
+  if (end - offset < 14) {
+    flag(out, MALFORMED.ethTruncated);
+    return;
+  }
+  etherTypePayload(bytes, (bytes[offset + 12] << 8) | bytes[offset + 13], offset + 14, end, out, snapCut);
+}
+
+function nullHeader(bytes: Uint8Array, offset: number, end: number, loop: boolean, out: PacketSummary, snapCut: number): void {
+  if (end - offset < 4) {
+    flag(out, MALFORMED.nullTruncated);
+    return;
+  }
+  const bigEndian = readWord(bytes, offset);
+  const littleEndian = ((bytes[offset + 3] << 24) | (bytes[offset + 2] << 16) | (bytes[offset + 1] << 8) | bytes[offset]) >>> 0;
+  const family = loop || (!isKnownBsdFamily(littleEndian) && isKnownBsdFamily(bigEndian)) ? bigEndian : littleEndian;
+  if (family === BSD_AF_INET) ipv4(bytes, offset + 4, end, out, snapCut);
+  else if (isBsdInet6Family(family)) ipv6(bytes, offset + 4, end, out, snapCut);
 }
 
 function reset(out: PacketSummary, linkType: number): void {
@@ -132,6 +252,7 @@ function reset(out: PacketSummary, linkType: number): void {
   dst[3] = 0;
   out.protocol = -1;
   out.fragment = false;
+  out.encapsulated = false;
   out.ttl = 0;
   out.transportOffset = -1;
   out.srcPort = 0;
@@ -175,6 +296,18 @@ function etherTypePayload(bytes: Uint8Array, etherType: number, start: number, e
   }
   if (type === ETHERTYPE_IPV4) ipv4(bytes, offset, end, out, snapCut);
   else if (type === ETHERTYPE_IPV6) ipv6(bytes, offset, end, out, snapCut);
+  else if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) {
+    out.encapsulated = true;
+    parseMpls(bytes, offset, end, step);
+    followStep(bytes, offset, end, out, snapCut);
+  } else if (type === ETHERTYPE_PPPOE_SESSION || type === ETHERTYPE_PPPOE_DISCOVERY) {
+    parsePppoe(bytes, offset, end, type, step);
+    followStep(bytes, offset, end, out, snapCut);
+  } else if (type === ETHERTYPE_TEB) ethernet(bytes, offset, end, out, snapCut);
+  else if (type === ETHERTYPE_ERSPAN_II || type === ETHERTYPE_ERSPAN_III) {
+    parseErspan(bytes, offset, end, type, step);
+    followStep(bytes, offset, end, out, snapCut);
+  }
 }
 
 /** A length pointing past the captured bytes is explained by the snap length when the wire length covers it. */
@@ -302,11 +435,24 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       out.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
       const length = (bytes[offset + 4] << 8) | bytes[offset + 5];
       out.payloadOffset = offset + 8 - base;
-      if (length < 8 || offset + length > claimedEnd) {
+      let datagramEnd = offset + length;
+      if (length < 8 || datagramEnd > claimedEnd) {
         flag(out, MALFORMED.udpLength);
         out.payloadLength = claimedEnd - offset - 8;
+        datagramEnd = claimedEnd;
       } else {
         out.payloadLength = length - 8;
+      }
+      const srcPort = out.srcPort;
+      const dstPort = out.dstPort;
+      if (dstPort === UDP_PORT_VXLAN || srcPort === UDP_PORT_VXLAN) {
+        out.encapsulated = true;
+        parseVxlan(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, step);
+        followStep(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, out, snapCut);
+      } else if (dstPort === UDP_PORT_GENEVE || srcPort === UDP_PORT_GENEVE) {
+        out.encapsulated = true;
+        parseGeneve(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, step);
+        followStep(bytes, offset + 8, datagramEnd < end ? datagramEnd : end, out, snapCut);
       }
       return;
     }
@@ -326,10 +472,17 @@ function transport(bytes: Uint8Array, protocol: number, offset: number, end: num
       out.payloadLength = claimedEnd - offset - 8;
       return;
     case IPPROTO_IPIP:
+      out.encapsulated = true;
       ipv4(bytes, offset, end, out, snapCut);
       return;
     case IPPROTO_IPV6:
+      out.encapsulated = true;
       ipv6(bytes, offset, end, out, snapCut);
+      return;
+    case IPPROTO_GRE:
+      out.encapsulated = true;
+      parseGre(bytes, offset, end, step);
+      followStep(bytes, offset, end, out, snapCut);
       return;
     default:
   }

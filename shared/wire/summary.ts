@@ -19,6 +19,8 @@ export interface PacketSummary {
   protocol: number;
   /** True when the IP packet is a fragment (offset > 0 or MF set); no transport is parsed then. */
   fragment: boolean;
+  /** True when the addresses and ports are those of a packet carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS). */
+  encapsulated: boolean;
   ttl: number;
   /** Offset of the transport header, or -1. */
   transportOffset: number;
@@ -74,6 +76,7 @@ export function createPacketSummary(): PacketSummary {
     dstWords: new Uint32Array(4),
     protocol: -1,
     fragment: false,
+    encapsulated: false,
     ttl: 0,
     transportOffset: -1,
     srcPort: 0,

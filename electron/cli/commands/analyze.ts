@@ -13,6 +13,7 @@ import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
+import { UnreadLinkTypes } from '../link-types';
 import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
@@ -59,11 +60,13 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
     const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
     const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
     const result = await readCaptureFile(file, {
       onSecrets: tls.onSecrets,
       onFrame(frame) {
+        unread.see(frame.linkType);
         const tracked = pipeline.track(frame);
         if (expert) {
           const s = pipeline.lastSummary;
@@ -134,7 +137,12 @@ ${text}` : renderConnection(connection));
     for (const alert of pipeline.tracker.alerts()) {
       await print(json ? JSON.stringify(alert) : alertText(alert));
     }
+    // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
+    if (unread.frames > 0) {
+      output.line(json ? JSON.stringify(unread.toJson()) : `${unread.frames} frame${unread.frames === 1 ? '' : 's'} could not be read for TCP: ${unread.names()} is not decoded`);
+    }
     await output.flush();
+    unread.note('analyze', file);
     noteAboveSnaplen('analyze', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;

@@ -8,6 +8,7 @@ import { readCaptureFile } from '../../engine/capture-file';
 import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
+import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
@@ -37,6 +38,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
     const quic = new OrderedQuicOutput();
+    const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
       output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
@@ -47,6 +49,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         onSecrets: tls.onSecrets,
         onFrame(frame) {
           if (!output.open) return;
+          unread.see(frame.linkType);
           quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
         },
       },
@@ -57,6 +60,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     });
     await quic.settled();
     await output.flush();
+    unread.note('decode', file);
     noteAboveSnaplen('decode', result.aboveSnaplen);
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { fromHex } from '../../../../shared/wire/bytes';
 import type { FrameSpec, LayerSpec, TcpOptionSpec } from '../../../../shared/craft/spec';
+import type { JsonFieldValue, JsonScalar } from '../../../../shared/wire/json';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -130,4 +131,80 @@ function parseCorpus(output: string): CorpusEntry[] {
       quoted: entry.quoted,
       status: entry.status,
     }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing our JSON with tshark's `-T fields` output
+
+export const TSHARK_PREFERENCES = [
+  '-o', 'tcp.relative_sequence_numbers:FALSE',
+  '-o', 'tcp.analyze_sequence_numbers:FALSE',
+  '-o', 'tcp.check_checksum:TRUE',
+  '-o', 'udp.check_checksum:TRUE',
+  '-o', 'ip.check_checksum:TRUE',
+];
+
+/** Keys whose tshark name differs, and keys tshark has no printable value for. */
+export const TSHARK_NAME: Readonly<Record<string, string>> = { 'tcp.options.kinds': 'tcp.option_kind' };
+export const NOT_COMPARABLE = new Set(['frame.time_epoch', 'frame.number', 'tcp.options.sack_perm', 'tcp.options.tfo.request', '_ws.malformed']);
+const STATUS_BY_NUMBER: Readonly<Record<string, string>> = { '0': 'bad', '1': 'good', '2': 'unverified', '3': 'unverified' };
+
+let knownFieldNames: Set<string> | null = null;
+/** Every field name tshark registers (`tshark -G fields`), read once. */
+export function tsharkFieldNames(): Set<string> {
+  knownFieldNames ??= new Set(
+    runTshark(['-G', 'fields'])
+      .split('\n')
+      .map((line) => line.split('\t')[2])
+      .filter(Boolean),
+  );
+  return knownFieldNames;
+}
+
+/** tshark's values of `fields` for every frame of `file`, one row per frame (`extra`: more tshark options). */
+export function tsharkColumns(file: string, fields: string[], occurrence: 'f' | 'a', extra: readonly string[] = TSHARK_PREFERENCES): string[][] {
+  if (fields.length === 0) return [];
+  const args = ['-r', file, '-T', 'fields', '-E', `occurrence=${occurrence}`, '-E', 'aggregator=,', ...extra];
+  for (const field of fields) args.push('-e', field);
+  // One line per frame, even when a frame has none of the fields (an empty line).
+  const lines = runTshark(args).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((line) => line.split('\t'));
+}
+
+/** Brings tshark's text to our JSON's form so the two can be compared as values. */
+export function normalise(mine: JsonFieldValue, text: string, key: string): JsonFieldValue {
+  const one = (item: string, like: JsonScalar): JsonScalar => {
+    if (typeof like === 'number') return /^0x/i.test(item) ? parseInt(item, 16) : Number(item);
+    if (typeof like === 'boolean') return item === '1' || item === 'True';
+    if (key.endsWith('.status')) return STATUS_BY_NUMBER[item] ?? item;
+    if (typeof like === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2})*$/.test(like)) return item.replace(/:/g, '').replace(/(..)(?!$)/g, '$1:');
+    return item;
+  };
+  if (Array.isArray(mine)) return text.split(',').map((item, index) => one(item, mine[Math.min(index, mine.length - 1)]));
+  return one(text, mine);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The link-type and encapsulation corpus (encap_corpus.py)
+
+export interface EncapFrame {
+  /** The pcap (without `.pcap`) the frame was written to, in `directory`. */
+  file: string;
+  linkType: number;
+  name: string;
+  bytes: Uint8Array;
+  frameLength: number;
+}
+
+export const ENCAP_CORPUS_SCRIPT = path.join(path.dirname(new URL(import.meta.url).pathname), 'encap_corpus.py');
+
+/** Builds the corpus with Scapy, writing one pcap per file into `directory`. */
+export function loadEncapCorpus(directory: string): EncapFrame[] {
+  return runPythonFile(ENCAP_CORPUS_SCRIPT, [directory])
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; linkType: number; name: string; hex: string; frameLength: number })
+    .map((entry) => ({ file: entry.file, linkType: entry.linkType, name: entry.name, bytes: fromHex(entry.hex), frameLength: entry.frameLength }));
 }

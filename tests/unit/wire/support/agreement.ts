@@ -80,7 +80,9 @@ export function summaryDisagreements(bytes: Uint8Array, linkType: number, decode
   } else {
     same('tcpFlags without a complete TCP header', summary.tcpFlags, 0);
   }
-  const udp = own.find((layer) => layer.kind === 'udp');
+  // The innermost UDP header (a tunnel's own, when nothing inside it got as far as a transport header).
+  const udpIndex = own.map((layer) => layer.kind).lastIndexOf('udp');
+  const udp = udpIndex >= 0 && !own.slice(udpIndex).some((layer) => layer.kind === 'tcp' || layer.kind === 'icmp' || layer.kind === 'icmpv6') ? own[udpIndex] : undefined;
   if (udp && value(udp, 'udp.checksum') !== undefined) {
     same('udp srcPort', summary.srcPort, value(udp, 'udp.srcport'));
     same('udp dstPort', summary.dstPort, value(udp, 'udp.dstport'));

@@ -1,0 +1,201 @@
+/**
+ * What every layer decoder shares: the decoded frame's shape, and the bookkeeping that opens a
+ * layer, reads its registry fields and flags failures. The per-protocol decoders (decode.ts,
+ * link/, tunnel/) build on these so a field is read one way everywhere.
+ */
+import type { Ipv6ExtHeaderSpec, TcpOptionSpec } from '../craft/spec';
+import { formatIpv4, formatIpv6, formatMac, readBits, readU16, readU32 } from './bytes';
+import type { ChecksumStatus } from './checksum';
+import { LAYER_DEFS, findField, headerFields, type FieldDef, type FieldVariant, type WireLayerKind } from './fields';
+
+export type FieldValue = number | boolean | string | Uint8Array;
+
+export interface DecodedField {
+  /** Registry (Wireshark display-filter) name. */
+  name: string;
+  value: FieldValue;
+  /** Bytes of the frame the field occupies; derived fields point at what they summarise. */
+  offset: number;
+  length: number;
+  /** For fields that are not whole bytes: which bits of those `length` bytes (big-endian) are the field. */
+  mask?: number;
+}
+
+export interface DecodedTcpOption {
+  kind: number;
+  offset: number;
+  length: number;
+  spec: TcpOptionSpec;
+}
+
+export interface DecodedExtHeader {
+  type: number;
+  offset: number;
+  length: number;
+  spec: Ipv6ExtHeaderSpec;
+}
+
+export interface DecodedLayer {
+  kind: WireLayerKind;
+  /** Wireshark protocol name (`eth`, `vlan`, `sll`, `ip`, …). */
+  protocol: string;
+  offset: number;
+  /** Header bytes of this layer including options/extension headers; the payload length for `data`. */
+  length: number;
+  fields: DecodedField[];
+  /** Part of the datagram quoted by an ICMP error, not the frame's own header. */
+  quoted: boolean;
+  malformed: string | null;
+  /** Which rest-of-header form an ICMP layer has. */
+  variant?: FieldVariant;
+  tcpOptions?: DecodedTcpOption[];
+  tcpPadding?: Uint8Array;
+  ipOptions?: Uint8Array;
+  extHeaders?: DecodedExtHeader[];
+  /** Payload bytes of a `data` layer. */
+  data?: Uint8Array;
+  /** Verification of this layer's checksum, when it has one. */
+  checksumStatus?: ChecksumStatus;
+  /** The capture's snap length cut this header: `length` covers only the captured part. */
+  cutShort?: boolean;
+}
+
+export interface DecodedFrame {
+  linkType: number;
+  /** The frame as given (not copied). */
+  bytes: Uint8Array;
+  /** Bytes captured. */
+  capturedLength: number;
+  /** Bytes on the wire (≥ captured when the capture used a snap length). */
+  frameLength: number;
+  layers: DecodedLayer[];
+  /** The first layer failure (`_ws.malformed`), or null. */
+  malformed: string | null;
+  /** Bytes after the end of the network-layer packet (Ethernet padding/trailer), or null. */
+  trailer: Uint8Array | null;
+  trailerOffset: number;
+}
+
+export interface DecodeOptions {
+  /** Original length on the wire; defaults to the captured length. */
+  frameLength?: number;
+}
+
+export interface Decoding {
+  bytes: Uint8Array;
+  frame: DecodedFrame;
+}
+
+/** What a transport layer needs from its IP layer: pseudo-header addresses and where the packet ends. */
+export interface NetworkContext {
+  srcOffset: number;
+  dstOffset: number;
+  addressLength: 4 | 16;
+  /** End of the captured bytes of this packet. */
+  end: number;
+  /** End as the IP length fields claim it (beyond `end` when the capture cut it short). */
+  claimedEnd: number;
+  quoted: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer bookkeeping and registry-driven field reading
+
+export function fieldDef(kind: WireLayerKind, name: string): FieldDef {
+  const def = findField(kind, name);
+  if (!def) throw new Error(`field ${name} is not registered for ${kind}`);
+  return def;
+}
+
+export function openLayer(decoding: Decoding, kind: WireLayerKind, offset: number, length: number, quoted: boolean): DecodedLayer {
+  const layer: DecodedLayer = { kind, protocol: LAYER_DEFS[kind].protocol, offset, length, fields: [], quoted, malformed: null };
+  decoding.frame.layers.push(layer);
+  return layer;
+}
+
+/** Records a failure; quoted layers are best-effort by nature and never flag the frame. */
+export function flag(decoding: Decoding, layer: DecodedLayer, reason: string): void {
+  if (layer.quoted) return;
+  layer.malformed ??= reason;
+  decoding.frame.malformed ??= reason;
+}
+
+/** Reads the field `def` at `base` (header or option start), if all of its bits lie before `limit`. */
+export function readField(bytes: Uint8Array, def: FieldDef, base: number, limit: number, bitOffset = def.bitOffset): DecodedField | null {
+  const firstByte = base + (bitOffset >>> 3);
+  const bitInByte = bitOffset & 7;
+  const length = (bitInByte + def.bitWidth + 7) >>> 3;
+  if (firstByte + length > limit) return null;
+  let value: FieldValue;
+  switch (def.type) {
+    case 'mac':
+      value = formatMac(bytes, firstByte);
+      break;
+    case 'ipv4':
+      value = formatIpv4(bytes, firstByte);
+      break;
+    case 'ipv6':
+      value = formatIpv6(bytes, firstByte);
+      break;
+    case 'bytes':
+      value = bytes.slice(firstByte, firstByte + length);
+      break;
+    case 'bool':
+      value = readBits(bytes, firstByte, bitInByte, def.bitWidth) !== 0;
+      break;
+    default: {
+      // Whole bytes are read directly; the bit reader handles the rest.
+      let raw: number;
+      if (def.littleEndian && bitInByte === 0) raw = readLittleEndian(bytes, firstByte, length);
+      else if (bitInByte === 0 && def.bitWidth === 16) raw = readU16(bytes, firstByte);
+      else if (bitInByte === 0 && def.bitWidth === 8) raw = bytes[firstByte];
+      else if (bitInByte === 0 && def.bitWidth === 32) raw = readU32(bytes, firstByte);
+      else raw = readBits(bytes, firstByte, bitInByte, def.bitWidth);
+      value = raw * (def.scale ?? 1);
+    }
+  }
+  const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
+  if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
+    decoded.mask = (2 ** def.bitWidth - 1) * 2 ** (length * 8 - bitInByte - def.bitWidth);
+  }
+  return decoded;
+}
+
+function readLittleEndian(bytes: Uint8Array, offset: number, length: number): number {
+  let value = 0;
+  for (let i = length - 1; i >= 0; i--) value = value * 256 + bytes[offset + i];
+  return value;
+}
+
+/** The layer's fixed header fields that lie inside [offset, limit). */
+export function readHeader(decoding: Decoding, layer: DecodedLayer, limit: number, variant?: FieldVariant): void {
+  for (const def of headerFields(layer.kind, variant)) {
+    const decoded = readField(decoding.bytes, def, layer.offset, limit);
+    if (decoded) layer.fields.push(decoded);
+  }
+}
+
+export function addOptionField(decoding: Decoding, layer: DecodedLayer, name: string, optionOffset: number, limit: number, bitOffset?: number): void {
+  const decoded = readField(decoding.bytes, fieldDef(layer.kind, name), optionOffset, limit, bitOffset);
+  if (decoded) layer.fields.push(decoded);
+}
+
+export function addDerived(layer: DecodedLayer, name: string, value: FieldValue, offset: number, length: number): void {
+  fieldDef(layer.kind, name); // derived names must be registered too
+  layer.fields.push({ name, value, offset, length });
+}
+
+export function setChecksumStatus(layer: DecodedLayer, name: string, status: ChecksumStatus, fieldOffset: number): void {
+  layer.checksumStatus = status;
+  addDerived(layer, name, status, fieldOffset, 2);
+}
+
+export function addData(decoding: Decoding, offset: number, end: number, quoted: boolean): DecodedLayer | null {
+  if (end <= offset) return null;
+  const layer = openLayer(decoding, 'data', offset, end - offset, quoted);
+  layer.data = decoding.bytes.slice(offset, end);
+  addDerived(layer, 'data.data', layer.data, offset, end - offset);
+  addDerived(layer, 'data.len', end - offset, offset, end - offset);
+  return layer;
+}
+
