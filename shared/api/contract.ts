@@ -183,6 +183,8 @@ export interface ConnectionRow {
   handshakeKind: string | null;
   teardownKind: string | null;
   firstFrame: number;
+  /** How it opened, who closed or reset it, a half-close's bytes and the analysis counts (analyze's words). */
+  story: string;
 }
 const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
@@ -204,6 +206,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   handshakeKind: nullable(str({ max: 32 })),
   teardownKind: nullable(str({ max: 32 })),
   firstFrame: count,
+  story: str({ max: 1024 }),
 });
 
 /** A QUIC connection attempt (long-header packets on UDP, RFC 9000 §17.2), listed beside the TCP connections. */
@@ -354,6 +357,8 @@ export interface Ladder {
   arrows: LadderArrow[];
   /** True when the arrow list was cut at the limit. */
   truncated: boolean;
+  /** The connection's story (ConnectionRow.story). */
+  story: string;
 }
 const ladder: Validator<Ladder> = obj({
   stream: count,
@@ -366,6 +371,7 @@ const ladder: Validator<Ladder> = obj({
   mslSeconds: opt(num({ min: 0 })),
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
+  story: str({ max: 1024 }),
 });
 
 /** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */

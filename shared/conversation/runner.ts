@@ -101,6 +101,9 @@ interface DecodedSegment {
   destination: string;
 }
 
+/** How long past a `>` line's latest time a frame stamped in time may still be on its way from the helper (a loaded host). */
+const DELIVERY_SLACK = 1;
+
 function u32(value: number): number {
   return value >>> 0;
 }
@@ -178,6 +181,8 @@ export class ConversationRunner {
   private crossingSyn = false;
   private previousTime: number | null = null;
   private readonly results: StepResult[] = [];
+  /** A peer's segment taken from the link but not yet held against a `>` line. */
+  private readonly held: ReceivedPacket[] = [];
 
   constructor(
     private readonly script: Script,
@@ -264,11 +269,19 @@ export class ConversationRunner {
 
   private async inject(step: PacketStep): Promise<StepResult> {
     const now = this.link.now();
-    if (step.time.kind === 'at') await this.link.sleepUntil(this.resolve(step.time.at, now));
-    else if (step.time.kind === 'window') await this.link.sleepUntil(this.resolve(step.time.from, now));
-    // A segment from the peer that arrived before this one was due was not in the script.
-    const early = await this.link.receive(this.link.now() - 1);
-    if (early) return this.unexpected(step, early);
+    let due = now;
+    if (step.time.kind === 'at') due = this.resolve(step.time.at, now);
+    else if (step.time.kind === 'window') due = this.resolve(step.time.from, now);
+    await this.link.sleepUntil(due);
+    // A segment from the peer stamped before this one was due was not in the script. One stamped
+    // later (it reached us while we were late) belongs to the next `>` line.
+    for (;;) {
+      const waiting = this.held.shift() ?? (await this.link.receive(this.link.now() - 1));
+      if (!waiting) break;
+      if (waiting.time < due - this.options.tolerance) return this.unexpected(step, waiting);
+      this.held.unshift(waiting);
+      break;
+    }
 
     const seq = u32(this.ourIsn + step.seqStart);
     let ack = 0;
@@ -385,7 +398,7 @@ export class ConversationRunner {
       timing = `between ${this.sinceStart(earliest + tolerance).toFixed(6)} and ${this.sinceStart(latest - tolerance).toFixed(6)} s ± ${(tolerance * 1000).toFixed(1)} ms`;
     }
     // Frames reach us a little after the helper stamped them: wait past the bound, then judge by the stamp.
-    const received = await this.link.receive(Math.max(latest, now) + 0.25);
+    const received = this.held.shift() ?? (await this.link.receive(Math.max(latest, now) + DELIVERY_SLACK));
     const expected = formatSegment(this.stepView(step));
     if (!received) {
       return this.record({ line: step.line, dir: '>', expected, actual: null, ok: false, time: null, reason: `nothing from the peer by ${timing}`, state: this.stateName });

@@ -26,6 +26,27 @@ function arrow(label: string, rightward: boolean): string {
   return rightward ? '-'.repeat(left) + body + '-'.repeat(right) + '>' : '<' + '-'.repeat(left) + body + '-'.repeat(right);
 }
 
+/** How the connection opened and who closed or reset it (with a half-close's bytes), as `analyze` words it. */
+export function openCloseText(c: ConnectionSummary): string {
+  // An RST answering the SYN is a refusal, not a teardown of an open connection.
+  if (c.handshake.rejected) return `refused: the ${c.teardown.initiator ?? 'server'} answered the SYN with RST`;
+  const open = c.handshake.kind === null ? 'no handshake seen' : `${c.handshake.kind} handshake ${c.handshake.complete ? 'complete' : 'incomplete'}`;
+  const close = c.teardown.kind === null ? (c.teardown.initiator ? `half-closed by ${c.teardown.initiator}` : 'not closed') : `${c.teardown.kind} close by ${c.teardown.initiator ?? '?'}`;
+  return `${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`;
+}
+
+/** The analysis counts that are not zero (retransmissions, dup ACKs, zero windows …), or null. */
+export function countsText(c: ConnectionSummary): string | null {
+  const problems = Object.entries(c.counts).filter(([, n]) => n > 0);
+  return problems.length > 0 ? problems.map(([k, n]) => `${k}=${n}`).join(' ') : null;
+}
+
+/** The connection's story in one line: how it opened and closed, then its problems. */
+export function connectionStory(c: ConnectionSummary): string {
+  const counts = countsText(c);
+  return counts ? `${openCloseText(c)}; ${counts}` : openCloseText(c);
+}
+
 export function renderConnection(c: ConnectionSummary): string {
   const client = endpointText(c.client, c.ipVersion);
   const server = endpointText(c.server, c.ipVersion);
@@ -34,11 +55,7 @@ export function renderConnection(c: ConnectionSummary): string {
   const rtt = c.handshake.initialRtt === null ? '' : `, initial RTT ${(c.handshake.initialRtt * 1000).toFixed(3)} ms`;
   lines.push(`  ${formatEpoch(c.start.sec, c.start.ns)} .. ${formatEpoch(c.end.sec, c.end.ns)}, ${c.frames} frames, ${c.bytes} bytes${rtt}`);
   lines.push(`  conn_state ${c.connState}  history ${c.history}  completeness ${c.completeness}`);
-  const open = c.handshake.kind === null ? 'no handshake seen' : `${c.handshake.kind} handshake ${c.handshake.complete ? 'complete' : 'incomplete'}`;
-  const close = c.teardown.kind === null ? (c.teardown.initiator ? `half-closed by ${c.teardown.initiator}` : 'not closed') : `${c.teardown.kind} close by ${c.teardown.initiator ?? '?'}`;
-  // An RST answering the SYN is a refusal, not a teardown of an open connection.
-  if (c.handshake.rejected) lines.push(`  refused: the ${c.teardown.initiator ?? 'server'} answered the SYN with RST`);
-  else lines.push(`  ${open}; ${close}${c.teardown.halfCloseBytes > 0 ? `, ${c.teardown.halfCloseBytes} bytes after the first FIN` : ''}`);
+  lines.push(`  ${openCloseText(c)}`);
   if (c.tls) {
     const alpn = c.tls.alpn_selected ?? (c.tls.alpn_offered.length > 0 ? `offered ${c.tls.alpn_offered.join(',')}` : '-');
     lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${alpn}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);
@@ -49,8 +66,8 @@ export function renderConnection(c: ConnectionSummary): string {
     const serverState = stateAfter(c.states.server, step.frame, '');
     lines.push(`  ${clientState.padEnd(COLUMN)} ${arrow(step.label, step.fromClient)} ${String(step.frame).padStart(5)}  ${serverState}`);
   }
-  const problems = Object.entries(c.counts).filter(([, n]) => n > 0);
-  if (problems.length > 0) lines.push(`  ${problems.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+  const problems = countsText(c);
+  if (problems) lines.push(`  ${problems}`);
   lines.push(`  final: client ${c.finalState.client}, server ${c.finalState.server}`);
   return lines.join('\n');
 }

@@ -165,4 +165,36 @@ test.describe('statistics views through the browser host', () => {
     await page.getByTestId('filter-input').press('Enter');
     await expect(page.locator(`${PACKETS} [role=row][data-frame]`)).toHaveCount(tsharkFrameNumbers(capture, 'ip.addr==198.18.1.1 && tcp.port==42000').length);
   });
+
+  test('a connection tells its story in the Connections view and the ladder header', async ({ page }) => {
+    await page.goto(host.url);
+    await openCapture(page, capture);
+    await page.keyboard.press('Alt+2');
+    // The first FIN and the RST, by sender, as tshark reads them.
+    const [firstFinSource] = run('tshark', ['-r', capture, '-Y', 'tcp.stream == 0 && tcp.flags.fin == 1', '-T', 'fields', '-e', 'ip.src']).split('\n');
+    expect(firstFinSource).toBe('198.18.1.1'); // the client: the SYN's sender
+    const [rstSource] = run('tshark', ['-r', capture, '-Y', 'tcp.stream == 1 && tcp.flags.reset == 1', '-T', 'fields', '-e', 'ip.src']).split('\n');
+    expect(rstSource).toBe('198.18.1.3'); // the server of stream 1
+    const count = (filter: string) => tsharkFrameNumbers(capture, filter).length;
+
+    await page.locator('[data-stream="0"]').click();
+    const story = page.getByTestId('conn-story');
+    await expect(story).toContainText('three-way handshake complete; three-way close by client');
+    // Retransmissions count every frame tshark flags (a fast retransmission is one too).
+    for (const [name, filter] of [
+      ['retransmissions', 'tcp.analysis.retransmission'],
+      ['fast_retransmissions', 'tcp.analysis.fast_retransmission'],
+      ['dup_acks', 'tcp.analysis.duplicate_ack'],
+      ['zero_windows', 'tcp.analysis.zero_window'],
+      ['lost_segments', 'tcp.analysis.lost_segment'],
+    ]) {
+      await expect(story, name).toHaveText(new RegExp(`[ ;]${name}=${count(`tcp.stream == 0 && ${filter}`)}( |$)`));
+    }
+    await page.locator('[data-stream="1"]').click();
+    await expect(story).toHaveText(/three-way handshake complete; reset close by server$/);
+
+    // Enter opens the ladder: its header tells the same story.
+    await page.locator('[data-stream="1"]').dblclick();
+    await expect(page.getByTestId('ladder-story')).toHaveText('three-way handshake complete; reset close by server');
+  });
 });

@@ -247,8 +247,10 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
       const client = nodeInNamespace(
         lab.client.ns,
         `const s = require('net').connect(${PORTS.echo}, '${lab.server.ip}', () => s.write('ping\\r\\n'));
-         s.on('data', () => setTimeout(() => s.end(), 50)); s.on('close', () => console.log('closed'));`,
+         s.on('data', (d) => { console.log('got ' + d); setTimeout(() => s.end(), 50); }); s.on('error', (e) => console.log('error ' + e.code));
+         s.on('close', () => console.log('closed'));`,
       );
+      await client.waitFor(/got pong:ping/);
       await client.waitFor(/closed/);
       client.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -256,12 +258,13 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
       tcpdump.kill('SIGINT');
       await new Promise((resolve) => tcpdump.once('close', resolve));
     }
+    const frames = tsharkFields(capture, ['ip.src', 'tcp.len']);
+    expect(frames.length, `tcpdump: ${tcpdumpErr}`).toBeGreaterThanOrEqual(8);
     const exported = await runLiveCli(analyzeCli, helperPath, lab.client.ns, [capture, '--script', '0']);
     expect(exported.code, exported.stderr).toBe(0);
     const scriptFile = path.join(dir, 'echo.pkt');
     writeFileSync(scriptFile, exported.stdout);
     // Independent count: one script line per TCP frame tshark sees in the capture, directions by source address.
-    const frames = tsharkFields(capture, ['ip.src', 'tcp.len']);
     const packetLines = exported.stdout.split('\n').filter((line) => /^\+\S+\s+[<>]/.test(line));
     expect(packetLines).toHaveLength(frames.length);
     packetLines.forEach((line, index) => expect(line.includes(' < '), line).toBe(frames[index][0] === lab.client.ip));

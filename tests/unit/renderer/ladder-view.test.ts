@@ -15,6 +15,7 @@ const refused: Ladder = {
   stream: 7,
   client: '198.18.0.3:50000',
   server: '198.18.0.2:80',
+  story: 'refused: the server answered the SYN with RST',
   initialClientState: 'CLOSED',
   initialServerState: 'CLOSED',
   finalClientState: 'CLOSED',

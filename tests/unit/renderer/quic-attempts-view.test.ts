@@ -15,6 +15,7 @@ const tcp: ConnectionRow = {
   stream: 0,
   client: '198.18.0.1:40000',
   server: '198.18.0.2:443',
+  story: 'three-way handshake complete; four-way close by client',
   clientState: 'CLOSED',
   serverState: 'CLOSED',
   connState: 'SF',

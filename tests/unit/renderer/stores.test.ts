@@ -133,7 +133,7 @@ describe('connections store: sort and filter', () => {
   it('sorts by a column either way and filters on any text column', () => {
     fakeApi();
     const store = useConnectionsStore();
-    const base = { communityId: '1:wCb3OG7yAFWelaUydu0D+125CLM=', clientState: 'ESTABLISHED', serverState: 'ESTABLISHED', history: 'ShAD', initialRtt: null, sni: null, end: 1, handshakeEnd: null, teardownStart: null, handshakeKind: null, teardownKind: null, firstFrame: 0 };
+    const base = { communityId: '1:wCb3OG7yAFWelaUydu0D+125CLM=', clientState: 'ESTABLISHED', serverState: 'ESTABLISHED', history: 'ShAD', initialRtt: null, sni: null, end: 1, handshakeEnd: null, teardownStart: null, handshakeKind: null, teardownKind: null, firstFrame: 0, story: '' };
     store.all = [
       { ...base, stream: 0, client: '198.18.0.1:40000', server: '198.18.0.2:443', connState: 'SF', frames: 12, bytes: 900, start: 0 },
       { ...base, stream: 1, client: '198.18.0.3:50000', server: '198.18.0.2:80', connState: 'REJ', frames: 2, bytes: 108, start: 0.5, sni: 'example.org' },
