@@ -769,7 +769,7 @@ export class FrameFacts {
         serverState,
         phase,
         analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
-        ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection),
+        ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection, () => this.tlsDissector.summary(stream)?.alpnSelected ?? null),
       });
     }
     // Timer-driven changes (TIME_WAIT → CLOSED after 2×MSL) belong after the last arrow.
@@ -800,7 +800,8 @@ const clip = (text: string) => (text.length > HELLO_TEXT ? `${text.slice(0, HELL
  * prints), so the ladder and the command agree. Only the segment that completed the
  * client's ClientHello or the server's ServerHello carries one.
  */
-function helloOn(frame: FrameTls | undefined, fromClient: boolean, connection: ConnectionSummary): { tls?: LadderTls } {
+/** `decryptedAlpn`: the ALPN the server chose, read from its (decrypted) EncryptedExtensions when a key log gave it. */
+function helloOn(frame: FrameTls | undefined, fromClient: boolean, connection: ConnectionSummary, decryptedAlpn: () => string | null): { tls?: LadderTls } {
   const tls = connection.tls;
   if (!frame || !tls) return {};
   if (fromClient && frame.handshakeTypes.includes(1) && tls.versions_offered.length > 0) {
@@ -816,11 +817,12 @@ function helloOn(frame: FrameTls | undefined, fromClient: boolean, connection: C
     };
   }
   if (!fromClient && frame.handshakeTypes.includes(2) && tls.version_selected !== null) {
+    const alpn = tls.alpn_selected ?? decryptedAlpn();
     return {
       tls: {
         hello: 'server',
         sni: null,
-        alpn: tls.alpn_selected === null ? [] : [clip(tls.alpn_selected)],
+        alpn: alpn === null ? [] : [clip(alpn)],
         versions: [tls.version_selected],
         ciphers: tls.cipher_selected === null ? [] : [tls.cipher_selected],
       },

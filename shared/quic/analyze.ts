@@ -62,6 +62,8 @@ export interface QuicAnalyzeContext {
   largestPacketNumber?: { client: number; server: number };
   /** Shared across calls so keys are derived once per connection ID. */
   keyCache?: InitialKeyCache;
+  /** The capture's snap length cut this datagram (fewer bytes captured than the UDP length gives). */
+  cut?: boolean;
 }
 
 const KEY_CACHE_LIMIT = 512;
@@ -148,12 +150,14 @@ async function openInitial(
 export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypto, context: QuicAnalyzeContext = {}): Promise<QuicPacketInfo[]> {
   const infos: QuicPacketInfo[] = [];
   try {
-    const parsed = parseDatagram(payload);
+    const parsed = parseDatagram(payload, context.cut === true);
     const cache = context.keyCache ?? new InitialKeyCache();
     for (const packet of parsed.packets) {
       const info = describePacket(packet);
       infos.push(info);
-      if (packet.type === 'initial') {
+      if (packet.type === 'initial' && packet.truncated) {
+        info.error = 'Initial cut by the snap length: header only, not decrypted';
+      } else if (packet.type === 'initial') {
         await openInitial(crypto, payload, packet, info, context, cache);
       } else if (packet.type === 'retry' && context.originalDcid) {
         info.retryIntegrityValid = await verifyRetryIntegrity(crypto, payload, packet, context.originalDcid);

@@ -29,6 +29,8 @@ export interface QuicPacketHeader {
   supportedVersions: number[];
   /** Retry: the 16-byte Retry Integrity Tag. */
   retryIntegrityTag: Uint8Array | null;
+  /** The capture's snap length cut the packet: the header is whole, the rest is missing. */
+  truncated?: boolean;
 }
 
 export interface ParsedDatagram {
@@ -51,7 +53,7 @@ function typeFromBits(version: number, bits: number): QuicPacketType {
 }
 
 /** Parses the long-header packet at `start`; returns the header or a reason. */
-export function parseLongHeader(bytes: Uint8Array, start: number, datagramEnd: number): QuicPacketHeader | string {
+export function parseLongHeader(bytes: Uint8Array, start: number, datagramEnd: number, cut = false): QuicPacketHeader | string {
   if (start + 7 > datagramEnd) return 'long header truncated before the connection IDs';
   const firstByte = bytes[start];
   const version = readU32(bytes, start + 1);
@@ -109,7 +111,15 @@ export function parseLongHeader(bytes: Uint8Array, start: number, datagramEnd: n
   const length = readVarint(bytes, pos, datagramEnd);
   if (!length) return 'Length field runs past the datagram';
   pos += length.length;
-  if (length.value > datagramEnd - pos) return `Length ${length.value} runs past the datagram (${datagramEnd - pos} bytes left)`;
+  if (length.value > datagramEnd - pos) {
+    // Cut by the snap length (not lying): the header still names the connection, as tshark shows it.
+    if (!cut) return `Length ${length.value} runs past the datagram (${datagramEnd - pos} bytes left)`;
+    header.length = length.value;
+    header.packetNumberOffset = pos;
+    header.end = datagramEnd;
+    header.truncated = true;
+    return header;
+  }
   header.length = length.value;
   header.packetNumberOffset = pos;
   header.end = pos + length.value;
@@ -121,7 +131,8 @@ export function parseLongHeader(bytes: Uint8Array, start: number, datagramEnd: n
  * be followed by more; Retry, Version Negotiation, unknown versions and a short-header
  * packet run to the end of the datagram.
  */
-export function parseDatagram(bytes: Uint8Array): ParsedDatagram {
+/** `cut`: the capture's snap length cut the datagram, so a packet running past its end is shown by its header. */
+export function parseDatagram(bytes: Uint8Array, cut = false): ParsedDatagram {
   const packets: QuicPacketHeader[] = [];
   let pos = 0;
   while (pos < bytes.length) {
@@ -135,7 +146,7 @@ export function parseDatagram(bytes: Uint8Array): ParsedDatagram {
       packets.push(shortHeader(bytes, pos, 0)); // the DCID length is known only to the endpoints
       break;
     }
-    const header = parseLongHeader(bytes, pos, bytes.length);
+    const header = parseLongHeader(bytes, pos, bytes.length, cut);
     if (typeof header === 'string') return { packets, error: `packet at byte ${pos}: ${header}` };
     packets.push(header);
     if (header.end <= pos) return { packets, error: `packet at byte ${pos} has no length` };
@@ -173,9 +184,9 @@ const HTTPS_PORT = 443;
  * one we know (v1, v2, Version Negotiation) and the header parses; on port 443 any version
  * whose invariant header parses.
  */
-export function looksLikeQuic(payload: Uint8Array, srcPort: number, dstPort: number): boolean {
+export function looksLikeQuic(payload: Uint8Array, srcPort: number, dstPort: number, cut = false): boolean {
   if (payload.length < 7 || (payload[0] & LONG_HEADER) === 0) return false;
-  const header = parseLongHeader(payload, 0, payload.length);
+  const header = parseLongHeader(payload, 0, payload.length, cut);
   if (typeof header === 'string') return false;
   if (header.type !== 'unknown-version') {
     // The fixed bit is 1 in every v1/v2 packet we can read (RFC 9000 §17.2; RFC 9287 greasing needs a prior handshake).

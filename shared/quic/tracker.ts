@@ -117,9 +117,10 @@ export class QuicAttemptTracker {
   observeFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
     if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return Promise.resolve([]);
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    const cut = payload.length < summary.payloadLength;
     // Checked before formatting addresses: most UDP is not QUIC.
     const shortHeader = this.states.length > 0 && isShortHeader(payload);
-    if (!shortHeader && !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return Promise.resolve([]);
+    if (!shortHeader && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
@@ -128,7 +129,7 @@ export class QuicAttemptTracker {
       srcPort: summary.srcPort,
       dstPort: summary.dstPort,
     };
-    return this.observe(meta, payload);
+    return this.observe(meta, payload, cut);
   }
 
   /**
@@ -142,7 +143,7 @@ export class QuicAttemptTracker {
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     // A quarter of all UDP payloads start like a short header: before any long header they are not copied.
     const short = isShortHeader(payload);
-    if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort)) return false;
+    if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort, payload.length < summary.payloadLength)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
     const copy = bytes.slice();
@@ -159,7 +160,7 @@ export class QuicAttemptTracker {
   }
 
   /** Analyzes one UDP payload and folds it into its attempt. Never throws. */
-  async observe(meta: QuicDatagramMeta, payload: Uint8Array): Promise<QuicPacketInfo[]> {
+  async observe(meta: QuicDatagramMeta, payload: Uint8Array, cut = false): Promise<QuicPacketInfo[]> {
     const tupleKey = [meta.source, meta.destination].sort().join(' ');
     if (isShortHeader(payload)) {
       // 1-RTT packets carry no version or ID length: they belong to the attempt on the same
@@ -172,7 +173,7 @@ export class QuicAttemptTracker {
       this.count(state, meta, 'short');
       return [info];
     }
-    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort)) return [];
+    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) return [];
     // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
     const known = this.lookup(payload, tupleKey);
     const infos = await analyzeQuicDatagram(payload, this.crypto, {
@@ -180,6 +181,7 @@ export class QuicAttemptTracker {
       originalDcid: known ? fromHex(known.attempt.originalDcid) : undefined,
       largestPacketNumber: known?.largest,
       keyCache: this.keyCache,
+      cut,
     });
     let state = known;
     for (const info of infos) {

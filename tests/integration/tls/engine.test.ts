@@ -81,6 +81,11 @@ describe.skipIf(unavailable !== null)('engine: attach a key log to an open captu
       'Handshake Type: Certificate Verify (15)',
       'Handshake Type: Finished (20)',
     ]);
+    // The ladder's ServerHello arrow now names the ALPN the TLS 1.3 server chose in its encrypted EncryptedExtensions.
+    const ladder = await backend.handlers.getLadder({ sessionId: session.sessionId, stream: 0, limit: 1000 });
+    const serverHello = ladder.arrows.find((arrow) => arrow.tls?.hello === 'server');
+    expect(serverHello?.tls?.alpn).toEqual(['h2']);
+    expect(lab.events.find((e) => e.event === 'connected' && e.name === 'tls13-aes128')?.alpn).toBe('h2');
     const row = (await backend.handlers.getRows({ sessionId: session.sessionId, start: certificateFrame - 1, count: 1, filter: '' })).rows[0];
     expect(row.protocol).toBe('TLSv1.3');
     expect(row.info).toBe('Certificate, Certificate Verify, Finished');
