@@ -153,6 +153,8 @@ export class FileSession {
       frames: this.index.count,
       complete: this.complete,
       linkType: this.firstLinkType,
+      // A small file is indexed before the renderer adopts the session, so its final progress event comes too early to be seen.
+      damage: this.complete ? this.damage : null,
     };
   }
 

@@ -60,6 +60,8 @@ export interface SessionInfo {
   complete: boolean;
   /** LINKTYPE_* of the first interface, or -1 when not yet known. */
   linkType: number;
+  /** Why reading stopped early (a damaged file: byte offset and frame), once indexing is over; else null. */
+  damage?: string | null;
 }
 const sessionInfo: Validator<SessionInfo> = obj({
   sessionId,
@@ -68,6 +70,7 @@ const sessionInfo: Validator<SessionInfo> = obj({
   frames: count,
   complete: bool,
   linkType: int(-1, 0xffff),
+  damage: opt(nullable(str({ max: 4096 }))),
 });
 
 export interface PacketRow {

@@ -124,4 +124,22 @@ test.describe('save and export specified packets through the browser host', () =
     expect(tsharkFrames(selected)).toEqual([all[8]]);
     expect(existsSync(selected)).toBe(true);
   });
+
+  test('a small truncated file shows where its damage begins, as the CLI does', async ({ page }) => {
+    const whole = buildWorkbenchCapture(dir);
+    const bytes = readFileSync(whole);
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
+    // Where the last record starts, from tshark's frame lengths: 24-byte file header, 16 bytes before each frame.
+    const lengths = run('tshark', ['-r', whole, '-T', 'fields', '-e', 'frame.cap_len']).split('\n').filter(Boolean).map(Number);
+    const offset = 24 + lengths.slice(0, -1).reduce((sum, n) => sum + 16 + n, 0);
+    await page.goto(host.url);
+    await page.getByTestId('open-path').fill(cut);
+    await page.getByTestId('open-button').click();
+    const notice = page.locator('.notice[role=status]');
+    await expect(notice).toContainText(`opened cut.pcap; damaged at byte ${offset} (frame ${lengths.length})`);
+    await expect(notice).toHaveClass(/error/);
+    await expect(page.locator('.status-bar')).toContainText(`stopped: damaged at byte ${offset}`);
+    await expect(page.getByTestId('counts')).toContainText(`Frames: ${lengths.length - 1}`);
+  });
 });

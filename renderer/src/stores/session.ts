@@ -38,7 +38,7 @@ export const useSessionStore = defineStore('session', () => {
       bytesRead: 0,
       totalBytes: 0,
       done: session.complete,
-      error: null,
+      error: session.damage ?? null,
     };
   }
 
@@ -60,7 +60,8 @@ export const useSessionStore = defineStore('session', () => {
       if (previous && previous.sessionId !== session.sessionId) {
         await useApi().closeSession({ sessionId: previous.sessionId }).catch(() => undefined);
       }
-      ui.say(`opened ${session.name}`);
+      // A damaged file that was read whole before this answer: its damage is told here, as the CLI tells it.
+      ui.say(session.damage ? `opened ${session.name}; ${session.damage}` : `opened ${session.name}`, Boolean(session.damage));
       recent.value = (await useApi().recentFiles(null)).paths;
     } catch (error) {
       ui.fail(error);
