@@ -236,7 +236,7 @@ describe.skipIf(!canUseNamespaces)('handshake run: the shipped scripts against L
 
   it.skipIf(!hasTshark)('a connection captured by tcpdump, exported with analyze --script, replays against the server and holds', async () => {
     const capture = path.join(dir, 'echo.pcap');
-    const tcpdump = spawn('ip', ['netns', 'exec', lab.client.ns, 'tcpdump', '-i', lab.client.ifname, '-U', '-w', capture, 'tcp port 9009'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.client.ns, 'tcpdump', '-i', lab.client.ifname, '--immediate-mode', '-U', '-w', capture, 'tcp port 9009'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let tcpdumpErr = '';
     tcpdump.stderr.on('data', (chunk: Buffer) => (tcpdumpErr += chunk.toString()));
     try {

@@ -6,7 +6,7 @@
  * out-of-order CRYPTO frames — and agree with tshark's own decryption of the same file.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,8 @@ async function captureChromiumInitials(capturePath: string): Promise<void> {
     '-e',
     "const s=require('node:dgram').createSocket('udp4');s.on('message',()=>{});s.bind(443,'127.0.0.1',()=>console.log('ready'))",
   ]);
-  const tcpdump = inNamespace('tcpdump', ['-i', 'lo', '-U', '-n', '-w', capturePath, 'udp port 443']);
+  // Immediate mode: otherwise frames wait in a kernel block for up to a second and an interrupt drops them.
+  const tcpdump = inNamespace('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-n', '-w', capturePath, 'udp port 443']);
   try {
     await Promise.all([waitForOutput(sink, /ready/, 10_000), waitForOutput(tcpdump, /listening on/, 10_000)]);
     const chromium = inNamespace('chromium', [
@@ -84,8 +85,12 @@ async function captureChromiumInitials(capturePath: string): Promise<void> {
       `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
       `https://${HOST}/`,
     ]);
-    // Chromium's first flight goes out at once; 4 s also covers its first retransmissions.
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    // Chromium's first flight goes out at once: wait for its Initial datagrams (a loaded machine
+    // can take seconds to start Chromium), then 2 s more for its first retransmissions.
+    for (let waited = 0; waited < 20_000 && !(existsSync(capturePath) && statSync(capturePath).size > 2 * 1200); waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     await stop(chromium, 'SIGKILL');
   } finally {
     await stop(tcpdump, 'SIGINT');
