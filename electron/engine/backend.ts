@@ -306,6 +306,7 @@ export class Backend {
       exportFrames: async (params) => exportFrames(params),
       exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
+      fieldFilter: async ({ sessionId, index, field }) => ({ filter: await this.session(sessionId).fieldFilter(index, field) }),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),

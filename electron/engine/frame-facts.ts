@@ -575,6 +575,12 @@ export class FrameFacts {
     return fields;
   }
 
+  /** One field's value in frame `i`, as a display filter sees it (undefined: absent). */
+  fieldValue(i: number, bytes: Uint8Array, name: string): JsonFieldValue | undefined {
+    if (BYTE_FIELDS.has(name)) return frameBytesField(this.decode(i, bytes), name) as JsonFieldValue | undefined;
+    return this.allFields(i, bytes).get(name);
+  }
+
   private readonly filterSummary = createPacketSummary();
 
   test(filter: CompiledFilter, i: number, bytes: Uint8Array | null): boolean {

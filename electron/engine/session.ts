@@ -657,6 +657,17 @@ export class FileSession {
     return { index: -1, wrapped: false };
   }
 
+  /** `field == value` for the field's (first) value in frame `i`, as Wireshark's Apply as Filter builds it. */
+  async fieldFilter(i: number, field: string): Promise<string> {
+    const value = this.facts.fieldValue(i, await this.frameBytes(i), field);
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first === undefined || first === null) return field;
+    if (typeof first === 'boolean') return `${field} == ${first ? 1 : 0}`;
+    if (typeof first === 'number') return `${field} == ${first}`;
+    const text = String(first);
+    return /^[0-9A-Za-z.:_/-]+$/.test(text) ? `${field} == ${text}` : `${field} == "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  }
+
   setMarked(indices: readonly number[], marked: boolean): number {
     for (const i of indices) {
       this.checkIndex(i);

@@ -688,6 +688,8 @@ export interface ApiContract {
     params: { sessionId: string; filter: string; displayFilter: string; from: number; backward: boolean };
     result: { index: number; wrapped: boolean };
   };
+  /** "Apply/Prepare as Filter" on a detail-tree field: `field == value` with the frame's value. */
+  fieldFilter: { params: { sessionId: string; index: number; field: string }; result: { filter: string } };
   /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
   setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
   /** Expert Information over all frames, or those passing `filter`. */
@@ -802,6 +804,7 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, filter: str({ min: 1, max: 4096 }), displayFilter: str({ max: 4096 }), from: int(-1), backward: bool }),
     result: obj({ index: int(-1), wrapped: bool }),
   },
+  fieldFilter: { params: obj({ sessionId, index: count, field: str({ min: 1, max: 256 }) }), result: obj({ filter: str({ max: 4096 }) }) },
   setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getConversations: {

@@ -154,4 +154,23 @@ test.describe('keyboard and scrolling through the browser host', () => {
     await page.keyboard.press('Enter');
     await expect(page.getByTestId('find-status')).toContainText('no frame 99');
   });
+
+  test('right-click a field: Apply as Filter and Prepare as Filter use its value', async ({ page }) => {
+    await page.goto(host.url);
+    await openCapture(page, capture);
+    await page.keyboard.press('Control+g');
+    await page.getByTestId('goto-number').fill('26');
+    await page.keyboard.press('Enter');
+    const tree = page.getByTestId('detail-tree');
+    await expect(tree).toContainText('Frame 26:');
+    await tree.locator('[data-field="ip.dst"]').first().click({ button: 'right' });
+    await page.getByTestId('field-prepare').click();
+    await expect(page.getByTestId('filter-input')).toHaveValue('ip.dst == 198.18.1.3');
+    await tree.locator('[data-field="tcp.srcport"]').first().click({ button: 'right' });
+    await page.getByTestId('field-apply').click();
+    await expect(page.getByTestId('filter-input')).toHaveValue('tcp.srcport == 42000');
+    const expected = tsharkFrameNumbers(capture, 'tcp.srcport == 42000');
+    await expect(page.locator(`${PACKETS} [role=row][data-frame]`)).toHaveCount(expected.length);
+    expect(await page.locator(`${PACKETS} [role=row][data-frame]`).evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.frame)))).toEqual(expected);
+  });
 });
