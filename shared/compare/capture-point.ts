@@ -207,34 +207,15 @@ export class CapturePoint {
     const end = Math.min(tcp + headerLength, available);
     let signature = 0x811c9dc5;
     let count = 0;
-    for (let at = tcp + 20; at < end; count++) {
-      const kind = bytes[at];
+    forEachOptionKind(bytes, tcp + 20, end, (kind) => {
       signature = Math.imul(signature ^ kind, 0x01000193);
-      if (kind === 0) break;
-      if (kind === 1) {
-        at++;
-        continue;
-      }
-      const size = at + 1 < end ? bytes[at + 1] : 0;
-      if (size < 2) break;
-      at += size;
-    }
+      count++;
+    });
     signature = (signature ^ count) >>> 0;
     let id = this.optionIds.get(signature);
     if (id === undefined) {
       const kinds: number[] = [];
-      for (let at = tcp + 20; at < end; ) {
-        const kind = bytes[at];
-        kinds.push(kind);
-        if (kind === 0) break;
-        if (kind === 1) {
-          at++;
-          continue;
-        }
-        const size = at + 1 < end ? bytes[at + 1] : 0;
-        if (size < 2) break;
-        at += size;
-      }
+      forEachOptionKind(bytes, tcp + 20, end, (kind) => kinds.push(kind));
       id = this.optionLists.length;
       this.optionLists.push(kinds.join(','));
       this.optionIds.set(signature, id);
@@ -268,5 +249,21 @@ export class CapturePoint {
     this.tsval = grown(this.tsval, (n) => new Float64Array(n));
     this.options = grown(this.options, (n) => new Uint16Array(n));
     this.checksum = grown(this.checksum, (n) => new Uint8Array(n));
+  }
+}
+
+/** Visits each TCP option kind in [start, end) in order, stopping at End of Option List or a bad length. */
+function forEachOptionKind(bytes: Uint8Array, start: number, end: number, visit: (kind: number) => void): void {
+  for (let at = start; at < end; ) {
+    const kind = bytes[at];
+    visit(kind);
+    if (kind === 0) return;
+    if (kind === 1) {
+      at++;
+      continue;
+    }
+    const size = at + 1 < end ? bytes[at + 1] : 0;
+    if (size < 2) return;
+    at += size;
   }
 }
