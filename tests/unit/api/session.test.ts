@@ -412,8 +412,10 @@ describe.skipIf(!ready)('engine file session: hostile and unusual files', () => 
     }
     const { connections } = await local.handlers.getConnections({ sessionId: session.sessionId });
     expect(connections.map((c) => c.sni)).toEqual(['www.example.com', 'api.other.test']);
+    // The ClientHello's row reads as tshark's Protocol and Info columns do.
     const rows = await local.handlers.getRows({ sessionId: session.sessionId, start: 3, count: 1, filter: '' });
-    expect(rows.rows[0]).toMatchObject({ protocol: 'TLS', info: 'Client Hello (SNI=www.example.com)' });
+    const [protocol, info] = tsharkLines(tls, ['-Y', 'frame.number == 4', '-T', 'fields', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info'])[0].split('\t');
+    expect(rows.rows[0]).toMatchObject({ protocol, info });
   });
 
   it('the ladder puts each TLS hello on the segment tshark decodes it from, with what was offered and selected', async () => {
