@@ -4,6 +4,7 @@
  * validator; both transports (Electron IPC and the browser host's WebSocket) check
  * every message against these validators when it crosses a process boundary.
  */
+import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
 import {
   arr,
   bool,
@@ -398,23 +399,11 @@ const expertGroup: Validator<ExpertGroup> = obj({
   frames: arr(count, 10_000),
 });
 
-export type ConversationKind = 'eth' | 'ipv4' | 'ipv6' | 'tcp' | 'udp';
+/** The rows are shared/conversations' own records, as tshark -z conv / -z endpoints count them. */
+export type { ConversationKind };
+export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
-/** A conversation as tshark -z conv counts it; A sent its first frame. Ports are -1 for eth/ipv4/ipv6. */
-export interface ConversationRow {
-  addressA: string;
-  portA: number;
-  addressB: string;
-  portB: number;
-  framesAB: number;
-  bytesAB: number;
-  framesBA: number;
-  bytesBA: number;
-  /** Seconds since the capture's first frame. */
-  start: number;
-  duration: number;
-}
 const conversationRow: Validator<ConversationRow> = obj({
   addressA: name,
   portA: int(-1, 0xffff),
@@ -428,14 +417,7 @@ const conversationRow: Validator<ConversationRow> = obj({
   duration: num({ min: 0 }),
 });
 
-export interface EndpointRow {
-  address: string;
-  port: number;
-  txFrames: number;
-  txBytes: number;
-  rxFrames: number;
-  rxBytes: number;
-}
+export type EndpointRow = EndpointStats;
 const endpointRow: Validator<EndpointRow> = obj({
   address: name,
   port: int(-1, 0xffff),
