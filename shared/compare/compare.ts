@@ -219,6 +219,8 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   for (const connection of a.connections) {
     const votes = new Map<number, { same: number; flipped: number }>();
     for (const i of connection.frames) {
+      // Look up every segment unless the connection is large here too: one that is small at A may
+      // be large at B (B captured longer), where only the sampled eighth is indexed.
       if (!sampled(a, i, connection.frames.length) && connection.frames.length > CONNECTION_SAMPLE * 8) continue;
       const j = firstAtB.get(segmentKey(a, i));
       if (j === undefined || !sameSegment(a, i, b, j)) continue;
