@@ -11,7 +11,7 @@ export interface Wire {
   /** Every segment put on the wire, with its direction and time. */
   log: Array<{ from: 'a' | 'b'; at: number; segment: EndpointSegment; lost: boolean }>;
   /** Received bytes per side. */
-  received: { a: number[][]; b: number[][] };
+  received: { a: Uint8Array[]; b: Uint8Array[] };
   /** Every event each side reported, in order. */
   events: { a: EndpointEvent[]; b: EndpointEvent[] };
   /** The states one side went through. */
@@ -80,7 +80,7 @@ export function wire(aOptions: EndpointOptions, bOptions: EndpointOptions, setti
           }
           for (const event of endpoint.takeEvents()) {
             this.events[side].push(event);
-            if (event.type === 'data') this.received[side].push(Array.from(event.bytes));
+            if (event.type === 'data') this.received[side].push(event.bytes);
           }
         }
         if (!moved) return;
@@ -90,6 +90,17 @@ export function wire(aOptions: EndpointOptions, bOptions: EndpointOptions, setti
   return state;
 }
 
-export function bytesOf(chunks: number[][]): Uint8Array {
-  return Uint8Array.from(chunks.flat());
+export function bytesOf(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Byte-for-byte equality without the test framework's element-wise diff (slow on a megabyte). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
