@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { ApiError, type ApiEvent, type RunScriptResult, type ScriptEndEvent, type ScriptStepEvent } from '../../../shared/api';
