@@ -90,6 +90,8 @@ export interface PacketRow {
   marks: number;
   /** tcp.stream, or -1. */
   stream: number;
+  /** The capture point (interface) it was seen at: an index into RowsResult.points. */
+  point?: number;
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -102,6 +104,7 @@ const packetRow: Validator<PacketRow> = obj({
   info: str({ max: 4096 }),
   marks: int(0, 0xffff),
   stream: int(-1),
+  point: opt(int(0, 0xffff)),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
@@ -492,6 +495,11 @@ export interface RowsResult {
   complete: boolean;
   start: number;
   rows: PacketRow[];
+  /**
+   * The capture points (interfaces, by IDB name; empty when unnamed) known so far, in file order; a capture with
+   * more than one shows where each frame was seen (Wireshark's frame.interface_name).
+   */
+  points?: string[];
 }
 
 export interface SendParams {
@@ -769,7 +777,7 @@ export const methodValidators: MethodValidators = {
   closeSession: { params: sessionOnly, result: unit },
   getRows: {
     params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }) }),
-    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000) }),
+    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000), points: opt(arr(name, 0xffff)) }),
   },
   findRow: {
     params: obj({ sessionId, filter: str({ max: 4096 }), index: count }),

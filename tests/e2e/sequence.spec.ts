@@ -120,6 +120,12 @@ test.describe('sequence editor', () => {
     await page.getByTestId('script-new').click();
     await page.getByTestId('script-open').click();
     await expect(script).toHaveValue(readFileSync(file, 'utf8'));
+
+    // Edit as new step: the peer's SYN+ACK, right-clicked on the ladder, becomes a > line in
+    // relative numbers with Linux's options (no timestamps were offered, so none come back).
+    await ladder.locator('[data-testid=script-mark][data-line="2"]').locator('..').click({ button: 'right' });
+    await page.getByTestId('edit-as-new-step').click();
+    await expect(script).toHaveValue(/\n\+0\s+> S\. 0:0\(0\) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale \d+>\n$/);
   });
 
   test('a mutated script fails at its line, with the expected and actual segments and why, on the ladder too', async ({ page }) => {
