@@ -27,6 +27,8 @@ export interface ConversationLinkOptions extends HelperLaunchOptions {
   onWarning?: (message: string) => void;
   /** Every frame the spool receives (captured or sent), e.g. to let a live session follow it. */
   onSpooled?: () => void;
+  /** Each segment of the conversation as it went on the wire (link layer included). */
+  onSentFrame?: (bytes: Uint8Array) => void;
 }
 
 interface KeptFrame {
@@ -118,6 +120,7 @@ export class HelperConversationLink implements ConversationLink {
       if (!this.sendingComment) return;
       this.lastSent = { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
       this.sentAwaitingNumber = frame.bytes.slice();
+      this.options.onSentFrame?.(frame.bytes);
       this.keep(frame, this.sendingComment);
     });
     this.session.onWarning((message) => this.options.onWarning?.(message));
