@@ -142,7 +142,8 @@ export function parseDatagram(bytes: Uint8Array, cut = false, shortDcidLength = 
   while (pos < bytes.length) {
     if ((bytes[pos] & LONG_HEADER) === 0) {
       if (packets.length === 0 && shortDcidLength < 0) return { packets, error: 'not a long-header packet' };
-      if ((bytes[pos] & FIXED_BIT) === 0) {
+      // Within a known connection the fixed bit may be greased (RFC 9287); elsewhere it must be set.
+      if ((bytes[pos] & FIXED_BIT) === 0 && (shortDcidLength < 0 || bytes.subarray(pos).every((byte) => byte === 0))) {
         // Senders may pad a datagram with zeros after its packets; anything else is not QUIC.
         if (bytes.subarray(pos).every((byte) => byte === 0)) break;
         return { packets, error: `${bytes.length - pos} bytes after the last packet are not a QUIC packet` };

@@ -117,7 +117,13 @@ interface AttemptState {
 const MAX_PROBLEMS = 8;
 
 /** Header form 0 with the fixed bit: a short-header (1-RTT) packet, if it belongs to a known attempt. */
-const isShortHeader = (payload: Uint8Array) => payload.length > 0 && (payload[0] & 0xc0) === 0x40;
+/**
+ * Header form 0: a short-header (1-RTT) packet, if it belongs to a known attempt. The fixed bit
+ * is not required: a peer that announced grease_quic_bit (RFC 9287) may clear it after the handshake.
+ */
+const isShortHeader = (payload: Uint8Array) => payload.length > 0 && (payload[0] & 0x80) === 0;
+/** A long header whose fixed bit is clear (RFC 9287 greasing): QUIC only when its DCID names a known attempt. */
+const isGreasedLongHeader = (payload: Uint8Array) => payload.length >= 7 && (payload[0] & 0xc0) === 0x80;
 
 function emptyCounts(): QuicPacketCounts {
   return { initial: 0, '0-rtt': 0, handshake: 0, retry: 0, 'version-negotiation': 0, short: 0, other: 0 };
@@ -161,8 +167,8 @@ export class QuicAttemptTracker {
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     const cut = payload.length < summary.payloadLength;
     // Checked before formatting addresses: most UDP is not QUIC.
-    const shortHeader = this.states.length > 0 && isShortHeader(payload);
-    if (!shortHeader && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
+    const candidate = this.states.length > 0 && (isShortHeader(payload) || isGreasedLongHeader(payload));
+    if (!candidate && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
@@ -184,7 +190,7 @@ export class QuicAttemptTracker {
     if (summary.protocol !== 17 || summary.payloadOffset < 0) return false;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     // A quarter of all UDP payloads start like a short header: before any long header they are not copied.
-    const short = isShortHeader(payload);
+    const short = isShortHeader(payload) || isGreasedLongHeader(payload);
     if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort, payload.length < summary.payloadLength)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
@@ -208,8 +214,13 @@ export class QuicAttemptTracker {
     // 1-RTT packets carry no version or ID length: they belong to the attempt on the same 4-tuple.
     let state = short ? this.byTuple.get(tupleKey) : undefined;
     if (short && !state) return [];
-    if (!short && !looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) return [];
     // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
+    if (!short && isGreasedLongHeader(payload)) {
+      state = this.byConnectionId.get(toHex(payload.subarray(6, 6 + payload[5])));
+      if (!state) return [];
+    } else if (!short && !looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) {
+      return [];
+    }
     const known = state ?? this.lookup(payload, tupleKey);
     state = known;
     const sender = (): 'client' | 'server' => (state && meta.source !== state.clientEndpoint ? 'server' : 'client');
