@@ -166,7 +166,7 @@ class Reader {
     const length = this.integer(bits);
     if (this.error) return '';
     if (length > this.end - this.pos) {
-      this.fail(`string of ${length} bytes runs past the field section`);
+      this.fail(`truncated string: ${length} bytes run past the end`);
       return '';
     }
     if (length > MAX_STRING) {
