@@ -25,6 +25,8 @@ export interface ConversationLinkOptions extends HelperLaunchOptions {
   remote: Address;
   spoolPath: string;
   onWarning?: (message: string) => void;
+  /** Every frame the spool receives (captured or sent), e.g. to let a live session follow it. */
+  onSpooled?: () => void;
 }
 
 interface KeptFrame {
@@ -47,7 +49,11 @@ function parseMac(text: string): Uint8Array {
 }
 
 export class HelperConversationLink implements ConversationLink {
-  private readonly queue: Array<ReceivedPacket & { kept: number }> = [];
+  private readonly queue: Array<ReceivedPacket & { kept: number; number: number }> = [];
+  /** Spool frame numbers (1-based) of the segment last sent and of the peer's segment last handed to the runner. */
+  lastSentNumber: number | null = null;
+  lastReceivedNumber: number | null = null;
+  private sentAwaitingNumber: Uint8Array | null = null;
   /** Index in `kept` of the peer frame last handed to the runner. */
   private lastHandedOut = -1;
   private waiter: (() => void) | null = null;
@@ -96,11 +102,22 @@ export class HelperConversationLink implements ConversationLink {
     }
     const localBytes = local.address.includes(':') ? null : parseIpv4(local.address);
     const remoteBytes = remote.address.includes(':') ? null : parseIpv4(remote.address);
-    this.session.onFrame((frame) => this.onFrame(frame, localBytes, remoteBytes));
+    this.session.onFrame((frame) => {
+      // The helper's report of a sent frame reaches the spool (and this listener) right after onSent.
+      const sent = this.sentAwaitingNumber;
+      if (sent && sent.length === frame.bytes.length && sent.every((byte, i) => byte === frame.bytes[i])) {
+        this.lastSentNumber = frame.number;
+        this.sentAwaitingNumber = null;
+      }
+      this.onFrame(frame, localBytes, remoteBytes);
+      this.options.onSpooled?.();
+    });
     this.session.onSent((frame) => {
+      this.options.onSpooled?.();
       // ARP of our own (introduction, answers) is not part of the conversation.
       if (!this.sendingComment) return;
       this.lastSent = { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
+      this.sentAwaitingNumber = frame.bytes.slice();
       this.keep(frame, this.sendingComment);
     });
     this.session.onWarning((message) => this.options.onWarning?.(message));
@@ -162,7 +179,7 @@ export class HelperConversationLink implements ConversationLink {
     }
     this.ethDst ??= Array.from(bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
     this.keep(frame, 'from the peer (not in the script)');
-    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1 });
+    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1, number: frame.number });
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.();
@@ -196,6 +213,7 @@ export class HelperConversationLink implements ConversationLink {
   async send(packet: Uint8Array, step: PacketStep | null): Promise<number> {
     this.sendingComment = step ? `script line ${step.line}: ${step.text}` : 'cleanup: RST at the end of the script';
     this.lastSent = null;
+    this.lastSentNumber = null;
     let result;
     try {
       result = await this.session.send({ frames: [packet], link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
@@ -212,6 +230,7 @@ export class HelperConversationLink implements ConversationLink {
       const next = this.queue.shift();
       if (next) {
         this.lastHandedOut = next.kept;
+        this.lastReceivedNumber = next.number;
         return { packet: next.packet, time: next.time };
       }
       const remaining = (deadline - this.now()) * 1000;
