@@ -11,6 +11,7 @@ import { runRun } from './commands/run';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
 import { runCompare } from './commands/compare';
+import { runBrowse } from './commands/browse';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runRun, summary: 'run SCRIPT -i IFACE --local ADDR[:PORT] --remote ADDR:PORT [--tolerance MS] [--json] [-w FILE]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
+  browse: { run: runBrowse, summary: 'browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json]  record a page load with its TLS keys; its timeline' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
 };
 
