@@ -90,6 +90,8 @@ const INDEX_FIELDS = new Set([
   'frame.number',
   'frame.len',
   'frame.cap_len',
+  'frame.interface_id',
+  'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
   'tcp.time_relative',
@@ -501,6 +503,7 @@ export class FrameFacts {
       time: index.relativeTime(i),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
+      capturePoint: index.points[index.point[i]] ? { id: index.point[i], name: index.points[index.point[i]] } : undefined,
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
@@ -531,6 +534,11 @@ export class FrameFacts {
         return index.originalLength[i];
       case 'frame.cap_len':
         return index.capturedLength[i];
+      // Counted across a file's sections (tshark restarts at 0 in each; files with several SHBs are rare).
+      case 'frame.interface_id':
+        return index.points.length > 0 ? index.point[i] : undefined;
+      case 'frame.interface_name':
+        return index.points[index.point[i]] || undefined;
       case 'frame.time_relative':
         return index.relativeTime(i);
       case 'frame.time_delta':

@@ -18,6 +18,8 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'frame.number',
   'frame.len',
   'frame.cap_len',
+  'frame.interface_id',
+  'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
   'tcp.time_relative',

@@ -20,6 +20,9 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
+import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
+import { LINKTYPE_RAW } from '../wire/linktypes';
 import { DnsDissector, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../dns';
 import { formatIpv4, formatIpv6 } from '../wire/bytes';
 
@@ -94,6 +97,14 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
+  /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
+  readonly fragments: IpReassembler;
+  /** The datagram the last frame completed (its last fragment), or null. */
+  lastReassembled: ReassembledDatagram | null = null;
+  private summaryBuffer: Uint8Array = new Uint8Array(0);
+  private summaryStart = 0;
+  private summaryLength = 0;
+
   /** TLS records the last frame completed (with a TLS dissector), and whether it belonged to a TLS stream. */
   tlsRecords: TlsRecord[] = NO_RECORDS;
   tlsInStream = false;
@@ -107,13 +118,24 @@ export class FramePipeline {
     trackerOptions: TrackerOptions = {},
     /** Reads TLS records (and decrypts them with its key log) on every TCP connection. */
     readonly tls: TlsDissector | null = null,
+    fragmentLimits: ReassemblerLimits = {},
   ) {
     this.tracker = new Tracker(trackerOptions);
+    this.fragments = new IpReassembler(fragmentLimits);
   }
 
   /** The fast-path record of the frame processed last (valid until the next frame). */
   get lastSummary(): PacketSummary {
     return this.summary;
+  }
+
+  /**
+   * The bytes `lastSummary`'s offsets count from: the frame's own (its data, or the buffer it
+   * sits in), or, on a frame that completed an IP datagram, the reassembled packet.
+   */
+  get lastSummaryBytes(): Uint8Array {
+    const { summaryBuffer: buffer, summaryStart: start, summaryLength: length } = this;
+    return start === 0 && length === buffer.length ? buffer : buffer.subarray(start, start + length);
   }
 
   /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
@@ -132,6 +154,23 @@ export class FramePipeline {
     }
     const summary = this.summary;
     summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    this.lastReassembled = null;
+    let originalLength = frame.originalLength;
+    if (summary.fragment) {
+      const datagram = reassembleFragment(this.fragments, summary, frame.frameNumber, buffer, start, length, frame.originalLength);
+      if (datagram) {
+        // The last fragment carries the datagram: it is summarized and tracked as that packet.
+        this.lastReassembled = datagram;
+        buffer = datagram.packet;
+        start = 0;
+        length = buffer.length;
+        originalLength = length;
+        summarizeAt(buffer, 0, length, LINKTYPE_RAW, summary, length);
+      }
+    }
+    this.summaryBuffer = buffer;
+    this.summaryStart = start;
+    this.summaryLength = length;
     this.dnsMessages = NO_DNS;
     this.dnsInStream = false;
     const dnsPayload = summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
@@ -142,7 +181,7 @@ export class FramePipeline {
     }
     if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
-    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
+    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
     this.tlsInStream = false;
     if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0) {
@@ -168,6 +207,7 @@ export class FramePipeline {
     const bytes = frame.data;
     const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
     const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
     const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
     this.previousSeconds = frame.tsSeconds;

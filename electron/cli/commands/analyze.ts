@@ -73,11 +73,11 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
           facts.tcpFlags = tracked ? s.tcpFlags : -1;
           facts.analysis = tracked ? tracked.analysis : 0;
           facts.malformed = Boolean(s.malformed);
-          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(frame.data, 0, frame.data.length, s) === 'bad';
+          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(pipeline.lastSummaryBytes, 0, pipeline.lastSummaryBytes.length, s) === 'bad';
           expert.addFrame(frame.frameNumber - 1, facts);
         }
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
-        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
+        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
       },
     }).catch((error: unknown) => {
       throw openFailure(file, error);

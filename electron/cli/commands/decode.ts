@@ -50,7 +50,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         onFrame(frame) {
           if (!output.open) return;
           unread.see(frame.linkType);
-          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, pipeline.lastSummaryBytes, emit);
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.
