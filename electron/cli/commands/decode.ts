@@ -37,7 +37,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
-    const quic = new OrderedQuicOutput();
+    const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
