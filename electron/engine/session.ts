@@ -518,6 +518,7 @@ export class FileSession {
       marks: this.index.marks[i] | described.extraMarks,
       stream: this.index.stream[i],
       point: this.index.point[i],
+      ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
   }
 

@@ -92,6 +92,8 @@ export interface PacketRow {
   stream: number;
   /** The capture point (interface) it was seen at: an index into RowsResult.points. */
   point?: number;
+  /** A tunnelled frame's outer encapsulation (`tunnel.outer`: `VXLAN 42 / 198.18.0.1→198.18.0.2`). */
+  encapsulation?: string;
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -105,6 +107,7 @@ const packetRow: Validator<PacketRow> = obj({
   marks: int(0, 0xffff),
   stream: int(-1),
   point: opt(int(0, 0xffff)),
+  encapsulation: opt(str({ max: 256 })),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';

@@ -29,6 +29,7 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'frame.time_epoch',
   'tcp.stream',
   'communityid',
+  'tunnel.outer',
   'tcp.seq',
   'tcp.ack',
   'tcp.ack.nonzero',

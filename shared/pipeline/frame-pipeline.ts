@@ -23,6 +23,7 @@ import { tlsInfoText } from '../tls/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
+import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../dns';
 import { formatIpv4, formatIpv6 } from '../wire/bytes';
 
@@ -223,6 +224,8 @@ export class FramePipeline {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.communityid = community;
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
@@ -258,7 +261,7 @@ export class FramePipeline {
       columns,
       relativeTime,
       line: () =>
-        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}`,
+        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
     };
   }
 }
