@@ -53,13 +53,17 @@ export interface Ngtcp2Options {
   /** Response body size in bytes (a larger one gives more 1-RTT packets after a key update). */
   bodySize?: number;
   path?: string;
+  /** Load the page with Debian's Chromium, forced onto QUIC, instead of ngtcp2's client. */
+  chromium?: boolean;
 }
+
+export const CHROMIUM = '/usr/bin/chromium';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function headers(log: string): string[] {
   // ngtcp2's example tools print each field their QPACK decoder read as "http: stream 0x0 [name: value]".
-  return [...log.matchAll(/^http: stream 0x0 \[(:?[^:\]]+): ([^\]]*)\]$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+  return [...log.matchAll(/^http: stream 0x[0-9a-f]+ \[(:?[^:\]]+): ([^\]]*)\]$/gm)].map((m) => `${m[1]}: ${m[2]}`);
 }
 
 export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2Capture> {
@@ -76,6 +80,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
   const keylog = path.join(dir, 'keys.txt');
   const lab = createVethLab('q3');
   const children: ReturnType<typeof spawn>[] = [];
+  let clientLog = '';
   const stop = (child: ReturnType<typeof spawn>, signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -102,6 +107,47 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
     closeSync(serverOut);
     children.push(server);
     await delay(500);
+    if (options.chromium) {
+      const spki = spawnSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`], { encoding: 'utf8' }).stdout.trim();
+      const browser = spawn(
+        'ip',
+        [
+          'netns', 'exec', lab.client.ns, CHROMIUM, '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+          `--user-data-dir=${path.join(dir, 'profile')}`, `--ssl-key-log-file=${keylog}`, '--enable-quic', `--origin-to-force-quic-on=${HOST}:${PORT}`,
+          `--host-resolver-rules=MAP ${HOST} ${lab.server.ip}`, `--ignore-certificate-errors-spki-list=${spki}`, `https://${HOST}:${PORT}${requestPath}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      children.push(browser);
+      // Loaded once the server answered the page (and, a moment later, the favicon Chromium asks for next).
+      for (let waited = 0; waited < 30_000 && !/\[:path: \/favicon\.ico\]/.test(readFileSync(serverLogFile, 'utf8')); waited += 200) await delay(200);
+      await delay(1000);
+      await stop(browser, 'SIGKILL');
+    } else {
+      runClient();
+    }
+    await delay(300);
+    await stop(server, 'SIGTERM');
+    await stop(tcpdump, 'SIGINT');
+    const serverLog = readFileSync(serverLogFile, 'utf8');
+    return {
+      pcap,
+      keylog,
+      serverRequestHeaders: headers(serverLog),
+      serverLog,
+      clientResponseHeaders: headers(clientLog),
+      dir,
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    lab.destroy();
+  }
+
+  function runClient(): void {
     const clientArgs = ['--no-quic-dump', '--no-http-dump', '--exit-on-all-streams-close'];
     if (options.ciphers) clientArgs.push(`--ciphers=${options.ciphers}`);
     if (options.keyUpdate) clientArgs.push(`--key-update=${options.keyUpdate}`);
@@ -112,25 +158,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
       maxBuffer: 1 << 28,
     });
     if (client.status !== 0) throw new Error(`gtlsclient exited ${client.status}: ${client.stderr.slice(-2000)}`);
-    await delay(300);
-    await stop(server, 'SIGTERM');
-    await stop(tcpdump, 'SIGINT');
-    const serverLog = readFileSync(serverLogFile, 'utf8');
-    return {
-      pcap,
-      keylog,
-      serverRequestHeaders: headers(serverLog),
-      serverLog,
-      clientResponseHeaders: headers(client.stdout + client.stderr),
-      dir,
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  } finally {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    lab.destroy();
+    clientLog = client.stdout + client.stderr;
   }
 }
 
