@@ -12,7 +12,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { CaptureReader } from '../../shared/files';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName } from '../../shared/wire/linktypes';
 import { BatchBuilder, MESSAGE_HEADER_LENGTH, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult } from '../helper/protocol';
-import type { HelperExit } from './helper-client';
+import { HelperClient, type HelperExit } from './helper-client';
 import { CaptureError } from './capture-session';
 
 export interface RemoteTarget {
@@ -332,5 +332,26 @@ export class RemoteCaptureSource {
 
   releaseKernelRst(): Promise<never> {
     return this.send();
+  }
+}
+
+/**
+ * Before a remote capture starts: asks the remote tcpdump for the interface's link type (which
+ * also surfaces an unreachable host, a missing tool, sudo or permission problems as one clear
+ * error), then compiles the BPF filter locally for that link type. The local check needs a local
+ * capture helper with a device of that link type; without one, the remote tool checks the filter
+ * when it starts, and its refusal is reported the same way.
+ */
+export async function prepareRemoteCapture(remote: RemoteOptions, device: string, filter: string): Promise<void> {
+  const linkType = await remoteLinkType(remote, device);
+  if (filter.trim() === '' || linkType === null) return;
+  const helper = new HelperClient();
+  try {
+    const result = await helper.validateFilter(filter, { linkType });
+    if (!result.valid) throw new CaptureError('bad-filter', `the capture filter is not valid BPF for ${linkTypeName(linkType)}: ${result.message ?? 'refused by libpcap'}`);
+  } catch (error) {
+    if (error instanceof CaptureError) throw error;
+  } finally {
+    await helper.stop();
   }
 }
