@@ -183,4 +183,26 @@ test.describe('sequence editor', () => {
     await expect(failure).toContainText('why       ack 1 instead of 2');
     await screenshot(page, 'sequence-failure');
   });
+
+  test('Stop ends a wait for the peer without a verdict, and the peer is reset', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-sequence').click();
+    await page.getByTestId('script-new').click();
+    // The silent server never closes: the last line would wait for its FIN.
+    for (const template of ['syn', 'expect-synack', 'ack', 'expect-fin']) await page.getByTestId(`step-${template}`).click();
+    await setUpRun(page, lab, 45312);
+    await page.getByTestId('script-run').click();
+    await expect(page.getByTestId('script-result')).toHaveCount(3, { timeout: 20_000 });
+    // Established at the peer (its kernel's own view).
+    const established = () => lab?.exec(lab.server.ns, 'ss', ['-Htn', 'state', 'established', 'dst', `${UNOWNED_LOCAL}:45312`]).trim() ?? '';
+    await expect.poll(established).not.toBe('');
+    await page.getByTestId('script-stop').click();
+    await expect(page.getByTestId('script-end')).toContainText('stopped after 3 of 4 lines', { timeout: 10_000 });
+    await expect(page.getByTestId('script-end')).toContainText('cleanup: sent R 1:1(0)');
+    await expect(page.getByTestId('script-result')).toHaveCount(3);
+    await expect.poll(established).toBe('');
+  });
 });
