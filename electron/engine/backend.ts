@@ -232,6 +232,8 @@ export class Backend {
     const { run, result } = await ScriptRun.start(runId, params, spoolPath, {
       emit: (event) => this.emit(event),
       onSpooled: () => session?.poke(),
+      // Our segments show as sent from the workbench, as the editor's do.
+      onSent: (bytes) => session?.expectCrafted([toHex(bytes)]),
       onEnd: () => {
         session?.endLive();
         this.scriptRuns.delete(runId);

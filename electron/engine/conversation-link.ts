@@ -28,6 +28,8 @@ export interface ConversationLinkOptions extends HelperLaunchOptions {
   onWarning?: (message: string) => void;
   /** Every frame the spool receives (captured or sent), e.g. to let a live session follow it. */
   onSpooled?: () => void;
+  /** Each segment of the conversation as it went on the wire (link layer included). */
+  onSentFrame?: (bytes: Uint8Array) => void;
 }
 
 interface KeptFrame {
@@ -136,6 +138,7 @@ export class HelperConversationLink implements ConversationLink {
       if (!this.sendingComment) return;
       this.lastSent = { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
       this.sentAwaitingNumber = frame.bytes.slice();
+      this.options.onSentFrame?.(frame.bytes);
       this.keep(frame, this.sendingComment);
     });
     this.session.onWarning((message) => this.options.onWarning?.(message));

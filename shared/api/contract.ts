@@ -92,6 +92,8 @@ export interface PacketRow {
   stream: number;
   /** The capture point (interface) it was seen at: an index into RowsResult.points. */
   point?: number;
+  /** A tunnelled frame's outer encapsulation (`tunnel.outer`: `VXLAN 42 / 198.18.0.1→198.18.0.2`). */
+  encapsulation?: string;
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -105,6 +107,7 @@ const packetRow: Validator<PacketRow> = obj({
   marks: int(0, 0xffff),
   stream: int(-1),
   point: opt(int(0, 0xffff)),
+  encapsulation: opt(str({ max: 256 })),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
@@ -795,7 +798,8 @@ export interface ApiContract {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
   };
-  chooseOpenPath: { params: { title: string }; result: PathChoice };
+  /** `kind` picks the dialog's file filter (captures by default). */
+  chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
@@ -929,7 +933,7 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
     result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
   },
-  chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
+  chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
     params: obj({ title: str({ max: 256 }), defaultName: str({ max: 256 }) }),
     result: obj({ path: nullable(filePath) }),

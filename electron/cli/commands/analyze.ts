@@ -7,7 +7,7 @@ import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversation/export';
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
-import { createNodeQuicCrypto } from '../../engine/quic-crypto';
+import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../../engine/quic-crypto';
 import { connectionToJson, renderConnection, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
 import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
@@ -59,7 +59,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
-    const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const quic = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
     const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
     const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
