@@ -37,6 +37,7 @@ import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/trac
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
+import { outerEncapsulation } from '../../shared/wire/tunnel/outer';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
@@ -161,6 +162,8 @@ export interface RowText {
   info: string;
   /** Marks learned only from the full decode (IP/UDP checksums). */
   extraMarks: number;
+  /** The outer encapsulation of a tunnelled frame (`tunnel.outer`), or null. */
+  encapsulation: string | null;
 }
 
 function copyTls(tls: FrameTls): FrameTls {
@@ -479,6 +482,7 @@ export class FrameFacts {
       protocol,
       info: prefixes.length ? `[${prefixes.join('] [')}] ${info}` : info,
       extraMarks,
+      encapsulation: outerEncapsulation(decoded),
     };
   }
 
@@ -606,6 +610,8 @@ export class FrameFacts {
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields.set('tunnel.outer', outer);
     const tls = this.tls.get(i);
     const records = this.tlsRecords.get(i);
     if (records) {

@@ -45,6 +45,8 @@ export interface ScriptRunHooks {
   emit(event: ApiEvent): void;
   /** Each frame the run's spool receives. */
   onSpooled(): void;
+  /** Each of our segments as it went on the wire (before the spool has it). */
+  onSent(bytes: Uint8Array): void;
   /** Once the run is over and the link closed (the session stops growing). */
   onEnd(): void;
 }
@@ -81,6 +83,7 @@ export class ScriptRun {
         remote,
         spoolPath,
         onSpooled: () => hooks.onSpooled(),
+        onSentFrame: (bytes) => hooks.onSent(bytes),
         onWarning: (message) => hooks.emit({ type: 'capture-error', sessionId: runId, message }),
       });
     } catch (error) {

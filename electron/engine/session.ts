@@ -95,7 +95,7 @@ export interface SessionLimits {
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
-  private readonly quic = new SessionQuicAttempts();
+  private readonly quic: SessionQuicAttempts;
   private frameReader: CaptureFileFrameReader | null = null;
   private readonly abort = new AbortController();
   private onFirstFrames: () => void = () => undefined;
@@ -143,6 +143,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.quic = new SessionQuicAttempts(this.facts.keyLog);
   }
 
   info(): SessionInfo {
@@ -517,6 +518,7 @@ export class FileSession {
       marks: this.index.marks[i] | described.extraMarks,
       stream: this.index.stream[i],
       point: this.index.point[i],
+      ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
   }
 

@@ -569,12 +569,12 @@ export class TcpEndpoint {
     if (flags & TCP_RST) {
       this.rstWanted = false;
       this.clearTimers();
+      this.closedReason ??= 'we reset the connection';
       if (this.state !== TcpState.CLOSED && this.state !== TcpState.LISTEN) {
         // Simultaneous-open SYN_RECEIVED has no row for sending RST back to LISTEN: it closes.
         if (nextState(this.state, TcpEvent.SEND_RST) === -1) this.setState(TcpState.CLOSED, 'sent RST', now);
         else this.apply(TcpEvent.SEND_RST, 'sent RST', now);
       }
-      this.closedReason ??= 'we reset the connection';
       return;
     }
     const before = this.sndNxt;

@@ -20,6 +20,10 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
+import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
+import { LINKTYPE_RAW } from '../wire/linktypes';
+import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../dns';
 import { formatIpv4, formatIpv6 } from '../wire/bytes';
 
@@ -66,6 +70,9 @@ export interface ProcessedFrame {
   columns: SummaryColumns;
   /** Seconds since the first frame. */
   relativeTime: number;
+  /** The frame's timestamp. */
+  tsSeconds: number;
+  tsNanos: number;
   /** The tshark-style summary line. */
   line(): string;
 }
@@ -85,6 +92,25 @@ export function processedFieldSource(processed: ProcessedFrame): FieldSource {
   };
 }
 
+/**
+ * `frame.time_delta_displayed` when a display filter hides frames: seconds since the last frame
+ * that passed it (0 for the first), as tshark computes it with -Y. Call `set` before testing the
+ * filter on a frame and `shown` when it passes.
+ */
+export class DisplayedDelta {
+  private seconds = Number.NaN;
+  private nanos = 0;
+
+  set(processed: ProcessedFrame): void {
+    processed.fields['frame.time_delta_displayed'] = Number.isNaN(this.seconds) ? 0 : elapsedSeconds(this.seconds, this.nanos, processed.tsSeconds, processed.tsNanos);
+  }
+
+  shown(processed: ProcessedFrame): void {
+    this.seconds = processed.tsSeconds;
+    this.nanos = processed.tsNanos;
+  }
+}
+
 export class FramePipeline {
   readonly tracker: Tracker;
   private readonly summary: PacketSummary = createPacketSummary();
@@ -93,6 +119,14 @@ export class FramePipeline {
   /** The frame `process` saw last, for frame.time_delta. */
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
+
+  /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
+  readonly fragments: IpReassembler;
+  /** The datagram the last frame completed (its last fragment), or null. */
+  lastReassembled: ReassembledDatagram | null = null;
+  private summaryBuffer: Uint8Array = new Uint8Array(0);
+  private summaryStart = 0;
+  private summaryLength = 0;
 
   /** TLS records the last frame completed (with a TLS dissector), and whether it belonged to a TLS stream. */
   tlsRecords: TlsRecord[] = NO_RECORDS;
@@ -107,13 +141,24 @@ export class FramePipeline {
     trackerOptions: TrackerOptions = {},
     /** Reads TLS records (and decrypts them with its key log) on every TCP connection. */
     readonly tls: TlsDissector | null = null,
+    fragmentLimits: ReassemblerLimits = {},
   ) {
     this.tracker = new Tracker(trackerOptions);
+    this.fragments = new IpReassembler(fragmentLimits);
   }
 
   /** The fast-path record of the frame processed last (valid until the next frame). */
   get lastSummary(): PacketSummary {
     return this.summary;
+  }
+
+  /**
+   * The bytes `lastSummary`'s offsets count from: the frame's own (its data, or the buffer it
+   * sits in), or, on a frame that completed an IP datagram, the reassembled packet.
+   */
+  get lastSummaryBytes(): Uint8Array {
+    const { summaryBuffer: buffer, summaryStart: start, summaryLength: length } = this;
+    return start === 0 && length === buffer.length ? buffer : buffer.subarray(start, start + length);
   }
 
   /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
@@ -132,6 +177,23 @@ export class FramePipeline {
     }
     const summary = this.summary;
     summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    this.lastReassembled = null;
+    let originalLength = frame.originalLength;
+    if (summary.fragment) {
+      const datagram = reassembleFragment(this.fragments, summary, frame.frameNumber, buffer, start, length, frame.originalLength);
+      if (datagram) {
+        // The last fragment carries the datagram: it is summarized and tracked as that packet.
+        this.lastReassembled = datagram;
+        buffer = datagram.packet;
+        start = 0;
+        length = buffer.length;
+        originalLength = length;
+        summarizeAt(buffer, 0, length, LINKTYPE_RAW, summary, length);
+      }
+    }
+    this.summaryBuffer = buffer;
+    this.summaryStart = start;
+    this.summaryLength = length;
     this.dnsMessages = NO_DNS;
     this.dnsInStream = false;
     const dnsPayload = summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
@@ -142,7 +204,7 @@ export class FramePipeline {
     }
     if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
-    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
+    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
     this.tlsInStream = false;
     if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0) {
@@ -168,6 +230,7 @@ export class FramePipeline {
     const bytes = frame.data;
     const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
     const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
     const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
     this.previousSeconds = frame.tsSeconds;
@@ -179,10 +242,14 @@ export class FramePipeline {
       capLen: bytes.length,
       timeRelative: relativeTime,
       timeDelta: sincePrevious,
+      // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
+      timeDeltaDisplayed: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.communityid = community;
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
@@ -217,8 +284,10 @@ export class FramePipeline {
       analysis,
       columns,
       relativeTime,
+      tsSeconds: frame.tsSeconds,
+      tsNanos: frame.tsNanos,
       line: () =>
-        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}`,
+        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
     };
   }
 }

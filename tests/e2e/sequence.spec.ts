@@ -108,6 +108,18 @@ test.describe('sequence editor', () => {
     await expect(page.getByTestId('script-ladder-verdict')).toContainText('5 of 5 lines held');
     await expect(page.getByTestId('client-initial')).toBeVisible();
     await screenshot(page, 'sequence-run');
+    // In the packet list, our segments show as sent from the workbench (the closing RST in RST's colour); the peer's do not.
+    await page.getByTestId('view-packets').click();
+    const rows = page.locator('[data-testid=packet-list] .row[data-frame]');
+    await expect(rows.filter({ hasText: '[RST]' })).toHaveCount(1, { timeout: 10_000 });
+    const tcpRows = await rows.evaluateAll((nodes) =>
+      nodes
+        .map((node) => ({ cells: Array.from(node.querySelectorAll('[role=gridcell]'), (cell) => cell.textContent ?? ''), crafted: node.className.includes('row-crafted') }))
+        .filter((row) => row.cells[4] === 'TCP' && !row.cells[6].includes('[RST]'))
+        .map((row) => `${row.cells[2]} ${row.crafted}`),
+    );
+    expect(tcpRows).toEqual([`${UNOWNED_LOCAL} true`, `${lab.server.ip} false`, `${UNOWNED_LOCAL} true`, `${UNOWNED_LOCAL} true`, `${lab.server.ip} false`]);
+    await page.getByTestId('view-sequence').click();
 
     // Save on the host (the browser host has no dialogs), then open it back.
     const file = path.join(dir, 'built.pkt');
@@ -120,6 +132,12 @@ test.describe('sequence editor', () => {
     await page.getByTestId('script-new').click();
     await page.getByTestId('script-open').click();
     await expect(script).toHaveValue(readFileSync(file, 'utf8'));
+
+    // Edit as new step: the peer's SYN+ACK, right-clicked on the ladder, becomes a > line in
+    // relative numbers with Linux's options (no timestamps were offered, so none come back).
+    await ladder.locator('[data-testid=script-mark][data-line="2"]').locator('..').click({ button: 'right' });
+    await page.getByTestId('edit-as-new-step').click();
+    await expect(script).toHaveValue(/\n\+0\s+> S\. 0:0\(0\) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale \d+>\n$/);
   });
 
   test('a mutated script fails at its line, with the expected and actual segments and why, on the ladder too', async ({ page }) => {
@@ -144,6 +162,11 @@ test.describe('sequence editor', () => {
     await page.getByTestId('script-step').click();
     await expect(page.getByTestId('script-status')).toHaveText(`next: line ${line}`, { timeout: 10_000 });
     await expect(page.getByTestId('script-result')).toHaveCount(1);
+    // Held mid-handshake, the run's connection is already in the Connections view, both sides' states tracked from the wire.
+    await page.getByTestId('view-connections').click();
+    const row = page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:45311` });
+    await expect(row).toContainText('SYN_RECEIVED', { timeout: 10_000 });
+    await page.getByTestId('view-sequence').click();
     await page.getByTestId('script-run').click();
 
     await expect(page.getByTestId('script-end')).toContainText(`failed at line ${line}: ack 1 instead of 2`, { timeout: 30_000 });
@@ -159,5 +182,27 @@ test.describe('sequence editor', () => {
     await expect(failure).toContainText('actual    > S. 0:0(0) ack 1');
     await expect(failure).toContainText('why       ack 1 instead of 2');
     await screenshot(page, 'sequence-failure');
+  });
+
+  test('Stop ends a wait for the peer without a verdict, and the peer is reset', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-sequence').click();
+    await page.getByTestId('script-new').click();
+    // The silent server never closes: the last line would wait for its FIN.
+    for (const template of ['syn', 'expect-synack', 'ack', 'expect-fin']) await page.getByTestId(`step-${template}`).click();
+    await setUpRun(page, lab, 45312);
+    await page.getByTestId('script-run').click();
+    await expect(page.getByTestId('script-result')).toHaveCount(3, { timeout: 20_000 });
+    // Established at the peer (its kernel's own view).
+    const established = () => lab?.exec(lab.server.ns, 'ss', ['-Htn', 'state', 'established', 'dst', `${UNOWNED_LOCAL}:45312`]).trim() ?? '';
+    await expect.poll(established).not.toBe('');
+    await page.getByTestId('script-stop').click();
+    await expect(page.getByTestId('script-end')).toContainText('stopped after 3 of 4 lines', { timeout: 10_000 });
+    await expect(page.getByTestId('script-end')).toContainText('cleanup: sent R 1:1(0)');
+    await expect(page.getByTestId('script-result')).toHaveCount(3);
+    await expect.poll(established).toBe('');
   });
 });

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { ApiError, type ApiEvent, type RunScriptResult, type ScriptEndEvent, type ScriptStepEvent } from '../../../shared/api';
@@ -242,9 +243,10 @@ export const useSequenceStore = defineStore('sequence', () => {
 
   async function openFile(): Promise<void> {
     const ui = useUiStore();
-    let target = path.value.trim();
-    if (!target && useSessionStore().host?.nativeDialogs) target = (await useApi().chooseOpenPath({ title: 'Open script' })).path ?? '';
-    if (!target) return ui.say('type the path of the script on the host', true);
+    // Electron's main process lets the engine read only what its own dialog returned.
+    const native = useSessionStore().host?.nativeDialogs === true;
+    const target = native ? ((await useApi().chooseOpenPath({ title: 'Open script', kind: 'script' })).path ?? '') : path.value.trim();
+    if (!target) return native ? undefined : ui.say('type the path of the script on the host', true);
     try {
       const file = await useApi().readScript({ path: target });
       text.value = file.text;
@@ -258,12 +260,11 @@ export const useSequenceStore = defineStore('sequence', () => {
 
   async function saveFile(overwrite = false): Promise<void> {
     const ui = useUiStore();
-    let target = path.value.trim();
-    if (!target && useSessionStore().host?.nativeDialogs) {
-      target = (await useApi().chooseSavePath({ title: 'Save script', defaultName: name.value })).path ?? '';
-      overwrite = true; // the native dialog asked already
-    }
-    if (!target) return ui.say('type the path to save the script to on the host', true);
+    // Electron's main process lets the engine write only where its own dialog pointed (and it asked before replacing).
+    const native = useSessionStore().host?.nativeDialogs === true;
+    const target = native ? ((await useApi().chooseSavePath({ title: 'Save script', defaultName: name.value })).path ?? '') : path.value.trim();
+    if (native) overwrite = true;
+    if (!target) return native ? undefined : ui.say('type the path to save the script to on the host', true);
     try {
       const file = await useApi().writeScript({ path: target, text: text.value, overwrite });
       confirmReplace.value = null;
