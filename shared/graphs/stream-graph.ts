@@ -49,7 +49,7 @@ export interface StreamGraphColumns {
     len: Float64Array;
     /** tcp.analysis.bytes_in_flight after the segment (0: not known). */
     bytesInFlight: Float64Array;
-    /** Moving-average throughput at the segment, bits/s: payload bytes sent in the trailing window. */
+    /** Moving-average throughput at the segment, bits/s: payload bytes of this and the earlier segments sent within the trailing window (t - maWindow, t]. */
     throughput: Float64Array;
     /** 1: a retransmission of any kind. */
     retransmission: Float64Array;
