@@ -220,7 +220,7 @@ function buildMenu(): void {
     },
     {
       label: 'Statistics',
-      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+7', click: () => menuCommand('view-graphs') }],
+      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') }],
     },
     {
       label: 'Help',

@@ -155,8 +155,8 @@ test.describe('TCP stream graphs', () => {
     await page.getByTestId('graph-show-frame').click();
     await expect(page.locator('section[aria-label="Packets view"] [role=row][aria-selected=true]')).toHaveAttribute('data-frame', String(picked));
 
-    // Back with Alt+7; the keyboard pans (arrow) and resets (0).
-    await page.keyboard.press('Alt+7');
+    // Back with Alt+8; the keyboard pans (arrow) and resets (0).
+    await page.keyboard.press('Alt+8');
     await expect.poll(async () => Number(await page.locator(GRAPH).getAttribute('data-draws'))).toBeGreaterThan(0);
     await page.locator(GRAPH).focus();
     const view = () => page.locator(GRAPH).evaluate((el) => (el as HTMLElement & { streamGraphProbe?: Probe }).streamGraphProbe?.view().x ?? [0, 0]);
