@@ -123,7 +123,7 @@ test.describe('TCP stream graphs', () => {
     // RTT: tshark's ack_rtt (ms) against the acknowledged segment's tcp.seq.
     series = await showGraph(page, 'rtt');
     const rttRows = tsharkRows(capture, `${SERVER_ACKS} && tcp.analysis.acks_frame`, ['frame.number', 'tcp.analysis.acks_frame', 'tcp.analysis.ack_rtt']);
-    expect(rttRows.length).toBeGreaterThan(100);
+    expect(rttRows.length).toBeGreaterThan(20);
     const seqOf = new Map(segments.map((r) => [Number(r['frame.number']), Number(r['tcp.seq'])]));
     const rtt = byLabel(series, 'RTT');
     expect(rtt.frame).toEqual(rttRows.map((r) => Number(r['frame.number'])));
