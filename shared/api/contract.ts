@@ -767,7 +767,8 @@ export interface ApiContract {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
   };
-  chooseOpenPath: { params: { title: string }; result: PathChoice };
+  /** `kind` picks the dialog's file filter (captures by default). */
+  chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
@@ -894,7 +895,7 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
     result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
   },
-  chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
+  chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
     params: obj({ title: str({ max: 256 }), defaultName: str({ max: 256 }) }),
     result: obj({ path: nullable(filePath) }),

@@ -24,6 +24,7 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
+  'frame.time_delta_displayed',
   'tcp.time_relative',
   'tcp.time_delta',
   'frame.time_epoch',

@@ -245,7 +245,7 @@ export const useSequenceStore = defineStore('sequence', () => {
     const ui = useUiStore();
     // Electron's main process lets the engine read only what its own dialog returned.
     const native = useSessionStore().host?.nativeDialogs === true;
-    const target = native ? ((await useApi().chooseOpenPath({ title: 'Open script' })).path ?? '') : path.value.trim();
+    const target = native ? ((await useApi().chooseOpenPath({ title: 'Open script', kind: 'script' })).path ?? '') : path.value.trim();
     if (!target) return native ? undefined : ui.say('type the path of the script on the host', true);
     try {
       const file = await useApi().readScript({ path: target });
