@@ -16,6 +16,8 @@ import {
   type InterfaceInfo,
   type AttachKeyLogResult,
   type RunScriptParams,
+  type OpenEndpointParams,
+  type OpenEndpointResult,
   type RunScriptResult,
   type SessionInfo,
 } from '../../shared/api';
@@ -25,6 +27,7 @@ import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { readScriptFile, ScriptRun, writeScriptFile } from './script-run';
+import { EndpointRun } from './endpoint-run';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 import { warmUpEngine } from './warm-up';
 
@@ -77,6 +80,7 @@ export class Backend {
   private readonly captures = new Map<string, RunningCapture>();
   /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
   private readonly scriptRuns = new Map<string, ScriptRun>();
+  private readonly endpointRuns = new Map<string, EndpointRun>();
   private nextRun = 1;
   private spoolDirectory: string | null = null;
   /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
@@ -246,6 +250,36 @@ export class Backend {
     return { ...result, sessionId };
   }
 
+  /** Opens the user-space TCP endpoint: its frames go to a live session of their own, its progress out as events. */
+  async openEndpoint(params: OpenEndpointParams): Promise<OpenEndpointResult> {
+    this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const spoolPath = path.join(this.spoolDirectory, `endpoint-${stamp}-${params.interface.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
+    const endpointId = `e${this.nextRun++}`;
+    let session: FileSession | null = null;
+    const { run, result } = await EndpointRun.start(endpointId, params, spoolPath, {
+      emit: (event) => this.emit(event),
+      onSpooled: () => session?.poke(),
+      onEnd: () => {
+        session?.endLive();
+        this.endpointRuns.delete(endpointId);
+      },
+    });
+    const sessionId = `s${this.nextSession++}`;
+    session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `endpoint on ${params.interface}`, this.takeState(), this.options.limits);
+    this.sessions.set(sessionId, session);
+    await session.openLive();
+    this.endpointRuns.set(endpointId, run);
+    this.emit({ type: 'session-opened', session: session.info() });
+    return { ...result, sessionId };
+  }
+
+  private endpointRun(endpointId: string): EndpointRun {
+    const run = this.endpointRuns.get(endpointId);
+    if (!run) throw new ApiError('not-found', `no endpoint ${endpointId} (it ended or never started)`);
+    return run;
+  }
+
   private scriptRun(runId: string): ScriptRun {
     const run = this.scriptRuns.get(runId);
     if (!run) throw new ApiError('not-found', `no running script ${runId} (it ended or never started)`);
@@ -273,6 +307,7 @@ export class Backend {
     this.spareTimer = null;
     this.spare = null;
     for (const run of this.scriptRuns.values()) run.stop();
+    for (const run of [...this.endpointRuns.values()]) await run.stop();
     for (const running of this.captures.values()) {
       running.stopRequested = true;
       clearInterval(running.timer);
@@ -320,6 +355,7 @@ export class Backend {
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
+      getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
       listInterfaces: async () => {
         const prefetched = this.prefetchedInterfaces;
@@ -351,6 +387,18 @@ export class Backend {
       },
       stopScript: async ({ runId }) => {
         this.scriptRun(runId).stop();
+        return null;
+      },
+      openEndpoint: async (params) => this.openEndpoint(params),
+      endpointSend: async ({ endpointId, text }) => ({ queued: this.endpointRun(endpointId).send(text) }),
+      endpointClose: async ({ endpointId, how }) => {
+        this.endpointRun(endpointId).close(how);
+        return null;
+      },
+      endpointProposal: async ({ endpointId }) => this.endpointRun(endpointId).proposal(),
+      endpointStep: async ({ endpointId, edit }) => ({ sent: await this.endpointRun(endpointId).step(edit) }),
+      stopEndpoint: async ({ endpointId }) => {
+        await this.endpointRun(endpointId).stop();
         return null;
       },
       readScript: async ({ path: file }) => ({ path: path.resolve(file), text: readScriptFile(path.resolve(file)) }),
