@@ -70,6 +70,9 @@ export interface ProcessedFrame {
   columns: SummaryColumns;
   /** Seconds since the first frame. */
   relativeTime: number;
+  /** The frame's timestamp. */
+  tsSeconds: number;
+  tsNanos: number;
   /** The tshark-style summary line. */
   line(): string;
 }
@@ -87,6 +90,25 @@ export function processedFieldSource(processed: ProcessedFrame): FieldSource {
     if (BYTE_FIELDS.has(name)) return frameBytesField(processed.decoded, name);
     return processed.decoded.layers.some((layer) => layer.protocol === name && !layer.quoted) ? true : undefined;
   };
+}
+
+/**
+ * `frame.time_delta_displayed` when a display filter hides frames: seconds since the last frame
+ * that passed it (0 for the first), as tshark computes it with -Y. Call `set` before testing the
+ * filter on a frame and `shown` when it passes.
+ */
+export class DisplayedDelta {
+  private seconds = Number.NaN;
+  private nanos = 0;
+
+  set(processed: ProcessedFrame): void {
+    processed.fields['frame.time_delta_displayed'] = Number.isNaN(this.seconds) ? 0 : elapsedSeconds(this.seconds, this.nanos, processed.tsSeconds, processed.tsNanos);
+  }
+
+  shown(processed: ProcessedFrame): void {
+    this.seconds = processed.tsSeconds;
+    this.nanos = processed.tsNanos;
+  }
 }
 
 export class FramePipeline {
@@ -220,6 +242,8 @@ export class FramePipeline {
       capLen: bytes.length,
       timeRelative: relativeTime,
       timeDelta: sincePrevious,
+      // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
+      timeDeltaDisplayed: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
     const community = frameCommunityId(decoded);
@@ -260,6 +284,8 @@ export class FramePipeline {
       analysis,
       columns,
       relativeTime,
+      tsSeconds: frame.tsSeconds,
+      tsNanos: frame.tsNanos,
       line: () =>
         `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
     };

@@ -5,7 +5,7 @@
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { DisplayedDelta, FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
@@ -39,8 +39,13 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const pipeline = new FramePipeline({}, tls.dissector);
     const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
+    const displayed = new DisplayedDelta();
     const emit = (processed: ProcessedFrame) => {
-      if (filter && !filter.test(processedFieldSource(processed))) return;
+      if (filter) {
+        displayed.set(processed);
+        if (!filter.test(processedFieldSource(processed))) return;
+        displayed.shown(processed);
+      }
       output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
     };
     const result = await readCaptureFile(
