@@ -8,11 +8,13 @@ import { isAlias } from './evaluate';
 import type { FilterFieldKind, ParseOptions } from './parse';
 import { WIRESHARK_FIELDS } from './wireshark-fields';
 import { TLS_FIELD_NAMES } from '../tls/json';
+import { HTTP_FIELD_NAMES } from '../http/json';
 
 /** Fields that exist beyond the header registry: frame metadata, tracking and TLS. */
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...BYTE_FIELDS,
   ...TLS_FIELD_NAMES,
+  ...HTTP_FIELD_NAMES,
   'frame.number',
   'frame.len',
   'frame.cap_len',

@@ -20,6 +20,9 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import type { HttpDissector, HttpFrameResult } from '../http/dissector';
+import { httpToFields } from '../http/json';
+import { httpInfoText } from '../http/info';
 
 const NO_RECORDS: TlsRecord[] = [];
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
@@ -82,11 +85,15 @@ export class FramePipeline {
   /** TLS records the last frame completed (with a TLS dissector), and whether it belonged to a TLS stream. */
   tlsRecords: TlsRecord[] = NO_RECORDS;
   tlsInStream = false;
+  /** HTTP the last frame completed (with an HTTP dissector). */
+  httpResult: HttpFrameResult | null = null;
 
   constructor(
     trackerOptions: TrackerOptions = {},
     /** Reads TLS records (and decrypts them with its key log) on every TCP connection. */
     readonly tls: TlsDissector | null = null,
+    /** Reads HTTP/1.x and HTTP/2 on every TCP connection, cleartext or decrypted by `tls`. */
+    readonly http: HttpDissector | null = null,
   ) {
     this.tracker = new Tracker(trackerOptions);
   }
@@ -125,7 +132,30 @@ export class FramePipeline {
         this.tlsInStream = this.tls.lastInStream;
       }
     }
+    this.httpResult = null;
+    if (this.http && analysis) this.trackHttp(frame.frameNumber, analysis, buffer, start, length);
     return analysis;
+  }
+
+  private trackHttp(frameNumber: number, analysis: FrameAnalysis, buffer: Uint8Array, start: number, length: number): void {
+    const http = this.http!;
+    const summary = this.summary;
+    if (summary.payloadLength > 0 && summary.payloadOffset >= 0) {
+      if (this.tls?.isTlsStream(analysis.stream)) {
+        const appData: Uint8Array[] = [];
+        for (const record of this.tlsRecords) if (record.contentType === 23 && record.appData) appData.push(record.appData);
+        if (appData.length > 0) this.httpResult = http.records(analysis.stream, analysis.fromClient, appData, frameNumber);
+      } else {
+        const from = start + summary.payloadOffset;
+        const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+        if (to > from) this.httpResult = http.segment(analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(from, to), frameNumber);
+      }
+    }
+    // A body read to the connection's end completes with the FIN.
+    if (summary.tcpFlags & 0x01) {
+      const closed = http.fin(analysis.stream, frameNumber);
+      if (closed) this.httpResult = this.httpResult ? { ...this.httpResult, http1: [...this.httpResult.http1, ...closed.http1] } : closed;
+    }
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
@@ -151,6 +181,7 @@ export class FramePipeline {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
     }
+    httpToFields(this.httpResult, fields);
     const columns = frameColumns(
       decoded,
       analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
@@ -159,6 +190,11 @@ export class FramePipeline {
       const text = tlsInfoText(this.tlsRecords, this.tls.versionOf(analysis.stream));
       columns.protocol = text.protocol;
       columns.info = text.info;
+    }
+    const httpText = httpInfoText(this.httpResult);
+    if (httpText) {
+      columns.protocol = httpText.protocol;
+      columns.info = httpText.info;
     }
     if (analysis) {
       const prefix = analysisInfoPrefix(analysis);

@@ -12,6 +12,7 @@ import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
+import { HttpDissector } from '../../../shared/http';
 
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
@@ -36,7 +37,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
 
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
-    const pipeline = new FramePipeline({}, tls.dissector);
+    const pipeline = new FramePipeline({}, tls.dissector, new HttpDissector());
     const quic = new OrderedQuicOutput();
     const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
