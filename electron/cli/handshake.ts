@@ -11,6 +11,7 @@ import { runRun } from './commands/run';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
 import { runCompare } from './commands/compare';
+import { runFollow } from './commands/follow';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   send: { run: runSend, summary: 'send -i IFACE [--template T] [--set FIELD=VALUE]… [-c N] [--interval MS] [--wait MS]' },
   run: { run: runRun, summary: 'run SCRIPT -i IFACE --local ADDR[:PORT] --remote ADDR:PORT [--tolerance MS] [--json] [-w FILE]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
+  follow: { run: runFollow, summary: 'follow FILE (--stream N | --tls-stream N | --http2-stream N:ID) [--format ascii|hex|raw] [-o FILE]' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
 };

@@ -367,7 +367,7 @@ export class FrameFacts {
       result = this.http.segment(stream, fromClient, relativeSeq, payload, i + 1);
     }
     if (!result) return;
-    for (const item of result.http2) if (item.kind === 'frame') item.frame.data = null; // a view of bytes that are reused
+    for (const item of result.http2) if (item.kind === 'frame') item.frame.data = item.frame.raw = null; // views of bytes that are reused
     this.httpResults.set(i, result);
   }
 

@@ -40,6 +40,8 @@ export interface Http2Frame {
   opaque: Uint8Array | null;
   /** DATA's payload without padding (a view, valid while the caller handles the frame). */
   data: Uint8Array | null;
+  /** The whole frame, header included (a view, valid while the caller handles the frame). */
+  raw: Uint8Array | null;
   /** The header block fragment's length (HEADERS, PUSH_PROMISE, CONTINUATION). */
   fragmentLength: number | null;
   /** The decoded header block, on the frame that ended it (END_HEADERS). */
@@ -165,6 +167,7 @@ export class Http2Connection {
       promisedStreamId: null,
       opaque: null,
       data: null,
+      raw: bytes,
       fragmentLength: null,
       block: null,
       message: null,

@@ -7,6 +7,8 @@
  * HTTP fields of every frame. The requests analyze reports are held against the peers' own log.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { hasTshark } from '../capture/support';
@@ -203,5 +205,49 @@ describe.skipIf(unavailable !== null)('HTTP/1.1 and HTTP/2 (real stacks, tshark 
     const connections = ndjson(run.stdout).filter((o) => o.client !== undefined);
     const withHttp = connections.filter((c) => c.http !== undefined).map((c) => Number(String(c.server).split(':').pop())).sort((a, b) => a - b);
     expect(withHttp).toEqual([80, 8080]);
+  });
+
+  it('follow prints what tshark -z follow prints: TCP, decrypted TLS and HTTP/2 streams, in ascii, hex and raw', () => {
+    const tshark = (args: string[]) => execFileSync('tshark', ['-o', `tls.keylog_file:${lab.keylogFile}`, ...TSHARK_H2C, '-r', lab.file, '-q', ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+    const follow = (args: string[]) => {
+      const run = runCliSync(cli, ['follow', lab.file, '--tls-keylog', lab.keylogFile, ...args]);
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout;
+    };
+    const streams = ndjson(runCliSync(cli, ['analyze', lab.file, '--json', '--tls-keylog', lab.keylogFile]).stdout).filter((o) => o.client !== undefined);
+    const stream = (port: number, version: string) => streams.find((c) => String(c.server).endsWith(`:${port}`) && (c.http as { version: string } | undefined)?.version === version)!['tcp.stream'] as number;
+    const h2 = stream(8443, 'HTTP/2');
+    const h2c = stream(8080, 'HTTP/2');
+    const h1 = stream(80, 'HTTP/1.1');
+    const https1 = stream(8443, 'HTTP/1.1');
+    for (const format of ['ascii', 'hex', 'raw']) {
+      for (const n of [h2c, h1]) expect(follow(['--stream', String(n), '--format', format]), `tcp ${n} ${format}`).toBe(tshark(['-z', `follow,tcp,${format},${n}`]));
+      // tshark 4.0 names the TLS nodes wrongly (node 0 is the server, node 1 ":0") and so swaps the tabs that mark direction: compared without them.
+      const body = (text: string) => text.split('\n').slice(6).map((line) => line.replace(/^\t/, ''));
+      for (const n of [h2, https1]) expect(body(follow(['--tls-stream', String(n), '--format', format])), `tls ${n} ${format}`).toEqual(body(tshark(['-z', `follow,tls,${format},${n}`])));
+      for (const [n, id] of [[h2, 1], [h2, 3], [h2, 9], [h2, 11], [h2c, 7]]) {
+        expect(follow(['--http2-stream', `${n}:${id}`, '--format', format]), `http2 ${n}:${id} ${format}`).toBe(tshark(['-z', `follow,http2,${format},${n},${id}`]));
+      }
+    }
+    // The TLS direction itself: the client's request is the first chunk, unmarked, the server's answer marked with a tab.
+    const ascii = follow(['--tls-stream', String(https1)]).split('\n');
+    expect(ascii[6]).toMatch(/^\d+$/);
+    expect(ascii[7]).toBe('GET / HTTP/1.1\r');
+    expect(ascii.find((line) => line.startsWith('HTTP/1.1 200'))).toBeDefined();
+    expect(ascii[ascii.indexOf('HTTP/1.1 200 OK\r') - 1]).toMatch(/^\t\d+$/);
+  }, 480_000);
+
+  it('follow -o writes the text, or with --format raw the bytes themselves', () => {
+    const out = path.join(lab.dir, 'follow.bin');
+    const h1 = ndjson(runCliSync(cli, ['analyze', lab.file, '--json']).stdout).find((c) => String(c.server).endsWith(':80'))!['tcp.stream'] as number;
+    const run = runCliSync(cli, ['follow', lab.file, '--stream', String(h1), '--format', 'raw', '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const raw = execFileSync('tshark', ['-r', lab.file, '-q', '-z', `follow,tcp,raw,${h1}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const expected = raw.split('\n').slice(6, -2).map((line) => line.replace(/^\t/, '')).join('');
+    expect(readFileSync(out).toString('hex')).toBe(expected);
+    const bad = runCliSync(cli, ['follow', lab.file, '--stream', '999']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(`handshake follow: ${lab.file} has no tcp.stream 999 (see handshake analyze ${lab.file})`);
+    expect(runCliSync(cli, ['follow', lab.file, '--http2-stream', 'x']).code).toBe(2);
   });
 });
