@@ -220,12 +220,14 @@ describe.skipIf(unavailable !== null)('HTTP/1.1 and HTTP/2 (real stacks, tshark 
     const h2c = stream(8080, 'HTTP/2');
     const h1 = stream(80, 'HTTP/1.1');
     const https1 = stream(8443, 'HTTP/1.1');
+    // Every tshark run costs seconds on a loaded machine: all three formats on one stream of each kind, ASCII on the others.
     for (const format of ['ascii', 'hex', 'raw']) {
-      for (const n of [h2c, h1]) expect(follow(['--stream', String(n), '--format', format]), `tcp ${n} ${format}`).toBe(tshark(['-z', `follow,tcp,${format},${n}`]));
+      const all = format === 'ascii';
+      for (const n of all ? [h2c, h1] : [h1]) expect(follow(['--stream', String(n), '--format', format]), `tcp ${n} ${format}`).toBe(tshark(['-z', `follow,tcp,${format},${n}`]));
       // tshark 4.0 names the TLS nodes wrongly (node 0 is the server, node 1 ":0") and so swaps the tabs that mark direction: compared without them.
       const body = (text: string) => text.split('\n').slice(6).map((line) => line.replace(/^\t/, ''));
-      for (const n of [h2, https1]) expect(body(follow(['--tls-stream', String(n), '--format', format])), `tls ${n} ${format}`).toEqual(body(tshark(['-z', `follow,tls,${format},${n}`])));
-      for (const [n, id] of [[h2, 1], [h2, 3], [h2, 9], [h2, 11], [h2c, 7]]) {
+      for (const n of all ? [h2, https1] : [https1]) expect(body(follow(['--tls-stream', String(n), '--format', format])), `tls ${n} ${format}`).toEqual(body(tshark(['-z', `follow,tls,${format},${n}`])));
+      for (const [n, id] of all ? [[h2, 1], [h2, 3], [h2, 9], [h2, 11], [h2c, 7]] : [[h2, 3]]) {
         expect(follow(['--http2-stream', `${n}:${id}`, '--format', format]), `http2 ${n}:${id} ${format}`).toBe(tshark(['-z', `follow,http2,${format},${n},${id}`]));
       }
     }
