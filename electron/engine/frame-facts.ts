@@ -12,6 +12,7 @@ import {
   type DetailNode,
   type ExpertNote,
   type Ladder,
+  type StreamGraph,
   type LadderArrow,
   type LadderTls,
   type Phase,
@@ -31,12 +32,15 @@ import { tlsDetailNode } from '../../shared/tls/detail';
 import type { TlsRecord } from '../../shared/tls/session';
 import { createNodeTlsCrypto } from './tls-crypto';
 import { HttpDissector, httpDetailNodes, httpInfoText, httpToFields, type HttpFrameResult } from '../../shared/http';
+import { DnsDissector, dnsDetailNode, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../../shared/dns';
 import { Tracker } from '../../shared/track/tracker';
+import { allocateStreamFrames, buildStreamGraph, type GraphDirection, type StreamFrames } from '../../shared/graphs';
 import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
+import { outerEncapsulation } from '../../shared/wire/tunnel/outer';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
@@ -90,6 +94,8 @@ const INDEX_FIELDS = new Set([
   'frame.number',
   'frame.len',
   'frame.cap_len',
+  'frame.interface_id',
+  'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
   'tcp.time_relative',
@@ -120,6 +126,9 @@ const INDEX_FIELDS = new Set([
   'tcp.seq',
   'tcp.ack',
   'tcp.len',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
   ...ANALYSIS_KEYS.map(([, key]) => key),
   ANALYSIS_FLAGS_KEY,
 ]);
@@ -159,6 +168,8 @@ export interface RowText {
   info: string;
   /** Marks learned only from the full decode (IP/UDP checksums). */
   extraMarks: number;
+  /** The outer encapsulation of a tunnelled frame (`tunnel.outer`), or null. */
+  encapsulation: string | null;
 }
 
 function copyTls(tls: FrameTls): FrameTls {
@@ -248,7 +259,12 @@ export class FrameFacts {
   /** What each frame completed in HTTP (DATA payloads dropped, to bound memory). */
   private httpResults = new Map<number, HttpFrameResult>();
   private readonly dupAckNumbers = new Map<number, number>();
+  /** Relative SACK edges (left, right, …) of the frames that carry SACK blocks. */
+  readonly sackEdges = new Map<number, Uint32Array>();
   private finished = false;
+  /** DNS over UDP/TCP port 53: the messages each frame completed, and where its payload starts. */
+  private readonly dns = new DnsDissector();
+  private readonly dnsMessages = new Map<number, { messages: DnsFrameMessage[]; payloadOffset: number }>();
 
   constructor(private readonly index: FrameIndex) {}
 
@@ -278,6 +294,12 @@ export class FrameFacts {
       index.srcPort[i] = s.srcPort;
       index.dstPort[i] = s.dstPort;
     }
+    const dnsPayload = s.transportOffset >= 0 && !s.fragment && s.payloadOffset >= 0 && DnsDissector.isDnsPort(s.srcPort, s.dstPort);
+    if (dnsPayload && s.protocol === 17) {
+      const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+      const messages = this.dns.udp(i + 1, index.tsSeconds[i], index.tsNanos[i], this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+      this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
+    }
     if (s.protocol === 6 && s.transportOffset >= 0 && !s.fragment) {
       index.tcpFlags[i] = s.tcpFlags;
       index.relSeq[i] = s.seq >>> 0;
@@ -298,6 +320,18 @@ export class FrameFacts {
         index.relAck[i] = analysis.relativeAck < 0 ? NO_ACK : analysis.relativeAck >>> 0;
         index.window[i] = analysis.windowSize;
         index.analysis[i] = analysis.analysis;
+        index.acksFrame[i] = analysis.acksFrame;
+        index.bytesInFlight[i] = analysis.bytesInFlight;
+        if (s.sackCount > 0 && analysis.relativeAck >= 0) {
+          // SACK edges relative to the peer's ISN, as the ACK is (the stream graphs draw them).
+          const base = ((s.ack >>> 0) - analysis.relativeAck) >>> 0;
+          const edges = new Uint32Array(s.sackCount * 2);
+          for (let k = 0; k < s.sackCount; k++) {
+            edges[k * 2] = (s.sackLeft[k] - base) >>> 0;
+            edges[k * 2 + 1] = (s.sackRight[k] - base) >>> 0;
+          }
+          this.sackEdges.set(i, edges);
+        }
         if (analysis.analysis & RETRANSMISSION_BITS) marks |= ROW_MARK.RETRANSMISSION;
         if (analysis.analysis & WARNING_BITS) marks |= ROW_MARK.WARNING;
         if (analysis.phase === 'handshake') marks |= ROW_MARK.HANDSHAKE;
@@ -309,9 +343,30 @@ export class FrameFacts {
         }
         if (s.tcpFlags & TCP_FIN) this.httpFin(i, analysis.stream);
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
+        if (dnsPayload && s.payloadLength > 0) {
+          const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+          const messages = this.dns.tcp(i + 1, index.tsSeconds[i], index.tsNanos[i], analysis.stream, analysis.fromClient, analysis.relativeSeq, this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+          if (messages.length > 0) this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
+        }
       }
     }
     index.marks[i] = marks;
+  }
+
+  private dnsEndpoints(buffer: Uint8Array, offset: number, s: PacketSummary): DnsEndpoints {
+    const v4 = s.ipVersion === 4;
+    const at = offset + s.networkOffset;
+    return {
+      srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
+      dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
+      srcPort: s.srcPort,
+      dstPort: s.dstPort,
+    };
+  }
+
+  /** DNS messages by frame, for the page-load timeline. */
+  dnsFrames(): IterableIterator<[number, { messages: DnsFrameMessage[]; payloadOffset: number }]> {
+    return this.dnsMessages.entries();
   }
 
   private readonly ipv4Ids = new AddressIds(1);
@@ -459,7 +514,14 @@ export class FrameFacts {
     let protocol = columns.protocol;
     let info = columns.info;
     const records = this.tlsRecords.get(i);
-    if (records && records.length > 0) {
+    const dns = this.dnsMessages.get(i);
+    if (dns && dns.messages.length > 0) {
+      const text = dnsInfoText(dns.messages);
+      const malformed = decoded.malformed ?? dnsMalformed(dns.messages);
+      protocol = text.protocol;
+      info = malformed ? `${text.info} [Malformed Packet: ${malformed}]` : text.info;
+      if (malformed) extraMarks |= ROW_MARK.MALFORMED;
+    } else if (records && records.length > 0) {
       const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
       protocol = text.protocol;
       info = text.info;
@@ -479,6 +541,7 @@ export class FrameFacts {
       protocol,
       info: prefixes.length ? `[${prefixes.join('] [')}] ${info}` : info,
       extraMarks,
+      encapsulation: outerEncapsulation(decoded),
     };
   }
 
@@ -495,6 +558,9 @@ export class FrameFacts {
           windowSize: index.window[i],
           timeRelative: this.tcpTimeRelative(i),
           timeDelta: this.tcpTimeDelta(i),
+          acksFrame: index.acksFrame[i],
+          ackRtt: this.ackRtt(i),
+          bytesInFlight: index.bytesInFlight[i],
         }
       : null;
     const detail = buildDetailTree(this.decode(i, bytes), {
@@ -503,11 +569,22 @@ export class FrameFacts {
       time: index.relativeTime(i),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
+      capturePoint: index.points[index.point[i]] ? { id: index.point[i], name: index.points[index.point[i]] } : undefined,
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
     detail.tree.push(...httpDetailNodes(this.httpResults.get(i) ?? null));
+    const dns = this.dnsMessages.get(i);
+    if (dns) for (const entry of dns.messages) detail.tree.push(dnsDetailNode(entry, entry.offset < 0 ? -1 : dns.payloadOffset + entry.offset));
     return detail;
+  }
+
+  /** tcp.analysis.ack_rtt in seconds: the time since the segment this ACK acknowledges (null: none, or 0 as tshark omits it). */
+  ackRtt(i: number): number | null {
+    const acked = this.index.acksFrame[i];
+    if (acked === 0) return null;
+    const rtt = this.index.secondsBetween(acked - 1, i);
+    return rtt > 0 ? rtt : null;
   }
 
   // ------------------------------------------------------------ display filter
@@ -532,6 +609,11 @@ export class FrameFacts {
         return index.originalLength[i];
       case 'frame.cap_len':
         return index.capturedLength[i];
+      // Counted across a file's sections (tshark restarts at 0 in each; files with several SHBs are rare).
+      case 'frame.interface_id':
+        return index.points.length > 0 ? index.point[i] : undefined;
+      case 'frame.interface_name':
+        return index.points[index.point[i]] || undefined;
       case 'frame.time_relative':
         return index.relativeTime(i);
       case 'frame.time_delta':
@@ -576,6 +658,12 @@ export class FrameFacts {
         return this.tracked(i) && index.relAck[i] !== NO_ACK ? index.relAck[i] : undefined;
       case 'tcp.len':
         return tcp ? index.payloadLength[i] : undefined;
+      case 'tcp.analysis.acks_frame':
+        return index.acksFrame[i] !== 0 ? index.acksFrame[i] : undefined;
+      case 'tcp.analysis.ack_rtt':
+        return this.ackRtt(i) ?? undefined;
+      case 'tcp.analysis.bytes_in_flight':
+        return index.bytesInFlight[i] !== 0 ? index.bytesInFlight[i] : undefined;
       default:
         break;
     }
@@ -599,6 +687,8 @@ export class FrameFacts {
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields.set('tunnel.outer', outer);
     const tls = this.tls.get(i);
     const records = this.tlsRecords.get(i);
     if (records) {
@@ -618,6 +708,12 @@ export class FrameFacts {
       const out: Record<string, JsonFieldValue> = {};
       httpToFields(http, out);
       for (const [key, value] of Object.entries(out)) fields.set(key, value);
+    }
+    const dns = this.dnsMessages.get(i);
+    if (dns && dns.messages.length > 0) {
+      const out: Record<string, JsonFieldValue> = {};
+      dnsMessagesToFields(dns.messages, out);
+      for (const [key, value] of Object.entries(out)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     }
     return fields;
   }
@@ -770,6 +866,76 @@ export class FrameFacts {
   private firstFrameOf(stream: number): number {
     const first = stream >= 0 && stream < this.streamFirstFrame.length ? this.streamFirstFrame[stream] : 0;
     return first > 0 ? first - 1 : 0;
+  }
+
+  /** The connection's frames as graph input (null: no such stream), found through the per-stream frame links. */
+  streamFrames(stream: number): StreamFrames | null {
+    if (stream < 0 || stream >= this.streamLastFrame.length || this.streamLastFrame[stream] === 0) return null;
+    const index = this.index;
+    let count = 0;
+    let sacks = 0;
+    for (let f = this.streamLastFrame[stream]; f !== 0; f = index.streamPrevious[f - 1]) {
+      count++;
+      const edges = this.sackEdges.get(f - 1);
+      if (edges) sacks += edges.length / 2;
+    }
+    const out = allocateStreamFrames(count, sacks);
+    let row = count;
+    let sack = sacks;
+    for (let f = this.streamLastFrame[stream]; f !== 0; f = index.streamPrevious[f - 1]) {
+      const i = f - 1;
+      row--;
+      out.frame[row] = f;
+      out.time[row] = index.relativeTime(i);
+      out.fromClient[row] = index.direction[i] === FROM_CLIENT ? 1 : 0;
+      out.seq[row] = index.relSeq[i];
+      out.ack[row] = index.relAck[i] === NO_ACK ? 0 : index.relAck[i];
+      out.len[row] = index.payloadLength[i];
+      out.window[row] = index.window[i];
+      out.tcpFlags[row] = index.tcpFlags[i];
+      out.acksFrame[row] = index.acksFrame[i];
+      out.bytesInFlight[row] = index.bytesInFlight[i];
+      out.analysis[row] = index.analysis[i];
+      const edges = this.sackEdges.get(i);
+      if (edges) {
+        // Filled backwards too, so blocks stay in frame order.
+        for (let k = edges.length / 2 - 1; k >= 0; k--) {
+          sack--;
+          out.sackRow[sack] = row;
+          out.sackLeft[sack] = edges[k * 2];
+          out.sackRight[sack] = edges[k * 2 + 1];
+        }
+      }
+    }
+    return out;
+  }
+
+  streamGraph(stream: number, direction: GraphDirection, maWindow?: number): StreamGraph | null {
+    const frames = this.streamFrames(stream);
+    const connection = frames ? this.tracker.connection(stream) : null;
+    if (!frames || !connection) return null;
+    const g = buildStreamGraph(frames, direction, maWindow);
+    const endpoint = (e: { address: string; port: number }) => (connection.ipVersion === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+    // Times to the nanosecond and rates to the bit/s: their shortest decimal forms keep the JSON small.
+    const rounding: Record<string, number> = { time: 1e9, rtt: 1e9, throughput: 1 };
+    const columns = <T extends Record<string, Float64Array>>(table: T): { [K in keyof T]: number[] } =>
+      Object.fromEntries(
+        Object.entries(table).map(([key, values]) => {
+          const scale = rounding[key];
+          return [key, scale ? Array.from(values, (v) => Math.round(v * scale) / scale) : Array.from(values)];
+        }),
+      ) as { [K in keyof T]: number[] };
+    return {
+      stream,
+      sender: endpoint(direction === 'client' ? connection.client : connection.server),
+      receiver: endpoint(direction === 'client' ? connection.server : connection.client),
+      direction,
+      maWindow: g.maWindow,
+      segments: columns(g.segments),
+      acks: columns(g.acks),
+      rtt: columns(g.rtt),
+      sack: columns(g.sack),
+    };
   }
 
   ladder(stream: number, limit: number): Ladder | null {

@@ -56,6 +56,16 @@ export class FrameIndex {
   readonly macs: string[] = [''];
   /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
   analysis: Uint32Array;
+  /** tcp.analysis.acks_frame (frame number, 0: none); the ACK's RTT is the time since that frame. */
+  acksFrame: Uint32Array;
+  /** tcp.analysis.bytes_in_flight (0: none). */
+  bytesInFlight: Uint32Array;
+  /** The capture point (interface) the frame was seen at: an index into `points`, counted across sections. */
+  point: Uint16Array;
+  /** Each capture point's name (its IDB's if_name; empty when it has none), in file order. */
+  readonly points: string[] = [];
+  /** Where the current section's interface ids start in `points` (a new SHB restarts them at 0). */
+  private sectionBase = 0;
 
   constructor(initialCapacity = 4096) {
     this.capacity = initialCapacity;
@@ -81,8 +91,21 @@ export class FrameIndex {
     this.srcAddress = new Uint32Array(initialCapacity);
     this.dstAddress = new Uint32Array(initialCapacity);
     this.analysis = new Uint32Array(initialCapacity);
+    this.acksFrame = new Uint32Array(initialCapacity);
+    this.bytesInFlight = new Uint32Array(initialCapacity);
     this.srcMac = new Uint32Array(initialCapacity);
     this.dstMac = new Uint32Array(initialCapacity);
+    this.point = new Uint16Array(initialCapacity);
+  }
+
+  /** A new section: its interface ids start again at 0. */
+  startSection(): void {
+    this.sectionBase = this.points.length;
+  }
+
+  /** An interface of the current section; the 65536th and later share the last slot. */
+  addPoint(name: string | undefined): void {
+    if (this.points.length < 0xffff) this.points.push(name?.trim() ?? '');
   }
 
   /** Reserves the next slot and returns its index. */
@@ -111,8 +134,11 @@ export class FrameIndex {
       this.srcAddress = grow(this.srcAddress, capacity);
       this.dstAddress = grow(this.dstAddress, capacity);
       this.analysis = grow(this.analysis, capacity);
+      this.acksFrame = grow(this.acksFrame, capacity);
+      this.bytesInFlight = grow(this.bytesInFlight, capacity);
       this.srcMac = grow(this.srcMac, capacity);
       this.dstMac = grow(this.dstMac, capacity);
+      this.point = grow(this.point, capacity);
       this.capacity = capacity;
     }
     return this.count++;
@@ -127,6 +153,7 @@ export class FrameIndex {
     this.capturedLength[i] = frame.capturedLength;
     this.originalLength[i] = frame.originalLength;
     this.linkType[i] = frame.linkType;
+    this.point[i] = Math.min(this.sectionBase + frame.interfaceId, 0xfffe);
     return i;
   }
 

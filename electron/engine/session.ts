@@ -19,6 +19,7 @@ import {
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
+  type StreamGraph,
   type PacketRow,
   type QuicAttemptRow,
   type RowsResult,
@@ -32,7 +33,7 @@ import {
 } from '../../shared/api';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
-import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame } from '../../shared/files';
+import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
@@ -95,7 +96,7 @@ export interface SessionLimits {
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
-  private readonly quic = new SessionQuicAttempts();
+  private readonly quic: SessionQuicAttempts;
   private frameReader: CaptureFileFrameReader | null = null;
   private readonly abort = new AbortController();
   private onFirstFrames: () => void = () => undefined;
@@ -143,6 +144,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.quic = new SessionQuicAttempts(this.facts.keyLog);
   }
 
   info(): SessionInfo {
@@ -204,7 +206,7 @@ export class FileSession {
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
+    this.indexing = readCaptureFile(this.filePath, this.captureHandlers(), { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -252,7 +254,7 @@ export class FileSession {
   }
 
   private async follow(): Promise<void> {
-    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) });
+    const reader = new CaptureReader(this.captureHandlers());
     const handle = await fsp.open(this.dataPath, 'r');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
@@ -286,6 +288,16 @@ export class FileSession {
     } finally {
       await handle.close();
     }
+  }
+
+  /** What the capture reader reports to the index: frames, secrets, and the capture points (sections and interfaces). */
+  private captureHandlers(): CaptureHandlers {
+    return {
+      onFrame: (frame) => this.ingest(frame),
+      onSecrets: (type, data) => this.onSecrets(type, data),
+      onSection: () => this.index.startSection(),
+      onInterface: (iface) => this.index.addPoint(iface.name),
+    };
   }
 
   private ingest(frame: CaptureFrame): void {
@@ -488,7 +500,7 @@ export class FileSession {
     const quic = await this.quic.columns(selected);
     const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i)));
     selected = [];
-    return { total, frames, complete, start, rows };
+    return { total, frames, complete, start, rows, points: this.index.points };
   }
 
   private row(i: number, bytes: Uint8Array, quic: { protocol: string; info: string } | null): PacketRow {
@@ -506,6 +518,8 @@ export class FileSession {
       info: described.info.length > 4000 ? `${described.info.slice(0, 3999)}…` : described.info,
       marks: this.index.marks[i] | described.extraMarks,
       stream: this.index.stream[i],
+      point: this.index.point[i],
+      ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
   }
 
@@ -602,6 +616,12 @@ export class FileSession {
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
+  }
+
+  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+    const graph = this.facts.streamGraph(stream, direction, maWindow);
+    if (!graph) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    return graph;
   }
 
   ladder(stream: number, limit: number): Ladder {

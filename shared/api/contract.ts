@@ -12,6 +12,7 @@ import {
   literal,
   nullable,
   num,
+  numbers,
   obj,
   opt,
   record,
@@ -90,6 +91,10 @@ export interface PacketRow {
   marks: number;
   /** tcp.stream, or -1. */
   stream: number;
+  /** The capture point (interface) it was seen at: an index into RowsResult.points. */
+  point?: number;
+  /** A tunnelled frame's outer encapsulation (`tunnel.outer`: `VXLAN 42 / 198.18.0.1→198.18.0.2`). */
+  encapsulation?: string;
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -102,6 +107,8 @@ const packetRow: Validator<PacketRow> = obj({
   info: str({ max: 4096 }),
   marks: int(0, 0xffff),
   stream: int(-1),
+  point: opt(int(0, 0xffff)),
+  encapsulation: opt(str({ max: 256 })),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
@@ -492,6 +499,11 @@ export interface RowsResult {
   complete: boolean;
   start: number;
   rows: PacketRow[];
+  /**
+   * The capture points (interfaces, by IDB name; empty when unnamed) known so far, in file order; a capture with
+   * more than one shows where each frame was seen (Wireshark's frame.interface_name).
+   */
+  points?: string[];
 }
 
 export interface SendParams {
@@ -640,7 +652,143 @@ const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
   ),
 });
 
+/**
+ * A conversation script run from the UI (shared/conversation, the runner behind `handshake run`).
+ * Per-step results arrive as `script-step` events, the outcome as `script-end`.
+ */
+export interface RunScriptParams {
+  /** The script's text (packetdrill packet lines; see shared/conversation/script.ts). */
+  script: string;
+  interface: string;
+  /** Our endpoint's address; when this host owns it, its kernel's RSTs for the 4-tuple are dropped while the run lasts. */
+  local: string;
+  /** Our port; null picks one (40000–59999). */
+  localPort: number | null;
+  remote: string;
+  remotePort: number;
+  /** Timing tolerance for `>` lines (packetdrill's default is 4 ms). */
+  toleranceMs: number;
+  /** Hold before each line until `scriptStep`. */
+  step: boolean;
+  /** How long a `*` line waits for the peer (default 5 s). */
+  waitSeconds?: number;
+}
+export interface RunScriptResult {
+  runId: string;
+  /** The live session the run's frames are spooled into (Connections, ladder, Save). */
+  sessionId: string;
+  local: { address: string; port: number };
+  steps: number;
+  /** Lines this endpoint cannot run, reported instead of dropped. */
+  skipped: { line: number; reason: string; text: string }[];
+  /** This host owns the local address and its RSTs are dropped (the rule), or it does not and the endpoint answers ARP. */
+  kernel: 'rst-suppressed' | 'not-owner';
+  suppressionRule: string | null;
+}
+const runScriptResult: Validator<RunScriptResult> = obj({
+  runId: sessionId,
+  sessionId,
+  local: obj({ address: str({ max: 64 }), port: int(1, 0xffff) }),
+  steps: count,
+  skipped: arr(obj({ line: count, reason: str({ max: 64 }), text: str({ max: 65_536 }) }), 100_000),
+  kernel: literal('rst-suppressed', 'not-owner'),
+  suppressionRule: nullable(str({ max: 4096 })),
+});
+/** IPv4 or IPv6 text; the backend checks it is really one. */
+const ipText = str({ min: 2, max: 64, pattern: /^[0-9A-Fa-f:.]+$/ });
+
+/**
+ * The user-space TCP endpoint driven from the UI (shared/endpoint, the engine behind
+ * `handshake connect` / `listen`). Its frames go to a live session of their own; its states,
+ * data and end arrive as `endpoint-*` events.
+ */
+export interface OpenEndpointParams {
+  interface: string;
+  /** Our address; for connect, when this host owns it, its kernel's RSTs for the 4-tuple are dropped while the endpoint lives. */
+  local: string;
+  /** Our port; null picks one (40000–59999). Required to listen. */
+  localPort: number | null;
+  /** The peer to connect to; null (with remotePort null) to listen on local:localPort for one connection. */
+  remote: string | null;
+  remotePort: number | null;
+  /** RFC 6298 retransmission (off: the user studies the peer). */
+  retransmit: boolean;
+  keepaliveSeconds: number | null;
+  /** Send nothing by itself: endpointProposal shows the next segment, endpointStep sends it (edited). */
+  step: boolean;
+  isn: number | null;
+  mss: number | null;
+  /** Our window scale shift; null offers none. */
+  windowScale: number | null;
+  sack: boolean;
+  timestamps: boolean;
+}
+export interface OpenEndpointResult {
+  endpointId: string;
+  /** The live session the endpoint's frames are spooled into (Connections, ladder, Save). */
+  sessionId: string;
+  local: { address: string; port: number };
+  kernel: 'rst-suppressed' | 'not-owner';
+  suppressionRule: string | null;
+}
+/** A segment of the endpoint in `run`'s script syntax, numbers relative to each side's ISN. */
+export interface EndpointSegmentView {
+  reason: string;
+  text: string;
+  seq: number;
+  ack: number | null;
+  flags: number;
+  window: number;
+  length: number;
+}
+/** What may be changed in a proposed segment before it is sent (relative numbers). */
+export interface EndpointSegmentEdit {
+  seq?: number;
+  ack?: number;
+  flags?: number;
+  window?: number;
+}
+const endpointSegmentView: Validator<EndpointSegmentView> = obj({
+  reason: str({ max: 32 }),
+  text: str({ max: 65_536 }),
+  seq: int(0, 0xffffffff),
+  ack: nullable(int(0, 0xffffffff)),
+  flags: int(0, 0xfff),
+  window: int(0, 0xffff),
+  length: count,
+});
+const endpointId = sessionId;
+
 /** Every request the renderer can make: method name → params and result. */
+/**
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
+ * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ */
+export interface StreamGraph {
+  stream: number;
+  /** The data sender's and receiver's endpoints ("198.18.0.1:40000"). */
+  sender: string;
+  receiver: string;
+  direction: 'client' | 'server';
+  maWindow: number;
+  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
+  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
+  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
+  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+}
+const column = numbers(4_000_000);
+const streamGraph: Validator<StreamGraph> = obj({
+  stream: count,
+  sender: name,
+  receiver: name,
+  direction: literal('client', 'server'),
+  maWindow: num({ min: 0 }),
+  segments: obj({ frame: column, time: column, seq: column, end: column, len: column, bytesInFlight: column, throughput: column, retransmission: column }),
+  acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
+  rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
+  sack: obj({ frame: column, time: column, left: column, right: column }),
+});
+
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
   openFile: { params: { path: string }; result: SessionInfo };
@@ -652,6 +800,7 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
+  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
@@ -680,7 +829,8 @@ export interface ApiContract {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
   };
-  chooseOpenPath: { params: { title: string }; result: PathChoice };
+  /** `kind` picks the dialog's file filter (captures by default). */
+  chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
@@ -688,6 +838,27 @@ export interface ApiContract {
   checkCapturePermission: { params: null; result: CapturePermission };
   /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
   attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
+  /** Starts a conversation script against a peer (returns once the endpoint is ready; steps follow as events). */
+  runScript: { params: RunScriptParams; result: RunScriptResult };
+  /** A run held by Step: `step` runs the next line and holds again, `run` goes on to the end. */
+  scriptStep: { params: { runId: string; mode: 'step' | 'run' }; result: null };
+  /** Ends a run: the line under way ends without a verdict, and the peer gets an RST if a connection is open. */
+  stopScript: { params: { runId: string }; result: null };
+  /** Open and Save of script files (a path typed on the host, or chosen in the native dialog). */
+  readScript: { params: { path: string }; result: { path: string; text: string } };
+  /** Without `overwrite`, an existing file is refused with the error code 'exists'. */
+  writeScript: { params: { path: string; text: string; overwrite?: boolean }; result: { path: string } };
+  /** Opens (connect) or listens with the user-space TCP endpoint; returns once the helper link is ready. */
+  openEndpoint: { params: OpenEndpointParams; result: OpenEndpointResult };
+  /** Queues text to send, byte for byte as typed (UTF-8; CRLF stays CRLF). */
+  endpointSend: { params: { endpointId: string; text: string }; result: { queued: number } };
+  endpointClose: { params: { endpointId: string; how: 'fin' | 'rst' }; result: null };
+  /** Step mode: the segment the endpoint would send now, and its state. */
+  endpointProposal: { params: { endpointId: string }; result: { proposal: EndpointSegmentView | null; state: string } };
+  /** Step mode: sends the proposal, with the edit applied. */
+  endpointStep: { params: { endpointId: string; edit?: EndpointSegmentEdit }; result: { sent: EndpointSegmentView | null } };
+  /** Ends the endpoint and its helper at once (nothing more is sent: close first for a FIN or RST). */
+  stopEndpoint: { params: { endpointId: string }; result: null };
 }
 
 export type Method = keyof ApiContract;
@@ -714,7 +885,7 @@ export const methodValidators: MethodValidators = {
   closeSession: { params: sessionOnly, result: unit },
   getRows: {
     params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }) }),
-    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000) }),
+    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000), points: opt(arr(name, 0xffff)) }),
   },
   findRow: {
     params: obj({ sessionId, filter: str({ max: 4096 }), index: count }),
@@ -726,6 +897,10 @@ export const methodValidators: MethodValidators = {
     result: obj({ connections: arr(connectionRow), alerts: arr(alertInfo, 100_000) }),
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
+  getStreamGraph: {
+    params: obj({ sessionId, stream: count, direction: literal('client', 'server'), maWindow: opt(num({ min: 1e-6, max: 3600 })) }),
+    result: streamGraph,
+  },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   validateBpf: {
@@ -793,7 +968,7 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
     result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
   },
-  chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
+  chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
     params: obj({ title: str({ max: 256 }), defaultName: str({ max: 256 }) }),
     result: obj({ path: nullable(filePath) }),
@@ -803,6 +978,56 @@ export const methodValidators: MethodValidators = {
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
   attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
+  runScript: {
+    params: obj({
+      script: str({ min: 1, max: 1024 * 1024 }),
+      interface: str({ min: 1, max: 256 }),
+      local: ipText,
+      localPort: nullable(int(1, 0xffff)),
+      remote: ipText,
+      remotePort: int(1, 0xffff),
+      toleranceMs: num({ min: 0, max: 60_000 }),
+      step: bool,
+      waitSeconds: opt(num({ min: 0, max: 3600 })),
+    }),
+    result: runScriptResult,
+  },
+  scriptStep: { params: obj({ runId: sessionId, mode: literal('step', 'run') }), result: unit },
+  stopScript: { params: obj({ runId: sessionId }), result: unit },
+  readScript: { params: obj({ path: filePath }), result: obj({ path: filePath, text: str({ max: 1024 * 1024 }) }) },
+  writeScript: { params: obj({ path: filePath, text: str({ max: 1024 * 1024 }), overwrite: opt(bool) }), result: obj({ path: filePath }) },
+  openEndpoint: {
+    params: obj({
+      interface: str({ min: 1, max: 256 }),
+      local: ipText,
+      localPort: nullable(int(1, 0xffff)),
+      remote: nullable(ipText),
+      remotePort: nullable(int(1, 0xffff)),
+      retransmit: bool,
+      keepaliveSeconds: nullable(num({ min: 0.01, max: 86_400 })),
+      step: bool,
+      isn: nullable(int(0, 0xffffffff)),
+      mss: nullable(int(1, 0xffff)),
+      windowScale: nullable(int(0, 14)),
+      sack: bool,
+      timestamps: bool,
+    }),
+    result: obj({
+      endpointId,
+      sessionId,
+      local: obj({ address: str({ max: 64 }), port: int(1, 0xffff) }),
+      kernel: literal('rst-suppressed', 'not-owner'),
+      suppressionRule: nullable(str({ max: 4096 })),
+    }),
+  },
+  endpointSend: { params: obj({ endpointId, text: str({ min: 1, max: 16 * 1024 * 1024 }) }), result: obj({ queued: count }) },
+  endpointClose: { params: obj({ endpointId, how: literal('fin', 'rst') }), result: unit },
+  endpointProposal: { params: obj({ endpointId }), result: obj({ proposal: nullable(endpointSegmentView), state: str({ max: 32 }) }) },
+  endpointStep: {
+    params: obj({ endpointId, edit: opt(obj({ seq: opt(int(0, 0xffffffff)), ack: opt(int(0, 0xffffffff)), flags: opt(int(0, 0xfff)), window: opt(int(0, 0xffff)) })) }),
+    result: obj({ sent: nullable(endpointSegmentView) }),
+  },
+  stopEndpoint: { params: obj({ endpointId }), result: unit },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -826,6 +1051,7 @@ export type MenuCommand =
   | 'view-connections'
   | 'view-ladder'
   | 'view-editor'
+  | 'view-graphs'
   | 'toggle-theme'
   | 'help'
   | 'about'
@@ -856,7 +1082,52 @@ export type ApiEvent =
   | { type: 'capture-stopped'; sessionId: string; reason: string }
   | { type: 'crashed'; process: 'engine' | 'helper'; message: string }
   | { type: 'session-opened'; session: SessionInfo }
-  | { type: 'menu'; command: MenuCommand; path: string | null };
+  | { type: 'menu'; command: MenuCommand; path: string | null }
+  | ScriptStepEvent
+  | { type: 'script-waiting'; runId: string; line: number }
+  | ScriptEndEvent
+  | EndpointApiEvent;
+
+/** The UI's endpoint as it goes: states, data received, notable moments, and its end. Time in seconds since it opened. */
+export type EndpointApiEvent =
+  | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
+  | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
+  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted'; detail: string; time: number }
+  | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
+
+/** One line of a script run: the script's segment and what went on the wire or came back (relative numbers, as `handshake run --json`). */
+export interface ScriptStepEvent {
+  type: 'script-step';
+  runId: string;
+  line: number;
+  dir: '<' | '>';
+  expected: string;
+  actual: string | null;
+  ok: boolean;
+  /** Seconds since the script's time 0. */
+  time: number | null;
+  /** Which field differs, or the timing error against the tolerance. */
+  reason: string | null;
+  /** Our endpoint's RFC 9293 state after the line. */
+  state: string;
+  /** The frame in the run's session (0-based), when there is one. */
+  frameIndex: number | null;
+}
+export interface ScriptEndEvent {
+  type: 'script-end';
+  runId: string;
+  ok: boolean;
+  stopped: boolean;
+  steps: number;
+  passed: number;
+  failedLine: number | null;
+  reason: string | null;
+  /** The RST sent at the end so the peer is not left half-open, when one was. */
+  cleanup: string | null;
+  state: string;
+  /** The run could not go on (the helper ended, a send failed). */
+  error: string | null;
+}
 
 export const eventValidator: Validator<ApiEvent> = tagged('type', {
   progress: obj({
@@ -882,6 +1153,46 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'capture-stopped': obj({ type: literal('capture-stopped'), sessionId, reason: str({ max: 4096 }) }),
   crashed: obj({ type: literal('crashed'), process: literal('engine', 'helper'), message: str({ max: 4096 }) }),
   'session-opened': obj({ type: literal('session-opened'), session: sessionInfo }),
+  'script-step': obj({
+    type: literal('script-step'),
+    runId: sessionId,
+    line: count,
+    dir: literal('<', '>'),
+    expected: str({ max: 65_536 }),
+    actual: nullable(str({ max: 65_536 })),
+    ok: bool,
+    time: nullable(num()),
+    reason: nullable(str({ max: 65_536 })),
+    state: str({ max: 32 }),
+    frameIndex: nullable(count),
+  }),
+  'script-waiting': obj({ type: literal('script-waiting'), runId: sessionId, line: count }),
+  'endpoint-state': obj({ type: literal('endpoint-state'), endpointId, from: str({ max: 32 }), to: str({ max: 32 }), why: str({ max: 256 }), time: num() }),
+  'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
+  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted'), detail: str({ max: 4096 }), time: num() }),
+  'endpoint-end': obj({
+    type: literal('endpoint-end'),
+    endpointId,
+    ok: bool,
+    reason: str({ max: 4096 }),
+    bytesSent: count,
+    bytesReceived: count,
+    retransmissions: count,
+    error: nullable(str({ max: 4096 })),
+  }),
+  'script-end': obj({
+    type: literal('script-end'),
+    runId: sessionId,
+    ok: bool,
+    stopped: bool,
+    steps: count,
+    passed: count,
+    failedLine: nullable(count),
+    reason: nullable(str({ max: 65_536 })),
+    cleanup: nullable(str({ max: 4096 })),
+    state: str({ max: 32 }),
+    error: nullable(str({ max: 4096 })),
+  }),
   menu: obj({
     type: literal('menu'),
     command: literal(
@@ -899,6 +1210,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-connections',
       'view-ladder',
       'view-editor',
+      'view-graphs',
       'toggle-theme',
       'help',
       'about',

@@ -5,7 +5,7 @@
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { DisplayedDelta, FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
@@ -37,11 +37,17 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
 
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
-    const pipeline = new FramePipeline({}, tls.dissector, new HttpDissector());
-    const quic = new OrderedQuicOutput();
+    const pipeline = new FramePipeline({}, tls.dissector);
+    pipeline.http = new HttpDissector();
+    const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
+    const displayed = new DisplayedDelta();
     const emit = (processed: ProcessedFrame) => {
-      if (filter && !filter.test(processedFieldSource(processed))) return;
+      if (filter) {
+        displayed.set(processed);
+        if (!filter.test(processedFieldSource(processed))) return;
+        displayed.shown(processed);
+      }
       output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
     };
     const result = await readCaptureFile(
@@ -51,7 +57,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         onFrame(frame) {
           if (!output.open) return;
           unread.see(frame.linkType);
-          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, pipeline.lastSummaryBytes, emit);
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.

@@ -55,7 +55,8 @@ export async function runFollow(argv: readonly string[]): Promise<number> {
     const format = (options.values.get('--format') ?? 'ascii') as FollowFormat;
     if (!['ascii', 'hex', 'raw'].includes(format)) throw new UsageError(`--format is ascii, hex or raw, not "${format}"`);
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'follow');
-    const pipeline = new FramePipeline({}, kind === 'tcp' ? null : tls.dissector, kind === 'http2' ? new HttpDissector() : null);
+    const pipeline = new FramePipeline({}, kind === 'tcp' ? null : tls.dissector);
+    if (kind === 'http2') pipeline.http = new HttpDissector();
     const driver = new FollowDriver(pipeline, kind, stream, http2Stream);
     const result = await readCaptureFile(file, { onSecrets: tls.onSecrets, onFrame: (frame) => driver.frame(frame) }).catch((error: unknown) => {
       throw openFailure(file, error);
