@@ -355,6 +355,7 @@ export class Backend {
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
+      getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
       listInterfaces: async () => {
         const prefetched = this.prefetchedInterfaces;

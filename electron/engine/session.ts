@@ -19,6 +19,7 @@ import {
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
+  type StreamGraph,
   type PacketRow,
   type QuicAttemptRow,
   type RowsResult,
@@ -615,6 +616,12 @@ export class FileSession {
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
+  }
+
+  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+    const graph = this.facts.streamGraph(stream, direction, maWindow);
+    if (!graph) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    return graph;
   }
 
   ladder(stream: number, limit: number): Ladder {

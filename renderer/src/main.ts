@@ -23,6 +23,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
     'view-connections': 'connections',
     'view-ladder': 'ladder',
     'view-editor': 'editor',
+    'view-graphs': 'graphs',
     'capture-interfaces': 'packets',
     'capture-start': 'packets',
     'capture-stop': 'packets',

@@ -12,6 +12,7 @@ import {
   literal,
   nullable,
   num,
+  numbers,
   obj,
   opt,
   record,
@@ -759,6 +760,35 @@ const endpointSegmentView: Validator<EndpointSegmentView> = obj({
 const endpointId = sessionId;
 
 /** Every request the renderer can make: method name → params and result. */
+/**
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
+ * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ */
+export interface StreamGraph {
+  stream: number;
+  /** The data sender's and receiver's endpoints ("198.18.0.1:40000"). */
+  sender: string;
+  receiver: string;
+  direction: 'client' | 'server';
+  maWindow: number;
+  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
+  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
+  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
+  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+}
+const column = numbers(4_000_000);
+const streamGraph: Validator<StreamGraph> = obj({
+  stream: count,
+  sender: name,
+  receiver: name,
+  direction: literal('client', 'server'),
+  maWindow: num({ min: 0 }),
+  segments: obj({ frame: column, time: column, seq: column, end: column, len: column, bytesInFlight: column, throughput: column, retransmission: column }),
+  acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
+  rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
+  sack: obj({ frame: column, time: column, left: column, right: column }),
+});
+
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
   openFile: { params: { path: string }; result: SessionInfo };
@@ -770,6 +800,7 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
+  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
@@ -866,6 +897,10 @@ export const methodValidators: MethodValidators = {
     result: obj({ connections: arr(connectionRow), alerts: arr(alertInfo, 100_000) }),
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
+  getStreamGraph: {
+    params: obj({ sessionId, stream: count, direction: literal('client', 'server'), maWindow: opt(num({ min: 1e-6, max: 3600 })) }),
+    result: streamGraph,
+  },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   validateBpf: {
@@ -1016,6 +1051,7 @@ export type MenuCommand =
   | 'view-connections'
   | 'view-ladder'
   | 'view-editor'
+  | 'view-graphs'
   | 'toggle-theme'
   | 'help'
   | 'about'
@@ -1174,6 +1210,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-connections',
       'view-ladder',
       'view-editor',
+      'view-graphs',
       'toggle-theme',
       'help',
       'about',

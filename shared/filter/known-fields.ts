@@ -55,6 +55,10 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'tcp.analysis.ack_lost_segment',
   'tcp.analysis.reused_ports',
   'tcp.analysis.initial_rtt',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
+  'tcp.analysis.push_bytes_sent',
   'tcp.checksum.status',
   'ip.checksum.status',
   'udp.checksum.status',
@@ -119,6 +123,10 @@ const NUMBER_EXTRAS = new Set([
   'tcp.len',
   'tcp.window_size',
   'tcp.analysis.initial_rtt',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
+  'tcp.analysis.push_bytes_sent',
   'tls.handshake.type',
   'tls.handshake.extensions.supported_version',
   'tls.handshake.ciphersuite',
@@ -137,7 +145,7 @@ export function filterFieldKind(name: string): FilterFieldKind | undefined {
   const known = registryKinds.get(name) ?? EXTRA_KINDS[name];
   if (known) return known;
   if (!name.includes('.') && extra.has(name)) return 'protocol';
-  if (name.startsWith('tcp.analysis.') && name !== 'tcp.analysis.initial_rtt') return 'none';
+  if (name.startsWith('tcp.analysis.') && !NUMBER_EXTRAS.has(name)) return 'none';
   if (NUMBER_EXTRAS.has(name) || name.startsWith('frame.') || name.endsWith('.checksum.status')) return 'number';
   return undefined;
 }
