@@ -120,6 +120,8 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
+  /** Whether `process` computes `communityid` (a SHA-1 per frame); a caller that prints other fields only may turn it off. */
+  withCommunityId = true;
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
   /** The datagram the last frame completed (its last fragment), or null. */
@@ -246,8 +248,10 @@ export class FramePipeline {
       timeDeltaDisplayed: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
-    const community = frameCommunityId(decoded);
-    if (community !== null) fields.communityid = community;
+    if (this.withCommunityId) {
+      const community = frameCommunityId(decoded);
+      if (community !== null) fields.communityid = community;
+    }
     const outer = outerEncapsulation(decoded);
     if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {

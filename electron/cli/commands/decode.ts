@@ -37,6 +37,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
+    // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
+    pipeline.withCommunityId = !project || selected.includes('communityid') || (filter?.fields.has('communityid') ?? false);
     const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
