@@ -542,6 +542,7 @@ export class FileSession {
   async frame(i: number): Promise<FrameDetail> {
     const bytes = await this.frameBytes(i);
     const { tree, expert } = this.facts.detail(i, bytes);
+    tree.push(...(await this.quic.detail(i)));
     return {
       index: i,
       number: i + 1,

@@ -469,6 +469,30 @@ const interfaceInfo: Validator<InterfaceInfo> = obj({
   linkTypeName: str({ max: 64 }),
 });
 
+/**
+ * A remote host to capture on over SSH (the system's ssh client, the user's own ssh setup):
+ * [USER@]HOST[:PORT], with the capture tool run through `sudo -n` or not.
+ */
+export interface RemoteHostParams {
+  host: string;
+  sudo: boolean;
+  tool: 'tcpdump' | 'dumpcap';
+}
+const remoteHost: Validator<RemoteHostParams> = obj({ host: str({ min: 1, max: 300 }), sudo: bool, tool: literal('tcpdump', 'dumpcap') });
+
+/** One capture point: a local interface, or one on a remote host. */
+export interface CapturePointParams {
+  interface: string;
+  remote?: RemoteHostParams;
+}
+const capturePoint: Validator<CapturePointParams> = obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost) });
+
+export interface StartCaptureParams extends CapturePointParams {
+  bpf: string;
+  /** More capture points recorded into the same session, one pcapng interface each. */
+  alsoFrom?: CapturePointParams[];
+}
+
 export type CaptureFormat = 'pcap' | 'pcapng';
 const captureFormat = literal('pcap', 'pcapng');
 
@@ -804,7 +828,9 @@ export interface ApiContract {
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
-  startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
+  /** The interfaces of a remote host, as its tcpdump lists them (over SSH). */
+  listRemoteInterfaces: { params: RemoteHostParams; result: { interfaces: InterfaceInfo[] } };
+  startCapture: { params: StartCaptureParams; result: SessionInfo };
   stopCapture: { params: { sessionId: string }; result: null };
   send: { params: SendParams; result: SendResult };
   saveAs: { params: SaveParams; result: { path: string; frames: number } };
@@ -907,7 +933,11 @@ export const methodValidators: MethodValidators = {
     params: obj({ filter: str({ max: 8192 }), linkType: int(0, 0xffff) }),
     result: obj({ ok: bool, message: nullable(str({ max: 4096 })) }),
   },
-  startCapture: { params: obj({ interface: str({ min: 1, max: 256 }), bpf: str({ max: 8192 }) }), result: sessionInfo },
+  listRemoteInterfaces: { params: remoteHost, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
+  startCapture: {
+    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)) }),
+    result: sessionInfo,
+  },
   stopCapture: { params: sessionOnly, result: unit },
   send: {
     params: obj({
