@@ -200,3 +200,42 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     expect(summary.closed).toMatch(/refused/);
   }, 30_000);
 });
+
+describe('connect / listen usage errors', () => {
+  let cli: string;
+  beforeAll(() => {
+    cli = bundleForTest('endpoint-usage-cli', {
+      source: `
+        import { runConnect, runListen } from './electron/cli/commands/endpoint';
+        const [command, ...rest] = process.argv.slice(2);
+        (command === 'listen' ? runListen : runConnect)(rest).then((code) => { process.exitCode = code; });
+      `,
+    });
+  });
+  afterAll(() => rmSync(cli, { force: true }));
+
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+  it.each([
+    [['connect', '198.18.0.2:80', '--local', '198.18.0.11'], /-i IFACE is required/],
+    [['connect', '198.18.0.2:80', '-i', 'lo'], /--local ADDR\[:PORT\] is required/],
+    [['connect', '198.18.0.2', '-i', 'lo', '--local', '198.18.0.11'], /needs a port/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--close', 'maybe'], /--close takes fin or rst/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--wscale', '15'], /--wscale must be 0..14/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '::1'], /same IP version/],
+    [['listen', '198.18.0.11:80', '-i', 'lo', '--local', '198.18.0.1'], /not --local/],
+  ])('%j is a usage error (exit 2, one line, then the usage)', (args, message) => {
+    const result = run(args);
+    expect(result.status).toBe(2);
+    const [first, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(first).toMatch(new RegExp(`^handshake (connect|listen): `));
+    expect(first).toMatch(message);
+    expect(rest.every((line) => line.startsWith('  '))).toBe(true);
+  });
+
+  it('an unreadable --send-file is exit 3', () => {
+    const result = run(['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--send-file', '/nonexistent/file']);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(/^handshake connect: \/nonexistent\/file: no such file/);
+  });
+});
