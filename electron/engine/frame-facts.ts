@@ -31,6 +31,7 @@ import { tlsRecordsToFields } from '../../shared/tls/json';
 import { tlsDetailNode } from '../../shared/tls/detail';
 import type { TlsRecord } from '../../shared/tls/session';
 import { createNodeTlsCrypto } from './tls-crypto';
+import { HttpDissector, httpDetailNodes, httpInfoText, httpToFields, type HttpFrameResult } from '../../shared/http';
 import { DnsDissector, dnsDetailNode, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../../shared/dns';
 import { Tracker } from '../../shared/track/tracker';
 import { allocateStreamFrames, buildStreamGraph, type GraphDirection, type StreamFrames } from '../../shared/graphs';
@@ -253,6 +254,10 @@ export class FrameFacts {
    * marks a frame that carries part of a record (tshark shows the TLS layer there too).
    */
   private tlsRecords = new Map<number, TlsRecord[]>();
+  /** HTTP/1.x and HTTP/2 on every TCP connection (cleartext, or decrypted TLS). */
+  private http = new HttpDissector();
+  /** What each frame completed in HTTP (DATA payloads dropped, to bound memory). */
+  private httpResults = new Map<number, HttpFrameResult>();
   private readonly dupAckNumbers = new Map<number, number>();
   /** Relative SACK edges (left, right, …) of the frames that carry SACK blocks. */
   readonly sackEdges = new Map<number, Uint32Array>();
@@ -336,6 +341,7 @@ export class FrameFacts {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
           this.tlsSegment(i, analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(offset + s.payloadOffset, to));
         }
+        if (s.tcpFlags & TCP_FIN) this.httpFin(i, analysis.stream);
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
         if (dnsPayload && s.payloadLength > 0) {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
@@ -400,9 +406,36 @@ export class FrameFacts {
   private tlsSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array): void {
     if (payload.length === 0) return;
     const records = this.tlsDissector.segment(stream, fromClient, relativeSeq, payload);
+    this.httpSegment(i, stream, fromClient, relativeSeq, payload, records);
     if (records.length === 0 && !this.tlsDissector.lastInStream) return;
     for (const record of records) record.appData = null;
     this.tlsRecords.set(i, records);
+  }
+
+  private httpSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array, records: readonly TlsRecord[]): void {
+    let result: HttpFrameResult | null;
+    if (this.tlsDissector.isTlsStream(stream)) {
+      const appData: Uint8Array[] = [];
+      for (const record of records) if (record.contentType === 23 && record.appData) appData.push(record.appData);
+      result = appData.length > 0 ? this.http.records(stream, fromClient, appData, i + 1) : null;
+    } else {
+      result = this.http.segment(stream, fromClient, relativeSeq, payload, i + 1);
+    }
+    if (!result) return;
+    for (const item of result.http2) if (item.kind === 'frame') item.frame.data = item.frame.raw = null; // views of bytes that are reused
+    this.httpResults.set(i, result);
+  }
+
+  private httpFin(i: number, stream: number): void {
+    const closed = this.http.fin(stream, i + 1);
+    if (!closed) return;
+    const earlier = this.httpResults.get(i);
+    this.httpResults.set(i, earlier ? { ...earlier, http1: [...earlier.http1, ...closed.http1] } : closed);
+  }
+
+  /** A connection's HTTP: its version and requests with their frames (null when it carried none). */
+  httpSummary(stream: number) {
+    return this.http.summary(stream);
   }
 
   /**
@@ -412,6 +445,8 @@ export class FrameFacts {
   redissectTls(frames: Iterable<[number, Uint8Array]>): void {
     this.tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
     this.tlsRecords = new Map();
+    this.http = new HttpDissector();
+    this.httpResults = new Map();
     const s = this.summary;
     const index = this.index;
     for (const [i, bytes] of frames) {
@@ -490,7 +525,12 @@ export class FrameFacts {
       const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
       protocol = text.protocol;
       info = text.info;
-    } else if (tls) {
+    }
+    const httpText = httpInfoText(this.httpResults.get(i) ?? null);
+    if (httpText) {
+      protocol = httpText.protocol;
+      info = httpText.info;
+    } else if (!(records && records.length > 0) && tls) {
       protocol = 'TLS';
       const names = tls.handshakeTypes.map((type) => (type === 1 ? 'Client Hello' : type === 2 ? 'Server Hello' : `Handshake ${type}`));
       info = `${names.join(', ')}${tls.serverName ? ` (SNI=${tls.serverName})` : ''}`;
@@ -533,6 +573,7 @@ export class FrameFacts {
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
+    detail.tree.push(...httpDetailNodes(this.httpResults.get(i) ?? null));
     const dns = this.dnsMessages.get(i);
     if (dns) for (const entry of dns.messages) detail.tree.push(dnsDetailNode(entry, entry.offset < 0 ? -1 : dns.payloadOffset + entry.offset));
     return detail;
@@ -661,6 +702,12 @@ export class FrameFacts {
       if (tls.alpn.length) fields.set('tls.handshake.extensions_alpn_str', tls.alpn);
       if (tls.supportedVersions.length) fields.set('tls.handshake.extensions.supported_version', tls.supportedVersions);
       if (tls.cipherSuites.length) fields.set('tls.handshake.ciphersuite', tls.cipherSuites);
+    }
+    const http = this.httpResults.get(i);
+    if (http) {
+      const out: Record<string, JsonFieldValue> = {};
+      httpToFields(http, out);
+      for (const [key, value] of Object.entries(out)) fields.set(key, value);
     }
     const dns = this.dnsMessages.get(i);
     if (dns && dns.messages.length > 0) {

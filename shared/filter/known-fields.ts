@@ -8,6 +8,7 @@ import { isAlias } from './evaluate';
 import type { FilterFieldKind, ParseOptions } from './parse';
 import { WIRESHARK_FIELDS } from './wireshark-fields';
 import { TLS_FIELD_NAMES } from '../tls/json';
+import { HTTP_FIELD_NAMES } from '../http/json';
 import { QUIC_FIELD_NAMES } from '../quic/json';
 import { DNS_FIELD_NAMES } from '../dns/json';
 
@@ -15,6 +16,7 @@ import { DNS_FIELD_NAMES } from '../dns/json';
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...BYTE_FIELDS,
   ...TLS_FIELD_NAMES,
+  ...HTTP_FIELD_NAMES,
   ...QUIC_FIELD_NAMES,
   ...DNS_FIELD_NAMES,
   'frame.number',
