@@ -76,6 +76,12 @@ function sshArguments(options: RemoteOptions, script: string): string[] {
   return args;
 }
 
+/**
+ * The remote kernel buffer (tcpdump -B, in KiB): 128 MiB, as the local helper uses, so a burst
+ * waits in the remote kernel while ssh and the pipeline catch up instead of being dropped there.
+ */
+const REMOTE_BUFFER_KIB = 131072;
+
 /** Lines our remote scripts print on stderr so failures can be told apart from the tools' own. */
 const MARK = 'handshake-remote:';
 
@@ -247,8 +253,8 @@ export class RemoteCaptureSource {
       this.options.includeOwnSsh ? '' : 'if [ -n "$f" ]; then f="($f) and $own"; else f="$own"; fi',
       `echo "${MARK} filter: $f" >&2`,
       this.tool === 'tcpdump'
-        ? `exec ${this.options.sudo ? 'sudo -n ' : ''}tcpdump -i ${quote(device)} -U --immediate-mode -s 0 -w - ${'"$f"'}`
-        : `exec ${this.options.sudo ? 'sudo -n ' : ''}dumpcap -q -i ${quote(device)} -s 0 -w - ${'${f:+-f "$f"}'}`,
+        ? `exec ${this.options.sudo ? 'sudo -n ' : ''}tcpdump -i ${quote(device)} -U --immediate-mode -B ${REMOTE_BUFFER_KIB} -s 0 -w - ${'"$f"'}`
+        : `exec ${this.options.sudo ? 'sudo -n ' : ''}dumpcap -q -i ${quote(device)} -B ${REMOTE_BUFFER_KIB / 1024} -s 0 -w - ${'${f:+-f "$f"}'}`,
     ].join('\n');
     return new Promise((resolve, reject) => {
       const child = spawn('ssh', sshArguments(this.options, script), { stdio: ['pipe', 'pipe', 'pipe'] });
