@@ -272,9 +272,9 @@ export class Backend {
         await session.close();
         return null;
       },
-      getRows: async (params) => this.session(params.sessionId).rows(params.start, params.count, params.filter),
-      findRow: async ({ sessionId, filter, index }) => ({
-        position: await this.session(sessionId).findRow(filter, index),
+      getRows: async (params) => this.session(params.sessionId).rows(params.start, params.count, params.filter, params.columns, params.sort),
+      findRow: async ({ sessionId, filter, index, sort }) => ({
+        position: await this.session(sessionId).findRow(filter, index, sort),
       }),
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
@@ -308,6 +308,8 @@ export class Backend {
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
       fieldFilter: async ({ sessionId, index, field }) => ({ filter: await this.session(sessionId).fieldFilter(index, field) }),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
+      setTimeReference: async ({ sessionId, index, on }) => ({ references: this.session(sessionId).setTimeReference(index, on) }),
+      setComments: async ({ sessionId, index, comments }) => ({ commented: this.session(sessionId).setComments(index, comments) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),

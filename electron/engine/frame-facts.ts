@@ -86,6 +86,7 @@ const INFO_PREFIXES: ReadonlyArray<readonly [number, string]> = [
 
 /** Fields answered from the index columns alone, without re-reading the frame. */
 const INDEX_FIELDS = new Set([
+  'frame.comment',
   'frame.number',
   'frame.len',
   'frame.cap_len',
@@ -463,6 +464,7 @@ export class FrameFacts {
       time: index.relativeTime(i),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
+      comments: index.comments.get(i),
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
@@ -480,13 +482,15 @@ export class FrameFacts {
     return false;
   }
 
-  private indexField(i: number, name: string): FieldValue | undefined {
+  private indexField(i: number, name: string): FieldValue | readonly FieldValue[] | undefined {
     const index = this.index;
     const tcp = index.protocol[i] === 6;
     const udp = index.protocol[i] === 17;
     switch (name) {
       case 'frame.number':
         return i + 1;
+      case 'frame.comment':
+        return index.comments.get(i);
       case 'frame.len':
         return index.originalLength[i];
       case 'frame.cap_len':
@@ -556,6 +560,8 @@ export class FrameFacts {
     // A tunnelled frame's inner and outer occurrences all count, as in Wireshark (`ip.addr` matches either layer).
     for (const [name, values] of repeatedFields(decoded)) fields.set(name, values);
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
+    const comments = this.index.comments.get(i);
+    if (comments) fields.set('frame.comment', comments.slice());
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
     const tls = this.tls.get(i);

@@ -43,6 +43,10 @@ export const ROW_MARK = {
   MARKED: 1 << 11,
   /** Carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS): the columns show the inner packet. */
   TUNNELLED: 1 << 12,
+  /** Has a packet comment (pcapng opt_comment, or added in the UI). */
+  COMMENTED: 1 << 13,
+  /** A time reference (Ctrl+T): the Time column counts from here and shows *REF*. */
+  TIME_REF: 1 << 14,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -90,6 +94,10 @@ export interface PacketRow {
   marks: number;
   /** tcp.stream, or -1. */
   stream: number;
+  /** The frame's packet comments joined by commas (the Comment column), when it has any. */
+  comment?: string;
+  /** Values of the requested custom columns (RowsParams.columns), in their order. */
+  columns?: string[];
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -102,6 +110,8 @@ const packetRow: Validator<PacketRow> = obj({
   info: str({ max: 4096 }),
   marks: int(0, 0xffff),
   stream: int(-1),
+  comment: opt(str({ max: 4096 })),
+  columns: opt(arr(str({ max: 1000 }), 32)),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
@@ -148,6 +158,8 @@ export interface FrameDetail {
   stream: number;
   tree: DetailNode[];
   expert: ExpertNote[];
+  /** The frame's packet comments, whole (the tree's lines are bounded). */
+  comments?: string[];
 }
 const frameDetail: Validator<FrameDetail> = obj({
   index: count,
@@ -160,6 +172,7 @@ const frameDetail: Validator<FrameDetail> = obj({
   stream: int(-1),
   tree: arr(detailNode, 1000),
   expert: arr(expertNote, 1000),
+  comments: opt(arr(str({ max: 65_535 }), 64)),
 });
 
 export interface ConnectionRow {
@@ -482,7 +495,17 @@ export interface RowsParams {
   count: number;
   /** Display filter expression; empty for all frames. */
   filter: string;
+  /** Custom columns: display-filter field names whose values each row carries (shared/columns). */
+  columns?: string[];
+  /** Sort the displayed rows by a column (a built-in column id or a field name); absent: capture order. */
+  sort?: RowSort;
 }
+export interface RowSort {
+  column: string;
+  descending: boolean;
+}
+const rowSort: Validator<RowSort> = obj({ column: str({ min: 1, max: 128 }), descending: bool });
+const columnFields = arr(str({ min: 1, max: 128 }), 32);
 export interface RowsResult {
   /** Rows passing the filter among the frames scanned so far. */
   total: number;
@@ -648,7 +671,7 @@ export interface ApiContract {
   closeSession: { params: { sessionId: string }; result: null };
   getRows: { params: RowsParams; result: RowsResult };
   /** Position of a frame among the rows passing `filter`, or -1. */
-  findRow: { params: { sessionId: string; filter: string; index: number }; result: { position: number } };
+  findRow: { params: { sessionId: string; filter: string; index: number; sort?: RowSort }; result: { position: number } };
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
@@ -674,6 +697,10 @@ export interface ApiContract {
   fieldFilter: { params: { sessionId: string; index: number; field: string }; result: { filter: string } };
   /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
   setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
+  /** Sets (on) or clears a time reference on a frame, or with index null clears them all; returns how many there are. */
+  setTimeReference: { params: { sessionId: string; index: number | null; on: boolean }; result: { references: number } };
+  /** Replaces a frame's packet comments (an empty list deletes them); kept by Save and Export as pcapng. */
+  setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
   getConversations: {
@@ -713,11 +740,11 @@ export const methodValidators: MethodValidators = {
   cancelOpen: { params: sessionOnly, result: unit },
   closeSession: { params: sessionOnly, result: unit },
   getRows: {
-    params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }) }),
+    params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }), columns: opt(columnFields), sort: opt(rowSort) }),
     result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000) }),
   },
   findRow: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), index: count }),
+    params: obj({ sessionId, filter: str({ max: 4096 }), index: count, sort: opt(rowSort) }),
     result: obj({ position: int(-1) }),
   },
   getFrame: { params: obj({ sessionId, index: count }), result: frameDetail },
@@ -788,6 +815,9 @@ export const methodValidators: MethodValidators = {
   },
   fieldFilter: { params: obj({ sessionId, index: count, field: str({ min: 1, max: 256 }) }), result: obj({ filter: str({ max: 4096 }) }) },
   setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
+  setTimeReference: { params: obj({ sessionId, index: nullable(count), on: bool }), result: obj({ references: count }) },
+  // A pcapng option holds at most 65,535 bytes: the engine checks the UTF-8 length.
+  setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
