@@ -244,6 +244,8 @@ export class FrameFacts {
    */
   private tlsRecords = new Map<number, TlsRecord[]>();
   private readonly dupAckNumbers = new Map<number, number>();
+  /** Frame number each duplicate ACK duplicates (tcp.analysis.duplicate_ack_frame). */
+  private readonly dupAckFrames = new Map<number, number>();
   private finished = false;
 
   constructor(private readonly index: FrameIndex) {}
@@ -304,6 +306,7 @@ export class FrameFacts {
           this.tlsSegment(i, analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(offset + s.payloadOffset, to));
         }
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
+        if (analysis.duplicateAckFrame > 0) this.dupAckFrames.set(i, analysis.duplicateAckFrame);
       }
     }
     index.marks[i] = marks;
@@ -751,6 +754,7 @@ export class FrameFacts {
     const initialClientState = clientState;
     const initialServerState = serverState;
     const handshake = new Set(connection.handshake.frames);
+    const refused = connection.handshake.rejected;
     const teardown = new Set(connection.teardown.frames);
     const arrows: LadderArrow[] = [];
     let truncated = false;
@@ -764,8 +768,12 @@ export class FrameFacts {
       const number = i + 1;
       while (client.length && client[0].frame <= number) clientState = client.shift()?.state ?? clientState;
       while (server.length && server[0].frame <= number) serverState = server.shift()?.state ?? serverState;
-      if (teardown.has(number)) seenTeardown = true;
-      const phase: Phase = handshake.has(number) ? 'handshake' : teardown.has(number) ? 'teardown' : seenTeardown ? 'other' : 'data';
+      // A refused SYN's RST ends the attempt: it belongs with the handshake it refused, not to a teardown.
+      const refusal = refused && teardown.has(number) && (index.tcpFlags[i] & TCP_RST) !== 0;
+      if (teardown.has(number) && !refusal) seenTeardown = true;
+      const phase: Phase = handshake.has(number) || refusal ? 'handshake' : teardown.has(number) ? 'teardown' : seenTeardown ? 'other' : 'data';
+      const dupAck = this.dupAckNumbers.get(i);
+      const dupAckOf = this.dupAckFrames.get(i);
       const analysis = index.analysis[i];
       arrows.push({
         frameIndex: i,
@@ -782,6 +790,8 @@ export class FrameFacts {
         phase,
         analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
         ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection, () => this.tlsDissector.summary(stream)?.alpnSelected ?? null),
+        ...(dupAck !== undefined ? { duplicateAckNumber: dupAck } : {}),
+        ...(dupAckOf !== undefined ? { duplicateAckOf: dupAckOf } : {}),
       });
     }
     // Timer-driven changes (TIME_WAIT → CLOSED after 2×MSL) belong after the last arrow.
@@ -799,6 +809,7 @@ export class FrameFacts {
       arrows,
       truncated,
       story: connectionStory(connection),
+      ...(refused ? { refused: true } : {}),
     };
   }
 }

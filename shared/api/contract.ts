@@ -318,6 +318,9 @@ export interface LadderArrow {
   analysis: string[];
   /** The TLS hello this segment completed, if any. */
   tls?: LadderTls;
+  /** A duplicate ACK: its ordinal and the frame number it duplicates (tcp.analysis.duplicate_ack_num/_frame). */
+  duplicateAckNumber?: number;
+  duplicateAckOf?: number;
 }
 
 /**
@@ -357,6 +360,8 @@ const ladderArrow: Validator<LadderArrow> = obj({
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
   tls: opt(ladderTls),
+  duplicateAckNumber: opt(count),
+  duplicateAckOf: opt(count),
 });
 
 export interface Ladder {
@@ -376,6 +381,8 @@ export interface Ladder {
   truncated: boolean;
   /** The connection's story (ConnectionRow.story). */
   story: string;
+  /** The SYN was answered by RST: that RST belongs to the (refused) handshake, not a teardown. */
+  refused?: boolean;
 }
 const ladder: Validator<Ladder> = obj({
   stream: count,
@@ -389,6 +396,7 @@ const ladder: Validator<Ladder> = obj({
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
   story: str({ max: 1024 }),
+  refused: opt(bool),
 });
 
 /** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */
