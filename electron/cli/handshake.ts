@@ -8,9 +8,11 @@ import { runCapture } from './commands/capture';
 import { runInterfaces } from './commands/interfaces';
 import { runSend } from './commands/send';
 import { runRun } from './commands/run';
+import { runConnect, runListen } from './commands/endpoint';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
 import { runCompare } from './commands/compare';
+import { runBrowse } from './commands/browse';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -20,8 +22,11 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   capture: { run: runCapture, summary: 'capture -i IFACE [-f BPF] [-w FILE] [-c N] [-a duration:S] [--json|--events]' },
   send: { run: runSend, summary: 'send -i IFACE [--template T] [--set FIELD=VALUE]… [-c N] [--interval MS] [--wait MS]' },
   run: { run: runRun, summary: 'run SCRIPT -i IFACE --local ADDR[:PORT] --remote ADDR:PORT [--tolerance MS] [--json] [-w FILE]' },
+  connect: { run: runConnect, summary: 'connect ADDR:PORT -i IFACE --local ADDR[:PORT] [--send TEXT] [--receive-to FILE] [--close fin|rst] [--retransmit] [--json]' },
+  listen: { run: runListen, summary: 'listen ADDR:PORT -i IFACE [--send TEXT] [--receive-to FILE] [--close fin|rst] [--retransmit] [--json]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
+  browse: { run: runBrowse, summary: 'browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json]  record a page load with its TLS keys; its timeline' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
 };
 

@@ -6,12 +6,18 @@
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 import { QuicAttemptTracker, quicFieldsJson, quicInfoText } from '../../shared/quic';
 import type { PacketSummary } from '../../shared/wire/summary';
-import { createNodeQuicCrypto } from '../engine/quic-crypto';
+import type { KeyLog } from '../../shared/tls/keylog';
+import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../engine/quic-crypto';
 
 const UDP = 17;
 
 export class OrderedQuicOutput {
-  readonly tracker = new QuicAttemptTracker(createNodeQuicCrypto());
+  readonly tracker: QuicAttemptTracker;
+
+  /** `keyLog`: the TLS secrets that open Handshake and 1-RTT packets (the same log TLS over TCP reads). */
+  constructor(keyLog: KeyLog | null = null) {
+    this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+  }
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
 
@@ -31,7 +37,7 @@ export class OrderedQuicOutput {
         .then((infos) => {
           if (infos.length > 0) {
             Object.assign(processed.fields, quicFieldsJson(infos));
-            processed.columns.protocol = 'QUIC';
+            processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
             processed.columns.info = quicInfoText(infos);
           }
           emit(processed);

@@ -15,6 +15,8 @@ import {
   type HostInfo,
   type InterfaceInfo,
   type AttachKeyLogResult,
+  type RunScriptParams,
+  type RunScriptResult,
   type SessionInfo,
 } from '../../shared/api';
 import { toHex } from '../../shared/wire/bytes';
@@ -22,6 +24,7 @@ import { CaptureError, CaptureSession } from './capture-session';
 import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
+import { readScriptFile, ScriptRun, writeScriptFile } from './script-run';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 import { warmUpEngine } from './warm-up';
 
@@ -72,6 +75,9 @@ const SPARE_DELAY_MS = 3000;
 export class Backend {
   private readonly sessions = new Map<string, FileSession>();
   private readonly captures = new Map<string, RunningCapture>();
+  /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
+  private readonly scriptRuns = new Map<string, ScriptRun>();
+  private nextRun = 1;
   private spoolDirectory: string | null = null;
   /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
   private spare: SessionState | null = null;
@@ -212,6 +218,40 @@ export class Backend {
     return session.info();
   }
 
+  /** Starts a conversation script: its frames go to a live session of their own, its steps out as events. */
+  async runScript(params: RunScriptParams): Promise<RunScriptResult> {
+    this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const spoolPath = path.join(this.spoolDirectory, `script-${stamp}-${params.interface.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
+    const runId = `r${this.nextRun++}`;
+    let session: FileSession | null = null;
+    const { run, result } = await ScriptRun.start(runId, params, spoolPath, {
+      emit: (event) => this.emit(event),
+      onSpooled: () => session?.poke(),
+      // Our segments show as sent from the workbench, as the editor's do.
+      onSent: (bytes) => session?.expectCrafted([toHex(bytes)]),
+      onEnd: () => {
+        session?.endLive();
+        this.scriptRuns.delete(runId);
+      },
+    });
+    const sessionId = `s${this.nextSession++}`;
+    session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `script on ${params.interface}`, this.takeState(), this.options.limits);
+    this.sessions.set(sessionId, session);
+    await session.openLive();
+    this.scriptRuns.set(runId, run);
+    this.emit({ type: 'session-opened', session: session.info() });
+    // The answer goes out before the first step's event.
+    setTimeout(() => void run.go(), 0);
+    return { ...result, sessionId };
+  }
+
+  private scriptRun(runId: string): ScriptRun {
+    const run = this.scriptRuns.get(runId);
+    if (!run) throw new ApiError('not-found', `no running script ${runId} (it ended or never started)`);
+    return run;
+  }
+
   private emitStats(sessionId: string, capture: CaptureSession): void {
     const stats = capture.statistics();
     // Counted per connection by the client side's state, which names the connection's phase.
@@ -232,6 +272,7 @@ export class Backend {
     if (this.spareTimer) clearTimeout(this.spareTimer);
     this.spareTimer = null;
     this.spare = null;
+    for (const run of this.scriptRuns.values()) run.stop();
     for (const running of this.captures.values()) {
       running.stopRequested = true;
       clearInterval(running.timer);
@@ -303,6 +344,20 @@ export class Backend {
       },
       saveAs: async ({ sessionId, path: target, format, overwrite }) => this.session(sessionId).saveAs(target, format, overwrite === true),
       attachKeyLog: async ({ sessionId, path: keylogPath }) => this.attachKeyLog(sessionId, keylogPath),
+      runScript: async (params) => this.runScript(params),
+      scriptStep: async ({ runId, mode }) => {
+        this.scriptRun(runId).step(mode);
+        return null;
+      },
+      stopScript: async ({ runId }) => {
+        this.scriptRun(runId).stop();
+        return null;
+      },
+      readScript: async ({ path: file }) => ({ path: path.resolve(file), text: readScriptFile(path.resolve(file)) }),
+      writeScript: async ({ path: file, text, overwrite }) => {
+        writeScriptFile(path.resolve(file), text, overwrite === true);
+        return { path: path.resolve(file) };
+      },
       exportFrames: async (params) => exportFrames(params),
       exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),

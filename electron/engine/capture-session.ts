@@ -48,6 +48,36 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   recordSent?: boolean;
   /** Reads TLS on the tracked connections, decrypting with its key log (see addSecrets). */
   tls?: TlsDissector;
+  /**
+   * Further capture points recorded into the same session (local interfaces or remote hosts):
+   * each gets its own Interface Description Block, frames keep their arrival order, and the
+   * session ends when every point has ended. Sending uses the first point only.
+   */
+  alsoFrom?: CapturePointSpec[];
+}
+
+/** One more capture point of a session: a device on a local helper (the default) or another source. */
+export interface CapturePointSpec {
+  device: string;
+  source?: CaptureSource;
+  /** Its IDB's name; host:iface for several points. */
+  interfaceName: string;
+  filter?: string;
+  bufferSize?: number;
+}
+
+/** A capture point as the session runs it. */
+interface Leg {
+  readonly helper: CaptureSource;
+  readonly interfaceId: number;
+  readonly name: string;
+  opened: OpenResult | null;
+  /**
+   * Batches that arrived before the spool knew the interfaces (the helper's first batch can
+   * share a read with its open reply, or overtake it). Null once they have been delivered.
+   */
+  early: Array<{ type: BatchType; payload: Uint8Array }> | null;
+  exit: HelperExit | null;
 }
 
 /** One captured frame, valid only during the listener call (the bytes are a view into the batch). */
@@ -71,6 +101,8 @@ export interface CaptureStatistics extends TrackingStatistics {
   batches: number;
   /** Batches from the helper that were damaged (their intact frames were kept). */
   damagedBatches: number;
+  /** Frames per capture point, in Interface Description Block order (one entry for one point). */
+  framesByPoint: number[];
 }
 
 export interface CaptureEnd {
@@ -159,8 +191,10 @@ export class CaptureSession {
   readonly device: string;
   readonly filter: string;
   private readonly helper: CaptureSource;
+  private readonly legs: Leg[];
   private readonly spool: BatchedSpool;
   private frameCount = 0;
+  private readonly framesByPoint: number[];
   private byteCount = 0;
   private batchCount = 0;
   private damagedBatchCount = 0;
@@ -174,23 +208,20 @@ export class CaptureSession {
   private readonly sentListeners: Array<(frame: LiveFrame) => void> = [];
   private readonly warningListeners: Array<(message: string) => void> = [];
   private readonly beforeBatchListeners: Array<() => void> = [];
-  private opened: OpenResult | null = null;
   private readonly maxFrames: number;
   private readonly recordSent: boolean;
   private readonly tracking: LiveTracking | null;
   private readonly connectionListeners: Array<(event: ConnectionEvent) => void> = [];
-  /**
-   * Batches that arrived before the spool knew its interface (the helper's first batch can
-   * share a read with its open reply, or overtake it). Null once they have been delivered.
-   */
-  private early: Array<{ type: BatchType; payload: Uint8Array }> | null = [];
   helloInfo: HelloResult | null = null;
 
-  private constructor(options: CaptureSessionOptions, helper: CaptureSource) {
+  private constructor(options: CaptureSessionOptions, helpers: CaptureSource[]) {
     this.spoolPath = options.spoolPath;
     this.device = options.device;
     this.filter = options.filter ?? '';
-    this.helper = helper;
+    this.helper = helpers[0];
+    const names = [options.interfaceName ?? options.device, ...(options.alsoFrom ?? []).map((point) => point.interfaceName)];
+    this.legs = helpers.map((helper, interfaceId) => ({ helper, interfaceId, name: names[interfaceId], opened: null, early: [], exit: null }));
+    this.framesByPoint = this.legs.map(() => 0);
     this.maxFrames = options.maxFrames ?? Number.POSITIVE_INFINITY;
     this.recordSent = options.recordSent ?? process.platform === 'linux';
     this.tracking =
@@ -198,34 +229,58 @@ export class CaptureSession {
         ? null
         : new LiveTracking((event) => this.connectionListeners.forEach((listener) => listener(event)), options.decode === true, options.tls ?? null);
     this.spool = new BatchedSpool(options.spoolPath);
-    helper.onBatch = (type, payload) => this.onBatch(type, payload);
-    helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(message));
-    helper.onExit = (exit) => this.onHelperExit(exit);
+    const several = this.legs.length > 1;
+    for (const leg of this.legs) {
+      leg.helper.onBatch = (type, payload) => this.onBatch(leg, type, payload);
+      leg.helper.onWarning = (message) => this.warningListeners.forEach((listener) => listener(several ? `${leg.name}: ${message}` : message));
+      leg.helper.onExit = (exit) => this.onHelperExit(leg, exit);
+    }
   }
 
   /** Starts the helper and opens the device; throws CaptureError (code 'permission', 'no-device', 'bad-filter', …). */
   static async start(options: CaptureSessionOptions): Promise<CaptureSession> {
-    const helper = options.source ?? new HelperClient(options);
+    const points = [
+      { device: options.device, source: options.source, filter: options.filter, bufferSize: options.bufferSize, interfaceName: options.interfaceName ?? options.device },
+      ...(options.alsoFrom ?? []),
+    ];
+    const helpers = points.map((point) => point.source ?? new HelperClient(options));
     let session: CaptureSession | null = null;
     try {
-      session = new CaptureSession(options, helper);
-      session.helloInfo = await helper.hello();
-      const opened = await helper.open(options.device, options.filter ?? '', options.bufferSize);
-      session.opened = opened;
-      session.spool.addInterface({
-        linkType: opened.linkType,
-        snaplen: 65535,
-        name: options.interfaceName ?? options.device,
-        filter: options.filter || undefined,
-        description: `live capture; timestamps: ${session.helloInfo.timestampSource}`,
-        os: options.source ? undefined : process.platform,
-      });
+      session = new CaptureSession(options, helpers);
+      const started = session;
+      // Points open together (a remote one takes an SSH round trip); the first failure names its point.
+      const hellos = await Promise.all(
+        started.legs.map(async (leg, index) => {
+          const point = points[index];
+          try {
+            const hello = await leg.helper.hello();
+            leg.opened = await leg.helper.open(point.device, point.filter ?? '', point.bufferSize);
+            return hello;
+          } catch (error) {
+            if (points.length === 1) throw error;
+            const failure = error instanceof HelperRequestError || error instanceof CaptureError ? error : null;
+            const message = `${leg.name}: ${error instanceof Error ? error.message : String(error)}`;
+            throw failure ? new CaptureError(failure.code, message, failure.advice) : new Error(message);
+          }
+        }),
+      );
+      started.helloInfo = hellos[0];
+      for (const [index, leg] of started.legs.entries()) {
+        started.spool.addInterface({
+          linkType: leg.opened!.linkType,
+          snaplen: 65535,
+          name: leg.name,
+          filter: points[index].filter || undefined,
+          description: `live capture; timestamps: ${hellos[index].timestampSource}`,
+          os: points[index].source ? undefined : process.platform,
+        });
+      }
       // Delivered on the next turn, after the caller has attached its listeners; batches
       // arriving meanwhile queue behind them, so order is kept.
-      setImmediate(() => session?.deliverEarlyBatches());
+      setImmediate(() => started.legs.forEach((leg) => started.deliverEarlyBatches(leg)));
       return session;
     } catch (error) {
-      await helper.stop(1000);
+      await Promise.all(helpers.map((helper) => helper.stop(1000)));
       if (session) {
         // Nothing was captured: leave no empty file behind.
         session.closeSpool();
@@ -236,12 +291,18 @@ export class CaptureSession {
     }
   }
 
+  /** The first capture point's link type. */
   get linkType(): number {
-    return this.opened?.linkType ?? -1;
+    return this.legs[0].opened?.linkType ?? -1;
   }
 
   get openInfo(): OpenResult | null {
-    return this.opened;
+    return this.legs[0].opened;
+  }
+
+  /** Every capture point: its IDB name and what its open reported. */
+  get points(): Array<{ name: string; opened: OpenResult | null }> {
+    return this.legs.map((leg) => ({ name: leg.name, opened: leg.opened }));
   }
 
   get helperPid(): number | undefined {
@@ -301,6 +362,7 @@ export class CaptureSession {
       elapsedMs: Date.now() - this.startedAt,
       batches: this.batchCount,
       damagedBatches: this.damagedBatchCount,
+      framesByPoint: [...this.framesByPoint],
     };
   }
 
@@ -331,13 +393,13 @@ export class CaptureSession {
 
   /** Ends the helper process (the only way a cap capture stops) and closes the spool. */
   async stop(): Promise<CaptureEnd> {
-    if (!this.ended) await this.helper.stop();
+    if (!this.ended) await Promise.all(this.legs.filter((leg) => !leg.exit).map((leg) => leg.helper.stop()));
     return this.waitForEnd();
   }
 
   /** Kills the helper without a goodbye (tests use it to prove the spool survives). */
   killHelper(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.helper.kill(signal);
+    for (const leg of this.legs) leg.helper.kill(signal);
   }
 
   /** Streams the spool into a new pcap or pcapng file; only its complete blocks are read. */
@@ -346,23 +408,25 @@ export class CaptureSession {
     return { frames: result.framesWritten };
   }
 
-  private onBatch(type: BatchType, payload: Uint8Array): void {
-    if (this.early) {
-      this.early.push({ type, payload }); // the reader hands out copies, so keeping them is safe
+  private onBatch(leg: Leg, type: BatchType, payload: Uint8Array): void {
+    if (leg.early) {
+      leg.early.push({ type, payload }); // the reader hands out copies, so keeping them is safe
       return;
     }
-    this.processBatch(type, payload);
+    this.processBatch(leg, type, payload);
   }
 
-  private deliverEarlyBatches(): void {
-    const queued = this.early;
-    if (!queued || !this.opened) return;
-    this.early = null;
-    for (const { type, payload } of queued) this.processBatch(type, payload);
+  private deliverEarlyBatches(leg: Leg): void {
+    const queued = leg.early;
+    // Until every point is open, the spool does not have all its interfaces.
+    if (!queued || this.legs.some((each) => !each.opened)) return;
+    leg.early = null;
+    for (const { type, payload } of queued) this.processBatch(leg, type, payload);
   }
 
-  private processBatch(type: BatchType, payload: Uint8Array): void {
-    const linkType = this.linkType;
+  private processBatch(leg: Leg, type: BatchType, payload: Uint8Array): void {
+    const linkType = leg.opened?.linkType ?? -1;
+    const interfaceId = leg.interfaceId;
     if (type === MessageType.sent) {
       forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
         for (const listener of this.sentListeners) listener({ number: 0, tsSec, tsNsec, originalLength, bytes, linkType });
@@ -379,8 +443,9 @@ export class CaptureSession {
     // Spool first: the whole batch goes to disk before anyone looks at it.
     const damage = forEachBatchFrame(payload, (tsSec, tsNsec, originalLength, bytes) => {
       if (this.frameCount >= this.maxFrames || !this.spool.isOpen) return;
-      this.spool.add({ tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
+      this.spool.add({ interfaceId, tsSeconds: tsSec, tsNanos: tsNsec, data: bytes, originalLength });
       this.frameCount++;
+      this.framesByPoint[interfaceId]++;
       this.byteCount += bytes.length;
     });
     this.spool.commit();
@@ -390,7 +455,7 @@ export class CaptureSession {
     }
     this.rateWindowFrames += this.frameCount - firstNumber + 1;
     this.updateRate();
-    if (this.frameCount >= this.maxFrames) void this.helper.stop();
+    if (this.frameCount >= this.maxFrames) void this.stop();
     if (this.frameListeners.length === 0 && !this.tracking) return;
     // Tracking reads each frame where it lies in the batch; a view is made only for whoever asks.
     const tracked = {
@@ -435,12 +500,18 @@ export class CaptureSession {
     this.spool.close();
   }
 
-  private onHelperExit(exit: HelperExit): void {
+  private onHelperExit(leg: Leg, exit: HelperExit): void {
     // A helper that ends right after its first batches still gets them on disk (if it never
     // opened a device, there is nothing to record them against and nothing was captured).
-    this.deliverEarlyBatches();
+    this.deliverEarlyBatches(leg);
+    leg.exit = exit;
+    const several = this.legs.length > 1;
+    if (several && exit.reason) this.warningListeners.forEach((listener) => listener(`${leg.name} stopped: ${exit.reason}; the other capture points go on`));
+    if (this.legs.some((each) => !each.exit)) return;
+    for (const each of this.legs) this.deliverEarlyBatches(each);
     this.closeSpool();
-    this.ended = { frames: this.frameCount, reason: exit.reason, spoolPath: this.spoolPath };
+    const reasons = this.legs.filter((each) => each.exit?.reason).map((each) => (several ? `${each.name}: ${each.exit!.reason}` : each.exit!.reason!));
+    this.ended = { frames: this.frameCount, reason: reasons.length > 0 ? reasons.join('; ') : null, spoolPath: this.spoolPath };
     for (const waiter of this.endWaiters.splice(0)) waiter(this.ended);
   }
 }

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../../shared/files/writer';
 import type { ConversationLink, ReceivedPacket } from '../../shared/conversation/runner';
 import type { PacketStep } from '../../shared/conversation/script';
-import { parseIpv4 } from '../../shared/wire/bytes';
+import { formatIpv4, formatIpv6, parseIpv4 } from '../../shared/wire/bytes';
 import { LINKTYPE_ETHERNET } from '../../shared/wire/linktypes';
 import { CaptureSession, type LiveFrame } from './capture-session';
 import type { HelperLaunchOptions } from './helper-client';
@@ -22,9 +22,14 @@ import type { Address } from '../../shared/conversation/runner';
 export interface ConversationLinkOptions extends HelperLaunchOptions {
   device: string;
   local: Address;
-  remote: Address;
+  /** The peer; null to listen: the first SYN to `local` names it, and only its segments pass after. */
+  remote: Address | null;
   spoolPath: string;
   onWarning?: (message: string) => void;
+  /** Every frame the spool receives (captured or sent), e.g. to let a live session follow it. */
+  onSpooled?: () => void;
+  /** Each segment of the conversation as it went on the wire (link layer included). */
+  onSentFrame?: (bytes: Uint8Array) => void;
 }
 
 interface KeptFrame {
@@ -46,8 +51,20 @@ function parseMac(text: string): Uint8Array {
   return Uint8Array.from(text.split(':'), (part) => Number.parseInt(part, 16));
 }
 
+/** A conversation the link cannot hold as asked (the CLI's usage error). */
+export class ConversationLinkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConversationLinkError';
+  }
+}
+
 export class HelperConversationLink implements ConversationLink {
-  private readonly queue: Array<ReceivedPacket & { kept: number }> = [];
+  private readonly queue: Array<ReceivedPacket & { kept: number; number: number }> = [];
+  /** Spool frame numbers (1-based) of the segment last sent and of the peer's segment last handed to the runner. */
+  lastSentNumber: number | null = null;
+  lastReceivedNumber: number | null = null;
+  private sentAwaitingNumber: Uint8Array | null = null;
   /** Index in `kept` of the peer frame last handed to the runner. */
   private lastHandedOut = -1;
   private waiter: (() => void) | null = null;
@@ -61,18 +78,23 @@ export class HelperConversationLink implements ConversationLink {
   kernelOwnsLocal = false;
   suppressionRule: string | null = null;
   answeredArp = 0;
+  /** The peer: given, or learned from the first SYN when listening. */
+  remote: Address | null;
+  private remoteBytes: Uint8Array | null = null;
+  private interruptRequested = false;
 
   private constructor(
     private readonly session: CaptureSession,
     private readonly options: ConversationLinkOptions,
-  ) {}
+  ) {
+    this.remote = options.remote;
+  }
 
   static async open(options: ConversationLinkOptions): Promise<HelperConversationLink> {
     const { local, remote } = options;
-    const ipv6 = remote.address.includes(':');
-    const filter = ipv6
-      ? `(tcp and host ${remote.address} and port ${remote.port}) or icmp6`
-      : `(tcp and host ${remote.address} and port ${remote.port}) or arp`;
+    const ipv6 = local.address.includes(':');
+    const segments = remote ? `tcp and host ${remote.address} and port ${remote.port}` : `tcp and dst host ${local.address} and dst port ${local.port}`;
+    const filter = `(${segments}) or ${ipv6 ? 'icmp6' : 'arp'}`;
     const session = await CaptureSession.start({ ...options, filter, spoolPath: options.spoolPath, track: false });
     const link = new HelperConversationLink(session, options);
     try {
@@ -89,22 +111,38 @@ export class HelperConversationLink implements ConversationLink {
     const interfaces = await this.session.interfaces();
     this.kernelOwnsLocal = interfaces.some((entry) => entry.addresses.some((address) => address.address.split('%')[0] === local.address));
     this.ethSrc = interfaces.find((entry) => entry.name === device)?.mac ?? null;
-    if (this.kernelOwnsLocal) {
+    if (this.kernelOwnsLocal && !remote) {
+      // The kernel would answer the peer's SYN with RST before the endpoint could, and the helper's rules need the whole 4-tuple.
+      throw new ConversationLinkError(`${local.address} belongs to this host, whose kernel would reset the peer's SYN: listen on an address in the link's subnet that no host owns (the endpoint answers ARP for it)`);
+    }
+    if (this.kernelOwnsLocal && remote) {
       const rule = await this.session.suppressKernelRst({ src: local.address, dst: remote.address, sport: local.port, dport: remote.port });
       this.ruleId = rule.ruleId;
       this.suppressionRule = rule.rule;
     }
     const localBytes = local.address.includes(':') ? null : parseIpv4(local.address);
-    const remoteBytes = remote.address.includes(':') ? null : parseIpv4(remote.address);
-    this.session.onFrame((frame) => this.onFrame(frame, localBytes, remoteBytes));
+    this.remoteBytes = remote && !remote.address.includes(':') ? parseIpv4(remote.address) : null;
+    this.session.onFrame((frame) => {
+      // The helper's report of a sent frame reaches the spool (and this listener) right after onSent.
+      const sent = this.sentAwaitingNumber;
+      if (sent && sent.length === frame.bytes.length && sent.every((byte, i) => byte === frame.bytes[i])) {
+        this.lastSentNumber = frame.number;
+        this.sentAwaitingNumber = null;
+      }
+      this.onFrame(frame, localBytes);
+      this.options.onSpooled?.();
+    });
     this.session.onSent((frame) => {
+      this.options.onSpooled?.();
       // ARP of our own (introduction, answers) is not part of the conversation.
       if (!this.sendingComment) return;
       this.lastSent = { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
+      this.sentAwaitingNumber = frame.bytes.slice();
+      this.options.onSentFrame?.(frame.bytes);
       this.keep(frame, this.sendingComment);
     });
     this.session.onWarning((message) => this.options.onWarning?.(message));
-    if (!this.kernelOwnsLocal && localBytes && remoteBytes) await this.introduce(localBytes, remoteBytes);
+    if (!this.kernelOwnsLocal && localBytes && this.remoteBytes) await this.introduce(localBytes, this.remoteBytes);
   }
 
   /**
@@ -126,14 +164,15 @@ export class HelperConversationLink implements ConversationLink {
       const until = this.now() + 1;
       while (!this.ethDst && this.now() < until && !this.session.end) await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    if (!this.ethDst) this.options.onWarning?.(`no ARP reply from ${this.options.remote.address}: is it on this link?`);
+    if (!this.ethDst) this.options.onWarning?.(`no ARP reply from ${this.remote?.address ?? 'the peer'}: is it on this link?`);
   }
 
   private keep(frame: LiveFrame, comment: string): void {
     if (this.kept.length < MAX_KEPT_FRAMES) this.kept.push({ tsSec: frame.tsSec, tsNsec: frame.tsNsec, bytes: frame.bytes.slice(), comment });
   }
 
-  private onFrame(frame: LiveFrame, local: Uint8Array | null, remote: Uint8Array | null): void {
+  private onFrame(frame: LiveFrame, local: Uint8Array | null): void {
+    const remote = this.remoteBytes;
     const bytes = frame.bytes;
     if (frame.linkType !== LINKTYPE_ETHERNET || bytes.length < 14) return;
     const type = (bytes[12] << 8) | bytes[13];
@@ -147,22 +186,31 @@ export class HelperConversationLink implements ConversationLink {
     }
     const ipOffset = 14;
     const packet = bytes.subarray(ipOffset);
+    let ports: number;
     if (type === 0x0800) {
-      if (!local || !remote || packet.length < 20 || packet[9] !== 6) return;
-      if (!sameWords(packet, 12, remote) || !sameWords(packet, 16, local)) return;
-      const headerLength = (packet[0] & 0x0f) * 4;
-      const ports = headerLength;
-      if (packet.length < ports + 4) return;
-      if (((packet[ports] << 8) | packet[ports + 1]) !== this.options.remote.port || ((packet[ports + 2] << 8) | packet[ports + 3]) !== this.options.local.port) return;
+      if (!local || packet.length < 20 || packet[9] !== 6) return;
+      if ((remote && !sameWords(packet, 12, remote)) || !sameWords(packet, 16, local)) return;
+      ports = (packet[0] & 0x0f) * 4;
     } else if (type === 0x86dd) {
       if (packet.length < 44 || packet[6] !== 6) return;
-      if (((packet[40] << 8) | packet[41]) !== this.options.remote.port || ((packet[42] << 8) | packet[43]) !== this.options.local.port) return;
+      ports = 40;
     } else {
       return;
     }
+    if (packet.length < ports + 14) return;
+    const sourcePort = (packet[ports] << 8) | packet[ports + 1];
+    if (((packet[ports + 2] << 8) | packet[ports + 3]) !== this.options.local.port) return;
+    if (this.remote) {
+      if (sourcePort !== this.remote.port) return;
+    } else {
+      // Listening: the first SYN (without ACK) names the peer.
+      if ((packet[ports + 13] & 0x12) !== 0x02) return;
+      this.remote = { address: type === 0x0800 ? formatIpv4(packet, 12) : formatIpv6(packet, 8), port: sourcePort };
+      if (type === 0x0800) this.remoteBytes = packet.slice(12, 16);
+    }
     this.ethDst ??= Array.from(bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
     this.keep(frame, 'from the peer (not in the script)');
-    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1 });
+    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1, number: frame.number });
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.();
@@ -193,9 +241,33 @@ export class HelperConversationLink implements ConversationLink {
     return delay <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, delay));
   }
 
+  /** Wakes a receive() that is waiting, which then returns null (the caller has work of its own). */
+  interrupt(): void {
+    this.interruptRequested = true;
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  /** Several packets in one helper request; resolves with the time the last one left. */
+  async sendPackets(packets: Uint8Array[], comment: string): Promise<number> {
+    this.sendingComment = comment;
+    this.lastSent = null;
+    let result;
+    try {
+      result = await this.session.send({ frames: packets, link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
+    } finally {
+      this.sendingComment = '';
+    }
+    this.ethDst ??= result.ethDst;
+    const sent = this.lastSent as { tsSec: number; tsNsec: number } | null;
+    return sent ? sent.tsSec + sent.tsNsec / 1e9 : this.now();
+  }
+
   async send(packet: Uint8Array, step: PacketStep | null): Promise<number> {
     this.sendingComment = step ? `script line ${step.line}: ${step.text}` : 'cleanup: RST at the end of the script';
     this.lastSent = null;
+    this.lastSentNumber = null;
     let result;
     try {
       result = await this.session.send({ frames: [packet], link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
@@ -212,10 +284,15 @@ export class HelperConversationLink implements ConversationLink {
       const next = this.queue.shift();
       if (next) {
         this.lastHandedOut = next.kept;
+        this.lastReceivedNumber = next.number;
         return { packet: next.packet, time: next.time };
       }
       const remaining = (deadline - this.now()) * 1000;
       if (remaining <= 0 || this.session.end) return null;
+      if (this.interruptRequested) {
+        this.interruptRequested = false;
+        return null;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.waiter = null;

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import type { JsonFieldValue } from '../../shared/wire/json';
-import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../shared/wire/linktypes';
+import { ipPacketOf } from '../../shared/wire/ip-packet';
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import type { SendResult as HelperSendResult } from '../helper/protocol';
 import { CaptureSession, type LiveFrame } from './capture-session';
 import type { HelperLaunchOptions } from './helper-client';
@@ -94,21 +95,7 @@ export class ExchangeUsageError extends Error {
   }
 }
 
-/** The IP packet inside an Ethernet frame (VLAN tags skipped), or null when it carries none. */
-export function ipPacketOf(frame: Uint8Array, linkType: number): Uint8Array | null {
-  if (linkType === LINKTYPE_RAW) return frame;
-  if (linkType !== LINKTYPE_ETHERNET) return null;
-  let offset = 12;
-  while (offset + 2 <= frame.length) {
-    const type = (frame[offset] << 8) | frame[offset + 1];
-    if (type === 0x8100 || type === 0x88a8) {
-      offset += 4;
-      continue;
-    }
-    return type === 0x0800 || type === 0x86dd ? frame.subarray(offset + 2) : null;
-  }
-  return null;
-}
+export { ipPacketOf };
 
 /** The destination address written in an IP packet. */
 export function destinationOfPacket(packet: Uint8Array): string | null {

@@ -30,12 +30,14 @@ import { tlsRecordsToFields } from '../../shared/tls/json';
 import { tlsDetailNode } from '../../shared/tls/detail';
 import type { TlsRecord } from '../../shared/tls/session';
 import { createNodeTlsCrypto } from './tls-crypto';
+import { DnsDissector, dnsDetailNode, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../../shared/dns';
 import { Tracker } from '../../shared/track/tracker';
 import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
+import { outerEncapsulation } from '../../shared/wire/tunnel/outer';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue } from '../../shared/wire/json';
 import { hashWords } from '../../shared/wire/word-hash';
@@ -90,6 +92,8 @@ const INDEX_FIELDS = new Set([
   'frame.number',
   'frame.len',
   'frame.cap_len',
+  'frame.interface_id',
+  'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
   'tcp.time_relative',
@@ -159,6 +163,8 @@ export interface RowText {
   info: string;
   /** Marks learned only from the full decode (IP/UDP checksums). */
   extraMarks: number;
+  /** The outer encapsulation of a tunnelled frame (`tunnel.outer`), or null. */
+  encapsulation: string | null;
 }
 
 function copyTls(tls: FrameTls): FrameTls {
@@ -247,6 +253,9 @@ export class FrameFacts {
   /** Frame number each duplicate ACK duplicates (tcp.analysis.duplicate_ack_frame). */
   private readonly dupAckFrames = new Map<number, number>();
   private finished = false;
+  /** DNS over UDP/TCP port 53: the messages each frame completed, and where its payload starts. */
+  private readonly dns = new DnsDissector();
+  private readonly dnsMessages = new Map<number, { messages: DnsFrameMessage[]; payloadOffset: number }>();
 
   constructor(private readonly index: FrameIndex) {}
 
@@ -275,6 +284,12 @@ export class FrameFacts {
     if (s.transportOffset >= 0 && (s.protocol === 6 || s.protocol === 17)) {
       index.srcPort[i] = s.srcPort;
       index.dstPort[i] = s.dstPort;
+    }
+    const dnsPayload = s.transportOffset >= 0 && !s.fragment && s.payloadOffset >= 0 && DnsDissector.isDnsPort(s.srcPort, s.dstPort);
+    if (dnsPayload && s.protocol === 17) {
+      const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+      const messages = this.dns.udp(i + 1, index.tsSeconds[i], index.tsNanos[i], this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+      this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
     }
     if (s.protocol === 6 && s.transportOffset >= 0 && !s.fragment) {
       index.tcpFlags[i] = s.tcpFlags;
@@ -307,9 +322,30 @@ export class FrameFacts {
         }
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
         if (analysis.duplicateAckFrame > 0) this.dupAckFrames.set(i, analysis.duplicateAckFrame);
+        if (dnsPayload && s.payloadLength > 0) {
+          const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
+          const messages = this.dns.tcp(i + 1, index.tsSeconds[i], index.tsNanos[i], analysis.stream, analysis.fromClient, analysis.relativeSeq, this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+          if (messages.length > 0) this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
+        }
       }
     }
     index.marks[i] = marks;
+  }
+
+  private dnsEndpoints(buffer: Uint8Array, offset: number, s: PacketSummary): DnsEndpoints {
+    const v4 = s.ipVersion === 4;
+    const at = offset + s.networkOffset;
+    return {
+      srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
+      dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
+      srcPort: s.srcPort,
+      dstPort: s.dstPort,
+    };
+  }
+
+  /** DNS messages by frame, for the page-load timeline. */
+  dnsFrames(): IterableIterator<[number, { messages: DnsFrameMessage[]; payloadOffset: number }]> {
+    return this.dnsMessages.entries();
   }
 
   private readonly ipv4Ids = new AddressIds(1);
@@ -428,7 +464,14 @@ export class FrameFacts {
     let protocol = columns.protocol;
     let info = columns.info;
     const records = this.tlsRecords.get(i);
-    if (records && records.length > 0) {
+    const dns = this.dnsMessages.get(i);
+    if (dns && dns.messages.length > 0) {
+      const text = dnsInfoText(dns.messages);
+      const malformed = decoded.malformed ?? dnsMalformed(dns.messages);
+      protocol = text.protocol;
+      info = malformed ? `${text.info} [Malformed Packet: ${malformed}]` : text.info;
+      if (malformed) extraMarks |= ROW_MARK.MALFORMED;
+    } else if (records && records.length > 0) {
       const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
       protocol = text.protocol;
       info = text.info;
@@ -443,6 +486,7 @@ export class FrameFacts {
       protocol,
       info: prefixes.length ? `[${prefixes.join('] [')}] ${info}` : info,
       extraMarks,
+      encapsulation: outerEncapsulation(decoded),
     };
   }
 
@@ -468,9 +512,12 @@ export class FrameFacts {
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
       comments: index.comments.get(i),
+      capturePoint: index.points[index.point[i]] ? { id: index.point[i], name: index.points[index.point[i]] } : undefined,
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
+    const dns = this.dnsMessages.get(i);
+    if (dns) for (const entry of dns.messages) detail.tree.push(dnsDetailNode(entry, entry.offset < 0 ? -1 : dns.payloadOffset + entry.offset));
     return detail;
   }
 
@@ -498,6 +545,11 @@ export class FrameFacts {
         return index.originalLength[i];
       case 'frame.cap_len':
         return index.capturedLength[i];
+      // Counted across a file's sections (tshark restarts at 0 in each; files with several SHBs are rare).
+      case 'frame.interface_id':
+        return index.points.length > 0 ? index.point[i] : undefined;
+      case 'frame.interface_name':
+        return index.points[index.point[i]] || undefined;
       case 'frame.time_relative':
         return index.relativeTime(i);
       case 'frame.time_delta':
@@ -567,6 +619,8 @@ export class FrameFacts {
     if (comments) fields.set('frame.comment', comments.slice());
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields.set('tunnel.outer', outer);
     const tls = this.tls.get(i);
     const records = this.tlsRecords.get(i);
     if (records) {
@@ -580,6 +634,12 @@ export class FrameFacts {
       if (tls.alpn.length) fields.set('tls.handshake.extensions_alpn_str', tls.alpn);
       if (tls.supportedVersions.length) fields.set('tls.handshake.extensions.supported_version', tls.supportedVersions);
       if (tls.cipherSuites.length) fields.set('tls.handshake.ciphersuite', tls.cipherSuites);
+    }
+    const dns = this.dnsMessages.get(i);
+    if (dns && dns.messages.length > 0) {
+      const out: Record<string, JsonFieldValue> = {};
+      dnsMessagesToFields(dns.messages, out);
+      for (const [key, value] of Object.entries(out)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     }
     return fields;
   }

@@ -58,6 +58,12 @@ export class FrameIndex {
   analysis: Uint32Array;
   /** Packet comments (pcapng opt_comment, or added in the UI) by frame: few frames have one. */
   readonly comments = new Map<number, readonly string[]>();
+  /** The capture point (interface) the frame was seen at: an index into `points`, counted across sections. */
+  point: Uint16Array;
+  /** Each capture point's name (its IDB's if_name; empty when it has none), in file order. */
+  readonly points: string[] = [];
+  /** Where the current section's interface ids start in `points` (a new SHB restarts them at 0). */
+  private sectionBase = 0;
 
   constructor(initialCapacity = 4096) {
     this.capacity = initialCapacity;
@@ -85,6 +91,17 @@ export class FrameIndex {
     this.analysis = new Uint32Array(initialCapacity);
     this.srcMac = new Uint32Array(initialCapacity);
     this.dstMac = new Uint32Array(initialCapacity);
+    this.point = new Uint16Array(initialCapacity);
+  }
+
+  /** A new section: its interface ids start again at 0. */
+  startSection(): void {
+    this.sectionBase = this.points.length;
+  }
+
+  /** An interface of the current section; the 65536th and later share the last slot. */
+  addPoint(name: string | undefined): void {
+    if (this.points.length < 0xffff) this.points.push(name?.trim() ?? '');
   }
 
   /** Reserves the next slot and returns its index. */
@@ -115,6 +132,7 @@ export class FrameIndex {
       this.analysis = grow(this.analysis, capacity);
       this.srcMac = grow(this.srcMac, capacity);
       this.dstMac = grow(this.dstMac, capacity);
+      this.point = grow(this.point, capacity);
       this.capacity = capacity;
     }
     return this.count++;
@@ -130,6 +148,7 @@ export class FrameIndex {
     this.originalLength[i] = frame.originalLength;
     this.linkType[i] = frame.linkType;
     if (frame.comments !== undefined && frame.comments.length > 0) this.comments.set(i, frame.comments);
+    this.point[i] = Math.min(this.sectionBase + frame.interfaceId, 0xfffe);
     return i;
   }
 

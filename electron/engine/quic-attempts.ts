@@ -10,7 +10,8 @@ import { QuicAttemptTracker, quicInfoText, quicVersionName, type QuicAttempt, ty
 import { summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
-import { createNodeQuicCrypto } from './quic-crypto';
+import type { KeyLog } from '../../shared/tls/keylog';
+import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
@@ -39,7 +40,12 @@ export function udpConversationFilter(a: string, b: string): string {
 }
 
 export class SessionQuicAttempts {
-  private readonly tracker = new QuicAttemptTracker(createNodeQuicCrypto());
+  private readonly tracker: QuicAttemptTracker;
+
+  /** `keyLog`: the session's TLS secrets, which also open Handshake and 1-RTT packets. */
+  constructor(keyLog: KeyLog | null = null) {
+    this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+  }
   private readonly summary = createPacketSummary();
   /** Frame index → the packet list's Info text, for frames that carry QUIC. */
   private readonly infoTexts = new Map<number, string>();

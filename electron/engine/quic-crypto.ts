@@ -1,6 +1,8 @@
 /** QuicCrypto over `node:crypto`, for the engine and the `handshake` command. */
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import type { QuicCrypto } from '../../shared/quic/crypto';
+import type { QuicTlsCrypto } from '../../shared/quic/packet-keys';
+import { createNodeTlsCrypto } from './tls-crypto';
 
 export function createNodeQuicCrypto(): QuicCrypto {
   return {
@@ -22,6 +24,22 @@ export function createNodeQuicCrypto(): QuicCrypto {
       } catch {
         return null; // "Unsupported state or unable to authenticate data"
       }
+    },
+  };
+}
+
+/** The synchronous primitives of Handshake and 1-RTT packet protection: TLS's, plus the header-protection mask. */
+export function createNodeQuicTlsCrypto(): QuicTlsCrypto {
+  return {
+    ...createNodeTlsCrypto(),
+    headerMask(cipher, key, sample) {
+      if (cipher === 'chacha20') {
+        // RFC 9001 §5.4.4: counter = sample[0..4] (little-endian), nonce = sample[4..16]: OpenSSL's 16-byte IV is exactly that.
+        const stream = createCipheriv('chacha20', key, sample.subarray(0, 16));
+        return new Uint8Array(stream.update(new Uint8Array(5)));
+      }
+      const aes = createCipheriv(cipher, key, null).setAutoPadding(false);
+      return new Uint8Array(aes.update(sample.subarray(0, 16)));
     },
   };
 }

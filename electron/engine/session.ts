@@ -34,7 +34,7 @@ import {
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
-import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame } from '../../shared/files';
+import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
@@ -109,7 +109,7 @@ export interface SessionLimits {
 export class FileSession {
   readonly index: FrameIndex;
   readonly facts: FrameFacts;
-  private readonly quic = new SessionQuicAttempts();
+  private readonly quic: SessionQuicAttempts;
   private frameReader: CaptureFileFrameReader | null = null;
   private readonly abort = new AbortController();
   private onFirstFrames: () => void = () => undefined;
@@ -164,6 +164,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.quic = new SessionQuicAttempts(this.facts.keyLog);
   }
 
   info(): SessionInfo {
@@ -225,7 +226,7 @@ export class FileSession {
     let started: () => void = () => undefined;
     const firstFrames = new Promise<void>((resolve) => (started = resolve));
     this.onFirstFrames = started;
-    this.indexing = readCaptureFile(this.filePath, { onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) }, { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
+    this.indexing = readCaptureFile(this.filePath, this.captureHandlers(), { signal: this.abort.signal, chunkSize: READ_CHUNK, onDecompressed }).then(
       (result) => {
         if (result.damage) this.damage = result.damage.message;
       },
@@ -273,7 +274,7 @@ export class FileSession {
   }
 
   private async follow(): Promise<void> {
-    const reader = new CaptureReader({ onFrame: (frame) => this.ingest(frame), onSecrets: (type, data) => this.onSecrets(type, data) });
+    const reader = new CaptureReader(this.captureHandlers());
     const handle = await fsp.open(this.dataPath, 'r');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
@@ -307,6 +308,16 @@ export class FileSession {
     } finally {
       await handle.close();
     }
+  }
+
+  /** What the capture reader reports to the index: frames, secrets, and the capture points (sections and interfaces). */
+  private captureHandlers(): CaptureHandlers {
+    return {
+      onFrame: (frame) => this.ingest(frame),
+      onSecrets: (type, data) => this.onSecrets(type, data),
+      onSection: () => this.index.startSection(),
+      onInterface: (iface) => this.index.addPoint(iface.name),
+    };
   }
 
   private ingest(frame: CaptureFrame): void {
@@ -516,7 +527,7 @@ export class FileSession {
     const quic = await this.quic.columns(selected);
     const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns));
     selected = [];
-    return { total, frames, complete, start, rows };
+    return { total, frames, complete, start, rows, points: this.index.points };
   }
 
   private checkColumns(columns: readonly string[]): void {
@@ -561,6 +572,8 @@ export class FileSession {
       stream: this.index.stream[i],
       ...(comment !== undefined ? { comment } : {}),
       ...(columns.length > 0 ? { columns: columns.map((name) => cellText(this.facts.fieldValue(i, bytes, name))) } : {}),
+      point: this.index.point[i],
+      ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
   }
 
@@ -640,7 +653,16 @@ export class FileSession {
           const described = this.facts.describe(i, frame);
           const override = quic(i);
           if (override) Object.assign(described, override);
-          keys[at + b] = column === 'source' ? described.source : column === 'destination' ? described.destination : column === 'protocol' ? described.protocol : described.info;
+          keys[at + b] =
+            column === 'source'
+              ? described.source
+              : column === 'destination'
+                ? described.destination
+                : column === 'protocol'
+                  ? described.protocol
+                  : column === 'encapsulation'
+                    ? (described.encapsulation ?? undefined)
+                    : described.info;
         } else {
           keys[at + b] = sortKey(cellText(this.facts.fieldValue(i, frame, column)));
         }

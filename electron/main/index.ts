@@ -112,13 +112,13 @@ function trustedSender(event: IpcMainInvokeEvent): boolean {
 async function handleLocally(method: string, params: unknown): Promise<{ handled: true; result: unknown } | { handled: false }> {
   switch (method) {
     case 'chooseOpenPath': {
-      const { title } = methodValidators.chooseOpenPath.params(params);
+      const { title, kind } = methodValidators.chooseOpenPath.params(params);
       if (!mainWindow) return { handled: true, result: { path: null } };
       const choice = await dialog.showOpenDialog(mainWindow, {
         title,
         properties: ['openFile'],
         filters: [
-          { name: 'Captures', extensions: ['pcap', 'pcapng', 'cap', 'gz'] },
+          kind === 'script' ? { name: 'Conversation scripts', extensions: ['pkt', 'txt'] } : { name: 'Captures', extensions: ['pcap', 'pcapng', 'cap', 'gz'] },
           { name: 'All files', extensions: ['*'] },
         ],
       });

@@ -26,12 +26,12 @@ export class PathGrants {
    * throws an Error saying why the path is refused.
    */
   check(method: string, params: unknown): unknown {
-    if (method === 'openFile') {
+    if (method === 'openFile' || method === 'readScript') {
       const target = path.resolve(pathOf(params));
       if (this.openable.has(target) || this.recent().some((p) => path.resolve(p) === target)) return params;
       throw new Error(`refusing to open ${target}: choose it with File › Open`);
     }
-    if (method === 'saveAs' || method === 'exportFrames' || method === 'exportPackets') {
+    if (method === 'saveAs' || method === 'exportFrames' || method === 'exportPackets' || method === 'writeScript') {
       const target = path.resolve(pathOf(params));
       if (!this.writable.delete(target)) throw new Error(`refusing to write ${target}: choose it in the save dialog`);
       return { ...(params as object), overwrite: true };

@@ -6,6 +6,7 @@ import { setApi } from './api/instance';
 import { useCaptureStore } from './stores/capture';
 import { usePacketsStore } from './stores/packets';
 import { useSaveStore } from './stores/save';
+import { useSequenceStore } from './stores/sequence';
 import { useSessionStore } from './stores/session';
 import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
@@ -61,6 +62,7 @@ async function start(): Promise<void> {
       if (event.type === 'crashed') ui.crash = { process: event.process, message: event.message };
       if (event.type === 'menu') handleMenu(event.command, event.path);
       capture.handleEvent(event);
+      useSequenceStore().handleEvent(event);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

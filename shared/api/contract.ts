@@ -98,6 +98,10 @@ export interface PacketRow {
   comment?: string;
   /** Values of the requested custom columns (RowsParams.columns), in their order. */
   columns?: string[];
+  /** The capture point (interface) it was seen at: an index into RowsResult.points. */
+  point?: number;
+  /** A tunnelled frame's outer encapsulation (`tunnel.outer`: `VXLAN 42 / 198.18.0.1→198.18.0.2`). */
+  encapsulation?: string;
 }
 const packetRow: Validator<PacketRow> = obj({
   index: count,
@@ -112,6 +116,8 @@ const packetRow: Validator<PacketRow> = obj({
   stream: int(-1),
   comment: opt(str({ max: 4096 })),
   columns: opt(arr(str({ max: 1000 }), 32)),
+  point: opt(int(0, 0xffff)),
+  encapsulation: opt(str({ max: 256 })),
 });
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
@@ -523,6 +529,11 @@ export interface RowsResult {
   complete: boolean;
   start: number;
   rows: PacketRow[];
+  /**
+   * The capture points (interfaces, by IDB name; empty when unnamed) known so far, in file order; a capture with
+   * more than one shows where each frame was seen (Wireshark's frame.interface_name).
+   */
+  points?: string[];
 }
 
 export interface SendParams {
@@ -671,6 +682,51 @@ const attachKeyLogResult: Validator<AttachKeyLogResult> = obj({
   ),
 });
 
+/**
+ * A conversation script run from the UI (shared/conversation, the runner behind `handshake run`).
+ * Per-step results arrive as `script-step` events, the outcome as `script-end`.
+ */
+export interface RunScriptParams {
+  /** The script's text (packetdrill packet lines; see shared/conversation/script.ts). */
+  script: string;
+  interface: string;
+  /** Our endpoint's address; when this host owns it, its kernel's RSTs for the 4-tuple are dropped while the run lasts. */
+  local: string;
+  /** Our port; null picks one (40000–59999). */
+  localPort: number | null;
+  remote: string;
+  remotePort: number;
+  /** Timing tolerance for `>` lines (packetdrill's default is 4 ms). */
+  toleranceMs: number;
+  /** Hold before each line until `scriptStep`. */
+  step: boolean;
+  /** How long a `*` line waits for the peer (default 5 s). */
+  waitSeconds?: number;
+}
+export interface RunScriptResult {
+  runId: string;
+  /** The live session the run's frames are spooled into (Connections, ladder, Save). */
+  sessionId: string;
+  local: { address: string; port: number };
+  steps: number;
+  /** Lines this endpoint cannot run, reported instead of dropped. */
+  skipped: { line: number; reason: string; text: string }[];
+  /** This host owns the local address and its RSTs are dropped (the rule), or it does not and the endpoint answers ARP. */
+  kernel: 'rst-suppressed' | 'not-owner';
+  suppressionRule: string | null;
+}
+const runScriptResult: Validator<RunScriptResult> = obj({
+  runId: sessionId,
+  sessionId,
+  local: obj({ address: str({ max: 64 }), port: int(1, 0xffff) }),
+  steps: count,
+  skipped: arr(obj({ line: count, reason: str({ max: 64 }), text: str({ max: 65_536 }) }), 100_000),
+  kernel: literal('rst-suppressed', 'not-owner'),
+  suppressionRule: nullable(str({ max: 4096 })),
+});
+/** IPv4 or IPv6 text; the backend checks it is really one. */
+const ipText = str({ min: 2, max: 64, pattern: /^[0-9A-Fa-f:.]+$/ });
+
 /** Every request the renderer can make: method name → params and result. */
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -715,7 +771,8 @@ export interface ApiContract {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
   };
-  chooseOpenPath: { params: { title: string }; result: PathChoice };
+  /** `kind` picks the dialog's file filter (captures by default). */
+  chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
   chooseSavePath: { params: { title: string; defaultName: string }; result: PathChoice };
   recentFiles: { params: null; result: { paths: string[] } };
   restartEngine: { params: null; result: null };
@@ -723,6 +780,16 @@ export interface ApiContract {
   checkCapturePermission: { params: null; result: CapturePermission };
   /** Attach an NSS key log (SSLKEYLOGFILE) to an open capture: its TLS connections are decrypted where the secrets fit. */
   attachKeyLog: { params: { sessionId: string; path: string }; result: AttachKeyLogResult };
+  /** Starts a conversation script against a peer (returns once the endpoint is ready; steps follow as events). */
+  runScript: { params: RunScriptParams; result: RunScriptResult };
+  /** A run held by Step: `step` runs the next line and holds again, `run` goes on to the end. */
+  scriptStep: { params: { runId: string; mode: 'step' | 'run' }; result: null };
+  /** Ends a run: the line under way ends without a verdict, and the peer gets an RST if a connection is open. */
+  stopScript: { params: { runId: string }; result: null };
+  /** Open and Save of script files (a path typed on the host, or chosen in the native dialog). */
+  readScript: { params: { path: string }; result: { path: string; text: string } };
+  /** Without `overwrite`, an existing file is refused with the error code 'exists'. */
+  writeScript: { params: { path: string; text: string; overwrite?: boolean }; result: { path: string } };
 }
 
 export type Method = keyof ApiContract;
@@ -749,7 +816,7 @@ export const methodValidators: MethodValidators = {
   closeSession: { params: sessionOnly, result: unit },
   getRows: {
     params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }), columns: opt(columnFields), sort: opt(rowSort) }),
-    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000) }),
+    result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000), points: opt(arr(name, 0xffff)) }),
   },
   findRow: {
     params: obj({ sessionId, filter: str({ max: 4096 }), index: count, sort: opt(rowSort) }),
@@ -831,7 +898,7 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
     result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
   },
-  chooseOpenPath: { params: obj({ title: str({ max: 256 }) }), result: obj({ path: nullable(filePath) }) },
+  chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
     params: obj({ title: str({ max: 256 }), defaultName: str({ max: 256 }) }),
     result: obj({ path: nullable(filePath) }),
@@ -841,6 +908,24 @@ export const methodValidators: MethodValidators = {
   systemInfo: { params: unit, result: systemInfo },
   checkCapturePermission: { params: unit, result: capturePermission },
   attachKeyLog: { params: obj({ sessionId, path: filePath }), result: attachKeyLogResult },
+  runScript: {
+    params: obj({
+      script: str({ min: 1, max: 1024 * 1024 }),
+      interface: str({ min: 1, max: 256 }),
+      local: ipText,
+      localPort: nullable(int(1, 0xffff)),
+      remote: ipText,
+      remotePort: int(1, 0xffff),
+      toleranceMs: num({ min: 0, max: 60_000 }),
+      step: bool,
+      waitSeconds: opt(num({ min: 0, max: 3600 })),
+    }),
+    result: runScriptResult,
+  },
+  scriptStep: { params: obj({ runId: sessionId, mode: literal('step', 'run') }), result: unit },
+  stopScript: { params: obj({ runId: sessionId }), result: unit },
+  readScript: { params: obj({ path: filePath }), result: obj({ path: filePath, text: str({ max: 1024 * 1024 }) }) },
+  writeScript: { params: obj({ path: filePath, text: str({ max: 1024 * 1024 }), overwrite: opt(bool) }), result: obj({ path: filePath }) },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -894,7 +979,44 @@ export type ApiEvent =
   | { type: 'capture-stopped'; sessionId: string; reason: string }
   | { type: 'crashed'; process: 'engine' | 'helper'; message: string }
   | { type: 'session-opened'; session: SessionInfo }
-  | { type: 'menu'; command: MenuCommand; path: string | null };
+  | { type: 'menu'; command: MenuCommand; path: string | null }
+  | ScriptStepEvent
+  | { type: 'script-waiting'; runId: string; line: number }
+  | ScriptEndEvent;
+
+/** One line of a script run: the script's segment and what went on the wire or came back (relative numbers, as `handshake run --json`). */
+export interface ScriptStepEvent {
+  type: 'script-step';
+  runId: string;
+  line: number;
+  dir: '<' | '>';
+  expected: string;
+  actual: string | null;
+  ok: boolean;
+  /** Seconds since the script's time 0. */
+  time: number | null;
+  /** Which field differs, or the timing error against the tolerance. */
+  reason: string | null;
+  /** Our endpoint's RFC 9293 state after the line. */
+  state: string;
+  /** The frame in the run's session (0-based), when there is one. */
+  frameIndex: number | null;
+}
+export interface ScriptEndEvent {
+  type: 'script-end';
+  runId: string;
+  ok: boolean;
+  stopped: boolean;
+  steps: number;
+  passed: number;
+  failedLine: number | null;
+  reason: string | null;
+  /** The RST sent at the end so the peer is not left half-open, when one was. */
+  cleanup: string | null;
+  state: string;
+  /** The run could not go on (the helper ended, a send failed). */
+  error: string | null;
+}
 
 export const eventValidator: Validator<ApiEvent> = tagged('type', {
   progress: obj({
@@ -920,6 +1042,33 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'capture-stopped': obj({ type: literal('capture-stopped'), sessionId, reason: str({ max: 4096 }) }),
   crashed: obj({ type: literal('crashed'), process: literal('engine', 'helper'), message: str({ max: 4096 }) }),
   'session-opened': obj({ type: literal('session-opened'), session: sessionInfo }),
+  'script-step': obj({
+    type: literal('script-step'),
+    runId: sessionId,
+    line: count,
+    dir: literal('<', '>'),
+    expected: str({ max: 65_536 }),
+    actual: nullable(str({ max: 65_536 })),
+    ok: bool,
+    time: nullable(num()),
+    reason: nullable(str({ max: 65_536 })),
+    state: str({ max: 32 }),
+    frameIndex: nullable(count),
+  }),
+  'script-waiting': obj({ type: literal('script-waiting'), runId: sessionId, line: count }),
+  'script-end': obj({
+    type: literal('script-end'),
+    runId: sessionId,
+    ok: bool,
+    stopped: bool,
+    steps: count,
+    passed: count,
+    failedLine: nullable(count),
+    reason: nullable(str({ max: 65_536 })),
+    cleanup: nullable(str({ max: 4096 })),
+    state: str({ max: 32 }),
+    error: nullable(str({ max: 4096 })),
+  }),
   menu: obj({
     type: literal('menu'),
     command: literal(

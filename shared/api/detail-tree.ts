@@ -37,6 +37,8 @@ export interface FrameTreeMeta {
   aboveSnaplen?: boolean;
   /** Packet comments (pcapng opt_comment), shown first as Wireshark does. */
   comments?: readonly string[];
+  /** The interface (capture point) the frame was seen at, as Wireshark's frame.interface_id. */
+  capturePoint?: { id: number; name: string };
 }
 
 /** Wireshark's wording and severity for each tcp.analysis flag. */
@@ -289,7 +291,9 @@ export function buildDetailTree(decoded: DecodedFrame, meta: FrameTreeMeta): { t
   const expert: ExpertNote[] = [];
   const bytes = decoded.bytes;
   const bits = (n: number) => `${n} bytes (${n * 8} bits)`;
-  const frame = node(`Frame ${meta.number}: ${bits(decoded.frameLength)} on wire, ${bits(decoded.capturedLength)} captured`, 0, decoded.capturedLength, 'frame', null, [
+  const point = meta.capturePoint;
+  const frame = node(`Frame ${meta.number}: ${bits(decoded.frameLength)} on wire, ${bits(decoded.capturedLength)} captured${point ? ` on interface ${point.name}, id ${point.id}` : ''}`, 0, decoded.capturedLength, 'frame', null, [
+    ...(point ? [node(`Interface id: ${point.id} (${point.name})`, -1, 0, 'frame.interface_id', null, [node(`Interface name: ${point.name}`, -1, 0, 'frame.interface_name')])] : []),
     node(`Arrival time (epoch): ${meta.timeEpoch}`, -1, 0, 'frame.time_epoch'),
     node(`Time since first frame: ${meta.time.toFixed(9)} seconds`, -1, 0, 'frame.time_relative'),
     node(`Frame number: ${meta.number}`, -1, 0, 'frame.number'),

@@ -5,7 +5,7 @@
  * with `handshake run` against another server, the exchange is re-enacted and its answers checked.
  */
 import { formatSegment, FLAG_SYN, type ScriptOption, type SegmentView } from './script';
-import { decodeSegment } from './runner';
+import { decodeSegment, type DecodedSegment } from './runner';
 
 export interface CapturedPacket {
   /** Seconds (any epoch; only differences are used). */
@@ -30,6 +30,26 @@ function endpoint(address: string, port: number): string {
 
 function formatTime(delta: number): string {
   return `+${Math.max(0, delta).toFixed(6).replace(/\.?0+$/, '') || '0'}`;
+}
+
+/**
+ * A captured segment as a script line's segment: sequence numbers relative to its sender's
+ * ISN (`ownBase`), acks and SACK blocks to the receiver's (`otherBase`). What we send is
+ * replayed as it was; what the peer sends is held to flags, numbers, length and options.
+ */
+export function scriptView(segment: DecodedSegment, fromUs: boolean, ownBase: number, otherBase: number): SegmentView {
+  const options: ScriptOption[] = segment.options.map((option) =>
+    option.kind === 'sack' ? { kind: 'sack', blocks: option.blocks.map(([left, right]) => [(left - otherBase) >>> 0, (right - otherBase) >>> 0] as [number, number]) } : option,
+  );
+  return {
+    flags: segment.flags,
+    seqStart: (segment.seq - ownBase) >>> 0,
+    length: segment.payload.length,
+    ack: segment.flags & 0x10 ? (segment.ack - otherBase) >>> 0 : null,
+    window: fromUs ? segment.window : null,
+    options,
+    payload: fromUs ? segment.payload : null,
+  };
 }
 
 /**
@@ -65,21 +85,7 @@ export function scriptFromCapture(packets: readonly CapturedPacket[], options: {
   let previous = segments[0].captured.time;
   for (const { captured, segment } of segments) {
     const fromUs = endpoint(segment.source, segment.srcPort) === ours;
-    const ownBase = fromUs ? ourIsn : peerIsn;
-    const otherBase = fromUs ? peerIsn : ourIsn;
-    const options: ScriptOption[] = segment.options.map((option) =>
-      option.kind === 'sack' ? { kind: 'sack', blocks: option.blocks.map(([left, right]) => [(left - otherBase) >>> 0, (right - otherBase) >>> 0] as [number, number]) } : option,
-    );
-    const view: SegmentView = {
-      flags: segment.flags,
-      seqStart: (segment.seq - ownBase) >>> 0,
-      length: segment.payload.length,
-      ack: segment.flags & 0x10 ? (segment.ack - otherBase) >>> 0 : null,
-      // What we send is replayed as it was; what the peer sends is held to flags, numbers, length and options.
-      window: fromUs ? segment.window : null,
-      options,
-      payload: fromUs ? segment.payload : null,
-    };
+    const view = scriptView(segment, fromUs, fromUs ? ourIsn : peerIsn, fromUs ? peerIsn : ourIsn);
     lines.push(`${formatTime(captured.time - previous).padEnd(10)} ${fromUs ? '<' : '>'} ${formatSegment(view, Number.POSITIVE_INFINITY)}   // frame ${captured.frame}`);
     previous = captured.time;
   }

@@ -54,6 +54,13 @@ export interface RunOptions {
   /** Send an RST at the end when the connection is still synchronized, as packetdrill does, so the peer is left clean. */
   resetAtEnd?: boolean;
   onStep?: (result: StepResult) => void;
+  /**
+   * Awaited before each step (the UI's Step holds the run here until the user asks for the
+   * next line); resolving false ends the run there, as Stop does.
+   */
+  beforeStep?: (step: PacketStep, index: number) => Promise<boolean>;
+  /** True once the user stopped the run: a step waiting (to send, or for the peer) ends without a verdict. */
+  stopped?: () => boolean;
   random?: () => number;
 }
 
@@ -85,9 +92,11 @@ export interface RunSummary {
   negotiated: { mss: number | null; sack: boolean; windowScale: { ours: number; peers: number } | null; timestamps: boolean };
   state: string;
   cleanup: string | null;
+  /** The user stopped the run before its end (not a failure). */
+  stopped: boolean;
 }
 
-interface DecodedSegment {
+export interface DecodedSegment {
   flags: number;
   seq: number;
   ack: number;
@@ -218,8 +227,17 @@ export class ConversationRunner {
 
   async run(): Promise<RunSummary> {
     let failure: StepResult | null = null;
-    for (const step of this.script.steps) {
+    let stopped = false;
+    for (const [index, step] of this.script.steps.entries()) {
+      if ((this.options.beforeStep && !(await this.options.beforeStep(step, index))) || this.options.stopped?.()) {
+        stopped = true;
+        break;
+      }
       const result = step.direction === '<' ? await this.inject(step) : await this.expect(step);
+      if (result === null) {
+        stopped = true;
+        break;
+      }
       if (!result.ok) {
         failure = result;
         break;
@@ -249,6 +267,7 @@ export class ConversationRunner {
       },
       state: this.stateName,
       cleanup,
+      stopped,
     };
   }
 
@@ -267,12 +286,14 @@ export class ConversationRunner {
 
   // ---------------------------------------------------------------- `<`: a segment we inject
 
-  private async inject(step: PacketStep): Promise<StepResult> {
+  /** Null: the user stopped the run while it waited for the line's time. */
+  private async inject(step: PacketStep): Promise<StepResult | null> {
     const now = this.link.now();
     let due = now;
     if (step.time.kind === 'at') due = this.resolve(step.time.at, now);
     else if (step.time.kind === 'window') due = this.resolve(step.time.from, now);
     await this.link.sleepUntil(due);
+    if (this.options.stopped?.()) return null;
     // A segment from the peer stamped before this one was due was not in the script. One stamped
     // later (it reached us while we were late) belongs to the next `>` line.
     for (;;) {
@@ -381,7 +402,8 @@ export class ConversationRunner {
 
   // ---------------------------------------------------------------- `>`: a segment we expect
 
-  private async expect(step: PacketStep): Promise<StepResult> {
+  /** Null: the user stopped the run while it waited for the peer. */
+  private async expect(step: PacketStep): Promise<StepResult | null> {
     const now = this.link.now();
     const tolerance = this.options.tolerance;
     let earliest = Number.NEGATIVE_INFINITY;
@@ -400,6 +422,7 @@ export class ConversationRunner {
     // Frames reach us a little after the helper stamped them: wait past the bound, then judge by the stamp.
     const received = this.held.shift() ?? (await this.link.receive(Math.max(latest, now) + DELIVERY_SLACK));
     const expected = formatSegment(this.stepView(step));
+    if (!received && this.options.stopped?.()) return null;
     if (!received) {
       return this.record({ line: step.line, dir: '>', expected, actual: null, ok: false, time: null, reason: `nothing from the peer by ${timing}`, state: this.stateName });
     }

@@ -8,15 +8,21 @@ import { isAlias } from './evaluate';
 import type { FilterFieldKind, ParseOptions } from './parse';
 import { WIRESHARK_FIELDS } from './wireshark-fields';
 import { TLS_FIELD_NAMES } from '../tls/json';
+import { QUIC_FIELD_NAMES } from '../quic/json';
+import { DNS_FIELD_NAMES } from '../dns/json';
 
 /** Fields that exist beyond the header registry: frame metadata, tracking and TLS. */
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...BYTE_FIELDS,
   ...TLS_FIELD_NAMES,
+  ...QUIC_FIELD_NAMES,
+  ...DNS_FIELD_NAMES,
   'frame.number',
   'frame.comment',
   'frame.len',
   'frame.cap_len',
+  'frame.interface_id',
+  'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
   'tcp.time_relative',
@@ -24,6 +30,7 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'frame.time_epoch',
   'tcp.stream',
   'communityid',
+  'tunnel.outer',
   'tcp.seq',
   'tcp.ack',
   'tcp.ack.nonzero',

@@ -20,8 +20,27 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
+import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
+import { LINKTYPE_RAW } from '../wire/linktypes';
+import { outerEncapsulation } from '../wire/tunnel/outer';
+import { DnsDissector, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../dns';
+import { formatIpv4, formatIpv6 } from '../wire/bytes';
 
 const NO_RECORDS: TlsRecord[] = [];
+const NO_DNS: DnsFrameMessage[] = [];
+
+/** The frame's addresses and ports, for the DNS dissector's pairing. */
+function endpointsOf(buffer: Uint8Array, start: number, summary: PacketSummary): DnsEndpoints {
+  const v4 = summary.ipVersion === 4;
+  const at = start + summary.networkOffset;
+  return {
+    srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
+    dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
+    srcPort: summary.srcPort,
+    dstPort: summary.dstPort,
+  };
+}
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
 const TRACKER_TLS_KEYS = ['tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.ciphersuite'];
 
@@ -79,21 +98,45 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
+  /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
+  readonly fragments: IpReassembler;
+  /** The datagram the last frame completed (its last fragment), or null. */
+  lastReassembled: ReassembledDatagram | null = null;
+  private summaryBuffer: Uint8Array = new Uint8Array(0);
+  private summaryStart = 0;
+  private summaryLength = 0;
+
   /** TLS records the last frame completed (with a TLS dissector), and whether it belonged to a TLS stream. */
   tlsRecords: TlsRecord[] = NO_RECORDS;
   tlsInStream = false;
+  /** DNS over UDP and TCP port 53: always on (it needs no keys). */
+  readonly dns = new DnsDissector();
+  /** DNS messages the last frame completed, and whether it carried part of a DNS-over-TCP message. */
+  dnsMessages: DnsFrameMessage[] = NO_DNS;
+  dnsInStream = false;
 
   constructor(
     trackerOptions: TrackerOptions = {},
     /** Reads TLS records (and decrypts them with its key log) on every TCP connection. */
     readonly tls: TlsDissector | null = null,
+    fragmentLimits: ReassemblerLimits = {},
   ) {
     this.tracker = new Tracker(trackerOptions);
+    this.fragments = new IpReassembler(fragmentLimits);
   }
 
   /** The fast-path record of the frame processed last (valid until the next frame). */
   get lastSummary(): PacketSummary {
     return this.summary;
+  }
+
+  /**
+   * The bytes `lastSummary`'s offsets count from: the frame's own (its data, or the buffer it
+   * sits in), or, on a frame that completed an IP datagram, the reassembled packet.
+   */
+  get lastSummaryBytes(): Uint8Array {
+    const { summaryBuffer: buffer, summaryStart: start, summaryLength: length } = this;
+    return start === 0 && length === buffer.length ? buffer : buffer.subarray(start, start + length);
   }
 
   /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
@@ -112,9 +155,34 @@ export class FramePipeline {
     }
     const summary = this.summary;
     summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    this.lastReassembled = null;
+    let originalLength = frame.originalLength;
+    if (summary.fragment) {
+      const datagram = reassembleFragment(this.fragments, summary, frame.frameNumber, buffer, start, length, frame.originalLength);
+      if (datagram) {
+        // The last fragment carries the datagram: it is summarized and tracked as that packet.
+        this.lastReassembled = datagram;
+        buffer = datagram.packet;
+        start = 0;
+        length = buffer.length;
+        originalLength = length;
+        summarizeAt(buffer, 0, length, LINKTYPE_RAW, summary, length);
+      }
+    }
+    this.summaryBuffer = buffer;
+    this.summaryStart = start;
+    this.summaryLength = length;
+    this.dnsMessages = NO_DNS;
+    this.dnsInStream = false;
+    const dnsPayload = summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
+    if (dnsPayload && summary.protocol === 17) {
+      const from = start + summary.payloadOffset;
+      const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+      this.dnsMessages = this.dns.udp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, endpointsOf(buffer, start, summary), buffer.subarray(from, Math.max(from, to)));
+    }
     if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
-    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, frame.originalLength);
+    const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
     this.tlsInStream = false;
     if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0) {
@@ -125,6 +193,14 @@ export class FramePipeline {
         this.tlsInStream = this.tls.lastInStream;
       }
     }
+    if (dnsPayload && analysis && summary.payloadLength > 0) {
+      const from = start + summary.payloadOffset;
+      const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+      if (to > from) {
+        this.dnsMessages = this.dns.tcp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, analysis.stream, analysis.fromClient, analysis.relativeSeq, endpointsOf(buffer, start, summary), buffer.subarray(from, to));
+        this.dnsInStream = this.dns.lastInStream;
+      }
+    }
     return analysis;
   }
 
@@ -132,6 +208,7 @@ export class FramePipeline {
     const bytes = frame.data;
     const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
     const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
     const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
     this.previousSeconds = frame.tsSeconds;
@@ -147,10 +224,13 @@ export class FramePipeline {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     const community = frameCommunityId(decoded);
     if (community !== null) fields.communityid = community;
+    const outer = outerEncapsulation(decoded);
+    if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
     }
+    if (this.dnsMessages.length > 0) dnsMessagesToFields(this.dnsMessages, fields);
     const columns = frameColumns(
       decoded,
       analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
@@ -159,6 +239,14 @@ export class FramePipeline {
       const text = tlsInfoText(this.tlsRecords, this.tls.versionOf(analysis.stream));
       columns.protocol = text.protocol;
       columns.info = text.info;
+    }
+    if (this.dnsMessages.length > 0) {
+      const text = dnsInfoText(this.dnsMessages);
+      columns.protocol = text.protocol;
+      const malformed = decoded.malformed ?? dnsMalformed(this.dnsMessages);
+      columns.info = malformed ? `${text.info} [Malformed Packet: ${malformed}]` : text.info;
+    } else if (this.dnsInStream) {
+      columns.info = `${columns.info} [TCP segment of a reassembled PDU]`;
     }
     if (analysis) {
       const prefix = analysisInfoPrefix(analysis);
@@ -173,7 +261,7 @@ export class FramePipeline {
       columns,
       relativeTime,
       line: () =>
-        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}`,
+        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
     };
   }
 }

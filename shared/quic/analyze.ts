@@ -7,18 +7,39 @@ import { toHex } from '../wire/bytes';
 import type { TlsHello } from '../track/tls';
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';
-import { parseHandshakeFrames, type QuicFrame } from './frames';
+import type { TlsHandshakeMessage } from '../tls/handshake';
+import type { Http3FrameInfo } from '../http3/session';
+import { parseFrames, type FrameLevel, type QuicFrame } from './frames';
 import { parseDatagram, type QuicPacketHeader, type QuicPacketType } from './header';
 import { deriveInitialKeys, type InitialKeys } from './keys';
 import { openPacket, verifyRetryIntegrity } from './protection';
 import { quicVersionName } from './versions';
 
-/** A frame as reported: CRYPTO data is summarised by its range. */
-export type QuicFrameSummary = Exclude<QuicFrame, { type: 'crypto' }> | { type: 'crypto'; offset: number; length: number };
+/** A frame as reported: CRYPTO and STREAM data are summarised by their range. */
+export type QuicFrameSummary =
+  | Exclude<QuicFrame, { type: 'crypto' } | { type: 'stream' }>
+  | { type: 'crypto'; frameType: number; offset: number; length: number }
+  | { type: 'stream'; frameType: number; streamId: number; offset: number; length: number; fin: boolean };
 
 export interface QuicCryptoFragment {
   offset: number;
   data: Uint8Array;
+}
+
+export interface QuicStreamFragment {
+  streamId: number;
+  offset: number;
+  data: Uint8Array;
+  fin: boolean;
+}
+
+/** What `openProtected` gives back for a Handshake, 0-RTT or 1-RTT packet. */
+export interface OpenedProtectedPacket {
+  side: 'client' | 'server';
+  packetNumber: number;
+  payload: Uint8Array;
+  reservedBits: number;
+  keyPhase: number | null;
 }
 
 export interface QuicPacketInfo {
@@ -38,15 +59,25 @@ export interface QuicPacketInfo {
   supportedVersions: number[];
   /** Retry only: whether the integrity tag verified against the original DCID, or null when it was not known. */
   retryIntegrityValid: boolean | null;
-  /** Whose Initial keys opened the packet, or null when it stayed protected. */
+  /** Whose keys opened the packet, or null when it stayed protected. */
   openedWith: 'client' | 'server' | null;
+  /** 1-RTT: the Key Phase bit once header protection is off. */
+  keyPhase: number | null;
   frames: QuicFrameSummary[];
   /** CRYPTO frame data in packet order, for reassembly across datagrams. */
   crypto: QuicCryptoFragment[];
+  /** STREAM frame data in packet order. */
+  streams: QuicStreamFragment[];
+  /** TLS handshake messages whose last CRYPTO bytes came in this packet (filled by the tracker). */
+  handshakes: TlsHandshakeMessage[];
+  /** HTTP/3 frames completed by this packet's STREAM data (filled by the tracker). */
+  http3: Http3FrameInfo[];
   /** A ClientHello or ServerHello completed by the CRYPTO data of this datagram alone. */
   hello: TlsHello | null;
   /** Why the packet could not be fully read, or null. */
   error: string | null;
+  /** Why a Handshake, 0-RTT or 1-RTT packet stayed protected (the key log lacks its secret…), or null. */
+  notDecrypted: string | null;
 }
 
 export interface QuicAnalyzeContext {
@@ -64,6 +95,15 @@ export interface QuicAnalyzeContext {
   keyCache?: InitialKeyCache;
   /** The capture's snap length cut this datagram (fewer bytes captured than the UDP length gives). */
   cut?: boolean;
+  /** The DCID length of a short-header packet of this connection; absent when the datagram is not known to belong to one. */
+  shortDcidLength?: number;
+  /**
+   * Opens a Handshake, 0-RTT or 1-RTT packet with the key log's keys (the tracker's): the opened
+   * packet, a string saying why not, or null when no attempt is known for it.
+   */
+  openProtected?: (packet: QuicPacketHeader, bytes: Uint8Array) => OpenedProtectedPacket | string | null;
+  /** Each packet's record as soon as it is read, before the next packet of the datagram is opened (a ServerHello selects the next one's keys). */
+  onPacket?: (info: QuicPacketInfo) => void;
 }
 
 const KEY_CACHE_LIMIT = 512;
@@ -99,11 +139,47 @@ export function describePacket(packet: QuicPacketHeader): QuicPacketInfo {
     supportedVersions: packet.supportedVersions,
     retryIntegrityValid: null,
     openedWith: null,
+    keyPhase: null,
     frames: [],
     crypto: [],
+    streams: [],
+    handshakes: [],
+    http3: [],
     hello: null,
     error: null,
+    notDecrypted: null,
   };
+}
+
+/** Reads a decrypted payload's frames into `info`. */
+function readFrames(info: QuicPacketInfo, payload: Uint8Array, level: FrameLevel): void {
+  const parsed = parseFrames(payload, level);
+  for (const frame of parsed.frames) {
+    if (frame.type === 'crypto') {
+      info.frames.push({ type: 'crypto', frameType: frame.frameType, offset: frame.offset, length: frame.data.length });
+      info.crypto.push({ offset: frame.offset, data: frame.data });
+    } else if (frame.type === 'stream') {
+      info.frames.push({ type: 'stream', frameType: frame.frameType, streamId: frame.streamId, offset: frame.offset, length: frame.data.length, fin: frame.fin });
+      info.streams.push({ streamId: frame.streamId, offset: frame.offset, data: frame.data, fin: frame.fin });
+    } else {
+      info.frames.push(frame);
+    }
+  }
+  if (parsed.error) info.error = parsed.error;
+}
+
+function openWithKeyLog(payload: Uint8Array, packet: QuicPacketHeader, info: QuicPacketInfo, context: QuicAnalyzeContext): void {
+  const opened = context.openProtected?.(packet, payload) ?? null;
+  if (opened === null) return;
+  if (typeof opened === 'string') {
+    info.notDecrypted = opened;
+    return;
+  }
+  info.openedWith = opened.side;
+  info.packetNumber = opened.packetNumber;
+  info.keyPhase = opened.keyPhase;
+  readFrames(info, opened.payload, packet.type === 'handshake' ? 'handshake' : 'application');
+  if (opened.reservedBits !== 0) info.error ??= 'reserved header bits are not zero';
 }
 
 async function openInitial(
@@ -130,17 +206,8 @@ async function openInitial(
     }
     info.openedWith = candidate.side;
     info.packetNumber = opened.packetNumber;
-    const parsed = parseHandshakeFrames(opened.payload);
-    for (const frame of parsed.frames) {
-      if (frame.type === 'crypto') {
-        info.frames.push({ type: 'crypto', offset: frame.offset, length: frame.data.length });
-        info.crypto.push({ offset: frame.offset, data: frame.data });
-      } else {
-        info.frames.push(frame);
-      }
-    }
     if (opened.reservedBits !== 0) info.error = 'reserved header bits are not zero';
-    if (parsed.error) info.error = parsed.error;
+    readFrames(info, opened.payload, 'handshake');
     return;
   }
   info.error = `Initial not decrypted: ${lastReason}`;
@@ -150,19 +217,22 @@ async function openInitial(
 export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypto, context: QuicAnalyzeContext = {}): Promise<QuicPacketInfo[]> {
   const infos: QuicPacketInfo[] = [];
   try {
-    const parsed = parseDatagram(payload, context.cut === true);
+    const parsed = parseDatagram(payload, context.cut === true, context.shortDcidLength ?? -1);
     const cache = context.keyCache ?? new InitialKeyCache();
     for (const packet of parsed.packets) {
       const info = describePacket(packet);
       infos.push(info);
-      if (packet.type === 'initial' && packet.truncated) {
-        info.error = 'Initial cut by the snap length: header only, not decrypted';
+      if (packet.truncated) {
+        info.error = `${packet.type === 'initial' ? 'Initial' : 'packet'} cut by the snap length: header only, not decrypted`;
       } else if (packet.type === 'initial') {
         await openInitial(crypto, payload, packet, info, context, cache);
       } else if (packet.type === 'retry' && context.originalDcid) {
         info.retryIntegrityValid = await verifyRetryIntegrity(crypto, payload, packet, context.originalDcid);
         if (!info.retryIntegrityValid) info.error = 'Retry integrity tag does not verify';
+      } else if (packet.type === 'handshake' || packet.type === '0-rtt' || packet.type === 'short') {
+        openWithKeyLog(payload, packet, info, context);
       }
+      context.onPacket?.(info);
     }
     if (parsed.error) {
       if (infos.length > 0) infos[infos.length - 1].error ??= parsed.error;
@@ -170,12 +240,12 @@ export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypt
     }
     // Hellos whose CRYPTO data all arrived in this one datagram.
     for (const side of ['client', 'server'] as const) {
-      const fragments = infos.filter((info) => info.openedWith === side).flatMap((info) => info.crypto);
+      const fragments = infos.filter((info) => info.openedWith === side && info.type === 'initial').flatMap((info) => info.crypto);
       if (fragments.length === 0) continue;
       const assembler = new CryptoStreamAssembler();
       let hello: TlsHello | null = null;
       for (const fragment of fragments) hello = assembler.push(fragment.offset, fragment.data) ?? hello;
-      const carrier = infos.find((info) => info.openedWith === side && info.crypto.length > 0);
+      const carrier = infos.find((info) => info.openedWith === side && info.type === 'initial' && info.crypto.length > 0);
       if (hello && carrier) carrier.hello = hello;
     }
   } catch (error) {
@@ -199,9 +269,14 @@ function unreadable(payload: Uint8Array, reason: string): QuicPacketInfo {
     supportedVersions: [],
     retryIntegrityValid: null,
     openedWith: null,
+    keyPhase: null,
     frames: [],
     crypto: [],
+    streams: [],
+    handshakes: [],
+    http3: [],
     hello: null,
     error: reason,
+    notDecrypted: null,
   };
 }

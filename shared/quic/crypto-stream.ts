@@ -20,6 +20,8 @@ export class CryptoStreamAssembler {
   hello: TlsHello | null = null;
   /** Set when a frame reached past the limit, or a message could not be parsed. */
   problem: string | null = null;
+  /** Whole messages not yet taken by `takeMessages`. */
+  private completed: { type: number; body: Uint8Array }[] = [];
 
   constructor(private readonly limit = DEFAULT_CRYPTO_LIMIT) {}
 
@@ -38,6 +40,13 @@ export class CryptoStreamAssembler {
     this.buffer.set(data.subarray(0, end - offset), offset);
     this.addRange(offset, end);
     return this.readMessages();
+  }
+
+  /** The handshake messages completed since the last call, in stream order. */
+  takeMessages(): { type: number; body: Uint8Array }[] {
+    const messages = this.completed;
+    this.completed = [];
+    return messages;
   }
 
   private ensureCapacity(size: number): void {
@@ -65,6 +74,7 @@ export class CryptoStreamAssembler {
         break;
       }
       this.messageTypes.push(type);
+      this.completed.push({ type, body: this.buffer.slice(pos + HANDSHAKE_HEADER, pos + HANDSHAKE_HEADER + length) });
       if ((type === TlsHandshakeType.CLIENT_HELLO || type === TlsHandshakeType.SERVER_HELLO) && !this.hello) {
         const hello = parseHello(type, this.buffer, pos + HANDSHAKE_HEADER, length);
         if (hello) {

@@ -131,19 +131,24 @@ export function parseLongHeader(bytes: Uint8Array, start: number, datagramEnd: n
  * be followed by more; Retry, Version Negotiation, unknown versions and a short-header
  * packet run to the end of the datagram.
  */
-/** `cut`: the capture's snap length cut the datagram, so a packet running past its end is shown by its header. */
-export function parseDatagram(bytes: Uint8Array, cut = false): ParsedDatagram {
+/**
+ * `cut`: the capture's snap length cut the datagram, so a packet running past its end is shown by its header.
+ * `shortDcidLength`: the DCID length a short-header packet of this connection has; -1 when the
+ * datagram is not known to belong to a connection (then it must start with a long header).
+ */
+export function parseDatagram(bytes: Uint8Array, cut = false, shortDcidLength = -1): ParsedDatagram {
   const packets: QuicPacketHeader[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     if ((bytes[pos] & LONG_HEADER) === 0) {
-      if (packets.length === 0) return { packets, error: 'not a long-header packet' };
-      if ((bytes[pos] & FIXED_BIT) === 0) {
+      if (packets.length === 0 && shortDcidLength < 0) return { packets, error: 'not a long-header packet' };
+      // Within a known connection the fixed bit may be greased (RFC 9287); elsewhere it must be set.
+      if ((bytes[pos] & FIXED_BIT) === 0 && (shortDcidLength < 0 || bytes.subarray(pos).every((byte) => byte === 0))) {
         // Senders may pad a datagram with zeros after its packets; anything else is not QUIC.
         if (bytes.subarray(pos).every((byte) => byte === 0)) break;
         return { packets, error: `${bytes.length - pos} bytes after the last packet are not a QUIC packet` };
       }
-      packets.push(shortHeader(bytes, pos, 0)); // the DCID length is known only to the endpoints
+      packets.push(shortHeader(bytes, pos, Math.max(0, shortDcidLength))); // the DCID length is known only to the endpoints
       break;
     }
     const header = parseLongHeader(bytes, pos, bytes.length, cut);
@@ -171,7 +176,7 @@ export function shortHeader(bytes: Uint8Array, start: number, dcidLength: number
     scid: EMPTY,
     token: EMPTY,
     length: -1,
-    packetNumberOffset: -1,
+    packetNumberOffset: dcidEnd < bytes.length ? dcidEnd : -1,
     supportedVersions: [],
     retryIntegrityTag: null,
   };

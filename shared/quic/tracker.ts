@@ -14,10 +14,17 @@ import type { TlsHello } from '../track/tls';
 import { fromHex, toHex } from '../wire/bytes';
 import type { JsonObject } from '../track/json';
 import type { PacketSummary } from '../wire/summary';
-import { analyzeQuicDatagram, describePacket, InitialKeyCache, type QuicPacketInfo } from './analyze';
+import type { KeyLog } from '../tls/keylog';
+import { bytesToHex } from '../tls/keylog';
+import { parseHandshakeMessage } from '../tls/handshake';
+import type { CertificateInfo } from '../tls/x509';
+import { Http3Connection, type Http3Request } from '../http3/session';
+import { huffmanDecode } from '../http3/huffman';
+import { analyzeQuicDatagram, InitialKeyCache, type OpenedProtectedPacket, type QuicPacketInfo } from './analyze';
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';
-import { looksLikeQuic, shortHeader, type QuicPacketType } from './header';
+import { looksLikeQuic, type QuicPacketHeader, type QuicPacketType } from './header';
+import { QuicPacketKeys, type ProtectedLevel, type QuicTlsCrypto } from './packet-keys';
 import { quicVersionName } from './versions';
 
 export interface QuicDatagramMeta {
@@ -61,26 +68,62 @@ export interface QuicAttempt {
   close: { errorCode: number; reason: string; by: 'client' | 'server' } | null;
   /** Problems met while reading this attempt's packets (first few). */
   problems: string[];
+  /** With a key log: what decrypting the Handshake and 1-RTT packets showed. */
+  tls: QuicTlsSummary;
+  /** HTTP/3 requests seen on decrypted streams (null when no HTTP/3 stream was seen). */
+  http: Http3Request[] | null;
+}
+
+export interface QuicTlsSummary {
+  /** true when every Handshake/1-RTT packet seen was decrypted; otherwise why not (the first reason); null when none was seen. */
+  decrypted: true | string | null;
+  decryptedPackets: number;
+  undecryptedPackets: number;
+  alpnSelected: string | null;
+  certificates: CertificateInfo[];
+  /** Key updates per side (1-RTT generations past the first). */
+  keyUpdates: { client: number; server: number };
+  handshakeDone: boolean;
 }
 
 export interface QuicTrackerOptions {
   /** Attempts kept; later ones are counted in `droppedAttempts` (hostile floods). Default 10000. */
   maxAttempts?: number;
+  /** TLS secrets for Handshake, 0-RTT and 1-RTT packets (RFC 9001 §5.1); may grow while frames arrive. */
+  keyLog?: KeyLog | null;
+  /** The synchronous primitives those packets need (`electron/engine/quic-crypto.ts`). */
+  tlsCrypto?: QuicTlsCrypto;
 }
+
+type CryptoLevel = 'initial' | 'handshake' | '1-rtt';
+type Sides<T> = { client: T; server: T };
 
 interface AttemptState {
   attempt: QuicAttempt;
   clientEndpoint: string;
   /** DCIDs the client derived Initial keys from (first Initial, then after a Retry). */
   keyDcids: Uint8Array[];
-  crypto: { client: CryptoStreamAssembler; server: CryptoStreamAssembler };
+  /** CRYPTO streams per encryption level and side (RFC 9001 §4.1.3: each level has its own). */
+  crypto: Record<CryptoLevel, Sides<CryptoStreamAssembler>>;
   largest: { client: number; server: number };
+  /** Largest packet numbers of the Handshake and application spaces (RFC 9000 §12.3). */
+  largestProtected: Record<'handshake' | 'application', Sides<number>>;
+  keys: QuicPacketKeys | null;
+  http3: Http3Connection | null;
+  /** Connection IDs each side's peer sends short headers to: their length gives the short-header DCID length. */
+  dcidLength: Sides<number>;
 }
 
 const MAX_PROBLEMS = 8;
 
 /** Header form 0 with the fixed bit: a short-header (1-RTT) packet, if it belongs to a known attempt. */
-const isShortHeader = (payload: Uint8Array) => payload.length > 0 && (payload[0] & 0xc0) === 0x40;
+/**
+ * Header form 0: a short-header (1-RTT) packet, if it belongs to a known attempt. The fixed bit
+ * is not required: a peer that announced grease_quic_bit (RFC 9287) may clear it after the handshake.
+ */
+const isShortHeader = (payload: Uint8Array) => payload.length > 0 && (payload[0] & 0x80) === 0;
+/** A long header whose fixed bit is clear (RFC 9287 greasing): QUIC only when its DCID names a known attempt. */
+const isGreasedLongHeader = (payload: Uint8Array) => payload.length >= 7 && (payload[0] & 0xc0) === 0x80;
 
 function emptyCounts(): QuicPacketCounts {
   return { initial: 0, '0-rtt': 0, handshake: 0, retry: 0, 'version-negotiation': 0, short: 0, other: 0 };
@@ -98,11 +141,16 @@ export class QuicAttemptTracker {
   private queuedLongHeader = false;
   droppedAttempts = 0;
 
+  private readonly keyLog: KeyLog | null;
+  private readonly tlsCrypto: QuicTlsCrypto | null;
+
   constructor(
     private readonly crypto: QuicCrypto,
     options: QuicTrackerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 10_000;
+    this.keyLog = options.keyLog ?? null;
+    this.tlsCrypto = options.tlsCrypto ?? null;
   }
 
   /** Attempts in order of first appearance. */
@@ -119,8 +167,8 @@ export class QuicAttemptTracker {
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     const cut = payload.length < summary.payloadLength;
     // Checked before formatting addresses: most UDP is not QUIC.
-    const shortHeader = this.states.length > 0 && isShortHeader(payload);
-    if (!shortHeader && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
+    const candidate = this.states.length > 0 && (isShortHeader(payload) || isGreasedLongHeader(payload));
+    if (!candidate && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
@@ -142,7 +190,7 @@ export class QuicAttemptTracker {
     if (summary.protocol !== 17 || summary.payloadOffset < 0) return false;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     // A quarter of all UDP payloads start like a short header: before any long header they are not copied.
-    const short = isShortHeader(payload);
+    const short = isShortHeader(payload) || isGreasedLongHeader(payload);
     if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort, payload.length < summary.payloadLength)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
@@ -162,34 +210,58 @@ export class QuicAttemptTracker {
   /** Analyzes one UDP payload and folds it into its attempt. Never throws. */
   async observe(meta: QuicDatagramMeta, payload: Uint8Array, cut = false): Promise<QuicPacketInfo[]> {
     const tupleKey = [meta.source, meta.destination].sort().join(' ');
-    if (isShortHeader(payload)) {
-      // 1-RTT packets carry no version or ID length: they belong to the attempt on the same
-      // 4-tuple, and their DCID is the ID the peer chose (the server's, towards the server).
-      const state = this.byTuple.get(tupleKey);
-      if (!state) return [];
-      const peerId = (meta.source === state.clientEndpoint ? state.attempt.serverScid : state.attempt.clientScid) ?? '';
-      const header = shortHeader(payload, 0, peerId.length / 2);
-      const info = describePacket(toHex(header.dcid) === peerId ? header : shortHeader(payload, 0, 0));
-      this.count(state, meta, 'short');
-      return [info];
-    }
-    if (!looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) return [];
+    const short = isShortHeader(payload);
+    // 1-RTT packets carry no version or ID length: they belong to the attempt on the same 4-tuple.
+    let state = short ? this.byTuple.get(tupleKey) : undefined;
+    if (short && !state) return [];
     // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
-    const known = this.lookup(payload, tupleKey);
+    if (!short && isGreasedLongHeader(payload)) {
+      state = this.byConnectionId.get(toHex(payload.subarray(6, 6 + payload[5])));
+      if (!state) return [];
+    } else if (!short && !looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) {
+      return [];
+    }
+    const known = state ?? this.lookup(payload, tupleKey);
+    state = known;
+    const sender = (): 'client' | 'server' => (state && meta.source !== state.clientEndpoint ? 'server' : 'client');
     const infos = await analyzeQuicDatagram(payload, this.crypto, {
       initialDcids: known?.keyDcids,
       originalDcid: known ? fromHex(known.attempt.originalDcid) : undefined,
       largestPacketNumber: known?.largest,
       keyCache: this.keyCache,
       cut,
+      shortDcidLength: known ? known.dcidLength[known.clientEndpoint === meta.source ? 'client' : 'server'] : -1,
+      openProtected: (packet, bytes) => (state ? this.openProtected(state, sender(), packet, bytes) : null),
+      onPacket: (info) => {
+        if (info.type === 'short') {
+          if (state) this.record(state, meta, info);
+          return;
+        }
+        if (!state || this.startsNewAttempt(state, info)) state = this.create(meta, info, tupleKey) ?? state;
+        if (state) this.record(state, meta, info);
+      },
     });
-    let state = known;
-    for (const info of infos) {
-      if (!state || this.startsNewAttempt(state, info)) state = this.create(meta, info, tupleKey) ?? state;
-      if (!state) break;
-      this.record(state, meta, info);
-    }
     return infos;
+  }
+
+  /** Handshake, 0-RTT and 1-RTT packets, with the key log's secrets. */
+  private openProtected(state: AttemptState, side: 'client' | 'server', packet: QuicPacketHeader, bytes: Uint8Array): OpenedProtectedPacket | string | null {
+    if (!this.tlsCrypto) return null;
+    state.keys ??= new QuicPacketKeys(this.tlsCrypto, this.keyLog);
+    const level: ProtectedLevel = packet.type === 'handshake' ? 'handshake' : packet.type === '0-rtt' ? '0-rtt' : '1-rtt';
+    const space = level === 'handshake' ? 'handshake' : 'application';
+    const opened = state.keys.open(level, side, bytes, packet, state.largestProtected[space][side]);
+    const tls = state.attempt.tls;
+    if (typeof opened === 'string') {
+      tls.undecryptedPackets++;
+      if (tls.decrypted === null || tls.decrypted === true) tls.decrypted = opened;
+      return opened;
+    }
+    tls.decryptedPackets++;
+    if (tls.decrypted === null) tls.decrypted = true;
+    state.largestProtected[space][side] = Math.max(state.largestProtected[space][side], opened.packetNumber);
+    tls.keyUpdates = { ...state.keys.keyUpdates };
+    return { side, packetNumber: opened.packetNumber, payload: opened.payload, reservedBits: opened.reservedBits, keyPhase: opened.keyPhase };
   }
 
   private lookup(payload: Uint8Array, tupleKey: string): AttemptState | undefined {
@@ -238,13 +310,21 @@ export class QuicAttemptTracker {
       retry: null,
       close: null,
       problems: [],
+      tls: { decrypted: null, decryptedPackets: 0, undecryptedPackets: 0, alpnSelected: null, certificates: [], keyUpdates: { client: 0, server: 0 }, handshakeDone: false },
+      http: null,
     };
+    const assemblers = (): Sides<CryptoStreamAssembler> => ({ client: new CryptoStreamAssembler(), server: new CryptoStreamAssembler() });
     const state: AttemptState = {
       attempt,
       clientEndpoint: client,
       keyDcids: attempt.originalDcid ? [fromHex(attempt.originalDcid)] : [],
-      crypto: { client: new CryptoStreamAssembler(), server: new CryptoStreamAssembler() },
+      crypto: { initial: assemblers(), handshake: assemblers(), '1-rtt': assemblers() },
       largest: { client: -1, server: -1 },
+      largestProtected: { handshake: { client: -1, server: -1 }, application: { client: -1, server: -1 } },
+      keys: null,
+      http3: null,
+      // Towards the server, short headers carry the server's chosen ID; towards the client, the client's.
+      dcidLength: { client: -1, server: attempt.clientScid.length / 2 },
     };
     this.states.push(state);
     this.byTuple.set(tupleKey, state);
@@ -279,6 +359,7 @@ export class QuicAttemptTracker {
     // First ID only: a peer that keeps inventing IDs must not grow the index.
     if (!fromClient && info.scid && attempt.serverScid === null && (info.type === 'initial' || info.type === 'handshake')) {
       attempt.serverScid = info.scid;
+      state.dcidLength.client = info.scid.length / 2;
       this.byConnectionId.set(info.scid, state);
     }
     if (info.type === 'version-negotiation' || info.type === 'retry') this.confirmServer(state, meta.source);
@@ -292,23 +373,54 @@ export class QuicAttemptTracker {
         this.byConnectionId.set(info.scid, state);
       }
     }
-    if (info.openedWith && info.packetNumber !== null) {
-      const side = info.openedWith;
-      state.largest[side] = Math.max(state.largest[side], info.packetNumber);
-      for (const fragment of info.crypto) {
-        const hello = state.crypto[side].push(fragment.offset, fragment.data);
-        if (hello && side === 'client' && !attempt.clientHello) {
-          attempt.clientHello = hello;
-          attempt.clientHelloFrame = meta.frame;
-        }
-        if (hello && side === 'server') attempt.serverHello ??= hello;
+    if (!info.openedWith) return;
+    const side = info.openedWith;
+    if (info.type === 'initial' && info.packetNumber !== null) state.largest[side] = Math.max(state.largest[side], info.packetNumber);
+    const level: CryptoLevel = info.type === 'initial' ? 'initial' : info.type === 'handshake' ? 'handshake' : '1-rtt';
+    const assembler = state.crypto[level][side];
+    for (const fragment of info.crypto) {
+      const hello = assembler.push(fragment.offset, fragment.data);
+      if (hello && side === 'client' && !attempt.clientHello) {
+        attempt.clientHello = hello;
+        attempt.clientHelloFrame = meta.frame;
       }
-      const problem = state.crypto[side].problem;
-      if (problem && attempt.problems.length < MAX_PROBLEMS && !attempt.problems.some((p) => p.endsWith(problem))) attempt.problems.push(`${side} CRYPTO: ${problem}`);
-      for (const frame of info.frames) {
-        if (frame.type === 'connection-close' && !attempt.close) attempt.close = { errorCode: frame.errorCode, reason: frame.reason, by: side };
-      }
+      if (hello && side === 'server') attempt.serverHello ??= hello;
+      for (const message of assembler.takeMessages()) this.handshakeMessage(state, side, message.type, message.body, info);
     }
+    const problem = assembler.problem;
+    if (problem && attempt.problems.length < MAX_PROBLEMS && !attempt.problems.some((p) => p.endsWith(problem))) attempt.problems.push(`${side} CRYPTO: ${problem}`);
+    for (const frame of info.frames) {
+      if (frame.type === 'connection-close' && !attempt.close) attempt.close = { errorCode: frame.errorCode, reason: frame.reason, by: side };
+      if (frame.type === 'handshake-done') attempt.tls.handshakeDone = true;
+      if (frame.type === 'new-connection-id' && side === 'server' && state.dcidLength.client < 0) state.dcidLength.client = frame.connectionId.length / 2;
+    }
+    if (info.streams.length > 0) {
+      if (!state.http3) {
+        state.http3 = new Http3Connection(huffmanDecode);
+        attempt.http = [];
+      }
+      for (const fragment of info.streams) info.http3.push(...state.http3.stream(side, fragment.streamId, fragment.offset, fragment.data, meta.frame));
+      attempt.http = state.http3.allRequests();
+      for (const problem of state.http3.problems) if (attempt.problems.length < MAX_PROBLEMS && !attempt.problems.includes(`HTTP/3: ${problem}`)) attempt.problems.push(`HTTP/3: ${problem}`);
+    }
+  }
+
+  /** A whole TLS handshake message from a CRYPTO stream: shown in its packet, and what it selects. */
+  private handshakeMessage(state: AttemptState, side: 'client' | 'server', type: number, body: Uint8Array, info: QuicPacketInfo): void {
+    const message = parseHandshakeMessage(type, body, true);
+    info.handshakes.push(message);
+    const tls = state.attempt.tls;
+    if (type === 1 && body.length >= 34 && this.tlsCrypto) {
+      state.keys ??= new QuicPacketKeys(this.tlsCrypto, this.keyLog);
+      state.keys.setClientRandom(bytesToHex(body.subarray(2, 34)));
+    }
+    if (type === 2 && message.hello && this.tlsCrypto) {
+      state.keys ??= new QuicPacketKeys(this.tlsCrypto, this.keyLog);
+      const suite = message.hello.cipherSuites[0];
+      if (suite !== undefined) state.keys.setCipherSuite(suite);
+    }
+    if (type === 8 && message.alpn && message.alpn.length > 0) tls.alpnSelected ??= message.alpn[0];
+    if (type === 11 && side === 'server') for (const certificate of message.certificates ?? []) tls.certificates.push(certificate.info);
   }
 }
 
@@ -339,6 +451,18 @@ export function quicAttemptToJson(attempt: QuicAttempt): JsonObject {
           ciphers_offered: hello.cipherSuites,
           version_selected: attempt.serverHello?.supportedVersions[0] ?? null,
           cipher_selected: attempt.serverHello?.cipherSuites[0] ?? null,
+          // As a TCP connection's: the key log's verdict, the server's choice and its chain.
+          decrypted: attempt.tls.decrypted,
+          alpn_selected: attempt.tls.alpnSelected,
+          certificates: attempt.tls.certificates.map((c) => ({ subject: c.subject, issuer: c.issuer, san: c.san, not_before: c.notBefore, not_after: c.notAfter, key_type: c.keyDetail ? `${c.keyType} ${c.keyDetail}` : c.keyType, signature_algorithm: c.signatureAlgorithm })),
+          handshake_done: attempt.tls.handshakeDone,
+          key_updates: attempt.tls.keyUpdates,
+        }
+      : null,
+    http: attempt.http
+      ? {
+          version: 'HTTP/3',
+          requests: attempt.http.map((r) => ({ stream: r.streamId, method: r.method, authority: r.authority, path: r.path, status: r.status, request_frame: r.requestFrame, response_frame: r.responseFrame })),
         }
       : null,
     version_negotiation: attempt.versionNegotiation,
@@ -365,6 +489,18 @@ export function quicAttemptText(attempt: QuicAttempt): string {
     lines.push(`  ClientHello (frame ${attempt.clientHelloFrame}): SNI ${hello.serverName ?? '(none)'}, ALPN ${hello.alpn.join(',') || '(none)'}`);
   }
   if (attempt.serverHello) lines.push(`  ServerHello: cipher 0x${(attempt.serverHello.cipherSuites[0] ?? 0).toString(16).padStart(4, '0')}`);
+  const tls = attempt.tls;
+  if (tls.decrypted !== null) {
+    const parts = [tls.decrypted === true ? `decrypted (${tls.decryptedPackets} Handshake/1-RTT packets)` : `not decrypted: ${tls.decrypted}`];
+    if (tls.alpnSelected) parts.push(`ALPN ${tls.alpnSelected}`);
+    const leaf = tls.certificates[0];
+    if (leaf) parts.push(`certificate ${leaf.subject}${leaf.san.length ? ` (SAN ${leaf.san.join(', ')})` : ''}, issuer ${leaf.issuer}`);
+    if (tls.keyUpdates.client + tls.keyUpdates.server > 0) parts.push(`key updates: client ${tls.keyUpdates.client}, server ${tls.keyUpdates.server}`);
+    lines.push(`  TLS ${parts.join('; ')}`);
+  }
+  for (const request of attempt.http ?? []) {
+    lines.push(`  HTTP/3 stream ${request.streamId}: ${request.method ?? '?'} ${request.scheme ?? 'https'}://${request.authority ?? '?'}${request.path ?? ''} → ${request.status ?? 'no response'} (frames ${request.requestFrame ?? '?'}, ${request.responseFrame ?? '?'})`);
+  }
   if (attempt.retry) lines.push(`  Retry: token ${attempt.retry.token.length / 2} bytes, integrity ${attempt.retry.integrityValid === null ? 'unchecked' : attempt.retry.integrityValid ? 'valid' : 'INVALID'}`);
   if (attempt.versionNegotiation) lines.push(`  Version Negotiation: server offers ${attempt.versionNegotiation.map(quicVersionName).join(', ')}`);
   if (attempt.close) lines.push(`  CONNECTION_CLOSE by ${attempt.close.by}: error 0x${attempt.close.errorCode.toString(16)} ${attempt.close.reason}`.trimEnd());

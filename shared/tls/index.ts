@@ -13,6 +13,7 @@ export { AEAD_KEY_LENGTH, HASH_LENGTH, hkdfExpand, hkdfExpandLabel, hkdfExtract,
 export { KeyLog, KEYLOG_LABELS, bytesToHex, hexToBytes, type KeyLogCounts, type KeyLogLabel } from './keylog';
 export { TlsConnection, ContentType, HandshakeType, type TlsAlert, type TlsConnectionSummary, type TlsHandshakeMessage, type TlsRecord } from './session';
 export { TlsDissector } from './dissector';
+export { parseHandshakeMessage } from './handshake';
 export { TLS_FIELD_NAMES, tlsRecordsToFields } from './json';
 export { describeCertificate, type CertificateInfo } from './x509';
 export { ALERT_DESCRIPTIONS, CONTENT_TYPE_NAMES, HANDSHAKE_NAMES, alertDescriptionName, alertLevelName, handshakeName } from './names';

@@ -1,5 +1,6 @@
 /** A frame's TLS records as `decode --json` keys: Wireshark's display-filter names, arrays where a frame may hold several. */
 import type { JsonFieldValue } from '../wire/json';
+import type { TlsHandshakeMessage } from './handshake';
 import type { TlsRecord } from './session';
 
 /** Every key this module may write (the display filter's known names). */
@@ -73,32 +74,51 @@ export function tlsRecordsToFields(records: readonly TlsRecord[], out: Record<st
       add('tls.alert_message.level', alert.level);
       add('tls.alert_message.desc', alert.description);
     }
-    for (const message of record.handshakes) {
-      add('tls.handshake.type', message.type);
-      add('tls.handshake.length', message.length);
-      for (const type of message.extensions ?? []) add('tls.handshake.extension.type', type);
-      const hello = message.hello;
-      if (hello) {
-        if (hello.serverName !== null) add('tls.handshake.extensions_server_name', hello.serverName);
-        for (const protocol of hello.alpn) add('tls.handshake.extensions_alpn_str', protocol);
-        for (const version of hello.supportedVersions) add('tls.handshake.extensions.supported_version', version);
-        for (const suite of hello.cipherSuites) add('tls.handshake.ciphersuite', suite);
-      }
-      for (const protocol of message.alpn ?? []) add('tls.handshake.extensions_alpn_str', protocol);
-      for (const certificate of message.certificates ?? []) {
-        add('tls.handshake.certificate_length', certificate.der.length);
-        add('tls.handshake.certificate', hex(certificate.der));
-        for (const { field, value } of certificate.info.stringFields) add(field, value);
-        for (const name of certificate.info.san) if (!/^[\d.:]+$/.test(name)) add('x509ce.dNSName', name);
-      }
-      for (const scheme of message.signatureAlgorithms ?? []) add('tls.handshake.sig_hash_alg', scheme);
-      if (message.signatureScheme !== undefined) add('tls.handshake.sig_hash_alg', message.signatureScheme);
-      if (message.verifyData) add('tls.handshake.verify_data', hex(message.verifyData));
-      if (message.ticketLifetime !== undefined) add('tls.handshake.session_ticket_lifetime_hint', message.ticketLifetime);
-      if (message.keyUpdateRequest !== undefined) add('tls.handshake.KeyUpdate', message.keyUpdateRequest);
-    }
+    for (const message of record.handshakes) addHandshakeFields(message, add);
   }
   for (const [key, values] of lists) out[key] = key === 'tls.handshake.extensions_server_name' && values.length === 1 ? values[0] : values;
   if (decrypted) out['tls.decrypted'] = true;
   if (undecrypted) out['tls.not_decrypted_reason'] = undecrypted;
+}
+
+/** One handshake message's keys, through `add(key, value)`. */
+function addHandshakeFields(message: TlsHandshakeMessage, add: (key: string, value: string | number) => void): void {
+  add('tls.handshake.type', message.type);
+  add('tls.handshake.length', message.length);
+  for (const type of message.extensions ?? []) add('tls.handshake.extension.type', type);
+  const hello = message.hello;
+  if (hello) {
+    if (hello.serverName !== null) add('tls.handshake.extensions_server_name', hello.serverName);
+    for (const protocol of hello.alpn) add('tls.handshake.extensions_alpn_str', protocol);
+    for (const version of hello.supportedVersions) add('tls.handshake.extensions.supported_version', version);
+    for (const suite of hello.cipherSuites) add('tls.handshake.ciphersuite', suite);
+  }
+  for (const protocol of message.alpn ?? []) add('tls.handshake.extensions_alpn_str', protocol);
+  for (const certificate of message.certificates ?? []) {
+    add('tls.handshake.certificate_length', certificate.der.length);
+    add('tls.handshake.certificate', hex(certificate.der));
+    for (const { field, value } of certificate.info.stringFields) add(field, value);
+    for (const name of certificate.info.san) if (!/^[\d.:]+$/.test(name)) add('x509ce.dNSName', name);
+  }
+  for (const scheme of message.signatureAlgorithms ?? []) add('tls.handshake.sig_hash_alg', scheme);
+  if (message.signatureScheme !== undefined) add('tls.handshake.sig_hash_alg', message.signatureScheme);
+  if (message.verifyData) add('tls.handshake.verify_data', hex(message.verifyData));
+  if (message.ticketLifetime !== undefined) add('tls.handshake.session_ticket_lifetime_hint', message.ticketLifetime);
+  if (message.keyUpdateRequest !== undefined) add('tls.handshake.KeyUpdate', message.keyUpdateRequest);
+}
+
+/**
+ * Handshake messages carried outside TLS records (QUIC CRYPTO frames, RFC 9001 §4) as
+ * `decode --json` keys: the same `tls.handshake.*` names, no `tls.record.*`.
+ */
+export function tlsHandshakesToFields(messages: readonly TlsHandshakeMessage[], out: Record<string, JsonFieldValue>): void {
+  if (messages.length === 0) return;
+  const lists = new Map<string, (string | number)[]>();
+  for (const message of messages)
+    addHandshakeFields(message, (key, value) => {
+      let list = lists.get(key);
+      if (!list) lists.set(key, (list = []));
+      list.push(value);
+    });
+  for (const [key, values] of lists) out[key] = key === 'tls.handshake.extensions_server_name' && values.length === 1 ? values[0] : values;
 }

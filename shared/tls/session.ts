@@ -6,11 +6,12 @@
  * RFC 7905), and the handshake messages inside read. Hostile input never throws: a stream that
  * stops looking like TLS is dropped, a record that does not decrypt says why.
  */
-import { parseHello, type TlsHello } from '../track/tls';
-import { decodeUtf8 } from '../files/utf8';
 import { AEAD_KEY_LENGTH, HASH_LENGTH, hkdfExpandLabel, tls12Prf, concatBytes, type TlsAead, type TlsCrypto, type TlsHash } from './crypto';
 import { bytesToHex, type KeyLog, type KeyLogLabel } from './keylog';
-import { describeCertificate, type CertificateInfo } from './x509';
+import type { CertificateInfo } from './x509';
+import { parseHandshakeMessage, type TlsHandshakeMessage } from './handshake';
+
+export type { TlsHandshakeMessage };
 
 export const ContentType = { CHANGE_CIPHER_SPEC: 20, ALERT: 21, HANDSHAKE: 22, APPLICATION_DATA: 23, HEARTBEAT: 24 } as const;
 export const HandshakeType = {
@@ -43,27 +44,6 @@ const HRR_RANDOM = 'cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8
 export interface TlsAlert {
   level: number;
   description: number;
-}
-
-export interface TlsHandshakeMessage {
-  type: number;
-  length: number;
-  hello?: TlsHello;
-  /** Extension types, in order (hellos, EncryptedExtensions). */
-  extensions?: number[];
-  /** ALPN in EncryptedExtensions (the TLS 1.3 server's choice). */
-  alpn?: string[];
-  certificates?: { der: Uint8Array; info: CertificateInfo }[];
-  /** ClientHello's signature_algorithms. */
-  signatureAlgorithms?: number[];
-  /** CertificateVerify's SignatureScheme. */
-  signatureScheme?: number;
-  /** Finished's verify_data. */
-  verifyData?: Uint8Array;
-  /** NewSessionTicket's lifetime in seconds. */
-  ticketLifetime?: number;
-  /** KeyUpdate's request_update (0 not requested, 1 requested). */
-  keyUpdateRequest?: number;
 }
 
 export interface TlsRecord {
@@ -523,16 +503,11 @@ export class TlsConnection {
   }
 
   private handshakeMessage(dir: Direction, type: number, body: Uint8Array): TlsHandshakeMessage {
-    const message: TlsHandshakeMessage = { type, length: body.length };
+    const message = parseHandshakeMessage(type, body, this.version === TLS13);
     switch (type) {
       case HandshakeType.CLIENT_HELLO:
       case HandshakeType.SERVER_HELLO: {
-        const hello = parseHello(type, body, 0, body.length);
-        if (hello) message.hello = hello;
-        const extensions = helloExtensions(type, body);
-        message.extensions = extensions.map((e) => e.type);
-        const signatureAlgorithms = extensions.find((e) => e.type === 13);
-        if (signatureAlgorithms) message.signatureAlgorithms = readU16List(body, signatureAlgorithms.start, signatureAlgorithms.end);
+        const hello = message.hello;
         if (body.length >= 34) {
           const random = body.slice(2, 34);
           if (type === HandshakeType.CLIENT_HELLO) {
@@ -555,44 +530,20 @@ export class TlsConnection {
         }
         break;
       }
-      case HandshakeType.ENCRYPTED_EXTENSIONS: {
-        const extensions = readExtensions(body, 0, body.length);
-        message.extensions = extensions.map((e) => e.type);
-        const alpn = extensions.find((e) => e.type === 16);
-        if (alpn) {
-          message.alpn = readAlpn(body, alpn.start, alpn.end);
-          if (message.alpn.length > 0) this.alpnSelected = message.alpn[0];
-        }
+      case HandshakeType.ENCRYPTED_EXTENSIONS:
+        if (message.alpn && message.alpn.length > 0) this.alpnSelected = message.alpn[0];
         break;
-      }
-      case HandshakeType.CERTIFICATE: {
-        message.certificates = readCertificates(body, this.version === TLS13);
-        if (dir === this.server) for (const certificate of message.certificates) this.certificates.push(certificate.info);
-        break;
-      }
-      case HandshakeType.SERVER_KEY_EXCHANGE:
-        // ECDHE (RFC 8422 §5.4): curve_type 3, named curve, point; then the signature's scheme (TLS 1.2).
-        if (body.length >= 4 && body[0] === 3) {
-          const at = 4 + body[3];
-          if (at + 2 <= body.length) message.signatureScheme = (body[at] << 8) | body[at + 1];
-        }
-        break;
-      case HandshakeType.CERTIFICATE_VERIFY:
-        if (body.length >= 2) message.signatureScheme = (body[0] << 8) | body[1];
+      case HandshakeType.CERTIFICATE:
+        if (dir === this.server) for (const certificate of message.certificates ?? []) this.certificates.push(certificate.info);
         break;
       case HandshakeType.FINISHED:
-        message.verifyData = body.slice();
         // TLS 1.3: this side's next records use its application traffic keys.
         if (this.version === TLS13) this.setEpoch(dir, 'application');
         break;
       case HandshakeType.END_OF_EARLY_DATA:
         if (this.version === TLS13) this.setEpoch(dir, 'handshake');
         break;
-      case HandshakeType.NEW_SESSION_TICKET:
-        if (body.length >= 4) message.ticketLifetime = ((body[0] << 24) | (body[1] << 16) | (body[2] << 8) | body[3]) >>> 0;
-        break;
       case HandshakeType.KEY_UPDATE:
-        if (body.length >= 1) message.keyUpdateRequest = body[0];
         if (this.version === TLS13) this.keyUpdate(dir);
         break;
     }
@@ -668,88 +619,3 @@ function nonceFor(iv: Uint8Array, seq: number): Uint8Array {
   return nonce;
 }
 
-interface ExtensionSpan {
-  type: number;
-  start: number;
-  end: number;
-}
-
-function readExtensions(body: Uint8Array, at: number, end: number): ExtensionSpan[] {
-  const spans: ExtensionSpan[] = [];
-  if (at + 2 > end) return spans;
-  const total = (body[at] << 8) | body[at + 1];
-  let pos = at + 2;
-  const stop = Math.min(end, pos + total);
-  while (pos + 4 <= stop) {
-    const type = (body[pos] << 8) | body[pos + 1];
-    const length = (body[pos + 2] << 8) | body[pos + 3];
-    if (pos + 4 + length > stop) break;
-    spans.push({ type, start: pos + 4, end: pos + 4 + length });
-    pos += 4 + length;
-  }
-  return spans;
-}
-
-/** A vector of uint16 with a 2-byte length (signature_algorithms). */
-function readU16List(body: Uint8Array, start: number, end: number): number[] {
-  const values: number[] = [];
-  if (start + 2 > end) return values;
-  const stop = Math.min(end, start + 2 + ((body[start] << 8) | body[start + 1]));
-  for (let at = start + 2; at + 2 <= stop; at += 2) values.push((body[at] << 8) | body[at + 1]);
-  return values;
-}
-
-/** The extensions of a hello, in order (walking past its fixed fields). */
-function helloExtensions(type: number, body: Uint8Array): ExtensionSpan[] {
-  let at = 34;
-  if (at >= body.length) return [];
-  at += 1 + body[at]; // session id
-  if (type === HandshakeType.CLIENT_HELLO) {
-    if (at + 2 > body.length) return [];
-    at += 2 + ((body[at] << 8) | body[at + 1]); // cipher suites
-    if (at >= body.length) return [];
-    at += 1 + body[at]; // compression methods
-  } else {
-    at += 3; // cipher suite, compression method
-  }
-  return readExtensions(body, at, body.length);
-}
-
-function readAlpn(body: Uint8Array, start: number, end: number): string[] {
-  const protocols: string[] = [];
-  if (start + 2 > end) return protocols;
-  let pos = start + 2;
-  while (pos < end) {
-    const length = body[pos];
-    if (pos + 1 + length > end) break;
-    protocols.push(decodeUtf8(body, pos + 1, pos + 1 + length));
-    pos += 1 + length;
-  }
-  return protocols;
-}
-
-/** TLS 1.2 (RFC 5246 §7.4.2) and TLS 1.3 (RFC 8446 §4.4.2) Certificate messages. */
-function readCertificates(body: Uint8Array, tls13: boolean): { der: Uint8Array; info: CertificateInfo }[] {
-  const out: { der: Uint8Array; info: CertificateInfo }[] = [];
-  let at = 0;
-  if (tls13) {
-    if (body.length < 1) return out;
-    at = 1 + body[0]; // certificate_request_context
-  }
-  if (at + 3 > body.length) return out;
-  const listEnd = Math.min(body.length, at + 3 + ((body[at] << 16) | (body[at + 1] << 8) | body[at + 2]));
-  at += 3;
-  while (at + 3 <= listEnd) {
-    const length = (body[at] << 16) | (body[at + 1] << 8) | body[at + 2];
-    at += 3;
-    if (at + length > listEnd) break;
-    const der = body.slice(at, at + length);
-    out.push({ der, info: describeCertificate(der) });
-    at += length;
-    if (tls13) {
-      if (at + 2 > listEnd) break;
-      at += 2 + ((body[at] << 8) | body[at + 1]); // per-certificate extensions
-    }
-  }
-  return out;
-}

@@ -516,6 +516,7 @@ function decodeIpv6(decoding: Decoding, offset: number, end: number, quoted: boo
     });
     next = bytes[position];
     position = extEnd;
+    if (fragment) break; // what follows the Fragment header is the fragment's payload, not headers
   }
   layer.length = position - offset;
   if (fragment) {

@@ -58,6 +58,8 @@ export interface DecodedLayer {
   checksumStatus?: ChecksumStatus;
   /** The capture's snap length cut this header: `length` covers only the captured part. */
   cutShort?: boolean;
+  /** The bytes this layer was decoded from when they are not the frame's (a reassembled IP datagram): offsets point into them. */
+  source?: Uint8Array;
 }
 
 export interface DecodedFrame {

@@ -86,7 +86,14 @@ const IP_FIELDS: readonly FieldDef[] = [
   derived('ip', 'ip.bogus_ip_length', 'Bogus IP length: the total length exceeds the frame', 'bool'),
   option('ip', 'ip.opt.type', 'Option type', 0, 8, 'uint', { json: 'array' }),
   option('ip', 'ip.opt.len', 'Option length', 8, 8, 'uint', { json: 'array' }),
-  derived('ip', 'ip.options', 'Options (raw)', 'bytes', { json: 'omit' }),
+  derived('ip', 'ip.options', 'Options (raw)', 'bytes', { json: 'omit' }),  derived('ip', 'ip.fragment', 'IPv4 fragment (frame)', 'uint', { json: 'array' }),
+  derived('ip', 'ip.fragment.error', 'Defragmentation error (frame)', 'uint', { json: 'array' }),
+  derived('ip', 'ip.fragment.count', 'Fragment count', 'uint'),
+  derived('ip', 'ip.fragment.overlap', 'Fragment overlap', 'bool'),
+  derived('ip', 'ip.fragment.overlap.conflict', 'Conflicting data in fragment overlap', 'bool'),
+  derived('ip', 'ip.fragment.multipletails', 'Multiple tail fragments found', 'bool'),
+  derived('ip', 'ip.reassembled.length', 'Reassembled IPv4 length', 'uint'),
+  derived('ip', 'ip.reassembled.data', 'Reassembled IPv4 data', 'bytes', { json: 'omit' }),
 ];
 
 /** Extension headers are option-scoped: positions count from the start of each extension header. */
@@ -118,7 +125,14 @@ const IPV6_FIELDS: readonly FieldDef[] = [
   option('ipv6', 'ah.next_header', 'Authentication header: next header', 0, 8, 'uint', { auto: 'next-protocol' }),
   option('ipv6', 'ah.length', 'Authentication header: length (4-byte units minus 2)', 8, 8, 'uint', { auto: 'length' }),
   option('ipv6', 'ah.spi', 'Authentication header: SPI', 32, 32, 'uint', HEX),
-  option('ipv6', 'ah.sequence', 'Authentication header: sequence', 64, 32, 'uint'),
+  option('ipv6', 'ah.sequence', 'Authentication header: sequence', 64, 32, 'uint'),  derived('ipv6', 'ipv6.fragment', 'IPv6 fragment (frame)', 'uint', { json: 'array' }),
+  derived('ipv6', 'ipv6.fragment.error', 'Defragmentation error (frame)', 'uint', { json: 'array' }),
+  derived('ipv6', 'ipv6.fragment.count', 'Fragment count', 'uint'),
+  derived('ipv6', 'ipv6.fragment.overlap', 'Fragment overlap', 'bool'),
+  derived('ipv6', 'ipv6.fragment.overlap.conflict', 'Conflicting data in fragment overlap', 'bool'),
+  derived('ipv6', 'ipv6.fragment.multipletails', 'Multiple tail fragments found', 'bool'),
+  derived('ipv6', 'ipv6.reassembled.length', 'Reassembled IPv6 length', 'uint'),
+  derived('ipv6', 'ipv6.reassembled.data', 'Reassembled IPv6 data', 'bytes', { json: 'omit' }),
 ];
 
 const TCP_FLAG_BIT = 100;

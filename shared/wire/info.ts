@@ -294,9 +294,12 @@ function headerInfo(top: DecodedLayer, protocol: string): string {
 }
 
 export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): SummaryColumns {
+  // The innermost IP header of either version gives the addresses (6in4 shows the IPv6 ones).
+  const innerIp = lastIpLayer(frame);
+  const v6 = innerIp?.kind === 'ipv6';
   const source =
-    innermostString(frame, 'ip.src') ?? innermostString(frame, 'ipv6.src') ?? stringField(frame, 'eth.src') ?? stringField(frame, 'sll.src.eth') ?? stringField(frame, 'wlan.sa') ?? '';
-  const destination = innermostString(frame, 'ip.dst') ?? innermostString(frame, 'ipv6.dst') ?? stringField(frame, 'eth.dst') ?? stringField(frame, 'wlan.da') ?? '';
+    innermostString(frame, v6 ? 'ipv6.src' : 'ip.src') ?? innermostString(frame, 'ipv6.src') ?? stringField(frame, 'eth.src') ?? stringField(frame, 'sll.src.eth') ?? stringField(frame, 'wlan.sa') ?? '';
+  const destination = innermostString(frame, v6 ? 'ipv6.dst' : 'ip.dst') ?? innermostString(frame, 'ipv6.dst') ?? stringField(frame, 'eth.dst') ?? stringField(frame, 'wlan.da') ?? '';
   const own = frame.layers.filter((layer) => !layer.quoted);
   const top = [...own].reverse().find((layer) => layer.kind !== 'data') ?? own[own.length - 1];
   let protocol = top ? (top.protocol === 'pppoed' ? 'PPPoED' : PROTOCOL_COLUMN[top.kind]) : 'UNKNOWN';
@@ -331,6 +334,14 @@ export function frameColumns(frame: DecodedFrame, context: InfoContext = {}): Su
     info += '[Packet size limited during capture]'; // tshark's words, appended as it does
   }
   return { source, destination, protocol, info };
+}
+
+function lastIpLayer(frame: DecodedFrame): DecodedLayer | undefined {
+  for (let i = frame.layers.length - 1; i >= 0; i--) {
+    const layer = frame.layers[i];
+    if (!layer.quoted && (layer.kind === 'ip' || layer.kind === 'ipv6')) return layer;
+  }
+  return undefined;
 }
 
 function lastLayer(frame: DecodedFrame, kind: DecodedLayer['kind']): DecodedLayer | undefined {

@@ -353,6 +353,13 @@ function ipv4(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
   const flagsAndOffset = (bytes[offset + 6] << 8) | bytes[offset + 7];
   if ((flagsAndOffset & 0x3fff) !== 0) {
     out.fragment = true;
+    out.fragmentId = (bytes[offset + 4] << 8) | bytes[offset + 5];
+    out.fragmentOffset = (flagsAndOffset & 0x1fff) * 8;
+    out.fragmentMore = (flagsAndOffset & 0x2000) !== 0;
+    out.fragmentUnfragmentableEnd = offset + headerLength - base;
+    out.fragmentNextHeaderAt = -1;
+    out.fragmentPayloadOffset = offset + headerLength - base;
+    out.fragmentPayloadEnd = packetEnd - base;
     return;
   }
   transport(bytes, out.protocol, offset + headerLength, packetEnd, claimedEnd, out, snapCut, 4);
@@ -397,6 +404,7 @@ function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
   if (claimedEnd > end && !explainedBySnap(claimedEnd, snapCut)) flag(out, MALFORMED.ipv6PayloadLengthBeyond);
   const packetEnd = claimedEnd < end ? claimedEnd : end;
   let next = bytes[offset + 6];
+  let nextAt = offset + 6;
   let position = offset + 40;
   while (isIpv6ExtensionHeader(next)) {
     const minimum = next === IPPROTO_FRAGMENT ? 8 : 2;
@@ -411,8 +419,22 @@ function ipv6(bytes: Uint8Array, offset: number, end: number, out: PacketSummary
       flag(out, MALFORMED.ipv6ExtensionLength);
       return;
     }
-    if (next === IPPROTO_FRAGMENT && (((bytes[position + 2] << 8) | bytes[position + 3]) & 0xfff9) !== 0) out.fragment = true;
+    if (next === IPPROTO_FRAGMENT && (((bytes[position + 2] << 8) | bytes[position + 3]) & 0xfff9) !== 0) {
+      // What follows the Fragment header is the fragment's payload, not more headers.
+      const offsetAndFlags = (bytes[position + 2] << 8) | bytes[position + 3];
+      out.fragment = true;
+      out.fragmentId = readWord(bytes, position + 4);
+      out.fragmentOffset = offsetAndFlags & 0xfff8;
+      out.fragmentMore = (offsetAndFlags & 1) !== 0;
+      out.fragmentUnfragmentableEnd = position - base;
+      out.fragmentNextHeaderAt = nextAt - base;
+      out.fragmentPayloadOffset = position + length - base;
+      out.fragmentPayloadEnd = packetEnd - base;
+      out.protocol = bytes[position];
+      return;
+    }
     next = bytes[position];
+    nextAt = position;
     position += length;
   }
   out.protocol = next;

@@ -19,6 +19,19 @@ export interface PacketSummary {
   protocol: number;
   /** True when the IP packet is a fragment (offset > 0 or MF set); no transport is parsed then. */
   fragment: boolean;
+  /**
+   * For a fragment (`fragment` true): its identification, payload offset in bytes and
+   * more-fragments bit; where the unfragmentable part ends (IPv4: the header; IPv6: before the
+   * Fragment header), where the next-header byte naming the Fragment header sits (IPv6, else -1),
+   * and where the fragment's payload lies. Offsets are relative to the frame, like the others.
+   */
+  fragmentId: number;
+  fragmentOffset: number;
+  fragmentMore: boolean;
+  fragmentUnfragmentableEnd: number;
+  fragmentNextHeaderAt: number;
+  fragmentPayloadOffset: number;
+  fragmentPayloadEnd: number;
   /** True when the addresses and ports are those of a packet carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS). */
   encapsulated: boolean;
   ttl: number;
@@ -76,6 +89,13 @@ export function createPacketSummary(): PacketSummary {
     dstWords: new Uint32Array(4),
     protocol: -1,
     fragment: false,
+    fragmentId: 0,
+    fragmentOffset: 0,
+    fragmentMore: false,
+    fragmentUnfragmentableEnd: -1,
+    fragmentNextHeaderAt: -1,
+    fragmentPayloadOffset: -1,
+    fragmentPayloadEnd: -1,
     encapsulated: false,
     ttl: 0,
     transportOffset: -1,

@@ -7,7 +7,7 @@ import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversation/export';
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
-import { createNodeQuicCrypto } from '../../engine/quic-crypto';
+import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../../engine/quic-crypto';
 import { connectionToJson, renderConnection, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
 import type { SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
@@ -59,7 +59,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
-    const quic = new QuicAttemptTracker(createNodeQuicCrypto());
+    const quic = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
     const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
     const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
@@ -73,11 +73,11 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
           facts.tcpFlags = tracked ? s.tcpFlags : -1;
           facts.analysis = tracked ? tracked.analysis : 0;
           facts.malformed = Boolean(s.malformed);
-          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(frame.data, 0, frame.data.length, s) === 'bad';
+          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(pipeline.lastSummaryBytes, 0, pipeline.lastSummaryBytes.length, s) === 'bad';
           expert.addFrame(frame.frameNumber - 1, facts);
         }
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
-        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, frame.data);
+        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
       },
     }).catch((error: unknown) => {
       throw openFailure(file, error);

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CaptureSession } from '../../engine/capture-session';
+import { CaptureSession, type CapturePointSpec } from '../../engine/capture-session';
 import { RemoteCaptureSource, targetText } from '../../engine/remote-capture';
-import { prepareRemoteCapture, remoteOptions, REMOTE_OPTIONS } from './remote-options';
+import { capturePoints, prepareRemoteCapture, REMOTE_OPTIONS, type PointArgument } from './remote-options';
 import { KeyLogFollower } from '../../engine/keylog-follower';
 import { createNodeTlsCrypto } from '../../engine/tls-crypto';
 import { KeyLog, TlsDissector } from '../../../shared/tls';
@@ -17,8 +17,9 @@ import { connectionEventLine, processedText } from './live-printer';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 
 const USAGE =
-  'usage: handshake capture -i IFACE [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]\n' +
-  '       handshake capture --remote [USER@]HOST[:PORT] -i IFACE [-f BPF] [-w FILE] [--sudo] [--remote-tool tcpdump|dumpcap] [--ssh-config FILE] [--include-own-ssh] …';
+  'usage: handshake capture -i IFACE [-i IFACE]… [-f BPF] [-w FILE] [-c COUNT] [-a duration:SECONDS] [--buffer-size MIB] [--tls-keylog FILE] [--json | --events]\n' +
+  '       handshake capture --remote [USER@]HOST[:PORT] -i IFACE [-f BPF] [-w FILE] [--sudo] [--remote-tool tcpdump|dumpcap] [--ssh-config FILE] [--include-own-ssh] …\n' +
+  '       (several capture points at once: repeat -i; -i ssh://[USER@]HOST[:PORT]/IFACE is an interface on a remote host)';
 
 const PRINT_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -29,6 +30,18 @@ function parseDuration(text: string | undefined): number | undefined {
   const seconds = nonNegativeNumber(match[1], '-a duration') as number;
   if (seconds <= 0) throw new UsageError('-a duration must be above 0 seconds');
   return seconds;
+}
+
+/** A point as the session takes it; with several points each IDB is named host:iface. */
+function pointSpec(point: PointArgument, several: boolean, filter: string, bufferMiB: number | undefined): CapturePointSpec {
+  const host = point.remote ? point.remote.target.host : os.hostname();
+  return {
+    device: point.device,
+    source: point.remote ? new RemoteCaptureSource(point.remote) : undefined,
+    interfaceName: point.remote || several ? `${host}:${point.device}` : point.device,
+    filter,
+    bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
+  };
 }
 
 export async function runCapture(argv: readonly string[]): Promise<number> {
@@ -48,7 +61,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const options = parseOptions(
       argv,
       {
-        '--interface': 'value',
+        '--interface': 'list',
         '--filter': 'value',
         '--write': 'value',
         '--count': 'value',
@@ -66,8 +79,8 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const device = options.values.get('--interface');
-    if (!device) throw new UsageError('-i IFACE is required (see `handshake interfaces`)');
+    const named = options.lists.get('--interface') ?? [];
+    if (named.length === 0 || named.some((name) => name === '')) throw new UsageError('-i IFACE is required (see `handshake interfaces`)');
     if (options.flags.has('--json') && options.flags.has('--events')) throw new UsageError('--json and --events cannot be combined');
     if (options.positional.length > 0) throw new UsageError(`unexpected argument ${options.positional[0]}`);
     const count = positiveInteger(options.values.get('--count'), '-c');
@@ -82,21 +95,19 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
     }
 
-    const remote = remoteOptions(options);
-    if (remote) await prepareRemoteCapture(remote, device, options.values.get('--filter') ?? '');
-    const source = remote ? new RemoteCaptureSource(remote) : undefined;
+    const filter = options.values.get('--filter') ?? '';
+    const points = capturePoints(options, named);
+    for (const point of points) if (point.remote) await prepareRemoteCapture(point.remote, point.device, filter);
+    const specs = points.map((point) => pointSpec(point, points.length > 1, filter, bufferMiB));
     const keylogPath = options.values.get('--tls-keylog');
     const keyLog = new KeyLog();
     const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);
     session = await CaptureSession.start({
-      source,
-      interfaceName: remote ? `${remote.target.host}:${device}` : undefined,
+      ...specs[0],
+      alsoFrom: specs.slice(1),
       tls,
-      device,
-      filter: options.values.get('--filter') ?? '',
       spoolPath,
       maxFrames: count,
-      bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
       decode: !events,
     });
     if (keylogPath !== undefined) {
@@ -111,11 +122,16 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     // Live output should appear as frames arrive, not in 64 KiB chunks.
     flusher = setInterval(() => output.flushSync(), 100);
     session.onWarning((message) => process.stderr.write(`handshake capture: ${message}\n`));
-    if (source) {
-      process.stderr.write(`handshake capture: capturing on ${targetText(remote!.target)}:${device} (${session.openInfo?.linkTypeName}) over ssh; kernel timestamps from the remote host's clock\n`);
-      process.stderr.write(`handshake capture: remote filter: ${source.appliedFilter ?? '(none)'}\n`);
-    } else {
-      process.stderr.write(`handshake capture: capturing on ${device} (${session.openInfo?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+    const opened = session.points;
+    if (points.length > 1) process.stderr.write(`handshake capture: capturing at ${points.length} points at once, one interface each in the pcapng: ${opened.map((point) => `${point.name} (${point.opened?.linkTypeName})`).join(', ')}\n`);
+    for (const [index, point] of points.entries()) {
+      const source = specs[index].source;
+      if (point.remote && source instanceof RemoteCaptureSource) {
+        process.stderr.write(`handshake capture: capturing on ${targetText(point.remote.target)}:${point.device} (${opened[index].opened?.linkTypeName}) over ssh; kernel timestamps from the remote host's clock\n`);
+        process.stderr.write(`handshake capture: remote filter${points.length > 1 ? ` on ${targetText(point.remote.target)}` : ''}: ${source.appliedFilter ?? '(none)'}\n`);
+      } else {
+        process.stderr.write(`handshake capture: capturing on ${point.device} (${opened[index].opened?.linkTypeName}); timestamps are arrival times in the helper, not kernel times\n`);
+      }
     }
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -125,8 +141,9 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     if (timer) clearTimeout(timer);
     await output.flush();
     const statistics = session.statistics();
+    const perPoint = opened.length > 1 ? ` (${opened.map((point, index) => `${point.name} ${statistics.framesByPoint[index]}`).join(', ')})` : '';
     process.stderr.write(
-      `handshake capture: ${statistics.frames} frames, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
+      `handshake capture: ${statistics.frames} frames${perPoint}, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
         `${statistics.sequenceGaps} sequence gaps (previous segment not captured)${written ? `, written to ${written}` : ''}\n`,
     );
     if (output.dropped > 0) {

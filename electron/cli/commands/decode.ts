@@ -38,7 +38,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
-    const quic = new OrderedQuicOutput();
+    const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
     const emit = (processed: ProcessedFrame) => {
       if (filter && !filter.test(processedFieldSource(processed))) return;
@@ -51,7 +51,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         onFrame(frame) {
           if (!output.open) return;
           unread.see(frame.linkType);
-          quic.frame(pipeline.process(frame), pipeline.lastSummary, frame.data, emit);
+          quic.frame(pipeline.process(frame), pipeline.lastSummary, pipeline.lastSummaryBytes, emit);
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.

@@ -23,6 +23,8 @@ const BUILTIN: Record<BuiltinColumn, { title: string; width: number; visible: bo
   destination: { title: 'Destination', width: 170, visible: true },
   protocol: { title: 'Protocol', width: 72, visible: true },
   length: { title: 'Length', width: 64, visible: true },
+  // Shown only while tunnelled frames are on screen (PacketList).
+  encapsulation: { title: 'Encapsulation', width: 260, visible: true },
   info: { title: 'Info', width: 420, visible: true },
   comment: { title: 'Comment', width: 160, visible: false },
 };
@@ -58,7 +60,13 @@ export function parseLayout(text: string | null): ColumnDef[] {
   }
   // Built-in columns missing from an older layout are added hidden at the end.
   if (!out.some((column) => column.visible)) return defaultColumns();
-  for (const id of BUILTIN_COLUMNS) if (!seen.has(id)) out.push({ id, field: null, ...BUILTIN[id], visible: false });
+  for (const id of BUILTIN_COLUMNS) {
+    if (seen.has(id)) continue;
+    // A column added since the layout was stored: Encapsulation goes before Info as it comes by default; others hidden at the end.
+    const info = out.findIndex((c) => c.id === 'info');
+    if (id === 'encapsulation' && info >= 0) out.splice(info, 0, { id, field: null, ...BUILTIN[id] });
+    else out.push({ id, field: null, ...BUILTIN[id], visible: false });
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@
  * the segments it logged as dropped, editcap's known time shift, and the iptables rules the
  * router applies (SNAT, MSS clamp, TTL, an RST it sends in the server's name).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -174,9 +174,18 @@ describe.skipIf(missing !== null)(`compare: one connection seen from both ends${
   });
 
   it('refuses bad usage with exit 2 and an unreadable file with exit 3', () => {
-    const usage = runCliSync(cli, ['compare', '/nonexistent.pcap']);
+    const usage = runCliSync(cli, ['compare']);
     expect(usage.code).toBe(2);
     expect(usage.stderr.split('\n')[0]).toMatch(/^handshake compare: two capture files are required/);
+    // One file is compared only when it holds two capture points (interfaces).
+    const pcapHeader = Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'); // a pcap file: one interface, Ethernet
+    const single = path.join(dir, 'one.pcap');
+    writeFileSync(single, pcapHeader);
+    const onePoint = runCliSync(cli, ['compare', single]);
+    expect(onePoint.code).toBe(2);
+    expect(onePoint.stderr.split('\n')[0]).toMatch(/has 1 interface; comparing one file needs two, or --points A,B/);
+    const missingOne = runCliSync(cli, ['compare', '/nonexistent.pcap']);
+    expect(missingOne.code).toBe(3);
     const missingFile = runCliSync(cli, ['compare', '/nonexistent-a.pcap', '/nonexistent-b.pcap']);
     expect(missingFile.code).toBe(3);
     expect(missingFile.stderr).toMatch(/no such file/);

@@ -172,6 +172,49 @@ describe.skipIf(skipReason !== null)(`remote capture over SSH${skipReason ? ` (s
     expect(pairs[0]).toMatchObject({ lost: [], injected: [], server: `${lab.server.ip}:8000` });
   }, 60_000);
 
+  it('records a local interface and the remote host in one session: one pcapng, one interface per point, compared from that one file', async () => {
+    const file = config('two-points.pcapng');
+    const cfg = sshConfig('root.conf', 'lab', 'root', 22);
+    const capture = spawn(
+      'ip',
+      ['netns', 'exec', lab.client.ns, process.execPath, cli, 'capture', '-i', lab.client.ifname, '-i', `ssh://lab/${lab.server.ifname}`, '--ssh-config', cfg, '-f', 'tcp port 8001', '-w', file, '--events'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    capture.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    capture.stdout.resume();
+    for (let waited = 0; !/remote filter/.test(stderr); waited += 100) {
+      if (waited > 20_000 || capture.exitCode !== null) throw new Error(`capture did not start: ${stderr}`);
+      await sleep(100);
+    }
+    expect(stderr).toMatch(/capturing at 2 points at once/);
+    await sleep(500);
+    const server = spawn('ip', ['netns', 'exec', lab.server.ns, '/usr/bin/python3', '-m', 'http.server', '--bind', lab.server.ip, '8001'], { stdio: 'ignore', cwd: dir });
+    await sleep(800);
+    lab.exec(lab.client.ns, '/usr/bin/python3', ['-c', `import urllib.request; urllib.request.urlopen('http://${lab.server.ip}:8001/').read()`]);
+    await sleep(1000);
+    server.kill('SIGTERM');
+    capture.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => capture.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    // tshark reads two interfaces, named host:iface, each holding the whole exchange.
+    const lines = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'tcp.flags.str'], { encoding: 'utf8' }).trim().split('\n');
+    const names = [...new Set(lines.map((line) => line.split('\t')[0]))].sort();
+    const localName = execFileSync('ip', ['netns', 'exec', lab.client.ns, 'hostname'], { encoding: 'utf8' }).trim();
+    expect(names).toEqual([`${localName}:${lab.client.ifname}`, `lab:${lab.server.ifname}`].sort());
+    const perPoint = (name: string) => lines.filter((line) => line.startsWith(`${name}\t`)).length;
+    expect(perPoint(`lab:${lab.server.ifname}`)).toBe(perPoint(`${localName}:${lab.client.ifname}`));
+    expect(stderr).toMatch(new RegExp(`${localName}:${lab.client.ifname} \\d+, lab:${lab.server.ifname} \\d+\\)`));
+    // One file, two points: compare pairs every segment, nothing lost, nothing injected.
+    const compared = await runCli(cli, ['compare', file, '--json']);
+    expect(compared.code, compared.stderr).toBe(0);
+    const pairs = ndjson(compared.stdout).filter((o) => o.type === 'comparison');
+    expect(pairs).toHaveLength(1);
+    expect(pairs[0]).toMatchObject({ lost: [], injected: [], server: `${lab.server.ip}:8001` });
+    const summary = ndjson(compared.stdout).at(-1) as { a: string; b: string };
+    expect([summary.a, summary.b]).toEqual([`${localName}:${lab.client.ifname}`, `lab:${lab.server.ifname}`]);
+  }, 60_000);
+
   const failures: Array<[string, () => string[], RegExp, number]> = [
     ['the host is unreachable', () => ['--remote', 'root@198.18.0.77', '--ssh-config', sshConfig('plain.conf', 'nothing', 'root', 22)], /^handshake capture: root@198\.18\.0\.77 is unreachable: .*(No route to host|timed out)/, 1],
     ['the host key is unknown', () => ['--remote', 'lab', '--ssh-config', sshConfig('nokey.conf', 'lab', 'root', 22, '/dev/null')], /^handshake capture: lab's host key is not known to ssh/, 1],

@@ -98,4 +98,39 @@ describe.skipIf(!haveScapy)('conversation runner', () => {
     expect(failed.failedLine).toBe(3);
     expect(failed.reason).toMatch(/the peer sent a segment the script does not expect before line 3: \. 1:1\(0\) ack 6/);
   });
+
+  it('Step holds before each line; Stop ends a wait for the peer without a verdict and still resets the connection', async () => {
+    // The peer answers the SYN, then stays silent: line 4 would wait for its ACK.
+    const link = new FakeLink((_, index) => (index === 0 ? [{ packet: synAck, delay: 0.0003 }] : []));
+    let stopped = false;
+    const held: number[] = [];
+    const runner = new ConversationRunner(parseScript(script), link, {
+      local: LOCAL,
+      remote: REMOTE,
+      tolerance: 0.004,
+      isn: OUR_ISN,
+      beforeStep: async (step) => {
+        held.push(step.line);
+        return true;
+      },
+      stopped: () => stopped,
+    });
+    // The fake link's receive returns at its deadline; Stop arrives while line 4 waits.
+    const receive = link.receive.bind(link);
+    link.receive = async (deadline) => {
+      if (held.at(-1) === 4) stopped = true;
+      return stopped ? null : receive(deadline);
+    };
+    const summary = await runner.run();
+    expect(held).toEqual([1, 2, 3, 4]);
+    expect(summary).toMatchObject({ ok: true, stopped: true, failedLine: null, reason: null, passed: 3 });
+    expect(runner.steps.map((step) => step.line)).toEqual([1, 2, 3]);
+    // The peer holds an established connection: it gets an RST at our next sequence number.
+    expect(summary.cleanup).toBe('R 6:6(0)');
+    // A hold that answers no ends the run before that line is sent.
+    const before = new FakeLink((_, index) => (index === 0 ? [{ packet: synAck, delay: 0.0003 }] : []));
+    const refused = await new ConversationRunner(parseScript(script), before, { local: LOCAL, remote: REMOTE, tolerance: 0.004, isn: OUR_ISN, beforeStep: async (step) => step.line < 3 }).run();
+    expect(refused).toMatchObject({ stopped: true, passed: 2, cleanup: 'R 1:1(0)' });
+    expect(before.sent.map((packet) => decodeSegment(packet)?.flags)).toEqual([0x02, 0x04]);
+  });
 });

@@ -50,4 +50,16 @@ describe('main process path grants', () => {
     const params = { sessionId: 's1', start: 0, count: 10, filter: '' };
     expect(grants.check('getRows', params)).toBe(params);
   });
+
+  it('scripts are read and written only through the dialogs, as captures are', () => {
+    const grants = new PathGrants();
+    const script = path.resolve('/tmp/exchange.pkt');
+    expect(() => grants.check('readScript', { path: script })).toThrow(/refusing to open/);
+    expect(() => grants.check('writeScript', { path: script, text: '' })).toThrow(/refusing to write/);
+    grants.grant('open', script);
+    expect(grants.check('readScript', { path: script })).toEqual({ path: script });
+    grants.grant('save', script);
+    expect(grants.check('writeScript', { path: script, text: 'x' })).toEqual({ path: script, text: 'x', overwrite: true });
+    expect(() => grants.check('writeScript', { path: script, text: 'x' })).toThrow(/refusing to write/);
+  });
 });

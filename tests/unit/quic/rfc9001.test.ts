@@ -84,8 +84,8 @@ describe.each(implementations)('RFC 9001 Appendix A with %s', (_name, crypto) =>
     expect(info).toMatchObject({ type: 'initial', openedWith: 'client', packetNumber: 2, dcid: RFC9001.dcid, scid: '' });
     // CRYPTO frame: offset 0, length 0x0f1; then 1162 - 245 bytes of PADDING.
     expect(info.frames).toEqual([
-      { type: 'crypto', offset: 0, length: 0xf1 },
-      { type: 'padding', length: RFC9001.clientPayloadLength - 4 - 0xf1 },
+      { type: 'crypto', frameType: 0x06, offset: 0, length: 0xf1 },
+      { type: 'padding', frameType: 0x00, length: RFC9001.clientPayloadLength - 4 - 0xf1 },
     ]);
     // Read off the RFC's hex by hand: server_name 6578616d706c652e636f6d, ALPN 04 616c706e,
     // supported_versions 02 0304, cipher_suites 0004 1301 1302.
@@ -113,8 +113,8 @@ describe.each(implementations)('RFC 9001 Appendix A with %s', (_name, crypto) =>
     const opened = await openPacket(crypto, packet, header, keys.server);
     expect(typeof opened !== 'string' && toHex(opened.payload)).toBe(hex(RFC9001.serverPayload));
     expect(info.frames).toEqual([
-      { type: 'ack', largestAcknowledged: 0, ackDelay: 0, rangeCount: 0, firstRange: 0, ecn: false },
-      { type: 'crypto', offset: 0, length: 0x5a },
+      { type: 'ack', frameType: 0x02, largestAcknowledged: 0, ackDelay: 0, rangeCount: 0, firstRange: 0, ecn: false },
+      { type: 'crypto', frameType: 0x06, offset: 0, length: 0x5a },
     ]);
     // ServerHello: cipher_suite 1301, supported_versions 0304.
     expect(info.hello).toMatchObject({ type: 2, cipherSuites: [0x1301], supportedVersions: [0x0304], alpn: [] });

@@ -1,0 +1,99 @@
+/**
+ * The page-load timeline of a capture file: every frame through the pipeline's fast path
+ * (tracking, TLS with the file's own secrets and an optional key log, DNS), fed to
+ * shared/pageload in capture order.
+ */
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { readCaptureFile } from '../engine/capture-file';
+import { PcapngWriter, SecretsType } from '../../shared/files';
+import { decodeUtf8 } from '../../shared/files/utf8';
+import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
+import { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadSummary } from '../../shared/pageload';
+import { tlsVersionName } from '../../shared/track/tls';
+import { openFailure } from './errors';
+import { tlsForFile } from './tls';
+
+const bracket = (address: string) => (address.includes(':') ? `[${address}]` : address);
+
+export async function pageLoadFromFile(file: string, keylogFile: string | undefined, command: string): Promise<{ connections: PageLoadConnection[]; summary: PageLoadSummary }> {
+  const tls = tlsForFile(keylogFile, command);
+  const pipeline = new FramePipeline({}, tls.dissector);
+  const timeline = new PageLoadTimeline();
+  await readCaptureFile(file, {
+    onSecrets: tls.onSecrets,
+    onFrame(frame) {
+      const analysis = pipeline.track(frame);
+      const summary = pipeline.lastSummary;
+      timeline.frame({
+        frameNumber: frame.frameNumber,
+        tsSeconds: frame.tsSeconds,
+        tsNanos: frame.tsNanos,
+        stream: analysis ? analysis.stream : -1,
+        fromClient: analysis ? analysis.fromClient : false,
+        tcpFlags: analysis ? summary.tcpFlags : 0,
+        payloadLength: analysis ? Math.max(0, summary.payloadLength) : 0,
+        tlsRecords: pipeline.tlsRecords,
+        dns: pipeline.dnsMessages,
+      });
+    },
+  }).catch((error: unknown) => {
+    throw openFailure(file, error);
+  });
+  pipeline.tracker.finish();
+  const facts: PageLoadConnectionFacts[] = pipeline.tracker.connections().map((c) => {
+    const summary = tls.dissector.summary(c.stream);
+    return {
+      stream: c.stream,
+      client: `${bracket(c.client.address)}:${c.client.port}`,
+      server: `${bracket(c.server.address)}:${c.server.port}`,
+      sni: c.tls?.sni ?? null,
+      alpnOffered: c.tls?.alpn_offered ?? [],
+      alpnSelected: summary?.alpnSelected ?? c.tls?.alpn_selected ?? null,
+      tlsVersion: summary?.version ? tlsVersionName(summary.version) : null,
+      decrypted: summary?.decrypted ?? null,
+    };
+  });
+  return timeline.result(facts);
+}
+
+/**
+ * Rewrites a pcapng with every TLS secret it holds in one Decryption Secrets Block ahead of the
+ * first packet. Browsers write their key log a little after the handshake they belong to (Chromium
+ * logs the handshake secrets once the ServerHello has arrived, and buffers), so a live capture's
+ * blocks can follow the records they unlock; a one-pass reader (tshark without -2, `decode`)
+ * then cannot decrypt those connections. Frames, interfaces, timestamps and comments are kept.
+ */
+export async function moveSecretsFirst(file: string): Promise<{ secrets: number }> {
+  const lines = new Set<string>();
+  await readCaptureFile(file, {
+    onSecrets(type, data) {
+      if (type !== SecretsType.TlsKeyLog) return;
+      for (const line of decodeUtf8(data, 0, data.length).split('\n')) if (line.trim()) lines.add(line.trim());
+    },
+    onFrame() {},
+  });
+  if (lines.size === 0) return { secrets: 0 };
+  const temporary = `${file}.partial`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    const sink = (chunk: Uint8Array) => {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+    };
+    const writer = new PcapngWriter(sink, { userApplication: 'Handshake Workbench (handshake browse)', os: process.platform });
+    writer.writeSecrets(new TextEncoder().encode(`${[...lines].join('\n')}\n`));
+    const ids = new Map<number, number>();
+    await readCaptureFile(file, {
+      onInterface(iface) {
+        ids.set(iface.id, writer.addInterface({ linkType: iface.linkType, snaplen: iface.snaplen, name: iface.name, description: iface.description, os: iface.os, resolution: 'ns' }));
+      },
+      onFrame(frame) {
+        writer.writeFrame({ interfaceId: ids.get(frame.interfaceId) ?? 0, tsSeconds: frame.tsSeconds, tsNanos: frame.tsNanos, data: frame.data, originalLength: frame.originalLength, comments: frame.comments, flags: frame.flags });
+      },
+    });
+    writer.flush();
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  return { secrets: lines.size };
+}

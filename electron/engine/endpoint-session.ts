@@ -1,0 +1,177 @@
+/**
+ * Runs the user-space TCP endpoint (shared/endpoint) on a real link: the capture helper
+ * captures the peer's segments (filtered to the conversation) and sends ours, the helper staying
+ * the only privileged process. The link (conversation-link.ts) fills the link layer, answers ARP
+ * for an address the kernel does not own, and otherwise has the helper drop the kernel's RSTs
+ * for exactly this 4-tuple while the session lives (removed when it stops).
+ *
+ * The loop: wait for a segment or the endpoint's next timer, hand every segment that has
+ * arrived to the endpoint, and send what it answers in one helper request.
+ */
+import { TcpEndpoint, type EndpointEvent, type EndpointOptions, type EndpointSegment, type Proposal, type SegmentReason } from '../../shared/endpoint';
+import { packetOf, segmentOf } from '../../shared/endpoint/packet';
+import type { Address } from '../../shared/conversation/runner';
+import { TcpState } from '../../shared/track/states';
+import { HelperConversationLink } from './conversation-link';
+import type { HelperLaunchOptions } from './helper-client';
+
+export interface EndpointSessionOptions extends HelperLaunchOptions {
+  device: string;
+  local: Address;
+  /** The peer to connect to; null to listen on `local` for one connection. */
+  remote: Address | null;
+  endpoint: EndpointOptions;
+  spoolPath: string;
+  onWarning?: (message: string) => void;
+  onEvent?: (event: EndpointEvent) => void;
+  /** Every segment in and out, as the endpoint saw it (time in ms on the session clock). */
+  onSegment?: (direction: 'in' | 'out', segment: EndpointSegment, at: number, reason: SegmentReason | null) => void;
+}
+
+/** How long the loop sleeps when the endpoint has no timer (a write or close wakes it sooner). */
+const IDLE_WAIT_MS = 1000;
+
+export class EndpointSession {
+  readonly endpoint: TcpEndpoint;
+  private stopped = false;
+  private readonly loopDone: Promise<void>;
+  private loopError: unknown = null;
+
+  private constructor(
+    readonly link: HelperConversationLink,
+    private readonly options: EndpointSessionOptions,
+  ) {
+    this.endpoint = new TcpEndpoint(options.endpoint);
+    if (options.remote) this.endpoint.open();
+    else this.endpoint.listen(this.now());
+    this.loopDone = this.loop().catch((error: unknown) => {
+      this.loopError = error;
+    });
+  }
+
+  static async start(options: EndpointSessionOptions): Promise<EndpointSession> {
+    const link = await HelperConversationLink.open({ ...options, onWarning: options.onWarning });
+    return new EndpointSession(link, options);
+  }
+
+  /** The session clock in ms (the link's, which also stamps the captured frames). */
+  now(): number {
+    return this.link.now() * 1000;
+  }
+
+  get remote(): Address | null {
+    return this.link.remote;
+  }
+
+  /** Why the helper ended, when it did. */
+  get endReason(): string | null {
+    return this.link.endReason;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.endpoint.write(bytes);
+    this.link.interrupt();
+  }
+
+  close(how: 'fin' | 'rst'): void {
+    this.endpoint.close(how, this.now());
+    this.link.interrupt();
+  }
+
+  acknowledge(): void {
+    this.endpoint.acknowledge();
+    this.link.interrupt();
+  }
+
+  /** Step mode: what the endpoint would send now. */
+  proposal(): Proposal | null {
+    return this.endpoint.proposal(this.now());
+  }
+
+  /** Step mode: sends the proposal, or the caller's edited segment in its place. */
+  async step(edited?: EndpointSegment): Promise<EndpointSegment | null> {
+    const at = this.now();
+    const proposal = this.endpoint.proposal(at);
+    const segment = this.endpoint.step(at, edited);
+    if (segment) await this.transmit([{ segment, reason: proposal?.reason ?? 'user' }], at);
+    this.deliverEvents();
+    this.link.interrupt();
+    return segment;
+  }
+
+  /** Resolves once `done` holds (checked after every turn of the loop), or false at the timeout. */
+  async waitFor(done: (endpoint: TcpEndpoint) => boolean, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (!done(this.endpoint)) {
+      if (this.stopped || this.link.endReason || this.loopError || Date.now() >= until) return done(this.endpoint);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return true;
+  }
+
+  private deliverEvents(): void {
+    for (const event of this.endpoint.takeEvents()) this.options.onEvent?.(event);
+  }
+
+  private async transmit(segments: Array<{ segment: EndpointSegment; reason: SegmentReason | null }>, at: number): Promise<void> {
+    const remote = this.link.remote;
+    if (!remote || segments.length === 0) return;
+    const packets = segments.map(({ segment, reason }) => {
+      this.options.onSegment?.('out', segment, at, reason);
+      return packetOf(segment, this.options.local, remote);
+    });
+    await this.link.sendPackets(packets, `endpoint: ${[...new Set(segments.map(({ reason }) => reason ?? 'user'))].join(', ')}`);
+  }
+
+  private async loop(): Promise<void> {
+    const endpoint = this.endpoint;
+    while (!this.stopped && !this.link.endReason) {
+      let now = this.now();
+      const due: Array<{ segment: EndpointSegment; reason: SegmentReason | null }> = [];
+      const collect = () => {
+        if (this.options.endpoint.step) {
+          endpoint.poll(now);
+          return;
+        }
+        // poll() commits as it goes; the reasons are for the caller's log only.
+        for (const segment of endpoint.poll(now)) due.push({ segment, reason: null });
+      };
+      collect();
+      this.deliverEvents();
+      if (due.length > 0) await this.transmit(due, now);
+      due.length = 0;
+      if (endpoint.state === TcpState.CLOSED && !this.options.endpoint.step) break;
+      const deadline = endpoint.nextDeadline();
+      let packet = await this.link.receive(((deadline ?? now + IDLE_WAIT_MS) + 0.05) / 1000);
+      // Everything already waiting is taken before answering, each segment answered in turn.
+      while (packet) {
+        now = this.now();
+        const received = segmentOf(packet.packet);
+        if (received && !received.badChecksum) {
+          this.options.onSegment?.('in', received.segment, now, null);
+          endpoint.receive(received.segment, now);
+          collect();
+        }
+        packet = await this.link.receive(0);
+      }
+      this.deliverEvents();
+      if (due.length > 0) await this.transmit(due, now);
+    }
+    this.deliverEvents();
+  }
+
+  /** Ends the loop and the helper (its RST rule goes with it). Sends nothing: close() first for a FIN or RST. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.link.interrupt();
+    await this.loopDone;
+    await this.link.close();
+    if (this.loopError) throw this.loopError;
+  }
+
+  /** The loop's end: the endpoint CLOSED, or the helper gone. */
+  get finished(): Promise<void> {
+    return this.loopDone;
+  }
+}

@@ -1,0 +1,3 @@
+export { TcpEndpoint, EndpointError, type EndpointSegment, type EndpointOptions, type EndpointEvent, type EndpointStats, type Proposal, type SegmentReason, type AckMode, type KeepaliveOptions, type Negotiated } from './endpoint';
+export { RtoEstimator, RTO_ALPHA, RTO_BETA, RTO_K, type RtoOptions } from './rto';
+export { packetOf, segmentOf, type ReceivedSegment, type SegmentAddress } from './packet';

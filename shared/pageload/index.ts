@@ -1,0 +1,3 @@
+export { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadFrame, type PageLoadSummary, type Milestone } from './timeline';
+export { Http2FrameScanner, type HttpMilestones } from './http-milestones';
+export { pageLoadText } from './text';

@@ -1,0 +1,202 @@
+/**
+ * `handshake connect` and `handshake listen` against the Linux kernel in a test namespace: the
+ * peer is a Node socket on the real stack, which reports what its kernel delivered (sha256 of the
+ * bytes, FIN as 'end', RST as ECONNRESET). Loss is injected in the peer's namespace with
+ * iptables' `statistic` match on both directions (this kernel has no sch_netem). Our endpoint
+ * uses an address its own kernel does not own, so nothing but the endpoint speaks for it.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForTest } from '../../support/bundle';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, ndjson, nodeInNamespace, runLiveCli, type NodeInNamespace, type VethLab } from '../capture/support';
+
+const UNOWNED = '198.18.0.11';
+const hasEthtool = spawnSync('ethtool', ['--version']).status === 0;
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The peer's programs: a server that swaps a file for what it receives, and a client that does the same. */
+function peerScript(mode: 'server' | 'client', host: string, port: number, file: string, extra = ''): string {
+  return `
+    const net = require('net');
+    const crypto = require('crypto');
+    const fs = require('fs');
+    const payload = ${JSON.stringify(file)} ? fs.readFileSync(${JSON.stringify(file)}) : Buffer.alloc(0);
+    const handle = (socket) => {
+      const hash = crypto.createHash('sha256');
+      let bytes = 0;
+      ${extra}
+      socket.on('data', (data) => { hash.update(data); bytes += data.length; });
+      socket.on('end', () => { console.log('end ' + bytes + ' ' + hash.digest('hex')); socket.end(); });
+      socket.on('error', (error) => console.log('error ' + error.code));
+      socket.on('close', () => console.log('close'));
+      if (payload.length) socket.write(payload, () => console.log('written'));
+    };
+    if (${JSON.stringify(mode)} === 'server') {
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => { console.log('accepted'); handle(socket); });
+      server.listen(${port}, '${host}', () => console.log('listening'));
+    } else {
+      const connect = () => {
+        const socket = net.connect({ host: '${host}', port: ${port}, allowHalfOpen: true }, () => console.log('connected'));
+        socket.once('error', (error) => { if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH') setTimeout(connect, 200); });
+        handle(socket);
+      };
+      connect();
+    }
+  `;
+}
+
+describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () => {
+  let lab: VethLab;
+  let helperPath: string;
+  let cli: string;
+  let dir: string;
+  let servers: NodeInNamespace[] = [];
+
+  beforeAll(() => {
+    helperPath = buildHelper();
+    cli = bundleForTest('endpoint-cli', {
+      source: `
+        import { runConnect, runListen } from './electron/cli/commands/endpoint';
+        const [command, ...rest] = process.argv.slice(2);
+        (command === 'listen' ? runListen : runConnect)(rest).then((code) => { process.exitCode = code; });
+      `,
+    });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-endpoint-'));
+    lab = createVethLab('endp');
+    // Segments as the MSS cuts them (no GSO/TSO super-frames), checksums complete.
+    if (hasEthtool) for (const end of [lab.client, lab.server]) lab.exec(end.ns, 'ethtool', ['-K', end.ifname, 'tso', 'off', 'gso', 'off', 'gro', 'off', 'tx', 'off']);
+  });
+  afterAll(() => {
+    for (const server of servers) server.stop();
+    lab?.destroy();
+    for (const file of [helperPath, cli]) if (file) rmSync(file, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (args: string[]) => runLiveCli(cli, helperPath, lab.client.ns, [...args, '-i', lab.client.ifname, '--json']);
+  const summaryOf = (stdout: string) => ndjson(stdout).find((record) => record.type === 'summary') as Record<string, unknown>;
+  const start = (script: string) => {
+    const peer = nodeInNamespace(lab.server.ns, script);
+    servers.push(peer);
+    return peer;
+  };
+  const loss = (port: number, probability: number) => {
+    const rules = [
+      ['INPUT', '-p', 'tcp', '--dport', String(port)],
+      ['OUTPUT', '-p', 'tcp', '--sport', String(port)],
+      ['INPUT', '-p', 'tcp', '--sport', String(port)],
+      ['OUTPUT', '-p', 'tcp', '--dport', String(port)],
+    ];
+    for (const rule of rules) lab.exec(lab.server.ns, 'iptables', ['-A', ...rule, '-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP']);
+    return () => {
+      for (const rule of rules) lab.exec(lab.server.ns, 'iptables', ['-D', ...rule, '-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP']);
+    };
+  };
+  const dropped = () => lab.exec(lab.server.ns, 'iptables', ['-L', '-v', '-x', '-n']).split('\n').filter((line) => line.includes('statistic')).reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0]), 0);
+
+  it.skipIf(!hasIptables)('active open: 1 MiB each way with 3 % loss both ways, retransmission on; the peer\'s kernel delivers every byte, and so do we', async () => {
+    const ours = path.join(dir, 'ours.bin');
+    const theirs = path.join(dir, 'theirs.bin');
+    const got = path.join(dir, 'got.bin');
+    writeFileSync(ours, randomBytes(1 << 20));
+    writeFileSync(theirs, randomBytes(1 << 20));
+    const port = 7101;
+    const peer = start(peerScript('server', lab.server.ip, port, theirs));
+    await peer.waitFor(/listening/);
+    const removeLoss = loss(port, 0.03);
+    try {
+      const result = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41001`, '--send-file', ours, '--receive-to', got, '--retransmit', '--min-rto', '200', '--timeout', '240']);
+      const summary = summaryOf(result.stdout);
+      expect(summary?.ok, result.stdout.slice(-2000) + result.stderr).toBe(true);
+      expect(result.code).toBe(0);
+      const end = await peer.waitFor(/^end /, 10_000);
+      expect(end).toBe(`end ${1 << 20} ${sha256(readFileSync(ours))}`);
+      expect(sha256(readFileSync(got))).toBe(sha256(readFileSync(theirs)));
+      expect(summary.bytes_received).toBe(1 << 20);
+      expect(summary.retransmissions as number).toBeGreaterThan(0);
+      expect(dropped()).toBeGreaterThan(10);
+      expect(peer.lines).not.toContain('error ECONNRESET');
+    } finally {
+      removeLoss();
+    }
+  }, 300_000);
+
+  it.skipIf(!hasIptables)('passive open: a Linux client connects to our listening endpoint; 1 MiB each way with 3 % loss arrives whole', async () => {
+    const ours = path.join(dir, 'ours-l.bin');
+    const theirs = path.join(dir, 'theirs-l.bin');
+    const got = path.join(dir, 'got-l.bin');
+    writeFileSync(ours, randomBytes(1 << 20));
+    writeFileSync(theirs, randomBytes(1 << 20));
+    const port = 7102;
+    const removeLoss = loss(port, 0.03);
+    try {
+      const listening = run(['listen', `${UNOWNED}:${port}`, '--send-file', ours, '--receive-to', got, '--retransmit', '--min-rto', '200', '--timeout', '240']);
+      const peer = start(peerScript('client', UNOWNED, port, theirs));
+      const result = await listening;
+      const summary = summaryOf(result.stdout);
+      expect(summary?.ok, result.stdout.slice(-2000) + result.stderr + peer.lines.join('\n')).toBe(true);
+      expect(result.code).toBe(0);
+      expect(summary.remote).toBe(`${lab.server.ip}:${(summary.remote as string).split(':')[1]}`);
+      const end = await peer.waitFor(/^end /, 10_000);
+      expect(end).toBe(`end ${1 << 20} ${sha256(readFileSync(ours))}`);
+      expect(sha256(readFileSync(got))).toBe(sha256(readFileSync(theirs)));
+    } finally {
+      removeLoss();
+    }
+  }, 300_000);
+
+  it('keepalive: our probes (SEQ = SND.NXT − 1) are answered by Linux, so the count never passes 1', async () => {
+    const port = 7103;
+    const peer = start(peerScript('server', lab.server.ip, port, ''));
+    await peer.waitFor(/listening/);
+    const result = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41003`, '--keepalive', '0.5', '--close-after', '2.8', '--segments']);
+    const records = ndjson(result.stdout);
+    expect(summaryOf(result.stdout)?.ok, result.stdout + result.stderr).toBe(true);
+    const probes = records.filter((record) => record.type === 'keepalive');
+    expect(probes.length).toBeGreaterThanOrEqual(3);
+    expect(probes.every((probe) => probe.probe === 1)).toBe(true);
+    // Each probe is answered by an ACK from Linux: a '>' segment right after each '<' probe.
+    const segments = records.filter((record) => record.type === 'segment');
+    const probeLines = segments.filter((record) => record.dir === '<' && /^\. 0:0\(0\)/.test(record.segment as string));
+    expect(probeLines.length).toBe(probes.length);
+    for (const probe of probeLines) {
+      const answer = segments[segments.indexOf(probe) + 1];
+      expect(answer?.dir).toBe('>');
+      expect(answer?.segment).toMatch(/^\. 1:1\(0\) ack 1 /);
+    }
+    expect(await peer.waitFor(/^end 0 /)).toBeTruthy();
+  }, 60_000);
+
+  it('close with FIN: Linux sees the FIN (end) and the 4-tuple leaves its table; close with RST: Linux sees ECONNRESET', async () => {
+    const port = 7104;
+    const peer = start(peerScript('server', lab.server.ip, port, ''));
+    await peer.waitFor(/listening/);
+    const fin = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41004`, '--send', 'hello', '--close', 'fin', '--close-after', '0.2']);
+    expect(summaryOf(fin.stdout)?.ok, fin.stdout + fin.stderr).toBe(true);
+    expect(await peer.waitFor(/^end 5 /)).toBe(`end 5 ${sha256(new TextEncoder().encode('hello'))}`);
+    expect(peer.lines.filter((line) => line === 'close')).toHaveLength(1);
+    const states = ndjson(fin.stdout).filter((record) => record.type === 'state').map((record) => record.to);
+    expect(states).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT', 'CLOSED']);
+    // ss: the server's side of 41004 is gone (it went LAST_ACK → CLOSED on our ACK).
+    expect(lab.exec(lab.server.ns, 'ss', ['-tan', `( sport = :${port} and dport = :41004 )`]).trim().split('\n').slice(1)).toEqual([]);
+
+    const rst = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41005`, '--send', 'bye', '--close', 'rst', '--close-after', '0.2']);
+    expect(summaryOf(rst.stdout)?.ok, rst.stdout + rst.stderr).toBe(true);
+    expect(await peer.waitFor(/^error ECONNRESET/)).toBeTruthy();
+    expect(lab.exec(lab.server.ns, 'ss', ['-tan', `( sport = :${port} and dport = :41005 )`]).trim().split('\n').slice(1)).toEqual([]);
+  }, 60_000);
+
+  it('a closed port: the SYN is answered with RST/ACK and the command says "refused" with exit code 1', async () => {
+    const result = await run(['connect', `${lab.server.ip}:7199`, '--local', `${UNOWNED}:41006`]);
+    const summary = summaryOf(result.stdout);
+    expect(result.code).toBe(1);
+    expect(summary.closed).toMatch(/refused/);
+  }, 30_000);
+});

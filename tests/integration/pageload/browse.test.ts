@@ -1,0 +1,282 @@
+/**
+ * `handshake browse` against a lab, as a user runs it: inside the client namespace, the
+ * command finds the route to workbench.test (resolved by dnsmasq in the server namespace,
+ * through the namespace's own resolv.conf), starts real Chromium with a fresh profile and a
+ * key log, records the page load and prints the timeline. Held against independent oracles:
+ * tshark reading the written pcapng with no key-log option (the embedded secrets must
+ * decrypt it: ALPN h2, the certificate's subject and SAN, Finished, the DNS query and answer,
+ * the HTTP/2 request for /), the server's own log, and the page's own PerformanceNavigationTiming,
+ * which the command reads through DevTools: our durations must agree with it within 5 ms.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, ndjson, runCliSync } from '../../support/cli';
+import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, type NodeInNamespace, type VethLab } from '../capture/support';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOST = 'workbench.test';
+const hasChromium = existsSync(CHROMIUM);
+const hasDnsmasq = spawnSync('dnsmasq', ['--version']).status === 0;
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+const unavailable = !canUseNamespaces
+  ? 'needs root with CAP_NET_ADMIN (network namespaces)'
+  : !hasChromium
+    ? `needs Chromium at ${CHROMIUM}`
+    : !hasDnsmasq
+      ? 'needs dnsmasq as the lab resolver'
+      : !hasOpenssl
+        ? 'needs openssl for the test CA'
+        : !hasTshark
+          ? 'needs tshark as the oracle'
+          : null;
+
+/** A test CA and a leaf for workbench.test signed by it (openssl), and the leaf's SPKI hash for Chromium. */
+function makeCertificates(dir: string): { keyFile: string; certFile: string; spkiHash: string } {
+  const run = (args: string[]) => {
+    const result = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
+    if (result.status !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Handshake Workbench test CA']);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${HOST}/O=Workbench Lab`]);
+  writeFileSync(path.join(dir, 'leaf.ext'), `subjectAltName=DNS:${HOST},DNS:www.${HOST}\n`);
+  run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'leaf.pem', '-extfile', 'leaf.ext']);
+  const spki = new X509Certificate(readFileSync(path.join(dir, 'leaf.pem'))).publicKey.export({ type: 'spki', format: 'der' });
+  return { keyFile: path.join(dir, 'leaf.key'), certFile: path.join(dir, 'leaf.pem'), spkiHash: createHash('sha256').update(spki).digest('base64') };
+}
+
+interface Connection {
+  type: 'connection';
+  stream: number;
+  server: string;
+  host: string | null;
+  protocol: string | null;
+  protocol_reasons: string[];
+  tls: { decrypted: true | string | null; alpn_selected: string | null } | null;
+  dns: { name: string; types: string[]; addresses: string[] } | null;
+  steps: Record<string, [{ frame: number; time: number }, { frame: number; time: number }] | null>;
+  durations_ms: Record<string, number | null>;
+  request_source: string | null;
+}
+
+describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Node http2 server with a test CA, real Chromium', () => {
+  let dir = '';
+  let cli = '';
+  let helper = '';
+  let lab: VethLab | undefined;
+  let server: NodeInNamespace | undefined;
+  let dnsmasq: ReturnType<typeof spawn> | undefined;
+  let netnsDir = '';
+  let result: { code: number | null; stdout: string; stderr: string } = { code: null, stdout: '', stderr: '' };
+  let file = '';
+  let tmp = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-browse-'));
+    tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    cli = buildCli();
+    helper = buildHelper();
+    const certificates = makeCertificates(dir);
+    lab = createVethLab('browse');
+    // ip netns exec bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
+    netnsDir = path.join('/etc/netns', lab.client.ns);
+    mkdirSync(netnsDir, { recursive: true });
+    writeFileSync(path.join(netnsDir, 'resolv.conf'), `nameserver ${lab.server.ip}\n`);
+    const config = path.join(dir, 'dnsmasq.conf');
+    writeFileSync(config, ['no-resolv', 'no-hosts', 'bind-interfaces', `listen-address=${lab.server.ip}`, `local=/${HOST}/`, `host-record=${HOST},${lab.server.ip}`, 'local-ttl=60'].join('\n'));
+    dnsmasq = spawn('ip', ['netns', 'exec', lab.server.ns, 'dnsmasq', '--no-daemon', `--conf-file=${config}`, '--pid-file='], { stdio: 'ignore' });
+    const serverScript = path.resolve(__dirname, '../../fixtures/browser/https-server.cjs');
+    server = nodeInNamespace(lab.server.ns, `require(${JSON.stringify(serverScript)}).run(${JSON.stringify({ host: lab.server.ip, port: 443, keyFile: certificates.keyFile, certFile: certificates.certFile, keylogFile: path.join(dir, 'server-keylog.txt') })})`);
+    await server.waitFor(/"event":"listening"/, 30_000);
+    file = path.join(dir, 'browse.pcapng');
+    const args = [
+      cli,
+      'browse',
+      `https://${HOST}/`,
+      '--browser',
+      CHROMIUM,
+      '--headless',
+      '--json',
+      '-w',
+      file,
+      '--quiet',
+      '1.5',
+      '--browser-arg=--disable-gpu',
+      `--browser-arg=--ignore-certificate-errors-spki-list=${certificates.spkiHash}`,
+    ];
+    result = await new Promise((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', lab!.client.ns, process.execPath, ...args], { env: { ...process.env, HANDSHAKE_HELPER_PATH: helper, TMPDIR: tmp } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }, 240_000);
+
+  afterAll(() => {
+    if (process.env.HS_BROWSE_KEEP && file && existsSync(file)) {
+      writeFileSync(process.env.HS_BROWSE_KEEP, readFileSync(file));
+      writeFileSync(`${process.env.HS_BROWSE_KEEP}.json`, result.stdout);
+    }
+    server?.stop();
+    dnsmasq?.kill('SIGKILL');
+    lab?.destroy();
+    if (netnsDir) rmSync(netnsDir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (cli) rmSync(cli, { force: true });
+    if (helper) rmSync(helper, { force: true });
+  });
+
+  const objects = () => ndjson(result.stdout);
+  const connections = () => objects().filter((o) => o.type === 'connection') as unknown as Connection[];
+  const summary = () => objects().find((o) => o.type === 'summary') as Record<string, unknown> & { browser_timing: Record<string, number> | null };
+  // One pass, no key-log option: the secrets embedded in the file must be enough.
+  const tshark = (filter: string, fields: string[]) =>
+    execFileSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean);
+
+  it('records the page load: exit 0, one pcapng, the temporary profile and key log deleted (needs root, Chromium, dnsmasq, openssl, tshark)', () => {
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('handshake-browse-'))).toEqual([]);
+    expect(server?.lines.some((line) => line.includes('"event":"request"') && line.includes('"path":"/"'))).toBe(true);
+  });
+
+  it('the pcapng decrypts in tshark with no key-log option: ALPN h2, the certificate subject and SAN, Finished, the HTTP/2 request for /', () => {
+    expect(tshark('tls.handshake.type == 8', ['tls.handshake.extensions_alpn_str']).join(',')).toContain('h2');
+    expect(tshark('tls.handshake.type == 11', ['x509ce.dNSName']).join(',')).toContain(HOST);
+    expect(tshark('tls.handshake.type == 11', ['x509sat.uTF8String']).join(',')).toContain(HOST);
+    expect(tshark('tls.handshake.type == 20', ['frame.number']).length).toBeGreaterThanOrEqual(2);
+    expect(tshark('http2.type == 1', ['http2.headers.path']).join(',')).toContain('/');
+    // Our decode agrees on the same file, also without a key log.
+    const ours = ndjson(runCliSync(cli, ['decode', file, '--json', '-Y', 'tls.handshake.type == 8 || tls.handshake.type == 11 || tls.handshake.type == 20']).stdout);
+    expect(ours.map((o) => o['frame.number'])).toEqual(tshark('tls.handshake.type == 8 || tls.handshake.type == 11 || tls.handshake.type == 20', ['frame.number']).map(Number));
+    expect(JSON.stringify(ours.map((o) => o['x509ce.dNSName']))).toContain(HOST);
+  });
+
+  it('the DNS query and answer for workbench.test, in tshark and in ours', () => {
+    const theirs = tshark(`dns.qry.name == "${HOST}"`, ['frame.number', 'dns.flags.response', 'dns.qry.type', 'dns.a']);
+    expect(theirs.some((line) => line.split('\t')[3] === lab?.server.ip)).toBe(true);
+    const ours = runCliSync(cli, ['decode', file, '-Y', `dns.qry.name == "${HOST}"`, '-e', 'frame.number', '-e', 'dns.flags.response', '-e', 'dns.qry.type', '-e', 'dns.a']);
+    expect(ours.stdout.trim().split('\n')).toEqual(theirs);
+  });
+
+  it('the timeline: the page\'s connection with its DNS lookup, TCP, TLS, request and response, negotiated h2 by ALPN', () => {
+    const page = connections().find((c) => c.server === `${lab?.server.ip}:443` && c.dns !== null);
+    expect(page, result.stdout).toBeDefined();
+    if (!page) return;
+    expect(page.host).toBe(HOST);
+    expect(page.protocol).toBe('h2');
+    expect(page.protocol_reasons.join(' ')).toMatch(/ALPN: the server selected h2/);
+    expect(page.tls?.decrypted).toBe(true);
+    expect(page.dns?.name).toBe(HOST);
+    expect(page.dns?.addresses).toContain(lab?.server.ip);
+    expect(page.request_source).toBe('http2');
+    for (const step of ['dns', 'tcp', 'tls', 'request', 'response']) expect(page.steps[step], step).not.toBeNull();
+    const order = ['dns', 'tcp', 'tls', 'request', 'response'].map((step) => page.steps[step]?.[0].time ?? Number.NaN);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The first HEADERS frame from the client is the request tshark sees.
+    const requestFrames = tshark('http2.type == 1 && http2.headers.path == "/"', ['frame.number']).map(Number);
+    expect(requestFrames).toContain(page.steps.request?.[0].frame);
+  });
+
+  it("durations agree with the page's own Navigation and Resource Timing within 5 ms, for every entry that opened its own connection; the clocks' offset is measured", () => {
+    const timing = summary()?.browser_timing as { timeOrigin: number; navigation: Record<string, number> & { name: string }; resources: Array<Record<string, number> & { name: string }> } | null;
+    expect(timing, 'the command read the page\'s timing through DevTools').toBeTruthy();
+    if (!timing) return;
+    const first = Number(summary()?.first_frame_epoch);
+    const all = connections();
+    // An entry whose connectStart equals its fetchStart reused a connection (or one the browser
+    // preconnected for it): DevTools shows no connection setup for it, so there is nothing to compare.
+    const fresh = [timing.navigation, ...timing.resources].filter((e) => e.connectEnd > e.connectStart && e.secureConnectionStart > 0);
+    expect(fresh.length, JSON.stringify(timing)).toBeGreaterThan(0);
+    for (const entry of fresh) {
+      const connectEpochMs = timing.timeOrigin + entry.connectStart;
+      // The connection whose SYN is nearest the entry's connectStart on the shared epoch clock.
+      const match = all
+        .filter((c) => c.steps.tcp)
+        .map((c) => ({ c, offset: (first + (c.steps.tcp?.[0].time ?? 0)) * 1000 - connectEpochMs }))
+        .sort((a, b) => Math.abs(a.offset) - Math.abs(b.offset))[0];
+      expect(match, entry.name).toBeDefined();
+      if (!match) continue;
+      const d = match.c.durations_ms;
+      const browser = {
+        dns: entry.domainLookupEnd - entry.domainLookupStart,
+        initial_connection: entry.connectEnd - entry.connectStart,
+        ssl: entry.connectEnd - entry.secureConnectionStart,
+        request_to_response: entry.responseStart - entry.requestStart,
+      };
+      const ours = { dns: d.dns ?? 0, initial_connection: d.initial_connection ?? Number.NaN, ssl: d.ssl ?? Number.NaN, request_to_response: (d.request_sent ?? Number.NaN) + (d.waiting ?? Number.NaN) };
+      console.log(`${entry.name}: ours ${JSON.stringify(ours)}, browser ${JSON.stringify(browser)}; capture clock − renderer clock at connectStart ${match.offset.toFixed(3)} ms`);
+      expect(Math.abs(match.offset), 'the two clocks agree on when the connection started').toBeLessThan(50);
+      // The browser stamps connectStart and requestStart before the bytes leave and connectEnd and
+      // responseStart after they arrive and are processed, so each wire interval lies inside the
+      // browser's: ours may be shorter by the browser's own processing time (tens of ms on a loaded
+      // machine), never longer by more than the 5 ms tolerance. SSL and DNS must agree within 5 ms.
+      const edges = {
+        connectStart: match.offset,
+        requestStart: (first + (match.c.steps.request?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.requestStart),
+        responseStart: (first + (match.c.steps.response?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.responseStart),
+      };
+      console.log(`${entry.name}: capture time − browser time at each edge (ms): ${JSON.stringify(edges)}`);
+      for (const key of ['dns', 'ssl'] as const) {
+        expect({ entry: entry.name, key, difference: Math.abs(ours[key] - browser[key]) <= 5 ? 'within 5 ms' : ours[key] - browser[key] }).toEqual({ entry: entry.name, key, difference: 'within 5 ms' });
+      }
+      for (const key of ['initial_connection', 'request_to_response'] as const) {
+        expect({ entry: entry.name, key, ours: ours[key] > 0 && ours[key] <= browser[key] + 5 ? 'inside the browser interval' : ours[key] }).toEqual({ entry: entry.name, key, ours: 'inside the browser interval' });
+      }
+    }
+  });
+});
+
+describe('handshake browse: errors are one line with their exit code', () => {
+  let cli = '';
+  beforeAll(() => {
+    cli = buildCli();
+  });
+  afterAll(() => {
+    if (cli) rmSync(cli, { force: true });
+  });
+
+  it('a browser that is not there: exit 1, one line naming it', () => {
+    const run = runCliSync(cli, ['browse', 'https://example.test/', '--browser', '/nonexistent/chromium', '-i', 'lo']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('handshake browse: browser not found: /nonexistent/chromium does not exist\n');
+  });
+
+  it('no URL, or not an http(s) URL: exit 2 with the usage', () => {
+    const none = runCliSync(cli, ['browse']);
+    expect(none.code).toBe(2);
+    expect(none.stderr.split('\n')[0]).toBe('handshake browse: URL is required');
+    const ftp = runCliSync(cli, ['browse', 'ftp://example.test/', '-i', 'lo', '--browser', '/bin/true']);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr.split('\n')[0]).toBe('handshake browse: only http and https URLs can be recorded, not ftp:');
+  });
+
+  const nobody = spawnSync('id', ['-u', 'nobody']).status === 0 && spawnSync('runuser', ['--help']).status === 0;
+  it.skipIf(!(canUseNamespaces && nobody && hasChromium))('no capture permission: exit 4, one line, then how to fix (needs root to run it as nobody, and Chromium)', () => {
+    const helper = buildHelper();
+    try {
+      const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cli, 'browse', 'https://example.test/', '--browser', CHROMIUM, '-i', 'lo', '-w', '/tmp/hs-browse-nobody.pcapng'], {
+        encoding: 'utf8',
+        env: { ...process.env, HANDSHAKE_HELPER_PATH: helper, HANDSHAKE_HELPER_LAUNCHER: '' },
+        timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(4);
+      expect(run.stderr.split('\n')[0]).toMatch(/^handshake browse: .*permission/i);
+    } finally {
+      rmSync(helper, { force: true });
+      rmSync('/tmp/hs-browse-nobody.pcapng', { force: true });
+    }
+  });
+});

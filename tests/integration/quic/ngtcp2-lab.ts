@@ -1,0 +1,171 @@
+/**
+ * A real QUIC + HTTP/3 exchange to check decryption against: Debian's ngtcp2 example server
+ * and client (GnuTLS, nghttp3), the client writing its secrets to SSLKEYLOGFILE, in two
+ * network namespaces joined by a veth, captured by tcpdump on the server's side.
+ *
+ *   client namespace 198.18.0.1  ── veth ──  server namespace 198.18.0.2
+ *   gtlsclient https://h3.test:4433/…        gtlsserver (htdocs in a temp dir)
+ *
+ * Offloads are turned off on both veth ends, so the UDP GSO batches ngtcp2 sends are cut into
+ * datagrams before tcpdump sees them (on loopback tcpdump records one super-datagram that
+ * neither tshark nor we can decrypt). Namespaces are deleted in every outcome.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { canUseNamespaces, createVethLab } from '../capture/support';
+
+export const SERVER_BIN = '/usr/sbin/gtlsserver';
+export const CLIENT_BIN = '/usr/bin/gtlsclient';
+export const HOST = 'h3.test';
+export const PORT = 4433;
+
+const has = (command: string, args: string[] = ['--version']) => !spawnSync(command, args, { stdio: 'ignore' }).error;
+
+/** Why the lab cannot run here, or null. */
+export function ngtcp2LabUnavailable(): string | null {
+  if (!canUseNamespaces) return 'needs root with CAP_NET_ADMIN and iproute2 on Linux (network namespaces)';
+  if (!has(SERVER_BIN, ['--help']) || !has(CLIENT_BIN, ['--help'])) return `needs Debian's ngtcp2 tools (${SERVER_BIN}, ${CLIENT_BIN}: apt-get install ngtcp2-server ngtcp2-client)`;
+  if (!has('tcpdump')) return 'needs tcpdump';
+  if (!has('tshark', ['-v'])) return 'needs tshark';
+  if (!has('openssl', ['version'])) return 'needs openssl for the test certificate';
+  return null;
+}
+
+export interface Ngtcp2Capture {
+  pcap: string;
+  keylog: string;
+  /** The server's account of the request headers it decoded (its own QPACK), `name: value`. */
+  serverRequestHeaders: string[];
+  serverLog: string;
+  /** The client's account of the response headers. */
+  clientResponseHeaders: string[];
+  dir: string;
+  cleanup(): void;
+}
+
+export interface Ngtcp2Options {
+  /** GnuTLS priority string for the client (selects the cipher suite). */
+  ciphers?: string;
+  /** Client-initiated key update after this long (ngtcp2's --key-update). */
+  keyUpdate?: string;
+  /** Response body size in bytes (a larger one gives more 1-RTT packets after a key update). */
+  bodySize?: number;
+  path?: string;
+  /** Load the page with Debian's Chromium, forced onto QUIC, instead of ngtcp2's client. */
+  chromium?: boolean;
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function headers(log: string): string[] {
+  // ngtcp2's example tools print each field their QPACK decoder read as "http: stream 0x0 [name: value]".
+  return [...log.matchAll(/^http: stream 0x[0-9a-f]+ \[(:?[^:\]]+): ([^\]]*)\]$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+}
+
+export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2Capture> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-quic-ngtcp2-'));
+  const htdocs = path.join(dir, 'htdocs');
+  mkdirSync(htdocs);
+  const requestPath = options.path ?? '/index.html';
+  writeFileSync(path.join(htdocs, requestPath.slice(1)), Buffer.alloc(options.bodySize ?? 3000, 'h3 body '));
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
+  const pcap = path.join(dir, 'h3.pcap');
+  const keylog = path.join(dir, 'keys.txt');
+  const lab = createVethLab('q3');
+  const children: ReturnType<typeof spawn>[] = [];
+  let clientLog = '';
+  const stop = (child: ReturnType<typeof spawn>, signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  try {
+    for (const end of [lab.client, lab.server]) spawnSync('ip', ['netns', 'exec', end.ns, 'ethtool', '-K', end.ifname, 'gso', 'off', 'tso', 'off', 'gro', 'off', 'tx-udp-segmentation', 'off'], { stdio: 'ignore' });
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-n', '-w', pcap, 'udp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(tcpdump);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 15_000);
+      tcpdump.stderr!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    // The server's chatter goes to a file: a pipe would fill while the client runs synchronously, and stall the server.
+    const serverLogFile = path.join(dir, 'server.log');
+    const serverOut = openSync(serverLogFile, 'w');
+    const server = spawn('ip', ['netns', 'exec', lab.server.ns, SERVER_BIN, '--no-quic-dump', '--no-http-dump', '-d', htdocs, lab.server.ip, String(PORT), key, cert], { stdio: ['ignore', serverOut, serverOut] });
+    closeSync(serverOut);
+    children.push(server);
+    await delay(500);
+    if (options.chromium) {
+      const spki = spawnSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`], { encoding: 'utf8' }).stdout.trim();
+      const browser = spawn(
+        'ip',
+        [
+          'netns', 'exec', lab.client.ns, CHROMIUM, '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+          `--user-data-dir=${path.join(dir, 'profile')}`, `--ssl-key-log-file=${keylog}`, '--enable-quic', `--origin-to-force-quic-on=${HOST}:${PORT}`,
+          `--host-resolver-rules=MAP ${HOST} ${lab.server.ip}`, `--ignore-certificate-errors-spki-list=${spki}`, `https://${HOST}:${PORT}${requestPath}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      children.push(browser);
+      // Loaded once the server answered the page (and, a moment later, the favicon Chromium asks for next).
+      for (let waited = 0; waited < 30_000 && !/\[:path: \/favicon\.ico\]/.test(readFileSync(serverLogFile, 'utf8')); waited += 200) await delay(200);
+      await delay(1000);
+      await stop(browser, 'SIGKILL');
+    } else {
+      runClient();
+    }
+    await delay(300);
+    await stop(server, 'SIGTERM');
+    await stop(tcpdump, 'SIGINT');
+    const serverLog = readFileSync(serverLogFile, 'utf8');
+    return {
+      pcap,
+      keylog,
+      serverRequestHeaders: headers(serverLog),
+      serverLog,
+      clientResponseHeaders: headers(clientLog),
+      dir,
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    lab.destroy();
+  }
+
+  function runClient(): void {
+    const clientArgs = ['--no-quic-dump', '--no-http-dump', '--exit-on-all-streams-close'];
+    if (options.ciphers) clientArgs.push(`--ciphers=${options.ciphers}`);
+    if (options.keyUpdate) clientArgs.push(`--key-update=${options.keyUpdate}`);
+    const client = spawnSync('ip', ['netns', 'exec', lab.client.ns, CLIENT_BIN, ...clientArgs, lab.server.ip, String(PORT), `https://${HOST}:${PORT}${requestPath}`], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, SSLKEYLOGFILE: keylog },
+      maxBuffer: 1 << 28,
+    });
+    if (client.status !== 0) throw new Error(`gtlsclient exited ${client.status}: ${client.stderr.slice(-2000)}`);
+    clientLog = client.stdout + client.stderr;
+  }
+}
+
+/** The key log's lines without those of one label (a connection whose key log lacks that secret). */
+export function keylogWithout(file: string, label: string): string {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith(`${label} `))
+    .join('\n');
+}
