@@ -58,6 +58,10 @@ export class FrameIndex {
   analysis: Uint32Array;
   /** Packet comments (pcapng opt_comment, or added in the UI) by frame: few frames have one. */
   readonly comments = new Map<number, readonly string[]>();
+  /** tcp.analysis.acks_frame (frame number, 0: none); the ACK's RTT is the time since that frame. */
+  acksFrame: Uint32Array;
+  /** tcp.analysis.bytes_in_flight (0: none). */
+  bytesInFlight: Uint32Array;
   /** The capture point (interface) the frame was seen at: an index into `points`, counted across sections. */
   point: Uint16Array;
   /** Each capture point's name (its IDB's if_name; empty when it has none), in file order. */
@@ -89,6 +93,8 @@ export class FrameIndex {
     this.srcAddress = new Uint32Array(initialCapacity);
     this.dstAddress = new Uint32Array(initialCapacity);
     this.analysis = new Uint32Array(initialCapacity);
+    this.acksFrame = new Uint32Array(initialCapacity);
+    this.bytesInFlight = new Uint32Array(initialCapacity);
     this.srcMac = new Uint32Array(initialCapacity);
     this.dstMac = new Uint32Array(initialCapacity);
     this.point = new Uint16Array(initialCapacity);
@@ -130,6 +136,8 @@ export class FrameIndex {
       this.srcAddress = grow(this.srcAddress, capacity);
       this.dstAddress = grow(this.dstAddress, capacity);
       this.analysis = grow(this.analysis, capacity);
+      this.acksFrame = grow(this.acksFrame, capacity);
+      this.bytesInFlight = grow(this.bytesInFlight, capacity);
       this.srcMac = grow(this.srcMac, capacity);
       this.dstMac = grow(this.dstMac, capacity);
       this.point = grow(this.point, capacity);

@@ -19,6 +19,7 @@ import {
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
+  type StreamGraph,
   type PacketRow,
   type QuicAttemptRow,
   type RowsResult,
@@ -633,6 +634,10 @@ export class FileSession {
   private async sortKeys(displayed: ArrayLike<number>, column: string): Promise<(number | string | undefined)[]> {
     const keys: (number | string | undefined)[] = new Array(displayed.length);
     const index = this.index;
+    if (column === 'point') {
+      for (let p = 0; p < displayed.length; p++) keys[p] = index.points[index.point[displayed[p]]] ?? '';
+      return keys;
+    }
     if (column === 'number' || column === 'time' || column === 'length' || column === 'comment') {
       for (let p = 0; p < displayed.length; p++) {
         const i = displayed[p];
@@ -734,6 +739,7 @@ export class FileSession {
   async frame(i: number): Promise<FrameDetail> {
     const bytes = await this.frameBytes(i);
     const { tree, expert } = this.facts.detail(i, bytes);
+    tree.push(...(await this.quic.detail(i)));
     return {
       index: i,
       number: i + 1,
@@ -809,6 +815,12 @@ export class FileSession {
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
+  }
+
+  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+    const graph = this.facts.streamGraph(stream, direction, maWindow);
+    if (!graph) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    return graph;
   }
 
   ladder(stream: number, limit: number): Ladder {

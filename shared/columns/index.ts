@@ -6,7 +6,7 @@
 import { isKnownField } from '../filter/known-fields';
 
 /** The built-in columns, by id. `comment` is Wireshark's "Comment" (frame.comment). */
-export const BUILTIN_COLUMNS = ['number', 'time', 'source', 'destination', 'protocol', 'length', 'encapsulation', 'info', 'comment'] as const;
+export const BUILTIN_COLUMNS = ['number', 'point', 'time', 'source', 'destination', 'protocol', 'length', 'encapsulation', 'info', 'comment'] as const;
 export type BuiltinColumn = (typeof BUILTIN_COLUMNS)[number];
 
 export function isBuiltinColumn(id: string): id is BuiltinColumn {

@@ -20,6 +20,9 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import type { HttpDissector, HttpFrameResult } from '../http/dissector';
+import { httpToFields } from '../http/json';
+import { httpInfoText } from '../http/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
@@ -70,6 +73,9 @@ export interface ProcessedFrame {
   columns: SummaryColumns;
   /** Seconds since the first frame. */
   relativeTime: number;
+  /** The frame's timestamp. */
+  tsSeconds: number;
+  tsNanos: number;
   /** The tshark-style summary line. */
   line(): string;
 }
@@ -89,6 +95,25 @@ export function processedFieldSource(processed: ProcessedFrame): FieldSource {
   };
 }
 
+/**
+ * `frame.time_delta_displayed` when a display filter hides frames: seconds since the last frame
+ * that passed it (0 for the first), as tshark computes it with -Y. Call `set` before testing the
+ * filter on a frame and `shown` when it passes.
+ */
+export class DisplayedDelta {
+  private seconds = Number.NaN;
+  private nanos = 0;
+
+  set(processed: ProcessedFrame): void {
+    processed.fields['frame.time_delta_displayed'] = Number.isNaN(this.seconds) ? 0 : elapsedSeconds(this.seconds, this.nanos, processed.tsSeconds, processed.tsNanos);
+  }
+
+  shown(processed: ProcessedFrame): void {
+    this.seconds = processed.tsSeconds;
+    this.nanos = processed.tsNanos;
+  }
+}
+
 export class FramePipeline {
   readonly tracker: Tracker;
   private readonly summary: PacketSummary = createPacketSummary();
@@ -98,6 +123,8 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
+  /** Whether `process` computes `communityid` (a SHA-1 per frame); a caller that prints other fields only may turn it off. */
+  withCommunityId = true;
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
   /** The datagram the last frame completed (its last fragment), or null. */
@@ -114,6 +141,10 @@ export class FramePipeline {
   /** DNS messages the last frame completed, and whether it carried part of a DNS-over-TCP message. */
   dnsMessages: DnsFrameMessage[] = NO_DNS;
   dnsInStream = false;
+  /** HTTP the last frame completed (with an HTTP dissector). */
+  httpResult: HttpFrameResult | null = null;
+  /** Reads HTTP/1.x and HTTP/2 on every TCP connection, cleartext or decrypted by `tls` (set it to turn HTTP on). */
+  http: HttpDissector | null = null;
 
   constructor(
     trackerOptions: TrackerOptions = {},
@@ -193,6 +224,8 @@ export class FramePipeline {
         this.tlsInStream = this.tls.lastInStream;
       }
     }
+    this.httpResult = null;
+    if (this.http && analysis) this.trackHttp(frame.frameNumber, analysis, buffer, start, length);
     if (dnsPayload && analysis && summary.payloadLength > 0) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
@@ -202,6 +235,27 @@ export class FramePipeline {
       }
     }
     return analysis;
+  }
+
+  private trackHttp(frameNumber: number, analysis: FrameAnalysis, buffer: Uint8Array, start: number, length: number): void {
+    const http = this.http!;
+    const summary = this.summary;
+    if (summary.payloadLength > 0 && summary.payloadOffset >= 0) {
+      if (this.tls?.isTlsStream(analysis.stream)) {
+        const appData: Uint8Array[] = [];
+        for (const record of this.tlsRecords) if (record.contentType === 23 && record.appData) appData.push(record.appData);
+        if (appData.length > 0) this.httpResult = http.records(analysis.stream, analysis.fromClient, appData, frameNumber);
+      } else {
+        const from = start + summary.payloadOffset;
+        const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+        if (to > from) this.httpResult = http.segment(analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(from, to), frameNumber);
+      }
+    }
+    // A body read to the connection's end completes with the FIN.
+    if (summary.tcpFlags & 0x01) {
+      const closed = http.fin(analysis.stream, frameNumber);
+      if (closed) this.httpResult = this.httpResult ? { ...this.httpResult, http1: [...this.httpResult.http1, ...closed.http1] } : closed;
+    }
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
@@ -220,16 +274,21 @@ export class FramePipeline {
       capLen: bytes.length,
       timeRelative: relativeTime,
       timeDelta: sincePrevious,
+      // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
+      timeDeltaDisplayed: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
-    const community = frameCommunityId(decoded);
-    if (community !== null) fields.communityid = community;
+    if (this.withCommunityId) {
+      const community = frameCommunityId(decoded);
+      if (community !== null) fields.communityid = community;
+    }
     const outer = outerEncapsulation(decoded);
     if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
     }
+    httpToFields(this.httpResult, fields);
     if (this.dnsMessages.length > 0) dnsMessagesToFields(this.dnsMessages, fields);
     const columns = frameColumns(
       decoded,
@@ -248,6 +307,11 @@ export class FramePipeline {
     } else if (this.dnsInStream) {
       columns.info = `${columns.info} [TCP segment of a reassembled PDU]`;
     }
+    const httpText = httpInfoText(this.httpResult);
+    if (httpText) {
+      columns.protocol = httpText.protocol;
+      columns.info = httpText.info;
+    }
     if (analysis) {
       const prefix = analysisInfoPrefix(analysis);
       if (prefix) columns.info = `${prefix} ${columns.info}`;
@@ -260,6 +324,8 @@ export class FramePipeline {
       analysis,
       columns,
       relativeTime,
+      tsSeconds: frame.tsSeconds,
+      tsNanos: frame.tsNanos,
       line: () =>
         `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
     };

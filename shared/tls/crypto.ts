@@ -46,6 +46,8 @@ export function hkdfExtract(crypto: TlsCrypto, hash: TlsHash, salt: Uint8Array, 
 export function hkdfExpand(crypto: TlsCrypto, hash: TlsHash, pseudoRandomKey: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const hashLength = HASH_LENGTH[hash];
   if (length > 255 * hashLength) throw new RangeError(`HKDF-Expand cannot produce ${length} bytes`);
+  // One block (every key, IV and secret TLS and QUIC derive): T(1) = HMAC(PRK, info || 0x01).
+  if (length <= hashLength) return crypto.hmac(hash, pseudoRandomKey, concat(info, ONE)).subarray(0, length);
   const output = new Uint8Array(length);
   let previous: Uint8Array = new Uint8Array(0);
   for (let filled = 0, counter = 1; filled < length; counter++) {
@@ -56,10 +58,19 @@ export function hkdfExpand(crypto: TlsCrypto, hash: TlsHash, pseudoRandomKey: Ui
   return output;
 }
 
+const ONE = Uint8Array.of(1);
+/** Labels without context, by label and length: a connection derives the same few for every key. */
+const labelCache = new Map<string, Uint8Array>();
+
 /** The HkdfLabel structure (RFC 8446 §7.1): uint16 length, "tls13 " + label, context. */
 export function hkdfLabel(label: string, length: number, context: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const cacheKey = context.length === 0 ? `${length} ${label}` : null;
+  const cached = cacheKey === null ? undefined : labelCache.get(cacheKey);
+  if (cached) return cached;
   const fullLabel = ASCII(`tls13 ${label}`);
-  return concat(Uint8Array.of(length >>> 8, length & 0xff, fullLabel.length), fullLabel, Uint8Array.of(context.length), context);
+  const built = concat(Uint8Array.of(length >>> 8, length & 0xff, fullLabel.length), fullLabel, Uint8Array.of(context.length), context);
+  if (cacheKey !== null && labelCache.size < 64) labelCache.set(cacheKey, built);
+  return built;
 }
 
 /** HKDF-Expand-Label(secret, label, context, length). */

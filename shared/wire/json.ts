@@ -22,6 +22,8 @@ export interface FrameMeta {
   /** Seconds since the first frame and since the previous one, when the caller follows a sequence of frames. */
   timeRelative?: number;
   timeDelta?: number;
+  /** Seconds since the previous frame shown (passing the display filter); the caller sets it. */
+  timeDeltaDisplayed?: number;
 }
 
 /** Bytes as tshark prints them (`aa:bb:cc`); everything else as is. */
@@ -35,6 +37,7 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
     'frame.time_epoch': meta.timeEpoch,
     ...(meta.timeRelative === undefined ? {} : { 'frame.time_relative': meta.timeRelative }),
     ...(meta.timeDelta === undefined ? {} : { 'frame.time_delta': meta.timeDelta }),
+    ...(meta.timeDeltaDisplayed === undefined ? {} : { 'frame.time_delta_displayed': meta.timeDeltaDisplayed }),
     'frame.len': meta.len ?? decoded.frameLength,
     'frame.cap_len': meta.capLen ?? decoded.capturedLength,
   };

@@ -20,7 +20,9 @@ import { pageLoadText } from '../../../shared/pageload';
 import { moveSecretsFirst, pageLoadFromFile } from '../pageload';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, reportFailure, UsageError } from './live-options';
 
-const USAGE = 'usage: handshake browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json] [--headless] [--quiet SECONDS] [--timeout SECONDS] [--browser-arg=ARG]…';
+const USAGE =
+  'usage: handshake browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json] [--headless] [--quiet SECONDS] [--timeout SECONDS] [--browser-arg=ARG]…\n' +
+  '       handshake browse --from-file FILE [--tls-keylog KEYS] [--json]   (the timeline of a capture made before)';
 
 /** Browsers looked for on PATH (and at their usual install places), in this order. */
 const CANDIDATES: Record<string, string[]> = {
@@ -158,6 +160,8 @@ export async function runBrowse(argv: readonly string[]): Promise<number> {
         '--quiet': 'value',
         '--timeout': 'value',
         '--browser-arg': 'list',
+        '--from-file': 'value',
+        '--tls-keylog': 'value',
         '--help': 'flag',
       },
       { '-i': '--interface', '-w': '--write', '-h': '--help' },
@@ -166,6 +170,19 @@ export async function runBrowse(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    const fromFile = options.values.get('--from-file');
+    if (fromFile !== undefined) {
+      if (options.positional.length > 0) throw new UsageError(`--from-file reads a capture; no URL is loaded (${options.positional[0]})`);
+      const { connections, summary } = await pageLoadFromFile(fromFile, options.values.get('--tls-keylog'), 'browse');
+      if (options.flags.has('--json')) {
+        for (const connection of connections) process.stdout.write(`${JSON.stringify(connection)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summary, file: fromFile })}\n`);
+      } else {
+        process.stdout.write(pageLoadText(connections, summary));
+      }
+      return 0;
+    }
+    if (options.values.has('--tls-keylog')) throw new UsageError('--tls-keylog goes with --from-file (a recording makes its own key log)');
     if (options.positional.length !== 1) throw new UsageError(options.positional.length === 0 ? 'URL is required' : `unexpected argument ${options.positional[1]}`);
     let url: URL;
     try {

@@ -6,13 +6,14 @@ import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { DisplayedDelta, FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
+import { HttpDissector } from '../../../shared/http';
 
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
@@ -38,10 +39,18 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
+    pipeline.http = new HttpDissector();
+    // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
+    pipeline.withCommunityId = !project || selected.includes('communityid') || (filter?.fields.has('communityid') ?? false);
     const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
+    const displayed = new DisplayedDelta();
     const emit = (processed: ProcessedFrame) => {
-      if (filter && !filter.test(processedFieldSource(processed))) return;
+      if (filter) {
+        displayed.set(processed);
+        if (!filter.test(processedFieldSource(processed))) return;
+        displayed.shown(processed);
+      }
       output.line(project ? project(processed) : json ? JSON.stringify(processed.fields) : processed.line());
     };
     const result = await readCaptureFile(

@@ -18,6 +18,8 @@ const MAX_WIDTH = 2000;
 
 const BUILTIN: Record<BuiltinColumn, { title: string; width: number; visible: boolean }> = {
   number: { title: 'No.', width: 64, visible: true },
+  // Shown only while a session has several capture points (PacketList).
+  point: { title: 'Point', width: 120, visible: true },
   time: { title: 'Time', width: 92, visible: true },
   source: { title: 'Source', width: 170, visible: true },
   destination: { title: 'Destination', width: 170, visible: true },
@@ -65,6 +67,7 @@ export function parseLayout(text: string | null): ColumnDef[] {
     // A column added since the layout was stored: Encapsulation goes before Info as it comes by default; others hidden at the end.
     const info = out.findIndex((c) => c.id === 'info');
     if (id === 'encapsulation' && info >= 0) out.splice(info, 0, { id, field: null, ...BUILTIN[id] });
+    else if (id === 'point') out.splice(Math.max(0, out.findIndex((c) => c.id === 'number') + 1), 0, { id, field: null, ...BUILTIN[id] });
     else out.push({ id, field: null, ...BUILTIN[id], visible: false });
   }
   return out;

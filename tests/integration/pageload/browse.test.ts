@@ -62,6 +62,9 @@ interface Connection {
   request_source: string | null;
 }
 
+/** The lab's recording, for the failure cases (its files live until the lab's afterAll). */
+const shared = { file: '', kernelFile: '', serverKeylog: '', cli: '' };
+
 describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Node http2 server with a test CA, real Chromium', () => {
   let dir = '';
   let cli = '';
@@ -72,6 +75,7 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
   let netnsDir = '';
   let result: { code: number | null; stdout: string; stderr: string } = { code: null, stdout: '', stderr: '' };
   let file = '';
+  let kernelFile = '';
   let tmp = '';
 
   beforeAll(async () => {
@@ -93,6 +97,12 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
     server = nodeInNamespace(lab.server.ns, `require(${JSON.stringify(serverScript)}).run(${JSON.stringify({ host: lab.server.ip, port: 443, keyFile: certificates.keyFile, certFile: certificates.certFile, keylogFile: path.join(dir, 'server-keylog.txt') })})`);
     await server.waitFor(/"event":"listening"/, 30_000);
     file = path.join(dir, 'browse.pcapng');
+    // tcpdump beside it, for kernel timestamps: the helper stamps frames as they reach it.
+    kernelFile = path.join(dir, 'kernel.pcap');
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.client.ns, 'tcpdump', '--immediate-mode', '-U', '-i', lab.client.ifname, '-w', kernelFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let tcpdumpErr = '';
+    tcpdump.stderr.on('data', (chunk: Buffer) => (tcpdumpErr += chunk.toString()));
+    for (let t = 0; t < 100 && !/listening on/.test(tcpdumpErr); t++) await new Promise((resolve) => setTimeout(resolve, 100));
     const args = [
       cli,
       'browse',
@@ -120,6 +130,9 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
         resolve({ code, stdout, stderr });
       });
     });
+    tcpdump.kill('SIGINT');
+    await new Promise((resolve) => tcpdump.once('close', resolve));
+    Object.assign(shared, { file, kernelFile, serverKeylog: path.join(dir, 'server-keylog.txt'), cli });
   }, 240_000);
 
   afterAll(() => {
@@ -190,22 +203,39 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
     expect(requestFrames).toContain(page.steps.request?.[0].frame);
   });
 
-  it("durations agree with the page's own Navigation and Resource Timing within 5 ms, for every entry that opened its own connection; the clocks' offset is measured", () => {
+  /** Our durations (from tcpdump's kernel timestamps) beside the page's Resource Timing, and how late the helper's stamps were. */
+  const compareTiming = () => {
+    const rows: Array<{ entry: string; key: string; ours: number; browser: number }> = [];
     const timing = summary()?.browser_timing as { timeOrigin: number; navigation: Record<string, number> & { name: string }; resources: Array<Record<string, number> & { name: string }> } | null;
     expect(timing, 'the command read the page\'s timing through DevTools').toBeTruthy();
-    if (!timing) return;
-    const first = Number(summary()?.first_frame_epoch);
-    const all = connections();
-    // An entry whose connectStart equals its fetchStart reused a connection (or one the browser
-    // preconnected for it): DevTools shows no connection setup for it, so there is nothing to compare.
+    if (!timing) return { rows, lagMs: Number.NaN };
+    // The same page load from tcpdump's kernel timestamps (the helper stamps frames as they reach it, late on a busy machine).
+    const kernelRun = runCliSync(cli, ['browse', '--from-file', kernelFile, '--tls-keylog', path.join(dir, 'server-keylog.txt'), '--json']);
+    expect(kernelRun.code, kernelRun.stderr).toBe(0);
+    const kernel = ndjson(kernelRun.stdout);
+    const kernelConnections = kernel.filter((o) => o.type === 'connection') as unknown as Connection[];
+    const kernelFirst = Number((kernel.find((o) => o.type === 'summary') as { first_frame_epoch: string }).first_frame_epoch);
+    const helperFirst = Number(summary()?.first_frame_epoch);
+    // Helper against kernel: the same connections, each step's start, on the epoch clock.
+    const lags: number[] = [];
+    for (const c of connections()) {
+      const k = kernelConnections.find((o) => o.steps.tcp && c.steps.tcp && o.server === c.server && Math.abs((kernelFirst + o.steps.tcp[0].time) - (helperFirst + c.steps.tcp[0].time)) < 0.5);
+      if (!k) continue;
+      for (const step of ['tcp', 'tls', 'request', 'response'] as const) {
+        const h = c.steps[step];
+        const kk = k.steps[step];
+        if (h && kk) lags.push(((helperFirst + h[0].time) - (kernelFirst + kk[0].time)) * 1000);
+      }
+    }
+    console.log(`helper timestamps − kernel timestamps over ${lags.length} step starts (ms): min ${Math.min(...lags).toFixed(3)}, max ${Math.max(...lags).toFixed(3)}`);
+    expect(lags.length).toBeGreaterThan(0);
     const fresh = [timing.navigation, ...timing.resources].filter((e) => e.connectEnd > e.connectStart && e.secureConnectionStart > 0);
     expect(fresh.length, JSON.stringify(timing)).toBeGreaterThan(0);
     for (const entry of fresh) {
       const connectEpochMs = timing.timeOrigin + entry.connectStart;
-      // The connection whose SYN is nearest the entry's connectStart on the shared epoch clock.
-      const match = all
+      const match = kernelConnections
         .filter((c) => c.steps.tcp)
-        .map((c) => ({ c, offset: (first + (c.steps.tcp?.[0].time ?? 0)) * 1000 - connectEpochMs }))
+        .map((c) => ({ c, offset: (kernelFirst + (c.steps.tcp?.[0].time ?? 0)) * 1000 - connectEpochMs }))
         .sort((a, b) => Math.abs(a.offset) - Math.abs(b.offset))[0];
       expect(match, entry.name).toBeDefined();
       if (!match) continue;
@@ -217,25 +247,65 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
         request_to_response: entry.responseStart - entry.requestStart,
       };
       const ours = { dns: d.dns ?? 0, initial_connection: d.initial_connection ?? Number.NaN, ssl: d.ssl ?? Number.NaN, request_to_response: (d.request_sent ?? Number.NaN) + (d.waiting ?? Number.NaN) };
-      console.log(`${entry.name}: ours ${JSON.stringify(ours)}, browser ${JSON.stringify(browser)}; capture clock − renderer clock at connectStart ${match.offset.toFixed(3)} ms`);
-      expect(Math.abs(match.offset), 'the two clocks agree on when the connection started').toBeLessThan(50);
-      // The browser stamps connectStart and requestStart before the bytes leave and connectEnd and
-      // responseStart after they arrive and are processed, so each wire interval lies inside the
-      // browser's: ours may be shorter by the browser's own processing time (tens of ms on a loaded
-      // machine), never longer by more than the 5 ms tolerance. SSL and DNS must agree within 5 ms.
       const edges = {
         connectStart: match.offset,
-        requestStart: (first + (match.c.steps.request?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.requestStart),
-        responseStart: (first + (match.c.steps.response?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.responseStart),
+        secureConnectionStart: (kernelFirst + (match.c.steps.tls?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.secureConnectionStart),
+        connectEnd: (kernelFirst + (match.c.steps.tls?.[1].time ?? 0)) * 1000 - (timing.timeOrigin + entry.connectEnd),
+        requestStart: (kernelFirst + (match.c.steps.request?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.requestStart),
+        responseStart: (kernelFirst + (match.c.steps.response?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.responseStart),
       };
-      console.log(`${entry.name}: capture time − browser time at each edge (ms): ${JSON.stringify(edges)}`);
-      for (const key of ['dns', 'ssl'] as const) {
-        expect({ entry: entry.name, key, difference: Math.abs(ours[key] - browser[key]) <= 5 ? 'within 5 ms' : ours[key] - browser[key] }).toEqual({ entry: entry.name, key, difference: 'within 5 ms' });
-      }
-      for (const key of ['initial_connection', 'request_to_response'] as const) {
-        expect({ entry: entry.name, key, ours: ours[key] > 0 && ours[key] <= browser[key] + 5 ? 'inside the browser interval' : ours[key] }).toEqual({ entry: entry.name, key, ours: 'inside the browser interval' });
-      }
+      console.log(`${entry.name}: ours ${JSON.stringify(ours)}, browser ${JSON.stringify(browser)}; wire (kernel) − renderer clock at each edge (ms): ${JSON.stringify(edges)}`);
+      expect(Math.abs(match.offset), 'the connection the entry opened').toBeLessThan(1000);
+      for (const key of Object.keys(browser) as Array<keyof typeof browser>) rows.push({ entry: entry.name, key, ours: ours[key], browser: browser[key] });
     }
+    return { rows, lagMs: Math.max(...lags) };
+  };
+  let timingRows: ReturnType<typeof compareTiming> | null = null;
+  const timingComparison = () => (timingRows ??= compareTiming());
+
+  it("each step on the wire lies inside the browser's own interval for it (Resource Timing of every entry that opened its own connection), within 5 ms", () => {
+    const { rows } = timingComparison();
+    expect(rows.length).toBeGreaterThan(0);
+    // The browser stamps connectStart, secureConnectionStart and requestStart before the bytes leave,
+    // connectEnd and responseStart after it has processed their answer: a wire interval can be
+    // shorter by the browser's own scheduling delay, never longer.
+    for (const row of rows) expect({ ...row, inside: row.ours >= 0 && row.ours <= row.browser + 5 }).toEqual({ ...row, inside: true });
+  });
+
+  it('durations agree with the page\'s own Resource Timing within 5 ms (skipped when the machine is too loaded for the browser\'s clock: helper stamps more than 20 ms late)', (context) => {
+    const { rows, lagMs } = timingComparison();
+    // A loaded machine delays the browser's own stamps as it delays the helper's; the helper's lag against tcpdump's kernel stamps measures the load.
+    if (!(lagMs <= 20)) context.skip(`machine too loaded to compare against the browser's clock: capture helper stamps up to ${lagMs.toFixed(1)} ms behind the kernel's`);
+    for (const row of rows) expect({ ...row, difference: Math.abs(row.ours - row.browser) <= 5 ? 'within 5 ms' : row.ours - row.browser }).toEqual({ ...row, difference: 'within 5 ms' });
+  });
+
+  it('--from-file, the failures a user meets, one clear message per connection: no secrets, a wrong key log, a truncated one, and a capture that starts after the ClientHello (needs root, Chromium, dnsmasq, openssl, tshark)', () => {
+    const lab = shared.file && existsSync(shared.file) ? shared : null;
+    expect(lab, 'the lab recording').not.toBeNull();
+    if (!lab) return;
+    const dir = path.dirname(lab.file);
+    // tcpdump's recording of the same page load: the same connections, no secrets.
+    const bare = lab.kernelFile;
+    const keys = readFileSync(lab.serverKeylog, 'latin1').split('\n').filter(Boolean);
+    const wrong = path.join(dir, 'wrong-keylog.txt');
+    writeFileSync(wrong, keys.map((line) => line.replace(/[0-9a-f]{64,}$/, (secret) => secret.replace(/./g, (c) => (c === 'a' ? 'b' : 'a')))).join('\n'));
+    const truncated = path.join(dir, 'truncated-keylog.txt');
+    writeFileSync(truncated, keys.filter((line) => !line.startsWith('SERVER_HANDSHAKE_TRAFFIC_SECRET')).join('\n'));
+    const late = path.join(dir, 'late.pcap');
+    execFileSync('tshark', ['-r', bare, '-Y', '!(tls.handshake.type == 1)', '-w', late], { stdio: 'ignore' });
+    const notes = (args: string[]) => {
+      const run = runCliSync(lab.cli, ['browse', '--from-file', ...args, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      return ndjson(run.stdout)
+        .filter((o) => o.type === 'connection')
+        .map((o) => (o.notes as string[]).join(' | '));
+    };
+    for (const line of notes([bare])) expect(line).toMatch(/not decrypted: no TLS secrets/);
+    for (const line of notes([bare, '--tls-keylog', wrong])) expect(line).toMatch(/not decrypted: .*(wrong or mismatched key log|does not decrypt)/);
+    for (const line of notes([bare, '--tls-keylog', truncated])) expect(line).toMatch(/not decrypted: missing SERVER_HANDSHAKE_TRAFFIC_SECRET for client random [0-9a-f]{64}/);
+    for (const line of notes([late, '--tls-keylog', lab.serverKeylog])) expect(line).toMatch(/no ClientHello seen/);
+    // And with the right key log the bare file is whole again.
+    for (const line of notes([bare, '--tls-keylog', lab.serverKeylog])) expect(line).not.toMatch(/not decrypted/);
   });
 });
 
