@@ -167,4 +167,61 @@ test.describe('packet list columns through the browser host', () => {
     await page.keyboard.press('Control+m');
     await expect(page.locator(`${PACKETS} [data-frame="7"]`)).toHaveClass(/marked/);
   });
+
+  test('packet comments: column, marker, tree and filter as tshark reads them; Ctrl+Alt+C edits, saved as pcapng', async ({ page }) => {
+    const commented = path.join(dir, 'commented.pcapng');
+    run('editcap', ['-F', 'pcapng', '-a', '4:first data segment', '-a', '9:client closes', capture, commented]);
+    await freshLayout(page, host.url);
+    await openCapture(page, commented);
+    const rows = page.locator(`${PACKETS} [role=row][data-frame]`);
+    await expect(rows).toHaveCount(18);
+    // The Comment column, shown from the header menu.
+    await page.locator(`${PACKETS} [role=columnheader][data-column="info"]`).click({ button: 'right' });
+    await page.getByTestId('column-toggle-comment').check();
+    await page.mouse.click(5, 690);
+    const oracle = tsharkColumns(commented, ['frame.comment']);
+    await expect.poll(async () => (await shownRows(page)).map((row) => row.comment)).toEqual(oracle.map((f) => f[1]));
+    await expect(page.locator(`${PACKETS} [data-testid=comment-mark]`)).toHaveCount(2);
+    await page.locator(`${PACKETS} [data-frame="4"]`).click();
+    await expect(page.getByTestId('detail-tree').locator('[data-field="frame.comment"]').first()).toContainText('first data segment');
+    // The display filter, as tshark -Y.
+    await page.getByTestId('filter-input').fill('frame.comment contains "closes"');
+    await page.getByTestId('filter-input').press('Enter');
+    await expect(rows).toHaveCount(1);
+    await expect(rows.first()).toHaveAttribute('data-frame', '9');
+    await page.getByTestId('filter-input').fill('');
+    await page.getByTestId('filter-input').press('Enter');
+    await expect(rows).toHaveCount(18);
+
+    // Ctrl+Alt+C on frame 6: a new comment; on frame 4, edit it.
+    await page.locator(`${PACKETS} [data-frame="6"]`).click();
+    await page.keyboard.press('Control+Alt+c');
+    await expect(page.getByTestId('comment-dialog')).toBeVisible();
+    await page.getByTestId('comment-text-0').fill('added "here", in the UI');
+    await page.getByTestId('comment-save').click();
+    await expect(page.getByTestId('comment-dialog')).toBeHidden();
+    await expect(page.locator(`${PACKETS} [data-frame="6"] [data-column="comment"]`)).toHaveText('added "here", in the UI');
+    await page.locator(`${PACKETS} [data-frame="4"]`).click({ button: 'right' });
+    await page.getByTestId('row-comment').click();
+    await expect(page.getByTestId('comment-text-0')).toHaveValue('first data segment');
+    await page.getByTestId('comment-text-0').fill('edited');
+    await page.getByTestId('comment-save').click();
+    await expect(page.locator(`${PACKETS} [data-frame="4"] [data-column="comment"]`)).toHaveText('edited');
+    // Delete frame 9's from the row menu.
+    await page.locator(`${PACKETS} [data-frame="9"]`).click({ button: 'right' });
+    await page.getByTestId('row-delete-comments').click();
+    await expect(page.locator(`${PACKETS} [data-frame="9"] [data-column="comment"]`)).toHaveText('');
+
+    // Save As pcapng: tshark reads the edited comments.
+    const target = path.join(dir, 'comments-saved.pcapng');
+    await page.getByTestId('save-as').click();
+    await page.getByTestId('save-path').fill(target);
+    await page.getByTestId('save-format-pcapng').check();
+    await page.getByTestId('save-write').click();
+    await expect(page.locator('.notice[role=status]')).toHaveText(`saved 18 frames to ${target}`);
+    expect(tsharkColumns(target, ['frame.comment']).filter((f) => f[1] !== '')).toEqual([
+      ['4', 'edited'],
+      ['6', 'added "here", in the UI'],
+    ]);
+  });
 });
