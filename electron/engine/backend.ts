@@ -321,6 +321,7 @@ export class Backend {
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
+      getPageLoad: async ({ sessionId }) => ({ rows: await this.session(sessionId).pageLoad() }),
       listInterfaces: async () => {
         const prefetched = this.prefetchedInterfaces;
         this.prefetchedInterfaces = null;

@@ -5,6 +5,7 @@
  * every message against these validators when it crosses a process boundary.
  */
 import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import {
   arr,
   bool,
@@ -22,6 +23,8 @@ import {
 } from './validate';
 
 // ---------------------------------------------------------------- shared pieces
+
+export type { PageLoadRow, PageLoadStep } from '../pageload/rows';
 
 /** Row colour marks (a bitmask): the renderer picks the colour, the engine says why. */
 export const ROW_MARK = {
@@ -709,6 +712,8 @@ export interface ApiContract {
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
+  /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
+  getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
   startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
@@ -763,6 +768,24 @@ export type ResultOf<M extends Method> = ApiContract[M]['result'];
 
 type MethodValidators = { [M in Method]: { params: Validator<ParamsOf<M>>; result: Validator<ResultOf<M>> } };
 
+const pageLoadStep: Validator<PageLoadStep> = obj({
+  name: literal(...PAGE_LOAD_STEPS),
+  start: num(),
+  end: num(),
+  startFrame: count,
+  endFrame: count,
+});
+const pageLoadRow: Validator<PageLoadRow> = obj({
+  stream: count,
+  client: str({ max: 64 }),
+  server: str({ max: 64 }),
+  host: nullable(str({ max: 1024 })),
+  protocol: nullable(str({ max: 256 })),
+  reasons: arr(str({ max: 4096 }), 16),
+  steps: arr(pageLoadStep, PAGE_LOAD_STEPS.length),
+  durations: arr(obj({ name: str({ max: 64 }), ms: nullable(num()) }), 16),
+  notes: arr(str({ max: 4096 }), 64),
+});
 const sessionOnly = obj({ sessionId });
 const exchangeFrame: Validator<ExchangeFrameInfo> = obj({ line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) });
 
@@ -794,6 +817,7 @@ export const methodValidators: MethodValidators = {
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
+  getPageLoad: { params: sessionOnly, result: obj({ rows: arr(pageLoadRow, 100_000) }) },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   validateBpf: {
     params: obj({ filter: str({ max: 8192 }), linkType: int(0, 0xffff) }),
