@@ -16,15 +16,21 @@ import {
   type InterfaceInfo,
   type AttachKeyLogResult,
   type RunScriptParams,
+  type OpenEndpointParams,
+  type OpenEndpointResult,
   type RunScriptResult,
   type SessionInfo,
+  type RemoteHostParams,
+  type StartCaptureParams,
 } from '../../shared/api';
 import { toHex } from '../../shared/wire/bytes';
-import { CaptureError, CaptureSession } from './capture-session';
+import { CaptureError, CaptureSession, type CapturePointSpec } from './capture-session';
+import { capturePointSpec, listRemoteInterfaces, parseRemoteTarget, prepareRemoteCapture, type RemoteOptions } from './remote-capture';
 import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { readScriptFile, ScriptRun, writeScriptFile } from './script-run';
+import { EndpointRun } from './endpoint-run';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 import { warmUpEngine } from './warm-up';
 
@@ -47,6 +53,11 @@ export interface BackendOptions {
   warmUp?: boolean;
   /** Per-session limits (frames indexed, free space for inflating gzip files); defaults in resource-limits.ts. */
   limits?: SessionLimits;
+  /**
+   * ssh -F for remote capture points (`handshake ui --ssh-config`). The renderer can never choose
+   * one: an ssh config can run commands (ProxyCommand), so it comes only from the command line.
+   */
+  sshConfig?: string;
 }
 
 /** A prefetched answer is handed out once, and only while this fresh. */
@@ -77,6 +88,7 @@ export class Backend {
   private readonly captures = new Map<string, RunningCapture>();
   /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
   private readonly scriptRuns = new Map<string, ScriptRun>();
+  private readonly endpointRuns = new Map<string, EndpointRun>();
   private nextRun = 1;
   private spoolDirectory: string | null = null;
   /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
@@ -175,14 +187,38 @@ export class Backend {
     return session;
   }
 
-  /** Starts a live capture: a helper process, a pcapng spool, and a session that follows the spool. */
-  async startCapture(device: string, filter: string): Promise<SessionInfo> {
+  /** The ssh options for a remote host the renderer named (its text parsed as ssh would be given it safely). */
+  private remoteOptions(remote: RemoteHostParams): RemoteOptions {
+    let target;
+    try {
+      target = parseRemoteTarget(remote.host);
+    } catch (error) {
+      throw new ApiError('invalid', error instanceof Error ? error.message : String(error));
+    }
+    return { target, sudo: remote.sudo, tool: remote.tool, sshConfig: this.options.sshConfig };
+  }
+
+  /**
+   * Starts a live capture: a helper process (or an ssh session) per capture point, one pcapng
+   * spool, and a session that follows the spool.
+   */
+  async startCapture(params: StartCaptureParams): Promise<SessionInfo> {
+    const filter = params.bpf;
+    const points = [params, ...(params.alsoFrom ?? [])];
+    const device = params.interface;
     this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const spoolPath = path.join(this.spoolDirectory, `capture-${stamp}-${device.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
     let capture: CaptureSession;
+    let specs: CapturePointSpec[] = [];
     try {
-      capture = await CaptureSession.start({ device, filter, spoolPath, track: true });
+      for (const point of points) {
+        const remote = point.remote ? this.remoteOptions(point.remote) : null;
+        // The remote link type, reachability, permission and the BPF filter are checked before anything starts.
+        if (remote) await prepareRemoteCapture(remote, point.interface, filter);
+        specs.push(capturePointSpec(point.interface, remote, points.length > 1, filter));
+      }
+      capture = await CaptureSession.start({ ...specs[0], alsoFrom: specs.slice(1), spoolPath, track: true });
     } catch (error) {
       if (error instanceof CaptureError) {
         const code = error.code === 'permission' ? 'permission' : error.code === 'bad-filter' ? 'invalid' : 'failed';
@@ -191,7 +227,9 @@ export class Backend {
       throw error;
     }
     const sessionId = `s${this.nextSession++}`;
-    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), device, this.takeState(), this.options.limits);
+    const shownName = specs.map((spec) => spec.interfaceName).join(' + ');
+    specs = [];
+    const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), shownName, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());
@@ -246,6 +284,36 @@ export class Backend {
     return { ...result, sessionId };
   }
 
+  /** Opens the user-space TCP endpoint: its frames go to a live session of their own, its progress out as events. */
+  async openEndpoint(params: OpenEndpointParams): Promise<OpenEndpointResult> {
+    this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const spoolPath = path.join(this.spoolDirectory, `endpoint-${stamp}-${params.interface.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
+    const endpointId = `e${this.nextRun++}`;
+    let session: FileSession | null = null;
+    const { run, result } = await EndpointRun.start(endpointId, params, spoolPath, {
+      emit: (event) => this.emit(event),
+      onSpooled: () => session?.poke(),
+      onEnd: () => {
+        session?.endLive();
+        this.endpointRuns.delete(endpointId);
+      },
+    });
+    const sessionId = `s${this.nextSession++}`;
+    session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `endpoint on ${params.interface}`, this.takeState(), this.options.limits);
+    this.sessions.set(sessionId, session);
+    await session.openLive();
+    this.endpointRuns.set(endpointId, run);
+    this.emit({ type: 'session-opened', session: session.info() });
+    return { ...result, sessionId };
+  }
+
+  private endpointRun(endpointId: string): EndpointRun {
+    const run = this.endpointRuns.get(endpointId);
+    if (!run) throw new ApiError('not-found', `no endpoint ${endpointId} (it ended or never started)`);
+    return run;
+  }
+
   private scriptRun(runId: string): ScriptRun {
     const run = this.scriptRuns.get(runId);
     if (!run) throw new ApiError('not-found', `no running script ${runId} (it ended or never started)`);
@@ -273,6 +341,7 @@ export class Backend {
     this.spareTimer = null;
     this.spare = null;
     for (const run of this.scriptRuns.values()) run.stop();
+    for (const run of [...this.endpointRuns.values()]) await run.stop();
     for (const running of this.captures.values()) {
       running.stopRequested = true;
       clearInterval(running.timer);
@@ -320,6 +389,7 @@ export class Backend {
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
+      getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
       getPageLoad: async ({ sessionId }) => ({ rows: await this.session(sessionId).pageLoad() }),
       listInterfaces: async () => {
@@ -328,7 +398,26 @@ export class Backend {
         return { interfaces: await Backend.takePrefetched(prefetched, () => capture().listInterfaces()) };
       },
       validateBpf: async ({ filter, linkType }) => capture().validateBpf(filter, linkType),
-      startCapture: async ({ interface: device, bpf }) => this.startCapture(device, bpf),
+      listRemoteInterfaces: async (remote) => {
+        try {
+          const listed = await listRemoteInterfaces(this.remoteOptions(remote));
+          return {
+            interfaces: listed.map((entry): InterfaceInfo => ({
+              name: entry.name,
+              description: entry.description ?? '',
+              addresses: entry.addresses.map((address) => address.address),
+              mac: entry.mac,
+              loopback: entry.loopback,
+              linkType: 0,
+              linkTypeName: 'unknown until opened',
+            })),
+          };
+        } catch (error) {
+          if (error instanceof CaptureError) throw new ApiError(error.code === 'permission' ? 'permission' : 'failed', error.advice ? `${error.message}. ${error.advice}` : error.message);
+          throw error;
+        }
+      },
+      startCapture: async (params) => this.startCapture(params),
       stopCapture: async ({ sessionId }) => {
         const running = this.captures.get(sessionId);
         if (!running) throw new ApiError('not-found', `no running capture ${sessionId}`);
@@ -352,6 +441,18 @@ export class Backend {
       },
       stopScript: async ({ runId }) => {
         this.scriptRun(runId).stop();
+        return null;
+      },
+      openEndpoint: async (params) => this.openEndpoint(params),
+      endpointSend: async ({ endpointId, text }) => ({ queued: this.endpointRun(endpointId).send(text) }),
+      endpointClose: async ({ endpointId, how }) => {
+        this.endpointRun(endpointId).close(how);
+        return null;
+      },
+      endpointProposal: async ({ endpointId }) => this.endpointRun(endpointId).proposal(),
+      endpointStep: async ({ endpointId, edit }) => ({ sent: await this.endpointRun(endpointId).step(edit) }),
+      stopEndpoint: async ({ endpointId }) => {
+        await this.endpointRun(endpointId).stop();
         return null;
       },
       readScript: async ({ path: file }) => ({ path: path.resolve(file), text: readScriptFile(path.resolve(file)) }),

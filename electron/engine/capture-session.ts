@@ -33,6 +33,8 @@ export interface CaptureSessionOptions extends HelperLaunchOptions {
   filter?: string;
   /** Kernel buffer in bytes; the helper's default is 128 MiB. */
   bufferSize?: number;
+  /** Ask the helper to hand over frames as they arrive instead of in batches of up to 8 ms (conversations). */
+  immediate?: boolean;
   /** Where the pcapng spool goes; the file is created (truncated) at start. */
   spoolPath: string;
   /** Stop after this many frames; frames past it in the last batch are not kept. */
@@ -254,7 +256,7 @@ export class CaptureSession {
           const point = points[index];
           try {
             const hello = await leg.helper.hello();
-            leg.opened = await leg.helper.open(point.device, point.filter ?? '', point.bufferSize);
+            leg.opened = await leg.helper.open(point.device, point.filter ?? '', point.bufferSize, index === 0 ? options.immediate : undefined);
             return hello;
           } catch (error) {
             if (points.length === 1) throw error;

@@ -95,7 +95,7 @@ export class HelperConversationLink implements ConversationLink {
     const ipv6 = local.address.includes(':');
     const segments = remote ? `tcp and host ${remote.address} and port ${remote.port}` : `tcp and dst host ${local.address} and dst port ${local.port}`;
     const filter = `(${segments}) or ${ipv6 ? 'icmp6' : 'arp'}`;
-    const session = await CaptureSession.start({ ...options, filter, spoolPath: options.spoolPath, track: false });
+    const session = await CaptureSession.start({ ...options, filter, spoolPath: options.spoolPath, track: false, immediate: true });
     const link = new HelperConversationLink(session, options);
     try {
       await link.prepare();

@@ -23,6 +23,8 @@ export interface EndpointSessionOptions extends HelperLaunchOptions {
   endpoint: EndpointOptions;
   spoolPath: string;
   onWarning?: (message: string) => void;
+  /** Every frame the spool receives (a live session follows it). */
+  onSpooled?: () => void;
   onEvent?: (event: EndpointEvent) => void;
   /** Every segment in and out, as the endpoint saw it (time in ms on the session clock). */
   onSegment?: (direction: 'in' | 'out', segment: EndpointSegment, at: number, reason: SegmentReason | null) => void;

@@ -12,6 +12,7 @@ import {
   type DetailNode,
   type ExpertNote,
   type Ladder,
+  type StreamGraph,
   type LadderArrow,
   type LadderTls,
   type Phase,
@@ -30,8 +31,10 @@ import { tlsRecordsToFields } from '../../shared/tls/json';
 import { tlsDetailNode } from '../../shared/tls/detail';
 import type { TlsRecord } from '../../shared/tls/session';
 import { createNodeTlsCrypto } from './tls-crypto';
+import { HttpDissector, httpDetailNodes, httpInfoText, httpToFields, type HttpFrameResult } from '../../shared/http';
 import { DnsDissector, dnsDetailNode, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../../shared/dns';
 import { Tracker } from '../../shared/track/tracker';
+import { allocateStreamFrames, buildStreamGraph, type GraphDirection, type StreamFrames } from '../../shared/graphs';
 import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
 import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/track/types';
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
@@ -123,6 +126,9 @@ const INDEX_FIELDS = new Set([
   'tcp.seq',
   'tcp.ack',
   'tcp.len',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
   ...ANALYSIS_KEYS.map(([, key]) => key),
   ANALYSIS_FLAGS_KEY,
 ]);
@@ -248,7 +254,13 @@ export class FrameFacts {
    * marks a frame that carries part of a record (tshark shows the TLS layer there too).
    */
   private tlsRecords = new Map<number, TlsRecord[]>();
+  /** HTTP/1.x and HTTP/2 on every TCP connection (cleartext, or decrypted TLS). */
+  private http = new HttpDissector();
+  /** What each frame completed in HTTP (DATA payloads dropped, to bound memory). */
+  private httpResults = new Map<number, HttpFrameResult>();
   private readonly dupAckNumbers = new Map<number, number>();
+  /** Relative SACK edges (left, right, …) of the frames that carry SACK blocks. */
+  readonly sackEdges = new Map<number, Uint32Array>();
   private finished = false;
   /** DNS over UDP/TCP port 53: the messages each frame completed, and where its payload starts. */
   private readonly dns = new DnsDissector();
@@ -308,6 +320,18 @@ export class FrameFacts {
         index.relAck[i] = analysis.relativeAck < 0 ? NO_ACK : analysis.relativeAck >>> 0;
         index.window[i] = analysis.windowSize;
         index.analysis[i] = analysis.analysis;
+        index.acksFrame[i] = analysis.acksFrame;
+        index.bytesInFlight[i] = analysis.bytesInFlight;
+        if (s.sackCount > 0 && analysis.relativeAck >= 0) {
+          // SACK edges relative to the peer's ISN, as the ACK is (the stream graphs draw them).
+          const base = ((s.ack >>> 0) - analysis.relativeAck) >>> 0;
+          const edges = new Uint32Array(s.sackCount * 2);
+          for (let k = 0; k < s.sackCount; k++) {
+            edges[k * 2] = (s.sackLeft[k] - base) >>> 0;
+            edges[k * 2 + 1] = (s.sackRight[k] - base) >>> 0;
+          }
+          this.sackEdges.set(i, edges);
+        }
         if (analysis.analysis & RETRANSMISSION_BITS) marks |= ROW_MARK.RETRANSMISSION;
         if (analysis.analysis & WARNING_BITS) marks |= ROW_MARK.WARNING;
         if (analysis.phase === 'handshake') marks |= ROW_MARK.HANDSHAKE;
@@ -317,6 +341,7 @@ export class FrameFacts {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
           this.tlsSegment(i, analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(offset + s.payloadOffset, to));
         }
+        if (s.tcpFlags & TCP_FIN) this.httpFin(i, analysis.stream);
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
         if (dnsPayload && s.payloadLength > 0) {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
@@ -381,9 +406,36 @@ export class FrameFacts {
   private tlsSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array): void {
     if (payload.length === 0) return;
     const records = this.tlsDissector.segment(stream, fromClient, relativeSeq, payload);
+    this.httpSegment(i, stream, fromClient, relativeSeq, payload, records);
     if (records.length === 0 && !this.tlsDissector.lastInStream) return;
     for (const record of records) record.appData = null;
     this.tlsRecords.set(i, records);
+  }
+
+  private httpSegment(i: number, stream: number, fromClient: boolean, relativeSeq: number, payload: Uint8Array, records: readonly TlsRecord[]): void {
+    let result: HttpFrameResult | null;
+    if (this.tlsDissector.isTlsStream(stream)) {
+      const appData: Uint8Array[] = [];
+      for (const record of records) if (record.contentType === 23 && record.appData) appData.push(record.appData);
+      result = appData.length > 0 ? this.http.records(stream, fromClient, appData, i + 1) : null;
+    } else {
+      result = this.http.segment(stream, fromClient, relativeSeq, payload, i + 1);
+    }
+    if (!result) return;
+    for (const item of result.http2) if (item.kind === 'frame') item.frame.data = item.frame.raw = null; // views of bytes that are reused
+    this.httpResults.set(i, result);
+  }
+
+  private httpFin(i: number, stream: number): void {
+    const closed = this.http.fin(stream, i + 1);
+    if (!closed) return;
+    const earlier = this.httpResults.get(i);
+    this.httpResults.set(i, earlier ? { ...earlier, http1: [...earlier.http1, ...closed.http1] } : closed);
+  }
+
+  /** A connection's HTTP: its version and requests with their frames (null when it carried none). */
+  httpSummary(stream: number) {
+    return this.http.summary(stream);
   }
 
   /**
@@ -393,6 +445,8 @@ export class FrameFacts {
   redissectTls(frames: Iterable<[number, Uint8Array]>): void {
     this.tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
     this.tlsRecords = new Map();
+    this.http = new HttpDissector();
+    this.httpResults = new Map();
     const s = this.summary;
     const index = this.index;
     for (const [i, bytes] of frames) {
@@ -471,7 +525,12 @@ export class FrameFacts {
       const text = tlsInfoText(records, this.tlsDissector.versionOf(this.index.stream[i]));
       protocol = text.protocol;
       info = text.info;
-    } else if (tls) {
+    }
+    const httpText = httpInfoText(this.httpResults.get(i) ?? null);
+    if (httpText) {
+      protocol = httpText.protocol;
+      info = httpText.info;
+    } else if (!(records && records.length > 0) && tls) {
       protocol = 'TLS';
       const names = tls.handshakeTypes.map((type) => (type === 1 ? 'Client Hello' : type === 2 ? 'Server Hello' : `Handshake ${type}`));
       info = `${names.join(', ')}${tls.serverName ? ` (SNI=${tls.serverName})` : ''}`;
@@ -499,6 +558,9 @@ export class FrameFacts {
           windowSize: index.window[i],
           timeRelative: this.tcpTimeRelative(i),
           timeDelta: this.tcpTimeDelta(i),
+          acksFrame: index.acksFrame[i],
+          ackRtt: this.ackRtt(i),
+          bytesInFlight: index.bytesInFlight[i],
         }
       : null;
     const detail = buildDetailTree(this.decode(i, bytes), {
@@ -511,9 +573,18 @@ export class FrameFacts {
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
+    detail.tree.push(...httpDetailNodes(this.httpResults.get(i) ?? null));
     const dns = this.dnsMessages.get(i);
     if (dns) for (const entry of dns.messages) detail.tree.push(dnsDetailNode(entry, entry.offset < 0 ? -1 : dns.payloadOffset + entry.offset));
     return detail;
+  }
+
+  /** tcp.analysis.ack_rtt in seconds: the time since the segment this ACK acknowledges (null: none, or 0 as tshark omits it). */
+  ackRtt(i: number): number | null {
+    const acked = this.index.acksFrame[i];
+    if (acked === 0) return null;
+    const rtt = this.index.secondsBetween(acked - 1, i);
+    return rtt > 0 ? rtt : null;
   }
 
   // ------------------------------------------------------------ display filter
@@ -587,6 +658,12 @@ export class FrameFacts {
         return this.tracked(i) && index.relAck[i] !== NO_ACK ? index.relAck[i] : undefined;
       case 'tcp.len':
         return tcp ? index.payloadLength[i] : undefined;
+      case 'tcp.analysis.acks_frame':
+        return index.acksFrame[i] !== 0 ? index.acksFrame[i] : undefined;
+      case 'tcp.analysis.ack_rtt':
+        return this.ackRtt(i) ?? undefined;
+      case 'tcp.analysis.bytes_in_flight':
+        return index.bytesInFlight[i] !== 0 ? index.bytesInFlight[i] : undefined;
       default:
         break;
     }
@@ -625,6 +702,12 @@ export class FrameFacts {
       if (tls.alpn.length) fields.set('tls.handshake.extensions_alpn_str', tls.alpn);
       if (tls.supportedVersions.length) fields.set('tls.handshake.extensions.supported_version', tls.supportedVersions);
       if (tls.cipherSuites.length) fields.set('tls.handshake.ciphersuite', tls.cipherSuites);
+    }
+    const http = this.httpResults.get(i);
+    if (http) {
+      const out: Record<string, JsonFieldValue> = {};
+      httpToFields(http, out);
+      for (const [key, value] of Object.entries(out)) fields.set(key, value);
     }
     const dns = this.dnsMessages.get(i);
     if (dns && dns.messages.length > 0) {
@@ -783,6 +866,76 @@ export class FrameFacts {
   private firstFrameOf(stream: number): number {
     const first = stream >= 0 && stream < this.streamFirstFrame.length ? this.streamFirstFrame[stream] : 0;
     return first > 0 ? first - 1 : 0;
+  }
+
+  /** The connection's frames as graph input (null: no such stream), found through the per-stream frame links. */
+  streamFrames(stream: number): StreamFrames | null {
+    if (stream < 0 || stream >= this.streamLastFrame.length || this.streamLastFrame[stream] === 0) return null;
+    const index = this.index;
+    let count = 0;
+    let sacks = 0;
+    for (let f = this.streamLastFrame[stream]; f !== 0; f = index.streamPrevious[f - 1]) {
+      count++;
+      const edges = this.sackEdges.get(f - 1);
+      if (edges) sacks += edges.length / 2;
+    }
+    const out = allocateStreamFrames(count, sacks);
+    let row = count;
+    let sack = sacks;
+    for (let f = this.streamLastFrame[stream]; f !== 0; f = index.streamPrevious[f - 1]) {
+      const i = f - 1;
+      row--;
+      out.frame[row] = f;
+      out.time[row] = index.relativeTime(i);
+      out.fromClient[row] = index.direction[i] === FROM_CLIENT ? 1 : 0;
+      out.seq[row] = index.relSeq[i];
+      out.ack[row] = index.relAck[i] === NO_ACK ? 0 : index.relAck[i];
+      out.len[row] = index.payloadLength[i];
+      out.window[row] = index.window[i];
+      out.tcpFlags[row] = index.tcpFlags[i];
+      out.acksFrame[row] = index.acksFrame[i];
+      out.bytesInFlight[row] = index.bytesInFlight[i];
+      out.analysis[row] = index.analysis[i];
+      const edges = this.sackEdges.get(i);
+      if (edges) {
+        // Filled backwards too, so blocks stay in frame order.
+        for (let k = edges.length / 2 - 1; k >= 0; k--) {
+          sack--;
+          out.sackRow[sack] = row;
+          out.sackLeft[sack] = edges[k * 2];
+          out.sackRight[sack] = edges[k * 2 + 1];
+        }
+      }
+    }
+    return out;
+  }
+
+  streamGraph(stream: number, direction: GraphDirection, maWindow?: number): StreamGraph | null {
+    const frames = this.streamFrames(stream);
+    const connection = frames ? this.tracker.connection(stream) : null;
+    if (!frames || !connection) return null;
+    const g = buildStreamGraph(frames, direction, maWindow);
+    const endpoint = (e: { address: string; port: number }) => (connection.ipVersion === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+    // Times to the nanosecond and rates to the bit/s: their shortest decimal forms keep the JSON small.
+    const rounding: Record<string, number> = { time: 1e9, rtt: 1e9, throughput: 1 };
+    const columns = <T extends Record<string, Float64Array>>(table: T): { [K in keyof T]: number[] } =>
+      Object.fromEntries(
+        Object.entries(table).map(([key, values]) => {
+          const scale = rounding[key];
+          return [key, scale ? Array.from(values, (v) => Math.round(v * scale) / scale) : Array.from(values)];
+        }),
+      ) as { [K in keyof T]: number[] };
+    return {
+      stream,
+      sender: endpoint(direction === 'client' ? connection.client : connection.server),
+      receiver: endpoint(direction === 'client' ? connection.server : connection.client),
+      direction,
+      maWindow: g.maWindow,
+      segments: columns(g.segments),
+      acks: columns(g.acks),
+      rtt: columns(g.rtt),
+      sack: columns(g.sack),
+    };
   }
 
   ladder(stream: number, limit: number): Ladder | null {

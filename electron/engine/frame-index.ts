@@ -56,6 +56,10 @@ export class FrameIndex {
   readonly macs: string[] = [''];
   /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
   analysis: Uint32Array;
+  /** tcp.analysis.acks_frame (frame number, 0: none); the ACK's RTT is the time since that frame. */
+  acksFrame: Uint32Array;
+  /** tcp.analysis.bytes_in_flight (0: none). */
+  bytesInFlight: Uint32Array;
   /** The capture point (interface) the frame was seen at: an index into `points`, counted across sections. */
   point: Uint16Array;
   /** Each capture point's name (its IDB's if_name; empty when it has none), in file order. */
@@ -87,6 +91,8 @@ export class FrameIndex {
     this.srcAddress = new Uint32Array(initialCapacity);
     this.dstAddress = new Uint32Array(initialCapacity);
     this.analysis = new Uint32Array(initialCapacity);
+    this.acksFrame = new Uint32Array(initialCapacity);
+    this.bytesInFlight = new Uint32Array(initialCapacity);
     this.srcMac = new Uint32Array(initialCapacity);
     this.dstMac = new Uint32Array(initialCapacity);
     this.point = new Uint16Array(initialCapacity);
@@ -128,6 +134,8 @@ export class FrameIndex {
       this.srcAddress = grow(this.srcAddress, capacity);
       this.dstAddress = grow(this.dstAddress, capacity);
       this.analysis = grow(this.analysis, capacity);
+      this.acksFrame = grow(this.acksFrame, capacity);
+      this.bytesInFlight = grow(this.bytesInFlight, capacity);
       this.srcMac = grow(this.srcMac, capacity);
       this.dstMac = grow(this.dstMac, capacity);
       this.point = grow(this.point, capacity);

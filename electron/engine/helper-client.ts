@@ -148,8 +148,8 @@ export class HelperClient {
     return this.request({ cmd: 'interfaces' }) as Promise<HelperInterface[]>;
   }
 
-  open(device: string, filter: string, bufferSize?: number): Promise<OpenResult> {
-    return this.request({ cmd: 'open', device, filter, bufferSize }) as Promise<OpenResult>;
+  open(device: string, filter: string, bufferSize?: number, immediate?: boolean): Promise<OpenResult> {
+    return this.request({ cmd: 'open', device, filter, bufferSize, ...(immediate ? { immediate } : {}) }) as Promise<OpenResult>;
   }
 
   send(options: {

@@ -4,7 +4,8 @@
  * DCID, RFC 9001 §5.2, through node:crypto). The tracker's work is asynchronous, so a query
  * first waits for the frames queued so far.
  */
-import type { QuicAttemptRow } from '../../shared/api';
+import type { DetailNode, QuicAttemptRow } from '../../shared/api';
+import { quicDetailNodes } from '../../shared/quic/detail';
 import type { CaptureFrame } from '../../shared/files';
 import { QuicAttemptTracker, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
 import { summarizeAt } from '../../shared/wire/summarize';
@@ -20,6 +21,9 @@ const MAX_ALPN = 64;
 
 /** Info texts kept for the packet list; past this many QUIC frames a row says QUIC without details. */
 const MAX_INFO_TEXTS = 250_000;
+
+/** Frames whose QUIC detail is kept for the detail pane. */
+const MAX_DETAILS = 100_000;
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
@@ -53,6 +57,10 @@ export class SessionQuicAttempts {
   private untold = new Uint8Array(0);
   /** Frames queued for analysis and not analyzed yet. */
   private readonly pending = new Set<number>();
+  /** Frame index → its packets (without CRYPTO/STREAM bytes), for the detail pane; bounded like the Info texts. */
+  private readonly details = new Map<number, QuicPacketInfo[]>();
+  /** Frames whose datagram completed HTTP/3 frames: Protocol says HTTP3, as in Wireshark. */
+  private readonly http3Frames = new Set<number>();
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex): void {
@@ -65,6 +73,8 @@ export class SessionQuicAttempts {
   private remember(i: number, infos: QuicPacketInfo[]): void {
     this.pending.delete(i);
     if (infos.length === 0) return;
+    if (this.details.size < MAX_DETAILS) this.details.set(i, infos.map((info) => ({ ...info, crypto: [], streams: [] })));
+    if (this.http3Frames.size < MAX_DETAILS && infos.some((info) => info.http3.length > 0)) this.http3Frames.add(i);
     if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
     else {
       if (i >> 3 >= this.untold.length) {
@@ -76,6 +86,13 @@ export class SessionQuicAttempts {
     }
   }
 
+  /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC, or its detail was not kept). */
+  async detail(i: number): Promise<DetailNode[]> {
+    if (this.pending.has(i)) await this.tracker.settled();
+    const infos = this.details.get(i);
+    return infos ? quicDetailNodes(infos) : [];
+  }
+
   /**
    * The packet list's Protocol and Info for frame i when it carries QUIC, else null. Waits
    * for frames among `waitFor` whose analysis is still queued (decryption is asynchronous).
@@ -84,7 +101,7 @@ export class SessionQuicAttempts {
     if (waitFor.some((i) => this.pending.has(i))) await this.tracker.settled();
     return (i) => {
       const info = this.infoTexts.get(i);
-      if (info !== undefined) return { protocol: 'QUIC', info };
+      if (info !== undefined) return { protocol: this.http3Frames.has(i) ? 'HTTP3' : 'QUIC', info };
       return (this.untold[i >> 3] ?? 0) & (1 << (i & 7)) ? { protocol: 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
     };
   }

@@ -12,8 +12,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { CaptureReader } from '../../shared/files';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName } from '../../shared/wire/linktypes';
 import { BatchBuilder, MESSAGE_HEADER_LENGTH, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult } from '../helper/protocol';
-import type { HelperExit } from './helper-client';
-import { CaptureError } from './capture-session';
+import { HelperClient, type HelperExit } from './helper-client';
+import { CaptureError, type CapturePointSpec } from './capture-session';
+import os from 'node:os';
 
 export interface RemoteTarget {
   user?: string;
@@ -255,13 +256,28 @@ export class RemoteCaptureSource {
       let stderr = '';
       let opened = false;
       let linkType = -1;
+      // Open means the file header has come (the link type is known) and the tool says it is
+      // listening: tcpdump writes the header before its capture loop starts, and frames sent in
+      // between would be missing from a capture the user already sees running.
+      let headerSeen = false;
+      let listening = false;
+      const openIfReady = () => {
+        if (opened || !headerSeen || !listening) return;
+        opened = true;
+        resolve({ device, linkType, linkTypeName: linkTypeName(linkType), bufferSize: 0 });
+      };
       const batch = new BatchBuilder(MessageType.captured, 256 * 1024);
       const reader = new CaptureReader({
         onInterface: (iface) => {
-          if (opened) return;
-          opened = true;
+          if (headerSeen) return;
+          headerSeen = true;
           linkType = iface.linkType;
-          resolve({ device, linkType, linkTypeName: linkTypeName(linkType), bufferSize: 0 });
+          // A tool that never says it is listening (another version's wording) still opens.
+          setTimeout(() => {
+            listening = true;
+            openIfReady();
+          }, 3000).unref();
+          openIfReady();
         },
         onFrame: (frame) => {
           batch.add(frame.tsSeconds, frame.tsNanos, frame.originalLength, frame.data, frame.capturedLength);
@@ -282,6 +298,10 @@ export class RemoteCaptureSource {
         stderr += chunk.toString();
         const applied = /handshake-remote: filter: (.*)\n/.exec(stderr);
         if (applied && this.appliedFilter === null) this.appliedFilter = applied[1];
+        if (!listening && /listening on |Capturing on /.test(stderr)) {
+          listening = true;
+          openIfReady();
+        }
         if (stderr.length > 65536) stderr = stderr.slice(-32768);
       });
       child.on('error', (error) => reject(new CaptureError('ssh-missing', `cannot run ssh: ${error.message}`, 'install an OpenSSH client')));
@@ -333,4 +353,41 @@ export class RemoteCaptureSource {
   releaseKernelRst(): Promise<never> {
     return this.send();
   }
+}
+
+/**
+ * Before a remote capture starts: asks the remote tcpdump for the interface's link type (which
+ * also surfaces an unreachable host, a missing tool, sudo or permission problems as one clear
+ * error), then compiles the BPF filter locally for that link type. The local check needs a local
+ * capture helper with a device of that link type; without one, the remote tool checks the filter
+ * when it starts, and its refusal is reported the same way.
+ */
+export async function prepareRemoteCapture(remote: RemoteOptions, device: string, filter: string): Promise<void> {
+  const linkType = await remoteLinkType(remote, device);
+  if (filter.trim() === '' || linkType === null) return;
+  const helper = new HelperClient();
+  try {
+    const result = await helper.validateFilter(filter, { linkType });
+    if (!result.valid) throw new CaptureError('bad-filter', `the capture filter is not valid BPF for ${linkTypeName(linkType)}: ${result.message ?? 'refused by libpcap'}`);
+  } catch (error) {
+    if (error instanceof CaptureError) throw error;
+  } finally {
+    await helper.stop();
+  }
+}
+
+/**
+ * A capture point as a session takes it: a local interface (remote null) or one on a remote host.
+ * With several points, each pcapng interface is named host:iface (the local host's own name for
+ * local interfaces); a lone remote point is host:iface too, a lone local one just its name.
+ */
+export function capturePointSpec(device: string, remote: RemoteOptions | null, several: boolean, filter: string, bufferSize?: number): CapturePointSpec {
+  const host = remote ? remote.target.host : os.hostname();
+  return {
+    device,
+    source: remote ? new RemoteCaptureSource(remote) : undefined,
+    interfaceName: remote || several ? `${host}:${device}` : device,
+    filter,
+    bufferSize,
+  };
 }

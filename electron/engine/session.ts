@@ -19,6 +19,7 @@ import {
   type ConnectionRow,
   type FrameDetail,
   type Ladder,
+  type StreamGraph,
   type PacketRow,
   type QuicAttemptRow,
   type PageLoadRow,
@@ -544,6 +545,7 @@ export class FileSession {
   async frame(i: number): Promise<FrameDetail> {
     const bytes = await this.frameBytes(i);
     const { tree, expert } = this.facts.detail(i, bytes);
+    tree.push(...(await this.quic.detail(i)));
     return {
       index: i,
       number: i + 1,
@@ -623,6 +625,12 @@ export class FileSession {
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
     return this.quic.rows(this.index);
+  }
+
+  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+    const graph = this.facts.streamGraph(stream, direction, maWindow);
+    if (!graph) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    return graph;
   }
 
   ladder(stream: number, limit: number): Ladder {

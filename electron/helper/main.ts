@@ -222,10 +222,18 @@ function warmCapturePath(buffer: Buffer): void {
   stats.bytesCaptured = 0;
 }
 
+/** Open with `immediate`: each burst is handed over as soon as cap's callback has drained it, and the helper never naps. */
+let immediateDelivery = false;
+
+function flushBurst(): void {
+  burstFrames = 0;
+  flushCaptured();
+}
+
 function onPacket(nbytes: number, truncated: boolean): void {
   const buffer = captureBuffer as Buffer;
-  // The nap runs in the check phase, after cap's poll callback has drained what was waiting.
-  if (burstFrames++ === 0) setImmediate(napAfterBurst);
+  // The nap (or, immediate, the hand-over) runs in the check phase, after cap's poll callback has drained what was waiting.
+  if (burstFrames++ === 0) setImmediate(immediateDelivery && !warming ? flushBurst : napAfterBurst);
   stampArrival();
   const ms = arrivalMs;
   // cap reports only the captured length; at the snap length, the IPv4 total length tells the truth.
@@ -241,7 +249,7 @@ function onPacket(nbytes: number, truncated: boolean): void {
   if (opened?.linkType === LINKTYPE_ETHERNET) learnMac(buffer, nbytes);
   if (capturedBatch.count >= BATCH_MAX_FRAMES || capturedBatch.byteLength >= BATCH_MAX_BYTES || ms - batchStartedMs >= BATCH_WINDOW_MS) {
     flushCaptured();
-  } else if (!flushTimer) {
+  } else if (!flushTimer && !(immediateDelivery && !warming)) {
     flushTimer = setTimeout(flushCaptured, BATCH_WINDOW_MS);
   }
 }
@@ -284,6 +292,7 @@ function openCapture(request: Extract<HelperRequest, { cmd: 'open' }>): OpenResu
     throw classifyOpenError(error, request.device, request.filter);
   }
   openState = 'open';
+  immediateDelivery = request.immediate === true;
   const linkType = linkTypeFromCapName(linkTypeName) ?? -1;
   opened = { device: request.device, linkType, linkTypeName, bufferSize };
   stats.device = request.device;

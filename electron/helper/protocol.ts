@@ -249,7 +249,8 @@ export type SendLinkMode = 'as-is' | 'fill';
 export type HelperRequest =
   | { id: number; cmd: 'hello' }
   | { id: number; cmd: 'interfaces' }
-  | { id: number; cmd: 'open'; device: string; filter: string; bufferSize?: number; linkType?: number }
+  /** `immediate`: hand over each burst of captured frames at once instead of batching them up to 8 ms (a conversation's few frames, where latency counts). */
+  | { id: number; cmd: 'open'; device: string; filter: string; bufferSize?: number; linkType?: number; immediate?: boolean }
   | {
       id: number;
       cmd: 'send';
@@ -432,6 +433,7 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
       const problem =
         optionalNumber(message, 'bufferSize', 1024 * 1024, 2 ** 31 - 1) ?? optionalNumber(message, 'linkType', 0, 65535);
       if (problem) return fail(problem);
+      if (message.immediate !== undefined && typeof message.immediate !== 'boolean') return fail('open: immediate must be true or false');
       return {
         ok: true,
         value: {
@@ -441,6 +443,7 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
           filter: message.filter,
           bufferSize: message.bufferSize as number | undefined,
           linkType: message.linkType as number | undefined,
+          ...(message.immediate === true ? { immediate: true } : {}),
         },
         id,
       };

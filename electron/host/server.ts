@@ -27,6 +27,8 @@ export interface HostOptions {
   rendererDir?: string;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** ssh -F for remote capture points started from the UI. */
+  sshConfig?: string;
   backend?: Backend;
 }
 
@@ -103,7 +105,7 @@ function securityHeaders(port: number): Record<string, string> {
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = options.rendererDir ?? defaultRendererDir();
-  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0', capture: createHelperCaptureProvider(), prefetchCaptureProbes: true, warmUp: true });
+  const backend = options.backend ?? new Backend({ host: 'browser', version: '0.1.0', capture: createHelperCaptureProvider(), prefetchCaptureProbes: true, warmUp: true, sshConfig: options.sshConfig });
   const sockets = new Set<WebSocket>();
   let port = 0;
 

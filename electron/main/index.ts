@@ -219,6 +219,10 @@ function buildMenu(): void {
       ],
     },
     {
+      label: 'Statistics',
+      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') }],
+    },
+    {
       label: 'Help',
       submenu: [
         { label: 'Handshake Workbench Help', click: () => menuCommand('help') },

@@ -7,6 +7,7 @@ import { useCaptureStore } from './stores/capture';
 import { usePacketsStore } from './stores/packets';
 import { useSaveStore } from './stores/save';
 import { useSequenceStore } from './stores/sequence';
+import { useEndpointStore } from './stores/endpoint';
 import { useSessionStore } from './stores/session';
 import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
@@ -22,6 +23,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
     'view-connections': 'connections',
     'view-ladder': 'ladder',
     'view-editor': 'editor',
+    'view-graphs': 'graphs',
     'capture-interfaces': 'packets',
     'capture-start': 'packets',
     'capture-stop': 'packets',
@@ -63,6 +65,7 @@ async function start(): Promise<void> {
       if (event.type === 'menu') handleMenu(event.command, event.path);
       capture.handleEvent(event);
       useSequenceStore().handleEvent(event);
+      useEndpointStore().handleEvent(event);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

@@ -13,6 +13,7 @@ import {
   literal,
   nullable,
   num,
+  numbers,
   obj,
   opt,
   record,
@@ -471,6 +472,30 @@ const interfaceInfo: Validator<InterfaceInfo> = obj({
   linkTypeName: str({ max: 64 }),
 });
 
+/**
+ * A remote host to capture on over SSH (the system's ssh client, the user's own ssh setup):
+ * [USER@]HOST[:PORT], with the capture tool run through `sudo -n` or not.
+ */
+export interface RemoteHostParams {
+  host: string;
+  sudo: boolean;
+  tool: 'tcpdump' | 'dumpcap';
+}
+const remoteHost: Validator<RemoteHostParams> = obj({ host: str({ min: 1, max: 300 }), sudo: bool, tool: literal('tcpdump', 'dumpcap') });
+
+/** One capture point: a local interface, or one on a remote host. */
+export interface CapturePointParams {
+  interface: string;
+  remote?: RemoteHostParams;
+}
+const capturePoint: Validator<CapturePointParams> = obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost) });
+
+export interface StartCaptureParams extends CapturePointParams {
+  bpf: string;
+  /** More capture points recorded into the same session, one pcapng interface each. */
+  alsoFrom?: CapturePointParams[];
+}
+
 export type CaptureFormat = 'pcap' | 'pcapng';
 const captureFormat = literal('pcap', 'pcapng');
 
@@ -699,7 +724,98 @@ const runScriptResult: Validator<RunScriptResult> = obj({
 /** IPv4 or IPv6 text; the backend checks it is really one. */
 const ipText = str({ min: 2, max: 64, pattern: /^[0-9A-Fa-f:.]+$/ });
 
+/**
+ * The user-space TCP endpoint driven from the UI (shared/endpoint, the engine behind
+ * `handshake connect` / `listen`). Its frames go to a live session of their own; its states,
+ * data and end arrive as `endpoint-*` events.
+ */
+export interface OpenEndpointParams {
+  interface: string;
+  /** Our address; for connect, when this host owns it, its kernel's RSTs for the 4-tuple are dropped while the endpoint lives. */
+  local: string;
+  /** Our port; null picks one (40000–59999). Required to listen. */
+  localPort: number | null;
+  /** The peer to connect to; null (with remotePort null) to listen on local:localPort for one connection. */
+  remote: string | null;
+  remotePort: number | null;
+  /** RFC 6298 retransmission (off: the user studies the peer). */
+  retransmit: boolean;
+  keepaliveSeconds: number | null;
+  /** Send nothing by itself: endpointProposal shows the next segment, endpointStep sends it (edited). */
+  step: boolean;
+  isn: number | null;
+  mss: number | null;
+  /** Our window scale shift; null offers none. */
+  windowScale: number | null;
+  sack: boolean;
+  timestamps: boolean;
+}
+export interface OpenEndpointResult {
+  endpointId: string;
+  /** The live session the endpoint's frames are spooled into (Connections, ladder, Save). */
+  sessionId: string;
+  local: { address: string; port: number };
+  kernel: 'rst-suppressed' | 'not-owner';
+  suppressionRule: string | null;
+}
+/** A segment of the endpoint in `run`'s script syntax, numbers relative to each side's ISN. */
+export interface EndpointSegmentView {
+  reason: string;
+  text: string;
+  seq: number;
+  ack: number | null;
+  flags: number;
+  window: number;
+  length: number;
+}
+/** What may be changed in a proposed segment before it is sent (relative numbers). */
+export interface EndpointSegmentEdit {
+  seq?: number;
+  ack?: number;
+  flags?: number;
+  window?: number;
+}
+const endpointSegmentView: Validator<EndpointSegmentView> = obj({
+  reason: str({ max: 32 }),
+  text: str({ max: 65_536 }),
+  seq: int(0, 0xffffffff),
+  ack: nullable(int(0, 0xffffffff)),
+  flags: int(0, 0xfff),
+  window: int(0, 0xffff),
+  length: count,
+});
+const endpointId = sessionId;
+
 /** Every request the renderer can make: method name → params and result. */
+/**
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
+ * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ */
+export interface StreamGraph {
+  stream: number;
+  /** The data sender's and receiver's endpoints ("198.18.0.1:40000"). */
+  sender: string;
+  receiver: string;
+  direction: 'client' | 'server';
+  maWindow: number;
+  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
+  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
+  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
+  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+}
+const column = numbers(4_000_000);
+const streamGraph: Validator<StreamGraph> = obj({
+  stream: count,
+  sender: name,
+  receiver: name,
+  direction: literal('client', 'server'),
+  maWindow: num({ min: 0 }),
+  segments: obj({ frame: column, time: column, seq: column, end: column, len: column, bytesInFlight: column, throughput: column, retransmission: column }),
+  acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
+  rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
+  sack: obj({ frame: column, time: column, left: column, right: column }),
+});
+
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
   openFile: { params: { path: string }; result: SessionInfo };
@@ -711,12 +827,15 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
+  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
   getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
-  startCapture: { params: { interface: string; bpf: string }; result: SessionInfo };
+  /** The interfaces of a remote host, as its tcpdump lists them (over SSH). */
+  listRemoteInterfaces: { params: RemoteHostParams; result: { interfaces: InterfaceInfo[] } };
+  startCapture: { params: StartCaptureParams; result: SessionInfo };
   stopCapture: { params: { sessionId: string }; result: null };
   send: { params: SendParams; result: SendResult };
   saveAs: { params: SaveParams; result: { path: string; frames: number } };
@@ -760,6 +879,17 @@ export interface ApiContract {
   readScript: { params: { path: string }; result: { path: string; text: string } };
   /** Without `overwrite`, an existing file is refused with the error code 'exists'. */
   writeScript: { params: { path: string; text: string; overwrite?: boolean }; result: { path: string } };
+  /** Opens (connect) or listens with the user-space TCP endpoint; returns once the helper link is ready. */
+  openEndpoint: { params: OpenEndpointParams; result: OpenEndpointResult };
+  /** Queues text to send, byte for byte as typed (UTF-8; CRLF stays CRLF). */
+  endpointSend: { params: { endpointId: string; text: string }; result: { queued: number } };
+  endpointClose: { params: { endpointId: string; how: 'fin' | 'rst' }; result: null };
+  /** Step mode: the segment the endpoint would send now, and its state. */
+  endpointProposal: { params: { endpointId: string }; result: { proposal: EndpointSegmentView | null; state: string } };
+  /** Step mode: sends the proposal, with the edit applied. */
+  endpointStep: { params: { endpointId: string; edit?: EndpointSegmentEdit }; result: { sent: EndpointSegmentView | null } };
+  /** Ends the endpoint and its helper at once (nothing more is sent: close first for a FIN or RST). */
+  stopEndpoint: { params: { endpointId: string }; result: null };
 }
 
 export type Method = keyof ApiContract;
@@ -816,6 +946,10 @@ export const methodValidators: MethodValidators = {
     result: obj({ connections: arr(connectionRow), alerts: arr(alertInfo, 100_000) }),
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
+  getStreamGraph: {
+    params: obj({ sessionId, stream: count, direction: literal('client', 'server'), maWindow: opt(num({ min: 1e-6, max: 3600 })) }),
+    result: streamGraph,
+  },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
   getPageLoad: { params: sessionOnly, result: obj({ rows: arr(pageLoadRow, 100_000) }) },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
@@ -823,7 +957,11 @@ export const methodValidators: MethodValidators = {
     params: obj({ filter: str({ max: 8192 }), linkType: int(0, 0xffff) }),
     result: obj({ ok: bool, message: nullable(str({ max: 4096 })) }),
   },
-  startCapture: { params: obj({ interface: str({ min: 1, max: 256 }), bpf: str({ max: 8192 }) }), result: sessionInfo },
+  listRemoteInterfaces: { params: remoteHost, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
+  startCapture: {
+    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)) }),
+    result: sessionInfo,
+  },
   stopCapture: { params: sessionOnly, result: unit },
   send: {
     params: obj({
@@ -912,6 +1050,38 @@ export const methodValidators: MethodValidators = {
   stopScript: { params: obj({ runId: sessionId }), result: unit },
   readScript: { params: obj({ path: filePath }), result: obj({ path: filePath, text: str({ max: 1024 * 1024 }) }) },
   writeScript: { params: obj({ path: filePath, text: str({ max: 1024 * 1024 }), overwrite: opt(bool) }), result: obj({ path: filePath }) },
+  openEndpoint: {
+    params: obj({
+      interface: str({ min: 1, max: 256 }),
+      local: ipText,
+      localPort: nullable(int(1, 0xffff)),
+      remote: nullable(ipText),
+      remotePort: nullable(int(1, 0xffff)),
+      retransmit: bool,
+      keepaliveSeconds: nullable(num({ min: 0.01, max: 86_400 })),
+      step: bool,
+      isn: nullable(int(0, 0xffffffff)),
+      mss: nullable(int(1, 0xffff)),
+      windowScale: nullable(int(0, 14)),
+      sack: bool,
+      timestamps: bool,
+    }),
+    result: obj({
+      endpointId,
+      sessionId,
+      local: obj({ address: str({ max: 64 }), port: int(1, 0xffff) }),
+      kernel: literal('rst-suppressed', 'not-owner'),
+      suppressionRule: nullable(str({ max: 4096 })),
+    }),
+  },
+  endpointSend: { params: obj({ endpointId, text: str({ min: 1, max: 16 * 1024 * 1024 }) }), result: obj({ queued: count }) },
+  endpointClose: { params: obj({ endpointId, how: literal('fin', 'rst') }), result: unit },
+  endpointProposal: { params: obj({ endpointId }), result: obj({ proposal: nullable(endpointSegmentView), state: str({ max: 32 }) }) },
+  endpointStep: {
+    params: obj({ endpointId, edit: opt(obj({ seq: opt(int(0, 0xffffffff)), ack: opt(int(0, 0xffffffff)), flags: opt(int(0, 0xfff)), window: opt(int(0, 0xffff)) })) }),
+    result: obj({ sent: nullable(endpointSegmentView) }),
+  },
+  stopEndpoint: { params: obj({ endpointId }), result: unit },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -935,6 +1105,7 @@ export type MenuCommand =
   | 'view-connections'
   | 'view-ladder'
   | 'view-editor'
+  | 'view-graphs'
   | 'toggle-theme'
   | 'help'
   | 'about'
@@ -968,7 +1139,15 @@ export type ApiEvent =
   | { type: 'menu'; command: MenuCommand; path: string | null }
   | ScriptStepEvent
   | { type: 'script-waiting'; runId: string; line: number }
-  | ScriptEndEvent;
+  | ScriptEndEvent
+  | EndpointApiEvent;
+
+/** The UI's endpoint as it goes: states, data received, notable moments, and its end. Time in seconds since it opened. */
+export type EndpointApiEvent =
+  | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
+  | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
+  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted'; detail: string; time: number }
+  | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
 
 /** One line of a script run: the script's segment and what went on the wire or came back (relative numbers, as `handshake run --json`). */
 export interface ScriptStepEvent {
@@ -1042,6 +1221,19 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
     frameIndex: nullable(count),
   }),
   'script-waiting': obj({ type: literal('script-waiting'), runId: sessionId, line: count }),
+  'endpoint-state': obj({ type: literal('endpoint-state'), endpointId, from: str({ max: 32 }), to: str({ max: 32 }), why: str({ max: 256 }), time: num() }),
+  'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
+  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted'), detail: str({ max: 4096 }), time: num() }),
+  'endpoint-end': obj({
+    type: literal('endpoint-end'),
+    endpointId,
+    ok: bool,
+    reason: str({ max: 4096 }),
+    bytesSent: count,
+    bytesReceived: count,
+    retransmissions: count,
+    error: nullable(str({ max: 4096 })),
+  }),
   'script-end': obj({
     type: literal('script-end'),
     runId: sessionId,
@@ -1072,6 +1264,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-connections',
       'view-ladder',
       'view-editor',
+      'view-graphs',
       'toggle-theme',
       'help',
       'about',

@@ -25,6 +25,10 @@ export interface TcpTreeExtras {
   /** Seconds since the stream's first frame (tcp.time_relative) and its previous one (tcp.time_delta). */
   timeRelative: number;
   timeDelta: number;
+  /** tcp.analysis.acks_frame (0: none), ack_rtt in seconds (null: none) and bytes_in_flight (0: none). */
+  acksFrame?: number;
+  ackRtt?: number | null;
+  bytesInFlight?: number;
 }
 
 export interface FrameTreeMeta {
@@ -256,13 +260,21 @@ function layerNode(bytes: Uint8Array, layer: DecodedLayer, meta: FrameTreeMeta, 
   }
   if (tcp) {
     children.unshift(node(`[Stream index: ${tcp.stream}]`, -1, 0, 'tcp.stream'));
-    if (tcp.analysis.length > 0) {
-      const notes = tcp.analysis.map((name) => {
-        const note = ANALYSIS_NOTES[name] ?? { message: name, severity: 'note' as Severity };
-        expert.push({ severity: note.severity, message: note.message, field: `tcp.analysis.${name}` });
-        return node(`[Expert: ${note.message}]`, -1, 0, `tcp.analysis.${name}`, note.severity);
-      });
-      children.push(node('[SEQ/ACK analysis]', -1, 0, 'tcp.analysis', notes.some((n) => n.severity === 'warn') ? 'warn' : 'note', notes));
+    // Wireshark's [SEQ/ACK analysis] lines first, then the flags' expert notes.
+    const lines: DetailNode[] = [];
+    if (tcp.acksFrame) {
+      lines.push(node(`[This is an ACK to the segment in frame: ${tcp.acksFrame}]`, -1, 0, 'tcp.analysis.acks_frame'));
+      if (tcp.ackRtt) lines.push(node(`[The RTT to ACK the segment was: ${tcp.ackRtt.toFixed(9)} seconds]`, -1, 0, 'tcp.analysis.ack_rtt'));
+    }
+    if (tcp.bytesInFlight) lines.push(node(`[Bytes in flight: ${tcp.bytesInFlight}]`, -1, 0, 'tcp.analysis.bytes_in_flight'));
+    const notes = tcp.analysis.map((name) => {
+      const note = ANALYSIS_NOTES[name] ?? { message: name, severity: 'note' as Severity };
+      expert.push({ severity: note.severity, message: note.message, field: `tcp.analysis.${name}` });
+      return node(`[Expert: ${note.message}]`, -1, 0, `tcp.analysis.${name}`, note.severity);
+    });
+    if (lines.length > 0 || notes.length > 0) {
+      const severity: Severity | null = notes.some((n) => n.severity === 'warn') ? 'warn' : notes.length > 0 ? 'note' : null;
+      children.push(node('[SEQ/ACK analysis]', -1, 0, 'tcp.analysis', severity, [...lines, ...notes]));
     }
     children.push(
       node('[Timestamps]', -1, 0, null, null, [

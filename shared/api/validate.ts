@@ -75,6 +75,22 @@ export function arr<T>(item: Validator<T>, max = MAX_ARRAY): Validator<T[]> {
   };
 }
 
+/**
+ * An array of finite numbers (a graph's column): checked in one loop, without a path string per
+ * element as `arr(num())` builds, so a column of a million values costs milliseconds.
+ */
+export function numbers(max = MAX_ARRAY): Validator<number[]> {
+  return (value, path = '') => {
+    if (!Array.isArray(value)) throw new ValidationError(path, `expected an array, got ${describe(value)}`);
+    if (value.length > max) throw new ValidationError(path, `more than ${max} items`);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${path}[${i}]`, `expected a finite number, got ${describe(v)}`);
+    }
+    return value as number[];
+  };
+}
+
 export function nullable<T>(inner: Validator<T>): Validator<T | null> {
   return (value, path = '') => (value === null ? null : inner(value, path));
 }

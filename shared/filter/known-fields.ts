@@ -8,6 +8,7 @@ import { isAlias } from './evaluate';
 import type { FilterFieldKind, ParseOptions } from './parse';
 import { WIRESHARK_FIELDS } from './wireshark-fields';
 import { TLS_FIELD_NAMES } from '../tls/json';
+import { HTTP_FIELD_NAMES } from '../http/json';
 import { QUIC_FIELD_NAMES } from '../quic/json';
 import { DNS_FIELD_NAMES } from '../dns/json';
 
@@ -15,6 +16,7 @@ import { DNS_FIELD_NAMES } from '../dns/json';
 export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...BYTE_FIELDS,
   ...TLS_FIELD_NAMES,
+  ...HTTP_FIELD_NAMES,
   ...QUIC_FIELD_NAMES,
   ...DNS_FIELD_NAMES,
   'frame.number',
@@ -55,6 +57,10 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   'tcp.analysis.ack_lost_segment',
   'tcp.analysis.reused_ports',
   'tcp.analysis.initial_rtt',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
+  'tcp.analysis.push_bytes_sent',
   'tcp.checksum.status',
   'ip.checksum.status',
   'udp.checksum.status',
@@ -119,6 +125,10 @@ const NUMBER_EXTRAS = new Set([
   'tcp.len',
   'tcp.window_size',
   'tcp.analysis.initial_rtt',
+  'tcp.analysis.acks_frame',
+  'tcp.analysis.ack_rtt',
+  'tcp.analysis.bytes_in_flight',
+  'tcp.analysis.push_bytes_sent',
   'tls.handshake.type',
   'tls.handshake.extensions.supported_version',
   'tls.handshake.ciphersuite',
@@ -137,7 +147,7 @@ export function filterFieldKind(name: string): FilterFieldKind | undefined {
   const known = registryKinds.get(name) ?? EXTRA_KINDS[name];
   if (known) return known;
   if (!name.includes('.') && extra.has(name)) return 'protocol';
-  if (name.startsWith('tcp.analysis.') && name !== 'tcp.analysis.initial_rtt') return 'none';
+  if (name.startsWith('tcp.analysis.') && !NUMBER_EXTRAS.has(name)) return 'none';
   if (NUMBER_EXTRAS.has(name) || name.startsWith('frame.') || name.endsWith('.checksum.status')) return 'number';
   return undefined;
 }

@@ -48,7 +48,8 @@ export function base64(bytes: Uint8Array): string {
  * The Community ID v1 string of a flow, e.g. "1:wCb3OG7yAFWelaUydu0D+125CLM=". `protocol` is the
  * IP protocol number; for ICMP/ICMPv6 the ports are type (source) and code (destination).
  */
-export function communityId(protocol: number, source: FlowEndpoint, destination: FlowEndpoint, seed = 0): string {
+/** `withPorts` false: the ports are not known (an IP fragment), so they are left out of the hash, as Wireshark does. */
+export function communityId(protocol: number, source: FlowEndpoint, destination: FlowEndpoint, seed = 0, withPorts = true): string {
   if (source.address.length !== destination.address.length) throw new RangeError('community ID: addresses of different families');
   let src = source;
   let dst = destination;
@@ -62,14 +63,15 @@ export function communityId(protocol: number, source: FlowEndpoint, destination:
   // The smaller (address, port) goes first; a one-way ICMP message keeps its direction.
   if (!oneWay && compareEndpoints(src, dst) > 0) [src, dst] = [dst, src];
   const n = src.address.length;
-  const input = new Uint8Array(2 + 2 * n + 2 + (PORTED.has(protocol) ? 4 : 0));
+  const ported = withPorts && PORTED.has(protocol);
+  const input = new Uint8Array(2 + 2 * n + 2 + (ported ? 4 : 0));
   input[0] = (seed >>> 8) & 0xff;
   input[1] = seed & 0xff;
   input.set(src.address, 2);
   input.set(dst.address, 2 + n);
   input[2 + 2 * n] = protocol;
   input[3 + 2 * n] = 0;
-  if (PORTED.has(protocol)) {
+  if (ported) {
     const at = 4 + 2 * n;
     input[at] = src.port >>> 8;
     input[at + 1] = src.port & 0xff;

@@ -45,7 +45,13 @@ export function frameCommunityId(decoded: DecodedFrame, seed = 0): string | null
       return communityId(protocol, { address: source, port: sourcePort }, { address: destination, port: destinationPort }, seed);
     }
   }
-  const protocol = v6 ? numberField(ip, 'ipv6.nxt') : numberField(ip, 'ip.proto');
+  const fragmentNext = v6 ? numberField(ip, 'ipv6.fraghdr.nxt') : undefined;
+  const fragment = v6 ? fragmentNext !== undefined && (numberField(ip, 'ipv6.fraghdr.offset') !== 0 || ip.fields.some((f) => f.name === 'ipv6.fraghdr.more' && f.value === true)) : numberField(ip, 'ip.frag_offset') !== 0 || ip.fields.some((f) => f.name === 'ip.flags.mf' && f.value === true);
+  const protocol = v6 ? (fragment ? fragmentNext : numberField(ip, 'ipv6.nxt')) : numberField(ip, 'ip.proto');
+  // A fragment's ports are not read (the reassembled datagram's frame has them): an IPv4 fragment is
+  // hashed without them and an IPv6 fragment has none, as Wireshark does.
+  if (fragment && v6) return null;
+  if (fragment && protocol !== undefined) return communityId(protocol, { address: source, port: 0 }, { address: destination, port: 0 }, seed, false);
   if (protocol === undefined || protocol === 6 || protocol === 17 || protocol === 1 || protocol === 58 || protocol === 132) return null; // ports expected but not read
   return communityId(protocol, { address: source, port: 0 }, { address: destination, port: 0 }, seed);
 }

@@ -20,6 +20,9 @@ import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
 import { tlsRecordsToFields } from '../tls/json';
 import { tlsInfoText } from '../tls/info';
+import type { HttpDissector, HttpFrameResult } from '../http/dissector';
+import { httpToFields } from '../http/json';
+import { httpInfoText } from '../http/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
@@ -120,6 +123,8 @@ export class FramePipeline {
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
 
+  /** Whether `process` computes `communityid` (a SHA-1 per frame); a caller that prints other fields only may turn it off. */
+  withCommunityId = true;
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
   /** The datagram the last frame completed (its last fragment), or null. */
@@ -136,6 +141,10 @@ export class FramePipeline {
   /** DNS messages the last frame completed, and whether it carried part of a DNS-over-TCP message. */
   dnsMessages: DnsFrameMessage[] = NO_DNS;
   dnsInStream = false;
+  /** HTTP the last frame completed (with an HTTP dissector). */
+  httpResult: HttpFrameResult | null = null;
+  /** Reads HTTP/1.x and HTTP/2 on every TCP connection, cleartext or decrypted by `tls` (set it to turn HTTP on). */
+  http: HttpDissector | null = null;
 
   constructor(
     trackerOptions: TrackerOptions = {},
@@ -215,6 +224,8 @@ export class FramePipeline {
         this.tlsInStream = this.tls.lastInStream;
       }
     }
+    this.httpResult = null;
+    if (this.http && analysis) this.trackHttp(frame.frameNumber, analysis, buffer, start, length);
     if (dnsPayload && analysis && summary.payloadLength > 0) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
@@ -224,6 +235,27 @@ export class FramePipeline {
       }
     }
     return analysis;
+  }
+
+  private trackHttp(frameNumber: number, analysis: FrameAnalysis, buffer: Uint8Array, start: number, length: number): void {
+    const http = this.http!;
+    const summary = this.summary;
+    if (summary.payloadLength > 0 && summary.payloadOffset >= 0) {
+      if (this.tls?.isTlsStream(analysis.stream)) {
+        const appData: Uint8Array[] = [];
+        for (const record of this.tlsRecords) if (record.contentType === 23 && record.appData) appData.push(record.appData);
+        if (appData.length > 0) this.httpResult = http.records(analysis.stream, analysis.fromClient, appData, frameNumber);
+      } else {
+        const from = start + summary.payloadOffset;
+        const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
+        if (to > from) this.httpResult = http.segment(analysis.stream, analysis.fromClient, analysis.relativeSeq, buffer.subarray(from, to), frameNumber);
+      }
+    }
+    // A body read to the connection's end completes with the FIN.
+    if (summary.tcpFlags & 0x01) {
+      const closed = http.fin(analysis.stream, frameNumber);
+      if (closed) this.httpResult = this.httpResult ? { ...this.httpResult, http1: [...this.httpResult.http1, ...closed.http1] } : closed;
+    }
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
@@ -246,14 +278,17 @@ export class FramePipeline {
       timeDeltaDisplayed: sincePrevious,
     });
     if (analysis) frameAnalysisToKeys(analysis, fields);
-    const community = frameCommunityId(decoded);
-    if (community !== null) fields.communityid = community;
+    if (this.withCommunityId) {
+      const community = frameCommunityId(decoded);
+      if (community !== null) fields.communityid = community;
+    }
     const outer = outerEncapsulation(decoded);
     if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
     }
+    httpToFields(this.httpResult, fields);
     if (this.dnsMessages.length > 0) dnsMessagesToFields(this.dnsMessages, fields);
     const columns = frameColumns(
       decoded,
@@ -271,6 +306,11 @@ export class FramePipeline {
       columns.info = malformed ? `${text.info} [Malformed Packet: ${malformed}]` : text.info;
     } else if (this.dnsInStream) {
       columns.info = `${columns.info} [TCP segment of a reassembled PDU]`;
+    }
+    const httpText = httpInfoText(this.httpResult);
+    if (httpText) {
+      columns.protocol = httpText.protocol;
+      columns.info = httpText.info;
     }
     if (analysis) {
       const prefix = analysisInfoPrefix(analysis);

@@ -19,7 +19,7 @@ const node = (label: string, field: string | null, children: DetailNode[] = [], 
 
 const hex = (value: number, digits = 4) => `0x${value.toString(16).padStart(digits, '0')}`;
 
-function handshakeNode(message: TlsHandshakeMessage): DetailNode {
+export function handshakeNode(message: TlsHandshakeMessage): DetailNode {
   const children: DetailNode[] = [node(`Handshake Type: ${handshakeName(message.type)} (${message.type})`, 'tls.handshake.type'), node(`Length: ${message.length}`, 'tls.handshake.length')];
   const hello = message.hello;
   if (hello) {

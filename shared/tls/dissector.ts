@@ -51,6 +51,11 @@ export class TlsDissector {
     return records;
   }
 
+  /** Whether the stream is followed as TLS (its application data then comes decrypted, not as TCP payload). */
+  isTlsStream(stream: number): boolean {
+    return this.connections.has(stream);
+  }
+
   summary(stream: number): TlsConnectionSummary | null {
     return this.connections.get(stream)?.summary() ?? null;
   }

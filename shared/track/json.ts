@@ -98,7 +98,8 @@ export function relativeSackEdges(fields: { [key: string]: unknown }, relativeAc
 /**
  * Adds the tracking keys of `decode --json` for one frame to `out`: `tcp.stream`, relative
  * `tcp.seq`/`tcp.ack`/`tcp.nxtseq`, `tcp.window_size`, the `tcp.analysis.*` booleans (only
- * when true), `tcp.analysis.initial_rtt`, and the TLS hello keys. Returns `out`.
+ * when true), `tcp.analysis.acks_frame`/`ack_rtt`/`initial_rtt`/`bytes_in_flight`/`push_bytes_sent`
+ * where tshark shows them, and the TLS hello keys. Returns `out`.
  */
 export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): JsonObject {
   out['tcp.stream'] = fa.stream;
@@ -115,7 +116,15 @@ export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): Js
     }
   }
   relativeSackEdges(out, fa.relativeAck);
+  if (fa.acksFrame !== 0) {
+    out['tcp.analysis.acks_frame'] = fa.acksFrame;
+    if (fa.ackRttNs > 0) out['tcp.analysis.ack_rtt'] = roundSeconds(fa.ackRttNs / NANOS_PER_SECOND);
+  }
   if (fa.initialRtt >= 0) out['tcp.analysis.initial_rtt'] = roundSeconds(fa.initialRtt);
+  if (fa.bytesInFlight > 0) {
+    out['tcp.analysis.bytes_in_flight'] = fa.bytesInFlight;
+    out['tcp.analysis.push_bytes_sent'] = fa.pushBytesSent;
+  }
   out['tcp.time_relative'] = fa.timeRelativeNs / NANOS_PER_SECOND;
   out['tcp.time_delta'] = fa.timeDeltaNs / NANOS_PER_SECOND;
   if (fa.tls) {

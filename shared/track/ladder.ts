@@ -4,7 +4,7 @@
  */
 import { formatEpoch } from '../files/timestamp';
 import { endpointText } from './json';
-import type { ConnectionSummary, StateRecord } from './types';
+import type { ConnectionSummary, LadderStep, StateRecord } from './types';
 
 const COLUMN = 14;
 const ARROW = 26;
@@ -47,7 +47,11 @@ export function connectionStory(c: ConnectionSummary): string {
   return counts ? `${openCloseText(c)}; ${counts}` : openCloseText(c);
 }
 
-export function renderConnection(c: ConnectionSummary): string {
+/**
+ * `extra` adds arrows of the application protocol (an HTTP request, its response) between the
+ * key frames, in frame order.
+ */
+export function renderConnection(c: ConnectionSummary, extra: readonly Pick<LadderStep, 'frame' | 'fromClient' | 'label'>[] = []): string {
   const client = endpointText(c.client, c.ipVersion);
   const server = endpointText(c.server, c.ipVersion);
   const lines: string[] = [];
@@ -61,7 +65,8 @@ export function renderConnection(c: ConnectionSummary): string {
     lines.push(`  TLS: SNI ${c.tls.sni ?? '-'}, ALPN ${alpn}, ${c.tls.version_selected ?? '?'}, ${c.tls.cipher_selected ?? '?'}`);
   }
   lines.push(`  ${'client'.padEnd(COLUMN)}${' '.repeat(ARROW + 7)}server`);
-  for (const step of c.ladder) {
+  const steps = extra.length === 0 ? c.ladder : [...c.ladder, ...extra].sort((a, b) => a.frame - b.frame);
+  for (const step of steps) {
     const clientState = stateAfter(c.states.client, step.frame, '');
     const serverState = stateAfter(c.states.server, step.frame, '');
     lines.push(`  ${clientState.padEnd(COLUMN)} ${arrow(step.label, step.fromClient)} ${String(step.frame).padStart(5)}  ${serverState}`);

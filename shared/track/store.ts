@@ -113,6 +113,10 @@ export const O_PAYLOAD_BYTES = 2;
 /** While a SYN awaits the receiver's answer: that SYN's time; in TIME_WAIT: when it began. */
 export const O_MARK_NS = 3;
 
+/** inFlightFlags bits: bytes in flight not valid (a gap until the peer ACKs), the last data segment had PSH. */
+export const BIF_INVALID = 1;
+export const BIF_PUSH_LAST = 2;
+
 /** Scaled (logarithmic) Zeek history letters, per side. */
 export const Scaled = { C: 0, T: 1, W: 2, G: 3 } as const;
 
@@ -171,6 +175,14 @@ export class ConnectionStore {
   ipBytes: Float64Array;
   /** Bytes in sequence gaps each side left (segments never captured; Zeek's missed_bytes). */
   missedBytes: Float64Array;
+  /** Per side: the id of its unacknowledged-segment list in the tracker's pool, plus 1 (0: none). */
+  unackedList: Uint32Array;
+  /** Per side: BIF_* bits (bytes-in-flight validity, PSH seen last). */
+  inFlightFlags: Uint8Array;
+  /** Per side: Wireshark's push_bytes_sent counter. */
+  pushBytes: Float64Array;
+  /** Per side: bytes its latest SACK option covered (the sum of its blocks), taken off the peer's bytes in flight. */
+  sackedBytes: Float64Array;
 
   constructor(initialCapacity: number) {
     const n = initialCapacity;
@@ -215,6 +227,10 @@ export class ConnectionStore {
     this.transitionNs = new Float64Array(s * TRANSITIONS_PER_SIDE);
     this.ipBytes = new Float64Array(s);
     this.missedBytes = new Float64Array(s);
+    this.unackedList = new Uint32Array(s);
+    this.inFlightFlags = new Uint8Array(s);
+    this.pushBytes = new Float64Array(s);
+    this.sackedBytes = new Float64Array(s);
   }
 
   /**
@@ -263,6 +279,10 @@ export class ConnectionStore {
     this.transitionNs = grown(this.transitionNs, new Float64Array(s * TRANSITIONS_PER_SIDE));
     this.ipBytes = grown(this.ipBytes, new Float64Array(s));
     this.missedBytes = grown(this.missedBytes, new Float64Array(s));
+    this.unackedList = grown(this.unackedList, new Uint32Array(s));
+    this.inFlightFlags = grown(this.inFlightFlags, new Uint8Array(s));
+    this.pushBytes = grown(this.pushBytes, new Float64Array(s));
+    this.sackedBytes = grown(this.sackedBytes, new Float64Array(s));
     this.capacity = n;
   }
 
@@ -297,6 +317,9 @@ export class ConnectionStore {
       this.transitionCount[side] = 0;
       this.ipBytes[side] = 0;
       this.missedBytes[side] = 0;
+      this.inFlightFlags[side] = 0;
+      this.pushBytes[side] = 0;
+      this.sackedBytes[side] = 0;
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { formatIpv4, formatIpv6 } from '../wire/bytes';
 import type { PacketSummary } from '../wire/summary';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/summary';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/summary';
 import { Analysis, Completeness } from './flags';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from './seq';
 import { TCP_STATE_NAMES, TcpEvent, TcpState, nextState } from './states';
@@ -57,6 +57,8 @@ import {
   O_WINDOW,
   O_ZEEK_HOLE_START,
   O_ZEEK_LAST_SEQ,
+  BIF_INVALID,
+  BIF_PUSH_LAST,
   Scaled,
   SIDE32,
   SIDE64,
@@ -79,6 +81,7 @@ import type {
 } from './types';
 import { ZeekEndpoint, historyLetter, isScaledHistoryStep, zeekConnState } from './zeek';
 import { hashWords } from '../wire/word-hash';
+import { UnackedSegments } from './unacked';
 
 /**
  * Default maximum segment lifetime: 30 s, so TIME_WAIT lasts 60 s as on Linux (TCP_TIMEWAIT_LEN,
@@ -211,6 +214,9 @@ export class Tracker {
   private nextStream = 0;
   private readonly retained: ConnectionSummary[] = [];
   private readonly tls = new Map<number, ConnectionTlsState>();
+  /** Unacknowledged-segment lists by id - 1 (store.unackedList), and the ids free for reuse. */
+  private readonly unackedLists: UnackedSegments[] = [];
+  private readonly freeUnacked: number[] = [];
   /**
    * Zeek histories as a trie: each distinct history has an id (0 is the empty one), and a
    * connection's next history is found by (id, letter) instead of building and hashing a string
@@ -268,6 +274,10 @@ export class Tracker {
       duplicateAckNumber: 0,
       duplicateAckFrame: 0,
       initialRtt: -1,
+      acksFrame: 0,
+      ackRttNs: -1,
+      bytesInFlight: 0,
+      pushBytesSent: 0,
       timeRelativeNs: 0,
       timeDeltaNs: 0,
       tls: null,
@@ -337,6 +347,10 @@ export class Tracker {
     fa.analysis = 0;
     fa.duplicateAckNumber = 0;
     fa.duplicateAckFrame = 0;
+    fa.acksFrame = 0;
+    fa.ackRttNs = -1;
+    fa.bytesInFlight = 0;
+    fa.pushBytesSent = 0;
     fa.tls = null;
     fa.phase = 'none';
     fa.stateChangeCount = 0;
@@ -386,6 +400,11 @@ export class Tracker {
     // sequence numbers as int32 bits, since a double or a uint32 above 2^31 passed as an argument
     // is boxed on the heap on every call (a few hundred MB of garbage per million frames).
     this.frameNs = t;
+    // The bytes this segment's SACK blocks cover (0 without the option), taken off the peer's
+    // bytes in flight until this side's next segment, as packet-tcp.c does.
+    let sacked = 0;
+    for (let i = 0; i < summary.sackCount; i++) sacked += (summary.sackRight[i] - summary.sackLeft[i]) >>> 0;
+    st.sackedBytes[fwd] = sacked;
     const seqBits = seq | 0;
     const ackBits = ackNo | 0;
     const newBytes = this.analyze(frameNumber, slot, fwd, rev, flags, seqBits, ackBits, seglen, summary.window);
@@ -519,6 +538,8 @@ export class Tracker {
     }
     if ((this.active + 1) * 2 > this.tableMask + 1) this.rehash((this.tableMask + 1) * 2); // load ≤ 1/2
     const st = this.store;
+    this.releaseUnacked(slot * 2);
+    this.releaseUnacked(slot * 2 + 1);
     st.reset(slot);
     const flags = s.tcpFlags;
     const syn = (flags & TCP_SYN) !== 0;
@@ -637,6 +658,8 @@ export class Tracker {
     this.remove(slot);
     this.lruUnlink(slot);
     this.tls.delete(slot);
+    this.releaseUnacked(slot * 2);
+    this.releaseUnacked(slot * 2 + 1);
     this.freeSlots.push(slot);
     this.active--;
   }
@@ -720,6 +743,8 @@ export class Tracker {
     const lastAckValid = (sf & S_LASTACK) !== 0;
     let a = fa.analysis;
     let finished = false;
+    // An ACK makes the peer's bytes in flight countable again (a gap had suspended them).
+    if (ack) st.inFlightFlags[rev] &= ~BIF_INVALID;
 
     // Zero-window probe: exactly one byte at the next expected sequence while the peer's window is 0.
     if (seglen === 1 && nextValid && seq === next && st.side32[rev * SIDE32 + O_FLAGS] & S_WINDOW && st.side32[rev * SIDE32 + O_WINDOW] === 0) {
@@ -731,6 +756,7 @@ export class Tracker {
       if (nextValid && seqGt(seq, next) && !(flags & TCP_RST)) {
         a |= Analysis.LOST_SEGMENT;
         st.missedBytes[fwd] += seqDiff(seq, next);
+        st.inFlightFlags[fwd] |= BIF_INVALID;
       }
       // Keep-alive: 0 or 1 byte starting one before the next expected sequence.
       if (seglen <= 1 && nextValid && seq === ((next - 1) >>> 0) && !control) a |= Analysis.KEEP_ALIVE;
@@ -786,6 +812,7 @@ export class Tracker {
     let newBytes = seglen;
     if (nextValid && seglen > 0) newBytes = Math.max(0, Math.min(seglen, seqDiff((seq + seglen) >>> 0, next)));
     const segmentEnd = (seq + seglen + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
+    if (seglen > 0 || syn || fin) this.unackedOf(fwd).push(seqBits, segmentEnd | 0, frame, t);
     if ((!nextValid || seqGt(segmentEnd, next)) && !(a & Analysis.ZERO_WINDOW_PROBE)) {
       st.side32[fwd * SIDE32 + O_NEXT_SEQ] = segmentEnd;
       st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] = t;
@@ -797,18 +824,72 @@ export class Tracker {
     }
     st.side32[fwd * SIDE32 + O_WINDOW] = window;
     sf |= S_WINDOW;
-    // Wireshark keeps a per-frame SEQ/ACK record (which is where it shows the initial RTT) when
-    // the frame has a flag, carries data, or acknowledges something new.
-    this.frameHasSeqAckRecord = a !== 0 || seglen > 0 || (ack && (!lastAckValid || seqGt(ackNo, st.side32[fwd * SIDE32 + O_LAST_ACK])));
     if (ack) {
       st.side32[fwd * SIDE32 + O_LAST_ACK] = ackNo;
       st.side64[fwd * SIDE64 + O_LAST_ACK_NS] = t;
       sf |= S_LASTACK;
+      const listId = st.unackedList[rev];
+      if (listId !== 0) {
+        const list = this.unackedLists[listId - 1];
+        list.acknowledge(ackBits);
+        if (list.ackedFrame !== 0) {
+          fa.acksFrame = list.ackedFrame;
+          fa.ackRttNs = t - list.ackedNs;
+        }
+        if (list.count === 0) this.releaseUnacked(rev);
+      }
     }
+    // Bytes in flight after a data segment: the span of the sender's unacknowledged segments.
+    let inFlightRecord = false;
+    const ownList = st.unackedList[fwd];
+    if (seglen > 0 && ownList !== 0 && !(st.inFlightFlags[fwd] & BIF_INVALID)) {
+      inFlightRecord = true;
+      // Less what the peer's latest SACK blocks say arrived (a uint32 difference, as in packet-tcp.c).
+      const inFlight = (this.unackedLists[ownList - 1].span(st.side32[fwd * SIDE32 + O_BASE]) - st.sackedBytes[rev]) >>> 0;
+      // A SYN's or FIN's sequence number is not a byte in flight.
+      if (inFlight > 0 && inFlight < 2e9) fa.bytesInFlight = inFlight - (syn || fin ? 1 : 0);
+      // push_bytes_sent: bytes since the last segment with PSH, counting a PSH segment's own.
+      const pushLast = (st.inFlightFlags[fwd] & BIF_PUSH_LAST) !== 0;
+      const push = (flags & TCP_PSH) !== 0;
+      st.pushBytes[fwd] = push === pushLast ? (push ? seglen : st.pushBytes[fwd] + seglen) : push ? st.pushBytes[fwd] + seglen : seglen;
+      if (push) st.inFlightFlags[fwd] |= BIF_PUSH_LAST;
+      else st.inFlightFlags[fwd] &= ~BIF_PUSH_LAST;
+      fa.pushBytesSent = st.pushBytes[fwd];
+    }
+    // Wireshark keeps a per-frame SEQ/ACK record (where it shows the initial RTT) when the frame
+    // has a flag, acknowledges a segment's end exactly, or is a data segment whose flight is counted.
+    this.frameHasSeqAckRecord = a !== 0 || fa.acksFrame !== 0 || inFlightRecord;
     st.side32[fwd * SIDE32 + O_LAST_SEGMENT_FLAGS] = a;
     st.side32[fwd * SIDE32 + O_FLAGS] = sf;
     fa.analysis = a;
     return newBytes;
+  }
+
+  /** The side's unacknowledged-segment list, taken from the pool on first use. */
+  private unackedOf(sideIndex: number): UnackedSegments {
+    const id = this.store.unackedList[sideIndex];
+    if (id !== 0) return this.unackedLists[id - 1];
+    let list: UnackedSegments;
+    let newId: number;
+    if (this.freeUnacked.length > 0) {
+      newId = this.freeUnacked.pop() as number;
+      list = this.unackedLists[newId - 1];
+    } else {
+      list = new UnackedSegments();
+      this.unackedLists.push(list);
+      newId = this.unackedLists.length;
+    }
+    this.store.unackedList[sideIndex] = newId;
+    return list;
+  }
+
+  /** Gives a side's list back to the pool (emptied), so only sides with segments in flight hold one. */
+  private releaseUnacked(sideIndex: number): void {
+    const id = this.store.unackedList[sideIndex];
+    if (id === 0) return;
+    this.unackedLists[id - 1].clear();
+    this.freeUnacked.push(id);
+    this.store.unackedList[sideIndex] = 0;
   }
 
   /** The last window a side advertised, in bytes (shifted when its scale is known). */

@@ -68,6 +68,15 @@ export interface FrameAnalysis {
    * that carry data, acknowledge something new or have an analysis flag.
    */
   initialRtt: number;
+  /**
+   * `tcp.analysis.acks_frame`: the segment whose end this ACK equals (0: none), and `ack_rtt`, the
+   * time since it was sent in ns (-1 when there is no such segment; tshark shows only a non-zero RTT).
+   */
+  acksFrame: number;
+  ackRttNs: number;
+  /** `tcp.analysis.bytes_in_flight` after this segment (0: not shown), and `push_bytes_sent` (shown with it). */
+  bytesInFlight: number;
+  pushBytesSent: number;
   /** `tcp.time_relative` and `tcp.time_delta` in ns: since the connection's first frame, and since its previous one (0 on the first). */
   timeRelativeNs: number;
   timeDeltaNs: number;

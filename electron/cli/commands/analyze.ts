@@ -17,6 +17,8 @@ import { UnreadLinkTypes } from '../link-types';
 import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
+import { HttpDissector } from '../../../shared/http';
+import { httpLadderSteps, httpSummaryJson } from '../../../shared/http/summary';
 
 const USAGE =
   'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
@@ -58,7 +60,9 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const opened = new Date();
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
+    const http = new HttpDissector();
     const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
+    pipeline.http = http;
     const quic = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
     const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
@@ -120,14 +124,17 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     for (const connection of pipeline.tracker.eachConnection()) {
       if (!output.open) break;
       const tlsSummary = tls.dissector.summary(connection.stream);
+      const httpSummary = http.summary(connection.stream);
       if (json) {
         const object = connectionToJson(connection);
         addTlsSummary(object, tlsSummary);
+        if (httpSummary) object.http = httpSummaryJson(httpSummary);
         await print(JSON.stringify(object));
       } else {
         const text = tlsSummaryText(tlsSummary);
-        await print(text ? `${renderConnection(connection)}
-${text}` : renderConnection(connection));
+        const rendered = renderConnection(connection, httpSummary ? httpLadderSteps(httpSummary) : []);
+        await print(text ? `${rendered}
+${text}` : rendered);
       }
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CaptureSession, type CapturePointSpec } from '../../engine/capture-session';
-import { RemoteCaptureSource, targetText } from '../../engine/remote-capture';
-import { capturePoints, prepareRemoteCapture, REMOTE_OPTIONS, type PointArgument } from './remote-options';
+import { CaptureSession } from '../../engine/capture-session';
+import { capturePointSpec, RemoteCaptureSource, targetText } from '../../engine/remote-capture';
+import { capturePoints, prepareRemoteCapture, REMOTE_OPTIONS } from './remote-options';
 import { KeyLogFollower } from '../../engine/keylog-follower';
 import { createNodeTlsCrypto } from '../../engine/tls-crypto';
 import { KeyLog, TlsDissector } from '../../../shared/tls';
@@ -30,18 +30,6 @@ function parseDuration(text: string | undefined): number | undefined {
   const seconds = nonNegativeNumber(match[1], '-a duration') as number;
   if (seconds <= 0) throw new UsageError('-a duration must be above 0 seconds');
   return seconds;
-}
-
-/** A point as the session takes it; with several points each IDB is named host:iface. */
-function pointSpec(point: PointArgument, several: boolean, filter: string, bufferMiB: number | undefined): CapturePointSpec {
-  const host = point.remote ? point.remote.target.host : os.hostname();
-  return {
-    device: point.device,
-    source: point.remote ? new RemoteCaptureSource(point.remote) : undefined,
-    interfaceName: point.remote || several ? `${host}:${point.device}` : point.device,
-    filter,
-    bufferSize: bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024,
-  };
 }
 
 export async function runCapture(argv: readonly string[]): Promise<number> {
@@ -98,7 +86,7 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
     const filter = options.values.get('--filter') ?? '';
     const points = capturePoints(options, named);
     for (const point of points) if (point.remote) await prepareRemoteCapture(point.remote, point.device, filter);
-    const specs = points.map((point) => pointSpec(point, points.length > 1, filter, bufferMiB));
+    const specs = points.map((point) => capturePointSpec(point.device, point.remote, points.length > 1, filter, bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024));
     const keylogPath = options.values.get('--tls-keylog');
     const keyLog = new KeyLog();
     const tls = new TlsDissector(createNodeTlsCrypto(), keyLog);

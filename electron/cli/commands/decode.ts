@@ -12,6 +12,7 @@ import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
+import { HttpDissector } from '../../../shared/http';
 
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
@@ -37,6 +38,9 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const output = new LineOutput();
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, tls.dissector);
+    pipeline.http = new HttpDissector();
+    // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
+    pipeline.withCommunityId = !project || selected.includes('communityid') || (filter?.fields.has('communityid') ?? false);
     const quic = new OrderedQuicOutput(tls.dissector.keyLog);
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();

@@ -1,8 +1,7 @@
 /** The options that point `capture` and `interfaces` at a remote host over SSH (engine/remote-capture.ts). */
-import { CaptureError } from '../../engine/capture-session';
-import { HelperClient } from '../../engine/helper-client';
-import { parseRemoteTarget, remoteLinkType, targetText, type RemoteOptions, type RemoteTarget } from '../../engine/remote-capture';
-import { linkTypeName } from '../../../shared/wire/linktypes';
+import { parseRemoteTarget, targetText, type RemoteOptions, type RemoteTarget } from '../../engine/remote-capture';
+
+export { prepareRemoteCapture } from '../../engine/remote-capture';
 import { UsageError, type OptionKind, type ParsedOptions } from './live-options';
 
 export const REMOTE_OPTIONS: Record<string, OptionKind> = {
@@ -82,25 +81,4 @@ export function capturePoints(options: ParsedOptions, interfaces: readonly strin
     seen.add(key);
   }
   return points;
-}
-
-/**
- * Before a remote capture starts: asks the remote tcpdump for the interface's link type (which
- * also surfaces an unreachable host, a missing tool, sudo or permission problems as one clear
- * error), then compiles the BPF filter locally for that link type. The local check needs a local
- * capture helper with a device of that link type; without one, the remote tool checks the filter
- * when it starts, and its refusal is reported the same way.
- */
-export async function prepareRemoteCapture(remote: RemoteOptions, device: string, filter: string): Promise<void> {
-  const linkType = await remoteLinkType(remote, device);
-  if (filter.trim() === '' || linkType === null) return;
-  const helper = new HelperClient();
-  try {
-    const result = await helper.validateFilter(filter, { linkType });
-    if (!result.valid) throw new CaptureError('bad-filter', `the capture filter is not valid BPF for ${linkTypeName(linkType)}: ${result.message ?? 'refused by libpcap'}`);
-  } catch (error) {
-    if (error instanceof CaptureError) throw error;
-  } finally {
-    await helper.stop();
-  }
 }

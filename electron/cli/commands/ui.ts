@@ -5,12 +5,13 @@
 import { startHost } from '../../host/server';
 import { writeError } from '../errors';
 
-const USAGE = 'usage: handshake ui [FILE] [--port N] [--tls-keylog FILE]';
+const USAGE = 'usage: handshake ui [FILE] [--port N] [--tls-keylog FILE] [--ssh-config FILE]';
 
 export async function runUi(argv: readonly string[]): Promise<number> {
   let port = 0;
   let file: string | undefined;
   let tlsKeylog: string | undefined;
+  let sshConfig: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--port' || arg.startsWith('--port=')) {
@@ -24,6 +25,12 @@ export async function runUi(argv: readonly string[]): Promise<number> {
       tlsKeylog = arg === '--tls-keylog' ? argv[++i] : arg.slice('--tls-keylog='.length);
       if (!tlsKeylog) {
         process.stderr.write(`handshake ui: --tls-keylog needs a key-log file\n${USAGE}\n`);
+        return 2;
+      }
+    } else if (arg === '--ssh-config' || arg.startsWith('--ssh-config=')) {
+      sshConfig = arg === '--ssh-config' ? argv[++i] : arg.slice('--ssh-config='.length);
+      if (!sshConfig) {
+        writeError('ui', '--ssh-config needs an ssh config file (used for remote capture points)', [USAGE]);
         return 2;
       }
     } else if (arg === '-h' || arg === '--help') {
@@ -45,7 +52,7 @@ export async function runUi(argv: readonly string[]): Promise<number> {
       process.stderr.write(`handshake ui: --tls-keylog needs a capture FILE to attach it to\n${USAGE}\n`);
       return 2;
     }
-    host = await startHost({ port, file, tlsKeylog });
+    host = await startHost({ port, file, tlsKeylog, sshConfig });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as NodeJS.ErrnoException).code;

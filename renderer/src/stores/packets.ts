@@ -23,6 +23,8 @@ export const usePacketsStore = defineStore('packets', () => {
   const selectedPosition = ref<number | null>(null);
   /** Frames marked by the user (Ctrl+M), as the engine counts them. */
   const markedCount = ref(0);
+  /** The capture points (interface names) of the session; more than one shows the Point column. */
+  const points = ref<string[]>([]);
   /** The range the list currently shows, so refreshes fetch just that. */
   const visible = ref({ first: 0, count: 50 });
   let generation = 0;
@@ -34,6 +36,7 @@ export const usePacketsStore = defineStore('packets', () => {
     rows.value = new Map();
     inFlight.clear();
     total.value = 0;
+    points.value = [];
   }
 
   async function fetchPage(page: number): Promise<void> {
@@ -50,6 +53,7 @@ export const usePacketsStore = defineStore('packets', () => {
       total.value = result.total;
       frames.value = result.frames;
       complete.value = result.complete;
+      if (result.points && result.points.length !== points.value.length) points.value = result.points.map((name, id) => name || `interface ${id}`);
       const map = rows.value.size > MAX_CACHED_ROWS ? new Map<number, PacketRow>() : rows.value;
       result.rows.forEach((row, i) => map.set(result.start + i, row));
       rows.value = map;
@@ -167,6 +171,7 @@ export const usePacketsStore = defineStore('packets', () => {
   }
 
   return {
+    points,
     prepared,
     prepareFilter,
     markedCount,

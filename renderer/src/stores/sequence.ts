@@ -21,6 +21,10 @@ export const LIBRARY = Object.entries(LIBRARY_FILES)
   }))
   .sort((a, b) => a.name.localeCompare(b.name));
 
+/** How long the ladder waits for the run's first frame to be indexed: 40 × 250 ms. */
+const FOLLOW_ATTEMPTS = 40;
+const FOLLOW_RETRY_MS = 250;
+
 export type RunStatus = 'idle' | 'starting' | 'running' | 'waiting' | 'ended';
 
 /**
@@ -151,6 +155,7 @@ export const useSequenceStore = defineStore('sequence', () => {
     const peer = splitAddress(remote.value.trim());
     if (!peer) return;
     status.value = 'starting';
+    ladderFollowed = false;
     results.value = [];
     end.value = null;
     waitingLine.value = null;
@@ -198,19 +203,29 @@ export const useSequenceStore = defineStore('sequence', () => {
     }
   }
 
-  /** The ladder follows the run's connection from its first frame on. */
+  /**
+   * The ladder follows the run's connection from its first frame on. The session indexes the
+   * spool a moment after the frame is sent, so the frame is asked for again until it is there.
+   */
   let ladderFollowed = false;
   async function followOnLadder(frameIndex: number): Promise<void> {
-    const sessionId = run.value?.sessionId;
-    if (!sessionId || ladderFollowed) return;
+    const current = run.value;
+    if (!current || ladderFollowed) return;
     ladderFollowed = true;
-    try {
-      const frame = await useApi().getFrame({ sessionId, index: frameIndex });
-      if (frame.stream >= 0) await useLadderStore().load(frame.stream);
-      else ladderFollowed = false;
-    } catch {
-      ladderFollowed = false; // not indexed yet: the next line's frame tries again
+    for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
+      if (run.value !== current) return;
+      try {
+        const frame = await useApi().getFrame({ sessionId: current.sessionId, index: frameIndex });
+        if (frame.stream >= 0) {
+          await useLadderStore().load(frame.stream);
+          return;
+        }
+      } catch {
+        // not indexed yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_RETRY_MS));
     }
+    ladderFollowed = false;
   }
 
   function handleEvent(event: ApiEvent): void {
@@ -227,7 +242,6 @@ export const useSequenceStore = defineStore('sequence', () => {
       end.value = event;
       status.value = 'ended';
       waitingLine.value = null;
-      ladderFollowed = false;
       const ui = useUiStore();
       if (event.error) ui.say(`the run ended early: ${event.error}`, true);
       else if (event.stopped) ui.say(`stopped after ${event.passed} of ${event.steps} lines`);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForTest } from '../../support/bundle';
-import { buildHelper, canUseNamespaces, createVethLab, hasIptables, ndjson, nodeInNamespace, runLiveCli, type NodeInNamespace, type VethLab } from '../capture/support';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasTshark, ndjson, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
 
 const UNOWNED = '198.18.0.11';
 const hasEthtool = spawnSync('ethtool', ['--version']).status === 0;
@@ -178,12 +178,21 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     const port = 7104;
     const peer = start(peerScript('server', lab.server.ip, port, ''));
     await peer.waitFor(/listening/);
-    const fin = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41004`, '--send', 'hello', '--close', 'fin', '--close-after', '0.2']);
+    const written = path.join(dir, 'fin.pcapng');
+    const fin = await run(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41004`, '--send', 'hello', '--close', 'fin', '--close-after', '0.2', '-w', written]);
     expect(summaryOf(fin.stdout)?.ok, fin.stdout + fin.stderr).toBe(true);
     expect(await peer.waitFor(/^end 5 /)).toBe(`end 5 ${sha256(new TextEncoder().encode('hello'))}`);
     expect(peer.lines.filter((line) => line === 'close')).toHaveLength(1);
     const states = ndjson(fin.stdout).filter((record) => record.type === 'state').map((record) => record.to);
     expect(states).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT', 'CLOSED']);
+    if (hasTshark) {
+      // -w keeps the conversation: tshark sees our SYN first, the 5 bytes, both FINs, and nothing its analysis objects to.
+      const rows = tsharkFields(written, ['ip.src', 'tcp.flags.str', 'tcp.len', 'tcp.analysis.flags']);
+      expect(rows[0].slice(0, 2)).toEqual([UNOWNED, '··········S·']);
+      expect(rows.filter((row) => row[2] === '5')).toHaveLength(1);
+      expect(rows.filter((row) => row[1].includes('F'))).toHaveLength(2);
+      expect(rows.every((row) => row[3] === '')).toBe(true);
+    }
     // ss: the server's side of 41004 is gone (it went LAST_ACK → CLOSED on our ACK).
     expect(lab.exec(lab.server.ns, 'ss', ['-tan', `( sport = :${port} and dport = :41004 )`]).trim().split('\n').slice(1)).toEqual([]);
 
@@ -199,4 +208,43 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     expect(result.code).toBe(1);
     expect(summary.closed).toMatch(/refused/);
   }, 30_000);
+});
+
+describe('connect / listen usage errors', () => {
+  let cli: string;
+  beforeAll(() => {
+    cli = bundleForTest('endpoint-usage-cli', {
+      source: `
+        import { runConnect, runListen } from './electron/cli/commands/endpoint';
+        const [command, ...rest] = process.argv.slice(2);
+        (command === 'listen' ? runListen : runConnect)(rest).then((code) => { process.exitCode = code; });
+      `,
+    });
+  });
+  afterAll(() => rmSync(cli, { force: true }));
+
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+  it.each([
+    [['connect', '198.18.0.2:80', '--local', '198.18.0.11'], /-i IFACE is required/],
+    [['connect', '198.18.0.2:80', '-i', 'lo'], /--local ADDR\[:PORT\] is required/],
+    [['connect', '198.18.0.2', '-i', 'lo', '--local', '198.18.0.11'], /needs a port/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--close', 'maybe'], /--close takes fin or rst/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--wscale', '15'], /--wscale must be 0..14/],
+    [['connect', '198.18.0.2:80', '-i', 'lo', '--local', '::1'], /same IP version/],
+    [['listen', '198.18.0.11:80', '-i', 'lo', '--local', '198.18.0.1'], /not --local/],
+  ])('%j is a usage error (exit 2, one line, then the usage)', (args, message) => {
+    const result = run(args);
+    expect(result.status).toBe(2);
+    const [first, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(first).toMatch(new RegExp(`^handshake (connect|listen): `));
+    expect(first).toMatch(message);
+    expect(rest.every((line) => line.startsWith('  '))).toBe(true);
+  });
+
+  it('an unreadable --send-file is exit 3', () => {
+    const result = run(['connect', '198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11', '--send-file', '/nonexistent/file']);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(/^handshake connect: \/nonexistent\/file: no such file/);
+  });
 });

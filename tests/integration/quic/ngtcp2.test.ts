@@ -8,6 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Backend } from '../../../electron/engine/backend';
+import type { ApiEvent, DetailNode } from '../../../shared/api';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { spawnSync } from 'node:child_process';
 import { captureNgtcp2, HOST, keylogWithout, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from './ngtcp2-lab';
@@ -135,6 +137,35 @@ describe.skipIf(unavailable !== null)('QUIC and HTTP/3 decrypted from ngtcp2 cap
     const decoded = names.map((name, i) => `${name}: ${values[i]}`);
     for (const line of [...capture.serverRequestHeaders, ...capture.clientResponseHeaders]) expect(decoded).toContain(line);
     expect(frames.some((f) => (f['http3.headers.path'] as string[] | undefined)?.[0] === '/index.html')).toBe(true);
+  });
+
+  it('the workbench engine, given the secrets in the pcapng (editcap --inject-secrets), shows the decrypted layers in the detail tree and HTTP3 rows', async () => {
+    const capture = captures.get('AES-128-GCM')!;
+    const withSecrets = path.join(capture.dir, 'with-secrets.pcapng');
+    expect(spawnSync('editcap', ['--inject-secrets', `tls,${capture.keylog}`, capture.pcap, withSecrets]).status).toBe(0);
+    const backend = new Backend({ host: 'browser', version: 'test' });
+    let done: () => void = () => undefined;
+    const indexed = new Promise<void>((resolve) => (done = resolve));
+    backend.subscribe((event: ApiEvent) => {
+      if (event.type === 'progress' && event.done) done();
+    });
+    const session = await backend.openFile(withSecrets);
+    try {
+      await indexed;
+      // tshark reads the same file's secrets with no option.
+      const tshark = spawnSync('tshark', ['-r', withSecrets, '-T', 'fields', '-e', 'frame.number', '-e', '_ws.col.Protocol', '-Y', 'tls.handshake.type == 11'], { encoding: 'utf8' }).stdout.trim().split('\t');
+      const certificateFrame = Number(tshark[0]);
+      expect(certificateFrame).toBeGreaterThan(0);
+      const detail = await backend.handlers.getFrame({ sessionId: session.sessionId, index: certificateFrame - 1 });
+      const all = (nodes: DetailNode[]): DetailNode[] => nodes.flatMap((n) => [n, ...all(n.children)]);
+      const fields = all(detail.tree).map((n) => n.field);
+      expect(fields).toEqual(expect.arrayContaining(['quic', 'quic.frame_type', 'tls.handshake.type', 'x509ce.dNSName', 'http3']));
+      expect(all(detail.tree).filter((n) => n.field === 'tls.handshake.type').map((n) => n.label)).toEqual(expect.arrayContaining(['Handshake Type: Certificate (11)', 'Handshake Type: Finished (20)']));
+      const row = (await backend.handlers.getRows({ sessionId: session.sessionId, start: certificateFrame - 1, count: 1, filter: '' })).rows[0];
+      expect(row.protocol).toBe(tshark[1]);
+    } finally {
+      await backend.handlers.closeSession({ sessionId: session.sessionId }).catch(() => undefined);
+    }
   });
 
   it('a connection whose key log lacks a secret, or has wrong ones, says which, per connection', () => {

@@ -5,13 +5,14 @@
  * remote capture wrote, tcpdump capturing the same exchange locally (paired by `compare`), and
  * the failures each broken setup really produces.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCli } from '../../support/cli';
 import { createVethLab, canUseNamespaces, hasTshark, type VethLab } from '../capture/support';
+import { createSshLab, type SshLab } from '../../support/ssh-lab';
 
 const tools = ['/usr/sbin/sshd', '/usr/bin/ssh', '/usr/bin/ssh-keygen', '/usr/bin/sudo', '/usr/sbin/useradd'];
 const missingTool = tools.find((tool) => !existsSync(tool));
@@ -23,7 +24,6 @@ describe.skipIf(skipReason !== null)(`remote capture over SSH${skipReason ? ` (s
   let lab: VethLab;
   let dir: string;
   let cli: string;
-  const sshds: ChildProcess[] = [];
   const config = (name: string) => path.join(dir, name);
 
   /** Runs the command inside the client namespace, where ssh reaches the server's sshd. */
@@ -37,81 +37,25 @@ describe.skipIf(skipReason !== null)(`remote capture over SSH${skipReason ? ` (s
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
 
-  function startSshd(port: number, extra: string[]): Promise<void> {
-    const file = config(`sshd-${port}.conf`);
-    writeFileSync(
-      file,
-      [
-        `ListenAddress ${lab.server.ip}:${port}`,
-        `HostKey ${config('host_key')}`,
-        `AuthorizedKeysFile ${config('authorized_keys')}`,
-        `PidFile ${config(`sshd-${port}.pid`)}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        ...extra,
-        '',
-      ].join('\n'),
-    );
-    const child = spawn('ip', ['netns', 'exec', lab.server.ns, '/usr/sbin/sshd', '-D', '-e', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    sshds.push(child);
-    let log = '';
-    child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      const check = async () => {
-        for (let waited = 0; waited < 10_000; waited += 100) {
-          if (child.exitCode !== null) return reject(new Error(`sshd exited: ${log}`));
-          if (/Server listening/.test(log)) return resolve();
-          await sleep(100);
-        }
-        reject(new Error(`sshd did not start: ${log}`));
-      };
-      void check();
-    });
-  }
-
-  function sshConfig(name: string, host: string, user: string, port: number, knownHosts = config('known_hosts')): string {
-    const file = config(name);
-    writeFileSync(
-      file,
-      [
-        `Host ${host}`,
-        `  HostName ${lab.server.ip}`,
-        `  Port ${port}`,
-        `  User ${user}`,
-        `  IdentityFile ${config('client_key')}`,
-        '  IdentitiesOnly yes',
-        `  UserKnownHostsFile ${knownHosts}`,
-        '  StrictHostKeyChecking yes',
-        '',
-      ].join('\n'),
-    );
-    return file;
-  }
+  let ssh: SshLab;
+  const sshConfig = (name: string, host: string, user: string, port: number, knownHosts?: string): string => ssh.clientConfig(name, host, user, port, knownHosts);
 
   beforeAll(async () => {
     cli = buildCli();
     dir = mkdtempSync(path.join(tmpdir(), 'hw-remote-'));
     chmodSync(dir, 0o755);
     lab = createVethLab('ssh');
-    mkdirSync('/run/sshd', { recursive: true });
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', config('host_key')]);
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', config('client_key')]);
-    writeFileSync(config('authorized_keys'), readFileSync(config('client_key.pub')));
-    chmodSync(config('authorized_keys'), 0o644);
-    writeFileSync(config('known_hosts'), `${lab.server.ip} ${readFileSync(config('host_key.pub'), 'utf8')}[${lab.server.ip}]:2222 ${readFileSync(config('host_key.pub'), 'utf8')}`);
+    ssh = createSshLab(dir, lab.server.ns, lab.server.ip);
     // An unprivileged account for the permission cases (no sudo rule, so sudo wants a password).
     execFileSync('useradd', ['--no-create-home', '--home-dir', dir, '--shell', '/bin/sh', TEST_USER]);
     execFileSync('usermod', ['--password', '*', TEST_USER]); // key login only, but not "locked"
-    await startSshd(22, []);
+    await ssh.startSshd(22);
     // The same host with a PATH where no capture tool is found.
-    await startSshd(2222, ['SetEnv PATH=/nonexistent']);
+    await ssh.startSshd(2222, ['SetEnv PATH=/nonexistent']);
   }, 60_000);
 
   afterAll(() => {
-    for (const child of sshds) child.kill('SIGTERM');
+    ssh?.stop();
     lab?.destroy();
     spawnSync('userdel', [TEST_USER], { stdio: 'ignore' });
     if (dir) rmSync(dir, { recursive: true, force: true });

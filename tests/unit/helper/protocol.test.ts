@@ -171,6 +171,7 @@ describe('request validation', () => {
       { id: 1, cmd: 'hello' },
       { id: 2, cmd: 'interfaces' },
       { id: 3, cmd: 'open', device: 'eth0', filter: 'tcp', bufferSize: 64 * 1024 * 1024 },
+      { id: 3, cmd: 'open', device: 'eth0', filter: 'tcp', immediate: true },
       { id: 4, cmd: 'send', frames: ['AAEC'], link: 'fill', count: 3, intervalMs: 10, ethDst: 'aa:bb:cc:dd:ee:ff' },
       { id: 5, cmd: 'stats' },
       { id: 6, cmd: 'validate-filter', filter: 'tcp port 80', linkType: 1 },
@@ -186,6 +187,7 @@ describe('request validation', () => {
     expect(validateRequest({ id: 9, cmd: 'send', frames: ['AA=='], link: 'fill', rate: 5, intervalMs: 5 })).toMatchObject({ ok: false });
     expect(validateRequest({ id: 9, cmd: 'send', frames: ['AA=='], link: 'fill', ethSrc: 'zz' })).toMatchObject({ ok: false });
     expect(validateRequest({ id: 9, cmd: 'open', device: 'lo', filter: '', bufferSize: -1 })).toMatchObject({ ok: false });
+    expect(validateRequest({ id: 9, cmd: 'open', device: 'lo', filter: '', immediate: 'yes' })).toMatchObject({ ok: false, error: expect.stringContaining('immediate') });
     expect(validateRequest({ cmd: 'hello' })).toMatchObject({ ok: false, id: null });
     expect(validateRequest([1, 2])).toMatchObject({ ok: false, id: null });
     expect(validateRequest(null)).toMatchObject({ ok: false, id: null });

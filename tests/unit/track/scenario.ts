@@ -237,7 +237,20 @@ export function tsharkFlags(file: string): string[][] {
 
 /** Our per-frame relative numbers, stream ids and flags next to tshark's, for whole-file comparison. */
 export function compareWithTshark(file: string, tracked: TrackedCapture): { ours: string[]; theirs: string[] } {
-  const fields = ['tcp.stream', 'tcp.seq', 'tcp.ack', 'tcp.nxtseq', 'tcp.window_size', 'tcp.analysis.initial_rtt', 'tcp.time_relative', 'tcp.time_delta'];
+  const fields = [
+    'tcp.stream',
+    'tcp.seq',
+    'tcp.ack',
+    'tcp.nxtseq',
+    'tcp.window_size',
+    'tcp.analysis.initial_rtt',
+    'tcp.time_relative',
+    'tcp.time_delta',
+    'tcp.analysis.acks_frame',
+    'tcp.analysis.ack_rtt',
+    'tcp.analysis.bytes_in_flight',
+    'tcp.analysis.push_bytes_sent',
+  ];
   const rows = tshark(file, fields);
   const flags = tsharkFlags(file);
   const ours = tracked.keys.map((k) => {
@@ -245,11 +258,14 @@ export function compareWithTshark(file: string, tracked: TrackedCapture): { ours
     const ack = k['tcp.ack'] ?? '';
     const rtt = typeof k['tcp.analysis.initial_rtt'] === 'number' ? k['tcp.analysis.initial_rtt'].toFixed(9) : '';
     const times = `t=${Number(k['tcp.time_relative']).toFixed(9)} dt=${Number(k['tcp.time_delta']).toFixed(9)}`;
-    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} ${times} irtt=${rtt} [${analysisFlags(k).join(',')}]`;
+    const ackRtt = typeof k['tcp.analysis.ack_rtt'] === 'number' ? k['tcp.analysis.ack_rtt'].toFixed(9) : '';
+    const flight = `acks=${k['tcp.analysis.acks_frame'] ?? ''} rtt=${ackRtt} bif=${k['tcp.analysis.bytes_in_flight'] ?? ''} push=${k['tcp.analysis.push_bytes_sent'] ?? ''}`;
+    return `stream=${k['tcp.stream']} seq=${k['tcp.seq']} ack=${ack} nxt=${k['tcp.nxtseq']} win=${k['tcp.window_size']} ${times} irtt=${rtt} ${flight} [${analysisFlags(k).join(',')}]`;
   });
   const theirs = rows.map(
     (r, i) =>
-      `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} t=${r['tcp.time_relative']} dt=${r['tcp.time_delta']} irtt=${r['tcp.analysis.initial_rtt']} [${flags[i].join(',')}]`,
+      `stream=${r['tcp.stream']} seq=${r['tcp.seq']} ack=${r['tcp.ack']} nxt=${r['tcp.nxtseq']} win=${r['tcp.window_size']} t=${r['tcp.time_relative']} dt=${r['tcp.time_delta']} irtt=${r['tcp.analysis.initial_rtt']} ` +
+      `acks=${r['tcp.analysis.acks_frame']} rtt=${r['tcp.analysis.ack_rtt']} bif=${r['tcp.analysis.bytes_in_flight']} push=${r['tcp.analysis.push_bytes_sent']} [${flags[i].join(',')}]`,
   );
   return { ours, theirs };
 }

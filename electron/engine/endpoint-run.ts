@@ -1,0 +1,193 @@
+/**
+ * The user-space TCP endpoint driven through the API: the same EndpointSession as `handshake
+ * connect` / `listen`, its frames spooled into a live session (Connections, ladder), its states,
+ * data and end sent out as `endpoint-*` events.
+ */
+import { isIP } from 'node:net';
+import { ApiError, type ApiEvent, type EndpointSegmentEdit, type EndpointSegmentView, type OpenEndpointParams, type OpenEndpointResult } from '../../shared/api';
+import { formatSegment, type ScriptOption } from '../../shared/conversation/script';
+import type { EndpointEvent, EndpointSegment, SegmentReason } from '../../shared/endpoint';
+import { TcpState } from '../../shared/track/states';
+import { CaptureError } from './capture-session';
+import { ConversationLinkError } from './conversation-link';
+import { EndpointSession } from './endpoint-session';
+
+export interface EndpointRunHooks {
+  emit(event: ApiEvent): void;
+  onSpooled(): void;
+  onEnd(): void;
+}
+
+/** Text of received data carried in one event at most (the whole stream is in the session's frames). */
+const DATA_TEXT_LIMIT = 4096;
+
+export class EndpointRun {
+  private ended = false;
+  private readonly startedAt: number;
+
+  private constructor(
+    readonly endpointId: string,
+    private readonly session: EndpointSession,
+    private readonly hooks: EndpointRunHooks,
+  ) {
+    this.startedAt = session.now();
+  }
+
+  static async start(endpointId: string, params: OpenEndpointParams, spoolPath: string, hooks: EndpointRunHooks): Promise<{ run: EndpointRun; result: Omit<OpenEndpointResult, 'sessionId'> }> {
+    if (isIP(params.local) === 0) throw new ApiError('invalid', `local address "${params.local}" is not an IP address`);
+    const listening = params.remote === null;
+    if (listening !== (params.remotePort === null)) throw new ApiError('invalid', 'give both remote and remotePort to connect, or neither to listen');
+    if (!listening && isIP(params.remote as string) !== isIP(params.local)) throw new ApiError('invalid', 'the local and remote addresses must be of the same IP version');
+    if (listening && params.localPort === null) throw new ApiError('invalid', 'listening needs localPort');
+    const local = { address: params.local, port: params.localPort ?? 40000 + Math.floor(Math.random() * 20000) };
+    let total = 0;
+    let run: EndpointRun | null = null;
+    // The session starts (and sends its SYN) before the run exists: its first events wait here.
+    const early: Array<[EndpointEvent, number]> = [];
+    let session: EndpointSession;
+    try {
+      session = await EndpointSession.start({
+        device: params.interface,
+        local,
+        remote: listening ? null : { address: params.remote as string, port: params.remotePort as number },
+        endpoint: {
+          isn: params.isn ?? undefined,
+          mss: params.mss ?? undefined,
+          windowScale: params.windowScale,
+          sackPermitted: params.sack,
+          timestamps: params.timestamps,
+          retransmit: params.retransmit,
+          keepalive: params.keepaliveSeconds ? { idleMs: params.keepaliveSeconds * 1000, probes: 9 } : null,
+          step: params.step,
+          timeWaitMs: 1000,
+        },
+        spoolPath,
+        onSpooled: () => hooks.onSpooled(),
+        onWarning: (message) => hooks.emit({ type: 'capture-error', sessionId: endpointId, message }),
+        onEvent: (event) => {
+          total += event.type === 'data' ? event.bytes.length : 0;
+          if (run) run.report(event, total);
+          else early.push([event, total]);
+        },
+      });
+    } catch (error) {
+      if (error instanceof ConversationLinkError) throw new ApiError('invalid', error.message);
+      if (error instanceof CaptureError) throw new ApiError(error.code === 'permission' ? 'permission' : error.code === 'no-device' ? 'invalid' : 'failed', error.advice ? `${error.message}. ${error.advice}` : error.message);
+      throw error;
+    }
+    run = new EndpointRun(endpointId, session, hooks);
+    for (const [event, sofar] of early) run.report(event, sofar);
+    void session.finished.then(() => run?.finish(null));
+    return {
+      run,
+      result: { endpointId, local, kernel: session.link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner', suppressionRule: session.link.suppressionRule },
+    };
+  }
+
+  private time(at: number): number {
+    return Math.max(0, (at - this.startedAt) / 1000);
+  }
+
+  private report(event: EndpointEvent, total: number): void {
+    const { endpointId } = this;
+    switch (event.type) {
+      case 'state':
+        this.hooks.emit({ type: 'endpoint-state', endpointId, from: event.from, to: event.to, why: event.why, time: this.time(event.at) });
+        break;
+      case 'data':
+        this.hooks.emit({ type: 'endpoint-data', endpointId, bytes: event.bytes.length, total, text: new TextDecoder().decode(event.bytes.subarray(0, DATA_TEXT_LIMIT)), time: this.time(event.at) });
+        break;
+      case 'retransmit':
+        this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'retransmit', detail: `${event.seq}:${event.seq + event.length}(${event.length}) (${event.why}; RTO ${Math.round(event.rto)} ms)`, time: this.time(event.at) });
+        break;
+      case 'keepalive':
+        this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'keepalive', detail: `probe ${event.probe}`, time: this.time(event.at) });
+        break;
+      case 'peer-fin':
+        this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'peer-fin', detail: 'the peer closed its side', time: this.time(event.at) });
+        break;
+      case 'reset':
+      case 'aborted':
+        this.hooks.emit({ type: 'endpoint-note', endpointId, kind: event.type, detail: event.why, time: this.time(event.at) });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private check(): void {
+    if (this.ended) throw new ApiError('invalid', `endpoint ${this.endpointId} has ended`);
+  }
+
+  send(text: string): number {
+    this.check();
+    const bytes = new TextEncoder().encode(text);
+    try {
+      this.session.write(bytes);
+    } catch (error) {
+      throw new ApiError('invalid', error instanceof Error ? error.message : String(error));
+    }
+    return bytes.length;
+  }
+
+  close(how: 'fin' | 'rst'): void {
+    this.check();
+    this.session.close(how);
+  }
+
+  private view(segment: EndpointSegment, reason: SegmentReason | string): EndpointSegmentView {
+    const endpoint = this.session.endpoint;
+    const seq = endpoint.relativeSent(segment.seq);
+    const ack = segment.flags & 0x10 ? (segment.ack - (endpoint.irs ?? 0)) >>> 0 : null;
+    const options = segment.options.flatMap((option): ScriptOption[] => (option.kind === 'tfo' || option.kind === 'raw' ? [] : [option]));
+    const text = formatSegment({ flags: segment.flags, seqStart: seq, length: segment.payload.length, ack, window: segment.window, options, payload: segment.payload });
+    return { reason, text, seq, ack, flags: segment.flags, window: segment.window, length: segment.payload.length };
+  }
+
+  proposal(): { proposal: EndpointSegmentView | null; state: string } {
+    this.check();
+    const proposal = this.session.proposal();
+    return { proposal: proposal ? this.view(proposal.segment, proposal.reason) : null, state: this.session.endpoint.stateName };
+  }
+
+  async step(edit: EndpointSegmentEdit | undefined): Promise<EndpointSegmentView | null> {
+    this.check();
+    const endpoint = this.session.endpoint;
+    const proposal = this.session.proposal();
+    if (!proposal) return null;
+    const segment = { ...proposal.segment };
+    if (edit?.seq !== undefined) segment.seq = (endpoint.iss + edit.seq) >>> 0;
+    if (edit?.ack !== undefined) segment.ack = ((endpoint.irs ?? 0) + edit.ack) >>> 0;
+    if (edit?.flags !== undefined) segment.flags = edit.flags;
+    if (edit?.window !== undefined) segment.window = edit.window;
+    const sent = await this.session.step(segment);
+    return sent ? this.view(sent, proposal.reason) : null;
+  }
+
+  /** Once the endpoint is CLOSED (or stopped): the helper ends, the session stops growing, the end is reported. */
+  async finish(error: string | null): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const endpoint = this.session.endpoint;
+    let failure = error ?? this.session.endReason;
+    await this.session.stop().catch((caught: unknown) => {
+      failure ??= caught instanceof Error ? caught.message : String(caught);
+    });
+    const reason = endpoint.closedReason ?? `stopped in ${endpoint.stateName}`;
+    this.hooks.onEnd();
+    this.hooks.emit({
+      type: 'endpoint-end',
+      endpointId: this.endpointId,
+      ok: failure === null && endpoint.state === TcpState.CLOSED && /both FINs|2MSL timeout|we reset/.test(reason),
+      reason,
+      bytesSent: endpoint.stats.bytesAcked,
+      bytesReceived: endpoint.stats.bytesReceived,
+      retransmissions: endpoint.stats.retransmissions,
+      error: failure,
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.finish(null);
+  }
+}

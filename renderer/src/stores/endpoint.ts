@@ -1,0 +1,132 @@
+/**
+ * The user-space TCP endpoint from the UI (the API's openEndpoint & co., the engine behind
+ * `handshake connect` / `listen`): connect or listen, send text as typed, close, and in step
+ * mode see the next segment, change its numbers, flags or window, and send it.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ApiEvent, EndpointSegmentView, OpenEndpointResult } from '../../../shared/api';
+import { useApi } from '../api/instance';
+import { useCaptureStore } from './capture';
+import { useUiStore } from './ui';
+
+/** Lines kept in the panel's log (the whole conversation is in its session). */
+const LOG_LIMIT = 500;
+
+export const useEndpointStore = defineStore('endpoint', () => {
+  const mode = ref<'connect' | 'listen'>('connect');
+  const local = ref('198.18.0.11');
+  const localPort = ref('');
+  const remote = ref('');
+  const remotePort = ref('');
+  const retransmit = ref(false);
+  const keepalive = ref('');
+  const step = ref(false);
+  const opened = ref<OpenEndpointResult | null>(null);
+  const state = ref('CLOSED');
+  const status = ref<'idle' | 'opening' | 'open' | 'ended'>('idle');
+  const log = ref<string[]>([]);
+  const received = ref('');
+  const proposal = ref<EndpointSegmentView | null>(null);
+
+  function note(line: string): void {
+    log.value = [...log.value.slice(-(LOG_LIMIT - 1)), line];
+  }
+
+  async function open(): Promise<void> {
+    const ui = useUiStore();
+    const port = (text: string) => (text.trim() ? Number(text) : null);
+    if (mode.value === 'connect' && (!remote.value.trim() || !port(remotePort.value))) return ui.say('give the peer\'s address and port', true);
+    if (mode.value === 'listen' && !port(localPort.value)) return ui.say('listening needs our port', true);
+    status.value = 'opening';
+    log.value = [];
+    received.value = '';
+    proposal.value = null;
+    try {
+      opened.value = await useApi().openEndpoint({
+        interface: useCaptureStore().selected,
+        local: local.value.trim(),
+        localPort: port(localPort.value),
+        remote: mode.value === 'connect' ? remote.value.trim() : null,
+        remotePort: mode.value === 'connect' ? port(remotePort.value) : null,
+        retransmit: retransmit.value,
+        keepaliveSeconds: keepalive.value.trim() ? Number(keepalive.value) : null,
+        step: step.value,
+        isn: null,
+        mss: null,
+        windowScale: 7,
+        sack: true,
+        timestamps: true,
+      });
+      if (status.value === 'opening') status.value = 'open';
+      note(`${mode.value === 'connect' ? 'connecting' : 'listening'} from ${opened.value.local.address}:${opened.value.local.port}` + (opened.value.kernel === 'rst-suppressed' ? `; this host's RSTs for the 4-tuple are dropped (${opened.value.suppressionRule})` : '; the endpoint answers ARP for its address'));
+      if (step.value) await refresh();
+    } catch (error) {
+      status.value = 'idle';
+      ui.fail(error);
+    }
+  }
+
+  async function call<T>(action: (endpointId: string) => Promise<T>): Promise<T | null> {
+    if (!opened.value || status.value !== 'open') return null;
+    try {
+      return await action(opened.value.endpointId);
+    } catch (error) {
+      useUiStore().fail(error);
+      return null;
+    }
+  }
+
+  async function send(text: string): Promise<void> {
+    const result = await call((endpointId) => useApi().endpointSend({ endpointId, text }));
+    if (result) note(`queued ${result.queued} bytes`);
+    if (step.value) await refresh();
+  }
+
+  async function close(how: 'fin' | 'rst'): Promise<void> {
+    await call((endpointId) => useApi().endpointClose({ endpointId, how }));
+    if (step.value) await refresh();
+  }
+
+  async function refresh(): Promise<void> {
+    const result = await call((endpointId) => useApi().endpointProposal({ endpointId }));
+    if (result) {
+      proposal.value = result.proposal;
+      state.value = result.state;
+    }
+  }
+
+  async function sendProposal(edit: { seq?: number; ack?: number; flags?: number; window?: number }): Promise<void> {
+    const result = await call((endpointId) => useApi().endpointStep({ endpointId, edit }));
+    if (result?.sent) note(`< ${result.sent.text}`);
+    await refresh();
+  }
+
+  async function stop(): Promise<void> {
+    await call((endpointId) => useApi().stopEndpoint({ endpointId }));
+  }
+
+  function handleEvent(event: ApiEvent): void {
+    if (!opened.value || !('endpointId' in event) || event.endpointId !== opened.value.endpointId) return;
+    switch (event.type) {
+      case 'endpoint-state':
+        state.value = event.to;
+        note(`${event.time.toFixed(3)}  ${event.to} (${event.why})`);
+        break;
+      case 'endpoint-data':
+        received.value = (received.value + event.text).slice(-65_536);
+        note(`${event.time.toFixed(3)}  received ${event.bytes} bytes (${event.total} in all)`);
+        break;
+      case 'endpoint-note':
+        note(`${event.time.toFixed(3)}  ${event.kind}: ${event.detail}`);
+        break;
+      case 'endpoint-end':
+        status.value = 'ended';
+        proposal.value = null;
+        note(`ended: ${event.reason}; sent ${event.bytesSent} bytes, received ${event.bytesReceived}, ${event.retransmissions} retransmissions${event.error ? `; ${event.error}` : ''}`);
+        break;
+    }
+  }
+
+  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
+});

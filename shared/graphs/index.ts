@@ -1,0 +1,3 @@
+export { allocateStreamFrames, buildStreamGraph, defaultMaWindow, type GraphDirection, type StreamFrames, type StreamGraphColumns } from './stream-graph';
+export { streamGraphSvg, type SvgView } from './svg';
+export { GRAPH_KINDS, graphSpec, niceTicks, seriesRange, type GraphKind, type GraphSeries, type GraphSpec, type SeriesStyle } from './series';

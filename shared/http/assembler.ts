@@ -1,0 +1,71 @@
+/**
+ * One direction of a TCP connection as an in-order byte stream, from segments given with their
+ * relative sequence numbers: retransmitted bytes are dropped, early segments wait (bounded) for
+ * the gap to fill, and a gap that never fills is skipped with `gap` set so the reader resyncs.
+ */
+
+/** Out-of-order bytes held per direction while a gap is open. */
+const MAX_PENDING = 1 << 20;
+
+export class StreamAssembler {
+  /** Next stream position expected; null before the first segment. */
+  private next: number | null = null;
+  private pending = new Map<number, Uint8Array>();
+  private pendingBytes = 0;
+
+  /**
+   * Adds a segment; `deliver` gets the in-order pieces it releases (views valid during the
+   * call), with `gap` true for the first piece after bytes that were never captured.
+   */
+  push(seq: number, payload: Uint8Array, deliver: (bytes: Uint8Array, gap: boolean) => void): void {
+    if (payload.length === 0) return;
+    if (this.next === null) this.next = seq;
+    let start = seq;
+    let bytes = payload;
+    if (start < this.next) {
+      if (start + bytes.length <= this.next) return;
+      bytes = bytes.subarray(this.next - start);
+      start = this.next;
+    }
+    if (start > this.next) {
+      const held = this.pending.get(start);
+      if (!held || held.length < bytes.length) {
+        this.pendingBytes += bytes.length - (held?.length ?? 0);
+        this.pending.set(start, bytes.slice());
+      }
+      if (this.pendingBytes > MAX_PENDING) this.skipGap(deliver);
+      return;
+    }
+    this.next += bytes.length;
+    deliver(bytes, false);
+    this.drain(deliver, false);
+  }
+
+  private skipGap(deliver: (bytes: Uint8Array, gap: boolean) => void): void {
+    let first = Infinity;
+    for (const at of this.pending.keys()) first = Math.min(first, at);
+    if (first === Infinity) return;
+    this.next = first;
+    this.drain(deliver, true);
+  }
+
+  private drain(deliver: (bytes: Uint8Array, gap: boolean) => void, gap: boolean): void {
+    for (;;) {
+      let advanced = false;
+      for (const [at, bytes] of this.pending) {
+        if (at > this.next!) continue;
+        this.pending.delete(at);
+        this.pendingBytes -= bytes.length;
+        if (at + bytes.length > this.next!) {
+          const piece = bytes.subarray(this.next! - at);
+          this.next! += piece.length;
+          deliver(piece, gap);
+          gap = false;
+          advanced = true;
+          break;
+        }
+      }
+      if (!advanced) return;
+    }
+  }
+}

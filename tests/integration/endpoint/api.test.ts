@@ -1,0 +1,144 @@
+/**
+ * The endpoint through the typed API (what the UI calls): open against a Linux echo server in a
+ * namespace, send text with its CRLF, see the echo as an event, close with FIN; in step mode,
+ * the proposal is a SYN and an edited window is what goes on the wire. The peer's kernel (what
+ * its socket read) and tshark (the session's spool) are the oracles.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, dispatch, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
+import { Backend } from '../../../electron/engine/backend';
+import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, sleep, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+
+const UNOWNED = '198.18.0.11';
+
+describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux', () => {
+  let lab: VethLab;
+  let helperPath: string;
+  let peer: NodeInNamespace;
+  let backend: Backend;
+  let dir: string;
+  const events: ApiEvent[] = [];
+
+  beforeAll(async () => {
+    helperPath = buildHelper();
+    lab = createVethLab('endapi');
+    process.env.HANDSHAKE_HELPER_PATH = helperPath;
+    process.env.HANDSHAKE_HELPER_LAUNCHER = `ip netns exec ${lab.client.ns}`;
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-endpoint-api-'));
+    peer = nodeInNamespace(
+      lab.server.ns,
+      `require('net').createServer((s) => { s.on('data', (d) => { console.log('got ' + JSON.stringify(d.toString('latin1'))); s.write(d); }); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); }).listen(7300, '${lab.server.ip}', () => console.log('listening'));`,
+    );
+    await peer.waitFor(/listening/);
+    backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
+    backend.subscribe((event) => events.push(event));
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    peer?.stop();
+    lab?.destroy();
+    delete process.env.HANDSHAKE_HELPER_PATH;
+    delete process.env.HANDSHAKE_HELPER_LAUNCHER;
+    if (helperPath) rmSync(helperPath, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const params = (change: Partial<OpenEndpointParams> = {}): OpenEndpointParams => ({
+    interface: lab.client.ifname,
+    local: UNOWNED,
+    localPort: null,
+    remote: lab.server.ip,
+    remotePort: 7300,
+    retransmit: false,
+    keepaliveSeconds: null,
+    step: false,
+    isn: null,
+    mss: null,
+    windowScale: 7,
+    sack: true,
+    timestamps: true,
+    ...change,
+  });
+  /** A validated API call, typed by its method. */
+  const call = async <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => (await dispatch(backend.handlers, method, body)) as ApiContract[M]['result'];
+  const waitForEvent = async (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => {
+    for (let waited = 0; waited < timeoutMs; waited += 20) {
+      const found = events.find(match);
+      if (found) return found;
+      await sleep(20);
+    }
+    throw new Error(`no such event; saw ${events.map((event) => event.type).join(', ')}`);
+  };
+
+  it('connects, sends text byte for byte (CRLF kept), shows the echo, closes with FIN; the frames are in a live session', async () => {
+    const opened = await call('openEndpoint', params({ localPort: 41300 }));
+    const id = opened.endpointId;
+    await waitForEvent((event) => event.type === 'endpoint-state' && event.endpointId === id && event.to === 'ESTABLISHED');
+    const text = 'GET / HTTP/1.0\r\n\r\n';
+    expect(await call('endpointSend', { endpointId: id, text })).toEqual({ queued: 18 });
+    expect(await peer.waitFor(/^got /)).toBe(`got ${JSON.stringify(text)}`);
+    const echo = await waitForEvent((event) => event.type === 'endpoint-data' && event.endpointId === id);
+    expect(echo.type === 'endpoint-data' && echo.text).toBe(text);
+    await call('endpointClose', { endpointId: id, how: 'fin' });
+    await peer.waitFor(/^end$/);
+    const end = await waitForEvent((event) => event.type === 'endpoint-end' && event.endpointId === id);
+    expect(end).toMatchObject({ ok: true, bytesSent: 18, bytesReceived: 18 });
+    const states = events.flatMap((event) => (event.type === 'endpoint-state' && event.endpointId === id ? [event.to] : []));
+    expect(states).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT', 'CLOSED']);
+    expect(events.some((event) => event.type === 'session-opened' && event.session.sessionId === opened.sessionId)).toBe(true);
+    // The endpoint is gone: later calls name it as ended.
+    await expect(call('endpointSend', { endpointId: id, text: 'x' })).rejects.toMatchObject({ code: 'not-found' });
+  }, 60_000);
+
+  it('step mode: the proposal is our SYN; the edited window is what goes out, and the handshake completes step by step', async () => {
+    const opened = await call('openEndpoint', params({ localPort: 41301, step: true, isn: 1000 }));
+    const id = opened.endpointId;
+    const first = await call('endpointProposal', { endpointId: id });
+    expect(first.state).toBe('CLOSED');
+    expect(first.proposal).toMatchObject({ reason: 'syn', seq: 0, flags: 0x02, window: 65535 });
+    const sent = await call('endpointStep', { endpointId: id, edit: { window: 1234 } });
+    expect(sent.sent?.window).toBe(1234);
+    expect(sent.sent?.text).toMatch(/^S 0:0\(0\) win 1234 <mss 1460/);
+    // Linux answers; the next proposal is the ACK that completes the handshake.
+    let next = await call('endpointProposal', { endpointId: id });
+    for (let i = 0; i < 100 && !next.proposal; i++) {
+      await sleep(50);
+      next = await call('endpointProposal', { endpointId: id });
+    }
+    expect(next).toMatchObject({ state: 'ESTABLISHED', proposal: { reason: 'ack', seq: 1, ack: 1, flags: 0x10 } });
+    await call('endpointStep', { endpointId: id });
+    await call('endpointClose', { endpointId: id, how: 'rst' });
+    const rst = await call('endpointProposal', { endpointId: id });
+    expect(rst.proposal).toMatchObject({ reason: 'rst', seq: 1 });
+    await call('endpointStep', { endpointId: id });
+    await call('stopEndpoint', { endpointId: id });
+    const end = await waitForEvent((event) => event.type === 'endpoint-end' && event.endpointId === id);
+    expect(end).toMatchObject({ ok: true, reason: 'we reset the connection' });
+    if (!hasTshark) return;
+    // tshark reads the live session's spool: our SYN carried the edited window, Linux answered it, our RST ended it.
+    const spool = readdirSync(dir).filter((name) => name.startsWith('endpoint-')).map((name) => path.join(dir, name)).find((file) => tsharkFields(file, ['tcp.srcport'], 'tcp.port == 41301').length > 0) as string;
+    const rows = tsharkFields(spool, ['ip.src', 'tcp.flags.str', 'tcp.window_size_value'], 'tcp.port == 41301');
+    expect(rows[0]).toEqual([UNOWNED, '··········S·', '1234']);
+    expect(rows[1].slice(0, 2)).toEqual([lab.server.ip, '·······A··S·']);
+    expect(rows[rows.length - 1].slice(0, 2)).toEqual([UNOWNED, '·······A·R··']);
+  }, 60_000);
+
+  it('refuses bad arguments, naming them', async () => {
+    const bad = async (change: Record<string, unknown>) => {
+      try {
+        await dispatch(backend.handlers, 'openEndpoint', { ...params(), ...change });
+      } catch (error) {
+        if (error instanceof ApiError) return error;
+        throw error;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect((await bad({ windowScale: 15 })).message).toMatch(/windowScale: above 14/);
+    expect((await bad({ remotePort: null })).message).toMatch(/both remote and remotePort/);
+    expect((await bad({ remote: null, remotePort: null, localPort: null })).message).toMatch(/localPort/);
+    expect((await bad({ local: 'nope; rm' })).code).toBe('invalid');
+  }, 30_000);
+});
