@@ -20,6 +20,7 @@ import {
   type FrameDetail,
   type Ladder,
   type StreamGraph,
+  type ComparePointsResult,
   type PacketRow,
   type QuicAttemptRow,
   type PageLoadRow,
@@ -34,6 +35,8 @@ import {
 } from '../../shared/api';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
+import { compareCapturePoints } from '../../shared/compare';
+import { pointLabel, readFilePoints } from './capture-points';
 import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
@@ -64,6 +67,9 @@ const MAX_CACHED_FILTERS = 6;
 const CONNECTIONS_SLICE_MS = 12;
 /** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
 const MAX_CRAFTED_REMEMBERED = 1000;
+/** Segments per connection sent for the two-point ladder; the rest are counted, not drawn. */
+const MAX_TWO_POINT_STEPS = 5000;
+
 /** How often a live session looks for new frames in the spool when not poked. */
 const LIVE_POLL_MS = 50;
 
@@ -524,6 +530,22 @@ export class FileSession {
       point: this.index.point[i],
       ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
+  }
+
+  /**
+   * Two of the session's capture points compared segment by segment (shared/compare), read from
+   * the file as it is now (a live spool up to its last complete block).
+   */
+  async comparePoints(a: number, b: number, clockOffset: number | null): Promise<ComparePointsResult> {
+    const { names, points } = await readFilePoints(this.dataPath);
+    for (const id of [a, b]) if (id >= points.length) throw new ApiError('invalid', `there is no capture point ${id} (the capture has ${points.length})`);
+    if (a === b) throw new ApiError('invalid', 'choose two different capture points');
+    const connections: ComparePointsResult['connections'] = [];
+    const result = compareCapturePoints(points[a], points[b], clockOffset === null ? {} : { clockOffset }, (comparison, steps) => {
+      const all = steps();
+      connections.push({ comparison, steps: all.slice(0, MAX_TWO_POINT_STEPS), stepsTruncated: all.length > MAX_TWO_POINT_STEPS });
+    });
+    return { points: [pointLabel(names, a), pointLabel(names, b)], summary: result.summary, connections };
   }
 
   async findRow(filterText: string, i: number): Promise<number> {

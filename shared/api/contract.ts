@@ -6,6 +6,7 @@
  */
 import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
+import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
   arr,
   bool,
@@ -20,6 +21,7 @@ import {
   str,
   tagged,
   unit,
+  ValidationError,
   type Validator,
 } from './validate';
 
@@ -496,6 +498,63 @@ export interface StartCaptureParams extends CapturePointParams {
   alsoFrom?: CapturePointParams[];
 }
 
+/** Two capture points (interfaces) of one session compared: shared/compare's records, as `compare FILE --json` prints them. */
+export interface ComparePointsParams {
+  sessionId: string;
+  /** Interface ids (RowsResult.points indexes). */
+  a: number;
+  b: number;
+  /** B's clock minus A's in seconds; null to estimate it. */
+  clockOffset: number | null;
+}
+export interface TwoPointConnection {
+  comparison: ConnectionComparison;
+  /** Its segments in order for the two-point ladder (the first MAX of them). */
+  steps: TwoPointStep[];
+  stepsTruncated: boolean;
+}
+export interface ComparePointsResult {
+  points: [string, string];
+  summary: ComparisonSummary;
+  connections: TwoPointConnection[];
+}
+const direction = literal('a_to_b', 'b_to_a');
+const pointName = literal('A', 'B');
+const fieldValue: Validator<number | string | boolean> = (value, path = '') => {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return num()(value, path);
+  return str({ max: 1024 })(value, path);
+};
+const delayStats = nullable(obj({ min: num(), median: num(), p99: num(), count }));
+const pointTime = nullable(obj({ frame: count, time: num() }));
+const twoPointStep: Validator<TwoPointStep> = obj({ direction, flags: str({ max: 64 }), seq: num(), len: count, a: pointTime, b: pointTime, delay: nullable(num()) });
+const endpointPair = obj({ client: name, server: name });
+const connectionComparison: Validator<ConnectionComparison> = obj({
+  type: literal('comparison'),
+  client: name,
+  server: name,
+  a_side: literal('client', 'server'),
+  clock_offset: nullable(num()),
+  clock_offset_uncertainty: nullable(num()),
+  delay: obj({ a_to_b: delayStats, b_to_a: delayStats }),
+  lost: arr(obj({ direction, frame: count, seen_at: pointName, seq: num(), seq_raw: num(), len: count, flags: str({ max: 64 }) }), 1_000_000),
+  rewrites: arr(obj({ field: str({ max: 256 }), a: fieldValue, b: fieldValue, frames: arr(count, 1000), count }), 1000),
+  injected: arr(obj({ seen_at: pointName, frame: count, direction, flags: str({ max: 64 }), seq_raw: num(), len: count }), 1_000_000),
+  translation: opt(obj({ a: endpointPair, b: endpointPair })),
+  frames: obj({ a: count, b: count, paired: count }),
+});
+const comparisonSummary: Validator<ComparisonSummary> = obj({
+  type: literal('summary'),
+  connections: obj({ paired: count, only_at_a: count, only_at_b: count }),
+  frames: obj({ a: count, b: count, paired: count }),
+  clock_offset: nullable(num()),
+  clock_offset_uncertainty: nullable(num()),
+  clock_offset_source: literal('given', 'estimated', 'unknown'),
+  lost: count,
+  injected: count,
+  rewritten_fields: arr(str({ max: 256 }), 1000),
+});
+
 export type CaptureFormat = 'pcap' | 'pcapng';
 const captureFormat = literal('pcap', 'pcapng');
 
@@ -831,6 +890,8 @@ export interface ApiContract {
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
   getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
+  /** One connection seen from two capture points of the session (shared/compare). */
+  comparePoints: { params: ComparePointsParams; result: ComparePointsResult };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
   validateBpf: { params: { filter: string; linkType: number }; result: { ok: boolean; message: string | null } };
   /** The interfaces of a remote host, as its tcpdump lists them (over SSH). */
@@ -952,6 +1013,18 @@ export const methodValidators: MethodValidators = {
   },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
   getPageLoad: { params: sessionOnly, result: obj({ rows: arr(pageLoadRow, 100_000) }) },
+  comparePoints: {
+    params: obj({ sessionId, a: int(0, 0xffff), b: int(0, 0xffff), clockOffset: nullable(num({ min: -86400 * 365, max: 86400 * 365 })) }),
+    result: obj({
+      points: ((value: unknown, path = '') => {
+        const pair = arr(name, 2)(value, path);
+        if (pair.length !== 2) throw new ValidationError(path, 'expected two point names');
+        return [pair[0], pair[1]];
+      }) as Validator<[string, string]>,
+      summary: comparisonSummary,
+      connections: arr(obj({ comparison: connectionComparison, steps: arr(twoPointStep, 100_000), stepsTruncated: bool }), 100_000),
+    }),
+  },
   listInterfaces: { params: unit, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   validateBpf: {
     params: obj({ filter: str({ max: 8192 }), linkType: int(0, 0xffff) }),

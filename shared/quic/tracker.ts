@@ -19,7 +19,7 @@ import { bytesToHex } from '../tls/keylog';
 import { parseHandshakeMessage } from '../tls/handshake';
 import type { CertificateInfo } from '../tls/x509';
 import { Http3Connection, type Http3Request } from '../http3/session';
-import { huffmanDecode } from '../http3/huffman';
+import { huffmanDecode } from '../http2/hpack/huffman';
 import { analyzeQuicDatagram, InitialKeyCache, type OpenedProtectedPacket, type QuicPacketInfo } from './analyze';
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';

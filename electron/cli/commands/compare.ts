@@ -6,6 +6,7 @@
  */
 import { CapturePoint, compareCapturePoints, renderComparison, renderSummary } from '../../../shared/compare';
 import { readCaptureFile } from '../../engine/capture-file';
+import { pointLabel, readFilePoints } from '../../engine/capture-points';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { damageText } from './decode';
@@ -38,21 +39,7 @@ function pickInterface(names: readonly string[], wanted: string, file: string): 
  * Without --points, the file must have exactly two interfaces.
  */
 async function readPointsOfOneFile(file: string, wanted: string | undefined): Promise<{ a: CapturePoint; b: CapturePoint; names: [string, string]; damage: string | null }> {
-  const names: string[] = [];
-  // One pass: every interface of the first section becomes a point (a point keeps columns, not frames), then two are chosen.
-  const points: CapturePoint[] = [];
-  let sections = 0;
-  const result = await readCaptureFile(file, {
-    onSection: () => void sections++,
-    onInterface: (iface) => {
-      if (sections > 1) return;
-      names.push(iface.name ?? '');
-      points.push(new CapturePoint());
-    },
-    onFrame: (frame) => {
-      if (sections <= 1) points[frame.interfaceId]?.add(frame);
-    },
-  }).catch((error: unknown) => {
+  const { names, points, damage } = await readFilePoints(file).catch((error: unknown) => {
     throw openFailure(file, error);
   });
   let ids: [number, number];
@@ -65,11 +52,7 @@ async function readPointsOfOneFile(file: string, wanted: string | undefined): Pr
     ids = [pickInterface(names, parts[0].trim(), file), pickInterface(names, parts[1].trim(), file)];
     if (ids[0] === ids[1]) throw new UsageError('--points needs two different interfaces');
   }
-  const [a, b] = [points[ids[0]], points[ids[1]]];
-  a.finish();
-  b.finish();
-  const label = (id: number) => names[id] || `interface ${id}`;
-  return { a, b, names: [label(ids[0]), label(ids[1])], damage: result.damage ? `${file}: ${damageText(result.damage)}` : null };
+  return { a: points[ids[0]], b: points[ids[1]], names: [pointLabel(names, ids[0]), pointLabel(names, ids[1])], damage: damage ? `${file}: ${damageText(damage)}` : null };
 }
 
 export async function runCompare(argv: readonly string[]): Promise<number> {

@@ -1,7 +1,7 @@
 /** Hostile decrypted payloads: random bytes through the frame parser, QPACK and the HTTP/3 streams never throw or grow without bound. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { huffmanDecode } from '../../../shared/http3/huffman';
+import { huffmanDecode } from '../../../shared/http2/hpack/huffman';
 import { QpackDecoder } from '../../../shared/http3/qpack';
 import { Http3Connection } from '../../../shared/http3/session';
 import { parseFrames } from '../../../shared/quic/frames';

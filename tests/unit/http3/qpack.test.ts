@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { huffmanDecode } from '../../../shared/http3/huffman';
+import { huffmanDecode } from '../../../shared/http2/hpack/huffman';
 import { QpackDecoder } from '../../../shared/http3/qpack';
 import { Http3Connection } from '../../../shared/http3/session';
 
