@@ -392,6 +392,7 @@ export class Backend {
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
       getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
+      getPageLoad: async ({ sessionId }) => ({ rows: await this.session(sessionId).pageLoad() }),
       listInterfaces: async () => {
         const prefetched = this.prefetchedInterfaces;
         this.prefetchedInterfaces = null;

@@ -23,6 +23,7 @@ import {
   type ComparePointsResult,
   type PacketRow,
   type QuicAttemptRow,
+  type PageLoadRow,
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
@@ -47,6 +48,8 @@ import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInf
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
+import { pageLoadFromFile } from './pageload-file';
+import { pageLoadRows } from '../../shared/pageload/rows';
 
 /**
  * Bytes per read while indexing. Small enough that the first screen of rows is indexed
@@ -833,6 +836,11 @@ export class FileSession {
         certificate: c.certificate,
       })),
     };
+  }
+
+  /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
+  async pageLoad(): Promise<PageLoadRow[]> {
+    return pageLoadRows((await pageLoadFromFile(this.dataPath)).connections);
   }
 
   quicAttempts(): Promise<QuicAttemptRow[]> {

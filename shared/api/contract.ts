@@ -5,6 +5,7 @@
  * every message against these validators when it crosses a process boundary.
  */
 import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
   arr,
@@ -25,6 +26,8 @@ import {
 } from './validate';
 
 // ---------------------------------------------------------------- shared pieces
+
+export type { PageLoadRow, PageLoadStep } from '../pageload/rows';
 
 /** Row colour marks (a bitmask): the renderer picks the colour, the engine says why. */
 export const ROW_MARK = {
@@ -916,6 +919,8 @@ export interface ApiContract {
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
   getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
+  /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
+  getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
   /** One connection seen from two capture points of the session (shared/compare). */
   comparePoints: { params: ComparePointsParams; result: ComparePointsResult };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
@@ -989,6 +994,24 @@ export type ResultOf<M extends Method> = ApiContract[M]['result'];
 
 type MethodValidators = { [M in Method]: { params: Validator<ParamsOf<M>>; result: Validator<ResultOf<M>> } };
 
+const pageLoadStep: Validator<PageLoadStep> = obj({
+  name: literal(...PAGE_LOAD_STEPS),
+  start: num(),
+  end: num(),
+  startFrame: count,
+  endFrame: count,
+});
+const pageLoadRow: Validator<PageLoadRow> = obj({
+  stream: count,
+  client: str({ max: 64 }),
+  server: str({ max: 64 }),
+  host: nullable(str({ max: 1024 })),
+  protocol: nullable(str({ max: 256 })),
+  reasons: arr(str({ max: 4096 }), 16),
+  steps: arr(pageLoadStep, PAGE_LOAD_STEPS.length),
+  durations: arr(obj({ name: str({ max: 64 }), ms: nullable(num()) }), 16),
+  notes: arr(str({ max: 4096 }), 64),
+});
 const sessionOnly = obj({ sessionId });
 const exchangeFrame: Validator<ExchangeFrameInfo> = obj({ line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) });
 
@@ -1024,6 +1047,7 @@ export const methodValidators: MethodValidators = {
     result: streamGraph,
   },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
+  getPageLoad: { params: sessionOnly, result: obj({ rows: arr(pageLoadRow, 100_000) }) },
   comparePoints: {
     params: obj({ sessionId, a: int(0, 0xffff), b: int(0, 0xffff), clockOffset: nullable(num({ min: -86400 * 365, max: 86400 * 365 })) }),
     result: obj({
