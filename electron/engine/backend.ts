@@ -382,9 +382,9 @@ export class Backend {
         await session.close();
         return null;
       },
-      getRows: async (params) => this.session(params.sessionId).rows(params.start, params.count, params.filter),
-      findRow: async ({ sessionId, filter, index }) => ({
-        position: await this.session(sessionId).findRow(filter, index),
+      getRows: async (params) => this.session(params.sessionId).rows(params.start, params.count, params.filter, params.columns, params.sort),
+      findRow: async ({ sessionId, filter, index, sort }) => ({
+        position: await this.session(sessionId).findRow(filter, index, sort),
       }),
       getFrame: async ({ sessionId, index }) => this.session(sessionId).frame(index),
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
@@ -392,6 +392,7 @@ export class Backend {
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
       getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
+      getPageLoad: async ({ sessionId }) => ({ rows: await this.session(sessionId).pageLoad() }),
       listInterfaces: async () => {
         const prefetched = this.prefetchedInterfaces;
         this.prefetchedInterfaces = null;
@@ -465,6 +466,8 @@ export class Backend {
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
       fieldFilter: async ({ sessionId, index, field }) => ({ filter: await this.session(sessionId).fieldFilter(index, field) }),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
+      setTimeReference: async ({ sessionId, index, on }) => ({ references: this.session(sessionId).setTimeReference(index, on) }),
+      setComments: async ({ sessionId, index, comments }) => ({ commented: this.session(sessionId).setComments(index, comments) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),

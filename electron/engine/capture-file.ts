@@ -248,6 +248,8 @@ export interface ConvertCaptureFileOptions {
   target?: TargetOptions;
   /** Writes only the frames (0-based positions in the source) this accepts; default all. */
   select?: (frameIndex: number) => boolean;
+  /** The comments to write for a frame instead of its own (comments edited in the UI); undefined keeps its own. */
+  comments?: (frameIndex: number) => readonly string[] | undefined;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -292,14 +294,15 @@ export async function convertCaptureFile(
           });
         },
         onFrame(frame: CaptureFrame) {
-          if (select && !select(frameIndex++)) return;
+          const position = frameIndex++;
+          if (select && !select(position)) return;
           outgoing.interfaceId = interfaceMap[frame.interfaceId];
           outgoing.linkType = frame.linkType;
           outgoing.tsSeconds = frame.tsSeconds;
           outgoing.tsNanos = frame.tsNanos;
           outgoing.data = frame.data;
           outgoing.originalLength = frame.originalLength;
-          outgoing.comments = frame.comments;
+          outgoing.comments = (options.comments && options.comments(position)) ?? frame.comments;
           outgoing.flags = frame.flags;
           writer.writeFrame(outgoing);
         },

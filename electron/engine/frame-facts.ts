@@ -91,6 +91,7 @@ const INFO_PREFIXES: ReadonlyArray<readonly [number, string]> = [
 
 /** Fields answered from the index columns alone, without re-reading the frame. */
 const INDEX_FIELDS = new Set([
+  'frame.comment',
   'frame.number',
   'frame.len',
   'frame.cap_len',
@@ -259,6 +260,8 @@ export class FrameFacts {
   /** What each frame completed in HTTP (DATA payloads dropped, to bound memory). */
   private httpResults = new Map<number, HttpFrameResult>();
   private readonly dupAckNumbers = new Map<number, number>();
+  /** Frame number each duplicate ACK duplicates (tcp.analysis.duplicate_ack_frame). */
+  private readonly dupAckFrames = new Map<number, number>();
   /** Relative SACK edges (left, right, …) of the frames that carry SACK blocks. */
   readonly sackEdges = new Map<number, Uint32Array>();
   private finished = false;
@@ -343,6 +346,7 @@ export class FrameFacts {
         }
         if (s.tcpFlags & TCP_FIN) this.httpFin(i, analysis.stream);
         if (analysis.duplicateAckNumber > 0) this.dupAckNumbers.set(i, analysis.duplicateAckNumber);
+        if (analysis.duplicateAckFrame > 0) this.dupAckFrames.set(i, analysis.duplicateAckFrame);
         if (dnsPayload && s.payloadLength > 0) {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
           const messages = this.dns.tcp(i + 1, index.tsSeconds[i], index.tsNanos[i], analysis.stream, analysis.fromClient, analysis.relativeSeq, this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
@@ -569,6 +573,7 @@ export class FrameFacts {
       time: index.relativeTime(i),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
+      comments: index.comments.get(i),
       capturePoint: index.points[index.point[i]] ? { id: index.point[i], name: index.points[index.point[i]] } : undefined,
     });
     const records = this.tlsRecords.get(i);
@@ -598,13 +603,15 @@ export class FrameFacts {
     return false;
   }
 
-  private indexField(i: number, name: string): FieldValue | undefined {
+  private indexField(i: number, name: string): FieldValue | readonly FieldValue[] | undefined {
     const index = this.index;
     const tcp = index.protocol[i] === 6;
     const udp = index.protocol[i] === 17;
     switch (name) {
       case 'frame.number':
         return i + 1;
+      case 'frame.comment':
+        return index.comments.get(i);
       case 'frame.len':
         return index.originalLength[i];
       case 'frame.cap_len':
@@ -685,6 +692,8 @@ export class FrameFacts {
     // A tunnelled frame's inner and outer occurrences all count, as in Wireshark (`ip.addr` matches either layer).
     for (const [name, values] of repeatedFields(decoded)) fields.set(name, values);
     if (this.tracked(i)) fields.set('tcp.window_size', this.index.window[i]);
+    const comments = this.index.comments.get(i);
+    if (comments) fields.set('frame.comment', comments.slice());
     const community = frameCommunityId(decoded);
     if (community !== null) fields.set('communityid', community);
     const outer = outerEncapsulation(decoded);
@@ -958,6 +967,7 @@ export class FrameFacts {
     const initialClientState = clientState;
     const initialServerState = serverState;
     const handshake = new Set(connection.handshake.frames);
+    const refused = connection.handshake.rejected;
     const teardown = new Set(connection.teardown.frames);
     const arrows: LadderArrow[] = [];
     let truncated = false;
@@ -971,8 +981,12 @@ export class FrameFacts {
       const number = i + 1;
       while (client.length && client[0].frame <= number) clientState = client.shift()?.state ?? clientState;
       while (server.length && server[0].frame <= number) serverState = server.shift()?.state ?? serverState;
-      if (teardown.has(number)) seenTeardown = true;
-      const phase: Phase = handshake.has(number) ? 'handshake' : teardown.has(number) ? 'teardown' : seenTeardown ? 'other' : 'data';
+      // A refused SYN's RST ends the attempt: it belongs with the handshake it refused, not to a teardown.
+      const refusal = refused && teardown.has(number) && (index.tcpFlags[i] & TCP_RST) !== 0;
+      if (teardown.has(number) && !refusal) seenTeardown = true;
+      const phase: Phase = handshake.has(number) || refusal ? 'handshake' : teardown.has(number) ? 'teardown' : seenTeardown ? 'other' : 'data';
+      const dupAck = this.dupAckNumbers.get(i);
+      const dupAckOf = this.dupAckFrames.get(i);
       const analysis = index.analysis[i];
       arrows.push({
         frameIndex: i,
@@ -989,6 +1003,8 @@ export class FrameFacts {
         phase,
         analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
         ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection, () => this.tlsDissector.summary(stream)?.alpnSelected ?? null),
+        ...(dupAck !== undefined ? { duplicateAckNumber: dupAck } : {}),
+        ...(dupAckOf !== undefined ? { duplicateAckOf: dupAckOf } : {}),
       });
     }
     // Timer-driven changes (TIME_WAIT → CLOSED after 2×MSL) belong after the last arrow.
@@ -1006,6 +1022,7 @@ export class FrameFacts {
       arrows,
       truncated,
       story: connectionStory(connection),
+      ...(refused ? { refused: true } : {}),
     };
   }
 }

@@ -56,6 +56,8 @@ export class FrameIndex {
   readonly macs: string[] = [''];
   /** Bit set of tcp.analysis.* flags (shared/track/flags.ts `Analysis`). */
   analysis: Uint32Array;
+  /** Packet comments (pcapng opt_comment, or added in the UI) by frame: few frames have one. */
+  readonly comments = new Map<number, readonly string[]>();
   /** tcp.analysis.acks_frame (frame number, 0: none); the ACK's RTT is the time since that frame. */
   acksFrame: Uint32Array;
   /** tcp.analysis.bytes_in_flight (0: none). */
@@ -153,6 +155,7 @@ export class FrameIndex {
     this.capturedLength[i] = frame.capturedLength;
     this.originalLength[i] = frame.originalLength;
     this.linkType[i] = frame.linkType;
+    if (frame.comments !== undefined && frame.comments.length > 0) this.comments.set(i, frame.comments);
     this.point[i] = Math.min(this.sectionBase + frame.interfaceId, 0xfffe);
     return i;
   }

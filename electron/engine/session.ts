@@ -23,6 +23,7 @@ import {
   type ComparePointsResult,
   type PacketRow,
   type QuicAttemptRow,
+  type PageLoadRow,
   type RowsResult,
   type SessionInfo,
   type ApiEvent,
@@ -31,7 +32,9 @@ import {
   type EndpointRow,
   type ExpertGroup,
   type ExportPacketsParams,
+  type RowSort,
 } from '../../shared/api';
+import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { compareCapturePoints } from '../../shared/compare';
@@ -45,6 +48,8 @@ import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInf
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
+import { pageLoadFromFile } from './pageload-file';
+import { pageLoadRows } from '../../shared/pageload/rows';
 
 /**
  * Bytes per read while indexing. Small enough that the first screen of rows is indexed
@@ -69,6 +74,18 @@ const MAX_TWO_POINT_STEPS = 5000;
 
 /** How often a live session looks for new frames in the spool when not poked. */
 const LIVE_POLL_MS = 50;
+
+/** The displayed frames in a column's order, and each frame's position in it. */
+interface SortedView {
+  frames: number;
+  version: number;
+  order: Uint32Array;
+  /** Frame index → position in `order`, or -1 when not displayed. */
+  positionOf: Int32Array;
+}
+const MAX_CACHED_SORTS = 3;
+/** A comment is one pcapng option: at most 65,535 bytes of UTF-8. */
+const MAX_COMMENT_BYTES = 65_535;
 
 interface FilterView {
   filter: CompiledFilter;
@@ -124,6 +141,13 @@ export class FileSession {
   /** Bumped by cancel(): a scan started before it stops at its next slice. */
   private filterEpoch = 0;
   private indexing: Promise<void> | null = null;
+  private readonly timeRefs = new TimeReferences();
+  /** Frames whose comments were changed in the UI: Save writes theirs instead of the file's. */
+  private readonly editedComments = new Set<number>();
+  private readonly sortedViews = new Map<string, SortedView>();
+  private readonly sortsBuilding = new Map<string, Promise<SortedView>>();
+  /** Bumped when comments or time references change: sorted views built before are stale. */
+  private columnsVersion = 0;
 
   /** Frames sent from the workbench (hex, by length), to mark them when the capture sees them go out. */
   private readonly crafted = new Map<number, Set<string>>();
@@ -486,12 +510,19 @@ export class FileSession {
     setImmediate(() => void step().catch(() => (view.scanning = false)));
   }
 
-  async rows(start: number, count: number, filterText: string): Promise<RowsResult> {
+  async rows(start: number, count: number, filterText: string, columns: readonly string[] = [], sort?: RowSort): Promise<RowsResult> {
+    this.checkColumns(columns);
+    if (sort) this.checkColumns(isBuiltinColumn(sort.column) ? [] : [sort.column]);
     const frames = this.index.count;
     let total = frames;
     let complete = this.complete;
     let selected: number[] = [];
-    if (filterText.trim() === '') {
+    if (sort) {
+      const view = await this.sortedView(filterText, sort);
+      total = view.order.length;
+      complete = this.complete && view.frames === this.index.count;
+      for (let p = start; p < Math.min(total, start + count); p++) selected.push(view.order[p]);
+    } else if (filterText.trim() === '') {
       for (let i = start; i < Math.min(frames, start + count); i++) selected.push(i);
     } else {
       const view = this.filterView(filterText);
@@ -504,29 +535,194 @@ export class FileSession {
     }
     const bytes = this.readFrames(selected);
     const quic = await this.quic.columns(selected);
-    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i)));
+    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns));
     selected = [];
     return { total, frames, complete, start, rows, points: this.index.points };
   }
 
-  private row(i: number, bytes: Uint8Array, quic: { protocol: string; info: string } | null): PacketRow {
+  private checkColumns(columns: readonly string[]): void {
+    if (columns.length > MAX_CUSTOM_COLUMNS) throw new ApiError('invalid', `at most ${MAX_CUSTOM_COLUMNS} custom columns`);
+    for (const name of columns) {
+      const error = customColumnError(name);
+      if (error) throw new ApiError('invalid', `custom column: ${error}`);
+    }
+  }
+
+  /** The Time column: seconds since the latest time reference at or before the frame (else the first frame). */
+  private displayedTime(i: number): number {
+    const reference = this.timeRefs.size > 0 ? this.timeRefs.referenceOf(i) : -1;
+    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
+  }
+
+  private commentText(i: number): string | undefined {
+    const comments = this.index.comments.get(i);
+    if (!comments || comments.length === 0) return undefined;
+    const text = comments.join(',');
+    return text.length > 4000 ? `${text.slice(0, 3999)}…` : text;
+  }
+
+  private row(i: number, bytes: Uint8Array, quic: { protocol: string; info: string } | null, columns: readonly string[] = []): PacketRow {
     const described = this.facts.describe(i, bytes);
     if (quic) Object.assign(described, quic);
+    const comment = this.commentText(i);
+    let marks = this.index.marks[i] | described.extraMarks;
+    if (comment !== undefined) marks |= ROW_MARK.COMMENTED;
+    if (this.timeRefs.size > 0 && this.timeRefs.has(i)) marks |= ROW_MARK.TIME_REF;
     return {
       index: i,
       number: i + 1,
-      time: this.index.relativeTime(i),
+      time: this.displayedTime(i),
       source: described.source,
       destination: described.destination,
       protocol: described.protocol,
       length: this.index.originalLength[i],
       // The contract bounds every string; a hostile frame must not make a row unsendable.
       info: described.info.length > 4000 ? `${described.info.slice(0, 3999)}…` : described.info,
-      marks: this.index.marks[i] | described.extraMarks,
+      marks,
       stream: this.index.stream[i],
+      ...(comment !== undefined ? { comment } : {}),
+      ...(columns.length > 0 ? { columns: columns.map((name) => cellText(this.facts.fieldValue(i, bytes, name))) } : {}),
       point: this.index.point[i],
       ...(described.encapsulation === null ? {} : { encapsulation: described.encapsulation.slice(0, 256) }),
     };
+  }
+
+  /**
+   * The displayed frames ordered by one column, as Wireshark sorts its list: built once per
+   * filter, column and state of the capture (a column's values over every displayed frame),
+   * in slices so other requests are answered meanwhile. Ties keep capture order.
+   */
+  private sortedView(filterText: string, sort: RowSort): Promise<SortedView> {
+    const key = `${filterText.trim()}\u0000${sort.column}\u0000${sort.descending ? 'd' : 'a'}`;
+    const cached = this.sortedViews.get(key);
+    if (cached && cached.frames === this.index.count && cached.version === this.columnsVersion) return Promise.resolve(cached);
+    // The list asks for several pages at once: they share one build.
+    const building = this.sortsBuilding.get(key);
+    if (building) return building;
+    const build = this.buildSortedView(key, filterText, sort).finally(() => this.sortsBuilding.delete(key));
+    this.sortsBuilding.set(key, build);
+    return build;
+  }
+
+  private async buildSortedView(key: string, filterText: string, sort: RowSort): Promise<SortedView> {
+    const frames = this.index.count;
+    const version = this.columnsVersion;
+    let displayed: ArrayLike<number>;
+    if (filterText.trim() === '') {
+      const all = new Uint32Array(frames);
+      for (let i = 0; i < frames; i++) all[i] = i;
+      displayed = all;
+    } else {
+      const view = await this.scannedView(filterText);
+      const list = new Uint32Array(view.matches.length);
+      for (let p = 0; p < list.length; p++) list[p] = view.matches.at(p);
+      displayed = list;
+    }
+    const keys = await this.sortKeys(displayed, sort.column);
+    const positions = Array.from({ length: displayed.length }, (_, p) => p);
+    const sign = sort.descending ? -1 : 1;
+    positions.sort((a, b) => sign * compareCells(keys[a], keys[b]) || displayed[a] - displayed[b]);
+    const order = new Uint32Array(positions.length);
+    const positionOf = new Int32Array(frames).fill(-1);
+    for (let p = 0; p < positions.length; p++) {
+      order[p] = displayed[positions[p]];
+      positionOf[order[p]] = p;
+    }
+    const view: SortedView = { frames, version, order, positionOf };
+    this.sortedViews.delete(key);
+    this.sortedViews.set(key, view);
+    while (this.sortedViews.size > MAX_CACHED_SORTS) {
+      const oldest = this.sortedViews.keys().next().value;
+      if (oldest === undefined) break;
+      this.sortedViews.delete(oldest);
+    }
+    return view;
+  }
+
+  /** Each displayed frame's value in `column`; the index answers the numeric columns, the rest re-read the frames. */
+  private async sortKeys(displayed: ArrayLike<number>, column: string): Promise<(number | string | undefined)[]> {
+    const keys: (number | string | undefined)[] = new Array(displayed.length);
+    const index = this.index;
+    if (column === 'point') {
+      for (let p = 0; p < displayed.length; p++) keys[p] = index.points[index.point[displayed[p]]] ?? '';
+      return keys;
+    }
+    if (column === 'number' || column === 'time' || column === 'length' || column === 'comment') {
+      for (let p = 0; p < displayed.length; p++) {
+        const i = displayed[p];
+        keys[p] = column === 'number' ? i : column === 'time' ? this.displayedTime(i) : column === 'length' ? index.originalLength[i] : this.commentText(i);
+      }
+      return keys;
+    }
+    let sliceStart = performance.now();
+    for (let at = 0; at < displayed.length; at += 256) {
+      const batch: number[] = [];
+      for (let p = at; p < Math.min(displayed.length, at + 256); p++) batch.push(displayed[p]);
+      const bytes = this.readFrames(batch);
+      const quic = column === 'protocol' || column === 'info' ? await this.quic.columns(batch) : () => null;
+      for (let b = 0; b < batch.length; b++) {
+        const i = batch[b];
+        const frame = bytes.get(i) ?? new Uint8Array(0);
+        if (isBuiltinColumn(column)) {
+          const described = this.facts.describe(i, frame);
+          const override = quic(i);
+          if (override) Object.assign(described, override);
+          keys[at + b] =
+            column === 'source'
+              ? described.source
+              : column === 'destination'
+                ? described.destination
+                : column === 'protocol'
+                  ? described.protocol
+                  : column === 'encapsulation'
+                    ? (described.encapsulation ?? undefined)
+                    : described.info;
+        } else {
+          keys[at + b] = sortKey(cellText(this.facts.fieldValue(i, frame, column)));
+        }
+      }
+      if (performance.now() - sliceStart > FILTER_SLICE_MS) {
+        // Let other requests (Cancel among them) run between slices.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) throw new ApiError('cancelled', 'the session was closed');
+        sliceStart = performance.now();
+      }
+    }
+    return keys;
+  }
+
+  /** Ctrl+T: sets or clears a time reference (index null: clears every one); returns how many remain. */
+  setTimeReference(i: number | null, on: boolean): number {
+    if (i === null) this.timeRefs.clear();
+    else {
+      this.checkIndex(i);
+      this.timeRefs.set(i, on);
+    }
+    this.columnsVersion++;
+    return this.timeRefs.size;
+  }
+
+  /** Replaces a frame's comments (none deletes them); Save and Export write the new ones. */
+  setComments(i: number, comments: readonly string[]): number {
+    this.checkIndex(i);
+    const encoder = new TextEncoder();
+    for (const comment of comments) {
+      if (encoder.encode(comment).length > MAX_COMMENT_BYTES) throw new ApiError('invalid', `a packet comment holds at most ${MAX_COMMENT_BYTES} bytes of UTF-8`);
+    }
+    const kept = comments.filter((comment) => comment.length > 0);
+    if (kept.length > 0) this.index.comments.set(i, kept);
+    else this.index.comments.delete(i);
+    this.editedComments.add(i);
+    this.columnsVersion++;
+    // Filters over frame.comment must see the new text.
+    for (const [key, view] of this.filters) if (view.filter.fields.has('frame.comment')) this.filters.delete(key);
+    return this.index.comments.size;
+  }
+
+  /** For Save/Export: the edited frames' comments replace the file's own. */
+  private commentOverride(): ((frameIndex: number) => readonly string[] | undefined) | undefined {
+    if (this.editedComments.size === 0) return undefined;
+    return (i) => (this.editedComments.has(i) ? (this.index.comments.get(i) ?? []) : undefined);
   }
 
   /**
@@ -545,8 +741,12 @@ export class FileSession {
     return { points: [pointLabel(names, a), pointLabel(names, b)], summary: result.summary, connections };
   }
 
-  async findRow(filterText: string, i: number): Promise<number> {
+  async findRow(filterText: string, i: number, sort?: RowSort): Promise<number> {
     if (i >= this.index.count) return -1;
+    if (sort) {
+      const view = await this.sortedView(filterText, sort);
+      return i < view.positionOf.length ? view.positionOf[i] : -1;
+    }
     if (filterText.trim() === '') return i;
     const view = this.filterView(filterText);
     const epoch = this.filterEpoch;
@@ -576,6 +776,7 @@ export class FileSession {
       stream: this.index.stream[i],
       tree,
       expert,
+      ...(this.index.comments.has(i) ? { comments: (this.index.comments.get(i) ?? []).slice(0, 64) } : {}),
     };
   }
 
@@ -635,6 +836,11 @@ export class FileSession {
         certificate: c.certificate,
       })),
     };
+  }
+
+  /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
+  async pageLoad(): Promise<PageLoadRow[]> {
+    return pageLoadRows((await pageLoadFromFile(this.dataPath)).connections);
   }
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
@@ -741,7 +947,7 @@ export class FileSession {
       select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
     }
     try {
-      const result = await convertCaptureFile(this.filePath, target, params.format, { select, target: { overwrite: params.overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, comments: this.commentOverride(), target: { overwrite: params.overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -752,7 +958,7 @@ export class FileSession {
   async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format, { target: { overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, format, { comments: this.commentOverride(), target: { overwrite } });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;

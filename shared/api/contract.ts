@@ -5,6 +5,7 @@
  * every message against these validators when it crosses a process boundary.
  */
 import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
   arr,
@@ -26,6 +27,8 @@ import {
 
 // ---------------------------------------------------------------- shared pieces
 
+export type { PageLoadRow, PageLoadStep } from '../pageload/rows';
+
 /** Row colour marks (a bitmask): the renderer picks the colour, the engine says why. */
 export const ROW_MARK = {
   SYN: 1 << 0,
@@ -46,6 +49,10 @@ export const ROW_MARK = {
   MARKED: 1 << 11,
   /** Carried in a tunnel (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS): the columns show the inner packet. */
   TUNNELLED: 1 << 12,
+  /** Has a packet comment (pcapng opt_comment, or added in the UI). */
+  COMMENTED: 1 << 13,
+  /** A time reference (Ctrl+T): the Time column counts from here and shows *REF*. */
+  TIME_REF: 1 << 14,
 } as const;
 
 const sessionId = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -93,6 +100,10 @@ export interface PacketRow {
   marks: number;
   /** tcp.stream, or -1. */
   stream: number;
+  /** The frame's packet comments joined by commas (the Comment column), when it has any. */
+  comment?: string;
+  /** Values of the requested custom columns (RowsParams.columns), in their order. */
+  columns?: string[];
   /** The capture point (interface) it was seen at: an index into RowsResult.points. */
   point?: number;
   /** A tunnelled frame's outer encapsulation (`tunnel.outer`: `VXLAN 42 / 198.18.0.1→198.18.0.2`). */
@@ -109,6 +120,8 @@ const packetRow: Validator<PacketRow> = obj({
   info: str({ max: 4096 }),
   marks: int(0, 0xffff),
   stream: int(-1),
+  comment: opt(str({ max: 4096 })),
+  columns: opt(arr(str({ max: 1000 }), 32)),
   point: opt(int(0, 0xffff)),
   encapsulation: opt(str({ max: 256 })),
 });
@@ -157,6 +170,8 @@ export interface FrameDetail {
   stream: number;
   tree: DetailNode[];
   expert: ExpertNote[];
+  /** The frame's packet comments, whole (the tree's lines are bounded). */
+  comments?: string[];
 }
 const frameDetail: Validator<FrameDetail> = obj({
   index: count,
@@ -169,6 +184,7 @@ const frameDetail: Validator<FrameDetail> = obj({
   stream: int(-1),
   tree: arr(detailNode, 1000),
   expert: arr(expertNote, 1000),
+  comments: opt(arr(str({ max: 65_535 }), 64)),
 });
 
 export interface ConnectionRow {
@@ -314,6 +330,9 @@ export interface LadderArrow {
   analysis: string[];
   /** The TLS hello this segment completed, if any. */
   tls?: LadderTls;
+  /** A duplicate ACK: its ordinal and the frame number it duplicates (tcp.analysis.duplicate_ack_num/_frame). */
+  duplicateAckNumber?: number;
+  duplicateAckOf?: number;
 }
 
 /**
@@ -353,6 +372,8 @@ const ladderArrow: Validator<LadderArrow> = obj({
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
   tls: opt(ladderTls),
+  duplicateAckNumber: opt(count),
+  duplicateAckOf: opt(count),
 });
 
 export interface Ladder {
@@ -372,6 +393,8 @@ export interface Ladder {
   truncated: boolean;
   /** The connection's story (ConnectionRow.story). */
   story: string;
+  /** The SYN was answered by RST: that RST belongs to the (refused) handshake, not a teardown. */
+  refused?: boolean;
 }
 const ladder: Validator<Ladder> = obj({
   stream: count,
@@ -385,6 +408,7 @@ const ladder: Validator<Ladder> = obj({
   arrows: arr(ladderArrow, 100_000),
   truncated: bool,
   story: str({ max: 1024 }),
+  refused: opt(bool),
 });
 
 /** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */
@@ -572,7 +596,17 @@ export interface RowsParams {
   count: number;
   /** Display filter expression; empty for all frames. */
   filter: string;
+  /** Custom columns: display-filter field names whose values each row carries (shared/columns). */
+  columns?: string[];
+  /** Sort the displayed rows by a column (a built-in column id or a field name); absent: capture order. */
+  sort?: RowSort;
 }
+export interface RowSort {
+  column: string;
+  descending: boolean;
+}
+const rowSort: Validator<RowSort> = obj({ column: str({ min: 1, max: 128 }), descending: bool });
+const columnFields = arr(str({ min: 1, max: 128 }), 32);
 export interface RowsResult {
   /** Rows passing the filter among the frames scanned so far. */
   total: number;
@@ -879,12 +913,14 @@ export interface ApiContract {
   closeSession: { params: { sessionId: string }; result: null };
   getRows: { params: RowsParams; result: RowsResult };
   /** Position of a frame among the rows passing `filter`, or -1. */
-  findRow: { params: { sessionId: string; filter: string; index: number }; result: { position: number } };
+  findRow: { params: { sessionId: string; filter: string; index: number; sort?: RowSort }; result: { position: number } };
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
   getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
+  /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
+  getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
   /** One connection seen from two capture points of the session (shared/compare). */
   comparePoints: { params: ComparePointsParams; result: ComparePointsResult };
   listInterfaces: { params: null; result: { interfaces: InterfaceInfo[] } };
@@ -910,6 +946,10 @@ export interface ApiContract {
   fieldFilter: { params: { sessionId: string; index: number; field: string }; result: { filter: string } };
   /** Marks or unmarks frames (ROW_MARK.MARKED); returns how many frames are marked now. */
   setMarked: { params: { sessionId: string; indices: number[]; marked: boolean }; result: { marked: number } };
+  /** Sets (on) or clears a time reference on a frame, or with index null clears them all; returns how many there are. */
+  setTimeReference: { params: { sessionId: string; index: number | null; on: boolean }; result: { references: number } };
+  /** Replaces a frame's packet comments (an empty list deletes them); kept by Save and Export as pcapng. */
+  setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
   getConversations: {
@@ -954,6 +994,24 @@ export type ResultOf<M extends Method> = ApiContract[M]['result'];
 
 type MethodValidators = { [M in Method]: { params: Validator<ParamsOf<M>>; result: Validator<ResultOf<M>> } };
 
+const pageLoadStep: Validator<PageLoadStep> = obj({
+  name: literal(...PAGE_LOAD_STEPS),
+  start: num(),
+  end: num(),
+  startFrame: count,
+  endFrame: count,
+});
+const pageLoadRow: Validator<PageLoadRow> = obj({
+  stream: count,
+  client: str({ max: 64 }),
+  server: str({ max: 64 }),
+  host: nullable(str({ max: 1024 })),
+  protocol: nullable(str({ max: 256 })),
+  reasons: arr(str({ max: 4096 }), 16),
+  steps: arr(pageLoadStep, PAGE_LOAD_STEPS.length),
+  durations: arr(obj({ name: str({ max: 64 }), ms: nullable(num()) }), 16),
+  notes: arr(str({ max: 4096 }), 64),
+});
 const sessionOnly = obj({ sessionId });
 const exchangeFrame: Validator<ExchangeFrameInfo> = obj({ line: str({ max: 8192 }), bytesHex: hex, linkType: int(0, 0xffff) });
 
@@ -971,11 +1029,11 @@ export const methodValidators: MethodValidators = {
   cancelOpen: { params: sessionOnly, result: unit },
   closeSession: { params: sessionOnly, result: unit },
   getRows: {
-    params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }) }),
+    params: obj({ sessionId, start: count, count: int(0, 10_000), filter: str({ max: 4096 }), columns: opt(columnFields), sort: opt(rowSort) }),
     result: obj({ total: count, frames: count, complete: bool, start: count, rows: arr(packetRow, 10_000), points: opt(arr(name, 0xffff)) }),
   },
   findRow: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), index: count }),
+    params: obj({ sessionId, filter: str({ max: 4096 }), index: count, sort: opt(rowSort) }),
     result: obj({ position: int(-1) }),
   },
   getFrame: { params: obj({ sessionId, index: count }), result: frameDetail },
@@ -989,6 +1047,7 @@ export const methodValidators: MethodValidators = {
     result: streamGraph,
   },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
+  getPageLoad: { params: sessionOnly, result: obj({ rows: arr(pageLoadRow, 100_000) }) },
   comparePoints: {
     params: obj({ sessionId, a: int(0, 0xffff), b: int(0, 0xffff), clockOffset: nullable(num({ min: -86400 * 365, max: 86400 * 365 })) }),
     result: obj({
@@ -1066,6 +1125,9 @@ export const methodValidators: MethodValidators = {
   },
   fieldFilter: { params: obj({ sessionId, index: count, field: str({ min: 1, max: 256 }) }), result: obj({ filter: str({ max: 4096 }) }) },
   setMarked: { params: obj({ sessionId, indices: arr(count, 1_000_000), marked: bool }), result: obj({ marked: count }) },
+  setTimeReference: { params: obj({ sessionId, index: nullable(count), on: bool }), result: obj({ references: count }) },
+  // A pcapng option holds at most 65,535 bytes: the engine checks the UTF-8 length.
+  setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),

@@ -39,6 +39,8 @@ export interface FrameTreeMeta {
   tcp?: TcpTreeExtras | null;
   /** The record's captured length is above its file's snaplen (read anyway). */
   aboveSnaplen?: boolean;
+  /** Packet comments (pcapng opt_comment), shown first as Wireshark does. */
+  comments?: readonly string[];
   /** The interface (capture point) the frame was seen at, as Wireshark's frame.interface_id. */
   capturePoint?: { id: number; name: string };
 }
@@ -312,6 +314,11 @@ export function buildDetailTree(decoded: DecodedFrame, meta: FrameTreeMeta): { t
     node(`Link type: ${linkTypeName(decoded.linkType)} (${decoded.linkType})`, -1, 0, null),
   ]);
   const tree = [frame];
+  if (meta.comments && meta.comments.length > 0) {
+    // Wireshark: a "Packet comments" subtree above the frame, one frame.comment per comment, and a comment-level note.
+    tree.unshift(node('Packet comments', -1, 0, null, null, meta.comments.map((comment) => node(comment, -1, 0, 'frame.comment'))));
+    for (const comment of meta.comments) expert.push({ severity: 'chat', message: comment, field: 'frame.comment' });
+  }
   if (meta.aboveSnaplen) {
     const message = `Captured length ${decoded.capturedLength} is above the snap length in the file's header (read anyway, as libpcap does)`;
     expert.push({ severity: 'warn', message, field: 'frame.cap_len' });

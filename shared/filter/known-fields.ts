@@ -20,6 +20,7 @@ export const EXTRA_FILTER_FIELDS: readonly string[] = [
   ...QUIC_FIELD_NAMES,
   ...DNS_FIELD_NAMES,
   'frame.number',
+  'frame.comment',
   'frame.len',
   'frame.cap_len',
   'frame.interface_id',
@@ -108,6 +109,7 @@ const REGISTRY_KINDS: Record<FieldType, FilterFieldKind> = {
 const EXTRA_KINDS: Readonly<Record<string, FilterFieldKind>> = {
   'tls.handshake.extensions_server_name': 'text',
   'tls.handshake.extensions_alpn_str': 'text',
+  'frame.comment': 'text',
   'ip.addr': 'address',
   'ipv6.addr': 'address',
   'eth.addr': 'address',

@@ -17,7 +17,9 @@ import { KeyLogFollower } from '../../engine/keylog-follower';
 import { createNodeTlsCrypto } from '../../engine/tls-crypto';
 import { KeyLog, TlsDissector } from '../../../shared/tls';
 import { pageLoadText } from '../../../shared/pageload';
-import { moveSecretsFirst, pageLoadFromFile } from '../pageload';
+import { moveSecretsFirst, pageLoadFromFile } from '../../engine/pageload-file';
+import { loadKeyLogFile } from '../tls';
+import { openFailure } from '../errors';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, reportFailure, UsageError } from './live-options';
 
 const USAGE =
@@ -173,7 +175,10 @@ export async function runBrowse(argv: readonly string[]): Promise<number> {
     const fromFile = options.values.get('--from-file');
     if (fromFile !== undefined) {
       if (options.positional.length > 0) throw new UsageError(`--from-file reads a capture; no URL is loaded (${options.positional[0]})`);
-      const { connections, summary } = await pageLoadFromFile(fromFile, options.values.get('--tls-keylog'), 'browse');
+      const keylog = options.values.get('--tls-keylog');
+      const { connections, summary } = await pageLoadFromFile(fromFile, keylog === undefined ? undefined : loadKeyLogFile(keylog, 'browse')).catch((error: unknown) => {
+        throw openFailure(fromFile, error);
+      });
       if (options.flags.has('--json')) {
         for (const connection of connections) process.stdout.write(`${JSON.stringify(connection)}\n`);
         process.stdout.write(`${JSON.stringify({ ...summary, file: fromFile })}\n`);
@@ -342,7 +347,7 @@ export async function runBrowse(argv: readonly string[]): Promise<number> {
     scratch = null;
 
     await moveSecretsFirst(file);
-    const { connections, summary } = await pageLoadFromFile(file, undefined, 'browse');
+    const { connections, summary } = await pageLoadFromFile(file);
     const notes = [...summary.notes];
     if (timedOut) notes.push(`stopped after --timeout ${timeoutSeconds} s before the page had loaded and gone quiet`);
     if (interrupted) notes.push('stopped by the user');

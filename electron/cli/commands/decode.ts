@@ -2,6 +2,7 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
+import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
@@ -98,16 +99,10 @@ function fieldProjection(names: readonly string[], json: boolean): (processed: P
     for (let i = 0; i < names.length; i++) {
       if (i > 0) line += '\t';
       const value = source(names[i]);
-      if (value !== undefined) line += Array.isArray(value) ? value.map(fieldText).join(',') : fieldText(value);
+      if (value !== undefined) line += fieldValueText(value);
     }
     return line;
   };
-}
-
-function fieldText(value: unknown): string {
-  if (value === true) return '1';
-  if (value === false) return '0';
-  return String(value);
 }
 
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {

@@ -30,6 +30,8 @@ export interface ArrowRow {
   label: string;
   /** The TLS hello this segment completed, as one line under the arrow, else null. */
   hello: string | null;
+  /** The analysis flags as one line under the arrow (under the hello), else null. */
+  analysis: string | null;
   /** The state written beside each lane when this segment changed it, else null. */
   clientChange: string | null;
   serverChange: string | null;
@@ -47,6 +49,8 @@ export interface FoldRow {
 
 export interface Band {
   phase: Exclude<Phase, 'data' | 'other'>;
+  /** "handshake", "refused" (a SYN answered by RST) or "teardown". */
+  label: string;
   y1: number;
   y2: number;
 }
@@ -65,6 +69,21 @@ export function timeWaitNote(ladder: Pick<Ladder, 'mslSeconds'>): string | null 
 export function arrowLabel(arrow: LadderArrow): string {
   const acking = arrow.flags.split(', ').includes('ACK');
   return `${arrow.flags}  Seq=${arrow.seq}${acking ? ` Ack=${arrow.ack}` : ''} Len=${arrow.len}`;
+}
+
+/**
+ * The analysis line under an arrow: Wireshark's flags in words, a duplicate ACK with its
+ * ordinal and the frame it duplicates ("duplicate ack #2 of frame 6").
+ */
+export function analysisLabel(arrow: LadderArrow): string | null {
+  if (arrow.analysis.length === 0) return null;
+  return arrow.analysis
+    .map((name) => {
+      if (name !== 'duplicate_ack') return name.replace(/_/g, ' ');
+      const ordinal = arrow.duplicateAckNumber !== undefined ? ` #${arrow.duplicateAckNumber}` : '';
+      return `duplicate ack${ordinal}${arrow.duplicateAckOf !== undefined ? ` of frame ${arrow.duplicateAckOf}` : ''}`;
+    })
+    .join(', ');
 }
 
 /**
@@ -127,19 +146,22 @@ export function layoutLadder(ladder: Ladder, geometry: LadderGeometry, collapseD
       x2: fromClient ? geometry.serverX : geometry.clientX,
       label: arrowLabel(arrow),
       hello: arrow.tls ? helloLabel(arrow.tls) : null,
+      analysis: analysisLabel(arrow),
       clientChange: arrow.clientState !== clientState ? arrow.clientState : null,
       serverChange: arrow.serverState !== serverState ? arrow.serverState : null,
     });
     clientState = arrow.clientState;
     serverState = arrow.serverState;
-    y += LADDER_ROW + (arrow.tls ? LADDER_LINE : 0);
+    // Lines written under the arrow (hello, analysis) push the next row down, so labels never overprint.
+    y += LADDER_ROW + (arrow.tls ? LADDER_LINE : 0) + (arrow.analysis.length ? LADDER_LINE : 0);
     i++;
   }
   const bands: Band[] = [];
   for (const phase of ['handshake', 'teardown'] as const) {
     const members = rows.filter((row): row is ArrowRow => row.kind === 'arrow' && row.arrow.phase === phase);
     if (members.length === 0) continue;
-    bands.push({ phase, y1: members[0].y - LADDER_ROW / 2 + 2, y2: members[members.length - 1].y + ARROW_DROP + LADDER_ROW / 2 - 6 });
+    const label = phase === 'handshake' && ladder.refused ? 'refused' : phase;
+    bands.push({ phase, label, y1: members[0].y - LADDER_ROW / 2 + 2, y2: members[members.length - 1].y + ARROW_DROP + LADDER_ROW / 2 - 6 });
   }
   return { rows, bands, height: y + LADDER_ROW };
 }

@@ -1,6 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef, triggerRef } from 'vue';
-import { ROW_MARK, type PacketRow } from '../../../shared/api';
+import { ROW_MARK, type PacketRow, type RowSort } from '../../../shared/api';
+import { useColumnsStore } from './columns';
+import { useDetailStore } from './detail';
 import { useApi } from '../api/instance';
 import { useSessionStore } from './session';
 import { useUiStore } from './ui';
@@ -27,6 +29,10 @@ export const usePacketsStore = defineStore('packets', () => {
   const points = ref<string[]>([]);
   /** The range the list currently shows, so refreshes fetch just that. */
   const visible = ref({ first: 0, count: 50 });
+  /** The column the list is sorted by (click a header), or null for capture order. */
+  const sort = ref<RowSort | null>(null);
+  /** Frames that are time references (Ctrl+T), as the engine counts them. */
+  const referenceCount = ref(0);
   let generation = 0;
   const inFlight = new Set<string>();
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -48,7 +54,15 @@ export const usePacketsStore = defineStore('packets', () => {
     inFlight.add(key);
     const myGeneration = generation;
     try {
-      const result = await useApi().getRows({ sessionId, start: page * PAGE_SIZE, count: PAGE_SIZE, filter: filter.value });
+      const columns = useColumnsStore().customFields;
+      const result = await useApi().getRows({
+        sessionId,
+        start: page * PAGE_SIZE,
+        count: PAGE_SIZE,
+        filter: filter.value,
+        ...(columns.length > 0 ? { columns: [...columns] } : {}),
+        ...(sort.value ? { sort: { ...sort.value } } : {}),
+      });
       if (myGeneration !== generation) return;
       total.value = result.total;
       frames.value = result.frames;
@@ -107,6 +121,7 @@ export const usePacketsStore = defineStore('packets', () => {
   async function load(): Promise<void> {
     reset();
     markedCount.value = 0;
+    referenceCount.value = 0;
     selectedIndex.value = null;
     selectedPosition.value = null;
     await fetchPage(0);
@@ -119,11 +134,78 @@ export const usePacketsStore = defineStore('packets', () => {
     await fetchPage(0);
     const sessionId = useSessionStore().sessionId;
     if (keep !== null && sessionId) {
-      const { position } = await useApi().findRow({ sessionId, filter: filter.value, index: keep });
+      const { position } = await useApi().findRow({ sessionId, filter: filter.value, index: keep, ...sortParam() });
       selectedPosition.value = position >= 0 ? position : null;
       if (position < 0) selectedIndex.value = null;
     }
   }
+
+  function sortParam(): { sort?: RowSort } {
+    return sort.value ? { sort: { ...sort.value } } : {};
+  }
+
+  /**
+   * Fetches the rows again (new columns, a new order, changed times or comments), keeping the
+   * selected frame selected at its new position.
+   */
+  async function reload(): Promise<void> {
+    const keep = selectedIndex.value;
+    reset();
+    await fetchPage(Math.floor(visible.value.first / PAGE_SIZE));
+    await fetchPage(0);
+    const sessionId = useSessionStore().sessionId;
+    if (keep !== null && sessionId) {
+      try {
+        const { position } = await useApi().findRow({ sessionId, filter: filter.value, index: keep, ...sortParam() });
+        selectedPosition.value = position >= 0 ? position : null;
+      } catch (error) {
+        useUiStore().fail(error);
+      }
+    }
+  }
+
+  /** A header click: ascending, then descending, then back to capture order (as Wireshark cycles). */
+  async function sortBy(column: string): Promise<void> {
+    const current = sort.value;
+    if (!current || current.column !== column) sort.value = { column, descending: false };
+    else if (!current.descending) sort.value = { column, descending: true };
+    else sort.value = null;
+    await reload();
+  }
+
+  /** Ctrl+T: sets or clears the time reference on the selected frame (Ctrl+Alt+T clears all). */
+  async function toggleTimeReference(all = false): Promise<void> {
+    const sessionId = useSessionStore().sessionId;
+    const index = selectedIndex.value;
+    const position = selectedPosition.value;
+    if (!sessionId || (index === null && !all)) return;
+    const row = position === null ? undefined : rows.value.get(position);
+    const on = !(row && row.marks & ROW_MARK.TIME_REF);
+    try {
+      referenceCount.value = (await useApi().setTimeReference({ sessionId, index: all ? null : index, on: all ? false : on })).references;
+      await reload();
+    } catch (error) {
+      useUiStore().fail(error);
+    }
+  }
+
+  /** Replaces the selected (or given) frame's packet comments; none deletes them. */
+  async function setComments(index: number, comments: string[]): Promise<boolean> {
+    const sessionId = useSessionStore().sessionId;
+    if (!sessionId) return false;
+    try {
+      await useApi().setComments({ sessionId, index, comments });
+      commentsChanged.value++;
+      if (selectedIndex.value === index) void useDetailStore().load(index);
+      await reload();
+      return true;
+    } catch (error) {
+      useUiStore().fail(error);
+      return false;
+    }
+  }
+  /** Bumped when comments change, so the detail tree reloads. */
+  const commentsChanged = ref(0);
 
   /** Selects the row at a list position, loading it first when needed. */
   async function selectPosition(position: number): Promise<void> {
@@ -141,7 +223,7 @@ export const usePacketsStore = defineStore('packets', () => {
     const sessionId = useSessionStore().sessionId;
     if (!sessionId) return;
     selectedIndex.value = index;
-    const { position } = await useApi().findRow({ sessionId, filter: filter.value, index });
+    const { position } = await useApi().findRow({ sessionId, filter: filter.value, index, ...sortParam() });
     selectedPosition.value = position >= 0 ? position : null;
   }
 
@@ -171,6 +253,13 @@ export const usePacketsStore = defineStore('packets', () => {
   }
 
   return {
+    sort,
+    sortBy,
+    reload,
+    referenceCount,
+    toggleTimeReference,
+    setComments,
+    commentsChanged,
     points,
     prepared,
     prepareFilter,

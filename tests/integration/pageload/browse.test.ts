@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
+import { Backend } from '../../../electron/engine/backend';
+import type { ApiEvent } from '../../../shared/api';
 import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, type NodeInNamespace, type VethLab } from '../capture/support';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -256,7 +258,15 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
       };
       console.log(`${entry.name}: ours ${JSON.stringify(ours)}, browser ${JSON.stringify(browser)}; wire (kernel) − renderer clock at each edge (ms): ${JSON.stringify(edges)}`);
       expect(Math.abs(match.offset), 'the connection the entry opened').toBeLessThan(1000);
-      for (const key of Object.keys(browser) as Array<keyof typeof browser>) rows.push({ entry: entry.name, key, ours: ours[key], browser: browser[key] });
+      for (const key of Object.keys(browser) as Array<keyof typeof browser>) {
+        // Chromium's predictor may resolve the navigation's host as the navigation starts; the
+        // document's entry then reports no lookup while the wire shows it (seen in this lab).
+        if (key === 'dns' && entry === timing.navigation && browser.dns < 1) {
+          console.log(`${entry.name}: the page reports no DNS lookup (${browser.dns} ms); the wire shows ${ours.dns} ms: not compared`);
+          continue;
+        }
+        rows.push({ entry: entry.name, key, ours: ours[key], browser: browser[key] });
+      }
     }
     return { rows, lagMs: Math.max(...lags) };
   };
@@ -277,6 +287,36 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
     // A loaded machine delays the browser's own stamps as it delays the helper's; the helper's lag against tcpdump's kernel stamps measures the load.
     if (!(lagMs <= 20)) context.skip(`machine too loaded to compare against the browser's clock: capture helper stamps up to ${lagMs.toFixed(1)} ms behind the kernel's`);
     for (const row of rows) expect({ ...row, difference: Math.abs(row.ours - row.browser) <= 5 ? 'within 5 ms' : row.ours - row.browser }).toEqual({ ...row, difference: 'within 5 ms' });
+  });
+
+  it("the workbench's Page load view gets the same timeline from the engine: steps start at tshark's SYN and end at the client's Finished", async () => {
+    const backend = new Backend({ host: 'browser', version: 'test' });
+    let done: () => void = () => undefined;
+    const indexed = new Promise<void>((resolve) => (done = resolve));
+    backend.subscribe((event: ApiEvent) => {
+      if (event.type === 'progress' && event.done) done();
+    });
+    const opened = await backend.openFile(file);
+    try {
+      await indexed;
+      const { rows } = await backend.handlers.getPageLoad({ sessionId: opened.sessionId });
+      const syns = tshark('tcp.flags.syn == 1 && tcp.flags.ack == 0', ['tcp.stream', 'frame.number']).map((line) => line.split('\t').map(Number));
+      const finished = tshark('tls.handshake.type == 20 && tcp.srcport != 443', ['tcp.stream', 'frame.number']).map((line) => line.split('\t').map(Number));
+      expect(rows.map((row) => row.stream)).toEqual(syns.map(([stream]) => stream));
+      for (const row of rows) {
+        const tcp = row.steps.find((step) => step.name === 'tcp');
+        expect({ stream: row.stream, syn: tcp?.startFrame }).toEqual({ stream: row.stream, syn: syns.find(([stream]) => stream === row.stream)?.[1] });
+        const tls = row.steps.find((step) => step.name === 'tls');
+        const fin = finished.find(([stream]) => stream === row.stream)?.[1];
+        if (fin !== undefined) expect({ stream: row.stream, finished: tls?.endFrame }).toEqual({ stream: row.stream, finished: fin });
+      }
+      const page = rows.find((row) => row.steps.some((step) => step.name === 'dns'));
+      expect(page?.host).toBe(HOST);
+      expect(page?.protocol).toBe('h2');
+      expect(page?.durations.map((d) => d.name)).toEqual(['DNS', 'Initial connection', 'SSL', 'Request sent', 'Waiting (TTFB)', 'Content download', 'Teardown']);
+    } finally {
+      await backend.handlers.closeSession({ sessionId: opened.sessionId }).catch(() => undefined);
+    }
   });
 
   it('--from-file, the failures a user meets, one clear message per connection: no secrets, a wrong key log, a truncated one, and a capture that starts after the ClientHello (needs root, Chromium, dnsmasq, openssl, tshark)', () => {

@@ -1,26 +1,32 @@
 /**
  * The page-load timeline of a capture file: every frame through the pipeline's fast path
  * (tracking, TLS with the file's own secrets and an optional key log, DNS), fed to
- * shared/pageload in capture order.
+ * shared/pageload in capture order. Used by `handshake browse` and the workbench's Page load view.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { readCaptureFile } from '../engine/capture-file';
+import { readCaptureFile } from './capture-file';
 import { PcapngWriter, SecretsType } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
 import { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadSummary } from '../../shared/pageload';
 import { tlsVersionName } from '../../shared/track/tls';
-import { openFailure } from './errors';
-import { tlsForFile } from './tls';
+import { KeyLog, TlsDissector } from '../../shared/tls';
+import { createNodeTlsCrypto } from './tls-crypto';
 
 const bracket = (address: string) => (address.includes(':') ? `[${address}]` : address);
 
-export async function pageLoadFromFile(file: string, keylogFile: string | undefined, command: string): Promise<{ connections: PageLoadConnection[]; summary: PageLoadSummary }> {
-  const tls = tlsForFile(keylogFile, command);
-  const pipeline = new FramePipeline({}, tls.dissector);
+/** `keyLog` adds to the file's own Decryption Secrets Blocks (two passes: every block applies to every frame). */
+export async function pageLoadFromFile(file: string, keyLog: KeyLog = new KeyLog()): Promise<{ connections: PageLoadConnection[]; summary: PageLoadSummary }> {
+  await readCaptureFile(file, {
+    onSecrets(type, data) {
+      if (type === SecretsType.TlsKeyLog) keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+    },
+    onFrame() {},
+  });
+  const dissector = new TlsDissector(createNodeTlsCrypto(), keyLog);
+  const pipeline = new FramePipeline({}, dissector);
   const timeline = new PageLoadTimeline();
   await readCaptureFile(file, {
-    onSecrets: tls.onSecrets,
     onFrame(frame) {
       const analysis = pipeline.track(frame);
       const summary = pipeline.lastSummary;
@@ -36,12 +42,10 @@ export async function pageLoadFromFile(file: string, keylogFile: string | undefi
         dns: pipeline.dnsMessages,
       });
     },
-  }).catch((error: unknown) => {
-    throw openFailure(file, error);
   });
   pipeline.tracker.finish();
   const facts: PageLoadConnectionFacts[] = pipeline.tracker.connections().map((c) => {
-    const summary = tls.dissector.summary(c.stream);
+    const summary = dissector.summary(c.stream);
     return {
       stream: c.stream,
       client: `${bracket(c.client.address)}:${c.client.port}`,
