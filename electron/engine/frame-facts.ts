@@ -32,7 +32,7 @@ import { tlsDetailNode } from '../../shared/tls/detail';
 import type { TlsRecord } from '../../shared/tls/session';
 import { createNodeTlsCrypto } from './tls-crypto';
 import { HttpDissector, httpDetailNodes, httpInfoText, httpToFields, type HttpFrameResult } from '../../shared/http';
-import { DnsDissector, dnsDetailNode, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../../shared/dns';
+import { DnsDissector, dnsDetailNode, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../../shared/dns';
 import { Tracker } from '../../shared/track/tracker';
 import { allocateStreamFrames, buildStreamGraph, type GraphDirection, type StreamFrames } from '../../shared/graphs';
 import { connectionCommunityId, relativeSackEdges } from '../../shared/track/json';
@@ -300,7 +300,7 @@ export class FrameFacts {
     const dnsPayload = s.transportOffset >= 0 && !s.fragment && s.payloadOffset >= 0 && DnsDissector.isDnsPort(s.srcPort, s.dstPort);
     if (dnsPayload && s.protocol === 17) {
       const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
-      const messages = this.dns.udp(i + 1, index.tsSeconds[i], index.tsNanos[i], this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+      const messages = this.dns.udp(i + 1, index.tsSeconds[i], index.tsNanos[i], dnsEndpointsOf(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
       this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
     }
     if (s.protocol === 6 && s.transportOffset >= 0 && !s.fragment) {
@@ -349,23 +349,12 @@ export class FrameFacts {
         if (analysis.duplicateAckFrame > 0) this.dupAckFrames.set(i, analysis.duplicateAckFrame);
         if (dnsPayload && s.payloadLength > 0) {
           const to = offset + Math.min(s.payloadOffset + s.payloadLength, length);
-          const messages = this.dns.tcp(i + 1, index.tsSeconds[i], index.tsNanos[i], analysis.stream, analysis.fromClient, analysis.relativeSeq, this.dnsEndpoints(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
+          const messages = this.dns.tcp(i + 1, index.tsSeconds[i], index.tsNanos[i], analysis.stream, analysis.fromClient, analysis.relativeSeq, dnsEndpointsOf(buffer, offset, s), buffer.subarray(offset + s.payloadOffset, Math.max(offset + s.payloadOffset, to)));
           if (messages.length > 0) this.dnsMessages.set(i, { messages, payloadOffset: s.payloadOffset });
         }
       }
     }
     index.marks[i] = marks;
-  }
-
-  private dnsEndpoints(buffer: Uint8Array, offset: number, s: PacketSummary): DnsEndpoints {
-    const v4 = s.ipVersion === 4;
-    const at = offset + s.networkOffset;
-    return {
-      srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
-      dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
-      srcPort: s.srcPort,
-      dstPort: s.dstPort,
-    };
   }
 
   /** DNS messages by frame, for the page-load timeline. */

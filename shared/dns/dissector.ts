@@ -5,6 +5,8 @@
  * giving `dns.response_to`, `dns.time` and, once the response is seen, the query's
  * `dns.response_in`. Feed frames in capture order.
  */
+import { formatIpv4, formatIpv6 } from '../wire/bytes';
+import type { PacketSummary } from '../wire/summary';
 import { parseDnsMessage, type DnsMessage } from './message';
 
 export const DNS_PORT = 53;
@@ -51,6 +53,18 @@ export interface DnsEndpoints {
   dstAddress: string;
   srcPort: number;
   dstPort: number;
+}
+
+/** A summarized frame's addresses and ports, for the dissector's query/response pairing. */
+export function dnsEndpointsOf(buffer: Uint8Array, start: number, summary: PacketSummary): DnsEndpoints {
+  const v4 = summary.ipVersion === 4;
+  const at = start + summary.networkOffset;
+  return {
+    srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
+    dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
+    srcPort: summary.srcPort,
+    dstPort: summary.dstPort,
+  };
 }
 
 export class DnsDissector {

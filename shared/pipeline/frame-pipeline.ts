@@ -27,23 +27,11 @@ import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from 
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
 import { outerEncapsulation } from '../wire/tunnel/outer';
-import { DnsDissector, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsEndpoints, type DnsFrameMessage } from '../dns';
-import { formatIpv4, formatIpv6 } from '../wire/bytes';
+import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
 const NO_RECORDS: TlsRecord[] = [];
 const NO_DNS: DnsFrameMessage[] = [];
 
-/** The frame's addresses and ports, for the DNS dissector's pairing. */
-function endpointsOf(buffer: Uint8Array, start: number, summary: PacketSummary): DnsEndpoints {
-  const v4 = summary.ipVersion === 4;
-  const at = start + summary.networkOffset;
-  return {
-    srcAddress: v4 ? formatIpv4(buffer, at + 12) : formatIpv6(buffer, at + 8),
-    dstAddress: v4 ? formatIpv4(buffer, at + 16) : formatIpv6(buffer, at + 24),
-    srcPort: summary.srcPort,
-    dstPort: summary.dstPort,
-  };
-}
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
 const TRACKER_TLS_KEYS = ['tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.ciphersuite'];
 
@@ -209,7 +197,7 @@ export class FramePipeline {
     if (dnsPayload && summary.protocol === 17) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
-      this.dnsMessages = this.dns.udp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, endpointsOf(buffer, start, summary), buffer.subarray(from, Math.max(from, to)));
+      this.dnsMessages = this.dns.udp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, dnsEndpointsOf(buffer, start, summary), buffer.subarray(from, Math.max(from, to)));
     }
     if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
@@ -230,7 +218,7 @@ export class FramePipeline {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
       if (to > from) {
-        this.dnsMessages = this.dns.tcp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, analysis.stream, analysis.fromClient, analysis.relativeSeq, endpointsOf(buffer, start, summary), buffer.subarray(from, to));
+        this.dnsMessages = this.dns.tcp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, analysis.stream, analysis.fromClient, analysis.relativeSeq, dnsEndpointsOf(buffer, start, summary), buffer.subarray(from, to));
         this.dnsInStream = this.dns.lastInStream;
       }
     }
