@@ -15,6 +15,7 @@ import { servePointWorker } from '../engine/point-reader';
 import { runCompare } from './commands/compare';
 import { runFollow } from './commands/follow';
 import { runBrowse } from './commands/browse';
+import { runFlow } from './commands/flow';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   listen: { run: runListen, summary: 'listen ADDR:PORT -i IFACE [--send TEXT] [--receive-to FILE] [--close fin|rst] [--retransmit] [--json]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
   follow: { run: runFollow, summary: 'follow FILE (--stream N | --tls-stream N | --http2-stream N:ID) [--format ascii|hex|raw] [-o FILE]' },
+  flow: { run: runFlow, summary: 'flow FILE [-Y FILTER] [--format text|svg|plantuml|mermaid] [-o FILE] [--addresses|--endpoints]  flow graph of every TCP connection' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   browse: { run: runBrowse, summary: 'browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json]  record a page load with its TLS keys; its timeline' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
