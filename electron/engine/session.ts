@@ -28,8 +28,8 @@ import {
   type SessionInfo,
   type ApiEvent,
   type ConversationKind,
-  type ConversationRow,
-  type EndpointRow,
+  type ConversationColumns,
+  type EndpointColumns,
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
@@ -873,8 +873,18 @@ export class FileSession {
     return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
   }
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
-    return conversations(this.index, kind, await this.selection(filterText));
+  /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
+  private conversationsCache = new Map<string, { frames: number; result: { conversations: ConversationColumns; endpoints: EndpointColumns } }>();
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationColumns; endpoints: EndpointColumns }> {
+    const key = `${kind}\n${filterText.trim()}`;
+    const frames = this.index.count;
+    const cached = this.conversationsCache.get(key);
+    if (cached && cached.frames === frames && this.complete) return cached.result;
+    const result = conversations(this.index, kind, await this.selection(filterText));
+    if (this.conversationsCache.size > 16) this.conversationsCache.clear();
+    this.conversationsCache.set(key, { frames, result });
+    return result;
   }
 
   /** Scans a filter over every indexed frame and returns its view. */

@@ -4,7 +4,7 @@
  * validator; both transports (Electron IPC and the browser host's WebSocket) check
  * every message against these validators when it crosses a process boundary.
  */
-import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import type { ConversationColumns, ConversationKind, ConversationStats, EndpointColumns, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
@@ -19,6 +19,7 @@ import {
   opt,
   record,
   str,
+  strings,
   tagged,
   unit,
   ValidationError,
@@ -437,27 +438,55 @@ export type { ConversationKind };
 export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
-const conversationRow: Validator<ConversationRow> = obj({
-  addressA: name,
-  portA: int(-1, 0xffff),
-  addressB: name,
-  portB: int(-1, 0xffff),
-  framesAB: count,
-  bytesAB: count,
-  framesBA: count,
-  bytesBA: count,
-  start: num(),
-  duration: num({ min: 0 }),
-});
-
 export type EndpointRow = EndpointStats;
-const endpointRow: Validator<EndpointRow> = obj({
-  address: name,
-  port: int(-1, 0xffff),
-  txFrames: count,
-  txBytes: count,
-  rxFrames: count,
-  rxBytes: count,
+export type { ConversationColumns, EndpointColumns };
+
+/**
+ * Checks a column table: every column as long as the first and every value within its bounds
+ * (whole numbers where `integer`; address columns index `names`).
+ */
+function columnTable<T extends { names: string[] }>(columns: Record<Exclude<keyof T, 'names'>, { min: number; max?: number; integer: boolean; names?: true }>): Validator<T> {
+  const shape: Record<string, Validator<unknown>> = { names: strings(5_000_000, 1024) };
+  for (const key of Object.keys(columns)) shape[key] = float64s(5_000_000);
+  const base = obj(shape);
+  return (value, path = '') => {
+    const table = base(value, path) as Record<string, Float64Array> & { names: string[] };
+    let length = -1;
+    for (const [key, rule] of Object.entries(columns) as [string, { min: number; max?: number; integer: boolean; names?: true }][]) {
+      const column = table[key];
+      if (length < 0) length = column.length;
+      if (column.length !== length) throw new ValidationError(`${path}.${key}`, `has ${column.length} rows, not ${length}`);
+      const max = rule.names ? table.names.length - 1 : (rule.max ?? Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < column.length; i++) {
+        const v = column[i];
+        if (v < rule.min || v > max || (rule.integer && !Number.isInteger(v))) throw new ValidationError(`${path}.${key}[${i}]`, `out of range: ${v}`);
+      }
+    }
+    return table as unknown as T;
+  };
+}
+const counted = { min: 0, integer: true };
+const port = { min: -1, max: 0xffff, integer: true };
+const addressIndex = { min: 0, integer: true, names: true as const };
+const conversationColumnsValidator = columnTable<ConversationColumns>({
+  addressA: addressIndex,
+  portA: port,
+  addressB: addressIndex,
+  portB: port,
+  framesAB: counted,
+  bytesAB: counted,
+  framesBA: counted,
+  bytesBA: counted,
+  start: { min: -Number.MAX_VALUE, integer: false },
+  duration: { min: 0, integer: false },
+});
+const endpointColumnsValidator = columnTable<EndpointColumns>({
+  address: addressIndex,
+  port,
+  txFrames: counted,
+  txBytes: counted,
+  rxFrames: counted,
+  rxBytes: counted,
 });
 
 /** Which frames Export Specified Packets writes. */
@@ -955,7 +984,8 @@ export interface ApiContract {
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
-    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+    /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
+    result: { conversations: ConversationColumns; endpoints: EndpointColumns };
   };
   /** `kind` picks the dialog's file filter (captures by default). */
   chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
@@ -1132,7 +1162,7 @@ export const methodValidators: MethodValidators = {
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
-    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
+    result: obj({ conversations: conversationColumnsValidator, endpoints: endpointColumnsValidator }),
   },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
