@@ -1002,6 +1002,7 @@ const pageLoadStep: Validator<PageLoadStep> = obj({
   endFrame: count,
 });
 const pageLoadRow: Validator<PageLoadRow> = obj({
+  kind: literal('tcp', 'quic'),
   stream: count,
   client: str({ max: 64 }),
   server: str({ max: 64 }),
