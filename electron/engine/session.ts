@@ -42,6 +42,7 @@ import { pointLabel, readFilePoints } from './capture-points';
 import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
+import type { JsonFieldValue } from '../../shared/wire/json';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
@@ -175,6 +176,7 @@ export class FileSession {
     this.index = state.index;
     this.facts = state.facts;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
+    this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
   info(): SessionInfo {
@@ -486,6 +488,8 @@ export class FileSession {
       const frames: number[] = [];
       for (let i = from; i < to; i++) frames.push(i);
       const bytes = needsBytes ? this.readFrames(frames) : null;
+      // QUIC fields come from asynchronous decryption: wait for these frames' analysis.
+      if (needsBytes && this.quic.waiting(frames)) await this.quic.settled();
       for (let i = from; i < to; i++) {
         if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
       }
@@ -817,7 +821,22 @@ export class FileSession {
       }
     }
     this.facts.redissectTls(frames());
-    // Rows and filter matches computed before now may show other TLS fields.
+    // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
+    const udp: number[] = [];
+    for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
+    function* udpFrames(): Generator<[number, Uint8Array]> {
+      for (let at = 0; at < udp.length; at += 512) {
+        const batch = udp.slice(at, at + 512);
+        const bytes = reader.readFrames(batch);
+        for (const i of batch) {
+          const frame = bytes.get(i);
+          if (frame) yield [i, frame.slice()];
+        }
+      }
+    }
+    this.quic.reread(udpFrames(), this.index);
+    await this.quic.settled();
+    // Rows and filter matches computed before now may show other TLS and QUIC fields.
     this.filters.clear();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
