@@ -11,6 +11,7 @@ import { runRun } from './commands/run';
 import { runConnect, runListen } from './commands/endpoint';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
+import { servePointWorker } from '../engine/point-reader';
 import { runCompare } from './commands/compare';
 import { runFollow } from './commands/follow';
 import { runBrowse } from './commands/browse';
@@ -52,13 +53,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // A bug, not a user error: the stack follows the one-line reason.
-    writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
-    process.exitCode = 1;
-  },
-);
+// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts).
+if (!servePointWorker()) runMain();
+
+function runMain(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // A bug, not a user error: the stack follows the one-line reason.
+      writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -11,11 +11,11 @@ import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../c
 import {
   arr,
   bool,
+  float64s,
   int,
   literal,
   nullable,
   num,
-  numbers,
   obj,
   opt,
   record,
@@ -880,8 +880,9 @@ const endpointId = sessionId;
 
 /** Every request the renderer can make: method name → params and result. */
 /**
- * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
- * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as
+ * Float64Arrays: structured clone in Electron, one binary frame over the browser host's WebSocket):
+ * every table's columns have one value per row, and `frame` names each row's frame.
  */
 export interface StreamGraph {
   stream: number;
@@ -890,12 +891,12 @@ export interface StreamGraph {
   receiver: string;
   direction: 'client' | 'server';
   maWindow: number;
-  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
-  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
-  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
-  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+  segments: { frame: Float64Array; time: Float64Array; seq: Float64Array; end: Float64Array; len: Float64Array; bytesInFlight: Float64Array; throughput: Float64Array; retransmission: Float64Array };
+  acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
+  rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
+  sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
 }
-const column = numbers(4_000_000);
+const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
   stream: count,
   sender: name,
