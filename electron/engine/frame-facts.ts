@@ -919,25 +919,16 @@ export class FrameFacts {
     if (!frames || !connection) return null;
     const g = buildStreamGraph(frames, direction, maWindow);
     const endpoint = (e: { address: string; port: number }) => (connection.ipVersion === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
-    // Times to the nanosecond and rates to the bit/s: their shortest decimal forms keep the JSON small.
-    const rounding: Record<string, number> = { time: 1e9, rtt: 1e9, throughput: 1 };
-    const columns = <T extends Record<string, Float64Array>>(table: T): { [K in keyof T]: number[] } =>
-      Object.fromEntries(
-        Object.entries(table).map(([key, values]) => {
-          const scale = rounding[key];
-          return [key, scale ? Array.from(values, (v) => Math.round(v * scale) / scale) : Array.from(values)];
-        }),
-      ) as { [K in keyof T]: number[] };
     return {
       stream,
       sender: endpoint(direction === 'client' ? connection.client : connection.server),
       receiver: endpoint(direction === 'client' ? connection.server : connection.client),
       direction,
       maWindow: g.maWindow,
-      segments: columns(g.segments),
-      acks: columns(g.acks),
-      rtt: columns(g.rtt),
-      sack: columns(g.sack),
+      segments: g.segments,
+      acks: g.acks,
+      rtt: g.rtt,
+      sack: g.sack,
     };
   }
 

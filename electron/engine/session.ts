@@ -28,6 +28,10 @@ import {
   type SessionInfo,
   type ApiEvent,
   type ConversationKind,
+  type FlowExport,
+  type FlowFormat,
+  type FlowGraphPage,
+  type FlowNodes,
   type ConversationRow,
   type EndpointRow,
   type ExpertGroup,
@@ -36,6 +40,8 @@ import {
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
+import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { compareCapturePoints } from '../../shared/compare';
 import { pointLabel, readFilePoints } from './capture-points';
@@ -890,6 +896,23 @@ export class FileSession {
 
   async expertInfo(filterText: string): Promise<ExpertGroup[]> {
     return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
+  }
+
+  /** The last flow graph built, by what it was built from (a live capture's new frames make a new one). */
+  private flow: { key: string; graph: FlowGraph } | null = null;
+
+  private async flowGraph(filterText: string, nodes: FlowNodes): Promise<FlowGraph> {
+    const key = `${nodes}\u0000${this.index.count}\u0000${filterText.trim()}`;
+    if (this.flow?.key !== key) this.flow = { key, graph: buildFlowGraph(this.index, this.facts.tracker, await this.selection(filterText), nodes) };
+    return this.flow.graph;
+  }
+
+  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number): Promise<FlowGraphPage> {
+    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex);
+  }
+
+  async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
+    return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
   }
 
   async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
