@@ -26,6 +26,7 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
   type ConversationRow,
@@ -177,8 +178,12 @@ export class FileSession {
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
   }
 
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
+
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),
