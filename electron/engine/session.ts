@@ -26,6 +26,7 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
   type ConversationColumns,
@@ -185,8 +186,12 @@ export class FileSession {
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
+
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),

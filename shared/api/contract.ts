@@ -75,6 +75,18 @@ export interface SessionInfo {
   linkType: number;
   /** Why reading stopped early (a damaged file: byte offset and frame), once indexing is over; else null. */
   damage?: string | null;
+  /**
+   * A live capture's points and the exact BPF filter applied at each ('' for none): a remote
+   * point's is the user's filter with the capture's own SSH connection left out.
+   */
+  capturePoints?: CapturePointFilter[];
+}
+
+export interface CapturePointFilter {
+  /** The point's interface name in the capture (host:iface with several points). */
+  name: string;
+  remote: boolean;
+  filter: string;
 }
 const sessionInfo: Validator<SessionInfo> = obj({
   sessionId,
@@ -84,6 +96,7 @@ const sessionInfo: Validator<SessionInfo> = obj({
   complete: bool,
   linkType: int(-1, 0xffff),
   damage: opt(nullable(str({ max: 4096 }))),
+  capturePoints: opt(arr(obj({ name: str({ max: 1024 }), remote: bool, filter: str({ max: 16_384 }) }), 16)),
 });
 
 export interface PacketRow {
