@@ -463,6 +463,8 @@ export class Backend {
       },
       exportFrames: async (params) => exportFrames(params),
       exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
+      getFollow: async ({ sessionId, from, maxBytes, ...target }) => this.session(sessionId).followPage(target, from, maxBytes),
+      saveFollow: async ({ sessionId, path: target, ...params }) => this.session(sessionId).saveFollow({ ...params, path: path.resolve(target) }),
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
       fieldFilter: async ({ sessionId, index, field }) => ({ filter: await this.session(sessionId).fieldFilter(index, field) }),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),

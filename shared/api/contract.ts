@@ -906,6 +906,70 @@ const streamGraph: Validator<StreamGraph> = obj({
   sack: obj({ frame: column, time: column, left: column, right: column }),
 });
 
+/** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
+export type FollowKind = 'tcp' | 'tls' | 'http2';
+export interface FollowTarget {
+  sessionId: string;
+  kind: FollowKind;
+  /** tcp.stream */
+  stream: number;
+  /** The HTTP/2 stream id, for kind 'http2' (else null). */
+  http2Stream: number | null;
+}
+export interface FollowParams extends FollowTarget {
+  /** The first chunk wanted (chunks already held are not sent again). */
+  from: number;
+  /** At most this many payload bytes in the answer (at least one chunk is always sent). */
+  maxBytes: number;
+}
+export interface FollowChunkView {
+  fromClient: boolean;
+  /** frame.number that carried (or completed) the bytes, and its time in seconds since the epoch. */
+  frame: number;
+  time: number;
+  hex: string;
+}
+export interface FollowPage {
+  /** Changes when the engine followed the stream again from its start (a key log added secrets): drop the chunks held. */
+  generation: number;
+  client: string;
+  server: string;
+  start: number;
+  chunks: FollowChunkView[];
+  /** Chunks known so far, and both directions' byte counts. */
+  totalChunks: number;
+  clientBytes: number;
+  serverBytes: number;
+  /** Bytes past the engine's per-stream limit were left out. */
+  truncated: boolean;
+  /** The session is still growing (a live capture): more may come. */
+  live: boolean;
+  /** Why a TLS or HTTP/2 stream shows nothing (not decrypted: the missing secret), or null. */
+  note: string | null;
+}
+const followKind = literal('tcp', 'tls', 'http2');
+const followPage: Validator<FollowPage> = obj({
+  generation: count,
+  client: name,
+  server: name,
+  start: count,
+  // One HTTP/2 DATA frame may hold 16 MiB.
+  chunks: arr(obj({ fromClient: bool, frame: count, time: num(), hex: str({ max: 2 * 16 * 1024 * 1024 + 64, pattern: /^(?:[0-9a-f]{2})*$/ }) }), 10_000_000),
+  totalChunks: count,
+  clientBytes: count,
+  serverBytes: count,
+  truncated: bool,
+  live: bool,
+  note: nullable(str({ max: 4096 })),
+});
+/** Save as… of a followed stream: tshark's `-z follow` text (ascii, hex), or the bytes themselves (raw). */
+export interface SaveFollowParams extends FollowTarget {
+  path: string;
+  format: 'ascii' | 'hex' | 'raw';
+  direction: 'both' | 'client' | 'server';
+  overwrite?: boolean;
+}
+
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
   openFile: { params: { path: string }; result: SessionInfo };
@@ -986,6 +1050,10 @@ export interface ApiContract {
   endpointStep: { params: { endpointId: string; edit?: EndpointSegmentEdit }; result: { sent: EndpointSegmentView | null } };
   /** Ends the endpoint and its helper at once (nothing more is sent: close first for a FIN or RST). */
   stopEndpoint: { params: { endpointId: string }; result: null };
+  /** Follow Stream: a page of the stream's turns, over every frame indexed so far (call again during a capture for new ones). */
+  getFollow: { params: FollowParams; result: FollowPage };
+  /** Follow Stream's Save as…: without `overwrite`, an existing file is refused with the error code 'exists'. */
+  saveFollow: { params: SaveFollowParams; result: { path: string; bytes: number } };
 }
 
 export type Method = keyof ApiContract;
@@ -1193,6 +1261,23 @@ export const methodValidators: MethodValidators = {
     result: obj({ sent: nullable(endpointSegmentView) }),
   },
   stopEndpoint: { params: obj({ endpointId }), result: unit },
+  getFollow: {
+    params: obj({ sessionId, kind: followKind, stream: count, http2Stream: nullable(int(0, 0x7fffffff)), from: count, maxBytes: int(1, 64 * 1024 * 1024) }),
+    result: followPage,
+  },
+  saveFollow: {
+    params: obj({
+      sessionId,
+      kind: followKind,
+      stream: count,
+      http2Stream: nullable(int(0, 0x7fffffff)),
+      path: filePath,
+      format: literal('ascii', 'hex', 'raw'),
+      direction: literal('both', 'client', 'server'),
+      overwrite: opt(bool),
+    }),
+    result: obj({ path: filePath, bytes: count }),
+  },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -1220,7 +1305,10 @@ export type MenuCommand =
   | 'toggle-theme'
   | 'help'
   | 'about'
-  | 'check-permission';
+  | 'check-permission'
+  | 'follow-tcp'
+  | 'follow-tls'
+  | 'follow-http2';
 
 export type ApiEvent =
   | {
@@ -1380,6 +1468,9 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'help',
       'about',
       'check-permission',
+      'follow-tcp',
+      'follow-tls',
+      'follow-http2',
     ),
     path: nullable(filePath),
   }),
