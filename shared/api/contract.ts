@@ -4,17 +4,18 @@
  * validator; both transports (Electron IPC and the browser host's WebSocket) check
  * every message against these validators when it crosses a process boundary.
  */
+import type { FlowFormat, FlowNodeMode, FlowRow } from '../flowgraph';
 import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
   arr,
   bool,
+  float64s,
   int,
   literal,
   nullable,
   num,
-  numbers,
   obj,
   opt,
   record,
@@ -434,6 +435,7 @@ const expertGroup: Validator<ExpertGroup> = obj({
 
 /** The rows are shared/conversations' own records, as tshark -z conv / -z endpoints count them. */
 export type { ConversationKind };
+export type { FlowFormat, FlowRow };
 export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
@@ -878,8 +880,9 @@ const endpointId = sessionId;
 
 /** Every request the renderer can make: method name → params and result. */
 /**
- * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
- * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as
+ * Float64Arrays: structured clone in Electron, one binary frame over the browser host's WebSocket):
+ * every table's columns have one value per row, and `frame` names each row's frame.
  */
 export interface StreamGraph {
   stream: number;
@@ -888,12 +891,12 @@ export interface StreamGraph {
   receiver: string;
   direction: 'client' | 'server';
   maWindow: number;
-  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
-  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
-  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
-  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+  segments: { frame: Float64Array; time: Float64Array; seq: Float64Array; end: Float64Array; len: Float64Array; bytesInFlight: Float64Array; throughput: Float64Array; retransmission: Float64Array };
+  acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
+  rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
+  sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
 }
-const column = numbers(4_000_000);
+const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
   stream: count,
   sender: name,
@@ -969,6 +972,43 @@ export interface SaveFollowParams extends FollowTarget {
   direction: 'both' | 'client' | 'server';
   overwrite?: boolean;
 }
+/** Flow graph columns: per address, or per address:port (shared/flowgraph). */
+export type FlowNodes = FlowNodeMode;
+/** A window of the flow graph across connections: its column names, its row count, and the rows asked for. */
+export interface FlowGraphPage {
+  nodes: string[];
+  total: number;
+  connections: number;
+  start: number;
+  rows: FlowRow[];
+  /** The row of the frame asked about (`frameIndex`), or -1. */
+  position: number;
+}
+export interface FlowExport {
+  text: string;
+  rows: number;
+  /** True when the graph had more rows than an export from the UI holds. */
+  truncated: boolean;
+}
+const flowNodes = literal('addresses', 'endpoints');
+const stateName = str({ max: 32 });
+const flowRow: Validator<FlowRow> = obj({
+  row: count,
+  frame: count,
+  time: num(),
+  from: count,
+  to: count,
+  srcPort: int(0, 0xffff),
+  dstPort: int(0, 0xffff),
+  label: str({ max: 256 }),
+  comment: str({ max: 256 }),
+  stream: int(-1),
+  fromClient: bool,
+  senderBefore: stateName,
+  senderAfter: stateName,
+  receiverBefore: stateName,
+  receiverAfter: stateName,
+});
 
 export interface ApiContract {
   hello: { params: null; result: HostInfo };
@@ -1016,6 +1056,13 @@ export interface ApiContract {
   setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
+  /** Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with `frameIndex`, that frame's row as `position`. */
+  getFlowGraph: {
+    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number };
+    result: FlowGraphPage;
+  };
+  /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
+  exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
@@ -1070,6 +1117,7 @@ const pageLoadStep: Validator<PageLoadStep> = obj({
   endFrame: count,
 });
 const pageLoadRow: Validator<PageLoadRow> = obj({
+  kind: literal('tcp', 'quic'),
   stream: count,
   client: str({ max: 64 }),
   server: str({ max: 64 }),
@@ -1197,6 +1245,14 @@ export const methodValidators: MethodValidators = {
   // A pcapng option holds at most 65,535 bytes: the engine checks the UTF-8 length.
   setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
+  getFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count) }),
+    result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
+  },
+  exportFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid') }),
+    result: obj({ text: str({ max: 256 * 1024 * 1024 }), rows: count, truncated: bool }),
+  },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
     result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
