@@ -9,6 +9,7 @@ import { useSaveStore } from './stores/save';
 import { useSequenceStore } from './stores/sequence';
 import { useEndpointStore } from './stores/endpoint';
 import { useFollowStore } from './stores/follow';
+import { useRecordStore } from './stores/record';
 import { useSessionStore } from './stores/session';
 import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
@@ -68,6 +69,7 @@ async function start(): Promise<void> {
       capture.handleEvent(event);
       useSequenceStore().handleEvent(event);
       useEndpointStore().handleEvent(event);
+      useRecordStore().handleEvent(event);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

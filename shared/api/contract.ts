@@ -965,6 +965,33 @@ const followPage: Validator<FollowPage> = obj({
   live: bool,
   note: nullable(str({ max: 4096 })),
 });
+/**
+ * Record page load (the code `handshake browse` runs): a browser with a fresh profile and a key
+ * log, a capture through the helper on the interface the route to the URL's host leaves by (or
+ * the one given). Progress arrives as `pageload-progress` events, the outcome as `pageload-end`
+ * with the recorded file opened as a session.
+ */
+export interface RecordPageLoadParams {
+  url: string;
+  /** A browser's executable; null finds an installed Chromium-family browser or Firefox. */
+  browser: string | null;
+  /** null: the interface the route to the URL's host uses. */
+  interface: string | null;
+  headless: boolean;
+  /** More command-line arguments for the browser. */
+  browserArgs: string[];
+  /** Quiet after the load event before stopping (default 2 s), and the longest wait (default 60 s). */
+  quietSeconds?: number;
+  timeoutSeconds?: number;
+}
+export interface RecordPageLoadResult {
+  recordingId: string;
+  browser: string;
+  interface: string;
+  /** The pcapng being written (the secrets are embedded when it ends). */
+  path: string;
+}
+
 /** Save as… of a followed stream: tshark's `-z follow` text (ascii, hex), or the bytes themselves (raw). */
 export interface SaveFollowParams extends FollowTarget {
   path: string;
@@ -1099,6 +1126,10 @@ export interface ApiContract {
   stopEndpoint: { params: { endpointId: string }; result: null };
   /** Follow Stream: a page of the stream's turns, over every frame indexed so far (call again during a capture for new ones). */
   getFollow: { params: FollowParams; result: FollowPage };
+  /** Starts recording a page load; returns once the capture and the browser run. */
+  recordPageLoad: { params: RecordPageLoadParams; result: RecordPageLoadResult };
+  /** Stops waiting for the page: the browser is closed, the capture kept and opened. */
+  stopPageLoad: { params: { recordingId: string }; result: null };
   /** Follow Stream's Save as…: without `overwrite`, an existing file is refused with the error code 'exists'. */
   saveFollow: { params: SaveFollowParams; result: { path: string; bytes: number } };
 }
@@ -1317,6 +1348,19 @@ export const methodValidators: MethodValidators = {
     result: obj({ sent: nullable(endpointSegmentView) }),
   },
   stopEndpoint: { params: obj({ endpointId }), result: unit },
+  recordPageLoad: {
+    params: obj({
+      url: str({ min: 1, max: 8192 }),
+      browser: nullable(filePath),
+      interface: nullable(str({ min: 1, max: 256 })),
+      headless: bool,
+      browserArgs: arr(str({ min: 1, max: 4096 }), 64),
+      quietSeconds: opt(num({ min: 0, max: 600 })),
+      timeoutSeconds: opt(num({ min: 1, max: 3600 })),
+    }),
+    result: obj({ recordingId: sessionId, browser: filePath, interface: str({ min: 1, max: 256 }), path: filePath }),
+  },
+  stopPageLoad: { params: obj({ recordingId: sessionId }), result: unit },
   getFollow: {
     params: obj({ sessionId, kind: followKind, stream: count, http2Stream: nullable(int(0, 0x7fffffff)), from: count, maxBytes: int(1, 64 * 1024 * 1024) }),
     result: followPage,
@@ -1395,7 +1439,9 @@ export type ApiEvent =
   | ScriptStepEvent
   | { type: 'script-waiting'; runId: string; line: number }
   | ScriptEndEvent
-  | EndpointApiEvent;
+  | EndpointApiEvent
+  | { type: 'pageload-progress'; recordingId: string; frames: number; loaded: boolean; message: string | null }
+  | { type: 'pageload-end'; recordingId: string; ok: boolean; error: string | null; session: SessionInfo | null; notes: string[]; frames: number };
 
 /** The UI's endpoint as it goes: states, data received, notable moments, and its end. Time in seconds since it opened. */
 export type EndpointApiEvent =
@@ -1462,6 +1508,16 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'capture-stopped': obj({ type: literal('capture-stopped'), sessionId, reason: str({ max: 4096 }) }),
   crashed: obj({ type: literal('crashed'), process: literal('engine', 'helper'), message: str({ max: 4096 }) }),
   'session-opened': obj({ type: literal('session-opened'), session: sessionInfo }),
+  'pageload-progress': obj({ type: literal('pageload-progress'), recordingId: sessionId, frames: count, loaded: bool, message: nullable(str({ max: 4096 })) }),
+  'pageload-end': obj({
+    type: literal('pageload-end'),
+    recordingId: sessionId,
+    ok: bool,
+    error: nullable(str({ max: 4096 })),
+    session: nullable(sessionInfo),
+    notes: arr(str({ max: 4096 }), 64),
+    frames: count,
+  }),
   'script-step': obj({
     type: literal('script-step'),
     runId: sessionId,
