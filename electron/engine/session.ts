@@ -36,6 +36,8 @@ import {
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
+  type FollowPage,
+  type SaveFollowParams,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
@@ -55,6 +57,8 @@ import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 import { pageLoadFromFile } from './pageload-file';
+import { SessionFollows, type FollowTarget } from './follow-stream';
+import { openWriteTarget } from './safe-target';
 import { pageLoadRows } from '../../shared/pageload/rows';
 
 /**
@@ -866,6 +870,56 @@ export class FileSession {
         certificate: c.certificate,
       })),
     };
+  }
+
+  private follows: SessionFollows | null = null;
+
+  /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
+  followPage(target: FollowTarget, from: number, maxBytes: number): FollowPage {
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const { followed, generation, exists, why } = this.follows.follow(target);
+    if (!exists) throw new ApiError('not-found', `no TCP stream ${target.stream}${this.complete ? '' : ' yet'}`);
+    const chunks: FollowPage['chunks'] = [];
+    let bytes = 0;
+    for (let i = from; i < followed.chunks.length; i++) {
+      const chunk = followed.chunks[i];
+      if (chunks.length > 0 && bytes + chunk.bytes.length > maxBytes) break;
+      chunks.push({ fromClient: chunk.fromClient, frame: chunk.frame, time: chunk.time, hex: toHex(chunk.bytes) });
+      bytes += chunk.bytes.length;
+    }
+    return {
+      generation,
+      client: followed.client,
+      server: followed.server,
+      start: from,
+      chunks,
+      totalChunks: followed.chunks.length,
+      clientBytes: followed.clientBytes,
+      serverBytes: followed.serverBytes,
+      truncated: followed.truncated,
+      live: !this.complete,
+      note: why,
+    };
+  }
+
+  /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
+  async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
+    if (!this.live) await this.whenIndexed();
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const content = this.follows.content(params, params.format, params.direction);
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    try {
+      const fd = openWriteTarget(params.path, { overwrite: params.overwrite === true });
+      try {
+        for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${params.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { path: params.path, bytes: bytes.length };
   }
 
   /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
