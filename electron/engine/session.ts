@@ -978,11 +978,13 @@ export class FileSession {
   private conversationsCache = new Map<string, { frames: number; result: ConversationTables }>();
   /** A table being warmed in slices, which a request for it waits for rather than counting again. */
   private conversationsWarming = new Map<string, Promise<ConversationTables | null>>();
+  /** Tables a request is waiting for: their warm-up stops yielding. */
+  private conversationsWanted = new Set<string>();
 
   private async warmConversations(kind: ConversationKind): Promise<void> {
     const key = `${kind}\n`;
     const frames = this.index.count;
-    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed);
+    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed, () => this.conversationsWanted.has(key));
     this.conversationsWarming.set(key, warming);
     const result = await warming;
     this.conversationsWarming.delete(key);
@@ -992,7 +994,10 @@ export class FileSession {
   async conversations(kind: ConversationKind, filterText: string): Promise<ConversationTables> {
     const key = `${kind}\n${filterText.trim()}`;
     const frames = this.index.count;
-    const warmed = await this.conversationsWarming.get(key);
+    const warming = this.conversationsWarming.get(key);
+    if (warming) this.conversationsWanted.add(key);
+    const warmed = await warming;
+    this.conversationsWanted.delete(key);
     const cached = this.conversationsCache.get(key);
     if (cached && cached.frames === frames && this.complete) return cached.result;
     if (warmed && this.complete && frames === this.index.count) return warmed;
