@@ -11,9 +11,11 @@ import { runRun } from './commands/run';
 import { runConnect, runListen } from './commands/endpoint';
 import { runUi } from './commands/ui';
 import { writeError } from './errors';
+import { servePointWorker } from '../engine/point-reader';
 import { runCompare } from './commands/compare';
 import { runFollow } from './commands/follow';
 import { runBrowse } from './commands/browse';
+import { runFlow } from './commands/flow';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   listen: { run: runListen, summary: 'listen ADDR:PORT -i IFACE [--send TEXT] [--receive-to FILE] [--close fin|rst] [--retransmit] [--json]' },
   interfaces: { run: runInterfaces, summary: 'interfaces                             capture interfaces, addresses, link types' },
   follow: { run: runFollow, summary: 'follow FILE (--stream N | --tls-stream N | --http2-stream N:ID) [--format ascii|hex|raw] [-o FILE]' },
+  flow: { run: runFlow, summary: 'flow FILE [-Y FILTER] [--format text|svg|plantuml|mermaid] [-o FILE] [--addresses|--endpoints]  flow graph of every TCP connection' },
   compare: { run: runCompare, summary: 'compare A B [--json] [--clock-offset S]  one connection seen from two capture points' },
   browse: { run: runBrowse, summary: 'browse URL [--browser PATH] [-i IFACE] [-w FILE] [--json]  record a page load with its TLS keys; its timeline' },
   ui: { run: runUi, summary: 'ui [FILE] [--port N]                   the workbench in a browser (local, token-protected)' },
@@ -50,13 +53,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // A bug, not a user error: the stack follows the one-line reason.
-    writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
-    process.exitCode = 1;
-  },
-);
+// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts).
+if (!servePointWorker()) runMain();
+
+function runMain(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // A bug, not a user error: the stack follows the one-line reason.
+      writeError(null, error instanceof Error ? `internal error: ${error.message}` : String(error), error instanceof Error && error.stack ? error.stack.split('\n').slice(1) : []);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -230,6 +230,7 @@ export class Backend {
     const shownName = specs.map((spec) => spec.interfaceName).join(' + ');
     specs = [];
     const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), shownName, this.takeState(), this.options.limits);
+    session.capturePoints = capture.points.map((point, index) => ({ name: point.name, remote: points[index].remote !== undefined, filter: point.opened?.appliedFilter ?? filter }));
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());
@@ -469,6 +470,8 @@ export class Backend {
       setTimeReference: async ({ sessionId, index, on }) => ({ references: this.session(sessionId).setTimeReference(index, on) }),
       setComments: async ({ sessionId, index, comments }) => ({ commented: this.session(sessionId).setComments(index, comments) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
+      getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex }) => this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex),
+      exportFlowGraph: async ({ sessionId, filter, nodes, format }) => this.session(sessionId).exportFlowGraph(filter, nodes, format),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),

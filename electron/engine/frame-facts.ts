@@ -586,6 +586,9 @@ export class FrameFacts {
   /** Set once a tunnelled frame is indexed: its outer headers are only in its bytes. */
   private tunnelled = false;
 
+  /** A frame's QUIC, TLS-over-QUIC and HTTP/3 fields (the session's QUIC attempts), so filters match them as `decode -Y` does. */
+  quicFields: ((i: number) => Readonly<Record<string, JsonFieldValue>> | null) | null = null;
+
   needsBytes(filter: CompiledFilter): boolean {
     if (this.tunnelled) return true;
     for (const name of filter.fields) if (!INDEX_FIELDS.has(name)) return true;
@@ -713,6 +716,8 @@ export class FrameFacts {
       dnsMessagesToFields(dns.messages, out);
       for (const [key, value] of Object.entries(out)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     }
+    const quic = this.quicFields?.(i);
+    if (quic) for (const [key, value] of Object.entries(quic)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     return fields;
   }
 
@@ -914,25 +919,16 @@ export class FrameFacts {
     if (!frames || !connection) return null;
     const g = buildStreamGraph(frames, direction, maWindow);
     const endpoint = (e: { address: string; port: number }) => (connection.ipVersion === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
-    // Times to the nanosecond and rates to the bit/s: their shortest decimal forms keep the JSON small.
-    const rounding: Record<string, number> = { time: 1e9, rtt: 1e9, throughput: 1 };
-    const columns = <T extends Record<string, Float64Array>>(table: T): { [K in keyof T]: number[] } =>
-      Object.fromEntries(
-        Object.entries(table).map(([key, values]) => {
-          const scale = rounding[key];
-          return [key, scale ? Array.from(values, (v) => Math.round(v * scale) / scale) : Array.from(values)];
-        }),
-      ) as { [K in keyof T]: number[] };
     return {
       stream,
       sender: endpoint(direction === 'client' ? connection.client : connection.server),
       receiver: endpoint(direction === 'client' ? connection.server : connection.client),
       direction,
       maWindow: g.maWindow,
-      segments: columns(g.segments),
-      acks: columns(g.acks),
-      rtt: columns(g.rtt),
-      sack: columns(g.sack),
+      segments: g.segments,
+      acks: g.acks,
+      rtt: g.rtt,
+      sack: g.sack,
     };
   }
 

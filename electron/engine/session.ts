@@ -26,22 +26,30 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
-  type ConversationRow,
-  type EndpointRow,
+  type ConversationColumns,
+  type EndpointColumns,
+  type FlowExport,
+  type FlowFormat,
+  type FlowGraphPage,
+  type FlowNodes,
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
+import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { compareCapturePoints } from '../../shared/compare';
 import { pointLabel, readFilePoints } from './capture-points';
 import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
+import type { JsonFieldValue } from '../../shared/wire/json';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
@@ -175,10 +183,15 @@ export class FileSession {
     this.index = state.index;
     this.facts = state.facts;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
+    this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
+
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
 
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),
@@ -486,6 +499,8 @@ export class FileSession {
       const frames: number[] = [];
       for (let i = from; i < to; i++) frames.push(i);
       const bytes = needsBytes ? this.readFrames(frames) : null;
+      // QUIC fields come from asynchronous decryption: wait for these frames' analysis.
+      if (needsBytes && this.quic.waiting(frames)) await this.quic.settled();
       for (let i = from; i < to; i++) {
         if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
       }
@@ -817,7 +832,22 @@ export class FileSession {
       }
     }
     this.facts.redissectTls(frames());
-    // Rows and filter matches computed before now may show other TLS fields.
+    // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
+    const udp: number[] = [];
+    for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
+    function* udpFrames(): Generator<[number, Uint8Array]> {
+      for (let at = 0; at < udp.length; at += 512) {
+        const batch = udp.slice(at, at + 512);
+        const bytes = reader.readFrames(batch);
+        for (const i of batch) {
+          const frame = bytes.get(i);
+          if (frame) yield [i, frame.slice()];
+        }
+      }
+    }
+    this.quic.reread(udpFrames(), this.index);
+    await this.quic.settled();
+    // Rows and filter matches computed before now may show other TLS and QUIC fields.
     this.filters.clear();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
@@ -873,8 +903,35 @@ export class FileSession {
     return expertInfo(this.index, this.facts.tracker, await this.selection(filterText));
   }
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
-    return conversations(this.index, kind, await this.selection(filterText));
+  /** The last flow graph built, by what it was built from (a live capture's new frames make a new one). */
+  private flow: { key: string; graph: FlowGraph } | null = null;
+
+  private async flowGraph(filterText: string, nodes: FlowNodes): Promise<FlowGraph> {
+    const key = `${nodes}\u0000${this.index.count}\u0000${filterText.trim()}`;
+    if (this.flow?.key !== key) this.flow = { key, graph: buildFlowGraph(this.index, this.facts.tracker, await this.selection(filterText), nodes) };
+    return this.flow.graph;
+  }
+
+  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number): Promise<FlowGraphPage> {
+    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex);
+  }
+
+  async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
+    return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
+  }
+
+  /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
+  private conversationsCache = new Map<string, { frames: number; result: { conversations: ConversationColumns; endpoints: EndpointColumns } }>();
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationColumns; endpoints: EndpointColumns }> {
+    const key = `${kind}\n${filterText.trim()}`;
+    const frames = this.index.count;
+    const cached = this.conversationsCache.get(key);
+    if (cached && cached.frames === frames && this.complete) return cached.result;
+    const result = conversations(this.index, kind, await this.selection(filterText));
+    if (this.conversationsCache.size > 16) this.conversationsCache.clear();
+    this.conversationsCache.set(key, { frames, result });
+    return result;
   }
 
   /** Scans a filter over every indexed frame and returns its view. */

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_PROTOCOL, dispatch, parseMessage, requestIdOf, toErrorBody, TOKEN_PROTOCOL_PREFIX, type Message } from '../../shared/api';
+import { API_PROTOCOL, dispatch, encodeBinaryMessage, hasColumns, parseMessage, requestIdOf, toErrorBody, TOKEN_PROTOCOL_PREFIX, type Message } from '../../shared/api';
 import { Backend } from '../engine/backend';
 import { createHelperCaptureProvider } from '../engine/helper-capture-provider';
 
@@ -187,7 +187,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   });
 
   const send = (ws: WebSocket, message: Message) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    // Typed-array columns (stream graphs) go as one binary frame; everything else as JSON text.
+    if (hasColumns(message)) ws.send(encodeBinaryMessage(message), { binary: true });
+    else ws.send(JSON.stringify(message));
   };
 
   const serveSocket = (ws: WebSocket) => {

@@ -4,21 +4,23 @@
  * validator; both transports (Electron IPC and the browser host's WebSocket) check
  * every message against these validators when it crosses a process boundary.
  */
-import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import type { FlowFormat, FlowNodeMode, FlowRow } from '../flowgraph';
+import type { ConversationColumns, ConversationKind, ConversationStats, EndpointColumns, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
   arr,
   bool,
+  float64s,
   int,
   literal,
   nullable,
   num,
-  numbers,
   obj,
   opt,
   record,
   str,
+  strings,
   tagged,
   unit,
   ValidationError,
@@ -73,6 +75,18 @@ export interface SessionInfo {
   linkType: number;
   /** Why reading stopped early (a damaged file: byte offset and frame), once indexing is over; else null. */
   damage?: string | null;
+  /**
+   * A live capture's points and the exact BPF filter applied at each ('' for none): a remote
+   * point's is the user's filter with the capture's own SSH connection left out.
+   */
+  capturePoints?: CapturePointFilter[];
+}
+
+export interface CapturePointFilter {
+  /** The point's interface name in the capture (host:iface with several points). */
+  name: string;
+  remote: boolean;
+  filter: string;
 }
 const sessionInfo: Validator<SessionInfo> = obj({
   sessionId,
@@ -82,6 +96,7 @@ const sessionInfo: Validator<SessionInfo> = obj({
   complete: bool,
   linkType: int(-1, 0xffff),
   damage: opt(nullable(str({ max: 4096 }))),
+  capturePoints: opt(arr(obj({ name: str({ max: 1024 }), remote: bool, filter: str({ max: 16_384 }) }), 16)),
 });
 
 export interface PacketRow {
@@ -434,30 +449,59 @@ const expertGroup: Validator<ExpertGroup> = obj({
 
 /** The rows are shared/conversations' own records, as tshark -z conv / -z endpoints count them. */
 export type { ConversationKind };
+export type { FlowFormat, FlowRow };
 export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
-const conversationRow: Validator<ConversationRow> = obj({
-  addressA: name,
-  portA: int(-1, 0xffff),
-  addressB: name,
-  portB: int(-1, 0xffff),
-  framesAB: count,
-  bytesAB: count,
-  framesBA: count,
-  bytesBA: count,
-  start: num(),
-  duration: num({ min: 0 }),
-});
-
 export type EndpointRow = EndpointStats;
-const endpointRow: Validator<EndpointRow> = obj({
-  address: name,
-  port: int(-1, 0xffff),
-  txFrames: count,
-  txBytes: count,
-  rxFrames: count,
-  rxBytes: count,
+export type { ConversationColumns, EndpointColumns };
+
+/**
+ * Checks a column table: every column as long as the first and every value within its bounds
+ * (whole numbers where `integer`; address columns index `names`).
+ */
+function columnTable<T extends { names: string[] }>(columns: Record<Exclude<keyof T, 'names'>, { min: number; max?: number; integer: boolean; names?: true }>): Validator<T> {
+  const shape: Record<string, Validator<unknown>> = { names: strings(5_000_000, 1024) };
+  for (const key of Object.keys(columns)) shape[key] = float64s(5_000_000);
+  const base = obj(shape);
+  return (value, path = '') => {
+    const table = base(value, path) as Record<string, Float64Array> & { names: string[] };
+    let length = -1;
+    for (const [key, rule] of Object.entries(columns) as [string, { min: number; max?: number; integer: boolean; names?: true }][]) {
+      const column = table[key];
+      if (length < 0) length = column.length;
+      if (column.length !== length) throw new ValidationError(`${path}.${key}`, `has ${column.length} rows, not ${length}`);
+      const max = rule.names ? table.names.length - 1 : (rule.max ?? Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < column.length; i++) {
+        const v = column[i];
+        if (v < rule.min || v > max || (rule.integer && !Number.isInteger(v))) throw new ValidationError(`${path}.${key}[${i}]`, `out of range: ${v}`);
+      }
+    }
+    return table as unknown as T;
+  };
+}
+const counted = { min: 0, integer: true };
+const port = { min: -1, max: 0xffff, integer: true };
+const addressIndex = { min: 0, integer: true, names: true as const };
+const conversationColumnsValidator = columnTable<ConversationColumns>({
+  addressA: addressIndex,
+  portA: port,
+  addressB: addressIndex,
+  portB: port,
+  framesAB: counted,
+  bytesAB: counted,
+  framesBA: counted,
+  bytesBA: counted,
+  start: { min: -Number.MAX_VALUE, integer: false },
+  duration: { min: 0, integer: false },
+});
+const endpointColumnsValidator = columnTable<EndpointColumns>({
+  address: addressIndex,
+  port,
+  txFrames: counted,
+  txBytes: counted,
+  rxFrames: counted,
+  rxBytes: counted,
 });
 
 /** Which frames Export Specified Packets writes. */
@@ -878,8 +922,9 @@ const endpointId = sessionId;
 
 /** Every request the renderer can make: method name → params and result. */
 /**
- * TCP stream graph data for one direction of a connection (shared/graphs' columns as plain
- * arrays): every table's columns have one value per row, and `frame` names each row's frame.
+ * TCP stream graph data for one direction of a connection (shared/graphs' columns as
+ * Float64Arrays: structured clone in Electron, one binary frame over the browser host's WebSocket):
+ * every table's columns have one value per row, and `frame` names each row's frame.
  */
 export interface StreamGraph {
   stream: number;
@@ -888,12 +933,12 @@ export interface StreamGraph {
   receiver: string;
   direction: 'client' | 'server';
   maWindow: number;
-  segments: { frame: number[]; time: number[]; seq: number[]; end: number[]; len: number[]; bytesInFlight: number[]; throughput: number[]; retransmission: number[] };
-  acks: { frame: number[]; time: number[]; ack: number[]; window: number[]; windowEdge: number[] };
-  rtt: { frame: number[]; time: number[]; rtt: number[]; seq: number[]; acksFrame: number[] };
-  sack: { frame: number[]; time: number[]; left: number[]; right: number[] };
+  segments: { frame: Float64Array; time: Float64Array; seq: Float64Array; end: Float64Array; len: Float64Array; bytesInFlight: Float64Array; throughput: Float64Array; retransmission: Float64Array };
+  acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
+  rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
+  sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
 }
-const column = numbers(4_000_000);
+const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
   stream: count,
   sender: name,
@@ -904,6 +949,44 @@ const streamGraph: Validator<StreamGraph> = obj({
   acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
   rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
   sack: obj({ frame: column, time: column, left: column, right: column }),
+});
+
+/** Flow graph columns: per address, or per address:port (shared/flowgraph). */
+export type FlowNodes = FlowNodeMode;
+/** A window of the flow graph across connections: its column names, its row count, and the rows asked for. */
+export interface FlowGraphPage {
+  nodes: string[];
+  total: number;
+  connections: number;
+  start: number;
+  rows: FlowRow[];
+  /** The row of the frame asked about (`frameIndex`), or -1. */
+  position: number;
+}
+export interface FlowExport {
+  text: string;
+  rows: number;
+  /** True when the graph had more rows than an export from the UI holds. */
+  truncated: boolean;
+}
+const flowNodes = literal('addresses', 'endpoints');
+const stateName = str({ max: 32 });
+const flowRow: Validator<FlowRow> = obj({
+  row: count,
+  frame: count,
+  time: num(),
+  from: count,
+  to: count,
+  srcPort: int(0, 0xffff),
+  dstPort: int(0, 0xffff),
+  label: str({ max: 256 }),
+  comment: str({ max: 256 }),
+  stream: int(-1),
+  fromClient: bool,
+  senderBefore: stateName,
+  senderAfter: stateName,
+  receiverBefore: stateName,
+  receiverAfter: stateName,
 });
 
 export interface ApiContract {
@@ -952,9 +1035,17 @@ export interface ApiContract {
   setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
+  /** Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with `frameIndex`, that frame's row as `position`. */
+  getFlowGraph: {
+    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number };
+    result: FlowGraphPage;
+  };
+  /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
+  exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
-    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+    /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
+    result: { conversations: ConversationColumns; endpoints: EndpointColumns };
   };
   /** `kind` picks the dialog's file filter (captures by default). */
   chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
@@ -1002,6 +1093,7 @@ const pageLoadStep: Validator<PageLoadStep> = obj({
   endFrame: count,
 });
 const pageLoadRow: Validator<PageLoadRow> = obj({
+  kind: literal('tcp', 'quic'),
   stream: count,
   client: str({ max: 64 }),
   server: str({ max: 64 }),
@@ -1129,9 +1221,17 @@ export const methodValidators: MethodValidators = {
   // A pcapng option holds at most 65,535 bytes: the engine checks the UTF-8 length.
   setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
+  getFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count) }),
+    result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
+  },
+  exportFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid') }),
+    result: obj({ text: str({ max: 256 * 1024 * 1024 }), rows: count, truncated: bool }),
+  },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
-    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
+    result: obj({ conversations: conversationColumnsValidator, endpoints: endpointColumnsValidator }),
   },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {

@@ -34,6 +34,25 @@ export interface PointConnection {
 }
 
 const EMPTY = new Uint32Array(0);
+
+/** The per-frame columns, as a finished point hands them to another thread. */
+const COLUMNS = ['frameNumber', 'time', 'connection', 'direction', 'seq', 'ack', 'length', 'flags', 'window', 'ttl', 'ipId', 'dsfield', 'mss', 'windowScale', 'sackPermitted', 'tsval', 'options', 'checksum'] as const;
+type ColumnName = (typeof COLUMNS)[number];
+
+/**
+ * A finished point as plain data with its columns' buffers transferable (structured clone keeps
+ * the typed arrays): read in a worker thread, rebuilt with `CapturePoint.fromFinished`.
+ */
+export interface FinishedPoint {
+  count: number;
+  otherFrames: number;
+  optionLists: string[];
+  columns: Pick<CapturePoint, ColumnName>;
+  connections: Omit<PointConnection, 'frames'>[];
+  /** Frame indices grouped by connection; connection c's run is [bounds[c], bounds[c + 1]). */
+  order: Uint32Array;
+  bounds: Uint32Array;
+}
 const CHECKSUM_CODES: readonly ChecksumStatus[] = ['good', 'bad', 'partial', 'unverified'];
 
 /** Columns of one point's TCP frames. Index i is the i-th TCP frame of the capture. */
@@ -70,11 +89,16 @@ export class CapturePoint {
   otherFrames = 0;
 
   private readonly optionIds = new Map<number, number>();
-  private readonly byHash = new Map<number, number[]>();
+  /** Open addressing on the endpoint hash: connection indices, -1 for empty; one (the newest) per endpoint pair. */
+  private slots = new Int32Array(2048).fill(-1);
+  private connectionHash = new Uint32Array(1024);
   /** Per connection: both endpoints' address words (4 each, in endpoint order) and ports. */
   private endpointWords = new Uint32Array(8 * 1024);
   private endpointPorts = new Uint16Array(2 * 1024);
   private readonly summary = createPacketSummary();
+  /** Frame indices grouped by connection, and where each connection's run starts (set by `finish`). */
+  private order: Uint32Array = EMPTY;
+  private bounds: Uint32Array = EMPTY;
   /** The direction `connectionOf` found, beside the index it returns (no pair allocated per frame). */
   private lastDirection: 0 | 1 = 0;
 
@@ -122,7 +146,38 @@ export class CapturePoint {
     const order = new Uint32Array(this.count);
     const next = counts.slice(0, this.connections.length);
     for (let i = 0; i < this.count; i++) order[next[this.connection[i]]++] = i;
-    for (const connection of this.connections) connection.frames = order.subarray(counts[connection.index], counts[connection.index + 1]);
+    this.group(order, counts);
+  }
+
+  /** This finished point as data for another thread, and the buffers to transfer with it. */
+  finished(): { data: FinishedPoint; transfer: ArrayBuffer[] } {
+    const columns = Object.fromEntries(COLUMNS.map((name) => [name, this[name]])) as Pick<CapturePoint, ColumnName>;
+    const order = this.order;
+    const bounds = this.bounds;
+    const connections = this.connections.map(({ index, endpoints, isn, firstTime, lastTime }) => ({ index, endpoints, isn, firstTime, lastTime }));
+    const buffers = [...COLUMNS.map((name) => this[name].buffer), order.buffer, bounds.buffer];
+    return {
+      data: { count: this.count, otherFrames: this.otherFrames, optionLists: this.optionLists, columns, connections, order, bounds },
+      transfer: buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer),
+    };
+  }
+
+  /** A point finished elsewhere (see `finished`); it takes no more frames. */
+  static fromFinished(data: FinishedPoint): CapturePoint {
+    const point = new CapturePoint();
+    Object.assign(point, data.columns);
+    point.count = data.count;
+    point.otherFrames = data.otherFrames;
+    point.optionLists.push(...data.optionLists);
+    for (const connection of data.connections) point.connections.push({ ...connection, frames: EMPTY });
+    point.group(data.order, data.bounds);
+    return point;
+  }
+
+  private group(order: Uint32Array, bounds: Uint32Array): void {
+    this.order = order;
+    this.bounds = bounds;
+    for (const connection of this.connections) connection.frames = order.subarray(bounds[connection.index], bounds[connection.index + 1]);
   }
 
   checksumStatus(i: number): ChecksumStatus {
@@ -137,19 +192,22 @@ export class CapturePoint {
     const s = this.summary;
     const words = s.ipVersion === 6 ? 4 : 1;
     const hash = (hashWords(s.srcWords, words, s.srcPort) ^ hashWords(s.dstWords, words, s.dstPort)) >>> 0;
-    let candidates = this.byHash.get(hash);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
     let connection: PointConnection | undefined;
     let direction: 0 | 1 = 0;
-    if (candidates !== undefined) {
-      for (let k = candidates.length - 1; k >= 0 && connection === undefined; k--) {
-        const c = this.connections[candidates[k]];
-        if (this.sameEndpoint(c, 0, s.srcWords, s.srcPort, words) && this.sameEndpoint(c, 1, s.dstWords, s.dstPort, words)) {
-          connection = c;
-          direction = 0;
-        } else if (this.sameEndpoint(c, 1, s.srcWords, s.srcPort, words) && this.sameEndpoint(c, 0, s.dstWords, s.dstPort, words)) {
-          connection = c;
-          direction = 1;
-        }
+    for (let c = this.slots[slot]; c !== -1; slot = (slot + 1) & mask, c = this.slots[slot]) {
+      if (this.connectionHash[c] !== hash) continue;
+      const candidate = this.connections[c];
+      if (this.sameEndpoint(candidate, 0, s.srcWords, s.srcPort, words) && this.sameEndpoint(candidate, 1, s.dstWords, s.dstPort, words)) {
+        connection = candidate;
+        direction = 0;
+        break;
+      }
+      if (this.sameEndpoint(candidate, 1, s.srcWords, s.srcPort, words) && this.sameEndpoint(candidate, 0, s.dstWords, s.dstPort, words)) {
+        connection = candidate;
+        direction = 1;
+        break;
       }
     }
     // A new SYN with another ISN from the client reuses the ports for a new connection (Wireshark's rule).
@@ -168,7 +226,11 @@ export class CapturePoint {
         const ports = new Uint16Array(this.endpointPorts.length * 2);
         ports.set(this.endpointPorts);
         this.endpointPorts = ports;
+        const hashes = new Uint32Array(this.connectionHash.length * 2);
+        hashes.set(this.connectionHash);
+        this.connectionHash = hashes;
       }
+      this.connectionHash[index] = hash;
       this.endpointWords.set(clientIsSource ? s.srcWords : s.dstWords, index * 8);
       this.endpointWords.set(clientIsSource ? s.dstWords : s.srcWords, index * 8 + 4);
       this.endpointPorts[index * 2] = clientIsSource ? s.srcPort : s.dstPort;
@@ -183,16 +245,26 @@ export class CapturePoint {
       };
       direction = clientIsSource ? 0 : 1;
       this.connections.push(connection);
-      if (candidates === undefined) {
-        candidates = [];
-        this.byHash.set(hash, candidates);
-      }
-      candidates.push(connection.index);
+      // The slot found holds the same endpoints' older connection (ports reused), or is empty.
+      this.slots[slot] = connection.index;
+      if (this.connections.length * 2 > this.slots.length) this.rehash();
     }
     connection.lastTime = time;
     if ((s.tcpFlags & TCP_SYN) !== 0 && connection.isn[direction] === -1) connection.isn[direction] = s.seq;
     this.lastDirection = direction;
     return connection.index;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (const c of this.slots) {
+      if (c === -1) continue;
+      let slot = this.connectionHash[c] & mask;
+      while (slots[slot] !== -1) slot = (slot + 1) & mask;
+      slots[slot] = c;
+    }
+    this.slots = slots;
   }
 
   private sameEndpoint(c: PointConnection, side: 0 | 1, words: Uint32Array, port: number, count: number): boolean {

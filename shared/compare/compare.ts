@@ -11,6 +11,7 @@
  */
 import { CapturePoint, type PointConnection } from './capture-point';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../wire/summary';
+import { KeyTable } from './key-table';
 
 export type PointName = 'A' | 'B';
 export type Direction = 'a_to_b' | 'b_to_a';
@@ -123,11 +124,6 @@ const END_GRACE = 1;
 /** Connections up to this many segments are paired on all of them; larger ones on a sample. */
 const CONNECTION_SAMPLE = 64;
 
-/** Pairing key of a segment without its direction: exact for 53-bit integers. */
-function segmentKey(point: CapturePoint, i: number): number {
-  return point.seq[i] * 2097152 + (point.ack[i] & 0x1fffff);
-}
-
 function sameSegment(a: CapturePoint, i: number, b: CapturePoint, j: number): boolean {
   return a.seq[i] === b.seq[j] && a.ack[i] === b.ack[j] && a.length[i] === b.length[j] && (a.flags[i] & SIGNATURE_FLAGS) === (b.flags[j] & SIGNATURE_FLAGS);
 }
@@ -146,7 +142,8 @@ export function compareCapturePoints(
   const pairOfA = new Int32Array(a.count).fill(-1);
   const pairOfB = new Int32Array(b.count).fill(-1);
   const nextAtB = new Int32Array(b.count);
-  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB, nextAtB);
+  const heads = chainSegmentsAtB(b, nextAtB);
+  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB, nextAtB, heads);
   decideSides(a, b, pairs, pairOfA);
 
   let offset: number | null = null;
@@ -207,43 +204,60 @@ function sampled(point: CapturePoint, i: number, connectionSize: number): boolea
 
 /** Each connection at A paired with the connection at B that shares most of its sampled segments. */
 function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
-  const firstAtB = new Map<number, number>();
+  const firstAtB = new KeyTable(b.count);
   for (const connection of b.connections) {
     for (const j of connection.frames) {
-      if (!sampled(b, j, connection.frames.length)) continue;
-      const key = segmentKey(b, j);
-      if (!firstAtB.has(key)) firstAtB.set(key, j);
+      if (sampled(b, j, connection.frames.length)) firstAtB.slot(b.seq[j], b.ack[j], 0, j);
     }
   }
   const candidates: { a: number; b: number; votes: number; flipped: boolean }[] = [];
+  // One connection's votes: B connection, same-direction and flipped counts (a handful at most).
+  let voted: number[] = [];
   for (const connection of a.connections) {
-    const votes = new Map<number, { same: number; flipped: number }>();
+    voted = [];
     for (const i of connection.frames) {
       // Look up every segment unless the connection is large here too: one that is small at A may
       // be large at B (B captured longer), where only the sampled eighth is indexed.
       if (!sampled(a, i, connection.frames.length) && connection.frames.length > CONNECTION_SAMPLE * 8) continue;
-      const j = firstAtB.get(segmentKey(a, i));
-      if (j === undefined || !sameSegment(a, i, b, j)) continue;
-      const tally = votes.get(b.connection[j]) ?? { same: 0, flipped: 0 };
-      if (a.direction[i] === b.direction[j]) tally.same++;
-      else tally.flipped++;
-      votes.set(b.connection[j], tally);
+      const slot = firstAtB.find(a.seq[i], a.ack[i], 0);
+      if (slot < 0) continue;
+      const j = firstAtB.values[slot];
+      if (!sameSegment(a, i, b, j)) continue;
+      const bIndex = b.connection[j];
+      let at = 0;
+      while (at < voted.length && voted[at] !== bIndex) at += 3;
+      if (at === voted.length) voted.push(bIndex, 0, 0);
+      voted[at + (a.direction[i] === b.direction[j] ? 1 : 2)]++;
     }
-    for (const [bIndex, tally] of votes) {
-      candidates.push({ a: connection.index, b: bIndex, votes: tally.same + tally.flipped, flipped: tally.flipped > tally.same });
+    for (let at = 0; at < voted.length; at += 3) {
+      candidates.push({ a: connection.index, b: voted[at], votes: voted[at + 1] + voted[at + 2], flipped: voted[at + 2] > voted[at + 1] });
     }
   }
   candidates.sort((x, y) => y.votes - x.votes || x.a - y.a);
-  const takenA = new Set<number>();
-  const takenB = new Set<number>();
+  const takenA = new Uint8Array(a.connections.length);
+  const takenB = new Uint8Array(b.connections.length);
   const pairs: PairedConnection[] = [];
   for (const c of candidates) {
-    if (takenA.has(c.a) || takenB.has(c.b)) continue;
-    takenA.add(c.a);
-    takenB.add(c.b);
+    if (takenA[c.a] === 1 || takenB[c.b] === 1) continue;
+    takenA[c.a] = 1;
+    takenB[c.b] = 1;
     pairs.push({ a: a.connections[c.a], b: b.connections[c.b], flipped: c.flipped, aSide: -1 });
   }
   return pairs.sort((x, y) => x.a.index - y.a.index);
+}
+
+/**
+ * Every B segment's candidates by (connection, seq, ack): the table holds the earliest, `nextAtB`
+ * chains on to the later ones (built back to front).
+ */
+function chainSegmentsAtB(b: CapturePoint, nextAtB: Int32Array): KeyTable {
+  const heads = new KeyTable(b.count);
+  for (let j = b.count - 1; j >= 0; j--) {
+    const slot = heads.slot(b.connection[j], b.seq[j], b.ack[j], -1);
+    nextAtB[j] = heads.values[slot];
+    heads.values[slot] = j;
+  }
+  return heads;
 }
 
 /**
@@ -252,27 +266,19 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
  * with its own copy rather than with the lost original; a second pass pairs what is left in order
  * (a middlebox that rewrites TSval or IP ID).
  */
-function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, nextAtB: Int32Array): void {
-  // Candidates at B by key, as chains through nextAtB, earliest first (built back to front).
-  const heads = new Map<number, number>();
-  const frames = pair.b.frames;
-  for (let k = frames.length - 1; k >= 0; k--) {
-    const j = frames[k];
-    const key = segmentKey(b, j);
-    nextAtB[j] = heads.get(key) ?? -1;
-    heads.set(key, j);
-  }
+function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, nextAtB: Int32Array, heads: KeyTable): void {
   const exact = (i: number, j: number): boolean =>
     (a.tsval[i] < 0 || b.tsval[j] < 0 || a.tsval[i] === b.tsval[j]) && (a.ipId[i] < 0 || b.ipId[j] < 0 || a.ipId[i] === b.ipId[j]);
+  const bConnection = pair.b.index;
   for (const exactOnly of [true, false]) {
     for (const i of pair.a.frames) {
       if (pairOfA[i] >= 0) continue;
-      const key = segmentKey(a, i);
-      let head = heads.get(key);
-      if (head === undefined) continue;
+      const slot = heads.find(bConnection, a.seq[i], a.ack[i]);
+      if (slot < 0) continue;
+      let head = heads.values[slot];
       // Used candidates at the front are dropped, so long runs of one key (duplicate ACKs) stay cheap.
       while (head !== -1 && pairOfB[head] >= 0) head = nextAtB[head];
-      heads.set(key, head);
+      heads.values[slot] = head;
       const direction = a.direction[i];
       for (let j = head; j !== -1; j = nextAtB[j]) {
         if (pairOfB[j] >= 0 || !sameSegment(a, i, b, j)) continue;

@@ -1,4 +1,4 @@
-export { CapturePoint, type PointConnection, type PointFrameInput } from './capture-point';
+export { CapturePoint, type FinishedPoint, type PointConnection, type PointFrameInput } from './capture-point';
 export {
   compareCapturePoints,
   type CompareOptions,

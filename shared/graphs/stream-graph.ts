@@ -128,8 +128,6 @@ export function buildStreamGraph(frames: StreamFrames, direction: GraphDirection
   };
   const ack = { frame: new Float64Array(acks), time: new Float64Array(acks), ack: new Float64Array(acks), window: new Float64Array(acks), windowEdge: new Float64Array(acks) };
   const rtt = { frame: new Float64Array(rtts), time: new Float64Array(rtts), rtt: new Float64Array(rtts), seq: new Float64Array(rtts), acksFrame: new Float64Array(rtts) };
-  // The sender's segments by frame number, for the RTT graph's x (the acknowledged segment's seq).
-  const seqOfFrame = new Map<number, number>();
   let s = 0;
   let a = 0;
   let r = 0;
@@ -146,7 +144,6 @@ export function buildStreamGraph(frames: StreamFrames, direction: GraphDirection
       seg.len[s] = len;
       seg.bytesInFlight[s] = frames.bytesInFlight[i];
       seg.retransmission[s] = frames.analysis[i] & RETRANSMISSION_BITS ? 1 : 0;
-      seqOfFrame.set(frames.frame[i], seqNo);
       s++;
     } else if (flags & ACK) {
       ack.frame[a] = frames.frame[i];
@@ -165,12 +162,11 @@ export function buildStreamGraph(frames: StreamFrames, direction: GraphDirection
     }
   }
   // RTT: time since the acknowledged frame (tcp.analysis.ack_rtt), against that segment's seq.
-  const timeOfFrame = new Map<number, number>();
-  for (let k = 0; k < s; k++) timeOfFrame.set(seg.frame[k], seg.time[k]);
+  // The acknowledged segment is found by binary search: segment rows are in frame order.
   for (let k = 0; k < r; k++) {
-    const acked = rtt.acksFrame[k];
-    rtt.rtt[k] = rtt.time[k] - (timeOfFrame.get(acked) ?? rtt.time[k]);
-    rtt.seq[k] = seqOfFrame.get(acked) ?? 0;
+    const row = rowOfFrame(seg.frame, s, rtt.acksFrame[k]);
+    rtt.rtt[k] = row < 0 ? 0 : rtt.time[k] - seg.time[row];
+    rtt.seq[k] = row < 0 ? 0 : seg.seq[row];
   }
   // Throughput: payload bytes of the segments sent in (t - window, t], per second, in bits.
   let from = 0;
@@ -195,6 +191,20 @@ export function buildStreamGraph(frames: StreamFrames, direction: GraphDirection
     b++;
   }
   return { segments: seg, acks: ack, rtt: rtt, sack, maWindow };
+}
+
+/** The row of `frameNumber` among the first `count` ascending frame numbers, or -1. */
+function rowOfFrame(frames: Float64Array, count: number, frameNumber: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const f = frames[mid];
+    if (f === frameNumber) return mid;
+    if (f < frameNumber) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** An empty StreamFrames of `count` rows (and `sacks` SACK blocks), for a gatherer to fill. */

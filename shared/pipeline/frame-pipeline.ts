@@ -4,6 +4,7 @@
  * giving the cli.md JSON keys and the summary line. Frames must arrive in capture order.
  */
 import { elapsedSeconds, formatEpoch } from '../files/timestamp';
+import type { CaptureInterface, CaptureSection } from '../files/types';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
@@ -52,6 +53,8 @@ export interface PipelineFrame {
   readonly buffer?: Uint8Array;
   readonly bufferOffset?: number;
   readonly capturedLength?: number;
+  /** The pcapng interface (within its section) the frame was captured on. */
+  readonly interfaceId?: number;
 }
 
 export interface ProcessedFrame {
@@ -75,6 +78,9 @@ export interface ProcessedFrame {
   tsNanos: number;
   /** The tshark-style summary line. */
   line(): string;
+  /** frame.interface_id and frame.interface_name when the pipeline knows the file's interfaces (see `interfaceNames`). */
+  interfaceId?: number;
+  interfaceName?: string;
 }
 
 /** Makes a processed frame's JSON line its own, for a frame kept past the pipeline's next `process`. */
@@ -93,6 +99,8 @@ export function processedFieldSource(processed: ProcessedFrame): FieldSource {
     const value = processed.fields[name];
     if (value !== undefined) return value;
     if (BYTE_FIELDS.has(name)) return frameBytesField(processed.decoded, name);
+    if (name === 'frame.interface_id') return processed.interfaceId;
+    if (name === 'frame.interface_name') return processed.interfaceName;
     return processed.decoded.layers.some((layer) => layer.protocol === name && !layer.quoted) ? true : undefined;
   };
 }
@@ -116,6 +124,21 @@ export class DisplayedDelta {
   }
 }
 
+/**
+ * Reader handlers that keep `pipeline.interfaceNames` in step with a capture file's sections and
+ * interfaces (pcapng ids restart in each section, as tshark counts them).
+ */
+export function interfaceNoter(pipeline: FramePipeline): { onSection(section: CaptureSection): void; onInterface(iface: CaptureInterface): void } {
+  return {
+    onSection: (section) => {
+      pipeline.interfaceNames = section.format === 'pcapng' ? [] : null;
+    },
+    onInterface: (iface) => {
+      pipeline.interfaceNames?.push(iface.name ?? '');
+    },
+  };
+}
+
 export class FramePipeline {
   readonly tracker: Tracker;
   private readonly summary: PacketSummary = createPacketSummary();
@@ -124,6 +147,13 @@ export class FramePipeline {
   /** The frame `process` saw last, for frame.time_delta. */
   private previousSeconds = Number.NaN;
   private previousNanos = 0;
+
+  /**
+   * The names of the pcapng interfaces of the section being read, by id ('' unnamed), which give
+   * frames frame.interface_id and frame.interface_name as tshark shows them; null (pcap, or a
+   * source that does not say) leaves both absent. A file reader fills it through `interfaceNoter`.
+   */
+  interfaceNames: string[] | null = null;
 
   /** Whether `process` computes `communityid` (a SHA-1 per frame); a caller that prints other fields only may turn it off. */
   withCommunityId = true;
@@ -365,7 +395,14 @@ export class FramePipeline {
     if (this.jsonLines) json = this.jsonLine(decoded, meta, analysis, outer);
     else fields = this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer);
     const columns = this.withColumns ? this.frameColumnsOf(decoded, analysis) : { source: '', destination: '', protocol: '', info: '' };
-    return new Processed(decoded, fields, json, analysis, columns, relativeTime, frame, outer);
+    const processed = new Processed(decoded, fields, json, analysis, columns, relativeTime, frame, outer);
+    const names = this.interfaceNames;
+    if (names !== null && frame.interfaceId !== undefined && frame.interfaceId < names.length) {
+      processed.interfaceId = frame.interfaceId;
+      // tshark names an interface without if_name "unknown".
+      processed.interfaceName = names[frame.interfaceId] || 'unknown';
+    }
+    return processed;
   }
 }
 
@@ -375,6 +412,8 @@ class Processed implements ProcessedFrame {
   readonly tsNanos: number;
   private readonly number: number;
   private readonly length: number;
+  interfaceId: number | undefined = undefined;
+  interfaceName: string | undefined = undefined;
 
   constructor(
     readonly decoded: DecodedFrame,

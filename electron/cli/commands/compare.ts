@@ -5,8 +5,8 @@
  * as `capture` writes when it records several points at once.
  */
 import { CapturePoint, compareCapturePoints, renderComparison, renderSummary } from '../../../shared/compare';
-import { readCaptureFile } from '../../engine/capture-file';
 import { pointLabel, readFilePoints } from '../../engine/capture-points';
+import { readPoint } from '../../engine/point-reader';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { damageText } from './decode';
@@ -17,13 +17,11 @@ const USAGE =
   '       handshake compare FILE.pcapng [--points A,B] [--json] [--clock-offset SECONDS] [--ladder]   # two interfaces of one file';
 
 /** One capture point; a damaged file is compared up to the damage, which is reported after the output. */
-async function readPoint(file: string): Promise<{ point: CapturePoint; damage: string | null }> {
-  const point = new CapturePoint();
-  const result = await readCaptureFile(file, { onFrame: (frame) => point.add(frame) }).catch((error: unknown) => {
+async function readFileAsPoint(file: string): Promise<{ point: CapturePoint; damage: string | null }> {
+  const { point, damage } = await readPoint(file).catch((error: unknown) => {
     throw openFailure(file, error);
   });
-  point.finish();
-  return { point, damage: result.damage ? `${file}: ${damageText(result.damage)}` : null };
+  return { point, damage: damage ? `${file}: ${damageText(damage)}` : null };
 }
 
 /** An interface named by its IDB name or its number. */
@@ -73,8 +71,8 @@ export async function runCompare(argv: readonly string[]): Promise<number> {
     let b: { point: CapturePoint; damage: string | null };
     let labels: [string, string];
     if (files.length === 2) {
-      a = await readPoint(files[0]);
-      b = await readPoint(files[1]);
+      // B is read in another thread while A is read here.
+      [a, b] = await Promise.all([readFileAsPoint(files[0]), readFileAsPoint(files[1])]);
       labels = [files[0], files[1]];
     } else {
       const both = await readPointsOfOneFile(files[0], options.values.get('--points'));

@@ -6,7 +6,7 @@ import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
-import { DisplayedDelta, FramePipeline, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
@@ -66,6 +66,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
       file,
       {
         onSecrets: tls.onSecrets,
+        ...interfaceNoter(pipeline),
         onFrame(frame) {
           if (!output.open) return;
           unread.see(frame.linkType);

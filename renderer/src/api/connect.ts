@@ -7,7 +7,7 @@
  * reload), removes it from the address bar and history, and offers it as a WebSocket
  * subprotocol: never a cookie, never a query string.
  */
-import { API_PROTOCOL, createApiClient, RpcPeer, TOKEN_PROTOCOL_PREFIX, type WorkbenchApi } from '../../../shared/api';
+import { API_PROTOCOL, createApiClient, decodeBinaryMessage, RpcPeer, TOKEN_PROTOCOL_PREFIX, type WorkbenchApi } from '../../../shared/api';
 
 export interface Connection {
   api: WorkbenchApi;
@@ -37,12 +37,14 @@ export async function connect(): Promise<Connection> {
   const token = takeToken();
   const socket = new WebSocket(`ws://${location.host}/api`, [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`]);
   const peer = new RpcPeer((message) => socket.send(JSON.stringify(message)));
+  // Results holding typed-array columns (stream graphs) come as binary frames (shared/api/binary.ts).
+  socket.binaryType = 'arraybuffer';
   socket.addEventListener('message', (event) => {
-    if (typeof event.data !== 'string') return;
     try {
-      peer.receive(JSON.parse(event.data));
+      if (typeof event.data === 'string') peer.receive(JSON.parse(event.data));
+      else if (event.data instanceof ArrayBuffer) peer.receive(decodeBinaryMessage(new Uint8Array(event.data)));
     } catch {
-      // not JSON: ignored, as the host never sends such a thing
+      // neither JSON nor a well-formed binary frame: ignored, as the host never sends such a thing
     }
   });
   await new Promise<void>((resolve, reject) => {

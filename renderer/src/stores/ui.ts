@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { MenuCommand } from '../../../shared/api';
 
-export type View = 'packets' | 'connections' | 'ladder' | 'editor' | 'expert' | 'conversations' | 'sequence' | 'graphs' | 'endpoint' | 'points' | 'pageload';
+export type View = 'packets' | 'connections' | 'ladder' | 'editor' | 'expert' | 'conversations' | 'sequence' | 'graphs' | 'endpoint' | 'points' | 'pageload' | 'flow';
 export type Theme = 'light' | 'dark';
 
 /** Cross-cutting UI state: the active view, the theme, notices and crash banners. */

@@ -4,10 +4,10 @@
  * the segments it logged as dropped, editcap's known time shift, and the iptables rules the
  * router applies (SNAT, MSS clamp, TTL, an RST it sends in the server's name).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { createPathLab, exchange, labMissing, startRelay, type PathLab } from './lab';
@@ -110,6 +110,20 @@ describe.skipIf(missing !== null)(`compare: one connection seen from both ends${
         const given = ndjson(runCliSync(cli, ['compare', aFile(), shifted, '--json', '--clock-offset', String(shift)]).stdout).at(-1);
         expect(given).toMatchObject({ clock_offset: shift, clock_offset_source: 'given' });
       }
+    });
+
+    it('compares a B file cut off mid-frame up to the damage, then says so with exit 3 (B is read in its own thread)', () => {
+      const bytes = readFileSync(bFile());
+      const cut = path.join(dir, 'relay-b-cut.pcap');
+      writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      // tshark reads the same frames before the cut (it too stops there, with an error).
+      const tsharkTcp = spawnSync('tshark', ['-r', cut, '-Y', 'tcp', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+      const run = runCliSync(cli, ['compare', aFile(), cut, '--json']);
+      expect(run.code).toBe(3);
+      expect(run.stderr.split('\n')[0]).toMatch(/^handshake compare: .*relay-b-cut\.pcap: damaged from byte \d+/);
+      const summary = ndjson(run.stdout).at(-1) as { type: string; frames: { a: number; b: number } };
+      expect(summary.type).toBe('summary');
+      expect(summary.frames.b).toBe(tsharkTcp);
     });
 
     it('prints the comparison as text with a two-point ladder where segments were lost', () => {
