@@ -586,6 +586,9 @@ export class FrameFacts {
   /** Set once a tunnelled frame is indexed: its outer headers are only in its bytes. */
   private tunnelled = false;
 
+  /** A frame's QUIC, TLS-over-QUIC and HTTP/3 fields (the session's QUIC attempts), so filters match them as `decode -Y` does. */
+  quicFields: ((i: number) => Readonly<Record<string, JsonFieldValue>> | null) | null = null;
+
   needsBytes(filter: CompiledFilter): boolean {
     if (this.tunnelled) return true;
     for (const name of filter.fields) if (!INDEX_FIELDS.has(name)) return true;
@@ -713,6 +716,8 @@ export class FrameFacts {
       dnsMessagesToFields(dns.messages, out);
       for (const [key, value] of Object.entries(out)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     }
+    const quic = this.quicFields?.(i);
+    if (quic) for (const [key, value] of Object.entries(quic)) if (key !== '_ws.malformed' || !fields.has(key)) fields.set(key, value);
     return fields;
   }
 

@@ -1,17 +1,22 @@
 /**
  * The page-load timeline of a capture file: every frame through the pipeline's fast path
- * (tracking, TLS with the file's own secrets and an optional key log, DNS), fed to
- * shared/pageload in capture order. Used by `handshake browse` and the workbench's Page load view.
+ * (tracking, TLS with the file's own secrets and an optional key log, HTTP, DNS) and every UDP
+ * datagram through the QUIC attempt tracker (Handshake/1-RTT with the same secrets, HTTP/3),
+ * fed to shared/pageload in capture order. Used by `handshake browse` and the workbench's Page load view.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { readCaptureFile } from './capture-file';
 import { PcapngWriter, SecretsType } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
-import { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadSummary } from '../../shared/pageload';
+import { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadQuicDatagram, type PageLoadQuicFacts, type PageLoadSummary } from '../../shared/pageload';
 import { tlsVersionName } from '../../shared/track/tls';
 import { KeyLog, TlsDissector } from '../../shared/tls';
+import { HttpDissector } from '../../shared/http';
+import { QuicAttemptTracker } from '../../shared/quic';
+import { formatEndpoint } from '../../shared/track/tracker';
 import { createNodeTlsCrypto } from './tls-crypto';
+import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 
 const bracket = (address: string) => (address.includes(':') ? `[${address}]` : address);
 
@@ -25,11 +30,21 @@ export async function pageLoadFromFile(file: string, keyLog: KeyLog = new KeyLog
   });
   const dissector = new TlsDissector(createNodeTlsCrypto(), keyLog);
   const pipeline = new FramePipeline({}, dissector);
+  pipeline.http = new HttpDissector();
+  const quic = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
   const timeline = new PageLoadTimeline();
+  const quicDatagrams: PageLoadQuicDatagram[] = [];
   await readCaptureFile(file, {
     onFrame(frame) {
       const analysis = pipeline.track(frame);
       const summary = pipeline.lastSummary;
+      if (summary.protocol === 17) {
+        const source = formatEndpoint(summary.ipVersion, summary.srcWords, 0, summary.srcPort);
+        const destination = formatEndpoint(summary.ipVersion, summary.dstWords, 0, summary.dstPort);
+        const { frameNumber, tsSeconds, tsNanos } = frame;
+        // Analyzed asynchronously, in order; the datagrams join the timeline once all are read.
+        quic.queueFrame(frameNumber, tsSeconds, tsNanos, summary, pipeline.lastSummaryBytes, (packets) => quicDatagrams.push({ frameNumber, tsSeconds, tsNanos, source, destination, packets }));
+      }
       timeline.frame({
         frameNumber: frame.frameNumber,
         tsSeconds: frame.tsSeconds,
@@ -39,10 +54,13 @@ export async function pageLoadFromFile(file: string, keyLog: KeyLog = new KeyLog
         tcpFlags: analysis ? summary.tcpFlags : 0,
         payloadLength: analysis ? Math.max(0, summary.payloadLength) : 0,
         tlsRecords: pipeline.tlsRecords,
+        http: pipeline.httpResult,
         dns: pipeline.dnsMessages,
       });
     },
   });
+  await quic.settled();
+  for (const datagram of quicDatagrams) timeline.quicDatagram(datagram);
   pipeline.tracker.finish();
   const facts: PageLoadConnectionFacts[] = pipeline.tracker.connections().map((c) => {
     const summary = dissector.summary(c.stream);
@@ -57,7 +75,18 @@ export async function pageLoadFromFile(file: string, keyLog: KeyLog = new KeyLog
       decrypted: summary?.decrypted ?? null,
     };
   });
-  return timeline.result(facts);
+  const quicFacts: PageLoadQuicFacts[] = quic.attempts().map((a) => ({
+    id: a.id,
+    client: a.client,
+    server: a.server,
+    firstFrame: a.firstFrame,
+    lastFrame: a.lastFrame,
+    sni: a.clientHello?.serverName ?? null,
+    alpnOffered: a.clientHello?.alpn ?? [],
+    alpnSelected: a.tls.alpnSelected,
+    decrypted: a.tls.decrypted,
+  }));
+  return timeline.result(facts, quicFacts);
 }
 
 /**

@@ -7,7 +7,8 @@
 import type { DetailNode, QuicAttemptRow } from '../../shared/api';
 import { quicDetailNodes } from '../../shared/quic/detail';
 import type { CaptureFrame } from '../../shared/files';
-import { QuicAttemptTracker, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
+import { QuicAttemptTracker, quicFieldsJson, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
+import type { JsonObject } from '../../shared/track/json';
 import { summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
@@ -44,10 +45,10 @@ export function udpConversationFilter(a: string, b: string): string {
 }
 
 export class SessionQuicAttempts {
-  private readonly tracker: QuicAttemptTracker;
+  private tracker: QuicAttemptTracker;
 
   /** `keyLog`: the session's TLS secrets, which also open Handshake and 1-RTT packets. */
-  constructor(keyLog: KeyLog | null = null) {
+  constructor(private readonly keyLog: KeyLog | null = null) {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
   }
   private readonly summary = createPacketSummary();
@@ -65,9 +66,41 @@ export class SessionQuicAttempts {
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex): void {
     if (index.protocol[i] !== UDP) return;
-    summarizeAt(frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType, this.summary, frame.originalLength);
-    const bytes = frame.buffer.subarray(frame.bufferOffset, frame.bufferOffset + frame.capturedLength);
-    if (this.tracker.queueFrame(i + 1, frame.tsSeconds, frame.tsNanos, this.summary, bytes, (infos) => this.remember(i, infos))) this.pending.add(i);
+    this.offer(i, frame.buffer.subarray(frame.bufferOffset, frame.bufferOffset + frame.capturedLength), frame.linkType, frame.tsSeconds, frame.tsNanos, frame.originalLength);
+  }
+
+  private offer(i: number, bytes: Uint8Array, linkType: number, tsSeconds: number, tsNanos: number, originalLength: number): void {
+    summarizeAt(bytes, 0, bytes.length, linkType, this.summary, originalLength);
+    if (this.tracker.queueFrame(i + 1, tsSeconds, tsNanos, this.summary, bytes, (infos) => this.remember(i, infos))) this.pending.add(i);
+  }
+
+  /**
+   * Reads every UDP frame again with a fresh tracker (a key log was attached: Handshake and
+   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames' bytes in order.
+   */
+  reread(frames: Iterable<[number, Uint8Array]>, index: FrameIndex): void {
+    this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+    this.infoTexts.clear();
+    this.details.clear();
+    this.http3Frames.clear();
+    this.pending.clear();
+    this.untold = new Uint8Array(0);
+    for (const [i, bytes] of frames) this.offer(i, bytes, index.linkType[i], index.tsSeconds[i], index.tsNanos[i], index.originalLength[i]);
+  }
+
+  /** Whether any of these frames still waits for its QUIC analysis. */
+  waiting(frames: readonly number[]): boolean {
+    return this.pending.size > 0 && frames.some((i) => this.pending.has(i));
+  }
+
+  settled(): Promise<void> {
+    return this.tracker.settled();
+  }
+
+  /** Frame i's QUIC, TLS-over-QUIC and HTTP/3 fields as `decode --json` and the display filter name them (null: no QUIC kept for it). */
+  fields(i: number): JsonObject | null {
+    const infos = this.details.get(i);
+    return infos ? quicFieldsJson(infos) : null;
   }
 
   private remember(i: number, infos: QuicPacketInfo[]): void {

@@ -26,20 +26,21 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
   type FlowExport,
   type FlowFormat,
   type FlowGraphPage,
   type FlowNodes,
-  type ConversationRow,
-  type EndpointRow,
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
+  type FollowPage,
+  type SaveFollowParams,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
-import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
 import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
 import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
@@ -48,6 +49,7 @@ import { pointLabel, readFilePoints } from './capture-points';
 import { CaptureReader, formatEpoch, SecretsType, type CaptureFrame, type CaptureHandlers } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { KeyLog } from '../../shared/tls/keylog';
+import type { JsonFieldValue } from '../../shared/wire/json';
 import { CaptureFileFrameReader, convertCaptureFile, readCaptureFile } from './capture-file';
 import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
@@ -55,6 +57,8 @@ import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 import { pageLoadFromFile } from './pageload-file';
+import { SessionFollows, type FollowTarget } from './follow-stream';
+import { openWriteTarget } from './safe-target';
 import { pageLoadRows } from '../../shared/pageload/rows';
 
 /**
@@ -181,10 +185,15 @@ export class FileSession {
     this.index = state.index;
     this.facts = state.facts;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
+    this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
+
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
 
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),
@@ -367,6 +376,8 @@ export class FileSession {
     this.facts.finish();
     // Warm the connection list while the user is still looking at the packets, a slice at a time.
     void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
+    // And the Conversations view's first table (TCP, every frame), in slices beside it.
+    if (!this.live) void this.warmConversations('tcp');
     this.complete = true;
     this.emitProgress();
   }
@@ -492,6 +503,8 @@ export class FileSession {
       const frames: number[] = [];
       for (let i = from; i < to; i++) frames.push(i);
       const bytes = needsBytes ? this.readFrames(frames) : null;
+      // QUIC fields come from asynchronous decryption: wait for these frames' analysis.
+      if (needsBytes && this.quic.waiting(frames)) await this.quic.settled();
       for (let i = from; i < to; i++) {
         if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
       }
@@ -823,7 +836,22 @@ export class FileSession {
       }
     }
     this.facts.redissectTls(frames());
-    // Rows and filter matches computed before now may show other TLS fields.
+    // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
+    const udp: number[] = [];
+    for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
+    function* udpFrames(): Generator<[number, Uint8Array]> {
+      for (let at = 0; at < udp.length; at += 512) {
+        const batch = udp.slice(at, at + 512);
+        const bytes = reader.readFrames(batch);
+        for (const i of batch) {
+          const frame = bytes.get(i);
+          if (frame) yield [i, frame.slice()];
+        }
+      }
+    }
+    this.quic.reread(udpFrames(), this.index);
+    await this.quic.settled();
+    // Rows and filter matches computed before now may show other TLS and QUIC fields.
     this.filters.clear();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
@@ -842,6 +870,56 @@ export class FileSession {
         certificate: c.certificate,
       })),
     };
+  }
+
+  private follows: SessionFollows | null = null;
+
+  /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
+  followPage(target: FollowTarget, from: number, maxBytes: number): FollowPage {
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const { followed, generation, exists, why } = this.follows.follow(target);
+    if (!exists) throw new ApiError('not-found', `no TCP stream ${target.stream}${this.complete ? '' : ' yet'}`);
+    const chunks: FollowPage['chunks'] = [];
+    let bytes = 0;
+    for (let i = from; i < followed.chunks.length; i++) {
+      const chunk = followed.chunks[i];
+      if (chunks.length > 0 && bytes + chunk.bytes.length > maxBytes) break;
+      chunks.push({ fromClient: chunk.fromClient, frame: chunk.frame, time: chunk.time, hex: toHex(chunk.bytes) });
+      bytes += chunk.bytes.length;
+    }
+    return {
+      generation,
+      client: followed.client,
+      server: followed.server,
+      start: from,
+      chunks,
+      totalChunks: followed.chunks.length,
+      clientBytes: followed.clientBytes,
+      serverBytes: followed.serverBytes,
+      truncated: followed.truncated,
+      live: !this.complete,
+      note: why,
+    };
+  }
+
+  /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
+  async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
+    if (!this.live) await this.whenIndexed();
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const content = this.follows.content(params, params.format, params.direction);
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    try {
+      const fd = openWriteTarget(params.path, { overwrite: params.overwrite === true });
+      try {
+        for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${params.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { path: params.path, bytes: bytes.length };
   }
 
   /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
@@ -896,8 +974,32 @@ export class FileSession {
     return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
   }
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
-    return conversations(this.index, kind, await this.selection(filterText));
+  /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
+  private conversationsCache = new Map<string, { frames: number; result: ConversationTables }>();
+  /** A table being warmed in slices, which a request for it waits for rather than counting again. */
+  private conversationsWarming = new Map<string, Promise<ConversationTables | null>>();
+
+  private async warmConversations(kind: ConversationKind): Promise<void> {
+    const key = `${kind}\n`;
+    const frames = this.index.count;
+    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed);
+    this.conversationsWarming.set(key, warming);
+    const result = await warming;
+    this.conversationsWarming.delete(key);
+    if (result && !this.conversationsCache.has(key)) this.conversationsCache.set(key, { frames, result });
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<ConversationTables> {
+    const key = `${kind}\n${filterText.trim()}`;
+    const frames = this.index.count;
+    const warmed = await this.conversationsWarming.get(key);
+    const cached = this.conversationsCache.get(key);
+    if (cached && cached.frames === frames && this.complete) return cached.result;
+    if (warmed && this.complete && frames === this.index.count) return warmed;
+    const result = conversations(this.index, kind, await this.selection(filterText));
+    if (this.conversationsCache.size > 16) this.conversationsCache.clear();
+    this.conversationsCache.set(key, { frames, result });
+    return result;
   }
 
   /** Scans a filter over every indexed frame and returns its view. */

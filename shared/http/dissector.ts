@@ -17,6 +17,8 @@ export type Http2Item = { kind: 'magic' } | { kind: 'frame'; frame: Http2Frame }
 
 export interface HttpFrameResult {
   tls: boolean;
+  /** Which protocol the connection speaks (known once its first bytes were read). */
+  protocol: 'http1' | 'http2' | null;
   http1: Http1Message[];
   http2: Http2Item[];
 }
@@ -62,7 +64,7 @@ export class HttpDissector {
     const connection = this.connection(stream);
     if (connection.kind === 'none' || payload.length === 0) return null;
     connection.assemblers ??= [new StreamAssembler(), new StreamAssembler()];
-    const result: HttpFrameResult = { tls: false, http1: [], http2: [] };
+    const result: HttpFrameResult = { tls: false, protocol: null, http1: [], http2: [] };
     let carried = false;
     connection.assemblers[fromClient ? 0 : 1].push(seq, payload, (bytes, gap) => {
       if (gap) this.lose(connection, fromClient);
@@ -75,7 +77,7 @@ export class HttpDissector {
   records(stream: number, fromClient: boolean, appData: readonly Uint8Array[], frame: number): HttpFrameResult | null {
     const connection = this.connection(stream);
     if (connection.kind === 'none') return null;
-    const result: HttpFrameResult = { tls: true, http1: [], http2: [] };
+    const result: HttpFrameResult = { tls: true, protocol: null, http1: [], http2: [] };
     let carried = false;
     for (const bytes of appData) if (bytes.length > 0 && this.feed(connection, fromClient, bytes, frame, result, true)) carried = true;
     return carried ? result : null;
@@ -88,7 +90,7 @@ export class HttpDissector {
     const done = connection.h1.close(frame);
     if (done.length === 0) return null;
     for (const message of done) this.noteHttp1(connection, message);
-    return { tls: false, http1: done, http2: [] };
+    return { tls: false, protocol: 'http1', http1: done, http2: [] };
   }
 
   summary(stream: number): HttpConnectionSummary | null {
@@ -125,6 +127,7 @@ export class HttpDissector {
   /** Returns whether the bytes belonged to an HTTP message or frame. */
   private feed(connection: Connection, fromClient: boolean, bytes: Uint8Array, frame: number, result: HttpFrameResult, tls: boolean): boolean {
     if (connection.kind === 'unknown') this.detect(connection, fromClient, bytes);
+    result.protocol = connection.kind === 'h2' ? 'http2' : connection.kind === 'h1' ? 'http1' : null;
     if (connection.kind === 'h2' && connection.h2) {
       const output = connection.h2.push(fromClient, bytes);
       if (output.magic) result.http2.push({ kind: 'magic' });

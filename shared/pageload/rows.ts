@@ -1,7 +1,7 @@
 /** The timeline as the workbench's waterfall draws it: one flat row per connection, steps in order. */
 import type { PageLoadConnection } from './timeline';
 
-export const PAGE_LOAD_STEPS = ['dns', 'tcp', 'tls', 'request', 'waiting', 'response', 'teardown'] as const;
+export const PAGE_LOAD_STEPS = ['dns', 'tcp', 'tls', 'quic', 'request', 'waiting', 'response', 'teardown'] as const;
 export type PageLoadStepName = (typeof PAGE_LOAD_STEPS)[number];
 
 export interface PageLoadStep {
@@ -14,6 +14,8 @@ export interface PageLoadStep {
 }
 
 export interface PageLoadRow {
+  kind: 'tcp' | 'quic';
+  /** tcp.stream, or the QUIC attempt's number. */
   stream: number;
   client: string;
   server: string;
@@ -35,12 +37,14 @@ export function pageLoadRows(connections: readonly PageLoadConnection[]): PageLo
     add('dns', c.steps.dns);
     add('tcp', c.steps.tcp);
     add('tls', c.steps.tls);
+    add('quic', c.steps.quic);
     add('request', c.steps.request);
     if (c.steps.request && c.steps.response) add('waiting', [c.steps.request[1], c.steps.response[0]]);
     add('response', c.steps.response);
     add('teardown', c.steps.teardown);
     const d = c.durations_ms;
     return {
+      kind: c.kind,
       stream: c.stream,
       client: c.client,
       server: c.server,

@@ -24,13 +24,13 @@ export function pageLoadText(connections: readonly PageLoadConnection[], summary
   const at = (step: [Milestone, Milestone] | null) => (step ? `+${((step[0].time - t0) * 1000).toFixed(1).padStart(7)} ms  frames ${step[0].frame}–${step[1].frame}` : '');
   for (const c of connections) {
     lines.push('');
-    lines.push(`tcp.stream ${c.stream}: ${c.client} → ${c.server}${c.host ? ` (${c.host})` : ''}, ${c.protocol ?? 'protocol unknown'}`);
+    lines.push(`${c.kind === 'quic' ? 'QUIC attempt' : 'tcp.stream'} ${c.stream}: ${c.client} → ${c.server}${c.host ? ` (${c.host})` : ''}, ${c.protocol ?? 'protocol unknown'}`);
     for (const reason of c.protocol_reasons) lines.push(`  why: ${reason}`);
     const d = c.durations_ms;
     const rows: Array<[string, number | null, [Milestone, Milestone] | null]> = [
       ['DNS', d.dns, c.steps.dns],
-      ['Initial connection', d.initial_connection, c.steps.tcp && c.steps.tls ? [c.steps.tcp[0], c.steps.tls[1]] : c.steps.tcp],
-      ['  SSL', d.ssl, c.steps.tls],
+      ['Initial connection', d.initial_connection, c.steps.quic ?? (c.steps.tcp && c.steps.tls ? [c.steps.tcp[0], c.steps.tls[1]] : c.steps.tcp)],
+      ['  SSL', d.ssl, c.steps.quic ?? c.steps.tls],
       ['Request sent', d.request_sent, c.steps.request],
       ['Waiting (TTFB)', d.waiting, c.steps.request && c.steps.response ? [c.steps.request[1], c.steps.response[0]] : null],
       ['Content download', d.content_download, c.steps.response],
@@ -38,7 +38,7 @@ export function pageLoadText(connections: readonly PageLoadConnection[], summary
     ];
     for (const [label, value, step] of rows) lines.push(`  ${label.padEnd(19)}${msText(value).padStart(10)}  ${bar(step)} ${at(step)}`.trimEnd());
     if (c.dns) lines.push(`  DNS: ${c.dns.types.join('+')} ${c.dns.name} → ${c.dns.addresses.join(', ') || 'no address'}${c.dns.https_alpn.length ? ` (HTTPS alpn ${c.dns.https_alpn.join(',')})` : ''}`);
-    if (c.tls) lines.push(`  TLS: ${c.tls.version ?? 'version unknown'}, ${c.tls.decrypted === true ? 'decrypted' : c.tls.decrypted === null ? 'nothing encrypted seen' : `not decrypted (${c.tls.decrypted})`}`);
+    if (c.tls) lines.push(`  ${c.kind === 'quic' ? 'QUIC' : 'TLS'}: ${c.tls.version ?? 'version unknown'}, ${c.tls.decrypted === true ? 'decrypted' : c.tls.decrypted === null ? 'nothing encrypted seen' : `not decrypted (${c.tls.decrypted})`}`);
     for (const note of c.notes) lines.push(`  note: ${note}`);
   }
   for (const note of summary.notes) lines.push(`note: ${note}`);

@@ -55,6 +55,14 @@ export interface Ngtcp2Options {
   path?: string;
   /** Load the page with Debian's Chromium, forced onto QUIC, instead of ngtcp2's client. */
   chromium?: boolean;
+  /**
+   * How Chromium learns of HTTP/3 instead of being forced onto it (both on port 443, the host
+   * resolved by dnsmasq in the server namespace through the client namespace's resolv.conf):
+   * 'https-record': an HTTPS record with alpn h3 (RFC 9460), read by Chromium's own resolver;
+   * 'alt-svc': the page is first served over TCP by the Node http2 server of the browser lab,
+   * whose responses carry `alt-svc: h3=":443"`.
+   */
+  discovery?: 'https-record' | 'alt-svc';
 }
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -72,6 +80,10 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
   mkdirSync(htdocs);
   const requestPath = options.path ?? '/index.html';
   writeFileSync(path.join(htdocs, requestPath.slice(1)), Buffer.alloc(options.bodySize ?? 3000, 'h3 body '));
+  const discovery = options.discovery ?? null;
+  const port = discovery ? 443 : PORT;
+  // The Alt-Svc lab's page pulls a stylesheet and JSON: after the h2 answer, over HTTP/3 from ngtcp2.
+  for (const [name, body] of [['style.css', 'h1 { color: #246; }'], ['data.json', '{"served":"data.json"}']]) writeFileSync(path.join(htdocs, name), body);
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { encoding: 'utf8' });
@@ -80,6 +92,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
   const keylog = path.join(dir, 'keys.txt');
   const lab = createVethLab('q3');
   const children: ReturnType<typeof spawn>[] = [];
+  const netnsDir = path.join('/etc/netns', lab.client.ns);
   let clientLog = '';
   const stop = (child: ReturnType<typeof spawn>, signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
@@ -89,7 +102,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
     });
   try {
     for (const end of [lab.client, lab.server]) spawnSync('ip', ['netns', 'exec', end.ns, 'ethtool', '-K', end.ifname, 'gso', 'off', 'tso', 'off', 'gro', 'off', 'tx-udp-segmentation', 'off'], { stdio: 'ignore' });
-    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-n', '-w', pcap, 'udp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-n', '-w', pcap, ...(discovery ? [] : ['udp'])], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(tcpdump);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 15_000);
@@ -103,9 +116,34 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
     // The server's chatter goes to a file: a pipe would fill while the client runs synchronously, and stall the server.
     const serverLogFile = path.join(dir, 'server.log');
     const serverOut = openSync(serverLogFile, 'w');
-    const server = spawn('ip', ['netns', 'exec', lab.server.ns, SERVER_BIN, '--no-quic-dump', '--no-http-dump', '-d', htdocs, lab.server.ip, String(PORT), key, cert], { stdio: ['ignore', serverOut, serverOut] });
+    const server = spawn('ip', ['netns', 'exec', lab.server.ns, SERVER_BIN, '--no-quic-dump', '--no-http-dump', '-d', htdocs, lab.server.ip, String(port), key, cert], { stdio: ['ignore', serverOut, serverOut] });
     closeSync(serverOut);
     children.push(server);
+    if (discovery) {
+      // ip netns exec bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
+      mkdirSync(netnsDir, { recursive: true });
+      writeFileSync(path.join(netnsDir, 'resolv.conf'), `nameserver ${lab.server.ip}\n`);
+      const records = ['no-resolv', 'no-hosts', 'bind-interfaces', `listen-address=${lab.server.ip}`, `local=/${HOST}/`, `host-record=${HOST},${lab.server.ip}`, 'local-ttl=60'];
+      // HTTPS RR (type 65): SvcPriority 1, TargetName ".", alpn="h3" (RFC 9460 §2.2, §7.1).
+      if (discovery === 'https-record') records.push(`dns-rr=${HOST},65,00010000010003026833`);
+      const config = path.join(dir, 'dnsmasq.conf');
+      writeFileSync(config, records.join('\n'));
+      children.push(spawn('ip', ['netns', 'exec', lab.server.ns, 'dnsmasq', '--no-daemon', `--conf-file=${config}`, '--pid-file='], { stdio: 'ignore' }));
+      if (discovery === 'alt-svc') {
+        const script = path.resolve(__dirname, '../../fixtures/browser/https-server.cjs');
+        const front = spawn('ip', ['netns', 'exec', lab.server.ns, process.execPath, '-e', `require(${JSON.stringify(script)}).run(${JSON.stringify({ host: lab.server.ip, port, keyFile: key, certFile: cert, keylogFile: path.join(dir, 'h2-keylog.txt'), altSvc: `h3=":${port}"` })})`], { stdio: ['ignore', 'pipe', 'ignore'] });
+        children.push(front);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the h2 server did not start')), 15_000);
+          front.stdout!.on('data', (chunk: Buffer) => {
+            if (chunk.toString().includes('"listening"')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+      }
+    }
     await delay(500);
     if (options.chromium) {
       const spki = spawnSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`], { encoding: 'utf8' }).stdout.trim();
@@ -113,14 +151,18 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
         'ip',
         [
           'netns', 'exec', lab.client.ns, CHROMIUM, '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-          `--user-data-dir=${path.join(dir, 'profile')}`, `--ssl-key-log-file=${keylog}`, '--enable-quic', `--origin-to-force-quic-on=${HOST}:${PORT}`,
-          `--host-resolver-rules=MAP ${HOST} ${lab.server.ip}`, `--ignore-certificate-errors-spki-list=${spki}`, `https://${HOST}:${PORT}${requestPath}`,
+          `--user-data-dir=${path.join(dir, 'profile')}`, `--ssl-key-log-file=${keylog}`, '--enable-quic',
+          ...(discovery
+            ? ['--enable-features=AsyncDns,UseDnsHttpsSvcb,UseDnsHttpsSvcbAlpn']
+            : [`--origin-to-force-quic-on=${HOST}:${PORT}`, `--host-resolver-rules=MAP ${HOST} ${lab.server.ip}`]),
+          `--ignore-certificate-errors-spki-list=${spki}`, `https://${HOST}${discovery ? '' : `:${PORT}`}${discovery === 'alt-svc' ? '/' : requestPath}`,
         ],
         { stdio: 'ignore' },
       );
       children.push(browser);
       // Loaded once the server answered the page (and, a moment later, the favicon Chromium asks for next).
-      for (let waited = 0; waited < 30_000 && !/\[:path: \/favicon\.ico\]/.test(readFileSync(serverLogFile, 'utf8')); waited += 200) await delay(200);
+      const loaded = discovery === 'alt-svc' ? /\[:path: \/(style\.css|data\.json|favicon\.ico)\]/ : /\[:path: \/favicon\.ico\]/;
+      for (let waited = 0; waited < 30_000 && !loaded.test(readFileSync(serverLogFile, 'utf8')); waited += 200) await delay(200);
       await delay(1000);
       await stop(browser, 'SIGKILL');
     } else {
@@ -145,6 +187,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     lab.destroy();
+    rmSync(netnsDir, { recursive: true, force: true });
   }
 
   function runClient(): void {
