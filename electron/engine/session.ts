@@ -966,8 +966,8 @@ export class FileSession {
     return this.flow.graph;
   }
 
-  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number): Promise<FlowGraphPage> {
-    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex);
+  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number, withNames = false): Promise<FlowGraphPage> {
+    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex, withNames);
   }
 
   async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
