@@ -1451,7 +1451,8 @@ export type MenuCommand =
   | 'check-permission'
   | 'follow-tcp'
   | 'follow-tls'
-  | 'follow-http2';
+  | 'follow-http2'
+  | 'record-page-load';
 
 export type ApiEvent =
   | {
@@ -1626,6 +1627,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'follow-tcp',
       'follow-tls',
       'follow-http2',
+      'record-page-load',
     ),
     path: nullable(filePath),
   }),
