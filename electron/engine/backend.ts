@@ -230,6 +230,7 @@ export class Backend {
     const shownName = specs.map((spec) => spec.interfaceName).join(' + ');
     specs = [];
     const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), shownName, this.takeState(), this.options.limits);
+    session.capturePoints = capture.points.map((point, index) => ({ name: point.name, remote: points[index].remote !== undefined, filter: point.opened?.appliedFilter ?? filter }));
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());

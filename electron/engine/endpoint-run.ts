@@ -5,8 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, type ApiEvent, type EndpointSegmentEdit, type EndpointSegmentView, type OpenEndpointParams, type OpenEndpointResult } from '../../shared/api';
-import { formatSegment, type ScriptOption } from '../../shared/conversation/script';
-import type { EndpointEvent, EndpointSegment, SegmentReason } from '../../shared/endpoint';
+import { applySegmentEdit, segmentLine, type EndpointEvent, type EndpointSegment, type SegmentReason } from '../../shared/endpoint';
 import { TcpState } from '../../shared/track/states';
 import { CaptureError } from './capture-session';
 import { ConversationLinkError } from './conversation-link';
@@ -139,8 +138,7 @@ export class EndpointRun {
     const endpoint = this.session.endpoint;
     const seq = endpoint.relativeSent(segment.seq);
     const ack = segment.flags & 0x10 ? (segment.ack - (endpoint.irs ?? 0)) >>> 0 : null;
-    const options = segment.options.flatMap((option): ScriptOption[] => (option.kind === 'tfo' || option.kind === 'raw' ? [] : [option]));
-    const text = formatSegment({ flags: segment.flags, seqStart: seq, length: segment.payload.length, ack, window: segment.window, options, payload: segment.payload });
+    const text = segmentLine(endpoint, segment, true);
     return { reason, text, seq, ack, flags: segment.flags, window: segment.window, length: segment.payload.length };
   }
 
@@ -155,11 +153,7 @@ export class EndpointRun {
     const endpoint = this.session.endpoint;
     const proposal = this.session.proposal();
     if (!proposal) return null;
-    const segment = { ...proposal.segment };
-    if (edit?.seq !== undefined) segment.seq = (endpoint.iss + edit.seq) >>> 0;
-    if (edit?.ack !== undefined) segment.ack = ((endpoint.irs ?? 0) + edit.ack) >>> 0;
-    if (edit?.flags !== undefined) segment.flags = edit.flags;
-    if (edit?.window !== undefined) segment.window = edit.window;
+    const segment = applySegmentEdit(endpoint, proposal.segment, edit ?? {});
     const sent = await this.session.step(segment);
     return sent ? this.view(sent, proposal.reason) : null;
   }

@@ -101,6 +101,14 @@ export class EndpointSession {
     return segment;
   }
 
+  /** Step mode: counts the proposal as sent but keeps it off the wire (as if lost on the way). */
+  skip(): EndpointSegment | null {
+    const segment = this.endpoint.step(this.now());
+    this.deliverEvents();
+    this.link.interrupt();
+    return segment;
+  }
+
   /** Resolves once `done` holds (checked after every turn of the loop), or false at the timeout. */
   async waitFor(done: (endpoint: TcpEndpoint) => boolean, timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;

@@ -26,14 +26,15 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
+  type ConversationColumns,
+  type EndpointColumns,
   type FlowExport,
   type FlowFormat,
   type FlowGraphPage,
   type FlowNodes,
-  type ConversationRow,
-  type EndpointRow,
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
@@ -185,8 +186,12 @@ export class FileSession {
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
+
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),
@@ -918,8 +923,18 @@ export class FileSession {
     return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
   }
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
-    return conversations(this.index, kind, await this.selection(filterText));
+  /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
+  private conversationsCache = new Map<string, { frames: number; result: { conversations: ConversationColumns; endpoints: EndpointColumns } }>();
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationColumns; endpoints: EndpointColumns }> {
+    const key = `${kind}\n${filterText.trim()}`;
+    const frames = this.index.count;
+    const cached = this.conversationsCache.get(key);
+    if (cached && cached.frames === frames && this.complete) return cached.result;
+    const result = conversations(this.index, kind, await this.selection(filterText));
+    if (this.conversationsCache.size > 16) this.conversationsCache.clear();
+    this.conversationsCache.set(key, { frames, result });
+    return result;
   }
 
   /** Scans a filter over every indexed frame and returns its view. */

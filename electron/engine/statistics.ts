@@ -2,8 +2,8 @@
  * The session's statistics views, computed from the index columns (no frame is re-read):
  * Expert Information and Conversations/Endpoints, over all frames or a display filter's.
  */
-import { ROW_MARK, type ConversationKind, type ConversationRow, type EndpointRow, type ExpertGroup } from '../../shared/api';
-import { ConversationTable } from '../../shared/conversations';
+import { ROW_MARK, type ConversationColumns, type ConversationKind, type EndpointColumns, type ExpertGroup } from '../../shared/api';
+import { ConversationTable, conversationColumns, endpointColumns } from '../../shared/conversations';
 import { ExpertCollector } from '../../shared/expert';
 import type { Tracker } from '../../shared/track/tracker';
 import type { FrameIndex } from './frame-index';
@@ -46,7 +46,7 @@ export function expertInfo(index: FrameIndex, tracker: Tracker, selection: Frame
 /** Largest address id a numeric pair key holds exactly (2^26 × 2^26 < 2^53). */
 const PAIR_KEY_LIMIT = 1 << 26;
 
-export function conversations(index: FrameIndex, kind: ConversationKind, selection: FrameSelection): { conversations: ConversationRow[]; endpoints: EndpointRow[] } {
+export function conversations(index: FrameIndex, kind: ConversationKind, selection: FrameSelection): { conversations: ConversationColumns; endpoints: EndpointColumns } {
   const table = new ConversationTable();
   const ports = kind === 'tcp' || kind === 'udp';
   const protocol = kind === 'tcp' ? 6 : kind === 'udp' ? 17 : -1;
@@ -86,5 +86,5 @@ export function conversations(index: FrameIndex, kind: ConversationKind, selecti
   });
   const names = kind === 'eth' ? index.macs : index.addresses;
   const name = (id: number) => names[id] ?? '';
-  return { conversations: table.conversations(name), endpoints: table.endpoints(name) };
+  return { conversations: conversationColumns(table.conversations(name)), endpoints: endpointColumns(table.endpoints(name)) };
 }

@@ -5,7 +5,7 @@
  * every message against these validators when it crosses a process boundary.
  */
 import type { FlowFormat, FlowNodeMode, FlowRow } from '../flowgraph';
-import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import type { ConversationColumns, ConversationKind, ConversationStats, EndpointColumns, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
@@ -20,6 +20,7 @@ import {
   opt,
   record,
   str,
+  strings,
   tagged,
   unit,
   ValidationError,
@@ -74,6 +75,18 @@ export interface SessionInfo {
   linkType: number;
   /** Why reading stopped early (a damaged file: byte offset and frame), once indexing is over; else null. */
   damage?: string | null;
+  /**
+   * A live capture's points and the exact BPF filter applied at each ('' for none): a remote
+   * point's is the user's filter with the capture's own SSH connection left out.
+   */
+  capturePoints?: CapturePointFilter[];
+}
+
+export interface CapturePointFilter {
+  /** The point's interface name in the capture (host:iface with several points). */
+  name: string;
+  remote: boolean;
+  filter: string;
 }
 const sessionInfo: Validator<SessionInfo> = obj({
   sessionId,
@@ -83,6 +96,7 @@ const sessionInfo: Validator<SessionInfo> = obj({
   complete: bool,
   linkType: int(-1, 0xffff),
   damage: opt(nullable(str({ max: 4096 }))),
+  capturePoints: opt(arr(obj({ name: str({ max: 1024 }), remote: bool, filter: str({ max: 16_384 }) }), 16)),
 });
 
 export interface PacketRow {
@@ -439,27 +453,55 @@ export type { FlowFormat, FlowRow };
 export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
-const conversationRow: Validator<ConversationRow> = obj({
-  addressA: name,
-  portA: int(-1, 0xffff),
-  addressB: name,
-  portB: int(-1, 0xffff),
-  framesAB: count,
-  bytesAB: count,
-  framesBA: count,
-  bytesBA: count,
-  start: num(),
-  duration: num({ min: 0 }),
-});
-
 export type EndpointRow = EndpointStats;
-const endpointRow: Validator<EndpointRow> = obj({
-  address: name,
-  port: int(-1, 0xffff),
-  txFrames: count,
-  txBytes: count,
-  rxFrames: count,
-  rxBytes: count,
+export type { ConversationColumns, EndpointColumns };
+
+/**
+ * Checks a column table: every column as long as the first and every value within its bounds
+ * (whole numbers where `integer`; address columns index `names`).
+ */
+function columnTable<T extends { names: string[] }>(columns: Record<Exclude<keyof T, 'names'>, { min: number; max?: number; integer: boolean; names?: true }>): Validator<T> {
+  const shape: Record<string, Validator<unknown>> = { names: strings(5_000_000, 1024) };
+  for (const key of Object.keys(columns)) shape[key] = float64s(5_000_000);
+  const base = obj(shape);
+  return (value, path = '') => {
+    const table = base(value, path) as Record<string, Float64Array> & { names: string[] };
+    let length = -1;
+    for (const [key, rule] of Object.entries(columns) as [string, { min: number; max?: number; integer: boolean; names?: true }][]) {
+      const column = table[key];
+      if (length < 0) length = column.length;
+      if (column.length !== length) throw new ValidationError(`${path}.${key}`, `has ${column.length} rows, not ${length}`);
+      const max = rule.names ? table.names.length - 1 : (rule.max ?? Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < column.length; i++) {
+        const v = column[i];
+        if (v < rule.min || v > max || (rule.integer && !Number.isInteger(v))) throw new ValidationError(`${path}.${key}[${i}]`, `out of range: ${v}`);
+      }
+    }
+    return table as unknown as T;
+  };
+}
+const counted = { min: 0, integer: true };
+const port = { min: -1, max: 0xffff, integer: true };
+const addressIndex = { min: 0, integer: true, names: true as const };
+const conversationColumnsValidator = columnTable<ConversationColumns>({
+  addressA: addressIndex,
+  portA: port,
+  addressB: addressIndex,
+  portB: port,
+  framesAB: counted,
+  bytesAB: counted,
+  framesBA: counted,
+  bytesBA: counted,
+  start: { min: -Number.MAX_VALUE, integer: false },
+  duration: { min: 0, integer: false },
+});
+const endpointColumnsValidator = columnTable<EndpointColumns>({
+  address: addressIndex,
+  port,
+  txFrames: counted,
+  txBytes: counted,
+  rxFrames: counted,
+  rxBytes: counted,
 });
 
 /** Which frames Export Specified Packets writes. */
@@ -1002,7 +1044,8 @@ export interface ApiContract {
   exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
-    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+    /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
+    result: { conversations: ConversationColumns; endpoints: EndpointColumns };
   };
   /** `kind` picks the dialog's file filter (captures by default). */
   chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
@@ -1188,7 +1231,7 @@ export const methodValidators: MethodValidators = {
   },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
-    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
+    result: obj({ conversations: conversationColumnsValidator, endpoints: endpointColumnsValidator }),
   },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {

@@ -117,6 +117,106 @@ export class ConversationTable {
   }
 }
 
+/**
+ * A table as columns for the API: `names` holds each address once and the address columns index
+ * it, every other column is a number per row. Float64Arrays cross the browser host as one binary
+ * frame (shared/api/binary.ts): 60,000 conversations as JSON objects were 14 MB and took the
+ * renderer over two seconds to parse and check.
+ */
+export interface ConversationColumns {
+  names: string[];
+  addressA: Float64Array;
+  portA: Float64Array;
+  addressB: Float64Array;
+  portB: Float64Array;
+  framesAB: Float64Array;
+  bytesAB: Float64Array;
+  framesBA: Float64Array;
+  bytesBA: Float64Array;
+  start: Float64Array;
+  duration: Float64Array;
+}
+export interface EndpointColumns {
+  names: string[];
+  address: Float64Array;
+  port: Float64Array;
+  txFrames: Float64Array;
+  txBytes: Float64Array;
+  rxFrames: Float64Array;
+  rxBytes: Float64Array;
+}
+
+/** Interns strings into a list, returning each one's index. */
+function interner(): { names: string[]; id: (text: string) => number } {
+  const names: string[] = [];
+  const ids = new Map<string, number>();
+  return {
+    names,
+    id(text) {
+      let i = ids.get(text);
+      if (i === undefined) {
+        i = names.length;
+        names.push(text);
+        ids.set(text, i);
+      }
+      return i;
+    },
+  };
+}
+
+export function conversationColumns(rows: readonly ConversationStats[]): ConversationColumns {
+  const n = rows.length;
+  const names = interner();
+  const out: ConversationColumns = { names: names.names, addressA: new Float64Array(n), portA: new Float64Array(n), addressB: new Float64Array(n), portB: new Float64Array(n), framesAB: new Float64Array(n), bytesAB: new Float64Array(n), framesBA: new Float64Array(n), bytesBA: new Float64Array(n), start: new Float64Array(n), duration: new Float64Array(n) };
+  rows.forEach((r, i) => {
+    out.addressA[i] = names.id(r.addressA);
+    out.portA[i] = r.portA;
+    out.addressB[i] = names.id(r.addressB);
+    out.portB[i] = r.portB;
+    out.framesAB[i] = r.framesAB;
+    out.bytesAB[i] = r.bytesAB;
+    out.framesBA[i] = r.framesBA;
+    out.bytesBA[i] = r.bytesBA;
+    out.start[i] = r.start;
+    out.duration[i] = r.duration;
+  });
+  return out;
+}
+
+export function conversationRows(c: ConversationColumns): ConversationStats[] {
+  return Array.from(c.framesAB, (_, i) => ({
+    addressA: c.names[c.addressA[i]],
+    portA: c.portA[i],
+    addressB: c.names[c.addressB[i]],
+    portB: c.portB[i],
+    framesAB: c.framesAB[i],
+    bytesAB: c.bytesAB[i],
+    framesBA: c.framesBA[i],
+    bytesBA: c.bytesBA[i],
+    start: c.start[i],
+    duration: c.duration[i],
+  }));
+}
+
+export function endpointColumns(rows: readonly EndpointStats[]): EndpointColumns {
+  const n = rows.length;
+  const names = interner();
+  const out: EndpointColumns = { names: names.names, address: new Float64Array(n), port: new Float64Array(n), txFrames: new Float64Array(n), txBytes: new Float64Array(n), rxFrames: new Float64Array(n), rxBytes: new Float64Array(n) };
+  rows.forEach((r, i) => {
+    out.address[i] = names.id(r.address);
+    out.port[i] = r.port;
+    out.txFrames[i] = r.txFrames;
+    out.txBytes[i] = r.txBytes;
+    out.rxFrames[i] = r.rxFrames;
+    out.rxBytes[i] = r.rxBytes;
+  });
+  return out;
+}
+
+export function endpointRows(e: EndpointColumns): EndpointStats[] {
+  return Array.from(e.txFrames, (_, i) => ({ address: e.names[e.address[i]], port: e.port[i], txFrames: e.txFrames[i], txBytes: e.txBytes[i], rxFrames: e.rxFrames[i], rxBytes: e.rxBytes[i] }));
+}
+
 /** Bits per second of `bytes` over `duration`, or null when the duration is zero (Wireshark shows N/A). */
 export function bitsPerSecond(bytes: number, duration: number): number | null {
   return duration > 0 ? (bytes * 8) / duration : null;

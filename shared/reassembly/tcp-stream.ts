@@ -9,6 +9,9 @@
 /** Out-of-order bytes held per direction while a gap is open. */
 const MAX_PENDING = 1 << 20;
 
+/** Bytes held before a direction's first segment (the start of its stream) has been seen. */
+const MAX_EARLY_START = 1 << 16;
+
 type Deliver = (bytes: Uint8Array, gap: boolean, position: number) => void;
 
 export class StreamAssembler {
@@ -18,13 +21,30 @@ export class StreamAssembler {
   private pendingBytes = 0;
 
   /**
+   * `startsStream`: whether a payload can be the stream's first bytes (a TLS record header). A
+   * first segment past tcp.seq 1 that cannot is the stream's middle arriving before its start
+   * (reordered on the way or in the capture): it is held, within bounds, for the start.
+   */
+  constructor(private readonly startsStream: ((payload: Uint8Array) => boolean) | null = null) {}
+
+  /**
    * Adds a segment; `deliver` gets the in-order pieces it releases (views valid during the
    * call), with `gap` true for the first piece after bytes that were never captured, and the
    * piece's stream position (in the caller's sequence numbers).
    */
   push(seq: number, payload: Uint8Array, deliver: Deliver): void {
     if (payload.length === 0) return;
-    if (this.next === null) this.next = seq;
+    if (this.next === null) {
+      // tcp.seq 1 is the byte after the SYN (or the first byte the tracker saw).
+      if (this.startsStream && seq > 1 && !this.startsStream(payload) && this.pendingBytes + payload.length <= MAX_EARLY_START) {
+        if (!this.pending.has(seq)) {
+          this.pendingBytes += payload.length;
+          this.pending.set(seq, payload.slice());
+        }
+        return;
+      }
+      this.next = seq;
+    }
     let start = seq;
     let bytes = payload;
     if (start < this.next) {

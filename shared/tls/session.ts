@@ -111,7 +111,7 @@ const EPOCH_LABELS: Record<'client' | 'server', Record<Epoch, KeyLogLabel | null
 
 class Direction {
   /** The byte stream, in order (shared/reassembly: retransmissions dropped, reordering absorbed, gaps skipped). */
-  readonly stream = new StreamAssembler();
+  readonly stream = new StreamAssembler((payload) => looksLikeRecordHeader(payload, 0));
   /** Bytes of an unfinished record, in the pieces they came in (joined once the record is whole). */
   partial: Uint8Array[] = [];
   partialLength = 0;

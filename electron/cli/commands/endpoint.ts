@@ -4,7 +4,8 @@
  * (electron/engine/endpoint-session.ts). Data to send comes from --send/--send-file, what the
  * peer sends goes to --receive-to; the conversation ends with FIN or RST as asked.
  * Exit codes: 0 the conversation ended as asked with all our data acknowledged; 1 refused,
- * reset, given up or timed out; 2 usage; 3 unreadable --send-file; 4 no capture permission.
+ * reset, given up, timed out or quit at the --step prompt; 2 usage; 3 unreadable --send-file;
+ * 4 no capture permission. --step: each segment waits for a line on stdin (step-prompt.ts).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -12,19 +13,19 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Address } from '../../../shared/conversation/runner';
-import { formatSegment, type ScriptOption } from '../../../shared/conversation/script';
-import type { AckMode, EndpointEvent, EndpointOptions, EndpointSegment } from '../../../shared/endpoint';
+import { segmentLine, type AckMode, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
 import { TcpState } from '../../../shared/track/states';
 import { ConversationLinkError } from '../../engine/conversation-link';
 import { EndpointSession } from '../../engine/endpoint-session';
 import { openFailure } from '../errors';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 import { parseAddress } from './run';
+import { StepPrompt } from './step-prompt';
 
 const COMMON =
   '[--send TEXT | --send-file FILE] [--receive-to FILE|-] [--close fin|rst] [--close-after SECONDS]\n' +
   '         [--retransmit] [--min-rto MS] [--keepalive SECONDS] [--isn N] [--mss N] [--wscale N|none] [--no-sack] [--no-timestamps]\n' +
-  '         [--window BYTES] [--ack immediate|delayed|manual] [--time-wait SECONDS] [--timeout SECONDS] [--segments] [--json] [-w FILE]';
+  '         [--window BYTES] [--ack immediate|delayed|manual] [--time-wait SECONDS] [--timeout SECONDS] [--step] [--segments] [--json] [-w FILE]';
 const USAGE = {
   connect: `usage: handshake connect ADDR:PORT -i IFACE --local ADDR[:PORT] ${COMMON}`,
   listen: `usage: handshake listen ADDR:PORT -i IFACE ${COMMON}`,
@@ -51,6 +52,7 @@ const OPTION_SPEC = {
   '--time-wait': 'value',
   '--timeout': 'value',
   '--segments': 'flag',
+  '--step': 'flag',
   '--json': 'flag',
   '--write': 'value',
   '--help': 'flag',
@@ -60,10 +62,6 @@ const OPTION_SPEC = {
 const DEFAULT_CLOSE_AFTER_S = 1;
 /** FIN_WAIT_2 with a peer that never closes: given up after this long, as Linux's tcp_fin_timeout. */
 const FIN_WAIT_2_LIMIT_MS = 60_000;
-
-function scriptOptions(segment: EndpointSegment): ScriptOption[] {
-  return segment.options.flatMap((option): ScriptOption[] => (option.kind === 'tfo' || option.kind === 'raw' ? [] : [option]));
-}
 
 export async function runConnect(argv: readonly string[]): Promise<number> {
   return runEndpoint('connect', argv);
@@ -76,6 +74,7 @@ export async function runListen(argv: readonly string[]): Promise<number> {
 async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[]): Promise<number> {
   const usage = USAGE[command];
   let session: EndpointSession | null = null;
+  let prompt: StepPrompt | null = null;
   let temporaryDirectory: string | null = null;
   let receiveFd: number | null = null;
   let interrupted = false;
@@ -108,6 +107,7 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     }
     const json = options.flags.has('--json');
     const showSegments = options.flags.has('--segments');
+    const stepping = options.flags.has('--step');
     const closeHow = options.values.get('--close') ?? 'fin';
     if (closeHow !== 'fin' && closeHow !== 'rst') throw new UsageError(`--close takes fin or rst, not "${closeHow}"`);
     const closeAfterMs = (nonNegativeNumber(options.values.get('--close-after'), '--close-after') ?? DEFAULT_CLOSE_AFTER_S) * 1000;
@@ -161,6 +161,7 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       rto: minRto === undefined ? undefined : { minRtoMs: minRto },
       keepalive: keepaliveS ? { idleMs: keepaliveS * 1000, intervalMs: Math.min(keepaliveS, 75) * 1000, probes: 9 } : null,
       timeWaitMs: timeWaitS * 1000,
+      step: stepping,
     };
 
     let start: number | null = null;
@@ -203,19 +204,8 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     const onSegment = (direction: 'in' | 'out', segment: EndpointSegment, at: number) => {
       start ??= at;
       if (!showSegments || !session) return;
-      const endpoint = session.endpoint;
       const ours = direction === 'out';
-      const seqStart = ours ? endpoint.relativeSent(segment.seq) : endpoint.relativeReceived(segment.seq);
-      const ackBase = ours ? (endpoint.irs ?? 0) : endpoint.iss;
-      const line = formatSegment({
-        flags: segment.flags,
-        seqStart,
-        length: segment.payload.length,
-        ack: segment.flags & 0x10 ? (segment.ack - ackBase) >>> 0 : null,
-        window: segment.window,
-        options: scriptOptions(segment),
-        payload: null,
-      });
+      const line = segmentLine(session.endpoint, segment, ours, 0);
       if (json) emit({ type: 'segment', dir: ours ? '<' : '>', time: Number(seconds(at)), segment: line, len: segment.payload.length });
       else status(`${seconds(at)}  ${ours ? '<' : '>'} ${line}\n`);
     };
@@ -247,6 +237,7 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       );
     }
     if (data.length > 0) session.write(data);
+    if (stepping) prompt = new StepPrompt(session, { say: (line) => status(`${line}\n`), record: json ? emit : undefined });
 
     const deadline = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;
     let closing = false;
@@ -254,13 +245,22 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     let outcome: string | null = null;
     const endpoint = session.endpoint;
     for (;;) {
-      await session.waitFor(() => interrupted || endpoint.state === TcpState.CLOSED, 20);
+      // CLOSED before anything was sent is where step mode starts, not an end.
+      const ended = () => endpoint.state === TcpState.CLOSED && (endpoint.closedReason !== null || endpoint.irs !== null);
+      await session.waitFor(() => interrupted || ended() || (prompt?.pending ?? false), 20);
+      if (prompt) {
+        await prompt.turn();
+        if (prompt.quitReason) {
+          outcome = prompt.quitReason;
+          break;
+        }
+      }
       const now = session.now();
       if (session.endReason) {
         outcome = session.endReason;
         break;
       }
-      if (endpoint.state === TcpState.CLOSED && (endpoint.closedReason !== null || endpoint.irs !== null)) break;
+      if (ended()) break;
       if (interrupted) {
         outcome = 'interrupted';
         if (endpoint.synchronized || endpoint.state === TcpState.SYN_RECEIVED) {
@@ -279,7 +279,8 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       }
       const peerClosed = endpoint.state === TcpState.CLOSE_WAIT;
       const quiet = now - Math.max(lastDataAt, start ?? now) >= closeAfterMs;
-      if (!closing && (endpoint.state === TcpState.ESTABLISHED || peerClosed) && endpoint.unacknowledged === 0 && (peerClosed || quiet)) {
+      // In step mode the user closes (close fin|rst at the prompt).
+      if (!closing && !stepping && (endpoint.state === TcpState.ESTABLISHED || peerClosed) && endpoint.unacknowledged === 0 && (peerClosed || quiet)) {
         closing = true;
         session.close(closeHow);
       }
@@ -333,6 +334,7 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    prompt?.close();
     if (receiveFd !== null) closeSync(receiveFd);
     if (session) await session.stop().catch(() => {});
     if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });

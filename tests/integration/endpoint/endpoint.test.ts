@@ -5,7 +5,7 @@
  * iptables' `statistic` match on both directions (this kernel has no sch_netem). Our endpoint
  * uses an address its own kernel does not own, so nothing but the endpoint speaks for it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -200,6 +200,117 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     expect(summaryOf(rst.stdout)?.ok, rst.stdout + rst.stderr).toBe(true);
     expect(await peer.waitFor(/^error ECONNRESET/)).toBeTruthy();
     expect(lab.exec(lab.server.ns, 'ss', ['-tan', `( sport = :${port} and dport = :41005 )`]).trim().split('\n').slice(1)).toEqual([]);
+  }, 60_000);
+
+  /** The CLI with a pipe on stdin, as a user at a terminal drives --step: lines are typed as the output asks for them. */
+  const interactive = (args: string[]) => {
+    const child = spawn(process.execPath, [cli, ...args, '-i', lab.client.ifname], {
+      env: { ...process.env, HANDSHAKE_HELPER_PATH: helperPath, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let seen = 0;
+    return {
+      type: (line: string) => child.stdin.write(`${line}\n`),
+      get output() {
+        return stdout + stderr;
+      },
+      /** The next output line (after those already taken) that matches. */
+      async next(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+        for (let waited = 0; waited < timeoutMs; waited += 20) {
+          const lines = stdout.split('\n');
+          for (let i = seen; i < lines.length - 1; i++) {
+            if (pattern.test(lines[i])) {
+              seen = i + 1;
+              return lines[i];
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`no line matched ${pattern}; output:\n${stdout}${stderr}`);
+      },
+      done,
+      kill: () => child.kill('SIGKILL'),
+    };
+  };
+
+  it('--step from a terminal: the SYN edited (win, options) before it leaves, a data segment skipped then retransmitted, close at the prompt; Linux and tshark see exactly that', async () => {
+    const port = 7105;
+    const peer = start(peerScript('server', lab.server.ip, port, ''));
+    await peer.waitFor(/listening/);
+    const written = path.join(dir, 'step.pcapng');
+    const session = interactive(['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:41007`, '--step', '--send', 'hello', '--retransmit', '--min-rto', '300', '-w', written]);
+    try {
+      expect(await session.next(/^step mode:/)).toMatch(/enter sends/);
+      expect(await session.next(/^next /)).toMatch(/^next \(syn\): S 0:0\(0\) win \d+ <mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale 7>$/);
+      // Bad edits are refused with a reason, and nothing is sent.
+      session.type('set win=70000');
+      expect(await session.next(/^ {2}\? /)).toMatch(/win is the 16-bit window field/);
+      session.type('frobnicate');
+      expect(await session.next(/^ {2}\? /)).toMatch(/unknown command "frobnicate"/);
+      session.type('set win=1000 options=<mss 536,nop,nop,sackOK>');
+      expect(await session.next(/^next /)).toBe('next (syn, edited): S 0:0(0) win 1000 <mss 536,nop,nop,sackOK>');
+      session.type('');
+      expect(await session.next(/^sent: /)).toBe('sent: S 0:0(0) win 1000 <mss 536,nop,nop,sackOK>');
+      // Linux answers; we offered neither timestamps nor window scaling, so neither is used after: the data (which ACKs the SYN+ACK) has no options.
+      expect(await session.next(/^next /)).toMatch(/^next \(data\): P\. 1:6\(5\) ack 1 win \d+ "hello"$/);
+      session.type('skip');
+      expect(await session.next(/^skipped/)).toMatch(/^skipped \(counted as sent, kept off the wire\): P\. 1:6\(5\) ack 1 win \d+ "hello"$/);
+      // Linux never got it: our retransmission timer proposes it again.
+      expect(await session.next(/^next /)).toMatch(/^next \(retransmit\): P\. 1:6\(5\) ack 1 win \d+ "hello"$/);
+      session.type('');
+      await session.next(/^sent: P\. 1:6\(5\)/);
+      expect(await peer.waitFor(/^accepted/)).toBeTruthy();
+      // Linux's ACK of the 5 bytes leaves nothing to propose; enter now says so.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      session.type('');
+      expect(await session.next(/^ {2}\? /)).toMatch(/nothing to send now \(ESTABLISHED\)/);
+      session.type('close fin');
+      expect(await session.next(/^next /)).toMatch(/^next \(fin\): F\. 6:6\(0\) ack 1 win \d+$/);
+      session.type('');
+      expect(await peer.waitFor(/^end /)).toBe(`end 5 ${sha256(new TextEncoder().encode('hello'))}`);
+      // Linux's FIN is acknowledged at the prompt too; TIME_WAIT then ends the command.
+      expect(await session.next(/^next /)).toMatch(/^next \(ack\): \. 7:7\(0\) ack 2 win \d+$/);
+      session.type('');
+      expect(await session.done).toBe(0);
+      expect(session.output).toMatch(/^done: .*sent 5 of 5 bytes/m);
+    } finally {
+      session.kill();
+    }
+    if (hasTshark) {
+      const rows = tsharkFields(written, ['ip.src', 'tcp.flags.str', 'tcp.window_size_value', 'tcp.options.mss_val', 'tcp.len', 'tcp.options.timestamp.tsval']);
+      const ours = rows.filter((row) => row[0] === UNOWNED);
+      // Our SYN as edited; the data once on the wire (the skipped copy never left); no timestamps anywhere.
+      expect(ours[0].slice(1, 4)).toEqual(['··········S·', '1000', '536']);
+      expect(ours.filter((row) => row[4] === '5')).toHaveLength(1);
+      expect(rows.every((row) => row[5] === '')).toBe(true);
+    }
+  }, 60_000);
+
+  it('listen --step: the SYN+ACK waits for enter (Linux stays unconnected until then), with the ISN set at the prompt; quit ends with exit 1', async () => {
+    const port = 7106;
+    const session = interactive(['listen', `${UNOWNED}:${port}`, '--step']);
+    try {
+      await session.next(/^step mode:/);
+      const peer = start(peerScript('client', UNOWNED, port, ''));
+      expect(await session.next(/^next /)).toMatch(/^next \(syn-ack\): S\. 0:0\(0\) ack 1 win \d+ <mss 1460,sackOK,TS val \d+ ecr \d+,nop,wscale 7>$/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(peer.lines).not.toContain('connected');
+      session.type('set seq=1000');
+      expect(await session.next(/^next /)).toMatch(/^next \(syn-ack, edited\): S\. 1000:1000\(0\) ack 1 /);
+      session.type('');
+      await session.next(/^sent: S\. 1000:1000/);
+      // Linux completes its connect on the edited SYN+ACK.
+      expect(await peer.waitFor(/^connected/)).toBeTruthy();
+      session.type('quit');
+      expect(await session.done).toBe(1);
+      expect(session.output).toMatch(/^failed: quit at the prompt/m);
+    } finally {
+      session.kill();
+    }
   }, 60_000);
 
   it('a closed port: the SYN is answered with RST/ACK and the command says "refused" with exit code 1', async () => {
