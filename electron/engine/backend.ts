@@ -16,6 +16,8 @@ import {
   type InterfaceInfo,
   type AttachKeyLogResult,
   type RunScriptParams,
+  type RecordPageLoadParams,
+  type RecordPageLoadResult,
   type OpenEndpointParams,
   type OpenEndpointResult,
   type RunScriptResult,
@@ -25,6 +27,7 @@ import {
 } from '../../shared/api';
 import { toHex } from '../../shared/wire/bytes';
 import { CaptureError, CaptureSession, type CapturePointSpec } from './capture-session';
+import { BrowserError, findBrowser, interfaceForUrl, startPageRecording, type RunningRecording } from './page-recorder';
 import { capturePointSpec, listRemoteInterfaces, parseRemoteTarget, prepareRemoteCapture, type RemoteOptions } from './remote-capture';
 import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
@@ -86,6 +89,8 @@ const SPARE_DELAY_MS = 3000;
 export class Backend {
   private readonly sessions = new Map<string, FileSession>();
   private readonly captures = new Map<string, RunningCapture>();
+  private readonly recordings = new Map<string, RunningRecording>();
+  private nextRecording = 1;
   /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
   private readonly scriptRuns = new Map<string, ScriptRun>();
   private readonly endpointRuns = new Map<string, EndpointRun>();
@@ -230,6 +235,7 @@ export class Backend {
     const shownName = specs.map((spec) => spec.interfaceName).join(' + ');
     specs = [];
     const session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), shownName, this.takeState(), this.options.limits);
+    session.capturePoints = capture.points.map((point, index) => ({ name: point.name, remote: points[index].remote !== undefined, filter: point.opened?.appliedFilter ?? filter }));
     this.sessions.set(sessionId, session);
     await session.openLive();
     capture.onFrame(() => session.poke());
@@ -254,6 +260,73 @@ export class Backend {
     });
     this.emit({ type: 'session-opened', session: session.info() });
     return session.info();
+  }
+
+  /** Record page load: the browser and the capture run; the outcome comes as a `pageload-end` event, with the file opened. */
+  async recordPageLoad(params: RecordPageLoadParams): Promise<RecordPageLoadResult> {
+    let url: URL;
+    try {
+      url = new URL(params.url);
+    } catch {
+      throw new ApiError('invalid', `not a URL: ${params.url}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ApiError('invalid', `only http and https URLs can be recorded, not ${url.protocol}`);
+    let browser: ReturnType<typeof findBrowser>;
+    try {
+      browser = findBrowser(params.browser ?? undefined);
+    } catch (error) {
+      throw new ApiError('not-found', error instanceof BrowserError ? error.message.replace(/--browser PATH/, 'the Browser field') : String(error));
+    }
+    let device = params.interface;
+    if (!device) {
+      try {
+        device = await interfaceForUrl(url);
+      } catch (error) {
+        throw new ApiError('invalid', `${(error as Error).message}; choose the interface`);
+      }
+    }
+    this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = path.join(this.spoolDirectory, `page-load-${url.hostname.replace(/[^\w.-]/g, '_')}-${stamp}.pcapng`);
+    const recordingId = `r${this.nextRecording++}`;
+    let lastProgress = 0;
+    let recording: RunningRecording;
+    try {
+      recording = await startPageRecording({
+        url,
+        browser,
+        device,
+        file,
+        headless: params.headless,
+        quietSeconds: params.quietSeconds ?? 2,
+        timeoutSeconds: params.timeoutSeconds ?? 60,
+        browserArgs: params.browserArgs,
+        onMessage: (message) => this.emit({ type: 'pageload-progress', recordingId, frames: 0, loaded: false, message }),
+        onProgress: ({ frames, loaded }) => {
+          if (Date.now() - lastProgress < 250) return;
+          lastProgress = Date.now();
+          this.emit({ type: 'pageload-progress', recordingId, frames, loaded, message: null });
+        },
+      });
+    } catch (error) {
+      if (error instanceof CaptureError) {
+        const code = error.code === 'permission' ? 'permission' : 'failed';
+        throw new ApiError(code, error.advice ? `${error.message}. ${error.advice}` : error.message);
+      }
+      throw new ApiError('failed', error instanceof Error ? error.message : String(error));
+    }
+    this.recordings.set(recordingId, recording);
+    void recording.done
+      .then(async (result) => {
+        const session = await this.openFile(result.file);
+        const notes = [...result.notes, ...(result.captureEnd ? [result.captureEnd] : [])];
+        this.emit({ type: 'pageload-end', recordingId, ok: true, error: null, session, notes: notes.slice(0, 64), frames: result.frames });
+      })
+      .catch((error: unknown) => {
+        this.emit({ type: 'pageload-end', recordingId, ok: false, error: error instanceof Error ? error.message : String(error), session: null, notes: [], frames: 0 });
+      })
+      .finally(() => this.recordings.delete(recordingId));
+    return { recordingId, browser: browser.path, interface: device, path: file };
   }
 
   /** Starts a conversation script: its frames go to a live session of their own, its steps out as events. */
@@ -342,6 +415,9 @@ export class Backend {
     this.spare = null;
     for (const run of this.scriptRuns.values()) run.stop();
     for (const run of [...this.endpointRuns.values()]) await run.stop();
+    // A recording closes its browser and stops its capture; its profile is deleted.
+    for (const recording of this.recordings.values()) recording.stop();
+    await Promise.all([...this.recordings.values()].map((recording) => recording.done.catch(() => undefined)));
     for (const running of this.captures.values()) {
       running.stopRequested = true;
       clearInterval(running.timer);
@@ -463,13 +539,23 @@ export class Backend {
       },
       exportFrames: async (params) => exportFrames(params),
       exportPackets: async ({ sessionId, ...params }) => this.session(sessionId).exportPackets(params),
+      recordPageLoad: async (params) => this.recordPageLoad(params),
+      stopPageLoad: async ({ recordingId }) => {
+        const recording = this.recordings.get(recordingId);
+        if (!recording) throw new ApiError('not-found', `no page load recording ${recordingId}`);
+        recording.stop();
+        return null;
+      },
+      getFollow: async ({ sessionId, from, maxBytes, ...target }) => this.session(sessionId).followPage(target, from, maxBytes),
+      saveFollow: async ({ sessionId, path: target, ...params }) => this.session(sessionId).saveFollow({ ...params, path: path.resolve(target) }),
       findFrame: async ({ sessionId, filter, displayFilter, from, backward }) => this.session(sessionId).findFrame(filter, displayFilter, from, backward),
       fieldFilter: async ({ sessionId, index, field }) => ({ filter: await this.session(sessionId).fieldFilter(index, field) }),
       setMarked: async ({ sessionId, indices, marked }) => ({ marked: this.session(sessionId).setMarked(indices, marked) }),
       setTimeReference: async ({ sessionId, index, on }) => ({ references: this.session(sessionId).setTimeReference(index, on) }),
       setComments: async ({ sessionId, index, comments }) => ({ commented: this.session(sessionId).setComments(index, comments) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
-      getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex }) => this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex),
+      getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex, withNames }) =>
+        this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex, withNames === true),
       exportFlowGraph: async ({ sessionId, filter, nodes, format }) => this.session(sessionId).exportFlowGraph(filter, nodes, format),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),

@@ -272,7 +272,8 @@ export class CaptureSession {
           linkType: leg.opened!.linkType,
           snaplen: 65535,
           name: leg.name,
-          filter: points[index].filter || undefined,
+          // The filter actually applied at the point (a remote one's leaves out its own SSH connection).
+          filter: leg.opened!.appliedFilter ?? (points[index].filter || undefined),
           description: `live capture; timestamps: ${hellos[index].timestampSource}`,
           os: points[index].source ? undefined : process.platform,
         });

@@ -270,7 +270,7 @@ export class RemoteCaptureSource {
       const openIfReady = () => {
         if (opened || !headerSeen || !listening) return;
         opened = true;
-        resolve({ device, linkType, linkTypeName: linkTypeName(linkType), bufferSize: 0 });
+        resolve({ device, linkType, linkTypeName: linkTypeName(linkType), bufferSize: 0, ...(this.appliedFilter === null ? {} : { appliedFilter: this.appliedFilter }) });
       };
       const batch = new BatchBuilder(MessageType.captured, 256 * 1024);
       const reader = new CaptureReader({

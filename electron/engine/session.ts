@@ -26,20 +26,21 @@ import {
   type PageLoadRow,
   type RowsResult,
   type SessionInfo,
+  type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
   type FlowExport,
   type FlowFormat,
   type FlowGraphPage,
   type FlowNodes,
-  type ConversationRow,
-  type EndpointRow,
   type ExpertGroup,
   type ExportPacketsParams,
   type RowSort,
+  type FollowPage,
+  type SaveFollowParams,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
-import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
 import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
 import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
@@ -56,6 +57,8 @@ import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import { SessionQuicAttempts } from './quic-attempts';
 import { pageLoadFromFile } from './pageload-file';
+import { SessionFollows, type FollowTarget } from './follow-stream';
+import { openWriteTarget } from './safe-target';
 import { pageLoadRows } from '../../shared/pageload/rows';
 
 /**
@@ -185,8 +188,12 @@ export class FileSession {
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
+  /** Set for a live capture: its points and the filter applied at each. */
+  capturePoints: CapturePointFilter[] | null = null;
+
   info(): SessionInfo {
     return {
+      ...(this.capturePoints === null ? {} : { capturePoints: this.capturePoints }),
       sessionId: this.sessionId,
       kind: this.live ? 'capture' : 'file',
       name: this.displayName ?? path.basename(this.filePath),
@@ -369,6 +376,8 @@ export class FileSession {
     this.facts.finish();
     // Warm the connection list while the user is still looking at the packets, a slice at a time.
     void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
+    // And the Conversations view's first table (TCP, every frame), in slices beside it.
+    if (!this.live) void this.warmConversations('tcp');
     this.complete = true;
     this.emitProgress();
   }
@@ -863,6 +872,56 @@ export class FileSession {
     };
   }
 
+  private follows: SessionFollows | null = null;
+
+  /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
+  followPage(target: FollowTarget, from: number, maxBytes: number): FollowPage {
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const { followed, generation, exists, why } = this.follows.follow(target);
+    if (!exists) throw new ApiError('not-found', `no TCP stream ${target.stream}${this.complete ? '' : ' yet'}`);
+    const chunks: FollowPage['chunks'] = [];
+    let bytes = 0;
+    for (let i = from; i < followed.chunks.length; i++) {
+      const chunk = followed.chunks[i];
+      if (chunks.length > 0 && bytes + chunk.bytes.length > maxBytes) break;
+      chunks.push({ fromClient: chunk.fromClient, frame: chunk.frame, time: chunk.time, hex: toHex(chunk.bytes) });
+      bytes += chunk.bytes.length;
+    }
+    return {
+      generation,
+      client: followed.client,
+      server: followed.server,
+      start: from,
+      chunks,
+      totalChunks: followed.chunks.length,
+      clientBytes: followed.clientBytes,
+      serverBytes: followed.serverBytes,
+      truncated: followed.truncated,
+      live: !this.complete,
+      note: why,
+    };
+  }
+
+  /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
+  async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
+    if (!this.live) await this.whenIndexed();
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    const content = this.follows.content(params, params.format, params.direction);
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    try {
+      const fd = openWriteTarget(params.path, { overwrite: params.overwrite === true });
+      try {
+        for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', `save as ${params.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { path: params.path, bytes: bytes.length };
+  }
+
   /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
   async pageLoad(): Promise<PageLoadRow[]> {
     return pageLoadRows((await pageLoadFromFile(this.dataPath)).connections);
@@ -907,16 +966,40 @@ export class FileSession {
     return this.flow.graph;
   }
 
-  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number): Promise<FlowGraphPage> {
-    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex);
+  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number, withNames = false): Promise<FlowGraphPage> {
+    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex, withNames);
   }
 
   async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
     return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
   }
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationRow[]; endpoints: EndpointRow[] }> {
-    return conversations(this.index, kind, await this.selection(filterText));
+  /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
+  private conversationsCache = new Map<string, { frames: number; result: ConversationTables }>();
+  /** A table being warmed in slices, which a request for it waits for rather than counting again. */
+  private conversationsWarming = new Map<string, Promise<ConversationTables | null>>();
+
+  private async warmConversations(kind: ConversationKind): Promise<void> {
+    const key = `${kind}\n`;
+    const frames = this.index.count;
+    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed);
+    this.conversationsWarming.set(key, warming);
+    const result = await warming;
+    this.conversationsWarming.delete(key);
+    if (result && !this.conversationsCache.has(key)) this.conversationsCache.set(key, { frames, result });
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<ConversationTables> {
+    const key = `${kind}\n${filterText.trim()}`;
+    const frames = this.index.count;
+    const warmed = await this.conversationsWarming.get(key);
+    const cached = this.conversationsCache.get(key);
+    if (cached && cached.frames === frames && this.complete) return cached.result;
+    if (warmed && this.complete && frames === this.index.count) return warmed;
+    const result = conversations(this.index, kind, await this.selection(filterText));
+    if (this.conversationsCache.size > 16) this.conversationsCache.clear();
+    this.conversationsCache.set(key, { frames, result });
+    return result;
   }
 
   /** Scans a filter over every indexed frame and returns its view. */

@@ -352,6 +352,8 @@ export interface OpenResult {
   linkType: number;
   linkTypeName: string;
   bufferSize: number;
+  /** The BPF filter the source applies, when not the one asked for (a remote point leaves out its own SSH connection). */
+  appliedFilter?: string;
 }
 
 export interface SendResult {

@@ -219,8 +219,24 @@ function buildMenu(): void {
       ],
     },
     {
+      label: 'Analyze',
+      submenu: [
+        {
+          label: 'Follow',
+          submenu: [
+            { label: 'TCP Stream', accelerator: 'CmdOrCtrl+Alt+Shift+T', click: () => menuCommand('follow-tcp') },
+            { label: 'TLS Stream', accelerator: 'CmdOrCtrl+Alt+Shift+S', click: () => menuCommand('follow-tls') },
+            { label: 'HTTP/2 Stream', accelerator: 'CmdOrCtrl+Alt+Shift+H', click: () => menuCommand('follow-http2') },
+          ],
+        },
+      ],
+    },
+    {
       label: 'Statistics',
-      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') }],
+      submenu: [
+        { label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') },
+        { label: 'Flow Graph', accelerator: 'Alt+Shift+F', click: () => menuCommand('view-flow') },
+      ],
     },
     {
       label: 'Help',

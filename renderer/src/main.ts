@@ -8,6 +8,8 @@ import { usePacketsStore } from './stores/packets';
 import { useSaveStore } from './stores/save';
 import { useSequenceStore } from './stores/sequence';
 import { useEndpointStore } from './stores/endpoint';
+import { useFollowStore } from './stores/follow';
+import { useRecordStore } from './stores/record';
 import { useSessionStore } from './stores/session';
 import { useSystemStore } from './stores/system';
 import { useUiStore, type View } from './stores/ui';
@@ -24,6 +26,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
     'view-ladder': 'ladder',
     'view-editor': 'editor',
     'view-graphs': 'graphs',
+    'view-flow': 'flow',
     'capture-interfaces': 'packets',
     'capture-start': 'packets',
     'capture-stop': 'packets',
@@ -43,6 +46,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'capture-interfaces') void useCaptureStore().loadInterfaces();
   else if (command === 'capture-filter') document.querySelector<HTMLInputElement>('[data-testid=bpf]')?.focus();
   else if (command === 'about') useSystemStore().openAbout();
+  else if (command === 'follow-tcp' || command === 'follow-tls' || command === 'follow-http2') void useFollowStore().followSelected(command === 'follow-tcp' ? 'tcp' : command === 'follow-tls' ? 'tls' : 'http2');
   else if (command === 'check-permission') void useSystemStore().checkPermission(true);
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
   ui.menu = command;
@@ -66,6 +70,7 @@ async function start(): Promise<void> {
       capture.handleEvent(event);
       useSequenceStore().handleEvent(event);
       useEndpointStore().handleEvent(event);
+      useRecordStore().handleEvent(event);
     });
     connection.onDisconnect((reason) => (ui.disconnected = reason));
     await session.hello();

@@ -5,7 +5,7 @@
  * every message against these validators when it crosses a process boundary.
  */
 import type { FlowFormat, FlowNodeMode, FlowRow } from '../flowgraph';
-import type { ConversationKind, ConversationStats, EndpointStats } from '../conversations';
+import type { ConversationColumns, ConversationKind, ConversationStats, EndpointColumns, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import {
@@ -20,6 +20,7 @@ import {
   opt,
   record,
   str,
+  strings,
   tagged,
   unit,
   ValidationError,
@@ -74,6 +75,18 @@ export interface SessionInfo {
   linkType: number;
   /** Why reading stopped early (a damaged file: byte offset and frame), once indexing is over; else null. */
   damage?: string | null;
+  /**
+   * A live capture's points and the exact BPF filter applied at each ('' for none): a remote
+   * point's is the user's filter with the capture's own SSH connection left out.
+   */
+  capturePoints?: CapturePointFilter[];
+}
+
+export interface CapturePointFilter {
+  /** The point's interface name in the capture (host:iface with several points). */
+  name: string;
+  remote: boolean;
+  filter: string;
 }
 const sessionInfo: Validator<SessionInfo> = obj({
   sessionId,
@@ -83,6 +96,7 @@ const sessionInfo: Validator<SessionInfo> = obj({
   complete: bool,
   linkType: int(-1, 0xffff),
   damage: opt(nullable(str({ max: 4096 }))),
+  capturePoints: opt(arr(obj({ name: str({ max: 1024 }), remote: bool, filter: str({ max: 16_384 }) }), 16)),
 });
 
 export interface PacketRow {
@@ -439,27 +453,55 @@ export type { FlowFormat, FlowRow };
 export type ConversationRow = ConversationStats;
 const conversationKind = literal('eth', 'ipv4', 'ipv6', 'tcp', 'udp');
 
-const conversationRow: Validator<ConversationRow> = obj({
-  addressA: name,
-  portA: int(-1, 0xffff),
-  addressB: name,
-  portB: int(-1, 0xffff),
-  framesAB: count,
-  bytesAB: count,
-  framesBA: count,
-  bytesBA: count,
-  start: num(),
-  duration: num({ min: 0 }),
-});
-
 export type EndpointRow = EndpointStats;
-const endpointRow: Validator<EndpointRow> = obj({
-  address: name,
-  port: int(-1, 0xffff),
-  txFrames: count,
-  txBytes: count,
-  rxFrames: count,
-  rxBytes: count,
+export type { ConversationColumns, EndpointColumns };
+
+/**
+ * Checks a column table: every column as long as the first and every value within its bounds
+ * (whole numbers where `integer`; address columns index `names`).
+ */
+function columnTable<T extends { names: string[] }>(columns: Record<Exclude<keyof T, 'names'>, { min: number; max?: number; integer: boolean; names?: true }>): Validator<T> {
+  const shape: Record<string, Validator<unknown>> = { names: strings(5_000_000, 1024) };
+  for (const key of Object.keys(columns)) shape[key] = float64s(5_000_000);
+  const base = obj(shape);
+  return (value, path = '') => {
+    const table = base(value, path) as Record<string, Float64Array> & { names: string[] };
+    let length = -1;
+    for (const [key, rule] of Object.entries(columns) as [string, { min: number; max?: number; integer: boolean; names?: true }][]) {
+      const column = table[key];
+      if (length < 0) length = column.length;
+      if (column.length !== length) throw new ValidationError(`${path}.${key}`, `has ${column.length} rows, not ${length}`);
+      const max = rule.names ? table.names.length - 1 : (rule.max ?? Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < column.length; i++) {
+        const v = column[i];
+        if (v < rule.min || v > max || (rule.integer && !Number.isInteger(v))) throw new ValidationError(`${path}.${key}[${i}]`, `out of range: ${v}`);
+      }
+    }
+    return table as unknown as T;
+  };
+}
+const counted = { min: 0, integer: true };
+const port = { min: -1, max: 0xffff, integer: true };
+const addressIndex = { min: 0, integer: true, names: true as const };
+const conversationColumnsValidator = columnTable<ConversationColumns>({
+  addressA: addressIndex,
+  portA: port,
+  addressB: addressIndex,
+  portB: port,
+  framesAB: counted,
+  bytesAB: counted,
+  framesBA: counted,
+  bytesBA: counted,
+  start: { min: -Number.MAX_VALUE, integer: false },
+  duration: { min: 0, integer: false },
+});
+const endpointColumnsValidator = columnTable<EndpointColumns>({
+  address: addressIndex,
+  port,
+  txFrames: counted,
+  txBytes: counted,
+  rxFrames: counted,
+  rxBytes: counted,
 });
 
 /** Which frames Export Specified Packets writes. */
@@ -909,10 +951,101 @@ const streamGraph: Validator<StreamGraph> = obj({
   sack: obj({ frame: column, time: column, left: column, right: column }),
 });
 
+/** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
+export type FollowKind = 'tcp' | 'tls' | 'http2';
+export interface FollowTarget {
+  sessionId: string;
+  kind: FollowKind;
+  /** tcp.stream */
+  stream: number;
+  /** The HTTP/2 stream id, for kind 'http2' (else null). */
+  http2Stream: number | null;
+}
+export interface FollowParams extends FollowTarget {
+  /** The first chunk wanted (chunks already held are not sent again). */
+  from: number;
+  /** At most this many payload bytes in the answer (at least one chunk is always sent). */
+  maxBytes: number;
+}
+export interface FollowChunkView {
+  fromClient: boolean;
+  /** frame.number that carried (or completed) the bytes, and its time in seconds since the epoch. */
+  frame: number;
+  time: number;
+  hex: string;
+}
+export interface FollowPage {
+  /** Changes when the engine followed the stream again from its start (a key log added secrets): drop the chunks held. */
+  generation: number;
+  client: string;
+  server: string;
+  start: number;
+  chunks: FollowChunkView[];
+  /** Chunks known so far, and both directions' byte counts. */
+  totalChunks: number;
+  clientBytes: number;
+  serverBytes: number;
+  /** Bytes past the engine's per-stream limit were left out. */
+  truncated: boolean;
+  /** The session is still growing (a live capture): more may come. */
+  live: boolean;
+  /** Why a TLS or HTTP/2 stream shows nothing (not decrypted: the missing secret), or null. */
+  note: string | null;
+}
+const followKind = literal('tcp', 'tls', 'http2');
+const followPage: Validator<FollowPage> = obj({
+  generation: count,
+  client: name,
+  server: name,
+  start: count,
+  // One HTTP/2 DATA frame may hold 16 MiB.
+  chunks: arr(obj({ fromClient: bool, frame: count, time: num(), hex: str({ max: 2 * 16 * 1024 * 1024 + 64, pattern: /^(?:[0-9a-f]{2})*$/ }) }), 10_000_000),
+  totalChunks: count,
+  clientBytes: count,
+  serverBytes: count,
+  truncated: bool,
+  live: bool,
+  note: nullable(str({ max: 4096 })),
+});
+/**
+ * Record page load (the code `handshake browse` runs): a browser with a fresh profile and a key
+ * log, a capture through the helper on the interface the route to the URL's host leaves by (or
+ * the one given). Progress arrives as `pageload-progress` events, the outcome as `pageload-end`
+ * with the recorded file opened as a session.
+ */
+export interface RecordPageLoadParams {
+  url: string;
+  /** A browser's executable; null finds an installed Chromium-family browser or Firefox. */
+  browser: string | null;
+  /** null: the interface the route to the URL's host uses. */
+  interface: string | null;
+  headless: boolean;
+  /** More command-line arguments for the browser. */
+  browserArgs: string[];
+  /** Quiet after the load event before stopping (default 2 s), and the longest wait (default 60 s). */
+  quietSeconds?: number;
+  timeoutSeconds?: number;
+}
+export interface RecordPageLoadResult {
+  recordingId: string;
+  browser: string;
+  interface: string;
+  /** The pcapng being written (the secrets are embedded when it ends). */
+  path: string;
+}
+
+/** Save as… of a followed stream: tshark's `-z follow` text (ascii, hex), or the bytes themselves (raw). */
+export interface SaveFollowParams extends FollowTarget {
+  path: string;
+  format: 'ascii' | 'hex' | 'raw';
+  direction: 'both' | 'client' | 'server';
+  overwrite?: boolean;
+}
 /** Flow graph columns: per address, or per address:port (shared/flowgraph). */
 export type FlowNodes = FlowNodeMode;
 /** A window of the flow graph across connections: its column names, its row count, and the rows asked for. */
 export interface FlowGraphPage {
+  /** Column names (empty unless asked for). */
   nodes: string[];
   total: number;
   connections: number;
@@ -993,16 +1126,20 @@ export interface ApiContract {
   setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
-  /** Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with `frameIndex`, that frame's row as `position`. */
+  /**
+   * Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with
+   * `frameIndex`, that frame's row as `position`; the column names only with `withNames` (there can be many).
+   */
   getFlowGraph: {
-    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number };
+    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number; withNames?: boolean };
     result: FlowGraphPage;
   };
   /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
   exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
-    result: { conversations: ConversationRow[]; endpoints: EndpointRow[] };
+    /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
+    result: { conversations: ConversationColumns; endpoints: EndpointColumns };
   };
   /** `kind` picks the dialog's file filter (captures by default). */
   chooseOpenPath: { params: { title: string; kind?: 'capture' | 'script' }; result: PathChoice };
@@ -1034,6 +1171,14 @@ export interface ApiContract {
   endpointStep: { params: { endpointId: string; edit?: EndpointSegmentEdit }; result: { sent: EndpointSegmentView | null } };
   /** Ends the endpoint and its helper at once (nothing more is sent: close first for a FIN or RST). */
   stopEndpoint: { params: { endpointId: string }; result: null };
+  /** Follow Stream: a page of the stream's turns, over every frame indexed so far (call again during a capture for new ones). */
+  getFollow: { params: FollowParams; result: FollowPage };
+  /** Starts recording a page load; returns once the capture and the browser run. */
+  recordPageLoad: { params: RecordPageLoadParams; result: RecordPageLoadResult };
+  /** Stops waiting for the page: the browser is closed, the capture kept and opened. */
+  stopPageLoad: { params: { recordingId: string }; result: null };
+  /** Follow Stream's Save as…: without `overwrite`, an existing file is refused with the error code 'exists'. */
+  saveFollow: { params: SaveFollowParams; result: { path: string; bytes: number } };
 }
 
 export type Method = keyof ApiContract;
@@ -1179,7 +1324,7 @@ export const methodValidators: MethodValidators = {
   setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getFlowGraph: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count) }),
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count), withNames: opt(bool) }),
     result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
   },
   exportFlowGraph: {
@@ -1188,7 +1333,7 @@ export const methodValidators: MethodValidators = {
   },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
-    result: obj({ conversations: arr(conversationRow, 5_000_000), endpoints: arr(endpointRow, 5_000_000) }),
+    result: obj({ conversations: conversationColumnsValidator, endpoints: endpointColumnsValidator }),
   },
   chooseOpenPath: { params: obj({ title: str({ max: 256 }), kind: opt(literal('capture', 'script')) }), result: obj({ path: nullable(filePath) }) },
   chooseSavePath: {
@@ -1250,6 +1395,36 @@ export const methodValidators: MethodValidators = {
     result: obj({ sent: nullable(endpointSegmentView) }),
   },
   stopEndpoint: { params: obj({ endpointId }), result: unit },
+  recordPageLoad: {
+    params: obj({
+      url: str({ min: 1, max: 8192 }),
+      browser: nullable(filePath),
+      interface: nullable(str({ min: 1, max: 256 })),
+      headless: bool,
+      browserArgs: arr(str({ min: 1, max: 4096 }), 64),
+      quietSeconds: opt(num({ min: 0, max: 600 })),
+      timeoutSeconds: opt(num({ min: 1, max: 3600 })),
+    }),
+    result: obj({ recordingId: sessionId, browser: filePath, interface: str({ min: 1, max: 256 }), path: filePath }),
+  },
+  stopPageLoad: { params: obj({ recordingId: sessionId }), result: unit },
+  getFollow: {
+    params: obj({ sessionId, kind: followKind, stream: count, http2Stream: nullable(int(0, 0x7fffffff)), from: count, maxBytes: int(1, 64 * 1024 * 1024) }),
+    result: followPage,
+  },
+  saveFollow: {
+    params: obj({
+      sessionId,
+      kind: followKind,
+      stream: count,
+      http2Stream: nullable(int(0, 0x7fffffff)),
+      path: filePath,
+      format: literal('ascii', 'hex', 'raw'),
+      direction: literal('both', 'client', 'server'),
+      overwrite: opt(bool),
+    }),
+    result: obj({ path: filePath, bytes: count }),
+  },
 };
 
 export function isMethod(value: unknown): value is Method {
@@ -1274,10 +1449,14 @@ export type MenuCommand =
   | 'view-ladder'
   | 'view-editor'
   | 'view-graphs'
+  | 'view-flow'
   | 'toggle-theme'
   | 'help'
   | 'about'
-  | 'check-permission';
+  | 'check-permission'
+  | 'follow-tcp'
+  | 'follow-tls'
+  | 'follow-http2';
 
 export type ApiEvent =
   | {
@@ -1308,7 +1487,9 @@ export type ApiEvent =
   | ScriptStepEvent
   | { type: 'script-waiting'; runId: string; line: number }
   | ScriptEndEvent
-  | EndpointApiEvent;
+  | EndpointApiEvent
+  | { type: 'pageload-progress'; recordingId: string; frames: number; loaded: boolean; message: string | null }
+  | { type: 'pageload-end'; recordingId: string; ok: boolean; error: string | null; session: SessionInfo | null; notes: string[]; frames: number };
 
 /** The UI's endpoint as it goes: states, data received, notable moments, and its end. Time in seconds since it opened. */
 export type EndpointApiEvent =
@@ -1375,6 +1556,16 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'capture-stopped': obj({ type: literal('capture-stopped'), sessionId, reason: str({ max: 4096 }) }),
   crashed: obj({ type: literal('crashed'), process: literal('engine', 'helper'), message: str({ max: 4096 }) }),
   'session-opened': obj({ type: literal('session-opened'), session: sessionInfo }),
+  'pageload-progress': obj({ type: literal('pageload-progress'), recordingId: sessionId, frames: count, loaded: bool, message: nullable(str({ max: 4096 })) }),
+  'pageload-end': obj({
+    type: literal('pageload-end'),
+    recordingId: sessionId,
+    ok: bool,
+    error: nullable(str({ max: 4096 })),
+    session: nullable(sessionInfo),
+    notes: arr(str({ max: 4096 }), 64),
+    frames: count,
+  }),
   'script-step': obj({
     type: literal('script-step'),
     runId: sessionId,
@@ -1433,10 +1624,14 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-ladder',
       'view-editor',
       'view-graphs',
+      'view-flow',
       'toggle-theme',
       'help',
       'about',
       'check-permission',
+      'follow-tcp',
+      'follow-tls',
+      'follow-http2',
     ),
     path: nullable(filePath),
   }),

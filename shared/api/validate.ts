@@ -91,6 +91,19 @@ export function numbers(max = MAX_ARRAY): Validator<number[]> {
   };
 }
 
+/** An array of strings each at most `maxLength` long, checked in one loop (no path string per element). */
+export function strings(max = MAX_ARRAY, maxLength = 1024): Validator<string[]> {
+  return (value, path = '') => {
+    if (!Array.isArray(value)) throw new ValidationError(path, `expected an array, got ${describe(value)}`);
+    if (value.length > max) throw new ValidationError(path, `more than ${max} items`);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'string' || v.length > maxLength) throw new ValidationError(`${path}[${i}]`, `expected a string of at most ${maxLength} characters`);
+    }
+    return value as string[];
+  };
+}
+
 /** A Float64Array of finite numbers (a graph's column, sent as binary; see binary.ts). */
 export function float64s(max = MAX_ARRAY): Validator<Float64Array> {
   return (value, path = '') => {

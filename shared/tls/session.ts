@@ -35,6 +35,8 @@ const RECORD_HEADER = 5;
 const MAX_RECORD = 16384 + 2048;
 /** Out-of-order bytes held per direction while a gap is open. */
 const MAX_PENDING = 1 << 20;
+/** Bytes held before a direction's first segment (the start of its stream) has been seen. */
+const MAX_EARLY_START = 1 << 16;
 /** A handshake message larger than this is not reassembled (certificate chains are far smaller). */
 const MAX_HANDSHAKE = 1 << 18;
 const TLS13 = 0x0304;
@@ -183,7 +185,19 @@ export class TlsConnection {
     this.startedRecord = false;
     if (dir.dead || payload.length === 0) return [];
     const out: TlsRecord[] = [];
-    if (dir.next === null) dir.next = seq;
+    if (dir.next === null) {
+      // tcp.seq 1 is the byte after the SYN (or the first byte the tracker saw). A first segment
+      // beyond it that can't begin a record is the stream's middle arriving before its start
+      // (reordered on the way or in the capture): hold it for the start, within bounds.
+      if (seq > 1 && !looksLikeRecordHeader(payload, 0) && dir.pendingBytes + payload.length <= MAX_EARLY_START) {
+        if (!dir.pending.has(seq)) {
+          dir.pendingBytes += payload.length;
+          dir.pending.set(seq, payload.slice());
+        }
+        return out;
+      }
+      dir.next = seq;
+    }
     let start = seq;
     let bytes = payload;
     if (start < dir.next) {

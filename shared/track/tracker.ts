@@ -799,11 +799,12 @@ export class Tracker {
       const threshold = st.wiresharkRttNs[slot] >= 0 ? st.wiresharkRttNs[slot] : DEFAULT_OOO_THRESHOLD_NS;
       if (st.side32[rev * SIDE32 + O_DUP_ACK_COUNT] >= 2 && st.side32[rev * SIDE32 + O_LAST_ACK] === seq && t - st.side64[rev * SIDE64 + O_LAST_ACK_NS] < FAST_RETRANSMISSION_WINDOW_NS) {
         a |= Analysis.FAST_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
+      } else if (seglen > 0 && st.side32[rev * SIDE32 + O_FLAGS] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.side32[rev * SIDE32 + O_LAST_ACK])) {
+        // Already acknowledged: spurious, even when it came soon enough to be out of order (Wireshark checks this first).
+        a |= Analysis.SPURIOUS_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else if (t - st.side64[fwd * SIDE64 + O_NEXT_SEQ_NS] < threshold && next !== ((seq + seglen + (syn || fin ? 1 : 0)) >>> 0)) {
         // A SYN or FIN occupies one sequence number: its exact copy ends at `next` and is a retransmission.
         a |= Analysis.OUT_OF_ORDER;
-      } else if (seglen > 0 && st.side32[rev * SIDE32 + O_FLAGS] & S_LASTACK && seqLe((seq + seglen) >>> 0, st.side32[rev * SIDE32 + O_LAST_ACK])) {
-        a |= Analysis.SPURIOUS_RETRANSMISSION | Analysis.RETRANSMISSION; // Wireshark marks both
       } else {
         a |= Analysis.RETRANSMISSION;
       }

@@ -80,11 +80,27 @@ test.describe('remote capture points in the workbench', () => {
     await page.getByTestId('iface').selectOption(lab.client.ifname);
     await page.getByTestId('bpf').fill('tcp port 8003');
     await expect(page.getByTestId('bpf')).toHaveClass(/ok/);
+    // Before the start, the bar says how a remote point's filter leaves the capture's own ssh out.
+    await expect(page.getByTestId('ssh-exclusion-note')).toBeVisible();
     await page.getByTestId('capture-start').click();
     await expect(page.getByTestId('capture-stop')).toBeVisible({ timeout: 30_000 });
 
-    spawnSync('ip', ['netns', 'exec', lab.client.ns, '/usr/bin/python3', '-c', `import urllib.request; urllib.request.urlopen('http://${lab.server.ip}:8003/').read()`]);
+    // The exact filter applied at each point: at the remote one, the user's filter minus this
+    // capture's own ssh connection, whose addresses and ports sshd's side reports (ss in its namespace).
+    const established = spawnSync('ip', ['netns', 'exec', lab.server.ns, 'ss', '-tnH', 'state', 'established', '( sport = :22 )'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(established).toHaveLength(1);
+    const [, serverIp, clientIp, clientPort] = /(\S+):22\s+(\S+):(\d+)/.exec(established[0]) ?? [];
+    expect(`${serverIp} ${clientIp}`).toBe(`${lab.server.ip} ${lab.client.ip}`);
     const localName = spawnSync('ip', ['netns', 'exec', lab.client.ns, 'hostname'], { encoding: 'utf8' }).stdout.trim();
+    await expect(page.getByTestId('ssh-exclusion-note')).toHaveCount(0);
+    await expect(page.locator(`[data-testid=applied-filter][data-point="lab:${lab.server.ifname}"] code`)).toHaveText(
+      `(tcp port 8003) and not (host ${clientIp} and host ${serverIp} and tcp port ${clientPort} and tcp port 22)`,
+    );
+    await expect(page.locator(`[data-testid=applied-filter][data-point="${localName}:${lab.client.ifname}"] code`)).toHaveText('tcp port 8003');
+    // The session's info (its name's tooltip) lists the same.
+    await expect(page.getByTestId('session-name')).toHaveAttribute('title', new RegExp(`lab:${lab.server.ifname}: \\(tcp port 8003\\) and not \\(host ${clientIp.replace(/\./g, '\\.')} `));
+
+    spawnSync('ip', ['netns', 'exec', lab.client.ns, '/usr/bin/python3', '-c', `import urllib.request; urllib.request.urlopen('http://${lab.server.ip}:8003/').read()`]);
     await expect(page.getByTestId('point-column')).toBeVisible({ timeout: 20_000 });
     // The client's SYN was seen at both points, and the Point column says where (one stream, as in Wireshark).
     await expect(page.locator(`${PACKETS} [role=row][data-frame]`, { hasText: '8003 → ' }).first()).toBeVisible({ timeout: 20_000 });

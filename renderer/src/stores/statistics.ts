@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { ConversationKind, ConversationRow, EndpointRow, ExpertGroup } from '../../../shared/api';
+import { conversationRows, endpointRows } from '../../../shared/conversations';
 import { useApi } from '../api/instance';
 import { usePacketsStore } from './packets';
 import { useSessionStore } from './session';
@@ -45,8 +46,8 @@ export const useStatisticsStore = defineStore('statistics', () => {
     const started = performance.now();
     try {
       const result = await useApi().getConversations({ sessionId, kind: kind.value, filter: filter() });
-      conversations.value = result.conversations;
-      endpoints.value = result.endpoints;
+      conversations.value = conversationRows(result.conversations);
+      endpoints.value = endpointRows(result.endpoints);
       lastMs.value = performance.now() - started;
     } catch (error) {
       useUiStore().fail(error);

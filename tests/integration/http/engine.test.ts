@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../../electron/engine/backend';
 import type { ApiEvent, DetailNode, SessionInfo } from '../../../shared/api';
 import { hasTshark } from '../capture/support';
+import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
 import { captureHttpLab, httpLabUnavailable, type HttpLabCapture } from '../../fixtures/http/http-capture';
 
 const unavailable = httpLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
@@ -25,7 +26,7 @@ describe.skipIf(unavailable !== null)('engine: HTTP/1.1 and HTTP/2 in the packet
     }
   };
   const tshark = (filter: string) =>
-    execFileSync('tshark', ['-o', `tls.keylog_file:${lab.keylogFile}`, '-d', 'tcp.port==8080,http2', '-r', lab.file, '-Y', filter, '-T', 'fields', '-E', 'separator=\t', '-e', 'frame.number', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    execFileSync('tshark', [...TSHARK_REASSEMBLY, '-o', `tls.keylog_file:${lab.keylogFile}`, '-d', 'tcp.port==8080,http2', '-r', lab.file, '-Y', filter, '-T', 'fields', '-E', 'separator=\t', '-e', 'frame.number', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')
       .filter(Boolean);
 

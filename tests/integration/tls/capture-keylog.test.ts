@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { buildHelper, hasTshark } from '../capture/support';
 import { captureTlsLab, DEFAULT_SCENARIOS, tlsLabUnavailable, type TlsLabCapture } from '../../fixtures/tls/tls-capture';
+import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
 
 const unavailable = tlsLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
 
 function tsharkHandshakeTypes(file: string, keylog: string | null): string[] {
-  const args = ['-r', file, '-T', 'fields', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'tls.handshake.type', '-e', 'tls.record.content_type', '-e', 'tls.handshake.extensions_alpn_str', '-e', 'x509ce.dNSName'];
+  const args = [...TSHARK_REASSEMBLY, '-r', file, '-T', 'fields', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'tls.handshake.type', '-e', 'tls.record.content_type', '-e', 'tls.handshake.extensions_alpn_str', '-e', 'x509ce.dNSName'];
   if (keylog) args.unshift('-o', `tls.keylog_file:${keylog}`);
   return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
 }

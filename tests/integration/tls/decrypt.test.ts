@@ -15,6 +15,7 @@ import { PcapngWriter } from '../../../shared/files';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { hasTshark } from '../capture/support';
 import { captureTlsLab, TLS_HOST, tlsLabUnavailable, type TlsLabCapture } from '../../fixtures/tls/tls-capture';
+import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
 
 const unavailable = tlsLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
 const hasEditcap = spawnSync('editcap', ['-h']).status === 0;
@@ -37,7 +38,7 @@ const FIELDS = [
 ];
 
 function tsharkRows(file: string, keylog: string | null): Map<number, string[]> {
-  const args = ['-r', file, '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'frame.protocols', ...FIELDS.flatMap((f) => ['-e', f])];
+  const args = [...TSHARK_REASSEMBLY, '-r', file, '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'frame.protocols', ...FIELDS.flatMap((f) => ['-e', f])];
   if (keylog !== null) args.unshift('-o', `tls.keylog_file:${keylog}`);
   const rows = new Map<number, string[]>();
   for (const line of execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')) {
@@ -109,7 +110,7 @@ describe.skipIf(unavailable !== null)('TLS decryption with a key log (real stack
     for (const filter of ['tls', 'tls.handshake.type == 11', 'x509ce.dNSName == "alt.workbench.test"', 'tls.alert_message.desc == 48', 'tls.handshake.type == 24']) {
       const ours = runCliSync(cli, ['decode', lab.file, '--json', '--tls-keylog', lab.keylogFile, '-Y', filter]);
       expect(ours.code, ours.stderr).toBe(0);
-      const theirs = execFileSync('tshark', ['-o', `tls.keylog_file:${lab.keylogFile}`, '-r', lab.file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const theirs = execFileSync('tshark', [...TSHARK_REASSEMBLY, '-o', `tls.keylog_file:${lab.keylogFile}`, '-r', lab.file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const expected = theirs.split('\n').filter(Boolean).map(Number);
       expect(expected.length, filter).toBeGreaterThan(0);
       expect(ndjson(ours.stdout).map((o) => o['frame.number']), filter).toEqual(expected);

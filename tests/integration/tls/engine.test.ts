@@ -10,6 +10,7 @@ import { Backend } from '../../../electron/engine/backend';
 import type { ApiEvent, DetailNode, SessionInfo } from '../../../shared/api';
 import { hasTshark } from '../capture/support';
 import { captureTlsLab, DEFAULT_SCENARIOS, tlsLabUnavailable, type TlsLabCapture } from '../../fixtures/tls/tls-capture';
+import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
 
 const unavailable = tlsLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
 
@@ -35,7 +36,7 @@ describe.skipIf(unavailable !== null)('engine: attach a key log to an open captu
     }
   };
   const tshark = (filter: string, keylog: boolean) =>
-    execFileSync('tshark', [...(keylog ? ['-o', `tls.keylog_file:${lab.keylogFile}`] : []), '-r', lab.file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    execFileSync('tshark', [...TSHARK_REASSEMBLY, ...(keylog ? ['-o', `tls.keylog_file:${lab.keylogFile}`] : []), '-r', lab.file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')
       .filter(Boolean)
       .map(Number);

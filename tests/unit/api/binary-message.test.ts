@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BinaryMessageError, decodeBinaryMessage, encodeBinaryMessage, hasColumns, methodValidators } from '../../../shared/api';
+import { ConversationTable, conversationColumns, conversationRows, endpointColumns, endpointRows } from '../../../shared/conversations';
 
 const column = (values: number[]) => Float64Array.from(values);
 
@@ -79,5 +80,47 @@ describe('binary API frames', () => {
     message.result.acks.ack[1] = Number.NaN;
     const back = decodeBinaryMessage(encodeBinaryMessage(message)) as ReturnType<typeof graphResult>;
     expect(() => methodValidators.getStreamGraph.result(back.result, 'result')).toThrow(/acks\.ack\[1\]/);
+  });
+});
+
+describe('conversation tables as columns', () => {
+  const rows = [
+    { addressA: '198.18.0.1', portA: 40000, addressB: '198.18.0.2', portB: 443, framesAB: 10, bytesAB: 1500, framesBA: 8, bytesBA: 9000, start: 0.25, duration: 1.5 },
+    { addressA: '2001:db8::1', portA: 53, addressB: '198.18.0.1', portB: -1, framesAB: 1, bytesAB: 80, framesBA: 0, bytesBA: 0, start: 2, duration: 0 },
+  ];
+  const endpoints = [{ address: 'ünïcode', port: -1, txFrames: 3, txBytes: 300, rxFrames: 2, rxBytes: 120 }];
+
+  it('round-trip through a binary frame and the result validator into the same rows', () => {
+    const message = { kind: 'response', id: 1, ok: true, result: { conversations: conversationColumns(rows), endpoints: endpointColumns(endpoints) } };
+    expect(message.result.conversations.names).toEqual(['198.18.0.1', '198.18.0.2', '2001:db8::1']);
+    const back = decodeBinaryMessage(encodeBinaryMessage(message)) as typeof message;
+    const checked = methodValidators.getConversations.result(back.result, 'result');
+    expect(conversationRows(checked.conversations)).toEqual(rows);
+    expect(endpointRows(checked.endpoints)).toEqual(endpoints);
+  });
+
+  it('refuses an address index outside the names, a fractional count, and columns of unequal length', () => {
+    const bad = [
+      () => ({ ...conversationColumns(rows), addressB: Float64Array.from([1, 3]) }),
+      () => ({ ...conversationColumns(rows), framesAB: Float64Array.from([1.5, 1]) }),
+      () => ({ ...conversationColumns(rows), duration: Float64Array.from([1]) }),
+    ];
+    for (const make of bad) expect(() => methodValidators.getConversations.result({ conversations: make(), endpoints: endpointColumns(endpoints) }, 'result')).toThrow();
+  });
+});
+
+describe('ConversationTable columns', () => {
+  it('equal the row lists it gives, conversation by conversation and endpoint by endpoint', () => {
+    const table = new ConversationTable();
+    const names = ['198.18.0.1', '198.18.0.2', '2001:db8::1'];
+    let t = 0;
+    for (let i = 0; i < 500; i++) {
+      const a = i % 3;
+      const b = (i * 7 + 1) % 3;
+      table.add(i % 40, a, 1000 + (i % 5), b, 443, (t += 0.01), 60 + i);
+    }
+    const name = (id: number) => names[id];
+    expect(conversationRows(table.columns(name))).toEqual(table.conversations(name));
+    expect(endpointRows(table.endpointColumns(name))).toEqual(table.endpoints(name));
   });
 });

@@ -21,6 +21,16 @@ describe('runtime validators at the process boundary', () => {
     expect(() => check([1, 2])).toThrow(/expected an object/);
   });
 
+  it('bounds a Follow Stream page request', () => {
+    const check = methodValidators.getFollow.params;
+    const base = { sessionId: 's1', kind: 'tcp', stream: 0, http2Stream: null, from: 0, maxBytes: 1024 };
+    expect(check(base)).toEqual(base);
+    expect(() => check({ ...base, maxBytes: 0 })).toThrow(/maxBytes/);
+    expect(() => check({ ...base, maxBytes: 1 << 30 })).toThrow(/maxBytes/);
+    expect(() => check({ ...base, kind: 'udp' })).toThrow(/kind/);
+    expect(() => check({ ...base, stream: -1 })).toThrow(/stream/);
+  });
+
   it('drops keys the contract does not declare', () => {
     const checked = methodValidators.openFile.params({ path: '/tmp/a.pcap', __proto__: { evil: 1 }, extra: 'x' });
     expect(Object.keys(checked)).toEqual(['path']);

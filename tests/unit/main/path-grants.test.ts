@@ -8,6 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { PathGrants } from '../../../electron/main/path-grants';
 
 describe('main process path grants', () => {
+  it('Follow Stream\'s Save as… writes only where the save dialog pointed, once', () => {
+    const grants = new PathGrants();
+    const target = path.resolve('/tmp/stream.txt');
+    const params = { sessionId: 's1', kind: 'tcp', stream: 0, http2Stream: null, path: target, format: 'raw', direction: 'both' };
+    expect(() => grants.check('saveFollow', { ...params, path: '/home/victim/.bashrc' })).toThrow(/refusing to write/);
+    grants.grant('save', target);
+    expect(grants.check('saveFollow', params)).toMatchObject({ overwrite: true });
+    expect(() => grants.check('saveFollow', params)).toThrow(/refusing to write/);
+  });
+
   it('refuses to open a path the main process never handed out', () => {
     const grants = new PathGrants();
     expect(() => grants.check('openFile', { path: '/home/victim/.ssh/id_ed25519' })).toThrow(/refusing to open/);

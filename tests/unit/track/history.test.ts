@@ -98,7 +98,7 @@ function histories(connections: TestFrame[][]): Map<string, string[]> {
 const clientKey = (index: number): string => `198.18.${(index >> 8) & 0xff}.${index & 0xff}:${20000 + (index % 40000)}`;
 
 describe('Zeek histories beyond the shared ones', () => {
-  it('reads the same among 6,000 varied connections as alone', () => {
+  it('reads the same among 6,000 varied connections as alone', { timeout: 240_000 }, () => {
     const random = seededRandom(0x5eed);
     const connections = Array.from({ length: 6000 }, (_, index) => randomConnection(index, random));
     const together = histories(connections);
