@@ -29,8 +29,6 @@ import {
   type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
-  type ConversationColumns,
-  type EndpointColumns,
   type FlowExport,
   type FlowFormat,
   type FlowGraphPage,
@@ -42,7 +40,7 @@ import {
   type SaveFollowParams,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
-import { conversations, expertInfo, type FrameSelection } from './statistics';
+import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
 import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
 import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
@@ -378,6 +376,8 @@ export class FileSession {
     this.facts.finish();
     // Warm the connection list while the user is still looking at the packets, a slice at a time.
     void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
+    // And the Conversations view's first table (TCP, every frame), in slices beside it.
+    if (!this.live) void this.warmConversations('tcp');
     this.complete = true;
     this.emitProgress();
   }
@@ -924,7 +924,10 @@ export class FileSession {
 
   /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
   async pageLoad(): Promise<PageLoadRow[]> {
-    return pageLoadRows((await pageLoadFromFile(this.dataPath)).connections);
+    // The session's secrets (an attached key log too), copied: the file's own blocks are merged into it.
+    const keyLog = new KeyLog();
+    keyLog.merge(this.facts.keyLog);
+    return pageLoadRows((await pageLoadFromFile(this.dataPath, keyLog)).connections);
   }
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
@@ -966,8 +969,8 @@ export class FileSession {
     return this.flow.graph;
   }
 
-  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number): Promise<FlowGraphPage> {
-    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex);
+  async flowGraphPage(filterText: string, nodes: FlowNodes, start: number, count: number, frameIndex?: number, withNames = false): Promise<FlowGraphPage> {
+    return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex, withNames);
   }
 
   async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
@@ -975,13 +978,27 @@ export class FileSession {
   }
 
   /** The last tables computed, per kind and filter, while the indexed frames stay the same. */
-  private conversationsCache = new Map<string, { frames: number; result: { conversations: ConversationColumns; endpoints: EndpointColumns } }>();
+  private conversationsCache = new Map<string, { frames: number; result: ConversationTables }>();
+  /** A table being warmed in slices, which a request for it waits for rather than counting again. */
+  private conversationsWarming = new Map<string, Promise<ConversationTables | null>>();
 
-  async conversations(kind: ConversationKind, filterText: string): Promise<{ conversations: ConversationColumns; endpoints: EndpointColumns }> {
+  private async warmConversations(kind: ConversationKind): Promise<void> {
+    const key = `${kind}\n`;
+    const frames = this.index.count;
+    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed);
+    this.conversationsWarming.set(key, warming);
+    const result = await warming;
+    this.conversationsWarming.delete(key);
+    if (result && !this.conversationsCache.has(key)) this.conversationsCache.set(key, { frames, result });
+  }
+
+  async conversations(kind: ConversationKind, filterText: string): Promise<ConversationTables> {
     const key = `${kind}\n${filterText.trim()}`;
     const frames = this.index.count;
+    const warmed = await this.conversationsWarming.get(key);
     const cached = this.conversationsCache.get(key);
     if (cached && cached.frames === frames && this.complete) return cached.result;
+    if (warmed && this.complete && frames === this.index.count) return warmed;
     const result = conversations(this.index, kind, await this.selection(filterText));
     if (this.conversationsCache.size > 16) this.conversationsCache.clear();
     this.conversationsCache.set(key, { frames, result });

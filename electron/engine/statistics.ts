@@ -3,7 +3,7 @@
  * Expert Information and Conversations/Endpoints, over all frames or a display filter's.
  */
 import { ROW_MARK, type ConversationColumns, type ConversationKind, type EndpointColumns, type ExpertGroup } from '../../shared/api';
-import { ConversationTable, conversationColumns, endpointColumns } from '../../shared/conversations';
+import { ConversationTable } from '../../shared/conversations';
 import { ExpertCollector } from '../../shared/expert';
 import type { Tracker } from '../../shared/track/tracker';
 import type { FrameIndex } from './frame-index';
@@ -46,13 +46,47 @@ export function expertInfo(index: FrameIndex, tracker: Tracker, selection: Frame
 /** Largest address id a numeric pair key holds exactly (2^26 × 2^26 < 2^53). */
 const PAIR_KEY_LIMIT = 1 << 26;
 
-export function conversations(index: FrameIndex, kind: ConversationKind, selection: FrameSelection): { conversations: ConversationColumns; endpoints: EndpointColumns } {
+export interface ConversationTables {
+  conversations: ConversationColumns;
+  endpoints: EndpointColumns;
+}
+
+export function conversations(index: FrameIndex, kind: ConversationKind, selection: FrameSelection): ConversationTables {
+  const counter = conversationCounter(index, kind);
+  eachFrame(index, selection, counter.visit);
+  return counter.finish();
+}
+
+/**
+ * The same tables over every frame, counted a slice of at most `sliceMs` at a time with the event
+ * loop free between slices, so warming them after indexing never holds up a view's request.
+ * null: given up (`stillWanted` said no).
+ */
+export async function conversationsInSlices(index: FrameIndex, kind: ConversationKind, sliceMs: number, stillWanted: () => boolean): Promise<ConversationTables | null> {
+  const counter = conversationCounter(index, kind);
+  const count = index.count;
+  let i = 0;
+  while (i < count) {
+    const sliceEnd = performance.now() + sliceMs;
+    do {
+      const end = Math.min(count, i + 4096);
+      for (; i < end; i++) counter.visit(i);
+    } while (i < count && performance.now() < sliceEnd);
+    if (i < count) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!stillWanted()) return null;
+    }
+  }
+  return counter.finish();
+}
+
+function conversationCounter(index: FrameIndex, kind: ConversationKind): { visit: (i: number) => void; finish: () => ConversationTables } {
   const table = new ConversationTable();
   const ports = kind === 'tcp' || kind === 'udp';
   const protocol = kind === 'tcp' ? 6 : kind === 'udp' ? 17 : -1;
   const ipVersion = kind === 'ipv4' ? 4 : kind === 'ipv6' ? 6 : 0;
   const { srcAddress, dstAddress, srcMac, dstMac, srcPort, dstPort, originalLength, stream } = index;
-  eachFrame(index, selection, (i) => {
+  const visit = (i: number): void => {
     const time = index.relativeTime(i);
     const bytes = originalLength[i];
     if (kind === 'eth') {
@@ -83,8 +117,11 @@ export function conversations(index: FrameIndex, kind: ConversationKind, selecti
     const b = dstAddress[i];
     const key = a < PAIR_KEY_LIMIT && b < PAIR_KEY_LIMIT ? (a < b ? a * PAIR_KEY_LIMIT + b : b * PAIR_KEY_LIMIT + a) : a < b ? `${a}-${b}` : `${b}-${a}`;
     table.add(key, a, -1, b, -1, time, bytes);
-  });
-  const names = kind === 'eth' ? index.macs : index.addresses;
-  const name = (id: number) => names[id] ?? '';
-  return { conversations: conversationColumns(table.conversations(name)), endpoints: endpointColumns(table.endpoints(name)) };
+  };
+  const finish = (): ConversationTables => {
+    const names = kind === 'eth' ? index.macs : index.addresses;
+    const name = (id: number) => names[id] ?? '';
+    return { conversations: table.columns(name), endpoints: table.endpointColumns(name) };
+  };
+  return { visit, finish };
 }

@@ -234,7 +234,10 @@ function buildMenu(): void {
     },
     {
       label: 'Statistics',
-      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') }],
+      submenu: [
+        { label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') },
+        { label: 'Flow Graph', accelerator: 'Alt+Shift+F', click: () => menuCommand('view-flow') },
+      ],
     },
     {
       label: 'Help',

@@ -26,6 +26,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
     'view-ladder': 'ladder',
     'view-editor': 'editor',
     'view-graphs': 'graphs',
+    'view-flow': 'flow',
     'capture-interfaces': 'packets',
     'capture-start': 'packets',
     'capture-stop': 'packets',

@@ -11,6 +11,7 @@
 
 const MAGIC = [0x48, 0x53, 0x42, 0x31]; // "HSB1"
 const COLUMN_KEY = '$f64';
+const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Columns are read as host-order doubles: every platform the workbench runs on is little-endian. */
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
@@ -32,26 +33,33 @@ export function hasColumns(value: unknown, depth = 0): boolean {
   return false;
 }
 
-/** JSON with every character outside ASCII escaped, so one byte per character. */
-function asciiJson(value: unknown, replacer: (key: string, v: unknown) => unknown): string {
-  return JSON.stringify(value, replacer).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 export function encodeBinaryMessage(message: unknown): Uint8Array {
   const columns: Float64Array[] = [];
   let offset = 0;
-  const header = asciiJson(message, (_key, v) => {
+  const json = JSON.stringify(message, (_key, v: unknown) => {
     if (!(v instanceof Float64Array)) return v;
     columns.push(v);
     const marker = { [COLUMN_KEY]: [offset, v.length] };
     offset += v.byteLength;
     return marker;
   });
-  const start = Math.ceil((8 + header.length) / 8) * 8;
+  // The header as ASCII: a character beyond it becomes a \uXXXX escape (6 bytes), which JSON.parse reads back.
+  let headerLength = json.length;
+  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7f) headerLength += 5;
+  const start = Math.ceil((8 + headerLength) / 8) * 8;
   const out = new Uint8Array(start + offset);
   out.set(MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, header.length, true);
-  for (let i = 0; i < header.length; i++) out[8 + i] = header.charCodeAt(i);
+  new DataView(out.buffer).setUint32(4, headerLength, true);
+  for (let i = 0, at = 8; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c <= 0x7f) {
+      out[at++] = c;
+      continue;
+    }
+    out[at++] = 0x5c; // \
+    out[at++] = 0x75; // u
+    for (let shift = 12; shift >= 0; shift -= 4) out[at++] = HEX[(c >> shift) & 0xf];
+  }
   let at = start;
   for (const column of columns) {
     const bytes = new Uint8Array(column.buffer, column.byteOffset, column.byteLength);

@@ -89,6 +89,73 @@ export class ConversationTable {
     }));
   }
 
+  /** The conversations as API columns (addresses named once each; no string keys per row). */
+  columns(name: (id: number) => string): ConversationColumns {
+    const n = this.list.length;
+    const names = numberedNames(name);
+    const out: ConversationColumns = { names: names.names, addressA: new Float64Array(n), portA: new Float64Array(n), addressB: new Float64Array(n), portB: new Float64Array(n), framesAB: new Float64Array(n), bytesAB: new Float64Array(n), framesBA: new Float64Array(n), bytesBA: new Float64Array(n), start: new Float64Array(n), duration: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      const c = this.list[i];
+      out.addressA[i] = names.slot(c.a);
+      out.portA[i] = c.portA;
+      out.addressB[i] = names.slot(c.b);
+      out.portB[i] = c.portB;
+      out.framesAB[i] = c.framesAB;
+      out.bytesAB[i] = c.bytesAB;
+      out.framesBA[i] = c.framesBA;
+      out.bytesBA[i] = c.bytesBA;
+      out.start[i] = c.first;
+      out.duration[i] = c.last - c.first;
+    }
+    return out;
+  }
+
+  /** The endpoints as API columns, in the order `endpoints` lists them. */
+  endpointColumns(name: (id: number) => string): EndpointColumns {
+    // Numeric keys (address id × 65,537 + port + 1; ids stay below 2^26): no string per side.
+    const slotOf = new Map<number, number>();
+    const address: number[] = [];
+    const port: number[] = [];
+    const tx: number[] = [];
+    const rx: number[] = [];
+    const side = (id: number, p: number): number => {
+      const key = id * 65_537 + p + 1;
+      let slot = slotOf.get(key);
+      if (slot === undefined) {
+        slot = address.length;
+        slotOf.set(key, slot);
+        address.push(id);
+        port.push(p);
+        tx.push(0, 0);
+        rx.push(0, 0);
+      }
+      return slot;
+    };
+    for (const c of this.list) {
+      const a = side(c.a, c.portA);
+      const b = side(c.b, c.portB);
+      tx[a * 2] += c.framesAB;
+      tx[a * 2 + 1] += c.bytesAB;
+      rx[a * 2] += c.framesBA;
+      rx[a * 2 + 1] += c.bytesBA;
+      tx[b * 2] += c.framesBA;
+      tx[b * 2 + 1] += c.bytesBA;
+      rx[b * 2] += c.framesAB;
+      rx[b * 2 + 1] += c.bytesAB;
+    }
+    const n = address.length;
+    const names = numberedNames(name);
+    const out: EndpointColumns = { names: names.names, address: new Float64Array(n), port: Float64Array.from(port), txFrames: new Float64Array(n), txBytes: new Float64Array(n), rxFrames: new Float64Array(n), rxBytes: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      out.address[i] = names.slot(address[i]);
+      out.txFrames[i] = tx[i * 2];
+      out.txBytes[i] = tx[i * 2 + 1];
+      out.rxFrames[i] = rx[i * 2];
+      out.rxBytes[i] = rx[i * 2 + 1];
+    }
+    return out;
+  }
+
   /** Each conversation's sides as endpoints: A sends A→B and receives B→A. */
   endpoints(name: (id: number) => string): EndpointStats[] {
     const byEndpoint = new Map<string, EndpointStats>();
@@ -144,6 +211,24 @@ export interface EndpointColumns {
   txBytes: Float64Array;
   rxFrames: Float64Array;
   rxBytes: Float64Array;
+}
+
+/** Address ids to slots of a name list, each id named once. */
+function numberedNames(name: (id: number) => string): { names: string[]; slot: (id: number) => number } {
+  const names: string[] = [];
+  const slots = new Map<number, number>();
+  return {
+    names,
+    slot(id) {
+      let slot = slots.get(id);
+      if (slot === undefined) {
+        slot = names.length;
+        names.push(name(id));
+        slots.set(id, slot);
+      }
+      return slot;
+    },
+  };
 }
 
 /** Interns strings into a list, returning each one's index. */

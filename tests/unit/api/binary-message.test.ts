@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BinaryMessageError, decodeBinaryMessage, encodeBinaryMessage, hasColumns, methodValidators } from '../../../shared/api';
-import { conversationColumns, conversationRows, endpointColumns, endpointRows } from '../../../shared/conversations';
+import { ConversationTable, conversationColumns, conversationRows, endpointColumns, endpointRows } from '../../../shared/conversations';
 
 const column = (values: number[]) => Float64Array.from(values);
 
@@ -106,5 +106,21 @@ describe('conversation tables as columns', () => {
       () => ({ ...conversationColumns(rows), duration: Float64Array.from([1]) }),
     ];
     for (const make of bad) expect(() => methodValidators.getConversations.result({ conversations: make(), endpoints: endpointColumns(endpoints) }, 'result')).toThrow();
+  });
+});
+
+describe('ConversationTable columns', () => {
+  it('equal the row lists it gives, conversation by conversation and endpoint by endpoint', () => {
+    const table = new ConversationTable();
+    const names = ['198.18.0.1', '198.18.0.2', '2001:db8::1'];
+    let t = 0;
+    for (let i = 0; i < 500; i++) {
+      const a = i % 3;
+      const b = (i * 7 + 1) % 3;
+      table.add(i % 40, a, 1000 + (i % 5), b, 443, (t += 0.01), 60 + i);
+    }
+    const name = (id: number) => names[id];
+    expect(conversationRows(table.columns(name))).toEqual(table.conversations(name));
+    expect(endpointRows(table.endpointColumns(name))).toEqual(table.endpoints(name));
   });
 });
