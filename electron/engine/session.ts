@@ -938,7 +938,10 @@ export class FileSession {
 
   /** The page-load timeline, read from the capture's bytes (the live spool so far, for a capture). */
   async pageLoad(): Promise<PageLoadRow[]> {
-    return pageLoadRows((await pageLoadFromFile(this.dataPath)).connections);
+    // The session's secrets (an attached key log too), copied: the file's own blocks are merged into it.
+    const keyLog = new KeyLog();
+    keyLog.merge(this.facts.keyLog);
+    return pageLoadRows((await pageLoadFromFile(this.dataPath, keyLog)).connections);
   }
 
   quicAttempts(): Promise<QuicAttemptRow[]> {
