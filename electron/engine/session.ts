@@ -506,7 +506,11 @@ export class FileSession {
       // QUIC fields come from asynchronous decryption: wait for these frames' analysis.
       if (needsBytes && this.quic.waiting(frames)) await this.quic.settled();
       for (let i = from; i < to; i++) {
-        if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
+        // frame.time_delta_displayed counts from the last frame this filter let through.
+        this.facts.previousShown = view.matches.length > 0 ? view.matches.at(view.matches.length - 1) : -1;
+        const shown = this.facts.test(view.filter, i, bytes?.get(i) ?? null);
+        this.facts.previousShown = -2;
+        if (shown) view.matches.push(i);
       }
       view.scanned = to;
     }
@@ -554,7 +558,17 @@ export class FileSession {
     }
     const bytes = this.readFrames(selected);
     const quic = await this.quic.columns(selected);
-    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns));
+    // A frame.time_delta_displayed column counts from the previous frame the filter shows (in frame order).
+    const shownBefore = columns.includes('frame.time_delta_displayed') && filterText.trim() !== '' ? this.filterView(filterText).matches : null;
+    const rows: PacketRow[] = selected.map((i) => {
+      const position = shownBefore ? shownBefore.positionOf(i) : -1;
+      this.facts.previousShown = shownBefore ? (position > 0 ? shownBefore.at(position - 1) : -1) : -2;
+      try {
+        return this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns);
+      } finally {
+        this.facts.previousShown = -2;
+      }
+    });
     selected = [];
     return { total, frames, complete, start, rows, points: this.index.points };
   }
