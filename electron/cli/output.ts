@@ -10,6 +10,7 @@
  * instead, while the capture file keeps every frame.
  */
 import type { Writable } from 'node:stream';
+import { NdjsonWriter } from '../../shared/ndjson/writer';
 
 const BATCH_BYTES = 65536;
 /** Unwritten bytes above which a file command pauses: a few batches, so the pipe never runs dry. */
@@ -26,6 +27,8 @@ export class LineOutput {
   private closed = false;
   private droppedLines = 0;
   private readonly maxBuffered: number | undefined;
+  /** Lines serialized straight to bytes (file commands' JSON and -e output); never dropped. */
+  private readonly writer = new NdjsonWriter();
 
   constructor(
     private readonly stream: Writable = process.stdout,
@@ -54,9 +57,24 @@ export class LineOutput {
       this.droppedLines++;
       return;
     }
+    if (this.writer.length > 0) this.flushBytes();
     this.pending.push(text);
     this.pendingLength += text.length + 1;
     if (this.pendingLength >= BATCH_BYTES) this.flushSync();
+  }
+
+  /**
+   * The byte writer for the next line(s), in order after any text lines; call `wrote()` after
+   * each line so full batches go out.
+   */
+  bytes(): NdjsonWriter {
+    if (this.pending.length > 0) this.flushText();
+    return this.writer;
+  }
+
+  wrote(): void {
+    if (this.closed) this.writer.reset();
+    else if (this.writer.length >= BATCH_BYTES) this.flushBytes();
   }
 
   /** Null when the producer may go on; otherwise a promise that resolves once the reader has caught up. */
@@ -75,11 +93,24 @@ export class LineOutput {
 
   /** Hands what is pending to the stream now, without waiting (live output, every 100 ms). */
   flushSync(): void {
+    this.flushText();
+    this.flushBytes();
+  }
+
+  private flushText(): void {
     if (this.pending.length === 0 || this.closed) return;
     const text = `${this.pending.join('\n')}\n`;
     this.pending = [];
     this.pendingLength = 0;
     this.stream.write(text);
+  }
+
+  private flushBytes(): void {
+    const writer = this.writer;
+    if (writer.length === 0) return;
+    // A copy: the stream may hold the chunk until the pipe takes it, and the writer's buffer is reused.
+    if (!this.closed) this.stream.write(writer.bytes.slice(0, writer.length));
+    writer.reset();
   }
 
   /** Writes what is pending and resolves once the stream has taken it. */

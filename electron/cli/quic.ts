@@ -3,7 +3,7 @@
  * the QUIC attempt tracker (Initial keys derived from the client's DCID, RFC 9001 §5.2), whose
  * work is asynchronous; output stays in file order by chaining frames behind pending QUIC ones.
  */
-import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
+import { keepJson, type ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
 import { QuicAttemptTracker, quicFieldsJson, quicInfoText } from '../../shared/quic';
 import type { PacketSummary } from '../../shared/wire/summary';
 import type { KeyLog } from '../../shared/tls/keylog';
@@ -26,8 +26,10 @@ export class OrderedQuicOutput {
    * pipeline's record of this frame (read synchronously here).
    */
   frame(processed: ProcessedFrame, summary: PacketSummary, bytes: Uint8Array, emit: (processed: ProcessedFrame) => void): void {
-    const number = processed.fields['frame.number'];
-    if (summary.protocol === UDP && summary.payloadOffset >= 0 && typeof number === 'number') {
+    // Only UDP frames read the frame's object (a pipeline writing JSON lines builds it on demand).
+    const number = summary.protocol === UDP && summary.payloadOffset >= 0 ? processed.fields['frame.number'] : undefined;
+    if (typeof number === 'number') {
+      keepJson(processed);
       const copy = bytes.slice();
       const snapshot: PacketSummary = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice(), sackLeft: summary.sackLeft.slice(), sackRight: summary.sackRight.slice() };
       const [seconds, nanos] = splitEpoch(processed.fields['frame.time_epoch']);
@@ -37,6 +39,7 @@ export class OrderedQuicOutput {
         .then((infos) => {
           if (infos.length > 0) {
             Object.assign(processed.fields, quicFieldsJson(infos));
+            processed.json = null; // the line is now the object's, QUIC keys included
             processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
             processed.columns.info = quicInfoText(infos);
           }
@@ -46,7 +49,10 @@ export class OrderedQuicOutput {
       return;
     }
     if (this.pending === 0) emit(processed);
-    else this.chain = this.chain.then(() => emit(processed));
+    else {
+      keepJson(processed);
+      this.chain = this.chain.then(() => emit(processed));
+    }
   }
 
   /** True while frames wait behind QUIC analysis. */

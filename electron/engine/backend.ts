@@ -554,7 +554,8 @@ export class Backend {
       setTimeReference: async ({ sessionId, index, on }) => ({ references: this.session(sessionId).setTimeReference(index, on) }),
       setComments: async ({ sessionId, index, comments }) => ({ commented: this.session(sessionId).setComments(index, comments) }),
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
-      getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex }) => this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex),
+      getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex, withNames }) =>
+        this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex, withNames === true),
       exportFlowGraph: async ({ sessionId, filter, nodes, format }) => this.session(sessionId).exportFlowGraph(filter, nodes, format),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),

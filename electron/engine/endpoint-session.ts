@@ -28,6 +28,19 @@ export interface EndpointSessionOptions extends HelperLaunchOptions {
   onEvent?: (event: EndpointEvent) => void;
   /** Every segment in and out, as the endpoint saw it (time in ms on the session clock). */
   onSegment?: (direction: 'in' | 'out', segment: EndpointSegment, at: number, reason: SegmentReason | null) => void;
+  /** Where an answer's time went (bench:conversation prints it): each an absolute time in ms. */
+  onReplyTiming?: (timing: ReplyTiming) => void;
+}
+
+export interface ReplyTiming {
+  /** The helper stamped the peer's segment on arrival. */
+  arrived: number;
+  /** The endpoint took it (the engine's loop). */
+  handled: number;
+  /** Our answer went to the helper. */
+  requested: number;
+  /** The helper stamped our answer as sent. */
+  sent: number;
 }
 
 /** How long the loop sleeps when the endpoint has no timer (a write or close wakes it sooner). */
@@ -123,14 +136,15 @@ export class EndpointSession {
     for (const event of this.endpoint.takeEvents()) this.options.onEvent?.(event);
   }
 
-  private async transmit(segments: Array<{ segment: EndpointSegment; reason: SegmentReason | null }>, at: number): Promise<void> {
+  /** Resolves with the time (s) the helper stamped the last as sent, or null when nothing went. */
+  private async transmit(segments: Array<{ segment: EndpointSegment; reason: SegmentReason | null }>, at: number): Promise<number | null> {
     const remote = this.link.remote;
-    if (!remote || segments.length === 0) return;
+    if (!remote || segments.length === 0) return null;
     const packets = segments.map(({ segment, reason }) => {
       this.options.onSegment?.('out', segment, at, reason);
       return packetOf(segment, this.options.local, remote);
     });
-    await this.link.sendPackets(packets, `endpoint: ${[...new Set(segments.map(({ reason }) => reason ?? 'user'))].join(', ')}`);
+    return this.link.sendPackets(packets, `endpoint: ${[...new Set(segments.map(({ reason }) => reason ?? 'user'))].join(', ')}`);
   }
 
   private async loop(): Promise<void> {
@@ -153,6 +167,8 @@ export class EndpointSession {
       if (endpoint.state === TcpState.CLOSED && !this.options.endpoint.step) break;
       const deadline = endpoint.nextDeadline();
       let packet = await this.link.receive(((deadline ?? now + IDLE_WAIT_MS) + 0.05) / 1000);
+      const arrived = packet ? packet.time * 1000 : null;
+      const handled = this.now();
       // Everything already waiting is taken before answering, each segment answered in turn.
       while (packet) {
         now = this.now();
@@ -165,7 +181,11 @@ export class EndpointSession {
         packet = await this.link.receive(0);
       }
       this.deliverEvents();
-      if (due.length > 0) await this.transmit(due, now);
+      if (due.length > 0) {
+        const requested = this.now();
+        const sent = await this.transmit(due, now);
+        if (arrived !== null && sent !== null) this.options.onReplyTiming?.({ arrived, handled, requested, sent: sent * 1000 });
+      }
     }
     this.deliverEvents();
   }

@@ -39,9 +39,9 @@ export function buildFlowGraph(index: FrameIndex, tracker: Tracker, selection: F
   return graph;
 }
 
-export function flowGraphPage(graph: FlowGraph, start: number, count: number, frameIndex: number | undefined): FlowGraphPage {
+export function flowGraphPage(graph: FlowGraph, start: number, count: number, frameIndex: number | undefined, withNames: boolean): FlowGraphPage {
   return {
-    nodes: graph.nodes,
+    nodes: withNames ? graph.nodes : [],
     total: graph.length,
     connections: graph.connections,
     start,

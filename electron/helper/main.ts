@@ -79,6 +79,8 @@ let capture: Cap | null = null;
 let captureBuffer: Buffer | null = null;
 let openState: 'closed' | 'open' | 'failed' = 'closed';
 let opened: OpenResult | null = null;
+/** Why the open device cannot take injected frames (null: it can); its type cannot change while it is open. */
+let injectRefused: string | null = null;
 const pinned: unknown[] = [];
 
 const stats: StatsResult = { device: null, framesCaptured: 0, bytesCaptured: 0, batches: 0, framesSent: 0, truncated: 0, framesDropped: 0 };
@@ -296,6 +298,7 @@ function openCapture(request: Extract<HelperRequest, { cmd: 'open' }>): OpenResu
   const linkType = linkTypeFromCapName(linkTypeName) ?? -1;
   opened = { device: request.device, linkType, linkTypeName, bufferSize };
   stats.device = request.device;
+  injectRefused = injectRefusal(request.device, linkType);
   warmCapturePath(captureBuffer);
   capture.on('packet', onPacket);
   capture.setMinBytes?.(0);
@@ -454,8 +457,8 @@ function flushSent(): void {
 
 async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Promise<SendResult> {
   if (openState !== 'open' || !capture || !opened) throw new RequestError('not-open', 'open a device before sending (the helper sends on its capture device)');
-  const refusal = injectRefusal(opened.device, opened.linkType);
-  if (refusal) throw new RequestError('cannot-inject', refusal);
+  // Checked once at open: each send reading sysfs again cost syscalls on a conversation's reply path.
+  if (injectRefused) throw new RequestError('cannot-inject', injectRefused);
   const { frames, meta } = await buildLinkFrames(request, opened.device, opened.linkType);
   const total = frames.length * (request.count ?? 1);
   const gapMs = request.rate !== undefined ? 1000 / request.rate : (request.intervalMs ?? 0);

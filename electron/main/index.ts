@@ -201,6 +201,7 @@ function buildMenu(): void {
         { label: 'Start', accelerator: 'CmdOrCtrl+E', click: () => menuCommand('capture-start') },
         { label: 'Stop', accelerator: 'CmdOrCtrl+Shift+E', click: () => menuCommand('capture-stop') },
         { label: 'Capture Filter…', click: () => menuCommand('capture-filter') },
+        { label: 'Record Page Load…', click: () => menuCommand('record-page-load') },
       ],
     },
     {
@@ -233,7 +234,10 @@ function buildMenu(): void {
     },
     {
       label: 'Statistics',
-      submenu: [{ label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') }],
+      submenu: [
+        { label: 'TCP Stream Graphs', accelerator: 'Alt+8', click: () => menuCommand('view-graphs') },
+        { label: 'Flow Graph', accelerator: 'Alt+Shift+F', click: () => menuCommand('view-flow') },
+      ],
     },
     {
       label: 'Help',

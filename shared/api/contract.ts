@@ -1045,6 +1045,7 @@ export interface SaveFollowParams extends FollowTarget {
 export type FlowNodes = FlowNodeMode;
 /** A window of the flow graph across connections: its column names, its row count, and the rows asked for. */
 export interface FlowGraphPage {
+  /** Column names (empty unless asked for). */
   nodes: string[];
   total: number;
   connections: number;
@@ -1125,9 +1126,12 @@ export interface ApiContract {
   setComments: { params: { sessionId: string; index: number; comments: string[] }; result: { commented: number } };
   /** Expert Information over all frames, or those passing `filter`. */
   getExpertInfo: { params: { sessionId: string; filter: string }; result: { groups: ExpertGroup[] } };
-  /** Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with `frameIndex`, that frame's row as `position`. */
+  /**
+   * Rows [start, start + count) of the flow graph over all frames or those passing `filter`; with
+   * `frameIndex`, that frame's row as `position`; the column names only with `withNames` (there can be many).
+   */
   getFlowGraph: {
-    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number };
+    params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number; withNames?: boolean };
     result: FlowGraphPage;
   };
   /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
@@ -1320,7 +1324,7 @@ export const methodValidators: MethodValidators = {
   setComments: { params: obj({ sessionId, index: count, comments: arr(str({ max: 65_535 }), 64) }), result: obj({ commented: count }) },
   getExpertInfo: { params: obj({ sessionId, filter: str({ max: 4096 }) }), result: obj({ groups: arr(expertGroup, 1000) }) },
   getFlowGraph: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count) }),
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count), withNames: opt(bool) }),
     result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
   },
   exportFlowGraph: {
@@ -1445,13 +1449,15 @@ export type MenuCommand =
   | 'view-ladder'
   | 'view-editor'
   | 'view-graphs'
+  | 'view-flow'
   | 'toggle-theme'
   | 'help'
   | 'about'
   | 'check-permission'
   | 'follow-tcp'
   | 'follow-tls'
-  | 'follow-http2';
+  | 'follow-http2'
+  | 'record-page-load';
 
 export type ApiEvent =
   | {
@@ -1619,6 +1625,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'view-ladder',
       'view-editor',
       'view-graphs',
+      'view-flow',
       'toggle-theme',
       'help',
       'about',
@@ -1626,6 +1633,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'follow-tcp',
       'follow-tls',
       'follow-http2',
+      'record-page-load',
     ),
     path: nullable(filePath),
   }),

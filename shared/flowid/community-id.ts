@@ -78,8 +78,19 @@ export function communityId(protocol: number, source: FlowEndpoint, destination:
     input[at + 2] = dst.port >>> 8;
     input[at + 3] = dst.port & 0xff;
   }
-  return `1:${base64(sha1(input))}`;
+  // Every frame of a flow hashes the same bytes: recent IDs are remembered (bounded).
+  const key = String.fromCharCode.apply(null, input as unknown as number[]);
+  let id = RECENT_IDS.get(key);
+  if (id === undefined) {
+    id = `1:${base64(sha1(input))}`;
+    if (RECENT_IDS.size >= RECENT_IDS_MAX) RECENT_IDS.clear();
+    RECENT_IDS.set(key, id);
+  }
+  return id;
 }
+
+const RECENT_IDS = new Map<string, string>();
+const RECENT_IDS_MAX = 1 << 16;
 
 /** The same from address text (dotted IPv4 or IPv6), as connection summaries hold them. */
 export function communityIdOf(protocol: number, sourceAddress: string, sourcePort: number, destinationAddress: string, destinationPort: number, seed = 0): string {

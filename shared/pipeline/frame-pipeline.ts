@@ -10,7 +10,9 @@ import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
-import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue, type JsonScalar } from '../wire/json';
+import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, writeFrameFieldsJson, type FrameMeta, type JsonFieldValue, type JsonScalar } from '../wire/json';
+import { NdjsonWriter } from '../ndjson/writer';
+import { decodeUtf8 } from '../files/utf8';
 import type { FieldSource } from '../filter';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
@@ -58,9 +60,16 @@ export interface PipelineFrame {
 export interface ProcessedFrame {
   decoded: DecodedFrame;
   /** The cli.md `decode --json` object, tracking keys included. */
-  fields: Record<string, JsonFieldValue>;
+  readonly fields: Record<string, JsonFieldValue>;
+  /**
+   * With the pipeline's `jsonLines`: that object as its NDJSON line (UTF-8, newline included);
+   * otherwise null. The bytes are the pipeline's until its next `process`: whoever holds the
+   * frame longer copies them (`keepJson`). Whoever changes `fields` afterwards sets it to null.
+   */
+  json: Uint8Array | null;
   /** Tracking result; a reused record, valid until the next frame. */
   analysis: FrameAnalysis | null;
+  /** Empty when the pipeline's `withColumns` is off. */
   columns: SummaryColumns;
   /** Seconds since the first frame. */
   relativeTime: number;
@@ -72,6 +81,11 @@ export interface ProcessedFrame {
   /** frame.interface_id and frame.interface_name when the pipeline knows the file's interfaces (see `interfaceNames`). */
   interfaceId?: number;
   interfaceName?: string;
+}
+
+/** Makes a processed frame's JSON line its own, for a frame kept past the pipeline's next `process`. */
+export function keepJson(processed: ProcessedFrame): void {
+  if (processed.json) processed.json = processed.json.slice();
 }
 
 /** A display filter's view of a processed frame: its `decode --json` keys, and the byte fields when asked. */
@@ -143,6 +157,14 @@ export class FramePipeline {
 
   /** Whether `process` computes `communityid` (a SHA-1 per frame); a caller that prints other fields only may turn it off. */
   withCommunityId = true;
+  /**
+   * Whether `process` writes each frame's `decode --json` line as bytes (`ProcessedFrame.json`)
+   * instead of building its object; the object is then made from the line only when asked.
+   */
+  jsonLines = false;
+  /** Whether `process` fills the columns (and so the summary line); decode's --json and -e output need neither. */
+  withColumns = true;
+  private readonly jsonWriter = new NdjsonWriter(1 << 14);
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
   /** The datagram the last frame completed (its last fragment), or null. */
@@ -276,31 +298,13 @@ export class FramePipeline {
     }
   }
 
-  process(frame: PipelineFrame): ProcessedFrame {
-    const bytes = frame.data;
-    const analysis = this.track(frame);
-    const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
-    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
-    const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
-    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
-    this.previousSeconds = frame.tsSeconds;
-    this.previousNanos = frame.tsNanos;
-    const fields = frameFieldsJson(decoded, {
-      number: frame.frameNumber,
-      timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
-      len: frame.originalLength,
-      capLen: bytes.length,
-      timeRelative: relativeTime,
-      timeDelta: sincePrevious,
-      // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
-      timeDeltaDisplayed: sincePrevious,
-    });
+  /** The tracking, community ID, tunnel, TLS, HTTP and DNS keys of this frame, added to `fields` (decode --json's order). */
+  private frameKeys(fields: Record<string, JsonFieldValue>, decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Record<string, JsonFieldValue> {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     if (this.withCommunityId) {
       const community = frameCommunityId(decoded);
       if (community !== null) fields.communityid = community;
     }
-    const outer = outerEncapsulation(decoded);
     if (outer !== null) fields['tunnel.outer'] = outer;
     if (this.tls && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
@@ -308,6 +312,35 @@ export class FramePipeline {
     }
     httpToFields(this.httpResult, fields);
     if (this.dnsMessages.length > 0) dnsMessagesToFields(this.dnsMessages, fields);
+    return fields;
+  }
+
+  /**
+   * The frame's `decode --json` line, written from the decoded layers without building their
+   * object. The frame's other keys come after them unless they would replace or reorder a
+   * decoded key (SACK edges made relative, a key both set): then the object is built as usual.
+   */
+  private jsonLine(decoded: DecodedFrame, meta: FrameMeta, analysis: FrameAnalysis | null, outer: string | null): Uint8Array {
+    const writer = this.jsonWriter;
+    writer.reset();
+    writer.begin();
+    writeFrameFieldsJson(writer, decoded, meta);
+    const keys = this.frameKeys({}, decoded, analysis, outer);
+    let direct = !(analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re')));
+    if (direct && this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) direct = false;
+    if (direct) for (const key in keys) if (writer.has(key)) direct = false;
+    if (direct) {
+      for (const key in keys) writer.field(key, keys[key]);
+      writer.end();
+    } else {
+      writer.rewind(0);
+      writer.line(this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer));
+    }
+    return writer.bytes.subarray(0, writer.length);
+  }
+
+  /** The packet list's Source, Destination, Protocol and Info of this frame. */
+  private frameColumnsOf(decoded: DecodedFrame, analysis: FrameAnalysis | null): SummaryColumns {
     const columns = frameColumns(
       decoded,
       analysis ? { relativeSeq: analysis.relativeSeq, relativeAck: analysis.relativeAck >= 0 ? analysis.relativeAck : undefined, window: analysis.windowSize } : {},
@@ -334,22 +367,77 @@ export class FramePipeline {
       const prefix = analysisInfoPrefix(analysis);
       if (prefix) columns.info = `${prefix} ${columns.info}`;
     }
-    const number = frame.frameNumber;
-    const length = frame.originalLength;
-    const names = this.interfaceNames;
-    const interfaceId = names !== null && frame.interfaceId !== undefined && frame.interfaceId < names.length ? frame.interfaceId : undefined;
-    return {
-      // tshark names an interface without if_name "unknown".
-      ...(interfaceId === undefined ? {} : { interfaceId, interfaceName: names?.[interfaceId] || 'unknown' }),
-      decoded,
-      fields,
-      analysis,
-      columns,
-      relativeTime,
-      tsSeconds: frame.tsSeconds,
-      tsNanos: frame.tsNanos,
-      line: () =>
-        `${String(number).padStart(6)} ${relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`,
+    return columns;
+  }
+
+  process(frame: PipelineFrame): ProcessedFrame {
+    const bytes = frame.data;
+    const analysis = this.track(frame);
+    const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
+    const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
+    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
+    this.previousSeconds = frame.tsSeconds;
+    this.previousNanos = frame.tsNanos;
+    const meta: FrameMeta = {
+      number: frame.frameNumber,
+      timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
+      len: frame.originalLength,
+      capLen: bytes.length,
+      timeRelative: relativeTime,
+      timeDelta: sincePrevious,
+      // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
+      timeDeltaDisplayed: sincePrevious,
     };
+    const outer = outerEncapsulation(decoded);
+    let fields: Record<string, JsonFieldValue> | null = null;
+    let json: Uint8Array | null = null;
+    if (this.jsonLines) json = this.jsonLine(decoded, meta, analysis, outer);
+    else fields = this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer);
+    const columns = this.withColumns ? this.frameColumnsOf(decoded, analysis) : { source: '', destination: '', protocol: '', info: '' };
+    const processed = new Processed(decoded, fields, json, analysis, columns, relativeTime, frame, outer);
+    const names = this.interfaceNames;
+    if (names !== null && frame.interfaceId !== undefined && frame.interfaceId < names.length) {
+      processed.interfaceId = frame.interfaceId;
+      // tshark names an interface without if_name "unknown".
+      processed.interfaceName = names[frame.interfaceId] || 'unknown';
+    }
+    return processed;
+  }
+}
+
+/** One shape for every processed frame (a literal with its own getter per frame would give each its own hidden class). */
+class Processed implements ProcessedFrame {
+  readonly tsSeconds: number;
+  readonly tsNanos: number;
+  private readonly number: number;
+  private readonly length: number;
+  interfaceId: number | undefined = undefined;
+  interfaceName: string | undefined = undefined;
+
+  constructor(
+    readonly decoded: DecodedFrame,
+    private object: Record<string, JsonFieldValue> | null,
+    public json: Uint8Array | null,
+    readonly analysis: FrameAnalysis | null,
+    readonly columns: SummaryColumns,
+    readonly relativeTime: number,
+    frame: PipelineFrame,
+    private readonly outer: string | null,
+  ) {
+    this.tsSeconds = frame.tsSeconds;
+    this.tsNanos = frame.tsNanos;
+    this.number = frame.frameNumber;
+    this.length = frame.originalLength;
+  }
+
+  /** With jsonLines, the object only when asked: read back from the line (JSON keeps its key order). */
+  get fields(): Record<string, JsonFieldValue> {
+    return (this.object ??= JSON.parse(decodeUtf8(this.json!, 0, this.json!.length - 1)) as Record<string, JsonFieldValue>);
+  }
+
+  line(): string {
+    const { columns, outer } = this;
+    return `${String(this.number).padStart(6)} ${this.relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${this.length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`;
   }
 }

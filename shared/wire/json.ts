@@ -6,7 +6,8 @@
  */
 import { toHex } from './bytes';
 import type { DecodedFrame, FieldValue } from './decode';
-import { SERVICE_TAG_NAMES, findField } from './fields';
+import { SERVICE_TAG_NAMES, findField, type FieldDef } from './fields';
+import type { NdjsonWriter } from '../ndjson/writer';
 
 export type JsonScalar = number | boolean | string;
 export type JsonFieldValue = JsonScalar | JsonScalar[];
@@ -72,6 +73,72 @@ export function frameFieldsJson(decoded: DecodedFrame, meta: FrameMeta): Record<
   }
   if (decoded.malformed) out['_ws.malformed'] = decoded.malformed;
   return out;
+}
+
+/** The JSON key of a decoded field, or null when decode --json leaves it out. */
+function jsonKey(def: FieldDef | undefined, protocol: string): string | null {
+  if (!def || def.json === 'omit') return null;
+  const key = def.jsonName ?? def.name;
+  return protocol === 'ieee8021ad' ? (SERVICE_TAG_NAMES[key] ?? null) : key;
+}
+
+/**
+ * `frameFieldsJson` written straight into an open writer object (after `writer.begin()`): the
+ * same keys in the same order with the same values, without the object. Array keys gather
+ * their values from every layer at their first occurrence, as the object's arrays do.
+ */
+export function writeFrameFieldsJson(writer: NdjsonWriter, decoded: DecodedFrame, meta: FrameMeta): void {
+  writer.field('frame.number', meta.number);
+  writer.field('frame.time_epoch', meta.timeEpoch);
+  writer.field('frame.time_relative', meta.timeRelative);
+  writer.field('frame.time_delta', meta.timeDelta);
+  writer.field('frame.time_delta_displayed', meta.timeDeltaDisplayed);
+  writer.field('frame.len', meta.len ?? decoded.frameLength);
+  writer.field('frame.cap_len', meta.capLen ?? decoded.capturedLength);
+  const layers = decoded.layers;
+  let ackFlag: JsonScalar | undefined;
+  let ackRaw: JsonScalar | undefined;
+  for (let l = 0; l < layers.length; l++) {
+    const layer = layers[l];
+    if (layer.quoted) continue;
+    const fields = layer.fields;
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f];
+      const def = findField(layer.kind, field.name);
+      const key = jsonKey(def, layer.protocol);
+      if (key === null || writer.has(key)) continue; // outer header wins; an array was written whole
+      if (def!.json === 'array') {
+        writer.field(key, arrayValues(decoded, l, f, key));
+        continue;
+      }
+      const value = jsonScalar(field.value);
+      if (key === 'tcp.flags.ack') ackFlag = value;
+      else if (key === 'tcp.ack_raw') ackRaw = value;
+      writer.field(key, value);
+    }
+  }
+  for (const layer of layers) {
+    if (layer.quoted) continue;
+    if (layer.kind === 'ipv6' && !writer.has('ip.version')) writer.field('ip.version', 6);
+    if (layer.kind === 'tcp' && !writer.has('tcp.ack.nonzero') && ackFlag === false && typeof ackRaw === 'number' && ackRaw !== 0) writer.field('tcp.ack.nonzero', true);
+  }
+  if (decoded.malformed) writer.field('_ws.malformed', decoded.malformed);
+}
+
+/** Every value of an array key, from its first occurrence (layer `l`, field `f`) on. */
+function arrayValues(decoded: DecodedFrame, l: number, f: number, key: string): JsonScalar[] {
+  const values: JsonScalar[] = [];
+  const layers = decoded.layers;
+  for (; l < layers.length; l++, f = 0) {
+    const layer = layers[l];
+    if (layer.quoted) continue;
+    for (; f < layer.fields.length; f++) {
+      const field = layer.fields[f];
+      const def = findField(layer.kind, field.name);
+      if (def?.json === 'array' && jsonKey(def, layer.protocol) === key) values.push(jsonScalar(field.value));
+    }
+  }
+  return values;
 }
 
 /** Fields whose values are bytes, given as tshark prints them (`47:45:54`); frameBytesField builds them. */

@@ -121,6 +121,12 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       output.line(text);
       await output.ready();
     };
+    // JSON objects go straight to bytes (no string per connection).
+    const printJson = async (value: unknown) => {
+      output.bytes().line(value);
+      output.wrote();
+      await output.ready();
+    };
     for (const connection of pipeline.tracker.eachConnection()) {
       if (!output.open) break;
       const tlsSummary = tls.dissector.summary(connection.stream);
@@ -129,7 +135,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
         const object = connectionToJson(connection);
         addTlsSummary(object, tlsSummary);
         if (httpSummary) object.http = httpSummaryJson(httpSummary);
-        await print(JSON.stringify(object));
+        await printJson(object);
       } else {
         const text = tlsSummaryText(tlsSummary);
         const rendered = renderConnection(connection, httpSummary ? httpLadderSteps(httpSummary) : []);
@@ -139,14 +145,15 @@ ${text}` : rendered);
     }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
-      await print(json ? JSON.stringify(quicAttemptToJson(attempt)) : quicAttemptText(attempt));
+      await (json ? printJson(quicAttemptToJson(attempt)) : print(quicAttemptText(attempt)));
     }
     for (const alert of pipeline.tracker.alerts()) {
-      await print(json ? JSON.stringify(alert) : alertText(alert));
+      await (json ? printJson(alert) : print(alertText(alert)));
     }
     // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
     if (unread.frames > 0) {
-      output.line(json ? JSON.stringify(unread.toJson()) : `${unread.frames} frame${unread.frames === 1 ? '' : 's'} could not be read for TCP: ${unread.names()} is not decoded`);
+      if (json) output.bytes().line(unread.toJson());
+      else output.line(`${unread.frames} frame${unread.frames === 1 ? '' : 's'} could not be read for TCP: ${unread.names()} is not decoded`);
     }
     await output.flush();
     unread.note('analyze', file);

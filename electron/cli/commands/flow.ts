@@ -54,11 +54,19 @@ async function writeAll(stream: Writable, chunks: Iterable<string>): Promise<voi
   });
   for (const chunk of chunks) {
     if (closed || failure) break;
-    if (!stream.write(chunk)) await new Promise<void>((resolve) => {
-      stream.once('drain', resolve);
-      stream.once('close', resolve);
-      stream.once('error', () => resolve());
-    });
+    if (!stream.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stream.off('drain', done);
+          stream.off('close', done);
+          stream.off('error', done);
+          resolve();
+        };
+        stream.on('drain', done);
+        stream.on('close', done);
+        stream.on('error', done);
+      });
+    }
   }
   if (stream !== process.stdout) await new Promise<void>((resolve) => stream.end(resolve));
   if (failure) throw failure;
@@ -138,6 +146,10 @@ export async function runFlow(argv: readonly string[]): Promise<number> {
         fileStream.once('error', (error) => reject(new Error(`cannot write ${outputPath}: ${error.message}`)));
       });
       stream = fileStream;
+    }
+    if (format === 'text' && graph.nodes.length > 64) {
+      // tshark's layout gives every column its width on every line.
+      process.stderr.write(`handshake flow: note: ${graph.nodes.length} columns make each text line ${graph.nodes.length * 22} characters wide; -Y narrows it, --format mermaid|plantuml|svg do not repeat the columns\n`);
     }
     await writeAll(stream, flowChunks(graph, format));
     unread.note('flow', file);

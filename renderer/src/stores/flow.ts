@@ -45,7 +45,7 @@ export const useFlowStore = defineStore('flow', () => {
     const mine = generation;
     loading.value = true;
     try {
-      const page = await useApi().getFlowGraph({ sessionId, filter: filter(), nodes: nodes.value, start: 0, count: FLOW_PAGE, ...(frameIndex === undefined ? {} : { frameIndex }) });
+      const page = await useApi().getFlowGraph({ sessionId, filter: filter(), nodes: nodes.value, start: 0, count: FLOW_PAGE, withNames: true, ...(frameIndex === undefined ? {} : { frameIndex }) });
       if (mine !== generation) return -1;
       names.value = page.nodes;
       total.value = page.total;

@@ -4,13 +4,14 @@
  * the segments it logged as dropped, editcap's known time shift, and the iptables rules the
  * router applies (SNAT, MSS clamp, TTL, an RST it sends in the server's name).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { createPathLab, exchange, labMissing, startRelay, type PathLab } from './lab';
+import { createSshLab, missingSshTool, type SshLab } from '../../support/ssh-lab';
 
 const missing = labMissing();
 const DELAY_MS = 15;
@@ -134,6 +135,73 @@ describe.skipIf(missing !== null)(`compare: one connection seen from both ends${
       expect(run.stdout).toMatch(/✕ .*lost/);
       expect(run.stdout).toMatch(/▶ .*1[45]\.\d{3} ms/);
       expect(run.stdout).toMatch(/3 segments lost between the points, 0 injected; rewritten: nothing/);
+    });
+  });
+
+  // The issue's setup end to end: B recorded by `handshake capture --remote` over ssh (sshd in the
+  // server namespace, reached through the relay), A by tcpdump in the client namespace.
+  describe.skipIf(missingSshTool !== null)(`with B recorded by capture --remote over ssh through the relay${missingSshTool ? ` (skipped: ${missingSshTool} missing)` : ''}`, () => {
+    let lab: PathLab;
+    let ssh: SshLab;
+    let drops: Array<{ seq: number; len: number }>;
+    const aFile = () => path.join(dir, 'ssh-a.pcap');
+    const bFile = () => path.join(dir, 'ssh-b.pcapng');
+    beforeAll(async () => {
+      lab = createPathLab('relay');
+      const keys = path.join(dir, 'ssh');
+      mkdirSync(keys, { mode: 0o755 });
+      chmodSync(dir, 0o755);
+      ssh = createSshLab(keys, lab.server.ns, lab.server.ip);
+      await ssh.startSshd(22);
+      const config = ssh.clientConfig('relay.conf', 'lab', 'root', 22);
+      // Only the exchange's segments (port 8080) are counted and dropped; the ssh session passes, delayed.
+      const stopRelay = await startRelay(lab, DELAY_MS, lab.client.ip, [4, 11, 19], 8080);
+      const remote = spawn('ip', ['netns', 'exec', lab.client.ns, process.execPath, cli, 'capture', '--remote', 'lab', '--ssh-config', config, '-i', lab.server.ifname, '-f', 'tcp port 8080', '-w', bFile()], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      remote.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const local = spawn('ip', ['netns', 'exec', lab.client.ns, 'chrt', '-f', '20', 'tcpdump', '-i', lab.client.ifname, '-B', '8192', '--immediate-mode', '-U', '-s', '0', '-n', '-w', aFile(), 'tcp port 8080'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let localErr = '';
+      local.stderr.on('data', (chunk: Buffer) => (localErr += chunk.toString()));
+      for (let waited = 0; !/remote filter:/.test(stderr) || !/listening on/.test(localErr); waited += 100) {
+        if (waited > 30_000 || remote.exitCode !== null) throw new Error(`captures did not start: ${stderr} ${localErr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const result = await exchange(lab, 8080, 120_000, 60_000);
+      expect(result.server).toContain('received 120000');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const closed = [remote, local].map((child) => new Promise<number | null>((resolve) => child.on('close', resolve)));
+      remote.kill('SIGINT');
+      local.kill('SIGINT');
+      const [code] = await Promise.all(closed);
+      expect(code, stderr).toBe(0);
+      drops = await stopRelay();
+    }, 120_000);
+    afterAll(() => {
+      ssh?.stop();
+      lab?.destroy();
+    });
+
+    it('reports exactly the dropped segments as lost, and delays within 1 ms of the relay\'s', () => {
+      const run = runCliSync(cli, ['compare', aFile(), bFile(), '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const [c] = ndjson(run.stdout).filter((o) => o.type === 'comparison') as unknown as Comparison[];
+      expect(c.server).toBe('198.18.40.2:8080');
+      expect(drops).toHaveLength(3);
+      const order = (x: { seq: number }, y: { seq: number }) => x.seq - y.seq;
+      expect(c.lost.map((l) => ({ direction: l.direction, seen_at: l.seen_at, seq: l.seq_raw, len: l.len })).sort(order)).toEqual(
+        drops.map((d) => ({ direction: 'a_to_b', seen_at: 'A', seq: d.seq, len: d.len })).sort(order),
+      );
+      expect(c.injected).toEqual([]);
+      for (const stats of [c.delay.a_to_b, c.delay.b_to_a]) {
+        expect(stats!.count).toBeGreaterThan(10);
+        expect(Math.abs(stats!.median - DELAY_MS * MS)).toBeLessThan(1 * MS);
+        expect(Math.abs(stats!.min - DELAY_MS * MS)).toBeLessThan(1 * MS);
+      }
+      const shifted = path.join(dir, 'ssh-b-shifted.pcapng');
+      execFileSync('editcap', ['-t', '-1.25', bFile(), shifted]);
+      const [s] = ndjson(runCliSync(cli, ['compare', aFile(), shifted, '--json']).stdout).filter((o) => o.type === 'comparison') as unknown as Comparison[];
+      expect(Math.abs(s.clock_offset! - -1.25)).toBeLessThan(1 * MS);
     });
   });
 

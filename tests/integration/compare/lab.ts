@@ -121,9 +121,10 @@ export function createPathLab(mode: 'relay' | 'routed'): PathLab {
 export const DELAY_RELAY = path.join(ROOT, 'tests', 'fixtures', 'scripts', 'delay_relay.py');
 
 /** Starts the relay in the router; resolves with a function that stops it and returns the drops it logged. */
-export async function startRelay(lab: PathLab, delayMs: number, dropFrom: string, dropNth: number[]): Promise<() => Promise<Array<{ seq: number; len: number }>>> {
+/** `dropPort`: count and drop only segments to that port (an ssh session through the relay passes untouched). */
+export async function startRelay(lab: PathLab, delayMs: number, dropFrom: string, dropNth: number[], dropPort?: number): Promise<() => Promise<Array<{ seq: number; len: number }>>> {
   // Real-time priority: on a loaded machine an ordinary process adds milliseconds of its own.
-  const child = spawn('ip', ['netns', 'exec', lab.router.ns, 'chrt', '-f', '20', PYTHON, DELAY_RELAY, lab.router.toClient, lab.router.toServer, '--delay-ms', String(delayMs), '--drop-from', dropFrom, '--drop-nth', dropNth.join(',')], {
+  const child = spawn('ip', ['netns', 'exec', lab.router.ns, 'chrt', '-f', '20', PYTHON, DELAY_RELAY, lab.router.toClient, lab.router.toServer, '--delay-ms', String(delayMs), '--drop-from', dropFrom, '--drop-nth', dropNth.join(','), ...(dropPort ? ['--drop-port', String(dropPort)] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,0 +1,265 @@
+/**
+ * NDJSON straight into one reused byte buffer: the bytes JSON.stringify would give for the
+ * same value, without a string per line. Keys are encoded once (`"name":`) and kept in a
+ * registry, since the same few hundred field names recur on every frame. The caller hands
+ * `bytes[0, length)` to its sink and calls `reset()`; `length` past `flushAt` says when.
+ */
+import { encodeUtf8 } from '../files/utf8';
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const NEWLINE = 0x0a;
+const TRUE = new Uint8Array([0x74, 0x72, 0x75, 0x65]);
+const FALSE = new Uint8Array([0x66, 0x61, 0x6c, 0x73, 0x65]);
+const NULL = new Uint8Array([0x6e, 0x75, 0x6c, 0x6c]);
+/** Beyond this many distinct keys the registry stops growing (hostile captures could name many). */
+const MAX_KEYS = 4096;
+
+interface KeyEntry {
+  /** `"name":` in UTF-8. */
+  readonly bytes: Uint8Array;
+  /** The object (by `begin` count) that last wrote this key. */
+  stamp: number;
+}
+
+export class NdjsonWriter {
+  bytes: Uint8Array;
+  length = 0;
+  private readonly keys = new Map<string, KeyEntry>();
+  /** Keys of the open object that did not fit in the registry. */
+  private readonly overflow = new Set<string>();
+  private objects = 0;
+  private first = true;
+
+  constructor(initialBytes = 1 << 17) {
+    this.bytes = new Uint8Array(initialBytes);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Opens an object written key by key with `field`; returns where it starts (for `rewind`). */
+  begin(): number {
+    const start = this.length;
+    this.objects++;
+    this.overflow.clear();
+    this.first = true;
+    this.byte(0x7b);
+    return start;
+  }
+
+  /** Whether the open object already has this key. */
+  has(name: string): boolean {
+    const entry = this.keys.get(name);
+    return entry === undefined ? this.overflow.has(name) : entry.stamp === this.objects;
+  }
+
+  /** One key and value of the open object (undefined values are skipped, as JSON.stringify does). */
+  field(name: string, value: unknown): void {
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return;
+    if (!this.first) this.byte(COMMA);
+    this.first = false;
+    this.key(name);
+    this.value(value);
+  }
+
+  /** Closes the open object and its line. */
+  end(): void {
+    this.byte(0x7d);
+    this.byte(NEWLINE);
+  }
+
+  /** Drops what was written since `start` (an object that has to be written another way). */
+  rewind(start: number): void {
+    this.length = start;
+    this.objects++;
+  }
+
+  /** One JSON value and a newline, as `JSON.stringify(value) + '\n'` (a top-level undefined writes nothing). */
+  line(value: unknown): void {
+    const start = this.length;
+    if (!this.value(value)) {
+      this.length = start;
+      return;
+    }
+    this.byte(NEWLINE);
+  }
+
+  /**
+   * A flat object of only the named keys that are present, as `JSON.stringify` of
+   * `{ [name]: source(name) }` built in `names` order, skipping undefined.
+   */
+  pickedLine(names: readonly string[], source: (name: string) => unknown): void {
+    this.byte(0x7b);
+    let first = true;
+    for (const name of names) {
+      const value = source(name);
+      if (value === undefined || typeof value === 'function') continue;
+      if (!first) this.byte(COMMA);
+      first = false;
+      this.key(name);
+      this.value(value);
+    }
+    this.byte(0x7d);
+    this.byte(NEWLINE);
+  }
+
+  /** False when the value writes nothing (undefined, a function), as JSON.stringify skips it. */
+  private value(value: unknown): boolean {
+    switch (typeof value) {
+      case 'number':
+        this.number(value, true);
+        return true;
+      case 'string':
+        this.string(value);
+        return true;
+      case 'boolean':
+        this.raw(value ? TRUE : FALSE);
+        return true;
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return false;
+      case 'bigint':
+        throw new TypeError('Do not know how to serialize a BigInt');
+      default:
+        break;
+    }
+    if (value === null) {
+      this.raw(NULL);
+      return true;
+    }
+    const object = value as { toJSON?: () => unknown };
+    if (typeof object.toJSON === 'function') return this.value(object.toJSON());
+    if (Array.isArray(value)) {
+      this.byte(0x5b);
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) this.byte(COMMA);
+        if (!this.value(value[i])) this.raw(NULL);
+      }
+      this.byte(0x5d);
+      return true;
+    }
+    this.byte(0x7b);
+    let first = true;
+    const record = value as Record<string, unknown>;
+    for (const name in record) {
+      if (!Object.prototype.hasOwnProperty.call(record, name)) continue;
+      const item = record[name];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      if (!first) this.byte(COMMA);
+      first = false;
+      this.key(name);
+      this.value(item);
+    }
+    this.byte(0x7d);
+    return true;
+  }
+
+  private key(name: string): void {
+    let entry = this.keys.get(name);
+    if (entry === undefined) {
+      entry = { bytes: encodeUtf8(`${JSON.stringify(name)}:`), stamp: 0 };
+      if (this.keys.size < MAX_KEYS) this.keys.set(name, entry);
+      else this.overflow.add(name);
+    }
+    entry.stamp = this.objects;
+    this.raw(entry.bytes);
+  }
+
+  private number(value: number, json: boolean): void {
+    // Integers are most values: their digits directly, without a string.
+    if ((value | 0) === value && value >= 0) {
+      this.smallDigits(value);
+      return;
+    }
+    if (json && !Number.isFinite(value)) {
+      this.raw(NULL);
+      return;
+    }
+    this.ascii(String(value));
+  }
+
+  /** 0 ≤ value < 2³¹. */
+  private smallDigits(value: number): void {
+    let count = 1;
+    for (let v = value; v >= 10; v = (v / 10) | 0) count++;
+    if (this.length + count > this.bytes.length) this.reserve(count);
+    const bytes = this.bytes;
+    let at = this.length + count;
+    this.length = at;
+    let v = value;
+    do {
+      const next = (v / 10) | 0;
+      bytes[--at] = 0x30 + v - next * 10;
+      v = next;
+    } while (v > 0);
+  }
+
+  private string(text: string): void {
+    const n = text.length;
+    this.reserve(n + 2);
+    const bytes = this.bytes;
+    const start = this.length;
+    let at = start;
+    bytes[at++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c === QUOTE || c === 0x5c || c > 0x7e) {
+        // Escapes or non-ASCII: JSON.stringify's text, then UTF-8, in place of what was copied.
+        this.length = start;
+        this.raw(encodeUtf8(JSON.stringify(text)));
+        return;
+      }
+      bytes[at++] = c;
+    }
+    bytes[at++] = QUOTE;
+    this.length = at;
+  }
+
+  /** Text that needs no escaping (a number's digits, a -T fields cell); UTF-8 when not ASCII. */
+  private ascii(text: string): void {
+    const n = text.length;
+    this.reserve(n);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) {
+        this.length = at;
+        this.raw(encodeUtf8(text.slice(i)));
+        return;
+      }
+      bytes[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** Bytes already serialized (a line another writer made). */
+  append(chunk: Uint8Array): void {
+    this.raw(chunk);
+  }
+
+  private raw(chunk: Uint8Array): void {
+    this.reserve(chunk.length);
+    this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
+  private byte(value: number): void {
+    if (this.length === this.bytes.length) this.reserve(1);
+    this.bytes[this.length++] = value;
+  }
+
+  private reserve(count: number): void {
+    const needed = this.length + count;
+    if (needed <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+}

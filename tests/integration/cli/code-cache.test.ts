@@ -1,0 +1,46 @@
+/**
+ * The launcher (electron/cli/bin.cjs) keeps V8's code cache beside the bundle: the first run
+ * writes it, later runs print the same, and a damaged or stale cache is rejected by V8 and
+ * rewritten, never trusted.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildCli, ROOT } from '../../support/cli';
+import { tempDir } from '../../unit/wire/oracle/oracle';
+
+const root = tempDir('code-cache-');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function install(): { bin: string; cache: string } {
+  mkdirSync(path.join(root, 'electron', 'cli'), { recursive: true });
+  mkdirSync(path.join(root, 'out', 'node'), { recursive: true });
+  const bin = path.join(root, 'electron', 'cli', 'bin.cjs');
+  copyFileSync(path.join(ROOT, 'electron', 'cli', 'bin.cjs'), bin);
+  copyFileSync(buildCli(), path.join(root, 'out', 'node', 'handshake.cjs'));
+  return { bin, cache: path.join(root, 'out', 'node', 'handshake.cjs.v8cache') };
+}
+
+const run = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } });
+
+describe('handshake launcher code cache', () => {
+  it('is written by the first run, used by the next, and a damaged one is replaced', () => {
+    const { bin, cache } = install();
+    expect(existsSync(cache)).toBe(false);
+    const first = run(bin, ['--help']);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('handshake decode FILE');
+    expect(existsSync(cache)).toBe(true);
+    const written = readFileSync(cache);
+    const second = run(bin, ['--help']);
+    expect(second.stdout).toBe(first.stdout);
+    expect(readFileSync(cache).equals(written)).toBe(true); // accepted: not rewritten
+
+    writeFileSync(cache, Buffer.alloc(written.length, 0x5a));
+    const damaged = run(bin, ['nonsense']);
+    expect(damaged.status).toBe(2); // the usage error, from a normal compile
+    expect(damaged.stderr).toContain('unknown command');
+    expect(readFileSync(cache).equals(Buffer.alloc(written.length, 0x5a))).toBe(false);
+  });
+});
