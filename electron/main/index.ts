@@ -201,6 +201,7 @@ function buildMenu(): void {
         { label: 'Start', accelerator: 'CmdOrCtrl+E', click: () => menuCommand('capture-start') },
         { label: 'Stop', accelerator: 'CmdOrCtrl+Shift+E', click: () => menuCommand('capture-stop') },
         { label: 'Capture Filter…', click: () => menuCommand('capture-filter') },
+        { label: 'Record Page Load…', click: () => menuCommand('record-page-load') },
       ],
     },
     {

@@ -47,6 +47,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'capture-filter') document.querySelector<HTMLInputElement>('[data-testid=bpf]')?.focus();
   else if (command === 'about') useSystemStore().openAbout();
   else if (command === 'follow-tcp' || command === 'follow-tls' || command === 'follow-http2') void useFollowStore().followSelected(command === 'follow-tcp' ? 'tcp' : command === 'follow-tls' ? 'tls' : 'http2');
+  else if (command === 'record-page-load') useRecordStore().show();
   else if (command === 'check-permission') void useSystemStore().checkPermission(true);
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');
   ui.menu = command;

@@ -1456,7 +1456,8 @@ export type MenuCommand =
   | 'check-permission'
   | 'follow-tcp'
   | 'follow-tls'
-  | 'follow-http2';
+  | 'follow-http2'
+  | 'record-page-load';
 
 export type ApiEvent =
   | {
@@ -1632,6 +1633,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'follow-tcp',
       'follow-tls',
       'follow-http2',
+      'record-page-load',
     ),
     path: nullable(filePath),
   }),

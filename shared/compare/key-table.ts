@@ -9,6 +9,8 @@ export class KeyTable {
   private readonly k1: Uint32Array;
   private readonly k2: Uint32Array;
   private readonly used: Uint8Array;
+  private readonly capacity: number;
+  private size = 0;
   readonly values: Int32Array;
 
   /** Room for `capacity` keys (the table never grows: callers know their key count up front). */
@@ -16,6 +18,7 @@ export class KeyTable {
     let size = 16;
     while (size < capacity * 2) size *= 2;
     this.mask = size - 1;
+    this.capacity = capacity;
     this.k0 = new Uint32Array(size);
     this.k1 = new Uint32Array(size);
     this.k2 = new Uint32Array(size);
@@ -35,6 +38,9 @@ export class KeyTable {
   slot(k0: number, k1: number, k2: number, initial: number): number {
     for (let slot = this.start(k0, k1, k2); ; slot = (slot + 1) & this.mask) {
       if (this.used[slot] === 0) {
+        // Past its capacity the table would fill and probing would never end.
+        if (this.size === this.capacity) throw new RangeError(`KeyTable holds at most ${this.capacity} keys`);
+        this.size++;
         this.used[slot] = 1;
         this.k0[slot] = k0;
         this.k1[slot] = k1;

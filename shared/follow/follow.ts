@@ -4,7 +4,7 @@
  * `-z follow,PROTO,MODE,…` prints for it (ascii, hex or raw). Feed it what the pipeline
  * gives each frame of the connection, in capture order.
  */
-import { StreamAssembler } from '../http/assembler';
+import { StreamAssembler } from '../reassembly/tcp-stream';
 import type { Http2Item } from '../http/dissector';
 
 export type FollowKind = 'tcp' | 'tls' | 'http2';

@@ -9,7 +9,7 @@
  * a request line means HTTP/1.x, anything else is left alone.
  */
 import { Http2Connection, CLIENT_PREFACE, type Http2Frame } from '../http2/connection';
-import { StreamAssembler } from './assembler';
+import { StreamAssembler } from '../reassembly/tcp-stream';
 import { Http1Connection, type Http1Message } from './http1';
 
 /** One item of a frame's HTTP/2, in stream order. */

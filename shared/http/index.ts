@@ -10,7 +10,6 @@
  */
 export { HttpDissector, type HttpConnectionSummary, type HttpExchange, type HttpFrameResult, type Http2Item } from './dissector';
 export { Http1Connection, type Http1Message } from './http1';
-export { StreamAssembler } from './assembler';
 export { headerValue, mediaType, statusText, type HttpHeaderField, type HttpMessage, type HttpVersion } from './message';
 export { HTTP_FIELD_NAMES, httpToFields, representationName } from './json';
 export { httpInfoText } from './info';

@@ -1,7 +1,8 @@
 /**
  * One TCP connection's TLS, both directions: records reassembled from the byte stream (across
  * segments, several per segment; the caller's TCP tracking gives each segment's relative
- * sequence number, so retransmissions and reordering are absorbed here), decrypted with the
+ * sequence number, and shared/reassembly's TCP stream, the one cleartext HTTP and Follow use
+ * too, absorbs retransmissions and reordering), decrypted with the
  * key log's secrets (TLS 1.3: RFC 8446 §7; TLS 1.2 AEAD suites: RFC 5246 §6.3, RFC 5288,
  * RFC 7905), and the handshake messages inside read. Hostile input never throws: a stream that
  * stops looking like TLS is dropped, a record that does not decrypt says why.
@@ -10,6 +11,7 @@ import { AEAD_KEY_LENGTH, HASH_LENGTH, hkdfExpandLabel, tls12Prf, concatBytes, t
 import { bytesToHex, type KeyLog, type KeyLogLabel } from './keylog';
 import type { CertificateInfo } from './x509';
 import { parseHandshakeMessage, type TlsHandshakeMessage } from './handshake';
+import { StreamAssembler } from '../reassembly/tcp-stream';
 
 export type { TlsHandshakeMessage };
 
@@ -33,10 +35,6 @@ export const HandshakeType = {
 const RECORD_HEADER = 5;
 /** TLSCiphertext may exceed 2^14 by 2048 in TLS 1.2 (RFC 5246 §6.2.3). */
 const MAX_RECORD = 16384 + 2048;
-/** Out-of-order bytes held per direction while a gap is open. */
-const MAX_PENDING = 1 << 20;
-/** Bytes held before a direction's first segment (the start of its stream) has been seen. */
-const MAX_EARLY_START = 1 << 16;
 /** A handshake message larger than this is not reassembled (certificate chains are far smaller). */
 const MAX_HANDSHAKE = 1 << 18;
 const TLS13 = 0x0304;
@@ -112,11 +110,8 @@ const EPOCH_LABELS: Record<'client' | 'server', Record<Epoch, KeyLogLabel | null
 };
 
 class Direction {
-  /** Next stream position (relative sequence number) expected; null before the first segment. */
-  next: number | null = null;
-  /** Out-of-order segments by position. */
-  pending = new Map<number, Uint8Array>();
-  pendingBytes = 0;
+  /** The byte stream, in order (shared/reassembly: retransmissions dropped, reordering absorbed, gaps skipped). */
+  readonly stream = new StreamAssembler((payload) => looksLikeRecordHeader(payload, 0));
   /** Bytes of an unfinished record, in the pieces they came in (joined once the record is whole). */
   partial: Uint8Array[] = [];
   partialLength = 0;
@@ -185,71 +180,21 @@ export class TlsConnection {
     this.startedRecord = false;
     if (dir.dead || payload.length === 0) return [];
     const out: TlsRecord[] = [];
-    if (dir.next === null) {
-      // tcp.seq 1 is the byte after the SYN (or the first byte the tracker saw). A first segment
-      // beyond it that can't begin a record is the stream's middle arriving before its start
-      // (reordered on the way or in the capture): hold it for the start, within bounds.
-      if (seq > 1 && !looksLikeRecordHeader(payload, 0) && dir.pendingBytes + payload.length <= MAX_EARLY_START) {
-        if (!dir.pending.has(seq)) {
-          dir.pendingBytes += payload.length;
-          dir.pending.set(seq, payload.slice());
-        }
-        return out;
+    dir.stream.push(seq, payload, (bytes, gap, position) => {
+      if (dir.dead) return;
+      if (gap) {
+        // A gap that never filled: continue after it, looking for a record boundary again.
+        clearPartial(dir);
+        dir.handshakeBuffer = new Uint8Array(0);
+        dir.synced = false;
       }
-      dir.next = seq;
-    }
-    let start = seq;
-    let bytes = payload;
-    if (start < dir.next) {
-      if (start + bytes.length <= dir.next) return out; // retransmission of what was read
-      bytes = bytes.subarray(dir.next - start);
-      start = dir.next;
-    }
-    if (start > dir.next) {
-      if (!dir.pending.has(start) || dir.pending.get(start)!.length < bytes.length) {
-        dir.pendingBytes += bytes.length;
-        dir.pending.set(start, bytes.slice());
-      }
-      if (dir.pendingBytes > MAX_PENDING) this.skipGap(dir, out);
-      return out;
-    }
-    this.consume(dir, bytes, out);
-    this.drainPending(dir, out);
+      this.consume(dir, bytes, position === 0, out);
+    });
     return out;
   }
 
-  /** A gap that never filled: continue after it, looking for a record boundary again. */
-  private skipGap(dir: Direction, out: TlsRecord[]): void {
-    let first = Infinity;
-    for (const at of dir.pending.keys()) first = Math.min(first, at);
-    if (first === Infinity) return;
-    dir.next = first;
-    clearPartial(dir);
-    dir.handshakeBuffer = new Uint8Array(0);
-    dir.synced = false;
-    this.drainPending(dir, out);
-  }
-
-  private drainPending(dir: Direction, out: TlsRecord[]): void {
-    for (;;) {
-      const next = dir.next!;
-      let advanced = false;
-      for (const [at, bytes] of dir.pending) {
-        if (at > next) continue;
-        dir.pending.delete(at);
-        dir.pendingBytes -= bytes.length;
-        if (at + bytes.length > next) {
-          this.consume(dir, bytes.subarray(next - at), out);
-          advanced = true;
-          break;
-        }
-      }
-      if (!advanced) return;
-    }
-  }
-
-  private consume(dir: Direction, bytes: Uint8Array, out: TlsRecord[]): void {
-    dir.next! += bytes.length;
+  /** `atStart`: these bytes sit at stream position 0 (a caller numbering from 0 gives the stream's first byte there). */
+  private consume(dir: Direction, bytes: Uint8Array, atStart: boolean, out: TlsRecord[]): void {
     if (dir.dead) return;
     const carried = dir.partialLength;
     if (carried >= RECORD_HEADER) {
@@ -266,7 +211,7 @@ export class TlsConnection {
     if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
       if (!looksLikeRecordHeader(data, 0)) {
-        if (dir.next! - bytes.length === 0 || this.clientRandom === null) this.markNotTls(dir);
+        if (atStart || this.clientRandom === null) this.markNotTls(dir);
         clearPartial(dir);
         return;
       }
@@ -294,7 +239,7 @@ export class TlsConnection {
 
   private markNotTls(dir: Direction): void {
     dir.dead = true;
-    dir.pending.clear();
+    dir.stream.clear();
     clearPartial(dir);
     if (this.clientRandom === null && this.decryptedRecords === 0) this.isTls = false;
   }

@@ -151,9 +151,14 @@ test.describe('Follow Stream on a capture of real HTTP/1.1, HTTP/2 over TLS and 
     await page.getByTestId('filter-input').fill('');
     await page.getByTestId('filter-input').press('Enter');
     await expect(page.locator(`${PACKETS} [role=row][aria-selected=true]`)).toHaveAttribute('data-frame', '1');
+    // A time reference on it, which Ctrl+Alt+T (without Shift) would unset.
+    await page.locator(`${PACKETS} [role=row][data-frame="1"]`).click();
+    await page.keyboard.press('Control+T');
+    await expect(page.locator(`${PACKETS} [role=row][data-frame="1"]`)).toHaveClass(/reference/);
     // The shortcut follows the selected frame's stream (Wireshark's Ctrl+Alt+Shift+T).
     await page.keyboard.press('Control+Alt+Shift+T');
     await expect(page.getByTestId('follow-dialog')).toBeVisible();
+    await expect(page.locator(`${PACKETS} [role=row][data-frame="1"]`)).toHaveClass(/reference/);
     const firstStream = Number(tsharkFields(lab!.file, 'frame.number == 1', ['tcp.stream'])[0][0]);
     await expect(page.getByTestId('follow-dialog').getByRole('heading')).toHaveText(`Follow TCP Stream (tcp.stream == ${firstStream})`);
     await page.getByTestId('follow-filter-out').click();

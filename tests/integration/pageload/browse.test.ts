@@ -9,7 +9,6 @@
  * which the command reads through DevTools: our durations must agree with it within 5 ms.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +18,8 @@ import { Backend } from '../../../electron/engine/backend';
 import type { ApiEvent } from '../../../shared/api';
 import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, type NodeInNamespace, type VethLab } from '../capture/support';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HOST = 'workbench.test';
+import { CHROMIUM, LAB_HOST as HOST, makeLabCertificates as makeCertificates } from '../../fixtures/pageload/lab';
+
 const hasChromium = existsSync(CHROMIUM);
 const hasDnsmasq = spawnSync('dnsmasq', ['--version']).status === 0;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -35,20 +34,6 @@ const unavailable = !canUseNamespaces
         : !hasTshark
           ? 'needs tshark as the oracle'
           : null;
-
-/** A test CA and a leaf for workbench.test signed by it (openssl), and the leaf's SPKI hash for Chromium. */
-function makeCertificates(dir: string): { keyFile: string; certFile: string; spkiHash: string } {
-  const run = (args: string[]) => {
-    const result = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
-    if (result.status !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr}`);
-  };
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Handshake Workbench test CA']);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${HOST}/O=Workbench Lab`]);
-  writeFileSync(path.join(dir, 'leaf.ext'), `subjectAltName=DNS:${HOST},DNS:www.${HOST}\n`);
-  run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'leaf.pem', '-extfile', 'leaf.ext']);
-  const spki = new X509Certificate(readFileSync(path.join(dir, 'leaf.pem'))).publicKey.export({ type: 'spki', format: 'der' });
-  return { keyFile: path.join(dir, 'leaf.key'), certFile: path.join(dir, 'leaf.pem'), spkiHash: createHash('sha256').update(spki).digest('base64') };
-}
 
 interface Connection {
   type: 'connection';
@@ -177,7 +162,8 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
     const ours = ndjson(runCliSync(cli, ['decode', file, '--json', '-Y', 'tls.handshake.type == 8 || tls.handshake.type == 11 || tls.handshake.type == 20']).stdout);
     expect(ours.map((o) => o['frame.number'])).toEqual(tshark('tls.handshake.type == 8 || tls.handshake.type == 11 || tls.handshake.type == 20', ['frame.number']).map(Number));
     expect(JSON.stringify(ours.map((o) => o['x509ce.dNSName']))).toContain(HOST);
-  });
+    // Six tshark runs and a decode: 45 s on the loaded two-core test machine.
+  }, 180_000);
 
   it('the DNS query and answer for workbench.test, in tshark and in ours', () => {
     const theirs = tshark(`dns.qry.name == "${HOST}"`, ['frame.number', 'dns.flags.response', 'dns.qry.type', 'dns.a']);
