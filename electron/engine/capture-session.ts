@@ -380,7 +380,8 @@ export class CaptureSession {
   }
 
   /** Opt-in remedy for the local-kernel RST trap; see electron/helper/firewall.ts. */
-  suppressKernelRst(tuple: { src: string; dst: string; sport: number; dport: number }): Promise<SuppressRstResult> {
+  /** Without dst and dport: RSTs from the listening address src:sport. */
+  suppressKernelRst(tuple: { src: string; dst?: string; sport: number; dport?: number }): Promise<SuppressRstResult> {
     return asCaptureError(this.helper.suppressKernelRst(tuple));
   }
 

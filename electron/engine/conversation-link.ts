@@ -7,7 +7,9 @@
  * - when it does not own the local address, the link answers ARP for that address itself
  *   (as any host would), and the kernel never sees the conversation as its own;
  * - when it does own it, the helper drops the kernel's RSTs for exactly this 4-tuple while
- *   the conversation lives (electron/helper/firewall.ts).
+ *   the conversation lives (electron/helper/firewall.ts). Listening, the kernel would reset the
+ *   first SYN before anyone could ask, so until the SYN names the peer the rule covers the
+ *   listening address (RSTs from ADDR:PORT); then the 4-tuple's rule replaces it.
  */
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../../shared/files/writer';
@@ -73,6 +75,10 @@ export class HelperConversationLink implements ConversationLink {
   private ethSrc: string | null = null;
   private lastSent: { tsSec: number; tsNsec: number } | null = null;
   private ruleId: number | null = null;
+  /** Listening on an owned address: the rule for ADDR:PORT, until the 4-tuple's replaces it. */
+  private listeningRuleId: number | null = null;
+  /** The 4-tuple's rule being put in place (close() waits for it). */
+  private narrowing: Promise<void> | null = null;
   /** Script line of the segment being sent, for the frame comments of -w. */
   private sendingComment = '';
   kernelOwnsLocal = false;
@@ -112,8 +118,10 @@ export class HelperConversationLink implements ConversationLink {
     this.kernelOwnsLocal = interfaces.some((entry) => entry.addresses.some((address) => address.address.split('%')[0] === local.address));
     this.ethSrc = interfaces.find((entry) => entry.name === device)?.mac ?? null;
     if (this.kernelOwnsLocal && !remote) {
-      // The kernel would answer the peer's SYN with RST before the endpoint could, and the helper's rules need the whole 4-tuple.
-      throw new ConversationLinkError(`${local.address} belongs to this host, whose kernel would reset the peer's SYN: listen on an address in the link's subnet that no host owns (the endpoint answers ARP for it)`);
+      // The kernel would answer the peer's SYN with RST before the endpoint could.
+      const rule = await this.session.suppressKernelRst({ src: local.address, sport: local.port });
+      this.listeningRuleId = rule.ruleId;
+      this.suppressionRule = rule.rule;
     }
     if (this.kernelOwnsLocal && remote) {
       const rule = await this.session.suppressKernelRst({ src: local.address, dst: remote.address, sport: local.port, dport: remote.port });
@@ -207,6 +215,7 @@ export class HelperConversationLink implements ConversationLink {
       if ((packet[ports + 13] & 0x12) !== 0x02) return;
       this.remote = { address: type === 0x0800 ? formatIpv4(packet, 12) : formatIpv6(packet, 8), port: sourcePort };
       if (type === 0x0800) this.remoteBytes = packet.slice(12, 16);
+      if (this.listeningRuleId !== null) this.narrowing = this.narrowRule(this.remote);
     }
     this.ethDst ??= Array.from(bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
     this.keep(frame, 'from the peer (not in the script)');
@@ -230,6 +239,21 @@ export class HelperConversationLink implements ConversationLink {
     reply.set(frame.subarray(22, 32), 32); // the asker's MAC and IP
     this.answeredArp++;
     void this.session.send({ frames: [reply], link: 'as-is' }).catch((error: unknown) => this.options.onWarning?.(`could not answer ARP for ${this.options.local.address}: ${String(error)}`));
+  }
+
+  /** The peer is known: its 4-tuple's rule goes in first, then the listening address's comes out, so no RST slips between. */
+  private async narrowRule(remote: Address): Promise<void> {
+    const { local } = this.options;
+    try {
+      const rule = await this.session.suppressKernelRst({ src: local.address, sport: local.port, dst: remote.address, dport: remote.port });
+      this.ruleId = rule.ruleId;
+      this.suppressionRule = rule.rule;
+      const listening = this.listeningRuleId;
+      this.listeningRuleId = null;
+      if (listening !== null) await this.session.releaseKernelRst(listening);
+    } catch (error) {
+      this.options.onWarning?.(`could not narrow the RST rule to ${remote.address}:${remote.port} (the listening address's rule stays until the end): ${String(error)}`);
+    }
   }
 
   now(): number {
@@ -329,9 +353,13 @@ export class HelperConversationLink implements ConversationLink {
   }
 
   async close(): Promise<void> {
-    if (this.ruleId !== null && !this.session.end) {
-      await this.session.releaseKernelRst(this.ruleId).catch((error: unknown) => this.options.onWarning?.(`could not remove the RST rule: ${String(error)}`));
+    await this.narrowing;
+    for (const ruleId of [this.ruleId, this.listeningRuleId]) {
+      if (ruleId === null || this.session.end) continue;
+      await this.session.releaseKernelRst(ruleId).catch((error: unknown) => this.options.onWarning?.(`could not remove the RST rule: ${String(error)}`));
     }
+    this.ruleId = null;
+    this.listeningRuleId = null;
     if (!this.session.end) await this.session.stop();
   }
 }

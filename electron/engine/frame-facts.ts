@@ -99,6 +99,7 @@ const INDEX_FIELDS = new Set([
   'frame.interface_name',
   'frame.time_relative',
   'frame.time_delta',
+  'frame.time_delta_displayed',
   'tcp.time_relative',
   'tcp.time_delta',
   'tcp',
@@ -589,6 +590,12 @@ export class FrameFacts {
   /** A frame's QUIC, TLS-over-QUIC and HTTP/3 fields (the session's QUIC attempts), so filters match them as `decode -Y` does. */
   quicFields: ((i: number) => Readonly<Record<string, JsonFieldValue>> | null) | null = null;
 
+  /**
+   * For frame.time_delta_displayed: the frame shown before the one asked about (-1: none), set by
+   * whoever knows the display filter's matches; -2 (no filter): every frame is shown, so the previous one.
+   */
+  previousShown = -2;
+
   needsBytes(filter: CompiledFilter): boolean {
     if (this.tunnelled) return true;
     for (const name of filter.fields) if (!INDEX_FIELDS.has(name)) return true;
@@ -617,6 +624,10 @@ export class FrameFacts {
         return index.relativeTime(i);
       case 'frame.time_delta':
         return i > 0 ? index.secondsBetween(i - 1, i) : 0;
+      case 'frame.time_delta_displayed': {
+        const previous = this.previousShown === -2 ? i - 1 : this.previousShown;
+        return previous >= 0 ? index.secondsBetween(previous, i) : 0;
+      }
       case 'tcp.time_relative':
         return this.tracked(i) ? this.tcpTimeRelative(i) : undefined;
       case 'tcp.time_delta':
@@ -723,6 +734,7 @@ export class FrameFacts {
 
   /** One field's value in frame `i`, as a display filter sees it (undefined: absent). */
   fieldValue(i: number, bytes: Uint8Array, name: string): JsonFieldValue | undefined {
+    if (name === 'frame.time_delta_displayed') return this.indexField(i, name) as number;
     if (BYTE_FIELDS.has(name)) return frameBytesField(this.decode(i, bytes), name) as JsonFieldValue | undefined;
     return this.allFields(i, bytes).get(name);
   }

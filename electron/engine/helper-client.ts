@@ -179,7 +179,7 @@ export class HelperClient {
   }
 
   /** Drops this host's outgoing RSTs for one 4-tuple until released (or the helper ends). */
-  suppressKernelRst(tuple: { src: string; dst: string; sport: number; dport: number }): Promise<SuppressRstResult> {
+  suppressKernelRst(tuple: { src: string; dst?: string; sport: number; dport?: number }): Promise<SuppressRstResult> {
     return this.request({ cmd: 'suppress-rst', ...tuple }) as Promise<SuppressRstResult>;
   }
 

@@ -506,7 +506,11 @@ export class FileSession {
       // QUIC fields come from asynchronous decryption: wait for these frames' analysis.
       if (needsBytes && this.quic.waiting(frames)) await this.quic.settled();
       for (let i = from; i < to; i++) {
-        if (this.facts.test(view.filter, i, bytes?.get(i) ?? null)) view.matches.push(i);
+        // frame.time_delta_displayed counts from the last frame this filter let through.
+        this.facts.previousShown = view.matches.length > 0 ? view.matches.at(view.matches.length - 1) : -1;
+        const shown = this.facts.test(view.filter, i, bytes?.get(i) ?? null);
+        this.facts.previousShown = -2;
+        if (shown) view.matches.push(i);
       }
       view.scanned = to;
     }
@@ -554,7 +558,17 @@ export class FileSession {
     }
     const bytes = this.readFrames(selected);
     const quic = await this.quic.columns(selected);
-    const rows: PacketRow[] = selected.map((i) => this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns));
+    // A frame.time_delta_displayed column counts from the previous frame the filter shows (in frame order).
+    const shownBefore = columns.includes('frame.time_delta_displayed') && filterText.trim() !== '' ? this.filterView(filterText).matches : null;
+    const rows: PacketRow[] = selected.map((i) => {
+      const position = shownBefore ? shownBefore.positionOf(i) : -1;
+      this.facts.previousShown = shownBefore ? (position > 0 ? shownBefore.at(position - 1) : -1) : -2;
+      try {
+        return this.row(i, bytes.get(i) ?? new Uint8Array(0), quic(i), columns);
+      } finally {
+        this.facts.previousShown = -2;
+      }
+    });
     selected = [];
     return { total, frames, complete, start, rows, points: this.index.points };
   }
@@ -981,11 +995,13 @@ export class FileSession {
   private conversationsCache = new Map<string, { frames: number; result: ConversationTables }>();
   /** A table being warmed in slices, which a request for it waits for rather than counting again. */
   private conversationsWarming = new Map<string, Promise<ConversationTables | null>>();
+  /** Tables a request is waiting for: their warm-up stops yielding. */
+  private conversationsWanted = new Set<string>();
 
   private async warmConversations(kind: ConversationKind): Promise<void> {
     const key = `${kind}\n`;
     const frames = this.index.count;
-    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed);
+    const warming = conversationsInSlices(this.index, kind, CONNECTIONS_SLICE_MS, () => !this.closed, () => this.conversationsWanted.has(key));
     this.conversationsWarming.set(key, warming);
     const result = await warming;
     this.conversationsWarming.delete(key);
@@ -995,7 +1011,10 @@ export class FileSession {
   async conversations(kind: ConversationKind, filterText: string): Promise<ConversationTables> {
     const key = `${kind}\n${filterText.trim()}`;
     const frames = this.index.count;
-    const warmed = await this.conversationsWarming.get(key);
+    const warming = this.conversationsWarming.get(key);
+    if (warming) this.conversationsWanted.add(key);
+    const warmed = await warming;
+    this.conversationsWanted.delete(key);
     const cached = this.conversationsCache.get(key);
     if (cached && cached.frames === frames && this.complete) return cached.result;
     if (warmed && this.complete && frames === this.index.count) return warmed;

@@ -59,10 +59,11 @@ export function conversations(index: FrameIndex, kind: ConversationKind, selecti
 
 /**
  * The same tables over every frame, counted a slice of at most `sliceMs` at a time with the event
- * loop free between slices, so warming them after indexing never holds up a view's request.
+ * loop free between slices, so warming them after indexing never holds up a view's request; once
+ * `hurry()` says someone waits for this very table, the rest is counted without pausing.
  * null: given up (`stillWanted` said no).
  */
-export async function conversationsInSlices(index: FrameIndex, kind: ConversationKind, sliceMs: number, stillWanted: () => boolean): Promise<ConversationTables | null> {
+export async function conversationsInSlices(index: FrameIndex, kind: ConversationKind, sliceMs: number, stillWanted: () => boolean, hurry: () => boolean): Promise<ConversationTables | null> {
   const counter = conversationCounter(index, kind);
   const count = index.count;
   let i = 0;
@@ -71,7 +72,7 @@ export async function conversationsInSlices(index: FrameIndex, kind: Conversatio
     do {
       const end = Math.min(count, i + 4096);
       for (; i < end; i++) counter.visit(i);
-    } while (i < count && performance.now() < sliceEnd);
+    } while (i < count && (performance.now() < sliceEnd || hurry()));
     if (i < count) {
       await new Promise((resolve) => setImmediate(resolve));
       if (!stillWanted()) return null;

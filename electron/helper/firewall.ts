@@ -30,11 +30,12 @@ import { BlockList, isIP } from 'node:net';
 import os from 'node:os';
 import { parseIpv4, parseIpv6 } from '../../shared/wire/bytes';
 
+/** A 4-tuple; without dst and dport, a listening address (RSTs from src:sport to anyone, while a user-space endpoint listens there). */
 export interface RstTuple {
   src: string;
-  dst: string;
+  dst?: string;
   sport: number;
-  dport: number;
+  dport?: number;
 }
 
 export const RULE_TAG = 'handshake-helper';
@@ -171,8 +172,10 @@ export async function removeStaleRstDropRules(): Promise<number> {
 // ---- Checking a request -----------------------------------------------------------------
 
 export function validateTuple(tuple: RstTuple): string | null {
-  if (isIP(tuple.src) === 0 || isIP(tuple.dst) === 0 || isIP(tuple.src) !== isIP(tuple.dst)) return 'src and dst must be IP addresses of the same family';
-  for (const port of [tuple.sport, tuple.dport]) if (!Number.isInteger(port) || port < 1 || port > 65535) return 'ports must be 1..65535';
+  if ((tuple.dst === undefined) !== (tuple.dport === undefined)) return 'give dst and dport together (both absent: the listening address src:sport)';
+  if (isIP(tuple.src) === 0) return 'src must be an IP address';
+  if (tuple.dst !== undefined && isIP(tuple.dst) !== isIP(tuple.src)) return 'src and dst must be IP addresses of the same family';
+  for (const port of tuple.dport === undefined ? [tuple.sport] : [tuple.sport, tuple.dport]) if (!Number.isInteger(port) || port < 1 || port > 65535) return 'ports must be 1..65535';
   return null;
 }
 
@@ -249,7 +252,7 @@ function ruleArguments(tuple: RstTuple): string[] {
     'OUTPUT',
     '-p', 'tcp', '--tcp-flags', 'RST', 'RST',
     '-s', tuple.src, '--sport', String(tuple.sport),
-    '-d', tuple.dst, '--dport', String(tuple.dport),
+    ...(tuple.dst !== undefined ? ['-d', tuple.dst, '--dport', String(tuple.dport)] : []),
     '-m', 'comment', '--comment', ownerTag(),
     '-j', 'DROP',
   ];

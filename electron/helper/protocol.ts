@@ -268,8 +268,8 @@ export type HelperRequest =
   | { id: number; cmd: 'validate-filter'; filter: string; device?: string; linkType?: number }
   /** Opens a capture that matches nothing, to learn whether this helper may capture at all. */
   | { id: number; cmd: 'probe-permission'; device?: string }
-  /** Opt-in: drop this host's outgoing RSTs for one 4-tuple (the local-kernel RST trap). */
-  | { id: number; cmd: 'suppress-rst'; src: string; dst: string; sport: number; dport: number }
+  /** Opt-in: drop this host's outgoing RSTs for one 4-tuple (the local-kernel RST trap); without dst and dport, from the listening address src:sport. */
+  | { id: number; cmd: 'suppress-rst'; src: string; dst?: string; sport: number; dport?: number }
   | { id: number; cmd: 'release-rst'; ruleId: number };
 
 export type HelperCommand = HelperRequest['cmd'];
@@ -508,16 +508,19 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
       return { ok: true, value: { id, cmd, device: message.device as string | undefined }, id };
     }
     case 'suppress-rst': {
-      for (const key of ['src', 'dst'] as const) {
+      const listening = message.dst === undefined && message.dport === undefined;
+      for (const key of listening ? (['src'] as const) : (['src', 'dst'] as const)) {
         if (typeof message[key] !== 'string' || (message[key] as string).length > 64) return fail(`suppress-rst needs ${key} as an address string`);
       }
-      for (const key of ['sport', 'dport'] as const) {
+      for (const key of listening ? (['sport'] as const) : (['sport', 'dport'] as const)) {
         const port = message[key];
         if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return fail(`suppress-rst needs ${key} in 0..65535`);
       }
       return {
         ok: true,
-        value: { id, cmd, src: message.src as string, dst: message.dst as string, sport: message.sport as number, dport: message.dport as number },
+        value: listening
+          ? { id, cmd, src: message.src as string, sport: message.sport as number }
+          : { id, cmd, src: message.src as string, dst: message.dst as string, sport: message.sport as number, dport: message.dport as number },
         id,
       };
     }

@@ -305,21 +305,26 @@ function median(sorted: Float64Array): number {
 function decideSides(a: CapturePoint, b: CapturePoint, pairs: PairedConnection[], pairOfA: Int32Array): void {
   let clientAtA = 0;
   let serverAtA = 0;
+  // Scratch for each direction's tB − tA, reused across connections (no arrays per connection).
+  let scratch = [new Float64Array(1024), new Float64Array(1024)];
   for (const pair of pairs) {
-    const deltas: number[][] = [[], []];
+    const frames = pair.a.frames;
+    if (frames.length > scratch[0].length) scratch = [new Float64Array(frames.length), new Float64Array(frames.length)];
+    const counts = [0, 0];
     const ttlDrop = [0, 0];
-    for (const i of pair.a.frames) {
+    for (const i of frames) {
       const j = pairOfA[i];
       if (j < 0) continue;
-      deltas[a.direction[i]].push(b.time[j] - a.time[i]);
-      ttlDrop[a.direction[i]] += a.ttl[i] - b.ttl[j];
+      const d = a.direction[i];
+      scratch[d][counts[d]++] = b.time[j] - a.time[i];
+      ttlDrop[d] += a.ttl[i] - b.ttl[j];
     }
-    if (deltas[0].length > 0 && deltas[1].length > 0) {
-      const m0 = median(Float64Array.from(deltas[0]).sort());
-      const m1 = median(Float64Array.from(deltas[1]).sort());
+    if (counts[0] > 0 && counts[1] > 0) {
+      const m0 = median(scratch[0].subarray(0, counts[0]).sort());
+      const m1 = median(scratch[1].subarray(0, counts[1]).sort());
       pair.aSide = m0 >= m1 ? 0 : 1;
     } else {
-      const d = deltas[0].length > 0 ? 0 : deltas[1].length > 0 ? 1 : -1;
+      const d = counts[0] > 0 ? 0 : counts[1] > 0 ? 1 : -1;
       if (d >= 0 && ttlDrop[d] !== 0) pair.aSide = (ttlDrop[d] > 0 ? d : 1 - d) as 0 | 1;
     }
     if (pair.aSide === 0) clientAtA++;

@@ -204,7 +204,8 @@ function centred(text: string, width: number): string {
  */
 export function* textChunks(graph: FlowGraph, options: FlowExportOptions = {}): Generator<string> {
   const n = Math.max(1, graph.nodes.length);
-  const lineWidth = n * CELL;
+  // One spare cell on the right: a self-arrow (loopback, one address) writes its label beside its lifeline.
+  const lineWidth = (n + 1) * CELL;
   const lifelines = () => {
     const chars = new Array<string>(lineWidth).fill(' ');
     for (let i = 0; i < graph.nodes.length; i++) chars[i * CELL + CELL / 2] = '|';

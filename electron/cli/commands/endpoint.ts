@@ -232,7 +232,9 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       );
       status(
         link.kernelOwnsLocal
-          ? `this host owns ${local.address}: its RSTs for the 4-tuple are dropped while the conversation lives (${link.suppressionRule})\n`
+          ? command === 'listen'
+            ? `this host owns ${local.address}: its RSTs from ${local.address}:${local.port} are dropped while we listen, then for the 4-tuple only while the conversation lives (${link.suppressionRule})\n`
+            : `this host owns ${local.address}: its RSTs for the 4-tuple are dropped while the conversation lives (${link.suppressionRule})\n`
           : `this host does not own ${local.address}: the endpoint answers ARP for it, and the kernel stays out of the way\n`,
       );
     }

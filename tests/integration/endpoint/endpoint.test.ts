@@ -233,6 +233,7 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
         throw new Error(`no line matched ${pattern}; output:\n${stdout}${stderr}`);
       },
       done,
+      interrupt: () => child.kill('SIGINT'),
       kill: () => child.kill('SIGKILL'),
     };
   };
@@ -311,6 +312,56 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     } finally {
       session.kill();
     }
+  }, 60_000);
+
+  const helperRules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
+
+  it.skipIf(!hasIptables)('listen on an address this host owns: its kernel\'s RSTs are dropped for the listening address, then for exactly the 4-tuple, and the rule is gone after exit', async () => {
+    const port = 7107;
+    expect(helperRules()).toEqual([]);
+    const session = interactive(['listen', `${lab.client.ip}:${port}`, '--send', 'from an owned address', '--close-after', '1.5']);
+    try {
+      await session.next(/^this host owns /);
+      expect(helperRules()).toEqual([expect.stringMatching(new RegExp(`-s ${lab.client.ip}/32 -p tcp -m tcp --sport ${port} --tcp-flags RST RST .*-j DROP`))]);
+      const peer = start(peerScript('client', lab.client.ip, port, ''));
+      await peer.waitFor(/^connected/);
+      // While the conversation lives, the only rule is the 4-tuple's (the Linux client's ephemeral port).
+      const local = lab.exec(lab.server.ns, 'ss', ['-tnH', 'state', 'established', `( dport = :${port} )`]).trim().split(/\s+/)[2];
+      const clientPort = local?.split(':').pop();
+      let rules = helperRules();
+      for (let waited = 0; rules.length !== 1 || !rules[0].includes('-d '); waited += 50) {
+        if (waited > 5000) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        rules = helperRules();
+      }
+      expect(rules).toEqual([expect.stringMatching(new RegExp(`-s ${lab.client.ip}/32 -d ${lab.server.ip}/32 -p tcp -m tcp --sport ${port} --dport ${clientPort} `))]);
+      expect(await peer.waitFor(/^end /)).toBe('end 21 ' + sha256(new TextEncoder().encode('from an owned address')));
+      expect(await session.done).toBe(0);
+      expect(peer.lines).not.toContain('error ECONNRESET');
+      expect(peer.lines).not.toContain('error ECONNREFUSED');
+    } finally {
+      session.kill();
+    }
+    expect(helperRules()).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!hasIptables)('listen on an owned address, interrupted (SIGINT) mid-conversation: the rule is removed on the way out', async () => {
+    const port = 7108;
+    const session = interactive(['listen', `${lab.client.ip}:${port}`, '--close-after', '60']);
+    try {
+      await session.next(/^this host owns /);
+      const peer = start(peerScript('client', lab.client.ip, port, ''));
+      await peer.waitFor(/^connected/);
+      expect(helperRules()).toHaveLength(1);
+      session.interrupt();
+      expect(await session.done).toBe(1);
+      expect(session.output).toMatch(/interrupted/);
+      // Interrupted in ESTABLISHED, the endpoint resets the connection: Linux sees our RST, not its kernel's.
+      expect(await peer.waitFor(/^error ECONNRESET/)).toBeTruthy();
+    } finally {
+      session.kill();
+    }
+    expect(helperRules()).toEqual([]);
   }, 60_000);
 
   it('a closed port: the SYN is answered with RST/ACK and the command says "refused" with exit code 1', async () => {

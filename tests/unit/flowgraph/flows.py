@@ -63,3 +63,6 @@ retrans = conversation(IP, "198.18.0.1", "198.18.0.2", 40010, 80)
 retrans.insert(4, retrans[3].copy())
 # The same port pair again after the first connection closed: a new tcp.stream.
 write("retransmission", [retrans + conversation(IP, "198.18.0.1", "198.18.0.2", 40010, 80, b"again", isn=900000)])
+
+# Loopback: both ends share one address, so every arrow starts and ends in the one column.
+write("loopback", [conversation(IP, "127.0.0.1", "127.0.0.1", 45000, 8080)])

@@ -175,6 +175,9 @@ describe('request validation', () => {
       { id: 4, cmd: 'send', frames: ['AAEC'], link: 'fill', count: 3, intervalMs: 10, ethDst: 'aa:bb:cc:dd:ee:ff' },
       { id: 5, cmd: 'stats' },
       { id: 6, cmd: 'validate-filter', filter: 'tcp port 80', linkType: 1 },
+      { id: 7, cmd: 'suppress-rst', src: '198.18.0.1', dst: '198.18.0.2', sport: 40000, dport: 80 },
+      // A listening address: RSTs from src:sport to anyone (listen on an owned address).
+      { id: 8, cmd: 'suppress-rst', src: '198.18.0.1', sport: 80 },
     ]) {
       expect(validateRequest(request)).toMatchObject({ ok: true, value: request });
     }
@@ -189,6 +192,7 @@ describe('request validation', () => {
     expect(validateRequest({ id: 9, cmd: 'open', device: 'lo', filter: '', bufferSize: -1 })).toMatchObject({ ok: false });
     expect(validateRequest({ id: 9, cmd: 'open', device: 'lo', filter: '', immediate: 'yes' })).toMatchObject({ ok: false, error: expect.stringContaining('immediate') });
     expect(validateRequest({ cmd: 'hello' })).toMatchObject({ ok: false, id: null });
+    expect(validateRequest({ id: 9, cmd: 'suppress-rst', src: '198.18.0.1', sport: 80, dport: 80 })).toMatchObject({ ok: false, error: expect.stringContaining('dst') });
     expect(validateRequest([1, 2])).toMatchObject({ ok: false, id: null });
     expect(validateRequest(null)).toMatchObject({ ok: false, id: null });
   });
