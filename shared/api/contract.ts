@@ -8,6 +8,8 @@ import type { FlowFormat, FlowNodeMode, FlowRow } from '../flowgraph';
 import type { ConversationColumns, ConversationKind, ConversationStats, EndpointColumns, EndpointStats } from '../conversations';
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
+import type { FollowKind } from '../follow/follow';
+export type { FollowKind };
 import {
   arr,
   bool,
@@ -952,7 +954,6 @@ const streamGraph: Validator<StreamGraph> = obj({
 });
 
 /** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
-export type FollowKind = 'tcp' | 'tls' | 'http2';
 export interface FollowTarget {
   sessionId: string;
   kind: FollowKind;

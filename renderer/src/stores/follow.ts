@@ -2,21 +2,17 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { ApiError, type FollowKind } from '../../../shared/api';
 import { fromHex } from '../../../shared/wire/bytes';
+import type { FollowChunk, FollowFormat } from '../../../shared/follow/follow';
 import { useApi } from '../api/instance';
 import { useDetailStore } from './detail';
 import { usePacketsStore } from './packets';
 import { useSessionStore } from './session';
 import { useUiStore } from './ui';
 
-export type FollowFormat = 'ascii' | 'hex' | 'raw';
+export type { FollowFormat };
 export type FollowDirection = 'both' | 'client' | 'server';
-
-export interface HeldChunk {
-  fromClient: boolean;
-  frame: number;
-  time: number;
-  bytes: Uint8Array;
-}
+/** A turn's bytes as the dialog holds them (the engine's chunk, decoded from hex). */
+export type HeldChunk = FollowChunk;
 
 /** Bytes fetched per request, and at most held in the dialog; Save as… writes the whole stream from the engine. */
 const PAGE_BYTES = 1024 * 1024;

@@ -6,9 +6,8 @@
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent } from '../../../shared/api';
 import { runPythonFile, scapyAvailable, tempDir, tsharkAvailable } from '../../unit/wire/oracle/oracle';
+import { openIndexed } from '../../support/engine';
 
 const ready = scapyAvailable && tsharkAvailable;
 const directory = ready ? tempDir('delta-displayed-engine-') : '';
@@ -20,15 +19,8 @@ const tshark = (args: string[]) =>
 
 describe.skipIf(!ready)('frame.time_delta_displayed in the engine (skipped without Scapy and tshark)', () => {
   it('as a column and in filters, equal to tshark -Y', async () => {
-    const backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    const session = await backend.openFile(pcap);
+    const { backend, session } = await openIndexed(pcap);
     try {
-      await indexed;
       const rows = async (filter: string) => {
         for (let attempt = 0; ; attempt++) {
           const result = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 1000, filter, columns: ['frame.time_delta_displayed'] });

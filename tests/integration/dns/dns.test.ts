@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { canUseNamespaces, createVethLab, hasScapy, hasTshark, SCAPY_PYTHON, sleep } from '../capture/support';
 import { parseDnsMessage } from '../../../shared/dns';
-import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent, DetailNode } from '../../../shared/api';
+import type { DetailNode } from '../../../shared/api';
+import { openIndexed } from '../../support/engine';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/dns');
 const hasDnsmasq = spawnSync('dnsmasq', ['--version']).status === 0;
@@ -158,15 +158,8 @@ describe.skipIf(!tools)('DNS in the workbench engine (the UI\'s rows, filter and
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-dns-engine-'));
     const file = path.join(dir, 'dns.pcap');
     execFileSync(SCAPY_PYTHON, [path.join(FIXTURES, 'dns-capture.py'), file], { stdio: 'ignore' });
-    const backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    const session = await backend.openFile(file);
+    const { backend, session } = await openIndexed(file);
     try {
-      await indexed;
       const matches = async (filter: string) => {
         for (let attempt = 0; ; attempt++) {
           const rows = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 1000, filter });

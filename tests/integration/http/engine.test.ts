@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent, DetailNode, SessionInfo } from '../../../shared/api';
+import type { DetailNode, SessionInfo } from '../../../shared/api';
 import { hasTshark } from '../capture/support';
 import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
 import { captureHttpLab, httpLabUnavailable, type HttpLabCapture } from '../../fixtures/http/http-capture';
+import { openIndexed } from '../../support/engine';
 
 const unavailable = httpLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
 
@@ -32,14 +33,7 @@ describe.skipIf(unavailable !== null)('engine: HTTP/1.1 and HTTP/2 in the packet
 
   beforeAll(async () => {
     lab = await captureHttpLab('hte');
-    backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    session = await backend.openFile(lab.file);
-    await indexed;
+    ({ backend, session } = await openIndexed(lab.file));
   }, 240_000);
   afterAll(async () => {
     await backend?.handlers.closeSession({ sessionId: session.sessionId }).catch(() => undefined);

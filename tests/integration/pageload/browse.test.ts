@@ -14,11 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
-import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent } from '../../../shared/api';
 import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, type NodeInNamespace, type VethLab } from '../capture/support';
 
 import { CHROMIUM, LAB_HOST as HOST, makeLabCertificates as makeCertificates } from '../../fixtures/pageload/lab';
+import { openIndexed } from '../../support/engine';
 
 const hasChromium = existsSync(CHROMIUM);
 const hasDnsmasq = spawnSync('dnsmasq', ['--version']).status === 0;
@@ -276,15 +275,8 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
   });
 
   it("the workbench's Page load view gets the same timeline from the engine: steps start at tshark's SYN and end at the client's Finished", async () => {
-    const backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    const opened = await backend.openFile(file);
+    const { backend, session: opened } = await openIndexed(file);
     try {
-      await indexed;
       const { rows } = await backend.handlers.getPageLoad({ sessionId: opened.sessionId });
       const syns = tshark('tcp.flags.syn == 1 && tcp.flags.ack == 0', ['tcp.stream', 'frame.number']).map((line) => line.split('\t').map(Number));
       const finished = tshark('tls.handshake.type == 20 && tcp.srcport != 443', ['tcp.stream', 'frame.number']).map((line) => line.split('\t').map(Number));

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { captureNgtcp2, CHROMIUM, HOST, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from '../quic/ngtcp2-lab';
+import type { PageLoadConnection } from '../../../shared/pageload/timeline';
 
 const hasDnsmasq = (() => {
   try {
@@ -25,23 +26,8 @@ const hasDnsmasq = (() => {
 const unavailable = ngtcp2LabUnavailable() ?? (existsSync(CHROMIUM) ? null : `needs Debian's Chromium at ${CHROMIUM}`);
 const dnsUnavailable = unavailable ?? (hasDnsmasq ? null : 'needs dnsmasq as the lab resolver');
 
-type Step = [{ frame: number; time: number }, { frame: number; time: number }] | null;
-interface Row {
-  type: string;
-  kind: 'tcp' | 'quic';
-  stream: number;
-  client: string;
-  server: string;
-  host: string | null;
-  protocol: string | null;
-  protocol_reasons: string[];
-  tls: { decrypted: true | string | null; alpn_selected: string | null } | null;
-  dns: { name: string; types: string[]; https_alpn: string[] } | null;
-  steps: Record<'dns' | 'tcp' | 'tls' | 'quic' | 'request' | 'response' | 'teardown', Step>;
-  durations_ms: Record<string, number | null>;
-  request_source: string | null;
-  notes: string[];
-}
+/** One connection object of `browse --from-file … --json` (the command's own type, parsed back from its output). */
+type Row = PageLoadConnection;
 
 /** tshark's frame numbers (and relative times) for a filter, with the capture's key log. */
 function tshark(capture: Ngtcp2Capture, filter: string): Array<{ frame: number; time: number }> {

@@ -9,8 +9,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent, SessionInfo } from '../../../shared/api';
+import type { SessionInfo } from '../../../shared/api';
 import { captureNgtcp2, ngtcp2LabUnavailable, type Ngtcp2Capture } from './ngtcp2-lab';
+import { openIndexed } from '../../support/engine';
 
 const unavailable = ngtcp2LabUnavailable();
 
@@ -49,14 +50,7 @@ describe.skipIf(unavailable !== null)('engine: display filters over QUIC and HTT
 
   beforeAll(async () => {
     capture = await captureNgtcp2();
-    backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    session = await backend.openFile(capture.pcap);
-    await indexed;
+    ({ backend, session } = await openIndexed(capture.pcap));
   }, 240_000);
   afterAll(async () => {
     await backend?.handlers.closeSession({ sessionId: session.sessionId }).catch(() => undefined);

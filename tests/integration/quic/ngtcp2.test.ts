@@ -8,11 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent, DetailNode } from '../../../shared/api';
+import type { DetailNode } from '../../../shared/api';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { spawnSync } from 'node:child_process';
 import { captureNgtcp2, HOST, keylogWithout, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from './ngtcp2-lab';
+import { openIndexed } from '../../support/engine';
 
 const unavailable = ngtcp2LabUnavailable();
 
@@ -143,15 +143,8 @@ describe.skipIf(unavailable !== null)('QUIC and HTTP/3 decrypted from ngtcp2 cap
     const capture = captures.get('AES-128-GCM')!;
     const withSecrets = path.join(capture.dir, 'with-secrets.pcapng');
     expect(spawnSync('editcap', ['--inject-secrets', `tls,${capture.keylog}`, capture.pcap, withSecrets]).status).toBe(0);
-    const backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    const session = await backend.openFile(withSecrets);
+    const { backend, session } = await openIndexed(withSecrets);
     try {
-      await indexed;
       // tshark reads the same file's secrets with no option.
       const tshark = spawnSync('tshark', ['-r', withSecrets, '-T', 'fields', '-e', 'frame.number', '-e', '_ws.col.Protocol', '-Y', 'tls.handshake.type == 11'], { encoding: 'utf8' }).stdout.trim().split('\t');
       const certificateFrame = Number(tshark[0]);

@@ -7,10 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../../electron/engine/backend';
-import type { ApiEvent, DetailNode, SessionInfo } from '../../../shared/api';
+import type { DetailNode, SessionInfo } from '../../../shared/api';
 import { hasTshark } from '../capture/support';
 import { captureTlsLab, DEFAULT_SCENARIOS, tlsLabUnavailable, type TlsLabCapture } from '../../fixtures/tls/tls-capture';
 import { TSHARK_REASSEMBLY } from '../../support/tshark-preferences';
+import { openIndexed } from '../../support/engine';
 
 const unavailable = tlsLabUnavailable() ?? (hasTshark ? null : 'needs tshark as the oracle');
 
@@ -43,14 +44,7 @@ describe.skipIf(unavailable !== null)('engine: attach a key log to an open captu
 
   beforeAll(async () => {
     lab = await captureTlsLab(DEFAULT_SCENARIOS.slice(0, 4), false, 'tle');
-    backend = new Backend({ host: 'browser', version: 'test' });
-    let done: () => void = () => undefined;
-    const indexed = new Promise<void>((resolve) => (done = resolve));
-    backend.subscribe((event: ApiEvent) => {
-      if (event.type === 'progress' && event.done) done();
-    });
-    session = await backend.openFile(lab.file);
-    await indexed;
+    ({ backend, session } = await openIndexed(lab.file));
   }, 180_000);
   afterAll(async () => {
     await backend?.handlers.closeSession({ sessionId: session.sessionId }).catch(() => undefined);

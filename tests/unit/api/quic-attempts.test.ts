@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodValidators, type SessionInfo } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
+import { openIndexed } from '../../support/engine';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ready =
@@ -27,14 +28,7 @@ describe.skipIf(!ready)('QUIC attempts in the engine (getQuicAttempts)', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'hw-api-quic-'));
     capture = path.join(dir, 'quic.pcap');
     execFileSync('/usr/bin/python3', [path.join(ROOT, 'tests/unit/quic/build_quic_capture.py'), capture]);
-    backend = new Backend({ host: 'browser', version: 'test' });
-    let indexed: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (indexed = resolve));
-    backend.subscribe((event) => {
-      if (event.type === 'progress' && event.done) indexed();
-    });
-    session = await backend.openFile(capture);
-    await done;
+    ({ backend, session } = await openIndexed(capture));
   });
   afterAll(async () => {
     await backend?.dispose();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodValidators, type SessionInfo } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
+import { openIndexed } from '../../support/engine';
 
 const ready = spawnSync('/usr/bin/python3', ['-c', 'import scapy.all'], { stdio: 'ignore' }).status === 0;
 
@@ -43,14 +44,7 @@ wrpcap(sys.argv[1], [
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    backend = new Backend({ host: 'browser', version: 'test' });
-    let indexed: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (indexed = resolve));
-    backend.subscribe((event) => {
-      if (event.type === 'progress' && event.done) indexed();
-    });
-    session = await backend.openFile(capture);
-    await done;
+    ({ backend, session } = await openIndexed(capture));
   });
   afterAll(async () => {
     await backend?.dispose();
