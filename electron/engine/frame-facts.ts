@@ -20,7 +20,7 @@ import {
 import { frameCommunityId } from '../../shared/flowid';
 import { grown } from '../../shared/track/store';
 import { type CompiledFilter, type FieldValue } from '../../shared/filter';
-import { formatEpoch } from '../../shared/files';
+import { formatEpoch, UNNAMED_INTERFACE } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
 import { connectionStory } from '../../shared/track/ladder';
@@ -564,7 +564,7 @@ export class FrameFacts {
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
       comments: index.comments.get(i),
-      capturePoint: index.points[index.point[i]] ? { id: index.point[i], name: index.points[index.point[i]] } : undefined,
+      capturePoint: index.points.length > 0 ? { id: index.point[i], name: index.points[index.point[i]] || UNNAMED_INTERFACE } : undefined,
     });
     const records = this.tlsRecords.get(i);
     if (records) detail.tree.push(tlsDetailNode(records, this.tlsDissector.versionOf(index.stream[i])));
@@ -619,7 +619,7 @@ export class FrameFacts {
       case 'frame.interface_id':
         return index.points.length > 0 ? index.point[i] : undefined;
       case 'frame.interface_name':
-        return index.points[index.point[i]] || undefined;
+        return index.points.length > 0 ? index.points[index.point[i]] || UNNAMED_INTERFACE : undefined;
       case 'frame.time_relative':
         return index.relativeTime(i);
       case 'frame.time_delta':

@@ -18,6 +18,7 @@ export { decodeUtf8, encodeUtf8 } from './utf8';
 export {
   CaptureFileError,
   MAX_CAPTURED_LENGTH,
+  UNNAMED_INTERFACE,
   type CaptureDamageKind,
   type CaptureFormat,
   type CaptureFrame,

@@ -47,6 +47,9 @@ export interface CaptureFrame {
 }
 
 /** An interface description: the pcap file header, or a pcapng IDB. */
+/** What tshark calls an interface whose pcapng block has no if_name (frame.interface_name). */
+export const UNNAMED_INTERFACE = 'unknown';
+
 export interface CaptureInterface {
   /** Index within its section, as EPBs reference it. */
   id: number;

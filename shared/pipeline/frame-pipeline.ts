@@ -4,7 +4,7 @@
  * giving the cli.md JSON keys and the summary line. Frames must arrive in capture order.
  */
 import { elapsedSeconds, formatEpoch } from '../files/timestamp';
-import type { CaptureInterface, CaptureSection } from '../files/types';
+import { UNNAMED_INTERFACE, type CaptureInterface, type CaptureSection } from '../files/types';
 import { Tracker } from '../track/tracker';
 import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
@@ -399,8 +399,7 @@ export class FramePipeline {
     const names = this.interfaceNames;
     if (names !== null && frame.interfaceId !== undefined && frame.interfaceId < names.length) {
       processed.interfaceId = frame.interfaceId;
-      // tshark names an interface without if_name "unknown".
-      processed.interfaceName = names[frame.interfaceId] || 'unknown';
+      processed.interfaceName = names[frame.interfaceId] || UNNAMED_INTERFACE;
     }
     return processed;
   }

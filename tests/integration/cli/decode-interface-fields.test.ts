@@ -2,13 +2,16 @@
  * frame.interface_id and frame.interface_name in `decode -e` and `decode -Y`, against tshark on a
  * multi-interface pcapng that mergecap made from three single-interface captures (two named, as
  * `capture` names its points host:iface, and one without a name, which tshark calls "unknown").
- * A pcap file has no interfaces: both fields are absent, as in tshark.
+ * A pcap file has no interfaces: both fields are absent, as in tshark. The workbench's engine (its
+ * display filter and detail tree) is held against tshark on the same file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCaptureFileWriter } from '../../../electron/engine/capture-file';
 import { buildCli, runCliSync } from '../../support/cli';
+import { openIndexed } from '../../support/engine';
+import type { DetailNode } from '../../../shared/api';
 import { Conversation, HAS_TSHARK, tempFile, writeCapture } from '../../unit/track/scenario';
 
 const HAS_MERGECAP = spawnSync('mergecap', ['-v']).status === 0;
@@ -69,6 +72,23 @@ describe.skipIf(missing !== null)(`decode: frame.interface_id and frame.interfac
       const theirs = tshark(merged, ['-Y', filter, '-T', 'fields', '-e', 'frame.number']);
       expect(theirs.trim(), `${filter}: tshark selects something`).not.toBe('');
       expect(ours.stdout, filter).toBe(theirs);
+    }
+  });
+
+  it('the workbench filters on them and shows them in the detail tree as tshark does, the unnamed interface as "unknown"', async () => {
+    const { backend, session } = await openIndexed(merged);
+    try {
+      for (const filter of ['frame.interface_id == 2', 'frame.interface_name == "server:eth0"', 'frame.interface_name == "unknown"', 'frame.interface_name contains "client"']) {
+        const rows = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 1000, filter });
+        const theirs = tshark(merged, ['-Y', filter, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').map(Number);
+        expect(rows.rows.map((row) => row.index + 1), filter).toEqual(theirs);
+      }
+      const [unnamed] = tshark(merged, ['-Y', 'frame.interface_id == 2', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').map(Number);
+      const flat = (nodes: DetailNode[]): DetailNode[] => nodes.flatMap((node) => [node, ...flat(node.children)]);
+      const tree = flat((await backend.handlers.getFrame({ sessionId: session.sessionId, index: unnamed - 1 })).tree);
+      expect(tree.find((node) => node.field === 'frame.interface_name')?.label).toBe('Interface name: unknown');
+    } finally {
+      await backend.handlers.closeSession({ sessionId: session.sessionId });
     }
   });
 
