@@ -8,7 +8,7 @@ import type { ApiEvent, SessionInfo } from '../../shared/api';
 export async function openIndexed(file: string, backend = new Backend({ host: 'browser', version: 'test' })): Promise<{ backend: Backend; session: SessionInfo }> {
   const finished = new Set<string>();
   let wake: () => void = () => undefined;
-  backend.subscribe((event: ApiEvent) => {
+  const unsubscribe = backend.subscribe((event: ApiEvent) => {
     if (event.type === 'progress' && event.done) {
       finished.add(event.sessionId);
       wake();
@@ -16,5 +16,6 @@ export async function openIndexed(file: string, backend = new Backend({ host: 'b
   });
   const session = await backend.openFile(file);
   while (!finished.has(session.sessionId)) await new Promise<void>((resolve) => (wake = resolve));
+  unsubscribe();
   return { backend, session };
 }

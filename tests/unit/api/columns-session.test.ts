@@ -6,29 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { methodValidators, ROW_MARK, type ApiEvent, type SessionInfo } from '../../../shared/api';
+import { methodValidators, ROW_MARK } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { haveScapy, haveTshark, run, SYSTEM_PYTHON } from '../files/tools';
+import { openIndexed } from '../../support/engine';
 
 const ready = haveScapy && haveTshark;
 const SCRIPT = path.resolve(__dirname, '../../fixtures/scripts/workbench_capture.py');
-
-async function openIndexed(backend: Backend, file: string): Promise<SessionInfo> {
-  let sessionId = '';
-  const seen: string[] = [];
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const unsubscribe = backend.subscribe((event: ApiEvent) => {
-    if (event.type !== 'progress' || !event.done) return;
-    seen.push(event.sessionId);
-    if (event.sessionId === sessionId) resolveDone();
-  });
-  const session = await backend.openFile(file);
-  sessionId = session.sessionId;
-  if (!seen.includes(sessionId)) await done;
-  unsubscribe();
-  return session;
-}
 
 function tsharkFields(file: string, fields: string[], filter?: string): string[][] {
   const args = ['-r', file, ...(filter ? ['-Y', filter] : []), '-T', 'fields', '-E', 'separator=|', '-e', 'frame.number', ...fields.flatMap((f) => ['-e', f])];
@@ -59,7 +43,7 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
   });
 
   it('custom columns carry each frame’s field values as tshark -T fields prints them', async () => {
-    const session = await openIndexed(backend, plain);
+    const { session } = await openIndexed(plain, backend);
     const fields = ['ip.ttl', 'tcp.srcport', 'tcp.flags.syn', 'tcp.window_size_value', 'udp.length', 'eth.src', 'ipv6.src', 'tcp.options.mss_val'];
     const result = await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 100, filter: '', columns: fields });
     const oracle = tsharkFields(plain, fields);
@@ -77,7 +61,7 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
   });
 
   it('sorting by a column orders the displayed frames as the values sort, ties in capture order, and findRow follows it', async () => {
-    const session = await openIndexed(backend, plain);
+    const { session } = await openIndexed(plain, backend);
     const oracle = tsharkFields(plain, ['frame.len', 'tcp.srcport', 'ip.src'], 'tcp');
     const sorted = async (column: string, descending: boolean) =>
       (await backend.handlers.getRows({ sessionId: session.sessionId, start: 0, count: 100, filter: 'tcp', sort: { column, descending } })).rows.map((row) => String(row.number));
@@ -92,7 +76,7 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
   });
 
   it('time references: the Time column counts from the latest reference, which carries TIME_REF', async () => {
-    const session = await openIndexed(backend, plain);
+    const { session } = await openIndexed(plain, backend);
     const times = tsharkFields(plain, ['frame.time_relative']).map((f) => Number(f[1]));
     const sessionId = session.sessionId;
     expect((await backend.handlers.setTimeReference({ sessionId, index: 3, on: true })).references).toBe(1);
@@ -111,7 +95,7 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
   });
 
   it('packet comments: read from pcapng, a Comment column, frame.comment in the tree and the filter; edits saved as tshark reads them', async () => {
-    const session = await openIndexed(backend, commented);
+    const { session } = await openIndexed(commented, backend);
     const sessionId = session.sessionId;
     const rows = (await backend.handlers.getRows({ sessionId, start: 0, count: 100, filter: '', columns: ['frame.comment'] })).rows;
     const oracle = tsharkFields(commented, ['frame.comment']);

@@ -8,32 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { methodValidators, type ApiEvent, type SessionInfo } from '../../../shared/api';
+import { methodValidators } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { FLOW_EXPORT_ROWS, flowGraphExport } from '../../../electron/engine/flow-graph';
 import { FlowGraph } from '../../../shared/flowgraph';
 import type { Tracker } from '../../../shared/track/tracker';
 import { runPythonFile, scapyAvailable, tempDir, tsharkAvailable } from '../wire/oracle/oracle';
+import { openIndexed } from '../../support/engine';
 
 const ready = scapyAvailable && tsharkAvailable;
 const SCRIPT = path.resolve(__dirname, '../flowgraph/flows.py');
-
-async function openIndexed(backend: Backend, file: string): Promise<SessionInfo> {
-  let sessionId = '';
-  const seen: string[] = [];
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const unsubscribe = backend.subscribe((event: ApiEvent) => {
-    if (event.type !== 'progress' || !event.done) return;
-    seen.push(event.sessionId);
-    if (event.sessionId === sessionId) resolveDone();
-  });
-  const session = await backend.openFile(file);
-  sessionId = session.sessionId;
-  if (!seen.includes(sessionId)) await done;
-  unsubscribe();
-  return session;
-}
 
 describe.skipIf(!ready)('engine flow graph', () => {
   let backend: Backend;
@@ -50,7 +34,7 @@ describe.skipIf(!ready)('engine flow graph', () => {
 
   it('pages of rows in tshark’s order with its comments, names once, the selected frame’s row', async () => {
     const file = path.join(dir, 'interleaved.pcap');
-    const session = await openIndexed(backend, file);
+    const { session } = await openIndexed(file, backend);
     const text = execFileSync('tshark', ['-r', file, '-q', '-z', 'flow,tcp,network'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const comments = text
       .split('\n')

@@ -8,30 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, SessionInfo } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { ARROW_DROP, LADDER_LINE, layoutLadder, type ArrowRow } from '../../../renderer/src/lib/ladder-layout';
 import { haveScapy, haveTshark, run, SYSTEM_PYTHON } from '../files/tools';
+import { openIndexed } from '../../support/engine';
 
 const ready = haveScapy && haveTshark;
 const FIXTURES = path.resolve(__dirname, '../../fixtures/scripts');
-
-async function openIndexed(backend: Backend, file: string): Promise<SessionInfo> {
-  let sessionId = '';
-  const seen: string[] = [];
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const unsubscribe = backend.subscribe((event: ApiEvent) => {
-    if (event.type !== 'progress' || !event.done) return;
-    seen.push(event.sessionId);
-    if (event.sessionId === sessionId) resolveDone();
-  });
-  const session = await backend.openFile(file);
-  sessionId = session.sessionId;
-  if (!seen.includes(sessionId)) await done;
-  unsubscribe();
-  return session;
-}
 
 function tsharkFields(file: string, filter: string, fields: string[]): string[][] {
   return run('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.number', ...fields.flatMap((f) => ['-e', f])])
@@ -60,7 +43,7 @@ describe.skipIf(!ready)('ladder readability (Scapy captures, tshark as the oracl
   });
 
   it('a SYN answered by RST: the RST is banded with the refused handshake, not as a teardown', async () => {
-    const session = await openIndexed(backend, workbench);
+    const { session } = await openIndexed(workbench, backend);
     // tshark: the stream whose SYN got an RST (and no SYN+ACK).
     const rst = tsharkFields(workbench, 'tcp.flags.reset == 1', ['tcp.stream']);
     const syns = new Set(tsharkFields(workbench, 'tcp.flags.syn == 1 && tcp.flags.ack == 1', ['tcp.stream']).map((f) => f[1]));
@@ -80,7 +63,7 @@ describe.skipIf(!ready)('ladder readability (Scapy captures, tshark as the oracl
   });
 
   it('duplicate ACKs name their ordinal and the frame they duplicate, as tshark does', async () => {
-    const session = await openIndexed(backend, expert);
+    const { session } = await openIndexed(expert, backend);
     const oracle = tsharkFields(expert, 'tcp.analysis.duplicate_ack', ['tcp.stream', 'tcp.analysis.duplicate_ack_num', 'tcp.analysis.duplicate_ack_frame']);
     expect(oracle.length).toBeGreaterThan(0);
     for (const [frame, stream, ordinal, of] of oracle) {
@@ -93,7 +76,7 @@ describe.skipIf(!ready)('ladder readability (Scapy captures, tshark as the oracl
   });
 
   it('a keep-alive’s analysis line ends above the next arrow’s label', async () => {
-    const session = await openIndexed(backend, expert);
+    const { session } = await openIndexed(expert, backend);
     const keepAlive = tsharkFields(expert, 'tcp.analysis.keep_alive', ['tcp.stream']);
     expect(keepAlive.length).toBeGreaterThan(0);
     const ladder = await backend.handlers.getLadder({ sessionId: session.sessionId, stream: Number(keepAlive[0][1]), limit: 1000 });
