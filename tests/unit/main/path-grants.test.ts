@@ -18,6 +18,16 @@ describe('main process path grants', () => {
     expect(() => grants.check('saveFollow', params)).toThrow(/refusing to write/);
   });
 
+  it('a page-load recording starts only the installed browser or one from the open dialog, and takes no switches from the window', () => {
+    const grants = new PathGrants();
+    const params = { url: 'https://example.test/', browser: null, interface: null, headless: true, browserArgs: [] as string[] };
+    expect(grants.check('recordPageLoad', params)).toEqual(params);
+    expect(() => grants.check('recordPageLoad', { ...params, browser: '/bin/sh' })).toThrow(/refusing to start \/bin\/sh/);
+    expect(() => grants.check('recordPageLoad', { ...params, browserArgs: ['--renderer-cmd-prefix=/bin/touch /tmp/pwned'] })).toThrow(/refusing browser arguments/);
+    grants.grant('open', '/opt/browsers/chromium');
+    expect(grants.check('recordPageLoad', { ...params, browser: '/opt/browsers/../browsers/chromium' })).toMatchObject({ browser: '/opt/browsers/../browsers/chromium' });
+  });
+
   it('refuses to open a path the main process never handed out', () => {
     const grants = new PathGrants();
     expect(() => grants.check('openFile', { path: '/home/victim/.ssh/id_ed25519' })).toThrow(/refusing to open/);
