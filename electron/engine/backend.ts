@@ -376,6 +376,7 @@ export class Backend {
     const sessionId = `s${this.nextSession++}`;
     session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `endpoint on ${params.interface}`, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
+    if (run.lane) session.showEndpointLane(run.lane);
     await session.openLive();
     this.endpointRuns.set(endpointId, run);
     this.emit({ type: 'session-opened', session: session.info() });

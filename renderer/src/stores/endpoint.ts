@@ -8,6 +8,8 @@ import { ref } from 'vue';
 import type { ApiEvent, EndpointSegmentView, OpenEndpointResult } from '../../../shared/api';
 import { useApi } from '../api/instance';
 import { useCaptureStore } from './capture';
+import { useConnectionsStore } from './connections';
+import { useLadderStore } from './ladder';
 import { useUiStore } from './ui';
 
 /** Lines kept in the panel's log (the whole conversation is in its session). */
@@ -28,6 +30,19 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const log = ref<string[]>([]);
   const received = ref('');
   const proposal = ref<EndpointSegmentView | null>(null);
+
+  // Our lane's state can change with no new frame (TIME_WAIT ending, a timeout): Connections and the ladder follow it.
+  let laneRefresh: ReturnType<typeof setTimeout> | null = null;
+  function refreshLanes(): void {
+    if (laneRefresh) return;
+    laneRefresh = setTimeout(() => {
+      laneRefresh = null;
+      const ui = useUiStore();
+      const ladder = useLadderStore();
+      if (ui.view === 'connections') void useConnectionsStore().load(true);
+      if (ui.view === 'ladder' && ladder.stream !== null) void ladder.load(ladder.stream);
+    }, 300);
+  }
 
   function note(line: string): void {
     log.value = [...log.value.slice(-(LOG_LIMIT - 1)), line];
@@ -111,6 +126,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
     switch (event.type) {
       case 'endpoint-state':
         state.value = event.to;
+        refreshLanes();
         note(`${event.time.toFixed(3)}  ${event.to} (${event.why})`);
         break;
       case 'endpoint-data':
@@ -122,6 +138,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
         break;
       case 'endpoint-end':
         status.value = 'ended';
+        refreshLanes();
         proposal.value = null;
         note(`ended: ${event.reason}; sent ${event.bytesSent} bytes, received ${event.bytesReceived}, ${event.retransmissions} retransmissions${event.error ? `; ${event.error}` : ''}`);
         break;
