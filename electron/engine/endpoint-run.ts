@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, type ApiEvent, type EndpointSegmentEdit, type EndpointSegmentView, type OpenEndpointParams, type OpenEndpointResult } from '../../shared/api';
-import { applySegmentEdit, segmentLine, type EndpointEvent, type EndpointSegment, type SegmentReason } from '../../shared/endpoint';
+import { applySegmentEdit, segmentLine, type EndpointEvent, type EndpointLane, type EndpointSegment, type SegmentReason } from '../../shared/endpoint';
 import { TcpState } from '../../shared/track/states';
 import { CaptureError } from './capture-session';
 import { ConversationLinkError } from './conversation-link';
@@ -60,6 +60,7 @@ export class EndpointRun {
           step: params.step,
           timeWaitMs: 1000,
         },
+        lane: true,
         spoolPath,
         onSpooled: () => hooks.onSpooled(),
         onWarning: (message) => hooks.emit({ type: 'capture-error', sessionId: endpointId, message }),
@@ -81,6 +82,11 @@ export class EndpointRun {
       run,
       result: { endpointId, local, kernel: session.link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner', suppressionRule: session.link.suppressionRule },
     };
+  }
+
+  /** Our lane's states from the endpoint, for the session's Connections row and ladder. */
+  get lane(): EndpointLane | null {
+    return this.session.lane;
   }
 
   private time(at: number): number {

@@ -8,7 +8,7 @@
  * The loop: wait for a segment or the endpoint's next timer, hand every segment that has
  * arrived to the endpoint, and send what it answers in one helper request.
  */
-import { TcpEndpoint, type EndpointEvent, type EndpointOptions, type EndpointSegment, type Proposal, type SegmentReason } from '../../shared/endpoint';
+import { EndpointLane, endpointName, TcpEndpoint, type EndpointEvent, type EndpointOptions, type EndpointSegment, type Proposal, type SegmentReason } from '../../shared/endpoint';
 import { packetOf, segmentOf } from '../../shared/endpoint/packet';
 import type { Address } from '../../shared/conversation/runner';
 import { TcpState } from '../../shared/track/states';
@@ -21,6 +21,8 @@ export interface EndpointSessionOptions extends HelperLaunchOptions {
   /** The peer to connect to; null to listen on `local` for one connection. */
   remote: Address | null;
   endpoint: EndpointOptions;
+  /** Keep our lane's states from the endpoint for the Connections view and the ladder (the UI's endpoint). */
+  lane?: boolean;
   spoolPath: string;
   onWarning?: (message: string) => void;
   /** Every frame the spool receives (a live session follows it). */
@@ -48,6 +50,7 @@ const IDLE_WAIT_MS = 1000;
 
 export class EndpointSession {
   readonly endpoint: TcpEndpoint;
+  readonly lane: EndpointLane | null;
   private stopped = false;
   private readonly loopDone: Promise<void>;
   private loopError: unknown = null;
@@ -57,8 +60,11 @@ export class EndpointSession {
     private readonly options: EndpointSessionOptions,
   ) {
     this.endpoint = new TcpEndpoint(options.endpoint);
+    this.lane = options.lane ? new EndpointLane(endpointName(options.local.address, options.local.port), this.endpoint) : null;
     if (options.remote) this.endpoint.open();
     else this.endpoint.listen(this.now());
+    this.lane?.restart();
+    this.nameLaneRemote();
     this.loopDone = this.loop().catch((error: unknown) => {
       this.loopError = error;
     });
@@ -81,6 +87,12 @@ export class EndpointSession {
   /** Why the helper ended, when it did. */
   get endReason(): string | null {
     return this.link.endReason;
+  }
+
+  /** The lane's peer, once the link knows it (for listen: from its SYN). */
+  private nameLaneRemote(): void {
+    const remote = this.link.remote;
+    if (this.lane && this.lane.remote === null && remote) this.lane.remote = endpointName(remote.address, remote.port);
   }
 
   write(bytes: Uint8Array): void {
@@ -174,6 +186,7 @@ export class EndpointSession {
         now = this.now();
         const received = segmentOf(packet.packet);
         if (received && !received.badChecksum) {
+          this.nameLaneRemote();
           this.options.onSegment?.('in', received.segment, now, null);
           endpoint.receive(received.segment, now);
           collect();

@@ -55,6 +55,7 @@ import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
+import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
@@ -273,6 +274,13 @@ export class FileSession {
     this.live = true;
     this.frameReader = new CaptureFileFrameReader(this.dataPath);
     this.indexing = this.follow().finally(() => this.finish());
+  }
+
+  /** The workbench's own endpoint whose conversation this live session holds: our lane's states come from it. */
+  private endpointLane: EndpointLane | null = null;
+
+  showEndpointLane(lane: EndpointLane): void {
+    this.endpointLane = lane;
   }
 
   /** Remembers frames about to be sent, so the capture marks them as crafted when they appear. */
@@ -814,7 +822,10 @@ export class FileSession {
   }
 
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
-    return this.facts.connections();
+    const result = this.facts.connections();
+    const lane = this.endpointLane;
+    // The facts' result is cached: the lane's view is a copy.
+    return lane ? { ...result, connections: result.connections.map((row) => lane.row(row)) } : result;
   }
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
@@ -957,7 +968,7 @@ export class FileSession {
   ladder(stream: number, limit: number): Ladder {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
-    return ladder;
+    return this.endpointLane ? this.endpointLane.ladder(ladder) : ladder;
   }
 
   /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */

@@ -231,6 +231,8 @@ export interface ConnectionRow {
   firstFrame: number;
   /** How it opened, who closed or reset it, a half-close's bytes and the analysis counts (analyze's words). */
   story: string;
+  /** The workbench's own TCP endpoint is this side: its state is the endpoint's own, the other side's as tracked from the wire. */
+  endpointSide?: Side;
 }
 const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
@@ -253,6 +255,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   teardownKind: nullable(str({ max: 32 })),
   firstFrame: count,
   story: str({ max: 1024 }),
+  endpointSide: opt(literal('client', 'server')),
 });
 
 /** A QUIC connection attempt (long-header packets on UDP, RFC 9000 §17.2), listed beside the TCP connections. */
@@ -412,6 +415,8 @@ export interface Ladder {
   story: string;
   /** The SYN was answered by RST: that RST belongs to the (refused) handshake, not a teardown. */
   refused?: boolean;
+  /** The workbench's own TCP endpoint is this side: that lane's states are the endpoint's own, the other's as tracked from the wire. */
+  endpointSide?: Side;
 }
 const ladder: Validator<Ladder> = obj({
   stream: count,
@@ -426,6 +431,7 @@ const ladder: Validator<Ladder> = obj({
   truncated: bool,
   story: str({ max: 1024 }),
   refused: opt(bool),
+  endpointSide: opt(literal('client', 'server')),
 });
 
 /** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */

@@ -8,6 +8,9 @@ import { ref } from 'vue';
 import type { ApiEvent, EndpointSegmentView, OpenEndpointResult } from '../../../shared/api';
 import { useApi } from '../api/instance';
 import { useCaptureStore } from './capture';
+import { useConnectionsStore } from './connections';
+import { withLineBreaks, type LineBreak } from './editor';
+import { useLadderStore } from './ladder';
 import { useUiStore } from './ui';
 
 /** Lines kept in the panel's log (the whole conversation is in its session). */
@@ -22,12 +25,27 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const retransmit = ref(false);
   const keepalive = ref('');
   const step = ref(false);
+  /** A text box hands over bare LF whatever was typed or pasted: what each line break becomes on the wire (HTTP wants CRLF). */
+  const lineBreak = ref<LineBreak>('crlf');
   const opened = ref<OpenEndpointResult | null>(null);
   const state = ref('CLOSED');
   const status = ref<'idle' | 'opening' | 'open' | 'ended'>('idle');
   const log = ref<string[]>([]);
   const received = ref('');
   const proposal = ref<EndpointSegmentView | null>(null);
+
+  // Our lane's state can change with no new frame (TIME_WAIT ending, a timeout): Connections and the ladder follow it.
+  let laneRefresh: ReturnType<typeof setTimeout> | null = null;
+  function refreshLanes(): void {
+    if (laneRefresh) return;
+    laneRefresh = setTimeout(() => {
+      laneRefresh = null;
+      const ui = useUiStore();
+      const ladder = useLadderStore();
+      if (ui.view === 'connections') void useConnectionsStore().load(true);
+      if (ui.view === 'ladder' && ladder.stream !== null) void ladder.load(ladder.stream);
+    }, 300);
+  }
 
   function note(line: string): void {
     log.value = [...log.value.slice(-(LOG_LIMIT - 1)), line];
@@ -78,7 +96,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
   }
 
   async function send(text: string): Promise<void> {
-    const result = await call((endpointId) => useApi().endpointSend({ endpointId, text }));
+    const result = await call((endpointId) => useApi().endpointSend({ endpointId, text: withLineBreaks(text, lineBreak.value) }));
     if (result) note(`queued ${result.queued} bytes`);
     if (step.value) await refresh();
   }
@@ -111,6 +129,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
     switch (event.type) {
       case 'endpoint-state':
         state.value = event.to;
+        refreshLanes();
         note(`${event.time.toFixed(3)}  ${event.to} (${event.why})`);
         break;
       case 'endpoint-data':
@@ -122,11 +141,12 @@ export const useEndpointStore = defineStore('endpoint', () => {
         break;
       case 'endpoint-end':
         status.value = 'ended';
+        refreshLanes();
         proposal.value = null;
         note(`ended: ${event.reason}; sent ${event.bytesSent} bytes, received ${event.bytesReceived}, ${event.retransmissions} retransmissions${event.error ? `; ${event.error}` : ''}`);
         break;
     }
   }
 
-  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
+  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
 });

@@ -91,6 +91,42 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     expect(events.some((event) => event.type === 'session-opened' && event.session.sessionId === opened.sessionId)).toBe(true);
     // The endpoint is gone: later calls name it as ended.
     await expect(call('endpointSend', { endpointId: id, text: 'x' })).rejects.toMatchObject({ code: 'not-found' });
+
+    // Connections and the ladder: our lane is the endpoint's own state, the peer's as tracked from the wire.
+    const ours = `${UNOWNED}:41300`;
+    let row = (await call('getConnections', { sessionId: opened.sessionId })).connections.find((c) => c.client === ours);
+    for (let i = 0; i < 100 && (!row || row.frames < 9); i++) {
+      await sleep(50);
+      row = (await call('getConnections', { sessionId: opened.sessionId })).connections.find((c) => c.client === ours);
+    }
+    expect(row).toMatchObject({ endpointSide: 'client', clientState: 'CLOSED', server: `${lab.server.ip}:7300` });
+    const ladder = await call('getLadder', { sessionId: opened.sessionId, stream: row?.stream ?? 0, limit: 100 });
+    expect(ladder).toMatchObject({ endpointSide: 'client', initialClientState: 'CLOSED', finalClientState: 'CLOSED' });
+    // Where our state changes, and on which segment the wire shows: the endpoint's own steps.
+    const changes = (side: 'client' | 'server') => {
+      const out: string[] = [];
+      let before = side === 'client' ? ladder.initialClientState : ladder.initialServerState;
+      for (const arrow of ladder.arrows) {
+        const state = side === 'client' ? arrow.clientState : arrow.serverState;
+        if (state !== before) out.push(`${arrow.from} ${arrow.flags} -> ${state}`);
+        before = state;
+      }
+      return out;
+    };
+    // Linux acknowledges our FIN alone (FIN_WAIT_2 between) or with its own FIN (straight to TIME_WAIT after that segment).
+    const ourFin = ladder.arrows.find((arrow) => arrow.from === 'client' && arrow.flags.includes('FIN'));
+    const finAckedAlone = ladder.arrows.some((arrow) => arrow.from === 'server' && arrow.flags === 'ACK' && ourFin && arrow.ack === ourFin.seq + 1);
+    expect(changes('client')).toEqual([
+      'client SYN -> SYN_SENT',
+      'server SYN, ACK -> ESTABLISHED',
+      'client FIN, ACK -> FIN_WAIT_1',
+      ...(finAckedAlone ? ['server ACK -> FIN_WAIT_2'] : []),
+      'server FIN, ACK -> TIME_WAIT',
+    ]);
+    expect(states.slice(0, 5)).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
+    // The peer's lane is the tracker's reading of Linux's segments.
+    expect(changes('server')).toEqual(['client SYN -> SYN_RECEIVED', 'client ACK -> ESTABLISHED', 'client FIN, ACK -> CLOSE_WAIT', 'server FIN, ACK -> LAST_ACK', 'client ACK -> CLOSED']);
+    expect(ladder.finalServerState).toBe('CLOSED');
   }, 60_000);
 
   it('step mode: the proposal is our SYN; the edited window is what goes out, and the handshake completes step by step', async () => {
