@@ -219,8 +219,16 @@ export class NdjsonWriter {
     this.length = at;
   }
 
+  /** A non-negative integer's digits, or any other number as `String(value)` gives it (a -T fields cell). */
+  numberText(value: number): void {
+    if (value >= 0 && value <= 0xffffffff && Math.floor(value) === value) {
+      if (value <= 0x7fffffff) this.smallDigits(value);
+      else this.ascii(String(value));
+    } else this.ascii(String(value));
+  }
+
   /** Text that needs no escaping (a number's digits, a -T fields cell); UTF-8 when not ASCII. */
-  private ascii(text: string): void {
+  ascii(text: string): void {
     const n = text.length;
     this.reserve(n);
     const bytes = this.bytes;
@@ -248,7 +256,7 @@ export class NdjsonWriter {
     this.length += chunk.length;
   }
 
-  private byte(value: number): void {
+  byte(value: number): void {
     if (this.length === this.bytes.length) this.reserve(1);
     this.bytes[this.length++] = value;
   }

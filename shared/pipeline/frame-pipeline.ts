@@ -164,6 +164,16 @@ export class FramePipeline {
   jsonLines = false;
   /** Whether `process` fills the columns (and so the summary line); decode's --json and -e output need neither. */
   withColumns = true;
+  /**
+   * Whether TCP frames go through the tracker (tcp.stream, relative numbers, analysis flags, and
+   * the TLS/HTTP/DNS-over-TCP reassembly that follows streams); `decode -e` of header fields only turns it off.
+   */
+  withTracking = true;
+  /** Whether DNS (UDP and TCP port 53) is dissected; off when nothing prints its keys. */
+  withDns = true;
+  /** The last frame's frame.time_relative and frame.time_delta (set by `track`). */
+  lastRelativeTime = 0;
+  lastTimeDelta = 0;
   private readonly jsonWriter = new NdjsonWriter(1 << 14);
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
@@ -201,6 +211,15 @@ export class FramePipeline {
     return this.summary;
   }
 
+  /** The array and offset `lastSummary`'s offsets count from (no view made, unlike `lastSummaryBytes`). */
+  get lastSummaryBuffer(): Uint8Array {
+    return this.summaryBuffer;
+  }
+
+  get lastSummaryStart(): number {
+    return this.summaryStart;
+  }
+
   /**
    * The bytes `lastSummary`'s offsets count from: the frame's own (its data, or the buffer it
    * sits in), or, on a frame that completed an IP datagram, the reassembled packet.
@@ -216,6 +235,10 @@ export class FramePipeline {
       this.firstSeconds = frame.tsSeconds;
       this.firstNanos = frame.tsNanos;
     }
+    this.lastRelativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
+    this.lastTimeDelta = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
+    this.previousSeconds = frame.tsSeconds;
+    this.previousNanos = frame.tsNanos;
     let buffer = frame.buffer;
     let start = frame.bufferOffset ?? 0;
     let length = frame.capturedLength ?? 0;
@@ -245,13 +268,13 @@ export class FramePipeline {
     this.summaryLength = length;
     this.dnsMessages = NO_DNS;
     this.dnsInStream = false;
-    const dnsPayload = summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
+    const dnsPayload = this.withDns && summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
     if (dnsPayload && summary.protocol === 17) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
       this.dnsMessages = this.dns.udp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, dnsEndpointsOf(buffer, start, summary), buffer.subarray(from, Math.max(from, to)));
     }
-    if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
+    if (summary.protocol !== 6 || summary.transportOffset < 0 || !this.withTracking) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
     const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
@@ -371,14 +394,16 @@ export class FramePipeline {
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
+    return this.processTracked(frame, this.track(frame));
+  }
+
+  /** The rest of `process` for a frame `track` has just seen (and returned `analysis` for). */
+  processTracked(frame: PipelineFrame, analysis: FrameAnalysis | null): ProcessedFrame {
     const bytes = frame.data;
-    const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
     if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
-    const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
-    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
-    this.previousSeconds = frame.tsSeconds;
-    this.previousNanos = frame.tsNanos;
+    const relativeTime = this.lastRelativeTime;
+    const sincePrevious = this.lastTimeDelta;
     const meta: FrameMeta = {
       number: frame.frameNumber,
       timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),

@@ -58,4 +58,10 @@ describe('NdjsonWriter', () => {
     writer.pickedLine(['z', 'a', 'y'], (name) => ({ a: 'é', y: false })[name]);
     expect(text(writer)).toBe('{"a":1,"b":["x",2]}\n{"a":"é","y":false}\n');
   });
+
+  it.each(AWKWARD.filter((value) => typeof value === 'number').map((value) => [String(value), value as number]))('numberText(%s) is String(value), a -T fields cell', (_, value) => {
+    const writer = new NdjsonWriter(2);
+    writer.numberText(value);
+    expect(text(writer)).toBe(String(value));
+  });
 });
