@@ -222,7 +222,8 @@ export class Backend {
         const remote = point.remote ? this.remoteOptions(point.remote) : null;
         // The remote link type, reachability, permission and the BPF filter are checked before anything starts.
         if (remote) await prepareRemoteCapture(remote, point.interface, filter);
-        specs.push(capturePointSpec(point.interface, remote, points.length > 1, filter));
+        // The incoming stream waits on the spool's disk while it is read.
+        specs.push(capturePointSpec(point.interface, remote ? { ...remote, streamDirectory: this.spoolDirectory } : null, points.length > 1, filter));
       }
       capture = await CaptureSession.start({ ...specs[0], alsoFrom: specs.slice(1), spoolPath, track: true });
     } catch (error) {

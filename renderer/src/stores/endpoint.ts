@@ -9,6 +9,7 @@ import type { ApiEvent, EndpointSegmentView, OpenEndpointResult } from '../../..
 import { useApi } from '../api/instance';
 import { useCaptureStore } from './capture';
 import { useConnectionsStore } from './connections';
+import { withLineBreaks, type LineBreak } from './editor';
 import { useLadderStore } from './ladder';
 import { useUiStore } from './ui';
 
@@ -24,6 +25,8 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const retransmit = ref(false);
   const keepalive = ref('');
   const step = ref(false);
+  /** A text box hands over bare LF whatever was typed or pasted: what each line break becomes on the wire (HTTP wants CRLF). */
+  const lineBreak = ref<LineBreak>('crlf');
   const opened = ref<OpenEndpointResult | null>(null);
   const state = ref('CLOSED');
   const status = ref<'idle' | 'opening' | 'open' | 'ended'>('idle');
@@ -93,7 +96,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
   }
 
   async function send(text: string): Promise<void> {
-    const result = await call((endpointId) => useApi().endpointSend({ endpointId, text }));
+    const result = await call((endpointId) => useApi().endpointSend({ endpointId, text: withLineBreaks(text, lineBreak.value) }));
     if (result) note(`queued ${result.queued} bytes`);
     if (step.value) await refresh();
   }
@@ -145,5 +148,5 @@ export const useEndpointStore = defineStore('endpoint', () => {
     }
   }
 
-  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
+  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
 });

@@ -71,16 +71,21 @@ describe('endpoint panel', () => {
     emit({ type: 'endpoint-state', endpointId: 'other', from: 'X', to: 'LISTEN', why: '', time: 0 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-state]').text()).toBe('ESTABLISHED');
-    await wrapper.get('[data-testid=endpoint-text]').setValue('GET / HTTP/1.0\r\n\r\n');
+    // A browser's text box hands over bare LF (the HTML standard normalises CR LF): each becomes CR LF by default.
+    await wrapper.get('[data-testid=endpoint-text]').setValue('GET / HTTP/1.0\n\n');
     await wrapper.get('[data-testid=endpoint-send]').trigger('click');
     await flush();
     expect(calls[1]).toEqual(['endpointSend', { endpointId: 'e1', text: 'GET / HTTP/1.0\r\n\r\n' }]);
+    await wrapper.get('[data-testid=endpoint-line-break]').setValue('lf');
+    await wrapper.get('[data-testid=endpoint-send]').trigger('click');
+    await flush();
+    expect(calls[2]).toEqual(['endpointSend', { endpointId: 'e1', text: 'GET / HTTP/1.0\n\n' }]);
     emit({ type: 'endpoint-data', endpointId: 'e1', bytes: 8, total: 8, text: 'HTTP/1.0', time: 0.01 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-received]').text()).toBe('HTTP/1.0');
     await wrapper.get('[data-testid=endpoint-fin]').trigger('click');
     await flush();
-    expect(calls[2]).toEqual(['endpointClose', { endpointId: 'e1', how: 'fin' }]);
+    expect(calls[3]).toEqual(['endpointClose', { endpointId: 'e1', how: 'fin' }]);
     emit({ type: 'endpoint-end', endpointId: 'e1', ok: true, reason: 'closed (both FINs acknowledged)', bytesSent: 18, bytesReceived: 8, retransmissions: 0, error: null });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('ended: closed (both FINs acknowledged)');
