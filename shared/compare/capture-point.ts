@@ -34,6 +34,7 @@ export interface PointConnection {
 }
 
 const EMPTY = new Uint32Array(0);
+type Column = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int32Array | Float64Array;
 
 /** The per-frame columns, as a finished point hands them to another thread. */
 const COLUMNS = ['frameNumber', 'time', 'connection', 'direction', 'seq', 'ack', 'length', 'flags', 'window', 'ttl', 'ipId', 'dsfield', 'mss', 'windowScale', 'sackPermitted', 'tsval', 'options', 'checksum'] as const;
@@ -45,6 +46,8 @@ type ColumnName = (typeof COLUMNS)[number];
  */
 export interface FinishedPoint {
   count: number;
+  startTime: number;
+  endTime: number;
   otherFrames: number;
   optionLists: string[];
   columns: Pick<CapturePoint, ColumnName>;
@@ -55,7 +58,7 @@ export interface FinishedPoint {
 }
 const CHECKSUM_CODES: readonly ChecksumStatus[] = ['good', 'bad', 'partial', 'unverified'];
 
-/** Columns of one point's TCP frames. Index i is the i-th TCP frame of the capture. */
+/** Columns of one point's TCP frames. Index i is the i-th TCP frame of the capture until `finish`, then the i-th in connection order. */
 export class CapturePoint {
   count = 0;
   frameNumber = new Uint32Array(1024);
@@ -82,6 +85,10 @@ export class CapturePoint {
   /** The option kinds in order, interned: an index into `optionLists`. */
   options = new Uint16Array(1024);
   checksum = new Uint8Array(1024);
+
+  /** Times of the first and last TCP frame in capture order (the columns are in connection order once finished). */
+  startTime = 0;
+  endTime = 0;
 
   readonly connections: PointConnection[] = [];
   readonly optionLists: string[] = [];
@@ -138,14 +145,49 @@ export class CapturePoint {
     this.count = i + 1;
   }
 
-  /** Groups frame indices by connection (a counting sort); call once after the last `add`. */
+  /**
+   * Groups the frames by connection (a counting sort, keeping capture order within each) and
+   * stores the columns in that order, trimmed to size; call once after the last `add`. From
+   * then on, index i counts in that order: a connection's frames are one run, which the
+   * comparison reads front to back instead of jumping across the whole capture per column
+   * (those cache misses were most of its time).
+   */
   finish(): void {
+    const n = this.count;
+    if (n > 0) {
+      this.startTime = this.time[0];
+      this.endTime = this.time[n - 1];
+    }
     const counts = new Uint32Array(this.connections.length + 1);
-    for (let i = 0; i < this.count; i++) counts[this.connection[i] + 1]++;
+    for (let i = 0; i < n; i++) counts[this.connection[i] + 1]++;
     for (let c = 1; c <= this.connections.length; c++) counts[c] += counts[c - 1];
-    const order = new Uint32Array(this.count);
+    const order = new Uint32Array(n);
     const next = counts.slice(0, this.connections.length);
-    for (let i = 0; i < this.count; i++) order[next[this.connection[i]]++] = i;
+    for (let i = 0; i < n; i++) order[next[this.connection[i]]++] = i;
+    const permuted = <T extends Column>(column: T, make: (size: number) => T): T => {
+      const out = make(n);
+      for (let k = 0; k < n; k++) out[k] = column[order[k]];
+      return out;
+    };
+    this.frameNumber = permuted(this.frameNumber, (size) => new Uint32Array(size));
+    this.time = permuted(this.time, (size) => new Float64Array(size));
+    this.connection = permuted(this.connection, (size) => new Uint32Array(size));
+    this.direction = permuted(this.direction, (size) => new Uint8Array(size));
+    this.seq = permuted(this.seq, (size) => new Uint32Array(size));
+    this.ack = permuted(this.ack, (size) => new Uint32Array(size));
+    this.length = permuted(this.length, (size) => new Uint32Array(size));
+    this.flags = permuted(this.flags, (size) => new Uint16Array(size));
+    this.window = permuted(this.window, (size) => new Uint16Array(size));
+    this.ttl = permuted(this.ttl, (size) => new Uint8Array(size));
+    this.ipId = permuted(this.ipId, (size) => new Int32Array(size));
+    this.dsfield = permuted(this.dsfield, (size) => new Uint8Array(size));
+    this.mss = permuted(this.mss, (size) => new Int32Array(size));
+    this.windowScale = permuted(this.windowScale, (size) => new Int8Array(size));
+    this.sackPermitted = permuted(this.sackPermitted, (size) => new Uint8Array(size));
+    this.tsval = permuted(this.tsval, (size) => new Float64Array(size));
+    this.options = permuted(this.options, (size) => new Uint16Array(size));
+    this.checksum = permuted(this.checksum, (size) => new Uint8Array(size));
+    for (let k = 0; k < n; k++) order[k] = k;
     this.group(order, counts);
   }
 
@@ -157,7 +199,7 @@ export class CapturePoint {
     const connections = this.connections.map(({ index, endpoints, isn, firstTime, lastTime }) => ({ index, endpoints, isn, firstTime, lastTime }));
     const buffers = [...COLUMNS.map((name) => this[name].buffer), order.buffer, bounds.buffer];
     return {
-      data: { count: this.count, otherFrames: this.otherFrames, optionLists: this.optionLists, columns, connections, order, bounds },
+      data: { count: this.count, startTime: this.startTime, endTime: this.endTime, otherFrames: this.otherFrames, optionLists: this.optionLists, columns, connections, order, bounds },
       transfer: buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer),
     };
   }
@@ -167,6 +209,8 @@ export class CapturePoint {
     const point = new CapturePoint();
     Object.assign(point, data.columns);
     point.count = data.count;
+    point.startTime = data.startTime;
+    point.endTime = data.endTime;
     point.otherFrames = data.otherFrames;
     point.optionLists.push(...data.optionLists);
     for (const connection of data.connections) point.connections.push({ ...connection, frames: EMPTY });
@@ -298,7 +342,7 @@ export class CapturePoint {
   private grow(): void {
     // ×1.5, not ×2: a million frames leave less unused and less copied at the last step.
     const size = Math.ceil(this.frameNumber.length * 1.5);
-    const grown = <T extends Uint8Array | Uint16Array | Uint32Array | Int8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+    const grown = <T extends Column>(old: T, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);
       return next;

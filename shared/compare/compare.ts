@@ -141,9 +141,7 @@ export function compareCapturePoints(
   const pairs = pairConnections(a, b);
   const pairOfA = new Int32Array(a.count).fill(-1);
   const pairOfB = new Int32Array(b.count).fill(-1);
-  const nextAtB = new Int32Array(b.count);
-  const heads = chainSegmentsAtB(b, nextAtB);
-  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB, nextAtB, heads);
+  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB);
   decideSides(a, b, pairs, pairOfA);
 
   let offset: number | null = null;
@@ -161,7 +159,7 @@ export function compareCapturePoints(
     }
   }
 
-  const base = a.count > 0 ? a.time[0] : b.count > 0 ? b.time[0] : 0;
+  const base = a.count > 0 ? a.startTime : b.count > 0 ? b.startTime : 0;
   const connections: ConnectionComparison[] = [];
   const rewritten = new Set<string>();
   let lost = 0;
@@ -221,7 +219,7 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
       if (!sampled(a, i, connection.frames.length) && connection.frames.length > CONNECTION_SAMPLE * 8) continue;
       const slot = firstAtB.find(a.seq[i], a.ack[i], 0);
       if (slot < 0) continue;
-      const j = firstAtB.values[slot];
+      const j = firstAtB.value(slot);
       if (!sameSegment(a, i, b, j)) continue;
       const bIndex = b.connection[j];
       let at = 0;
@@ -246,44 +244,64 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   return pairs.sort((x, y) => x.a.index - y.a.index);
 }
 
-/**
- * Every B segment's candidates by (connection, seq, ack): the table holds the earliest, `nextAtB`
- * chains on to the later ones (built back to front).
- */
-function chainSegmentsAtB(b: CapturePoint, nextAtB: Int32Array): KeyTable {
-  const heads = new KeyTable(b.count);
-  for (let j = b.count - 1; j >= 0; j--) {
-    const slot = heads.slot(b.connection[j], b.seq[j], b.ack[j], -1);
-    nextAtB[j] = heads.values[slot];
-    heads.values[slot] = j;
-  }
-  return heads;
-}
+/** Connections whose segment counts multiply to at most this are paired by scanning B's segments. */
+const SCAN_LIMIT = 4096;
 
 /**
- * Pairs the segments of one connection. Candidates at B share the key and direction. A first pass
- * pairs only exact copies (same TSval and IP ID where both carry them), so a retransmission pairs
- * with its own copy rather than with the lost original; a second pass pairs what is left in order
- * (a middlebox that rewrites TSval or IP ID).
+ * Pairs the segments of one connection. Candidates at B share seq, ack and direction, taken in
+ * capture order. A first pass pairs only exact copies (same TSval and IP ID where both carry
+ * them), so a retransmission pairs with its own copy rather than with the lost original; a
+ * second pass pairs what is left in order (a middlebox that rewrites TSval or IP ID).
+ *
+ * Most connections are small: their candidates are found by scanning B's few segments, which
+ * touches memory only near them. A large one gets a table of its B segments by (seq, ack), with
+ * each key's later segments chained on from the earliest.
  */
-function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, nextAtB: Int32Array, heads: KeyTable): void {
+function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array): void {
+  const aFrames = pair.a.frames;
+  const bFrames = pair.b.frames;
+  const flipped = pair.flipped ? 1 : 0;
   const exact = (i: number, j: number): boolean =>
     (a.tsval[i] < 0 || b.tsval[j] < 0 || a.tsval[i] === b.tsval[j]) && (a.ipId[i] < 0 || b.ipId[j] < 0 || a.ipId[i] === b.ipId[j]);
-  const bConnection = pair.b.index;
+  const matches = (i: number, j: number, exactOnly: boolean): boolean =>
+    pairOfB[j] < 0 && sameSegment(a, i, b, j) && (b.direction[j] ^ flipped) === a.direction[i] && (!exactOnly || exact(i, j));
+  if (aFrames.length * bFrames.length <= SCAN_LIMIT) {
+    for (const exactOnly of [true, false]) {
+      for (const i of aFrames) {
+        if (pairOfA[i] >= 0) continue;
+        const seq = a.seq[i];
+        const ack = a.ack[i];
+        for (const j of bFrames) {
+          if (b.seq[j] !== seq || b.ack[j] !== ack || !matches(i, j, exactOnly)) continue;
+          pairOfA[i] = j;
+          pairOfB[j] = i;
+          break;
+        }
+      }
+    }
+    return;
+  }
+  // Chains of positions in bFrames, built back to front so each key's head is its earliest.
+  const heads = new KeyTable(bFrames.length);
+  const next = new Int32Array(bFrames.length);
+  for (let n = bFrames.length - 1; n >= 0; n--) {
+    const j = bFrames[n];
+    const slot = heads.slot(b.seq[j], b.ack[j], 0, -1);
+    next[n] = heads.value(slot);
+    heads.setValue(slot, n);
+  }
   for (const exactOnly of [true, false]) {
-    for (const i of pair.a.frames) {
+    for (const i of aFrames) {
       if (pairOfA[i] >= 0) continue;
-      const slot = heads.find(bConnection, a.seq[i], a.ack[i]);
+      const slot = heads.find(a.seq[i], a.ack[i], 0);
       if (slot < 0) continue;
-      let head = heads.values[slot];
+      let head = heads.value(slot);
       // Used candidates at the front are dropped, so long runs of one key (duplicate ACKs) stay cheap.
-      while (head !== -1 && pairOfB[head] >= 0) head = nextAtB[head];
-      heads.values[slot] = head;
-      const direction = a.direction[i];
-      for (let j = head; j !== -1; j = nextAtB[j]) {
-        if (pairOfB[j] >= 0 || !sameSegment(a, i, b, j)) continue;
-        if ((pair.flipped ? 1 - b.direction[j] : b.direction[j]) !== direction) continue;
-        if (exactOnly && !exact(i, j)) continue;
+      while (head !== -1 && pairOfB[bFrames[head]] >= 0) head = next[head];
+      heads.setValue(slot, head);
+      for (let n = head; n !== -1; n = next[n]) {
+        const j = bFrames[n];
+        if (!matches(i, j, exactOnly)) continue;
         pairOfA[i] = j;
         pairOfB[j] = i;
         break;
@@ -449,10 +467,10 @@ function compareConnection(
   // capturing when the segment would have passed it. A capture starts at its first frame; it is
   // taken to run END_GRACE past its last one, since the last segments of an exchange (a final
   // RST, a lost FIN) are the ones the other point may never see, and captures are stopped after.
-  const aStart = a.time[0];
-  const aEnd = a.time[a.count - 1] + END_GRACE;
-  const bStart = b.time[0] - knownOffset;
-  const bEnd = b.time[b.count - 1] - knownOffset + END_GRACE;
+  const aStart = a.startTime;
+  const aEnd = a.endTime + END_GRACE;
+  const bStart = b.startTime - knownOffset;
+  const bEnd = b.endTime - knownOffset + END_GRACE;
   const lost: LostSegment[] = [];
   const injected: InjectedSegment[] = [];
   for (const i of pair.a.frames) {
