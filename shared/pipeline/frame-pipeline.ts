@@ -33,6 +33,7 @@ import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
 const NO_RECORDS: TlsRecord[] = [];
+const COMMUNITY_SLOTS = 4096;
 const NO_DNS: DnsFrameMessage[] = [];
 
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
@@ -325,7 +326,7 @@ export class FramePipeline {
   private frameKeys(fields: Record<string, JsonFieldValue>, decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Record<string, JsonFieldValue> {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     if (this.withCommunityId) {
-      const community = frameCommunityId(decoded);
+      const community = analysis && decoded.malformed === null ? this.streamCommunityId(analysis.stream, decoded) : frameCommunityId(decoded);
       if (community !== null) fields.communityid = community;
     }
     if (outer !== null) fields['tunnel.outer'] = outer;
@@ -361,6 +362,22 @@ export class FramePipeline {
     }
     return writer.bytes.subarray(0, writer.length);
   }
+
+  /**
+   * A tracked frame's Community ID: its connection's, which every frame of a tcp.stream shares
+   * (the ID orders the endpoints), so it is hashed once per stream (a direct-mapped cache).
+   */
+  private streamCommunityId(stream: number, decoded: DecodedFrame): string | null {
+    const slot = stream & (COMMUNITY_SLOTS - 1);
+    if (this.communityStreams[slot] === stream) return this.communityIds[slot];
+    const id = frameCommunityId(decoded);
+    this.communityStreams[slot] = stream;
+    this.communityIds[slot] = id;
+    return id;
+  }
+
+  private readonly communityStreams = new Int32Array(COMMUNITY_SLOTS).fill(-1);
+  private readonly communityIds: (string | null)[] = new Array<string | null>(COMMUNITY_SLOTS).fill(null);
 
   /** The packet list's Source, Destination, Protocol and Info of this frame. */
   private frameColumnsOf(decoded: DecodedFrame, analysis: FrameAnalysis | null): SummaryColumns {

@@ -141,4 +141,17 @@ describe.skipIf(!ready)('decode -e: the fast path prints what the full decode pr
       });
     }
   }, 300_000);
+
+  it('decode --json gives each tracked frame its tcp.stream\'s Community ID (hashed once per stream), the ID of the frame itself', () => {
+    for (const file of files) {
+      // -e communityid alone runs no tracker, so it hashes every frame's own headers (checked against tshark in decode-fields-communityid).
+      const own = decode(file, ['-e', 'communityid']).split('\n');
+      const lines = decode(file, ['--json']).split('\n').filter((line) => line !== '');
+      expect(lines.length).toBe(own.length - 1);
+      lines.forEach((line, index) => {
+        const object = JSON.parse(line) as Record<string, unknown>;
+        expect(object.communityid ?? '', `${file} frame ${index + 1}`).toBe(own[index]);
+      });
+    }
+  }, 300_000);
 });
