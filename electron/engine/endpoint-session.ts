@@ -12,26 +12,33 @@ import { EndpointLane, endpointName, TcpEndpoint, type EndpointEvent, type Endpo
 import { packetOf, segmentOf } from '../../shared/endpoint/packet';
 import type { Address } from '../../shared/conversation/runner';
 import { TcpState } from '../../shared/track/states';
-import { HelperConversationLink } from './conversation-link';
+import { HelperConversationLink, type AcceptedPeer, type EndpointChannel } from './conversation-link';
 import type { HelperLaunchOptions } from './helper-client';
 
-export interface EndpointSessionOptions extends HelperLaunchOptions {
-  device: string;
+/** What drives one conversation, whatever its channel. */
+export interface ConversationOptions {
   local: Address;
   /** The peer to connect to; null to listen on `local` for one connection. */
   remote: Address | null;
   endpoint: EndpointOptions;
   /** Keep our lane's states from the endpoint for the Connections view and the ladder (the UI's endpoint). */
   lane?: boolean;
-  spoolPath: string;
-  onWarning?: (message: string) => void;
-  /** Every frame the spool receives (a live session follows it). */
-  onSpooled?: () => void;
   onEvent?: (event: EndpointEvent) => void;
   /** Every segment in and out, as the endpoint saw it (time in ms on the session clock). */
   onSegment?: (direction: 'in' | 'out', segment: EndpointSegment, at: number, reason: SegmentReason | null) => void;
   /** Where an answer's time went (bench:conversation prints it): each an absolute time in ms. */
   onReplyTiming?: (timing: ReplyTiming) => void;
+}
+
+export interface EndpointSessionOptions extends HelperLaunchOptions, ConversationOptions {
+  device: string;
+  spoolPath: string;
+  onWarning?: (message: string) => void;
+  /** Every frame the spool receives (a live session follows it). */
+  onSpooled?: () => void;
+  /** Listening: how many connections the link accepts (more than one: each comes to `onAccept` for a session of its own). */
+  accept?: number;
+  onAccept?: (peer: AcceptedPeer) => void;
 }
 
 export interface ReplyTiming {
@@ -48,7 +55,7 @@ export interface ReplyTiming {
 /** How long the loop sleeps when the endpoint has no timer (a write or close wakes it sooner). */
 const IDLE_WAIT_MS = 1000;
 
-export class EndpointSession {
+export class EndpointSession<Channel extends EndpointChannel = HelperConversationLink> {
   readonly endpoint: TcpEndpoint;
   readonly lane: EndpointLane | null;
   private stopped = false;
@@ -56,8 +63,8 @@ export class EndpointSession {
   private loopError: unknown = null;
 
   private constructor(
-    readonly link: HelperConversationLink,
-    private readonly options: EndpointSessionOptions,
+    readonly link: Channel,
+    private readonly options: ConversationOptions,
   ) {
     this.endpoint = new TcpEndpoint(options.endpoint);
     this.lane = options.lane ? new EndpointLane(endpointName(options.local.address, options.local.port), this.endpoint) : null;
@@ -75,9 +82,27 @@ export class EndpointSession {
     return new EndpointSession(link, options);
   }
 
+  /** A conversation with one peer a listening link accepted: the endpoint listens and takes its SYN. */
+  static accepted(peer: AcceptedPeer, options: Omit<ConversationOptions, 'remote'>): EndpointSession<AcceptedPeer> {
+    return new EndpointSession(peer, { ...options, remote: null });
+  }
+
+  /**
+   * Listens on a link that accepts `accept` connections; each new peer's conversation is handed
+   * to `onAccept` (make it with `accepted`). The link itself carries no conversation.
+   */
+  static async listenMany(options: Omit<EndpointSessionOptions, 'remote'> & { accept: number; onAccept: (peer: AcceptedPeer) => void }): Promise<HelperConversationLink> {
+    return HelperConversationLink.open({ ...options, remote: null });
+  }
+
   /** The session clock in ms (the link's, which also stamps the captured frames). */
   now(): number {
     return this.link.now() * 1000;
+  }
+
+  /** Our address and port. */
+  get local(): Address {
+    return this.options.local;
   }
 
   get remote(): Address | null {

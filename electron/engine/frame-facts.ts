@@ -906,16 +906,31 @@ export class FrameFacts {
   /** Per tcp.stream (numbered from 0 up), the index + 1 of its first and of its latest frame (0: none yet). */
   private streamFirstFrame = new Uint32Array(1024);
   private streamLastFrame = new Uint32Array(1024);
+  /** The stream with the most frames so far, and that count (its graph is worth computing ahead). */
+  private streamFrameCount = new Uint32Array(1024);
+  private busiestStreamNumber = -1;
+  private busiestFrames = 0;
 
   private noteStreamFrame(stream: number, i: number): void {
     if (stream >= this.streamFirstFrame.length) {
       const size = Math.max(stream + 1, this.streamFirstFrame.length * 2);
       this.streamFirstFrame = grown(this.streamFirstFrame, new Uint32Array(size));
       this.streamLastFrame = grown(this.streamLastFrame, new Uint32Array(size));
+      this.streamFrameCount = grown(this.streamFrameCount, new Uint32Array(size));
     }
     if (this.streamFirstFrame[stream] === 0) this.streamFirstFrame[stream] = i + 1;
+    const frames = ++this.streamFrameCount[stream];
+    if (frames > this.busiestFrames) {
+      this.busiestFrames = frames;
+      this.busiestStreamNumber = stream;
+    }
     this.index.streamPrevious[i] = this.streamLastFrame[stream];
     this.streamLastFrame[stream] = i + 1;
+  }
+
+  /** The TCP stream with the most frames, and how many (stream -1: none). */
+  busiestStream(): { stream: number; frames: number } {
+    return { stream: this.busiestStreamNumber, frames: this.busiestFrames };
   }
 
   /** tcp.time_relative of a tracked frame: seconds since its stream's first frame. */
