@@ -370,7 +370,7 @@ export class FileSession {
     const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
-    this.quic.ingest(i, frame, index);
+    this.quic.ingest(i, frame, index, this.facts.reassembledPacket(i));
     if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
