@@ -456,7 +456,7 @@ export class PageLoadTimeline {
     for (const c of [...this.connections.values()].sort((a, b) => a.stream - b.stream)) {
       const f = byStream.get(c.stream);
       if (!f) continue;
-      pending.push({ first: c.syn?.frame ?? c.last?.frame ?? 0, build: () => {
+      pending.push({ first: c.syn?.frame ?? c.clientFirstPayload?.frame ?? c.last?.frame ?? 0, build: () => {
         const notes: string[] = [];
         const start = c.syn ?? c.clientFirstPayload;
         const { lookup, step: dnsStep } = this.dnsStep(addressOf(f.server), f.sni ?? hostOf(c.authority), start, usedLookups, notes);
