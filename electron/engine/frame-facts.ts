@@ -4,6 +4,7 @@
  * re-decoding the frame's bytes on demand — the row text, the detail tree and the
  * display-filter fields. Connections and ladders come from the tracker's summaries.
  */
+import type { TimeReferences } from '../../shared/columns';
 import {
   buildDetailTree,
   ROW_MARK,
@@ -611,7 +612,8 @@ export class FrameFacts {
     const detail = buildDetailTree(this.decode(i, bytes), {
       number: i + 1,
       timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
-      time: index.relativeTime(i),
+      time: this.timeRelative(i),
+      ...(this.timeReferences?.has(i) ? { timeReference: true } : {}),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
       comments: index.comments.get(i),
@@ -672,7 +674,7 @@ export class FrameFacts {
       case 'frame.interface_name':
         return index.points.length > 0 ? index.points[index.point[i]] || UNNAMED_INTERFACE : undefined;
       case 'frame.time_relative':
-        return index.relativeTime(i);
+        return this.timeRelative(i);
       case 'frame.time_delta':
         return i > 0 ? index.secondsBetween(i - 1, i) : 0;
       case 'frame.time_delta_displayed': {
@@ -739,7 +741,7 @@ export class FrameFacts {
   /** Every field of the frame by name: the decoder's (as `decode --json` prints them), the tracker's and TLS. */
   private allFields(i: number, bytes: Uint8Array): Map<string, JsonFieldValue> {
     const decoded = this.decode(i, bytes);
-    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) });
+    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]), timeRelative: this.timeRelative(i) });
     if (this.tracked(i) && this.index.relAck[i] !== NO_ACK) relativeSackEdges(json, this.index.relAck[i]);
     const fields = new Map<string, JsonFieldValue>(Object.entries(json));
     for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
@@ -931,6 +933,15 @@ export class FrameFacts {
   /** The TCP stream with the most frames, and how many (stream -1: none). */
   busiestStream(): { stream: number; frames: number } {
     return { stream: this.busiestStreamNumber, frames: this.busiestFrames };
+  }
+
+  /** The session's time references (Ctrl+T), which frame.time_relative counts from. */
+  timeReferences: TimeReferences | null = null;
+
+  /** frame.time_relative as Wireshark has it: seconds since the latest time reference at or before the frame, else since the first frame. */
+  timeRelative(i: number): number {
+    const reference = this.timeReferences && this.timeReferences.size > 0 ? this.timeReferences.referenceOf(i) : -1;
+    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
   }
 
   /** tcp.time_relative of a tracked frame: seconds since its stream's first frame. */

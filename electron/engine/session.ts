@@ -195,6 +195,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.facts.timeReferences = this.timeRefs;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
@@ -603,8 +604,7 @@ export class FileSession {
 
   /** The Time column: seconds since the latest time reference at or before the frame (else the first frame). */
   private displayedTime(i: number): number {
-    const reference = this.timeRefs.size > 0 ? this.timeRefs.referenceOf(i) : -1;
-    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
+    return this.facts.timeRelative(i);
   }
 
   private commentText(i: number): string | undefined {
@@ -822,7 +822,7 @@ export class FileSession {
       index: i,
       number: i + 1,
       timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]),
-      time: this.index.relativeTime(i),
+      time: this.facts.timeRelative(i),
       linkType: this.index.linkType[i],
       bytesHex: toHex(bytes),
       length: this.index.originalLength[i],
