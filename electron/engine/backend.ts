@@ -190,6 +190,7 @@ export class Backend {
   private session(sessionId: string): FileSession {
     const session = this.sessions.get(sessionId);
     if (!session) throw new ApiError('not-found', `no session ${sessionId} (it was closed or never opened)`);
+    session.lastRequest = performance.now();
     return session;
   }
 
@@ -480,7 +481,7 @@ export class Backend {
       getConnections: async ({ sessionId }) => this.session(sessionId).connections(),
       comparePoints: async ({ sessionId, a, b, clockOffset }) => this.session(sessionId).comparePoints(a, b, clockOffset),
       getLadder: async ({ sessionId, stream, limit }) => this.session(sessionId).ladder(stream, limit),
-      getStreamGraph: async ({ sessionId, stream, direction, maWindow }) => this.session(sessionId).streamGraph(stream, direction, maWindow),
+      getStreamGraph: async ({ sessionId, stream, direction, maWindow, overview }) => this.session(sessionId).streamGraph(stream, direction, maWindow, overview),
       getQuicAttempts: async ({ sessionId }) => ({ attempts: await this.session(sessionId).quicAttempts() }),
       getPageLoad: async ({ sessionId }) => ({ rows: await this.session(sessionId).pageLoad() }),
       listInterfaces: async () => {

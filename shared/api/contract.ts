@@ -9,6 +9,7 @@ import type { ConversationColumns, ConversationKind, ConversationStats, Endpoint
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import type { FollowKind } from '../follow/follow';
+import type { OverviewRequest } from '../graphs/overview';
 export type { FollowKind };
 import {
   arr,
@@ -947,6 +948,8 @@ export interface StreamGraph {
   acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
   rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
   sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
+  /** Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts): the full graph's point count. */
+  overview?: { points: number };
 }
 const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
@@ -959,6 +962,7 @@ const streamGraph: Validator<StreamGraph> = obj({
   acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
   rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
   sack: obj({ frame: column, time: column, left: column, right: column }),
+  overview: opt(obj({ points: count })),
 });
 
 /** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
@@ -1100,7 +1104,8 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
-  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
+  /** With `overview`: only the rows that graph kind needs at its full range at that size in device pixels. */
+  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number; overview?: OverviewRequest }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
   getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
@@ -1246,7 +1251,13 @@ export const methodValidators: MethodValidators = {
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
   getStreamGraph: {
-    params: obj({ sessionId, stream: count, direction: literal('client', 'server'), maWindow: opt(num({ min: 1e-6, max: 3600 })) }),
+    params: obj({
+      sessionId,
+      stream: count,
+      direction: literal('client', 'server'),
+      maWindow: opt(num({ min: 1e-6, max: 3600 })),
+      overview: opt(obj({ kind: literal('stevens', 'tcptrace', 'throughput', 'rtt', 'window'), rttAxis: literal('seq', 'time'), width: int(1, 16_384), height: int(1, 16_384) })),
+    }),
     result: streamGraph,
   },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },

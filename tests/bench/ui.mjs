@@ -245,20 +245,25 @@ try {
   const graph = await page.evaluate(async () => {
     const start = performance.now();
     document.querySelector('[data-testid=view-graphs]').click();
-    await new Promise((resolve) => {
-      const check = () => {
-        const root = document.querySelector('[data-testid=stream-graph]');
-        if (root && Number(root.dataset.draws) > 0 && Number(root.dataset.points) > 100000) resolve();
-        else requestAnimationFrame(check);
-      };
-      check();
-    });
-    const root = document.querySelector('[data-testid=stream-graph]');
-    return { ms: performance.now() - start, stream: 0, points: Number(root.dataset.points), drawMs: Number(root.dataset.drawMs), fetchMs: Number(root.dataset.fetchMs) };
+    const root = () => document.querySelector('[data-testid=stream-graph]');
+    const until = (done) =>
+      new Promise((resolve) => {
+        const check = () => (done(root()) ? resolve() : requestAnimationFrame(check));
+        check();
+      });
+    // First drawn (from the overview the engine cuts for the plot's size), then every row drawn.
+    await until((r) => r && Number(r.dataset.draws) > 0 && Number(r.dataset.points) > 100000);
+    const first = { ms: performance.now() - start, detail: root().dataset.detail, drawMs: Number(root().dataset.drawMs) };
+    await until((r) => r.dataset.detail === 'full' && r.dataset.fetchMs !== '0.0' && Number(r.dataset.draws) > 0);
+    await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+    const r = root();
+    return { ms: first.ms, first, fullMs: performance.now() - start, stream: 0, points: Number(r.dataset.points), drawMs: Number(r.dataset.drawMs), fetchMs: Number(r.dataset.fetchMs), overviewMs: Number(r.dataset.overviewMs) };
   });
   results.push([`stream graph draws (${graph.points} points, tcptrace)`, graph.ms, 'ms', '< 300', graph.ms < 300]);
-  results.push(['  of which the engine request', graph.fetchMs, 'ms', '-', true]);
-  results.push(['  of which one canvas redraw', graph.drawMs, 'ms', '-', true]);
+  results.push([`  of which the engine request (${graph.first.detail === 'overview' ? 'overview' : 'every row'})`, graph.first.detail === 'overview' ? graph.overviewMs : graph.fetchMs, 'ms', '-', true]);
+  results.push(['  of which its canvas redraw', graph.first.drawMs, 'ms', '-', true]);
+  results.push(['  every row loaded and drawn', graph.fullMs, 'ms', '-', true]);
+  results.push(['  one canvas redraw of every row', graph.drawMs, 'ms', '-', true]);
   // Panning: the view moved a little every animation frame for 3 s, as a drag does.
   const panning = await page.evaluate(async () => {
     const root = document.querySelector('[data-testid=stream-graph]');

@@ -72,7 +72,7 @@ test.describe('Find in the Follow Stream dialog', () => {
     const chunkOf = async () =>
       dialog.getByTestId('follow-match').evaluate((mark) => {
         const chunk = mark.closest('[data-testid=follow-chunk]')!;
-        return { index: [...chunk.parentElement!.querySelectorAll('[data-testid=follow-chunk]')].indexOf(chunk), from: (chunk as HTMLElement).dataset.from };
+        return { index: Array.prototype.indexOf.call(chunk.parentElement!.querySelectorAll('[data-testid=follow-chunk]'), chunk), from: (chunk as HTMLElement).dataset.from };
       });
     const find = page.getByTestId('follow-find');
     await find.fill('needle');
