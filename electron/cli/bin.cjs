@@ -15,13 +15,18 @@ runWithCodeCache(bundle);
  * Compiling the 2 MB bundle is most of a short command's time. Node 20 has no module compile
  * cache (module.enableCompileCache is Node 22), so V8's code cache is kept beside the bundle,
  * made after the first run (with the functions that run compiled) and checked by V8 against the
- * source and flags; a stale or unwritable cache only costs the compile.
+ * source and flags; a stale or unwritable cache only costs the compile. One cache per command,
+ * written after its first successful run: each holds the functions its command ran (a cache
+ * made by `--help` would hold almost none of `analyze`'s, which then compiled on every run).
  */
 function runWithCodeCache(file) {
   const vm = require('node:vm');
   const Module = require('node:module');
-  const cacheFile = `${file}.v8cache`;
-  const source = fs.readFileSync(file, 'utf8');
+  const command = process.argv[2];
+  const cacheFile = `${file}.${command !== undefined && /^[a-z]{1,20}$/.test(command) ? command : 'other'}.v8cache`;
+  const bytes = fs.readFileSync(file);
+  // The build keeps the bundle ASCII (build-node.mjs), which reads as one-byte text far faster than UTF-8.
+  const source = require('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -30,7 +35,9 @@ function runWithCodeCache(file) {
   }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
-    process.once('exit', () => {
+    process.once('exit', (code) => {
+      // A failed run (a mistyped command, say) leaves no cache behind.
+      if (code !== 0) return;
       try {
         const temporary = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(temporary, script.createCachedData());

@@ -10,6 +10,11 @@
  *   the conversation lives (electron/helper/firewall.ts). Listening, the kernel would reset the
  *   first SYN before anyone could ask, so until the SYN names the peer the rule covers the
  *   listening address (RSTs from ADDR:PORT); then the 4-tuple's rule replaces it.
+ *
+ * Listening for several connections (`accept` > 1), each SYN from a new peer becomes an
+ * AcceptedPeer with a channel of its own (its segments, its MAC, its 4-tuple's RST rule, removed
+ * when its conversation ends); the listening address's rule stays until the last one is
+ * accepted.
  */
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../../shared/files/writer';
@@ -32,6 +37,23 @@ export interface ConversationLinkOptions extends HelperLaunchOptions {
   onSpooled?: () => void;
   /** Each segment of the conversation as it went on the wire (link layer included). */
   onSentFrame?: (bytes: Uint8Array) => void;
+  /** Listening: how many connections to accept (default 1: the link itself is the one conversation's). */
+  accept?: number;
+  /** Listening for several: a new peer's SYN, before it is handed to the peer's channel. */
+  onAccept?: (peer: AcceptedPeer) => void;
+}
+
+/** What a conversation's driver (EndpointSession) needs of the wire: the link itself, or one accepted peer's share of it. */
+export interface EndpointChannel {
+  readonly remote: Address | null;
+  readonly kernelOwnsLocal: boolean;
+  readonly suppressionRule: string | null;
+  readonly endReason: string | null;
+  now(): number;
+  interrupt(): void;
+  receive(deadline: number): Promise<ReceivedPacket | null>;
+  sendPackets(packets: Uint8Array[], comment: string): Promise<number>;
+  close(): Promise<void>;
 }
 
 interface KeptFrame {
@@ -61,7 +83,7 @@ export class ConversationLinkError extends Error {
   }
 }
 
-export class HelperConversationLink implements ConversationLink {
+export class HelperConversationLink implements ConversationLink, EndpointChannel {
   private readonly queue: Array<ReceivedPacket & { kept: number; number: number }> = [];
   /** Spool frame numbers (1-based) of the segment last sent and of the peer's segment last handed to the runner. */
   lastSentNumber: number | null = null;
@@ -88,6 +110,14 @@ export class HelperConversationLink implements ConversationLink {
   remote: Address | null;
   private remoteBytes: Uint8Array | null = null;
   private interruptRequested = false;
+  /** Listening for several: the peers accepted and still held, by "address|port". */
+  private readonly peers = new Map<string, AcceptedPeer>();
+  /** Peers accepted so far (ended ones included). */
+  accepted = 0;
+  /** RST rules go in and out one at a time, in order (the listening rule leaves after the last peer's is in). */
+  private ruleChain: Promise<void> = Promise.resolve();
+  /** Sends go to the helper one request at a time (several peers' loops share the link). */
+  private sendChain: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly session: CaptureSession,
@@ -208,6 +238,10 @@ export class HelperConversationLink implements ConversationLink {
     if (packet.length < ports + 14) return;
     const sourcePort = (packet[ports] << 8) | packet[ports + 1];
     if (((packet[ports + 2] << 8) | packet[ports + 3]) !== this.options.local.port) return;
+    if (this.acceptsMany) {
+      this.toPeer(frame, packet, type === 0x0800 ? formatIpv4(packet, 12) : formatIpv6(packet, 8), sourcePort, (packet[ports + 13] & 0x12) === 0x02);
+      return;
+    }
     if (this.remote) {
       if (sourcePort !== this.remote.port) return;
     } else {
@@ -223,6 +257,41 @@ export class HelperConversationLink implements ConversationLink {
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.();
+  }
+
+  private get acceptsMany(): boolean {
+    return this.options.remote === null && (this.options.accept ?? 1) > 1;
+  }
+
+  /** Listening for several: a known peer's segment goes to its channel; a new peer's SYN is accepted while there is room. */
+  private toPeer(frame: LiveFrame, packet: Uint8Array, address: string, port: number, syn: boolean): void {
+    const key = `${address}|${port}`;
+    let peer = this.peers.get(key);
+    if (!peer) {
+      const limit = this.options.accept ?? 1;
+      if (!syn || this.accepted >= limit) return;
+      this.accepted++;
+      const mac = Array.from(frame.bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
+      const created = new AcceptedPeer(this, { address, port }, mac, () => this.peers.delete(key));
+      peer = created;
+      this.peers.set(key, created);
+      if (this.kernelOwnsLocal) {
+        const last = this.accepted >= limit;
+        this.ruleChain = this.ruleChain.then(async () => {
+          await created.protect(this.session, this.options.local);
+          // The last peer's rule is in: nobody else is waited for, so the listening address's rule goes.
+          if (last && this.listeningRuleId !== null) {
+            const listening = this.listeningRuleId;
+            this.listeningRuleId = null;
+            await this.session.releaseKernelRst(listening).catch((error: unknown) => this.options.onWarning?.(`could not remove the listening RST rule: ${String(error)}`));
+          }
+        });
+        created.protecting = this.ruleChain;
+      }
+      this.options.onAccept?.(created);
+    }
+    this.keep(frame, `from ${address}:${port}`);
+    peer.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9 });
   }
 
   /** Answers "who has LOCAL?" when the kernel does not own LOCAL: our endpoint is a host of its own. */
@@ -273,17 +342,23 @@ export class HelperConversationLink implements ConversationLink {
     waiter?.();
   }
 
-  /** Several packets in one helper request; resolves with the time the last one left. */
-  async sendPackets(packets: Uint8Array[], comment: string): Promise<number> {
+  /** Several packets in one helper request; resolves with the time the last one left. `ethDst`: an accepted peer's MAC. */
+  sendPackets(packets: Uint8Array[], comment: string, ethDst?: string): Promise<number> {
+    const sending = this.sendChain.then(() => this.sendNow(packets, comment, ethDst));
+    this.sendChain = sending.catch(() => undefined);
+    return sending;
+  }
+
+  private async sendNow(packets: Uint8Array[], comment: string, ethDst: string | undefined): Promise<number> {
     this.sendingComment = comment;
     this.lastSent = null;
     let result;
     try {
-      result = await this.session.send({ frames: packets, link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
+      result = await this.session.send({ frames: packets, link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: ethDst ?? this.ethDst ?? undefined });
     } finally {
       this.sendingComment = '';
     }
-    this.ethDst ??= result.ethDst;
+    if (!ethDst) this.ethDst ??= result.ethDst;
     const sent = this.lastSent as { tsSec: number; tsNsec: number } | null;
     return sent ? sent.tsSec + sent.tsNsec / 1e9 : this.now();
   }
@@ -354,6 +429,8 @@ export class HelperConversationLink implements ConversationLink {
 
   async close(): Promise<void> {
     await this.narrowing;
+    await this.ruleChain;
+    for (const peer of [...this.peers.values()]) await peer.close();
     for (const ruleId of [this.ruleId, this.listeningRuleId]) {
       if (ruleId === null || this.session.end) continue;
       await this.session.releaseKernelRst(ruleId).catch((error: unknown) => this.options.onWarning?.(`could not remove the RST rule: ${String(error)}`));
@@ -361,5 +438,107 @@ export class HelperConversationLink implements ConversationLink {
     this.ruleId = null;
     this.listeningRuleId = null;
     if (!this.session.end) await this.session.stop();
+  }
+}
+
+/**
+ * One accepted peer's share of a listening link: its segments (in arrival order), its MAC for
+ * our answers, and, when the kernel owns our address, the RST rule for exactly its 4-tuple,
+ * removed when its conversation is closed (or with the link).
+ */
+export class AcceptedPeer implements EndpointChannel {
+  private readonly queue: ReceivedPacket[] = [];
+  private waiter: (() => void) | null = null;
+  private interruptRequested = false;
+  private ruleId: number | null = null;
+  private closed = false;
+  suppressionRule: string | null = null;
+  /** The rule being put in place (close() waits for it). */
+  protecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly link: HelperConversationLink,
+    readonly remote: Address,
+    private readonly mac: string,
+    private readonly forget: () => void,
+  ) {}
+
+  get kernelOwnsLocal(): boolean {
+    return this.link.kernelOwnsLocal;
+  }
+
+  get endReason(): string | null {
+    return this.link.endReason;
+  }
+
+  /** Drops the kernel's RSTs for exactly this 4-tuple. */
+  async protect(session: CaptureSession, local: Address): Promise<void> {
+    if (this.closed) return;
+    const rule = await session.suppressKernelRst({ src: local.address, sport: local.port, dst: this.remote.address, dport: this.remote.port });
+    this.ruleId = rule.ruleId;
+    this.suppressionRule = rule.rule;
+    this.session = session;
+  }
+
+  private session: CaptureSession | null = null;
+
+  push(packet: ReceivedPacket): void {
+    if (this.closed) return;
+    this.queue.push(packet);
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  now(): number {
+    return this.link.now();
+  }
+
+  interrupt(): void {
+    this.interruptRequested = true;
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  async receive(deadline: number): Promise<ReceivedPacket | null> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) return next;
+      const remaining = (deadline - this.now()) * 1000;
+      if (remaining <= 0 || this.link.endReason || this.closed) return null;
+      if (this.interruptRequested) {
+        this.interruptRequested = false;
+        return null;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, remaining);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  sendPackets(packets: Uint8Array[], comment: string): Promise<number> {
+    return this.link.sendPackets(packets, comment, this.mac);
+  }
+
+  /** The conversation is over: its rule goes, and later segments of its 4-tuple are not its any more. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.forget();
+    this.interrupt();
+    await this.protecting;
+    const ruleId = this.ruleId;
+    this.ruleId = null;
+    if (ruleId !== null && this.session && !this.link.endReason) {
+      await this.session.releaseKernelRst(ruleId).catch(() => undefined);
+    }
   }
 }

@@ -8,28 +8,37 @@
  * The loop: wait for a segment or the endpoint's next timer, hand every segment that has
  * arrived to the endpoint, and send what it answers in one helper request.
  */
-import { TcpEndpoint, type EndpointEvent, type EndpointOptions, type EndpointSegment, type Proposal, type SegmentReason } from '../../shared/endpoint';
+import { EndpointLane, endpointName, TcpEndpoint, type EndpointEvent, type EndpointOptions, type EndpointSegment, type Proposal, type SegmentReason } from '../../shared/endpoint';
 import { packetOf, segmentOf } from '../../shared/endpoint/packet';
 import type { Address } from '../../shared/conversation/runner';
 import { TcpState } from '../../shared/track/states';
-import { HelperConversationLink } from './conversation-link';
+import { HelperConversationLink, type AcceptedPeer, type EndpointChannel } from './conversation-link';
 import type { HelperLaunchOptions } from './helper-client';
 
-export interface EndpointSessionOptions extends HelperLaunchOptions {
-  device: string;
+/** What drives one conversation, whatever its channel. */
+export interface ConversationOptions {
   local: Address;
   /** The peer to connect to; null to listen on `local` for one connection. */
   remote: Address | null;
   endpoint: EndpointOptions;
-  spoolPath: string;
-  onWarning?: (message: string) => void;
-  /** Every frame the spool receives (a live session follows it). */
-  onSpooled?: () => void;
+  /** Keep our lane's states from the endpoint for the Connections view and the ladder (the UI's endpoint). */
+  lane?: boolean;
   onEvent?: (event: EndpointEvent) => void;
   /** Every segment in and out, as the endpoint saw it (time in ms on the session clock). */
   onSegment?: (direction: 'in' | 'out', segment: EndpointSegment, at: number, reason: SegmentReason | null) => void;
   /** Where an answer's time went (bench:conversation prints it): each an absolute time in ms. */
   onReplyTiming?: (timing: ReplyTiming) => void;
+}
+
+export interface EndpointSessionOptions extends HelperLaunchOptions, ConversationOptions {
+  device: string;
+  spoolPath: string;
+  onWarning?: (message: string) => void;
+  /** Every frame the spool receives (a live session follows it). */
+  onSpooled?: () => void;
+  /** Listening: how many connections the link accepts (more than one: each comes to `onAccept` for a session of its own). */
+  accept?: number;
+  onAccept?: (peer: AcceptedPeer) => void;
 }
 
 export interface ReplyTiming {
@@ -46,19 +55,23 @@ export interface ReplyTiming {
 /** How long the loop sleeps when the endpoint has no timer (a write or close wakes it sooner). */
 const IDLE_WAIT_MS = 1000;
 
-export class EndpointSession {
+export class EndpointSession<Channel extends EndpointChannel = HelperConversationLink> {
   readonly endpoint: TcpEndpoint;
+  readonly lane: EndpointLane | null;
   private stopped = false;
   private readonly loopDone: Promise<void>;
   private loopError: unknown = null;
 
   private constructor(
-    readonly link: HelperConversationLink,
-    private readonly options: EndpointSessionOptions,
+    readonly link: Channel,
+    private readonly options: ConversationOptions,
   ) {
     this.endpoint = new TcpEndpoint(options.endpoint);
+    this.lane = options.lane ? new EndpointLane(endpointName(options.local.address, options.local.port), this.endpoint) : null;
     if (options.remote) this.endpoint.open();
     else this.endpoint.listen(this.now());
+    this.lane?.restart();
+    this.nameLaneRemote();
     this.loopDone = this.loop().catch((error: unknown) => {
       this.loopError = error;
     });
@@ -69,9 +82,27 @@ export class EndpointSession {
     return new EndpointSession(link, options);
   }
 
+  /** A conversation with one peer a listening link accepted: the endpoint listens and takes its SYN. */
+  static accepted(peer: AcceptedPeer, options: Omit<ConversationOptions, 'remote'>): EndpointSession<AcceptedPeer> {
+    return new EndpointSession(peer, { ...options, remote: null });
+  }
+
+  /**
+   * Listens on a link that accepts `accept` connections; each new peer's conversation is handed
+   * to `onAccept` (make it with `accepted`). The link itself carries no conversation.
+   */
+  static async listenMany(options: Omit<EndpointSessionOptions, 'remote'> & { accept: number; onAccept: (peer: AcceptedPeer) => void }): Promise<HelperConversationLink> {
+    return HelperConversationLink.open({ ...options, remote: null });
+  }
+
   /** The session clock in ms (the link's, which also stamps the captured frames). */
   now(): number {
     return this.link.now() * 1000;
+  }
+
+  /** Our address and port. */
+  get local(): Address {
+    return this.options.local;
   }
 
   get remote(): Address | null {
@@ -81,6 +112,12 @@ export class EndpointSession {
   /** Why the helper ended, when it did. */
   get endReason(): string | null {
     return this.link.endReason;
+  }
+
+  /** The lane's peer, once the link knows it (for listen: from its SYN). */
+  private nameLaneRemote(): void {
+    const remote = this.link.remote;
+    if (this.lane && this.lane.remote === null && remote) this.lane.remote = endpointName(remote.address, remote.port);
   }
 
   write(bytes: Uint8Array): void {
@@ -174,6 +211,7 @@ export class EndpointSession {
         now = this.now();
         const received = segmentOf(packet.packet);
         if (received && !received.badChecksum) {
+          this.nameLaneRemote();
           this.options.onSegment?.('in', received.segment, now, null);
           endpoint.receive(received.segment, now);
           collect();

@@ -8,7 +8,9 @@
  * keeps ssh from prompting. The capture's own SSH connection is left out of the filter, using
  * the remote side's SSH_CONNECTION, and the filter actually applied is reported.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { CaptureReader } from '../../shared/files';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName } from '../../shared/wire/linktypes';
 import { BatchBuilder, MESSAGE_HEADER_LENGTH, MessageType, type BatchType, type HelloResult, type HelperInterface, type OpenResult } from '../helper/protocol';
@@ -33,6 +35,8 @@ export interface RemoteOptions {
   includeOwnSsh?: boolean;
   /** ssh's ConnectTimeout in seconds (default 10). */
   connectTimeout?: number;
+  /** Where the incoming stream is kept while it is read (default: the system's temporary directory). */
+  streamDirectory?: string;
 }
 
 /** Parses [USER@]HOST[:PORT]; an IPv6 host is written in brackets: [2001:db8::1]:22. */
@@ -79,8 +83,18 @@ function sshArguments(options: RemoteOptions, script: string): string[] {
 /**
  * The remote kernel buffer (tcpdump -B, in KiB): 128 MiB, as the local helper uses, so a burst
  * waits in the remote kernel while ssh and the pipeline catch up instead of being dropped there.
+ *
+ * Without --immediate-mode (as Wireshark's sshdump runs it): libpcap then uses TPACKET_V3,
+ * where frames are packed into the buffer by their size. In immediate mode it falls back to
+ * TPACKET_V2, whose fixed slots are sized for the largest frame (64 KiB on loopback or with
+ * offloads), so 128 MiB holds only about 2,000 frames: 40 ms at 50,000 frames/s, and the remote
+ * kernel dropped frames whenever tcpdump was not scheduled for that long (bench:remote). The
+ * cost is latency: at a low rate a frame arrives when its block is handed over, within
+ * tcpdump's 1 s timeout.
  */
 const REMOTE_BUFFER_KIB = 131072;
+/** Seconds a stop waits before ending the tool, so the last block (1 s timeout) is handed over. */
+const BLOCK_TIMEOUT_WAIT = '1.2';
 
 /** Lines our remote scripts print on stderr so failures can be told apart from the tools' own. */
 const MARK = 'handshake-remote:';
@@ -123,7 +137,8 @@ export function classifyRemoteFailure(target: RemoteTarget, stderr: string, exit
   if (noDevice) return new CaptureError('no-device', `${host}: ${noDevice.replace(/^(tcpdump|dumpcap): /, '')}`, `list them with \`handshake interfaces --remote ${host}\``);
   const badFilter = line(/syntax error|can't parse filter|Invalid capture filter|expression rejects all packets/);
   if (badFilter) return new CaptureError('bad-filter', `${host}: the capture filter was refused: ${badFilter.replace(/^(tcpdump|dumpcap): /, '')}`);
-  const last = stderr.trim().split('\n').filter((text) => !text.startsWith(MARK)).at(-1);
+  const counters = new Set(toolCounters(stderr));
+  const last = stderr.trim().split('\n').filter((text) => !text.startsWith(MARK) && !counters.has(text.trim())).at(-1);
   return new CaptureError('remote', `the remote capture on ${host} ended${exitCode === null ? '' : ` with code ${exitCode}`}${last ? `: ${last}` : ''}`);
 }
 
@@ -200,10 +215,31 @@ export async function listRemoteInterfaces(options: RemoteOptions): Promise<Help
   return interfaces;
 }
 
+/** The remote tool's own counters as it prints them at exit ("N packets dropped by kernel", dumpcap's "Packets received/dropped …"). */
+export function toolCounters(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^\d+ packets? (captured|received by filter|dropped by (kernel|interface))$|^Packets (captured|received\/dropped)/.test(line));
+}
+
+/** How much of the stream one pump turn reads before yielding to the event loop. */
+const STREAM_CHUNK = 1024 * 1024;
+const CHUNKS_PER_TURN = 8;
+/** How long the pump waits when it has caught up with ssh (the live latency it adds, at most). */
+const STREAM_POLL_MS = 10;
+
 /**
  * A live capture source with the capture helper's shape (what CaptureSession uses), fed by a
  * remote tcpdump's pcap stream: frames arrive in the helper's batch format, kernel-stamped by
  * the remote host's clock.
+ *
+ * ssh writes the stream into a file that this source reads as it grows, not into a pipe: when
+ * a pipe's reader falls behind even briefly (a busy machine), ssh buffers the channel's data
+ * itself and spends its time moving that buffer around (memmove, measured with perf), falls
+ * further behind, and the remote tcpdump blocks and its kernel drops frames. A file never
+ * blocks ssh, so it runs as it does for `ssh host tcpdump -w - > file`, and every frame that
+ * arrived is on disk before it is parsed.
  */
 export class RemoteCaptureSource {
   onBatch: (type: BatchType, payload: Uint8Array) => void = () => {};
@@ -211,7 +247,11 @@ export class RemoteCaptureSource {
   onExit: (exit: HelperExit) => void = () => {};
   /** The filter the remote tool applies (the user's, minus the capture's own SSH connection). */
   appliedFilter: string | null = null;
-  private child: ChildProcessWithoutNullStreams | null = null;
+  /** The remote tool's counters at its exit (captured, received by filter, dropped by kernel), when it printed them. */
+  counters: string[] = [];
+  private child: ChildProcess | null = null;
+  /** Resolves once ssh has exited and the stream file has been read to its end. */
+  private drained: Promise<void> | null = null;
   private stopping = false;
   private exit: HelperExit | null = null;
   private readonly tool: 'tcpdump' | 'dumpcap';
@@ -246,19 +286,49 @@ export class RemoteCaptureSource {
       ? ''
       : 'set -- $SSH_CONNECTION\nown="not (host $1 and host $3 and tcp port $2 and tcp port $4)"\n';
     const user = quote(filter);
+    const sudo = this.options.sudo ? 'sudo -n ' : '';
+    const command =
+      this.tool === 'tcpdump'
+        ? `${sudo}tcpdump -i ${quote(device)} -U -B ${REMOTE_BUFFER_KIB} -s 0 -w - ${'"$f"'}`
+        : `${sudo}dumpcap -q -i ${quote(device)} -B ${REMOTE_BUFFER_KIB / 1024} -s 0 -w - ${'${f:+-f "$f"}'}`;
     const script = [
       toolPrelude(this.tool, this.options.sudo === true),
       exclude,
       `f=${user}`,
       this.options.includeOwnSsh ? '' : 'if [ -n "$f" ]; then f="($f) and $own"; else f="$own"; fi',
       `echo "${MARK} filter: $f" >&2`,
-      this.tool === 'tcpdump'
-        ? `exec ${this.options.sudo ? 'sudo -n ' : ''}tcpdump -i ${quote(device)} -U --immediate-mode -B ${REMOTE_BUFFER_KIB} -s 0 -w - ${'"$f"'}`
-        : `exec ${this.options.sudo ? 'sudo -n ' : ''}dumpcap -q -i ${quote(device)} -B ${REMOTE_BUFFER_KIB / 1024} -s 0 -w - ${'${f:+-f "$f"}'}`,
+      // The tool runs in the background; when our side closes the session's stdin (stop), the
+      // watcher ends it with SIGTERM, so it writes out what it holds and prints its counters. It
+      // waits out one block timeout first: frames in the kernel's unfinished block would be lost.
+      'exec 3<&0',
+      `${command} &`,
+      'tool=$!',
+      `{ cat <&3 >/dev/null 2>&1; sleep ${BLOCK_TIMEOUT_WAIT} 2>/dev/null || sleep 2; kill -TERM $tool 2>/dev/null; } >/dev/null 2>&1 &`,
+      'exec 3<&-',
+      'wait $tool',
     ].join('\n');
+    const streamDirectory = mkdtempSync(path.join(this.options.streamDirectory ?? os.tmpdir(), 'handshake-remote-'));
+    const streamPath = path.join(streamDirectory, 'stream.pcap');
+    const removeStream = () => rmSync(streamDirectory, { recursive: true, force: true });
+    let writeFd: number;
+    let readFd: number;
+    try {
+      writeFd = openSync(streamPath, 'w');
+      readFd = openSync(streamPath, 'r');
+    } catch (error) {
+      removeStream();
+      return Promise.reject(new CaptureError('spool', `cannot create the remote stream file in ${path.dirname(streamDirectory)}: ${error instanceof Error ? error.message : String(error)}`));
+    }
     return new Promise((resolve, reject) => {
-      const child = spawn('ssh', sshArguments(this.options, script), { stdio: ['pipe', 'pipe', 'pipe'] });
+      let child: ChildProcess;
+      try {
+        child = spawn('ssh', sshArguments(this.options, script), { stdio: ['pipe', writeFd, 'pipe'] });
+      } finally {
+        closeSync(writeFd);
+      }
       this.child = child;
+      // Our side of stdin is only ever closed (stop); a remote side that went away must not crash us.
+      child.stdin?.on('error', () => {});
       let stderr = '';
       let opened = false;
       let linkType = -1;
@@ -289,18 +359,59 @@ export class RemoteCaptureSource {
           batch.add(frame.tsSeconds, frame.tsNanos, frame.originalLength, frame.data, frame.capturedLength);
         },
       });
-      child.stdout.on('data', (chunk: Buffer) => {
-        try {
-          reader.push(chunk);
-        } catch (error) {
-          this.onWarning(`the remote capture stream is damaged (${error instanceof Error ? error.message : String(error)}); stopping`);
-          child.kill('SIGTERM');
-          return;
+
+      let sshExitCode: number | null | undefined;
+      let damaged = false;
+      let pending: NodeJS.Timeout | null = null;
+      let finishDrain: () => void = () => {};
+      this.drained = new Promise((done) => (finishDrain = done));
+      const chunk = Buffer.allocUnsafe(STREAM_CHUNK);
+      const finish = () => {
+        closeSync(readFd);
+        removeStream();
+        this.child = null;
+        this.counters = toolCounters(stderr);
+        const failure = classifyRemoteFailure(this.options.target, stderr, sshExitCode ?? null, { tool: this.tool, device });
+        if (!opened) reject(failure);
+        else {
+          this.exit = { code: sshExitCode ?? null, signal: null, reason: this.stopping ? null : failure.message, stderr };
+          this.onExit(this.exit);
         }
-        const payload = batch.take();
-        if (payload) this.onBatch(MessageType.captured, payload.subarray(MESSAGE_HEADER_LENGTH));
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
+        finishDrain();
+      };
+      // Reads what ssh has written so far; once ssh has exited, a read that finds nothing more is the end.
+      const pump = () => {
+        pending = null;
+        for (let turn = 0; turn < CHUNKS_PER_TURN; turn++) {
+          const exitedBefore = sshExitCode !== undefined;
+          let got = 0;
+          try {
+            got = readSync(readFd, chunk, 0, STREAM_CHUNK, null);
+          } catch (error) {
+            if (!damaged) this.onWarning(`cannot read the remote stream file (${error instanceof Error ? error.message : String(error)}); stopping`);
+            damaged = true;
+            child.kill('SIGTERM');
+          }
+          if (got === 0) {
+            if (exitedBefore) finish();
+            else pending = setTimeout(pump, STREAM_POLL_MS);
+            return;
+          }
+          if (damaged) continue;
+          try {
+            reader.push(chunk.subarray(0, got));
+          } catch (error) {
+            this.onWarning(`the remote capture stream is damaged (${error instanceof Error ? error.message : String(error)}); stopping`);
+            damaged = true;
+            child.kill('SIGTERM');
+          }
+          const payload = batch.take();
+          if (payload) this.onBatch(MessageType.captured, payload.subarray(MESSAGE_HEADER_LENGTH));
+        }
+        pending = setTimeout(pump, 0);
+      };
+      pending = setTimeout(pump, 0);
+      child.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
         const applied = /handshake-remote: filter: (.*)\n/.exec(stderr);
         if (applied && this.appliedFilter === null) this.appliedFilter = applied[1];
@@ -310,36 +421,49 @@ export class RemoteCaptureSource {
         }
         if (stderr.length > 65536) stderr = stderr.slice(-32768);
       });
-      child.on('error', (error) => reject(new CaptureError('ssh-missing', `cannot run ssh: ${error.message}`, 'install an OpenSSH client')));
-      child.on('close', (code) => {
+      let failedToRun = false;
+      child.on('error', (error) => {
+        // ssh could not be run: no stream will come.
+        failedToRun = true;
+        if (pending) clearTimeout(pending);
+        closeSync(readFd);
+        removeStream();
         this.child = null;
-        const failure = classifyRemoteFailure(this.options.target, stderr, code, { tool: this.tool, device });
-        if (!opened) {
-          reject(failure);
-          return;
+        finishDrain();
+        reject(new CaptureError('ssh-missing', `cannot run ssh: ${error.message}`, 'install an OpenSSH client'));
+      });
+      child.on('close', (code) => {
+        if (failedToRun) return;
+        sshExitCode = code;
+        // Read the rest now rather than at the next poll.
+        if (pending) {
+          clearTimeout(pending);
+          pending = setTimeout(pump, 0);
         }
-        this.exit = { code, signal: null, reason: this.stopping ? null : failure.message, stderr };
-        this.onExit(this.exit);
       });
     });
   }
 
-  /** Ends the remote capture: closing the SSH session ends the remote tool (SIGHUP). */
+  /**
+   * Ends the remote capture: closing the session's stdin makes the remote script stop the tool
+   * (SIGTERM), which writes out the frames it holds and prints its counters; ssh then exits and
+   * the rest of the stream is read. An ssh that does not end in time is killed (what it had
+   * written is still read).
+   */
   async stop(timeoutMs = 5000): Promise<HelperExit> {
     const child = this.child;
-    if (child) {
+    const drained = this.drained;
+    if (child && drained) {
       this.stopping = true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve();
-        }, timeoutMs);
-        child.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
+      const within = (ms: number) => Promise.race([drained.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+      child.stdin?.end();
+      if (!(await within(timeoutMs))) {
         child.kill('SIGTERM');
-      });
+        if (!(await within(2000))) {
+          child.kill('SIGKILL');
+          await drained;
+        }
+      }
     }
     return this.exit ?? { code: null, signal: null, reason: null, stderr: '' };
   }

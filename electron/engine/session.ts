@@ -40,6 +40,7 @@ import {
   type SaveFollowParams,
 } from '../../shared/api';
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
+import { streamGraphOverview, type OverviewRequest } from '../../shared/graphs';
 import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
 import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
 import type { FlowGraph } from '../../shared/flowgraph';
@@ -55,6 +56,7 @@ import { toHex } from '../../shared/wire/bytes';
 import { defaultMaxIndexedFrames, frameLimitMessage, InflateGuard, type SpaceInfo } from './resource-limits';
 import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
+import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
@@ -77,6 +79,13 @@ const FILTER_SLICE_MS = 40;
 const MAX_CACHED_FILTERS = 6;
 /** The connection list is built in the background in slices this long. */
 const CONNECTIONS_SLICE_MS = 12;
+/** Stream graphs kept per session, and the frames a connection needs before its graph is computed ahead. */
+const GRAPH_CACHE_SIZE = 4;
+const GRAPH_WARM_FRAMES = 20_000;
+/** How long no request must have come before the busiest connection's graph is computed ahead. */
+const GRAPH_WARM_QUIET_MS = 400;
+/** Rows (of all a graph's tables) above which an overview is sent first when asked for. */
+const GRAPH_OVERVIEW_ROWS = 20_000;
 /** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
 const MAX_CRAFTED_REMEMBERED = 1000;
 /** Segments per connection sent for the two-point ladder; the rest are counted, not drawn. */
@@ -143,6 +152,8 @@ export class FileSession {
   private bytesRead = 0;
   private complete = false;
   private closed = false;
+  /** When the renderer last asked this session for anything (performance.now()). */
+  lastRequest = 0;
   private damage: string | null = null;
   private firstLinkType = -1;
   private readonly filters = new Map<string, FilterView>();
@@ -184,6 +195,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.facts.timeReferences = this.timeRefs;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
@@ -275,6 +287,13 @@ export class FileSession {
     this.indexing = this.follow().finally(() => this.finish());
   }
 
+  /** The workbench's own endpoints whose conversations this live session holds: our lanes' states come from them. */
+  private readonly endpointLanes: EndpointLane[] = [];
+
+  showEndpointLane(lane: EndpointLane): void {
+    this.endpointLanes.push(lane);
+  }
+
   /** Remembers frames about to be sent, so the capture marks them as crafted when they appear. */
   expectCrafted(framesHex: readonly string[]): void {
     for (const hex of framesHex) {
@@ -351,7 +370,7 @@ export class FileSession {
     const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
-    this.quic.ingest(i, frame, index);
+    this.quic.ingest(i, frame, index, this.facts.reassembledPacket(i));
     if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
@@ -378,6 +397,8 @@ export class FileSession {
     void this.facts.warmConnections(CONNECTIONS_SLICE_MS, () => !this.closed);
     // And the Conversations view's first table (TCP, every frame), in slices beside it.
     if (!this.live) void this.warmConversations('tcp');
+    // And the busiest connection's stream graph after that.
+    if (!this.live) void this.warmStreamGraph();
     this.complete = true;
     this.emitProgress();
   }
@@ -583,8 +604,7 @@ export class FileSession {
 
   /** The Time column: seconds since the latest time reference at or before the frame (else the first frame). */
   private displayedTime(i: number): number {
-    const reference = this.timeRefs.size > 0 ? this.timeRefs.referenceOf(i) : -1;
-    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
+    return this.facts.timeRelative(i);
   }
 
   private commentText(i: number): string | undefined {
@@ -802,7 +822,7 @@ export class FileSession {
       index: i,
       number: i + 1,
       timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]),
-      time: this.index.relativeTime(i),
+      time: this.facts.timeRelative(i),
       linkType: this.index.linkType[i],
       bytesHex: toHex(bytes),
       length: this.index.originalLength[i],
@@ -814,7 +834,10 @@ export class FileSession {
   }
 
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
-    return this.facts.connections();
+    const result = this.facts.connections();
+    const lanes = this.endpointLanes;
+    // The facts' result is cached: the lanes' view is a copy (each lane changes only its own connection's row).
+    return lanes.length > 0 ? { ...result, connections: result.connections.map((row) => lanes.reduce((changed, lane) => lane.row(changed), row)) } : result;
   }
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
@@ -948,16 +971,52 @@ export class FileSession {
     return this.quic.rows(this.index);
   }
 
-  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+  /** The last stream graphs computed, while the indexed frames stay the same (a few: each is ~10 MB for 100,000 segments). */
+  private graphCache = new Map<string, { frames: number; graph: StreamGraph }>();
+
+  streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number, overview?: OverviewRequest): StreamGraph {
+    const full = this.fullStreamGraph(stream, direction, maWindow);
+    // A small graph is sent whole: its overview would save little and cost a second request.
+    const rows = full.segments.frame.length + full.acks.frame.length + full.rtt.frame.length + full.sack.frame.length;
+    return overview && rows > GRAPH_OVERVIEW_ROWS ? streamGraphOverview(full, overview) : full;
+  }
+
+  private fullStreamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
+    const key = `${stream}/${direction}/${maWindow ?? 'auto'}`;
+    const frames = this.index.count;
+    const cached = this.graphCache.get(key);
+    if (cached && cached.frames === frames) return cached.graph;
     const graph = this.facts.streamGraph(stream, direction, maWindow);
     if (!graph) throw new ApiError('not-found', `no TCP stream ${stream}`);
+    this.graphCache.delete(key);
+    this.graphCache.set(key, { frames, graph });
+    // Oldest first in a Map's order.
+    while (this.graphCache.size > GRAPH_CACHE_SIZE) this.graphCache.delete(this.graphCache.keys().next().value ?? key);
     return graph;
+  }
+
+  /**
+   * The busiest connection's graph (the one a user most likely opens), computed once the
+   * Conversations table's warm-up is done: 100,000 segments take 80–200 ms to gather and build.
+   */
+  private async warmStreamGraph(): Promise<void> {
+    await this.conversationsWarming.get('tcp\n');
+    // It runs in one piece, so only once the user has left the engine alone for a moment: a view
+    // opened meanwhile (Expert Information, Conversations) would wait for it.
+    while (!this.closed && performance.now() - this.lastRequest < GRAPH_WARM_QUIET_MS) await new Promise((resolve) => setTimeout(resolve, GRAPH_WARM_QUIET_MS / 2));
+    const busiest = this.facts.busiestStream();
+    if (this.closed || busiest.stream < 0 || busiest.frames < GRAPH_WARM_FRAMES) return;
+    try {
+      this.fullStreamGraph(busiest.stream, 'client');
+    } catch {
+      // A stream without a connection summary: nothing to warm.
+    }
   }
 
   ladder(stream: number, limit: number): Ladder {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
-    return ladder;
+    return this.endpointLanes.reduce((changed, lane) => lane.ladder(changed), ladder);
   }
 
   /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */

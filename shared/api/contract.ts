@@ -9,6 +9,7 @@ import type { ConversationColumns, ConversationKind, ConversationStats, Endpoint
 import { PAGE_LOAD_STEPS, type PageLoadRow, type PageLoadStep } from '../pageload/rows';
 import type { ComparisonSummary, ConnectionComparison, TwoPointStep } from '../compare';
 import type { FollowKind } from '../follow/follow';
+import type { OverviewRequest } from '../graphs/overview';
 export type { FollowKind };
 import {
   arr,
@@ -231,6 +232,8 @@ export interface ConnectionRow {
   firstFrame: number;
   /** How it opened, who closed or reset it, a half-close's bytes and the analysis counts (analyze's words). */
   story: string;
+  /** The workbench's own TCP endpoint is this side: its state is the endpoint's own, the other side's as tracked from the wire. */
+  endpointSide?: Side;
 }
 const connectionRow: Validator<ConnectionRow> = obj({
   stream: count,
@@ -253,6 +256,7 @@ const connectionRow: Validator<ConnectionRow> = obj({
   teardownKind: nullable(str({ max: 32 })),
   firstFrame: count,
   story: str({ max: 1024 }),
+  endpointSide: opt(literal('client', 'server')),
 });
 
 /** A QUIC connection attempt (long-header packets on UDP, RFC 9000 §17.2), listed beside the TCP connections. */
@@ -412,6 +416,8 @@ export interface Ladder {
   story: string;
   /** The SYN was answered by RST: that RST belongs to the (refused) handshake, not a teardown. */
   refused?: boolean;
+  /** The workbench's own TCP endpoint is this side: that lane's states are the endpoint's own, the other's as tracked from the wire. */
+  endpointSide?: Side;
 }
 const ladder: Validator<Ladder> = obj({
   stream: count,
@@ -426,6 +432,7 @@ const ladder: Validator<Ladder> = obj({
   truncated: bool,
   story: str({ max: 1024 }),
   refused: opt(bool),
+  endpointSide: opt(literal('client', 'server')),
 });
 
 /** One Expert Information group: every note of one kind (shared/expert's EXPERT_KINDS). */
@@ -885,6 +892,8 @@ export interface OpenEndpointParams {
   windowScale: number | null;
   sack: boolean;
   timestamps: boolean;
+  /** Listening: how many peers to serve (default 1); each accepted one is a conversation of its own (`endpoint-accepted`). */
+  connections?: number;
 }
 export interface OpenEndpointResult {
   endpointId: string;
@@ -939,6 +948,8 @@ export interface StreamGraph {
   acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
   rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
   sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
+  /** Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts): the full graph's point count. */
+  overview?: { points: number };
 }
 const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
@@ -951,6 +962,7 @@ const streamGraph: Validator<StreamGraph> = obj({
   acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
   rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
   sack: obj({ frame: column, time: column, left: column, right: column }),
+  overview: opt(obj({ points: count })),
 });
 
 /** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
@@ -1092,7 +1104,8 @@ export interface ApiContract {
   getFrame: { params: { sessionId: string; index: number }; result: FrameDetail };
   getConnections: { params: { sessionId: string }; result: { connections: ConnectionRow[]; alerts: AlertInfo[] } };
   getLadder: { params: { sessionId: string; stream: number; limit: number }; result: Ladder };
-  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number }; result: StreamGraph };
+  /** With `overview`: only the rows that graph kind needs at its full range at that size in device pixels. */
+  getStreamGraph: { params: { sessionId: string; stream: number; direction: 'client' | 'server'; maWindow?: number; overview?: OverviewRequest }; result: StreamGraph };
   getQuicAttempts: { params: { sessionId: string }; result: { attempts: QuicAttemptRow[] } };
   /** The page-load timeline of the capture (shared/pageload): one row per TCP connection. */
   getPageLoad: { params: { sessionId: string }; result: { rows: PageLoadRow[] } };
@@ -1238,7 +1251,13 @@ export const methodValidators: MethodValidators = {
   },
   getLadder: { params: obj({ sessionId, stream: count, limit: int(1, 100_000) }), result: ladder },
   getStreamGraph: {
-    params: obj({ sessionId, stream: count, direction: literal('client', 'server'), maWindow: opt(num({ min: 1e-6, max: 3600 })) }),
+    params: obj({
+      sessionId,
+      stream: count,
+      direction: literal('client', 'server'),
+      maWindow: opt(num({ min: 1e-6, max: 3600 })),
+      overview: opt(obj({ kind: literal('stevens', 'tcptrace', 'throughput', 'rtt', 'window'), rttAxis: literal('seq', 'time'), width: int(1, 16_384), height: int(1, 16_384) })),
+    }),
     result: streamGraph,
   },
   getQuicAttempts: { params: sessionOnly, result: obj({ attempts: arr(quicAttemptRow, 100_000) }) },
@@ -1379,6 +1398,7 @@ export const methodValidators: MethodValidators = {
       windowScale: nullable(int(0, 14)),
       sack: bool,
       timestamps: bool,
+      connections: opt(int(1, 64)),
     }),
     result: obj({
       endpointId,
@@ -1498,6 +1518,8 @@ export type EndpointApiEvent =
   | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
   | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
   | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted'; detail: string; time: number }
+  /** A listener serving several peers accepted one: `connectionId` is its conversation's endpointId (send, close, step, events). */
+  | { type: 'endpoint-accepted'; endpointId: string; connectionId: string; peer: string; time: number }
   | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
 
 /** One line of a script run: the script's segment and what went on the wire or came back (relative numbers, as `handshake run --json`). */
@@ -1584,6 +1606,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'script-waiting': obj({ type: literal('script-waiting'), runId: sessionId, line: count }),
   'endpoint-state': obj({ type: literal('endpoint-state'), endpointId, from: str({ max: 32 }), to: str({ max: 32 }), why: str({ max: 256 }), time: num() }),
   'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
+  'endpoint-accepted': obj({ type: literal('endpoint-accepted'), endpointId, connectionId: endpointId, peer: str({ max: 80 }), time: num() }),
   'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted'), detail: str({ max: 4096 }), time: num() }),
   'endpoint-end': obj({
     type: literal('endpoint-end'),

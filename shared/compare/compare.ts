@@ -141,9 +141,7 @@ export function compareCapturePoints(
   const pairs = pairConnections(a, b);
   const pairOfA = new Int32Array(a.count).fill(-1);
   const pairOfB = new Int32Array(b.count).fill(-1);
-  const nextAtB = new Int32Array(b.count);
-  const heads = chainSegmentsAtB(b, nextAtB);
-  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB, nextAtB, heads);
+  for (const pair of pairs) pairFrames(a, b, pair, pairOfA, pairOfB);
   decideSides(a, b, pairs, pairOfA);
 
   let offset: number | null = null;
@@ -161,13 +159,14 @@ export function compareCapturePoints(
     }
   }
 
-  const base = a.count > 0 ? a.time[0] : b.count > 0 ? b.time[0] : 0;
+  const base = a.count > 0 ? a.startTime : b.count > 0 ? b.startTime : 0;
   const connections: ConnectionComparison[] = [];
+  const optionsAtA = sameOptionLists(a, b);
   const rewritten = new Set<string>();
   let lost = 0;
   let injected = 0;
   for (const [index, pair] of pairs.entries()) {
-    const comparison = compareConnection(a, b, pair, pairOfA, pairOfB, offset, uncertainty);
+    const comparison = compareConnection(a, b, pair, pairOfA, pairOfB, offset, uncertainty, optionsAtA);
     for (const r of comparison.rewrites) rewritten.add(r.field);
     lost += comparison.lost.length;
     injected += comparison.injected.length;
@@ -206,8 +205,9 @@ function sampled(point: CapturePoint, i: number, connectionSize: number): boolea
 function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   const firstAtB = new KeyTable(b.count);
   for (const connection of b.connections) {
-    for (const j of connection.frames) {
-      if (sampled(b, j, connection.frames.length)) firstAtB.slot(b.seq[j], b.ack[j], 0, j);
+    const size = connection.end - connection.first;
+    for (let j = connection.first; j < connection.end; j++) {
+      if (sampled(b, j, size)) firstAtB.slot(b.seq[j], b.ack[j], 0, j);
     }
   }
   const candidates: { a: number; b: number; votes: number; flipped: boolean }[] = [];
@@ -215,13 +215,14 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   let voted: number[] = [];
   for (const connection of a.connections) {
     voted = [];
-    for (const i of connection.frames) {
+    const size = connection.end - connection.first;
+    for (let i = connection.first; i < connection.end; i++) {
       // Look up every segment unless the connection is large here too: one that is small at A may
       // be large at B (B captured longer), where only the sampled eighth is indexed.
-      if (!sampled(a, i, connection.frames.length) && connection.frames.length > CONNECTION_SAMPLE * 8) continue;
+      if (!sampled(a, i, size) && size > CONNECTION_SAMPLE * 8) continue;
       const slot = firstAtB.find(a.seq[i], a.ack[i], 0);
       if (slot < 0) continue;
-      const j = firstAtB.values[slot];
+      const j = firstAtB.value(slot);
       if (!sameSegment(a, i, b, j)) continue;
       const bIndex = b.connection[j];
       let at = 0;
@@ -246,50 +247,75 @@ function pairConnections(a: CapturePoint, b: CapturePoint): PairedConnection[] {
   return pairs.sort((x, y) => x.a.index - y.a.index);
 }
 
-/**
- * Every B segment's candidates by (connection, seq, ack): the table holds the earliest, `nextAtB`
- * chains on to the later ones (built back to front).
- */
-function chainSegmentsAtB(b: CapturePoint, nextAtB: Int32Array): KeyTable {
-  const heads = new KeyTable(b.count);
-  for (let j = b.count - 1; j >= 0; j--) {
-    const slot = heads.slot(b.connection[j], b.seq[j], b.ack[j], -1);
-    nextAtB[j] = heads.values[slot];
-    heads.values[slot] = j;
-  }
-  return heads;
-}
+/** Connections whose segment counts multiply to at most this are paired by scanning B's segments. */
+const SCAN_LIMIT = 4096;
 
 /**
- * Pairs the segments of one connection. Candidates at B share the key and direction. A first pass
- * pairs only exact copies (same TSval and IP ID where both carry them), so a retransmission pairs
- * with its own copy rather than with the lost original; a second pass pairs what is left in order
- * (a middlebox that rewrites TSval or IP ID).
+ * Pairs the segments of one connection. Candidates at B share seq, ack and direction, taken in
+ * capture order. A first pass pairs only exact copies (same TSval and IP ID where both carry
+ * them), so a retransmission pairs with its own copy rather than with the lost original; a
+ * second pass pairs what is left in order (a middlebox that rewrites TSval or IP ID).
+ *
+ * Most connections are small: their candidates are found by scanning B's few segments, which
+ * touches memory only near them. A large one gets a table of its B segments by (seq, ack), with
+ * each key's later segments chained on from the earliest.
  */
-function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array, nextAtB: Int32Array, heads: KeyTable): void {
-  const exact = (i: number, j: number): boolean =>
-    (a.tsval[i] < 0 || b.tsval[j] < 0 || a.tsval[i] === b.tsval[j]) && (a.ipId[i] < 0 || b.ipId[j] < 0 || a.ipId[i] === b.ipId[j]);
-  const bConnection = pair.b.index;
-  for (const exactOnly of [true, false]) {
-    for (const i of pair.a.frames) {
+function pairFrames(a: CapturePoint, b: CapturePoint, pair: PairedConnection, pairOfA: Int32Array, pairOfB: Int32Array): void {
+  const { first: aFirst, end: aEnd } = pair.a;
+  const { first: bFirst, end: bEnd } = pair.b;
+  const flipped = pair.flipped ? 1 : 0;
+  if ((aEnd - aFirst) * (bEnd - bFirst) <= SCAN_LIMIT) {
+    for (let pass = 0; pass < 2; pass++) {
+      const exactOnly = pass === 0;
+      for (let i = aFirst; i < aEnd; i++) {
+        if (pairOfA[i] >= 0) continue;
+        const seq = a.seq[i];
+        const ack = a.ack[i];
+        for (let j = bFirst; j < bEnd; j++) {
+          if (b.seq[j] !== seq || b.ack[j] !== ack || !segmentMatches(a, i, b, j, flipped, pairOfB, exactOnly)) continue;
+          pairOfA[i] = j;
+          pairOfB[j] = i;
+          break;
+        }
+      }
+    }
+    return;
+  }
+  // Chains of B's segments, built back to front so each (seq, ack)'s head is its earliest.
+  const heads = new KeyTable(bEnd - bFirst);
+  const next = new Int32Array(bEnd - bFirst);
+  for (let j = bEnd - 1; j >= bFirst; j--) {
+    const slot = heads.slot(b.seq[j], b.ack[j], 0, -1);
+    next[j - bFirst] = heads.value(slot);
+    heads.setValue(slot, j);
+  }
+  for (let pass = 0; pass < 2; pass++) {
+    const exactOnly = pass === 0;
+    for (let i = aFirst; i < aEnd; i++) {
       if (pairOfA[i] >= 0) continue;
-      const slot = heads.find(bConnection, a.seq[i], a.ack[i]);
+      const slot = heads.find(a.seq[i], a.ack[i], 0);
       if (slot < 0) continue;
-      let head = heads.values[slot];
+      let head = heads.value(slot);
       // Used candidates at the front are dropped, so long runs of one key (duplicate ACKs) stay cheap.
-      while (head !== -1 && pairOfB[head] >= 0) head = nextAtB[head];
-      heads.values[slot] = head;
-      const direction = a.direction[i];
-      for (let j = head; j !== -1; j = nextAtB[j]) {
-        if (pairOfB[j] >= 0 || !sameSegment(a, i, b, j)) continue;
-        if ((pair.flipped ? 1 - b.direction[j] : b.direction[j]) !== direction) continue;
-        if (exactOnly && !exact(i, j)) continue;
+      while (head !== -1 && pairOfB[head] >= 0) head = next[head - bFirst];
+      heads.setValue(slot, head);
+      for (let j = head; j !== -1; j = next[j - bFirst]) {
+        if (!segmentMatches(a, i, b, j, flipped, pairOfB, exactOnly)) continue;
         pairOfA[i] = j;
         pairOfB[j] = i;
         break;
       }
     }
   }
+}
+
+/**
+ * Whether B's segment j can pair with A's i: not yet paired, the same segment, the same direction,
+ * and in the exact pass the same TSval and IP ID where both carry them.
+ */
+function segmentMatches(a: CapturePoint, i: number, b: CapturePoint, j: number, flipped: number, pairOfB: Int32Array, exactOnly: boolean): boolean {
+  if (pairOfB[j] >= 0 || !sameSegment(a, i, b, j) || (b.direction[j] ^ flipped) !== a.direction[i]) return false;
+  return !exactOnly || ((a.tsval[i] < 0 || b.tsval[j] < 0 || a.tsval[i] === b.tsval[j]) && (a.ipId[i] < 0 || b.ipId[j] < 0 || a.ipId[i] === b.ipId[j]));
 }
 
 function median(sorted: Float64Array): number {
@@ -308,11 +334,11 @@ function decideSides(a: CapturePoint, b: CapturePoint, pairs: PairedConnection[]
   // Scratch for each direction's tB − tA, reused across connections (no arrays per connection).
   let scratch = [new Float64Array(1024), new Float64Array(1024)];
   for (const pair of pairs) {
-    const frames = pair.a.frames;
-    if (frames.length > scratch[0].length) scratch = [new Float64Array(frames.length), new Float64Array(frames.length)];
+    const size = pair.a.end - pair.a.first;
+    if (size > scratch[0].length) scratch = [new Float64Array(size), new Float64Array(size)];
     const counts = [0, 0];
     const ttlDrop = [0, 0];
-    for (const i of frames) {
+    for (let i = pair.a.first; i < pair.a.end; i++) {
       const j = pairOfA[i];
       if (j < 0) continue;
       const d = a.direction[i];
@@ -343,7 +369,7 @@ function estimateClockOffset(a: CapturePoint, b: CapturePoint, pairs: PairedConn
   let upper = Infinity;
   let lower = -Infinity;
   for (const pair of pairs) {
-    for (const i of pair.a.frames) {
+    for (let i = pair.a.first; i < pair.a.end; i++) {
       const j = pairOfA[i];
       if (j < 0) continue;
       const delta = b.time[j] - a.time[i];
@@ -397,7 +423,28 @@ class RewriteCollector {
   }
 }
 
-function noteRewrites(a: CapturePoint, i: number, b: CapturePoint, j: number, out: RewriteCollector): void {
+/** For each of B's option lists, the id of the same list at A (-1 if A never saw it). */
+function sameOptionLists(a: CapturePoint, b: CapturePoint): Int32Array {
+  const atA = new Map(a.optionLists.map((text, id) => [text, id]));
+  return Int32Array.from(b.optionLists, (text) => atA.get(text) ?? -1);
+}
+
+function noteRewrites(a: CapturePoint, i: number, b: CapturePoint, j: number, out: RewriteCollector, optionsAtA: Int32Array): void {
+  // Nearly every pair is unchanged: one pass over the raw columns, and the notes below only when something differs.
+  if (
+    a.ttl[i] === b.ttl[j] &&
+    a.ipId[i] === b.ipId[j] &&
+    a.dsfield[i] === b.dsfield[j] &&
+    a.window[i] === b.window[j] &&
+    a.mss[i] === b.mss[j] &&
+    a.windowScale[i] === b.windowScale[j] &&
+    a.sackPermitted[i] === b.sackPermitted[j] &&
+    a.tsval[i] === b.tsval[j] &&
+    a.checksum[i] === b.checksum[j] &&
+    optionsAtA[b.options[j]] === a.options[i]
+  ) {
+    return;
+  }
   const frame = a.frameNumber[i];
   const ipv4 = a.ipId[i] >= 0;
   out.note(ipv4 ? 'ip.ttl' : 'ipv6.hlim', a.ttl[i], b.ttl[j], frame);
@@ -421,6 +468,7 @@ function compareConnection(
   pairOfB: Int32Array,
   offset: number | null,
   uncertainty: number | null,
+  optionsAtA: Int32Array,
 ): ConnectionComparison {
   const aSide = pair.aSide === -1 ? 0 : pair.aSide;
   const directionOf = (aDirection: number): Direction => (aDirection === aSide ? 'a_to_b' : 'b_to_a');
@@ -431,13 +479,13 @@ function compareConnection(
   const seqBase = sequenceBases(a, pair);
   const relative = (raw: number, sender: number): number => relativeSeq(raw, seqBase[sender]);
   let pairedCount = 0;
-  for (const i of pair.a.frames) {
+  for (let i = pair.a.first; i < pair.a.end; i++) {
     const j = pairOfA[i];
     if (j < 0) continue;
     pairedCount++;
     const direction = directionOf(a.direction[i]);
     delays[direction].push(direction === 'a_to_b' ? b.time[j] - a.time[i] - knownOffset : a.time[i] - (b.time[j] - knownOffset));
-    noteRewrites(a, i, b, j, rewrites);
+    noteRewrites(a, i, b, j, rewrites, optionsAtA);
   }
 
   const p99 = (values: number[]): number => {
@@ -449,13 +497,13 @@ function compareConnection(
   // capturing when the segment would have passed it. A capture starts at its first frame; it is
   // taken to run END_GRACE past its last one, since the last segments of an exchange (a final
   // RST, a lost FIN) are the ones the other point may never see, and captures are stopped after.
-  const aStart = a.time[0];
-  const aEnd = a.time[a.count - 1] + END_GRACE;
-  const bStart = b.time[0] - knownOffset;
-  const bEnd = b.time[b.count - 1] - knownOffset + END_GRACE;
+  const aStart = a.startTime;
+  const aEnd = a.endTime + END_GRACE;
+  const bStart = b.startTime - knownOffset;
+  const bEnd = b.endTime - knownOffset + END_GRACE;
   const lost: LostSegment[] = [];
   const injected: InjectedSegment[] = [];
-  for (const i of pair.a.frames) {
+  for (let i = pair.a.first; i < pair.a.end; i++) {
     if (pairOfA[i] >= 0) continue;
     const direction = directionOf(a.direction[i]);
     const t = a.time[i];
@@ -466,7 +514,7 @@ function compareConnection(
       injected.push({ seen_at: 'A', direction, ...segment });
     }
   }
-  for (const j of pair.b.frames) {
+  for (let j = pair.b.first; j < pair.b.end; j++) {
     if (pairOfB[j] >= 0) continue;
     const aDirection = bToA(b.direction[j]);
     const direction = directionOf(aDirection);
@@ -492,7 +540,7 @@ function compareConnection(
     lost,
     rewrites: rewrites.list(),
     injected,
-    frames: { a: pair.a.frames.length, b: pair.b.frames.length, paired: pairedCount },
+    frames: { a: pair.a.end - pair.a.first, b: pair.b.end - pair.b.first, paired: pairedCount },
   };
   if (bClient !== result.client || bServer !== result.server) {
     result.translation = { a: { client: result.client, server: result.server }, b: { client: bClient, server: bServer } };
@@ -511,7 +559,7 @@ function twoPointSteps(a: CapturePoint, b: CapturePoint, pair: PairedConnection,
   const directionOf = (aDirection: number): Direction => (aDirection === aSide ? 'a_to_b' : 'b_to_a');
   const seqBase = sequenceBases(a, pair);
   const steps: TwoPointStep[] = [];
-  for (const i of pair.a.frames) {
+  for (let i = pair.a.first; i < pair.a.end; i++) {
     const j = pairOfA[i];
     const direction = directionOf(a.direction[i]);
     const step: TwoPointStep = {
@@ -530,7 +578,7 @@ function twoPointSteps(a: CapturePoint, b: CapturePoint, pair: PairedConnection,
     }
     steps.push(step);
   }
-  for (const j of pair.b.frames) {
+  for (let j = pair.b.first; j < pair.b.end; j++) {
     if (pairOfB[j] >= 0) continue;
     const aDirection = pair.flipped ? 1 - b.direction[j] : b.direction[j];
     steps.push({
@@ -549,7 +597,7 @@ function twoPointSteps(a: CapturePoint, b: CapturePoint, pair: PairedConnection,
 /** Each sender's sequence base at A: its ISN, else one below its first sequence number seen. */
 function sequenceBases(a: CapturePoint, pair: PairedConnection): [number, number] {
   const bases: [number, number] = [pair.a.isn[0], pair.a.isn[1]];
-  for (const i of pair.a.frames) if (bases[a.direction[i]] === -1) bases[a.direction[i]] = (a.seq[i] - 1 + 4294967296) % 4294967296;
+  for (let i = pair.a.first; i < pair.a.end; i++) if (bases[a.direction[i]] === -1) bases[a.direction[i]] = (a.seq[i] - 1 + 4294967296) % 4294967296;
   return bases;
 }
 

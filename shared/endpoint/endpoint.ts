@@ -150,8 +150,13 @@ const RECEIVING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, 
 /** States in which our data may still go out. */
 const SENDING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.CLOSE_WAIT]);
 
+/** A segment sent or received, with the endpoint's state right after it (the ladder's lane for our side). */
+export type SegmentObserver = (direction: 'in' | 'out', segment: EndpointSegment, state: TcpState) => void;
+
 export class TcpEndpoint {
   state: TcpState = TcpState.CLOSED;
+  /** Told of every segment committed (out) or taken (in), after its bookkeeping. */
+  observer: SegmentObserver | null = null;
   readonly iss: number;
   irs: number | null = null;
   sndUna: number;
@@ -551,6 +556,11 @@ export class TcpEndpoint {
 
   /** Records a segment as sent: state, sequence space, timers, pending work. */
   commit(segment: EndpointSegment, reason: SegmentReason, now: number): void {
+    this.bookkeepSent(segment, reason, now);
+    this.observer?.('out', segment, this.state);
+  }
+
+  private bookkeepSent(segment: EndpointSegment, reason: SegmentReason, now: number): void {
     const { flags } = segment;
     const length = segment.payload.length;
     this.stats.segmentsSent++;
@@ -699,6 +709,7 @@ export class TcpEndpoint {
     this.stats.segmentsReceived++;
     this.dispatch(segment, now);
     this.armKeepalive(now);
+    this.observer?.('in', segment, this.state);
   }
 
   private dispatch(segment: EndpointSegment, now: number): void {

@@ -2,3 +2,4 @@ export { TcpEndpoint, EndpointError, type EndpointSegment, type EndpointOptions,
 export { RtoEstimator, RTO_ALPHA, RTO_BETA, RTO_K, type RtoOptions } from './rto';
 export { packetOf, segmentOf, type ReceivedSegment, type SegmentAddress } from './packet';
 export { applySegmentEdit, parseSegmentEdit, segmentLine, SegmentEditError, EDITABLE_FIELDS, type SegmentEdit } from './edit';
+export { EndpointLane, endpointName } from './lane';

@@ -1,13 +1,16 @@
 /**
- * Follow Stream: one TCP connection's payload, its decrypted TLS application data, or one
- * HTTP/2 stream's content, as the ordered turns both peers took, and the text tshark's
+ * Follow Stream: one TCP connection's payload, its decrypted TLS application data, one
+ * HTTP/2 stream's content, one UDP conversation's datagrams, one QUIC stream's data or one
+ * HTTP/3 request stream, as the ordered turns both peers took, and the text tshark's
  * `-z follow,PROTO,MODE,…` prints for it (ascii, hex or raw). Feed it what the pipeline
  * gives each frame of the connection, in capture order.
  */
 import { StreamAssembler } from '../reassembly/tcp-stream';
 import type { Http2Item } from '../http/dissector';
+import type { Http3FrameInfo } from '../http3/session';
+import { readVarint } from '../quic/varint';
 
-export type FollowKind = 'tcp' | 'tls' | 'http2';
+export type FollowKind = 'tcp' | 'tls' | 'http2' | 'udp' | 'quic' | 'http3';
 export type FollowFormat = 'ascii' | 'hex' | 'raw';
 
 export interface FollowChunk {
@@ -20,10 +23,16 @@ export interface FollowChunk {
 
 export interface FollowedStream {
   kind: FollowKind;
+  /** tcp.stream; udp.stream for 'udp'; the QUIC connection number (quic.connection.number) for 'quic' and 'http3'. */
   stream: number;
   /** HTTP/2 stream id for kind 'http2'. */
   http2Stream: number | null;
-  /** "address:port" of the client (node 0) and the server (node 1); empty before any frame. */
+  /** QUIC stream id for kinds 'quic' and 'http3'. */
+  quicStream: number | null;
+  /**
+   * "address:port" of the client (node 0) and the server (node 1); empty before any frame. For
+   * UDP, node 0 is the sender of the conversation's first datagram, as in tshark.
+   */
   client: string;
   server: string;
   chunks: FollowChunk[];
@@ -38,10 +47,15 @@ export const MAX_FOLLOW_BYTES = 256 * 1024 * 1024;
 
 export class StreamFollower {
   readonly result: FollowedStream;
-  private readonly assemblers: [StreamAssembler, StreamAssembler] = [new StreamAssembler(), new StreamAssembler()];
+  private readonly assemblers: [StreamAssembler, StreamAssembler];
+  /** HTTP/3: each direction's frames, read from its in-order stream bytes. */
+  private readonly http3Readers: [Http3FrameReader, Http3FrameReader] = [new Http3FrameReader(), new Http3FrameReader()];
 
-  constructor(kind: FollowKind, stream: number, http2Stream: number | null = null) {
-    this.result = { kind, stream, http2Stream, client: '', server: '', chunks: [], clientBytes: 0, serverBytes: 0, truncated: false };
+  constructor(kind: FollowKind, stream: number, http2Stream: number | null = null, quicStream: number | null = null) {
+    this.result = { kind, stream, http2Stream, quicStream, client: '', server: '', chunks: [], clientBytes: 0, serverBytes: 0, truncated: false };
+    // A QUIC stream starts at offset 0 (fed as position 1): data seen before its start waits for it.
+    const quic = kind === 'quic' || kind === 'http3';
+    this.assemblers = [new StreamAssembler(quic ? () => false : null), new StreamAssembler(quic ? () => false : null)];
   }
 
   /** A TCP segment's payload (kind 'tcp'), with its relative sequence number: reordered and de-duplicated. */
@@ -69,6 +83,35 @@ export class StreamFollower {
     }
   }
 
+  /** One UDP datagram's payload (kind 'udp'): one turn each, as tshark shows them. */
+  udp(fromClient: boolean, payload: Uint8Array, frame: number, time: number): void {
+    this.add(fromClient, payload, frame, time);
+  }
+
+  /**
+   * One STREAM frame's data of the followed QUIC stream (kind 'quic'), at its stream offset:
+   * retransmitted bytes dropped, reordering undone, as for TCP.
+   */
+  quic(fromClient: boolean, offset: number, data: Uint8Array, frame: number, time: number): void {
+    this.assemblers[fromClient ? 0 : 1].push(offset + 1, data, (bytes) => this.add(fromClient, bytes, frame, time));
+  }
+
+  /**
+   * One STREAM frame's data of the followed HTTP/3 request stream (kind 'http3'), with the HTTP/3
+   * frames the QUIC connection's HTTP/3 reader completed in the same packet (`items`, which carry
+   * the QPACK-decoded header lists: QPACK needs the whole connection's encoder streams). A header
+   * list becomes one turn in the HTTP/2 follow's representation; DATA gives its payload (the
+   * body) as it arrives; other frames are shown whole.
+   */
+  http3(fromClient: boolean, offset: number, data: Uint8Array, items: readonly Http3FrameInfo[], frame: number, time: number): void {
+    const side = fromClient ? 'client' : 'server';
+    const reader = this.http3Readers[fromClient ? 0 : 1];
+    for (const item of items) {
+      if (item.kind === 'frame' && item.frameType === 1 && item.streamId === this.result.quicStream && item.side === side && item.start !== undefined && item.headers) reader.headerLists.set(item.start, item.headers);
+    }
+    this.assemblers[fromClient ? 0 : 1].push(offset + 1, data, (bytes) => reader.push(bytes, (out) => this.add(fromClient, out, frame, time)));
+  }
+
   private add(fromClient: boolean, bytes: Uint8Array, frame: number, time: number): void {
     const r = this.result;
     if (r.clientBytes + r.serverBytes + bytes.length > MAX_FOLLOW_BYTES) {
@@ -78,6 +121,68 @@ export class StreamFollower {
     r.chunks.push({ fromClient, frame, time, bytes: bytes.slice() });
     if (fromClient) r.clientBytes += bytes.length;
     else r.serverBytes += bytes.length;
+  }
+}
+
+/** Frames held whole (HEADERS, unknown types) up to this size; a larger one is passed over. */
+const MAX_HTTP3_FRAME = 1 << 20;
+
+/** One direction of an HTTP/3 request stream, read frame by frame from its in-order bytes. */
+class Http3FrameReader {
+  /** Decoded header lists by the stream offset of their HEADERS frame (retransmissions set the same key). */
+  readonly headerLists = new Map<number, readonly (readonly [string, string])[]>();
+  private buffer = new Uint8Array(0);
+  /** Stream offset of `buffer`'s first byte. */
+  private at = 0;
+  /** DATA payload bytes still to pass on, or bytes of an oversized frame still to skip. */
+  private dataLeft = 0;
+  private skipLeft = 0;
+
+  push(bytes: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+    let rest = bytes;
+    if (this.dataLeft > 0 || this.skipLeft > 0) {
+      const take = Math.min(rest.length, this.dataLeft || this.skipLeft);
+      if (this.dataLeft > 0) {
+        emit(rest.subarray(0, take));
+        this.dataLeft -= take;
+      } else this.skipLeft -= take;
+      this.at += take;
+      rest = rest.subarray(take);
+    }
+    if (rest.length === 0) return;
+    const joined = new Uint8Array(this.buffer.length + rest.length);
+    joined.set(this.buffer);
+    joined.set(rest, this.buffer.length);
+    this.buffer = joined;
+    for (;;) {
+      const buffer = this.buffer;
+      const type = readVarint(buffer, 0, buffer.length);
+      const length = type ? readVarint(buffer, type.length, buffer.length) : null;
+      if (!type || !length) return;
+      const header = type.length + length.length;
+      const start = this.at;
+      if (type.value === 0x00 || length.value > MAX_HTTP3_FRAME) {
+        const have = Math.min(buffer.length - header, length.value);
+        if (type.value === 0x00 && have > 0) emit(buffer.subarray(header, header + have));
+        if (type.value === 0x00) this.dataLeft = length.value - have;
+        else this.skipLeft = length.value - have;
+        this.consume(header + have);
+        if (this.dataLeft > 0 || this.skipLeft > 0) return;
+        continue;
+      }
+      if (buffer.length < header + length.value) return;
+      const fields = type.value === 0x01 ? this.headerLists.get(start) : undefined;
+      this.headerLists.delete(start);
+      // A header list the connection could not decode (its QPACK state is lost) is shown as the frame itself.
+      if (fields && fields.length > 0) emit(serializeHeaders(fields.map(([name, value]) => ({ name, value }))));
+      else emit(buffer.subarray(0, header + length.value));
+      this.consume(header + length.value);
+    }
+  }
+
+  private consume(length: number): void {
+    this.buffer = this.buffer.slice(length);
+    this.at += length;
   }
 }
 
@@ -112,7 +217,7 @@ const RULE = '='.repeat(67);
 
 /** The text `tshark -q -z follow,PROTO,FORMAT,…` prints for the stream. */
 export function formatFollow(followed: FollowedStream, format: FollowFormat): string {
-  const filter = followed.kind === 'http2' ? `tcp.stream eq ${followed.stream} and http2.streamid eq ${followed.http2Stream}` : `tcp.stream eq ${followed.stream}`;
+  const filter = followFilterText(followed);
   const lines: string[] = ['', RULE, `Follow: ${followed.kind},${format}`, `Filter: ${filter}`, `Node 0: ${followed.client}`, `Node 1: ${followed.server}`];
   const offsets = [0, 0];
   let text = `${lines.join('\n')}\n`;
@@ -129,6 +234,21 @@ export function formatFollow(followed: FollowedStream, format: FollowFormat): st
     }
   }
   return `${text}${RULE}\n`;
+}
+
+/** The Filter line tshark prints for the stream (its filter syntax, with `eq`). */
+export function followFilterText(followed: Pick<FollowedStream, 'kind' | 'stream' | 'http2Stream' | 'quicStream'>): string {
+  switch (followed.kind) {
+    case 'http2':
+      return `tcp.stream eq ${followed.stream} and http2.streamid eq ${followed.http2Stream}`;
+    case 'udp':
+      return `udp.stream eq ${followed.stream}`;
+    case 'quic':
+    case 'http3':
+      return `quic.connection.number eq ${followed.stream} and quic.stream.stream_id eq ${followed.quicStream}`;
+    default:
+      return `tcp.stream eq ${followed.stream}`;
+  }
 }
 
 /** Printable ASCII, CR and LF as they are, anything else (tab too) as '.', as tshark's follow prints bytes. */
@@ -156,7 +276,8 @@ export function hexDump(bytes: Uint8Array, offset: number, prefix = ''): string 
     for (let i = 0; i < 16; i++) {
       if (i === 8) {
         hex += ' ';
-        if (at + i < bytes.length) ascii += ' ';
+        // tshark adds the group gap after the 8th byte even when it is the last one.
+        if (at + i <= bytes.length) ascii += ' ';
       }
       if (at + i < bytes.length) {
         const c = bytes[at + i];
@@ -164,7 +285,9 @@ export function hexDump(bytes: Uint8Array, offset: number, prefix = ''): string 
         ascii += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
       } else hex += '   ';
     }
-    out += `${prefix}${(offset + at).toString(16).toUpperCase().padStart(8, '0')}  ${hex} ${ascii}`.trimEnd() + '\n';
+    // …and then drops one trailing space (a byte's or the gap), no more.
+    if (ascii.endsWith(' ')) ascii = ascii.slice(0, -1);
+    out += `${prefix}${(offset + at).toString(16).toUpperCase().padStart(8, '0')}  ${hex} ${ascii}\n`;
   }
   return out;
 }

@@ -30,7 +30,11 @@ export interface GraphSeries {
   y2?: ArrayLike<number>;
   /** The frame number of each row (a click selects it). */
   frame: ArrayLike<number>;
+  /** The StreamGraph table the rows come from (a filtered series' rows are found by frame number). */
+  table: GraphTable;
 }
+
+export type GraphTable = 'segments' | 'acks' | 'rtt' | 'sack';
 
 export interface GraphSpec {
   title: string;
@@ -62,7 +66,7 @@ export function graphSpec(g: StreamGraph, kind: GraphKind, options: SeriesOption
   const s = g.segments;
   switch (kind) {
     case 'stevens':
-      return { title, xLabel: 'Time (s)', yLabel: 'Sequence number (B)', y2Label: null, series: [{ label: 'Segments', color: '#1f77b4', style: 'points', axis: 'y', x: s.time, y: s.seq, frame: s.frame }] };
+      return { title, xLabel: 'Time (s)', yLabel: 'Sequence number (B)', y2Label: null, series: [{ table: 'segments', label: 'Segments', color: '#1f77b4', style: 'points', axis: 'y', x: s.time, y: s.seq, frame: s.frame }] };
     case 'tcptrace':
       return {
         title,
@@ -70,10 +74,10 @@ export function graphSpec(g: StreamGraph, kind: GraphKind, options: SeriesOption
         yLabel: 'Sequence number (B)',
         y2Label: null,
         series: [
-          { label: 'Receive window', color: '#2ca02c', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.windowEdge, frame: g.acks.frame },
-          { label: 'ACK', color: '#8c6d31', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.ack, frame: g.acks.frame },
-          { label: 'SACK', color: '#d62728', style: 'bars', axis: 'y', x: g.sack.time, y: g.sack.left, y2: g.sack.right, frame: g.sack.frame },
-          { label: 'Segments', color: '#1f77b4', style: 'bars', axis: 'y', x: s.time, y: s.seq, y2: s.end, frame: s.frame },
+          { table: 'acks', label: 'Receive window', color: '#2ca02c', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.windowEdge, frame: g.acks.frame },
+          { table: 'acks', label: 'ACK', color: '#8c6d31', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.ack, frame: g.acks.frame },
+          { table: 'sack', label: 'SACK', color: '#d62728', style: 'bars', axis: 'y', x: g.sack.time, y: g.sack.left, y2: g.sack.right, frame: g.sack.frame },
+          { table: 'segments', label: 'Segments', color: '#1f77b4', style: 'bars', axis: 'y', x: s.time, y: s.seq, y2: s.end, frame: s.frame },
         ],
       };
     case 'throughput': {
@@ -85,8 +89,8 @@ export function graphSpec(g: StreamGraph, kind: GraphKind, options: SeriesOption
         yLabel: 'Segment length (B)',
         y2Label: `Throughput, ${formatWindow(g.maWindow)} average (bit/s)`,
         series: [
-          { label: 'Segment length', color: '#1f77b4', style: 'points', axis: 'y', x: time, y: len, frame },
-          { label: 'Average throughput', color: '#d62728', style: 'line', axis: 'y2', x: mt, y: mv, frame: mf },
+          { table: 'segments', label: 'Segment length', color: '#1f77b4', style: 'points', axis: 'y', x: time, y: len, frame },
+          { table: 'segments', label: 'Average throughput', color: '#d62728', style: 'line', axis: 'y2', x: mt, y: mv, frame: mf },
         ],
       };
     }
@@ -98,7 +102,7 @@ export function graphSpec(g: StreamGraph, kind: GraphKind, options: SeriesOption
         xLabel: bySeq ? 'Sequence number (B)' : 'Time (s)',
         yLabel: 'RTT (ms)',
         y2Label: null,
-        series: [{ label: 'RTT (tcp.analysis.ack_rtt)', color: '#9467bd', style: 'points', axis: 'y', x: bySeq ? g.rtt.seq : g.rtt.time, y: ms, frame: g.rtt.frame }],
+        series: [{ table: 'rtt', label: 'RTT (tcp.analysis.ack_rtt)', color: '#9467bd', style: 'points', axis: 'y', x: bySeq ? g.rtt.seq : g.rtt.time, y: ms, frame: g.rtt.frame }],
       };
     }
     case 'window': {
@@ -109,8 +113,8 @@ export function graphSpec(g: StreamGraph, kind: GraphKind, options: SeriesOption
         yLabel: 'Bytes',
         y2Label: null,
         series: [
-          { label: 'Receive window', color: '#2ca02c', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.window, frame: g.acks.frame },
-          { label: 'Bytes in flight', color: '#1f77b4', style: 'points', axis: 'y', x: bt, y: bv, frame: bf },
+          { table: 'acks', label: 'Receive window', color: '#2ca02c', style: 'step', axis: 'y', x: g.acks.time, y: g.acks.window, frame: g.acks.frame },
+          { table: 'segments', label: 'Bytes in flight', color: '#1f77b4', style: 'points', axis: 'y', x: bt, y: bv, frame: bf },
         ],
       };
     }

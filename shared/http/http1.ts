@@ -96,6 +96,12 @@ export class Http1Connection {
       // Blank lines between messages are allowed (RFC 9112 §2.2).
       while (at < bytes.length && (bytes[at] === 0x0d || bytes[at] === 0x0a)) at++;
       if (at >= bytes.length) return at;
+      // A first byte no request or status line starts with (TLS application data of another
+      // protocol, say) ends the direction now, not after scanning and holding up to MAX_HEAD bytes.
+      if (fromClient ? !isTokenChar(bytes[at]) : bytes[at] !== 0x48 /* H */) {
+        dir.dead = 'not HTTP/1.x';
+        return bytes.length;
+      }
       if (!dir.current) dir.current = this.newMessage(fromClient, frame);
     }
     // Look for the blank line ending the head, across the pieces held so far.
@@ -356,3 +362,9 @@ function joinPieces(pieces: Uint8Array[], length: number): Uint8Array {
   }
   return out;
 }
+
+/** RFC 9110 §5.6.2 tchar: what a method, and so a request line, begins with. */
+function isTokenChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || TOKEN_PUNCTUATION.includes(c);
+}
+const TOKEN_PUNCTUATION = [...`!#$%&'*+-.^_\`|~`].map((c) => c.charCodeAt(0));

@@ -29,8 +29,11 @@ export const HTTP3_STREAM_TYPE_NAMES: Record<number, string> = {
 
 const SETTINGS_QPACK_MAX_TABLE_CAPACITY = 0x01;
 
-/** One thing seen on an HTTP/3 stream, reported in the packet whose STREAM data completed it. */
-export type Http3FrameInfo =
+/**
+ * One thing seen on an HTTP/3 stream, reported in the packet whose STREAM data completed it;
+ * `start` is the stream offset of its first byte (Follow HTTP/3 Stream matches header lists by it).
+ */
+export type Http3FrameInfo = { start?: number } & (
   | { kind: 'stream-type'; streamId: number; side: Side; streamType: number }
   | {
       kind: 'frame';
@@ -46,7 +49,8 @@ export type Http3FrameInfo =
       goawayId?: number;
       /** Why this frame (or its field section) could not be read. */
       error?: string;
-    };
+    }
+);
 
 export interface Http3Request {
   streamId: number;

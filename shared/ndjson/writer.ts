@@ -175,11 +175,40 @@ export class NdjsonWriter {
       this.smallDigits(value);
       return;
     }
+    // Sequence numbers and timestamps above 2³¹ too (below 2⁴⁰, where dividing by 10 stays exact).
+    if (value > 0 && value < 0x10000000000 && Math.floor(value) === value) {
+      this.largeDigits(value);
+      return;
+    }
     if (json && !Number.isFinite(value)) {
       this.raw(NULL);
       return;
     }
-    this.ascii(String(value));
+    // A frame's time_delta and time_delta_displayed are usually the same float: format it once.
+    if (value !== this.lastFloat) {
+      this.lastFloat = value;
+      this.lastFloatText = String(value);
+    }
+    this.ascii(this.lastFloatText);
+  }
+
+  private lastFloat = Number.NaN;
+  private lastFloatText = '';
+
+  /** 2³¹ ≤ value < 2⁴⁰, an integer. */
+  private largeDigits(value: number): void {
+    let count = 1;
+    for (let v = value; v >= 10; v = Math.floor(v / 10)) count++;
+    if (this.length + count > this.bytes.length) this.reserve(count);
+    const bytes = this.bytes;
+    let at = this.length + count;
+    this.length = at;
+    let v = value;
+    do {
+      const next = Math.floor(v / 10);
+      bytes[--at] = 0x30 + v - next * 10;
+      v = next;
+    } while (v > 0);
   }
 
   /** 0 ≤ value < 2³¹. */
@@ -219,8 +248,13 @@ export class NdjsonWriter {
     this.length = at;
   }
 
+  /** A non-negative integer's digits, or any other number as `String(value)` gives it (a -T fields cell). */
+  numberText(value: number): void {
+    this.number(value, false);
+  }
+
   /** Text that needs no escaping (a number's digits, a -T fields cell); UTF-8 when not ASCII. */
-  private ascii(text: string): void {
+  ascii(text: string): void {
     const n = text.length;
     this.reserve(n);
     const bytes = this.bytes;
@@ -248,7 +282,7 @@ export class NdjsonWriter {
     this.length += chunk.length;
   }
 
-  private byte(value: number): void {
+  byte(value: number): void {
     if (this.length === this.bytes.length) this.reserve(1);
     this.bytes[this.length++] = value;
   }

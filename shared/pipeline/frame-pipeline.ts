@@ -33,6 +33,7 @@ import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
 const NO_RECORDS: TlsRecord[] = [];
+const COMMUNITY_SLOTS = 4096;
 const NO_DNS: DnsFrameMessage[] = [];
 
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
@@ -164,6 +165,16 @@ export class FramePipeline {
   jsonLines = false;
   /** Whether `process` fills the columns (and so the summary line); decode's --json and -e output need neither. */
   withColumns = true;
+  /**
+   * Whether TCP frames go through the tracker (tcp.stream, relative numbers, analysis flags, and
+   * the TLS/HTTP/DNS-over-TCP reassembly that follows streams); `decode -e` of header fields only turns it off.
+   */
+  withTracking = true;
+  /** Whether DNS (UDP and TCP port 53) is dissected; off when nothing prints its keys. */
+  withDns = true;
+  /** The last frame's frame.time_relative and frame.time_delta (set by `track`). */
+  lastRelativeTime = 0;
+  lastTimeDelta = 0;
   private readonly jsonWriter = new NdjsonWriter(1 << 14);
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
@@ -201,6 +212,15 @@ export class FramePipeline {
     return this.summary;
   }
 
+  /** The array and offset `lastSummary`'s offsets count from (no view made, unlike `lastSummaryBytes`). */
+  get lastSummaryBuffer(): Uint8Array {
+    return this.summaryBuffer;
+  }
+
+  get lastSummaryStart(): number {
+    return this.summaryStart;
+  }
+
   /**
    * The bytes `lastSummary`'s offsets count from: the frame's own (its data, or the buffer it
    * sits in), or, on a frame that completed an IP datagram, the reassembled packet.
@@ -216,6 +236,10 @@ export class FramePipeline {
       this.firstSeconds = frame.tsSeconds;
       this.firstNanos = frame.tsNanos;
     }
+    this.lastRelativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
+    this.lastTimeDelta = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
+    this.previousSeconds = frame.tsSeconds;
+    this.previousNanos = frame.tsNanos;
     let buffer = frame.buffer;
     let start = frame.bufferOffset ?? 0;
     let length = frame.capturedLength ?? 0;
@@ -245,13 +269,13 @@ export class FramePipeline {
     this.summaryLength = length;
     this.dnsMessages = NO_DNS;
     this.dnsInStream = false;
-    const dnsPayload = summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
+    const dnsPayload = this.withDns && summary.transportOffset >= 0 && !summary.fragment && summary.payloadOffset >= 0 && DnsDissector.isDnsPort(summary.srcPort, summary.dstPort);
     if (dnsPayload && summary.protocol === 17) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
       this.dnsMessages = this.dns.udp(frame.frameNumber, frame.tsSeconds, frame.tsNanos, dnsEndpointsOf(buffer, start, summary), buffer.subarray(from, Math.max(from, to)));
     }
-    if (summary.protocol !== 6 || summary.transportOffset < 0) return null;
+    if (summary.protocol !== 6 || summary.transportOffset < 0 || !this.withTracking) return null;
     const checksumBad = summaryTcpChecksumStatusAt(buffer, start, length, summary) === 'bad';
     const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
@@ -302,7 +326,7 @@ export class FramePipeline {
   private frameKeys(fields: Record<string, JsonFieldValue>, decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Record<string, JsonFieldValue> {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     if (this.withCommunityId) {
-      const community = frameCommunityId(decoded);
+      const community = analysis && decoded.malformed === null ? this.streamCommunityId(analysis.stream, decoded) : frameCommunityId(decoded);
       if (community !== null) fields.communityid = community;
     }
     if (outer !== null) fields['tunnel.outer'] = outer;
@@ -339,6 +363,22 @@ export class FramePipeline {
     return writer.bytes.subarray(0, writer.length);
   }
 
+  /**
+   * A tracked frame's Community ID: its connection's, which every frame of a tcp.stream shares
+   * (the ID orders the endpoints), so it is hashed once per stream (a direct-mapped cache).
+   */
+  private streamCommunityId(stream: number, decoded: DecodedFrame): string | null {
+    const slot = stream & (COMMUNITY_SLOTS - 1);
+    if (this.communityStreams[slot] === stream) return this.communityIds[slot];
+    const id = frameCommunityId(decoded);
+    this.communityStreams[slot] = stream;
+    this.communityIds[slot] = id;
+    return id;
+  }
+
+  private readonly communityStreams = new Int32Array(COMMUNITY_SLOTS).fill(-1);
+  private readonly communityIds: (string | null)[] = new Array<string | null>(COMMUNITY_SLOTS).fill(null);
+
   /** The packet list's Source, Destination, Protocol and Info of this frame. */
   private frameColumnsOf(decoded: DecodedFrame, analysis: FrameAnalysis | null): SummaryColumns {
     const columns = frameColumns(
@@ -371,14 +411,16 @@ export class FramePipeline {
   }
 
   process(frame: PipelineFrame): ProcessedFrame {
+    return this.processTracked(frame, this.track(frame));
+  }
+
+  /** The rest of `process` for a frame `track` has just seen (and returned `analysis` for). */
+  processTracked(frame: PipelineFrame, analysis: FrameAnalysis | null): ProcessedFrame {
     const bytes = frame.data;
-    const analysis = this.track(frame);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
     if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
-    const relativeTime = elapsedSeconds(this.firstSeconds, this.firstNanos, frame.tsSeconds, frame.tsNanos);
-    const sincePrevious = Number.isNaN(this.previousSeconds) ? 0 : elapsedSeconds(this.previousSeconds, this.previousNanos, frame.tsSeconds, frame.tsNanos);
-    this.previousSeconds = frame.tsSeconds;
-    this.previousNanos = frame.tsNanos;
+    const relativeTime = this.lastRelativeTime;
+    const sincePrevious = this.lastTimeDelta;
     const meta: FrameMeta = {
       number: frame.frameNumber,
       timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),

@@ -78,6 +78,8 @@ export interface QuicPacketInfo {
   error: string | null;
   /** Why a Handshake, 0-RTT or 1-RTT packet stayed protected (the key log lacks its secret…), or null. */
   notDecrypted: string | null;
+  /** The attempt the tracker tied the packet to (its id, tshark's quic.connection.number); absent when none. */
+  connection?: number;
 }
 
 export interface QuicAnalyzeContext {

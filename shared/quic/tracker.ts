@@ -354,6 +354,7 @@ export class QuicAttemptTracker {
   private record(state: AttemptState, meta: QuicDatagramMeta, info: QuicPacketInfo): void {
     const attempt = state.attempt;
     const fromClient = meta.source === state.clientEndpoint;
+    info.connection = attempt.id;
     this.count(state, meta, info.type === 'unknown-version' ? 'other' : info.type);
     if (info.error && attempt.problems.length < MAX_PROBLEMS) attempt.problems.push(`frame ${meta.frame}: ${info.error}`);
     // First ID only: a peer that keeps inventing IDs must not grow the index.

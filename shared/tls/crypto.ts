@@ -73,8 +73,20 @@ export function hkdfLabel(label: string, length: number, context: Uint8Array = n
   return built;
 }
 
+/** HkdfLabel || 0x01, HKDF-Expand's one-block input, for labels without context (every key and IV). */
+const blockInputCache = new Map<string, Uint8Array>();
+
 /** HKDF-Expand-Label(secret, label, context, length). */
 export function hkdfExpandLabel(crypto: TlsCrypto, hash: TlsHash, secret: Uint8Array, label: string, length: number, context?: Uint8Array): Uint8Array {
+  if ((context === undefined || context.length === 0) && length <= HASH_LENGTH[hash]) {
+    const cacheKey = `${length} ${label}`;
+    let input = blockInputCache.get(cacheKey);
+    if (input === undefined) {
+      input = concat(hkdfLabel(label, length), ONE);
+      if (blockInputCache.size < 64) blockInputCache.set(cacheKey, input);
+    }
+    return crypto.hmac(hash, secret, input).subarray(0, length);
+  }
   return hkdfExpand(crypto, hash, secret, hkdfLabel(label, length, context), length);
 }
 

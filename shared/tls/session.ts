@@ -104,6 +104,7 @@ const TLS12_SUITES: Record<number, SuiteParams> = {
 
 /** TLS 1.3 key epochs of one direction, in the order they are used. */
 type Epoch = 'early' | 'handshake' | 'application';
+const EPOCH_ORDER: readonly Epoch[] = ['early', 'handshake', 'application'];
 const EPOCH_LABELS: Record<'client' | 'server', Record<Epoch, KeyLogLabel | null>> = {
   client: { early: 'CLIENT_EARLY_TRAFFIC_SECRET', handshake: 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', application: 'CLIENT_TRAFFIC_SECRET_0' },
   server: { early: null, handshake: 'SERVER_HANDSHAKE_TRAFFIC_SECRET', application: 'SERVER_TRAFFIC_SECRET_0' },
@@ -112,8 +113,11 @@ const EPOCH_LABELS: Record<'client' | 'server', Record<Epoch, KeyLogLabel | null
 class Direction {
   /** The byte stream, in order (shared/reassembly: retransmissions dropped, reordering absorbed, gaps skipped). */
   readonly stream = new StreamAssembler((payload) => looksLikeRecordHeader(payload, 0));
-  /** Bytes of an unfinished record, in the pieces they came in (joined once the record is whole). */
-  partial: Uint8Array[] = [];
+  /**
+   * An unfinished record: its first `partialLength` bytes, in a buffer of the record's full size
+   * once its header is in (so each byte is copied once), else of the header's.
+   */
+  partial: Uint8Array = NO_BYTES;
   partialLength = 0;
   /** False until the stream start is found (or when a gap lost the record boundaries). */
   synced = false;
@@ -196,44 +200,62 @@ export class TlsConnection {
   /** `atStart`: these bytes sit at stream position 0 (a caller numbering from 0 gives the stream's first byte there). */
   private consume(dir: Direction, bytes: Uint8Array, atStart: boolean, out: TlsRecord[]): void {
     if (dir.dead) return;
-    const carried = dir.partialLength;
-    if (carried >= RECORD_HEADER) {
-      // Still short of the record's end: keep the piece (a copy: the caller's view is reused) and wait.
-      const first = dir.partial[0].length >= RECORD_HEADER ? dir.partial[0] : concatBytes(...dir.partial);
-      const needed = RECORD_HEADER + ((first[3] << 8) | first[4]);
-      if (carried + bytes.length < needed) {
-        dir.partial.push(bytes.slice());
-        dir.partialLength += bytes.length;
-        return;
+    let at = 0;
+    /** A finished protected record's buffer: only read (decryption writes new memory), so the next record may fill it. */
+    let spare: Uint8Array | null = null;
+    if (dir.partialLength > 0) {
+      // Finish the record these bytes continue (a stream with a partial record is synced).
+      if (dir.partialLength < RECORD_HEADER) {
+        at = Math.min(RECORD_HEADER - dir.partialLength, bytes.length);
+        dir.partial.set(bytes.subarray(0, at), dir.partialLength);
+        dir.partialLength += at;
+        if (dir.partialLength < RECORD_HEADER) return;
+        if (!looksLikeRecordHeader(dir.partial, 0)) {
+          this.markNotTls(dir);
+          return;
+        }
+        const whole = new Uint8Array(RECORD_HEADER + ((dir.partial[3] << 8) | dir.partial[4]));
+        whole.set(dir.partial.subarray(0, RECORD_HEADER));
+        dir.partial = whole;
       }
-    }
-    const data = carried > 0 ? concatBytes(...dir.partial, bytes) : bytes;
-    if (!dir.synced) {
+      const take = Math.min(dir.partial.length - dir.partialLength, bytes.length - at);
+      dir.partial.set(bytes.subarray(at, at + take), dir.partialLength);
+      dir.partialLength += take;
+      at += take;
+      if (dir.partialLength < dir.partial.length) return;
+      const bytesOfRecord = dir.partial;
+      clearPartial(dir);
+      const record = this.record(dir, bytesOfRecord);
+      out.push(record);
+      if (record.encrypted) spare = bytesOfRecord;
+      if (dir.dead) return;
+    } else if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
-      if (!looksLikeRecordHeader(data, 0)) {
+      if (!looksLikeRecordHeader(bytes, 0)) {
         if (atStart || this.clientRandom === null) this.markNotTls(dir);
-        clearPartial(dir);
         return;
       }
       dir.synced = true;
     }
-    let at = 0;
     for (;;) {
-      if (at >= carried && at < data.length) this.startedRecord = true;
-      if (data.length - at < RECORD_HEADER) break;
-      if (!looksLikeRecordHeader(data, at)) {
+      if (at < bytes.length) this.startedRecord = true;
+      if (bytes.length - at < RECORD_HEADER) break;
+      if (!looksLikeRecordHeader(bytes, at)) {
         this.markNotTls(dir);
         return;
       }
-      const length = (data[at + 3] << 8) | data[at + 4];
-      if (data.length - at < RECORD_HEADER + length) break;
-      out.push(this.record(dir, data.subarray(at, at + RECORD_HEADER + length)));
+      const length = (bytes[at + 3] << 8) | bytes[at + 4];
+      if (bytes.length - at < RECORD_HEADER + length) break;
+      out.push(this.record(dir, bytes.subarray(at, at + RECORD_HEADER + length)));
       at += RECORD_HEADER + length;
     }
-    clearPartial(dir);
-    if (at < data.length) {
-      dir.partial.push(data.slice(at));
-      dir.partialLength = data.length - at;
+    if (at < bytes.length) {
+      // The rest starts a record: kept (a copy: the caller's view is reused) until it is whole.
+      const rest = bytes.length - at;
+      const size = rest >= RECORD_HEADER ? RECORD_HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]) : RECORD_HEADER;
+      dir.partial = spare !== null && spare.length >= size ? spare.subarray(0, size) : new Uint8Array(size);
+      dir.partial.set(bytes.subarray(at));
+      dir.partialLength = rest;
     }
   }
 
@@ -329,10 +351,9 @@ export class TlsConnection {
     const ciphertext = record.subarray(RECORD_HEADER);
     // The current keys first; then, in case the message that switched epochs was not seen
     // (lost, or its own keys missing), the later epochs' keys from their first record.
-    const order: Epoch[] = ['early', 'handshake', 'application'];
     let problem: string | null = null;
-    for (let index = order.indexOf(dir.epoch); index < order.length; index++) {
-      const epoch = order[index];
+    for (let index = EPOCH_ORDER.indexOf(dir.epoch); index < EPOCH_ORDER.length; index++) {
+      const epoch = EPOCH_ORDER[index];
       const current = epoch === dir.epoch;
       if (!current && this.version === null) break;
       let cipher = current ? dir.cipher : null;
@@ -542,9 +563,10 @@ export class TlsConnection {
   }
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 function clearPartial(dir: Direction): void {
-  if (dir.partialLength === 0) return;
-  dir.partial = [];
+  dir.partial = NO_BYTES;
   dir.partialLength = 0;
 }
 
@@ -571,10 +593,9 @@ function writeSeq(out: Uint8Array, at: number, seq: number): void {
 
 /** The per-record nonce: the IV XOR the 64-bit sequence number, left-padded (RFC 8446 §5.3, RFC 7905 §2). */
 function nonceFor(iv: Uint8Array, seq: number): Uint8Array {
-  const nonce = iv.slice();
-  const padded = new Uint8Array(8);
-  writeSeq(padded, 0, seq);
-  for (let i = 0; i < 8; i++) nonce[nonce.length - 8 + i] ^= padded[i];
+  const nonce = new Uint8Array(iv.length);
+  writeSeq(nonce, iv.length - 8, seq);
+  for (let i = 0; i < iv.length; i++) nonce[i] ^= iv[i];
   return nonce;
 }
 

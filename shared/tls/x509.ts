@@ -87,7 +87,49 @@ function hex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * Certificates already read, by their DER bytes: a browser's connections to one site send the
+ * same chain each time, and reading one with asn1-schema costs 0.6-3 ms (67 ms for the first).
+ * Keyed by a hash, confirmed byte for byte; bounded, oldest out first. The infos are shared, so
+ * they are never changed after this returns them.
+ */
+const CACHE_LIMIT = 512;
+const cache = new Map<number, { der: Uint8Array; info: CertificateInfo }[]>();
+let cached = 0;
+
+/** What a DER certificate says (shared with every other reading of the same bytes). */
 export function describeCertificate(der: Uint8Array): CertificateInfo {
+  const key = fnv1a(der);
+  const bucket = cache.get(key);
+  const hit = bucket?.find((entry) => sameBytes(entry.der, der));
+  if (hit) return hit.info;
+  const info = readCertificate(der);
+  if (cached >= CACHE_LIMIT) {
+    const [oldestKey, oldest] = cache.entries().next().value as [number, { der: Uint8Array; info: CertificateInfo }[]];
+    cache.delete(oldestKey);
+    cached -= oldest.length;
+  }
+  const entry = { der: der.slice(), info };
+  const current = cache.get(key); // the eviction may have taken this key's bucket
+  if (current) current.push(entry);
+  else cache.set(key, [entry]);
+  cached++;
+  return info;
+}
+
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return hash >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function readCertificate(der: Uint8Array): CertificateInfo {
   try {
     const cert = AsnParser.parse(der, Certificate);
     const tbs = cert.tbsCertificate;

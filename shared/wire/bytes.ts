@@ -93,8 +93,24 @@ export function fromHex(text: string): Uint8Array {
 }
 
 export function formatMac(bytes: Uint8Array, offset = 0): string {
-  return toHex(bytes, ':', offset, offset + 6);
+  // A capture repeats a few MAC addresses on every frame: recent texts are remembered by value.
+  if (offset < 0 || offset + 6 > bytes.length) return toHex(bytes, ':', offset, offset + 6);
+  const high = (bytes[offset] << 8) | bytes[offset + 1];
+  const low = ((bytes[offset + 2] << 24) | (bytes[offset + 3] << 16) | (bytes[offset + 4] << 8) | bytes[offset + 5]) >>> 0;
+  const slot = Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> 24;
+  const cached = MAC_TEXTS[slot];
+  if (cached !== undefined && MAC_HIGH[slot] === high && MAC_LOW[slot] === low) return cached;
+  const text = toHex(bytes, ':', offset, offset + 6);
+  MAC_HIGH[slot] = high;
+  MAC_LOW[slot] = low;
+  MAC_TEXTS[slot] = text;
+  return text;
 }
+
+const MAC_SLOTS = 256;
+const MAC_HIGH = new Uint16Array(MAC_SLOTS);
+const MAC_LOW = new Uint32Array(MAC_SLOTS);
+const MAC_TEXTS: (string | undefined)[] = new Array<string | undefined>(MAC_SLOTS).fill(undefined);
 
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;

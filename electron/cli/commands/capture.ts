@@ -85,7 +85,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
 
     const filter = options.values.get('--filter') ?? '';
     const points = capturePoints(options, named);
-    for (const point of points) if (point.remote) await prepareRemoteCapture(point.remote, point.device, filter);
+    for (const point of points) {
+      if (!point.remote) continue;
+      // The incoming stream waits on the spool's disk, not in a temporary directory that may be in memory.
+      point.remote.streamDirectory = path.dirname(path.resolve(spoolPath));
+      await prepareRemoteCapture(point.remote, point.device, filter);
+    }
     const specs = points.map((point) => capturePointSpec(point.device, point.remote, points.length > 1, filter, bufferMiB === undefined ? undefined : bufferMiB * 1024 * 1024));
     const keylogPath = options.values.get('--tls-keylog');
     const keyLog = new KeyLog();
@@ -134,6 +139,12 @@ export async function runCapture(argv: readonly string[]): Promise<number> {
       `handshake capture: ${statistics.frames} frames${perPoint}, ${statistics.bytes} bytes, ${statistics.connectionsSeen} connections, ` +
         `${statistics.sequenceGaps} sequence gaps (previous segment not captured)${written ? `, written to ${written}` : ''}\n`,
     );
+    for (const [index, point] of points.entries()) {
+      const source = specs[index].source;
+      if (!point.remote || !(source instanceof RemoteCaptureSource) || source.counters.length === 0) continue;
+      // The remote tool's own count: frames it dropped were lost on the remote host, before ssh.
+      process.stderr.write(`handshake capture: ${point.remote.tool ?? 'tcpdump'} on ${targetText(point.remote.target)}:${point.device} says: ${source.counters.join(', ')}\n`);
+    }
     if (output.dropped > 0) {
       process.stderr.write(
         `handshake capture: ${output.dropped} ${events ? 'event' : 'frame'} lines were not printed because stdout was not being read fast enough (more than ${PRINT_BUFFER_BYTES / 1048576} MiB waiting)` +

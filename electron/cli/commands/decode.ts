@@ -3,7 +3,7 @@
  * per frame, in file order (cli.md).
  */
 import { fieldValueText } from '../../../shared/columns';
-import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter } from '../../../shared/filter';
+import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter, type FieldSource } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
@@ -14,6 +14,7 @@ import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, Usag
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
+import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
@@ -35,16 +36,25 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const selected = options.lists.get('--field') ?? [];
     for (const name of selected) if (!isKnownField(name)) throw new UsageError(`-e ${name}: not a field decode knows (names are Wireshark's, e.g. tcp.srcport)`);
     const output = new LineOutput();
-    const project = selected.length > 0 ? fieldProjection(selected, json, output) : null;
+    // A JSON object holds a key once: a field asked twice stays where it was first asked.
+    const fieldKeys = json ? [...new Set(selected)] : selected;
+    // -e runs only what its fields (and the filter's) need; everything else runs in full.
+    const needs: FieldNeeds = selected.length > 0 ? fieldNeeds(filter ? [...selected, ...filter.fields] : selected) : fieldNeeds(['*']);
+    const summaryFields = selected.length > 0 && !filter && needs.summaryOnly;
+    const project = selected.length > 0 ? fieldProjection(fieldKeys, json, output, summaryFields) : null;
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
-    const pipeline = new FramePipeline({}, tls.dissector);
-    pipeline.http = new HttpDissector();
+    const pipeline = new FramePipeline({}, needs.tls ? tls.dissector : null);
+    if (needs.http) pipeline.http = new HttpDissector();
+    pipeline.withTracking = needs.tracking;
+    pipeline.withDns = needs.dns;
     // Plain --json writes each frame's line from its layers; a filter or -e reads the object instead.
     pipeline.jsonLines = json && !project && !filter;
     pipeline.withColumns = !json && !project;
     // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
-    pipeline.withCommunityId = !project || selected.includes('communityid') || (filter?.fields.has('communityid') ?? false);
-    const quic = new OrderedQuicOutput(tls.dissector.keyLog);
+    pipeline.withCommunityId = !project || needs.communityId;
+    const quic = needs.quic ? new OrderedQuicOutput(tls.dissector.keyLog) : null;
+    // Header and tracking fields of a plain frame come from the fast path's record, without the full decode.
+    const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
     const emit = (processed: ProcessedFrame) => {
@@ -53,7 +63,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         if (!filter.test(processedFieldSource(processed))) return;
         displayed.shown(processed);
       }
-      if (project) project(processed);
+      if (project) project(processedFieldSource(processed));
       else if (!json) output.line(processed.line());
       else {
         const writer = output.bytes();
@@ -70,15 +80,25 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         onFrame(frame) {
           if (!output.open) return;
           unread.see(frame.linkType);
-          quic.frame(pipeline.process(frame), pipeline.lastSummary, pipeline.lastSummaryBytes, emit);
+          const analysis = pipeline.track(frame);
+          if (fast?.load(frame, analysis)) {
+            const writer = output.bytes();
+            if (json) writer.pickedLine(fieldKeys, fast.source);
+            else fast.writeTextLine(writer);
+            output.wrote();
+            return;
+          }
+          const processed = pipeline.processTracked(frame, analysis);
+          if (quic) quic.frame(processed, pipeline.lastSummary, pipeline.lastSummaryBytes, emit);
+          else emit(processed);
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.
-      { whenReady: () => (quic.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
+      { whenReady: () => (quic?.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
     ).catch((error: unknown) => {
       throw openFailure(file, error);
     });
-    await quic.settled();
+    await quic?.settled();
     await output.flush();
     unread.note('decode', file);
     noteAboveSnaplen('decode', result.aboveSnaplen);
@@ -94,11 +114,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
  * occurrences joined by commas, absent fields empty, booleans as 1/0; with --json, one object
  * per frame holding only the chosen keys that are present (decode --json's values).
  */
-function fieldProjection(names: readonly string[], json: boolean, output: LineOutput): (processed: ProcessedFrame) => void {
-  // A JSON object holds a key once: a field asked twice stays where it was first asked.
-  const keys = json ? [...new Set(names)] : names;
-  return (processed) => {
-    const source = processedFieldSource(processed);
+function fieldProjection(keys: readonly string[], json: boolean, output: LineOutput, textAsBytes: boolean): (source: FieldSource) => void {
+  return (source) => {
     if (json) {
       output.bytes().pickedLine(keys, source);
       output.wrote();
@@ -111,7 +128,13 @@ function fieldProjection(names: readonly string[], json: boolean, output: LineOu
       const value = source(keys[i]);
       if (value !== undefined) line += fieldValueText(value);
     }
-    output.line(line);
+    // Beside the fast path's byte lines, in the same buffer (alternating kinds would flush each time).
+    if (textAsBytes) {
+      const writer = output.bytes();
+      writer.ascii(line);
+      writer.byte(0x0a);
+      output.wrote();
+    } else output.line(line);
   };
 }
 

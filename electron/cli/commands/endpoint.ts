@@ -6,6 +6,7 @@
  * Exit codes: 0 the conversation ended as asked with all our data acknowledged; 1 refused,
  * reset, given up, timed out or quit at the --step prompt; 2 usage; 3 unreadable --send-file;
  * 4 no capture permission. --step: each segment waits for a line on stdin (step-prompt.ts).
+ * `listen --connections N`: N peers served at once, each a conversation of its own (listenMany).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import type { Address } from '../../../shared/conversation/runner';
 import { segmentLine, type AckMode, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
 import { TcpState } from '../../../shared/track/states';
-import { ConversationLinkError } from '../../engine/conversation-link';
+import { ConversationLinkError, type AcceptedPeer, type EndpointChannel, type HelperConversationLink } from '../../engine/conversation-link';
 import { EndpointSession } from '../../engine/endpoint-session';
 import { openFailure } from '../errors';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
@@ -28,7 +29,7 @@ const COMMON =
   '         [--window BYTES] [--ack immediate|delayed|manual] [--time-wait SECONDS] [--timeout SECONDS] [--step] [--segments] [--json] [-w FILE]';
 const USAGE = {
   connect: `usage: handshake connect ADDR:PORT -i IFACE --local ADDR[:PORT] ${COMMON}`,
-  listen: `usage: handshake listen ADDR:PORT -i IFACE ${COMMON}`,
+  listen: `usage: handshake listen ADDR:PORT -i IFACE [--connections N] ${COMMON}`,
 };
 
 const OPTION_SPEC = {
@@ -55,6 +56,7 @@ const OPTION_SPEC = {
   '--step': 'flag',
   '--json': 'flag',
   '--write': 'value',
+  '--connections': 'value',
   '--help': 'flag',
 } as const;
 
@@ -145,8 +147,13 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     const dataToStdout = receiveTo === '-';
     if (dataToStdout && json) throw new UsageError('--receive-to - and --json both want stdout');
     const status = (text: string) => (dataToStdout ? process.stderr : process.stdout).write(text);
-    if (receiveTo !== undefined && !dataToStdout) receiveFd = openSync(receiveTo, 'w');
-    const received = createHash('sha256');
+    const connections = positiveInteger(options.values.get('--connections'), '--connections') ?? 1;
+    if (connections > 1) {
+      if (command !== 'listen') throw new UsageError('--connections is for listen');
+      if (stepping) throw new UsageError('--step holds one conversation: not with --connections');
+      if (dataToStdout) throw new UsageError('--receive-to - would mix the connections: give a file name (each connection gets NAME.1, NAME.2, …)');
+    }
+    if (receiveTo !== undefined && !dataToStdout && connections === 1) receiveFd = openSync(receiveTo, 'w');
     const sentHash = createHash('sha256').update(data).digest('hex');
 
     const endpointOptions: EndpointOptions = {
@@ -164,65 +171,23 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       step: stepping,
     };
 
-    let start: number | null = null;
-    const seconds = (at: number) => ((at - (start ?? at)) / 1000).toFixed(6).padStart(10);
     const emit = (record: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(record)}\n`);
-    let lastDataAt = 0;
-    const onEvent = (event: EndpointEvent) => {
-      if (event.type === 'data') {
-        lastDataAt = event.at;
-        received.update(event.bytes);
-        if (receiveFd !== null) writeSync(receiveFd, event.bytes);
-        else if (dataToStdout) process.stdout.write(event.bytes);
-        return;
-      }
-      if (event.type === 'rtt' || event.type === 'dropped') return;
-      const time = Number(seconds(event.at));
-      if (json) {
-        emit({ ...event, at: undefined, time });
-        return;
-      }
-      switch (event.type) {
-        case 'state':
-          status(`${seconds(event.at)}  ${event.to.padEnd(12)} ${event.why}\n`);
-          break;
-        case 'retransmit':
-          status(`${seconds(event.at)}  retransmitted ${event.seq}:${event.seq + event.length}(${event.length}) (${event.why}; RTO now ${Math.round(event.rto)} ms)\n`);
-          break;
-        case 'keepalive':
-          status(`${seconds(event.at)}  keepalive probe ${event.probe}\n`);
-          break;
-        case 'peer-fin':
-          status(`${seconds(event.at)}  the peer closed its side (FIN)\n`);
-          break;
-        case 'reset':
-        case 'aborted':
-          status(`${seconds(event.at)}  ${event.type === 'reset' ? 'reset' : 'given up'}: ${event.why}\n`);
-          break;
-      }
-    };
-    const onSegment = (direction: 'in' | 'out', segment: EndpointSegment, at: number) => {
-      start ??= at;
-      if (!showSegments || !session) return;
-      const ours = direction === 'out';
-      const line = segmentLine(session.endpoint, segment, ours, 0);
-      if (json) emit({ type: 'segment', dir: ours ? '<' : '>', time: Number(seconds(at)), segment: line, len: segment.payload.length });
-      else status(`${seconds(at)}  ${ours ? '<' : '>'} ${line}\n`);
-    };
+    const out: Output = { status, emit, json, showSegments, dataToStdout };
+    const written = options.values.get('--write');
+    const deadline = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;
+    const hold: HoldSettings = { closeHow, closeAfterMs, stepping, timeoutS, deadline, interrupted: () => interrupted };
 
     temporaryDirectory = mkdtempSync(path.join(os.tmpdir(), `handshake-${command}-`));
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    session = await EndpointSession.start({
-      device,
-      local,
-      remote,
-      endpoint: endpointOptions,
-      spoolPath: path.join(temporaryDirectory, 'spool.pcapng'),
-      onWarning: (message) => process.stderr.write(`handshake ${command}: ${message}\n`),
-      onEvent,
-      onSegment,
-    });
+    const spoolPath = path.join(temporaryDirectory, 'spool.pcapng');
+    const onWarning = (message: string) => process.stderr.write(`handshake ${command}: ${message}\n`);
+    if (connections > 1) {
+      return await listenMany({ device, local, endpoint: endpointOptions, spoolPath, onWarning, connections, data, sentHash, receiveTo, out, hold, written });
+    }
+    const io = new ConversationIo(null, receiveFd, out);
+    session = await EndpointSession.start({ device, local, remote, endpoint: endpointOptions, spoolPath, onWarning, onEvent: io.onEvent, onSegment: io.onSegment });
+    io.session = session;
     const link = session.link;
     if (!json) {
       status(
@@ -240,96 +205,17 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     }
     if (data.length > 0) session.write(data);
     if (stepping) prompt = new StepPrompt(session, { say: (line) => status(`${line}\n`), record: json ? emit : undefined });
-
-    const deadline = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;
-    let closing = false;
-    let finWait2Since: number | null = null;
-    let outcome: string | null = null;
-    const endpoint = session.endpoint;
-    for (;;) {
-      // CLOSED before anything was sent is where step mode starts, not an end.
-      const ended = () => endpoint.state === TcpState.CLOSED && (endpoint.closedReason !== null || endpoint.irs !== null);
-      await session.waitFor(() => interrupted || ended() || (prompt?.pending ?? false), 20);
-      if (prompt) {
-        await prompt.turn();
-        if (prompt.quitReason) {
-          outcome = prompt.quitReason;
-          break;
-        }
-      }
-      const now = session.now();
-      if (session.endReason) {
-        outcome = session.endReason;
-        break;
-      }
-      if (ended()) break;
-      if (interrupted) {
-        outcome = 'interrupted';
-        if (endpoint.synchronized || endpoint.state === TcpState.SYN_RECEIVED) {
-          session.close('rst');
-          await session.waitFor(() => endpoint.state === TcpState.CLOSED, 500);
-        }
-        break;
-      }
-      if (Date.now() >= deadline) {
-        outcome = `timed out after ${timeoutS} s in ${endpoint.stateName}`;
-        if (endpoint.synchronized) {
-          session.close('rst');
-          await session.waitFor(() => endpoint.state === TcpState.CLOSED, 500);
-        }
-        break;
-      }
-      const peerClosed = endpoint.state === TcpState.CLOSE_WAIT;
-      const quiet = now - Math.max(lastDataAt, start ?? now) >= closeAfterMs;
-      // In step mode the user closes (close fin|rst at the prompt).
-      if (!closing && !stepping && (endpoint.state === TcpState.ESTABLISHED || peerClosed) && endpoint.unacknowledged === 0 && (peerClosed || quiet)) {
-        closing = true;
-        session.close(closeHow);
-      }
-      if (endpoint.state === TcpState.FIN_WAIT_2) {
-        finWait2Since ??= now;
-        if (now - finWait2Since > FIN_WAIT_2_LIMIT_MS) {
-          outcome = 'the peer never closed its side (FIN_WAIT_2 for 60 s)';
-          break;
-        }
-      }
-    }
-    const stats = endpoint.stats;
-    const reason = outcome ?? endpoint.closedReason ?? endpoint.stateName;
-    const orderly = outcome === null && (/both FINs|2MSL timeout/.test(reason) || (closeHow === 'rst' && /we reset/.test(reason)));
-    const ok = orderly && endpoint.unacknowledged === 0 && endpoint.irs !== null;
-    const written = options.values.get('--write');
+    const outcome = await holdConversation(session, io, hold, prompt);
     await session.stop();
     const frames = written ? link.writePcapng(written) : null;
-    const negotiated = endpoint.negotiated;
-    const summary = {
-      type: 'summary',
-      ok,
-      state: endpoint.stateName,
-      closed: reason,
-      local: `${local.address}:${local.port}`,
-      remote: session.remote ? `${session.remote.address}:${session.remote.port}` : null,
-      our_isn: endpoint.iss,
-      peer_isn: endpoint.irs,
-      negotiated: { mss: negotiated.peerMss, sack: negotiated.sack, timestamps: negotiated.timestamps, window_scale: negotiated.windowScale },
-      bytes_sent: stats.bytesAcked,
-      bytes_received: stats.bytesReceived,
-      sent_sha256: sentHash,
-      received_sha256: received.digest('hex'),
-      segments_sent: stats.segmentsSent,
-      segments_received: stats.segmentsReceived,
-      retransmissions: stats.retransmissions,
-      srtt_ms: endpoint.rtt.srtt,
-      rto_ms: endpoint.rtt.rto,
-      kernel: link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner',
-      ...(written ? { pcapng: written, frames } : {}),
-    };
+    const result = conversationResult(session, io, outcome, closeHow, data.length, sentHash);
+    const summary = { type: 'summary', ...result.record, kernel: link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner', ...(written ? { pcapng: written, frames } : {}) };
     if (json) emit(summary);
     else {
-      status(`${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${data.length} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${summary.received_sha256.slice(0, 16)}…), ${stats.retransmissions} retransmissions\n`);
+      status(`${result.line}\n`);
       if (written) status(`wrote ${frames} frames to ${written}\n`);
     }
-    return ok ? 0 : EXIT_OTHER;
+    return result.ok ? 0 : EXIT_OTHER;
   } catch (error) {
     if (error instanceof ConversationLinkError) return reportFailure(command, new UsageError(error.message, [], false), usage);
     return reportFailure(command, error, usage);
@@ -340,5 +226,261 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     if (receiveFd !== null) closeSync(receiveFd);
     if (session) await session.stop().catch(() => {});
     if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });
+  }
+}
+
+interface Output {
+  status(text: string): void;
+  emit(record: Record<string, unknown>): void;
+  json: boolean;
+  showSegments: boolean;
+  dataToStdout: boolean;
+}
+
+/** One conversation's output: its events and segments (tagged with the peer when there are several), its received bytes. */
+class ConversationIo {
+  session: EndpointSession<EndpointChannel> | null = null;
+  start: number | null = null;
+  lastDataAt = 0;
+  readonly received = createHash('sha256');
+
+  constructor(
+    private readonly peer: string | null,
+    private readonly receiveFd: number | null,
+    private readonly out: Output,
+  ) {}
+
+  private seconds(at: number): string {
+    return ((at - (this.start ?? at)) / 1000).toFixed(6).padStart(10);
+  }
+
+  private say(text: string): void {
+    this.out.status(this.peer ? `[${this.peer}] ${text}` : text);
+  }
+
+  private record(record: Record<string, unknown>): void {
+    this.out.emit(this.peer ? { ...record, peer: this.peer } : record);
+  }
+
+  readonly onEvent = (event: EndpointEvent): void => {
+    if (event.type === 'data') {
+      this.lastDataAt = event.at;
+      this.received.update(event.bytes);
+      if (this.receiveFd !== null) writeSync(this.receiveFd, event.bytes);
+      else if (this.out.dataToStdout) process.stdout.write(event.bytes);
+      return;
+    }
+    if (event.type === 'rtt' || event.type === 'dropped') return;
+    const seconds = this.seconds(event.at);
+    if (this.out.json) {
+      this.record({ ...event, at: undefined, time: Number(seconds) });
+      return;
+    }
+    switch (event.type) {
+      case 'state':
+        this.say(`${seconds}  ${event.to.padEnd(12)} ${event.why}\n`);
+        break;
+      case 'retransmit':
+        this.say(`${seconds}  retransmitted ${event.seq}:${event.seq + event.length}(${event.length}) (${event.why}; RTO now ${Math.round(event.rto)} ms)\n`);
+        break;
+      case 'keepalive':
+        this.say(`${seconds}  keepalive probe ${event.probe}\n`);
+        break;
+      case 'peer-fin':
+        this.say(`${seconds}  the peer closed its side (FIN)\n`);
+        break;
+      case 'reset':
+      case 'aborted':
+        this.say(`${seconds}  ${event.type === 'reset' ? 'reset' : 'given up'}: ${event.why}\n`);
+        break;
+    }
+  };
+
+  readonly onSegment = (direction: 'in' | 'out', segment: EndpointSegment, at: number): void => {
+    this.start ??= at;
+    if (!this.out.showSegments || !this.session) return;
+    const ours = direction === 'out';
+    const line = segmentLine(this.session.endpoint, segment, ours, 0);
+    if (this.out.json) this.record({ type: 'segment', dir: ours ? '<' : '>', time: Number(this.seconds(at)), segment: line, len: segment.payload.length });
+    else this.say(`${this.seconds(at)}  ${ours ? '<' : '>'} ${line}\n`);
+  };
+}
+
+interface HoldSettings {
+  closeHow: 'fin' | 'rst';
+  closeAfterMs: number;
+  stepping: boolean;
+  timeoutS: number | undefined;
+  deadline: number;
+  interrupted: () => boolean;
+}
+
+/** Runs one conversation to its end: closes it once our data is acknowledged and the peer closed or went quiet; resolves with why it stopped early, or null. */
+async function holdConversation(session: EndpointSession<EndpointChannel>, io: ConversationIo, settings: HoldSettings, prompt: StepPrompt | null): Promise<string | null> {
+  const endpoint = session.endpoint;
+  let closing = false;
+  let finWait2Since: number | null = null;
+  // CLOSED before anything was sent is where step mode starts, not an end.
+  const ended = () => endpoint.state === TcpState.CLOSED && (endpoint.closedReason !== null || endpoint.irs !== null);
+  for (;;) {
+    await session.waitFor(() => settings.interrupted() || ended() || (prompt?.pending ?? false), 20);
+    if (prompt) {
+      await prompt.turn();
+      if (prompt.quitReason) return prompt.quitReason;
+    }
+    const now = session.now();
+    if (session.endReason) return session.endReason;
+    if (ended()) return null;
+    if (settings.interrupted()) {
+      if (endpoint.synchronized || endpoint.state === TcpState.SYN_RECEIVED) {
+        session.close('rst');
+        await session.waitFor(() => endpoint.state === TcpState.CLOSED, 500);
+      }
+      return 'interrupted';
+    }
+    if (Date.now() >= settings.deadline) {
+      const outcome = `timed out after ${settings.timeoutS} s in ${endpoint.stateName}`;
+      if (endpoint.synchronized) {
+        session.close('rst');
+        await session.waitFor(() => endpoint.state === TcpState.CLOSED, 500);
+      }
+      return outcome;
+    }
+    const peerClosed = endpoint.state === TcpState.CLOSE_WAIT;
+    const quiet = now - Math.max(io.lastDataAt, io.start ?? now) >= settings.closeAfterMs;
+    // In step mode the user closes (close fin|rst at the prompt).
+    if (!closing && !settings.stepping && (endpoint.state === TcpState.ESTABLISHED || peerClosed) && endpoint.unacknowledged === 0 && (peerClosed || quiet)) {
+      closing = true;
+      session.close(settings.closeHow);
+    }
+    if (endpoint.state === TcpState.FIN_WAIT_2) {
+      finWait2Since ??= now;
+      if (now - finWait2Since > FIN_WAIT_2_LIMIT_MS) return 'the peer never closed its side (FIN_WAIT_2 for 60 s)';
+    }
+  }
+}
+
+/** Whether the conversation ended as asked, its summary record and its closing line. */
+function conversationResult(session: EndpointSession<EndpointChannel>, io: ConversationIo, outcome: string | null, closeHow: 'fin' | 'rst', dataLength: number, sentHash: string) {
+  const endpoint = session.endpoint;
+  const stats = endpoint.stats;
+  const reason = outcome ?? endpoint.closedReason ?? endpoint.stateName;
+  const orderly = outcome === null && (/both FINs|2MSL timeout/.test(reason) || (closeHow === 'rst' && /we reset/.test(reason)));
+  const ok = orderly && endpoint.unacknowledged === 0 && endpoint.irs !== null;
+  const negotiated = endpoint.negotiated;
+  const local = session.local;
+  const receivedHash = io.received.digest('hex');
+  const record = {
+    ok,
+    state: endpoint.stateName,
+    closed: reason,
+    local: `${local.address}:${local.port}`,
+    remote: session.remote ? `${session.remote.address}:${session.remote.port}` : null,
+    our_isn: endpoint.iss,
+    peer_isn: endpoint.irs,
+    negotiated: { mss: negotiated.peerMss, sack: negotiated.sack, timestamps: negotiated.timestamps, window_scale: negotiated.windowScale },
+    bytes_sent: stats.bytesAcked,
+    bytes_received: stats.bytesReceived,
+    sent_sha256: sentHash,
+    received_sha256: receivedHash,
+    segments_sent: stats.segmentsSent,
+    segments_received: stats.segmentsReceived,
+    retransmissions: stats.retransmissions,
+    srtt_ms: endpoint.rtt.srtt,
+    rto_ms: endpoint.rtt.rto,
+  };
+  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions`;
+  return { ok, record, line };
+}
+
+interface ListenManyOptions {
+  device: string;
+  local: Address;
+  endpoint: EndpointOptions;
+  spoolPath: string;
+  onWarning: (message: string) => void;
+  connections: number;
+  data: Uint8Array;
+  sentHash: string;
+  receiveTo: string | undefined;
+  out: Output;
+  hold: HoldSettings;
+  written: string | undefined;
+}
+
+/**
+ * `listen --connections N`: one link accepts N peers; each is a conversation of its own (its
+ * endpoint, our data sent to each, its received bytes to RECEIVE.k), held at the same time.
+ * Ends when all N have ended, or at the timeout or interrupt (each live one is reset).
+ */
+async function listenMany(options: ListenManyOptions): Promise<number> {
+  const { out, local, connections, hold } = options;
+  const held: Array<{ session: EndpointSession<AcceptedPeer>; io: ConversationIo; fd: number | null; done: Promise<string | null> }> = [];
+  let link: HelperConversationLink | null = null;
+  try {
+    link = await EndpointSession.listenMany({
+      device: options.device,
+      local,
+      endpoint: options.endpoint,
+      spoolPath: options.spoolPath,
+      onWarning: options.onWarning,
+      accept: connections,
+      onAccept: (peer) => {
+        const index = held.length + 1;
+        const name = `${peer.remote.address}:${peer.remote.port}`;
+        const fd = options.receiveTo !== undefined ? openSync(`${options.receiveTo}.${index}`, 'w') : null;
+        const io = new ConversationIo(name, fd, out);
+        const session = EndpointSession.accepted(peer, { local, endpoint: options.endpoint, onEvent: io.onEvent, onSegment: io.onSegment });
+        io.session = session;
+        if (options.data.length > 0) session.write(options.data);
+        if (out.json) out.emit({ type: 'accepted', peer: name, connection: index });
+        else out.status(`accepted ${name} (connection ${index} of ${connections})\n`);
+        held.push({ session, io, fd, done: holdConversation(session, io, hold, null) });
+      },
+    });
+    if (!out.json) {
+      out.status(`listening on ${local.address}:${local.port} (${options.device}) for ${connections} connections\n`);
+      out.status(
+        link.kernelOwnsLocal
+          ? `this host owns ${local.address}: its RSTs from ${local.address}:${local.port} are dropped until the last connection is accepted, and for each connection's 4-tuple while it lives\n`
+          : `this host does not own ${local.address}: the endpoint answers ARP for it, and the kernel stays out of the way\n`,
+      );
+    }
+    let listening: string | null = null;
+    while (held.length < connections) {
+      if (link.endReason) listening = link.endReason;
+      else if (hold.interrupted()) listening = 'interrupted';
+      else if (Date.now() >= hold.deadline) listening = `timed out after ${hold.timeoutS} s`;
+      if (listening) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const outcomes = await Promise.all(held.map((entry) => entry.done));
+    const results = [];
+    for (const [i, entry] of held.entries()) {
+      await entry.session.stop();
+      if (entry.fd !== null) closeSync(entry.fd);
+      entry.fd = null;
+      const result = conversationResult(entry.session, entry.io, outcomes[i], hold.closeHow, options.data.length, options.sentHash);
+      results.push(result);
+      if (out.json) out.emit({ type: 'connection', connection: i + 1, ...result.record });
+      else out.status(`[${result.record.remote}] ${result.line}\n`);
+    }
+    await link.close();
+    const frames = options.written ? link.writePcapng(options.written) : null;
+    const ok = listening === null && results.length === connections && results.every((result) => result.ok);
+    const reason = listening ? `${listening} after ${held.length} of ${connections} connections` : `${results.filter((result) => result.ok).length} of ${connections} connections ended as asked`;
+    if (out.json) {
+      out.emit({ type: 'summary', ok, closed: reason, local: `${local.address}:${local.port}`, connections: results.length, kernel: link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner', ...(options.written ? { pcapng: options.written, frames } : {}) });
+    } else {
+      out.status(`${ok ? 'done' : 'failed'}: ${reason}\n`);
+      if (options.written) out.status(`wrote ${frames} frames to ${options.written}\n`);
+    }
+    return ok ? 0 : EXIT_OTHER;
+  } finally {
+    for (const entry of held) {
+      await entry.session.stop().catch(() => {});
+      if (entry.fd !== null) closeSync(entry.fd);
+    }
+    await link?.close().catch(() => {});
   }
 }

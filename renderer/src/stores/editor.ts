@@ -28,10 +28,15 @@ export function payloadAsText(bytes: Uint8Array, lineBreak: LineBreak): { text: 
   return { text, exact: !text.includes('\r') && textAsPayload(text, lineBreak).length === bytes.length && toHex(textAsPayload(text, lineBreak)) === toHex(bytes) };
 }
 
+/** The text a text box's value stands for: each line break (the box hands over bare LF) becomes CR LF or LF. */
+export function withLineBreaks(text: string, lineBreak: LineBreak): string {
+  const normalised = text.replace(/\r\n?/g, '\n');
+  return lineBreak === 'crlf' ? normalised.replace(/\n/g, '\r\n') : normalised;
+}
+
 /** The bytes a text box's value stands for: each line break becomes CR LF or LF, everything else UTF-8. */
 export function textAsPayload(text: string, lineBreak: LineBreak): Uint8Array {
-  const normalised = text.replace(/\r\n?/g, '\n');
-  return encodeUtf8(lineBreak === 'crlf' ? normalised.replace(/\n/g, '\r\n') : normalised);
+  return encodeUtf8(withLineBreaks(text, lineBreak));
 }
 
 /** The line breaks a payload already uses (CRLF when it has any CR LF pair, or none at all: text protocols such as HTTP want CRLF). */

@@ -18,7 +18,7 @@ export type HeldChunk = FollowChunk;
 const PAGE_BYTES = 1024 * 1024;
 export const FOLLOW_DISPLAY_LIMIT = 16 * 1024 * 1024;
 
-export const FOLLOW_TITLES: Record<FollowKind, string> = { tcp: 'TCP', tls: 'TLS', http2: 'HTTP/2' };
+export const FOLLOW_TITLES: Record<FollowKind, string> = { tcp: 'TCP', tls: 'TLS', http2: 'HTTP/2', udp: 'UDP', quic: 'QUIC', http3: 'HTTP/3' };
 
 /**
  * Follow Stream (Analyze › Follow): one conversation's bytes as turns, from the engine's

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { ConversationKind, ConversationRow, EndpointRow, ExpertGroup } from '../../../shared/api';
-import { conversationRows, endpointRows } from '../../../shared/conversations';
+import type { ConversationKind, ExpertGroup } from '../../../shared/api';
+import type { ConversationColumns, EndpointColumns } from '../../../shared/conversations';
 import { useApi } from '../api/instance';
 import { usePacketsStore } from './packets';
 import { useSessionStore } from './session';
@@ -14,8 +14,11 @@ export const useStatisticsStore = defineStore('statistics', () => {
   const expert = shallowRef<ExpertGroup[]>([]);
   const expertLoading = ref(false);
   const kind = ref<ConversationKind>('tcp');
-  const conversations = shallowRef<ConversationRow[]>([]);
-  const endpoints = shallowRef<EndpointRow[]>([]);
+  // Kept as the engine's columns: a row object each (50,000 of them on a big capture) cost the
+  // renderer hundreds of milliseconds and as much again in garbage collection; the table builds
+  // rows only for what is on screen.
+  const conversations = shallowRef<ConversationColumns>(emptyConversations());
+  const endpoints = shallowRef<EndpointColumns>(emptyEndpoints());
   const conversationsLoading = ref(false);
   /** How long the last request took in the engine round trip (ms), shown beside the table. */
   const lastMs = ref(0);
@@ -46,8 +49,8 @@ export const useStatisticsStore = defineStore('statistics', () => {
     const started = performance.now();
     try {
       const result = await useApi().getConversations({ sessionId, kind: kind.value, filter: filter() });
-      conversations.value = conversationRows(result.conversations);
-      endpoints.value = endpointRows(result.endpoints);
+      conversations.value = result.conversations;
+      endpoints.value = result.endpoints;
       lastMs.value = performance.now() - started;
     } catch (error) {
       useUiStore().fail(error);
@@ -58,3 +61,12 @@ export const useStatisticsStore = defineStore('statistics', () => {
 
   return { limitToFilter, expert, expertLoading, kind, conversations, endpoints, conversationsLoading, lastMs, loadExpert, loadConversations };
 });
+
+function emptyConversations(): ConversationColumns {
+  const none = () => new Float64Array(0);
+  return { names: [], addressA: none(), portA: none(), addressB: none(), portB: none(), framesAB: none(), bytesAB: none(), framesBA: none(), bytesBA: none(), start: none(), duration: none() };
+}
+function emptyEndpoints(): EndpointColumns {
+  const none = () => new Float64Array(0);
+  return { names: [], address: none(), port: none(), txFrames: none(), txBytes: none(), rxFrames: none(), rxBytes: none() };
+}

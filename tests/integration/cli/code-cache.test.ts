@@ -1,7 +1,7 @@
 /**
- * The launcher (electron/cli/bin.cjs) keeps V8's code cache beside the bundle: the first run
- * writes it, later runs print the same, and a damaged or stale cache is rejected by V8 and
- * rewritten, never trusted.
+ * The launcher (electron/cli/bin.cjs) keeps V8's code cache beside the bundle, one per command:
+ * the first successful run writes it, later runs print the same, and a damaged or stale cache is
+ * rejected by V8 and rewritten, never trusted.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -13,20 +13,21 @@ import { tempDir } from '../../unit/wire/oracle/oracle';
 const root = tempDir('code-cache-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function install(): { bin: string; cache: string } {
+function install(): { bin: string; cache: (command: string) => string } {
   mkdirSync(path.join(root, 'electron', 'cli'), { recursive: true });
   mkdirSync(path.join(root, 'out', 'node'), { recursive: true });
   const bin = path.join(root, 'electron', 'cli', 'bin.cjs');
   copyFileSync(path.join(ROOT, 'electron', 'cli', 'bin.cjs'), bin);
   copyFileSync(buildCli(), path.join(root, 'out', 'node', 'handshake.cjs'));
-  return { bin, cache: path.join(root, 'out', 'node', 'handshake.cjs.v8cache') };
+  return { bin, cache: (command) => path.join(root, 'out', 'node', `handshake.cjs.${command}.v8cache`) };
 }
 
 const run = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } });
 
 describe('handshake launcher code cache', () => {
   it('is written by the first run, used by the next, and a damaged one is replaced', () => {
-    const { bin, cache } = install();
+    const { bin, cache: cacheOf } = install();
+    const cache = cacheOf('other');
     expect(existsSync(cache)).toBe(false);
     const first = run(bin, ['--help']);
     expect(first.status).toBe(0);
@@ -38,9 +39,24 @@ describe('handshake launcher code cache', () => {
     expect(readFileSync(cache).equals(written)).toBe(true); // accepted: not rewritten
 
     writeFileSync(cache, Buffer.alloc(written.length, 0x5a));
-    const damaged = run(bin, ['nonsense']);
-    expect(damaged.status).toBe(2); // the usage error, from a normal compile
-    expect(damaged.stderr).toContain('unknown command');
+    const damaged = run(bin, ['--help']);
+    expect(damaged.stdout).toBe(first.stdout); // from a normal compile
     expect(readFileSync(cache).equals(Buffer.alloc(written.length, 0x5a))).toBe(false);
+  });
+
+  it('keeps one cache per command, and none for a failed run', () => {
+    const { bin, cache } = install();
+    const mistyped = run(bin, ['analyse']);
+    expect(mistyped.status).toBe(2);
+    expect(mistyped.stderr).toContain('unknown command');
+    expect(existsSync(cache('analyse'))).toBe(false);
+    const analyze = run(bin, ['analyze', '--help']);
+    expect(analyze.status).toBe(0);
+    expect(existsSync(cache('analyze'))).toBe(true);
+    expect(existsSync(cache('decode'))).toBe(false);
+    const decode = run(bin, ['decode', '--help']);
+    expect(decode.status).toBe(0);
+    expect(existsSync(cache('decode'))).toBe(true);
+    expect(readFileSync(cache('decode')).equals(readFileSync(cache('analyze')))).toBe(false);
   });
 });

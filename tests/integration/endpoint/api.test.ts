@@ -91,6 +91,42 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     expect(events.some((event) => event.type === 'session-opened' && event.session.sessionId === opened.sessionId)).toBe(true);
     // The endpoint is gone: later calls name it as ended.
     await expect(call('endpointSend', { endpointId: id, text: 'x' })).rejects.toMatchObject({ code: 'not-found' });
+
+    // Connections and the ladder: our lane is the endpoint's own state, the peer's as tracked from the wire.
+    const ours = `${UNOWNED}:41300`;
+    let row = (await call('getConnections', { sessionId: opened.sessionId })).connections.find((c) => c.client === ours);
+    for (let i = 0; i < 100 && (!row || row.frames < 9); i++) {
+      await sleep(50);
+      row = (await call('getConnections', { sessionId: opened.sessionId })).connections.find((c) => c.client === ours);
+    }
+    expect(row).toMatchObject({ endpointSide: 'client', clientState: 'CLOSED', server: `${lab.server.ip}:7300` });
+    const ladder = await call('getLadder', { sessionId: opened.sessionId, stream: row?.stream ?? 0, limit: 100 });
+    expect(ladder).toMatchObject({ endpointSide: 'client', initialClientState: 'CLOSED', finalClientState: 'CLOSED' });
+    // Where our state changes, and on which segment the wire shows: the endpoint's own steps.
+    const changes = (side: 'client' | 'server') => {
+      const out: string[] = [];
+      let before = side === 'client' ? ladder.initialClientState : ladder.initialServerState;
+      for (const arrow of ladder.arrows) {
+        const state = side === 'client' ? arrow.clientState : arrow.serverState;
+        if (state !== before) out.push(`${arrow.from} ${arrow.flags} -> ${state}`);
+        before = state;
+      }
+      return out;
+    };
+    // Linux acknowledges our FIN alone (FIN_WAIT_2 between) or with its own FIN (straight to TIME_WAIT after that segment).
+    const ourFin = ladder.arrows.find((arrow) => arrow.from === 'client' && arrow.flags.includes('FIN'));
+    const finAckedAlone = ladder.arrows.some((arrow) => arrow.from === 'server' && arrow.flags === 'ACK' && ourFin && arrow.ack === ourFin.seq + 1);
+    expect(changes('client')).toEqual([
+      'client SYN -> SYN_SENT',
+      'server SYN, ACK -> ESTABLISHED',
+      'client FIN, ACK -> FIN_WAIT_1',
+      ...(finAckedAlone ? ['server ACK -> FIN_WAIT_2'] : []),
+      'server FIN, ACK -> TIME_WAIT',
+    ]);
+    expect(states.slice(0, 5)).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
+    // The peer's lane is the tracker's reading of Linux's segments.
+    expect(changes('server')).toEqual(['client SYN -> SYN_RECEIVED', 'client ACK -> ESTABLISHED', 'client FIN, ACK -> CLOSE_WAIT', 'server FIN, ACK -> LAST_ACK', 'client ACK -> CLOSED']);
+    expect(ladder.finalServerState).toBe('CLOSED');
   }, 60_000);
 
   it('step mode: the proposal is our SYN; the edited window is what goes out, and the handshake completes step by step', async () => {
@@ -124,6 +160,46 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     expect(rows[0]).toEqual([UNOWNED, '··········S·', '1234']);
     expect(rows[1].slice(0, 2)).toEqual([lab.server.ip, '·······A··S·']);
     expect(rows[rows.length - 1].slice(0, 2)).toEqual([UNOWNED, '·······A·R··']);
+  }, 60_000);
+
+  it('listen for two peers: each Linux client is a conversation of its own (its id, its text, its FIN), both rows with our lane from the endpoint', async () => {
+    const clientScript = (tag: string) =>
+      `const s = require('net').connect({ host: '${UNOWNED}', port: 7302, allowHalfOpen: true }, () => console.log('connected ' + s.localPort)); s.on('data', (d) => console.log('got ' + JSON.stringify(d.toString('latin1')))); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); s.write('${tag}');`;
+    const opened = await call('openEndpoint', params({ remote: null, remotePort: null, local: UNOWNED, localPort: 7302, connections: 2 }));
+    const clients: NodeInNamespace[] = [];
+    try {
+      clients.push(nodeInNamespace(lab.server.ns, clientScript('first')));
+      const firstPort = Number((await clients[0].waitFor(/^connected /)).split(' ')[1]);
+      clients.push(nodeInNamespace(lab.server.ns, clientScript('second')));
+      const secondPort = Number((await clients[1].waitFor(/^connected /)).split(' ')[1]);
+      const accepted = async (port: number) => {
+        const event = await waitForEvent((e) => e.type === 'endpoint-accepted' && e.endpointId === opened.endpointId && e.peer === `${lab.server.ip}:${port}`);
+        return event.type === 'endpoint-accepted' ? event.connectionId : '';
+      };
+      const ids = [await accepted(firstPort), await accepted(secondPort)];
+      expect(new Set(ids).size).toBe(2);
+      // The listener itself holds no conversation.
+      await expect(call('endpointSend', { endpointId: opened.endpointId, text: 'x' })).rejects.toMatchObject({ code: 'invalid' });
+      // Each conversation's data is its own, both ways.
+      for (const [i, id] of ids.entries()) {
+        const data = await waitForEvent((e) => e.type === 'endpoint-data' && e.endpointId === id);
+        expect(data.type === 'endpoint-data' && data.text).toBe(['first', 'second'][i]);
+        await call('endpointSend', { endpointId: id, text: `to ${i}\r\n` });
+        expect(await clients[i].waitFor(/^got /)).toBe(`got ${JSON.stringify(`to ${i}\r\n`)}`);
+      }
+      // Rows while both live: two conversations, our lane (the server side) from each endpoint.
+      const rows = (await call('getConnections', { sessionId: opened.sessionId })).connections.filter((c) => c.server === `${UNOWNED}:7302`);
+      expect(rows.map((row) => [row.client, row.endpointSide, row.serverState]).sort()).toEqual(
+        [firstPort, secondPort].map((port) => [`${lab.server.ip}:${port}`, 'server', 'ESTABLISHED']).sort(),
+      );
+      for (const id of ids) await call('endpointClose', { endpointId: id, how: 'fin' });
+      for (const client of clients) await client.waitFor(/^end$/);
+      const end = await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId, 15_000);
+      expect(end).toMatchObject({ ok: true, reason: '2 of 2 connections accepted, 2 ended as asked' });
+      for (const id of ids) expect(events.find((e) => e.type === 'endpoint-end' && e.endpointId === id)).toMatchObject({ ok: true });
+    } finally {
+      for (const client of clients) client.stop();
+    }
   }, 60_000);
 
   it('refuses bad arguments, naming them', async () => {

@@ -345,6 +345,83 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     expect(helperRules()).toEqual([]);
   }, 60_000);
 
+  /** The helper's rules for 4-tuples (with a destination), once they settle to `count`. */
+  const tupleRules = async (count: number) => {
+    let rules = helperRules();
+    for (let waited = 0; waited < 5000 && (rules.length !== count || !rules.every((rule) => rule.includes('-d '))); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rules = helperRules();
+    }
+    return rules;
+  };
+  const clientPorts = (port: number) =>
+    lab
+      .exec(lab.server.ns, 'ss', ['-tnH', 'state', 'established', `( dport = :${port} )`])
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[2]?.split(':').pop())
+      .filter((text): text is string => Boolean(text))
+      .sort();
+
+  it.skipIf(!hasIptables)('listen --connections 2 on an owned address: two Linux clients served at once, each its own conversation and 4-tuple rule, none left after', async () => {
+    const port = 7110;
+    const payloads = ['one\r\n', 'two two\r\n'];
+    const files = payloads.map((text, i) => {
+      const file = path.join(dir, `client-${i}.txt`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const receiveTo = path.join(dir, 'many');
+    const session = interactive(['listen', `${lab.client.ip}:${port}`, '--connections', '2', '--send', 'hello\r\n', '--close-after', '1.5', '--receive-to', receiveTo]);
+    try {
+      await session.next(/^listening on .* for 2 connections/);
+      await session.next(/^this host owns /);
+      const first = start(peerScript('client', lab.client.ip, port, files[0]));
+      await first.waitFor(/^connected/);
+      const second = start(peerScript('client', lab.client.ip, port, files[1]));
+      await second.waitFor(/^connected/);
+      // Both live: one rule per 4-tuple (each Linux client's port), the listening address's gone.
+      const ports = clientPorts(port);
+      expect(ports).toHaveLength(2);
+      const rules = await tupleRules(2);
+      expect(rules.map((rule) => rule.match(/--dport (\d+)/)?.[1]).sort()).toEqual(ports);
+      for (const rule of rules) expect(rule).toMatch(new RegExp(`-s ${lab.client.ip}/32 -d ${lab.server.ip}/32 -p tcp -m tcp --sport ${port} `));
+      // Each client read our bytes and saw our FIN; each of its bytes reached its own conversation.
+      const hello = 'end 7 ' + sha256(new TextEncoder().encode('hello\r\n'));
+      expect(await first.waitFor(/^end /)).toBe(hello);
+      expect(await second.waitFor(/^end /)).toBe(hello);
+      expect(await session.done).toBe(0);
+      const received = [readFileSync(`${receiveTo}.1`, 'latin1'), readFileSync(`${receiveTo}.2`, 'latin1')].sort();
+      expect(received).toEqual([...payloads].sort());
+      expect(session.output).toMatch(/^done: 2 of 2 connections ended as asked/m);
+      for (const peer of [first, second]) expect(peer.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+    } finally {
+      session.kill();
+    }
+    expect(helperRules()).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!hasIptables)('listen --connections 2, interrupted (SIGINT) with both live: both reset by us, every rule removed', async () => {
+    const port = 7111;
+    const session = interactive(['listen', `${lab.client.ip}:${port}`, '--connections', '2', '--close-after', '60']);
+    try {
+      await session.next(/^this host owns /);
+      const first = start(peerScript('client', lab.client.ip, port, ''));
+      await first.waitFor(/^connected/);
+      const second = start(peerScript('client', lab.client.ip, port, ''));
+      await second.waitFor(/^connected/);
+      expect(await tupleRules(2)).toHaveLength(2);
+      session.interrupt();
+      expect(await session.done).toBe(1);
+      expect(session.output).toMatch(/\] failed: interrupted/);
+      expect(await first.waitFor(/^error ECONNRESET/)).toBeTruthy();
+      expect(await second.waitFor(/^error ECONNRESET/)).toBeTruthy();
+    } finally {
+      session.kill();
+    }
+    expect(helperRules()).toEqual([]);
+  }, 60_000);
+
   it.skipIf(!hasIptables)('listen on an owned address, interrupted (SIGINT) mid-conversation: the rule is removed on the way out', async () => {
     const port = 7108;
     const session = interactive(['listen', `${lab.client.ip}:${port}`, '--close-after', '60']);

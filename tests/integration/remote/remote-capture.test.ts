@@ -6,7 +6,7 @@
  * the failures each broken setup really produces.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,11 +96,23 @@ describe.skipIf(skipReason !== null)(`remote capture over SSH${skipReason ? ` (s
     lab.exec(lab.client.ns, '/usr/bin/python3', ['-c', `import urllib.request; urllib.request.urlopen('http://${lab.server.ip}:8000/').read()`]);
     await sleep(1000);
     server.kill('SIGTERM');
+    // Frames sent just before the stop are still in the capture (the remote tool hands over its last block first).
+    lab.exec(lab.client.ns, '/usr/bin/python3', ['-c', `import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(3): s.sendto(b'last', ('${lab.server.ip}', 9))`]);
     capture.kill('SIGINT');
     local.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => capture.on('close', resolve));
     expect(stderr).not.toMatch(/error|Error/);
     expect(code).toBe(0);
+    const lastFrames = execFileSync('tshark', ['-r', remoteFile, '-Y', 'udp.dstport == 9 && !icmp'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    expect(lastFrames).toHaveLength(3);
+    // The remote tcpdump's own count at its exit: every frame it captured is in the file, as tshark counts it.
+    const counted = /tcpdump on lab:\S+ says: (\d+) packets captured, \d+ packets received by filter, (\d+) packets dropped by kernel/.exec(stderr);
+    expect(counted, stderr).not.toBeNull();
+    const inFile = execFileSync('tshark', ['-r', remoteFile, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').length;
+    expect(Number(counted![1])).toBe(inFile);
+    expect(counted![2]).toBe('0');
+    // The incoming stream was kept beside the file while it was read, and is gone now.
+    expect(readdirSync(dir).filter((name) => name.startsWith('handshake-remote-'))).toEqual([]);
     // The file holds the exchange, and no frame of the capture's own SSH session.
     const fields = execFileSync('tshark', ['-r', remoteFile, '-T', 'fields', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'http.request.method'], { encoding: 'utf8' });
     expect(fields).toMatch(/\tGET/);

@@ -33,7 +33,7 @@ describe('a compare point across threads', () => {
     const cloned = structuredClone(data, { transfer });
     expect(b.seq.byteLength).toBe(0); // transferred, not copied
     const rebuilt = CapturePoint.fromFinished(cloned);
-    expect(rebuilt.connections.map((c) => [c.endpoints, c.isn, c.frames.length])).toEqual(pointOf(frames, new Set([3, 50, 101]), 0.5).connections.map((c) => [c.endpoints, c.isn, c.frames.length]));
+    expect(rebuilt.connections.map((c) => [c.endpoints, c.isn, c.end - c.first])).toEqual(pointOf(frames, new Set([3, 50, 101]), 0.5).connections.map((c) => [c.endpoints, c.isn, c.end - c.first]));
     const viaThread = compareCapturePoints(a, rebuilt);
     const direct = compareCapturePoints(pointOf(frames), pointOf(frames, new Set([3, 50, 101]), 0.5));
     expect(viaThread.connections).toEqual(direct.connections);
@@ -51,10 +51,20 @@ describe('KeyTable', () => {
       const key: [number, number, number] = [n % 7, (n * 65536) >>> 0, 0xffffffff - (n % 3)];
       const slot = table.slot(key[0], key[1], key[2], n);
       if (!reference.has(key.join())) reference.set(key.join(), n);
-      expect(table.values[slot]).toBe(reference.get(key.join()));
+      expect(table.value(slot)).toBe(reference.get(key.join()));
     }
     expect(table.find(7, 0, 0)).toBe(-1);
-    expect(table.values[table.find(1, 65536, 0xffffffff - 1)]).toBe(1);
+    expect(table.value(table.find(1, 65536, 0xffffffff - 1))).toBe(1);
+  });
+
+  it('keeps -1 as a value (a chain head with nothing yet) and tells it from an empty slot', () => {
+    const table = new KeyTable(4);
+    const slot = table.slot(0, 0, 0, -1);
+    expect(table.find(0, 0, 0)).toBe(slot);
+    expect(table.value(slot)).toBe(-1);
+    table.setValue(slot, 7);
+    expect(table.value(table.find(0, 0, 0))).toBe(7);
+    expect(table.find(0, 0, 1)).toBe(-1);
   });
 
   it('refuses more keys than its capacity instead of probing forever', () => {

@@ -63,6 +63,20 @@ describe('HTTP/1.x', () => {
     expect(e.push(true, bytes(`GET /${'a'.repeat(70_000)}`), 1)).toEqual([]);
     expect(e.push(true, bytes(' HTTP/1.1\r\n\r\n'), 2)).toEqual([]);
   });
+
+  it('gives a response direction up at its first byte when that cannot start a status line (binary application data)', () => {
+    const c = new Http1Connection();
+    expect(c.push(true, bytes('GET / HTTP/1.1\r\nHost: a\r\n\r\n'), 1).map((m) => m.method)).toEqual(['GET']);
+    // Binary data whose later bytes happen to hold a status line and a blank line.
+    expect(c.push(false, concat(Uint8Array.of(0x9f, 0x00, 0x0d), bytes('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')), 2)).toEqual([]);
+    expect(c.push(false, bytes('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), 3)).toEqual([]);
+    // A server direction that starts with a real status line is still read (a capture begun after the request).
+    const d = new Http1Connection();
+    expect(d.push(false, bytes('HTTP/1.1 204 No Content\r\n\r\n'), 1).map((m) => m.status)).toEqual([204]);
+    // Leading blank lines are skipped before the check (RFC 9112 §2.2).
+    const e = new Http1Connection();
+    expect(e.push(true, bytes('\r\n\r\nGET /x HTTP/1.1\r\n\r\n'), 1).map((m) => m.path)).toEqual(['/x']);
+  });
 });
 
 describe('HTTP/2', () => {

@@ -8,10 +8,10 @@ import { NdjsonWriter } from '../../../shared/ndjson/writer';
 const text = (writer: NdjsonWriter) => Buffer.from(writer.bytes.subarray(0, writer.length)).toString('utf8');
 
 const AWKWARD: unknown[] = [
-  0, -0, 1, -1, 42, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 1e21, 1e-7, 0.1 + 0.2, 0.000009672, -3.5, NaN, Infinity, -Infinity,
+  0, -0, 1, -1, 42, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 - 1, 2 ** 40, 123456789012, -(2 ** 32), 4294967295.5, 2 ** 53, 1e21, 1e-7, 0.1 + 0.2, 0.000009672, -3.5, NaN, Infinity, -Infinity,
   '', 'plain', 'quote " and \\ backslash', 'tab\tnew\nline\r\u0001\u001f\u007f', 'exämple ä中 😀', '\ud800 lone', 'lone \udfff',
   true, false, null, [], {}, [1, 'a', null, undefined, () => 1, [2, [3]]], { a: undefined, b: () => 1, c: 1, 'd"e': { f: [true] } },
-  new Date(0), { toJSON: () => ({ x: 1 }) },
+  new Date(0), { toJSON: () => ({ x: 1 }) }, [0.5, 0.5, 1.5, 0.5, NaN, NaN, 1e-7, 1e-7],
 ];
 
 describe('NdjsonWriter', () => {
@@ -57,5 +57,11 @@ describe('NdjsonWriter', () => {
     writer.rewind(start);
     writer.pickedLine(['z', 'a', 'y'], (name) => ({ a: 'é', y: false })[name]);
     expect(text(writer)).toBe('{"a":1,"b":["x",2]}\n{"a":"é","y":false}\n');
+  });
+
+  it.each(AWKWARD.filter((value) => typeof value === 'number').map((value) => [String(value), value as number]))('numberText(%s) is String(value), a -T fields cell', (_, value) => {
+    const writer = new NdjsonWriter(2);
+    writer.numberText(value);
+    expect(text(writer)).toBe(String(value));
   });
 });

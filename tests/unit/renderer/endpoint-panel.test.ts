@@ -71,16 +71,21 @@ describe('endpoint panel', () => {
     emit({ type: 'endpoint-state', endpointId: 'other', from: 'X', to: 'LISTEN', why: '', time: 0 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-state]').text()).toBe('ESTABLISHED');
-    await wrapper.get('[data-testid=endpoint-text]').setValue('GET / HTTP/1.0\r\n\r\n');
+    // A browser's text box hands over bare LF (the HTML standard normalises CR LF): each becomes CR LF by default.
+    await wrapper.get('[data-testid=endpoint-text]').setValue('GET / HTTP/1.0\n\n');
     await wrapper.get('[data-testid=endpoint-send]').trigger('click');
     await flush();
     expect(calls[1]).toEqual(['endpointSend', { endpointId: 'e1', text: 'GET / HTTP/1.0\r\n\r\n' }]);
+    await wrapper.get('[data-testid=endpoint-line-break]').setValue('lf');
+    await wrapper.get('[data-testid=endpoint-send]').trigger('click');
+    await flush();
+    expect(calls[2]).toEqual(['endpointSend', { endpointId: 'e1', text: 'GET / HTTP/1.0\n\n' }]);
     emit({ type: 'endpoint-data', endpointId: 'e1', bytes: 8, total: 8, text: 'HTTP/1.0', time: 0.01 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-received]').text()).toBe('HTTP/1.0');
     await wrapper.get('[data-testid=endpoint-fin]').trigger('click');
     await flush();
-    expect(calls[2]).toEqual(['endpointClose', { endpointId: 'e1', how: 'fin' }]);
+    expect(calls[3]).toEqual(['endpointClose', { endpointId: 'e1', how: 'fin' }]);
     emit({ type: 'endpoint-end', endpointId: 'e1', ok: true, reason: 'closed (both FINs acknowledged)', bytesSent: 18, bytesReceived: 8, retransmissions: 0, error: null });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('ended: closed (both FINs acknowledged)');
@@ -103,5 +108,34 @@ describe('endpoint panel', () => {
     expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('< S 0:0(0) win 1234');
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-proposal]').text()).toContain('nothing to send now');
+  });
+
+  it('listening for several peers: each accepted conversation is listed, and Send and Close act on the one chosen', async () => {
+    const wrapper = mount(EndpointPanel);
+    await wrapper.get('[data-testid=endpoint-listen-mode]').setValue(true);
+    await wrapper.get('[data-testid=endpoint-local-port]').setValue('7000');
+    await wrapper.get('[data-testid=endpoint-connections]').setValue('2');
+    await wrapper.get('[data-testid=endpoint-open]').trigger('click');
+    await flush();
+    expect(calls[0][1]).toMatchObject({ remote: null, remotePort: null, localPort: 7000, connections: 2 });
+    const store = useEndpointStore();
+    store.handleEvent({ type: 'endpoint-accepted', endpointId: 'e1', connectionId: 'e1c1', peer: '198.18.0.2:50001', time: 0.1 });
+    store.handleEvent({ type: 'endpoint-accepted', endpointId: 'e1', connectionId: 'e1c2', peer: '198.18.0.2:50002', time: 0.2 });
+    store.handleEvent({ type: 'endpoint-state', endpointId: 'e1c2', from: 'SYN_RECEIVED', to: 'ESTABLISHED', why: 'ACK of our SYN', time: 0.3 });
+    await flush();
+    const options = wrapper.findAll('[data-testid=endpoint-connection] option').map((option) => option.text());
+    expect(options).toEqual(['198.18.0.2:50001 · LISTEN', '198.18.0.2:50002 · ESTABLISHED']);
+    // The first accepted is chosen; the second's state is logged under its peer.
+    expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('[198.18.0.2:50002] 0.300  ESTABLISHED');
+    await wrapper.get('[data-testid=endpoint-connection]').setValue('e1c2');
+    await flush();
+    expect(wrapper.get('[data-testid=endpoint-state]').text()).toBe('ESTABLISHED');
+    await wrapper.get('[data-testid=endpoint-text]').setValue('hi');
+    await wrapper.get('[data-testid=endpoint-send]').trigger('click');
+    await flush();
+    expect(calls.find(([method]) => method === 'endpointSend')).toEqual(['endpointSend', { endpointId: 'e1c2', text: 'hi' }]);
+    await wrapper.get('[data-testid=endpoint-fin]').trigger('click');
+    await flush();
+    expect(calls.find(([method]) => method === 'endpointClose')).toEqual(['endpointClose', { endpointId: 'e1c2', how: 'fin' }]);
   });
 });

@@ -69,6 +69,39 @@ describe('TLS 1.3 records of the RFC 8448 trace', () => {
     expect(tls.summary().decrypted).toBe(true);
   });
 
+  it('reassembles the records from segments cut anywhere (inside a header, a body, at a boundary), in one, two or three pieces', () => {
+    const keys = KeyLog.parse(`CLIENT_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${CLIENT_APP_SECRET}\n`);
+    const stream = hexToBytes(CLIENT_APP_RECORD + CLIENT_ALERT_RECORD);
+    const { clientHello, serverHello } = hellos(CLIENT_RANDOM);
+    for (let first = 0; first <= stream.length; first++) {
+      for (let second = first; second <= stream.length; second += first % 7 === 0 ? 1 : 5) {
+        const tls = new TlsConnection(crypto, keys);
+        tls.push(true, 1, clientHello);
+        tls.push(false, 1, serverHello);
+        const records = [];
+        for (const [from, to] of [[0, first], [first, second], [second, stream.length]]) {
+          if (to > from) records.push(...tls.push(true, 1 + clientHello.length + from, stream.subarray(from, to)));
+        }
+        expect(records.map((r) => [r.length, r.contentType, r.decrypted]), `cut at ${first}, ${second}`).toEqual([
+          [0x43, 23, true],
+          [0x13, 21, true],
+        ]);
+        expect([...records[0].appData!]).toEqual(APP_PAYLOAD);
+        expect(records[1].alerts).toEqual([{ level: 1, description: 0 }]);
+      }
+    }
+  });
+
+  it('gives a stream up whose header, completed across segments, is not TLS', () => {
+    const tls = new TlsConnection(crypto, KeyLog.parse(''));
+    // A plaintext alert record, then three bytes of a header and two that finish it claiming 0xffff bytes (above 2^14 + 2048).
+    expect(tls.push(false, 1, Uint8Array.of(21, 3, 3, 0, 2, 1, 0)).map((r) => r.alerts)).toEqual([[{ level: 1, description: 0 }]]);
+    expect(tls.push(false, 8, Uint8Array.of(23, 3, 3))).toEqual([]);
+    expect(tls.isTls).toBe(true);
+    expect(tls.push(false, 11, Uint8Array.of(0xff, 0xff, 1, 2, 3))).toEqual([]);
+    expect(tls.isTls).toBe(false);
+  });
+
   it('names the missing secret when the key log lacks it, and a wrong secret as not decrypting', () => {
     const { clientHello, serverHello } = hellos(CLIENT_RANDOM);
     const missing = new TlsConnection(crypto, KeyLog.parse(`SERVER_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${SERVER_APP_SECRET}\n`));

@@ -54,6 +54,15 @@ describe('IPv4 and MAC text', () => {
     expect(formatIpv4(fromHex('c6120001'))).toBe('198.18.0.1');
     expect(toHex(parseIpv4('198.18.255.0'))).toBe('c612ff00');
     expect(formatMac(fromHex('AABBCC0D0E0F'))).toBe('aa:bb:cc:0d:0e:0f');
+    // Recent texts are cached by value: thousands of addresses (colliding in the cache) and repeats stay right.
+    const random = new SeededRandom(5);
+    const macs = Array.from({ length: 3000 }, () => random.bytes(6));
+    for (const mac of [...macs, ...macs.slice(0, 500), ...macs.slice(2500)]) {
+      expect(formatMac(mac)).toBe(Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':'));
+    }
+    const frame = fromHex('0000aabbcc0d0e0f0102');
+    expect(formatMac(frame, 2)).toBe('aa:bb:cc:0d:0e:0f');
+    expect(formatMac(frame, 4)).toBe('cc:0d:0e:0f:01:02');
     expect(toHex(parseMac('AA-bb-cc-0d-0e-0f'))).toBe('aabbcc0d0e0f');
   });
 

@@ -1,0 +1,110 @@
+/**
+ * Our lane of the endpoint's conversation, from the endpoint itself: the tracker models both
+ * sides from the wire, but for our side the endpoint knows its own RFC 9293 state. The lane
+ * records every segment the endpoint sent or took with its state right after, and puts that
+ * state on the Connections row and on the ladder's arrows for our side (the peer's stays as
+ * tracked). `endpointSide` names the side so the views can say which is which.
+ */
+import type { ConnectionRow, Ladder, LadderArrow, Side } from '../api/contract';
+import { TCP_STATE_NAMES, type TcpState } from '../track/states';
+import { tcpFlagsText } from '../wire/info';
+import { TCP_ACK } from '../wire/summary';
+import type { EndpointSegment, TcpEndpoint } from './endpoint';
+
+interface LaneStep {
+  /** Relative to each side's ISN, as the ladder's numbers are. */
+  seq: number;
+  ack: number | null;
+  flags: string;
+  length: number;
+  state: string;
+}
+
+/** Steps kept per direction; past it the last known state carries on (a ladder shows 100,000 arrows at most). */
+const LANE_LIMIT = 200_000;
+/** How far ahead an arrow looks for its step: segments the endpoint counted but the wire never carried (a skipped step) are passed over. */
+const LOOKAHEAD = 32;
+
+/** "198.18.0.1:80" or "[2001:db8::1]:80", as Connections rows and ladders write an endpoint. */
+export function endpointName(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export class EndpointLane {
+  private readonly sent: LaneStep[] = [];
+  private readonly received: LaneStep[] = [];
+  /** The peer, once known (for listen: from its SYN). */
+  remote: string | null = null;
+  /** Our state before the first segment (CLOSED, or LISTEN). */
+  private initialState: string;
+
+  constructor(
+    readonly local: string,
+    private readonly endpoint: TcpEndpoint,
+  ) {
+    this.initialState = endpoint.stateName;
+    endpoint.observer = (direction, segment, state) => this.record(direction, segment, state);
+  }
+
+  /** After listen(): the lane starts in LISTEN. */
+  restart(): void {
+    this.initialState = this.endpoint.stateName;
+  }
+
+  private record(direction: 'in' | 'out', segment: EndpointSegment, state: TcpState): void {
+    const steps = direction === 'out' ? this.sent : this.received;
+    if (steps.length >= LANE_LIMIT) return;
+    const endpoint = this.endpoint;
+    const seq = direction === 'out' ? endpoint.relativeSent(segment.seq) : endpoint.relativeReceived(segment.seq);
+    let ack: number | null = null;
+    if (segment.flags & TCP_ACK) ack = direction === 'out' ? endpoint.relativeReceived(segment.ack) : endpoint.relativeSent(segment.ack);
+    steps.push({ seq, ack, flags: tcpFlagsText(segment.flags), length: segment.payload.length, state: TCP_STATE_NAMES[state] });
+  }
+
+  /** Which side of this connection is ours, or null when it is not the endpoint's. */
+  sideOf(client: string, server: string): Side | null {
+    if (this.remote === null) return null;
+    if (client === this.local && server === this.remote) return 'client';
+    if (server === this.local && client === this.remote) return 'server';
+    return null;
+  }
+
+  /** The row with our side's state as the endpoint has it now. */
+  row(row: ConnectionRow): ConnectionRow {
+    const side = this.sideOf(row.client, row.server);
+    if (!side) return row;
+    const state = this.endpoint.stateName;
+    return side === 'client' ? { ...row, clientState: state, endpointSide: side } : { ...row, serverState: state, endpointSide: side };
+  }
+
+  /** The ladder with our lane's state after each arrow from the endpoint's own record. */
+  ladder(ladder: Ladder): Ladder {
+    const side = this.sideOf(ladder.client, ladder.server);
+    if (!side) return ladder;
+    const cursor = { out: 0, in: 0 };
+    let ours = this.initialState;
+    const arrows = ladder.arrows.map((arrow): LadderArrow => {
+      const direction = arrow.from === side ? 'out' : 'in';
+      const steps = direction === 'out' ? this.sent : this.received;
+      const found = findStep(steps, cursor[direction], arrow);
+      if (found >= 0) {
+        ours = steps[found].state;
+        cursor[direction] = found + 1;
+      }
+      return side === 'client' ? { ...arrow, clientState: ours } : { ...arrow, serverState: ours };
+    });
+    const final = this.endpoint.stateName;
+    return side === 'client'
+      ? { ...ladder, arrows, initialClientState: this.initialState, finalClientState: final, endpointSide: side }
+      : { ...ladder, arrows, initialServerState: this.initialState, finalServerState: final, endpointSide: side };
+  }
+}
+
+function findStep(steps: readonly LaneStep[], from: number, arrow: LadderArrow): number {
+  const end = Math.min(steps.length, from + LOOKAHEAD);
+  for (let i = from; i < end; i++) {
+    const step = steps[i];
+    if (step.seq === arrow.seq && step.length === arrow.len && step.flags === arrow.flags && (step.ack === null || step.ack === arrow.ack)) return i;
+  }
+  return -1;
+}

@@ -1,0 +1,218 @@
+/**
+ * The Endpoint view in Chromium through the browser host: connect to a Linux server in a test
+ * namespace, send text (the server must read exactly the bytes, each line break as CR LF), close
+ * with FIN, then reset; at each step the Connections row and the ladder show our lane from the
+ * endpoint and the peer's as tracked, the peer's checked against what `ss` in the server's
+ * namespace says of its own socket. In step mode, the window typed into the proposed segments is
+ * what tcpdump in the server's namespace sees on the wire (read back with tshark).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, tsharkFields, type NodeInNamespace, type VethLab } from '../integration/capture/support';
+import { screenshot, startHost, tempDir, type RunningHost } from './support';
+
+/** An address in the lab's subnet the client namespace's kernel does not own: the endpoint answers ARP for it. */
+const UNOWNED_LOCAL = '198.18.0.11';
+const PORT = 7400;
+
+/** ss's state names for the RFC 9293 ones the workbench shows. */
+const SS_STATES: Record<string, string> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-RECV': 'SYN_RECEIVED',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  'FIN-WAIT-1': 'FIN_WAIT_1',
+  'FIN-WAIT-2': 'FIN_WAIT_2',
+  'TIME-WAIT': 'TIME_WAIT',
+  CLOSING: 'CLOSING',
+};
+
+/** A server that logs what it reads and never closes by itself (half-open allowed): after our FIN it stays in CLOSE_WAIT. */
+function halfOpenServer(host: string): string {
+  return `
+    const net = require('net');
+    net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', (error) => console.log('error ' + error.code));
+      socket.on('data', (data) => console.log('data ' + JSON.stringify(data.toString('latin1'))));
+      socket.on('end', () => console.log('end'));
+    }).listen(${PORT}, '${host}', () => console.log('listening'));
+  `;
+}
+
+test.describe('endpoint view', () => {
+  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
+  let lab: VethLab | null = null;
+  let host: RunningHost | null = null;
+  let server: NodeInNamespace | null = null;
+  let dir = '';
+
+  test.beforeAll(async () => {
+    dir = tempDir('endpoint');
+    lab = createVethLab('endpoint');
+    server = nodeInNamespace(lab.server.ns, halfOpenServer(lab.server.ip));
+    await server.waitFor(/listening/);
+    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
+  });
+  test.afterAll(async () => {
+    server?.stop();
+    await host?.stop();
+    lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The server's own view of the connection from our port: its RFC 9293 state name, or null when its socket is gone. */
+  function peerState(localPort: number): string | null {
+    const out = lab?.exec(lab.server.ns, 'ss', ['-Htan', 'dst', `${UNOWNED_LOCAL}:${localPort}`]).trim() ?? '';
+    const line = out.split('\n').find((text) => text.trim() !== '');
+    if (!line) return null;
+    const ss = line.trim().split(/\s+/)[0];
+    return SS_STATES[ss] ?? ss;
+  }
+
+  async function openView(page: Page, localPort: number): Promise<void> {
+    if (!lab || !host) throw new Error('lab not ready');
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-endpoint').click();
+    await page.getByTestId('endpoint-connect-mode').check();
+    await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
+    await page.getByTestId('endpoint-local-port').fill(String(localPort));
+    await page.getByTestId('endpoint-remote').fill(lab.server.ip);
+    await page.getByTestId('endpoint-remote-port').fill(String(PORT));
+  }
+
+  /** The Connections row of our conversation: our state (from the endpoint) and the peer's (tracked). */
+  async function expectRow(page: Page, localPort: number, ours: string, peers: string): Promise<void> {
+    await page.getByTestId('view-connections').click();
+    const row = page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` });
+    await expect(row.getByTestId('client-state')).toHaveText(`${ours} ◆ ours`, { timeout: 10_000 });
+    await expect(row.getByTestId('client-state')).toHaveAttribute('data-source', 'endpoint');
+    await expect(row.getByTestId('server-state')).toHaveText(peers);
+    await expect(row.getByTestId('server-state')).toHaveAttribute('data-source', 'tracked');
+  }
+
+  /** The ladder of our conversation: the states after its last arrow, and at its end. */
+  async function expectLadder(page: Page, localPort: number, ours: string, peers: string): Promise<void> {
+    await page.getByTestId('view-connections').click();
+    await page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` }).dblclick();
+    const ladder = page.getByTestId('ladder');
+    await expect(ladder.getByTestId('client-lane-title')).toHaveText('client · ours, states from the endpoint');
+    await expect(ladder.getByTestId('server-lane-title')).toHaveText('server · peer, states as tracked');
+    const last = ladder.locator('g.arrow').last();
+    await expect(last).toHaveAttribute('data-client-state', ours, { timeout: 10_000 });
+    await expect(last).toHaveAttribute('data-server-state', peers);
+    await expect(ladder.getByTestId('client-final')).toHaveText(ours);
+    await expect(ladder.getByTestId('server-final')).toHaveText(peers);
+  }
+
+  test('connect, send text with CR LF, close, reset: both lanes shown at each step, the peer\'s as its kernel has it', async ({ page }) => {
+    if (!lab || !server) throw new Error('lab not ready');
+    const localPort = 45400;
+    await openView(page, localPort);
+    await page.getByTestId('endpoint-open').click();
+    await expect(page.getByTestId('endpoint-state')).toHaveText('ESTABLISHED', { timeout: 15_000 });
+    await expect.poll(() => peerState(localPort)).toBe('ESTABLISHED');
+    await expectRow(page, localPort, 'ESTABLISHED', 'ESTABLISHED');
+    await expectLadder(page, localPort, 'ESTABLISHED', 'ESTABLISHED');
+    // The handshake's first arrow: our SYN, after which the endpoint was in SYN_SENT.
+    const first = page.getByTestId('ladder').locator('g.arrow').first();
+    await expect(first).toHaveAttribute('aria-label', /client to server, SYN\b/);
+    await expect(first).toHaveAttribute('data-client-state', 'SYN_SENT');
+
+    // Text typed with line breaks (the text box hands over LF): CR LF on the wire, by default.
+    await page.getByTestId('view-endpoint').click();
+    await page.getByTestId('endpoint-text').fill('GET / HTTP/1.1\nHost: lab\n\n');
+    await page.getByTestId('endpoint-send').click();
+    expect(await server.waitFor(/^data /)).toBe(`data ${JSON.stringify('GET / HTTP/1.1\r\nHost: lab\r\n\r\n')}`);
+
+    // FIN: the server does not close, so we wait in FIN_WAIT_2 and Linux holds CLOSE_WAIT.
+    await page.getByTestId('endpoint-fin').click();
+    await expect(page.getByTestId('endpoint-state')).toHaveText('FIN_WAIT_2', { timeout: 10_000 });
+    await server.waitFor(/^end$/);
+    await expect.poll(() => peerState(localPort)).toBe('CLOSE_WAIT');
+    await expectRow(page, localPort, 'FIN_WAIT_2', 'CLOSE_WAIT');
+    await expectLadder(page, localPort, 'FIN_WAIT_2', 'CLOSE_WAIT');
+    await screenshot(page, 'endpoint-ladder-half-closed');
+
+    // Reset: our RST ends both; Linux's socket is gone.
+    await page.getByTestId('view-endpoint').click();
+    await page.getByTestId('endpoint-rst').click();
+    await expect(page.getByTestId('endpoint-state')).toHaveText('CLOSED', { timeout: 10_000 });
+    await expect.poll(() => peerState(localPort)).toBeNull();
+    await expect(page.getByTestId('endpoint-log')).toContainText('ended: we reset the connection');
+    await expectRow(page, localPort, 'CLOSED', 'CLOSED');
+    await expectLadder(page, localPort, 'CLOSED', 'CLOSED');
+    await expect(page.getByTestId('ladder').locator('g.arrow').last()).toHaveAttribute('aria-label', /client to server, RST\b/);
+  });
+
+  test('step mode: the windows typed into the proposed SYN and ACK are what goes on the wire', async ({ page }) => {
+    test.skip(!hasTshark, 'tshark is needed to read the capture back');
+    if (!lab) throw new Error('lab not ready');
+    const localPort = 45401;
+    const pcap = path.join(dir, 'step.pcap');
+    const tcpdump = startTcpdump(lab.server.ns, lab.server.ifname, pcap, `tcp port ${PORT} and host ${UNOWNED_LOCAL}`);
+    try {
+      await tcpdump.ready;
+      await openView(page, localPort);
+      await page.getByTestId('endpoint-step-mode').check();
+      await page.getByTestId('endpoint-open').click();
+      const proposal = page.getByTestId('endpoint-proposal');
+      await expect(proposal).toContainText('next (syn): S 0:0(0) win 65535', { timeout: 15_000 });
+      await page.getByTestId('endpoint-edit-window').fill('1234');
+      await page.getByTestId('endpoint-step').click();
+      await expect(page.getByTestId('endpoint-log')).toContainText('< S 0:0(0) win 1234');
+      // Linux's SYN+ACK arrives; the endpoint proposes the ACK that completes the handshake.
+      await expect
+        .poll(
+          async () => {
+            await page.getByTestId('endpoint-refresh').click();
+            return (await proposal.textContent()) ?? '';
+          },
+          { timeout: 15_000 },
+        )
+        .toContain('next (ack): . 1:1(0) ack 1');
+      await page.getByTestId('endpoint-edit-window').fill('777');
+      await page.getByTestId('endpoint-step').click();
+      await expect(page.getByTestId('endpoint-log')).toContainText('< . 1:1(0) ack 1 win 777');
+      await expect.poll(() => peerState(localPort)).toBe('ESTABLISHED');
+      // Reset by step: the RST is proposed, then sent.
+      await page.getByTestId('endpoint-rst').click();
+      await expect(proposal).toContainText('next (rst): R', { timeout: 10_000 });
+      await page.getByTestId('endpoint-step').click();
+      await expect.poll(() => peerState(localPort)).toBeNull();
+    } finally {
+      await tcpdump.stop();
+    }
+    const rows = tsharkFields(pcap, ['ip.src', 'tcp.flags.str', 'tcp.window_size_value'], `tcp.port == ${localPort}`);
+    expect(rows[0]).toEqual([UNOWNED_LOCAL, '··········S·', '1234']);
+    expect(rows[1].slice(0, 2)).toEqual([lab.server.ip, '·······A··S·']);
+    expect(rows[2]).toEqual([UNOWNED_LOCAL, '·······A····', '777']);
+    expect(rows[rows.length - 1].slice(0, 2)).toEqual([UNOWNED_LOCAL, '·······A·R··']);
+  });
+});
+
+/** tcpdump in a namespace, writing every frame at once (`--immediate-mode -U`), stopped with SIGINT. */
+function startTcpdump(ns: string, ifname: string, file: string, filter: string): { ready: Promise<void>; stop(): Promise<void> } {
+  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '--immediate-mode', '-U', '-w', file, filter], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr += text;
+      if (stderr.includes('listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
+  });
+  return {
+    ready,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}
