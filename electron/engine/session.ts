@@ -287,11 +287,11 @@ export class FileSession {
     this.indexing = this.follow().finally(() => this.finish());
   }
 
-  /** The workbench's own endpoint whose conversation this live session holds: our lane's states come from it. */
-  private endpointLane: EndpointLane | null = null;
+  /** The workbench's own endpoints whose conversations this live session holds: our lanes' states come from them. */
+  private readonly endpointLanes: EndpointLane[] = [];
 
   showEndpointLane(lane: EndpointLane): void {
-    this.endpointLane = lane;
+    this.endpointLanes.push(lane);
   }
 
   /** Remembers frames about to be sent, so the capture marks them as crafted when they appear. */
@@ -835,9 +835,9 @@ export class FileSession {
 
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
     const result = this.facts.connections();
-    const lane = this.endpointLane;
-    // The facts' result is cached: the lane's view is a copy.
-    return lane ? { ...result, connections: result.connections.map((row) => lane.row(row)) } : result;
+    const lanes = this.endpointLanes;
+    // The facts' result is cached: the lanes' view is a copy (each lane changes only its own connection's row).
+    return lanes.length > 0 ? { ...result, connections: result.connections.map((row) => lanes.reduce((changed, lane) => lane.row(changed), row)) } : result;
   }
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
@@ -1016,7 +1016,7 @@ export class FileSession {
   ladder(stream: number, limit: number): Ladder {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
-    return this.endpointLane ? this.endpointLane.ladder(ladder) : ladder;
+    return this.endpointLanes.reduce((changed, lane) => lane.ladder(changed), ladder);
   }
 
   /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */
