@@ -12,7 +12,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../../support/cli';
+import { rmSync } from 'node:fs';
+import { buildCli, ndjson } from '../../support/cli';
+import { buildHelper } from '../capture/support';
 import { h3LabUnavailable, http3Paths, LAB_HOST, recordH3Lab, type BrowserNavigation, type H3LabRecording, type TimingEntry } from '../../fixtures/pageload/h3-lab';
 import { checkQuicRow, timeline, tshark, type Row } from '../../fixtures/pageload/quic-rows';
 
@@ -209,6 +211,37 @@ describe.skipIf(unavailable !== null)('HTTP/3 chosen by Chromium from Alt-Svc on
     if (entries.length === 0) context.skip('in this run every HTTP/3 request rode a connection Chromium had set up in the background after the Alt-Svc header: no entry reports a set-up of its own to compare');
     const edges = entries.flatMap(({ entry, timeOrigin }) => compareWithBrowser(recording, rows, entry, timeOrigin));
     expectEdges(edges, (reason) => context.skip(reason));
+  }, 180_000);
+});
+
+describe.skipIf(unavailable !== null)('handshake browse, as a user runs it, records a page Chromium loads over HTTP/3 from an HTTPS record', () => {
+  let cli = '';
+  let helper = '';
+  let recording: H3LabRecording;
+  beforeAll(async () => {
+    cli = buildCli();
+    helper = buildHelper();
+    recording = await recordH3Lab('h3b', { discovery: 'https-record', tcpServer: true, paths: ['/'], browse: { cli, helper } });
+  }, 240_000);
+  afterAll(() => {
+    recording?.cleanup();
+    if (helper) rmSync(helper, { force: true });
+  });
+
+  it("exit 0; the QUIC row says h3 because of the HTTPS record, the page's own timing says h3, and tshark decrypts the written pcapng's QUIC with no key-log option, frame for frame as the row", () => {
+    const run = recording.browseRun!;
+    expect(run.code, run.stderr).toBe(0);
+    expect(http3Paths(recording.quicServerLog)[0]).toBe('/');
+    const objects = ndjson(run.stdout);
+    const rows = objects.filter((o) => o.type === 'connection') as unknown as Row[];
+    const summary = objects.find((o) => o.type === 'summary') as { browser_timing: { navigation: TimingEntry } | null } | undefined;
+    expect(summary?.browser_timing?.navigation.nextHopProtocol).toBe('h3');
+    const page = rows.find((r) => r.kind === 'quic' && r.protocol === 'h3');
+    expect(page, JSON.stringify(rows.map((r) => [r.kind, r.server, r.protocol]))).toBeDefined();
+    if (!page) return;
+    expect(page.protocol_reasons).toContain(`HTTPS DNS record for ${LAB_HOST}: alpn h3`);
+    // The secrets embedded in the pcapng are all tshark gets (an empty key-log option).
+    checkQuicRow({ pcap: run.file, keylog: '/dev/null' }, page, 443);
   }, 180_000);
 });
 
