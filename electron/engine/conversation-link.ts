@@ -83,15 +83,65 @@ export class ConversationLinkError extends Error {
   }
 }
 
+/**
+ * Segments waiting for an endpoint's receive(), in arrival order. A waiting receive wakes when
+ * a segment comes, when interrupt() asks (it then returns null: the caller has work of its own),
+ * or at its deadline.
+ */
+class Inbox<T> {
+  private readonly queue: T[] = [];
+  private waiter: (() => void) | null = null;
+  private interruptRequested = false;
+
+  push(item: T): void {
+    this.queue.push(item);
+    this.wake();
+  }
+
+  interrupt(): void {
+    this.interruptRequested = true;
+    this.wake();
+  }
+
+  /** The next segment, or null at `deadline` (seconds on `now`'s clock), once `ended()`, or on an interrupt. */
+  async next(deadline: number, now: () => number, ended: () => boolean): Promise<T | null> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) return next;
+      const remaining = (deadline - now()) * 1000;
+      if (remaining <= 0 || ended()) return null;
+      if (this.interruptRequested) {
+        this.interruptRequested = false;
+        return null;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, remaining);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+}
+
 export class HelperConversationLink implements ConversationLink, EndpointChannel {
-  private readonly queue: Array<ReceivedPacket & { kept: number; number: number }> = [];
+  private readonly inbox = new Inbox<ReceivedPacket & { kept: number; number: number }>();
   /** Spool frame numbers (1-based) of the segment last sent and of the peer's segment last handed to the runner. */
   lastSentNumber: number | null = null;
   lastReceivedNumber: number | null = null;
   private sentAwaitingNumber: Uint8Array | null = null;
   /** Index in `kept` of the peer frame last handed to the runner. */
   private lastHandedOut = -1;
-  private waiter: (() => void) | null = null;
   private readonly kept: KeptFrame[] = [];
   private ethDst: string | null = null;
   private ethSrc: string | null = null;
@@ -109,7 +159,6 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
   /** The peer: given, or learned from the first SYN when listening. */
   remote: Address | null;
   private remoteBytes: Uint8Array | null = null;
-  private interruptRequested = false;
   /** Listening for several: the peers accepted and still held, by "address|port". */
   private readonly peers = new Map<string, AcceptedPeer>();
   /** Peers accepted so far (ended ones included). */
@@ -253,10 +302,7 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
     }
     this.ethDst ??= Array.from(bytes.subarray(6, 12), (byte) => byte.toString(16).padStart(2, '0')).join(':');
     this.keep(frame, 'from the peer (not in the script)');
-    this.queue.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1, number: frame.number });
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
+    this.inbox.push({ packet: packet.slice(), time: frame.tsSec + frame.tsNsec / 1e9, kept: this.kept.length - 1, number: frame.number });
   }
 
   private get acceptsMany(): boolean {
@@ -336,10 +382,7 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
 
   /** Wakes a receive() that is waiting, which then returns null (the caller has work of its own). */
   interrupt(): void {
-    this.interruptRequested = true;
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
+    this.inbox.interrupt();
   }
 
   /** Several packets in one helper request; resolves with the time the last one left. `ethDst`: an accepted peer's MAC. */
@@ -379,30 +422,11 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
   }
 
   async receive(deadline: number): Promise<ReceivedPacket | null> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        this.lastHandedOut = next.kept;
-        this.lastReceivedNumber = next.number;
-        return { packet: next.packet, time: next.time };
-      }
-      const remaining = (deadline - this.now()) * 1000;
-      if (remaining <= 0 || this.session.end) return null;
-      if (this.interruptRequested) {
-        this.interruptRequested = false;
-        return null;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = null;
-          resolve();
-        }, remaining);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    const next = await this.inbox.next(deadline, () => this.now(), () => this.session.end !== null);
+    if (!next) return null;
+    this.lastHandedOut = next.kept;
+    this.lastReceivedNumber = next.number;
+    return { packet: next.packet, time: next.time };
   }
 
   /** Why the helper ended early, when it did. */
@@ -447,9 +471,7 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
  * removed when its conversation is closed (or with the link).
  */
 export class AcceptedPeer implements EndpointChannel {
-  private readonly queue: ReceivedPacket[] = [];
-  private waiter: (() => void) | null = null;
-  private interruptRequested = false;
+  private readonly inbox = new Inbox<ReceivedPacket>();
   private ruleId: number | null = null;
   private closed = false;
   suppressionRule: string | null = null;
@@ -484,10 +506,7 @@ export class AcceptedPeer implements EndpointChannel {
 
   push(packet: ReceivedPacket): void {
     if (this.closed) return;
-    this.queue.push(packet);
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
+    this.inbox.push(packet);
   }
 
   now(): number {
@@ -495,33 +514,11 @@ export class AcceptedPeer implements EndpointChannel {
   }
 
   interrupt(): void {
-    this.interruptRequested = true;
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
+    this.inbox.interrupt();
   }
 
-  async receive(deadline: number): Promise<ReceivedPacket | null> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) return next;
-      const remaining = (deadline - this.now()) * 1000;
-      if (remaining <= 0 || this.link.endReason || this.closed) return null;
-      if (this.interruptRequested) {
-        this.interruptRequested = false;
-        return null;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = null;
-          resolve();
-        }, remaining);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+  receive(deadline: number): Promise<ReceivedPacket | null> {
+    return this.inbox.next(deadline, () => this.now(), () => Boolean(this.link.endReason) || this.closed);
   }
 
   sendPackets(packets: Uint8Array[], comment: string): Promise<number> {
