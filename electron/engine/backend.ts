@@ -33,7 +33,8 @@ import { exportFrames } from './export';
 import { createSessionState, FileSession, type SessionLimits, type SessionState } from './session';
 import type { CaptureProvider } from './capture-provider';
 import { readScriptFile, ScriptRun, writeScriptFile } from './script-run';
-import { EndpointRun } from './endpoint-run';
+import { EndpointRun, type EndpointControl } from './endpoint-run';
+import type { EndpointLane } from '../../shared/endpoint/lane';
 import { checkCapturePermission, collectSystemInfo } from './system-info';
 import { warmUpEngine } from './warm-up';
 
@@ -93,7 +94,7 @@ export class Backend {
   private nextRecording = 1;
   /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
   private readonly scriptRuns = new Map<string, ScriptRun>();
-  private readonly endpointRuns = new Map<string, EndpointRun>();
+  private readonly endpointRuns = new Map<string, EndpointControl>();
   private nextRun = 1;
   private spoolDirectory: string | null = null;
   /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
@@ -366,25 +367,36 @@ export class Backend {
     const spoolPath = path.join(this.spoolDirectory, `endpoint-${stamp}-${params.interface.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`);
     const endpointId = `e${this.nextRun++}`;
     let session: FileSession | null = null;
+    // Lanes of conversations accepted before the session exists wait here.
+    const lanes: EndpointLane[] = [];
     const { run, result } = await EndpointRun.start(endpointId, params, spoolPath, {
-      emit: (event) => this.emit(event),
+      emit: (event) => {
+        // An accepted conversation's end frees its id (the listener's own end is onEnd).
+        if (event.type === 'endpoint-end' && event.endpointId !== endpointId) this.endpointRuns.delete(event.endpointId);
+        this.emit(event);
+      },
       onSpooled: () => session?.poke(),
       onEnd: () => {
         session?.endLive();
         this.endpointRuns.delete(endpointId);
       },
+      onAccepted: (child: EndpointRun) => this.endpointRuns.set(child.endpointId, child),
+      onLane: (lane) => {
+        if (session) session.showEndpointLane(lane);
+        else lanes.push(lane);
+      },
     });
     const sessionId = `s${this.nextSession++}`;
     session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `endpoint on ${params.interface}`, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
-    if (run.lane) session.showEndpointLane(run.lane);
+    for (const lane of lanes) session.showEndpointLane(lane);
     await session.openLive();
     this.endpointRuns.set(endpointId, run);
     this.emit({ type: 'session-opened', session: session.info() });
     return { ...result, sessionId };
   }
 
-  private endpointRun(endpointId: string): EndpointRun {
+  private endpointRun(endpointId: string): EndpointControl {
     const run = this.endpointRuns.get(endpointId);
     if (!run) throw new ApiError('not-found', `no endpoint ${endpointId} (it ended or never started)`);
     return run;

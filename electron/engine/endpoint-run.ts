@@ -5,40 +5,97 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, type ApiEvent, type EndpointSegmentEdit, type EndpointSegmentView, type OpenEndpointParams, type OpenEndpointResult } from '../../shared/api';
-import { applySegmentEdit, segmentLine, type EndpointEvent, type EndpointLane, type EndpointSegment, type SegmentReason } from '../../shared/endpoint';
+import { applySegmentEdit, segmentLine, type EndpointEvent, type EndpointLane, type EndpointOptions, type EndpointSegment, type SegmentReason } from '../../shared/endpoint';
 import { TcpState } from '../../shared/track/states';
 import { CaptureError } from './capture-session';
-import { ConversationLinkError } from './conversation-link';
+import { ConversationLinkError, type AcceptedPeer, type EndpointChannel, type HelperConversationLink } from './conversation-link';
 import { EndpointSession } from './endpoint-session';
 
 export interface EndpointRunHooks {
   emit(event: ApiEvent): void;
   onSpooled(): void;
   onEnd(): void;
+  /** A listener serving several peers accepted one: its conversation, under an id of its own. */
+  onAccepted?(run: EndpointRun): void;
+  /** A conversation's lane (our states from the endpoint) for the session's views. */
+  onLane?(lane: EndpointLane): void;
+}
+
+/** What the API can ask of an endpoint: a conversation (EndpointRun) or a listener of several (EndpointListenRun). */
+export interface EndpointControl {
+  readonly lane: EndpointLane | null;
+  send(text: string): number;
+  close(how: 'fin' | 'rst'): void;
+  proposal(): { proposal: EndpointSegmentView | null; state: string };
+  step(edit: EndpointSegmentEdit | undefined): Promise<EndpointSegmentView | null>;
+  stop(): Promise<void>;
+}
+
+function endpointOptions(params: OpenEndpointParams): EndpointOptions {
+  return {
+    isn: params.isn ?? undefined,
+    mss: params.mss ?? undefined,
+    windowScale: params.windowScale,
+    sackPermitted: params.sack,
+    timestamps: params.timestamps,
+    retransmit: params.retransmit,
+    keepalive: params.keepaliveSeconds ? { idleMs: params.keepaliveSeconds * 1000, probes: 9 } : null,
+    step: params.step,
+    timeWaitMs: 1000,
+  };
+}
+
+function apiError(error: unknown): unknown {
+  if (error instanceof ConversationLinkError) return new ApiError('invalid', error.message);
+  if (error instanceof CaptureError) return new ApiError(error.code === 'permission' ? 'permission' : error.code === 'no-device' ? 'invalid' : 'failed', error.advice ? `${error.message}. ${error.advice}` : error.message);
+  return error;
 }
 
 /** Text of received data carried in one event at most (the whole stream is in the session's frames). */
 const DATA_TEXT_LIMIT = 4096;
 
-export class EndpointRun {
+export class EndpointRun implements EndpointControl {
   private ended = false;
   private readonly startedAt: number;
 
   private constructor(
     readonly endpointId: string,
-    private readonly session: EndpointSession,
+    private readonly session: EndpointSession<EndpointChannel>,
     private readonly hooks: EndpointRunHooks,
   ) {
     this.startedAt = session.now();
   }
 
-  static async start(endpointId: string, params: OpenEndpointParams, spoolPath: string, hooks: EndpointRunHooks): Promise<{ run: EndpointRun; result: Omit<OpenEndpointResult, 'sessionId'> }> {
+  /** One peer's conversation under a listener: its events wait in `early` until the run exists. */
+  static accepted(endpointId: string, peer: AcceptedPeer, params: OpenEndpointParams, local: { address: string; port: number }, hooks: EndpointRunHooks): EndpointRun {
+    let total = 0;
+    let run: EndpointRun | null = null;
+    const early: Array<[EndpointEvent, number]> = [];
+    const session = EndpointSession.accepted(peer, {
+      local,
+      endpoint: endpointOptions(params),
+      lane: true,
+      onEvent: (event) => {
+        total += event.type === 'data' ? event.bytes.length : 0;
+        if (run) run.report(event, total);
+        else early.push([event, total]);
+      },
+    });
+    run = new EndpointRun(endpointId, session, hooks);
+    if (session.lane) hooks.onLane?.(session.lane);
+    for (const [event, sofar] of early) run.report(event, sofar);
+    void session.finished.then(() => run?.finish(null));
+    return run;
+  }
+
+  static async start(endpointId: string, params: OpenEndpointParams, spoolPath: string, hooks: EndpointRunHooks): Promise<{ run: EndpointControl; result: Omit<OpenEndpointResult, 'sessionId'> }> {
     if (isIP(params.local) === 0) throw new ApiError('invalid', `local address "${params.local}" is not an IP address`);
     const listening = params.remote === null;
     if (listening !== (params.remotePort === null)) throw new ApiError('invalid', 'give both remote and remotePort to connect, or neither to listen');
     if (!listening && isIP(params.remote as string) !== isIP(params.local)) throw new ApiError('invalid', 'the local and remote addresses must be of the same IP version');
     if (listening && params.localPort === null) throw new ApiError('invalid', 'listening needs localPort');
     const local = { address: params.local, port: params.localPort ?? 40000 + Math.floor(Math.random() * 20000) };
+    if (listening && (params.connections ?? 1) > 1) return EndpointListenRun.start(endpointId, params, local, spoolPath, hooks);
     let total = 0;
     let run: EndpointRun | null = null;
     // The session starts (and sends its SYN) before the run exists: its first events wait here.
@@ -49,17 +106,7 @@ export class EndpointRun {
         device: params.interface,
         local,
         remote: listening ? null : { address: params.remote as string, port: params.remotePort as number },
-        endpoint: {
-          isn: params.isn ?? undefined,
-          mss: params.mss ?? undefined,
-          windowScale: params.windowScale,
-          sackPermitted: params.sack,
-          timestamps: params.timestamps,
-          retransmit: params.retransmit,
-          keepalive: params.keepaliveSeconds ? { idleMs: params.keepaliveSeconds * 1000, probes: 9 } : null,
-          step: params.step,
-          timeWaitMs: 1000,
-        },
+        endpoint: endpointOptions(params),
         lane: true,
         spoolPath,
         onSpooled: () => hooks.onSpooled(),
@@ -71,11 +118,10 @@ export class EndpointRun {
         },
       });
     } catch (error) {
-      if (error instanceof ConversationLinkError) throw new ApiError('invalid', error.message);
-      if (error instanceof CaptureError) throw new ApiError(error.code === 'permission' ? 'permission' : error.code === 'no-device' ? 'invalid' : 'failed', error.advice ? `${error.message}. ${error.advice}` : error.message);
-      throw error;
+      throw apiError(error);
     }
     run = new EndpointRun(endpointId, session, hooks);
+    if (session.lane) hooks.onLane?.(session.lane);
     for (const [event, sofar] of early) run.report(event, sofar);
     void session.finished.then(() => run?.finish(null));
     return {
@@ -183,6 +229,126 @@ export class EndpointRun {
       bytesSent: endpoint.stats.bytesAcked,
       bytesReceived: endpoint.stats.bytesReceived,
       retransmissions: endpoint.stats.retransmissions,
+      error: failure,
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.finish(null);
+  }
+}
+
+/**
+ * Listening for several peers: one helper link accepts up to `connections` of them, each a
+ * conversation of its own (an EndpointRun under its own id, announced by `endpoint-accepted`).
+ * The listener ends when every one it was to accept has ended, or when stopped.
+ */
+export class EndpointListenRun implements EndpointControl {
+  readonly lane = null;
+  private ended = false;
+  private readonly children: EndpointRun[] = [];
+  private readonly results: Array<{ ok: boolean; bytesSent: number; bytesReceived: number; retransmissions: number }> = [];
+  private readonly watch: ReturnType<typeof setInterval>;
+  private readonly startedAt = performance.now();
+
+  private constructor(
+    readonly endpointId: string,
+    private readonly link: HelperConversationLink,
+    private readonly connections: number,
+    private readonly hooks: EndpointRunHooks,
+  ) {
+    // A helper that dies ends the listener too (its conversations end with it).
+    this.watch = setInterval(() => {
+      if (link.endReason) void this.finish(link.endReason);
+    }, 250);
+  }
+
+  static async start(endpointId: string, params: OpenEndpointParams, local: { address: string; port: number }, spoolPath: string, hooks: EndpointRunHooks): Promise<{ run: EndpointListenRun; result: Omit<OpenEndpointResult, 'sessionId'> }> {
+    const connections = params.connections ?? 1;
+    let listener: EndpointListenRun | null = null;
+    const waiting: AcceptedPeer[] = [];
+    let link: HelperConversationLink;
+    try {
+      link = await EndpointSession.listenMany({
+        device: params.interface,
+        local,
+        endpoint: endpointOptions(params),
+        spoolPath,
+        accept: connections,
+        onSpooled: () => hooks.onSpooled(),
+        onWarning: (message) => hooks.emit({ type: 'capture-error', sessionId: endpointId, message }),
+        onAccept: (peer) => {
+          if (listener) listener.accept(peer, params, local);
+          else waiting.push(peer);
+        },
+      });
+    } catch (error) {
+      throw apiError(error);
+    }
+    listener = new EndpointListenRun(endpointId, link, connections, hooks);
+    for (const peer of waiting) listener.accept(peer, params, local);
+    return { run: listener, result: { endpointId, local, kernel: link.kernelOwnsLocal ? 'rst-suppressed' : 'not-owner', suppressionRule: link.suppressionRule } };
+  }
+
+  private accept(peer: AcceptedPeer, params: OpenEndpointParams, local: { address: string; port: number }): void {
+    const connectionId = `${this.endpointId}c${this.children.length + 1}`;
+    const child = EndpointRun.accepted(connectionId, peer, params, local, {
+      ...this.hooks,
+      onEnd: () => undefined,
+      emit: (event) => {
+        this.hooks.emit(event);
+        if (event.type === 'endpoint-end') this.childEnded(event);
+      },
+    });
+    this.children.push(child);
+    this.hooks.onAccepted?.(child);
+    this.hooks.emit({ type: 'endpoint-accepted', endpointId: this.endpointId, connectionId, peer: `${peer.remote.address}:${peer.remote.port}`, time: (performance.now() - this.startedAt) / 1000 });
+  }
+
+  private childEnded(event: Extract<ApiEvent, { type: 'endpoint-end' }>): void {
+    this.results.push({ ok: event.ok, bytesSent: event.bytesSent, bytesReceived: event.bytesReceived, retransmissions: event.retransmissions });
+    if (this.results.length >= this.connections) void this.finish(null);
+  }
+
+  private refuse(): never {
+    throw new ApiError('invalid', `endpoint ${this.endpointId} listens for ${this.connections} connections: use an accepted connection's id (endpoint-accepted)`);
+  }
+
+  send(): number {
+    return this.refuse();
+  }
+
+  close(): void {
+    this.refuse();
+  }
+
+  proposal(): { proposal: EndpointSegmentView | null; state: string } {
+    return this.refuse();
+  }
+
+  step(): Promise<EndpointSegmentView | null> {
+    return this.refuse();
+  }
+
+  private async finish(error: string | null): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.watch);
+    for (const child of this.children) await child.stop();
+    let failure = error;
+    await this.link.close().catch((caught: unknown) => {
+      failure ??= caught instanceof Error ? caught.message : String(caught);
+    });
+    this.hooks.onEnd();
+    const sum = (key: 'bytesSent' | 'bytesReceived' | 'retransmissions') => this.results.reduce((total, result) => total + result[key], 0);
+    this.hooks.emit({
+      type: 'endpoint-end',
+      endpointId: this.endpointId,
+      ok: failure === null && this.results.length === this.connections && this.results.every((result) => result.ok),
+      reason: `${this.children.length} of ${this.connections} connections accepted, ${this.results.filter((result) => result.ok).length} ended as asked`,
+      bytesSent: sum('bytesSent'),
+      bytesReceived: sum('bytesReceived'),
+      retransmissions: sum('retransmissions'),
       error: failure,
     });
   }

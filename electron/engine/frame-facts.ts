@@ -4,6 +4,7 @@
  * re-decoding the frame's bytes on demand — the row text, the detail tree and the
  * display-filter fields. Connections and ladders come from the tracker's summaries.
  */
+import type { TimeReferences } from '../../shared/columns';
 import {
   buildDetailTree,
   ROW_MARK,
@@ -40,6 +41,9 @@ import type { ConnectionSummary, FrameTls, StateRecord } from '../../shared/trac
 import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
+import { IpReassembler, type ReassembledDatagram } from '../../shared/reassembly/ip-fragments';
+import { addReassembledLayers, reassembleFragment } from '../../shared/reassembly/decoded';
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import { outerEncapsulation } from '../../shared/wire/tunnel/outer';
 import { frameColumns, tcpFlagsText } from '../../shared/wire/info';
 import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, type JsonFieldValue } from '../../shared/wire/json';
@@ -52,6 +56,8 @@ export { isKnownField as isFilterField } from '../../shared/filter';
 
 const NO_PROTOCOL = 255;
 const LINKTYPE_ETHERNET = 1;
+/** Reassembled datagrams kept for the detail view (a capture of many large fragmented datagrams stops keeping them here). */
+const MAX_REASSEMBLED_BYTES = 256 * 1024 * 1024;
 /** index.relAck value for a segment without the ACK flag. */
 const NO_ACK = 0xffffffff;
 /** index.direction values. */
@@ -270,21 +276,43 @@ export class FrameFacts {
   private readonly dns = new DnsDissector();
   private readonly dnsMessages = new Map<number, { messages: DnsFrameMessage[]; payloadOffset: number }>();
 
+  /** IPv4/IPv6 fragments waiting for the rest of their datagram (shared/reassembly, as the CLI uses it). */
+  private readonly fragments = new IpReassembler();
+  /** Datagrams by the index of the frame that completed them. */
+  private readonly reassembled = new Map<number, ReassembledDatagram>();
+  private reassembledBytes = 0;
+  private reassembledDropped = 0;
+
   constructor(private readonly index: FrameIndex) {}
 
-  ingest(i: number, buffer: Uint8Array, offset: number, length: number, linkType: number): void {
+  ingest(i: number, frameBuffer: Uint8Array, frameOffset: number, frameLength: number, linkType: number): void {
     const index = this.index;
     const s = this.summary;
-    summarizeAt(buffer, offset, length, linkType, s, index.originalLength[i]);
+    summarizeAt(frameBuffer, frameOffset, frameLength, linkType, s, index.originalLength[i]);
+    let buffer = frameBuffer;
+    let offset = frameOffset;
+    let length = frameLength;
+    let originalLength = index.originalLength[i];
+    if (s.fragment) {
+      // The last fragment of an IP datagram carries the whole datagram, as the CLI's pipeline and tshark show it.
+      const datagram = reassembleFragment(this.fragments, s, i + 1, frameBuffer, frameOffset, frameLength, originalLength);
+      if (datagram) {
+        this.keepReassembled(i, datagram);
+        buffer = datagram.packet;
+        offset = 0;
+        length = originalLength = buffer.length;
+        summarizeAt(buffer, 0, length, LINKTYPE_RAW, s, length);
+      }
+    }
     index.protocol[i] = s.protocol < 0 || s.protocol > 254 ? NO_PROTOCOL : s.protocol;
     index.ipVersion[i] = s.ipVersion;
     if (s.ipVersion !== 0 && s.networkOffset >= 0) {
       index.srcAddress[i] = this.internAddress(buffer, offset, s, true);
       index.dstAddress[i] = this.internAddress(buffer, offset, s, false);
     }
-    if (linkType === LINKTYPE_ETHERNET && length >= 14) {
-      index.dstMac[i] = this.internMac(buffer, offset);
-      index.srcMac[i] = this.internMac(buffer, offset + 6);
+    if (linkType === LINKTYPE_ETHERNET && frameLength >= 14) {
+      index.dstMac[i] = this.internMac(frameBuffer, frameOffset);
+      index.srcMac[i] = this.internMac(frameBuffer, frameOffset + 6);
     }
     index.stream[i] = -1;
     index.direction[i] = UNTRACKED;
@@ -315,7 +343,7 @@ export class FrameFacts {
       // 'partial' (offload) and 'unverified' (cut short) are not bad.
       const bad = summaryTcpChecksumStatusAt(buffer, offset, length, s) === 'bad';
       if (bad) marks |= ROW_MARK.BAD_CHECKSUM;
-      const analysis = this.tracker.trackAt(i + 1, index.tsSeconds[i], index.tsNanos[i], s, buffer, offset, length, bad, index.originalLength[i]);
+      const analysis = this.tracker.trackAt(i + 1, index.tsSeconds[i], index.tsNanos[i], s, buffer, offset, length, bad, originalLength);
       if (analysis) {
         index.stream[i] = analysis.stream;
         this.noteStreamFrame(analysis.stream, i);
@@ -480,7 +508,31 @@ export class FrameFacts {
   // ------------------------------------------------------------ per-frame decode
 
   decode(i: number, bytes: Uint8Array): DecodedFrame {
-    return decodeFrame(bytes, this.index.linkType[i], { frameLength: this.index.originalLength[i] });
+    const decoded = decodeFrame(bytes, this.index.linkType[i], { frameLength: this.index.originalLength[i] });
+    const datagram = this.reassembled.get(i);
+    if (datagram) addReassembledLayers(decoded, datagram);
+    return decoded;
+  }
+
+  /** The datagram frame `i` completed, kept for its decode while the kept bytes stay within bounds. */
+  private keepReassembled(i: number, datagram: ReassembledDatagram): void {
+    const size = datagram.packet.length;
+    if (this.reassembledBytes + size > MAX_REASSEMBLED_BYTES) {
+      this.reassembledDropped++;
+      return;
+    }
+    this.reassembledBytes += size;
+    this.reassembled.set(i, datagram);
+  }
+
+  /** The IP packet frame `i` completed by reassembly (its last fragment), or null. */
+  reassembledPacket(i: number): Uint8Array | null {
+    return this.reassembled.get(i)?.packet ?? null;
+  }
+
+  /** The last fragments whose datagram was not kept (beyond MAX_REASSEMBLED_BYTES): their detail shows the fragment alone. */
+  get reassembledNotKept(): number {
+    return this.reassembledDropped;
   }
 
   private tracked(i: number): boolean {
@@ -560,7 +612,8 @@ export class FrameFacts {
     const detail = buildDetailTree(this.decode(i, bytes), {
       number: i + 1,
       timeEpoch: formatEpoch(index.tsSeconds[i], index.tsNanos[i]),
-      time: index.relativeTime(i),
+      time: this.timeRelative(i),
+      ...(this.timeReferences?.has(i) ? { timeReference: true } : {}),
       tcp,
       aboveSnaplen: (index.marks[i] & ROW_MARK.ABOVE_SNAPLEN) !== 0,
       comments: index.comments.get(i),
@@ -621,7 +674,7 @@ export class FrameFacts {
       case 'frame.interface_name':
         return index.points.length > 0 ? index.points[index.point[i]] || UNNAMED_INTERFACE : undefined;
       case 'frame.time_relative':
-        return index.relativeTime(i);
+        return this.timeRelative(i);
       case 'frame.time_delta':
         return i > 0 ? index.secondsBetween(i - 1, i) : 0;
       case 'frame.time_delta_displayed': {
@@ -688,7 +741,7 @@ export class FrameFacts {
   /** Every field of the frame by name: the decoder's (as `decode --json` prints them), the tracker's and TLS. */
   private allFields(i: number, bytes: Uint8Array): Map<string, JsonFieldValue> {
     const decoded = this.decode(i, bytes);
-    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]) });
+    const json = frameFieldsJson(decoded, { number: i + 1, timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]), timeRelative: this.timeRelative(i) });
     if (this.tracked(i) && this.index.relAck[i] !== NO_ACK) relativeSackEdges(json, this.index.relAck[i]);
     const fields = new Map<string, JsonFieldValue>(Object.entries(json));
     for (const layer of decoded.layers) if (!layer.quoted) fields.set(layer.protocol, true);
@@ -880,6 +933,15 @@ export class FrameFacts {
   /** The TCP stream with the most frames, and how many (stream -1: none). */
   busiestStream(): { stream: number; frames: number } {
     return { stream: this.busiestStreamNumber, frames: this.busiestFrames };
+  }
+
+  /** The session's time references (Ctrl+T), which frame.time_relative counts from. */
+  timeReferences: TimeReferences | null = null;
+
+  /** frame.time_relative as Wireshark has it: seconds since the latest time reference at or before the frame, else since the first frame. */
+  timeRelative(i: number): number {
+    const reference = this.timeReferences && this.timeReferences.size > 0 ? this.timeReferences.referenceOf(i) : -1;
+    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
   }
 
   /** tcp.time_relative of a tracked frame: seconds since its stream's first frame. */

@@ -4,6 +4,7 @@
  * DCID, RFC 9001 §5.2, through node:crypto). The tracker's work is asynchronous, so a query
  * first waits for the frames queued so far.
  */
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import type { DetailNode, QuicAttemptRow } from '../../shared/api';
 import { quicDetailNodes } from '../../shared/quic/detail';
 import type { CaptureFrame } from '../../shared/files';
@@ -64,9 +65,11 @@ export class SessionQuicAttempts {
   private readonly http3Frames = new Set<number>();
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
-  ingest(i: number, frame: CaptureFrame, index: FrameIndex): void {
+  ingest(i: number, frame: CaptureFrame, index: FrameIndex, reassembled: Uint8Array | null = null): void {
     if (index.protocol[i] !== UDP) return;
-    this.offer(i, frame.buffer.subarray(frame.bufferOffset, frame.bufferOffset + frame.capturedLength), frame.linkType, frame.tsSeconds, frame.tsNanos, frame.originalLength);
+    // A last fragment offers the whole datagram it completed (a fragmented Initial, say).
+    if (reassembled) this.offer(i, reassembled, LINKTYPE_RAW, frame.tsSeconds, frame.tsNanos, reassembled.length);
+    else this.offer(i, frame.buffer.subarray(frame.bufferOffset, frame.bufferOffset + frame.capturedLength), frame.linkType, frame.tsSeconds, frame.tsNanos, frame.originalLength);
   }
 
   private offer(i: number, bytes: Uint8Array, linkType: number, tsSeconds: number, tsNanos: number, originalLength: number): void {

@@ -195,6 +195,7 @@ export class FileSession {
     this.space = limits.space;
     this.index = state.index;
     this.facts = state.facts;
+    this.facts.timeReferences = this.timeRefs;
     this.quic = new SessionQuicAttempts(this.facts.keyLog);
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
@@ -286,11 +287,11 @@ export class FileSession {
     this.indexing = this.follow().finally(() => this.finish());
   }
 
-  /** The workbench's own endpoint whose conversation this live session holds: our lane's states come from it. */
-  private endpointLane: EndpointLane | null = null;
+  /** The workbench's own endpoints whose conversations this live session holds: our lanes' states come from them. */
+  private readonly endpointLanes: EndpointLane[] = [];
 
   showEndpointLane(lane: EndpointLane): void {
-    this.endpointLane = lane;
+    this.endpointLanes.push(lane);
   }
 
   /** Remembers frames about to be sent, so the capture marks them as crafted when they appear. */
@@ -369,7 +370,7 @@ export class FileSession {
     const i = index.appendFrame(frame);
     if (this.firstLinkType < 0) this.firstLinkType = frame.linkType;
     this.facts.ingest(i, frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType);
-    this.quic.ingest(i, frame, index);
+    this.quic.ingest(i, frame, index, this.facts.reassembledPacket(i));
     if (frame.exceededSnaplen > 0) index.marks[i] |= ROW_MARK.ABOVE_SNAPLEN;
     if (this.craftedCount > 0) {
       const candidates = this.crafted.get(frame.capturedLength);
@@ -603,8 +604,7 @@ export class FileSession {
 
   /** The Time column: seconds since the latest time reference at or before the frame (else the first frame). */
   private displayedTime(i: number): number {
-    const reference = this.timeRefs.size > 0 ? this.timeRefs.referenceOf(i) : -1;
-    return reference < 0 ? this.index.relativeTime(i) : this.index.secondsBetween(reference, i);
+    return this.facts.timeRelative(i);
   }
 
   private commentText(i: number): string | undefined {
@@ -822,7 +822,7 @@ export class FileSession {
       index: i,
       number: i + 1,
       timeEpoch: formatEpoch(this.index.tsSeconds[i], this.index.tsNanos[i]),
-      time: this.index.relativeTime(i),
+      time: this.facts.timeRelative(i),
       linkType: this.index.linkType[i],
       bytesHex: toHex(bytes),
       length: this.index.originalLength[i],
@@ -835,9 +835,9 @@ export class FileSession {
 
   connections(): { connections: ConnectionRow[]; alerts: AlertInfo[] } {
     const result = this.facts.connections();
-    const lane = this.endpointLane;
-    // The facts' result is cached: the lane's view is a copy.
-    return lane ? { ...result, connections: result.connections.map((row) => lane.row(row)) } : result;
+    const lanes = this.endpointLanes;
+    // The facts' result is cached: the lanes' view is a copy (each lane changes only its own connection's row).
+    return lanes.length > 0 ? { ...result, connections: result.connections.map((row) => lanes.reduce((changed, lane) => lane.row(changed), row)) } : result;
   }
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
@@ -1024,7 +1024,7 @@ export class FileSession {
   ladder(stream: number, limit: number): Ladder {
     const ladder = this.facts.ladder(stream, limit);
     if (!ladder) throw new ApiError('not-found', `no TCP stream ${stream}`);
-    return this.endpointLane ? this.endpointLane.ladder(ladder) : ladder;
+    return this.endpointLanes.reduce((changed, lane) => lane.ladder(changed), ladder);
   }
 
   /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */

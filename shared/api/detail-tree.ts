@@ -34,8 +34,10 @@ export interface TcpTreeExtras {
 export interface FrameTreeMeta {
   number: number;
   timeEpoch: string;
-  /** Seconds since the first frame. */
+  /** Seconds since the latest time reference at or before the frame, else since the first frame (frame.time_relative). */
   time: number;
+  /** The frame is a time reference (Ctrl+T). */
+  timeReference?: boolean;
   tcp?: TcpTreeExtras | null;
   /** The record's captured length is above its file's snaplen (read anyway). */
   aboveSnaplen?: boolean;
@@ -307,7 +309,8 @@ export function buildDetailTree(decoded: DecodedFrame, meta: FrameTreeMeta): { t
   const frame = node(`Frame ${meta.number}: ${bits(decoded.frameLength)} on wire, ${bits(decoded.capturedLength)} captured${point ? ` on interface ${point.name}, id ${point.id}` : ''}`, 0, decoded.capturedLength, 'frame', null, [
     ...(point ? [node(`Interface id: ${point.id} (${point.name})`, -1, 0, 'frame.interface_id', null, [node(`Interface name: ${point.name}`, -1, 0, 'frame.interface_name')])] : []),
     node(`Arrival time (epoch): ${meta.timeEpoch}`, -1, 0, 'frame.time_epoch'),
-    node(`Time since first frame: ${meta.time.toFixed(9)} seconds`, -1, 0, 'frame.time_relative'),
+    ...(meta.timeReference ? [node('This is a Time Reference frame', -1, 0, null)] : []),
+    node(`Time since reference or first frame: ${meta.time.toFixed(9)} seconds`, -1, 0, 'frame.time_relative'),
     node(`Frame number: ${meta.number}`, -1, 0, 'frame.number'),
     node(`Frame length: ${bits(decoded.frameLength)}`, -1, 0, 'frame.len'),
     node(`Capture length: ${bits(decoded.capturedLength)}`, -1, 0, 'frame.cap_len'),

@@ -206,6 +206,8 @@ export class CapturePoint {
     for (const connection of this.connections) {
       connection.first = counts[connection.index];
       connection.end = counts[connection.index + 1];
+      // Set here rather than per frame: a store into the connection object per frame was a cache miss each.
+      connection.lastTime = this.time[connection.end - 1];
     }
   }
 
@@ -303,7 +305,6 @@ export class CapturePoint {
       this.slots[slot] = connection.index;
       if (this.connections.length * 2 > this.slots.length) this.rehash();
     }
-    connection.lastTime = time;
     if ((s.tcpFlags & TCP_SYN) !== 0 && connection.isn[direction] === -1) connection.isn[direction] = s.seq;
     this.lastDirection = direction;
     return connection.index;
@@ -331,12 +332,22 @@ export class CapturePoint {
   /** The TCP option kinds in header order ("2,4,8,1,3"), interned by a hash of the kinds (text made once per list). */
   private optionListId(bytes: Uint8Array, tcp: number, headerLength: number, available: number): number {
     const end = Math.min(tcp + headerLength, available);
+    // The walk of forEachOptionKind, inlined: a callback per frame allocated a closure per frame.
     let signature = 0x811c9dc5;
     let count = 0;
-    forEachOptionKind(bytes, tcp + 20, end, (kind) => {
+    for (let at = tcp + 20; at < end; ) {
+      const kind = bytes[at];
       signature = Math.imul(signature ^ kind, 0x01000193);
       count++;
-    });
+      if (kind === 0) break;
+      if (kind === 1) {
+        at++;
+        continue;
+      }
+      const size = at + 1 < end ? bytes[at + 1] : 0;
+      if (size < 2) break;
+      at += size;
+    }
     signature = (signature ^ count) >>> 0;
     let id = this.optionIds.get(signature);
     if (id === undefined) {

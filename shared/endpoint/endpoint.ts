@@ -112,6 +112,8 @@ export interface EndpointStats {
   retransmissions: number;
   outOfOrderHeld: number;
   outOfOrderDropped: number;
+  /** Segments dropped by PAWS (RFC 7323 §5.3): their TSval was older than TS.Recent. */
+  pawsDropped: number;
 }
 
 export interface Negotiated {
@@ -135,6 +137,8 @@ const DEFAULT_RECEIVE_WINDOW = 262_144;
 const DEFAULT_MAX_OUT_OF_ORDER = 1 << 20;
 const DEFAULT_ACK_DELAY_MS = 40;
 const SYN_DATA_RTO_MS = 3000;
+/** RFC 7323 §5.5: TS.Recent older than 24 days is invalid (the peer's clock may have wrapped its sign bit). */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 function u32(value: number): number {
   return value >>> 0;
@@ -167,7 +171,7 @@ export class TcpEndpoint {
   private sndWl2 = 0;
   private maxSndWnd = 0;
   rcvNxt = 0;
-  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0 };
+  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0 };
   readonly rtt: RtoEstimator;
   /** Why the connection ended, once it has. */
   closedReason: string | null = null;
@@ -191,6 +195,8 @@ export class TcpEndpoint {
   private tsOn = false;
   private sackOn = false;
   private tsRecent = 0;
+  /** When TS.Recent was last set: after 24 days idle it is no longer held against a segment (RFC 7323 §5.5). */
+  private tsRecentAt = 0;
   private lastAckSent = 0;
   private passive = false;
 
@@ -707,6 +713,7 @@ export class TcpEndpoint {
   /** A segment from the peer. Replies are collected by the next poll(). */
   receive(segment: EndpointSegment, now: number): void {
     this.stats.segmentsReceived++;
+    this.clock = now;
     this.dispatch(segment, now);
     this.armKeepalive(now);
     this.observer?.('in', segment, this.state);
@@ -804,12 +811,26 @@ export class TcpEndpoint {
   private takeTimestamp(segment: EndpointSegment, syn: boolean): void {
     const ts = segment.options.find((option) => option.kind === 'timestamp');
     // RFC 7323 §4.3: TS.Recent from a segment that covers Last.ACK.sent.
-    if (ts?.kind === 'timestamp' && (syn || seqLe(segment.seq, this.lastAckSent))) this.tsRecent = ts.tsval;
+    if (ts?.kind === 'timestamp' && (syn || seqLe(segment.seq, this.lastAckSent))) {
+      this.tsRecent = ts.tsval;
+      this.tsRecentAt = this.clock;
+    }
   }
+
+  /** The time of the arrival being processed (for TS.Recent's age). */
+  private clock = 0;
 
   private receiveSynchronized(segment: EndpointSegment, now: number): void {
     const { flags } = segment;
     const length = segment.payload.length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+    // RFC 7323 §5.3 R1 (PAWS), before the sequence check: a TSval older than TS.Recent marks an old
+    // duplicate (from a wrapped sequence space or an earlier incarnation): ACKed and dropped. An RST is not checked.
+    const ts = this.tsOn && !(flags & TCP_RST) ? segment.options.find((option) => option.kind === 'timestamp') : undefined;
+    if (ts?.kind === 'timestamp' && seqLt(ts.tsval, this.tsRecent) && now - this.tsRecentAt <= PAWS_IDLE_MS) {
+      this.ackWanted ??= 'ack';
+      this.stats.pawsDropped++;
+      return this.drop(`PAWS: TSval ${ts.tsval} is older than TS.Recent ${this.tsRecent} (RFC 7323 §5.3): answered with an ACK`, now);
+    }
     const rcvWnd = this.rcvWnd();
     // First: is the segment acceptable (§3.10.7.4's table)?
     const inWindow = (seq: number) => seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd));

@@ -15,9 +15,11 @@
  * shared/http3 through the QUIC tracker) read them.
  *
  * A QUIC connection has no TCP or separate TLS handshake: its handshake runs from the client's
- * first Initial to the server's HANDSHAKE_DONE (RFC 9001 §4.1.2, the handshake confirmed), and
- * Chromium reports connectStart = secureConnectionStart for it, so DevTools' initial
- * connection and SSL are that one interval.
+ * first Initial to the client's Finished (RFC 9001 §4.1.1, the handshake complete at the client),
+ * where Chromium puts connectEnd; the server's HANDSHAKE_DONE (the handshake confirmed, §4.1.2)
+ * is a note. On the wire that one interval is both DevTools' initial connection and SSL; Chromium
+ * stamps connectStart before it sets the connection up, secureConnectionStart as it sends the
+ * first Initial.
  */
 import type { DnsFrameMessage } from '../dns/dissector';
 import type { HttpFrameResult } from '../http/dissector';
@@ -448,75 +450,83 @@ export class PageLoadTimeline {
     };
     const out: Array<PageLoadConnection & { first: number }> = [];
     const usedLookups = new Set<number>();
+    // Built in order of their first frame, so that a DNS answer goes to the connection that used it
+    // first: Chromium races a TCP connection against the QUIC one an HTTPS record or Alt-Svc asked for.
+    const pending: Array<{ first: number; build: () => void }> = [];
     for (const c of [...this.connections.values()].sort((a, b) => a.stream - b.stream)) {
       const f = byStream.get(c.stream);
       if (!f) continue;
-      const notes: string[] = [];
-      const start = c.syn ?? c.clientFirstPayload;
-      const { lookup, step: dnsStep } = this.dnsStep(addressOf(f.server), f.sni ?? hostOf(c.authority), start, usedLookups, notes);
-      const host = f.sni ?? lookup?.name ?? hostOf(c.authority);
-      const tcp: [Milestone, Milestone] | null = c.syn && c.synAck ? [c.syn, c.synAck] : null;
-      if (!c.syn) notes.push('the capture starts after this connection\'s SYN: no TCP handshake timing');
-      const tlsEnd = c.clientFinished ?? c.clientAfterServerHello;
-      const tlsStart = c.clientFirstPayload;
-      const isTls = c.sawClientHello || f.tlsVersion !== null;
-      const tls: [Milestone, Milestone] | null = isTls && tlsStart && tlsEnd ? [tlsStart, tlsEnd] : null;
-      if (isTls && !c.sawClientHello) notes.push('no ClientHello seen (the capture starts after it): TLS timing and decryption are not available');
-      if (isTls && c.sawClientHello && !c.clientFinished && c.clientAfterServerHello) notes.push("TLS end estimated from the client's first flight after the ServerHello (its Finished could not be read)");
-      if (f.decrypted !== true && f.decrypted !== null) notes.push(`not decrypted: ${f.decrypted}`);
+      pending.push({ first: c.syn?.frame ?? c.clientFirstPayload?.frame ?? c.last?.frame ?? 0, build: () => {
+        const notes: string[] = [];
+        const start = c.syn ?? c.clientFirstPayload;
+        const { lookup, step: dnsStep } = this.dnsStep(addressOf(f.server), f.sni ?? hostOf(c.authority), start, usedLookups, notes);
+        const host = f.sni ?? lookup?.name ?? hostOf(c.authority);
+        const tcp: [Milestone, Milestone] | null = c.syn && c.synAck ? [c.syn, c.synAck] : null;
+        if (!c.syn) notes.push('the capture starts after this connection\'s SYN: no TCP handshake timing');
+        const tlsEnd = c.clientFinished ?? c.clientAfterServerHello;
+        const tlsStart = c.clientFirstPayload;
+        const isTls = c.sawClientHello || f.tlsVersion !== null;
+        const tls: [Milestone, Milestone] | null = isTls && tlsStart && tlsEnd ? [tlsStart, tlsEnd] : null;
+        if (isTls && !c.sawClientHello) notes.push('no ClientHello seen (the capture starts after it): TLS timing and decryption are not available');
+        if (isTls && c.sawClientHello && !c.clientFinished && c.clientAfterServerHello) notes.push("TLS end estimated from the client's first flight after the ServerHello (its Finished could not be read)");
+        if (f.decrypted !== true && f.decrypted !== null) notes.push(`not decrypted: ${f.decrypted}`);
 
-      const x = c.exchange;
-      let requestSource: PageLoadConnection['request_source'] = null;
-      let request: [Milestone, Milestone] | null = null;
-      let response: [Milestone, Milestone] | null = null;
-      if (x.requestStart) {
-        requestSource = x.kind;
-        request = [x.requestStart, x.requestEnd ?? x.requestStart];
-        if (x.responseStart) response = [x.responseStart, x.responseEnd ?? x.responseStart];
-      } else if (c.firstClientAppData) {
-        requestSource = 'tls-records';
-        request = [c.firstClientAppData, c.firstClientAppData];
-        const firstResponse = c.firstServerAppData && c.firstServerAppData.time >= c.firstClientAppData.time ? c.firstServerAppData : null;
-        if (firstResponse) response = [firstResponse, c.lastServerAppData ?? firstResponse];
-        notes.push('request and response found from the first application-data records (no decrypted HTTP): timing is approximate');
-      }
-      const teardown: [Milestone, Milestone] | null = c.teardownStart && c.last ? [c.teardownStart, c.last] : null;
-      const connectEnd = isTls ? tls?.[1] ?? null : tcp?.[1] ?? null;
-      const reasons: string[] = [];
-      if (f.alpnSelected) reasons.push(`ALPN: the server selected ${f.alpnSelected}${f.alpnOffered.length ? ` from the client's ${f.alpnOffered.join(', ')}` : ''}`);
-      else if (isTls && f.alpnOffered.length) reasons.push(f.decrypted === true ? `ALPN: the client offered ${f.alpnOffered.join(', ')}; the server selected none` : `ALPN: the client offered ${f.alpnOffered.join(', ')}; the server's choice is encrypted (no keys)`);
-      if (lookup && lookup.https_alpn.length) reasons.push(`HTTPS DNS record for ${lookup.name}: alpn ${lookup.https_alpn.join(', ')}`);
-      const protocol = f.alpnSelected ?? (x.kind === 'http1' ? 'http/1.1' : x.kind === 'http2' ? 'h2' : null);
-      out.push({
-        first: c.syn?.frame ?? c.last?.frame ?? 0,
-        type: 'connection',
-        kind: 'tcp',
-        stream: c.stream,
-        client: f.client,
-        server: f.server,
-        host,
-        protocol,
-        protocol_reasons: reasons,
-        tls: isTls ? { version: f.tlsVersion, decrypted: f.decrypted, alpn_offered: [...f.alpnOffered], alpn_selected: f.alpnSelected } : null,
-        dns: lookup && dnsStep ? { name: lookup.name, types: lookup.types, query_frames: lookup.query_frames, response_frames: lookup.response_frames, addresses: lookup.addresses, https_alpn: lookup.https_alpn } : null,
-        steps: { dns: dnsStep, tcp, tls, quic: null, request, response, teardown },
-        durations_ms: {
-          dns: dnsStep ? ms(dnsStep[0], dnsStep[1]) : null,
-          initial_connection: ms(c.syn, connectEnd),
-          ssl: tls ? ms(tls[0], tls[1]) : null,
-          request_sent: request ? ms(request[0], request[1]) : null,
-          waiting: request && response ? ms(request[1], response[0]) : null,
-          content_download: response ? ms(response[0], response[1]) : null,
-          teardown: teardown ? ms(teardown[0], teardown[1]) : null,
-        },
-        request_source: requestSource,
-        notes,
-      });
+        const x = c.exchange;
+        let requestSource: PageLoadConnection['request_source'] = null;
+        let request: [Milestone, Milestone] | null = null;
+        let response: [Milestone, Milestone] | null = null;
+        if (x.requestStart) {
+          requestSource = x.kind;
+          request = [x.requestStart, x.requestEnd ?? x.requestStart];
+          if (x.responseStart) response = [x.responseStart, x.responseEnd ?? x.responseStart];
+        } else if (c.firstClientAppData) {
+          requestSource = 'tls-records';
+          request = [c.firstClientAppData, c.firstClientAppData];
+          const firstResponse = c.firstServerAppData && c.firstServerAppData.time >= c.firstClientAppData.time ? c.firstServerAppData : null;
+          if (firstResponse) response = [firstResponse, c.lastServerAppData ?? firstResponse];
+          notes.push('request and response found from the first application-data records (no decrypted HTTP): timing is approximate');
+        }
+        const teardown: [Milestone, Milestone] | null = c.teardownStart && c.last ? [c.teardownStart, c.last] : null;
+        const connectEnd = isTls ? tls?.[1] ?? null : tcp?.[1] ?? null;
+        const reasons: string[] = [];
+        if (f.alpnSelected) reasons.push(`ALPN: the server selected ${f.alpnSelected}${f.alpnOffered.length ? ` from the client's ${f.alpnOffered.join(', ')}` : ''}`);
+        else if (isTls && f.alpnOffered.length) reasons.push(f.decrypted === true ? `ALPN: the client offered ${f.alpnOffered.join(', ')}; the server selected none` : `ALPN: the client offered ${f.alpnOffered.join(', ')}; the server's choice is encrypted (no keys)`);
+        if (lookup && lookup.https_alpn.length) reasons.push(`HTTPS DNS record for ${lookup.name}: alpn ${lookup.https_alpn.join(', ')}`);
+        const protocol = f.alpnSelected ?? (x.kind === 'http1' ? 'http/1.1' : x.kind === 'http2' ? 'h2' : null);
+        out.push({
+          first: c.syn?.frame ?? c.last?.frame ?? 0,
+          type: 'connection',
+          kind: 'tcp',
+          stream: c.stream,
+          client: f.client,
+          server: f.server,
+          host,
+          protocol,
+          protocol_reasons: reasons,
+          tls: isTls ? { version: f.tlsVersion, decrypted: f.decrypted, alpn_offered: [...f.alpnOffered], alpn_selected: f.alpnSelected } : null,
+          dns: lookup && dnsStep ? { name: lookup.name, types: lookup.types, query_frames: lookup.query_frames, response_frames: lookup.response_frames, addresses: lookup.addresses, https_alpn: lookup.https_alpn } : null,
+          steps: { dns: dnsStep, tcp, tls, quic: null, request, response, teardown },
+          durations_ms: {
+            dns: dnsStep ? ms(dnsStep[0], dnsStep[1]) : null,
+            initial_connection: ms(c.syn, connectEnd),
+            ssl: tls ? ms(tls[0], tls[1]) : null,
+            request_sent: request ? ms(request[0], request[1]) : null,
+            waiting: request && response ? ms(request[1], response[0]) : null,
+            content_download: response ? ms(response[0], response[1]) : null,
+            teardown: teardown ? ms(teardown[0], teardown[1]) : null,
+          },
+          request_source: requestSource,
+          notes,
+        });
+      } });
     }
     for (const q of quicFacts) {
-      const connection = this.quicConnection(q, usedLookups, streamHost);
-      if (connection) out.push(connection);
+      pending.push({ first: q.firstFrame, build: () => {
+        const connection = this.quicConnection(q, usedLookups, streamHost);
+        if (connection) out.push(connection);
+      } });
     }
+    for (const p of pending.sort((a, b) => a.first - b.first)) p.build();
     out.sort((a, b) => a.first - b.first);
     const connections: PageLoadConnection[] = out.map(({ first, ...c }) => (void first, c));
     const protocols: Record<string, number> = {};
@@ -554,20 +564,24 @@ export class PageLoadTimeline {
     const clientFinished = events.find((e) => fromClient(e) && e.packets.some((p) => p.handshakes.some((h) => h.type === 20)))?.at ?? null;
     const closeEvent = events.find((e) => e.packets.some((p) => p.frames.some((f) => f.type === 'connection-close')));
     const closeFrame = closeEvent?.packets.flatMap((p) => p.frames).find((f) => f.type === 'connection-close');
-    const closedEarly = closeEvent !== undefined && (handshakeDone === null || closeEvent.at.frame < handshakeDone.frame);
+    const completed = handshakeDone ?? clientFinished;
+    const closedEarly = closeEvent !== undefined && (completed === null || closeEvent.at.frame < completed.frame);
     if (closeEvent && closeFrame?.type === 'connection-close') {
       // CRYPTO_ERROR is 0x100 + the TLS alert (RFC 9001 §4.8).
       const alert = closeFrame.application || closeFrame.errorCode < 0x100 || closeFrame.errorCode > 0x1ff ? '' : ` (TLS alert ${closeFrame.errorCode - 0x100})`;
       const kind = closeFrame.application ? 'application error' : 'error';
       notes.push(`CONNECTION_CLOSE from the ${fromClient(closeEvent) ? 'client' : 'server'} in frame ${closeEvent.at.frame}${closedEarly ? ', during the handshake' : ''}: ${kind} 0x${closeFrame.errorCode.toString(16)}${alert}${closeFrame.reason ? `: ${closeFrame.reason}` : ''}`);
     }
-    let handshakeEnd = handshakeDone;
-    if (!handshakeDone && clientFinished && !closedEarly) {
-      handshakeEnd = clientFinished;
-      notes.push("no HANDSHAKE_DONE seen: the handshake's end is the client's Finished");
-    } else if (!handshakeDone && !closedEarly) {
-      notes.push(q.decrypted === true ? 'no HANDSHAKE_DONE seen: the handshake did not complete in this capture' : 'the handshake\'s end is in Handshake/1-RTT packets, which were not decrypted');
+    // Chromium's connectEnd is its handshake completing, as it sends its Finished (measured within
+    // 0.3 ms of that packet); the server's HANDSHAKE_DONE comes a round trip later, often with the response.
+    let handshakeEnd = closedEarly ? null : clientFinished;
+    if (!clientFinished && handshakeDone && !closedEarly) {
+      handshakeEnd = handshakeDone;
+      notes.push("the client's Finished was not seen: the handshake's end is the server's HANDSHAKE_DONE");
+    } else if (!clientFinished && !closedEarly) {
+      notes.push(q.decrypted === true ? "no client Finished seen: the handshake did not complete in this capture" : "the handshake's end is in Handshake packets, which were not decrypted");
     }
+    if (handshakeDone && handshakeEnd && handshakeDone !== handshakeEnd) notes.push(`handshake confirmed by the server's HANDSHAKE_DONE in frame ${handshakeDone.frame}`);
     const quic: [Milestone, Milestone] | null = start && handshakeEnd ? [start, handshakeEnd] : null;
     if (q.decrypted !== true && q.decrypted !== null) notes.push(`not decrypted: ${q.decrypted}`);
 
@@ -585,6 +599,8 @@ export class PageLoadTimeline {
           if (h.side === 'client' && streamId < 0 && h.frameType === HTTP3_HEADERS && h.streamId % 4 === 0) {
             streamId = h.streamId;
             requestStart = e.at;
+            // A resumed connection's request can leave before the handshake completes (RFC 9001 §4.6.1).
+            if (p.type === '0-rtt') notes.push(`the request was sent in 0-RTT (frame ${e.at.frame}), before the handshake completed: a resumed connection`);
           }
           if (h.streamId !== streamId) continue;
           if (h.side === 'client' && !requestDone) requestEnd = e.at;

@@ -201,6 +201,8 @@ export class TlsConnection {
   private consume(dir: Direction, bytes: Uint8Array, atStart: boolean, out: TlsRecord[]): void {
     if (dir.dead) return;
     let at = 0;
+    /** A finished protected record's buffer: only read (decryption writes new memory), so the next record may fill it. */
+    let spare: Uint8Array | null = null;
     if (dir.partialLength > 0) {
       // Finish the record these bytes continue (a stream with a partial record is synced).
       if (dir.partialLength < RECORD_HEADER) {
@@ -221,9 +223,11 @@ export class TlsConnection {
       dir.partialLength += take;
       at += take;
       if (dir.partialLength < dir.partial.length) return;
-      const record = dir.partial;
+      const bytesOfRecord = dir.partial;
       clearPartial(dir);
-      out.push(this.record(dir, record));
+      const record = this.record(dir, bytesOfRecord);
+      out.push(record);
+      if (record.encrypted) spare = bytesOfRecord;
       if (dir.dead) return;
     } else if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
@@ -248,7 +252,8 @@ export class TlsConnection {
     if (at < bytes.length) {
       // The rest starts a record: kept (a copy: the caller's view is reused) until it is whole.
       const rest = bytes.length - at;
-      dir.partial = new Uint8Array(rest >= RECORD_HEADER ? RECORD_HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]) : RECORD_HEADER);
+      const size = rest >= RECORD_HEADER ? RECORD_HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]) : RECORD_HEADER;
+      dir.partial = spare !== null && spare.length >= size ? spare.subarray(0, size) : new Uint8Array(size);
       dir.partial.set(bytes.subarray(at));
       dir.partialLength = rest;
     }

@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { benchCapture, BENCH_DATA, ROOT } from './bench-capture';
 
@@ -22,25 +23,33 @@ if (!existsSync(b)) {
 // The command as users run it (built by npm run build:node, which bench:compare runs first).
 const cli = path.join(ROOT, 'electron', 'cli', 'bin.cjs');
 
-/** Runs a command with stdout discarded; wall seconds and peak RSS (VmHWM) in MB. */
-function measure(command: string, args: string[]): Promise<{ seconds: number; peakMb: number; code: number | null; tail: string }> {
+/**
+ * Runs a command with stdout discarded; wall seconds, peak RSS (VmHWM) in MB, and CPU seconds (user + system, all
+ * threads, as last sampled: within 20 ms of the end). On a busy machine the CPU time says more than the wall time.
+ */
+function measure(command: string, args: string[]): Promise<{ seconds: number; peakMb: number; cpuSeconds: number; code: number | null; tail: string }> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let peakKb = 0;
+    let cpuTicks = 0;
+    const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
     let tail = '';
     child.stdout.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000)));
     const sample = setInterval(() => {
       try {
         const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (match) peakKb = Math.max(peakKb, Number(match[1]));
+        // utime and stime: fields 14 and 15 of /proc/PID/stat, counted after the command name's closing parenthesis.
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
       } catch {
         // exited between samples
       }
     }, 20);
     child.on('close', (code) => {
       clearInterval(sample);
-      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024, code, tail });
+      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024, cpuSeconds: cpuTicks / ticksPerSecond, code, tail });
     });
   });
 }
@@ -52,10 +61,12 @@ async function main(): Promise<void> {
   const tshark = await measure('tshark', ['-q', '-z', 'conv,tcp', '-r', a]);
   const tsharkB = await measure('tshark', ['-q', '-z', 'conv,tcp', '-r', b]);
   const tsharkSeconds = tshark.seconds + tsharkB.seconds;
-  console.log(`compare of two ${frames.toLocaleString('en')}-frame captures (B: clock +0.25 s, 1,000 frames removed)`);
-  console.log(`  handshake compare   ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakMb.toFixed(0)} MB   (target < 5 s, < 500 MB)`);
+  console.log(`compare of two ${frames.toLocaleString('en')}-frame captures (B: clock +0.25 s, 1,000 frames removed); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  console.log(`  handshake compare   ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakMb.toFixed(0)} MB, CPU ${ours.cpuSeconds.toFixed(2)} s   (target < 5 s, < 500 MB)`);
   console.log(`    paired ${summary.connections?.paired} connections, ${summary.frames?.paired} segments; clock offset ${summary.clock_offset} s`);
-  console.log(`  tshark -z conv,tcp  ${tsharkSeconds.toFixed(2)} s over both files (reference: its TCP conversation table only), peak RSS ${Math.max(tshark.peakMb, tsharkB.peakMb).toFixed(0)} MB`);
+  console.log(
+    `  tshark -z conv,tcp  ${tsharkSeconds.toFixed(2)} s over both files (reference: its TCP conversation table only), peak RSS ${Math.max(tshark.peakMb, tsharkB.peakMb).toFixed(0)} MB, CPU ${(tshark.cpuSeconds + tsharkB.cpuSeconds).toFixed(2)} s`,
+  );
 }
 
 void main();

@@ -214,7 +214,11 @@ async function main(): Promise<void> {
     for (const { capture, replayed, load } of results) report(capture, replayed, load);
     console.log('(on loopback the kernel hands tcpdump each frame twice, going out and coming in, and libpcap keeps one: "received by filter" counts both)');
     const ours = results[0];
-    console.log(`target: none lost at 50,000 frames/s — ${countFrames(ours.capture.file) >= ours.replayed.sent ? 'met' : 'not met'} in this run`);
+    const reached = Number(ours.replayed.reached);
+    const noLoss = countFrames(ours.capture.file) >= ours.replayed.sent;
+    // The target is about 50,000 frames/s: a run where tcpreplay could not send that fast does not show it.
+    const verdict = !noLoss ? 'not met' : reached >= 49_000 ? 'met' : `no frame lost, but tcpreplay reached only ${Math.round(reached)} frames/s here, so this run does not show it`;
+    console.log(`target: none lost at 50,000 frames/s — ${verdict} in this run`);
     ssh.stop();
   } finally {
     spawnSync('ip', ['netns', 'del', namespace]);

@@ -192,6 +192,62 @@ test.describe('endpoint view', () => {
     expect(rows[2]).toEqual([UNOWNED_LOCAL, '·······A····', '777']);
     expect(rows[rows.length - 1].slice(0, 2)).toEqual([UNOWNED_LOCAL, '·······A·R··']);
   });
+
+  test('listen for two peers: both Linux clients listed, text sent to each on its own conversation, both rows with our lane', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    const port = 7401;
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-endpoint').click();
+    await page.getByTestId('endpoint-listen-mode').check();
+    await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
+    await page.getByTestId('endpoint-local-port').fill(String(port));
+    await page.getByTestId('endpoint-connections').fill('2');
+    await page.getByTestId('endpoint-open').click();
+    await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${UNOWNED_LOCAL}:${port}`, { timeout: 15_000 });
+    const client = (tag: string) =>
+      nodeInNamespace(
+        lab?.server.ns ?? '',
+        `const s = require('net').connect({ host: '${UNOWNED_LOCAL}', port: ${port}, allowHalfOpen: true }, () => { console.log('connected ' + s.localPort); s.write('${tag}'); }); s.on('data', (d) => console.log('got ' + JSON.stringify(d.toString('latin1')))); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code));`,
+      );
+    const clients = [client('first'), client('second')];
+    try {
+      const ports = await Promise.all(clients.map(async (peer) => (await peer.waitFor(/^connected /)).split(' ')[1]));
+      const chooser = page.getByTestId('endpoint-connection');
+      await expect(chooser.locator('option')).toHaveCount(2, { timeout: 10_000 });
+      // Each client's own conversation: the text typed goes to the one chosen, CR LF included.
+      for (const [i, clientPort] of ports.entries()) {
+        const option = chooser.locator('option', { hasText: `${lab.server.ip}:${clientPort}` });
+        await expect(option).toContainText('ESTABLISHED');
+        await chooser.selectOption((await option.getAttribute('value')) ?? '');
+        await page.getByTestId('endpoint-text').fill(`to client ${i}\n`);
+        await page.getByTestId('endpoint-send').click();
+        expect(await clients[i].waitFor(/^got /)).toBe(`got ${JSON.stringify(`to client ${i}\r\n`)}`);
+        expect(clients[1 - i].lines.filter((line) => line.startsWith('got ')).every((line) => !line.includes(`client ${i}`))).toBe(true);
+      }
+      await expect(page.getByTestId('endpoint-received')).toContainText(`[${lab.server.ip}:${ports[0]}] first`);
+      await expect(page.getByTestId('endpoint-received')).toContainText(`[${lab.server.ip}:${ports[1]}] second`);
+      // Connections: one row per client, our (server) lane from its endpoint.
+      await page.getByTestId('view-connections').click();
+      for (const clientPort of ports) {
+        const row = page.locator('.row[data-stream]', { hasText: `${lab.server.ip}:${clientPort}` });
+        await expect(row.getByTestId('server-state')).toHaveText('ESTABLISHED ◆ ours', { timeout: 10_000 });
+        await expect(row.getByTestId('client-state')).toHaveAttribute('data-source', 'tracked');
+      }
+      // Close each (FIN): the clients see the end, the listener ends once both have.
+      await page.getByTestId('view-endpoint').click();
+      for (const clientPort of ports) {
+        const option = chooser.locator('option', { hasText: `${lab.server.ip}:${clientPort}` });
+        await chooser.selectOption((await option.getAttribute('value')) ?? '');
+        await page.getByTestId('endpoint-fin').click();
+      }
+      for (const peer of clients) await peer.waitFor(/^end$/);
+      await expect(page.getByTestId('endpoint-log')).toContainText('ended: 2 of 2 connections accepted, 2 ended as asked', { timeout: 15_000 });
+    } finally {
+      for (const peer of clients) peer.stop();
+    }
+  });
 });
 
 /** tcpdump in a namespace, writing every frame at once (`--immediate-mode -U`), stopped with SIGINT. */

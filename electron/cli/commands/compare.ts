@@ -6,7 +6,7 @@
  */
 import { CapturePoint, compareCapturePoints, renderComparison, renderSummary } from '../../../shared/compare';
 import { pointLabel, readFilePoints } from '../../engine/capture-points';
-import { readPoint } from '../../engine/point-reader';
+import { readPoint, readPointHere } from '../../engine/point-reader';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { damageText } from './decode';
@@ -17,8 +17,8 @@ const USAGE =
   '       handshake compare FILE.pcapng [--points A,B] [--json] [--clock-offset SECONDS] [--ladder]   # two interfaces of one file';
 
 /** One capture point; a damaged file is compared up to the damage, which is reported after the output. */
-async function readFileAsPoint(file: string): Promise<{ point: CapturePoint; damage: string | null }> {
-  const { point, damage } = await readPoint(file).catch((error: unknown) => {
+async function readFileAsPoint(file: string, read: typeof readPoint): Promise<{ point: CapturePoint; damage: string | null }> {
+  const { point, damage } = await read(file).catch((error: unknown) => {
     throw openFailure(file, error);
   });
   return { point, damage: damage ? `${file}: ${damageText(damage)}` : null };
@@ -71,8 +71,8 @@ export async function runCompare(argv: readonly string[]): Promise<number> {
     let b: { point: CapturePoint; damage: string | null };
     let labels: [string, string];
     if (files.length === 2) {
-      // B is read in another thread while A is read here.
-      [a, b] = await Promise.all([readFileAsPoint(files[0]), readFileAsPoint(files[1])]);
+      // B is read in another thread while A is read here (a second thread for A would only add its start-up and the copy of its connections).
+      [a, b] = await Promise.all([readFileAsPoint(files[0], readPointHere), readFileAsPoint(files[1], readPoint)]);
       labels = [files[0], files[1]];
     } else {
       const both = await readPointsOfOneFile(files[0], options.values.get('--points'));

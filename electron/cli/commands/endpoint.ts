@@ -386,6 +386,7 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
     segments_sent: stats.segmentsSent,
     segments_received: stats.segmentsReceived,
     retransmissions: stats.retransmissions,
+    paws_dropped: stats.pawsDropped,
     srtt_ms: endpoint.rtt.srtt,
     rto_ms: endpoint.rtt.rto,
   };

@@ -33,6 +33,21 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const log = ref<string[]>([]);
   const received = ref('');
   const proposal = ref<EndpointSegmentView | null>(null);
+  /** Listening: how many peers to serve (text as typed). */
+  const connections = ref('1');
+  /** A listener of several: the conversations it accepted, and the one the buttons act on. */
+  const accepted = ref<Array<{ id: string; peer: string; state: string; ended: boolean }>>([]);
+  const selected = ref<string | null>(null);
+
+  /** The conversation the buttons act on: the endpoint itself, or the accepted one chosen. */
+  function targetId(): string | null {
+    if (!opened.value) return null;
+    return accepted.value.length > 0 || serving() > 1 ? selected.value : opened.value.endpointId;
+  }
+
+  function serving(): number {
+    return mode.value === 'listen' ? Math.max(1, Number(connections.value) || 1) : 1;
+  }
 
   // Our lane's state can change with no new frame (TIME_WAIT ending, a timeout): Connections and the ladder follow it.
   let laneRefresh: ReturnType<typeof setTimeout> | null = null;
@@ -56,7 +71,10 @@ export const useEndpointStore = defineStore('endpoint', () => {
     const port = (text: string) => (text.trim() ? Number(text) : null);
     if (mode.value === 'connect' && (!remote.value.trim() || !port(remotePort.value))) return ui.say('give the peer\'s address and port', true);
     if (mode.value === 'listen' && !port(localPort.value)) return ui.say('listening needs our port', true);
+    if (mode.value === 'listen' && (!Number.isInteger(Number(connections.value)) || Number(connections.value) < 1 || Number(connections.value) > 64)) return ui.say('connections: 1 to 64', true);
     status.value = 'opening';
+    accepted.value = [];
+    selected.value = null;
     log.value = [];
     received.value = '';
     proposal.value = null;
@@ -75,6 +93,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
         windowScale: 7,
         sack: true,
         timestamps: true,
+        ...(serving() > 1 ? { connections: serving() } : {}),
       });
       if (status.value === 'opening') status.value = 'open';
       note(`${mode.value === 'connect' ? 'connecting' : 'listening'} from ${opened.value.local.address}:${opened.value.local.port}` + (opened.value.kernel === 'rst-suppressed' ? `; this host's RSTs for the 4-tuple are dropped (${opened.value.suppressionRule})` : '; the endpoint answers ARP for its address'));
@@ -86,9 +105,10 @@ export const useEndpointStore = defineStore('endpoint', () => {
   }
 
   async function call<T>(action: (endpointId: string) => Promise<T>): Promise<T | null> {
-    if (!opened.value || status.value !== 'open') return null;
+    const id = targetId();
+    if (!id || status.value !== 'open') return null;
     try {
-      return await action(opened.value.endpointId);
+      return await action(id);
     } catch (error) {
       useUiStore().fail(error);
       return null;
@@ -120,26 +140,58 @@ export const useEndpointStore = defineStore('endpoint', () => {
     await refresh();
   }
 
+  /** Stops the endpoint (a listener: every conversation it holds). */
   async function stop(): Promise<void> {
-    await call((endpointId) => useApi().stopEndpoint({ endpointId }));
+    const id = opened.value?.endpointId;
+    if (!id || status.value !== 'open') return;
+    try {
+      await useApi().stopEndpoint({ endpointId: id });
+    } catch (error) {
+      useUiStore().fail(error);
+    }
+  }
+
+  /** Chooses which accepted conversation the buttons act on. */
+  async function choose(id: string): Promise<void> {
+    selected.value = id;
+    state.value = accepted.value.find((entry) => entry.id === id)?.state ?? state.value;
+    proposal.value = null;
+    if (step.value) await refresh();
   }
 
   function handleEvent(event: ApiEvent): void {
-    if (!opened.value || !('endpointId' in event) || event.endpointId !== opened.value.endpointId) return;
+    if (!opened.value || !('endpointId' in event)) return;
+    const child = accepted.value.find((entry) => entry.id === event.endpointId);
+    if (event.endpointId !== opened.value.endpointId && !child) return;
+    // Several conversations: each line names its peer.
+    const tag = child ? `[${child.peer}] ` : '';
+    const shown = !child || child.id === selected.value;
     switch (event.type) {
+      case 'endpoint-accepted':
+        accepted.value = [...accepted.value, { id: event.connectionId, peer: event.peer, state: 'LISTEN', ended: false }];
+        note(`${event.time.toFixed(3)}  accepted ${event.peer}`);
+        if (selected.value === null) void choose(event.connectionId);
+        break;
       case 'endpoint-state':
-        state.value = event.to;
+        if (child) accepted.value = accepted.value.map((entry) => (entry === child ? { ...entry, state: event.to } : entry));
+        if (shown) state.value = event.to;
+        note(`${tag}${event.time.toFixed(3)}  ${event.to} (${event.why})`);
         refreshLanes();
-        note(`${event.time.toFixed(3)}  ${event.to} (${event.why})`);
         break;
       case 'endpoint-data':
-        received.value = (received.value + event.text).slice(-65_536);
-        note(`${event.time.toFixed(3)}  received ${event.bytes} bytes (${event.total} in all)`);
+        received.value = (received.value + (child ? `${tag}${event.text}` : event.text)).slice(-65_536);
+        note(`${tag}${event.time.toFixed(3)}  received ${event.bytes} bytes (${event.total} in all)`);
         break;
       case 'endpoint-note':
-        note(`${event.time.toFixed(3)}  ${event.kind}: ${event.detail}`);
+        note(`${tag}${event.time.toFixed(3)}  ${event.kind}: ${event.detail}`);
         break;
       case 'endpoint-end':
+        if (child) {
+          accepted.value = accepted.value.map((entry) => (entry === child ? { ...entry, ended: true } : entry));
+          note(`${tag}ended: ${event.reason}; sent ${event.bytesSent} bytes, received ${event.bytesReceived}${event.error ? `; ${event.error}` : ''}`);
+          refreshLanes();
+          break;
+        }
         status.value = 'ended';
         refreshLanes();
         proposal.value = null;
@@ -148,5 +200,5 @@ export const useEndpointStore = defineStore('endpoint', () => {
     }
   }
 
-  return { mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
+  return { connections, accepted, selected, choose, mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
 });

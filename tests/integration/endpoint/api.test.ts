@@ -162,6 +162,46 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     expect(rows[rows.length - 1].slice(0, 2)).toEqual([UNOWNED, '·······A·R··']);
   }, 60_000);
 
+  it('listen for two peers: each Linux client is a conversation of its own (its id, its text, its FIN), both rows with our lane from the endpoint', async () => {
+    const clientScript = (tag: string) =>
+      `const s = require('net').connect({ host: '${UNOWNED}', port: 7302, allowHalfOpen: true }, () => console.log('connected ' + s.localPort)); s.on('data', (d) => console.log('got ' + JSON.stringify(d.toString('latin1')))); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); s.write('${tag}');`;
+    const opened = await call('openEndpoint', params({ remote: null, remotePort: null, local: UNOWNED, localPort: 7302, connections: 2 }));
+    const clients: NodeInNamespace[] = [];
+    try {
+      clients.push(nodeInNamespace(lab.server.ns, clientScript('first')));
+      const firstPort = Number((await clients[0].waitFor(/^connected /)).split(' ')[1]);
+      clients.push(nodeInNamespace(lab.server.ns, clientScript('second')));
+      const secondPort = Number((await clients[1].waitFor(/^connected /)).split(' ')[1]);
+      const accepted = async (port: number) => {
+        const event = await waitForEvent((e) => e.type === 'endpoint-accepted' && e.endpointId === opened.endpointId && e.peer === `${lab.server.ip}:${port}`);
+        return event.type === 'endpoint-accepted' ? event.connectionId : '';
+      };
+      const ids = [await accepted(firstPort), await accepted(secondPort)];
+      expect(new Set(ids).size).toBe(2);
+      // The listener itself holds no conversation.
+      await expect(call('endpointSend', { endpointId: opened.endpointId, text: 'x' })).rejects.toMatchObject({ code: 'invalid' });
+      // Each conversation's data is its own, both ways.
+      for (const [i, id] of ids.entries()) {
+        const data = await waitForEvent((e) => e.type === 'endpoint-data' && e.endpointId === id);
+        expect(data.type === 'endpoint-data' && data.text).toBe(['first', 'second'][i]);
+        await call('endpointSend', { endpointId: id, text: `to ${i}\r\n` });
+        expect(await clients[i].waitFor(/^got /)).toBe(`got ${JSON.stringify(`to ${i}\r\n`)}`);
+      }
+      // Rows while both live: two conversations, our lane (the server side) from each endpoint.
+      const rows = (await call('getConnections', { sessionId: opened.sessionId })).connections.filter((c) => c.server === `${UNOWNED}:7302`);
+      expect(rows.map((row) => [row.client, row.endpointSide, row.serverState]).sort()).toEqual(
+        [firstPort, secondPort].map((port) => [`${lab.server.ip}:${port}`, 'server', 'ESTABLISHED']).sort(),
+      );
+      for (const id of ids) await call('endpointClose', { endpointId: id, how: 'fin' });
+      for (const client of clients) await client.waitFor(/^end$/);
+      const end = await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId, 15_000);
+      expect(end).toMatchObject({ ok: true, reason: '2 of 2 connections accepted, 2 ended as asked' });
+      for (const id of ids) expect(events.find((e) => e.type === 'endpoint-end' && e.endpointId === id)).toMatchObject({ ok: true });
+    } finally {
+      for (const client of clients) client.stop();
+    }
+  }, 60_000);
+
   it('refuses bad arguments, naming them', async () => {
     const bad = async (change: Record<string, unknown>) => {
       try {

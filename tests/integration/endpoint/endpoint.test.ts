@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForTest } from '../../support/bundle';
-import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasTshark, ndjson, nodeInNamespace, runLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasScapy, hasTshark, ndjson, nodeInNamespace, runLiveCli, SCAPY_PYTHON as SCAPY, sleep, startLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
 
 const UNOWNED = '198.18.0.11';
 const hasEthtool = spawnSync('ethtool', ['--version']).status === 0;
@@ -439,6 +439,44 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
       session.kill();
     }
     expect(helperRules()).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!hasScapy || !hasIptables)('PAWS: a segment Scapy sends with a TSval older than the last one is answered with a duplicate ACK and its bytes are not taken', async () => {
+    const port = 7120;
+    const sport = 40123;
+    const receiveTo = path.join(dir, 'paws.bin');
+    // Scapy is the peer: its own kernel would reset our SYN+ACK, so its RSTs from that port are dropped.
+    const rule = ['OUTPUT', '-p', 'tcp', '--sport', String(sport), '--tcp-flags', 'RST', 'RST', '-j', 'DROP'];
+    lab.exec(lab.server.ns, 'iptables', ['-A', ...rule]);
+    try {
+      const listening = startLiveCli(cli, helperPath, lab.client.ns, ['listen', `${UNOWNED}:${port}`, '-i', lab.client.ifname, '--json', '--receive-to', receiveTo, '--close-after', '30', '--timeout', '8']);
+      await sleep(1500);
+      const script = `
+from scapy.all import *
+conf.verb = 0
+conf.iface = '${lab.server.ifname}'
+ip = IP(src='${lab.server.ip}', dst='${UNOWNED}')
+def seg(flags, seq, ack, tsval, tsecr, data=b''):
+    return ip/TCP(sport=${sport}, dport=${port}, flags=flags, seq=seq, ack=ack, window=502, options=[('NOP', None), ('NOP', None), ('Timestamp', (tsval, tsecr))])/data
+synack = sr1(ip/TCP(sport=${sport}, dport=${port}, flags='S', seq=1000, window=64240, options=[('MSS', 1460), ('SAckOK', b''), ('Timestamp', (5000, 0)), ('NOP', None), ('WScale', 7)]), timeout=5)
+ours = synack[TCP].seq + 1
+ecr = dict(synack[TCP].options)['Timestamp'][0]
+send(seg('A', 1001, ours, 5001, ecr))
+for name, seq, tsval, data in [('new', 1001, 6000, b'new'), ('old', 1004, 5500, b'old'), ('next', 1004, 6001, b'end')]:
+    answer = sr1(seg('PA', seq, ours, tsval, ecr, data), timeout=5)
+    print(name, answer[TCP].ack - 1000, answer[TCP].flags, flush=True)
+`;
+      const result = spawnSync('ip', ['netns', 'exec', lab.server.ns, SCAPY, '-c', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe('');
+      // Relative to the peer's ISN: "new" taken (ack 4), "old" dropped with the same ACK, "end" taken (ack 7).
+      expect(result.stdout.trim().split('\n')).toEqual(['new 4 A', 'old 4 A', 'next 7 A']);
+      const done = await listening.done;
+      const summary = summaryOf(done.stdout);
+      expect(summary).toMatchObject({ bytes_received: 6, paws_dropped: 1 });
+      expect(readFileSync(receiveTo, 'latin1')).toBe('newend');
+    } finally {
+      lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
+    }
   }, 60_000);
 
   it('a closed port: the SYN is answered with RST/ACK and the command says "refused" with exit code 1', async () => {

@@ -78,10 +78,10 @@ describe.skipIf(unavailable !== null)('engine: display filters over QUIC and HTT
       expect({ filter, frames: ours.map((row) => row.index + 1) }).toEqual({ filter, frames: theirs.map(([frame]) => Number(frame)) });
       if (filter === 'http3.frame_type == 1') expect(ours.map((row) => row.protocol)).toEqual(theirs.map(([, protocol]) => protocol));
     }
-    // The Page load view reads the capture with the attached key log too: the handshake from tshark's first Initial to its HANDSHAKE_DONE.
+    // The Page load view reads the capture with the attached key log too: the handshake from tshark's first Initial to the client's Finished.
     const [row] = (await backend.handlers.getPageLoad({ sessionId: session.sessionId })).rows;
     const handshake = row.steps.find((step) => step.name === 'quic');
-    expect([handshake?.startFrame, handshake?.endFrame]).toEqual([Number(tshark('quic.long.packet_type == 0', true)[0][0]), Number(tshark('quic.frame_type == 0x1e', true)[0][0])]);
+    expect([handshake?.startFrame, handshake?.endFrame]).toEqual([Number(tshark('quic.long.packet_type == 0', true)[0][0]), Number(tshark('tls.handshake.type == 20 && udp.dstport == 4433', true)[0][0])]);
     expect(row.steps.find((step) => step.name === 'request')?.startFrame).toBe(Number(tshark('http3.frame_type == 1 && udp.dstport == 4433', true)[0][0]));
     // Read again, not added twice: still the one attempt.
     expect((await backend.handlers.getQuicAttempts({ sessionId: session.sessionId })).attempts.length).toBe(1);

@@ -88,6 +88,23 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
       expect(row.time, `frame ${row.number}`).toBeCloseTo(reference < 0 ? times[i] : times[i] - times[reference], 6);
       expect((row.marks & ROW_MARK.TIME_REF) !== 0).toBe(i === 3 || i === 9);
     }
+    // frame.time_relative follows Wireshark's rule too ("Time since reference or first frame"): as a
+    // custom column and in the detail tree, where a reference frame says it is one.
+    const custom = (await backend.handlers.getRows({ sessionId, start: 0, count: 100, filter: '', columns: ['frame.time_relative'] })).rows;
+    for (const row of custom) {
+      const i = row.index;
+      const reference = i >= 9 ? 9 : i >= 3 ? 3 : -1;
+      expect(Number(row.columns?.[0]), `frame ${row.number} frame.time_relative`).toBeCloseTo(reference < 0 ? times[i] : times[i] - times[reference], 6);
+    }
+    const treeLines = async (index: number) => {
+      const detail = await backend.handlers.getFrame({ sessionId, index });
+      return detail.tree[0].children.map((n) => n.label);
+    };
+    expect(await treeLines(9)).toContain('This is a Time Reference frame');
+    expect(await treeLines(9)).toContain('Time since reference or first frame: 0.000000000 seconds');
+    const eleventh = (await treeLines(11)).find((label) => label.startsWith('Time since reference'));
+    expect(Number(/: ([\d.]+) seconds/.exec(eleventh ?? '')?.[1])).toBeCloseTo(times[11] - times[9], 6);
+    expect(await treeLines(2)).not.toContain('This is a Time Reference frame');
     expect((await backend.handlers.setTimeReference({ sessionId, index: 9, on: false })).references).toBe(1);
     expect((await backend.handlers.setTimeReference({ sessionId, index: null, on: false })).references).toBe(0);
     const after = (await backend.handlers.getRows({ sessionId, start: 12, count: 1, filter: '' })).rows[0];

@@ -356,3 +356,41 @@ describe('the user\'s hand', () => {
     expect(net.a.unacknowledged).toBe(0);
   });
 });
+
+describe('PAWS (RFC 7323 §5.3)', () => {
+  /** A segment from b to a at a's RCV.NXT with the given TSval, as b would send it. */
+  function fromPeer(net: ReturnType<typeof established>, tsval: number, flags: number, text: string): EndpointSegment {
+    return { seq: net.a.rcvNxt, ack: net.a.sndNxt, flags, window: 2048, urgent: 0, options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamp', tsval, tsecr: 0 }], payload: new TextEncoder().encode(text) };
+  }
+  const lastTsval = (net: ReturnType<typeof established>) => {
+    const ts = [...net.log].reverse().find((entry) => entry.from === 'b')?.segment.options.find((option) => option.kind === 'timestamp');
+    return ts?.kind === 'timestamp' ? ts.tsval : NaN;
+  };
+
+  it('a segment whose TSval is older than TS.Recent is answered with an ACK and dropped; a newer one is taken', () => {
+    const net = established();
+    const recent = lastTsval(net);
+    const rcvNxt = net.a.rcvNxt;
+    net.a.receive(fromPeer(net, (recent - 1) >>> 0, TCP_ACK | 0x08, 'old'), net.now);
+    const [answer] = net.a.poll(net.now);
+    expect(answer.flags).toBe(TCP_ACK);
+    expect(answer.ack).toBe(rcvNxt);
+    expect(net.a.rcvNxt).toBe(rcvNxt);
+    expect(net.a.stats).toMatchObject({ pawsDropped: 1, bytesReceived: 0 });
+    // TSval equal to TS.Recent is not older (§5.3 R1 drops only SEG.TSval < TS.Recent).
+    net.a.receive(fromPeer(net, recent, TCP_ACK | 0x08, 'new'), net.now);
+    net.a.poll(net.now);
+    expect(net.a.stats).toMatchObject({ pawsDropped: 1, bytesReceived: 3 });
+  });
+
+  it('modular comparison: a TSval just past a 2^32 wrap is newer, and an RST is not checked', () => {
+    const net = established({}, { tsOffset: 0xffffff00 }, { tsOffset: 0xfffffff0 });
+    const recent = lastTsval(net);
+    net.a.receive(fromPeer(net, (recent + 0x20) >>> 0, TCP_ACK | 0x08, 'new'), net.now);
+    net.a.poll(net.now);
+    expect(net.a.stats).toMatchObject({ pawsDropped: 0, bytesReceived: 3 });
+    // An old TSval on an RST at RCV.NXT: still a reset (R1 leaves RSTs out).
+    net.a.receive({ ...fromPeer(net, (recent - 100) >>> 0, TCP_RST, ''), ack: 0 }, net.now);
+    expect(net.a.stateName).toBe('CLOSED');
+  });
+});

@@ -109,4 +109,33 @@ describe('endpoint panel', () => {
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-proposal]').text()).toContain('nothing to send now');
   });
+
+  it('listening for several peers: each accepted conversation is listed, and Send and Close act on the one chosen', async () => {
+    const wrapper = mount(EndpointPanel);
+    await wrapper.get('[data-testid=endpoint-listen-mode]').setValue(true);
+    await wrapper.get('[data-testid=endpoint-local-port]').setValue('7000');
+    await wrapper.get('[data-testid=endpoint-connections]').setValue('2');
+    await wrapper.get('[data-testid=endpoint-open]').trigger('click');
+    await flush();
+    expect(calls[0][1]).toMatchObject({ remote: null, remotePort: null, localPort: 7000, connections: 2 });
+    const store = useEndpointStore();
+    store.handleEvent({ type: 'endpoint-accepted', endpointId: 'e1', connectionId: 'e1c1', peer: '198.18.0.2:50001', time: 0.1 });
+    store.handleEvent({ type: 'endpoint-accepted', endpointId: 'e1', connectionId: 'e1c2', peer: '198.18.0.2:50002', time: 0.2 });
+    store.handleEvent({ type: 'endpoint-state', endpointId: 'e1c2', from: 'SYN_RECEIVED', to: 'ESTABLISHED', why: 'ACK of our SYN', time: 0.3 });
+    await flush();
+    const options = wrapper.findAll('[data-testid=endpoint-connection] option').map((option) => option.text());
+    expect(options).toEqual(['198.18.0.2:50001 · LISTEN', '198.18.0.2:50002 · ESTABLISHED']);
+    // The first accepted is chosen; the second's state is logged under its peer.
+    expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('[198.18.0.2:50002] 0.300  ESTABLISHED');
+    await wrapper.get('[data-testid=endpoint-connection]').setValue('e1c2');
+    await flush();
+    expect(wrapper.get('[data-testid=endpoint-state]').text()).toBe('ESTABLISHED');
+    await wrapper.get('[data-testid=endpoint-text]').setValue('hi');
+    await wrapper.get('[data-testid=endpoint-send]').trigger('click');
+    await flush();
+    expect(calls.find(([method]) => method === 'endpointSend')).toEqual(['endpointSend', { endpointId: 'e1c2', text: 'hi' }]);
+    await wrapper.get('[data-testid=endpoint-fin]').trigger('click');
+    await flush();
+    expect(calls.find(([method]) => method === 'endpointClose')).toEqual(['endpointClose', { endpointId: 'e1c2', how: 'fin' }]);
+  });
 });

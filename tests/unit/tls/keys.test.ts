@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createNodeTlsCrypto } from '../../../electron/engine/tls-crypto';
-import { bytesToHex, hexToBytes, hkdfExpandLabel, KeyLog, tls12Prf, TlsConnection } from '../../../shared/tls';
+import { bytesToHex, hexToBytes, hkdfExpandLabel, KeyLog, tls12Prf, TlsConnection, type TlsRecord } from '../../../shared/tls';
 
 const crypto = createNodeTlsCrypto();
 
@@ -89,6 +89,57 @@ describe('TLS 1.3 records of the RFC 8448 trace', () => {
         expect([...records[0].appData!]).toEqual(APP_PAYLOAD);
         expect(records[1].alerts).toEqual([{ level: 1, description: 0 }]);
       }
+    }
+  });
+
+  it('never throws on hostile streams cut anywhere, and reads them cut as it reads them whole', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const keys = KeyLog.parse(`CLIENT_TRAFFIC_SECRET_0 ${CLIENT_RANDOM} ${CLIENT_APP_SECRET}\n`);
+    const { clientHello, serverHello } = hellos(CLIENT_RANDOM);
+    for (let trial = 0; trial < 300; trial++) {
+      // Record-looking headers with random lengths and bodies, sometimes a damaged byte anywhere.
+      const pieces: number[] = [];
+      for (let r = random(6); r >= 0; r--) {
+        const length = random(3) === 0 ? random(0x4900) : random(300);
+        pieces.push(20 + random(5), 3, random(5), length >> 8, length & 0xff);
+        for (let i = 0; i < length; i++) pieces.push(random(256));
+      }
+      const stream = Uint8Array.from(pieces);
+      if (random(2) === 0 && stream.length > 0) stream[random(stream.length)] = random(256);
+      const open = () => {
+        const tls = new TlsConnection(crypto, keys);
+        if (trial % 2 === 0) {
+          tls.push(true, 1, clientHello);
+          tls.push(false, 1, serverHello);
+        }
+        return tls;
+      };
+      const base = trial % 2 === 0 ? 1 + clientHello.length : 1;
+      const summarize = (r: TlsRecord) => [r.opaqueType, r.contentType, r.length, r.encrypted, r.decrypted, r.undecryptedReason, r.alerts, r.handshakes.map((h) => h.type)];
+      const whole = open().push(true, base, stream.slice()).map(summarize);
+      const tls = open();
+      const cut: unknown[] = [];
+      // Each piece comes in one reused buffer, scribbled over after the push, as a capture reader's would.
+      const scratch = new Uint8Array(2000);
+      for (let at = 0; at < stream.length; ) {
+        const size = Math.min(1 + random(2000), stream.length - at);
+        scratch.set(stream.subarray(at, at + size));
+        const records = tls.push(true, base + at, scratch.subarray(0, size));
+        const described = records.map(summarize);
+        scratch.fill(0xee);
+        expect(records.map(summarize)).toEqual(described);
+        for (const record of records) {
+          expect(record.length).toBeLessThanOrEqual(16384 + 2048);
+          if (record.encrypted) expect(record.decrypted).toBe(false); // random bytes never pass the tag
+        }
+        cut.push(...described);
+        at += size;
+      }
+      expect(cut, `trial ${trial}`).toEqual(whole);
     }
   });
 
