@@ -912,10 +912,17 @@ export class FileSession {
   private follows: SessionFollows | null = null;
 
   /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
-  followPage(target: FollowTarget, from: number, maxBytes: number): FollowPage {
+  async followPage(target: FollowTarget, from: number, maxBytes: number): Promise<FollowPage> {
     this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
-    const { followed, generation, exists, why } = this.follows.follow(target);
-    if (!exists) throw new ApiError('not-found', `no TCP stream ${target.stream}${this.complete ? '' : ' yet'}`);
+    const { followed, generation, exists, why, target: resolved, filter } = await this.follows.follow(target);
+    if (!exists) {
+      const yet = this.complete ? '' : ' yet';
+      if (target.atFrame !== undefined && target.atFrame !== null && target.kind !== 'tcp' && target.kind !== 'tls' && target.kind !== 'http2') {
+        throw new ApiError('not-found', `frame ${target.atFrame + 1} is not part of a ${target.kind === 'udp' ? 'UDP conversation' : 'QUIC connection'}${yet}`);
+      }
+      const what = target.kind === 'udp' ? 'UDP stream' : target.kind === 'quic' || target.kind === 'http3' ? 'QUIC connection' : 'TCP stream';
+      throw new ApiError('not-found', `no ${what} ${target.stream}${yet}`);
+    }
     const chunks: FollowPage['chunks'] = [];
     let bytes = 0;
     for (let i = from; i < followed.chunks.length; i++) {
@@ -936,6 +943,7 @@ export class FileSession {
       truncated: followed.truncated,
       live: !this.complete,
       note: why,
+      ...(resolved && filter !== null ? { stream: resolved.stream, quicStream: resolved.quicStream, filter } : {}),
     };
   }
 
@@ -943,7 +951,7 @@ export class FileSession {
   async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
     if (!this.live) await this.whenIndexed();
     this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
-    const content = this.follows.content(params, params.format, params.direction);
+    const content = await this.follows.content(params, params.format, params.direction);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     try {
       const fd = openWriteTarget(params.path, { overwrite: params.overwrite === true });

@@ -46,7 +46,7 @@ function handleMenu(command: MenuCommand, path: string | null): void {
   else if (command === 'capture-interfaces') void useCaptureStore().loadInterfaces();
   else if (command === 'capture-filter') document.querySelector<HTMLInputElement>('[data-testid=bpf]')?.focus();
   else if (command === 'about') useSystemStore().openAbout();
-  else if (command === 'follow-tcp' || command === 'follow-tls' || command === 'follow-http2') void useFollowStore().followSelected(command === 'follow-tcp' ? 'tcp' : command === 'follow-tls' ? 'tls' : 'http2');
+  else if (command.startsWith('follow-')) void useFollowStore().followSelected(({ 'follow-tcp': 'tcp', 'follow-tls': 'tls', 'follow-http2': 'http2', 'follow-udp': 'udp', 'follow-quic': 'quic', 'follow-http3': 'http3' } as const)[command as 'follow-tcp']);
   else if (command === 'record-page-load') useRecordStore().show();
   else if (command === 'check-permission') void useSystemStore().checkPermission(true);
   else if (command === 'help') ui.say('Alt+1…4 switch views, Ctrl+/ focuses the display filter, arrow keys move through lists and the ladder');

@@ -965,14 +965,21 @@ const streamGraph: Validator<StreamGraph> = obj({
   overview: opt(obj({ points: count })),
 });
 
-/** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, or one HTTP/2 stream. */
+/** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, one HTTP/2 stream, a UDP conversation, one QUIC or HTTP/3 stream. */
 export interface FollowTarget {
   sessionId: string;
   kind: FollowKind;
-  /** tcp.stream */
+  /** tcp.stream; udp.stream for 'udp'; the QUIC connection number for 'quic' and 'http3'. */
   stream: number;
   /** The HTTP/2 stream id, for kind 'http2' (else null). */
   http2Stream: number | null;
+  /** The QUIC stream id, for kinds 'quic' and 'http3' (null: the first one `atFrame` carries, or 0). */
+  quicStream?: number | null;
+  /**
+   * UDP, QUIC, HTTP/3: follow the stream of this frame (its index) instead of `stream`; the page
+   * says which it was. The numbering needs the frames before it, which the workbench does not index.
+   */
+  atFrame?: number | null;
 }
 export interface FollowParams extends FollowTarget {
   /** The first chunk wanted (chunks already held are not sent again). */
@@ -1004,8 +1011,12 @@ export interface FollowPage {
   live: boolean;
   /** Why a TLS or HTTP/2 stream shows nothing (not decrypted: the missing secret), or null. */
   note: string | null;
+  /** The stream followed (resolved from `atFrame`), its QUIC stream id, and the display filter that shows its frames. */
+  stream?: number;
+  quicStream?: number | null;
+  filter?: string;
 }
-const followKind = literal('tcp', 'tls', 'http2');
+const followKind = literal('tcp', 'tls', 'http2', 'udp', 'quic', 'http3');
 const followPage: Validator<FollowPage> = obj({
   generation: count,
   client: name,
@@ -1019,6 +1030,9 @@ const followPage: Validator<FollowPage> = obj({
   truncated: bool,
   live: bool,
   note: nullable(str({ max: 4096 })),
+  stream: opt(count),
+  quicStream: opt(nullable(count)),
+  filter: opt(str({ max: 4096 })),
 });
 /**
  * Record page load (the code `handshake browse` runs): a browser with a fresh profile and a key
@@ -1430,7 +1444,7 @@ export const methodValidators: MethodValidators = {
   },
   stopPageLoad: { params: obj({ recordingId: sessionId }), result: unit },
   getFollow: {
-    params: obj({ sessionId, kind: followKind, stream: count, http2Stream: nullable(int(0, 0x7fffffff)), from: count, maxBytes: int(1, 64 * 1024 * 1024) }),
+    params: obj({ sessionId, kind: followKind, stream: count, http2Stream: nullable(int(0, 0x7fffffff)), quicStream: opt(nullable(count)), atFrame: opt(nullable(count)), from: count, maxBytes: int(1, 64 * 1024 * 1024) }),
     result: followPage,
   },
   saveFollow: {
@@ -1439,6 +1453,7 @@ export const methodValidators: MethodValidators = {
       kind: followKind,
       stream: count,
       http2Stream: nullable(int(0, 0x7fffffff)),
+      quicStream: opt(nullable(count)),
       path: filePath,
       format: literal('ascii', 'hex', 'raw'),
       direction: literal('both', 'client', 'server'),
@@ -1478,6 +1493,9 @@ export type MenuCommand =
   | 'follow-tcp'
   | 'follow-tls'
   | 'follow-http2'
+  | 'follow-udp'
+  | 'follow-quic'
+  | 'follow-http3'
   | 'record-page-load';
 
 export type ApiEvent =
@@ -1657,6 +1675,9 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
       'follow-tcp',
       'follow-tls',
       'follow-http2',
+      'follow-udp',
+      'follow-quic',
+      'follow-http3',
       'record-page-load',
     ),
     path: nullable(filePath),

@@ -30,6 +30,11 @@ export const useFollowStore = defineStore('follow', () => {
   const kind = ref<FollowKind>('tcp');
   const stream = ref(0);
   const http2Stream = ref<number | null>(null);
+  /** QUIC stream id (QUIC, HTTP/3); the UDP/QUIC target a frame gives until the engine has resolved it. */
+  const quicStream = ref<number | null>(null);
+  const atFrame = ref<number | null>(null);
+  /** UDP, QUIC, HTTP/3: the display filter the engine gives for the stream (the endpoints; these have no stream-number field). */
+  const engineFilter = ref('');
   const format = ref<FollowFormat>('ascii');
   const direction = ref<FollowDirection>('both');
   const client = ref('');
@@ -50,7 +55,11 @@ export const useFollowStore = defineStore('follow', () => {
   let loading: Promise<void> | null = null;
   let again = false;
 
-  const streamFilter = computed(() => (kind.value === 'http2' ? `tcp.stream == ${stream.value} && http2.streamid == ${http2Stream.value ?? 0}` : `tcp.stream == ${stream.value}`));
+  const overUdp = (which: FollowKind) => which === 'udp' || which === 'quic' || which === 'http3';
+  const streamFilter = computed(() => {
+    if (overUdp(kind.value)) return engineFilter.value;
+    return kind.value === 'http2' ? `tcp.stream == ${stream.value} && http2.streamid == ${http2Stream.value ?? 0}` : `tcp.stream == ${stream.value}`;
+  });
   /** The dialog holds fewer chunks than the engine has (the display limit). */
   const capped = computed(() => chunks.value.length < totalChunks.value && heldBytes.value >= FOLLOW_DISPLAY_LIMIT);
 
@@ -66,14 +75,21 @@ export const useFollowStore = defineStore('follow', () => {
     generation = -1;
   }
 
-  /** Opens the dialog on a stream (the packet list's selected frame's, usually). */
-  async function show(which: FollowKind, tcpStream: number, h2Stream: number | null = null): Promise<void> {
+  /**
+   * Opens the dialog on a stream (the packet list's selected frame's, usually). UDP, QUIC and
+   * HTTP/3 take the frame (`frame`, an index) or a stream number, and a QUIC stream id.
+   */
+  async function show(which: FollowKind, tcpStream: number, h2Stream: number | null = null, target: { frame?: number; quicStream?: number | null } = {}): Promise<void> {
     const ui = useUiStore();
     if (!useSessionStore().sessionId) return ui.say('nothing to follow: no capture is open', true);
-    if (tcpStream < 0) return ui.say(`Follow ${FOLLOW_TITLES[which]} Stream: the selected frame is not part of a TCP connection`, true);
+    const byFrame = overUdp(which) && target.frame !== undefined;
+    if (tcpStream < 0 && !byFrame) return ui.say(`Follow ${FOLLOW_TITLES[which]} Stream: the selected frame is not part of a TCP connection`, true);
     kind.value = which;
-    stream.value = tcpStream;
+    stream.value = Math.max(0, tcpStream);
     http2Stream.value = which === 'http2' ? (h2Stream ?? 1) : null;
+    quicStream.value = which === 'quic' || which === 'http3' ? (target.quicStream ?? null) : null;
+    atFrame.value = byFrame ? target.frame! : null;
+    engineFilter.value = '';
     direction.value = 'both';
     confirmReplace.value = null;
     clear();
@@ -81,7 +97,8 @@ export const useFollowStore = defineStore('follow', () => {
     if (!open.value) previousFilter = packets.filter;
     open.value = true;
     savePath.value = `stream-${tcpStream}${which === 'http2' ? `-${http2Stream.value}` : ''}.txt`;
-    void packets.applyFilter(streamFilter.value);
+    // UDP and QUIC: the filter comes with the engine's first answer.
+    if (!overUdp(which)) void packets.applyFilter(streamFilter.value);
     await refresh();
   }
 
@@ -89,6 +106,7 @@ export const useFollowStore = defineStore('follow', () => {
   async function showForFrame(which: FollowKind, index: number, tcpStream: number): Promise<void> {
     let h2: number | null = null;
     const sessionId = useSessionStore().sessionId;
+    if (overUdp(which)) return show(which, -1, null, { frame: index });
     if (which === 'http2' && sessionId && tcpStream >= 0) {
       try {
         const { filter } = await useApi().fieldFilter({ sessionId, index, field: 'http2.streamid' });
@@ -134,12 +152,24 @@ export const useFollowStore = defineStore('follow', () => {
   async function fetchNew(): Promise<void> {
     const sessionId = useSessionStore().sessionId;
     if (!sessionId || !open.value) return;
-    const target = { sessionId, kind: kind.value, stream: stream.value, http2Stream: http2Stream.value };
+    const target = { sessionId, kind: kind.value, stream: stream.value, http2Stream: http2Stream.value, quicStream: quicStream.value, atFrame: atFrame.value };
     try {
       for (;;) {
         const page = await useApi().getFollow({ ...target, from: chunks.value.length, maxBytes: PAGE_BYTES });
         // The dialog moved on to another stream meanwhile.
-        if (!open.value || target.stream !== stream.value || target.kind !== kind.value || target.http2Stream !== http2Stream.value) return;
+        if (!open.value || target.stream !== stream.value || target.kind !== kind.value || target.http2Stream !== http2Stream.value || target.quicStream !== quicStream.value || target.atFrame !== atFrame.value) return;
+        if (page.filter !== undefined && page.stream !== undefined) {
+          // The engine resolved the frame's stream: follow it by number from now on, and show only its frames.
+          const resolved = atFrame.value !== null || engineFilter.value !== page.filter;
+          stream.value = target.stream = page.stream;
+          quicStream.value = target.quicStream = page.quicStream ?? null;
+          atFrame.value = target.atFrame = null;
+          if (resolved) {
+            engineFilter.value = page.filter;
+            savePath.value = `stream-${page.stream}${quicStream.value !== null ? `-${quicStream.value}` : ''}.txt`;
+            void usePacketsStore().applyFilter(page.filter);
+          }
+        }
         if (page.generation !== generation) {
           if (generation !== -1 && page.start !== 0) {
             generation = -1;
@@ -177,6 +207,7 @@ export const useFollowStore = defineStore('follow', () => {
 
   /** Filter Out This Stream: the packet list hides it, and the dialog closes. */
   function filterOut(): void {
+    if (!streamFilter.value) return close(false);
     const text = `!(${streamFilter.value})`;
     const before = previousFilter;
     close(false);
@@ -195,6 +226,7 @@ export const useFollowStore = defineStore('follow', () => {
         kind: kind.value,
         stream: stream.value,
         http2Stream: http2Stream.value,
+        quicStream: quicStream.value,
         path: target,
         format: format.value,
         direction: direction.value,
@@ -221,6 +253,7 @@ export const useFollowStore = defineStore('follow', () => {
     kind,
     stream,
     http2Stream,
+    quicStream,
     format,
     direction,
     client,

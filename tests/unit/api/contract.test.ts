@@ -27,7 +27,9 @@ describe('runtime validators at the process boundary', () => {
     expect(check(base)).toEqual(base);
     expect(() => check({ ...base, maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => check({ ...base, maxBytes: 1 << 30 })).toThrow(/maxBytes/);
-    expect(() => check({ ...base, kind: 'udp' })).toThrow(/kind/);
+    expect(() => check({ ...base, kind: 'sctp' })).toThrow(/kind/);
+    expect(check({ ...base, kind: 'quic', quicStream: 4, atFrame: 9 })).toEqual({ ...base, kind: 'quic', quicStream: 4, atFrame: 9 });
+    expect(() => check({ ...base, kind: 'quic', quicStream: -4 })).toThrow(/quicStream/);
     expect(() => check({ ...base, stream: -1 })).toThrow(/stream/);
   });
 
