@@ -27,6 +27,35 @@ function tsharkRaw(file: string, spec: string): Chunk[] {
   return lines.slice(start, end).filter(Boolean).map((line) => ({ from: line.startsWith('\t') ? 'server' : 'client', hex: line.replace(/^\t/, '') }));
 }
 
+/**
+ * A QUIC stream's chunks as tshark's follow prints them, less the STREAM frames that only repeat
+ * bytes already seen that way (tshark 4.0 prints a retransmitted frame again; we show the stream's
+ * bytes once): each STREAM frame from tshark's PDML, in order, with its direction and offset.
+ */
+function tsharkQuicChunks(file: string, streamId: number): Chunk[] {
+  const pdml = execFileSync('tshark', ['-r', file, '-T', 'pdml', '-Y', `quic.stream.stream_id == ${streamId}`], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+  const covered = { client: new Set<number>(), server: new Set<number>() };
+  const chunks: Chunk[] = [];
+  let repeats = 0;
+  for (const packet of pdml.split('<packet>').slice(1)) {
+    const from = /name="udp.srcport"[^>]*show="4433"/.test(packet) ? 'server' : 'client';
+    for (const frame of packet.split('name="quic.frame"').slice(1)) {
+      if (Number(/name="quic.stream.stream_id"[^>]*show="(\d+)"/.exec(frame)?.[1]) !== streamId) continue;
+      const hex = /name="quic.stream_data"[^>]*value="([0-9a-f]*)"/.exec(frame)?.[1];
+      if (!hex) continue;
+      const offset = Number(/name="quic.stream.offset"[^>]*show="(\d+)"/.exec(frame)?.[1] ?? 0);
+      const length = hex.length / 2;
+      let fresh = false;
+      for (let at = offset; at < offset + length; at++) if (!covered[from].has(at)) (fresh = true), covered[from].add(at);
+      if (fresh) chunks.push({ from, hex });
+      else repeats++;
+    }
+  }
+  // Without a repeat, this is tshark's follow itself.
+  if (repeats === 0) expect(chunks).toEqual(tsharkRaw(file, `follow,quic,raw,0,${streamId}`));
+  return chunks;
+}
+
 async function shownChunks(page: Page): Promise<Chunk[]> {
   return page.getByTestId('follow-chunk').evaluateAll((nodes) => nodes.map((node) => ({ from: (node as HTMLElement).dataset.from as 'client' | 'server', hex: node.textContent ?? '' })));
 }
@@ -79,7 +108,7 @@ test.describe('Follow UDP, QUIC and HTTP/3 Stream on a real HTTP/3 exchange', ()
     await expect(dialog.getByRole('heading')).toContainText('quic.stream.stream_id == 0');
     await expect(page.getByTestId('follow-quic-stream')).toHaveValue('0');
     await page.getByTestId('follow-format').selectOption('raw');
-    const quic = tsharkRaw(file, 'follow,quic,raw,0,0');
+    const quic = tsharkQuicChunks(file, 0);
     expect(quic.length).toBeGreaterThan(2);
     await expect.poll(() => shownChunks(page)).toEqual(quic);
     // The packet list shows only the connection's frames of the stream.
@@ -87,7 +116,7 @@ test.describe('Follow UDP, QUIC and HTTP/3 Stream on a real HTTP/3 exchange', ()
     // Another stream of the connection by number: the server's control stream (3).
     await page.getByTestId('follow-quic-stream').fill('3');
     await page.getByTestId('follow-quic-stream').dispatchEvent('change');
-    await expect.poll(() => shownChunks(page)).toEqual(tsharkRaw(file, 'follow,quic,raw,0,3'));
+    await expect.poll(() => shownChunks(page)).toEqual(tsharkQuicChunks(file, 3));
     await page.getByTestId('follow-back').click();
     await expect(dialog).toHaveCount(0);
 
