@@ -49,7 +49,7 @@ describe(`a Linux bulk transfer with loss (${canRecordTransfer && HAS_TSHARK ? '
     // The captures hold what the fields are about (so the comparison above is not vacuous).
     const rows = tshark(file, ['tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', 'tcp.analysis.retransmission', 'tcp.options.sack_le', 'tcp.analysis.push_bytes_sent']);
     const count = (field: string) => rows.filter((r) => r[field] !== '').length;
-    expect(count('tcp.analysis.ack_rtt')).toBeGreaterThan(30); // 94 to several hundred, as the kernel delays and stretches its ACKs
+    expect(count('tcp.analysis.ack_rtt')).toBeGreaterThan(30); // a CI capture had 94: the count follows how the kernel delays and stretches its ACKs
     expect(count('tcp.analysis.bytes_in_flight')).toBeGreaterThan(1000);
     expect(count('tcp.analysis.push_bytes_sent')).toBeGreaterThan(1000);
     expect(count('tcp.analysis.retransmission')).toBeGreaterThan(3);
