@@ -913,7 +913,7 @@ export class FileSession {
 
   /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
   async followPage(target: FollowTarget, from: number, maxBytes: number): Promise<FollowPage> {
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const { followed, generation, exists, why, target: resolved, filter } = await this.follows.follow(target);
     if (!exists) {
       const yet = this.complete ? '' : ' yet';
@@ -950,7 +950,7 @@ export class FileSession {
   /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
   async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
     if (!this.live) await this.whenIndexed();
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const content = await this.follows.content(params, params.format, params.direction);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     try {
