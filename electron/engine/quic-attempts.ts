@@ -16,6 +16,7 @@ import type { FrameIndex } from './frame-index';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 import { FrameFieldStore } from '../../shared/field-store';
+import type { FrameAsRead } from './frames-as-read';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
@@ -88,9 +89,9 @@ export class SessionQuicAttempts {
 
   /**
    * Reads every UDP frame again with a fresh tracker (a key log was attached: Handshake and
-   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames' bytes in order.
+   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames in order, as first read (frames-as-read.ts).
    */
-  reread(frames: Iterable<[number, Uint8Array]>, index: FrameIndex): void {
+  reread(frames: Iterable<FrameAsRead>, index: FrameIndex): void {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
     this.generation++;
     this.infoTexts.clear();
@@ -101,7 +102,7 @@ export class SessionQuicAttempts {
     this.http3Frames = new Uint8Array(0);
     this.pending.clear();
     this.untold = new Uint8Array(0);
-    for (const [i, bytes] of frames) this.offer(i, bytes, index.linkType[i], index.tsSeconds[i], index.tsNanos[i], index.originalLength[i]);
+    for (const frame of frames) this.offer(frame.index, frame.bytes, frame.linkType, index.tsSeconds[frame.index], index.tsNanos[frame.index], frame.originalLength);
   }
 
   /** Whether any of these frames still waits for its QUIC analysis. */
