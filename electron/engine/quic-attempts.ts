@@ -15,6 +15,7 @@ import { createPacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
+import { FrameFieldStore } from '../../shared/field-store';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
@@ -24,7 +25,7 @@ const MAX_ALPN = 64;
 /** Info texts kept for the packet list; past this many QUIC frames a row says QUIC without details. */
 const MAX_INFO_TEXTS = 250_000;
 
-/** Frames whose QUIC detail is kept for the detail pane. */
+/** Frames whose QUIC detail tree is kept for the detail pane (the display filter's fields are kept for every frame). */
 const MAX_DETAILS = 100_000;
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -56,13 +57,17 @@ export class SessionQuicAttempts {
   /** Frame index → the packet list's Info text, for frames that carry QUIC. */
   private readonly infoTexts = new Map<number, string>();
   /** One bit per frame index for QUIC frames past MAX_INFO_TEXTS: named QUIC, without details. */
-  private untold = new Uint8Array(0);
+  private untold: Uint8Array = new Uint8Array(0);
   /** Frames queued for analysis and not analyzed yet. */
   private readonly pending = new Set<number>();
   /** Frame index → its packets (without CRYPTO/STREAM bytes), for the detail pane; bounded like the Info texts. */
   private readonly details = new Map<number, QuicPacketInfo[]>();
-  /** Frames whose datagram completed HTTP/3 frames: Protocol says HTTP3, as in Wireshark. */
-  private readonly http3Frames = new Set<number>();
+  /** Every QUIC frame's display-filter fields, compactly (tens of bytes a frame), so filters see the whole capture. */
+  private fieldStore = new FrameFieldStore();
+  /** One bit per frame index: its datagram completed HTTP/3 frames (Protocol says HTTP3, as in Wireshark). */
+  private http3Frames: Uint8Array = new Uint8Array(0);
+  /** Bumped by reread: analyses queued by the tracker it replaced are not remembered. */
+  private generation = 0;
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex, reassembled: Uint8Array | null = null): void {
@@ -74,7 +79,8 @@ export class SessionQuicAttempts {
 
   private offer(i: number, bytes: Uint8Array, linkType: number, tsSeconds: number, tsNanos: number, originalLength: number): void {
     summarizeAt(bytes, 0, bytes.length, linkType, this.summary, originalLength);
-    if (this.tracker.queueFrame(i + 1, tsSeconds, tsNanos, this.summary, bytes, (infos) => this.remember(i, infos))) this.pending.add(i);
+    const generation = this.generation;
+    if (this.tracker.queueFrame(i + 1, tsSeconds, tsNanos, this.summary, bytes, (infos) => generation === this.generation && this.remember(i, infos))) this.pending.add(i);
   }
 
   /**
@@ -83,9 +89,11 @@ export class SessionQuicAttempts {
    */
   reread(frames: Iterable<[number, Uint8Array]>, index: FrameIndex): void {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+    this.generation++;
     this.infoTexts.clear();
     this.details.clear();
-    this.http3Frames.clear();
+    this.fieldStore = new FrameFieldStore();
+    this.http3Frames = new Uint8Array(0);
     this.pending.clear();
     this.untold = new Uint8Array(0);
     for (const [i, bytes] of frames) this.offer(i, bytes, index.linkType[i], index.tsSeconds[i], index.tsNanos[i], index.originalLength[i]);
@@ -102,24 +110,22 @@ export class SessionQuicAttempts {
 
   /** Frame i's QUIC, TLS-over-QUIC and HTTP/3 fields as `decode --json` and the display filter name them (null: no QUIC kept for it). */
   fields(i: number): JsonObject | null {
-    const infos = this.details.get(i);
-    return infos ? quicFieldsJson(infos) : null;
+    return this.fieldStore.get(i);
+  }
+
+  /** Bytes the kept filter fields take (for the memory figure in tests and docs). */
+  get fieldBytes(): number {
+    return this.fieldStore.bytes;
   }
 
   private remember(i: number, infos: QuicPacketInfo[]): void {
     this.pending.delete(i);
     if (infos.length === 0) return;
+    this.fieldStore.append(i, quicFieldsJson(infos));
     if (this.details.size < MAX_DETAILS) this.details.set(i, infos.map((info) => ({ ...info, crypto: [], streams: [] })));
-    if (this.http3Frames.size < MAX_DETAILS && infos.some((info) => info.http3.length > 0)) this.http3Frames.add(i);
+    if (infos.some((info) => info.http3.length > 0)) this.http3Frames = setBit(this.http3Frames, i);
     if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
-    else {
-      if (i >> 3 >= this.untold.length) {
-        const grown = new Uint8Array(Math.max(1024, this.untold.length * 2, (i >> 3) + 1));
-        grown.set(this.untold);
-        this.untold = grown;
-      }
-      this.untold[i >> 3] |= 1 << (i & 7);
-    }
+    else this.untold = setBit(this.untold, i);
   }
 
   /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC, or its detail was not kept). */
@@ -137,8 +143,8 @@ export class SessionQuicAttempts {
     if (waitFor.some((i) => this.pending.has(i))) await this.tracker.settled();
     return (i) => {
       const info = this.infoTexts.get(i);
-      if (info !== undefined) return { protocol: this.http3Frames.has(i) ? 'HTTP3' : 'QUIC', info };
-      return (this.untold[i >> 3] ?? 0) & (1 << (i & 7)) ? { protocol: 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
+      if (info !== undefined) return { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info };
+      return hasBit(this.untold, i) ? { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
     };
   }
 
@@ -148,6 +154,19 @@ export class SessionQuicAttempts {
     return this.tracker.attempts().map((attempt) => toRow(attempt, index));
   }
 }
+
+/** Sets bit i, growing the set (returned) as needed. */
+function setBit(bits: Uint8Array, i: number): Uint8Array {
+  if (i >> 3 >= bits.length) {
+    const grown = new Uint8Array(Math.max(1024, bits.length * 2, (i >> 3) + 1));
+    grown.set(bits);
+    bits = grown;
+  }
+  bits[i >> 3] |= 1 << (i & 7);
+  return bits;
+}
+
+const hasBit = (bits: Uint8Array, i: number) => ((bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
 
 function toRow(attempt: QuicAttempt, index: FrameIndex): QuicAttemptRow {
   const hello = attempt.clientHello;
