@@ -192,6 +192,45 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
     }
   }, 60_000);
 
+  it('Stop on a listener with two live peers resets each, removes both 4-tuples\' rules, and reports each final state', async () => {
+    await baseline();
+    const port = 7410;
+    const opened = await call('openEndpoint', params(0, { remote: null, remotePort: null, localPort: port, connections: 2 }));
+    // Waiting: the listening address's rule only.
+    expect(rules()).toHaveLength(1);
+    expect(rules()[0]).toContain(`--sport ${port}`);
+    expect(rules()[0]).not.toContain('-d ');
+    const clientScript = `const s = require('net').connect({ host: '${lab.client.ip}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code)); s.on('close', () => console.log('closed'));`;
+    const clients = [nodeInNamespace(lab.server.ns, clientScript), nodeInNamespace(lab.server.ns, clientScript)];
+    try {
+      const ports = await Promise.all(clients.map(async (client) => Number((await client.waitFor(/^connected /)).split(' ')[1])));
+      const ids = await Promise.all(
+        ports.map(async (clientPort) => {
+          const event = await waitForEvent((e) => e.type === 'endpoint-accepted' && e.endpointId === opened.endpointId && e.peer === `${lab.server.ip}:${clientPort}`);
+          return event.type === 'endpoint-accepted' ? event.connectionId : '';
+        }),
+      );
+      for (const id of ids) await waitForEvent((e) => e.type === 'endpoint-state' && e.endpointId === id && e.to === 'ESTABLISHED');
+      // Both live: exactly the two 4-tuples' rules (the listening one left once the second was accepted).
+      await until(() => rules().length === 2, 'exactly two rules');
+      for (const clientPort of ports) expect(rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`))).toBe(true);
+      expect(helpers()).toBe(1);
+      await call('stopEndpoint', { endpointId: opened.endpointId });
+      for (const client of clients) expect(await client.waitFor(/^error /)).toBe('error ECONNRESET');
+      expect(rules()).toEqual([]);
+      await until(() => helpers() === 0, 'the helper to exit');
+      // What the view shows: each conversation's last state CLOSED, each ended, then the listener.
+      for (const id of ids) {
+        const states = events.flatMap((e) => (e.type === 'endpoint-state' && e.endpointId === id ? [e.to] : []));
+        expect(states.at(-1)).toBe('CLOSED');
+        expect(events.find((e) => e.type === 'endpoint-end' && e.endpointId === id)).toMatchObject({ reason: 'we reset the connection' });
+      }
+      expect(await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId)).toMatchObject({ reason: '2 of 2 connections accepted, 2 ended as asked' });
+    } finally {
+      for (const client of clients) client.stop();
+    }
+  }, 60_000);
+
   it('an engine told to exit (SIGTERM, as the app does on quit) resets its conversations first', async () => {
     await baseline();
     const engineBundle = bundleForTest('engine', 'electron/engine/main.ts');
