@@ -60,20 +60,28 @@ function compress(state: Uint32Array, block: Uint8Array, at: number): void {
   state[7] += h;
 }
 
-/** The digest of (`prefixLength` bytes already in `from`) followed by `data`; `from` is left as it was. */
-function finish(from: Uint32Array, prefixLength: number, data: Uint8Array): Uint8Array {
-  const state = from.slice();
+/** Scratch space: the hashing allocates nothing but its digests. */
+const STATE = new Uint32Array(8);
+const TAIL = new Uint8Array(2 * BLOCK);
+const INNER_DIGEST = new Uint8Array(SHA256_LENGTH);
+const KEY_BLOCK = new Uint8Array(BLOCK);
+
+/** Into `out`: the digest of (`prefixLength` bytes already hashed into `from`) followed by `data`; `from` is left as it was. */
+function finish(from: Uint32Array, prefixLength: number, data: Uint8Array, out: Uint8Array): Uint8Array {
+  const state = STATE;
+  state.set(from);
   let at = 0;
   for (; at + BLOCK <= data.length; at += BLOCK) compress(state, data, at);
   // The rest, 0x80, zeros, and the 64-bit bit length, in one or two blocks.
   const rest = data.length - at;
-  const tail = new Uint8Array(rest < 56 ? BLOCK : 2 * BLOCK);
-  tail.set(data.subarray(at));
+  const end = rest < 56 ? BLOCK : 2 * BLOCK;
+  const tail = TAIL;
+  tail.fill(0);
+  for (let i = 0; i < rest; i++) tail[i] = data[at + i];
   tail[rest] = 0x80;
   const bits = (prefixLength + data.length) * 8;
   const high = Math.floor(bits / 0x100000000);
   const low = bits >>> 0;
-  const end = tail.length;
   tail[end - 8] = high >>> 24;
   tail[end - 7] = (high >>> 16) & 0xff;
   tail[end - 6] = (high >>> 8) & 0xff;
@@ -83,29 +91,29 @@ function finish(from: Uint32Array, prefixLength: number, data: Uint8Array): Uint
   tail[end - 2] = (low >>> 8) & 0xff;
   tail[end - 1] = low & 0xff;
   for (let block = 0; block < end; block += BLOCK) compress(state, tail, block);
-  const digest = new Uint8Array(SHA256_LENGTH);
   for (let i = 0; i < 8; i++) {
-    digest[4 * i] = state[i] >>> 24;
-    digest[4 * i + 1] = (state[i] >>> 16) & 0xff;
-    digest[4 * i + 2] = (state[i] >>> 8) & 0xff;
-    digest[4 * i + 3] = state[i] & 0xff;
+    out[4 * i] = state[i] >>> 24;
+    out[4 * i + 1] = (state[i] >>> 16) & 0xff;
+    out[4 * i + 2] = (state[i] >>> 8) & 0xff;
+    out[4 * i + 3] = state[i] & 0xff;
   }
-  return digest;
+  return out;
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return finish(INITIAL, 0, data);
+  return finish(INITIAL, 0, data, new Uint8Array(SHA256_LENGTH));
 }
 
 /** HMAC-SHA-256 under one key; `mac` may be called any number of times. */
 export class HmacSha256 {
   readonly key: Uint8Array;
-  private readonly inner = INITIAL.slice();
-  private readonly outer = INITIAL.slice();
+  private readonly inner = new Uint32Array(INITIAL);
+  private readonly outer = new Uint32Array(INITIAL);
 
   constructor(key: Uint8Array) {
     this.key = key.slice();
-    const block = new Uint8Array(BLOCK);
+    const block = KEY_BLOCK;
+    block.fill(0);
     block.set(key.length > BLOCK ? sha256(key) : key);
     for (let i = 0; i < BLOCK; i++) block[i] ^= 0x36;
     compress(this.inner, block, 0);
@@ -114,7 +122,7 @@ export class HmacSha256 {
   }
 
   mac(data: Uint8Array): Uint8Array {
-    return finish(this.outer, BLOCK, finish(this.inner, BLOCK, data));
+    return finish(this.outer, BLOCK, finish(this.inner, BLOCK, data, INNER_DIGEST), new Uint8Array(SHA256_LENGTH));
   }
 
   /** Whether this was made for `key` (the same bytes). */
