@@ -57,6 +57,7 @@ import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
+import { framesAsRead } from './frames-as-read';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
 import { openWriteTarget } from './safe-target';
@@ -875,33 +876,13 @@ export class FileSession {
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
     await this.whenIndexed();
-    const candidates = this.facts.tlsCandidateFrames();
-    const reader = this;
-    function* frames(): Generator<[number, Uint8Array]> {
-      for (let at = 0; at < candidates.length; at += 512) {
-        const batch = candidates.slice(at, at + 512);
-        const bytes = reader.readFrames(batch);
-        for (const i of batch) {
-          const frame = bytes.get(i);
-          if (frame) yield [i, frame.slice()];
-        }
-      }
-    }
-    this.facts.redissectTls(frames());
+    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
+    const readFrames = (batch: number[]) => this.readFrames(batch);
+    this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
     // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
     const udp: number[] = [];
     for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
-    function* udpFrames(): Generator<[number, Uint8Array]> {
-      for (let at = 0; at < udp.length; at += 512) {
-        const batch = udp.slice(at, at + 512);
-        const bytes = reader.readFrames(batch);
-        for (const i of batch) {
-          const frame = bytes.get(i);
-          if (frame) yield [i, frame.slice()];
-        }
-      }
-    }
-    this.quic.reread(udpFrames(), this.index);
+    this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
     await this.quic.settled();
     // Rows and filter matches computed before now may show other TLS and QUIC fields.
     this.filters.clear();
@@ -928,7 +909,7 @@ export class FileSession {
 
   /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
   async followPage(target: FollowTarget, from: number, maxBytes: number): Promise<FollowPage> {
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const { followed, generation, exists, why, target: resolved, filter } = await this.follows.follow(target);
     if (!exists) {
       const yet = this.complete ? '' : ' yet';
@@ -965,7 +946,7 @@ export class FileSession {
   /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
   async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
     if (!this.live) await this.whenIndexed();
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const content = await this.follows.content(params, params.format, params.direction);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     try {
