@@ -218,6 +218,12 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
       get output() {
         return stdout + stderr;
       },
+      get stdout() {
+        return stdout;
+      },
+      get stderr() {
+        return stderr;
+      },
       /** The next output line (after those already taken) that matches. */
       async next(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
         for (let waited = 0; waited < timeoutMs; waited += 20) {
@@ -399,6 +405,75 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
       session.kill();
     }
     expect(helperRules()).toEqual([]);
+  }, 60_000);
+
+  it('listen --connections 2 --receive-to -: each connection\'s lines on stdout after its peer, status lines on stderr', async () => {
+    const port = 7112;
+    const payloads = ['GET /one HTTP/1.0\r\nHost: a\r\n\r\n', 'second\nclient\nno line break at the end'];
+    const files = payloads.map((text, i) => {
+      const file = path.join(dir, `stdout-client-${i}.txt`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const session = interactive(['listen', `${UNOWNED}:${port}`, '--connections', '2', '--close-after', '1', '--receive-to', '-']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const clients = files.map((file) => start(peerScript('client', UNOWNED, port, file)));
+      for (const client of clients) await client.waitFor(/^connected/);
+      expect(await session.done).toBe(0);
+      const stdout = session.stdout;
+      // Every stdout line names its peer; put back together per peer, each is exactly what that client sent.
+      const byPeer = new Map<string, string>();
+      for (const line of stdout.split(/(?<=\n)/)) {
+        const match = /^\[(198\.18\.0\.2:\d+)\] ([\s\S]*)$/.exec(line);
+        expect(match, `stdout line ${JSON.stringify(line)}`).not.toBeNull();
+        byPeer.set(match?.[1] ?? '', (byPeer.get(match?.[1] ?? '') ?? '') + (match?.[2] ?? ''));
+      }
+      expect([...byPeer.values()].sort()).toEqual([payloads[0], `${payloads[1]}\n`].sort());
+      expect(session.stderr).toMatch(/^done: 2 of 2 connections ended as asked/m);
+    } finally {
+      session.kill();
+    }
+  }, 60_000);
+
+  it('listen --connections 2 --step: each peer\'s SYN+ACK waits at its own prompt, "@K" aims a line at connection K', async () => {
+    const port = 7113;
+    const session = interactive(['listen', `${UNOWNED}:${port}`, '--connections', '2', '--step']);
+    try {
+      await session.next(/^several connections: "@K LINE"/);
+      const first = start(peerScript('client', UNOWNED, port, ''));
+      const one = await session.next(/^\[1 198\.18\.0\.2:\d+\] next /);
+      expect(one).toMatch(/^\[1 198\.18\.0\.2:\d+\] next \(syn-ack\): S\. 0:0\(0\) ack 1 win \d+ </);
+      const second = start(peerScript('client', UNOWNED, port, ''));
+      expect(await session.next(/^\[2 198\.18\.0\.2:\d+\] next /)).toMatch(/next \(syn-ack\): S\. 0:0\(0\)/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Nothing sent yet: neither Linux client is connected.
+      expect(first.lines).not.toContain('connected');
+      expect(second.lines).not.toContain('connected');
+      session.type('@1 set win=1000');
+      expect(await session.next(/^\[1 .*\] next /)).toMatch(/next \(syn-ack, edited\): S\. 0:0\(0\) ack 1 win 1000 /);
+      session.type('@1');
+      await session.next(/^\[1 .*\] sent: S\. 0:0\(0\) ack 1 win 1000 /);
+      await first.waitFor(/^connected/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(second.lines).not.toContain('connected');
+      session.type('@2');
+      await session.next(/^\[2 .*\] sent: S\. /);
+      await second.waitFor(/^connected/);
+      // Connection 1 reset at its prompt: only its Linux client sees it.
+      session.type('@1 close rst');
+      await session.next(/^\[1 .*\] next \(rst\)/);
+      session.type('@1');
+      await session.next(/^\[1 .*\] sent: R/);
+      await first.waitFor(/^error ECONNRESET/);
+      session.type('@3 close');
+      await session.next(/^ {2}\? no connection 3 \(2 accepted so far\)/);
+      expect(second.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+      session.type('quit');
+      expect(await session.done).toBe(1);
+    } finally {
+      session.kill();
+    }
   }, 60_000);
 
   it.skipIf(!hasIptables)('listen --connections 2, interrupted (SIGINT) with both live: both reset by us, every rule removed', async () => {
