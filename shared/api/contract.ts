@@ -948,8 +948,11 @@ export interface StreamGraph {
   acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
   rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
   sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
-  /** Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts): the full graph's point count. */
-  overview?: { points: number };
+  /**
+   * Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts):
+   * the full graph's point count, and the engine's milliseconds for the answer.
+   */
+  overview?: { points: number; engineMs?: number };
 }
 const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
@@ -962,7 +965,7 @@ const streamGraph: Validator<StreamGraph> = obj({
   acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
   rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
   sack: obj({ frame: column, time: column, left: column, right: column }),
-  overview: opt(obj({ points: count })),
+  overview: opt(obj({ points: count, engineMs: opt(num({ min: 0 })) })),
 });
 
 /** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, one HTTP/2 stream, a UDP conversation, one QUIC or HTTP/3 stream. */
@@ -1081,11 +1084,13 @@ export interface FlowGraphPage {
   /** The row of the frame asked about (`frameIndex`), or -1. */
   position: number;
 }
-export interface FlowExport {
-  text: string;
-  rows: number;
-  /** True when the graph had more rows than an export from the UI holds. */
-  truncated: boolean;
+export interface SaveFlowGraphParams {
+  sessionId: string;
+  filter: string;
+  nodes: FlowNodes;
+  format: FlowFormat;
+  path: string;
+  overwrite?: boolean;
 }
 const flowNodes = literal('addresses', 'endpoints');
 const stateName = str({ max: 32 });
@@ -1162,8 +1167,8 @@ export interface ApiContract {
     params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number; withNames?: boolean };
     result: FlowGraphPage;
   };
-  /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
-  exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
+  /** Writes the whole flow graph as SVG, PlantUML, Mermaid or text to `path` on the host, streamed (as `handshake flow -o`). */
+  saveFlowGraph: { params: SaveFlowGraphParams; result: { path: string; rows: number; bytes: number } };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
@@ -1361,9 +1366,9 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count), withNames: opt(bool) }),
     result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
   },
-  exportFlowGraph: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid') }),
-    result: obj({ text: str({ max: 256 * 1024 * 1024 }), rows: count, truncated: bool }),
+  saveFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid'), path: filePath, overwrite: opt(bool) }),
+    result: obj({ path: filePath, rows: count, bytes: count }),
   },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
