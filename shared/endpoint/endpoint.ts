@@ -114,6 +114,8 @@ export interface EndpointStats {
   outOfOrderDropped: number;
   /** Segments dropped by PAWS (RFC 7323 §5.3): their TSval was older than TS.Recent. */
   pawsDropped: number;
+  /** Segments other than RST dropped for carrying no TSopt once timestamps were negotiated (RFC 7323 §3.2). */
+  noTimestampDropped: number;
 }
 
 export interface Negotiated {
@@ -171,7 +173,7 @@ export class TcpEndpoint {
   private sndWl2 = 0;
   private maxSndWnd = 0;
   rcvNxt = 0;
-  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0 };
+  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0, noTimestampDropped: 0 };
   readonly rtt: RtoEstimator;
   /** Why the connection ended, once it has. */
   closedReason: string | null = null;
@@ -826,6 +828,11 @@ export class TcpEndpoint {
     // RFC 7323 §5.3 R1 (PAWS), before the sequence check: a TSval older than TS.Recent marks an old
     // duplicate (from a wrapped sequence space or an earlier incarnation): ACKed and dropped. An RST is not checked.
     const ts = this.tsOn && !(flags & TCP_RST) ? segment.options.find((option) => option.kind === 'timestamp') : undefined;
+    if (this.tsOn && !(flags & TCP_RST) && !ts) {
+      // RFC 7323 §3.2: once negotiated, every segment but an RST carries TSopt; one without is dropped silently (no ACK).
+      this.stats.noTimestampDropped++;
+      return this.drop('PAWS: no TSopt on a connection that negotiated timestamps (RFC 7323 §3.2): dropped silently', now);
+    }
     if (ts?.kind === 'timestamp' && seqLt(ts.tsval, this.tsRecent) && now - this.tsRecentAt <= PAWS_IDLE_MS) {
       this.ackWanted ??= 'ack';
       this.stats.pawsDropped++;
