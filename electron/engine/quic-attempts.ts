@@ -8,7 +8,7 @@ import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import type { DetailNode, QuicAttemptRow } from '../../shared/api';
 import { quicDetailNodes } from '../../shared/quic/detail';
 import type { CaptureFrame } from '../../shared/files';
-import { QuicAttemptTracker, quicFieldsJson, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
+import { QuicAttemptTracker, QuicConnectionReader, quicFieldsJson, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
 import type { JsonObject } from '../../shared/track/json';
 import { summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
@@ -16,6 +16,7 @@ import type { FrameIndex } from './frame-index';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 import { FrameFieldStore } from '../../shared/field-store';
+import type { FrameAsRead } from './frames-as-read';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
@@ -66,8 +67,11 @@ export class SessionQuicAttempts {
   private fieldStore = new FrameFieldStore();
   /** One bit per frame index: its datagram completed HTTP/3 frames (Protocol says HTTP3, as in Wireshark). */
   private http3Frames: Uint8Array = new Uint8Array(0);
-  /** Bumped by reread: analyses queued by the tracker it replaced are not remembered. */
-  private generation = 0;
+  /** Bumped by reread: analyses queued by the tracker it replaced are not remembered, and readers made before are stale. */
+  generation = 0;
+  /** Each attempt's frame indices in capture order (Follow Stream reads only these again). */
+  private connectionFrames: Int32Array[] = [];
+  private connectionFrameCounts: number[] = [];
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex, reassembled: Uint8Array | null = null): void {
@@ -85,18 +89,20 @@ export class SessionQuicAttempts {
 
   /**
    * Reads every UDP frame again with a fresh tracker (a key log was attached: Handshake and
-   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames' bytes in order.
+   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames in order, as first read (frames-as-read.ts).
    */
-  reread(frames: Iterable<[number, Uint8Array]>, index: FrameIndex): void {
+  reread(frames: Iterable<FrameAsRead>, index: FrameIndex): void {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
     this.generation++;
     this.infoTexts.clear();
     this.details.clear();
     this.fieldStore = new FrameFieldStore();
+    this.connectionFrames = [];
+    this.connectionFrameCounts = [];
     this.http3Frames = new Uint8Array(0);
     this.pending.clear();
     this.untold = new Uint8Array(0);
-    for (const [i, bytes] of frames) this.offer(i, bytes, index.linkType[i], index.tsSeconds[i], index.tsNanos[i], index.originalLength[i]);
+    for (const frame of frames) this.offer(frame.index, frame.bytes, frame.linkType, index.tsSeconds[frame.index], index.tsNanos[frame.index], frame.originalLength);
   }
 
   /** Whether any of these frames still waits for its QUIC analysis. */
@@ -122,10 +128,52 @@ export class SessionQuicAttempts {
     this.pending.delete(i);
     if (infos.length === 0) return;
     this.fieldStore.append(i, quicFieldsJson(infos));
+    const connection = infos.find((info) => info.connection !== undefined)?.connection;
+    if (connection !== undefined) this.addConnectionFrame(connection, i);
     if (this.details.size < MAX_DETAILS) this.details.set(i, infos.map((info) => ({ ...info, crypto: [], streams: [] })));
     if (infos.some((info) => info.http3.length > 0)) this.http3Frames = setBit(this.http3Frames, i);
     if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
     else this.untold = setBit(this.untold, i);
+  }
+
+  private addConnectionFrame(connection: number, i: number): void {
+    let frames = this.connectionFrames[connection] ?? new Int32Array(16);
+    const count = this.connectionFrameCounts[connection] ?? 0;
+    if (count === frames.length) {
+      const grown = new Int32Array(count * 2);
+      grown.set(frames);
+      frames = grown;
+    }
+    frames[count] = i;
+    this.connectionFrames[connection] = frames;
+    this.connectionFrameCounts[connection] = count + 1;
+  }
+
+  /** Attempt `connection`'s frame indices analysed so far, in capture order (await settled() first for all of them). */
+  framesOf(connection: number): Int32Array {
+    return (this.connectionFrames[connection] ?? new Int32Array(0)).subarray(0, this.connectionFrameCounts[connection] ?? 0);
+  }
+
+  /** The attempt frame i's QUIC packets belong to (quic.connection.number), and the stream IDs of its STREAM frames; null when it carries none. */
+  async connectionAt(i: number): Promise<{ connection: number; streams: number[] } | null> {
+    if (this.pending.has(i)) await this.tracker.settled();
+    for (let connection = 0; connection < this.connectionFrames.length; connection++) {
+      const frames = this.framesOf(connection);
+      if (frames.length === 0 || i < frames[0] || i > frames[frames.length - 1] || !sortedIncludes(frames, i)) continue;
+      const ids = this.fieldStore.get(i)?.['quic.stream.stream_id'];
+      return { connection, streams: Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [] };
+    }
+    return null;
+  }
+
+  /** A reader of attempt `connection`'s datagrams again, with the keys this session's pass derived (Follow Stream). */
+  reader(connection: number): QuicConnectionReader {
+    return new QuicConnectionReader(this.tracker, connection);
+  }
+
+  /** Attempt `connection` as analysed so far (await settled() first), or null. */
+  attempt(connection: number): QuicAttempt | null {
+    return this.tracker.attempts()[connection] ?? null;
   }
 
   /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC, or its detail was not kept). */
@@ -153,6 +201,18 @@ export class SessionQuicAttempts {
     await this.tracker.settled();
     return this.tracker.attempts().map((attempt) => toRow(attempt, index));
   }
+}
+
+function sortedIncludes(sorted: Int32Array, value: number): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] === value) return true;
+    if (sorted[middle] < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
 }
 
 /** Sets bit i, growing the set (returned) as needed. */

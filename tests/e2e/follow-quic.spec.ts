@@ -9,7 +9,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { captureNgtcp2, ngtcp2LabUnavailable, type Ngtcp2Capture } from '../integration/quic/ngtcp2-lab';
+import { captureNgtcp2, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from '../integration/quic/ngtcp2-lab';
+import { freshStreamChunks, tsharkStreamFrames } from '../fixtures/quic/tshark-stream-frames';
 import { haveTshark, openCapture, screenshot, startHost, type RunningHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
@@ -30,27 +31,10 @@ function tsharkRaw(file: string, spec: string): Chunk[] {
 /**
  * A QUIC stream's chunks as tshark's follow prints them, less the STREAM frames that only repeat
  * bytes already seen that way (tshark 4.0 prints a retransmitted frame again; we show the stream's
- * bytes once): each STREAM frame from tshark's PDML, in order, with its direction and offset.
+ * bytes once).
  */
 function tsharkQuicChunks(file: string, streamId: number): Chunk[] {
-  const pdml = execFileSync('tshark', ['-r', file, '-T', 'pdml', '-Y', `quic.stream.stream_id == ${streamId}`], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
-  const covered = { client: new Set<number>(), server: new Set<number>() };
-  const chunks: Chunk[] = [];
-  let repeats = 0;
-  for (const packet of pdml.split('<packet>').slice(1)) {
-    const from = /name="udp.srcport"[^>]*show="4433"/.test(packet) ? 'server' : 'client';
-    for (const frame of packet.split('name="quic.frame"').slice(1)) {
-      if (Number(/name="quic.stream.stream_id"[^>]*show="(\d+)"/.exec(frame)?.[1]) !== streamId) continue;
-      const hex = /name="quic.stream_data"[^>]*value="([0-9a-f]*)"/.exec(frame)?.[1];
-      if (!hex) continue;
-      const offset = Number(/name="quic.stream.offset"[^>]*show="(\d+)"/.exec(frame)?.[1] ?? 0);
-      const length = hex.length / 2;
-      let fresh = false;
-      for (let at = offset; at < offset + length; at++) if (!covered[from].has(at)) (fresh = true), covered[from].add(at);
-      if (fresh) chunks.push({ from, hex });
-      else repeats++;
-    }
-  }
+  const { chunks, repeats } = freshStreamChunks(tsharkStreamFrames(file, PORT), streamId);
   // Without a repeat, this is tshark's follow itself.
   if (repeats === 0) expect(chunks).toEqual(tsharkRaw(file, `follow,quic,raw,0,${streamId}`));
   return chunks;
