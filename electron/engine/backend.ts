@@ -589,7 +589,7 @@ export class Backend {
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex, withNames }) =>
         this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex, withNames === true),
-      exportFlowGraph: async ({ sessionId, filter, nodes, format }) => this.session(sessionId).exportFlowGraph(filter, nodes, format),
+      saveFlowGraph: async ({ sessionId, filter, nodes, format, path: target, overwrite }) => this.session(sessionId).saveFlowGraph(filter, nodes, format, path.resolve(target), overwrite === true),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),

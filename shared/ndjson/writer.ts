@@ -5,6 +5,7 @@
  * `bytes[0, length)` to its sink and calls `reset()`; `length` past `flushAt` says when.
  */
 import { encodeUtf8 } from '../files/utf8';
+import { formatEpoch } from '../files/timestamp';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -364,6 +365,25 @@ export class NdjsonWriter {
   /** A non-negative integer's digits, or any other number as `String(value)` gives it (a -T fields cell). */
   numberText(value: number): void {
     this.number(value, false);
+  }
+
+  /** `formatEpoch(seconds, nanos)` (cli.md's frame.time_epoch, a -T fields cell) as digits, without the string. */
+  epochText(seconds: number, nanos: number): void {
+    if (!(seconds >= 0 && seconds < 2 ** 31 && (seconds | 0) === seconds && nanos >= 0 && nanos < 1e9 && (nanos | 0) === nanos)) {
+      this.ascii(formatEpoch(seconds, nanos));
+      return;
+    }
+    this.smallDigits(seconds);
+    if (this.length + 10 > this.bytes.length) this.reserve(10);
+    const bytes = this.bytes;
+    bytes[this.length] = 0x2e;
+    let v = nanos;
+    for (let at = this.length + 9; at > this.length; at--) {
+      const next = (v / 10) | 0;
+      bytes[at] = 0x30 + v - next * 10;
+      v = next;
+    }
+    this.length += 10;
   }
 
   /** Text that needs no escaping (a number's digits, a -T fields cell); UTF-8 when not ASCII. */

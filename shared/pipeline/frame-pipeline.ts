@@ -71,7 +71,10 @@ export interface PipelineFrame {
 }
 
 export interface ProcessedFrame {
-  /** With the pipeline's `jsonLines`, its layers hold only READ_BACK_FIELDS (the line has the rest). */
+  /**
+   * With the pipeline's `jsonLines`, its layers hold only READ_BACK_FIELDS (the line has the rest)
+   * and a data layer's bytes are a view of the frame's (valid while the frame's bytes are).
+   */
   decoded: DecodedFrame;
   /** The cli.md `decode --json` object, tracking keys included. */
   readonly fields: Record<string, JsonFieldValue>;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NdjsonWriter } from '../../../shared/ndjson/writer';
+import { formatEpoch } from '../../../shared/files/timestamp';
 
 const text = (writer: NdjsonWriter) => Buffer.from(writer.bytes.subarray(0, writer.length)).toString('utf8');
 
@@ -82,6 +83,17 @@ describe('NdjsonWriter', () => {
       writer.numberText(value);
       writer.byte(0x20);
       expected += `${String(value)} `;
+    }
+    expect(text(writer)).toBe(expected);
+  });
+
+  it('epochText is formatEpoch, the -T fields cell of frame.time_epoch', () => {
+    const writer = new NdjsonWriter(2);
+    let expected = '';
+    for (const [seconds, nanos] of [[0, 0], [1700000000, 2065], [1700000000, 999999999], [2 ** 31 - 1, 1], [2 ** 31, 5], [4102444800, 123456789], [7, 100000000]]) {
+      writer.epochText(seconds, nanos);
+      writer.byte(0x20);
+      expected += `${formatEpoch(seconds, nanos)} `;
     }
     expect(text(writer)).toBe(expected);
   });
