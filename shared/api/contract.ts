@@ -346,6 +346,9 @@ export interface LadderArrow {
   /** Each side's state after this segment (RFC 9293 names). */
   clientState: string;
   serverState: string;
+  /** Every state a side entered on this segment, when more than one (our endpoint's lane: a FIN+ACK acknowledging our FIN in FIN_WAIT_1 gives FIN_WAIT_2, TIME_WAIT). */
+  clientPassed?: string[];
+  serverPassed?: string[];
   phase: Phase;
   /** tcp.analysis.* names set on this frame, without the prefix ("retransmission"). */
   analysis: string[];
@@ -390,6 +393,8 @@ const ladderArrow: Validator<LadderArrow> = obj({
   window: count,
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
+  clientPassed: opt(arr(str({ max: 32 }), 12)),
+  serverPassed: opt(arr(str({ max: 32 }), 12)),
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
   tls: opt(ladderTls),

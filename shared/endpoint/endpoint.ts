@@ -157,12 +157,15 @@ const RECEIVING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, 
 const SENDING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.CLOSE_WAIT]);
 
 /** A segment sent or received, with the endpoint's state right after it (the ladder's lane for our side). */
-export type SegmentObserver = (direction: 'in' | 'out', segment: EndpointSegment, state: TcpState) => void;
+/** `passed`: every state entered while this segment was processed, in order (two for a FIN+ACK that ends FIN_WAIT_1 in TIME_WAIT). */
+export type SegmentObserver = (direction: 'in' | 'out', segment: EndpointSegment, state: TcpState, passed: readonly TcpState[]) => void;
 
 export class TcpEndpoint {
   state: TcpState = TcpState.CLOSED;
   /** Told of every segment committed (out) or taken (in), after its bookkeeping. */
   observer: SegmentObserver | null = null;
+  /** States entered since the segment being processed began (for the observer). */
+  private passedStates: TcpState[] = [];
   readonly iss: number;
   irs: number | null = null;
   sndUna: number;
@@ -564,8 +567,9 @@ export class TcpEndpoint {
 
   /** Records a segment as sent: state, sequence space, timers, pending work. */
   commit(segment: EndpointSegment, reason: SegmentReason, now: number): void {
+    this.passedStates = [];
     this.bookkeepSent(segment, reason, now);
-    this.observer?.('out', segment, this.state);
+    this.observer?.('out', segment, this.state, this.passedStates);
   }
 
   private bookkeepSent(segment: EndpointSegment, reason: SegmentReason, now: number): void {
@@ -673,6 +677,7 @@ export class TcpEndpoint {
     if (to === this.state) return;
     const from = this.state;
     this.state = to;
+    this.passedStates.push(to);
     this.events.push({ type: 'state', from: TCP_STATE_NAMES[from], to: TCP_STATE_NAMES[to], why, at: now });
     if (to === TcpState.TIME_WAIT) {
       this.clearTimers(true);
@@ -716,9 +721,10 @@ export class TcpEndpoint {
   receive(segment: EndpointSegment, now: number): void {
     this.stats.segmentsReceived++;
     this.clock = now;
+    this.passedStates = [];
     this.dispatch(segment, now);
     this.armKeepalive(now);
-    this.observer?.('in', segment, this.state);
+    this.observer?.('in', segment, this.state, this.passedStates);
   }
 
   private dispatch(segment: EndpointSegment, now: number): void {
