@@ -161,6 +161,10 @@ export class EndpointRun implements EndpointControl {
       case 'aborted':
         this.hooks.emit({ type: 'endpoint-note', endpointId, kind: event.type, detail: event.why, time: this.time(event.at) });
         break;
+      case 'dropped':
+        // PAWS drops are the peer's doing and worth seeing; the other drops are routine (duplicates, probes).
+        if (event.why.startsWith('PAWS')) this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'paws', detail: event.why, time: this.time(event.at) });
+        break;
       default:
         break;
     }

@@ -1,20 +1,12 @@
 /** TlsCrypto over `node:crypto`, for the engine and the `handshake` command. */
 import { createDecipheriv, createHmac, type CipherGCMTypes } from 'node:crypto';
 import type { TlsCrypto } from '../../shared/tls/crypto';
-import { HmacSha256 } from '../../shared/tls/hmac-sha256';
 
 const TAG = 16;
 
 export function createNodeTlsCrypto(): TlsCrypto {
-  /** The last SHA-256 key's padded states: a secret's key and IV come from two HMACs under it. */
-  let lastSha256: HmacSha256 | null = null;
   return {
     hmac(hash, key, data) {
-      // SHA-256 in JavaScript: for the key schedule's short inputs, createHmac's objects cost more than the hashing (bench:tls).
-      if (hash === 'sha256') {
-        if (!lastSha256?.isFor(key)) lastSha256 = new HmacSha256(key);
-        return lastSha256.mac(data);
-      }
       return new Uint8Array(createHmac(hash, key).update(data).digest());
     },
     aeadOpen(aead, key, nonce, aad, ciphertext) {

@@ -346,6 +346,9 @@ export interface LadderArrow {
   /** Each side's state after this segment (RFC 9293 names). */
   clientState: string;
   serverState: string;
+  /** Every state a side entered on this segment, when more than one (our endpoint's lane: a FIN+ACK acknowledging our FIN in FIN_WAIT_1 gives FIN_WAIT_2, TIME_WAIT). */
+  clientPassed?: string[];
+  serverPassed?: string[];
   phase: Phase;
   /** tcp.analysis.* names set on this frame, without the prefix ("retransmission"). */
   analysis: string[];
@@ -390,6 +393,8 @@ const ladderArrow: Validator<LadderArrow> = obj({
   window: count,
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
+  clientPassed: opt(arr(str({ max: 32 }), 12)),
+  serverPassed: opt(arr(str({ max: 32 }), 12)),
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
   tls: opt(ladderTls),
@@ -1540,7 +1545,7 @@ export type ApiEvent =
 export type EndpointApiEvent =
   | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
   | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
-  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted'; detail: string; time: number }
+  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted' | 'paws'; detail: string; time: number }
   /** A listener serving several peers accepted one: `connectionId` is its conversation's endpointId (send, close, step, events). */
   | { type: 'endpoint-accepted'; endpointId: string; connectionId: string; peer: string; time: number }
   | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
@@ -1630,7 +1635,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'endpoint-state': obj({ type: literal('endpoint-state'), endpointId, from: str({ max: 32 }), to: str({ max: 32 }), why: str({ max: 256 }), time: num() }),
   'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
   'endpoint-accepted': obj({ type: literal('endpoint-accepted'), endpointId, connectionId: endpointId, peer: str({ max: 80 }), time: num() }),
-  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted'), detail: str({ max: 4096 }), time: num() }),
+  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted', 'paws'), detail: str({ max: 4096 }), time: num() }),
   'endpoint-end': obj({
     type: literal('endpoint-end'),
     endpointId,

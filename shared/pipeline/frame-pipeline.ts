@@ -29,6 +29,7 @@ import { httpInfoText } from '../http/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
+import { MALFORMED } from '../wire/malformed';
 import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
@@ -71,7 +72,10 @@ export interface PipelineFrame {
 }
 
 export interface ProcessedFrame {
-  /** With the pipeline's `jsonLines`, its layers hold only READ_BACK_FIELDS (the line has the rest). */
+  /**
+   * With the pipeline's `jsonLines`, its layers hold only READ_BACK_FIELDS (the line has the rest)
+   * and a data layer's bytes are a view of the frame's (valid while the frame's bytes are).
+   */
   decoded: DecodedFrame;
   /** The cli.md `decode --json` object, tracking keys included. */
   readonly fields: Record<string, JsonFieldValue>;
@@ -399,7 +403,8 @@ export class FramePipeline {
     writer.reset();
     this.jsonSink.begin(meta);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
-    if (this.jsonSink.lost) return null;
+    // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
+    if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
     this.jsonSink.finish(decoded);
     const outer = outerEncapsulation(decoded);
     return { decoded, outer, json: this.endJsonLine(decoded, analysis, outer) };

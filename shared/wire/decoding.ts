@@ -252,7 +252,8 @@ export function setChecksumStatus(layer: DecodedLayer, name: string, status: Che
 export function addData(decoding: Decoding, offset: number, end: number, quoted: boolean): DecodedLayer | null {
   if (end <= offset) return null;
   const layer = openLayer(decoding, 'data', offset, end - offset, quoted);
-  layer.data = decoding.bytes.slice(offset, end);
+  // A sink's decode (decode --json) reads the payload in place: a copy per frame only made garbage.
+  layer.data = activeSink !== null ? decoding.bytes.subarray(offset, end) : decoding.bytes.slice(offset, end);
   addDerived(layer, 'data.data', layer.data, offset, end - offset);
   addDerived(layer, 'data.len', end - offset, offset, end - offset);
   return layer;

@@ -292,7 +292,8 @@ class ConversationIo {
       else if (this.out.dataToStdout) process.stdout.write(event.bytes);
       return;
     }
-    if (event.type === 'rtt' || event.type === 'dropped') return;
+    // Of the drops, only PAWS's are shown (the peer's doing); duplicates and probes are routine.
+    if (event.type === 'rtt' || (event.type === 'dropped' && !event.why.startsWith('PAWS'))) return;
     const seconds = this.seconds(event.at);
     if (this.out.json) {
       this.record({ ...event, at: undefined, time: Number(seconds) });
@@ -314,6 +315,9 @@ class ConversationIo {
       case 'reset':
       case 'aborted':
         this.say(`${seconds}  ${event.type === 'reset' ? 'reset' : 'given up'}: ${event.why}\n`);
+        break;
+      case 'dropped':
+        this.say(`${seconds}  dropped: ${event.why}\n`);
         break;
     }
   };
@@ -409,10 +413,12 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
     segments_received: stats.segmentsReceived,
     retransmissions: stats.retransmissions,
     paws_dropped: stats.pawsDropped,
+    no_timestamp_dropped: stats.noTimestampDropped,
     srtt_ms: endpoint.rtt.srtt,
     rto_ms: endpoint.rtt.rto,
   };
-  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions`;
+  const paws = stats.pawsDropped + stats.noTimestampDropped > 0 ? `; PAWS dropped ${stats.pawsDropped} with an old TSval, ${stats.noTimestampDropped} without TSopt` : '';
+  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions${paws}`;
   return { ok, record, line };
 }
 

@@ -554,6 +554,45 @@ for name, seq, tsval, data in [('new', 1001, 6000, b'new'), ('old', 1004, 5500, 
     }
   }, 60_000);
 
+  it.skipIf(!hasScapy || !hasIptables)('PAWS: with timestamps negotiated, a data segment Scapy sends without TSopt gets no answer and its bytes are not taken (RFC 7323 §3.2)', async () => {
+    const port = 7121;
+    const sport = 40124;
+    const receiveTo = path.join(dir, 'paws-nots.bin');
+    const rule = ['OUTPUT', '-p', 'tcp', '--sport', String(sport), '--tcp-flags', 'RST', 'RST', '-j', 'DROP'];
+    lab.exec(lab.server.ns, 'iptables', ['-A', ...rule]);
+    try {
+      const listening = startLiveCli(cli, helperPath, lab.client.ns, ['listen', `${UNOWNED}:${port}`, '-i', lab.client.ifname, '--json', '--receive-to', receiveTo, '--close-after', '30', '--timeout', '8']);
+      await sleep(1500);
+      const script = `
+from scapy.all import *
+conf.verb = 0
+conf.iface = '${lab.server.ifname}'
+ip = IP(src='${lab.server.ip}', dst='${UNOWNED}')
+def seg(flags, seq, ack, ts, data=b''):
+    options = [('NOP', None), ('NOP', None), ('Timestamp', ts)] if ts else []
+    return ip/TCP(sport=${sport}, dport=${port}, flags=flags, seq=seq, ack=ack, window=502, options=options)/data
+synack = sr1(ip/TCP(sport=${sport}, dport=${port}, flags='S', seq=1000, window=64240, options=[('MSS', 1460), ('SAckOK', b''), ('Timestamp', (5000, 0)), ('NOP', None), ('WScale', 7)]), timeout=5)
+ours = synack[TCP].seq + 1
+ecr = dict(synack[TCP].options)['Timestamp'][0]
+send(seg('A', 1001, ours, (5001, ecr)))
+for name, seq, ts, data in [('new', 1001, (6000, ecr), b'new'), ('bare', 1004, None, b'bad'), ('next', 1004, (6001, ecr), b'end')]:
+    answer = sr1(seg('PA', seq, ours, ts, data), timeout=1.5)
+    print(name, 'none' if answer is None else answer[TCP].ack - 1000, flush=True)
+`;
+      const result = spawnSync('ip', ['netns', 'exec', lab.server.ns, SCAPY, '-c', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe('');
+      // "bare" is dropped silently (no ACK at all); "next", at the same sequence number, is taken.
+      expect(result.stdout.trim().split('\n')).toEqual(['new 4', 'bare none', 'next 7']);
+      const done = await listening.done;
+      const summary = summaryOf(done.stdout);
+      expect(summary).toMatchObject({ bytes_received: 6, paws_dropped: 0, no_timestamp_dropped: 1 });
+      expect(ndjson(done.stdout).some((record) => record.type === 'dropped' && /no TSopt/.test(String(record.why)))).toBe(true);
+      expect(readFileSync(receiveTo, 'latin1')).toBe('newend');
+    } finally {
+      lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
+    }
+  }, 60_000);
+
   it('a closed port: the SYN is answered with RST/ACK and the command says "refused" with exit code 1', async () => {
     const result = await run(['connect', `${lab.server.ip}:7199`, '--local', `${UNOWNED}:41006`]);
     const summary = summaryOf(result.stdout);
