@@ -249,6 +249,38 @@ test.describe('endpoint view', () => {
     }
   });
 
+  test('a FIN+ACK that acknowledges our FIN in FIN_WAIT_1: our lane on the ladder writes both states it passed', async ({ page }) => {
+    if (!lab) throw new Error('lab not ready');
+    const port = 7403;
+    const localPort = 45403;
+    // Linux closes 300 ms after our FIN; its bare ACK of our FIN is dropped in its namespace (the only pure ACK it sends here),
+    // so its FIN+ACK is what acknowledges our FIN.
+    const rule = ['OUTPUT', '-p', 'tcp', '--sport', String(port), '--tcp-flags', 'ALL', 'ACK', '-j', 'DROP'];
+    const closer = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { s.on('error', () => undefined); s.on('end', () => setTimeout(() => { s.end(); console.log('closed'); }, 300)); s.resume(); }).listen(${port}, '${lab.server.ip}', () => console.log('listening'));`);
+    lab.exec(lab.server.ns, 'iptables', ['-A', ...rule]);
+    try {
+      await closer.waitFor(/listening/);
+      await openView(page, localPort);
+      await page.getByTestId('endpoint-remote-port').fill(String(port));
+      await page.getByTestId('endpoint-open').click();
+      await expect(page.getByTestId('endpoint-state')).toHaveText('ESTABLISHED', { timeout: 15_000 });
+      await page.getByTestId('endpoint-fin').click();
+      await closer.waitFor(/^closed$/);
+      await expect(page.getByTestId('endpoint-log')).toContainText('TIME_WAIT', { timeout: 10_000 });
+      await page.getByTestId('view-connections').click();
+      await page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` }).dblclick();
+      const ladder = page.getByTestId('ladder');
+      const peerFin = ladder.locator('g.arrow', { hasText: 'FIN_WAIT_2 → TIME_WAIT' });
+      await expect(peerFin).toHaveCount(1, { timeout: 10_000 });
+      await expect(peerFin).toHaveAttribute('aria-label', /server to client, FIN, ACK\b/);
+      await expect(peerFin).toHaveAttribute('data-client-state', 'TIME_WAIT');
+      await screenshot(page, 'endpoint-ladder-two-states');
+    } finally {
+      lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
+      closer.stop();
+    }
+  });
+
   test('Stop with two live peers on an owned address: each client is reset, the rules go, the chooser and Connections show the final states', async ({ page }) => {
     if (!lab || !host) throw new Error('lab not ready');
     const port = 7402;
