@@ -95,6 +95,8 @@ export class Backend {
   /** Conversation scripts run from the UI, by run id (ended ones are dropped). */
   private readonly scriptRuns = new Map<string, ScriptRun>();
   private readonly endpointRuns = new Map<string, EndpointControl>();
+  /** A script's or endpoint's live session, by session id: closing the session ends its run. */
+  private readonly sessionRuns = new Map<string, string>();
   private nextRun = 1;
   private spoolDirectory: string | null = null;
   /** A fresh index and tracker made while idle, so opening a file does not wait for one. */
@@ -347,9 +349,11 @@ export class Backend {
       onEnd: () => {
         session?.endLive();
         this.scriptRuns.delete(runId);
+        if (session) this.sessionRuns.delete(session.sessionId);
       },
     });
     const sessionId = `s${this.nextSession++}`;
+    this.sessionRuns.set(sessionId, runId);
     session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `script on ${params.interface}`, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
     await session.openLive();
@@ -379,6 +383,7 @@ export class Backend {
       onEnd: () => {
         session?.endLive();
         this.endpointRuns.delete(endpointId);
+        if (session) this.sessionRuns.delete(session.sessionId);
       },
       onAccepted: (child: EndpointRun) => this.endpointRuns.set(child.endpointId, child),
       onLane: (lane) => {
@@ -389,11 +394,21 @@ export class Backend {
     const sessionId = `s${this.nextSession++}`;
     session = new FileSession(sessionId, spoolPath, (event) => this.emit(event), `endpoint on ${params.interface}`, this.takeState(), this.options.limits);
     this.sessions.set(sessionId, session);
+    this.sessionRuns.set(sessionId, endpointId);
     for (const lane of lanes) session.showEndpointLane(lane);
     await session.openLive();
     this.endpointRuns.set(endpointId, run);
     this.emit({ type: 'session-opened', session: session.info() });
     return { ...result, sessionId };
+  }
+
+  /**
+   * Ends a script run or an endpoint (a listener with every conversation it holds) by its id, as
+   * Stop does: a live connection is reset, its RST rules removed, its helper ended. Unknown or
+   * ended ids are ignored (the browser host calls this for a client that went away).
+   */
+  async stopRun(id: string): Promise<void> {
+    await Promise.all([this.scriptRuns.get(id)?.stop(), this.endpointRuns.get(id)?.stop()]);
   }
 
   private endpointRun(endpointId: string): EndpointControl {
@@ -428,8 +443,8 @@ export class Backend {
     if (this.spareTimer) clearTimeout(this.spareTimer);
     this.spareTimer = null;
     this.spare = null;
-    for (const run of this.scriptRuns.values()) run.stop();
-    for (const run of [...this.endpointRuns.values()]) await run.stop();
+    // Each live conversation is reset and its rules and helper go before the engine does.
+    await Promise.all([...[...this.scriptRuns.values()].map((run) => run.stop()), ...[...this.endpointRuns.values()].map((run) => run.stop().catch(() => undefined))]);
     // A recording closes its browser and stops its capture; its profile is deleted.
     for (const recording of this.recordings.values()) recording.stop();
     await Promise.all([...this.recordings.values()].map((recording) => recording.done.catch(() => undefined)));
@@ -464,6 +479,9 @@ export class Backend {
       },
       closeSession: async ({ sessionId }) => {
         const session = this.session(sessionId);
+        // A script's or endpoint's session: closing it ends the conversation too.
+        const run = this.sessionRuns.get(sessionId);
+        if (run) await this.stopRun(run);
         const running = this.captures.get(sessionId);
         if (running) {
           running.stopRequested = true;
@@ -532,7 +550,7 @@ export class Backend {
         return null;
       },
       stopScript: async ({ runId }) => {
-        this.scriptRun(runId).stop();
+        await this.scriptRun(runId).stop();
         return null;
       },
       openEndpoint: async (params) => this.openEndpoint(params),
@@ -571,7 +589,7 @@ export class Backend {
       getExpertInfo: async ({ sessionId, filter }) => ({ groups: await this.session(sessionId).expertInfo(filter) }),
       getFlowGraph: async ({ sessionId, filter, nodes, start, count, frameIndex, withNames }) =>
         this.session(sessionId).flowGraphPage(filter, nodes, start, count, frameIndex, withNames === true),
-      exportFlowGraph: async ({ sessionId, filter, nodes, format }) => this.session(sessionId).exportFlowGraph(filter, nodes, format),
+      saveFlowGraph: async ({ sessionId, filter, nodes, format, path: target, overwrite }) => this.session(sessionId).saveFlowGraph(filter, nodes, format, path.resolve(target), overwrite === true),
       getConversations: async ({ sessionId, kind, filter }) => this.session(sessionId).conversations(kind, filter),
       chooseOpenPath: async () => ({ path: null }),
       chooseSavePath: async () => ({ path: null }),

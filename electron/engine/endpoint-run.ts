@@ -161,6 +161,10 @@ export class EndpointRun implements EndpointControl {
       case 'aborted':
         this.hooks.emit({ type: 'endpoint-note', endpointId, kind: event.type, detail: event.why, time: this.time(event.at) });
         break;
+      case 'dropped':
+        // PAWS drops are the peer's doing and worth seeing; the other drops are routine (duplicates, probes).
+        if (event.why.startsWith('PAWS')) this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'paws', detail: event.why, time: this.time(event.at) });
+        break;
       default:
         break;
     }
@@ -211,8 +215,14 @@ export class EndpointRun implements EndpointControl {
   }
 
   /** Once the endpoint is CLOSED (or stopped): the helper ends, the session stops growing, the end is reported. */
-  async finish(error: string | null): Promise<void> {
-    if (this.ended) return;
+  finish(error: string | null): Promise<void> {
+    this.finishing ??= this.end(error);
+    return this.finishing;
+  }
+
+  private finishing: Promise<void> | null = null;
+
+  private async end(error: string | null): Promise<void> {
     this.ended = true;
     const endpoint = this.session.endpoint;
     let failure = error ?? this.session.endReason;
@@ -233,9 +243,16 @@ export class EndpointRun implements EndpointControl {
     });
   }
 
+  /** The user (or the engine) gives up on the conversation: a live one is reset first (EndpointSession.reset). */
   stop(): Promise<void> {
-    return this.finish(null);
+    this.stopping ??= (async () => {
+      if (!this.ended) await this.session.reset().catch(() => undefined);
+      await this.finish(null);
+    })();
+    return this.stopping;
   }
+
+  private stopping: Promise<void> | null = null;
 }
 
 /**
@@ -291,6 +308,11 @@ export class EndpointListenRun implements EndpointControl {
   }
 
   private accept(peer: AcceptedPeer, params: OpenEndpointParams, local: { address: string; port: number }): void {
+    if (this.ended) {
+      // Stopped: a SYN that arrives meanwhile is not served.
+      void peer.close();
+      return;
+    }
     const connectionId = `${this.endpointId}c${this.children.length + 1}`;
     const child = EndpointRun.accepted(connectionId, peer, params, local, {
       ...this.hooks,
@@ -330,11 +352,18 @@ export class EndpointListenRun implements EndpointControl {
     return this.refuse();
   }
 
-  private async finish(error: string | null): Promise<void> {
-    if (this.ended) return;
+  private finish(error: string | null): Promise<void> {
+    this.finishing ??= this.end(error);
+    return this.finishing;
+  }
+
+  private finishing: Promise<void> | null = null;
+
+  private async end(error: string | null): Promise<void> {
     this.ended = true;
     clearInterval(this.watch);
-    for (const child of this.children) await child.stop();
+    // Every live peer is reset at once (each waits for its own RST to leave).
+    await Promise.all(this.children.map((child) => child.stop()));
     let failure = error;
     await this.link.close().catch((caught: unknown) => {
       failure ??= caught instanceof Error ? caught.message : String(caught);

@@ -228,7 +228,28 @@ export class EndpointSession<Channel extends EndpointChannel = HelperConversatio
     this.deliverEvents();
   }
 
-  /** Ends the loop and the helper (its RST rule goes with it). Sends nothing: close() first for a FIN or RST. */
+  /**
+   * Ends a conversation the user gives up on (Stop, its session closed, the client or the engine
+   * gone): a synchronized connection is reset (an RST, in step mode too), so the peer is not left
+   * holding it; before the handshake and in TIME_WAIT nothing is sent. Resolves once the RST is on
+   * the wire (or after `timeoutMs`); stop() then ends the helper.
+   */
+  async reset(timeoutMs = 2000): Promise<void> {
+    const endpoint = this.endpoint;
+    if (this.stopped || this.link.endReason || endpoint.state === TcpState.CLOSED || endpoint.state === TcpState.TIME_WAIT) return;
+    const settled = (e: TcpEndpoint) => e.state === TcpState.CLOSED || e.state === TcpState.LISTEN || e.state === TcpState.TIME_WAIT;
+    endpoint.close('rst', this.now());
+    if (this.options.endpoint.step) {
+      // Nobody would step the RST out: it goes now (after an owed reply RST, if any).
+      for (let i = 0; i < 3 && !settled(endpoint) && endpoint.proposal(this.now()); i++) await this.step();
+    } else {
+      this.link.interrupt();
+    }
+    await this.waitFor(settled, timeoutMs);
+    this.deliverEvents();
+  }
+
+  /** Ends the loop and the helper (its RST rule goes with it). Sends nothing: close() or reset() first for a FIN or RST. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

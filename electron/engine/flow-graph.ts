@@ -3,15 +3,17 @@
  * those a display filter passed. The last graph is kept per filter and column mode, so scrolling
  * the view asks only for windows of rows.
  */
-import type { FlowGraphPage, FlowNodes, FlowExport } from '../../shared/api';
-import { FlowGraph, flowExport, type FlowFormat } from '../../shared/flowgraph';
+import { closeSync, writeSync } from 'node:fs';
+import { ApiError, type FlowGraphPage, type FlowNodes } from '../../shared/api';
+import { FlowGraph, flowChunks, type FlowFormat } from '../../shared/flowgraph';
 import type { Tracker } from '../../shared/track/tracker';
 import type { FrameIndex } from './frame-index';
+import { openWriteTarget } from './safe-target';
 import type { FrameSelection } from './statistics';
 
 const TCP = 6;
-/** Rows an export from the UI holds at most (the CLI streams any number). */
-export const FLOW_EXPORT_ROWS = 20_000;
+/** Bytes written between two pauses of a save, so other requests are answered meanwhile. */
+const SAVE_SLICE_BYTES = 1 << 20;
 
 export function buildFlowGraph(index: FrameIndex, tracker: Tracker, selection: FrameSelection, nodes: FlowNodes): FlowGraph {
   const graph = new FlowGraph(nodes, (stream) => tracker.connection(stream)?.states ?? null);
@@ -50,18 +52,37 @@ export function flowGraphPage(graph: FlowGraph, start: number, count: number, fr
   };
 }
 
-/** The export of the first FLOW_EXPORT_ROWS rows; the states of many connections are read in one pass over the tracker. */
-export function flowGraphExport(graph: FlowGraph, tracker: Tracker, format: FlowFormat): FlowExport {
-  const rows = Math.min(graph.length, FLOW_EXPORT_ROWS);
-  const streams = new Set<number>();
-  for (const row of graph.rows(0, rows)) if (row.stream >= 0) streams.add(row.stream);
-  if (streams.size > 64) {
-    for (const connection of tracker.eachConnection()) if (streams.has(connection.stream)) graph.setStates(connection.stream, connection.states);
+/**
+ * Writes the whole graph in `format` to `path` as the CLI's `handshake flow -o` does, chunk by
+ * chunk (each ~64 KB; the graph itself is typed columns), pausing between megabytes. An existing
+ * file is replaced only with `overwrite`. The states of many connections are read in one pass over the tracker.
+ */
+export async function saveFlowGraph(graph: FlowGraph, tracker: Tracker, format: FlowFormat, path: string, overwrite: boolean): Promise<{ path: string; rows: number; bytes: number }> {
+  if (graph.connections > 64) for (const connection of tracker.eachConnection()) graph.setStates(connection.stream, connection.states);
+  let fd: number;
+  try {
+    fd = openWriteTarget(path, { overwrite });
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError('failed', `save flow graph as ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const truncated = rows < graph.length;
-  const text = flowExport(graph, format, {
-    count: rows,
-    truncatedNote: truncated ? `first ${rows} of ${graph.length} rows; handshake flow FILE writes them all` : undefined,
-  });
-  return { text, rows, truncated };
+  let bytes = 0;
+  let sincePause = 0;
+  try {
+    for (const chunk of flowChunks(graph, format)) {
+      const data = Buffer.from(chunk, 'utf8');
+      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+      bytes += data.length;
+      sincePause += data.length;
+      if (sincePause >= SAVE_SLICE_BYTES) {
+        sincePause = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  } catch (error) {
+    throw new ApiError('failed', `save flow graph as ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    closeSync(fd);
+  }
+  return { path, rows: graph.length, bytes };
 }

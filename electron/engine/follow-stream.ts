@@ -1,20 +1,24 @@
 /**
  * Follow Stream for the workbench: shared/follow fed from a session's frame index. Only the
- * followed connection's frames are read (the index knows each frame's tcp.stream; UDP, QUIC and
- * HTTP/3 read the frames outside TCP, numbering conversations as they go), through a pipeline
- * of their own, so a followed TCP stream is that pipeline's stream 0. A follower is kept per
- * stream and continues where it stopped, so a live capture's new frames cost only themselves;
- * it starts again when the session's key log grew (records may now decrypt).
+ * followed connection's frames are read (the index knows each frame's tcp.stream; UDP reads the
+ * frames outside TCP, numbering conversations as it goes), through a pipeline of their own, so a
+ * followed TCP stream is that pipeline's stream 0. QUIC and HTTP/3 reuse the session's QUIC pass
+ * (quic-attempts.ts): its connection numbering, its list of each connection's frames and the keys
+ * it derived; only the followed connection's datagrams are opened again, in order. A follower is
+ * kept per stream and continues where it stopped, so a live capture's new frames cost only
+ * themselves; it starts again when the session's key log grew (records may now decrypt).
  */
-import { FollowDriver, formatFollow, StreamFollower, UdpStreams, type FollowedStream, type FollowFormat, type FollowKind } from '../../shared/follow';
+import { FollowDriver, followQuicPackets, formatFollow, StreamFollower, UdpStreams, type FollowedStream, type FollowFormat, type FollowKind } from '../../shared/follow';
 import { HttpDissector } from '../../shared/http';
 import { FramePipeline, type PipelineFrame } from '../../shared/pipeline/frame-pipeline';
-import { QuicAttemptTracker, type QuicPacketInfo } from '../../shared/quic';
+import type { QuicConnectionReader } from '../../shared/quic';
 import { TlsDissector, type KeyLog } from '../../shared/tls';
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
+import { summarizeAt } from '../../shared/wire/summarize';
+import { createPacketSummary } from '../../shared/wire/summary';
 import { createNodeTlsCrypto } from './tls-crypto';
-import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 import type { FrameIndex } from './frame-index';
-import { udpConversationFilter } from './quic-attempts';
+import { udpConversationFilter, type SessionQuicAttempts } from './quic-attempts';
 
 export interface FollowTarget {
   kind: FollowKind;
@@ -39,12 +43,16 @@ interface Follower {
   target: ResolvedTarget;
   pipeline: FramePipeline;
   tls: TlsDissector;
-  quic: QuicAttemptTracker | null;
-  driver: FollowDriver;
-  /** The next frame index not yet looked at. */
+  /** TCP, TLS, HTTP/2, UDP: fed every frame of the stream. */
+  driver: FollowDriver | null;
+  /** QUIC, HTTP/3: the session's QUIC pass, read again for the followed connection. */
+  quic: QuicConnectionReader | null;
+  follower: StreamFollower;
+  /** The next frame index not yet looked at (QUIC: the next position in the connection's frame list). */
   next: number;
-  /** Key-log secrets known when it started. */
+  /** Key-log secrets known when it started, and the session's QUIC pass it reads. */
   secrets: number;
+  quicGeneration: number;
   generation: number;
 }
 
@@ -60,6 +68,9 @@ export class SessionFollows {
     private readonly index: FrameIndex,
     private readonly keyLog: KeyLog,
     private readonly readFrames: (indices: number[]) => Map<number, Uint8Array>,
+    private readonly quic: SessionQuicAttempts,
+    /** The IP datagram a frame completed by reassembly (its last fragment), or null. */
+    private readonly reassembled: (i: number) => Uint8Array | null,
   ) {}
 
   /** Resolutions of `atFrame` targets (the frames before it fix the numbering, which a live capture only extends). */
@@ -75,7 +86,7 @@ export class SessionFollows {
     if (!target) return { followed: new StreamFollower(request.kind, request.stream).result, generation: 0, exists: false, why: null, target: null, filter: null };
     const wanted = target;
     let follower = this.followers.find((f) => f.target.kind === wanted.kind && f.target.stream === wanted.stream && f.target.http2Stream === wanted.http2Stream && f.target.quicStream === wanted.quicStream);
-    if (follower && follower.secrets !== this.keyLog.counts.secrets) {
+    if (follower && (follower.secrets !== this.keyLog.counts.secrets || follower.quicGeneration !== this.quic.generation)) {
       this.followers.splice(this.followers.indexOf(follower), 1);
       follower = undefined;
     }
@@ -84,10 +95,15 @@ export class SessionFollows {
       this.followers.unshift(follower);
       this.followers.length = Math.min(this.followers.length, KEPT);
     }
-    this.advance(follower);
-    await follower.driver.settled();
-    const exists = follower.driver.finish();
-    const followed = follower.driver.follower.result;
+    let exists: boolean;
+    if (follower.driver) {
+      this.advance(follower, follower.driver);
+      await follower.driver.settled();
+      exists = follower.driver.finish();
+    } else {
+      exists = await this.advanceQuic(follower);
+    }
+    const followed = follower.follower.result;
     if (!overUdp(wanted.kind)) followed.stream = wanted.stream;
     let filter: string | null = null;
     if (exists && overUdp(wanted.kind)) {
@@ -123,7 +139,7 @@ export class SessionFollows {
     const base = { kind: target.kind, stream: target.stream, http2Stream: target.http2Stream, quicStream: overUdp(target.kind) && target.kind !== 'udp' ? (target.quicStream ?? 0) : null };
     if (target.atFrame === undefined || target.atFrame === null || !overUdp(target.kind)) return base;
     const at = target.atFrame;
-    const key = `${target.kind} ${at} ${target.quicStream ?? ''} ${this.keyLog.counts.secrets}`;
+    const key = `${target.kind} ${at} ${target.quicStream ?? ''} ${this.keyLog.counts.secrets} ${this.quic.generation}`;
     if (this.resolved.has(key)) return this.resolved.get(key)!;
     if (at >= this.index.count) return null;
     const pipeline = new FramePipeline({}, null);
@@ -136,20 +152,11 @@ export class SessionFollows {
         if (frame.frameNumber === at + 1 && udp) result = { ...base, stream: udp.stream };
       });
     } else {
-      const tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
-      let infos: QuicPacketInfo[] = [];
-      this.scan(at + 1, (frame) => {
-        pipeline.track(frame);
-        const summary = pipeline.lastSummary;
-        if (summary.protocol !== 17 || summary.fragment) return;
-        tracker.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, pipeline.lastSummaryBytes, frame.frameNumber === at + 1 ? (found) => (infos = found) : undefined);
-      });
-      await tracker.settled();
-      const packet = infos.find((info) => info.connection !== undefined);
-      if (packet) {
-        const ids = infos.filter((info) => info.connection === packet.connection).flatMap((info) => info.streams.map((s) => s.streamId));
-        const preferred = target.kind === 'http3' ? ids.find((id) => id % 4 === 0) : ids[0];
-        result = { ...base, stream: packet.connection!, quicStream: target.quicStream ?? preferred ?? 0 };
+      // The session's QUIC pass numbered the connections and kept each frame's stream IDs.
+      const found = await this.quic.connectionAt(at);
+      if (found) {
+        const preferred = target.kind === 'http3' ? found.streams.find((id) => id % 4 === 0) : found.streams[0];
+        result = { ...base, stream: found.connection, quicStream: target.quicStream ?? preferred ?? 0 };
       }
     }
     this.resolved.set(key, result);
@@ -180,13 +187,45 @@ export class SessionFollows {
     const tls = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
     const pipeline = new FramePipeline({}, target.kind === 'tls' || target.kind === 'http2' ? tls : null);
     if (target.kind === 'http2') pipeline.http = new HttpDissector();
-    const quic = target.kind === 'quic' || target.kind === 'http3' ? new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() }) : null;
-    // A TCP stream's own frames make up the pipeline's stream 0; UDP and QUIC number over all frames outside TCP.
-    const driver = new FollowDriver(pipeline, target.kind, overUdp(target.kind) ? target.stream : 0, target.http2Stream, target.quicStream, quic);
-    return { target, pipeline, tls, quic, driver, next: 0, secrets: this.keyLog.counts.secrets, generation: ++this.generations };
+    const common = { target, pipeline, tls, next: 0, secrets: this.keyLog.counts.secrets, quicGeneration: this.quic.generation, generation: ++this.generations };
+    if (target.kind === 'quic' || target.kind === 'http3') {
+      const follower = new StreamFollower(target.kind, target.stream, target.http2Stream, target.quicStream);
+      return { ...common, driver: null, quic: this.quic.reader(target.stream), follower };
+    }
+    // A TCP stream's own frames make up the pipeline's stream 0; UDP numbers over all frames outside TCP.
+    const driver = new FollowDriver(pipeline, target.kind, target.kind === 'udp' ? target.stream : 0, target.http2Stream, target.quicStream);
+    return { ...common, driver, quic: null, follower: driver.follower };
   }
 
-  private advance(follower: Follower): void {
+  private readonly summary = createPacketSummary();
+
+  /** The followed QUIC connection's frames analysed since the last call, opened again; returns whether the connection exists. */
+  private async advanceQuic(follower: Follower): Promise<boolean> {
+    const reader = follower.quic!;
+    await this.quic.settled();
+    const frames = this.quic.framesOf(reader.connection);
+    const index = this.index;
+    while (follower.next < frames.length) {
+      const batch = Array.from(frames.subarray(follower.next, follower.next + BATCH));
+      const bytes = this.readFrames(batch);
+      for (const i of batch) {
+        const reassembled = this.reassembled(i);
+        const data = reassembled ?? bytes.get(i);
+        if (!data) continue;
+        summarizeAt(data, 0, data.length, reassembled ? LINKTYPE_RAW : index.linkType[i], this.summary, reassembled ? reassembled.length : index.originalLength[i]);
+        const infos = await reader.datagram(i + 1, this.summary, data);
+        followQuicPackets(follower.follower, reader.connection, infos, i + 1, index.tsSeconds[i] + index.tsNanos[i] / 1e9);
+      }
+      follower.next += batch.length;
+    }
+    const attempt = this.quic.attempt(reader.connection);
+    if (!attempt) return false;
+    follower.follower.result.client = attempt.client;
+    follower.follower.result.server = attempt.server;
+    return true;
+  }
+
+  private advance(follower: Follower, driver: FollowDriver): void {
     const index = this.index;
     const stream = follower.target.stream;
     const end = index.count;
@@ -196,7 +235,7 @@ export class SessionFollows {
       for (const i of batch) {
         const data = bytes.get(i);
         if (!data) continue;
-        follower.driver.frame({
+        driver.frame({
           frameNumber: i + 1,
           linkType: index.linkType[i],
           tsSeconds: index.tsSeconds[i],
@@ -220,9 +259,9 @@ export class SessionFollows {
   /** Why a TLS or HTTP/2 follow shows nothing, as `handshake follow` says it. */
   private why(follower: Follower): string | null {
     const { kind, http2Stream, quicStream, stream } = follower.target;
-    if (kind === 'tcp' || kind === 'udp' || follower.driver.follower.result.chunks.length > 0) return null;
+    if (kind === 'tcp' || kind === 'udp' || follower.follower.result.chunks.length > 0) return null;
     if (follower.quic) {
-      const attempt = follower.quic.attempts()[stream];
+      const attempt = this.quic.attempt(stream);
       if (!attempt) return null;
       return attempt.tls.decrypted !== true ? `not decrypted: ${attempt.tls.decrypted ?? 'no Handshake or 1-RTT packets'}` : `no data on QUIC stream ${quicStream}`;
     }

@@ -42,6 +42,7 @@ import { formatIpv4, formatIpv6 } from '../../shared/wire/bytes';
 import { summaryTcpChecksumStatusAt } from '../../shared/wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../../shared/wire/decode';
 import { IpReassembler, type ReassembledDatagram } from '../../shared/reassembly/ip-fragments';
+import type { FrameAsRead } from './frames-as-read';
 import { addReassembledLayers, reassembleFragment } from '../../shared/reassembly/decoded';
 import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import { outerEncapsulation } from '../../shared/wire/tunnel/outer';
@@ -462,28 +463,28 @@ export class FrameFacts {
 
   /**
    * Reads every connection's TLS again with the secrets known now (after a key log was
-   * attached): `frames` gives each TCP frame with payload, in capture order, with its bytes.
+   * attached): `frames` gives each TCP frame with payload, in capture order, as first read (frames-as-read.ts).
    */
-  redissectTls(frames: Iterable<[number, Uint8Array]>): void {
+  redissectTls(frames: Iterable<FrameAsRead>): void {
     this.tlsDissector = new TlsDissector(createNodeTlsCrypto(), this.keyLog);
     this.tlsRecords = new Map();
     this.http = new HttpDissector();
     this.httpResults = new Map();
     const s = this.summary;
     const index = this.index;
-    for (const [i, bytes] of frames) {
+    for (const { index: i, bytes, linkType, originalLength } of frames) {
       if (index.stream[i] < 0) continue;
-      summarizeAt(bytes, 0, bytes.length, index.linkType[i], s, index.originalLength[i]);
+      summarizeAt(bytes, 0, bytes.length, linkType, s, originalLength);
       if (s.payloadOffset < 0 || s.payloadLength <= 0) continue;
       this.tlsSegment(i, index.stream[i], index.direction[i] === FROM_CLIENT, index.relSeq[i] | 0, bytes.subarray(s.payloadOffset, Math.min(s.payloadOffset + s.payloadLength, bytes.length)));
     }
   }
 
-  /** Frames that may carry TLS: TCP with payload, on a tracked connection. */
+  /** Frames that may carry TLS: TCP with payload on a tracked connection, and TCP outside any (IP fragments among them). */
   tlsCandidateFrames(): number[] {
     const out: number[] = [];
     const index = this.index;
-    for (let i = 0; i < index.count; i++) if (index.stream[i] >= 0 && index.payloadLength[i] > 0) out.push(i);
+    for (let i = 0; i < index.count; i++) if (index.protocol[i] === 6 && (index.stream[i] < 0 || index.payloadLength[i] > 0)) out.push(i);
     return out;
   }
 

@@ -65,3 +65,19 @@ async function receive(raw: unknown): Promise<void> {
 
 if (parentPort) parentPort.on('message', (event) => void receive(event.data));
 else process.on('message', (raw) => void receive(raw));
+
+/** How long the engine waits for its conversations to be reset and their helpers to end before it exits anyway. */
+const SHUTDOWN_LIMIT_MS = 5000;
+let shuttingDown = false;
+
+/** The app asks the engine to go (SIGTERM), or its parent is gone: live conversations are reset, their rules removed, then it exits. */
+function shutDown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  setTimeout(() => process.exit(0), SHUTDOWN_LIMIT_MS).unref();
+  void backend.dispose().finally(() => process.exit(0));
+}
+
+process.on('SIGTERM', shutDown);
+process.on('SIGINT', shutDown);
+process.on('disconnect', shutDown);

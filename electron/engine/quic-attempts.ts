@@ -8,13 +8,15 @@ import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import type { DetailNode, QuicAttemptRow } from '../../shared/api';
 import { quicDetailNodes } from '../../shared/quic/detail';
 import type { CaptureFrame } from '../../shared/files';
-import { QuicAttemptTracker, quicFieldsJson, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
+import { QuicAttemptTracker, QuicConnectionReader, quicFieldsJson, quicInfoText, quicVersionName, type QuicAttempt, type QuicPacketInfo } from '../../shared/quic';
 import type { JsonObject } from '../../shared/track/json';
 import { summarizeAt } from '../../shared/wire/summarize';
 import { createPacketSummary } from '../../shared/wire/summary';
 import type { FrameIndex } from './frame-index';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
+import { FrameFieldStore } from '../../shared/field-store';
+import type { FrameAsRead } from './frames-as-read';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
@@ -24,7 +26,7 @@ const MAX_ALPN = 64;
 /** Info texts kept for the packet list; past this many QUIC frames a row says QUIC without details. */
 const MAX_INFO_TEXTS = 250_000;
 
-/** Frames whose QUIC detail is kept for the detail pane. */
+/** Frames whose QUIC detail tree is kept for the detail pane (the display filter's fields are kept for every frame). */
 const MAX_DETAILS = 100_000;
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -56,13 +58,20 @@ export class SessionQuicAttempts {
   /** Frame index → the packet list's Info text, for frames that carry QUIC. */
   private readonly infoTexts = new Map<number, string>();
   /** One bit per frame index for QUIC frames past MAX_INFO_TEXTS: named QUIC, without details. */
-  private untold = new Uint8Array(0);
+  private untold: Uint8Array = new Uint8Array(0);
   /** Frames queued for analysis and not analyzed yet. */
   private readonly pending = new Set<number>();
   /** Frame index → its packets (without CRYPTO/STREAM bytes), for the detail pane; bounded like the Info texts. */
   private readonly details = new Map<number, QuicPacketInfo[]>();
-  /** Frames whose datagram completed HTTP/3 frames: Protocol says HTTP3, as in Wireshark. */
-  private readonly http3Frames = new Set<number>();
+  /** Every QUIC frame's display-filter fields, compactly (tens of bytes a frame), so filters see the whole capture. */
+  private fieldStore = new FrameFieldStore();
+  /** One bit per frame index: its datagram completed HTTP/3 frames (Protocol says HTTP3, as in Wireshark). */
+  private http3Frames: Uint8Array = new Uint8Array(0);
+  /** Bumped by reread: analyses queued by the tracker it replaced are not remembered, and readers made before are stale. */
+  generation = 0;
+  /** Each attempt's frame indices in capture order (Follow Stream reads only these again). */
+  private connectionFrames: Int32Array[] = [];
+  private connectionFrameCounts: number[] = [];
 
   /** Called for every indexed frame, after the index knows its protocol; only UDP is looked at. */
   ingest(i: number, frame: CaptureFrame, index: FrameIndex, reassembled: Uint8Array | null = null): void {
@@ -74,21 +83,26 @@ export class SessionQuicAttempts {
 
   private offer(i: number, bytes: Uint8Array, linkType: number, tsSeconds: number, tsNanos: number, originalLength: number): void {
     summarizeAt(bytes, 0, bytes.length, linkType, this.summary, originalLength);
-    if (this.tracker.queueFrame(i + 1, tsSeconds, tsNanos, this.summary, bytes, (infos) => this.remember(i, infos))) this.pending.add(i);
+    const generation = this.generation;
+    if (this.tracker.queueFrame(i + 1, tsSeconds, tsNanos, this.summary, bytes, (infos) => generation === this.generation && this.remember(i, infos))) this.pending.add(i);
   }
 
   /**
    * Reads every UDP frame again with a fresh tracker (a key log was attached: Handshake and
-   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames' bytes in order.
+   * 1-RTT packets already seen can now be opened). `frames` gives the indexed UDP frames in order, as first read (frames-as-read.ts).
    */
-  reread(frames: Iterable<[number, Uint8Array]>, index: FrameIndex): void {
+  reread(frames: Iterable<FrameAsRead>, index: FrameIndex): void {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: this.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+    this.generation++;
     this.infoTexts.clear();
     this.details.clear();
-    this.http3Frames.clear();
+    this.fieldStore = new FrameFieldStore();
+    this.connectionFrames = [];
+    this.connectionFrameCounts = [];
+    this.http3Frames = new Uint8Array(0);
     this.pending.clear();
     this.untold = new Uint8Array(0);
-    for (const [i, bytes] of frames) this.offer(i, bytes, index.linkType[i], index.tsSeconds[i], index.tsNanos[i], index.originalLength[i]);
+    for (const frame of frames) this.offer(frame.index, frame.bytes, frame.linkType, index.tsSeconds[frame.index], index.tsNanos[frame.index], frame.originalLength);
   }
 
   /** Whether any of these frames still waits for its QUIC analysis. */
@@ -102,24 +116,64 @@ export class SessionQuicAttempts {
 
   /** Frame i's QUIC, TLS-over-QUIC and HTTP/3 fields as `decode --json` and the display filter name them (null: no QUIC kept for it). */
   fields(i: number): JsonObject | null {
-    const infos = this.details.get(i);
-    return infos ? quicFieldsJson(infos) : null;
+    return this.fieldStore.get(i);
+  }
+
+  /** Bytes the kept filter fields take (for the memory figure in tests and docs). */
+  get fieldBytes(): number {
+    return this.fieldStore.bytes;
   }
 
   private remember(i: number, infos: QuicPacketInfo[]): void {
     this.pending.delete(i);
     if (infos.length === 0) return;
+    this.fieldStore.append(i, quicFieldsJson(infos));
+    const connection = infos.find((info) => info.connection !== undefined)?.connection;
+    if (connection !== undefined) this.addConnectionFrame(connection, i);
     if (this.details.size < MAX_DETAILS) this.details.set(i, infos.map((info) => ({ ...info, crypto: [], streams: [] })));
-    if (this.http3Frames.size < MAX_DETAILS && infos.some((info) => info.http3.length > 0)) this.http3Frames.add(i);
+    if (infos.some((info) => info.http3.length > 0)) this.http3Frames = setBit(this.http3Frames, i);
     if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
-    else {
-      if (i >> 3 >= this.untold.length) {
-        const grown = new Uint8Array(Math.max(1024, this.untold.length * 2, (i >> 3) + 1));
-        grown.set(this.untold);
-        this.untold = grown;
-      }
-      this.untold[i >> 3] |= 1 << (i & 7);
+    else this.untold = setBit(this.untold, i);
+  }
+
+  private addConnectionFrame(connection: number, i: number): void {
+    let frames = this.connectionFrames[connection] ?? new Int32Array(16);
+    const count = this.connectionFrameCounts[connection] ?? 0;
+    if (count === frames.length) {
+      const grown = new Int32Array(count * 2);
+      grown.set(frames);
+      frames = grown;
     }
+    frames[count] = i;
+    this.connectionFrames[connection] = frames;
+    this.connectionFrameCounts[connection] = count + 1;
+  }
+
+  /** Attempt `connection`'s frame indices analysed so far, in capture order (await settled() first for all of them). */
+  framesOf(connection: number): Int32Array {
+    return (this.connectionFrames[connection] ?? new Int32Array(0)).subarray(0, this.connectionFrameCounts[connection] ?? 0);
+  }
+
+  /** The attempt frame i's QUIC packets belong to (quic.connection.number), and the stream IDs of its STREAM frames; null when it carries none. */
+  async connectionAt(i: number): Promise<{ connection: number; streams: number[] } | null> {
+    if (this.pending.has(i)) await this.tracker.settled();
+    for (let connection = 0; connection < this.connectionFrames.length; connection++) {
+      const frames = this.framesOf(connection);
+      if (frames.length === 0 || i < frames[0] || i > frames[frames.length - 1] || !sortedIncludes(frames, i)) continue;
+      const ids = this.fieldStore.get(i)?.['quic.stream.stream_id'];
+      return { connection, streams: Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [] };
+    }
+    return null;
+  }
+
+  /** A reader of attempt `connection`'s datagrams again, with the keys this session's pass derived (Follow Stream). */
+  reader(connection: number): QuicConnectionReader {
+    return new QuicConnectionReader(this.tracker, connection);
+  }
+
+  /** Attempt `connection` as analysed so far (await settled() first), or null. */
+  attempt(connection: number): QuicAttempt | null {
+    return this.tracker.attempts()[connection] ?? null;
   }
 
   /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC, or its detail was not kept). */
@@ -137,8 +191,8 @@ export class SessionQuicAttempts {
     if (waitFor.some((i) => this.pending.has(i))) await this.tracker.settled();
     return (i) => {
       const info = this.infoTexts.get(i);
-      if (info !== undefined) return { protocol: this.http3Frames.has(i) ? 'HTTP3' : 'QUIC', info };
-      return (this.untold[i >> 3] ?? 0) & (1 << (i & 7)) ? { protocol: 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
+      if (info !== undefined) return { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info };
+      return hasBit(this.untold, i) ? { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
     };
   }
 
@@ -148,6 +202,31 @@ export class SessionQuicAttempts {
     return this.tracker.attempts().map((attempt) => toRow(attempt, index));
   }
 }
+
+function sortedIncludes(sorted: Int32Array, value: number): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] === value) return true;
+    if (sorted[middle] < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+/** Sets bit i, growing the set (returned) as needed. */
+function setBit(bits: Uint8Array, i: number): Uint8Array {
+  if (i >> 3 >= bits.length) {
+    const grown = new Uint8Array(Math.max(1024, bits.length * 2, (i >> 3) + 1));
+    grown.set(bits);
+    bits = grown;
+  }
+  bits[i >> 3] |= 1 << (i & 7);
+  return bits;
+}
+
+const hasBit = (bits: Uint8Array, i: number) => ((bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
 
 function toRow(attempt: QuicAttempt, index: FrameIndex): QuicAttemptRow {
   const hello = attempt.clientHello;

@@ -111,7 +111,15 @@ export class ScriptRun {
   }
 
   /** Runs the script to its end (called once, after the session that follows the spool exists). */
-  async go(): Promise<void> {
+  go(): Promise<void> {
+    if (this.finished && !this.running) return Promise.resolve(); // stopped before it began
+    this.running ??= this.runToEnd();
+    return this.running;
+  }
+
+  private running: Promise<void> | null = null;
+
+  private async runToEnd(): Promise<void> {
     const { link, script, params } = this;
     let error: string | null = null;
     let summary = null;
@@ -189,9 +197,20 @@ export class ScriptRun {
     this.release(true);
   }
 
-  stop(): void {
+  /**
+   * Ends the run without a verdict; resolves once the runner has reset a connection left open
+   * and the helper (with its RST rule) is gone. A run not yet started just closes its link.
+   */
+  async stop(): Promise<void> {
     this.stopRequested = true;
     this.release?.(false);
+    this.link.interrupt();
+    if (this.running) return this.running;
+    if (!this.finished) {
+      this.finished = true;
+      await this.link.close().catch(() => undefined);
+      this.hooks.onEnd();
+    }
   }
 }
 

@@ -29,7 +29,6 @@ import {
   type CapturePointFilter,
   type ApiEvent,
   type ConversationKind,
-  type FlowExport,
   type FlowFormat,
   type FlowGraphPage,
   type FlowNodes,
@@ -42,7 +41,7 @@ import {
 import { cellText, compareCells, customColumnError, isBuiltinColumn, MAX_CUSTOM_COLUMNS, sortKey, TimeReferences } from '../../shared/columns';
 import { streamGraphOverview, type OverviewRequest } from '../../shared/graphs';
 import { conversations, conversationsInSlices, expertInfo, type ConversationTables, type FrameSelection } from './statistics';
-import { buildFlowGraph, flowGraphExport, flowGraphPage } from './flow-graph';
+import { buildFlowGraph, flowGraphPage, saveFlowGraph } from './flow-graph';
 import type { FlowGraph } from '../../shared/flowgraph';
 import { compileFilter, FILTER_OPTIONS, type CompiledFilter } from '../../shared/filter';
 import { compareCapturePoints } from '../../shared/compare';
@@ -58,6 +57,7 @@ import { FrameIndex, IndexList } from './frame-index';
 import { FrameFacts } from './frame-facts';
 import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
+import { framesAsRead } from './frames-as-read';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
 import { openWriteTarget } from './safe-target';
@@ -86,6 +86,8 @@ const GRAPH_WARM_FRAMES = 20_000;
 const GRAPH_WARM_QUIET_MS = 400;
 /** Rows (of all a graph's tables) above which an overview is sent first when asked for. */
 const GRAPH_OVERVIEW_ROWS = 20_000;
+/** The plot size (device pixels) the busiest connection's overview is computed ahead for: the graph view's at 1280 × 800. */
+const GRAPH_WARM_PLOT = { width: 1264, height: 650 };
 /** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
 const MAX_CRAFTED_REMEMBERED = 1000;
 /** Segments per connection sent for the two-point ladder; the rest are counted, not drawn. */
@@ -323,9 +325,13 @@ export class FileSession {
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
     let announced = 0;
+    let endedBeforeRead = false;
     try {
       while (!this.closed) {
+        // Whether the capture had ended before this read began: only then is an empty read the end.
+        const ended = this.liveEnded;
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        endedBeforeRead = ended;
         if (bytesRead > 0) {
           reader.push(buffer.subarray(0, bytesRead));
           offset += bytesRead;
@@ -336,7 +342,9 @@ export class FileSession {
           announced = this.index.count;
           this.emit({ type: 'rows', sessionId: this.sessionId, frames: announced });
         }
-        if (this.liveEnded) break;
+        // A read begun before endLive() may have missed the capture's last bytes: read once more.
+        if (endedBeforeRead) break;
+        if (this.liveEnded) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, LIVE_POLL_MS);
           this.wake = () => {
@@ -752,6 +760,8 @@ export class FileSession {
       this.timeRefs.set(i, on);
     }
     this.columnsVersion++;
+    // As Wireshark re-filters: a filter on frame.time_relative counts from the new references.
+    this.forgetFiltersReading('frame.time_relative');
     return this.timeRefs.size;
   }
 
@@ -768,8 +778,20 @@ export class FileSession {
     this.editedComments.add(i);
     this.columnsVersion++;
     // Filters over frame.comment must see the new text.
-    for (const [key, view] of this.filters) if (view.filter.fields.has('frame.comment')) this.filters.delete(key);
+    this.forgetFiltersReading('frame.comment');
     return this.index.comments.size;
+  }
+
+  /** Drops every filter result (and the tables built from one) whose filter reads `field`, whose values just changed. */
+  private forgetFiltersReading(field: string): void {
+    const reads = (text: string) => {
+      if (text.trim() === '') return false;
+      const compiled = compileFilter(text.trim(), FILTER_OPTIONS);
+      return compiled.ok && compiled.filter.fields.has(field);
+    };
+    for (const [key, view] of this.filters) if (view.filter.fields.has(field)) this.filters.delete(key);
+    if (this.flow && reads(this.flow.key.split('\u0000')[2] ?? '')) this.flow = null;
+    for (const key of this.conversationsCache.keys()) if (reads(key.slice(key.indexOf('\n') + 1))) this.conversationsCache.delete(key);
   }
 
   /** For Save/Export: the edited frames' comments replace the file's own. */
@@ -860,33 +882,13 @@ export class FileSession {
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
     await this.whenIndexed();
-    const candidates = this.facts.tlsCandidateFrames();
-    const reader = this;
-    function* frames(): Generator<[number, Uint8Array]> {
-      for (let at = 0; at < candidates.length; at += 512) {
-        const batch = candidates.slice(at, at + 512);
-        const bytes = reader.readFrames(batch);
-        for (const i of batch) {
-          const frame = bytes.get(i);
-          if (frame) yield [i, frame.slice()];
-        }
-      }
-    }
-    this.facts.redissectTls(frames());
+    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
+    const readFrames = (batch: number[]) => this.readFrames(batch);
+    this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
     // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
     const udp: number[] = [];
     for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
-    function* udpFrames(): Generator<[number, Uint8Array]> {
-      for (let at = 0; at < udp.length; at += 512) {
-        const batch = udp.slice(at, at + 512);
-        const bytes = reader.readFrames(batch);
-        for (const i of batch) {
-          const frame = bytes.get(i);
-          if (frame) yield [i, frame.slice()];
-        }
-      }
-    }
-    this.quic.reread(udpFrames(), this.index);
+    this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
     await this.quic.settled();
     // Rows and filter matches computed before now may show other TLS and QUIC fields.
     this.filters.clear();
@@ -913,7 +915,7 @@ export class FileSession {
 
   /** Follow Stream: a page of the stream's turns over the frames indexed so far (bounded by `maxBytes`). */
   async followPage(target: FollowTarget, from: number, maxBytes: number): Promise<FollowPage> {
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const { followed, generation, exists, why, target: resolved, filter } = await this.follows.follow(target);
     if (!exists) {
       const yet = this.complete ? '' : ' yet';
@@ -950,7 +952,7 @@ export class FileSession {
   /** Follow Stream's Save as…: the same content `handshake follow -o` writes. */
   async saveFollow(params: Omit<SaveFollowParams, 'sessionId'>): Promise<{ path: string; bytes: number }> {
     if (!this.live) await this.whenIndexed();
-    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices));
+    this.follows ??= new SessionFollows(this.index, this.facts.keyLog, (indices) => this.readFrames(indices), this.quic, (i) => this.facts.reassembledPacket(i));
     const content = await this.follows.content(params, params.format, params.direction);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     try {
@@ -983,11 +985,23 @@ export class FileSession {
   private graphCache = new Map<string, { frames: number; graph: StreamGraph }>();
 
   streamGraph(stream: number, direction: 'client' | 'server', maWindow?: number, overview?: OverviewRequest): StreamGraph {
+    const started = performance.now();
     const full = this.fullStreamGraph(stream, direction, maWindow);
     // A small graph is sent whole: its overview would save little and cost a second request.
     const rows = full.segments.frame.length + full.acks.frame.length + full.rtt.frame.length + full.sack.frame.length;
-    return overview && rows > GRAPH_OVERVIEW_ROWS ? streamGraphOverview(full, overview) : full;
+    if (!overview || rows <= GRAPH_OVERVIEW_ROWS) return full;
+    const key = `${overview.kind}/${overview.rttAxis}/${Math.round(overview.width)}x${Math.round(overview.height)}`;
+    let cut = this.overviewCache.get(full);
+    if (cut?.key !== key) {
+      cut = { key, graph: streamGraphOverview(full, overview) };
+      this.overviewCache.set(full, cut);
+    }
+    // The engine's time (the full graph too, when it was not cached), for the benchmark's phases.
+    return { ...cut.graph, overview: { points: cut.graph.overview?.points ?? 0, engineMs: performance.now() - started } };
   }
+
+  /** The last overview cut from each cached full graph (a view reopened at the same size gets it at once). */
+  private overviewCache = new WeakMap<StreamGraph, { key: string; graph: StreamGraph }>();
 
   private fullStreamGraph(stream: number, direction: 'client' | 'server', maWindow?: number): StreamGraph {
     const key = `${stream}/${direction}/${maWindow ?? 'auto'}`;
@@ -1015,7 +1029,9 @@ export class FileSession {
     const busiest = this.facts.busiestStream();
     if (this.closed || busiest.stream < 0 || busiest.frames < GRAPH_WARM_FRAMES) return;
     try {
-      this.fullStreamGraph(busiest.stream, 'client');
+      // Its tcptrace overview too, at a common plot size: besides the cache, this compiles the
+      // overview's code, whose first run in a fresh engine costs several times a later one.
+      this.streamGraph(busiest.stream, 'client', undefined, { kind: 'tcptrace', rttAxis: 'seq', ...GRAPH_WARM_PLOT });
     } catch {
       // A stream without a connection summary: nothing to warm.
     }
@@ -1054,8 +1070,10 @@ export class FileSession {
     return flowGraphPage(await this.flowGraph(filterText, nodes), start, count, frameIndex, withNames);
   }
 
-  async exportFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat): Promise<FlowExport> {
-    return flowGraphExport(await this.flowGraph(filterText, nodes), this.facts.tracker, format);
+  /** The whole flow graph written to `path` in `format`, as `handshake flow -o` writes it. */
+  async saveFlowGraph(filterText: string, nodes: FlowNodes, format: FlowFormat, path: string, overwrite: boolean): Promise<{ path: string; rows: number; bytes: number }> {
+    if (!this.live) await this.whenIndexed();
+    return saveFlowGraph(await this.flowGraph(filterText, nodes), this.facts.tracker, format, path, overwrite);
   }
 
   /** The last tables computed, per kind and filter, while the indexed frames stay the same. */

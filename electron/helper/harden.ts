@@ -33,13 +33,17 @@ function refuseDebugging(): never {
 /** True when this process holds a capture capability (Linux) or runs as root. */
 export function helperIsPrivileged(): boolean {
   if (typeof process.geteuid === 'function' && process.geteuid() === 0) return true;
+  return hasEffectiveCapability(CAP_NET_ADMIN) || hasEffectiveCapability(CAP_NET_RAW);
+}
+
+/** Whether this process holds the Linux capability numbered `bit` (false elsewhere). */
+export function hasEffectiveCapability(bit: number): boolean {
   if (process.platform !== 'linux') return false;
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
     if (!effective) return false;
-    const bits = BigInt(`0x${effective}`);
-    return ((bits >> BigInt(CAP_NET_ADMIN)) & 1n) === 1n || ((bits >> BigInt(CAP_NET_RAW)) & 1n) === 1n;
+    return ((BigInt(`0x${effective}`) >> BigInt(bit)) & 1n) === 1n;
   } catch {
     return false;
   }

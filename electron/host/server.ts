@@ -195,7 +195,12 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
   const serveSocket = (ws: WebSocket) => {
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    // Conversations this client started (scripts, endpoints) end with it: nobody is left to stop them.
+    const owned = new Set<string>();
+    ws.on('close', () => {
+      sockets.delete(ws);
+      for (const id of owned) void backend.stopRun(id).catch(() => undefined);
+    });
     // A malformed frame or an oversized message: ws closes that socket (1002/1009) and reports here.
     ws.on('error', () => ws.terminate());
     ws.on('message', async (data, isBinary) => {
@@ -214,6 +219,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       if (message.kind !== 'request') return;
       try {
         const result = await dispatch(backend.handlers, message.method, message.params);
+        const started = message.method === 'openEndpoint' ? (result as { endpointId: string }).endpointId : message.method === 'runScript' ? (result as { runId: string }).runId : null;
+        if (started !== null) {
+          if (ws.readyState === ws.OPEN) owned.add(started);
+          else void backend.stopRun(started).catch(() => undefined); // the client left while it started
+        }
         send(ws, { kind: 'response', id: message.id, ok: true, result });
       } catch (error) {
         send(ws, { kind: 'response', id: message.id, ok: false, error: toErrorBody(error) });

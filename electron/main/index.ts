@@ -332,6 +332,10 @@ void app.whenReady().then(() => {
 
 app.on('window-all-closed', () => {
   stoppingEngine = true;
-  engine?.kill();
-  app.quit();
+  const child = engine;
+  if (!child) return app.quit();
+  // On SIGTERM the engine resets live conversations and removes their RST rules: quit once it has gone.
+  child.once('exit', () => app.quit());
+  setTimeout(() => app.quit(), 6000);
+  child.kill();
 });

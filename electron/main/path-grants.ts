@@ -32,7 +32,7 @@ export class PathGrants {
       if (this.openable.has(target) || this.recent().some((p) => path.resolve(p) === target)) return params;
       throw new Error(`refusing to open ${target}: choose it with File › Open`);
     }
-    if (method === 'saveAs' || method === 'exportFrames' || method === 'exportPackets' || method === 'writeScript' || method === 'saveFollow') {
+    if (method === 'saveAs' || method === 'exportFrames' || method === 'exportPackets' || method === 'writeScript' || method === 'saveFollow' || method === 'saveFlowGraph') {
       const target = path.resolve(pathOf(params));
       if (!this.writable.delete(target)) throw new Error(`refusing to write ${target}: choose it in the save dialog`);
       return { ...(params as object), overwrite: true };

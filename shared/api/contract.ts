@@ -346,6 +346,9 @@ export interface LadderArrow {
   /** Each side's state after this segment (RFC 9293 names). */
   clientState: string;
   serverState: string;
+  /** Every state a side entered on this segment, when more than one (our endpoint's lane: a FIN+ACK acknowledging our FIN in FIN_WAIT_1 gives FIN_WAIT_2, TIME_WAIT). */
+  clientPassed?: string[];
+  serverPassed?: string[];
   phase: Phase;
   /** tcp.analysis.* names set on this frame, without the prefix ("retransmission"). */
   analysis: string[];
@@ -390,6 +393,8 @@ const ladderArrow: Validator<LadderArrow> = obj({
   window: count,
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
+  clientPassed: opt(arr(str({ max: 32 }), 12)),
+  serverPassed: opt(arr(str({ max: 32 }), 12)),
   phase: literal('handshake', 'data', 'teardown', 'other'),
   analysis: arr(str({ max: 64 }), 64),
   tls: opt(ladderTls),
@@ -948,8 +953,11 @@ export interface StreamGraph {
   acks: { frame: Float64Array; time: Float64Array; ack: Float64Array; window: Float64Array; windowEdge: Float64Array };
   rtt: { frame: Float64Array; time: Float64Array; rtt: Float64Array; seq: Float64Array; acksFrame: Float64Array };
   sack: { frame: Float64Array; time: Float64Array; left: Float64Array; right: Float64Array };
-  /** Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts): the full graph's point count. */
-  overview?: { points: number };
+  /**
+   * Present when the tables hold only the rows one graph needs at its full range (shared/graphs/overview.ts):
+   * the full graph's point count, and the engine's milliseconds for the answer.
+   */
+  overview?: { points: number; engineMs?: number };
 }
 const column = float64s(4_000_000);
 const streamGraph: Validator<StreamGraph> = obj({
@@ -962,7 +970,7 @@ const streamGraph: Validator<StreamGraph> = obj({
   acks: obj({ frame: column, time: column, ack: column, window: column, windowEdge: column }),
   rtt: obj({ frame: column, time: column, rtt: column, seq: column, acksFrame: column }),
   sack: obj({ frame: column, time: column, left: column, right: column }),
-  overview: opt(obj({ points: count })),
+  overview: opt(obj({ points: count, engineMs: opt(num({ min: 0 })) })),
 });
 
 /** Follow Stream (shared/follow): a TCP connection's payload, its decrypted TLS data, one HTTP/2 stream, a UDP conversation, one QUIC or HTTP/3 stream. */
@@ -1081,11 +1089,13 @@ export interface FlowGraphPage {
   /** The row of the frame asked about (`frameIndex`), or -1. */
   position: number;
 }
-export interface FlowExport {
-  text: string;
-  rows: number;
-  /** True when the graph had more rows than an export from the UI holds. */
-  truncated: boolean;
+export interface SaveFlowGraphParams {
+  sessionId: string;
+  filter: string;
+  nodes: FlowNodes;
+  format: FlowFormat;
+  path: string;
+  overwrite?: boolean;
 }
 const flowNodes = literal('addresses', 'endpoints');
 const stateName = str({ max: 32 });
@@ -1162,8 +1172,8 @@ export interface ApiContract {
     params: { sessionId: string; filter: string; nodes: FlowNodes; start: number; count: number; frameIndex?: number; withNames?: boolean };
     result: FlowGraphPage;
   };
-  /** The flow graph as SVG, PlantUML, Mermaid or text (its first 20,000 rows). */
-  exportFlowGraph: { params: { sessionId: string; filter: string; nodes: FlowNodes; format: FlowFormat }; result: FlowExport };
+  /** Writes the whole flow graph as SVG, PlantUML, Mermaid or text to `path` on the host, streamed (as `handshake flow -o`). */
+  saveFlowGraph: { params: SaveFlowGraphParams; result: { path: string; rows: number; bytes: number } };
   getConversations: {
     params: { sessionId: string; kind: ConversationKind; filter: string };
     /** As columns (shared/conversations' conversationRows/endpointRows turn them into rows). */
@@ -1361,9 +1371,9 @@ export const methodValidators: MethodValidators = {
     params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, start: count, count: int(0, 10_000), frameIndex: opt(count), withNames: opt(bool) }),
     result: obj({ nodes: arr(name, 1_000_000), total: count, connections: count, start: count, rows: arr(flowRow, 10_000), position: int(-1) }),
   },
-  exportFlowGraph: {
-    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid') }),
-    result: obj({ text: str({ max: 256 * 1024 * 1024 }), rows: count, truncated: bool }),
+  saveFlowGraph: {
+    params: obj({ sessionId, filter: str({ max: 4096 }), nodes: flowNodes, format: literal('text', 'svg', 'plantuml', 'mermaid'), path: filePath, overwrite: opt(bool) }),
+    result: obj({ path: filePath, rows: count, bytes: count }),
   },
   getConversations: {
     params: obj({ sessionId, kind: conversationKind, filter: str({ max: 4096 }) }),
@@ -1535,7 +1545,7 @@ export type ApiEvent =
 export type EndpointApiEvent =
   | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
   | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
-  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted'; detail: string; time: number }
+  | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted' | 'paws'; detail: string; time: number }
   /** A listener serving several peers accepted one: `connectionId` is its conversation's endpointId (send, close, step, events). */
   | { type: 'endpoint-accepted'; endpointId: string; connectionId: string; peer: string; time: number }
   | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
@@ -1625,7 +1635,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'endpoint-state': obj({ type: literal('endpoint-state'), endpointId, from: str({ max: 32 }), to: str({ max: 32 }), why: str({ max: 256 }), time: num() }),
   'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
   'endpoint-accepted': obj({ type: literal('endpoint-accepted'), endpointId, connectionId: endpointId, peer: str({ max: 80 }), time: num() }),
-  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted'), detail: str({ max: 4096 }), time: num() }),
+  'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted', 'paws'), detail: str({ max: 4096 }), time: num() }),
   'endpoint-end': obj({
     type: literal('endpoint-end'),
     endpointId,

@@ -114,6 +114,8 @@ export interface EndpointStats {
   outOfOrderDropped: number;
   /** Segments dropped by PAWS (RFC 7323 §5.3): their TSval was older than TS.Recent. */
   pawsDropped: number;
+  /** Segments other than RST dropped for carrying no TSopt once timestamps were negotiated (RFC 7323 §3.2). */
+  noTimestampDropped: number;
 }
 
 export interface Negotiated {
@@ -155,12 +157,15 @@ const RECEIVING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, 
 const SENDING = new Set<TcpState>([TcpState.ESTABLISHED, TcpState.CLOSE_WAIT]);
 
 /** A segment sent or received, with the endpoint's state right after it (the ladder's lane for our side). */
-export type SegmentObserver = (direction: 'in' | 'out', segment: EndpointSegment, state: TcpState) => void;
+/** `passed`: every state entered while this segment was processed, in order (two for a FIN+ACK that ends FIN_WAIT_1 in TIME_WAIT). */
+export type SegmentObserver = (direction: 'in' | 'out', segment: EndpointSegment, state: TcpState, passed: readonly TcpState[]) => void;
 
 export class TcpEndpoint {
   state: TcpState = TcpState.CLOSED;
   /** Told of every segment committed (out) or taken (in), after its bookkeeping. */
   observer: SegmentObserver | null = null;
+  /** States entered since the segment being processed began (for the observer). */
+  private passedStates: TcpState[] = [];
   readonly iss: number;
   irs: number | null = null;
   sndUna: number;
@@ -171,7 +176,7 @@ export class TcpEndpoint {
   private sndWl2 = 0;
   private maxSndWnd = 0;
   rcvNxt = 0;
-  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0 };
+  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0, noTimestampDropped: 0 };
   readonly rtt: RtoEstimator;
   /** Why the connection ended, once it has. */
   closedReason: string | null = null;
@@ -562,8 +567,9 @@ export class TcpEndpoint {
 
   /** Records a segment as sent: state, sequence space, timers, pending work. */
   commit(segment: EndpointSegment, reason: SegmentReason, now: number): void {
+    this.passedStates = [];
     this.bookkeepSent(segment, reason, now);
-    this.observer?.('out', segment, this.state);
+    this.observer?.('out', segment, this.state, this.passedStates);
   }
 
   private bookkeepSent(segment: EndpointSegment, reason: SegmentReason, now: number): void {
@@ -671,6 +677,7 @@ export class TcpEndpoint {
     if (to === this.state) return;
     const from = this.state;
     this.state = to;
+    this.passedStates.push(to);
     this.events.push({ type: 'state', from: TCP_STATE_NAMES[from], to: TCP_STATE_NAMES[to], why, at: now });
     if (to === TcpState.TIME_WAIT) {
       this.clearTimers(true);
@@ -714,9 +721,10 @@ export class TcpEndpoint {
   receive(segment: EndpointSegment, now: number): void {
     this.stats.segmentsReceived++;
     this.clock = now;
+    this.passedStates = [];
     this.dispatch(segment, now);
     this.armKeepalive(now);
-    this.observer?.('in', segment, this.state);
+    this.observer?.('in', segment, this.state, this.passedStates);
   }
 
   private dispatch(segment: EndpointSegment, now: number): void {
@@ -826,6 +834,11 @@ export class TcpEndpoint {
     // RFC 7323 §5.3 R1 (PAWS), before the sequence check: a TSval older than TS.Recent marks an old
     // duplicate (from a wrapped sequence space or an earlier incarnation): ACKed and dropped. An RST is not checked.
     const ts = this.tsOn && !(flags & TCP_RST) ? segment.options.find((option) => option.kind === 'timestamp') : undefined;
+    if (this.tsOn && !(flags & TCP_RST) && !ts) {
+      // RFC 7323 §3.2: once negotiated, every segment but an RST carries TSopt; one without is dropped silently (no ACK).
+      this.stats.noTimestampDropped++;
+      return this.drop('PAWS: no TSopt on a connection that negotiated timestamps (RFC 7323 §3.2): dropped silently', now);
+    }
     if (ts?.kind === 'timestamp' && seqLt(ts.tsval, this.tsRecent) && now - this.tsRecentAt <= PAWS_IDLE_MS) {
       this.ackWanted ??= 'ack';
       this.stats.pawsDropped++;

@@ -18,12 +18,12 @@ interface LaneStep {
   flags: string;
   length: number;
   state: string;
+  /** States entered on this segment, when more than one (FIN_WAIT_2 then TIME_WAIT on a FIN+ACK acknowledging our FIN). */
+  passed: string[] | null;
 }
 
 /** Steps kept per direction; past it the last known state carries on (a ladder shows 100,000 arrows at most). */
 const LANE_LIMIT = 200_000;
-/** How far ahead an arrow looks for its step: segments the endpoint counted but the wire never carried (a skipped step) are passed over. */
-const LOOKAHEAD = 32;
 
 /** "198.18.0.1:80" or "[2001:db8::1]:80", as Connections rows and ladders write an endpoint. */
 export function endpointName(address: string, port: number): string {
@@ -43,7 +43,7 @@ export class EndpointLane {
     private readonly endpoint: TcpEndpoint,
   ) {
     this.initialState = endpoint.stateName;
-    endpoint.observer = (direction, segment, state) => this.record(direction, segment, state);
+    endpoint.observer = (direction, segment, state, passed) => this.record(direction, segment, state, passed);
   }
 
   /** After listen(): the lane starts in LISTEN. */
@@ -51,14 +51,14 @@ export class EndpointLane {
     this.initialState = this.endpoint.stateName;
   }
 
-  private record(direction: 'in' | 'out', segment: EndpointSegment, state: TcpState): void {
+  private record(direction: 'in' | 'out', segment: EndpointSegment, state: TcpState, passed: readonly TcpState[]): void {
     const steps = direction === 'out' ? this.sent : this.received;
     if (steps.length >= LANE_LIMIT) return;
     const endpoint = this.endpoint;
     const seq = direction === 'out' ? endpoint.relativeSent(segment.seq) : endpoint.relativeReceived(segment.seq);
     let ack: number | null = null;
     if (segment.flags & TCP_ACK) ack = direction === 'out' ? endpoint.relativeReceived(segment.ack) : endpoint.relativeSent(segment.ack);
-    steps.push({ seq, ack, flags: tcpFlagsText(segment.flags), length: segment.payload.length, state: TCP_STATE_NAMES[state] });
+    steps.push({ seq, ack, flags: tcpFlagsText(segment.flags), length: segment.payload.length, state: TCP_STATE_NAMES[state], passed: passed.length > 1 ? passed.map((entered) => TCP_STATE_NAMES[entered]) : null });
   }
 
   /** Which side of this connection is ours, or null when it is not the endpoint's. */
@@ -82,16 +82,20 @@ export class EndpointLane {
     const side = this.sideOf(ladder.client, ladder.server);
     if (!side) return ladder;
     const cursor = { out: 0, in: 0 };
+    const finders = { out: new StepFinder(this.sent), in: new StepFinder(this.received) };
     let ours = this.initialState;
     const arrows = ladder.arrows.map((arrow): LadderArrow => {
       const direction = arrow.from === side ? 'out' : 'in';
       const steps = direction === 'out' ? this.sent : this.received;
-      const found = findStep(steps, cursor[direction], arrow);
+      const found = finders[direction].find(cursor[direction], arrow);
+      let passed: string[] | null = null;
       if (found >= 0) {
         ours = steps[found].state;
+        passed = steps[found].passed;
         cursor[direction] = found + 1;
       }
-      return side === 'client' ? { ...arrow, clientState: ours } : { ...arrow, serverState: ours };
+      if (side === 'client') return passed ? { ...arrow, clientState: ours, clientPassed: passed } : { ...arrow, clientState: ours };
+      return passed ? { ...arrow, serverState: ours, serverPassed: passed } : { ...arrow, serverState: ours };
     });
     const final = this.endpoint.stateName;
     return side === 'client'
@@ -100,11 +104,37 @@ export class EndpointLane {
   }
 }
 
-function findStep(steps: readonly LaneStep[], from: number, arrow: LadderArrow): number {
-  const end = Math.min(steps.length, from + LOOKAHEAD);
-  for (let i = from; i < end; i++) {
-    const step = steps[i];
-    if (step.seq === arrow.seq && step.length === arrow.len && step.flags === arrow.flags && (step.ack === null || step.ack === arrow.ack)) return i;
+/**
+ * The first step at or after a cursor with an arrow's numbers, flags and length, however far
+ * ahead (segments the endpoint counted but the wire never carried, a skipped step, are passed over).
+ */
+class StepFinder {
+  private readonly byKey = new Map<string, number[]>();
+
+  constructor(private readonly steps: readonly LaneStep[]) {
+    steps.forEach((step, index) => {
+      const key = `${step.seq} ${step.length} ${step.flags}`;
+      const list = this.byKey.get(key);
+      if (list) list.push(index);
+      else this.byKey.set(key, [index]);
+    });
   }
-  return -1;
+
+  find(from: number, arrow: LadderArrow): number {
+    const list = this.byKey.get(`${arrow.seq} ${arrow.len} ${arrow.flags}`);
+    if (!list) return -1;
+    // The first index ≥ from (binary search), then the first whose ACK agrees.
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (list[middle] < from) low = middle + 1;
+      else high = middle;
+    }
+    for (let i = low; i < list.length; i++) {
+      const step = this.steps[list[i]];
+      if (step.ack === null || step.ack === arrow.ack) return list[i];
+    }
+    return -1;
+  }
 }

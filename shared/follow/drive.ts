@@ -69,16 +69,7 @@ export class FollowDriver {
   }
 
   private quicPackets(infos: readonly QuicPacketInfo[], frameNumber: number, time: number): void {
-    const { kind, quicStream } = this.follower.result;
-    for (const info of infos) {
-      if (info.connection !== this.stream || !info.openedWith) continue;
-      const fromClient = info.openedWith === 'client';
-      for (const fragment of info.streams) {
-        if (fragment.streamId !== quicStream) continue;
-        if (kind === 'http3') this.follower.http3(fromClient, fragment.offset, fragment.data, info.http3, frameNumber, time);
-        else this.follower.quic(fromClient, fragment.offset, fragment.data, frameNumber, time);
-      }
-    }
+    followQuicPackets(this.follower, this.stream, infos, frameNumber, time);
   }
 
   /** Resolves once the QUIC tracker has read every frame given so far. */
@@ -107,5 +98,19 @@ export class FollowDriver {
     result.client = endpointText(connection.client, connection.ipVersion);
     result.server = endpointText(connection.server, connection.ipVersion);
     return true;
+  }
+}
+
+/** A datagram's QUIC packets (HTTP/3 frames filled in) to a QUIC or HTTP/3 follower of attempt `connection`. */
+export function followQuicPackets(follower: StreamFollower, connection: number, infos: readonly QuicPacketInfo[], frameNumber: number, time: number): void {
+  const { kind, quicStream } = follower.result;
+  for (const info of infos) {
+    if (info.connection !== connection || !info.openedWith) continue;
+    const fromClient = info.openedWith === 'client';
+    for (const fragment of info.streams) {
+      if (fragment.streamId !== quicStream) continue;
+      if (kind === 'http3') follower.http3(fromClient, fragment.offset, fragment.data, info.http3, frameNumber, time);
+      else follower.quic(fromClient, fragment.offset, fragment.data, frameNumber, time);
+    }
   }
 }

@@ -5,6 +5,7 @@
  * `bytes[0, length)` to its sink and calls `reset()`; `length` past `flushAt` says when.
  */
 import { encodeUtf8 } from '../files/utf8';
+import { formatEpoch } from '../files/timestamp';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -16,12 +17,16 @@ const NULL = new Uint8Array([0x6e, 0x75, 0x6c, 0x6c]);
 /** Beyond this many distinct keys the registry stops growing (hostile captures could name many). */
 const MAX_KEYS = 4096;
 
-interface KeyEntry {
+export interface KeyEntry {
   /** `"name":` in UTF-8. */
   readonly bytes: Uint8Array;
   /** The object (by `begin` count) that last wrote this key. */
   stamp: number;
+  /** Free for the caller that writes the key (a field sink keeps which layer wrote it). */
+  owner: number;
 }
+
+const HEX_DIGITS = new Uint8Array([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
 
 export class NdjsonWriter {
   bytes: Uint8Array;
@@ -31,6 +36,8 @@ export class NdjsonWriter {
   private readonly overflow = new Set<string>();
   private objects = 0;
   private first = true;
+  /** Where `moveBack` holds the bytes it moves. */
+  private scratch = new Uint8Array(256);
 
   constructor(initialBytes = 1 << 17) {
     this.bytes = new Uint8Array(initialBytes);
@@ -158,10 +165,76 @@ export class NdjsonWriter {
     return true;
   }
 
+  /**
+   * A key's registry entry, for a caller that writes the same keys on every object and keeps
+   * the entry (registered whatever MAX_KEYS says: callers pass names from a fixed registry).
+   */
+  entry(name: string): KeyEntry {
+    let entry = this.keys.get(name);
+    if (entry === undefined) {
+      entry = { bytes: encodeUtf8(`${JSON.stringify(name)}:`), stamp: 0, owner: -1 };
+      this.keys.set(name, entry);
+    }
+    return entry;
+  }
+
+  /** Whether the open object already has the entry's key. */
+  hasEntry(entry: KeyEntry): boolean {
+    return entry.stamp === this.objects;
+  }
+
+  /** `,"name":` of an entry inside the open object, after its first key. */
+  nextKey(entry: KeyEntry): void {
+    entry.stamp = this.objects;
+    const bytes = entry.bytes;
+    const n = bytes.length;
+    if (this.length + n + 1 > this.bytes.length) this.reserve(n + 1);
+    const out = this.bytes;
+    let at = this.length;
+    out[at++] = COMMA;
+    for (let i = 0; i < n; i++) out[at++] = bytes[i];
+    this.length = at;
+  }
+
+  /** A decoded field's value: numbers, text and booleans as `value`, bytes as tshark's `"aa:bb"` text. */
+  scalar(value: number | boolean | string | Uint8Array): void {
+    if (typeof value === 'number') this.number(value, true);
+    else if (typeof value === 'string') this.string(value);
+    else if (typeof value === 'boolean') this.raw(value ? TRUE : FALSE);
+    else this.hex(value);
+  }
+
+  private hex(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.reserve(n * 3 + 2);
+    const out = this.bytes;
+    let at = this.length;
+    out[at++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out[at++] = COLON;
+      out[at++] = HEX_DIGITS[bytes[i] >>> 4];
+      out[at++] = HEX_DIGITS[bytes[i] & 15];
+    }
+    out[at++] = QUOTE;
+    this.length = at;
+  }
+
+  /** Moves what was written from `from` on to `at` (< from), ahead of the bytes that were there. */
+  moveBack(at: number, from: number): void {
+    const n = this.length - from;
+    if (n > this.scratch.length) this.scratch = new Uint8Array(Math.max(n, this.scratch.length * 2));
+    const bytes = this.bytes;
+    const scratch = this.scratch;
+    // Byte loops: these runs are a few bytes, where a view per copy would cost more.
+    for (let i = 0; i < n; i++) scratch[i] = bytes[from + i];
+    bytes.copyWithin(at + n, at, from);
+    for (let i = 0; i < n; i++) bytes[at + i] = scratch[i];
+  }
+
   private key(name: string): void {
     let entry = this.keys.get(name);
     if (entry === undefined) {
-      entry = { bytes: encodeUtf8(`${JSON.stringify(name)}:`), stamp: 0 };
+      entry = { bytes: encodeUtf8(`${JSON.stringify(name)}:`), stamp: 0, owner: -1 };
       if (this.keys.size < MAX_KEYS) this.keys.set(name, entry);
       else this.overflow.add(name);
     }
@@ -184,6 +257,15 @@ export class NdjsonWriter {
       this.raw(NULL);
       return;
     }
+    // Times are whole nanoseconds over 1e9: such a value's shortest text is the nanoseconds' digits
+    // (fewer than 16 significant digits name one double), which String() takes far longer to find.
+    if (value >= 1e-6 && value < 1e6) {
+      const nanos = Math.round(value * 1e9);
+      if (nanos / 1e9 === value) {
+        this.nanoDecimal(nanos);
+        return;
+      }
+    }
     // A frame's time_delta and time_delta_displayed are usually the same float: format it once.
     if (value !== this.lastFloat) {
       this.lastFloat = value;
@@ -195,28 +277,60 @@ export class NdjsonWriter {
   private lastFloat = Number.NaN;
   private lastFloatText = '';
 
-  /** 2³¹ ≤ value < 2⁴⁰, an integer. */
-  private largeDigits(value: number): void {
-    let count = 1;
-    for (let v = value; v >= 10; v = Math.floor(v / 10)) count++;
-    if (this.length + count > this.bytes.length) this.reserve(count);
+  /** `nanos / 1e9` as decimal digits without trailing zeros (0 < nanos < 1e15, not a whole second count). */
+  private nanoDecimal(nanos: number): void {
+    const whole = Math.floor(nanos / 1e9);
+    let fraction = nanos - whole * 1e9;
+    this.smallDigits(whole);
+    let width = 9;
+    while (fraction % 10 === 0) {
+      fraction /= 10;
+      width--;
+    }
+    if (this.length + width + 1 > this.bytes.length) this.reserve(width + 1);
     const bytes = this.bytes;
-    let at = this.length + count;
-    this.length = at;
-    let v = value;
-    do {
-      const next = Math.floor(v / 10);
-      bytes[--at] = 0x30 + v - next * 10;
+    bytes[this.length] = 0x2e;
+    let v = fraction;
+    for (let at = this.length + width; at > this.length; at--) {
+      const next = (v / 10) | 0;
+      bytes[at] = 0x30 + v - next * 10;
       v = next;
-    } while (v > 0);
+    }
+    this.length += width + 1;
+  }
+
+  /** 2³¹ ≤ value < 2⁴⁰, an integer: the digits above the last eight, then those eight (small-integer arithmetic only). */
+  private largeDigits(value: number): void {
+    const high = Math.floor(value / 1e8);
+    const low = value - high * 1e8;
+    this.smallDigits(high);
+    if (this.length + 8 > this.bytes.length) this.reserve(8);
+    const bytes = this.bytes;
+    let v = low;
+    for (let at = this.length + 7; at >= this.length; at--) {
+      const next = (v / 10) | 0;
+      bytes[at] = 0x30 + v - next * 10;
+      v = next;
+    }
+    this.length += 8;
   }
 
   /** 0 ≤ value < 2³¹. */
   private smallDigits(value: number): void {
-    let count = 1;
-    for (let v = value; v >= 10; v = (v / 10) | 0) count++;
-    if (this.length + count > this.bytes.length) this.reserve(count);
+    if (this.length + 10 > this.bytes.length) this.reserve(10);
     const bytes = this.bytes;
+    if (value < 10) {
+      bytes[this.length++] = 0x30 + value;
+      return;
+    }
+    if (value < 100) {
+      const tens = (value / 10) | 0;
+      bytes[this.length] = 0x30 + tens;
+      bytes[this.length + 1] = 0x30 + value - tens * 10;
+      this.length += 2;
+      return;
+    }
+    const count = value < 1000 ? 3 : value < 10000 ? 4 : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7 : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
     let at = this.length + count;
     this.length = at;
     let v = value;
@@ -251,6 +365,25 @@ export class NdjsonWriter {
   /** A non-negative integer's digits, or any other number as `String(value)` gives it (a -T fields cell). */
   numberText(value: number): void {
     this.number(value, false);
+  }
+
+  /** `formatEpoch(seconds, nanos)` (cli.md's frame.time_epoch, a -T fields cell) as digits, without the string. */
+  epochText(seconds: number, nanos: number): void {
+    if (!(seconds >= 0 && seconds < 2 ** 31 && (seconds | 0) === seconds && nanos >= 0 && nanos < 1e9 && (nanos | 0) === nanos)) {
+      this.ascii(formatEpoch(seconds, nanos));
+      return;
+    }
+    this.smallDigits(seconds);
+    if (this.length + 10 > this.bytes.length) this.reserve(10);
+    const bytes = this.bytes;
+    bytes[this.length] = 0x2e;
+    let v = nanos;
+    for (let at = this.length + 9; at > this.length; at--) {
+      const next = (v / 10) | 0;
+      bytes[at] = 0x30 + v - next * 10;
+      v = next;
+    }
+    this.length += 10;
   }
 
   /** Text that needs no escaping (a number's digits, a -T fields cell); UTF-8 when not ASCII. */

@@ -149,6 +149,10 @@ export class SummaryFields {
     const codes = this.codes;
     for (let i = 0; i < codes.length; i++) {
       if (i > 0) writer.byte(0x09);
+      if (codes[i] === Field.TimeEpoch) {
+        writer.epochText(this.frame!.tsSeconds, this.frame!.tsNanos);
+        continue;
+      }
       const value = this.value(codes[i]);
       if (typeof value === 'number') writer.numberText(value);
       else if (typeof value === 'string') writer.ascii(value);

@@ -10,7 +10,7 @@ import type { FrameAnalysis, TrackerOptions } from '../track/types';
 import { summaryTcpChecksumStatusAt } from '../wire/checksum';
 import { decodeFrame, type DecodedFrame } from '../wire/decode';
 import { frameColumns, type SummaryColumns } from '../wire/info';
-import { BYTE_FIELDS, frameBytesField, frameFieldsJson, repeatedFields, writeFrameFieldsJson, type FrameMeta, type JsonFieldValue, type JsonScalar } from '../wire/json';
+import { BYTE_FIELDS, FrameJsonSink, frameBytesField, frameFieldsJson, repeatedFields, writeFrameFieldsJson, type FrameMeta, type JsonFieldValue, type JsonScalar } from '../wire/json';
 import { NdjsonWriter } from '../ndjson/writer';
 import { decodeUtf8 } from '../files/utf8';
 import type { FieldSource } from '../filter';
@@ -29,6 +29,7 @@ import { httpInfoText } from '../http/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
+import { MALFORMED } from '../wire/malformed';
 import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
@@ -38,6 +39,18 @@ const NO_DNS: DnsFrameMessage[] = [];
 
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
 const TRACKER_TLS_KEYS = ['tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.ciphersuite'];
+
+/**
+ * The fields a --json frame's decode keeps in its layers, since the pipeline reads them back:
+ * the Community ID's addresses, ports and fragment bits (flowid/frame.ts) and the tunnel
+ * column's identifiers and endpoints (wire/tunnel/outer.ts). The line writer takes all the others.
+ */
+const READ_BACK_FIELDS: ReadonlySet<string> = new Set([
+  'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code',
+  'ip.proto', 'ip.frag_offset', 'ip.flags.mf', 'ipv6.nxt', 'ipv6.fraghdr.nxt', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
+  'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'eth.src', 'eth.dst',
+  'vxlan.vni', 'geneve.vni', 'gre.key', 'erspan.spanid', 'mpls.label',
+]);
 
 /** What the pipeline needs of a frame; a file reader's CaptureFrame satisfies it. */
 export interface PipelineFrame {
@@ -59,6 +72,10 @@ export interface PipelineFrame {
 }
 
 export interface ProcessedFrame {
+  /**
+   * With the pipeline's `jsonLines`, its layers hold only READ_BACK_FIELDS (the line has the rest)
+   * and a data layer's bytes are a view of the frame's (valid while the frame's bytes are).
+   */
   decoded: DecodedFrame;
   /** The cli.md `decode --json` object, tracking keys included. */
   readonly fields: Record<string, JsonFieldValue>;
@@ -176,6 +193,10 @@ export class FramePipeline {
   lastRelativeTime = 0;
   lastTimeDelta = 0;
   private readonly jsonWriter = new NdjsonWriter(1 << 14);
+  /** Writes a --json frame's decoded fields into `jsonWriter` as the decoder reads them. */
+  private readonly jsonSink = new FrameJsonSink(this.jsonWriter, (def) => READ_BACK_FIELDS.has(def.name));
+  /** --json frames whose line came from a full decode because the sink could not follow (see FrameJsonSink). */
+  jsonFallbacks = 0;
   /** IPv4/IPv6 fragments waiting for the rest of their datagram. */
   readonly fragments: IpReassembler;
   /** The datagram the last frame completed (its last fragment), or null. */
@@ -349,18 +370,44 @@ export class FramePipeline {
     writer.reset();
     writer.begin();
     writeFrameFieldsJson(writer, decoded, meta);
+    return this.endJsonLine(decoded, analysis, outer) ?? this.objectJsonLine(decoded, meta, analysis, outer);
+  }
+
+  /** Adds the frame's other keys to the open line and closes it; null when they would replace or reorder a decoded key. */
+  private endJsonLine(decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Uint8Array | null {
+    const writer = this.jsonWriter;
     const keys = this.frameKeys({}, decoded, analysis, outer);
-    let direct = !(analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re')));
-    if (direct && this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) direct = false;
-    if (direct) for (const key in keys) if (writer.has(key)) direct = false;
-    if (direct) {
-      for (const key in keys) writer.field(key, keys[key]);
-      writer.end();
-    } else {
-      writer.rewind(0);
-      writer.line(this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer));
-    }
+    if (analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re'))) return null;
+    if (this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
+    for (const key in keys) if (writer.has(key)) return null;
+    for (const key in keys) writer.field(key, keys[key]);
+    writer.end();
     return writer.bytes.subarray(0, writer.length);
+  }
+
+  /** The line as JSON of the frame's object (built from a full decode). */
+  private objectJsonLine(decoded: DecodedFrame, meta: FrameMeta, analysis: FrameAnalysis | null, outer: string | null): Uint8Array {
+    const writer = this.jsonWriter;
+    writer.rewind(0);
+    writer.line(this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer));
+    return writer.bytes.subarray(0, writer.length);
+  }
+
+  /**
+   * The --json line written while the frame decodes (no object per field); null when the sink
+   * could not follow the decoder, `json` null when the frame's other keys need the object (the
+   * caller then decodes in full).
+   */
+  private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): { decoded: DecodedFrame; outer: string | null; json: Uint8Array | null } | null {
+    const writer = this.jsonWriter;
+    writer.reset();
+    this.jsonSink.begin(meta);
+    const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
+    // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
+    if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
+    this.jsonSink.finish(decoded);
+    const outer = outerEncapsulation(decoded);
+    return { decoded, outer, json: this.endJsonLine(decoded, analysis, outer) };
   }
 
   /**
@@ -417,11 +464,9 @@ export class FramePipeline {
   /** The rest of `process` for a frame `track` has just seen (and returned `analysis` for). */
   processTracked(frame: PipelineFrame, analysis: FrameAnalysis | null): ProcessedFrame {
     const bytes = frame.data;
-    const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
-    if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
     const relativeTime = this.lastRelativeTime;
     const sincePrevious = this.lastTimeDelta;
-    const meta: FrameMeta = {
+    const meta = {
       number: frame.frameNumber,
       timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
       len: frame.originalLength,
@@ -431,11 +476,27 @@ export class FramePipeline {
       // Every frame counts as shown until a display filter's caller says otherwise (setTimeDeltaDisplayed).
       timeDeltaDisplayed: sincePrevious,
     };
-    const outer = outerEncapsulation(decoded);
     let fields: Record<string, JsonFieldValue> | null = null;
     let json: Uint8Array | null = null;
-    if (this.jsonLines) json = this.jsonLine(decoded, meta, analysis, outer);
-    else fields = this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer);
+    // A reassembled datagram's layers are added after the decode: those frames take the full decode.
+    const direct = this.jsonLines && this.lastReassembled === null ? this.sinkJsonLine(bytes, frame, meta, analysis) : null;
+    let decoded: DecodedFrame;
+    let outer: string | null;
+    if (direct?.json) {
+      ({ decoded, outer, json } = direct);
+    } else {
+      decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
+      if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
+      outer = outerEncapsulation(decoded);
+      if (direct) {
+        // The sink followed the decoder, but the frame's other keys need the object (SACK edges, say).
+        this.jsonFallbacks++;
+        json = this.objectJsonLine(decoded, meta, analysis, outer);
+      } else if (this.jsonLines) {
+        if (this.lastReassembled === null) this.jsonFallbacks++;
+        json = this.jsonLine(decoded, meta, analysis, outer);
+      } else fields = this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer);
+    }
     const columns = this.withColumns ? this.frameColumnsOf(decoded, analysis) : { source: '', destination: '', protocol: '', info: '' };
     const processed = new Processed(decoded, fields, json, analysis, columns, relativeTime, frame, outer);
     const names = this.interfaceNames;

@@ -21,7 +21,7 @@ export { looksLikeQuic, parseDatagram, parseLongHeader, shortHeader, type QuicPa
 export { quicFieldsJson, quicInfoText } from './json';
 export { deriveInitialKeys, expandPacketKeys, type InitialKeys, type PacketProtectionKeys } from './keys';
 export { decodePacketNumber, openPacket, removeHeaderProtection, verifyRetryIntegrity } from './protection';
-export { QuicAttemptTracker, quicAttemptText, quicAttemptToJson, type QuicAttempt, type QuicDatagramMeta, type QuicTrackerOptions } from './tracker';
+export { newQuicReadCursor, QuicAttemptTracker, QuicConnectionReader, quicAttemptText, quicAttemptToJson, type QuicAttempt, type QuicDatagramMeta, type QuicReadCursor, type QuicTrackerOptions } from './tracker';
 export { readVarint, encodeVarint } from './varint';
 export { isGreaseVersion, QUIC_V1, QUIC_V2, QUIC_VERSION_NEGOTIATION, quicVersionName, versionConstants } from './versions';
 export { createWebQuicCrypto, type SubtleCryptoLike } from './webcrypto';

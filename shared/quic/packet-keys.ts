@@ -18,6 +18,9 @@ export interface QuicTlsCrypto extends TlsCrypto {
   headerMask(cipher: HeaderProtectionCipher, key: Uint8Array, sample: Uint8Array): Uint8Array;
 }
 
+/** The 1-RTT key generation each side has reached, for a reader that keeps its own. */
+export type KeyGenerationCursor = Record<'client' | 'server', number>;
+
 export type ProtectedLevel = 'handshake' | '0-rtt' | '1-rtt';
 export type Side = 'client' | 'server';
 
@@ -128,8 +131,10 @@ export class QuicPacketKeys {
   /**
    * Removes header protection and decrypts one Handshake, 0-RTT or 1-RTT packet sent by `side`.
    * `largestSeen` is the largest packet number of its number space so far. A string says why not.
+   * `cursor`: a reader of its own (reading a connection again) keeps its own 1-RTT generation in it
+   * and leaves this object's untouched.
    */
-  open(level: ProtectedLevel, side: Side, bytes: Uint8Array, packet: QuicPacketHeader, largestSeen: number): (OpenedPacket & { keyPhase: number | null }) | string {
+  open(level: ProtectedLevel, side: Side, bytes: Uint8Array, packet: QuicPacketHeader, largestSeen: number, cursor?: KeyGenerationCursor): (OpenedPacket & { keyPhase: number | null }) | string {
     const keys = this.levelKeys(level, side);
     if (typeof keys === 'string') return keys;
     const suite = SUITES[this.suite ?? 0x1301];
@@ -153,13 +158,14 @@ export class QuicPacketKeys {
     const ciphertext = bytes.subarray(payloadStart, packet.end);
     const keyPhase = short ? (firstByte >>> 2) & 1 : null;
     // 1-RTT: the Key Phase bit names the generation's parity; try the current one, then the next (an update), then the previous (reordering).
-    const order = short ? candidateGenerations(keys, keyPhase!) : [0];
+    const order = short ? candidateGenerations(cursor ? cursor[side] : keys.current, keyPhase!) : [0];
     for (const generation of order) {
       const generationKeys = this.generation(keys, suite, generation);
       if (!generationKeys) continue;
       const payload = this.crypto.aeadOpen(suite.aead, generationKeys.key, packetNonce(generationKeys.iv, packetNumber), header, ciphertext);
       if (!payload) continue;
-      if (generation > keys.current) {
+      if (cursor) cursor[side] = Math.max(cursor[side], generation);
+      else if (generation > keys.current) {
         keys.current = generation;
         this.keyUpdates[side] = Math.max(this.keyUpdates[side], generation);
       }
@@ -180,7 +186,6 @@ export class QuicPacketKeys {
   }
 }
 
-function candidateGenerations(keys: LevelKeys, keyPhase: number): number[] {
-  const current = keys.current;
+function candidateGenerations(current: number, keyPhase: number): number[] {
   return (current & 1) === keyPhase ? [current, current - 2] : [current + 1, current - 1];
 }

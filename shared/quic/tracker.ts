@@ -24,7 +24,7 @@ import { analyzeQuicDatagram, InitialKeyCache, type OpenedProtectedPacket, type 
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';
 import { looksLikeQuic, type QuicPacketHeader, type QuicPacketType } from './header';
-import { QuicPacketKeys, type ProtectedLevel, type QuicTlsCrypto } from './packet-keys';
+import { QuicPacketKeys, type KeyGenerationCursor, type ProtectedLevel, type QuicTlsCrypto } from './packet-keys';
 import { quicVersionName } from './versions';
 
 export interface QuicDatagramMeta {
@@ -129,6 +129,40 @@ function emptyCounts(): QuicPacketCounts {
   return { initial: 0, '0-rtt': 0, handshake: 0, retry: 0, 'version-negotiation': 0, short: 0, other: 0 };
 }
 
+/** Where a reader going through one attempt's datagrams again is: largest packet numbers per space and side, 1-RTT key generations. */
+export interface QuicReadCursor {
+  initial: Sides<number>;
+  protected: Record<'handshake' | 'application', Sides<number>>;
+  generation: KeyGenerationCursor;
+}
+
+export function newQuicReadCursor(): QuicReadCursor {
+  return { initial: { client: -1, server: -1 }, protected: { handshake: { client: -1, server: -1 }, application: { client: -1, server: -1 } }, generation: { client: 0, server: 0 } };
+}
+
+/**
+ * One attempt's datagrams read again in capture order with the tracker's keys (Follow Stream):
+ * STREAM data comes back, and the HTTP/3 frames it completes are read by a session of its own.
+ */
+export class QuicConnectionReader {
+  private readonly cursor = newQuicReadCursor();
+  private readonly http3 = new Http3Connection(huffmanDecode);
+
+  constructor(
+    private readonly tracker: QuicAttemptTracker,
+    readonly connection: number,
+  ) {}
+
+  async datagram(frame: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
+    const infos = await this.tracker.reopen(this.connection, summary, bytes, this.cursor);
+    for (const info of infos) {
+      if (!info.openedWith) continue;
+      for (const fragment of info.streams) info.http3.push(...this.http3.stream(info.openedWith, fragment.streamId, fragment.offset, fragment.data, frame));
+    }
+    return infos;
+  }
+}
+
 export class QuicAttemptTracker {
   private readonly states: AttemptState[] = [];
   private readonly byConnectionId = new Map<string, AttemptState>();
@@ -194,7 +228,8 @@ export class QuicAttemptTracker {
     if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort, payload.length < summary.payloadLength)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
-    const copy = bytes.slice();
+    // A copy even of a Node Buffer, whose slice() is a view (a live capture's read buffer is reused).
+    const copy = new Uint8Array(bytes);
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
     this.queue = this.queue
       .then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy))
@@ -239,6 +274,42 @@ export class QuicAttemptTracker {
         }
         if (!state || this.startsNewAttempt(state, info)) state = this.create(meta, info, tupleKey) ?? state;
         if (state) this.record(state, meta, info);
+      },
+    });
+    return infos;
+  }
+
+  /**
+   * Reads a datagram of attempt `connection` again, with the keys this tracker derived for it and
+   * `cursor`'s packet numbers and key generations (the caller's, advanced as it goes): the packets'
+   * CRYPTO and STREAM data come back, and the tracker's own state is left as it was. Datagrams
+   * must come in capture order for the packet numbers to come out right.
+   */
+  async reopen(connection: number, summary: PacketSummary, bytes: Uint8Array, cursor: QuicReadCursor): Promise<QuicPacketInfo[]> {
+    const state = this.states[connection];
+    if (!state || summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return [];
+    const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    const source = formatEndpoint(summary.ipVersion, summary.srcWords, 0, summary.srcPort);
+    const sender: 'client' | 'server' = source === state.clientEndpoint ? 'client' : 'server';
+    const infos = await analyzeQuicDatagram(payload, this.crypto, {
+      initialDcids: state.keyDcids,
+      originalDcid: fromHex(state.attempt.originalDcid),
+      largestPacketNumber: cursor.initial,
+      keyCache: this.keyCache,
+      cut: payload.length < summary.payloadLength,
+      shortDcidLength: state.dcidLength[sender],
+      openProtected: (packet, packetBytes) => {
+        if (!this.tlsCrypto || !state.keys) return null;
+        const level: ProtectedLevel = packet.type === 'handshake' ? 'handshake' : packet.type === '0-rtt' ? '0-rtt' : '1-rtt';
+        const space = cursor.protected[level === 'handshake' ? 'handshake' : 'application'];
+        const opened = state.keys.open(level, sender, packetBytes, packet, space[sender], cursor.generation);
+        if (typeof opened === 'string') return opened;
+        space[sender] = Math.max(space[sender], opened.packetNumber);
+        return { side: sender, packetNumber: opened.packetNumber, payload: opened.payload, reservedBits: opened.reservedBits, keyPhase: opened.keyPhase };
+      },
+      onPacket: (info) => {
+        info.connection = connection;
+        if (info.type === 'initial' && info.openedWith && info.packetNumber !== null) cursor.initial[info.openedWith] = Math.max(cursor.initial[info.openedWith], info.packetNumber);
       },
     });
     return infos;

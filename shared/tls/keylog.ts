@@ -35,6 +35,19 @@ export interface KeyLogCounts {
 
 const nibble = (code: number): number => (code <= 57 ? code - 48 : (code | 0x20) - 87);
 
+/** A hex digit's value, or -1. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Hex text (already checked to be hex) to bytes. */
 export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >>> 1);
@@ -53,7 +66,8 @@ export function bytesToHex(bytes: Uint8Array): string {
 /** Secrets by client random (lower-case hex) and label. */
 export class KeyLog {
   private readonly byClient = new Map<string, Map<KeyLogLabel, Uint8Array>>();
-  private readonly seenLines = new Set<string>();
+  /** Lines (label, client random, secret hex) whose secret another replaced: see `add`. */
+  private readonly replaced = new Set<string>();
   private partial = '';
   readonly counts: KeyLogCounts = { secrets: 0, clients: 0, comments: 0, blank: 0, bad: 0, unknownLabels: 0 };
   /** Bumped whenever a secret is added, so a consumer can retry what lacked keys. */
@@ -82,7 +96,7 @@ export class KeyLog {
 
   /** Merges another log's secrets (e.g. a pcapng DSB into a key-log file's). */
   merge(other: KeyLog): void {
-    for (const [client, secrets] of other.byClient) for (const [label, secret] of secrets) this.add(client, label, secret, `${label} ${client} ${bytesToHex(secret)}`);
+    for (const [client, secrets] of other.byClient) for (const [label, secret] of secrets) this.add(client, label, secret);
   }
 
   get(clientRandomHex: string, label: KeyLogLabel): Uint8Array | undefined {
@@ -110,10 +124,39 @@ export class KeyLog {
       this.counts.blank++;
       return;
     }
-    if (line.startsWith('#')) {
+    if (line.charCodeAt(0) === 0x23 /* # */) {
       this.counts.comments++;
       return;
     }
+    if (!this.addWellFormedLine(line)) this.addOtherLine(line);
+  }
+
+  /**
+   * The common line (a known label, single spaces, the right lengths), read without splitting
+   * or regular expressions: a browser's log has thousands. Returns false for anything else,
+   * which `addOtherLine` then judges.
+   */
+  private addWellFormedLine(line: string): boolean {
+    const firstSpace = line.indexOf(' ');
+    const secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
+    if (secondSpace !== firstSpace + 65) return false; // a 32-byte client random is 64 hex digits
+    const label = line.slice(0, firstSpace);
+    if (!KNOWN.has(label)) return false;
+    const secretLength = (line.length - secondSpace - 1) / 2;
+    if (!(label === 'CLIENT_RANDOM' ? secretLength === 48 : secretLength === 32 || secretLength === 48)) return false;
+    const secret = new Uint8Array(secretLength);
+    for (let i = 0, at = secondSpace + 1; i < secretLength; i++, at += 2) {
+      const high = hexValue(line.charCodeAt(at));
+      const low = hexValue(line.charCodeAt(at + 1));
+      if (high < 0 || low < 0) return false;
+      secret[i] = (high << 4) | low;
+    }
+    for (let at = firstSpace + 1; at < secondSpace; at++) if (hexValue(line.charCodeAt(at)) < 0) return false;
+    this.add(line.slice(firstSpace + 1, secondSpace).toLowerCase(), label as KeyLogLabel, secret);
+    return true;
+  }
+
+  private addOtherLine(line: string): void {
     const parts = line.split(/\s+/);
     if (parts.length !== 3 || !HEX_LINE.test(parts[1]) || !HEX_LINE.test(parts[2])) {
       this.counts.bad++;
@@ -130,15 +173,23 @@ export class KeyLog {
       this.counts.bad++;
       return;
     }
-    const lowerClient = client.toLowerCase();
-    this.add(lowerClient, label as KeyLogLabel, hexToBytes(secret), `${label} ${lowerClient} ${secret.toLowerCase()}`);
+    this.add(client.toLowerCase(), label as KeyLogLabel, hexToBytes(secret));
   }
 
-  /** `identity`: label, client random and secret, lower-case hex; a repeated line counts once. */
-  private add(client: string, label: KeyLogLabel, secret: Uint8Array, identity: string): void {
-    if (this.seenLines.has(identity)) return;
-    this.seenLines.add(identity);
+  /**
+   * A repeated line (the same label, client random and secret) counts once, even after another
+   * secret for that label and client came between (`replaced` remembers those, rarely needed).
+   */
+  private add(client: string, label: KeyLogLabel, secret: Uint8Array): void {
     let secrets = this.byClient.get(client);
+    const current = secrets?.get(label);
+    if (current !== undefined) {
+      if (sameBytes(current, secret)) return;
+      const identity = `${label} ${client} ${bytesToHex(secret)}`;
+      if (this.replaced.has(identity)) return;
+      this.replaced.add(identity);
+      this.replaced.add(`${label} ${client} ${bytesToHex(current)}`);
+    }
     if (!secrets) {
       secrets = new Map();
       this.byClient.set(client, secrets);

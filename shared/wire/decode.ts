@@ -38,6 +38,8 @@ import {
   openLayer,
   readHeader,
   setChecksumStatus,
+  restoreSink,
+  useSink,
   type DecodeOptions,
   type DecodedField,
   type DecodedFrame,
@@ -118,6 +120,18 @@ export function decodeFrame(bytes: Uint8Array, linkType: number, options: Decode
     trailerOffset: -1,
   };
   const decoding: Decoding = { bytes, frame };
+  if (!options.sink) return decodeInto(decoding, linkType);
+  options.sink.open(frame);
+  const outer = useSink(options.sink);
+  try {
+    return decodeInto(decoding, linkType);
+  } finally {
+    restoreSink(outer);
+  }
+}
+
+function decodeInto(decoding: Decoding, linkType: number): DecodedFrame {
+  const { bytes, frame } = decoding;
   try {
     const networkEnd = decodeLink(decoding, linkType);
     if (networkEnd < bytes.length && networkEnd >= 0) {
@@ -327,7 +341,7 @@ function decodeNull(decoding: Decoding, loop: boolean, offset: number, end: numb
     return end;
   }
   const { family, bigEndian } = nullFamily(bytes, offset, loop);
-  layer.fields.push({ name: 'null.family', value: family, offset, length: 4 });
+  addDerived(layer, 'null.family', family, offset, 4);
   addDerived(layer, 'null.big_endian', bigEndian, offset, 4);
   if (family === BSD_AF_INET) return decodeIpv4(decoding, offset + 4, end, false);
   if (isBsdInet6Family(family)) return decodeIpv6(decoding, offset + 4, end, false);

@@ -81,6 +81,40 @@ export interface DecodedFrame {
 export interface DecodeOptions {
   /** Original length on the wire; defaults to the captured length. */
   frameLength?: number;
+  /** Takes every field as it is read, in place of the layers' field lists (see FieldSink). */
+  sink?: FieldSink;
+}
+
+/**
+ * Receives each field as the decoder reads it (decode --json's line writer), so a frame costs
+ * no object per field. Only the fields `field` returns true for are also kept in their layer
+ * (what the caller reads back from the decoded frame); the layers themselves are built as usual.
+ */
+export interface FieldSink {
+  /** A new frame's decode begins. */
+  open(frame: DecodedFrame): void;
+  field(layer: DecodedLayer, def: FieldDef, value: FieldValue): boolean;
+  /** The decoder is about to reorder its fields, which a sink cannot follow: the caller decodes again without it. */
+  lose(): void;
+}
+
+/** The sink of the decode in progress (decoding is synchronous; withSink sets and restores it). */
+let activeSink: FieldSink | null = null;
+
+/** Makes `sink` receive the fields of the decode that follows; returns the sink to restore after it (`restoreSink`). */
+export function useSink(sink: FieldSink | null): FieldSink | null {
+  const outer = activeSink;
+  activeSink = sink;
+  return outer;
+}
+
+export function restoreSink(outer: FieldSink | null): void {
+  activeSink = outer;
+}
+
+/** Says that the decoder is about to reorder or push fields directly (see FieldSink.lose). */
+export function fieldsReordered(): void {
+  activeSink?.lose();
 }
 
 export interface Decoding {
@@ -124,10 +158,24 @@ export function flag(decoding: Decoding, layer: DecodedLayer, reason: string): v
 
 /** Reads the field `def` at `base` (header or option start), if all of its bits lie before `limit`. */
 export function readField(bytes: Uint8Array, def: FieldDef, base: number, limit: number, bitOffset = def.bitOffset): DecodedField | null {
+  const value = readFieldValue(bytes, def, base, limit, bitOffset);
+  if (value === undefined) return null;
   const firstByte = base + (bitOffset >>> 3);
   const bitInByte = bitOffset & 7;
   const length = (bitInByte + def.bitWidth + 7) >>> 3;
-  if (firstByte + length > limit) return null;
+  const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
+  if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
+    decoded.mask = (2 ** def.bitWidth - 1) * 2 ** (length * 8 - bitInByte - def.bitWidth);
+  }
+  return decoded;
+}
+
+/** The value `readField` reads, without its field object; undefined when it lies beyond `limit`. */
+export function readFieldValue(bytes: Uint8Array, def: FieldDef, base: number, limit: number, bitOffset = def.bitOffset): FieldValue | undefined {
+  const firstByte = base + (bitOffset >>> 3);
+  const bitInByte = bitOffset & 7;
+  const length = (bitInByte + def.bitWidth + 7) >>> 3;
+  if (firstByte + length > limit) return undefined;
   let value: FieldValue;
   switch (def.type) {
     case 'mac':
@@ -156,11 +204,7 @@ export function readField(bytes: Uint8Array, def: FieldDef, base: number, limit:
       value = raw * (def.scale ?? 1);
     }
   }
-  const decoded: DecodedField = { name: def.name, value, offset: firstByte, length };
-  if (bitInByte !== 0 || def.bitWidth % 8 !== 0) {
-    decoded.mask = (2 ** def.bitWidth - 1) * 2 ** (length * 8 - bitInByte - def.bitWidth);
-  }
-  return decoded;
+  return value;
 }
 
 function readLittleEndian(bytes: Uint8Array, offset: number, length: number): number {
@@ -171,19 +215,32 @@ function readLittleEndian(bytes: Uint8Array, offset: number, length: number): nu
 
 /** The layer's fixed header fields that lie inside [offset, limit). */
 export function readHeader(decoding: Decoding, layer: DecodedLayer, limit: number, variant?: FieldVariant): void {
-  for (const def of headerFields(layer.kind, variant)) {
+  const defs = headerFields(layer.kind, variant);
+  const sink = activeSink;
+  for (let i = 0; i < defs.length; i++) {
+    const def = defs[i];
+    if (sink !== null) {
+      const value = readFieldValue(decoding.bytes, def, layer.offset, limit);
+      if (value === undefined || !sink.field(layer, def, value)) continue;
+    }
     const decoded = readField(decoding.bytes, def, layer.offset, limit);
     if (decoded) layer.fields.push(decoded);
   }
 }
 
 export function addOptionField(decoding: Decoding, layer: DecodedLayer, name: string, optionOffset: number, limit: number, bitOffset?: number): void {
-  const decoded = readField(decoding.bytes, fieldDef(layer.kind, name), optionOffset, limit, bitOffset);
+  const def = fieldDef(layer.kind, name);
+  if (activeSink !== null) {
+    const value = readFieldValue(decoding.bytes, def, optionOffset, limit, bitOffset);
+    if (value === undefined || !activeSink.field(layer, def, value)) return;
+  }
+  const decoded = readField(decoding.bytes, def, optionOffset, limit, bitOffset);
   if (decoded) layer.fields.push(decoded);
 }
 
 export function addDerived(layer: DecodedLayer, name: string, value: FieldValue, offset: number, length: number): void {
-  fieldDef(layer.kind, name); // derived names must be registered too
+  const def = fieldDef(layer.kind, name); // derived names must be registered too
+  if (activeSink !== null && !activeSink.field(layer, def, value)) return;
   layer.fields.push({ name, value, offset, length });
 }
 
@@ -195,7 +252,8 @@ export function setChecksumStatus(layer: DecodedLayer, name: string, status: Che
 export function addData(decoding: Decoding, offset: number, end: number, quoted: boolean): DecodedLayer | null {
   if (end <= offset) return null;
   const layer = openLayer(decoding, 'data', offset, end - offset, quoted);
-  layer.data = decoding.bytes.slice(offset, end);
+  // A sink's decode (decode --json) reads the payload in place: a copy per frame only made garbage.
+  layer.data = activeSink !== null ? decoding.bytes.subarray(offset, end) : decoding.bytes.slice(offset, end);
   addDerived(layer, 'data.data', layer.data, offset, end - offset);
   addDerived(layer, 'data.len', end - offset, offset, end - offset);
   return layer;

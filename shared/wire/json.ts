@@ -5,9 +5,10 @@
  * the frame's own headers.
  */
 import { toHex } from './bytes';
-import type { DecodedFrame, FieldValue } from './decode';
+import type { DecodedFrame, DecodedLayer, FieldValue } from './decode';
+import type { FieldSink } from './decoding';
 import { SERVICE_TAG_NAMES, findField, type FieldDef } from './fields';
-import type { NdjsonWriter } from '../ndjson/writer';
+import type { KeyEntry, NdjsonWriter } from '../ndjson/writer';
 
 export type JsonScalar = number | boolean | string;
 export type JsonFieldValue = JsonScalar | JsonScalar[];
@@ -88,13 +89,7 @@ function jsonKey(def: FieldDef | undefined, protocol: string): string | null {
  * their values from every layer at their first occurrence, as the object's arrays do.
  */
 export function writeFrameFieldsJson(writer: NdjsonWriter, decoded: DecodedFrame, meta: FrameMeta): void {
-  writer.field('frame.number', meta.number);
-  writer.field('frame.time_epoch', meta.timeEpoch);
-  writer.field('frame.time_relative', meta.timeRelative);
-  writer.field('frame.time_delta', meta.timeDelta);
-  writer.field('frame.time_delta_displayed', meta.timeDeltaDisplayed);
-  writer.field('frame.len', meta.len ?? decoded.frameLength);
-  writer.field('frame.cap_len', meta.capLen ?? decoded.capturedLength);
+  writeFrameMeta(writer, meta, decoded.frameLength, decoded.capturedLength);
   const layers = decoded.layers;
   let ackFlag: JsonScalar | undefined;
   let ackRaw: JsonScalar | undefined;
@@ -117,12 +112,217 @@ export function writeFrameFieldsJson(writer: NdjsonWriter, decoded: DecodedFrame
       writer.field(key, value);
     }
   }
-  for (const layer of layers) {
+  writeFrameTail(writer, decoded, ackFlag, ackRaw);
+}
+
+/** The frame.* keys that open a frame's object. */
+function writeFrameMeta(writer: NdjsonWriter, meta: FrameMeta, frameLength: number, capturedLength: number): void {
+  writer.field('frame.number', meta.number);
+  writer.field('frame.time_epoch', meta.timeEpoch);
+  writer.field('frame.time_relative', meta.timeRelative);
+  writer.field('frame.time_delta', meta.timeDelta);
+  writer.field('frame.time_delta_displayed', meta.timeDeltaDisplayed);
+  writer.field('frame.len', meta.len ?? frameLength);
+  writer.field('frame.cap_len', meta.capLen ?? capturedLength);
+}
+
+/** The keys that follow the layers' own: ip.version on IPv6, Wireshark's ACK-without-flag note, _ws.malformed. */
+function writeFrameTail(writer: NdjsonWriter, decoded: DecodedFrame, ackFlag: unknown, ackRaw: unknown): void {
+  for (const layer of decoded.layers) {
     if (layer.quoted) continue;
     if (layer.kind === 'ipv6' && !writer.has('ip.version')) writer.field('ip.version', 6);
     if (layer.kind === 'tcp' && !writer.has('tcp.ack.nonzero') && ackFlag === false && typeof ackRaw === 'number' && ackRaw !== 0) writer.field('tcp.ack.nonzero', true);
   }
   if (decoded.malformed) writer.field('_ws.malformed', decoded.malformed);
+}
+
+interface SinkSlot {
+  /** Null when decode --json leaves the field out. */
+  readonly entry: KeyEntry | null;
+  readonly array: boolean;
+  /** Whether the decoded layer keeps the field too (the caller reads it back). */
+  readonly keep: boolean;
+  readonly role: FieldRole;
+}
+
+const enum FieldRole {
+  None,
+  AckFlag,
+  AckRaw,
+}
+
+/**
+ * `frameFieldsJson`'s line written while the frame is decoded (a FieldSink), so no field
+ * becomes an object. Each layer's keys go where that layer's bytes end in the line, so a field
+ * added late to an earlier layer (Ethernet padding) still lands in its place; an array key gathers
+ * later values at its first occurrence. What the object's rules would order differently (a key
+ * first written by a later layer, array values out of layer order, reordered decoder fields)
+ * makes the sink `lost`: the caller then writes the frame from its full decode instead.
+ */
+export class FrameJsonSink implements FieldSink {
+  lost = false;
+  private frame: DecodedFrame | null = null;
+  private readonly slots = new Map<FieldDef, SinkSlot>();
+  /** 802.1ad service tags name their fields differently. */
+  private readonly serviceTagSlots = new Map<FieldDef, SinkSlot>();
+  /** Layers that wrote keys, in frame order: the layer, its index in the frame, where its keys end in the line. */
+  private readonly layerRefs: DecodedLayer[] = [];
+  private readonly layerIndex: number[] = [];
+  private readonly layerEnd: number[] = [];
+  private layerCount = 0;
+  private layersStart = 0;
+  /** Open array keys: the entry, where its `]` is, the frame index of the layer of its last value. */
+  private readonly arrayEntry: KeyEntry[] = [];
+  private readonly arrayClose: number[] = [];
+  private readonly arrayLayer: number[] = [];
+  private arrayCount = 0;
+  private ackFlag: FieldValue | undefined = undefined;
+  private ackRaw: FieldValue | undefined = undefined;
+
+  constructor(
+    private readonly writer: NdjsonWriter,
+    /** Which fields the decoded layers keep as well (what the caller reads from them afterwards). */
+    private readonly keep: (def: FieldDef) => boolean,
+  ) {}
+
+  /** Opens the frame's object in the writer with its frame.* keys; decode next with this sink. */
+  begin(meta: FrameMeta & { len: number; capLen: number }): void {
+    this.writer.begin();
+    writeFrameMeta(this.writer, meta, meta.len, meta.capLen);
+    this.layersStart = this.writer.length;
+  }
+
+  open(frame: DecodedFrame): void {
+    this.frame = frame;
+    this.lost = false;
+    this.layerCount = 0;
+    this.arrayCount = 0;
+    this.ackFlag = undefined;
+    this.ackRaw = undefined;
+    this.layersStart = this.writer.length;
+  }
+
+  lose(): void {
+    this.lost = true;
+  }
+
+  /** The keys after the layers' (the object is left open for the caller's keys). */
+  finish(decoded: DecodedFrame): void {
+    writeFrameTail(this.writer, decoded, this.ackFlag, this.ackRaw);
+  }
+
+  field(layer: DecodedLayer, def: FieldDef, value: FieldValue): boolean {
+    const slot = (layer.protocol === 'ieee8021ad' ? this.serviceTagSlots : this.slots).get(def) ?? this.slotOf(layer, def);
+    const entry = slot.entry;
+    if (layer.quoted || entry === null || this.lost) return slot.keep;
+    let at = this.layerCount - 1;
+    if (at < 0 || this.layerRefs[at] !== layer) at = this.place(layer);
+    if (at < 0) return slot.keep;
+    const index = this.layerIndex[at];
+    const writer = this.writer;
+    if (slot.array) {
+      for (let a = 0; a < this.arrayCount; a++) {
+        if (this.arrayEntry[a] === entry) {
+          this.addToArray(a, index, value);
+          return slot.keep;
+        }
+      }
+    }
+    if (writer.hasEntry(entry)) {
+      // The outer (earlier) layer's value stands; a later layer's written first cannot be undone in place.
+      if (entry.owner > index || slot.array) this.lost = true;
+      return slot.keep;
+    }
+    entry.owner = index;
+    const from = writer.length;
+    writer.nextKey(entry);
+    if (slot.array) {
+      writer.byte(0x5b);
+      writer.scalar(value);
+      const close = writer.length - from;
+      writer.byte(0x5d);
+      const start = this.commit(at, from);
+      const a = this.arrayCount++;
+      this.arrayEntry[a] = entry;
+      this.arrayClose[a] = start + close;
+      this.arrayLayer[a] = index;
+      return slot.keep;
+    }
+    writer.scalar(value);
+    this.commit(at, from);
+    if (slot.role === FieldRole.AckFlag) this.ackFlag = value;
+    else if (slot.role === FieldRole.AckRaw) this.ackRaw = value;
+    return slot.keep;
+  }
+
+  private slotOf(layer: DecodedLayer, def: FieldDef): SinkSlot {
+    const serviceTag = layer.protocol === 'ieee8021ad';
+    const key = jsonKey(def, layer.protocol);
+    const slot: SinkSlot = {
+      entry: key === null ? null : this.writer.entry(key),
+      array: def.json === 'array',
+      keep: this.keep(def),
+      role: key === 'tcp.flags.ack' ? FieldRole.AckFlag : key === 'tcp.ack_raw' ? FieldRole.AckRaw : FieldRole.None,
+    };
+    (serviceTag ? this.serviceTagSlots : this.slots).set(def, slot);
+    return slot;
+  }
+
+  /** The position of a layer not yet seen among those that wrote keys (kept in frame order). */
+  private place(layer: DecodedLayer): number {
+    const count = this.layerCount;
+    for (let k = 0; k < count; k++) if (this.layerRefs[k] === layer) return k;
+    const index = this.frame === null ? -1 : this.frame.layers.lastIndexOf(layer);
+    if (index < 0) {
+      this.lost = true;
+      return -1;
+    }
+    let at = count;
+    while (at > 0 && this.layerIndex[at - 1] > index) at--;
+    for (let k = count; k > at; k--) {
+      this.layerRefs[k] = this.layerRefs[k - 1];
+      this.layerIndex[k] = this.layerIndex[k - 1];
+      this.layerEnd[k] = this.layerEnd[k - 1];
+    }
+    this.layerRefs[at] = layer;
+    this.layerIndex[at] = index;
+    this.layerEnd[at] = at > 0 ? this.layerEnd[at - 1] : this.layersStart;
+    this.layerCount = count + 1;
+    return at;
+  }
+
+  /** Puts the bytes written from `from` at the end of layer `at`'s keys; returns where they start. */
+  private commit(at: number, from: number): number {
+    const writer = this.writer;
+    if (at === this.layerCount - 1) {
+      this.layerEnd[at] = writer.length;
+      return from;
+    }
+    const position = this.layerEnd[at];
+    const moved = writer.length - from;
+    writer.moveBack(position, from);
+    for (let k = at; k < this.layerCount; k++) this.layerEnd[k] += moved;
+    for (let a = 0; a < this.arrayCount; a++) if (this.arrayClose[a] >= position) this.arrayClose[a] += moved;
+    return position;
+  }
+
+  /** One more value of an array key, at its end (values come in layer order, as the object's arrays gather them). */
+  private addToArray(a: number, index: number, value: FieldValue): void {
+    if (index < this.arrayLayer[a]) {
+      this.lost = true;
+      return;
+    }
+    this.arrayLayer[a] = index;
+    const writer = this.writer;
+    const from = writer.length;
+    writer.byte(0x2c);
+    writer.scalar(value);
+    const position = this.arrayClose[a];
+    const moved = writer.length - from;
+    writer.moveBack(position, from);
+    for (let k = 0; k < this.layerCount; k++) if (this.layerEnd[k] > position) this.layerEnd[k] += moved;
+    for (let b = 0; b < this.arrayCount; b++) if (this.arrayClose[b] >= position) this.arrayClose[b] += moved;
+  }
 }
 
 /** Every value of an array key, from its first occurrence (layer `l`, field `f`) on. */

@@ -4,6 +4,8 @@
 // under a heavier load, and separately for the frames that arrive as a capture starts.
 //
 // usage (root): npm run bench:timestamps [-- RUNS]
+// To compare helper builds under the same load, name them (bundles inside the checkout, so they
+// find `cap`): TIMESTAMPS_HELPERS=out/a.cjs,out/b.cjs runs every scenario with each in turn.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -108,15 +110,17 @@ function differenceMs(a, b) {
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 
-async function measure(label, perTick) {
+const helpers = (process.env.TIMESTAMPS_HELPERS ?? '').split(',').filter(Boolean).map((file) => path.resolve(file));
+
+async function measure(label, perTick, frames = FRAMES, helper = undefined) {
   const slug = label.replace(/[^a-z0-9]+/gi, '-');
   const ours = path.join(dir, `ours-${slug}.pcapng`);
   const kernel = path.join(dir, `kernel-${slug}.pcap`);
   const tcpdump = await startTcpdump(kernel);
   const sender = await startSender(perTick);
   await sleep(300); // the interface is busy before the capture starts
-  const capture = spawnSync(process.execPath, [cli, 'capture', '-i', ifClient, '-w', ours, '-c', String(FRAMES), '-f', 'udp port 9'], {
-    env: { ...process.env, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${nsClient}` },
+  const capture = spawnSync(process.execPath, [cli, 'capture', '-i', ifClient, '-w', ours, '-c', String(frames), '-f', 'udp port 9'], {
+    env: { ...process.env, HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${nsClient}`, ...(helper ? { HANDSHAKE_HELPER_PATH: helper } : {}) },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
@@ -141,7 +145,7 @@ async function measure(label, perTick) {
   startup.sort((x, y) => x - y);
   const f = (ms) => ms.toFixed(3).padStart(8);
   console.log(
-    `${label.padEnd(22)} ${String(all.length).padStart(6)} frames: median ${f(quantile(all, 0.5))} ms, p90 ${f(quantile(all, 0.9))} ms, max ${f(all.at(-1))} ms | ` +
+    `${label.padEnd(30)} ${String(all.length).padStart(6)} frames: median ${f(quantile(all, 0.5))} ms, p90 ${f(quantile(all, 0.9))} ms, p99 ${f(quantile(all, 0.99))} ms, max ${f(all.at(-1))} ms | ` +
       `first ${STARTUP_MS} ms (${startup.length} frames): median ${f(quantile(startup, 0.5))} ms, max ${f(startup.at(-1))} ms`,
   );
 }
@@ -149,9 +153,12 @@ async function measure(label, perTick) {
 try {
   setUp();
   console.log(`helper arrival stamps minus tcpdump's kernel stamps, ${FRAMES} frames a run (after the first ${STARTUP_MS} ms; the first ${STARTUP_MS} ms apart)`);
+  const builds = helpers.length > 0 ? helpers : [undefined];
+  const name = (helper) => (helper ? ` ${path.basename(helper, '.cjs')}` : '');
   for (let run = 1; run <= runs; run++) {
-    await measure(`steady 2k/s run ${run}`, 20);
-    await measure(`load 20k/s run ${run}`, 200);
+    for (const helper of builds) await measure(`light 200/s run ${run}${name(helper)}`, 2, 3000, helper);
+    for (const helper of builds) await measure(`steady 2k/s run ${run}${name(helper)}`, 20, FRAMES, helper);
+    for (const helper of builds) await measure(`load 20k/s run ${run}${name(helper)}`, 200, FRAMES, helper);
   }
 } finally {
   tearDown();

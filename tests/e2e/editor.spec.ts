@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { canUseNamespaces, createVethLab, nodeInNamespace, tcpServerScript, type NodeInNamespace, type VethLab } from '../integration/capture/support';
-import { haveScapy, haveTshark, run, screenshot, startHost, SYSTEM_PYTHON, tempDir, type RunningHost } from './support';
+import { tcpServerScript } from '../integration/capture/support';
+import { haveScapy, haveTshark, namespaceLabHost, run, screenshot, startHost, SYSTEM_PYTHON, tempDir, type RunningHost } from './support';
 
 /** tshark's reading of the one frame in `file`: checksum verified (1 good, 0 bad), port and flags. */
 function tsharkTcp(file: string): { status: string; checksum: number; dstport: number; flags: string } {
@@ -108,25 +108,10 @@ test.describe('header editor', () => {
 
 /** The editor's Send is sr1: with no capture running, the reply comes back and is shown. */
 test.describe('editor send waits for the reply', () => {
-  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
-  let lab: VethLab | null = null;
-  let host: RunningHost | null = null;
-  let server: NodeInNamespace | null = null;
-
-  test.beforeAll(async () => {
-    lab = createVethLab('ed');
-    server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, 8080));
-    await server.waitFor(/listening/);
-    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
-  });
-  test.afterAll(async () => {
-    server?.stop();
-    await host?.stop();
-    lab?.destroy();
-  });
+  const env = namespaceLabHost('ed', (ip) => tcpServerScript(ip, 8080));
 
   test('a SYN from the template (placeholder MACs) gets the listener\'s SYN+ACK shown as its reply, and the kernel RST trap is offered its remedy', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);

@@ -248,6 +248,83 @@ test.describe('endpoint view', () => {
       for (const peer of clients) peer.stop();
     }
   });
+
+  test('a FIN+ACK that acknowledges our FIN in FIN_WAIT_1: our lane on the ladder writes both states it passed', async ({ page }) => {
+    if (!lab) throw new Error('lab not ready');
+    const port = 7403;
+    const localPort = 45403;
+    // Linux closes 300 ms after our FIN; its bare ACK of our FIN is dropped in its namespace (the only pure ACK it sends here),
+    // so its FIN+ACK is what acknowledges our FIN.
+    const rule = ['OUTPUT', '-p', 'tcp', '--sport', String(port), '--tcp-flags', 'ALL', 'ACK', '-j', 'DROP'];
+    const closer = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { s.on('error', () => undefined); s.on('end', () => setTimeout(() => { s.end(); console.log('closed'); }, 300)); s.resume(); }).listen(${port}, '${lab.server.ip}', () => console.log('listening'));`);
+    lab.exec(lab.server.ns, 'iptables', ['-A', ...rule]);
+    try {
+      await closer.waitFor(/listening/);
+      await openView(page, localPort);
+      await page.getByTestId('endpoint-remote-port').fill(String(port));
+      await page.getByTestId('endpoint-open').click();
+      await expect(page.getByTestId('endpoint-state')).toHaveText('ESTABLISHED', { timeout: 15_000 });
+      await page.getByTestId('endpoint-fin').click();
+      await closer.waitFor(/^closed$/);
+      await expect(page.getByTestId('endpoint-log')).toContainText('TIME_WAIT', { timeout: 10_000 });
+      await page.getByTestId('view-connections').click();
+      await page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` }).dblclick();
+      const ladder = page.getByTestId('ladder');
+      const peerFin = ladder.locator('g.arrow', { hasText: 'FIN_WAIT_2 → TIME_WAIT' });
+      await expect(peerFin).toHaveCount(1, { timeout: 10_000 });
+      await expect(peerFin).toHaveAttribute('aria-label', /server to client, FIN, ACK\b/);
+      await expect(peerFin).toHaveAttribute('data-client-state', 'TIME_WAIT');
+      await screenshot(page, 'endpoint-ladder-two-states');
+    } finally {
+      lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
+      closer.stop();
+    }
+  });
+
+  test('Stop with two live peers on an owned address: each client is reset, the rules go, the chooser and Connections show the final states', async ({ page }) => {
+    if (!lab || !host) throw new Error('lab not ready');
+    const port = 7402;
+    const rules = () => (lab?.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']) ?? '').split('\n').filter((line) => line.includes('handshake-helper'));
+    await page.goto(host.url);
+    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('view-endpoint').click();
+    await page.getByTestId('endpoint-listen-mode').check();
+    // The client namespace's own address: its kernel would reset the SYNs, so the helper drops its RSTs.
+    await page.getByTestId('endpoint-local').fill(lab.client.ip);
+    await page.getByTestId('endpoint-local-port').fill(String(port));
+    await page.getByTestId('endpoint-connections').fill('2');
+    await page.getByTestId('endpoint-open').click();
+    await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${lab.client.ip}:${port}`, { timeout: 15_000 });
+    const client = () =>
+      nodeInNamespace(
+        lab?.server.ns ?? '',
+        `const s = require('net').connect({ host: '${lab?.client.ip}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code));`,
+      );
+    const clients = [client(), client()];
+    try {
+      const ports = await Promise.all(clients.map(async (peer) => (await peer.waitFor(/^connected /)).split(' ')[1]));
+      const chooser = page.getByTestId('endpoint-connection');
+      await expect(chooser.locator('option')).toHaveCount(2, { timeout: 10_000 });
+      for (const clientPort of ports) await expect(chooser.locator('option', { hasText: `${lab.server.ip}:${clientPort}` })).toContainText('ESTABLISHED');
+      await expect.poll(() => rules().length).toBe(2);
+      await page.getByTestId('endpoint-stop').click();
+      for (const peer of clients) expect(await peer.waitFor(/^error /)).toBe('error ECONNRESET');
+      for (const clientPort of ports) await expect(chooser.locator('option', { hasText: `${lab.server.ip}:${clientPort}` })).toHaveText(`${lab.server.ip}:${clientPort} · CLOSED (ended)`);
+      await expect(page.getByTestId('endpoint-log')).toContainText('ended: 2 of 2 connections accepted', { timeout: 15_000 });
+      expect(rules()).toEqual([]);
+      // Connections: our (server) lane from each endpoint is CLOSED, the peer's as tracked from our RST.
+      await page.getByTestId('view-connections').click();
+      for (const clientPort of ports) {
+        const row = page.locator('.row[data-stream]', { hasText: `${lab.server.ip}:${clientPort}` });
+        await expect(row.getByTestId('server-state')).toHaveText('CLOSED ◆ ours', { timeout: 10_000 });
+        await expect(row.getByTestId('client-state')).toHaveText('CLOSED');
+      }
+      await screenshot(page, 'endpoint-stop-two-peers');
+    } finally {
+      for (const peer of clients) peer.stop();
+    }
+  });
 });
 
 /** tcpdump in a namespace, writing every frame at once (`--immediate-mode -U`), stopped with SIGINT. */

@@ -2,11 +2,13 @@
  * The Flow Graph view in Chromium through the browser host, on a capture Scapy builds with
  * several interleaved connections: rows and columns as tshark's -z flow,tcp,network, each end's
  * states drawn, the display-filter toggle, click selects the frame, virtualised rows, and the
- * three exports written as files (PlantUML checked by PlantUML itself when it is installed).
+ * three exports written to a file on the host (PlantUML checked by PlantUML itself when it is
+ * installed); on a capture of more than 20,000 TCP frames, each export equals what the CLI's
+ * `handshake flow -Y FILTER --format F -o` writes for the same filter, byte for byte.
  */
 import { expect, test } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { haveScapy, haveTshark, openCapture, ROOT, run, startHost, SYSTEM_PYTHON, tempDir, tsharkFrameNumbers, type RunningHost } from './support';
 
@@ -94,25 +96,66 @@ test.describe('Flow Graph through the browser host', () => {
     // The selected frame's row is brought into view and marked.
     await expect(view.locator(`[data-testid=flow-row][data-frame="${target}"]`)).toHaveClass(/selected/);
 
-    // Exports: files saved through the download path, each in its format.
+    // Exports: written to the file typed on the host, with the format's extension.
     const save = async (testId: string) => {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-      const file = path.join(dir, download.suggestedFilename());
-      await download.saveAs(file);
+      await page.getByTestId('flow-save-path').fill(path.join(dir, 'flow-graph.svg'));
+      await page.getByTestId(testId).click();
+      await expect(page.locator('.notice[role=status]')).toHaveText(/^saved \d+ rows as \w+ to /);
+      const file = (await page.locator('.notice[role=status]').textContent())!.replace(/^saved \d+ rows as \w+ to /, '');
       return { file, text: readFileSync(file, 'utf8') };
     };
     const svg = await save('flow-export-svg');
-    expect(path.basename(svg.file)).toBe('flow-graph.svg');
+    expect(svg.file).toBe(path.join(dir, 'flow-graph.svg'));
     const groups = execFileSync(SYSTEM_PYTHON, ['-c', 'import sys, xml.etree.ElementTree as E; t=E.parse(sys.argv[1]); print(sum(1 for g in t.iter("{http://www.w3.org/2000/svg}g") if g.get("data-frame")))', svg.file], { encoding: 'utf8' });
     expect(Number(groups)).toBe(tcpFrames.length);
     const mermaid = await save('flow-export-mermaid');
     expect(mermaid.text.startsWith('sequenceDiagram\n')).toBe(true);
     expect(mermaid.text.split('\n').filter((line) => /^ {4}N\d+(->>|-x)N\d+: /.test(line))).toHaveLength(tcpFrames.length);
     const puml = await save('flow-export-plantuml');
+    expect(puml.file).toBe(path.join(dir, 'flow-graph.puml'));
     expect(puml.text).toMatch(/^@startuml\n[\s\S]*\n@enduml\n$/);
     if (havePlantuml) {
       const check = spawnSync('plantuml', ['-syntax'], { input: puml.text, encoding: 'utf8' });
       expect(check.stdout).toMatch(/^SEQUENCE/);
+    }
+    // An existing file is replaced only once the user confirms.
+    await page.getByTestId('flow-save-path').fill(path.join(dir, 'flow-graph.mmd'));
+    await page.getByTestId('flow-export-mermaid').click();
+    await expect(page.getByTestId('flow-exists')).toHaveText(`${path.join(dir, 'flow-graph.mmd')} exists.`);
+    await page.getByTestId('flow-replace').click();
+    await expect(page.locator('.notice[role=status]')).toHaveText(`saved ${tcpFrames.length} rows as mermaid to ${path.join(dir, 'flow-graph.mmd')}`);
+  });
+
+  test('on more than 20,000 rows, each export from the UI equals the CLI’s for the same filter', async ({ page }) => {
+    const big = path.join(dir, 'many.pcap');
+    run(SYSTEM_PYTHON, [path.join(ROOT, 'tests', 'fixtures', 'scripts', 'many_flows.py'), big, '3000']);
+    const filter = '!(tcp.port == 25)';
+    const shown = tsharkFrameNumbers(big, filter).length;
+    expect(shown).toBeGreaterThan(20_000);
+    await page.goto(host.url);
+    await openCapture(page, big);
+    await page.getByTestId('filter-input').fill(filter);
+    await page.getByTestId('filter-input').press('Enter');
+    await page.keyboard.press('Alt+Shift+F');
+    await page.getByTestId('flow-displayed').check();
+    await expect(page.getByTestId('flow-count')).toHaveText(new RegExp(`^${shown} rows · `), { timeout: 60_000 });
+    const cli = path.join(ROOT, 'out', 'node', 'handshake.cjs');
+    for (const [format, extension, testId] of [
+      ['svg', 'svg', 'flow-export-svg'],
+      ['plantuml', 'puml', 'flow-export-plantuml'],
+      ['mermaid', 'mmd', 'flow-export-mermaid'],
+    ] as const) {
+      const ours = path.join(dir, `many-ui.${extension}`);
+      await page.getByTestId('flow-save-path').fill(ours);
+      await page.getByTestId(testId).click();
+      await expect(page.locator('.notice[role=status]')).toHaveText(`saved ${shown} rows as ${format} to ${ours}`, { timeout: 60_000 });
+      const theirs = path.join(dir, `many-cli.${extension}`);
+      run(process.execPath, [cli, 'flow', big, '-Y', filter, '--format', format, '-o', theirs]);
+      expect(existsSync(theirs)).toBe(true);
+      const cliText = readFileSync(theirs, 'utf8');
+      expect(readFileSync(ours, 'utf8') === cliText, `${format}: the UI's file equals the CLI's`).toBe(true);
+      expect(cliText).not.toContain('first 20000');
+      if (format === 'mermaid') expect(cliText.split('\n').filter((line) => /^ {4}N\d+(->>|-x)N\d+: /.test(line))).toHaveLength(shown);
     }
   });
 });

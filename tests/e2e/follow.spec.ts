@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { captureHttpLab, httpLabUnavailable, type HttpLabCapture } from '../fixtures/http/http-capture';
-import { canUseNamespaces, createVethLab, nodeInNamespace, tcpServerScript, type NodeInNamespace, type VethLab } from '../integration/capture/support';
-import { haveTshark, openCapture, screenshot, startHost, tempDir, type RunningHost } from './support';
+import { nodeInNamespace, tcpServerScript } from '../integration/capture/support';
+import { haveTshark, namespaceLabHost, openCapture, screenshot, startHost, tempDir, type RunningHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 const TSHARK_H2C = ['-d', 'tcp.port==8080,http2'];
@@ -234,35 +234,21 @@ test.describe('Follow Stream on a capture of real HTTP/1.1, HTTP/2 over TLS and 
 });
 
 test.describe('Follow Stream during a live capture', () => {
-  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
-  let lab: VethLab | null = null;
-  let host: RunningHost | null = null;
-  let server: NodeInNamespace | null = null;
-
-  test.beforeAll(async () => {
-    lab = createVethLab('fol');
-    server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, 8080));
-    await server.waitFor(/listening/);
-    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
-  });
-  test.afterAll(async () => {
-    server?.stop();
-    await host?.stop();
-    lab?.destroy();
-  });
+  const env = namespaceLabHost('fol', (ip) => tcpServerScript(ip, 8080));
 
   test('the open dialog shows each new request and answer as it is captured, without reopening', async ({ page }) => {
+    const { lab, host } = env;
     test.setTimeout(120_000);
-    await page.goto(host!.url);
-    await page.getByTestId('iface').selectOption(lab!.client.ifname);
+    await page.goto(host.url);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
     await page.getByTestId('bpf').fill('tcp port 8080');
     await expect(page.getByTestId('bpf')).toHaveClass(/ok/);
     await page.getByTestId('capture-start').click();
     await expect(page.getByTestId('capture-stop')).toBeVisible();
     // A client that sends a line every 1.5 s, eight times, then closes.
     const client = nodeInNamespace(
-      lab!.client.ns,
-      `const s = require('net').connect(8080, '${lab!.server.ip}', () => {
+      lab.client.ns,
+      `const s = require('net').connect(8080, '${lab.server.ip}', () => {
          let n = 0;
          const send = () => { n++; s.write('ping-' + n + ';'); console.log('sent ' + n); if (n < 8) setTimeout(send, 1500); else setTimeout(() => s.end(), 1500); };
          send();

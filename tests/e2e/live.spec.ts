@@ -1,32 +1,16 @@
 import { expect, test } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
-import { canUseNamespaces, createVethLab, nodeInNamespace, tcpServerScript, type NodeInNamespace, type VethLab } from '../integration/capture/support';
-import { screenshot, startHost, type RunningHost } from './support';
+import { nodeInNamespace, tcpServerScript } from '../integration/capture/support';
+import { namespaceLabHost, screenshot } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
 /** Live capture and injection inside two test namespaces joined by a veth pair (198.18.0.0/24). */
 test.describe('live capture through the browser host', () => {
-  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
-  let lab: VethLab | null = null;
-  let host: RunningHost | null = null;
-  let server: NodeInNamespace | null = null;
-
-  test.beforeAll(async () => {
-    lab = createVethLab('ui');
-    server = nodeInNamespace(lab.server.ns, tcpServerScript(lab.server.ip, 8080));
-    await server.waitFor(/listening/);
-    // The capture helper runs inside the client namespace, where it sees the client's veth end.
-    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
-  });
-  test.afterAll(async () => {
-    server?.stop();
-    await host?.stop();
-    lab?.destroy();
-  });
+  const env = namespaceLabHost('ui', (ip) => tcpServerScript(ip, 8080));
 
   test('a connection made during the capture appears with its handshake and teardown; a crafted SYN gets its SYN+ACK in the same stream', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -87,7 +71,7 @@ test.describe('live capture through the browser host', () => {
   });
 
   test('when the capture helper dies, the UI says so and keeps the frames already captured', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
     await page.getByTestId('bpf').fill('tcp port 8080');

@@ -8,8 +8,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { canUseNamespaces, createVethLab, nodeInNamespace, type NodeInNamespace, type VethLab } from '../integration/capture/support';
-import { screenshot, startHost, tempDir, type RunningHost } from './support';
+import type { VethLab } from '../integration/capture/support';
+import { namespaceLabHost, screenshot, tempDir } from './support';
 
 /** An address in the lab's subnet the client namespace's kernel does not own: the endpoint answers ARP for it. */
 const UNOWNED_LOCAL = '198.18.0.11';
@@ -34,28 +34,17 @@ async function setUpRun(page: Page, lab: VethLab, localPort: number): Promise<vo
 }
 
 test.describe('sequence editor', () => {
-  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
-  let lab: VethLab | null = null;
-  let host: RunningHost | null = null;
-  let server: NodeInNamespace | null = null;
+  const env = namespaceLabHost('sq', silentServer);
   let dir = '';
-
-  test.beforeAll(async () => {
+  test.beforeAll(() => {
     dir = tempDir('sequence');
-    lab = createVethLab('sq');
-    server = nodeInNamespace(lab.server.ns, silentServer(lab.server.ip));
-    await server.waitFor(/listening/);
-    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
   });
-  test.afterAll(async () => {
-    server?.stop();
-    await host?.stop();
-    lab?.destroy();
+  test.afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('a script built from templates and typed lines runs against Linux; the ladder marks each line', async ({ page }) => {
-    if (!lab || !host || !server) throw new Error('lab not ready');
+    const { lab, host, server } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -141,7 +130,7 @@ test.describe('sequence editor', () => {
   });
 
   test('a mutated script fails at its line, with the expected and actual segments and why, on the ladder too', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -185,7 +174,7 @@ test.describe('sequence editor', () => {
   });
 
   test('Stop ends a wait for the peer without a verdict, and the peer is reset', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -197,7 +186,7 @@ test.describe('sequence editor', () => {
     await page.getByTestId('script-run').click();
     await expect(page.getByTestId('script-result')).toHaveCount(3, { timeout: 20_000 });
     // Established at the peer (its kernel's own view).
-    const established = () => lab?.exec(lab.server.ns, 'ss', ['-Htn', 'state', 'established', 'dst', `${UNOWNED_LOCAL}:45312`]).trim() ?? '';
+    const established = () => lab.exec(lab.server.ns, 'ss', ['-Htn', 'state', 'established', 'dst', `${UNOWNED_LOCAL}:45312`]).trim();
     await expect.poll(established).not.toBe('');
     await page.getByTestId('script-stop').click();
     await expect(page.getByTestId('script-end')).toContainText('stopped after 3 of 4 lines', { timeout: 10_000 });

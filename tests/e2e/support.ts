@@ -7,7 +7,8 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { canUseNamespaces, createVethLab, nodeInNamespace, type NodeInNamespace, type VethLab } from '../integration/capture/support';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
@@ -54,6 +55,50 @@ export function startHost(args: string[] = [], env: Record<string, string> = {})
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL: ${stderr}`)));
   });
+}
+
+export interface NamespaceLabHost {
+  readonly lab: VethLab;
+  readonly host: RunningHost;
+  readonly server: NodeInNamespace;
+}
+
+/**
+ * For the enclosing describe block: two test namespaces joined by a veth pair, a Node server
+ * (the script's text, given the server's address) in one, and the browser host whose capture
+ * helper runs in the other, where it sees the client's veth end. Skips the block without root.
+ */
+export function namespaceLabHost(tag: string, serverScript: (serverIp: string) => string): NamespaceLabHost {
+  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
+  let lab: VethLab | null = null;
+  let host: RunningHost | null = null;
+  let server: NodeInNamespace | null = null;
+  test.beforeAll(async () => {
+    lab = createVethLab(tag);
+    server = nodeInNamespace(lab.server.ns, serverScript(lab.server.ip));
+    await server.waitFor(/listening/);
+    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
+  });
+  test.afterAll(async () => {
+    server?.stop();
+    await host?.stop();
+    lab?.destroy();
+  });
+  const ready = <T>(value: T | null): T => {
+    if (value === null) throw new Error('namespace lab not ready');
+    return value;
+  };
+  return {
+    get lab() {
+      return ready(lab);
+    },
+    get host() {
+      return ready(host);
+    },
+    get server() {
+      return ready(server);
+    },
+  };
 }
 
 export function run(command: string, args: string[]): string {

@@ -21,7 +21,7 @@ import { EndpointSession } from '../../engine/endpoint-session';
 import { openFailure } from '../errors';
 import { EXIT_OTHER, nonNegativeNumber, parseOptions, positiveInteger, reportFailure, UsageError } from './live-options';
 import { parseAddress } from './run';
-import { StepPrompt } from './step-prompt';
+import { StepPrompt, StepRouter } from './step-prompt';
 
 const COMMON =
   '[--send TEXT | --send-file FILE] [--receive-to FILE|-] [--close fin|rst] [--close-after SECONDS]\n' +
@@ -150,8 +150,6 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     const connections = positiveInteger(options.values.get('--connections'), '--connections') ?? 1;
     if (connections > 1) {
       if (command !== 'listen') throw new UsageError('--connections is for listen');
-      if (stepping) throw new UsageError('--step holds one conversation: not with --connections');
-      if (dataToStdout) throw new UsageError('--receive-to - would mix the connections: give a file name (each connection gets NAME.1, NAME.2, …)');
     }
     if (receiveTo !== undefined && !dataToStdout && connections === 1) receiveFd = openSync(receiveTo, 'w');
     const sentHash = createHash('sha256').update(data).digest('hex');
@@ -258,6 +256,29 @@ class ConversationIo {
     this.out.status(this.peer ? `[${this.peer}] ${text}` : text);
   }
 
+  /** Several connections on stdout: each complete line as it arrives, after its peer's name, bytes as received. */
+  private partial = new Uint8Array(0);
+
+  private printLines(bytes: Uint8Array): void {
+    const joined = new Uint8Array(this.partial.length + bytes.length);
+    joined.set(this.partial);
+    joined.set(bytes, this.partial.length);
+    let start = 0;
+    for (let i = 0; i < joined.length; i++) {
+      if (joined[i] !== 0x0a) continue;
+      process.stdout.write(Buffer.concat([Buffer.from(`[${this.peer}] `), joined.subarray(start, i + 1)]));
+      start = i + 1;
+    }
+    this.partial = joined.slice(start);
+  }
+
+  /** The conversation ended: a last line without its line break is printed with one. */
+  flushLines(): void {
+    if (this.partial.length === 0) return;
+    process.stdout.write(Buffer.concat([Buffer.from(`[${this.peer}] `), this.partial, Buffer.from('\n')]));
+    this.partial = new Uint8Array(0);
+  }
+
   private record(record: Record<string, unknown>): void {
     this.out.emit(this.peer ? { ...record, peer: this.peer } : record);
   }
@@ -267,10 +288,12 @@ class ConversationIo {
       this.lastDataAt = event.at;
       this.received.update(event.bytes);
       if (this.receiveFd !== null) writeSync(this.receiveFd, event.bytes);
+      else if (this.out.dataToStdout && this.peer) this.printLines(event.bytes);
       else if (this.out.dataToStdout) process.stdout.write(event.bytes);
       return;
     }
-    if (event.type === 'rtt' || event.type === 'dropped') return;
+    // Of the drops, only PAWS's are shown (the peer's doing); duplicates and probes are routine.
+    if (event.type === 'rtt' || (event.type === 'dropped' && !event.why.startsWith('PAWS'))) return;
     const seconds = this.seconds(event.at);
     if (this.out.json) {
       this.record({ ...event, at: undefined, time: Number(seconds) });
@@ -292,6 +315,9 @@ class ConversationIo {
       case 'reset':
       case 'aborted':
         this.say(`${seconds}  ${event.type === 'reset' ? 'reset' : 'given up'}: ${event.why}\n`);
+        break;
+      case 'dropped':
+        this.say(`${seconds}  dropped: ${event.why}\n`);
         break;
     }
   };
@@ -387,10 +413,12 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
     segments_received: stats.segmentsReceived,
     retransmissions: stats.retransmissions,
     paws_dropped: stats.pawsDropped,
+    no_timestamp_dropped: stats.noTimestampDropped,
     srtt_ms: endpoint.rtt.srtt,
     rto_ms: endpoint.rtt.rto,
   };
-  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions`;
+  const paws = stats.pawsDropped + stats.noTimestampDropped > 0 ? `; PAWS dropped ${stats.pawsDropped} with an old TSval, ${stats.noTimestampDropped} without TSopt` : '';
+  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions${paws}`;
   return { ok, record, line };
 }
 
@@ -418,6 +446,8 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
   const { out, local, connections, hold } = options;
   const held: Array<{ session: EndpointSession<AcceptedPeer>; io: ConversationIo; fd: number | null; done: Promise<string | null> }> = [];
   let link: HelperConversationLink | null = null;
+  // --step: one stdin for every connection's prompt ("@K LINE" aims at connection K).
+  const router = hold.stepping ? new StepRouter({ say: (line) => out.status(`${line}\n`), record: out.json ? out.emit : undefined }) : null;
   try {
     link = await EndpointSession.listenMany({
       device: options.device,
@@ -429,14 +459,15 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
       onAccept: (peer) => {
         const index = held.length + 1;
         const name = `${peer.remote.address}:${peer.remote.port}`;
-        const fd = options.receiveTo !== undefined ? openSync(`${options.receiveTo}.${index}`, 'w') : null;
+        const fd = options.receiveTo !== undefined && !out.dataToStdout ? openSync(`${options.receiveTo}.${index}`, 'w') : null;
         const io = new ConversationIo(name, fd, out);
         const session = EndpointSession.accepted(peer, { local, endpoint: options.endpoint, onEvent: io.onEvent, onSegment: io.onSegment });
         io.session = session;
         if (options.data.length > 0) session.write(options.data);
         if (out.json) out.emit({ type: 'accepted', peer: name, connection: index });
         else out.status(`accepted ${name} (connection ${index} of ${connections})\n`);
-        held.push({ session, io, fd, done: holdConversation(session, io, hold, null) });
+        const prompt = router ? new StepPrompt(session, { say: (line) => out.status(`${line}\n`), record: out.json ? out.emit : undefined }, router, { name, index }) : null;
+        held.push({ session, io, fd, done: holdConversation(session, io, hold, prompt) });
       },
     });
     if (!out.json) {
@@ -459,6 +490,7 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
     const results = [];
     for (const [i, entry] of held.entries()) {
       await entry.session.stop();
+      entry.io.flushLines();
       if (entry.fd !== null) closeSync(entry.fd);
       entry.fd = null;
       const result = conversationResult(entry.session, entry.io, outcomes[i], hold.closeHow, options.data.length, options.sentHash);
@@ -483,5 +515,6 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
       if (entry.fd !== null) closeSync(entry.fd);
     }
     await link?.close().catch(() => {});
+    router?.close();
   }
 }

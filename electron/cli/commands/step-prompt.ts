@@ -7,9 +7,73 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import { applySegmentEdit, parseSegmentEdit, segmentLine, SegmentEditError, type Proposal, type SegmentEdit } from '../../../shared/endpoint';
+import type { EndpointChannel } from '../../engine/conversation-link';
 import type { EndpointSession } from '../../engine/endpoint-session';
 
 export const STEP_HELP = 'step mode: enter sends the proposed segment · set FIELD=VALUE … (seq ack flags win options) · skip · send TEXT · close [fin|rst] · quit';
+/** Added to the help when several connections are held (listen --connections N --step). */
+export const STEP_ROUTING_HELP = 'several connections: "@K LINE" speaks to connection K; a bare line goes to the one whose proposal was shown last; quit ends them all';
+
+/**
+ * stdin shared by the prompts of several conversations (listen --connections N --step): a line
+ * "@K …" goes to connection K, any other line to the prompt that showed a proposal last, and
+ * `quit` or the end of stdin to all of them.
+ */
+export class StepRouter {
+  private readonly reader: Interface;
+  private readonly prompts: StepPrompt[] = [];
+  /** The prompt a bare line goes to. */
+  current: StepPrompt | null = null;
+  /** Lines typed before any connection could take them. */
+  private readonly early: Array<string | null> = [];
+
+  constructor(
+    private readonly output: StepOutput,
+    input: NodeJS.ReadableStream = process.stdin,
+  ) {
+    this.reader = createInterface({ input, terminal: false });
+    this.reader.on('line', (line) => this.route(line));
+    this.reader.on('close', () => this.route(null));
+    const help = `${STEP_HELP}\n${STEP_ROUTING_HELP}`;
+    if (output.record) output.record({ type: 'step-help', text: help });
+    else output.say(help);
+  }
+
+  /** Connection K (1-based, in the order accepted) gets a prompt of its own. */
+  add(prompt: StepPrompt): void {
+    this.prompts.push(prompt);
+    this.current ??= prompt;
+    for (const line of this.early.splice(0)) this.route(line);
+  }
+
+  private route(line: string | null): void {
+    if (line === null || /^\s*(quit|q)\s*$/i.test(line)) {
+      if (this.prompts.length === 0) this.early.push(line);
+      for (const prompt of this.prompts) prompt.deliver(line);
+      return;
+    }
+    const addressed = /^\s*@(\d+)\s?(.*)$/.exec(line);
+    if (addressed) {
+      const target = this.prompts[Number(addressed[1]) - 1];
+      if (!target) {
+        const message = `no connection ${addressed[1]} (${this.prompts.length} accepted so far)`;
+        if (this.output.record) this.output.record({ type: 'step-error', message });
+        else this.output.say(`  ? ${message}`);
+        return;
+      }
+      this.current = target;
+      target.deliver(addressed[2]);
+      return;
+    }
+    if (this.current) this.current.deliver(line);
+    else this.early.push(line);
+  }
+
+  close(): void {
+    this.reader.close();
+    process.stdin.destroy();
+  }
+}
 
 export interface StepOutput {
   /** A line for the user (text mode). */
@@ -25,21 +89,38 @@ function keyOf(proposal: Proposal): string {
 
 export class StepPrompt {
   private readonly lines: Array<string | null> = [];
-  private readonly reader: Interface;
+  private readonly reader: Interface | null = null;
   private shownKey: string | null = null;
   private edit: SegmentEdit = {};
   /** Why the user ended the conversation (quit, or stdin ended). */
   quitReason: string | null = null;
 
+  /**
+   * Reads stdin itself, or (with a router, several conversations) takes the lines routed to it;
+   * then its lines and records name the peer.
+   */
   constructor(
-    private readonly session: EndpointSession,
+    private readonly session: EndpointSession<EndpointChannel>,
     private readonly output: StepOutput,
-    input: NodeJS.ReadableStream = process.stdin,
+    input: NodeJS.ReadableStream | StepRouter = process.stdin,
+    private readonly peer: { name: string; index: number } | null = null,
   ) {
+    if (input instanceof StepRouter) {
+      this.router = input;
+      input.add(this);
+      return;
+    }
     this.reader = createInterface({ input, terminal: false });
     this.reader.on('line', (line) => this.lines.push(line));
     this.reader.on('close', () => this.lines.push(null));
     this.say(STEP_HELP, { type: 'step-help', text: STEP_HELP });
+  }
+
+  private readonly router: StepRouter | null = null;
+
+  /** A line routed here (null: stdin ended). */
+  deliver(line: string | null): void {
+    this.lines.push(line);
   }
 
   /** A line is waiting (the CLI's loop wakes for it). */
@@ -48,8 +129,9 @@ export class StepPrompt {
   }
 
   private say(text: string, record: Record<string, unknown>): void {
-    if (this.output.record) this.output.record(record);
-    else this.output.say(text);
+    const { peer } = this;
+    if (this.output.record) this.output.record(peer ? { ...record, peer: peer.name, connection: peer.index } : record);
+    else this.output.say(peer ? `[${peer.index} ${peer.name}] ${text}` : text);
   }
 
   private complain(message: string): void {
@@ -61,6 +143,7 @@ export class StepPrompt {
     const edited = Object.keys(this.edit).length > 0;
     const line = segmentLine(endpoint, applySegmentEdit(endpoint, proposal.segment, this.edit), true);
     this.say(`next (${proposal.reason}${edited ? ', edited' : ''}): ${line}`, { type: 'proposal', reason: proposal.reason, edited, segment: line });
+    if (this.router) this.router.current = this;
   }
 
   /** One turn of the CLI's loop: shows a new proposal, then acts on every line typed since. */
@@ -157,6 +240,7 @@ export class StepPrompt {
   }
 
   close(): void {
+    if (!this.reader) return; // the router's to close
     this.reader.close();
     process.stdin.destroy();
   }

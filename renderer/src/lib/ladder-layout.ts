@@ -35,6 +35,9 @@ export interface ArrowRow {
   /** The state written beside each lane when this segment changed it, else null. */
   clientChange: string | null;
   serverChange: string | null;
+  /** What the lane writes: every state entered when the segment passed more than one ("FIN_WAIT_2 → TIME_WAIT"), else the change. */
+  clientText: string | null;
+  serverText: string | null;
 }
 
 export interface FoldRow {
@@ -149,6 +152,8 @@ export function layoutLadder(ladder: Ladder, geometry: LadderGeometry, collapseD
       analysis: analysisLabel(arrow),
       clientChange: arrow.clientState !== clientState ? arrow.clientState : null,
       serverChange: arrow.serverState !== serverState ? arrow.serverState : null,
+      clientText: arrow.clientPassed ? arrow.clientPassed.join(' → ') : arrow.clientState !== clientState ? arrow.clientState : null,
+      serverText: arrow.serverPassed ? arrow.serverPassed.join(' → ') : arrow.serverState !== serverState ? arrow.serverState : null,
     });
     clientState = arrow.clientState;
     serverState = arrow.serverState;

@@ -1,8 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { FlowFormat, FlowNodes, FlowRow } from '../../../shared/api';
+import { ApiError, type FlowFormat, type FlowNodes, type FlowRow } from '../../../shared/api';
 import { useApi } from '../api/instance';
-import { downloadText } from '../lib/download';
 import { usePacketsStore } from './packets';
 import { useSessionStore } from './session';
 import { useUiStore } from './ui';
@@ -90,25 +89,45 @@ export const useFlowStore = defineStore('flow', () => {
     return pages.value.get(Math.floor(i / FLOW_PAGE))?.[i % FLOW_PAGE] ?? null;
   }
 
-  const EXTENSIONS: Record<FlowFormat, [string, string]> = {
-    svg: ['svg', 'image/svg+xml'],
-    plantuml: ['puml', 'text/plain'],
-    mermaid: ['mmd', 'text/plain'],
-    text: ['txt', 'text/plain'],
-  };
+  const EXTENSIONS: Record<FlowFormat, string> = { svg: 'svg', plantuml: 'puml', mermaid: 'mmd', text: 'txt' };
+  /** The file on the host an export writes (the browser host types it; Electron's save dialog fills it). */
+  const savePath = ref('flow-graph.svg');
+  /** Set when the target exists: the view asks before replacing it. */
+  const confirmReplace = ref<{ path: string; format: FlowFormat } | null>(null);
+  const saving = ref(false);
 
-  async function exportAs(format: FlowFormat): Promise<void> {
+  /** `path` with the format's extension (a known export extension is replaced). */
+  function withExtension(path: string, format: FlowFormat): string {
+    const stem = path.trim().replace(/\.(svg|puml|mmd|txt)$/i, '');
+    return `${stem || 'flow-graph'}.${EXTENSIONS[format]}`;
+  }
+
+  /** Writes the whole graph (all rows, any number) to the file on the host, streamed by the engine. */
+  async function saveAs(format: FlowFormat, overwrite = false, chosenPath: string | null = null): Promise<void> {
+    const ui = useUiStore();
     const sessionId = useSessionStore().sessionId;
     if (!sessionId) return;
+    const target = chosenPath ?? withExtension(savePath.value, format);
+    savePath.value = target;
+    confirmReplace.value = null;
+    saving.value = true;
     try {
-      const result = await useApi().exportFlowGraph({ sessionId, filter: filter(), nodes: nodes.value, format });
-      const [extension, type] = EXTENSIONS[format];
-      downloadText(`flow-graph.${extension}`, result.text, type);
-      useUiStore().say(result.truncated ? `Exported the first ${result.rows} rows (handshake flow FILE writes them all)` : `Exported ${result.rows} rows as ${format}`, result.truncated);
+      const result = await useApi().saveFlowGraph({ sessionId, filter: filter(), nodes: nodes.value, format, path: target, overwrite });
+      ui.say(`saved ${result.rows} rows as ${format} to ${result.path}`);
     } catch (error) {
-      useUiStore().fail(error);
+      if (error instanceof ApiError && error.code === 'exists') confirmReplace.value = { path: target, format };
+      else ui.fail(error);
+    } finally {
+      saving.value = false;
     }
   }
 
-  return { displayedOnly, nodes, names, total, connections, loading, pages, reload, want, row, exportAs };
+  /** Electron: the native save dialog picks the file (and has asked about replacing it). */
+  async function chooseAndSave(format: FlowFormat): Promise<void> {
+    const choice = await useApi().chooseSavePath({ title: `Export flow graph as ${format}`, defaultName: withExtension(savePath.value, format) });
+    if (!choice.path) return;
+    await saveAs(format, true, choice.path);
+  }
+
+  return { displayedOnly, nodes, names, total, connections, loading, pages, reload, want, row, savePath, confirmReplace, saving, saveAs, chooseAndSave };
 });

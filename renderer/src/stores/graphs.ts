@@ -23,6 +23,8 @@ export const useGraphsStore = defineStore('graphs', () => {
   const overviewMs = ref(0);
   const fetchMs = ref(0);
   let latest = 0;
+  /** performance.now() of the last request and of its overview's (or whole graph's) arrival, and the engine's ms for it. */
+  const timing = { requested: 0, arrived: 0, engineMs: 0 };
 
   async function load(target: number | null = stream.value): Promise<void> {
     const sessionId = useSessionStore().sessionId;
@@ -40,8 +42,11 @@ export const useGraphsStore = defineStore('graphs', () => {
       // graph needs at this size (kilobytes), and every row follows for zooming and exact clicks.
       const size = plotSize.value;
       if (size) {
+        timing.requested = performance.now();
         const overview = await useApi().getStreamGraph({ ...params, overview: { kind: kind.value, rttAxis: rttAxis.value, ...size } });
         if (request !== latest) return;
+        timing.arrived = performance.now();
+        timing.engineMs = overview.overview?.engineMs ?? 0;
         overviewMs.value = performance.now() - started;
         graph.value = overview;
         // A small graph comes whole at once.
@@ -70,5 +75,5 @@ export const useGraphsStore = defineStore('graphs', () => {
     await load();
   }
 
-  return { graph, stream, direction, kind, rttAxis, maWindow, plotSize, loading, overviewMs, fetchMs, load, switchDirection };
+  return { graph, stream, direction, kind, rttAxis, maWindow, plotSize, loading, overviewMs, fetchMs, timing, load, switchDirection };
 });

@@ -5,7 +5,7 @@
  * InfiniBand (LINKTYPE_IPOIB) and Juniper's capture header (LINKTYPE_JUNIPER_ETHER).
  */
 import { readU16 } from '../bytes';
-import { addDerived, flag, openLayer, readHeader, readField, type Decoding } from '../decoding';
+import { addDerived, fieldsReordered, flag, openLayer, readHeader, readField, type Decoding } from '../decoding';
 import { findField } from '../fields';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../linktypes';
 import { MALFORMED } from '../malformed';
@@ -91,6 +91,7 @@ export function decodeNflog(decoding: Decoding, offset: number, end: number, ste
       // Inside the value: hardware protocol (network order) and hook; registry positions count from the TLV.
       for (const name of ['nflog.protocol', 'nflog.hook']) {
         const def = findField('nflog', name);
+        fieldsReordered(); // pushed straight into the layer, past the sink
         const field = def ? readField(bytes, def, at, at + length) : null;
         if (field) layer.fields.push(field);
       }
@@ -150,6 +151,7 @@ export function decodePktap(decoding: Decoding, offset: number, end: number, ste
   addDerived(layer, 'pktap.ifname', cString(bytes, offset + 12, 24), offset + 12, 24);
   addDerived(layer, 'pktap.cmdname', cString(bytes, offset + 56, 17), offset + 56, 17);
   addDerived(layer, 'pktap.ecmdname', cString(bytes, offset + 88, 17), offset + 88, 17);
+  fieldsReordered();
   layer.fields.sort((a, b) => a.offset - b.offset);
 }
 

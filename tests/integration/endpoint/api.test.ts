@@ -202,6 +202,46 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     }
   }, 60_000);
 
+  it('listen for two peers in step mode: each accepted conversation proposes its own SYN+ACK, sent only when stepped', async () => {
+    const port = 7303;
+    const clientScript = `const s = require('net').connect({ host: '${UNOWNED}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code));`;
+    const opened = await call('openEndpoint', params({ remote: null, remotePort: null, local: UNOWNED, localPort: port, connections: 2, step: true }));
+    const clients: NodeInNamespace[] = [];
+    try {
+      const ids: string[] = [];
+      for (const [i, window] of [1111, 2222].entries()) {
+        clients.push(nodeInNamespace(lab.server.ns, clientScript));
+        const accepted = await waitForEvent((e) => e.type === 'endpoint-accepted' && e.endpointId === opened.endpointId && !ids.includes(e.connectionId));
+        const id = accepted.type === 'endpoint-accepted' ? accepted.connectionId : '';
+        ids.push(id);
+        let proposal = await call('endpointProposal', { endpointId: id });
+        for (let tries = 0; tries < 100 && !proposal.proposal; tries++) {
+          await sleep(50);
+          proposal = await call('endpointProposal', { endpointId: id });
+        }
+        expect(proposal).toMatchObject({ state: 'SYN_RECEIVED', proposal: { reason: 'syn-ack', flags: 0x12, seq: 0, ack: 1 } });
+        // Held until stepped: the Linux client is not connected yet.
+        await sleep(300);
+        expect(clients[i].lines.some((line) => line.startsWith('connected'))).toBe(false);
+        const sent = await call('endpointStep', { endpointId: id, edit: { window } });
+        expect(sent.sent).toMatchObject({ flags: 0x12, window });
+        await clients[i].waitFor(/^connected /);
+        await waitForEvent((e) => e.type === 'endpoint-state' && e.endpointId === id && e.to === 'ESTABLISHED');
+      }
+      // The first is reset by stepping its RST; the second stays connected.
+      await call('endpointClose', { endpointId: ids[0], how: 'rst' });
+      expect((await call('endpointProposal', { endpointId: ids[0] })).proposal).toMatchObject({ reason: 'rst' });
+      await call('endpointStep', { endpointId: ids[0] });
+      expect(await clients[0].waitFor(/^error /)).toBe('error ECONNRESET');
+      expect(clients[1].lines.some((line) => line.startsWith('error'))).toBe(false);
+      await call('stopEndpoint', { endpointId: opened.endpointId });
+      expect(await clients[1].waitFor(/^error /)).toBe('error ECONNRESET');
+      expect(await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId)).toMatchObject({ reason: '2 of 2 connections accepted, 2 ended as asked' });
+    } finally {
+      for (const client of clients) client.stop();
+    }
+  }, 60_000);
+
   it('refuses bad arguments, naming them', async () => {
     const bad = async (change: Record<string, unknown>) => {
       try {

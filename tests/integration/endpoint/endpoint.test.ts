@@ -218,6 +218,12 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
       get output() {
         return stdout + stderr;
       },
+      get stdout() {
+        return stdout;
+      },
+      get stderr() {
+        return stderr;
+      },
       /** The next output line (after those already taken) that matches. */
       async next(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
         for (let waited = 0; waited < timeoutMs; waited += 20) {
@@ -401,6 +407,75 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
     expect(helperRules()).toEqual([]);
   }, 60_000);
 
+  it('listen --connections 2 --receive-to -: each connection\'s lines on stdout after its peer, status lines on stderr', async () => {
+    const port = 7112;
+    const payloads = ['GET /one HTTP/1.0\r\nHost: a\r\n\r\n', 'second\nclient\nno line break at the end'];
+    const files = payloads.map((text, i) => {
+      const file = path.join(dir, `stdout-client-${i}.txt`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const session = interactive(['listen', `${UNOWNED}:${port}`, '--connections', '2', '--close-after', '1', '--receive-to', '-']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const clients = files.map((file) => start(peerScript('client', UNOWNED, port, file)));
+      for (const client of clients) await client.waitFor(/^connected/);
+      expect(await session.done).toBe(0);
+      const stdout = session.stdout;
+      // Every stdout line names its peer; put back together per peer, each is exactly what that client sent.
+      const byPeer = new Map<string, string>();
+      for (const line of stdout.split(/(?<=\n)/)) {
+        const match = /^\[(198\.18\.0\.2:\d+)\] ([\s\S]*)$/.exec(line);
+        expect(match, `stdout line ${JSON.stringify(line)}`).not.toBeNull();
+        byPeer.set(match?.[1] ?? '', (byPeer.get(match?.[1] ?? '') ?? '') + (match?.[2] ?? ''));
+      }
+      expect([...byPeer.values()].sort()).toEqual([payloads[0], `${payloads[1]}\n`].sort());
+      expect(session.stderr).toMatch(/^done: 2 of 2 connections ended as asked/m);
+    } finally {
+      session.kill();
+    }
+  }, 60_000);
+
+  it('listen --connections 2 --step: each peer\'s SYN+ACK waits at its own prompt, "@K" aims a line at connection K', async () => {
+    const port = 7113;
+    const session = interactive(['listen', `${UNOWNED}:${port}`, '--connections', '2', '--step']);
+    try {
+      await session.next(/^several connections: "@K LINE"/);
+      const first = start(peerScript('client', UNOWNED, port, ''));
+      const one = await session.next(/^\[1 198\.18\.0\.2:\d+\] next /);
+      expect(one).toMatch(/^\[1 198\.18\.0\.2:\d+\] next \(syn-ack\): S\. 0:0\(0\) ack 1 win \d+ </);
+      const second = start(peerScript('client', UNOWNED, port, ''));
+      expect(await session.next(/^\[2 198\.18\.0\.2:\d+\] next /)).toMatch(/next \(syn-ack\): S\. 0:0\(0\)/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Nothing sent yet: neither Linux client is connected.
+      expect(first.lines).not.toContain('connected');
+      expect(second.lines).not.toContain('connected');
+      session.type('@1 set win=1000');
+      expect(await session.next(/^\[1 .*\] next /)).toMatch(/next \(syn-ack, edited\): S\. 0:0\(0\) ack 1 win 1000 /);
+      session.type('@1');
+      await session.next(/^\[1 .*\] sent: S\. 0:0\(0\) ack 1 win 1000 /);
+      await first.waitFor(/^connected/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(second.lines).not.toContain('connected');
+      session.type('@2');
+      await session.next(/^\[2 .*\] sent: S\. /);
+      await second.waitFor(/^connected/);
+      // Connection 1 reset at its prompt: only its Linux client sees it.
+      session.type('@1 close rst');
+      await session.next(/^\[1 .*\] next \(rst\)/);
+      session.type('@1');
+      await session.next(/^\[1 .*\] sent: R/);
+      await first.waitFor(/^error ECONNRESET/);
+      session.type('@3 close');
+      await session.next(/^ {2}\? no connection 3 \(2 accepted so far\)/);
+      expect(second.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+      session.type('quit');
+      expect(await session.done).toBe(1);
+    } finally {
+      session.kill();
+    }
+  }, 60_000);
+
   it.skipIf(!hasIptables)('listen --connections 2, interrupted (SIGINT) with both live: both reset by us, every rule removed', async () => {
     const port = 7111;
     const session = interactive(['listen', `${lab.client.ip}:${port}`, '--connections', '2', '--close-after', '60']);
@@ -473,6 +548,45 @@ for name, seq, tsval, data in [('new', 1001, 6000, b'new'), ('old', 1004, 5500, 
       const done = await listening.done;
       const summary = summaryOf(done.stdout);
       expect(summary).toMatchObject({ bytes_received: 6, paws_dropped: 1 });
+      expect(readFileSync(receiveTo, 'latin1')).toBe('newend');
+    } finally {
+      lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
+    }
+  }, 60_000);
+
+  it.skipIf(!hasScapy || !hasIptables)('PAWS: with timestamps negotiated, a data segment Scapy sends without TSopt gets no answer and its bytes are not taken (RFC 7323 §3.2)', async () => {
+    const port = 7121;
+    const sport = 40124;
+    const receiveTo = path.join(dir, 'paws-nots.bin');
+    const rule = ['OUTPUT', '-p', 'tcp', '--sport', String(sport), '--tcp-flags', 'RST', 'RST', '-j', 'DROP'];
+    lab.exec(lab.server.ns, 'iptables', ['-A', ...rule]);
+    try {
+      const listening = startLiveCli(cli, helperPath, lab.client.ns, ['listen', `${UNOWNED}:${port}`, '-i', lab.client.ifname, '--json', '--receive-to', receiveTo, '--close-after', '30', '--timeout', '8']);
+      await sleep(1500);
+      const script = `
+from scapy.all import *
+conf.verb = 0
+conf.iface = '${lab.server.ifname}'
+ip = IP(src='${lab.server.ip}', dst='${UNOWNED}')
+def seg(flags, seq, ack, ts, data=b''):
+    options = [('NOP', None), ('NOP', None), ('Timestamp', ts)] if ts else []
+    return ip/TCP(sport=${sport}, dport=${port}, flags=flags, seq=seq, ack=ack, window=502, options=options)/data
+synack = sr1(ip/TCP(sport=${sport}, dport=${port}, flags='S', seq=1000, window=64240, options=[('MSS', 1460), ('SAckOK', b''), ('Timestamp', (5000, 0)), ('NOP', None), ('WScale', 7)]), timeout=5)
+ours = synack[TCP].seq + 1
+ecr = dict(synack[TCP].options)['Timestamp'][0]
+send(seg('A', 1001, ours, (5001, ecr)))
+for name, seq, ts, data in [('new', 1001, (6000, ecr), b'new'), ('bare', 1004, None, b'bad'), ('next', 1004, (6001, ecr), b'end')]:
+    answer = sr1(seg('PA', seq, ours, ts, data), timeout=1.5)
+    print(name, 'none' if answer is None else answer[TCP].ack - 1000, flush=True)
+`;
+      const result = spawnSync('ip', ['netns', 'exec', lab.server.ns, SCAPY, '-c', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe('');
+      // "bare" is dropped silently (no ACK at all); "next", at the same sequence number, is taken.
+      expect(result.stdout.trim().split('\n')).toEqual(['new 4', 'bare none', 'next 7']);
+      const done = await listening.done;
+      const summary = summaryOf(done.stdout);
+      expect(summary).toMatchObject({ bytes_received: 6, paws_dropped: 0, no_timestamp_dropped: 1 });
+      expect(ndjson(done.stdout).some((record) => record.type === 'dropped' && /no TSopt/.test(String(record.why)))).toBe(true);
       expect(readFileSync(receiveTo, 'latin1')).toBe('newend');
     } finally {
       lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);

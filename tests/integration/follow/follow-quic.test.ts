@@ -6,12 +6,15 @@
  * conversation as `-z follow,udp`; and the HTTP/3 request stream's header lists equal what
  * ngtcp2's own QPACK decoders logged, its body the file the server served.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { FileSession } from '../../../electron/engine/session';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCliSync } from '../../support/cli';
-import { captureNgtcp2, ngtcp2LabUnavailable, type Ngtcp2Capture } from '../quic/ngtcp2-lab';
+import { captureNgtcp2, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from '../quic/ngtcp2-lab';
+import { freshStreamChunks, streamBytesByOffset, tsharkStreamFrames } from '../../fixtures/quic/tshark-stream-frames';
+import { openIndexed } from '../../support/engine';
 
 const unavailable = ngtcp2LabUnavailable();
 const BODY = 100_000;
@@ -35,37 +38,6 @@ function rawTurns(text: string): [boolean, Buffer][] {
 function directionBytes(text: string): { client: Buffer; server: Buffer } {
   const turns = rawTurns(text);
   return { client: Buffer.concat(turns.filter(([c]) => c).map(([, b]) => b)), server: Buffer.concat(turns.filter(([c]) => !c).map(([, b]) => b)) };
-}
-
-/**
- * Each QUIC stream's bytes per direction as tshark decodes its STREAM frames (PDML: stream id,
- * offset, data), placed by offset: a retransmitted frame lands on the bytes it repeats. tshark
- * 4.0's follow prints every STREAM frame as it came, a retransmitted one again, where we print the
- * stream's bytes once; a lab capture under load can hold such a retransmission.
- */
-function streamsByOffset(pdml: string, clientPort: number): Map<number, { client: Buffer; server: Buffer }> {
-  const pieces = new Map<number, { client: Buffer[]; server: Buffer[] }>();
-  const place = (list: Buffer[], offset: number, data: Buffer) => {
-    const whole = Buffer.concat(list);
-    const grown = Buffer.alloc(Math.max(whole.length, offset + data.length));
-    whole.copy(grown);
-    data.copy(grown, offset);
-    list.splice(0, list.length, grown);
-  };
-  for (const packet of pdml.split('<packet>').slice(1)) {
-    const sport = Number(/name="udp.srcport"[^>]*show="(\d+)"/.exec(packet)?.[1]);
-    const side = sport === clientPort ? 'client' : 'server';
-    for (const frame of packet.split('name="quic.frame"').slice(1)) {
-      const id = /name="quic.stream.stream_id"[^>]*show="(\d+)"/.exec(frame)?.[1];
-      const data = /name="quic.stream_data"[^>]*value="([0-9a-f]*)"/.exec(frame)?.[1];
-      if (id === undefined || data === undefined) continue;
-      const offset = Number(/name="quic.stream.offset"[^>]*show="(\d+)"/.exec(frame)?.[1] ?? 0);
-      const entry = pieces.get(Number(id)) ?? { client: [], server: [] };
-      pieces.set(Number(id), entry);
-      place(entry[side], offset, Buffer.from(data, 'hex'));
-    }
-  }
-  return new Map([...pieces].map(([id, { client, server }]) => [id, { client: Buffer.concat(client), server: Buffer.concat(server) }]));
 }
 
 /** The HTTP/2 follow's header-list representation read back: u32 length, name, u32 length, value. */
@@ -115,11 +87,11 @@ describe.skipIf(unavailable !== null)('handshake follow: QUIC, HTTP/3 and UDP st
       expect(run.code, run.stderr).toBe(0);
       return run.stdout;
     };
-    // Every stream's bytes each way, as tshark's STREAM frames place them; then, for each stream
+    // Every stream's bytes each way, as tshark's STREAM frames place them (tshark 4.0's follow prints a
+    // retransmitted STREAM frame again, where we print the stream once); then, for each stream
     // whose tshark follow holds no repeated frame (its bytes equal those), the hex dump (and the
     // request stream's three formats) text for text.
-    const clientPort = Number(/Node 0: [^\n]*:(\d+)/.exec(theirs('raw', [0]).get(0) ?? '')?.[1]);
-    const placed = streamsByOffset(tshark(['-r', capture.pcap, '-o', `tls.keylog_file:${capture.keylog}`, '-T', 'pdml', '-Y', 'quic.stream.stream_id']), clientPort);
+    const placed = streamBytesByOffset(tsharkStreamFrames(capture.pcap, PORT, capture.keylog));
     const raw = theirs('raw', [...ids]);
     const exact: number[] = [];
     for (const id of ids) {
@@ -161,6 +133,94 @@ describe.skipIf(unavailable !== null)('handshake follow: QUIC, HTTP/3 and UDP st
     expect(body.every(([client]) => !client)).toBe(true);
     const served = readFileSync(path.join(capture.dir, 'htdocs', 'index.html'));
     expect(Buffer.concat(body.map(([, bytes]) => bytes)).equals(served)).toBe(true);
+  });
+
+  it('the workbench engine (the Follow dialog) gives each stream as tshark\'s STREAM frames do, by reading the session\'s own QUIC pass again, after Attach key log', async () => {
+    const { backend, session } = await openIndexed(capture.pcap);
+    const sessionId = session.sessionId;
+    const page = (target: { kind: 'quic' | 'http3'; stream: number; quicStream?: number | null; atFrame?: number }) =>
+      backend.handlers.getFollow({ sessionId, http2Stream: null, from: 0, maxBytes: 64 * 1024 * 1024, ...target });
+    const bytesOf = (chunks: { fromClient: boolean; hex: string }[], fromClient: boolean) => chunks.filter((c) => c.fromClient === fromClient).map((c) => c.hex).join('');
+    try {
+      // Without its secrets the connection is there, its streams empty, and the note says why.
+      const locked = await page({ kind: 'quic', stream: 0, quicStream: 0 });
+      expect(locked.chunks).toEqual([]);
+      expect(locked.note).toMatch(/^not decrypted: /);
+      await backend.handlers.attachKeyLog({ sessionId, path: capture.keylog });
+      const frames = tsharkStreamFrames(capture.pcap, PORT, capture.keylog);
+      const placed = streamBytesByOffset(frames);
+      expect(placed.size).toBeGreaterThan(2);
+      for (const [id, expected] of placed) {
+        const followed = await page({ kind: 'quic', stream: 0, quicStream: id });
+        expect(`${bytesOf(followed.chunks, true)} / ${bytesOf(followed.chunks, false)}`, `stream ${id}`).toBe(`${expected.client.toString('hex')} / ${expected.server.toString('hex')}`);
+        const fresh = freshStreamChunks(frames, id);
+        if (fresh.repeats === 0) expect(followed.chunks.map((c) => ({ from: c.fromClient ? 'client' : 'server', hex: c.hex })), `stream ${id} chunks`).toEqual(fresh.chunks);
+      }
+      // From a frame: the HTTP/3 request stream of the frame tshark shows carrying stream 0, and its body is the file served.
+      const requestFrame = frames.find((f) => f.streamId === 0 && !f.fromServer)!.frame;
+      const http3 = await page({ kind: 'http3', stream: 0, atFrame: requestFrame - 1 });
+      expect([http3.stream, http3.quicStream]).toEqual([0, 0]);
+      const served = readFileSync(path.join(capture.dir, 'htdocs', 'index.html')).toString('hex');
+      expect(http3.chunks.filter((c) => !c.fromClient).slice(1).map((c) => c.hex).join('')).toBe(served);
+    } finally {
+      await backend.handlers.closeSession({ sessionId }).catch(() => undefined);
+    }
+  });
+
+  /** Frames in a capture file, as tshark counts them. */
+  const captureFrameCount = (file: string) => Number(tshark(['-r', file, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length);
+
+  it('during a live capture (the session following a growing spool, its secrets embedded), Follow QUIC and HTTP/3 grow with each new frame, continuing where they stopped', async () => {
+    const embedded = path.join(capture.dir, 'live-source.pcapng');
+    execFileSync('editcap', ['--inject-secrets', `tls,${capture.keylog}`, capture.pcap, embedded]);
+    const bytes = readFileSync(embedded);
+    const spool = path.join(capture.dir, 'live-spool.pcapng');
+    // The first part: the handshake and the start of the response (cut mid-block, as a spool may be).
+    const cut = Math.floor(bytes.length * 0.4);
+    writeFileSync(spool, bytes.subarray(0, cut));
+    const session = new FileSession('live', spool, () => undefined);
+    await session.openLive();
+    const follow = (kind: 'quic' | 'http3') => session.followPage({ kind, stream: 0, http2Stream: null, quicStream: 0 }, 0, 64 * 1024 * 1024);
+    const bytesOf = (chunks: { fromClient: boolean; hex: string }[]) => chunks.map((c) => `${c.fromClient ? '>' : '<'}${c.hex}`);
+    try {
+      // Until the spool's first frames are read, the connection is not there yet.
+      let early = await follow('quic').catch(() => null);
+      for (let waited = 0; (early?.chunks.length ?? 0) < 2 && waited < 20_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        early = await follow('quic').catch(() => null);
+      }
+      if (!early) throw new Error('the live session never showed QUIC connection 0');
+      const earlyHttp3 = await follow('http3');
+      expect(early.live).toBe(true);
+      expect(early.chunks.length).toBeGreaterThan(1);
+      // The rest lands while the session is still live: the open follow grows.
+      appendFileSync(spool, bytes.subarray(cut));
+      session.poke();
+      const total = captureFrameCount(embedded);
+      for (let waited = 0; session.index.count < total && waited < 20_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      const grown = await follow('quic');
+      expect(grown.live).toBe(true);
+      session.endLive();
+      await session.whenIndexed();
+      const late = await follow('quic');
+      expect(late.serverBytes).toBe(grown.serverBytes);
+      const lateHttp3 = await follow('http3');
+      expect(late.live).toBe(false);
+      // The same followers went on: no restart, the early chunks are the start of the late ones.
+      expect(late.generation).toBe(early.generation);
+      expect(late.serverBytes).toBeGreaterThan(early.serverBytes);
+      expect(bytesOf(late.chunks).slice(0, early.chunks.length - 1)).toEqual(bytesOf(early.chunks).slice(0, -1));
+      expect(lateHttp3.generation).toBe(earlyHttp3.generation);
+      expect(lateHttp3.serverBytes).toBeGreaterThan(earlyHttp3.serverBytes);
+      // And the whole stream is what tshark's STREAM frames give, the HTTP/3 body the file served.
+      const expected = streamBytesByOffset(tsharkStreamFrames(capture.pcap, PORT, capture.keylog)).get(0)!;
+      const side = (fromClient: boolean) => late.chunks.filter((c) => c.fromClient === fromClient).map((c) => c.hex).join('');
+      expect(`${side(true)} / ${side(false)}`).toBe(`${expected.client.toString('hex')} / ${expected.server.toString('hex')}`);
+      const served = readFileSync(path.join(capture.dir, 'htdocs', 'index.html')).toString('hex');
+      expect(lateHttp3.chunks.filter((c) => !c.fromClient).slice(1).map((c) => c.hex).join('')).toBe(served);
+    } finally {
+      await session.close();
+    }
   });
 
   it('without the key log: the stream is empty and stderr says why; a connection that does not exist is a usage error', () => {

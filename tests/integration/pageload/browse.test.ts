@@ -37,6 +37,7 @@ const unavailable = !canUseNamespaces
 interface Connection {
   type: 'connection';
   stream: number;
+  client: string;
   server: string;
   host: string | null;
   protocol: string | null;
@@ -190,88 +191,143 @@ describe.skipIf(unavailable !== null)('handshake browse in a lab: dnsmasq, a Nod
     expect(requestFrames).toContain(page.steps.request?.[0].frame);
   });
 
-  /** Our durations (from tcpdump's kernel timestamps) beside the page's Resource Timing, and how late the helper's stamps were. */
+  /**
+   * The page's Resource Timing beside two recordings of the same load: `browse`'s own file
+   * (the capture helper's arrival stamps, what the user gets) and tcpdump's beside it (kernel
+   * stamps, the wire's own time). Every entry that opened its own connection gives durations
+   * and edges (epoch ms) from all three.
+   */
+  const EDGES = ['connectStart', 'secureConnectionStart', 'connectEnd', 'requestStart', 'responseStart'] as const;
+  type Edge = (typeof EDGES)[number] | 'domainLookupStart' | 'domainLookupEnd';
+  interface DurationRow { entry: string; key: string; ours: number; kernel: number; browser: number }
+  interface EdgeRow { entry: string; edge: Edge; ours: number; kernel: number; browser: number }
   const compareTiming = () => {
-    const rows: Array<{ entry: string; key: string; ours: number; browser: number }> = [];
+    const rows: DurationRow[] = [];
+    const edgeRows: EdgeRow[] = [];
+    const lags: number[] = [];
     const timing = summary()?.browser_timing as { timeOrigin: number; navigation: Record<string, number> & { name: string }; resources: Array<Record<string, number> & { name: string }> } | null;
     expect(timing, 'the command read the page\'s timing through DevTools').toBeTruthy();
-    if (!timing) return { rows, lagMs: Number.NaN };
-    // The same page load from tcpdump's kernel timestamps (the helper stamps frames as they reach it, late on a busy machine).
+    if (!timing) return { rows, edgeRows, lags };
     const kernelRun = runCliSync(cli, ['browse', '--from-file', kernelFile, '--tls-keylog', path.join(dir, 'server-keylog.txt'), '--json']);
     expect(kernelRun.code, kernelRun.stderr).toBe(0);
     const kernel = ndjson(kernelRun.stdout);
     const kernelConnections = kernel.filter((o) => o.type === 'connection') as unknown as Connection[];
     const kernelFirst = Number((kernel.find((o) => o.type === 'summary') as { first_frame_epoch: string }).first_frame_epoch);
     const helperFirst = Number(summary()?.first_frame_epoch);
-    // Helper against kernel: the same connections, each step's start, on the epoch clock.
-    const lags: number[] = [];
+    /** Epoch ms of a step's start (0) or end (1) in one recording. */
+    const at = (first: number, c: Connection, step: string, end: 0 | 1) => {
+      const edge = c.steps[step]?.[end];
+      return edge ? (first + edge.time) * 1000 : Number.NaN;
+    };
+    // Each of our connections beside tcpdump's recording of it (the same client and server
+    // address and port: Chromium opens several connections to the server within milliseconds,
+    // so start times alone paired the wrong ones), and how late the helper stamped every step.
+    const pairs: Array<{ ours: Connection; kernel: Connection }> = [];
     for (const c of connections()) {
-      const k = kernelConnections.find((o) => o.steps.tcp && c.steps.tcp && o.server === c.server && Math.abs((kernelFirst + o.steps.tcp[0].time) - (helperFirst + c.steps.tcp[0].time)) < 0.5);
+      const k = kernelConnections.find((o) => o.client === c.client && o.server === c.server);
       if (!k) continue;
-      for (const step of ['tcp', 'tls', 'request', 'response'] as const) {
-        const h = c.steps[step];
-        const kk = k.steps[step];
-        if (h && kk) lags.push(((helperFirst + h[0].time) - (kernelFirst + kk[0].time)) * 1000);
-      }
+      pairs.push({ ours: c, kernel: k });
+      for (const step of ['dns', 'tcp', 'tls', 'request', 'response'])
+        for (const end of [0, 1] as const) {
+          const lag = at(helperFirst, c, step, end) - at(kernelFirst, k, step, end);
+          if (!Number.isFinite(lag)) continue;
+          lags.push(lag);
+          if (lag > 1) console.log(`helper stamp ${lag.toFixed(3)} ms late: ${c.server} stream ${c.stream} ${step} ${end === 0 ? 'start' : 'end'} (frame ${c.steps[step]?.[end].frame} ours, ${k.steps[step]?.[end].frame} tcpdump's)`);
+        }
     }
-    console.log(`helper timestamps − kernel timestamps over ${lags.length} step starts (ms): min ${Math.min(...lags).toFixed(3)}, max ${Math.max(...lags).toFixed(3)}`);
+    console.log(`helper timestamps − kernel timestamps over ${lags.length} step edges (ms): min ${Math.min(...lags).toFixed(3)}, max ${Math.max(...lags).toFixed(3)}`);
     expect(lags.length).toBeGreaterThan(0);
     const fresh = [timing.navigation, ...timing.resources].filter((e) => e.connectEnd > e.connectStart && e.secureConnectionStart > 0);
     expect(fresh.length, JSON.stringify(timing)).toBeGreaterThan(0);
     for (const entry of fresh) {
       const connectEpochMs = timing.timeOrigin + entry.connectStart;
-      const match = kernelConnections
-        .filter((c) => c.steps.tcp)
-        .map((c) => ({ c, offset: (kernelFirst + (c.steps.tcp?.[0].time ?? 0)) * 1000 - connectEpochMs }))
+      const pair = pairs
+        .map((p) => ({ ...p, offset: at(kernelFirst, p.kernel, 'tcp', 0) - connectEpochMs }))
         .sort((a, b) => Math.abs(a.offset) - Math.abs(b.offset))[0];
-      expect(match, entry.name).toBeDefined();
-      if (!match) continue;
-      const d = match.c.durations_ms;
+      expect(pair, entry.name).toBeDefined();
+      if (!pair) continue;
+      expect(Math.abs(pair.offset), 'the connection the entry opened').toBeLessThan(1000);
+      const durations = (c: Connection) => {
+        const d = c.durations_ms;
+        return { dns: d.dns ?? 0, initial_connection: d.initial_connection ?? Number.NaN, ssl: d.ssl ?? Number.NaN, request_to_response: (d.request_sent ?? Number.NaN) + (d.waiting ?? Number.NaN) };
+      };
+      const ours = durations(pair.ours);
+      const wire = durations(pair.kernel);
       const browser = {
         dns: entry.domainLookupEnd - entry.domainLookupStart,
         initial_connection: entry.connectEnd - entry.connectStart,
         ssl: entry.connectEnd - entry.secureConnectionStart,
         request_to_response: entry.responseStart - entry.requestStart,
       };
-      const ours = { dns: d.dns ?? 0, initial_connection: d.initial_connection ?? Number.NaN, ssl: d.ssl ?? Number.NaN, request_to_response: (d.request_sent ?? Number.NaN) + (d.waiting ?? Number.NaN) };
-      const edges = {
-        connectStart: match.offset,
-        secureConnectionStart: (kernelFirst + (match.c.steps.tls?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.secureConnectionStart),
-        connectEnd: (kernelFirst + (match.c.steps.tls?.[1].time ?? 0)) * 1000 - (timing.timeOrigin + entry.connectEnd),
-        requestStart: (kernelFirst + (match.c.steps.request?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.requestStart),
-        responseStart: (kernelFirst + (match.c.steps.response?.[0].time ?? 0)) * 1000 - (timing.timeOrigin + entry.responseStart),
+      // Where each edge is on the wire: [step, start (0) or end (1)].
+      const wireEdge: Record<Edge, [string, 0 | 1]> = {
+        domainLookupStart: ['dns', 0],
+        domainLookupEnd: ['dns', 1],
+        connectStart: ['tcp', 0],
+        secureConnectionStart: ['tls', 0],
+        connectEnd: ['tls', 1],
+        requestStart: ['request', 0],
+        responseStart: ['response', 0],
       };
-      console.log(`${entry.name}: ours ${JSON.stringify(ours)}, browser ${JSON.stringify(browser)}; wire (kernel) − renderer clock at each edge (ms): ${JSON.stringify(edges)}`);
-      expect(Math.abs(match.offset), 'the connection the entry opened').toBeLessThan(1000);
+      const edges: Edge[] = browser.dns >= 1 && pair.ours.steps.dns ? ['domainLookupStart', 'domainLookupEnd', ...EDGES] : [...EDGES];
+      for (const edge of edges) {
+        const [step, end] = wireEdge[edge];
+        edgeRows.push({ entry: entry.name, edge, ours: at(helperFirst, pair.ours, step, end), kernel: at(kernelFirst, pair.kernel, step, end), browser: timing.timeOrigin + entry[edge] });
+      }
+      console.log(
+        `${entry.name}: durations ours ${JSON.stringify(ours)}, kernel ${JSON.stringify(wire)}, browser ${JSON.stringify(browser)}; ` +
+          `edges, ours − browser and kernel − browser (ms): ${edgeRows.filter((r) => r.entry === entry.name).map((r) => `${r.edge} ${(r.ours - r.browser).toFixed(2)} / ${(r.kernel - r.browser).toFixed(2)}`).join(', ')}`,
+      );
       for (const key of Object.keys(browser) as Array<keyof typeof browser>) {
         // Chromium's predictor may resolve the navigation's host as the navigation starts; the
         // document's entry then reports no lookup while the wire shows it (seen in this lab).
         if (key === 'dns' && entry === timing.navigation && browser.dns < 1) {
-          console.log(`${entry.name}: the page reports no DNS lookup (${browser.dns} ms); the wire shows ${ours.dns} ms: not compared`);
+          console.log(`${entry.name}: the page reports no DNS lookup (${browser.dns} ms); the wire shows ${wire.dns} ms: not compared`);
           continue;
         }
-        rows.push({ entry: entry.name, key, ours: ours[key], browser: browser[key] });
+        rows.push({ entry: entry.name, key, ours: ours[key], kernel: wire[key], browser: browser[key] });
       }
     }
-    return { rows, lagMs: Math.max(...lags) };
+    return { rows, edgeRows, lags };
   };
   let timingRows: ReturnType<typeof compareTiming> | null = null;
   const timingComparison = () => (timingRows ??= compareTiming());
+  const TOLERANCE_MS = 5;
+  const ms = (value: number) => Number(value.toFixed(3));
 
   it("each step on the wire lies inside the browser's own interval for it (Resource Timing of every entry that opened its own connection), within 5 ms", () => {
     const { rows } = timingComparison();
     expect(rows.length).toBeGreaterThan(0);
     // The browser stamps connectStart, secureConnectionStart and requestStart before the bytes leave,
     // connectEnd and responseStart after it has processed their answer: a wire interval can be
-    // shorter by the browser's own scheduling delay, never longer.
-    for (const row of rows) expect({ ...row, inside: row.ours >= 0 && row.ours <= row.browser + 5 }).toEqual({ ...row, inside: true });
+    // shorter by the browser's own scheduling delay, never longer. Held for tcpdump's kernel stamps and for ours.
+    for (const row of rows) {
+      expect({ ...row, inside: row.kernel >= 0 && row.kernel <= row.browser + TOLERANCE_MS }).toEqual({ ...row, inside: true });
+      expect({ ...row, inside: row.ours >= 0 && row.ours <= row.browser + TOLERANCE_MS }).toEqual({ ...row, inside: true });
+    }
   });
 
-  it('durations agree with the page\'s own Resource Timing within 5 ms (skipped when the machine is too loaded for the browser\'s clock: helper stamps more than 20 ms late)', (context) => {
-    const { rows, lagMs } = timingComparison();
-    // A loaded machine delays the browser's own stamps as it delays the helper's; the helper's lag against tcpdump's kernel stamps measures the load.
-    if (!(lagMs <= 20)) context.skip(`machine too loaded to compare against the browser's clock: capture helper stamps up to ${lagMs.toFixed(1)} ms behind the kernel's`);
-    for (const row of rows) expect({ ...row, difference: Math.abs(row.ours - row.browser) <= 5 ? 'within 5 ms' : row.ours - row.browser }).toEqual({ ...row, difference: 'within 5 ms' });
+  it("browse's own timestamps (the capture helper's) are within 5 ms of tcpdump's kernel stamps at every step of every connection", () => {
+    const { lags } = timingComparison();
+    expect(lags.length).toBeGreaterThan(0);
+    // Arrival stamps are never earlier than the kernel's (beyond clock reads a few µs apart).
+    expect({ earliest: ms(Math.min(...lags)), latest: ms(Math.max(...lags)), within: lags.every((lag) => lag > -0.5 && lag <= TOLERANCE_MS) }).toMatchObject({ within: true });
+  });
+
+  it("durations and edges agree with the page's own Resource Timing within 5 ms both ways (skipped only when the page's own stamps are more than 5 ms off the wire's kernel stamps)", (context) => {
+    const { rows, edgeRows } = timingComparison();
+    expect(rows.length).toBeGreaterThan(0);
+    // The oracle is the browser's clock. On a loaded machine Chromium stamps late (measured here:
+    // responseStart up to 8.4 ms after tcpdump saw the response), and no capture can then agree
+    // with it within 5 ms: that, measured against tcpdump's kernel stamps, is the one reason to skip.
+    const browserOff = [
+      ...rows.filter((r) => Math.abs(r.kernel - r.browser) > TOLERANCE_MS).map((r) => `${r.entry} ${r.key}: wire ${ms(r.kernel)} ms, page ${ms(r.browser)} ms`),
+      ...edgeRows.filter((r) => Math.abs(r.kernel - r.browser) > TOLERANCE_MS).map((r) => `${r.entry} ${r.edge}: page ${ms(r.browser - r.kernel)} ms from the wire`),
+    ];
+    if (browserOff.length > 0) context.skip(`the page's own stamps are more than ${TOLERANCE_MS} ms off tcpdump's kernel stamps (machine too loaded for the browser's clock): ${browserOff.join('; ')}`);
+    for (const row of rows) expect({ ...row, difference: Math.abs(row.ours - row.browser) <= TOLERANCE_MS ? 'within 5 ms' : ms(row.ours - row.browser) }).toEqual({ ...row, difference: 'within 5 ms' });
+    // Every edge on the one system clock, both ways: responseStart too, which the browser stamps after reading the response.
+    for (const row of edgeRows) expect({ entry: row.entry, edge: row.edge, oursMinusPage: ms(row.ours - row.browser), within: Math.abs(row.ours - row.browser) <= TOLERANCE_MS }).toMatchObject({ within: true });
   });
 
   it("the workbench's Page load view gets the same timeline from the engine: steps start at tshark's SYN and end at the client's Finished", async () => {

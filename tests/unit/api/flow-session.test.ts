@@ -2,16 +2,17 @@
  * The engine's flow graph (getFlowGraph, exportFlowGraph) on a Scapy-built capture of
  * interleaved connections: pages agree with tshark's -z flow,tcp,network comments and frame
  * order, and with the CLI's model (the same shared/flowgraph fed from the index columns instead
- * of the pipeline); results pass the API validators; a UI export stops at its cap and says so.
+ * of the pipeline); results pass the API validators; saveFlowGraph writes every row of any
+ * number, and replaces an existing file only when told to.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodValidators } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
-import { FLOW_EXPORT_ROWS, flowGraphExport } from '../../../electron/engine/flow-graph';
-import { FlowGraph } from '../../../shared/flowgraph';
+import { saveFlowGraph } from '../../../electron/engine/flow-graph';
+import { FlowGraph, flowExport } from '../../../shared/flowgraph';
 import type { Tracker } from '../../../shared/track/tracker';
 import { runPythonFile, scapyAvailable, tempDir, tsharkAvailable } from '../wire/oracle/oracle';
 import { openIndexed } from '../../support/engine';
@@ -59,19 +60,32 @@ describe.skipIf(!ready)('engine flow graph', () => {
     const filtered = await backend.handlers.getFlowGraph({ sessionId: session.sessionId, filter: 'tcp.port == 22', nodes: 'endpoints', start: 0, count: 100, withNames: true });
     expect(filtered.connections).toBe(1);
     expect(filtered.nodes).toEqual(['198.18.0.2:50000', '198.18.0.4:22']);
-    const exported = await backend.handlers.exportFlowGraph({ sessionId: session.sessionId, filter: '', nodes: 'addresses', format: 'mermaid' });
-    methodValidators.exportFlowGraph.result(exported, 'result');
-    expect(exported).toMatchObject({ rows: frames.length, truncated: false });
+    const target = path.join(dir, 'all.mmd');
+    const saved = await backend.handlers.saveFlowGraph({ sessionId: session.sessionId, filter: '', nodes: 'addresses', format: 'mermaid', path: target });
+    methodValidators.saveFlowGraph.result(saved, 'result');
+    expect(saved).toMatchObject({ path: target, rows: frames.length });
+    const mermaid = readFileSync(target, 'utf8');
+    expect(saved.bytes).toBe(Buffer.byteLength(mermaid));
+    expect(mermaid.split('\n').filter((line) => /^ {4}N\d+(->>|-x)N\d+: /.test(line))).toHaveLength(frames.length);
+    // An existing file is kept unless the user confirmed replacing it.
+    await expect(backend.handlers.saveFlowGraph({ sessionId: session.sessionId, filter: 'tcp.port == 22', nodes: 'addresses', format: 'svg', path: target })).rejects.toMatchObject({ code: 'exists' });
+    expect(readFileSync(target, 'utf8')).toBe(mermaid);
+    await backend.handlers.saveFlowGraph({ sessionId: session.sessionId, filter: 'tcp.port == 22', nodes: 'addresses', format: 'svg', path: target, overwrite: true });
+    expect(readFileSync(target, 'utf8')).toMatch(/^<\?xml/);
   });
 
-  it(`a UI export holds at most ${FLOW_EXPORT_ROWS} rows and says where it stopped`, () => {
+  it('saves every row of a graph far larger than a page, equal to the export built in one string', async () => {
     const graph = new FlowGraph('addresses');
     const base = { ipVersion: 4 as const, srcAddress: 'a', dstAddress: 'b', srcPort: 1, dstPort: 2, seq: 0, ack: 0, len: 0, stream: -1, fromClient: true, flags: 0x010 };
-    for (let i = 0; i < FLOW_EXPORT_ROWS + 5; i++) graph.add({ ...base, frame: i + 1, time: i });
+    const rows = 50_000;
+    for (let i = 0; i < rows; i++) graph.add({ ...base, frame: i + 1, time: i });
     const tracker = { eachConnection: function* () {} } as unknown as Tracker;
-    const result = flowGraphExport(graph, tracker, 'plantuml');
-    expect(result).toMatchObject({ rows: FLOW_EXPORT_ROWS, truncated: true });
-    expect(result.text.split('\n').filter((line) => / -> /.test(line))).toHaveLength(FLOW_EXPORT_ROWS);
-    expect(result.text).toContain(`' first ${FLOW_EXPORT_ROWS} of ${FLOW_EXPORT_ROWS + 5} rows`);
+    const target = path.join(dir, 'big.puml');
+    writeFileSync(target, 'old');
+    const saved = await saveFlowGraph(graph, tracker, 'plantuml', target, true);
+    expect(saved.rows).toBe(rows);
+    const text = readFileSync(target, 'utf8');
+    expect(text.split('\n').filter((line) => / -> /.test(line))).toHaveLength(rows);
+    expect(text).toBe(flowExport(graph, 'plantuml'));
   });
 });

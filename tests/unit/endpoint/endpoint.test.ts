@@ -117,7 +117,8 @@ describe('data', () => {
   });
 
   it('holds segments that arrive out of order, acknowledges at once with SACK blocks (RFC 2018), and delivers in order once the gap fills', () => {
-    const net = established({}, {}, {});
+    // Segments made by hand carry no TSopt: without timestamps negotiated, they are not dropped for that (RFC 7323 §3.2).
+    const net = established({}, { timestamps: false }, {});
     const b = net.b;
     const base = net.a.sndNxt;
     const tsval = (seg: EndpointSegment) => seg;
@@ -141,7 +142,7 @@ describe('data', () => {
   });
 
   it('holds at most maxOutOfOrder bytes ahead of a gap; beyond, segments are dropped unacknowledged', () => {
-    const net = established({}, {}, { maxOutOfOrder: 100 });
+    const net = established({}, { timestamps: false }, { maxOutOfOrder: 100 });
     const base = net.a.sndNxt;
     const b = net.b;
     const at = (offset: number, length: number): EndpointSegment => ({ seq: (base + offset) >>> 0, ack: b.sndNxt, flags: TCP_ACK, window: 100, urgent: 0, options: [], payload: new Uint8Array(length) });
@@ -213,7 +214,7 @@ describe('closing', () => {
   });
 
   it('an in-window RST not at RCV.NXT and a SYN on an established connection get challenge ACKs (RFC 5961 §3.2, §4)', () => {
-    const net = established();
+    const net = established({}, { timestamps: false });
     const b = net.b;
     const rcvNxt = b.rcvNxt;
     b.receive({ seq: (rcvNxt + 10) >>> 0, ack: 0, flags: TCP_RST, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }, net.now);
@@ -381,6 +382,30 @@ describe('PAWS (RFC 7323 §5.3)', () => {
     net.a.receive(fromPeer(net, recent, TCP_ACK | 0x08, 'new'), net.now);
     net.a.poll(net.now);
     expect(net.a.stats).toMatchObject({ pawsDropped: 1, bytesReceived: 3 });
+  });
+
+  it('with timestamps negotiated, a segment without TSopt is dropped silently (RFC 7323 §3.2); an RST without one still resets', () => {
+    const net = established();
+    const rcvNxt = net.a.rcvNxt;
+    const bare = { ...fromPeer(net, 0, TCP_ACK | 0x08, 'bare'), options: [] };
+    net.a.receive(bare, net.now);
+    // No ACK answers it, no byte is taken.
+    expect(net.a.poll(net.now)).toEqual([]);
+    expect(net.a.rcvNxt).toBe(rcvNxt);
+    expect(net.a.stats).toMatchObject({ noTimestampDropped: 1, pawsDropped: 0, bytesReceived: 0 });
+    expect(net.a.takeEvents().some((event) => event.type === 'dropped' && /no TSopt/.test(event.why))).toBe(true);
+    net.a.receive(fromPeer(net, lastTsval(net), TCP_ACK | 0x08, 'with'), net.now);
+    net.a.poll(net.now);
+    expect(net.a.stats).toMatchObject({ noTimestampDropped: 1, bytesReceived: 4 });
+    net.a.receive({ ...fromPeer(net, 0, TCP_RST, ''), ack: 0, options: [] }, net.now);
+    expect(net.a.stateName).toBe('CLOSED');
+  });
+
+  it('without timestamps negotiated, segments without TSopt are taken', () => {
+    const net = established({}, { timestamps: false });
+    net.a.receive({ ...fromPeer(net, 0, TCP_ACK | 0x08, 'bare'), options: [] }, net.now);
+    net.a.poll(net.now);
+    expect(net.a.stats).toMatchObject({ noTimestampDropped: 0, bytesReceived: 4 });
   });
 
   it('modular comparison: a TSval just past a 2^32 wrap is newer, and an RST is not checked', () => {

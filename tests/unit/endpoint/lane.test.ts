@@ -88,6 +88,61 @@ describe('the endpoint lane', () => {
     expect(ladder.arrows[ladder.arrows.length - 1].clientState).toBe('TIME_WAIT');
   });
 
+  it('finds an arrow\'s segment however far ahead: 40 data segments counted but never on the wire are passed over', () => {
+    const net = wire({ isn: 1000, tsOffset: 5 }, { isn: 900_000, tsOffset: 77 });
+    const lane = new EndpointLane(OURS, net.a);
+    lane.remote = PEER;
+    net.b.listen(net.now);
+    net.a.open();
+    net.run(1000, () => net.a.stateName === 'ESTABLISHED');
+    net.a.write(new Uint8Array(60 * 1448));
+    net.a.close('fin', net.now);
+    net.run(60_000, () => net.a.stateName === 'FIN_WAIT_2');
+    net.b.close('fin', net.now);
+    net.run(70_000, () => net.a.stateName === 'TIME_WAIT');
+    const dataFromUs = net.log.flatMap((entry, index) => (entry.from === 'a' && entry.segment.payload.length > 0 ? [index] : []));
+    expect(dataFromUs.length).toBeGreaterThan(40);
+    const hidden = new Set(dataFromUs.slice(0, 40));
+    const ladder = lane.ladder(ladderOf(net, (index) => !hidden.has(index)));
+    const fin = ladder.arrows.find((arrow) => arrow.from === 'client' && arrow.flags.includes('FIN'));
+    expect(fin?.clientState).toBe('FIN_WAIT_1');
+    const peerFin = ladder.arrows.find((arrow) => arrow.from === 'server' && arrow.flags.includes('FIN'));
+    expect(peerFin?.clientState).toBe('TIME_WAIT');
+    // The first data segment the wire shows is the 41st: its arrow still finds its own step.
+    const firstShown = ladder.arrows.find((arrow) => arrow.from === 'client' && arrow.len > 0);
+    expect(firstShown?.seq).toBe(40 * 1448 + 1);
+    expect(firstShown?.clientState).toBe('ESTABLISHED');
+  });
+
+  it('a FIN+ACK that acknowledges our FIN in FIN_WAIT_1 shows both states it passed (FIN_WAIT_2, TIME_WAIT)', () => {
+    let dropAckOfFin = false;
+    const net = wire({ isn: 1000, tsOffset: 5 }, { isn: 900_000, tsOffset: 77 }, {
+      // The peer's bare ACK of our FIN is lost, so its FIN+ACK acknowledges our FIN too.
+      lose: (from, segment) => {
+        if (!dropAckOfFin || from !== 'b' || segment.flags !== TCP_ACK) return false;
+        dropAckOfFin = false;
+        return true;
+      },
+    });
+    const lane = new EndpointLane(OURS, net.a);
+    lane.remote = PEER;
+    net.b.listen(net.now);
+    net.a.open();
+    net.run(1000, () => net.a.stateName === 'ESTABLISHED');
+    dropAckOfFin = true;
+    net.a.close('fin', net.now);
+    net.run(2000, () => net.b.stateName === 'CLOSE_WAIT');
+    net.run(2100);
+    expect(net.a.stateName).toBe('FIN_WAIT_1');
+    net.b.close('fin', net.now);
+    net.run(3000, () => net.a.stateName === 'TIME_WAIT');
+    const ladder = lane.ladder(ladderOf(net, () => true));
+    const peerFin = ladder.arrows.find((arrow) => arrow.from === 'server' && arrow.flags.includes('FIN'));
+    expect(peerFin).toMatchObject({ clientState: 'TIME_WAIT', clientPassed: ['FIN_WAIT_2', 'TIME_WAIT'] });
+    // Arrows that moved our lane once carry no list.
+    expect(ladder.arrows.filter((arrow) => arrow.clientPassed).length).toBe(1);
+  });
+
   it('leaves other connections alone and marks only its own row', () => {
     const { lane } = conversation();
     const row = { stream: 0, client: OURS, server: PEER, clientState: 'FIN_WAIT_1', serverState: 'LAST_ACK' } as ConnectionRow;

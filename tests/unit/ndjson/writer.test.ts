@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NdjsonWriter } from '../../../shared/ndjson/writer';
+import { formatEpoch } from '../../../shared/files/timestamp';
 
 const text = (writer: NdjsonWriter) => Buffer.from(writer.bytes.subarray(0, writer.length)).toString('utf8');
 
@@ -63,5 +64,37 @@ describe('NdjsonWriter', () => {
     const writer = new NdjsonWriter(2);
     writer.numberText(value);
     expect(text(writer)).toBe(String(value));
+  });
+
+  it('times in whole nanoseconds (written without String()) and other floats: String(value) for each of 200,000', () => {
+    let state = 11;
+    const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const writer = new NdjsonWriter(2);
+    let expected = '';
+    for (let n = 0; n < 200_000; n++) {
+      const seconds = Math.floor(random() * [1, 2, 1000, 2e6][n % 4]);
+      const nanos = Math.floor(random() * 1e9) - (n % 7 === 0 ? Math.floor(random() * 1e9) % 1000 : 0);
+      const value = n % 5 === 4 ? random() * 10 ** Math.floor(random() * 16 - 8) : (seconds * 1e9 + (n % 3 === 0 ? nanos - (nanos % 1000) : nanos)) / 1e9;
+      writer.numberText(value);
+      writer.byte(0x20);
+      expected += `${String(value)} `;
+    }
+    for (const value of [1e-6, 1e-6 - 1e-9, 5e-7, 1e6, 1e6 - 1e-9, 999999.999999999, 0.1, 0.25, 1.000000001, 123.1]) {
+      writer.numberText(value);
+      writer.byte(0x20);
+      expected += `${String(value)} `;
+    }
+    expect(text(writer)).toBe(expected);
+  });
+
+  it('epochText is formatEpoch, the -T fields cell of frame.time_epoch', () => {
+    const writer = new NdjsonWriter(2);
+    let expected = '';
+    for (const [seconds, nanos] of [[0, 0], [1700000000, 2065], [1700000000, 999999999], [2 ** 31 - 1, 1], [2 ** 31, 5], [4102444800, 123456789], [7, 100000000]]) {
+      writer.epochText(seconds, nanos);
+      writer.byte(0x20);
+      expected += `${formatEpoch(seconds, nanos)} `;
+    }
+    expect(text(writer)).toBe(expected);
   });
 });

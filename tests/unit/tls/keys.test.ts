@@ -203,6 +203,30 @@ describe('KeyLog', () => {
     expect(log.get(random, 'EARLY_EXPORTER_SECRET')).toBeDefined();
   });
 
+  it('reads tabs, runs of spaces and upper-case hex as single spaces do, and counts a repeated line once even after another secret came between', () => {
+    const random = 'ef'.repeat(32);
+    const other = '12'.repeat(32);
+    const text = [
+      `CLIENT_HANDSHAKE_TRAFFIC_SECRET\t${random}\t${'0A'.repeat(32)}`,
+      `SERVER_HANDSHAKE_TRAFFIC_SECRET  ${random.toUpperCase()}   ${'0b'.repeat(32)}`,
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'01'.repeat(32)}`,
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'02'.repeat(32)}`, // replaces the secret above
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'01'.repeat(32)}`, // seen before: ignored, the second stays
+      `CLIENT_TRAFFIC_SECRET_0 ${random} ${'02'.repeat(32)}`, // the current one again: ignored
+      `SERVER_TRAFFIC_SECRET_0 ${other} ${'0g'.repeat(32)}`, // not hex
+      `SERVER_TRAFFIC_SECRET_0 ${other} ${'03'.repeat(40)}`, // 40 bytes: no suite's hash
+      `CLIENT_RANDOM ${other} ${'04'.repeat(32)}`, // a master secret is 48 bytes
+      `FUTURE_SECRET ${other} ${'05'.repeat(32)}`,
+      `SERVER_TRAFFIC_SECRET_0 ${other}`,
+    ].join('\n');
+    const log = KeyLog.parse(text);
+    expect(log.counts).toEqual({ secrets: 4, clients: 1, comments: 0, blank: 0, bad: 4, unknownLabels: 1 });
+    expect(bytesToHex(log.get(random, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET')!)).toBe('0a'.repeat(32));
+    expect(bytesToHex(log.get(random, 'SERVER_HANDSHAKE_TRAFFIC_SECRET')!)).toBe('0b'.repeat(32));
+    expect(bytesToHex(log.get(random, 'CLIENT_TRAFFIC_SECRET_0')!)).toBe('02'.repeat(32));
+    expect(log.has(other)).toBe(false);
+  });
+
   it('takes appended text line by line, holding a cut line until it is complete', () => {
     const random = 'cd'.repeat(32);
     const log = new KeyLog();

@@ -1,0 +1,1 @@
+export { FrameFieldStore } from './frame-field-store';

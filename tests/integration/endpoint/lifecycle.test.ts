@@ -1,0 +1,261 @@
+/**
+ * Every way a conversation started from the UI can end without the user's Close: Stop, its
+ * session closed, the browser-host client gone, the engine told to exit. Each time a live
+ * connection is reset (the Linux peer's socket sees ECONNRESET), the helper's RST rules are gone
+ * (`iptables -S` in the helper's namespace back to the baseline) and the helper process has
+ * exited (its channel released). The local address is one the kernel owns, so rules exist.
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_PROTOCOL, dispatch, TOKEN_PROTOCOL_PREFIX, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
+import { Backend } from '../../../electron/engine/backend';
+import { startHost } from '../../../electron/host/server';
+import { bundleForTest } from '../../support/bundle';
+import { buildHelper, canUseNamespaces, createVethLab, hasIptables, nodeInNamespace, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+
+describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST to the peer, rules and helper gone', () => {
+  let lab: VethLab;
+  let helperPath: string;
+  let server: NodeInNamespace;
+  let backend: Backend;
+  let dir: string;
+  const events: ApiEvent[] = [];
+
+  beforeAll(async () => {
+    helperPath = buildHelper();
+    lab = createVethLab('endpt-life');
+    process.env.HANDSHAKE_HELPER_PATH = helperPath;
+    process.env.HANDSHAKE_HELPER_LAUNCHER = `ip netns exec ${lab.client.ns}`;
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-endpoint-life-'));
+    // Each connection's fate as a line: "accepted PORT", "error PORT ECONNRESET", "close PORT".
+    server = nodeInNamespace(
+      lab.server.ns,
+      `require('net').createServer((s) => { const p = s.remotePort; console.log('accepted ' + p); s.on('data', () => undefined); s.on('error', (e) => console.log('error ' + p + ' ' + e.code)); s.on('close', () => console.log('close ' + p)); }).listen(7400, '${lab.server.ip}', () => console.log('listening'));`,
+    );
+    await server.waitFor(/listening/);
+    backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
+    backend.subscribe((event) => events.push(event));
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    server?.stop();
+    lab?.destroy();
+    delete process.env.HANDSHAKE_HELPER_PATH;
+    delete process.env.HANDSHAKE_HELPER_LAUNCHER;
+    if (helperPath) rmSync(helperPath, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The helper's RST rules in its namespace (tagged `handshake-helper`). */
+  const rules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
+  /** Running helpers of this test (their command line names our bundle). */
+  const helpers = () => (spawnSync('pgrep', ['-f', helperPath], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).length;
+  const until = async (done: () => boolean, what: string, timeoutMs = 10_000) => {
+    for (let waited = 0; waited < timeoutMs; waited += 50) {
+      if (done()) return;
+      await sleep(50);
+    }
+    throw new Error(`timed out: ${what} (rules: ${rules().join(' / ') || 'none'}; helpers: ${helpers()})`);
+  };
+  const call = async <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => (await dispatch(backend.handlers, method, body)) as ApiContract[M]['result'];
+  const waitForEvent = async (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => {
+    for (let waited = 0; waited < timeoutMs; waited += 20) {
+      const found = events.find(match);
+      if (found) return found;
+      await sleep(20);
+    }
+    throw new Error(`no such event; saw ${events.map((event) => event.type).join(', ')}`);
+  };
+  const params = (localPort: number, change: Partial<OpenEndpointParams> = {}): OpenEndpointParams => ({
+    interface: lab.client.ifname,
+    local: lab.client.ip,
+    localPort,
+    remote: lab.server.ip,
+    remotePort: 7400,
+    retransmit: false,
+    keepaliveSeconds: null,
+    step: false,
+    isn: null,
+    mss: null,
+    windowScale: 7,
+    sack: true,
+    timestamps: true,
+    ...change,
+  });
+  /** Before each way of ending: nothing of ours is left from the last. */
+  const baseline = async () => {
+    await until(() => rules().length === 0 && helpers() === 0, 'a clean baseline');
+  };
+  /** Connects through the API; resolves once Linux accepted and the 4-tuple's rule is in. */
+  const connect = async (localPort: number, change: Partial<OpenEndpointParams> = {}) => {
+    const opened = await call('openEndpoint', params(localPort, change));
+    await server.waitFor(new RegExp(`^accepted ${localPort}$`));
+    expect(rules().some((rule) => rule.includes(`--sport ${localPort}`))).toBe(true);
+    expect(helpers()).toBe(1);
+    return opened;
+  };
+  const resetSeen = (localPort: number) => server.waitFor(new RegExp(`^error ${localPort} ECONNRESET$`));
+
+  it('Stop resets the connection, removes its rule and ends the helper', async () => {
+    await baseline();
+    const opened = await connect(41400);
+    await call('stopEndpoint', { endpointId: opened.endpointId });
+    await resetSeen(41400);
+    expect(rules()).toEqual([]);
+    await until(() => helpers() === 0, 'the helper to exit');
+    expect(await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId)).toMatchObject({ reason: 'we reset the connection' });
+    const states = events.flatMap((e) => (e.type === 'endpoint-state' && e.endpointId === opened.endpointId ? [e.to] : []));
+    expect(states.at(-1)).toBe('CLOSED');
+  }, 60_000);
+
+  it('Stop in step mode sends the RST itself', async () => {
+    await baseline();
+    const opened = await call('openEndpoint', params(41401, { step: true }));
+    await call('endpointStep', { endpointId: opened.endpointId });
+    let next = await call('endpointProposal', { endpointId: opened.endpointId });
+    for (let i = 0; i < 100 && next.proposal?.reason !== 'ack'; i++) {
+      await sleep(50);
+      next = await call('endpointProposal', { endpointId: opened.endpointId });
+    }
+    await call('endpointStep', { endpointId: opened.endpointId });
+    await server.waitFor(/^accepted 41401$/);
+    await call('stopEndpoint', { endpointId: opened.endpointId });
+    await resetSeen(41401);
+    expect(rules()).toEqual([]);
+    await until(() => helpers() === 0, 'the helper to exit');
+  }, 60_000);
+
+  it('closing the endpoint\'s session ends it the same way', async () => {
+    await baseline();
+    const opened = await connect(41402);
+    await call('closeSession', { sessionId: opened.sessionId });
+    await resetSeen(41402);
+    expect(rules()).toEqual([]);
+    await until(() => helpers() === 0, 'the helper to exit');
+    await expect(call('endpointSend', { endpointId: opened.endpointId, text: 'x' })).rejects.toMatchObject({ code: 'not-found' });
+  }, 60_000);
+
+  it('closing a script run\'s session resets the connection the script left open', async () => {
+    await baseline();
+    // The script waits long for data Linux never sends: closing its session must not wait for that.
+    const script = ['0 < S 0:0(0) win 65535 <mss 1460>', '+0 > S. 0:0(0) ack 1 <...>', '+0 < . 1:1(0) ack 1 win 65535', '+30 > P. 1:2(1) ack 1'].join('\n');
+    const opened = await call('runScript', { interface: lab.client.ifname, script, local: lab.client.ip, localPort: 41403, remote: lab.server.ip, remotePort: 7400, toleranceMs: 4, waitSeconds: 30, step: false });
+    await server.waitFor(/^accepted 41403$/);
+    expect(rules().some((rule) => rule.includes('--sport 41403'))).toBe(true);
+    const started = Date.now();
+    await call('closeSession', { sessionId: opened.sessionId });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await resetSeen(41403);
+    expect(rules()).toEqual([]);
+    await until(() => helpers() === 0, 'the helper to exit');
+    expect(await waitForEvent((e) => e.type === 'script-end' && e.runId === opened.runId)).toMatchObject({ stopped: true });
+  }, 60_000);
+
+  it('a browser-host client that disconnects takes its conversations with it (an endpoint and a script)', async () => {
+    await baseline();
+    const host = await startHost({ port: 0, backend, rendererDir: dir });
+    try {
+      const socket = new WebSocket(`ws://127.0.0.1:${host.port}/api`, [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${host.token}`]);
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      const answers = new Map<number, unknown>();
+      socket.on('message', (data) => {
+        const message = JSON.parse(data.toString()) as { kind: string; id?: number; result?: unknown; error?: unknown };
+        if (message.kind === 'response' && message.id !== undefined) answers.set(message.id, message.result ?? message.error);
+      });
+      const request = async (id: number, method: string, body: unknown) => {
+        socket.send(JSON.stringify({ kind: 'request', id, method, params: body }));
+        await until(() => answers.has(id), `the answer to ${method}`);
+        return answers.get(id) as { endpointId?: string; runId?: string };
+      };
+      const endpoint = await request(1, 'openEndpoint', params(41404));
+      expect(endpoint.endpointId).toMatch(/^e/);
+      const script = ['0 < S 0:0(0) win 65535 <mss 1460>', '+0 > S. 0:0(0) ack 1 <...>', '+0 < . 1:1(0) ack 1 win 65535', '+30 > P. 1:2(1) ack 1'].join('\n');
+      const run = await request(2, 'runScript', { interface: lab.client.ifname, script, local: lab.client.ip, localPort: 41405, remote: lab.server.ip, remotePort: 7400, toleranceMs: 4, waitSeconds: 30, step: false });
+      expect(run.runId).toMatch(/^r/);
+      await server.waitFor(/^accepted 41404$/);
+      await server.waitFor(/^accepted 41405$/);
+      expect(rules()).toHaveLength(2);
+      expect(helpers()).toBe(2);
+      socket.terminate();
+      await resetSeen(41404);
+      await resetSeen(41405);
+      await until(() => rules().length === 0 && helpers() === 0, 'the rules and helpers to go');
+    } finally {
+      await host.close().catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('Stop on a listener with two live peers resets each, removes both 4-tuples\' rules, and reports each final state', async () => {
+    await baseline();
+    const port = 7410;
+    const opened = await call('openEndpoint', params(0, { remote: null, remotePort: null, localPort: port, connections: 2 }));
+    // Waiting: the listening address's rule only.
+    expect(rules()).toHaveLength(1);
+    expect(rules()[0]).toContain(`--sport ${port}`);
+    expect(rules()[0]).not.toContain('-d ');
+    const clientScript = `const s = require('net').connect({ host: '${lab.client.ip}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code)); s.on('close', () => console.log('closed'));`;
+    const clients = [nodeInNamespace(lab.server.ns, clientScript), nodeInNamespace(lab.server.ns, clientScript)];
+    try {
+      const ports = await Promise.all(clients.map(async (client) => Number((await client.waitFor(/^connected /)).split(' ')[1])));
+      const ids = await Promise.all(
+        ports.map(async (clientPort) => {
+          const event = await waitForEvent((e) => e.type === 'endpoint-accepted' && e.endpointId === opened.endpointId && e.peer === `${lab.server.ip}:${clientPort}`);
+          return event.type === 'endpoint-accepted' ? event.connectionId : '';
+        }),
+      );
+      for (const id of ids) await waitForEvent((e) => e.type === 'endpoint-state' && e.endpointId === id && e.to === 'ESTABLISHED');
+      // Both live: exactly the two 4-tuples' rules (the listening one left once the second was accepted).
+      await until(() => rules().length === 2, 'exactly two rules');
+      for (const clientPort of ports) expect(rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`))).toBe(true);
+      expect(helpers()).toBe(1);
+      await call('stopEndpoint', { endpointId: opened.endpointId });
+      for (const client of clients) expect(await client.waitFor(/^error /)).toBe('error ECONNRESET');
+      expect(rules()).toEqual([]);
+      await until(() => helpers() === 0, 'the helper to exit');
+      // What the view shows: each conversation's last state CLOSED, each ended, then the listener.
+      for (const id of ids) {
+        const states = events.flatMap((e) => (e.type === 'endpoint-state' && e.endpointId === id ? [e.to] : []));
+        expect(states.at(-1)).toBe('CLOSED');
+        expect(events.find((e) => e.type === 'endpoint-end' && e.endpointId === id)).toMatchObject({ reason: 'we reset the connection' });
+      }
+      expect(await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId)).toMatchObject({ reason: '2 of 2 connections accepted, 2 ended as asked' });
+    } finally {
+      for (const client of clients) client.stop();
+    }
+  }, 60_000);
+
+  it('an engine told to exit (SIGTERM, as the app does on quit) resets its conversations first', async () => {
+    await baseline();
+    const engineBundle = bundleForTest('engine', 'electron/engine/main.ts');
+    let engine: ChildProcess | null = null;
+    try {
+      engine = fork(engineBundle, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env } });
+      const answers = new Map<number, { ok: boolean; result?: { endpointId: string } }>();
+      engine.on('message', (raw) => {
+        const message = raw as { kind: string; id?: number; ok: boolean; result?: { endpointId: string } };
+        if (message.kind === 'response' && message.id !== undefined) answers.set(message.id, message);
+      });
+      engine.send({ kind: 'request', id: 1, method: 'openEndpoint', params: params(41406) });
+      await until(() => answers.has(1), 'the engine to open the endpoint', 20_000);
+      expect(answers.get(1)?.ok).toBe(true);
+      await server.waitFor(/^accepted 41406$/);
+      expect(rules().some((rule) => rule.includes('--sport 41406'))).toBe(true);
+      const exited = new Promise<number | null>((resolve) => engine?.once('exit', (code) => resolve(code)));
+      engine.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await resetSeen(41406);
+      expect(rules()).toEqual([]);
+      await until(() => helpers() === 0, 'the helper to exit');
+    } finally {
+      if (engine && engine.exitCode === null) engine.kill('SIGKILL');
+      rmSync(engineBundle, { force: true });
+    }
+  }, 60_000);
+});
