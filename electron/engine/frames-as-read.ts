@@ -36,7 +36,7 @@ export function* framesAsRead(indices: readonly number[], index: FrameIndex, rea
         if (datagram) yield { index: i, bytes: datagram.packet, linkType: LINKTYPE_RAW, originalLength: datagram.packet.length };
         continue;
       }
-      yield { index: i, bytes: frame.slice(), linkType: index.linkType[i], originalLength };
+      yield { index: i, bytes: new Uint8Array(frame), linkType: index.linkType[i], originalLength };
     }
   }
 }

@@ -325,9 +325,13 @@ export class FileSession {
     const buffer = Buffer.allocUnsafe(1 << 20);
     let offset = 0;
     let announced = 0;
+    let endedBeforeRead = false;
     try {
       while (!this.closed) {
+        // Whether the capture had ended before this read began: only then is an empty read the end.
+        const ended = this.liveEnded;
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        endedBeforeRead = ended;
         if (bytesRead > 0) {
           reader.push(buffer.subarray(0, bytesRead));
           offset += bytesRead;
@@ -338,7 +342,9 @@ export class FileSession {
           announced = this.index.count;
           this.emit({ type: 'rows', sessionId: this.sessionId, frames: announced });
         }
-        if (this.liveEnded) break;
+        // A read begun before endLive() may have missed the capture's last bytes: read once more.
+        if (endedBeforeRead) break;
+        if (this.liveEnded) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, LIVE_POLL_MS);
           this.wake = () => {

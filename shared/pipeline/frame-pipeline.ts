@@ -29,6 +29,7 @@ import { httpInfoText } from '../http/info';
 import { IpReassembler, type ReassembledDatagram, type ReassemblerLimits } from '../reassembly/ip-fragments';
 import { addReassembledLayers, reassembleFragment } from '../reassembly/decoded';
 import { LINKTYPE_RAW } from '../wire/linktypes';
+import { MALFORMED } from '../wire/malformed';
 import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
@@ -402,7 +403,8 @@ export class FramePipeline {
     writer.reset();
     this.jsonSink.begin(meta);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
-    if (this.jsonSink.lost) return null;
+    // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
+    if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
     this.jsonSink.finish(decoded);
     const outer = outerEncapsulation(decoded);
     return { decoded, outer, json: this.endJsonLine(decoded, analysis, outer) };

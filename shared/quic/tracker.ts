@@ -228,7 +228,8 @@ export class QuicAttemptTracker {
     if (short ? !this.queuedLongHeader : !looksLikeQuic(payload, summary.srcPort, summary.dstPort, payload.length < summary.payloadLength)) return false;
     if (!short) this.queuedLongHeader = true;
     // The summary record is reused for the next frame: copy what the deferred analysis needs.
-    const copy = bytes.slice();
+    // A copy even of a Node Buffer, whose slice() is a view (a live capture's read buffer is reused).
+    const copy = new Uint8Array(bytes);
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
     this.queue = this.queue
       .then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy))

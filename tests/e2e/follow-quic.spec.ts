@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureNgtcp2, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from '../integration/quic/ngtcp2-lab';
 import { freshStreamChunks, tsharkStreamFrames } from '../fixtures/quic/tshark-stream-frames';
-import { haveTshark, openCapture, screenshot, startHost, type RunningHost } from './support';
+import { haveTshark, namespaceLabHost, openCapture, screenshot, startHost, type RunningHost } from './support';
+import { nodeInNamespace } from '../integration/capture/support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
@@ -125,5 +126,57 @@ test.describe('Follow UDP, QUIC and HTTP/3 Stream on a real HTTP/3 exchange', ()
     await page.getByTestId('follow-format').selectOption('raw');
     await expect.poll(() => shownChunks(page)).toEqual(tsharkRaw(file, 'follow,udp,raw,0'));
     await expect(page.getByTestId('filter-input')).toHaveValue(/^ip\.addr == 198\.18\.0\.\d+ && udp\.port == \d+ && ip\.addr == 198\.18\.0\.\d+ && udp\.port == \d+$/);
+  });
+});
+
+/** A UDP echo server: each datagram comes back prefixed with "echo:". */
+const udpEchoScript = (ip: string) => `
+  const socket = require('dgram').createSocket('udp4');
+  socket.on('message', (message, from) => socket.send(Buffer.concat([Buffer.from('echo:'), message]), from.port, from.address));
+  socket.bind(9753, '${ip}', () => console.log('listening'));`;
+
+test.describe('Follow UDP Stream during a live capture', () => {
+  const env = namespaceLabHost('fuq', udpEchoScript);
+
+  test('the open dialog shows each new datagram and its echo as it is captured, without reopening', async ({ page }) => {
+    const { lab, host } = env;
+    test.setTimeout(120_000);
+    await page.goto(host.url);
+    await page.getByTestId('iface').selectOption(lab.client.ifname);
+    await page.getByTestId('bpf').fill('udp port 9753');
+    await expect(page.getByTestId('bpf')).toHaveClass(/ok/);
+    await page.getByTestId('capture-start').click();
+    await expect(page.getByTestId('capture-stop')).toBeVisible();
+    // A client that sends a datagram every 1.5 s, eight times.
+    const client = nodeInNamespace(
+      lab.client.ns,
+      `const s = require('dgram').createSocket('udp4');
+       let n = 0;
+       const send = () => { n++; s.send('tick-' + n + ';', 9753, '${lab.server.ip}', () => console.log('sent ' + n)); if (n < 8) setTimeout(send, 1500); else setTimeout(() => s.close(), 1500); };
+       s.bind(0, send);`,
+    );
+    try {
+      await client.waitFor(/sent 1/);
+      const row = page.locator(`${PACKETS} [role=row][data-frame]`, { hasText: 'UDP' }).first();
+      await expect(row).toBeVisible({ timeout: 15_000 });
+      await row.click({ button: 'right' });
+      await page.getByTestId('row-follow-udp').click();
+      const dialog = page.getByTestId('follow-dialog');
+      await expect(dialog.getByTestId('follow-live')).toBeVisible();
+      await expect(dialog.locator('[data-from=client]').first()).toContainText('tick-');
+      const shownAtFirst = await dialog.getByTestId('follow-chunk').count();
+      // Later datagrams arrive in the same dialog: the client's and the server's echo of it.
+      await expect(dialog.locator('[data-from=client]', { hasText: 'tick-6;' })).toHaveCount(1, { timeout: 30_000 });
+      await expect(dialog.locator('[data-from=server]', { hasText: 'echo:tick-6;' })).toHaveCount(1, { timeout: 10_000 });
+      expect(await dialog.getByTestId('follow-chunk').count()).toBeGreaterThan(shownAtFirst);
+      await client.waitFor(/sent 8/, 30_000);
+      await expect(dialog.locator('[data-from=server]', { hasText: 'echo:tick-8;' })).toHaveCount(1, { timeout: 10_000 });
+      const turns = await dialog.getByTestId('follow-chunk').evaluateAll((nodes) => nodes.map((node) => `${(node as HTMLElement).dataset.from}:${node.textContent ?? ''}`));
+      expect(turns).toEqual(Array.from({ length: 8 }, (_, i) => [`client:tick-${i + 1};`, `server:echo:tick-${i + 1};`]).flat());
+    } finally {
+      client.stop();
+      await page.getByTestId('follow-close').click().catch(() => undefined);
+      await page.getByTestId('capture-stop').click().catch(() => undefined);
+    }
   });
 });

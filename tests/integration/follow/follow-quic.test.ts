@@ -6,8 +6,9 @@
  * conversation as `-z follow,udp`; and the HTTP/3 request stream's header lists equal what
  * ngtcp2's own QPACK decoders logged, its body the file the server served.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { FileSession } from '../../../electron/engine/session';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCliSync } from '../../support/cli';
@@ -163,6 +164,62 @@ describe.skipIf(unavailable !== null)('handshake follow: QUIC, HTTP/3 and UDP st
       expect(http3.chunks.filter((c) => !c.fromClient).slice(1).map((c) => c.hex).join('')).toBe(served);
     } finally {
       await backend.handlers.closeSession({ sessionId }).catch(() => undefined);
+    }
+  });
+
+  /** Frames in a capture file, as tshark counts them. */
+  const captureFrameCount = (file: string) => Number(tshark(['-r', file, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length);
+
+  it('during a live capture (the session following a growing spool, its secrets embedded), Follow QUIC and HTTP/3 grow with each new frame, continuing where they stopped', async () => {
+    const embedded = path.join(capture.dir, 'live-source.pcapng');
+    execFileSync('editcap', ['--inject-secrets', `tls,${capture.keylog}`, capture.pcap, embedded]);
+    const bytes = readFileSync(embedded);
+    const spool = path.join(capture.dir, 'live-spool.pcapng');
+    // The first part: the handshake and the start of the response (cut mid-block, as a spool may be).
+    const cut = Math.floor(bytes.length * 0.4);
+    writeFileSync(spool, bytes.subarray(0, cut));
+    const session = new FileSession('live', spool, () => undefined);
+    await session.openLive();
+    const follow = (kind: 'quic' | 'http3') => session.followPage({ kind, stream: 0, http2Stream: null, quicStream: 0 }, 0, 64 * 1024 * 1024);
+    const bytesOf = (chunks: { fromClient: boolean; hex: string }[]) => chunks.map((c) => `${c.fromClient ? '>' : '<'}${c.hex}`);
+    try {
+      // Until the spool's first frames are read, the connection is not there yet.
+      let early = await follow('quic').catch(() => null);
+      for (let waited = 0; (early?.chunks.length ?? 0) < 2 && waited < 20_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        early = await follow('quic').catch(() => null);
+      }
+      if (!early) throw new Error('the live session never showed QUIC connection 0');
+      const earlyHttp3 = await follow('http3');
+      expect(early.live).toBe(true);
+      expect(early.chunks.length).toBeGreaterThan(1);
+      // The rest lands while the session is still live: the open follow grows.
+      appendFileSync(spool, bytes.subarray(cut));
+      session.poke();
+      const total = captureFrameCount(embedded);
+      for (let waited = 0; session.index.count < total && waited < 20_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      const grown = await follow('quic');
+      expect(grown.live).toBe(true);
+      session.endLive();
+      await session.whenIndexed();
+      const late = await follow('quic');
+      expect(late.serverBytes).toBe(grown.serverBytes);
+      const lateHttp3 = await follow('http3');
+      expect(late.live).toBe(false);
+      // The same followers went on: no restart, the early chunks are the start of the late ones.
+      expect(late.generation).toBe(early.generation);
+      expect(late.serverBytes).toBeGreaterThan(early.serverBytes);
+      expect(bytesOf(late.chunks).slice(0, early.chunks.length - 1)).toEqual(bytesOf(early.chunks).slice(0, -1));
+      expect(lateHttp3.generation).toBe(earlyHttp3.generation);
+      expect(lateHttp3.serverBytes).toBeGreaterThan(earlyHttp3.serverBytes);
+      // And the whole stream is what tshark's STREAM frames give, the HTTP/3 body the file served.
+      const expected = streamBytesByOffset(tsharkStreamFrames(capture.pcap, PORT, capture.keylog)).get(0)!;
+      const side = (fromClient: boolean) => late.chunks.filter((c) => c.fromClient === fromClient).map((c) => c.hex).join('');
+      expect(`${side(true)} / ${side(false)}`).toBe(`${expected.client.toString('hex')} / ${expected.server.toString('hex')}`);
+      const served = readFileSync(path.join(capture.dir, 'htdocs', 'index.html')).toString('hex');
+      expect(lateHttp3.chunks.filter((c) => !c.fromClient).slice(1).map((c) => c.hex).join('')).toBe(served);
+    } finally {
+      await session.close();
     }
   });
 

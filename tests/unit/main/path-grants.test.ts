@@ -18,6 +18,16 @@ describe('main process path grants', () => {
     expect(() => grants.check('saveFollow', params)).toThrow(/refusing to write/);
   });
 
+  it('the flow graph export writes only where the save dialog pointed, once', () => {
+    const grants = new PathGrants();
+    const target = path.resolve('/tmp/flow-graph.mmd');
+    const params = { sessionId: 's1', filter: '', nodes: 'addresses', format: 'mermaid', path: target };
+    expect(() => grants.check('saveFlowGraph', { ...params, path: '/home/victim/.profile' })).toThrow(/refusing to write/);
+    grants.grant('save', target);
+    expect(grants.check('saveFlowGraph', params)).toMatchObject({ overwrite: true });
+    expect(() => grants.check('saveFlowGraph', params)).toThrow(/refusing to write/);
+  });
+
   it('a page-load recording starts only the installed browser or one from the open dialog, and takes no switches from the window', () => {
     const grants = new PathGrants();
     const params = { url: 'https://example.test/', browser: null, interface: null, headless: true, browserArgs: [] as string[] };
