@@ -62,6 +62,20 @@ export function communityId(protocol: number, source: FlowEndpoint, destination:
   }
   // The smaller (address, port) goes first; a one-way ICMP message keeps its direction.
   if (!oneWay && compareEndpoints(src, dst) > 0) [src, dst] = [dst, src];
+  const input = flowInput(protocol, src, dst, seed, withPorts);
+  // Every frame of a flow hashes the same bytes: recent IDs are remembered (bounded).
+  const key = String.fromCharCode.apply(null, input as unknown as number[]);
+  let id = RECENT_IDS.get(key);
+  if (id === undefined) {
+    id = `1:${base64(sha1(input))}`;
+    if (RECENT_IDS.size >= RECENT_IDS_MAX) RECENT_IDS.clear();
+    RECENT_IDS.set(key, id);
+  }
+  return id;
+}
+
+/** The hashed bytes: seed, the two endpoints in canonical order, protocol, pad, ports. */
+function flowInput(protocol: number, src: FlowEndpoint, dst: FlowEndpoint, seed: number, withPorts: boolean): Uint8Array {
   const n = src.address.length;
   const ported = withPorts && PORTED.has(protocol);
   const input = new Uint8Array(2 + 2 * n + 2 + (ported ? 4 : 0));
@@ -78,22 +92,86 @@ export function communityId(protocol: number, source: FlowEndpoint, destination:
     input[at + 2] = dst.port >>> 8;
     input[at + 3] = dst.port & 0xff;
   }
-  // Every frame of a flow hashes the same bytes: recent IDs are remembered (bounded).
-  const key = String.fromCharCode.apply(null, input as unknown as number[]);
-  let id = RECENT_IDS.get(key);
-  if (id === undefined) {
-    id = `1:${base64(sha1(input))}`;
-    if (RECENT_IDS.size >= RECENT_IDS_MAX) RECENT_IDS.clear();
-    RECENT_IDS.set(key, id);
-  }
-  return id;
+  return input;
 }
 
 const RECENT_IDS = new Map<string, string>();
 const RECENT_IDS_MAX = 1 << 16;
 
-/** The same from address text (dotted IPv4 or IPv6), as connection summaries hold them. */
+/**
+ * The same from address text (dotted IPv4 or IPv6), as connection summaries hold them. A list of
+ * connections has a different flow each time, so this skips the recent-ID cache.
+ */
 export function communityIdOf(protocol: number, sourceAddress: string, sourcePort: number, destinationAddress: string, destinationPort: number, seed = 0): string {
-  const parse = (text: string): Uint8Array => (isIpv6Text(text) ? parseIpv6(text) : parseIpv4(text));
-  return communityId(protocol, { address: parse(sourceAddress), port: sourcePort }, { address: parse(destinationAddress), port: destinationPort }, seed);
+  const parse = (text: string): Uint8Array => addressBytes(text) ?? (isIpv6Text(text) ? parseIpv6(text) : parseIpv4(text));
+  let src: FlowEndpoint = { address: parse(sourceAddress), port: sourcePort };
+  let dst: FlowEndpoint = { address: parse(destinationAddress), port: destinationPort };
+  if (src.address.length !== dst.address.length) throw new RangeError('community ID: addresses of different families');
+  if (protocol === ICMP || protocol === ICMPV6) return communityId(protocol, src, dst, seed);
+  if (compareEndpoints(src, dst) > 0) [src, dst] = [dst, src];
+  return `1:${base64(sha1(flowInput(protocol, src, dst, seed, true)))}`;
+}
+
+/**
+ * Dotted IPv4 or colon-hex IPv6 (at most one `::`, no dotted tail) read without regular
+ * expressions or arrays; null for any other text (the general parsers then decide).
+ */
+function addressBytes(text: string): Uint8Array | null {
+  const n = text.length;
+  if (text.indexOf(':') < 0) {
+    const out = new Uint8Array(4);
+    let part = 0;
+    let value = 0;
+    let digits = 0;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? text.charCodeAt(i) : 0x2e;
+      if (c === 0x2e) {
+        if (digits === 0 || value > 255 || part > 3) return null;
+        out[part++] = value;
+        value = 0;
+        digits = 0;
+      } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+        value = value * 10 + c - 0x30;
+        digits++;
+      } else return null;
+    }
+    return part === 4 ? out : null;
+  }
+  const groups: number[] = [];
+  let gapAt = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3a) {
+      if (i + 1 < n && text.charCodeAt(i + 1) === 0x3a) {
+        if (gapAt >= 0) return null;
+        if (digits > 0) groups.push(value);
+        else if (i !== 0) return null;
+        gapAt = groups.length;
+        i++;
+      } else {
+        if (digits === 0) return null;
+        groups.push(value);
+      }
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const hex = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (hex < 0 || digits === 4) return null;
+    value = value * 16 + hex;
+    digits++;
+  }
+  if (digits > 0) groups.push(value);
+  else if (gapAt !== groups.length || n === 0) return null; // a trailing single ':'
+  if (gapAt < 0 ? groups.length !== 8 : groups.length > 7) return null;
+  const out = new Uint8Array(16);
+  const tail = gapAt < 0 ? 0 : groups.length - gapAt;
+  for (let g = 0; g < groups.length; g++) {
+    const at = gapAt < 0 || g < gapAt ? g : 8 - tail + (g - gapAt);
+    out[at * 2] = groups[g] >>> 8;
+    out[at * 2 + 1] = groups[g] & 0xff;
+  }
+  return out;
 }

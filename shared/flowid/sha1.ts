@@ -6,6 +6,7 @@
  */
 
 const W = new Uint32Array(80);
+const ONE_BLOCK = new Uint8Array(64);
 
 function rotl(x: number, n: number): number {
   return (x << n) | (x >>> (32 - n));
@@ -14,20 +15,27 @@ function rotl(x: number, n: number): number {
 /** The 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
   const bitLength = data.length * 8;
-  // Message + 0x80 + zero padding + 64-bit length, to a multiple of 64 bytes.
-  const padded = new Uint8Array(((data.length + 8) >>> 6) * 64 + 64);
+  // Message + 0x80 + zero padding + 64-bit length, to a multiple of 64 bytes (one block, reused, for a flow key).
+  const size = ((data.length + 8) >>> 6) * 64 + 64;
+  const padded = size === 64 ? ONE_BLOCK.fill(0) : new Uint8Array(size);
   padded.set(data);
   padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 0x100000000));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
+  const high = Math.floor(bitLength / 0x100000000);
+  const low = bitLength >>> 0;
+  for (let i = 0; i < 4; i++) {
+    padded[size - 8 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    padded[size - 4 + i] = (low >>> (24 - 8 * i)) & 0xff;
+  }
   let h0 = 0x67452301;
   let h1 = 0xefcdab89;
   let h2 = 0x98badcfe;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0;
   for (let block = 0; block < padded.length; block += 64) {
-    for (let t = 0; t < 16; t++) W[t] = view.getUint32(block + t * 4);
+    for (let t = 0; t < 16; t++) {
+      const at = block + t * 4;
+      W[t] = (padded[at] << 24) | (padded[at + 1] << 16) | (padded[at + 2] << 8) | padded[at + 3];
+    }
     for (let t = 16; t < 80; t++) W[t] = rotl(W[t - 3] ^ W[t - 8] ^ W[t - 14] ^ W[t - 16], 1);
     let a = h0;
     let b = h1;
@@ -64,7 +72,13 @@ export function sha1(data: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
   const out = new Uint8Array(20);
-  const outView = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => outView.setUint32(i * 4, h >>> 0));
+  const words = [h0, h1, h2, h3, h4];
+  for (let i = 0; i < 5; i++) {
+    const h = words[i];
+    out[i * 4] = h >>> 24;
+    out[i * 4 + 1] = (h >>> 16) & 0xff;
+    out[i * 4 + 2] = (h >>> 8) & 0xff;
+    out[i * 4 + 3] = h & 0xff;
+  }
   return out;
 }

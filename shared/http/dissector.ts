@@ -11,6 +11,7 @@
 import { Http2Connection, CLIENT_PREFACE, type Http2Frame } from '../http2/connection';
 import { StreamAssembler } from '../reassembly/tcp-stream';
 import { Http1Connection, type Http1Message } from './http1';
+import { StreamSet } from '../track/stream-set';
 
 /** One item of a frame's HTTP/2, in stream order. */
 export type Http2Item = { kind: 'magic' } | { kind: 'frame'; frame: Http2Frame } | { kind: 'segment' };
@@ -58,11 +59,22 @@ interface Connection {
 
 export class HttpDissector {
   private readonly connections = new Map<number, Connection>();
+  /** Streams whose first bytes were not HTTP: most of a capture's, kept without an object each. */
+  private readonly notHttp = new StreamSet();
 
   /** A cleartext TCP segment's payload, with its relative sequence number. */
   segment(stream: number, fromClient: boolean, seq: number, payload: Uint8Array, frame: number): HttpFrameResult | null {
-    const connection = this.connection(stream);
-    if (connection.kind === 'none' || payload.length === 0) return null;
+    if (payload.length === 0 || this.notHttp.has(stream)) return null;
+    let connection = this.connections.get(stream);
+    if (connection === undefined) {
+      // A new stream's first segment is its first bytes (delivered as they are): decide here, before any allocation.
+      if (httpKindOf(fromClient, payload) === 'none') {
+        this.notHttp.add(stream);
+        return null;
+      }
+      connection = this.connection(stream);
+    }
+    if (connection.kind === 'none') return null;
     connection.assemblers ??= [new StreamAssembler(), new StreamAssembler()];
     const result: HttpFrameResult = { tls: false, protocol: null, http1: [], http2: [] };
     let carried = false;
@@ -75,6 +87,7 @@ export class HttpDissector {
 
   /** Decrypted application data of the TLS records a frame completed, in order. */
   records(stream: number, fromClient: boolean, appData: readonly Uint8Array[], frame: number): HttpFrameResult | null {
+    if (this.notHttp.has(stream)) return null;
     const connection = this.connection(stream);
     if (connection.kind === 'none') return null;
     const result: HttpFrameResult = { tls: true, protocol: null, http1: [], http2: [] };
@@ -151,35 +164,12 @@ export class HttpDissector {
   }
 
   private detect(connection: Connection, fromClient: boolean, bytes: Uint8Array): void {
-    let prefix = '';
-    for (let i = 0; i < bytes.length && i < 24; i++) prefix += String.fromCharCode(bytes[i]);
-    if (fromClient) {
-      let preface = true;
-      for (let i = 0; i < Math.min(bytes.length, PREFACE.length); i++) if (bytes[i] !== PREFACE[i]) preface = false;
-      if (preface) {
-        connection.kind = 'h2';
-        connection.h2 = new Http2Connection(true);
-        connection.version = 'HTTP/2';
-        return;
-      }
-      if (REQUEST_START.test(prefix)) {
-        connection.kind = 'h1';
-        connection.h1 = new Http1Connection();
-        return;
-      }
-    } else if (bytes.length >= 9 && bytes[3] === 4 && (bytes[5] | bytes[6] | bytes[7] | bytes[8]) === 0 && ((bytes[0] << 16) | (bytes[1] << 8) | bytes[2]) % 6 === 0) {
-      // An HTTP/2 server may send its SETTINGS before the client's preface arrives (h2 over TLS).
-      connection.kind = 'h2';
+    const kind = httpKindOf(fromClient, bytes);
+    connection.kind = kind;
+    if (kind === 'h2') {
       connection.h2 = new Http2Connection(true);
       connection.version = 'HTTP/2';
-      return;
-    } else if (prefix.startsWith('HTTP/1.')) {
-      // The capture began after the request: the responses can still be read.
-      connection.kind = 'h1';
-      connection.h1 = new Http1Connection();
-      return;
-    }
-    connection.kind = 'none';
+    } else if (kind === 'h1') connection.h1 = new Http1Connection();
   }
 
   private noteHttp2(connection: Connection, h2frame: Http2Frame, frame: number): void {
@@ -221,4 +211,23 @@ export class HttpDissector {
       exchange.responseFrame = message.frame;
     }
   }
+}
+
+/** What a connection speaks, from the first bytes of one direction. */
+function httpKindOf(fromClient: boolean, bytes: Uint8Array): 'h1' | 'h2' | 'none' {
+  let prefix = '';
+  for (let i = 0; i < bytes.length && i < 24; i++) prefix += String.fromCharCode(bytes[i]);
+  if (fromClient) {
+    let preface = true;
+    for (let i = 0; i < Math.min(bytes.length, PREFACE.length); i++) if (bytes[i] !== PREFACE[i]) preface = false;
+    if (preface) return 'h2';
+    if (REQUEST_START.test(prefix)) return 'h1';
+  } else if (bytes.length >= 9 && bytes[3] === 4 && (bytes[5] | bytes[6] | bytes[7] | bytes[8]) === 0 && ((bytes[0] << 16) | (bytes[1] << 8) | bytes[2]) % 6 === 0) {
+    // An HTTP/2 server may send its SETTINGS before the client's preface arrives (h2 over TLS).
+    return 'h2';
+  } else if (prefix.startsWith('HTTP/1.')) {
+    // The capture began after the request: the responses can still be read.
+    return 'h1';
+  }
+  return 'none';
 }

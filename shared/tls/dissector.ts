@@ -5,6 +5,7 @@
 import type { TlsCrypto } from './crypto';
 import type { KeyLog } from './keylog';
 import { TlsConnection, type TlsConnectionSummary, type TlsRecord } from './session';
+import { StreamSet } from '../track/stream-set';
 
 /** Connections above this count are dropped oldest first (a long live capture). */
 const DEFAULT_MAX_CONNECTIONS = 100_000;
@@ -13,8 +14,8 @@ export class TlsDissector {
   private readonly connections = new Map<number, TlsConnection>();
   /** Whether the last segment belonged to a TLS stream (even when it completed no record). */
   lastInStream = false;
-  /** Streams known not to be TLS. */
-  private readonly notTls = new Set<number>();
+  /** Streams known not to be TLS (a bit each: most streams of a capture). */
+  private readonly notTls = new StreamSet();
 
   constructor(
     private readonly crypto: TlsCrypto,

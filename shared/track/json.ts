@@ -4,7 +4,9 @@
  * `decode --json` adds to each frame.
  */
 import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
+import { encodeUtf8 } from '../files/utf8';
 import { communityIdOf } from '../flowid';
+import type { NdjsonWriter } from '../ndjson/writer';
 import { ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Analysis } from './flags';
 import type { ConnectionSummary, Endpoint, FrameAnalysis, StateRecord } from './types';
 
@@ -65,17 +67,223 @@ export function connectionToJson(c: ConnectionSummary): JsonObject {
     final_state: { client: c.finalState.client, server: c.finalState.server },
     counts: { ...c.counts },
   };
-  if (c.tls) {
-    json.tls = {
-      sni: c.tls.sni,
-      alpn_offered: c.tls.alpn_offered,
-      alpn_selected: c.tls.alpn_selected,
-      versions_offered: c.tls.versions_offered,
-      version_selected: c.tls.version_selected,
-      cipher_selected: c.tls.cipher_selected,
-    };
-  }
+  const tls = connectionTlsJson(c);
+  if (tls) json.tls = tls;
   return json;
+}
+
+/** The hellos' part of the connection object's `tls` (null without a hello). */
+export function connectionTlsJson(c: ConnectionSummary): JsonObject | null {
+  if (!c.tls) return null;
+  return {
+    sni: c.tls.sni,
+    alpn_offered: c.tls.alpn_offered,
+    alpn_selected: c.tls.alpn_selected,
+    versions_offered: c.tls.versions_offered,
+    version_selected: c.tls.version_selected,
+    cipher_selected: c.tls.cipher_selected,
+  };
+}
+
+/** `"…` fragments of the connection object, encoded once. */
+const piece = (text: string): Uint8Array => encodeUtf8(text);
+const P_STREAM = piece('"tcp.stream":');
+const P_CLIENT = piece(',"client":"');
+const P_SERVER = piece('","server":"');
+const P_COMMUNITY = piece('","community_id":"');
+const P_START = piece('","start":"');
+const P_END = piece('","end":"');
+const P_FRAMES = piece('","frames":');
+const P_BYTES = piece(',"bytes":');
+const P_CONN_STATE = piece(',"conn_state":"');
+const P_HISTORY = piece('","history":"');
+const P_COMPLETENESS = piece('","completeness":');
+const P_HANDSHAKE = piece(',"handshake":{"kind":');
+const P_COMPLETE = piece(',"complete":');
+const P_HANDSHAKE_FRAMES = piece(',"frames":[');
+const P_SYN_RETRANSMISSIONS = piece('],"syn_retransmissions":');
+const P_SYNACK_RETRANSMISSIONS = piece(',"synack_retransmissions":');
+const P_INITIAL_RTT = piece(',"initial_rtt":');
+const P_DATA_ON_FINAL_ACK = piece(',"data_on_final_ack":');
+const P_REFUSED = piece(',"refused":');
+const P_TEARDOWN = piece('},"teardown":{"kind":');
+const P_INITIATOR = piece(',"initiator":');
+const P_TEARDOWN_FRAMES = piece(',"frames":[');
+const P_HALF_CLOSE = piece('],"half_close_bytes":');
+const P_STATES = piece('},"states":{"client":[');
+const P_STATES_SERVER = piece('],"server":[');
+const P_STATE = piece('{"state":"');
+const P_STATE_FRAME = piece('","frame":');
+const P_STATE_TIME = piece(',"time":"');
+const P_FINAL_STATE = piece(']},"final_state":{"client":"');
+const P_FINAL_SERVER = piece('","server":"');
+const P_COUNTS = piece('"},"counts":{');
+const P_TRUE = piece('true');
+const P_FALSE = piece('false');
+const P_NULL = piece('null');
+const COUNT_KEYS = new Map<string, Uint8Array>();
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+
+function countKey(name: string, first: boolean): Uint8Array {
+  const id = first ? `{${name}` : name;
+  let bytes = COUNT_KEYS.get(id);
+  if (!bytes) {
+    bytes = piece(`${first ? '' : ','}${JSON.stringify(name)}:`);
+    COUNT_KEYS.set(id, bytes);
+  }
+  return bytes;
+}
+
+/** `"sec.nnnnnnnnn"`'s inside, as formatEpoch writes it, without the string. */
+function writeEpoch(writer: NdjsonWriter, sec: number, ns: number): void {
+  if (!(Number.isInteger(sec) && sec >= 0 && Number.isInteger(ns) && ns >= 0 && ns < 1e9)) {
+    writer.ascii(formatEpoch(sec, ns));
+    return;
+  }
+  writer.numberText(sec);
+  writer.byte(0x2e);
+  for (let unit = 1e8; unit >= 1; unit /= 10) {
+    const digit = Math.floor(ns / unit);
+    writer.byte(0x30 + digit);
+    ns -= digit * unit;
+  }
+}
+
+/** A text every character of which JSON leaves as it is (addresses, state names, Zeek history letters), quoted. */
+function writeQuotedOrNull(writer: NdjsonWriter, text: string | null): void {
+  if (text === null) writer.append(P_NULL);
+  else {
+    writer.byte(QUOTE);
+    writer.ascii(text);
+    writer.byte(QUOTE);
+  }
+}
+
+function writeNumberOrNull(writer: NdjsonWriter, value: number | null): void {
+  if (value === null || !Number.isFinite(value)) writer.append(P_NULL);
+  else writer.numberText(value);
+}
+
+function writeNumbers(writer: NdjsonWriter, values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) writer.byte(COMMA);
+    writeNumberOrNull(writer, values[i]);
+  }
+}
+
+function writeStates(writer: NdjsonWriter, records: readonly StateRecord[]): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (i > 0) writer.byte(COMMA);
+    writer.append(P_STATE);
+    writer.ascii(r.state);
+    writer.append(P_STATE_FRAME);
+    writeNumberOrNull(writer, r.frame);
+    writer.append(P_STATE_TIME);
+    writeEpoch(writer, r.time.sec, r.time.ns);
+    writer.byte(QUOTE);
+    writer.byte(0x7d);
+  }
+}
+
+/** Whether a text would be written by JSON as it is (printable ASCII, no quote or backslash). */
+function plain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/**
+ * The line `JSON.stringify({...connectionToJson(c), tls, http}) + '\n'` gives, written straight
+ * into `writer` (`analyze --json`: no object per connection). `tls` and `http` are added as
+ * they are when not undefined.
+ */
+export function writeConnectionJson(writer: NdjsonWriter, c: ConnectionSummary, tls?: JsonValue, http?: JsonValue): void {
+  const client = endpointText(c.client, c.ipVersion);
+  const server = endpointText(c.server, c.ipVersion);
+  if (!plain(client) || !plain(server) || !plain(c.history)) {
+    // Not the texts the tracker makes: the general path escapes them.
+    const json = connectionToJson(c);
+    if (tls !== undefined) json.tls = tls;
+    if (http !== undefined) json.http = http;
+    writer.line(json);
+    return;
+  }
+  writer.begin();
+  writer.field('type', 'connection');
+  writer.byte(COMMA);
+  writer.append(P_STREAM);
+  writer.numberText(c.stream);
+  writer.append(P_CLIENT);
+  writer.ascii(client);
+  writer.append(P_SERVER);
+  writer.ascii(server);
+  writer.append(P_COMMUNITY);
+  writer.ascii(connectionCommunityId(c));
+  writer.append(P_START);
+  writeEpoch(writer, c.start.sec, c.start.ns);
+  writer.append(P_END);
+  writeEpoch(writer, c.end.sec, c.end.ns);
+  writer.append(P_FRAMES);
+  writer.numberText(c.frames);
+  writer.append(P_BYTES);
+  writeNumberOrNull(writer, c.bytes);
+  writer.append(P_CONN_STATE);
+  writer.ascii(c.connState);
+  writer.append(P_HISTORY);
+  writer.ascii(c.history);
+  writer.append(P_COMPLETENESS);
+  writer.numberText(c.completeness);
+  const h = c.handshake;
+  writer.append(P_HANDSHAKE);
+  writeQuotedOrNull(writer, h.kind);
+  writer.append(P_COMPLETE);
+  writer.append(h.complete ? P_TRUE : P_FALSE);
+  writer.append(P_HANDSHAKE_FRAMES);
+  writeNumbers(writer, h.frames);
+  writer.append(P_SYN_RETRANSMISSIONS);
+  writer.numberText(h.synRetransmissions);
+  writer.append(P_SYNACK_RETRANSMISSIONS);
+  writer.numberText(h.synAckRetransmissions);
+  writer.append(P_INITIAL_RTT);
+  writeNumberOrNull(writer, roundSeconds(h.initialRtt));
+  writer.append(P_DATA_ON_FINAL_ACK);
+  writer.append(h.dataOnFinalAck ? P_TRUE : P_FALSE);
+  writer.append(P_REFUSED);
+  writer.append(h.rejected ? P_TRUE : P_FALSE);
+  const t = c.teardown;
+  writer.append(P_TEARDOWN);
+  writeQuotedOrNull(writer, t.kind);
+  writer.append(P_INITIATOR);
+  writeQuotedOrNull(writer, t.initiator);
+  writer.append(P_TEARDOWN_FRAMES);
+  writeNumbers(writer, t.frames);
+  writer.append(P_HALF_CLOSE);
+  writeNumberOrNull(writer, t.halfCloseBytes);
+  writer.append(P_STATES);
+  writeStates(writer, c.states.client);
+  writer.append(P_STATES_SERVER);
+  writeStates(writer, c.states.server);
+  writer.append(P_FINAL_STATE);
+  writer.ascii(c.finalState.client);
+  writer.append(P_FINAL_SERVER);
+  writer.ascii(c.finalState.server);
+  writer.append(P_COUNTS);
+  let first = true;
+  for (const name in c.counts) {
+    writer.append(countKey(name, first));
+    writeNumberOrNull(writer, c.counts[name as keyof typeof c.counts]);
+    first = false;
+  }
+  writer.byte(0x7d);
+  const tlsJson = connectionTlsJson(c);
+  const tlsValue = tls !== undefined ? tls : tlsJson;
+  if (tlsValue !== null && tlsValue !== undefined) writer.field('tls', tlsValue);
+  if (http !== undefined) writer.field('http', http);
+  writer.end();
 }
 
 /**

@@ -293,16 +293,8 @@ export class ConnectionStore {
     this.synFrame[slot] = 0;
     this.synAckFrame[slot] = 0;
     this.finalAckFrame[slot] = 0;
-    this.lastSynNs[slot] = -1;
-    this.lastSynAckNs[slot] = -1;
-    this.synToSynAckNs[slot] = -1;
-    this.synAckToAckNs[slot] = -1;
-    this.initialRttNs[slot] = -1;
-    this.wiresharkRttNs[slot] = -1;
     this.synRetransmissions[slot] = 0;
     this.synAckRetransmissions[slot] = 0;
-    this.firstFinSide[slot] = -1;
-    this.rstSide[slot] = -1;
     this.teardownKind[slot] = 0;
     this.halfCloseBytes[slot] = 0;
     this.problems.delete(slot);
@@ -312,8 +304,6 @@ export class ConnectionStore {
       this.state[side] = 0;
       this.zeekState[side] = 0;
       this.zeekPrevState[side] = 0;
-      this.windowScaleOffer[side] = -1;
-      this.windowScale[side] = -1;
       this.transitionCount[side] = 0;
       this.ipBytes[side] = 0;
       this.missedBytes[side] = 0;
@@ -321,6 +311,26 @@ export class ConnectionStore {
       this.pushBytes[side] = 0;
       this.sackedBytes[side] = 0;
     }
+    this.initialize(slot);
+  }
+
+  /**
+   * The starting values that are not zero, for a slot never used (its rows are still the zeros
+   * the columns were made with): what a new connection costs when no slot is reused.
+   */
+  initialize(slot: number): void {
+    this.lastSynNs[slot] = -1;
+    this.lastSynAckNs[slot] = -1;
+    this.synToSynAckNs[slot] = -1;
+    this.synAckToAckNs[slot] = -1;
+    this.initialRttNs[slot] = -1;
+    this.wiresharkRttNs[slot] = -1;
+    this.firstFinSide[slot] = -1;
+    this.rstSide[slot] = -1;
+    this.windowScaleOffer[slot * 2] = -1;
+    this.windowScaleOffer[slot * 2 + 1] = -1;
+    this.windowScale[slot * 2] = -1;
+    this.windowScale[slot * 2 + 1] = -1;
   }
 
   count(slot: number, which: number): number {

@@ -530,17 +530,22 @@ export class Tracker {
       this.retire(this.lruHead, true);
     }
     let slot: number;
+    let fresh = false;
     if (this.freeSlots.length > 0) slot = this.freeSlots.pop() as number;
     else {
       slot = this.nextUnusedSlot++;
+      fresh = true;
       if (slot >= this.store.capacity) this.store.grow(Math.min(this.maxConnections, this.store.capacity * STORE_GROWTH));
       if (slot >= this.store.history.length) this.store.history.push('');
     }
     if ((this.active + 1) * 2 > this.tableMask + 1) this.rehash((this.tableMask + 1) * 2); // load ≤ 1/2
     const st = this.store;
-    this.releaseUnacked(slot * 2);
-    this.releaseUnacked(slot * 2 + 1);
-    st.reset(slot);
+    if (fresh) st.initialize(slot); // never used: its rows are still zero
+    else {
+      this.releaseUnacked(slot * 2);
+      this.releaseUnacked(slot * 2 + 1);
+      st.reset(slot);
+    }
     const flags = s.tcpFlags;
     const syn = (flags & TCP_SYN) !== 0;
     const ack = (flags & TCP_ACK) !== 0;

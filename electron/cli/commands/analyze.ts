@@ -8,8 +8,8 @@ import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversa
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../../engine/quic-crypto';
-import { connectionToJson, renderConnection, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
-import type { SynFloodAlert } from '../../../shared/track';
+import { connectionTlsJson, renderConnection, writeConnectionJson, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
+import type { JsonObject, JsonValue, SynFloodAlert } from '../../../shared/track';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
@@ -132,10 +132,18 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       const tlsSummary = tls.dissector.summary(connection.stream);
       const httpSummary = http.summary(connection.stream);
       if (json) {
-        const object = connectionToJson(connection);
-        addTlsSummary(object, tlsSummary);
-        if (httpSummary) object.http = httpSummaryJson(httpSummary);
-        await printJson(object);
+        // Straight to bytes; only a TLS or HTTP part is built as an object first.
+        let tlsJson: JsonValue | undefined;
+        if (tlsSummary) {
+          const holder: JsonObject = {};
+          const hellos = connectionTlsJson(connection);
+          if (hellos) holder.tls = hellos;
+          addTlsSummary(holder, tlsSummary);
+          tlsJson = holder.tls;
+        }
+        writeConnectionJson(output.bytes(), connection, tlsJson, httpSummary ? httpSummaryJson(httpSummary) : undefined);
+        output.wrote();
+        await output.ready();
       } else {
         const text = tlsSummaryText(tlsSummary);
         const rendered = renderConnection(connection, httpSummary ? httpLadderSteps(httpSummary) : []);

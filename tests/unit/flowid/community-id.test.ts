@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { communityIdOf, sha1 } from '../../../shared/flowid';
-import { toHex } from '../../../shared/wire/bytes';
+import { communityId, communityIdOf, sha1 } from '../../../shared/flowid';
+import { formatIpv6, parseIpv4, parseIpv6, toHex } from '../../../shared/wire/bytes';
 import { Conversation, HAS_TSHARK, tempFile, trackFile, writeCapture } from '../track/scenario';
 import { FramePipeline } from '../../../shared/pipeline/frame-pipeline';
 import { CaptureReader } from '../../../shared/files';
@@ -47,6 +47,32 @@ describe('Community ID v1: the specification\u2019s examples', () => {
   it('is the same in both directions', () => {
     expect(communityIdOf(6, '5.6.7.8', 3344, '1.2.3.4', 1122)).toBe('1:wCb3OG7yAFWelaUydu0D+125CLM=');
     expect(communityIdOf(17, '5.6.7.8', 3344, '1.2.3.4', 1122)).toBe('1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg=');
+  });
+});
+
+describe('Community ID from address text', () => {
+  it('reads every text form of an address as the byte form gives it', () => {
+    const ids = (a: string, b: string, v6: boolean): [string, string] => {
+      const parse = v6 ? parseIpv6 : parseIpv4;
+      return [communityIdOf(6, a, 40000, b, 443), communityId(6, { address: parse(a), port: 40000 }, { address: parse(b), port: 443 })];
+    };
+    const forms = ['::', '::1', '1::', '2001:db8::', 'fe80::1:2', '2001:DB8:0:0:0:0:0:1', '2001:0db8:0000:0000:0000:ff00:0042:8329', '::ffff:198.18.0.1', '64:ff9b::198.51.100.7'];
+    for (const a of forms) for (const b of forms) {
+      const [fromText, fromBytes] = ids(a, b, true);
+      expect(fromText, `${a} ${b}`).toBe(fromBytes);
+    }
+    let seed = 3;
+    const random = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
+    for (let i = 0; i < 500; i++) {
+      const bytes = Uint8Array.from({ length: 16 }, (_, j) => (j % 5 === i % 5 ? 0 : random() & 0xff));
+      const v4 = `${random() & 0xff}.${random() & 0xff}.${random() & 0xff}.${random() & 0xff}`;
+      const [t6, b6] = ids(formatIpv6(bytes), '2001:db8::1', true);
+      expect(t6).toBe(b6);
+      const [t4, b4] = ids(v4, '198.18.0.1', false);
+      expect(t4).toBe(b4);
+    }
+    expect(() => communityIdOf(6, '1:2:3', 1, '::1', 2)).toThrow();
+    expect(() => communityIdOf(6, '256.1.1.1', 1, '1.1.1.1', 2)).toThrow();
   });
 });
 
