@@ -86,8 +86,8 @@ const GRAPH_WARM_FRAMES = 20_000;
 const GRAPH_WARM_QUIET_MS = 400;
 /** Rows (of all a graph's tables) above which an overview is sent first when asked for. */
 const GRAPH_OVERVIEW_ROWS = 20_000;
-/** The plot size (device pixels) the busiest connection's overview is computed ahead for: the graph view's at 1280 × 800. */
-const GRAPH_WARM_PLOT = { width: 1264, height: 650 };
+/** The plot size (device pixels) the busiest connection's overview is computed ahead for: the graph view's in a 1400 × 860 page (Electron's default window). */
+const GRAPH_WARM_PLOT = { width: 1400, height: 686 };
 /** Distinct crafted frames a live session looks out for (sending the same frame N times counts once). */
 const MAX_CRAFTED_REMEMBERED = 1000;
 /** Segments per connection sent for the two-point ladder; the rest are counted, not drawn. */

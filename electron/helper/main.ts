@@ -318,6 +318,7 @@ function openCapture(request: Extract<HelperRequest, { cmd: 'open' }>): OpenResu
   captureBuffer = Buffer.alloc(SNAPLEN);
   pinned.push(capture, captureBuffer);
   warmCapturePath(captureBuffer);
+  captureAtRealtimePriority();
   let linkTypeName: string;
   try {
     linkTypeName = capture.open(request.device, request.filter, bufferSize, captureBuffer);
@@ -703,9 +704,11 @@ const CHRT_PATHS = ['/usr/bin/chrt', '/bin/chrt'];
 /**
  * Frames are stamped when the helper runs, and the ring holds ~4000 frames, so the helper must
  * run as soon as frames arrive, ahead of everything else. Where it may (root, or CAP_SYS_NICE,
- * which the packages do not grant), every thread gets nice -10 and, on Linux, SCHED_FIFO 1 with
- * reset-on-fork (its child processes and later threads run normally): on a loaded two-core
- * machine nice -10 alone left stamps up to 72 ms late at p99, SCHED_FIFO under 5 ms (README).
+ * which the packages do not grant), every thread gets nice -10 and, on Linux, from the open on,
+ * SCHED_RR 1 with reset-on-fork (its child processes and later threads run normally): on a loaded two-core
+ * machine nice -10 alone left stamps up to 72 ms late at p99, real-time priority under 5 ms
+ * (README). Round-robin, not FIFO: two busy helpers (a flood `send` beside a capture) take
+ * turns instead of one waiting until the other sleeps.
  * Every thread, because the main thread waits for V8's GC threads, which start before this.
  * Elsewhere the helper keeps its priority and says so. Not on Windows, where any process may
  * raise itself to a high priority class and nothing marks the helper as entitled to it.
@@ -727,14 +730,25 @@ function raisePriority(): string {
     return 'the helper runs at normal priority (raising it needs root or CAP_SYS_NICE), so on a busy machine its stamps are later';
   }
   const mayUseRealtime = process.platform === 'linux' && (process.geteuid?.() === 0 || hasEffectiveCapability(CAP_SYS_NICE));
-  const chrt = mayUseRealtime ? CHRT_PATHS.find((candidate) => existsSync(candidate)) : undefined;
-  if (chrt) {
-    const result = spawnSync(chrt, ['--all-tasks', '--fifo', '--reset-on-fork', '--pid', String(HELPER_RT_PRIORITY), String(process.pid)], { stdio: 'ignore', timeout: 5000 });
-    if (result.status === 0) return `the helper runs at real-time priority (SCHED_FIFO ${HELPER_RT_PRIORITY})`;
-  }
+  realtimeTool = mayUseRealtime ? CHRT_PATHS.find((candidate) => existsSync(candidate)) : undefined;
+  if (realtimeTool) return `the helper captures at real-time priority (SCHED_RR ${HELPER_RT_PRIORITY})`;
   if (process.platform !== 'linux') return `the helper runs at raised priority (nice ${HELPER_NICE})`;
-  const why = chrt ? `${chrt} failed` : mayUseRealtime ? 'no chrt found' : 'it needs root or CAP_SYS_NICE';
-  return `the helper runs at raised priority (nice ${HELPER_NICE}), not real-time (${why})`;
+  return `the helper runs at raised priority (nice ${HELPER_NICE}), not real-time (${mayUseRealtime ? 'no chrt found' : 'it needs root or CAP_SYS_NICE'})`;
+}
+
+let realtimeTool: string | undefined;
+
+/**
+ * Real-time priority from the open on, after the warm-up: a CPU-bound stretch at real-time
+ * priority (the warm-up took 100-460 ms on a loaded machine) stalled another helper's capture
+ * on the same core by a whole round-robin slice (100 ms).
+ */
+function captureAtRealtimePriority(): void {
+  if (!realtimeTool) return;
+  const result = spawnSync(realtimeTool, ['--all-tasks', '--rr', '--reset-on-fork', '--pid', String(HELPER_RT_PRIORITY), String(process.pid)], { stdio: 'ignore', timeout: 5000 });
+  if (result.status === 0) return;
+  priorityNote = `the helper runs at raised priority (nice ${HELPER_NICE}), not real-time (${realtimeTool} failed)`;
+  emitEvent('warning', `could not raise the capture to real-time priority (${realtimeTool} failed); timestamps may be later on a busy machine`);
 }
 
 function threadIds(): number[] {

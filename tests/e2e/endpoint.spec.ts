@@ -10,8 +10,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, tsharkFields, type NodeInNamespace, type VethLab } from '../integration/capture/support';
-import { screenshot, startHost, tempDir, type RunningHost } from './support';
+import { hasTshark, nodeInNamespace, tsharkFields } from '../integration/capture/support';
+import { namespaceLabHost, screenshot, tempDir } from './support';
 
 /** An address in the lab's subnet the client namespace's kernel does not own: the endpoint answers ARP for it. */
 const UNOWNED_LOCAL = '198.18.0.11';
@@ -42,29 +42,18 @@ function halfOpenServer(host: string): string {
 }
 
 test.describe('endpoint view', () => {
-  test.skip(!canUseNamespaces, 'needs root with CAP_NET_ADMIN and iproute2 to create test network namespaces');
-  let lab: VethLab | null = null;
-  let host: RunningHost | null = null;
-  let server: NodeInNamespace | null = null;
+  const env = namespaceLabHost('endpoint', halfOpenServer);
   let dir = '';
-
-  test.beforeAll(async () => {
+  test.beforeAll(() => {
     dir = tempDir('endpoint');
-    lab = createVethLab('endpoint');
-    server = nodeInNamespace(lab.server.ns, halfOpenServer(lab.server.ip));
-    await server.waitFor(/listening/);
-    host = await startHost([], { HANDSHAKE_HELPER_LAUNCHER: `ip netns exec ${lab.client.ns}` });
   });
-  test.afterAll(async () => {
-    server?.stop();
-    await host?.stop();
-    lab?.destroy();
+  test.afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** The server's own view of the connection from our port: its RFC 9293 state name, or null when its socket is gone. */
   function peerState(localPort: number): string | null {
-    const out = lab?.exec(lab.server.ns, 'ss', ['-Htan', 'dst', `${UNOWNED_LOCAL}:${localPort}`]).trim() ?? '';
+    const out = env.lab.exec(env.lab.server.ns, 'ss', ['-Htan', 'dst', `${UNOWNED_LOCAL}:${localPort}`]).trim();
     const line = out.split('\n').find((text) => text.trim() !== '');
     if (!line) return null;
     const ss = line.trim().split(/\s+/)[0];
@@ -72,7 +61,7 @@ test.describe('endpoint view', () => {
   }
 
   async function openView(page: Page, localPort: number): Promise<void> {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -109,7 +98,7 @@ test.describe('endpoint view', () => {
   }
 
   test('connect, send text with CR LF, close, reset: both lanes shown at each step, the peer\'s as its kernel has it', async ({ page }) => {
-    if (!lab || !server) throw new Error('lab not ready');
+    const { server } = env;
     const localPort = 45400;
     await openView(page, localPort);
     await page.getByTestId('endpoint-open').click();
@@ -150,7 +139,7 @@ test.describe('endpoint view', () => {
 
   test('step mode: the windows typed into the proposed SYN and ACK are what goes on the wire', async ({ page }) => {
     test.skip(!hasTshark, 'tshark is needed to read the capture back');
-    if (!lab) throw new Error('lab not ready');
+    const { lab } = env;
     const localPort = 45401;
     const pcap = path.join(dir, 'step.pcap');
     const tcpdump = startTcpdump(lab.server.ns, lab.server.ifname, pcap, `tcp port ${PORT} and host ${UNOWNED_LOCAL}`);
@@ -194,7 +183,7 @@ test.describe('endpoint view', () => {
   });
 
   test('listen for two peers: both Linux clients listed, text sent to each on its own conversation, both rows with our lane', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     const port = 7401;
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
@@ -208,7 +197,7 @@ test.describe('endpoint view', () => {
     await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${UNOWNED_LOCAL}:${port}`, { timeout: 15_000 });
     const client = (tag: string) =>
       nodeInNamespace(
-        lab?.server.ns ?? '',
+        lab.server.ns,
         `const s = require('net').connect({ host: '${UNOWNED_LOCAL}', port: ${port}, allowHalfOpen: true }, () => { console.log('connected ' + s.localPort); s.write('${tag}'); }); s.on('data', (d) => console.log('got ' + JSON.stringify(d.toString('latin1')))); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code));`,
       );
     const clients = [client('first'), client('second')];
@@ -250,7 +239,7 @@ test.describe('endpoint view', () => {
   });
 
   test('a FIN+ACK that acknowledges our FIN in FIN_WAIT_1: our lane on the ladder writes both states it passed', async ({ page }) => {
-    if (!lab) throw new Error('lab not ready');
+    const { lab } = env;
     const port = 7403;
     const localPort = 45403;
     // Linux closes 300 ms after our FIN; its bare ACK of our FIN is dropped in its namespace (the only pure ACK it sends here),
@@ -282,9 +271,9 @@ test.describe('endpoint view', () => {
   });
 
   test('Stop with two live peers on an owned address: each client is reset, the rules go, the chooser and Connections show the final states', async ({ page }) => {
-    if (!lab || !host) throw new Error('lab not ready');
+    const { lab, host } = env;
     const port = 7402;
-    const rules = () => (lab?.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']) ?? '').split('\n').filter((line) => line.includes('handshake-helper'));
+    const rules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
     await page.goto(host.url);
     await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
     await page.getByTestId('iface').selectOption(lab.client.ifname);
@@ -298,8 +287,8 @@ test.describe('endpoint view', () => {
     await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${lab.client.ip}:${port}`, { timeout: 15_000 });
     const client = () =>
       nodeInNamespace(
-        lab?.server.ns ?? '',
-        `const s = require('net').connect({ host: '${lab?.client.ip}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code));`,
+        lab.server.ns,
+        `const s = require('net').connect({ host: '${lab.client.ip}', port: ${port} }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code));`,
       );
     const clients = [client(), client()];
     try {

@@ -123,7 +123,7 @@ describe('the helper process', () => {
     }
   });
 
-  it.skipIf(!isRoot || process.platform !== 'linux')('runs ahead of everything else where it may: every thread at nice -10 and SCHED_FIFO 1 as root, normal and saying so where it may not', async () => {
+  it.skipIf(!isRoot || process.platform !== 'linux')('runs ahead of everything else where it may: every thread at nice -10 and SCHED_RR 1 as root, normal and saying so where it may not', async () => {
     // The kernel's view of each thread: nice (field 19), rt_priority (40) and policy (41) of /proc/PID/task/TID/stat.
     const threads = (pid: number) =>
       readdirSync(`/proc/${pid}/task`).map((tid) => {
@@ -133,10 +133,13 @@ describe('the helper process', () => {
     const helper = new HelperClient({ helperPath });
     try {
       const hello = await helper.hello();
+      // Real-time from the open on (after the warm-up); nice -10 from the start.
+      for (const thread of threads(helper.pid as number)) expect(thread).toEqual({ tid: thread.tid, nice: -10, rtPriority: 0, policy: 0 });
+      await helper.open('lo', 'udp dst port 9 and dst host 127.0.0.2');
       const seen = threads(helper.pid as number);
       expect(seen.length).toBeGreaterThan(1); // V8's and libuv's threads are there too
-      for (const thread of seen) expect(thread).toEqual({ tid: thread.tid, nice: -10, rtPriority: 1, policy: 1 });
-      expect(hello.timestampSource).toContain('real-time priority (SCHED_FIFO 1)');
+      for (const thread of seen) expect(thread).toEqual({ tid: thread.tid, nice: -10, rtPriority: 1, policy: 2 }); // 2: SCHED_RR
+      expect(hello.timestampSource).toContain('captures at real-time priority (SCHED_RR 1)');
     } finally {
       await helper.stop();
     }

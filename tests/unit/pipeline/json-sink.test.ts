@@ -13,13 +13,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../../../electron/engine/capture-file';
 import { FramePipeline, type PipelineFrame } from '../../../shared/pipeline/frame-pipeline';
-import { encodeFrame } from '../../../shared/craft/encode';
-import { templateFrame, TEMPLATE_NAMES } from '../../../shared/craft/templates';
-import { decodeFrame } from '../../../shared/wire/decode';
 import { toHex } from '../../../shared/wire/bytes';
-import { encapsulations } from '../wire/support/encapsulated';
 import { SeededRandom } from '../wire/support/random';
-import { randomSpec } from '../wire/support/random-spec';
+import { baseFrames, mutate } from '../wire/support/mutated-frames';
 import { CORPUS_SCRIPT, ENCAP_CORPUS_SCRIPT, runPython, runPythonFile, scapyAvailable, tempDir } from '../wire/oracle/oracle';
 
 const PADDED = `
@@ -98,18 +94,11 @@ describe.skipIf(!scapyAvailable)('decode --json lines written while decoding (sk
   });
 });
 
-const LINK_TYPES = [0, 1, 101, 113, 276, 9, 50, 104, 239, 242, 258];
 
 describe('decode --json lines of mutated frames', () => {
   it('20,000 mutated frames: the sink writes what JSON.stringify of the full decode gives, frame by frame', () => {
     const random = new SeededRandom(0x5eed);
-    const specs = [...TEMPLATE_NAMES.map((name) => templateFrame(name)), ...TEMPLATE_NAMES.map((name) => templateFrame(name, { src: '2001:db8::1', dst: '2001:db8::2' }))];
-    for (let i = 0; i < 200; i++) specs.push(randomSpec(random));
-    const bases = specs.map((spec) => ({ bytes: encodeFrame(spec), linkType: spec.linkType ?? 1 }));
-    for (const base of bases.slice(0, 40)) {
-      const ip = decodeFrame(base.bytes, base.linkType).layers.find((layer) => layer.kind === 'ip' || layer.kind === 'ipv6');
-      if (ip) bases.push(...encapsulations(base.bytes.slice(ip.offset)));
-    }
+    const bases = baseFrames(random, 200, 40);
     const sink = new FramePipeline();
     sink.jsonLines = true;
     sink.withColumns = false;
@@ -117,34 +106,7 @@ describe('decode --json lines of mutated frames', () => {
     object.withColumns = false;
     const decoder = new TextDecoder();
     for (let i = 0; i < 20_000; i++) {
-      const base = random.pick(bases);
-      let bytes = base.bytes.slice();
-      let linkType = base.linkType;
-      switch (random.below(5)) {
-        case 0:
-          for (let flips = 1 + random.below(4); flips > 0; flips--) {
-            const at = random.below(Math.min(bytes.length, 96) || 1);
-            if (at < bytes.length) bytes[at] ^= 1 << random.below(8);
-          }
-          break;
-        case 1:
-          bytes = bytes.slice(0, random.below(bytes.length + 1));
-          break;
-        case 2: {
-          const at = random.below(bytes.length || 1);
-          for (let k = at; k < Math.min(bytes.length, at + 1 + random.below(8)); k++) bytes[k] = random.below(256);
-          break;
-        }
-        case 3: {
-          const longer = new Uint8Array(bytes.length + 1 + random.below(32));
-          longer.set(bytes);
-          longer.set(random.bytes(longer.length - bytes.length), bytes.length);
-          bytes = longer;
-          break;
-        }
-        default:
-          linkType = random.pick(LINK_TYPES);
-      }
+      const { bytes, linkType } = mutate(random, random.pick(bases));
       const frame: PipelineFrame = { frameNumber: i + 1, linkType, tsSeconds: 1700000000 + (i >> 10), tsNanos: (i * 7919) % 1e9, originalLength: bytes.length + (i % 50 === 0 ? 100 : 0), data: bytes };
       const direct = decoder.decode(sink.process(frame).json!);
       const expected = `${JSON.stringify(object.process(frame).fields)}\n`;
