@@ -97,7 +97,7 @@ const host = await startHost();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic'] });
 const results = [];
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  const page = await browser.newPage({ viewport: { width: Number(process.env.BENCH_UI_WIDTH ?? 1400), height: Number(process.env.BENCH_UI_HEIGHT ?? 860) } });
   await page.goto(host.url);
   await page.waitForSelector('[data-testid=open-path]');
   // A user picks the file after the window has come up: wait until its start-up requests
