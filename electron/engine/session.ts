@@ -77,6 +77,8 @@ const PROGRESS_INTERVAL_MS = 100;
 /** A filter scans at most this long per request; the rest continues in the background. */
 const FILTER_SLICE_MS = 40;
 const MAX_CACHED_FILTERS = 6;
+/** Cache keys of the packet list's views that also hold time-referenced frames (see filterView). */
+const DISPLAYED_KEY = '\u0001';
 /** The connection list is built in the background in slices this long. */
 const CONNECTIONS_SLICE_MS = 12;
 /** Stream graphs kept per session, and the frames a connection needs before its graph is computed ahead. */
@@ -110,6 +112,8 @@ const MAX_COMMENT_BYTES = 65_535;
 
 interface FilterView {
   filter: CompiledFilter;
+  /** The packet list's view: as in Wireshark, a time-referenced frame is displayed whatever the filter says. */
+  withTimeReferences: boolean;
   matches: IndexList;
   /** Frames [0, scanned) have been tested. */
   scanned: number;
@@ -502,8 +506,13 @@ export class FileSession {
     return compiled.filter;
   }
 
-  private filterView(text: string): FilterView {
-    const key = text.trim();
+  /**
+   * A filter's frames. `displayed`: the packet list's view, which also holds every time-referenced
+   * frame whatever the filter says (Wireshark's rule); without references that is the filter's own.
+   */
+  private filterView(text: string, displayed = false): FilterView {
+    const withTimeReferences = displayed && this.timeRefs.size > 0;
+    const key = withTimeReferences ? `${DISPLAYED_KEY}${text.trim()}` : text.trim();
     let view = this.filters.get(key);
     if (view) {
       // Most recently used last, so the oldest is evicted first.
@@ -511,7 +520,7 @@ export class FileSession {
       this.filters.set(key, view);
       return view;
     }
-    view = { filter: this.compile(key), matches: new IndexList(), scanned: 0, scanning: false };
+    view = { filter: this.compile(text.trim()), withTimeReferences, matches: new IndexList(), scanned: 0, scanning: false };
     this.filters.set(key, view);
     while (this.filters.size > MAX_CACHED_FILTERS) {
       const oldest = this.filters.keys().next().value;
@@ -537,7 +546,7 @@ export class FileSession {
       for (let i = from; i < to; i++) {
         // frame.time_delta_displayed counts from the last frame this filter let through.
         this.facts.previousShown = view.matches.length > 0 ? view.matches.at(view.matches.length - 1) : -1;
-        const shown = this.facts.test(view.filter, i, bytes?.get(i) ?? null);
+        const shown = this.facts.test(view.filter, i, bytes?.get(i) ?? null) || (view.withTimeReferences && this.timeRefs.has(i));
         this.facts.previousShown = -2;
         if (shown) view.matches.push(i);
       }
@@ -577,7 +586,7 @@ export class FileSession {
     } else if (filterText.trim() === '') {
       for (let i = start; i < Math.min(frames, start + count); i++) selected.push(i);
     } else {
-      const view = this.filterView(filterText);
+      const view = this.filterView(filterText, true);
       this.activeFilter = filterText.trim();
       await this.scan(view, FILTER_SLICE_MS);
       total = view.matches.length;
@@ -588,7 +597,7 @@ export class FileSession {
     const bytes = this.readFrames(selected);
     const quic = await this.quic.columns(selected);
     // A frame.time_delta_displayed column counts from the previous frame the filter shows (in frame order).
-    const shownBefore = columns.includes('frame.time_delta_displayed') && filterText.trim() !== '' ? this.filterView(filterText).matches : null;
+    const shownBefore = columns.includes('frame.time_delta_displayed') && filterText.trim() !== '' ? this.filterView(filterText, true).matches : null;
     const rows: PacketRow[] = selected.map((i) => {
       const position = shownBefore ? shownBefore.positionOf(i) : -1;
       this.facts.previousShown = shownBefore ? (position > 0 ? shownBefore.at(position - 1) : -1) : -2;
@@ -674,7 +683,7 @@ export class FileSession {
       for (let i = 0; i < frames; i++) all[i] = i;
       displayed = all;
     } else {
-      const view = await this.scannedView(filterText);
+      const view = await this.scannedView(filterText, true);
       const list = new Uint32Array(view.matches.length);
       for (let p = 0; p < list.length; p++) list[p] = view.matches.at(p);
       displayed = list;
@@ -760,8 +769,10 @@ export class FileSession {
       this.timeRefs.set(i, on);
     }
     this.columnsVersion++;
-    // As Wireshark re-filters: a filter on frame.time_relative counts from the new references.
+    // As Wireshark re-filters: a filter on frame.time_relative counts from the new references, and
+    // the packet list's views hold the referenced frames.
     this.forgetFiltersReading('frame.time_relative');
+    for (const key of this.filters.keys()) if (key.startsWith(DISPLAYED_KEY)) this.filters.delete(key);
     return this.timeRefs.size;
   }
 
@@ -823,7 +834,7 @@ export class FileSession {
       return i < view.positionOf.length ? view.positionOf[i] : -1;
     }
     if (filterText.trim() === '') return i;
-    const view = this.filterView(filterText);
+    const view = this.filterView(filterText, true);
     const epoch = this.filterEpoch;
     while (view.scanned <= i) {
       await this.scan(view, FILTER_SLICE_MS);
@@ -1044,9 +1055,9 @@ export class FileSession {
   }
 
   /** The frames passing `filterText` (all frames for an empty filter), once the filter has scanned every indexed frame. */
-  private async selection(filterText: string): Promise<FrameSelection> {
+  private async selection(filterText: string, displayed = false): Promise<FrameSelection> {
     if (filterText.trim() === '') return { all: true };
-    const view = this.filterView(filterText);
+    const view = this.filterView(filterText, displayed);
     while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
     const frames: number[] = [];
     for (let p = 0; p < view.matches.length; p++) frames.push(view.matches.at(p));
@@ -1110,15 +1121,15 @@ export class FileSession {
   }
 
   /** Scans a filter over every indexed frame and returns its view. */
-  private async scannedView(filterText: string): Promise<FilterView> {
-    const view = this.filterView(filterText);
+  private async scannedView(filterText: string, displayed = false): Promise<FilterView> {
+    const view = this.filterView(filterText, displayed);
     while (view.scanned < this.index.count) await this.scan(view, FILTER_SLICE_MS);
     return view;
   }
 
   async findFrame(findText: string, displayText: string, from: number, backward: boolean): Promise<{ index: number; wrapped: boolean }> {
     const found = await this.scannedView(findText);
-    const displayed = displayText.trim() === '' ? null : await this.scannedView(displayText);
+    const displayed = displayText.trim() === '' ? null : await this.scannedView(displayText, true);
     const matches = found.matches;
     const shown = (i: number) => displayed === null || displayed.matches.positionOf(i) >= 0;
     // First match after `from` (or last before it), by binary search, then onwards until one is displayed.
@@ -1166,7 +1177,7 @@ export class FileSession {
     if (!this.live) await this.whenIndexed();
     let select: ((i: number) => boolean) | undefined;
     if (params.range === 'displayed' && params.filter.trim() !== '') {
-      const selection = await this.selection(params.filter);
+      const selection = await this.selection(params.filter, true);
       const wanted = new Uint8Array(this.index.count);
       if (!selection.all) for (let p = 0; p < selection.length; p++) wanted[selection.frames[p]] = 1;
       select = (i) => wanted[i] === 1;

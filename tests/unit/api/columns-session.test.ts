@@ -111,6 +111,34 @@ describe.skipIf(!ready)('packet-list columns in the engine (tshark as the oracle
     expect(after.time).toBeCloseTo(times[12], 6);
   });
 
+  it("time references: a referenced frame stays in the packet list whatever the display filter says (Wireshark's rule), and only there", async () => {
+    const { session } = await openIndexed(plain, backend);
+    const sessionId = session.sessionId;
+    const filter = 'tcp.flags.syn == 1';
+    const matching = tsharkFields(plain, [], filter).map((f) => Number(f[0]) - 1);
+    const all = tsharkFields(plain, []).map((f) => Number(f[0]) - 1);
+    const outside = all.find((i) => i > matching[0] && !matching.includes(i));
+    expect(outside, 'a frame the filter hides, after its first match').toBeDefined();
+    const reference = outside as number;
+    const listed = async () => (await backend.handlers.getRows({ sessionId, start: 0, count: 1000, filter })).rows.map((row) => row.index);
+    expect(await listed()).toEqual(matching);
+    await backend.handlers.setTimeReference({ sessionId, index: reference, on: true });
+    const withReference = [...matching, reference].sort((a, b) => a - b);
+    expect(await listed()).toEqual(withReference);
+    expect((await backend.handlers.findRow({ sessionId, filter, index: reference })).position).toBe(withReference.indexOf(reference));
+    // Export Specified Packets ▸ displayed writes it too (tshark counts the file).
+    const target = path.join(dir, 'displayed-with-reference.pcapng');
+    const exported = await backend.handlers.exportPackets({ sessionId, path: target, format: 'pcapng', range: 'displayed', filter, indices: [], overwrite: true });
+    expect(exported.frames).toBe(withReference.length);
+    expect(tsharkFields(target, []).length).toBe(withReference.length);
+    // Statistics limited to the filter and Find use the filter alone.
+    const found = await backend.handlers.findFrame({ sessionId, filter, displayFilter: filter, from: matching[0], backward: false });
+    expect(found.index).toBe(matching.find((i) => i > matching[0]) ?? matching[0]);
+    // Cleared: the filter alone decides again.
+    await backend.handlers.setTimeReference({ sessionId, index: reference, on: false });
+    expect(await listed()).toEqual(matching);
+  });
+
   it('packet comments: read from pcapng, a Comment column, frame.comment in the tree and the filter; edits saved as tshark reads them', async () => {
     const { session } = await openIndexed(commented, backend);
     const sessionId = session.sessionId;
