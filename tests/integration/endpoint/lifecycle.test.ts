@@ -157,7 +157,8 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
 
   it('a browser-host client that disconnects takes its conversations with it (an endpoint and a script)', async () => {
     await baseline();
-    const host = await startHost({ port: 0, backend, rendererDir: dir });
+    // The host owns the backend it serves (its close disposes it), so it gets one of its own.
+    const host = await startHost({ port: 0, backend: new Backend({ host: 'browser', version: 'test', spoolDirectory: dir }), rendererDir: dir });
     try {
       const socket = new WebSocket(`ws://127.0.0.1:${host.port}/api`, [API_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${host.token}`]);
       await new Promise((resolve, reject) => {
