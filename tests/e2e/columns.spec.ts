@@ -1,7 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { buildWorkbenchCapture, haveScapy, haveTshark, openCapture, run, screenshot, startHost, tempDir, type RunningHost } from './support';
+import { haveScapy, haveTshark, openCapture, run, screenshot, workbenchCaptureHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
@@ -41,21 +40,10 @@ async function headerIds(page: Page): Promise<string[]> {
 test.describe('packet list columns through the browser host', () => {
   test.skip(!haveScapy || !haveTshark, 'needs Scapy (/usr/bin/python3) and tshark');
   test.use({ viewport: { width: 1024, height: 700 } });
-  let host: RunningHost;
-  let dir: string;
-  let capture: string;
-
-  test.beforeAll(async () => {
-    dir = tempDir('columns');
-    capture = buildWorkbenchCapture(dir);
-    host = await startHost();
-  });
-  test.afterAll(async () => {
-    await host?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const env = workbenchCaptureHost('columns');
 
   test('custom columns, Apply as Column, sorting, hiding, resizing and reordering, kept after a reload', async ({ page }) => {
+    const { host, capture } = env;
     await freshLayout(page, host.url);
     await openCapture(page, capture);
     const rows = page.locator(`${PACKETS} [role=row][data-frame]`);
@@ -140,6 +128,7 @@ test.describe('packet list columns through the browser host', () => {
   });
 
   test('time references: Ctrl+T makes a frame *REF* and later times count from it, as tshark -r with a reference', async ({ page }) => {
+    const { host, capture } = env;
     await freshLayout(page, host.url);
     await openCapture(page, capture);
     const times = tsharkColumns(capture, ['frame.time_relative']).map((f) => Number(f[1]));
@@ -169,6 +158,7 @@ test.describe('packet list columns through the browser host', () => {
   });
 
   test('packet comments: column, marker, tree and filter as tshark reads them; Ctrl+Alt+C edits, saved as pcapng', async ({ page }) => {
+    const { host, capture, dir } = env;
     const commented = path.join(dir, 'commented.pcapng');
     run('editcap', ['-F', 'pcapng', '-a', '4:first data segment', '-a', '9:client closes', capture, commented]);
     await freshLayout(page, host.url);

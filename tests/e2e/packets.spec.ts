@@ -1,26 +1,14 @@
 import { expect, test } from '@playwright/test';
-import { rmSync } from 'node:fs';
-import { buildWorkbenchCapture, haveScapy, haveTshark, litOffsets, openCapture, pdmlField, screenshot, startHost, tempDir, tsharkFrameNumbers, type RunningHost } from './support';
+import { haveScapy, haveTshark, litOffsets, openCapture, pdmlField, screenshot, tsharkFrameNumbers, workbenchCaptureHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
 test.describe('packets view through the browser host', () => {
   test.skip(!haveScapy || !haveTshark, 'needs Scapy (/usr/bin/python3) and tshark');
-  let host: RunningHost;
-  let dir: string;
-  let capture: string;
-
-  test.beforeAll(async () => {
-    dir = tempDir('packets');
-    capture = buildWorkbenchCapture(dir);
-    host = await startHost();
-  });
-  test.afterAll(async () => {
-    await host?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const env = workbenchCaptureHost('packets');
 
   test('open a capture, filter, select a frame, and follow field ↔ byte highlighting', async ({ page }) => {
+    const { host, capture } = env;
     await page.goto(host.url);
     await openCapture(page, capture);
     await expect(page.getByTestId('session-name')).toHaveText('workbench.pcap');
@@ -67,6 +55,7 @@ test.describe('packets view through the browser host', () => {
   });
 
   test('analysis and checksum findings are coloured and explained', async ({ page }) => {
+    const { host, capture } = env;
     await page.goto(host.url);
     await openCapture(page, capture);
     await expect(page.locator(`${PACKETS} [data-frame="18"]`)).toBeVisible();

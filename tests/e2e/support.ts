@@ -4,7 +4,7 @@
  * Scapy-built captures, and tshark as the oracle.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -97,6 +97,41 @@ export function namespaceLabHost(tag: string, serverScript: (serverIp: string) =
     },
     get server() {
       return ready(server);
+    },
+  };
+}
+
+export interface WorkbenchCaptureHost {
+  readonly host: RunningHost;
+  /** The Scapy-built workbench capture (buildWorkbenchCapture). */
+  readonly capture: string;
+  readonly dir: string;
+}
+
+/** For the enclosing describe block: the browser host, and the workbench capture built in a temporary folder; both gone after. */
+export function workbenchCaptureHost(tag: string): WorkbenchCaptureHost {
+  let host: RunningHost | null = null;
+  let dir = '';
+  let capture = '';
+  test.beforeAll(async () => {
+    dir = tempDir(tag);
+    capture = buildWorkbenchCapture(dir);
+    host = await startHost();
+  });
+  test.afterAll(async () => {
+    await host?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get host() {
+      if (host === null) throw new Error('browser host not started');
+      return host;
+    },
+    get capture() {
+      return capture;
+    },
+    get dir() {
+      return dir;
     },
   };
 }

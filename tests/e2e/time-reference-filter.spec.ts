@@ -5,8 +5,7 @@
  * defines it (frames from the reference on count from it, earlier ones from the first frame).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { rmSync } from 'node:fs';
-import { buildWorkbenchCapture, haveScapy, haveTshark, openCapture, run, startHost, tempDir, type RunningHost } from './support';
+import { haveScapy, haveTshark, openCapture, run, workbenchCaptureHost } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 
@@ -22,21 +21,10 @@ function passing(times: number[], reference: number, limit: number): number[] {
 test.describe('time references re-run a frame.time_relative filter', () => {
   test.skip(!haveScapy || !haveTshark, 'needs Scapy (/usr/bin/python3) and tshark');
   test.use({ viewport: { width: 1024, height: 700 } });
-  let host: RunningHost;
-  let dir: string;
-  let capture: string;
-
-  test.beforeAll(async () => {
-    dir = tempDir('timeref-filter');
-    capture = buildWorkbenchCapture(dir);
-    host = await startHost();
-  });
-  test.afterAll(async () => {
-    await host?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const env = workbenchCaptureHost('timeref-filter');
 
   test('Ctrl+T on a shown frame brings in the later frames now within the limit; unsetting and Ctrl+Alt+T take them out again', async ({ page }) => {
+    const { host, capture } = env;
     await page.goto(host.url);
     await page.evaluate(() => {
       localStorage.clear();
