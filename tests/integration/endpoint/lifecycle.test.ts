@@ -213,8 +213,9 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
       );
       for (const id of ids) await waitForEvent((e) => e.type === 'endpoint-state' && e.endpointId === id && e.to === 'ESTABLISHED');
       // Both live: exactly the two 4-tuples' rules (the listening one left once the second was accepted).
-      await until(() => rules().length === 2, 'exactly two rules');
-      for (const clientPort of ports) expect(rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`))).toBe(true);
+      // Waited for as a whole: the listening rule goes and the second 4-tuple's comes in two steps.
+      const bothTuples = () => ports.every((clientPort) => rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`)));
+      await until(() => rules().length === 2 && bothTuples(), "exactly the two 4-tuples' rules");
       expect(helpers()).toBe(1);
       await call('stopEndpoint', { endpointId: opened.endpointId });
       for (const client of clients) expect(await client.waitFor(/^error /)).toBe('error ECONNRESET');
