@@ -97,21 +97,23 @@ test.describe('Flow Graph through the browser host', () => {
     await expect(view.locator(`[data-testid=flow-row][data-frame="${target}"]`)).toHaveClass(/selected/);
 
     // Exports: written to the file typed on the host, with the format's extension.
-    const save = async (testId: string) => {
+    // Waits for this export's own notice (the one before stays on screen until it is replaced).
+    const save = async (format: 'svg' | 'mermaid' | 'plantuml') => {
       await page.getByTestId('flow-save-path').fill(path.join(dir, 'flow-graph.svg'));
-      await page.getByTestId(testId).click();
-      await expect(page.locator('.notice[role=status]')).toHaveText(/^saved \d+ rows as \w+ to /);
-      const file = (await page.locator('.notice[role=status]').textContent())!.replace(/^saved \d+ rows as \w+ to /, '');
+      await page.getByTestId(`flow-export-${format}`).click();
+      const saved = new RegExp(`^saved \\d+ rows as ${format} to `);
+      await expect(page.locator('.notice[role=status]')).toHaveText(saved);
+      const file = (await page.locator('.notice[role=status]').textContent())!.replace(saved, '');
       return { file, text: readFileSync(file, 'utf8') };
     };
-    const svg = await save('flow-export-svg');
+    const svg = await save('svg');
     expect(svg.file).toBe(path.join(dir, 'flow-graph.svg'));
     const groups = execFileSync(SYSTEM_PYTHON, ['-c', 'import sys, xml.etree.ElementTree as E; t=E.parse(sys.argv[1]); print(sum(1 for g in t.iter("{http://www.w3.org/2000/svg}g") if g.get("data-frame")))', svg.file], { encoding: 'utf8' });
     expect(Number(groups)).toBe(tcpFrames.length);
-    const mermaid = await save('flow-export-mermaid');
+    const mermaid = await save('mermaid');
     expect(mermaid.text.startsWith('sequenceDiagram\n')).toBe(true);
     expect(mermaid.text.split('\n').filter((line) => /^ {4}N\d+(->>|-x)N\d+: /.test(line))).toHaveLength(tcpFrames.length);
-    const puml = await save('flow-export-plantuml');
+    const puml = await save('plantuml');
     expect(puml.file).toBe(path.join(dir, 'flow-graph.puml'));
     expect(puml.text).toMatch(/^@startuml\n[\s\S]*\n@enduml\n$/);
     if (havePlantuml) {
