@@ -251,8 +251,11 @@ export class FramePipeline {
     return start === 0 && length === buffer.length ? buffer : buffer.subarray(start, start + length);
   }
 
-  /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
-  track(frame: PipelineFrame): FrameAnalysis | null {
+  /**
+   * The fast path (analyze, live statistics): summary, checksum verdict and tracking only.
+   * `summarized`: the caller already put this frame's summary in `lastSummary` (with `summarizeAt`).
+   */
+  track(frame: PipelineFrame, summarized = false): FrameAnalysis | null {
     if (Number.isNaN(this.firstSeconds)) {
       this.firstSeconds = frame.tsSeconds;
       this.firstNanos = frame.tsNanos;
@@ -270,7 +273,7 @@ export class FramePipeline {
       length = buffer.length;
     }
     const summary = this.summary;
-    summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    if (!summarized) summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
     this.lastReassembled = null;
     let originalLength = frame.originalLength;
     if (summary.fragment) {
