@@ -214,6 +214,9 @@ export interface ConnectionRow {
   /** RFC 9293 state names (SYN_SENT …) at the end of what was seen. */
   clientState: string;
   serverState: string;
+  /** The path into a side's state when the segment that last changed it passed several (FIN_WAIT_2, TIME_WAIT), as the ladder's arrows carry it. */
+  clientPassed?: string[];
+  serverPassed?: string[];
   connState: string;
   history: string;
   /** tcp.analysis.initial_rtt in seconds. */
@@ -242,6 +245,8 @@ const connectionRow: Validator<ConnectionRow> = obj({
   communityId: str({ max: 32, pattern: /^1:[A-Za-z0-9+/]{27}=$/ }),
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
+  clientPassed: opt(arr(str({ max: 32 }), 12)),
+  serverPassed: opt(arr(str({ max: 32 }), 12)),
   connState: str({ max: 16 }),
   history: str({ max: 256 }),
   initialRtt: nullable(num({ min: 0 })),

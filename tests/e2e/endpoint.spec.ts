@@ -270,6 +270,60 @@ test.describe('endpoint view', () => {
     }
   });
 
+  test('the peer passes two states on our FIN+ACK: its tracked lane writes FIN_WAIT_2 → TIME_WAIT, on the ladder and in Connections, as its kernel has it', async ({ page }) => {
+    const { lab } = env;
+    const port = 7404;
+    const localPort = 45404;
+    // Linux closes as soon as it accepts: it waits in FIN_WAIT_1 while we, stepping, answer its FIN with our own FIN+ACK.
+    const closer = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { s.on('error', () => undefined); s.resume(); s.end(); console.log('closed'); }).listen(${port}, '${lab.server.ip}', () => console.log('listening'));`);
+    try {
+      await closer.waitFor(/listening/);
+      await openView(page, localPort);
+      await page.getByTestId('endpoint-remote-port').fill(String(port));
+      await page.getByTestId('endpoint-step-mode').check();
+      await page.getByTestId('endpoint-open').click();
+      const proposal = page.getByTestId('endpoint-proposal');
+      const proposed = (text: string) =>
+        expect
+          .poll(
+            async () => {
+              await page.getByTestId('endpoint-refresh').click();
+              return (await proposal.textContent()) ?? '';
+            },
+            { timeout: 15_000 },
+          )
+          .toContain(text);
+      await proposed('next (syn): S 0:0(0)');
+      await page.getByTestId('endpoint-step').click();
+      await proposed('next (ack): . 1:1(0) ack 1');
+      await page.getByTestId('endpoint-step').click();
+      await closer.waitFor(/^closed$/);
+      await expect.poll(() => peerState(localPort)).toBe('FIN_WAIT_1');
+      // Linux's FIN is in: the endpoint would ACK it alone; Close makes it a FIN+ACK that also acknowledges Linux's FIN.
+      await proposed('next (ack): . 1:1(0) ack 2');
+      await page.getByTestId('endpoint-fin').click();
+      await proposed('next (fin): F. 1:1(0) ack 2');
+      await page.getByTestId('endpoint-step').click();
+      // RFC 9293 §3.10.7.4: in FIN_WAIT_1 the ACK of its FIN moves Linux to FIN_WAIT_2, our FIN then to TIME_WAIT; ss agrees.
+      await expect.poll(() => peerState(localPort)).toBe('TIME_WAIT');
+      await page.getByTestId('view-connections').click();
+      const row = page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` });
+      await expect(row.getByTestId('server-state')).toHaveText('FIN_WAIT_2 → TIME_WAIT', { timeout: 10_000 });
+      await expect(row.getByTestId('server-state')).toHaveAttribute('data-source', 'tracked');
+      await row.dblclick();
+      const ladder = page.getByTestId('ladder');
+      await expect(ladder.getByTestId('server-lane-title')).toHaveText('server · peer, states as tracked');
+      const ourFin = ladder.locator('g.arrow', { hasText: 'FIN_WAIT_2 → TIME_WAIT' });
+      await expect(ourFin).toHaveCount(1, { timeout: 10_000 });
+      await expect(ourFin).toHaveAttribute('aria-label', /client to server, FIN, ACK\b/);
+      await expect(ourFin).toHaveAttribute('data-server-state', 'TIME_WAIT');
+      await expect(ourFin).toHaveAttribute('data-client-state', 'LAST_ACK');
+      await screenshot(page, 'endpoint-ladder-peer-two-states');
+    } finally {
+      closer.stop();
+    }
+  });
+
   test('Stop with two live peers on an owned address: each client is reset, the rules go, the chooser and Connections show the final states', async ({ page }) => {
     const { lab, host } = env;
     const port = 7402;
