@@ -153,3 +153,27 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
     expect(timerOnly.seconds).toBeGreaterThan(2 * sack.seconds);
   }, 600_000);
 });
+
+describe('congestion options: usage errors', () => {
+  let cli: string;
+  beforeAll(() => {
+    cli = bundleForTest('congestion-usage-cli', { source: `import { runConnect } from './electron/cli/commands/endpoint'; runConnect(process.argv.slice(2)).then((code) => { process.exitCode = code; });` });
+  });
+  afterAll(() => rmSync(cli, { force: true }));
+
+  const target = ['198.18.0.2:80', '-i', 'lo', '--local', '198.18.0.11'];
+  it.each([
+    [['--retransmit', '--congestion', 'cubic'], /--congestion takes newreno or none, not "cubic"/],
+    [['--retransmit', '--initial-window', '0'], /--initial-window needs a positive integer, not "0"/],
+    [['--retransmit', '--ssthresh', 'lots'], /--ssthresh needs a positive integer, not "lots"/],
+    [['--initial-window', '4'], /the congestion options need --retransmit/],
+    [['--no-sack-recovery'], /the congestion options need --retransmit/],
+  ])('%j is a usage error (exit 2, one line, then the usage)', (args, message) => {
+    const result = spawnSync(process.execPath, [cli, ...target, ...args], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    const [first, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(first).toMatch(/^handshake connect: /);
+    expect(first).toMatch(message);
+    expect(rest.every((line) => line.startsWith('  '))).toBe(true);
+  });
+});
