@@ -580,6 +580,12 @@ export interface StartCaptureParams extends CapturePointParams {
   bpf: string;
   /** More capture points recorded into the same session, one pcapng interface each. */
   alsoFrom?: CapturePointParams[];
+  /**
+   * An NSS key log (SSLKEYLOGFILE) on the engine's machine, followed while capturing (it may not
+   * exist yet): new secrets decrypt TLS and QUIC as they arrive and go into the spool as
+   * Decryption Secrets Blocks, which Save keeps.
+   */
+  tlsKeylog?: string;
 }
 
 /** Two capture points (interfaces) of one session compared: shared/compare's records, as `compare FILE --json` prints them. */
@@ -1314,7 +1320,7 @@ export const methodValidators: MethodValidators = {
   },
   listRemoteInterfaces: { params: remoteHost, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   startCapture: {
-    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)) }),
+    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)), tlsKeylog: opt(filePath) }),
     result: sessionInfo,
   },
   stopCapture: { params: sessionOnly, result: unit },

@@ -62,7 +62,10 @@ export function cwndAfterAck(cwnd: number, ssthresh: number, acked: number, smss
   return cwnd + Math.max(1, Math.floor((smss * smss) / cwnd));
 }
 
-/** The SACKed ranges above the cumulative ACK (RFC 6675 §3's scoreboard). */
+/** Ranges the scoreboard keeps: a peer SACKing every other byte cannot make it grow without bound. */
+export const SCOREBOARD_LIMIT = 512;
+
+/** The SACKed ranges above the cumulative ACK (RFC 6675 §3's scoreboard), at most SCOREBOARD_LIMIT. */
 export class SackScoreboard {
   /** [start, end) absolute offsets, sorted, disjoint, all above the cumulative ACK. */
   private ranges: Array<[number, number]> = [];
@@ -100,8 +103,10 @@ export class SackScoreboard {
       if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
       else merged.push([range[0], range[1]]);
     }
-    this.ranges = merged;
-    return this.total() - before;
+    // Beyond the limit the highest ranges are forgotten: their data then counts as not SACKed,
+    // which only makes the sender more conservative (RFC 2018 §8 lets it drop SACK information).
+    this.ranges = merged.length > SCOREBOARD_LIMIT ? merged.slice(0, SCOREBOARD_LIMIT) : merged;
+    return Math.max(0, this.total() - before);
   }
 
   /** The cumulative ACK moved to `highAck`: what it covers leaves the scoreboard. */
@@ -161,19 +166,39 @@ export class SackScoreboard {
   }
 }
 
+/** How the sender judges loss for SetPipe (RFC 6675 §4's IsLost, and after a timeout everything below the recovery point). */
+export interface LossRule {
+  dupThresh: number;
+  smss: number;
+  /** Whether SACK information marks data lost (SACK recovery in use). */
+  sack: boolean;
+  /** Everything unSACKed below this offset is lost (after a retransmission timeout), or null. */
+  lostBelow: number | null;
+}
+
 /**
  * RFC 6675 SetPipe(): for each unSACKed octet between HighACK and HighData, one if it is not
- * lost and one more if it was retransmitted (below HighRxt). Holes are walked a segment at a
- * time, the loss test made at each segment's first octet (the RFC allows segment granularity).
+ * lost and one more if it was retransmitted (below HighRxt). IsLost is the same for every octet
+ * of a hole (no SACKed byte lies inside one), so each hole is judged once, walking down from the
+ * highest with running totals: linear in the scoreboard's size, whatever the amount in flight.
  */
-export function setPipe(board: SackScoreboard, highAck: number, highData: number, highRxt: number, lost: (offset: number) => boolean, smss: number): number {
+export function setPipe(board: SackScoreboard, highAck: number, highData: number, highRxt: number, rule: LossRule): number {
+  const holes = board.holes(highAck, highData);
+  const ranges = board.blocks;
+  let above = ranges.length - 1;
+  let bytes = 0;
+  let count = 0;
   let pipe = 0;
-  for (const [start, end] of board.holes(highAck, highData)) {
-    for (let at = start; at < end; at += smss) {
-      const length = Math.min(smss, end - at);
-      if (!lost(at)) pipe += length;
-      if (at < highRxt) pipe += Math.min(length, highRxt - at);
+  for (let h = holes.length - 1; h >= 0; h--) {
+    const [start, end] = holes[h];
+    for (; above >= 0 && ranges[above][0] >= end; above--) {
+      bytes += ranges[above][1] - ranges[above][0];
+      count++;
     }
+    const sackLost = rule.sack && (count >= rule.dupThresh || bytes > (rule.dupThresh - 1) * rule.smss);
+    const lostEnd = sackLost ? end : Math.min(end, Math.max(start, rule.lostBelow ?? start));
+    pipe += end - lostEnd;
+    pipe += Math.max(0, Math.min(end, highRxt) - start);
   }
   return pipe;
 }

@@ -670,7 +670,7 @@ export class TcpEndpoint {
   /** RFC 6675 pipe in SACK or post-timeout recovery; FlightSize otherwise (NewReno inflates cwnd instead). */
   private pipe(): number {
     if (this.recovery !== 'sack' && this.recovery !== 'timeout') return this.flightSize();
-    return setPipe(this.scoreboard, this.sndUnaAbs, this.abs(this.sndNxt), this.highRxt, (offset) => this.lost(offset), this.segmentRoom());
+    return setPipe(this.scoreboard, this.sndUnaAbs, this.abs(this.sndNxt), this.highRxt, { dupThresh: this.dupThresh, smss: this.segmentRoom(), sack: this.sackRecovery, lostBelow: this.recovery === 'timeout' ? this.recoverAt : null });
   }
 
   /** What cwnd still lets out now. */

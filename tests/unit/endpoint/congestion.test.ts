@@ -5,7 +5,7 @@
  * harness's, 10 ms each way, every segment ACKed at once by the peer endpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { cwndAfterAck, initialWindow, SackScoreboard, setPipe, ssthreshAfterLoss, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
+import { cwndAfterAck, initialWindow, SackScoreboard, SCOREBOARD_LIMIT, setPipe, ssthreshAfterLoss, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
 import { TCP_SYN } from '../../../shared/wire/summary';
 import { bytesOf, sameBytes, seeded, wire } from './harness';
 
@@ -102,12 +102,27 @@ describe('RFC 6675 scoreboard', () => {
 
   it('SetPipe: unSACKed octets count once unless lost, once more when at or below HighRxt', () => {
     const scoreboard = board();
-    const lost = (offset: number) => scoreboard.isLost(offset, 3, SMSS);
+    const rule = { dupThresh: 3, smss: SMSS, sack: true, lostBelow: null };
     // Holes: [0,1000) lost; [2000,3000): above it [3000,5000)+[6000,7000) = 3000 > 2000 bytes: lost; [5000,6000): 1000 above, not lost; [7000,8000): not lost.
-    expect(setPipe(scoreboard, 0, 8000, 0, lost, SMSS)).toBe(2000);
+    expect(setPipe(scoreboard, 0, 8000, 0, rule)).toBe(2000);
     // The first hole retransmitted (HighRxt 1000): it counts again.
-    expect(setPipe(scoreboard, 0, 8000, 1000, lost, SMSS)).toBe(3000);
+    expect(setPipe(scoreboard, 0, 8000, 1000, rule)).toBe(3000);
     expect(scoreboard.holes(0, 8000)).toEqual([[0, 1000], [2000, 3000], [5000, 6000], [7000, 8000]]);
+    // Per octet, as the RFC words it, gives the same: every unSACKed octet judged by IsLost on its own.
+    let octets = 0;
+    for (let offset = 0; offset < 8000; offset++) if (!scoreboard.isSacked(offset) && !scoreboard.isLost(offset, 3, SMSS)) octets++;
+    expect(octets).toBe(2000);
+    // Without SACK recovery nothing is lost by SACK; after a timeout everything below the recovery point (5500) is.
+    expect(setPipe(scoreboard, 0, 8000, 0, { ...rule, sack: false })).toBe(4000);
+    expect(setPipe(scoreboard, 0, 8000, 0, { ...rule, sack: false, lostBelow: 5500 })).toBe(1500);
+  });
+
+  it('keeps at most SCOREBOARD_LIMIT ranges, forgetting the highest: a peer SACKing every other byte cannot grow it without bound', () => {
+    const scoreboard = new SackScoreboard();
+    for (let i = 0; i < 5000; i += 4) scoreboard.update([[2 * i + 1, 2 * i + 2], [2 * i + 3, 2 * i + 4], [2 * i + 5, 2 * i + 6], [2 * i + 7, 2 * i + 8]], 0, 1 << 20);
+    expect(scoreboard.blocks).toHaveLength(SCOREBOARD_LIMIT);
+    expect(scoreboard.blocks[0]).toEqual([1, 2]);
+    expect(scoreboard.highestSacked).toBe(2 * SCOREBOARD_LIMIT);
   });
 });
 
