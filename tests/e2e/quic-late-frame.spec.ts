@@ -7,6 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { haveScapy, haveTshark, openCapture, ROOT, screenshot, startHost, SYSTEM_PYTHON, tempDir, type RunningHost } from './support';
 
@@ -20,10 +21,11 @@ test.describe('a late QUIC frame in the detail pane', () => {
   test.skip(missing.length > 0, `needs ${missing.join(', ')}`);
   let host: RunningHost | undefined;
   let file = '';
+  let dir = '';
 
   test.beforeAll(async () => {
     test.setTimeout(240_000);
-    const dir = tempDir('quic-late');
+    dir = tempDir('quic-late');
     const pcap = path.join(dir, 'long.pcap');
     const keylog = path.join(dir, 'keys.txt');
     file = path.join(dir, 'long.pcapng');
@@ -33,6 +35,7 @@ test.describe('a late QUIC frame in the detail pane', () => {
   });
   test.afterAll(async () => {
     await host?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test("frame 102,001 shows tshark's QUIC tree and Info", async ({ page }) => {
@@ -52,6 +55,12 @@ test.describe('a late QUIC frame in the detail pane', () => {
     }).toPass({ timeout: 180_000 });
     await expect(tree.locator('[data-field="quic.packet_number"]')).toHaveText(`Packet Number: ${packetNumber}`);
     await expect(tree.locator('[data-field="quic.key_phase"]')).toHaveText(`Key Phase Bit: ${keyPhase === '1' ? 'True' : 'False'}`);
+    // Each QUIC frame's node opens to show its type.
+    const frameNodes = tree.locator('[data-field="quic.frame"]');
+    for (let k = 0; k < (await frameNodes.count()); k++) {
+      if ((await frameNodes.nth(k).getAttribute('aria-expanded')) === 'false') await frameNodes.nth(k).getByRole('button', { name: 'Expand' }).click();
+    }
+    await expect(tree.locator('[data-field="quic.frame_type"]')).toHaveCount(frameTypes.split(',').length);
     const shownTypes = await tree.locator('[data-field="quic.frame_type"]').evaluateAll((nodes) => nodes.map((node) => parseInt(/\(0x([0-9a-f]+)\)/.exec(node.textContent ?? '')![1], 16)));
     expect(shownTypes.join(',')).toBe(frameTypes);
     await expect(page.locator(`${PACKETS} [role=row][data-frame="${FRAME}"] [data-column="info"]`)).toHaveText(info);
