@@ -13,6 +13,7 @@ import { forEachBatchFrame, forEachBatchFrameAt, MessageType, type BatchType, ty
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
+import { CaptureError } from './capture-errors';
 
 /**
  * Where a session's frames come from: the capture helper (the default), or anything with its
@@ -114,16 +115,7 @@ export interface CaptureEnd {
   spoolPath: string;
 }
 
-export class CaptureError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly advice?: string,
-  ) {
-    super(message);
-    this.name = 'CaptureError';
-  }
-}
+export { CaptureError };
 
 /**
  * The spool: the shared pcapng writer, with each helper batch appended by one synchronous

@@ -23,21 +23,13 @@ import {
   type ValidateFilterResult,
 } from '../helper/protocol';
 import { permissionAdvice } from '../helper/permission';
+import { HelperRequestError } from './capture-errors';
 
 /** Same value as the helper's EXIT_DEVICE_GONE; kept here so the engine never imports the helper's entry point. */
 const EXIT_DEVICE_GONE = 5;
 const STDERR_TAIL_LIMIT = 8192;
 
-export class HelperRequestError extends Error {
-  constructor(
-    readonly code: HelperErrorCode | 'helper-exited',
-    message: string,
-    readonly advice?: string,
-  ) {
-    super(message);
-    this.name = 'HelperRequestError';
-  }
-}
+export { HelperRequestError };
 
 export interface HelperLaunchOptions {
   /** Path of the bundled helper; default out/node/helper.cjs (or HANDSHAKE_HELPER_PATH). */

@@ -324,6 +324,12 @@ export class SessionQuicAttempts {
     };
   }
 
+  /** The attempts as analysed so far (the frames queued for analysis first). */
+  async attemptsSoFar(): Promise<QuicAttempt[]> {
+    await this.tracker.settled();
+    return this.tracker.attempts();
+  }
+
   /** The attempts seen in the frames indexed so far, in order of first appearance. */
   async rows(index: FrameIndex): Promise<QuicAttemptRow[]> {
     await this.tracker.settled();

@@ -98,6 +98,8 @@ const MAX_TWO_POINT_STEPS = 5000;
 
 /** How often a live session looks for new frames in the spool when not poked. */
 const LIVE_POLL_MS = 50;
+/** Secrets that reach a live spool after records they open are applied this long after the last of them arrived. */
+const LIVE_SECRETS_REREAD_MS = 150;
 
 /** The displayed frames in a column's order, and each frame's position in it. */
 interface SortedView {
@@ -894,7 +896,68 @@ export class FileSession {
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
   private onSecrets(type: number, data: Uint8Array): void {
-    if (type === SecretsType.TlsKeyLog) this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+    if (type !== SecretsType.TlsKeyLog) return;
+    this.sawSecrets = true;
+    const before = this.facts.keyLog.size;
+    this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+    // A live key log is read after the frames it answers (the client logs a handshake secret once
+    // the ServerHello is in, and the encrypted records came with it): read them again.
+    if (this.live && this.index.count > 0 && this.facts.keyLog.size > before) this.scheduleSecretsReread();
+  }
+
+  /** Whether the file (or spool) held Decryption Secrets Blocks: Save keeps them, first. */
+  private sawSecrets = false;
+  private secretsReread: { timer: ReturnType<typeof setTimeout> | null; running: boolean; again: boolean } = { timer: null, running: false, again: false };
+
+  private scheduleSecretsReread(): void {
+    const state = this.secretsReread;
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      state.running = true;
+      void this.rereadIfLocked()
+        .catch((error: unknown) => this.emit({ type: 'capture-error', sessionId: this.sessionId, message: `reading TLS again with the new key-log secrets failed: ${error instanceof Error ? error.message : String(error)}` }))
+        .finally(() => {
+          state.running = false;
+          if (state.again && !this.closed) {
+            state.again = false;
+            this.scheduleSecretsReread();
+          }
+        });
+    }, LIVE_SECRETS_REREAD_MS);
+  }
+
+  /** Reads TLS and QUIC again only when a connection has records the secrets known before could not open. */
+  private async rereadIfLocked(): Promise<void> {
+    if (this.closed) return;
+    const tlsLocked = this.facts.tlsConnections().some((c) => typeof c.decrypted === 'string');
+    const quicLocked = (await this.quic.attemptsSoFar()).some((attempt) => typeof attempt.tls.decrypted === 'string');
+    if (!tlsLocked && !quicLocked) return;
+    await this.rereadWithSecrets(tlsLocked, quicLocked);
+    if (!this.closed) this.emit({ type: 'rows', sessionId: this.sessionId, frames: this.index.count });
+  }
+
+  /**
+   * Reads every connection's TLS (and QUIC) again with the secrets known now, from the frames
+   * indexed so far; frames indexed later go to the new readers, so nothing is read twice.
+   */
+  private async rereadWithSecrets(tls = true, quic = true): Promise<void> {
+    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
+    const readFrames = (batch: number[]) => this.readFrames(batch);
+    if (tls) this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
+    if (quic) {
+      // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
+      const udp: number[] = [];
+      for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
+      this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
+      await this.quic.settled();
+    }
+    // Rows and filter matches computed before now may show other TLS and QUIC fields.
+    this.filters.clear();
   }
 
   /**
@@ -912,16 +975,7 @@ export class FileSession {
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
     await this.whenIndexed();
-    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
-    const readFrames = (batch: number[]) => this.readFrames(batch);
-    this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
-    // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
-    const udp: number[] = [];
-    for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
-    this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
-    await this.quic.settled();
-    // Rows and filter matches computed before now may show other TLS and QUIC fields.
-    this.filters.clear();
+    await this.rereadWithSecrets();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
     return {
@@ -1209,7 +1263,7 @@ export class FileSession {
       select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
     }
     try {
-      const result = await convertCaptureFile(this.filePath, target, params.format, { select, comments: this.commentOverride(), target: { overwrite: params.overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, comments: this.commentOverride(), target: { overwrite: params.overwrite }, keepSecrets: this.keepsSecrets() });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -1217,10 +1271,15 @@ export class FileSession {
     }
   }
 
+  /** A live spool may hold secrets the index has not read yet; a file's were seen while indexing. */
+  private keepsSecrets(): boolean {
+    return this.live || this.sawSecrets;
+  }
+
   async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format, { comments: this.commentOverride(), target: { overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, format, { comments: this.commentOverride(), target: { overwrite }, keepSecrets: this.keepsSecrets() });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;

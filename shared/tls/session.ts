@@ -169,6 +169,8 @@ export class TlsConnection {
   isTls = true;
   /** Whether the last `push` held the start of a record (tshark shows the TLS layer on such frames). */
   startedRecord = false;
+  /** What the current `push` completed (the shared empty array until a record completes). */
+  private completed: TlsRecord[] = NO_RECORDS;
 
   constructor(
     private readonly crypto: TlsCrypto,
@@ -182,23 +184,37 @@ export class TlsConnection {
   push(fromClient: boolean, seq: number, payload: Uint8Array): TlsRecord[] {
     const dir = fromClient ? this.client : this.server;
     this.startedRecord = false;
-    if (dir.dead || payload.length === 0) return [];
-    const out: TlsRecord[] = [];
-    dir.stream.push(seq, payload, (bytes, gap, position) => {
-      if (dir.dead) return;
-      if (gap) {
-        // A gap that never filled: continue after it, looking for a record boundary again.
-        clearPartial(dir);
-        dir.handshakeBuffer = new Uint8Array(0);
-        dir.synced = false;
-      }
-      this.consume(dir, bytes, position === 0, out);
-    });
-    return out;
+    if (dir.dead || payload.length === 0) return NO_RECORDS;
+    this.completed = NO_RECORDS;
+    dir.stream.push(seq, payload, fromClient ? this.deliverClient : this.deliverServer);
+    const completed = this.completed;
+    this.completed = NO_RECORDS;
+    return completed;
+  }
+
+  /** The in-order bytes the reassembly releases (one function per direction, made once: not a closure per segment). */
+  private readonly deliverClient = (bytes: Uint8Array, gap: boolean, position: number): void => this.deliver(this.client, bytes, gap, position);
+  private readonly deliverServer = (bytes: Uint8Array, gap: boolean, position: number): void => this.deliver(this.server, bytes, gap, position);
+
+  private deliver(dir: Direction, bytes: Uint8Array, gap: boolean, position: number): void {
+    if (dir.dead) return;
+    if (gap) {
+      // A gap that never filled: continue after it, looking for a record boundary again.
+      clearPartial(dir);
+      dir.handshakeBuffer = new Uint8Array(0);
+      dir.synced = false;
+    }
+    this.consume(dir, bytes, position === 0);
+  }
+
+  /** A record the current `push` completed. */
+  private complete(record: TlsRecord): void {
+    if (this.completed === NO_RECORDS) this.completed = [];
+    this.completed.push(record);
   }
 
   /** `atStart`: these bytes sit at stream position 0 (a caller numbering from 0 gives the stream's first byte there). */
-  private consume(dir: Direction, bytes: Uint8Array, atStart: boolean, out: TlsRecord[]): void {
+  private consume(dir: Direction, bytes: Uint8Array, atStart: boolean): void {
     if (dir.dead) return;
     let at = 0;
     /** A finished protected record's buffer: only read (decryption writes new memory), so the next record may fill it. */
@@ -226,7 +242,7 @@ export class TlsConnection {
       const bytesOfRecord = dir.partial;
       clearPartial(dir);
       const record = this.record(dir, bytesOfRecord);
-      out.push(record);
+      this.complete(record);
       if (record.encrypted) spare = bytesOfRecord;
       if (dir.dead) return;
     } else if (!dir.synced) {
@@ -246,7 +262,7 @@ export class TlsConnection {
       }
       const length = (bytes[at + 3] << 8) | bytes[at + 4];
       if (bytes.length - at < RECORD_HEADER + length) break;
-      out.push(this.record(dir, bytes.subarray(at, at + RECORD_HEADER + length)));
+      this.complete(this.record(dir, bytes.subarray(at, at + RECORD_HEADER + length)));
       at += RECORD_HEADER + length;
     }
     if (at < bytes.length) {
@@ -280,8 +296,8 @@ export class TlsConnection {
       innerType: false,
       decrypted: false,
       undecryptedReason: null,
-      handshakes: [],
-      alerts: [],
+      handshakes: NO_HANDSHAKES,
+      alerts: NO_ALERTS,
       appData: null,
     };
     let plaintext: Uint8Array | null = fragment;
@@ -307,6 +323,7 @@ export class TlsConnection {
         this.handshakeBytes(dir, plaintext, record);
         break;
       case ContentType.ALERT:
+        if (plaintext.length >= 2) record.alerts = [];
         for (let i = 0; i + 2 <= plaintext.length; i += 2) {
           const alert = { level: plaintext[i], description: plaintext[i + 1] };
           record.alerts.push(alert);
@@ -476,6 +493,7 @@ export class TlsConnection {
       }
       if (buffer.length - at < 4 + length) break;
       const body = buffer.subarray(at + 4, at + 4 + length);
+      if (record.handshakes === NO_HANDSHAKES) record.handshakes = [];
       record.handshakes.push(this.handshakeMessage(dir, type, body));
       at += 4 + length;
     }
@@ -564,6 +582,13 @@ export class TlsConnection {
 }
 
 const NO_BYTES = new Uint8Array(0);
+/**
+ * Shared empty arrays (most segments complete no record, most records hold no handshake or
+ * alert): callers read what `push` returns and never add to it.
+ */
+export const NO_RECORDS: TlsRecord[] = [];
+const NO_HANDSHAKES: TlsHandshakeMessage[] = [];
+const NO_ALERTS: TlsAlert[] = [];
 
 function clearPartial(dir: Direction): void {
   dir.partial = NO_BYTES;
