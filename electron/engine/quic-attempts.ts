@@ -248,9 +248,12 @@ export class SessionQuicAttempts {
       this.reopenedDatagrams++;
       return summary;
     };
+    const generation = this.generation;
     const keep = (i: number, infos: QuicPacketInfo[]) => {
       const packets = infos.map(withoutData);
       this.completed.restore(i, packets);
+      // A key log attached meanwhile (reread) makes what was read with the old pass stale.
+      if (generation !== this.generation) return;
       this.derived.set(i, packets);
       this.derivedFrames++;
       out.set(i, packets);

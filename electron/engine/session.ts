@@ -974,7 +974,8 @@ export class FileSession {
     }
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
-    await this.whenIndexed();
+    // A live capture's indexing ends with the capture: read the frames so far again now (later ones meet the new secrets as they come).
+    if (!this.live) await this.whenIndexed();
     await this.rereadWithSecrets();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
