@@ -21,7 +21,7 @@ import { CaptureError } from './capture-errors';
  */
 export type CaptureSource = Pick<
   HelperClient,
-  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst'
+  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst' | 'endConversations'
 >;
 
 export interface CaptureSessionOptions extends HelperLaunchOptions {
@@ -362,7 +362,7 @@ export class CaptureSession {
   }
 
   /** Sends frames on the capture's device; the capture records them as they go out. */
-  send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string }): Promise<SendResult> {
+  send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string; conversation?: boolean }): Promise<SendResult> {
     return asCaptureError(this.helper.send(options));
   }
 
@@ -379,6 +379,11 @@ export class CaptureSession {
 
   releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
     return asCaptureError(this.helper.releaseKernelRst(ruleId));
+  }
+
+  /** The engine ended these conversations itself: the helper sends them no RST when it goes (see electron/helper/conversations.ts). */
+  endConversations(peer?: { dst: string; dport: number }): Promise<{ ended: number }> {
+    return asCaptureError(this.helper.endConversations(peer));
   }
 
   /** Resolves when the capture ends, on request or not. */

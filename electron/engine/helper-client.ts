@@ -152,6 +152,7 @@ export class HelperClient {
     rate?: number;
     ethSrc?: string;
     ethDst?: string;
+    conversation?: boolean;
   }): Promise<SendResult> {
     const { frames, ...rest } = options;
     return this.request({ cmd: 'send', frames: frames.map((frame) => Buffer.from(frame).toString('base64')), ...rest }) as Promise<SendResult>;
@@ -177,6 +178,11 @@ export class HelperClient {
 
   releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
     return this.request({ cmd: 'release-rst', ruleId }) as Promise<{ removed: boolean }>;
+  }
+
+  /** Conversations sent with `conversation` that the engine ended itself (all, or the one with this peer): the helper will not reset them when it goes. */
+  endConversations(peer?: { dst: string; dport: number }): Promise<{ ended: number }> {
+    return this.request({ cmd: 'end-conversations', ...peer }) as Promise<{ ended: number }>;
   }
 
   request(body: Record<string, unknown>): Promise<unknown> {

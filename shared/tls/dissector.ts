@@ -4,7 +4,7 @@
  */
 import type { TlsCrypto } from './crypto';
 import type { KeyLog } from './keylog';
-import { NO_RECORDS, TlsConnection, type TlsConnectionSummary, type TlsRecord } from './session';
+import { NO_RECORDS, RecordBuffers, TlsConnection, type TlsConnectionSummary, type TlsRecord } from './session';
 import { StreamSet } from '../track/stream-set';
 
 /** Connections above this count are dropped oldest first (a long live capture). */
@@ -16,6 +16,7 @@ export class TlsDissector {
   lastInStream = false;
   /** Streams known not to be TLS (a bit each: most streams of a capture). */
   private readonly notTls = new StreamSet();
+  private readonly recordBuffers = new RecordBuffers();
 
   constructor(
     private readonly crypto: TlsCrypto,
@@ -39,7 +40,7 @@ export class TlsDissector {
         const oldest = this.connections.keys().next().value;
         if (oldest !== undefined) this.connections.delete(oldest);
       }
-      connection = new TlsConnection(this.crypto, this.keyLog);
+      connection = new TlsConnection(this.crypto, this.keyLog, this.recordBuffers);
       this.connections.set(stream, connection);
     }
     const records = connection.push(fromClient, seq, payload);

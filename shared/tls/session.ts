@@ -175,6 +175,8 @@ export class TlsConnection {
   constructor(
     private readonly crypto: TlsCrypto,
     private readonly keyLog: KeyLog | null,
+    /** Where unfinished records are held: a dissector shares one among its connections. */
+    private readonly buffers: RecordBuffers = new RecordBuffers(),
   ) {}
 
   /**
@@ -217,8 +219,6 @@ export class TlsConnection {
   private consume(dir: Direction, bytes: Uint8Array, atStart: boolean): void {
     if (dir.dead) return;
     let at = 0;
-    /** A finished protected record's buffer: only read (decryption writes new memory), so the next record may fill it. */
-    let spare: Uint8Array | null = null;
     if (dir.partialLength > 0) {
       // Finish the record these bytes continue (a stream with a partial record is synced).
       if (dir.partialLength < RECORD_HEADER) {
@@ -230,7 +230,7 @@ export class TlsConnection {
           this.markNotTls(dir);
           return;
         }
-        const whole = new Uint8Array(RECORD_HEADER + ((dir.partial[3] << 8) | dir.partial[4]));
+        const whole = this.buffers.take(dir.partial[0], RECORD_HEADER + ((dir.partial[3] << 8) | dir.partial[4]));
         whole.set(dir.partial.subarray(0, RECORD_HEADER));
         dir.partial = whole;
       }
@@ -243,7 +243,8 @@ export class TlsConnection {
       clearPartial(dir);
       const record = this.record(dir, bytesOfRecord);
       this.complete(record);
-      if (record.encrypted) spare = bytesOfRecord;
+      // A protected record's bytes are only read (decryption writes new memory): its buffer can hold the next record.
+      if (record.encrypted) this.buffers.give(bytesOfRecord);
       if (dir.dead) return;
     } else if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
@@ -269,7 +270,7 @@ export class TlsConnection {
       // The rest starts a record: kept (a copy: the caller's view is reused) until it is whole.
       const rest = bytes.length - at;
       const size = rest >= RECORD_HEADER ? RECORD_HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]) : RECORD_HEADER;
-      dir.partial = spare !== null && spare.length >= size ? spare.subarray(0, size) : new Uint8Array(size);
+      dir.partial = this.buffers.take(bytes[at], size);
       dir.partial.set(bytes.subarray(at));
       dir.partialLength = rest;
     }
@@ -582,6 +583,34 @@ export class TlsConnection {
 }
 
 const NO_BYTES = new Uint8Array(0);
+/** The largest record a stream may hold (`looksLikeRecordHeader` refuses longer ones). */
+const RECORD_CAPACITY = RECORD_HEADER + MAX_RECORD;
+/** Smaller unfinished records get a buffer of their own size. */
+const POOLED_SIZE = 4096;
+
+/**
+ * Buffers for records that span segments, each of the largest record's size, passed from a
+ * finished protected record to the next unfinished one (of any connection): a record is copied
+ * once, into memory that is not allocated and zeroed again for each record.
+ */
+export class RecordBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  /**
+   * Room for a record of `size` bytes whose header says `type`. Only large application_data
+   * records (always protected) are pooled: a clear record's messages may keep views of its
+   * bytes, and a small record is not worth a whole buffer.
+   */
+  take(type: number, size: number): Uint8Array {
+    if (type !== ContentType.APPLICATION_DATA || size < POOLED_SIZE) return new Uint8Array(size);
+    return new Uint8Array(this.free.pop() ?? new ArrayBuffer(RECORD_CAPACITY), 0, size);
+  }
+
+  /** Only a buffer `take` gave, whose bytes nothing reads any more. */
+  give(bytes: Uint8Array): void {
+    if (bytes.buffer.byteLength === RECORD_CAPACITY && this.free.length < 8) this.free.push(bytes.buffer as ArrayBuffer);
+  }
+}
 /**
  * Shared empty arrays (most segments complete no record, most records hold no handshake or
  * alert): callers read what `push` returns and never add to it.

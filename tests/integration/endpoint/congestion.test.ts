@@ -25,6 +25,8 @@ const hasEthtool = spawnSync('ethtool', ['--version']).status === 0;
 
 interface Transfer {
   summary: Record<string, unknown>;
+  /** The command's NDJSON records. */
+  records: Array<Record<string, unknown>>;
   /** From our SYN to the later of: the peer's ACK of our last byte, our ACK of its last byte (capture clock); Infinity when either never came. */
   seconds: number;
   /** Our payload bytes that the capture shows sent a second time or more. */
@@ -95,7 +97,8 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
     for (const rule of rules) lab.exec(lab.server.ns, 'iptables', ['-A', ...rule, ...statistic]);
     try {
       const result = await runLiveCli(cli, helperPath, lab.client.ns, ['connect', `${lab.server.ip}:${port}`, '--local', `${UNOWNED}:${port + 30000}`, '--send-file', ours, '--receive-to', got, '--retransmit', '--min-rto', '200', '--timeout', String(timeoutS), ...extra, '-i', lab.client.ifname, '--json']);
-      const summary = ndjson(result.stdout).find((record) => record.type === 'summary') as Record<string, unknown>;
+      const records = ndjson(result.stdout);
+      const summary = records.find((record) => record.type === 'summary') as Record<string, unknown>;
       if (!mayFail) {
         expect(summary?.ok, result.stdout.slice(-2000) + result.stderr).toBe(true);
         const end = await peer.waitFor(/^end /, 10_000);
@@ -106,7 +109,7 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
       await new Promise((resolve) => setTimeout(resolve, 300));
       dump.kill('SIGINT');
       await new Promise((resolve) => dump.once('exit', resolve));
-      return { summary, ...readCapture(pcap), lostBytes: bytes - packets * DATA_HEADER };
+      return { summary, records, ...readCapture(pcap), lostBytes: bytes - packets * DATA_HEADER };
     } finally {
       for (const rule of rules) lab.exec(lab.server.ns, 'iptables', ['-D', ...rule, ...statistic]);
       peer.stop();
@@ -143,12 +146,18 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
     expect(sack.resentBytes).toBeGreaterThanOrEqual(sack.lostBytes * 0.95);
     expect(sack.resentBytes).toBeLessThanOrEqual(sack.lostBytes * 1.5 + 8 * 1448);
     expect(sack.summary.bytes_retransmitted).toBe(sack.resentBytes);
+    // The sender said when it entered SACK recovery, with its numbers (ssthresh at least 2·SMSS, RFC 5681 eq. 4).
+    const entered = sack.records.filter((record) => record.type === 'sender' && record.recovery === 'sack');
+    expect(entered.length).toBeGreaterThan(0);
+    for (const record of entered) expect(record.ssthresh as number).toBeGreaterThanOrEqual(2 * 1448);
 
     expect(sack.seconds).toBeLessThan(60);
     // The timer-only sender (RFC 6298 alone) is given four times as long (at least 20 s); the capture says whether, and when, it finished.
     const bound = Math.max(20, Math.ceil(4 * sack.seconds));
     const timerOnly = await transfer(7202, ['--congestion', 'none'], bound, true);
     expect(timerOnly.summary.sender).toMatchObject({ cwnd: null });
+    expect(timerOnly.records.filter((record) => record.type === 'sender')).toEqual([]);
+    expect(timerOnly.records.filter((record) => record.type === 'retransmit').every((record) => record.why === 'timeout')).toBe(true);
     console.log(`1 MiB each way, ${LOSS * 100} % loss: SACK recovery ${sack.seconds.toFixed(2)} s (resent ${sack.resentBytes} B for ${sack.lostBytes} B lost), timer only ${Number.isFinite(timerOnly.seconds) ? `${timerOnly.seconds.toFixed(2)} s` : `not done in ${bound} s`} (resent ${timerOnly.resentBytes} B for ${timerOnly.lostBytes} B lost)`);
     expect(timerOnly.seconds).toBeGreaterThan(2 * sack.seconds);
   }, 600_000);
