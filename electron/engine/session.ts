@@ -58,6 +58,7 @@ import { FrameFacts } from './frame-facts';
 import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
 import { framesAsRead } from './frames-as-read';
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
 import { openWriteTarget } from './safe-target';
@@ -139,6 +140,9 @@ export function createSessionState(): SessionState {
 export interface SessionLimits {
   /** Frames indexed at most; default from physical memory. */
   maxFrames?: number;
+  /** QUIC frames whose detail tree (and Info text) is kept whole; later ones are derived again when shown. Defaults in quic-attempts.ts. */
+  quicDetails?: number;
+  quicInfoTexts?: number;
   /** Free space where gzip files are inflated; default statfs. */
   space?: (directory: string) => SpaceInfo;
 }
@@ -204,7 +208,22 @@ export class FileSession {
     this.index = state.index;
     this.facts = state.facts;
     this.facts.timeReferences = this.timeRefs;
-    this.quic = new SessionQuicAttempts(this.facts.keyLog);
+    this.quic = new SessionQuicAttempts(this.facts.keyLog, {
+      maxDetails: limits.quicDetails,
+      maxInfoTexts: limits.quicInfoTexts,
+      // As indexing offered it: the whole datagram for a frame that completed a fragmented one.
+      readDatagrams: (frames) => {
+        const bytes = this.readFrames([...frames]);
+        const out = new Map<number, { bytes: Uint8Array; linkType: number; originalLength: number }>();
+        for (const i of frames) {
+          const reassembled = this.facts.reassembledPacket(i);
+          const frame = bytes.get(i);
+          if (reassembled) out.set(i, { bytes: reassembled, linkType: LINKTYPE_RAW, originalLength: reassembled.length });
+          else if (frame) out.set(i, { bytes: frame, linkType: this.index.linkType[i], originalLength: this.index.originalLength[i] });
+        }
+        return out;
+      },
+    });
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
@@ -955,7 +974,8 @@ export class FileSession {
     }
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
-    await this.whenIndexed();
+    // A live capture's indexing ends with the capture: read the frames so far again now (later ones meet the new secrets as they come).
+    if (!this.live) await this.whenIndexed();
     await this.rereadWithSecrets();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));

@@ -73,6 +73,14 @@ export class NdjsonWriter {
     this.value(value);
   }
 
+  /** `field`, unless the open object already has the key: then nothing is written and it returns false. */
+  newField(name: string, value: unknown): boolean {
+    const entry = this.keys.get(name);
+    if (entry === undefined ? this.overflow.has(name) : entry.stamp === this.objects) return false;
+    this.field(name, value);
+    return true;
+  }
+
   /** Closes the open object and its line. */
   end(): void {
     this.byte(0x7d);

@@ -380,8 +380,12 @@ export class FramePipeline {
     const keys = this.frameKeys({}, decoded, analysis, outer);
     if (analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re'))) return null;
     if (this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
-    for (const key in keys) if (writer.has(key)) return null;
-    for (const key in keys) writer.field(key, keys[key]);
+    const mark = writer.length;
+    for (const key in keys) {
+      if (writer.newField(key, keys[key])) continue;
+      writer.rewind(mark);
+      return null;
+    }
     writer.end();
     return writer.bytes.subarray(0, writer.length);
   }

@@ -264,6 +264,46 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
     }
   }, 60_000);
 
+  it('a conversation closed with FIN by `handshake connect` gets no RST from its helper when the command ends', async () => {
+    await baseline();
+    const cli = bundleForTest('endpoint-fin-cli', {
+      source: `
+        import { runConnect } from './electron/cli/commands/endpoint';
+        runConnect(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+      `,
+    });
+    const pcap = path.join(dir, 'fin-close.pcap');
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-w', pcap, 'tcp port 41409'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        tcpdump.stderr?.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('listening on')) resolve();
+        });
+        tcpdump.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${text}`)));
+      });
+      const child = spawn(process.execPath, [cli, `${lab.server.ip}:7400`, '--local', `${lab.client.ip}:41409`, '-i', lab.client.ifname, '--send', 'bye', '--close', 'fin', '--close-after', '0.2', '--time-wait', '0.2'], { stdio: 'ignore', env: { ...process.env } });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+      expect(code).toBe(0);
+      await server.waitFor(/^close 41409$/);
+      await until(() => helpers() === 0, 'the helper to exit');
+      await sleep(500);
+    } finally {
+      await new Promise<void>((resolve) => {
+        if (tcpdump.exitCode !== null) return resolve();
+        tcpdump.once('exit', () => resolve());
+        tcpdump.kill('SIGINT');
+      });
+      rmSync(cli, { force: true });
+    }
+    // tcpdump's own reading: FINs both ways, no RST at all.
+    const flags = spawnSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8' }).stdout;
+    expect(flags).toMatch(/Flags \[F\.\]/);
+    expect(flags).not.toMatch(/Flags \[R/);
+    expect(rules()).toEqual([]);
+  }, 60_000);
+
   it('an engine killed with SIGKILL: the helper resets each live conversation of a listener with two peers, then goes', async () => {
     await baseline();
     const engineBundle = bundleForTest('engine-kill', 'electron/engine/main.ts');
