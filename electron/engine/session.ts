@@ -899,11 +899,20 @@ export class FileSession {
     if (type !== SecretsType.TlsKeyLog) return;
     this.sawSecrets = true;
     const before = this.facts.keyLog.size;
-    this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
-    // A live key log is read after the frames it answers (the client logs a handshake secret once
-    // the ServerHello is in, and the encrypted records came with it): read them again.
-    if (this.live && this.index.count > 0 && this.facts.keyLog.size > before) this.scheduleSecretsReread();
+    const text = decodeUtf8(data, 0, data.length);
+    this.facts.keyLog.merge(KeyLog.parse(text));
+    // A live key log may be read after the frames it answers (a client that writes it late): read them again.
+    if (this.live && this.index.count > 0 && this.facts.keyLog.size > before) {
+      for (const line of text.split('\n')) {
+        const random = line.trim().split(/\s+/)[1];
+        if (random) this.newSecretRandoms.add(random.toLowerCase());
+      }
+      this.scheduleSecretsReread();
+    }
   }
+
+  /** Client randoms of secrets that came since the last live re-read. */
+  private newSecretRandoms = new Set<string>();
 
   /** Whether the file (or spool) held Decryption Secrets Blocks: Save keeps them, first. */
   private sawSecrets = false;
@@ -931,11 +940,19 @@ export class FileSession {
     }, LIVE_SECRETS_REREAD_MS);
   }
 
-  /** Reads TLS and QUIC again only when a connection has records the secrets known before could not open. */
+  /**
+   * Reads TLS and QUIC again only when a connection has records that the new secrets may open: it
+   * lacked a secret of one of their client randoms, or there were no secrets at all. Connections
+   * that stay locked for other reasons (their ClientHello missed, another program's traffic) do
+   * not make every new secret read the whole capture again.
+   */
   private async rereadIfLocked(): Promise<void> {
     if (this.closed) return;
-    const tlsLocked = this.facts.tlsConnections().some((c) => typeof c.decrypted === 'string');
-    const quicLocked = (await this.quic.attemptsSoFar()).some((attempt) => typeof attempt.tls.decrypted === 'string');
+    const randoms = this.newSecretRandoms;
+    this.newSecretRandoms = new Set();
+    const opens = (reason: true | string | null) => typeof reason === 'string' && (reason.startsWith('no TLS secrets') || randoms.has(/for client random ([0-9a-f]+)/.exec(reason)?.[1] ?? ''));
+    const tlsLocked = this.facts.tlsConnections().some((c) => opens(c.decrypted));
+    const quicLocked = (await this.quic.attemptsSoFar()).some((attempt) => opens(attempt.tls.decrypted));
     if (!tlsLocked && !quicLocked) return;
     await this.rereadWithSecrets(tlsLocked, quicLocked);
     if (!this.closed) this.emit({ type: 'rows', sessionId: this.sessionId, frames: this.index.count });
@@ -974,7 +991,8 @@ export class FileSession {
     }
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
-    await this.whenIndexed();
+    // A live capture's indexing ends with the capture: read the frames so far again now (later ones meet the new secrets as they come).
+    if (!this.live) await this.whenIndexed();
     await this.rereadWithSecrets();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));

@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { haveTshark, namespaceLabHost, screenshot, tempDir, tsharkFrameNumbers } from './support';
+import { haveTshark, namespaceLabHost, run, screenshot, tempDir, tsharkFrameNumbers } from './support';
 
 const PACKETS = 'section[aria-label="Packets view"]';
 const PORT = 4433;
@@ -113,6 +113,19 @@ test.describe('live capture with a TLS key log, through the browser host', () =>
     const requestFrame = (await frameNumbers())[0];
     await screenshot(page, 'live-keylog');
 
+    // 3. Attach key log while the capture runs: a third connection's secrets, from a file not followed.
+    const attachedKeys = path.join(dir, 'attached-keys.txt');
+    connect('/attached', attachedKeys);
+    await filter('tls.handshake.type == 1');
+    await expect(rows).toHaveCount(3, { timeout: 15_000 });
+    await page.getByTestId('keylog-path').fill(attachedKeys);
+    await page.getByTestId('keylog-attach').click();
+    await expect(page.locator('.notice[role=status]')).toContainText('3 of 3 TLS connections decrypted', { timeout: 15_000 });
+    await expect(page.getByTestId('capture-stop')).toBeVisible();
+    await filter('http.request.uri == "/attached"');
+    await expect(rows).toHaveCount(1, { timeout: 15_000 });
+    const attachedRequestFrame = (await frameNumbers())[0];
+
     await page.getByTestId('capture-stop').click();
     await expect(page.getByTestId('capture-start')).toBeVisible();
 
@@ -127,6 +140,9 @@ test.describe('live capture with a TLS key log, through the browser host', () =>
     expect(tsharkFrameNumbers(saved, 'tls.handshake.type == 8')).toEqual(eeFrames);
     expect(tsharkFrameNumbers(saved, 'http.request.uri == "/live-keylog"')).toEqual([requestFrame]);
     expect(tsharkFrameNumbers(saved, 'http.request.uri == "/late-keys"')).toEqual([lateRequestFrame]);
+    // An attached key log is the session's, not the capture's: Save keeps the followed secrets only.
+    expect(tsharkFrameNumbers(saved, 'http.request.uri == "/attached"')).toEqual([]);
+    expect(run('tshark', ['-r', saved, '-o', `tls.keylog_file:${attachedKeys}`, '-Y', 'http.request.uri == "/attached"', '-T', 'fields', '-e', 'frame.number']).trim()).toBe(String(attachedRequestFrame));
     // The decryption came from the file's block: without it (editcap strips it), tshark opens nothing.
     const exported = path.join(dir, 'no-secrets.pcapng');
     const secretsRun = spawnSync('editcap', ['--discard-all-secrets', saved, exported], { encoding: 'utf8' });
