@@ -1,8 +1,8 @@
 /**
  * A late frame of a long QUIC connection, clicked in real Chromium through the browser host:
  * build_long_quic.py's 102,512-frame connection (its secrets embedded by editcap) is opened, the
- * user goes to frame 102,001 (past the 100,000 QUIC frames whose trees are kept whole, so its
- * tree is derived again on demand) and the detail pane shows tshark's packet number, key phase
+ * user goes to frame 102,001 (past the 10,000 QUIC frames whose trees are kept whole, and past
+ * 100,000 as they once were, so its tree is derived again on demand) and the detail pane shows tshark's packet number, key phase
  * and frame types for it, and the row tshark's Info.
  */
 import { expect, test } from '@playwright/test';

@@ -1,10 +1,10 @@
 /**
  * The detail pane's QUIC tree and the packet list's Info for frames past those whose trees are
- * kept whole (100,000 QUIC frames; Info texts: 250,000) are derived again on demand: the frame's
+ * kept whole (10,000 QUIC frames by default; Info texts: 250,000) are derived again on demand: the frame's
  * datagram is opened with its connection's keys from the nearest kept read cursor. Through the
  * engine behind both hosts (Backend):
  *  - build_long_quic.py's 102,512-frame connection (packet numbers past the 16-bit wrap, a key
- *    update), opened with the default tree limit and the Info limit lowered to 101,000 so the
+ *    update), opened with the tree limit at 100,000 and the Info limit lowered to 101,000 so the
  *    capture stays small: frames past 100,000 and past 101,000 show tshark's packet numbers,
  *    frame types, stream IDs, key phase and Info column (given the same secrets); opening 3,000
  *    late frames keeps the kept structures flat;
@@ -92,7 +92,7 @@ describe.skipIf(missing.length > 0)(`engine: QUIC trees and Info past the kept o
     file = path.join(directory, 'long.pcapng');
     execFileSync('/usr/bin/python3', [path.join(__dirname, 'build_long_quic.py'), pcap, keylog, String(CLIENT_PACKETS)]);
     execFileSync('editcap', ['--inject-secrets', `tls,${keylog}`, pcap, file]);
-    kept = await open(file, { quicInfoTexts: INFO_LIMIT });
+    kept = await open(file, { quicDetails: 100_000, quicInfoTexts: INFO_LIMIT });
     nothingKept = await open(file, { quicDetails: 0, quicInfoTexts: 0 });
   }, 600_000);
   afterAll(async () => {
