@@ -2,10 +2,12 @@
  * handshake-capture: the one file of Handshake Workbench that carries capture capabilities.
  *
  * Installed as <app>/resources/capture/handshake-capture, mode 0750 root:handshake-capture,
- * with `setcap cap_net_raw,cap_net_admin=eip`. It starts the capture helper
+ * with `setcap cap_net_raw,cap_net_admin,cap_sys_nice=p` (setup-capture.sh; older installs have
+ * `cap_net_raw,cap_net_admin=eip`). It starts the capture helper
  * (<app>/resources/app.asar/out/node/helper.cjs) under the app's own Electron binary in
- * Node mode, handing it CAP_NET_RAW and CAP_NET_ADMIN as *ambient* capabilities — the only
- * way capabilities survive exec into an unprivileged binary — and nothing else:
+ * Node mode, handing it CAP_NET_RAW and CAP_NET_ADMIN (and CAP_SYS_NICE when it holds it) as
+ * *ambient* capabilities — the only way capabilities survive exec into an unprivileged
+ * binary — and nothing else:
  *
  *  - it runs a fixed script with a fixed interpreter, both found next to itself, and ignores
  *    its own arguments, so it cannot be pointed at other code;
@@ -98,20 +100,27 @@ static int resolve_trusted(const char *dir, const char *relative, char *out) {
   return trusted_chain(out);
 }
 
-/* Copies CAP_NET_RAW and CAP_NET_ADMIN from the permitted set into the ambient set. */
+/*
+ * Copies CAP_NET_RAW and CAP_NET_ADMIN (required) and CAP_SYS_NICE (when the launcher was
+ * given it: setup-capture.sh explains why it may be) from the permitted set into the ambient set.
+ */
 static int raise_ambient(void) {
-  const int wanted[] = {CAP_NET_RAW, CAP_NET_ADMIN};
+  const int required[] = {CAP_NET_RAW, CAP_NET_ADMIN};
+  const int optional = CAP_SYS_NICE; /* the helper's real-time priority, set by chrt on its own pid */
+  int wanted[3];
+  size_t count = 0;
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
   memset(data, 0, sizeof data);
   if (syscall(SYS_capget, &header, data) != 0) return 0;
-  for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-    __u32 bit = 1u << wanted[i]; /* both capabilities are below 32 */
-    if ((data[0].permitted & bit) == 0) return 0;
-    data[0].inheritable |= bit; /* a capability must be inheritable to be ambient */
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+    if ((data[0].permitted & (1u << required[i])) == 0) return 0; /* all three are below 32 */
+    wanted[count++] = required[i];
   }
+  if (data[0].permitted & (1u << optional)) wanted[count++] = optional;
+  for (size_t i = 0; i < count; i++) data[0].inheritable |= 1u << wanted[i]; /* a capability must be inheritable to be ambient */
   if (syscall(SYS_capset, &header, data) != 0) return 0;
-  for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+  for (size_t i = 0; i < count; i++) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, wanted[i], 0, 0) != 0) return 0;
   }
   return 1;

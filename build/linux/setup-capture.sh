@@ -1,7 +1,8 @@
 #!/bin/sh
 # Gives the capture launcher of an installed Handshake Workbench its permission, the way
 # Wireshark's dumpcap is set up: a system group, the launcher restricted to root and that
-# group (0750 root:handshake-capture), and CAP_NET_RAW + CAP_NET_ADMIN on the launcher alone.
+# group (0750 root:handshake-capture), and CAP_NET_RAW + CAP_NET_ADMIN (+ CAP_SYS_NICE, see below)
+# on the launcher alone.
 # The Electron binary never gets capabilities (electron/electron#4583). See build/README.md.
 #
 # usage: setup-capture.sh APP_DIR      (as root; APP_DIR as seen on the target system)
@@ -52,7 +53,16 @@ gid=$(group_id)
 chown "0:$gid" "$launcher"
 chmod 0750 "$launcher"
 
-if command -v setcap >/dev/null 2>&1 && setcap cap_net_raw,cap_net_admin=eip "$launcher"; then
+# CAP_SYS_NICE lets the helper capture at real-time priority (SCHED_RR 1, set by chrt on its own
+# pid with reset-on-fork), which keeps its arrival timestamps within a few ms on a busy machine.
+# It is granted because it adds nothing worse than what the helper already holds: its other powers
+# (renice, reschedule, pin or move the memory of any process) can only slow processes down, and
+# CAP_NET_ADMIN can already take interfaces down or reroute every user's traffic; the launcher
+# still starts only the fixed helper, with no debugger (see capture-launcher.c).
+# Permitted only (=p, no effective bit): the launcher raises what it was given into the ambient
+# set itself, and where a sandbox's bounding set lacks a capability exec still succeeds (with the
+# effective bit the kernel refuses to start a program it cannot give every listed capability).
+if command -v setcap >/dev/null 2>&1 && setcap cap_net_raw,cap_net_admin,cap_sys_nice=p "$launcher"; then
   log "capture enabled for members of '$capture_group'. Add a user with:"
   log "  sudo usermod -aG $capture_group USER   (then log out and in again)"
 else

@@ -18,18 +18,31 @@ runWithCodeCache(bundle);
  * source and flags; a stale or unwritable cache only costs the compile. One cache per command,
  * written after its first successful run: each holds the functions its command ran (a cache
  * made by `--help` would hold almost none of `analyze`'s, which then compiled on every run).
+ * V8 checks only the source's length, so a rebuilt bundle of the same length would run the old
+ * build's code: the cache starts with the bundle's mtime and size and is used only when they match.
  */
 function runWithCodeCache(file) {
   const vm = require('node:vm');
   const Module = require('node:module');
   const command = process.argv[2];
   const cacheFile = `${file}.${command !== undefined && /^[a-z]{1,20}$/.test(command) ? command : 'other'}.v8cache`;
-  const bytes = fs.readFileSync(file);
+  const fd = fs.openSync(file, 'r');
+  const stamp = Buffer.alloc(16);
+  let bytes;
+  try {
+    const stat = fs.fstatSync(fd);
+    stamp.writeDoubleLE(stat.mtimeMs, 0);
+    stamp.writeDoubleLE(stat.size, 8);
+    bytes = fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   // The build keeps the bundle ASCII (build-node.mjs), which reads as one-byte text far faster than UTF-8.
   const source = require('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    const cached = fs.readFileSync(cacheFile);
+    if (cached.length > stamp.length && cached.subarray(0, stamp.length).equals(stamp)) cachedData = cached.subarray(stamp.length);
   } catch {
     cachedData = undefined;
   }
@@ -40,7 +53,7 @@ function runWithCodeCache(file) {
       if (code !== 0) return;
       try {
         const temporary = `${cacheFile}.${process.pid}`;
-        fs.writeFileSync(temporary, script.createCachedData());
+        fs.writeFileSync(temporary, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(temporary, cacheFile);
       } catch {
         // A read-only install runs without the cache.

@@ -4,8 +4,7 @@
  * (`handshake COMMAND: reason`); hints (usage, how to fix, where in a filter) follow on
  * indented lines.
  */
-import { CaptureError } from '../engine/capture-session';
-import { HelperRequestError } from '../engine/helper-client';
+import { CaptureError, HelperRequestError } from '../engine/capture-errors';
 
 export const EXIT_USAGE = 2;
 export const EXIT_BAD_INPUT = 3;

@@ -4,7 +4,7 @@
  * runs it in-process; Electron runs it inside the engine utilityProcess. Both feed it
  * requests through `dispatch`, which validates params first.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -27,6 +27,8 @@ import {
 } from '../../shared/api';
 import { toHex } from '../../shared/wire/bytes';
 import { CaptureError, CaptureSession, type CapturePointSpec } from './capture-session';
+import { KeyLogFollower } from './keylog-follower';
+import { KeyLog } from '../../shared/tls/keylog';
 import { BrowserError, findBrowser, interfaceForUrl, startPageRecording, type RunningRecording } from './page-recorder';
 import { capturePointSpec, listRemoteInterfaces, parseRemoteTarget, prepareRemoteCapture, type RemoteOptions } from './remote-capture';
 import { exportFrames } from './export';
@@ -213,6 +215,7 @@ export class Backend {
    */
   async startCapture(params: StartCaptureParams): Promise<SessionInfo> {
     const filter = params.bpf;
+    if (params.tlsKeylog) checkKeyLogPath(params.tlsKeylog);
     const points = [params, ...(params.alsoFrom ?? [])];
     const device = params.interface;
     this.spoolDirectory ??= this.options.spoolDirectory ?? mkdtempSync(path.join(os.tmpdir(), 'handshake-spool-'));
@@ -245,6 +248,12 @@ export class Backend {
     await session.openLive();
     capture.onFrame(() => session.poke());
     capture.onWarning((message) => this.emit({ type: 'capture-error', sessionId, message }));
+    // The session reads the secrets from the spool's Decryption Secrets Blocks, as any capture file's.
+    const follower = params.tlsKeylog ? new KeyLogFollower(params.tlsKeylog, new KeyLog(), (lines) => capture.addSecrets(lines), (message) => this.emit({ type: 'capture-error', sessionId, message })) : null;
+    if (follower) {
+      follower.start();
+      capture.onBeforeBatch(() => follower.poll());
+    }
     const running: RunningCapture = {
       capture,
       session,
@@ -253,6 +262,7 @@ export class Backend {
     };
     this.captures.set(sessionId, running);
     void capture.waitForEnd().then((end) => {
+      follower?.stop();
       clearInterval(running.timer);
       this.emitStats(sessionId, capture);
       this.captures.delete(sessionId);
@@ -603,4 +613,17 @@ export class Backend {
       },
     };
   }
+}
+
+/** A key log to follow may not exist yet (browsers create it), but must not be something other than a file. */
+function checkKeyLogPath(keylogPath: string): void {
+  if (!path.isAbsolute(keylogPath)) throw new ApiError('invalid', `key log ${keylogPath}: give an absolute path (the engine's working directory is not yours)`);
+  let stat;
+  try {
+    stat = statSync(keylogPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new ApiError('invalid', `key log ${keylogPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!stat.isFile()) throw new ApiError('invalid', `key log ${keylogPath} is not a regular file`);
 }

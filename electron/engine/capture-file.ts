@@ -176,6 +176,8 @@ export interface CaptureFileWriter {
   addInterface(iface: InterfaceToWrite): number;
   /** Appends one frame synchronously: once this returns, the block is in the file. */
   writeFrame(frame: FrameToWrite): void;
+  /** pcapng: a Decryption Secrets Block; pcap has nowhere to keep one, so it is not written (false). */
+  writeSecrets(data: Uint8Array, secretsType: number): boolean;
   readonly framesWritten: number;
   readonly bytesWritten: number;
   close(): void;
@@ -222,6 +224,11 @@ export function createCaptureFileWriter(path: string, format: CaptureFormat, opt
         else throw new Error('pcap writer needs an interface (link type) before the first frame');
         framesWritten += 1;
       },
+      writeSecrets(data: Uint8Array, secretsType: number): boolean {
+        if (!pcapngWriter) return false;
+        pcapngWriter.writeSecrets(data, secretsType);
+        return true;
+      },
       get framesWritten() {
         return framesWritten;
       },
@@ -250,6 +257,12 @@ export interface ConvertCaptureFileOptions {
   select?: (frameIndex: number) => boolean;
   /** The comments to write for a frame instead of its own (comments edited in the UI); undefined keeps its own. */
   comments?: (frameIndex: number) => readonly string[] | undefined;
+  /**
+   * pcapng: keep the source's Decryption Secrets Blocks, each once, ahead of every packet (a
+   * single-pass reader such as tshark applies a block only to the packets after it, and a live
+   * spool holds a key log's secrets after the records they open). Costs one more read of the source.
+   */
+  keepSecrets?: boolean;
 }
 
 export interface CaptureFileConvertResult extends CaptureFileReadResult {
@@ -275,6 +288,29 @@ export async function convertCaptureFile(
   const select = options.select;
   let frameIndex = 0;
   try {
+    // Written after the interfaces that precede the first packet: editcap cannot copy a file
+    // whose first block after the section header is not an interface.
+    let secrets: Array<{ type: number; data: Uint8Array }> = [];
+    if (options.keepSecrets && format === 'pcapng') {
+      const seen = new Set<string>();
+      await readCaptureFile(
+        sourcePath,
+        {
+          onSecrets(type, data) {
+            const key = `${type}:${Buffer.from(data).toString('base64')}`;
+            if (seen.has(key)) return;
+            seen.add(key);
+            secrets.push({ type, data: Uint8Array.from(data) });
+          },
+          onFrame() {},
+        },
+        { signal: options.signal },
+      );
+    }
+    const writeSecrets = () => {
+      for (const { type, data } of secrets) writer.writeSecrets(data, type);
+      secrets = [];
+    };
     const read = await readCaptureFile(
       sourcePath,
       {
@@ -294,6 +330,7 @@ export async function convertCaptureFile(
           });
         },
         onFrame(frame: CaptureFrame) {
+          if (secrets.length > 0) writeSecrets();
           const position = frameIndex++;
           if (select && !select(position)) return;
           outgoing.interfaceId = interfaceMap[frame.interfaceId];
@@ -309,6 +346,7 @@ export async function convertCaptureFile(
       },
       { signal: options.signal },
     );
+    writeSecrets();
     return { ...read, framesWritten: writer.framesWritten };
   } finally {
     writer.close();

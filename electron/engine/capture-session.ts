@@ -13,6 +13,7 @@ import { forEachBatchFrame, forEachBatchFrameAt, MessageType, type BatchType, ty
 import { HelperClient, HelperRequestError, type HelperExit, type HelperLaunchOptions } from './helper-client';
 import { LiveTracking, type ConnectionEvent, type LiveConnection, type TrackingStatistics } from './live-tracking';
 import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
+import { CaptureError } from './capture-errors';
 
 /**
  * Where a session's frames come from: the capture helper (the default), or anything with its
@@ -20,7 +21,7 @@ import type { ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
  */
 export type CaptureSource = Pick<
   HelperClient,
-  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst'
+  'onBatch' | 'onWarning' | 'onExit' | 'pid' | 'hello' | 'open' | 'stop' | 'kill' | 'send' | 'interfaces' | 'suppressKernelRst' | 'releaseKernelRst' | 'endConversations'
 >;
 
 export interface CaptureSessionOptions extends HelperLaunchOptions {
@@ -114,16 +115,7 @@ export interface CaptureEnd {
   spoolPath: string;
 }
 
-export class CaptureError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly advice?: string,
-  ) {
-    super(message);
-    this.name = 'CaptureError';
-  }
-}
+export { CaptureError };
 
 /**
  * The spool: the shared pcapng writer, with each helper batch appended by one synchronous
@@ -370,7 +362,7 @@ export class CaptureSession {
   }
 
   /** Sends frames on the capture's device; the capture records them as they go out. */
-  send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string }): Promise<SendResult> {
+  send(options: { frames: Uint8Array[]; link: SendLinkMode; count?: number; intervalMs?: number; rate?: number; ethSrc?: string; ethDst?: string; conversation?: boolean }): Promise<SendResult> {
     return asCaptureError(this.helper.send(options));
   }
 
@@ -387,6 +379,11 @@ export class CaptureSession {
 
   releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
     return asCaptureError(this.helper.releaseKernelRst(ruleId));
+  }
+
+  /** The engine ended these conversations itself: the helper sends them no RST when it goes (see electron/helper/conversations.ts). */
+  endConversations(peer?: { dst: string; dport: number }): Promise<{ ended: number }> {
+    return asCaptureError(this.helper.endConversations(peer));
   }
 
   /** Resolves when the capture ends, on request or not. */

@@ -385,6 +385,11 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
     this.inbox.interrupt();
   }
 
+  /** One accepted peer's conversation ended by us: the helper owes it no RST when it goes. */
+  async endConversation(peer: Address): Promise<void> {
+    await this.session.endConversations({ dst: peer.address, dport: peer.port }).catch(() => undefined);
+  }
+
   /** Several packets in one helper request; resolves with the time the last one left. `ethDst`: an accepted peer's MAC. */
   sendPackets(packets: Uint8Array[], comment: string, ethDst?: string): Promise<number> {
     const sending = this.sendChain.then(() => this.sendNow(packets, comment, ethDst));
@@ -397,7 +402,7 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
     this.lastSent = null;
     let result;
     try {
-      result = await this.session.send({ frames: packets, link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: ethDst ?? this.ethDst ?? undefined });
+      result = await this.session.send({ frames: packets, link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: ethDst ?? this.ethDst ?? undefined, conversation: true });
     } finally {
       this.sendingComment = '';
     }
@@ -412,7 +417,7 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
     this.lastSentNumber = null;
     let result;
     try {
-      result = await this.session.send({ frames: [packet], link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined });
+      result = await this.session.send({ frames: [packet], link: 'fill', ethSrc: this.ethSrc ?? undefined, ethDst: this.ethDst ?? undefined, conversation: true });
     } finally {
       this.sendingComment = '';
     }
@@ -461,6 +466,8 @@ export class HelperConversationLink implements ConversationLink, EndpointChannel
     }
     this.ruleId = null;
     this.listeningRuleId = null;
+    // Ended by us, not by the engine vanishing: the helper owes none of them an RST.
+    if (!this.session.end) await this.session.endConversations().catch(() => undefined);
     if (!this.session.end) await this.session.stop();
   }
 }
@@ -534,6 +541,7 @@ export class AcceptedPeer implements EndpointChannel {
     await this.protecting;
     const ruleId = this.ruleId;
     this.ruleId = null;
+    if (!this.link.endReason) await this.link.endConversation(this.remote);
     if (ruleId !== null && this.session && !this.link.endReason) {
       await this.session.releaseKernelRst(ruleId).catch(() => undefined);
     }

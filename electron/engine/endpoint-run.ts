@@ -39,6 +39,7 @@ function endpointOptions(params: OpenEndpointParams): EndpointOptions {
     sackPermitted: params.sack,
     timestamps: params.timestamps,
     retransmit: params.retransmit,
+    congestion: { algorithm: params.congestion ?? 'newreno', initialWindow: params.initialWindow ?? undefined },
     keepalive: params.keepaliveSeconds ? { idleMs: params.keepaliveSeconds * 1000, probes: 9 } : null,
     step: params.step,
     timeWaitMs: 1000,
@@ -53,6 +54,8 @@ function apiError(error: unknown): unknown {
 
 /** Text of received data carried in one event at most (the whole stream is in the session's frames). */
 const DATA_TEXT_LIMIT = 4096;
+/** The least time (ms) between two routine endpoint-sender events. */
+const SENDER_REPORT_MS = 250;
 
 export class EndpointRun implements EndpointControl {
   private ended = false;
@@ -161,6 +164,13 @@ export class EndpointRun implements EndpointControl {
       case 'aborted':
         this.hooks.emit({ type: 'endpoint-note', endpointId, kind: event.type, detail: event.why, time: this.time(event.at) });
         break;
+      case 'sender':
+        this.reportSender(event.why, event.at);
+        break;
+      case 'rtt':
+        // Once a round trip at most, and at most four times a second: cwnd moves on every ACK.
+        if (this.session.endpoint.sender.cwnd !== null && event.at - this.senderReportedAt >= SENDER_REPORT_MS) this.reportSender('', event.at);
+        break;
       case 'dropped':
         // PAWS drops are the peer's doing and worth seeing; the other drops are routine (duplicates, probes).
         if (event.why.startsWith('PAWS')) this.hooks.emit({ type: 'endpoint-note', endpointId, kind: 'paws', detail: event.why, time: this.time(event.at) });
@@ -168,6 +178,14 @@ export class EndpointRun implements EndpointControl {
       default:
         break;
     }
+  }
+
+  private senderReportedAt = -Infinity;
+
+  private reportSender(why: string, at: number): void {
+    const state = this.session.endpoint.sender;
+    this.senderReportedAt = at;
+    this.hooks.emit({ type: 'endpoint-sender', endpointId: this.endpointId, cwnd: state.cwnd, ssthresh: state.ssthresh, pipe: state.pipe, flight: state.flight, recovery: state.recovery, why, time: this.time(at) });
   }
 
   private check(): void {

@@ -25,6 +25,7 @@ import { formatEpoch, UNNAMED_INTERFACE } from '../../shared/files';
 import { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS } from '../../shared/track/flags';
 import { tlsCipherName } from '../../shared/track/tls';
 import { connectionStory } from '../../shared/track/ladder';
+import { finalStatesPassed } from '../../shared/track/passed';
 import { KeyLog } from '../../shared/tls/keylog';
 import { TlsDissector } from '../../shared/tls/dissector';
 import { tlsInfoText } from '../../shared/tls/info';
@@ -874,6 +875,7 @@ export class FrameFacts {
       communityId: connectionCommunityId(c),
       clientState: c.finalState.client,
       serverState: c.finalState.server,
+      ...passedFields(c),
       connState: c.connState,
       history: c.history.length > 256 ? `${c.history.slice(0, 255)}…` : c.history,
       initialRtt: c.handshake.initialRtt,
@@ -1054,8 +1056,17 @@ export class FrameFacts {
         break;
       }
       const number = i + 1;
-      while (client.length && client[0].frame <= number) clientState = client.shift()?.state ?? clientState;
-      while (server.length && server[0].frame <= number) serverState = server.shift()?.state ?? serverState;
+      // A segment that moved a side through several states (FIN_WAIT_1's FIN+ACK: FIN_WAIT_2, TIME_WAIT) carries them all.
+      let clientPassed: string[] | null = null;
+      let serverPassed: string[] | null = null;
+      for (; client.length && client[0].frame <= number; client.shift()) {
+        clientState = client[0].state;
+        if (client[0].frame === number) (clientPassed ??= []).push(clientState);
+      }
+      for (; server.length && server[0].frame <= number; server.shift()) {
+        serverState = server[0].state;
+        if (server[0].frame === number) (serverPassed ??= []).push(serverState);
+      }
       // A refused SYN's RST ends the attempt: it belongs with the handshake it refused, not to a teardown.
       const refusal = refused && teardown.has(number) && (index.tcpFlags[i] & TCP_RST) !== 0;
       if (teardown.has(number) && !refusal) seenTeardown = true;
@@ -1075,6 +1086,8 @@ export class FrameFacts {
         window: index.window[i],
         clientState,
         serverState,
+        ...(clientPassed && clientPassed.length > 1 ? { clientPassed } : {}),
+        ...(serverPassed && serverPassed.length > 1 ? { serverPassed } : {}),
         phase,
         analysis: ANALYSIS_KEYS.filter(([bit]) => analysis & bit).map(([, key]) => key.slice('tcp.analysis.'.length)),
         ...helloOn(this.tls.get(i), index.direction[i] === FROM_CLIENT, connection, () => this.tlsDissector.summary(stream)?.alpnSelected ?? null),
@@ -1100,6 +1113,13 @@ export class FrameFacts {
       ...(refused ? { refused: true } : {}),
     };
   }
+}
+
+/** Each side's path into its final state when one segment took it through several (Connections shows them all). */
+function passedFields(c: ConnectionSummary): Pick<ConnectionRow, 'clientPassed' | 'serverPassed'> {
+  const clientPassed = c.finalState.client === c.states.client[c.states.client.length - 1]?.state ? finalStatesPassed(c.states.client) : null;
+  const serverPassed = c.finalState.server === c.states.server[c.states.server.length - 1]?.state ? finalStatesPassed(c.states.server) : null;
+  return { ...(clientPassed ? { clientPassed } : {}), ...(serverPassed ? { serverPassed } : {}) };
 }
 
 /** Longest text a ladder hello carries across the API (a hostile hello may hold 64 KiB names). */

@@ -23,21 +23,13 @@ import {
   type ValidateFilterResult,
 } from '../helper/protocol';
 import { permissionAdvice } from '../helper/permission';
+import { HelperRequestError } from './capture-errors';
 
 /** Same value as the helper's EXIT_DEVICE_GONE; kept here so the engine never imports the helper's entry point. */
 const EXIT_DEVICE_GONE = 5;
 const STDERR_TAIL_LIMIT = 8192;
 
-export class HelperRequestError extends Error {
-  constructor(
-    readonly code: HelperErrorCode | 'helper-exited',
-    message: string,
-    readonly advice?: string,
-  ) {
-    super(message);
-    this.name = 'HelperRequestError';
-  }
-}
+export { HelperRequestError };
 
 export interface HelperLaunchOptions {
   /** Path of the bundled helper; default out/node/helper.cjs (or HANDSHAKE_HELPER_PATH). */
@@ -160,6 +152,7 @@ export class HelperClient {
     rate?: number;
     ethSrc?: string;
     ethDst?: string;
+    conversation?: boolean;
   }): Promise<SendResult> {
     const { frames, ...rest } = options;
     return this.request({ cmd: 'send', frames: frames.map((frame) => Buffer.from(frame).toString('base64')), ...rest }) as Promise<SendResult>;
@@ -185,6 +178,11 @@ export class HelperClient {
 
   releaseKernelRst(ruleId: number): Promise<{ removed: boolean }> {
     return this.request({ cmd: 'release-rst', ruleId }) as Promise<{ removed: boolean }>;
+  }
+
+  /** Conversations sent with `conversation` that the engine ended itself (all, or the one with this peer): the helper will not reset them when it goes. */
+  endConversations(peer?: { dst: string; dport: number }): Promise<{ ended: number }> {
+    return this.request({ cmd: 'end-conversations', ...peer }) as Promise<{ ended: number }>;
   }
 
   request(body: Record<string, unknown>): Promise<unknown> {

@@ -65,6 +65,11 @@ export class KeyLogFollower {
         this.offset += read;
         this.take(chunk.subarray(0, read));
       }
+    } catch (error) {
+      // A directory, or a file that became unreadable: said once, never thrown out of a timer.
+      const message = `key log ${this.path}: ${(error as Error).message}`;
+      if (message !== this.lastError) this.onProblem(message);
+      this.lastError = message;
     } finally {
       closeSync(fd);
     }

@@ -4,9 +4,9 @@
  * datagram through the QUIC attempt tracker (Handshake/1-RTT with the same secrets, HTTP/3),
  * fed to shared/pageload in capture order. Used by `handshake browse` and the workbench's Page load view.
  */
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { readCaptureFile } from './capture-file';
-import { PcapngWriter, SecretsType } from '../../shared/files';
+import { renameSync } from 'node:fs';
+import { convertCaptureFile, readCaptureFile } from './capture-file';
+import { SecretsType } from '../../shared/files';
 import { decodeUtf8 } from '../../shared/files/utf8';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
 import { PageLoadTimeline, type PageLoadConnection, type PageLoadConnectionFacts, type PageLoadQuicDatagram, type PageLoadQuicFacts, type PageLoadSummary } from '../../shared/pageload';
@@ -90,43 +90,24 @@ export async function pageLoadFromFile(file: string, keyLog: KeyLog = new KeyLog
 }
 
 /**
- * Rewrites a pcapng with every TLS secret it holds in one Decryption Secrets Block ahead of the
- * first packet. Browsers write their key log a little after the handshake they belong to (Chromium
- * logs the handshake secrets once the ServerHello has arrived, and buffers), so a live capture's
- * blocks can follow the records they unlock; a one-pass reader (tshark without -2, `decode`)
- * then cannot decrypt those connections. Frames, interfaces, timestamps and comments are kept.
+ * Rewrites a pcapng with its Decryption Secrets Blocks ahead of the first packet (after the
+ * interface blocks, where editcap can still copy the file). Browsers write their key log a little
+ * after the handshake it belongs to (Chromium logs the handshake secrets once the ServerHello has
+ * arrived, and buffers), so a live capture's blocks can follow the records they unlock; a one-pass
+ * reader (tshark without -2, `decode`) then cannot decrypt those connections. Frames, interfaces,
+ * timestamps and comments are kept.
  */
 export async function moveSecretsFirst(file: string): Promise<{ secrets: number }> {
-  const lines = new Set<string>();
+  let secrets = 0;
   await readCaptureFile(file, {
-    onSecrets(type, data) {
-      if (type !== SecretsType.TlsKeyLog) return;
-      for (const line of decodeUtf8(data, 0, data.length).split('\n')) if (line.trim()) lines.add(line.trim());
+    onSecrets(type) {
+      if (type === SecretsType.TlsKeyLog) secrets++;
     },
     onFrame() {},
   });
-  if (lines.size === 0) return { secrets: 0 };
+  if (secrets === 0) return { secrets: 0 };
   const temporary = `${file}.partial`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    const sink = (chunk: Uint8Array) => {
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-    };
-    const writer = new PcapngWriter(sink, { userApplication: 'Handshake Workbench (handshake browse)', os: process.platform });
-    writer.writeSecrets(new TextEncoder().encode(`${[...lines].join('\n')}\n`));
-    const ids = new Map<number, number>();
-    await readCaptureFile(file, {
-      onInterface(iface) {
-        ids.set(iface.id, writer.addInterface({ linkType: iface.linkType, snaplen: iface.snaplen, name: iface.name, description: iface.description, os: iface.os, resolution: 'ns' }));
-      },
-      onFrame(frame) {
-        writer.writeFrame({ interfaceId: ids.get(frame.interfaceId) ?? 0, tsSeconds: frame.tsSeconds, tsNanos: frame.tsNanos, data: frame.data, originalLength: frame.originalLength, comments: frame.comments, flags: frame.flags });
-      },
-    });
-    writer.flush();
-  } finally {
-    closeSync(fd);
-  }
+  await convertCaptureFile(file, temporary, 'pcapng', { keepSecrets: true, section: { userApplication: 'Handshake Workbench (handshake browse)', os: process.platform } });
   renameSync(temporary, file);
-  return { secrets: lines.size };
+  return { secrets };
 }

@@ -17,17 +17,35 @@ import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from './quic-crypto';
 import { FrameFieldStore } from '../../shared/field-store';
 import type { FrameAsRead } from './frames-as-read';
+import { CHECKPOINT_EVERY, CompletedItems, DerivedLru, ReadCheckpoints } from './quic-derived';
+import type { QuicReadCursor } from '../../shared/quic';
 
 const UDP = 17;
 /** The contract bounds strings and lists; a hostile hello must not make the list unsendable. */
 const MAX_TEXT = 255;
 const MAX_ALPN = 64;
 
-/** Info texts kept for the packet list; past this many QUIC frames a row says QUIC without details. */
+/** Info texts kept for the packet list; past this many QUIC frames a row's Info is derived again when listed. */
 const MAX_INFO_TEXTS = 250_000;
 
-/** Frames whose QUIC detail tree is kept for the detail pane (the display filter's fields are kept for every frame). */
-const MAX_DETAILS = 100_000;
+/**
+ * Frames whose QUIC detail tree is kept whole; later ones are derived again when opened (the
+ * display filter's fields are kept for every frame). Kept trees cost about 770 bytes of heap a
+ * frame (74 MiB for 100,000), a derived one a few milliseconds: only the handshake and the start are kept.
+ */
+const MAX_DETAILS = 10_000;
+
+/** A frame's bytes as indexing read it: the whole datagram (raw IP) for a frame that completed a fragmented one. */
+export type DatagramReader = (frames: readonly number[]) => Map<number, { bytes: Uint8Array; linkType: number; originalLength: number }>;
+
+export interface SessionQuicOptions {
+  /** QUIC frames whose detail tree is kept whole (default 10,000); tests pass other ones. */
+  maxDetails?: number;
+  /** QUIC frames whose Info text is kept (default 250,000). */
+  maxInfoTexts?: number;
+  /** Reads frames again from the capture, to derive the trees and Info texts not kept. */
+  readDatagrams?: DatagramReader;
+}
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
@@ -50,19 +68,36 @@ export function udpConversationFilter(a: string, b: string): string {
 export class SessionQuicAttempts {
   private tracker: QuicAttemptTracker;
 
+  private readonly maxDetails: number;
+  private readonly maxInfoTexts: number;
+  private readonly readDatagrams: DatagramReader | null;
+
   /** `keyLog`: the session's TLS secrets, which also open Handshake and 1-RTT packets. */
-  constructor(private readonly keyLog: KeyLog | null = null) {
+  constructor(
+    private readonly keyLog: KeyLog | null = null,
+    options: SessionQuicOptions = {},
+  ) {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+    this.maxDetails = options.maxDetails ?? MAX_DETAILS;
+    this.maxInfoTexts = options.maxInfoTexts ?? MAX_INFO_TEXTS;
+    this.readDatagrams = options.readDatagrams ?? null;
   }
   private readonly summary = createPacketSummary();
   /** Frame index → the packet list's Info text, for frames that carry QUIC. */
   private readonly infoTexts = new Map<number, string>();
-  /** One bit per frame index for QUIC frames past MAX_INFO_TEXTS: named QUIC, without details. */
+  /** One bit per frame index for QUIC frames past the kept Info texts: theirs is derived when listed. */
   private untold: Uint8Array = new Uint8Array(0);
   /** Frames queued for analysis and not analyzed yet. */
   private readonly pending = new Set<number>();
-  /** Frame index → its packets (without CRYPTO/STREAM bytes), for the detail pane; bounded like the Info texts. */
+  /** Frame index → its packets (without CRYPTO/STREAM bytes), for the detail pane: the first maxDetails QUIC frames. */
   private readonly details = new Map<number, QuicPacketInfo[]>();
+  /** Past them: read cursors every few frames of each connection, what each frame completed, and the trees derived lately. */
+  private checkpoints = new ReadCheckpoints();
+  private completed = new CompletedItems();
+  private readonly derived = new DerivedLru();
+  /** Frames derived again since the session opened (datagrams opened again, a frame's own included), for tests and docs. */
+  derivedFrames = 0;
+  reopenedDatagrams = 0;
   /** Every QUIC frame's display-filter fields, compactly (tens of bytes a frame), so filters see the whole capture. */
   private fieldStore = new FrameFieldStore();
   /** One bit per frame index: its datagram completed HTTP/3 frames (Protocol says HTTP3, as in Wireshark). */
@@ -96,6 +131,9 @@ export class SessionQuicAttempts {
     this.generation++;
     this.infoTexts.clear();
     this.details.clear();
+    this.checkpoints = new ReadCheckpoints();
+    this.completed = new CompletedItems();
+    this.derived.clear();
     this.fieldStore = new FrameFieldStore();
     this.connectionFrames = [];
     this.connectionFrameCounts = [];
@@ -119,6 +157,11 @@ export class SessionQuicAttempts {
     return this.fieldStore.get(i);
   }
 
+  /** What is kept for the detail pane and the packet list, and derived lately (the memory figures in tests and docs). */
+  get kept(): { details: number; infoTexts: number; derivedCached: number; checkpointBytes: number; completedBytes: number } {
+    return { details: this.details.size, infoTexts: this.infoTexts.size, derivedCached: this.derived.size, checkpointBytes: this.checkpoints.bytes, completedBytes: this.completed.bytes };
+  }
+
   /** Bytes the kept filter fields take (for the memory figure in tests and docs). */
   get fieldBytes(): number {
     return this.fieldStore.bytes;
@@ -129,10 +172,18 @@ export class SessionQuicAttempts {
     if (infos.length === 0) return;
     this.fieldStore.append(i, quicFieldsJson(infos));
     const connection = infos.find((info) => info.connection !== undefined)?.connection;
-    if (connection !== undefined) this.addConnectionFrame(connection, i);
-    if (this.details.size < MAX_DETAILS) this.details.set(i, infos.map((info) => ({ ...info, crypto: [], streams: [] })));
+    if (connection !== undefined) {
+      this.addConnectionFrame(connection, i);
+      // The tracker has read this frame and not the next yet: its cursor is where a reader of the next starts.
+      if (this.connectionFrameCounts[connection] % CHECKPOINT_EVERY === 0) {
+        const cursor = this.tracker.cursorOf(connection);
+        if (cursor) this.checkpoints.add(connection, cursor);
+      }
+    }
+    if (this.details.size < this.maxDetails) this.details.set(i, infos.map(withoutData));
+    else this.completed.remember(i, infos);
     if (infos.some((info) => info.http3.length > 0)) this.http3Frames = setBit(this.http3Frames, i);
-    if (this.infoTexts.size < MAX_INFO_TEXTS) this.infoTexts.set(i, clip(quicInfoText(infos)));
+    if (this.infoTexts.size < this.maxInfoTexts) this.infoTexts.set(i, clip(quicInfoText(infos)));
     else this.untold = setBit(this.untold, i);
   }
 
@@ -157,13 +208,92 @@ export class SessionQuicAttempts {
   /** The attempt frame i's QUIC packets belong to (quic.connection.number), and the stream IDs of its STREAM frames; null when it carries none. */
   async connectionAt(i: number): Promise<{ connection: number; streams: number[] } | null> {
     if (this.pending.has(i)) await this.tracker.settled();
+    const found = this.positionOf(i);
+    if (!found) return null;
+    const ids = this.fieldStore.get(i)?.['quic.stream.stream_id'];
+    return { connection: found.connection, streams: Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [] };
+  }
+
+  /** Frame i's attempt and its position among that attempt's frames, or null. */
+  private positionOf(i: number): { connection: number; position: number } | null {
     for (let connection = 0; connection < this.connectionFrames.length; connection++) {
       const frames = this.framesOf(connection);
-      if (frames.length === 0 || i < frames[0] || i > frames[frames.length - 1] || !sortedIncludes(frames, i)) continue;
-      const ids = this.fieldStore.get(i)?.['quic.stream.stream_id'];
-      return { connection, streams: Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [] };
+      if (frames.length === 0 || i < frames[0] || i > frames[frames.length - 1]) continue;
+      const position = sortedIndexOf(frames, i);
+      if (position >= 0) return { connection, position };
     }
     return null;
+  }
+
+  /**
+   * The packets of QUIC frames whose tree is not kept, derived again: each frame's datagram is
+   * opened with its connection's keys from the nearest kept read cursor (at most CHECKPOINT_EVERY
+   * datagrams before it), and given the HTTP/3 frames and TLS messages the first pass saw it
+   * complete. Frames that cannot be read again are left out.
+   */
+  private async derive(frames: readonly number[]): Promise<Map<number, QuicPacketInfo[]>> {
+    const out = new Map<number, QuicPacketInfo[]>();
+    const byConnection = new Map<number, number[]>();
+    const unattached: number[] = [];
+    for (const i of frames) {
+      const cached = this.derived.get(i);
+      if (cached) out.set(i, cached);
+      else if (this.fieldStore.get(i) !== null) {
+        const found = this.positionOf(i);
+        if (!found) unattached.push(i);
+        else byConnection.set(found.connection, [...(byConnection.get(found.connection) ?? []), found.position]);
+      }
+    }
+    const read = this.readDatagrams;
+    if (!read) return out;
+    const summary = createPacketSummary();
+    const open = (datagram: { bytes: Uint8Array; linkType: number; originalLength: number }) => {
+      summarizeAt(datagram.bytes, 0, datagram.bytes.length, datagram.linkType, summary, datagram.originalLength);
+      this.reopenedDatagrams++;
+      return summary;
+    };
+    const generation = this.generation;
+    const keep = (i: number, infos: QuicPacketInfo[]) => {
+      const packets = infos.map(withoutData);
+      this.completed.restore(i, packets);
+      // A key log attached meanwhile (reread) makes what was read with the old pass stale.
+      if (generation !== this.generation) return;
+      this.derived.set(i, packets);
+      this.derivedFrames++;
+      out.set(i, packets);
+    };
+    for (const [connection, positions] of byConnection) {
+      positions.sort((a, b) => a - b);
+      const connectionFrames = this.framesOf(connection);
+      let cursor: QuicReadCursor | null = null;
+      let at = 0;
+      for (const position of positions) {
+        // Continue from where the last one ended when that is nearer than the checkpoint.
+        if (cursor === null || position < at || position - at > CHECKPOINT_EVERY) {
+          const block = Math.floor(position / CHECKPOINT_EVERY);
+          cursor = this.checkpoints.cursor(connection, block);
+          at = block * CHECKPOINT_EVERY;
+          if (!cursor) continue;
+        }
+        const span = Array.from(connectionFrames.subarray(at, position + 1));
+        const datagrams = read(span);
+        for (const i of span) {
+          const datagram = datagrams.get(i);
+          const infos = datagram ? await this.tracker.reopen(connection, open(datagram), datagram.bytes, cursor) : [];
+          if (i === connectionFrames[position] && infos.length > 0) keep(i, infos);
+        }
+        at = position + 1;
+      }
+    }
+    if (unattached.length > 0) {
+      const datagrams = read(unattached);
+      for (const i of unattached) {
+        const datagram = datagrams.get(i);
+        const infos = datagram ? await this.tracker.reopenUnattached(open(datagram), datagram.bytes) : [];
+        if (infos.length > 0) keep(i, infos);
+      }
+    }
+    return out;
   }
 
   /** A reader of attempt `connection`'s datagrams again, with the keys this session's pass derived (Follow Stream). */
@@ -176,10 +306,10 @@ export class SessionQuicAttempts {
     return this.tracker.attempts()[connection] ?? null;
   }
 
-  /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC, or its detail was not kept). */
+  /** The detail pane's QUIC, TLS and HTTP/3 nodes for frame i ([] when it carries no QUIC); past the kept trees, derived again. */
   async detail(i: number): Promise<DetailNode[]> {
     if (this.pending.has(i)) await this.tracker.settled();
-    const infos = this.details.get(i);
+    const infos = this.details.get(i) ?? (await this.derive([i])).get(i);
     return infos ? quicDetailNodes(infos) : [];
   }
 
@@ -189,11 +319,22 @@ export class SessionQuicAttempts {
    */
   async columns(waitFor: readonly number[]): Promise<(i: number) => { protocol: string; info: string } | null> {
     if (waitFor.some((i) => this.pending.has(i))) await this.tracker.settled();
+    const untold = waitFor.filter((i) => hasBit(this.untold, i));
+    const derived = untold.length > 0 ? await this.derive(untold) : new Map<number, QuicPacketInfo[]>();
     return (i) => {
+      const protocol = hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC';
       const info = this.infoTexts.get(i);
-      if (info !== undefined) return { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info };
-      return hasBit(this.untold, i) ? { protocol: hasBit(this.http3Frames, i) ? 'HTTP3' : 'QUIC', info: `QUIC (details are kept for the first ${MAX_INFO_TEXTS.toLocaleString('en-US')} QUIC frames)` } : null;
+      if (info !== undefined) return { protocol, info };
+      const infos = derived.get(i) ?? (hasBit(this.untold, i) ? this.derived.get(i) : undefined);
+      if (infos) return { protocol, info: clip(quicInfoText(infos)) };
+      return hasBit(this.untold, i) ? { protocol, info: 'QUIC (its datagram could not be read again)' } : null;
     };
+  }
+
+  /** The attempts as analysed so far (the frames queued for analysis first). */
+  async attemptsSoFar(): Promise<QuicAttempt[]> {
+    await this.tracker.settled();
+    return this.tracker.attempts();
   }
 
   /** The attempts seen in the frames indexed so far, in order of first appearance. */
@@ -203,16 +344,19 @@ export class SessionQuicAttempts {
   }
 }
 
-function sortedIncludes(sorted: Int32Array, value: number): boolean {
+/** The detail pane needs no CRYPTO/STREAM bytes: only their ranges, which the frames keep. */
+const withoutData = (info: QuicPacketInfo): QuicPacketInfo => ({ ...info, crypto: [], streams: [] });
+
+function sortedIndexOf(sorted: Int32Array, value: number): number {
   let low = 0;
   let high = sorted.length - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    if (sorted[middle] === value) return true;
+    if (sorted[middle] === value) return middle;
     if (sorted[middle] < value) low = middle + 1;
     else high = middle - 1;
   }
-  return false;
+  return -1;
 }
 
 /** Sets bit i, growing the set (returned) as needed. */

@@ -483,6 +483,10 @@ export class RemoteCaptureSource {
   releaseKernelRst(): Promise<never> {
     return this.send();
   }
+
+  endConversations(): Promise<never> {
+    return this.send();
+  }
 }
 
 /**

@@ -58,6 +58,7 @@ import { FrameFacts } from './frame-facts';
 import type { EndpointLane } from '../../shared/endpoint/lane';
 import { SessionQuicAttempts } from './quic-attempts';
 import { framesAsRead } from './frames-as-read';
+import { LINKTYPE_RAW } from '../../shared/wire/linktypes';
 import { pageLoadFromFile } from './pageload-file';
 import { SessionFollows, type FollowTarget } from './follow-stream';
 import { openWriteTarget } from './safe-target';
@@ -97,6 +98,8 @@ const MAX_TWO_POINT_STEPS = 5000;
 
 /** How often a live session looks for new frames in the spool when not poked. */
 const LIVE_POLL_MS = 50;
+/** Secrets that reach a live spool after records they open are applied this long after the last of them arrived. */
+const LIVE_SECRETS_REREAD_MS = 150;
 
 /** The displayed frames in a column's order, and each frame's position in it. */
 interface SortedView {
@@ -137,6 +140,9 @@ export function createSessionState(): SessionState {
 export interface SessionLimits {
   /** Frames indexed at most; default from physical memory. */
   maxFrames?: number;
+  /** QUIC frames whose detail tree (and Info text) is kept whole; later ones are derived again when shown. Defaults in quic-attempts.ts. */
+  quicDetails?: number;
+  quicInfoTexts?: number;
   /** Free space where gzip files are inflated; default statfs. */
   space?: (directory: string) => SpaceInfo;
 }
@@ -202,7 +208,22 @@ export class FileSession {
     this.index = state.index;
     this.facts = state.facts;
     this.facts.timeReferences = this.timeRefs;
-    this.quic = new SessionQuicAttempts(this.facts.keyLog);
+    this.quic = new SessionQuicAttempts(this.facts.keyLog, {
+      maxDetails: limits.quicDetails,
+      maxInfoTexts: limits.quicInfoTexts,
+      // As indexing offered it: the whole datagram for a frame that completed a fragmented one.
+      readDatagrams: (frames) => {
+        const bytes = this.readFrames([...frames]);
+        const out = new Map<number, { bytes: Uint8Array; linkType: number; originalLength: number }>();
+        for (const i of frames) {
+          const reassembled = this.facts.reassembledPacket(i);
+          const frame = bytes.get(i);
+          if (reassembled) out.set(i, { bytes: reassembled, linkType: LINKTYPE_RAW, originalLength: reassembled.length });
+          else if (frame) out.set(i, { bytes: frame, linkType: this.index.linkType[i], originalLength: this.index.originalLength[i] });
+        }
+        return out;
+      },
+    });
     this.facts.quicFields = (i) => this.quic.fields(i) as Record<string, JsonFieldValue> | null;
   }
 
@@ -875,7 +896,85 @@ export class FileSession {
 
   /** A Decryption Secrets Block in the file (or the live spool): its NSS key-log text joins the session's secrets. */
   private onSecrets(type: number, data: Uint8Array): void {
-    if (type === SecretsType.TlsKeyLog) this.facts.keyLog.merge(KeyLog.parse(decodeUtf8(data, 0, data.length)));
+    if (type !== SecretsType.TlsKeyLog) return;
+    this.sawSecrets = true;
+    const before = this.facts.keyLog.size;
+    const text = decodeUtf8(data, 0, data.length);
+    this.facts.keyLog.merge(KeyLog.parse(text));
+    // A live key log may be read after the frames it answers (a client that writes it late): read them again.
+    if (this.live && this.index.count > 0 && this.facts.keyLog.size > before) {
+      for (const line of text.split('\n')) {
+        const random = line.trim().split(/\s+/)[1];
+        if (random) this.newSecretRandoms.add(random.toLowerCase());
+      }
+      this.scheduleSecretsReread();
+    }
+  }
+
+  /** Client randoms of secrets that came since the last live re-read. */
+  private newSecretRandoms = new Set<string>();
+
+  /** Whether the file (or spool) held Decryption Secrets Blocks: Save keeps them, first. */
+  private sawSecrets = false;
+  private secretsReread: { timer: ReturnType<typeof setTimeout> | null; running: boolean; again: boolean } = { timer: null, running: false, again: false };
+
+  private scheduleSecretsReread(): void {
+    const state = this.secretsReread;
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      state.running = true;
+      void this.rereadIfLocked()
+        .catch((error: unknown) => this.emit({ type: 'capture-error', sessionId: this.sessionId, message: `reading TLS again with the new key-log secrets failed: ${error instanceof Error ? error.message : String(error)}` }))
+        .finally(() => {
+          state.running = false;
+          if (state.again && !this.closed) {
+            state.again = false;
+            this.scheduleSecretsReread();
+          }
+        });
+    }, LIVE_SECRETS_REREAD_MS);
+  }
+
+  /**
+   * Reads TLS and QUIC again only when a connection has records that the new secrets may open: it
+   * lacked a secret of one of their client randoms, or there were no secrets at all. Connections
+   * that stay locked for other reasons (their ClientHello missed, another program's traffic) do
+   * not make every new secret read the whole capture again.
+   */
+  private async rereadIfLocked(): Promise<void> {
+    if (this.closed) return;
+    const randoms = this.newSecretRandoms;
+    this.newSecretRandoms = new Set();
+    const opens = (reason: true | string | null) => typeof reason === 'string' && (reason.startsWith('no TLS secrets') || randoms.has(/for client random ([0-9a-f]+)/.exec(reason)?.[1] ?? ''));
+    const tlsLocked = this.facts.tlsConnections().some((c) => opens(c.decrypted));
+    const quicLocked = (await this.quic.attemptsSoFar()).some((attempt) => opens(attempt.tls.decrypted));
+    if (!tlsLocked && !quicLocked) return;
+    await this.rereadWithSecrets(tlsLocked, quicLocked);
+    if (!this.closed) this.emit({ type: 'rows', sessionId: this.sessionId, frames: this.index.count });
+  }
+
+  /**
+   * Reads every connection's TLS (and QUIC) again with the secrets known now, from the frames
+   * indexed so far; frames indexed later go to the new readers, so nothing is read twice.
+   */
+  private async rereadWithSecrets(tls = true, quic = true): Promise<void> {
+    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
+    const readFrames = (batch: number[]) => this.readFrames(batch);
+    if (tls) this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
+    if (quic) {
+      // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
+      const udp: number[] = [];
+      for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
+      this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
+      await this.quic.settled();
+    }
+    // Rows and filter matches computed before now may show other TLS and QUIC fields.
+    this.filters.clear();
   }
 
   /**
@@ -892,17 +991,9 @@ export class FileSession {
     }
     const added = KeyLog.parse(text);
     this.facts.keyLog.merge(added);
-    await this.whenIndexed();
-    // As first read: fragmented datagrams are reassembled again (frames-as-read.ts).
-    const readFrames = (batch: number[]) => this.readFrames(batch);
-    this.facts.redissectTls(framesAsRead(this.facts.tlsCandidateFrames(), this.index, readFrames));
-    // QUIC too: its Handshake and 1-RTT packets open with the new secrets.
-    const udp: number[] = [];
-    for (let i = 0; i < this.index.count; i++) if (this.index.protocol[i] === 17) udp.push(i);
-    this.quic.reread(framesAsRead(udp, this.index, readFrames), this.index);
-    await this.quic.settled();
-    // Rows and filter matches computed before now may show other TLS and QUIC fields.
-    this.filters.clear();
+    // A live capture's indexing ends with the capture: read the frames so far again now (later ones meet the new secrets as they come).
+    if (!this.live) await this.whenIndexed();
+    await this.rereadWithSecrets();
     const rows = this.facts.connections().connections;
     const byStream = new Map(rows.map((row) => [row.stream, row]));
     return {
@@ -1190,7 +1281,7 @@ export class FileSession {
       select = (i) => i < count && (marks[i] & ROW_MARK.MARKED) !== 0;
     }
     try {
-      const result = await convertCaptureFile(this.filePath, target, params.format, { select, comments: this.commentOverride(), target: { overwrite: params.overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, params.format, { select, comments: this.commentOverride(), target: { overwrite: params.overwrite }, keepSecrets: this.keepsSecrets() });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -1198,10 +1289,15 @@ export class FileSession {
     }
   }
 
+  /** A live spool may hold secrets the index has not read yet; a file's were seen while indexing. */
+  private keepsSecrets(): boolean {
+    return this.live || this.sawSecrets;
+  }
+
   async saveAs(target: string, format: CaptureFormat, overwrite = false): Promise<{ path: string; frames: number }> {
     if (!this.live) await this.whenIndexed();
     try {
-      const result = await convertCaptureFile(this.filePath, target, format, { comments: this.commentOverride(), target: { overwrite } });
+      const result = await convertCaptureFile(this.filePath, target, format, { comments: this.commentOverride(), target: { overwrite }, keepSecrets: this.keepsSecrets() });
       return { path: target, frames: result.framesWritten };
     } catch (error) {
       if (error instanceof ApiError) throw error;

@@ -7,7 +7,8 @@ const TAG = 16;
 export function createNodeTlsCrypto(): TlsCrypto {
   return {
     hmac(hash, key, data) {
-      return new Uint8Array(createHmac(hash, key).update(data).digest());
+      const digest = createHmac(hash, key).update(data).digest();
+      return new Uint8Array(digest.buffer, digest.byteOffset, digest.length); // a view: no copy
     },
     aeadOpen(aead, key, nonce, aad, ciphertext) {
       if (ciphertext.length < TAG) return null;

@@ -24,6 +24,7 @@ import {
 } from '../../shared/wire/linktypes';
 import packageJson from '../../package.json';
 import { injectRefusal, interfaceAddresses, interfaceMac, linkTypeFromCapName, listInterfaces } from './interfaces';
+import { LiveConversations } from './conversations';
 import { addRstDropRule, removeAllRstDropRules, removeRstDropRule, RstRefusedError, startStaleRuleCleanup, validateTuple } from './firewall';
 import { hasEffectiveCapability, helperIsPrivileged } from './harden';
 import { buildArpRequest, buildNeighbourSolicitation, neighbourMac, nextHop, parseArpReply, parseNeighbourAdvertisement } from './neighbours';
@@ -488,11 +489,45 @@ function flushSent(): void {
   if (message) writeMessage(message);
 }
 
+/** Conversations the engine holds through this helper: reset if the engine vanishes with them live. */
+const conversations = new LiveConversations();
+
+/**
+ * The engine is gone (stdin ended, or a signal) with conversations live: each gets its RST now,
+ * synchronously, so it is on the wire before the RST rules go and before a write to the dead
+ * parent could end the process.
+ */
+function resetLiveConversations(): void {
+  const resets = conversations.takeResets();
+  if (resets.length === 0 || openState !== 'open' || !capture || !opened || injectRefused) return;
+  for (const { packet, ethSrc, ethDst } of resets) {
+    let frame: Buffer;
+    if (opened.linkType === LINKTYPE_RAW) frame = Buffer.from(packet);
+    else if (opened.linkType === LINKTYPE_ETHERNET && ethSrc && ethDst) {
+      const header = Buffer.alloc(14);
+      header.set(parseMac(ethDst), 0);
+      header.set(parseMac(ethSrc), 6);
+      header.writeUInt16BE(packet[0] >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, 12);
+      frame = Buffer.concat([header, packet]);
+    } else continue;
+    try {
+      capture.send(frame, frame.length);
+      stats.framesSent++;
+    } catch {
+      // The device is gone: nothing more can be sent.
+      return;
+    }
+  }
+}
+
 async function sendFrames(request: Extract<HelperRequest, { cmd: 'send' }>): Promise<SendResult> {
   if (openState !== 'open' || !capture || !opened) throw new RequestError('not-open', 'open a device before sending (the helper sends on its capture device)');
   // Checked once at open: each send reading sysfs again cost syscalls on a conversation's reply path.
   if (injectRefused) throw new RequestError('cannot-inject', injectRefused);
   const { frames, meta } = await buildLinkFrames(request, opened.device, opened.linkType);
+  if (request.conversation && request.link === 'fill') {
+    for (const frame of request.frames) conversations.note(Buffer.from(frame, 'base64'), meta.ethSrc, meta.ethDst);
+  }
   const total = frames.length * (request.count ?? 1);
   const gapMs = request.rate !== undefined ? 1000 / request.rate : (request.intervalMs ?? 0);
   const device = capture;
@@ -655,6 +690,8 @@ async function handle(request: HelperRequest): Promise<unknown> {
         throw new RequestError('firewall-failed', error instanceof Error ? error.message : String(error));
       }
     }
+    case 'end-conversations':
+      return { ended: conversations.end(request.dst !== undefined && request.dport !== undefined ? { dst: request.dst, dport: request.dport } : undefined) };
     case 'release-rst':
       try {
         return { removed: removeRstDropRule(request.ruleId) };
@@ -771,6 +808,7 @@ function main(): void {
   const finish = () => {
     if (finishing) return;
     finishing = true;
+    resetLiveConversations();
     flushCaptured();
     removeAllRstDropRules();
     exitAfterDrain(0);

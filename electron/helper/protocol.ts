@@ -263,6 +263,8 @@ export type HelperRequest =
       /** Explicit MACs that win over resolution when link is 'fill'. */
       ethSrc?: string;
       ethDst?: string;
+      /** TCP segments of a conversation the engine holds: if the engine vanishes with it live, the helper resets it. */
+      conversation?: boolean;
     }
   | { id: number; cmd: 'stats' }
   | { id: number; cmd: 'validate-filter'; filter: string; device?: string; linkType?: number }
@@ -270,7 +272,9 @@ export type HelperRequest =
   | { id: number; cmd: 'probe-permission'; device?: string }
   /** Opt-in: drop this host's outgoing RSTs for one 4-tuple (the local-kernel RST trap); without dst and dport, from the listening address src:sport. */
   | { id: number; cmd: 'suppress-rst'; src: string; dst?: string; sport: number; dport?: number }
-  | { id: number; cmd: 'release-rst'; ruleId: number };
+  | { id: number; cmd: 'release-rst'; ruleId: number }
+  /** The engine ended these conversations itself (all, or the one with peer dst:dport): no RST for them when it goes. */
+  | { id: number; cmd: 'end-conversations'; dst?: string; dport?: number };
 
 export type HelperCommand = HelperRequest['cmd'];
 
@@ -470,6 +474,8 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
         if (typeof mac === 'string' && !MAC_PATTERN.test(mac)) return fail(`${key} must be a MAC like aa:bb:cc:dd:ee:ff`);
       }
       if (message.intervalMs !== undefined && message.rate !== undefined) return fail('send takes intervalMs or rate, not both');
+      if (message.conversation !== undefined && message.conversation !== true) return fail('send conversation must be true when given');
+      if (message.conversation && message.link !== 'fill') return fail("send conversation needs link 'fill' (IP packets)");
       return {
         ok: true,
         value: {
@@ -482,6 +488,7 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
           rate: message.rate as number | undefined,
           ethSrc: message.ethSrc as string | undefined,
           ethDst: message.ethDst as string | undefined,
+          ...(message.conversation ? { conversation: true } : {}),
         },
         id,
       };
@@ -523,6 +530,13 @@ export function validateRequest(message: unknown): Checked<HelperRequest> & { id
           : { id, cmd, src: message.src as string, dst: message.dst as string, sport: message.sport as number, dport: message.dport as number },
         id,
       };
+    }
+    case 'end-conversations': {
+      if (message.dst === undefined && message.dport === undefined) return { ok: true, value: { id, cmd }, id };
+      if (typeof message.dst !== 'string' || message.dst.length === 0 || message.dst.length > 64) return fail('end-conversations needs dst as an address string (or neither dst nor dport)');
+      const port = message.dport;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return fail('end-conversations needs dport in 0..65535');
+      return { ok: true, value: { id, cmd, dst: message.dst, dport: port }, id };
     }
     case 'release-rst': {
       if (typeof message.ruleId !== 'number' || !Number.isInteger(message.ruleId)) return fail('release-rst needs a ruleId');

@@ -214,6 +214,9 @@ export interface ConnectionRow {
   /** RFC 9293 state names (SYN_SENT …) at the end of what was seen. */
   clientState: string;
   serverState: string;
+  /** The path into a side's state when the segment that last changed it passed several (FIN_WAIT_2, TIME_WAIT), as the ladder's arrows carry it. */
+  clientPassed?: string[];
+  serverPassed?: string[];
   connState: string;
   history: string;
   /** tcp.analysis.initial_rtt in seconds. */
@@ -242,6 +245,8 @@ const connectionRow: Validator<ConnectionRow> = obj({
   communityId: str({ max: 32, pattern: /^1:[A-Za-z0-9+/]{27}=$/ }),
   clientState: str({ max: 32 }),
   serverState: str({ max: 32 }),
+  clientPassed: opt(arr(str({ max: 32 }), 12)),
+  serverPassed: opt(arr(str({ max: 32 }), 12)),
   connState: str({ max: 16 }),
   history: str({ max: 256 }),
   initialRtt: nullable(num({ min: 0 })),
@@ -575,6 +580,12 @@ export interface StartCaptureParams extends CapturePointParams {
   bpf: string;
   /** More capture points recorded into the same session, one pcapng interface each. */
   alsoFrom?: CapturePointParams[];
+  /**
+   * An NSS key log (SSLKEYLOGFILE) on the engine's machine, followed while capturing (it may not
+   * exist yet): new secrets decrypt TLS and QUIC as they arrive and go into the spool as
+   * Decryption Secrets Blocks, which Save keeps.
+   */
+  tlsKeylog?: string;
 }
 
 /** Two capture points (interfaces) of one session compared: shared/compare's records, as `compare FILE --json` prints them. */
@@ -888,6 +899,10 @@ export interface OpenEndpointParams {
   remotePort: number | null;
   /** RFC 6298 retransmission (off: the user studies the peer). */
   retransmit: boolean;
+  /** With retransmission: 'newreno' (default; RFC 5681/6582, RFC 6675 SACK recovery) or 'none' (the timer alone). */
+  congestion?: 'newreno' | 'none';
+  /** With retransmission: the initial window in segments (default RFC 6928's). */
+  initialWindow?: number | null;
   keepaliveSeconds: number | null;
   /** Send nothing by itself: endpointProposal shows the next segment, endpointStep sends it (edited). */
   step: boolean;
@@ -1305,7 +1320,7 @@ export const methodValidators: MethodValidators = {
   },
   listRemoteInterfaces: { params: remoteHost, result: obj({ interfaces: arr(interfaceInfo, 1024) }) },
   startCapture: {
-    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)) }),
+    params: obj({ interface: str({ min: 1, max: 256 }), remote: opt(remoteHost), bpf: str({ max: 8192 }), alsoFrom: opt(arr(capturePoint, 15)), tlsKeylog: opt(filePath) }),
     result: sessionInfo,
   },
   stopCapture: { params: sessionOnly, result: unit },
@@ -1415,6 +1430,8 @@ export const methodValidators: MethodValidators = {
       remote: nullable(ipText),
       remotePort: nullable(int(1, 0xffff)),
       retransmit: bool,
+      congestion: opt(literal('newreno', 'none')),
+      initialWindow: opt(nullable(int(1, 1000))),
       keepaliveSeconds: nullable(num({ min: 0.01, max: 86_400 })),
       step: bool,
       isn: nullable(int(0, 0xffffffff)),
@@ -1546,6 +1563,8 @@ export type EndpointApiEvent =
   | { type: 'endpoint-state'; endpointId: string; from: string; to: string; why: string; time: number }
   | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
   | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted' | 'paws'; detail: string; time: number }
+  /** The sender's congestion state (retransmission on): on entering or leaving recovery, else a few times a second. cwnd/ssthresh null when off or unbounded. */
+  | { type: 'endpoint-sender'; endpointId: string; cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout'; why: string; time: number }
   /** A listener serving several peers accepted one: `connectionId` is its conversation's endpointId (send, close, step, events). */
   | { type: 'endpoint-accepted'; endpointId: string; connectionId: string; peer: string; time: number }
   | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
@@ -1636,6 +1655,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
   'endpoint-accepted': obj({ type: literal('endpoint-accepted'), endpointId, connectionId: endpointId, peer: str({ max: 80 }), time: num() }),
   'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted', 'paws'), detail: str({ max: 4096 }), time: num() }),
+  'endpoint-sender': obj({ type: literal('endpoint-sender'), endpointId, cwnd: nullable(count), ssthresh: nullable(count), pipe: count, flight: count, recovery: literal('none', 'fast', 'sack', 'timeout'), why: str({ max: 256 }), time: num() }),
   'endpoint-end': obj({
     type: literal('endpoint-end'),
     endpointId,

@@ -5,10 +5,12 @@
  *
  * Its state follows the RFC 9293 table in shared/track/states.ts; arrival processing follows
  * RFC 9293 §3.10.7 (acceptability, RST, SYN, ACK, text, FIN, in that order), with RFC 5961's
- * challenge ACKs. Retransmission is off unless asked for; on, the timer is RFC 6298's (rto.ts),
- * with Karn's rule, RFC 5681 fast retransmit on the third duplicate ACK and a retransmission per
- * partial ACK after a loss (RFC 6582's idea). There is no congestion window: the peer's
- * advertised window is the only limit, which is what a user studying the peer wants.
+ * challenge ACKs. Retransmission is off unless asked for (the peer's advertised window is then the
+ * only limit, which is what a user studying the peer wants); on, the timer is RFC 6298's (rto.ts)
+ * with Karn's rule, and the sender is a conforming one (congestion.ts): RFC 5681 cwnd/ssthresh,
+ * fast retransmit and recovery with RFC 6582 NewReno, RFC 6928's initial window, restart after
+ * idle, and RFC 6675 SACK-based recovery when SACK was negotiated. `congestion: { algorithm:
+ * 'none' }` keeps RFC 6298's timer alone.
  *
  * Every automatic choice can be fixed: ISN, options (or the SYN's whole list), the window field,
  * when to ACK; in step mode nothing leaves by itself: `proposal()` shows the next segment, the
@@ -19,6 +21,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from '../tra
 import { nextState, TCP_STATE_NAMES, TcpEvent, TcpState } from '../track/states';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/summary';
 import { ReassemblyQueue, SendQueue } from './buffers';
+import { cwndAfterAck, initialWindow, SackScoreboard, setPipe, ssthreshAfterLoss, type CongestionOptions, type RecoveryPhase, type SenderState } from './congestion';
 import { RtoEstimator, type RtoOptions } from './rto';
 
 export interface EndpointSegment {
@@ -81,6 +84,8 @@ export interface EndpointOptions {
   ackDelayMs?: number;
   retransmit?: boolean;
   rto?: RtoOptions;
+  /** The sender's congestion control while retransmission is on (congestion.ts); ignored when it is off. */
+  congestion?: CongestionOptions;
   /** Retransmissions of one segment before giving up with an RST (default 15, Linux's tcp_retries2). */
   maxRetransmits?: number;
   /** SYN retransmissions before giving up (default 6, Linux's tcp_syn_retries). */
@@ -97,11 +102,19 @@ export type EndpointEvent =
   | { type: 'data'; bytes: Uint8Array; at: number }
   | { type: 'peer-fin'; at: number }
   | { type: 'reset'; why: string; at: number }
-  | { type: 'retransmit'; seq: number; length: number; why: 'timeout' | 'fast' | 'partial-ack'; rto: number; at: number }
+  | { type: 'retransmit'; seq: number; length: number; why: RetransmitWhy; rto: number; at: number }
+  /** The sender entered or left loss recovery (or its timer fired): its state right after. */
+  | ({ type: 'sender'; why: string; at: number } & SenderState)
   | { type: 'rtt'; sample: number; srtt: number; rttvar: number; rto: number; at: number }
   | { type: 'keepalive'; probe: number; at: number }
   | { type: 'aborted'; why: string; at: number }
   | { type: 'dropped'; why: string; at: number };
+
+/**
+ * Why a segment went again: the timer's ('timeout'), the third duplicate ACK's ('fast'), NewReno's
+ * partial ACK, RFC 6675's NextSeg in SACK or post-timeout recovery ('recovery'), its rescue.
+ */
+export type RetransmitWhy = 'timeout' | 'fast' | 'partial-ack' | 'recovery' | 'rescue';
 
 export interface EndpointStats {
   segmentsSent: number;
@@ -110,6 +123,8 @@ export interface EndpointStats {
   bytesAcked: number;
   bytesReceived: number;
   retransmissions: number;
+  /** Payload bytes sent again. */
+  bytesRetransmitted: number;
   outOfOrderHeld: number;
   outOfOrderDropped: number;
   /** Segments dropped by PAWS (RFC 7323 §5.3): their TSval was older than TS.Recent. */
@@ -176,7 +191,7 @@ export class TcpEndpoint {
   private sndWl2 = 0;
   private maxSndWnd = 0;
   rcvNxt = 0;
-  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0, noTimestampDropped: 0 };
+  readonly stats: EndpointStats = { segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesAcked: 0, bytesReceived: 0, retransmissions: 0, bytesRetransmitted: 0, outOfOrderHeld: 0, outOfOrderDropped: 0, pawsDropped: 0, noTimestampDropped: 0 };
   readonly rtt: RtoEstimator;
   /** Why the connection ended, once it has. */
   closedReason: string | null = null;
@@ -215,13 +230,31 @@ export class TcpEndpoint {
   private ackWanted: 'ack' | 'challenge-ack' | null = null;
   private fullSegmentsUnacked = 0;
   private delayedAckAt: number | null = null;
-  private retransmitWanted: 'timeout' | 'fast' | 'partial-ack' | null = null;
+  private retransmitWanted: RetransmitWhy | null = null;
   private rtoAt: number | null = null;
   private retransmits = 0;
   private synTimedOut = false;
   private timing: { end: number; at: number } | null = null;
   private dupAcks = 0;
-  private recover: number | null = null;
+
+  // The congestion controller (congestion.ts); positions are absolute offsets from our ISN.
+  private readonly congestionOn: boolean;
+  private readonly dupThresh: number;
+  /** cwnd in bytes; 0 until the connection is established. */
+  private cwnd = 0;
+  private ssthresh = Infinity;
+  private recovery: RecoveryPhase = 'none';
+  /** RFC 6582's `recover` / RFC 6675's RecoveryPoint, exclusive (the SND.NXT of the moment). */
+  private recoverAt = 0;
+  /** RFC 6675 HighRxt, exclusive: the end of the highest byte retransmitted in this recovery. */
+  private highRxt = 0;
+  private rescueRxt: number | null = null;
+  /** The start of the rescue segment proposed, so its commit leaves HighRxt alone. */
+  private rescueProposed: number | null = null;
+  private readonly scoreboard = new SackScoreboard();
+  /** SND.UNA as an absolute offset. */
+  private sndUnaAbs = 0;
+  private lastDataSentAt: number | null = null;
   private keepaliveAt: number | null = null;
   private keepaliveWanted = false;
   private probesUnanswered = 0;
@@ -243,6 +276,13 @@ export class TcpEndpoint {
     this.reassembly = new ReassemblyQueue(options.maxOutOfOrder ?? DEFAULT_MAX_OUT_OF_ORDER);
     this.rtt = new RtoEstimator(options.rto);
     this.peerMss = options.defaultPeerMss ?? 536;
+    const congestion = options.congestion ?? {};
+    this.congestionOn = (options.retransmit ?? false) && (congestion.algorithm ?? 'newreno') !== 'none';
+    this.dupThresh = congestion.dupThresh ?? 3;
+    if (!Number.isInteger(this.dupThresh) || this.dupThresh < 1) throw new EndpointError(`dupThresh must be a positive integer, not ${congestion.dupThresh}`);
+    if (congestion.initialWindow !== undefined && !(Number.isInteger(congestion.initialWindow) && congestion.initialWindow >= 1)) throw new EndpointError(`the initial window must be a positive number of segments, not ${congestion.initialWindow}`);
+    if (congestion.initialSsthresh !== undefined && !(congestion.initialSsthresh > 0)) throw new EndpointError(`the initial ssthresh must be positive, not ${congestion.initialSsthresh}`);
+    this.ssthresh = congestion.initialSsthresh ?? Infinity;
     if (options.windowScale !== undefined && options.windowScale !== null && (!Number.isInteger(options.windowScale) || options.windowScale < 0 || options.windowScale > 14)) {
       throw new EndpointError(`window scale must be 0..14 (RFC 7323 §2.3), not ${options.windowScale}`);
     }
@@ -273,6 +313,19 @@ export class TcpEndpoint {
       sack: this.sackOn,
       timestamps: this.tsOn,
       windowScale: both && hasOption(this.ourSynOptions ?? [], 'wscale') && hasOption(this.peerSynOptions ?? [], 'wscale') ? { ours: this.recvShift, peers: this.sendShift } : null,
+    };
+  }
+
+  /** The sender's congestion state (cwnd and ssthresh null when congestion control is off). */
+  get sender(): SenderState {
+    const flight = this.flightSize();
+    return {
+      cwnd: this.congestionOn ? this.cwnd : null,
+      ssthresh: this.congestionOn && Number.isFinite(this.ssthresh) ? this.ssthresh : null,
+      flight,
+      pipe: this.congestionOn ? this.pipe() : flight,
+      recovery: this.recovery,
+      smss: this.segmentRoom(),
     };
   }
 
@@ -399,8 +452,20 @@ export class TcpEndpoint {
     this.rtt.backoff(); // §5.5
     this.retransmitWanted = 'timeout';
     this.recoverWhy = 'timeout';
-    this.recover = this.sndNxt;
     this.dupAcks = 0;
+    if (this.congestionOn && this.cwnd > 0) {
+      const smss = this.segmentRoom();
+      // RFC 5681 §3.1: ssthresh is halved on the first timeout of a segment, held on later ones; cwnd = LW = 1 SMSS.
+      if (this.retransmits === 0) this.ssthresh = ssthreshAfterLoss(this.flightSize(), smss);
+      this.cwnd = smss;
+      // RFC 6675 §5.1 / RFC 6582 §4: what was outstanding is recovered in slow start; no new recovery before it is acknowledged.
+      this.recovery = 'timeout';
+      this.recoverAt = this.abs(this.sndNxt);
+      this.highRxt = this.sndUnaAbs;
+      this.rescueRxt = null;
+      this.senderEvent('retransmission timeout', now);
+    }
+    this.retransmits++;
   }
 
   private abort(why: string, now: number): void {
@@ -425,6 +490,8 @@ export class TcpEndpoint {
       if (segment) return { segment, reason: 'retransmit' };
       this.retransmitWanted = null;
     }
+    const recovery = this.recoverySegment(now);
+    if (recovery) return { segment: recovery, reason: 'retransmit' };
     const data = this.nextData(now);
     if (data) return { segment: data, reason: 'data' };
     if (this.finWanted && !this.finSent && this.unsent === 0 && SENDING.has(this.state)) {
@@ -546,6 +613,11 @@ export class TcpEndpoint {
     if (length <= 0) return null;
     // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): a full segment, all that is left, or half the largest window seen.
     if (length < room && length < pending && length < this.maxSndWnd / 2) return null;
+    // cwnd gates whole segments only (a fraction of a segment waits for the next ACK).
+    if (this.congestionOn) {
+      this.restartIfIdle(now);
+      if (this.congestionRoom() < length) return null;
+    }
     const last = length === pending;
     return this.build(this.sndNxt, TCP_ACK | (last ? TCP_PSH : 0), this.sendQueue.read(offset, length), now);
   }
@@ -555,12 +627,189 @@ export class TcpEndpoint {
     if (this.state === TcpState.SYN_SENT) return this.build(this.iss, TCP_SYN, new Uint8Array(0), now, this.ourSynOptions ?? this.synOptionsToSend());
     if (this.state === TcpState.SYN_RECEIVED) return this.build(this.iss, TCP_SYN | TCP_ACK, new Uint8Array(0), now, this.ourSynOptions ?? this.synOptionsToSend());
     if (!seqLt(this.sndUna, this.sndNxt)) return null;
-    const offset = seqDiff(this.sndUna, this.queueSeq);
+    return this.segmentAt(this.sndUnaAbs, now);
+  }
+
+  /** One segment from absolute offset `start`, up to SMSS, stopping where SACKed data begins; the FIN when `start` is its place. */
+  private segmentAt(start: number, now: number): EndpointSegment | null {
+    const seq = this.seqOf(start);
     const dataEnd = this.finSent ? this.finSeq : this.sndNxt;
-    const length = Math.max(0, Math.min(this.segmentRoom(), seqDiff(dataEnd, this.sndUna)));
-    if (length > 0) return this.build(this.sndUna, TCP_ACK | TCP_PSH, this.sendQueue.read(Math.max(0, offset), length), now);
-    if (this.finSent) return this.build(this.finSeq, TCP_FIN | TCP_ACK, new Uint8Array(0), now);
+    const sacked = this.scoreboard.nextSackedStart(start);
+    const limit = Math.min(this.segmentRoom(), seqDiff(dataEnd, seq), sacked === null ? Infinity : sacked - start);
+    const length = Math.max(0, limit);
+    if (length > 0) return this.build(seq, TCP_ACK | TCP_PSH, this.sendQueue.read(Math.max(0, seqDiff(seq, this.queueSeq)), length), now);
+    if (this.finSent && seq === this.finSeq) return this.build(this.finSeq, TCP_FIN | TCP_ACK, new Uint8Array(0), now);
     return null;
+  }
+
+  // ------------------------------------------------------------------------- congestion control (congestion.ts)
+
+  private abs(seq: number): number {
+    return this.sndUnaAbs + seqDiff(seq, this.sndUna);
+  }
+
+  private seqOf(offset: number): number {
+    return seqAdd(this.sndUna, offset - this.sndUnaAbs);
+  }
+
+  /** RFC 5681 FlightSize: sent and not cumulatively acknowledged. */
+  private flightSize(): number {
+    return Math.max(0, seqDiff(this.sndNxt, this.sndUna));
+  }
+
+  private get sackRecovery(): boolean {
+    return this.sackOn && (this.options.congestion?.sackRecovery ?? true);
+  }
+
+  /** IsLost for the recovery at hand: RFC 6675's rule, and after a timeout everything unSACKed below the recovery point. */
+  private lost(offset: number): boolean {
+    if (this.recovery === 'timeout' && offset < this.recoverAt) return true;
+    return this.sackRecovery && this.scoreboard.isLost(offset, this.dupThresh, this.segmentRoom());
+  }
+
+  /** RFC 6675 pipe in SACK or post-timeout recovery; FlightSize otherwise (NewReno inflates cwnd instead). */
+  private pipe(): number {
+    if (this.recovery !== 'sack' && this.recovery !== 'timeout') return this.flightSize();
+    return setPipe(this.scoreboard, this.sndUnaAbs, this.abs(this.sndNxt), this.highRxt, { dupThresh: this.dupThresh, smss: this.segmentRoom(), sack: this.sackRecovery, lostBelow: this.recovery === 'timeout' ? this.recoverAt : null });
+  }
+
+  /** What cwnd still lets out now. */
+  private congestionRoom(): number {
+    if (!this.congestionOn) return Infinity;
+    return this.cwnd - this.pipe();
+  }
+
+  /** RFC 5681 §4.1: after more than one RTO without sending, cwnd is at most the restart window min(IW, cwnd). */
+  private restartIfIdle(now: number): void {
+    if (!(this.options.congestion?.restartAfterIdle ?? true) || this.lastDataSentAt === null) return;
+    if (this.sndUna !== this.sndNxt || now - this.lastDataSentAt <= this.rtt.rto) return;
+    const restart = Math.min(initialWindow(this.segmentRoom(), this.options.congestion?.initialWindow), this.cwnd);
+    if (this.cwnd > restart) {
+      this.cwnd = restart;
+      this.senderEvent('restart after idle (RFC 5681 §4.1)', now);
+    }
+  }
+
+  /**
+   * RFC 6675 NextSeg() rules 1, 3 and 4 while in SACK or post-timeout recovery and cwnd − pipe ≥
+   * 1 SMSS; rule 2 (new data) is nextData's, and goes before rules 3 and 4.
+   */
+  private recoverySegment(now: number): EndpointSegment | null {
+    this.rescueProposed = null;
+    if (!this.congestionOn || (this.recovery !== 'sack' && this.recovery !== 'timeout')) return null;
+    const smss = this.segmentRoom();
+    if (this.cwnd - this.pipe() < smss) return null;
+    const highData = this.abs(this.sndNxt);
+    const highestSacked = this.scoreboard.highestSacked ?? this.sndUnaAbs;
+    const bound = Math.min(highData, this.recovery === 'timeout' ? Math.max(highestSacked, this.recoverAt) : highestSacked);
+    // The smallest unSACKed offset past HighRxt; IsLost only falls as offsets rise, so it is the one to test.
+    const candidate = this.scoreboard.firstUnsacked(Math.max(this.highRxt, this.sndUnaAbs));
+    if (candidate < bound && this.lost(candidate)) {
+      this.recoverWhy = 'recovery';
+      return this.segmentAt(candidate, now); // rule 1
+    }
+    if (this.nextData(now)) return null; // rule 2
+    if (candidate < bound) {
+      this.recoverWhy = 'recovery';
+      return this.segmentAt(candidate, now); // rule 3
+    }
+    // Rule 4: one rescue retransmission per recovery, of the highest unSACKed data.
+    if (this.recovery === 'sack' && (this.rescueRxt === null || this.sndUnaAbs > this.rescueRxt)) {
+      const holes = this.scoreboard.holes(this.sndUnaAbs, this.abs(this.finSent ? this.finSeq : this.sndNxt));
+      const last = holes[holes.length - 1];
+      if (last) {
+        const start = Math.max(last[0], last[1] - smss);
+        this.rescueProposed = start;
+        this.recoverWhy = 'rescue';
+        return this.segmentAt(start, now);
+      }
+    }
+    return null;
+  }
+
+  private enterRecovery(now: number): void {
+    const smss = this.segmentRoom();
+    this.ssthresh = ssthreshAfterLoss(this.flightSize(), smss);
+    this.recoverAt = this.abs(this.sndNxt);
+    if (this.sackRecovery) {
+      // RFC 6675 §5 (4): cwnd = ssthresh; the first hole goes now, the rest as pipe allows.
+      this.recovery = 'sack';
+      this.cwnd = this.ssthresh;
+      this.highRxt = this.sndUnaAbs;
+      this.rescueRxt = null;
+    } else {
+      // RFC 5681 §3.2 (2)–(3): cwnd = ssthresh + 3·SMSS, inflated by each further duplicate.
+      this.recovery = 'fast';
+      this.cwnd = this.ssthresh + 3 * smss;
+    }
+    this.retransmitWanted = 'fast';
+    this.recoverWhy = 'fast';
+    this.senderEvent(`${this.dupAcks >= this.dupThresh ? `${this.dupAcks} duplicate ACKs` : 'SACKed data shows a loss'}: fast retransmit`, now);
+  }
+
+  /** A duplicate ACK (RFC 5681 §2's, or one with new SACK information, RFC 6675 §2). */
+  private onDuplicateAck(now: number): void {
+    if (!this.congestionOn || this.cwnd === 0) return;
+    if (this.recovery === 'fast') {
+      this.cwnd += this.segmentRoom(); // RFC 5681 §3.2 (4)
+      return;
+    }
+    if (this.recovery !== 'none') return; // SACK recovery: pipe tells what may go
+    const signalled = this.dupAcks >= this.dupThresh || (this.sackRecovery && this.lost(this.sndUnaAbs));
+    // RFC 6582 §3.2 (2) / RFC 6675 §5.1: not again for losses of data sent before the last recovery began.
+    const fresh = this.sackRecovery ? this.sndUnaAbs >= this.recoverAt : this.sndUnaAbs > this.recoverAt;
+    if (signalled && fresh) this.enterRecovery(now);
+  }
+
+  /** A cumulative ACK of `acked` new bytes (SND.UNA already moved). */
+  private onNewAck(acked: number, now: number): void {
+    if (!this.congestionOn || this.cwnd === 0) return;
+    const smss = this.segmentRoom();
+    const done = this.sndUnaAbs >= this.recoverAt;
+    switch (this.recovery) {
+      case 'fast':
+        if (done) {
+          // RFC 6582 §3.2 (3), full ACK: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+          this.cwnd = Math.min(this.ssthresh, Math.max(this.flightSize(), smss) + smss);
+          this.recovery = 'none';
+          this.senderEvent('full ACK: recovery over', now);
+        } else {
+          // Partial ACK: the next hole goes now; cwnd deflated by what was acknowledged, plus SMSS back when that was at least SMSS.
+          this.retransmitWanted = 'partial-ack';
+          this.recoverWhy = 'partial-ack';
+          this.cwnd = Math.max(smss, this.cwnd - acked + (acked >= smss ? smss : 0));
+        }
+        return;
+      case 'sack':
+        if (done) {
+          this.cwnd = this.ssthresh;
+          this.recovery = 'none';
+          this.senderEvent('recovery point acknowledged: recovery over', now);
+        }
+        return;
+      case 'timeout':
+        this.cwnd = cwndAfterAck(this.cwnd, this.ssthresh, acked, smss);
+        if (done) {
+          this.recovery = 'none';
+          this.senderEvent('data outstanding at the timeout acknowledged', now);
+        }
+        return;
+      case 'none':
+        this.cwnd = cwndAfterAck(this.cwnd, this.ssthresh, acked, smss);
+    }
+  }
+
+  /** The peer's SACK blocks into the scoreboard; returns the bytes newly SACKed. */
+  private takeSack(segment: EndpointSegment): number {
+    const option = segment.options.find((candidate) => candidate.kind === 'sack');
+    if (option?.kind !== 'sack') return 0;
+    const highAck = seqGt(segment.ack, this.sndUna) && seqLe(segment.ack, this.sndNxt) ? this.abs(segment.ack) : this.sndUnaAbs;
+    const blocks = option.blocks.filter(([left, right]) => seqLt(left, right) && seqGt(right, this.sndUna) && seqLe(right, this.sndNxt)).map(([left, right]): [number, number] => [this.abs(left), this.abs(right)]);
+    return this.scoreboard.update(blocks, highAck, this.abs(this.sndNxt));
+  }
+
+  private senderEvent(why: string, now: number): void {
+    this.events.push({ type: 'sender', why, at: now, ...this.sender });
   }
 
   // ------------------------------------------------------------------------- bookkeeping what went out
@@ -631,9 +880,21 @@ export class TcpEndpoint {
     if (consumed > 0 && reason !== 'keepalive') {
       this.stats.bytesSent += length;
       const isRetransmission = reason === 'retransmit' || seqLe(end, before);
+      if (length > 0) this.lastDataSentAt = now;
       if (isRetransmission) {
         this.stats.retransmissions++;
-        this.retransmits++;
+        this.stats.bytesRetransmitted += length;
+        if (this.recovery === 'sack' || this.recovery === 'timeout') {
+          const start = this.abs(segment.seq);
+          const endAbs = start + consumed;
+          // RFC 6675: HighRxt follows retransmissions, except the rescue's; the first one also sets RescueRxt.
+          if (this.rescueProposed === start && this.recoverWhy === 'rescue') this.rescueRxt = this.recoverAt;
+          else {
+            if (this.recoverWhy === 'fast' && this.recovery === 'sack') this.rescueRxt = endAbs;
+            this.highRxt = Math.max(this.highRxt, endAbs);
+          }
+          this.rescueProposed = null;
+        }
         this.retransmitWanted = null;
         this.timing = null; // Karn: no sample from a segment sent twice
         this.events.push({ type: 'retransmit', seq: this.relativeSent(segment.seq), length, why: this.recoverWhy ?? 'timeout', rto: this.rtt.rto, at: now });
@@ -647,7 +908,7 @@ export class TcpEndpoint {
     this.armKeepalive(now);
   }
 
-  private recoverWhy: 'timeout' | 'fast' | 'partial-ack' | null = null;
+  private recoverWhy: RetransmitWhy | null = null;
 
   /** Stops every timer and pending send; `keepAck` keeps an owed ACK (entering TIME_WAIT on the peer's FIN). */
   private clearTimers(keepAck = false): void {
@@ -688,6 +949,11 @@ export class TcpEndpoint {
       this.closedReason ??= why;
     }
     if (to === TcpState.ESTABLISHED && this.synTimedOut && this.rtt.srtt === null) this.rtt.reinitialize(SYN_DATA_RTO_MS); // RFC 6298 §5.7
+    if (to === TcpState.ESTABLISHED && this.congestionOn && this.cwnd === 0) {
+      // RFC 6928 §2: one segment when the SYN or SYN+ACK had to be sent again.
+      this.cwnd = this.synTimedOut ? this.segmentRoom() : initialWindow(this.segmentRoom(), this.options.congestion?.initialWindow);
+      this.recoverAt = 0; // RFC 6582 §3.2: recover starts at the ISN
+    }
   }
 
   private apply(event: TcpEvent, why: string, now: number): void {
@@ -932,16 +1198,13 @@ export class TcpEndpoint {
       return false;
     }
     const window = segment.window * 2 ** this.sendShift;
+    const newlySacked = this.congestionOn && this.sackOn ? this.takeSack(segment) : 0;
     if (seqGt(ack, this.sndUna)) {
       this.ackAdvance(ack, now);
-    } else if (ack === this.sndUna && segment.payload.length === 0 && !(segment.flags & (TCP_SYN | TCP_FIN)) && window === this.sndWnd && seqLt(this.sndUna, this.sndNxt)) {
-      // A duplicate ACK (RFC 5681 §2); the third triggers a fast retransmit.
+    } else if (ack === this.sndUna && seqLt(this.sndUna, this.sndNxt) && ((segment.payload.length === 0 && !(segment.flags & (TCP_SYN | TCP_FIN)) && window === this.sndWnd) || newlySacked > 0)) {
+      // A duplicate ACK (RFC 5681 §2, or RFC 6675 §2's: one that SACKs new data).
       this.dupAcks++;
-      if (this.dupAcks === 3 && this.options.retransmit && (this.recover === null || seqGt(ack, this.recover))) {
-        this.recover = this.sndNxt;
-        this.retransmitWanted = 'fast';
-        this.recoverWhy = 'fast';
-      }
+      this.onDuplicateAck(now);
     }
     // Window update (§3.10.7.4: SND.WL1/WL2 keep old segments from shrinking it).
     if (seqLt(this.sndWl1, segment.seq) || (this.sndWl1 === segment.seq && seqLe(this.sndWl2, ack))) {
@@ -970,6 +1233,8 @@ export class TcpEndpoint {
   private ackAdvance(ack: number, now: number): void {
     const acked = seqDiff(ack, this.sndUna);
     this.sndUna = ack;
+    this.sndUnaAbs += acked;
+    this.scoreboard.advance(this.sndUnaAbs);
     this.dupAcks = 0;
     const dataAcked = Math.min(this.sendQueue.length, Math.max(0, seqDiff(ack, this.queueSeq)));
     if (dataAcked > 0) {
@@ -988,15 +1253,7 @@ export class TcpEndpoint {
       if (this.sndUna === this.sndNxt) this.rtoAt = null; // §5.2
       else this.rtoAt = now + this.rtt.rto; // §5.3
     }
-    if (this.recover !== null) {
-      if (seqLt(ack, this.recover) && this.options.retransmit) {
-        // A partial ACK: the next hole was lost too, send it now rather than after another RTO.
-        this.retransmitWanted = 'partial-ack';
-        this.recoverWhy = 'partial-ack';
-      } else {
-        this.recover = null;
-      }
-    }
+    if (acked > 0) this.onNewAck(acked, now);
   }
 
   /** In-order bytes go to the user, later ones are held; returns whether a FIN follows what is now in order. */

@@ -35,6 +35,8 @@ export class EndpointLane {
   private readonly received: LaneStep[] = [];
   /** The peer, once known (for listen: from its SYN). */
   remote: string | null = null;
+  /** Every state entered on the segment that last changed ours, when more than one (for the Connections row). */
+  private lastPassed: string[] | null = null;
   /** Our state before the first segment (CLOSED, or LISTEN). */
   private initialState: string;
 
@@ -52,13 +54,15 @@ export class EndpointLane {
   }
 
   private record(direction: 'in' | 'out', segment: EndpointSegment, state: TcpState, passed: readonly TcpState[]): void {
+    const names = passed.length > 1 ? passed.map((entered) => TCP_STATE_NAMES[entered]) : null;
+    if (passed.length > 0) this.lastPassed = names;
     const steps = direction === 'out' ? this.sent : this.received;
     if (steps.length >= LANE_LIMIT) return;
     const endpoint = this.endpoint;
     const seq = direction === 'out' ? endpoint.relativeSent(segment.seq) : endpoint.relativeReceived(segment.seq);
     let ack: number | null = null;
     if (segment.flags & TCP_ACK) ack = direction === 'out' ? endpoint.relativeReceived(segment.ack) : endpoint.relativeSent(segment.ack);
-    steps.push({ seq, ack, flags: tcpFlagsText(segment.flags), length: segment.payload.length, state: TCP_STATE_NAMES[state], passed: passed.length > 1 ? passed.map((entered) => TCP_STATE_NAMES[entered]) : null });
+    steps.push({ seq, ack, flags: tcpFlagsText(segment.flags), length: segment.payload.length, state: TCP_STATE_NAMES[state], passed: names });
   }
 
   /** Which side of this connection is ours, or null when it is not the endpoint's. */
@@ -74,7 +78,11 @@ export class EndpointLane {
     const side = this.sideOf(row.client, row.server);
     if (!side) return row;
     const state = this.endpoint.stateName;
-    return side === 'client' ? { ...row, clientState: state, endpointSide: side } : { ...row, serverState: state, endpointSide: side };
+    // The path shown is the endpoint's own, and only while it is still in the state it led to (a timer may have moved it on).
+    const passed = this.lastPassed && this.lastPassed[this.lastPassed.length - 1] === state ? { [side === 'client' ? 'clientPassed' : 'serverPassed']: this.lastPassed } : {};
+    const { clientPassed, serverPassed, ...rest } = row;
+    const tracked = side === 'client' ? (serverPassed ? { serverPassed } : {}) : clientPassed ? { clientPassed } : {};
+    return side === 'client' ? { ...rest, ...tracked, ...passed, clientState: state, endpointSide: side } : { ...rest, ...tracked, ...passed, serverState: state, endpointSide: side };
   }
 
   /** The ladder with our lane's state after each arrow from the endpoint's own record. */

@@ -51,7 +51,8 @@ export class NdjsonWriter {
   begin(): number {
     const start = this.length;
     this.objects++;
-    this.overflow.clear();
+    // Set.clear allocates a new table even when empty: once per frame, that is garbage.
+    if (this.overflow.size > 0) this.overflow.clear();
     this.first = true;
     this.byte(0x7b);
     return start;
@@ -70,6 +71,14 @@ export class NdjsonWriter {
     this.first = false;
     this.key(name);
     this.value(value);
+  }
+
+  /** `field`, unless the open object already has the key: then nothing is written and it returns false. */
+  newField(name: string, value: unknown): boolean {
+    const entry = this.keys.get(name);
+    if (entry === undefined ? this.overflow.has(name) : entry.stamp === this.objects) return false;
+    this.field(name, value);
+    return true;
   }
 
   /** Closes the open object and its line. */
@@ -194,6 +203,25 @@ export class NdjsonWriter {
     out[at++] = COMMA;
     for (let i = 0; i < n; i++) out[at++] = bytes[i];
     this.length = at;
+  }
+
+  /** A key by its entry (after `begin`, first or not) and a decoded field's value. */
+  entryField(entry: KeyEntry, value: number | boolean | string | Uint8Array): void {
+    if (this.first) {
+      this.first = false;
+      entry.stamp = this.objects;
+      this.raw(entry.bytes);
+    } else this.nextKey(entry);
+    this.scalar(value);
+  }
+
+  /** A number as `JSON.stringify` writes it. */
+  jsonNumber(value: number): void {
+    this.number(value, true);
+  }
+
+  boolean(value: boolean): void {
+    this.raw(value ? TRUE : FALSE);
   }
 
   /** A decoded field's value: numbers, text and booleans as `value`, bytes as tshark's `"aa:bb"` text. */

@@ -34,7 +34,8 @@ import { outerEncapsulation } from '../wire/tunnel/outer';
 import { DnsDissector, dnsEndpointsOf, dnsInfoText, dnsMalformed, dnsMessagesToFields, type DnsFrameMessage } from '../dns';
 
 const NO_RECORDS: TlsRecord[] = [];
-const COMMUNITY_SLOTS = 4096;
+// Direct-mapped by tcp.stream: room for the benchmark capture's 4,000 concurrent connections without most of them colliding.
+const COMMUNITY_SLOTS = 1 << 14;
 const NO_DNS: DnsFrameMessage[] = [];
 
 /** The hello keys the tracker writes; the TLS dissector's own keys replace them when it runs. */
@@ -382,8 +383,12 @@ export class FramePipeline {
     const keys = this.frameKeys({}, decoded, analysis, outer);
     if (analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re'))) return null;
     if (this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
-    for (const key in keys) if (writer.has(key)) return null;
-    for (const key in keys) writer.field(key, keys[key]);
+    const mark = writer.length;
+    for (const key in keys) {
+      if (writer.newField(key, keys[key])) continue;
+      writer.rewind(mark);
+      return null;
+    }
     writer.end();
     return writer.bytes.subarray(0, writer.length);
   }

@@ -285,6 +285,28 @@ export class QuicAttemptTracker {
    * CRYPTO and STREAM data come back, and the tracker's own state is left as it was. Datagrams
    * must come in capture order for the packet numbers to come out right.
    */
+  /**
+   * Where attempt `connection`'s own reading is now (largest packet numbers, 1-RTT key
+   * generations): a copy that `reopen` can start from to read the datagrams that follow again.
+   */
+  cursorOf(connection: number): QuicReadCursor | null {
+    const state = this.states[connection];
+    if (!state) return null;
+    const { handshake, application } = state.largestProtected;
+    return {
+      initial: { ...state.largest },
+      protected: { handshake: { ...handshake }, application: { ...application } },
+      generation: state.keys ? { ...state.keys.keyUpdates } : { client: 0, server: 0 },
+    };
+  }
+
+  /** A datagram that belongs to no attempt, read alone as the first pass read it (its own Initial keys only). */
+  async reopenUnattached(summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
+    if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return [];
+    const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
+    return analyzeQuicDatagram(payload, this.crypto, { keyCache: this.keyCache, cut: payload.length < summary.payloadLength });
+  }
+
   async reopen(connection: number, summary: PacketSummary, bytes: Uint8Array, cursor: QuicReadCursor): Promise<QuicPacketInfo[]> {
     const state = this.states[connection];
     if (!state || summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return [];
@@ -299,7 +321,9 @@ export class QuicAttemptTracker {
       cut: payload.length < summary.payloadLength,
       shortDcidLength: state.dcidLength[sender],
       openProtected: (packet, packetBytes) => {
-        if (!this.tlsCrypto || !state.keys) return null;
+        if (!this.tlsCrypto) return null;
+        // As the first pass: without keys yet, the packet still says which secret it lacks.
+        state.keys ??= new QuicPacketKeys(this.tlsCrypto, this.keyLog);
         const level: ProtectedLevel = packet.type === 'handshake' ? 'handshake' : packet.type === '0-rtt' ? '0-rtt' : '1-rtt';
         const space = cursor.protected[level === 'handshake' ? 'handshake' : 'application'];
         const opened = state.keys.open(level, sender, packetBytes, packet, space[sender], cursor.generation);

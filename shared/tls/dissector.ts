@@ -4,7 +4,7 @@
  */
 import type { TlsCrypto } from './crypto';
 import type { KeyLog } from './keylog';
-import { TlsConnection, type TlsConnectionSummary, type TlsRecord } from './session';
+import { NO_RECORDS, RecordBuffers, TlsConnection, type TlsConnectionSummary, type TlsRecord } from './session';
 import { StreamSet } from '../track/stream-set';
 
 /** Connections above this count are dropped oldest first (a long live capture). */
@@ -16,6 +16,7 @@ export class TlsDissector {
   lastInStream = false;
   /** Streams known not to be TLS (a bit each: most streams of a capture). */
   private readonly notTls = new StreamSet();
+  private readonly recordBuffers = new RecordBuffers();
 
   constructor(
     private readonly crypto: TlsCrypto,
@@ -27,19 +28,19 @@ export class TlsDissector {
   /** One TCP segment's payload, with its relative sequence number (`tcp.seq`). */
   segment(stream: number, fromClient: boolean, seq: number, payload: Uint8Array): TlsRecord[] {
     this.lastInStream = false;
-    if (payload.length === 0 || this.notTls.has(stream)) return [];
+    if (payload.length === 0 || this.notTls.has(stream)) return NO_RECORDS;
     let connection = this.connections.get(stream);
     if (!connection) {
       // A TLS stream's bytes start with a record header: content type 20-24, version 3.x.
       if (payload[0] < 20 || payload[0] > 24 || (payload.length > 1 && payload[1] !== 3)) {
         this.notTls.add(stream);
-        return [];
+        return NO_RECORDS;
       }
       if (this.connections.size >= this.maxConnections) {
         const oldest = this.connections.keys().next().value;
         if (oldest !== undefined) this.connections.delete(oldest);
       }
-      connection = new TlsConnection(this.crypto, this.keyLog);
+      connection = new TlsConnection(this.crypto, this.keyLog, this.recordBuffers);
       this.connections.set(stream, connection);
     }
     const records = connection.push(fromClient, seq, payload);

@@ -19,6 +19,7 @@ export type KeyLogLabel = (typeof KEYLOG_LABELS)[number];
 
 const KNOWN = new Set<string>(KEYLOG_LABELS);
 const HEX_LINE = /^([0-9a-fA-F]{2})+$/;
+const CLIENT_RANDOM_HEX = /^[0-9a-fA-F]{64}$/;
 
 export interface KeyLogCounts {
   /** Secret lines accepted (a repeated identical line counts once). */
@@ -47,6 +48,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** The hex value of each character code below 256, or -1. */
+const HEX_DIGITS = Int8Array.from({ length: 256 }, (_, code) => hexValue(code));
 
 /** Hex text (already checked to be hex) to bytes. */
 export function hexToBytes(hex: string): Uint8Array {
@@ -144,15 +148,19 @@ export class KeyLog {
     if (!KNOWN.has(label)) return false;
     const secretLength = (line.length - secondSpace - 1) / 2;
     if (!(label === 'CLIENT_RANDOM' ? secretLength === 48 : secretLength === 32 || secretLength === 48)) return false;
+    const client = line.slice(firstSpace + 1, secondSpace);
+    if (!CLIENT_RANDOM_HEX.test(client)) return false;
     const secret = new Uint8Array(secretLength);
     for (let i = 0, at = secondSpace + 1; i < secretLength; i++, at += 2) {
-      const high = hexValue(line.charCodeAt(at));
-      const low = hexValue(line.charCodeAt(at + 1));
+      // A table, not a function call per digit: this loop runs cold, thousands of times.
+      const highCode = line.charCodeAt(at);
+      const lowCode = line.charCodeAt(at + 1);
+      const high = highCode < 256 ? HEX_DIGITS[highCode] : -1;
+      const low = lowCode < 256 ? HEX_DIGITS[lowCode] : -1;
       if (high < 0 || low < 0) return false;
       secret[i] = (high << 4) | low;
     }
-    for (let at = firstSpace + 1; at < secondSpace; at++) if (hexValue(line.charCodeAt(at)) < 0) return false;
-    this.add(line.slice(firstSpace + 1, secondSpace).toLowerCase(), label as KeyLogLabel, secret);
+    this.add(client.toLowerCase(), label as KeyLogLabel, secret);
     return true;
   }
 

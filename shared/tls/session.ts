@@ -169,10 +169,14 @@ export class TlsConnection {
   isTls = true;
   /** Whether the last `push` held the start of a record (tshark shows the TLS layer on such frames). */
   startedRecord = false;
+  /** What the current `push` completed (the shared empty array until a record completes). */
+  private completed: TlsRecord[] = NO_RECORDS;
 
   constructor(
     private readonly crypto: TlsCrypto,
     private readonly keyLog: KeyLog | null,
+    /** Where unfinished records are held: a dissector shares one among its connections. */
+    private readonly buffers: RecordBuffers = new RecordBuffers(),
   ) {}
 
   /**
@@ -182,27 +186,39 @@ export class TlsConnection {
   push(fromClient: boolean, seq: number, payload: Uint8Array): TlsRecord[] {
     const dir = fromClient ? this.client : this.server;
     this.startedRecord = false;
-    if (dir.dead || payload.length === 0) return [];
-    const out: TlsRecord[] = [];
-    dir.stream.push(seq, payload, (bytes, gap, position) => {
-      if (dir.dead) return;
-      if (gap) {
-        // A gap that never filled: continue after it, looking for a record boundary again.
-        clearPartial(dir);
-        dir.handshakeBuffer = new Uint8Array(0);
-        dir.synced = false;
-      }
-      this.consume(dir, bytes, position === 0, out);
-    });
-    return out;
+    if (dir.dead || payload.length === 0) return NO_RECORDS;
+    this.completed = NO_RECORDS;
+    dir.stream.push(seq, payload, fromClient ? this.deliverClient : this.deliverServer);
+    const completed = this.completed;
+    this.completed = NO_RECORDS;
+    return completed;
+  }
+
+  /** The in-order bytes the reassembly releases (one function per direction, made once: not a closure per segment). */
+  private readonly deliverClient = (bytes: Uint8Array, gap: boolean, position: number): void => this.deliver(this.client, bytes, gap, position);
+  private readonly deliverServer = (bytes: Uint8Array, gap: boolean, position: number): void => this.deliver(this.server, bytes, gap, position);
+
+  private deliver(dir: Direction, bytes: Uint8Array, gap: boolean, position: number): void {
+    if (dir.dead) return;
+    if (gap) {
+      // A gap that never filled: continue after it, looking for a record boundary again.
+      clearPartial(dir);
+      dir.handshakeBuffer = new Uint8Array(0);
+      dir.synced = false;
+    }
+    this.consume(dir, bytes, position === 0);
+  }
+
+  /** A record the current `push` completed. */
+  private complete(record: TlsRecord): void {
+    if (this.completed === NO_RECORDS) this.completed = [];
+    this.completed.push(record);
   }
 
   /** `atStart`: these bytes sit at stream position 0 (a caller numbering from 0 gives the stream's first byte there). */
-  private consume(dir: Direction, bytes: Uint8Array, atStart: boolean, out: TlsRecord[]): void {
+  private consume(dir: Direction, bytes: Uint8Array, atStart: boolean): void {
     if (dir.dead) return;
     let at = 0;
-    /** A finished protected record's buffer: only read (decryption writes new memory), so the next record may fill it. */
-    let spare: Uint8Array | null = null;
     if (dir.partialLength > 0) {
       // Finish the record these bytes continue (a stream with a partial record is synced).
       if (dir.partialLength < RECORD_HEADER) {
@@ -214,7 +230,7 @@ export class TlsConnection {
           this.markNotTls(dir);
           return;
         }
-        const whole = new Uint8Array(RECORD_HEADER + ((dir.partial[3] << 8) | dir.partial[4]));
+        const whole = this.buffers.take(dir.partial[0], RECORD_HEADER + ((dir.partial[3] << 8) | dir.partial[4]));
         whole.set(dir.partial.subarray(0, RECORD_HEADER));
         dir.partial = whole;
       }
@@ -226,8 +242,9 @@ export class TlsConnection {
       const bytesOfRecord = dir.partial;
       clearPartial(dir);
       const record = this.record(dir, bytesOfRecord);
-      out.push(record);
-      if (record.encrypted) spare = bytesOfRecord;
+      this.complete(record);
+      // A protected record's bytes are only read (decryption writes new memory): its buffer can hold the next record.
+      if (record.encrypted) this.buffers.give(bytesOfRecord);
       if (dir.dead) return;
     } else if (!dir.synced) {
       // The start of a stream, or the first segment after a gap: it must begin with a record header.
@@ -246,14 +263,14 @@ export class TlsConnection {
       }
       const length = (bytes[at + 3] << 8) | bytes[at + 4];
       if (bytes.length - at < RECORD_HEADER + length) break;
-      out.push(this.record(dir, bytes.subarray(at, at + RECORD_HEADER + length)));
+      this.complete(this.record(dir, bytes.subarray(at, at + RECORD_HEADER + length)));
       at += RECORD_HEADER + length;
     }
     if (at < bytes.length) {
       // The rest starts a record: kept (a copy: the caller's view is reused) until it is whole.
       const rest = bytes.length - at;
       const size = rest >= RECORD_HEADER ? RECORD_HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]) : RECORD_HEADER;
-      dir.partial = spare !== null && spare.length >= size ? spare.subarray(0, size) : new Uint8Array(size);
+      dir.partial = this.buffers.take(bytes[at], size);
       dir.partial.set(bytes.subarray(at));
       dir.partialLength = rest;
     }
@@ -280,8 +297,8 @@ export class TlsConnection {
       innerType: false,
       decrypted: false,
       undecryptedReason: null,
-      handshakes: [],
-      alerts: [],
+      handshakes: NO_HANDSHAKES,
+      alerts: NO_ALERTS,
       appData: null,
     };
     let plaintext: Uint8Array | null = fragment;
@@ -307,6 +324,7 @@ export class TlsConnection {
         this.handshakeBytes(dir, plaintext, record);
         break;
       case ContentType.ALERT:
+        if (plaintext.length >= 2) record.alerts = [];
         for (let i = 0; i + 2 <= plaintext.length; i += 2) {
           const alert = { level: plaintext[i], description: plaintext[i + 1] };
           record.alerts.push(alert);
@@ -476,6 +494,7 @@ export class TlsConnection {
       }
       if (buffer.length - at < 4 + length) break;
       const body = buffer.subarray(at + 4, at + 4 + length);
+      if (record.handshakes === NO_HANDSHAKES) record.handshakes = [];
       record.handshakes.push(this.handshakeMessage(dir, type, body));
       at += 4 + length;
     }
@@ -564,6 +583,41 @@ export class TlsConnection {
 }
 
 const NO_BYTES = new Uint8Array(0);
+/** The largest record a stream may hold (`looksLikeRecordHeader` refuses longer ones). */
+const RECORD_CAPACITY = RECORD_HEADER + MAX_RECORD;
+/** Smaller unfinished records get a buffer of their own size. */
+const POOLED_SIZE = 4096;
+
+/**
+ * Buffers for records that span segments, each of the largest record's size, passed from a
+ * finished protected record to the next unfinished one (of any connection): a record is copied
+ * once, into memory that is not allocated and zeroed again for each record.
+ */
+export class RecordBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  /**
+   * Room for a record of `size` bytes whose header says `type`. Only large application_data
+   * records (always protected) are pooled: a clear record's messages may keep views of its
+   * bytes, and a small record is not worth a whole buffer.
+   */
+  take(type: number, size: number): Uint8Array {
+    if (type !== ContentType.APPLICATION_DATA || size < POOLED_SIZE) return new Uint8Array(size);
+    return new Uint8Array(this.free.pop() ?? new ArrayBuffer(RECORD_CAPACITY), 0, size);
+  }
+
+  /** Only a buffer `take` gave, whose bytes nothing reads any more. */
+  give(bytes: Uint8Array): void {
+    if (bytes.buffer.byteLength === RECORD_CAPACITY && this.free.length < 8) this.free.push(bytes.buffer as ArrayBuffer);
+  }
+}
+/**
+ * Shared empty arrays (most segments complete no record, most records hold no handshake or
+ * alert): callers read what `push` returns and never add to it.
+ */
+export const NO_RECORDS: TlsRecord[] = [];
+const NO_HANDSHAKES: TlsHandshakeMessage[] = [];
+const NO_ALERTS: TlsAlert[] = [];
 
 function clearPartial(dir: Direction): void {
   dir.partial = NO_BYTES;

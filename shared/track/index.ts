@@ -1,6 +1,7 @@
 /** Connection tracking: public API for the engine, the CLI and the renderer. */
 export { Tracker, DEFAULT_MSL_SECONDS } from './tracker';
 export { connectionToJson, connectionTlsJson, writeConnectionJson, connectionCommunityId, frameAnalysisToKeys, endpointText, type JsonObject, type JsonValue } from './json';
+export { statesPassedAt, finalStatesPassed } from './passed';
 export { renderConnection, connectionStory, openCloseText, countsText } from './ladder';
 export { alertToJson } from './report';
 export { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Completeness } from './flags';

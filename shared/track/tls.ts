@@ -19,6 +19,7 @@ const HANDSHAKE_HEADER = 4;
 const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
+const NO_BYTES = new Uint8Array(0);
 
 export interface TlsHello {
   /** 1 = ClientHello, 2 = ServerHello. */
@@ -176,24 +177,55 @@ export class TlsStreamCollector {
   hello: TlsHello | null = null;
 
   constructor(private readonly limit: number) {
-    // Most hellos fit in 2 KiB; the buffers grow towards `limit` only when one does not.
-    this.buffer = new Uint8Array(Math.min(limit, 2048));
-    this.handshake = new Uint8Array(Math.min(limit, 2048));
+    // Allocated only when a hello does not come whole in the stream's first segment (see `direct`).
+    this.buffer = NO_BYTES;
+    this.handshake = NO_BYTES;
   }
 
-  /** A copy of `array` with room for `needed` bytes (doubling, capped at the limit). */
+  /** A copy of `array` with room for `needed` bytes (doubling from 2 KiB, where most hellos fit; capped at the limit). */
   private roomFor(array: Uint8Array, needed: number): Uint8Array {
     if (needed <= array.length) return array;
-    let size = array.length;
+    let size = Math.max(array.length, 2048);
     while (size < needed) size *= 2;
     const bigger = new Uint8Array(Math.min(size, this.limit));
     bigger.set(array);
     return bigger;
   }
 
+  /**
+   * The usual case, read in place: the stream's first segment starts with a whole handshake
+   * record whose first message is a whole hello. Gives what `parse` would give from a copy
+   * (the types of the record's whole messages, and the hello), or null to take the general path.
+   */
+  private direct(bytes: Uint8Array, from: number, to: number): TlsPushResult | null {
+    if (to - from < RECORD_HEADER + HANDSHAKE_HEADER || bytes[from] !== RECORD_HANDSHAKE || bytes[from + 1] !== 3) return null;
+    const recordEnd = from + RECORD_HEADER + ((bytes[from + 3] << 8) | bytes[from + 4]);
+    if (recordEnd > to || recordEnd - from > this.limit) return null;
+    const first = from + RECORD_HEADER;
+    const type = bytes[first];
+    const length = (bytes[first + 1] << 16) | (bytes[first + 2] << 8) | bytes[first + 3];
+    if (first + HANDSHAKE_HEADER + length > recordEnd) return null;
+    const hello = parseHello(type, bytes, first + HANDSHAKE_HEADER, length);
+    if (hello === null) return null;
+    const handshakeTypes: number[] = [];
+    for (let at = first; at + HANDSHAKE_HEADER <= recordEnd; ) {
+      const messageEnd = at + HANDSHAKE_HEADER + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]);
+      if (messageEnd > recordEnd) break;
+      handshakeTypes.push(bytes[at]);
+      at = messageEnd;
+    }
+    this.hello = hello;
+    this.finished = true;
+    return { handshakeTypes, hello };
+  }
+
   /** Adds `bytes[from, to)` found at stream offset `streamOffset` (0 = first payload byte). */
   push(streamOffset: number, bytes: Uint8Array, from: number, to: number): TlsPushResult | null {
     if (this.finished || to <= from) return null;
+    if (streamOffset === 0 && this.ranges.length === 0) {
+      const result = this.direct(bytes, from, to);
+      if (result !== null) return result;
+    }
     const start = Math.max(streamOffset, 0);
     const end = Math.min(streamOffset + (to - from), this.limit);
     if (end <= start) {

@@ -118,8 +118,38 @@ export function formatIpv4(bytes: Uint8Array, offset = 0): string {
 
 /** RFC 5952: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as `::`, first run on ties. */
 export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(readU16(bytes, offset + i * 2));
+  // A capture repeats its addresses on every frame of a connection: recent texts are remembered by value.
+  if (offset < 0 || offset + 16 > bytes.length) return ipv6Text(bytes, offset);
+  const w0 = readWord(bytes, offset);
+  const w1 = readWord(bytes, offset + 4);
+  const w2 = readWord(bytes, offset + 8);
+  const w3 = readWord(bytes, offset + 12);
+  const slot = Math.imul(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ Math.imul(w3, 29791), 0x9e3779b1) >>> (32 - IPV6_SLOT_BITS);
+  const at = slot * 4;
+  const cached = IPV6_TEXTS[slot];
+  if (cached !== undefined && IPV6_WORDS[at] === w0 && IPV6_WORDS[at + 1] === w1 && IPV6_WORDS[at + 2] === w2 && IPV6_WORDS[at + 3] === w3) return cached;
+  const text = ipv6Text(bytes, offset);
+  IPV6_WORDS[at] = w0;
+  IPV6_WORDS[at + 1] = w1;
+  IPV6_WORDS[at + 2] = w2;
+  IPV6_WORDS[at + 3] = w3;
+  IPV6_TEXTS[slot] = text;
+  return text;
+}
+
+/** Four bytes as an unsigned word; bytes past the end read as 0 (as `readU16` reads them). */
+function readWord(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+}
+
+const IPV6_SLOT_BITS = 10;
+const IPV6_WORDS = new Uint32Array(4 << IPV6_SLOT_BITS);
+const IPV6_TEXTS: (string | undefined)[] = new Array<string | undefined>(1 << IPV6_SLOT_BITS).fill(undefined);
+const IPV6_GROUPS = new Uint16Array(8);
+
+function ipv6Text(bytes: Uint8Array, offset: number): string {
+  const groups = IPV6_GROUPS;
+  for (let i = 0; i < 8; i++) groups[i] = readU16(bytes, offset + i * 2);
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
@@ -139,13 +169,17 @@ export function formatIpv6(bytes: Uint8Array, offset = 0): string {
   if (bestStart === 0 && bestLength === 5 && groups[5] === 0xffff) {
     return `::ffff:${formatIpv4(bytes, offset + 12)}`;
   }
-  const hex = (from: number, to: number): string =>
-    groups
-      .slice(from, to)
-      .map((group) => group.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLength) text += ':';
+    text += groups[i].toString(16);
+  }
+  return text;
 }
 
 export function parseMac(text: string): Uint8Array {

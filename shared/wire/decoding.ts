@@ -94,6 +94,12 @@ export interface FieldSink {
   /** A new frame's decode begins. */
   open(frame: DecodedFrame): void;
   field(layer: DecodedLayer, def: FieldDef, value: FieldValue): boolean;
+  /**
+   * A layer's fixed header fields (`defs`, read from `layer.offset`, before `limit`) at once, in
+   * place of a `field` call each; returns which of them the layer keeps (by index), or null
+   * when the sink would rather take them one by one.
+   */
+  header?(layer: DecodedLayer, defs: readonly FieldDef[], bytes: Uint8Array, limit: number): readonly boolean[] | null;
   /** The decoder is about to reorder its fields, which a sink cannot follow: the caller decodes again without it. */
   lose(): void;
 }
@@ -217,6 +223,15 @@ function readLittleEndian(bytes: Uint8Array, offset: number, length: number): nu
 export function readHeader(decoding: Decoding, layer: DecodedLayer, limit: number, variant?: FieldVariant): void {
   const defs = headerFields(layer.kind, variant);
   const sink = activeSink;
+  const kept = sink?.header?.(layer, defs, decoding.bytes, limit);
+  if (kept) {
+    for (let i = 0; i < defs.length; i++) {
+      if (!kept[i]) continue;
+      const decoded = readField(decoding.bytes, defs[i], layer.offset, limit);
+      if (decoded) layer.fields.push(decoded);
+    }
+    return;
+  }
   for (let i = 0; i < defs.length; i++) {
     const def = defs[i];
     if (sink !== null) {

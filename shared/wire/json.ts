@@ -6,7 +6,7 @@
  */
 import { toHex } from './bytes';
 import type { DecodedFrame, DecodedLayer, FieldValue } from './decode';
-import type { FieldSink } from './decoding';
+import { readFieldValue, type FieldSink } from './decoding';
 import { SERVICE_TAG_NAMES, findField, type FieldDef } from './fields';
 import type { KeyEntry, NdjsonWriter } from '../ndjson/writer';
 
@@ -115,7 +115,9 @@ export function writeFrameFieldsJson(writer: NdjsonWriter, decoded: DecodedFrame
   writeFrameTail(writer, decoded, ackFlag, ackRaw);
 }
 
-/** The frame.* keys that open a frame's object. */
+const META_KEYS = ['frame.number', 'frame.time_epoch', 'frame.time_relative', 'frame.time_delta', 'frame.time_delta_displayed', 'frame.len', 'frame.cap_len'];
+
+/** The frame.* keys that open a frame's object (FrameJsonSink.begin writes the same by their entries). */
 function writeFrameMeta(writer: NdjsonWriter, meta: FrameMeta, frameLength: number, capturedLength: number): void {
   writer.field('frame.number', meta.number);
   writer.field('frame.time_epoch', meta.timeEpoch);
@@ -151,6 +153,41 @@ const enum FieldRole {
   AckRaw,
 }
 
+/** How the header fast path reads a field's value from the bytes. */
+const enum HeaderRead {
+  /** `readFieldValue`, then `scalar`. */
+  Value,
+  /** A big-endian integer of whole bytes (1, 2 or 4), unscaled. */
+  U8,
+  U16,
+  U32,
+  /** One bit. */
+  Bit,
+}
+
+/** What `FrameJsonSink.header` does with one list of a layer's header fields. */
+interface HeaderPlan {
+  readonly slots: readonly SinkSlot[];
+  readonly reads: readonly HeaderRead[];
+  /** Byte of each field from the layer's start, and how many bytes it touches. */
+  readonly firstByte: readonly number[];
+  readonly byteLength: readonly number[];
+  readonly keep: readonly boolean[];
+  /** Array keys: taken field by field (`field`), since their values gather across layers. */
+  readonly hasArray: boolean;
+  /** Whether any of the fields has a key (a layer with none is never placed, as in `field`). */
+  readonly hasKey: boolean;
+}
+
+function headerRead(def: FieldDef, role: FieldRole): HeaderRead {
+  const bitInByte = def.bitOffset & 7;
+  // The ACK roles keep their decoded value (writeFrameTail reads it).
+  if (role !== FieldRole.None || def.littleEndian || bitInByte < 0) return HeaderRead.Value;
+  if (def.type === 'bool') return def.bitWidth === 1 ? HeaderRead.Bit : HeaderRead.Value;
+  if (def.type !== 'uint' || (def.scale !== undefined && def.scale !== 1) || bitInByte !== 0) return HeaderRead.Value;
+  return def.bitWidth === 8 ? HeaderRead.U8 : def.bitWidth === 16 ? HeaderRead.U16 : def.bitWidth === 32 ? HeaderRead.U32 : HeaderRead.Value;
+}
+
 /**
  * `frameFieldsJson`'s line written while the frame is decoded (a FieldSink), so no field
  * becomes an object. Each layer's keys go where that layer's bytes end in the line, so a field
@@ -165,6 +202,9 @@ export class FrameJsonSink implements FieldSink {
   private readonly slots = new Map<FieldDef, SinkSlot>();
   /** 802.1ad service tags name their fields differently. */
   private readonly serviceTagSlots = new Map<FieldDef, SinkSlot>();
+  /** By the registry's header field list (headerFields returns one array per layer kind and variant). */
+  private readonly headerPlans = new Map<readonly FieldDef[], HeaderPlan>();
+  private readonly metaEntries: KeyEntry[];
   /** Layers that wrote keys, in frame order: the layer, its index in the frame, where its keys end in the line. */
   private readonly layerRefs: DecodedLayer[] = [];
   private readonly layerIndex: number[] = [];
@@ -183,13 +223,23 @@ export class FrameJsonSink implements FieldSink {
     private readonly writer: NdjsonWriter,
     /** Which fields the decoded layers keep as well (what the caller reads from them afterwards). */
     private readonly keep: (def: FieldDef) => boolean,
-  ) {}
+  ) {
+    this.metaEntries = META_KEYS.map((key) => writer.entry(key));
+  }
 
-  /** Opens the frame's object in the writer with its frame.* keys; decode next with this sink. */
+  /** Opens the frame's object in the writer with its frame.* keys (writeFrameMeta's); decode next with this sink. */
   begin(meta: FrameMeta & { len: number; capLen: number }): void {
-    this.writer.begin();
-    writeFrameMeta(this.writer, meta, meta.len, meta.capLen);
-    this.layersStart = this.writer.length;
+    const writer = this.writer;
+    const keys = this.metaEntries;
+    writer.begin();
+    writer.entryField(keys[0], meta.number);
+    writer.entryField(keys[1], meta.timeEpoch);
+    if (meta.timeRelative !== undefined) writer.entryField(keys[2], meta.timeRelative);
+    if (meta.timeDelta !== undefined) writer.entryField(keys[3], meta.timeDelta);
+    if (meta.timeDeltaDisplayed !== undefined) writer.entryField(keys[4], meta.timeDeltaDisplayed);
+    writer.entryField(keys[5], meta.len);
+    writer.entryField(keys[6], meta.capLen);
+    this.layersStart = writer.length;
   }
 
   open(frame: DecodedFrame): void {
@@ -253,6 +303,77 @@ export class FrameJsonSink implements FieldSink {
     if (slot.role === FieldRole.AckFlag) this.ackFlag = value;
     else if (slot.role === FieldRole.AckRaw) this.ackRaw = value;
     return slot.keep;
+  }
+
+  /**
+   * `field` for each of a layer's header fields, in one pass over a plan made once per field
+   * list: most values are written from the bytes without becoming a value first. Layers that
+   * need the general rules (quoted, service tags, array keys, keys moved into an earlier layer)
+   * return null, and readHeader calls `field` instead.
+   */
+  header(layer: DecodedLayer, defs: readonly FieldDef[], bytes: Uint8Array, limit: number): readonly boolean[] | null {
+    if (this.lost || layer.quoted || layer.protocol === 'ieee8021ad') return null;
+    const plan = this.headerPlans.get(defs) ?? this.planOf(layer, defs);
+    if (plan.hasArray) return null;
+    if (!plan.hasKey) return plan.keep;
+    let at = this.layerCount - 1;
+    if (at < 0 || this.layerRefs[at] !== layer) at = this.place(layer);
+    if (at < 0 || at !== this.layerCount - 1) return null;
+    const index = this.layerIndex[at];
+    const writer = this.writer;
+    const base = layer.offset;
+    const { slots, reads, firstByte, byteLength } = plan;
+    for (let i = 0; i < defs.length; i++) {
+      const slot = slots[i];
+      const entry = slot.entry;
+      if (entry === null) continue;
+      const first = base + firstByte[i];
+      if (first + byteLength[i] > limit) continue;
+      if (writer.hasEntry(entry)) {
+        // As in `field`: the outer layer's value stands, unless a later layer wrote it first.
+        if (entry.owner > index) this.lost = true;
+        continue;
+      }
+      entry.owner = index;
+      writer.nextKey(entry);
+      switch (reads[i]) {
+        case HeaderRead.U8:
+          writer.jsonNumber(bytes[first]);
+          break;
+        case HeaderRead.U16:
+          writer.jsonNumber((bytes[first] << 8) | bytes[first + 1]);
+          break;
+        case HeaderRead.U32:
+          writer.jsonNumber(((bytes[first] << 24) | (bytes[first + 1] << 16) | (bytes[first + 2] << 8) | bytes[first + 3]) >>> 0);
+          break;
+        case HeaderRead.Bit:
+          writer.boolean(((bytes[first] >>> (7 - (defs[i].bitOffset & 7))) & 1) !== 0);
+          break;
+        default: {
+          const value = readFieldValue(bytes, defs[i], base, limit)!;
+          writer.scalar(value);
+          if (slot.role === FieldRole.AckFlag) this.ackFlag = value;
+          else if (slot.role === FieldRole.AckRaw) this.ackRaw = value;
+        }
+      }
+    }
+    this.layerEnd[at] = writer.length;
+    return plan.keep;
+  }
+
+  private planOf(layer: DecodedLayer, defs: readonly FieldDef[]): HeaderPlan {
+    const slots = defs.map((def) => this.slots.get(def) ?? this.slotOf(layer, def));
+    const plan: HeaderPlan = {
+      slots,
+      reads: defs.map((def, i) => headerRead(def, slots[i].role)),
+      firstByte: defs.map((def) => def.bitOffset >>> 3),
+      byteLength: defs.map((def) => ((def.bitOffset & 7) + def.bitWidth + 7) >>> 3),
+      keep: slots.map((slot) => slot.keep),
+      hasArray: slots.some((slot) => slot.array),
+      hasKey: slots.some((slot) => slot.entry !== null),
+    };
+    this.headerPlans.set(defs, plan);
+    return plan;
   }
 
   private slotOf(layer: DecodedLayer, def: FieldDef): SinkSlot {

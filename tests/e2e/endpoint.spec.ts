@@ -21,6 +21,7 @@ const PORT = 7400;
 const SS_STATES: Record<string, string> = {
   ESTAB: 'ESTABLISHED',
   'SYN-RECV': 'SYN_RECEIVED',
+  'SYN-SENT': 'SYN_SENT',
   'CLOSE-WAIT': 'CLOSE_WAIT',
   'LAST-ACK': 'LAST_ACK',
   'FIN-WAIT-1': 'FIN_WAIT_1',
@@ -268,6 +269,183 @@ test.describe('endpoint view', () => {
       lab.exec(lab.server.ns, 'iptables', ['-D', ...rule]);
       closer.stop();
     }
+  });
+
+  test('the peer passes two states on our FIN+ACK: its tracked lane writes FIN_WAIT_2 → TIME_WAIT, on the ladder and in Connections, as its kernel has it', async ({ page }) => {
+    const { lab } = env;
+    const port = 7404;
+    const localPort = 45404;
+    // Linux closes as soon as it accepts: it waits in FIN_WAIT_1 while we, stepping, answer its FIN with our own FIN+ACK.
+    const closer = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { s.on('error', () => undefined); s.resume(); s.end(); console.log('closed'); }).listen(${port}, '${lab.server.ip}', () => console.log('listening'));`);
+    try {
+      await closer.waitFor(/listening/);
+      await openView(page, localPort);
+      await page.getByTestId('endpoint-remote-port').fill(String(port));
+      await page.getByTestId('endpoint-step-mode').check();
+      await page.getByTestId('endpoint-open').click();
+      const proposal = page.getByTestId('endpoint-proposal');
+      const proposed = (text: string) =>
+        expect
+          .poll(
+            async () => {
+              await page.getByTestId('endpoint-refresh').click();
+              return (await proposal.textContent()) ?? '';
+            },
+            { timeout: 15_000 },
+          )
+          .toContain(text);
+      await proposed('next (syn): S 0:0(0)');
+      await page.getByTestId('endpoint-step').click();
+      await proposed('next (ack): . 1:1(0) ack 1');
+      await page.getByTestId('endpoint-step').click();
+      await closer.waitFor(/^closed$/);
+      await expect.poll(() => peerState(localPort)).toBe('FIN_WAIT_1');
+      // Linux's FIN is in: the endpoint would ACK it alone; Close makes it a FIN+ACK that also acknowledges Linux's FIN.
+      await proposed('next (ack): . 1:1(0) ack 2');
+      await page.getByTestId('endpoint-fin').click();
+      await proposed('next (fin): F. 1:1(0) ack 2');
+      await page.getByTestId('endpoint-step').click();
+      // RFC 9293 §3.10.7.4: in FIN_WAIT_1 the ACK of its FIN moves Linux to FIN_WAIT_2, our FIN then to TIME_WAIT; ss agrees.
+      await expect.poll(() => peerState(localPort)).toBe('TIME_WAIT');
+      await page.getByTestId('view-connections').click();
+      const row = page.locator('.row[data-stream]', { hasText: `${UNOWNED_LOCAL}:${localPort}` });
+      await expect(row.getByTestId('server-state')).toHaveText('FIN_WAIT_2 → TIME_WAIT', { timeout: 10_000 });
+      await expect(row.getByTestId('server-state')).toHaveAttribute('data-source', 'tracked');
+      await row.dblclick();
+      const ladder = page.getByTestId('ladder');
+      await expect(ladder.getByTestId('server-lane-title')).toHaveText('server · peer, states as tracked');
+      const ourFin = ladder.locator('g.arrow', { hasText: 'FIN_WAIT_2 → TIME_WAIT' });
+      await expect(ourFin).toHaveCount(1, { timeout: 10_000 });
+      await expect(ourFin).toHaveAttribute('aria-label', /client to server, FIN, ACK\b/);
+      await expect(ourFin).toHaveAttribute('data-server-state', 'TIME_WAIT');
+      await expect(ourFin).toHaveAttribute('data-client-state', 'LAST_ACK');
+      await screenshot(page, 'endpoint-ladder-peer-two-states');
+    } finally {
+      closer.stop();
+    }
+  });
+
+  test('step mode with two peers: each conversation proposes its own segments, one edited, both progress with their own states; Stop resets them', async ({ page }) => {
+    test.skip(!hasTshark, 'tshark is needed to read the capture back');
+    const { lab, host } = env;
+    const port = 7405;
+    const clientPorts = [50411, 50412];
+    const pcap = path.join(dir, 'step-two.pcap');
+    const tcpdump = startTcpdump(lab.server.ns, lab.server.ifname, pcap, `tcp port ${port}`);
+    /** Linux's own view of a client's socket: its state, or null once it is gone. */
+    const clientState = (clientPort: number) => {
+      const line = env.lab.exec(lab.server.ns, 'ss', ['-Htan', 'src', `${lab.server.ip}:${clientPort}`]).trim().split('\n')[0]?.trim();
+      return line ? (SS_STATES[line.split(/\s+/)[0]] ?? line.split(/\s+/)[0]) : null;
+    };
+    const client = (clientPort: number) =>
+      nodeInNamespace(
+        lab.server.ns,
+        `const s = require('net').connect({ host: '${UNOWNED_LOCAL}', port: ${port}, localAddress: '${lab.server.ip}', localPort: ${clientPort}, allowHalfOpen: true }, () => console.log('connected')); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code));`,
+      );
+    const clients: ReturnType<typeof client>[] = [];
+    try {
+      await tcpdump.ready;
+      await page.goto(host.url);
+      await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
+      await page.getByTestId('iface').selectOption(lab.client.ifname);
+      await page.getByTestId('view-endpoint').click();
+      await page.getByTestId('endpoint-listen-mode').check();
+      await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
+      await page.getByTestId('endpoint-local-port').fill(String(port));
+      await page.getByTestId('endpoint-connections').fill('2');
+      await page.getByTestId('endpoint-step-mode').check();
+      await page.getByTestId('endpoint-open').click();
+      await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${UNOWNED_LOCAL}:${port}`, { timeout: 15_000 });
+      const chooser = page.getByTestId('endpoint-connection');
+      const option = (clientPort: number) => chooser.locator('option', { hasText: `${lab.server.ip}:${clientPort} ·` });
+      const choose = async (clientPort: number) => chooser.selectOption((await option(clientPort).getAttribute('value')) ?? '');
+      // Both SYNs accepted, each conversation holding its SYN+ACK until stepped: neither Linux client is connected.
+      for (const [i, clientPort] of clientPorts.entries()) {
+        clients.push(client(clientPort));
+        await expect(chooser.locator('option')).toHaveCount(i + 1, { timeout: 10_000 });
+        await expect(option(clientPort)).toContainText('SYN_RECEIVED');
+      }
+      const proposal = page.getByTestId('endpoint-proposal');
+      const proposed = (text: string) =>
+        expect
+          .poll(
+            async () => {
+              await page.getByTestId('endpoint-refresh').click();
+              return (await proposal.textContent()) ?? '';
+            },
+            { timeout: 15_000 },
+          )
+          .toContain(text);
+      await page.waitForTimeout(300);
+      expect(clients.every((peer) => !peer.lines.includes('connected'))).toBe(true);
+
+      // The first: its SYN+ACK with the window edited to 1000. Only that client connects.
+      await choose(clientPorts[0]);
+      await proposed('next (syn-ack): S. 0:0(0) ack 1');
+      await page.getByTestId('endpoint-edit-window').fill('1000');
+      await page.getByTestId('endpoint-step').click();
+      await clients[0].waitFor(/^connected$/);
+      await expect(option(clientPorts[0])).toContainText('ESTABLISHED', { timeout: 10_000 });
+      await expect(option(clientPorts[1])).toContainText('SYN_RECEIVED');
+      expect(clients[1].lines.includes('connected')).toBe(false);
+      expect(clientState(clientPorts[1])).toBe('SYN_SENT');
+
+      // The second: its own SYN+ACK, as proposed.
+      await choose(clientPorts[1]);
+      await proposed('next (syn-ack): S. 0:0(0) ack 1');
+      await page.getByTestId('endpoint-step').click();
+      await clients[1].waitFor(/^connected$/);
+      await expect(option(clientPorts[1])).toContainText('ESTABLISHED', { timeout: 10_000 });
+
+      // The first closes with a stepped FIN; the client closes too, and the stepped ACK of its FIN ends it. The second stays ESTABLISHED.
+      await choose(clientPorts[0]);
+      await page.getByTestId('endpoint-fin').click();
+      await proposed('next (fin): F. 1:1(0) ack 1');
+      await page.getByTestId('endpoint-step').click();
+      await clients[0].waitFor(/^end$/);
+      await proposed('next (ack): . 2:2(0) ack 2');
+      await expect(option(clientPorts[0])).toContainText('TIME_WAIT');
+      expect(clientState(clientPorts[0])).toBe('LAST_ACK');
+      await page.getByTestId('endpoint-step').click();
+      await expect.poll(() => clientState(clientPorts[0])).toBeNull();
+      await expect(option(clientPorts[0])).toContainText('CLOSED', { timeout: 10_000 });
+      await expect(option(clientPorts[1])).toContainText('ESTABLISHED');
+      expect(clientState(clientPorts[1])).toBe('ESTABLISHED');
+      const log = page.getByTestId('endpoint-log');
+      // Each conversation's log lines carry its own states: the first's close, none for the second.
+      for (const state of ['FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT', 'CLOSED']) await expect(log.locator('li', { hasText: `[${lab.server.ip}:${clientPorts[0]}]` }).filter({ hasText: ` ${state} (` })).toHaveCount(1);
+      await expect(log.locator('li', { hasText: `[${lab.server.ip}:${clientPorts[1]}]` }).filter({ hasText: /FIN_WAIT|TIME_WAIT|CLOSED/ })).toHaveCount(0);
+      await page.getByTestId('view-connections').click();
+      for (const [clientPort, ours, peers] of [
+        [clientPorts[0], 'CLOSED', 'CLOSED'],
+        [clientPorts[1], 'ESTABLISHED', 'ESTABLISHED'],
+      ] as const) {
+        const row = page.locator('.row[data-stream]', { hasText: `${lab.server.ip}:${clientPort}` });
+        await expect(row.getByTestId('server-state')).toHaveText(`${ours} ◆ ours`, { timeout: 10_000 });
+        await expect(row.getByTestId('client-state')).toHaveText(peers);
+      }
+      await screenshot(page, 'endpoint-step-two-peers');
+
+      // Stop: the live conversation is reset (in step mode too), its Linux socket goes.
+      await page.getByTestId('view-endpoint').click();
+      await page.getByTestId('endpoint-stop').click();
+      expect(await clients[1].waitFor(/^error /)).toBe('error ECONNRESET');
+      await expect.poll(() => clientPorts.map(clientState)).toEqual([null, null]);
+      await expect(page.getByTestId('endpoint-log')).toContainText('ended: 2 of 2 connections accepted', { timeout: 15_000 });
+      for (const clientPort of clientPorts) await expect(option(clientPort)).toHaveText(`${lab.server.ip}:${clientPort} · CLOSED (ended)`);
+    } finally {
+      for (const peer of clients) peer.stop();
+      await tcpdump.stop();
+    }
+    // The wire: the first SYN+ACK carries the edited window, the second the one proposed; the first ends with our ACK of its FIN, the second with our RST.
+    const rows = tsharkFields(pcap, ['tcp.dstport', 'tcp.flags.str', 'tcp.window_size_value'], `ip.src == ${UNOWNED_LOCAL}`);
+    const synAcks = rows.filter((r) => r[1] === '·······A··S·');
+    expect(synAcks.map((r) => [Number(r[0]), r[2]])).toEqual([
+      [clientPorts[0], '1000'],
+      [clientPorts[1], '65535'],
+    ]);
+    expect(rows.filter((r) => Number(r[0]) === clientPorts[0]).at(-1)?.[1]).toBe('·······A····');
+    expect(rows.filter((r) => Number(r[0]) === clientPorts[1]).at(-1)?.[1]).toMatch(/R/);
   });
 
   test('Stop with two live peers on an owned address: each client is reset, the rules go, the chooser and Connections show the final states', async ({ page }) => {

@@ -7,7 +7,7 @@ import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter, type 
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
-import { OrderedQuicOutput } from '../quic';
+import type { OrderedQuicOutput } from '../quic';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
@@ -52,7 +52,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     pipeline.withColumns = !json && !project;
     // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
     pipeline.withCommunityId = !project || needs.communityId;
-    const quic = needs.quic ? new OrderedQuicOutput(tls.dissector.keyLog) : null;
+    // Loaded only when asked for: QUIC's decryption and Node's crypto are a tenth of start-up.
+    const quic: OrderedQuicOutput | null = needs.quic ? new (await import('../quic')).OrderedQuicOutput(tls.dissector.keyLog) : null;
     // Header and tracking fields of a plain frame come from the fast path's record, without the full decode.
     const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();

@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Address } from '../../../shared/conversation/runner';
-import { segmentLine, type AckMode, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
+import { segmentLine, type AckMode, type EndpointEvent, type EndpointOptions, type EndpointSegment, type SenderState } from '../../../shared/endpoint';
 import { TcpState } from '../../../shared/track/states';
 import { ConversationLinkError, type AcceptedPeer, type EndpointChannel, type HelperConversationLink } from '../../engine/conversation-link';
 import { EndpointSession } from '../../engine/endpoint-session';
@@ -25,7 +25,8 @@ import { StepPrompt, StepRouter } from './step-prompt';
 
 const COMMON =
   '[--send TEXT | --send-file FILE] [--receive-to FILE|-] [--close fin|rst] [--close-after SECONDS]\n' +
-  '         [--retransmit] [--min-rto MS] [--keepalive SECONDS] [--isn N] [--mss N] [--wscale N|none] [--no-sack] [--no-timestamps]\n' +
+  '         [--retransmit] [--min-rto MS] [--congestion newreno|none] [--initial-window SEGMENTS] [--ssthresh BYTES]\n' +
+  '         [--no-sack-recovery] [--no-idle-restart] [--keepalive SECONDS] [--isn N] [--mss N] [--wscale N|none] [--no-sack] [--no-timestamps]\n' +
   '         [--window BYTES] [--ack immediate|delayed|manual] [--time-wait SECONDS] [--timeout SECONDS] [--step] [--segments] [--json] [-w FILE]';
 const USAGE = {
   connect: `usage: handshake connect ADDR:PORT -i IFACE --local ADDR[:PORT] ${COMMON}`,
@@ -42,6 +43,11 @@ const OPTION_SPEC = {
   '--close-after': 'value',
   '--retransmit': 'flag',
   '--min-rto': 'value',
+  '--congestion': 'value',
+  '--initial-window': 'value',
+  '--ssthresh': 'value',
+  '--no-sack-recovery': 'flag',
+  '--no-idle-restart': 'flag',
   '--keepalive': 'value',
   '--isn': 'value',
   '--mss': 'value',
@@ -130,6 +136,12 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
     const window = positiveInteger(options.values.get('--window'), '--window');
     const keepaliveS = nonNegativeNumber(options.values.get('--keepalive'), '--keepalive');
     const minRto = nonNegativeNumber(options.values.get('--min-rto'), '--min-rto');
+    const algorithm = options.values.get('--congestion') ?? 'newreno';
+    if (algorithm !== 'newreno' && algorithm !== 'none') throw new UsageError(`--congestion takes newreno or none, not "${algorithm}"`);
+    const initialWindowSegments = positiveInteger(options.values.get('--initial-window'), '--initial-window');
+    const ssthresh = positiveInteger(options.values.get('--ssthresh'), '--ssthresh');
+    const congestionChosen = ['--congestion', '--initial-window', '--ssthresh'].some((name) => options.values.has(name)) || options.flags.has('--no-sack-recovery') || options.flags.has('--no-idle-restart');
+    if (congestionChosen && !options.flags.has('--retransmit')) throw new UsageError('the congestion options need --retransmit (without it the endpoint sends as the peer\'s window allows)');
     const timeWaitS = nonNegativeNumber(options.values.get('--time-wait'), '--time-wait') ?? 1;
     if (options.values.has('--send') && options.values.has('--send-file')) throw new UsageError('give --send or --send-file, not both');
     let data = new Uint8Array(0);
@@ -164,6 +176,7 @@ async function runEndpoint(command: 'connect' | 'listen', argv: readonly string[
       ack: ackMode as AckMode,
       retransmit: options.flags.has('--retransmit'),
       rto: minRto === undefined ? undefined : { minRtoMs: minRto },
+      congestion: { algorithm, initialWindow: initialWindowSegments, initialSsthresh: ssthresh, sackRecovery: !options.flags.has('--no-sack-recovery'), restartAfterIdle: !options.flags.has('--no-idle-restart') },
       keepalive: keepaliveS ? { idleMs: keepaliveS * 1000, intervalMs: Math.min(keepaliveS, 75) * 1000, probes: 9 } : null,
       timeWaitMs: timeWaitS * 1000,
       step: stepping,
@@ -306,6 +319,9 @@ class ConversationIo {
       case 'retransmit':
         this.say(`${seconds}  retransmitted ${event.seq}:${event.seq + event.length}(${event.length}) (${event.why}; RTO now ${Math.round(event.rto)} ms)\n`);
         break;
+      case 'sender':
+        this.say(`${seconds}  ${senderLine(event)}: ${event.why}\n`);
+        break;
       case 'keepalive':
         this.say(`${seconds}  keepalive probe ${event.probe}\n`);
         break;
@@ -394,6 +410,7 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
   const orderly = outcome === null && (/both FINs|2MSL timeout/.test(reason) || (closeHow === 'rst' && /we reset/.test(reason)));
   const ok = orderly && endpoint.unacknowledged === 0 && endpoint.irs !== null;
   const negotiated = endpoint.negotiated;
+  const sender = endpoint.sender;
   const local = session.local;
   const receivedHash = io.received.digest('hex');
   const record = {
@@ -412,13 +429,16 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
     segments_sent: stats.segmentsSent,
     segments_received: stats.segmentsReceived,
     retransmissions: stats.retransmissions,
+    bytes_retransmitted: stats.bytesRetransmitted,
+    sender: { cwnd: sender.cwnd, ssthresh: sender.ssthresh, recovery: sender.recovery },
     paws_dropped: stats.pawsDropped,
     no_timestamp_dropped: stats.noTimestampDropped,
     srtt_ms: endpoint.rtt.srtt,
     rto_ms: endpoint.rtt.rto,
   };
+  const congestion = sender.cwnd !== null ? `; ${senderLine(sender)}` : '';
   const paws = stats.pawsDropped + stats.noTimestampDropped > 0 ? `; PAWS dropped ${stats.pawsDropped} with an old TSval, ${stats.noTimestampDropped} without TSopt` : '';
-  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions${paws}`;
+  const line = `${ok ? 'done' : 'failed'}: ${reason}; sent ${stats.bytesAcked} of ${dataLength} bytes (acknowledged), received ${stats.bytesReceived} bytes (sha256 ${receivedHash.slice(0, 16)}…), ${stats.retransmissions} retransmissions (${stats.bytesRetransmitted} bytes)${congestion}${paws}`;
   return { ok, record, line };
 }
 
@@ -517,4 +537,10 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
     await link?.close().catch(() => {});
     router?.close();
   }
+}
+
+/** The sender's congestion state in one phrase: `cwnd 14480 ssthresh 7240 pipe 2896 (SACK recovery)`. */
+function senderLine(state: SenderState): string {
+  const phase = { none: '', fast: ' (fast recovery)', sack: ' (SACK recovery)', timeout: ' (after a timeout)' }[state.recovery];
+  return `cwnd ${state.cwnd ?? '-'} ssthresh ${state.ssthresh ?? '-'} pipe ${state.pipe}${phase}`;
 }

@@ -60,6 +60,8 @@ export const useCaptureStore = defineStore('capture', () => {
   const interfacesError = ref<string | null>(null);
   const selected = ref<string>('');
   const bpf = ref('');
+  /** An NSS key log on the engine's machine to follow while capturing (empty: none). */
+  const tlsKeylog = ref('');
   const bpfCheck = ref<BpfState>({ state: 'empty' });
   const running = ref<string | null>(null);
   const stats = ref<LiveStats | null>(null);
@@ -171,11 +173,17 @@ export const useCaptureStore = defineStore('capture', () => {
     starting.value = true;
     try {
       const others = extraPoints.value.filter((point) => point !== selected.value);
-      const session = await useApi().startCapture({ ...pointParams(selected.value), bpf: bpf.value.trim(), ...(others.length > 0 ? { alsoFrom: others.map(pointParams) } : {}) });
+      const keylog = tlsKeylog.value.trim();
+      const session = await useApi().startCapture({
+        ...pointParams(selected.value),
+        bpf: bpf.value.trim(),
+        ...(others.length > 0 ? { alsoFrom: others.map(pointParams) } : {}),
+        ...(keylog ? { tlsKeylog: keylog } : {}),
+      });
       running.value = session.sessionId;
       stats.value = { frames: 0, bytes: 0, framesPerSecond: 0, connectionsByState: {}, gaps: 0 };
       useSessionStore().adopt(session);
-      ui.say(`capturing on ${[selected.value, ...others].join(' + ')}${bpf.value.trim() ? ` (${bpf.value.trim()})` : ''}`);
+      ui.say(`capturing on ${[selected.value, ...others].join(' + ')}${bpf.value.trim() ? ` (${bpf.value.trim()})` : ''}${keylog ? `, following the key log ${keylog}` : ''}`);
     } catch (error) {
       ui.fail(error);
     } finally {
@@ -216,6 +224,7 @@ export const useCaptureStore = defineStore('capture', () => {
     selectedInterface,
     selectedIsRemote,
     bpf,
+    tlsKeylog,
     bpfCheck,
     running,
     stats,

@@ -38,6 +38,8 @@ export const useEndpointStore = defineStore('endpoint', () => {
   /** A listener of several: the conversations it accepted, and the one the buttons act on. */
   const accepted = ref<Array<{ id: string; peer: string; state: string; ended: boolean }>>([]);
   const selected = ref<string | null>(null);
+  /** The sender's congestion state (retransmission on), from endpoint-sender events. */
+  const sender = ref<{ cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout' } | null>(null);
 
   /** The conversation the buttons act on: the endpoint itself, or the accepted one chosen. */
   function targetId(): string | null {
@@ -78,6 +80,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
     log.value = [];
     received.value = '';
     proposal.value = null;
+    sender.value = null;
     try {
       opened.value = await useApi().openEndpoint({
         interface: useCaptureStore().selected,
@@ -185,6 +188,10 @@ export const useEndpointStore = defineStore('endpoint', () => {
       case 'endpoint-note':
         note(`${tag}${event.time.toFixed(3)}  ${event.kind}: ${event.detail}`);
         break;
+      case 'endpoint-sender':
+        if (shown) sender.value = { cwnd: event.cwnd, ssthresh: event.ssthresh, pipe: event.pipe, flight: event.flight, recovery: event.recovery };
+        if (event.why) note(`${tag}${event.time.toFixed(3)}  cwnd ${event.cwnd ?? '-'} ssthresh ${event.ssthresh ?? '-'} pipe ${event.pipe}: ${event.why}`);
+        break;
       case 'endpoint-end':
         if (child) {
           accepted.value = accepted.value.map((entry) => (entry === child ? { ...entry, ended: true } : entry));
@@ -200,5 +207,5 @@ export const useEndpointStore = defineStore('endpoint', () => {
     }
   }
 
-  return { connections, accepted, selected, choose, mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, open, send, close, refresh, sendProposal, stop, handleEvent };
+  return { connections, accepted, selected, choose, mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, sender, open, send, close, refresh, sendProposal, stop, handleEvent };
 });

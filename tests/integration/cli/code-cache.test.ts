@@ -3,7 +3,7 @@
  * the first successful run writes it, later runs print the same, and a damaged or stale cache is
  * rejected by V8 and rewritten, never trusted.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,5 +58,18 @@ describe('handshake launcher code cache', () => {
     expect(decode.status).toBe(0);
     expect(existsSync(cache('decode'))).toBe(true);
     expect(readFileSync(cache('decode')).equals(readFileSync(cache('analyze')))).toBe(false);
+  });
+
+  it('is not used for a rebuilt bundle of the same length (V8 itself checks only the length)', () => {
+    const { bin, cache } = install();
+    const bundle = path.join(root, 'out', 'node', 'handshake.cjs');
+    writeFileSync(bundle, 'process.stdout.write("build A\\n");\n');
+    expect(run(bin, ['decode']).stdout).toBe('build A\n');
+    expect(existsSync(cache('decode'))).toBe(true);
+    expect(run(bin, ['decode']).stdout).toBe('build A\n'); // from the cache
+    writeFileSync(bundle, 'process.stdout.write("build B\\n");\n');
+    utimesSync(bundle, new Date(), new Date(Date.now() + 5000)); // a later build, whatever the clock's resolution
+    expect(run(bin, ['decode']).stdout).toBe('build B\n');
+    expect(run(bin, ['decode']).stdout).toBe('build B\n'); // the rewritten cache is B's
   });
 });

@@ -6,51 +6,17 @@
  * uses an address its own kernel does not own, so nothing but the endpoint speaks for it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForTest } from '../../support/bundle';
+import { peerScript, sha256 } from './peer';
 import { buildHelper, canUseNamespaces, createVethLab, hasIptables, hasScapy, hasTshark, ndjson, nodeInNamespace, runLiveCli, SCAPY_PYTHON as SCAPY, sleep, startLiveCli, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
 
 const UNOWNED = '198.18.0.11';
 const hasEthtool = spawnSync('ethtool', ['--version']).status === 0;
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** The peer's programs: a server that swaps a file for what it receives, and a client that does the same. */
-function peerScript(mode: 'server' | 'client', host: string, port: number, file: string, extra = ''): string {
-  return `
-    const net = require('net');
-    const crypto = require('crypto');
-    const fs = require('fs');
-    const payload = ${JSON.stringify(file)} ? fs.readFileSync(${JSON.stringify(file)}) : Buffer.alloc(0);
-    const handle = (socket) => {
-      const hash = crypto.createHash('sha256');
-      let bytes = 0;
-      ${extra}
-      socket.on('data', (data) => { hash.update(data); bytes += data.length; });
-      socket.on('end', () => { console.log('end ' + bytes + ' ' + hash.digest('hex')); socket.end(); });
-      socket.on('error', (error) => console.log('error ' + error.code));
-      socket.on('close', () => console.log('close'));
-      if (payload.length) socket.write(payload, () => console.log('written'));
-    };
-    if (${JSON.stringify(mode)} === 'server') {
-      const server = net.createServer({ allowHalfOpen: true }, (socket) => { console.log('accepted'); handle(socket); });
-      server.listen(${port}, '${host}', () => console.log('listening'));
-    } else {
-      const connect = () => {
-        const socket = net.connect({ host: '${host}', port: ${port}, allowHalfOpen: true }, () => console.log('connected'));
-        socket.once('error', (error) => { if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH') setTimeout(connect, 200); });
-        handle(socket);
-      };
-      connect();
-    }
-  `;
-}
 
 describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () => {
   let lab: VethLab;

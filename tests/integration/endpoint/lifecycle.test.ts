@@ -5,7 +5,7 @@
  * (`iptables -S` in the helper's namespace back to the baseline) and the helper process has
  * exited (its channel released). The local address is one the kernel owns, so rules exist.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
     // Each connection's fate as a line: "accepted PORT", "error PORT ECONNRESET", "close PORT".
     server = nodeInNamespace(
       lab.server.ns,
-      `require('net').createServer((s) => { const p = s.remotePort; console.log('accepted ' + p); s.on('data', () => undefined); s.on('error', (e) => console.log('error ' + p + ' ' + e.code)); s.on('close', () => console.log('close ' + p)); }).listen(7400, '${lab.server.ip}', () => console.log('listening'));`,
+      `require('net').createServer((s) => { const p = s.remotePort; console.log('accepted ' + p); s.on('data', (d) => console.log('data ' + p + ' ' + d.length)); s.on('error', (e) => console.log('error ' + p + ' ' + e.code)); s.on('close', () => console.log('close ' + p)); }).listen(7400, '${lab.server.ip}', () => console.log('listening'));`,
     );
     await server.waitFor(/listening/);
     backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
@@ -230,6 +230,115 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
       expect(await waitForEvent((e) => e.type === 'endpoint-end' && e.endpointId === opened.endpointId)).toMatchObject({ reason: '2 of 2 connections accepted, 2 ended as asked' });
     } finally {
       for (const client of clients) client.stop();
+    }
+  }, 60_000);
+
+  it('`handshake connect` killed with SIGKILL: its helper resets the live connection, removes the rule and exits', async () => {
+    await baseline();
+    const cli = bundleForTest('endpoint-kill-cli', {
+      source: `
+        import { runConnect } from './electron/cli/commands/endpoint';
+        runConnect(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+      `,
+    });
+    let child: ChildProcess | null = null;
+    try {
+      // Sends data first, so the RST's sequence number is past the ISN: the helper must have followed SND.NXT.
+      child = spawn(process.execPath, [cli, `${lab.server.ip}:7400`, '--local', `${lab.client.ip}:41407`, '-i', lab.client.ifname, '--send', 'hello', '--close-after', '120'], {
+        stdio: 'ignore',
+        env: { ...process.env },
+      });
+      await server.waitFor(/^accepted 41407$/);
+      await server.waitFor(/^data 41407 5$/);
+      expect(rules().some((rule) => rule.includes('--sport 41407'))).toBe(true);
+      expect(helpers()).toBe(1);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child?.once('exit', (_code, signal) => resolve(signal)));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      await resetSeen(41407);
+      await until(() => rules().length === 0, 'the rules to go');
+      await until(() => helpers() === 0, 'the helper to exit');
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(cli, { force: true });
+    }
+  }, 60_000);
+
+  it('a conversation closed with FIN by `handshake connect` gets no RST from its helper when the command ends', async () => {
+    await baseline();
+    const cli = bundleForTest('endpoint-fin-cli', {
+      source: `
+        import { runConnect } from './electron/cli/commands/endpoint';
+        runConnect(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+      `,
+    });
+    const pcap = path.join(dir, 'fin-close.pcap');
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-w', pcap, 'tcp port 41409'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        tcpdump.stderr?.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('listening on')) resolve();
+        });
+        tcpdump.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${text}`)));
+      });
+      const child = spawn(process.execPath, [cli, `${lab.server.ip}:7400`, '--local', `${lab.client.ip}:41409`, '-i', lab.client.ifname, '--send', 'bye', '--close', 'fin', '--close-after', '0.2', '--time-wait', '0.2'], { stdio: 'ignore', env: { ...process.env } });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+      expect(code).toBe(0);
+      await server.waitFor(/^close 41409$/);
+      await until(() => helpers() === 0, 'the helper to exit');
+      await sleep(500);
+    } finally {
+      await new Promise<void>((resolve) => {
+        if (tcpdump.exitCode !== null) return resolve();
+        tcpdump.once('exit', () => resolve());
+        tcpdump.kill('SIGINT');
+      });
+      rmSync(cli, { force: true });
+    }
+    // tcpdump's own reading: FINs both ways, no RST at all.
+    const flags = spawnSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8' }).stdout;
+    expect(flags).toMatch(/Flags \[F\.\]/);
+    expect(flags).not.toMatch(/Flags \[R/);
+    expect(rules()).toEqual([]);
+  }, 60_000);
+
+  it('an engine killed with SIGKILL: the helper resets each live conversation of a listener with two peers, then goes', async () => {
+    await baseline();
+    const engineBundle = bundleForTest('engine-kill', 'electron/engine/main.ts');
+    let engine: ChildProcess | null = null;
+    const clients: NodeInNamespace[] = [];
+    try {
+      engine = fork(engineBundle, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env } });
+      const answers = new Map<number, { ok: boolean }>();
+      engine.on('message', (raw) => {
+        const message = raw as { kind: string; id?: number; ok: boolean };
+        if (message.kind === 'response' && message.id !== undefined) answers.set(message.id, message);
+      });
+      engine.send({ kind: 'request', id: 1, method: 'openEndpoint', params: params(7408, { remote: null, remotePort: null, connections: 2 }) });
+      await until(() => answers.has(1), 'the engine to listen', 20_000);
+      expect(answers.get(1)?.ok).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        clients.push(
+          nodeInNamespace(
+            lab.server.ns,
+            `const s = require('net').connect({ host: '${lab.client.ip}', port: 7408 }, () => console.log('connected ' + s.localPort)); s.on('error', (e) => console.log('error ' + e.code));`,
+          ),
+        );
+      }
+      for (const client of clients) await client.waitFor(/^connected /);
+      await until(() => rules().length === 2, "both 4-tuples' rules");
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => engine?.once('exit', (_code, signal) => resolve(signal)));
+      engine.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      for (const client of clients) expect(await client.waitFor(/^error /)).toBe('error ECONNRESET');
+      await until(() => rules().length === 0, 'the rules to go');
+      await until(() => helpers() === 0, 'the helper to exit');
+    } finally {
+      for (const client of clients) client.stop();
+      if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+      rmSync(engineBundle, { force: true });
     }
   }, 60_000);
 

@@ -41,6 +41,8 @@ export interface Ngtcp2Capture {
   serverLog: string;
   /** The client's account of the response headers. */
   clientResponseHeaders: string[];
+  /** What `handshake capture` wrote on stderr (handshakeCli only). */
+  recorderStderr: string;
   dir: string;
   cleanup(): void;
 }
@@ -63,6 +65,12 @@ export interface Ngtcp2Options {
    * whose responses carry `alt-svc: h3=":443"`.
    */
   discovery?: 'https-record' | 'alt-svc';
+  /**
+   * Record with `handshake capture -w FILE --tls-keylog KEYS` (this bundled CLI, its capture
+   * helper in the server namespace) instead of tcpdump: the key log is followed live and its
+   * secrets embedded in the pcapng.
+   */
+  handshakeCli?: { cli: string; helper: string };
 }
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -88,12 +96,13 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
   const cert = path.join(dir, 'cert.pem');
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
-  const pcap = path.join(dir, 'h3.pcap');
+  const pcap = path.join(dir, options.handshakeCli ? 'h3.pcapng' : 'h3.pcap');
   const keylog = path.join(dir, 'keys.txt');
   const lab = createVethLab('q3');
   const children: ReturnType<typeof spawn>[] = [];
   const netnsDir = path.join('/etc/netns', lab.client.ns);
   let clientLog = '';
+  let recorderStderr = '';
   const stop = (child: ReturnType<typeof spawn>, signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -102,12 +111,19 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
     });
   try {
     for (const end of [lab.client, lab.server]) spawnSync('ip', ['netns', 'exec', end.ns, 'ethtool', '-K', end.ifname, 'gso', 'off', 'tso', 'off', 'gro', 'off', 'tx-udp-segmentation', 'off'], { stdio: 'ignore' });
-    const tcpdump = spawn('ip', ['netns', 'exec', lab.server.ns, 'tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-n', '-w', pcap, ...(discovery ? [] : ['udp'])], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(tcpdump);
+    const recorderArgs = options.handshakeCli
+      ? [process.execPath, options.handshakeCli.cli, 'capture', '-i', lab.server.ifname, '-w', pcap, '--tls-keylog', keylog, '--events', ...(discovery ? [] : ['-f', 'udp'])]
+      : ['tcpdump', '-i', lab.server.ifname, '--immediate-mode', '-U', '-n', '-w', pcap, ...(discovery ? [] : ['udp'])];
+    const recorder = spawn('ip', ['netns', 'exec', lab.server.ns, ...recorderArgs], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: options.handshakeCli ? { ...process.env, HANDSHAKE_HELPER_PATH: options.handshakeCli.helper } : process.env,
+    });
+    children.push(recorder);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 15_000);
-      tcpdump.stderr!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('listening on')) {
+      const timer = setTimeout(() => reject(new Error(`${recorderArgs[0]} did not start: ${recorderStderr}`)), 15_000);
+      recorder.stderr!.on('data', (chunk: Buffer) => {
+        recorderStderr += chunk.toString();
+        if (/listening on|handshake capture: capturing on/.test(recorderStderr)) {
           clearTimeout(timer);
           resolve();
         }
@@ -170,7 +186,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
     }
     await delay(300);
     await stop(server, 'SIGTERM');
-    await stop(tcpdump, 'SIGINT');
+    await stop(recorder, 'SIGINT');
     const serverLog = readFileSync(serverLogFile, 'utf8');
     return {
       pcap,
@@ -178,6 +194,7 @@ export async function captureNgtcp2(options: Ngtcp2Options = {}): Promise<Ngtcp2
       serverRequestHeaders: headers(serverLog),
       serverLog,
       clientResponseHeaders: headers(clientLog),
+      recorderStderr,
       dir,
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };

@@ -141,6 +141,13 @@ describe('the endpoint lane', () => {
     expect(peerFin).toMatchObject({ clientState: 'TIME_WAIT', clientPassed: ['FIN_WAIT_2', 'TIME_WAIT'] });
     // Arrows that moved our lane once carry no list.
     expect(ladder.arrows.filter((arrow) => arrow.clientPassed).length).toBe(1);
+    // The Connections row writes the same path for our side, replacing what the tracker guessed; the peer's tracked path stays.
+    const tracked = { stream: 0, client: OURS, server: PEER, clientState: 'FIN_WAIT_1', serverState: 'LAST_ACK', clientPassed: ['X', 'Y'], serverPassed: ['CLOSE_WAIT', 'LAST_ACK'] } as ConnectionRow;
+    expect(lane.row(tracked)).toMatchObject({ clientState: 'TIME_WAIT', clientPassed: ['FIN_WAIT_2', 'TIME_WAIT'], serverPassed: ['CLOSE_WAIT', 'LAST_ACK'] });
+    // Once TIME_WAIT ends (a timer, no segment), the path is gone.
+    net.run(net.now + 120_000, () => net.a.stateName === 'CLOSED');
+    expect(net.a.stateName).toBe('CLOSED');
+    expect(lane.row(tracked).clientPassed).toBeUndefined();
   });
 
   it('leaves other connections alone and marks only its own row', () => {

@@ -1,7 +1,7 @@
 /**
  * A throw-away installed tree shaped like electron-builder's Linux output (`linux-unpacked`,
  * installed under /opt by the deb): root-owned, every directory writable by root alone, the
- * compiled capture launcher in resources/capture with `cap_net_raw,cap_net_admin=eip`, mode
+ * compiled capture launcher in resources/capture with setup-capture.sh's capabilities, mode
  * 0750 root:GROUP. Node stands in for Electron (the launcher passes ELECTRON_RUN_AS_NODE=1,
  * which Node ignores) and app.asar is a plain directory (Node cannot read asar archives).
  */
@@ -81,7 +81,10 @@ export function makeInstalledTree(prefix: string): InstalledTree {
   if (build.status !== 0) throw new Error(build.stderr);
   chownSync(launcher, 0, NOGROUP);
   chmodSync(launcher, 0o750);
-  const setcap = spawnSync('setcap', ['cap_net_raw,cap_net_admin=eip', launcher], { encoding: 'utf8' });
+  // The capabilities setup-capture.sh gives (read from it, so the layout follows the script).
+  const capabilities = /setcap (\S+) "\$launcher"/.exec(readFileSync(path.join(ROOT, 'build/linux/setup-capture.sh'), 'utf8'))?.[1];
+  if (!capabilities) throw new Error('no setcap line in build/linux/setup-capture.sh');
+  const setcap = spawnSync('setcap', [capabilities, launcher], { encoding: 'utf8' });
   if (setcap.status !== 0) throw new Error(setcap.stderr);
   return { base, app, executable, resources, launcher, helperInAsar };
 }

@@ -1,7 +1,7 @@
 /**
  * The packaged Linux capture path end to end, in a throw-away layout shaped like the deb's:
  * an unprivileged member of the capture group starts the real capture helper through the
- * compiled launcher (with `cap_net_raw,cap_net_admin=eip`) and captures on loopback; the same
+ * compiled launcher (with setup-capture.sh's capabilities) and captures on loopback, at real-time priority; the same
  * user starting the helper directly is refused. Node stands in for Electron (the launcher
  * passes ELECTRON_RUN_AS_NODE=1, which Node ignores), and app.asar is a plain directory.
  * The member may signal their own helper: SIGUSR1 (Node's "open the inspector") must leave no
@@ -56,9 +56,14 @@ describe.skipIf(!runnable)(`the capture helper through the packaged launcher, as
     const helper = new HelperClient({ launcher: [...asNobody, launcher], nodePath: process.execPath, helperPath: helperInAsar });
     const socket = createSocket('udp4');
     try {
-      await helper.hello();
+      const hello = await helper.hello();
+      // CAP_SYS_NICE from the launcher: the helper says it captures at real-time priority, and once the device is open the kernel agrees.
+      expect(hello.timestampSource).toContain('real-time priority (SCHED_RR 1)');
       const port = 40000 + Math.floor(Math.random() * 20000);
       await helper.open('lo', `udp dst port ${port}`);
+      const policy = spawnSync('chrt', ['-p', String(helper.pid)], { encoding: 'utf8' });
+      expect(policy.stdout).toMatch(/scheduling policy: SCHED_RR\b/);
+      expect(policy.stdout).toMatch(/scheduling priority: 1\b/);
       let captured = 0;
       for (let attempt = 0; attempt < 30 && captured < 3; attempt++) {
         await new Promise<void>((resolve) => socket.send(Buffer.from(`probe ${attempt}`), port, '127.0.0.1', () => resolve()));

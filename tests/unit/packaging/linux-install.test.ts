@@ -21,6 +21,9 @@ const scripts = {
 const PRODUCT = 'Handshake Workbench';
 const EXECUTABLE = 'handshake-workbench';
 const CAP_NET_ADMIN_AND_RAW = 0x3000n; // bits 12 and 13
+const CAP_SYS_NICE = 1n << 23n;
+/** What setup-capture.sh gives the launcher (read from the script, so the test follows it). */
+const SCRIPT_CAPABILITIES = /setcap (\S+) "\$launcher"/.exec(readFileSync(path.join(root, 'build/linux/setup-capture.sh'), 'utf8'))?.[1] ?? 'missing from setup-capture.sh';
 const NOBODY = 65534;
 const NOGROUP = 65534;
 const OTHER_GROUP = 100;
@@ -99,7 +102,7 @@ describe.skipIf(!isRoot || !has('cc') || !has('setcap') || !has('getcap') || !ha
     const info = statSync(launcher);
     expect(info.mode & 0o7777).toBe(0o750);
     expect([info.uid, info.gid]).toEqual([0, gid]);
-    expect(run('getcap', [launcher]).stdout).toMatch(/cap_net_admin,cap_net_raw=eip/);
+    expect(run('getcap', [launcher]).stdout).toMatch(/cap_net_admin,cap_net_raw,cap_sys_nice=p/);
     expect(readlinkSync(path.join(destdir, 'usr/bin', EXECUTABLE))).toBe(`/opt/${PRODUCT}/${EXECUTABLE}`);
     expect(statSync(path.join(appDir, 'chrome-sandbox')).mode & 0o7777).toBe(0o755);
 
@@ -173,13 +176,18 @@ describe.skipIf(!canRunAsNobody)('the capture launcher run by an unprivileged us
     const appDir = path.join(layout, 'app');
     mkdirSync(path.join(appDir, 'resources/capture'), { recursive: true, mode: 0o755 });
     // Stands in for Electron: reports what it was given.
-    writeFileSync(path.join(appDir, EXECUTABLE), '#!/bin/sh\necho "argv=$*"\ngrep -E "^Cap(Eff|Amb)" /proc/self/status\nenv\n', { mode: 0o755 });
+    // Stands in for Electron: reports what it was given, and whether the kernel lets it take real-time priority as the helper does.
+    writeFileSync(
+      path.join(appDir, EXECUTABLE),
+      '#!/bin/sh\necho "argv=$*"\ngrep -E "^Cap(Eff|Amb)" /proc/self/status\nif chrt --all-tasks --rr --reset-on-fork --pid 1 $$ 2>/dev/null; then echo realtime=yes; else echo realtime=no; fi\nenv\n',
+      { mode: 0o755 },
+    );
     writeFileSync(path.join(appDir, 'resources/app.asar'), '');
     launcher = path.join(appDir, 'resources/capture/handshake-capture');
     copyFileSync(launcherBinary, launcher);
     chownSync(launcher, 0, NOGROUP);
     chmodSync(launcher, 0o750);
-    const setcap = run('setcap', ['cap_net_raw,cap_net_admin=eip', launcher]);
+    const setcap = run('setcap', [SCRIPT_CAPABILITIES, launcher]);
     if (setcap.status !== 0) throw new Error(`setcap: ${setcap.stderr}`);
   });
 
@@ -189,14 +197,39 @@ describe.skipIf(!canRunAsNobody)('the capture launcher run by an unprivileged us
 
   const capabilityMask = (output: string, name: string) => BigInt(`0x${output.match(new RegExp(`${name}:\\s*([0-9a-f]+)`))?.[1] ?? '0'}`);
 
-  it('gives a group member exactly CAP_NET_RAW and CAP_NET_ADMIN, for the fixed helper only, with a clean environment', () => {
+  it('gives a group member exactly CAP_NET_RAW, CAP_NET_ADMIN and CAP_SYS_NICE (real-time priority), for the fixed helper only, with a clean environment', () => {
     const result = runAs(NOGROUP, ['NODE_OPTIONS=--require=/tmp/evil.js', 'LD_PRELOAD=/tmp/evil.so', 'ELECTRON_NO_ASAR=1']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`argv=${path.join(layout, 'app/resources/app.asar/out/node/helper.cjs')}\n`);
-    expect(capabilityMask(result.stdout, 'CapAmb')).toBe(CAP_NET_ADMIN_AND_RAW);
-    expect(capabilityMask(result.stdout, 'CapEff')).toBe(CAP_NET_ADMIN_AND_RAW);
+    expect(capabilityMask(result.stdout, 'CapAmb')).toBe(CAP_NET_ADMIN_AND_RAW | CAP_SYS_NICE);
+    expect(capabilityMask(result.stdout, 'CapEff')).toBe(CAP_NET_ADMIN_AND_RAW | CAP_SYS_NICE);
+    expect(result.stdout).toContain('realtime=yes\n');
     const environment = result.stdout.split('\n').filter((line) => /^[A-Z_]+=/.test(line) && !line.startsWith('PWD='));
     expect(environment.sort()).toEqual(['ELECTRON_RUN_AS_NODE=1', 'LANG=C.UTF-8', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']);
+  });
+
+  it('an older install (cap_net_raw,cap_net_admin=eip, no CAP_SYS_NICE) still hands over the capture capabilities, and no real-time priority', () => {
+    const older = path.join(layout, 'app/resources/capture/handshake-capture-older');
+    copyFileSync(launcherBinary, older);
+    chownSync(older, 0, NOGROUP);
+    chmodSync(older, 0o750);
+    try {
+      const setcap = run('setcap', ['cap_net_raw,cap_net_admin=eip', older]);
+      expect(setcap.status, setcap.stderr).toBe(0);
+      const result = run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOGROUP}`, '--clear-groups', 'env', older]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(capabilityMask(result.stdout, 'CapAmb')).toBe(CAP_NET_ADMIN_AND_RAW);
+      expect(result.stdout).toContain('realtime=no\n');
+    } finally {
+      rmSync(older, { force: true });
+    }
+  });
+
+  it('starts, without real-time priority, where the bounding set lacks CAP_SYS_NICE (with the effective bit set, the kernel would refuse to exec it)', () => {
+    const result = run('setpriv', ['--bounding-set=-sys_nice', `--reuid=${NOBODY}`, `--regid=${NOGROUP}`, '--clear-groups', 'env', launcher]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(capabilityMask(result.stdout, 'CapAmb')).toBe(CAP_NET_ADMIN_AND_RAW);
+    expect(result.stdout).toContain('realtime=no\n');
   });
 
   it('cannot be executed by a user outside the capture group', () => {

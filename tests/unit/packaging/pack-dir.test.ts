@@ -93,6 +93,6 @@ describe.skipIf(!runnable)('electron-builder --linux dir, offline', () => {
     expect(result.status, result.stderr).toBe(0);
     const launcher = path.join(destdir, 'opt/Handshake Workbench/resources/capture/handshake-capture');
     expect(statSync(launcher).mode & 0o7777).toBe(0o750);
-    expect(spawnSync('getcap', [launcher], { encoding: 'utf8' }).stdout).toMatch(/cap_net_admin,cap_net_raw=eip/);
+    expect(spawnSync('getcap', [launcher], { encoding: 'utf8' }).stdout).toMatch(/cap_net_admin,cap_net_raw,cap_sys_nice=p/);
   });
 });

@@ -47,6 +47,27 @@ describe('IPv6 text (RFC 5952)', () => {
       expect(toHex(parseIpv6(theirs[index]))).toBe(toHex(bytes));
     });
   });
+
+  it('remembered texts stay the texts of their own addresses (20,000 formats of 3,000 addresses that share prefixes)', () => {
+    // formatIpv6 keeps recent texts by value; the parser (checked against Python above) must give each text's bytes back.
+    const random = new SeededRandom(0x6e7);
+    const addresses = Array.from({ length: 3000 }, () => {
+      const bytes = parseIpv6('2001:db8:1::');
+      bytes[random.below(16)] = random.below(256);
+      bytes[14] = random.below(256);
+      bytes[15] = random.below(256);
+      return bytes;
+    });
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = random.pick(addresses);
+      const framed = new Uint8Array(40);
+      framed.set(bytes, 8);
+      expect(toHex(parseIpv6(formatIpv6(framed, 8)))).toBe(toHex(bytes));
+    }
+    // A cut address (bytes past the end) is formatted, never served from another address's text.
+    expect(formatIpv6(parseIpv6('::ffff:0.0.0.0'))).toBe('::ffff:0.0.0.0');
+    expect(formatIpv6(parseIpv6('::ffff:0.0.0.0').subarray(0, 12))).not.toBe('::ffff:0.0.0.0');
+  });
 });
 
 describe('IPv4 and MAC text', () => {
