@@ -34,9 +34,8 @@ export type ConnectionFormat = 'json' | 'text' | 'zeek-tsv' | 'zeek-json';
 const ROLE = ANALYZE_SHARD_ROLE;
 /** Batches sent to the worker and not yet tracked before reading waits. */
 const MAX_BATCHES_IN_FLIGHT = 4;
-/** Bytes of the worker's output lines per message, and messages not yet written before it waits. */
+/** Bytes of the worker's output lines per message. */
 const LINES_CHUNK = 256 * 1024;
-const LINES_AHEAD = 4;
 /**
  * The worker's share of address pairs, in sixteenths: this thread also reads the file and keeps
  * the rest of the frames, so the worker takes a little more than half of the tracking.
@@ -333,13 +332,9 @@ export function serveAnalyzeShardWorker(): boolean {
     const analysis = new ConnectionAnalysis(data.mslSeconds, data.keylog, true);
     const onFrame = (frame: CaptureFrame) => void analysis.pipeline.track(frame);
     let writing: Generator<void, void, void> | null = null;
-    const lines = { ahead: 0 };
     port.on('message', (message: ToWorker) => {
       try {
-        if (message === 'more') {
-          lines.ahead--;
-          writing?.next();
-        }
+        if (message === 'more') writing?.next();
         else if ('batch' in message) {
           unpackFrameBatch(message.batch, onFrame, analysis.tls.onSecrets);
           port.postMessage('tracked');
@@ -349,7 +344,7 @@ export function serveAnalyzeShardWorker(): boolean {
           const flood = (analysis.recorder as SynFloodRecorder).log();
           port.postMessage({ finished: { firstFrames, flood } }, [firstFrames.buffer as ArrayBuffer, flood.events.buffer as ArrayBuffer, flood.targetKeys.buffer as ArrayBuffer, flood.endpoints.buffer as ArrayBuffer]);
         } else {
-          writing = writeLines(analysis, message.streams, message.format, port, lines);
+          writing = writeLines(analysis, message.streams, message.format, port);
           writing.next();
         }
       } catch (error) {
@@ -362,8 +357,8 @@ export function serveAnalyzeShardWorker(): boolean {
   return true;
 }
 
-/** Sends the worker's connection lines a chunk at a time, rendering ahead of the main thread's writing by up to LINES_AHEAD chunks. */
-function* writeLines(analysis: ConnectionAnalysis, streams: Float64Array, format: ConnectionFormat, port: MessagePort, state: { ahead: number }): Generator<void, void, void> {
+/** Sends the worker's connection lines a chunk at a time, each after the main thread asked for more. */
+function* writeLines(analysis: ConnectionAnalysis, streams: Float64Array, format: ConnectionFormat, port: MessagePort): Generator<void, void, void> {
   const writer = new NdjsonWriter(LINES_CHUNK * 2);
   const encoder = new TextEncoder();
   let lineStreams: number[] = [];
@@ -372,7 +367,6 @@ function* writeLines(analysis: ConnectionAnalysis, streams: Float64Array, format
     const bytes = writer.bytes.slice(0, writer.length);
     const message: FromWorker = { lines: { streams: Float64Array.from(lineStreams), ends: Float64Array.from(ends), bytes } };
     port.postMessage(message, [bytes.buffer as ArrayBuffer]);
-    state.ahead++;
     writer.reset();
     lineStreams = [];
     ends = [];
@@ -388,10 +382,13 @@ function* writeLines(analysis: ConnectionAnalysis, streams: Float64Array, format
     ends.push(writer.length);
     if (writer.length >= LINES_CHUNK) {
       send();
-      while (state.ahead >= LINES_AHEAD) yield;
+      yield;
     }
   }
-  if (ends.length > 0) send();
+  if (ends.length > 0) {
+    send();
+    yield;
+  }
   port.postMessage('done');
 }
 

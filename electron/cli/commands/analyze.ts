@@ -62,10 +62,9 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     const json = options.flags.has('--json');
     const format: ConnectionFormat = zeek === 'tsv' ? 'zeek-tsv' : zeek === 'json' ? 'zeek-json' : json ? 'json' : 'text';
     const newQuic = (analysis: ConnectionAnalysis) => new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: analysis.tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
-    // Two threads only when asked (HANDSHAKE_ANALYZE_THREADS=2; analyze-shard.ts): on the 1M-frame
-    // bench capture, quiet, they saved 5 % of the wall time for 40 % more CPU and 90-100 MB more
-    // peak RSS. Expert Information stays on one thread, as does a capture that needs it.
-    const twoThreadsWanted = expert === null && process.env.HANDSHAKE_ANALYZE_THREADS === '2';
+    // Two threads when they can (analyze-shard.ts); Expert Information stays on one, as does a
+    // capture that needs it, and any run with HANDSHAKE_ANALYZE_THREADS=1.
+    const twoThreadsWanted = expert === null && process.env.HANDSHAKE_ANALYZE_THREADS !== '1';
     let analysis = new ConnectionAnalysis(mslSeconds, keylog, twoThreadsWanted);
     let quic = newQuic(analysis);
     let unread = new UnreadLinkTypes();
