@@ -9,8 +9,8 @@ import type { EndpointKey, SynFloodAlert, SynFloodDescriber, SynFloodDetector, S
 const ATTEMPT = 0;
 const SYN_ACK = 1;
 const RESOLVED = 2;
-/** Numbers per event: kind, frame, the tracker's latest time, target, then three that depend on the kind. */
-const EVENT = 7;
+/** Numbers per event: kind, frame, target, then three that depend on the kind. */
+const EVENT = 6;
 /** Words per SYN+ACK event's endpoints: IP version, client and server address, server port. */
 const ENDPOINTS = 10;
 
@@ -44,12 +44,12 @@ export class SynFloodRecorder implements SynFloodSink {
     return id;
   }
 
-  attempt(target: number, time: number): void {
-    this.push(ATTEMPT, time, target, 0, 0, 0);
+  attempt(target: number): void {
+    this.push(ATTEMPT, target, 0, 0, 0);
   }
 
   /** Returns the event's own number, which `resolved` gets back and the replay maps to the detector's position. */
-  synAckSent(target: number, source: number, synFrame: number, _frame: number, time: number, describe: SynFloodDescriber): number {
+  synAckSent(target: number, source: number, synFrame: number, _frame: number, _time: number, describe: SynFloodDescriber): number {
     const id = this.synAcks++;
     if ((id + 1) * ENDPOINTS > this.endpoints.length) {
       const grown = new Uint32Array(this.endpoints.length * 2);
@@ -57,12 +57,12 @@ export class SynFloodRecorder implements SynFloodSink {
       this.endpoints = grown;
     }
     describe.endpoints?.(this.endpoints.subarray(id * ENDPOINTS, id * ENDPOINTS + ENDPOINTS));
-    this.push(SYN_ACK, time, target, source, synFrame, id);
+    this.push(SYN_ACK, target, source, synFrame, id);
     return id;
   }
 
-  resolved(target: number, position: number, completed: boolean, time: number): void {
-    this.push(RESOLVED, time, target, position, completed ? 1 : 0, 0);
+  resolved(target: number, position: number, completed: boolean): void {
+    this.push(RESOLVED, target, position, completed ? 1 : 0, 0);
   }
 
   alerts(): readonly SynFloodAlert[] {
@@ -73,7 +73,7 @@ export class SynFloodRecorder implements SynFloodSink {
     return { events: this.events.slice(0, this.count * EVENT), targetKeys: Float64Array.from(this.keys), endpoints: this.endpoints.slice(0, this.synAcks * ENDPOINTS) };
   }
 
-  private push(kind: number, time: number, target: number, a: number, b: number, c: number): void {
+  private push(kind: number, target: number, a: number, b: number, c: number): void {
     if ((this.count + 1) * EVENT > this.events.length) {
       const grown = new Float64Array(this.events.length * 2);
       grown.set(this.events);
@@ -83,22 +83,19 @@ export class SynFloodRecorder implements SynFloodSink {
     const at = this.count++ * EVENT;
     e[at] = kind;
     e[at + 1] = this.frame();
-    e[at + 2] = time;
-    e[at + 3] = target;
-    e[at + 4] = a;
-    e[at + 5] = b;
-    e[at + 6] = c;
+    e[at + 2] = target;
+    e[at + 3] = a;
+    e[at + 4] = b;
+    e[at + 5] = c;
   }
 }
 
 /**
  * Feeds every log's events to `detector` in frame order (a frame's events all come from one log,
- * in the order recorded). The time of each is the capture time a single tracker would have held
- * at that frame (the latest timestamp of any TCP frame up to it): `behind` holds it for the frames
- * whose own time is earlier; at any other frame it is that frame's time, which is also what the
- * recording tracker held (its latest, at least the frame's and at most the whole capture's).
+ * in the order recorded). `latestTime(frame)`: the capture time a single tracker would have held
+ * at that frame (the latest timestamp of any TCP frame up to it).
  */
-export function replaySynFloodLogs(detector: SynFloodDetector, logs: readonly SynFloodLog[], behind: ReadonlyMap<number, number>): void {
+export function replaySynFloodLogs(detector: SynFloodDetector, logs: readonly SynFloodLog[], latestTime: (frame: number) => number): void {
   const next = logs.map(() => 0);
   const targets = logs.map((log) => Array.from(log.targetKeys, (key) => detector.targetId(key)));
   const positions = logs.map((log) => new Float64Array(log.endpoints.length / ENDPOINTS));
@@ -117,16 +114,16 @@ export function replaySynFloodLogs(detector: SynFloodDetector, logs: readonly Sy
     const e = logs[pick].events;
     const at = next[pick]++ * EVENT;
     const frame = e[at + 1];
-    const time = behind.get(frame) ?? e[at + 2];
-    const target = targets[pick][e[at + 3]];
+    const target = targets[pick][e[at + 2]];
+    const time = latestTime(frame);
     if (e[at] === ATTEMPT) detector.attempt(target, time);
     else if (e[at] === SYN_ACK) {
-      const id = e[at + 6];
+      const id = e[at + 5];
       words = logs[pick].endpoints.subarray(id * ENDPOINTS, id * ENDPOINTS + ENDPOINTS);
-      positions[pick][id] = detector.synAckSent(target, e[at + 4], e[at + 5], frame, time, describer);
+      positions[pick][id] = detector.synAckSent(target, e[at + 3], e[at + 4], frame, time, describer);
     } else {
-      const id = e[at + 4];
-      detector.resolved(target, id < 0 ? -1 : positions[pick][id], e[at + 5] === 1, time);
+      const id = e[at + 3];
+      detector.resolved(target, id < 0 ? -1 : positions[pick][id], e[at + 4] === 1, time);
     }
   }
 }

@@ -42,8 +42,6 @@ const LINES_CHUNK = 256 * 1024;
  */
 const WORKER_SIXTEENTHS = 10;
 const NANOS_PER_SECOND = 1_000_000_000;
-/** A second heap's young generation at V8's default (48 MB) put analyze's peak RSS on 1M frames at 253 MB; 16 MB: 235 MB. */
-const WORKER_YOUNG_GENERATION_MB = 16;
 
 /** A part's tracking: the pipeline (with TLS and HTTP) `analyze` runs over every frame. */
 export class ConnectionAnalysis {
@@ -129,7 +127,7 @@ export async function analyzeOnTwoThreads(
   if (!__filename.endsWith('.cjs') || !local.recorder) return { oneThread: 'not running from a bundle' };
   let worker: Worker;
   try {
-    worker = new Worker(__filename, { workerData: { role: ROLE, mslSeconds, keylog }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    worker = new Worker(__filename, { workerData: { role: ROLE, mslSeconds, keylog } });
   } catch (error) {
     return { oneThread: `no worker thread (${error instanceof Error ? error.message : String(error)})` };
   }
@@ -138,10 +136,11 @@ export async function analyzeOnTwoThreads(
     const packer = new FrameBatchPacker();
     // The pipeline's own summary: a frame tracked here is not summarized twice.
     const summary = local.pipeline.lastSummary;
-    // The latest TCP frame time, as a single tracker holds it, at each frame whose own time is earlier (for the flood replay).
-    const behind = new Map<number, number>();
+    // The latest TCP frame time up to each frame, as a single tracker holds it (for the flood replay).
+    let latestAt = new Float64Array(1 << 16);
     let latestSec = 0;
     let latestNs = 0;
+    let frames = 0;
     const result = await readCaptureFile(
       file,
       {
@@ -153,12 +152,17 @@ export async function analyzeOnTwoThreads(
           summarizeAt(frame.buffer, frame.bufferOffset, frame.capturedLength, frame.linkType, summary, frame.originalLength);
           if (summary.fragment) throw new NeedsOneThread('IP fragments');
           const tcp = summary.protocol === 6 && summary.transportOffset >= 0 && summary.tcpHeaderLength >= 20 && (summary.ipVersion === 4 || summary.ipVersion === 6);
-          if (tcp) {
-            if (frame.tsSeconds > latestSec || (frame.tsSeconds === latestSec && frame.tsNanos >= latestNs)) {
-              latestSec = frame.tsSeconds;
-              latestNs = frame.tsNanos;
-            } else behind.set(frame.frameNumber, latestSec + latestNs / NANOS_PER_SECOND);
+          if (tcp && (frame.tsSeconds > latestSec || (frame.tsSeconds === latestSec && frame.tsNanos > latestNs))) {
+            latestSec = frame.tsSeconds;
+            latestNs = frame.tsNanos;
           }
+          frames = frame.frameNumber;
+          if (frames >= latestAt.length) {
+            const grown = new Float64Array(Math.max(frames + 1, latestAt.length * 2));
+            grown.set(latestAt);
+            latestAt = grown;
+          }
+          latestAt[frames] = latestSec + latestNs / NANOS_PER_SECOND;
           if (tcp && workerTakes(summary.ipVersion, summary.srcWords, summary.dstWords)) {
             packer.add(frame);
             onFrame(frame, null);
@@ -202,7 +206,7 @@ export async function analyzeOnTwoThreads(
       }
     }
     const detector = new SynFloodDetector();
-    replaySynFloodLogs(detector, [local.recorder.log(), finished.flood], behind);
+    replaySynFloodLogs(detector, [local.recorder.log(), finished.flood], (frame) => latestAt[frame]);
     return {
       result,
       alerts: detector.alerts(),
