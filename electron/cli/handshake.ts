@@ -4,8 +4,6 @@
  */
 import { writeError } from './errors';
 import { servePointWorker } from '../engine/point-reader';
-import { workerData } from 'node:worker_threads';
-import { ANALYZE_SHARD_ROLE } from './commands/analyze-shard-role';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -43,11 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
-// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts) and as
-// analyze's second tracking thread (electron/cli/commands/analyze-shard.ts).
-// analyze's is loaded only there, so other commands do not pay for loading it.
-if (workerData?.role === ANALYZE_SHARD_ROLE) void import('./commands/analyze-shard').then((m) => m.serveAnalyzeShardWorker());
-else if (!servePointWorker()) runMain();
+// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts).
+if (!servePointWorker()) runMain();
 
 function runMain(): void {
   main(process.argv.slice(2)).then(

@@ -252,11 +252,8 @@ export class FramePipeline {
     return start === 0 && length === buffer.length ? buffer : buffer.subarray(start, start + length);
   }
 
-  /**
-   * The fast path (analyze, live statistics): summary, checksum verdict and tracking only.
-   * `summarized`: the caller already put this frame's summary in `lastSummary` (with `summarizeAt`).
-   */
-  track(frame: PipelineFrame, summarized = false): FrameAnalysis | null {
+  /** The fast path (analyze, live statistics): summary, checksum verdict and tracking only. */
+  track(frame: PipelineFrame): FrameAnalysis | null {
     if (Number.isNaN(this.firstSeconds)) {
       this.firstSeconds = frame.tsSeconds;
       this.firstNanos = frame.tsNanos;
@@ -274,7 +271,7 @@ export class FramePipeline {
       length = buffer.length;
     }
     const summary = this.summary;
-    if (!summarized) summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
+    summarizeAt(buffer, start, length, frame.linkType, summary, frame.originalLength);
     this.lastReassembled = null;
     let originalLength = frame.originalLength;
     if (summary.fragment) {

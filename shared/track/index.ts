@@ -6,8 +6,7 @@ export { renderConnection, connectionStory, openCloseText, countsText } from './
 export { alertToJson } from './report';
 export { Analysis, ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Completeness } from './flags';
 export { TcpState, TcpEvent, TCP_STATE_NAMES, TCP_EVENT_NAMES, TRANSITIONS, nextState } from './states';
-export { SynFloodDetector, DEFAULT_SYN_FLOOD_OPTIONS, type SynFloodAlert, type SynFloodOptions, type SynFloodSink } from './synflood';
-export { SynFloodRecorder, replaySynFloodLogs, type SynFloodLog } from './flood-log';
+export { SynFloodDetector, DEFAULT_SYN_FLOOD_OPTIONS, type SynFloodAlert, type SynFloodOptions } from './synflood';
 export { TlsStreamCollector, parseHello, tlsVersionName, tlsCipherName, TlsHandshakeType, type TlsHello } from './tls';
 export { zeekConnState, ZeekEndpoint, type ConnState } from './zeek';
 export { seqLt, seqLe, seqGt, seqGe, seqDiff, seqAdd, seqRelative } from './seq';

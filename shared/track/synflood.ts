@@ -56,17 +56,6 @@ export type EndpointKey = number;
 export interface SynFloodDescriber {
   target(): string;
   source(): string;
-  /** The connection's IP version, client address, server address (4 words each) and server port, into `out` (10 words). */
-  endpoints?(out: Uint32Array): void;
-}
-
-/** What a tracker tells about handshakes: a detector, or a recorder for one (see SynFloodRecorder). */
-export interface SynFloodSink {
-  targetId(key: EndpointKey): number;
-  attempt(target: number, time: number): void;
-  synAckSent(target: number, source: number, synFrame: number, frame: number, time: number, describe: SynFloodDescriber): number;
-  resolved(target: number, position: number, completed: boolean, time: number): void;
-  alerts(): readonly SynFloodAlert[];
 }
 
 const SAMPLE_SIZE = 10;
@@ -182,7 +171,7 @@ function expireQueue(times: number[], head: number, since: number): number {
  * Targets are named by a small id (targetId), which the tracker keeps with each connection,
  * so a connection's events cost an array index instead of a lookup by endpoint.
  */
-export class SynFloodDetector implements SynFloodSink {
+export class SynFloodDetector {
   private readonly options: SynFloodOptions;
   private readonly targetIds = new Map<EndpointKey, number>();
   private readonly windows: TargetWindow[] = [];

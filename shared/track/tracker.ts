@@ -65,7 +65,7 @@ import {
   TRANSITIONS_PER_SIDE,
 } from './store';
 import { NANOS_PER_SECOND } from '../files/timestamp';
-import { SynFloodDetector, type SynFloodAlert, type SynFloodDescriber, type SynFloodSink } from './synflood';
+import { SynFloodDetector, type SynFloodAlert, type SynFloodDescriber } from './synflood';
 import { TlsStreamCollector, tlsCipherName, tlsVersionName, type TlsHello } from './tls';
 import type {
   ConnectionCounts,
@@ -196,7 +196,7 @@ export class Tracker {
   private readonly closedTimeoutSeconds: number;
   private readonly tlsBytes: number;
   private readonly store: ConnectionStore;
-  private readonly synFlood: SynFloodSink;
+  private readonly synFlood: SynFloodDetector;
 
   /**
    * Open-addressing flow table, two words per entry: slot + 1 (0 = empty), then the key's hash,
@@ -246,18 +246,7 @@ export class Tracker {
       const at = this.describedSlot * CONN32;
       return formatAddress(this.store.conn32[at + O_C_IP_VERSION], this.store.conn32, at + O_C_ADDRESS);
     },
-    endpoints: (out) => {
-      const st = this.store;
-      const at = this.describedSlot * CONN32;
-      out[0] = st.conn32[at + O_C_IP_VERSION];
-      for (let i = 0; i < 8; i++) out[1 + i] = st.conn32[at + O_C_ADDRESS + i];
-      out[9] = st.conn32[at + O_C_PORT + 1];
-    },
   };
-  /** The frame trackAt is working on (what a SynFloodRecorder notes with each event). */
-  currentFrame = 0;
-  /** Each tcp.stream's first frame, in stream order. */
-  private firstFrames = new Float64Array(1024);
 
   constructor(options: TrackerOptions = {}) {
     this.mslSeconds = options.mslSeconds ?? DEFAULT_MSL_SECONDS;
@@ -272,7 +261,7 @@ export class Tracker {
     this.store = new ConnectionStore(Math.min(this.maxConnections, INITIAL_STORE_CAPACITY));
     this.table = new Int32Array(2 << EMPTY_TABLE_BITS << 1);
     this.tableMask = (1 << EMPTY_TABLE_BITS << 1) - 1;
-    this.synFlood = options.synFloodSink ?? new SynFloodDetector(options.synFlood);
+    this.synFlood = new SynFloodDetector(options.synFlood);
     this.result = {
       stream: -1,
       fromClient: true,
@@ -335,7 +324,6 @@ export class Tracker {
     if (summary.protocol !== 6 || summary.transportOffset < 0 || summary.fragment || summary.tcpHeaderLength < 20) return null;
     if (summary.ipVersion !== 4 && summary.ipVersion !== 6) return null;
     this.stats_.frames++;
-    this.currentFrame = frameNumber;
     if (tsSeconds > this.latestSec || (tsSeconds === this.latestSec && tsNanos > this.latestNs)) {
       this.latestSec = tsSeconds;
       this.latestNs = tsNanos;
@@ -454,24 +442,11 @@ export class Tracker {
     return fa;
   }
 
-  /**
-   * Applies end-of-capture timeouts (TIME_WAIT → CLOSED when 2×MSL of capture time has passed),
-   * at the latest time this tracker saw, or at `sec`/`ns` (the whole capture's, for a tracker given part of it).
-   */
-  finish(sec = this.latestSec, ns = this.latestNs): void {
+  /** Applies end-of-capture timeouts (TIME_WAIT → CLOSED when 2×MSL of capture time has passed). */
+  finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) this.expireTimeWaitAt(slot, sec, ns);
-  }
-
-  /** The latest capture time seen, as whole seconds and nanoseconds. */
-  latest(): { sec: number; ns: number } {
-    return { sec: this.latestSec, ns: this.latestNs };
-  }
-
-  /** Each tcp.stream's first frame number, by stream (a copy). */
-  streamFirstFrames(): Float64Array {
-    return this.firstFrames.slice(0, this.nextStream);
+    for (let slot = this.lruHead; slot >= 0; slot = this.store.connLinks[slot * CONN32 + O_C_LRU_NEXT]) this.expireTimeWaitAt(slot, this.latestSec, this.latestNs);
   }
 
   /** Every connection seen, evicted or live, in order of first frame (tcp.stream). */
@@ -592,12 +567,6 @@ export class Tracker {
     st.conn32[slot * CONN32 + O_C_PORT + 1] = sourceIsClient ? s.dstPort : s.srcPort;
     st.conn32[slot * CONN32 + O_C_IP_VERSION] = s.ipVersion;
     st.conn32[slot * CONN32 + O_C_HASH] = connectionHash(s);
-    if (this.nextStream === this.firstFrames.length) {
-      const grown = new Float64Array(this.firstFrames.length * 2);
-      grown.set(this.firstFrames);
-      this.firstFrames = grown;
-    }
-    this.firstFrames[this.nextStream] = frameNumber;
     st.conn32[slot * CONN32 + O_C_STREAM] = this.nextStream++;
     st.conn64[slot * CONN64 + O_C_START_SEC] = tsSeconds;
     st.conn32[slot * CONN32 + O_C_START_NS] = tsNanos;
@@ -1632,7 +1601,7 @@ function keyFrameLabel(info: number): string {
 const scratch = new Uint8Array(16);
 
 /** Dotted IPv4 or RFC 5952 IPv6 text of the address stored at `address[at..]`. */
-export function formatAddress(ipVersion: number, address: Uint32Array, at: number): string {
+function formatAddress(ipVersion: number, address: Uint32Array, at: number): string {
   const words = ipVersion === 6 ? 4 : 1;
   for (let i = 0; i < words; i++) {
     const w = address[at + i];

@@ -1,4 +1,4 @@
-import type { SynFloodOptions, SynFloodSink } from './synflood';
+import type { SynFloodOptions } from './synflood';
 import type { TcpState } from './states';
 import type { ConnState } from './zeek';
 
@@ -24,11 +24,6 @@ export interface TrackerOptions {
   /** Bytes of each direction's stream start kept for TLS hello parsing. Default 16 KiB. */
   tlsBytes?: number;
   synFlood?: Partial<SynFloodOptions>;
-  /**
-   * Where SYN-flood events go instead of a detector of this tracker's own: a tracker given part
-   * of a capture's connections (`analyze` on two threads) records them for one detector to replay.
-   */
-  synFloodSink?: SynFloodSink;
 }
 
 export interface StateChange {

@@ -8,15 +8,17 @@ import { scriptFromCapture, type CapturedPacket } from '../../../shared/conversa
 import { summaryTcpChecksumStatusAt } from '../../../shared/wire/checksum';
 import { QuicAttemptTracker, quicAttemptText, quicAttemptToJson } from '../../../shared/quic';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../../engine/quic-crypto';
-import { zeekConnFooter, zeekConnHeader } from '../../../shared/track';
-import type { ConnectionSummary, SynFloodAlert } from '../../../shared/track';
-import { readCaptureFile, type CaptureFileReadResult } from '../../engine/capture-file';
-import { analyzeOnTwoThreads, ConnectionAnalysis, type ConnectionFormat } from './analyze-shard';
+import { connectionTlsJson, renderConnection, writeConnectionJson, zeekConnFooter, zeekConnHeader, zeekConnJson, zeekConnTsv } from '../../../shared/track';
+import type { JsonObject, JsonValue, SynFloodAlert } from '../../../shared/track';
+import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { damageText, noteAboveSnaplen } from './decode';
 import { nonNegativeNumber, parseOptions } from './live-options';
+import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
+import { HttpDissector } from '../../../shared/http';
+import { httpLadderSteps, httpSummaryJson } from '../../../shared/http/summary';
 
 const USAGE =
   'usage: handshake analyze FILE [--json | --zeek[=tsv|json]] [--msl SECONDS] [--tls-keylog FILE] [--expert]\n' +
@@ -57,66 +59,55 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     if (zeek && options.flags.has('--json')) throw new UsageError('--zeek and --json are different outputs: choose one');
     const opened = new Date();
     const mslSeconds = nonNegativeNumber(options.values.get('--msl'), '--msl');
-    const keylog = options.values.get('--tls-keylog');
+    const tls = tlsForFile(options.values.get('--tls-keylog'), 'analyze');
+    const http = new HttpDissector();
+    const pipeline = new FramePipeline(mslSeconds === undefined ? {} : { mslSeconds }, tls.dissector);
+    pipeline.http = http;
+    const quic = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
+    const unread = new UnreadLinkTypes();
     const expert = options.flags.has('--expert') ? new ExpertCollector() : null;
-    const json = options.flags.has('--json');
-    const format: ConnectionFormat = zeek === 'tsv' ? 'zeek-tsv' : zeek === 'json' ? 'zeek-json' : json ? 'json' : 'text';
-    const newQuic = (analysis: ConnectionAnalysis) => new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog: analysis.tls.dissector.keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
-    // Two threads when they can (analyze-shard.ts); Expert Information stays on one, as does a
-    // capture that needs it, and any run with HANDSHAKE_ANALYZE_THREADS=1.
-    const twoThreadsWanted = expert === null && process.env.HANDSHAKE_ANALYZE_THREADS !== '1';
-    let analysis = new ConnectionAnalysis(mslSeconds, keylog, twoThreadsWanted);
-    let quic = newQuic(analysis);
-    let unread = new UnreadLinkTypes();
-    const attempt = !twoThreadsWanted
-      ? null
-      : await analyzeOnTwoThreads(file, mslSeconds, keylog, analysis, (frame, pipeline) => {
-          unread.see(frame.linkType);
-          if (pipeline !== null && pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
-        }).catch((error: unknown) => {
-          throw openFailure(file, error);
-        });
-    const twoThreads = attempt !== null && !('oneThread' in attempt) ? attempt : null;
-    // HANDSHAKE_ANALYZE_THREADS=2 asks for two threads: say so when they could not be used.
-    if (attempt !== null && 'oneThread' in attempt && process.env.HANDSHAKE_ANALYZE_THREADS === '2') process.stderr.write(`handshake analyze: one thread: ${attempt.oneThread}\n`);
-    let result: CaptureFileReadResult;
-    if (twoThreads) result = twoThreads.result;
-    else {
-      if (twoThreadsWanted) {
-        analysis = new ConnectionAnalysis(mslSeconds, keylog, false);
-        quic = newQuic(analysis);
-        unread = new UnreadLinkTypes();
-      }
-      const { pipeline, tls } = analysis;
-      const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
-      result = await readCaptureFile(file, {
-        onSecrets: tls.onSecrets,
-        onFrame(frame) {
-          unread.see(frame.linkType);
-          const tracked = pipeline.track(frame);
-          if (expert) {
-            const s = pipeline.lastSummary;
-            facts.tcpFlags = tracked ? s.tcpFlags : -1;
-            facts.analysis = tracked ? tracked.analysis : 0;
-            facts.malformed = Boolean(s.malformed);
-            facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(pipeline.lastSummaryBytes, 0, pipeline.lastSummaryBytes.length, s) === 'bad';
-            expert.addFrame(frame.frameNumber - 1, facts);
-          }
-          // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
-          if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
-        },
-      }).catch((error: unknown) => {
-        throw openFailure(file, error);
-      });
-      pipeline.tracker.finish();
-    }
-    const tracker = analysis.pipeline.tracker;
+    const facts = { tcpFlags: -1, analysis: 0, malformed: false, badChecksum: false };
+    const result = await readCaptureFile(file, {
+      onSecrets: tls.onSecrets,
+      onFrame(frame) {
+        unread.see(frame.linkType);
+        const tracked = pipeline.track(frame);
+        if (expert) {
+          const s = pipeline.lastSummary;
+          facts.tcpFlags = tracked ? s.tcpFlags : -1;
+          facts.analysis = tracked ? tracked.analysis : 0;
+          facts.malformed = Boolean(s.malformed);
+          facts.badChecksum = tracked !== null && summaryTcpChecksumStatusAt(pipeline.lastSummaryBytes, 0, pipeline.lastSummaryBytes.length, s) === 'bad';
+          expert.addFrame(frame.frameNumber - 1, facts);
+        }
+        // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
+        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
+      },
+    }).catch((error: unknown) => {
+      throw openFailure(file, error);
+    });
+    pipeline.tracker.finish();
     await quic.settled();
     const output = new LineOutput();
+    if (zeek) {
+      // A Zeek conn.log of the TCP connections (Zeek logs QUIC and alerts elsewhere).
+      if (zeek === 'tsv') for (const line of zeekConnHeader(opened)) output.line(line);
+      for (const connection of pipeline.tracker.eachConnection()) {
+        if (!output.open) break;
+        output.line(zeek === 'tsv' ? zeekConnTsv(connection) : zeekConnJson(connection));
+        await output.ready(); // a slow reader is waited for, line by line
+      }
+      if (zeek === 'tsv') output.line(zeekConnFooter(new Date()));
+      await output.flush();
+      noteAboveSnaplen('analyze', result.aboveSnaplen);
+      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
+      return 0;
+    }
+    const json = options.flags.has('--json');
     if (expert) {
       // Expert Information only, as `tshark -q -z expert` prints it.
-      for (const connection of tracker.eachConnection()) expert.addConnection(connection);
-      for (const alert of tracker.alerts()) expert.addAlert(alert);
+      for (const connection of pipeline.tracker.eachConnection()) expert.addConnection(connection);
+      for (const alert of pipeline.tracker.alerts()) expert.addAlert(alert);
       const groups = expert.groups();
       if (json) for (const group of groups) output.line(JSON.stringify(expertToJson(group)));
       else if (groups.length) output.line(expertText(groups));
@@ -126,33 +117,6 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       return 0;
     }
     // Each line waits for a slow reader, so the text of a million connections is never all in memory.
-    if (format === 'zeek-tsv') for (const line of zeekConnHeader(opened)) output.line(line);
-    try {
-      const connections = twoThreads ? twoThreads.eachOutput(format) : oneThreadOutput(tracker.eachConnection());
-      for await (const item of connections) {
-        if (!output.open) break;
-        if ('bytes' in item) {
-          // A line the other thread wrote.
-          output.bytes().append(item.bytes);
-          output.wrote();
-        } else {
-          const text = analysis.render(item.connection, item.stream, format, () => output.bytes());
-          if (text === null) output.wrote();
-          else output.line(text);
-        }
-        await output.ready(); // a slow reader is waited for, line by line
-      }
-    } finally {
-      twoThreads?.close();
-    }
-    if (zeek) {
-      // A Zeek conn.log of the TCP connections (Zeek logs QUIC and alerts elsewhere).
-      if (zeek === 'tsv') output.line(zeekConnFooter(new Date()));
-      await output.flush();
-      noteAboveSnaplen('analyze', result.aboveSnaplen);
-      if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
-      return 0;
-    }
     const print = async (text: string) => {
       output.line(text);
       await output.ready();
@@ -163,11 +127,35 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       output.wrote();
       await output.ready();
     };
+    for (const connection of pipeline.tracker.eachConnection()) {
+      if (!output.open) break;
+      const tlsSummary = tls.dissector.summary(connection.stream);
+      const httpSummary = http.summary(connection.stream);
+      if (json) {
+        // Straight to bytes; only a TLS or HTTP part is built as an object first.
+        let tlsJson: JsonValue | undefined;
+        if (tlsSummary) {
+          const holder: JsonObject = {};
+          const hellos = connectionTlsJson(connection);
+          if (hellos) holder.tls = hellos;
+          addTlsSummary(holder, tlsSummary);
+          tlsJson = holder.tls;
+        }
+        writeConnectionJson(output.bytes(), connection, tlsJson, httpSummary ? httpSummaryJson(httpSummary) : undefined);
+        output.wrote();
+        await output.ready();
+      } else {
+        const text = tlsSummaryText(tlsSummary);
+        const rendered = renderConnection(connection, httpSummary ? httpLadderSteps(httpSummary) : []);
+        await print(text ? `${rendered}
+${text}` : rendered);
+      }
+    }
     // QUIC connection attempts (HTTP/3), beside the TCP connections.
     for (const attempt of quic.attempts()) {
       await (json ? printJson(quicAttemptToJson(attempt)) : print(quicAttemptText(attempt)));
     }
-    for (const alert of twoThreads ? twoThreads.alerts : tracker.alerts()) {
+    for (const alert of pipeline.tracker.alerts()) {
       await (json ? printJson(alert) : print(alertText(alert)));
     }
     // Frames of a link type that is not decoded could not be looked at for TCP: say so rather than print nothing.
@@ -183,11 +171,6 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return reportCommandFailure('analyze', error, USAGE);
   }
-}
-
-/** One thread's connections in stream order, as the two-thread path yields them. */
-async function* oneThreadOutput(connections: Iterable<ConnectionSummary>): AsyncIterableIterator<{ connection: ConnectionSummary; stream: number }> {
-  for (const connection of connections) yield { connection, stream: connection.stream };
 }
 
 function alertText(alert: SynFloodAlert): string {
