@@ -169,7 +169,10 @@ export class EndpointRun implements EndpointControl {
         break;
       case 'rtt':
         // Once a round trip at most, and at most four times a second: cwnd moves on every ACK.
-        if (this.session.endpoint.sender.cwnd !== null && event.at - this.senderReportedAt >= SENDER_REPORT_MS) this.reportSender('', event.at);
+        // A report held back is sent when its window ends, so the view ends on the latest state.
+        if (this.session.endpoint.sender.cwnd === null) break;
+        if (event.at - this.senderReportedAt >= SENDER_REPORT_MS) this.reportSender('', event.at);
+        else this.senderReportHeld ??= setTimeout(() => this.sendHeldSenderReport(), SENDER_REPORT_MS - (event.at - this.senderReportedAt));
         break;
       case 'dropped':
         // PAWS drops are the peer's doing and worth seeing; the other drops are routine (duplicates, probes).
@@ -181,9 +184,21 @@ export class EndpointRun implements EndpointControl {
   }
 
   private senderReportedAt = -Infinity;
+  private senderReportHeld: ReturnType<typeof setTimeout> | null = null;
+
+  private sendHeldSenderReport(): void {
+    if (this.senderReportHeld === null) return;
+    clearTimeout(this.senderReportHeld);
+    this.senderReportHeld = null;
+    this.reportSender('', this.session.now());
+  }
 
   private reportSender(why: string, at: number): void {
     const state = this.session.endpoint.sender;
+    if (this.senderReportHeld !== null) {
+      clearTimeout(this.senderReportHeld);
+      this.senderReportHeld = null;
+    }
     this.senderReportedAt = at;
     this.hooks.emit({ type: 'endpoint-sender', endpointId: this.endpointId, cwnd: state.cwnd, ssthresh: state.ssthresh, pipe: state.pipe, flight: state.flight, recovery: state.recovery, why, time: this.time(at) });
   }
@@ -248,6 +263,7 @@ export class EndpointRun implements EndpointControl {
       failure ??= caught instanceof Error ? caught.message : String(caught);
     });
     const reason = endpoint.closedReason ?? `stopped in ${endpoint.stateName}`;
+    this.sendHeldSenderReport();
     this.hooks.onEnd();
     this.hooks.emit({
       type: 'endpoint-end',

@@ -4,47 +4,29 @@
  * the proposal is a SYN and an edited window is what goes on the wire. The peer's kernel (what
  * its socket read) and tshark (the session's spool) are the oracles.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, dispatch, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
-import { buildHelper, canUseNamespaces, createVethLab, hasTshark, nodeInNamespace, sleep, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+import { canUseNamespaces, hasTshark, nodeInNamespace, sleep, tsharkFields, type NodeInNamespace, type VethLab } from '../capture/support';
+import { openEndpointApiLab, type EndpointApiLab } from './api-lab';
 
 const UNOWNED = '198.18.0.11';
 
 describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux', () => {
+  let api: EndpointApiLab;
   let lab: VethLab;
-  let helperPath: string;
   let peer: NodeInNamespace;
   let backend: Backend;
   let dir: string;
-  const events: ApiEvent[] = [];
+  let events: ApiEvent[];
 
   beforeAll(async () => {
-    helperPath = buildHelper();
-    lab = createVethLab('endapi');
-    process.env.HANDSHAKE_HELPER_PATH = helperPath;
-    process.env.HANDSHAKE_HELPER_LAUNCHER = `ip netns exec ${lab.client.ns}`;
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-endpoint-api-'));
-    peer = nodeInNamespace(
-      lab.server.ns,
-      `require('net').createServer((s) => { s.on('data', (d) => { console.log('got ' + JSON.stringify(d.toString('latin1'))); s.write(d); }); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); }).listen(7300, '${lab.server.ip}', () => console.log('listening'));`,
-    );
-    await peer.waitFor(/listening/);
-    backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
-    backend.subscribe((event) => events.push(event));
+    api = await openEndpointApiLab('endapi', (ip) => `require('net').createServer((s) => { s.on('data', (d) => { console.log('got ' + JSON.stringify(d.toString('latin1'))); s.write(d); }); s.on('end', () => { console.log('end'); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); }).listen(7300, '${ip}', () => console.log('listening'));`);
+    ({ lab, peer, backend, dir, events } = api);
   });
-  afterAll(async () => {
-    await backend?.dispose();
-    peer?.stop();
-    lab?.destroy();
-    delete process.env.HANDSHAKE_HELPER_PATH;
-    delete process.env.HANDSHAKE_HELPER_LAUNCHER;
-    if (helperPath) rmSync(helperPath, { force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => api?.close());
 
   const params = (change: Partial<OpenEndpointParams> = {}): OpenEndpointParams => ({
     interface: lab.client.ifname,
@@ -62,16 +44,8 @@ describe.skipIf(!canUseNamespaces)('the endpoint through the API, against Linux'
     timestamps: true,
     ...change,
   });
-  /** A validated API call, typed by its method. */
-  const call = async <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => (await dispatch(backend.handlers, method, body)) as ApiContract[M]['result'];
-  const waitForEvent = async (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => {
-    for (let waited = 0; waited < timeoutMs; waited += 20) {
-      const found = events.find(match);
-      if (found) return found;
-      await sleep(20);
-    }
-    throw new Error(`no such event; saw ${events.map((event) => event.type).join(', ')}`);
-  };
+  const call = <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => api.call(method, body);
+  const waitForEvent = (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => api.waitForEvent(match, timeoutMs);
 
   it('connects, sends text byte for byte (CRLF kept), shows the echo, closes with FIN; the frames are in a live session', async () => {
     const opened = await call('openEndpoint', params({ localPort: 41300 }));

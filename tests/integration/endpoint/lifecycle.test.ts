@@ -6,49 +6,31 @@
  * exited (its channel released). The local address is one the kernel owns, so rules exist.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_PROTOCOL, dispatch, TOKEN_PROTOCOL_PREFIX, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
+import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
 import { startHost } from '../../../electron/host/server';
 import { bundleForTest } from '../../support/bundle';
-import { buildHelper, canUseNamespaces, createVethLab, hasIptables, nodeInNamespace, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+import { canUseNamespaces, hasIptables, nodeInNamespace, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+import { openEndpointApiLab, type EndpointApiLab } from './api-lab';
 
 describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST to the peer, rules and helper gone', () => {
+  let api: EndpointApiLab;
   let lab: VethLab;
-  let helperPath: string;
   let server: NodeInNamespace;
-  let backend: Backend;
+  let helperPath: string;
   let dir: string;
-  const events: ApiEvent[] = [];
+  let events: ApiEvent[];
 
   beforeAll(async () => {
-    helperPath = buildHelper();
-    lab = createVethLab('endpt-life');
-    process.env.HANDSHAKE_HELPER_PATH = helperPath;
-    process.env.HANDSHAKE_HELPER_LAUNCHER = `ip netns exec ${lab.client.ns}`;
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-endpoint-life-'));
     // Each connection's fate as a line: "accepted PORT", "error PORT ECONNRESET", "close PORT".
-    server = nodeInNamespace(
-      lab.server.ns,
-      `require('net').createServer((s) => { const p = s.remotePort; console.log('accepted ' + p); s.on('data', (d) => console.log('data ' + p + ' ' + d.length)); s.on('error', (e) => console.log('error ' + p + ' ' + e.code)); s.on('close', () => console.log('close ' + p)); }).listen(7400, '${lab.server.ip}', () => console.log('listening'));`,
-    );
-    await server.waitFor(/listening/);
-    backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
-    backend.subscribe((event) => events.push(event));
+    api = await openEndpointApiLab('endpt-life', (ip) => `require('net').createServer((s) => { const p = s.remotePort; console.log('accepted ' + p); s.on('data', (d) => console.log('data ' + p + ' ' + d.length)); s.on('error', (e) => console.log('error ' + p + ' ' + e.code)); s.on('close', () => console.log('close ' + p)); }).listen(7400, '${ip}', () => console.log('listening'));`);
+    ({ lab, peer: server, helperPath, dir, events } = api);
   });
-  afterAll(async () => {
-    await backend?.dispose();
-    server?.stop();
-    lab?.destroy();
-    delete process.env.HANDSHAKE_HELPER_PATH;
-    delete process.env.HANDSHAKE_HELPER_LAUNCHER;
-    if (helperPath) rmSync(helperPath, { force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => api?.close());
 
   /** The helper's RST rules in its namespace (tagged `handshake-helper`). */
   const rules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
@@ -61,15 +43,8 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
     }
     throw new Error(`timed out: ${what} (rules: ${rules().join(' / ') || 'none'}; helpers: ${helpers()})`);
   };
-  const call = async <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => (await dispatch(backend.handlers, method, body)) as ApiContract[M]['result'];
-  const waitForEvent = async (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => {
-    for (let waited = 0; waited < timeoutMs; waited += 20) {
-      const found = events.find(match);
-      if (found) return found;
-      await sleep(20);
-    }
-    throw new Error(`no such event; saw ${events.map((event) => event.type).join(', ')}`);
-  };
+  const call = <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => api.call(method, body);
+  const waitForEvent = (match: (event: ApiEvent) => boolean, timeoutMs = 10_000) => api.waitForEvent(match, timeoutMs);
   const params = (localPort: number, change: Partial<OpenEndpointParams> = {}): OpenEndpointParams => ({
     interface: lab.client.ifname,
     local: lab.client.ip,

@@ -3,57 +3,30 @@
  * on, `endpoint-sender` events carry cwnd from RFC 6928's initial window up; with it off, none
  * come (no congestion control: the user studies the peer). The peer is Linux in a namespace.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
-import { Backend } from '../../../electron/engine/backend';
-import { buildHelper, canUseNamespaces, createVethLab, nodeInNamespace, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+import { type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
+import { canUseNamespaces, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+import { openEndpointApiLab, type EndpointApiLab } from './api-lab';
 
 const UNOWNED = '198.18.0.13';
 const PORT = 7310;
 
 describe.skipIf(!canUseNamespaces)('the endpoint\'s sender state through the API, against Linux', () => {
+  let api: EndpointApiLab;
   let lab: VethLab;
-  let helperPath: string;
   let peer: NodeInNamespace;
-  let backend: Backend;
-  let dir: string;
-  const events: ApiEvent[] = [];
+  let events: ApiEvent[];
 
   beforeAll(async () => {
-    helperPath = buildHelper();
-    lab = createVethLab('sendapi');
-    process.env.HANDSHAKE_HELPER_PATH = helperPath;
-    process.env.HANDSHAKE_HELPER_LAUNCHER = `ip netns exec ${lab.client.ns}`;
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hs-sender-api-'));
     // A sink: counts what its kernel delivered.
-    peer = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => { console.log('end ' + n); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); }).listen(${PORT}, '${lab.server.ip}', () => console.log('listening'));`);
-    await peer.waitFor(/listening/);
-    backend = new Backend({ host: 'browser', version: 'test', spoolDirectory: dir });
-    backend.subscribe((event) => events.push(event));
+    api = await openEndpointApiLab('sendapi', (ip) => `require('net').createServer((s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => { console.log('end ' + n); s.end(); }); s.on('error', (e) => console.log('error ' + e.code)); }).listen(${PORT}, '${ip}', () => console.log('listening'));`);
+    ({ lab, peer, events } = api);
   });
-  afterAll(async () => {
-    await backend?.dispose();
-    peer?.stop();
-    lab?.destroy();
-    delete process.env.HANDSHAKE_HELPER_PATH;
-    delete process.env.HANDSHAKE_HELPER_LAUNCHER;
-    if (helperPath) rmSync(helperPath, { force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => api?.close());
 
   const params = (change: Partial<OpenEndpointParams>): OpenEndpointParams => ({ interface: lab.client.ifname, local: UNOWNED, localPort: null, remote: lab.server.ip, remotePort: PORT, retransmit: false, keepaliveSeconds: null, step: false, isn: null, mss: null, windowScale: 7, sack: true, timestamps: true, ...change });
-  const call = async <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => (await dispatch(backend.handlers, method, body)) as ApiContract[M]['result'];
-  const waitFor = async (match: (event: ApiEvent) => boolean, timeoutMs = 20_000) => {
-    for (let waited = 0; waited < timeoutMs; waited += 20) {
-      const found = events.find(match);
-      if (found) return found;
-      await sleep(20);
-    }
-    throw new Error(`no such event; saw ${[...new Set(events.map((event) => event.type))].join(', ')}`);
-  };
+  const call = <M extends keyof ApiContract>(method: M, body: ApiContract[M]['params']) => api.call(method, body);
+  const waitFor = (match: (event: ApiEvent) => boolean, timeoutMs = 20_000) => api.waitForEvent(match, timeoutMs);
 
   /** Sends 256 KiB and closes; resolves with the endpoint's id once the peer's kernel has read it all. */
   async function send(change: Partial<OpenEndpointParams>): Promise<string> {
