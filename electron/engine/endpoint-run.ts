@@ -39,7 +39,7 @@ function endpointOptions(params: OpenEndpointParams): EndpointOptions {
     sackPermitted: params.sack,
     timestamps: params.timestamps,
     retransmit: params.retransmit,
-    congestion: { algorithm: params.congestion ?? 'newreno', initialWindow: params.initialWindow ?? undefined },
+    congestion: { algorithm: params.congestion ?? 'newreno', initialWindow: params.initialWindow ?? undefined, initialSsthresh: params.ssthresh ?? undefined, sackRecovery: params.sackRecovery ?? true, restartAfterIdle: params.idleRestart ?? true },
     keepalive: params.keepaliveSeconds ? { idleMs: params.keepaliveSeconds * 1000, probes: 9 } : null,
     step: params.step,
     timeWaitMs: 1000,
@@ -147,6 +147,8 @@ export class EndpointRun implements EndpointControl {
     switch (event.type) {
       case 'state':
         this.hooks.emit({ type: 'endpoint-state', endpointId, from: event.from, to: event.to, why: event.why, time: this.time(event.at) });
+        // The sender line starts at the initial window, before any data goes.
+        if (event.to === 'ESTABLISHED' && this.session.endpoint.sender.cwnd !== null) this.reportSender('', event.at);
         break;
       case 'data':
         this.hooks.emit({ type: 'endpoint-data', endpointId, bytes: event.bytes.length, total, text: new TextDecoder().decode(event.bytes.subarray(0, DATA_TEXT_LIMIT)), time: this.time(event.at) });

@@ -903,6 +903,12 @@ export interface OpenEndpointParams {
   congestion?: 'newreno' | 'none';
   /** With retransmission: the initial window in segments (default RFC 6928's). */
   initialWindow?: number | null;
+  /** With retransmission: the initial ssthresh in bytes (default unbounded). */
+  ssthresh?: number | null;
+  /** With retransmission and SACK: RFC 6675 SACK-based recovery (default true); false uses NewReno's. */
+  sackRecovery?: boolean;
+  /** With retransmission: RFC 5681 §4.1's restart after idle (default true). */
+  idleRestart?: boolean;
   keepaliveSeconds: number | null;
   /** Send nothing by itself: endpointProposal shows the next segment, endpointStep sends it (edited). */
   step: boolean;
@@ -1432,6 +1438,9 @@ export const methodValidators: MethodValidators = {
       retransmit: bool,
       congestion: opt(literal('newreno', 'none')),
       initialWindow: opt(nullable(int(1, 1000))),
+      ssthresh: opt(nullable(int(1, 0x7fffffff))),
+      sackRecovery: opt(bool),
+      idleRestart: opt(bool),
       keepaliveSeconds: nullable(num({ min: 0.01, max: 86_400 })),
       step: bool,
       isn: nullable(int(0, 0xffffffff)),

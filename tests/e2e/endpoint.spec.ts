@@ -7,11 +7,10 @@
  * what tcpdump in the server's namespace sees on the wire (read back with tshark).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { hasTshark, nodeInNamespace, tsharkFields } from '../integration/capture/support';
-import { namespaceLabHost, screenshot, tempDir } from './support';
+import { namespaceLabHost, screenshot, startTcpdump, tempDir } from './support';
 
 /** An address in the lab's subnet the client namespace's kernel does not own: the endpoint answers ARP for it. */
 const UNOWNED_LOCAL = '198.18.0.11';
@@ -493,26 +492,3 @@ test.describe('endpoint view', () => {
     }
   });
 });
-
-/** tcpdump in a namespace, writing every frame at once (`--immediate-mode -U`), stopped with SIGINT. */
-function startTcpdump(ns: string, ifname: string, file: string, filter: string): { ready: Promise<void>; stop(): Promise<void> } {
-  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '--immediate-mode', '-U', '-w', file, filter], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      stderr += text;
-      if (stderr.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
-  });
-  return {
-    ready,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-      }),
-  };
-}

@@ -188,3 +188,26 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function litOffsets(page: Page, scope: string): Promise<number[]> {
   return page.locator(`${scope} [data-testid=hex-view] .byte.lit`).evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.offset)));
 }
+
+/** tcpdump in a namespace, writing every frame at once (`--immediate-mode -U`), stopped with SIGINT. */
+export function startTcpdump(ns: string, ifname: string, file: string, filter: string): { ready: Promise<void>; stop(): Promise<void> } {
+  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '--immediate-mode', '-U', '-w', file, filter], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr += text;
+      if (stderr.includes('listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
+  });
+  return {
+    ready,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}

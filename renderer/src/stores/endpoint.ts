@@ -23,6 +23,12 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const remote = ref('');
   const remotePort = ref('');
   const retransmit = ref(false);
+  /** The sender's choices with retransmission on (the CLI's --congestion, --initial-window, --ssthresh, --no-sack-recovery, --no-idle-restart); text as typed, blank for the default. */
+  const congestion = ref<'newreno' | 'none'>('newreno');
+  const initialWindow = ref('');
+  const ssthresh = ref('');
+  const sackRecovery = ref(true);
+  const idleRestart = ref(true);
   const keepalive = ref('');
   const step = ref(false);
   /** A text box hands over bare LF whatever was typed or pasted: what each line break becomes on the wire (HTTP wants CRLF). */
@@ -74,6 +80,11 @@ export const useEndpointStore = defineStore('endpoint', () => {
     if (mode.value === 'connect' && (!remote.value.trim() || !port(remotePort.value))) return ui.say('give the peer\'s address and port', true);
     if (mode.value === 'listen' && !port(localPort.value)) return ui.say('listening needs our port', true);
     if (mode.value === 'listen' && (!Number.isInteger(Number(connections.value)) || Number(connections.value) < 1 || Number(connections.value) > 64)) return ui.say('connections: 1 to 64', true);
+    const whole = (text: string, max: number) => (text.trim() === '' ? null : /^\d+$/.test(text.trim()) && Number(text) >= 1 && Number(text) <= max ? Number(text) : NaN);
+    const iw = retransmit.value ? whole(initialWindow.value, 1000) : null;
+    const threshold = retransmit.value ? whole(ssthresh.value, 0x7fffffff) : null;
+    if (Number.isNaN(iw)) return ui.say('initial window: a whole number of segments, 1 to 1000 (blank for RFC 6928\'s)', true);
+    if (Number.isNaN(threshold)) return ui.say('ssthresh: a whole number of bytes, 1 to 2147483647 (blank for unbounded)', true);
     status.value = 'opening';
     accepted.value = [];
     selected.value = null;
@@ -89,6 +100,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
         remote: mode.value === 'connect' ? remote.value.trim() : null,
         remotePort: mode.value === 'connect' ? port(remotePort.value) : null,
         retransmit: retransmit.value,
+        ...(retransmit.value ? { congestion: congestion.value, initialWindow: iw, ssthresh: threshold, sackRecovery: sackRecovery.value, idleRestart: idleRestart.value } : {}),
         keepaliveSeconds: keepalive.value.trim() ? Number(keepalive.value) : null,
         step: step.value,
         isn: null,
@@ -207,5 +219,5 @@ export const useEndpointStore = defineStore('endpoint', () => {
     }
   }
 
-  return { connections, accepted, selected, choose, mode, local, localPort, remote, remotePort, retransmit, keepalive, step, lineBreak, opened, state, status, log, received, proposal, sender, open, send, close, refresh, sendProposal, stop, handleEvent };
+  return { connections, accepted, selected, choose, mode, local, localPort, remote, remotePort, retransmit, congestion, initialWindow, ssthresh, sackRecovery, idleRestart, keepalive, step, lineBreak, opened, state, status, log, received, proposal, sender, open, send, close, refresh, sendProposal, stop, handleEvent };
 });

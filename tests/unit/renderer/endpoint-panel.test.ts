@@ -15,6 +15,8 @@ import { setApi } from '../../../renderer/src/api/instance';
 import EndpointPanel from '../../../renderer/src/components/EndpointPanel.vue';
 import { useCaptureStore } from '../../../renderer/src/stores/capture';
 import { useEndpointStore } from '../../../renderer/src/stores/endpoint';
+import { useUiStore } from '../../../renderer/src/stores/ui';
+import { methodValidators } from '../../../shared/api';
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -54,6 +56,46 @@ describe('endpoint panel', () => {
     useCaptureStore().selected = 'veth0';
   });
 
+  it('the sender\'s choices show only with retransmission on, bad values block Connect and say why, good ones reach openEndpoint (and pass the API contract)', async () => {
+    const wrapper = mount(EndpointPanel);
+    await wrapper.get('[data-testid=endpoint-remote]').setValue('198.18.0.2');
+    await wrapper.get('[data-testid=endpoint-remote-port]').setValue('80');
+    expect(wrapper.find('[data-testid=endpoint-initial-window]').exists()).toBe(false);
+    await wrapper.get('[data-testid=endpoint-retransmit]').setValue(true);
+    for (const [field, value, said] of [
+      ['endpoint-initial-window', '0', /initial window: a whole number of segments/],
+      ['endpoint-initial-window', '2.5', /initial window/],
+      ['endpoint-initial-window', '1001', /initial window/],
+      ['endpoint-ssthresh', '-5', /ssthresh: a whole number of bytes/],
+      ['endpoint-ssthresh', '1e4', /ssthresh/],
+    ] as const) {
+      await wrapper.get('[data-testid=endpoint-initial-window]').setValue('');
+      await wrapper.get('[data-testid=endpoint-ssthresh]').setValue('');
+      await wrapper.get(`[data-testid=${field}]`).setValue(value);
+      await wrapper.get('[data-testid=endpoint-open]').trigger('click');
+      await flush();
+      expect(calls).toEqual([]);
+      expect(useUiStore().notice?.error).toBe(true);
+      expect(useUiStore().notice?.text).toMatch(said);
+    }
+    await wrapper.get('[data-testid=endpoint-initial-window]').setValue('4');
+    await wrapper.get('[data-testid=endpoint-ssthresh]').setValue(' 8000 ');
+    await wrapper.get('[data-testid=endpoint-sack-recovery]').setValue(false);
+    await wrapper.get('[data-testid=endpoint-idle-restart]').setValue(false);
+    await wrapper.get('[data-testid=endpoint-open]').trigger('click');
+    await flush();
+    const params = calls[0][1] as Record<string, unknown>;
+    expect(params).toMatchObject({ retransmit: true, congestion: 'newreno', initialWindow: 4, ssthresh: 8000, sackRecovery: false, idleRestart: false });
+    expect(() => methodValidators.openEndpoint.params(params)).not.toThrow();
+    // 'none' hides the window's fields (it has no window).
+    await wrapper.get('[data-testid=endpoint-congestion-algorithm]').setValue('none');
+    expect(wrapper.find('[data-testid=endpoint-initial-window]').exists()).toBe(false);
+    // The contract itself refuses what the form would: every IPC argument is checked at the boundary.
+    expect(() => methodValidators.openEndpoint.params({ ...params, initialWindow: 0 })).toThrow();
+    expect(() => methodValidators.openEndpoint.params({ ...params, ssthresh: 1.5 })).toThrow();
+    expect(() => methodValidators.openEndpoint.params({ ...params, sackRecovery: 'yes' })).toThrow();
+  });
+
   it('connects with the form\'s values, sends text byte for byte, shows states and received text', async () => {
     const wrapper = mount(EndpointPanel);
     await wrapper.get('[data-testid=endpoint-remote]').setValue('198.18.0.2');
@@ -63,7 +105,7 @@ describe('endpoint panel', () => {
     await flush();
     expect(calls[0]).toEqual([
       'openEndpoint',
-      { interface: 'veth0', local: '198.18.0.11', localPort: null, remote: '198.18.0.2', remotePort: 80, retransmit: true, keepaliveSeconds: null, step: false, isn: null, mss: null, windowScale: 7, sack: true, timestamps: true },
+      { interface: 'veth0', local: '198.18.0.11', localPort: null, remote: '198.18.0.2', remotePort: 80, retransmit: true, congestion: 'newreno', initialWindow: null, ssthresh: null, sackRecovery: true, idleRestart: true, keepaliveSeconds: null, step: false, isn: null, mss: null, windowScale: 7, sack: true, timestamps: true },
     ]);
     const store = useEndpointStore();
     const emit = (event: ApiEvent) => store.handleEvent(event);
