@@ -249,7 +249,7 @@ export class Backend {
     capture.onFrame(() => session.poke());
     capture.onWarning((message) => this.emit({ type: 'capture-error', sessionId, message }));
     // The session reads the secrets from the spool's Decryption Secrets Blocks, as any capture file's.
-    const follower = params.tlsKeylog ? new KeyLogFollower(params.tlsKeylog, new KeyLog(), (lines) => capture.addSecrets(lines), (message) => this.emit({ type: 'capture-error', sessionId, message })) : null;
+    const follower = params.tlsKeylog ? new KeyLogFollower(params.tlsKeylog, new KeyLog(), (lines) => capture.addSecrets(lines), (message, waiting) => this.emit({ type: waiting ? 'capture-note' : 'capture-error', sessionId, message })) : null;
     if (follower) {
       follower.start();
       capture.onBeforeBatch(() => follower.poll());

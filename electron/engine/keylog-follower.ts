@@ -24,7 +24,8 @@ export class KeyLogFollower {
     private readonly path: string,
     private readonly keyLog: KeyLog,
     private readonly onLines: (lines: Uint8Array) => void,
-    private readonly onProblem: (message: string) => void = () => {},
+    /** `waiting` is true while the file does not exist yet (a browser creates it on its first secret). */
+    private readonly onProblem: (message: string, waiting: boolean) => void = () => {},
   ) {}
 
   start(): void {
@@ -51,12 +52,12 @@ export class KeyLogFollower {
       if (size === this.offset) return;
       fd = openSync(this.path, 'r');
     } catch (error) {
-      const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `key log ${this.path} does not exist yet; waiting for it` : `key log ${this.path}: ${(error as Error).message}`;
-      if (message !== this.lastError) this.onProblem(message);
+      const waiting = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      const message = waiting ? `key log ${this.path} does not exist yet; waiting for it` : `key log ${this.path}: ${(error as Error).message}`;
+      if (message !== this.lastError) this.onProblem(message, waiting);
       this.lastError = message;
       return;
     }
-    this.lastError = null;
     try {
       const chunk = Buffer.alloc(READ_CHUNK);
       for (;;) {
@@ -65,10 +66,11 @@ export class KeyLogFollower {
         this.offset += read;
         this.take(chunk.subarray(0, read));
       }
+      this.lastError = null;
     } catch (error) {
       // A directory, or a file that became unreadable: said once, never thrown out of a timer.
       const message = `key log ${this.path}: ${(error as Error).message}`;
-      if (message !== this.lastError) this.onProblem(message);
+      if (message !== this.lastError) this.onProblem(message, false);
       this.lastError = message;
     } finally {
       closeSync(fd);

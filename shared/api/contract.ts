@@ -1556,6 +1556,8 @@ export type ApiEvent =
       gaps: number;
     }
   | { type: 'capture-error'; sessionId: string; message: string }
+  /** Not a failure: something the capture waits for (a key log not created yet). */
+  | { type: 'capture-note'; sessionId: string; message: string }
   | { type: 'capture-stopped'; sessionId: string; reason: string }
   | { type: 'crashed'; process: 'engine' | 'helper'; message: string }
   | { type: 'session-opened'; session: SessionInfo }
@@ -1633,6 +1635,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
     gaps: count,
   }),
   'capture-error': obj({ type: literal('capture-error'), sessionId, message: str({ max: 4096 }) }),
+  'capture-note': obj({ type: literal('capture-note'), sessionId, message: str({ max: 4096 }) }),
   'capture-stopped': obj({ type: literal('capture-stopped'), sessionId, reason: str({ max: 4096 }) }),
   crashed: obj({ type: literal('crashed'), process: literal('engine', 'helper'), message: str({ max: 4096 }) }),
   'session-opened': obj({ type: literal('session-opened'), session: sessionInfo }),

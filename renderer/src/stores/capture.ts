@@ -212,8 +212,8 @@ export const useCaptureStore = defineStore('capture', () => {
     } else if (event.type === 'capture-stopped' && event.sessionId === running.value) {
       running.value = null;
       useUiStore().say(event.reason === 'stopped' ? 'capture stopped' : `capture ended: ${event.reason}`, event.reason !== 'stopped');
-    } else if (event.type === 'capture-error' && event.sessionId === running.value) {
-      useUiStore().say(event.message, true);
+    } else if ((event.type === 'capture-error' || event.type === 'capture-note') && event.sessionId === running.value) {
+      useUiStore().say(event.message, event.type === 'capture-error');
     }
   }
 

@@ -6,6 +6,7 @@ import { useCaptureStore } from '../../../renderer/src/stores/capture';
 import { useConnectionsStore } from '../../../renderer/src/stores/connections';
 import { PAGE_SIZE, usePacketsStore } from '../../../renderer/src/stores/packets';
 import { useSessionStore } from '../../../renderer/src/stores/session';
+import { useUiStore } from '../../../renderer/src/stores/ui';
 
 const MILLION = 1_000_000;
 const session: SessionInfo = { sessionId: 's1', kind: 'file', name: 'big.pcapng', frames: MILLION, complete: true, linkType: 1 };
@@ -124,6 +125,22 @@ describe('capture store: the BPF filter is checked once typing pauses', () => {
     expect(capture.bpfCheck).toEqual({ state: 'error', message: 'syntax error' });
     capture.setBpf('');
     expect(capture.bpfCheck).toEqual({ state: 'empty' });
+  });
+});
+
+describe('capture store: a key log still to come is a note, a failing one an error', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('shows the waiting note plainly and a read failure as an error, for the running capture only', () => {
+    const capture = useCaptureStore();
+    const ui = useUiStore();
+    capture.running = 'live1';
+    capture.handleEvent({ type: 'capture-note', sessionId: 'live1', message: 'key log /tmp/k.txt does not exist yet; waiting for it' });
+    expect(ui.notice).toEqual({ text: 'key log /tmp/k.txt does not exist yet; waiting for it', error: false });
+    capture.handleEvent({ type: 'capture-error', sessionId: 'live1', message: 'key log /tmp/k.txt: EISDIR: illegal operation on a directory, read' });
+    expect(ui.notice).toEqual({ text: 'key log /tmp/k.txt: EISDIR: illegal operation on a directory, read', error: true });
+    capture.handleEvent({ type: 'capture-note', sessionId: 'other', message: 'not ours' });
+    expect(ui.notice?.text).not.toBe('not ours');
   });
 });
 
