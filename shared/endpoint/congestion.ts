@@ -1,7 +1,8 @@
 /**
  * The sender's congestion control when retransmission is on: RFC 5681 (slow start, congestion
  * avoidance, fast retransmit / fast recovery), RFC 6582 NewReno for partial ACKs, RFC 6928's
- * initial window, RFC 5681 §4.1's restart after idle, and RFC 6675's SACK-based loss recovery.
+ * initial window, RFC 5681 §4.1's restart after idle, RFC 3042's limited transmit and RFC 6675's
+ * SACK-based loss recovery.
  * This file holds the formulas and the SACK scoreboard; the endpoint (endpoint.ts) runs them.
  *
  * Positions here are absolute stream offsets (bytes since our ISN, not wrapped at 2^32), so the

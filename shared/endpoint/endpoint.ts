@@ -252,6 +252,10 @@ export class TcpEndpoint {
   /** The start of the rescue segment proposed, so its commit leaves HighRxt alone. */
   private rescueProposed: number | null = null;
   private readonly scoreboard = new SackScoreboard();
+  /** RFC 3042 limited transmit: new segments the latest duplicate ACK still lets out beyond cwnd (0 or 1). */
+  private limitedTransmitAllowance = 0;
+  /** Bytes sent by limited transmit since SND.UNA last moved: RFC 5681 §3.2 (2) leaves them out of FlightSize for ssthresh. */
+  private limitedTransmitBytes = 0;
   /** SND.UNA as an absolute offset. */
   private sndUnaAbs = 0;
   private lastDataSentAt: number | null = null;
@@ -616,7 +620,7 @@ export class TcpEndpoint {
     // cwnd gates whole segments only (a fraction of a segment waits for the next ACK).
     if (this.congestionOn) {
       this.restartIfIdle(now);
-      if (this.congestionRoom() < length) return null;
+      if (this.congestionRoom() < length && !this.limitedTransmitAllows(length)) return null;
     }
     const last = length === pending;
     return this.build(this.sndNxt, TCP_ACK | (last ? TCP_PSH : 0), this.sendQueue.read(offset, length), now);
@@ -679,6 +683,15 @@ export class TcpEndpoint {
     return this.cwnd - this.pipe();
   }
 
+  /**
+   * RFC 3042 (RFC 6675 §5 step 3 with SACK): on the first and second duplicate ACK, one new
+   * segment each, if the peer's window allows (nextData checked it) and the data outstanding stays
+   * within cwnd + 2·SMSS; cwnd itself is not changed.
+   */
+  private limitedTransmitAllows(length: number): boolean {
+    return this.limitedTransmitAllowance > 0 && this.recovery === 'none' && this.flightSize() + length <= this.cwnd + 2 * this.segmentRoom();
+  }
+
   /** RFC 5681 §4.1: after more than one RTO without sending, cwnd is at most the restart window min(IW, cwnd). */
   private restartIfIdle(now: number): void {
     if (!(this.options.congestion?.restartAfterIdle ?? true) || this.lastDataSentAt === null) return;
@@ -729,7 +742,9 @@ export class TcpEndpoint {
 
   private enterRecovery(now: number): void {
     const smss = this.segmentRoom();
-    this.ssthresh = ssthreshAfterLoss(this.flightSize(), smss);
+    this.limitedTransmitAllowance = 0;
+    // RFC 5681 §3.2 (2): data sent by limited transmit is not part of this FlightSize.
+    this.ssthresh = ssthreshAfterLoss(Math.max(0, this.flightSize() - this.limitedTransmitBytes), smss);
     this.recoverAt = this.abs(this.sndNxt);
     if (this.sackRecovery) {
       // RFC 6675 §5 (4): cwnd = ssthresh; the first hole goes now, the rest as pipe allows.
@@ -759,6 +774,7 @@ export class TcpEndpoint {
     // RFC 6582 §3.2 (2) / RFC 6675 §5.1: not again for losses of data sent before the last recovery began.
     const fresh = this.sackRecovery ? this.sndUnaAbs >= this.recoverAt : this.sndUnaAbs > this.recoverAt;
     if (signalled && fresh) this.enterRecovery(now);
+    else if (this.dupAcks < this.dupThresh) this.limitedTransmitAllowance = 1; // RFC 3042: duplicates 1 and 2
   }
 
   /** A cumulative ACK of `acked` new bytes (SND.UNA already moved). */
@@ -881,6 +897,10 @@ export class TcpEndpoint {
       this.stats.bytesSent += length;
       const isRetransmission = reason === 'retransmit' || seqLe(end, before);
       if (length > 0) this.lastDataSentAt = now;
+      if (!isRetransmission && length > 0 && this.congestionOn && this.limitedTransmitAllowance > 0 && this.recovery === 'none' && seqDiff(before, this.sndUna) + length > this.cwnd) {
+        this.limitedTransmitAllowance--;
+        this.limitedTransmitBytes += length;
+      }
       if (isRetransmission) {
         this.stats.retransmissions++;
         this.stats.bytesRetransmitted += length;
@@ -1236,6 +1256,8 @@ export class TcpEndpoint {
     this.sndUnaAbs += acked;
     this.scoreboard.advance(this.sndUnaAbs);
     this.dupAcks = 0;
+    this.limitedTransmitAllowance = 0;
+    if (acked > 0) this.limitedTransmitBytes = 0;
     const dataAcked = Math.min(this.sendQueue.length, Math.max(0, seqDiff(ack, this.queueSeq)));
     if (dataAcked > 0) {
       this.sendQueue.drop(dataAcked);

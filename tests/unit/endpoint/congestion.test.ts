@@ -194,9 +194,10 @@ describe('fast retransmit and NewReno fast recovery (RFC 5681 §3.2, RFC 6582), 
   const noSack: EndpointOptions = { ...base, sackPermitted: false };
 
   it('segment 3 lost: the third duplicate ACK retransmits it with ssthresh = FlightSize/2 and cwnd = ssthresh + 3·SMSS; the full ACK leaves cwnd = min(ssthresh, FlightSize + SMSS)', () => {
-    // IW: segments 1–10; the ACKs of 1 and 2 send 11–14 (cwnd 12000). Duplicates from 4, 5, 6: FlightSize = 3..14 = 12000,
-    // so ssthresh 6000, cwnd 9000. Duplicates 4..11 (from 7–14) inflate it to 17000, letting 15–19 out. The retransmission's
-    // ACK covers 14 (recover): FlightSize is 15–19 = 5000, cwnd = min(6000, 5000 + 1000) = 6000.
+    // IW: segments 1–10; the ACKs of 1 and 2 send 11–14 (cwnd 12000). Duplicates from 4 and 5 send 15 and 16 by limited
+    // transmit (RFC 3042); the one from 6: FlightSize = 3..16 less those two = 12000, so ssthresh 6000, cwnd 9000, recover = 16.
+    // Duplicates 4..13 (from 7–16) inflate it to 19000, letting 17–20 out. The retransmission's ACK covers 16 (recover):
+    // FlightSize is 17–20 = 4000, cwnd = min(6000, 4000 + 1000) = 5000.
     const net = established(noSack, (rel, copy) => rel === 2001 && copy === 1);
     const start = net.now;
     net.a.write(new Uint8Array(20 * SMSS));
@@ -204,7 +205,7 @@ describe('fast retransmit and NewReno fast recovery (RFC 5681 §3.2, RFC 6582), 
     expect(retransmissions(net.events.a)).toEqual([{ seq: 2001, why: 'fast' }]);
     expect(senderEvents(net.events.a)).toEqual([
       { recovery: 'fast', cwnd: 9000, ssthresh: 6000 },
-      { recovery: 'none', cwnd: 6000, ssthresh: 6000 },
+      { recovery: 'none', cwnd: 5000, ssthresh: 6000 },
     ]);
     expect(net.now - start).toBeLessThan(200);
   });
@@ -242,6 +243,52 @@ describe('fast retransmit and NewReno fast recovery (RFC 5681 §3.2, RFC 6582), 
   });
 });
 
+describe('limited transmit (RFC 3042; RFC 6675 §5 step 3 with SACK)', () => {
+  /** a's data segments that left at `at` ms after `start`, by relative sequence number, in order. */
+  const sentAt = (net: ReturnType<typeof established>, at: number) => net.log.filter((entry) => entry.from === 'a' && entry.segment.payload.length > 0 && entry.at === at).map((entry) => (entry.segment.seq - 1000) >>> 0);
+
+  for (const [name, options, recovery] of [
+    ['NewReno', { ...base, sackPermitted: false, congestion: { initialWindow: 4 } }, { recovery: 'fast', cwnd: 5500, ssthresh: 2500 }],
+    ['SACK', { ...base, congestion: { initialWindow: 4 } }, { recovery: 'sack', cwnd: 2500, ssthresh: 2500 }],
+  ] as const) {
+    it(`${name}: the first and second duplicate ACKs each send one new segment, cwnd unchanged; the third retransmits with ssthresh from FlightSize without them`, () => {
+      // IW 4 (cwnd 4000): segments 1–4 leave at 0; 2 is lost. At 20 ms the ACK of 1 (cwnd 5000) sends 5 and 6 (FlightSize
+      // 2..6 = 5000); the duplicates from 3 and 4 each let one new segment out (7, then 8: FlightSize 6000 and 7000, within
+      // cwnd + 2·SMSS = 7000; cwnd stays 5000). At 40 ms the duplicate from 5 is the third: FlightSize 7000 less the 2000 sent
+      // by limited transmit = 5000, so ssthresh 2500; NewReno's cwnd = 2500 + 3·1000, SACK's = ssthresh. 2 goes again first.
+      const net = established(options, (rel, copy) => rel === 1001 && copy === 1);
+      const start = net.now;
+      net.a.write(new Uint8Array(20 * SMSS));
+      net.run(start + 5000, () => net.a.unacknowledged === 0);
+      expect(sentAt(net, start)).toEqual([1, 1001, 2001, 3001]);
+      expect(sentAt(net, start + 20)).toEqual([4001, 5001, 6001, 7001]);
+      expect(sentAt(net, start + 40)[0]).toBe(1001);
+      expect(senderEvents(net.events.a)[0]).toEqual(recovery);
+      expect(retransmissions(net.events.a)).toEqual([{ seq: 1001, why: 'fast' }]);
+    });
+  }
+
+  it('needs new data: with nothing more to send, the two duplicates send nothing (the timer resends 2)', () => {
+    const net = established({ ...base, sackPermitted: false, congestion: { initialWindow: 4 } }, (rel, copy) => rel === 1001 && copy === 1);
+    const start = net.now;
+    net.a.write(new Uint8Array(4 * SMSS));
+    net.run(start + 5000, () => net.a.unacknowledged === 0);
+    expect(sentAt(net, start + 20)).toEqual([]);
+    expect(retransmissions(net.events.a)).toEqual([{ seq: 1001, why: 'timeout' }]);
+  });
+
+  it('off when retransmission is off: duplicate ACKs send nothing new beyond the peer\'s window, and nothing is resent', () => {
+    // No cwnd: the peer's 4000-byte window is the only limit; while segment 1 is missing nothing new fits in it.
+    const net = established({ mss: SMSS, timestamps: false, sackPermitted: false }, (rel, copy) => rel === 1 && copy === 1, { receiveWindow: 4000, windowScale: null });
+    const start = net.now;
+    net.a.write(new Uint8Array(20 * SMSS));
+    net.run(start + 500);
+    expect(sentAt(net, start)).toEqual([1, 1001, 2001, 3001]);
+    expect(sentAt(net, start + 20)).toEqual([]);
+    expect(retransmissions(net.events.a)).toEqual([]);
+  });
+});
+
 describe('SACK-based loss recovery (RFC 6675)', () => {
   it('segments 3, 5 and 7 lost: exactly those three are sent again, nothing after them, within a few RTTs', () => {
     // Duplicates from 4, 6, 8 (the third) enter recovery: FlightSize 3..14 = 12000, so ssthresh = cwnd = 6000 (§5 step 4).
@@ -271,13 +318,14 @@ describe('SACK-based loss recovery (RFC 6675)', () => {
       const resent = net.events.a.flatMap((event) => (event.type === 'retransmit' ? [event.at - start] : []));
       return { resent, took: net.now - start };
     };
-    // RTT 20 ms; segments 1–10 leave at 0, 11–14 at 20 ms. With SACK, the ACKs back at 20 ms (from 4, 6, 8, 9, 10) enter recovery
-    // (cwnd 6000) and resend 3; the SACKs of 9 and 10 then mark 5 and 7 lost (3000 and 4000 bytes SACKed above), so pipe is
-    // 1000 (3, resent) + 4000 (11–14) = 5000 and 5 goes too. 7 waits for the ACKs of 11–14 at 40 ms to bring pipe down.
+    // RTT 20 ms; segments 1–10 leave at 0, 11–14 at 20 ms (ACKs of 1 and 2), 15 and 16 by limited transmit (the SACKs from 4
+    // and 6). The one from 8 enters recovery (FlightSize 3..16 less 15–16 = 12000: cwnd 6000) and resends 3; the SACKs of 9
+    // and 10 then mark 5 and 7 lost, but pipe is 1000 (3, resent) + 6000 (11–16) = 7000 ≥ cwnd: 5 and 7 wait for the ACKs
+    // of 11–16 at 40 ms to bring pipe down.
     // NewReno learns of 5 from the partial ACK for 3 (40 ms), of 7 from the one for 5 (60 ms).
     const sack = run(base);
     const newReno = run({ ...base, sackPermitted: false });
-    expect(sack.resent).toEqual([20, 20, 40]);
+    expect(sack.resent).toEqual([20, 40, 40]);
     expect(newReno.resent).toEqual([20, 40, 60]);
     expect(sack.took).toBeLessThan(newReno.took);
     // Timer only: all 40 segments left at once, so no new segment gives an RTT sample and Karn keeps the backoff: 1 s, 2 s, 4 s,
