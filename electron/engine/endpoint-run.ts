@@ -202,7 +202,7 @@ export class EndpointRun implements EndpointControl {
       this.senderReportHeld = null;
     }
     this.senderReportedAt = at;
-    this.hooks.emit({ type: 'endpoint-sender', endpointId: this.endpointId, cwnd: state.cwnd, ssthresh: state.ssthresh, pipe: state.pipe, flight: state.flight, recovery: state.recovery, why, time: this.time(at) });
+    this.hooks.emit({ type: 'endpoint-sender', endpointId: this.endpointId, cwnd: state.cwnd, ssthresh: state.ssthresh, pipe: state.pipe, flight: state.flight, recovery: state.recovery, dsacks: state.dsacks, dsackBytes: state.dsackBytes, why, time: this.time(at) });
   }
 
   private check(): void {

@@ -1575,7 +1575,7 @@ export type EndpointApiEvent =
   | { type: 'endpoint-data'; endpointId: string; bytes: number; total: number; text: string; time: number }
   | { type: 'endpoint-note'; endpointId: string; kind: 'retransmit' | 'keepalive' | 'peer-fin' | 'reset' | 'aborted' | 'paws'; detail: string; time: number }
   /** The sender's congestion state (retransmission on): on entering or leaving recovery, else a few times a second. cwnd/ssthresh null when off or unbounded. */
-  | { type: 'endpoint-sender'; endpointId: string; cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout'; why: string; time: number }
+  | { type: 'endpoint-sender'; endpointId: string; cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout'; dsacks: number; dsackBytes: number; why: string; time: number }
   /** A listener serving several peers accepted one: `connectionId` is its conversation's endpointId (send, close, step, events). */
   | { type: 'endpoint-accepted'; endpointId: string; connectionId: string; peer: string; time: number }
   | { type: 'endpoint-end'; endpointId: string; ok: boolean; reason: string; bytesSent: number; bytesReceived: number; retransmissions: number; error: string | null };
@@ -1667,7 +1667,7 @@ export const eventValidator: Validator<ApiEvent> = tagged('type', {
   'endpoint-data': obj({ type: literal('endpoint-data'), endpointId, bytes: count, total: count, text: str({ max: 65_536 }), time: num() }),
   'endpoint-accepted': obj({ type: literal('endpoint-accepted'), endpointId, connectionId: endpointId, peer: str({ max: 80 }), time: num() }),
   'endpoint-note': obj({ type: literal('endpoint-note'), endpointId, kind: literal('retransmit', 'keepalive', 'peer-fin', 'reset', 'aborted', 'paws'), detail: str({ max: 4096 }), time: num() }),
-  'endpoint-sender': obj({ type: literal('endpoint-sender'), endpointId, cwnd: nullable(count), ssthresh: nullable(count), pipe: count, flight: count, recovery: literal('none', 'fast', 'sack', 'timeout'), why: str({ max: 256 }), time: num() }),
+  'endpoint-sender': obj({ type: literal('endpoint-sender'), endpointId, cwnd: nullable(count), ssthresh: nullable(count), pipe: count, flight: count, recovery: literal('none', 'fast', 'sack', 'timeout'), dsacks: count, dsackBytes: count, why: str({ max: 256 }), time: num() }),
   'endpoint-end': obj({
     type: literal('endpoint-end'),
     endpointId,

@@ -44,6 +44,28 @@ export interface SenderState {
   recovery: RecoveryPhase;
   /** The sender's maximum segment size, in payload bytes. */
   smss: number;
+  /**
+   * RFC 2883 D-SACK reports: the peer saying it received a range twice. Each one hints that a
+   * retransmission was spurious (or the network duplicated a segment); it is never taken as loss.
+   */
+  dsacks: number;
+  /** Bytes those D-SACK reports covered. */
+  dsackBytes: number;
+}
+
+/**
+ * RFC 2883 §4: the first SACK block is a D-SACK when it lies at or below the cumulative ACK, or
+ * within the second block (a duplicate of data already SACKed). Sequence numbers are compared
+ * modulo 2^32. Returns the D-SACK block, or null.
+ */
+export function dsackBlock(blocks: ReadonlyArray<readonly [number, number]>, ack: number): readonly [number, number] | null {
+  const first = blocks[0];
+  if (!first) return null;
+  const before = (a: number, b: number) => ((a - b) | 0) <= 0; // a at or before b, modulo 2^32
+  if (before(first[1], ack)) return first;
+  const second = blocks[1];
+  if (second && before(second[0], first[0]) && before(first[1], second[1])) return first;
+  return null;
 }
 
 /** RFC 6928 §2: min(10·SMSS, max(2·SMSS, 14600)); a user's count of segments replaces it. */

@@ -21,7 +21,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqRelative } from '../tra
 import { nextState, TCP_STATE_NAMES, TcpEvent, TcpState } from '../track/states';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/summary';
 import { ReassemblyQueue, SendQueue } from './buffers';
-import { cwndAfterAck, initialWindow, SackScoreboard, setPipe, ssthreshAfterLoss, type CongestionOptions, type RecoveryPhase, type SenderState } from './congestion';
+import { cwndAfterAck, dsackBlock, initialWindow, SackScoreboard, setPipe, ssthreshAfterLoss, type CongestionOptions, type RecoveryPhase, type SenderState } from './congestion';
 import { RtoEstimator, type RtoOptions } from './rto';
 
 export interface EndpointSegment {
@@ -256,6 +256,9 @@ export class TcpEndpoint {
   private limitedTransmitAllowance = 0;
   /** Bytes sent by limited transmit since SND.UNA last moved: RFC 5681 §3.2 (2) leaves them out of FlightSize for ssthresh. */
   private limitedTransmitBytes = 0;
+  /** RFC 2883 D-SACK reports received, and the bytes they covered. */
+  private dsacks = 0;
+  private dsackBytes = 0;
   /** SND.UNA as an absolute offset. */
   private sndUnaAbs = 0;
   private lastDataSentAt: number | null = null;
@@ -330,6 +333,8 @@ export class TcpEndpoint {
       pipe: this.congestionOn ? this.pipe() : flight,
       recovery: this.recovery,
       smss: this.segmentRoom(),
+      dsacks: this.dsacks,
+      dsackBytes: this.dsackBytes,
     };
   }
 
@@ -815,13 +820,22 @@ export class TcpEndpoint {
     }
   }
 
-  /** The peer's SACK blocks into the scoreboard; returns the bytes newly SACKed. */
-  private takeSack(segment: EndpointSegment): number {
+  /**
+   * The peer's SACK blocks into the scoreboard; returns the bytes newly SACKed and whether a
+   * D-SACK came (RFC 2883): that block is counted as a hint of a spurious retransmission and
+   * kept out of the scoreboard, so it never reads as loss information.
+   */
+  private takeSack(segment: EndpointSegment): { newlySacked: number; dsack: boolean } {
     const option = segment.options.find((candidate) => candidate.kind === 'sack');
-    if (option?.kind !== 'sack') return 0;
+    if (option?.kind !== 'sack') return { newlySacked: 0, dsack: false };
+    const duplicate = dsackBlock(option.blocks, segment.ack);
+    if (duplicate) {
+      this.dsacks++;
+      this.dsackBytes += Math.max(0, seqDiff(duplicate[1], duplicate[0]));
+    }
     const highAck = seqGt(segment.ack, this.sndUna) && seqLe(segment.ack, this.sndNxt) ? this.abs(segment.ack) : this.sndUnaAbs;
-    const blocks = option.blocks.filter(([left, right]) => seqLt(left, right) && seqGt(right, this.sndUna) && seqLe(right, this.sndNxt)).map(([left, right]): [number, number] => [this.abs(left), this.abs(right)]);
-    return this.scoreboard.update(blocks, highAck, this.abs(this.sndNxt));
+    const blocks = option.blocks.filter((block) => block !== duplicate).filter(([left, right]) => seqLt(left, right) && seqGt(right, this.sndUna) && seqLe(right, this.sndNxt)).map(([left, right]): [number, number] => [this.abs(left), this.abs(right)]);
+    return { newlySacked: this.scoreboard.update(blocks, highAck, this.abs(this.sndNxt)), dsack: duplicate !== null };
   }
 
   private senderEvent(why: string, now: number): void {
@@ -1218,10 +1232,11 @@ export class TcpEndpoint {
       return false;
     }
     const window = segment.window * 2 ** this.sendShift;
-    const newlySacked = this.congestionOn && this.sackOn ? this.takeSack(segment) : 0;
+    const { newlySacked, dsack } = this.congestionOn && this.sackOn ? this.takeSack(segment) : { newlySacked: 0, dsack: false };
     if (seqGt(ack, this.sndUna)) {
       this.ackAdvance(ack, now);
-    } else if (ack === this.sndUna && seqLt(this.sndUna, this.sndNxt) && ((segment.payload.length === 0 && !(segment.flags & (TCP_SYN | TCP_FIN)) && window === this.sndWnd) || newlySacked > 0)) {
+    } else if (ack === this.sndUna && seqLt(this.sndUna, this.sndNxt) && ((segment.payload.length === 0 && !(segment.flags & (TCP_SYN | TCP_FIN)) && window === this.sndWnd && !dsack) || newlySacked > 0)) {
+      // An ACK whose news is only a D-SACK reports a duplicate the peer received, not a loss (RFC 2883 §5).
       // A duplicate ACK (RFC 5681 §2, or RFC 6675 §2's: one that SACKs new data).
       this.dupAcks++;
       this.onDuplicateAck(now);

@@ -3,4 +3,4 @@ export { RtoEstimator, RTO_ALPHA, RTO_BETA, RTO_K, type RtoOptions } from './rto
 export { packetOf, segmentOf, type ReceivedSegment, type SegmentAddress } from './packet';
 export { applySegmentEdit, parseSegmentEdit, segmentLine, SegmentEditError, EDITABLE_FIELDS, type SegmentEdit } from './edit';
 export { EndpointLane, endpointName } from './lane';
-export { SackScoreboard, SCOREBOARD_LIMIT, setPipe, type LossRule, initialWindow, ssthreshAfterLoss, cwndAfterAck, type CongestionOptions, type CongestionAlgorithm, type RecoveryPhase, type SenderState } from './congestion';
+export { SackScoreboard, dsackBlock, SCOREBOARD_LIMIT, setPipe, type LossRule, initialWindow, ssthreshAfterLoss, cwndAfterAck, type CongestionOptions, type CongestionAlgorithm, type RecoveryPhase, type SenderState } from './congestion';

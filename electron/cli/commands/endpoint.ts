@@ -430,7 +430,7 @@ function conversationResult(session: EndpointSession<EndpointChannel>, io: Conve
     segments_received: stats.segmentsReceived,
     retransmissions: stats.retransmissions,
     bytes_retransmitted: stats.bytesRetransmitted,
-    sender: { cwnd: sender.cwnd, ssthresh: sender.ssthresh, recovery: sender.recovery },
+    sender: { cwnd: sender.cwnd, ssthresh: sender.ssthresh, recovery: sender.recovery, dsacks: sender.dsacks, dsack_bytes: sender.dsackBytes },
     paws_dropped: stats.pawsDropped,
     no_timestamp_dropped: stats.noTimestampDropped,
     srtt_ms: endpoint.rtt.srtt,
@@ -542,5 +542,6 @@ async function listenMany(options: ListenManyOptions): Promise<number> {
 /** The sender's congestion state in one phrase: `cwnd 14480 ssthresh 7240 pipe 2896 (SACK recovery)`. */
 function senderLine(state: SenderState): string {
   const phase = { none: '', fast: ' (fast recovery)', sack: ' (SACK recovery)', timeout: ' (after a timeout)' }[state.recovery];
-  return `cwnd ${state.cwnd ?? '-'} ssthresh ${state.ssthresh ?? '-'} pipe ${state.pipe}${phase}`;
+  const dsack = state.dsacks > 0 ? ` D-SACK ${state.dsacks} (${state.dsackBytes} bytes received twice)` : '';
+  return `cwnd ${state.cwnd ?? '-'} ssthresh ${state.ssthresh ?? '-'} pipe ${state.pipe}${phase}${dsack}`;
 }

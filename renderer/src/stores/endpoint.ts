@@ -45,7 +45,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
   const accepted = ref<Array<{ id: string; peer: string; state: string; ended: boolean }>>([]);
   const selected = ref<string | null>(null);
   /** The sender's congestion state (retransmission on), from endpoint-sender events. */
-  const sender = ref<{ cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout' } | null>(null);
+  const sender = ref<{ cwnd: number | null; ssthresh: number | null; pipe: number; flight: number; recovery: 'none' | 'fast' | 'sack' | 'timeout'; dsacks: number; dsackBytes: number } | null>(null);
 
   /** The conversation the buttons act on: the endpoint itself, or the accepted one chosen. */
   function targetId(): string | null {
@@ -201,7 +201,7 @@ export const useEndpointStore = defineStore('endpoint', () => {
         note(`${tag}${event.time.toFixed(3)}  ${event.kind}: ${event.detail}`);
         break;
       case 'endpoint-sender':
-        if (shown) sender.value = { cwnd: event.cwnd, ssthresh: event.ssthresh, pipe: event.pipe, flight: event.flight, recovery: event.recovery };
+        if (shown) sender.value = { cwnd: event.cwnd, ssthresh: event.ssthresh, pipe: event.pipe, flight: event.flight, recovery: event.recovery, dsacks: event.dsacks, dsackBytes: event.dsackBytes };
         if (event.why) note(`${tag}${event.time.toFixed(3)}  cwnd ${event.cwnd ?? '-'} ssthresh ${event.ssthresh ?? '-'} pipe ${event.pipe}: ${event.why}`);
         break;
       case 'endpoint-end':

@@ -5,8 +5,8 @@
  * harness's, 10 ms each way, every segment ACKed at once by the peer endpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { cwndAfterAck, initialWindow, SackScoreboard, SCOREBOARD_LIMIT, setPipe, ssthreshAfterLoss, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
-import { TCP_SYN } from '../../../shared/wire/summary';
+import { cwndAfterAck, dsackBlock, initialWindow, SackScoreboard, SCOREBOARD_LIMIT, setPipe, ssthreshAfterLoss, type EndpointEvent, type EndpointOptions, type EndpointSegment } from '../../../shared/endpoint';
+import { TCP_ACK, TCP_SYN } from '../../../shared/wire/summary';
 import { bytesOf, sameBytes, seeded, wire } from './harness';
 
 const SMSS = 1000;
@@ -286,6 +286,54 @@ describe('limited transmit (RFC 3042; RFC 6675 §5 step 3 with SACK)', () => {
     expect(sentAt(net, start)).toEqual([1, 1001, 2001, 3001]);
     expect(sentAt(net, start + 20)).toEqual([]);
     expect(retransmissions(net.events.a)).toEqual([]);
+  });
+});
+
+describe('D-SACK (RFC 2883)', () => {
+  it('the first block is a D-SACK at or below the cumulative ACK, or inside the second block (modulo 2^32)', () => {
+    // §4.1.1: ACK 4000 with a first block 3000-3500, already acknowledged.
+    expect(dsackBlock([[3000, 3500]], 4000)).toEqual([3000, 3500]);
+    // §4.1.3: a duplicate of SACKed data, reported first and inside the block that holds it.
+    expect(dsackBlock([[5000, 5500], [4500, 5500]], 4000)).toEqual([5000, 5500]);
+    // Plain SACK blocks, and a second block that merely overlaps the first, are not.
+    expect(dsackBlock([[5000, 5500], [6000, 6500]], 4000)).toBeNull();
+    expect(dsackBlock([[5000, 6000], [5500, 6500]], 4000)).toBeNull();
+    expect(dsackBlock([], 4000)).toBeNull();
+    // Across the wrap: 0xffffff00–0x50 lies below an ACK of 0x100.
+    expect(dsackBlock([[0xffff_ff00, 0x50]], 0x100)).toEqual([0xffff_ff00, 0x50]);
+    expect(dsackBlock([[0x200, 0x300]], 0x100)).toBeNull();
+  });
+
+  it('a D-SACK is counted as a hint of a spurious retransmission, never as loss: the scoreboard is unchanged and no duplicate ACK is counted', () => {
+    // a sends 5 segments (seq 1001–6001); the peer's own ACKs are dropped and ours are written by hand.
+    let mute = false;
+    const net = wire({ isn: 1000, ...base }, { isn: 900_000, mss: SMSS, timestamps: false }, { lose: (from) => from === 'b' && mute });
+    net.b.listen(net.now);
+    net.a.open();
+    net.run(1000, () => net.a.stateName === 'ESTABLISHED' && net.b.stateName === 'ESTABLISHED');
+    mute = true;
+    net.a.write(new Uint8Array(5 * SMSS));
+    net.run(net.now + 15);
+    const template = net.log.filter((entry) => entry.from === 'b').at(-1)?.segment;
+    if (!template) throw new Error('no ACK from the peer to copy');
+    const ack = (sack: Array<[number, number]>) => net.a.receive({ ...template, flags: TCP_ACK, ack: 2001, payload: new Uint8Array(0), options: [{ kind: 'sack', blocks: sack }] }, net.now);
+    const scoreboard = () => (Reflect.get(net.a, 'scoreboard') as SackScoreboard).blocks.map(([start, end]) => [start, end]);
+    ack([[3001, 4001]]); // SND.UNA to 2001, segment 3 SACKed (offsets from the ISN: 2001–3001)
+    expect(scoreboard()).toEqual([[2001, 3001]]);
+    expect(net.a.sender.dsacks).toBe(0);
+    // Five ACKs with nothing new but a D-SACK: below the cumulative ACK (1000 bytes), then inside the SACKed block (500 bytes).
+    ack([[1001, 2001], [3001, 4001]]);
+    for (let i = 0; i < 4; i++) ack([[3001, 3501], [3001, 4001]]);
+    expect(scoreboard()).toEqual([[2001, 3001]]);
+    expect(net.a.sender).toMatchObject({ dsacks: 5, dsackBytes: 1000 + 4 * 500, recovery: 'none', cwnd: 11_000 });
+    net.flush();
+    // Counted as duplicates they would have been the third: a fast retransmission. None came.
+    expect(retransmissions(net.events.a)).toEqual([]);
+    expect(Reflect.get(net.a, 'dupAcks')).toBe(0);
+    // A plain duplicate still counts: three of them start recovery.
+    for (let i = 0; i < 3; i++) ack([[3001, 4001]]);
+    net.flush();
+    expect(retransmissions(net.events.a)).toEqual([{ seq: 1001, why: 'fast' }]);
   });
 });
 

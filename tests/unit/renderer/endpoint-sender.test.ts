@@ -31,14 +31,18 @@ describe('endpoint panel: the sender\'s state', () => {
     await flush();
     const store = useEndpointStore();
     expect(wrapper.find('[data-testid=endpoint-sender]').exists()).toBe(false);
-    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: 14480, ssthresh: null, pipe: 14480, flight: 14480, recovery: 'none', why: '', time: 0.02 });
+    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: 14480, ssthresh: null, pipe: 14480, flight: 14480, recovery: 'none', dsacks: 0, dsackBytes: 0, why: '', time: 0.02 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-sender]').text().replace(/\s+/g, ' ')).toBe('cwnd 14480 · ssthresh ∞ · pipe 14480 · in flight 14480 · no recovery');
-    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: 7240, ssthresh: 7240, pipe: 8688, flight: 17376, recovery: 'sack', why: '3 duplicate ACKs: fast retransmit', time: 0.5 });
+    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: 7240, ssthresh: 7240, pipe: 8688, flight: 17376, recovery: 'sack', dsacks: 0, dsackBytes: 0, why: '3 duplicate ACKs: fast retransmit', time: 0.5 });
     await nextTick();
     expect(wrapper.get('[data-testid=endpoint-sender]').text().replace(/\s+/g, ' ')).toBe('cwnd 7240 · ssthresh 7240 · pipe 8688 · in flight 17376 · SACK recovery');
     expect(wrapper.get('[data-testid=endpoint-log]').text()).toContain('0.500  cwnd 7240 ssthresh 7240 pipe 8688: 3 duplicate ACKs: fast retransmit');
-    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: null, ssthresh: null, pipe: 0, flight: 0, recovery: 'none', why: '', time: 1 });
+    // D-SACK reports show as a hint of spurious retransmissions.
+    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: 7240, ssthresh: 7240, pipe: 0, flight: 0, recovery: 'none', dsacks: 2, dsackBytes: 2896, why: '', time: 0.7 });
+    await nextTick();
+    expect(wrapper.get('[data-testid=endpoint-dsack]').text().replace(/\s+/g, ' ')).toBe('· D-SACK 2 (2896 bytes received twice: spurious retransmissions?)');
+    store.handleEvent({ type: 'endpoint-sender', endpointId: 'e1', cwnd: null, ssthresh: null, pipe: 0, flight: 0, recovery: 'none', dsacks: 0, dsackBytes: 0, why: '', time: 1 });
     await nextTick();
     expect(wrapper.find('[data-testid=endpoint-sender]').exists()).toBe(false);
   });
