@@ -33,6 +33,8 @@ interface Transfer {
   resentBytes: number;
   /** Our payload bytes iptables dropped (its byte count less our data segments' headers). */
   lostBytes: number;
+  /** The peer's segments that reached the wire carrying a D-SACK, as Wireshark's dissector judges them. */
+  dsacks: number;
 }
 
 describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)('the endpoint\'s sender against Linux, with loss', () => {
@@ -116,7 +118,7 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
     }
   }
 
-  function readCapture(pcap: string): { seconds: number; resentBytes: number } {
+  function readCapture(pcap: string): { seconds: number; resentBytes: number; dsacks: number } {
     const rows = tsharkFields(pcap, ['frame.time_relative', 'ip.src', 'tcp.seq', 'tcp.len', 'tcp.ack', 'tcp.flags.syn']);
     let highest = 0;
     let resentBytes = 0;
@@ -135,7 +137,8 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
         oursDone = Number(time);
       }
     }
-    return { seconds: oursDone === null || theirsDone === null ? Infinity : Math.max(oursDone, theirsDone), resentBytes };
+    const dsacks = tsharkFields(pcap, ['frame.number'], `ip.src != ${UNOWNED} && tcp.options.sack.dsack_le`).length;
+    return { seconds: oursDone === null || theirsDone === null ? Infinity : Math.max(oursDone, theirsDone), resentBytes, dsacks };
   }
 
   it('with SACK, 1 MiB each way under 3 % loss both ways: bytes sent again stay near the bytes lost, and it ends well before the timer-only sender', async () => {
@@ -150,6 +153,10 @@ describe.skipIf(!canUseNamespaces || !hasIptables || !hasTcpdump || !hasTshark)(
     const entered = sack.records.filter((record) => record.type === 'sender' && record.recovery === 'sack');
     expect(entered.length).toBeGreaterThan(0);
     for (const record of entered) expect(record.ssthresh as number).toBeGreaterThanOrEqual(2 * 1448);
+    // Linux D-SACKs what it received twice (a retransmission whose original only lost its ACK): each is counted, as
+    // Wireshark counts the D-SACKs in the capture of what the peer put on the wire.
+    expect((sack.summary.sender as { dsacks: number }).dsacks).toBe(sack.dsacks);
+    console.log(`D-SACKs: ${sack.dsacks} on the wire, ${(sack.summary.sender as { dsacks: number }).dsacks} counted by the sender (${(sack.summary.sender as { dsack_bytes: number }).dsack_bytes} bytes)`);
 
     expect(sack.seconds).toBeLessThan(60);
     // The timer-only sender (RFC 6298 alone) is given four times as long (at least 20 s); the capture says whether, and when, it finished.
