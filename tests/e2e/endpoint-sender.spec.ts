@@ -14,7 +14,7 @@ import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { hasTshark, tsharkFields } from '../integration/capture/support';
-import { namespaceLabHost, screenshot, startTcpdump, tempDir } from './support';
+import { fillEndpointForm, namespaceLabHost, screenshot, startTcpdump, tempDir } from './support';
 
 const UNOWNED_LOCAL = '198.18.0.14';
 const PORT = 7410;
@@ -38,15 +38,7 @@ test.describe('endpoint view: the sender\'s state', () => {
     const drop = ['INPUT', '-p', 'tcp', '--dport', String(PORT), '-m', 'length', '--length', '200:65535', '-m', 'statistic', '--mode', 'random', '--probability', '0.05', '-j', 'DROP'];
     lab.exec(lab.server.ns, 'iptables', ['-A', ...drop]);
     try {
-      await page.goto(host.url);
-      await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-      await page.getByTestId('iface').selectOption(lab.client.ifname);
-      await page.getByTestId('view-endpoint').click();
-      await page.getByTestId('endpoint-connect-mode').check();
-      await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
-      await page.getByTestId('endpoint-remote').fill(lab.server.ip);
-      await page.getByTestId('endpoint-remote-port').fill(String(PORT));
-      await page.getByTestId('endpoint-retransmit').check();
+      await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'connect', local: UNOWNED_LOCAL, remote: lab.server.ip, remotePort: PORT, retransmit: true });
       await page.getByTestId('endpoint-open').click();
       await expect(page.getByTestId('endpoint-state')).toHaveText('ESTABLISHED', { timeout: 15_000 });
       await page.getByTestId('endpoint-text').fill('x'.repeat(BYTES));
@@ -75,16 +67,7 @@ test.describe('endpoint view: the sender\'s state', () => {
     let held = false;
     try {
       await tcpdump.ready;
-      await page.goto(host.url);
-      await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-      await page.getByTestId('iface').selectOption(lab.client.ifname);
-      await page.getByTestId('view-endpoint').click();
-      await page.getByTestId('endpoint-connect-mode').check();
-      await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
-      await page.getByTestId('endpoint-local-port').fill(String(localPort));
-      await page.getByTestId('endpoint-remote').fill(lab.server.ip);
-      await page.getByTestId('endpoint-remote-port').fill(String(PORT));
-      await page.getByTestId('endpoint-retransmit').check();
+      await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'connect', local: UNOWNED_LOCAL, localPort, remote: lab.server.ip, remotePort: PORT, retransmit: true });
       await page.getByTestId('endpoint-initial-window').fill('0');
       await page.getByTestId('endpoint-open').click();
       // A bad value blocks Connect and says why.

@@ -10,7 +10,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { hasTshark, nodeInNamespace, tsharkFields } from '../integration/capture/support';
-import { namespaceLabHost, screenshot, startTcpdump, tempDir } from './support';
+import { fillEndpointForm, namespaceLabHost, screenshot, startTcpdump, tempDir } from './support';
 
 /** An address in the lab's subnet the client namespace's kernel does not own: the endpoint answers ARP for it. */
 const UNOWNED_LOCAL = '198.18.0.11';
@@ -62,15 +62,7 @@ test.describe('endpoint view', () => {
 
   async function openView(page: Page, localPort: number): Promise<void> {
     const { lab, host } = env;
-    await page.goto(host.url);
-    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-    await page.getByTestId('iface').selectOption(lab.client.ifname);
-    await page.getByTestId('view-endpoint').click();
-    await page.getByTestId('endpoint-connect-mode').check();
-    await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
-    await page.getByTestId('endpoint-local-port').fill(String(localPort));
-    await page.getByTestId('endpoint-remote').fill(lab.server.ip);
-    await page.getByTestId('endpoint-remote-port').fill(String(PORT));
+    await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'connect', local: UNOWNED_LOCAL, localPort, remote: lab.server.ip, remotePort: PORT });
   }
 
   /** The Connections row of our conversation: our state (from the endpoint) and the peer's (tracked). */
@@ -185,14 +177,7 @@ test.describe('endpoint view', () => {
   test('listen for two peers: both Linux clients listed, text sent to each on its own conversation, both rows with our lane', async ({ page }) => {
     const { lab, host } = env;
     const port = 7401;
-    await page.goto(host.url);
-    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-    await page.getByTestId('iface').selectOption(lab.client.ifname);
-    await page.getByTestId('view-endpoint').click();
-    await page.getByTestId('endpoint-listen-mode').check();
-    await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
-    await page.getByTestId('endpoint-local-port').fill(String(port));
-    await page.getByTestId('endpoint-connections').fill('2');
+    await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'listen', local: UNOWNED_LOCAL, localPort: port, connections: 2 });
     await page.getByTestId('endpoint-open').click();
     await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${UNOWNED_LOCAL}:${port}`, { timeout: 15_000 });
     const client = (tag: string) =>
@@ -344,15 +329,7 @@ test.describe('endpoint view', () => {
     const clients: ReturnType<typeof client>[] = [];
     try {
       await tcpdump.ready;
-      await page.goto(host.url);
-      await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-      await page.getByTestId('iface').selectOption(lab.client.ifname);
-      await page.getByTestId('view-endpoint').click();
-      await page.getByTestId('endpoint-listen-mode').check();
-      await page.getByTestId('endpoint-local').fill(UNOWNED_LOCAL);
-      await page.getByTestId('endpoint-local-port').fill(String(port));
-      await page.getByTestId('endpoint-connections').fill('2');
-      await page.getByTestId('endpoint-step-mode').check();
+      await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'listen', local: UNOWNED_LOCAL, localPort: port, connections: 2, step: true });
       await page.getByTestId('endpoint-open').click();
       await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${UNOWNED_LOCAL}:${port}`, { timeout: 15_000 });
       const chooser = page.getByTestId('endpoint-connection');
@@ -451,15 +428,8 @@ test.describe('endpoint view', () => {
     const { lab, host } = env;
     const port = 7402;
     const rules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
-    await page.goto(host.url);
-    await expect(page.getByTestId('iface').locator(`option[value="${lab.client.ifname}"]`)).toHaveCount(1);
-    await page.getByTestId('iface').selectOption(lab.client.ifname);
-    await page.getByTestId('view-endpoint').click();
-    await page.getByTestId('endpoint-listen-mode').check();
     // The client namespace's own address: its kernel would reset the SYNs, so the helper drops its RSTs.
-    await page.getByTestId('endpoint-local').fill(lab.client.ip);
-    await page.getByTestId('endpoint-local-port').fill(String(port));
-    await page.getByTestId('endpoint-connections').fill('2');
+    await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'listen', local: lab.client.ip, localPort: port, connections: 2 });
     await page.getByTestId('endpoint-open').click();
     await expect(page.getByTestId('endpoint-log')).toContainText(`listening from ${lab.client.ip}:${port}`, { timeout: 15_000 });
     const client = () =>

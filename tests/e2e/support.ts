@@ -211,3 +211,30 @@ export function startTcpdump(ns: string, ifname: string, file: string, filter: s
       }),
   };
 }
+
+export interface EndpointForm {
+  mode: 'connect' | 'listen';
+  local: string;
+  localPort?: number;
+  remote?: string;
+  remotePort?: number;
+  connections?: number;
+  step?: boolean;
+  retransmit?: boolean;
+}
+
+/** Opens the workbench's Endpoint view on `iface` and fills its form; the test then opens (or first changes more). */
+export async function fillEndpointForm(page: Page, url: string, iface: string, form: EndpointForm): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('iface').locator(`option[value="${iface}"]`)).toHaveCount(1);
+  await page.getByTestId('iface').selectOption(iface);
+  await page.getByTestId('view-endpoint').click();
+  await page.getByTestId(`endpoint-${form.mode}-mode`).check();
+  await page.getByTestId('endpoint-local').fill(form.local);
+  if (form.localPort !== undefined) await page.getByTestId('endpoint-local-port').fill(String(form.localPort));
+  if (form.remote !== undefined) await page.getByTestId('endpoint-remote').fill(form.remote);
+  if (form.remotePort !== undefined) await page.getByTestId('endpoint-remote-port').fill(String(form.remotePort));
+  if (form.connections !== undefined) await page.getByTestId('endpoint-connections').fill(String(form.connections));
+  if (form.step) await page.getByTestId('endpoint-step-mode').check();
+  if (form.retransmit) await page.getByTestId('endpoint-retransmit').check();
+}
