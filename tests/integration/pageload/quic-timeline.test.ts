@@ -38,7 +38,9 @@ describe.skipIf(unavailable !== null)('page-load timeline over HTTP/3: Chromium 
   it("the QUIC row's handshake, request, response and teardown are tshark's frames; the reason says the choice was not from this capture", () => {
     const rows = timeline(cli, capture).filter((r) => r.kind === 'quic' && r.server.endsWith(`:${PORT}`));
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    const page = rows[0];
+    // CI once saw tshark find no complete exchange on the first QUIC row's connection (not reproduced): Chromium may open
+    // a QUIC connection that carries no request; the page's own is the one with a request.
+    const page = rows.find((r) => r.steps.request !== null) ?? rows[0];
     expect(page.host).toBe(HOST);
     checkQuicRow(capture, page, PORT);
     expect(page.protocol_reasons.join('\n')).toMatch(/QUIC without an Alt-Svc header or HTTPS record in this capture/);
