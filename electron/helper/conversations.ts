@@ -6,6 +6,7 @@
  * 5961), before its RST rules go. An engine that ends a conversation itself says so first
  * (`end-conversations`), or has sent its RST, and nothing more goes out for it.
  */
+import { formatIpv4, formatIpv6, parseIpv6 } from '../../shared/wire/bytes';
 import { internetChecksum, pseudoHeaderSum } from '../../shared/wire/checksum';
 
 const TCP = 6;
@@ -37,12 +38,19 @@ function tcpOffset(packet: Uint8Array): number | null {
   return null;
 }
 
+/** The address at `at` as RFC 5952 text, so an IPv6 address compares by its text whatever the engine wrote. */
 function addressText(packet: Uint8Array, at: number, length: number): string {
-  const bytes = packet.subarray(at, at + length);
-  if (length === 4) return bytes.join('.');
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  return words.join(':');
+  return length === 4 ? formatIpv4(packet, at) : formatIpv6(packet, at);
+}
+
+/** `text` in the form addressText gives, or itself when it is not an address. */
+function canonicalAddress(text: string): string {
+  if (!text.includes(':')) return text;
+  try {
+    return formatIpv6(parseIpv6(text));
+  } catch {
+    return text;
+  }
 }
 
 /** seq a is after b, modulo 2^32. */
@@ -90,9 +98,10 @@ export class LiveConversations {
       this.live.clear();
       return count;
     }
+    const dst = canonicalAddress(peer.dst);
     let count = 0;
     for (const [key, entry] of this.live) {
-      if (entry.dport === peer.dport && sameAddress(entry.dst, peer.dst)) {
+      if (entry.dport === peer.dport && entry.dst === dst) {
         this.live.delete(key);
         count++;
       }
@@ -106,19 +115,6 @@ export class LiveConversations {
     this.live.clear();
     return resets;
   }
-}
-
-/** IPv6 addresses compare by value ("2001:db8::1" and our uncompressed text). */
-function sameAddress(a: string, b: string): boolean {
-  if (!a.includes(':')) return a === b;
-  const expand = (text: string) => {
-    const [head, tail] = text.toLowerCase().split('::');
-    const left = head ? head.split(':') : [];
-    const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
-    const middle = tail === undefined ? [] : new Array(8 - left.length - right.length).fill('0');
-    return [...left, ...middle, ...right].map((word) => parseInt(word, 16)).join(':');
-  };
-  return expand(a) === expand(b);
 }
 
 function resetOf(packet: Uint8Array, tcp: number, seq: number, ack: number, v4: boolean): Uint8Array {
