@@ -229,3 +229,14 @@ export function keylogWithout(file: string, label: string): string {
     .filter((line) => !line.startsWith(`${label} `))
     .join('\n');
 }
+
+/** tshark's fields for every frame (several occurrences joined by commas), decrypting with `keylog` ('' for none: the file's own secrets only). */
+export function tsharkWithKeys(pcap: string, keylog: string, fields: string[]): string[][] {
+  const args = ['-r', pcap, '-o', `tls.keylog_file:${keylog}`, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])];
+  const run = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => line.split('\t'));
+}

@@ -6,26 +6,18 @@
  * which packets are Initial, Handshake and 1-RTT and what they decrypt to; ngtcp2's own account
  * of the HTTP/3 header fields its QPACK decoders read (tshark 4.0 does not decode HTTP/3 HEADERS).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
 import { buildHelper } from '../capture/support';
-import { captureNgtcp2, HOST, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from './ngtcp2-lab';
+import { captureNgtcp2, HOST, ngtcp2LabUnavailable, PORT, tsharkWithKeys, type Ngtcp2Capture } from './ngtcp2-lab';
 
 const unavailable = ngtcp2LabUnavailable();
 
 const FIELDS = ['frame.number', 'quic.long.packet_type', 'quic.header_form', 'quic.frame_type', 'quic.packet_number', 'tls.handshake.type', 'tls.handshake.extensions_alpn_str', 'http3.frame_type'];
 
-/** tshark's fields per frame (every occurrence, comma-joined); keylog null: only the file's own secrets. */
-function tshark(file: string, keylog: string | null): string[][] {
-  const args = ['-r', file, '-o', `tls.keylog_file:${keylog ?? ''}`, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...FIELDS.flatMap((f) => ['-e', f])];
-  const run = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
-  return run.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.split('\t'));
-}
+/** tshark's fields per frame; keylog null: only the file's own secrets. */
+const tshark = (file: string, keylog: string | null) => tsharkWithKeys(file, keylog ?? '', FIELDS);
 
 const column = (name: string) => FIELDS.indexOf(name);
 const list = (value: string | undefined) => (value ?? '').split(',').filter(Boolean);

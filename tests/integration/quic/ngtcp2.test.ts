@@ -6,26 +6,16 @@
  * HTTP/3 fields), and ngtcp2's own account of the header fields its QPACK decoders read.
  */
 import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetailNode } from '../../../shared/api';
 import { buildCli, ndjson, runCliSync } from '../../support/cli';
-import { spawnSync } from 'node:child_process';
-import { captureNgtcp2, HOST, keylogWithout, ngtcp2LabUnavailable, PORT, type Ngtcp2Capture } from './ngtcp2-lab';
+import { captureNgtcp2, HOST, keylogWithout, ngtcp2LabUnavailable, PORT, tsharkWithKeys, type Ngtcp2Capture } from './ngtcp2-lab';
 import { openIndexed } from '../../support/engine';
 
 const unavailable = ngtcp2LabUnavailable();
 
-/** tshark's fields for every frame, decrypting with the key log (several occurrences joined by commas). */
-function tsharkWithKeys(pcap: string, keylog: string, fields: string[]): string[][] {
-  const args = ['-r', pcap, '-o', `tls.keylog_file:${keylog}`, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])];
-  const run = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
-  return run.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.split('\t'));
-}
 const SUITES = {
   'AES-128-GCM': 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM',
   'AES-256-GCM': 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM',
