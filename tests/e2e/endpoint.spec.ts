@@ -65,6 +65,19 @@ test.describe('endpoint view', () => {
     await fillEndpointForm(page, host.url, lab.client.ifname, { mode: 'connect', local: UNOWNED_LOCAL, localPort, remote: lab.server.ip, remotePort: PORT });
   }
 
+  /** The step-mode proposal shown (refreshed until it holds `text`). */
+  function expectProposal(page: Page, text: string): Promise<void> {
+    return expect
+      .poll(
+        async () => {
+          await page.getByTestId('endpoint-refresh').click();
+          return (await page.getByTestId('endpoint-proposal').textContent()) ?? '';
+        },
+        { timeout: 15_000 },
+      )
+      .toContain(text);
+  }
+
   /** The Connections row of our conversation: our state (from the endpoint) and the peer's (tracked). */
   async function expectRow(page: Page, localPort: number, ours: string, peers: string): Promise<void> {
     await page.getByTestId('view-connections').click();
@@ -146,15 +159,7 @@ test.describe('endpoint view', () => {
       await page.getByTestId('endpoint-step').click();
       await expect(page.getByTestId('endpoint-log')).toContainText('< S 0:0(0) win 1234');
       // Linux's SYN+ACK arrives; the endpoint proposes the ACK that completes the handshake.
-      await expect
-        .poll(
-          async () => {
-            await page.getByTestId('endpoint-refresh').click();
-            return (await proposal.textContent()) ?? '';
-          },
-          { timeout: 15_000 },
-        )
-        .toContain('next (ack): . 1:1(0) ack 1');
+      await expectProposal(page, 'next (ack): . 1:1(0) ack 1');
       await page.getByTestId('endpoint-edit-window').fill('777');
       await page.getByTestId('endpoint-step').click();
       await expect(page.getByTestId('endpoint-log')).toContainText('< . 1:1(0) ack 1 win 777');
@@ -267,17 +272,7 @@ test.describe('endpoint view', () => {
       await page.getByTestId('endpoint-remote-port').fill(String(port));
       await page.getByTestId('endpoint-step-mode').check();
       await page.getByTestId('endpoint-open').click();
-      const proposal = page.getByTestId('endpoint-proposal');
-      const proposed = (text: string) =>
-        expect
-          .poll(
-            async () => {
-              await page.getByTestId('endpoint-refresh').click();
-              return (await proposal.textContent()) ?? '';
-            },
-            { timeout: 15_000 },
-          )
-          .toContain(text);
+      const proposed = (text: string) => expectProposal(page, text);
       await proposed('next (syn): S 0:0(0)');
       await page.getByTestId('endpoint-step').click();
       await proposed('next (ack): . 1:1(0) ack 1');
@@ -341,17 +336,7 @@ test.describe('endpoint view', () => {
         await expect(chooser.locator('option')).toHaveCount(i + 1, { timeout: 10_000 });
         await expect(option(clientPort)).toContainText('SYN_RECEIVED');
       }
-      const proposal = page.getByTestId('endpoint-proposal');
-      const proposed = (text: string) =>
-        expect
-          .poll(
-            async () => {
-              await page.getByTestId('endpoint-refresh').click();
-              return (await proposal.textContent()) ?? '';
-            },
-            { timeout: 15_000 },
-          )
-          .toContain(text);
+      const proposed = (text: string) => expectProposal(page, text);
       await page.waitForTimeout(300);
       expect(clients.every((peer) => !peer.lines.includes('connected'))).toBe(true);
 
