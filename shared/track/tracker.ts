@@ -165,8 +165,12 @@ const COMPLETE_FIN = Completeness.FIN;
 const COMPLETE_RST = Completeness.RST;
 
 const EMPTY_TABLE_BITS = 10;
-/** Connection rows reserved up front (virtual until touched); the store then grows fourfold. */
-const INITIAL_STORE_CAPACITY = 65536;
+/**
+ * Connection rows reserved up front; the store then grows fourfold. Not more: the smaller
+ * per-slot arrays are zeroed when made, not left virtual, and 65,536 rows cost every command
+ * ~20 ms of start-up CPU (page faults, and early GCs for the external memory).
+ */
+const INITIAL_STORE_CAPACITY = 4096;
 const STORE_GROWTH = 4;
 const MAX_SHARED_HISTORIES = 4096;
 /** O_C_HISTORY of a connection whose history is past the shared ones: its string is its own. */
