@@ -8,6 +8,7 @@ import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import type { OrderedQuicOutput } from '../quic';
+import { ParallelJson, threadPlan } from '../parallel/json-pipe';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
@@ -16,9 +17,13 @@ import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
+/** From this many frames on, `decode --json` writes lines on a second thread (below it, starting the worker costs more than it saves). */
+const THREADED_FROM_FRAME = 2000;
+
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
+  let parallel = null as ParallelJson | null;
   try {
     const options = parseOptions(
       argv,
@@ -58,6 +63,11 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
+    // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts).
+    const threads = threadPlan(process.env, THREADED_FROM_FRAME);
+    const threadedFrom = pipeline.jsonLines && pipeline.tls !== null ? threads.fromFrame : Number.POSITIVE_INFINITY;
+    let seen = 0;
+    const lineOnThisThread = (processed: ProcessedFrame) => parallel!.line(processed);
     const emit = (processed: ProcessedFrame) => {
       if (filter) {
         displayed.set(processed);
@@ -82,6 +92,20 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
           if (!output.open) return;
           unread.see(frame.linkType);
           const analysis = pipeline.track(frame);
+          // Switched to only while no QUIC frame waits, so lines keep their order.
+          if (++seen >= threadedFrom && (parallel !== null || !quic?.busy)) {
+            parallel ??= new ParallelJson(output, pipeline.tlsKeys, threads.required);
+            // QUIC analysis and reassembled datagrams stay here: their lines come from this thread.
+            if (pipeline.lastReassembled === null && !quic?.examines(pipeline.lastSummary)) {
+              parallel.decode(frame, pipeline, analysis);
+              return;
+            }
+            parallel.lineFrame(frame);
+            const processed = pipeline.processTracked(frame, analysis);
+            if (quic) quic.frame(processed, pipeline.lastSummary, pipeline.lastSummaryBytes, lineOnThisThread);
+            else lineOnThisThread(processed);
+            return;
+          }
           if (fast?.load(frame, analysis)) {
             const writer = output.bytes();
             if (json) writer.pickedLine(fieldKeys, fast.source);
@@ -95,9 +119,13 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.
-      { whenReady: () => (quic?.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
-    ).catch((error: unknown) => {
-      throw openFailure(file, error);
+      { whenReady: () => (quic?.busy ? quic.settled().then(() => (parallel?.ready() ?? output.ready()) ?? undefined) : (parallel?.ready() ?? output.ready())) },
+    )
+      .catch((error: unknown) => {
+        throw openFailure(file, error);
+      });
+    await parallel?.finish(async () => {
+      await quic?.settled();
     });
     await quic?.settled();
     await output.flush();
@@ -106,6 +134,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
+    parallel?.close();
     return reportCommandFailure('decode', error, USAGE);
   }
 }
