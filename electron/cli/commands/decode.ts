@@ -2,6 +2,7 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
+import { statSync } from 'node:fs';
 import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter, type FieldSource } from '../../../shared/filter';
 import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
@@ -17,8 +18,8 @@ import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
-/** From this many frames on, `decode --json` writes lines on a second thread (below it, starting the worker costs more than it saves). */
-const THREADED_FROM_FRAME = 2000;
+/** From this file size on, `decode --json` writes lines on a second thread (about 2,000 frames of the benchmark's capture). */
+const THREADED_FROM_BYTES = 256 * 1024;
 
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
@@ -64,9 +65,8 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
     // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts).
-    const threads = threadPlan(process.env, THREADED_FROM_FRAME);
-    const threadedFrom = pipeline.jsonLines && pipeline.tls !== null ? threads.fromFrame : Number.POSITIVE_INFINITY;
-    let seen = 0;
+    const threads = threadPlan(process.env, fileSize(file) >= THREADED_FROM_BYTES);
+    const threaded = pipeline.jsonLines && pipeline.tls !== null && threads.threads === 2;
     const lineOnThisThread = (processed: ProcessedFrame) => parallel!.line(processed);
     const emit = (processed: ProcessedFrame) => {
       if (filter) {
@@ -92,8 +92,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
           if (!output.open) return;
           unread.see(frame.linkType);
           const analysis = pipeline.track(frame);
-          // Switched to only while no QUIC frame waits, so lines keep their order.
-          if (++seen >= threadedFrom && (parallel !== null || !quic?.busy)) {
+          if (threaded) {
             parallel ??= new ParallelJson(output, pipeline.tlsKeys, threads.required);
             // QUIC analysis and reassembled datagrams stay here: their lines come from this thread.
             if (pipeline.lastReassembled === null && !quic?.examines(pipeline.lastSummary)) {
@@ -166,6 +165,15 @@ function fieldProjection(keys: readonly string[], json: boolean, output: LineOut
       output.wrote();
     } else output.line(line);
   };
+}
+
+/** The file's size, 0 if it cannot be read (opening it reports that). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {

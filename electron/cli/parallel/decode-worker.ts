@@ -13,10 +13,10 @@ port.on('message', (message: WorkerMessage) => {
     decoder.recycle(message.free);
     return;
   }
-  const { batch } = message;
+  const { sequence, batch } = message;
   const lines = decoder.decode(batch);
   const out = new Uint8Array(lines.buffer);
-  const reply: DecodedBatch = { out, length: lines.length, meta: batch.meta, bytes: batch.bytes, lines: batch.lines };
+  const reply: DecodedBatch = { sequence, out, length: lines.length, meta: batch.meta, bytes: batch.bytes, lines: batch.lines };
   port.postMessage(reply, [out.buffer as ArrayBuffer, ...batchTransfers(batch)]);
 });
 port.postMessage('ready');

@@ -11,8 +11,11 @@ import type { FramePipeline, PipelineFrame, ProcessedFrame } from '../../../shar
 import type { FrameAnalysis } from '../../../shared/track/types';
 import { batchTransfers, JsonBatchBuilder, JsonBatchDecoder, type BatchBuffers, type JsonBatch } from './json-batch';
 
-/** Batches sent and not yet written, at most: the worker always has the next one queued. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Batches sealed and not yet written, at most (the reader pauses beyond): memory stays bounded,
+ * and the worker always has the next batch queued.
+ */
+const MAX_WAITING = 6;
 
 /** Where the lines go, in order (LineOutput.chunk); `done` once the bytes may be reused. */
 export interface LineSink {
@@ -21,29 +24,30 @@ export interface LineSink {
 
 /** What the worker sends back per batch: its lines (the start of `out`) and the batch's buffers. */
 export interface DecodedBatch extends BatchBuffers {
+  readonly sequence: number;
   readonly out: Uint8Array;
   readonly length: number;
 }
 
-/** What the worker is sent: a batch, or an output buffer written out. */
-export type WorkerMessage = { batch: JsonBatch } | { free: Uint8Array };
+/** What the worker is sent: a batch (numbered in file order), or an output buffer written out. */
+export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array };
 
 export interface ThreadPlan {
-  /** The frame from which the worker writes the lines (Infinity: never). */
-  readonly fromFrame: number;
+  readonly threads: 1 | 2;
   /** Whether a worker that cannot start is an error (instead of decoding on this thread). */
   readonly required: boolean;
 }
 
 /**
- * How many threads `decode --json` uses: HANDSHAKE_THREADS=1 keeps it on one; =2 takes two from
- * the first frame, and fails if the worker cannot start; otherwise two from `minFrames` frames on.
+ * How many threads `decode --json` uses: HANDSHAKE_THREADS=1 keeps it on one; =2 takes two, and
+ * fails if the worker cannot start; otherwise two when the file is `large` (starting the worker
+ * costs more than it saves on a small one).
  */
-export function threadPlan(env: NodeJS.ProcessEnv, minFrames: number): ThreadPlan {
+export function threadPlan(env: NodeJS.ProcessEnv, large: boolean): ThreadPlan {
   const threads = env.HANDSHAKE_THREADS;
-  if (threads === '1') return { fromFrame: Number.POSITIVE_INFINITY, required: false };
-  if (threads === '2') return { fromFrame: 1, required: true };
-  return { fromFrame: minFrames, required: false };
+  if (threads === '1') return { threads: 1, required: false };
+  if (threads === '2') return { threads: 2, required: true };
+  return { threads: large ? 2 : 1, required: false };
 }
 
 export class ParallelJson {
@@ -52,44 +56,53 @@ export class ParallelJson {
   private batch = new JsonBatchBuilder(undefined);
   /** Full batches waiting for a line frame's line (QUIC analysis) before they can go. */
   private readonly sealed: JsonBatchBuilder[] = [];
-  private inFlight = 0;
+  /** Batches numbered in file order: the next to dispatch and the next to write. */
+  private nextSequence = 0;
+  private nextWrite = 0;
+  /** Decoded batches waiting for an earlier one to be written. */
+  private readonly decoded = new Map<number, { lines: Uint8Array; done: () => void }>();
   private worker: Worker | null = null;
   private workerReady = false;
-  /** Batches held until the worker says it is ready (if it never is, they are decoded here). */
-  private readonly held: JsonBatch[] = [];
-  private local: JsonBatchDecoder | null = null;
+  /** Batches held until the worker says it is ready. */
+  private readonly held: { sequence: number; batch: JsonBatch }[] = [];
+  /**
+   * Decodes here when the worker cannot start. (Sharing the decoding with the worker when it
+   * falls behind was measured: this thread then decoded about half the batches in code it had
+   * not optimised, for more CPU time in all and no less on this thread.)
+   */
+  private readonly local: JsonBatchDecoder;
+  private workerFailedToStart = false;
   private failure: unknown = null;
   private wake: (() => void) | null = null;
   private closing = false;
 
   constructor(
     private readonly sink: LineSink,
-    private readonly tlsKeys: boolean,
+    tlsKeys: boolean,
     private readonly required: boolean,
     workerFile = path.join(__dirname, 'decode-worker.cjs'),
   ) {
+    this.local = new JsonBatchDecoder(tlsKeys);
     try {
-      const worker = new Worker(workerFile, { workerData: { tlsKeys }, resourceLimits: process.env.JP_YOUNG ? { maxYoungGenerationSizeMb: Number(process.env.JP_YOUNG) } : undefined });
+      const worker = new Worker(workerFile, { workerData: { tlsKeys } });
       this.worker = worker;
       worker.on('message', (message: DecodedBatch | 'ready') => {
         if (message === 'ready') {
           this.workerReady = true;
-          for (const batch of this.held.splice(0)) this.post(batch);
-        } else {
-          this.pool.push(message);
-          this.written(message.out.subarray(0, message.length), () => {
-            if (!this.closing) worker.postMessage({ free: message.out } satisfies WorkerMessage, [message.out.buffer as ArrayBuffer]);
-          });
+          for (const { sequence, batch } of this.held.splice(0)) this.post(sequence, batch);
+          return;
         }
+        this.pool.push(message);
+        this.decodedBatch(message.sequence, message.out.subarray(0, message.length), () => {
+          if (!this.closing) worker.postMessage({ free: message.out } satisfies WorkerMessage, [message.out.buffer as ArrayBuffer]);
+        });
       });
       worker.on('error', (error) => this.workerFailed(error));
       worker.on('exit', (code) => {
-        if (!this.closing && (this.inFlight > 0 || !this.workerReady)) this.workerFailed(new Error(`decode worker exited (${code})`));
+        if (!this.closing) this.workerFailed(new Error(`it exited with code ${code}`));
       });
     } catch (error) {
-      this.worker = null;
-      if (required) this.failure = error;
-      this.local = new JsonBatchDecoder(tlsKeys);
+      this.workerFailed(error);
     }
   }
 
@@ -116,11 +129,10 @@ export class ParallelJson {
     this.send();
   }
 
-  /** Null when the reader may go on; else resolves when fewer batches are in flight. */
+  /** Null when the reader may go on; else resolves when fewer batches wait. */
   ready(): Promise<void> | null {
     // After a failure the rest of the file is read without output; `finish` reports it.
-    if (this.failure !== null) return null;
-    if (this.waiting < MAX_IN_FLIGHT) return null;
+    if (this.failure !== null || this.waiting < MAX_WAITING) return null;
     return new Promise<void>((resolve) => {
       this.wake = resolve;
     });
@@ -131,7 +143,7 @@ export class ParallelJson {
     if (this.batch.frames > 0) this.seal();
     await settled();
     this.send();
-    while (this.failure === null && (this.inFlight > 0 || this.held.length > 0 || this.sealed.length > 0)) {
+    while (this.failure === null && this.waiting > 0) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
@@ -148,7 +160,7 @@ export class ParallelJson {
 
   /** Batches sealed and not yet written. */
   private get waiting(): number {
-    return this.inFlight + this.held.length + this.sealed.length;
+    return this.nextSequence - this.nextWrite + this.sealed.length;
   }
 
   private seal(): void {
@@ -157,53 +169,55 @@ export class ParallelJson {
     this.send();
   }
 
-  /** Sends the sealed batches whose lines are all there, in order. */
+  /** Dispatches the sealed batches whose lines are all there, in order. */
   private send(): void {
-    while (this.sealed.length > 0 && this.sealed[0].complete) this.post(this.sealed.shift()!.take());
+    while (this.sealed.length > 0 && this.sealed[0].complete) this.post(this.nextSequence++, this.sealed.shift()!.take());
   }
 
-  private post(batch: JsonBatch): void {
+  private post(sequence: number, batch: JsonBatch): void {
     if (this.failure !== null) return;
-    if (this.local) {
-      const local = this.local;
-      this.inFlight++;
-      const lines = local.decode(batch);
-      this.pool.push(batch);
-      this.written(lines, () => local.recycle(lines.buffer.byteLength === lines.length ? lines : new Uint8Array(lines.buffer)));
+    const worker = this.worker;
+    if (worker !== null && !this.workerReady) {
+      this.held.push({ sequence, batch });
       return;
     }
-    if (!this.workerReady) {
-      this.held.push(batch);
+    if (worker !== null) {
+      worker.postMessage({ sequence, batch } satisfies WorkerMessage, batchTransfers(batch));
       return;
     }
-    this.inFlight++;
-    this.worker!.postMessage({ batch } satisfies WorkerMessage, batchTransfers(batch));
+    const local = this.local;
+    const lines = local.decode(batch);
+    this.pool.push(batch);
+    this.decodedBatch(sequence, lines, () => local.recycle(new Uint8Array(lines.buffer)));
   }
 
-  private written(lines: Uint8Array, done: () => void): void {
-    this.inFlight--;
-    this.sink.chunk(lines, done);
-    if (this.waiting >= MAX_IN_FLIGHT && this.inFlight + this.held.length > 0) return;
+  /** Writes decoded batches in file order. */
+  private decodedBatch(sequence: number, lines: Uint8Array, done: () => void): void {
+    this.decoded.set(sequence, { lines, done });
+    for (let next = this.decoded.get(this.nextWrite); next !== undefined; next = this.decoded.get(this.nextWrite)) {
+      this.decoded.delete(this.nextWrite++);
+      this.sink.chunk(next.lines, next.done);
+    }
+    if (this.waiting >= MAX_WAITING && this.waiting > 0) return;
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
     const wake = this.wake;
     this.wake = null;
     wake?.();
   }
 
-  /** Before it was ready: decode here from now on. After: a real failure, reported. */
+  /** Before it was ready: decode here from now on (unless two threads were required). After: a real failure, reported. */
   private workerFailed(error: unknown): void {
-    if (this.local) return;
+    if (this.workerFailedToStart) return;
     if (this.workerReady || this.required) {
       this.failure ??= new Error(`the decode thread ${this.workerReady ? 'failed' : 'did not start'}: ${error instanceof Error ? error.message : String(error)}`);
-      const wake = this.wake;
-      this.wake = null;
-      wake?.();
+      this.wakeUp();
       return;
     }
+    this.workerFailedToStart = true;
     this.worker = null;
-    this.local = new JsonBatchDecoder(this.tlsKeys);
-    for (const batch of this.held.splice(0)) this.post(batch);
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    for (const { sequence, batch } of this.held.splice(0)) this.post(sequence, batch);
   }
 }
