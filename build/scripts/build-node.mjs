@@ -25,6 +25,9 @@ for (const [input, output] of entries) {
     target: 'node20',
     format: 'cjs',
     sourcemap: 'linked',
+    // Whitespace and comments out (names kept): every command reads, decodes and hashes the whole
+    // bundle before its first line runs, and a third less to read is a shorter start-up.
+    minifyWhitespace: true,
     // Native and Electron modules load at run time from node_modules.
     external: ['cap', 'electron'],
     logLevel: 'warning',
