@@ -8,6 +8,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const entries = [
   ['electron/cli/handshake.ts', 'out/node/handshake.cjs'],
+  ['electron/cli/parallel/decode-worker.ts', 'out/node/decode-worker.cjs'],
   ['electron/helper/main.ts', 'out/node/helper.cjs'],
   ['electron/engine/main.ts', 'out/node/engine.cjs'],
   ['electron/host/main.ts', 'out/node/host.cjs'],
