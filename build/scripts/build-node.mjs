@@ -8,6 +8,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const entries = [
   ['electron/cli/handshake.ts', 'out/node/handshake.cjs'],
+  ['electron/cli/parallel/decode-worker.ts', 'out/node/decode-worker.cjs'],
   ['electron/helper/main.ts', 'out/node/helper.cjs'],
   ['electron/engine/main.ts', 'out/node/engine.cjs'],
   ['electron/host/main.ts', 'out/node/host.cjs'],
@@ -24,6 +25,9 @@ for (const [input, output] of entries) {
     target: 'node20',
     format: 'cjs',
     sourcemap: 'linked',
+    // Whitespace and comments out (names kept): every command reads, decodes and hashes the whole
+    // bundle before its first line runs, and a third less to read is a shorter start-up.
+    minifyWhitespace: true,
     // Native and Electron modules load at run time from node_modules.
     external: ['cap', 'electron'],
     logLevel: 'warning',

@@ -2,6 +2,8 @@
 // Launcher for the `handshake` command; the bundle is built by `npm install` (prepare).
 const path = require('node:path');
 const fs = require('node:fs');
+// This file's own Module class: the same as require('node:module'), without loading that.
+const LauncherModule = module.constructor;
 const bundle = path.join(__dirname, '..', '..', 'out', 'node', 'handshake.cjs');
 if (!fs.existsSync(bundle)) {
   process.stderr.write('handshake: not built yet; run `npm install` (or `npm run build:node`) in the repository\n');
@@ -23,7 +25,7 @@ runWithCodeCache(bundle);
  */
 function runWithCodeCache(file) {
   const vm = require('node:vm');
-  const Module = require('node:module');
+  const Module = LauncherModule;
   const command = process.argv[2];
   const cacheFile = `${file}.${command !== undefined && /^[a-z]{1,20}$/.test(command) ? command : 'other'}.v8cache`;
   const fd = fs.openSync(file, 'r');

@@ -3,7 +3,7 @@
  * Each subcommand returns its exit code.
  */
 import { writeError } from './errors';
-import { servePointWorker } from '../engine/point-reader';
+import { POINT_WORKER_ROLE } from '../engine/point-worker-role';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -41,8 +41,15 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
-// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts).
-if (!servePointWorker()) runMain();
+// The bundle also runs as compare's file-reading thread (electron/engine/point-reader.ts), which
+// is started with its role as first argument: only then is the worker code loaded.
+if (process.argv[2] === POINT_WORKER_ROLE) {
+  void import('../engine/point-reader').then(({ servePointWorker }) => {
+    if (!servePointWorker()) runMain();
+  });
+} else {
+  runMain();
+}
 
 function runMain(): void {
   main(process.argv.slice(2)).then(

@@ -77,6 +77,16 @@ export class LineOutput {
     else if (this.writer.length >= BATCH_BYTES) this.flushBytes();
   }
 
+  /** Bytes of whole lines written elsewhere (another thread), in order after everything before. */
+  chunk(bytes: Uint8Array, done: () => void): void {
+    if (this.closed) {
+      done();
+      return;
+    }
+    this.flushSync();
+    this.stream.write(bytes, () => done());
+  }
+
   /** Null when the producer may go on; otherwise a promise that resolves once the reader has caught up. */
   ready(): Promise<void> | null {
     if (this.closed || this.stream.writableLength < HIGH_WATER) return null;

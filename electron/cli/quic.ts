@@ -18,6 +18,11 @@ export class OrderedQuicOutput {
   constructor(keyLog: KeyLog | null = null) {
     this.tracker = new QuicAttemptTracker(createNodeQuicCrypto(), { keyLog, tlsCrypto: createNodeQuicTlsCrypto() });
   }
+  /** Whether `frame` hands the frame to QUIC analysis (which may add keys): UDP with a payload. */
+  examines(summary: PacketSummary): boolean {
+    return summary.protocol === UDP && summary.payloadOffset >= 0;
+  }
+
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
 
@@ -27,7 +32,7 @@ export class OrderedQuicOutput {
    */
   frame(processed: ProcessedFrame, summary: PacketSummary, bytes: Uint8Array, emit: (processed: ProcessedFrame) => void): void {
     // Only UDP frames read the frame's object (a pipeline writing JSON lines builds it on demand).
-    const number = summary.protocol === UDP && summary.payloadOffset >= 0 ? processed.fields['frame.number'] : undefined;
+    const number = this.examines(summary) ? processed.fields['frame.number'] : undefined;
     if (typeof number === 'number') {
       keepJson(processed);
       const copy = bytes.slice();

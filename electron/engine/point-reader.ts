@@ -8,13 +8,12 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { CapturePoint, type FinishedPoint } from '../../shared/compare';
 import { CaptureFileError } from '../../shared/files';
 import { readCaptureFile } from './capture-file';
+import { POINT_WORKER_ROLE as ROLE } from './point-worker-role';
 
 export interface FilePoint {
   point: CapturePoint;
   damage: CaptureFileError | undefined;
 }
-
-const ROLE = 'handshake-compare-point';
 
 type WorkerReply =
   | { point: FinishedPoint; damage: { kind: CaptureFileError['kind']; offset: number; frameNumber: number; reason: string } | null }
@@ -50,7 +49,7 @@ export function readPoint(file: string): Promise<FilePoint> {
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {
-      worker = new Worker(__filename, { workerData: { role: ROLE, file } });
+      worker = new Worker(__filename, { workerData: { role: ROLE, file }, argv: [ROLE] });
     } catch {
       resolve(readPointHere(file));
       return;

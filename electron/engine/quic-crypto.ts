@@ -1,22 +1,22 @@
 /** QuicCrypto over `node:crypto`, for the engine and the `handshake` command. */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import type { QuicCrypto } from '../../shared/quic/crypto';
 import type { QuicTlsCrypto } from '../../shared/quic/packet-keys';
+import { nodeCrypto } from './node-crypto';
 import { createNodeTlsCrypto } from './tls-crypto';
 
 export function createNodeQuicCrypto(): QuicCrypto {
   return {
     async hmacSha256(key, data) {
-      return new Uint8Array(createHmac('sha256', key).update(data).digest());
+      return new Uint8Array(nodeCrypto().createHmac('sha256', key).update(data).digest());
     },
     async aesEcbEncryptBlock(key, block) {
-      const cipher = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+      const cipher = nodeCrypto().createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
       return new Uint8Array(Buffer.concat([cipher.update(block.subarray(0, 16)), cipher.final()]));
     },
     async aes128GcmDecrypt(key, iv, aad, ciphertext) {
       if (ciphertext.length < 16) return null;
       const tagStart = ciphertext.length - 16;
-      const decipher = createDecipheriv('aes-128-gcm', key, iv);
+      const decipher = nodeCrypto().createDecipheriv('aes-128-gcm', key, iv);
       decipher.setAAD(aad);
       decipher.setAuthTag(ciphertext.subarray(tagStart));
       try {
@@ -35,10 +35,10 @@ export function createNodeQuicTlsCrypto(): QuicTlsCrypto {
     headerMask(cipher, key, sample) {
       if (cipher === 'chacha20') {
         // RFC 9001 §5.4.4: counter = sample[0..4] (little-endian), nonce = sample[4..16]: OpenSSL's 16-byte IV is exactly that.
-        const stream = createCipheriv('chacha20', key, sample.subarray(0, 16));
+        const stream = nodeCrypto().createCipheriv('chacha20', key, sample.subarray(0, 16));
         return new Uint8Array(stream.update(new Uint8Array(5)));
       }
-      const aes = createCipheriv(cipher, key, null).setAutoPadding(false);
+      const aes = nodeCrypto().createCipheriv(cipher, key, null).setAutoPadding(false);
       return new Uint8Array(aes.update(sample.subarray(0, 16)));
     },
   };

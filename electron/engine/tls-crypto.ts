@@ -1,5 +1,6 @@
 /** TlsCrypto over `node:crypto`, for the engine and the `handshake` command. */
-import { createDecipheriv, createHmac, type CipherGCMTypes } from 'node:crypto';
+import type { CipherGCMTypes } from 'node:crypto';
+import { nodeCrypto } from './node-crypto';
 import type { TlsCrypto } from '../../shared/tls/crypto';
 
 const TAG = 16;
@@ -7,13 +8,14 @@ const TAG = 16;
 export function createNodeTlsCrypto(): TlsCrypto {
   return {
     hmac(hash, key, data) {
-      const digest = createHmac(hash, key).update(data).digest();
+      const digest = nodeCrypto().createHmac(hash, key).update(data).digest();
       return new Uint8Array(digest.buffer, digest.byteOffset, digest.length); // a view: no copy
     },
     aeadOpen(aead, key, nonce, aad, ciphertext) {
       if (ciphertext.length < TAG) return null;
       const tagStart = ciphertext.length - TAG;
       try {
+        const { createDecipheriv } = nodeCrypto();
         const decipher =
           aead === 'chacha20-poly1305'
             ? createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG })

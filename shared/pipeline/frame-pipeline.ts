@@ -227,7 +227,11 @@ export class FramePipeline {
   ) {
     this.tracker = new Tracker(trackerOptions);
     this.fragments = new IpReassembler(fragmentLimits);
+    this.tlsKeys = tls !== null;
   }
+
+  /** Whether TLS keys replace the tracker's hello keys (a TLS dissector runs, here or in the thread that tracks). */
+  tlsKeys: boolean;
 
   /** The fast-path record of the frame processed last (valid until the next frame). */
   get lastSummary(): PacketSummary {
@@ -353,14 +357,34 @@ export class FramePipeline {
       if (community !== null) fields.communityid = community;
     }
     if (outer !== null) fields['tunnel.outer'] = outer;
-    if (this.tls && analysis) {
+    if (this.presetAppKeys === null) this.appKeys(fields, analysis);
+    else {
+      if (this.tlsKeys && analysis) for (const key of TRACKER_TLS_KEYS) delete fields[key];
+      Object.assign(fields, this.presetAppKeys);
+    }
+    return fields;
+  }
+
+  /** Whether the last frame has TLS, HTTP or DNS keys (`appKeys` adds nothing otherwise). */
+  get hasAppKeys(): boolean {
+    return this.tlsRecords.length > 0 || this.tlsInStream || this.httpResult !== null || this.dnsMessages.length > 0;
+  }
+
+  /** The TLS, HTTP and DNS keys of the frame `track` saw last, added to `fields` (they follow its other keys). */
+  appKeys(fields: Record<string, JsonFieldValue>, analysis: FrameAnalysis | null): void {
+    if (this.tlsKeys && analysis) {
       for (const key of TRACKER_TLS_KEYS) delete fields[key];
       tlsRecordsToFields(this.tlsRecords, fields, this.tlsInStream);
     }
     httpToFields(this.httpResult, fields);
     if (this.dnsMessages.length > 0) dnsMessagesToFields(this.dnsMessages, fields);
-    return fields;
   }
+
+  /**
+   * `appKeys` computed elsewhere (by the thread that tracked the frame, for a pipeline that only
+   * writes lines); null: computed here.
+   */
+  presetAppKeys: Record<string, JsonFieldValue> | null = null;
 
   /**
    * The frame's `decode --json` line, written from the decoded layers without building their
@@ -380,7 +404,7 @@ export class FramePipeline {
     const writer = this.jsonWriter;
     const keys = this.frameKeys({}, decoded, analysis, outer);
     if (analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re'))) return null;
-    if (this.tls && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
+    if (this.tlsKeys && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
     const mark = writer.length;
     for (const key in keys) {
       if (writer.newField(key, keys[key])) continue;

@@ -2,23 +2,29 @@
  * `handshake decode FILE [--json] [-Y FILTER]`: one summary line, or one NDJSON object,
  * per frame, in file order (cli.md).
  */
+import { statSync } from 'node:fs';
 import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter, type FieldSource } from '../../../shared/filter';
-import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import type { OrderedQuicOutput } from '../quic';
+import { ParallelJson, threadPlan } from '../parallel/json-pipe';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
+import { damageText, noteAboveSnaplen } from '../file-notes';
 import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
+/** From this file size on, `decode --json` writes lines on a second thread (about 2,000 frames of the benchmark's capture). */
+const THREADED_FROM_BYTES = 256 * 1024;
+
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
+  let parallel = null as ParallelJson | null;
   try {
     const options = parseOptions(
       argv,
@@ -58,6 +64,10 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
+    // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts).
+    const threads = threadPlan(process.env, fileSize(file) >= THREADED_FROM_BYTES);
+    const threaded = pipeline.jsonLines && pipeline.tls !== null && threads.threads === 2;
+    const lineOnThisThread = (processed: ProcessedFrame) => parallel!.line(processed);
     const emit = (processed: ProcessedFrame) => {
       if (filter) {
         displayed.set(processed);
@@ -82,6 +92,19 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
           if (!output.open) return;
           unread.see(frame.linkType);
           const analysis = pipeline.track(frame);
+          if (threaded) {
+            parallel ??= new ParallelJson(output, pipeline.tlsKeys, threads.required);
+            // QUIC analysis and reassembled datagrams stay here: their lines come from this thread.
+            if (pipeline.lastReassembled === null && !quic?.examines(pipeline.lastSummary)) {
+              parallel.decode(frame, pipeline, analysis);
+              return;
+            }
+            parallel.lineFrame(frame);
+            const processed = pipeline.processTracked(frame, analysis);
+            if (quic) quic.frame(processed, pipeline.lastSummary, pipeline.lastSummaryBytes, lineOnThisThread);
+            else lineOnThisThread(processed);
+            return;
+          }
           if (fast?.load(frame, analysis)) {
             const writer = output.bytes();
             if (json) writer.pickedLine(fieldKeys, fast.source);
@@ -95,9 +118,13 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
         },
       },
       // A slow reader pauses the file instead of piling lines up in memory.
-      { whenReady: () => (quic?.busy ? quic.settled().then(() => output.ready() ?? undefined) : output.ready()) },
-    ).catch((error: unknown) => {
-      throw openFailure(file, error);
+      { whenReady: () => (quic?.busy ? quic.settled().then(() => (parallel?.ready() ?? output.ready()) ?? undefined) : (parallel?.ready() ?? output.ready())) },
+    )
+      .catch((error: unknown) => {
+        throw openFailure(file, error);
+      });
+    await parallel?.finish(async () => {
+      await quic?.settled();
     });
     await quic?.settled();
     await output.flush();
@@ -106,6 +133,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     if (result.damage) throw new InputFileError(`${file}: ${damageText(result.damage)}`);
     return 0;
   } catch (error) {
+    parallel?.close();
     return reportCommandFailure('decode', error, USAGE);
   }
 }
@@ -139,6 +167,15 @@ function fieldProjection(keys: readonly string[], json: boolean, output: LineOut
   };
 }
 
+/** The file's size, 0 if it cannot be read (opening it reports that). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export function compileDisplayFilter(text: string | undefined): CompiledFilter | null {
   if (text === undefined || text.trim() === '') return null;
   const compiled = compileFilter(text, FILTER_OPTIONS);
@@ -150,18 +187,6 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
   const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
   throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
-}
-
-/** One stderr note (not an error) for records longer than the file says it captured. */
-export function noteAboveSnaplen(command: string, above: AboveSnaplen): void {
-  if (above.frames === 0) return;
-  process.stderr.write(
-    `handshake ${command}: note: ${above.frames} frame${above.frames === 1 ? '' : 's'} (first: frame ${above.first}) captured more bytes than the file's snaplen ${above.snaplen}; read anyway, as libpcap does\n`,
-  );
-}
-
-export function damageText(damage: CaptureFileError): string {
-  return `damaged from byte ${damage.offset} (frame ${damage.frameNumber} on): ${damage.reason}; frames before it were read`;
 }
 
 export { EXIT_BAD_INPUT };

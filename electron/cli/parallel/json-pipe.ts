@@ -1,0 +1,223 @@
+/**
+ * `decode --json` on two threads: this (main) thread reads the file and runs the in-order part of
+ * the pipeline (tracking, TLS/HTTP/DNS, reassembly, QUIC), a worker thread decodes each frame and
+ * writes its line (json-batch.ts). Batches go over in order and their lines come back in order;
+ * a few batches at most are in flight, so memory stays bounded whatever the file's size or the
+ * reader's speed. If the worker cannot start, the batches are decoded here instead.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FramePipeline, PipelineFrame, ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
+import type { FrameAnalysis } from '../../../shared/track/types';
+import { batchTransfers, JsonBatchBuilder, JsonBatchDecoder, type BatchBuffers, type JsonBatch } from './json-batch';
+
+/**
+ * Batches sealed and not yet written, at most (the reader pauses beyond): memory stays bounded,
+ * and the worker always has the next batch queued.
+ */
+const MAX_WAITING = 6;
+
+/** Where the lines go, in order (LineOutput.chunk); `done` once the bytes may be reused. */
+export interface LineSink {
+  chunk(bytes: Uint8Array, done: () => void): void;
+}
+
+/** What the worker sends back per batch: its lines (the start of `out`) and the batch's buffers. */
+export interface DecodedBatch extends BatchBuffers {
+  readonly sequence: number;
+  readonly out: Uint8Array;
+  readonly length: number;
+}
+
+/** What the worker is sent: a batch (numbered in file order), or an output buffer written out. */
+export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array };
+
+export interface ThreadPlan {
+  readonly threads: 1 | 2;
+  /** Whether a worker that cannot start is an error (instead of decoding on this thread). */
+  readonly required: boolean;
+}
+
+/**
+ * How many threads `decode --json` uses: HANDSHAKE_THREADS=1 keeps it on one; =2 takes two, and
+ * fails if the worker cannot start; otherwise two when the file is `large` (starting the worker
+ * costs more than it saves on a small one).
+ */
+export function threadPlan(env: NodeJS.ProcessEnv, large: boolean): ThreadPlan {
+  const threads = env.HANDSHAKE_THREADS;
+  if (threads === '1') return { threads: 1, required: false };
+  if (threads === '2') return { threads: 2, required: true };
+  return { threads: large ? 2 : 1, required: false };
+}
+
+export class ParallelJson {
+  /** Buffers of batches decoded, for the next ones. */
+  private readonly pool: BatchBuffers[] = [];
+  private batch = new JsonBatchBuilder(undefined);
+  /** Full batches waiting for a line frame's line (QUIC analysis) before they can go. */
+  private readonly sealed: JsonBatchBuilder[] = [];
+  /** Batches numbered in file order: the next to dispatch and the next to write. */
+  private nextSequence = 0;
+  private nextWrite = 0;
+  /** Decoded batches waiting for an earlier one to be written. */
+  private readonly decoded = new Map<number, { lines: Uint8Array; done: () => void }>();
+  private worker: Worker | null = null;
+  private workerReady = false;
+  /** Batches held until the worker says it is ready. */
+  private readonly held: { sequence: number; batch: JsonBatch }[] = [];
+  /**
+   * Decodes here when the worker cannot start. (Sharing the decoding with the worker when it
+   * falls behind was measured: this thread then decoded about half the batches in code it had
+   * not optimised, for more CPU time in all and no less on this thread.)
+   */
+  private readonly local: JsonBatchDecoder;
+  private workerFailedToStart = false;
+  private failure: unknown = null;
+  private wake: (() => void) | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly sink: LineSink,
+    tlsKeys: boolean,
+    private readonly required: boolean,
+    workerFile = path.join(__dirname, 'decode-worker.cjs'),
+  ) {
+    this.local = new JsonBatchDecoder(tlsKeys);
+    try {
+      const worker = new Worker(workerFile, { workerData: { tlsKeys } });
+      this.worker = worker;
+      worker.on('message', (message: DecodedBatch | 'ready') => {
+        if (message === 'ready') {
+          this.workerReady = true;
+          for (const { sequence, batch } of this.held.splice(0)) this.post(sequence, batch);
+          return;
+        }
+        this.pool.push(message);
+        this.decodedBatch(message.sequence, message.out.subarray(0, message.length), () => {
+          if (!this.closing) worker.postMessage({ free: message.out } satisfies WorkerMessage, [message.out.buffer as ArrayBuffer]);
+        });
+      });
+      worker.on('error', (error) => this.workerFailed(error));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.workerFailed(new Error(`it exited with code ${code}`));
+      });
+    } catch (error) {
+      this.workerFailed(error);
+    }
+  }
+
+  /** A frame `pipeline` has just tracked, whose line the worker writes. */
+  decode(frame: PipelineFrame, pipeline: FramePipeline, analysis: FrameAnalysis | null): void {
+    this.batch.decode(frame, pipeline, analysis);
+    if (this.batch.full) this.seal();
+  }
+
+  /** A frame whose line this thread writes (`line`, maybe later, in frame order). */
+  lineFrame(frame: PipelineFrame): void {
+    this.batch.lineFrame(frame);
+    if (this.batch.full) this.seal();
+  }
+
+  /** The line of the oldest line frame still waiting for it. */
+  line(processed: ProcessedFrame): void {
+    const batch = this.sealed.find((sealed) => sealed.waitsForLine) ?? this.batch;
+    const writer = batch.lineWriter;
+    const from = writer.length;
+    if (processed.json) writer.append(processed.json);
+    else writer.line(processed.fields);
+    batch.wroteLine(from);
+    this.send();
+  }
+
+  /** Null when the reader may go on; else resolves when fewer batches wait. */
+  ready(): Promise<void> | null {
+    // After a failure the rest of the file is read without output; `finish` reports it.
+    if (this.failure !== null || this.waiting < MAX_WAITING) return null;
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Sends the last batch and resolves once every line is with the sink; the worker then ends. */
+  async finish(settled: () => Promise<void>): Promise<void> {
+    if (this.batch.frames > 0) this.seal();
+    await settled();
+    this.send();
+    while (this.failure === null && this.waiting > 0) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    this.close();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Ends the worker without waiting for it. */
+  close(): void {
+    this.closing = true;
+    void this.worker?.terminate();
+  }
+
+  /** Batches sealed and not yet written. */
+  private get waiting(): number {
+    return this.nextSequence - this.nextWrite + this.sealed.length;
+  }
+
+  private seal(): void {
+    this.sealed.push(this.batch);
+    this.batch = new JsonBatchBuilder(this.pool.pop());
+    this.send();
+  }
+
+  /** Dispatches the sealed batches whose lines are all there, in order. */
+  private send(): void {
+    while (this.sealed.length > 0 && this.sealed[0].complete) this.post(this.nextSequence++, this.sealed.shift()!.take());
+  }
+
+  private post(sequence: number, batch: JsonBatch): void {
+    if (this.failure !== null) return;
+    const worker = this.worker;
+    if (worker !== null && !this.workerReady) {
+      this.held.push({ sequence, batch });
+      return;
+    }
+    if (worker !== null) {
+      worker.postMessage({ sequence, batch } satisfies WorkerMessage, batchTransfers(batch));
+      return;
+    }
+    const local = this.local;
+    const lines = local.decode(batch);
+    this.pool.push(batch);
+    this.decodedBatch(sequence, lines, () => local.recycle(new Uint8Array(lines.buffer)));
+  }
+
+  /** Writes decoded batches in file order. */
+  private decodedBatch(sequence: number, lines: Uint8Array, done: () => void): void {
+    this.decoded.set(sequence, { lines, done });
+    for (let next = this.decoded.get(this.nextWrite); next !== undefined; next = this.decoded.get(this.nextWrite)) {
+      this.decoded.delete(this.nextWrite++);
+      this.sink.chunk(next.lines, next.done);
+    }
+    if (this.waiting >= MAX_WAITING && this.waiting > 0) return;
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Before it was ready: decode here from now on (unless two threads were required). After: a real failure, reported. */
+  private workerFailed(error: unknown): void {
+    if (this.workerFailedToStart) return;
+    if (this.workerReady || this.required) {
+      this.failure ??= new Error(`the decode thread ${this.workerReady ? 'failed' : 'did not start'}: ${error instanceof Error ? error.message : String(error)}`);
+      this.wakeUp();
+      return;
+    }
+    this.workerFailedToStart = true;
+    this.worker = null;
+    for (const { sequence, batch } of this.held.splice(0)) this.post(sequence, batch);
+  }
+}
