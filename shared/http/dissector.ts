@@ -62,6 +62,11 @@ export class HttpDissector {
   /** Streams whose first bytes were not HTTP: most of a capture's, kept without an object each. */
   private readonly notHttp = new StreamSet();
 
+  /** Whether the stream's first bytes were not HTTP: its later segments need not be handed over. */
+  skips(stream: number): boolean {
+    return this.notHttp.has(stream);
+  }
+
   /** A cleartext TCP segment's payload, with its relative sequence number. */
   segment(stream: number, fromClient: boolean, seq: number, payload: Uint8Array, frame: number): HttpFrameResult | null {
     if (payload.length === 0 || this.notHttp.has(stream)) return null;
@@ -215,6 +220,12 @@ export class HttpDissector {
 
 /** What a connection speaks, from the first bytes of one direction. */
 function httpKindOf(fromClient: boolean, bytes: Uint8Array): 'h1' | 'h2' | 'none' {
+  // Most streams fail on the first byte: a request (and the HTTP/2 preface, "PRI") starts with
+  // A-Z, a response with "H" or an HTTP/2 frame header. Decide those before building any string.
+  if (bytes.length > 0) {
+    const first = bytes[0];
+    if (fromClient ? first < 0x41 || first > 0x5a : first !== 0x48 && (bytes.length < 9 || bytes[3] !== 4)) return 'none';
+  }
   let prefix = '';
   for (let i = 0; i < bytes.length && i < 24; i++) prefix += String.fromCharCode(bytes[i]);
   if (fromClient) {

@@ -318,7 +318,8 @@ export class FramePipeline {
     const analysis = this.tracker.trackAt(frame.frameNumber, frame.tsSeconds, frame.tsNanos, summary, buffer, start, length, checksumBad, originalLength);
     this.tlsRecords = NO_RECORDS;
     this.tlsInStream = false;
-    if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0) {
+    // Streams a dissector already turned down cost a bit test here, not a view of the payload.
+    if (this.tls && analysis && summary.payloadLength > 0 && summary.payloadOffset >= 0 && !this.tls.skips(analysis.stream)) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);
       if (to > from) {
@@ -327,7 +328,7 @@ export class FramePipeline {
       }
     }
     this.httpResult = null;
-    if (this.http && analysis) this.trackHttp(frame.frameNumber, analysis, buffer, start, length);
+    if (this.http && analysis && !this.http.skips(analysis.stream)) this.trackHttp(frame.frameNumber, analysis, buffer, start, length);
     if (dnsPayload && analysis && summary.payloadLength > 0) {
       const from = start + summary.payloadOffset;
       const to = start + Math.min(summary.payloadOffset + summary.payloadLength, length);

@@ -25,6 +25,11 @@ export class TlsDissector {
     private readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
   ) {}
 
+  /** Whether the stream is known not to be TLS: its later segments need not be handed over. */
+  skips(stream: number): boolean {
+    return this.notTls.has(stream);
+  }
+
   /** One TCP segment's payload, with its relative sequence number (`tcp.seq`). */
   segment(stream: number, fromClient: boolean, seq: number, payload: Uint8Array): TlsRecord[] {
     this.lastInStream = false;

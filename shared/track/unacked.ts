@@ -11,11 +11,20 @@ import { seqGt, seqLe } from './seq';
 /** packet-tcp.c's TCP_MAX_UNACKED_SEGMENTS: segments beyond it are not kept (ACKs are not being seen). */
 export const MAX_UNACKED_SEGMENTS = 10000;
 
+/** Doubles per entry in UnackedSegments' one array: start, end, frame, time (all exact as doubles). */
+const ENTRY = 4;
+const E_SEQ = 0;
+const E_NEXT = 1;
+const E_FRAME = 2;
+const E_NS = 3;
+
 export class UnackedSegments {
-  private seq = new Uint32Array(8);
-  private next = new Uint32Array(8);
-  private frame = new Uint32Array(8);
-  private timeNs = new Float64Array(8);
+  /**
+   * The entries interleaved in one array: an ACK reads the oldest entry's four values from one
+   * cache line, where four parallel arrays cost a line (and an array header) each.
+   */
+  private entries = new Float64Array(8 * ENTRY);
+  /** Entry indexes (not array offsets). */
   private head = 0;
   private tail = 0;
   /** Every entry starts at or after the end of the one before it. */
@@ -37,14 +46,15 @@ export class UnackedSegments {
   /** Keeps a segment `[seq, next)` sent in `frame` at `timeNs`; ignored past MAX_UNACKED_SEGMENTS. */
   push(seqBits: number, nextBits: number, frame: number, timeNs: number): void {
     if (this.tail - this.head >= MAX_UNACKED_SEGMENTS) return;
-    if (this.tail === this.seq.length) this.makeRoom();
+    if (this.tail * ENTRY === this.entries.length) this.makeRoom();
+    const e = this.entries;
     const seq = seqBits >>> 0;
-    if (this.tail > this.head && seqGt(this.next[this.tail - 1], seq)) this.inOrder = false;
-    const at = this.tail++;
-    this.seq[at] = seq;
-    this.next[at] = nextBits >>> 0;
-    this.frame[at] = frame;
-    this.timeNs[at] = timeNs;
+    if (this.tail > this.head && seqGt(e[(this.tail - 1) * ENTRY + E_NEXT], seq)) this.inOrder = false;
+    const at = this.tail++ * ENTRY;
+    e[at + E_SEQ] = seq;
+    e[at + E_NEXT] = nextBits >>> 0;
+    e[at + E_FRAME] = frame;
+    e[at + E_NS] = timeNs;
   }
 
   /**
@@ -54,18 +64,19 @@ export class UnackedSegments {
    */
   acknowledge(ackBits: number): void {
     const ack = ackBits >>> 0;
+    const e = this.entries;
     this.ackedFrame = 0;
     if (this.inOrder) {
       let i = this.head;
-      while (i < this.tail && !seqGt(this.next[i], ack)) {
-        if (this.next[i] === ack && this.ackedFrame === 0) {
-          this.ackedFrame = this.frame[i];
-          this.ackedNs = this.timeNs[i];
+      while (i < this.tail && !seqGt(e[i * ENTRY + E_NEXT], ack)) {
+        if (e[i * ENTRY + E_NEXT] === ack && this.ackedFrame === 0) {
+          this.ackedFrame = e[i * ENTRY + E_FRAME];
+          this.ackedNs = e[i * ENTRY + E_NS];
         }
         i++;
       }
       this.head = i;
-      if (i < this.tail && seqGt(ack, this.seq[i])) this.seq[i] = ack;
+      if (i < this.tail && seqGt(ack, e[i * ENTRY + E_SEQ])) e[i * ENTRY + E_SEQ] = ack;
       if (this.head === this.tail) this.clear();
       return;
     }
@@ -73,22 +84,22 @@ export class UnackedSegments {
     let out = this.head;
     let ordered = true;
     for (let i = this.head; i < this.tail; i++) {
-      const next = this.next[i];
+      const next = e[i * ENTRY + E_NEXT];
       if (next === ack) {
         if (this.ackedFrame === 0) {
-          this.ackedFrame = this.frame[i];
-          this.ackedNs = this.timeNs[i];
+          this.ackedFrame = e[i * ENTRY + E_FRAME];
+          this.ackedNs = e[i * ENTRY + E_NS];
         }
         continue;
       }
-      let seq = this.seq[i];
+      let seq = e[i * ENTRY + E_SEQ];
       if (seqGt(ack, seq) && seqLe(ack, next)) seq = ack;
       else if (!seqGt(next, ack)) continue;
-      if (out > this.head && seqGt(this.next[out - 1], seq)) ordered = false;
-      this.seq[out] = seq;
-      this.next[out] = next;
-      this.frame[out] = this.frame[i];
-      this.timeNs[out] = this.timeNs[i];
+      if (out > this.head && seqGt(e[(out - 1) * ENTRY + E_NEXT], seq)) ordered = false;
+      e[out * ENTRY + E_SEQ] = seq;
+      e[out * ENTRY + E_NEXT] = next;
+      e[out * ENTRY + E_FRAME] = e[i * ENTRY + E_FRAME];
+      e[out * ENTRY + E_NS] = e[i * ENTRY + E_NS];
       out++;
     }
     this.tail = out;
@@ -103,35 +114,27 @@ export class UnackedSegments {
   span(baseBits: number): number {
     if (this.tail === this.head) return 0;
     const base = baseBits >>> 0;
-    if (this.inOrder) return (((this.next[this.tail - 1] - base) >>> 0) - ((this.seq[this.head] - base) >>> 0)) >>> 0;
-    let first = (this.seq[this.head] - base) >>> 0;
-    let last = (this.next[this.head] - base) >>> 0;
+    const e = this.entries;
+    if (this.inOrder) return (((e[(this.tail - 1) * ENTRY + E_NEXT] - base) >>> 0) - ((e[this.head * ENTRY + E_SEQ] - base) >>> 0)) >>> 0;
+    let first = (e[this.head * ENTRY + E_SEQ] - base) >>> 0;
+    let last = (e[this.head * ENTRY + E_NEXT] - base) >>> 0;
     for (let i = this.head + 1; i < this.tail; i++) {
-      const s = (this.seq[i] - base) >>> 0;
-      const e = (this.next[i] - base) >>> 0;
+      const s = (e[i * ENTRY + E_SEQ] - base) >>> 0;
+      const end = (e[i * ENTRY + E_NEXT] - base) >>> 0;
       if (s < first) first = s;
-      if (e > last) last = e;
+      if (end > last) last = end;
     }
     return (last - first) >>> 0;
   }
 
   private makeRoom(): void {
     const live = this.tail - this.head;
-    if (this.head > 0 && live <= this.seq.length / 2) {
-      this.seq.copyWithin(0, this.head, this.tail);
-      this.next.copyWithin(0, this.head, this.tail);
-      this.frame.copyWithin(0, this.head, this.tail);
-      this.timeNs.copyWithin(0, this.head, this.tail);
-    } else {
-      const size = this.seq.length * 2;
-      const grow = <T extends Uint32Array | Float64Array>(from: T, to: T): T => {
-        to.set(from.subarray(this.head, this.tail));
-        return to;
-      };
-      this.seq = grow(this.seq, new Uint32Array(size));
-      this.next = grow(this.next, new Uint32Array(size));
-      this.frame = grow(this.frame, new Uint32Array(size));
-      this.timeNs = grow(this.timeNs, new Float64Array(size));
+    const capacity = this.entries.length / ENTRY;
+    if (this.head > 0 && live <= capacity / 2) this.entries.copyWithin(0, this.head * ENTRY, this.tail * ENTRY);
+    else {
+      const larger = new Float64Array(capacity * 2 * ENTRY);
+      larger.set(this.entries.subarray(this.head * ENTRY, this.tail * ENTRY));
+      this.entries = larger;
     }
     this.head = 0;
     this.tail = live;

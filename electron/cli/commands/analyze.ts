@@ -14,7 +14,7 @@ import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
-import { damageText, noteAboveSnaplen } from './decode';
+import { damageText, noteAboveSnaplen } from '../file-notes';
 import { nonNegativeNumber, parseOptions } from './live-options';
 import { addTlsSummary, tlsForFile, tlsSummaryText } from '../tls';
 import { HttpDissector } from '../../../shared/http';

@@ -9,7 +9,7 @@ import { pointLabel, readFilePoints } from '../../engine/capture-points';
 import { readPoint, readPointHere } from '../../engine/point-reader';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { LineOutput } from '../output';
-import { damageText } from './decode';
+import { damageText } from '../file-notes';
 import { parseOptions } from './live-options';
 
 const USAGE =

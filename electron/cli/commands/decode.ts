@@ -5,7 +5,6 @@
 import { statSync } from 'node:fs';
 import { fieldValueText } from '../../../shared/columns';
 import { compileFilter, FILTER_OPTIONS, isKnownField, type CompiledFilter, type FieldSource } from '../../../shared/filter';
-import { CaptureFileError, type AboveSnaplen } from '../../../shared/files';
 import { readCaptureFile } from '../../engine/capture-file';
 import { DisplayedDelta, FramePipeline, interfaceNoter, processedFieldSource, type ProcessedFrame } from '../../../shared/pipeline/frame-pipeline';
 import type { OrderedQuicOutput } from '../quic';
@@ -14,6 +13,7 @@ import { LineOutput } from '../output';
 import { UnreadLinkTypes } from '../link-types';
 import { EXIT_BAD_INPUT, InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
 import { parseOptions } from './live-options';
+import { damageText, noteAboveSnaplen } from '../file-notes';
 import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
@@ -191,18 +191,6 @@ export function compileDisplayFilter(text: string | undefined): CompiledFilter |
   const shown = `${from > 0 ? '…' : ''}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
   const caret = ' '.repeat(position - from + (from > 0 ? 1 : 0));
   throw new UsageError(`bad display filter at character ${position + 1}: ${message}`, [shown, `${caret}^`, ...(hint ? [hint] : [])], false);
-}
-
-/** One stderr note (not an error) for records longer than the file says it captured. */
-export function noteAboveSnaplen(command: string, above: AboveSnaplen): void {
-  if (above.frames === 0) return;
-  process.stderr.write(
-    `handshake ${command}: note: ${above.frames} frame${above.frames === 1 ? '' : 's'} (first: frame ${above.first}) captured more bytes than the file's snaplen ${above.snaplen}; read anyway, as libpcap does\n`,
-  );
-}
-
-export function damageText(damage: CaptureFileError): string {
-  return `damaged from byte ${damage.offset} (frame ${damage.frameNumber} on): ${damage.reason}; frames before it were read`;
 }
 
 export { EXIT_BAD_INPUT };

@@ -13,7 +13,8 @@ import { formatIpv4, formatIpv6 } from '../../../shared/wire/bytes';
 import type { PacketSummary } from '../../../shared/wire/summary';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
-import { compileDisplayFilter, damageText, noteAboveSnaplen } from './decode';
+import { compileDisplayFilter } from './decode';
+import { damageText, noteAboveSnaplen } from '../file-notes';
 import { parseOptions } from './live-options';
 import { UnreadLinkTypes } from '../link-types';
 

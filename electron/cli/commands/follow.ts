@@ -14,7 +14,7 @@ import { QuicAttemptTracker } from '../../../shared/quic';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../../engine/quic-crypto';
 import { readCaptureFile } from '../../engine/capture-file';
 import { InputFileError, openFailure, reportCommandFailure, UsageError } from '../errors';
-import { damageText } from './decode';
+import { damageText } from '../file-notes';
 import { parseOptions } from './live-options';
 import { tlsForFile } from '../tls';
 
