@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { playwrightSkipped, skippedLines, vitestSkipped } from './support/skipped.mjs';
+import { failedLines, playwrightFailed, playwrightSkipped, skippedLines, vitestFailed, vitestSkipped } from './support/outcomes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const reportDir = path.join(root, 'tests', 'artifacts');
@@ -12,6 +12,8 @@ mkdirSync(reportDir, { recursive: true });
 const totals = { passed: 0, failed: 0, skipped: 0 };
 /** Every skipped test with its reason, named in the closing summary. */
 const skipped = [];
+/** Every failed test with the first line of its error, named last (what a CI log's tail shows). */
+const failed = [];
 let crashed = false;
 
 function run(command, args, env = {}) {
@@ -34,6 +36,7 @@ if (existsSync(vitestJson)) {
   totals.failed += report.numFailedTests ?? 0;
   totals.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   skipped.push(...vitestSkipped(report, root));
+  failed.push(...vitestFailed(report, root));
   if (vitestStatus !== 0 && (report.numFailedTests ?? 0) === 0) crashed = true;
 } else if (vitestStatus !== 0) {
   crashed = true;
@@ -47,6 +50,7 @@ if (existsSync(path.join(root, 'playwright.config.ts'))) {
     const report = JSON.parse(readFileSync(playwrightJson, 'utf8'));
     const stats = report.stats ?? {};
     skipped.push(...playwrightSkipped(report));
+    failed.push(...playwrightFailed(report));
     totals.passed += (stats.expected ?? 0) + (stats.flaky ?? 0);
     totals.failed += stats.unexpected ?? 0;
     totals.skipped += stats.skipped ?? 0;
@@ -59,5 +63,7 @@ if (existsSync(path.join(root, 'playwright.config.ts'))) {
 if (crashed) totals.failed += 1; // a runner that died without reporting counts as a failure
 const skippedText = skippedLines(skipped);
 if (skippedText.length > 0) console.log(`\n${skippedText.join('\n')}`);
+const failedText = failedLines(failed);
+if (failedText.length > 0) console.log(`\n${failedText.join('\n')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed > 0 ? 1 : 0);

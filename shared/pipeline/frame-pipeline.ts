@@ -194,6 +194,13 @@ export class FramePipeline {
   lastRelativeTime = 0;
   lastTimeDelta = 0;
   private readonly jsonWriter = new NdjsonWriter(1 << 14);
+  /**
+   * With `jsonLines`: whether each line is written after the ones before in `jsonOutput` (whose
+   * owner takes and resets them) instead of over them, so they need no copying.
+   */
+  appendJsonLines = false;
+  /** Where the current frame's line starts in `jsonOutput`. */
+  private lineStart = 0;
   /** Writes a --json frame's decoded fields into `jsonWriter` as the decoder reads them. */
   private readonly jsonSink = new FrameJsonSink(this.jsonWriter, (def) => READ_BACK_FIELDS.has(def.name));
   /** --json frames whose line came from a full decode because the sink could not follow (see FrameJsonSink). */
@@ -232,6 +239,11 @@ export class FramePipeline {
 
   /** Whether TLS keys replace the tracker's hello keys (a TLS dissector runs, here or in the thread that tracks). */
   tlsKeys: boolean;
+
+  /** The writer of the --json lines (see `appendJsonLines`). */
+  get jsonOutput(): NdjsonWriter {
+    return this.jsonWriter;
+  }
 
   /** The fast-path record of the frame processed last (valid until the next frame). */
   get lastSummary(): PacketSummary {
@@ -393,7 +405,7 @@ export class FramePipeline {
    */
   private jsonLine(decoded: DecodedFrame, meta: FrameMeta, analysis: FrameAnalysis | null, outer: string | null): Uint8Array {
     const writer = this.jsonWriter;
-    writer.reset();
+    writer.rewind(this.lineStart);
     writer.begin();
     writeFrameFieldsJson(writer, decoded, meta);
     return this.endJsonLine(decoded, analysis, outer) ?? this.objectJsonLine(decoded, meta, analysis, outer);
@@ -412,15 +424,15 @@ export class FramePipeline {
       return null;
     }
     writer.end();
-    return writer.bytes.subarray(0, writer.length);
+    return writer.bytes.subarray(this.lineStart, writer.length);
   }
 
   /** The line as JSON of the frame's object (built from a full decode). */
   private objectJsonLine(decoded: DecodedFrame, meta: FrameMeta, analysis: FrameAnalysis | null, outer: string | null): Uint8Array {
     const writer = this.jsonWriter;
-    writer.rewind(0);
+    writer.rewind(this.lineStart);
     writer.line(this.frameKeys(frameFieldsJson(decoded, meta), decoded, analysis, outer));
-    return writer.bytes.subarray(0, writer.length);
+    return writer.bytes.subarray(this.lineStart, writer.length);
   }
 
   /**
@@ -429,8 +441,7 @@ export class FramePipeline {
    * caller then decodes in full).
    */
   private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): { decoded: DecodedFrame; outer: string | null; json: Uint8Array | null } | null {
-    const writer = this.jsonWriter;
-    writer.reset();
+    this.jsonWriter.rewind(this.lineStart);
     this.jsonSink.begin(meta);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
     // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
@@ -508,6 +519,7 @@ export class FramePipeline {
     };
     let fields: Record<string, JsonFieldValue> | null = null;
     let json: Uint8Array | null = null;
+    this.lineStart = this.appendJsonLines ? this.jsonWriter.length : 0;
     // A reassembled datagram's layers are added after the decode: those frames take the full decode.
     const direct = this.jsonLines && this.lastReassembled === null ? this.sinkJsonLine(bytes, frame, meta, analysis) : null;
     let decoded: DecodedFrame;

@@ -202,7 +202,6 @@ export class JsonBatchDecoder {
     duplicateAckNumber: 0, duplicateAckFrame: 0, initialRtt: -1, acksFrame: 0, ackRttNs: -1, bytesInFlight: 0, pushBytesSent: 0,
     timeRelativeNs: 0, timeDeltaNs: 0, tls: null, phase: 'none', stateChanges: [], stateChangeCount: 0,
   };
-  private readonly out = new NdjsonWriter(0);
   /** Output buffers the lines' reader has finished with. */
   private readonly free: Uint8Array[] = [];
 
@@ -212,6 +211,7 @@ export class JsonBatchDecoder {
     pipeline.jsonLines = true;
     pipeline.withColumns = false;
     pipeline.tlsKeys = tlsKeys;
+    pipeline.appendJsonLines = true;
   }
 
   /** An array `decode` returned, for reuse once its lines are written. */
@@ -224,7 +224,7 @@ export class JsonBatchDecoder {
     const { meta, bytes, lines } = batch;
     const pipeline = this.pipeline;
     const frame = this.frame;
-    const out = this.out;
+    const out = pipeline.jsonOutput;
     out.bytes = this.free.pop() ?? new Uint8Array(2 << 20);
     out.reset();
     let at = 0;
@@ -251,9 +251,8 @@ export class JsonBatchDecoder {
       pipeline.lastRelativeTime = meta[RELATIVE_TIME + m];
       pipeline.lastTimeDelta = meta[TIME_DELTA + m];
       const analysis = meta[HAS_ANALYSIS + m] === 1 ? unpackAnalysis(meta, ANALYSIS + m, this.analysis) : null;
-      const processed = pipeline.processTracked(frame, analysis);
-      if (processed.json) out.append(processed.json);
-      else out.line(processed.fields);
+      // The line is written after the ones before it, in `out`.
+      pipeline.processTracked(frame, analysis);
     }
     return out.bytes.subarray(0, out.length);
   }

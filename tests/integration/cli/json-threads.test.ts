@@ -2,8 +2,7 @@
  * `decode --json` on two threads (electron/cli/parallel: this thread tracks, a worker writes the
  * lines) must print byte for byte what one thread prints (HANDSHAKE_THREADS=1), keep that when
  * the reader leaves early or stalls, and report a damaged file the same way.
- * Captures: the benchmark generator's TCP/TLS mix (large enough to take two threads by itself)
- * and Scapy-built frames of every kind the decoder reads (tunnels, link types, IP fragments,
+ * Captures: the benchmark generator's TCP/TLS mix and Scapy-built frames of every kind the decoder reads (tunnels, link types, IP fragments,
  * SACK, TLS, DNS, HTTP, random frames), concatenated by mergecap.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -58,7 +57,7 @@ describe('decode --json on two threads', () => {
   it(`prints the same bytes as one thread on ${FRAMES} generated frames, every frame once and in order`, () => {
     const one = runCliSync(cli, ['decode', big, '--json'], ONE);
     const two = runCliSync(cli, ['decode', big, '--json'], TWO);
-    // No variable: the file alone is large enough for two threads.
+    // No variable: this file is below the size that takes two threads by itself.
     const auto = runCliSync(cli, ['decode', big, '--json'], { HANDSHAKE_THREADS: '' });
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);

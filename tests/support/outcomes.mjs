@@ -1,5 +1,6 @@
-// Every skipped test and why, from Vitest's and Playwright's JSON reports, for the closing
-// summary of `npm test` (a skip must never pass silently).
+// Every skipped test and why, and every failed test with the first line of its error, from
+// Vitest's and Playwright's JSON reports, for the closing summary of `npm test` (a skip must
+// never pass silently, and a CI log's tail must name what failed).
 //
 // Playwright skips carry their reason (`test.skip(condition, 'needs …')`). A Vitest skip's
 // reason is its condition in the source (`describe.skipIf(!hasTool('makensis'))`): the call
@@ -94,4 +95,46 @@ export function playwrightSkipped(report) {
 export function skippedLines(skipped) {
   if (skipped.length === 0) return [];
   return [`skipped (${skipped.length}):`, ...skipped.map(({ name, reason }) => `  ${name}: ${reason}`)];
+}
+
+/** The first line of an error message, without terminal colours, at most 300 characters. */
+function firstLine(message) {
+  // eslint-disable-next-line no-control-regex
+  const line = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((text) => text.trim() !== '') ?? 'no message';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line.trim();
+}
+
+/** Failed tests in a Vitest JSON report, and files that failed without a test (a load error). */
+export function vitestFailed(report, root) {
+  const out = [];
+  for (const file of report.testResults ?? []) {
+    const relative = path.relative(root, file.name);
+    const failed = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    for (const test of failed) out.push({ name: [relative, ...(test.ancestorTitles ?? []), test.title].join(' > '), reason: firstLine(test.failureMessages?.[0]) });
+    if (failed.length === 0 && file.status === 'failed') out.push({ name: relative, reason: firstLine(file.message) });
+  }
+  return out;
+}
+
+/** Failed tests in a Playwright JSON report (unexpected outcomes), with their last attempt's error. */
+export function playwrightFailed(report) {
+  const out = [];
+  const walk = (suite, titles) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests ?? []) {
+        if (test.status !== 'unexpected') continue;
+        const last = (test.results ?? []).at(-1);
+        out.push({ name: [...titles, spec.title].filter(Boolean).join(' > '), reason: firstLine(last?.error?.message ?? last?.errors?.[0]?.message) });
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+  };
+  for (const suite of report.suites ?? []) walk(suite, [suite.title]);
+  return out;
+}
+
+/** The failed tests' lines, printed last before the closing count. */
+export function failedLines(failed) {
+  if (failed.length === 0) return [];
+  return [`failed (${failed.length}):`, ...failed.map(({ name, reason }) => `  ${name}: ${reason}`)];
 }
