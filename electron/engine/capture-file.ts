@@ -25,6 +25,8 @@ import { openWriteTarget, type TargetOptions } from './safe-target';
 
 /** Bytes read from disk per step: bounds memory for any file size. */
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/** Bytes per read while the consumer is holding reading back (see readCaptureFile). */
+const PAUSED_CHUNK_SIZE = 64 * 1024;
 
 export interface ReadCaptureFileOptions {
   signal?: AbortSignal;
@@ -82,10 +84,18 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
   try {
     const buffers = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
     let position = 0;
+    // While the consumer holds reading back (whenReady gave a promise), reads shrink to
+    // PAUSED_CHUNK_SIZE: a chunk's frames are all delivered before it is asked again, so a consumer
+    // that keeps frames until some asynchronous work ends (decode's QUIC analysis) holds a small
+    // chunk's worth instead of a megabyte's. Reads start that small too (the first chunk's
+    // frames come before the consumer is first asked) and double while it keeps up.
+    let readSize = Math.min(chunkSize, PAUSED_CHUNK_SIZE);
+    let requested = chunkSize;
     const readInto = (buffer: Uint8Array): Promise<number> => {
       const at = position;
-      const pending = handle.read(buffer, 0, chunkSize, at).then(({ bytesRead }) => bytesRead);
-      position += chunkSize;
+      requested = readSize;
+      const pending = handle.read(buffer, 0, requested, at).then(({ bytesRead }) => bytesRead);
+      position += requested;
       return pending;
     };
     let bytesRead = await readInto(buffers[0]);
@@ -93,12 +103,15 @@ export async function readCaptureFile(path: string, handlers: CaptureHandlers, o
     if (!compressed) {
       for (let turn = 0; bytesRead > 0; turn ^= 1) {
         // A short read means the end of the file as it was: read on from where it stopped.
-        if (bytesRead < chunkSize) position -= chunkSize - bytesRead;
+        if (bytesRead < requested) position -= requested - bytesRead;
         ahead = readInto(buffers[turn ^ 1]);
         reader.push(buffers[turn].subarray(0, bytesRead));
         signal?.throwIfAborted();
         const paused = options.whenReady?.();
-        if (paused) await paused;
+        if (paused) {
+          readSize = Math.min(chunkSize, PAUSED_CHUNK_SIZE);
+          await paused;
+        } else readSize = Math.min(chunkSize, readSize * 2);
         bytesRead = await ahead;
         ahead = null;
       }

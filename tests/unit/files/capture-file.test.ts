@@ -88,6 +88,38 @@ with open(sys.argv[1], 'wb') as f:
     expect(peak).toBeLessThan(8 * 1024 * 1024);
   });
 
+  it('gives a consumer that holds reading back a small read of frames at a time, and grows reads while it keeps up', async () => {
+    // 4,000 frames of 1,016 bytes each (16-byte record header), written by Python.
+    const file = temp.file('paced.pcap');
+    python(`
+import struct, sys
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(4000):
+        f.write(struct.pack('<IIII', 1700000000, i, 1000, 1000) + struct.pack('>I', i) + bytes(996))
+`, file);
+    const runs = async (pause: (delivered: number) => boolean) => {
+      const between: number[] = [];
+      const order: number[] = [];
+      let delivered = 0;
+      const result = await readCaptureFile(
+        file,
+        { onFrame: (frame) => { delivered++; order.push(Buffer.from(frame.data).readUInt32BE(0)); } },
+        { whenReady: () => { between.push(delivered); const held = pause(delivered); delivered = 0; return held ? new Promise((resolve) => setTimeout(resolve, 1)) : null; } },
+      );
+      expect(result).toMatchObject({ frames: 4000, damage: undefined });
+      expect(order).toEqual(Array.from({ length: 4000 }, (_, i) => i));
+      return between;
+    };
+    // Always held back (decode waiting on QUIC analysis): never more than 64 KiB of frames at once (64 whole frames, one carried over).
+    const held = await runs(() => true);
+    expect(Math.max(...held)).toBeLessThanOrEqual(65);
+    // Never held back: the first read is that small too, then reads double up to 1 MiB (1,032 frames).
+    const free = await runs(() => false);
+    expect(free[0]).toBeLessThanOrEqual(65);
+    expect(Math.max(...free)).toBeGreaterThan(900);
+  });
+
   it('detects gzip by its magic and decompresses while streaming', async () => {
     for (const name of ['features.pcapng', 'scapy.pcap']) {
       const gz = temp.file(`${name}.gz`);
