@@ -3,12 +3,30 @@
  * test file into its own output so concurrent test files never race on one bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { bundleForTest, ROOT } from './bundle';
 
 export { ROOT };
 
 export function buildCli(): string {
   return bundleForTest('handshake', 'electron/cli/handshake.ts');
+}
+
+/**
+ * The CLI with `decode --json`'s worker beside it, as build-node.mjs puts them in out/node, in
+ * `directory` (one per test file: the worker's name is fixed). Without it a large file's
+ * `decode --json` falls back to one thread.
+ */
+export function buildCliWithWorker(directory: string): string {
+  const entries = [
+    ['electron/cli/handshake.ts', 'handshake.cjs'],
+    ['electron/cli/parallel/decode-worker.ts', 'decode-worker.cjs'],
+  ];
+  for (const [entry, name] of entries) {
+    buildSync({ entryPoints: [path.join(ROOT, entry)], outfile: path.join(directory, name), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['cap', 'electron'], logLevel: 'error' });
+  }
+  return path.join(directory, 'handshake.cjs');
 }
 
 export interface CliRun {

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForTest } from '../../support/bundle';
-import { buildCli } from '../../support/cli';
+import { buildCliWithWorker, ROOT } from '../../support/cli';
 import { runWithStalledReader, writePeakPreload } from '../../support/stalled-reader';
 
 const FRAMES = 200_000;
@@ -18,11 +18,15 @@ const hasTshark = spawnSync('tshark', ['-v']).status === 0;
 describe.skipIf(process.platform !== 'linux' || !hasCapinfos || !hasTshark)('decode and analyze with a reader that stalls', () => {
   let directory: string;
   let cli: string;
+  let built: string;
   let capture: string;
   let preload: string;
   beforeAll(() => {
     directory = mkdtempSync(path.join(os.tmpdir(), 'hw-live-backpressure-'));
-    cli = buildCli();
+    // Beside node_modules (out/test), with decode --json's worker, as the shipped CLI is.
+    built = path.join(ROOT, 'out', 'test', `backpressure-${process.pid}`);
+    mkdirSync(built, { recursive: true });
+    cli = buildCliWithWorker(built);
     preload = writePeakPreload(directory);
     const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
     capture = path.join(directory, 'big.pcapng');
@@ -31,20 +35,23 @@ describe.skipIf(process.platform !== 'linux' || !hasCapinfos || !hasTshark)('dec
   }, 120_000);
   afterAll(() => {
     rmSync(directory, { recursive: true, force: true });
-    rmSync(cli, { force: true });
+    rmSync(built, { recursive: true, force: true });
   });
 
-  it(`decode --json stays under 300 MB and prints every one of ${FRAMES} frames once the reader resumes`, async () => {
-    const packets = Number(/Number of packets:\s*(\d+)/.exec(execFileSync('capinfos', ['-cM', capture], { encoding: 'utf8' }))?.[1]);
-    expect(packets).toBe(FRAMES);
-    const run = await runWithStalledReader(preload, [cli, 'decode', capture, '--json'], STALL_MS);
-    expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.split('\n').filter((line) => line.length > 0);
-    expect(lines).toHaveLength(packets);
-    expect((JSON.parse(lines[0]) as Record<string, unknown>)['frame.number']).toBe(1);
-    expect((JSON.parse(lines[lines.length - 1]) as Record<string, unknown>)['frame.number']).toBe(packets);
-    expect(run.peakKb).toBeLessThan(PEAK_LIMIT_KB);
-  }, 240_000);
+  // Two threads (the worker must start: HANDSHAKE_THREADS=2 makes a silent fallback an error) and one.
+  for (const threads of ['2', '1']) {
+    it(`decode --json on ${threads} thread(s) stays under 300 MB and prints every one of ${FRAMES} frames once the reader resumes`, async () => {
+      const packets = Number(/Number of packets:\s*(\d+)/.exec(execFileSync('capinfos', ['-cM', capture], { encoding: 'utf8' }))?.[1]);
+      expect(packets).toBe(FRAMES);
+      const run = await runWithStalledReader(preload, [cli, 'decode', capture, '--json'], STALL_MS, { ...process.env, HANDSHAKE_THREADS: threads });
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n').filter((line) => line.length > 0);
+      expect(lines).toHaveLength(packets);
+      expect((JSON.parse(lines[0]) as Record<string, unknown>)['frame.number']).toBe(1);
+      expect((JSON.parse(lines[lines.length - 1]) as Record<string, unknown>)['frame.number']).toBe(packets);
+      expect(run.peakKb).toBeLessThan(PEAK_LIMIT_KB);
+    }, 240_000);
+  }
 
   it('analyze --json stays under 300 MB and prints every connection', async () => {
     const run = await runWithStalledReader(preload, [cli, 'analyze', capture, '--json'], STALL_MS);

@@ -8,26 +8,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForTest, ROOT } from '../../support/bundle';
-import { runCliSync } from '../../support/cli';
+import { buildCliWithWorker, runCliSync } from '../../support/cli';
 import { CORPUS_SCRIPT, ENCAP_CORPUS_SCRIPT, runPythonFile, scapyAvailable, tempDir } from '../../unit/wire/oracle/oracle';
 
 const FRAMES = 12_000;
 const hasMergecap = spawnSync('mergecap', ['-h']).status === 0;
-
-/** The CLI and its worker side by side, as build-node.mjs puts them in out/node. */
-function buildCliWithWorker(directory: string): string {
-  const entries = [
-    ['electron/cli/handshake.ts', 'handshake.cjs'],
-    ['electron/cli/parallel/decode-worker.ts', 'decode-worker.cjs'],
-  ];
-  for (const [entry, name] of entries) {
-    buildSync({ entryPoints: [path.join(ROOT, entry)], outfile: path.join(directory, name), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['cap', 'electron'], logLevel: 'error' });
-  }
-  return path.join(directory, 'handshake.cjs');
-}
 
 const ONE = { HANDSHAKE_THREADS: '1' };
 /** Two threads from the first frame, and an error if the worker cannot start (so a silent fallback cannot pass). */
