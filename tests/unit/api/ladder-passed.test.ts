@@ -44,9 +44,12 @@ describe.skipIf(!ready)('a tracked side passing two states on one segment (Linux
     });
     // The server closes 100 ms after the client's FIN (its bare ACK of that FIN never leaves).
     const server = nodeInNamespace(lab.server.ns, `require('net').createServer((s) => { s.on('error', () => undefined); s.on('end', () => setTimeout(() => { s.end(); console.log('closed'); }, 100)); s.resume(); }).listen(${PORT}, '${lab.server.ip}', () => console.log('listening'));`);
-    const client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(${PORT}, '${lab.server.ip}', () => { console.log('connected'); s.end(); }); s.on('close', () => console.log('gone')); s.on('error', (e) => console.log('error ' + e.code));`);
+    // The client starts once the server listens: started together, it could connect first and be refused.
+    let client: ReturnType<typeof nodeInNamespace> | undefined;
     try {
       await server.waitFor(/^listening$/);
+      client = nodeInNamespace(lab.client.ns, `const s = require('net').connect(${PORT}, '${lab.server.ip}', () => { console.log('connected'); s.end(); }); s.on('close', () => console.log('gone')); s.on('error', (e) => console.log('error ' + e.code));`);
+      await client.waitFor(/^connected$/);
       await client.waitFor(/^gone$/);
       await server.waitFor(/^closed$/);
       // Linux's view of the client's socket once the server's FIN+ACK is in.
@@ -55,7 +58,7 @@ describe.skipIf(!ready)('a tracked side passing two states on one segment (Linux
         if (!clientStateAfter) await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {
-      client.stop();
+      client?.stop();
       server.stop();
       await new Promise<void>((resolve) => {
         tcpdump.once('exit', () => resolve());
