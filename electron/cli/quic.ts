@@ -1,10 +1,10 @@
 /**
  * QUIC beside TCP in the file commands: frames carrying QUIC long-header packets go through
  * the QUIC attempt tracker (Initial keys derived from the client's DCID, RFC 9001 §5.2), whose
- * work is asynchronous; output stays in file order by chaining frames behind pending QUIC ones.
+ * work is asynchronous for Initials; output stays in file order by chaining frames behind pending QUIC ones.
  */
 import { keepJson, type ProcessedFrame } from '../../shared/pipeline/frame-pipeline';
-import { QuicAttemptTracker, quicFieldsJson, quicInfoText } from '../../shared/quic';
+import { QuicAttemptTracker, quicFieldsJson, quicInfoText, type QuicPacketInfo } from '../../shared/quic';
 import type { PacketSummary } from '../../shared/wire/summary';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../engine/quic-crypto';
@@ -34,20 +34,22 @@ export class OrderedQuicOutput {
     // Only UDP frames read the frame's object (a pipeline writing JSON lines builds it on demand).
     const number = this.examines(summary) ? processed.fields['frame.number'] : undefined;
     if (typeof number === 'number') {
+      const [seconds, nanos] = splitEpoch(processed.fields['frame.time_epoch']);
+      // Nothing waiting: a datagram that needs no Initial keys is analyzed and emitted now, without copies.
+      const infos = this.pending === 0 ? this.tracker.observeFrameNow(number, seconds, nanos, summary, bytes) : null;
+      if (infos !== null) {
+        withQuic(processed, infos);
+        emit(processed);
+        return;
+      }
       keepJson(processed);
       const copy = bytes.slice();
       const snapshot: PacketSummary = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice(), sackLeft: summary.sackLeft.slice(), sackRight: summary.sackRight.slice() };
-      const [seconds, nanos] = splitEpoch(processed.fields['frame.time_epoch']);
       this.pending++;
       this.chain = this.chain
         .then(() => this.tracker.observeFrame(number, seconds, nanos, snapshot, copy))
         .then((infos) => {
-          if (infos.length > 0) {
-            Object.assign(processed.fields, quicFieldsJson(infos));
-            processed.json = null; // the line is now the object's, QUIC keys included
-            processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
-            processed.columns.info = quicInfoText(infos);
-          }
+          withQuic(processed, infos);
           emit(processed);
         })
         .finally(() => this.pending--);
@@ -69,6 +71,15 @@ export class OrderedQuicOutput {
   async settled(): Promise<void> {
     await this.chain;
   }
+}
+
+/** The frame's QUIC packets, if any, in its fields and columns. */
+function withQuic(processed: ProcessedFrame, infos: QuicPacketInfo[]): void {
+  if (infos.length === 0) return;
+  Object.assign(processed.fields, quicFieldsJson(infos));
+  processed.json = null; // the line is now the object's, QUIC keys included
+  processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
+  processed.columns.info = quicInfoText(infos);
 }
 
 function splitEpoch(text: unknown): [number, number] {
