@@ -8,6 +8,8 @@ import { QuicAttemptTracker, quicFieldsJson, quicInfoText, type QuicPacketInfo }
 import type { PacketSummary } from '../../shared/wire/summary';
 import type { KeyLog } from '../../shared/tls/keylog';
 import { formatEpoch } from '../../shared/files/timestamp';
+import { NdjsonWriter } from '../../shared/ndjson/writer';
+import type { JsonObject } from '../../shared/track/json';
 import { createNodeQuicCrypto, createNodeQuicTlsCrypto } from '../engine/quic-crypto';
 
 const UDP = 17;
@@ -31,6 +33,8 @@ export class OrderedQuicOutput {
   }
 
   private chain: Promise<void> = Promise.resolve();
+  /** Where a frame's QUIC keys are written before they join its line. */
+  private readonly quicKeys = new NdjsonWriter(1 << 12);
   private pending = 0;
 
   /**
@@ -44,7 +48,7 @@ export class OrderedQuicOutput {
       // Nothing waiting: a datagram that needs no Initial keys is analyzed and emitted now, without copies.
       const infos = this.pending === 0 ? this.tracker.observeFrameNow(number, seconds, nanos, summary, bytes) : null;
       if (infos !== null) {
-        withQuic(processed, infos, this.withFields);
+        this.withQuic(processed, infos);
         emit(processed);
         return;
       }
@@ -55,7 +59,7 @@ export class OrderedQuicOutput {
       this.chain = this.chain
         .then(() => this.tracker.observeFrame(number, seconds, nanos, snapshot, copy))
         .then((infos) => {
-          withQuic(processed, infos, this.withFields);
+          this.withQuic(processed, infos);
           emit(processed);
         })
         .finally(() => this.pending--);
@@ -66,6 +70,38 @@ export class OrderedQuicOutput {
       keepJson(processed);
       this.chain = this.chain.then(() => emit(processed));
     }
+  }
+
+  /** The frame's QUIC packets, if any, in its fields and columns. */
+  private withQuic(processed: ProcessedFrame, infos: QuicPacketInfo[]): void {
+    if (infos.length === 0) return;
+    if (this.withFields) {
+      const quic = quicFieldsJson(infos);
+      const line = processed.json;
+      if (line !== null && line.length >= 3 && line[line.length - 2] === 0x7d && !mentionsReplacedKey(line)) {
+        // New keys at the end, as Object.assign would add them: the line is extended, not parsed and written again.
+        processed.json = this.extendedLine(line, quic);
+      } else {
+        Object.assign(processed.fields, quic);
+        processed.json = null; // the line is now the object's, QUIC keys included
+      }
+    }
+    processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
+    processed.columns.info = quicInfoText(infos);
+  }
+
+  /** `line` ("{…}\n") with `keys`' entries after its own. */
+  private extendedLine(line: Uint8Array, keys: JsonObject): Uint8Array {
+    const writer = this.quicKeys;
+    writer.reset();
+    writer.line(keys); // "{…}\n"
+    const head = line.length - 2; // up to the closing brace
+    const comma = head > 1 ? 1 : 0;
+    const extended = new Uint8Array(head + comma + writer.length - 1);
+    extended.set(line.subarray(0, head));
+    if (comma) extended[head] = 0x2c;
+    extended.set(writer.bytes.subarray(1, writer.length), head + comma);
+    return extended;
   }
 
   /** True while frames wait behind QUIC analysis. */
@@ -79,15 +115,18 @@ export class OrderedQuicOutput {
   }
 }
 
-/** The frame's QUIC packets, if any, in its fields and columns. */
-function withQuic(processed: ProcessedFrame, infos: QuicPacketInfo[], withFields: boolean): void {
-  if (infos.length === 0) return;
-  if (withFields) {
-    Object.assign(processed.fields, quicFieldsJson(infos));
-    processed.json = null; // the line is now the object's, QUIC keys included
+/** Keys (opening quote included) a frame's own line may hold that QUIC's keys would replace. */
+const REPLACED_KEYS = ['"quic', '"http3', '"tls.', '"_ws.malformed"'].map((key) => Uint8Array.from(key, (c) => c.charCodeAt(0)));
+
+function mentionsReplacedKey(line: Uint8Array): boolean {
+  for (let i = line.indexOf(0x22); i >= 0; i = line.indexOf(0x22, i + 1)) {
+    for (const key of REPLACED_KEYS) {
+      let j = 1;
+      while (j < key.length && line[i + j] === key[j]) j++;
+      if (j === key.length) return true;
+    }
   }
-  processed.columns.protocol = infos.some((info) => info.http3.length > 0) ? 'HTTP3' : 'QUIC';
-  processed.columns.info = quicInfoText(infos);
+  return false;
 }
 
 /** The frame's time as frame.time_epoch gives it (9 fraction digits; a reader's odd value is read back from that text, as before). */
