@@ -41,8 +41,18 @@ export interface DecodedBatch extends BatchBuffers {
   readonly length: number;
 }
 
-/** What the worker is sent: a batch (numbered in file order), or an output buffer written out. */
-export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array };
+/** What the worker is sent: a batch (numbered in file order), an output buffer written out, or the end. */
+export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array } | { end: true };
+
+/**
+ * Set by the launcher (electron/cli/bin.cjs) when it runs the bundle: the worker starts through
+ * it, with the role as first argument, to load with a code cache as the bundle does.
+ */
+interface Launcher {
+  readonly file: string;
+  readonly workerRole: string;
+}
+const LAUNCHER = Symbol.for('handshake.launcher');
 
 export interface ThreadPlan {
   readonly threads: 1 | 2;
@@ -75,7 +85,7 @@ export class ParallelJson {
   private readonly decoded = new Map<number, { lines: Uint8Array; done: () => void }>();
   private worker: Worker | null = null;
   private workerReady = false;
-  /** Batches held until the worker says it is ready. */
+  /** Batches held until the worker says it is ready (its queue's worth). */
   private readonly held: { sequence: number; batch: JsonBatch }[] = [];
   /** Decodes here: batches the worker is too busy for, or every batch when it cannot start. */
   private readonly local: JsonBatchDecoder;
@@ -94,12 +104,14 @@ export class ParallelJson {
   ) {
     this.local = new JsonBatchDecoder(tlsKeys);
     try {
-      const worker = new Worker(workerFile, { workerData: { tlsKeys }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+      const launcher = (globalThis as { [LAUNCHER]?: Launcher })[LAUNCHER];
+      const options = { workerData: { tlsKeys }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } };
+      const worker = launcher ? new Worker(launcher.file, { ...options, argv: [launcher.workerRole, workerFile] }) : new Worker(workerFile, options);
       this.worker = worker;
       worker.on('message', (message: DecodedBatch | 'ready') => {
         if (message === 'ready') {
           this.workerReady = true;
-          // Every batch held while it started goes to it (this thread then decodes the batches beyond its queue).
+          // The batches held while it started go to it.
           for (const { sequence, batch } of this.held.splice(0)) this.toWorker(worker, sequence, batch);
           return;
         }
@@ -160,8 +172,13 @@ export class ParallelJson {
         this.wake = resolve;
       });
     }
-    this.close();
-    if (this.failure !== null) throw this.failure;
+    if (this.failure !== null) {
+      this.close();
+      throw this.failure;
+    }
+    // The worker ends by itself, so the launcher may write its code cache (a terminated thread cannot).
+    this.closing = true;
+    this.worker?.postMessage({ end: true } satisfies WorkerMessage);
   }
 
   /** Ends the worker without waiting for it. */
@@ -189,12 +206,10 @@ export class ParallelJson {
   private post(sequence: number, batch: JsonBatch): void {
     if (this.failure !== null) return;
     const worker = this.worker;
-    if (worker !== null && !this.workerReady) {
-      this.held.push({ sequence, batch });
-      return;
-    }
-    if (worker !== null && this.atWorker < WORKER_QUEUE) {
-      this.toWorker(worker, sequence, batch);
+    // While the worker starts, its queue's worth is held for it and this thread decodes the batches beyond, rather than wait.
+    if (worker !== null && this.atWorker + this.held.length < WORKER_QUEUE) {
+      if (this.workerReady) this.toWorker(worker, sequence, batch);
+      else this.held.push({ sequence, batch });
       return;
     }
     const local = this.local;
