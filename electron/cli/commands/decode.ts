@@ -18,13 +18,6 @@ import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
-/**
- * From this file size on, `decode --json` uses a second thread. Measured: the 1M-frame bench file
- * (300 MiB) 29 % less wall time; the 100k one (30 MiB) none (the worker's start and its code's
- * warm-up take what it saves), for a third more CPU time. Between the two was not measured.
- */
-const THREADED_FROM_BYTES = 32 * 1024 * 1024;
-
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
@@ -55,9 +48,9 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts). Started
     // before anything else, as its start-up (about 0.1 s) runs beside this thread's.
     const jsonLines = json && !project && !filter;
-    const threads = threadPlan(process.env, fileSize(file) >= THREADED_FROM_BYTES);
+    const threads = threadPlan(process.env, fileSize(file));
     const threaded = jsonLines && needs.tls && threads.threads === 2;
-    if (threaded) parallel = new ParallelJson(output, needs.tls, threads.required);
+    if (threaded) parallel = new ParallelJson(output, needs.tls, threads);
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, needs.tls ? tls.dissector : null);
     if (needs.http) pipeline.http = new HttpDissector();
