@@ -1,4 +1,5 @@
 /** QuicCrypto over `node:crypto`, for the engine and the `handshake` command. */
+import type { Cipher } from 'node:crypto';
 import type { QuicCrypto } from '../../shared/quic/crypto';
 import type { QuicTlsCrypto } from '../../shared/quic/packet-keys';
 import { nodeCrypto } from './node-crypto';
@@ -30,6 +31,8 @@ export function createNodeQuicCrypto(): QuicCrypto {
 
 /** The synchronous primitives of Handshake and 1-RTT packet protection: TLS's, plus the header-protection mask. */
 export function createNodeQuicTlsCrypto(): QuicTlsCrypto {
+  // AES-ECB without padding keeps no state between whole blocks: one cipher per header-protection key serves every packet.
+  const ecbByKey = new WeakMap<Uint8Array, Cipher>();
   return {
     ...createNodeTlsCrypto(),
     headerMask(cipher, key, sample) {
@@ -38,8 +41,14 @@ export function createNodeQuicTlsCrypto(): QuicTlsCrypto {
         const stream = nodeCrypto().createCipheriv('chacha20', key, sample.subarray(0, 16));
         return new Uint8Array(stream.update(new Uint8Array(5)));
       }
-      const aes = nodeCrypto().createCipheriv(cipher, key, null).setAutoPadding(false);
-      return new Uint8Array(aes.update(sample.subarray(0, 16)));
+      // A short sample would leave a partial block buffered in a shared cipher.
+      if (sample.length < 16) return new Uint8Array(nodeCrypto().createCipheriv(cipher, key, null).setAutoPadding(false).update(sample));
+      let aes = ecbByKey.get(key);
+      if (!aes) {
+        aes = nodeCrypto().createCipheriv(cipher, key, null).setAutoPadding(false);
+        ecbByKey.set(key, aes);
+      }
+      return aes.update(sample.subarray(0, 16));
     },
   };
 }

@@ -92,6 +92,8 @@ export interface ProcessedFrame {
   columns: SummaryColumns;
   /** Seconds since the first frame. */
   relativeTime: number;
+  /** frame.number. */
+  readonly frameNumber: number;
   /** The frame's timestamp. */
   tsSeconds: number;
   tsNanos: number;
@@ -554,7 +556,7 @@ export class FramePipeline {
 class Processed implements ProcessedFrame {
   readonly tsSeconds: number;
   readonly tsNanos: number;
-  private readonly number: number;
+  readonly frameNumber: number;
   private readonly length: number;
   interfaceId: number | undefined = undefined;
   interfaceName: string | undefined = undefined;
@@ -571,7 +573,7 @@ class Processed implements ProcessedFrame {
   ) {
     this.tsSeconds = frame.tsSeconds;
     this.tsNanos = frame.tsNanos;
-    this.number = frame.frameNumber;
+    this.frameNumber = frame.frameNumber;
     this.length = frame.originalLength;
   }
 
@@ -582,6 +584,6 @@ class Processed implements ProcessedFrame {
 
   line(): string {
     const { columns, outer } = this;
-    return `${String(this.number).padStart(6)} ${this.relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${this.length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`;
+    return `${String(this.frameNumber).padStart(6)} ${this.relativeTime.toFixed(6).padStart(11)} ${columns.source} → ${columns.destination} ${columns.protocol} ${this.length} ${columns.info}${outer === null ? '' : ` [via ${outer}]`}`;
   }
 }

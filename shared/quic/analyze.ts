@@ -10,7 +10,7 @@ import { CryptoStreamAssembler } from './crypto-stream';
 import type { TlsHandshakeMessage } from '../tls/handshake';
 import type { Http3FrameInfo } from '../http3/session';
 import { parseFrames, type FrameLevel, type QuicFrame } from './frames';
-import { parseDatagram, type QuicPacketHeader, type QuicPacketType } from './header';
+import { parseDatagram, type ParsedDatagram, type QuicPacketHeader, type QuicPacketType } from './header';
 import { deriveInitialKeys, type InitialKeys } from './keys';
 import { openPacket, verifyRetryIntegrity } from './protection';
 import { quicVersionName } from './versions';
@@ -225,36 +225,76 @@ export async function analyzeQuicDatagram(payload: Uint8Array, crypto: QuicCrypt
       const info = describePacket(packet);
       infos.push(info);
       if (packet.truncated) {
-        info.error = `${packet.type === 'initial' ? 'Initial' : 'packet'} cut by the snap length: header only, not decrypted`;
+        info.error = truncatedError(packet);
       } else if (packet.type === 'initial') {
         await openInitial(crypto, payload, packet, info, context, cache);
       } else if (packet.type === 'retry' && context.originalDcid) {
         info.retryIntegrityValid = await verifyRetryIntegrity(crypto, payload, packet, context.originalDcid);
         if (!info.retryIntegrityValid) info.error = 'Retry integrity tag does not verify';
-      } else if (packet.type === 'handshake' || packet.type === '0-rtt' || packet.type === 'short') {
-        openWithKeyLog(payload, packet, info, context);
+      } else {
+        openWithoutInitialKeys(payload, packet, info, context);
       }
       context.onPacket?.(info);
     }
-    if (parsed.error) {
-      if (infos.length > 0) infos[infos.length - 1].error ??= parsed.error;
-      else infos.push(unreadable(payload, parsed.error));
-    }
-    // Hellos whose CRYPTO data all arrived in this one datagram.
-    for (const side of ['client', 'server'] as const) {
-      const fragments = infos.filter((info) => info.openedWith === side && info.type === 'initial').flatMap((info) => info.crypto);
-      if (fragments.length === 0) continue;
-      const assembler = new CryptoStreamAssembler();
-      let hello: TlsHello | null = null;
-      for (const fragment of fragments) hello = assembler.push(fragment.offset, fragment.data) ?? hello;
-      const carrier = infos.find((info) => info.openedWith === side && info.type === 'initial' && info.crypto.length > 0);
-      if (hello && carrier) carrier.hello = hello;
-    }
+    finishDatagram(payload, parsed, infos);
   } catch (error) {
     // A QuicCrypto implementation that throws (e.g. a missing WebCrypto algorithm) must not take the caller down.
     infos.push(unreadable(payload, `QUIC analysis failed: ${error instanceof Error ? error.message : String(error)}`));
   }
   return infos;
+}
+
+/**
+ * `analyzeQuicDatagram` done at once, or null (with nothing done) when a packet needs what is
+ * only asynchronous: Initial keys or a Retry's integrity check. Handshake, 0-RTT and 1-RTT
+ * packets open with the key log's synchronous primitives, so most of a connection's datagrams
+ * need neither a promise nor a copy of their bytes.
+ */
+export function analyzeQuicDatagramNow(payload: Uint8Array, context: QuicAnalyzeContext = {}): QuicPacketInfo[] | null {
+  const infos: QuicPacketInfo[] = [];
+  try {
+    const parsed = parseDatagram(payload, context.cut === true, context.shortDcidLength ?? -1);
+    for (const packet of parsed.packets) {
+      if (!packet.truncated && (packet.type === 'initial' || (packet.type === 'retry' && context.originalDcid))) return null;
+    }
+    for (const packet of parsed.packets) {
+      const info = describePacket(packet);
+      infos.push(info);
+      if (packet.truncated) info.error = truncatedError(packet);
+      else openWithoutInitialKeys(payload, packet, info, context);
+      context.onPacket?.(info);
+    }
+    finishDatagram(payload, parsed, infos);
+  } catch (error) {
+    infos.push(unreadable(payload, `QUIC analysis failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+  return infos;
+}
+
+function truncatedError(packet: QuicPacketHeader): string {
+  return `${packet.type === 'initial' ? 'Initial' : 'packet'} cut by the snap length: header only, not decrypted`;
+}
+
+/** A packet that is neither an Initial nor a Retry to verify: the key log's packets are opened. */
+function openWithoutInitialKeys(payload: Uint8Array, packet: QuicPacketHeader, info: QuicPacketInfo, context: QuicAnalyzeContext): void {
+  if (packet.type === 'handshake' || packet.type === '0-rtt' || packet.type === 'short') openWithKeyLog(payload, packet, info, context);
+}
+
+/** The datagram's parse error, and the hellos whose CRYPTO data all arrived in this one datagram. */
+function finishDatagram(payload: Uint8Array, parsed: ParsedDatagram, infos: QuicPacketInfo[]): void {
+  if (parsed.error) {
+    if (infos.length > 0) infos[infos.length - 1].error ??= parsed.error;
+    else infos.push(unreadable(payload, parsed.error));
+  }
+  for (const side of ['client', 'server'] as const) {
+    const fragments = infos.filter((info) => info.openedWith === side && info.type === 'initial').flatMap((info) => info.crypto);
+    if (fragments.length === 0) continue;
+    const assembler = new CryptoStreamAssembler();
+    let hello: TlsHello | null = null;
+    for (const fragment of fragments) hello = assembler.push(fragment.offset, fragment.data) ?? hello;
+    const carrier = infos.find((info) => info.openedWith === side && info.type === 'initial' && info.crypto.length > 0);
+    if (hello && carrier) carrier.hello = hello;
+  }
 }
 
 function unreadable(payload: Uint8Array, reason: string): QuicPacketInfo {

@@ -20,7 +20,7 @@ import { parseHandshakeMessage } from '../tls/handshake';
 import type { CertificateInfo } from '../tls/x509';
 import { Http3Connection, type Http3Request } from '../http3/session';
 import { huffmanDecode } from '../http2/hpack/huffman';
-import { analyzeQuicDatagram, InitialKeyCache, type OpenedProtectedPacket, type QuicPacketInfo } from './analyze';
+import { analyzeQuicDatagram, analyzeQuicDatagramNow, InitialKeyCache, type OpenedProtectedPacket, type QuicAnalyzeContext, type QuicPacketInfo } from './analyze';
 import type { QuicCrypto } from './crypto';
 import { CryptoStreamAssembler } from './crypto-stream';
 import { looksLikeQuic, type QuicPacketHeader, type QuicPacketType } from './header';
@@ -173,6 +173,8 @@ export class QuicAttemptTracker {
   private queue: Promise<unknown> = Promise.resolve();
   /** A long-header datagram was queued: only then can a queued short-header one belong to an attempt. */
   private queuedLongHeader = false;
+  /** Datagrams queued and not yet analyzed. */
+  private queued = 0;
   droppedAttempts = 0;
 
   private readonly keyLog: KeyLog | null;
@@ -197,12 +199,30 @@ export class QuicAttemptTracker {
    * its UDP payload. Returns [] for anything that is not QUIC.
    */
   observeFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): Promise<QuicPacketInfo[]> {
-    if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return Promise.resolve([]);
+    const datagram = this.frameDatagram(frame, tsSeconds, tsNanos, summary, bytes);
+    return datagram ? this.observe(datagram.meta, datagram.payload, datagram.cut) : Promise.resolve([]);
+  }
+
+  /**
+   * `observeFrame` done at once, or null (with nothing done) when the datagram needs Initial
+   * keys or a Retry check, which are asynchronous. Only while nothing is queued or awaited
+   * before it: datagrams are still analyzed in capture order. `bytes` is read during the call only.
+   */
+  observeFrameNow(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): QuicPacketInfo[] | null {
+    const datagram = this.frameDatagram(frame, tsSeconds, tsNanos, summary, bytes);
+    if (!datagram) return [];
+    const context = this.analyzeContext(datagram.meta, datagram.payload, datagram.cut);
+    return context ? analyzeQuicDatagramNow(datagram.payload, context) : [];
+  }
+
+  /** A frame's UDP payload and where it went, or null when it is not QUIC. */
+  private frameDatagram(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): { meta: QuicDatagramMeta; payload: Uint8Array; cut: boolean } | null {
+    if (summary.protocol !== 17 || summary.payloadOffset < 0 || summary.ipVersion === 0 || summary.malformed) return null;
     const payload = bytes.subarray(summary.payloadOffset, summary.payloadOffset + summary.payloadLength);
     const cut = payload.length < summary.payloadLength;
     // Checked before formatting addresses: most UDP is not QUIC.
     const candidate = this.states.length > 0 && (isShortHeader(payload) || isGreasedLongHeader(payload));
-    if (!candidate && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return Promise.resolve([]);
+    if (!candidate && !looksLikeQuic(payload, summary.srcPort, summary.dstPort, cut)) return null;
     const meta: QuicDatagramMeta = {
       frame,
       time: formatEpoch(tsSeconds, tsNanos),
@@ -211,7 +231,7 @@ export class QuicAttemptTracker {
       srcPort: summary.srcPort,
       dstPort: summary.dstPort,
     };
-    return this.observe(meta, payload, cut);
+    return { meta, payload, cut };
   }
 
   /**
@@ -231,10 +251,28 @@ export class QuicAttemptTracker {
     // A copy even of a Node Buffer, whose slice() is a view (a live capture's read buffer is reused).
     const copy = new Uint8Array(bytes);
     const snapshot = { ...summary, srcWords: summary.srcWords.slice(), dstWords: summary.dstWords.slice() };
+    this.queued++;
     this.queue = this.queue
       .then(() => this.observeFrame(frame, tsSeconds, tsNanos, snapshot, copy))
-      .then((infos) => onAnalyzed?.(infos));
+      .then((infos) => onAnalyzed?.(infos))
+      .finally(() => this.queued--);
     return true;
+  }
+
+  /**
+   * `queueFrame` without a callback, for a caller that only reads `attempts()` at the end: a
+   * datagram is analyzed at once when nothing is queued and it needs no Initial keys (no copy, no promise).
+   */
+  analyzeOrQueueFrame(frame: number, tsSeconds: number, tsNanos: number, summary: PacketSummary, bytes: Uint8Array): void {
+    if (this.queued === 0) {
+      const infos = this.observeFrameNow(frame, tsSeconds, tsNanos, summary, bytes);
+      if (infos !== null) {
+        // As queueFrame's filter: after a long header, short-header datagrams are worth queueing.
+        if (infos.length > 0) this.queuedLongHeader = true;
+        return;
+      }
+    }
+    this.queueFrame(frame, tsSeconds, tsNanos, summary, bytes);
   }
 
   /** Resolves once every queued datagram has been analyzed. */
@@ -244,22 +282,28 @@ export class QuicAttemptTracker {
 
   /** Analyzes one UDP payload and folds it into its attempt. Never throws. */
   async observe(meta: QuicDatagramMeta, payload: Uint8Array, cut = false): Promise<QuicPacketInfo[]> {
+    const context = this.analyzeContext(meta, payload, cut);
+    return context ? analyzeQuicDatagram(payload, this.crypto, context) : [];
+  }
+
+  /** How `payload` is read and folded into its attempt, or null when it belongs to none and cannot start one. */
+  private analyzeContext(meta: QuicDatagramMeta, payload: Uint8Array, cut: boolean): QuicAnalyzeContext | null {
     const tupleKey = [meta.source, meta.destination].sort().join(' ');
     const short = isShortHeader(payload);
     // 1-RTT packets carry no version or ID length: they belong to the attempt on the same 4-tuple.
     let state = short ? this.byTuple.get(tupleKey) : undefined;
-    if (short && !state) return [];
+    if (short && !state) return null;
     // Find the attempt from the first long header's IDs before decrypting, so its keys can be tried.
     if (!short && isGreasedLongHeader(payload)) {
       state = this.byConnectionId.get(toHex(payload.subarray(6, 6 + payload[5])));
-      if (!state) return [];
+      if (!state) return null;
     } else if (!short && !looksLikeQuic(payload, meta.srcPort, meta.dstPort, cut)) {
-      return [];
+      return null;
     }
     const known = state ?? this.lookup(payload, tupleKey);
     state = known;
     const sender = (): 'client' | 'server' => (state && meta.source !== state.clientEndpoint ? 'server' : 'client');
-    const infos = await analyzeQuicDatagram(payload, this.crypto, {
+    return {
       initialDcids: known?.keyDcids,
       originalDcid: known ? fromHex(known.attempt.originalDcid) : undefined,
       largestPacketNumber: known?.largest,
@@ -275,8 +319,7 @@ export class QuicAttemptTracker {
         if (!state || this.startsNewAttempt(state, info)) state = this.create(meta, info, tupleKey) ?? state;
         if (state) this.record(state, meta, info);
       },
-    });
-    return infos;
+    };
   }
 
   /**

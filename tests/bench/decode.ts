@@ -15,6 +15,7 @@
  *   peak RSS of each of ours < 250 MB.
  *
  * usage: decode.ts decode|analyze [FRAMES=1000000]
+ *        decode.ts decode|analyze quic   (the command line on a QUIC-heavy capture: quic.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -25,6 +26,7 @@ import type { CaptureFrame } from '../../shared/files';
 import { FramePipeline } from '../../shared/pipeline/frame-pipeline';
 import { createPacketSummary } from '../../shared/wire/summary';
 import { summarizeAt } from '../../shared/wire/summarize';
+import { quicBench } from './quic';
 
 const mode = process.argv[2] === 'analyze' ? 'analyze' : 'decode';
 const frames = Number(process.argv[3] ?? 1_000_000);
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
   cliComparison(result.frames);
 }
 
-main().catch((error: unknown) => {
+(process.argv[3] === 'quic' ? Promise.resolve().then(quicBench) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -81,7 +81,7 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
           expert.addFrame(frame.frameNumber - 1, facts);
         }
         // UDP only: no view of the bytes is made for the TCP frames QUIC never looks at.
-        if (pipeline.lastSummary.protocol === 17) quic.queueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
+        if (pipeline.lastSummary.protocol === 17) quic.analyzeOrQueueFrame(frame.frameNumber, frame.tsSeconds, frame.tsNanos, pipeline.lastSummary, pipeline.lastSummaryBytes);
       },
     }).catch((error: unknown) => {
       throw openFailure(file, error);

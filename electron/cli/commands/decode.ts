@@ -62,7 +62,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
     pipeline.withCommunityId = !project || needs.communityId;
     // Loaded only when asked for: QUIC's decryption and Node's crypto are a tenth of start-up.
-    const quic: OrderedQuicOutput | null = needs.quic ? new (await import('../quic')).OrderedQuicOutput(tls.dissector.keyLog) : null;
+    const quic: OrderedQuicOutput | null = needs.quic ? new (await import('../quic')).OrderedQuicOutput(tls.dissector.keyLog, json || project !== null || filter !== null) : null;
     // Header and tracking fields of a plain frame come from the fast path's record, without the full decode.
     const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();
