@@ -4,14 +4,24 @@ const path = require('node:path');
 const fs = require('node:fs');
 // This file's own Module class: the same as require('node:module'), without loading that.
 const LauncherModule = module.constructor;
-const bundle = path.join(__dirname, '..', '..', 'out', 'node', 'handshake.cjs');
-if (!fs.existsSync(bundle)) {
-  process.stderr.write('handshake: not built yet; run `npm install` (or `npm run build:node`) in the repository\n');
-  process.exit(1);
+// decode --json's worker thread (electron/cli/parallel/json-pipe.ts) starts through this launcher
+// too, with this role and its bundle as arguments, so that it also loads with a code cache.
+const WORKER_ROLE = 'handshake-decode-worker';
+if (process.argv[2] === WORKER_ROLE && !require('node:worker_threads').isMainThread) {
+  runWithCodeCache(process.argv[3], `${process.argv[3]}.v8cache`);
+} else {
+  const bundle = path.join(__dirname, '..', '..', 'out', 'node', 'handshake.cjs');
+  if (!fs.existsSync(bundle)) {
+    process.stderr.write('handshake: not built yet; run `npm install` (or `npm run build:node`) in the repository\n');
+    process.exit(1);
+  }
+  // `npm run handshake -- …` runs from the repository root; relative FILE paths mean the caller's directory.
+  if (process.env.npm_lifecycle_event === 'handshake' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  // How the bundle finds this launcher, to start its worker through it.
+  globalThis[Symbol.for('handshake.launcher')] = { file: __filename, workerRole: WORKER_ROLE };
+  const command = process.argv[2];
+  runWithCodeCache(bundle, `${bundle}.${command !== undefined && /^[a-z]{1,20}$/.test(command) ? command : 'other'}.v8cache`);
 }
-// `npm run handshake -- …` runs from the repository root; relative FILE paths mean the caller's directory.
-if (process.env.npm_lifecycle_event === 'handshake' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
-runWithCodeCache(bundle);
 
 /**
  * Compiling the 2 MB bundle is most of a short command's time. Node 20 has no module compile
@@ -22,12 +32,11 @@ runWithCodeCache(bundle);
  * made by `--help` would hold almost none of `analyze`'s, which then compiled on every run).
  * V8 checks only the source's length, so a rebuilt bundle of the same length would run the old
  * build's code: the cache starts with the bundle's mtime and size and is used only when they match.
+ * A worker thread's cache is written when it exits by itself (not when terminated).
  */
-function runWithCodeCache(file) {
+function runWithCodeCache(file, cacheFile) {
   const vm = require('node:vm');
   const Module = LauncherModule;
-  const command = process.argv[2];
-  const cacheFile = `${file}.${command !== undefined && /^[a-z]{1,20}$/.test(command) ? command : 'other'}.v8cache`;
   const fd = fs.openSync(file, 'r');
   const stamp = Buffer.alloc(16);
   let bytes;

@@ -333,8 +333,9 @@ export class ConnectionStore {
     this.windowScale[slot * 2 + 1] = -1;
   }
 
-  count(slot: number, which: number): number {
-    return this.problems.get(slot)?.[which] ?? 0;
+  /** The slot's counts, Count.* first (undefined while all are zero): one map lookup for all of them. */
+  counts(slot: number): Uint32Array | undefined {
+    return this.problems.get(slot);
   }
 
   addCount(slot: number, which: number): void {

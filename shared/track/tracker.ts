@@ -1482,7 +1482,8 @@ export class Tracker {
     const ipVersion = st.conn32[slot * CONN32 + O_C_IP_VERSION] === 6 ? 6 : 4;
 
     const counts = {} as ConnectionCounts;
-    COUNT_NAMES.forEach((name, i) => (counts[name] = st.count(slot, i)));
+    const problems = st.counts(slot);
+    for (let i = 0; i < COUNT_NAMES.length; i++) counts[COUNT_NAMES[i]] = problems === undefined ? 0 : problems[i];
 
     const handshakeFrames: number[] = [];
     const teardownFrames: number[] = [];
@@ -1591,7 +1592,19 @@ function reachedEstablished(st: ConnectionStore, sideIndex: number): boolean {
   return false;
 }
 
+/** Labels by key-frame info bits: a connection's summary asks for one per key frame, and there are few distinct ones. */
+const keyFrameLabels: (string | undefined)[] = [];
+
 function keyFrameLabel(info: number): string {
+  let label = keyFrameLabels[info];
+  if (label === undefined) {
+    label = composeKeyFrameLabel(info);
+    keyFrameLabels[info] = label;
+  }
+  return label;
+}
+
+function composeKeyFrameLabel(info: number): string {
   const parts: string[] = [];
   if (info & K_SYN) parts.push('SYN');
   if (info & K_FIN) parts.push('FIN');

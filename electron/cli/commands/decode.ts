@@ -18,13 +18,6 @@ import { tlsForFile } from '../tls';
 import { HttpDissector } from '../../../shared/http';
 import { fieldNeeds, SummaryFields, type FieldNeeds } from '../../../shared/pipeline/field-plan';
 
-/**
- * From this file size on, `decode --json` uses a second thread. Measured: the 1M-frame bench file
- * (300 MiB) 29 % less wall time; the 100k one (30 MiB) none (the worker's start and its code's
- * warm-up take what it saves), for a third more CPU time. Between the two was not measured.
- */
-const THREADED_FROM_BYTES = 32 * 1024 * 1024;
-
 const USAGE = 'usage: handshake decode FILE [--json] [-Y FILTER] [-e FIELD]… [--tls-keylog FILE]';
 
 export async function runDecode(argv: readonly string[]): Promise<number> {
@@ -52,13 +45,19 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const needs: FieldNeeds = selected.length > 0 ? fieldNeeds(filter ? [...selected, ...filter.fields] : selected) : fieldNeeds(['*']);
     const summaryFields = selected.length > 0 && !filter && needs.summaryOnly;
     const project = selected.length > 0 ? fieldProjection(fieldKeys, json, output, summaryFields) : null;
+    // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts). Started
+    // before anything else, as its start-up (about 0.1 s) runs beside this thread's.
+    const jsonLines = json && !project && !filter;
+    const threads = threadPlan(process.env, fileSize(file));
+    const threaded = jsonLines && needs.tls && threads.threads === 2;
+    if (threaded) parallel = new ParallelJson(output, needs.tls, threads);
     const tls = tlsForFile(options.values.get('--tls-keylog'), 'decode');
     const pipeline = new FramePipeline({}, needs.tls ? tls.dissector : null);
     if (needs.http) pipeline.http = new HttpDissector();
     pipeline.withTracking = needs.tracking;
     pipeline.withDns = needs.dns;
     // Plain --json writes each frame's line from its layers; a filter or -e reads the object instead.
-    pipeline.jsonLines = json && !project && !filter;
+    pipeline.jsonLines = jsonLines;
     pipeline.withColumns = !json && !project;
     // -e without communityid (in its fields or the filter's) skips a SHA-1 per frame.
     pipeline.withCommunityId = !project || needs.communityId;
@@ -68,9 +67,6 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
     const fast = summaryFields ? new SummaryFields(pipeline, selected, needs.tracking) : null;
     const unread = new UnreadLinkTypes();
     const displayed = new DisplayedDelta();
-    // Plain --json of a large file: the worker decodes and writes the lines (parallel/json-pipe.ts).
-    const threads = threadPlan(process.env, fileSize(file) >= THREADED_FROM_BYTES);
-    const threaded = pipeline.jsonLines && pipeline.tls !== null && threads.threads === 2;
     const lineOnThisThread = (processed: ProcessedFrame) => parallel!.line(processed);
     const emit = (processed: ProcessedFrame) => {
       if (filter) {
@@ -96,8 +92,7 @@ export async function runDecode(argv: readonly string[]): Promise<number> {
           if (!output.open) return;
           unread.see(frame.linkType);
           const analysis = pipeline.track(frame);
-          if (threaded) {
-            parallel ??= new ParallelJson(output, pipeline.tlsKeys, threads.required);
+          if (parallel !== null) {
             // QUIC analysis and reassembled datagrams stay here: their lines come from this thread.
             if (pipeline.lastReassembled === null && !quic?.examines(pipeline.lastSummary)) {
               parallel.decode(frame, pipeline, analysis);

@@ -9,6 +9,10 @@ import type { DecodedBatch, WorkerMessage } from './json-pipe';
 const port = parentPort!;
 const decoder = new JsonBatchDecoder((workerData as { tlsKeys: boolean }).tlsKeys);
 port.on('message', (message: WorkerMessage) => {
+  if ('end' in message) {
+    port.close();
+    return;
+  }
   if ('free' in message) {
     decoder.recycle(message.free);
     return;

@@ -16,12 +16,7 @@ import { batchTransfers, JsonBatchBuilder, JsonBatchDecoder, type BatchBuffers, 
  * and the worker always has the next batch queued.
  */
 const MAX_WAITING = 4;
-/**
- * Batches the worker may have queued once it has started: beyond, this thread
- * decodes the next batch itself. The worker's share is the larger and it starts in about 0.2 s,
- * so this thread's spare time goes to decoding rather than waiting (measured on the 100k bench
- * file under load: 2.24–2.68 s wall against 2.66–2.99 s with the worker decoding every batch).
- */
+/** Batches the worker may have queued: beyond, a helping thread (ThreadPlan.helps) decodes the next batch itself. */
 const WORKER_QUEUE = 2;
 /**
  * The worker's young generation (V8's default is larger): on the 1M-frame bench file, peak RSS
@@ -41,25 +36,54 @@ export interface DecodedBatch extends BatchBuffers {
   readonly length: number;
 }
 
-/** What the worker is sent: a batch (numbered in file order), or an output buffer written out. */
-export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array };
+/** What the worker is sent: a batch (numbered in file order), an output buffer written out, or the end. */
+export type WorkerMessage = { sequence: number; batch: JsonBatch } | { free: Uint8Array } | { end: true };
+
+/**
+ * Set by the launcher (electron/cli/bin.cjs) when it runs the bundle: the worker starts through
+ * it, with the role as first argument, to load with a code cache as the bundle does.
+ */
+interface Launcher {
+  readonly file: string;
+  readonly workerRole: string;
+}
+const LAUNCHER = Symbol.for('handshake.launcher');
+
+/**
+ * From this file size on, `decode --json` uses a second thread. Measured by CPU time per thread
+ * (the machine was too loaded for wall time), two threads against one: a 7 MB file, main thread
+ * 0.5 s against 0.8-1.0 s but 2.1-2.3 s in all against 1.6-2.1 s, which two cores cannot absorb;
+ * the 100k-frame bench file (31.6 MB), the worker writing every line: main thread 0.7-0.8 s and
+ * worker 1.1-1.2 s against 1.7-2.0 s, 2.9-3.2 s in all against 2.6-3.0 s.
+ */
+const THREADED_FROM_BYTES = 16 * 1024 * 1024;
+/**
+ * From this file size on, the main thread also decodes the batches the worker has no room for.
+ * It shortens a long run (the worker's share is the larger: the 1M-frame file, 300 MiB, takes 29 %
+ * less wall time on two threads) but costs the main thread's isolate its own warm-up and
+ * optimisation of the decoder: on the 100k-frame file 0.4-0.6 s more CPU time in all (main thread
+ * 1.3-1.4 s, worker 0.7-0.8 s). Between 31.6 MB and 300 MiB was not measured.
+ */
+const HELPED_FROM_BYTES = 64 * 1024 * 1024;
 
 export interface ThreadPlan {
   readonly threads: 1 | 2;
   /** Whether a worker that cannot start is an error (instead of decoding on this thread). */
   readonly required: boolean;
+  /** Whether this thread decodes the batches the worker has no room for (else the reader waits). */
+  readonly helps: boolean;
 }
 
 /**
- * How many threads `decode --json` uses: HANDSHAKE_THREADS=1 keeps it on one; =2 takes two, and
- * fails if the worker cannot start; otherwise two when the file is `large` (starting the worker
- * costs more than it saves on a small one).
+ * How many threads `decode --json` uses for a file of `size` bytes: HANDSHAKE_THREADS=1 keeps it
+ * on one; =2 takes two, this thread helping, and fails if the worker cannot start; otherwise by
+ * the file's size (starting the worker costs more than it saves on a small file).
  */
-export function threadPlan(env: NodeJS.ProcessEnv, large: boolean): ThreadPlan {
+export function threadPlan(env: NodeJS.ProcessEnv, size: number): ThreadPlan {
   const threads = env.HANDSHAKE_THREADS;
-  if (threads === '1') return { threads: 1, required: false };
-  if (threads === '2') return { threads: 2, required: true };
-  return { threads: large ? 2 : 1, required: false };
+  if (threads === '1') return { threads: 1, required: false, helps: false };
+  if (threads === '2') return { threads: 2, required: true, helps: true };
+  return { threads: size >= THREADED_FROM_BYTES ? 2 : 1, required: false, helps: size >= HELPED_FROM_BYTES };
 }
 
 export class ParallelJson {
@@ -75,7 +99,7 @@ export class ParallelJson {
   private readonly decoded = new Map<number, { lines: Uint8Array; done: () => void }>();
   private worker: Worker | null = null;
   private workerReady = false;
-  /** Batches held until the worker says it is ready. */
+  /** Batches held until the worker says it is ready (its queue's worth). */
   private readonly held: { sequence: number; batch: JsonBatch }[] = [];
   /** Decodes here: batches the worker is too busy for, or every batch when it cannot start. */
   private readonly local: JsonBatchDecoder;
@@ -86,20 +110,27 @@ export class ParallelJson {
   /** Batches posted to the worker and not back yet. */
   private atWorker = 0;
 
+  private readonly required: boolean;
+  private readonly helps: boolean;
+
   constructor(
     private readonly sink: LineSink,
     tlsKeys: boolean,
-    private readonly required: boolean,
+    plan: ThreadPlan,
     workerFile = path.join(__dirname, 'decode-worker.cjs'),
   ) {
+    this.required = plan.required;
+    this.helps = plan.helps;
     this.local = new JsonBatchDecoder(tlsKeys);
     try {
-      const worker = new Worker(workerFile, { workerData: { tlsKeys }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+      const launcher = (globalThis as { [LAUNCHER]?: Launcher })[LAUNCHER];
+      const options = { workerData: { tlsKeys }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } };
+      const worker = launcher ? new Worker(launcher.file, { ...options, argv: [launcher.workerRole, workerFile] }) : new Worker(workerFile, options);
       this.worker = worker;
       worker.on('message', (message: DecodedBatch | 'ready') => {
         if (message === 'ready') {
           this.workerReady = true;
-          // Every batch held while it started goes to it (this thread then decodes the batches beyond its queue).
+          // The batches held while it started go to it.
           for (const { sequence, batch } of this.held.splice(0)) this.toWorker(worker, sequence, batch);
           return;
         }
@@ -160,8 +191,13 @@ export class ParallelJson {
         this.wake = resolve;
       });
     }
-    this.close();
-    if (this.failure !== null) throw this.failure;
+    if (this.failure !== null) {
+      this.close();
+      throw this.failure;
+    }
+    // The worker ends by itself, so the launcher may write its code cache (a terminated thread cannot).
+    this.closing = true;
+    this.worker?.postMessage({ end: true } satisfies WorkerMessage);
   }
 
   /** Ends the worker without waiting for it. */
@@ -189,12 +225,10 @@ export class ParallelJson {
   private post(sequence: number, batch: JsonBatch): void {
     if (this.failure !== null) return;
     const worker = this.worker;
-    if (worker !== null && !this.workerReady) {
-      this.held.push({ sequence, batch });
-      return;
-    }
-    if (worker !== null && this.atWorker < WORKER_QUEUE) {
-      this.toWorker(worker, sequence, batch);
+    // While the worker starts, its queue's worth is held for it and a helping thread decodes the batches beyond, rather than wait.
+    if (worker !== null && (!this.helps || this.atWorker + this.held.length < WORKER_QUEUE)) {
+      if (this.workerReady) this.toWorker(worker, sequence, batch);
+      else this.held.push({ sequence, batch });
       return;
     }
     const local = this.local;

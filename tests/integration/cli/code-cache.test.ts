@@ -1,13 +1,15 @@
 /**
  * The launcher (electron/cli/bin.cjs) keeps V8's code cache beside the bundle, one per command:
  * the first successful run writes it, later runs print the same, and a damaged or stale cache is
- * rejected by V8 and rewritten, never trusted.
+ * rejected by V8 and rewritten, never trusted. decode --json's worker thread starts through the
+ * launcher and keeps a cache of its own the same way.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildCli, ROOT } from '../../support/cli';
+import { bundleForTest } from '../../support/bundle';
+import { buildCli, buildCliWithWorker, ROOT } from '../../support/cli';
 import { tempDir } from '../../unit/wire/oracle/oracle';
 
 const root = tempDir('code-cache-');
@@ -22,7 +24,8 @@ function install(): { bin: string; cache: (command: string) => string } {
   return { bin, cache: (command) => path.join(root, 'out', 'node', `handshake.cjs.${command}.v8cache`) };
 }
 
-const run = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } });
+const run = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env } });
 
 describe('handshake launcher code cache', () => {
   it('is written by the first run, used by the next, and a damaged one is replaced', () => {
@@ -72,4 +75,36 @@ describe('handshake launcher code cache', () => {
     expect(run(bin, ['decode']).stdout).toBe('build B\n');
     expect(run(bin, ['decode']).stdout).toBe('build B\n'); // the rewritten cache is B's
   });
+
+  it("gives decode --json's worker thread a cache of its own: written when it ends, used by the next run, replaced for a rebuilt worker", () => {
+    const { bin } = install();
+    const built = tempDir('code-cache-worker-');
+    buildCliWithWorker(built);
+    const worker = path.join(root, 'out', 'node', 'decode-worker.cjs');
+    copyFileSync(path.join(built, 'decode-worker.cjs'), worker);
+    copyFileSync(path.join(built, 'handshake.cjs'), path.join(root, 'out', 'node', 'handshake.cjs'));
+    const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
+    const capture = path.join(built, 'small.pcapng');
+    spawnSync(process.execPath, [generator, capture, '3000', '50']);
+    rmSync(generator, { force: true });
+    const workerCache = `${worker}.v8cache`;
+    const one = run(bin, ['decode', capture, '--json'], { HANDSHAKE_THREADS: '1' });
+    expect(one.status, one.stderr).toBe(0);
+    expect(existsSync(workerCache)).toBe(false); // one thread: no worker
+    // Two threads required: a worker that did not start is an error, not a silent fallback.
+    const first = run(bin, ['decode', capture, '--json'], { HANDSHAKE_THREADS: '2' });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout === one.stdout).toBe(true);
+    expect(existsSync(workerCache)).toBe(true);
+    const written = readFileSync(workerCache);
+    const second = run(bin, ['decode', capture, '--json'], { HANDSHAKE_THREADS: '2' });
+    expect(second.stdout === one.stdout).toBe(true);
+    expect(readFileSync(workerCache).equals(written)).toBe(true); // accepted: not rewritten
+
+    utimesSync(worker, new Date(), new Date(Date.now() + 5000)); // a rebuilt worker of the same length
+    const rebuilt = run(bin, ['decode', capture, '--json'], { HANDSHAKE_THREADS: '2' });
+    expect(rebuilt.stdout === one.stdout).toBe(true);
+    expect(readFileSync(workerCache).equals(written)).toBe(false); // stale: not used, replaced
+    rmSync(built, { recursive: true, force: true });
+  }, 120_000);
 });
