@@ -132,6 +132,7 @@ export class ParallelJson {
           this.workerReady = true;
           // The batches held while it started go to it.
           for (const { sequence, batch } of this.held.splice(0)) this.toWorker(worker, sequence, batch);
+          if (this.waiting < MAX_WAITING) this.wakeUp();
           return;
         }
         this.atWorker--;
@@ -186,7 +187,8 @@ export class ParallelJson {
     if (this.batch.frames > 0) this.seal();
     await settled();
     this.send();
-    while (this.failure === null && this.waiting > 0) {
+    // Required two threads: a worker that cannot start is an error even when no batch reached it (an empty file).
+    while (this.failure === null && (this.waiting > 0 || (this.required && this.worker !== null && !this.workerReady))) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });

@@ -4,7 +4,8 @@
  * rejected by V8 and rewritten, never trusted. decode --json's worker thread starts through the
  * launcher and keeps a cache of its own the same way.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,5 +107,94 @@ describe('handshake launcher code cache', () => {
     expect(rebuilt.stdout === one.stdout).toBe(true);
     expect(readFileSync(workerCache).equals(written)).toBe(false); // stale: not used, replaced
     rmSync(built, { recursive: true, force: true });
+  }, 120_000);
+});
+
+/** The launcher with the bundle and its worker as shipped (out/node), in a directory of its own. */
+function installWithWorker(name: string): { bin: string; worker: string; built: string } {
+  const base = tempDir(`${name}-`);
+  mkdirSync(path.join(base, 'electron', 'cli'), { recursive: true });
+  mkdirSync(path.join(base, 'out', 'node'), { recursive: true });
+  const bin = path.join(base, 'electron', 'cli', 'bin.cjs');
+  copyFileSync(path.join(ROOT, 'electron', 'cli', 'bin.cjs'), bin);
+  const built = path.join(base, 'built');
+  mkdirSync(built);
+  buildCliWithWorker(built);
+  const worker = path.join(base, 'out', 'node', 'decode-worker.cjs');
+  copyFileSync(path.join(built, 'decode-worker.cjs'), worker);
+  copyFileSync(path.join(built, 'handshake.cjs'), path.join(base, 'out', 'node', 'handshake.cjs'));
+  return { bin, worker, built };
+}
+
+/** Runs the command with its output in a file (a large file's lines pass a pipe buffer's limit): exit status, stderr and the output's SHA-256. */
+function runToFile(bin: string, args: string[], env: NodeJS.ProcessEnv, out: string): { status: number | null; stderr: string; digest: string } {
+  const fd = openSync(out, 'w');
+  try {
+    const child = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env } });
+    return { status: child.status, stderr: child.stderr, digest: createHash('sha256').update(readFileSync(out)).digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('decode --json chooses its threads by the file', () => {
+  it('takes the worker by itself for a file of 16 MiB or more (printing what one thread prints), not for a small one', () => {
+    const { bin, worker, built } = installWithWorker('threads-by-size');
+    const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
+    const small = path.join(built, 'small.pcapng');
+    const large = path.join(built, 'large.pcapng');
+    spawnSync(process.execPath, [generator, small, '3000', '50']);
+    spawnSync(process.execPath, [generator, large, '60000', '2000']);
+    rmSync(generator, { force: true });
+    const size = statSync(large).size;
+    // Between the size that starts the worker and the one from which this thread also decodes (json-pipe.ts).
+    expect(size).toBeGreaterThan(16 * 1024 * 1024);
+    expect(size).toBeLessThan(64 * 1024 * 1024);
+    const workerCache = `${worker}.v8cache`; // written by the worker when it ends: proof that it ran
+    const out = path.join(built, 'out.json');
+
+    const smallAuto = runToFile(bin, ['decode', small, '--json'], { HANDSHAKE_THREADS: '' }, out);
+    expect(smallAuto.status, smallAuto.stderr).toBe(0);
+    expect(existsSync(workerCache)).toBe(false);
+
+    const one = runToFile(bin, ['decode', large, '--json'], { HANDSHAKE_THREADS: '1' }, out);
+    expect(one.status, one.stderr).toBe(0);
+    expect(existsSync(workerCache)).toBe(false);
+    const auto = runToFile(bin, ['decode', large, '--json'], { HANDSHAKE_THREADS: '' }, out);
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(auto.stderr).toBe(one.stderr);
+    expect(auto.digest).toBe(one.digest);
+    expect(existsSync(workerCache)).toBe(true);
+    rmSync(path.dirname(path.dirname(path.dirname(bin))), { recursive: true, force: true });
+  }, 180_000);
+
+  it('reports a required worker that cannot start, even on a file without frames; left to choose, it decodes on one thread', () => {
+    const { bin, worker, built } = installWithWorker('threads-missing');
+    rmSync(worker);
+    // A pcap file header (little-endian, microseconds, Ethernet) and no frames.
+    const empty = path.join(built, 'empty.pcap');
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    writeFileSync(empty, header);
+    const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
+    const small = path.join(built, 'small.pcapng');
+    spawnSync(process.execPath, [generator, small, '2000', '50']);
+    rmSync(generator, { force: true });
+    const out = path.join(built, 'out.json');
+    for (const file of [empty, small]) {
+      const required = runToFile(bin, ['decode', file, '--json'], { HANDSHAKE_THREADS: '2' }, out);
+      expect(required.status).not.toBe(0);
+      expect(required.stderr).toMatch(/decode thread did not start/);
+      const chosen = runToFile(bin, ['decode', file, '--json'], { HANDSHAKE_THREADS: '' }, out);
+      expect(chosen.status, chosen.stderr).toBe(0);
+      const one = runToFile(bin, ['decode', file, '--json'], { HANDSHAKE_THREADS: '1' }, out);
+      expect(chosen.digest).toBe(one.digest);
+    }
+    expect(statSync(empty).size).toBe(24);
+    rmSync(path.dirname(path.dirname(path.dirname(bin))), { recursive: true, force: true });
   }, 120_000);
 });
