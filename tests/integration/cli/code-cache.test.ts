@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bundleForTest } from '../../support/bundle';
 import { buildCli, buildCliWithWorker, ROOT } from '../../support/cli';
 import { tempDir } from '../../unit/wire/oracle/oracle';
+import { PcapWriter } from '../../../shared/files/writer';
 
 const root = tempDir('code-cache-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -171,15 +172,11 @@ describe('decode --json chooses its threads by the file', () => {
   it('reports a required worker that cannot start, even on a file without frames; left to choose, it decodes on one thread', () => {
     const { bin, worker, built } = installWithWorker('threads-missing');
     rmSync(worker);
-    // A pcap file header (little-endian, microseconds, Ethernet) and no frames.
+    // A pcap file header (Ethernet) and no frames.
     const empty = path.join(built, 'empty.pcap');
-    const header = Buffer.alloc(24);
-    header.writeUInt32LE(0xa1b2c3d4, 0);
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeUInt32LE(65535, 16);
-    header.writeUInt32LE(1, 20);
-    writeFileSync(empty, header);
+    const chunks: Uint8Array[] = [];
+    new PcapWriter((chunk) => chunks.push(chunk), { linkType: 1 });
+    writeFileSync(empty, Buffer.concat(chunks));
     const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
     const small = path.join(built, 'small.pcapng');
     spawnSync(process.execPath, [generator, small, '2000', '50']);
