@@ -135,15 +135,6 @@ function countKey(name: string, first: boolean): Uint8Array {
   return bytes;
 }
 
-/**
- * `"sec.nnnnnnnnn"`'s inside, as formatEpoch writes it, without the string: the writer's own
- * epoch digits (about a dozen per connection: start, end and every state), written in place
- * rather than a byte call per digit.
- */
-function writeEpoch(writer: NdjsonWriter, sec: number, ns: number): void {
-  writer.epochText(sec, ns);
-}
-
 /** A text every character of which JSON leaves as it is (addresses, state names, Zeek history letters), quoted. */
 function writeQuotedOrNull(writer: NdjsonWriter, text: string | null): void {
   if (text === null) writer.append(P_NULL);
@@ -175,7 +166,7 @@ function writeStates(writer: NdjsonWriter, records: readonly StateRecord[]): voi
     writer.append(P_STATE_FRAME);
     writeNumberOrNull(writer, r.frame);
     writer.append(P_STATE_TIME);
-    writeEpoch(writer, r.time.sec, r.time.ns);
+    writer.epochText(r.time.sec, r.time.ns);
     writer.byte(QUOTE);
     writer.byte(0x7d);
   }
@@ -218,9 +209,9 @@ export function writeConnectionJson(writer: NdjsonWriter, c: ConnectionSummary, 
   writer.append(P_COMMUNITY);
   writer.ascii(connectionCommunityId(c));
   writer.append(P_START);
-  writeEpoch(writer, c.start.sec, c.start.ns);
+  writer.epochText(c.start.sec, c.start.ns);
   writer.append(P_END);
-  writeEpoch(writer, c.end.sec, c.end.ns);
+  writer.epochText(c.end.sec, c.end.ns);
   writer.append(P_FRAMES);
   writer.numberText(c.frames);
   writer.append(P_BYTES);

@@ -17,17 +17,37 @@ import { PcapWriter } from '../../../shared/files/writer';
 const root = tempDir('code-cache-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function install(): { bin: string; cache: (command: string) => string } {
-  mkdirSync(path.join(root, 'electron', 'cli'), { recursive: true });
-  mkdirSync(path.join(root, 'out', 'node'), { recursive: true });
-  const bin = path.join(root, 'electron', 'cli', 'bin.cjs');
+/** The launcher in `base`/electron/cli, with an empty `base`/out/node beside it, as installed. */
+function launcherIn(base: string): string {
+  mkdirSync(path.join(base, 'electron', 'cli'), { recursive: true });
+  mkdirSync(path.join(base, 'out', 'node'), { recursive: true });
+  const bin = path.join(base, 'electron', 'cli', 'bin.cjs');
   copyFileSync(path.join(ROOT, 'electron', 'cli', 'bin.cjs'), bin);
+  return bin;
+}
+
+function install(): { bin: string; cache: (command: string) => string } {
+  const bin = launcherIn(root);
   copyFileSync(buildCli(), path.join(root, 'out', 'node', 'handshake.cjs'));
   return { bin, cache: (command) => path.join(root, 'out', 'node', `handshake.cjs.${command}.v8cache`) };
 }
 
-const run = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env } });
+/** The launcher with the bundle and its worker as shipped (out/node), in a directory of its own (`base`; `built` inside it for scratch files). */
+function installWithWorker(name: string): { base: string; bin: string; worker: string; built: string } {
+  const base = tempDir(`${name}-`);
+  const bin = launcherIn(base);
+  const built = path.join(base, 'built');
+  mkdirSync(built);
+  buildCliWithWorker(built);
+  const worker = path.join(base, 'out', 'node', 'decode-worker.cjs');
+  copyFileSync(path.join(built, 'decode-worker.cjs'), worker);
+  copyFileSync(path.join(built, 'handshake.cjs'), path.join(base, 'out', 'node', 'handshake.cjs'));
+  return { base, bin, worker, built };
+}
+
+const cliEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env });
+
+const run = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: cliEnv(env) });
 
 describe('handshake launcher code cache', () => {
   it('is written by the first run, used by the next, and a damaged one is replaced', () => {
@@ -79,12 +99,7 @@ describe('handshake launcher code cache', () => {
   });
 
   it("gives decode --json's worker thread a cache of its own: written when it ends, used by the next run, replaced for a rebuilt worker", () => {
-    const { bin } = install();
-    const built = tempDir('code-cache-worker-');
-    buildCliWithWorker(built);
-    const worker = path.join(root, 'out', 'node', 'decode-worker.cjs');
-    copyFileSync(path.join(built, 'decode-worker.cjs'), worker);
-    copyFileSync(path.join(built, 'handshake.cjs'), path.join(root, 'out', 'node', 'handshake.cjs'));
+    const { base, bin, worker, built } = installWithWorker('code-cache-worker');
     const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
     const capture = path.join(built, 'small.pcapng');
     spawnSync(process.execPath, [generator, capture, '3000', '50']);
@@ -107,31 +122,15 @@ describe('handshake launcher code cache', () => {
     const rebuilt = run(bin, ['decode', capture, '--json'], { HANDSHAKE_THREADS: '2' });
     expect(rebuilt.stdout === one.stdout).toBe(true);
     expect(readFileSync(workerCache).equals(written)).toBe(false); // stale: not used, replaced
-    rmSync(built, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }, 120_000);
 });
-
-/** The launcher with the bundle and its worker as shipped (out/node), in a directory of its own. */
-function installWithWorker(name: string): { bin: string; worker: string; built: string } {
-  const base = tempDir(`${name}-`);
-  mkdirSync(path.join(base, 'electron', 'cli'), { recursive: true });
-  mkdirSync(path.join(base, 'out', 'node'), { recursive: true });
-  const bin = path.join(base, 'electron', 'cli', 'bin.cjs');
-  copyFileSync(path.join(ROOT, 'electron', 'cli', 'bin.cjs'), bin);
-  const built = path.join(base, 'built');
-  mkdirSync(built);
-  buildCliWithWorker(built);
-  const worker = path.join(base, 'out', 'node', 'decode-worker.cjs');
-  copyFileSync(path.join(built, 'decode-worker.cjs'), worker);
-  copyFileSync(path.join(built, 'handshake.cjs'), path.join(base, 'out', 'node', 'handshake.cjs'));
-  return { bin, worker, built };
-}
 
 /** Runs the command with its output in a file (a large file's lines pass a pipe buffer's limit): exit status, stderr and the output's SHA-256. */
 function runToFile(bin: string, args: string[], env: NodeJS.ProcessEnv, out: string): { status: number | null; stderr: string; digest: string } {
   const fd = openSync(out, 'w');
   try {
-    const child = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env } });
+    const child = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], env: cliEnv(env) });
     return { status: child.status, stderr: child.stderr, digest: createHash('sha256').update(readFileSync(out)).digest('hex') };
   } finally {
     closeSync(fd);
@@ -140,7 +139,7 @@ function runToFile(bin: string, args: string[], env: NodeJS.ProcessEnv, out: str
 
 describe('decode --json chooses its threads by the file', () => {
   it('takes the worker by itself for a file of 16 MiB or more (printing what one thread prints), not for a small one', () => {
-    const { bin, worker, built } = installWithWorker('threads-by-size');
+    const { base, bin, worker, built } = installWithWorker('threads-by-size');
     const generator = bundleForTest('generate-capture', 'tests/bench/generate-capture.ts');
     const small = path.join(built, 'small.pcapng');
     const large = path.join(built, 'large.pcapng');
@@ -166,11 +165,11 @@ describe('decode --json chooses its threads by the file', () => {
     expect(auto.stderr).toBe(one.stderr);
     expect(auto.digest).toBe(one.digest);
     expect(existsSync(workerCache)).toBe(true);
-    rmSync(path.dirname(path.dirname(path.dirname(bin))), { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }, 180_000);
 
   it('reports a required worker that cannot start, even on a file without frames; left to choose, it decodes on one thread', () => {
-    const { bin, worker, built } = installWithWorker('threads-missing');
+    const { base, bin, worker, built } = installWithWorker('threads-missing');
     rmSync(worker);
     // A pcap file header (Ethernet) and no frames.
     const empty = path.join(built, 'empty.pcap');
@@ -192,6 +191,6 @@ describe('decode --json chooses its threads by the file', () => {
       expect(chosen.digest).toBe(one.digest);
     }
     expect(statSync(empty).size).toBe(24);
-    rmSync(path.dirname(path.dirname(path.dirname(bin))), { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }, 120_000);
 });
