@@ -468,7 +468,7 @@ export class FramePipeline {
    */
   private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): { decoded: DecodedFrame; outer: string | null; json: Uint8Array | null } | null {
     this.jsonWriter.rewind(this.lineStart);
-    this.jsonSink.begin(meta);
+    this.jsonSink.begin(meta, frame.tsSeconds, frame.tsNanos);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
     // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
     if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
@@ -539,7 +539,8 @@ export class FramePipeline {
     const sincePrevious = this.lastTimeDelta;
     const meta = {
       number: frame.frameNumber,
-      timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
+      // Set where the text is needed: a line written by the sink writes the digits itself.
+      timeEpoch: '',
       len: frame.originalLength,
       capLen: bytes.length,
       timeRelative: relativeTime,
@@ -557,6 +558,7 @@ export class FramePipeline {
     if (direct?.json) {
       ({ decoded, outer, json } = direct);
     } else {
+      meta.timeEpoch = formatEpoch(frame.tsSeconds, frame.tsNanos);
       decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
       if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
       outer = outerEncapsulation(decoded);
