@@ -107,7 +107,8 @@ let dropping = false;
 const EXIT_DRAIN_MS = 10_000;
 
 function out(): HelperOutput {
-  output ??= createHelperOutput(() => process.exit(0)); // the reader is gone
+  // The reader gone (EPIPE) is the engine gone, as stdin's end is; whichever is seen first ends the helper.
+  output ??= createHelperOutput(finish);
   return output;
 }
 
@@ -796,6 +797,22 @@ function threadIds(): number[] {
   }
 }
 
+let finishing = false;
+
+/**
+ * The parent ends the helper by closing stdin, or vanished (stdin ended, stdout's reader gone, a
+ * signal): live conversations get their RSTs, what was captured is flushed and handed over, the
+ * RST rules go, then the helper exits.
+ */
+function finish(): void {
+  if (finishing) return;
+  finishing = true;
+  resetLiveConversations();
+  flushCaptured();
+  removeAllRstDropRules();
+  exitAfterDrain(0);
+}
+
 function main(): void {
   if (process.argv[2] === '--validate-filter') return validationChildMain(process.argv[3] ?? '{}');
   out();
@@ -803,16 +820,6 @@ function main(): void {
   // RST rules of helpers killed without a chance to clean up (SIGKILL) go now.
   if (process.platform === 'linux' && helperIsPrivileged()) startStaleRuleCleanup();
   process.stdin.on('data', onInput);
-  // The parent ends the helper by closing stdin: flush what was captured, hand it over, then go.
-  let finishing = false;
-  const finish = () => {
-    if (finishing) return;
-    finishing = true;
-    resetLiveConversations();
-    flushCaptured();
-    removeAllRstDropRules();
-    exitAfterDrain(0);
-  };
   process.stdin.on('end', finish);
   process.on('SIGTERM', finish);
   process.on('SIGINT', finish);

@@ -215,6 +215,13 @@ export class NdjsonWriter {
     this.scalar(value);
   }
 
+  /** `entryField`, unless the open object already has the key: then nothing is written and it returns false. */
+  newEntryField(entry: KeyEntry, value: number | boolean | string): boolean {
+    if (entry.stamp === this.objects) return false;
+    this.entryField(entry, value);
+    return true;
+  }
+
   /** A number as `JSON.stringify` writes it. */
   jsonNumber(value: number): void {
     this.number(value, true);

@@ -17,7 +17,7 @@ import type { FieldSource } from '../filter';
 import { createPacketSummary, type PacketSummary } from '../wire/summary';
 import { summarizeAt } from '../wire/summarize';
 import { analysisInfoPrefix } from './analysis-info';
-import { frameAnalysisToKeys } from '../track/json';
+import { FrameAnalysisKeyWriter, frameAnalysisToKeys } from '../track/json';
 import { frameCommunityId } from '../flowid';
 import type { TlsDissector } from '../tls/dissector';
 import type { TlsRecord } from '../tls/session';
@@ -367,7 +367,7 @@ export class FramePipeline {
   private frameKeys(fields: Record<string, JsonFieldValue>, decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Record<string, JsonFieldValue> {
     if (analysis) frameAnalysisToKeys(analysis, fields);
     if (this.withCommunityId) {
-      const community = analysis && decoded.malformed === null ? this.streamCommunityId(analysis.stream, decoded) : frameCommunityId(decoded);
+      const community = this.communityId(decoded, analysis);
       if (community !== null) fields.communityid = community;
     }
     if (outer !== null) fields['tunnel.outer'] = outer;
@@ -416,10 +416,19 @@ export class FramePipeline {
   /** Adds the frame's other keys to the open line and closes it; null when they would replace or reorder a decoded key. */
   private endJsonLine(decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): Uint8Array | null {
     const writer = this.jsonWriter;
-    const keys = this.frameKeys({}, decoded, analysis, outer);
     if (analysis && (writer.has('tcp.options.sack_le') || writer.has('tcp.options.sack_re'))) return null;
     if (this.tlsKeys && analysis) for (const key of TRACKER_TLS_KEYS) if (writer.has(key)) return null;
     const mark = writer.length;
+    // Without TLS hello or app keys (most frames), the keys go straight into the line; otherwise through their object.
+    if ((analysis === null || analysis.tls === null) && this.presetAppKeys === null && !this.hasAppKeys) {
+      if (this.writeFrameKeys(decoded, analysis, outer)) {
+        writer.end();
+        return writer.bytes.subarray(this.lineStart, writer.length);
+      }
+      writer.rewind(mark);
+      return null;
+    }
+    const keys = this.frameKeys({}, decoded, analysis, outer);
     for (const key in keys) {
       if (writer.newField(key, keys[key])) continue;
       writer.rewind(mark);
@@ -428,6 +437,21 @@ export class FramePipeline {
     writer.end();
     return writer.bytes.subarray(this.lineStart, writer.length);
   }
+
+  /** `frameKeys` of a frame without TLS hello or app keys, written into the open line; false when the line has one of them already. */
+  private writeFrameKeys(decoded: DecodedFrame, analysis: FrameAnalysis | null, outer: string | null): boolean {
+    const writer = this.jsonWriter;
+    if (analysis && !this.analysisKeys.write(analysis)) return false;
+    if (this.withCommunityId) {
+      const community = this.communityId(decoded, analysis);
+      if (community !== null && !writer.newEntryField(this.communityEntry, community)) return false;
+    }
+    return outer === null || writer.newEntryField(this.outerEntry, outer);
+  }
+
+  private readonly analysisKeys = new FrameAnalysisKeyWriter(this.jsonWriter);
+  private readonly communityEntry = this.jsonWriter.entry('communityid');
+  private readonly outerEntry = this.jsonWriter.entry('tunnel.outer');
 
   /** The line as JSON of the frame's object (built from a full decode). */
   private objectJsonLine(decoded: DecodedFrame, meta: FrameMeta, analysis: FrameAnalysis | null, outer: string | null): Uint8Array {
@@ -444,13 +468,17 @@ export class FramePipeline {
    */
   private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): { decoded: DecodedFrame; outer: string | null; json: Uint8Array | null } | null {
     this.jsonWriter.rewind(this.lineStart);
-    this.jsonSink.begin(meta);
+    this.jsonSink.begin(meta, frame.tsSeconds, frame.tsNanos);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
     // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
     if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
     this.jsonSink.finish(decoded);
     const outer = outerEncapsulation(decoded);
     return { decoded, outer, json: this.endJsonLine(decoded, analysis, outer) };
+  }
+
+  private communityId(decoded: DecodedFrame, analysis: FrameAnalysis | null): string | null {
+    return analysis && decoded.malformed === null ? this.streamCommunityId(analysis.stream, decoded) : frameCommunityId(decoded);
   }
 
   /**
@@ -511,7 +539,8 @@ export class FramePipeline {
     const sincePrevious = this.lastTimeDelta;
     const meta = {
       number: frame.frameNumber,
-      timeEpoch: formatEpoch(frame.tsSeconds, frame.tsNanos),
+      // Set where the text is needed: a line written by the sink writes the digits itself.
+      timeEpoch: '',
       len: frame.originalLength,
       capLen: bytes.length,
       timeRelative: relativeTime,
@@ -529,6 +558,7 @@ export class FramePipeline {
     if (direct?.json) {
       ({ decoded, outer, json } = direct);
     } else {
+      meta.timeEpoch = formatEpoch(frame.tsSeconds, frame.tsNanos);
       decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
       if (this.lastReassembled) addReassembledLayers(decoded, this.lastReassembled);
       outer = outerEncapsulation(decoded);

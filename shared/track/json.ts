@@ -6,7 +6,7 @@
 import { formatEpoch, NANOS_PER_SECOND } from '../files/timestamp';
 import { encodeUtf8 } from '../files/utf8';
 import { communityIdOf } from '../flowid';
-import type { NdjsonWriter } from '../ndjson/writer';
+import type { KeyEntry, NdjsonWriter } from '../ndjson/writer';
 import { ANALYSIS_FLAGS_KEY, ANALYSIS_KEYS, Analysis } from './flags';
 import type { ConnectionSummary, Endpoint, FrameAnalysis, StateRecord } from './types';
 
@@ -299,10 +299,84 @@ export function relativeSackEdges(fields: { [key: string]: unknown }, relativeAc
 }
 
 /**
+ * `frameAnalysisToKeys` of a frame without TLS hello keys (`fa.tls` null), written into an open
+ * writer object: the same keys in the same order with the same values, without the object.
+ * Keep the two in step.
+ */
+export class FrameAnalysisKeyWriter {
+  private readonly stream: KeyEntry;
+  private readonly seq: KeyEntry;
+  private readonly ack: KeyEntry;
+  private readonly nextSeq: KeyEntry;
+  private readonly windowSize: KeyEntry;
+  private readonly flags: KeyEntry;
+  private readonly flagBits: readonly number[];
+  private readonly flagEntries: readonly KeyEntry[];
+  private readonly duplicateAckNumber: KeyEntry;
+  private readonly duplicateAckFrame: KeyEntry;
+  private readonly acksFrame: KeyEntry;
+  private readonly ackRtt: KeyEntry;
+  private readonly initialRtt: KeyEntry;
+  private readonly bytesInFlight: KeyEntry;
+  private readonly pushBytesSent: KeyEntry;
+  private readonly timeRelative: KeyEntry;
+  private readonly timeDelta: KeyEntry;
+
+  constructor(private readonly writer: NdjsonWriter) {
+    this.stream = writer.entry('tcp.stream');
+    this.seq = writer.entry('tcp.seq');
+    this.ack = writer.entry('tcp.ack');
+    this.nextSeq = writer.entry('tcp.nxtseq');
+    this.windowSize = writer.entry('tcp.window_size');
+    this.flags = writer.entry(ANALYSIS_FLAGS_KEY);
+    this.flagBits = ANALYSIS_KEYS.map(([bit]) => bit);
+    this.flagEntries = ANALYSIS_KEYS.map(([, key]) => writer.entry(key));
+    this.duplicateAckNumber = writer.entry('tcp.analysis.duplicate_ack_num');
+    this.duplicateAckFrame = writer.entry('tcp.analysis.duplicate_ack_frame');
+    this.acksFrame = writer.entry('tcp.analysis.acks_frame');
+    this.ackRtt = writer.entry('tcp.analysis.ack_rtt');
+    this.initialRtt = writer.entry('tcp.analysis.initial_rtt');
+    this.bytesInFlight = writer.entry('tcp.analysis.bytes_in_flight');
+    this.pushBytesSent = writer.entry('tcp.analysis.push_bytes_sent');
+    this.timeRelative = writer.entry('tcp.time_relative');
+    this.timeDelta = writer.entry('tcp.time_delta');
+  }
+
+  /** False when the open object already has one of the keys (some of them may be written by then). */
+  write(fa: FrameAnalysis): boolean {
+    const writer = this.writer;
+    if (!writer.newEntryField(this.stream, fa.stream)) return false;
+    if (!writer.newEntryField(this.seq, fa.relativeSeq)) return false;
+    if (!writer.newEntryField(this.ack, fa.relativeAck)) return false;
+    if (!writer.newEntryField(this.nextSeq, fa.nextSeq)) return false;
+    if (!writer.newEntryField(this.windowSize, fa.windowSize)) return false;
+    if (fa.analysis !== 0) {
+      if (!writer.newEntryField(this.flags, true)) return false;
+      for (let i = 0; i < this.flagBits.length; i++) if (fa.analysis & this.flagBits[i] && !writer.newEntryField(this.flagEntries[i], true)) return false;
+      if (fa.analysis & Analysis.DUPLICATE_ACK) {
+        if (!writer.newEntryField(this.duplicateAckNumber, fa.duplicateAckNumber)) return false;
+        if (!writer.newEntryField(this.duplicateAckFrame, fa.duplicateAckFrame)) return false;
+      }
+    }
+    if (fa.acksFrame !== 0) {
+      if (!writer.newEntryField(this.acksFrame, fa.acksFrame)) return false;
+      if (fa.ackRttNs > 0 && !writer.newEntryField(this.ackRtt, roundSeconds(fa.ackRttNs / NANOS_PER_SECOND)!)) return false;
+    }
+    if (fa.initialRtt >= 0 && !writer.newEntryField(this.initialRtt, roundSeconds(fa.initialRtt)!)) return false;
+    if (fa.bytesInFlight > 0) {
+      if (!writer.newEntryField(this.bytesInFlight, fa.bytesInFlight)) return false;
+      if (!writer.newEntryField(this.pushBytesSent, fa.pushBytesSent)) return false;
+    }
+    if (!writer.newEntryField(this.timeRelative, fa.timeRelativeNs / NANOS_PER_SECOND)) return false;
+    return writer.newEntryField(this.timeDelta, fa.timeDeltaNs / NANOS_PER_SECOND);
+  }
+}
+
+/**
  * Adds the tracking keys of `decode --json` for one frame to `out`: `tcp.stream`, relative
  * `tcp.seq`/`tcp.ack`/`tcp.nxtseq`, `tcp.window_size`, the `tcp.analysis.*` booleans (only
  * when true), `tcp.analysis.acks_frame`/`ack_rtt`/`initial_rtt`/`bytes_in_flight`/`push_bytes_sent`
- * where tshark shows them, and the TLS hello keys. Returns `out`.
+ * where tshark shows them, and the TLS hello keys. Returns `out`. FrameAnalysisKeyWriter writes the same keys.
  */
 export function frameAnalysisToKeys(fa: FrameAnalysis, out: JsonObject = {}): JsonObject {
   out['tcp.stream'] = fa.stream;

@@ -113,8 +113,25 @@ const MAC_LOW = new Uint32Array(MAC_SLOTS);
 const MAC_TEXTS: (string | undefined)[] = new Array<string | undefined>(MAC_SLOTS).fill(undefined);
 
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
+  // As formatMac and formatIpv6: a connection's frames repeat its addresses, so recent texts are remembered by value.
+  if (offset < 0 || offset + 4 > bytes.length) return ipv4Text(bytes, offset);
+  const word = readWord(bytes, offset);
+  const slot = Math.imul(word, 0x9e3779b1) >>> (32 - IPV4_SLOT_BITS);
+  const cached = IPV4_TEXTS[slot];
+  if (cached !== undefined && IPV4_WORDS[slot] === word) return cached;
+  const text = ipv4Text(bytes, offset);
+  IPV4_WORDS[slot] = word;
+  IPV4_TEXTS[slot] = text;
+  return text;
+}
+
+function ipv4Text(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
+
+const IPV4_SLOT_BITS = 12;
+const IPV4_WORDS = new Uint32Array(1 << IPV4_SLOT_BITS);
+const IPV4_TEXTS: (string | undefined)[] = new Array<string | undefined>(1 << IPV4_SLOT_BITS).fill(undefined);
 
 /** RFC 5952: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as `::`, first run on ties. */
 export function formatIpv6(bytes: Uint8Array, offset = 0): string {

@@ -670,33 +670,36 @@ function decodeTcpOptions(decoding: Decoding, layer: DecodedLayer, start: number
   }
 }
 
+/** An option kept as its bytes (unknown kinds, odd sizes); a function, not a closure per option, as most options never need it. */
+function rawTcpOption(layer: DecodedLayer, bytes: Uint8Array, position: number, length: number): TcpOptionSpec {
+  const end = position + length;
+  if (length > 2) addDerived(layer, 'tcp.options.unknown.payload', bytes.slice(position + 2, end), position + 2, length - 2);
+  return { kind: 'raw', type: bytes[position], data: bytes.slice(position + 2, end) };
+}
+
 /** One option with a valid length byte: its fields, and its spec for re-encoding. Odd sizes stay raw. */
 function tcpOptionSpec(decoding: Decoding, layer: DecodedLayer, position: number, length: number): TcpOptionSpec {
   const { bytes } = decoding;
   const kind = bytes[position];
   const end = position + length;
-  const raw = (): TcpOptionSpec => {
-    if (length > 2) addDerived(layer, 'tcp.options.unknown.payload', bytes.slice(position + 2, end), position + 2, length - 2);
-    return { kind: 'raw', type: kind, data: bytes.slice(position + 2, end) };
-  };
   switch (kind) {
     case TCP_OPTION_MSS:
-      if (length !== 4) return raw();
+      if (length !== 4) return rawTcpOption(layer, bytes, position, length);
       addOptionField(decoding, layer, 'tcp.options.mss_val', position, end);
       return { kind: 'mss', value: readU16(bytes, position + 2) };
     case TCP_OPTION_WSCALE: {
-      if (length !== 3) return raw();
+      if (length !== 3) return rawTcpOption(layer, bytes, position, length);
       const shift = bytes[position + 2];
       addOptionField(decoding, layer, 'tcp.options.wscale.shift', position, end);
       addDerived(layer, 'tcp.options.wscale.multiplier', 2 ** Math.min(shift, 14), position + 2, 1);
       return { kind: 'wscale', shift };
     }
     case TCP_OPTION_SACK_PERM:
-      if (length !== 2) return raw();
+      if (length !== 2) return rawTcpOption(layer, bytes, position, length);
       addDerived(layer, 'tcp.options.sack_perm', true, position, 2);
       return { kind: 'sack_perm' };
     case TCP_OPTION_SACK: {
-      if ((length - 2) % 8 !== 0) return raw();
+      if ((length - 2) % 8 !== 0) return rawTcpOption(layer, bytes, position, length);
       const blocks: Array<[number, number]> = [];
       for (let edge = position + 2; edge < end; edge += 8) {
         addOptionField(decoding, layer, 'tcp.options.sack_le', position, end, (edge - position) * 8);
@@ -706,18 +709,18 @@ function tcpOptionSpec(decoding: Decoding, layer: DecodedLayer, position: number
       return { kind: 'sack', blocks };
     }
     case TCP_OPTION_TIMESTAMP:
-      if (length !== 10) return raw();
+      if (length !== 10) return rawTcpOption(layer, bytes, position, length);
       addOptionField(decoding, layer, 'tcp.options.timestamp.tsval', position, end);
       addOptionField(decoding, layer, 'tcp.options.timestamp.tsecr', position, end);
       return { kind: 'timestamp', tsval: readU32(bytes, position + 2), tsecr: readU32(bytes, position + 6) };
     case TCP_OPTION_TFO:
       return fastOpen(layer, bytes, position + 2, end, false);
     case TCP_OPTION_EXPERIMENTAL:
-      if (length < 4 || readU16(bytes, position + 2) !== TFO_EXPERIMENT_ID) return raw();
+      if (length < 4 || readU16(bytes, position + 2) !== TFO_EXPERIMENT_ID) return rawTcpOption(layer, bytes, position, length);
       addOptionField(decoding, layer, 'tcp.options.experimental.exid', position, end);
       return fastOpen(layer, bytes, position + 4, end, true);
     default:
-      return raw();
+      return rawTcpOption(layer, bytes, position, length);
   }
 }
 

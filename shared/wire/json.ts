@@ -227,13 +227,19 @@ export class FrameJsonSink implements FieldSink {
     this.metaEntries = META_KEYS.map((key) => writer.entry(key));
   }
 
-  /** Opens the frame's object in the writer with its frame.* keys (writeFrameMeta's); decode next with this sink. */
-  begin(meta: FrameMeta & { len: number; capLen: number }): void {
+  /**
+   * Opens the frame's object in the writer with its frame.* keys (writeFrameMeta's, frame.time_epoch
+   * written from the timestamp's numbers, not `meta.timeEpoch`); decode next with this sink.
+   */
+  begin(meta: Omit<FrameMeta, 'timeEpoch'> & { len: number; capLen: number }, tsSeconds: number, tsNanos: number): void {
     const writer = this.writer;
     const keys = this.metaEntries;
     writer.begin();
     writer.entryField(keys[0], meta.number);
-    writer.entryField(keys[1], meta.timeEpoch);
+    writer.nextKey(keys[1]);
+    writer.byte(0x22);
+    writer.epochText(tsSeconds, tsNanos);
+    writer.byte(0x22);
     if (meta.timeRelative !== undefined) writer.entryField(keys[2], meta.timeRelative);
     if (meta.timeDelta !== undefined) writer.entryField(keys[3], meta.timeDelta);
     if (meta.timeDeltaDisplayed !== undefined) writer.entryField(keys[4], meta.timeDeltaDisplayed);

@@ -9,12 +9,13 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ApiContract, type ApiEvent, type OpenEndpointParams } from '../../../shared/api';
 import { Backend } from '../../../electron/engine/backend';
+import { encodeControl, forEachBatchFrame, MessageReader, MessageType } from '../../../electron/helper/protocol';
 import { startHost } from '../../../electron/host/server';
 import { bundleForTest } from '../../support/bundle';
-import { canUseNamespaces, hasIptables, nodeInNamespace, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
+import { canUseNamespaces, hasIptables, hasScapy, nodeInNamespace, scapyMany, sleep, type NodeInNamespace, type VethLab } from '../capture/support';
 import { openEndpointApiLab, type EndpointApiLab } from './api-lab';
 
 describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST to the peer, rules and helper gone', () => {
@@ -34,8 +35,9 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
 
   /** The helper's RST rules in its namespace (tagged `handshake-helper`). */
   const rules = () => lab.exec(lab.client.ns, 'iptables', ['-S', 'OUTPUT']).split('\n').filter((line) => line.includes('handshake-helper'));
-  /** Running helpers of this test (their command line names our bundle). */
-  const helpers = () => (spawnSync('pgrep', ['-f', helperPath], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).length;
+  /** Pids of running helpers of this test (their command line names our bundle). */
+  const helperPids = () => (spawnSync('pgrep', ['-f', helperPath], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map(Number);
+  const helpers = () => helperPids().length;
   const until = async (done: () => boolean, what: string, timeoutMs = 10_000) => {
     for (let waited = 0; waited < timeoutMs; waited += 50) {
       if (done()) return;
@@ -65,6 +67,26 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
   const baseline = async () => {
     await until(() => rules().length === 0 && helpers() === 0, 'a clean baseline');
   };
+  /**
+   * A test that leaves rules or helpers behind fails itself, and takes them away, so that the
+   * next test does not fail for it.
+   */
+  afterEach(async () => {
+    try {
+      await until(() => rules().length === 0 && helpers() === 0, 'nothing of this test left behind', 5_000);
+    } catch (leak) {
+      for (const pid of helperPids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // `iptables -S` prints the comment in double quotes; ours has no spaces.
+      for (const rule of rules()) lab.exec(lab.client.ns, 'iptables', ['-D', ...rule.trim().split(/\s+/).slice(1).map((word) => word.replace(/^"(.*)"$/, '$1'))]);
+      throw leak;
+    }
+  }, 30_000);
   /** Connects through the API; resolves once Linux accepted and the 4-tuple's rule is in. */
   const connect = async (localPort: number, change: Partial<OpenEndpointParams> = {}) => {
     const opened = await call('openEndpoint', params(localPort, change));
@@ -73,6 +95,8 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
     expect(helpers()).toBe(1);
     return opened;
   };
+  /** A rule for each 4-tuple from our listening port to these ports of the server. */
+  const tupleRulesFor = (clientPorts: number[]) => clientPorts.every((clientPort) => rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`)));
   const resetSeen = (localPort: number) => server.waitFor(new RegExp(`^error ${localPort} ECONNRESET$`));
 
   it('Stop resets the connection, removes its rule and ends the helper', async () => {
@@ -189,8 +213,7 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
       for (const id of ids) await waitForEvent((e) => e.type === 'endpoint-state' && e.endpointId === id && e.to === 'ESTABLISHED');
       // Both live: exactly the two 4-tuples' rules (the listening one left once the second was accepted).
       // Waited for as a whole: the listening rule goes and the second 4-tuple's comes in two steps.
-      const bothTuples = () => ports.every((clientPort) => rules().some((rule) => rule.includes(`-d ${lab.server.ip}/32`) && rule.includes(`--dport ${clientPort}`)));
-      await until(() => rules().length === 2 && bothTuples(), "exactly the two 4-tuples' rules");
+      await until(() => rules().length === 2 && tupleRulesFor(ports), "exactly the two 4-tuples' rules");
       expect(helpers()).toBe(1);
       await call('stopEndpoint', { endpointId: opened.endpointId });
       for (const client of clients) expect(await client.waitFor(/^error /)).toBe('error ECONNRESET');
@@ -302,8 +325,10 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
           ),
         );
       }
-      for (const client of clients) await client.waitFor(/^connected /);
-      await until(() => rules().length === 2, "both 4-tuples' rules");
+      const ports = await Promise.all(clients.map(async (client) => Number((await client.waitFor(/^connected /)).split(' ')[1])));
+      // Both accepted: each 4-tuple's rule in, the listening address's gone (two rules may also be the
+      // listening one and the first peer's while the second peer is still being set up).
+      await until(() => rules().length === 2 && tupleRulesFor(ports), "exactly the two 4-tuples' rules");
       const exited = new Promise<NodeJS.Signals | null>((resolve) => engine?.once('exit', (_code, signal) => resolve(signal)));
       engine.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
@@ -314,6 +339,58 @@ describe.skipIf(!canUseNamespaces || !hasIptables)('ending a conversation: RST t
       for (const client of clients) client.stop();
       if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
       rmSync(engineBundle, { force: true });
+    }
+  }, 60_000);
+
+  it.skipIf(!hasScapy)('a helper whose engine stopped reading (its output pipe closed, stdin still open) resets the live conversation, removes its rule and exits', async () => {
+    await baseline();
+    const localPort = 41410;
+    // The engine's side by hand: the helper's framed protocol on its stdio, the segments built by Scapy.
+    const helper = spawn('ip', ['netns', 'exec', lab.client.ns, process.execPath, helperPath], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => helper.once('exit', (code) => resolve(code)));
+    helper.stdin.on('error', () => undefined);
+    const reader = new MessageReader();
+    const replies = new Map<number, { ok: boolean; error?: unknown }>();
+    const captured: Uint8Array[] = [];
+    helper.stdout.on('data', (chunk: Buffer) => {
+      for (const item of reader.push(chunk)) {
+        const message = item.kind === 'control' ? (item.message as { id?: unknown; ok: boolean; error?: unknown }) : null;
+        if (message && typeof message.id === 'number') replies.set(message.id, message);
+        if (item.kind === 'batch' && item.type === MessageType.captured) forEachBatchFrame(item.payload, (_sec, _nsec, _length, bytes) => captured.push(bytes.slice()));
+      }
+    });
+    let nextId = 1;
+    const request = async (body: Record<string, unknown>) => {
+      const id = nextId++;
+      helper.stdin.write(encodeControl({ id, ...body }));
+      await until(() => replies.has(id), `the helper's answer to ${String(body.cmd)}`);
+      expect(replies.get(id)).toMatchObject({ ok: true });
+    };
+    const send = (packet: Uint8Array) =>
+      request({ cmd: 'send', frames: [Buffer.from(packet).toString('base64')], link: 'fill', ethSrc: lab.client.mac, ethDst: lab.server.mac, conversation: true });
+    const segment = (flags: string, seq: number, ack = 0) => scapyMany([`IP(src='${lab.client.ip}',dst='${lab.server.ip}')/TCP(sport=${localPort},dport=7400,flags='${flags}',seq=${seq},ack=${ack})`])[0];
+    /** The peer's SYN+ACK (Ethernet, IPv4 without options, TCP): its SEQ, or null while none came. */
+    const peerIsn = () => {
+      const synAck = captured.find((frame) => frame.length >= 54 && frame[23] === 6 && ((frame[36] << 8) | frame[37]) === localPort && (frame[47] & 0x12) === 0x12);
+      return synAck ? new DataView(synAck.buffer, synAck.byteOffset).getUint32(38) : null;
+    };
+    try {
+      await request({ cmd: 'open', device: lab.client.ifname, filter: `tcp port ${localPort}`, bufferSize: 4 * 1024 * 1024, immediate: true });
+      await request({ cmd: 'suppress-rst', src: lab.client.ip, dst: lab.server.ip, sport: localPort, dport: 7400 });
+      await send(segment('S', 1000));
+      await until(() => peerIsn() !== null, "the peer's SYN+ACK");
+      await send(segment('A', 1001, ((peerIsn() ?? 0) + 1) >>> 0));
+      await server.waitFor(new RegExp(`^accepted ${localPort}$`));
+      expect(rules().some((rule) => rule.includes(`--sport ${localPort}`))).toBe(true);
+      // The engine stops reading: the answer to this request meets a pipe without a reader (EPIPE)
+      // while stdin is still open, as when an engine is killed while the helper is busy with its request.
+      helper.stdout.destroy();
+      helper.stdin.write(encodeControl({ id: nextId++, cmd: 'stats' }));
+      await resetSeen(localPort);
+      expect(await exited).toBe(0);
+      expect(rules()).toEqual([]);
+    } finally {
+      if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
     }
   }, 60_000);
 
