@@ -467,7 +467,14 @@ export class Tracker {
     const live = new Int32Array(this.active);
     let n = 0;
     for (let slot = this.lruHead; slot >= 0; slot = st.connLinks[slot * CONN32 + O_C_LRU_NEXT]) live[n++] = slot;
-    live.sort((a, b) => st.conn32[a * CONN32 + O_C_STREAM] - st.conn32[b * CONN32 + O_C_STREAM]);
+    // By stream, as numbers (stream × slot range + slot) the typed array sorts natively: no comparator call per comparison.
+    const slotRange = 2 ** Math.ceil(Math.log2(st.capacity + 1));
+    if (this.nextStream * slotRange < Number.MAX_SAFE_INTEGER) {
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = st.conn32[live[i] * CONN32 + O_C_STREAM] * slotRange + live[i];
+      keys.sort();
+      for (let i = 0; i < n; i++) live[i] = keys[i] % slotRange;
+    } else live.sort((a, b) => st.conn32[a * CONN32 + O_C_STREAM] - st.conn32[b * CONN32 + O_C_STREAM]);
     this.retained.sort((a, b) => a.stream - b.stream);
     let r = 0;
     for (let i = 0; i < n; i++) {
