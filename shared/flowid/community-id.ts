@@ -5,7 +5,7 @@
  * of a flow get the same ID.
  */
 import { isIpv6Text, parseIpv4, parseIpv6 } from '../wire/bytes';
-import { sha1 } from './sha1';
+import { sha1, sha1Into } from './sha1';
 
 /** One endpoint: its address as 4 (IPv4) or 16 (IPv6) bytes and its port (ICMP: type or code). */
 export interface FlowEndpoint {
@@ -103,39 +103,113 @@ const RECENT_IDS_MAX = 1 << 16;
  * connections has a different flow each time, so this skips the recent-ID cache.
  */
 export function communityIdOf(protocol: number, sourceAddress: string, sourcePort: number, destinationAddress: string, destinationPort: number, seed = 0): string {
-  const parse = (text: string): Uint8Array => addressBytes(text) ?? (isIpv6Text(text) ? parseIpv6(text) : parseIpv4(text));
-  let src: FlowEndpoint = { address: parse(sourceAddress), port: sourcePort };
-  let dst: FlowEndpoint = { address: parse(destinationAddress), port: destinationPort };
-  if (src.address.length !== dst.address.length) throw new RangeError('community ID: addresses of different families');
-  if (protocol === ICMP || protocol === ICMPV6) return communityId(protocol, src, dst, seed);
-  if (compareEndpoints(src, dst) > 0) [src, dst] = [dst, src];
-  return `1:${base64(sha1(flowInput(protocol, src, dst, seed, true)))}`;
+  if (protocol === ICMP || protocol === ICMPV6) {
+    const src: FlowEndpoint = { address: parseAddress(sourceAddress), port: sourcePort };
+    const dst: FlowEndpoint = { address: parseAddress(destinationAddress), port: destinationPort };
+    if (src.address.length !== dst.address.length) throw new RangeError('community ID: addresses of different families');
+    return communityId(protocol, src, dst, seed);
+  }
+  // One call per connection of a list: the hashed bytes are laid out in place, with no array
+  // per call (short-lived typed arrays made most of a connection list's garbage).
+  const key = LIST_KEY;
+  const n = readAddress(sourceAddress, key, 2);
+  if (readAddress(destinationAddress, key, 2 + n) !== n) throw new RangeError('community ID: addresses of different families');
+  let order = 0;
+  for (let i = 2; i < 2 + n && order === 0; i++) order = key[i] - key[i + n];
+  if (order === 0) order = sourcePort - destinationPort;
+  let firstPort = sourcePort;
+  let secondPort = destinationPort;
+  if (order > 0) {
+    for (let i = 2; i < 2 + n; i++) {
+      const byte = key[i];
+      key[i] = key[i + n];
+      key[i + n] = byte;
+    }
+    firstPort = destinationPort;
+    secondPort = sourcePort;
+  }
+  key[0] = (seed >>> 8) & 0xff;
+  key[1] = seed & 0xff;
+  key[2 + 2 * n] = protocol;
+  key[3 + 2 * n] = 0;
+  let length = 4 + 2 * n;
+  if (PORTED.has(protocol)) {
+    key[length] = firstPort >>> 8;
+    key[length + 1] = firstPort & 0xff;
+    key[length + 2] = secondPort >>> 8;
+    key[length + 3] = secondPort & 0xff;
+    length += 4;
+  }
+  sha1Into(key, length, LIST_DIGEST);
+  return idText(LIST_DIGEST);
+}
+
+/** Seed, two IPv6 addresses, protocol, pad and ports: the longest hashed input. */
+const LIST_KEY = new Uint8Array(40);
+const LIST_DIGEST = new Uint8Array(20);
+/** "1:" and the digest's 28 base64 characters, as character codes. */
+const ID_CODES: number[] = new Array<number>(30).fill(0);
+ID_CODES[0] = 0x31;
+ID_CODES[1] = 0x3a;
+const BASE64_CODES = Array.from(BASE64, (c) => c.charCodeAt(0));
+
+/** `1:${base64(digest)}` for a 20-byte digest, made as one flat string. */
+function idText(digest: Uint8Array): string {
+  let out = 2;
+  for (let i = 0; i < 18; i += 3) {
+    const n = (digest[i] << 16) | (digest[i + 1] << 8) | digest[i + 2];
+    ID_CODES[out] = BASE64_CODES[n >>> 18];
+    ID_CODES[out + 1] = BASE64_CODES[(n >>> 12) & 63];
+    ID_CODES[out + 2] = BASE64_CODES[(n >>> 6) & 63];
+    ID_CODES[out + 3] = BASE64_CODES[n & 63];
+    out += 4;
+  }
+  const n = (digest[18] << 16) | (digest[19] << 8);
+  ID_CODES[26] = BASE64_CODES[n >>> 18];
+  ID_CODES[27] = BASE64_CODES[(n >>> 12) & 63];
+  ID_CODES[28] = BASE64_CODES[(n >>> 6) & 63];
+  ID_CODES[29] = 0x3d;
+  return String.fromCharCode.apply(null, ID_CODES);
+}
+
+function parseAddress(text: string): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const n = readAddress(text, bytes, 0);
+  return bytes.slice(0, n);
+}
+
+/** Writes the address `text` names at `out[at..]` and returns its length (4 or 16); throws on text that is not an address. */
+function readAddress(text: string, out: Uint8Array, at: number): number {
+  const n = addressBytesInto(text, out, at);
+  if (n > 0) return n;
+  const parsed = isIpv6Text(text) ? parseIpv6(text) : parseIpv4(text);
+  out.set(parsed, at);
+  return parsed.length;
 }
 
 /**
  * Dotted IPv4 or colon-hex IPv6 (at most one `::`, no dotted tail) read without regular
- * expressions or arrays; null for any other text (the general parsers then decide).
+ * expressions into `out[at..]`; its length (4 or 16), or 0 for any other text (the general parsers then decide).
  */
-function addressBytes(text: string): Uint8Array | null {
+function addressBytesInto(text: string, out: Uint8Array, at: number): number {
   const n = text.length;
   if (text.indexOf(':') < 0) {
-    const out = new Uint8Array(4);
     let part = 0;
     let value = 0;
     let digits = 0;
     for (let i = 0; i <= n; i++) {
       const c = i < n ? text.charCodeAt(i) : 0x2e;
       if (c === 0x2e) {
-        if (digits === 0 || value > 255 || part > 3) return null;
-        out[part++] = value;
+        if (digits === 0 || value > 255 || part > 3) return 0;
+        out[at + part++] = value;
         value = 0;
         digits = 0;
       } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
         value = value * 10 + c - 0x30;
         digits++;
-      } else return null;
+      } else return 0;
     }
-    return part === 4 ? out : null;
+    return part === 4 ? 4 : 0;
   }
   const groups: number[] = [];
   let gapAt = -1;
@@ -145,13 +219,13 @@ function addressBytes(text: string): Uint8Array | null {
     const c = text.charCodeAt(i);
     if (c === 0x3a) {
       if (i + 1 < n && text.charCodeAt(i + 1) === 0x3a) {
-        if (gapAt >= 0) return null;
+        if (gapAt >= 0) return 0;
         if (digits > 0) groups.push(value);
-        else if (i !== 0) return null;
+        else if (i !== 0) return 0;
         gapAt = groups.length;
         i++;
       } else {
-        if (digits === 0) return null;
+        if (digits === 0) return 0;
         groups.push(value);
       }
       value = 0;
@@ -159,19 +233,19 @@ function addressBytes(text: string): Uint8Array | null {
       continue;
     }
     const hex = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
-    if (hex < 0 || digits === 4) return null;
+    if (hex < 0 || digits === 4) return 0;
     value = value * 16 + hex;
     digits++;
   }
   if (digits > 0) groups.push(value);
-  else if (gapAt !== groups.length || n === 0) return null; // a trailing single ':'
-  if (gapAt < 0 ? groups.length !== 8 : groups.length > 7) return null;
-  const out = new Uint8Array(16);
+  else if (gapAt !== groups.length || n === 0) return 0; // a trailing single ':'
+  if (gapAt < 0 ? groups.length !== 8 : groups.length > 7) return 0;
+  out.fill(0, at, at + 16);
   const tail = gapAt < 0 ? 0 : groups.length - gapAt;
   for (let g = 0; g < groups.length; g++) {
-    const at = gapAt < 0 || g < gapAt ? g : 8 - tail + (g - gapAt);
-    out[at * 2] = groups[g] >>> 8;
-    out[at * 2 + 1] = groups[g] & 0xff;
+    const group = gapAt < 0 || g < gapAt ? g : 8 - tail + (g - gapAt);
+    out[at + group * 2] = groups[g] >>> 8;
+    out[at + group * 2 + 1] = groups[g] & 0xff;
   }
-  return out;
+  return 16;
 }

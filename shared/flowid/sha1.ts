@@ -14,12 +14,20 @@ function rotl(x: number, n: number): number {
 
 /** The 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
-  const bitLength = data.length * 8;
+  const out = new Uint8Array(20);
+  sha1Into(data, data.length, out);
+  return out;
+}
+
+/** The digest of `data[0..length)` into `out[0..20)`: a flow key is hashed without an array of its own. */
+export function sha1Into(data: Uint8Array, length: number, out: Uint8Array): void {
+  const bitLength = length * 8;
   // Message + 0x80 + zero padding + 64-bit length, to a multiple of 64 bytes (one block, reused, for a flow key).
-  const size = ((data.length + 8) >>> 6) * 64 + 64;
+  const size = ((length + 8) >>> 6) * 64 + 64;
   const padded = size === 64 ? ONE_BLOCK.fill(0) : new Uint8Array(size);
-  padded.set(data);
-  padded[data.length] = 0x80;
+  if (size === 64) for (let i = 0; i < length; i++) padded[i] = data[i];
+  else padded.set(data.subarray(0, length));
+  padded[length] = 0x80;
   const high = Math.floor(bitLength / 0x100000000);
   const low = bitLength >>> 0;
   for (let i = 0; i < 4; i++) {
@@ -42,23 +50,33 @@ export function sha1(data: Uint8Array): Uint8Array {
     let c = h2;
     let d = h3;
     let e = h4;
-    for (let t = 0; t < 80; t++) {
-      let f: number;
-      let k: number;
-      if (t < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (t < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (t < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const temp = (rotl(a, 5) + f + e + k + W[t]) | 0;
+    // The four rounds of 20 as four loops: no branch on t in the 80 steps (a connection list hashes one key per connection).
+    for (let t = 0; t < 20; t++) {
+      const temp = (rotl(a, 5) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[t]) | 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = temp;
+    }
+    for (let t = 20; t < 40; t++) {
+      const temp = (rotl(a, 5) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[t]) | 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = temp;
+    }
+    for (let t = 40; t < 60; t++) {
+      const temp = (rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[t]) | 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = temp;
+    }
+    for (let t = 60; t < 80; t++) {
+      const temp = (rotl(a, 5) + (b ^ c ^ d) + e + 0xca62c1d6 + W[t]) | 0;
       e = d;
       d = c;
       c = rotl(b, 30);
@@ -71,14 +89,16 @@ export function sha1(data: Uint8Array): Uint8Array {
     h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0;
   }
-  const out = new Uint8Array(20);
-  const words = [h0, h1, h2, h3, h4];
-  for (let i = 0; i < 5; i++) {
-    const h = words[i];
-    out[i * 4] = h >>> 24;
-    out[i * 4 + 1] = (h >>> 16) & 0xff;
-    out[i * 4 + 2] = (h >>> 8) & 0xff;
-    out[i * 4 + 3] = h & 0xff;
-  }
-  return out;
+  putWord(out, 0, h0);
+  putWord(out, 4, h1);
+  putWord(out, 8, h2);
+  putWord(out, 12, h3);
+  putWord(out, 16, h4);
+}
+
+function putWord(out: Uint8Array, at: number, word: number): void {
+  out[at] = word >>> 24;
+  out[at + 1] = (word >>> 16) & 0xff;
+  out[at + 2] = (word >>> 8) & 0xff;
+  out[at + 3] = word & 0xff;
 }

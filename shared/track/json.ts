@@ -112,8 +112,6 @@ const P_TEARDOWN_FRAMES = piece(',"frames":[');
 const P_HALF_CLOSE = piece('],"half_close_bytes":');
 const P_STATES = piece('},"states":{"client":[');
 const P_STATES_SERVER = piece('],"server":[');
-const P_STATE = piece('{"state":"');
-const P_STATE_FRAME = piece('","frame":');
 const P_STATE_TIME = piece(',"time":"');
 const P_FINAL_STATE = piece(']},"final_state":{"client":"');
 const P_FINAL_SERVER = piece('","server":"');
@@ -121,16 +119,18 @@ const P_COUNTS = piece('"},"counts":{');
 const P_TRUE = piece('true');
 const P_FALSE = piece('false');
 const P_NULL = piece('null');
+/** A count's key, and the first count's (without a comma), by name: ConnectionCounts has a fixed set of names. */
 const COUNT_KEYS = new Map<string, Uint8Array>();
+const FIRST_COUNT_KEYS = new Map<string, Uint8Array>();
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 
 function countKey(name: string, first: boolean): Uint8Array {
-  const id = first ? `{${name}` : name;
-  let bytes = COUNT_KEYS.get(id);
+  const keys = first ? FIRST_COUNT_KEYS : COUNT_KEYS;
+  let bytes = keys.get(name);
   if (!bytes) {
     bytes = piece(`${first ? '' : ','}${JSON.stringify(name)}:`);
-    COUNT_KEYS.set(id, bytes);
+    keys.set(name, bytes);
   }
   return bytes;
 }
@@ -157,13 +157,23 @@ function writeNumbers(writer: NdjsonWriter, values: readonly number[]): void {
   }
 }
 
+/** `{"state":"NAME","frame":` by state name: a connection writes about ten of them, from a handful of names. */
+const STATE_OPENINGS = new Map<string, Uint8Array>();
+
+function stateOpening(state: string): Uint8Array {
+  let bytes = STATE_OPENINGS.get(state);
+  if (bytes === undefined) {
+    bytes = piece(`{"state":"${state}","frame":`);
+    if (STATE_OPENINGS.size < 64) STATE_OPENINGS.set(state, bytes);
+  }
+  return bytes;
+}
+
 function writeStates(writer: NdjsonWriter, records: readonly StateRecord[]): void {
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     if (i > 0) writer.byte(COMMA);
-    writer.append(P_STATE);
-    writer.ascii(r.state);
-    writer.append(P_STATE_FRAME);
+    writer.append(stateOpening(r.state));
     writeNumberOrNull(writer, r.frame);
     writer.append(P_STATE_TIME);
     writer.epochText(r.time.sec, r.time.ns);
