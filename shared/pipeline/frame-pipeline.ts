@@ -462,20 +462,25 @@ export class FramePipeline {
   }
 
   /**
-   * The --json line written while the frame decodes (no object per field); null when the sink
-   * could not follow the decoder, `json` null when the frame's other keys need the object (the
-   * caller then decodes in full).
+   * The --json line written while the frame decodes (no object per field): the decoded frame,
+   * its line in `sinkJson`; null when the sink could not follow the decoder, `sinkJson` null when
+   * the frame's other keys need the object (the caller then decodes in full).
    */
-  private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): { decoded: DecodedFrame; outer: string | null; json: Uint8Array | null } | null {
+  private sinkJsonLine(bytes: Uint8Array, frame: PipelineFrame, meta: FrameMeta & { len: number; capLen: number }, analysis: FrameAnalysis | null): DecodedFrame | null {
     this.jsonWriter.rewind(this.lineStart);
     this.jsonSink.begin(meta, frame.tsSeconds, frame.tsNanos);
     const decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength, sink: this.jsonSink });
     // A decoder error (caught by the decoder) may have come from the sink itself: the full decode decides.
     if (this.jsonSink.lost || decoded.malformed?.startsWith(MALFORMED.decoderError)) return null;
     this.jsonSink.finish(decoded);
-    const outer = outerEncapsulation(decoded);
-    return { decoded, outer, json: this.endJsonLine(decoded, analysis, outer) };
+    this.sinkOuter = outerEncapsulation(decoded);
+    this.sinkJson = this.endJsonLine(decoded, analysis, this.sinkOuter);
+    return decoded;
   }
+
+  /** The rest of what the last `sinkJsonLine` found (fields, not an object per frame): its tunnel column and its line. */
+  private sinkOuter: string | null = null;
+  private sinkJson: Uint8Array | null = null;
 
   private communityId(decoded: DecodedFrame, analysis: FrameAnalysis | null): string | null {
     return analysis && decoded.malformed === null ? this.streamCommunityId(analysis.stream, decoded) : frameCommunityId(decoded);
@@ -555,8 +560,10 @@ export class FramePipeline {
     const direct = this.jsonLines && this.lastReassembled === null ? this.sinkJsonLine(bytes, frame, meta, analysis) : null;
     let decoded: DecodedFrame;
     let outer: string | null;
-    if (direct?.json) {
-      ({ decoded, outer, json } = direct);
+    if (direct !== null && this.sinkJson !== null) {
+      decoded = direct;
+      outer = this.sinkOuter;
+      json = this.sinkJson;
     } else {
       meta.timeEpoch = formatEpoch(frame.tsSeconds, frame.tsNanos);
       decoded = decodeFrame(bytes, frame.linkType, { frameLength: frame.originalLength });
