@@ -257,17 +257,8 @@ export class NdjsonWriter {
   /** Moves what was written from `from` on to `at` (< from), ahead of the bytes that were there. */
   moveBack(at: number, from: number): void {
     const n = this.length - from;
-    const gap = from - at;
-    const bytes = this.bytes;
-    if (gap <= this.scratch.length) {
-      // A short gap (a value added to an array whose `]` ends the line) is set aside instead: no copyWithin.
-      const scratch = this.scratch;
-      for (let i = 0; i < gap; i++) scratch[i] = bytes[at + i];
-      for (let i = 0; i < n; i++) bytes[at + i] = bytes[from + i];
-      for (let i = 0; i < gap; i++) bytes[at + n + i] = scratch[i];
-      return;
-    }
     if (n > this.scratch.length) this.scratch = new Uint8Array(Math.max(n, this.scratch.length * 2));
+    const bytes = this.bytes;
     const scratch = this.scratch;
     // Byte loops: these runs are a few bytes, where a view per copy would cost more.
     for (let i = 0; i < n; i++) scratch[i] = bytes[from + i];
