@@ -12,6 +12,7 @@ import { CaptureReader, PcapWriter, PcapngWriter } from '../../../shared/files';
 import type { CaptureFrame } from '../../../shared/files/types';
 import { createPacketSummary, decodeFrame, frameFieldsJson, summarize } from '../../../shared/wire';
 import { ANALYSIS_FLAGS_KEY, TCP_STATE_NAMES, Tracker, connectionToJson, frameAnalysisToKeys, type ConnectionSummary, type JsonObject, type SynFloodAlert, type TrackerOptions } from '../../../shared/track';
+import type { FrameAnalysis } from '../../../shared/track/types';
 
 export const HAS_TSHARK = spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status === 0;
 
@@ -153,7 +154,7 @@ export interface TrackedCapture {
 }
 
 /** Reads the file with the project's reader and tracks every frame, checksum status from the decoder. */
-export function trackFile(file: string, options: TrackerOptions = {}): TrackedCapture {
+export function trackFile(file: string, options: TrackerOptions = {}, onAnalysis?: (fa: FrameAnalysis) => void): TrackedCapture {
   const tracker = new Tracker(options);
   const summary = createPacketSummary();
   const keys: Array<JsonObject | null> = [];
@@ -166,6 +167,7 @@ export function trackFile(file: string, options: TrackerOptions = {}): TrackedCa
     const decoded = decodeFrame(frame.data, frame.linkType, { frameLength: frame.originalLength });
     const fields = frameFieldsJson(decoded, { number, timeEpoch: '0.000000000' });
     const fa = tracker.track(number, frame.tsSeconds, frame.tsNanos, summary, frame.data, fields['tcp.checksum.status'] === 'bad', frame.originalLength);
+    if (fa && onAnalysis) onAnalysis(fa);
     keys.push(fa ? frameAnalysisToKeys(fa) : null);
     changes.push(fa ? fa.stateChanges.slice(0, fa.stateChangeCount).map((c) => `${c.side}:${stateName(c.state)}`) : []);
     phases.push(fa ? fa.phase : 'none');
