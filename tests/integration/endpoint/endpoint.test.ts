@@ -470,7 +470,8 @@ describe.skipIf(!canUseNamespaces)('the user-space endpoint against Linux', () =
       await session.next(/^this host owns /);
       const peer = start(peerScript('client', lab.client.ip, port, ''));
       await peer.waitFor(/^connected/);
-      expect(helperRules()).toHaveLength(1);
+      // The listening rule gives way to the 4-tuple's just after the handshake: wait until it has.
+      expect(await tupleRules(1)).toHaveLength(1);
       session.interrupt();
       expect(await session.done).toBe(1);
       expect(session.output).toMatch(/interrupted/);
