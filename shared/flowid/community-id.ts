@@ -5,7 +5,7 @@
  * of a flow get the same ID.
  */
 import { isIpv6Text, parseIpv4, parseIpv6 } from '../wire/bytes';
-import { sha1, sha1Into } from './sha1';
+import { sha1Into } from './sha1';
 
 /** One endpoint: its address as 4 (IPv4) or 16 (IPv6) bytes and its port (ICMP: type or code). */
 export interface FlowEndpoint {
@@ -32,18 +32,6 @@ function compareEndpoints(a: FlowEndpoint, b: FlowEndpoint): number {
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-/** Standard base64 with padding (RFC 4648 §4). */
-export function base64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += BASE64[(n >>> 18) & 63] + BASE64[(n >>> 12) & 63];
-    out += i + 1 < bytes.length ? BASE64[(n >>> 6) & 63] : '=';
-    out += i + 2 < bytes.length ? BASE64[n & 63] : '=';
-  }
-  return out;
-}
-
 /**
  * The Community ID v1 string of a flow, e.g. "1:wCb3OG7yAFWelaUydu0D+125CLM=". `protocol` is the
  * IP protocol number; for ICMP/ICMPv6 the ports are type (source) and code (destination).
@@ -67,7 +55,8 @@ export function communityId(protocol: number, source: FlowEndpoint, destination:
   const key = String.fromCharCode.apply(null, input as unknown as number[]);
   let id = RECENT_IDS.get(key);
   if (id === undefined) {
-    id = `1:${base64(sha1(input))}`;
+    sha1Into(input, input.length, DIGEST);
+    id = idText(DIGEST);
     if (RECENT_IDS.size >= RECENT_IDS_MAX) RECENT_IDS.clear();
     RECENT_IDS.set(key, id);
   }
@@ -140,20 +129,21 @@ export function communityIdOf(protocol: number, sourceAddress: string, sourcePor
     key[length + 3] = secondPort & 0xff;
     length += 4;
   }
-  sha1Into(key, length, LIST_DIGEST);
-  return idText(LIST_DIGEST);
+  sha1Into(key, length, DIGEST);
+  return idText(DIGEST);
 }
 
 /** Seed, two IPv6 addresses, protocol, pad and ports: the longest hashed input. */
 const LIST_KEY = new Uint8Array(40);
-const LIST_DIGEST = new Uint8Array(20);
+/** Every ID's digest, before it becomes text. */
+const DIGEST = new Uint8Array(20);
 /** "1:" and the digest's 28 base64 characters, as character codes. */
 const ID_CODES: number[] = new Array<number>(30).fill(0);
 ID_CODES[0] = 0x31;
 ID_CODES[1] = 0x3a;
 const BASE64_CODES = Array.from(BASE64, (c) => c.charCodeAt(0));
 
-/** `1:${base64(digest)}` for a 20-byte digest, made as one flat string. */
+/** `1:` and the standard base64 (RFC 4648 §4, padded) of a 20-byte digest, made as one flat string. */
 function idText(digest: Uint8Array): string {
   let out = 2;
   for (let i = 0; i < 18; i += 3) {

@@ -1,3 +1,3 @@
-export { communityId, communityIdOf, base64, type FlowEndpoint } from './community-id';
+export { communityId, communityIdOf, type FlowEndpoint } from './community-id';
 export { sha1 } from './sha1';
 export { frameCommunityId } from './frame';
